@@ -1,0 +1,276 @@
+"""Plain frozen dataclasses shared by every part of missive (core and tui).
+
+No behaviour beyond conversions: readers, matcher, store and UI all speak these types.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+Sex = Literal["M", "F", "U"]
+Decision = Literal["auto", "review", "new"]
+SourceFormat = Literal["hprim-net", "hprim-2", "hl7v2", "cda", "xdm", "pdf"]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A patient identity as a document states it (nothing here is trusted yet)."""
+
+    family_name: str = ""  # name used in the document (usage name when known, else birth name)
+    birth_name: str = ""  # nom de naissance, when the document distinguishes it
+    given_names: tuple[str, ...] = ()  # first given name first
+    birth_date: dt.date | None = None
+    sex: Sex = "U"
+    ins: str | None = None  # INS matricule (NIR/NIA, 15 chars) qualified by an INS OID
+    ins_oid: str | None = None
+    nir: str | None = None  # a social-security number without INS qualification (may be a parent's)
+    birth_place: str | None = None  # INSEE code of the birth place
+    source_id: str | None = None  # the sender's own patient or record id
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "family_name": self.family_name,
+            "birth_name": self.birth_name,
+            "given_names": list(self.given_names),
+            "birth_date": self.birth_date.isoformat() if self.birth_date else None,
+            "sex": self.sex,
+            "ins": self.ins,
+            "nir": self.nir,
+            "birth_place": self.birth_place,
+            "source_id": self.source_id,
+        }
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One result line: a lab value or a coded/textual observation."""
+
+    code: str = ""
+    label: str = ""
+    value: str = ""  # as written, decimal comma turned into a dot for numbers
+    unit: str = ""
+    low: str = ""
+    high: str = ""
+    flag: str = ""  # N, L, H, LL, HH, A... ('' when unknown)
+    status: str = ""  # F (final), P (preliminary), C (corrected)...
+    comment: str = ""
+
+    @property
+    def abnormal(self) -> bool:
+        return self.flag.upper() not in ("", "N")
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class ClinicalDocument:
+    """What a reader extracts from one report: identity, results, text and provenance."""
+
+    format: SourceFormat
+    identity: Identity
+    observations: tuple[Observation, ...] = ()
+    text: str = ""
+    title: str = ""
+    author: str = ""  # sender / author (lab, practitioner), free text
+    recipient: str = ""
+    date: dt.datetime | None = None  # date of the report or of the sample
+    code: str = ""  # document type code (LOINC for CDA) when known
+    raw: bytes = b""  # the bytes this document came from (one report of a multi-report file)
+
+    def to_json(self, with_content: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "identity": self.identity.to_json(),
+            "title": self.title,
+            "author": self.author,
+            "date": self.date.isoformat() if self.date else None,
+            "code": self.code,
+        }
+        if with_content:
+            out["observations"] = [o.to_json() for o in self.observations]
+            out["text"] = self.text
+        return out
+
+
+@dataclass(frozen=True)
+class Patient:
+    """A patient of the practice, as imported from the practice software."""
+
+    id: str
+    birth_name: str
+    used_name: str = ""
+    given_names: tuple[str, ...] = ()
+    birth_date: dt.date | None = None
+    sex: Sex = "U"
+    ins: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "birth_name": self.birth_name,
+            "used_name": self.used_name,
+            "given_names": list(self.given_names),
+            "birth_date": self.birth_date.isoformat() if self.birth_date else None,
+            "sex": self.sex,
+            "ins": self.ins,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Patient:
+        bd = d.get("birth_date")
+        return cls(
+            id=d["id"],
+            birth_name=d.get("birth_name", ""),
+            used_name=d.get("used_name", ""),
+            given_names=tuple(d.get("given_names", ())),
+            birth_date=dt.date.fromisoformat(bd) if bd else None,
+            sex=d.get("sex", "U"),
+            ins=d.get("ins") or None,
+        )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    patient_id: str
+    score: float  # 0..1
+    reasons: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"patient_id": self.patient_id, "score": round(self.score, 3), "reasons": list(self.reasons)}
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    decision: Decision
+    patient_id: str | None = None  # set only when decision == "auto"
+    candidates: tuple[Candidate, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "decision": self.decision,
+            "patient_id": self.patient_id,
+            "candidates": [c.to_json() for c in self.candidates],
+        }
+
+
+@dataclass(frozen=True)
+class DirectoryEntry:
+    """A practitioner from the public directory (RPPS + MSSanté extractions)."""
+
+    rpps: str
+    family_name: str = ""
+    given_name: str = ""
+    profession: str = ""
+    specialty: str = ""
+    organisation: str = ""
+    city: str = ""
+    postcode: str = ""
+    mssante: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["mssante"] = list(self.mssante)
+        return d
+
+
+@dataclass(frozen=True)
+class SignatureStatus:
+    """The outcome of S/MIME verification, kept with the message and shown in the reader."""
+
+    valid: bool
+    signer: str = ""  # e-mail address of the signer
+    subject: str = ""  # signer certificate subject DN
+    reason: str = ""  # why not valid/trusted, in words a doctor understands
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An outgoing letter before it is signed, encrypted and queued."""
+
+    to: tuple[str, ...]
+    subject: str
+    body: str
+    cc: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    account: str | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    extra_headers: tuple[tuple[str, str], ...] = ()  # e.g. X-MSS-CODECDA
+
+
+@dataclass(frozen=True)
+class MessageSummary:
+    """What the message list needs about one message (no body)."""
+
+    id: str
+    account: str
+    folder: str
+    uid: int | None
+    message_id: str
+    sender: str
+    to: tuple[str, ...]
+    subject: str
+    date: dt.datetime | None
+    flags: tuple[str, ...] = ()
+    size: int = 0
+    encrypted: bool = False
+    signed: bool = False
+    signature: SignatureStatus | None = None
+    has_attachments: bool = False
+    abnormal: bool = False
+    filed: bool = False
+
+    @property
+    def unread(self) -> bool:
+        return "\\Seen" not in self.flags
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "account": self.account,
+            "folder": self.folder,
+            "from": self.sender,
+            "to": list(self.to),
+            "subject": self.subject,
+            "date": self.date.isoformat() if self.date else None,
+            "flags": list(self.flags),
+            "size": self.size,
+            "encrypted": self.encrypted,
+            "signed": self.signed,
+            "signature": self.signature.to_json() if self.signature else None,
+            "has_attachments": self.has_attachments,
+            "abnormal": self.abnormal,
+            "filed": self.filed,
+        }
+
+
+
+__all__ = [
+    "Attachment",
+    "Candidate",
+    "ClinicalDocument",
+    "Decision",
+    "DirectoryEntry",
+    "Draft",
+    "Identity",
+    "MatchResult",
+    "MessageSummary",
+    "Observation",
+    "Patient",
+    "Sex",
+    "SignatureStatus",
+    "SourceFormat",
+
+]
