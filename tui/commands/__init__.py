@@ -9,8 +9,10 @@ subparsers object, ``common`` being the parent parser holding the global options
 MODULES = [
     "tui.commands.profile",
     "tui.commands.clinical",
+    "tui.commands.patients",
     "tui.commands.secure",
     "tui.commands.mail",
+    "tui.commands.send",
     "tui.commands.directory",
     "tui.commands.filing",
 ]
