@@ -256,7 +256,6 @@ class MessageSummary:
         }
 
 
-
 __all__ = [
     "Attachment",
     "Candidate",
@@ -272,5 +271,4 @@ __all__ = [
     "Sex",
     "SignatureStatus",
     "SourceFormat",
-
 ]

@@ -27,7 +27,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse that raises instead of printing a usage block and exiting."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message} (see: {self.prog} --help)")
+        raise UsageError(f"{message} (see: {self.prog} --help)")
 
 
 class Context:
@@ -116,7 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.command is None:
                 parser.print_help()
                 return 0
-            raise UsageError(f"missive {args.command}: missing subcommand (see: missive {args.command} --help)")
+            raise UsageError(
+                f"missive {args.command}: missing subcommand (see: missive {args.command} --help)"
+            )
         ctx = Context(args)
         return int(args.func(args, ctx) or 0)
     except MissiveError as exc:

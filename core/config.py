@@ -1,0 +1,202 @@
+"""Profile location and ``profile.toml``: the non-secret settings, validated at start.
+
+Errors name the key and the line, e.g. ``profile.toml line 4: trust.mode must be one of open, trust-space,
+strict``. Secrets (account passwords, keys) never live here: they are in the encrypted store.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.errors import ConfigError
+
+SETTINGS_FILE = "profile.toml"
+
+DEFAULT_TOML = """\
+# missive profile settings (no secrets here: passwords and keys live in the encrypted store)
+language = "fr"            # fr | en
+theme = "dark"             # dark | light | high-contrast | ansi16 | a theme file in <profile>/themes/
+idle_lock_minutes = 10     # lock the app after this many idle minutes (0 = never)
+
+[trust]
+mode = "trust-space"       # open | trust-space (MSSanté: allow-listed correspondents only) | strict (signed+encrypted only)
+allow = []                 # extra domains or addresses, e.g. ["ch-exemple.fr", "dr.martin@exemple.fr"]
+encrypt_to_patients = false  # S/MIME to @patient.mssante.fr addresses (Mon espace santé cannot read it)
+
+[filing]
+preset = "generic"         # see `missive filing presets`
+folder = ""                # the practice software's import folder; empty = no automatic filing
+template = ""              # file name template; empty = the preset's
+auto = true                # file `auto` decisions without a click
+
+[notifications]
+kind = "none"              # none | ntfy | webhook
+url = ""                   # https://ntfy.example/topic or your webhook
+token_env = ""             # name of an environment variable holding a bearer token, if any
+
+[watch]
+folder = ""                # a folder the practice software drops reports into (with a .json sidecar)
+
+[keys]
+# remap a binding by its id, e.g. "app.quit" = "ctrl+q"
+"""
+
+
+@dataclass(frozen=True)
+class TrustSettings:
+    mode: str = "trust-space"
+    allow: tuple[str, ...] = ()
+    encrypt_to_patients: bool = False
+
+
+@dataclass(frozen=True)
+class FilingSettings:
+    preset: str = "generic"
+    folder: str = ""
+    template: str = ""
+    auto: bool = True
+
+
+@dataclass(frozen=True)
+class NotificationSettings:
+    kind: str = "none"
+    url: str = ""
+    token_env: str = ""
+
+
+@dataclass(frozen=True)
+class WatchSettings:
+    folder: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    language: str = "fr"
+    theme: str = "dark"
+    idle_lock_minutes: int = 10
+    trust: TrustSettings = field(default_factory=TrustSettings)
+    filing: FilingSettings = field(default_factory=FilingSettings)
+    notifications: NotificationSettings = field(default_factory=NotificationSettings)
+    watch: WatchSettings = field(default_factory=WatchSettings)
+    keys: dict[str, str] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+def default_profile_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("missive", appauthor=False)) / "profile"
+
+
+_SCHEMA: dict[str, dict[str, Any]] = {
+    "": {"language": ("fr", "en"), "theme": str, "idle_lock_minutes": int},
+    "trust": {"mode": ("open", "trust-space", "strict"), "allow": list, "encrypt_to_patients": bool},
+    "filing": {"preset": str, "folder": str, "template": str, "auto": bool},
+    "notifications": {"kind": ("none", "ntfy", "webhook"), "url": str, "token_env": str},
+    "watch": {"folder": str},
+    "keys": {},
+}
+
+
+def _line_of(text: str, section: str, key: str | None) -> int:
+    """The 1-based line where ``key`` (or the section header) is written, 0 when not found."""
+    current = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        header = re.match(r"^\[\s*([^\]]+?)\s*\]", stripped)
+        if header:
+            current = header.group(1).strip().strip('"')
+            if key is None and current == section:
+                return number
+            continue
+        if key is not None and current == section:
+            m = re.match(r'^"?([^"=\s]+)"?\s*=', stripped)
+            if m and m.group(1) == key:
+                return number
+    return 0
+
+
+def _fail(path: Path, text: str, section: str, key: str | None, message: str) -> ConfigError:
+    line = _line_of(text, section, key)
+    where = f"{path.name} line {line}" if line else path.name
+    name = f"{section}.{key}" if section and key else (key or section)
+    return ConfigError(f"{where}: {name} {message} (fix it in {path})")
+
+
+def load_settings(profile_dir: Path) -> Settings:
+    """Read and validate ``profile.toml``; a missing file means the defaults."""
+    path = profile_dir / SETTINGS_FILE
+    if not path.exists():
+        return Settings()
+    try:
+        text = path.read_text("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not UTF-8 text: save it as UTF-8") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path.name}: {exc} (fix it in {path})") from exc
+    return parse_settings(data, path, text)
+
+
+def parse_settings(data: dict[str, Any], path: Path = Path(SETTINGS_FILE), text: str = "") -> Settings:
+    sections: dict[str, dict[str, Any]] = {"": {}}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            if key not in _SCHEMA or key == "":
+                raise _fail(path, text, key, None, "is not a known section")
+            sections[key] = value
+        else:
+            sections[""][key] = value
+    for section, values in sections.items():
+        schema = _SCHEMA[section]
+        for key, value in values.items():
+            if section == "keys":
+                if not isinstance(value, str) or not value:
+                    raise _fail(path, text, section, key, 'must be a key name such as "f5" or "ctrl+s"')
+                continue
+            if key not in schema:
+                known = ", ".join(sorted(schema))
+                raise _fail(path, text, section, key, f"is not a known setting (known: {known})")
+            expected = schema[key]
+            if isinstance(expected, tuple):
+                if value not in expected:
+                    raise _fail(path, text, section, key, f"must be one of {', '.join(expected)}")
+            elif expected is int:
+                if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                    raise _fail(path, text, section, key, "must be a whole number >= 0")
+            elif expected is list:
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    raise _fail(path, text, section, key, 'must be a list of strings, e.g. ["exemple.fr"]')
+            elif not isinstance(value, expected):
+                raise _fail(path, text, section, key, f"must be a {expected.__name__}")
+    top = sections[""]
+    trust = sections.get("trust", {})
+    return Settings(
+        language=top.get("language", "fr"),
+        theme=top.get("theme", "dark"),
+        idle_lock_minutes=top.get("idle_lock_minutes", 10),
+        trust=TrustSettings(
+            mode=trust.get("mode", "trust-space"),
+            allow=tuple(a.strip().lower() for a in trust.get("allow", [])),
+            encrypt_to_patients=trust.get("encrypt_to_patients", False),
+        ),
+        filing=FilingSettings(**sections.get("filing", {})),
+        notifications=NotificationSettings(**sections.get("notifications", {})),
+        watch=WatchSettings(**sections.get("watch", {})),
+        keys=dict(sections.get("keys", {})),
+        raw=data,
+    )
+
+
+def write_default_settings(profile_dir: Path, overrides: str = "") -> Path:
+    from core.store.atomic import atomic_write
+
+    path = profile_dir / SETTINGS_FILE
+    if not path.exists():
+        atomic_write(path, (DEFAULT_TOML + overrides).encode("utf-8"))
+    return path

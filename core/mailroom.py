@@ -1,0 +1,123 @@
+"""The façade: the one object the TUI and the CLI talk to.
+
+``Mailroom.open(profile_dir, passphrase)`` unlocks a profile; services are created on first use so a
+command pays only for what it touches (start-up stays fast on old PCs). Long operations are coroutines;
+events (new mail, documents filed or waiting, send failures, progress) go to subscribers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from core.logs import setup_logging
+from core.store.profile import Profile
+
+log = logging.getLogger("missive.mailroom")
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something the UI may want to show. ``kind``: new-mail, document-filed, needs-review, send-failed,
+    sent, progress, sync-state. ``data`` holds ids and counts only."""
+
+    kind: str
+    data: dict[str, Any]
+
+
+class Mailroom:
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+        self._subscribers: list[Callable[[Event], None]] = []
+        setup_logging(profile.path)
+
+    # -- life cycle ---------------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, profile_dir: Path, passphrase: str) -> Mailroom:
+        return cls(Profile.open(Path(profile_dir), passphrase))
+
+    @classmethod
+    def create(cls, profile_dir: Path, passphrase: str) -> Mailroom:
+        return cls(Profile.create(Path(profile_dir), passphrase))
+
+    def close(self) -> None:
+        """Nothing is buffered: every write is durable when it returns."""
+
+    # -- events -------------------------------------------------------------------------------------------
+    def subscribe(self, callback: Callable[[Event], None]) -> None:
+        self._subscribers.append(callback)
+
+    def emit(self, kind: str, **data: Any) -> None:
+        event = Event(kind, data)
+        for callback in list(self._subscribers):
+            try:
+                callback(event)
+            except Exception:  # noqa: BLE001 - a broken subscriber must not stop the engine
+                log.exception("event subscriber failed for %s", kind)
+
+    # -- services (created on first use) -------------------------------------------------------------------
+    @property
+    def settings(self) -> Any:
+        return self.profile.settings
+
+    @property
+    def audit(self) -> Any:
+        return self.profile.audit
+
+    @cached_property
+    def patients(self) -> Any:
+        from core.clinical.patients import PatientRegistry
+
+        return PatientRegistry(self.profile.collection("patients"))
+
+    @cached_property
+    def keys(self) -> Any:
+        from core.secure.keystore import KeyStore
+
+        return KeyStore(self.profile)
+
+    @cached_property
+    def trust(self) -> Any:
+        from core.secure.trust import TrustPolicy
+
+        return TrustPolicy.from_profile(self.profile)
+
+    @cached_property
+    def accounts(self) -> Any:
+        from core.mail.accounts import Accounts
+
+        return Accounts(self.profile.collection("accounts"))
+
+    @cached_property
+    def messages(self) -> Any:
+        from core.mail.messages import MessageStore
+
+        return MessageStore(self.profile)
+
+    @cached_property
+    def outbox(self) -> Any:
+        from core.mail.outbox import Outbox
+
+        return Outbox(self.profile)
+
+    @cached_property
+    def documents(self) -> Any:
+        from core.clinical.documents import DocumentQueue
+
+        return DocumentQueue(self.profile)
+
+    @cached_property
+    def directory(self) -> Any:
+        from core.directory.search import Directory
+
+        return Directory(self.profile.path / "directory")
+
+
+def run(coro: Any) -> Any:
+    """Run a coroutine from synchronous code (the CLI)."""
+    return asyncio.run(coro)

@@ -1,0 +1,367 @@
+"""Encrypted, sharded TinyDB collections.
+
+TinyDB keeps a whole database in memory and rewrites the whole file at each write (shared/STACK.md), so one
+collection is spread over many small TinyDB files ("shards"), each encrypted by the vault and replaced
+atomically. A key's shard is given by the low bits of a hash of the key; when shards grow past
+``SPLIT_AT`` documents on average, the collection is rewritten with twice as many shards into a new
+generation and the manifest is switched atomically. So adding one document rewrites one small file,
+whatever the size of the collection.
+
+Writes that touch several shards go through a journal written (atomically) before the shards: after a
+crash the journal is replayed on open, so a batch is all or nothing and the store holds a consistent prefix
+of what was written. Several processes may share a profile: writes hold an inter-process lock, and a
+cached shard is re-read when its file changed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from tinydb import TinyDB
+from tinydb.storages import Storage
+from tinydb.table import Document, Table
+
+from core.errors import StoreCorrupted
+from core.store.atomic import FileLock, atomic_write, clean_temp_files
+from core.store.vault import Vault
+
+Doc = dict[str, Any]
+SUFFIX = ".mdb"
+SPLIT_AT = 48  # average documents per shard before the collection doubles its shard count
+TABLE = "_default"
+
+
+def _shard_of(key: str, bits: int) -> int:
+    h = int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big")
+    return h & ((1 << bits) - 1)
+
+
+class _KeyedTable(Table):
+    """A TinyDB table whose document ids are the collection's string keys."""
+
+    document_id_class = str  # type: ignore[assignment]
+
+
+class _KeyedDB(TinyDB):
+    table_class = _KeyedTable
+
+
+class EncryptedStorage(Storage):
+    """A TinyDB storage: one encrypted file, written atomically, cached while unchanged on disk.
+
+    In ``deferred`` mode writes stay in memory until ``flush()``, so a batch costs one file write.
+    """
+
+    def __init__(self, path: Path, vault: Vault, name: str) -> None:
+        self.path = path
+        self.vault = vault
+        self.name = name
+        self._data: dict[str, dict[str, Any]] | None = None
+        self._stamp: tuple[int, int, int] | None = None
+        self._dirty = False
+        self.deferred = False
+
+    def _disk_stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        if self._dirty:
+            return self._data
+        stamp = self._disk_stamp()
+        if self._data is not None and stamp == self._stamp:
+            return self._data
+        if stamp is None:
+            self._data, self._stamp = {TABLE: {}}, None
+            return self._data
+        raw = self.path.read_bytes()
+        plain = self.vault.unseal(raw, self.name, self.path)
+        try:
+            data = json.loads(plain)
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+        except ValueError as exc:
+            raise StoreCorrupted(f"{self.path} does not parse; it was left untouched") from exc
+        self._data, self._stamp = data, stamp
+        return data
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        self._data = data
+        self._dirty = True
+        if not self.deferred:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._dirty or self._data is None:
+            return
+        payload = json.dumps(self._data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        atomic_write(self.path, self.vault.seal(payload, self.name), sync_dir=False)
+        self._stamp = self._disk_stamp()
+        self._dirty = False
+
+    def forget(self) -> None:
+        self._data, self._stamp, self._dirty = None, None, False
+
+    def close(self) -> None:
+        pass
+
+
+class _Shard:
+    def __init__(self, path: Path, vault: Vault, name: str) -> None:
+        self.storage = EncryptedStorage(path, vault, name)
+        self.db = _KeyedDB(storage=_Passthrough, wrapped=self.storage)
+        self.table: _KeyedTable = self.db.table(TABLE)  # type: ignore[assignment]
+        self.table.clear_cache()
+
+    def docs(self) -> dict[str, Doc]:
+        data = self.storage.read() or {}
+        return data.get(TABLE, {})
+
+    def apply(self, changes: Mapping[str, Doc | None]) -> None:
+        """Set or delete (None) documents, with a single file write."""
+        self.storage.deferred = True
+        try:
+            present = self.docs()
+            gone = [k for k, v in changes.items() if v is None and k in present]
+            replaced = [k for k, v in changes.items() if v is not None and k in present]
+            if gone or replaced:
+                self.table.remove(doc_ids=gone + replaced)
+            fresh = [Document(v, doc_id=k) for k, v in changes.items() if v is not None]
+            if fresh:
+                self.table.insert_multiple(fresh)
+            self.storage.flush()
+        except BaseException:
+            self.storage.forget()
+            raise
+        finally:
+            self.storage.deferred = False
+
+
+class _Passthrough(Storage):
+    """Lets TinyDB use an already built EncryptedStorage instance."""
+
+    def __init__(self, wrapped: EncryptedStorage) -> None:
+        self.wrapped = wrapped
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        return self.wrapped.read()
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        self.wrapped.write(data)
+
+
+class ShardedCollection:
+    """A ``core.store.collection.Collection`` over encrypted TinyDB shards."""
+
+    def __init__(self, root: Path, name: str, vault: Vault, lock: FileLock) -> None:
+        if not name or any(c in name for c in "/\\.:") or name.startswith("_"):
+            raise ValueError(f"bad collection name {name!r}")
+        self.name = name
+        self.folder = root / name
+        self.vault = vault
+        self.lock = lock
+        self._shards: dict[str, _Shard] = {}
+        self._manifest_stamp: tuple[int, int] | None = None
+        self.gen, self.bits = 0, 2
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with self.lock.held():
+            clean_temp_files(self.folder)
+            self._load_manifest()
+            self._replay_journal()
+
+    # -- layout ------------------------------------------------------------------------------------------
+    def _logical(self, filename: str) -> str:
+        return f"db/{self.name}/{filename}"
+
+    def _manifest_path(self) -> Path:
+        return self.folder / f"manifest{SUFFIX}"
+
+    def _load_manifest(self) -> None:
+        path = self._manifest_path()
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            self.gen, self.bits, self._manifest_stamp = 0, 2, None
+            return
+        stamp = (st.st_mtime_ns, st.st_ino)
+        if stamp == self._manifest_stamp:
+            return
+        plain = self.vault.unseal(path.read_bytes(), self._logical(path.name), path)
+        try:
+            meta = json.loads(plain)
+            self.gen, self.bits = int(meta["gen"]), int(meta["bits"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StoreCorrupted(f"{path} does not parse; it was left untouched") from exc
+        self._manifest_stamp = stamp
+        self._shards.clear()
+
+    def _write_manifest(self, gen: int, bits: int) -> None:
+        path = self._manifest_path()
+        payload = json.dumps({"gen": gen, "bits": bits}).encode()
+        atomic_write(path, self.vault.seal(payload, self._logical(path.name)))
+        self.gen, self.bits = gen, bits
+        st = path.stat()
+        self._manifest_stamp = (st.st_mtime_ns, st.st_ino)
+        self._shards.clear()
+
+    def _shard_name(self, gen: int, index: int) -> str:
+        return f"g{gen}-{index:05d}{SUFFIX}"
+
+    def _shard(self, index: int, gen: int | None = None) -> _Shard:
+        gen = self.gen if gen is None else gen
+        fname = self._shard_name(gen, index)
+        shard = self._shards.get(fname)
+        if shard is None:
+            shard = _Shard(self.folder / fname, self.vault, self._logical(fname))
+            self._shards[fname] = shard
+        return shard
+
+    def _refresh(self) -> None:
+        """Notice a split or a journal made by another process."""
+        self._load_manifest()
+
+    # -- journal -----------------------------------------------------------------------------------------
+    def _journal_path(self) -> Path:
+        return self.folder / f"journal{SUFFIX}"
+
+    def _replay_journal(self) -> None:
+        path = self._journal_path()
+        if not path.exists():
+            return
+        plain = self.vault.unseal(path.read_bytes(), self._logical(path.name), path)
+        try:
+            changes = json.loads(plain)
+        except ValueError as exc:
+            raise StoreCorrupted(f"{path} does not parse; it was left untouched") from exc
+        self._apply(changes)
+        path.unlink()
+
+    def _apply(self, changes: Mapping[str, Doc | None]) -> int:
+        """Write the changes shard by shard; return the size of the largest shard touched."""
+        by_shard: dict[int, dict[str, Doc | None]] = {}
+        for key, doc in changes.items():
+            by_shard.setdefault(_shard_of(key, self.bits), {})[key] = doc
+        largest = 0
+        for index, part in by_shard.items():
+            shard = self._shard(index)
+            shard.apply(part)
+            largest = max(largest, len(shard.docs()))
+        return largest
+
+    def _write(self, changes: Mapping[str, Doc | None]) -> None:
+        with self.lock.held():
+            self._refresh()
+            shards = {_shard_of(k, self.bits) for k in changes}
+            if len(shards) > 1:
+                path = self._journal_path()
+                payload = json.dumps(changes, ensure_ascii=False, separators=(",", ":")).encode()
+                atomic_write(path, self.vault.seal(payload, self._logical(path.name)))
+                largest = self._apply(changes)
+                path.unlink()
+            else:
+                largest = self._apply(changes)
+            # a full shard is the cheap signal; only then count the whole collection
+            if largest > 2 * SPLIT_AT:
+                self._maybe_split()
+
+    def _maybe_split(self) -> None:
+        nshards = 1 << self.bits
+        total = sum(len(self._shard(i).docs()) for i in range(nshards))
+        if total <= SPLIT_AT * nshards:
+            return
+        new_bits = self.bits
+        while total > SPLIT_AT * (1 << new_bits):
+            new_bits += 1
+        new_gen = self.gen + 1
+        buckets: dict[int, dict[str, Doc | None]] = {}
+        for i in range(nshards):
+            for key, doc in self._shard(i).docs().items():
+                buckets.setdefault(_shard_of(key, new_bits), {})[key] = doc
+        for index, part in buckets.items():
+            self._shard(index, new_gen).apply(part)
+        old_gen = self.gen
+        self._write_manifest(new_gen, new_bits)
+        for f in self.folder.glob(f"g{old_gen}-*{SUFFIX}"):
+            with contextlib.suppress(OSError):
+                f.unlink()
+        # a crash before the manifest switch leaves a partial new generation: removed on the next split
+        for f in self.folder.glob(f"g*-*{SUFFIX}"):
+            if not f.name.startswith(f"g{self.gen}-"):
+                with contextlib.suppress(OSError):
+                    f.unlink()
+
+    # -- Collection API ----------------------------------------------------------------------------------
+    def get(self, key: str) -> Doc | None:
+        self._refresh()
+        doc = self._shard(_shard_of(key, self.bits)).docs().get(key)
+        return dict(doc) if doc is not None else None
+
+    def put(self, key: str, doc: Doc) -> None:
+        self._write({key: dict(doc)})
+
+    def put_many(self, items: Mapping[str, Doc]) -> None:
+        if items:
+            self._write({k: dict(v) for k, v in items.items()})
+
+    def delete(self, key: str) -> bool:
+        if self.get(key) is None:
+            return False
+        self._write({key: None})
+        return True
+
+    def delete_many(self, keys: Iterable[str]) -> int:
+        present = [k for k in keys if self.get(k) is not None]
+        if present:
+            self._write(dict.fromkeys(present))
+        return len(present)
+
+    def _all_docs(self) -> Iterator[tuple[str, Doc]]:
+        self._refresh()
+        for fname in sorted(os.listdir(self.folder)):
+            if not (fname.startswith(f"g{self.gen}-") and fname.endswith(SUFFIX)):
+                continue
+            index = int(fname[len(f"g{self.gen}-") : -len(SUFFIX)])
+            yield from self._shard(index).docs().items()
+
+    def keys(self) -> list[str]:
+        return [k for k, _ in self._all_docs()]
+
+    def items(self) -> Iterator[tuple[str, Doc]]:
+        for key, doc in self._all_docs():
+            yield key, dict(doc)
+
+    def find(self, predicate: Callable[[Doc], bool]) -> list[tuple[str, Doc]]:
+        return [(k, dict(d)) for k, d in self._all_docs() if predicate(d)]
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self._all_docs())
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key) is not None
+
+
+class DocStore:
+    """The profile's collections, under ``<profile>/db/``."""
+
+    def __init__(self, root: Path, vault: Vault) -> None:
+        self.root = root
+        self.vault = vault
+        self.lock = FileLock(root / ".lock")
+        self._collections: dict[str, ShardedCollection] = {}
+        root.mkdir(parents=True, exist_ok=True)
+
+    def collection(self, name: str) -> ShardedCollection:
+        coll = self._collections.get(name)
+        if coll is None:
+            coll = ShardedCollection(self.root, name, self.vault, self.lock)
+            self._collections[name] = coll
+        return coll

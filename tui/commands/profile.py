@@ -1,0 +1,139 @@
+"""Profile commands: init, passphrase change, audit verify, settings check, demo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from core.errors import BadInput
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "init", help="créer un profil chiffré (phrase de passe demandée ou MISSIVE_PASSPHRASE)"
+    )
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("passphrase", help="changer la phrase de passe du profil")
+    psub = p.add_subparsers(dest="passphrase_command", metavar="ACTION")
+    q = psub.add_parser("change", help="re-chiffrer la clé du profil sous une nouvelle phrase de passe")
+    q.set_defaults(func=cmd_passphrase_change)
+
+    p = sub.add_parser("audit", help="journal d'audit")
+    asub = p.add_subparsers(dest="audit_command", metavar="ACTION")
+    q = asub.add_parser("verify", help="vérifier que le journal d'audit est intact (code 0) ou non (code 1)")
+    q.set_defaults(func=cmd_audit_verify)
+    q = asub.add_parser("list", help="afficher le journal d'audit (identifiants seulement)")
+    q.add_argument("--json", action="store_true", help="une ligne JSON par enregistrement")
+    q.set_defaults(func=cmd_audit_list)
+
+    p = sub.add_parser("config", help="réglages du profil")
+    csub = p.add_subparsers(dest="config_command", metavar="ACTION")
+    q = csub.add_parser("check", help="valider profile.toml")
+    q.set_defaults(func=cmd_config_check)
+    q = csub.add_parser("path", help="afficher le dossier du profil")
+    q.set_defaults(func=cmd_config_path)
+
+    p = sub.add_parser("demo", help="construire (une fois) un profil de démonstration et l'ouvrir")
+    p.add_argument("--no-tui", action="store_true", help="construire seulement, sans ouvrir l'interface")
+    p.add_argument("--reset", action="store_true", help="reconstruire le profil de démonstration")
+    p.add_argument("--patients", type=int, default=3000, help="nombre de patients fictifs (défaut 3000)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("tui", help="ouvrir l'interface (défaut quand aucune commande n'est donnée)")
+    p.set_defaults(func=cmd_tui)
+
+
+def cmd_init(args: argparse.Namespace, ctx: Any) -> int:
+    from core.mailroom import Mailroom
+    from core.store.profile import Profile
+
+    folder = ctx.profile_dir
+    if Profile.exists(folder):
+        raise BadInput(f"{folder} already holds a profile")
+    passphrase = ctx.passphrase("Nouvelle phrase de passe : ", confirm=True)
+    Mailroom.create(folder, passphrase)
+    print(f"Profil créé dans {folder}")
+    return 0
+
+
+def cmd_passphrase_change(args: argparse.Namespace, ctx: Any) -> int:
+    import os
+
+    mr = ctx.mailroom()
+    new = os.environ.get("MISSIVE_NEW_PASSPHRASE")
+    if new is None:
+        new = ctx.secret("MISSIVE_NEW_PASSPHRASE", "Nouvelle phrase de passe : ")
+        import getpass
+
+        if sys.stdin.isatty() and getpass.getpass("Confirmez : ") != new:
+            raise BadInput("the two passphrases differ: nothing was changed")
+    mr.profile.change_passphrase(new)
+    print("Phrase de passe changée.")
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace, ctx: Any) -> int:
+    mr = ctx.mailroom()
+    problem = mr.audit.verify()
+    if problem is None:
+        count = len(mr.audit.records())
+        print(f"Journal d'audit intact ({count} enregistrements).")
+        return 0
+    sys.stderr.write(f"missive: audit record {problem.index} is bad: {problem.reason}\n")
+    return 1
+
+
+def cmd_audit_list(args: argparse.Namespace, ctx: Any) -> int:
+    for rec in ctx.mailroom().audit.records():
+        if args.json:
+            ctx.print_json(rec)
+        else:
+            print(f"{rec['seq']:>6} {rec['ts']} {rec['actor']:<12} {rec['action']:<8} {rec['object']}")
+    return 0
+
+
+def cmd_config_check(args: argparse.Namespace, ctx: Any) -> int:
+    from core.config import load_settings
+
+    load_settings(ctx.profile_dir)
+    print("profile.toml: OK")
+    return 0
+
+
+def cmd_config_path(args: argparse.Namespace, ctx: Any) -> int:
+    print(ctx.profile_dir)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, ctx: Any) -> int:
+    import os
+
+    from core.demo import build_demo, default_demo_dir
+
+    folder = ctx.profile_dir if args.profile else default_demo_dir()
+    passphrase = os.environ.get("MISSIVE_PASSPHRASE") or "demo"
+    if args.patients < 10 or args.patients > 200_000:
+        raise BadInput("--patients must be between 10 and 200000")
+    report = build_demo(folder, passphrase, reset=args.reset, patients=args.patients, progress=_progress)
+    print(report)
+    if "MISSIVE_PASSPHRASE" not in os.environ:
+        print("Phrase de passe du profil de démonstration : demo")
+    if args.no_tui:
+        return 0
+    from tui.app import run_app
+
+    return run_app(folder, passphrase=passphrase, lang=args.lang, theme=args.theme)
+
+
+def cmd_tui(args: argparse.Namespace, ctx: Any) -> int:
+    from tui.app import run_app
+
+    return run_app(ctx.profile_dir, passphrase=None, lang=args.lang, theme=args.theme)
+
+
+def _progress(text: str) -> None:
+    if sys.stderr.isatty():
+        sys.stderr.write(f"\r{text:<70}")
+        sys.stderr.flush()
