@@ -1,0 +1,411 @@
+"""Safe patient matching: which patient of the practice does a document's identity belong to?
+
+``PatientIndex`` is built once from the patients and answers ``match(identity) -> MatchResult``.
+
+Candidates come from blocking indexes only (INS, birth date, the day/month swap of the birth date,
+phonetic keys of birth and used names combined with the first given name), so the cost of one document
+depends on the size of a few small blocks, not on the number of patients.
+
+Decision rules (STANDARDS.md §5.5, issue 3):
+
+- ``auto`` through the INS: the document carries a valid INS, exactly one patient has it, and the strict
+  traits agree (birth date, sex, birth name, first given name).
+- ``auto`` through the traits: exactly one patient whose birth name (or used name, when the document does not
+  state a birth name) and first given name are identical after normalisation, whose birth date is the same
+  and whose sex is compatible, with no other patient that could be the same person under a plausible error
+  (homonym, twin with a partial given name, day/month swap) and no conflicting INS.
+- never ``auto`` on the NIR alone (it may be the insured parent's), on a swapped, different or missing birth
+  date, on a sex conflict, or when the document's birth name contradicts the patient's (its used name then
+  matches an unrelated record).
+- ``review`` when some candidate is plausible, ``new`` when none is.
+
+Reasons are short French phrases with no health data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import IntEnum
+
+from core.clinical.identity import (
+    GivenLevel,
+    Level,
+    clean_nir,
+    compact,
+    compare_given_names,
+    compare_names,
+    core_name,
+    fold,
+    is_valid_nir,
+    phonetic_key,
+    sexes_conflict,
+    split_family_name,
+)
+from core.model import Candidate, Identity, MatchResult, Patient
+
+MAX_CANDIDATES = 5
+MIN_SCORE = 0.5  # below this a candidate is not shown (unless an identifier points at it)
+
+# Weights of the score; they add up to 1.
+_W_DATE, _W_NAME, _W_GIVEN, _W_SEX, _W_ID = 0.3, 0.3, 0.2, 0.1, 0.1
+
+
+class DateLevel(IntEnum):
+    DIFFERENT = 0
+    MISSING = 1
+    ONE_PART = 2  # two of day, month, year agree
+    YEAR = 3  # same day and month, another year
+    SWAPPED = 4  # day and month inverted
+    EXACT = 5
+
+
+class IdLevel(IntEnum):
+    INS_DIFFERENT = 0
+    NONE = 1
+    NIR_SAME = 2  # the document's NIR is the patient's INS: may still be a parent's
+    INS_SAME = 3
+
+
+_DATE_SCORE = {
+    DateLevel.EXACT: 1.0,
+    DateLevel.SWAPPED: 0.6,
+    DateLevel.YEAR: 0.5,
+    DateLevel.ONE_PART: 0.4,
+    DateLevel.MISSING: 0.3,
+    DateLevel.DIFFERENT: 0.0,
+}
+_NAME_SCORE = {
+    Level.EXACT: 1.0,
+    Level.PARTICLE: 0.95,
+    Level.TYPO: 0.8,
+    Level.PHONETIC: 0.75,
+    Level.PARTIAL: 0.6,
+    Level.PREFIX: 0.3,
+    Level.DIFFERENT: 0.0,
+}
+_GIVEN_SCORE = {
+    GivenLevel.EXACT: 1.0,
+    GivenLevel.COMPOSITE: 0.95,
+    GivenLevel.TYPO: 0.8,
+    GivenLevel.PHONETIC: 0.75,
+    GivenLevel.PARTIAL: 0.6,
+    GivenLevel.PREFIX: 0.3,
+    GivenLevel.DIFFERENT: 0.0,
+}
+_ID_SCORE = {IdLevel.INS_SAME: 1.0, IdLevel.NIR_SAME: 0.8, IdLevel.NONE: 0.5, IdLevel.INS_DIFFERENT: 0.0}
+
+_DATE_REASON = {
+    DateLevel.EXACT: "date de naissance identique",
+    DateLevel.SWAPPED: "date de naissance avec jour et mois inversés",
+    DateLevel.YEAR: "année de naissance différente",
+    DateLevel.ONE_PART: "date de naissance proche",
+    DateLevel.MISSING: "date de naissance absente",
+    DateLevel.DIFFERENT: "date de naissance différente",
+}
+_NAME_REASON = {
+    Level.EXACT: "identique",
+    Level.PARTICLE: "identique (hors particule)",
+    Level.TYPO: "très proche (faute de frappe ?)",
+    Level.PHONETIC: "phonétiquement proche",
+    Level.PARTIAL: "partiellement identique",
+    Level.PREFIX: "mêmes trois premières lettres",
+    Level.DIFFERENT: "différent",
+}
+_GIVEN_REASON = {
+    GivenLevel.EXACT: "premier prénom identique",
+    GivenLevel.COMPOSITE: "prénom composé équivalent",
+    GivenLevel.TYPO: "prénom très proche (faute de frappe ?)",
+    GivenLevel.PHONETIC: "prénom phonétiquement proche",
+    GivenLevel.PARTIAL: "prénom partiel (prénom composé ?)",
+    GivenLevel.PREFIX: "prénom : mêmes trois premières lettres",
+    GivenLevel.DIFFERENT: "prénom différent",
+}
+
+
+def swap_day_month(date: dt.date) -> dt.date | None:
+    """The date with day and month inverted, when that is another valid date."""
+    if date.day == date.month or date.day > 12:
+        return None
+    try:
+        return date.replace(month=date.day, day=date.month)
+    except ValueError:
+        return None
+
+
+def compare_dates(doc: dt.date | None, patient: dt.date | None) -> DateLevel:
+    """How a document's birth date relates to a patient's."""
+    if doc is None or patient is None:
+        return DateLevel.MISSING
+    if doc == patient:
+        return DateLevel.EXACT
+    if swap_day_month(doc) == patient:
+        return DateLevel.SWAPPED
+    if (doc.day, doc.month) == (patient.day, patient.month):
+        return DateLevel.YEAR
+    if sum((doc.day == patient.day, doc.month == patient.month, doc.year == patient.year)) == 2:
+        return DateLevel.ONE_PART
+    return DateLevel.DIFFERENT
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """A patient with its normalised traits, computed once when the index is built."""
+
+    patient: Patient
+    birth: str  # folded
+    used: str  # folded ('' when none)
+    ins: str  # cleaned ('' when none)
+
+
+@dataclass(frozen=True)
+class _DocTraits:
+    """A document's identity, normalised once per match."""
+
+    identity: Identity
+    used: str  # folded name the document uses
+    birth: str  # folded birth name ('' when the document does not state one)
+    given: tuple[str, ...]
+    ins: str  # valid INS or ''
+    ins_invalid: bool
+    nir: str  # valid NIR or ''
+
+
+@dataclass(frozen=True)
+class _Comparison:
+    entry: _Entry
+    date: DateLevel
+    name: Level  # the name level that decides (birth name when stated, else best of birth/used)
+    name_via_used: bool  # the best name level came from the patient's used name
+    birth_contradicted: bool  # the document states a birth name that differs from the patient's
+    given: GivenLevel
+    sex_conflict: bool
+    sex_known: bool
+    ident: IdLevel
+
+    @property
+    def traits_agree(self) -> bool:
+        """Strict traits agree: same birth date, compatible sex, identical names and first given name."""
+        return (
+            self.date == DateLevel.EXACT
+            and not self.sex_conflict
+            and self.name >= Level.PARTICLE
+            and not self.birth_contradicted
+            and self.given >= GivenLevel.COMPOSITE
+        )
+
+    @property
+    def strong(self) -> bool:
+        """Traits agree and no identifier says otherwise: eligible for ``auto`` if unique."""
+        return self.traits_agree and self.ident != IdLevel.INS_DIFFERENT
+
+    @property
+    def plausible_same_person(self) -> bool:
+        """Could be the document's patient under one plausible error (a rival to a strong candidate)."""
+        return (
+            self.date in (DateLevel.EXACT, DateLevel.SWAPPED)
+            and not self.sex_conflict
+            and self.name >= Level.PARTIAL
+            and self.given >= GivenLevel.PARTIAL
+        )
+
+    @property
+    def score(self) -> float:
+        s = (
+            _W_DATE * _DATE_SCORE[self.date]
+            + _W_NAME * _NAME_SCORE[self.name] * (0.5 if self.birth_contradicted else 1.0)
+            + _W_GIVEN * _GIVEN_SCORE[self.given]
+            + _W_SEX * (0.0 if self.sex_conflict else 1.0 if self.sex_known else 0.5)
+            + _W_ID * _ID_SCORE[self.ident]
+        )
+        if self.ident == IdLevel.INS_DIFFERENT:
+            s = min(s, 0.6)  # two different INS are two different people, whatever the traits say
+        return max(0.0, min(1.0, s))
+
+    def reasons(self) -> list[str]:
+        out: list[str] = []
+        if self.ident == IdLevel.INS_SAME:
+            out.append("INS identique")
+        elif self.ident == IdLevel.NIR_SAME:
+            out.append("NIR identique (peut être celui de l'assuré)")
+        elif self.ident == IdLevel.INS_DIFFERENT:
+            out.append("INS différent")
+        out.append(_DATE_REASON[self.date])
+        which = "nom d'usage" if self.name_via_used else "nom de naissance"
+        out.append(f"{which} {_NAME_REASON[self.name]}")
+        if self.birth_contradicted:
+            out.append("nom de naissance différent")
+        out.append(_GIVEN_REASON[self.given])
+        if self.sex_conflict:
+            out.append("sexe incompatible")
+        elif self.sex_known:
+            out.append("sexe identique")
+        else:
+            out.append("sexe inconnu")
+        return out
+
+
+def _name_keys(names: Iterable[str], given: tuple[str, ...]) -> set[str]:
+    """Blocking keys: phonetic of each name (whole and without particles) × phonetic of the first given name."""
+    name_phons = {phonetic_key(v) for n in names if n for v in (n, core_name(n))} - {""}
+    given_phons: set[str] = set()
+    if given:
+        first = fold(given[0])
+        given_phons = {phonetic_key(first), phonetic_key(first.split()[0]) if first else ""}
+        if len(given) > 1:  # "Jean" "Pierre" may be the composite Jean-Pierre
+            given_phons.add(phonetic_key(first + given[1]))
+    given_phons.discard("")
+    return {f"{n}|{g}" for n in name_phons for g in given_phons}
+
+
+class PatientIndex:
+    """An immutable index of patients with blocking tables; ``match`` is safe to call from any thread."""
+
+    def __init__(self, patients: Iterable[Patient]) -> None:
+        self._entries: list[_Entry] = []
+        self._by_ins: dict[str, list[int]] = defaultdict(list)
+        self._by_date: dict[dt.date, list[int]] = defaultdict(list)
+        self._by_name: dict[str, list[int]] = defaultdict(list)
+        for p in patients:
+            i = len(self._entries)
+            ins = clean_nir(p.ins)
+            entry = _Entry(p, birth=fold(p.birth_name), used=fold(p.used_name), ins=ins)
+            self._entries.append(entry)
+            if ins:
+                self._by_ins[ins].append(i)
+            if p.birth_date:
+                self._by_date[p.birth_date].append(i)
+            for key in _name_keys((entry.birth, entry.used), p.given_names):
+                self._by_name[key].append(i)
+        # Plain dicts from here on: lookups of absent keys must not grow the tables.
+        self._by_ins = dict(self._by_ins)
+        self._by_date = dict(self._by_date)
+        self._by_name = dict(self._by_name)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    # ------------------------------------------------------------------ matching
+
+    def match(self, identity: Identity) -> MatchResult:
+        """Decide which patient (if any) ``identity`` belongs to; see the module docstring for the rules."""
+        doc = _doc_traits(identity)
+        comparisons = [self._compare(doc, self._entries[i]) for i in self._candidate_ids(doc)]
+        comparisons.sort(key=lambda c: (-c.score, c.entry.patient.id))
+
+        chosen: _Comparison | None = None
+        extra: dict[str, list[str]] = defaultdict(list)
+        ins_hits = [c for c in comparisons if c.ident == IdLevel.INS_SAME]
+        if doc.ins and len(ins_hits) == 1 and ins_hits[0].traits_agree:
+            chosen = ins_hits[0]
+        elif doc.ins and len(ins_hits) > 1:
+            for c in ins_hits:
+                extra[c.entry.patient.id].append("INS partagé par plusieurs dossiers")
+        elif not doc.ins or not ins_hits:
+            strong = [c for c in comparisons if c.strong]
+            if len(strong) == 1:
+                rivals = [c for c in comparisons if c is not strong[0] and c.plausible_same_person]
+                if not rivals:
+                    chosen = strong[0]
+                else:
+                    extra[strong[0].entry.patient.id].append("un autre dossier pourrait correspondre")
+                    for c in rivals:
+                        extra[c.entry.patient.id].append("un autre dossier pourrait correspondre")
+            elif len(strong) > 1:
+                for c in strong:
+                    extra[c.entry.patient.id].append("homonyme : un autre dossier partage ces traits")
+        else:
+            for c in ins_hits:
+                extra[c.entry.patient.id].append("INS identique mais traits discordants")
+
+        shown = [
+            c for c in comparisons if c is chosen or c.score >= MIN_SCORE or c.ident >= IdLevel.NIR_SAME
+        ][:MAX_CANDIDATES]
+        if chosen is not None and chosen not in shown:
+            shown = [chosen, *shown[: MAX_CANDIDATES - 1]]
+        candidates = []
+        for c in shown:
+            reasons = c.reasons() + extra.get(c.entry.patient.id, [])
+            if doc.ins_invalid:
+                reasons.append("INS du document invalide (clé fausse)")
+            candidates.append(Candidate(c.entry.patient.id, round(c.score, 3), tuple(reasons)))
+        if chosen is not None:
+            return MatchResult("auto", chosen.entry.patient.id, tuple(candidates))
+        return MatchResult("review" if candidates else "new", None, tuple(candidates))
+
+    def _candidate_ids(self, doc: _DocTraits) -> set[int]:
+        ids: set[int] = set()
+        for ident in (doc.ins, doc.nir):
+            if ident:
+                ids.update(self._by_ins.get(ident, ()))
+        bd = doc.identity.birth_date
+        if bd is not None:
+            ids.update(self._by_date.get(bd, ()))
+            swapped = swap_day_month(bd)
+            if swapped is not None:
+                ids.update(self._by_date.get(swapped, ()))
+        for key in _name_keys((doc.used, doc.birth), doc.given):
+            ids.update(self._by_name.get(key, ()))
+        return ids
+
+    @staticmethod
+    def _compare(doc: _DocTraits, entry: _Entry) -> _Comparison:
+        p = entry.patient
+        birth_contradicted = False
+        if doc.birth:
+            name = compare_names(doc.birth, entry.birth)
+            via_used = False
+            birth_contradicted = name < Level.PARTICLE
+            if birth_contradicted and entry.used:
+                # The names may just be stored the other way round; show it, never auto on it.
+                alt = compare_names(doc.used, entry.used)
+                if alt > name:
+                    name, via_used = alt, True
+        else:
+            by_birth = compare_names(doc.used, entry.birth)
+            by_used = compare_names(doc.used, entry.used) if entry.used else Level.DIFFERENT
+            name, via_used = (by_used, True) if by_used > by_birth else (by_birth, False)
+        if doc.ins and entry.ins:
+            ident = IdLevel.INS_SAME if doc.ins == entry.ins else IdLevel.INS_DIFFERENT
+        elif doc.nir and entry.ins and doc.nir == entry.ins:
+            ident = IdLevel.NIR_SAME
+        else:
+            ident = IdLevel.NONE
+        sex = doc.identity.sex
+        return _Comparison(
+            entry=entry,
+            date=compare_dates(doc.identity.birth_date, p.birth_date),
+            name=name,
+            name_via_used=via_used,
+            birth_contradicted=birth_contradicted,
+            given=compare_given_names(doc.given, p.given_names),
+            sex_conflict=sexes_conflict(sex, p.sex),
+            sex_known=sex in ("M", "F") and p.sex in ("M", "F"),
+            ident=ident,
+        )
+
+
+def _doc_traits(identity: Identity) -> _DocTraits:
+    used, birth = split_family_name(identity.family_name)
+    if identity.birth_name:
+        b_used, b_birth = split_family_name(identity.birth_name)
+        birth = b_birth or b_used
+        used = used or birth
+    elif not used and birth:
+        used = birth
+    ins = clean_nir(identity.ins)
+    nir = clean_nir(identity.nir)
+    return _DocTraits(
+        identity=identity,
+        used=used,
+        birth=birth if compact(birth) else "",
+        given=tuple(g for g in identity.given_names if compact(g)),
+        ins=ins if is_valid_nir(ins) else "",
+        ins_invalid=bool(ins) and not is_valid_nir(ins),
+        nir=nir if is_valid_nir(nir) else "",
+    )
+
+
+__all__ = ["DateLevel", "MAX_CANDIDATES", "MIN_SCORE", "PatientIndex", "compare_dates", "swap_day_month"]

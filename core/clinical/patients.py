@@ -1,0 +1,312 @@
+"""The practice's patient registry: CSV import from the practice software, listing, and the match index.
+
+CSV format (UTF-8, a BOM is tolerated, comma or semicolon separated), canonical header::
+
+    id,birth_name,used_name,given_names,birth_date,sex,ins
+
+given names space-separated, first one first (a composite name keeps its hyphen); birth_date ``YYYY-MM-DD``
+or ``DD/MM/YYYY``; sex ``M``/``F``/``U`` (``H`` is read as ``M``, empty as ``U``); ins the 15-character
+matricule with a valid key, or empty. Columns may be renamed with a mapping (``--map NOM=birth_name``);
+other columns are ignored. A re-import updates patients by id. When any row is bad, the whole import is
+refused and every bad row is reported by line number (values are never echoed: they are health data).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.clinical.identity import clean_nir, compact, is_valid_nir, split_family_name, split_given_names
+from core.clinical.matching import PatientIndex
+from core.errors import BadInput, NotFound, ParseError, StoreCorrupted
+from core.model import Patient
+from core.store.collection import Collection
+
+COLUMNS = ("id", "birth_name", "used_name", "given_names", "birth_date", "sex", "ins")
+REQUIRED = ("id", "birth_name", "given_names", "birth_date")
+MAX_REPORTED = 10  # bad rows named in the one-line error; the rest are counted
+_SEXES = {"M": "M", "H": "M", "F": "F", "U": "U", "": "U", "I": "U"}
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_FR = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+class ImportRefused(ParseError):
+    """The CSV has bad rows: nothing was imported. ``problems`` lists (line, message) for each."""
+
+    def __init__(self, source: str, problems: list[tuple[int, str]]) -> None:
+        self.problems = problems
+        shown = "; ".join(f"line {line}: {msg}" for line, msg in problems[:MAX_REPORTED])
+        more = f"; and {len(problems) - MAX_REPORTED} more" if len(problems) > MAX_REPORTED else ""
+        super().__init__(
+            f"{source}: {len(problems)} bad row(s), nothing imported — {shown}{more}. Fix them and import again"
+        )
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did (counts only)."""
+
+    added: int
+    updated: int
+    unchanged: int
+
+    @property
+    def total(self) -> int:
+        return self.added + self.updated + self.unchanged
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "total": self.total,
+        }
+
+
+def parse_mapping(pairs: list[str] | None) -> dict[str, str]:
+    """``["NOM=birth_name", ...]`` → {"NOM": "birth_name"}; targets must be canonical column names."""
+    mapping: dict[str, str] = {}
+    for pair in pairs or ():
+        source, sep, target = pair.partition("=")
+        source, target = source.strip(), target.strip()
+        if not sep or not source or not target:
+            raise BadInput(f"--map {pair!r}: expected SOURCE=TARGET, e.g. --map NOM=birth_name")
+        if target not in COLUMNS:
+            raise BadInput(f"--map {pair!r}: unknown target column {target!r} (one of: {', '.join(COLUMNS)})")
+        mapping[source] = target
+    return mapping
+
+
+def parse_birth_date(text: str) -> dt.date:
+    """``YYYY-MM-DD`` or ``DD/MM/YYYY``; raises ValueError otherwise (or for a future date)."""
+    text = text.strip()
+    m = _ISO.match(text)
+    if m:
+        date = dt.date(int(m[1]), int(m[2]), int(m[3]))
+    else:
+        m = _FR.match(text)
+        if not m:
+            raise ValueError("birth_date is not YYYY-MM-DD or DD/MM/YYYY")
+        date = dt.date(int(m[3]), int(m[2]), int(m[1]))
+    if date > dt.date.today() or date.year < 1850:
+        raise ValueError("birth_date is out of range")
+    return date
+
+
+def _decode(data: bytes, source: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ParseError(
+            f"{source}: line {line} is not UTF-8; export the file as UTF-8 (CSV UTF-8) and import again"
+        ) from None
+
+
+def _row_to_patient(row: dict[str, str]) -> Patient:
+    """One CSV row (canonical keys) to a Patient; ValueError with a value-free message when bad."""
+    pid = row.get("id", "").strip()
+    if not pid:
+        raise ValueError("id is empty")
+    birth_name = " ".join(row.get("birth_name", "").split())
+    used_name = " ".join(row.get("used_name", "").split())
+    if birth_name and not used_name:
+        # "DUPONT EP MARTIN" typed in the birth-name column: keep the birth name, move the used one.
+        used, birth = split_family_name(birth_name)
+        if birth:
+            birth_name, used_name = birth, used
+    if not compact(birth_name):
+        raise ValueError("birth_name is empty")
+    given = split_given_names(row.get("given_names", ""))
+    if not any(compact(g) for g in given):
+        raise ValueError("given_names is empty")
+    raw_date = row.get("birth_date", "")
+    try:
+        birth_date = parse_birth_date(raw_date)
+    except ValueError as exc:
+        msg = str(exc) if "birth_date" in str(exc) else "birth_date is not a valid date"
+        raise ValueError(msg) from None
+    sex = _SEXES.get(row.get("sex", "").strip().upper())
+    if sex is None:
+        raise ValueError("sex must be M, F or U")
+    ins = clean_nir(row.get("ins", ""))
+    if ins and not is_valid_nir(ins):
+        raise ValueError("ins is not a valid 15-character matricule (wrong length or key)")
+    return Patient(
+        id=pid,
+        birth_name=birth_name,
+        used_name=used_name,
+        given_names=given,
+        birth_date=birth_date,
+        sex=sex,  # type: ignore[arg-type]
+        ins=ins or None,
+    )
+
+
+def read_patients_csv(
+    data: bytes, source: str = "patients.csv", mapping: Mapping[str, str] | None = None
+) -> list[Patient]:
+    """Parse a whole CSV; raise ImportRefused listing every bad row, or ParseError for a bad file."""
+    text = _decode(data, source)
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise ParseError(f"{source}: line 1 cannot be read as CSV ({exc}); check the quotes") from None
+    if not header or not any(h.strip() for h in header):
+        raise ParseError(f"{source}: the file is empty; expected the header {','.join(COLUMNS)}")
+    mapping = dict(mapping or {})
+    names = [h.strip() for h in header]
+    for src in mapping:
+        if src not in names:
+            raise BadInput(f"{source}: --map source column {src!r} is not in the header")
+    columns = [mapping.get(h, h) for h in names]
+    dupes = sorted({c for c in columns if c in COLUMNS and columns.count(c) > 1})
+    if dupes:
+        raise ParseError(f"{source}: column(s) {', '.join(dupes)} appear twice in the header (after --map)")
+    missing = [c for c in REQUIRED if c not in columns]
+    if missing:
+        raise ParseError(
+            f"{source}: missing column(s) {', '.join(missing)} in the header; "
+            f"expected {','.join(COLUMNS)} (rename with --map SOURCE=TARGET)"
+        )
+    wanted = [(i, c) for i, c in enumerate(columns) if c in COLUMNS]
+    patients: list[Patient] = []
+    problems: list[tuple[int, str]] = []
+    seen_ids: dict[str, int] = {}
+    seen_ins: dict[str, int] = {}
+    line = 1
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:
+            problems.append((reader.line_num, "cannot be read as CSV (check the quotes)"))
+            break  # the csv module cannot resynchronise after a broken quote
+        line = reader.line_num
+        if not any(v.strip() for v in values):
+            continue  # blank lines are common at the end of exports
+        if len(values) > len(names):
+            problems.append((line, f"{len(values)} fields for {len(names)} columns"))
+            continue
+        row = {c: (values[i] if i < len(values) else "") for i, c in wanted}
+        try:
+            patient = _row_to_patient(row)
+        except ValueError as exc:
+            problems.append((line, str(exc)))
+            continue
+        if patient.id in seen_ids:
+            problems.append((line, f"id already used on line {seen_ids[patient.id]}"))
+            continue
+        seen_ids[patient.id] = line
+        if patient.ins:
+            if patient.ins in seen_ins:
+                problems.append((line, f"ins already used on line {seen_ins[patient.ins]}"))
+                continue
+            seen_ins[patient.ins] = line
+        patients.append(patient)
+    if problems:
+        raise ImportRefused(source, problems)
+    return patients
+
+
+class PatientRegistry:
+    """The patients of the practice, persisted in a Collection keyed by patient id."""
+
+    def __init__(self, collection: Collection, audit: Any = None) -> None:
+        self._collection = collection
+        self._audit = audit  # optional: an object with append(action, object_id, **details)
+        self._index: PatientIndex | None = None
+
+    def import_csv(
+        self, source: bytes | str | Path, mapping: Mapping[str, str] | None = None, name: str | None = None
+    ) -> ImportReport:
+        """Import (or update by id) the patients of a CSV file or its bytes; all rows or none."""
+        if isinstance(source, (str, Path)):
+            path = Path(source)
+            name = name or path.name
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                raise NotFound(f"{path.name}: no such file; check the path") from None
+            except IsADirectoryError:
+                raise BadInput(f"{path.name}: is a folder; give the CSV file") from None
+            except OSError as exc:
+                raise BadInput(f"{path.name}: cannot be read ({exc.strerror})") from None
+        else:
+            data = source
+        name = name or "patients.csv"
+        patients = read_patients_csv(data, name, mapping)
+        added = updated = unchanged = 0
+        changes: dict[str, dict[str, Any]] = {}
+        for p in patients:
+            doc = p.to_json()
+            old = self._collection.get(p.id)
+            if old is None:
+                added += 1
+            elif old == doc:
+                unchanged += 1
+                continue
+            else:
+                updated += 1
+            changes[p.id] = doc
+        if changes:
+            self._collection.put_many(changes)  # one write: all rows or none
+        self._index = None
+        report = ImportReport(added, updated, unchanged)
+        if self._audit is not None:
+            self._audit.append("patients.import", name, **report.to_json())
+        return report
+
+    def list(self) -> list[Patient]:
+        """Every patient, sorted by id."""
+        return [self._load(k, d) for k, d in sorted(self._collection.items(), key=lambda kv: kv[0])]
+
+    def get(self, patient_id: str) -> Patient:
+        """One patient by id; NotFound when absent."""
+        doc = self._collection.get(patient_id)
+        if doc is None:
+            raise NotFound(f"patient {patient_id!r} not found; see: missive patients list")
+        return self._load(patient_id, doc)
+
+    def __len__(self) -> int:
+        return len(self._collection)
+
+    def index(self) -> PatientIndex:
+        """The matching index, built on first use and rebuilt after each import."""
+        if self._index is None:
+            self._index = PatientIndex(self._load(k, d) for k, d in self._collection.items())
+        return self._index
+
+    def invalidate(self) -> None:
+        """Forget the cached index (for whoever changes the collection by other means)."""
+        self._index = None
+
+    @staticmethod
+    def _load(key: str, doc: dict[str, Any]) -> Patient:
+        try:
+            return Patient.from_json({**doc, "id": doc.get("id", key)})
+        except (KeyError, TypeError, ValueError):
+            raise StoreCorrupted(
+                f"patient record {key!r} is unreadable; re-import the patients CSV"
+            ) from None
+
+
+__all__ = [
+    "COLUMNS",
+    "ImportRefused",
+    "ImportReport",
+    "PatientRegistry",
+    "parse_birth_date",
+    "parse_mapping",
+    "read_patients_csv",
+]
