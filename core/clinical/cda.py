@@ -1,0 +1,345 @@
+"""CDA R2 reader (CI-SIS flavour): header identity, author, title, date, level-3 lab results, narrative.
+
+XML is parsed by expat through :func:`parse_xml_safely`, which refuses any DTD (and so every entity trick:
+billion laughs, external entities) before a single entity is expanded. Element and attribute names are kept
+without their namespace: CDA documents are not consistent about prefixes and we only read the HL7 v3 ones.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from xml.parsers import expat
+
+from core.clinical.hl7v2 import INS_OIDS
+from core.clinical.values import normalise_number, parse_date, parse_datetime, parse_sex
+from core.errors import ParseError
+from core.model import ClinicalDocument, Identity, Observation
+
+MAX_XML_BYTES = 50 * 1024 * 1024
+_BLOCKS = {"paragraph", "tr", "br", "item", "caption", "title", "thead", "tbody", "list", "table"}
+_CELLS = {"td", "th"}
+
+
+class _Refused(Exception):
+    """Raised inside expat handlers to stop on a DTD or entity declaration."""
+
+
+def _local(name: str) -> str:
+    return name.rsplit("}", 1)[-1]
+
+
+def parse_xml_safely(data: bytes) -> ET.Element:
+    """An ElementTree (names without namespace) from XML bytes; ParseError on a DTD, entity or bad XML."""
+    if len(data) > MAX_XML_BYTES:
+        raise ParseError("XML document larger than 50 MB: refused")
+    builder = ET.TreeBuilder()
+    parser = expat.ParserCreate(namespace_separator="}")
+
+    def refuse(*_args: object) -> None:
+        raise _Refused
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        builder.start(_local(name), {_local(k): v for k, v in attrs.items()})
+
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.UnparsedEntityDeclHandler = refuse
+    parser.ExternalEntityRefHandler = refuse
+    parser.StartElementHandler = start
+    parser.EndElementHandler = lambda name: builder.end(_local(name))
+    parser.CharacterDataHandler = builder.data
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.buffer_text = True
+    try:
+        parser.Parse(data, True)
+        root = builder.close()
+    except _Refused:
+        raise ParseError("XML document declares a DTD or entities: refused for safety") from None
+    except expat.ExpatError as exc:
+        raise ParseError(f"XML is not well formed (line {exc.lineno}): the document is damaged") from None
+    except (AssertionError, IndexError, ValueError, RecursionError):
+        raise ParseError("XML is not well formed: the document is damaged") from None
+    return root
+
+
+def looks_like(data: bytes) -> bool:
+    """Cheap test: an XML document whose root looks like a CDA ClinicalDocument."""
+    head = data[:4096]
+    return b"<" in head[:200] and b"ClinicalDocument" in head
+
+
+def parse(data: bytes) -> list[ClinicalDocument]:
+    """The CDA as one document: identity, author, title, date, code, lab results and readable text."""
+    root = parse_xml_safely(data)
+    try:
+        return [_document(root, data)]
+    except RecursionError:
+        raise ParseError("CDA document is nested too deeply: the document is damaged") from None
+
+
+def _document(root: ET.Element, data: bytes) -> ClinicalDocument:
+    if root.tag != "ClinicalDocument":
+        raise ParseError("XML document is not a CDA (root is not ClinicalDocument): cannot read it")
+    code_el = _child(root, "code")
+    title = _text(_child(root, "title")) or (code_el.get("displayName", "") if code_el is not None else "")
+    effective = _child(root, "effectiveTime")
+    return ClinicalDocument(
+        format="cda",
+        identity=_identity(root),
+        observations=tuple(_observations(root)),
+        text=_narrative(root),
+        title=title,
+        author=_author(root),
+        recipient=_recipient(root),
+        date=parse_datetime(effective.get("value", "")) if effective is not None else None,
+        code=code_el.get("code", "") if code_el is not None else "",
+        raw=data,
+    )
+
+
+def _child(el: ET.Element | None, *path: str) -> ET.Element | None:
+    for name in path:
+        if el is None:
+            return None
+        el = el.find(name)
+    return el
+
+
+def _text(el: ET.Element | None) -> str:
+    return " ".join("".join(el.itertext()).split()) if el is not None else ""
+
+
+def _identity(root: ET.Element) -> Identity:
+    role = _child(root, "recordTarget", "patientRole")
+    if role is None:
+        return Identity()
+    ins = ins_oid = source_id = None
+    for id_el in role.findall("id"):
+        root_oid, ext = id_el.get("root", "").strip(), id_el.get("extension", "").strip()
+        if root_oid in INS_OIDS and ext and ins is None:
+            ins, ins_oid = ext, root_oid
+        elif ext and source_id is None and root_oid not in INS_OIDS:
+            source_id = ext
+    patient = role.find("patient")
+    families: dict[str, str] = {}
+    birth_given: list[str] = []
+    first_given: list[str] = []
+    name = patient.find("name") if patient is not None else None
+    if name is not None:
+        for fam in name.findall("family"):
+            families.setdefault(fam.get("qualifier", "").upper(), _text(fam))
+        for giv in name.findall("given"):
+            target = birth_given if "BR" in giv.get("qualifier", "").upper() else first_given
+            target.extend(p for p in re.split(r"[\s,]+", _text(giv)) if p)
+    used = families.get("CL") or families.get("SP") or families.get("") or families.get("BR", "")
+    given = birth_given or first_given
+    if first_given and given and given[0].upper() != first_given[0].upper():
+        given = [first_given[0], *[g for g in given if g.upper() != first_given[0].upper()]]
+    birth_time = _child(patient, "birthTime")
+    gender = _child(patient, "administrativeGenderCode")
+    county = _child(patient, "birthplace", "place", "addr", "county")
+    return Identity(
+        family_name=used or next(iter(families.values()), ""),
+        birth_name=families.get("BR", ""),
+        given_names=tuple(given),
+        birth_date=parse_date(birth_time.get("value", "")) if birth_time is not None else None,
+        sex=parse_sex(gender.get("code", "")) if gender is not None else "U",
+        ins=ins,
+        ins_oid=ins_oid,
+        birth_place=_text(county) or None,
+        source_id=source_id,
+    )
+
+
+def _person(el: ET.Element | None) -> str:
+    name = _child(el, "name")
+    if name is None:
+        return ""
+    parts = [_text(p) for p in name if p.tag in ("prefix", "given", "family")]
+    return " ".join(p for p in parts if p) or _text(name)
+
+
+def _author(root: ET.Element) -> str:
+    assigned = _child(root, "author", "assignedAuthor")
+    person = _person(_child(assigned, "assignedPerson"))
+    org = _text(_child(assigned, "representedOrganization", "name"))
+    if not person and not org:
+        org = _text(
+            _child(root, "custodian", "assignedCustodian", "representedCustodianOrganization", "name")
+        )
+    return ", ".join(p for p in (person, org) if p)
+
+
+def _recipient(root: ET.Element) -> str:
+    intended = _child(root, "informationRecipient", "intendedRecipient")
+    person = _person(_child(intended, "informationRecipient"))
+    org = _text(_child(intended, "receivedOrganization", "name"))
+    return ", ".join(p for p in (person, org) if p)
+
+
+def _result_observations(el: ET.Element, skip: bool = False) -> Iterator[ET.Element]:
+    """Observations holding results, without previous results (REFR) or reference ranges."""
+    for child in el:
+        if child.tag in ("referenceRange", "observationRange"):
+            continue
+        if child.tag == "entryRelationship" and child.get("typeCode", "").upper() == "REFR":
+            continue
+        if child.tag == "observation" and child.find("value") is not None:
+            yield child
+        yield from _result_observations(child)
+
+
+def _observations(root: ET.Element) -> list[Observation]:
+    body = _child(root, "component", "structuredBody")
+    if body is None:
+        return []
+    # Coded values often carry no displayName, only a reference to the narrative (<content ID="...">).
+    refs = {el.get("ID", ""): _text(el) for text in body.iter("text") for el in text.iter() if el.get("ID")}
+    return [_observation(obs, refs) for obs in _result_observations(body)]
+
+
+def _original_text(el: ET.Element | None, refs: dict[str, str]) -> str:
+    """originalText of a coded element, following its #reference into the narrative."""
+    original = _child(el, "originalText")
+    if original is None:
+        return ""
+    ref = original.find("reference")
+    if ref is not None and ref.get("value", "").startswith("#"):
+        return refs.get(ref.get("value", "")[1:], "") or _text(original)
+    return _text(original)
+
+
+def _observation(obs: ET.Element, refs: dict[str, str]) -> Observation:
+    code_el = obs.find("code")
+    value_el = obs.find("value")
+    value = unit = ""
+    if value_el is not None:
+        kind = value_el.get("type", "").upper()
+        if kind in ("PQ", "INT", "REAL", "MO"):
+            value = normalise_number(value_el.get("value", ""))
+            unit = value_el.get("unit", "") if value_el.get("unit", "") != "1" else ""
+        elif kind in ("CD", "CE", "CO", "CV", "CS"):
+            value = (
+                value_el.get("displayName", "")
+                or _original_text(value_el, refs)
+                or _text(value_el)
+                or value_el.get("code", "")
+            )
+        elif kind == "BL":
+            value = value_el.get("value", "")
+        elif kind in ("IVL_PQ", "RTO_PQ_PQ", "RTO"):
+            value = _text(value_el) or " - ".join(
+                x.get("value", "") for x in value_el if x.get("value") is not None
+            )
+            low_el = value_el.find("low")
+            unit = low_el.get("unit", "") if low_el is not None else ""
+        else:
+            value = _text(value_el) or value_el.get("value", "")
+    low = high = ""
+    ranges = obs.findall("referenceRange/observationRange/value")
+    if ranges:
+        low_el, high_el = ranges[0].find("low"), ranges[0].find("high")
+        low = normalise_number(low_el.get("value", "")) if low_el is not None else ""
+        high = normalise_number(high_el.get("value", "")) if high_el is not None else ""
+    interpretation = obs.find("interpretationCode")
+    status = obs.find("statusCode")
+    status_code = status.get("code", "") if status is not None else ""
+    comments = [_text(c) for c in obs.findall("entryRelationship/act/text") if _text(c)]
+    label = ""
+    if code_el is not None:
+        label = code_el.get("displayName", "") or _original_text(code_el, refs)
+    return Observation(
+        code=code_el.get("code", "") if code_el is not None else "",
+        label=label,
+        value=value,
+        unit=unit,
+        low=low,
+        high=high,
+        flag=interpretation.get("code", "").upper() if interpretation is not None else "",
+        status={"completed": "F", "active": "P", "aborted": "X", "cancelled": "X"}.get(
+            status_code, status_code
+        ),
+        comment="\n".join(comments),
+    )
+
+
+def _narrative(root: ET.Element) -> str:
+    """Section titles and narrative blocks, as plain text; a PDF nonXMLBody gives its extracted text."""
+    component = root.find("component")
+    if component is None:
+        return ""
+    non_xml = _child(component, "nonXMLBody", "text")
+    if non_xml is not None:
+        return _non_xml_text(non_xml)
+    lines: list[str] = []
+    for section in component.iter("section"):
+        title = _text(section.find("title"))
+        if title:
+            lines.append(title)
+        text = section.find("text")
+        if text is not None:
+            lines.extend(_render(text))
+        lines.append("")
+    return "\n".join(_squeeze(lines)).strip()
+
+
+def _render(el: ET.Element) -> list[str]:
+    """Narrative block to lines: paragraphs, rows and breaks end a line; cells are joined by ' | '."""
+    lines: list[str] = [""]
+
+    def walk(node: ET.Element) -> None:
+        if node.tag in _BLOCKS and lines[-1].strip():
+            lines.append("")
+        if node.tag in _CELLS and lines[-1].strip():
+            lines[-1] = lines[-1].rstrip() + " | "
+        if node.text:
+            lines[-1] += " ".join(node.text.split()) if node.text.strip() else ""
+        for child in node:
+            if child.tag == "renderMultiMedia":
+                continue
+            walk(child)
+            if child.tail and child.tail.strip():
+                lines[-1] += (" " if lines[-1] and not lines[-1].endswith(" ") else "") + " ".join(
+                    child.tail.split()
+                )
+        if node.tag in _BLOCKS and lines[-1].strip():
+            lines.append("")
+        elif node.tag not in _CELLS and node.text and lines[-1] and not lines[-1].endswith(" "):
+            lines[-1] += " "
+
+    try:
+        walk(el)
+    except RecursionError:
+        return [_text(el)]
+    return [line.strip() for line in lines if line.strip()]
+
+
+def _squeeze(lines: list[str]) -> list[str]:
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return out
+
+
+def _non_xml_text(text_el: ET.Element) -> str:
+    media = text_el.get("mediaType", "")
+    payload = "".join(text_el.itertext())
+    if text_el.get("representation", "").upper() != "B64":
+        return payload.strip()
+    try:
+        content = base64.b64decode(re.sub(r"\s+", "", payload))
+    except (binascii.Error, ValueError):
+        raise ParseError("CDA body (base64) is damaged: ask the sender to resend the document") from None
+    if media == "application/pdf" or content.startswith(b"%PDF"):
+        from core.clinical import pdf
+
+        return pdf.extract_text(content)
+    return content.decode("utf-8", errors="replace").strip()
+
+
+__all__ = ["looks_like", "parse", "parse_xml_safely"]

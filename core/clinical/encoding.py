@@ -1,0 +1,71 @@
+"""Bytes to text for clinical files whose encoding nobody declares.
+
+Order (as hprimtool does, STANDARDS.md §2.4): UTF-16 when a BOM says so, else strict UTF-8 (BOM stripped),
+else Windows-1252, else Latin-1 (which never fails). Every decoding here round-trips: ``encode_back`` of a
+slice of the text gives back the exact original bytes of that slice, which is how multi-report files keep
+each report's raw bytes.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+
+# Only CR and LF end a line: str.splitlines would also split on \x85, \x0c, \u2028... which Latin-1 text
+# and lab free text legitimately contain.
+_LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+@dataclass(frozen=True)
+class DecodedText:
+    """Text decoded from bytes, with what is needed to turn a slice back into the original bytes."""
+
+    text: str
+    encoding: str  # python codec name: utf-8, cp1252, latin-1, utf-16-le, utf-16-be
+    bom: bytes = b""
+
+    def encode_back(self, part: str) -> bytes:
+        """The original bytes of ``part`` (a slice of ``text``), BOM included for UTF-16."""
+        raw = part.encode(self.encoding)
+        return self.bom + raw if self.bom and self.encoding.startswith("utf-16") else raw
+
+
+def decode(data: bytes) -> DecodedText:
+    """Decode clinical bytes: UTF-16 (BOM), UTF-8 (BOM stripped), Windows-1252, then Latin-1."""
+    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
+        bom = data[:2]
+        codec = "utf-16-le" if bom == codecs.BOM_UTF16_LE else "utf-16-be"
+        body = data[2:]
+        if len(body) % 2:
+            body = body[:-1]  # a truncated last code unit: drop it rather than refuse the file
+        return DecodedText(body.decode(codec, errors="replace"), codec, bom)
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[3:]
+    for codec in ("utf-8", "cp1252"):
+        try:
+            return DecodedText(data.decode(codec), codec)
+        except UnicodeDecodeError:
+            continue
+    return DecodedText(data.decode("latin-1"), "latin-1")
+
+
+def decode_text(data: bytes) -> str:
+    """Just the text of :func:`decode`."""
+    return decode(data).text
+
+
+def split_lines(text: str, keepends: bool = False) -> list[str]:
+    """Split on CRLF, LF or lone CR (all three occur in real lab files)."""
+    lines = _LINE_RE.findall(text)
+    if keepends:
+        return lines
+    return [line.rstrip("\r\n") for line in lines]
+
+
+def strip_eol(line: str) -> str:
+    """A line without its CR/LF ending."""
+    return line.rstrip("\r\n")
+
+
+__all__ = ["DecodedText", "decode", "decode_text", "split_lines", "strip_eol"]

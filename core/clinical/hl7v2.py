@@ -1,0 +1,348 @@
+"""HL7 v2.5 reader (ORU^R01 results, and the PID of any message such as ADT): a small parser of our own.
+
+Encoding characters come from MSH; segments end with CR, LF or CRLF. French conventions (STANDARDS.md §4):
+INS in PID-3 qualified by its OID, name types L (birth) and D (used) in PID-5, birth place as the BDL
+repetition of PID-11. A CDA carried base64 in an OBX of type ED is parsed too and returned beside the
+message's own document. One document per PID group.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import re
+from dataclasses import dataclass, field, replace
+
+from core.clinical.encoding import decode, split_lines
+from core.clinical.values import normalise_number, parse_date, parse_datetime, parse_sex, split_range
+from core.errors import ParseError
+from core.model import ClinicalDocument, Identity, Observation
+
+INS_OIDS = {
+    "1.2.250.1.213.1.4.8": "NIR",
+    "1.2.250.1.213.1.4.9": "NIA",
+    "1.2.250.1.213.1.4.10": "test",
+    "1.2.250.1.213.1.4.11": "demo",
+}
+_METADATA_SYSTEMS = {"METADMPMSS"}  # OBX carrying MSSanté/DMP routing flags, not results
+_MAX_EMBEDDED = 20 * 1024 * 1024  # base64 payload bigger than this is not decoded
+
+
+@dataclass(frozen=True)
+class Delimiters:
+    """The five HL7 separators (field, component, repetition, escape, sub-component)."""
+
+    field: str = "|"
+    component: str = "^"
+    repetition: str = "~"
+    escape: str = "\\"
+    subcomponent: str = "&"
+
+
+def unescape(text: str, delims: Delimiters) -> str:
+    r"""Resolve \F\ \S\ \T\ \R\ \E\ \Xhh..\ and \.br\ ; unknown sequences are kept as written."""
+    esc = delims.escape
+    if not esc or esc not in text:
+        return text
+    simple = {
+        "F": delims.field,
+        "S": delims.component,
+        "T": delims.subcomponent,
+        "R": delims.repetition,
+        "E": delims.escape,
+        ".br": "\n",
+        "H": "",
+        "N": "",
+    }
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        end = text.find(esc, i + 1) if ch == esc else -1
+        if end < 0:
+            out.append(ch)
+            i += 1
+            continue
+        code = text[i + 1 : end]
+        if code in simple:
+            out.append(simple[code])
+        elif code[:1] == "X" and re.fullmatch(r"(?:[0-9A-Fa-f]{2})+", code[1:]):
+            out.append(bytes.fromhex(code[1:]).decode("utf-8", errors="replace"))
+        else:
+            out.append(text[i : end + 1])
+        i = end + 1
+    return "".join(out)
+
+
+@dataclass
+class Segment:
+    """One segment: ``fields[n]`` is field n as in the standard (MSH-1 is the field separator)."""
+
+    name: str
+    fields: list[str]
+    delims: Delimiters = field(default_factory=Delimiters)
+    line: str = ""  # the segment as written, line ending included (for raw bytes)
+
+    def get(self, n: int) -> str:
+        """Field n, raw (still with component separators and escapes)."""
+        return self.fields[n] if 0 <= n < len(self.fields) else ""
+
+    def repetitions(self, n: int) -> list[str]:
+        return self.get(n).split(self.delims.repetition) if self.delims.repetition else [self.get(n)]
+
+    def components(self, value: str) -> list[str]:
+        return value.split(self.delims.component)
+
+    def component(self, n: int, c: int, rep: int = 0) -> str:
+        """Field n, repetition ``rep``, component c (1-based), unescaped."""
+        reps = self.repetitions(n)
+        if rep >= len(reps):
+            return ""
+        comps = self.components(reps[rep])
+        return self.text(comps[c - 1]) if 0 < c <= len(comps) else ""
+
+    def text(self, value: str) -> str:
+        return unescape(value, self.delims).strip()
+
+
+def split_segments(text: str) -> list[Segment]:
+    """Segments of an HL7 message (MSH first), with the separators MSH declares."""
+    start = text.find("MSH")
+    if start < 0 or len(text) < start + 8:
+        raise ParseError("HL7 message has no MSH segment: it is not an HL7 v2 file")
+    sep = text[start + 3]
+    encoding = text[start + 4 : start + 8]
+    if sep.isalnum() or sep in "\r\n " or len(set(encoding + sep)) < 5 or any(c.isalnum() for c in encoding):
+        raise ParseError("HL7 MSH segment declares unusable separators: the file is damaged")
+    delims = Delimiters(sep, encoding[0], encoding[1], encoding[2], encoding[3])
+    segments: list[Segment] = []
+    for written in split_lines(text[start:], keepends=True):
+        line = written.rstrip("\r\n").strip("\x0b\x1c\x00 ")  # MLLP framing bytes, stray blanks
+        if len(line) < 3:
+            continue
+        name = line[:3]
+        if name == "MSH":
+            fields = ["MSH", sep, *line[4:].split(sep)]
+        else:
+            fields = line.split(sep)
+        segments.append(Segment(name, fields, delims, written))
+    return segments
+
+
+def parse(data: bytes, read_embedded: bool = True) -> list[ClinicalDocument]:
+    """One document per PID group (identity, OBX results, NTE comments), plus any embedded CDA."""
+    decoded = decode(data)
+    segments = split_segments(decoded.text)
+    msh = segments[0]
+    message_date = parse_datetime(msh.component(7, 1))
+    sender = msh.component(4, 1) or msh.component(3, 1)
+    groups: list[_Group] = []
+    for seg in segments[1:]:
+        if seg.name == "PID":
+            groups.append(_Group(pid=seg))
+        elif groups:
+            groups[-1].add(seg)
+        elif seg.name in ("OBR", "OBX", "NTE"):
+            groups.append(_Group(pid=None))  # results without a PID: keep them, identity unknown
+            groups[-1].add(seg)
+    if not groups:
+        raise ParseError("HL7 message has no patient (PID) segment: nothing to file")
+    documents: list[ClinicalDocument] = []
+    for group in groups:
+        raw = data
+        if len(groups) > 1:
+            lines = [msh.line, *(s.line for s in ([group.pid] if group.pid else []) + group.segments)]
+            raw = decoded.encode_back("".join(lines))
+        main, embedded = group.build(message_date, sender, raw, read_embedded)
+        documents.append(main)
+        documents.extend(embedded)
+    return documents
+
+
+@dataclass
+class _Group:
+    pid: Segment | None
+    segments: list[Segment] = field(default_factory=list)
+
+    def add(self, seg: Segment) -> None:
+        self.segments.append(seg)
+
+    def build(
+        self, message_date: dt.datetime | None, sender: str, raw: bytes, read_embedded: bool
+    ) -> tuple[ClinicalDocument, list[ClinicalDocument]]:
+        identity = read_pid(self.pid) if self.pid else Identity()
+        observations: list[Observation] = []
+        texts: list[str] = []
+        embedded: list[ClinicalDocument] = []
+        title, code, date = "", "", None
+        for seg in self.segments:
+            if seg.name == "OBR":
+                title = title or seg.component(4, 2) or seg.component(4, 1)
+                code = code or seg.component(4, 1)
+                date = date or parse_datetime(seg.component(7, 1)) or parse_datetime(seg.component(22, 1))
+            elif seg.name == "OBX":
+                kind = seg.component(2, 1).upper()
+                if kind == "ED":
+                    found, text = _read_ed(seg, read_embedded)
+                    embedded.extend(found)
+                    if text:
+                        texts.append(text)
+                elif seg.component(3, 3).upper() not in _METADATA_SYSTEMS:
+                    observations.append(_read_obx(seg, kind))
+            elif seg.name == "NTE":
+                comment = "\n".join(seg.text(r) for r in seg.repetitions(3) if r)
+                if observations:
+                    last = observations[-1]
+                    joined = f"{last.comment}\n{comment}" if last.comment else comment
+                    observations[-1] = replace(last, comment=joined)
+                elif comment:
+                    texts.append(comment)
+        main = ClinicalDocument(
+            format="hl7v2",
+            identity=identity,
+            observations=tuple(observations),
+            text="\n".join(texts),
+            title=title,
+            author=sender,
+            date=date or message_date,
+            code=code,
+            raw=raw,
+        )
+        # An embedded CDA without a patient of its own speaks of this PID's patient.
+        embedded = [
+            doc if _has_identity(doc.identity) else replace(doc, identity=identity) for doc in embedded
+        ]
+        return main, embedded
+
+
+def _has_identity(identity: Identity) -> bool:
+    return bool(identity.family_name or identity.ins or identity.birth_date)
+
+
+def read_pid(pid: Segment) -> Identity:
+    """Identity from PID: INS (by OID) or local id in PID-3, names by type in PID-5, birth data, sex."""
+    ins = ins_oid = source_id = None
+    for rep in pid.repetitions(3):
+        comps = pid.components(rep)
+        value = pid.text(comps[0]) if comps else ""
+        if not value:
+            continue
+        authority = comps[3] if len(comps) > 3 else ""
+        oids = [pid.text(p) for p in authority.split(pid.delims.subcomponent)]
+        oid = next((o for o in oids if o in INS_OIDS), None)
+        if oid and ins is None:
+            ins, ins_oid = value, oid
+        elif not oid and source_id is None:
+            source_id = value
+    names: dict[str, list[str]] = {}
+    for rep in pid.repetitions(5):
+        comps = [pid.text(c) for c in pid.components(rep)] + [""] * 7
+        kind = comps[6].upper() or "?"
+        names.setdefault(kind, comps)
+    legal = names.get("L")
+    used = names.get("D")
+    other = names.get("?") or next(iter(names.values()), None)
+    first = legal or used or other or [""] * 7
+    family = (used or legal or other or first)[0]
+    birth = legal[0] if legal else ""
+    given = _given_names(first[1], first[2])
+    birth_place = None
+    for r in range(len(pid.repetitions(11))):
+        if pid.component(11, 7, r).upper() == "BDL":
+            birth_place = pid.component(11, 9, r) or None
+    return Identity(
+        family_name=family,
+        birth_name=birth,
+        given_names=given,
+        birth_date=parse_date(pid.component(7, 1)),
+        sex=parse_sex(pid.component(8, 1)),
+        ins=ins,
+        ins_oid=ins_oid,
+        birth_place=birth_place,
+        source_id=source_id,
+    )
+
+
+def _given_names(first: str, others: str) -> tuple[str, ...]:
+    """First given name first, then the rest of the list (PID-5.3 may repeat the whole list)."""
+    listed = [p for p in re.split(r"[\s,]+", others) if p]
+    if first and (not listed or listed[0].upper() != first.upper()):
+        listed = [first, *[p for p in listed if p.upper() != first.upper()]]
+    return tuple(listed)
+
+
+def _read_obx(seg: Segment, kind: str) -> Observation:
+    values = [seg.text(r) for r in seg.repetitions(5)]
+    if kind in ("CE", "CWE", "CNE"):
+        coded = []
+        for rep in seg.repetitions(5):
+            comps = seg.components(rep) + [""]
+            coded.append(seg.text(comps[1]) or seg.text(comps[0]))
+        value = "; ".join(c for c in coded if c)
+    elif kind == "SN":
+        value = "".join(seg.components(seg.get(5)))
+    else:
+        value = "\n".join(v for v in values if v) if kind in ("TX", "FT") else (values[0] if values else "")
+        if kind == "NM":
+            value = normalise_number(value)
+    low = high = ""
+    reference = seg.text(seg.get(7))
+    if reference:
+        both = split_range(reference)
+        if both:
+            low, high = both
+        elif reference.startswith("<"):
+            high = normalise_number(reference.lstrip("<= "))
+        elif reference.startswith(">"):
+            low = normalise_number(reference.lstrip(">= "))
+        else:
+            low = reference
+    return Observation(
+        code=seg.component(3, 1),
+        label=seg.component(3, 2) or seg.component(3, 1),
+        value=value,
+        unit=seg.component(6, 2) if not seg.component(6, 1) else seg.component(6, 1),
+        low=low,
+        high=high,
+        flag=seg.component(8, 1).upper(),
+        status=seg.component(11, 1).upper(),
+    )
+
+
+def _read_ed(seg: Segment, read_embedded: bool) -> tuple[list[ClinicalDocument], str]:
+    """An encapsulated document: a CDA (XML) becomes documents; readable text is returned as text."""
+    comps = seg.components(seg.repetitions(5)[0])
+    comps += [""] * (5 - len(comps))
+    encoding = comps[3].strip().upper()
+    payload = comps[4].strip()
+    if not payload or len(payload) > _MAX_EMBEDDED:
+        return [], ""
+    if encoding in ("BASE64", "B64"):
+        payload = re.sub(r"[^A-Za-z0-9+/]", "", payload)
+        try:
+            # A truncated payload still gives its readable beginning.
+            content = base64.b64decode(payload[: len(payload) // 4 * 4])
+        except (binascii.Error, ValueError):
+            return [], ""  # a damaged attachment must not hide the results around it
+    else:
+        content = unescape(payload, seg.delims).encode("utf-8")
+    head = content[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if read_embedded and head.startswith(b"<"):
+        from core.clinical import cda
+
+        try:
+            return cda.parse(content), ""
+        except ParseError:
+            return [], ""
+    if head.startswith(b"%PDF"):
+        return [], ""
+    for cut in range(4):  # a truncated payload may end inside a multi-byte character
+        try:
+            return [], content[: len(content) - cut].decode("utf-8").strip()
+        except UnicodeDecodeError:
+            continue
+    return [], ""
+
+
+__all__ = ["INS_OIDS", "Delimiters", "Segment", "parse", "read_pid", "split_segments", "unescape"]

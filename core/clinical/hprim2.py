@@ -1,0 +1,183 @@
+"""HPRIM Santé 2.x reader (records H, P, OBR, OBX, C, L; ``A`` continuation lines).
+
+Delimiters come from the H record in the order field, component, repetition, escape, sub-component: in
+HPRIM 2 the component separator is ``~`` and the repetition ``^``, swapped against HL7 (STANDARDS.md §3).
+One document per P record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from core.clinical.encoding import decode, split_lines
+from core.clinical.hl7v2 import Delimiters, Segment
+from core.clinical.values import normalise_number, parse_date, parse_datetime, parse_sex, split_range
+from core.errors import ParseError
+from core.model import ClinicalDocument, Identity, Observation
+
+
+def looks_like(text: str) -> bool:
+    """An H record with five delimiter characters first (after blanks or a BOM)."""
+    head = text.lstrip("\ufeff \t\r\n")[:8]
+    return len(head) >= 7 and head[0] == "H" and _delimiters_ok(head[1:7])
+
+
+def _delimiters_ok(chars: str) -> bool:
+    # H + field sep + 4 encoding chars + field sep again ("H|~^\&|")
+    sep, encoding = chars[0], chars[1:5]
+    return (
+        not sep.isalnum()
+        and sep not in " \r\n"
+        and chars[5:6] == sep
+        and len(set(encoding + sep)) == 5
+        and not any(c.isalnum() or c in " \r\n" for c in encoding)
+    )
+
+
+def _records(text: str) -> tuple[list[tuple[str, list[str]]], Delimiters]:
+    start = text.find("H")
+    head = text[start : start + 7] if start >= 0 else ""
+    if len(head) < 7 or not _delimiters_ok(head[1:7]):
+        raise ParseError("HPRIM 2 file does not start with a valid H record: the file is damaged")
+    delims = Delimiters(head[1], head[2], head[3], head[4], head[5])
+    sep = delims.field
+    records: list[list[str]] = []  # [written line(s) with endings, joined content]
+    for written in split_lines(text[start:], keepends=True):
+        line = written.rstrip("\r\n")
+        if not line.strip():
+            continue
+        if line.startswith("A" + sep) and records:
+            # A continuation is glued to the previous record as is: 'Cliniq' + 'ue HP' -> 'Clinique HP'
+            records[-1][0] += written
+            records[-1][1] += line[2:]
+            continue
+        records.append([written, line])
+    return [(written, content.split(sep)) for written, content in records], delims
+
+
+def parse(data: bytes) -> list[ClinicalDocument]:
+    """One document per patient (P record): identity, OBX results with their C comments, text."""
+    decoded = decode(data)
+    records, delims = _records(decoded.text)
+    header = Segment("H", ["H", delims.field, *records[0][1][2:]], delims)
+    sender = header.component(4, 2) or header.component(4, 1)
+    recipient = header.component(9, 2) or header.component(9, 1)
+    message_date = parse_datetime(header.component(13, 1))
+    patients: list[_Patient] = []
+    for written, fields in records[1:]:
+        kind = fields[0].strip().upper()
+        seg = Segment(kind, fields, delims)
+        if kind == "P":
+            patients.append(_Patient(seg, [written]))
+        elif kind == "L":
+            break
+        elif patients:
+            patients[-1].add(seg, written)
+    if not patients:
+        raise ParseError("HPRIM 2 file has no patient (P) record: nothing to file")
+    head_written = records[0][0]
+    documents = []
+    for patient in patients:
+        raw = data if len(patients) == 1 else decoded.encode_back(head_written + "".join(patient.written))
+        documents.append(patient.build(sender, recipient, message_date, raw))
+    return documents
+
+
+class _Patient:
+    def __init__(self, pid: Segment, written: list[str]) -> None:
+        self.pid = pid
+        self.written = written
+        self.observations: list[Observation] = []
+        self.texts: list[str] = []
+        self.title = ""
+        self.code = ""
+        self.date = None
+        self._last = ""  # record type before the current C record
+
+    def add(self, seg: Segment, written: str) -> None:
+        self.written.append(written)
+        if seg.name == "OBR":
+            if not self.title:
+                self.code = seg.component(4, 1)
+                self.title = seg.component(4, 2) or self.code
+            self.date = self.date or parse_datetime(seg.component(7, 1))
+        elif seg.name == "OBX":
+            self.observations.append(_read_obx(seg))
+        elif seg.name == "C":
+            comment = seg.text(seg.get(3))
+            if self._last == "OBX" and self.observations and comment:
+                last = self.observations[-1]
+                joined = f"{last.comment}\n{comment}" if last.comment else comment
+                self.observations[-1] = replace(last, comment=joined)
+                return
+            if comment:
+                self.texts.append(comment)
+            return
+        self._last = seg.name
+
+    def build(self, sender: str, recipient: str, message_date, raw: bytes) -> ClinicalDocument:  # noqa: ANN001
+        return ClinicalDocument(
+            format="hprim-2",
+            identity=_identity(self.pid),
+            observations=tuple(self.observations),
+            text="\n".join(self.texts),
+            title=self.title,
+            author=sender,
+            recipient=recipient,
+            date=self.date or message_date,
+            code=self.code,
+            raw=raw,
+        )
+
+
+def _identity(pid: Segment) -> Identity:
+    family = pid.component(5, 1)
+    given = pid.component(5, 2)
+    birth = pid.text(pid.get(6)).split(pid.delims.component)[0].strip()
+    return Identity(
+        family_name=family,
+        birth_name=birth,
+        given_names=tuple(p for p in given.replace(",", " ").split() if p),
+        birth_date=parse_date(pid.component(7, 1)),
+        sex=parse_sex(pid.component(8, 1)),
+        source_id=pid.component(2, 1) or pid.component(3, 1) or None,
+    )
+
+
+def _read_obx(seg: Segment) -> Observation:
+    kind = seg.component(2, 1).upper()
+    values = [seg.text(r) for r in seg.repetitions(5)]
+    if kind == "CE":
+        value = "; ".join(
+            (comps[1] if len(comps) > 1 and comps[1].strip() else comps[0]).strip()
+            for comps in (v.split(seg.delims.component) for v in values)
+        )
+    else:
+        value = "\n".join(v for v in values if v) if kind == "TX" else (values[0] if values else "")
+    if kind == "NM":
+        value = normalise_number(value)
+    low = high = ""
+    reference = seg.text(seg.get(7))
+    if reference:
+        both = split_range(reference)
+        if both:
+            low, high = both
+        elif reference.startswith("<"):
+            high = normalise_number(reference.lstrip("<= "))
+        elif reference.startswith(">"):
+            low = normalise_number(reference.lstrip(">= "))
+        else:
+            low = reference
+    return Observation(
+        code=seg.component(3, 1),
+        label=seg.component(3, 2).strip() or seg.component(3, 1),
+        value=value,
+        unit=seg.text(seg.get(6)),
+        low=low,
+        high=high,
+        flag=seg.component(8, 1).upper(),
+        status=seg.component(11, 1).upper(),
+    )
+
+
+__all__ = ["looks_like", "parse"]

@@ -1,0 +1,73 @@
+"""PDF letters: the text, for the preview. pypdf is imported only when a PDF is actually read.
+
+A PDF carries no structured identity: the document's identity stays empty (a person files it, or the
+XDM metadata next to it gives the patient).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+
+from core.errors import ParseError
+from core.model import ClinicalDocument, Identity
+
+MAX_PAGES = 200  # a letter is a few pages; a 10,000-page PDF is not something to extract in a mail client
+MAX_TEXT = 1_000_000
+
+
+def looks_like(data: bytes) -> bool:
+    """The PDF signature within the first kilobyte (some producers put junk before it)."""
+    return b"%PDF-" in data[:1024]
+
+
+def extract_text(data: bytes) -> str:
+    """The text of every page, pages separated by a form feed; ParseError when pypdf cannot read it."""
+    if not looks_like(data):
+        raise ParseError("not a PDF file (no %PDF signature)")
+    from pypdf import PdfReader  # heavy: loaded on first use only
+    from pypdf.errors import FileNotDecryptedError, PyPdfError
+
+    # pypdf logs recoverable damage as warnings: noise for a doctor, and never needed to read the text.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise ParseError("PDF is password-protected: open it with the sender's password")
+        pages: list[str] = []
+        size = 0
+        for number, page in enumerate(reader.pages):
+            if number >= MAX_PAGES:
+                break
+            text = page.extract_text() or ""
+            pages.append(text.strip())
+            size += len(text)
+            if size > MAX_TEXT:
+                break
+    except ParseError:
+        raise
+    except FileNotDecryptedError:
+        raise ParseError("PDF is password-protected: open it with the sender's password") from None
+    except (PyPdfError, RecursionError, MemoryError) as exc:
+        raise ParseError(f"PDF cannot be read ({type(exc).__name__}): the file is damaged") from None
+    except Exception as exc:  # noqa: BLE001 - pypdf raises many plain exceptions on damaged files
+        raise ParseError(f"PDF cannot be read ({type(exc).__name__}): the file is damaged") from None
+    return "\n\f\n".join(pages).strip()
+
+
+def parse(data: bytes, title: str = "") -> list[ClinicalDocument]:
+    """One document holding the PDF's text (identity unknown)."""
+    text = extract_text(data)
+    first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return [
+        ClinicalDocument(
+            format="pdf",
+            identity=Identity(),
+            text=text,
+            title=title or first_line[:120],
+            raw=data,
+        )
+    ]
+
+
+__all__ = ["extract_text", "looks_like", "parse"]

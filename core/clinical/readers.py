@@ -1,0 +1,115 @@
+"""Format detection and dispatch: bytes (and maybe a file name) to the right clinical reader.
+
+Content decides, the file name only breaks ties: labs name files freely (.txt after Apicrypt, .dat...).
+Every failure is a :class:`core.errors.ParseError` with a one-line reason; no other exception leaves here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.clinical import cda, hl7v2, hprim2, hprim_net, pdf, xdm
+from core.clinical.encoding import decode
+from core.errors import ParseError
+from core.model import ClinicalDocument, SourceFormat
+
+_HPRIM_EXTENSIONS = (".hpr", ".hpm", ".hpm1", ".hpm2", ".hpm3", ".hprim")
+_HL7_EXTENSIONS = (".hl7", ".er7", ".oru")
+_CLINICAL_TYPES = (
+    "application/hl7-v2",
+    "x-application/hl7-v2",
+    "application/x-hl7",
+    "application/x-hprim",
+    "text/x-hprim",
+    "application/hl7-cda+xml",
+    "application/x-hprim-net",
+)
+MAX_INPUT = 200 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """What one file holds: its format and the documents read from it."""
+
+    format: SourceFormat
+    documents: list[ClinicalDocument] = field(default_factory=list)
+
+
+def detect_format(data: bytes, filename: str = "") -> SourceFormat | None:
+    """The format of ``data`` from its content (the name's extension only as a tie-breaker), or None."""
+    name = filename.lower()
+    if data.startswith(b"PK\x03\x04"):
+        return "xdm"
+    if pdf.looks_like(data):
+        return "pdf"
+    head = decode(data[:16384]).text
+    stripped = head.lstrip("\ufeff \t\r\n\x0b")
+    if stripped.startswith(("MSH", "FHS", "BHS")) and len(stripped) > 3 and not stripped[3].isalnum():
+        return "hl7v2"
+    if hprim2.looks_like(stripped):
+        return "hprim-2"
+    if stripped.startswith("<"):
+        return "cda" if cda.looks_like(data.lstrip(b"\xef\xbb\xbf \t\r\n")) else None
+    if hprim_net.looks_like(head):
+        return "hprim-net"
+    if name.endswith(_HPRIM_EXTENSIONS) and len(stripped) > 0:
+        return "hprim-net"
+    return None
+
+
+def read_document(data: bytes, filename: str = "", *, _depth: int = 0) -> ReadResult:
+    """Detect the format of ``data`` and read every document in it; ParseError when unreadable."""
+    if not data or not data.strip():
+        raise ParseError(f"{_label(filename)} is empty")
+    if len(data) > MAX_INPUT:
+        raise ParseError(f"{_label(filename)} is larger than 200 MB: not a clinical document")
+    kind = detect_format(data, filename)
+    if kind is None:
+        raise ParseError(f"{_label(filename)}: format not recognised (HPRIM, HL7, CDA, XDM or PDF expected)")
+    if kind == "xdm" and _depth > 0:
+        raise ParseError(f"{_label(filename)}: an XDM package inside an XDM package is not read")
+    try:
+        documents = _READERS[kind](data, filename)
+    except ParseError:
+        raise
+    except RecursionError:
+        raise ParseError(f"{_label(filename)}: structure nested too deeply, the file is damaged") from None
+    except (ValueError, IndexError, KeyError, TypeError, UnicodeError, OverflowError, AttributeError) as exc:
+        # A reader bug on odd input must still end as one clear line, never a traceback.
+        raise ParseError(f"{_label(filename)}: unreadable {kind} content ({type(exc).__name__})") from None
+    return ReadResult(format=kind, documents=documents)
+
+
+def _label(filename: str) -> str:
+    return repr(filename.rsplit("/", 1)[-1]) if filename else "document"
+
+
+_READERS = {
+    "hprim-net": lambda data, name: hprim_net.parse(data),
+    "hprim-2": lambda data, name: hprim2.parse(data),
+    "hl7v2": lambda data, name: hl7v2.parse(data),
+    "cda": lambda data, name: cda.parse(data),
+    "xdm": lambda data, name: xdm.parse(data),
+    "pdf": lambda data, name: pdf.parse(data, title=name.rsplit("/", 1)[-1] if name else ""),
+}
+
+
+def looks_clinical(data: bytes, filename: str = "", content_type: str = "") -> bool:
+    """Cheap sniffing for the mail pipeline: is this attachment or body worth giving to the readers?
+
+    PDF files count (letters and reports travel as PDF); a plain zip counts only when it is an XDM package.
+    Reads at most the first 16 KB (plus the zip directory); never raises.
+    """
+    name = filename.lower()
+    ctype = content_type.lower().split(";", 1)[0].strip()
+    if ctype in _CLINICAL_TYPES or name.endswith(_HPRIM_EXTENSIONS + _HL7_EXTENSIONS):
+        return True
+    try:
+        if data.startswith(b"PK\x03\x04"):
+            return xdm.looks_like(data) or name.startswith("ihe_xdm")
+        return detect_format(data[:16384], filename) is not None
+    except Exception:  # noqa: BLE001 - a sniffer must never break mail reading
+        return False
+
+
+__all__ = ["ReadResult", "detect_format", "looks_clinical", "read_document"]

@@ -1,0 +1,141 @@
+"""Small value conversions the readers share: numbers, ranges, dates, NIR shape, HTML text.
+
+Tolerant by design: a value that does not convert is kept as written (or dropped to None for dates),
+never an exception — one odd field must not lose a whole lab report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+
+from core.model import Sex
+
+_NUMBER_RE = re.compile(r"^[<>]?=?\s*[+-]?\d+(?:[.,]\d+)?$|^[<>]?=?\s*[+-]?[.,]\d+$")
+# "2.20-2.60", "-2 - 2", "10 - 40", "4,00-10,00", "-8 à -2"
+_RANGE_RE = re.compile(
+    r"^\s*([+-]?\d+(?:[.,]\d+)?)\s*(?:-|–|à|a|to)\s*([+-]?\d+(?:[.,]\d+)?)\s*$", re.IGNORECASE
+)
+_TAG_RE = re.compile(r"<\s*(/?)\s*([a-zA-Z][a-zA-Z0-9]*)[^<>]*>")
+_BLOCK_TAGS = {"br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "table"}
+
+
+def normalise_number(value: str) -> str:
+    """'12,5' -> '12.5' when the whole value is a number (with an optional < > sign); else unchanged."""
+    text = value.strip()
+    if text and _NUMBER_RE.match(text):
+        return text.replace(",", ".").replace(" ", "")
+    return text
+
+
+def split_range(text: str) -> tuple[str, str] | None:
+    """'2.20-2.60' -> ('2.20', '2.60'); None when ``text`` is not a two-bound range."""
+    match = _RANGE_RE.match(text)
+    if not match:
+        return None
+    return normalise_number(match.group(1)), normalise_number(match.group(2))
+
+
+def parse_date(text: str) -> dt.date | None:
+    """JJ/MM/AAAA, JJ.MM.AAAA, JJ-MM-AAAA, AAAA-MM-JJ, AAAAMMJJ (extra time ignored); None otherwise."""
+    text = text.strip()
+    match = re.match(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text)
+    if match:
+        day, month, year = (int(g) for g in match.groups())
+    else:
+        match = re.match(r"^(\d{4})-?(\d{2})-?(\d{2})", text)
+        if not match:
+            return None
+        year, month, day = (int(g) for g in match.groups())
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def parse_datetime(text: str) -> dt.datetime | None:
+    """An HL7/CDA timestamp (YYYYMMDD[HHMM[SS[.s]]][+ZZZZ]) or a French date; None when unreadable."""
+    text = text.strip()
+    match = re.match(r"^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(?:(\d{2}))?)?(?:\.\d+)?([+-]\d{4})?$", text)
+    if match:
+        year, month, day = int(match[1]), int(match[2]), int(match[3])
+        hour, minute, second = int(match[4] or 0), int(match[5] or 0), int(match[6] or 0)
+        tz = None
+        if match[7]:
+            sign = 1 if match[7][0] == "+" else -1
+            hours, minutes = int(match[7][1:3]), int(match[7][3:5])
+            if hours < 24 and minutes < 60:
+                tz = dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
+        try:
+            return dt.datetime(year, month, day, hour, minute, second, tzinfo=tz)
+        except ValueError:
+            return None
+    date = parse_date(text)
+    if date is None:
+        return None
+    time = re.search(r"(\d{1,2})[:hH](\d{2})(?::(\d{2}))?\s*$", text[10:])
+    try:
+        if time:
+            return dt.datetime(date.year, date.month, date.day, int(time[1]), int(time[2]), int(time[3] or 0))
+    except ValueError:
+        pass
+    return dt.datetime(date.year, date.month, date.day)
+
+
+def parse_sex(text: str) -> Sex:
+    """M/F from the usual spellings (M, F, H, 1, 2, masculin, féminin); U otherwise."""
+    code = text.strip().upper()[:1]
+    if code in ("M", "H", "1"):
+        return "M"
+    if code in ("F", "2"):
+        return "F"
+    return "U"
+
+
+def clean_nir(text: str) -> str | None:
+    """A NIR as written (spaces removed, upper case) when it has the shape of one (13 or 15 chars)."""
+    value = re.sub(r"[\s.]", "", text).upper()
+    if re.fullmatch(r"[1-478]\d{4}(?:\d{2}|2A|2B)\d{6}(?:\d{2})?", value):
+        return value
+    return None
+
+
+def nir_key_valid(nir: str) -> bool:
+    """True for a 15-char NIR/NIA whose key is 97 - (N mod 97) (Corsica 2A -> 19, 2B -> 18)."""
+    if len(nir) != 15 or not nir[13:].isdigit():
+        return False
+    body = nir[:13].upper()
+    corsica = {"2A": "19", "2B": "18"}.get(body[5:7])
+    if corsica:
+        body = body[:5] + corsica + body[7:]
+    if not body.isdigit():
+        return False
+    return 97 - int(body) % 97 == int(nir[13:])
+
+
+def sex_from_nir(nir: str | None) -> Sex:
+    """Sex from the first digit of a NIR whose key checks (1, 7 -> M; 2, 8 -> F); U otherwise."""
+    if not nir or not nir_key_valid(nir):
+        return "U"
+    return {"1": "M", "7": "M", "2": "F", "8": "F"}.get(nir[0], "U")
+
+
+def html_to_text(text: str) -> str:
+    """Decode HTML entities and turn the few tags labs put in free text into line breaks."""
+    if "<" in text:
+        text = _TAG_RE.sub(lambda m: "\n" if m.group(2).lower() in _BLOCK_TAGS else "", text)
+    return html.unescape(text) if "&" in text else text
+
+
+__all__ = [
+    "clean_nir",
+    "html_to_text",
+    "nir_key_valid",
+    "normalise_number",
+    "parse_date",
+    "parse_datetime",
+    "parse_sex",
+    "sex_from_nir",
+    "split_range",
+]

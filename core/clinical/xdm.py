@@ -1,0 +1,202 @@
+"""IHE XDM reader (the IHE_XDM.ZIP of MSSanté): every METADATA.XML under IHE_XDM/<subset>/, each document.
+
+Unzipped in memory and defensively: entry count, total size and per-entry compression ratio are bounded,
+sizes announced by the archive are not trusted (reads stop at the limit), and no entry may be a symlink,
+an absolute path or climb out with '..'. Each document named by a ``URI`` slot is read by the matching
+reader (CDA, PDF, HPRIM...); a PDF gets the patient identity of its metadata entry.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import stat
+import xml.etree.ElementTree as ET
+import zipfile
+import zlib
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import PurePosixPath
+
+from core.clinical.cda import parse_xml_safely
+from core.clinical.hl7v2 import INS_OIDS
+from core.clinical.values import parse_date, parse_sex
+from core.errors import ParseError
+from core.model import ClinicalDocument, Identity
+
+MAX_ENTRIES = 2000
+MAX_TOTAL = 200 * 1024 * 1024  # uncompressed bytes read from one archive
+MAX_RATIO = 200  # uncompressed / compressed, per entry (beyond a small size)
+RATIO_FLOOR = 1024 * 1024  # small entries may compress very well (text), do not judge them on ratio
+_CHUNK = 64 * 1024
+
+DocumentReader = Callable[[bytes, str], list[ClinicalDocument]]
+
+
+def looks_like(data: bytes) -> bool:
+    """A zip whose central directory names something under IHE_XDM/."""
+    return data.startswith(b"PK\x03\x04") and re.search(rb"(?i)IHE_XDM[/\\]", data) is not None
+
+
+class SafeZip:
+    """A zip read in memory under size, ratio and path rules; entries by case-insensitive path."""
+
+    def __init__(self, data: bytes) -> None:
+        try:
+            self._zip = zipfile.ZipFile(io.BytesIO(data))
+            infos = self._zip.infolist()
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, NotImplementedError):
+            raise ParseError("zip archive is damaged or not a zip: ask the sender to resend it") from None
+        if len(infos) > MAX_ENTRIES:
+            raise ParseError(f"zip archive has {len(infos)} entries (limit {MAX_ENTRIES}): refused")
+        self._entries: dict[str, zipfile.ZipInfo] = {}
+        for info in infos:
+            name = info.filename.replace("\\", "/")
+            path = PurePosixPath(name)
+            if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in path.parts:
+                raise ParseError("zip archive has an entry outside its folder (absolute or '..'): refused")
+            if stat.S_ISLNK(info.external_attr >> 16):
+                raise ParseError("zip archive contains a symbolic link: refused")
+            if not info.is_dir():
+                self._entries[name.upper()] = info
+        self._total = 0
+
+    def names(self) -> list[str]:
+        """Every file entry, as written in the archive."""
+        return [info.filename.replace("\\", "/") for info in self._entries.values()]
+
+    def find(self, name: str) -> zipfile.ZipInfo | None:
+        return self._entries.get(name.replace("\\", "/").upper())
+
+    def read(self, info: zipfile.ZipInfo) -> bytes:
+        """An entry's bytes, stopping as soon as a size or ratio limit is passed."""
+        out = bytearray()
+        limit = MAX_TOTAL - self._total
+        try:
+            with self._zip.open(info) as stream:
+                while True:
+                    chunk = stream.read(_CHUNK)
+                    if not chunk:
+                        break
+                    out += chunk
+                    if len(out) > limit:
+                        raise ParseError("zip archive expands beyond 200 MB (zip bomb?): refused")
+                    if len(out) > RATIO_FLOOR and len(out) > MAX_RATIO * max(info.compress_size, 1):
+                        raise ParseError("zip entry compresses suspiciously well (zip bomb?): refused")
+        except ParseError:
+            raise
+        except (
+            zipfile.BadZipFile,
+            zlib.error,
+            ValueError,
+            OSError,
+            EOFError,
+            NotImplementedError,
+            RuntimeError,
+        ):
+            raise ParseError(f"zip entry {info.filename!r} is damaged: ask the sender to resend it") from None
+        self._total += len(out)
+        return bytes(out)
+
+
+def parse(data: bytes, read_document: DocumentReader | None = None) -> list[ClinicalDocument]:
+    """Every document listed by every METADATA.XML of the package."""
+    if read_document is None:
+        from core.clinical.readers import read_document as _read
+
+        def read_document(content: bytes, filename: str) -> list[ClinicalDocument]:
+            return _read(content, filename, _depth=1).documents
+
+    archive = SafeZip(data)
+    metadata = [
+        name for name in archive.names() if re.fullmatch(r"IHE_XDM/[^/]+/METADATA\.XML", name, re.IGNORECASE)
+    ]
+    if not metadata:
+        raise ParseError("zip archive is not an IHE XDM package (no IHE_XDM/*/METADATA.XML)")
+    documents: list[ClinicalDocument] = []
+    unreadable = 0
+    for meta_name in sorted(metadata):
+        info = archive.find(meta_name)
+        assert info is not None
+        subset = meta_name.rsplit("/", 1)[0]
+        for uri, identity in _entries(archive.read(info)):
+            entry = archive.find(f"{subset}/{uri}") or archive.find(f"IHE_XDM/{uri}")
+            if entry is None:
+                unreadable += 1
+                continue
+            try:
+                found = read_document(archive.read(entry), PurePosixPath(uri).name)
+            except ParseError as exc:
+                if "zip bomb" in str(exc) or "200 MB" in str(exc):
+                    raise
+                unreadable += 1
+                continue
+            for doc in found:
+                if not doc.identity.family_name and not doc.identity.ins:
+                    doc = replace(doc, identity=identity)
+                documents.append(doc)
+    if not documents:
+        raise ParseError(f"XDM package holds no readable document ({unreadable} unreadable or missing)")
+    return documents
+
+
+def _entries(metadata: bytes) -> list[tuple[str, Identity]]:
+    """(URI, identity from sourcePatientInfo/patientId) for each DocumentEntry of a METADATA.XML."""
+    root = parse_xml_safely(metadata)
+    out: list[tuple[str, Identity]] = []
+    for obj in root.iter("ExtrinsicObject"):
+        slots = {
+            slot.get("name", ""): [v.text or "" for v in slot.iter("Value")] for slot in obj.iter("Slot")
+        }
+        uris = slots.get("URI") or []
+        if not uris:
+            continue
+        # A long URI may be split over several values ("1|part", "2|part") as in XDS.
+        if len(uris) > 1 and all(re.match(r"^\d+\|", u) for u in uris):
+            uri = "".join(u.split("|", 1)[1] for u in sorted(uris, key=lambda u: int(u.split("|", 1)[0])))
+        else:
+            uri = uris[0]
+        uri = uri.strip().replace("\\", "/")
+        if not uri or uri.startswith("/") or ".." in PurePosixPath(uri).parts:
+            continue
+        out.append((uri, _identity(slots, obj)))
+    return out
+
+
+def _identity(slots: dict[str, list[str]], obj: ET.Element) -> Identity:
+    info = {}
+    for value in slots.get("sourcePatientInfo", []):
+        key, _, rest = value.partition("|")
+        info.setdefault(key.strip().upper(), rest)
+    name = info.get("PID-5", "").split("^")
+    ins = ins_oid = source_id = None
+    for ident in slots.get("sourcePatientId", []) + _patient_ids(obj):
+        value, _, authority = ident.partition("^^^")
+        oid = next((p for p in re.split(r"[&^]", authority) if p in INS_OIDS), None)
+        if oid and ins is None:
+            ins, ins_oid = value.strip(), oid
+        elif not oid and source_id is None and value.strip() and ident in slots.get("sourcePatientId", []):
+            source_id = value.strip()
+    return Identity(
+        family_name=name[0].strip() if name else "",
+        given_names=tuple(name[1].split()) if len(name) > 1 else (),
+        birth_date=parse_date(info.get("PID-7", "")),
+        sex=parse_sex(info.get("PID-8", "")),
+        ins=ins,
+        ins_oid=ins_oid,
+        source_id=source_id,
+    )
+
+
+_PATIENT_ID_SCHEME = "urn:uuid:58a6f841-87b3-4a3e-92fd-a8ffeff98427"  # XDSDocumentEntry.patientId
+
+
+def _patient_ids(obj: ET.Element) -> list[str]:
+    return [
+        ext.get("value", "")
+        for ext in obj.iter("ExternalIdentifier")
+        if ext.get("identificationScheme", "") == _PATIENT_ID_SCHEME and ext.get("value")
+    ]
+
+
+__all__ = ["SafeZip", "looks_like", "parse"]
