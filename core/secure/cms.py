@@ -1,0 +1,545 @@
+"""CMS (RFC 5652) structures: parse, decrypt and verify with asn1crypto and cryptography's primitives.
+
+`cryptography` decrypts only RSA PKCS#1 v1.5 + AES-CBC and cannot verify SignedData at all, so this module
+does both by hand: EnvelopedData and AuthEnvelopedData (RSA PKCS#1 v1.5 or RSA-OAEP key transport, AES-CBC
+or AES-GCM content), and SignedData (messageDigest attribute, signature over the DER SET OF signed
+attributes with RSA PKCS#1 v1.5, RSA-PSS or ECDSA). It also builds EnvelopedData for encryption.
+
+Errors: `ParseError` for bytes that are not the CMS they claim to be, `SecurityError` when decryption is
+impossible (no key for us, wrong key, tampered ciphertext). A signature that does not verify is not an
+error: `verify_signed_data` reports it in `SignedContent.problem`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from asn1crypto import cms, core
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, InvalidTag, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import padding as sym_padding
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from core.errors import ParseError, SecurityError
+
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+
+# Reasons a doctor reads (French, as shown in the reader and by `missive smime verify`).
+REASON_MODIFIED = "le message a été modifié après signature"
+REASON_NO_SIGNER_CERT = "le certificat du signataire n'est pas joint au message"
+REASON_UNSUPPORTED = "algorithme de signature non pris en charge"
+
+_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
+    "sha1": hashes.SHA1,
+    "sha224": hashes.SHA224,
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
+
+
+class _GCMParameters(core.Sequence):
+    """RFC 5084 GCMParameters (asn1crypto does not declare them)."""
+
+    _fields = [
+        ("aes_nonce", core.OctetString),
+        ("aes_icvlen", core.Integer, {"default": 12}),
+    ]
+
+
+@dataclass(frozen=True)
+class SignedContent:
+    """What a SignedData says: the content, who signed it and whether the signature holds."""
+
+    content: bytes
+    signature_ok: bool
+    problem: str = ""  # French reason when signature_ok is False
+    signer_cert: x509.Certificate | None = None
+    certificates: tuple[x509.Certificate, ...] = ()
+    signing_time: dt.datetime | None = None
+    content_type: str = "data"
+
+
+@dataclass
+class _Recipient:
+    issuer_serial: tuple[bytes, int] | None = None
+    ski: bytes | None = None
+    algorithm: str = ""
+    params: Any = None
+    encrypted_key: bytes = b""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# -- parsing ------------------------------------------------------------------------------------------------
+
+
+def load_content_info(der: bytes) -> cms.ContentInfo:
+    """Parse DER/BER bytes as a CMS ContentInfo, or raise ParseError."""
+    if not der or der[0] != 0x30:
+        raise ParseError("the S/MIME part is not a CMS structure (it does not start with a DER SEQUENCE)")
+    try:
+        info = cms.ContentInfo.load(der, strict=False)
+        content_type = info["content_type"].native
+        info["content"]  # noqa: B018 - parses the content header now, so damage is reported here
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
+        raise ParseError(f"the S/MIME part is damaged CMS ({_short(exc)})") from exc
+    if content_type is None:
+        raise ParseError("the S/MIME part is damaged CMS (no content type)")
+    return info
+
+
+def content_type_of(der: bytes) -> str:
+    """The CMS content type name (signed_data, enveloped_data, authenticated_enveloped_data...)."""
+    return str(load_content_info(der)["content_type"].native)
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return (text[:120] + "…") if len(text) > 120 else (text or type(exc).__name__)
+
+
+def _guard(what: str):
+    """Turn asn1crypto's assorted exceptions on damaged input into one ParseError."""
+
+    class _Ctx:
+        def __enter__(self) -> None:
+            return None
+
+        def __exit__(self, et: Any, ev: BaseException | None, tb: Any) -> bool:
+            if ev is None or isinstance(ev, (ParseError, SecurityError)):
+                return False
+            if isinstance(ev, (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError)):
+                raise ParseError(f"the S/MIME part is damaged CMS: bad {what} ({_short(ev)})") from ev
+            return False
+
+    return _Ctx()
+
+
+# -- decryption ---------------------------------------------------------------------------------------------
+
+
+def _cert_ids(cert: x509.Certificate) -> tuple[tuple[bytes, int], bytes | None]:
+    issuer = cert.issuer.public_bytes()
+    try:
+        ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    except x509.ExtensionNotFound:
+        ski = x509.SubjectKeyIdentifier.from_public_key(cert.public_key()).digest
+    return (issuer, cert.serial_number), ski
+
+
+def _recipients(infos: cms.RecipientInfos) -> list[_Recipient]:
+    out: list[_Recipient] = []
+    for info in infos:
+        if info.name != "ktri":
+            continue  # key agreement (EC), KEK and password recipients: not ours to read
+        ktri = info.chosen
+        rid = ktri["rid"]
+        rec = _Recipient()
+        if rid.name == "issuer_and_serial_number":
+            rec.issuer_serial = (rid.chosen["issuer"].dump(), int(rid.chosen["serial_number"].native))
+        else:
+            rec.ski = bytes(rid.chosen.native)
+        alg = ktri["key_encryption_algorithm"]
+        rec.algorithm = alg["algorithm"].native
+        rec.params = alg["parameters"]
+        rec.encrypted_key = bytes(ktri["encrypted_key"].native)
+        out.append(rec)
+    return out
+
+
+def _same_name(der_a: bytes, der_b: bytes) -> bool:
+    if der_a == der_b:
+        return True
+    try:  # same name, different string encodings: compare the way asn1crypto normalises them
+        return asn1_x509.Name.load(der_a) == asn1_x509.Name.load(der_b)
+    except ValueError:
+        return False
+
+
+def _unwrap_key(rec: _Recipient, key: PrivateKey) -> bytes:
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise SecurityError("this message needs an RSA key to decrypt; the profile key is not RSA")
+    if rec.algorithm == "rsaes_pkcs1v15" or rec.algorithm == "rsa":
+        pad: padding.AsymmetricPadding = padding.PKCS1v15()
+    elif rec.algorithm == "rsaes_oaep":
+        hash_name, mgf_hash, label = "sha1", "sha1", b""
+        params = rec.params
+        if params is not None and params.native is not None:
+            with _guard("RSA-OAEP parameters"):
+                hash_name = params["hash_algorithm"]["algorithm"].native
+                mgf = params["mask_gen_algorithm"]
+                mgf_hash = mgf["parameters"]["algorithm"].native if mgf["parameters"].native else "sha1"
+                src = params["p_source_algorithm"]["parameters"].native
+                label = bytes(src) if src else b""
+        if hash_name not in _HASHES or mgf_hash not in _HASHES:
+            raise SecurityError(f"RSA-OAEP with {hash_name} is not supported: ask the sender to use SHA-256")
+        pad = padding.OAEP(
+            mgf=padding.MGF1(_HASHES[mgf_hash]()), algorithm=_HASHES[hash_name](), label=label or None
+        )
+    else:
+        raise SecurityError(f"key transport {rec.algorithm} is not supported (RSA PKCS#1 v1.5 or OAEP)")
+    try:
+        return key.decrypt(rec.encrypted_key, pad)
+    except ValueError as exc:
+        raise SecurityError("the message key cannot be decrypted with your private key") from exc
+
+
+def _content_key(
+    recipients: list[_Recipient], identities: list[tuple[PrivateKey, x509.Certificate]]
+) -> bytes:
+    if not recipients:
+        raise SecurityError("the message is encrypted for no RSA recipient: missive cannot read it")
+    if not identities:
+        raise SecurityError(
+            "the message is encrypted but the profile has no private key (missive keys import)"
+        )
+    tried = False
+    for key, cert in identities:
+        issuer_serial, ski = _cert_ids(cert)
+        for rec in recipients:
+            hit = (
+                rec.issuer_serial is not None
+                and rec.issuer_serial[1] == issuer_serial[1]
+                and _same_name(rec.issuer_serial[0], issuer_serial[0])
+            ) or (rec.ski is not None and rec.ski == ski)
+            if hit:
+                tried = True
+                return _unwrap_key(rec, key)
+    if not tried:
+        raise SecurityError("the message was encrypted for other certificates, not for your key")
+    raise SecurityError("the message cannot be decrypted")  # pragma: no cover - loop returns or raises
+
+
+def _decrypt_cbc(algo: Any, key: bytes, ciphertext: bytes) -> bytes:
+    name = algo["algorithm"].native
+    with _guard("content encryption parameters"):
+        iv = bytes(algo["parameters"].native)
+    expected = {"aes128_cbc": 16, "aes192_cbc": 24, "aes256_cbc": 32}.get(name)
+    if name == "tripledes_3key":
+        raise SecurityError("the message uses 3DES, which missive refuses: ask the sender to use AES")
+    if expected is None:
+        raise SecurityError(f"content encryption {name} is not supported (AES-CBC or AES-GCM)")
+    if len(key) != expected or len(iv) != 16 or len(ciphertext) % 16:
+        raise SecurityError("the message cannot be decrypted (wrong key or damaged content)")
+    decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
+    padded = decryptor.update(ciphertext) + decryptor.finalize()
+    unpadder = sym_padding.PKCS7(128).unpadder()
+    try:
+        return unpadder.update(padded) + unpadder.finalize()
+    except ValueError as exc:
+        raise SecurityError("the message cannot be decrypted (wrong key or damaged content)") from exc
+
+
+def _decrypt_gcm(algo: Any, key: bytes, ciphertext: bytes, mac: bytes, aad: bytes) -> bytes:
+    name = algo["algorithm"].native
+    expected = {"aes128_gcm": 16, "aes192_gcm": 24, "aes256_gcm": 32}.get(name)
+    if expected is None:
+        raise SecurityError(f"authenticated encryption {name} is not supported (AES-GCM)")
+    with _guard("AES-GCM parameters"):
+        params = _GCMParameters.load(algo["parameters"].dump())
+        nonce = bytes(params["aes_nonce"].native)
+        icvlen = int(params["aes_icvlen"].native)
+    if len(key) != expected or not nonce or icvlen != len(mac) or not 4 <= icvlen <= 16:
+        raise SecurityError("the message cannot be decrypted (wrong key or damaged content)")
+    try:
+        if icvlen == 16:
+            return AESGCM(key).decrypt(nonce, ciphertext + mac, aad or None)
+        decryptor = Cipher(algorithms.AES(key), modes.GCM(nonce, mac, min_tag_length=icvlen)).decryptor()
+        if aad:
+            decryptor.authenticate_additional_data(aad)
+        return decryptor.update(ciphertext) + decryptor.finalize()
+    except (InvalidTag, ValueError) as exc:
+        raise SecurityError("the encrypted message was altered in transit (AES-GCM check failed)") from exc
+
+
+def decrypt(der: bytes, identities: list[tuple[PrivateKey, x509.Certificate]]) -> bytes:
+    """Decrypt an EnvelopedData or AuthEnvelopedData with the first of our identities it was made for."""
+    info = load_content_info(der)
+    kind = info["content_type"].native
+    if kind not in ("enveloped_data", "authenticated_enveloped_data"):
+        raise ParseError(f"the S/MIME part is {kind}, not encrypted data")
+    with _guard("recipient list"):
+        env = info["content"]
+        recipients = _recipients(env["recipient_infos"])
+    cek = _content_key(recipients, identities)
+    with _guard("encrypted content"):
+        if kind == "enveloped_data":
+            eci = env["encrypted_content_info"]
+        else:
+            eci = env["auth_encrypted_content_info"]
+        algo = eci["content_encryption_algorithm"]
+        ciphertext = eci["encrypted_content"].native
+    if ciphertext is None:
+        raise ParseError("the encrypted S/MIME part carries no content")
+    ciphertext = bytes(ciphertext)
+    if kind == "enveloped_data":
+        return _decrypt_cbc(algo, cek, ciphertext)
+    with _guard("authentication tag"):
+        mac = bytes(env["mac"].native)
+        attrs = env["auth_attrs"]
+        # RFC 5083: the AAD is the DER of the authAttrs with a SET OF tag, not the [1] IMPLICIT tag.
+        aad = (b"\x31" + attrs.dump()[1:]) if attrs.native is not None else b""
+    return _decrypt_gcm(algo, cek, ciphertext, mac, aad)
+
+
+# -- encryption ---------------------------------------------------------------------------------------------
+
+
+def encrypt(content: bytes, recipients: list[x509.Certificate], *, oaep: bool = False) -> bytes:
+    """Build a DER EnvelopedData: AES-256-CBC content, RSA key transport to every recipient."""
+    if not recipients:
+        raise SecurityError("no recipient certificate: nothing to encrypt to")
+    cek = os.urandom(32)
+    iv = os.urandom(16)
+    padder = sym_padding.PKCS7(128).padder()
+    padded = padder.update(content) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(cek), modes.CBC(iv)).encryptor()
+    ciphertext = encryptor.update(padded) + encryptor.finalize()
+    infos = []
+    for cert in recipients:
+        public = cert.public_key()
+        if not isinstance(public, rsa.RSAPublicKey):
+            raise SecurityError(
+                f"certificate serial {cert.serial_number:x} has no RSA key: missive encrypts to RSA certificates only"
+            )
+        if oaep:
+            pad: padding.AsymmetricPadding = padding.OAEP(
+                padding.MGF1(hashes.SHA256()), hashes.SHA256(), None
+            )
+            alg = {
+                "algorithm": "rsaes_oaep",
+                "parameters": {
+                    "hash_algorithm": {"algorithm": "sha256"},
+                    "mask_gen_algorithm": {"algorithm": "mgf1", "parameters": {"algorithm": "sha256"}},
+                },
+            }
+        else:
+            pad = padding.PKCS1v15()
+            alg = {"algorithm": "rsaes_pkcs1v15", "parameters": core.Null()}
+        asn_cert = asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
+        infos.append(
+            cms.RecipientInfo(
+                name="ktri",
+                value=cms.KeyTransRecipientInfo(
+                    {
+                        "version": "v0",
+                        "rid": cms.RecipientIdentifier(
+                            name="issuer_and_serial_number",
+                            value=cms.IssuerAndSerialNumber(
+                                {"issuer": asn_cert.issuer, "serial_number": asn_cert.serial_number}
+                            ),
+                        ),
+                        "key_encryption_algorithm": alg,
+                        "encrypted_key": public.encrypt(cek, pad),
+                    }
+                ),
+            )
+        )
+    envelope = cms.EnvelopedData(
+        {
+            "version": "v0",
+            "recipient_infos": infos,
+            "encrypted_content_info": {
+                "content_type": "data",
+                "content_encryption_algorithm": {"algorithm": "aes256_cbc", "parameters": iv},
+                "encrypted_content": ciphertext,
+            },
+        }
+    )
+    return cms.ContentInfo({"content_type": "enveloped_data", "content": envelope}).dump()
+
+
+# -- signature verification ---------------------------------------------------------------------------------
+
+
+def _certificates(signed: Any) -> list[x509.Certificate]:
+    out: list[x509.Certificate] = []
+    certs = signed["certificates"]
+    if certs.native is None:
+        return out
+    for choice in certs:
+        if choice.name != "certificate":
+            continue
+        try:
+            out.append(x509.load_der_x509_certificate(choice.chosen.dump()))
+        except ValueError:
+            continue  # an unreadable extra certificate does not spoil the signer's
+    return out
+
+
+def _find_signer(sid: Any, certs: list[x509.Certificate]) -> x509.Certificate | None:
+    if sid.name == "issuer_and_serial_number":
+        issuer = sid.chosen["issuer"].dump()
+        serial = int(sid.chosen["serial_number"].native)
+        for cert in certs:
+            if cert.serial_number == serial and _same_name(cert.issuer.public_bytes(), issuer):
+                return cert
+        return None
+    ski = bytes(sid.chosen.native)
+    for cert in certs:
+        if _cert_ids(cert)[1] == ski:
+            return cert
+    return None
+
+
+def _attr(attrs: Any, name: str) -> Any:
+    for attr in attrs:
+        if attr["type"].native == name:
+            values = attr["values"]
+            return values[0] if len(values) else None
+    return None
+
+
+def _digest(name: str, data: bytes) -> bytes:
+    if name not in _HASHES:
+        raise SecurityError(f"digest {name} is not supported")
+    return hashlib.new(name, data).digest()
+
+
+def _check_signature(signer_info: Any, cert: x509.Certificate, data: bytes, digest_name: str) -> bool:
+    """True when the signature over ``data`` holds for ``cert``'s public key."""
+    sig_alg = signer_info["signature_algorithm"]
+    algo = sig_alg["algorithm"].native
+    signature = bytes(signer_info["signature"].native)
+    public = cert.public_key()
+    hash_cls = _HASHES.get(digest_name)
+    if hash_cls is None:
+        return False
+    try:
+        if algo == "rsassa_pss":
+            params = sig_alg["parameters"]
+            pss_hash = params["hash_algorithm"]["algorithm"].native
+            salt = int(params["salt_length"].native)
+            mgf_hash = params["mask_gen_algorithm"]["parameters"]["algorithm"].native
+            if not isinstance(public, rsa.RSAPublicKey) or pss_hash not in _HASHES or mgf_hash not in _HASHES:
+                return False
+            public.verify(
+                signature, data, padding.PSS(padding.MGF1(_HASHES[mgf_hash]()), salt), _HASHES[pss_hash]()
+            )
+            return True
+        if algo == "ed25519":
+            if not isinstance(public, ed25519.Ed25519PublicKey):
+                return False
+            public.verify(signature, data)
+            return True
+        if "ecdsa" in algo:
+            if not isinstance(public, ec.EllipticCurvePublicKey):
+                return False
+            # the hash of an ecdsa-with-SHAxxx OID wins over the digest algorithm when given
+            named = algo.split("_", 1)[0]
+            public.verify(signature, data, ec.ECDSA(_HASHES.get(named, hash_cls)()))
+            return True
+        if algo == "rsassa_pkcs1v15" or algo.endswith("_rsa") or algo == "rsa":
+            if not isinstance(public, rsa.RSAPublicKey):
+                return False
+            named = algo.split("_", 1)[0]
+            public.verify(signature, data, padding.PKCS1v15(), _HASHES.get(named, hash_cls)())
+            return True
+    except (InvalidSignature, ValueError, UnsupportedAlgorithm):
+        return False
+    return False
+
+
+def _normalise_crlf(data: bytes) -> bytes:
+    return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+
+def verify_signed_data(der: bytes, detached: bytes | None = None) -> SignedContent:
+    """Check the signature math of a SignedData (not the certificate chain: see ``core.secure.certs``).
+
+    ``detached`` is the signed content of a multipart/signed message; for an opaque signature the
+    content comes from the structure itself. When the digest of ``detached`` does not match, the same
+    bytes with CRLF line ends are tried, since stored mail often lost its CRs.
+    """
+    info = load_content_info(der)
+    if info["content_type"].native != "signed_data":
+        raise ParseError(f"the S/MIME part is {info['content_type'].native}, not a signature")
+    with _guard("signature structure"):
+        signed = info["content"]
+        encap = signed["encap_content_info"]
+        content_type = str(encap["content_type"].native)
+        embedded = encap["content"]
+        # every content type travels as the bytes of an OCTET STRING (RFC 5652 §5.2)
+        inner = None if isinstance(embedded, core.Void) else embedded.__bytes__()
+        certs = _certificates(signed)
+        signer_infos = list(signed["signer_infos"])
+    content = inner if inner is not None else detached
+    if content is None:
+        raise ParseError("the signature is detached but the signed content is missing")
+    if not signer_infos:
+        raise ParseError("the S/MIME signature has no signer")
+    candidates = [content]
+    if detached is not None and inner is None:
+        alt = _normalise_crlf(content)
+        if alt != content:
+            candidates.append(alt)
+
+    first: SignedContent | None = None
+    for signer_info in signer_infos:
+        result = _verify_one(signer_info, candidates, certs, content_type)
+        if result.signature_ok:
+            return result
+        first = first or result
+    assert first is not None
+    return first
+
+
+def _verify_one(
+    signer_info: Any, candidates: list[bytes], certs: list[x509.Certificate], ctype: str
+) -> SignedContent:
+    with _guard("signer information"):
+        digest_name = signer_info["digest_algorithm"]["algorithm"].native
+        signer = _find_signer(signer_info["sid"], certs)
+        attrs = signer_info["signed_attrs"]
+        has_attrs = attrs.native is not None
+        signing_time = None
+        if has_attrs:
+            md_attr = _attr(attrs, "message_digest")
+            ct_attr = _attr(attrs, "content_type")
+            st_attr = _attr(attrs, "signing_time")
+            expected_digest = bytes(md_attr.native) if md_attr is not None else None
+            if st_attr is not None:
+                signing_time = st_attr.native
+            # The signature covers the attributes as received, re-tagged from [0] IMPLICIT to SET OF.
+            signed_bytes = b"\x31" + attrs.dump()[1:]
+    base = {
+        "signer_cert": signer,
+        "certificates": tuple(certs),
+        "signing_time": signing_time,
+        "content_type": ctype,
+    }
+    if digest_name not in _HASHES:
+        return SignedContent(candidates[0], False, f"{REASON_UNSUPPORTED} ({digest_name})", **base)
+    if signer is None:
+        return SignedContent(candidates[0], False, REASON_NO_SIGNER_CERT, **base)
+    if not has_attrs:
+        for content in candidates:
+            if _check_signature(signer_info, signer, content, digest_name):
+                return SignedContent(content, True, **base)
+        return SignedContent(candidates[0], False, REASON_MODIFIED, **base)
+    if expected_digest is None:
+        return SignedContent(
+            candidates[0], False, "la signature ne contient pas l'empreinte du message", **base
+        )
+    if ct_attr is not None and ct_attr.native != ctype:
+        return SignedContent(candidates[0], False, REASON_MODIFIED, **base)
+    matching = None
+    for content in candidates:
+        if hmac.compare_digest(_digest(digest_name, content), expected_digest):
+            matching = content
+            break
+    if matching is None:
+        return SignedContent(candidates[0], False, REASON_MODIFIED, **base)
+    if not _check_signature(signer_info, signer, signed_bytes, digest_name):
+        return SignedContent(matching, False, REASON_MODIFIED, **base)
+    return SignedContent(matching, True, **base)
