@@ -1,0 +1,376 @@
+"""The durable outbox: every outgoing letter is stored (encrypted) before any network I/O.
+
+Life of an entry (collection "outbox", raw message in an encrypted blob):
+
+    queued --claim--> sending --server said 250--> accepted --Sent copy made--> removed
+       ^                 |
+       +--- temporary ---+--- permanent (5xx) ---> failed (kept until the doctor retries it)
+
+Never twice at the recipient: "accepted" is written (fsync) as soon as the server accepts, before anything
+else; an entry found in "sending" after a crash is ambiguous, so the pipeline first looks for its Message-ID
+in the Sent folder before sending it again. The only remaining window is between the server's "250" and
+that one local write (RFC 1047); it is a few milliseconds.
+
+Several processes (the daemon, ``missive send``) may share a profile: claiming an entry is a read-check-write
+under an inter-process lock, and an entry in "sending" belongs to its owner until that process is gone or its
+lease has run out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from core.errors import NotFound, StoreError
+from core.mail.compose import Composed
+from core.store.collection import Collection
+
+State = Literal["queued", "sending", "accepted", "failed"]
+STATES: tuple[State, ...] = ("queued", "sending", "accepted", "failed")
+
+BACKOFF_FIRST = 30.0  # seconds before the first retry
+BACKOFF_MAX = 3600.0  # never wait more than an hour between two tries
+GIVE_UP_AFTER = 3 * 24 * 3600.0  # a letter not accepted within 3 days needs the doctor's attention
+LEASE = 6 * 3600.0  # an owner on another host that vanished releases its entries after this long
+
+_HOST = socket.gethostname()
+# Entries being delivered by this process right now; anything else this pid owns is left from a crash.
+_IN_FLIGHT: set[str] = set()
+_IN_FLIGHT_LOCK = threading.Lock()
+
+
+class Blobs(Protocol):
+    def put(self, data: bytes) -> str: ...
+
+    def get(self, blob_id: str) -> bytes: ...
+
+    def delete(self, blob_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One letter waiting in (or going through) the outbox."""
+
+    id: str
+    account: str
+    message_id: str
+    sender: str
+    recipients: tuple[str, ...]
+    subject: str
+    size: int
+    blob: str
+    state: State = "queued"
+    attempts: int = 0
+    created: float = 0.0
+    next_try: float = 0.0
+    last_error: str = ""
+    permanent: bool = False  # last_error was a refusal (5xx) that retrying as is will not fix
+    owner: str = ""
+    lease_until: float = 0.0
+    check_sent: bool = False  # a past attempt may have been accepted unseen: look in Sent before resending
+    recovering: bool = field(default=False, compare=False)  # set by claim(): was left in "sending"
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "account": self.account,
+            "message_id": self.message_id,
+            "sender": self.sender,
+            "recipients": list(self.recipients),
+            "subject": self.subject,
+            "size": self.size,
+            "blob": self.blob,
+            "state": self.state,
+            "attempts": self.attempts,
+            "created": self.created,
+            "next_try": self.next_try,
+            "last_error": self.last_error,
+            "permanent": self.permanent,
+            "owner": self.owner,
+            "lease_until": self.lease_until,
+            "check_sent": self.check_sent,
+        }
+
+    @classmethod
+    def from_doc(cls, key: str, doc: dict[str, Any]) -> OutboxEntry:
+        state = doc.get("state", "queued")
+        return cls(
+            id=key,
+            account=str(doc.get("account", "")),
+            message_id=str(doc.get("message_id", "")),
+            sender=str(doc.get("sender", "")),
+            recipients=tuple(doc.get("recipients", ())),
+            subject=str(doc.get("subject", "")),
+            size=int(doc.get("size", 0)),
+            blob=str(doc.get("blob", "")),
+            state=state if state in STATES else "queued",
+            attempts=int(doc.get("attempts", 0)),
+            created=float(doc.get("created", 0.0)),
+            next_try=float(doc.get("next_try", 0.0)),
+            last_error=str(doc.get("last_error", "")),
+            permanent=bool(doc.get("permanent", False)),
+            owner=str(doc.get("owner", "")),
+            lease_until=float(doc.get("lease_until", 0.0)),
+            check_sent=bool(doc.get("check_sent", False)),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """What ``missive outbox list --json`` prints (no body)."""
+        return {
+            "id": self.id,
+            "account": self.account,
+            "message_id": self.message_id,
+            "to": list(self.recipients),
+            "subject": self.subject,
+            "size": self.size,
+            "state": self.state,
+            "attempts": self.attempts,
+            "created": _iso(self.created),
+            "next_try": _iso(self.next_try) if self.state in ("queued", "accepted") else None,
+            "last_error": self.last_error,
+        }
+
+
+def _iso(ts: float) -> str | None:
+    if not ts:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(ts))
+
+
+def backoff(attempts: int) -> float:
+    """Seconds to wait after ``attempts`` failed tries: 30 s, 1 min, 2 min... capped at one hour."""
+    return min(BACKOFF_FIRST * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+
+
+def _pid_alive(pid: int) -> bool:
+    if sys.platform == "win32":
+        return True  # no cheap check: the lease decides
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Outbox:
+    """The profile's outbox: ``Outbox(profile)`` with ``profile.collection``, ``profile.blobs``, ``profile.path``."""
+
+    def __init__(self, profile: Any) -> None:
+        self._docs: Collection = profile.collection("outbox")
+        self._blobs: Blobs = profile.blobs
+        folder = getattr(profile, "path", None)
+        self._lock: Any = _file_lock(Path(folder) / "outbox.lock") if folder else _NullLock()
+        self._thread_lock = threading.RLock()
+        self.owner = f"{_HOST}:{os.getpid()}:{secrets.token_hex(4)}"
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        with self._thread_lock, self._lock.held():
+            yield
+
+    # -- writing ---------------------------------------------------------------------------------------
+
+    def enqueue(
+        self, composed: Composed, account: str, subject: str = "", now: float | None = None
+    ) -> OutboxEntry:
+        """Store a letter durably (blob then entry) and return its entry, state "queued"."""
+        now = time.time() if now is None else now
+        with self._locked():
+            for _key, doc in self._docs.items():
+                if doc.get("message_id") == composed.message_id:
+                    raise StoreError("this letter is already in the outbox (same Message-ID)")
+            blob = self._blobs.put(composed.data)
+            entry = OutboxEntry(
+                id=secrets.token_hex(8),
+                account=account,
+                message_id=composed.message_id,
+                sender=composed.sender,
+                recipients=composed.recipients,
+                subject=subject,
+                size=len(composed.data),
+                blob=blob,
+                created=now,
+                next_try=now,
+            )
+            self._docs.put(entry.id, entry.to_doc())
+        return entry
+
+    def claim(self, entry_id: str, now: float | None = None, *, force: bool = False) -> OutboxEntry | None:
+        """Take ``entry_id`` for delivery by this process, or None if it is not ours to send now.
+
+        A queued entry becomes "sending" (attempts + 1) before any byte leaves; an entry left in "sending"
+        by a dead owner is returned with ``recovering=True``; an accepted one is returned as is (its Sent
+        copy or removal is unfinished). ``force`` also takes failed entries and ignores next_try.
+        """
+        now = time.time() if now is None else now
+        with self._locked():
+            entry = self.get(entry_id)
+            if entry is None:
+                return None
+            if entry.state in ("sending", "accepted") and entry.owner and not self._is_stale(entry, now):
+                return None  # another process (or task) is on it
+            if entry.state == "failed" and not force:
+                return None
+            if entry.state in ("queued", "accepted") and entry.next_try > now and not force:
+                return None
+            # Left "sending" by a crash, or flagged: the letter may already be at the recipient's.
+            recovering = entry.state == "sending" or entry.check_sent
+            attempts = entry.attempts + (0 if entry.state == "accepted" else 1)
+            state: State = "accepted" if entry.state == "accepted" else "sending"
+            # check_sent stays set until a look into Sent has cleared it (see mark_retry / mark_accepted).
+            claimed = replace(
+                entry,
+                state=state,
+                attempts=attempts,
+                owner=self.owner,
+                lease_until=now + LEASE,
+                check_sent=recovering,
+            )
+            with _IN_FLIGHT_LOCK:
+                _IN_FLIGHT.add(_flight_key(self.owner, entry_id))
+            self._docs.put(entry_id, claimed.to_doc())
+        return replace(claimed, recovering=recovering)
+
+    def release(self, entry_id: str) -> None:
+        """End this process's hold on an entry (called in a ``finally``, whatever happened)."""
+        with _IN_FLIGHT_LOCK:
+            _IN_FLIGHT.discard(_flight_key(self.owner, entry_id))
+
+    def mark_accepted(self, entry_id: str) -> None:
+        """The server accepted the letter: record it first, so nothing can send it again."""
+        self._update(entry_id, state="accepted", last_error="", permanent=False, check_sent=False)
+
+    def sent_checked(self, entry_id: str) -> None:
+        """The Sent folder was searched and the letter is not there: a new attempt is safe."""
+        self._update(entry_id, check_sent=False)
+
+    def mark_retry(
+        self, entry_id: str, error: str, now: float | None = None, *, check_sent: bool = False
+    ) -> OutboxEntry:
+        """A temporary failure: back to "queued" (or stay "accepted") with the next try after a backoff.
+
+        ``check_sent``: the letter may have been accepted unseen, so the next try must look in Sent first.
+        """
+        now = time.time() if now is None else now
+        entry = self._require(entry_id)
+        if entry.state != "accepted" and now - entry.created > GIVE_UP_AFTER:
+            return self.mark_failed(entry_id, f"not accepted for 3 days; last error: {error}")
+        state: State = "accepted" if entry.state == "accepted" else "queued"
+        return self._update(
+            entry_id,
+            state=state,
+            last_error=error,
+            permanent=False,
+            next_try=now + backoff(entry.attempts),
+            owner="",
+            lease_until=0.0,
+            check_sent=check_sent,
+        )
+
+    def mark_failed(self, entry_id: str, error: str) -> OutboxEntry:
+        """A permanent failure: kept, not retried until the doctor asks (``outbox flush --failed``)."""
+        return self._update(
+            entry_id, state="failed", last_error=error, permanent=True, owner="", lease_until=0.0
+        )
+
+    def remove(self, entry_id: str) -> None:
+        """Forget an entry and its blob (only after acceptance and the Sent copy)."""
+        with self._locked():
+            entry = self.get(entry_id)
+            if entry is None:
+                return
+            # Entry first: a crash in between leaves an encrypted orphan blob, never an entry without data.
+            self._docs.delete(entry_id)
+            with contextlib.suppress(Exception):
+                self._blobs.delete(entry.blob)
+
+    # -- reading ---------------------------------------------------------------------------------------
+
+    def get(self, entry_id: str) -> OutboxEntry | None:
+        doc = self._docs.get(entry_id)
+        return OutboxEntry.from_doc(entry_id, doc) if doc is not None else None
+
+    def data(self, entry: OutboxEntry) -> bytes:
+        """The raw (protected) message of an entry."""
+        try:
+            return self._blobs.get(entry.blob)
+        except (KeyError, FileNotFoundError, NotFound):
+            raise StoreError(f"outbox entry {entry.id}: its message file is missing") from None
+
+    def list(self) -> list[OutboxEntry]:
+        """Every entry, oldest first."""
+        entries = [OutboxEntry.from_doc(k, d) for k, d in self._docs.items()]
+        return sorted(entries, key=lambda e: (e.created, e.id))
+
+    def due(self, now: float | None = None, *, force: bool = False) -> list[OutboxEntry]:
+        """Entries a flush should try now: due queued/accepted ones and ones left "sending" by a crash."""
+        now = time.time() if now is None else now
+        out = []
+        for entry in self.list():
+            if entry.owner and entry.state in ("sending", "accepted") and not self._is_stale(entry, now):
+                continue  # being delivered right now
+            if entry.state == "sending":
+                out.append(entry)
+            elif entry.state == "failed":
+                if force:
+                    out.append(entry)
+            elif force or entry.next_try <= now:
+                out.append(entry)
+        return out
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    # -- internals -------------------------------------------------------------------------------------
+
+    def _is_stale(self, entry: OutboxEntry, now: float) -> bool:
+        """Is an entry in "sending" abandoned by its owner (crashed process or expired lease)?"""
+        if entry.lease_until < now:
+            return True
+        host, _sep, rest = entry.owner.partition(":")
+        pid_text = rest.partition(":")[0]
+        if host != _HOST or not pid_text.isdigit():
+            return False
+        pid = int(pid_text)
+        if pid != os.getpid():
+            return not _pid_alive(pid)
+        with _IN_FLIGHT_LOCK:
+            return _flight_key(entry.owner, entry.id) not in _IN_FLIGHT
+
+    def _require(self, entry_id: str) -> OutboxEntry:
+        entry = self.get(entry_id)
+        if entry is None:
+            raise NotFound(f"no outbox entry {entry_id}: see `missive outbox list`")
+        return entry
+
+    def _update(self, entry_id: str, **changes: Any) -> OutboxEntry:
+        with self._locked():
+            entry = replace(self._require(entry_id), **changes)
+            self._docs.put(entry_id, entry.to_doc())
+        return entry
+
+
+def _flight_key(owner: str, entry_id: str) -> str:
+    return f"{owner}/{entry_id}"
+
+
+class _NullLock:
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        yield
+
+
+def _file_lock(path: Path) -> Any:
+    from core.store.atomic import FileLock
+
+    return FileLock(path)
