@@ -1,0 +1,150 @@
+"""Push notifications (ntfy or a generic webhook) that carry no health data.
+
+The only thing ever sent is a count: "3 nouveaux messages sécurisés". No name, subject, sender or result can
+reach the phone, because the API takes nothing but an integer. Configured in profile.toml::
+
+    [notifications]
+    kind = "ntfy"                       # none | ntfy | webhook
+    url = "https://ntfy.example/cabinet-durand"
+    token_env = "MISSIVE_NTFY_TOKEN"     # optional: a bearer token read from this environment variable
+
+HTTPS only (plain http is accepted for 127.0.0.1 alone, for tests and local relays); redirects are not
+followed (they could downgrade to http). The POST runs in a thread with a timeout; a failure is logged as a
+count and never stops the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import os
+import ssl
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from core.errors import ConfigError
+
+log = logging.getLogger("missive.notify")
+
+TIMEOUT = 10.0
+
+
+def message_for(count: int) -> str:
+    """The whole text of a notification (French, the product's language)."""
+    if count == 1:
+        return "1 nouveau message sécurisé"
+    return f"{count} nouveaux messages sécurisés"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # a 3xx becomes an HTTPError: never follow it, it could lead to plain http
+
+
+class Notifier:
+    """Sends "N nouveaux messages sécurisés" to the configured ntfy topic or webhook."""
+
+    def __init__(
+        self,
+        kind: str = "none",
+        url: str = "",
+        token_env: str = "",
+        *,
+        timeout: float = TIMEOUT,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        if kind not in ("none", "ntfy", "webhook"):
+            raise ConfigError("profile.toml: notifications.kind must be one of none, ntfy, webhook")
+        self.kind = kind if url or kind == "none" else "none"
+        if kind != "none" and not url:
+            raise ConfigError("profile.toml: notifications.url is empty: give the ntfy topic or webhook URL")
+        self.url = url
+        self.timeout = timeout
+        self.sent = 0
+        self.failures = 0
+        self._token = ""
+        if self.kind != "none":
+            _check_url(url)
+            if token_env:
+                env = os.environ if environ is None else environ
+                self._token = env.get(token_env, "")
+                if not self._token:
+                    raise ConfigError(
+                        f"profile.toml: notifications.token_env names {token_env}, which is not set: "
+                        "set it or empty the setting"
+                    )
+        self._opener = urllib.request.build_opener(
+            _NoRedirect(), urllib.request.HTTPSHandler(context=_tls_context())
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Any, **kwargs: Any) -> Notifier:
+        """Build from ``profile.settings.notifications`` (kind, url, token_env)."""
+        return cls(settings.kind, settings.url, settings.token_env, **kwargs)
+
+    @property
+    def enabled(self) -> bool:
+        return self.kind != "none"
+
+    async def new_mail(self, count: int) -> bool:
+        """Tell the phone that ``count`` new messages arrived; True when the service took it."""
+        if not self.enabled or count <= 0:
+            return False
+        return await asyncio.to_thread(self._post, int(count))
+
+    def _post(self, count: int) -> bool:
+        text = message_for(count)
+        headers = {"User-Agent": "missive"}
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        if self.kind == "ntfy":
+            body = text.encode("utf-8")
+            headers.update(
+                {"Content-Type": "text/plain; charset=utf-8", "Title": "missive", "Tags": "envelope"}
+            )
+        else:
+            body = json.dumps({"text": text, "count": count}, ensure_ascii=False).encode("utf-8")
+            headers["Content-Type"] = "application/json; charset=utf-8"
+        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
+        try:
+            with self._opener.open(request, timeout=self.timeout) as response:
+                response.read(1024)
+                ok = 200 <= response.status < 300
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            ok = False
+            reason = exc.code if isinstance(exc, urllib.error.HTTPError) else type(exc).__name__
+            log.warning("notification not delivered (%s); %d failures so far", reason, self.failures + 1)
+        if ok:
+            self.sent += 1
+        else:
+            self.failures += 1
+        return ok
+
+
+def _check_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
+        return
+    raise ConfigError(
+        "profile.toml: notifications.url must start with https:// (plain http only to 127.0.0.1): fix the URL"
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _tls_context() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
