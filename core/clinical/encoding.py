@@ -25,10 +25,13 @@ class DecodedText:
     encoding: str  # python codec name: utf-8, cp1252, latin-1, utf-16-le, utf-16-be
     bom: bytes = b""
 
-    def encode_back(self, part: str) -> bytes:
-        """The original bytes of ``part`` (a slice of ``text``), BOM included for UTF-16."""
+    def encode_back(self, part: str, at_start: bool = False) -> bytes:
+        """The original bytes of ``part`` (a slice of ``text``): the BOM is added for UTF-16 (which
+        needs it to be read) and for a UTF-8 slice taken at the start of the file (``at_start``)."""
         raw = part.encode(self.encoding)
-        return self.bom + raw if self.bom and self.encoding.startswith("utf-16") else raw
+        if self.bom and (at_start or self.encoding.startswith("utf-16")):
+            return self.bom + raw
+        return raw
 
 
 def decode(data: bytes) -> DecodedText:
@@ -40,11 +43,12 @@ def decode(data: bytes) -> DecodedText:
         if len(body) % 2:
             body = body[:-1]  # a truncated last code unit: drop it rather than refuse the file
         return DecodedText(body.decode(codec, errors="replace"), codec, bom)
+    bom = b""
     if data.startswith(codecs.BOM_UTF8):
-        data = data[3:]
+        data, bom = data[3:], codecs.BOM_UTF8
     for codec in ("utf-8", "cp1252"):
         try:
-            return DecodedText(data.decode(codec), codec)
+            return DecodedText(data.decode(codec), codec, bom if codec == "utf-8" else b"")
         except UnicodeDecodeError:
             continue
     return DecodedText(data.decode("latin-1"), "latin-1")

@@ -54,7 +54,7 @@ def parse(data: bytes) -> list[ClinicalDocument]:
     decoded = decode(data)
     lines = split_lines(decoded.text, keepends=True)
     reports = _split_reports(lines)
-    documents = [_read_report(chunk, decoded) for chunk in reports]
+    documents = [_read_report(chunk, decoded, n == 0) for n, chunk in enumerate(reports)]
     documents = [doc for doc in documents if doc is not None]
     if not documents:
         raise ParseError("HPRIM file holds no report (no header, no RES line): ask the sender to resend it")
@@ -80,7 +80,7 @@ def _split_reports(lines: list[str]) -> list[list[str]]:
     return reports
 
 
-def _read_report(chunk: list[str], decoded: DecodedText) -> ClinicalDocument | None:
+def _read_report(chunk: list[str], decoded: DecodedText, first: bool) -> ClinicalDocument | None:
     lines = [strip_eol(line) for line in chunk]
     first = lines[0].strip()
     if first == LAB or first.startswith(("RES|", "TEX|")):
@@ -133,7 +133,7 @@ def _read_report(chunk: list[str], decoded: DecodedText) -> ClinicalDocument | N
         author=author,
         recipient=recipient,
         date=date,
-        raw=decoded.encode_back("".join(chunk)),
+        raw=decoded.encode_back("".join(chunk), at_start=first and not decoded.text[:1].isspace()),
     )
 
 
