@@ -1,0 +1,158 @@
+"""The demo mailbox: realistic fictitious mail for Dr Paul Martin, a GP in Pau.
+
+Lab results (HPRIM Net attachments and bodies, HL7 v2.5), letters from colleagues with PDFs, results whose
+identity is ambiguous (homonyms, swapped day and month, married names, absent patients, a parent's NIR),
+and one message from outside the trust space. Signing and encryption are applied by the builder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from core.demo.documents import hl7_oru, hprim_net, lab_results, pdf_letter
+from core.demo.people import DemoPatient, make_nir
+
+DOCTOR = "dr.martin@cabinet-demo.mssante.fr"
+LAB = "resultats@labo-biodemo.mssante.fr"
+LAB2 = "biologie@ch-demo.mssante.fr"
+COLLEAGUE = "claire.lefevre@cardio-pau.mssante.fr"
+OUTSIDER = "patient.inconnu@gmail.example"
+
+
+@dataclass
+class DemoMail:
+    raw: bytes
+    kind: str  # result-auto, result-review, result-new, letter, signed, encrypted, outsider, info
+    sign_as: str | None = None  # address whose key signs it
+    encrypt: bool = False
+    flags: str = ""  # Maildir flags, e.g. "S" for seen
+    expected_patient: str | None = None
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+def _message(sender: str, subject: str, when: dt.datetime, body: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = DOCTOR
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(when)
+    msg["Message-ID"] = make_msgid(domain=sender.split("@")[1])
+    msg["X-MSS-NIL"] = "DEMO-0001"
+    msg.set_content(body)
+    return msg
+
+
+def build_mailbox(patients: list[DemoPatient], count: int = 260, seed: int = 2026) -> list[DemoMail]:
+    rng = random.Random(seed)
+    now = dt.datetime(2026, 11, 27, 18, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    mails: list[DemoMail] = []
+    regular = [dp for dp in patients[: len(patients) - 8]]
+
+    def when(i: int) -> dt.datetime:
+        return now - dt.timedelta(hours=i * 7 + rng.randint(0, 5), minutes=rng.randint(0, 59))
+
+    for i in range(count):
+        dp = rng.choice(regular)
+        p = dp.patient
+        results = lab_results(rng, rng.randint(4, 8))
+        sample = when(i).date()
+        record = f"{sample:%y%m%d}A{i:03d}"
+        kind = "result-auto"
+        stated: dict[str, str] = {}
+        if i % 23 == 5 and p.birth_date and p.birth_date.day <= 12 and p.birth_date.day != p.birth_date.month:
+            stated["born"] = p.birth_date.strftime("%m/%d/%Y")  # day and month swapped by the lab
+            kind = "result-review"
+        elif i % 29 == 7:
+            other = rng.choice(regular)
+            stated["nir"] = other.nir  # the NIR of the insured parent, not the patient's
+            kind = "result-auto-nir-other"
+        elif i % 31 == 11:
+            stated["name"] = f"{rng.choice(['DUCASSE', 'ETCHEVERRY', 'HARISPE'])}"  # not a patient here
+            stated["born"] = "03/03/1988"
+            stated["nir"] = ""
+            kind = "result-new"
+        elif i % 19 == 3 and p.used_name:
+            stated["name"] = f"{p.used_name} NEE {p.birth_name}"
+        if i % 5 == 4:
+            raw_doc = hl7_oru(p, results, dt.datetime.combine(sample, dt.time(9)), f"CTRL{i:05d}", "CH DEMO")
+            msg = _message(LAB2, "Résultats de biologie", when(i), "Veuillez trouver ci-joint les résultats.")
+            msg.add_attachment(raw_doc, maintype="application", subtype="hl7-v2", filename=f"ORU{i:05d}.hl7")
+        else:
+            raw_doc = hprim_net(
+                p, stated, results, sample, "BIODEMO", "LABO BIODEMO", "MARTPA", "MARTIN PAUL", dp.nir, record
+            )
+            msg = _message(LAB, "Résultats d'analyses", when(i), "Résultats HPRIM en pièce jointe.")
+            msg.add_attachment(raw_doc, maintype="text", subtype="plain", filename=f"{record}.hpr")
+            if "cp1252" not in msg.get_payload()[-1].get("Content-Type", ""):
+                part = msg.get_payload()[-1]
+                part.set_param("charset", "windows-1252")
+        mails.append(
+            DemoMail(
+                msg.as_bytes(),
+                kind,
+                sign_as=LAB if i % 3 == 0 else None,
+                flags="S" if i > 12 else "",
+                expected_patient=p.id if kind.startswith("result-auto") else None,
+            )
+        )
+    # homonyms and twins: the last patients were made as copies of earlier ones
+    for k, dp in enumerate(patients[len(patients) - 5 :]):
+        p = dp.patient
+        results = lab_results(rng, 5)
+        sample = when(k).date()
+        raw_doc = hprim_net(
+            p, {"nir": ""}, results, sample, "BIODEMO", "LABO BIODEMO", "MARTPA", "MARTIN PAUL", "", f"H{k:05d}"
+        )
+        msg = _message(LAB, "Résultats d'analyses", when(k) + dt.timedelta(minutes=3), "Résultats HPRIM.")
+        msg.add_attachment(raw_doc, maintype="text", subtype="plain", filename=f"H{k:05d}.hpr")
+        mails.append(DemoMail(msg.as_bytes(), "result-homonym"))
+    # letters from colleagues with a PDF
+    for k in range(12):
+        dp = rng.choice(regular)
+        p = dp.patient
+        given = p.given_names[0] if p.given_names else ""
+        born = p.birth_date.strftime("%d/%m/%Y") if p.birth_date else ""
+        letter = pdf_letter(
+            "Compte rendu de consultation de cardiologie",
+            [
+                f"Patient : {p.used_name or p.birth_name} {given}, né(e) le {born}",
+                "Cher confrère,",
+                "J'ai revu votre patient(e) ce jour. Examen clinique sans particularité.",
+                "ECG : rythme sinusal régulier. Échocardiographie : FEVG conservée.",
+                "Je propose de poursuivre le traitement en cours.",
+                "Bien confraternellement, Dr Claire Lefèvre",
+            ],
+        )
+        msg = _message(
+            COLLEAGUE, "Compte rendu de consultation", when(k * 3 + 1), "Cher confrère,\n\nCi-joint mon compte rendu.\n"
+        )
+        msg.add_attachment(letter, maintype="application", subtype="pdf", filename=f"CR_cardio_{k + 1}.pdf")
+        mails.append(DemoMail(msg.as_bytes(), "letter", sign_as=COLLEAGUE, encrypt=k % 2 == 0, flags="S" if k else ""))
+    # a signed note without patient data, an encrypted one, and mail from outside the trust space
+    msg = _message(
+        COLLEAGUE,
+        "Réunion du réseau de cardiologie",
+        now - dt.timedelta(hours=2),
+        "Bonjour,\n\nLa prochaine réunion du réseau aura lieu jeudi à 20 h au cabinet.\n\nClaire Lefèvre",
+    )
+    mails.append(DemoMail(msg.as_bytes(), "signed", sign_as=COLLEAGUE))
+    dp = regular[1]
+    msg = _message(
+        COLLEAGUE,
+        "Avis cardiologique",
+        now - dt.timedelta(hours=1),
+        f"Cher confrère,\n\nPour {dp.patient.birth_name}, je suggère une épreuve d'effort.\n\nClaire Lefèvre",
+    )
+    mails.append(DemoMail(msg.as_bytes(), "encrypted", sign_as=COLLEAGUE, encrypt=True))
+    msg = _message(OUTSIDER, "Demande de rendez-vous", now - dt.timedelta(minutes=30), "Bonjour docteur, ...")
+    mails.append(DemoMail(msg.as_bytes(), "outsider"))
+    rng.shuffle(mails)
+    return mails
+
+
+def unknown_nir(rng: random.Random) -> str:
+    return make_nir(rng, "F", dt.date(1988, 3, 3))
