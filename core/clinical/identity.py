@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from enum import IntEnum
+from functools import lru_cache
 
 from core.model import Sex
 
@@ -215,6 +217,7 @@ _NASALS: list[tuple[re.Pattern[str], str]] = [
 _REPEAT = re.compile(r"(.)\1+")
 
 
+@lru_cache(maxsize=65536)
 def phonetic_key(name: str | None) -> str:
     """A coarse French phonetic key ("DUPOND" and "Dupont" agree); '' for an empty name."""
     if not name:
@@ -272,25 +275,54 @@ def within_one_edit(a: str, b: str) -> bool:
     return a[i:] == b[i + 1 :]
 
 
-def compare_names(a: str, b: str) -> Level:
-    """Compare two family names (raw or folded)."""
-    ca, cb = compact(a), compact(b)
+@dataclass(frozen=True, slots=True)
+class NameForm:
+    """A family name in every normalised shape the comparisons need (computed once per name)."""
+
+    folded: str
+    compact: str
+    core: str
+    phonetic: str
+    tokens: frozenset[str]  # words without particles
+
+
+@lru_cache(maxsize=65536)
+def name_form(text: str | None) -> NameForm:
+    """The normalised shapes of a family name (cached: names repeat a lot)."""
+    folded = fold(text)
+    return NameForm(
+        folded=folded,
+        compact=folded.replace(" ", ""),
+        core=core_name(folded),
+        phonetic=phonetic_key(folded),
+        tokens=frozenset(folded.split()) - PARTICLES,
+    )
+
+
+def compare_name_forms(a: NameForm, b: NameForm) -> Level:
+    """Compare two precomputed family names."""
+    ca, cb = a.compact, b.compact
     if not ca or not cb:
         return Level.DIFFERENT
     if ca == cb:
         return Level.EXACT
-    if core_name(a) == core_name(b):
+    if a.core == b.core:
         return Level.PARTICLE
     if min(len(ca), len(cb)) >= 4 and within_one_edit(ca, cb):
         return Level.TYPO
-    if phonetic_key(a) == phonetic_key(b):
+    if a.phonetic == b.phonetic:
         return Level.PHONETIC
-    ta, tb = set(fold(a).split()) - PARTICLES, set(fold(b).split()) - PARTICLES
+    ta, tb = a.tokens, b.tokens
     if ta and tb and (ta <= tb or tb <= ta):
         return Level.PARTIAL
     if ca[:3] == cb[:3]:
         return Level.PREFIX
     return Level.DIFFERENT
+
+
+def compare_names(a: str, b: str) -> Level:
+    """Compare two family names (raw or folded)."""
+    return compare_name_forms(name_form(a), name_form(b))
 
 
 class GivenLevel(IntEnum):
@@ -305,41 +337,61 @@ class GivenLevel(IntEnum):
     EXACT = 6
 
 
-def compare_given_names(doc: tuple[str, ...], patient: tuple[str, ...]) -> GivenLevel:
+@dataclass(frozen=True, slots=True)
+class GivenForm:
+    """A list of given names in the shapes the comparison needs (computed once per list)."""
+
+    first: str  # compact first given name
+    first_two: str | None  # compact of the first two given names joined (Jean + Pierre = JEANPIERRE)
+    first_words: int  # words in the first given name ("JEAN PIERRE" as one string: 2)
+    tokens: tuple[str, ...]  # every word of every given name, in order
+    phonetic: str  # phonetic key of the first given name
+
+
+@lru_cache(maxsize=65536)
+def given_form(given: tuple[str, ...]) -> GivenForm:
+    """The normalised shapes of a list of given names (cached)."""
+    folded = [f for f in (fold(g) for g in given) if f]
+    if not folded:
+        return GivenForm("", None, 0, (), "")
+    first = folded[0].replace(" ", "")
+    return GivenForm(
+        first=first,
+        first_two=first + folded[1].replace(" ", "") if len(folded) > 1 else None,
+        first_words=len(folded[0].split()),
+        tokens=tuple(" ".join(folded).split()),
+        phonetic=phonetic_key(first),
+    )
+
+
+def compare_given_forms(doc: GivenForm, patient: GivenForm) -> GivenLevel:
     """Compare the first given name of a document with a patient's, allowing composite spellings."""
-    doc = tuple(g for g in doc if compact(g))
-    patient = tuple(g for g in patient if compact(g))
-    if not doc or not patient:
+    a0, b0 = doc.first, patient.first
+    if not a0 or not b0:
         return GivenLevel.DIFFERENT
-    a0, b0 = compact(doc[0]), compact(patient[0])
     if a0 == b0:
         return GivenLevel.EXACT
-    a01 = a0 + compact(doc[1]) if len(doc) > 1 else None
-    b01 = b0 + compact(patient[1]) if len(patient) > 1 else None
-    if a0 == b01 or a01 == b0:
+    if a0 == patient.first_two or doc.first_two == b0:
         return GivenLevel.COMPOSITE
-    doc_tokens = fold(" ".join(doc)).split()
-    pat_tokens = fold(" ".join(patient)).split()
-    # "JEAN PIERRE" as one string may be the list Jean, Pierre: accept it when the patient's first given
-    # name is the first word and the other words are the patient's next given names, in order.
-    first_pat = fold(patient[0]).split()
-    if (
-        len(first_pat) == 1
-        and len(doc_tokens) > 1
-        and doc_tokens[0] == first_pat[0]
-        and doc_tokens == pat_tokens[: len(doc_tokens)]
-        and len(fold(doc[0]).split()) > 1
-    ):
+    # "JEAN PIERRE MARIE" as one string may be the list Jean, Pierre, Marie: accept it when the patient's
+    # first given name is the first word and the other words are the patient's next given names, in order.
+    n = len(doc.tokens)
+    if doc.first_words > 1 and patient.first_words == 1 and doc.tokens == patient.tokens[:n]:
         return GivenLevel.COMPOSITE
     if min(len(a0), len(b0)) >= 4 and within_one_edit(a0, b0):
         return GivenLevel.TYPO
-    if phonetic_key(a0) == phonetic_key(b0):
+    if doc.phonetic == patient.phonetic:
         return GivenLevel.PHONETIC
-    if doc_tokens[0] == pat_tokens[0]:
+    if doc.tokens[0] == patient.tokens[0]:
         return GivenLevel.PARTIAL
     if a0[:3] == b0[:3]:
         return GivenLevel.PREFIX
     return GivenLevel.DIFFERENT
+
+
+def compare_given_names(doc: tuple[str, ...], patient: tuple[str, ...]) -> GivenLevel:
+    """Compare the first given names of two lists (raw or folded)."""
+    return compare_given_forms(given_form(tuple(doc)), given_form(tuple(patient)))
 
 
 def sexes_conflict(a: Sex | str, b: Sex | str) -> bool:
@@ -348,8 +400,14 @@ def sexes_conflict(a: Sex | str, b: Sex | str) -> bool:
 
 
 __all__ = [
+    "GivenForm",
     "GivenLevel",
     "Level",
+    "NameForm",
+    "compare_given_forms",
+    "compare_name_forms",
+    "given_form",
+    "name_form",
     "PARTICLES",
     "clean_nir",
     "compact",

@@ -31,15 +31,16 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from core.clinical.identity import (
+    GivenForm,
     GivenLevel,
     Level,
+    NameForm,
     clean_nir,
-    compact,
-    compare_given_names,
-    compare_names,
-    core_name,
-    fold,
+    compare_given_forms,
+    compare_name_forms,
+    given_form,
     is_valid_nir,
+    name_form,
     phonetic_key,
     sexes_conflict,
     split_family_name,
@@ -155,8 +156,9 @@ class _Entry:
     """A patient with its normalised traits, computed once when the index is built."""
 
     patient: Patient
-    birth: str  # folded
-    used: str  # folded ('' when none)
+    birth: NameForm
+    used: NameForm | None
+    given: GivenForm
     ins: str  # cleaned ('' when none)
 
 
@@ -165,9 +167,9 @@ class _DocTraits:
     """A document's identity, normalised once per match."""
 
     identity: Identity
-    used: str  # folded name the document uses
-    birth: str  # folded birth name ('' when the document does not state one)
-    given: tuple[str, ...]
+    used: NameForm  # the name the document uses
+    birth: NameForm | None  # None when the document does not state a birth name
+    given: GivenForm
     ins: str  # valid INS or ''
     ins_invalid: bool
     nir: str  # valid NIR or ''
@@ -222,6 +224,8 @@ class _Comparison:
         )
         if self.ident == IdLevel.INS_DIFFERENT:
             s = min(s, 0.6)  # two different INS are two different people, whatever the traits say
+        if self.date == DateLevel.DIFFERENT and self.ident < IdLevel.NIR_SAME:
+            s = min(s, 0.45)  # same name, unrelated birth date: another person (RNIV: birth date first)
         return max(0.0, min(1.0, s))
 
     def reasons(self) -> list[str]:
@@ -247,15 +251,14 @@ class _Comparison:
         return out
 
 
-def _name_keys(names: Iterable[str], given: tuple[str, ...]) -> set[str]:
+def _name_keys(names: Iterable[NameForm | None], given: GivenForm) -> set[str]:
     """Blocking keys: phonetic of each name (whole and without particles) × phonetic of the first given name."""
-    name_phons = {phonetic_key(v) for n in names if n for v in (n, core_name(n))} - {""}
-    given_phons: set[str] = set()
-    if given:
-        first = fold(given[0])
-        given_phons = {phonetic_key(first), phonetic_key(first.split()[0]) if first else ""}
-        if len(given) > 1:  # "Jean" "Pierre" may be the composite Jean-Pierre
-            given_phons.add(phonetic_key(first + given[1]))
+    name_phons = {v for n in names if n is not None for v in (n.phonetic, phonetic_key(n.core))} - {""}
+    given_phons = {given.phonetic}
+    if given.tokens:
+        given_phons.add(phonetic_key(given.tokens[0]))
+    if given.first_two:  # "Jean" "Pierre" may be the composite Jean-Pierre
+        given_phons.add(phonetic_key(given.first_two))
     given_phons.discard("")
     return {f"{n}|{g}" for n in name_phons for g in given_phons}
 
@@ -271,13 +274,21 @@ class PatientIndex:
         for p in patients:
             i = len(self._entries)
             ins = clean_nir(p.ins)
-            entry = _Entry(p, birth=fold(p.birth_name), used=fold(p.used_name), ins=ins)
+            used = name_form(p.used_name) if p.used_name else None
+            given = given_form(tuple(p.given_names))
+            entry = _Entry(
+                p,
+                birth=name_form(p.birth_name),
+                used=used if used and used.compact else None,
+                given=given,
+                ins=ins,
+            )
             self._entries.append(entry)
             if ins:
                 self._by_ins[ins].append(i)
             if p.birth_date:
                 self._by_date[p.birth_date].append(i)
-            for key in _name_keys((entry.birth, entry.used), p.given_names):
+            for key in _name_keys((entry.birth, entry.used), given):
                 self._by_name[key].append(i)
         # Plain dicts from here on: lookups of absent keys must not grow the tables.
         self._by_ins = dict(self._by_ins)
@@ -307,6 +318,9 @@ class PatientIndex:
             strong = [c for c in comparisons if c.strong]
             if len(strong) == 1:
                 rivals = [c for c in comparisons if c is not strong[0] and c.plausible_same_person]
+                if not rivals and self._has_registry_twin(strong[0].entry):
+                    extra[strong[0].entry.patient.id].append("homonyme ou jumeau dans le fichier patients")
+                    rivals = [strong[0]]  # not auto: the registry itself holds two look-alike records
                 if not rivals:
                     chosen = strong[0]
                 else:
@@ -335,6 +349,24 @@ class PatientIndex:
             return MatchResult("auto", chosen.entry.patient.id, tuple(candidates))
         return MatchResult("review" if candidates else "new", None, tuple(candidates))
 
+    def _has_registry_twin(self, entry: _Entry) -> bool:
+        """Another record shares this patient's birth date and birth name with a compatible first given name.
+
+        Such look-alikes (homonyms, duplicates, twins Jean / Jean-Pierre) make an identity by traits
+        uncertain even when the document names only one of them (e.g. through a used name).
+        """
+        date = entry.patient.birth_date
+        for i in self._by_date.get(date, ()) if date else ():
+            other = self._entries[i]
+            if (
+                other is not entry
+                and not sexes_conflict(other.patient.sex, entry.patient.sex)
+                and compare_name_forms(other.birth, entry.birth) >= Level.PARTICLE
+                and compare_given_forms(other.given, entry.given) >= GivenLevel.PARTIAL
+            ):
+                return True
+        return False
+
     def _candidate_ids(self, doc: _DocTraits) -> set[int]:
         ids: set[int] = set()
         for ident in (doc.ins, doc.nir):
@@ -354,18 +386,18 @@ class PatientIndex:
     def _compare(doc: _DocTraits, entry: _Entry) -> _Comparison:
         p = entry.patient
         birth_contradicted = False
-        if doc.birth:
-            name = compare_names(doc.birth, entry.birth)
+        if doc.birth is not None:
+            name = compare_name_forms(doc.birth, entry.birth)
             via_used = False
             birth_contradicted = name < Level.PARTICLE
-            if birth_contradicted and entry.used:
+            if birth_contradicted and entry.used is not None:
                 # The names may just be stored the other way round; show it, never auto on it.
-                alt = compare_names(doc.used, entry.used)
+                alt = compare_name_forms(doc.used, entry.used)
                 if alt > name:
                     name, via_used = alt, True
         else:
-            by_birth = compare_names(doc.used, entry.birth)
-            by_used = compare_names(doc.used, entry.used) if entry.used else Level.DIFFERENT
+            by_birth = compare_name_forms(doc.used, entry.birth)
+            by_used = compare_name_forms(doc.used, entry.used) if entry.used is not None else Level.DIFFERENT
             name, via_used = (by_used, True) if by_used > by_birth else (by_birth, False)
         if doc.ins and entry.ins:
             ident = IdLevel.INS_SAME if doc.ins == entry.ins else IdLevel.INS_DIFFERENT
@@ -380,7 +412,7 @@ class PatientIndex:
             name=name,
             name_via_used=via_used,
             birth_contradicted=birth_contradicted,
-            given=compare_given_names(doc.given, p.given_names),
+            given=compare_given_forms(doc.given, entry.given),
             sex_conflict=sexes_conflict(sex, p.sex),
             sex_known=sex in ("M", "F") and p.sex in ("M", "F"),
             ident=ident,
@@ -392,16 +424,15 @@ def _doc_traits(identity: Identity) -> _DocTraits:
     if identity.birth_name:
         b_used, b_birth = split_family_name(identity.birth_name)
         birth = b_birth or b_used
-        used = used or birth
-    elif not used and birth:
-        used = birth
+    used = used or birth
     ins = clean_nir(identity.ins)
     nir = clean_nir(identity.nir)
+    birth_form = name_form(birth) if birth else None
     return _DocTraits(
         identity=identity,
-        used=used,
-        birth=birth if compact(birth) else "",
-        given=tuple(g for g in identity.given_names if compact(g)),
+        used=name_form(used),
+        birth=birth_form if birth_form is not None and birth_form.compact else None,
+        given=given_form(tuple(identity.given_names)),
         ins=ins if is_valid_nir(ins) else "",
         ins_invalid=bool(ins) and not is_valid_nir(ins),
         nir=nir if is_valid_nir(nir) else "",
