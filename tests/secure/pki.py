@@ -175,8 +175,20 @@ def build_pki(folder: Path) -> PKI:
     stranger = make_user("Sam Stranger", ["sam@ailleurs.test"], other)
     pki = PKI(root, inter, alice, bob, carol, expired, wrong, other, stranger, folder)
     folder.mkdir(parents=True, exist_ok=True)
-    for party in (root, inter, alice, bob, carol, expired, wrong, other, stranger):
-        slug = party.name.split()[0].lower()
+    slugs = [
+        "root",
+        "intermediate",
+        "alice",
+        "bob",
+        "carol",
+        "expired",
+        "wrong_eku",
+        "other_root",
+        "stranger",
+    ]
+    for slug, party in zip(
+        slugs, (root, inter, alice, bob, carol, expired, wrong, other, stranger), strict=True
+    ):
         cert_path = folder / f"{slug}.crt"
         key_path = folder / f"{slug}.key"
         cert_path.write_bytes(party.cert_pem)

@@ -1,0 +1,232 @@
+"""X.509 certificates for S/MIME: loading, addresses, description, and the signer's trust verdict.
+
+The chain is validated with ``cryptography.x509.verification`` against the profile's trust anchors; the
+checks a doctor cares most about (expiry, purpose, address) are done first, one by one, so that the
+reason shown is precise and in French ("certificat expiré le 12/03/2025", "autorité non reconnue"...).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import verification
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from core.errors import ParseError
+from core.model import SignatureStatus
+
+REASON_UNTRUSTED = "autorité non reconnue (importez l'autorité avec « missive keys trust »)"
+REASON_NO_ANCHOR = "aucune autorité de confiance dans le profil (importez-la avec « missive keys trust »)"
+
+
+def load_certificates(data: bytes) -> list[x509.Certificate]:
+    """Every certificate in PEM (one or many) or DER bytes; ParseError when there is none."""
+    try:
+        if b"-----BEGIN" in data:
+            certs = x509.load_pem_x509_certificates(data)
+        else:
+            certs = [x509.load_der_x509_certificate(data)]
+    except ValueError as exc:
+        raise ParseError("not a certificate (expected PEM or DER X.509)") from exc
+    if not certs:
+        raise ParseError("no certificate found in the file")
+    return certs
+
+
+def load_certificate(data: bytes) -> x509.Certificate:
+    """The first certificate of PEM or DER bytes."""
+    return load_certificates(data)[0]
+
+
+def der(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def fingerprint(cert: x509.Certificate) -> str:
+    """SHA-256 fingerprint, lower-case hex: the certificate's id in the store."""
+    return cert.fingerprint(hashes.SHA256()).hex()
+
+
+def emails(cert: x509.Certificate) -> list[str]:
+    """The e-mail addresses a certificate vouches for (SAN rfc822Name, then the subject emailAddress)."""
+    found: list[str] = []
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        found.extend(a.strip().lower() for a in san.get_values_for_type(x509.RFC822Name))
+    except (x509.ExtensionNotFound, ValueError):
+        pass
+    try:
+        for attr in cert.subject.get_attributes_for_oid(NameOID.EMAIL_ADDRESS):
+            found.append(str(attr.value).strip().lower())
+    except ValueError:
+        pass
+    return list(dict.fromkeys(a for a in found if "@" in a))
+
+
+def subject_text(cert: x509.Certificate) -> str:
+    try:
+        return cert.subject.rfc4514_string({NameOID.EMAIL_ADDRESS: "emailAddress"})
+    except ValueError:
+        return ""
+
+
+def _fr_date(when: dt.datetime) -> str:
+    return when.strftime("%d/%m/%Y")
+
+
+def _utc(when: dt.datetime | None) -> dt.datetime:
+    if when is None:
+        return dt.datetime.now(dt.UTC)
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def describe(cert: x509.Certificate) -> dict[str, Any]:
+    """A JSON-able summary for `missive keys list`."""
+    return {
+        "fingerprint": fingerprint(cert),
+        "subject": subject_text(cert),
+        "issuer": cert.issuer.rfc4514_string({NameOID.EMAIL_ADDRESS: "emailAddress"}),
+        "serial": format(cert.serial_number, "x"),
+        "not_before": cert.not_valid_before_utc.isoformat(),
+        "not_after": cert.not_valid_after_utc.isoformat(),
+        "emails": emails(cert),
+        "is_ca": is_ca(cert),
+    }
+
+
+def is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except (x509.ExtensionNotFound, ValueError):
+        return False
+
+
+def validity_problem(cert: x509.Certificate, at: dt.datetime | None = None, who: str = "certificat") -> str:
+    """'' when ``cert`` is within its dates at ``at``, else a French reason."""
+    now = _utc(at)
+    if now > cert.not_valid_after_utc:
+        return f"{who} expiré le {_fr_date(cert.not_valid_after_utc)}"
+    if now < cert.not_valid_before_utc:
+        return f"{who} pas encore valide (à partir du {_fr_date(cert.not_valid_before_utc)})"
+    return ""
+
+
+def _ext(cert: x509.Certificate, cls: type) -> Any:
+    try:
+        return cert.extensions.get_extension_for_class(cls).value
+    except x509.ExtensionNotFound:
+        return None
+
+
+def purpose_problem(cert: x509.Certificate, *, for_signing: bool = True) -> str:
+    """'' when the certificate may protect e-mail (key usage and emailProtection purpose)."""
+    try:
+        ku = _ext(cert, x509.KeyUsage)
+        eku = _ext(cert, x509.ExtendedKeyUsage)
+    except ValueError:
+        return "certificat illisible (extensions invalides)"
+    if ku is not None:
+        if for_signing and not (ku.digital_signature or ku.content_commitment):
+            return "ce certificat n'est pas fait pour signer (usage de clé)"
+        if not for_signing and not (ku.key_encipherment or ku.key_agreement):
+            return "ce certificat n'est pas fait pour chiffrer (usage de clé)"
+    if eku is not None and not (
+        ExtendedKeyUsageOID.EMAIL_PROTECTION in eku or ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE in eku
+    ):
+        return "ce certificat n'est pas prévu pour la messagerie (usage « protection du courriel » absent)"
+    return ""
+
+
+def _eku_ok(_policy: Any, _cert: x509.Certificate, ext: Any) -> None:
+    # Validators receive the extension value; None when absent (allowed: no EKU means any purpose).
+    if ext is None:
+        return
+    if (
+        ExtendedKeyUsageOID.EMAIL_PROTECTION not in ext
+        and ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE not in ext
+    ):
+        raise ValueError("emailProtection purpose missing")
+
+
+def _verifier(anchors: Sequence[x509.Certificate], at: dt.datetime) -> verification.ClientVerifier:
+    # The stock client verifier demands the clientAuth purpose; S/MIME needs emailProtection instead.
+    agnostic = verification.Criticality.AGNOSTIC
+    ee = verification.ExtensionPolicy.webpki_defaults_ee().may_be_present(
+        x509.ExtendedKeyUsage, agnostic, _eku_ok
+    )
+    ca = verification.ExtensionPolicy.webpki_defaults_ca().may_be_present(
+        x509.ExtendedKeyUsage, agnostic, _eku_ok
+    )
+    return (
+        verification.PolicyBuilder()
+        .store(verification.Store(list(anchors)))
+        .time(at.replace(tzinfo=None) if at.tzinfo else at)
+        .extension_policies(ca_policy=ca, ee_policy=ee)
+        .build_client_verifier()
+    )
+
+
+def chain_problem(
+    cert: x509.Certificate,
+    intermediates: Iterable[x509.Certificate],
+    anchors: Sequence[x509.Certificate],
+    at: dt.datetime | None = None,
+) -> str:
+    """'' when ``cert`` chains to one of ``anchors`` at ``at``, else a French reason."""
+    if not anchors:
+        return REASON_NO_ANCHOR
+    now = _utc(at)
+    pool = [c for c in intermediates if c != cert]
+    try:
+        _verifier(anchors, now).verify(cert, pool)
+        return ""
+    except verification.VerificationError as exc:
+        text = str(exc)
+    except (ValueError, TypeError) as exc:  # malformed extensions surface as plain errors
+        return f"certificat invalide ({' '.join(str(exc).split())[:80]})"
+    # Name the most useful cause: an expired authority beats a generic "not trusted".
+    for ca in pool + list(anchors):
+        if is_ca(ca) and validity_problem(ca, now):
+            if ca.subject == cert.issuer or ca in anchors:
+                return validity_problem(ca, now, "certificat de l'autorité")
+    if "not valid at validation time" in text:
+        return "un certificat de la chaîne est hors de sa période de validité"
+    if "candidates exhausted" in text or "no issuer" in text.lower():
+        return REASON_UNTRUSTED
+    if "EKU" in text or "emailProtection" in text:
+        return "une autorité de la chaîne n'est pas prévue pour la messagerie"
+    return f"{REASON_UNTRUSTED} : {' '.join(text.split('(encountered')[0].split())[:100]}"
+
+
+def signer_status(
+    cert: x509.Certificate,
+    intermediates: Iterable[x509.Certificate],
+    anchors: Sequence[x509.Certificate],
+    sender: str | None,
+    at: dt.datetime | None = None,
+) -> SignatureStatus:
+    """The verdict on a signer whose signature math already holds: dates, purpose, chain, address."""
+    addresses = emails(cert)
+    sender_l = (sender or "").strip().lower()
+    shown = sender_l if sender_l in addresses else (addresses[0] if addresses else sender_l)
+    subject = subject_text(cert)
+    for problem in (
+        validity_problem(cert, at),
+        purpose_problem(cert, for_signing=True),
+        chain_problem(cert, intermediates, anchors, at),
+    ):
+        if problem:
+            return SignatureStatus(False, shown, subject, problem)
+    if sender_l and sender_l not in addresses:
+        listed = ", ".join(addresses) or "aucune adresse"
+        return SignatureStatus(
+            False,
+            shown,
+            subject,
+            f"l'adresse de l'expéditeur ({sender_l}) ne correspond pas au certificat ({listed})",
+        )
+    return SignatureStatus(True, shown, subject, "")

@@ -1,0 +1,468 @@
+"""S/MIME (RFC 8551) on whole MIME messages: sign, encrypt, decrypt, verify, and open at sync time.
+
+Messages are handled as raw bytes, never re-serialised by the ``email`` package: a detached signature
+covers the exact bytes of the first part, so the splitting here is done by hand. The outer header set
+(From, To, Subject, Message-ID, X-MSS-*...) stays in the clear on the outer message; only the
+``Content-*`` headers and the body go inside the signature or the envelope.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import email.parser
+import email.policy
+import email.utils
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from email.message import Message
+from typing import Protocol
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
+
+from core.errors import MissiveError, ParseError, SecurityError
+from core.model import SignatureStatus
+from core.secure import certs as certmod
+from core.secure import cms
+
+CRLF = b"\r\n"
+MAX_LAYERS = 6  # signed-then-encrypted-then-signed... deeper nesting is garbage, not mail
+_PKCS7_MIME = ("application/pkcs7-mime", "application/x-pkcs7-mime")
+_PKCS7_SIG = ("application/pkcs7-signature", "application/x-pkcs7-signature")
+_MICALG = {"sha256": "sha-256", "sha384": "sha-384", "sha512": "sha-512"}
+
+
+class KeyRing(Protocol):
+    """What S/MIME needs from the key store."""
+
+    def decryption_identities(self) -> list[tuple[cms.PrivateKey, x509.Certificate]]: ...
+
+    def trust_anchors(self) -> list[x509.Certificate]: ...
+
+
+@dataclass
+class StaticKeys:
+    """A KeyRing held in memory (tests, benchmarks, one-off CLI use)."""
+
+    identities: list[tuple[cms.PrivateKey, x509.Certificate]] = field(default_factory=list)
+    anchors: list[x509.Certificate] = field(default_factory=list)
+
+    def decryption_identities(self) -> list[tuple[cms.PrivateKey, x509.Certificate]]:
+        return list(self.identities)
+
+    def trust_anchors(self) -> list[x509.Certificate]:
+        return list(self.anchors)
+
+
+@dataclass(frozen=True)
+class OpenedMessage:
+    """A received message with its S/MIME layers removed, as stored at sync time."""
+
+    inner_mime_bytes: bytes  # outer headers + the innermost entity: what the MIME reader parses
+    encrypted: bool
+    signed: bool
+    signature: SignatureStatus | None
+    signer_cert: bytes | None  # DER, for KeyStore.harvest when the signature is valid
+    decrypted: bool = True  # False when encrypted for a key the profile does not hold
+    problem: str = ""  # why it could not be decrypted (no health data)
+
+
+# -- raw MIME helpers -----------------------------------------------------------------------------------------
+
+_BLANK = re.compile(rb"\r?\n\r?\n")
+
+
+@dataclass
+class _Entity:
+    headers: list[tuple[str, bytes]]  # (lower-case name, raw header bytes without the final line end)
+    body: bytes
+    eol: bytes
+
+    def value(self, name: str) -> str | None:
+        for key, raw in self.headers:
+            if key == name:
+                text = raw.split(b":", 1)[1] if b":" in raw else b""
+                return re.sub(r"\r?\n[ \t]", " ", text.decode("utf-8", "surrogateescape")).strip()
+        return None
+
+    def content(self) -> Message:
+        ctype = self.value("content-type") or "text/plain"
+        disp = self.value("content-disposition") or ""
+        raw = f"Content-Type: {ctype}\nContent-Disposition: {disp}\n\n"
+        return email.parser.Parser(policy=email.policy.compat32).parsestr(raw, headersonly=True)
+
+    def content_type(self) -> str:
+        return self.content().get_content_type()
+
+
+def _split(raw: bytes) -> _Entity:
+    """Headers and body of a message or entity, keeping every byte of the body."""
+    if not raw.strip():
+        raise ParseError("the message is empty")
+    if raw.startswith(b"\r\n") or raw.startswith(b"\n"):
+        head, body = b"", raw[2 if raw.startswith(b"\r\n") else 1 :]
+    else:
+        m = _BLANK.search(raw)
+        head, body = (raw[: m.start()], raw[m.end() :]) if m else (raw, b"")
+    eol = CRLF if b"\r\n" in (head or raw[:200]) else b"\n"
+    headers: list[tuple[str, bytes]] = []
+    for line in re.split(rb"\r?\n", head) if head else []:
+        if line[:1] in (b" ", b"\t") and headers:
+            name, prev = headers[-1]
+            headers[-1] = (name, prev + eol + line)
+            continue
+        if not headers and line.startswith(b"From "):
+            continue  # an mbox separator line
+        name, sep, _ = line.partition(b":")
+        if not sep or not name or not re.fullmatch(rb"[!-9;-~]+", name):
+            raise ParseError("the message header is damaged (a line is not 'Name: value')")
+        headers.append((name.decode("ascii").lower(), line))
+    return _Entity(headers, body, eol)
+
+
+def _is_content_header(name: str) -> bool:
+    return name.startswith("content-") or name == "mime-version"
+
+
+def _crlf(data: bytes) -> bytes:
+    return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+
+def _join(headers: Sequence[bytes], body: bytes, eol: bytes = CRLF) -> bytes:
+    return b"".join(h + eol for h in headers) + eol + body
+
+
+def _b64(data: bytes) -> bytes:
+    return base64.encodebytes(data).replace(b"\n", CRLF)
+
+
+def _part_der(entity: _Entity) -> bytes:
+    """The CMS bytes carried by an application/pkcs7-* entity (base64 or binary)."""
+    cte = (entity.value("content-transfer-encoding") or "").strip().lower()
+    body = entity.body
+    if cte in ("binary", "8bit") and body[:1] == b"\x30":
+        return body
+    if cte not in ("base64", "") and body[:1] == b"\x30":
+        return body
+    try:
+        der = base64.b64decode(body, validate=False)
+    except (binascii.Error, ValueError) as exc:
+        raise ParseError("the S/MIME part is not valid base64") from exc
+    if not der:
+        raise ParseError("the S/MIME part is empty")
+    return der
+
+
+def _sender(entity: _Entity) -> str | None:
+    value = entity.value("from")
+    if not value:
+        return None
+    addr = email.utils.parseaddr(value)[1].strip().lower()
+    return addr or None
+
+
+def _inner_entity(entity: _Entity) -> bytes:
+    """The Content-* headers and body of a message, canonicalised to CRLF, ready to sign or encrypt."""
+    content = [raw for name, raw in entity.headers if name.startswith("content-")]
+    body = entity.body
+    if not content:
+        content = [b"Content-Type: text/plain; charset=us-ascii"]
+    ctype = entity.content_type()
+    cte = (entity.value("content-transfer-encoding") or "7bit").lower()
+    if not ctype.startswith("multipart/") and cte in ("7bit", "8bit", "binary") and _has_8bit(body):
+        # 8-bit bodies get rewritten by mail relays, which breaks signatures: carry them as base64.
+        content = [raw for raw in content if not raw.lower().startswith(b"content-transfer-encoding")]
+        content.append(b"Content-Transfer-Encoding: base64")
+        body = _b64(body)
+    return _crlf(_join(content, body, b"\n"))
+
+
+def _has_8bit(data: bytes) -> bool:
+    return not data.isascii()
+
+
+def _outer(entity: _Entity) -> list[bytes]:
+    return [_crlf(raw) for name, raw in entity.headers if not _is_content_header(name)]
+
+
+def _rebuild(outer: _Entity, inner: bytes) -> bytes:
+    """The outer (clear) headers put back on top of a decrypted or verified inner entity."""
+    try:
+        inner_entity = _split(inner)
+    except ParseError:
+        inner_entity = None
+    eol = outer.eol
+    if inner_entity is None or not inner_entity.headers:
+        # not an entity: show it as plain text rather than lose it
+        inner = b"Content-Type: text/plain; charset=utf-8" + eol + eol + inner
+        inner_names: set[str] = set()
+    else:
+        inner_names = {name for name, _ in inner_entity.headers}
+    kept = [raw for name, raw in outer.headers if not _is_content_header(name) and name not in inner_names]
+    if "mime-version" not in inner_names:
+        kept.append(b"MIME-Version: 1.0")
+    return b"".join(h + eol for h in kept) + inner
+
+
+def _wrap_pkcs7_mime(outer: list[bytes], der: bytes, smime_type: str) -> bytes:
+    headers = [
+        *outer,
+        b"MIME-Version: 1.0",
+        f'Content-Type: application/pkcs7-mime; smime-type={smime_type}; name="smime.p7m"'.encode(),
+        b"Content-Transfer-Encoding: base64",
+        b'Content-Disposition: attachment; filename="smime.p7m"',
+    ]
+    return _join(headers, _b64(der))
+
+
+# -- sign / encrypt -----------------------------------------------------------------------------------------
+
+
+def sign(
+    message: bytes,
+    key: cms.PrivateKey,
+    cert: x509.Certificate,
+    chain: Sequence[x509.Certificate] = (),
+    *,
+    detached: bool = True,
+) -> bytes:
+    """Sign a MIME message: multipart/signed (default, readable without S/MIME) or opaque signed-data.
+
+    RSA keys sign with PKCS#1 v1.5 and SHA-256 (RSA-PSS fails ``openssl smime -verify``).
+    """
+    entity = _split(message)
+    inner = _inner_entity(entity)
+    builder = pkcs7.PKCS7SignatureBuilder().set_data(inner).add_signer(cert, key, hashes.SHA256())
+    for extra in chain:
+        if extra != cert:
+            builder = builder.add_certificate(extra)
+    options = [pkcs7.PKCS7Options.Binary]  # already canonical: cryptography must not touch the bytes
+    if detached:
+        options.append(pkcs7.PKCS7Options.DetachedSignature)
+    try:
+        der = builder.sign(Encoding.DER, options)
+    except (TypeError, ValueError) as exc:
+        raise SecurityError(f"cannot sign with this key and certificate ({exc})") from exc
+    outer = _outer(entity)
+    if not detached:
+        return _wrap_pkcs7_mime(outer, der, "signed-data")
+    boundary = f"----=_missive_sig_{os.urandom(12).hex()}".encode()
+    headers = [
+        *outer,
+        b"MIME-Version: 1.0",
+        b'Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256;'
+        + b'\r\n boundary="'
+        + boundary
+        + b'"',
+    ]
+    body = (
+        b"This is an S/MIME signed message"
+        + CRLF
+        + b"--"
+        + boundary
+        + CRLF
+        + inner
+        + CRLF
+        + b"--"
+        + boundary
+        + CRLF
+        + b'Content-Type: application/pkcs7-signature; name="smime.p7s"'
+        + CRLF
+        + b"Content-Transfer-Encoding: base64"
+        + CRLF
+        + b'Content-Disposition: attachment; filename="smime.p7s"'
+        + CRLF
+        + CRLF
+        + _b64(der)
+        + CRLF
+        + b"--"
+        + boundary
+        + b"--"
+        + CRLF
+    )
+    return _join(headers, body)
+
+
+def encrypt(message: bytes, recipients: Sequence[x509.Certificate], *, oaep: bool = False) -> bytes:
+    """Encrypt a MIME message (AES-256-CBC, RSA key transport) for every certificate given.
+
+    Pass the sender's own certificate too, so the Sent copy stays readable.
+    """
+    entity = _split(message)
+    der = cms.encrypt(_inner_entity(entity), list(recipients), oaep=oaep)
+    return _wrap_pkcs7_mime(_outer(entity), der, "enveloped-data")
+
+
+# -- read one layer ------------------------------------------------------------------------------------------
+
+
+def _layer_kind(entity: _Entity) -> str | None:
+    """'signed' (multipart/signed), 'pkcs7' (application/pkcs7-mime) or None for ordinary content."""
+    msg = entity.content()
+    ctype = msg.get_content_type()
+    if ctype == "multipart/signed":
+        protocol = (msg.get_param("protocol") or "").lower()
+        return "signed" if protocol in _PKCS7_SIG or not protocol else None
+    if ctype in _PKCS7_MIME:
+        smime_type = str(msg.get_param("smime-type") or "").lower()
+        return None if smime_type == "certs-only" else "pkcs7"
+    if ctype == "application/octet-stream":
+        name = (msg.get_filename() or msg.get_param("name") or "").lower()
+        if isinstance(name, str) and name.endswith(".p7m"):
+            return "pkcs7"
+    return None
+
+
+def _signed_parts(entity: _Entity) -> tuple[bytes, bytes]:
+    """(signed content bytes, signature DER) of a multipart/signed entity."""
+    boundary = entity.content().get_param("boundary")
+    if not boundary or not isinstance(boundary, str):
+        raise ParseError("the signed message has no MIME boundary")
+    b = boundary.encode("utf-8", "surrogateescape")
+    delim = re.compile(rb"(?:\A|\r?\n)--" + re.escape(b) + rb"(--)?[ \t]*(?:\r?\n|\Z)")
+    marks = list(delim.finditer(entity.body))
+    if len(marks) < 2:
+        raise ParseError("the signed message is cut: its parts are missing")
+    parts = [
+        entity.body[a.end() : z.start()] for a, z in zip(marks, marks[1:], strict=False) if not a.group(1)
+    ]
+    if not marks[-1].group(1):  # no closing delimiter: take what follows the last one
+        parts.append(entity.body[marks[-1].end() :])
+    if len(parts) < 2:
+        raise ParseError("the signed message is cut: the signature part is missing")
+    sig_entity = _split(parts[1])
+    if (
+        sig_entity.content_type() not in _PKCS7_SIG
+        and sig_entity.content_type() != "application/octet-stream"
+    ):
+        raise ParseError("the second part of the signed message is not an S/MIME signature")
+    return parts[0], _part_der(sig_entity)
+
+
+def _status(
+    result: cms.SignedContent, anchors: list[x509.Certificate], sender: str | None, at: dt.datetime | None
+):
+    cert = result.signer_cert
+    if not result.signature_ok:
+        addresses = certmod.emails(cert) if cert is not None else []
+        subject = certmod.subject_text(cert) if cert is not None else ""
+        return SignatureStatus(False, addresses[0] if addresses else (sender or ""), subject, result.problem)
+    assert cert is not None
+    return certmod.signer_status(cert, result.certificates, anchors, sender, at)
+
+
+def verify(
+    message: bytes,
+    anchors: Sequence[x509.Certificate],
+    *,
+    sender: str | None = None,
+    at: dt.datetime | None = None,
+) -> tuple[bytes, SignatureStatus, x509.Certificate | None]:
+    """Verify the signature of a signed message (detached or opaque).
+
+    Returns the message without its signature layer, the status and the signer's certificate. The
+    address checked against the certificate is ``sender`` or the message's From.
+    """
+    entity = _split(message)
+    kind = _layer_kind(entity)
+    sender = sender or _sender(entity)
+    if kind == "signed":
+        content, der = _signed_parts(entity)
+        result = cms.verify_signed_data(der, content)
+    elif kind == "pkcs7":
+        der = _part_der(entity)
+        if cms.content_type_of(der) != "signed_data":
+            raise ParseError("the message is encrypted, not signed: decrypt it first")
+        result = cms.verify_signed_data(der)
+    else:
+        raise ParseError("the message is not signed with S/MIME")
+    status = _status(result, list(anchors), sender, at)
+    return _rebuild(entity, result.content), status, result.signer_cert
+
+
+def decrypt(message: bytes, identities: Sequence[tuple[cms.PrivateKey, x509.Certificate]]) -> bytes:
+    """Decrypt one enveloped layer; the result keeps the outer headers."""
+    entity = _split(message)
+    if _layer_kind(entity) != "pkcs7":
+        raise ParseError("the message is not encrypted with S/MIME")
+    der = _part_der(entity)
+    kind = cms.content_type_of(der)
+    if kind not in ("enveloped_data", "authenticated_enveloped_data"):
+        raise ParseError("the message is signed, not encrypted")
+    return _rebuild(entity, cms.decrypt(der, list(identities)))
+
+
+def _decompress(der: bytes) -> bytes:
+    info = cms.load_content_info(der)
+    try:
+        return bytes(info["content"].decompressed)
+    except (ValueError, TypeError, KeyError, OSError, Exception) as exc:  # zlib.error is an Exception
+        raise ParseError(f"the compressed S/MIME part is damaged ({type(exc).__name__})") from exc
+
+
+def open_message(raw: bytes, keys: KeyRing, *, at: dt.datetime | None = None) -> OpenedMessage:
+    """Remove every S/MIME layer of a received message, verifying signatures on the way.
+
+    Never raises for a well-formed message that cannot be verified or decrypted: the status says why.
+    Raises ParseError (or SecurityError) only for garbage. Harvest ``signer_cert`` into the key store
+    when ``signature.valid``.
+    """
+    try:
+        return _open(raw, keys, at)
+    except MissiveError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError, UnicodeError) as exc:
+        # a last line of defence for damage the parsers above did not foresee
+        raise ParseError(f"the S/MIME message is damaged ({type(exc).__name__})") from exc
+
+
+def _open(raw: bytes, keys: KeyRing, at: dt.datetime | None) -> OpenedMessage:
+    current = raw
+    first = _split(raw)
+    sender = _sender(first)
+    encrypted = signed = False
+    status: SignatureStatus | None = None
+    signer_der: bytes | None = None
+    anchors: list[x509.Certificate] | None = None
+    for _ in range(MAX_LAYERS):
+        entity = first if current is raw else _split(current)
+        kind = _layer_kind(entity)
+        if kind is None:
+            break
+        if kind == "signed":
+            content, der = _signed_parts(entity)
+            result = cms.verify_signed_data(der, content)
+        else:
+            der = _part_der(entity)
+            cms_type = cms.content_type_of(der)
+            if cms_type in ("enveloped_data", "authenticated_enveloped_data"):
+                encrypted = True
+                try:
+                    inner = cms.decrypt(der, keys.decryption_identities())
+                except SecurityError as exc:
+                    return OpenedMessage(current, True, signed, status, signer_der, False, str(exc))
+                current = _rebuild(entity, inner)
+                continue
+            if cms_type == "compressed_data":
+                current = _rebuild(entity, _decompress(der))
+                continue
+            if cms_type != "signed_data":
+                raise ParseError(f"unsupported S/MIME content ({cms_type})")
+            result = cms.verify_signed_data(der)
+        signed = True
+        if anchors is None:
+            anchors = keys.trust_anchors()
+        layer_status = _status(result, anchors, sender, at)
+        if status is None or (status.valid and not layer_status.valid):
+            status = layer_status  # the worst layer speaks
+            if result.signer_cert is not None:
+                signer_der = certmod.der(result.signer_cert)
+        current = _rebuild(entity, result.content)
+    else:
+        raise ParseError(f"the message nests more than {MAX_LAYERS} S/MIME layers")
+    return OpenedMessage(current, encrypted, signed, status, signer_der)
