@@ -349,3 +349,46 @@ async def flush_outbox(
         else:
             report.busy += 1
     return report
+
+
+class SendService:
+    """What the façade exposes as ``send`` and ``flush_outbox``: the pipeline with its collaborators wired.
+
+    ``accounts(name)`` returns the Account to send from (``None``: the default account) or raises NotFound.
+    """
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        accounts: Callable[[str | None], Account],
+        *,
+        protect: Protect | None = None,
+        check_policy: CheckPolicy | None = None,
+        submit: Submit | None = None,
+        sent_for: SentFor | None = None,
+    ) -> None:
+        self.outbox = outbox
+        self.accounts = accounts
+        self.protect = protect
+        self.check_policy = check_policy
+        self.submit = submit
+        self.sent_for = sent_for
+
+    async def send(self, draft: Draft) -> Delivery:
+        """Queue and send one letter; raises NotSent when it stays in the outbox."""
+        account = self.accounts(draft.account)
+        return await send_draft(
+            draft,
+            account,
+            self.outbox,
+            protect=self.protect,
+            check_policy=self.check_policy,
+            submit=self.submit,
+            sent_for=self.sent_for,
+        )
+
+    async def flush(self, force: bool = False) -> FlushReport:
+        """Retry what is due (``force``: everything, failed letters included)."""
+        return await flush_outbox(
+            self.outbox, self.accounts, submit=self.submit, sent_for=self.sent_for, force=force
+        )

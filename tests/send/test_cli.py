@@ -1,0 +1,139 @@
+"""`missive send`, `missive outbox list|flush` from the command line (in-process), on a local Maildir account."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from core.mail.account import Account
+from core.mail.compose import header_value
+from core.mail.outbox import Outbox
+from core.mail.send import SendService
+from core.mail.smtp import SmtpError
+from core.mailroom import Mailroom
+from core.store.profile import Profile
+
+
+@pytest.fixture
+def wired(profile: Profile, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A Maildir account; the façade's send/flush_outbox wired to the pipeline (the façade's own when it has them)."""
+    account = Account(
+        name="demo", email="dr.demo@cabinet.exemple.fr", kind="maildir", maildir=str(tmp_path / "Mail")
+    )
+    state = {"fail": None, "account": account}
+
+    async def submit(acc, data, sender, rcpts):
+        if state["fail"]:
+            raise state["fail"]
+        from core.mail.smtp import Submitted
+
+        return Submitted()
+
+    def service(mr: Mailroom) -> SendService:
+        return SendService(Outbox(mr.profile), lambda name: state["account"], submit=submit)
+
+    async def send(self, draft):
+        return await service(self).send(draft)
+
+    async def flush_outbox(self, force=False):
+        return await service(self).flush(force=force)
+
+    monkeypatch.setattr(Mailroom, "send", send, raising=False)
+    monkeypatch.setattr(Mailroom, "flush_outbox", flush_outbox, raising=False)
+    return account, state
+
+
+def sent_files(account: Account) -> list[Path]:
+    cur = Path(account.maildir) / ".Sent" / "cur"
+    return sorted(cur.iterdir()) if cur.is_dir() else []
+
+
+def test_send_with_body_file_and_attachment_files_the_letter(cli, wired, tmp_path: Path) -> None:
+    account, _ = wired
+    body = tmp_path / "lettre.txt"
+    body.write_text("Cher confrère,\nvoici le compte rendu.\n", "utf-8")
+    pdf = tmp_path / "cr.pdf"
+    pdf.write_bytes(b"%PDF-1.4 test")
+    code, out, err = cli(
+        "send",
+        "--to",
+        "a@hopital.exemple.fr",
+        "--subject",
+        "CR",
+        "--body-file",
+        str(body),
+        "--attach",
+        str(pdf),
+    )
+    assert code == 0, err
+    [path] = sent_files(account)
+    assert out.strip() == f"envoyé : {header_value(path.read_bytes(), 'Message-ID')}"
+    assert b'filename="cr.pdf"' in path.read_bytes()
+    assert cli("outbox", "list", "--json")[1] == ""
+
+
+def test_send_reads_the_text_from_stdin(cli, wired, monkeypatch: pytest.MonkeyPatch) -> None:
+    account, _ = wired
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO("Texte éè\n".encode())))
+    code, out, err = cli("send", "--to", "a@exemple.fr", "--subject", "s", "--json")
+    assert code == 0, err
+    assert json.loads(out)["outcome"] == "sent"
+    assert "Texte" in sent_files(account)[0].read_bytes().decode("ascii")  # quoted-printable
+
+
+def test_a_letter_that_cannot_go_stays_listed_and_flush_sends_it(cli, wired, tmp_path: Path) -> None:
+    account, state = wired
+    body = tmp_path / "b.txt"
+    body.write_text("x", "utf-8")
+    state["account"] = account.with_changes(smtp_host="smtp.exemple.fr")
+    state["fail"] = SmtpError("smtp.exemple.fr:587: cannot connect (Connection refused)")
+    code, out, err = cli("send", "--to", "a@exemple.fr", "--subject", "Résultats", "--body-file", str(body))
+    assert code == 1
+    assert err.count("\n") == 1 and "kept in the outbox" in err and "Résultats" not in err
+    code, out, err = cli("outbox", "list", "--json")
+    [entry] = [json.loads(line) for line in out.splitlines()]
+    assert entry["state"] == "queued" and entry["attempts"] == 1 and entry["to"] == ["a@exemple.fr"]
+    code, out, _ = cli("outbox", "list")
+    assert entry["id"] in out and "queued" in out
+    state["fail"] = None
+    code, out, err = cli("outbox", "flush", "--all")
+    assert code == 0, err
+    assert "envoyés : 1" in out
+    assert cli("outbox", "list")[1].strip() == "boîte d'envoi vide"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["send", "--to", "pas-une-adresse", "--subject", "s", "--body-file", "{body}"], "recipient 1"),
+        (["send", "--to", "a@exemple.fr", "--subject", "s", "--body-file", "{tmp}/absent.txt"], "absent.txt"),
+        (
+            [
+                "send",
+                "--to",
+                "a@exemple.fr",
+                "--subject",
+                "s",
+                "--body-file",
+                "{body}",
+                "--attach",
+                "{tmp}/no.pdf",
+            ],
+            "no.pdf",
+        ),
+        (["send", "--to", "a@exemple.fr", "--body-file", "{body}"], "--subject"),
+        (["send", "--to", "a@exemple.fr", "--subject", "s", "--body-file", "{latin1}"], "UTF-8"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(cli, wired, tmp_path: Path, args: list[str], expected: str) -> None:
+    body = tmp_path / "b.txt"
+    body.write_text("x", "utf-8")
+    latin1 = tmp_path / "l.txt"
+    latin1.write_bytes("éèà".encode("latin-1"))
+    args = [a.format(body=body, tmp=tmp_path, latin1=latin1) for a in args]
+    code, out, err = cli(*args)
+    assert code == 2
+    assert err.startswith("missive: ") and err.count("\n") == 1 and expected in err

@@ -1,0 +1,169 @@
+"""``missive send``, ``missive outbox list|flush`` and ``missive daemon``: thin front ends of the façade."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import mimetypes
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from core.errors import BadInput
+from core.model import Attachment, Draft
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "send",
+        parents=[common],
+        help="envoyer un message (texte depuis --body-file ou l'entrée standard)",
+        description="Compose, sign/encrypt as the policy says, queue durably, then send over SMTP with TLS.",
+    )
+    p.add_argument("--to", action="append", required=True, metavar="ADDR", help="destinataire (répétable)")
+    p.add_argument("--cc", action="append", default=[], metavar="ADDR", help="copie (répétable)")
+    p.add_argument("--subject", required=True, help="objet")
+    p.add_argument("--body-file", metavar="FILE", help="texte du message (UTF-8); sinon l'entrée standard")
+    p.add_argument("--attach", action="append", default=[], metavar="FILE", help="pièce jointe (répétable)")
+    p.add_argument("--account", metavar="NAME", help="compte d'envoi (défaut : le premier)")
+    p.add_argument("--json", action="store_true", help="résultat en JSON")
+    p.set_defaults(func=cmd_send)
+
+    outbox = sub.add_parser("outbox", parents=[common], help="boîte d'envoi (messages en attente)")
+    osub = outbox.add_subparsers(dest="outbox_command", metavar="COMMAND")
+    lp = osub.add_parser("list", parents=[common], help="messages en attente d'envoi")
+    lp.add_argument("--json", action="store_true", help="un objet JSON par ligne")
+    lp.set_defaults(func=cmd_outbox_list)
+    fp = osub.add_parser("flush", parents=[common], help="envoyer maintenant ce qui est dû")
+    fp.add_argument(
+        "--all", action="store_true", help="tout réessayer maintenant, y compris les échecs définitifs"
+    )
+    fp.add_argument("--json", action="store_true", help="compte rendu en JSON")
+    fp.set_defaults(func=cmd_outbox_flush)
+
+    dp = sub.add_parser(
+        "daemon",
+        parents=[common],
+        help="relever en continu (IDLE), envoyer la boîte d'envoi, classer, notifier",
+        description="Runs until SIGTERM or Ctrl+C.",
+    )
+    dp.set_defaults(func=cmd_daemon)
+
+
+def _read_body(args: argparse.Namespace) -> str:
+    if args.body_file:
+        path = Path(args.body_file)
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise BadInput(f"cannot read the body file {path.name}: {exc.strerror}") from None
+    else:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise BadInput("no text: give --body-file FILE or pipe the text into missive send")
+        raw = sys.stdin.buffer.read()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadInput("the message text is not UTF-8: save it as UTF-8") from None
+
+
+def _read_attachments(paths: list[str]) -> tuple[Attachment, ...]:
+    out = []
+    for name in paths:
+        path = Path(name)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise BadInput(f"cannot read the attachment {path.name}: {exc.strerror}") from None
+        ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        out.append(Attachment(filename=path.name, content_type=ctype, data=data))
+    return tuple(out)
+
+
+def cmd_send(args: argparse.Namespace, ctx: Any) -> int:
+    draft = Draft(
+        to=tuple(args.to),
+        cc=tuple(args.cc),
+        subject=args.subject,
+        body=_read_body(args),
+        attachments=_read_attachments(args.attach),
+        account=args.account,
+    )
+    mailroom = ctx.mailroom()
+    delivery = asyncio.run(mailroom.send(draft))
+    if args.json:
+        ctx.print_json(
+            {
+                "message_id": delivery.message_id,
+                "outcome": delivery.outcome,
+                "refused": len(delivery.refused),
+                "warning": delivery.error,
+            }
+        )
+    else:
+        print(f"envoyé : {delivery.message_id}")
+        if delivery.refused:
+            print(
+                f"attention : {len(delivery.refused)} destinataire(s) refusé(s) par le serveur",
+                file=sys.stderr,
+            )
+        if delivery.error:
+            print(f"attention : {delivery.error}", file=sys.stderr)
+    return 0
+
+
+def cmd_outbox_list(args: argparse.Namespace, ctx: Any) -> int:
+    entries = ctx.mailroom().outbox.list()
+    if args.json:
+        for entry in entries:
+            ctx.print_json(entry.to_json())
+        return 0
+    if not entries:
+        print("boîte d'envoi vide")
+        return 0
+    for e in entries:
+        when = time.strftime("%d/%m %H:%M", time.localtime(e.next_try)) if e.state == "queued" else ""
+        line = (
+            f"{e.id}  {e.state:<8} essais={e.attempts:<2} {when:<11} "
+            f"{len(e.recipients)} dest.  {e.size / 1024:,.0f} Ko  {e.subject[:50]}"
+        )
+        print(line)
+        if e.last_error:
+            print(f"    {e.last_error}")
+    return 0
+
+
+def cmd_outbox_flush(args: argparse.Namespace, ctx: Any) -> int:
+    mailroom = ctx.mailroom()
+    report = asyncio.run(mailroom.flush_outbox(force=args.all))
+    if args.json:
+        ctx.print_json(report.to_json())
+    else:
+        print(
+            f"envoyés : {report.sent}, en attente : {report.queued + report.busy}, échecs : {report.failed}"
+        )
+    return 1 if report.failed or report.queued else 0
+
+
+def cmd_daemon(args: argparse.Namespace, ctx: Any) -> int:
+    from core.daemon import install_stop_handlers, run_daemon
+
+    mailroom = ctx.mailroom()
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        remove = install_stop_handlers(stop)
+        try:
+            tasks = list(mailroom.daemon_tasks()) if hasattr(mailroom, "daemon_tasks") else []
+            await run_daemon(mailroom, stop, tasks=tasks)
+        finally:
+            remove()
+
+    print("missive daemon : démarré (arrêt : SIGTERM ou Ctrl+C)", file=sys.stderr, flush=True)
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:  # Windows: no signal handlers, Ctrl+C arrives as an exception
+        pass
+    print("missive daemon : arrêté", file=sys.stderr, flush=True)
+    return 0
