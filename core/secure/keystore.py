@@ -1,0 +1,300 @@
+"""The profile's keys and certificates: own identity, correspondents' certificates, trust anchors.
+
+Everything lives in the profile's encrypted collections; the private key is kept there as PKCS#8 and is
+never written anywhere else. Correspondents' certificates are indexed by every e-mail address they carry
+(lower-cased) and are also harvested from verified signed mail, so nobody exchanges keys by hand.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+
+from core.errors import BadInput, NotFound, ParseError, SecurityError
+from core.secure import certs as certmod
+from core.secure.cms import PrivateKey
+from core.store.collection import Collection
+
+OWN = "smime_own"
+CERTS = "smime_certs"
+INDEX = "smime_cert_index"
+ANCHORS = "smime_anchors"
+
+
+class _HasCollections(Protocol):
+    def collection(self, name: str) -> Collection: ...
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"))
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+class KeyStore:
+    """Keys and certificates of one profile (see the module docstring)."""
+
+    def __init__(self, profile: _HasCollections) -> None:
+        self.profile = profile
+        self.own: Collection = profile.collection(OWN)
+        self.certs: Collection = profile.collection(CERTS)
+        self.index: Collection = profile.collection(INDEX)
+        self.anchors: Collection = profile.collection(ANCHORS)
+
+    def _audit(self, object_id: str, **details: Any) -> None:
+        audit = getattr(self.profile, "audit", None)
+        if audit is not None:
+            audit.append("key", object_id, **details)
+
+    # -- own identity -----------------------------------------------------------------------------------
+    def import_p12(self, data: bytes, password: str | bytes | None) -> dict[str, Any]:
+        """Import our key and certificate (and its chain) from a PKCS#12 file; returns its description."""
+        pw = password.encode("utf-8") if isinstance(password, str) else password
+        try:
+            key, cert, chain = pkcs12.load_key_and_certificates(data, pw or None)
+        except ValueError as exc:
+            if b"\x30" != data[:1]:
+                raise ParseError("not a PKCS#12 (.p12/.pfx) file") from exc
+            raise BadInput(
+                "the .p12 password is wrong or the file is damaged: check MISSIVE_P12_PASSWORD"
+            ) from exc
+        except Exception as exc:  # unsupported legacy PBE and the like surface as several types
+            raise ParseError(f"cannot read this PKCS#12 file ({type(exc).__name__})") from exc
+        if key is None or cert is None:
+            raise BadInput(
+                "the .p12 file holds no private key with its certificate: export it again with the key"
+            )
+        if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
+            raise BadInput("the .p12 key is neither RSA nor EC: missive cannot use it for S/MIME")
+        if key.public_key().public_numbers() != cert.public_key().public_numbers():  # type: ignore[union-attr]
+            raise BadInput("the .p12 certificate does not belong to its private key")
+        return self.set_identity(key, cert, chain or [])
+
+    def set_identity(
+        self, key: PrivateKey, cert: x509.Certificate, chain: Iterable[x509.Certificate] = ()
+    ) -> dict[str, Any]:
+        """Store our own key and certificate; the newest identity becomes the default."""
+        fp = certmod.fingerprint(cert)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        self.own.put(
+            fp,
+            {
+                "key": pem.decode("ascii"),
+                "cert": _b64(certmod.der(cert)),
+                "chain": [_b64(certmod.der(c)) for c in chain],
+                "emails": certmod.emails(cert),
+                "added": _now(),
+            },
+        )
+        self.add_cert(cert, source="own")  # so we can encrypt to ourselves (the Sent copy)
+        self._audit(fp[:16], kind="own-identity")
+        return certmod.describe(cert)
+
+    def _identities(self) -> list[tuple[dict[str, Any], x509.Certificate]]:
+        out = []
+        for _fp, doc in self.own.items():
+            out.append((doc, x509.load_der_x509_certificate(_unb64(doc["cert"]))))
+        # newest first: a renewed certificate is preferred for signing
+        out.sort(key=lambda item: item[1].not_valid_after_utc, reverse=True)
+        return out
+
+    def own_identity(
+        self, address: str | None = None
+    ) -> tuple[PrivateKey, x509.Certificate, list[x509.Certificate]] | None:
+        """Our (key, certificate, chain) for signing, preferring one that names ``address``; None if none."""
+        idents = self._identities()
+        if not idents:
+            return None
+        wanted = (address or "").strip().lower()
+        now = dt.datetime.now(dt.UTC)
+        idents.sort(
+            key=lambda it: (
+                bool(wanted) and wanted in certmod.emails(it[1]),
+                it[1].not_valid_before_utc <= now <= it[1].not_valid_after_utc,
+            ),
+            reverse=True,
+        )
+        doc, cert = idents[0]
+        key = serialization.load_pem_private_key(doc["key"].encode("ascii"), None)
+        chain = [x509.load_der_x509_certificate(_unb64(c)) for c in doc.get("chain", [])]
+        return key, cert, chain  # type: ignore[return-value]
+
+    def decryption_identities(self) -> list[tuple[PrivateKey, x509.Certificate]]:
+        """Every own (key, certificate), old ones included: old mail was encrypted to old certificates."""
+        out = []
+        for doc, cert in self._identities():
+            key = serialization.load_pem_private_key(doc["key"].encode("ascii"), None)
+            out.append((key, cert))
+        return out  # type: ignore[return-value]
+
+    # -- correspondents -------------------------------------------------------------------------------------
+    def add_cert(self, cert: x509.Certificate, *, source: str = "import") -> dict[str, Any]:
+        """Store a correspondent's certificate, indexed by each of its e-mail addresses."""
+        addresses = certmod.emails(cert)
+        if not addresses and source != "own":
+            raise BadInput("this certificate names no e-mail address: it cannot be used for mail")
+        fp = certmod.fingerprint(cert)
+        previous = self.certs.get(fp)
+        self.certs.put(
+            fp,
+            {
+                "cert": _b64(certmod.der(cert)),
+                "emails": addresses,
+                "not_after": cert.not_valid_after_utc.isoformat(),
+                "source": previous["source"] if previous else source,
+                "added": previous["added"] if previous else _now(),
+            },
+        )
+        updates = {}
+        for address in addresses:
+            entry = self.index.get(address) or {"fingerprints": []}
+            if fp not in entry["fingerprints"]:
+                entry["fingerprints"].append(fp)
+                updates[address] = entry
+        if updates:
+            self.index.put_many(updates)
+        if previous is None and source != "own":
+            self._audit(fp[:16], kind="certificate", source=source)
+        return certmod.describe(cert)
+
+    def harvest(self, signer_cert: bytes | x509.Certificate | None) -> bool:
+        """Keep the certificate of a verified signer; True when it was new."""
+        if signer_cert is None:
+            return False
+        cert = (
+            signer_cert
+            if isinstance(signer_cert, x509.Certificate)
+            else certmod.load_certificate(signer_cert)
+        )
+        if self.certs.get(certmod.fingerprint(cert)) is not None or not certmod.emails(cert):
+            return False
+        if certmod.purpose_problem(cert, for_signing=False) and certmod.purpose_problem(
+            cert, for_signing=True
+        ):
+            return False
+        self.add_cert(cert, source="harvest")
+        return True
+
+    def certs_for(self, address: str) -> list[x509.Certificate]:
+        """Every certificate known for ``address``, best first (valid now, for encryption, latest expiry)."""
+        entry = self.index.get(address.strip().lower())
+        if not entry:
+            return []
+        found = []
+        for fp in entry["fingerprints"]:
+            doc = self.certs.get(fp)
+            if doc is not None:
+                found.append(x509.load_der_x509_certificate(_unb64(doc["cert"])))
+
+        def rank(cert: x509.Certificate) -> tuple[bool, bool, dt.datetime]:
+            return (
+                not certmod.validity_problem(cert),
+                not certmod.purpose_problem(cert, for_signing=False),
+                cert.not_valid_after_utc,
+            )
+
+        return sorted(found, key=rank, reverse=True)
+
+    def cert_for(self, address: str) -> x509.Certificate | None:
+        """The certificate to encrypt to ``address``: valid now and fit for encryption, else None."""
+        for cert in self.certs_for(address):
+            if not certmod.validity_problem(cert) and not certmod.purpose_problem(cert, for_signing=False):
+                if isinstance(cert.public_key(), rsa.RSAPublicKey):
+                    return cert
+        return None
+
+    def recipient_certs(
+        self, addresses: Iterable[str], *, include_self: bool = True
+    ) -> list[x509.Certificate]:
+        """Certificates to encrypt to every address (and to ourselves); NotFound names the first missing."""
+        out: list[x509.Certificate] = []
+        for address in addresses:
+            cert = self.cert_for(address)
+            if cert is None:
+                raise NotFound(
+                    f"no usable certificate for {address.strip().lower()}: import it with "
+                    "'missive keys add-cert FILE' or ask for a signed message"
+                )
+            out.append(cert)
+        if include_self:
+            own = self.own_identity()
+            if own is not None and isinstance(own[1].public_key(), rsa.RSAPublicKey):
+                out.append(own[1])
+        unique = {certmod.fingerprint(c): c for c in out}
+        return list(unique.values())
+
+    # -- trust anchors ------------------------------------------------------------------------------------------
+    def trust(self, cert: x509.Certificate) -> dict[str, Any]:
+        """Add a trust anchor (a CA such as IGC-Santé, or a hospital's own)."""
+        fp = certmod.fingerprint(cert)
+        if not certmod.is_ca(cert):
+            raise BadInput(
+                "this certificate is not an authority (no CA flag): import it with 'keys add-cert'"
+            )
+        if self.anchors.get(fp) is None:
+            self.anchors.put(fp, {"cert": _b64(certmod.der(cert)), "added": _now()})
+            self._audit(fp[:16], kind="trust-anchor")
+        return certmod.describe(cert)
+
+    def trust_anchors(self) -> list[x509.Certificate]:
+        return [x509.load_der_x509_certificate(_unb64(doc["cert"])) for _fp, doc in self.anchors.items()]
+
+    def remove(self, fingerprint: str) -> bool:
+        """Forget a correspondent's certificate or a trust anchor by (a prefix of) its fingerprint."""
+        fingerprint = fingerprint.strip().lower()
+        if len(fingerprint) < 8:
+            raise BadInput("give at least 8 characters of the fingerprint")
+        removed = False
+        for coll in (self.certs, self.anchors):
+            for fp in [k for k in coll.keys() if k.startswith(fingerprint)]:
+                coll.delete(fp)
+                removed = True
+        if removed:
+            for address, entry in list(self.index.items()):
+                kept = [f for f in entry["fingerprints"] if not f.startswith(fingerprint)]
+                if kept != entry["fingerprints"]:
+                    if kept:
+                        self.index.put(address, {"fingerprints": kept})
+                    else:
+                        self.index.delete(address)
+            self._audit(fingerprint[:16], kind="removed")
+        return removed
+
+    # -- listing --------------------------------------------------------------------------------------------
+    def listing(self) -> dict[str, list[dict[str, Any]]]:
+        """Everything the store holds, described (no private key material)."""
+        own = [
+            dict(certmod.describe(cert), default=i == 0) for i, (_d, cert) in enumerate(self._identities())
+        ]
+        correspondents = []
+        for _fp, doc in self.certs.items():
+            cert = x509.load_der_x509_certificate(_unb64(doc["cert"]))
+            correspondents.append(dict(certmod.describe(cert), source=doc.get("source", "import")))
+        correspondents.sort(key=lambda d: (d["emails"][:1], d["not_after"]))
+        anchors = [certmod.describe(c) for c in self.trust_anchors()]
+        return {"own": own, "certificates": correspondents, "anchors": anchors}
+
+
+def require_identity(keys: KeyStore, address: str | None = None) -> tuple[PrivateKey, x509.Certificate, list]:
+    """Our identity, or a SecurityError telling the doctor how to import one."""
+    ident = keys.own_identity(address)
+    if ident is None:
+        raise SecurityError(
+            "the profile has no personal certificate: import it with 'missive keys import FILE.p12'"
+        )
+    return ident

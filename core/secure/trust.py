@@ -1,0 +1,200 @@
+"""The trust-space policy: who may write to us and whom we may write to, and under what protection.
+
+Modes (``[trust] mode`` in profile.toml):
+- ``open``: no restriction.
+- ``trust-space`` (MSSanté-like): only correspondents whose domain is in the MSSanté whitelist or whose
+  domain/address is in ``[trust] allow``, in and out.
+- ``strict`` (Apicrypt-like): only signed (validly) and encrypted mail is accepted; everything else goes
+  to Quarantine (never deleted), and nothing leaves unencrypted.
+S/MIME is never used towards ``@patient.mssante.fr`` (Mon espace santé cannot read it) unless
+``encrypt_to_patients = true``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal
+
+from core.errors import BadInput, ParseError, PolicyRefused
+from core.store.collection import Collection
+
+MODES = ("open", "trust-space", "strict")
+PATIENT_DOMAIN = "patient.mssante.fr"
+WHITELIST_NS = "https://listeblanche.mssante.fr/schema"
+WHITELIST_COLLECTION = "trust_whitelist"
+MAX_WHITELIST_BYTES = 20_000_000
+
+Verdict = Literal["accept", "quarantine"]
+
+
+def _domain(address: str) -> str:
+    return address.rsplit("@", 1)[1] if "@" in address else ""
+
+
+def _normalise(address: str) -> str:
+    address = address.strip().lower()
+    if address.startswith("<") and address.endswith(">"):
+        address = address[1:-1]
+    return address
+
+
+def _is_address(address: str) -> bool:
+    local, _, domain = address.partition("@")
+    return bool(local) and "." in domain and " " not in address and "@" not in domain
+
+
+def shown(address: str, position: int | None = None) -> str:
+    """An address as it may appear in an error: a patient's INS stays out of messages and logs."""
+    if _domain(address) == PATIENT_DOMAIN:
+        where = f" (recipient #{position})" if position else ""
+        return f"a patient address …@{PATIENT_DOMAIN}{where}"
+    return address
+
+
+def parse_whitelist(xml: bytes) -> tuple[list[str], str]:
+    """(domains, generation date) of an MSSanté ``listeblanchemssante.xml``."""
+    if len(xml) > MAX_WHITELIST_BYTES:
+        raise BadInput("the whitelist file is larger than 20 MB: is it the right file?")
+    head = xml[:4096].lower()
+    if b"<!doctype" in head or b"<!entity" in xml.lower():
+        raise ParseError("the whitelist declares a DOCTYPE or entities, which missive refuses to read")
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError as exc:
+        raise ParseError(f"the whitelist is not valid XML ({exc})") from exc
+    if not root.tag.startswith("{" + WHITELIST_NS + "}") and root.tag.startswith("{"):
+        raise ParseError(f"the whitelist is not in the MSSanté namespace {WHITELIST_NS}")
+    domains: list[str] = []
+    for node in root.iter():
+        if _local(node.tag) != "Domaine":
+            continue
+        for child in node:
+            if _local(child.tag) == "Nom" and child.text and child.text.strip():
+                name = child.text.strip().lower().rstrip(".")
+                if "." in name and " " not in name and "@" not in name:
+                    domains.append(name)
+    if not domains:
+        raise ParseError("the whitelist holds no Domaine/Nom entry: is it listeblanchemssante.xml?")
+    generated = root.get("DateDeGeneration") or ""
+    if not generated:
+        for node in root.iter():
+            if _local(node.tag) == "DateDeGeneration" and node.text:
+                generated = node.text.strip()
+                break
+    return sorted(set(domains)), generated
+
+
+def _local(tag: Any) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+class TrustPolicy:
+    """Decisions of the trust-space policy (see the module docstring)."""
+
+    def __init__(
+        self,
+        mode: str = "trust-space",
+        allow: Iterable[str] = (),
+        encrypt_to_patients: bool = False,
+        store: Collection | None = None,
+    ) -> None:
+        if mode not in MODES:
+            raise BadInput(f"trust mode must be one of {', '.join(MODES)} (got {mode!r})")
+        self.mode = mode
+        self.allow = tuple(_normalise(a) for a in allow if a.strip())
+        self.encrypt_to_patients = encrypt_to_patients
+        self.store = store
+        self._whitelist: frozenset[str] | None = None
+
+    @classmethod
+    def from_profile(cls, profile: Any) -> TrustPolicy:
+        trust = profile.settings.trust
+        return cls(
+            trust.mode, trust.allow, trust.encrypt_to_patients, profile.collection(WHITELIST_COLLECTION)
+        )
+
+    # -- whitelist -------------------------------------------------------------------------------------------
+    def import_whitelist(self, xml: bytes) -> dict[str, Any]:
+        """Replace the stored MSSanté whitelist with the domains of ``xml``."""
+        domains, generated = parse_whitelist(xml)
+        if self.store is None:
+            raise BadInput("no profile to store the whitelist in")
+        doc = {
+            "domains": domains,
+            "generated": generated,
+            "imported": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+        self.store.put("mssante", doc)
+        self._whitelist = frozenset(domains)
+        return {"domains": len(domains), "generated": generated, "imported": doc["imported"]}
+
+    def whitelist(self) -> frozenset[str]:
+        if self._whitelist is None:
+            doc = self.store.get("mssante") if self.store is not None else None
+            self._whitelist = frozenset(doc["domains"]) if doc else frozenset()
+        return self._whitelist
+
+    def describe(self) -> dict[str, Any]:
+        doc = self.store.get("mssante") if self.store is not None else None
+        return {
+            "mode": self.mode,
+            "allow": list(self.allow),
+            "encrypt_to_patients": self.encrypt_to_patients,
+            "whitelist_domains": len(doc["domains"]) if doc else 0,
+            "whitelist_generated": doc["generated"] if doc else None,
+            "whitelist_imported": doc["imported"] if doc else None,
+        }
+
+    # -- decisions ----------------------------------------------------------------------------------------
+    def is_allowed(self, address: str) -> bool:
+        """True when ``address`` belongs to the trust space (whitelist or allow-list)."""
+        address = _normalise(address)
+        domain = _domain(address)
+        if not domain:
+            return False
+        if address in self.allow or domain in self.allow or domain in self.whitelist():
+            return True
+        # "*.ch-exemple.fr" or ".ch-exemple.fr" in the allow-list admits every sub-domain
+        return any(
+            entry.lstrip("*").startswith(".") and domain.endswith(entry.lstrip("*")) for entry in self.allow
+        )
+
+    def may_encrypt_to(self, address: str) -> bool:
+        """False for patient mailboxes (Mon espace santé cannot read S/MIME) unless configured."""
+        return self.encrypt_to_patients or _domain(_normalise(address)) != PATIENT_DOMAIN
+
+    def check_outgoing(self, recipients: Sequence[str], will_encrypt: bool) -> None:
+        """Raise PolicyRefused, naming the first refused recipient, before anything leaves the machine."""
+        if not recipients:
+            raise BadInput("the message has no recipient")
+        for position, raw in enumerate(recipients, start=1):
+            address = _normalise(raw)
+            if not _is_address(address):
+                raise PolicyRefused(
+                    f"'{shown(address, position)}' is not an e-mail address: correct the recipient"
+                )
+            if will_encrypt and not self.may_encrypt_to(address):
+                raise PolicyRefused(
+                    f"refused: S/MIME encryption to {shown(address, position)} cannot be read in Mon espace "
+                    "santé; send it unencrypted or set trust.encrypt_to_patients = true"
+                )
+            if self.mode == "trust-space" and not self.is_allowed(address):
+                raise PolicyRefused(
+                    f"refused: {shown(address, position)} is outside the MSSanté trust space; import the "
+                    "whitelist (missive trust import-whitelist) or add the domain to trust.allow in profile.toml"
+                )
+            if self.mode == "strict" and not will_encrypt:
+                raise PolicyRefused(
+                    f"refused: strict mode sends encrypted mail only and {shown(address, position)} has no "
+                    "usable certificate; import it with 'missive keys add-cert FILE'"
+                )
+
+    def classify_incoming(self, sender: str | None, signed_valid: bool, encrypted: bool) -> Verdict:
+        """Where a received message goes: the inbox ("accept") or Quarantine (never deleted)."""
+        if self.mode == "open":
+            return "accept"
+        if self.mode == "strict":
+            return "accept" if signed_valid and encrypted else "quarantine"
+        return "accept" if sender and self.is_allowed(sender) else "quarantine"
