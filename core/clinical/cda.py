@@ -61,7 +61,9 @@ def parse_xml_safely(data: bytes) -> ET.Element:
         raise ParseError("XML document declares a DTD or entities: refused for safety") from None
     except expat.ExpatError as exc:
         raise ParseError(f"XML is not well formed (line {exc.lineno}): the document is damaged") from None
-    except (AssertionError, IndexError, ValueError, RecursionError):
+    except LookupError:
+        raise ParseError("XML declares an unknown character encoding: the document is damaged") from None
+    except (AssertionError, IndexError, ValueError, RecursionError, UnicodeError):
         raise ParseError("XML is not well formed: the document is damaged") from None
     return root
 

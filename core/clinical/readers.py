@@ -74,7 +74,7 @@ def read_document(data: bytes, filename: str = "", *, _depth: int = 0) -> ReadRe
         raise
     except RecursionError:
         raise ParseError(f"{_label(filename)}: structure nested too deeply, the file is damaged") from None
-    except (ValueError, IndexError, KeyError, TypeError, UnicodeError, OverflowError, AttributeError) as exc:
+    except (ValueError, IndexError, KeyError, TypeError, LookupError, OverflowError, AttributeError) as exc:
         # A reader bug on odd input must still end as one clear line, never a traceback.
         raise ParseError(f"{_label(filename)}: unreadable {kind} content ({type(exc).__name__})") from None
     return ReadResult(format=kind, documents=documents)
