@@ -13,6 +13,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509 import verification
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
@@ -24,14 +25,20 @@ REASON_NO_ANCHOR = "aucune autorité de confiance dans le profil (importez-la av
 
 
 def load_certificates(data: bytes) -> list[x509.Certificate]:
-    """Every certificate in PEM (one or many) or DER bytes; ParseError when there is none."""
+    """Every certificate in PEM (one or many), DER or PKCS#7 (.p7b) bytes; ParseError when there is none."""
     try:
-        if b"-----BEGIN" in data:
+        if b"-----BEGIN PKCS7" in data:
+            certs = pkcs7.load_pem_pkcs7_certificates(data)
+        elif b"-----BEGIN" in data:
             certs = x509.load_pem_x509_certificates(data)
         else:
-            certs = [x509.load_der_x509_certificate(data)]
+            try:
+                certs = [x509.load_der_x509_certificate(data)]
+            except ValueError:
+                # the IGC-Santé chain is published as a .p7b (PKCS#7 certs-only) bundle
+                certs = pkcs7.load_der_pkcs7_certificates(data)
     except ValueError as exc:
-        raise ParseError("not a certificate (expected PEM or DER X.509)") from exc
+        raise ParseError("not a certificate (expected PEM, DER or .p7b X.509)") from exc
     if not certs:
         raise ParseError("no certificate found in the file")
     return certs
