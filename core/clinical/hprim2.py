@@ -7,6 +7,7 @@ One document per P record.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 
 from core.clinical.encoding import decode, split_lines
@@ -91,7 +92,7 @@ class _Patient:
         self.texts: list[str] = []
         self.title = ""
         self.code = ""
-        self.date = None
+        self.date: dt.datetime | None = None
         self._last = ""  # record type before the current C record
 
     def add(self, seg: Segment, written: str) -> None:
@@ -115,7 +116,9 @@ class _Patient:
             return
         self._last = seg.name
 
-    def build(self, sender: str, recipient: str, message_date, raw: bytes) -> ClinicalDocument:  # noqa: ANN001
+    def build(
+        self, sender: str, recipient: str, message_date: dt.datetime | None, raw: bytes
+    ) -> ClinicalDocument:
         return ClinicalDocument(
             format="hprim-2",
             identity=_identity(self.pid),
