@@ -1,0 +1,124 @@
+"""The one place TLS client contexts are made: verified certificates and host names, TLS 1.2 minimum.
+
+The client certificate (MSSanté applicative mailboxes) comes as a PKCS#12. ``ssl`` can only load a key from a
+file, so the key is written re-encrypted under a random one-time password into a private temporary folder
+(mode 0700) and deleted as soon as it is loaded: the key is never on disk in clear.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import secrets
+import shutil
+import ssl
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from core.errors import BadInput, SecurityError, TransportError
+
+if TYPE_CHECKING:
+    from core.mail.account import Account
+
+
+def client_context(
+    ca_file: str | os.PathLike[str] | None = None,
+    client_p12: bytes | None = None,
+    client_p12_password: str = "",
+) -> ssl.SSLContext:
+    """An SSLContext that verifies the server (system store, or only ``ca_file`` when given) and its host name."""
+    ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    if ca_file:
+        path = Path(ca_file).expanduser()
+        if not path.is_file():
+            raise BadInput(f"CA file {path} not found: give the PEM file of the operator's certificate chain")
+        # The account's CA file replaces the system store: an IGC-Santé server must chain to IGC-Santé.
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        try:
+            ctx.load_verify_locations(cafile=str(path))
+        except (ssl.SSLError, ValueError) as exc:
+            raise BadInput(
+                f"CA file {path.name} is not a PEM certificate file ({exc.__class__.__name__})"
+            ) from None
+    ctx.check_hostname = True
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if client_p12:
+        _load_client_p12(ctx, client_p12, client_p12_password)
+    return ctx
+
+
+def context_for(account: Account) -> ssl.SSLContext:
+    """The TLS context for one account: its CA file and, when configured, its client certificate."""
+    p12: bytes | None = None
+    if account.client_cert_p12:
+        try:
+            p12 = base64.b64decode(account.client_cert_p12, validate=True)
+        except (binascii.Error, ValueError):
+            raise SecurityError(
+                f"account {account.name}: the stored client certificate is damaged; add it again"
+            ) from None
+    return client_context(account.ca_file, p12, account.client_cert_password)
+
+
+def _load_client_p12(ctx: ssl.SSLContext, data: bytes, password: str) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    try:
+        bundle = pkcs12.load_pkcs12(data, password.encode() if password else None)
+    except ValueError:
+        raise SecurityError("client certificate: wrong PKCS#12 password or not a PKCS#12 file") from None
+    if bundle.key is None or bundle.cert is None:
+        raise SecurityError("client certificate: the PKCS#12 holds no key or no certificate")
+    one_time = secrets.token_urlsafe(32)
+    key_pem = bundle.key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(one_time.encode()),
+    )
+    chain = [bundle.cert.certificate] + [c.certificate for c in bundle.additional_certs]
+    certs_pem = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in chain)
+    folder = tempfile.mkdtemp(prefix="missive-tls-")  # mode 0700
+    try:
+        cert_path = Path(folder) / "cert.pem"
+        key_path = Path(folder) / "key.pem"
+        cert_path.write_bytes(certs_pem)
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(key_pem)
+        ctx.load_cert_chain(str(cert_path), str(key_path), password=one_time)
+    except ssl.SSLError as exc:
+        raise SecurityError(
+            f"client certificate cannot be used for TLS ({exc.reason or 'unknown reason'})"
+        ) from None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def describe(exc: BaseException) -> str:
+    """Words for a TLS failure, for the one-line error (no secrets, no health data)."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        msg = exc.verify_message or str(exc)
+        if "Hostname mismatch" in msg or "IP address mismatch" in msg:
+            return "the server's certificate is for another host name"
+        if "self-signed" in msg or "unable to get local issuer" in msg:
+            return "the server's certificate is not from a trusted authority (check the account's CA file)"
+        if "expired" in msg:
+            return "the server's certificate has expired"
+        return f"the server's certificate was refused ({msg})"
+    if isinstance(exc, ssl.SSLError):
+        reason = exc.reason or exc.__class__.__name__
+        if "WRONG_VERSION" in reason or "UNSUPPORTED_PROTOCOL" in reason:
+            return "TLS failed: the server does not speak TLS 1.2 or later on this port"
+        if "CERTIFICATE_REQUIRED" in reason or "CERTIFICATE" in reason:
+            return f"TLS failed: the server refused the client certificate ({reason})"
+        return f"TLS failed ({reason})"
+    return str(exc) or exc.__class__.__name__
+
+
+def tls_error(host: str, port: int, exc: BaseException) -> TransportError:
+    """A one-line TransportError naming the server and the TLS reason."""
+    return TransportError(f"{host}:{port}: {describe(exc)}")
