@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import stat
+import struct
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
@@ -29,6 +30,21 @@ MAX_TOTAL = 200 * 1024 * 1024  # uncompressed bytes read from one archive
 MAX_RATIO = 200  # uncompressed / compressed, per entry (beyond a small size)
 RATIO_FLOOR = 1024 * 1024  # small entries may compress very well (text), do not judge them on ratio
 _CHUNK = 64 * 1024
+# What zipfile raises on damaged archives besides BadZipFile (found by fuzzing: IndexError on extra fields).
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    struct.error,
+    ValueError,
+    OSError,
+    EOFError,
+    NotImplementedError,
+    IndexError,
+    KeyError,
+    OverflowError,
+    RuntimeError,
+)
 
 DocumentReader = Callable[[bytes, str], list[ClinicalDocument]]
 
@@ -45,7 +61,7 @@ class SafeZip:
         try:
             self._zip = zipfile.ZipFile(io.BytesIO(data))
             infos = self._zip.infolist()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, NotImplementedError):
+        except _ZIP_ERRORS:
             raise ParseError("zip archive is damaged or not a zip: ask the sender to resend it") from None
         if len(infos) > MAX_ENTRIES:
             raise ParseError(f"zip archive has {len(infos)} entries (limit {MAX_ENTRIES}): refused")
@@ -85,15 +101,7 @@ class SafeZip:
                         raise ParseError("zip entry compresses suspiciously well (zip bomb?): refused")
         except ParseError:
             raise
-        except (
-            zipfile.BadZipFile,
-            zlib.error,
-            ValueError,
-            OSError,
-            EOFError,
-            NotImplementedError,
-            RuntimeError,
-        ):
+        except _ZIP_ERRORS:
             raise ParseError(f"zip entry {info.filename!r} is damaged: ask the sender to resend it") from None
         self._total += len(out)
         return bytes(out)
