@@ -370,7 +370,6 @@ def verify(
     """
     entity = _split(message)
     kind = _layer_kind(entity)
-    sender = sender or _sender(entity)
     if kind == "signed":
         content, der = _signed_parts(entity)
         result = cms.verify_signed_data(der, content)
@@ -381,8 +380,11 @@ def verify(
         result = cms.verify_signed_data(der)
     else:
         raise ParseError("the message is not signed with S/MIME")
+    rebuilt = _rebuild(entity, result.content)
+    # the address checked is the From the reader will show: the signed inner one when there is one
+    sender = sender or _sender(_split(rebuilt)) or _sender(entity)
     status = _status(result, list(anchors), sender, at)
-    return _rebuild(entity, result.content), status, result.signer_cert
+    return rebuilt, status, result.signer_cert
 
 
 def decrypt(message: bytes, identities: Sequence[tuple[cms.PrivateKey, x509.Certificate]]) -> bytes:
@@ -424,11 +426,8 @@ def open_message(raw: bytes, keys: KeyRing, *, at: dt.datetime | None = None) ->
 def _open(raw: bytes, keys: KeyRing, at: dt.datetime | None) -> OpenedMessage:
     current = raw
     first = _split(raw)
-    sender = _sender(first)
     encrypted = signed = False
-    status: SignatureStatus | None = None
-    signer_der: bytes | None = None
-    anchors: list[x509.Certificate] | None = None
+    results: list[cms.SignedContent] = []
     for _ in range(MAX_LAYERS):
         entity = first if current is raw else _split(current)
         kind = _layer_kind(entity)
@@ -445,7 +444,8 @@ def _open(raw: bytes, keys: KeyRing, at: dt.datetime | None) -> OpenedMessage:
                 try:
                     inner = cms.decrypt(der, keys.decryption_identities())
                 except SecurityError as exc:
-                    return OpenedMessage(current, True, signed, status, signer_der, False, str(exc))
+                    status, signer = _verdict(results, current, first, keys, at)
+                    return OpenedMessage(current, True, signed, status, signer, False, str(exc))
                 current = _rebuild(entity, inner)
                 continue
             if cms_type == "compressed_data":
@@ -455,14 +455,30 @@ def _open(raw: bytes, keys: KeyRing, at: dt.datetime | None) -> OpenedMessage:
                 raise ParseError(f"unsupported S/MIME content ({cms_type})")
             result = cms.verify_signed_data(der)
         signed = True
-        if anchors is None:
-            anchors = keys.trust_anchors()
-        layer_status = _status(result, anchors, sender, at)
-        if status is None or (status.valid and not layer_status.valid):
-            status = layer_status  # the worst layer speaks
-            if result.signer_cert is not None:
-                signer_der = certmod.der(result.signer_cert)
+        results.append(result)
         current = _rebuild(entity, result.content)
     else:
         raise ParseError(f"the message nests more than {MAX_LAYERS} S/MIME layers")
-    return OpenedMessage(current, encrypted, signed, status, signer_der)
+    status, signer = _verdict(results, current, first, keys, at)
+    return OpenedMessage(current, encrypted, signed, status, signer)
+
+
+def _verdict(
+    results: list[cms.SignedContent], current: bytes, first: _Entity, keys: KeyRing, at: dt.datetime | None
+) -> tuple[SignatureStatus | None, bytes | None]:
+    """The status of the worst signature layer, checked against the From the reader will show."""
+    if not results:
+        return None, None
+    try:
+        sender = _sender(_split(current)) or _sender(first)
+    except ParseError:
+        sender = _sender(first)
+    anchors = keys.trust_anchors()
+    chosen: tuple[SignatureStatus, cms.SignedContent] | None = None
+    for result in results:
+        status = _status(result, anchors, sender, at)
+        if chosen is None or (chosen[0].valid and not status.valid):
+            chosen = (status, result)
+    assert chosen is not None
+    cert = chosen[1].signer_cert
+    return chosen[0], certmod.der(cert) if cert is not None else None

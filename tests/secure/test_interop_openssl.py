@@ -1,0 +1,236 @@
+"""Interoperability with the openssl command line, both ways (issue 4, "Done when")."""
+
+from __future__ import annotations
+
+import email
+from pathlib import Path
+
+import pytest
+
+from core.secure import smime
+from core.secure.smime import StaticKeys
+from tests.secure.pki import PKI
+
+CMS_VARIANTS = [
+    pytest.param(["cms", "-encrypt", "-aes128"], id="cms-aes128"),
+    pytest.param(["cms", "-encrypt", "-aes256"], id="cms-aes256"),
+    pytest.param(["cms", "-encrypt", "-aes128", "-keyopt", "rsa_padding_mode:oaep"], id="cms-aes128-oaep"),
+    pytest.param(["cms", "-encrypt", "-aes256", "-keyopt", "rsa_padding_mode:oaep"], id="cms-aes256-oaep"),
+    pytest.param(
+        ["cms", "-encrypt", "-aes256", "-keyopt", "rsa_padding_mode:oaep", "-keyopt", "rsa_oaep_md:sha256"],
+        id="cms-aes256-oaep-sha256",
+    ),
+    pytest.param(["cms", "-encrypt", "-aes-256-gcm"], id="cms-aes256-gcm"),
+    pytest.param(
+        ["cms", "-encrypt", "-aes-128-gcm", "-keyopt", "rsa_padding_mode:oaep"], id="cms-aes128-gcm-oaep"
+    ),
+    pytest.param(["cms", "-encrypt", "-aes192", "-keyid"], id="cms-aes192-ski"),
+]
+
+
+def _write(tmp_path: Path, name: str, data: bytes) -> str:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return str(path)
+
+
+def _body_text(mime: bytes) -> str:
+    msg = email.message_from_bytes(mime)
+    part = next(p for p in msg.walk() if p.get_content_type() == "text/plain")
+    return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+
+
+@pytest.mark.parametrize("variant", CMS_VARIANTS)
+def test_openssl_cms_encrypted_is_read_by_missive(pki, bob_keys, message, openssl, tmp_path, variant):
+    src = _write(tmp_path, "msg.eml", message)
+    out = openssl(*variant[:2], "-recip", str(pki.bob.files["cert"]), *variant[2:], "-in", src).stdout
+    opened = smime.open_message(out, bob_keys)
+    assert opened.encrypted and opened.decrypted and not opened.signed
+    assert "Cher confrère" in _body_text(opened.inner_mime_bytes)
+    assert b"Subject: Compte rendu" in opened.inner_mime_bytes
+
+
+@pytest.mark.parametrize("cipher", ["-aes128", "-aes256"])
+def test_openssl_smime_encrypted_is_read_by_missive(pki, bob_keys, message, openssl, tmp_path, cipher):
+    src = _write(tmp_path, "msg.eml", message)
+    out = openssl("smime", "-encrypt", cipher, "-in", src, str(pki.bob.files["cert"])).stdout
+    assert b"application/x-pkcs7-mime" in out or b"application/pkcs7-mime" in out
+    opened = smime.open_message(out, bob_keys)
+    assert opened.encrypted and "Cher confrère" in _body_text(opened.inner_mime_bytes)
+
+
+def test_x_pkcs7_mime_content_type_is_read(pki, bob_keys, message, openssl, tmp_path):
+    src = _write(tmp_path, "msg.eml", message)
+    out = openssl("smime", "-encrypt", "-aes256", "-in", src, str(pki.bob.files["cert"])).stdout
+    out = out.replace(b"application/pkcs7-mime", b"application/x-pkcs7-mime")
+    assert b"application/x-pkcs7-mime" in out
+    assert smime.open_message(out, bob_keys).decrypted
+
+
+@pytest.mark.parametrize("oaep", [False, True], ids=["pkcs1v15", "oaep"])
+def test_missive_encrypted_is_read_by_openssl_for_every_recipient(pki, message, openssl, tmp_path, oaep):
+    encrypted = smime.encrypt(message, [pki.bob.cert, pki.alice.cert], oaep=oaep)
+    src = _write(tmp_path, "enc.eml", encrypted)
+    assert b"Veuillez" not in encrypted and b"Cher" not in encrypted
+    tool = "cms" if oaep else "smime"  # openssl's PKCS#7 front end (smime) predates OAEP
+    for party in (pki.bob, pki.alice):
+        out = openssl(tool, "-decrypt", "-in", src, "-inkey", str(party.files["key"])).stdout
+        assert "Veuillez trouver" in _body_text(out)
+
+
+def test_missive_encryption_keeps_outer_headers_in_clear(pki, message):
+    encrypted = smime.encrypt(message, [pki.bob.cert])
+    head = encrypted.split(b"\r\n\r\n", 1)[0]
+    for header in (b"X-MSS-NIL: DEV0000001", b"X-MSS-INS: N", b"Message-ID: <cr-0001@hopital.test>", b"To: "):
+        assert header in head
+    assert b"smime-type=enveloped-data" in head
+
+
+@pytest.mark.parametrize("opaque", [False, True], ids=["detached", "opaque"])
+def test_openssl_signed_verifies_in_missive(pki, bob_keys, message, openssl, tmp_path, opaque):
+    src = _write(tmp_path, "msg.eml", message)
+    args = ["smime", "-sign", "-in", src, "-signer", str(pki.alice.files["cert"])]
+    args += ["-inkey", str(pki.alice.files["key"]), "-certfile", str(pki.inter.files["cert"])]
+    if opaque:
+        args.append("-nodetach")
+    signed = openssl(*args).stdout
+    opened = smime.open_message(signed, bob_keys)
+    assert opened.signed and opened.signature is not None
+    assert opened.signature.valid, opened.signature.reason
+    assert opened.signature.signer == "alice@hopital.test"
+    assert "Alice Martin" in opened.signature.subject
+    assert "Veuillez trouver" in _body_text(opened.inner_mime_bytes)
+
+
+def _openssl_sign(openssl, tmp_path, party, message, *extra: str, chain: bool = True) -> bytes:
+    src = _write(tmp_path, "to-sign.eml", message)
+    args = [
+        "smime",
+        "-sign",
+        "-in",
+        src,
+        "-signer",
+        str(party.files["cert"]),
+        "-inkey",
+        str(party.files["key"]),
+    ]
+    if chain:
+        args += ["-certfile", str(Path(party.files["cert"]).parent / "intermediate.crt")]
+    return openssl(*args, *extra).stdout
+
+
+def test_one_changed_byte_is_reported_as_modified(pki, bob_keys, message, openssl, tmp_path):
+    signed = _openssl_sign(openssl, tmp_path, pki.alice, message)
+    tampered = signed.replace(b"Veuillez trouver", b"Veuillez trouvEr", 1)
+    assert tampered != signed
+    status = smime.open_message(tampered, bob_keys).signature
+    assert status is not None and not status.valid
+    assert status.reason == "le message a été modifié après signature"
+
+
+def test_opaque_signature_with_changed_content_is_reported(pki, bob_keys, message, openssl, tmp_path):
+    signed = _openssl_sign(openssl, tmp_path, pki.alice, message, "-nodetach", "-outform", "DER")
+    # flip one byte inside the embedded content (the text is stored as-is in the DER)
+    at = signed.index(b"Veuillez")
+    tampered = signed[:at] + b"X" + signed[at + 1 :]
+    wrapped = smime._wrap_pkcs7_mime([b"From: alice@hopital.test"], tampered, "signed-data")
+    status = smime.open_message(wrapped, bob_keys).signature
+    assert status is not None and not status.valid and "modifié" in status.reason
+
+
+def test_expired_signer_is_reported_with_its_date(pki, bob_keys, message, openssl, tmp_path):
+    msg = message.replace(b"alice@hopital.test", b"eve@hopital.test")
+    signed = _openssl_sign(openssl, tmp_path, pki.expired, msg)
+    status = smime.open_message(signed, bob_keys).signature
+    assert status is not None and not status.valid
+    assert status.reason == f"certificat expiré le {pki.expired.cert.not_valid_after_utc:%d/%m/%Y}"
+
+
+def test_untrusted_chain_is_reported(pki, bob_keys, message, openssl, tmp_path):
+    msg = message.replace(b"alice@hopital.test", b"sam@ailleurs.test")
+    signed = _openssl_sign(openssl, tmp_path, pki.stranger, msg, chain=False)
+    status = smime.open_message(signed, bob_keys).signature
+    assert status is not None and not status.valid
+    assert status.reason.startswith("autorité non reconnue")
+
+
+def test_from_that_does_not_match_the_certificate_is_reported(pki, bob_keys, message, openssl, tmp_path):
+    msg = message.replace(
+        b"From: Dr Alice Martin <alice@hopital.test>", b"From: Mallory <mallory@hopital.test>"
+    )
+    signed = _openssl_sign(openssl, tmp_path, pki.alice, msg)
+    status = smime.open_message(signed, bob_keys).signature
+    assert status is not None and not status.valid
+    assert "l'adresse de l'expéditeur (mallory@hopital.test) ne correspond pas au certificat" in status.reason
+
+
+def test_wrong_purpose_certificate_is_reported(pki, bob_keys, message, openssl, tmp_path):
+    msg = message.replace(b"alice@hopital.test", b"walter@hopital.test")
+    signed = _openssl_sign(openssl, tmp_path, pki.wrong_eku, msg)
+    status = smime.open_message(signed, bob_keys).signature
+    assert status is not None and not status.valid and "messagerie" in status.reason
+
+
+@pytest.mark.parametrize("detached", [True, False], ids=["detached", "opaque"])
+def test_missive_signed_verifies_with_openssl_smime(pki, message, openssl, tmp_path, detached):
+    signed = smime.sign(message, pki.alice.key, pki.alice.cert, [pki.inter.cert], detached=detached)
+    src = _write(tmp_path, "signed.eml", signed)
+    proc = openssl("smime", "-verify", "-in", src, "-CAfile", str(pki.root.files["cert"]), check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "Veuillez trouver" in _body_text(proc.stdout)
+
+
+def test_missive_signature_with_ec_key_verifies_both_sides(pki, message, openssl, tmp_path):
+    msg = message.replace(b"alice@hopital.test", b"carol@labo.test")
+    signed = smime.sign(msg, pki.carol_ec.key, pki.carol_ec.cert, [pki.inter.cert])
+    src = _write(tmp_path, "signed.eml", signed)
+    assert (
+        openssl(
+            "smime", "-verify", "-in", src, "-CAfile", str(pki.root.files["cert"]), check=False
+        ).returncode
+        == 0
+    )
+    status = smime.open_message(signed, StaticKeys([], [pki.root.cert])).signature
+    assert status is not None and status.valid
+
+
+def test_missive_signed_then_encrypted_round_trips_through_openssl(pki, bob_keys, message, openssl, tmp_path):
+    signed = smime.sign(message, pki.alice.key, pki.alice.cert, [pki.inter.cert])
+    encrypted = smime.encrypt(signed, [pki.bob.cert, pki.alice.cert])
+    src = _write(tmp_path, "se.eml", encrypted)
+    inner = openssl("smime", "-decrypt", "-in", src, "-inkey", str(pki.bob.files["key"])).stdout
+    src2 = _write(tmp_path, "inner.eml", inner)
+    assert (
+        openssl(
+            "smime", "-verify", "-in", src2, "-CAfile", str(pki.root.files["cert"]), check=False
+        ).returncode
+        == 0
+    )
+    opened = smime.open_message(encrypted, bob_keys)
+    assert opened.encrypted and opened.signed and opened.signature.valid
+    assert b"X-MSS-NIL: DEV0000001" in opened.inner_mime_bytes
+
+
+def test_openssl_encrypted_then_signed_is_opened(pki, bob_keys, message, openssl, tmp_path):
+    src = _write(tmp_path, "msg.eml", message)
+    enc = openssl("smime", "-encrypt", "-aes256", "-in", src, str(pki.bob.files["cert"])).stdout
+    headers = b"From: Dr Alice Martin <alice@hopital.test>\r\nTo: bob@clinique.test\r\nSubject: x\r\n"
+    signed = _openssl_sign(openssl, tmp_path, pki.alice, headers + enc, "-nodetach")
+    opened = smime.open_message(signed, bob_keys)
+    assert opened.signed and opened.encrypted and opened.decrypted
+    assert opened.signature.valid, opened.signature.reason
+    assert "Cher confrère" in _body_text(opened.inner_mime_bytes)
+
+
+def test_message_stored_with_lf_line_ends_still_verifies(pki, bob_keys, message, openssl, tmp_path):
+    signed = _openssl_sign(openssl, tmp_path, pki.alice, message)
+    stored = signed.replace(b"\r\n", b"\n")
+    status = smime.open_message(stored, bob_keys).signature
+    assert status is not None and status.valid, status.reason
+
+
+def test_encrypted_for_someone_else_is_reported_not_raised(pki, message):
+    encrypted = smime.encrypt(message, [pki.alice.cert])
+    opened = smime.open_message(encrypted, StaticKeys([(pki.bob.key, pki.bob.cert)], [pki.root.cert]))
+    assert opened.encrypted and not opened.decrypted
+    assert "other certificates" in opened.problem
