@@ -1,0 +1,522 @@
+"""Streamed import of the public RPPS and MSSanté extractions into a SQLite/FTS5 index.
+
+Either extraction is accepted, plain (``.txt``/``.csv``) or zipped (one or more members), and recognised by
+its header. Lines are decoded as UTF-8, falling back to Windows-1252/Latin-1 line by line, so a file in either
+encoding (or a mix) imports. Rows go to staging tables in chunks (bounded memory whatever the file size);
+practitioners are then merged in SQL (one entry per practitioner, all activities searchable) and MSSanté
+addresses joined to them by their national identifier. The index is built in a new file beside the current
+one and swapped in with ``os.replace``: readers keep working on the old file and a failed import changes
+nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import sqlite3
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from core.directory.columns import Kind, Layout, recognise, search_key, split_header
+from core.errors import BadInput, StoreError
+
+INDEX_NAME = "index.sqlite3"
+SCHEMA_VERSION = "1"
+CHUNK = 10_000  # rows per executemany: big enough to amortise, small enough to bound memory
+MAX_BAD_SAMPLES = 20
+
+# progress(phase, done, total): phase "read" counts bytes of input; "index" marks the final SQL build.
+Progress = Callable[[str, int, int], None]
+
+_POSTCODE_PREFIX = re.compile(r"^\s*\d{4,5}\s+")
+
+
+@dataclass
+class ImportReport:
+    """What an import did, for the summary line (counts and file names only: public data, but no rows)."""
+
+    files: list[str] = field(default_factory=list)
+    rpps_rows: int = 0
+    practitioners: int = 0
+    mss_rows: int = 0
+    addresses: int = 0
+    entries: int = 0
+    bad_lines: int = 0
+    bad_samples: list[str] = field(default_factory=list)
+    encodings: dict[str, str] = field(default_factory=dict)
+    skipped_members: list[str] = field(default_factory=list)
+    kept_from_previous: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        """One line a doctor can read."""
+        text = (
+            f"{self.rpps_rows} lignes RPPS, {self.practitioners} praticiens, "
+            f"{self.addresses} adresses MSSanté, {self.bad_lines} lignes rejetées"
+        )
+        if self.kept_from_previous:
+            text += " (conservé de l'import précédent : " + ", ".join(self.kept_from_previous) + ")"
+        return text
+
+    def to_json(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+_SCHEMA = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE activity(
+    idnat TEXT NOT NULL, rpps TEXT, family TEXT, given TEXT, profession TEXT, specialty TEXT,
+    organisation TEXT, city TEXT, postcode TEXT);
+CREATE TABLE mss(
+    key TEXT NOT NULL, address TEXT NOT NULL, addr_key TEXT NOT NULL, bal_type TEXT, idnat TEXT, rpps TEXT,
+    family TEXT, given TEXT, profession TEXT, specialty TEXT, organisation TEXT, city TEXT, postcode TEXT);
+CREATE TABLE entry(
+    id INTEGER PRIMARY KEY, key TEXT NOT NULL, rpps TEXT, family TEXT, given TEXT, profession TEXT,
+    specialty TEXT, organisation TEXT, city TEXT, postcode TEXT, fam_key TEXT,
+    n_act INTEGER NOT NULL DEFAULT 1, has_mss INTEGER NOT NULL DEFAULT 0);
+"""
+
+# FTS5: the tokenizer folds case and accents and splits on hyphens and apostrophes; the prefix indexes make
+# one- to three-letter prefix queries (typed while completing) cheap. Contentless: the text lives in `entry`.
+_FTS = (
+    "CREATE VIRTUAL TABLE fts USING fts5(names, other, content='', "
+    "tokenize='unicode61 remove_diacritics 2', prefix='1 2 3')"
+)
+
+_ACTIVITY_TEXT = (
+    "group_concat(DISTINCT coalesce(profession,'') || ' ' || coalesce(specialty,'') || ' ' || "
+    "coalesce(organisation,'') || ' ' || coalesce(city,'') || ' ' || coalesce(postcode,''))"
+)
+
+_BUILD = [
+    "CREATE INDEX activity_idnat ON activity(idnat)",
+    "CREATE INDEX mss_key ON mss(key)",
+    "CREATE INDEX mss_addr ON mss(addr_key)",
+    # One entry per practitioner. The bare columns come from the row holding max(specialty) (SQLite's rule),
+    # so a practitioner whose specialty is given on one activity only still shows it.
+    """INSERT INTO entry(key, rpps, family, given, profession, specialty, organisation, city, postcode,
+                         fam_key, n_act)
+       SELECT idnat, rpps, family, given, profession, max(specialty), organisation, city, postcode,
+              skey(family), count(*)
+       FROM activity GROUP BY idnat""",
+    "CREATE UNIQUE INDEX entry_key ON entry(key)",
+    # MSSanté boxes whose practitioner is not in the RPPS file (or organisation boxes) stay searchable.
+    """INSERT INTO entry(key, rpps, family, given, profession, specialty, organisation, city, postcode,
+                         fam_key, n_act)
+       SELECT key, rpps, family, given, profession, specialty, organisation, city, postcode, skey(family), 0
+       FROM mss WHERE key NOT IN (SELECT key FROM entry) GROUP BY key""",
+    "UPDATE entry SET has_mss = 1 WHERE key IN (SELECT key FROM mss)",
+    _FTS,
+    f"""INSERT INTO fts(rowid, names, other)
+       SELECT e.id,
+              coalesce(e.family,'') || ' ' || coalesce(e.given,'') || ' ' || coalesce(e.fam_key,''),
+              coalesce(e.rpps,'') || ' ' || e.key || ' ' ||
+              coalesce((SELECT {_ACTIVITY_TEXT} FROM activity a WHERE a.idnat = e.key), '') || ' ' ||
+              coalesce((SELECT {_ACTIVITY_TEXT} FROM mss m WHERE m.key = e.key), '')
+       FROM entry e""",
+    "INSERT INTO fts(fts) VALUES ('optimize')",
+]
+
+
+def index_path(folder: Path) -> Path:
+    """Where the directory index of a profile folder's ``directory/`` lives."""
+    return Path(folder) / INDEX_NAME
+
+
+# --------------------------------------------------------------------------------------------- reading
+
+
+@dataclass
+class _Source:
+    label: str  # file name, or "archive.zip:member.txt"
+    size: int
+    open: Callable[[], IO[bytes]]
+
+
+def _sources(path: Path) -> tuple[list[_Source], zipfile.ZipFile | None]:
+    """The readable members of ``path``: itself, or each file of a zip archive."""
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+        size = path.stat().st_size
+    except OSError as exc:
+        raise BadInput(f"cannot read {path.name}: {exc.strerror or exc}") from None
+    if magic != b"PK\x03\x04":
+        return [_Source(path.name, size, lambda: open(path, "rb"))], None
+    try:
+        archive = zipfile.ZipFile(path)
+        infos = [i for i in archive.infolist() if not i.is_dir()]
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise BadInput(f"{path.name} is not a readable zip archive ({exc}): download it again") from None
+    return [
+        _Source(f"{path.name}:{info.filename}", info.file_size, lambda info=info: archive.open(info))
+        for info in infos
+    ], archive
+
+
+def _decode(raw: bytes) -> tuple[str, bool]:
+    """(text, was_utf8). Latin-1 never fails; cp1252 first because Windows exports use its œ and ’."""
+    try:
+        return raw.decode("utf-8"), True
+    except UnicodeDecodeError:
+        try:
+            return raw.decode("cp1252"), False
+        except UnicodeDecodeError:
+            return raw.decode("latin-1"), False
+
+
+def _guess_separator(header: str) -> str:
+    for sep in ("|", ";", "\t"):
+        if sep in header:
+            return sep
+    return "|"
+
+
+class _Reader:
+    """Reads one source: recognises its header, yields the cells of each good row, counts bad ones."""
+
+    def __init__(
+        self, source: _Source, report: ImportReport, progress: Progress | None, base: int, total: int
+    ):
+        self.source = source
+        self.report = report
+        self.progress = progress
+        self.base = base
+        self.total = total
+        self.layout: Layout | None = None
+        self.sep = "|"
+        self.any_latin = False
+        self.read_bytes = 0
+
+    def open(self) -> tuple[IO[bytes], Layout | None]:
+        try:
+            stream = io.BufferedReader(self.source.open(), 1 << 20)  # type: ignore[arg-type]
+            first = stream.readline()
+        except (OSError, zipfile.BadZipFile, EOFError) as exc:
+            raise BadInput(f"cannot read {self.source.label}: {exc}: download it again") from None
+        self.read_bytes += len(first)
+        if first.startswith(b"\xef\xbb\xbf"):
+            first = first[3:]
+        header, utf8 = _decode(first)
+        self.any_latin |= not utf8
+        self.sep = _guess_separator(header)
+        self.layout = recognise(split_header(header, self.sep))
+        return stream, self.layout
+
+    def rows(self, stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
+        assert self.layout is not None
+        width = self.layout.width
+        sep = self.sep
+        step = 1 << 22
+        next_tick = self.read_bytes + step
+        line_no = 1
+        try:
+            for raw in stream:
+                line_no += 1
+                self.read_bytes += len(raw)
+                if self.progress is not None and self.read_bytes >= next_tick:
+                    next_tick = self.read_bytes + step
+                    self.progress("read", self.base + self.read_bytes, self.total)
+                text, utf8 = _decode(raw)
+                if not utf8:
+                    self.any_latin = True
+                text = text.rstrip("\r\n")
+                if not text.strip():
+                    continue
+                cells = text.split(sep)
+                n = len(cells)
+                if n == width + 1 and cells[-1] == "":
+                    cells.pop()  # the trailing "|" of every line
+                elif n != width:
+                    self.bad(line_no, f"{n} columns instead of {width}")
+                    continue
+                yield line_no, cells  # the caller may still reject the row: it calls bad() itself
+        except (OSError, zipfile.BadZipFile, EOFError) as exc:
+            raise BadInput(
+                f"{self.source.label} is truncated or damaged near line {line_no} ({exc})"
+            ) from None
+
+    def bad(self, line_no: int, reason: str) -> None:
+        self.report.bad_lines += 1
+        if len(self.report.bad_samples) < MAX_BAD_SAMPLES:
+            self.report.bad_samples.append(f"{self.source.label}:{line_no}: {reason}")
+
+
+def _cell(cells: list[str], index: int | None) -> str:
+    return cells[index].strip() if index is not None else ""
+
+
+def _rpps_rows(reader: _Reader, stream: IO[bytes]) -> Iterator[tuple[str, ...]]:
+    layout = reader.layout
+    assert layout is not None
+    g = layout.getter
+    i_type, i_id, i_nat = g("id_type"), g("id_pp"), g("idnat")
+    i_fam, i_giv, i_prof = g("family_name"), g("given_name"), g("profession")
+    i_spec, i_org, i_brand = g("specialty"), g("organisation"), g("brand")
+    i_pc, i_city, i_cedex = g("postcode"), g("city"), g("bureau_cedex")
+    for line, cells in reader.rows(stream):
+        id_pp = _cell(cells, i_id)
+        idnat = _cell(cells, i_nat) or (_cell(cells, i_type) + id_pp if id_pp else "")
+        family = _cell(cells, i_fam)
+        if not idnat or not family:
+            reader.bad(line, "no identifier or no name")
+            continue
+        city = _cell(cells, i_city) or _POSTCODE_PREFIX.sub("", _cell(cells, i_cedex))
+        yield (
+            idnat,
+            id_pp or idnat[1:],
+            family,
+            _cell(cells, i_giv),
+            _cell(cells, i_prof),
+            _cell(cells, i_spec),
+            _cell(cells, i_org) or _cell(cells, i_brand),
+            city,
+            _cell(cells, i_pc),
+        )
+
+
+def _mss_rows(reader: _Reader, stream: IO[bytes]) -> Iterator[tuple[str, ...]]:
+    layout = reader.layout
+    assert layout is not None
+    g = layout.getter
+    i_bal, i_addr, i_type, i_id, i_nat = g("bal_type"), g("address"), g("id_type"), g("id_pp"), g("idnat")
+    i_fam, i_giv, i_prof, i_spec = g("family_name"), g("given_name"), g("profession"), g("specialty")
+    i_org, i_brand, i_service = g("organisation"), g("brand"), g("service")
+    i_line, i_pc = g("delivery_line"), g("postcode")
+    for line, cells in reader.rows(stream):
+        address = _cell(cells, i_addr)
+        if "@" not in address or " " in address:
+            reader.bad(line, "no valid MSSanté address")
+            continue
+        id_pp = _cell(cells, i_id)
+        idnat = _cell(cells, i_nat) or (_cell(cells, i_type) + id_pp if id_pp else "")
+        addr_key = address.lower()
+        delivery = _cell(cells, i_line)
+        postcode = _cell(cells, i_pc)
+        city = _POSTCODE_PREFIX.sub("", delivery)
+        organisation = _cell(cells, i_org) or _cell(cells, i_brand) or _cell(cells, i_service)
+        yield (
+            idnat or "bal:" + addr_key,
+            address,
+            addr_key,
+            _cell(cells, i_bal),
+            idnat,
+            id_pp or (idnat[1:] if idnat else ""),
+            _cell(cells, i_fam),
+            _cell(cells, i_giv),
+            _cell(cells, i_prof),
+            _cell(cells, i_spec),
+            organisation,
+            city,
+            postcode,
+        )
+
+
+def _chunks(rows: Iterable[tuple[str, ...]], size: int = CHUNK) -> Iterator[list[tuple[str, ...]]]:
+    batch: list[tuple[str, ...]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+# -------------------------------------------------------------------------------------------- building
+
+
+def _connect_build(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, uri=True)
+    # A throw-away file until the swap: no journal, no fsync per statement; one explicit fsync at the end.
+    conn.execute("PRAGMA journal_mode=OFF")
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("PRAGMA locking_mode=EXCLUSIVE")
+    conn.execute("PRAGMA cache_size=-65536")  # 64 MB page cache: bounds memory on a 2-million-row build
+    conn.execute("PRAGMA temp_store=FILE")
+    conn.create_function("skey", 1, search_key, deterministic=True)
+    return conn
+
+
+def import_files(
+    folder: Path, paths: Iterable[str | os.PathLike[str]], progress: Progress | None = None
+) -> ImportReport:
+    """Build a new directory index in ``folder`` from the given extraction files and swap it in.
+
+    When only one kind of extraction is given, the other kind is carried over from the current index, so
+    importing a fresh MSSanté file does not forget the RPPS one. Raises BadInput (nothing changed) when a
+    file is unreadable, is neither extraction, or holds no usable row.
+    """
+    started = time.monotonic()
+    folder = Path(folder)
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise BadInput("no file given: name the RPPS and/or MSSanté extraction files to import")
+    report = ImportReport(files=[p.name for p in paths])
+    opened: list[tuple[list[_Source], zipfile.ZipFile | None]] = [_sources(p) for p in paths]
+    try:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the directory folder {folder}: {exc.strerror}") from None
+        fd, tmp_name = tempfile.mkstemp(prefix=".index-", suffix=".building", dir=folder)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            _build(tmp, folder, opened, report, progress)
+            _fsync(tmp)
+            os.replace(tmp, index_path(folder))
+            _fsync_dir(folder)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    finally:
+        for _, archive in opened:
+            if archive is not None:
+                archive.close()
+    report.seconds = round(time.monotonic() - started, 2)
+    return report
+
+
+def _build(
+    tmp: Path,
+    folder: Path,
+    opened: list[tuple[list[_Source], zipfile.ZipFile | None]],
+    report: ImportReport,
+    progress: Progress | None,
+) -> None:
+    total = sum(s.size for sources, _ in opened for s in sources)
+    done = 0
+    kinds_seen: set[Kind] = set()
+    try:
+        with closing(_connect_build(tmp)) as conn:
+            conn.executescript(_SCHEMA)
+            conn.execute("BEGIN")
+            for sources, archive in opened:
+                recognised_here = 0
+                for source in sources:
+                    reader = _Reader(source, report, progress, done, total)
+                    stream, layout = reader.open()
+                    with stream:
+                        if layout is None:
+                            if archive is not None:
+                                report.skipped_members.append(source.label)
+                                done += source.size
+                                continue
+                            raise BadInput(
+                                f"{source.label}: header is neither a RPPS (PS_LibreAcces_Personne_activite) "
+                                "nor a MSSanté (Extraction_Correspondance_MSSante) extraction"
+                            )
+                        recognised_here += 1
+                        kinds_seen.add(layout.kind)
+                        _load(conn, layout.kind, reader, stream, report)
+                    report.encodings[source.label] = "latin-1" if reader.any_latin else "utf-8"
+                    done += source.size
+                    if progress is not None:
+                        progress("read", done, total)
+                if archive is not None and recognised_here == 0:
+                    name = sources[0].label.split(":")[0] if sources else "archive"
+                    raise BadInput(f"{name}: no RPPS or MSSanté extraction inside this zip archive")
+            if report.rpps_rows == 0 and report.mss_rows == 0:
+                raise BadInput("no usable row in the given files: check that they are complete extractions")
+            conn.execute("COMMIT")
+            _carry_over(conn, folder, kinds_seen, report)
+            if progress is not None:
+                progress("index", 0, 0)
+            conn.execute("BEGIN")
+            for statement in _BUILD:
+                conn.execute(statement)
+            _write_meta(conn, report)
+            conn.execute("COMMIT")
+            report.practitioners = conn.execute("SELECT count(*) FROM entry WHERE n_act > 0").fetchone()[0]
+            report.entries = conn.execute("SELECT count(*) FROM entry").fetchone()[0]
+            report.addresses = conn.execute("SELECT count(DISTINCT addr_key) FROM mss").fetchone()[0]
+            conn.execute(
+                "UPDATE meta SET value = ? WHERE key = 'practitioners'", (str(report.practitioners),)
+            )
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'addresses'", (str(report.addresses),))
+    except sqlite3.Error as exc:
+        raise StoreError(
+            f"the directory index could not be built ({exc}); the previous one is unchanged: "
+            "check free disk space and retry"
+        ) from None
+
+
+def _load(
+    conn: sqlite3.Connection, kind: Kind, reader: _Reader, stream: IO[bytes], report: ImportReport
+) -> None:
+    if kind is Kind.RPPS:
+        sql = "INSERT INTO activity VALUES (?,?,?,?,?,?,?,?,?)"
+        for batch in _chunks(_rpps_rows(reader, stream)):
+            conn.executemany(sql, batch)
+            report.rpps_rows += len(batch)
+    else:
+        sql = "INSERT INTO mss VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+        for batch in _chunks(_mss_rows(reader, stream)):
+            conn.executemany(sql, batch)
+            report.mss_rows += len(batch)
+
+
+def _carry_over(conn: sqlite3.Connection, folder: Path, kinds_seen: set[Kind], report: ImportReport) -> None:
+    """Copy the kind of rows not given this time from the current index, if there is one."""
+    current = index_path(folder)
+    missing = {Kind.RPPS, Kind.MSS} - kinds_seen
+    if not missing or not current.exists():
+        return
+    try:
+        conn.execute("ATTACH DATABASE ? AS old", (f"file:{current}?mode=ro",))
+    except sqlite3.Error:
+        return  # an unreadable old index has nothing worth keeping
+    try:
+        conn.execute("BEGIN")
+        if Kind.RPPS in missing:
+            kept = conn.execute("INSERT INTO activity SELECT * FROM old.activity").rowcount
+            if kept > 0:
+                report.kept_from_previous.append("RPPS")
+                report.rpps_rows += kept
+        if Kind.MSS in missing:
+            kept = conn.execute("INSERT INTO mss SELECT * FROM old.mss").rowcount
+            if kept > 0:
+                report.kept_from_previous.append("MSSanté")
+                report.mss_rows += kept
+        conn.execute("COMMIT")
+    except sqlite3.Error:
+        conn.execute("ROLLBACK")  # an older schema: start afresh from the given files only
+        report.kept_from_previous.clear()
+    finally:
+        conn.execute("DETACH DATABASE old")
+
+
+def _write_meta(conn: sqlite3.Connection, report: ImportReport) -> None:
+    meta = {
+        "schema": SCHEMA_VERSION,
+        "imported_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "files": ";".join(report.files),
+        "rpps_rows": str(report.rpps_rows),
+        "mss_rows": str(report.mss_rows),
+        "practitioners": "0",
+        "addresses": "0",
+    }
+    conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,270 @@
+"""Search the practitioner directory: names by prefix, profession, town, postcode, RPPS; address completion.
+
+The index (built by ``core.directory.importer``) is one SQLite file opened read-only. It is never modified in
+place — a re-import swaps in a new file — so it is opened ``immutable`` (no locking) and reopened when the file
+on disk changes, which lets a long-lived ``Directory`` (the TUI) see a fresh import without restarting.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from urllib.parse import quote
+
+from core.directory.columns import search_key, words
+from core.directory.importer import ImportReport, Progress, import_files, index_path
+from core.errors import BadInput, NotFound, StoreCorrupted
+from core.model import DirectoryEntry
+
+MAX_LIMIT = 1000
+_COLUMNS = (
+    "e.id, e.key, e.rpps, e.family, e.given, e.profession, e.specialty, e.organisation, e.city, e.postcode"
+)
+
+
+class Directory:
+    """The practitioner directory of one profile, kept in ``folder`` (``<profile>/directory``)."""
+
+    def __init__(self, folder: Path | str) -> None:
+        self.folder = Path(folder)
+        self._conn: sqlite3.Connection | None = None
+        self._stamp: tuple[int, int, int] | None = None
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------------------------------ admin
+
+    @property
+    def path(self) -> Path:
+        """The index file."""
+        return index_path(self.folder)
+
+    def exists(self) -> bool:
+        """True once an import has succeeded."""
+        return self.path.exists()
+
+    def import_files(
+        self, paths: Iterable[str | os.PathLike[str]], progress: Progress | None = None
+    ) -> ImportReport:
+        """Import RPPS and/or MSSanté extractions (see ``core.directory.importer.import_files``)."""
+        report = import_files(self.folder, paths, progress)
+        self._reopen_if_changed()
+        return report
+
+    def stats(self) -> dict[str, str]:
+        """What the current index holds (counts, date, file names); empty when nothing was imported."""
+        with self._lock:
+            db = self._db()
+            if db is None:
+                return {}
+            return dict(db.execute("SELECT key, value FROM meta").fetchall())
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    # ----------------------------------------------------------------------------------------- search
+
+    def search(self, text: str, limit: int = 20) -> list[DirectoryEntry]:
+        """Practitioners matching every word of ``text``, best first.
+
+        Words match family and given names by prefix (blind to case, accents, hyphens and apostrophes), and
+        also profession, specialty, organisation, town, postcode and RPPS number. Ranking: exact surname, then
+        surname prefix, then the rest; within each, those with an MSSanté address first.
+        """
+        _check_limit(limit)
+        with self._lock:
+            db = self._db()
+            if db is None:
+                raise NotFound("no practitioner directory yet: run 'missive directory import FILE' first")
+            return self._search(db, text, limit, only_mss=False)
+
+    def complete(self, prefix: str, limit: int = 10) -> list[tuple[str, str]]:
+        """(display, address) pairs for the composer's recipient field; [] when nothing matches or no index."""
+        _check_limit(limit)
+        text = prefix.strip()
+        if not text:
+            return []
+        with self._lock:
+            db = self._db()
+            if db is None:
+                return []
+            if "@" in text:
+                return self._complete_address(db, text.lower(), limit)
+            out: list[tuple[str, str]] = []
+            for entry in self._search(db, text, limit, only_mss=True):
+                for address in entry.mssante:
+                    out.append((display_name(entry), address))
+                    if len(out) >= limit:
+                        return out
+            return out
+
+    def by_address(self, address: str) -> DirectoryEntry | None:
+        """The practitioner (or organisation) owning an MSSanté address, or None."""
+        with self._lock:
+            db = self._db()
+            if db is None:
+                return None
+            row = db.execute(
+                "SELECT key FROM mss WHERE addr_key = ? LIMIT 1", (address.strip().lower(),)
+            ).fetchone()
+            if row is None:
+                return None
+            rows = db.execute(f"SELECT {_COLUMNS} FROM entry e WHERE e.key = ?", (row[0],)).fetchall()
+            entries = self._entries(db, rows, [])
+            return entries[0] if entries else None
+
+    # -------------------------------------------------------------------------------------- internals
+
+    def _search(self, db: sqlite3.Connection, text: str, limit: int, only_mss: bool) -> list[DirectoryEntry]:
+        tokens = words(text)[:12]  # a pasted paragraph is not a search; twelve words is plenty
+        if not tokens:
+            return []
+        match = " ".join(f'"{t}"*' for t in tokens)  # tokens are [0-9a-z]+ only: quoting is safe
+        exact = _exact_candidates(tokens)
+        prefix_terms = " OR ".join("(e.fam_key >= ? AND e.fam_key < ?)" for _ in tokens)
+        params: list[object] = [*exact]
+        for t in tokens:
+            params += [t, t + "{"]  # "{" sorts right after "z": the range is every key starting with t
+        sql = (
+            f"SELECT {_COLUMNS}, CASE WHEN e.fam_key IN ({','.join('?' * len(exact))}) THEN 0 "
+            f"WHEN {prefix_terms} THEN 1 ELSE 2 END AS rank_class "
+            "FROM fts JOIN entry e ON e.id = fts.rowid WHERE fts MATCH ? "
+            + ("AND e.has_mss = 1 " if only_mss else "")
+            + "ORDER BY rank_class, e.has_mss DESC, e.fam_key, e.given, e.id LIMIT ?"
+        )
+        params += [match, limit]
+        try:
+            rows = db.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise StoreCorrupted(
+                f"the directory index is damaged ({exc}): import the extraction files again"
+            ) from None
+        return self._entries(db, [r[:10] for r in rows], tokens)
+
+    def _entries(self, db: sqlite3.Connection, rows: list[tuple], tokens: list[str]) -> list[DirectoryEntry]:
+        """Models for result rows, each with its MSSanté addresses and the activity that best fits the query."""
+        if not rows:
+            return []
+        keys = [r[1] for r in rows]
+        marks = ",".join("?" * len(keys))
+        addresses: dict[str, list[str]] = {}
+        for key, address in db.execute(
+            f"SELECT DISTINCT key, address FROM mss WHERE key IN ({marks}) ORDER BY address", keys
+        ):
+            addresses.setdefault(key, []).append(address)
+        activities: dict[str, list[tuple[str, ...]]] = {}
+        if tokens:
+            for row in db.execute(
+                "SELECT idnat, profession, specialty, organisation, city, postcode FROM activity "
+                f"WHERE idnat IN (SELECT key FROM entry WHERE key IN ({marks}) AND n_act > 1)",
+                keys,
+            ):
+                activities.setdefault(row[0], []).append(row[1:])
+        out = []
+        for _id, key, rpps, family, given, profession, specialty, organisation, city, postcode in rows:
+            site = (profession, specialty, organisation, city, postcode)
+            if key in activities:
+                site = _best_activity(site, activities[key], tokens)
+            out.append(
+                DirectoryEntry(
+                    rpps=rpps or "",
+                    family_name=family or "",
+                    given_name=given or "",
+                    profession=site[0] or "",
+                    specialty=site[1] or specialty or "",
+                    organisation=site[2] or "",
+                    city=site[3] or "",
+                    postcode=site[4] or "",
+                    mssante=tuple(addresses.get(key, ())),
+                )
+            )
+        return out
+
+    def _complete_address(self, db: sqlite3.Connection, prefix: str, limit: int) -> list[tuple[str, str]]:
+        rows = db.execute(
+            "SELECT DISTINCT address, key FROM mss WHERE addr_key >= ? AND addr_key < ? ORDER BY addr_key LIMIT ?",
+            (prefix, prefix + "\U0010ffff", limit),
+        ).fetchall()
+        out = []
+        for address, key in rows:
+            entry_rows = db.execute(f"SELECT {_COLUMNS} FROM entry e WHERE e.key = ?", (key,)).fetchall()
+            entries = self._entries(db, entry_rows, [])
+            out.append((display_name(entries[0]) if entries else address, address))
+        return out
+
+    def _db(self) -> sqlite3.Connection | None:
+        """The open index, reopened when a new import has replaced the file; None when there is none."""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            self._close()
+            return None
+        stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+        if self._conn is None or stamp != self._stamp:
+            self._close()
+            try:
+                # immutable: the file is never written after the swap, so SQLite may skip all locking.
+                conn = sqlite3.connect(
+                    f"file:{quote(str(self.path))}?mode=ro&immutable=1", uri=True, check_same_thread=False
+                )
+                conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            except sqlite3.DatabaseError as exc:
+                raise StoreCorrupted(
+                    f"the directory index {self.path.name} is unreadable ({exc}): import the extraction files again"
+                ) from None
+            self._conn, self._stamp = conn, stamp
+        return self._conn
+
+    def _reopen_if_changed(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+            self._stamp = None
+
+
+def display_name(entry: DirectoryEntry) -> str:
+    """How a directory entry reads in a recipient list: "LEFÈVRE Jean — Cardiologie, Pau"."""
+    name = " ".join(p for p in (entry.family_name, entry.given_name) if p) or entry.organisation
+    detail = ", ".join(p for p in (entry.specialty or entry.profession, entry.city) if p)
+    return f"{name} — {detail}" if detail else name
+
+
+def _check_limit(limit: int) -> None:
+    if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise BadInput(f"limit must be between 1 and {MAX_LIMIT}")
+
+
+def _exact_candidates(tokens: list[str]) -> list[str]:
+    """Keys an exact surname could have: each word, and adjacent words joined ("le gall" -> "legall")."""
+    out = list(dict.fromkeys(tokens))
+    for size in (2, 3):
+        for i in range(len(tokens) - size + 1):
+            out.append("".join(tokens[i : i + size]))
+    return out
+
+
+def _best_activity(
+    default: tuple[str, ...], sites: list[tuple[str, ...]], tokens: list[str]
+) -> tuple[str, ...]:
+    """Of a practitioner's activities, the one whose words match most query words (the first on a tie)."""
+
+    def score(site: tuple[str, ...]) -> int:
+        site_words = words(" ".join(s or "" for s in site))
+        return sum(any(w.startswith(t) for w in site_words) for t in tokens)
+
+    best, best_score = default, score(default)
+    for site in sites:
+        s = score(site)
+        if s > best_score:
+            best, best_score = site, s
+    return best
+
+
+__all__ = ["Directory", "display_name", "search_key"]
