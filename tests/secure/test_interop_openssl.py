@@ -9,7 +9,6 @@ import pytest
 
 from core.secure import smime
 from core.secure.smime import StaticKeys
-from tests.secure.pki import PKI
 
 CMS_VARIANTS = [
     pytest.param(["cms", "-encrypt", "-aes128"], id="cms-aes128"),

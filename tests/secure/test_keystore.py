@@ -1,0 +1,103 @@
+"""KeyStore: own identity from PKCS#12, correspondents by address, anchors, harvest."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.errors import BadInput, NotFound, ParseError, SecurityError
+from core.secure import smime
+from core.secure.keystore import KeyStore, require_identity
+
+
+def test_p12_import_gives_identity_and_self_certificate(standin, pki):
+    keys = KeyStore(standin)
+    info = keys.import_p12(pki.bob.p12(b"secret", [pki.inter.cert]), "secret")
+    assert info["emails"] == ["bob@clinique.test"]
+    key, cert, chain = keys.own_identity()
+    assert cert == pki.bob.cert and chain == [pki.inter.cert]
+    assert key.public_key().public_numbers() == pki.bob.cert.public_key().public_numbers()
+    # our own certificate is a recipient too, so the Sent copy stays readable
+    assert keys.cert_for("BOB@clinique.test") == pki.bob.cert
+    assert [a for a, *_ in standin.records] == ["key"]
+    assert "bob" not in str(standin.records)  # the audit carries ids only
+
+
+def test_wrong_p12_password_and_garbage_are_clear_errors(standin, pki):
+    keys = KeyStore(standin)
+    with pytest.raises(BadInput, match="password"):
+        keys.import_p12(pki.bob.p12(b"secret"), "wrong")
+    with pytest.raises(ParseError):
+        keys.import_p12(b"not a p12 at all", "x")
+    assert keys.own_identity() is None
+
+
+def test_certificates_are_indexed_by_every_address(standin, pki):
+    keys = KeyStore(standin)
+    keys.add_cert(pki.alice.cert)
+    assert keys.cert_for("alice@hopital.test") == pki.alice.cert
+    assert keys.cert_for("dr.alice@cabinet.test") == pki.alice.cert  # SAN was mixed case
+    assert keys.cert_for("nobody@hopital.test") is None
+
+
+def test_expired_certificate_is_not_used_for_encryption(standin, pki):
+    keys = KeyStore(standin)
+    keys.add_cert(pki.expired.cert)
+    assert keys.certs_for("eve@hopital.test") == [pki.expired.cert]
+    assert keys.cert_for("eve@hopital.test") is None
+    with pytest.raises(NotFound, match="eve@hopital.test"):
+        keys.recipient_certs(["eve@hopital.test"])
+
+
+def test_recipient_certs_adds_self_once(standin, pki):
+    keys = KeyStore(standin)
+    keys.set_identity(pki.bob.key, pki.bob.cert)
+    keys.add_cert(pki.alice.cert)
+    got = keys.recipient_certs(["alice@hopital.test", "bob@clinique.test"])
+    assert sorted(c.serial_number for c in got) == sorted(
+        [pki.alice.cert.serial_number, pki.bob.cert.serial_number]
+    )
+
+
+def test_harvest_from_verified_mail_then_encrypt_to_the_sender(standin, pki, message):
+    keys = KeyStore(standin)
+    keys.set_identity(pki.bob.key, pki.bob.cert)
+    keys.trust(pki.root.cert)
+    signed = smime.sign(message, pki.alice.key, pki.alice.cert, [pki.inter.cert])
+    opened = smime.open_message(signed, keys)
+    assert opened.signature.valid
+    assert keys.harvest(opened.signer_cert) is True
+    assert keys.harvest(opened.signer_cert) is False  # already known
+    reply = smime.encrypt(message, keys.recipient_certs(["alice@hopital.test"]))
+    alice = smime.StaticKeys([(pki.alice.key, pki.alice.cert)], [pki.root.cert])
+    assert smime.open_message(reply, alice).decrypted
+    assert smime.open_message(reply, keys).decrypted  # and our own copy
+
+
+def test_trust_refuses_end_entity_and_remove_forgets(standin, pki):
+    keys = KeyStore(standin)
+    with pytest.raises(BadInput, match="not an authority"):
+        keys.trust(pki.alice.cert)
+    keys.trust(pki.root.cert)
+    keys.add_cert(pki.alice.cert)
+    listing = keys.listing()
+    assert len(listing["anchors"]) == 1 and len(listing["certificates"]) == 1
+    assert keys.remove(listing["certificates"][0]["fingerprint"][:12])
+    assert keys.cert_for("alice@hopital.test") is None
+    assert len(keys.trust_anchors()) == 1
+
+
+def test_require_identity_tells_how_to_import(standin):
+    with pytest.raises(SecurityError, match="keys import"):
+        require_identity(KeyStore(standin))
+
+
+def test_private_key_stays_inside_the_encrypted_profile(profile, pki):
+    keys = KeyStore(profile)
+    keys.import_p12(pki.bob.p12(b"pw"), b"pw")
+    pem_body = pki.bob.key_pem.split(b"\n")[1]
+    for path in profile.path.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert pem_body not in data and b"PRIVATE KEY" not in data, path
+    reopened = KeyStore(type(profile).open(profile.path, "correct horse battery staple"))
+    assert reopened.own_identity()[1] == pki.bob.cert
