@@ -73,7 +73,7 @@ class SafeZip:
                 raise ParseError("zip archive has an entry outside its folder (absolute or '..'): refused")
             if stat.S_ISLNK(info.external_attr >> 16):
                 raise ParseError("zip archive contains a symbolic link: refused")
-            if not info.is_dir():
+            if name and not name.endswith("/"):  # ZipInfo.is_dir() fails on an empty name
                 self._entries[name.upper()] = info
         self._total = 0
 
