@@ -298,7 +298,6 @@ service anvil {{
 }}
 protocol imap {{
   mail_max_userip_connections = 200
-  imap_idle_notify_interval = 1 secs
 }}
 namespace inbox {{
   inbox = yes

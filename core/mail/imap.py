@@ -1,0 +1,387 @@
+"""IMAP client on aioimaplib: implicit TLS or STARTTLS done by hand, LOGIN or XOAUTH2, batched FETCH, IDLE.
+
+aioimaplib has no STARTTLS: we send the command ourselves and upgrade the transport with
+``loop.start_tls``. A server that does not offer STARTTLS is refused before any credential is sent.
+aioimaplib handles each response line by recursion, so FETCH goes in batches of at most ``BATCH`` UIDs.
+Every failure is one ``TransportError`` line naming ``host:port`` and the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aioimaplib
+
+from core.errors import MissiveError, TransportError
+from core.mail.account import Account
+from core.mail.imapwire import parse_fetch, parse_list, parse_search, quote, uid_set
+from core.mail.tls import context_for, tls_error
+
+log = logging.getLogger("missive.imap")
+
+BATCH = 200  # UIDs per FETCH of flags (aioimaplib recursion limit, see shared/STACK.md)
+BODY_BATCH = 100  # UIDs per FETCH of whole messages
+IDLE_MAX = 9 * 60.0  # re-issue IDLE well before servers' 29-30 min cut-off, and at least every 10 min
+
+
+@dataclass(frozen=True)
+class FolderStatus:
+    """What SELECT says about a folder."""
+
+    name: str
+    uidvalidity: int
+    uidnext: int
+    exists: int
+    highestmodseq: int | None = None  # set when the server does CONDSTORE
+
+
+@dataclass(frozen=True)
+class Fetched:
+    uid: int
+    flags: tuple[str, ...]
+    raw: bytes = b""
+    size: int = 0
+    modseq: int | None = None
+
+
+class ImapClient:
+    """One authenticated IMAP connection for an account. ``async with ImapClient(account) as imap: ...``."""
+
+    def __init__(
+        self, account: Account, timeout: float = 30.0, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
+        if account.kind != "imap":
+            raise MissiveError(f"account {account.name} is not an IMAP account")
+        self.account = account
+        self.host = account.imap_host
+        self.port = account.imap_port
+        self.timeout = timeout
+        self._ssl_context = ssl_context
+        self._imap: Any = None
+        self.selected: FolderStatus | None = None
+        self.lost = False
+
+    # ------------------------------------------------------------------ connection
+    def _fail(self, reason: str) -> TransportError:
+        return TransportError(f"{self.host}:{self.port}: {reason}")
+
+    async def __aenter__(self) -> ImapClient:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def connect(self) -> None:
+        """Open the connection, secure it, authenticate. Raises TransportError (one line)."""
+        ctx = self._ssl_context or context_for(self.account)
+        try:
+            await self._open(ctx)
+            await self._authenticate()
+        except BaseException:
+            self._abort()
+            raise
+
+    async def _open(self, ctx: ssl.SSLContext) -> None:
+        implicit = self.account.imap_security == "tls"
+        try:
+            if implicit:
+                imap = aioimaplib.IMAP4_SSL(self.host, self.port, timeout=self.timeout, ssl_context=ctx)
+            else:
+                imap = aioimaplib.IMAP4(self.host, self.port, timeout=self.timeout)
+            imap.protocol.conn_lost_cb = self._on_lost
+            self._imap = imap
+            await imap.wait_hello_from_server()
+        except (ssl.SSLError, ssl.CertificateError) as exc:
+            raise tls_error(self.host, self.port, exc) from None
+        except TimeoutError:
+            raise self._fail(f"no IMAP greeting within {self.timeout:.0f} s") from None
+        except OSError as exc:
+            raise self._fail(_os_reason(exc)) from None
+        except aioimaplib.AioImapException as exc:
+            raise self._fail(f"not an IMAP server ({exc})") from None
+        if not implicit:
+            await self._starttls(ctx)
+
+    async def _starttls(self, ctx: ssl.SSLContext) -> None:
+        protocol = self._imap.protocol
+        if "STARTTLS" not in protocol.capabilities:
+            # Never fall back to plaintext: the password would cross the network in clear.
+            raise self._fail("the server does not offer STARTTLS; refusing to log in without TLS")
+        command = aioimaplib.Command("STARTTLS", protocol.new_tag(), loop=protocol.loop)
+        try:
+            response = await asyncio.wait_for(protocol.execute(command), self.timeout)
+        except TimeoutError:
+            raise self._fail("no answer to STARTTLS") from None
+        if response.result != "OK":
+            raise self._fail("the server refused STARTTLS")
+        if protocol.incomplete_line:
+            # Bytes sent in clear after "OK" would be read as if protected (STARTTLS injection).
+            raise self._fail("the server sent data in clear after STARTTLS; refusing to continue")
+        loop = asyncio.get_running_loop()
+        try:
+            transport = await asyncio.wait_for(
+                loop.start_tls(protocol.transport, protocol, ctx, server_hostname=self.host), self.timeout
+            )
+        except (ssl.SSLError, ssl.CertificateError) as exc:
+            raise tls_error(self.host, self.port, exc) from None
+        except TimeoutError:
+            raise self._fail("TLS handshake timed out") from None
+        except (OSError, ConnectionError) as exc:
+            raise self._fail(_os_reason(exc)) from None
+        protocol.transport = transport
+        # Capabilities seen before TLS may have been forged: ask again.
+        await asyncio.wait_for(protocol.capability(), self.timeout)
+
+    async def _authenticate(self) -> None:
+        imap = self._imap
+        user = self.account.user or self.account.email
+        try:
+            if self.account.xoauth2_command:
+                from core.mail.accounts import access_token
+
+                token = await asyncio.to_thread(access_token, self.account)
+                if not imap.has_capability("AUTH=XOAUTH2"):
+                    raise self._fail("the server does not accept XOAUTH2 tokens")
+                response = await imap.xoauth2(user, token)
+            else:
+                response = await imap.login(user, self.account.password)
+        except TimeoutError:
+            raise self._fail("no answer to login") from None
+        except aioimaplib.AioImapException as exc:
+            raise self._fail(f"login failed ({exc})") from None
+        if response.result != "OK":
+            text = b" ".join(bytes(x) for x in response.lines[-1:]).decode("utf-8", "replace")
+            raise self._fail(
+                f"login refused for {user} ({text.strip() or response.result}): check user and password"
+            )
+
+    def _on_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        # Wake an IDLE waiting for pushes: it would otherwise wait for ever on a dead connection.
+        if self._imap is not None:
+            with contextlib.suppress(Exception):
+                self._imap.protocol.idle_queue.put_nowait([b"BYE connection lost"])
+
+    def _abort(self) -> None:
+        if self._imap is not None and self._imap.protocol.transport is not None:
+            with contextlib.suppress(Exception):
+                self._imap.protocol.transport.close()
+
+    async def close(self) -> None:
+        """Log out politely; never raises."""
+        if self._imap is None:
+            return
+        try:
+            if not self.lost and self._imap.get_state() in ("AUTH", "SELECTED", "NONAUTH"):
+                await asyncio.wait_for(self._imap.logout(), 5)
+        except Exception:  # noqa: BLE001 - the connection is going away anyway
+            pass
+        finally:
+            self._abort()
+            self._imap = None
+
+    @property
+    def capabilities(self) -> set[str]:
+        return set(self._imap.protocol.capabilities) if self._imap else set()
+
+    def has(self, capability: str) -> bool:
+        return capability.upper() in {c.upper() for c in self.capabilities}
+
+    # ------------------------------------------------------------------ commands
+    async def _run(self, what: str, coro: Any) -> Any:
+        if self.lost:
+            raise self._fail("connection lost")
+        try:
+            response = await asyncio.wait_for(coro, self.timeout * 4)
+        except TimeoutError:
+            raise self._fail(f"{what}: no answer within {self.timeout * 4:.0f} s") from None
+        except aioimaplib.AioImapException as exc:
+            raise self._fail(f"{what} failed ({exc})") from None
+        except (OSError, ConnectionError) as exc:
+            raise self._fail(_os_reason(exc)) from None
+        except RecursionError:
+            raise self._fail(f"{what}: response too large for the IMAP library") from None
+        if self.lost:
+            raise self._fail(f"{what}: connection lost")
+        if response.result != "OK":
+            text = b" ".join(bytes(x) for x in response.lines[-1:]).decode("utf-8", "replace")
+            raise self._fail(f"{what} refused ({text.strip()[:120]})")
+        return response
+
+    async def folders(self) -> list[str]:
+        """Selectable folders (INBOX first)."""
+        response = await self._run("LIST", self._imap.list('""', '"*"'))
+        names = [name for flags, name in parse_list(response.lines) if "\\Noselect" not in flags]
+        names.sort(key=lambda n: (n.upper() != "INBOX", n))
+        return names
+
+    async def enable_condstore(self) -> bool:
+        if not self.has("CONDSTORE"):
+            return False
+        if self.has("ENABLE"):
+            with contextlib.suppress(TransportError):
+                await self._run("ENABLE", self._imap.enable("CONDSTORE"))
+        return True
+
+    async def select(self, folder: str) -> FolderStatus:
+        arg = quote(folder)
+        if self.has("CONDSTORE"):
+            arg += " (CONDSTORE)"
+        response = await self._run(f"SELECT {folder}", self._imap.select(arg))
+        status = _parse_select(folder, response.lines)
+        self.selected = status
+        return status
+
+    async def uids(self) -> list[int]:
+        """Every UID of the selected folder."""
+        response = await self._run("UID SEARCH", self._imap.uid_search("ALL", charset=None))
+        return parse_search(response.lines)
+
+    async def flags(self, uids: Sequence[int], changedsince: int | None = None) -> dict[int, tuple[str, ...]]:
+        """Flags of these UIDs (only those changed since a MODSEQ when ``changedsince`` is given)."""
+        out: dict[int, tuple[str, ...]] = {}
+        items = "(UID FLAGS)"
+        if changedsince is not None:
+            items = f"(UID FLAGS) (CHANGEDSINCE {changedsince})"
+        for chunk in _chunks(list(uids), BATCH):
+            response = await self._run("UID FETCH FLAGS", self._imap.uid("fetch", uid_set(chunk), items))
+            for msg in parse_fetch(response.lines):
+                if "UID" in msg:
+                    out[msg["UID"]] = msg.get("FLAGS", ())
+        return out
+
+    async def fetch(self, uids: Sequence[int], batch: int = BODY_BATCH) -> AsyncIterator[list[Fetched]]:
+        """Whole messages (without setting \\Seen), one list per batch."""
+        for chunk in _chunks(sorted(uids), batch):
+            response = await self._run(
+                "UID FETCH", self._imap.uid("fetch", uid_set(chunk), "(UID FLAGS RFC822.SIZE BODY.PEEK[])")
+            )
+            got: list[Fetched] = []
+            for msg in parse_fetch(response.lines):
+                if "UID" not in msg or "BODY[]" not in msg:
+                    continue  # an unsolicited FLAGS update
+                raw = msg["BODY[]"] or b""
+                got.append(Fetched(msg["UID"], msg.get("FLAGS", ()), raw, msg.get("RFC822.SIZE", len(raw))))
+            yield got
+
+    async def store_flags(self, uid: int, add: Iterable[str] = (), remove: Iterable[str] = ()) -> None:
+        add, remove = sorted(set(add)), sorted(set(remove))
+        if add:
+            await self._run(
+                "UID STORE", self._imap.uid("store", str(uid), "+FLAGS.SILENT", f"({' '.join(add)})")
+            )
+        if remove:
+            await self._run(
+                "UID STORE", self._imap.uid("store", str(uid), "-FLAGS.SILENT", f"({' '.join(remove)})")
+            )
+
+    async def append(self, folder: str, raw: bytes, flags: Iterable[str] = ()) -> None:
+        flag_text = f"({' '.join(flags)})" if flags else None
+        await self._run(f"APPEND {folder}", self._imap.append(raw, mailbox=quote(folder), flags=flag_text))
+
+    async def search_header(self, name: str, value: str) -> list[int]:
+        response = await self._run(
+            "UID SEARCH", self._imap.uid_search("HEADER", quote(name), quote(value), charset=None)
+        )
+        return parse_search(response.lines)
+
+    async def noop(self) -> None:
+        await self._run("NOOP", self._imap.noop())
+
+    async def idle(self, timeout: float = IDLE_MAX) -> list[bytes]:
+        """Wait for news on the selected folder at most ``timeout`` seconds; returns the pushed lines.
+
+        IDLE is always bounded: a server that drops the connection mid-IDLE could leave aioimaplib waiting.
+        """
+        if not self.has("IDLE"):
+            await asyncio.sleep(min(timeout, 60))
+            await self.noop()
+            return [b"NOOP"]
+        timeout = min(timeout, IDLE_MAX)
+        imap = self._imap
+        try:
+            idle_task = await asyncio.wait_for(imap.idle_start(timeout=timeout), self.timeout)
+        except TimeoutError:
+            raise self._fail("IDLE not acknowledged") from None
+        except aioimaplib.AioImapException as exc:
+            raise self._fail(f"IDLE refused ({exc})") from None
+        pushed: list[bytes] = []
+        deadline = asyncio.get_running_loop().time() + timeout
+        try:
+            while not pushed and not self.lost:
+                left = deadline - asyncio.get_running_loop().time()
+                if left <= 0:
+                    break
+                got = await asyncio.wait_for(imap.wait_server_push(timeout=left + 5), left + 10)
+                if not isinstance(got, list):
+                    break  # aioimaplib's own stop marker: the IDLE period is over
+                # "OK Still here" keep-alives are not news
+                pushed = [bytes(x) for x in got if not bytes(x).upper().startswith(b"OK")]
+        except TimeoutError:
+            pass
+        finally:
+            if not self.lost:
+                with contextlib.suppress(Exception):
+                    imap.idle_done()
+                    await asyncio.wait_for(idle_task, self.timeout)
+            else:
+                idle_task.cancel()
+        if self.lost:
+            raise self._fail("connection lost during IDLE")
+        return [p for p in pushed if p != b"BYE connection lost"]
+
+
+def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _os_reason(exc: BaseException) -> str:
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused (is the server address and port right?)"
+    if isinstance(exc, ConnectionResetError):
+        return "connection reset by the server"
+    strerror = getattr(exc, "strerror", None)
+    return f"network error ({strerror or exc.__class__.__name__})"
+
+
+def _parse_select(folder: str, lines: Sequence[bytes | bytearray]) -> FolderStatus:
+    import re
+
+    uidvalidity = uidnext = exists = 0
+    modseq: int | None = None
+    for line in lines:
+        text = bytes(line)
+        if m := re.search(rb"\[UIDVALIDITY (\d+)\]", text):
+            uidvalidity = int(m.group(1))
+        elif m := re.search(rb"\[UIDNEXT (\d+)\]", text):
+            uidnext = int(m.group(1))
+        elif m := re.search(rb"\[HIGHESTMODSEQ (\d+)\]", text):
+            modseq = int(m.group(1))
+        elif m := re.match(rb"(\d+) EXISTS", text):
+            exists = int(m.group(1))
+    return FolderStatus(folder, uidvalidity, uidnext, exists, modseq)
+
+
+# ---------------------------------------------------------------------- helpers for the Sent folder (send.py)
+async def append_message(account: Account, folder: str, data: bytes, flags: Sequence[str] = ()) -> None:
+    """APPEND one message to ``folder`` of ``account``."""
+    async with ImapClient(account) as imap:
+        await imap.append(folder, data, flags)
+
+
+async def folder_has_message_id(account: Account, folder: str, message_id: str) -> bool:
+    """Whether ``folder`` already holds a message with this Message-ID (dedupe of Sent copies)."""
+    async with ImapClient(account) as imap:
+        try:
+            await imap.select(folder)
+        except TransportError:
+            return False  # no such folder yet
+        return bool(await imap.search_header("Message-ID", message_id))

@@ -1,0 +1,227 @@
+"""Parsing IMAP responses as aioimaplib hands them over: raw lines with literals as separate items.
+
+aioimaplib gives ``Response.lines`` where a line ending in ``{N}`` is followed by an item holding the N literal
+bytes, then by the rest of the line. ``parse_fetch`` turns such a list into one dict per FETCH response.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from core.errors import TransportError
+
+_LITERAL_END = re.compile(rb"\{(\d+)\+?\}$")
+_FETCH_START = re.compile(rb"^(\d+) FETCH \(", re.IGNORECASE)
+
+Item = bytes | str | list["Item"] | None
+
+
+def _segments(lines: Sequence[bytes | bytearray]) -> list[list[bytes | bytearray]]:
+    """Group lines into responses: text pieces and literal bytes, in order."""
+    out: list[list[bytes | bytearray]] = []
+    i = 0
+    n = len(lines)
+    while i < n:
+        line = bytes(lines[i])
+        group: list[bytes | bytearray] = [line]
+        i += 1
+        while True:
+            m = _LITERAL_END.search(group[-1] if isinstance(group[-1], bytes) else b"")
+            if not m or i >= n:
+                break
+            size = int(m.group(1))
+            literal = lines[i]
+            if len(literal) != size:
+                raise TransportError(f"IMAP literal of {len(literal)} bytes where {size} were announced")
+            group.append(literal)
+            i += 1
+            if i < n:
+                group.append(bytes(lines[i]))
+                i += 1
+            else:
+                break
+        out.append(group)
+    return out
+
+
+class _Tokens:
+    """A tokenizer over text pieces interleaved with literal payloads."""
+
+    def __init__(self, group: list[bytes | bytearray]) -> None:
+        self.group = group
+        self.part = 0
+        self.pos = 0
+
+    def _text(self) -> bytes:
+        return self.group[self.part]  # type: ignore[return-value]
+
+    def _skip_space(self) -> None:
+        text = self._text()
+        while self.pos < len(text) and text[self.pos] == 0x20:
+            self.pos += 1
+
+    def next(self) -> Item:
+        self._skip_space()
+        text = self._text()
+        if self.pos >= len(text):
+            raise TransportError("IMAP response ended too early")
+        ch = text[self.pos]
+        if ch == 0x28:  # (
+            self.pos += 1
+            items: list[Item] = []
+            while True:
+                self._skip_space()
+                text = self._text()
+                if self.pos < len(text) and text[self.pos] == 0x29:  # )
+                    self.pos += 1
+                    return items
+                items.append(self.next())
+        if ch == 0x22:  # quoted string
+            out = bytearray()
+            j = self.pos + 1
+            while j < len(text):
+                c = text[j]
+                if c == 0x5C and j + 1 < len(text):
+                    out.append(text[j + 1])
+                    j += 2
+                    continue
+                if c == 0x22:
+                    self.pos = j + 1
+                    return bytes(out)
+                out.append(c)
+                j += 1
+            raise TransportError("IMAP response has an unterminated quoted string")
+        if ch == 0x7B:  # {N} then the literal is the next group item
+            end = text.index(b"}", self.pos)
+            if end != len(text) - 1:
+                raise TransportError("IMAP literal marker not at the end of a line")
+            literal = self.group[self.part + 1]
+            self.part += 2
+            self.pos = 0
+            return bytes(literal)
+        # atom (may contain [..] sections, e.g. BODY[HEADER.FIELDS (A B)])
+        j = self.pos
+        depth = 0
+        while j < len(text):
+            c = text[j]
+            if c == 0x5B:
+                depth += 1
+            elif c == 0x5D:
+                depth -= 1
+            elif depth == 0 and c in (0x20, 0x28, 0x29):
+                break
+            j += 1
+        if j == self.pos:
+            raise TransportError("IMAP response has an unexpected character")
+        atom = text[self.pos : j]
+        self.pos = j
+        if atom.upper() == b"NIL":
+            return None
+        return atom.decode("ascii", "replace")
+
+
+def parse_fetch(lines: Sequence[bytes | bytearray]) -> list[dict[str, Any]]:
+    """One dict per ``* n FETCH (...)`` response: keys upper-case (UID, FLAGS, MODSEQ, BODY[], RFC822.SIZE...).
+
+    Values: ints for UID/RFC822.SIZE/MODSEQ, tuple of str for FLAGS, bytes for bodies, str for others.
+    """
+    results: list[dict[str, Any]] = []
+    for group in _segments(lines):
+        head = bytes(group[0])
+        m = _FETCH_START.match(head)
+        if not m:
+            continue  # the tagged status text, EXISTS/RECENT/VANISHED pushes...
+        toks = _Tokens(group)
+        toks.pos = m.end() - 1
+        try:
+            items = toks.next()
+        except (ValueError, IndexError):
+            raise TransportError("IMAP FETCH response could not be read") from None
+        if not isinstance(items, list):
+            continue
+        msg: dict[str, Any] = {"SEQ": int(m.group(1))}
+        for k in range(0, len(items) - 1, 2):
+            key = items[k]
+            value = items[k + 1]
+            if not isinstance(key, str):
+                continue
+            key = key.upper()
+            if key == "BODY.PEEK[]":
+                key = "BODY[]"
+            if key in ("UID", "RFC822.SIZE"):
+                msg[key] = int(value) if isinstance(value, str) else 0
+            elif key == "MODSEQ":
+                msg[key] = int(value[0]) if isinstance(value, list) and value else 0
+            elif key == "FLAGS":
+                msg[key] = tuple(str(f) for f in value or () if f is not None)
+            elif isinstance(value, str):
+                msg[key] = value
+            elif isinstance(value, bytes):
+                msg[key] = value
+            else:
+                msg[key] = value
+        results.append(msg)
+    return results
+
+
+def parse_list(lines: Sequence[bytes | bytearray]) -> list[tuple[tuple[str, ...], str]]:
+    """``* LIST (\\flags) "/" name`` lines to (flags, mailbox name)."""
+    out: list[tuple[tuple[str, ...], str]] = []
+    for group in _segments(lines[:-1]):  # the last line is the tagged status text
+        head = bytes(group[0])
+        # aioimaplib strips "* LIST " from the answers to its own LIST, but not from other lines
+        start = 5 if head.upper().startswith(b"LIST ") else 0
+        if not head[start:].startswith(b"("):
+            continue
+        toks = _Tokens(group)
+        toks.pos = start
+        try:
+            flags = toks.next()
+            toks.next()  # delimiter
+            name = toks.next()
+        except (ValueError, IndexError, TransportError):
+            continue
+        if isinstance(name, bytes):
+            name = name.decode("utf-8", "replace")
+        if not isinstance(name, str):
+            continue
+        out.append((tuple(str(f) for f in flags or () if isinstance(f, str)), name))
+    return out
+
+
+def parse_search(lines: Sequence[bytes | bytearray]) -> list[int]:
+    """The numbers of a SEARCH answer (with or without the ``SEARCH`` word aioimaplib may strip)."""
+    out: list[int] = []
+    for line in lines[:-1]:
+        words = bytes(line).split()
+        if words and words[0].upper() == b"SEARCH":
+            words = words[1:]
+        if all(w.isdigit() for w in words):
+            out.extend(int(w) for w in words)
+    return sorted(out)
+
+
+def uid_set(uids: Sequence[int]) -> str:
+    """Compact IMAP sequence set: [1,2,3,7,9,10] -> '1:3,7,9:10'."""
+    if not uids:
+        raise ValueError("empty UID set")
+    ordered = sorted(set(uids))
+    parts: list[str] = []
+    start = prev = ordered[0]
+    for u in ordered[1:]:
+        if u == prev + 1:
+            prev = u
+            continue
+        parts.append(f"{start}:{prev}" if prev != start else str(start))
+        start = prev = u
+    parts.append(f"{start}:{prev}" if prev != start else str(start))
+    return ",".join(parts)
+
+
+def quote(text: str) -> str:
+    """An IMAP quoted string (mailbox names, search keys)."""
+    if any(c in text for c in "\r\n\0"):
+        raise ValueError("CR, LF and NUL are not allowed in IMAP strings")
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
