@@ -98,13 +98,8 @@ async def submit(
         return await _transmit(smtp, data, sender, recipients, where)
     except SmtpError:
         raise
-    except ssl.SSLCertVerificationError as exc:
-        reason = exc.verify_message or "certificate not trusted"
-        raise SmtpError(
-            f"{where}: the server's certificate is refused ({reason}); check the CA file"
-        ) from None
     except ssl.SSLError as exc:
-        raise SmtpError(f"{where}: TLS failed ({exc.reason or exc.__class__.__name__})") from None
+        raise SmtpError(f"{where}: {_tls_words(exc)}") from None
     except aiosmtplib.SMTPAuthenticationError as exc:
         raise SmtpError(
             f"{where}: login refused ({exc.code} {_server_text(exc.message)}); check the user name and password"
@@ -188,6 +183,8 @@ async def _authenticate(
     import aiosmtplib
 
     assert isinstance(smtp, aiosmtplib.SMTP)
+    if smtp.is_ehlo_or_helo_needed:
+        await smtp.ehlo()  # after STARTTLS the capabilities must be asked again (RFC 3207)
     methods = {m.lower() for m in smtp.server_auth_methods}
     if token_provider is None and account.xoauth2_command:
         token_provider = _command_token(account)
@@ -225,7 +222,13 @@ def _tls_context(account: Account) -> ssl.SSLContext:
     """The verified client context of core.mail.tls (TLS 1.2 minimum, account CA, client certificate)."""
     from core.mail import tls
 
-    return tls.client_context(account)
+    return tls.context_for(account)
+
+
+def _tls_words(exc: BaseException) -> str:
+    from core.mail import tls
+
+    return tls.describe(exc)
 
 
 def _command_token(account: Account) -> TokenProvider:
