@@ -85,8 +85,9 @@ CREATE TABLE entry(
 
 # FTS5: the tokenizer folds case and accents and splits on hyphens and apostrophes; the prefix indexes make
 # one- to three-letter prefix queries (typed while completing) cheap. Contentless: the text lives in `entry`.
+# `flags` holds the word "mss" for entries with an MSSanté address (completion only offers those).
 _FTS = (
-    "CREATE VIRTUAL TABLE fts USING fts5(names, other, content='', "
+    "CREATE VIRTUAL TABLE fts USING fts5(names, other, flags, content='', "
     "tokenize='unicode61 remove_diacritics 2', prefix='1 2 3')"
 )
 
@@ -95,31 +96,43 @@ _ACTIVITY_TEXT = (
     "coalesce(organisation,'') || ' ' || coalesce(city,'') || ' ' || coalesce(postcode,''))"
 )
 
+_ENTRY_COLS = "key, rpps, family, given, profession, specialty, organisation, city, postcode, fam_key, n_act"
+
 _BUILD = [
     "CREATE INDEX activity_idnat ON activity(idnat)",
     "CREATE INDEX mss_key ON mss(key)",
     "CREATE INDEX mss_addr ON mss(addr_key)",
+    """CREATE TEMP TABLE entry0(key TEXT PRIMARY KEY, rpps TEXT, family TEXT, given TEXT, profession TEXT,
+        specialty TEXT, organisation TEXT, city TEXT, postcode TEXT, fam_key TEXT, n_act INTEGER)""",
     # One entry per practitioner. The bare columns come from the row holding max(specialty) (SQLite's rule),
     # so a practitioner whose specialty is given on one activity only still shows it.
-    """INSERT INTO entry(key, rpps, family, given, profession, specialty, organisation, city, postcode,
-                         fam_key, n_act)
+    f"""INSERT INTO entry0({_ENTRY_COLS})
        SELECT idnat, rpps, family, given, profession, max(specialty), organisation, city, postcode,
               skey(family), count(*)
        FROM activity GROUP BY idnat""",
+    # MSSanté boxes whose practitioner is not in the RPPS file (or organisation boxes) stay searchable;
+    # an organisation box sorts and ranks by its organisation name.
+    f"""INSERT INTO entry0({_ENTRY_COLS})
+       SELECT key, rpps, family, given, profession, specialty, organisation, city, postcode,
+              CASE WHEN coalesce(family, '') = '' THEN skey(organisation) ELSE skey(family) END, 0
+       FROM mss WHERE key NOT IN (SELECT key FROM entry0) GROUP BY key""",
+    # Entry ids follow (surname, given name) order, so FTS5 results, which come in rowid order, are already
+    # alphabetical and all the entries of one surname (or surname prefix) form one contiguous id range:
+    # search ranks by asking FTS5 for rowid ranges, without sorting the matches.
+    f"""INSERT INTO entry({_ENTRY_COLS})
+       SELECT {_ENTRY_COLS} FROM entry0 ORDER BY fam_key, given, key""",
+    "DROP TABLE entry0",
     "CREATE UNIQUE INDEX entry_key ON entry(key)",
-    # MSSanté boxes whose practitioner is not in the RPPS file (or organisation boxes) stay searchable.
-    """INSERT INTO entry(key, rpps, family, given, profession, specialty, organisation, city, postcode,
-                         fam_key, n_act)
-       SELECT key, rpps, family, given, profession, specialty, organisation, city, postcode, skey(family), 0
-       FROM mss WHERE key NOT IN (SELECT key FROM entry) GROUP BY key""",
+    "CREATE INDEX entry_fam ON entry(fam_key)",
     "UPDATE entry SET has_mss = 1 WHERE key IN (SELECT key FROM mss)",
     _FTS,
-    f"""INSERT INTO fts(rowid, names, other)
+    f"""INSERT INTO fts(rowid, names, other, flags)
        SELECT e.id,
               coalesce(e.family,'') || ' ' || coalesce(e.given,'') || ' ' || coalesce(e.fam_key,''),
               coalesce(e.rpps,'') || ' ' || e.key || ' ' ||
               coalesce((SELECT {_ACTIVITY_TEXT} FROM activity a WHERE a.idnat = e.key), '') || ' ' ||
-              coalesce((SELECT {_ACTIVITY_TEXT} FROM mss m WHERE m.key = e.key), '')
+              coalesce((SELECT {_ACTIVITY_TEXT} FROM mss m WHERE m.key = e.key), ''),
+              CASE WHEN e.has_mss THEN 'mss' ELSE '' END
        FROM entry e""",
     "INSERT INTO fts(fts) VALUES ('optimize')",
 ]

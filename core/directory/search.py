@@ -122,27 +122,61 @@ class Directory:
         tokens = words(text)[:12]  # a pasted paragraph is not a search; twelve words is plenty
         if not tokens:
             return []
-        match = " ".join(f'"{t}"*' for t in tokens)  # tokens are [0-9a-z]+ only: quoting is safe
-        exact = _exact_candidates(tokens)
-        prefix_terms = " OR ".join("(e.fam_key >= ? AND e.fam_key < ?)" for _ in tokens)
-        params: list[object] = [*exact]
-        for t in tokens:
-            params += [t, t + "{"]  # "{" sorts right after "z": the range is every key starting with t
-        sql = (
-            f"SELECT {_COLUMNS}, CASE WHEN e.fam_key IN ({','.join('?' * len(exact))}) THEN 0 "
-            f"WHEN {prefix_terms} THEN 1 ELSE 2 END AS rank_class "
-            "FROM fts JOIN entry e ON e.id = fts.rowid WHERE fts MATCH ? "
-            + ("AND e.has_mss = 1 " if only_mss else "")
-            + "ORDER BY rank_class, e.has_mss DESC, e.fam_key, e.given, e.id LIMIT ?"
-        )
-        params += [match, limit]
+        # Tokens are [0-9a-z]+ only, so quoting them is safe. The words must match names or other details,
+        # never the `flags` column, which only serves the MSSanté-only filter.
+        match = "{names other} : (" + " ".join(f'"{t}"*' for t in tokens) + ")"
+        if only_mss:
+            match += ' AND flags : "mss"'
         try:
-            rows = db.execute(sql, params).fetchall()
+            ids = self._ranked_ids(db, match, tokens, limit)
+            rows = db.execute(
+                f"SELECT {_COLUMNS} FROM entry e WHERE e.id IN ({','.join('?' * len(ids))})", ids
+            ).fetchall()
         except sqlite3.DatabaseError as exc:
             raise StoreCorrupted(
                 f"the directory index is damaged ({exc}): import the extraction files again"
             ) from None
-        return self._entries(db, [r[:10] for r in rows], tokens)
+        by_id = {r[0]: r for r in rows}
+        return self._entries(db, [by_id[i] for i in ids if i in by_id], tokens)
+
+    def _ranked_ids(self, db: sqlite3.Connection, match: str, tokens: list[str], limit: int) -> list[int]:
+        """Entry ids, best first: exact surname, then surname prefix, then any other match.
+
+        Entry ids are in (surname, given name) order (see the importer), so each class is one or a few
+        contiguous id ranges that FTS5 scans in order, stopping at ``limit``: no sort of a large match set.
+        """
+        out: list[int] = []
+        seen: set[int] = set()
+
+        def take(lo: int | None, hi: int | None) -> None:
+            want = limit - len(out)
+            if want <= 0:
+                return
+            sql, params = "SELECT rowid FROM fts WHERE fts MATCH ?", [match]
+            if lo is not None:
+                sql += " AND rowid BETWEEN ? AND ?"
+                params += [lo, hi]
+            sql += " ORDER BY rowid LIMIT ?"
+            params.append(want + len(seen))  # rows already taken may come again: skip them, still fill up
+            for (rowid,) in db.execute(sql, params):
+                if rowid not in seen:
+                    seen.add(rowid)
+                    out.append(rowid)
+                    if len(out) >= limit:
+                        return
+
+        for key in sorted(_exact_candidates(tokens)):
+            lo, hi = db.execute("SELECT min(id), max(id) FROM entry WHERE fam_key = ?", (key,)).fetchone()
+            if lo is not None:
+                take(lo, hi)
+        for token in sorted(set(tokens)):
+            lo, hi = db.execute(
+                "SELECT min(id), max(id) FROM entry WHERE fam_key >= ? AND fam_key < ?", (token, token + "{")
+            ).fetchone()  # "{" sorts right after "z": the range is every key starting with the token
+            if lo is not None:
+                take(lo, hi)
+        take(None, None)
+        return out
 
     def _entries(self, db: sqlite3.Connection, rows: list[tuple], tokens: list[str]) -> list[DirectoryEntry]:
         """Models for result rows, each with its MSSanté addresses and the activity that best fits the query."""
