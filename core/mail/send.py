@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from core.errors import ConfigError, MissiveError, NotFound, StoreError, TransportError
 from core.mail.account import Account
@@ -146,19 +146,33 @@ class MaildirSent:
 class ImapSent:
     """The Sent folder of an IMAP account, through core.mail.imap."""
 
-    def __init__(self, account: Account, folder: str = "Sent") -> None:
+    # Names operators give the Sent folder, when there is no folder called plainly "Sent".
+    NAMES = ("Sent", "INBOX.Sent", "Sent Items", "Sent Messages", "Envoyés", "Éléments envoyés")
+
+    def __init__(self, account: Account) -> None:
         self.account = account
-        self.folder = folder
+
+    async def _folder(self, imap: Any) -> str | None:
+        folders = await imap.folders()
+        return next((name for name in self.NAMES if name in folders), None)
 
     async def contains(self, message_id: str) -> bool:
-        from core.mail import imap
+        from core.mail.imap import ImapClient
 
-        return await imap.folder_has_message_id(self.account, self.folder, message_id)
+        async with ImapClient(self.account) as imap:
+            folder = await self._folder(imap)
+            if folder is None:
+                return False  # no Sent folder at all: nothing was ever copied there
+            # Any failure from here on propagates: "could not look" must never read as "not there".
+            await imap.select(folder)
+            return bool(await imap.search_header("Message-ID", message_id))
 
     async def append(self, data: bytes) -> None:
-        from core.mail import imap
+        from core.mail.imap import ImapClient
 
-        await imap.append_message(self.account, self.folder, data, flags=("\\Seen",))
+        async with ImapClient(self.account) as imap:
+            folder = await self._folder(imap) or "Sent"
+            await imap.append(folder, data, ("\\Seen",))
 
 
 def prepare(

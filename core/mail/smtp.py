@@ -233,8 +233,11 @@ def _tls_words(exc: BaseException) -> str:
 
 def _command_token(account: Account) -> TokenProvider:
     async def provider() -> str:
+        import asyncio
+
         from core.mail import accounts
 
-        return await accounts.xoauth2_token(account)
+        # The token command may take a while (Pro Santé Connect): never block the event loop on it.
+        return await asyncio.to_thread(accounts.access_token, account)
 
     return provider

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-import shutil
 import subprocess
 import time
 from email import message_from_bytes, policy
@@ -17,7 +16,7 @@ from core.errors import TransportError
 from core.mail.account import Account
 from core.mail.compose import header_value
 from core.mail.outbox import Outbox
-from core.mail.send import MaildirSent, NotSent, SentFolder, flush_outbox, send_draft
+from core.mail.send import ImapSent, NotSent, SentFolder, flush_outbox, send_draft
 from core.model import Attachment, Draft
 from core.store.profile import Profile
 from tests.send.proxy import CuttingProxy
@@ -42,23 +41,14 @@ def alice(servers, port: int | None = None, **changes) -> Account:
     return account.with_changes(**changes)
 
 
-class _ServerMaildirSent(MaildirSent):
-    """Alice's Sent folder written straight into Dovecot's storage, left owned by Dovecot's user."""
-
-    def _append(self, data: bytes) -> None:
-        super()._append(data)
-        for path in [self.folder, *self.folder.rglob("*")]:
-            shutil.chown(path, "mail", "mail")
-
-
 def sent_folder(servers) -> SentFolder:
-    """Alice's Sent folder as Dovecot stores it (Maildir++ ``.Sent``): what an IMAP client would see."""
-    if not getattr(servers, "_d2_mailboxes_made", False):
-        # Let Dovecot create the users' Maildirs itself (as its user) before this test writes into one.
-        for user in ("alice", "bob"):
-            servers.deliver(user, b"Subject: bienvenue\r\nMessage-ID: <welcome@missive.test>\r\n\r\nx\r\n")
-        servers._d2_mailboxes_made = True
-    return _ServerMaildirSent(servers.maildir_of("alice") / ".Sent")
+    """Alice's Sent folder over IMAP (STARTTLS, the suite's Dovecot)."""
+    return ImapSent(alice(servers))
+
+
+def sent_copies(servers, message_id: str) -> int:
+    """Copies in Alice's Sent folder as Dovecot stores it (Maildir++ ``.Sent``)."""
+    return copies(servers.maildir_of("alice") / ".Sent", message_id)
 
 
 def copies(maildir: Path, message_id: str) -> int:
@@ -103,6 +93,7 @@ async def test_a_letter_reaches_the_recipient_once_and_its_copy_is_in_sent(
     assert delivery.outcome == "sent"
     assert await delivered(mail_servers, "bob", delivery.message_id) == 1
     assert await sent.contains(delivery.message_id)
+    assert sent_copies(mail_servers, delivery.message_id) == 1
     assert outbox.list() == []
 
 
@@ -169,7 +160,7 @@ async def test_crash_between_acceptance_and_removal_still_one_copy(
     report = await flush_outbox(after, {"alice": account}, sent_for=lambda a: sent)
     assert report.sent == 1 and after.list() == []
     assert await delivered(mail_servers, "bob", entry.message_id) == 1
-    assert copies(mail_servers.maildir_of("alice") / ".Sent", entry.message_id) == 1
+    assert sent_copies(mail_servers, entry.message_id) == 1
 
 
 async def test_wrong_password_is_one_clear_line_and_the_letter_waits(mail_servers, profile: Profile) -> None:
