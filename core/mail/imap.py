@@ -165,9 +165,17 @@ class ImapClient:
     def _on_lost(self, exc: Exception | None) -> None:
         self.lost = True
         # Wake an IDLE waiting for pushes: it would otherwise wait for ever on a dead connection.
-        if self._imap is not None:
-            with contextlib.suppress(Exception):
-                self._imap.protocol.idle_queue.put_nowait([b"BYE connection lost"])
+        if self._imap is None:
+            return
+        protocol = self._imap.protocol
+        with contextlib.suppress(Exception):
+            protocol.idle_queue.put_nowait([b"BYE connection lost"])
+        # aioimaplib leaves commands in flight waiting for ever when the connection drops: fail them now.
+        pending = [protocol.pending_sync_command, *protocol.pending_async_commands.values()]
+        for command in pending:
+            if command is not None and not command._event.is_set():
+                command._exception = aioimaplib.Abort("connection lost")
+                command._event.set()
 
     def _abort(self) -> None:
         if self._imap is not None and self._imap.protocol.transport is not None:

@@ -1,0 +1,151 @@
+"""The profile's mail accounts: add, list, get, remove, with validation; and XOAUTH2 tokens from a command."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from core.errors import BadInput, NotFound, TransportError
+from core.mail.account import Account
+from core.store.collection import Collection
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_HOST = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*$"
+)
+
+
+def parse_host_port(text: str, default_port: int, what: str) -> tuple[str, int]:
+    """``host:port`` (or ``host``, or ``[v6]:port``) to a checked (host, port)."""
+    text = (text or "").strip()
+    if not text:
+        raise BadInput(f"{what}: give the server as HOST:PORT")
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port_text = rest[1:] if rest.startswith(":") else ""
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+    else:
+        host, port_text = text, ""
+    if port_text == "":
+        port = default_port
+    elif port_text.isdigit():
+        port = int(port_text)
+    else:
+        raise BadInput(f"{what}: port {port_text!r} must be a number from 1 to 65535")
+    _check_host(what, host, port)
+    return host, port
+
+
+def _check_host(what: str, host: str, port: int) -> None:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if not _HOST.match(host or ""):
+            raise BadInput(f"{what}: {host!r} is not a valid host name (give HOST:PORT)") from None
+    if not isinstance(port, int) or not 1 <= port <= 65535:
+        raise BadInput(f"{what}: port {port!r} must be a number from 1 to 65535")
+
+
+def validate(account: Account) -> Account:
+    """Check an account's settings; returns it unchanged or raises BadInput naming the faulty setting."""
+    if not _NAME.match(account.name or ""):
+        raise BadInput("account name: use letters, digits, '.', '_' or '-' (at most 64, no spaces)")
+    if not _EMAIL.match(account.email or ""):
+        raise BadInput(f"account {account.name}: --email must be an address like name@domain.fr")
+    if account.kind == "maildir":
+        if not account.maildir:
+            raise BadInput(f"account {account.name}: a maildir account needs --maildir DIR")
+        return account
+    if account.kind != "imap":
+        raise BadInput(f"account {account.name}: unknown kind {account.kind!r} (imap or maildir)")
+    for label, host, port, security in (
+        ("--imap", account.imap_host, account.imap_port, account.imap_security),
+        ("--smtp", account.smtp_host, account.smtp_port, account.smtp_security),
+    ):
+        _check_host(label, host, port)
+        if security not in ("starttls", "tls"):
+            raise BadInput(f"account {account.name}: {label}-security must be starttls or tls")
+    if not account.user:
+        raise BadInput(f"account {account.name}: --user is required")
+    if not (account.password or account.xoauth2_command or account.client_cert_p12):
+        raise BadInput(
+            f"account {account.name}: no password, token command or client certificate: set MISSIVE_ACCOUNT_PASSWORD"
+        )
+    if account.ca_file and not Path(account.ca_file).expanduser().is_file():
+        raise BadInput(f"account {account.name}: CA file {account.ca_file} not found")
+    if account.xoauth2_command:
+        try:
+            if not shlex.split(account.xoauth2_command):
+                raise ValueError
+        except ValueError:
+            raise BadInput(f"account {account.name}: --xoauth2-command is not a valid command line") from None
+    return account
+
+
+class Accounts:
+    """Accounts kept in the profile's ``accounts`` collection (encrypted, passwords included)."""
+
+    def __init__(self, collection: Collection) -> None:
+        self.collection = collection
+
+    def add(self, account: Account, replace: bool = False) -> Account:
+        validate(account)
+        if account.name in self.collection and not replace:
+            raise BadInput(
+                f"an account named {account.name} exists already: remove it first or pick another name"
+            )
+        self.collection.put(account.name, account.to_json())
+        return account
+
+    def get(self, name: str | None = None) -> Account:
+        """The named account, or the only/first one when ``name`` is None."""
+        if name is None:
+            names = self.names()
+            if not names:
+                raise NotFound("no mail account yet: add one with `missive account add`")
+            name = names[0]
+        doc = self.collection.get(name)
+        if doc is None:
+            raise NotFound(f"no account named {name} (see `missive account list`)")
+        return Account.from_json(doc)
+
+    def list(self) -> list[Account]:
+        return [Account.from_json(doc) for _, doc in sorted(self.collection.items())]
+
+    def names(self) -> list[str]:
+        return sorted(self.collection.keys())
+
+    def remove(self, name: str) -> None:
+        if not self.collection.delete(name):
+            raise NotFound(f"no account named {name} (see `missive account list`)")
+
+    def public(self) -> list[dict[str, Any]]:
+        return [a.public_json() for a in self.list()]
+
+
+def access_token(account: Account, timeout: float = 60.0) -> str:
+    """Run the account's XOAUTH2 command (no shell) and return the token it prints."""
+    if not account.xoauth2_command:
+        raise BadInput(f"account {account.name} has no --xoauth2-command")
+    argv = shlex.split(account.xoauth2_command)
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    except FileNotFoundError:
+        raise TransportError(f"account {account.name}: token command {argv[0]} not found") from None
+    except subprocess.TimeoutExpired:
+        raise TransportError(
+            f"account {account.name}: token command gave no token within {timeout:.0f} s"
+        ) from None
+    token = done.stdout.strip()
+    if done.returncode != 0 or not token or "\n" in token:
+        raise TransportError(
+            f"account {account.name}: token command failed (exit {done.returncode}); run it by hand to see why"
+        )
+    return token

@@ -1,0 +1,186 @@
+"""A local Maildir (Maildir++ sub-folders) served through the same interface as IMAP, for the demo and
+offline use.
+
+UIDs are kept in ``missive-uidlist`` at the Maildir root (UIDVALIDITY, next UID, file base name -> UID);
+keywords use Dovecot's ``dovecot-keywords`` letters so a Maildir shared with Dovecot keeps ``$Filed``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import AsyncIterator, Iterable, Sequence
+from pathlib import Path
+
+from core.errors import BadInput, TransportError
+from core.mail.account import Account
+from core.mail.imap import Fetched, FolderStatus
+from core.store.atomic import atomic_write
+
+_SYSTEM = {"S": "\\Seen", "R": "\\Answered", "F": "\\Flagged", "T": "\\Deleted", "D": "\\Draft"}
+_LETTER = {v: k for k, v in _SYSTEM.items()}
+
+
+def _base(name: str) -> str:
+    return name.split(":", 1)[0]
+
+
+class MaildirSource:
+    """``MailSource`` over a Maildir folder tree."""
+
+    def __init__(self, account: Account) -> None:
+        if not account.maildir:
+            raise BadInput(f"account {account.name} has no Maildir folder")
+        self.account = account
+        self.root = Path(account.maildir).expanduser()
+        self.current: Path | None = None
+        self._files: dict[int, Path] = {}
+
+    async def connect(self) -> None:
+        if not (self.root / "cur").is_dir() and not (self.root / "new").is_dir():
+            raise TransportError(f"{self.root}: not a Maildir (no cur/ or new/ folder)")
+
+    async def close(self) -> None:
+        self.current = None
+
+    async def enable_condstore(self) -> bool:
+        return False
+
+    async def folders(self) -> list[str]:
+        names = ["INBOX"]
+        for p in sorted(self.root.iterdir()):
+            if p.is_dir() and p.name.startswith(".") and (p / "cur").is_dir():
+                names.append(p.name[1:].replace(".", "/"))
+        return names
+
+    def _folder_path(self, folder: str) -> Path:
+        if folder.upper() == "INBOX":
+            return self.root
+        if ".." in folder or folder.startswith("/"):
+            raise BadInput(f"bad folder name {folder!r}")
+        return self.root / ("." + folder.replace("/", "."))
+
+    def _uidlist_path(self, path: Path) -> Path:
+        return path / "missive-uidlist"
+
+    def _scan(self, path: Path) -> dict[int, Path]:
+        """Assign UIDs to new files (in arrival order) and return UID -> current file."""
+        listing = self._uidlist_path(path)
+        try:
+            data = json.loads(listing.read_text())
+        except (OSError, ValueError):
+            data = {"uidvalidity": int(time.time()), "next": 1, "uids": {}}
+        files: dict[str, Path] = {}
+        for sub in ("new", "cur"):
+            d = path / sub
+            if d.is_dir():
+                for entry in os.scandir(d):
+                    if entry.is_file() and not entry.name.startswith("."):
+                        files[_base(entry.name)] = Path(entry.path)
+        uids: dict[str, int] = {k: v for k, v in data["uids"].items() if k in files}
+        changed = len(uids) != len(data["uids"])
+        for base in sorted(set(files) - set(uids), key=lambda b: (files[b].stat().st_mtime, b)):
+            uids[base] = data["next"]
+            data["next"] += 1
+            changed = True
+        if changed or not listing.exists():
+            data["uids"] = uids
+            atomic_write(listing, json.dumps(data).encode())
+        self._uidvalidity = int(data["uidvalidity"])
+        self._next = int(data["next"])
+        return {uid: files[base] for base, uid in uids.items()}
+
+    async def select(self, folder: str) -> FolderStatus:
+        path = self._folder_path(folder)
+        if not (path / "cur").is_dir() and not (path / "new").is_dir():
+            raise TransportError(f"{path}: no such Maildir folder")
+        self.current = path
+        self._files = await asyncio.to_thread(self._scan, path)
+        return FolderStatus(folder, self._uidvalidity, self._next, len(self._files), None)
+
+    async def uids(self) -> list[int]:
+        return sorted(self._files)
+
+    def _keywords(self) -> list[str]:
+        try:
+            lines = (self.root / "dovecot-keywords").read_text().splitlines()
+        except OSError:
+            return []
+        out: list[str] = []
+        for line in lines:
+            num, _, word = line.partition(" ")
+            if num.isdigit() and word:
+                while len(out) <= int(num):
+                    out.append("")
+                out[int(num)] = word
+        return out
+
+    def _flags_of(self, path: Path, keywords: list[str]) -> tuple[str, ...]:
+        _, _, info = path.name.partition(":2,")
+        flags = []
+        for ch in info:
+            if ch in _SYSTEM:
+                flags.append(_SYSTEM[ch])
+            elif "a" <= ch <= "z" and ord(ch) - 97 < len(keywords) and keywords[ord(ch) - 97]:
+                flags.append(keywords[ord(ch) - 97])
+        return tuple(sorted(flags))
+
+    async def flags(self, uids: Sequence[int], changedsince: int | None = None) -> dict[int, tuple[str, ...]]:
+        keywords = self._keywords()
+        return {u: self._flags_of(self._files[u], keywords) for u in uids if u in self._files}
+
+    async def fetch(self, uids: Sequence[int], batch: int = 100) -> AsyncIterator[list[Fetched]]:
+        keywords = self._keywords()
+        ordered = [u for u in sorted(uids) if u in self._files]
+        for i in range(0, len(ordered), batch):
+            out = []
+            for uid in ordered[i : i + batch]:
+                path = self._files[uid]
+                try:
+                    raw = path.read_bytes()
+                except FileNotFoundError:
+                    continue  # removed meanwhile: the next sync sees it gone
+                out.append(Fetched(uid, self._flags_of(path, keywords), raw, len(raw)))
+            yield out
+
+    async def store_flags(self, uid: int, add: Iterable[str] = (), remove: Iterable[str] = ()) -> None:
+        path = self._files.get(uid)
+        if path is None:
+            return
+        keywords = self._keywords()
+        flags = (set(self._flags_of(path, keywords)) | set(add)) - set(remove)
+        letters = []
+        for flag in flags:
+            if flag in _LETTER:
+                letters.append(_LETTER[flag])
+                continue
+            if flag not in keywords:
+                if "" in keywords:
+                    keywords[keywords.index("")] = flag
+                else:
+                    keywords.append(flag)
+                if len(keywords) > 26:
+                    continue
+                text = "".join(f"{i} {w}\n" for i, w in enumerate(keywords) if w)
+                atomic_write(self.root / "dovecot-keywords", text.encode())
+            letters.append(chr(97 + keywords.index(flag)))
+        target = path.parent.parent / "cur" / f"{_base(path.name)}:2,{''.join(sorted(letters))}"
+        if target != path:
+            os.rename(path, target)
+            self._files[uid] = target
+
+    async def idle(self, timeout: float = 60.0) -> list[bytes]:
+        """Poll ``new/`` once a second (no inotify dependency) until something arrives."""
+        if self.current is None:
+            return []
+        deadline = time.monotonic() + timeout
+        new_dir = self.current / "new"
+        before = set(os.listdir(new_dir)) if new_dir.is_dir() else set()
+        while time.monotonic() < deadline:
+            await asyncio.sleep(1.0)
+            now = set(os.listdir(new_dir)) if new_dir.is_dir() else set()
+            if now - before:
+                return [b"EXISTS"]
+        return []

@@ -1,0 +1,191 @@
+"""Reading a raw message: header fields for the list, readable text and attachments for ``messages show``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+from dataclasses import dataclass, field
+from email.message import EmailMessage, Message
+from email.utils import getaddresses, parsedate_to_datetime
+from typing import Any
+
+from core.errors import ParseError
+
+_POLICY = email.policy.default.clone(raise_on_defect=False)
+
+
+@dataclass(frozen=True)
+class PartInfo:
+    filename: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Parsed:
+    message_id: str
+    sender: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    subject: str
+    date: dt.datetime | None
+    text: str
+    attachments: tuple[PartInfo, ...] = ()
+    encrypted: bool = False
+    signed: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def parse_bytes(raw: bytes) -> EmailMessage:
+    if not isinstance(raw, bytes | bytearray):
+        raise ParseError("a message must be bytes")
+    try:
+        msg = email.message_from_bytes(bytes(raw), policy=_POLICY)
+    except Exception:  # noqa: BLE001 - the stdlib parser can raise many things on garbage
+        raise ParseError("the message cannot be read as MIME") from None
+    return msg  # type: ignore[return-value]
+
+
+def _header(msg: Message, name: str) -> str:
+    try:
+        value = msg.get(name)
+    except Exception:  # noqa: BLE001 - malformed encoded words
+        value = None
+    if value is None:
+        return ""
+    return " ".join(str(value).split())
+
+
+def _addresses(msg: Message, name: str) -> tuple[str, ...]:
+    try:
+        values = msg.get_all(name) or []
+        pairs = getaddresses([str(v) for v in values])
+    except Exception:  # noqa: BLE001
+        return ()
+    return tuple(addr for _, addr in pairs if addr)
+
+
+def _date(msg: Message) -> dt.datetime | None:
+    text = _header(msg, "Date")
+    if not text:
+        return None
+    try:
+        d = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if d is None:
+        return None
+    return d if d.tzinfo else d.replace(tzinfo=dt.UTC)
+
+
+def security_of(msg: Message) -> tuple[bool, bool]:
+    """(encrypted, signed) judged from the outer content type (S/MIME)."""
+    ctype = msg.get_content_type()
+    smime_type = (msg.get_param("smime-type") or "").lower() if ctype.endswith("pkcs7-mime") else ""
+    encrypted = (
+        ctype in ("application/pkcs7-mime", "application/x-pkcs7-mime") and smime_type != "signed-data"
+    )
+    signed = ctype == "multipart/signed" or smime_type == "signed-data"
+    return encrypted, signed
+
+
+def _decode_text(part: Message) -> str:
+    payload = part.get_payload(decode=True) or b""
+    charset = part.get_content_charset() or "utf-8"
+    for cs in (charset, "utf-8", "cp1252"):
+        try:
+            return payload.decode(cs)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return payload.decode("latin-1")
+
+
+def _html_to_text(html: str) -> str:
+    import html as html_mod
+    import re
+
+    html = re.sub(r"(?is)<(script|style).*?</\1>", "", html)
+    html = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</tr>|</h\d>", "\n", html)
+    return html_mod.unescape(re.sub(r"<[^>]+>", "", html)).strip()
+
+
+def walk(msg: Message) -> tuple[str, list[tuple[PartInfo, Message]]]:
+    """The best readable text and the attachment parts of a message."""
+    plain: list[str] = []
+    html: list[str] = []
+    attachments: list[tuple[PartInfo, Message]] = []
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        ctype = part.get_content_type()
+        filename = part.get_filename() or ""
+        disposition = (part.get_content_disposition() or "").lower()
+        if disposition == "attachment" or filename or not ctype.startswith("text/"):
+            payload = part.get_payload(decode=True) or b""
+            attachments.append(
+                (PartInfo(filename or f"part.{ctype.split('/')[-1]}", ctype, len(payload)), part)
+            )
+        elif ctype == "text/plain":
+            plain.append(_decode_text(part))
+        elif ctype == "text/html":
+            html.append(_html_to_text(_decode_text(part)))
+        else:
+            plain.append(_decode_text(part))
+    text = "\n\n".join(plain) if plain else "\n\n".join(html)
+    return text, attachments
+
+
+def parse(raw: bytes) -> Parsed:
+    """Everything ``messages show`` needs from a raw message."""
+    msg = parse_bytes(raw)
+    encrypted, signed = security_of(msg)
+    text, attachments = ("", []) if encrypted else walk(msg)
+    return Parsed(
+        message_id=_header(msg, "Message-ID"),
+        sender=(_addresses(msg, "From") or ("",))[0] or _header(msg, "From"),
+        to=_addresses(msg, "To"),
+        cc=_addresses(msg, "Cc"),
+        subject=_header(msg, "Subject"),
+        date=_date(msg),
+        text=text,
+        attachments=tuple(info for info, _ in attachments),
+        encrypted=encrypted,
+        signed=signed,
+        headers={k: _header(msg, k) for k in ("X-MSS-CODECDA", "X-MSS-INS", "X-MSS-NIL") if msg.get(k)},
+    )
+
+
+def summary_fields(raw: bytes) -> dict[str, Any]:
+    """The header fields the message list keeps (no body), as JSON-able values.
+
+    Only the header is parsed (a first sync reads thousands of messages); attachments are guessed from the
+    raw bytes of a multipart message.
+    """
+    import email.parser
+
+    if not isinstance(raw, bytes | bytearray):
+        raise ParseError("a message must be bytes")
+    ends = [i + n for i, n in ((raw.find(b"\r\n\r\n"), 4), (raw.find(b"\n\n"), 2)) if i >= 0]
+    head = bytes(raw[: min(ends)]) if ends else bytes(raw)
+    try:
+        msg = email.parser.BytesParser(policy=_POLICY).parsebytes(head, headersonly=True)
+    except Exception:  # noqa: BLE001
+        raise ParseError("the message header cannot be read") from None
+    encrypted, signed = security_of(msg)
+    has_attachments = (
+        not encrypted
+        and msg.get_content_maintype() == "multipart"
+        and (b"filename=" in raw or b"Content-Disposition: attachment" in raw)
+    )
+    date = _date(msg)
+    return {
+        "message_id": _header(msg, "Message-ID"),
+        "from": (_addresses(msg, "From") or ("",))[0] or _header(msg, "From"),
+        "to": list(_addresses(msg, "To")),
+        "subject": _header(msg, "Subject"),
+        "date": date.isoformat() if date else None,
+        "encrypted": encrypted,
+        "signed": signed,
+        "has_attachments": has_attachments,
+    }

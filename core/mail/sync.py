@@ -1,0 +1,299 @@
+"""The sync engine: server folders into the local store, and local flag changes back to the server.
+
+Per folder: a changed UIDVALIDITY drops the cache; local flag changes are pushed; expunged UIDs are dropped;
+new UIDs are fetched in batches (each batch stored, with the folder state, before the next: an interrupted
+sync resumes where it stopped, and ids derived from UIDs make a re-fetch overwrite, never duplicate); flags
+changed on the server come back (CONDSTORE CHANGEDSINCE when the server has it). When UIDVALIDITY, UIDNEXT,
+EXISTS and HIGHESTMODSEQ are unchanged and nothing is pending, the folder is skipped: a resync with no change
+costs one SELECT per folder.
+
+A connection failure is retried with exponential backoff; what was stored stays visible meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from core.errors import TransportError
+from core.mail.account import Account
+from core.mail.imap import FolderStatus
+from core.mail.messages import FolderState, MessageStore, clean_flags, summary_of
+
+log = logging.getLogger("missive.sync")
+
+NewMessageHook = Callable[[bytes], dict[str, Any] | Awaitable[dict[str, Any]]]
+Progress = Callable[["SyncProgress"], None]
+
+
+class MailSource(Protocol):
+    """What the engine needs from a mailbox: ``ImapClient`` and ``MaildirSource`` both provide it."""
+
+    async def connect(self) -> None: ...
+    async def close(self) -> None: ...
+    async def folders(self) -> list[str]: ...
+    async def enable_condstore(self) -> bool: ...
+    async def select(self, folder: str) -> FolderStatus: ...
+    async def uids(self) -> list[int]: ...
+    async def flags(
+        self, uids: Sequence[int], changedsince: int | None = None
+    ) -> dict[int, tuple[str, ...]]: ...
+    def fetch(self, uids: Sequence[int], batch: int = ...) -> AsyncIterator[list[Any]]: ...
+    async def store_flags(self, uid: int, add: Iterable[str] = (), remove: Iterable[str] = ()) -> None: ...
+    async def idle(self, timeout: float = ...) -> list[bytes]: ...
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    account: str
+    folder: str
+    done: int
+    total: int
+
+
+@dataclass
+class SyncReport:
+    account: str
+    new: int = 0
+    new_ids: list[str] = field(default_factory=list, repr=False)
+    flags_in: int = 0
+    flags_out: int = 0
+    expunged: int = 0
+    folders: int = 0
+    reconnects: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d.pop("new_ids")
+        return d
+
+
+def default_source(account: Account) -> MailSource:
+    if account.kind == "maildir":
+        from core.mail.maildir import MaildirSource
+
+        return MaildirSource(account)
+    from core.mail.imap import ImapClient
+
+    return ImapClient(account)
+
+
+class SyncEngine:
+    """Syncs accounts into a MessageStore. ``on_new_message(raw) -> dict`` adds metadata (S/MIME, clinical)."""
+
+    def __init__(
+        self,
+        store: MessageStore,
+        on_new_message: NewMessageHook | None = None,
+        source_factory: Callable[[Account], MailSource] = default_source,
+        retries: int = 5,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+    ) -> None:
+        self.store = store
+        self.on_new_message = on_new_message
+        self.source_factory = source_factory
+        self.retries = retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+
+    async def sync(
+        self, account: Account, progress: Progress | None = None, folders: Sequence[str] | None = None
+    ) -> SyncReport:
+        """Sync one account; retries with backoff on connection failures (the cache stays as it is)."""
+        report = SyncReport(account.name)
+        delay = self.backoff
+        for attempt in range(self.retries + 1):
+            try:
+                await self._sync_once(account, report, progress, folders)
+                return report
+            except TransportError as exc:
+                if attempt >= self.retries or _is_permanent(exc):
+                    raise
+                report.reconnects += 1
+                log.info(
+                    "account %s: sync interrupted (%s); retry %d in %.1f s",
+                    account.name,
+                    exc,
+                    attempt + 1,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.max_backoff)
+        return report
+
+    async def _sync_once(
+        self, account: Account, report: SyncReport, progress: Progress | None, only: Sequence[str] | None
+    ) -> None:
+        source = self.source_factory(account)
+        await source.connect()
+        try:
+            condstore = await source.enable_condstore()
+            names = list(only) if only else await source.folders()
+            for gone in set(self.store.folder_names(account.name)) - set(names):
+                if not only:
+                    self.store.forget_folder(account.name, gone)
+            for name in names:
+                await self._sync_folder(source, account, name, condstore, report, progress)
+                report.folders += 1
+        finally:
+            await source.close()
+
+    async def _sync_folder(
+        self,
+        source: MailSource,
+        account: Account,
+        folder: str,
+        condstore: bool,
+        report: SyncReport,
+        progress: Progress | None,
+    ) -> None:
+        status = await source.select(folder)
+        state = self.store.folder_state(account.name, folder)
+        if state.uidvalidity and state.uidvalidity != status.uidvalidity:
+            log.info("account %s: UIDVALIDITY of a folder changed; its cache is rebuilt", account.name)
+            self.store.forget_folder(account.name, folder)
+            state = FolderState(account.name, folder, uids={}, pending={})
+        state.uidvalidity = status.uidvalidity
+        known = state.uids or {}
+        if (
+            known
+            and not state.pending
+            and status.uidnext == state.uidnext
+            and status.exists == state.exists == len(known)
+            and (status.highestmodseq is None or status.highestmodseq == state.highestmodseq)
+            and status.highestmodseq is not None
+        ):
+            return  # nothing changed on either side
+
+        # 1. local flag changes go up first, so the server's answer below already includes them
+        for uid, wanted in list((state.pending or {}).items()):
+            before = set(known.get(uid, []))
+            now = set(wanted)
+            if uid in known:
+                await source.store_flags(uid, add=now - before, remove=before - now)
+                known[uid] = sorted(now)
+                report.flags_out += 1
+            del state.pending[uid]  # type: ignore[union-attr]
+        self.store.save_state(state)
+
+        # 2. expunges and new messages
+        server = await source.uids()
+        server_set = set(server)
+        gone = [u for u in known if u not in server_set]
+        if gone:
+            report.expunged += self.store.forget_uids(state, gone)
+        new = [u for u in server if u not in known]
+        done = 0
+        if progress and new:
+            progress(SyncProgress(account.name, folder, 0, len(new)))
+        async for batch in source.fetch(new):
+            items = []
+            for msg in batch:
+                meta = summary_of(msg.raw)
+                meta.update(await self._hook(msg.raw))
+                items.append((msg.uid, list(msg.flags), msg.raw, meta))
+            ids = self.store.store_new(state, items)
+            report.new += len(ids)
+            report.new_ids.extend(ids)
+            done += len(batch)
+            if progress:
+                progress(SyncProgress(account.name, folder, done, len(new)))
+
+        # 3. flags changed on the server
+        old = [u for u in server if u in known and u not in new]
+        if old:
+            since = state.highestmodseq if condstore and state.highestmodseq else None
+            changed = await source.flags(old, changedsince=since)
+            report.flags_in += self.store.apply_server_flags(
+                state, {u: f for u, f in changed.items() if clean_flags(f) != known.get(u)}
+            )
+
+        state.uidnext = status.uidnext
+        state.exists = len(server)
+        state.highestmodseq = status.highestmodseq
+        if status.highestmodseq is not None and new:
+            # flags may have moved while we fetched: only trust the modseq seen at SELECT
+            state.highestmodseq = status.highestmodseq
+        self.store.save_state(state)
+
+    async def _hook(self, raw: bytes) -> dict[str, Any]:
+        if self.on_new_message is None:
+            return {}
+        try:
+            result = self.on_new_message(raw)
+            if asyncio.iscoroutine(result) or isinstance(result, Awaitable):
+                result = await result
+        except Exception as exc:  # noqa: BLE001 - a failing hook must not lose the message
+            log.warning(
+                "new-message hook failed (%s); message kept without its analysis", exc.__class__.__name__
+            )
+            return {"analysis_failed": True}
+        out = dict(result or {})
+        for key, value in list(out.items()):
+            if dataclasses.is_dataclass(value) and not isinstance(value, type):
+                out[key] = value.to_json() if hasattr(value, "to_json") else dataclasses.asdict(value)
+        return out
+
+    # ------------------------------------------------------------------ waiting for news
+    async def idle_once(self, account: Account, timeout: float = 540.0, folder: str = "INBOX") -> SyncReport:
+        """Wait (IDLE, bounded) for news on ``folder``, then sync it; returns what arrived."""
+        source = self.source_factory(account)
+        await source.connect()
+        try:
+            status = await source.select(folder)
+            state = self.store.folder_state(account.name, folder)
+            if status.uidnext == state.uidnext and status.exists == state.exists:
+                await source.idle(timeout)
+        finally:
+            await source.close()
+        return await self.sync(account, folders=[folder])
+
+    async def idle(
+        self,
+        account: Account,
+        on_new: Callable[[SyncReport], Any],
+        stop: asyncio.Event | None = None,
+        timeout: float = 540.0,
+    ) -> None:
+        """Loop: IDLE, sync, call ``on_new(report)`` when messages arrived; backoff on failures."""
+        stop = stop or asyncio.Event()
+        delay = self.backoff
+        while not stop.is_set():
+            try:
+                report = await self.idle_once(account, timeout)
+                delay = self.backoff
+            except TransportError as exc:
+                if _is_permanent(exc):
+                    raise
+                log.info("account %s: idle failed (%s); retry in %.1f s", account.name, exc, delay)
+                try:
+                    await asyncio.wait_for(stop.wait(), delay)
+                except TimeoutError:
+                    pass
+                delay = min(delay * 2, self.max_backoff)
+                continue
+            if report.new:
+                result = on_new(report)
+                if asyncio.iscoroutine(result):
+                    await result
+
+
+def _is_permanent(exc: TransportError) -> bool:
+    """Failures that retrying cannot fix: wrong credentials, TLS refusal, no STARTTLS."""
+    text = str(exc)
+    return any(
+        marker in text
+        for marker in (
+            "login refused",
+            "certificate",
+            "STARTTLS",
+            "TLS failed",
+            "does not accept XOAUTH2",
+            "token command",
+        )
+    )
