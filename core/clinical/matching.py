@@ -206,11 +206,16 @@ class _Comparison:
     @property
     def plausible_same_person(self) -> bool:
         """Could be the document's patient under one plausible error (a rival to a strong candidate)."""
+        if self.sex_conflict:
+            return False
+        if self.date in (DateLevel.EXACT, DateLevel.SWAPPED):
+            return self.name >= Level.PARTIAL and self.given >= GivenLevel.PARTIAL
+        # Same names, a birth date one slip away (year or one part): a typing error in the date would
+        # make the document's patient this one, so the exact match elsewhere is not certain either.
         return (
-            self.date in (DateLevel.EXACT, DateLevel.SWAPPED)
-            and not self.sex_conflict
-            and self.name >= Level.PARTIAL
-            and self.given >= GivenLevel.PARTIAL
+            self.date in (DateLevel.YEAR, DateLevel.ONE_PART)
+            and self.name >= Level.PARTICLE
+            and self.given >= GivenLevel.COMPOSITE
         )
 
     @property
@@ -239,7 +244,7 @@ class _Comparison:
         out.append(_DATE_REASON[self.date])
         which = "nom d'usage" if self.name_via_used else "nom de naissance"
         out.append(f"{which} {_NAME_REASON[self.name]}")
-        if self.birth_contradicted:
+        if self.birth_contradicted and out[-1] != "nom de naissance différent":
             out.append("nom de naissance différent")
         out.append(_GIVEN_REASON[self.given])
         if self.sex_conflict:
