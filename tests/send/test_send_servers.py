@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import subprocess
 import time
@@ -230,3 +231,52 @@ async def test_an_unreachable_server_is_a_clear_transport_error(profile: Profile
     with pytest.raises(TransportError) as info:
         await send_draft(Draft(to=("b@missive.test",), subject="s", body="b"), account, Outbox(profile))
     assert "127.0.0.1:1: cannot connect" in str(info.value)
+
+
+def _wire_facade_send(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Until the façade has its own ``send``/``flush_outbox``, give it the pipeline (no protect/policy)."""
+    from core.mail.send import SendService
+    from core.mailroom import Mailroom
+
+    def service(mr: Mailroom) -> SendService:
+        return SendService(mr.outbox, mr.accounts.get)
+
+    if not hasattr(Mailroom, "send"):
+
+        async def send(self, draft):
+            return await service(self).send(draft)
+
+        monkeypatch.setattr(Mailroom, "send", send, raising=False)
+    if not hasattr(Mailroom, "flush_outbox"):
+
+        async def flush(self, force=False):
+            return await service(self).flush(force=force)
+
+        monkeypatch.setattr(Mailroom, "flush_outbox", flush, raising=False)
+
+
+def test_missive_send_delivers_to_another_users_mailbox(
+    mail_servers, profile: Profile, cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.mail.accounts import Accounts
+
+    _wire_facade_send(monkeypatch)
+    Accounts(profile.collection("accounts")).add(alice(mail_servers))
+    body = tmp_path / "lettre.txt"
+    body.write_text("Cher confrère,\nle compte rendu est joint.\n", "utf-8")
+    report = tmp_path / "cr.pdf"
+    report.write_bytes(b"%PDF-1.4\n" + os.urandom(5000))
+    code, out, err = cli(
+        "send", "--to", mail_servers.address("bob"), "--subject", "CR", "--body-file", str(body),
+        "--attach", str(report), "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    message_id = json.loads(out)["message_id"]
+    assert asyncio.run(delivered(mail_servers, "bob", message_id)) == 1
+    assert sent_copies(mail_servers, message_id) == 1
+    arrived = next(
+        p for p in (mail_servers.maildir_of("bob") / "new").iterdir() if message_id.encode() in p.read_bytes()
+    )
+    msg = message_from_bytes(arrived.read_bytes(), policy=policy.default)
+    assert next(msg.iter_attachments()).get_content() == report.read_bytes()
+    assert cli("outbox", "list", "--json")[1] == ""
