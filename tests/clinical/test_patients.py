@@ -1,0 +1,192 @@
+"""The patient registry: CSV import (all or nothing), list, get and the cached match index."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from core.clinical.identity import nir_key
+from core.clinical.patients import ImportRefused, PatientRegistry, parse_mapping
+from core.errors import BadInput, NotFound, ParseError
+from core.model import Identity
+from core.store.collection import MemoryCollection
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "clinical"
+HEADER = "id,birth_name,used_name,given_names,birth_date,sex,ins\n"
+INS = "2700375123456" + f"{nir_key('2700375123456'):02d}"
+
+
+class SpyCollection(MemoryCollection):
+    """Counts put_many calls and refuses single puts: an import must write once."""
+
+    def __init__(self) -> None:
+        super().__init__("patients")
+        self.batches = 0
+
+    def put(self, key, doc):  # type: ignore[no-untyped-def]
+        raise AssertionError("import must use put_many")
+
+    def put_many(self, items):  # type: ignore[no-untyped-def]
+        self.batches += 1
+        super().put_many(items)
+
+
+class Audit:
+    def __init__(self) -> None:
+        self.records: list[tuple] = []
+
+    def append(self, action: str, object_id: str, actor: str | None = None, **details: object) -> None:
+        self.records.append((action, object_id, details))
+
+
+def registry() -> PatientRegistry:
+    return PatientRegistry(MemoryCollection("patients"))
+
+
+def test_import_the_sample_file_and_list_it() -> None:
+    reg = registry()
+    report = reg.import_csv(DATA / "patients.csv")
+    assert (report.added, report.updated, report.unchanged) == (4, 0, 0)
+    ids = [p.id for p in reg.list()]
+    assert ids == sorted(ids) and len(ids) == 4
+    marie = reg.get("1001")
+    assert marie.birth_name == "Dupont" and marie.used_name == "Martin"
+    assert marie.given_names == ("Marie", "Anne")
+    assert marie.birth_date == dt.date(1970, 3, 5) and marie.sex == "F"
+    assert reg.get("1002").given_names == ("Jean-Pierre",)
+    assert reg.get("1002").birth_date == dt.date(1965, 4, 21)  # DD/MM/YYYY
+    assert reg.get("1003").ins == "279035121518989"
+    assert reg.get("1004").sex == "U"
+
+
+def test_bom_semicolons_and_crlf_are_accepted() -> None:
+    reg = registry()
+    data = ("\ufeff" + HEADER.replace(",", ";") + "7;Durand;;Paul;1965-04-21;M;\r\n").encode()
+    assert reg.import_csv(data).added == 1
+    assert reg.get("7").birth_name == "Durand"
+
+
+def test_one_write_and_an_audit_record_without_names() -> None:
+    spy, audit = SpyCollection(), Audit()
+    reg = PatientRegistry(spy, audit=audit)
+    reg.import_csv((DATA / "patients.csv").read_bytes(), name="export.csv")
+    assert spy.batches == 1 and len(spy) == 4
+    assert audit.records == [
+        ("patients.import", "export.csv", {"added": 4, "updated": 0, "unchanged": 0, "total": 4})
+    ]
+
+
+def test_reimport_updates_by_id() -> None:
+    reg = registry()
+    reg.import_csv(DATA / "patients.csv")
+    changed = (
+        HEADER + "1001,Dupont,Leroy,Marie Anne,1970-03-05,F,\n1002,Durand,,Jean-Pierre,21/04/1965,M,\n"
+    ).encode()
+    report = reg.import_csv(changed)
+    assert (report.added, report.updated, report.unchanged) == (0, 1, 1)
+    assert reg.get("1001").used_name == "Leroy"
+    assert len(reg.list()) == 4  # patients absent from the new file are kept
+
+
+def test_bad_rows_refuse_the_whole_import_with_line_numbers_and_no_values() -> None:
+    reg = registry()
+    reg.import_csv(DATA / "patients.csv")
+    before = [p.to_json() for p in reg.list()]
+    with pytest.raises(ImportRefused) as info:
+        reg.import_csv(DATA / "patients_bad.csv")
+    problems = dict(info.value.problems)
+    assert set(problems) == {3, 4, 5, 6, 7, 8, 9}
+    assert "birth_date" in problems[3] and "sex" in problems[4] and "ins" in problems[5]
+    assert "birth_name" in problems[6] and "id" in problems[7] and "given_names" in problems[8]
+    assert "line 2" in problems[9]  # duplicate id
+    message = str(info.value)
+    assert "nothing imported" in message and "line 3" in message
+    for value in ("Zola", "Emile", "1990-13-01", "X", "Hugo"):
+        assert value not in message
+    assert [p.to_json() for p in reg.list()] == before  # nothing half-imported
+    assert isinstance(info.value, ParseError) and info.value.exit_code == 2
+
+
+def test_map_renames_source_columns() -> None:
+    data = "NUM;NOM;NOM_USAGE;PRENOMS;DDN;SEXE;INS;VILLE\n42;Leroy;;Luc;30/11/1980;H;" + INS + ";Lyon\n"
+    mapping = parse_mapping(
+        [
+            "NUM=id",
+            "NOM=birth_name",
+            "NOM_USAGE=used_name",
+            "PRENOMS=given_names",
+            "DDN=birth_date",
+            "SEXE=sex",
+            "INS=ins",
+        ]
+    )
+    reg = registry()
+    assert reg.import_csv(data.encode(), mapping).added == 1
+    luc = reg.get("42")
+    assert luc.sex == "M" and luc.ins == INS and luc.birth_date == dt.date(1980, 11, 30)
+
+
+@pytest.mark.parametrize("pair", ["NOM", "NOM=", "=birth_name", "NOM=nom"])
+def test_bad_map_is_bad_input(pair: str) -> None:
+    with pytest.raises(BadInput):
+        parse_mapping([pair])
+
+
+def test_map_of_a_missing_column_is_bad_input() -> None:
+    with pytest.raises(BadInput, match="NOPE"):
+        registry().import_csv(HEADER.encode(), {"NOPE": "birth_name"})
+
+
+@pytest.mark.parametrize(
+    ("data", "needle"),
+    [
+        (b"", "empty"),
+        (b"id,nom\n1,X\n", "missing column"),
+        ("id,birth_name,given_names,birth_date\n1,Lef\xe8vre,A,1970-01-01\n".encode("latin-1"), "not UTF-8"),
+        (b"id,birth_name,birth_name,given_names,birth_date\n", "twice"),
+    ],
+)
+def test_bad_files_give_one_clear_error(data: bytes, needle: str) -> None:
+    with pytest.raises(ParseError, match=needle):
+        registry().import_csv(data)
+
+
+def test_broken_quotes_and_extra_fields_are_reported_by_line() -> None:
+    data = (HEADER + '1,Dupont,,Marie,1970-03-05,F,,extra\n2,"Durand,,Paul,1965-04-21,M,\n').encode()
+    with pytest.raises(ImportRefused) as info:
+        registry().import_csv(data)
+    assert 2 in dict(info.value.problems)
+
+
+def test_missing_file_and_folder() -> None:
+    with pytest.raises(NotFound):
+        registry().import_csv(DATA / "nope.csv")
+    with pytest.raises(BadInput):
+        registry().import_csv(DATA)
+
+
+def test_get_unknown_patient_is_not_found() -> None:
+    with pytest.raises(NotFound):
+        registry().get("999")
+
+
+def test_index_is_cached_and_rebuilt_after_import() -> None:
+    reg = registry()
+    reg.import_csv(DATA / "patients.csv")
+    first = reg.index()
+    assert reg.index() is first
+    ident = Identity(family_name="BERNARD", given_names=("LUC",), birth_date=dt.date(1950, 1, 2), sex="M")
+    assert first.match(ident).decision == "new"
+    reg.import_csv((HEADER + "7,Bernard,,Luc,1950-01-02,M,\n").encode())
+    assert reg.index() is not first
+    result = reg.index().match(ident)
+    assert (result.decision, result.patient_id) == ("auto", "7")
+
+
+def test_ep_notation_in_the_birth_name_column_is_split() -> None:
+    reg = registry()
+    reg.import_csv((HEADER + "8,Dupont ép. Martin,,Marie,1970-03-05,F,\n").encode())
+    p = reg.get("8")
+    assert (p.birth_name, p.used_name) == ("DUPONT", "MARTIN")
