@@ -1,0 +1,412 @@
+"""MissiveApp: the screens, the app-wide bindings, theme loading, the idle lock and engine events.
+
+| Key | Action |
+| --- | --- |
+| 1 2 3 4 | Réception, À classer, Rédaction, Annuaire |
+| F1, ? | help |
+| ctrl+p | command palette (every action) |
+| ctrl+l, F12 | lock now |
+| ctrl+q | quit |
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import tomllib
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+_STARTED = time.perf_counter()
+
+from textual import events  # noqa: E402 - the start clock is set before the heavy imports
+from textual.app import App, ComposeResult, SystemCommand  # noqa: E402
+from textual.containers import Horizontal  # noqa: E402
+from textual.screen import Screen  # noqa: E402
+from textual.theme import Theme  # noqa: E402
+from textual.widgets import ContentSwitcher, Footer, Static  # noqa: E402
+from textual.worker import Worker, WorkerState  # noqa: E402
+
+from core.errors import ConfigError, MissiveError  # noqa: E402
+from tui import keymap  # noqa: E402
+from tui.data import MailroomData  # noqa: E402
+from tui.i18n import set_language, t  # noqa: E402
+from tui.messages import (  # noqa: E402
+    CountsRefreshed,
+    LetterRequested,
+    MailroomEventReceived,
+    Unlocked,
+)
+from tui.widgets.status_bar import StatusBar  # noqa: E402
+
+log = logging.getLogger("missive.tui")
+
+THEMES_DIR = Path(__file__).resolve().parent.parent / "themes"
+PANES = ("inbox", "review", "compose", "directory")
+THEME_FIELDS = {
+    "primary", "secondary", "accent", "foreground", "background", "surface", "panel", "boost", "warning",
+    "error", "success", "dark", "luminosity_spread", "text_alpha", "variables", "ansi",
+}  # fmt: skip
+
+
+def load_theme_file(path: Path) -> Theme:
+    """A theme from a TOML file of Textual theme fields; the file name (without .toml) is its name."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(
+            f"theme {path.name} cannot be read ({type(exc).__name__}): fix or remove it"
+        ) from exc
+    unknown = set(data) - THEME_FIELDS - {"name"}
+    if unknown or "primary" not in data:
+        raise ConfigError(f"theme {path.name}: needs 'primary' and only Textual theme fields")
+    fields = {k: v for k, v in data.items() if k in THEME_FIELDS}
+    return Theme(name=path.stem, **fields)
+
+
+def discover_themes(profile_dir: Path | None) -> tuple[list[Theme], list[str]]:
+    """Built-in themes, then the profile's own (same name overrides). Returns (themes, problems)."""
+    themes: dict[str, Theme] = {}
+    problems: list[str] = []
+    folders = [THEMES_DIR] + ([profile_dir / "themes"] if profile_dir else [])
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.toml")):
+            try:
+                themes[path.stem] = load_theme_file(path)
+            except ConfigError as exc:
+                problems.append(str(exc))
+    return list(themes.values()), problems
+
+
+class MainScreen(Screen[None]):
+    """The four panes behind a tab line, the status bar and the footer."""
+
+    CSS_PATH = "panes/main.tcss"
+    AUTO_FOCUS = "#message-list"
+
+    def compose(self) -> ComposeResult:
+        from tui.panes.inbox import InboxPane
+
+        with Horizontal(id="tabs"):
+            for index, pane in enumerate(PANES, start=1):
+                yield Static(f" {index} {t('pane.' + pane)} ", id=f"tab-{pane}", classes="tab")
+        with ContentSwitcher(initial="inbox", id="panes"):
+            yield InboxPane(id="inbox")
+        yield StatusBar()
+        yield Footer()
+
+    def show(self, pane: str) -> Any:
+        """Switch to a pane, mounting it the first time (panes are loaded lazily)."""
+        switcher = self.query_one(ContentSwitcher)
+        if not switcher.query(f"#{pane}"):
+            switcher.mount(self.app.make_pane(pane))
+        switcher.current = pane
+        for name in PANES:
+            self.query_one(f"#tab-{name}").set_class(name == pane, "-active")
+        return switcher.query_one(f"#{pane}")
+
+
+class MissiveApp(App[int]):
+    """The missive terminal app. Give it an open ``mailroom`` (tests) or a profile folder and passphrase."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "missive"
+    BINDINGS = keymap.bindings("app")
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(
+        self,
+        profile_dir: Path | None = None,
+        *,
+        passphrase: str | None = None,
+        mailroom: Any = None,
+        opener: Callable[[Path, str], Any] | None = None,
+        lang: str | None = None,
+        theme: str | None = None,
+        settings: Any = None,
+        exit_after_paint: bool = False,
+    ) -> None:
+        settings = settings if settings is not None else getattr(mailroom, "settings", None)
+        set_language(lang or getattr(settings, "language", None))
+        super().__init__()
+        keymap.localise(self)
+        self.profile_dir = Path(profile_dir) if profile_dir else None
+        self._passphrase = passphrase
+        self._opener = opener
+        self.mailroom = mailroom
+        self.data: MailroomData | None = MailroomData(mailroom) if mailroom is not None else None
+        self.settings = settings
+        self._theme_name = theme or getattr(settings, "theme", None) or "dark"
+        self.idle_minutes = int(getattr(settings, "idle_lock_minutes", 10) or 0)
+        self.remap, self._unknown_keys = keymap.check_remap(dict(getattr(settings, "keys", {}) or {}))
+        self.locked = False
+        self._last_activity = time.monotonic()
+        self._exit_after_paint = exit_after_paint
+        self._painted = False
+
+    # -- start-up -----------------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        themes, problems = discover_themes(self.profile_dir)
+        for theme in themes:
+            self.register_theme(theme)
+        if self._theme_name in self.available_themes:
+            self.theme = self._theme_name
+        else:
+            problems.append(t("app.unknown_theme", name=self._theme_name))
+            self.theme = "dark" if "dark" in self.available_themes else "textual-dark"
+        for problem in problems:
+            self.notify(problem, severity="warning")
+        if self._unknown_keys:
+            self.notify(t("app.unknown_keys", ids=", ".join(self._unknown_keys)), severity="warning")
+        self.set_keymap(self.remap)
+        if self.idle_minutes > 0:
+            self.set_interval(15, self._check_idle)
+        if self.mailroom is not None:
+            self._enter()
+        else:
+            from tui.panes.lock import LockScreen
+
+            self.push_screen(LockScreen())
+            if self._passphrase is not None:
+                self.screen.try_unlock(self._passphrase)  # type: ignore[attr-defined]
+                self._passphrase = None
+
+    def open_profile(self, passphrase: str) -> Any:
+        """Open (or, after an idle lock, re-check) the profile: blocking, called from a worker."""
+        if self._opener is not None:
+            return self._opener(self.profile_dir, passphrase)  # type: ignore[arg-type]
+        from core.mailroom import Mailroom
+
+        if self.profile_dir is None:
+            raise MissiveError("no profile folder given: use --profile or run `missive init`")
+        return Mailroom.open(self.profile_dir, passphrase)
+
+    def on_unlocked(self, message: Unlocked) -> None:
+        if self.mailroom is None:
+            self.mailroom = message.mailroom
+            self.data = MailroomData(message.mailroom)
+            self.settings = self.settings or getattr(message.mailroom, "settings", None)
+            self.pop_screen()
+            self._enter()
+        else:
+            if message.mailroom is not self.mailroom:
+                close = getattr(message.mailroom, "close", None)
+                if close is not None:
+                    close()  # only a check: the profile already open stays the one in use
+            self.locked = False
+            self._last_activity = time.monotonic()
+            self.pop_screen()
+
+    def _enter(self) -> None:
+        self.push_screen(MainScreen())
+        self.data.subscribe(self._engine_event)  # type: ignore[union-attr]
+        self.refresh_counts()
+
+    def inbox_painted(self) -> None:
+        """Called once the first list is on screen: the start-up time a doctor feels."""
+        if self._painted:
+            return
+        self._painted = True
+        elapsed = time.perf_counter() - _STARTED
+        log.info("start-up to painted inbox: %.3f s", elapsed)
+        if self._exit_after_paint:
+            self.call_after_refresh(self.exit, 0)
+
+    @property
+    def main(self) -> MainScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        return None
+
+    def make_pane(self, name: str) -> Any:
+        if name == "review":
+            from tui.panes.review import ReviewPane
+
+            return ReviewPane(id="review")
+        if name == "compose":
+            from tui.panes.compose import ComposePane
+
+            return ComposePane(id="compose")
+        from tui.panes.directory import DirectoryPane
+
+        return DirectoryPane(id="directory")
+
+    # -- actions ------------------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.locked or self.main is None:
+            return action == "quit"  # nothing behind the lock is reachable, not even the palette
+        return True
+
+    def action_show_pane(self, pane: str) -> None:
+        main = self.main
+        if main is None or pane not in PANES:
+            return
+        if self.screen is not main:
+            return
+        widget = main.show(pane)
+        focus = {"inbox": "#message-list", "review": "#review-docs", "compose": "#compose-to"}.get(pane)
+        if pane == "directory":
+            self.call_after_refresh(widget.focus_search)
+        elif focus:
+            self.call_after_refresh(lambda: widget.query_one(focus).focus())
+
+    def on_letter_requested(self, message: LetterRequested) -> None:
+        main = self.main
+        if main is None:
+            return
+        pane = main.show("compose")
+        self.call_after_refresh(pane.start, message.to, message.subject, message.body, message.in_reply_to)
+
+    def action_help(self) -> None:
+        from tui.panes.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.remap))
+
+    def action_lock(self) -> None:
+        if self.locked or self.mailroom is None:
+            return
+        from tui.panes.lock import LockScreen
+
+        while not isinstance(self.screen, MainScreen) and len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.locked = True
+        self.push_screen(LockScreen(relock=True))
+        log.info("locked after idle time or on request")
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every binding of missive, by its French (or English) description, plus Textual's own."""
+        yield from super().get_system_commands(screen)
+        if self.main is None or self.locked:
+            return
+        for spec in keymap.KEYS:
+            if spec.action == "app.quit" and spec.scope != "app":
+                continue
+            yield SystemCommand(spec.description, spec.tooltip, self._palette_callback(spec))
+
+    def _palette_callback(self, spec: keymap.KeySpec) -> Callable[[], Any]:
+        async def run() -> None:
+            if spec.scope == "app":
+                await self.run_action(spec.action)
+                return
+            pane = self.main.show(spec.scope)  # type: ignore[union-attr]
+            await self.run_action(spec.action, pane)
+
+        return run
+
+    # -- idle lock ----------------------------------------------------------------------------------------
+    def on_event(self, event: events.Event) -> Any:
+        if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)):
+            self._last_activity = time.monotonic()
+        return super().on_event(event)
+
+    def _check_idle(self) -> None:
+        if self.idle_minutes and time.monotonic() - self._last_activity > self.idle_minutes * 60:
+            self.action_lock()
+
+    # -- engine events and counts -------------------------------------------------------------------------
+    def _engine_event(self, event: Any) -> None:
+        """Called by the engine, maybe from another thread: hand it to the event loop as a message."""
+        self.post_message(MailroomEventReceived(str(event.kind), dict(event.data)))
+
+    def on_mailroom_event_received(self, message: MailroomEventReceived) -> None:
+        main = self.main
+        if main is None:
+            return
+        status = main.query_one(StatusBar)
+        kind, data = message.kind, message.data
+        if kind == "new-mail":
+            self.notify(t("toast.new_mail", count=data.get("count", 1)))
+            main.query_one("#inbox").reload()
+        elif kind in ("needs-review", "document-filed"):
+            if main.query("#review"):
+                main.query_one("#review").reload()
+            self.refresh_counts()
+            if kind == "needs-review":
+                self.notify(t("toast.needs_review", count=data.get("count", 1)))
+        elif kind == "send-failed":
+            self.notify(t("toast.send_failed", reason=data.get("reason", "")), severity="error", timeout=10)
+            self.refresh_counts()
+        elif kind == "sent":
+            self.refresh_counts()
+        elif kind == "progress":
+            status.set_progress(int(data.get("done", 0)), int(data.get("total", 0)))
+        elif kind == "sync-state":
+            status.set_account(
+                str(data.get("account", "")), str(data.get("state", "")), str(data.get("since", ""))
+            )
+            if data.get("state") == "offline":
+                self.notify(t("toast.offline"), severity="warning")
+
+    def refresh_counts(self) -> None:
+        self._read_counts()
+
+    def _read_counts(self) -> None:
+        self.run_worker(self._counts_worker, thread=True, exclusive=True, group="counts", exit_on_error=False)
+
+    def _counts_worker(self) -> None:
+        data = self.data
+        if data is None:
+            return
+        accounts = [(name, "offline") for name in data.account_names()]
+        self.post_message(CountsRefreshed(data.outbox_count(), data.review_count(), accounts))
+
+    def on_counts_refreshed(self, message: CountsRefreshed) -> None:
+        main = self.main
+        if main is None:
+            return
+        status = main.query_one(StatusBar)
+        status.outbox = message.outbox
+        status.review = message.review
+        for name, state in message.accounts:
+            if name not in status._accounts:
+                status.set_account(name, state)
+
+    def set_review_count(self, count: int) -> None:
+        if self.main is not None:
+            self.main.query_one(StatusBar).review = count
+
+    # -- errors -------------------------------------------------------------------------------------------
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """One place for every worker failure: a one-line toast, no traceback, no health data."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if isinstance(error, MissiveError):
+            self.notify(" ".join(str(error).split()), severity="error", timeout=8)
+            log.info("worker %s failed: %s", event.worker.group, type(error).__name__)
+        else:
+            self.notify(t("app.internal_error", kind=type(error).__name__), severity="error", timeout=8)
+            log.error("worker %s crashed", event.worker.group, exc_info=error)
+
+
+def run_app(
+    profile_dir: Path, passphrase: str | None = None, lang: str | None = None, theme: str | None = None
+) -> int:
+    """Run the app in this terminal (``missive tui`` and ``missive demo``). Returns the exit code."""
+    from core.config import load_settings
+    from core.store.profile import Profile
+
+    profile_dir = Path(profile_dir)
+    if not Profile.exists(profile_dir):
+        raise MissiveError(
+            f"no profile in {profile_dir}: create one with `missive init` or try `missive demo`"
+        )
+    settings = load_settings(profile_dir)
+    app = MissiveApp(
+        profile_dir,
+        passphrase=passphrase,
+        lang=lang,
+        theme=theme,
+        settings=settings,
+        exit_after_paint=os.environ.get("MISSIVE_EXIT_AFTER_PAINT") == "1",
+    )
+    result = app.run()
+    if app.mailroom is not None:
+        app.mailroom.close()
+    return int(result or 0)

@@ -1,0 +1,413 @@
+"""The one thin adapter between the app and ``core.mailroom.Mailroom``.
+
+Every call the TUI makes to the engine goes through :class:`MailroomData`, so a changed signature in core
+is fixed here and nowhere else. A service that is not built yet (or fails to import) reads as empty: the
+panes show "Aucun message" instead of crashing. Methods are blocking: panes call them from thread workers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.errors import MissiveError, NotFound
+from core.model import (
+    Attachment,
+    Candidate,
+    ClinicalDocument,
+    DirectoryEntry,
+    Draft,
+    Identity,
+    MessageSummary,
+    Patient,
+    SignatureStatus,
+)
+
+log = logging.getLogger("missive.tui")
+
+
+@dataclass(frozen=True)
+class ReaderView:
+    """What the reader shows for one message (decoded off the event loop)."""
+
+    summary: MessageSummary
+    body: str = ""
+    signature: SignatureStatus | None = None
+    signed: bool = False
+    encrypted: bool = False
+    decrypted: bool = True
+    problem: str = ""
+    documents: tuple[ClinicalDocument, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """A document waiting for a decision (or filed automatically), with its candidate patients."""
+
+    id: str
+    identity: Identity
+    title: str = ""
+    date: dt.datetime | None = None
+    sender: str = ""
+    candidates: tuple[tuple[Candidate, Patient | None], ...] = ()
+    state: str = "review"  # review | auto | filed | rejected
+    patient: Patient | None = None  # the patient it was filed to (auto / filed)
+    observations: int = 0
+
+
+@dataclass
+class MailroomData:
+    """Blocking accessors over the façade, with empty results for services not there yet."""
+
+    mailroom: Any
+    _missing: set[str] = field(default_factory=set)
+
+    # -- plumbing ----------------------------------------------------------------------------------------
+    def service(self, name: str) -> Any:
+        """The façade's service ``name``, or None when that part of core is not available."""
+        if name in self._missing:
+            return None
+        try:
+            return getattr(self.mailroom, name)
+        except (ImportError, AttributeError) as exc:
+            log.info("service %s not available: %s", name, type(exc).__name__)
+            self._missing.add(name)
+            return None
+
+    @property
+    def settings(self) -> Any:
+        return self.service("settings")
+
+    @property
+    def profile_path(self) -> Path | None:
+        profile = getattr(self.mailroom, "profile", None)
+        return getattr(profile, "path", None)
+
+    def subscribe(self, callback: Callable[[Any], None]) -> None:
+        subscribe = getattr(self.mailroom, "subscribe", None)
+        if subscribe is not None:
+            subscribe(callback)
+
+    # -- Réception ---------------------------------------------------------------------------------------
+    def folders(self, summaries: Iterable[MessageSummary] = ()) -> list[str]:
+        store = self.service("messages")
+        names: list[str] = []
+        if store is not None and hasattr(store, "folders"):
+            names = [str(f) for f in store.folders()]
+        if not names:
+            names = sorted({s.folder for s in summaries})
+        # INBOX first: it is where the day starts
+        return sorted(names, key=lambda n: (n.upper() != "INBOX", n.lower()))
+
+    def summaries(self, folder: str | None = None) -> list[MessageSummary]:
+        """Newest first; never loads a body."""
+        store = self.service("messages")
+        if store is None:
+            return []
+        items = list(store.list(folder=folder))
+        items.sort(key=lambda s: s.date or dt.datetime.min.replace(tzinfo=dt.UTC), reverse=True)
+        return items
+
+    def open_message(self, summary: MessageSummary) -> ReaderView:
+        """Decode one message for the reader: S/MIME layers, text, attachments, clinical documents."""
+        opener = getattr(self.mailroom, "open_message", None)
+        if callable(opener):
+            return self._view_from(summary, opener(summary.id))
+        store = self.service("messages")
+        if store is None:
+            raise NotFound("this message is no longer in the profile: sync again")
+        raw = store.get_raw(summary.id)
+        signature, signed, encrypted, decrypted, problem = summary.signature, summary.signed, False, True, ""
+        keys = self.service("keys")
+        if keys is not None:
+            from core.secure.smime import open_message
+
+            opened = open_message(raw, keys)
+            raw = opened.inner_mime_bytes
+            signature, signed = opened.signature, opened.signed
+            encrypted, decrypted, problem = opened.encrypted, opened.decrypted, opened.problem
+        body, attachments, documents = _parse_mime(raw) if decrypted else ("", (), ())
+        self.mark_seen(summary)
+        return ReaderView(
+            summary,
+            body,
+            signature,
+            signed,
+            encrypted or summary.encrypted,
+            decrypted,
+            problem,
+            documents,
+            attachments,
+        )
+
+    def _view_from(self, summary: MessageSummary, opened: Any) -> ReaderView:
+        if isinstance(opened, ReaderView):
+            return opened
+        get = _getter(opened)
+        return ReaderView(
+            summary=summary,
+            body=get("body", "") or get("text", ""),
+            signature=get("signature", summary.signature),
+            signed=bool(get("signed", summary.signed)),
+            encrypted=bool(get("encrypted", summary.encrypted)),
+            decrypted=bool(get("decrypted", True)),
+            problem=get("problem", ""),
+            documents=tuple(get("documents", ()) or ()),
+            attachments=tuple(get("attachments", ()) or ()),
+        )
+
+    def mark_seen(self, summary: MessageSummary) -> None:
+        store = self.service("messages")
+        if store is None or not summary.unread:
+            return
+        for name in ("mark_seen", "set_flags"):
+            method = getattr(store, name, None)
+            if method is None:
+                continue
+            try:
+                method(summary.id) if name == "mark_seen" else method(summary.id, add=("\\Seen",))
+            except (TypeError, MissiveError) as exc:  # a different signature: reading still works
+                log.info("could not mark message %s seen: %s", summary.id, type(exc).__name__)
+            return
+
+    # -- À classer ---------------------------------------------------------------------------------------
+    def review_items(self) -> tuple[list[ReviewItem], list[ReviewItem]]:
+        """(waiting for a decision, filed automatically)."""
+        queue = self.service("documents")
+        if queue is None:
+            return [], []
+        pending_raw = _call_first(queue, ("pending", "waiting", "review"), default=None)
+        filed_raw = _call_first(queue, ("filed", "auto_filed"), default=None)
+        if pending_raw is None and hasattr(queue, "list"):
+            everything = list(queue.list())
+            pending_raw = [e for e in everything if _state(e) == "review"]
+            filed_raw = [e for e in everything if _state(e) in ("auto", "filed")]
+        pending = [self._review_item(e) for e in pending_raw or ()]
+        filed = [self._review_item(e) for e in filed_raw or ()]
+        return pending, filed
+
+    def review_count(self) -> int:
+        queue = self.service("documents")
+        if queue is None:
+            return 0
+        counter = getattr(queue, "pending_count", None)
+        if callable(counter):
+            return int(counter())
+        return len(self.review_items()[0])
+
+    def _review_item(self, entry: Any) -> ReviewItem:
+        get = _getter(entry)
+        document = get("document", None)
+        identity = get("identity", None) or (document.identity if document is not None else Identity())
+        match = get("match", None)
+        candidates = tuple(get("candidates", ()) or (match.candidates if match is not None else ()))
+        patient_id = get("patient_id", None) or (match.patient_id if match is not None else None)
+        return ReviewItem(
+            id=str(get("id", "") or get("doc_id", "")),
+            identity=identity,
+            title=get("title", "") or (document.title if document is not None else ""),
+            date=get("date", None) or (document.date if document is not None else None),
+            sender=get("sender", "") or (document.author if document is not None else ""),
+            candidates=tuple((c, self.patient(c.patient_id)) for c in candidates),
+            state=_state(entry),
+            patient=self.patient(patient_id) if patient_id else None,
+            observations=len(document.observations) if document is not None else 0,
+        )
+
+    def patient(self, patient_id: str) -> Patient | None:
+        registry = self.service("patients")
+        if registry is None:
+            return None
+        try:
+            return registry.get(patient_id)
+        except NotFound:
+            return None
+
+    def file_document(self, doc_id: str, patient_id: str) -> None:
+        self._queue().file(doc_id, patient_id, actor="tui")
+
+    def file_new_patient(self, doc_id: str) -> None:
+        queue = self._queue()
+        method = getattr(queue, "file_new", None) or getattr(queue, "new_patient", None)
+        if method is None:
+            raise MissiveError("filing to a new patient is not available yet: file it in your software")
+        method(doc_id, actor="tui")
+
+    def reject_document(self, doc_id: str) -> None:
+        self._queue().reject(doc_id, actor="tui")
+
+    def undo_filing(self, doc_id: str) -> None:
+        self._queue().undo(doc_id, actor="tui")
+
+    def _queue(self) -> Any:
+        queue = self.service("documents")
+        if queue is None:
+            raise MissiveError("the document queue is not available in this version")
+        return queue
+
+    # -- Annuaire and recipients -------------------------------------------------------------------------
+    def directory_search(self, text: str, limit: int = 200) -> list[DirectoryEntry]:
+        directory = self.service("directory")
+        if directory is None or not text.strip():
+            return []
+        return list(directory.search(text, limit=limit))
+
+    def complete_address(self, prefix: str, limit: int = 10) -> list[str]:
+        """Addresses starting with ``prefix``: directory first, then people who wrote to us."""
+        prefix = prefix.strip().lower()
+        if len(prefix) < 2:
+            return []
+        found: list[str] = []
+        directory = self.service("directory")
+        if directory is not None and hasattr(directory, "complete"):
+            for item in directory.complete(prefix, limit=limit):
+                found.extend(_addresses(item))
+        book = self.service("contacts")
+        if book is not None and hasattr(book, "complete"):
+            found.extend(str(a) for a in book.complete(prefix, limit=limit))
+        seen: dict[str, None] = {}
+        for address in found:
+            if address.lower().startswith(prefix) or prefix in address.lower():
+                seen.setdefault(address, None)
+        return list(seen)[:limit]
+
+    def recipient_state(self, address: str) -> str:
+        """``encrypted`` (certificate known), ``clear`` (allowed, no certificate) or ``refused`` (policy)."""
+        trust = self.service("trust")
+        if trust is not None:
+            for name in ("allows", "is_allowed", "allowed"):
+                check = getattr(trust, name, None)
+                if callable(check):
+                    if not check(address):
+                        return "refused"
+                    break
+        keys = self.service("keys")
+        if keys is not None:
+            finder = getattr(keys, "cert_for", None) or getattr(keys, "certs_for", None)
+            if finder is not None and finder(address):
+                return "encrypted"
+        return "clear"
+
+    # -- Rédaction ---------------------------------------------------------------------------------------
+    def save_draft(self, draft_id: str, draft: Draft) -> None:
+        """Keep a draft in the encrypted store (called as the doctor types)."""
+        drafts = self.service("drafts")
+        if drafts is not None and hasattr(drafts, "save"):
+            drafts.save(draft_id, draft)
+            return
+        profile = getattr(self.mailroom, "profile", None)
+        if profile is None:
+            return
+        profile.collection("drafts").put(draft_id, _draft_doc(draft))
+
+    def delete_draft(self, draft_id: str) -> None:
+        drafts = self.service("drafts")
+        if drafts is not None and hasattr(drafts, "delete"):
+            drafts.delete(draft_id)
+            return
+        profile = getattr(self.mailroom, "profile", None)
+        if profile is not None:
+            profile.collection("drafts").delete(draft_id)
+
+    async def send(self, draft: Draft) -> Any:
+        send = getattr(self.mailroom, "send", None)
+        if send is None:
+            raise MissiveError("sending is not available in this version: the draft is kept")
+        return await send(draft)
+
+    # -- status bar --------------------------------------------------------------------------------------
+    def outbox_count(self) -> int:
+        outbox = self.service("outbox")
+        if outbox is None:
+            return 0
+        try:
+            return len(outbox)
+        except TypeError:
+            return len(outbox.list())
+
+    def account_names(self) -> list[str]:
+        accounts = self.service("accounts")
+        if accounts is None:
+            return []
+        items = accounts.list() if hasattr(accounts, "list") else []
+        return [str(getattr(a, "name", a)) for a in items]
+
+
+# -- helpers --------------------------------------------------------------------------------------------------
+def _getter(obj: Any) -> Callable[[str, Any], Any]:
+    if isinstance(obj, dict):
+        return lambda name, default: obj.get(name, default)
+    return lambda name, default: getattr(obj, name, default)
+
+
+def _state(entry: Any) -> str:
+    get = _getter(entry)
+    state = get("state", None) or get("decision", None) or getattr(get("match", None), "decision", None)
+    return str(state or "review")
+
+
+def _call_first(obj: Any, names: tuple[str, ...], default: Any) -> Any:
+    for name in names:
+        method = getattr(obj, name, None)
+        if callable(method):
+            return list(method())
+    return default
+
+
+def _addresses(item: Any) -> list[str]:
+    if isinstance(item, str):
+        return [item]
+    if isinstance(item, DirectoryEntry):
+        return list(item.mssante)
+    return [str(a) for a in getattr(item, "mssante", ())]
+
+
+def _draft_doc(draft: Draft) -> dict[str, Any]:
+    return {
+        "to": list(draft.to),
+        "cc": list(draft.cc),
+        "subject": draft.subject,
+        "body": draft.body,
+        "attachments": [a.filename for a in draft.attachments],
+        "in_reply_to": draft.in_reply_to,
+        "saved": dt.datetime.now(dt.UTC).isoformat(),
+    }
+
+
+def _parse_mime(raw: bytes) -> tuple[str, tuple[Attachment, ...], tuple[ClinicalDocument, ...]]:
+    """Text body, attachments and the clinical documents found in them (readers are pure)."""
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    body_part = message.get_body(preferencelist=("plain", "html"))
+    body = ""
+    if body_part is not None:
+        try:
+            body = body_part.get_content()
+        except (LookupError, ValueError):
+            body = body_part.get_payload(decode=True).decode("latin-1", "replace")
+    attachments: list[Attachment] = []
+    documents: list[ClinicalDocument] = []
+    for part in message.iter_attachments():
+        data = part.get_payload(decode=True) or b""
+        name = part.get_filename() or "piece-jointe"
+        attachments.append(Attachment(name, part.get_content_type(), data))
+    from core.clinical.readers import looks_clinical, read_document
+    from core.errors import ParseError
+
+    candidates = [(a.data, a.filename, a.content_type) for a in attachments]
+    if body and looks_clinical(body.encode("latin-1", "replace")):
+        candidates.append((body.encode("latin-1", "replace"), "", "text/plain"))
+    for data, name, ctype in candidates:
+        if not looks_clinical(data, name, ctype):
+            continue
+        try:
+            documents.extend(read_document(data, name).documents)
+        except ParseError as exc:
+            log.info("attachment not readable as a clinical document: %s", type(exc).__name__)
+    return body, tuple(attachments), tuple(documents)

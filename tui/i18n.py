@@ -1,0 +1,44 @@
+"""Translation catalogues: every UI string goes through :func:`t`; French is the default language.
+
+Catalogues are flat JSON files in ``tui/locale/<lang>.json``; a key missing from the chosen language falls
+back to French, then to the key itself (so a missing string shows up in review, never as a crash).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+DEFAULT_LANGUAGE = "fr"
+LANGUAGES = ("fr", "en")
+
+_current = DEFAULT_LANGUAGE
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    """The strings of ``lang`` (read once)."""
+    path = LOCALE_DIR / f"{lang}.json"
+    with path.open(encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def set_language(lang: str | None) -> str:
+    """Choose the interface language; unknown codes fall back to French. Returns the language in use."""
+    global _current
+    _current = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+    return _current
+
+
+def language() -> str:
+    return _current
+
+
+def t(key: str, **values: object) -> str:
+    """The string for ``key`` in the current language, with ``{name}`` placeholders filled."""
+    text = catalogue(_current).get(key)
+    if text is None:
+        text = catalogue(DEFAULT_LANGUAGE).get(key, key)
+    return text.format(**values) if values else text

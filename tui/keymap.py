@@ -1,0 +1,119 @@
+"""Every key binding as data: an id, a default key, an action and the pane (scope) that owns it.
+
+Descriptions and tooltips live in the catalogues under ``key.<id>`` and ``tip.<id>`` (French first), so the
+footer, the help screen and the command palette all read the same words. Users remap a binding by id in
+``profile.toml`` (``[keys] "compose.send" = "f9"``); F-keys are given as alternatives for old terminals.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+from tui.i18n import t
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """One binding: ``scope`` is the pane (or ``app``) whose ``BINDINGS`` hold it."""
+
+    id: str
+    key: str
+    action: str
+    scope: str
+    show: bool = True
+    priority: bool = False
+
+    @property
+    def description(self) -> str:
+        return t(f"key.{self.id}")
+
+    @property
+    def tooltip(self) -> str:
+        return t(f"tip.{self.id}")
+
+
+KEYS: tuple[KeySpec, ...] = (
+    # anywhere
+    KeySpec("app.inbox", "1", "app.show_pane('inbox')", "app"),
+    KeySpec("app.review", "2", "app.show_pane('review')", "app"),
+    KeySpec("app.compose", "3", "app.show_pane('compose')", "app"),
+    KeySpec("app.directory", "4", "app.show_pane('directory')", "app"),
+    KeySpec("app.help", "f1,question_mark", "app.help", "app"),
+    KeySpec("app.lock", "ctrl+l,f12", "app.lock", "app", show=False),
+    KeySpec("app.quit", "ctrl+q", "app.quit", "app", priority=True),
+    # Réception
+    KeySpec("inbox.open", "enter", "open_message", "inbox", show=False),
+    KeySpec("inbox.compose", "c", "compose", "inbox"),
+    KeySpec("inbox.reply", "r", "reply", "inbox"),
+    KeySpec("inbox.forward", "f", "forward", "inbox"),
+    KeySpec("inbox.search", "slash", "search", "inbox"),
+    KeySpec("inbox.folders", "f2", "focus_folders", "inbox", show=False),
+    KeySpec("inbox.save", "s", "save_attachments", "inbox", show=False),
+    KeySpec("inbox.view", "o", "open_attachment", "inbox", show=False),
+    KeySpec("inbox.quit", "q", "app.quit", "inbox"),
+    # À classer
+    KeySpec("review.file", "enter", "file_document", "review"),
+    KeySpec("review.new", "n", "new_patient", "review"),
+    KeySpec("review.reject", "x", "reject", "review"),
+    KeySpec("review.next", "tab", "next_candidate", "review"),
+    KeySpec("review.undo", "u", "undo", "review"),
+    KeySpec("review.search", "slash", "search", "review", show=False),
+    KeySpec("review.quit", "q", "app.quit", "review", show=False),
+    # Rédaction
+    KeySpec("compose.send", "ctrl+s,f5", "send", "compose"),
+    KeySpec("compose.attach", "f4", "attach", "compose"),
+    KeySpec("compose.discard", "f8", "discard", "compose"),
+    # Annuaire
+    KeySpec("directory.letter", "enter", "letter", "directory"),
+    KeySpec("directory.search", "slash", "search", "directory"),
+    KeySpec("directory.quit", "q", "app.quit", "directory", show=False),
+)
+
+BY_ID = {spec.id: spec for spec in KEYS}
+
+
+def bindings(scope: str) -> list[Binding]:
+    """The ``BINDINGS`` of one scope (descriptions filled in at instance time by :func:`localise`)."""
+    return [
+        Binding(
+            spec.key,
+            spec.action,
+            spec.id,
+            show=spec.show,
+            priority=spec.priority,
+            id=spec.id,
+        )
+        for spec in KEYS
+        if spec.scope == scope
+    ]
+
+
+def localise(node: object) -> None:
+    """Put the current language's descriptions and tooltips on a node's bindings (call in ``__init__``).
+
+    Bindings are class attributes built at import; the language is chosen later, so each instance gets
+    translated copies.
+    """
+    bindings_map = node._bindings  # type: ignore[attr-defined]
+    for key, key_bindings in bindings_map.key_to_bindings.items():
+        bindings_map.key_to_bindings[key] = [
+            dataclasses.replace(b, description=BY_ID[b.id].description, tooltip=BY_ID[b.id].tooltip)
+            if b.id in BY_ID
+            else b
+            for b in key_bindings
+        ]
+
+
+def check_remap(remap: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """Split a user's ``[keys]`` table into known ids and unknown ones (reported, not fatal)."""
+    known = {k: v for k, v in remap.items() if k in BY_ID and isinstance(v, str) and v.strip()}
+    unknown = [k for k in remap if k not in known]
+    return known, unknown
+
+
+def keys_for(spec: KeySpec, remap: dict[str, str]) -> str:
+    """The key(s) a binding answers to after the user's remap, for the help screen."""
+    return remap.get(spec.id, spec.key)

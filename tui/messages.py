@@ -1,0 +1,134 @@
+"""Textual messages of the app, all past tense: something happened, the receiver decides what to show.
+
+Workers post these when their I/O is done; frequent ones do not bubble and replace their queued elders.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.message import Message
+
+from core.model import DirectoryEntry, MessageSummary
+
+
+class Unlocked(Message):
+    """The passphrase opened the profile (or confirmed it after an idle lock)."""
+
+    def __init__(self, mailroom: Any) -> None:
+        super().__init__()
+        self.mailroom = mailroom
+
+
+class UnlockFailed(Message):
+    """The passphrase was refused, or the profile cannot be opened."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+class MessagesLoaded(Message, bubble=False):
+    """A folder's summaries are in memory."""
+
+    def __init__(self, folder: str | None, folders: list[str], summaries: list[MessageSummary]) -> None:
+        super().__init__()
+        self.folder = folder
+        self.folders = folders
+        self.summaries = summaries
+
+
+class MessageOpened(Message, bubble=False):
+    """A message body was read and decoded for the reader."""
+
+    def __init__(self, view: Any) -> None:
+        super().__init__()
+        self.view = view
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, MessageOpened)
+
+
+class DocumentsLoaded(Message, bubble=False):
+    """The documents waiting for a decision and the ones filed automatically are known."""
+
+    def __init__(self, pending: list[Any], filed: list[Any]) -> None:
+        super().__init__()
+        self.pending = pending
+        self.filed = filed
+
+
+class DocumentDecided(Message):
+    """A document was filed, rejected, filed to a new patient or un-filed."""
+
+    def __init__(self, doc_id: str, decision: str) -> None:
+        super().__init__()
+        self.doc_id = doc_id
+        self.decision = decision
+
+
+class DirectoryFound(Message, bubble=False):
+    """Directory search results arrived."""
+
+    def __init__(self, query: str, entries: list[DirectoryEntry]) -> None:
+        super().__init__()
+        self.query = query
+        self.entries = entries
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, DirectoryFound)
+
+
+class LetterRequested(Message):
+    """The user asked to write to these addresses (from Annuaire, reply or forward)."""
+
+    def __init__(
+        self, to: tuple[str, ...] = (), subject: str = "", body: str = "", in_reply_to: str | None = None
+    ) -> None:
+        super().__init__()
+        self.to = to
+        self.subject = subject
+        self.body = body
+        self.in_reply_to = in_reply_to
+
+
+class RecipientsChecked(Message, bubble=False):
+    """Per-recipient indicators were computed (encrypted, clear, refused)."""
+
+    def __init__(self, states: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.states = states
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, RecipientsChecked)
+
+
+class LetterSent(Message):
+    """A letter left the composer for the durable outbox."""
+
+    def __init__(self, recipients: int) -> None:
+        super().__init__()
+        self.recipients = recipients
+
+
+class MailroomEventReceived(Message, bubble=False):
+    """An engine event (new mail, filing, send failure, progress, sync state)."""
+
+    def __init__(self, kind: str, data: dict[str, Any]) -> None:
+        super().__init__()
+        self.kind = kind
+        self.data = data
+
+    def can_replace(self, message: Message) -> bool:
+        # progress floods: only the latest matters
+        return isinstance(message, MailroomEventReceived) and message.kind == self.kind == "progress"
+
+
+class CountsRefreshed(Message, bubble=False):
+    """Outbox and à-classer counts were read."""
+
+    def __init__(self, outbox: int, review: int, accounts: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.outbox = outbox
+        self.review = review
+        self.accounts = accounts

@@ -1,0 +1,259 @@
+"""Rédaction: To/Cc with completion, per-recipient indicators, body, attachments, encrypted drafts.
+
+| Key | Action |
+| --- | --- |
+| right | accept the suggested address |
+| ctrl+s, F5 | send |
+| F4 | attach a file |
+| F8 | discard the draft |
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import mimetypes
+import uuid
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.suggester import Suggester
+from textual.timer import Timer
+from textual.widgets import Input, Label, Static, TextArea
+
+from core.errors import BadInput, MissiveError
+from core.model import Attachment, Draft
+from tui import keymap
+from tui.i18n import t
+from tui.messages import LetterSent, RecipientsChecked
+
+log = logging.getLogger("missive.tui")
+
+DRAFT_DELAY = 1.0  # seconds of quiet typing before the draft is written (encrypted) to the profile
+MAX_ATTACHMENT = 25 * 1024 * 1024
+
+
+def split_addresses(text: str) -> tuple[str, ...]:
+    return tuple(a.strip() for a in text.replace(";", ",").split(",") if a.strip())
+
+
+class AddressSuggester(Suggester):
+    """Completes the last address of a comma-separated list from the directory and address book."""
+
+    def __init__(self, app_getter) -> None:  # noqa: ANN001
+        super().__init__(use_cache=False, case_sensitive=True)
+        self._app = app_getter
+
+    async def get_suggestion(self, value: str) -> str | None:
+        head, _, last = value.rpartition(",")
+        last = last.lstrip()
+        data = self._app().data
+        if data is None or len(last) < 2:
+            return None
+        found = await asyncio.to_thread(data.complete_address, last, 5)
+        for address in found:
+            if address.lower().startswith(last.lower()):
+                prefix = f"{head}, " if head else ""
+                return prefix + last + address[len(last) :]
+        return None
+
+
+class ComposePane(Vertical):
+    """Rédaction (key 3)."""
+
+    BINDINGS = keymap.bindings("compose")
+
+    def __init__(self, **kwargs) -> None:  # noqa: ANN003
+        super().__init__(**kwargs)
+        keymap.localise(self)
+        self.draft_id = uuid.uuid4().hex
+        self.attachments: list[Attachment] = []
+        self.in_reply_to: str | None = None
+        self.states: dict[str, str] = {}
+        self._draft_timer: Timer | None = None
+        self._check_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        suggester = AddressSuggester(lambda: self.app)
+        with Horizontal(classes="compose-row"):
+            yield Label(t("compose.to"), classes="compose-label")
+            yield Input(id="compose-to", suggester=suggester, placeholder=t("compose.to_placeholder"))
+        with Horizontal(classes="compose-row"):
+            yield Label(t("compose.cc"), classes="compose-label")
+            yield Input(id="compose-cc", suggester=suggester)
+        with Horizontal(classes="compose-row"):
+            yield Label(t("compose.subject"), classes="compose-label")
+            yield Input(id="compose-subject")
+        yield Static("", id="compose-recipients")
+        yield Static("", id="compose-attachments")
+        yield Input(placeholder=t("compose.attach_placeholder"), id="compose-attach-path")
+        yield TextArea(id="compose-body", soft_wrap=True, show_line_numbers=False)
+
+    def on_mount(self) -> None:
+        self.border_title = t("pane.compose")
+        self.query_one("#compose-attach-path").display = False
+        self.query_one("#compose-attachments").display = False
+        self._paint_recipients()
+
+    # -- starting a letter --------------------------------------------------------------------------------
+    def start(
+        self, to: tuple[str, ...] = (), subject: str = "", body: str = "", in_reply_to: str | None = None
+    ) -> None:
+        """A fresh letter (from c, r, f or Annuaire); the previous draft stays saved."""
+        self.draft_id = uuid.uuid4().hex
+        self.attachments = []
+        self.in_reply_to = in_reply_to
+        self.query_one("#compose-to", Input).value = ", ".join(to)
+        self.query_one("#compose-cc", Input).value = ""
+        self.query_one("#compose-subject", Input).value = subject
+        self.query_one("#compose-body", TextArea).text = body
+        self._paint_attachments()
+        target = "#compose-subject" if to and not subject else "#compose-body" if to else "#compose-to"
+        self.query_one(target).focus()
+        self._schedule_check()
+
+    def draft(self) -> Draft:
+        return Draft(
+            to=split_addresses(self.query_one("#compose-to", Input).value),
+            cc=split_addresses(self.query_one("#compose-cc", Input).value),
+            subject=self.query_one("#compose-subject", Input).value.strip(),
+            body=self.query_one("#compose-body", TextArea).text,
+            attachments=tuple(self.attachments),
+            in_reply_to=self.in_reply_to,
+        )
+
+    # -- typing: indicators and drafts --------------------------------------------------------------------
+    @on(Input.Changed, "#compose-to, #compose-cc")
+    def _recipients_changed(self) -> None:
+        self._schedule_check()
+        self._schedule_draft()
+
+    @on(Input.Changed, "#compose-subject")
+    @on(TextArea.Changed, "#compose-body")
+    def _content_changed(self) -> None:
+        self._schedule_draft()
+
+    def _schedule_check(self) -> None:
+        if self._check_timer is not None:
+            self._check_timer.stop()
+        self._check_timer = self.set_timer(0.3, self.check_recipients)
+
+    def _schedule_draft(self) -> None:
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(DRAFT_DELAY, self._save_draft)
+
+    def _save_draft(self) -> None:
+        draft = self.draft()
+        if draft.to or draft.subject or draft.body.strip():
+            self.save_draft(self.draft_id, draft)
+
+    @work(thread=True, exclusive=True, group="draft", exit_on_error=False)
+    def save_draft(self, draft_id: str, draft: Draft) -> None:
+        self.app.data.save_draft(draft_id, draft)
+
+    @work(thread=True, exclusive=True, group="recipients", exit_on_error=False)
+    def check_recipients(self) -> None:
+        draft = self.draft()
+        data = self.app.data
+        states = [(a, data.recipient_state(a) if "@" in a else "invalid") for a in (*draft.to, *draft.cc)]
+        self.post_message(RecipientsChecked(states))
+
+    def on_recipients_checked(self, message: RecipientsChecked) -> None:
+        self.states = dict(message.states)
+        self._paint_recipients()
+
+    def _paint_recipients(self) -> None:
+        widget = self.query_one("#compose-recipients", Static)
+        if not self.states:
+            widget.update(t("compose.no_recipient"))
+            return
+        styles = {"encrypted": "$success", "clear": "$warning", "refused": "$error bold", "invalid": "$error"}
+        symbols = {"encrypted": "■", "clear": "□", "refused": "✗", "invalid": "?"}
+        parts: list[str | tuple[str, str]] = []
+        for address, state in self.states.items():
+            parts.append((f"{symbols[state]} {address} ({t('compose.state_' + state)})", styles[state]))
+            parts.append("  ")
+        widget.update(Content.assemble(*parts))
+
+    # -- attachments --------------------------------------------------------------------------------------
+    def action_attach(self) -> None:
+        path_input = self.query_one("#compose-attach-path", Input)
+        path_input.display = True
+        path_input.focus()
+
+    @on(Input.Submitted, "#compose-attach-path")
+    def _attach_submitted(self, event: Input.Submitted) -> None:
+        event.input.display = False
+        if event.value.strip():
+            self.read_attachment(event.value.strip())
+        event.input.value = ""
+        self.query_one("#compose-body").focus()
+
+    @work(thread=True, group="attach", exit_on_error=False)
+    def read_attachment(self, text: str) -> None:
+        path = Path(text).expanduser()
+        if not path.is_file():
+            raise BadInput(f"{path.name}: no such file, check the path")
+        if path.stat().st_size > MAX_ATTACHMENT:
+            raise BadInput(f"{path.name} is larger than 25 MB: send a link or a smaller file")
+        ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        attachment = Attachment(path.name, ctype, path.read_bytes())
+        self.app.call_from_thread(self._add_attachment, attachment)
+
+    def _add_attachment(self, attachment: Attachment) -> None:
+        self.attachments.append(attachment)
+        self._paint_attachments()
+        self._schedule_draft()
+
+    def _paint_attachments(self) -> None:
+        widget = self.query_one("#compose-attachments", Static)
+        widget.display = bool(self.attachments)
+        widget.update(Content(" ".join(f"+ {a.filename}" for a in self.attachments)))
+
+    # -- sending ------------------------------------------------------------------------------------------
+    def action_send(self) -> None:
+        draft = self.draft()
+        if not draft.to:
+            self.notify(t("compose.need_recipient"), severity="warning")
+            self.query_one("#compose-to").focus()
+            return
+        bad = [a for a in (*draft.to, *draft.cc) if "@" not in a]
+        if bad:
+            self.notify(t("compose.invalid_address", count=len(bad)), severity="error")
+            return
+        refused = [a for a in (*draft.to, *draft.cc) if self.states.get(a) == "refused"]
+        if refused:
+            self.notify(t("compose.refused", count=len(refused)), severity="error")
+            return
+        self.send(self.draft_id, draft)
+
+    @work(thread=True, exclusive=True, group="send", exit_on_error=False)
+    def send(self, draft_id: str, draft: Draft) -> None:
+        data = self.app.data
+        data.save_draft(draft_id, draft)  # kept until the outbox has it
+        asyncio.run(data.send(draft))
+        try:
+            data.delete_draft(draft_id)
+        except MissiveError as exc:
+            log.info("sent draft %s not deleted: %s", draft_id, type(exc).__name__)
+        self.post_message(LetterSent(len(draft.to) + len(draft.cc)))
+
+    def on_letter_sent(self, message: LetterSent) -> None:
+        self.notify(t("compose.sent", count=message.recipients))
+        self.start()
+        self.states = {}
+        self._paint_recipients()
+        self.app.refresh_counts()
+
+    def action_discard(self) -> None:
+        self.discard(self.draft_id)
+        self.start()
+        self.notify(t("compose.discarded"))
+
+    @work(thread=True, group="draft", exit_on_error=False)
+    def discard(self, draft_id: str) -> None:
+        self.app.data.delete_draft(draft_id)

@@ -1,0 +1,94 @@
+"""Annuaire: search the practitioner directory; enter starts a letter to the selected address.
+
+| Key | Action |
+| --- | --- |
+| / | search |
+| enter | write to the selected address |
+"""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.timer import Timer
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from core.model import DirectoryEntry
+from tui import keymap
+from tui.i18n import t
+from tui.messages import DirectoryFound, LetterRequested
+
+
+class DirectoryPane(Vertical):
+    """Annuaire (key 4)."""
+
+    BINDINGS = keymap.bindings("directory")
+
+    def __init__(self, **kwargs) -> None:  # noqa: ANN003
+        super().__init__(**kwargs)
+        keymap.localise(self)
+        self.addresses: list[tuple[str, DirectoryEntry]] = []
+        self._timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder=t("directory.placeholder"), id="directory-search")
+        yield OptionList(id="directory-results")
+        yield Static(t("directory.hint"), id="directory-empty")
+
+    def on_mount(self) -> None:
+        self.query_one("#directory-results").border_title = t("pane.directory")
+        self.query_one("#directory-results").display = False
+
+    def focus_search(self) -> None:
+        self.query_one("#directory-search").focus()
+
+    def action_search(self) -> None:
+        self.focus_search()
+
+    @on(Input.Changed, "#directory-search")
+    def _changed(self, event: Input.Changed) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        query = event.value
+        self._timer = self.set_timer(0.25, lambda: self.search(query))
+
+    @on(Input.Submitted, "#directory-search")
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.search(event.value)
+        self.query_one("#directory-results").focus()
+
+    @work(thread=True, exclusive=True, group="directory", exit_on_error=False)
+    def search(self, query: str) -> None:
+        data = self.app.data
+        entries = data.directory_search(query) if data is not None else []
+        self.post_message(DirectoryFound(query, entries))
+
+    def on_directory_found(self, message: DirectoryFound) -> None:
+        results = self.query_one("#directory-results", OptionList)
+        results.clear_options()
+        self.addresses = [(addr, e) for e in message.entries for addr in e.mssante]
+        for addr, e in self.addresses:
+            who = f"{e.family_name} {e.given_name}".strip()
+            what = " · ".join(x for x in (e.specialty or e.profession, e.city) if x)
+            results.add_option(Option(Content(f"{who} — {what}\n  {addr}")))
+        found = bool(self.addresses)
+        results.display = found
+        empty = self.query_one("#directory-empty", Static)
+        empty.display = not found
+        if message.query.strip() and not found:
+            empty.update(t("directory.none"))
+        results.border_subtitle = t("directory.count", count=len(self.addresses))
+        if found:
+            results.highlighted = 0
+
+    @on(OptionList.OptionSelected, "#directory-results")
+    def _selected(self) -> None:
+        self.action_letter()
+
+    def action_letter(self) -> None:
+        index = self.query_one("#directory-results", OptionList).highlighted
+        if index is not None and 0 <= index < len(self.addresses):
+            self.post_message(LetterRequested((self.addresses[index][0],)))

@@ -1,0 +1,218 @@
+"""Réception: folders, the virtualised message list and the reader.
+
+| Key | Action |
+| --- | --- |
+| enter | open the message |
+| c / r / f | write, reply, forward |
+| / | search the list |
+| s / o | save the attachments / open the first with the system viewer |
+| q | quit |
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from core.errors import MissiveError
+from core.model import MessageSummary
+from tui import keymap
+from tui.data import ReaderView
+from tui.i18n import t
+from tui.messages import LetterRequested, MessageOpened, MessagesLoaded
+from tui.panes.reader import Reader
+from tui.widgets.message_list import MessageList
+
+log = logging.getLogger("missive.tui")
+
+
+class InboxPane(Vertical):
+    """Réception (key 1)."""
+
+    BINDINGS = keymap.bindings("inbox")
+
+    def __init__(self, **kwargs) -> None:  # noqa: ANN003
+        super().__init__(**kwargs)
+        keymap.localise(self)
+        self.folder: str | None = None
+        self.view: ReaderView | None = None
+        self.loaded = False
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="inbox-main"):
+            yield OptionList(id="folders")
+            with Vertical(id="inbox-right"):
+                yield Input(placeholder=t("inbox.search_placeholder"), id="inbox-search")
+                yield MessageList(id="message-list")
+                yield Static(t("inbox.empty"), id="inbox-empty")
+                yield Reader(id="reader")
+
+    def on_mount(self) -> None:
+        self.query_one("#folders").border_title = t("inbox.folders")
+        self.query_one("#message-list").border_title = t("pane.inbox")
+        self.query_one("#reader").border_title = t("reader.title")
+        self.query_one("#inbox-search").display = False
+        self.reload()
+
+    # -- loading ------------------------------------------------------------------------------------------
+    def reload(self) -> None:
+        self.load_messages(self.folder)
+
+    @work(thread=True, exclusive=True, group="inbox-list", exit_on_error=False)
+    def load_messages(self, folder: str | None) -> None:
+        data = self.app.data
+        summaries = data.summaries(folder) if data is not None else []
+        folders = data.folders(summaries) if data is not None else []
+        self.post_message(MessagesLoaded(folder, folders, summaries))
+
+    def on_messages_loaded(self, message: MessagesLoaded) -> None:
+        folders = self.query_one("#folders", OptionList)
+        if [o.id for o in folders.options] != message.folders:
+            folders.clear_options()
+            folders.add_options([Option(name, id=name) for name in message.folders])
+            if message.folder in message.folders:
+                folders.highlighted = message.folders.index(message.folder)
+        msg_list = self.query_one(MessageList)
+        msg_list.set_messages(message.summaries)
+        empty = not message.summaries
+        self.query_one("#inbox-empty").display = empty
+        msg_list.display = not empty
+        unread = sum(s.unread for s in message.summaries)
+        msg_list.border_subtitle = t("inbox.count", count=len(message.summaries), unread=unread)
+        if not self.loaded:
+            self.loaded = True
+            (msg_list if not empty else self.query_one("#folders")).focus()
+            self.app.inbox_painted()
+
+    @on(OptionList.OptionSelected, "#folders")
+    def _folder_chosen(self, event: OptionList.OptionSelected) -> None:
+        self.folder = event.option.id
+        self.reload()
+        self.query_one(MessageList).focus()
+
+    # -- reading ------------------------------------------------------------------------------------------
+    @on(MessageList.Selected)
+    def _selected(self, event: MessageList.Selected) -> None:
+        self.open_message(event.summary)
+
+    def action_open_message(self) -> None:
+        current = self.query_one(MessageList).current
+        if current is not None:
+            self.open_message(current)
+
+    @work(thread=True, exclusive=True, group="reader", exit_on_error=False)
+    def open_message(self, summary: MessageSummary) -> None:
+        self.post_message(MessageOpened(self.app.data.open_message(summary)))
+
+    def on_message_opened(self, message: MessageOpened) -> None:
+        self.view = message.view
+        self.query_one(Reader).show(message.view)
+        summary = message.view.summary
+        if summary.unread:
+            self.query_one(MessageList).replace(
+                MessageSummary(**{**summary.__dict__, "flags": (*summary.flags, "\\Seen")})
+            )
+
+    # -- search -------------------------------------------------------------------------------------------
+    def action_search(self) -> None:
+        search = self.query_one("#inbox-search", Input)
+        search.display = True
+        search.focus()
+
+    @on(Input.Changed, "#inbox-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.query_one(MessageList).filter(event.value)
+
+    @on(Input.Submitted, "#inbox-search")
+    def _search_done(self) -> None:
+        self.query_one(MessageList).focus()
+
+    def key_escape(self) -> None:
+        search = self.query_one("#inbox-search", Input)
+        if search.display:
+            search.value = ""
+            search.display = False
+            self.query_one(MessageList).filter("")
+            self.query_one(MessageList).focus()
+
+    def action_focus_folders(self) -> None:
+        self.query_one("#folders").focus()
+
+    # -- writing ------------------------------------------------------------------------------------------
+    def action_compose(self) -> None:
+        self.post_message(LetterRequested())
+
+    def action_reply(self) -> None:
+        s = self._target()
+        if s is None:
+            return
+        subject = s.subject if s.subject.lower().startswith("re:") else f"Re: {s.subject}"
+        quoted = ""
+        if self.view is not None and self.view.summary.id == s.id:
+            quoted = "\n\n" + "\n".join(f"> {line}" for line in self.view.body.splitlines())
+        self.post_message(LetterRequested((s.sender,), subject, quoted, in_reply_to=s.message_id))
+
+    def action_forward(self) -> None:
+        s = self._target()
+        if s is None:
+            return
+        body = ""
+        if self.view is not None and self.view.summary.id == s.id:
+            body = f"\n\n{t('compose.forwarded')}\n{self.view.body}"
+        self.post_message(LetterRequested((), f"Tr: {s.subject}", body))
+
+    def _target(self) -> MessageSummary | None:
+        return self.query_one(MessageList).current
+
+    # -- attachments --------------------------------------------------------------------------------------
+    def action_save_attachments(self) -> None:
+        if self.view is None or not self.view.attachments:
+            self.notify(t("reader.no_attachment"))
+            return
+        self.save_attachments(self.view)
+
+    @work(thread=True, group="attachments", exit_on_error=False)
+    def save_attachments(self, view: ReaderView) -> None:
+        folder = _download_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        for att in view.attachments:
+            name = Path(att.filename).name or "piece-jointe"
+            (folder / name).write_bytes(att.data)
+        self.app.call_from_thread(
+            self.notify, t("reader.saved", count=len(view.attachments), folder=str(folder))
+        )
+
+    def action_open_attachment(self) -> None:
+        if self.view is None or not self.view.attachments:
+            self.notify(t("reader.no_attachment"))
+            return
+        self.open_attachment(self.view)
+
+    @work(thread=True, group="attachments", exit_on_error=False)
+    def open_attachment(self, view: ReaderView) -> None:
+        att = view.attachments[0]
+        folder = _download_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / (Path(att.filename).name or "piece-jointe")
+        path.write_bytes(att.data)
+        opener = "open" if sys.platform == "darwin" else "xdg-open"
+        try:
+            subprocess.Popen([opener, str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except OSError as exc:
+            raise MissiveError(
+                f"no viewer to open {path.name}: install xdg-utils or open it yourself"
+            ) from exc
+
+
+def _download_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_downloads_dir()) / "missive"

@@ -1,0 +1,55 @@
+"""Déverrouillage: the passphrase prompt at start and after the idle lock. Hides everything behind it."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Center, Vertical
+from textual.screen import Screen
+from textual.widgets import Input, Label, Static
+
+from core.errors import MissiveError
+from tui.i18n import t
+from tui.messages import Unlocked, UnlockFailed
+
+
+class LockScreen(Screen[None]):
+    """Asks the passphrase; the key derivation runs in a worker so the screen never freezes."""
+
+    def __init__(self, relock: bool = False) -> None:
+        super().__init__()
+        self.relock = relock
+
+    def compose(self) -> ComposeResult:
+        with Center(), Vertical(id="lock-box") as box:
+            box.border_title = t("lock.title")
+            yield Label(t("lock.relocked") if self.relock else t("lock.prompt"), id="lock-prompt")
+            yield Input(password=True, id="lock-passphrase", placeholder=t("lock.placeholder"))
+            yield Static("", id="lock-error")
+
+    def on_mount(self) -> None:
+        self.query_one("#lock-passphrase").focus()
+
+    @on(Input.Submitted, "#lock-passphrase")
+    def _submitted(self, event: Input.Submitted) -> None:
+        if not event.value:
+            return
+        event.input.disabled = True
+        self.query_one("#lock-error", Static).update(t("lock.checking"))
+        self.try_unlock(event.value)
+        event.input.value = ""
+
+    @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
+    def try_unlock(self, passphrase: str) -> None:
+        try:
+            mailroom = self.app.open_profile(passphrase)
+        except MissiveError as exc:
+            self.post_message(UnlockFailed(str(exc)))
+            return
+        self.post_message(Unlocked(mailroom))
+
+    def on_unlock_failed(self, message: UnlockFailed) -> None:
+        self.query_one("#lock-error", Static).update(t("lock.wrong"))
+        box = self.query_one("#lock-passphrase", Input)
+        box.disabled = False
+        box.focus()

@@ -1,0 +1,119 @@
+"""The reader: headers, S/MIME status in words, lab results with abnormal values marked, text, attachments."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Static
+
+from core.model import ClinicalDocument, Observation
+from tui.data import ReaderView
+from tui.i18n import t
+
+
+def flag_symbol(obs: Observation) -> str:
+    """A symbol beside the colour, so abnormal values read in 16 colours and in black and white."""
+    flag = obs.flag.upper()
+    if flag in ("H", "HH", ">"):
+        return "↑↑" if flag == "HH" else "↑"
+    if flag in ("L", "LL", "<"):
+        return "↓↓" if flag == "LL" else "↓"
+    return "!" if obs.abnormal else ""
+
+
+def signature_line(view: ReaderView) -> tuple[str, str]:
+    """(words, css class) for the S/MIME status."""
+    sig = view.signature
+    if sig is not None and sig.valid:
+        return t("reader.sig_ok", signer=sig.signer or sig.subject), "sig-ok"
+    if sig is not None:
+        return t(
+            "reader.sig_bad", signer=sig.signer or "?", reason=sig.reason or t("reader.unknown")
+        ), "sig-bad"
+    if view.signed:
+        return t("reader.sig_unchecked"), "sig-bad"
+    return t("reader.unsigned"), "sig-none"
+
+
+def results_table(doc: ClinicalDocument) -> Content:
+    """A fixed-width table; abnormal lines in the theme's error colour with an arrow."""
+    label_w = max([len(t("reader.col_test"))] + [len(o.label or o.code) for o in doc.observations])
+    label_w = min(label_w, 34)
+    value_w = max([len(t("reader.col_value"))] + [len(o.value) + len(o.unit) + 1 for o in doc.observations])
+    value_w = min(value_w, 18)
+    header = (
+        f"   {t('reader.col_test'):<{label_w}} {t('reader.col_value'):<{value_w}} {t('reader.col_range')}"
+    )
+    parts: list[str | tuple[str, str]] = [(header + "\n", "bold")]
+    for obs in doc.observations:
+        label = (obs.label or obs.code)[:label_w]
+        value = f"{obs.value} {obs.unit}".strip()[:value_w]
+        ref = f"{obs.low}–{obs.high}" if obs.low or obs.high else ""
+        symbol = flag_symbol(obs)
+        line = f"{symbol:<2} {label:<{label_w}} {value:<{value_w}} {ref}"
+        if obs.comment:
+            line += f"  {obs.comment}"
+        parts.append((line + "\n", "$error bold") if obs.abnormal else line + "\n")
+    return Content.assemble(*parts)
+
+
+class Reader(VerticalScroll, can_focus=True):
+    """Shows one opened message; bodies are decoded in a worker before they get here."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(t("reader.empty"), id="reader-headers")
+        yield Static("", id="reader-signature")
+        yield Static("", id="reader-documents")
+        yield Static("", id="reader-body")
+        yield Static("", id="reader-attachments")
+
+    def show(self, view: ReaderView) -> None:
+        s = view.summary
+        date = s.date.strftime("%d/%m/%Y %H:%M") if s.date else ""
+        headers = Content.assemble(
+            (f"{t('reader.from')} ", "bold"), s.sender, "\n",
+            (f"{t('reader.to')} ", "bold"), ", ".join(s.to), "\n",
+            (f"{t('reader.date')} ", "bold"), date, "\n",
+            (f"{t('reader.subject')} ", "bold"), s.subject,
+        )  # fmt: skip
+        self.query_one("#reader-headers", Static).update(headers)
+        words, cls = signature_line(view)
+        if view.encrypted:
+            words += " · " + (t("reader.encrypted") if view.decrypted else t("reader.not_decrypted"))
+        sig = self.query_one("#reader-signature", Static)
+        sig.update(Content(words))
+        sig.set_classes(cls)
+        docs = self.query_one("#reader-documents", Static)
+        blocks: list[Content] = []
+        for doc in view.documents:
+            title = doc.title or t("reader.results")
+            abnormal = sum(o.abnormal for o in doc.observations)
+            blocks.append(
+                Content.assemble(
+                    (f"{title}", "bold underline"), f"  ({t('reader.abnormal_count', count=abnormal)})\n"
+                )
+            )
+            if doc.observations:
+                blocks.append(results_table(doc))
+            if doc.text:
+                blocks.append(Content(doc.text.strip() + "\n"))
+        docs.update(Content("\n").join(blocks) if blocks else "")
+        docs.display = bool(blocks)
+        body = view.body if view.decrypted else (view.problem or t("reader.not_decrypted"))
+        self.query_one("#reader-body", Static).update(Content(body.rstrip()))
+        atts = self.query_one("#reader-attachments", Static)
+        if view.attachments:
+            lines = [t("reader.attachments", count=len(view.attachments))] + [
+                f"  + {a.filename} ({a.content_type}, {len(a.data) // 1024 + 1} Ko)" for a in view.attachments
+            ]
+            atts.update(Content("\n".join(lines)))
+        else:
+            atts.update("")
+        atts.display = bool(view.attachments)
+        self.scroll_home(animate=False)
+
+    def clear(self, text: str) -> None:
+        self.query_one("#reader-headers", Static).update(text)
+        for wid in ("#reader-signature", "#reader-documents", "#reader-body", "#reader-attachments"):
+            self.query_one(wid, Static).update("")

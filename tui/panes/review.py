@@ -1,0 +1,260 @@
+"""À classer: documents waiting for a decision, the extracted identity beside each candidate patient.
+
+| Key | Action |
+| --- | --- |
+| enter | file to the selected candidate |
+| tab | next candidate |
+| n | file to a new patient |
+| x | reject |
+| u | undo an automatic filing |
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from core.model import Identity, Patient
+from tui import keymap
+from tui.data import ReviewItem
+from tui.i18n import t
+from tui.messages import DocumentDecided, DocumentsLoaded
+
+
+def _norm(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
+
+
+def _date(d: object) -> str:
+    return d.strftime("%d/%m/%Y") if d is not None else "—"  # type: ignore[attr-defined]
+
+
+def traits(identity: Identity, patient: Patient | None) -> list[tuple[str, str, str]]:
+    """(trait label, document value, patient value) rows, in the order a doctor checks them."""
+    p = patient
+    return [
+        (t("review.t_name"), identity.family_name, (p.used_name or p.birth_name) if p else ""),
+        (t("review.t_birth_name"), identity.birth_name or identity.family_name, p.birth_name if p else ""),
+        (t("review.t_given"), " ".join(identity.given_names), " ".join(p.given_names) if p else ""),
+        (t("review.t_birth_date"), _date(identity.birth_date), _date(p.birth_date) if p else ""),
+        (t("review.t_sex"), identity.sex, p.sex if p else ""),
+        (t("review.t_ins"), identity.ins or identity.nir or "—", (p.ins or "—") if p else ""),
+    ]
+
+
+def comparison(item: ReviewItem, patient: Patient | None) -> Content:
+    """Traits side by side; a differing trait is marked ≠ and coloured (reads in black and white too)."""
+    rows = traits(item.identity, patient)
+    w = max(len(r[0]) for r in rows)
+    vw = max([len(t("review.document"))] + [len(r[1]) for r in rows])
+    parts: list[str | tuple[str, str]] = [
+        (f"  {'':<{w}} {t('review.document'):<{vw}}  {t('review.patient')}\n", "bold")
+    ]
+    for label, doc_value, pat_value in rows:
+        differs = patient is not None and _norm(doc_value) != _norm(pat_value)
+        line = f"{'≠' if differs else ' '} {label:<{w}} {doc_value:<{vw}}  {pat_value}\n"
+        parts.append((line, "$warning bold") if differs else line)
+    return Content.assemble(*parts)
+
+
+class ReviewPane(Vertical):
+    """À classer (key 2)."""
+
+    BINDINGS = keymap.bindings("review")
+
+    def __init__(self, **kwargs) -> None:  # noqa: ANN003
+        super().__init__(**kwargs)
+        keymap.localise(self)
+        self.pending: list[ReviewItem] = []
+        self.filed: list[ReviewItem] = []
+        self._query = ""
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder=t("review.search_placeholder"), id="review-search")
+        yield OptionList(id="review-docs")
+        yield Static(t("review.empty"), id="review-empty")
+        with Horizontal(id="review-detail"):
+            yield Static("", id="review-compare")
+            yield OptionList(id="review-candidates")
+
+    def on_mount(self) -> None:
+        self.query_one("#review-docs").border_title = t("pane.review")
+        self.query_one("#review-compare").border_title = t("review.compare")
+        candidates = self.query_one("#review-candidates", OptionList)
+        candidates.border_title = t("review.candidates")
+        candidates.can_focus = False  # tab moves between candidates; focus stays on the documents
+        self.query_one("#review-search").display = False
+        self.reload()
+
+    @work(thread=True, exclusive=True, group="review", exit_on_error=False)
+    def reload(self) -> None:
+        data = self.app.data
+        pending, filed = data.review_items() if data is not None else ([], [])
+        self.post_message(DocumentsLoaded(pending, filed))
+
+    def on_documents_loaded(self, message: DocumentsLoaded) -> None:
+        self.pending, self.filed = message.pending, message.filed
+        self._fill()
+        self.app.set_review_count(len(self.pending))
+
+    def _visible(self) -> list[ReviewItem]:
+        items = self.pending + self.filed
+        if not self._query:
+            return items
+        q = _norm(self._query)
+        return [
+            i
+            for i in items
+            if q in _norm(f"{i.identity.family_name} {' '.join(i.identity.given_names)} {i.title}")
+        ]
+
+    def _fill(self) -> None:
+        docs = self.query_one("#review-docs", OptionList)
+        keep = docs.highlighted
+        docs.clear_options()
+        items = self._visible()
+        for item in items:
+            ident = item.identity
+            who = f"{ident.family_name} {' '.join(ident.given_names)} {_date(ident.birth_date)}"
+            when = item.date.strftime("%d/%m") if item.date else "     "
+            if item.state == "review":
+                label = f"? {when} {who} — {item.title}"
+            else:
+                target = item.patient.id if item.patient else ""
+                label = f"» {when} {who} — {t('review.auto_filed', patient=target)}"
+            docs.add_option(Option(Content(label), id=item.id))
+        empty = not items
+        self.query_one("#review-empty").display = empty
+        self.query_one("#review-detail").display = not empty
+        docs.display = not empty
+        docs.border_subtitle = t("review.count", pending=len(self.pending), filed=len(self.filed))
+        if items:
+            docs.highlighted = min(keep or 0, len(items) - 1)
+            self._show(items[docs.highlighted])
+
+    @property
+    def current(self) -> ReviewItem | None:
+        docs = self.query_one("#review-docs", OptionList)
+        items = self._visible()
+        index = docs.highlighted
+        return items[index] if index is not None and 0 <= index < len(items) else None
+
+    def _show(self, item: ReviewItem) -> None:
+        candidates = self.query_one("#review-candidates", OptionList)
+        candidates.clear_options()
+        if item.state != "review":
+            self.query_one("#review-compare", Static).update(comparison(item, item.patient))
+            return
+        for cand, patient in item.candidates:
+            name = (
+                f"{patient.used_name or patient.birth_name} {' '.join(patient.given_names)}"
+                if patient
+                else cand.patient_id
+            )
+            reasons = ", ".join(cand.reasons)
+            candidates.add_option(
+                Option(Content(f"{cand.score:4.0%} {name}\n     {reasons}"), id=cand.patient_id)
+            )
+        if item.candidates:
+            candidates.highlighted = 0
+        self._compare()
+
+    def _compare(self) -> None:
+        item = self.current
+        if item is None:
+            return
+        patient = self._selected_patient(item)
+        self.query_one("#review-compare", Static).update(comparison(item, patient))
+
+    def _selected_patient(self, item: ReviewItem) -> Patient | None:
+        index = self.query_one("#review-candidates", OptionList).highlighted
+        if index is None or not (0 <= index < len(item.candidates)):
+            return None
+        return item.candidates[index][1]
+
+    @on(OptionList.OptionHighlighted, "#review-docs")
+    def _doc_highlighted(self) -> None:
+        if self.current is not None:
+            self._show(self.current)
+
+    @on(OptionList.OptionHighlighted, "#review-candidates")
+    def _candidate_highlighted(self) -> None:
+        self._compare()
+
+    @on(OptionList.OptionSelected, "#review-docs")
+    def _doc_selected(self) -> None:
+        self.action_file_document()
+
+    # -- decisions ----------------------------------------------------------------------------------------
+    def action_next_candidate(self) -> None:
+        candidates = self.query_one("#review-candidates", OptionList)
+        if candidates.option_count:
+            candidates.highlighted = ((candidates.highlighted or 0) + 1) % candidates.option_count
+
+    def action_file_document(self) -> None:
+        item = self.current
+        if item is None or item.state != "review":
+            return
+        index = self.query_one("#review-candidates", OptionList).highlighted
+        if index is None or not item.candidates:
+            self.notify(t("review.no_candidate"), severity="warning")
+            return
+        self.decide(item.id, "file", item.candidates[index][0].patient_id)
+
+    def action_new_patient(self) -> None:
+        if self.current is not None and self.current.state == "review":
+            self.decide(self.current.id, "new", None)
+
+    def action_reject(self) -> None:
+        if self.current is not None and self.current.state == "review":
+            self.decide(self.current.id, "reject", None)
+
+    def action_undo(self) -> None:
+        if self.current is not None and self.current.state != "review":
+            self.decide(self.current.id, "undo", None)
+
+    @work(thread=True, group="review-decide", exit_on_error=False)
+    def decide(self, doc_id: str, decision: str, patient_id: str | None) -> None:
+        data = self.app.data
+        if decision == "file" and patient_id is not None:
+            data.file_document(doc_id, patient_id)
+        elif decision == "new":
+            data.file_new_patient(doc_id)
+        elif decision == "reject":
+            data.reject_document(doc_id)
+        else:
+            data.undo_filing(doc_id)
+        self.post_message(DocumentDecided(doc_id, decision))
+
+    def on_document_decided(self, message: DocumentDecided) -> None:
+        self.notify(t(f"review.done_{message.decision}"))
+        self.reload()
+
+    # -- search -------------------------------------------------------------------------------------------
+    def action_search(self) -> None:
+        search = self.query_one("#review-search", Input)
+        search.display = True
+        search.focus()
+
+    @on(Input.Changed, "#review-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self._query = event.value
+        self._fill()
+
+    @on(Input.Submitted, "#review-search")
+    def _search_done(self) -> None:
+        self.query_one("#review-docs").focus()
+
+    def key_escape(self) -> None:
+        search = self.query_one("#review-search", Input)
+        if search.display:
+            search.value = ""
+            search.display = False
+            self.query_one("#review-docs").focus()

@@ -1,0 +1,252 @@
+"""A message list that renders only the rows on screen (Line API), with an LRU cache of rendered rows.
+
+A DataTable measures every cell of every row when mounted: seconds at 50,000 messages (shared/STACK.md).
+Here a row is formatted the first time it scrolls into view and kept in a bounded cache.
+
+| Key | Action |
+| --- | --- |
+| up/down, k/j | move the cursor |
+| pageup/pagedown, home/end | jump |
+| enter | open the message (``MessageList.Selected``) |
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import OrderedDict
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from core.model import MessageSummary
+
+CACHE_ROWS = 512
+MARKERS_WIDTH = 6
+DATE_WIDTH = 8
+
+
+def markers(summary: MessageSummary) -> str:
+    """Six one-cell markers: unread, signature, encrypted, attachment, abnormal, filed (see help legend)."""
+    if summary.signature is not None:
+        sig = "✓" if summary.signature.valid else "✗"
+    else:
+        sig = "s" if summary.signed else " "
+    return "".join(
+        (
+            "●" if summary.unread else " ",
+            sig,
+            "■" if summary.encrypted else " ",
+            "+" if summary.has_attachments else " ",
+            "!" if summary.abnormal else " ",
+            "»" if summary.filed else " ",
+        )
+    )
+
+
+def short_date(when: dt.datetime | None, today: dt.date) -> str:
+    if when is None:
+        return ""
+    return when.strftime("%H:%M") if when.date() == today else when.strftime("%d/%m/%y")
+
+
+def _fit(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    if len(text) > width:
+        return text[: max(0, width - 1)] + "…"
+    return text.ljust(width)
+
+
+class MessageList(ScrollView, can_focus=True):
+    """The list of one folder's messages, newest first, filtered by ``/`` search."""
+
+    DEFAULT_CSS = """
+    MessageList {
+        background: $surface;
+        color: $foreground;
+        & > .message-list--cursor { background: $block-cursor-blurred-background; }
+        &:focus > .message-list--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: bold;
+        }
+        & > .message-list--unread { text-style: bold; }
+        & > .message-list--abnormal { color: $error; }
+        & > .message-list--bad { color: $warning; }
+        &:ansi > .message-list--cursor { text-style: reverse; }
+        &:ansi:focus > .message-list--cursor { text-style: reverse bold; }
+    }
+    """
+    COMPONENT_CLASSES = {
+        "message-list--cursor",
+        "message-list--unread",
+        "message-list--abnormal",
+        "message-list--bad",
+    }
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", show=False),
+        Binding("down,j", "cursor(1)", show=False),
+        Binding("pageup", "page(-1)", show=False),
+        Binding("pagedown", "page(1)", show=False),
+        Binding("home", "jump(0)", show=False),
+        Binding("end", "jump(-1)", show=False),
+        Binding("enter", "select", show=False),
+    ]
+
+    cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
+
+    class Highlighted(Message):
+        """The cursor moved onto a message."""
+
+        def __init__(self, summary: MessageSummary) -> None:
+            super().__init__()
+            self.summary = summary
+
+    class Selected(Message):
+        """The user asked to open a message."""
+
+        def __init__(self, summary: MessageSummary) -> None:
+            super().__init__()
+            self.summary = summary
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None):
+        super().__init__(name=name, id=id, classes=classes)
+        self._all: list[MessageSummary] = []
+        self._rows: list[MessageSummary] = []
+        self._query = ""
+        self._cache: OrderedDict[tuple[int, int, bool, bool], Strip] = OrderedDict()
+        self._today = dt.date.today()
+
+    # -- data ---------------------------------------------------------------------------------------------
+    @property
+    def rows(self) -> list[MessageSummary]:
+        return self._rows
+
+    @property
+    def current(self) -> MessageSummary | None:
+        return self._rows[self.cursor] if 0 <= self.cursor < len(self._rows) else None
+
+    def set_messages(self, summaries: list[MessageSummary]) -> None:
+        keep = self.current.id if self.current else None
+        self._all = summaries
+        self._apply_filter()
+        index = next((i for i, s in enumerate(self._rows) if s.id == keep), 0) if keep else 0
+        self.cursor = min(index, max(0, len(self._rows) - 1))
+
+    def filter(self, query: str) -> None:
+        """Keep only messages whose sender or subject contains ``query`` (case-insensitive)."""
+        self._query = query.strip().lower()
+        self._apply_filter()
+        self.cursor = 0
+
+    def replace(self, summary: MessageSummary) -> None:
+        """Update one message in place (e.g. it was read)."""
+        for rows in (self._all, self._rows):
+            for i, s in enumerate(rows):
+                if s.id == summary.id:
+                    rows[i] = summary
+        self._cache.clear()
+        self.refresh()
+
+    def _apply_filter(self) -> None:
+        q = self._query
+        if q:
+            self._rows = [s for s in self._all if q in s.sender.lower() or q in s.subject.lower()]
+        else:
+            self._rows = list(self._all)
+        self._cache.clear()
+        self.virtual_size = Size(self.size.width, len(self._rows))
+        self.refresh()
+
+    # -- cursor -------------------------------------------------------------------------------------------
+    def watch_cursor(self, old: int, new: int) -> None:
+        self._cache.clear()  # two rows change look; cheap to redo only what is visible
+        self.scroll_to_cursor()
+        self.refresh()
+        if self.current is not None:
+            self.post_message(self.Highlighted(self.current))
+
+    def scroll_to_cursor(self) -> None:
+        top = self.scroll_offset.y
+        height = self.scrollable_content_region.height or 1
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False)
+
+    def _move(self, index: int) -> None:
+        if self._rows:
+            self.cursor = max(0, min(index, len(self._rows) - 1))
+
+    def action_cursor(self, delta: int) -> None:
+        self._move(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        self._move(self.cursor + direction * max(1, self.scrollable_content_region.height - 1))
+
+    def action_jump(self, index: int) -> None:
+        self._move(index if index >= 0 else len(self._rows) - 1)
+
+    def action_select(self) -> None:
+        if self.current is not None:
+            self.post_message(self.Selected(self.current))
+
+    def on_click(self, event) -> None:  # noqa: ANN001 - textual event
+        self._move(self.scroll_offset.y + event.y)
+        self.action_select()
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, len(self._rows))
+        self._cache.clear()
+
+    def on_focus(self) -> None:
+        self._cache.clear()
+        self.refresh()
+
+    on_blur = on_focus
+
+    # -- rendering ----------------------------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index = self.scroll_offset.y + y
+        if index >= len(self._rows):
+            return Strip.blank(width, self.rich_style)
+        key = (index, width, index == self.cursor, self.has_focus)
+        strip = self._cache.get(key)
+        if strip is None:
+            strip = self._render_row(self._rows[index], width, index == self.cursor)
+            self._cache[key] = strip
+            if len(self._cache) > CACHE_ROWS:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(key)
+        return strip
+
+    def _render_row(self, s: MessageSummary, width: int, is_cursor: bool) -> Strip:
+        base: Style = self.rich_style
+        if is_cursor:
+            base = base + self.get_component_rich_style("message-list--cursor")
+        if s.unread:
+            base = base + self.get_component_rich_style("message-list--unread", partial=True)
+        mark_style = base
+        if s.abnormal:
+            mark_style = base + self.get_component_rich_style("message-list--abnormal", partial=True)
+        elif s.signature is not None and not s.signature.valid:
+            mark_style = base + self.get_component_rich_style("message-list--bad", partial=True)
+        rest = max(0, width - MARKERS_WIDTH - DATE_WIDTH - 3)
+        sender_width = min(26, rest // 3)
+        subject_width = max(0, rest - sender_width - 1)
+        text = " ".join(
+            (
+                short_date(s.date, self._today).rjust(DATE_WIDTH),
+                _fit(s.sender, sender_width),
+                _fit(s.subject, subject_width),
+            )
+        )
+        segments = [Segment(markers(s), mark_style), Segment(" ", base), Segment(text + " ", base)]
+        return Strip(segments).adjust_cell_length(width, base)

@@ -1,0 +1,72 @@
+"""The status bar: connection state per account, outbox count, documents à classer."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.reactive import reactive
+from textual.widgets import ProgressBar, Static
+
+from tui.i18n import t
+
+
+class StatusBar(Horizontal):
+    """One line at the bottom; the cached view stays usable whatever the network does."""
+
+    DEFAULT_CSS = """
+    StatusBar {
+        height: 1;
+        dock: bottom;
+        background: $panel;
+        color: $foreground;
+        & > #status-accounts { width: 1fr; }
+        & > #status-counts { width: auto; padding: 0 1; color: $text-accent; }
+        & > ProgressBar { width: 20; display: none; }
+        & > ProgressBar.-busy { display: block; }
+        &:ansi { background: ansi_default; }
+    }
+    """
+
+    outbox: reactive[int] = reactive(0)
+    review: reactive[int] = reactive(0)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._accounts: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static(t("status.no_account"), id="status-accounts")
+        yield ProgressBar(total=100, show_eta=False, show_percentage=False, id="status-progress")
+        yield Static("", id="status-counts")
+
+    def on_mount(self) -> None:
+        self._paint_counts()
+
+    def watch_outbox(self) -> None:
+        self._paint_counts()
+
+    def watch_review(self) -> None:
+        self._paint_counts()
+
+    def _paint_counts(self) -> None:
+        if self.is_mounted:
+            self.query_one("#status-counts", Static).update(
+                t("status.counts", outbox=self.outbox, review=self.review)
+            )
+
+    def set_account(self, name: str, state: str, since: str = "") -> None:
+        """``state``: online, syncing, offline (with the last sync time)."""
+        label = (
+            t(f"status.{state}", since=f" ({since})" if since else "")
+            if state in ("online", "syncing", "offline")
+            else state
+        )
+        self._accounts[name] = label
+        self.query_one("#status-accounts", Static).update(
+            "  ".join(f"{n}: {s}" for n, s in self._accounts.items()) or t("status.no_account")
+        )
+
+    def set_progress(self, done: int, total: int) -> None:
+        bar = self.query_one(ProgressBar)
+        bar.set_class(0 < total and done < total, "-busy")
+        bar.update(total=max(total, 1), progress=done)
