@@ -129,7 +129,7 @@ _BUILD = [
     f"""INSERT INTO fts(rowid, names, other, flags)
        SELECT e.id,
               coalesce(e.family,'') || ' ' || coalesce(e.given,'') || ' ' || coalesce(e.fam_key,''),
-              coalesce(e.rpps,'') || ' ' || e.key || ' ' ||
+              coalesce(e.rpps,'') || ' ' || CASE WHEN e.key LIKE 'bal:%' THEN '' ELSE e.key END || ' ' ||
               coalesce((SELECT {_ACTIVITY_TEXT} FROM activity a WHERE a.idnat = e.key), '') || ' ' ||
               coalesce((SELECT {_ACTIVITY_TEXT} FROM mss m WHERE m.key = e.key), ''),
               CASE WHEN e.has_mss THEN 'mss' ELSE '' END

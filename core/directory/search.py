@@ -91,8 +91,10 @@ class Directory:
             db = self._db()
             if db is None:
                 return []
-            if "@" in text:
-                return self._complete_address(db, text.lower(), limit)
+            if "@" in text or ("." in text and " " not in text):  # looks like the start of an address
+                found = self._complete_address(db, text.lower(), limit)
+                if found or "@" in text:
+                    return found
             out: list[tuple[str, str]] = []
             for entry in self._search(db, text, limit, only_mss=True):
                 for address in entry.mssante:

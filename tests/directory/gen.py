@@ -190,6 +190,7 @@ def header(kind: int | str) -> list[str]:
 
 
 def _rpps_row(labels: list[str], p: Person, act: Activity) -> list[str]:
+    """The cells of one row, filled by (normalised) column name."""
     values = {
         "type d identifiant pp": "8",
         "identifiant pp": p.id_pp,
@@ -216,13 +217,14 @@ def _rpps_row(labels: list[str], p: Person, act: Activity) -> list[str]:
         "libelle pays coord structure": "France",
         "autorite d enregistrement": "CNOM/CNOM/CNOM",
     }
-    return [values.get(norm_label(label), "") for label in labels]
+    return [values.get(key, "") for key in labels]
 
 
 def rpps_lines(n_rows: int, vintage: int = 56, seed: int = 0, extra: Iterable[Person] = ()) -> Iterator[str]:
     """Header then ``n_rows`` rows (one per activity; the ``extra`` people first), each ending with ``|``."""
     labels = header(vintage)
     yield "|".join(labels) + "|\n"
+    labels = [norm_label(label) for label in labels]
     written = 0
     for p in extra:
         for act in p.activities:
@@ -257,7 +259,7 @@ def _mss_row(
         "type de bal": "PER" if p else "ORG",
         "adresse bal": address,
         "raison sociale structure bal": org,
-        "l6lignecheminement": f"{postcode} {city}",
+        "l6ligneacheminement": f"{postcode} {city}",
         "code postal": postcode,
         "departement": postcode[:2],
         "pays": "France",
@@ -277,7 +279,7 @@ def _mss_row(
                 "libelle savoir faire": p.specialty,
             }
         )
-    return [values.get(norm_label(label), "") for label in labels]
+    return [values.get(key, "") for key in labels]
 
 
 def mss_lines(
@@ -288,6 +290,7 @@ def mss_lines(
     labels = header("mss")
     end = "|\n" if trailing_bar else "\n"
     yield "|".join(labels) + end
+    labels = [norm_label(label) for label in labels]
     written = 0
     for p in extra:
         for address in p.mssante:
