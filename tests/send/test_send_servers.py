@@ -280,3 +280,59 @@ def test_missive_send_delivers_to_another_users_mailbox(
     msg = message_from_bytes(arrived.read_bytes(), policy=policy.default)
     assert next(msg.iter_attachments()).get_content() == report.read_bytes()
     assert cli("outbox", "list", "--json")[1] == ""
+
+
+class _ImapIdleMailroom:
+    """The daemon's view of a façade, backed by real IMAP IDLE on Alice's INBOX (counts new messages)."""
+
+    def __init__(self, account: Account) -> None:
+        self.account = account
+        self.settings = None
+        self._known: int | None = None
+
+    def account_names(self) -> list[str]:
+        return [self.account.name]
+
+    async def idle(self, name: str) -> int:
+        from core.mail.imap import ImapClient
+
+        async with ImapClient(self.account) as imap:
+            status = await imap.select("INBOX")
+            if self._known is None:
+                self._known = status.exists
+                await imap.idle(timeout=30)
+                status = await imap.select("INBOX")
+            new, self._known = max(status.exists - self._known, 0), status.exists
+            return new
+
+    async def flush_outbox(self):
+        return None
+
+
+async def test_daemon_notifies_a_real_new_message_with_a_count_and_nothing_else(mail_servers) -> None:
+    from core.daemon import run_daemon
+    from core.notify import Notifier
+    from tests.send.webhook import WebhookServer
+
+    mailroom = _ImapIdleMailroom(alice(mail_servers))
+    secret_bits = ["DUPONT", "Jeanne", "1957", "HbA1c", "9,8", "Résultats"]
+    letter = (
+        "From: labo@missive.test\r\nTo: alice@missive.test\r\n"
+        "Subject: Résultats DUPONT Jeanne 12/03/1957 HbA1c 9,8 %\r\n"
+        "Message-ID: <notify-test@missive.test>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        "Patient DUPONT Jeanne, HbA1c 9,8 %\r\n"
+    ).encode()
+    with WebhookServer() as rec:
+        stop = asyncio.Event()
+        runner = asyncio.create_task(run_daemon(mailroom, stop, notifier=Notifier("ntfy", rec.url)))
+        while mailroom._known is None:  # the daemon has looked at the mailbox and is now in IDLE
+            await asyncio.sleep(0.02)
+        await asyncio.to_thread(mail_servers.deliver, "alice", letter)
+        await asyncio.to_thread(rec.arrived.wait, 30)
+        stop.set()
+        await asyncio.wait_for(runner, 30)
+    [request] = rec.requests
+    assert request.body.decode("utf-8") == "1 nouveau message sécurisé"
+    everything = request.body + repr(request.headers).encode() + request.path.encode()
+    for bit in secret_bits:
+        assert bit.encode() not in everything
