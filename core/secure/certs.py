@@ -37,7 +37,7 @@ def load_certificates(data: bytes) -> list[x509.Certificate]:
             except ValueError:
                 # the IGC-Santé chain is published as a .p7b (PKCS#7 certs-only) bundle
                 certs = pkcs7.load_der_pkcs7_certificates(data)
-    except ValueError as exc:
+    except (ValueError, x509.InvalidVersion) as exc:
         raise ParseError("not a certificate (expected PEM, DER or .p7b X.509)") from exc
     if not certs:
         raise ParseError("no certificate found in the file")

@@ -262,8 +262,18 @@ def _decrypt_gcm(algo: Any, key: bytes, ciphertext: bytes, mac: bytes, aad: byte
         raise SecurityError("the encrypted message was altered in transit (AES-GCM check failed)") from exc
 
 
+_DAMAGE = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError)
+
+
 def decrypt(der: bytes, identities: list[tuple[PrivateKey, x509.Certificate]]) -> bytes:
     """Decrypt an EnvelopedData or AuthEnvelopedData with the first of our identities it was made for."""
+    try:
+        return _decrypt(der, identities)
+    except _DAMAGE as exc:  # asn1crypto parses lazily: damage can surface at any field access
+        raise ParseError(f"the S/MIME part is damaged CMS ({_short(exc)})") from exc
+
+
+def _decrypt(der: bytes, identities: list[tuple[PrivateKey, x509.Certificate]]) -> bytes:
     info = load_content_info(der)
     kind = info["content_type"].native
     if kind not in ("enveloped_data", "authenticated_enveloped_data"):
@@ -372,7 +382,7 @@ def _certificates(signed: Any) -> list[x509.Certificate]:
             continue
         try:
             out.append(x509.load_der_x509_certificate(choice.chosen.dump()))
-        except ValueError:
+        except (ValueError, x509.InvalidVersion):
             continue  # an unreadable extra certificate does not spoil the signer's
     return out
 
@@ -461,6 +471,13 @@ def verify_signed_data(der: bytes, detached: bytes | None = None) -> SignedConte
     content comes from the structure itself. When the digest of ``detached`` does not match, the same
     bytes with CRLF line ends are tried, since stored mail often lost its CRs.
     """
+    try:
+        return _verify_signed_data(der, detached)
+    except _DAMAGE as exc:  # asn1crypto parses lazily: damage can surface at any field access
+        raise ParseError(f"the S/MIME part is damaged CMS ({_short(exc)})") from exc
+
+
+def _verify_signed_data(der: bytes, detached: bytes | None) -> SignedContent:
     info = load_content_info(der)
     if info["content_type"].native != "signed_data":
         raise ParseError(f"the S/MIME part is {info['content_type'].native}, not a signature")
