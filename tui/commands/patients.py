@@ -1,0 +1,135 @@
+"""``missive patients import|list`` and ``missive match PATH...``: the practice's patients and matching."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from core.errors import MissiveError, ParseError
+from core.model import MatchResult, Patient
+
+MAX_FILE = 200 * 1024 * 1024
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add ``patients`` (import, list) and ``match``."""
+    p = sub.add_parser("patients", parents=[common], help="patients du cabinet : import CSV, liste")
+    psub = p.add_subparsers(dest="patients_command", metavar="ACTION", parser_class=type(p))
+    imp = psub.add_parser(
+        "import",
+        parents=[common],
+        help="importer (ou mettre à jour par id) les patients d'un CSV exporté du logiciel métier",
+        description="En-tête attendu : id,birth_name,used_name,given_names,birth_date,sex,ins "
+        "(UTF-8 ; prénoms séparés par des espaces ; date AAAA-MM-JJ ou JJ/MM/AAAA ; sexe M/F/U).",
+    )
+    imp.add_argument("file", metavar="FILE.csv", help="le fichier CSV")
+    imp.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="SOURCE=TARGET",
+        help="renommer une colonne du fichier, ex. --map NOM=birth_name (répétable)",
+    )
+    imp.add_argument("--json", action="store_true", help="le bilan en JSON")
+    imp.set_defaults(func=import_command)
+    lst = psub.add_parser("list", parents=[common], help="lister les patients")
+    lst.add_argument("--json", action="store_true", help="un objet JSON par patient et par ligne")
+    lst.set_defaults(func=list_command)
+
+    m = sub.add_parser(
+        "match",
+        parents=[common],
+        help="lire des comptes rendus et trouver le patient de chacun (auto, à vérifier, nouveau)",
+    )
+    m.add_argument("paths", nargs="+", metavar="PATH", help="fichier ou dossier (parcouru, trié)")
+    m.add_argument("--json", action="store_true", help="un objet JSON par fichier et par ligne")
+    m.set_defaults(func=match_command)
+
+
+def import_command(args: argparse.Namespace, ctx: Any) -> int:
+    """Import a CSV into the profile's patients; all rows or none."""
+    from core.clinical.patients import parse_mapping
+
+    mapping = parse_mapping(args.map)  # checked before asking for the passphrase
+    report = ctx.mailroom().patients.import_csv(Path(args.file), mapping)
+    if args.json:
+        ctx.print_json(report.to_json())
+    else:
+        sys.stdout.write(
+            f"{report.total} patient(s) lu(s) : {report.added} ajouté(s), {report.updated} mis à jour, "
+            f"{report.unchanged} inchangé(s)\n"
+        )
+    return 0
+
+
+def list_command(args: argparse.Namespace, ctx: Any) -> int:
+    """Every patient, one per line."""
+    for patient in ctx.mailroom().patients.list():
+        if args.json:
+            ctx.print_json(patient.to_json())
+        else:
+            sys.stdout.write(_patient_line(patient) + "\n")
+    return 0
+
+
+def match_command(args: argparse.Namespace, ctx: Any) -> int:
+    """Read each file and match each of its documents; exit 1 when any file could not be read."""
+    from core.clinical.readers import read_document
+    from tui.commands.clinical import walk
+
+    index = ctx.mailroom().patients.index()
+    failed = 0
+    for path in walk(args.paths):
+        try:
+            result = read_document(_read(path), path.name)
+        except MissiveError as exc:
+            failed += 1
+            if args.json:
+                ctx.print_json({"file": str(path), "error": str(exc)})
+            else:
+                sys.stdout.write(f"{path} : illisible — {exc}\n")
+            continue
+        matches = [(doc, index.match(doc.identity)) for doc in result.documents]
+        if args.json:
+            ctx.print_json(
+                {
+                    "file": str(path),
+                    "format": result.format,
+                    "documents": [{"identity": doc.identity.to_json(), **m.to_json()} for doc, m in matches],
+                }
+            )
+        else:
+            sys.stdout.write(f"{path} : {len(matches)} document(s)\n")
+            for _, m in matches:
+                sys.stdout.write(f"  - {_match_line(m)}\n")
+    return 1 if failed else 0
+
+
+def _read(path: Path) -> bytes:
+    try:
+        if path.stat().st_size > MAX_FILE:
+            raise ParseError(f"{path.name} is larger than 200 MB: not a clinical document")
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ParseError(f"{path.name}: no such file; check the path") from None
+    except IsADirectoryError:
+        raise ParseError(f"{path.name} is a folder") from None
+    except OSError as exc:
+        raise ParseError(f"{path.name}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+
+
+def _patient_line(p: Patient) -> str:
+    name = p.birth_name + (f" (usage {p.used_name})" if p.used_name else "")
+    born = f"{p.birth_date:%d/%m/%Y}" if p.birth_date else "?"
+    return "  ".join(x for x in (p.id, name, " ".join(p.given_names), born, p.sex, p.ins or "") if x)
+
+
+def _match_line(m: MatchResult) -> str:
+    if m.decision == "auto":
+        return f"automatique : patient {m.patient_id} ({m.candidates[0].score:.2f})"
+    if m.decision == "new":
+        return "aucun patient correspondant (nouveau)"
+    shown = ", ".join(f"{c.patient_id} ({c.score:.2f} : {', '.join(c.reasons[:3])})" for c in m.candidates)
+    return f"à vérifier : {shown}"
