@@ -373,8 +373,10 @@ def import_files(
     if not paths:
         raise BadInput("no file given: name the RPPS and/or MSSanté extraction files to import")
     report = ImportReport(files=[p.name for p in paths])
-    opened: list[tuple[list[_Source], zipfile.ZipFile | None]] = [_sources(p) for p in paths]
+    opened: list[tuple[list[_Source], zipfile.ZipFile | None]] = []
     try:
+        for p in paths:
+            opened.append(_sources(p))
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -384,9 +386,15 @@ def import_files(
         tmp = Path(tmp_name)
         try:
             _build(tmp, folder, opened, report, progress)
-            _fsync(tmp)
-            os.replace(tmp, index_path(folder))
-            _fsync_dir(folder)
+            try:
+                _fsync(tmp)
+                os.replace(tmp, index_path(folder))
+                _fsync_dir(folder)
+            except OSError as exc:
+                raise StoreError(
+                    f"the new directory index could not replace the old one ({exc.strerror}): "
+                    "close other missive windows and retry"
+                ) from None
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise

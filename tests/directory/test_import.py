@@ -6,6 +6,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from core.directory.search import Directory
 from core.errors import BadInput
@@ -184,3 +186,18 @@ def test_progress_reports_bytes_up_to_the_total(files, tmp_path: Path) -> None:
     assert reads[-1] == ("read", total, total)
     assert [c[1] for c in reads] == sorted(c[1] for c in reads)
     assert calls[-1][0] == "index"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(junk=st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300), max_size=8))
+def test_any_junk_line_is_counted_never_a_crash(tmp_path: Path, junk: list[str]) -> None:
+    lines = list(gen.rpps_lines(12, 56))
+    junk = [t.replace("\n", " ").replace("\r", " ") for t in junk]  # one junk line each
+    for k, text in enumerate(junk):
+        lines.insert(2 + k * 2, text + "\n")
+    folder = tmp_path / f"d{abs(hash(tuple(junk)))}"
+    path = gen.write(folder.with_suffix(".txt"), lines)
+    report = Directory(folder).import_files([path])
+    non_blank = sum(1 for t in junk if t.strip())
+    assert report.rpps_rows == 12
+    assert report.bad_lines == non_blank  # none became a row, none was silently dropped
