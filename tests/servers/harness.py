@@ -36,6 +36,7 @@ PASSWORD = "mot-de-passe-de-test"  # every test user's password
 CLIENT_CERT_USER = "carol"  # this user logs in only with a client certificate (plus the password)
 CLIENT_CERT_PASSWORD = "p12-pass"
 USERS = ("alice", "bob", "carol")
+POOL = 100  # extra users pool1..poolN handed out by MailServers.add_user()
 OTHER_HOST = "mail.other-host.test"
 
 APT_PACKAGES = ["dovecot-imapd", "dovecot-lmtpd", "postfix"]
@@ -167,6 +168,18 @@ class MailServers:
     def address(self, user: str) -> str:
         return user if "@" in user else f"{user}@{DOMAIN}"
 
+    def add_user(self, prefix: str = "user") -> str:
+        """An empty mailbox of its own for one test (password ``PASSWORD``); returns its address.
+
+        Users come from a pool written at start: Dovecot may not notice a passwd-file changed twice in one second.
+        """
+        self._user_count = getattr(self, "_user_count", 0) + 1
+        if self._user_count > POOL:
+            raise ServersUnavailable(
+                f"more than {POOL} fresh users asked for: raise POOL in tests/servers/harness.py"
+            )
+        return self.address(f"pool{self._user_count}")
+
     def maildir_of(self, user: str) -> Path:
         local, _, domain = self.address(user).partition("@")
         return self.root / "mail" / domain / local / "Maildir"
@@ -251,11 +264,12 @@ class MailServers:
         mail = self.root / "mail"
         mail.mkdir(exist_ok=True)
         shutil.chown(mail, "mail", "mail")
-        lines = [f"{self.address(u)}:{{PLAIN}}{PASSWORD}::::::" for u in USERS if u != CLIENT_CERT_USER]
+        everyone = [*USERS, *(f"pool{i}" for i in range(1, POOL + 1))]
+        lines = [f"{self.address(u)}:{{PLAIN}}{PASSWORD}::::::" for u in everyone if u != CLIENT_CERT_USER]
         users = self.root / "users"
         users.write_text("\n".join(lines) + "\n")
         # Every user exists for delivery (LMTP), whatever the way they log in.
-        (self.root / "userdb").write_text("".join(f"{self.address(u)}:::::::\n" for u in USERS))
+        (self.root / "userdb").write_text("".join(f"{self.address(u)}:::::::\n" for u in everyone))
         # The second passdb is only consulted under a file name ending in "valid", i.e. when Dovecot saw a
         # valid client certificate (%{cert}); carol exists only there.
         (self.root / "certusers").write_text("")
@@ -434,6 +448,18 @@ service imap-login {{
             if _alive(pid):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
+        # Children (imap, login processes) may outlive their master for a moment: a "restart" must cut
+        # every open connection, so end them too.
+        names = [f"dovecot-missive-test-{d.name}-{os.getpid()}-{id(self)}/".encode() for d in instances]
+        deadline = time.monotonic() + 5
+        while True:
+            left = _processes_named(names)
+            if not left or time.monotonic() > deadline:
+                break
+            for pid in left:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.02)
 
     # ----------------------------------------------------------------- Postfix
     def _start_postfix(self) -> None:
@@ -549,6 +575,21 @@ postlog   unix-dgram n  -       n       -       1       postlogd
                 if not _alive(pid):
                     break
                 time.sleep(0.02)
+
+
+def _processes_named(prefixes: list[bytes]) -> list[int]:
+    """Live processes whose title starts with one of ``prefixes`` (Dovecot names them instance/service)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if any(cmdline.startswith(p) for p in prefixes) and _alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
 
 
 def _alive(pid: int) -> bool:

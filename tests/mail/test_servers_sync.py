@@ -1,0 +1,224 @@
+"""Sync, IDLE, flags and faults against the suite's real Dovecot."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+
+import pytest
+
+from core.errors import TransportError
+from core.mail.imap import ImapClient
+from core.mail.messages import MessageStore
+from core.mail.sync import SyncEngine
+from tests.mail.helpers import MemoryProfile, imap_account, letter
+
+pytestmark = pytest.mark.servers
+
+
+def _engine(**kw) -> tuple[MessageStore, SyncEngine]:
+    store = MessageStore(MemoryProfile())
+    return store, SyncEngine(store, backoff=0.2, **kw)
+
+
+async def test_delivered_messages_are_listed_after_sync_and_resync_adds_nothing(mail_servers) -> None:
+    user = mail_servers.add_user("list")
+    for i in range(3):
+        mail_servers.deliver(user, letter(f"Résultat {i}", body="HH\n" if i == 1 else "N\n"))
+    store, engine = _engine(on_new_message=lambda raw: {"abnormal": b"HH" in raw})
+    seen = []
+    report = await engine.sync(imap_account(mail_servers, user), progress=seen.append)
+    assert report.new == 3
+    assert seen[-1].done == seen[-1].total == 3
+    subjects = sorted(m.subject for m in store.list("INBOX"))
+    assert subjects == ["Résultat 0", "Résultat 1", "Résultat 2"]
+    assert [m.abnormal for m in store.list() if m.subject == "Résultat 1"] == [True]
+    assert store.get_raw(store.list()[0].id).endswith(b"\r\nN\r\n\r\n")
+    again = await engine.sync(imap_account(mail_servers, user))
+    assert again.new == 0 and len(store.list()) == 3
+
+
+async def test_idle_sees_a_new_message_within_five_seconds(mail_servers) -> None:
+    user = mail_servers.add_user("idle")
+    store, engine = _engine()
+    account = imap_account(mail_servers, user)
+    await engine.sync(account)
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.5, mail_servers.deliver, user, letter("Urgent"))
+    report = await asyncio.wait_for(engine.idle_once(account, timeout=30), 5)
+    assert report.new == 1
+    assert [m.subject for m in store.list()] == ["Urgent"]
+
+
+async def test_flags_travel_both_ways(mail_servers) -> None:
+    user = mail_servers.add_user("flags")
+    mail_servers.deliver(user, letter("A"))
+    mail_servers.deliver(user, letter("B"))
+    store, engine = _engine()
+    account = imap_account(mail_servers, user)
+    await engine.sync(account)
+    a = next(m for m in store.list() if m.subject == "A")
+    store.add_flags(a.id, "\\Seen", "$Filed")
+    report = await engine.sync(account)
+    assert report.flags_out == 1
+    async with ImapClient(account) as imap:
+        await imap.select("INBOX")
+        server = await imap.flags(await imap.uids())
+        assert set(server[a.uid]) >= {"\\Seen", "$Filed"}
+        b = next(m for m in store.list() if m.subject == "B")
+        await imap.store_flags(b.uid, add=["\\Flagged"])
+    report = await engine.sync(account)
+    assert report.flags_in == 1
+    assert "\\Flagged" in store.get(b.id).flags
+    assert store.get(a.id).filed
+
+
+async def test_two_profiles_sharing_a_mailbox_see_filed_keyword(mail_servers) -> None:
+    user = mail_servers.add_user("shared")
+    mail_servers.deliver(user, letter("Bilan sanguin"))
+    account = imap_account(mail_servers, user)
+    desk1, engine1 = _engine()
+    desk2, engine2 = _engine()
+    await engine1.sync(account)
+    await engine2.sync(account)
+    assert not desk2.list()[0].filed
+    desk1.add_flags(desk1.list()[0].id, "$Filed")
+    await engine1.sync(account)
+    await engine2.sync(account)
+    assert desk2.list()[0].filed
+
+
+async def test_expunged_messages_leave_the_cache(mail_servers) -> None:
+    user = mail_servers.add_user("expunge")
+    mail_servers.deliver(user, letter("garde"))
+    mail_servers.deliver(user, letter("efface"))
+    store, engine = _engine()
+    account = imap_account(mail_servers, user)
+    await engine.sync(account)
+    gone = next(m for m in store.list() if m.subject == "efface")
+    async with ImapClient(account) as imap:
+        await imap.select("INBOX")
+        await imap.store_flags(gone.uid, add=["\\Deleted"])
+        await imap._run("EXPUNGE", imap._imap.expunge())
+    report = await engine.sync(account)
+    assert report.expunged == 1
+    assert [m.subject for m in store.list()] == ["garde"]
+
+
+async def test_dovecot_restart_mid_sync_resumes_without_loss_or_duplicate(mail_servers) -> None:
+    user = mail_servers.add_user("restart")
+    total = 450
+    for i in range(total):
+        mail_servers.deliver(user, letter(f"msg {i}", body="x" * 2000))
+    store, engine = _engine()
+    restarted = []
+
+    def progress(p) -> None:
+        if p.done and not restarted:
+            restarted.append(p.done)
+            mail_servers.restart_dovecot()
+
+    report = await engine.sync(imap_account(mail_servers, user), progress=progress)
+    assert restarted and report.reconnects >= 1
+    subjects = [m.subject for m in store.list()]
+    assert len(subjects) == total
+    assert len(set(subjects)) == total
+
+
+async def test_a_30_mb_attachment_arrives_whole(mail_servers) -> None:
+    user = mail_servers.add_user("big")
+    payload = bytes(range(256)) * (30 * 1024 * 1024 // 256)
+    mail_servers.deliver(user, letter("Imagerie", attachment=payload))
+    store, engine = _engine()
+    await engine.sync(imap_account(mail_servers, user))
+    (m,) = store.list()
+    assert m.has_attachments and m.size > 30 * 1024 * 1024
+    from core.mail.mime import parse_bytes
+
+    part = next(p for p in parse_bytes(store.get_raw(m.id)).walk() if p.get_filename() == "big.bin")
+    assert part.get_payload(decode=True) == payload
+
+
+async def test_wrong_password_is_one_clear_line(mail_servers) -> None:
+    user = mail_servers.add_user("wrongpw")
+    store, engine = _engine()
+    with pytest.raises(TransportError) as err:
+        await engine.sync(imap_account(mail_servers, user, password="pas le bon"))
+    text = str(err.value)
+    assert "login refused" in text and f"{mail_servers.host}:{mail_servers.imap_port}" in text
+    assert "\n" not in text and "pas le bon" not in text
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+async def test_certificate_for_another_host_is_refused(mail_servers, security) -> None:
+    port = mail_servers.imap_wronghost_port if security == "starttls" else mail_servers.imaps_wronghost_port
+    account = imap_account(
+        mail_servers, mail_servers.address("alice"), imap_port=port, imap_security=security
+    )
+    with pytest.raises(TransportError, match="another host name"):
+        await ImapClient(account).connect()
+
+
+async def test_untrusted_server_is_refused_without_the_accounts_ca(mail_servers) -> None:
+    account = imap_account(mail_servers, mail_servers.address("alice"), ca_file=None)
+    with pytest.raises(TransportError, match="trusted authority"):
+        await ImapClient(account).connect()
+
+
+async def test_server_without_starttls_is_refused_and_gets_no_credentials(mail_servers) -> None:
+    """A recording proxy in front of the no-TLS server proves the password never left the client."""
+    sent = bytearray()
+
+    async def relay(reader, writer, record):
+        try:
+            while data := await reader.read(65536):
+                if record:
+                    sent.extend(data)
+                writer.write(data)
+                await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+
+    async def handle(client_r, client_w):
+        server_r, server_w = await asyncio.open_connection(mail_servers.host, mail_servers.imap_plain_port)
+        await asyncio.gather(relay(client_r, server_w, True), relay(server_r, client_w, False))
+
+    proxy = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = proxy.sockets[0].getsockname()[1]
+    account = imap_account(mail_servers, mail_servers.address("alice"), imap_port=port)
+    try:
+        with pytest.raises(TransportError, match="does not offer STARTTLS"):
+            await ImapClient(account).connect()
+        await asyncio.sleep(0.2)
+    finally:
+        proxy.close()
+    assert sent  # the client did talk (CAPABILITY) ...
+    assert mail_servers.password.encode() not in sent  # ... but never sent the password
+    assert base64.b64encode(mail_servers.password.encode())[:8] not in sent
+    assert b"LOGIN" not in sent.upper() and b"AUTHENTICATE" not in sent.upper()
+
+
+async def test_client_certificate_login(mail_servers) -> None:
+    user = mail_servers.address(mail_servers.client_cert_user)
+    p12 = base64.b64encode(mail_servers.client_p12).decode()
+    account = imap_account(
+        mail_servers, user, client_cert_p12=p12, client_cert_password=mail_servers.client_cert_password
+    )
+    async with ImapClient(account) as imap:
+        assert "INBOX" in await imap.folders()
+    with pytest.raises(TransportError, match="login refused"):
+        await ImapClient(imap_account(mail_servers, user)).connect()
+
+
+async def test_xoauth2_token_from_command(mail_servers, tmp_path) -> None:
+    user = mail_servers.add_user("oauth")
+    script = tmp_path / "token.sh"
+    script.write_text(
+        f"#!/bin/sh\necho '{mail_servers.password}'\n"
+    )  # Dovecot checks the token as a password
+    script.chmod(0o700)
+    account = imap_account(mail_servers, user, password="", xoauth2_command=str(script))
+    async with ImapClient(account) as imap:
+        assert "INBOX" in await imap.folders()

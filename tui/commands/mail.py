@@ -1,0 +1,229 @@
+"""``missive account ...``, ``missive sync``, ``missive messages list|show``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import sys
+from pathlib import Path
+from typing import Any
+
+from core.errors import BadInput
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    acc = sub.add_parser("account", help="comptes de messagerie (MSSanté IMAP/SMTP ou Maildir local)")
+    acc_sub = acc.add_subparsers(dest="account_command", metavar="ACTION")
+    add = acc_sub.add_parser(
+        "add", help="ajouter un compte (mot de passe : MISSIVE_ACCOUNT_PASSWORD ou demandé)"
+    )
+    add.add_argument("name")
+    add.add_argument("--email", required=True)
+    add.add_argument("--imap", metavar="HOST:PORT")
+    add.add_argument("--smtp", metavar="HOST:PORT")
+    add.add_argument("--user")
+    add.add_argument("--imap-security", choices=["starttls", "tls"], default="starttls")
+    add.add_argument("--smtp-security", choices=["starttls", "tls"], default="starttls")
+    add.add_argument("--ca-file", metavar="PEM")
+    add.add_argument("--client-cert", metavar="P12")
+    add.add_argument("--xoauth2-command", metavar="CMD")
+    add.add_argument("--maildir", metavar="DIR")
+    add.add_argument("--mss-nil", metavar="REF")
+    add.set_defaults(func=account_add)
+    lst = acc_sub.add_parser("list", help="lister les comptes (sans secrets)")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(func=account_list)
+    rm = acc_sub.add_parser("remove", help="supprimer un compte et son cache local")
+    rm.add_argument("name")
+    rm.set_defaults(func=account_remove)
+
+    sync = sub.add_parser("sync", help="synchroniser les dossiers (IMAP ou Maildir)")
+    sync.add_argument("--account", metavar="NAME")
+    sync.set_defaults(func=sync_cmd)
+
+    msgs = sub.add_parser("messages", help="messages reçus")
+    msgs_sub = msgs.add_subparsers(dest="messages_command", metavar="ACTION")
+    ml = msgs_sub.add_parser("list", help="lister les messages (une ligne JSON par message avec --json)")
+    ml.add_argument("--folder")
+    ml.add_argument("--account")
+    ml.add_argument("--json", action="store_true")
+    ml.set_defaults(func=messages_list)
+    ms = msgs_sub.add_parser("show", help="afficher un message (texte lisible, déchiffré si possible)")
+    ms.add_argument("id")
+    ms.set_defaults(func=messages_show)
+
+
+def account_add(args: argparse.Namespace, ctx: Any) -> int:
+    from core.mail.account import Account
+    from core.mail.accounts import parse_host_port
+
+    fields: dict[str, Any] = {"name": args.name, "email": args.email, "mss_nil": args.mss_nil}
+    if args.maildir:
+        fields.update(kind="maildir", maildir=str(Path(args.maildir).expanduser().resolve()))
+    else:
+        if not args.imap or not args.smtp:
+            raise BadInput("account add: give --imap HOST:PORT and --smtp HOST:PORT (or --maildir DIR)")
+        imap_default = 993 if args.imap_security == "tls" else 143
+        smtp_default = 465 if args.smtp_security == "tls" else 587
+        imap_host, imap_port = parse_host_port(args.imap, imap_default, "--imap")
+        smtp_host, smtp_port = parse_host_port(args.smtp, smtp_default, "--smtp")
+        fields.update(
+            kind="imap",
+            imap_host=imap_host,
+            imap_port=imap_port,
+            imap_security=args.imap_security,
+            smtp_host=smtp_host,
+            smtp_port=smtp_port,
+            smtp_security=args.smtp_security,
+            user=args.user or args.email,
+            ca_file=str(Path(args.ca_file).expanduser().resolve()) if args.ca_file else None,
+            xoauth2_command=args.xoauth2_command,
+        )
+        if args.client_cert:
+            path = Path(args.client_cert).expanduser()
+            try:
+                data = path.read_bytes()
+            except OSError:
+                raise BadInput(f"--client-cert: cannot read {path}") from None
+            fields["client_cert_p12"] = base64.b64encode(data).decode()
+            fields["client_cert_password"] = ctx.secret(
+                "MISSIVE_CLIENT_CERT_PASSWORD", "Mot de passe du certificat : "
+            )
+            from core.mail.tls import client_context
+
+            client_context(None, data, fields["client_cert_password"])  # refuse a bad file now, not at sync
+        if not args.xoauth2_command:
+            fields["password"] = ctx.secret("MISSIVE_ACCOUNT_PASSWORD", "Mot de passe du compte : ")
+    mr = ctx.mailroom()
+    account = mr.accounts.add(Account(**fields))
+    print(f"compte {account.name} ajouté")
+    return 0
+
+
+def account_list(args: argparse.Namespace, ctx: Any) -> int:
+    accounts = ctx.mailroom().accounts.public()
+    if args.json:
+        for a in accounts:
+            ctx.print_json(a)
+        return 0
+    if not accounts:
+        print("aucun compte (missive account add ...)")
+    for a in accounts:
+        where = (
+            a["maildir"]
+            if a["kind"] == "maildir"
+            else f"{a['imap_host']}:{a['imap_port']} ({a['imap_security']})"
+        )
+        print(f"{a['name']}\t{a['email']}\t{a['kind']}\t{where}")
+    return 0
+
+
+def account_remove(args: argparse.Namespace, ctx: Any) -> int:
+    mr = ctx.mailroom()
+    mr.accounts.remove(args.name)
+    dropped = mr.messages.forget_account(args.name)
+    print(f"compte {args.name} supprimé ({dropped} messages retirés du cache local)")
+    return 0
+
+
+def sync_cmd(args: argparse.Namespace, ctx: Any) -> int:
+    mr = ctx.mailroom()
+
+    def progress(p: Any) -> None:
+        if sys.stderr.isatty():
+            sys.stderr.write(f"\r{p.account} {p.folder}: {p.done}/{p.total}")
+            sys.stderr.flush()
+
+    reports = asyncio.run(_sync(mr, args.account, progress))
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
+    for r in reports:
+        print(
+            f"{r.account}: {r.new} nouveaux, {r.flags_in} drapeaux reçus, {r.flags_out} envoyés, "
+            f"{r.expunged} supprimés"
+        )
+    return 0
+
+
+async def _sync(mr: Any, name: str | None, progress: Any) -> list[Any]:
+    if hasattr(mr, "sync"):
+        result = await mr.sync(account=name, progress=progress)
+        return list(result) if isinstance(result, list | tuple) else [result]
+    from core.mail.sync import SyncEngine
+
+    engine = SyncEngine(mr.messages)
+    accounts = [mr.accounts.get(name)] if name else mr.accounts.list()
+    return [await engine.sync(a, progress=progress) for a in accounts]
+
+
+def messages_list(args: argparse.Namespace, ctx: Any) -> int:
+    items = ctx.mailroom().messages.list(folder=args.folder, account=args.account)
+    for m in items:
+        if args.json:
+            d = m.to_json()
+            ctx.print_json(
+                {
+                    k: d[k]
+                    for k in (
+                        "id",
+                        "folder",
+                        "from",
+                        "to",
+                        "subject",
+                        "date",
+                        "flags",
+                        "size",
+                        "encrypted",
+                        "signed",
+                    )
+                }
+                | {"account": m.account}
+            )
+        else:
+            mark = " " if "\\Seen" in m.flags else "*"
+            date = m.date.strftime("%d/%m/%Y %H:%M") if m.date else "?"
+            print(f"{mark} {m.id[:12]}  {date}  {m.sender[:30]:30}  {m.subject[:60]}")
+    return 0
+
+
+def messages_show(args: argparse.Namespace, ctx: Any) -> int:
+    from core.mail import mime
+
+    mr = ctx.mailroom()
+    store = mr.messages
+    message_id = _resolve(store, args.id)
+    raw = store.get_raw(message_id)
+    opened = None
+    if hasattr(mr, "open_message"):
+        opened = mr.open_message(message_id)
+        if asyncio.iscoroutine(opened):
+            opened = asyncio.run(opened)
+    if isinstance(opened, bytes | bytearray):
+        raw = bytes(opened)
+    parsed = mime.parse(raw)
+    print(f"De : {parsed.sender}")
+    print(f"À : {', '.join(parsed.to)}")
+    if parsed.cc:
+        print(f"Cc : {', '.join(parsed.cc)}")
+    print(f"Date : {parsed.date.strftime('%d/%m/%Y %H:%M') if parsed.date else '?'}")
+    print(f"Objet : {parsed.subject}")
+    if parsed.encrypted:
+        print("(message chiffré : la clé pour le lire n'est pas disponible)")
+    for a in parsed.attachments:
+        print(f"Pièce jointe : {a.filename} ({a.content_type}, {a.size} octets)")
+    print()
+    print(parsed.text)
+    return 0
+
+
+def _resolve(store: Any, given: str) -> str:
+    """A full id, or a unique prefix of one (the list shows 12 characters)."""
+    if store.docs.get(given) is not None:
+        return given
+    matches = [k for k in store.docs.keys() if k.startswith(given)] if len(given) >= 6 else []
+    if len(matches) == 1:
+        return matches[0]
+    from core.errors import NotFound
+
+    raise NotFound(f"no single message with id {given[:40]} (see `missive messages list`)")
