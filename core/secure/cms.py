@@ -98,9 +98,28 @@ def load_content_info(der: bytes) -> cms.ContentInfo:
     return info
 
 
+def _header(data: bytes, at: int) -> tuple[int, int]:
+    """(tag byte, offset of the contents) of the TLV at ``at``; lengths are skipped, not trusted."""
+    if at + 2 > len(data):
+        raise ParseError("the S/MIME part is cut short")
+    first = data[at + 1]
+    if first < 0x80 or first == 0x80:  # short form, or BER indefinite length
+        return data[at], at + 2
+    return data[at], at + 2 + (first & 0x7F)
+
+
 def content_type_of(der: bytes) -> str:
-    """The CMS content type name (signed_data, enveloped_data, authenticated_enveloped_data...)."""
-    return str(load_content_info(der)["content_type"].native)
+    """The CMS content type name (signed_data, enveloped_data...), read without parsing the content."""
+    if not der or der[0] != 0x30:
+        raise ParseError("the S/MIME part is not a CMS structure (it does not start with a DER SEQUENCE)")
+    _tag, at = _header(der, 0)
+    if at + 2 > len(der) or der[at] != 0x06 or der[at + 1] > 0x7F:
+        raise ParseError("the S/MIME part is damaged CMS (no content type)")
+    oid = der[at : at + 2 + der[at + 1]]
+    try:
+        return str(cms.ContentType.load(oid).native)
+    except ValueError as exc:
+        raise ParseError("the S/MIME part is damaged CMS (bad content type)") from exc
 
 
 def _short(exc: BaseException) -> str:
@@ -311,10 +330,14 @@ def encrypt(content: bytes, recipients: list[x509.Certificate], *, oaep: bool = 
         raise SecurityError("no recipient certificate: nothing to encrypt to")
     cek = os.urandom(32)
     iv = os.urandom(16)
-    padder = sym_padding.PKCS7(128).padder()
-    padded = padder.update(content) + padder.finalize()
+    pad = 16 - len(content) % 16
+    # update_into a preallocated buffer: no extra copy of a 10 MB message for the padding
+    ciphertext = bytearray(len(content) + pad + 15)
     encryptor = Cipher(algorithms.AES(cek), modes.CBC(iv)).encryptor()
-    ciphertext = encryptor.update(padded) + encryptor.finalize()
+    done = encryptor.update_into(content, ciphertext)
+    done += encryptor.update_into(bytes([pad]) * pad, memoryview(ciphertext)[done:])
+    encryptor.finalize()
+    del ciphertext[done:]
     infos = []
     for cert in recipients:
         public = cert.public_key()
@@ -355,18 +378,43 @@ def encrypt(content: bytes, recipients: list[x509.Certificate], *, oaep: bool = 
                 ),
             )
         )
-    envelope = cms.EnvelopedData(
-        {
-            "version": "v0",
-            "recipient_infos": infos,
-            "encrypted_content_info": {
-                "content_type": "data",
-                "content_encryption_algorithm": {"algorithm": "aes256_cbc", "parameters": iv},
-                "encrypted_content": ciphertext,
-            },
-        }
+    # Small parts through asn1crypto; the big encrypted content is spliced in once, not copied per level.
+    version = core.Integer(0).dump()
+    recipient_infos = cms.RecipientInfos(infos).dump()
+    eci_head = (
+        cms.ContentType("data").dump()
+        + cms.EncryptionAlgorithm({"algorithm": "aes256_cbc", "parameters": iv}).dump()
     )
-    return cms.ContentInfo({"content_type": "enveloped_data", "content": envelope}).dump()
+    content_tlv = b"\x80" + _length(len(ciphertext))  # [0] IMPLICIT OCTET STRING
+    eci_len = len(eci_head) + len(content_tlv) + len(ciphertext)
+    eci_tlv = b"\x30" + _length(eci_len)
+    env_len = len(version) + len(recipient_infos) + len(eci_tlv) + eci_len
+    env_tlv = b"\x30" + _length(env_len)
+    explicit_tlv = b"\xa0" + _length(len(env_tlv) + env_len)
+    oid = cms.ContentType("enveloped_data").dump()
+    outer_len = len(oid) + len(explicit_tlv) + len(env_tlv) + env_len
+    return b"".join(
+        [
+            b"\x30" + _length(outer_len),
+            oid,
+            explicit_tlv,
+            env_tlv,
+            version,
+            recipient_infos,
+            eci_tlv,
+            eci_head,
+            content_tlv,
+            ciphertext,
+        ]
+    )
+
+
+def _length(n: int) -> bytes:
+    """DER length octets."""
+    if n < 0x80:
+        return bytes([n])
+    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(raw)]) + raw
 
 
 # -- signature verification ---------------------------------------------------------------------------------

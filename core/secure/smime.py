@@ -75,6 +75,7 @@ class OpenedMessage:
 # -- raw MIME helpers -----------------------------------------------------------------------------------------
 
 _BLANK = re.compile(rb"\r?\n\r?\n")
+_EMPTY = re.compile(rb"\s*\Z")
 
 
 @dataclass
@@ -102,7 +103,7 @@ class _Entity:
 
 def _split(raw: bytes) -> _Entity:
     """Headers and body of a message or entity, keeping every byte of the body."""
-    if not raw.strip():
+    if _EMPTY.match(raw):
         raise ParseError("the message is empty")
     if raw.startswith(b"\r\n") or raw.startswith(b"\n"):
         head, body = b"", raw[2 if raw.startswith(b"\r\n") else 1 :]
@@ -130,6 +131,8 @@ def _is_content_header(name: str) -> bool:
 
 
 def _crlf(data: bytes) -> bytes:
+    if data.count(b"\n") == data.count(b"\r\n"):
+        return data  # already canonical: spare two copies of a big message
     return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
@@ -137,8 +140,19 @@ def _join(headers: Sequence[bytes], body: bytes, eol: bytes = CRLF) -> bytes:
     return b"".join(h + eol for h in headers) + eol + body
 
 
+def _b64_parts(data: bytes) -> list[bytes]:
+    """Base64 in 76-character CRLF lines, as pieces to join once (encodebytes goes 57 bytes at a time)."""
+    out: list[bytes] = []
+    step = 57 * 4096
+    for start in range(0, len(data), step):
+        text = binascii.b2a_base64(data[start : start + step], newline=False)
+        out.append(CRLF.join([text[i : i + 76] for i in range(0, len(text), 76)]))
+        out.append(CRLF)
+    return out
+
+
 def _b64(data: bytes) -> bytes:
-    return base64.encodebytes(data).replace(b"\n", CRLF)
+    return b"".join(_b64_parts(data))
 
 
 def _part_der(entity: _Entity) -> bytes:
@@ -179,7 +193,7 @@ def _inner_entity(entity: _Entity) -> bytes:
         content = [raw for raw in content if not raw.lower().startswith(b"content-transfer-encoding")]
         content.append(b"Content-Transfer-Encoding: base64")
         body = _b64(body)
-    return _crlf(_join(content, body, b"\n"))
+    return _join([_crlf(h) for h in content], _crlf(body))
 
 
 def _has_8bit(data: bytes) -> bool:
@@ -217,7 +231,7 @@ def _wrap_pkcs7_mime(outer: list[bytes], der: bytes, smime_type: str) -> bytes:
         b"Content-Transfer-Encoding: base64",
         b'Content-Disposition: attachment; filename="smime.p7m"',
     ]
-    return _join(headers, _b64(der))
+    return b"".join([b"".join(h + CRLF for h in headers), CRLF, *_b64_parts(der)])
 
 
 # -- sign / encrypt -----------------------------------------------------------------------------------------
