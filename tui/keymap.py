@@ -37,10 +37,10 @@ class KeySpec:
 
 KEYS: tuple[KeySpec, ...] = (
     # anywhere
-    KeySpec("app.inbox", "1", "app.show_pane('inbox')", "app"),
-    KeySpec("app.review", "2", "app.show_pane('review')", "app"),
-    KeySpec("app.compose", "3", "app.show_pane('compose')", "app"),
-    KeySpec("app.directory", "4", "app.show_pane('directory')", "app"),
+    KeySpec("app.inbox", "1", "app.show_pane('inbox')", "app", show=False),
+    KeySpec("app.review", "2", "app.show_pane('review')", "app", show=False),
+    KeySpec("app.compose", "3", "app.show_pane('compose')", "app", show=False),
+    KeySpec("app.directory", "4", "app.show_pane('directory')", "app", show=False),
     KeySpec("app.help", "f1,question_mark", "app.help", "app"),
     KeySpec("app.lock", "ctrl+l,f12", "app.lock", "app", show=False),
     KeySpec("app.quit", "ctrl+q", "app.quit", "app", priority=True),

@@ -15,7 +15,7 @@ import unicodedata
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -58,7 +58,13 @@ def comparison(item: ReviewItem, patient: Patient | None) -> Content:
         (f"  {'':<{w}} {t('review.document'):<{vw}}  {t('review.patient')}\n", "bold")
     ]
     for label, doc_value, pat_value in rows:
-        differs = patient is not None and _norm(doc_value) != _norm(pat_value)
+        known = {"", "u", "—"}  # an unknown trait is not a difference
+        differs = (
+            patient is not None
+            and _norm(doc_value) not in known
+            and _norm(pat_value) not in known
+            and _norm(doc_value) != _norm(pat_value)
+        )
         line = f"{'≠' if differs else ' '} {label:<{w}} {doc_value:<{vw}}  {pat_value}\n"
         parts.append((line, "$warning bold") if differs else line)
     return Content.assemble(*parts)
@@ -80,7 +86,7 @@ class ReviewPane(Vertical):
         yield Input(placeholder=t("review.search_placeholder"), id="review-search")
         yield OptionList(id="review-docs")
         yield Static(t("review.empty"), id="review-empty")
-        with Horizontal(id="review-detail"):
+        with Vertical(id="review-detail"):
             yield Static("", id="review-compare")
             yield OptionList(id="review-candidates")
 
@@ -127,7 +133,8 @@ class ReviewPane(Vertical):
             if item.state == "review":
                 label = f"? {when} {who} — {item.title}"
             else:
-                target = item.patient.id if item.patient else ""
+                p = item.patient
+                target = f"{p.used_name or p.birth_name} {' '.join(p.given_names)}" if p else "?"
                 label = f"» {when} {who} — {t('review.auto_filed', patient=target)}"
             docs.add_option(Option(Content(label), id=item.id))
         empty = not items

@@ -16,7 +16,6 @@ class StatusBar(Horizontal):
     DEFAULT_CSS = """
     StatusBar {
         height: 1;
-        dock: bottom;
         background: $panel;
         color: $foreground;
         & > #status-accounts { width: 1fr; }

@@ -1,0 +1,118 @@
+"""The app's parts on their own: catalogues, keymap, themes, the virtualised list at 50,000 rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+
+from core.errors import ConfigError
+from core.model import MessageSummary
+from tui import keymap
+from tui.app import MissiveApp, discover_themes, load_theme_file
+from tui.i18n import catalogue
+
+TUI = Path(__file__).resolve().parents[2] / "tui"
+
+
+def test_every_ui_string_is_in_both_catalogues() -> None:
+    used: set[str] = set()
+    for path in TUI.rglob("*.py"):
+        if "commands" in path.parts or path.name == "cli.py":
+            continue
+        used |= set(
+            re.findall(r"""\bt\(\s*["']([a-z_]+\.[a-z_.]*[a-z])["']""", path.read_text(encoding="utf-8"))
+        )
+    for spec in keymap.KEYS:
+        used |= {f"key.{spec.id}", f"tip.{spec.id}", f"scope.{spec.scope}"}
+    fr, en = catalogue("fr"), catalogue("en")
+    assert used, "no t() call found: the scan is broken"
+    assert sorted(used - fr.keys()) == []
+    assert sorted(used - en.keys()) == []
+    assert fr.keys() == en.keys()
+
+
+def test_every_binding_has_an_id_description_and_tooltip() -> None:
+    ids = [spec.id for spec in keymap.KEYS]
+    assert len(ids) == len(set(ids))
+    for spec in keymap.KEYS:
+        assert spec.description and spec.tooltip and spec.description != f"key.{spec.id}"
+
+
+def test_remap_keeps_known_ids_and_reports_unknown_ones() -> None:
+    known, unknown = keymap.check_remap({"compose.send": "f9", "typo.send": "f10"})
+    assert known == {"compose.send": "f9"} and unknown == ["typo.send"]
+
+
+def test_the_four_themes_load_and_a_users_theme_joins_them(tmp_path: Path) -> None:
+    (tmp_path / "themes").mkdir()
+    (tmp_path / "themes" / "sepia.toml").write_text(
+        'primary = "#8B5A2B"\nbackground = "#F4ECD8"\ndark = false\n'
+    )
+    (tmp_path / "themes" / "broken.toml").write_text("primary = \n")
+    themes, problems = discover_themes(tmp_path)
+    names = {theme.name for theme in themes}
+    assert {"dark", "light", "high-contrast", "ansi16", "sepia"} <= names
+    assert len(problems) == 1 and "broken.toml" in problems[0]
+    assert next(th for th in themes if th.name == "ansi16").ansi
+
+
+def test_a_theme_with_unknown_fields_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "odd.toml"
+    path.write_text('primary = "#000000"\ncolour = "red"\n')
+    with pytest.raises(ConfigError, match="odd.toml"):
+        load_theme_file(path)
+
+
+def _summaries(count: int) -> list[MessageSummary]:
+    base = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    return [
+        MessageSummary(
+            f"m{i}", "a", "INBOX", i, f"<{i}@x>", f"s{i}@x.fr", (), f"Objet {i}", base, flags=("\\Seen",)
+        )
+        for i in range(count)
+    ]
+
+
+async def test_a_50000_message_list_renders_only_what_is_visible() -> None:
+    from textual.app import App, ComposeResult
+
+    from tui.widgets.message_list import MessageList
+
+    class ListApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield MessageList()
+
+    app = ListApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        msg_list = app.query_one(MessageList)
+        msg_list.set_messages(_summaries(50_000))
+        msg_list.focus()
+        await pilot.pause()
+        assert len(msg_list._cache) <= 24  # rows formatted: the visible ones only
+        await pilot.press("end")
+        await pilot.pause()
+        assert msg_list.current.id == "m49999"
+        assert msg_list.scroll_offset.y > 49_000
+        assert len(msg_list._cache) <= 24
+
+
+async def test_an_unknown_theme_name_falls_back_to_dark_with_a_notice() -> None:
+    from tests.tui.fakes import FakeMailroom
+
+    app = MissiveApp(mailroom=FakeMailroom(), theme="no-such-theme")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.theme == "dark"
+        assert any("no-such-theme" in n.message for n in app._notifications)
+
+
+def test_strings_built_from_a_state_exist_in_both_catalogues() -> None:
+    dynamic = [f"compose.state_{s}" for s in ("encrypted", "clear", "refused", "invalid")]
+    dynamic += [f"review.done_{d}" for d in ("file", "new", "reject", "undo")]
+    dynamic += [f"status.{s}" for s in ("online", "syncing", "offline")]
+    dynamic += [f"pane.{p}" for p in ("inbox", "review", "compose", "directory")]
+    for lang in ("fr", "en"):
+        assert [k for k in dynamic if k not in catalogue(lang)] == []

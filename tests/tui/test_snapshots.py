@@ -1,0 +1,76 @@
+"""Snapshot tests of each pane at 80x24 and 120x40, in the dark theme and the 16-colour theme.
+
+Update after a deliberate visual change with ``pytest tests/tui/test_snapshots.py --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.tui.conftest import settle
+from tests.tui.fakes import FakeMailroom, opener_for
+from tui.app import MissiveApp
+
+SIZES = [(80, 24), (120, 40)]
+THEMES = ["dark", "ansi16"]
+matrix = pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+themes = pytest.mark.parametrize("theme", THEMES)
+
+
+def _app(theme: str) -> MissiveApp:
+    return MissiveApp(mailroom=FakeMailroom(), theme=theme)
+
+
+def _keys(*keys: str):
+    async def run_before(pilot) -> None:
+        await settle(pilot.app, pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot.app, pilot)
+        await pilot.pause(0.5)  # let the compose pane's recipient check (debounced) land
+        await settle(pilot.app, pilot)
+
+    return run_before
+
+
+@matrix
+@themes
+def test_inbox_with_a_signed_lab_result_open(snap_compare, size, theme) -> None:
+    """Réception shows the list markers and the reader with the signature and abnormal results marked."""
+    assert snap_compare(_app(theme), terminal_size=size, run_before=_keys("enter"))
+
+
+@matrix
+@themes
+def test_review_pane(snap_compare, size, theme) -> None:
+    """À classer shows the extracted identity beside the first candidate with the differing traits marked."""
+    assert snap_compare(_app(theme), terminal_size=size, run_before=_keys("2"))
+
+
+@matrix
+@themes
+def test_compose_pane(snap_compare, size, theme) -> None:
+    """Rédaction shows the recipient fields and the per-recipient indicator for a reply."""
+    assert snap_compare(_app(theme), terminal_size=size, run_before=_keys("down", "r"))
+
+
+@matrix
+@themes
+def test_directory_pane(snap_compare, size, theme) -> None:
+    """Annuaire shows the practitioners found for a search, one line per MSSanté address."""
+    assert snap_compare(_app(theme), terminal_size=size, run_before=_keys("4", "m", "a", "r", "enter"))
+
+
+@matrix
+@themes
+def test_help_screen(snap_compare, size, theme) -> None:
+    """The help screen lists every binding with its key and the list markers."""
+    assert snap_compare(_app(theme), terminal_size=size, run_before=_keys("f1"))
+
+
+@matrix
+@themes
+def test_lock_screen(snap_compare, size, theme) -> None:
+    """Déverrouillage asks the passphrase and shows nothing of the profile."""
+    app = MissiveApp("/nonexistent", opener=opener_for(FakeMailroom()), theme=theme)
+    assert snap_compare(app, terminal_size=size, run_before=_keys())
