@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             t_missive = best(args.repeat, lambda message=message: smime.encrypt(message, [cert]))
             t_openssl = best(
                 args.repeat,
-                lambda src=src: openssl(
+                lambda src=src, enc_out=enc_out: openssl(
                     "cms",
                     "-encrypt",
                     "-aes256",
