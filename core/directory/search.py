@@ -124,9 +124,12 @@ class Directory:
         tokens = words(text)[:12]  # a pasted paragraph is not a search; twelve words is plenty
         if not tokens:
             return []
-        # Tokens are [0-9a-z]+ only, so quoting them is safe. The words must match names or other details,
-        # never the `flags` column, which only serves the MSSanté-only filter.
-        match = "{names other} : (" + " ".join(f'"{t}"*' for t in tokens) + ")"
+        terms = [self._expand(db, t) for t in tokens]
+        if None in terms:
+            return []  # a word that starts no indexed word: nothing can match every word
+        # The words must match names or other details, never the `flags` column, which only serves the
+        # MSSanté-only filter.
+        match = "{names other} : (" + " AND ".join(terms) + ")"  # type: ignore[arg-type]
         if only_mss:
             match += ' AND flags : "mss"'
         try:
@@ -140,6 +143,29 @@ class Directory:
             ) from None
         by_id = {r[0]: r for r in rows}
         return self._entries(db, [by_id[i] for i in ids if i in by_id], tokens)
+
+    @staticmethod
+    def _expand(db: sqlite3.Connection, token: str) -> str | None:
+        """The FTS5 query for one word typed: a prefix query, or the OR of the few words it begins.
+
+        Short prefixes are served by FTS5's prefix indexes. For longer ones, an explicit OR of the matching
+        words is walked lazily alongside the other words, where a prefix query would first merge every
+        matching list in full (slow for "medecin", held by half the directory). None: no word starts so.
+        """
+        if len(token) <= 3:
+            return f'"{token}"*'
+        words_ = [
+            w
+            for (w,) in db.execute(
+                "SELECT term FROM vocab WHERE term >= ? AND term < ? ORDER BY term LIMIT 33",
+                (token, token + "{"),
+            )
+        ]
+        if not words_:
+            return None
+        if len(words_) > 32:
+            return f'"{token}"*'
+        return "(" + " OR ".join('"' + w.replace('"', '""') + '"' for w in words_) + ")"
 
     def _ranked_ids(self, db: sqlite3.Connection, match: str, tokens: list[str], limit: int) -> list[int]:
         """Entry ids, best first: exact surname, then surname prefix, then any other match.
