@@ -29,6 +29,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import cached_property
 
 from core.clinical.identity import (
     GivenForm,
@@ -160,6 +161,16 @@ class _Entry:
     used: NameForm | None
     given: GivenForm
     ins: str  # cleaned ('' when none)
+    hooks: frozenset[str]  # name and given-name prefixes and phonetic keys, for a cheap pre-filter
+
+
+def _hooks(names: Iterable[NameForm | None], given: GivenForm) -> frozenset[str]:
+    """Short keys that any plausible candidate shares with the document (see ``_candidate_ids``)."""
+    out = {f"n{h}" for n in names if n is not None and n.compact for h in (n.compact[:3], n.phonetic)}
+    out.update(f"n{t[:3]}" for n in names if n is not None for t in n.tokens)  # double names
+    if given.first:
+        out.update(f"g{h}" for h in (given.first[:3], given.phonetic, given.tokens[0][:3]))
+    return frozenset(out)
 
 
 @dataclass(frozen=True)
@@ -173,6 +184,7 @@ class _DocTraits:
     ins: str  # valid INS or ''
     ins_invalid: bool
     nir: str  # valid NIR or ''
+    hooks: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -218,7 +230,7 @@ class _Comparison:
             and self.given >= GivenLevel.COMPOSITE
         )
 
-    @property
+    @cached_property
     def score(self) -> float:
         s = (
             _W_DATE * _DATE_SCORE[self.date]
@@ -275,7 +287,9 @@ class PatientIndex:
         self._entries: list[_Entry] = []
         self._by_ins: dict[str, list[int]] = defaultdict(list)
         self._by_date: dict[dt.date, list[int]] = defaultdict(list)
-        self._by_name: dict[str, list[int]] = defaultdict(list)
+        self._by_name: dict[str, list[int]] = defaultdict(list)  # name keys, patients without a birth date
+        self._by_name_date: dict[str, list[int]] = defaultdict(list)  # name keys with day+month, or year
+        self._by_name_any: dict[str, list[int]] = defaultdict(list)  # name keys alone, for undated documents
         for p in patients:
             i = len(self._entries)
             ins = clean_nir(p.ins)
@@ -287,18 +301,36 @@ class PatientIndex:
                 used=used if used and used.compact else None,
                 given=given,
                 ins=ins,
+                hooks=_hooks((name_form(p.birth_name), used), given),
             )
             self._entries.append(entry)
             if ins:
                 self._by_ins[ins].append(i)
+            keys = _name_keys((entry.birth, entry.used), given)
+            for key in keys:
+                self._by_name_any[key].append(i)
             if p.birth_date:
                 self._by_date[p.birth_date].append(i)
-            for key in _name_keys((entry.birth, entry.used), given):
-                self._by_name[key].append(i)
+                for key in keys:
+                    for suffix in _date_suffixes(p.birth_date):
+                        self._by_name_date[key + suffix].append(i)
+            else:
+                for key in keys:
+                    self._by_name[key].append(i)
+        # Same birth date and a shared hook: the date block filtered by name, looked up in constant time.
+        self._by_date_hook: dict[tuple[dt.date, str], list[int]] = defaultdict(list)
+        for date, members in self._by_date.items():
+            for i in members:
+                for hook in self._entries[i].hooks:
+                    self._by_date_hook[(date, hook)].append(i)
+        self._lookalikes = self._find_lookalikes()
         # Plain dicts from here on: lookups of absent keys must not grow the tables.
+        self._by_date_hook = dict(self._by_date_hook)
         self._by_ins = dict(self._by_ins)
         self._by_date = dict(self._by_date)
         self._by_name = dict(self._by_name)
+        self._by_name_date = dict(self._by_name_date)
+        self._by_name_any = dict(self._by_name_any)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -323,7 +355,7 @@ class PatientIndex:
             strong = [c for c in comparisons if c.strong]
             if len(strong) == 1:
                 rivals = [c for c in comparisons if c is not strong[0] and c.plausible_same_person]
-                if not rivals and self._has_registry_twin(strong[0].entry):
+                if not rivals and strong[0].entry.patient.id in self._lookalikes:
                     extra[strong[0].entry.patient.id].append("homonyme ou jumeau dans le fichier patients")
                     rivals = [strong[0]]  # not auto: the registry itself holds two look-alike records
                 if not rivals:
@@ -354,37 +386,58 @@ class PatientIndex:
             return MatchResult("auto", chosen.entry.patient.id, tuple(candidates))
         return MatchResult("review" if candidates else "new", None, tuple(candidates))
 
-    def _has_registry_twin(self, entry: _Entry) -> bool:
-        """Another record shares this patient's birth date and birth name with a compatible first given name.
+    def _find_lookalikes(self) -> set[str]:
+        """Ids of patients with another record of the same birth date and birth name and a compatible
+        first given name (homonyms, duplicates, twins Jean / Jean-Pierre).
 
-        Such look-alikes (homonyms, duplicates, twins Jean / Jean-Pierre) make an identity by traits
-        uncertain even when the document names only one of them (e.g. through a used name).
+        Such look-alikes make an identity by traits uncertain even when the document names only one of
+        them (e.g. through a used name), so they are never matched automatically without an INS.
         """
-        date = entry.patient.birth_date
-        for i in self._by_date.get(date, ()) if date else ():
-            other = self._entries[i]
-            if (
-                other is not entry
-                and not sexes_conflict(other.patient.sex, entry.patient.sex)
-                and compare_name_forms(other.birth, entry.birth) >= Level.PARTICLE
-                and compare_given_forms(other.given, entry.given) >= GivenLevel.PARTIAL
-            ):
-                return True
-        return False
+        found: set[str] = set()
+        for members in self._by_date.values():
+            for a_pos, i in enumerate(members):
+                a = self._entries[i]
+                for j in members[a_pos + 1 :]:
+                    b = self._entries[j]
+                    if (
+                        not sexes_conflict(a.patient.sex, b.patient.sex)
+                        and compare_name_forms(a.birth, b.birth) >= Level.PARTICLE
+                        and compare_given_forms(a.given, b.given) >= GivenLevel.PARTIAL
+                    ):
+                        found.update((a.patient.id, b.patient.id))
+        return found
 
     def _candidate_ids(self, doc: _DocTraits) -> set[int]:
+        """Patients worth comparing, from small blocks only.
+
+        - INS or NIR equal;
+        - same birth date or its day/month swap, sharing a name or given-name prefix or phonetic key
+          (the others differ from the document in both names from the first letters on: neither a
+          possible choice nor a plausible rival);
+        - phonetically equal name and given name, born the same day and month (year error) or the same
+          year (one part of the date wrong); any date when the document or the patient has none.
+        Each block holds a handful of patients whatever the size of the practice.
+        """
         ids: set[int] = set()
         for ident in (doc.ins, doc.nir):
             if ident:
                 ids.update(self._by_ins.get(ident, ()))
         bd = doc.identity.birth_date
+        hooks = doc.hooks
         if bd is not None:
-            ids.update(self._by_date.get(bd, ()))
             swapped = swap_day_month(bd)
-            if swapped is not None:
-                ids.update(self._by_date.get(swapped, ()))
-        for key in _name_keys((doc.used, doc.birth), doc.given):
-            ids.update(self._by_name.get(key, ()))
+            for date in (bd, swapped) if swapped else (bd,):
+                for hook in hooks:
+                    ids.update(self._by_date_hook.get((date, hook), ()))
+        keys = _name_keys((doc.used, doc.birth), doc.given)
+        if bd is None:
+            for key in keys:
+                ids.update(self._by_name_any.get(key, ()))
+        else:
+            for key in keys:
+                ids.update(self._by_name.get(key, ()))
+                for suffix in _date_suffixes(bd):
+                    ids.update(self._by_name_date.get(key + suffix, ()))
         return ids
 
     @staticmethod
@@ -424,6 +477,10 @@ class PatientIndex:
         )
 
 
+def _date_suffixes(date: dt.date) -> tuple[str, str]:
+    return (f"|{date.day:02d}{date.month:02d}", f"|{date.year}")
+
+
 def _doc_traits(identity: Identity) -> _DocTraits:
     used, birth = split_family_name(identity.family_name)
     if identity.birth_name:
@@ -433,14 +490,17 @@ def _doc_traits(identity: Identity) -> _DocTraits:
     ins = clean_nir(identity.ins)
     nir = clean_nir(identity.nir)
     birth_form = name_form(birth) if birth else None
+    used_form = name_form(used)
+    given = given_form(tuple(identity.given_names))
     return _DocTraits(
         identity=identity,
-        used=name_form(used),
+        used=used_form,
         birth=birth_form if birth_form is not None and birth_form.compact else None,
-        given=given_form(tuple(identity.given_names)),
+        given=given,
         ins=ins if is_valid_nir(ins) else "",
         ins_invalid=bool(ins) and not is_valid_nir(ins),
         nir=nir if is_valid_nir(nir) else "",
+        hooks=_hooks((used_form, birth_form), given),
     )
 
 

@@ -1,0 +1,210 @@
+"""Clinical benchmark: reader throughput (files/s) and matching throughput (documents/s) at 1k, 10k, 100k patients.
+
+Matching is measured side by side with the naive peer, MedShakeEHR's approach (STANDARDS.md §2.5): score every
+patient on name / first name / birth date / NIR equality and keep those with two criteria or more. Prints the
+100k/1k ratio of missive's matching time per document (target: under 1.5) and missive/peer speed ratios.
+Run: .venv/bin/python -m bench.clinical [--sizes 1000,10000,100000] [--docs 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # also runnable as `python bench/clinical.py`
+
+from core.clinical.identity import compact  # noqa: E402
+from core.clinical.matching import PatientIndex  # noqa: E402
+from core.model import Identity, Patient  # noqa: E402
+from tests.clinical.corpus import _doc_from, _typo, lab_style, make_patients  # noqa: E402
+
+
+def documents_for(patients: list[Patient], count: int, seed: int) -> list[Identity]:
+    """Result identities: 80% for patients of the registry (some with a typo), 20% for strangers."""
+    rng = random.Random(seed)
+    strangers = make_patients(max(1, count // 5), seed=seed + 1)
+    out: list[Identity] = []
+    for i in range(count):
+        if i % 5 == 4:
+            out.append(_doc_from(rng.choice(strangers), rng))
+            continue
+        ident = _doc_from(rng.choice(patients), rng)
+        if i % 10 == 3:
+            ident = replace(ident, family_name=_typo(rng, ident.family_name))
+        out.append(ident)
+    return out
+
+
+class NaivePeer:
+    """MedShakeEHR-style matching: every patient scored on equal name, first name, birth date and NIR."""
+
+    def __init__(self, patients: list[Patient]) -> None:
+        self.rows = [
+            (
+                p.id,
+                {compact(p.birth_name), compact(p.used_name)},
+                compact(p.given_names[0] if p.given_names else ""),
+                p.birth_date,
+                p.ins,
+            )
+            for p in patients
+        ]
+
+    def match(self, ident: Identity) -> list[str]:
+        name, given = compact(ident.family_name), compact(ident.given_names[0] if ident.given_names else "")
+        scored = []
+        for pid, names, first, birth, ins in self.rows:
+            hits = (
+                (name in names)
+                + (given == first)
+                + (birth == ident.birth_date)
+                + (bool(ins) and ins == ident.nir)
+            )
+            if hits >= 2:
+                scored.append((hits, pid))
+        scored.sort(reverse=True)
+        return [pid for _, pid in scored[:5]]
+
+
+def per_item(func: Callable[[Identity], object], items: list[Identity], repeat: int = 3) -> float:
+    """Median over ``repeat`` runs of the mean seconds per item."""
+    runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for item in items:
+            func(item)
+        runs.append((time.perf_counter() - start) / len(items))
+    return statistics.median(runs)
+
+
+# ------------------------------------------------------------------------------------ readers
+
+
+def hprim_net_file(p: Patient, rng: random.Random) -> bytes:
+    given = " ".join(lab_style(g) for g in p.given_names)
+    lines = [
+        f"A{rng.randrange(10**8):08d}",
+        lab_style(p.used_name or p.birth_name),
+        given,
+        "12 RUE DES LILAS",
+        "",
+        "75011 PARIS",
+        f"{p.birth_date:%d/%m/%Y}",
+        p.ins or "",
+        f"D{rng.randrange(10**6)}",
+        "10/01/2026",
+        "LAB1       LABO DU CENTRE",
+        "DR01       Dr MEDECIN",
+        "Bilan biologique.",
+        "****LAB****",
+    ]
+    for code, label, unit, lo, hi in (
+        ("GLY", "Glycemie", "mmol/l", "4,1", "6,1"),
+        ("CREA", "Creatinine", "umol/l", "45", "90"),
+        ("HB", "Hemoglobine", "g/dl", "12", "16"),
+        ("K", "Potassium", "mmol/l", "3,5", "5,0"),
+    ):
+        value = f"{rng.uniform(1, 100):.1f}".replace(".", ",")
+        lines.append(f"RES|{label}|{code}|N|{value}|{unit}|{lo}|{hi}|N|F")
+    lines += ["****FIN****", "****FINFICHIER****"]
+    return "\r\n".join(lines).encode("cp1252", "replace")
+
+
+def hl7_file(p: Patient, rng: random.Random) -> bytes:
+    given = "^".join(lab_style(g) for g in p.given_names[:2])
+    ins = f"{p.ins}^^^ASIP-SANTE-INS-NIR&1.2.250.1.213.1.4.8&ISO^INS~" if p.ins else ""
+    segs = [
+        "MSH|^~\\&|LAB|LABO|MEDECIN|CABINET|20260110101500||ORU^R01^ORU_R01|"
+        f"{rng.randrange(10**9)}|P|2.5|||||FRA|UNICODE UTF-8",
+        f"PID|||{ins}{rng.randrange(10**6)}^^^LABO^PI||{lab_style(p.used_name or p.birth_name)}^{given}^^^^^D"
+        f"~{lab_style(p.birth_name)}^{given}^^^^^L||{p.birth_date:%Y%m%d}|{p.sex}",
+        "OBR|1||D1|24331-1^Bilan^LN|||20260110080000",
+    ]
+    for i, (code, label, unit) in enumerate(
+        (("2345-7", "Glucose", "mmol/L"), ("2160-0", "Creatinine", "umol/L")), 1
+    ):
+        segs.append(f"OBX|{i}|NM|{code}^{label}^LN||{rng.uniform(1, 100):.1f}|{unit}|1-100|N|||F")
+    return ("\r".join(segs) + "\r").encode()
+
+
+def bench_readers(count: int) -> None:
+    try:
+        from core.clinical.readers import read_document
+    except ImportError:
+        print("readers: core.clinical.readers not available, skipped")
+        return
+    rng = random.Random(5)
+    patients = make_patients(count, seed=5)
+    for label, make, name in (("HPRIM Net", hprim_net_file, "r.hpr"), ("HL7 v2.5 ORU", hl7_file, "r.hl7")):
+        files = [make(p, rng) for p in patients]
+        read_document(files[0], name)  # warm caches and imports
+        start = time.perf_counter()
+        docs = sum(len(read_document(data, name).documents) for data in files)
+        elapsed = time.perf_counter() - start
+        print(
+            f"readers: {label:13} {len(files) / elapsed:8.0f} files/s ({docs} documents from {len(files)} files)"
+        )
+
+
+# ------------------------------------------------------------------------------------ matching
+
+
+def bench_matching(sizes: list[int], docs: int, rounds: int = 7) -> None:
+    """Registries of growing size share their first patients, and the same documents are matched
+    against each, so the only thing that changes between sizes is the number of patients.
+
+    Sizes are timed in interleaved rounds and the best round kept: other work on the machine then
+    slows every size alike instead of whichever happened to run at that moment.
+    """
+    population = make_patients(max(sizes), seed=11)
+    identities = documents_for(population[: min(sizes)], docs, seed=12)
+    indexes: dict[int, PatientIndex] = {}
+    for n in sorted(sizes):
+        start = time.perf_counter()
+        indexes[n] = PatientIndex(population[:n])
+        print(f"matching {n:>7} patients: index built in {time.perf_counter() - start:.2f} s")
+        for ident in identities:  # warm the name caches as a running client would
+            indexes[n].match(ident)
+    best = {n: float("inf") for n in indexes}
+    for _ in range(rounds):
+        for n, index in indexes.items():
+            best[n] = min(best[n], per_item(index.match, identities, repeat=1))
+    for n, index in indexes.items():
+        t = best[n]
+        peer = NaivePeer(population[:n])
+        peer_docs = identities[: max(20, min(docs, 2_000_000 // n))]  # the peer is linear: fewer documents
+        tp = per_item(peer.match, peer_docs, repeat=1)
+        decisions = [index.match(i).decision for i in identities]
+        share = {d: decisions.count(d) / len(decisions) for d in ("auto", "review", "new")}
+        print(
+            f"matching {n:>7} patients: missive {1 / t:8.0f} docs/s ({t * 1e6:6.0f} µs/doc); "
+            f"naive peer {1 / tp:8.0f} docs/s; missive/peer speed x{tp / t:.1f}; "
+            f"auto {share['auto']:.0%} review {share['review']:.0%} new {share['new']:.0%}"
+        )
+    lo, hi = min(best), max(best)
+    if hi != lo:
+        print(
+            f"matching time per document, {hi // 1000}k/{lo // 1000}k ratio: {best[hi] / best[lo]:.2f} "
+            "(target < 1.5)"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000", help="patient counts, comma-separated")
+    parser.add_argument("--docs", type=int, default=2000, help="documents matched per size")
+    parser.add_argument("--files", type=int, default=500, help="files per format for the readers")
+    args = parser.parse_args(argv)
+    bench_readers(args.files)
+    bench_matching([int(s) for s in args.sizes.split(",")], args.docs)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
