@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -79,7 +80,8 @@ class Directory:
             db = self._db()
             if db is None:
                 raise NotFound("no practitioner directory yet: run 'missive directory import FILE' first")
-            return self._search(db, text, limit, only_mss=False)
+            with _guard():
+                return self._search(db, text, limit, only_mss=False)
 
     def complete(self, prefix: str, limit: int = 10) -> list[tuple[str, str]]:
         """(display, address) pairs for the composer's recipient field; [] when nothing matches or no index."""
@@ -91,17 +93,18 @@ class Directory:
             db = self._db()
             if db is None:
                 return []
-            if "@" in text or ("." in text and " " not in text):  # looks like the start of an address
-                found = self._complete_address(db, text.lower(), limit)
-                if found or "@" in text:
-                    return found
-            out: list[tuple[str, str]] = []
-            for entry in self._search(db, text, limit, only_mss=True):
-                for address in entry.mssante:
-                    out.append((display_name(entry), address))
-                    if len(out) >= limit:
-                        return out
-            return out
+            with _guard():
+                if "@" in text or ("." in text and " " not in text):  # looks like the start of an address
+                    found = self._complete_address(db, text.lower(), limit)
+                    if found or "@" in text:
+                        return found
+                out: list[tuple[str, str]] = []
+                for entry in self._search(db, text, limit, only_mss=True):
+                    for address in entry.mssante:
+                        out.append((display_name(entry), address))
+                        if len(out) >= limit:
+                            return out
+                return out
 
     def by_address(self, address: str) -> DirectoryEntry | None:
         """The practitioner (or organisation) owning an MSSanté address, or None."""
@@ -109,14 +112,15 @@ class Directory:
             db = self._db()
             if db is None:
                 return None
-            row = db.execute(
-                "SELECT key FROM mss WHERE addr_key = ? LIMIT 1", (address.strip().lower(),)
-            ).fetchone()
-            if row is None:
-                return None
-            rows = db.execute(f"SELECT {_COLUMNS} FROM entry e WHERE e.key = ?", (row[0],)).fetchall()
-            entries = self._entries(db, rows, [])
-            return entries[0] if entries else None
+            with _guard():
+                row = db.execute(
+                    "SELECT key FROM mss WHERE addr_key = ? LIMIT 1", (address.strip().lower(),)
+                ).fetchone()
+                if row is None:
+                    return None
+                rows = db.execute(f"SELECT {_COLUMNS} FROM entry e WHERE e.key = ?", (row[0],)).fetchall()
+                entries = self._entries(db, rows, [])
+                return entries[0] if entries else None
 
     # -------------------------------------------------------------------------------------- internals
 
@@ -132,15 +136,10 @@ class Directory:
         match = "{names other} : (" + " AND ".join(terms) + ")"  # type: ignore[arg-type]
         if only_mss:
             match += ' AND flags : "mss"'
-        try:
-            ids = self._ranked_ids(db, match, tokens, limit)
-            rows = db.execute(
-                f"SELECT {_COLUMNS} FROM entry e WHERE e.id IN ({','.join('?' * len(ids))})", ids
-            ).fetchall()
-        except sqlite3.DatabaseError as exc:
-            raise StoreCorrupted(
-                f"the directory index is damaged ({exc}): import the extraction files again"
-            ) from None
+        ids = self._ranked_ids(db, match, tokens, limit)
+        rows = db.execute(
+            f"SELECT {_COLUMNS} FROM entry e WHERE e.id IN ({','.join('?' * len(ids))})", ids
+        ).fetchall()
         by_id = {r[0]: r for r in rows}
         return self._entries(db, [by_id[i] for i in ids if i in by_id], tokens)
 
@@ -289,6 +288,17 @@ class Directory:
             self._conn.close()
             self._conn = None
             self._stamp = None
+
+
+@contextmanager
+def _guard() -> Iterator[None]:
+    """SQLite errors while reading become one actionable line (the index is rebuilt by a new import)."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        raise StoreCorrupted(
+            f"the directory index is damaged ({exc}): import the extraction files again"
+        ) from None
 
 
 def display_name(entry: DirectoryEntry) -> str:
