@@ -167,13 +167,30 @@ class MissiveApp(App[int]):
             self.set_interval(15, self._check_idle)
         if self.mailroom is not None:
             self._enter()
+        elif self._passphrase is not None:
+            # given on the command line (demo): open in a thread, no prompt to build and throw away
+            passphrase, self._passphrase = self._passphrase, None
+            self.run_worker(
+                lambda: self._open_given(passphrase), thread=True, group="unlock", exit_on_error=False
+            )
         else:
             from tui.panes.lock import LockScreen
 
             self.push_screen(LockScreen())
-            if self._passphrase is not None:
-                self.screen.try_unlock(self._passphrase)  # type: ignore[attr-defined]
-                self._passphrase = None
+
+    def _open_given(self, passphrase: str) -> None:
+        from tui.messages import UnlockFailed
+
+        try:
+            self.post_message(Unlocked(self.open_profile(passphrase)))
+        except MissiveError as exc:
+            self.post_message(UnlockFailed(str(exc)))
+
+    def on_unlock_failed(self, message: Any) -> None:
+        from tui.panes.lock import LockScreen
+
+        if not isinstance(self.screen, LockScreen):
+            self.push_screen(LockScreen())
 
     def open_profile(self, passphrase: str) -> Any:
         """Open (or, after an idle lock, re-check) the profile: blocking, called from a worker."""
@@ -190,7 +207,10 @@ class MissiveApp(App[int]):
             self.mailroom = message.mailroom
             self.data = MailroomData(message.mailroom)
             self.settings = self.settings or getattr(message.mailroom, "settings", None)
-            self.pop_screen()
+            from tui.panes.lock import LockScreen
+
+            if isinstance(self.screen, LockScreen):
+                self.pop_screen()
             self._enter()
         else:
             if message.mailroom is not self.mailroom:

@@ -99,8 +99,9 @@ class MailroomData:
     def folders(self, summaries: Iterable[MessageSummary] = ()) -> list[str]:
         store = self.service("messages")
         names: list[str] = []
-        if store is not None and hasattr(store, "folders"):
-            names = [str(f) for f in store.folders()]
+        lister = getattr(store, "folder_list", None) if store is not None else None
+        if callable(lister):
+            names = [str(f) for f in lister()]
         if not names:
             names = sorted({s.folder for s in summaries})
         # INBOX first: it is where the day starts
@@ -167,15 +168,13 @@ class MailroomData:
         store = self.service("messages")
         if store is None or not summary.unread:
             return
-        for name in ("mark_seen", "set_flags"):
-            method = getattr(store, name, None)
-            if method is None:
-                continue
-            try:
-                method(summary.id) if name == "mark_seen" else method(summary.id, add=("\\Seen",))
-            except (TypeError, MissiveError) as exc:  # a different signature: reading still works
-                log.info("could not mark message %s seen: %s", summary.id, type(exc).__name__)
-            return
+        try:
+            if hasattr(store, "add_flags"):
+                store.add_flags(summary.id, "\\Seen")
+            elif hasattr(store, "mark_seen"):
+                store.mark_seen(summary.id)
+        except (TypeError, MissiveError) as exc:  # reading still works; the flag is not worth a failure
+            log.info("could not mark message %s seen: %s", summary.id, type(exc).__name__)
 
     # -- À classer ---------------------------------------------------------------------------------------
     def review_items(self) -> tuple[list[ReviewItem], list[ReviewItem]]:
@@ -364,6 +363,8 @@ def _call_first(obj: Any, names: tuple[str, ...], default: Any) -> Any:
 def _addresses(item: Any) -> list[str]:
     if isinstance(item, str):
         return [item]
+    if isinstance(item, tuple) and len(item) == 2:  # (display name, address)
+        return [str(item[1])]
     if isinstance(item, DirectoryEntry):
         return list(item.mssante)
     return [str(a) for a in getattr(item, "mssante", ())]

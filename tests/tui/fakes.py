@@ -106,7 +106,7 @@ class FakeMessages:
         self.items[mid] = MessageSummary(mid, "cabinet", "INBOX", len(self.items) + 1, f"<{mid}@test>",
                                          sender, (DOCTOR,), subject, when, **kw)  # fmt: skip
 
-    def folders(self) -> list[str]:
+    def folder_list(self) -> list[str]:
         return ["INBOX", "Sent"]
 
     def list(self, folder: str | None = None) -> list[MessageSummary]:
@@ -117,8 +117,9 @@ class FakeMessages:
             raise NotFound("message gone")
         return self.raw[message_id]
 
-    def set_flags(self, message_id: str, add: tuple[str, ...] = ()) -> None:
-        self.seen.append(message_id)
+    def add_flags(self, message_id: str, *flags: str) -> None:
+        if "\\Seen" in flags:
+            self.seen.append(message_id)
 
 
 @dataclass

@@ -113,7 +113,7 @@ class ComposePane(Vertical):
         self._paint_attachments()
         target = "#compose-subject" if to and not subject else "#compose-body" if to else "#compose-to"
         self.query_one(target).focus()
-        self._schedule_check()
+        self.check_recipients()  # indicators at once for a reply or a letter from Annuaire
 
     def draft(self) -> Draft:
         return Draft(
