@@ -1,0 +1,142 @@
+"""The document queue: automatic and manual filing, undo, reject; audited by id; $Filed on the message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.clinical.documents import DocumentQueue
+from core.clinical.readers import read_document
+from core.errors import BadInput, ConfigError, NotFound
+from core.model import Candidate, MatchResult
+from tests.filing.fakes import MemoryProfile
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "filing"
+RAW = (DATA / "hprim_net_cp1252_crlf.hpr").read_bytes()
+
+
+@pytest.fixture
+def document():
+    return read_document(RAW, "res.hpr").documents[0]
+
+
+@pytest.fixture
+def marks() -> list[tuple[str, bool]]:
+    return []
+
+
+def make_queue(tmp_path: Path, marks: list, **section) -> tuple[DocumentQueue, MemoryProfile]:
+    profile = MemoryProfile(tmp_path / "profile")
+    settings = {"preset": "generic", "folder": str(tmp_path / "lgc"), "auto": True, **section}
+    queue = DocumentQueue(
+        profile, settings, mark_filed=lambda mid, filed: marks.append((mid, filed)), patient_exists=_known
+    )
+    return queue, profile
+
+
+def _known(patient_id: str) -> None:
+    if patient_id not in ("p-1", "p-2"):
+        raise NotFound(f"no patient with id {patient_id}")
+
+
+AUTO = MatchResult("auto", "p-1", (Candidate("p-1", 0.99, ("INS",)),))
+REVIEW = MatchResult("review", None, (Candidate("p-2", 0.8), Candidate("p-1", 0.78)))
+
+
+def test_auto_decision_is_filed_with_original_bytes_and_audited(tmp_path, marks, document) -> None:
+    queue, profile = make_queue(tmp_path, marks)
+    filed = queue.ingest(document, AUTO, message_id="m-1", attachment="res.hpr", raw=RAW)
+    assert filed.state == "filed" and filed.patient_id == "p-1"
+    path = Path(filed.filed_path)
+    assert path.parent == tmp_path / "lgc" and path.read_bytes() == RAW
+    record = [r for r in profile.audit.records if r["action"] == "file"][0]
+    assert record["object"] == filed.id and record["patient"] == "p-1" and record["actor"] == "auto"
+    # ids only: no name of the patient anywhere in the audit trail
+    assert document.identity.family_name not in repr(profile.audit.records)
+    assert marks == [("m-1", True)]
+
+
+def test_review_decision_waits_then_is_filed_by_a_person(tmp_path, marks, document) -> None:
+    queue, profile = make_queue(tmp_path, marks)
+    waiting = queue.ingest(document, REVIEW, message_id="m-2", raw=RAW)
+    assert waiting.state == "waiting" and not (tmp_path / "lgc").exists()
+    assert [d.id for d in queue.pending()] == [waiting.id]
+    filed = queue.file(waiting.id, "p-1", actor="dr")
+    assert filed.state == "filed" and Path(filed.filed_path).read_bytes() == RAW
+    assert queue.pending() == [] and [d.id for d in queue.filed()] == [waiting.id]
+    assert profile.audit.records[-1]["actor"] == "dr"
+
+
+def test_undo_puts_the_document_back_in_review(tmp_path, marks, document) -> None:
+    queue, profile = make_queue(tmp_path, marks)
+    filed = queue.ingest(document, AUTO, message_id="m-1", raw=RAW)
+    undone = queue.undo(filed.id, actor="dr")
+    assert undone.state == "waiting" and undone.decision == "review" and undone.patient_id is None
+    assert list((tmp_path / "lgc").iterdir()) == []
+    assert Path(undone.quarantine_path).read_bytes() == RAW
+    assert profile.audit.records[-1]["action"] == "undo"
+    assert marks == [("m-1", True), ("m-1", False)]
+    refiled = queue.file(filed.id, "p-2", actor="dr")  # and it can be filed again, for the right patient
+    assert refiled.patient_id == "p-2"
+
+
+def test_adding_twice_does_not_duplicate(tmp_path, marks, document) -> None:
+    queue, _ = make_queue(tmp_path, marks)
+    first = queue.ingest(document, AUTO, message_id="m-1", raw=RAW)
+    second = queue.ingest(document, AUTO, message_id="m-1", raw=RAW)
+    assert first.id == second.id and len(queue.list()) == 1
+    assert len(list((tmp_path / "lgc").iterdir())) == 1
+
+
+def test_unknown_patient_or_document(tmp_path, marks, document) -> None:
+    queue, _ = make_queue(tmp_path, marks)
+    waiting = queue.add(document, REVIEW, message_id="m", raw=RAW)
+    with pytest.raises(NotFound):
+        queue.file(waiting.id, "p-unknown")
+    with pytest.raises(NotFound, match="documents list"):
+        queue.file("d-nope", "p-1")
+    assert queue.get(waiting.id).state == "waiting"
+
+
+def test_filing_twice_and_undoing_a_waiting_document_are_refused(tmp_path, marks, document) -> None:
+    queue, _ = make_queue(tmp_path, marks)
+    waiting = queue.add(document, REVIEW, message_id="m", raw=RAW)
+    with pytest.raises(BadInput, match="not filed"):
+        queue.undo(waiting.id)
+    queue.file(waiting.id, "p-1")
+    with pytest.raises(BadInput, match="undo it first"):
+        queue.file(waiting.id, "p-2")
+
+
+def test_reject(tmp_path, marks, document) -> None:
+    queue, profile = make_queue(tmp_path, marks)
+    waiting = queue.add(document, REVIEW, message_id="m", raw=RAW)
+    assert queue.reject(waiting.id, actor="dr").state == "rejected"
+    assert queue.pending() == [] and profile.audit.records[-1]["action"] == "reject"
+
+
+def test_auto_filing_off_or_no_folder_leaves_auto_documents_waiting(tmp_path, marks, document) -> None:
+    queue, _ = make_queue(tmp_path, marks, auto=False)
+    assert queue.ingest(document, AUTO, message_id="m", raw=RAW).state == "waiting"
+    queue2, _ = make_queue(tmp_path / "b", marks, folder="")
+    waiting = queue2.ingest(document, AUTO, message_id="m", raw=RAW)
+    assert waiting.state == "waiting"
+    with pytest.raises(ConfigError, match="folder"):
+        queue2.file(waiting.id, "p-1")
+
+
+def test_two_documents_same_patient_same_day(tmp_path, marks, document) -> None:
+    queue, _ = make_queue(tmp_path, marks, template="{date}_{patient}")
+    a = queue.ingest(document, AUTO, message_id="m-1", raw=RAW)
+    b = queue.ingest(document, AUTO, message_id="m-2", raw=RAW + b"\r\n")
+    assert a.filed_path != b.filed_path
+    assert Path(a.filed_path).read_bytes() == RAW and Path(b.filed_path).read_bytes() == RAW + b"\r\n"
+
+
+def test_listing_as_json_carries_no_identity(tmp_path, marks, document) -> None:
+    queue, _ = make_queue(tmp_path, marks)
+    queue.ingest(document, REVIEW, message_id="m", raw=RAW)
+    row = queue.list()[0].to_json()
+    assert row["decision"] == "review" and row["state"] == "waiting" and row["format"] == "hprim-net"
+    assert document.identity.family_name not in repr(row)
