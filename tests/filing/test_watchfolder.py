@@ -1,0 +1,176 @@
+"""The watched outbox folder: complete pairs are sent and moved to sent/, bad ones to failed/ with a reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from core.clinical.cda_writer import CdaAuthor
+from core.clinical.readers import read_document
+from core.errors import NotFound, TransportError
+from core.model import Draft, Patient
+from core.watchfolder import WatchFolder, parse_sidecar
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "filing"
+PDF = (DATA / "letter.pdf").read_bytes()
+PATIENT = Patient("P-7", "MARTIN", "DUPONT", ("Jeanne",), dt.date(1956, 3, 14), "F", "279035121518989")
+AUTHOR = CdaAuthor("10001234567", "MEDECIN", "Paul", "Cabinet du Parc")
+
+
+class Outbox:
+    def __init__(self, error: Exception | None = None) -> None:
+        self.drafts: list[Draft] = []
+        self.error = error
+
+    async def __call__(self, draft: Draft) -> None:
+        if self.error is not None:
+            raise self.error
+        self.drafts.append(draft)
+
+
+def _patients(patient_id: str) -> Patient:
+    if patient_id != "P-7":
+        raise NotFound(f"no patient with id {patient_id}")
+    return PATIENT
+
+
+def _age(*paths: Path, seconds: float = 60) -> None:
+    """Make files look untouched for a while (what a finished copy looks like to the watcher)."""
+    old = os.stat(paths[0]).st_mtime - seconds
+    for path in paths:
+        os.utime(path, (old, old))
+
+
+def _drop(folder: Path, name: str, data: bytes, sidecar: dict | bytes) -> tuple[Path, Path]:
+    report = folder / name
+    report.write_bytes(data)
+    side = folder / f"{name}.json"
+    side.write_bytes(sidecar if isinstance(sidecar, bytes) else json.dumps(sidecar).encode())
+    return report, side
+
+
+GOOD = {
+    "to": ["dr.martin@exemple.mssante.fr"],
+    "subject": "Compte rendu",
+    "body": "Cher confrère",
+    "patient_id": "P-7",
+}
+
+
+async def test_good_sidecar_is_sent_and_moved_to_sent(tmp_path: Path) -> None:
+    outbox = Outbox()
+    watcher = WatchFolder(tmp_path, outbox, patients=_patients, author=AUTHOR)
+    report, side = _drop(tmp_path, "CR_42.pdf", PDF, GOOD)
+    _age(report, side)
+    result = await watcher.scan()
+    assert result.sent == ["CR_42.pdf"] and result.failed == []
+    [draft] = outbox.drafts
+    assert draft.to == ("dr.martin@exemple.mssante.fr",) and draft.subject == "Compte rendu"
+    assert [(a.filename, a.content_type, a.data) for a in draft.attachments] == [
+        ("CR_42.pdf", "application/pdf", PDF)
+    ]
+    assert draft.extra_headers == ()
+    assert sorted(p.name for p in (tmp_path / "sent").iterdir()) == ["CR_42.pdf", "CR_42.pdf.json"]
+    assert not report.exists() and not side.exists()
+    assert (await watcher.scan()).sent == []  # nothing sent twice
+
+
+async def test_xdm_asked_adds_the_package_and_headers(tmp_path: Path) -> None:
+    outbox = Outbox()
+    watcher = WatchFolder(tmp_path, outbox, patients=_patients, author=AUTHOR)
+    hprim = (DATA / "hprim_net_cp1252_crlf.hpr").read_bytes()
+    _age(*_drop(tmp_path, "res.hpr", hprim, {**GOOD, "xdm": True}))
+    assert (await watcher.scan()).sent == ["res.hpr"]
+    [draft] = outbox.drafts
+    names = [a.filename for a in draft.attachments]
+    assert names == ["res.hpr", "IHE_XDM.ZIP"]
+    assert dict(draft.extra_headers) == {"X-MSS-CODECDA": "11488-4", "X-MSS-INS": "O"}
+    package = draft.attachments[1].data
+    assert "IHE_XDM/SUBSET01/METADATA.XML" in zipfile.ZipFile(io.BytesIO(package)).namelist()
+    [doc] = read_document(package, "IHE_XDM.ZIP").documents
+    assert doc.identity.ins == PATIENT.ins and doc.identity.birth_name == "MARTIN"
+
+
+async def test_incomplete_pair_waits(tmp_path: Path) -> None:
+    outbox = Outbox()
+    watcher = WatchFolder(tmp_path, outbox, settle_seconds=3600)
+    report = tmp_path / "CR.pdf"
+    report.write_bytes(PDF[:100])  # still being copied, no sidecar yet
+    assert (await watcher.scan()).waiting == 0 and outbox.drafts == []
+    (tmp_path / "CR.pdf.json").write_text(json.dumps(GOOD))
+    first = await watcher.scan()  # both just written: not yet known to be stable
+    assert first.sent == [] and first.waiting == 1
+    report.write_bytes(PDF)  # the copy goes on: it changed since the last scan
+    assert (await watcher.scan()).sent == []
+    assert (await watcher.scan()).sent == ["CR.pdf"]  # unchanged between two scans: complete
+    assert outbox.drafts[0].attachments[0].data == PDF
+
+
+async def test_sidecar_with_the_same_stem(tmp_path: Path) -> None:
+    outbox = Outbox()
+    watcher = WatchFolder(tmp_path, outbox)
+    (tmp_path / "lettre.pdf").write_bytes(PDF)
+    (tmp_path / "lettre.json").write_text(json.dumps({"to": "a@b.fr", "subject": "x"}))
+    _age(tmp_path / "lettre.pdf", tmp_path / "lettre.json")
+    assert (await watcher.scan()).sent == ["lettre.pdf"]
+
+
+@pytest.mark.parametrize(
+    ("sidecar", "reason"),
+    [
+        (b"{not json", "not valid JSON (line 1"),
+        ({"subject": "x"}, "'to' must be a list"),
+        ({"to": ["pas une adresse"], "subject": "x"}, "not an e-mail address"),
+        ({"to": ["a@b.fr"]}, "'subject' is missing"),
+        ({"to": ["a@b.fr"], "subject": "x", "too": 1}, "unknown key 'too'"),
+        ({"to": ["a@b.fr"], "subject": "x", "xdm": True}, "'xdm' needs 'patient_id'"),
+        ({"to": ["a@b.fr"], "subject": "x", "xdm": True, "patient_id": "P-99"}, "no patient with id P-99"),
+    ],
+)
+async def test_bad_sidecar_goes_to_failed_with_a_reason(tmp_path: Path, sidecar, reason: str) -> None:
+    outbox = Outbox()
+    watcher = WatchFolder(tmp_path, outbox, patients=_patients, author=AUTHOR)
+    _age(*_drop(tmp_path, "CR.pdf", PDF, sidecar))
+    result = await watcher.scan()
+    assert result.failed == ["CR.pdf"] and outbox.drafts == []
+    failed = tmp_path / "failed"
+    assert sorted(p.name for p in failed.iterdir()) == ["CR.pdf", "CR.pdf.error.txt", "CR.pdf.json"]
+    text = (failed / "CR.pdf.error.txt").read_text("utf-8")
+    assert reason in text and len(text.splitlines()) == 2  # a date and one readable line
+
+
+async def test_send_failure_goes_to_failed(tmp_path: Path) -> None:
+    watcher = WatchFolder(tmp_path, Outbox(TransportError("the server refused the recipient")))
+    _age(*_drop(tmp_path, "CR.pdf", PDF, GOOD))
+    assert (await watcher.scan()).failed == ["CR.pdf"]
+    assert "refused the recipient" in (tmp_path / "failed" / "CR.pdf.error.txt").read_text("utf-8")
+
+
+async def test_orphan_sidecar_is_set_aside_after_a_while(tmp_path: Path) -> None:
+    watcher = WatchFolder(tmp_path, Outbox(), orphan_seconds=30)
+    side = tmp_path / "CR.pdf.json"
+    side.write_text(json.dumps(GOOD))
+    assert (await watcher.scan()).waiting == 1
+    _age(side, seconds=120)
+    assert (await watcher.scan()).failed == ["CR.pdf.json"]
+    assert "no report file" in (tmp_path / "failed" / "CR.pdf.json.error.txt").read_text("utf-8")
+
+
+async def test_same_name_twice_never_overwrites_in_sent(tmp_path: Path) -> None:
+    outbox = Outbox()
+    watcher = WatchFolder(tmp_path, outbox)
+    for content in (PDF, PDF + b"\n"):
+        _age(*_drop(tmp_path, "CR.pdf", content, GOOD))
+        assert (await watcher.scan()).sent == ["CR.pdf"]
+    assert len(list((tmp_path / "sent").iterdir())) == 4
+
+
+def test_sidecar_accepts_a_bom_and_a_single_address() -> None:
+    meta = parse_sidecar(b"\xef\xbb\xbf" + json.dumps({"to": "a@b.fr", "subject": "x"}).encode(), "s.json")
+    assert meta.to == ("a@b.fr",) and meta.xdm is False
