@@ -1,0 +1,121 @@
+"""``missive file``, ``missive documents list|undo|reject`` and ``missive filing presets``.
+
+Thin front ends of ``mailroom.documents`` (core.clinical.documents.DocumentQueue) and of the presets of
+core.clinical.filing. Listings show ids, decisions and states, never the patient's identity.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+STATES = {"waiting": "à classer", "filed": "classé", "rejected": "écarté"}
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add ``file``, ``documents`` (list, undo, reject) and ``filing`` (presets)."""
+    f = sub.add_parser(
+        "file",
+        parents=[common],
+        help="classer un document en attente dans le dossier d'import du logiciel métier",
+    )
+    f.add_argument("document_id", metavar="DOCUMENT_ID", help="l'id donné par `missive documents list`")
+    f.add_argument("--patient", required=True, metavar="ID", help="l'id du patient dans le logiciel métier")
+    f.add_argument("--json", action="store_true", help="le résultat en JSON")
+    f.set_defaults(func=file_command)
+
+    d = sub.add_parser("documents", parents=[common], help="documents reçus : liste, annuler un classement")
+    dsub = d.add_subparsers(dest="documents_command", metavar="ACTION", parser_class=type(d))
+    lst = dsub.add_parser("list", parents=[common], help="documents en attente et classés")
+    lst.add_argument("--all", action="store_true", help="aussi les documents écartés")
+    lst.add_argument("--json", action="store_true", help="un objet JSON par document et par ligne")
+    lst.set_defaults(func=list_command)
+    undo = dsub.add_parser(
+        "undo",
+        parents=[common],
+        help="retirer un document classé du dossier d'import (mis en quarantaine) et le remettre à classer",
+    )
+    undo.add_argument("document_id", metavar="DOCUMENT_ID")
+    undo.add_argument("--json", action="store_true", help="le résultat en JSON")
+    undo.set_defaults(func=undo_command)
+    rej = dsub.add_parser("reject", parents=[common], help="écarter un document en attente (non classé)")
+    rej.add_argument("document_id", metavar="DOCUMENT_ID")
+    rej.add_argument("--json", action="store_true", help="le résultat en JSON")
+    rej.set_defaults(func=reject_command)
+
+    fl = sub.add_parser("filing", parents=[common], help="classement : préréglages des logiciels métier")
+    fsub = fl.add_subparsers(dest="filing_command", metavar="ACTION", parser_class=type(fl))
+    pre = fsub.add_parser("presets", parents=[common], help="lister les préréglages (dossier, nom, encodage)")
+    pre.add_argument("--json", action="store_true", help="un objet JSON par préréglage et par ligne")
+    pre.set_defaults(func=presets_command)
+
+
+def _row(doc: Any) -> str:
+    state = STATES.get(doc.state, doc.state)
+    patient = doc.patient_id or "-"
+    return f"{doc.id}  {state:<10} {doc.decision:<7} {doc.format:<10} patient={patient}"
+
+
+def file_command(args: argparse.Namespace, ctx: Any) -> int:
+    doc = ctx.mailroom().documents.file(args.document_id, args.patient, actor="cli")
+    if args.json:
+        ctx.print_json(doc.to_json())
+    else:
+        print(f"classé : {doc.id} → {Path(doc.filed_path or '').name}")
+    return 0
+
+
+def list_command(args: argparse.Namespace, ctx: Any) -> int:
+    states = None if args.all else ("waiting", "filed")
+    docs = ctx.mailroom().documents.list(states)
+    if args.json:
+        for doc in docs:
+            ctx.print_json(doc.to_json())
+        return 0
+    if not docs:
+        print("aucun document")
+        return 0
+    for doc in docs:
+        print(_row(doc))
+    return 0
+
+
+def undo_command(args: argparse.Namespace, ctx: Any) -> int:
+    doc = ctx.mailroom().documents.undo(args.document_id, actor="cli")
+    if args.json:
+        ctx.print_json({**doc.to_json(), "quarantine_path": doc.quarantine_path})
+    else:
+        print(f"annulé : {doc.id} remis à classer ; fichier en quarantaine : {doc.quarantine_path}")
+    return 0
+
+
+def reject_command(args: argparse.Namespace, ctx: Any) -> int:
+    doc = ctx.mailroom().documents.reject(args.document_id, actor="cli")
+    if args.json:
+        ctx.print_json(doc.to_json())
+    else:
+        print(f"écarté : {doc.id}")
+    return 0
+
+
+def presets_command(args: argparse.Namespace, ctx: Any) -> int:
+    """No profile needed: the presets are part of missive."""
+    from core.clinical.filing import PRESETS
+
+    for p in PRESETS.values():
+        if args.json:
+            ctx.print_json(p.to_json())
+            continue
+        sys.stdout.write(
+            f"{p.key:<20} {p.name:<36} dossier={p.folder}  nom={p.template}{p.extension}  "
+            f"encodage={p.encoding}  {'vérifié' if p.verified else 'non vérifié'}\n"
+        )
+    if not args.json:
+        sys.stdout.write(
+            "\nTous utilisent le même mécanisme : un dossier d'import HPRIM que le logiciel surveille.\n"
+            "Aucun n'est vérifié avec le logiciel lui-même : réglez le même dossier des deux côtés\n"
+            "([filing] folder dans profile.toml).\n"
+        )
+    return 0
