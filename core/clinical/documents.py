@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, is_dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -271,6 +271,44 @@ class DocumentQueue:
         queued = self.add(document, match, message_id=message_id, attachment=attachment, index=index, raw=raw)
         filed = self.auto_file(queued.id)
         return filed[0] if filed else queued
+
+    def ingest_message(
+        self,
+        message_id: str,
+        attachments: Iterable[tuple[str, str, bytes]],
+        match: Callable[[Identity], MatchResult],
+    ) -> list[QueuedDocument]:
+        """Read each clinical attachment ``(file name, content type, bytes)`` of a message, match and queue
+        every document in it (``auto`` ones are filed at once). What the sync hook of the façade calls.
+
+        An unreadable attachment is skipped (logged by message id); the mail itself is not affected.
+        """
+        from core.clinical.readers import looks_clinical, read_document
+
+        out: list[QueuedDocument] = []
+        for name, content_type, data in attachments:
+            if not looks_clinical(data, name, content_type):
+                continue
+            try:
+                result = read_document(data, name)
+            except MissiveError as exc:
+                log.info("message %s: attachment not read (%s)", message_id[:40], type(exc).__name__)
+                continue
+            single = len(result.documents) == 1
+            for index, document in enumerate(result.documents):
+                # One report per file: a multi-report HPRIM file is filed report by report.
+                raw = data if single else (document.raw or data)
+                out.append(
+                    self.ingest(
+                        document,
+                        match(document.identity),
+                        message_id=message_id,
+                        attachment=name,
+                        index=index,
+                        raw=raw,
+                    )
+                )
+        return out
 
     # ------------------------------------------------------------------ decisions
     def file(self, doc_id: str, patient_id: str, actor: str | None = None) -> QueuedDocument:

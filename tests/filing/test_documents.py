@@ -140,3 +140,35 @@ def test_listing_as_json_carries_no_identity(tmp_path, marks, document) -> None:
     row = queue.list()[0].to_json()
     assert row["decision"] == "review" and row["state"] == "waiting" and row["format"] == "hprim-net"
     assert document.identity.family_name not in repr(row)
+
+
+def test_ingest_message_matches_queues_and_files(tmp_path, marks) -> None:
+    """A message with a result for a known patient and an unreadable attachment: one filed, one skipped."""
+    import datetime as dt
+
+    from core.clinical.matching import PatientIndex
+    from core.model import Patient
+
+    doc = read_document(RAW, "res.hpr").documents[0]
+    ident = doc.identity
+    known = Patient(
+        "p-1",
+        ident.birth_name or ident.family_name,
+        ident.family_name,
+        ident.given_names,
+        ident.birth_date,
+        ident.sex,
+    )
+    index = PatientIndex([known, Patient("p-2", "AUTRE", "", ("Paul",), dt.date(1970, 1, 1), "M")])
+    queue, _ = make_queue(tmp_path, marks)
+    queued = queue.ingest_message(
+        "m-9",
+        [("res.hpr", "text/plain", RAW), ("photo.jpg", "image/jpeg", b"\xff\xd8\xff not clinical")],
+        index.match,
+    )
+    assert len(queued) == 1
+    [entry] = queued
+    # all strict traits agree and nobody else comes close: filed without a click, original bytes
+    assert entry.decision == "auto" and entry.patient_id == "p-1"
+    assert entry.state == "filed" and Path(entry.filed_path).read_bytes() == RAW
+    assert marks == [("m-9", True)]
