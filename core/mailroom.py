@@ -73,7 +73,7 @@ class Mailroom:
     def patients(self) -> Any:
         from core.clinical.patients import PatientRegistry
 
-        return PatientRegistry(self.profile.collection("patients"))
+        return PatientRegistry(self.profile.collection("patients"), audit=self.profile.audit)
 
     @cached_property
     def keys(self) -> Any:
@@ -116,6 +116,59 @@ class Mailroom:
         from core.directory.search import Directory
 
         return Directory(self.profile.path / "directory")
+
+    # -- incoming mail -------------------------------------------------------------------------------------
+    def on_new_message(self, raw: bytes) -> dict[str, Any]:
+        """Sync hook: open S/MIME layers, queue clinical attachments; returns metadata to store (no names)."""
+        import email
+        import email.policy
+
+        meta: dict[str, Any] = {}
+        inner = raw
+        try:
+            from core.secure.smime import open_message
+
+            opened = open_message(raw, self.keys)
+            inner = opened.inner_mime_bytes
+            meta.update(encrypted=opened.encrypted, signed=opened.signed)
+            if opened.signature is not None:
+                meta["signature"] = opened.signature.to_json()
+                if opened.signature.valid and opened.signer_cert:
+                    self.keys.harvest(opened.signer_cert)
+        except Exception:  # noqa: BLE001 - a message we cannot open is still stored, raw
+            log.warning("S/MIME processing failed for one message")
+        try:
+            msg = email.message_from_bytes(inner, policy=email.policy.default)
+            parts = [
+                (part.get_filename() or "", part.get_content_type(), part.get_payload(decode=True) or b"")
+                for part in msg.walk()
+                if not part.is_multipart() and part.get_filename()
+            ]
+            if parts:
+                message_id = str(msg.get("Message-ID", "")).strip() or "unknown"
+                queued = self.documents.ingest_message(message_id, parts, self.patients.index().match)
+                if queued:
+                    meta["documents"] = len(queued)
+                    meta["abnormal"] = any(
+                        o.abnormal
+                        for q in queued
+                        for o in getattr(getattr(q, "document", None), "observations", ())
+                    )
+        except Exception:  # noqa: BLE001 - clinical extraction never blocks mail
+            log.warning("clinical extraction failed for one message")
+        return meta
+
+    async def sync(self, account: str | None = None, progress: Any = None) -> list[Any]:
+        """Sync one account (or all) with the S/MIME and clinical hook."""
+        from core.mail.sync import SyncEngine
+
+        engine = SyncEngine(self.messages, on_new_message=self.on_new_message)
+        accounts = [self.accounts.get(account)] if account else self.accounts.list()
+        reports = [await engine.sync(a, progress=progress) for a in accounts]
+        for r in reports:
+            if getattr(r, "new", 0):
+                self.emit("new-mail", account=r.account, count=r.new)
+        return reports
 
 
 def run(coro: Any) -> Any:

@@ -48,7 +48,15 @@ def lab_results(rng: random.Random, count: int = 6) -> list[Result]:
         if value > high * 1.8 and high > 0:
             flag = "HH"
         out.append(
-            Result(code, label, f"{value:.{decimals}f}", unit, f"{low:.{decimals}f}", f"{high:.{decimals}f}", flag)
+            Result(
+                code,
+                label,
+                f"{value:.{decimals}f}",
+                unit,
+                f"{low:.{decimals}f}",
+                f"{high:.{decimals}f}",
+                flag,
+            )
         )
     return out
 

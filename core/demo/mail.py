@@ -105,7 +105,16 @@ def build_mailbox(patients: list[DemoPatient], count: int = 260, seed: int = 202
         results = lab_results(rng, 5)
         sample = when(k).date()
         raw_doc = hprim_net(
-            p, {"nir": ""}, results, sample, "BIODEMO", "LABO BIODEMO", "MARTPA", "MARTIN PAUL", "", f"H{k:05d}"
+            p,
+            {"nir": ""},
+            results,
+            sample,
+            "BIODEMO",
+            "LABO BIODEMO",
+            "MARTPA",
+            "MARTIN PAUL",
+            "",
+            f"H{k:05d}",
         )
         msg = _message(LAB, "Résultats d'analyses", when(k) + dt.timedelta(minutes=3), "Résultats HPRIM.")
         msg.add_attachment(raw_doc, maintype="text", subtype="plain", filename=f"H{k:05d}.hpr")
@@ -128,10 +137,15 @@ def build_mailbox(patients: list[DemoPatient], count: int = 260, seed: int = 202
             ],
         )
         msg = _message(
-            COLLEAGUE, "Compte rendu de consultation", when(k * 3 + 1), "Cher confrère,\n\nCi-joint mon compte rendu.\n"
+            COLLEAGUE,
+            "Compte rendu de consultation",
+            when(k * 3 + 1),
+            "Cher confrère,\n\nCi-joint mon compte rendu.\n",
         )
         msg.add_attachment(letter, maintype="application", subtype="pdf", filename=f"CR_cardio_{k + 1}.pdf")
-        mails.append(DemoMail(msg.as_bytes(), "letter", sign_as=COLLEAGUE, encrypt=k % 2 == 0, flags="S" if k else ""))
+        mails.append(
+            DemoMail(msg.as_bytes(), "letter", sign_as=COLLEAGUE, encrypt=k % 2 == 0, flags="S" if k else "")
+        )
     # a signed note without patient data, an encrypted one, and mail from outside the trust space
     msg = _message(
         COLLEAGUE,

@@ -12,22 +12,26 @@ from dataclasses import dataclass
 from core.model import Patient
 
 FAMILY = (
-    "MARTIN BERNARD THOMAS PETIT ROBERT RICHARD DURAND DUBOIS MOREAU LAURENT SIMON MICHEL LEFEBVRE LEROY "
-    "ROUX DAVID BERTRAND MOREL FOURNIER GIRARD BONNET DUPONT LAMBERT FONTAINE ROUSSEAU VINCENT MULLER "
-    "LEFEVRE FAURE ANDRE MERCIER BLANC GUERIN BOYER GARNIER CHEVALIER FRANCOIS LEGRAND GAUTHIER GARCIA "
-    "PERRIN ROBIN CLEMENT MORIN NICOLAS HENRY ROUSSEL MATHIEU GAUTIER MASSON MARCHAND DUVAL DENIS DUMONT "
-    "MARIE LEMAIRE NOEL MEYER DUFOUR MEUNIER BRUN BLANCHARD GIRAUD JOLY RIVIERE LUCAS BRUNET GAILLARD "
-    "BARBIER ARNAUD MARTINEZ GERARD ROCHE RENARD SCHMITT ROY LEROUX COLIN VIDAL CARON PICARD ROGER FABRE "
-    "AUBERT LEMOINE RENAUD DUMAS LACROIX OLIVIER PHILIPPE BOURGEOIS PIERRE BENOIT REY LECLERC PAYET ROLLAND "
-    "LECLERCQ GUILLAUME LECOMTE LOPEZ JEAN DUPUY GUILLOT HUBERT BERGER CARPENTIER SANCHEZ DUPUIS MOULIN "
-    "LOUIS DESCHAMPS HUET VASSEUR PEREZ BOUCHER FLEURY ROYER KLEIN JACQUET ADAM PARIS POIRIER MARTY AUBRY "
-    "GUYOT CARRE CHARLES RENAULT CHARPENTIER MENARD MAILLARD BARON BERTIN BAILLY HERVE SCHNEIDER FERNANDEZ "
-    "LE_GALL COLLET LEGER BOUVIER JULIEN PREVOST MILLET PERROT DANIEL LE_ROUX COUSIN GERMAIN BRETON BESSON "
-    "LANGLOIS REMY LE_GOFF PELLETIER LEVEQUE PERRIER LEBLANC BARRE LEBRUN MARCHAL WEBER MALLET HAMON BOULANGER "
-    "JACOB MONNIER MICHAUD RODRIGUEZ GUICHARD GILLET ETIENNE GRONDIN POULAIN TESSIER CHEVALLIER COLLIN "
-    "CHAUVIN DA_SILVA BOUCHET GAY LEMAITRE BENARD MARECHAL HUMBERT REYNAUD ANTOINE HOARAU PERRET BARTHELEMY "
-    "CORDIER PICHON LEJEUNE GILBERT LAMY DELAUNAY PASQUIER CARLIER LAPORTE"
-).replace("_", " ").split()
+    (
+        "MARTIN BERNARD THOMAS PETIT ROBERT RICHARD DURAND DUBOIS MOREAU LAURENT SIMON MICHEL LEFEBVRE LEROY "
+        "ROUX DAVID BERTRAND MOREL FOURNIER GIRARD BONNET DUPONT LAMBERT FONTAINE ROUSSEAU VINCENT MULLER "
+        "LEFEVRE FAURE ANDRE MERCIER BLANC GUERIN BOYER GARNIER CHEVALIER FRANCOIS LEGRAND GAUTHIER GARCIA "
+        "PERRIN ROBIN CLEMENT MORIN NICOLAS HENRY ROUSSEL MATHIEU GAUTIER MASSON MARCHAND DUVAL DENIS DUMONT "
+        "MARIE LEMAIRE NOEL MEYER DUFOUR MEUNIER BRUN BLANCHARD GIRAUD JOLY RIVIERE LUCAS BRUNET GAILLARD "
+        "BARBIER ARNAUD MARTINEZ GERARD ROCHE RENARD SCHMITT ROY LEROUX COLIN VIDAL CARON PICARD ROGER FABRE "
+        "AUBERT LEMOINE RENAUD DUMAS LACROIX OLIVIER PHILIPPE BOURGEOIS PIERRE BENOIT REY LECLERC PAYET ROLLAND "
+        "LECLERCQ GUILLAUME LECOMTE LOPEZ JEAN DUPUY GUILLOT HUBERT BERGER CARPENTIER SANCHEZ DUPUIS MOULIN "
+        "LOUIS DESCHAMPS HUET VASSEUR PEREZ BOUCHER FLEURY ROYER KLEIN JACQUET ADAM PARIS POIRIER MARTY AUBRY "
+        "GUYOT CARRE CHARLES RENAULT CHARPENTIER MENARD MAILLARD BARON BERTIN BAILLY HERVE SCHNEIDER FERNANDEZ "
+        "LE_GALL COLLET LEGER BOUVIER JULIEN PREVOST MILLET PERROT DANIEL LE_ROUX COUSIN GERMAIN BRETON BESSON "
+        "LANGLOIS REMY LE_GOFF PELLETIER LEVEQUE PERRIER LEBLANC BARRE LEBRUN MARCHAL WEBER MALLET HAMON BOULANGER "
+        "JACOB MONNIER MICHAUD RODRIGUEZ GUICHARD GILLET ETIENNE GRONDIN POULAIN TESSIER CHEVALLIER COLLIN "
+        "CHAUVIN DA_SILVA BOUCHET GAY LEMAITRE BENARD MARECHAL HUMBERT REYNAUD ANTOINE HOARAU PERRET BARTHELEMY "
+        "CORDIER PICHON LEJEUNE GILBERT LAMY DELAUNAY PASQUIER CARLIER LAPORTE"
+    )
+    .replace("_", " ")
+    .split()
+)
 PARTICLES = ("DE LA TOUR", "D'ARTOIS", "DU PONT", "LE BRIS", "SAINT-CLAIR")
 GIVEN_F = (
     "Marie Nathalie Isabelle Sylvie Catherine Françoise Christine Monique Valérie Sandrine Véronique Sophie "
@@ -40,9 +44,20 @@ GIVEN_M = (
     "Jean-Pierre Jean-Marc Jean-Luc Pierre-Yves François Gérard René Yves Hervé Loïc Mathéo Théo Nathan"
 ).split()
 TOWNS = (
-    ("64000", "PAU"), ("76000", "ROUEN"), ("69003", "LYON"), ("33000", "BORDEAUX"), ("35000", "RENNES"),
-    ("59000", "LILLE"), ("31000", "TOULOUSE"), ("13005", "MARSEILLE"), ("67000", "STRASBOURG"),
-    ("44000", "NANTES"), ("21000", "DIJON"), ("87000", "LIMOGES"), ("20000", "AJACCIO"), ("75014", "PARIS"),
+    ("64000", "PAU"),
+    ("76000", "ROUEN"),
+    ("69003", "LYON"),
+    ("33000", "BORDEAUX"),
+    ("35000", "RENNES"),
+    ("59000", "LILLE"),
+    ("31000", "TOULOUSE"),
+    ("13005", "MARSEILLE"),
+    ("67000", "STRASBOURG"),
+    ("44000", "NANTES"),
+    ("21000", "DIJON"),
+    ("87000", "LIMOGES"),
+    ("20000", "AJACCIO"),
+    ("75014", "PARIS"),
 )
 
 
@@ -144,20 +159,68 @@ class Practitioner:
 def make_practitioners(count: int, seed: int = 1998) -> list[Practitioner]:
     rng = random.Random(seed)
     specialties = (
-        "Médecine générale", "Cardiologie et maladies vasculaires", "Pneumologie", "Dermatologie et vénéréologie",
-        "Endocrinologie-diabétologie-nutrition", "Gastro-entérologie et hépatologie", "Rhumatologie",
-        "Gynécologie médicale", "Pédiatrie", "Psychiatrie", "Ophtalmologie", "Néphrologie",
+        "Médecine générale",
+        "Cardiologie et maladies vasculaires",
+        "Pneumologie",
+        "Dermatologie et vénéréologie",
+        "Endocrinologie-diabétologie-nutrition",
+        "Gastro-entérologie et hépatologie",
+        "Rhumatologie",
+        "Gynécologie médicale",
+        "Pédiatrie",
+        "Psychiatrie",
+        "Ophtalmologie",
+        "Néphrologie",
     )
     fixed = [
-        Practitioner("10100000017", "DR", "LEFÈVRE", "Claire", "Médecin", "Cardiologie et maladies vasculaires",
-                     "Cabinet de cardiologie du Parc", "64000", "PAU", "claire.lefevre@cardio-pau.mssante.fr"),
-        Practitioner("10100000025", "DR", "LEFEVRE-DUPRAT", "Marc", "Médecin",
-                     "Cardiologie et maladies vasculaires", "Clinique des Pyrénées", "64000", "PAU",
-                     "marc.lefevre-duprat@clinique-pyrenees.mssante.fr"),
-        Practitioner("10100000033", "DR", "LEFEBVRE", "Antoine", "Médecin", "Cardiologie et maladies vasculaires",
-                     "CHU de Rouen", "76000", "ROUEN", "antoine.lefebvre@chu-rouen.mssante.fr"),
-        Practitioner("10100000041", "DR", "MARTIN", "Paul", "Médecin", "Médecine générale",
-                     "Cabinet médical des Tilleuls", "64000", "PAU", "dr.martin@cabinet-demo.mssante.fr"),
+        Practitioner(
+            "10100000017",
+            "DR",
+            "LEFÈVRE",
+            "Claire",
+            "Médecin",
+            "Cardiologie et maladies vasculaires",
+            "Cabinet de cardiologie du Parc",
+            "64000",
+            "PAU",
+            "claire.lefevre@cardio-pau.mssante.fr",
+        ),
+        Practitioner(
+            "10100000025",
+            "DR",
+            "LEFEVRE-DUPRAT",
+            "Marc",
+            "Médecin",
+            "Cardiologie et maladies vasculaires",
+            "Clinique des Pyrénées",
+            "64000",
+            "PAU",
+            "marc.lefevre-duprat@clinique-pyrenees.mssante.fr",
+        ),
+        Practitioner(
+            "10100000033",
+            "DR",
+            "LEFEBVRE",
+            "Antoine",
+            "Médecin",
+            "Cardiologie et maladies vasculaires",
+            "CHU de Rouen",
+            "76000",
+            "ROUEN",
+            "antoine.lefebvre@chu-rouen.mssante.fr",
+        ),
+        Practitioner(
+            "10100000041",
+            "DR",
+            "MARTIN",
+            "Paul",
+            "Médecin",
+            "Médecine générale",
+            "Cabinet médical des Tilleuls",
+            "64000",
+            "PAU",
+            "dr.martin@cabinet-demo.mssante.fr",
+        ),
     ]
     out = list(fixed)
     for i in range(count - len(fixed)):
@@ -170,8 +233,16 @@ def make_practitioners(count: int, seed: int = 1998) -> list[Practitioner]:
         login = login.translate(str.maketrans("éèêëàâîïôöûüç", "eeeeaaiioouuc"))
         out.append(
             Practitioner(
-                f"10{rng.randint(100000000, 999999999)}", "DR", family, given, "Médecin", spec,
-                f"Cabinet {city.title()} {i % 40}", postcode, city, f"{login}{i}@{city.lower()}.mssante.fr",
+                f"10{rng.randint(100000000, 999999999)}",
+                "DR",
+                family,
+                given,
+                "Médecin",
+                spec,
+                f"Cabinet {city.title()} {i % 40}",
+                postcode,
+                city,
+                f"{login}{i}@{city.lower()}.mssante.fr",
             )
         )
     return out

@@ -110,7 +110,7 @@ def cmd_config_path(args: argparse.Namespace, ctx: Any) -> int:
 def cmd_demo(args: argparse.Namespace, ctx: Any) -> int:
     import os
 
-    from core.demo import build_demo, default_demo_dir
+    from core.demo.build import build_demo, default_demo_dir
 
     folder = ctx.profile_dir if args.profile else default_demo_dir()
     passphrase = os.environ.get("MISSIVE_PASSPHRASE") or "demo"
