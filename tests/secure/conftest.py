@@ -72,7 +72,7 @@ def standin() -> StandIn:
 @pytest.fixture
 def openssl(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[bytes]]:
     if shutil.which("openssl") is None:
-        pytest.skip("the openssl command is not installed")
+        pytest.skip(reason="the openssl command is not installed")
 
     def run(*args: str, input: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess[bytes]:
         proc = subprocess.run(["openssl", *args], input=input, capture_output=True, timeout=60)

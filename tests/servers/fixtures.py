@@ -17,7 +17,7 @@ from tests.servers.harness import MailServers, ServersUnavailable
 def _unavailable(reason: str) -> None:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"mail servers unavailable under CI: {reason}", pytrace=False)
-    pytest.skip(f"mail servers unavailable: {reason}")
+    pytest.skip(reason=f"mail servers unavailable: {reason}")
 
 
 @pytest.fixture(scope="session")
