@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from core.demo.documents import hl7_oru, hprim_net, lab_results, pdf_letter
-from core.demo.people import DemoPatient, make_nir
+from core.demo.people import DemoPatient
 
 DOCTOR = "dr.martin@cabinet-demo.mssante.fr"
 LAB = "resultats@labo-biodemo.mssante.fr"
@@ -166,7 +166,3 @@ def build_mailbox(patients: list[DemoPatient], count: int = 260, seed: int = 202
     mails.append(DemoMail(msg.as_bytes(), "outsider"))
     rng.shuffle(mails)
     return mails
-
-
-def unknown_nir(rng: random.Random) -> str:
-    return make_nir(rng, "F", dt.date(1988, 3, 3))
