@@ -32,6 +32,9 @@ preset = "generic"         # see `missive filing presets`
 folder = ""                # the practice software's import folder; empty = no automatic filing
 template = ""              # file name template; empty = the preset's
 auto = true                # file `auto` decisions without a click
+# layout = "drop-folder"   # drop-folder | patient-folders (one sub-folder per patient id); default: the preset's
+# extension = ".hpr"       # extension of filed HPRIM files; default: the preset's
+# encoding = "original"    # original (the bytes as received) | cp1252 | iso-8859-1 | utf-8
 
 [notifications]
 kind = "none"              # none | ntfy | webhook
@@ -59,6 +62,9 @@ class FilingSettings:
     folder: str = ""
     template: str = ""
     auto: bool = True
+    layout: str = ""
+    extension: str = ""
+    encoding: str = ""
 
 
 @dataclass(frozen=True)
@@ -95,7 +101,15 @@ def default_profile_dir() -> Path:
 _SCHEMA: dict[str, dict[str, Any]] = {
     "": {"language": ("fr", "en"), "theme": str, "idle_lock_minutes": int},
     "trust": {"mode": ("open", "trust-space", "strict"), "allow": list, "encrypt_to_patients": bool},
-    "filing": {"preset": str, "folder": str, "template": str, "auto": bool},
+    "filing": {
+        "preset": str,
+        "folder": str,
+        "template": str,
+        "auto": bool,
+        "layout": ("drop-folder", "patient-folders"),
+        "extension": str,
+        "encoding": str,
+    },
     "notifications": {"kind": ("none", "ntfy", "webhook"), "url": str, "token_env": str},
     "watch": {"folder": str},
     "keys": {},
@@ -174,6 +188,7 @@ def parse_settings(data: dict[str, Any], path: Path = Path(SETTINGS_FILE), text:
                     raise _fail(path, text, section, key, 'must be a list of strings, e.g. ["exemple.fr"]')
             elif not isinstance(value, expected):
                 raise _fail(path, text, section, key, f"must be a {expected.__name__}")
+    _check_filing(sections.get("filing", {}), path, text)
     top = sections[""]
     trust = sections.get("trust", {})
     return Settings(
@@ -191,6 +206,24 @@ def parse_settings(data: dict[str, Any], path: Path = Path(SETTINGS_FILE), text:
         keys=dict(sections.get("keys", {})),
         raw=data,
     )
+
+
+def _check_filing(section: dict[str, Any], path: Path, text: str) -> None:
+    """The preset, template, extension and encoding are checked at start, not at the first filing."""
+    if not section:
+        return
+    from core.clinical.filing import FilingProfile
+
+    try:
+        FilingProfile.from_settings(section)
+    except ConfigError as exc:
+        message = str(exc)
+        found = re.match(r"filing\.(\w+)\s*(.*)", message)
+        key = found.group(1) if found and found.group(1) in section else None
+        if key is None:
+            key = "template" if "template" in message.lower() and "template" in section else None
+        detail = found.group(2) if found and key == found.group(1) else message
+        raise _fail(path, text, "filing", key, detail) from None
 
 
 def write_default_settings(profile_dir: Path, overrides: str = "") -> Path:

@@ -1,0 +1,99 @@
+"""profile.toml: defaults, every section read, and errors that name the key and its line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.config import DEFAULT_TOML, load_settings
+from core.errors import ConfigError
+
+
+def write(folder: Path, text: str) -> Path:
+    (folder / "profile.toml").write_text(text, "utf-8")
+    return folder
+
+
+def test_missing_file_means_defaults(tmp_path: Path) -> None:
+    settings = load_settings(tmp_path)
+    assert settings.language == "fr"
+    assert settings.trust.mode == "trust-space"
+    assert settings.filing.folder == ""
+
+
+def test_default_file_parses_to_the_defaults(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, DEFAULT_TOML))
+    assert settings.idle_lock_minutes == 10
+    assert settings.notifications.kind == "none"
+    assert settings.keys == {}
+
+
+def test_every_section_is_read(tmp_path: Path) -> None:
+    text = """language = "en"
+theme = "ansi16"
+[trust]
+mode = "strict"
+allow = ["CH-Exemple.fr"]
+[filing]
+preset = "medistory"
+"""
+    with pytest.raises(ConfigError, match=r"profile.toml line 7: filing.preset 'medistory' is unknown"):
+        load_settings(write(tmp_path, text))
+    text = text.replace("medistory", "crossway") + (
+        'folder = "/srv/lgc"\nlayout = "patient-folders"\nextension = ".hp2"\nencoding = "cp1252"\n'
+        '[watch]\nfolder = "/srv/out"\n[keys]\n"app.quit" = "ctrl+x"\n'
+    )
+    settings = load_settings(write(tmp_path, text))
+    assert settings.language == "en" and settings.theme == "ansi16"
+    assert settings.trust.mode == "strict" and settings.trust.allow == ("ch-exemple.fr",)
+    assert settings.filing.preset == "crossway"
+    assert settings.filing.layout == "patient-folders"
+    assert settings.filing.extension == ".hp2"
+    assert settings.filing.encoding == "cp1252"
+    assert settings.watch.folder == "/srv/out"
+    assert settings.keys == {"app.quit": "ctrl+x"}
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('mode = "paranoid"', "line 3: trust.mode must be one of open, trust-space, strict"),
+        ("allow = 3", "line 3: trust.allow must be a list of strings"),
+        ('layout = "flat"', "line 3: filing.layout must be one of drop-folder, patient-folders"),
+        ('extension = "hpr"', "line 3: filing.extension must look like .hpr"),
+        ('encoding = "klingon"', "line 3: filing.encoding 'klingon' is not a known encoding"),
+        ('template = "{name}"', "line 3: filing.template"),
+        ("colour = 1", "line 3: trust.colour is not a known setting"),
+    ],
+)
+def test_errors_name_the_key_and_the_line(tmp_path: Path, line: str, expected: str) -> None:
+    section = "filing" if line.split()[0] in ("layout", "extension", "encoding", "template") else "trust"
+    write(tmp_path, f'language = "fr"\n[{section}]\n{line}\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path)
+    message = str(caught.value)
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_unknown_section_and_bad_toml(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="line 2: colours is not a known section"):
+        load_settings(write(tmp_path, 'language = "fr"\n[colours]\nx = 1\n'))
+    with pytest.raises(ConfigError, match="profile.toml"):
+        load_settings(write(tmp_path, "language = \n"))
+
+
+def test_the_cli_reports_a_bad_setting_in_one_line(tmp_path: Path) -> None:
+    profile = tmp_path / "p"
+    env = {"MISSIVE_PASSPHRASE": "pass phrase", "MISSIVE_KDF_LOG2N": "14", "PATH": "/usr/bin:/bin"}
+    run = [sys.executable, "-m", "tui.cli", "--profile", str(profile)]
+    subprocess.run([*run, "init"], env=env, check=True, capture_output=True)
+    write(profile, '[filing]\nlayout = "flat"\n')
+    done = subprocess.run([*run, "documents", "list"], env=env, capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1
+    assert "filing.layout" in done.stderr and "line 2" in done.stderr
+    assert "Traceback" not in done.stderr
