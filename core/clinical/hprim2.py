@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from core.clinical.encoding import decode, split_lines
 from core.clinical.hl7v2 import Delimiters, Segment
-from core.clinical.values import normalise_number, parse_date, parse_datetime, parse_sex, split_range
+from core.clinical.values import normalise_number, parse_date, parse_datetime, parse_sex, reference_bounds
 from core.errors import ParseError
 from core.model import ClinicalDocument, Identity, Observation
 
@@ -159,18 +159,7 @@ def _read_obx(seg: Segment) -> Observation:
         value = "\n".join(v for v in values if v) if kind == "TX" else (values[0] if values else "")
     if kind == "NM":
         value = normalise_number(value)
-    low = high = ""
-    reference = seg.text(seg.get(7))
-    if reference:
-        both = split_range(reference)
-        if both:
-            low, high = both
-        elif reference.startswith("<"):
-            high = normalise_number(reference.lstrip("<= "))
-        elif reference.startswith(">"):
-            low = normalise_number(reference.lstrip(">= "))
-        else:
-            low = reference
+    low, high = reference_bounds(seg.text(seg.get(7)))
     return Observation(
         code=seg.component(3, 1),
         label=seg.component(3, 2).strip() or seg.component(3, 1),

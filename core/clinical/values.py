@@ -37,6 +37,23 @@ def split_range(text: str) -> tuple[str, str] | None:
     return normalise_number(match.group(1)), normalise_number(match.group(2))
 
 
+def reference_bounds(reference: str) -> tuple[str, str]:
+    """(low, high) of a reference interval as labs write it: '2.20-2.60', '< 5', '>= 60'.
+
+    Anything else (a written norm such as 'négatif') is kept whole as ``low``.
+    """
+    if not reference:
+        return "", ""
+    both = split_range(reference)
+    if both:
+        return both
+    if reference.startswith("<"):
+        return "", normalise_number(reference.lstrip("<= "))
+    if reference.startswith(">"):
+        return normalise_number(reference.lstrip(">= ")), ""
+    return reference, ""
+
+
 def parse_date(text: str) -> dt.date | None:
     """JJ/MM/AAAA, JJ.MM.AAAA, JJ-MM-AAAA, AAAA-MM-JJ, AAAAMMJJ (extra time ignored); None otherwise."""
     text = text.strip()
@@ -136,6 +153,7 @@ __all__ = [
     "parse_date",
     "parse_datetime",
     "parse_sex",
+    "reference_bounds",
     "sex_from_nir",
     "split_range",
 ]
