@@ -253,22 +253,11 @@ class DocumentQueue:
             observations=len(document.observations),
             added=_now(),
         )
-        self.docs.put(doc_id, _to_doc(queued))
-        self.audit.append("document", doc_id, message=message_id, decision=match.decision)
-        return queued
+        return self._record(queued, "document", None, message=message_id, decision=match.decision)
 
-    def ingest(
-        self,
-        document: ClinicalDocument,
-        match: MatchResult,
-        *,
-        message_id: str = "",
-        attachment: str = "",
-        index: int = 0,
-        raw: bytes | None = None,
-    ) -> QueuedDocument:
-        """``add`` then, for an ``auto`` decision, file at once when automatic filing is configured."""
-        queued = self.add(document, match, message_id=message_id, attachment=attachment, index=index, raw=raw)
+    def ingest(self, document: ClinicalDocument, match: MatchResult, **origin: Any) -> QueuedDocument:
+        """``add`` (same keywords), then file an ``auto`` decision at once when automatic filing is set."""
+        queued = self.add(document, match, **origin)
         filed = self.auto_file(queued.id)
         return filed[0] if filed else queued
 
@@ -342,11 +331,10 @@ class DocumentQueue:
             filed_at=_now(),
             quarantine_path=None,
         )
-        self.docs.put(doc_id, _to_doc(updated))
-        self.audit.append(
+        self._record(
+            updated,
             "file",
-            doc_id,
-            actor=actor,
+            actor,
             patient=patient_id,
             message=queued.message_id,
             file=path.name,
@@ -392,9 +380,8 @@ class DocumentQueue:
             filed_at=None,
             quarantine_path=str(moved),
         )
-        self.docs.put(doc_id, _to_doc(updated))
-        self.audit.append(
-            "undo", doc_id, actor=actor, patient=queued.patient_id, message=queued.message_id, file=moved.name
+        self._record(
+            updated, "undo", actor, patient=queued.patient_id, message=queued.message_id, file=moved.name
         )
         log.info("document %s: filing undone, file moved to quarantine", doc_id)
         if not self._other_filed(queued.message_id, doc_id):
@@ -406,12 +393,17 @@ class DocumentQueue:
         queued = self.get(doc_id)
         if queued.state == "filed":
             raise BadInput(f"document {doc_id} is filed: undo it first (`missive documents undo {doc_id}`)")
-        updated = replace(queued, state="rejected")
-        self.docs.put(doc_id, _to_doc(updated))
-        self.audit.append("reject", doc_id, actor=actor, message=queued.message_id)
-        return updated
+        return self._record(replace(queued, state="rejected"), "reject", actor, message=queued.message_id)
 
     # ------------------------------------------------------------------ helpers
+    def _record(
+        self, updated: QueuedDocument, action: str, actor: str | None, **details: Any
+    ) -> QueuedDocument:
+        """Store a document's new state, then audit it: every change of the queue leaves a record."""
+        self.docs.put(updated.id, _to_doc(updated))
+        self.audit.append(action, updated.id, actor=actor, **details)
+        return updated
+
     def _check_patient(self, patient_id: str) -> None:
         if self._patient_exists is not None:
             self._patient_exists(patient_id)
