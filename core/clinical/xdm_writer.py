@@ -104,10 +104,9 @@ def _name(parent: ET.Element, text: str) -> None:
     ET.SubElement(name, f"{{{RIM}}}LocalizedString", value=text, charset="UTF-8", lang="fr-FR")
 
 
-def _classification(
-    parent: ET.Element, ids: _Ids, scheme: str, code: str, scheme_oid: str, display: str
-) -> ET.Element:
-    el = ET.SubElement(
+def _classified(parent: ET.Element, ids: _Ids, scheme: str, code: str) -> ET.Element:
+    """A Classification of ``parent`` under ``scheme``, with its own id."""
+    return ET.SubElement(
         parent,
         f"{{{RIM}}}Classification",
         classificationScheme=scheme,
@@ -116,21 +115,19 @@ def _classification(
         nodeRepresentation=code,
         objectType=CLASSIFICATION,
     )
+
+
+def _classification(
+    parent: ET.Element, ids: _Ids, scheme: str, code: str, scheme_oid: str, display: str
+) -> ET.Element:
+    el = _classified(parent, ids, scheme, code)
     _slot(el, "codingScheme", scheme_oid)
     _name(el, display)
     return el
 
 
 def _author_classification(parent: ET.Element, ids: _Ids, scheme: str, author: CdaAuthor) -> None:
-    el = ET.SubElement(
-        parent,
-        f"{{{RIM}}}Classification",
-        classificationScheme=scheme,
-        classifiedObject=parent.get("id", ""),
-        id=ids.next(),
-        nodeRepresentation="",
-        objectType=CLASSIFICATION,
-    )
+    el = _classified(parent, ids, scheme, "")
     _slot(
         el,
         "authorPerson",
