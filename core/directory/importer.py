@@ -26,6 +26,7 @@ from typing import IO
 
 from core.directory.columns import Kind, Layout, recognise, search_key, split_header
 from core.errors import BadInput, StoreError
+from core.store.atomic import fsync_dir
 
 INDEX_NAME = "index.sqlite3"
 SCHEMA_VERSION = "1"
@@ -396,7 +397,7 @@ def import_files(
             try:
                 _fsync(tmp)
                 os.replace(tmp, index_path(folder))
-                _fsync_dir(folder)
+                fsync_dir(folder)
             except OSError as exc:
                 raise StoreError(
                     f"the new directory index could not replace the old one ({exc.strerror}): "
@@ -538,13 +539,3 @@ def _write_meta(conn: sqlite3.Connection, report: ImportReport) -> None:
 def _fsync(path: Path) -> None:
     with open(path, "rb") as fh:
         os.fsync(fh.fileno())
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
