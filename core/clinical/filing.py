@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from core.errors import BadInput, ConfigError, NotFound, StoreError
+from core.store.atomic import FileLock, fsync_dir
 
 Layout = Literal["drop-folder", "patient-folders"]
 LAYOUTS: tuple[str, ...] = ("drop-folder", "patient-folders")
@@ -322,8 +323,6 @@ def _publish(tmp: Path, final: Path) -> bool:
             return True
         except FileExistsError:
             return False
-    from core.store.atomic import FileLock
-
     with FileLock(final.parent / _LOCK_NAME).held():
         if os.path.lexists(final):
             return False
@@ -332,14 +331,9 @@ def _publish(tmp: Path, final: Path) -> bool:
 
 
 def _fsync_dir(folder: Path) -> None:
-    if sys.platform == "win32":
-        return
+    # The file is already in place: a share that cannot sync a folder must not turn that into a failure.
     with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_dir(folder)
 
 
 def undo(filed_path: Path, quarantine_dir: Path) -> Path:
