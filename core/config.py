@@ -44,6 +44,13 @@ token_env = ""             # name of an environment variable holding a bearer to
 [watch]
 folder = ""                # a folder the practice software drops reports into (with a .json sidecar)
 
+[practitioner]
+rpps = ""                  # your 11-digit RPPS number: names you as the author of the CDA letters missive writes
+family_name = ""
+given_name = ""
+organisation = ""          # the practice's name
+organisation_id = ""       # optional: FINESS or SIRET identifier of the practice
+
 [keys]
 # remap a binding by its id, e.g. "app.quit" = "ctrl+q"
 """
@@ -80,6 +87,15 @@ class WatchSettings:
 
 
 @dataclass(frozen=True)
+class PractitionerSettings:
+    rpps: str = ""
+    family_name: str = ""
+    given_name: str = ""
+    organisation: str = ""
+    organisation_id: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     language: str = "fr"
     theme: str = "dark"
@@ -88,6 +104,7 @@ class Settings:
     filing: FilingSettings = field(default_factory=FilingSettings)
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
     watch: WatchSettings = field(default_factory=WatchSettings)
+    practitioner: PractitionerSettings = field(default_factory=PractitionerSettings)
     keys: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -112,6 +129,13 @@ _SCHEMA: dict[str, dict[str, Any]] = {
     },
     "notifications": {"kind": ("none", "ntfy", "webhook"), "url": str, "token_env": str},
     "watch": {"folder": str},
+    "practitioner": {
+        "rpps": str,
+        "family_name": str,
+        "given_name": str,
+        "organisation": str,
+        "organisation_id": str,
+    },
     "keys": {},
 }
 
@@ -189,6 +213,9 @@ def parse_settings(data: dict[str, Any], path: Path = Path(SETTINGS_FILE), text:
             elif not isinstance(value, expected):
                 raise _fail(path, text, section, key, f"must be a {expected.__name__}")
     _check_filing(sections.get("filing", {}), path, text)
+    rpps = str(sections.get("practitioner", {}).get("rpps", "")).replace(" ", "")
+    if rpps and not re.fullmatch(r"8?\d{11}", rpps):
+        raise _fail(path, text, "practitioner", "rpps", "must be your 11-digit RPPS number (or empty)")
     top = sections[""]
     trust = sections.get("trust", {})
     return Settings(
@@ -203,6 +230,7 @@ def parse_settings(data: dict[str, Any], path: Path = Path(SETTINGS_FILE), text:
         filing=FilingSettings(**sections.get("filing", {})),
         notifications=NotificationSettings(**sections.get("notifications", {})),
         watch=WatchSettings(**sections.get("watch", {})),
+        practitioner=PractitionerSettings(**sections.get("practitioner", {})),
         keys=dict(sections.get("keys", {})),
         raw=data,
     )

@@ -30,7 +30,7 @@ log = logging.getLogger("missive.daemon")
 Task = Callable[[], Awaitable[None]]
 
 FLUSH_EVERY = 60.0  # seconds between two outbox flushes
-TASKS_EVERY = 60.0  # seconds between two runs of the periodic tasks (filing, watched folder)
+TASKS_EVERY = 10.0  # seconds between two runs of the periodic tasks (filing, watched folder)
 RETRY_FIRST = 5.0  # an account that fails is retried after 5 s, 10 s, 20 s... up to RETRY_MAX
 RETRY_MAX = 300.0
 

@@ -137,6 +137,17 @@ class Mailroom:
                     self.keys.harvest(opened.signer_cert)
         except Exception:  # noqa: BLE001 - a message we cannot open is still stored, raw
             log.warning("S/MIME processing failed for one message")
+        try:  # outside the trust space: marked, so the reader says so (nothing is dropped)
+            import email.parser
+            import email.utils
+
+            head = email.parser.BytesHeaderParser().parsebytes(inner)
+            sender = email.utils.parseaddr(str(head.get("From", "")))[1]
+            valid = bool((meta.get("signature") or {}).get("valid"))
+            if self.trust.classify_incoming(sender, valid, bool(meta.get("encrypted"))) == "quarantine":
+                meta["trust"] = "quarantine"
+        except Exception:  # noqa: BLE001 - the policy check never blocks mail
+            log.warning("trust-space check failed for one message")
         try:
             msg = email.message_from_bytes(inner, policy=email.policy.default)
             parts = [
@@ -158,6 +169,27 @@ class Mailroom:
             log.warning("clinical extraction failed for one message")
         return meta
 
+    def read_message(self, message_id: str, actor: str | None = None) -> Any:
+        """The message with its S/MIME layers removed (``OpenedMessage``), as the doctor reads it; audited.
+
+        The signature verdict is the one stored at sync time (verified once, when the message arrived).
+        """
+        from dataclasses import replace
+
+        from core.secure.smime import OpenedMessage, open_message
+
+        summary = self.messages.get(message_id)
+        raw = self.messages.get_raw(message_id)
+        try:
+            opened = open_message(raw, self.keys)
+        except Exception as exc:  # noqa: BLE001 - show the raw message rather than nothing
+            log.warning("message %s could not be opened (%s)", message_id[:16], type(exc).__name__)
+            opened = OpenedMessage(raw, False, False, None, None, decrypted=True)
+        if summary.signature is not None:
+            opened = replace(opened, signature=summary.signature)
+        self.audit.append("read", message_id, actor=actor)
+        return opened
+
     async def sync(self, account: str | None = None, progress: Any = None) -> list[Any]:
         """Sync one account (or all) with the S/MIME and clinical hook."""
         from core.mail.sync import SyncEngine
@@ -169,6 +201,96 @@ class Mailroom:
             if getattr(r, "new", 0):
                 self.emit("new-mail", account=r.account, count=r.new)
         return reports
+
+    # -- outgoing mail -------------------------------------------------------------------------------------
+    @cached_property
+    def outgoing(self) -> Any:
+        """The trust-space check and S/MIME protection every letter goes through."""
+        from core.secure.outgoing import OutgoingPolicy
+
+        return OutgoingPolicy(self.keys, self.trust)
+
+    @cached_property
+    def _sending(self) -> Any:
+        from core.mail.send import SendService
+
+        return SendService(
+            self.outbox,
+            self.accounts.get,
+            protect=self.outgoing.protect,
+            check_policy=self.outgoing.check,
+        )
+
+    async def send(self, draft: Any) -> Any:
+        """Check the policy, sign/encrypt, queue durably, send. Raises NotSent when it stays queued."""
+        from core.mail.send import NotSent
+
+        try:
+            delivery = await self._sending.send(draft)
+        except NotSent as exc:
+            self.emit("send-failed", entry=exc.entry_id)
+            raise
+        self._sent(delivery)
+        return delivery
+
+    async def flush_outbox(self, force: bool = False) -> Any:
+        """Retry what is due in the outbox (``force``: everything, failed letters included)."""
+        report = await self._sending.flush(force=force)
+        for delivery in report.deliveries:
+            if delivery.outcome == "sent" and delivery.resent:
+                self._sent(delivery)
+        if report.failed:
+            self.emit("send-failed", count=report.failed)
+        return report
+
+    def _sent(self, delivery: Any) -> None:
+        self.audit.append("send", delivery.message_id, entry=delivery.entry_id, refused=len(delivery.refused))
+        self.emit("sent", entry=delivery.entry_id)
+
+    # -- the daemon --------------------------------------------------------------------------------------------
+    def account_names(self) -> list[str]:
+        return list(self.accounts.names())
+
+    async def idle(self, name: str, timeout: float = 540.0) -> int:
+        """One round of waiting for news on account ``name`` (IDLE, bounded), then a sync; new messages."""
+        from core.mail.sync import SyncEngine
+
+        engine = SyncEngine(self.messages, on_new_message=self.on_new_message)
+        report = await engine.idle_once(self.accounts.get(name), timeout)
+        return int(report.new)
+
+    @property
+    def cda_author(self) -> Any:
+        """The practitioner named in CDA documents missive writes ([practitioner] in profile.toml)."""
+        from core.clinical.cda_writer import CdaAuthor
+
+        who = self.settings.practitioner
+        if not who.rpps:
+            return None
+        return CdaAuthor(
+            rpps=who.rpps,
+            family_name=who.family_name,
+            given_name=who.given_name,
+            organisation=who.organisation,
+            organisation_id=who.organisation_id,
+        )
+
+    def daemon_tasks(self) -> list[Callable[[], Any]]:
+        """Periodic jobs of ``missive daemon``: the watched folder, and filing what waits to be filed."""
+        from core.watchfolder import watch_task
+
+        tasks: list[Callable[[], Any]] = []
+        watch = watch_task(self)
+        if watch is not None:
+            tasks.append(watch)
+
+        async def auto_file() -> None:
+            filed = self.documents.auto_file()
+            if filed:
+                self.emit("document-filed", count=len(filed))
+
+        tasks.append(auto_file)
+        return tasks
 
 
 def run(coro: Any) -> Any:

@@ -10,7 +10,6 @@ import pytest
 
 from core.mail.account import Account
 from core.mail.compose import header_value
-from core.mail.outbox import Outbox
 from core.mail.send import SendService
 from core.mail.smtp import SmtpError
 from core.mailroom import Mailroom
@@ -18,10 +17,15 @@ from core.store.profile import Profile
 
 
 @pytest.fixture
-def wired(profile: Profile, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """A Maildir account; the façade's send/flush_outbox wired to the pipeline (the façade's own when it has them)."""
+def wired(profile: Profile, profile_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A Maildir account and the façade's own send/flush_outbox (policy, S/MIME, audit); only the SMTP
+    submission is replaced, so a test can make it fail the way a server would."""
     account = Account(
         name="demo", email="dr.demo@cabinet.exemple.fr", kind="maildir", maildir=str(tmp_path / "Mail")
+    )
+    text = (profile_dir / "profile.toml").read_text("utf-8")
+    (profile_dir / "profile.toml").write_text(
+        text.replace("allow = []", 'allow = ["exemple.fr", "*.exemple.fr"]', 1), "utf-8"
     )
     state = {"fail": None, "account": account}
 
@@ -33,16 +37,15 @@ def wired(profile: Profile, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         return Submitted()
 
     def service(mr: Mailroom) -> SendService:
-        return SendService(Outbox(mr.profile), lambda name: state["account"], submit=submit)
+        return SendService(
+            mr.outbox,
+            lambda name: state["account"],
+            protect=mr.outgoing.protect,
+            check_policy=mr.outgoing.check,
+            submit=submit,
+        )
 
-    async def send(self, draft):
-        return await service(self).send(draft)
-
-    async def flush_outbox(self, force=False):
-        return await service(self).flush(force=force)
-
-    monkeypatch.setattr(Mailroom, "send", send, raising=False)
-    monkeypatch.setattr(Mailroom, "flush_outbox", flush_outbox, raising=False)
+    monkeypatch.setattr(Mailroom, "_sending", property(service))
     return account, state
 
 

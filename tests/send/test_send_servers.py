@@ -233,34 +233,13 @@ async def test_an_unreachable_server_is_a_clear_transport_error(profile: Profile
     assert "127.0.0.1:1: cannot connect" in str(info.value)
 
 
-def _wire_facade_send(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Until the façade has its own ``send``/``flush_outbox``, give it the pipeline (no protect/policy)."""
-    from core.mail.send import SendService
-    from core.mailroom import Mailroom
-
-    def service(mr: Mailroom) -> SendService:
-        return SendService(mr.outbox, mr.accounts.get)
-
-    if not hasattr(Mailroom, "send"):
-
-        async def send(self, draft):
-            return await service(self).send(draft)
-
-        monkeypatch.setattr(Mailroom, "send", send, raising=False)
-    if not hasattr(Mailroom, "flush_outbox"):
-
-        async def flush(self, force=False):
-            return await service(self).flush(force=force)
-
-        monkeypatch.setattr(Mailroom, "flush_outbox", flush, raising=False)
-
-
 def test_missive_send_delivers_to_another_users_mailbox(
-    mail_servers, profile: Profile, cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    mail_servers, profile: Profile, profile_dir: Path, cli, tmp_path: Path
 ) -> None:
     from core.mail.accounts import Accounts
 
-    _wire_facade_send(monkeypatch)
+    settings = profile_dir / "profile.toml"
+    settings.write_text(settings.read_text("utf-8").replace("allow = []", 'allow = ["missive.test"]', 1), "utf-8")
     Accounts(profile.collection("accounts")).add(alice(mail_servers))
     body = tmp_path / "lettre.txt"
     body.write_text("Cher confrère,\nle compte rendu est joint.\n", "utf-8")

@@ -97,3 +97,13 @@ def test_the_cli_reports_a_bad_setting_in_one_line(tmp_path: Path) -> None:
     assert done.stderr.count("\n") == 1
     assert "filing.layout" in done.stderr and "line 2" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_practitioner_section(tmp_path: Path) -> None:
+    settings = load_settings(
+        write(tmp_path, '[practitioner]\nrpps = "10001234567"\nfamily_name = "MARTIN"\n')
+    )
+    assert settings.practitioner.rpps == "10001234567"
+    assert settings.practitioner.family_name == "MARTIN"
+    with pytest.raises(ConfigError, match="line 2: practitioner.rpps must be your 11-digit RPPS"):
+        load_settings(write(tmp_path, '[practitioner]\nrpps = "1234"\n'))

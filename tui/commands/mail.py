@@ -193,22 +193,25 @@ def messages_show(args: argparse.Namespace, ctx: Any) -> int:
     mr = ctx.mailroom()
     store = mr.messages
     message_id = _resolve(store, args.id)
-    raw = store.get_raw(message_id)
-    opened = None
-    if hasattr(mr, "open_message"):
-        opened = mr.open_message(message_id)
-        if asyncio.iscoroutine(opened):
-            opened = asyncio.run(opened)
-    if isinstance(opened, bytes | bytearray):
-        raw = bytes(opened)
-    parsed = mime.parse(raw)
+    opened = mr.read_message(message_id)
+    parsed = mime.parse(opened.inner_mime_bytes)
     print(f"De : {parsed.sender}")
     print(f"À : {', '.join(parsed.to)}")
     if parsed.cc:
         print(f"Cc : {', '.join(parsed.cc)}")
     print(f"Date : {parsed.date.strftime('%d/%m/%Y %H:%M') if parsed.date else '?'}")
     print(f"Objet : {parsed.subject}")
-    if parsed.encrypted:
+    if opened.encrypted:
+        print(
+            "Chiffré : oui"
+            if opened.decrypted
+            else "(message chiffré : la clé pour le lire n'est pas disponible)"
+        )
+    if opened.signature is not None:
+        sig = opened.signature
+        verdict = "signature valide" if sig.valid else f"signature non valide : {sig.reason}"
+        print(f"Signé par : {sig.signer or sig.subject} — {verdict}")
+    elif parsed.encrypted:
         print("(message chiffré : la clé pour le lire n'est pas disponible)")
     for a in parsed.attachments:
         print(f"Pièce jointe : {a.filename} ({a.content_type}, {a.size} octets)")

@@ -48,7 +48,24 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="relever en continu (IDLE), envoyer la boîte d'envoi, classer, notifier",
         description="Runs until SIGTERM or Ctrl+C.",
     )
+    dp.add_argument(
+        "--every",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="intervalle des tâches périodiques : dossier surveillé, classement (défaut : 10)",
+    )
     dp.set_defaults(func=cmd_daemon)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--every needs a number of seconds, not {text!r}") from None
+    if not 0.2 <= value <= 3600:
+        raise argparse.ArgumentTypeError("--every must be between 0.2 and 3600 seconds")
+    return value
 
 
 def _read_body(args: argparse.Namespace) -> str:
@@ -155,8 +172,8 @@ def cmd_daemon(args: argparse.Namespace, ctx: Any) -> int:
         stop = asyncio.Event()
         remove = install_stop_handlers(stop)
         try:
-            tasks = list(mailroom.daemon_tasks()) if hasattr(mailroom, "daemon_tasks") else []
-            await run_daemon(mailroom, stop, tasks=tasks)
+            options = {"tasks_every": args.every} if args.every else {}
+            await run_daemon(mailroom, stop, tasks=mailroom.daemon_tasks(), **options)
         finally:
             remove()
 
