@@ -1,0 +1,92 @@
+"""The outgoing policy: what ``missive send`` does to a letter before it is queued."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.errors import BadInput, PolicyRefused
+from core.secure import smime
+from core.secure.keystore import KeyStore
+from core.secure.outgoing import OutgoingPolicy
+from core.secure.trust import TrustPolicy
+
+LETTER = (
+    b"From: Dr Alice Martin <alice@hopital.test>\r\nTo: bob@clinique.test\r\nSubject: CR\r\n"
+    b"Message-ID: <o-1@hopital.test>\r\nX-MSS-NIL: DEV1\r\nMIME-Version: 1.0\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n\r\nGlyc\xc3\xa9mie 1,32 g/L\r\n"
+)
+
+
+def text_of(mime: bytes) -> str:
+    from email import message_from_bytes
+    from email import policy as email_policy
+
+    return message_from_bytes(mime, policy=email_policy.default).get_content()
+
+
+def policy(standin, pki, mode: str = "trust-space", *, with_key: bool = True) -> OutgoingPolicy:
+    keys = KeyStore(standin)
+    if with_key:
+        keys.set_identity(pki.alice.key, pki.alice.cert, [pki.inter.cert])
+    keys.trust(pki.root.cert)
+    trust = TrustPolicy(mode, allow=["clinique.test", "hopital.test", "patient.mssante.fr"])
+    return OutgoingPolicy(keys, trust)
+
+
+def test_signed_and_encrypted_when_the_certificate_is_known(standin, pki, bob_keys) -> None:
+    out = policy(standin, pki)
+    out.keys.add_cert(pki.bob.cert)
+    assert out.describe(["bob@clinique.test"]) == {"bob@clinique.test": "encrypted"}
+    out.check(["bob@clinique.test"])
+    wire = out.protect(LETTER, ["bob@clinique.test"])
+    assert b"1,32" not in wire and b"X-MSS-NIL: DEV1" in wire
+    opened = smime.open_message(wire, bob_keys)
+    assert opened.encrypted and opened.decrypted and opened.signed
+    assert opened.signature is not None and opened.signature.valid, opened.signature
+    assert opened.signature.signer == "alice@hopital.test"
+    assert "1,32 g/L" in text_of(opened.inner_mime_bytes)
+    # the Sent copy is readable by the sender too
+    mine = smime.open_message(wire, smime.StaticKeys([(pki.alice.key, pki.alice.cert)], [pki.root.cert]))
+    assert mine.decrypted
+
+
+def test_signed_only_when_a_certificate_is_missing(standin, pki, bob_keys) -> None:
+    out = policy(standin, pki)
+    assert out.describe(["bob@clinique.test"]) == {"bob@clinique.test": "signed"}
+    wire = out.protect(LETTER, ["bob@clinique.test"])
+    assert b"multipart/signed" in wire
+    opened = smime.open_message(wire, bob_keys)
+    assert opened.signed and not opened.encrypted and opened.signature.valid
+    assert "1,32 g/L" in text_of(opened.inner_mime_bytes)
+
+
+def test_clear_without_any_key_and_refused_in_strict_mode(standin, pki) -> None:
+    out = policy(standin, pki, with_key=False)
+    assert out.protect(LETTER, ["bob@clinique.test"]) == LETTER
+    strict = policy(standin, pki, "strict", with_key=False)
+    with pytest.raises(PolicyRefused, match="strict mode sends encrypted mail only"):
+        strict.check(["bob@clinique.test"])
+    assert strict.describe(["bob@clinique.test"]) == {"bob@clinique.test": "refused"}
+
+
+def test_outside_the_trust_space_is_refused(standin, pki) -> None:
+    out = policy(standin, pki)
+    with pytest.raises(PolicyRefused, match="outside the MSSanté trust space"):
+        out.check(["bob@clinique.test", "x@gmail.example"])
+    assert out.describe(["x@gmail.example"]) == {"x@gmail.example": "refused"}
+
+
+def test_never_encrypted_to_a_patient_mailbox(standin, pki) -> None:
+    out = policy(standin, pki)
+    assert not out.will_encrypt(["jeanne.dupont@patient.mssante.fr"])
+    out.check(["jeanne.dupont@patient.mssante.fr"])  # allowed, in clear (signed)
+    assert out.describe(["jeanne.dupont@patient.mssante.fr"]) == {
+        "jeanne.dupont@patient.mssante.fr": "signed"
+    }
+
+
+def test_a_key_for_another_address_is_not_used_to_sign(standin, pki) -> None:
+    out = policy(standin, pki)
+    other = LETTER.replace(b"alice@hopital.test", b"secretariat@hopital.test")
+    with pytest.raises(BadInput, match="does not name the sending address secretariat@hopital.test"):
+        out.protect(other, ["bob@clinique.test"])
