@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import ParseError
 from core.model import ClinicalDocument
+
+if TYPE_CHECKING:
+    from core.clinical.readers import ReadResult
 
 _FORMAT_NAMES = {
     "hprim-net": "HPRIM Net",
@@ -49,13 +52,31 @@ def walk(paths: list[str]) -> Iterator[Path]:
 
 def parse_command(args: argparse.Namespace, ctx: Any) -> int:
     """Read each file; one line (JSON or French summary) per file; exit 1 when any file failed."""
+    return report_files(
+        args,
+        ctx,
+        lambda result: [d.to_json() for d in result.documents],
+        lambda path, result: summary(str(path), result.format, result.documents),
+    )
+
+
+def report_files(
+    args: argparse.Namespace,
+    ctx: Any,
+    documents_json: Callable[[ReadResult], list[dict[str, Any]]],
+    text: Callable[[Path, ReadResult], str],
+) -> int:
+    """Read every file under ``args.paths`` and print each (JSON or French text); exit 1 when any failed.
+
+    ``documents_json`` and ``text`` say what a command shows of a file read; an unreadable file gives one
+    error line whatever the command, and the walk goes on.
+    """
     from core.clinical.readers import read_document
 
     failed = 0
     for path in walk(args.paths):
         try:
-            data = _read(path)
-            result = read_document(data, path.name)
+            result = read_document(_read(path), path.name)
         except ParseError as exc:
             failed += 1
             if args.json:
@@ -64,15 +85,9 @@ def parse_command(args: argparse.Namespace, ctx: Any) -> int:
                 sys.stdout.write(f"{path} : illisible — {exc}\n")
             continue
         if args.json:
-            ctx.print_json(
-                {
-                    "file": str(path),
-                    "format": result.format,
-                    "documents": [d.to_json() for d in result.documents],
-                }
-            )
+            ctx.print_json({"file": str(path), "format": result.format, "documents": documents_json(result)})
         else:
-            sys.stdout.write(summary(str(path), result.format, result.documents) + "\n")
+            sys.stdout.write(text(path, result) + "\n")
     return 1 if failed else 0
 
 
@@ -82,7 +97,7 @@ def _read(path: Path) -> bytes:
             raise ParseError(f"{path.name} is larger than 200 MB: not a clinical document")
         return path.read_bytes()
     except FileNotFoundError:
-        raise ParseError(f"{path.name}: no such file") from None
+        raise ParseError(f"{path.name}: no such file; check the path") from None
     except IsADirectoryError:
         raise ParseError(f"{path.name} is a folder") from None
     except PermissionError:

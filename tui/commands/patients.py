@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from core.errors import MissiveError, ParseError
 from core.model import MatchResult, Patient
 
-MAX_FILE = 200 * 1024 * 1024
+if TYPE_CHECKING:
+    from core.clinical.readers import ReadResult
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -76,48 +76,20 @@ def list_command(args: argparse.Namespace, ctx: Any) -> int:
 
 def match_command(args: argparse.Namespace, ctx: Any) -> int:
     """Read each file and match each of its documents; exit 1 when any file could not be read."""
-    from core.clinical.readers import read_document
-    from tui.commands.clinical import walk
+    from tui.commands.clinical import report_files
 
     index = ctx.mailroom().patients.index()
-    failed = 0
-    for path in walk(args.paths):
-        try:
-            result = read_document(_read(path), path.name)
-        except MissiveError as exc:
-            failed += 1
-            if args.json:
-                ctx.print_json({"file": str(path), "error": str(exc)})
-            else:
-                sys.stdout.write(f"{path} : illisible — {exc}\n")
-            continue
-        matches = [(doc, index.match(doc.identity)) for doc in result.documents]
-        if args.json:
-            ctx.print_json(
-                {
-                    "file": str(path),
-                    "format": result.format,
-                    "documents": [{"identity": doc.identity.to_json(), **m.to_json()} for doc, m in matches],
-                }
-            )
-        else:
-            sys.stdout.write(f"{path} : {len(matches)} document(s)\n")
-            for _, m in matches:
-                sys.stdout.write(f"  - {_match_line(m)}\n")
-    return 1 if failed else 0
 
+    def documents_json(result: ReadResult) -> list[dict[str, Any]]:
+        return [
+            {"identity": d.identity.to_json(), **index.match(d.identity).to_json()} for d in result.documents
+        ]
 
-def _read(path: Path) -> bytes:
-    try:
-        if path.stat().st_size > MAX_FILE:
-            raise ParseError(f"{path.name} is larger than 200 MB: not a clinical document")
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise ParseError(f"{path.name}: no such file; check the path") from None
-    except IsADirectoryError:
-        raise ParseError(f"{path.name} is a folder") from None
-    except OSError as exc:
-        raise ParseError(f"{path.name}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    def text(path: Path, result: ReadResult) -> str:
+        lines = [f"  - {_match_line(index.match(d.identity))}" for d in result.documents]
+        return "\n".join([f"{path} : {len(lines)} document(s)", *lines])
+
+    return report_files(args, ctx, documents_json, text)
 
 
 def _patient_line(p: Patient) -> str:
