@@ -157,7 +157,10 @@ class Mailroom:
             ]
             if parts:
                 message_id = str(msg.get("Message-ID", "")).strip() or "unknown"
-                queued = self.documents.ingest_message(message_id, parts, self.patients.index().match)
+                match = self.patients.index().match
+                if meta.get("trust") == "quarantine":
+                    match = _never_auto(match)
+                queued = self.documents.ingest_message(message_id, parts, match)
                 if queued:
                     meta["documents"] = len(queued)
                     meta["abnormal"] = any(
@@ -291,6 +294,17 @@ class Mailroom:
 
         tasks.append(auto_file)
         return tasks
+
+
+def _never_auto(match: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A document from a sender the policy does not trust is never filed without a person's decision."""
+    from dataclasses import replace
+
+    def review(identity: Any) -> Any:
+        result = match(identity)
+        return replace(result, decision="review", patient_id=None) if result.decision == "auto" else result
+
+    return review
 
 
 def run(coro: Any) -> Any:

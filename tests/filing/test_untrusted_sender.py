@@ -1,0 +1,62 @@
+"""A result from outside the trust space is kept and queued, but never filed without a person's decision."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from pathlib import Path
+
+from core.mail.account import Account
+from core.mailroom import Mailroom
+
+PASS = "correct horse battery staple"
+DATA = Path(__file__).resolve().parent.parent / "data" / "filing"
+RESULT = (DATA / "hprim_net_cp1252_crlf.hpr").read_bytes()
+PATIENTS = (
+    "id,birth_name,used_name,given_names,birth_date,sex,ins\n"
+    "P-1,MÜLLER,LEFÈVRE,Jean-Pierre Marie,1968-04-12,M,\n"
+    "P-2,DURAND,,Claire,1971-02-03,F,\n"
+)
+
+
+def letter(sender: str, number: int) -> bytes:
+    encoded = base64.encodebytes(RESULT)
+    return (
+        (
+            f"From: {sender}\r\nTo: dr@cabinet.mssante.fr\r\nSubject: Resultats\r\n"
+            f"Message-ID: <r{number}@exemple>\r\nMIME-Version: 1.0\r\n"
+            'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+            "Content-Type: text/plain; charset=utf-8\r\n\r\nCi-joint.\r\n--b\r\n"
+            'Content-Type: application/octet-stream; name="res.hpr"\r\n'
+            'Content-Disposition: attachment; filename="res.hpr"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
+        ).encode()
+        + encoded
+        + b"--b--\r\n"
+    )
+
+
+def test_only_the_trusted_lab_result_is_filed_automatically(tmp_path: Path) -> None:
+    profile, lgc, maildir = tmp_path / "profile", tmp_path / "lgc", tmp_path / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    (maildir / "new" / "1.trusted").write_bytes(letter("labo@labo-ormes.mssante.fr", 1))
+    (maildir / "new" / "2.outsider").write_bytes(letter("labo.ormes@gmail.example", 2))
+    Mailroom.create(profile, PASS)
+    settings = profile / "profile.toml"
+    text = settings.read_text("utf-8").replace("allow = []", 'allow = ["labo-ormes.mssante.fr"]', 1)
+    settings.write_text(text.replace('folder = ""', f'folder = "{lgc}"', 1), "utf-8")
+
+    mr = Mailroom.open(profile, PASS)
+    mr.patients.import_csv(PATIENTS.encode(), name="patients.csv")
+    mr.accounts.add(
+        Account(name="cabinet", email="dr@cabinet.mssante.fr", kind="maildir", maildir=str(maildir))
+    )
+    asyncio.run(mr.sync())
+
+    by_message = {d.message_id: d for d in mr.documents.list()}
+    assert by_message["<r1@exemple>"].state == "filed" and by_message["<r1@exemple>"].patient_id == "P-1"
+    outsider = by_message["<r2@exemple>"]
+    assert outsider.state == "waiting" and outsider.decision == "review"
+    assert [c.patient_id for c in outsider.match.candidates][:1] == ["P-1"]  # the candidate is still shown
+    assert len(list(lgc.iterdir())) == 1
+    assert len(mr.messages.list()) == 2  # nothing is dropped
