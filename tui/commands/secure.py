@@ -190,37 +190,32 @@ def cmd_keys_import(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def cmd_keys_add_cert(args: argparse.Namespace, ctx: Any) -> int:
-    from core.secure.certs import is_ca, load_certificates
-
     keys = ctx.mailroom().keys
-    added = 0
-    for cert in load_certificates(_read(args.file)):
-        if is_ca(cert):
-            continue  # an attached chain: authorities go through `keys trust`, on purpose
+    # An attached chain is left out: authorities go through `keys trust`, on purpose.
+    only_authorities = f"{args.file} holds only authority certificates: use 'missive keys trust' for those"
+    for cert in _certificates(args.file, False, only_authorities):
         info = keys.add_cert(cert)
         print(f"Certificat ajouté : {', '.join(info['emails'])} (expire le {info['not_after'][:10]})")
-        added += 1
-    if not added:
-        raise BadInput(f"{args.file} holds only authority certificates: use 'missive keys trust' for those")
     return 0
 
 
 def cmd_keys_trust(args: argparse.Namespace, ctx: Any) -> int:
-    from core.secure.certs import is_ca, load_certificates
-
     keys = ctx.mailroom().keys
-    trusted = 0
-    for cert in load_certificates(_read(args.file)):
-        if not is_ca(cert):
-            continue
+    no_authority = f"{args.file} holds no authority certificate: use 'missive keys add-cert' for a person's"
+    for cert in _certificates(args.file, True, no_authority):
         info = keys.trust(cert)
         print(f"Autorité de confiance : {info['subject']}")
-        trusted += 1
-    if not trusted:
-        raise BadInput(
-            f"{args.file} holds no authority certificate: use 'missive keys add-cert' for a person's"
-        )
     return 0
+
+
+def _certificates(file: str, authorities: bool, none_found: str) -> list[Any]:
+    """The certificates in ``file`` that are authorities (or that are not); BadInput when there is none."""
+    from core.secure.certs import is_ca, load_certificates
+
+    found = [cert for cert in load_certificates(_read(file)) if is_ca(cert) == authorities]
+    if not found:
+        raise BadInput(none_found)
+    return found
 
 
 def cmd_keys_list(args: argparse.Namespace, ctx: Any) -> int:
