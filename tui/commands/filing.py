@@ -58,13 +58,18 @@ def _row(doc: Any) -> str:
     return f"{doc.id}  {state:<10} {doc.decision:<7} {doc.format:<10} patient={patient}"
 
 
+def _show_decision(args: argparse.Namespace, ctx: Any, doc: Any, line: str, **extra: Any) -> int:
+    """What file, undo and reject print: the document as JSON (with ``extra``), or ``line``."""
+    if args.json:
+        ctx.print_json({**doc.to_json(), **extra})
+    else:
+        print(line)
+    return 0
+
+
 def file_command(args: argparse.Namespace, ctx: Any) -> int:
     doc = ctx.mailroom().documents.file(args.document_id, args.patient, actor="cli")
-    if args.json:
-        ctx.print_json(doc.to_json())
-    else:
-        print(f"classé : {doc.id} → {Path(doc.filed_path or '').name}")
-    return 0
+    return _show_decision(args, ctx, doc, f"classé : {doc.id} → {Path(doc.filed_path or '').name}")
 
 
 def list_command(args: argparse.Namespace, ctx: Any) -> int:
@@ -84,20 +89,13 @@ def list_command(args: argparse.Namespace, ctx: Any) -> int:
 
 def undo_command(args: argparse.Namespace, ctx: Any) -> int:
     doc = ctx.mailroom().documents.undo(args.document_id, actor="cli")
-    if args.json:
-        ctx.print_json({**doc.to_json(), "quarantine_path": doc.quarantine_path})
-    else:
-        print(f"annulé : {doc.id} remis à classer ; fichier en quarantaine : {doc.quarantine_path}")
-    return 0
+    line = f"annulé : {doc.id} remis à classer ; fichier en quarantaine : {doc.quarantine_path}"
+    return _show_decision(args, ctx, doc, line, quarantine_path=doc.quarantine_path)
 
 
 def reject_command(args: argparse.Namespace, ctx: Any) -> int:
     doc = ctx.mailroom().documents.reject(args.document_id, actor="cli")
-    if args.json:
-        ctx.print_json(doc.to_json())
-    else:
-        print(f"écarté : {doc.id}")
-    return 0
+    return _show_decision(args, ctx, doc, f"écarté : {doc.id}")
 
 
 def presets_command(args: argparse.Namespace, ctx: Any) -> int:
