@@ -1,0 +1,423 @@
+"""Sync benchmark: a full sync of a 10,000-message mailbox from Dovecot over TLS, missive beside mbsync.
+
+Both tools sync the same mailbox of the suite's Dovecot (tests/servers, implicit TLS on 127.0.0.1, the
+certificate verified against the harness's throwaway CA), in the same run, each as the command a user would
+run, in its own process: `mbsync -a` (isync, Debian's package) into a Maildir, and `missive sync` into a
+fresh encrypted profile whose IMAP account was added with `missive account add`. Wall time and peak RSS
+(the child's own, from GNU time) are measured for each; then a second run of each with nothing changed.
+Both keep their default durability: mbsync fsyncs (FSync yes), missive fsyncs every stored file.
+The profile uses scrypt N=2^14 (MISSIVE_KDF_LOG2N=14): the key derivation is not what is measured.
+
+The mailbox (2-20 KB letters, one in ten with a 100 KB attachment) is written straight into the user's
+Maildir, then indexed by `doveadm index`, so neither tool pays for Dovecot's first look at it.
+Targets (issue 5): full sync within 1.5x mbsync's time; no-change resync under 1 second.
+Run as root (the harness starts Dovecot): .venv/bin/python -m bench.sync [--count 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+KDF_LOG2N = "14"
+PASSPHRASE = "bench sync passphrase"
+ATTACHMENT_EVERY = 10  # one message in ten carries a 100 KB attachment
+MISSIVE_TARGET_RATIO = 1.5
+RESYNC_TARGET_S = 1.0
+
+_WORDS = (
+    "bonjour cher confrère je vous remercie de m'avoir adressé votre patient pour avis le bilan "
+    "biologique est joint examen clinique sans particularité traitement poursuivi contrôle dans trois "
+    "mois bien confraternellement compte rendu consultation cardiologie radiologie échographie "
+    "résultats normaux tension artérielle fréquence cardiaque suivi habituel ordonnance renouvelée"
+).split()
+
+
+class BenchError(RuntimeError):
+    """The bench cannot run (a missing tool, a server that did not start): the message says what to do."""
+
+
+# ---------------------------------------------------------------------- the mailbox
+def _line_pool(rng: random.Random) -> list[str]:
+    lines = []
+    for _ in range(500):
+        words = []
+        while sum(len(w) + 1 for w in words) < 70:
+            words.append(rng.choice(_WORDS))
+        lines.append(" ".join(words))
+    return lines
+
+
+def make_messages(count: int, seed: int = 5) -> list[tuple[str, bytes]]:
+    """``count`` (Message-ID, raw) pairs, LF line ends as in a Maildir: 2-20 KB letters, some with 100 KB attached.
+
+    Every message is fictitious: no patient name, birth date or result.
+    """
+    rng = random.Random(seed)
+    pool = _line_pool(rng)
+    out: list[tuple[str, bytes]] = []
+    for i in range(count):
+        message_id = f"<bench.{seed}.{i}@missive.test>"
+        size = rng.randint(2_000, 20_000)
+        body = "\n".join(rng.choices(pool, k=max(1, size // 72)))
+        head = (
+            f"From: Correspondant {i % 97} <corr{i % 97}@missive.test>\n"
+            f"To: alice@missive.test\n"
+            f"Subject: Courrier {i}\n"
+            f"Date: Mon, 02 Mar 2026 {i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d} +0100\n"
+            f"Message-ID: {message_id}\n"
+            "MIME-Version: 1.0\n"
+        )
+        text_part = f"Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n{body}\n"
+        if i % ATTACHMENT_EVERY == ATTACHMENT_EVERY - 1:
+            blob = base64.encodebytes(rng.randbytes(75_000)).decode()
+            boundary = f"=_bench_{i}"
+            raw = (
+                f'{head}Content-Type: multipart/mixed; boundary="{boundary}"\n\n'
+                f"--{boundary}\n{text_part}--{boundary}\n"
+                'Content-Type: application/pdf; name="piece-jointe.pdf"\n'
+                'Content-Disposition: attachment; filename="piece-jointe.pdf"\n'
+                f"Content-Transfer-Encoding: base64\n\n{blob}--{boundary}--\n"
+            )
+        else:
+            raw = head + text_part
+        out.append((message_id, raw.encode("utf-8")))
+    return out
+
+
+def fill_maildir(servers, user: str, messages: Sequence[tuple[str, bytes]]) -> Path:
+    """Write ``messages`` into ``user``'s INBOX on disk (as Dovecot names them, sizes included); returns it."""
+    maildir = servers.maildir_of(user)
+    home = maildir.parent
+    for sub in ("cur", "new", "tmp"):
+        (maildir / sub).mkdir(parents=True, exist_ok=True)
+    stamp = int(time.time())
+    cur = maildir / "cur"
+    for n, (_, raw) in enumerate(messages):
+        # S= physical size, W= size with CRLF line ends: what Dovecot's own deliveries record in the name
+        virtual = len(raw) + raw.count(b"\n")
+        (cur / f"{stamp}.M{n}P{os.getpid()}.bench,S={len(raw)},W={virtual}:2,").write_bytes(raw)
+    # Dovecot reads and writes the Maildir as the `mail` user; walk up to the domain folder it may create.
+    owned = [home.parent, home, *sorted(home.rglob("*"))]
+    for path in owned:
+        shutil.chown(path, "mail", "mail")
+    return maildir
+
+
+def index_mailbox(servers, user: str) -> None:
+    """Let Dovecot build its index of the Maildir now, so the first tool to sync does not pay for it."""
+    conf = servers.root / "dovecot-main" / "dovecot.conf"
+    done = subprocess.run(
+        ["doveadm", "-c", str(conf), "index", "-u", servers.address(user), "INBOX"],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        tail = " | ".join(done.stderr.strip().splitlines()[-2:])
+        raise BenchError(f"doveadm index failed ({tail})")
+
+
+# ---------------------------------------------------------------------- running a tool
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_rss_kib: int
+    returncode: int
+    output: str
+
+
+def measure(cmd: Sequence[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
+    """Run ``cmd`` to completion; its wall time and its own peak RSS.
+
+    The peak comes from GNU time when installed: the child forked from this (large) Python process would
+    otherwise carry our RSS into its own count until it execs. Without GNU time, the child's VmHWM is polled
+    (a peak reached in its last milliseconds may be missed).
+    """
+    gnu_time = Path("/usr/bin/time")
+    with tempfile.TemporaryDirectory(prefix="missive-bench-run-") as tmp:
+        peak_file = Path(tmp) / "peak"
+        argv = list(cmd)
+        if gnu_time.exists():
+            argv = [str(gnu_time), "-f", "%M", "-o", str(peak_file), *argv]
+        with (Path(tmp) / "output").open("w+b") as sink:
+            start = time.perf_counter()
+            proc = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=sink, stderr=sink, env=env, cwd=cwd
+            )
+            polled = 0
+            if gnu_time.exists():
+                proc.wait()
+            while proc.poll() is None:
+                polled = max(polled, _vm_hwm_kib(proc.pid))
+                time.sleep(0.005)
+            seconds = time.perf_counter() - start
+            sink.seek(0)
+            output = sink.read().decode("utf-8", "replace")
+        peak = polled
+        if peak_file.exists():
+            text = peak_file.read_text().strip().splitlines()
+            peak = int(text[-1]) if text and text[-1].isdigit() else polled
+    return Run(seconds, peak, proc.returncode, output)
+
+
+def _vm_hwm_kib(pid: int) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    m = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return int(m.group(1)) if m else 0
+
+
+def checked(what: str, run: Run) -> Run:
+    if run.returncode != 0:
+        tail = " | ".join(run.output.strip().splitlines()[-3:])
+        raise BenchError(f"{what} exited with {run.returncode}: {tail}")
+    return run
+
+
+# ---------------------------------------------------------------------- mbsync
+def mbsync_binary() -> str | None:
+    return shutil.which("mbsync")
+
+
+def ensure_mbsync() -> str:
+    """mbsync's path, installing Debian's isync with apt-get when it is missing (as root)."""
+    found = mbsync_binary()
+    if found:
+        return found
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        raise BenchError("mbsync is missing: install isync (apt-get install isync) and run again")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "isync"]
+    if subprocess.run(install, env=env, capture_output=True).returncode != 0:
+        subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True)
+        if subprocess.run(install, env=env, capture_output=True).returncode != 0:
+            raise BenchError("apt-get could not install isync: install it by hand and run again")
+    found = mbsync_binary()
+    if not found:
+        raise BenchError("isync was installed but mbsync is not on PATH")
+    return found
+
+
+def write_mbsync_config(folder: Path, servers, user: str) -> tuple[Path, Path]:
+    """An mbsync config pulling every folder of ``user`` over implicit TLS into ``folder/mbsync``.
+
+    Returns (config file, local Maildir root). The server certificate is checked against the harness CA
+    only (the name `localhost` is in the certificate).
+    """
+    local = folder / "mbsync"
+    local.mkdir(parents=True, exist_ok=True)
+    secret = folder / "mbsync.pass"
+    secret.write_text(servers.password)
+    secret.chmod(0o600)
+    config = folder / "mbsyncrc"
+    config.write_text(
+        f"""IMAPAccount bench
+Host localhost
+Port {servers.imaps_port}
+User {servers.address(user)}
+PassCmd "cat {secret}"
+SSLType IMAPS
+SSLVersions TLSv1.2 TLSv1.3
+SystemCertificates no
+CertificateFile {servers.ca_file}
+AuthMechs LOGIN
+
+IMAPStore remote
+Account bench
+
+MaildirStore local
+Path {local}/
+Inbox {local}/INBOX
+SubFolders Verbatim
+
+Channel bench
+Far :remote:
+Near :local:
+Patterns *
+Create Near
+Sync Pull
+SyncState *
+"""
+    )
+    config.chmod(0o600)
+    return config, local
+
+
+def run_mbsync(binary: str, config: Path) -> Run:
+    return checked("mbsync", measure([binary, "-c", str(config), "-a"]))
+
+
+def maildir_message_ids(maildir: Path) -> list[str]:
+    """Message-IDs of the messages in ``maildir``'s cur/ and new/ (one entry per file)."""
+    found = []
+    pattern = re.compile(rb"^message-id:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
+    for sub in ("cur", "new"):
+        folder = maildir / sub
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            with path.open("rb") as fh:
+                head = fh.read(4096)
+            m = pattern.search(head.split(b"\n\n", 1)[0])
+            found.append(m.group(1).decode() if m else "")
+    return found
+
+
+# ---------------------------------------------------------------------- missive
+def missive_env() -> dict[str, str]:
+    env = dict(os.environ, MISSIVE_KDF_LOG2N=KDF_LOG2N, MISSIVE_PASSPHRASE=PASSPHRASE)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def missive_cmd(profile: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "tui.cli", "--profile", str(profile), *args]
+
+
+def make_missive_profile(folder: Path, servers, user: str) -> Path:
+    """A fresh profile with ``user``'s IMAP account over implicit TLS, added as `missive account add` does."""
+    profile = folder / "profile"
+    env = missive_env()
+    checked("missive init", measure(missive_cmd(profile, "init"), env=env, cwd=ROOT))
+    env["MISSIVE_ACCOUNT_PASSWORD"] = servers.password
+    add = missive_cmd(
+        profile,
+        "account",
+        "add",
+        "bench",
+        "--email",
+        servers.address(user),
+        "--imap",
+        f"localhost:{servers.imaps_port}",
+        "--imap-security",
+        "tls",
+        "--smtp",
+        f"localhost:{servers.smtps_port}",
+        "--smtp-security",
+        "tls",
+        "--ca-file",
+        str(servers.ca_file),
+    )
+    checked("missive account add", measure(add, env=env, cwd=ROOT))
+    return profile
+
+
+def run_missive(profile: Path) -> Run:
+    return checked("missive sync", measure(missive_cmd(profile, "sync"), env=missive_env(), cwd=ROOT))
+
+
+def missive_message_ids(profile: Path, folder: str = "INBOX") -> list[str]:
+    """Message-IDs of the messages missive keeps in ``folder`` (one entry per stored message)."""
+    os.environ.setdefault("MISSIVE_KDF_LOG2N", KDF_LOG2N)
+    from core.mail.messages import MessageStore
+    from core.store.profile import Profile
+
+    store = MessageStore(Profile.open(profile, PASSPHRASE))
+    return [m.message_id for m in store.list(folder=folder)]
+
+
+# ---------------------------------------------------------------------- the bench
+@dataclass(frozen=True)
+class Results:
+    count: int
+    megabytes: float
+    mbsync_full: Run
+    missive_full: Run
+    mbsync_again: Run
+    missive_again: Run
+
+
+def run_bench(servers, user: str, count: int, workdir: Path, seed: int = 5) -> Results:
+    """Fill ``user``'s INBOX with ``count`` messages, then sync it with mbsync and missive, twice each.
+
+    Raises BenchError when either tool fails or did not get every message exactly once.
+    """
+    binary = ensure_mbsync()
+    messages = make_messages(count, seed)
+    expected = sorted(mid for mid, _ in messages)
+    megabytes = sum(len(raw) for _, raw in messages) / 1e6
+    fill_maildir(servers, user, messages)
+    del messages
+    index_mailbox(servers, user)
+    config, local = write_mbsync_config(workdir, servers, user)
+    profile = make_missive_profile(workdir, servers, user)
+
+    mbsync_full = run_mbsync(binary, config)
+    missive_full = run_missive(profile)
+    mbsync_again = run_mbsync(binary, config)
+    missive_again = run_missive(profile)
+
+    got_mbsync = sorted(maildir_message_ids(local / "INBOX"))
+    if got_mbsync != expected:
+        raise BenchError(f"mbsync kept {len(got_mbsync)} messages where {count} were on the server")
+    got_missive = sorted(missive_message_ids(profile))
+    if got_missive != expected:
+        raise BenchError(f"missive kept {len(got_missive)} messages where {count} were on the server")
+    return Results(count, megabytes, mbsync_full, missive_full, mbsync_again, missive_again)
+
+
+def report(results: Results) -> bool:
+    """Print the table and the verdicts; True when both targets are met."""
+    r = results
+    ratio = r.missive_full.seconds / r.mbsync_full.seconds
+    print(
+        f"{r.count} messages, {r.megabytes:.0f} MB, Dovecot over implicit TLS on 127.0.0.1 "
+        f"(missive profile: scrypt N=2^{KDF_LOG2N}, not measured)"
+    )
+    print(f"{'':<18} {'missive':>10} {'mbsync':>10} {'ratio':>7} | {'peak RSS missive':>17} {'mbsync':>8}")
+    for label, mine, peer in (
+        ("full sync", r.missive_full, r.mbsync_full),
+        ("no-change resync", r.missive_again, r.mbsync_again),
+    ):
+        print(
+            f"{label:<18} {mine.seconds:>9.2f}s {peer.seconds:>9.2f}s {mine.seconds / peer.seconds:>7.2f} |"
+            f" {mine.peak_rss_kib / 1024:>15.0f}MB {peer.peak_rss_kib / 1024:>6.0f}MB"
+        )
+    full_ok = ratio <= MISSIVE_TARGET_RATIO
+    again_ok = r.missive_again.seconds < RESYNC_TARGET_S
+    print(
+        f"full sync: {ratio:.2f}x mbsync (target <= {MISSIVE_TARGET_RATIO}x: {'met' if full_ok else 'MISSED'})"
+    )
+    print(
+        f"no-change resync: {r.missive_again.seconds:.2f} s "
+        f"(target < {RESYNC_TARGET_S:.0f} s: {'met' if again_ok else 'MISSED'})"
+    )
+    return full_ok and again_ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=10_000, help="messages in the mailbox (default 10000)")
+    args = parser.parse_args(argv)
+    if args.count < 1:
+        print("bench.sync: --count must be at least 1", file=sys.stderr)
+        return 2
+    from tests.servers.harness import MailServers, ServersUnavailable, ensure_installed
+
+    try:
+        ensure_installed()
+        with MailServers() as servers, tempfile.TemporaryDirectory(prefix="missive-bench-sync-") as tmp:
+            results = run_bench(servers, "alice", args.count, Path(tmp))
+    except (BenchError, ServersUnavailable) as exc:
+        print(f"bench.sync: {exc}", file=sys.stderr)
+        return 1
+    report(results)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
