@@ -295,5 +295,6 @@ def _is_permanent(exc: TransportError) -> bool:
             "TLS failed",
             "does not accept XOAUTH2",
             "token command",
+            "not a Maildir",
         )
     )
