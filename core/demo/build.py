@@ -8,17 +8,27 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import hashlib
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from core.demo.documents import directory_extractions
-from core.demo.mail import DOCTOR, build_mailbox
+from core.demo.mail import COLLEAGUE, DOCTOR, LAB, LAB2, DemoMail, build_mailbox
 from core.demo.people import make_patients, make_practitioners, patients_csv
+from core.demo.pki import DemoPKI, make_demo_pki
 from core.errors import BadInput
 
 MARKER = ".missive-demo"
+CERTIFIED = {
+    DOCTOR: "Dr Paul MARTIN",
+    LAB: "Laboratoire BIODEMO",
+    LAB2: "Biologie CH de démonstration",
+    COLLEAGUE: "Dr Claire LEFÈVRE",
+}
 
 
 def default_demo_dir() -> Path:
@@ -27,23 +37,81 @@ def default_demo_dir() -> Path:
     return Path(platformdirs.user_data_dir("missive", appauthor=False)) / "demo"
 
 
-def demo_server_dir() -> Path:
+def demo_server_dir(profile: Path) -> Path:
+    """The folder standing for the operator's server and the practice software, one per demo profile.
+
+    Named after the profile's path so that two demos (``make run`` and a test under a temporary folder)
+    never share it; in the temporary folder, never in the profile nor under $HOME.
+    """
     try:
         user = getpass.getuser()
     except Exception:  # noqa: BLE001
         user = "user"
-    return Path(tempfile.gettempdir()) / f"missive-demo-{user}"
+    tag = hashlib.sha256(str(Path(profile).expanduser().resolve()).encode("utf-8")).hexdigest()[:10]
+    return Path(tempfile.gettempdir()) / f"missive-demo-{user}-{tag}"
 
 
-def _write_maildir(root: Path, mails: list) -> None:
-    for sub in ("cur", "new", "tmp"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
+def _set_toml(text: str, section: str, key: str, literal: str) -> str:
+    """``key = literal`` in ``[section]`` of the default profile.toml (a key it lacks is left alone)."""
+    match = re.search(rf"(?ms)^\[{re.escape(section)}\]\n(.*?)(?=^\[|\Z)", text)
+    if match is None:
+        return text
+    body = re.sub(
+        rf"(?m)^{re.escape(key)} = [^#\n]*?(\s*#|$)",
+        lambda m: f"{key} = {literal}{m.group(1) if m.group(1).strip() else ''}",
+        match.group(1),
+        count=1,
+    )
+    return text[: match.start(1)] + body + text[match.end(1) :]
+
+
+def _settings(text: str, lgc: Path) -> str:
+    text = _set_toml(text, "filing", "folder", f'"{lgc.as_posix()}"')
+    # every MSSanté domain is in the demo's trust space (a real profile imports the published whitelist)
+    text = _set_toml(text, "trust", "allow", '["*.mssante.fr"]')
+    for key, value in (
+        ("rpps", "10100000041"),
+        ("family_name", "MARTIN"),
+        ("given_name", "Paul"),
+        ("organisation", "Cabinet médical des Tilleuls"),
+    ):
+        text = _set_toml(text, "practitioner", key, f'"{value}"')
+    return text
+
+
+def _import_keys(keys: Any, pki: DemoPKI) -> None:
+    """The doctor's own key, the demo root as trust anchor, the colleague's certificate (letters to her
+    are encrypted); the labs' certificates arrive with their signed mail, as in real life."""
+    doctor = pki[DOCTOR]
+    keys.set_identity(doctor.key, doctor.cert, [pki.ca.cert])
+    keys.trust(pki.ca.cert)
+    keys.add_cert(pki[COLLEAGUE].cert, source="import")
+
+
+def protect(mail: DemoMail, pki: DemoPKI) -> bytes:
+    """The message as it reaches the doctor: signed by ``sign_as``, then encrypted to the doctor."""
+    from core.secure import smime
+
+    raw = mail.raw
+    if mail.sign_as:
+        signer = pki[mail.sign_as]
+        raw = smime.sign(raw, signer.key, signer.cert, [pki.ca.cert])
+    if mail.encrypt:
+        raw = smime.encrypt(raw, [pki[DOCTOR].cert])
+    return raw
+
+
+def _write_maildir(root: Path, mails: list[DemoMail], pki: DemoPKI) -> None:
+    for folder in (root, root / ".Sent"):
+        for sub in ("cur", "new", "tmp"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
     for i, mail in enumerate(mails):
         name = f"{1764000000 + i}.demo{i}.missive"
+        raw = protect(mail, pki)
         if mail.flags:
-            (root / "cur" / f"{name}:2,{mail.flags}").write_bytes(mail.raw)
+            (root / "cur" / f"{name}:2,{mail.flags}").write_bytes(raw)
         else:
-            (root / "new" / name).write_bytes(mail.raw)
+            (root / "new" / name).write_bytes(raw)
 
 
 def build_demo(
@@ -59,7 +127,7 @@ def build_demo(
     from core.store.profile import Profile
 
     folder = Path(folder)
-    server = demo_server_dir()
+    server = demo_server_dir(folder)
     if Profile.exists(folder) and not reset:
         return f"Profil de démonstration déjà construit : {folder} (--reset pour le reconstruire)"
     if folder.exists() and any(folder.iterdir()):
@@ -75,12 +143,11 @@ def build_demo(
     say("profil")
     mr = Mailroom.create(folder, passphrase)
     toml = (folder / "profile.toml").read_text("utf-8")
-    toml = toml.replace(
-        'folder = ""                # the practice', f'folder = "{lgc.as_posix()}"  # the practice', 1
-    )
-    toml = toml.replace("allow = []", 'allow = ["mssante.fr"]', 1)
-    (folder / "profile.toml").write_text(toml, "utf-8")
+    (folder / "profile.toml").write_text(_settings(toml, lgc), "utf-8")
     mr = Mailroom.open(folder, passphrase)
+    say("certificats")
+    pki = make_demo_pki(CERTIFIED)
+    _import_keys(mr.keys, pki)
     say("patients")
     people = make_patients(patients)
     mr.patients.import_csv(patients_csv(people), name="demo-patients.csv")
@@ -94,7 +161,7 @@ def build_demo(
     say("courrier")
     mails = build_mailbox(people)
     maildir = server / "maildir"
-    _write_maildir(maildir, mails)
+    _write_maildir(maildir, mails, pki)
     mr.accounts.add(Account(name="cabinet", email=DOCTOR, kind="maildir", maildir=str(maildir)))
     say("synchronisation")
     asyncio.run(mr.sync())

@@ -2,7 +2,8 @@
 
 Lab results (HPRIM Net attachments and bodies, HL7 v2.5), letters from colleagues with PDFs, results whose
 identity is ambiguous (homonyms, swapped day and month, married names, absent patients, a parent's NIR),
-and one message from outside the trust space. Signing and encryption are applied by the builder.
+one whose signature does not match its sender, and one message from outside the trust space. Signing and
+encryption are applied by the builder (core.demo.build) with the demo PKI (core.demo.pki).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from core.demo.people import DemoPatient
 DOCTOR = "dr.martin@cabinet-demo.mssante.fr"
 LAB = "resultats@labo-biodemo.mssante.fr"
 LAB2 = "biologie@ch-demo.mssante.fr"
+LAB_DESK = "secretariat@labo-biodemo.mssante.fr"  # writes for the lab, but holds no certificate of its own
 COLLEAGUE = "claire.lefevre@cardio-pau.mssante.fr"
 OUTSIDER = "patient.inconnu@gmail.example"
 
@@ -26,9 +28,9 @@ OUTSIDER = "patient.inconnu@gmail.example"
 @dataclass
 class DemoMail:
     raw: bytes
-    kind: str  # result-auto, result-review, result-new, letter, signed, encrypted, outsider, info
-    sign_as: str | None = None  # address whose key signs it
-    encrypt: bool = False
+    kind: str  # result-auto, result-review, result-new, result-homonym, letter, signed, outsider...
+    sign_as: str | None = None  # address whose key signs it (not always the From: see "signed-mismatch")
+    encrypt: bool = False  # to the doctor, after signing
     flags: str = ""  # Maildir flags, e.g. "S" for seen
     expected_patient: str | None = None
     notes: dict[str, str] = field(default_factory=dict)
@@ -61,9 +63,14 @@ def build_mailbox(patients: list[DemoPatient], count: int = 260, seed: int = 202
         results = lab_results(rng, rng.randint(4, 8))
         sample = when(i).date()
         record = f"{sample:%y%m%d}A{i:03d}"
+        hl7 = i % 5 == 4
         kind = "result-auto"
         stated: dict[str, str] = {}
-        if i % 23 == 5 and p.birth_date and p.birth_date.day <= 12 and p.birth_date.day != p.birth_date.month:
+        if hl7:
+            pass  # the hospital sends the INS in PID-3: no identity traps on this path
+        elif (
+            i % 23 == 5 and p.birth_date and p.birth_date.day <= 12 and p.birth_date.day != p.birth_date.month
+        ):
             stated["born"] = p.birth_date.strftime("%m/%d/%Y")  # day and month swapped by the lab
             kind = "result-review"
         elif i % 29 == 7:
@@ -77,14 +84,16 @@ def build_mailbox(patients: list[DemoPatient], count: int = 260, seed: int = 202
             kind = "result-new"
         elif i % 19 == 3 and p.used_name:
             stated["name"] = f"{p.used_name} NEE {p.birth_name}"
-        if i % 5 == 4:
+        if hl7:
             raw_doc = hl7_oru(p, results, dt.datetime.combine(sample, dt.time(9)), f"CTRL{i:05d}", "CH DEMO")
+            sender = LAB2
             msg = _message(LAB2, "Résultats de biologie", when(i), "Veuillez trouver ci-joint les résultats.")
             msg.add_attachment(raw_doc, maintype="application", subtype="hl7-v2", filename=f"ORU{i:05d}.hl7")
         else:
             raw_doc = hprim_net(
                 p, stated, results, sample, "BIODEMO", "LABO BIODEMO", "MARTPA", "MARTIN PAUL", dp.nir, record
             )
+            sender = LAB
             msg = _message(LAB, "Résultats d'analyses", when(i), "Résultats HPRIM en pièce jointe.")
             msg.add_attachment(raw_doc, maintype="text", subtype="plain", filename=f"{record}.hpr")
             if "cp1252" not in msg.get_payload()[-1].get("Content-Type", ""):
@@ -94,9 +103,10 @@ def build_mailbox(patients: list[DemoPatient], count: int = 260, seed: int = 202
             DemoMail(
                 msg.as_bytes(),
                 kind,
-                sign_as=LAB if i % 3 == 0 else None,
+                sign_as=None if i % 11 == 10 else sender,  # most results signed by the lab, a few not
+                encrypt=i % 6 == 1,
                 flags="S" if i > 12 else "",
-                expected_patient=p.id if kind.startswith("result-auto") else None,
+                expected_patient=None if kind == "result-new" else p.id,
             )
         )
     # homonyms and twins: the last patients were made as copies of earlier ones
@@ -118,7 +128,7 @@ def build_mailbox(patients: list[DemoPatient], count: int = 260, seed: int = 202
         )
         msg = _message(LAB, "Résultats d'analyses", when(k) + dt.timedelta(minutes=3), "Résultats HPRIM.")
         msg.add_attachment(raw_doc, maintype="text", subtype="plain", filename=f"H{k:05d}.hpr")
-        mails.append(DemoMail(msg.as_bytes(), "result-homonym"))
+        mails.append(DemoMail(msg.as_bytes(), "result-homonym", sign_as=LAB, expected_patient=p.id))
     # letters from colleagues with a PDF
     for k in range(12):
         dp = rng.choice(regular)
@@ -162,6 +172,19 @@ def build_mailbox(patients: list[DemoPatient], count: int = 260, seed: int = 202
         f"Cher confrère,\n\nPour {dp.patient.birth_name}, je suggère une épreuve d'effort.\n\nClaire Lefèvre",
     )
     mails.append(DemoMail(msg.as_bytes(), "encrypted", sign_as=COLLEAGUE, encrypt=True))
+    # the lab's front desk sends with the lab's certificate: the signature holds, the address does not
+    dp = regular[2]
+    results = lab_results(rng, 5)
+    sample = (now - dt.timedelta(hours=5)).date()
+    record = f"{sample:%y%m%d}S001"
+    raw_doc = hprim_net(
+        dp.patient, {}, results, sample, "BIODEMO", "LABO BIODEMO", "MARTPA", "MARTIN PAUL", dp.nir, record
+    )
+    msg = _message(
+        LAB_DESK, "Résultats d'analyses (envoi du secrétariat)", now - dt.timedelta(hours=5), "Résultats."
+    )
+    msg.add_attachment(raw_doc, maintype="text", subtype="plain", filename=f"{record}.hpr")
+    mails.append(DemoMail(msg.as_bytes(), "signed-mismatch", sign_as=LAB, expected_patient=dp.patient.id))
     msg = _message(OUTSIDER, "Demande de rendez-vous", now - dt.timedelta(minutes=30), "Bonjour docteur, ...")
     mails.append(DemoMail(msg.as_bytes(), "outsider"))
     rng.shuffle(mails)
