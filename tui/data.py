@@ -278,21 +278,10 @@ class MailroomData:
         return list(seen)[:limit]
 
     def recipient_state(self, address: str) -> str:
-        """``encrypted`` (certificate known), ``clear`` (allowed, no certificate) or ``refused`` (policy)."""
-        trust = self.service("trust")
-        if trust is not None:
-            for name in ("allows", "is_allowed", "allowed"):
-                check = getattr(trust, name, None)
-                if callable(check):
-                    if not check(address):
-                        return "refused"
-                    break
-        keys = self.service("keys")
-        if keys is not None:
-            finder = getattr(keys, "cert_for", None) or getattr(keys, "certs_for", None)
-            if finder is not None and finder(address):
-                return "encrypted"
-        return "clear"
+        """``encrypted`` (certificate known), ``clear`` (allowed, no certificate: signed at most) or
+        ``refused`` (the profile's trust policy), exactly as ``Mailroom.send`` will decide."""
+        state = self.mailroom.outgoing.describe([address])[address]
+        return "clear" if state == "signed" else state
 
     # -- Rédaction ---------------------------------------------------------------------------------------
     def save_draft(self, draft_id: str, draft: Draft) -> None:

@@ -229,9 +229,11 @@ class FakeDirectory:
         return [a for e in self.entries for a in e.mssante if a.startswith(prefix.lower())][:limit]
 
 
-class FakeTrust:
-    def allows(self, address: str) -> bool:
-        return address.endswith(".mssante.fr")
+def trust_policy() -> Any:
+    """The real policy object: the trust space is every *.mssante.fr domain."""
+    from core.secure.trust import TrustPolicy
+
+    return TrustPolicy("trust-space", allow=["*.mssante.fr"])
 
 
 class FakeKeys:
@@ -245,6 +247,9 @@ class FakeKeys:
 
     def cert_for(self, address: str) -> Any:
         return pki()[1].cert if address == "claire.martin@chu-test.mssante.fr" else None
+
+    def own_identity(self, address: str | None = None) -> Any:
+        return None
 
 
 class FakeDrafts:
@@ -270,8 +275,11 @@ class FakeMailroom:
         self.documents = FakeDocuments()
         self.patients = FakePatients()
         self.directory = FakeDirectory()
-        self.trust = FakeTrust()
+        from core.secure.outgoing import OutgoingPolicy
+
+        self.trust = trust_policy()
         self.keys = FakeKeys()
+        self.outgoing = OutgoingPolicy(self.keys, self.trust)
         self.drafts = FakeDrafts()
         self.outbox: list[Any] = []
 
