@@ -3,35 +3,19 @@ in clear, and the demo's results were filed or queued."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 from core.demo.people import make_patients
+from tests.demo.conftest import PATIENTS, BuiltDemo
 
 
-def test_demo_leaves_no_health_data_in_clear(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    env = dict(
-        os.environ, HOME=str(home), XDG_DATA_HOME=str(home / ".local/share"), MISSIVE_PASSPHRASE="demo"
-    )
-    env["TMPDIR"] = str(tmp_path / "tmp")
-    (tmp_path / "tmp").mkdir()
-    out = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "demo", "--no-tui", "--patients", "300"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert out.returncode == 0, out.stderr
-    profile = home / ".local/share/missive/demo"
+def test_demo_leaves_no_health_data_in_clear(built_demo: BuiltDemo) -> None:
+    home, profile = built_demo.home, built_demo.profile
     assert (profile / "vault.json").exists()
-    people = make_patients(300)
+    people = make_patients(PATIENTS)
     needles = set()
-    for dp in people[:300]:
+    for dp in people[:PATIENTS]:
         p = dp.patient
         needles.add(f"{p.birth_name}\r\n{' '.join(p.given_names)}".encode("cp1252", "replace"))
         if p.birth_date:
@@ -47,7 +31,7 @@ def test_demo_leaves_no_health_data_in_clear(tmp_path: Path) -> None:
                 assert needle not in data, f"{f} holds health data in clear"
     docs = subprocess.run(
         [sys.executable, "-m", "tui.cli", "--profile", str(profile), "documents", "list", "--json"],
-        env=env,
+        env=built_demo.env,
         capture_output=True,
         text=True,
         timeout=120,
