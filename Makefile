@@ -21,7 +21,7 @@ run: $(STAMP)
 
 # tools the tests drive: openssl and gpgsm (S/MIME interop), tmux (the TUI as a user sees it)
 sysdeps:
-	@missing=""; for t in openssl:openssl gpgsm:gpgsm tmux:tmux; do \
+	@missing=""; for t in openssl:openssl gpgsm:gpgsm tmux:tmux mbsync:isync; do \
 	  command -v $${t%%:*} >/dev/null || missing="$$missing $${t##*:}"; done; \
 	if [ -n "$$missing" ]; then export DEBIAN_FRONTEND=noninteractive; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; fi

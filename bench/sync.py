@@ -261,20 +261,25 @@ def run_mbsync(binary: str, config: Path) -> Run:
     return checked("mbsync", measure([binary, "-c", str(config), "-a"]))
 
 
+_MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(\S+)", re.IGNORECASE | re.MULTILINE)
+
+
+def message_id_of_file(path: Path) -> str:
+    """The Message-ID in the header of the message file ``path`` ("" when it has none)."""
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    m = _MESSAGE_ID.search(head.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0])
+    return m.group(1).decode("ascii", "replace") if m else ""
+
+
 def maildir_message_ids(maildir: Path) -> list[str]:
     """Message-IDs of the messages in ``maildir``'s cur/ and new/ (one entry per file)."""
-    found = []
-    pattern = re.compile(rb"^message-id:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
-    for sub in ("cur", "new"):
-        folder = maildir / sub
-        if not folder.is_dir():
-            continue
-        for path in folder.iterdir():
-            with path.open("rb") as fh:
-                head = fh.read(4096)
-            m = pattern.search(head.split(b"\n\n", 1)[0])
-            found.append(m.group(1).decode() if m else "")
-    return found
+    return [
+        message_id_of_file(path)
+        for sub in ("cur", "new")
+        if (maildir / sub).is_dir()
+        for path in (maildir / sub).iterdir()
+    ]
 
 
 # ---------------------------------------------------------------------- missive
@@ -320,14 +325,18 @@ def run_missive(profile: Path) -> Run:
     return checked("missive sync", measure(missive_cmd(profile, "sync"), env=missive_env(), cwd=ROOT))
 
 
-def missive_message_ids(profile: Path, folder: str = "INBOX") -> list[str]:
-    """Message-IDs of the messages missive keeps in ``folder`` (one entry per stored message)."""
+def missive_store(profile: Path):
+    """The MessageStore of a profile made by ``make_missive_profile``."""
     os.environ.setdefault("MISSIVE_KDF_LOG2N", KDF_LOG2N)
     from core.mail.messages import MessageStore
     from core.store.profile import Profile
 
-    store = MessageStore(Profile.open(profile, PASSPHRASE))
-    return [m.message_id for m in store.list(folder=folder)]
+    return MessageStore(Profile.open(profile, PASSPHRASE))
+
+
+def missive_message_ids(profile: Path, folder: str = "INBOX") -> list[str]:
+    """Message-IDs of the messages missive keeps in ``folder`` (one entry per stored message)."""
+    return [m.message_id for m in missive_store(profile).list(folder=folder)]
 
 
 # ---------------------------------------------------------------------- the bench
@@ -339,6 +348,8 @@ class Results:
     missive_full: Run
     mbsync_again: Run
     missive_again: Run
+    mbsync_inbox: Path  # the Maildir mbsync filled
+    profile: Path  # the profile missive filled
 
 
 def run_bench(servers, user: str, count: int, workdir: Path, seed: int = 5) -> Results:
@@ -367,7 +378,16 @@ def run_bench(servers, user: str, count: int, workdir: Path, seed: int = 5) -> R
     got_missive = sorted(missive_message_ids(profile))
     if got_missive != expected:
         raise BenchError(f"missive kept {len(got_missive)} messages where {count} were on the server")
-    return Results(count, megabytes, mbsync_full, missive_full, mbsync_again, missive_again)
+    return Results(
+        count,
+        megabytes,
+        mbsync_full,
+        missive_full,
+        mbsync_again,
+        missive_again,
+        local / "INBOX",
+        profile,
+    )
 
 
 def report(results: Results) -> bool:
