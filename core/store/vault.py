@@ -1,7 +1,10 @@
 """The vault: a passphrase unlocks a random data key; the data key encrypts every file of the profile.
 
-``vault.json`` holds the KDF parameters, the salt and the data key wrapped (AES-256-GCM) by the key derived
-from the passphrase with scrypt (memory-hard). Changing the passphrase re-wraps that one key.
+``vault.json`` records the key derivation (its name, parameters and salt) and the data key wrapped
+(AES-256-GCM) by the key derived from the passphrase. New vaults use Argon2id (memory-hard, RFC 9106); vaults
+made with scrypt by earlier versions still open, and ``missive passphrase change`` moves them to Argon2id.
+Stored parameters below a floor are refused, so a tampered ``vault.json`` cannot weaken the derivation.
+Changing the passphrase re-wraps that one key.
 Every file is ``MAGIC || nonce(12) || AES-256-GCM(ciphertext+tag)`` with the file's logical name as
 associated data, so a file cannot be swapped for another one of the profile unnoticed.
 """
@@ -15,36 +18,60 @@ import os
 from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from core.errors import BadInput, StoreCorrupted, WrongPassphrase
+from core.errors import BadInput, MissiveError, StoreCorrupted, WrongPassphrase
 from core.store.atomic import atomic_write
 
 MAGIC = b"MSV1"
 VAULT_FILE = "vault.json"
 VAULT_AAD = b"missive-vault-v1"
-# scrypt N=2^17, r=8: 128 MiB and about half a second here; the floor refuses weaker stored parameters.
-DEFAULT_LOG2_N = 17
-MIN_LOG2_N = 14
+
+MIB = 1024  # Argon2 counts memory in KiB
 
 
-def kdf_log2_n() -> int:
-    """The scrypt cost for new vaults; ``MISSIVE_KDF_LOG2N`` lowers it for test suites (never below 2^14)."""
-    raw = os.environ.get("MISSIVE_KDF_LOG2N")
-    if not raw:
-        return DEFAULT_LOG2_N
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise BadInput("MISSIVE_KDF_LOG2N must be an integer between 14 and 20") from exc
-    if not MIN_LOG2_N <= value <= 20:
-        raise BadInput("MISSIVE_KDF_LOG2N must be an integer between 14 and 20")
-    return value
+@dataclass(frozen=True)
+class Argon2idCost:
+    """Argon2id parameters: memory in KiB, passes over it, lanes."""
+
+    memory_kib: int
+    iterations: int
+    lanes: int = 1
+
+
+# New vaults: 64 MiB, 3 passes (RFC 9106's recommendation for memory-constrained settings, with one lane
+# because OpenSSL runs lanes one after the other here): about 0.17 s and 64 MiB on a 2-core PC, where scrypt
+# N=2^17 took 0.4 s and 128 MiB. The floor is OWASP's minimum (19 MiB, 2 passes; or 46 MiB, 1 pass): stored
+# parameters must give at least 19 MiB and 38 MiB-passes. Test suites use the floor (``MISSIVE_KDF=floor``).
+DEFAULT_ARGON2ID = Argon2idCost(memory_kib=64 * MIB, iterations=3)
+FLOOR_ARGON2ID = Argon2idCost(memory_kib=19 * MIB, iterations=2)
+_MIN_MIB_PASSES = 38
+# scrypt is read for vaults made before Argon2id; the same floor as then (N=2^14, r=8).
+MIN_SCRYPT_LOG2_N = 14
+
+
+def new_vault_cost() -> Argon2idCost:
+    """The Argon2id cost for new vaults: the default, or the floor when a test suite asks for it.
+
+    ``MISSIVE_KDF=floor`` asks for the floor; ``MISSIVE_KDF_LOG2N`` (the older spelling, from when test
+    suites lowered scrypt's N) is read the same way. Production profiles never set either.
+    """
+    choice = os.environ.get("MISSIVE_KDF", "").strip().lower()
+    if choice not in ("", "default", "floor"):
+        raise BadInput("MISSIVE_KDF must be 'default' or 'floor' (the cheapest accepted cost, for tests)")
+    legacy = os.environ.get("MISSIVE_KDF_LOG2N", "").strip()
+    if legacy and not choice:
+        if not (legacy.isdigit() and MIN_SCRYPT_LOG2_N <= int(legacy) <= 20):
+            raise BadInput(
+                "MISSIVE_KDF_LOG2N must be an integer between 14 and 20 (or use MISSIVE_KDF=floor)"
+            )
+        choice = "floor"
+    return FLOOR_ARGON2ID if choice == "floor" else DEFAULT_ARGON2ID
 
 
 def _b64(data: bytes) -> str:
@@ -55,8 +82,50 @@ def _unb64(text: str) -> bytes:
     return base64.b64decode(text.encode("ascii"), validate=True)
 
 
-def _derive(passphrase: str, salt: bytes, log2_n: int, r: int, p: int) -> bytes:
+def _derive_argon2id(passphrase: str, salt: bytes, cost: Argon2idCost) -> bytes:
+    from cryptography.exceptions import UnsupportedAlgorithm
+
+    try:
+        from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+
+        kdf = Argon2id(
+            salt=salt, length=32, iterations=cost.iterations, lanes=cost.lanes, memory_cost=cost.memory_kib
+        )
+    except (ImportError, UnsupportedAlgorithm) as exc:
+        raise MissiveError(
+            "this cryptography library has no Argon2id: install cryptography 44 or later from its wheels"
+        ) from exc
+    return kdf.derive(passphrase.encode("utf-8"))
+
+
+def _derive_scrypt(passphrase: str, salt: bytes, log2_n: int, r: int, p: int) -> bytes:
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
     return Scrypt(salt=salt, length=32, n=2**log2_n, r=r, p=p).derive(passphrase.encode("utf-8"))
+
+
+def _stored_kdf(kdf: dict[str, Any]) -> tuple[str, bytes, Any]:
+    """Check the recorded KDF against the floor (and sane ceilings); ValueError names what is wrong."""
+    salt = _unb64(kdf["salt"])
+    if len(salt) < 16:
+        raise ValueError("salt shorter than 16 bytes")
+    name = kdf["name"]
+    if name == "argon2id":
+        cost = Argon2idCost(int(kdf["memory_kib"]), int(kdf["iterations"]), int(kdf["lanes"]))
+        mib = cost.memory_kib / MIB
+        if mib < FLOOR_ARGON2ID.memory_kib / MIB or mib * cost.iterations < _MIN_MIB_PASSES:
+            raise ValueError("Argon2id parameters below the floor")
+        if mib > 4096 or cost.iterations > 64 or not 1 <= cost.lanes <= 16:
+            raise ValueError("Argon2id parameters out of range")
+        return name, salt, cost
+    if name == "scrypt":
+        log2_n, r, p = int(kdf["log2_n"]), int(kdf["r"]), int(kdf["p"])
+        if log2_n < MIN_SCRYPT_LOG2_N or r < 8 or p < 1:
+            raise ValueError("scrypt parameters below the floor")
+        if log2_n > 22 or r > 32 or p > 16:
+            raise ValueError("scrypt parameters out of range")
+        return name, salt, (log2_n, r, p)
+    raise ValueError("unknown key derivation")
 
 
 @dataclass(frozen=True)
@@ -71,9 +140,10 @@ class Keys:
 class Vault:
     """An unlocked vault: encrypts and decrypts the profile's files."""
 
-    def __init__(self, folder: Path, data_key: bytes) -> None:
+    def __init__(self, folder: Path, data_key: bytes, kdf_name: str = "argon2id") -> None:
         self.folder = folder
         self._data_key = data_key
+        self.kdf_name = kdf_name  # the derivation vault.json records: "argon2id", or "scrypt" (older vaults)
         self.keys = Keys(
             files=self._subkey(b"files"), names=self._subkey(b"names"), audit=self._subkey(b"audit")
         )
@@ -108,44 +178,50 @@ class Vault:
             raise BadInput(f"no profile in {folder}: create one with 'missive --profile {folder} init'")
         try:
             meta = json.loads(path.read_text("utf-8"))
-            kdf = meta["kdf"]
-            if kdf["name"] != "scrypt" or int(kdf["log2_n"]) < MIN_LOG2_N:
-                raise ValueError("unsupported or weakened KDF")
-            salt = _unb64(kdf["salt"])
+            name, salt, params = _stored_kdf(meta["kdf"])
             blob = _unb64(meta["wrapped_key"])
-            log2_n, r, p = int(kdf["log2_n"]), int(kdf["r"]), int(kdf["p"])
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise StoreCorrupted(
-                f"{path} is damaged ({exc.__class__.__name__}); restore it from a backup"
+                f"{path} is damaged or weakened ({exc.__class__.__name__}); restore it from a backup"
             ) from exc
-        kek = _derive(passphrase, salt, log2_n, r, p)
+        if name == "argon2id":
+            kek = _derive_argon2id(passphrase, salt, params)
+        else:
+            kek = _derive_scrypt(passphrase, salt, *params)
         try:
             data_key = AESGCM(kek).decrypt(blob[:12], blob[12:], VAULT_AAD)
         except InvalidTag as exc:
             raise WrongPassphrase("wrong passphrase: the profile stays locked") from exc
-        return cls(folder, data_key)
+        return cls(folder, data_key, name)
 
     @staticmethod
     def _wrap(data_key: bytes, passphrase: str) -> bytes:
         salt = os.urandom(16)
-        log2_n, r, p = kdf_log2_n(), 8, 1
-        kek = _derive(passphrase, salt, log2_n, r, p)
+        cost = new_vault_cost()
+        kek = _derive_argon2id(passphrase, salt, cost)
         nonce = os.urandom(12)
         wrapped = nonce + AESGCM(kek).encrypt(nonce, data_key, VAULT_AAD)
         meta = {
             "format": "missive-vault",
             "version": 1,
-            "kdf": {"name": "scrypt", "log2_n": log2_n, "r": r, "p": p, "salt": _b64(salt)},
+            "kdf": {
+                "name": "argon2id",
+                "memory_kib": cost.memory_kib,
+                "iterations": cost.iterations,
+                "lanes": cost.lanes,
+                "salt": _b64(salt),
+            },
             "wrapped_key": _b64(wrapped),
             "cipher": "AES-256-GCM",
         }
         return (json.dumps(meta, indent=2) + "\n").encode("utf-8")
 
     def change_passphrase(self, new_passphrase: str) -> None:
-        """Re-wrap the data key under a new passphrase (no other file changes)."""
+        """Re-wrap the data key under a new passphrase, with Argon2id (no other file changes)."""
         if not new_passphrase:
             raise BadInput("the new passphrase is empty")
         atomic_write(self.folder / VAULT_FILE, self._wrap(self._data_key, new_passphrase))
+        self.kdf_name = "argon2id"
 
     # -- file encryption --------------------------------------------------------------------------------
     def seal(self, plaintext: bytes, name: str) -> bytes:

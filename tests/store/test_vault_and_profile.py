@@ -107,7 +107,7 @@ def test_blob_names_reveal_nothing(profile: Profile) -> None:
 def test_weakened_kdf_is_refused(profile: Profile) -> None:
     vault = profile.path / "vault.json"
     meta = json.loads(vault.read_text())
-    meta["kdf"]["log2_n"] = 4
+    meta["kdf"]["memory_kib"] = 1024
     vault.write_text(json.dumps(meta))
     with pytest.raises(StoreCorrupted):
         Profile.open(profile.path, "correct horse battery staple")
