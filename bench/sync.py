@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -352,12 +352,16 @@ class Results:
     profile: Path  # the profile missive filled
 
 
-def run_bench(servers, user: str, count: int, workdir: Path, seed: int = 5) -> Results:
+def run_bench(
+    servers, user: str, count: int, workdir: Path, seed: int = 5, say: Callable[[str], None] = print
+) -> Results:
     """Fill ``user``'s INBOX with ``count`` messages, then sync it with mbsync and missive, twice each.
 
-    Raises BenchError when either tool fails or did not get every message exactly once.
+    ``say`` gets one line per step. Raises BenchError when either tool fails or did not get every message
+    exactly once.
     """
     binary = ensure_mbsync()
+    say(f"writing {count} messages into the Maildir of {user}, then `doveadm index`")
     messages = make_messages(count, seed)
     expected = sorted(mid for mid, _ in messages)
     megabytes = sum(len(raw) for _, raw in messages) / 1e6
@@ -367,10 +371,13 @@ def run_bench(servers, user: str, count: int, workdir: Path, seed: int = 5) -> R
     config, local = write_mbsync_config(workdir, servers, user)
     profile = make_missive_profile(workdir, servers, user)
 
+    say("full sync: mbsync, then missive")
     mbsync_full = run_mbsync(binary, config)
     missive_full = run_missive(profile)
+    say("no-change resync: mbsync, then missive")
     mbsync_again = run_mbsync(binary, config)
     missive_again = run_missive(profile)
+    say("checking that both kept every message once")
 
     got_mbsync = sorted(maildir_message_ids(local / "INBOX"))
     if got_mbsync != expected:
@@ -419,6 +426,10 @@ def report(results: Results) -> bool:
     return full_ok and again_ok
 
 
+def _progress(line: str) -> None:
+    print(f"bench.sync: {line}", file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=10_000, help="messages in the mailbox (default 10000)")
@@ -431,7 +442,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         ensure_installed()
         with MailServers() as servers, tempfile.TemporaryDirectory(prefix="missive-bench-sync-") as tmp:
-            results = run_bench(servers, "alice", args.count, Path(tmp))
+            results = run_bench(servers, "alice", args.count, Path(tmp), say=_progress)
     except (BenchError, ServersUnavailable) as exc:
         print(f"bench.sync: {exc}", file=sys.stderr)
         return 1

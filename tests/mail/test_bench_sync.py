@@ -38,7 +38,7 @@ def test_both_tools_sync_every_message_and_a_resync_adds_none(
     mail_servers, mbsync: str, tmp_path: Path
 ) -> None:
     user = mail_servers.add_user("bench")
-    results = bench.run_bench(mail_servers, user, COUNT, tmp_path, seed=11)
+    results = bench.run_bench(mail_servers, user, COUNT, tmp_path, seed=11, say=lambda _: None)
     expected = {mid: raw for mid, raw in bench.make_messages(COUNT, seed=11)}
     assert sum(1 for _, raw in expected.items() if b"piece-jointe.pdf" in raw) == COUNT // 10
 
