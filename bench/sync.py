@@ -6,7 +6,8 @@ run, in its own process: `mbsync -a` (isync, Debian's package) into a Maildir, a
 fresh encrypted profile whose IMAP account was added with `missive account add`. Wall time and peak RSS
 (the child's own, from GNU time) are measured for each; then a second run of each with nothing changed.
 Both keep their default durability: mbsync fsyncs (FSync yes), missive fsyncs every stored file.
-The profile uses scrypt N=2^14 (MISSIVE_KDF_LOG2N=14): the key derivation is not what is measured.
+The profile's key derivation runs at the cheapest cost the vault accepts (MISSIVE_KDF=floor, and
+MISSIVE_KDF_LOG2N=14 as older vaults spell it), as in the test suite: the KDF is not what is measured.
 
 The mailbox (2-20 KB letters, one in ten with a 100 KB attachment) is written straight into the user's
 Maildir, then indexed by `doveadm index`, so neither tool pays for Dovecot's first look at it.
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-KDF_LOG2N = "14"
+KDF_ENV = {"MISSIVE_KDF": "floor", "MISSIVE_KDF_LOG2N": "14"}  # the cheapest accepted key derivation
 PASSPHRASE = "bench sync passphrase"
 ATTACHMENT_EVERY = 10  # one message in ten carries a 100 KB attachment
 MISSIVE_TARGET_RATIO = 1.5
@@ -284,7 +285,7 @@ def maildir_message_ids(maildir: Path) -> list[str]:
 
 # ---------------------------------------------------------------------- missive
 def missive_env() -> dict[str, str]:
-    env = dict(os.environ, MISSIVE_KDF_LOG2N=KDF_LOG2N, MISSIVE_PASSPHRASE=PASSPHRASE)
+    env = dict(os.environ, **KDF_ENV, MISSIVE_PASSPHRASE=PASSPHRASE)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     return env
 
@@ -327,7 +328,8 @@ def run_missive(profile: Path) -> Run:
 
 def missive_store(profile: Path):
     """The MessageStore of a profile made by ``make_missive_profile``."""
-    os.environ.setdefault("MISSIVE_KDF_LOG2N", KDF_LOG2N)
+    for name, value in KDF_ENV.items():
+        os.environ.setdefault(name, value)
     from core.mail.messages import MessageStore
     from core.store.profile import Profile
 
@@ -402,8 +404,12 @@ def report(results: Results) -> bool:
     r = results
     ratio = r.missive_full.seconds / r.mbsync_full.seconds
     print(
-        f"{r.count} messages, {r.megabytes:.0f} MB, Dovecot over implicit TLS on 127.0.0.1 "
-        f"(missive profile: scrypt N=2^{KDF_LOG2N}, not measured)"
+        f"{r.count} messages, {r.megabytes:.0f} MB, from Dovecot over implicit TLS on 127.0.0.1, "
+        "each tool in its own process"
+    )
+    print(
+        "missive's profile uses the cheapest accepted key derivation "
+        "(MISSIVE_KDF=floor / MISSIVE_KDF_LOG2N=14): the KDF is not what is measured"
     )
     print(f"{'':<18} {'missive':>10} {'mbsync':>10} {'ratio':>7} | {'peak RSS missive':>17} {'mbsync':>8}")
     for label, mine, peer in (
