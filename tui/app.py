@@ -268,12 +268,13 @@ class MissiveApp(App[int]):
             return
         if self.screen is not main:
             return
+        main.set_focus(None)  # keys typed ahead go nowhere, not to the pane being hidden (its q quits)
         widget = main.show(pane)
         focus = {"inbox": "#message-list", "review": "#review-docs", "compose": "#compose-to"}.get(pane)
         if pane == "directory":
             self.call_after_refresh(widget.focus_search)
         elif focus:
-            self.call_after_refresh(lambda: widget.query_one(focus).focus())
+            self.call_after_refresh(lambda: widget.query(focus).focus())  # none left if we are quitting
 
     def on_letter_requested(self, message: LetterRequested) -> None:
         main = self.main

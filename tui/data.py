@@ -45,6 +45,7 @@ class ReaderView:
     problem: str = ""
     documents: tuple[ClinicalDocument, ...] = ()
     attachments: tuple[Attachment, ...] = ()
+    outside_trust: bool = False  # the sync found the sender outside the trust space
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,15 @@ class MailroomData:
             problem,
             documents,
             attachments,
+            self._outside_trust(summary),
         )
+
+    def _outside_trust(self, summary: MessageSummary) -> bool:
+        store = self.service("messages")
+        try:
+            return store is not None and store.doc(summary.id).get("trust") == "quarantine"
+        except (AttributeError, MissiveError):
+            return False
 
     def _view_from(self, summary: MessageSummary, opened: Any) -> ReaderView:
         if isinstance(opened, ReaderView):
@@ -162,6 +171,7 @@ class MailroomData:
             problem=get("problem", ""),
             documents=tuple(get("documents", ()) or ()),
             attachments=tuple(get("attachments", ()) or ()),
+            outside_trust=self._outside_trust(summary),
         )
 
     def mark_seen(self, summary: MessageSummary) -> None:

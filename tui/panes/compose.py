@@ -77,6 +77,7 @@ class ComposePane(Vertical):
         self._check_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
+        # Set up here, not in on_mount: a quit during the mount leaves no children to query (a traceback).
         suggester = AddressSuggester(lambda: self.app)
         with Horizontal(classes="compose-row"):
             yield Label(t("compose.to"), classes="compose-label")
@@ -87,16 +88,17 @@ class ComposePane(Vertical):
         with Horizontal(classes="compose-row"):
             yield Label(t("compose.subject"), classes="compose-label")
             yield Input(id="compose-subject")
-        yield Static("", id="compose-recipients")
-        yield Static("", id="compose-attachments")
-        yield Input(placeholder=t("compose.attach_placeholder"), id="compose-attach-path")
+        yield Static(t("compose.no_recipient"), id="compose-recipients")
+        attachments = Static("", id="compose-attachments")
+        attachments.display = False
+        yield attachments
+        attach_path = Input(placeholder=t("compose.attach_placeholder"), id="compose-attach-path")
+        attach_path.display = False
+        yield attach_path
         yield TextArea(id="compose-body", soft_wrap=True, show_line_numbers=False)
 
     def on_mount(self) -> None:
         self.border_title = t("pane.compose")
-        self.query_one("#compose-attach-path").display = False
-        self.query_one("#compose-attachments").display = False
-        self._paint_recipients()
 
     # -- starting a letter --------------------------------------------------------------------------------
     def start(

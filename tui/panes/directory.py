@@ -3,7 +3,7 @@
 | Key | Action |
 | --- | --- |
 | / | search |
-| enter | write to the selected address |
+| enter | in the search: write to the only address found, or go to the results; in the results: write |
 """
 
 from __future__ import annotations
@@ -31,19 +31,20 @@ class DirectoryPane(Vertical):
         super().__init__(**kwargs)
         keymap.localise(self)
         self.addresses: list[tuple[str, DirectoryEntry]] = []
+        self._shown = ""  # the query whose results are on screen
         self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
+        # Set up here, not in on_mount: a quit during the mount leaves no children to query (a traceback).
         yield Input(placeholder=t("directory.placeholder"), id="directory-search")
-        yield OptionList(id="directory-results")
+        results = OptionList(id="directory-results")
+        results.border_title = t("pane.directory")
+        results.display = False
+        yield results
         yield Static(t("directory.hint"), id="directory-empty")
 
-    def on_mount(self) -> None:
-        self.query_one("#directory-results").border_title = t("pane.directory")
-        self.query_one("#directory-results").display = False
-
     def focus_search(self) -> None:
-        self.query_one("#directory-search").focus()
+        self.query("#directory-search").focus()  # nothing to focus when the app is quitting
 
     def action_search(self) -> None:
         self.focus_search()
@@ -57,6 +58,9 @@ class DirectoryPane(Vertical):
 
     @on(Input.Submitted, "#directory-search")
     def _submitted(self, event: Input.Submitted) -> None:
+        if event.value == self._shown and len(self.addresses) == 1:
+            self.post_message(LetterRequested((self.addresses[0][0],)))  # one answer: nothing to choose
+            return
         self.search(event.value)
         self.query_one("#directory-results").focus()
 
@@ -69,6 +73,7 @@ class DirectoryPane(Vertical):
     def on_directory_found(self, message: DirectoryFound) -> None:
         results = self.query_one("#directory-results", OptionList)
         results.clear_options()
+        self._shown = message.query
         self.addresses = [(addr, e) for e in message.entries for addr in e.mssante]
         for addr, e in self.addresses:
             who = f"{e.family_name} {e.given_name}".strip()

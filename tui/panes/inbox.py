@@ -47,19 +47,24 @@ class InboxPane(Vertical):
         self.loaded = False
 
     def compose(self) -> ComposeResult:
+        # Set up here, not in on_mount: a quit during the mount leaves no children to query (a traceback).
+        folders = OptionList(id="folders")
+        folders.border_title = t("inbox.folders")
+        search = Input(placeholder=t("inbox.search_placeholder"), id="inbox-search")
+        search.display = False
+        messages = MessageList(id="message-list")
+        messages.border_title = t("pane.inbox")
+        reader = Reader(id="reader")
+        reader.border_title = t("reader.title")
         with Horizontal(id="inbox-main"):
-            yield OptionList(id="folders")
+            yield folders
             with Vertical(id="inbox-right"):
-                yield Input(placeholder=t("inbox.search_placeholder"), id="inbox-search")
-                yield MessageList(id="message-list")
+                yield search
+                yield messages
                 yield Static(t("inbox.empty"), id="inbox-empty")
-                yield Reader(id="reader")
+                yield reader
 
     def on_mount(self) -> None:
-        self.query_one("#folders").border_title = t("inbox.folders")
-        self.query_one("#message-list").border_title = t("pane.inbox")
-        self.query_one("#reader").border_title = t("reader.title")
-        self.query_one("#inbox-search").display = False
         self.reload()
 
     # -- loading ------------------------------------------------------------------------------------------

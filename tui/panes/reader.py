@@ -63,6 +63,7 @@ class Reader(VerticalScroll, can_focus=True):
 
     def compose(self) -> ComposeResult:
         yield Static(t("reader.empty"), id="reader-headers")
+        yield Static(t("reader.outside_trust"), id="reader-trust")
         yield Static("", id="reader-signature")
         yield Static("", id="reader-documents")
         yield Static("", id="reader-body")
@@ -78,6 +79,7 @@ class Reader(VerticalScroll, can_focus=True):
             (f"{t('reader.subject')} ", "bold"), s.subject,
         )  # fmt: skip
         self.query_one("#reader-headers", Static).update(headers)
+        self.query_one("#reader-trust").display = view.outside_trust
         words, cls = signature_line(view)
         if view.encrypted:
             words += " · " + (t("reader.encrypted") if view.decrypted else t("reader.not_decrypted"))
@@ -89,11 +91,9 @@ class Reader(VerticalScroll, can_focus=True):
         for doc in view.documents:
             title = doc.title or t("reader.results")
             abnormal = sum(o.abnormal for o in doc.observations)
-            blocks.append(
-                Content.assemble(
-                    (f"{title}", "bold underline"), f"  ({t('reader.abnormal_count', count=abnormal)})\n"
-                )
-            )
+            # the count first: it is what the doctor looks for, and it stays whole when the title wraps
+            count = (t("reader.abnormal_count", count=abnormal), "$error bold" if abnormal else "bold")
+            blocks.append(Content.assemble(count, " · ", (title, "bold underline"), "\n"))
             if doc.observations:
                 blocks.append(results_table(doc))
             if doc.text:
@@ -115,5 +115,6 @@ class Reader(VerticalScroll, can_focus=True):
 
     def clear(self, text: str) -> None:
         self.query_one("#reader-headers", Static).update(text)
+        self.query_one("#reader-trust").display = False
         for wid in ("#reader-signature", "#reader-documents", "#reader-body", "#reader-attachments"):
             self.query_one(wid, Static).update("")

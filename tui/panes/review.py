@@ -80,23 +80,28 @@ class ReviewPane(Vertical):
         keymap.localise(self)
         self.pending: list[ReviewItem] = []
         self.filed: list[ReviewItem] = []
+        self._pending_ids: set[str] = set()
         self._query = ""
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder=t("review.search_placeholder"), id="review-search")
-        yield OptionList(id="review-docs")
+        # Set up here, not in on_mount: a quit during the mount leaves no children to query (a traceback).
+        search = Input(placeholder=t("review.search_placeholder"), id="review-search")
+        search.display = False
+        yield search
+        docs = OptionList(id="review-docs")
+        docs.border_title = t("pane.review")
+        yield docs
         yield Static(t("review.empty"), id="review-empty")
         with Vertical(id="review-detail"):
-            yield Static("", id="review-compare")
-            yield OptionList(id="review-candidates")
+            compare = Static("", id="review-compare")
+            compare.border_title = t("review.compare")
+            yield compare
+            candidates = OptionList(id="review-candidates")
+            candidates.border_title = t("review.candidates")
+            candidates.can_focus = False  # tab moves between candidates; focus stays on the documents
+            yield candidates
 
     def on_mount(self) -> None:
-        self.query_one("#review-docs").border_title = t("pane.review")
-        self.query_one("#review-compare").border_title = t("review.compare")
-        candidates = self.query_one("#review-candidates", OptionList)
-        candidates.border_title = t("review.candidates")
-        candidates.can_focus = False  # tab moves between candidates; focus stays on the documents
-        self.query_one("#review-search").display = False
         self.reload()
 
     @work(thread=True, exclusive=True, group="review", exit_on_error=False)
@@ -107,8 +112,13 @@ class ReviewPane(Vertical):
 
     def on_documents_loaded(self, message: DocumentsLoaded) -> None:
         self.pending, self.filed = message.pending, message.filed
+        # what waits is what the adapter lists as pending, whatever word the queue uses for its state
+        self._pending_ids = {item.id for item in self.pending}
         self._fill()
         self.app.set_review_count(len(self.pending))
+
+    def is_pending(self, item: ReviewItem) -> bool:
+        return item.id in self._pending_ids
 
     def _visible(self) -> list[ReviewItem]:
         items = self.pending + self.filed
@@ -128,9 +138,12 @@ class ReviewPane(Vertical):
         items = self._visible()
         for item in items:
             ident = item.identity
-            who = f"{ident.family_name} {' '.join(ident.given_names)} {_date(ident.birth_date)}"
+            if ident.family_name or ident.given_names or ident.birth_date:
+                who = f"{ident.family_name} {' '.join(ident.given_names)} {_date(ident.birth_date)}"
+            else:
+                who = t("review.no_identity")
             when = item.date.strftime("%d/%m") if item.date else "     "
-            if item.state == "review":
+            if self.is_pending(item):
                 label = f"? {when} {who} — {item.title}"
             else:
                 p = item.patient
@@ -156,7 +169,7 @@ class ReviewPane(Vertical):
     def _show(self, item: ReviewItem) -> None:
         candidates = self.query_one("#review-candidates", OptionList)
         candidates.clear_options()
-        if item.state != "review":
+        if not self.is_pending(item):
             self.query_one("#review-compare", Static).update(comparison(item, item.patient))
             return
         for cand, patient in item.candidates:
@@ -207,7 +220,7 @@ class ReviewPane(Vertical):
 
     def action_file_document(self) -> None:
         item = self.current
-        if item is None or item.state != "review":
+        if item is None or not self.is_pending(item):
             return
         index = self.query_one("#review-candidates", OptionList).highlighted
         if index is None or not item.candidates:
@@ -216,15 +229,15 @@ class ReviewPane(Vertical):
         self.decide(item.id, "file", item.candidates[index][0].patient_id)
 
     def action_new_patient(self) -> None:
-        if self.current is not None and self.current.state == "review":
+        if self.current is not None and self.is_pending(self.current):
             self.decide(self.current.id, "new", None)
 
     def action_reject(self) -> None:
-        if self.current is not None and self.current.state == "review":
+        if self.current is not None and self.is_pending(self.current):
             self.decide(self.current.id, "reject", None)
 
     def action_undo(self) -> None:
-        if self.current is not None and self.current.state != "review":
+        if self.current is not None and not self.is_pending(self.current):
             self.decide(self.current.id, "undo", None)
 
     @work(thread=True, group="review-decide", exit_on_error=False)
