@@ -1,8 +1,9 @@
 """The demo mailbox: realistic fictitious mail for Dr Paul Martin, a GP in Pau.
 
-Lab results (HPRIM Net attachments and bodies, HL7 v2.5), letters from colleagues with PDFs, results whose
-identity is ambiguous (homonyms, swapped day and month, married names, absent patients, a parent's NIR),
-one whose signature does not match its sender, and one message from outside the trust space. Signing and
+Lab results (HPRIM Net attachments and bodies, HL7 v2.5), letters from colleagues (a PDF in an IHE_XDM.ZIP with
+its CDA, or a bare PDF), results whose identity is ambiguous (homonyms, swapped day and month, married names,
+absent patients, a parent's NIR), one whose signature does not match its sender, and one message from outside
+the trust space. Signing and
 encryption are applied by the builder (core.demo.build) with the demo PKI (core.demo.pki).
 """
 
@@ -14,8 +15,11 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
+from core.clinical.cda_writer import CdaAuthor
+from core.clinical.xdm_writer import letter_package
 from core.demo.documents import hl7_oru, hprim_net, lab_results, pdf_letter
 from core.demo.people import DemoPatient
+from core.model import Identity
 
 DOCTOR = "dr.martin@cabinet-demo.mssante.fr"
 LAB = "resultats@labo-biodemo.mssante.fr"
@@ -23,6 +27,8 @@ LAB2 = "biologie@ch-demo.mssante.fr"
 LAB_DESK = "secretariat@labo-biodemo.mssante.fr"  # writes for the lab, but holds no certificate of its own
 COLLEAGUE = "claire.lefevre@cardio-pau.mssante.fr"
 OUTSIDER = "patient.inconnu@gmail.example"
+CARDIOLOGIST = CdaAuthor("10100000017", "LEFÈVRE", "Claire", "Cabinet de cardiologie du Parc")
+INS_TEST_OID = "1.2.250.1.213.1.4.10"  # the INS OID for test identities: every demo patient is fictitious
 
 
 @dataclass
@@ -34,6 +40,20 @@ class DemoMail:
     flags: str = ""  # Maildir flags, e.g. "S" for seen
     expected_patient: str | None = None
     notes: dict[str, str] = field(default_factory=dict)
+
+
+def _identity(dp: DemoPatient) -> Identity:
+    """The patient as a colleague's software states it (qualified INS when the practice has one)."""
+    p = dp.patient
+    return Identity(
+        family_name=p.used_name or p.birth_name,
+        birth_name=p.birth_name,
+        given_names=p.given_names,
+        birth_date=p.birth_date,
+        sex=p.sex,
+        ins=p.ins,
+        ins_oid=INS_TEST_OID if p.ins else None,
+    )
 
 
 def _message(sender: str, subject: str, when: dt.datetime, body: str) -> EmailMessage:
@@ -152,9 +172,32 @@ def build_mailbox(patients: list[DemoPatient], count: int = 260, seed: int = 202
             when(k * 3 + 1),
             "Cher confrère,\n\nCi-joint mon compte rendu.\n",
         )
-        msg.add_attachment(letter, maintype="application", subtype="pdf", filename=f"CR_cardio_{k + 1}.pdf")
+        if k % 3 == 2:  # a bare PDF: no identity to read, the doctor decides
+            msg.add_attachment(
+                letter, maintype="application", subtype="pdf", filename=f"CR_cardio_{k + 1}.pdf"
+            )
+            kind, expected = "letter", None
+        else:  # as MSSanté software sends it: the PDF in a CDA, in an IHE_XDM.ZIP naming the patient
+            package = letter_package(
+                _identity(dp),
+                CARDIOLOGIST,
+                title="Compte rendu de consultation",
+                pdf=letter,
+                when=when(k * 3 + 1),
+            )
+            for name, value in package.headers:
+                msg[name] = value
+            msg.add_attachment(package.data, maintype="application", subtype="zip", filename=package.filename)
+            kind, expected = "letter-xdm", p.id
         mails.append(
-            DemoMail(msg.as_bytes(), "letter", sign_as=COLLEAGUE, encrypt=k % 2 == 0, flags="S" if k else "")
+            DemoMail(
+                msg.as_bytes(),
+                kind,
+                sign_as=COLLEAGUE,
+                encrypt=k % 2 == 0,
+                flags="S" if k else "",
+                expected_patient=expected,
+            )
         )
     # a signed note without patient data, an encrypted one, and mail from outside the trust space
     msg = _message(

@@ -1,6 +1,6 @@
 """The demo's mail is really protected: signed lab results verify against the demo CA, encrypted ones open
 with the doctor's key, one signature fails for a stated reason, the outsider is marked, a letter to the
-colleague can be encrypted; and each demo profile has its own server folder."""
+colleague can be encrypted, letters in an IHE_XDM.ZIP are filed; each demo profile has its own server folder."""
 
 from __future__ import annotations
 
@@ -72,6 +72,8 @@ def test_the_built_demo_is_signed_encrypted_and_marked(built_demo: BuiltDemo) ->
     assert "ne correspond pas au certificat" in signature[failed[0]]["reason"]
     marked = [senders[mid] for mid, doc in docs.items() if doc.get("trust") == "quarantine"]
     assert marked == [OUTSIDER]
+    filed_letters = [q for q in mr.documents.filed() if q.format == "cda"]
+    assert filed_letters, "letters sent in an IHE_XDM.ZIP name their patient and are filed"
     server = next(built_demo.tmp.glob("missive-demo-*"))
     assert (server / "maildir" / ".Sent" / "cur").is_dir()
     assert str(built_demo.profile) in built_demo.stdout and str(server) in built_demo.stdout
