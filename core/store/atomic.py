@@ -10,6 +10,7 @@ import contextlib
 import os
 import secrets
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,21 +28,36 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, *, sync_dir: bool = True) -> None:
-    """Replace ``path`` with ``data`` atomically and durably."""
+def atomic_write(
+    path: Path, data: bytes, *, sync_dir: bool = True, durable: bool = True, advance_mtime: bool = False
+) -> None:
+    """Replace ``path`` with ``data`` atomically and (unless ``durable=False``, for caches) durably.
+
+    ``advance_mtime`` gives the new file a modification time later than the file it replaces, even within
+    one clock tick: a reader that compares (mtime, size, inode) then never mistakes a new version for an old
+    one, even when the file system hands the replaced inode number to the next version.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
     try:
         with open(tmp, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if advance_mtime:
+                try:
+                    previous = os.stat(path).st_mtime_ns
+                except FileNotFoundError:
+                    previous = 0
+                stamp = max(time.time_ns(), previous + 1)
+                os.utime(tmp, ns=(stamp, stamp))
+            if durable:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    if sync_dir:
+    if sync_dir and durable:
         fsync_dir(path.parent)
 
 

@@ -32,9 +32,14 @@ from core.store.atomic import FileLock, atomic_write, clean_temp_files
 from core.store.vault import Vault
 
 Doc = dict[str, Any]
+Stamp = tuple[int, int, int]
 SUFFIX = ".mdb"
 SPLIT_AT = 48  # average documents per shard before the collection doubles its shard count
 TABLE = "_default"
+
+
+class ShardsMoved(Exception):
+    """The collection changed generation (its shards were split) while it was being read."""
 
 
 def _shard_of(key: str, bits: int) -> int:
@@ -83,7 +88,13 @@ class EncryptedStorage(Storage):
         if stamp is None:
             self._data, self._stamp = {TABLE: {}}, None
             return self._data
-        raw = self.path.read_bytes()
+        try:
+            with open(self.path, "rb") as fh:
+                st = os.fstat(fh.fileno())  # the stamp of the very file read, even if replaced meanwhile
+                raw = fh.read()
+        except FileNotFoundError:
+            self._data, self._stamp = {TABLE: {}}, None
+            return self._data
         plain = self.vault.unseal(raw, self.name, self.path)
         try:
             data = json.loads(plain)
@@ -91,8 +102,13 @@ class EncryptedStorage(Storage):
                 raise ValueError("not an object")
         except ValueError as exc:
             raise StoreCorrupted(f"{self.path} does not parse; it was left untouched") from exc
-        self._data, self._stamp = data, stamp
+        self._data, self._stamp = data, (st.st_mtime_ns, st.st_size, st.st_ino)
         return data
+
+    @property
+    def stamp(self) -> tuple[int, int, int] | None:
+        """(mtime_ns, size, inode) of the file the cached data came from (None: no file)."""
+        return self._stamp
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         self._data = data
@@ -104,7 +120,7 @@ class EncryptedStorage(Storage):
         if not self._dirty or self._data is None:
             return
         payload = json.dumps(self._data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        atomic_write(self.path, self.vault.seal(payload, self.name), sync_dir=False)
+        atomic_write(self.path, self.vault.seal(payload, self.name), sync_dir=False, advance_mtime=True)
         self._stamp = self._disk_stamp()
         self._dirty = False
 
@@ -298,6 +314,43 @@ class ShardedCollection:
             if not f.name.startswith(f"g{self.gen}-"):
                 with contextlib.suppress(OSError):
                     f.unlink()
+
+    # -- shard-level reads, for indexes derived from the collection (core.store.listindex) ----------------
+    def shard_stamps(self) -> tuple[int, int, dict[int, Stamp]]:
+        """(generation, bits, {shard number: (mtime_ns, size, inode)}) of the shard files on disk now.
+
+        A shard write always moves its file's mtime forward, so an unchanged stamp means unchanged content.
+        """
+        self._refresh()
+        gen, bits = self.gen, self.bits
+        prefix = f"g{gen}-"
+        stamps: dict[int, Stamp] = {}
+        with os.scandir(self.folder) as entries:
+            for entry in entries:
+                name = entry.name
+                if name.startswith(prefix) and name.endswith(SUFFIX):
+                    try:
+                        st = entry.stat()
+                        index = int(name[len(prefix) : -len(SUFFIX)])
+                    except (FileNotFoundError, ValueError):
+                        continue
+                    stamps[index] = (st.st_mtime_ns, st.st_size, st.st_ino)
+        return gen, bits, stamps
+
+    def read_shard(self, gen: int, index: int) -> tuple[Stamp | None, Mapping[str, Doc]]:
+        """One shard's documents (not to be modified) and the stamp of the file they were read from.
+
+        Raises ``ShardsMoved`` when generation ``gen`` is no longer the current one (a split happened).
+        """
+        self._refresh()
+        if gen != self.gen:
+            raise ShardsMoved(self.name)
+        shard = self._shard(index)
+        docs = shard.docs()
+        self._refresh()
+        if gen != self.gen:
+            raise ShardsMoved(self.name)
+        return shard.storage.stamp, docs
 
     # -- Collection API ----------------------------------------------------------------------------------
     def get(self, key: str) -> Doc | None:

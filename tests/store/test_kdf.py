@@ -67,6 +67,7 @@ def test_test_suites_ask_for_the_floor(tmp_path: Path, monkeypatch, env: str, va
 @pytest.mark.parametrize(("env", "value"), [("MISSIVE_KDF", "weak"), ("MISSIVE_KDF_LOG2N", "10")])
 def test_a_bad_cost_setting_is_one_clear_error(tmp_path: Path, monkeypatch, env: str, value: str) -> None:
     monkeypatch.delenv("MISSIVE_KDF_LOG2N", raising=False)
+    monkeypatch.delenv("MISSIVE_KDF", raising=False)
     monkeypatch.setenv(env, value)
     with pytest.raises(BadInput, match=env):
         Profile.create(tmp_path / "p", PASS)

@@ -1,0 +1,494 @@
+"""A sorted, columnar, encrypted index of a collection's rows: a long list opens from one file.
+
+Painting 20 rows of a 50,000-message folder must not decode 50,000 documents. A ``ListIndex`` keeps, for
+each document its projection accepts, a few columns (integers, texts, and texts with few distinct values),
+every row sorted newest first, sealed in one file beside the collection's shards. Opening it is one read
+and one decryption; a row is decoded only when asked for.
+
+The index is derived data and never trusted over the shards. It records the (mtime, size, inode) stamp
+of every shard it was built from; each use compares them with the shard files (one ``stat`` per shard)
+and re-reads only the shards that changed, whoever wrote them (another process, a crashed write, a
+journal replay). Shard writes always move the file's mtime forward, so a stamp never comes back. A
+missing, damaged or outdated index file is rebuilt from the shards.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+from array import array
+from bisect import bisect_right
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from itertools import accumulate
+from operator import add, itemgetter
+from pathlib import Path
+from typing import Any
+
+from core.errors import StoreCorrupted
+from core.store.atomic import atomic_write
+from core.store.docstore import Doc, ShardedCollection, ShardsMoved, Stamp
+
+log = logging.getLogger("missive.store")
+
+FORMAT = 1
+MAGIC = b"MLX1"
+INT, TEXT, ENUM = "int", "text", "enum"
+_INT_CODE, _OFF_CODE = "q", "I"  # 8-byte integers; 4-byte offsets and enum codes
+if array(_INT_CODE).itemsize != 8 or array(_OFF_CODE).itemsize != 4:  # pragma: no cover - exotic platforms
+    _OFF_CODE = "L" if array("L").itemsize == 4 else "I"
+
+
+@dataclass(frozen=True)
+class Column:
+    """``kind``: ``int`` (64-bit), ``text``, or ``enum`` (a text with few distinct values, stored once)."""
+
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What an index holds. ``project(key, doc)`` gives one value per column, or None to leave a document out.
+
+    Rows are sorted by the ``sort`` integer columns, largest first, then by key. Change ``version`` whenever
+    ``project`` changes: index files of another version are rebuilt.
+    """
+
+    name: str
+    version: int
+    columns: tuple[Column, ...]
+    sort: tuple[str, ...]
+    project: Callable[[str, Doc], tuple[Any, ...] | None]
+
+
+class _Ints:
+    __slots__ = ("values",)
+
+    def __init__(self, values: array) -> None:
+        self.values = values
+
+    def get(self, i: int) -> int:
+        return self.values[i]
+
+
+class _Texts:
+    """Texts packed in one UTF-8 blob, each followed by a NUL: ``offsets[i]`` is where text ``i`` starts."""
+
+    __slots__ = ("offsets", "blob")
+
+    def __init__(self, offsets: array, blob: bytes) -> None:
+        self.offsets, self.blob = offsets, blob
+
+    def get(self, i: int) -> str:
+        o = self.offsets
+        return self.blob[o[i] : o[i + 1] - 1].decode("utf-8")
+
+    def all(self) -> list[str]:
+        """Every text, decoded in one pass (for a walk over the whole list)."""
+        return self.blob.decode("utf-8").split("\0")[:-1] if self.blob else []
+
+
+class _Enum:
+    __slots__ = ("codes", "values")
+
+    def __init__(self, codes: array, values: list[str]) -> None:
+        self.codes, self.values = codes, values
+
+    def get(self, i: int) -> str:
+        return self.values[self.codes[i]]
+
+
+class Table:
+    """An immutable snapshot of an index: ``len(table)`` rows, read by position (0 is the newest)."""
+
+    def __init__(
+        self,
+        layout: Layout,
+        gen: int,
+        bits: int,
+        stamps: dict[int, Stamp],
+        keys: _Texts,
+        shards: array,
+        columns: dict[str, _Ints | _Texts | _Enum],
+    ) -> None:
+        self.layout = layout
+        self.gen, self.bits, self.stamps = gen, bits, stamps
+        self.keys, self.shards, self.columns = keys, shards, columns
+        self._sort = [columns[name] for name in layout.sort]
+
+    def __len__(self) -> int:
+        return len(self.shards)
+
+    def key(self, i: int) -> str:
+        return self.keys.get(i)
+
+    def column(self, name: str) -> _Ints | _Texts | _Enum:
+        """Direct access for readers that build their own objects from a row (see core.mail.messages)."""
+        return self.columns[name]
+
+    def value(self, name: str, i: int) -> Any:
+        return self.columns[name].get(i)
+
+    def position(self, key: str) -> int | None:
+        """The row of document ``key`` (a scan of the packed keys, not a Python loop)."""
+        needle, blob, offsets = key.encode("utf-8") + b"\0", self.keys.blob, self.keys.offsets
+        start = 0
+        while (found := blob.find(needle, start)) >= 0:
+            # a match must be a whole key: the row whose text starts at ``found``
+            row = bisect_right(offsets, found) - 1
+            if offsets[row] == found:
+                return row
+            start = found + 1
+        return None
+
+    def rows_where(self, name: str, value: str) -> array:
+        """Positions (in order) of the rows whose ``enum`` column equals ``value``."""
+        col = self.columns[name]
+        if not isinstance(col, _Enum):
+            raise TypeError(f"{name} is not an enum column")
+        if value not in col.values:
+            return array(_OFF_CODE)
+        code = col.values.index(value)
+        codes = col.codes
+        if len(col.values) == 1:
+            return array(_OFF_CODE, range(len(codes)))
+        return array(_OFF_CODE, (i for i, c in enumerate(codes) if c == code))
+
+    def enum_values(self, name: str) -> list[str]:
+        """The distinct values an ``enum`` column holds (some may no longer be used by any row)."""
+        col = self.columns[name]
+        if not isinstance(col, _Enum):
+            raise TypeError(f"{name} is not an enum column")
+        return list(col.values)
+
+    def sort_key(self, i: int) -> tuple[Any, ...]:
+        return (*(c.get(i) for c in self._sort), self.keys.get(i))
+
+
+def _empty(layout: Layout, gen: int, bits: int) -> Table:
+    columns: dict[str, _Ints | _Texts | _Enum] = {}
+    for col in layout.columns:
+        if col.kind == INT:
+            columns[col.name] = _Ints(array(_INT_CODE))
+        elif col.kind == TEXT:
+            columns[col.name] = _Texts(array(_OFF_CODE, [0]), b"")
+        else:
+            columns[col.name] = _Enum(array(_OFF_CODE), [])
+    return Table(layout, gen, bits, {}, _Texts(array(_OFF_CODE, [0]), b""), array(_INT_CODE), columns)
+
+
+# -- building: kept runs of the old table, plus fresh rows ---------------------------------------------------
+# A fresh row: (sort key tuple, key, shard, values in column order)
+_Fresh = tuple[tuple[Any, ...], str, int, tuple[Any, ...]]
+# A segment of the new table: a run (start, stop) of the old table's rows, or a list of fresh rows
+_Segment = tuple[int, int] | list[_Fresh]
+
+
+def _build(
+    layout: Layout, old: Table, segments: list[_Segment], gen: int, bits: int, stamps: dict[int, Stamp]
+) -> Table:
+    """A new table from ``segments`` taken in order."""
+    # fresh rows, column by column (one transposition per segment)
+    transposed = {
+        id(seg): list(zip(*(r[3] for r in seg), strict=True)) for seg in segments if isinstance(seg, list)
+    }
+    shards = array(_INT_CODE)
+    keys = _TextBuilder()
+    for seg in segments:
+        if isinstance(seg, tuple):
+            shards.extend(old.shards[seg[0] : seg[1]])
+            keys.copy(old.keys, *seg)
+        else:
+            shards.extend([r[2] for r in seg])
+            keys.extend([r[1] for r in seg])
+    columns: dict[str, _Ints | _Texts | _Enum] = {}
+    for index, col in enumerate(layout.columns):
+        src = old.columns[col.name]
+        if isinstance(src, _Ints):
+            ints = array(_INT_CODE)
+            for seg in segments:
+                if isinstance(seg, tuple):
+                    ints.extend(src.values[seg[0] : seg[1]])
+                else:
+                    ints.extend(transposed[id(seg)][index])
+            columns[col.name] = _Ints(ints)
+        elif isinstance(src, _Texts):
+            texts = _TextBuilder()
+            for seg in segments:
+                if isinstance(seg, tuple):
+                    texts.copy(src, *seg)
+                else:
+                    texts.extend(transposed[id(seg)][index])
+            columns[col.name] = texts.done()
+        else:
+            values = list(src.values)
+            lookup = {v: c for c, v in enumerate(values)}
+            codes = array(_OFF_CODE)
+            for seg in segments:
+                if isinstance(seg, tuple):
+                    codes.extend(src.codes[seg[0] : seg[1]])
+                    continue
+                new_values = transposed[id(seg)][index]
+                for value in dict.fromkeys(new_values).keys() - lookup.keys():
+                    lookup[value] = len(values)
+                    values.append(value)
+                codes.extend(map(lookup.__getitem__, new_values))
+            columns[col.name] = _Enum(codes, values)
+    return Table(layout, gen, bits, stamps, keys.done(), shards, columns)
+
+
+class _TextBuilder:
+    def __init__(self) -> None:
+        self.pieces: list[bytes] = []
+        self.offsets = array(_OFF_CODE, [0])
+        self.size = 0
+
+    def extend(self, texts: Iterable[str]) -> None:
+        encoded = list(map(str.encode, texts))
+        blob = b"\0".join(encoded) + b"\0"
+        if blob.count(0) != len(encoded):  # a NUL ends a text here: NULs inside a text become U+FFFD
+            encoded = [e.replace(b"\0", "\ufffd".encode()) for e in encoded]
+            blob = b"\0".join(encoded) + b"\0"
+        if not encoded:
+            return
+        self.pieces.append(blob)
+        # each text ends one byte (its NUL) after the sum of the lengths so far: all in C iterators
+        base = self.size + 1
+        self.offsets.extend(map(add, accumulate(map(len, encoded)), range(base, base + len(encoded))))
+        self.size = self.offsets[-1]
+
+    def copy(self, src: _Texts, a: int, b: int) -> None:
+        if a >= b:
+            return
+        o = src.offsets
+        start = o[a]
+        self.pieces.append(src.blob[start : o[b]])
+        shift = self.size - start
+        self.offsets.extend(array(_OFF_CODE, [x + shift for x in o[a + 1 : b + 1]]))
+        self.size += o[b] - start
+
+    def done(self) -> _Texts:
+        return _Texts(self.offsets, b"".join(self.pieces))
+
+
+# -- the file ----------------------------------------------------------------------------------------------
+def _encode(table: Table) -> bytes:
+    sections: list[bytes] = []
+    cols: list[dict[str, Any]] = []
+
+    def add(*parts: bytes) -> list[int]:
+        sections.extend(parts)
+        return [len(p) for p in parts]
+
+    keys_len = add(table.keys.offsets.tobytes(), table.keys.blob)
+    shards_len = add(table.shards.tobytes())
+    for col in table.layout.columns:
+        data = table.columns[col.name]
+        if isinstance(data, _Ints):
+            cols.append({"name": col.name, "kind": INT, "len": add(data.values.tobytes())})
+        elif isinstance(data, _Texts):
+            cols.append({"name": col.name, "kind": TEXT, "len": add(data.offsets.tobytes(), data.blob)})
+        else:
+            cols.append(
+                {"name": col.name, "kind": ENUM, "len": add(data.codes.tobytes()), "values": data.values}
+            )
+    header = {
+        "format": FORMAT,
+        "layout": [table.layout.name, table.layout.version],
+        "byteorder": sys.byteorder,
+        "gen": table.gen,
+        "bits": table.bits,
+        "n": len(table),
+        "stamps": [[i, *s] for i, s in sorted(table.stamps.items())],
+        "keys": keys_len,
+        "shards": shards_len,
+        "columns": cols,
+    }
+    head = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return b"".join([MAGIC, len(head).to_bytes(4, "little"), head, *sections])
+
+
+def _decode(layout: Layout, plain: bytes) -> Table:
+    """Raise ValueError/KeyError/TypeError on anything unexpected: the caller rebuilds."""
+    if plain[:4] != MAGIC:
+        raise ValueError("not an index")
+    size = int.from_bytes(plain[4:8], "little")
+    header = json.loads(plain[8 : 8 + size])
+    if (
+        header["format"] != FORMAT
+        or header["layout"] != [layout.name, layout.version]
+        or header["byteorder"] != sys.byteorder
+        or [(c["name"], c["kind"]) for c in header["columns"]] != [(c.name, c.kind) for c in layout.columns]
+    ):
+        raise ValueError("another index version")
+    pos = 8 + size
+    n = int(header["n"])
+
+    def take(length: int) -> bytes:
+        nonlocal pos
+        chunk = plain[pos : pos + length]
+        if len(chunk) != length:
+            raise ValueError("truncated index")
+        pos += length
+        return chunk
+
+    def numbers(code: str, length: int, count: int) -> array:
+        values = array(code)
+        values.frombytes(take(length))
+        if len(values) != count:
+            raise ValueError("column length")
+        return values
+
+    def texts(lengths: list[int]) -> _Texts:
+        offsets = numbers(_OFF_CODE, lengths[0], n + 1)
+        blob = take(lengths[1])
+        if offsets[-1] != len(blob) or (blob and blob[-1] != 0):
+            raise ValueError("text column length")
+        return _Texts(offsets, blob)
+
+    keys = texts(header["keys"])
+    shards = numbers(_INT_CODE, header["shards"][0], n)
+    columns: dict[str, _Ints | _Texts | _Enum] = {}
+    for col in header["columns"]:
+        if col["kind"] == INT:
+            columns[col["name"]] = _Ints(numbers(_INT_CODE, col["len"][0], n))
+        elif col["kind"] == TEXT:
+            columns[col["name"]] = texts(col["len"])
+        else:
+            codes = numbers(_OFF_CODE, col["len"][0], n)
+            values = [str(v) for v in col["values"]]
+            if codes and max(codes) >= len(values):
+                raise ValueError("enum code out of range")
+            columns[col["name"]] = _Enum(codes, values)
+    if pos != len(plain):
+        raise ValueError("trailing bytes")
+    stamps = {int(i): (int(m), int(s), int(ino)) for i, m, s, ino in header["stamps"]}
+    return Table(layout, int(header["gen"]), int(header["bits"]), stamps, keys, shards, columns)
+
+
+class ListIndex:
+    """The ``layout`` index of one sharded collection, stored as ``index-<name>.mdb`` in its folder."""
+
+    def __init__(self, collection: ShardedCollection, layout: Layout) -> None:
+        self.collection = collection
+        self.layout = layout
+        self.vault = collection.vault
+        self.path: Path = collection.folder / f"index-{layout.name}.mdb"
+        self._logical = f"db/{collection.name}/{self.path.name}"
+        self._table: Table | None = None
+        self._lock = threading.Lock()
+
+    def table(self) -> Table:
+        """The index, in step with the shards as they are on disk now."""
+        with self._lock:
+            if self._table is None:
+                self._table = self._load()
+            for _ in range(5):
+                try:
+                    return self._refresh(self._table)
+                except ShardsMoved:
+                    continue  # a split happened while reading: start again on the new generation
+            with self.collection.lock.held():  # splits keep coming: read with writers held off
+                return self._refresh(self._table)
+
+    def _load(self) -> Table | None:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            log.warning("list index %s unreadable (%s): rebuilt", self._logical, type(exc).__name__)
+            return None
+        try:
+            return _decode(self.layout, self.vault.unseal(raw, self._logical, self.path))
+        except (StoreCorrupted, ValueError, KeyError, TypeError, IndexError) as exc:
+            log.warning("list index %s not usable (%s): rebuilt", self._logical, type(exc).__name__)
+            return None
+
+    def _refresh(self, table: Table | None) -> Table:
+        gen, bits, disk = self.collection.shard_stamps()
+        if table is None or (table.gen, table.bits) != (gen, bits):
+            old, changed = _empty(self.layout, gen, bits), set(disk)
+        else:
+            old = table
+            changed = {i for i in disk.keys() | table.stamps.keys() if disk.get(i) != table.stamps.get(i)}
+            if not changed:
+                return table
+        stamps = {i: s for i, s in old.stamps.items() if i not in changed}
+        fresh: list[_Fresh] = []
+        for index in sorted(changed):
+            if index not in disk:
+                continue  # the shard file is gone: its rows go with it
+            stamp, docs = self.collection.read_shard(gen, index)
+            if stamp is not None:
+                stamps[index] = stamp
+            fresh.extend(self._project(index, docs.items()))
+        fresh.sort(key=lambda r: r[0], reverse=True)
+        new = _build(self.layout, old, self._segments(old, changed, fresh), gen, bits, stamps)
+        self._table = new
+        self._save(new)
+        return new
+
+    def _project(self, shard: int, docs: Iterable[tuple[str, Doc]]) -> list[_Fresh]:
+        out: list[_Fresh] = []
+        names = [c.name for c in self.layout.columns]
+        sort_values = itemgetter(*(names.index(n) for n in self.layout.sort))
+        single = len(self.layout.sort) == 1
+        project = self.layout.project
+        for key, doc in docs:
+            values = project(key, doc)
+            if values is None:
+                continue
+            sort = (sort_values(values), key) if single else (*sort_values(values), key)
+            out.append((sort, key, shard, values))
+        return out
+
+    @staticmethod
+    def _segments(old: Table, changed: set[int], fresh: list[_Fresh]) -> list[_Segment]:
+        """Old rows not from a changed shard, in runs, with the fresh rows placed by their sort key."""
+        segments: list[_Segment] = []
+        n = len(old)
+        shards = old.shards
+
+        def kept(a: int, b: int) -> None:
+            run = a
+            for i in range(a, b):
+                if shards[i] in changed:
+                    if run < i:
+                        segments.append((run, i))
+                    run = i + 1
+            if run < b:
+                segments.append((run, b))
+
+        def place(row: _Fresh) -> None:
+            if segments and isinstance(segments[-1], list):
+                segments[-1].append(row)
+            else:
+                segments.append([row])
+
+        cursor = 0
+        for row in fresh:
+            # first old row that sorts after ``row`` (rows are in decreasing order)
+            lo, hi = cursor, n
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if old.sort_key(mid) > row[0]:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            kept(cursor, lo)
+            place(row)
+            cursor = lo
+        kept(cursor, n)
+        return segments
+
+    def _save(self, table: Table) -> None:
+        """Best effort: the index is a cache of the shards, so a failed write only costs a rebuild later."""
+        try:
+            sealed = self.vault.seal(_encode(table), self._logical)
+            atomic_write(self.path, sealed, durable=False)
+        except OSError as exc:
+            log.warning("list index %s not saved (%s)", self._logical, type(exc).__name__)

@@ -1,0 +1,250 @@
+"""The message list index: the same summaries as reading every document, in step with every write
+(this process, another one, a crash, a split), rebuilt when damaged, and encrypted."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.mail.messages import FolderState, MessageRows, MessageStore, message_id_for
+from core.model import MessageSummary
+from core.store.atomic import atomic_write
+from core.store.profile import Profile
+
+PASS = "correct horse battery staple"
+BASE = dt.datetime(2026, 3, 1, 8, 30, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+
+
+def meta(i: int, folder: str = "INBOX", account: str = "cabinet", **extra) -> dict:
+    doc = {
+        "account": account,
+        "folder": folder,
+        "uidvalidity": 7,
+        "uid": i,
+        "size": 1000 + i,
+        "flags": ["\\Seen"] if i % 3 else [],
+        "filed": False,
+        "blob": f"{i:032x}",
+        "message_id": f"<{i}@labo.test>",
+        "from": f"labo{i % 5}@labo.mssante.fr",
+        "to": ["dr.martin@cabinet.mssante.fr"],
+        "subject": f"Résultats {i}",
+        "date": (BASE + dt.timedelta(minutes=13 * i)).isoformat(),
+        "encrypted": i % 4 == 0,
+        "signed": i % 2 == 0,
+        "has_attachments": i % 5 == 0,
+    }
+    doc.update(extra)
+    return doc
+
+
+def fill(store: MessageStore, docs: dict[int, dict]) -> dict[str, dict]:
+    keyed = {message_id_for(d["account"], d["folder"], 7, i): d for i, d in docs.items()}
+    store.docs.put_many(keyed)
+    return keyed
+
+
+def reference(store: MessageStore, folder: str | None = None, account: str | None = None) -> list:
+    """What the store said before the index: every document read, then sorted."""
+    return store._scan(folder, account)
+
+
+def test_rows_are_the_summaries_of_every_document_newest_first(profile: Profile) -> None:
+    store = MessageStore(profile)
+    docs = {i: meta(i) for i in range(300)}
+    docs.update({i: meta(i, folder="Sent", account="maison") for i in range(300, 340)})
+    docs[5] = meta(5, date=None)  # no date: last
+    docs[6] = meta(6, signature={"valid": False, "signer": "x@y.fr", "subject": "CN=x", "reason": "expiré"})
+    docs[7] = meta(7, subject="nul \x00 inside", flags=["\\Seen", "$Filed"], filed=True, abnormal=True)
+    docs[8] = meta(8, date="2026-03-01T07:30:00")  # naive: read as UTC, as a list shows it
+    fill(store, docs)
+    rows = store.rows()
+    assert isinstance(rows, MessageRows) and len(rows) == 340
+    expected = reference(store)
+    got = list(rows)
+    assert [s.id for s in got] == [s.id for s in expected]
+    for mine, theirs in zip(got, expected, strict=True):
+        if "\x00" in theirs.subject:
+            theirs = dataclasses.replace(theirs, subject=theirs.subject.replace("\x00", "\ufffd"))
+        assert mine == theirs
+    assert got[-1].date is None
+    assert rows[0] == got[0] and rows[-1] == got[-1] and rows[10:13] == got[10:13]
+    assert [s.id for s in store.rows(folder="Sent")] == [s.id for s in reference(store, folder="Sent")]
+    assert [s.id for s in store.rows(account="maison", folder="INBOX")] == []
+    assert store.folder_list() == ["INBOX", "Sent"]
+    assert store.list() == list(store.rows())
+
+
+def test_a_summary_built_from_the_index_has_every_field_of_the_model(profile: Profile) -> None:
+    store = MessageStore(profile)
+    fill(store, {1: meta(1)})
+    summary = store.rows()[0]
+    names = {f.name for f in dataclasses.fields(MessageSummary)}
+    assert set(vars(summary)) == names
+    assert MessageSummary(**vars(summary)) == summary == store.get(summary.id)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 10_000),  # minutes after BASE
+            st.sampled_from(["INBOX", "Sent", "Labos"]),
+            st.text(max_size=20),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=60,
+    ),
+    st.lists(st.integers(0, 59), max_size=10),
+)
+def test_after_any_writes_the_rows_match_a_full_read(tmp_path_factory, messages, removed) -> None:
+    profile = Profile.create(tmp_path_factory.mktemp("p") / "prof", PASS)
+    store = MessageStore(profile)
+    docs = {
+        uid: meta(uid, folder=folder, subject=subject, flags=["\\Seen"] if seen else [],
+                  date=(BASE + dt.timedelta(minutes=minutes)).isoformat())
+        for uid, (minutes, folder, subject, seen) in enumerate(messages)
+    }  # fmt: skip
+    keyed = fill(store, docs)
+    assert [s.id for s in store.rows()] == [s.id for s in reference(store)]
+    keys = list(keyed)
+    store.docs.delete_many([keys[i] for i in removed if i < len(keys)])
+    store.docs.put_many({k: {**keyed[k], "subject": "changé"} for k in keys[::3]})
+    for folder in (None, "INBOX", "Sent", "Labos"):
+        assert list(store.rows(folder=folder)) == reference(store, folder=folder)
+
+
+def test_writes_of_another_process_are_seen_and_only_their_shards_are_read(profile: Profile) -> None:
+    mine = MessageStore(profile)
+    keyed = fill(mine, {i: meta(i) for i in range(400)})
+    assert len(mine.rows()) == 400
+    other = MessageStore(Profile.open(profile.path, PASS))
+    target = next(iter(keyed))
+    other.add_flags(target, "\\Seen", "$Filed")
+
+    reads: list[int] = []
+    real = mine.docs.read_shard
+    mine.docs.read_shard = lambda gen, index: reads.append(index) or real(gen, index)  # type: ignore[method-assign]
+    rows = mine.rows()
+    assert len(reads) == 1  # one shard changed: one shard read again, not the whole collection
+    assert rows[rows.index_of(target)].filed
+
+    state = FolderState("cabinet", "INBOX", uidvalidity=7)
+    other.store_new(state, [(900, [], b"Subject: neuf\r\n\r\ncorps", {"subject": "neuf", "date": None})])
+    other.forget_uids(state, [1, 2])
+    rows = mine.rows()
+    assert len(rows) == 399 and "neuf" in {s.subject for s in rows}
+    assert list(rows) == reference(mine)
+
+
+def test_a_split_between_two_reads_is_followed(profile: Profile) -> None:
+    store = MessageStore(profile)
+    fill(store, {i: meta(i) for i in range(150)})
+    before = store.docs.bits
+    assert len(store.rows()) == 150
+    fill(store, {i: meta(i) for i in range(150, 1200)})
+    assert store.docs.bits > before  # the collection doubled its shards meanwhile
+    assert list(store.rows()) == reference(store)
+
+
+def test_an_index_older_than_the_shards_is_brought_up_to_date(profile: Profile) -> None:
+    """As after a crash between a shard write and the index write, or a restored backup of the index."""
+    store = MessageStore(profile)
+    keyed = fill(store, {i: meta(i) for i in range(200)})
+    store.rows()
+    index_file = profile.path / "db" / "messages" / "index-list.mdb"
+    stale = index_file.read_bytes()
+    store.docs.put_many({k: {**d, "subject": "relu"} for k, d in list(keyed.items())[:50]})
+    store.rows()
+    index_file.write_bytes(stale)
+    again = MessageStore(Profile.open(profile.path, PASS))
+    assert sum(s.subject == "relu" for s in again.rows()) == 50
+    assert list(again.rows()) == reference(again)
+
+
+def test_a_shard_version_is_always_later_than_the_one_it_replaces(tmp_path: Path) -> None:
+    """Even when the clock went back since the last write, or the file system hands the old inode out."""
+    path = tmp_path / "shard.mdb"
+    atomic_write(path, b"x" * 64, advance_mtime=True)
+    ahead = time.time_ns() + 3600 * 10**9
+    os.utime(path, ns=(ahead, ahead))
+    stamps = []
+    for _ in range(20):  # same size every time, as fast as possible
+        atomic_write(path, b"y" * 64, advance_mtime=True)
+        st = os.stat(path)
+        stamps.append((st.st_mtime_ns, st.st_size, st.st_ino))
+    assert stamps[0][0] > ahead
+    assert [s[0] for s in stamps] == sorted({s[0] for s in stamps})  # strictly increasing
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "garbage", "other-file"])
+def test_a_damaged_index_is_rebuilt_from_the_shards(profile: Profile, damage: str, caplog) -> None:
+    store = MessageStore(profile)
+    fill(store, {i: meta(i) for i in range(120)})
+    expected = list(store.rows())
+    index_file = profile.path / "db" / "messages" / "index-list.mdb"
+    data = bytearray(index_file.read_bytes())
+    if damage == "flip":
+        data[len(data) // 2] ^= 0x40
+    elif damage == "truncate":
+        del data[len(data) // 3 :]
+    elif damage == "garbage":
+        data = bytearray(b"not an index at all")
+    else:  # a valid encrypted file of the profile, put in the index's place
+        data = bytearray(next((profile.path / "db" / "messages").glob("g*.mdb")).read_bytes())
+    index_file.write_bytes(bytes(data))
+    again = MessageStore(Profile.open(profile.path, PASS))
+    assert list(again.rows()) == expected
+    assert any("rebuilt" in r.getMessage() for r in caplog.records)
+    assert not any("Résultats" in r.getMessage() for r in caplog.records)
+    assert index_file.read_bytes() != bytes(data)  # written again, whole
+
+
+def test_the_index_holds_no_plaintext(profile: Profile) -> None:
+    store = MessageStore(profile)
+    fill(store, {1: meta(1, subject="DUPONT Jeanne kaliémie", **{"from": "zorglub@labo.fr"})})
+    store.rows()
+    data = (profile.path / "db" / "messages" / "index-list.mdb").read_bytes()
+    assert b"DUPONT" not in data and b"zorglub" not in data and "kaliémie".encode() not in data
+
+
+def test_rows_answer_counts_positions_replacements_and_searches(profile: Profile) -> None:
+    store = MessageStore(profile)
+    fill(
+        store, {i: meta(i, subject=f"Kaliémie {i}" if i % 10 == 0 else f"Résultats {i}") for i in range(100)}
+    )
+    rows = store.rows()
+    assert rows.unread == sum(s.unread for s in rows) == 34
+    newest = rows[0]
+    assert rows.index_of(newest.id) == 0 and rows.index_of("f" * 32) is None
+    assert rows.index_of(rows[57].id) == 57
+
+    found = rows.matching("KALIÉMIE")
+    assert [s.subject for s in found] == [f"Kaliémie {i}" for i in range(90, -1, -10)]
+    assert found.index_of(rows[19].id) == 1 and found.index_of(rows[11].id) is None  # uids 80 and 88
+    assert list(rows.matching("labo3@")) == [s for s in rows if s.sender == "labo3@labo.mssante.fr"]
+
+    unread = next(s for s in rows if s.unread)
+    seen = dataclasses.replace(unread, flags=(*unread.flags, "\\Seen"))
+    assert rows.replace(seen)
+    assert rows[rows.index_of(seen.id)] == seen and rows.unread == 33
+    assert seen in list(rows.matching(seen.subject))  # views share what was replaced
+    with pytest.raises(IndexError):
+        rows[100]
+
+
+def test_a_store_without_shards_lists_by_reading_everything() -> None:
+    from tests.mail.helpers import MemoryProfile
+
+    store = MessageStore(MemoryProfile())
+    store.docs.put_many({f"{i:032x}": meta(i) for i in range(5)})
+    assert [s.uid for s in store.rows()] == [4, 3, 2, 1, 0]
+    assert store.folder_list() == ["INBOX"]
