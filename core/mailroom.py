@@ -155,6 +155,7 @@ class Mailroom:
                 for part in msg.walk()
                 if not part.is_multipart() and part.get_filename()
             ]
+            meta["has_attachments"] = bool(parts)  # of the opened message: a signature is not one
             if parts:
                 message_id = str(msg.get("Message-ID", "")).strip() or "unknown"
                 match = self.patients.index().match
@@ -163,11 +164,7 @@ class Mailroom:
                 queued = self.documents.ingest_message(message_id, parts, match)
                 if queued:
                     meta["documents"] = len(queued)
-                    meta["abnormal"] = any(
-                        o.abnormal
-                        for q in queued
-                        for o in getattr(getattr(q, "document", None), "observations", ())
-                    )
+                    meta["abnormal"] = any(q.abnormal for q in queued)
         except Exception:  # noqa: BLE001 - clinical extraction never blocks mail
             log.warning("clinical extraction failed for one message")
         return meta

@@ -45,6 +45,7 @@ class QueuedDocument:
     sender: str = ""
     date: dt.datetime | None = None
     observations: int = 0
+    abnormal: int = 0  # how many of the observations are outside their reference range
     filed_path: str | None = None
     filed_at: str | None = None
     quarantine_path: str | None = None
@@ -114,6 +115,7 @@ def _from_doc(key: str, d: Mapping[str, Any]) -> QueuedDocument:
         sender=d.get("sender", ""),
         date=dt.datetime.fromisoformat(date) if date else None,
         observations=int(d.get("observations", 0)),
+        abnormal=int(d.get("abnormal", 0)),
         filed_path=d.get("filed_path"),
         filed_at=d.get("filed_at"),
         quarantine_path=d.get("quarantine_path"),
@@ -136,6 +138,7 @@ def _to_doc(q: QueuedDocument) -> dict[str, Any]:
         "sender": q.sender,
         "date": q.date.isoformat() if q.date else None,
         "observations": q.observations,
+        "abnormal": q.abnormal,
         "filed_path": q.filed_path,
         "filed_at": q.filed_at,
         "quarantine_path": q.quarantine_path,
@@ -251,6 +254,7 @@ class DocumentQueue:
             sender=document.author,
             date=document.date,
             observations=len(document.observations),
+            abnormal=sum(1 for o in document.observations if o.abnormal),
             added=_now(),
         )
         return self._record(queued, "document", None, message=message_id, decision=match.decision)

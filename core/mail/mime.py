@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parsedate_to_datetime
@@ -156,6 +157,15 @@ def parse(raw: bytes) -> Parsed:
     )
 
 
+_FILENAME = re.compile(rb'(?i)\bfilename\*?=\s*"?([^";\r\n]*)')
+_SMIME_FILES = (b"smime.p7s", b"smime.p7m", b"smime.p7z")
+
+
+def _names_a_file(raw: bytes) -> bool:
+    """A part names a file other than the S/MIME signature or envelope (which are not attachments)."""
+    return any(name.strip().lower() not in _SMIME_FILES for name in _FILENAME.findall(raw))
+
+
 def summary_fields(raw: bytes) -> dict[str, Any]:
     """The header fields the message list keeps (no body), as JSON-able values.
 
@@ -174,9 +184,7 @@ def summary_fields(raw: bytes) -> dict[str, Any]:
         raise ParseError("the message header cannot be read") from None
     encrypted, signed = security_of(msg)
     has_attachments = (
-        not encrypted
-        and msg.get_content_maintype() == "multipart"
-        and (b"filename=" in raw or b"Content-Disposition: attachment" in raw)
+        not encrypted and msg.get_content_maintype() == "multipart" and _names_a_file(raw)
     )
     date = _date(msg)
     return {

@@ -53,6 +53,7 @@ class KeyStore:
         self.certs: Collection = profile.collection(CERTS)
         self.index: Collection = profile.collection(INDEX)
         self.anchors: Collection = profile.collection(ANCHORS)
+        self._keys: dict[str, PrivateKey] = {}  # loaded private keys: an RSA load checks the key (~70 ms)
 
     def _audit(self, object_id: str, **details: Any) -> None:
         audit = getattr(self.profile, "audit", None)
@@ -105,6 +106,14 @@ class KeyStore:
         self._audit(fp[:16], kind="own-identity")
         return certmod.describe(cert)
 
+    def _private_key(self, doc: dict[str, Any]) -> PrivateKey:
+        pem = doc["key"]
+        key = self._keys.get(pem)
+        if key is None:
+            key = serialization.load_pem_private_key(pem.encode("ascii"), None)  # type: ignore[assignment]
+            self._keys[pem] = key  # type: ignore[assignment]
+        return key  # type: ignore[return-value]
+
     def _identities(self) -> list[tuple[dict[str, Any], x509.Certificate]]:
         out = []
         for _fp, doc in self.own.items():
@@ -130,7 +139,7 @@ class KeyStore:
             reverse=True,
         )
         doc, cert = idents[0]
-        key = serialization.load_pem_private_key(doc["key"].encode("ascii"), None)
+        key = self._private_key(doc)
         chain = [x509.load_der_x509_certificate(_unb64(c)) for c in doc.get("chain", [])]
         return key, cert, chain  # type: ignore[return-value]
 
@@ -138,7 +147,7 @@ class KeyStore:
         """Every own (key, certificate), old ones included: old mail was encrypted to old certificates."""
         out = []
         for doc, cert in self._identities():
-            key = serialization.load_pem_private_key(doc["key"].encode("ascii"), None)
+            key = self._private_key(doc)
             out.append((key, cert))
         return out  # type: ignore[return-value]
 

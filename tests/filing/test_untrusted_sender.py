@@ -60,3 +60,6 @@ def test_only_the_trusted_lab_result_is_filed_automatically(tmp_path: Path) -> N
     assert [c.patient_id for c in outsider.match.candidates][:1] == ["P-1"]  # the candidate is still shown
     assert len(list(lgc.iterdir())) == 1
     assert len(mr.messages.list()) == 2  # nothing is dropped
+    # the glycaemia is flagged high: both messages carry the abnormal marker of the list
+    assert [m.abnormal for m in mr.messages.list()] == [True, True]
+    assert by_message["<r1@exemple>"].abnormal == 1
