@@ -200,7 +200,14 @@ class MissiveApp(App[int]):
 
         if self.profile_dir is None:
             raise MissiveError("no profile folder given: use --profile or run `missive init`")
-        return Mailroom.open(self.profile_dir, passphrase)
+        started = time.perf_counter()
+        mailroom = Mailroom.open(self.profile_dir, passphrase)
+        log.info("profile unlocked in %.3f s", time.perf_counter() - started)
+        if self.mailroom is None:
+            # Read the inbox's list index now, in this worker, while the screen waits: the inbox pane's
+            # own read then only checks it is current, instead of competing with the first layout.
+            MailroomData(mailroom).summaries(None)
+        return mailroom
 
     def on_unlocked(self, message: Unlocked) -> None:
         if self.mailroom is None:
@@ -224,7 +231,14 @@ class MissiveApp(App[int]):
     def _enter(self) -> None:
         self.push_screen(MainScreen())
         self.data.subscribe(self._engine_event)  # type: ignore[union-attr]
-        self.refresh_counts()
+        if self._painted:
+            self.refresh_counts()
+        else:  # the status bar counts load the outbox and the document queue: after the list is painted
+            self.set_timer(2, self._counts_if_not_painted)
+
+    def _counts_if_not_painted(self) -> None:
+        if not self._painted:
+            self.refresh_counts()
 
     def inbox_painted(self) -> None:
         """Called once the first list is on screen: the start-up time a doctor feels."""
@@ -233,6 +247,7 @@ class MissiveApp(App[int]):
         self._painted = True
         elapsed = time.perf_counter() - _STARTED
         log.info("start-up to painted inbox: %.3f s", elapsed)
+        self.refresh_counts()
         if self._exit_after_paint:
             self.call_after_refresh(self.exit, 0)
 

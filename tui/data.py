@@ -8,10 +8,8 @@ panes show "Aucun message" instead of crashing. Methods are blocking: panes call
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,11 +106,15 @@ class MailroomData:
         # INBOX first: it is where the day starts
         return sorted(names, key=lambda n: (n.upper() != "INBOX", n.lower()))
 
-    def summaries(self, folder: str | None = None) -> list[MessageSummary]:
-        """Newest first; never loads a body."""
+    def summaries(self, folder: str | None = None) -> Sequence[MessageSummary]:
+        """Newest first; never loads a body. The store's rows are decoded only as they are read (a
+        50,000-message inbox paints without building 50,000 summaries)."""
         store = self.service("messages")
         if store is None:
             return []
+        rows = getattr(store, "rows", None)
+        if callable(rows):
+            return rows(folder=folder)
         items = list(store.list(folder=folder))
         items.sort(key=lambda s: s.date or dt.datetime.min.replace(tzinfo=dt.UTC), reverse=True)
         return items
@@ -383,6 +385,9 @@ def _draft_doc(draft: Draft) -> dict[str, Any]:
 
 def _parse_mime(raw: bytes) -> tuple[str, tuple[Attachment, ...], tuple[ClinicalDocument, ...]]:
     """Text body, attachments and the clinical documents found in them (readers are pure)."""
+    import email
+    import email.policy
+
     message = email.message_from_bytes(raw, policy=email.policy.default)
     body_part = message.get_body(preferencelist=("plain", "html"))
     body = ""

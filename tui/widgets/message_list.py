@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import OrderedDict
+from collections.abc import Sequence
 
 from rich.segment import Segment
 from rich.style import Style
@@ -60,6 +61,13 @@ def _fit(text: str, width: int) -> str:
     if len(text) > width:
         return text[: max(0, width - 1)] + "…"
     return text.ljust(width)
+
+
+def _position(rows: Sequence[MessageSummary], message_id: str) -> int:
+    index_of = getattr(rows, "index_of", None)
+    if index_of is not None:
+        return index_of(message_id) or 0
+    return next((i for i, s in enumerate(rows) if s.id == message_id), 0)
 
 
 class MessageList(ScrollView, can_focus=True):
@@ -116,26 +124,26 @@ class MessageList(ScrollView, can_focus=True):
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None):
         super().__init__(name=name, id=id, classes=classes)
-        self._all: list[MessageSummary] = []
-        self._rows: list[MessageSummary] = []
+        self._all: Sequence[MessageSummary] = []
+        self._rows: Sequence[MessageSummary] = []
         self._query = ""
         self._cache: OrderedDict[tuple[int, int, bool, bool], Strip] = OrderedDict()
         self._today = dt.date.today()
 
     # -- data ---------------------------------------------------------------------------------------------
     @property
-    def rows(self) -> list[MessageSummary]:
+    def rows(self) -> Sequence[MessageSummary]:
         return self._rows
 
     @property
     def current(self) -> MessageSummary | None:
         return self._rows[self.cursor] if 0 <= self.cursor < len(self._rows) else None
 
-    def set_messages(self, summaries: list[MessageSummary]) -> None:
+    def set_messages(self, summaries: Sequence[MessageSummary]) -> None:
         keep = self.current.id if self.current else None
         self._all = summaries
         self._apply_filter()
-        index = next((i for i, s in enumerate(self._rows) if s.id == keep), 0) if keep else 0
+        index = _position(self._rows, keep) if keep else 0
         self.cursor = min(index, max(0, len(self._rows) - 1))
 
     def filter(self, query: str) -> None:
@@ -147,6 +155,9 @@ class MessageList(ScrollView, can_focus=True):
     def replace(self, summary: MessageSummary) -> None:
         """Update one message in place (e.g. it was read)."""
         for rows in (self._all, self._rows):
+            if hasattr(rows, "replace"):  # lazy rows from the store (core.mail.messages.MessageRows)
+                rows.replace(summary)
+                continue
             for i, s in enumerate(rows):
                 if s.id == summary.id:
                     rows[i] = summary
@@ -155,7 +166,9 @@ class MessageList(ScrollView, can_focus=True):
 
     def _apply_filter(self) -> None:
         q = self._query
-        if q:
+        if hasattr(self._all, "matching"):  # lazy rows: filtered without decoding every summary
+            self._rows = self._all.matching(q)
+        elif q:
             self._rows = [s for s in self._all if q in s.sender.lower() or q in s.subject.lower()]
         else:
             self._rows = list(self._all)
