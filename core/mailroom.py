@@ -119,9 +119,10 @@ class Mailroom:
 
     # -- incoming mail -------------------------------------------------------------------------------------
     def on_new_message(self, raw: bytes) -> dict[str, Any]:
-        """Sync hook: open S/MIME layers, queue clinical attachments; returns metadata to store (no names)."""
+        """Sync hook: open S/MIME layers, apply the trust policy, queue clinical documents (attachments, or
+        an HPRIM/HL7 body); returns metadata to store with the message (ids and flags, no names)."""
         import email
-        import email.policy
+        import email.utils
 
         meta: dict[str, Any] = {}
         inner = raw
@@ -137,27 +138,24 @@ class Mailroom:
                     self.keys.harvest(opened.signer_cert)
         except Exception:  # noqa: BLE001 - a message we cannot open is still stored, raw
             log.warning("S/MIME processing failed for one message")
+        try:
+            # compat32: several times faster than policy.default, and all this needs
+            msg = email.message_from_bytes(inner)
+        except Exception:  # noqa: BLE001 - an unparsable message is still stored, raw
+            log.warning("message structure unreadable; stored without analysis")
+            return meta
         try:  # outside the trust space: marked, so the reader says so (nothing is dropped)
-            import email.parser
-            import email.utils
-
-            head = email.parser.BytesHeaderParser().parsebytes(inner)
-            sender = email.utils.parseaddr(str(head.get("From", "")))[1]
+            sender = email.utils.parseaddr(str(msg.get("From", "")))[1]
             valid = bool((meta.get("signature") or {}).get("valid"))
             if self.trust.classify_incoming(sender, valid, bool(meta.get("encrypted"))) == "quarantine":
                 meta["trust"] = "quarantine"
         except Exception:  # noqa: BLE001 - the policy check never blocks mail
             log.warning("trust-space check failed for one message")
         try:
-            msg = email.message_from_bytes(inner, policy=email.policy.default)
-            parts = [
-                (part.get_filename() or "", part.get_content_type(), part.get_payload(decode=True) or b"")
-                for part in msg.walk()
-                if not part.is_multipart() and part.get_filename()
-            ]
-            meta["has_attachments"] = bool(parts)  # of the opened message: a signature is not one
+            parts, attached = _clinical_parts(msg)
+            meta["has_attachments"] = attached  # of the opened message: a signature is not one
             if parts:
-                message_id = str(msg.get("Message-ID", "")).strip() or "unknown"
+                message_id = " ".join(str(msg.get("Message-ID", "")).split()) or "unknown"
                 match = self.patients.index().match
                 if meta.get("trust") == "quarantine":
                     match = _never_auto(match)
@@ -291,6 +289,32 @@ class Mailroom:
 
         tasks.append(auto_file)
         return tasks
+
+
+_BODY_FORMATS = {"hprim-net": "message.hpr", "hprim-2": "message.hpr", "hl7v2": "message.hl7"}
+
+
+def _clinical_parts(msg: Any) -> tuple[list[tuple[str, str, bytes]], bool]:
+    """``(name, content type, bytes)`` of every attachment, plus a plain-text body that is itself an HPRIM
+    or HL7 report (labs and Apicrypt often send results as the body); and whether there is an attachment."""
+    from core.clinical.readers import detect_format
+
+    parts: list[tuple[str, str, bytes]] = []
+    attached = False
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        name = part.get_filename() or ""
+        ctype = part.get_content_type()
+        if name:
+            attached = True
+            parts.append((name, ctype, part.get_payload(decode=True) or b""))
+        elif ctype == "text/plain" and part.get("Content-Disposition", "").lower().find("attachment") < 0:
+            body = part.get_payload(decode=True) or b""
+            kind = detect_format(body[:16384]) if body.strip() else None
+            if kind in _BODY_FORMATS:
+                parts.append((_BODY_FORMATS[kind], ctype, body))
+    return parts, attached
 
 
 def _never_auto(match: Callable[[Any], Any]) -> Callable[[Any], Any]:

@@ -1,4 +1,5 @@
-"""A result from outside the trust space is kept and queued, but never filed without a person's decision."""
+"""From mail to the practice software: a result in an attachment or in the body is read and filed; one from
+outside the trust space is kept and queued, but never filed without a person's decision."""
 
 from __future__ import annotations
 
@@ -63,3 +64,36 @@ def test_only_the_trusted_lab_result_is_filed_automatically(tmp_path: Path) -> N
     # the glycaemia is flagged high: both messages carry the abnormal marker of the list
     assert [m.abnormal for m in mr.messages.list()] == [True, True]
     assert by_message["<r1@exemple>"].abnormal == 1
+
+
+def test_a_result_sent_as_the_message_body_is_read_and_filed(tmp_path: Path) -> None:
+    """Labs (and Apicrypt) often send the HPRIM report as the body itself; an ordinary letter is left alone."""
+    profile, lgc, maildir = tmp_path / "profile", tmp_path / "lgc", tmp_path / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    head = (
+        b"From: labo@labo-ormes.mssante.fr\r\nTo: dr@cabinet.mssante.fr\r\nSubject: Resultats\r\n"
+        b"Message-ID: <body@exemple>\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/plain; charset=windows-1252\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+    )
+    (maildir / "new" / "1.body").write_bytes(head + RESULT)
+    letter = "\r\n".join(["Cher confrère,", *[f"ligne {n} du courrier" for n in range(20)], "Bien à vous."])
+    (maildir / "new" / "2.letter").write_bytes(
+        head.replace(b"<body@exemple>", b"<letter@exemple>") + letter.encode("cp1252")
+    )
+    Mailroom.create(profile, PASS)
+    settings = profile / "profile.toml"
+    text = settings.read_text("utf-8").replace("allow = []", 'allow = ["labo-ormes.mssante.fr"]', 1)
+    settings.write_text(text.replace('folder = ""', f'folder = "{lgc}"', 1), "utf-8")
+    mr = Mailroom.open(profile, PASS)
+    mr.patients.import_csv(PATIENTS.encode(), name="patients.csv")
+    mr.accounts.add(
+        Account(name="cabinet", email="dr@cabinet.mssante.fr", kind="maildir", maildir=str(maildir))
+    )
+    asyncio.run(mr.sync())
+
+    [document] = mr.documents.list()
+    assert document.message_id == "<body@exemple>" and document.state == "filed"
+    [filed] = list(lgc.iterdir())
+    assert filed.read_bytes() == RESULT  # the report's own bytes, in the lab's encoding
+    assert [m.has_attachments for m in mr.messages.list()] == [False, False]
