@@ -58,6 +58,27 @@ def _header(msg: Message, name: str) -> str:
     return " ".join(str(value).split())
 
 
+def _decoded(msg: Message, name: str) -> str:
+    """A header of a compat32 message as text: raw 8-bit bytes (UTF-8, else Windows-1252) and RFC 2047
+    encoded words decoded, folding removed."""
+    from email.header import decode_header, make_header
+
+    wanted = name.lower()
+    text = next((str(v) for k, v in msg.raw_items() if k.lower() == wanted), "")
+    if any("\udc80" <= c <= "\udcff" for c in text):
+        data = text.encode("utf-8", "surrogateescape")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("cp1252", errors="replace")
+    if "=?" in text:
+        try:
+            text = str(make_header(decode_header(text)))
+        except Exception:  # noqa: BLE001 - a malformed encoded word is shown as it is
+            pass
+    return " ".join(text.split())
+
+
 def _addresses(msg: Message, name: str) -> tuple[str, ...]:
     try:
         values = msg.get_all(name) or []
@@ -179,7 +200,9 @@ def summary_fields(raw: bytes) -> dict[str, Any]:
     ends = [i + n for i, n in ((raw.find(b"\r\n\r\n"), 4), (raw.find(b"\n\n"), 2)) if i >= 0]
     head = bytes(raw[: min(ends)]) if ends else bytes(raw)
     try:
-        msg = email.parser.BytesParser(policy=_POLICY).parsebytes(head, headersonly=True)
+        # compat32 (the parser's default) is about three times faster than policy.default; the few fields
+        # the list shows are decoded by hand below.
+        msg = email.parser.BytesParser().parsebytes(head, headersonly=True)
     except Exception:  # noqa: BLE001
         raise ParseError("the message header cannot be read") from None
     encrypted, signed = security_of(msg)
@@ -189,9 +212,9 @@ def summary_fields(raw: bytes) -> dict[str, Any]:
     date = _date(msg)
     return {
         "message_id": _header(msg, "Message-ID"),
-        "from": (_addresses(msg, "From") or ("",))[0] or _header(msg, "From"),
+        "from": (_addresses(msg, "From") or ("",))[0] or _decoded(msg, "From"),
         "to": list(_addresses(msg, "To")),
-        "subject": _header(msg, "Subject"),
+        "subject": _decoded(msg, "Subject"),
         "date": date.isoformat() if date else None,
         "encrypted": encrypted,
         "signed": signed,

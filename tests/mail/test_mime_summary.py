@@ -31,3 +31,15 @@ def test_a_signed_letter_with_a_pdf_has_the_marker() -> None:
 def test_plain_multipart_with_a_file() -> None:
     assert summary_fields(multipart("mixed", TEXT, PDF))["has_attachments"]
     assert not summary_fields(multipart("alternative", TEXT, TEXT))["has_attachments"]
+
+
+def test_subjects_are_decoded_whatever_the_sender_did() -> None:
+    cases = {
+        b"Subject: R\xc3\xa9sultats d'analyses": "Résultats d'analyses",  # raw UTF-8
+        b"Subject: R\xe9sultats": "Résultats",  # raw Windows-1252, as some lab systems send
+        b"Subject: =?iso-8859-1?q?R=E9sultats?= de =?utf-8?b?wqtiaW9sb2dpZcK7?=": "Résultats de «biologie»",
+        b"Subject: =?utf-8?q?tr=C3=A8s_long?=\r\n =?utf-8?q?_suite?=": "très long suite",
+        b"Subject: plain\r\n\tfolded line": "plain folded line",
+    }
+    for header, expected in cases.items():
+        assert summary_fields(header + b"\r\nFrom: a@x.fr\r\n\r\nbody")["subject"] == expected
