@@ -147,6 +147,7 @@ class MissiveApp(App[int]):
         self._last_activity = time.monotonic()
         self._exit_after_paint = exit_after_paint
         self._painted = False
+        self._prefetched: MailroomData | None = None
 
     # -- start-up -----------------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -204,15 +205,19 @@ class MissiveApp(App[int]):
         mailroom = Mailroom.open(self.profile_dir, passphrase)
         log.info("profile unlocked in %.3f s", time.perf_counter() - started)
         if self.mailroom is None:
-            # Read the inbox's list index now, in this worker, while the screen waits: the inbox pane's
-            # own read then only checks it is current, instead of competing with the first layout.
-            MailroomData(mailroom).summaries(None)
+            # Read the inbox's list now, in this worker, while the screen waits: the inbox pane gets it
+            # at once instead of reading it while the first layout runs.
+            data = MailroomData(mailroom)
+            data.prefetch(None)
+            self._prefetched = data
         return mailroom
 
     def on_unlocked(self, message: Unlocked) -> None:
         if self.mailroom is None:
             self.mailroom = message.mailroom
-            self.data = MailroomData(message.mailroom)
+            ready, self._prefetched = self._prefetched, None
+            self.data = ready if ready is not None and ready.mailroom is message.mailroom else None
+            self.data = self.data or MailroomData(message.mailroom)
             self.settings = self.settings or getattr(message.mailroom, "settings", None)
             from tui.panes.lock import LockScreen
 

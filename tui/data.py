@@ -67,6 +67,7 @@ class MailroomData:
 
     mailroom: Any
     _missing: set[str] = field(default_factory=set)
+    _prefetched: dict[str | None, Sequence[MessageSummary]] = field(default_factory=dict)
 
     # -- plumbing ----------------------------------------------------------------------------------------
     def service(self, name: str) -> Any:
@@ -98,7 +99,9 @@ class MailroomData:
     def folders(self, summaries: Iterable[MessageSummary] = ()) -> list[str]:
         store = self.service("messages")
         names: list[str] = []
-        lister = getattr(store, "folder_list", None) if store is not None else None
+        lister = getattr(summaries, "all_folders", None)  # the store's rows know every folder already
+        if not callable(lister):
+            lister = getattr(store, "folder_list", None) if store is not None else None
         if callable(lister):
             names = [str(f) for f in lister()]
         if not names:
@@ -106,9 +109,17 @@ class MailroomData:
         # INBOX first: it is where the day starts
         return sorted(names, key=lambda n: (n.upper() != "INBOX", n.lower()))
 
+    def prefetch(self, folder: str | None = None) -> None:
+        """Read a folder's list ahead (at unlock, while the screen waits); the next ``summaries(folder)``
+        hands it over instead of reading it again."""
+        self._prefetched[folder] = self.summaries(folder)
+
     def summaries(self, folder: str | None = None) -> Sequence[MessageSummary]:
         """Newest first; never loads a body. The store's rows are decoded only as they are read (a
         50,000-message inbox paints without building 50,000 summaries)."""
+        ready = self._prefetched.pop(folder, None)
+        if ready is not None:
+            return ready
         store = self.service("messages")
         if store is None:
             return []

@@ -114,10 +114,7 @@ class MessageStore:
         index = self._list_index()
         if index is None:
             return sorted({s.folder for s in self._scan(None, None)})
-        table = index.table()
-        used = set(table.column("folder").codes) if len(table) else set()  # type: ignore[union-attr]
-        values = table.enum_values("folder")
-        return sorted(values[code] for code in used)
+        return MessageRows(index.table()).all_folders()
 
     def _list_index(self) -> ListIndex | None:
         if self._index is None and hasattr(self.docs, "shard_stamps"):
@@ -594,6 +591,11 @@ class MessageRows(Sequence[MessageSummary]):
         self._overrides[p] = summary
         self._unread = None
         return True
+
+    def all_folders(self) -> list[str]:
+        """Every folder holding messages in the list this view comes from (not only in this view)."""
+        cols = self._cols
+        return sorted(cols.folders[code] for code in set(cols.folder_codes))
 
     def matching(self, text: str) -> MessageRows:
         """The rows whose sender or subject contains ``text`` (case-insensitive)."""

@@ -79,16 +79,16 @@ class _Texts:
 
     __slots__ = ("offsets", "blob")
 
-    def __init__(self, offsets: array, blob: bytes) -> None:
+    def __init__(self, offsets: array, blob: bytes | memoryview) -> None:
         self.offsets, self.blob = offsets, blob
 
     def get(self, i: int) -> str:
         o = self.offsets
-        return self.blob[o[i] : o[i + 1] - 1].decode("utf-8")
+        return str(self.blob[o[i] : o[i + 1] - 1], "utf-8")
 
     def all(self) -> list[str]:
         """Every text, decoded in one pass (for a walk over the whole list)."""
-        return self.blob.decode("utf-8").split("\0")[:-1] if self.blob else []
+        return str(self.blob, "utf-8").split("\0")[:-1] if len(self.blob) else []
 
 
 class _Enum:
@@ -327,9 +327,11 @@ def _decode(layout: Layout, plain: bytes) -> Table:
     pos = 8 + size
     n = int(header["n"])
 
-    def take(length: int) -> bytes:
+    view = memoryview(plain)  # text columns stay views of the decrypted file: no second copy
+
+    def take(length: int) -> memoryview:
         nonlocal pos
-        chunk = plain[pos : pos + length]
+        chunk = view[pos : pos + length]
         if len(chunk) != length:
             raise ValueError("truncated index")
         pos += length
@@ -350,6 +352,7 @@ def _decode(layout: Layout, plain: bytes) -> Table:
         return _Texts(offsets, blob)
 
     keys = texts(header["keys"])
+    keys.blob = bytes(keys.blob)  # searched by Table.position
     shards = numbers(_INT_CODE, header["shards"][0], n)
     columns: dict[str, _Ints | _Texts | _Enum] = {}
     for col in header["columns"]:

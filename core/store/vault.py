@@ -233,7 +233,7 @@ class Vault:
         if len(data) < len(MAGIC) + 12 + 16 or not data.startswith(MAGIC):
             raise StoreCorrupted(f"{where} is not a missive file or is truncated; it was left untouched")
         try:
-            return self._aead.decrypt(data[4:16], data[16:], name.encode("utf-8"))
+            return self._aead.decrypt(data[4:16], memoryview(data)[16:], name.encode("utf-8"))
         except InvalidTag as exc:
             raise StoreCorrupted(
                 f"{where} fails its integrity check (damaged or altered); it was left untouched"

@@ -131,3 +131,28 @@ async def test_the_inbox_opens_a_message_of_a_real_store_and_marks_it_read(store
         await pilot.press("slash", *"kaliémie")
         await settle(app, pilot)
         assert [s.subject for s in msg_list.rows] == ["Kaliémie du jour"]
+
+
+async def test_unlocking_reads_the_inbox_list_once(tmp_path: Path, monkeypatch) -> None:
+    """At start-up the list index is read once (at unlock, then handed to the inbox), not twice."""
+    from core.store.listindex import ListIndex
+
+    profile = Profile.create(tmp_path / "p", PASS)
+    docs = {
+        f"{i:032x}": {"account": "a", "folder": "INBOX" if i % 4 else "Envoyés", "uid": i, "subject": f"s{i}",
+                      "from": "x@y.fr", "date": (BASE + dt.timedelta(hours=i)).isoformat(), "flags": []}
+        for i in range(200)
+    }  # fmt: skip
+    MessageStore(profile).docs.put_many(docs)
+    reads: list[int] = []
+    real = ListIndex.table
+    monkeypatch.setattr(ListIndex, "table", lambda self: reads.append(1) or real(self))
+    app = MissiveApp(profile.path, passphrase=PASS, settings=profile.settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        msg_list = app.screen.query_one(MessageList)
+        assert len(msg_list.rows) == 200 and msg_list.current.subject == "s199"
+        assert msg_list.border_subtitle == "200 messages, 200 non lus"
+        folders = app.screen.query_one("#folders")
+        assert [o.id for o in folders.options] == ["INBOX", "Envoyés"]
+        assert len(reads) == 1
