@@ -32,7 +32,7 @@ from core.store.atomic import FileLock, atomic_write, clean_temp_files
 from core.store.vault import Vault
 
 Doc = dict[str, Any]
-Stamp = tuple[int, int, int]
+Stamp = tuple[int, int]  # (mtime_ns, size) of a shard file; a shard write always moves mtime forward
 SUFFIX = ".mdb"
 SPLIT_AT = 48  # average documents per shard before the collection doubles its shard count
 TABLE = "_default"
@@ -104,11 +104,6 @@ class EncryptedStorage(Storage):
             raise StoreCorrupted(f"{self.path} does not parse; it was left untouched") from exc
         self._data, self._stamp = data, (st.st_mtime_ns, st.st_size, st.st_ino)
         return data
-
-    @property
-    def stamp(self) -> tuple[int, int, int] | None:
-        """(mtime_ns, size, inode) of the file the cached data came from (None: no file)."""
-        return self._stamp
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         self._data = data
@@ -317,9 +312,10 @@ class ShardedCollection:
 
     # -- shard-level reads, for indexes derived from the collection (core.store.listindex) ----------------
     def shard_stamps(self) -> tuple[int, int, dict[int, Stamp]]:
-        """(generation, bits, {shard number: (mtime_ns, size, inode)}) of the shard files on disk now.
+        """(generation, bits, {shard number: (mtime_ns, size)}) of the shard files on disk now.
 
         A shard write always moves its file's mtime forward, so an unchanged stamp means unchanged content.
+        (No inode: ``os.scandir`` gives none on Windows, and the mtime is enough.)
         """
         self._refresh()
         gen, bits = self.gen, self.bits
@@ -334,23 +330,39 @@ class ShardedCollection:
                         index = int(name[len(prefix) : -len(SUFFIX)])
                     except (FileNotFoundError, ValueError):
                         continue
-                    stamps[index] = (st.st_mtime_ns, st.st_size, st.st_ino)
+                    stamps[index] = (st.st_mtime_ns, st.st_size)
         return gen, bits, stamps
 
     def read_shard(self, gen: int, index: int) -> tuple[Stamp | None, Mapping[str, Doc]]:
-        """One shard's documents (not to be modified) and the stamp of the file they were read from.
+        """One shard's documents and the stamp of the very file they were read from (None: no file).
 
-        Raises ``ShardsMoved`` when generation ``gen`` is no longer the current one (a split happened).
+        Read straight from disk, not through the shards cached for writes, so a write in progress in another
+        thread is never seen half done. Raises ``ShardsMoved`` when generation ``gen`` is no longer the
+        current one (a split happened).
         """
         self._refresh()
         if gen != self.gen:
             raise ShardsMoved(self.name)
-        shard = self._shard(index)
-        docs = shard.docs()
-        self._refresh()
-        if gen != self.gen:
-            raise ShardsMoved(self.name)
-        return shard.storage.stamp, docs
+        fname = self._shard_name(gen, index)
+        path = self.folder / fname
+        try:
+            with open(path, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                raw = fh.read()
+        except FileNotFoundError:
+            self._refresh()
+            if gen != self.gen:
+                raise ShardsMoved(self.name) from None
+            return None, {}
+        plain = self.vault.unseal(raw, self._logical(fname), path)
+        try:
+            data = json.loads(plain)
+            docs = data.get(TABLE, {})
+            if not isinstance(docs, dict):
+                raise ValueError("not an object")
+        except (ValueError, AttributeError) as exc:
+            raise StoreCorrupted(f"{path} does not parse; it was left untouched") from exc
+        return (st.st_mtime_ns, st.st_size), docs
 
     # -- Collection API ----------------------------------------------------------------------------------
     def get(self, key: str) -> Doc | None:

@@ -5,8 +5,8 @@ each document its projection accepts, a few columns (integers, texts, and texts 
 every row sorted newest first, sealed in one file beside the collection's shards. Opening it is one read
 and one decryption; a row is decoded only when asked for.
 
-The index is derived data and never trusted over the shards. It records the (mtime, size, inode) stamp
-of every shard it was built from; each use compares them with the shard files (one ``stat`` per shard)
+The index is derived data and never trusted over the shards. It records the (mtime, size) stamp of every
+shard it was built from; each use compares them with the shard files (one ``stat`` per shard)
 and re-reads only the shards that changed, whoever wrote them (another process, a crashed write, a
 journal replay). Shard writes always move the file's mtime forward, so a stamp never comes back. A
 missing, damaged or outdated index file is rebuilt from the shards.
@@ -33,7 +33,7 @@ from core.store.docstore import Doc, ShardedCollection, ShardsMoved, Stamp
 
 log = logging.getLogger("missive.store")
 
-FORMAT = 1
+FORMAT = 2  # 2: shard stamps are (mtime_ns, size)
 MAGIC = b"MLX1"
 INT, TEXT, ENUM = "int", "text", "enum"
 _INT_CODE, _OFF_CODE = "q", "I"  # 8-byte integers; 4-byte offsets and enum codes
@@ -368,7 +368,7 @@ def _decode(layout: Layout, plain: bytes) -> Table:
             columns[col["name"]] = _Enum(codes, values)
     if pos != len(plain):
         raise ValueError("trailing bytes")
-    stamps = {int(i): (int(m), int(s), int(ino)) for i, m, s, ino in header["stamps"]}
+    stamps = {int(i): (int(m), int(s)) for i, m, s in header["stamps"]}
     return Table(layout, int(header["gen"]), int(header["bits"]), stamps, keys, shards, columns)
 
 
