@@ -1,7 +1,7 @@
 """Profile location and ``profile.toml``: the non-secret settings, validated at start.
 
-Errors name the key and the line, e.g. ``profile.toml line 4: trust.mode must be one of open, trust-space,
-strict``. Secrets (account passwords, keys) never live here: they are in the encrypted store.
+Errors name the key and the line, e.g. ``profile.toml ligne 4 : trust.mode doit valoir open, trust-space
+ou strict``. Secrets (account passwords, keys) never live here: they are in the encrypted store.
 """
 
 from __future__ import annotations
@@ -160,9 +160,27 @@ def _line_of(text: str, section: str, key: str | None) -> int:
 
 def _fail(path: Path, text: str, section: str, key: str | None, message: str) -> ConfigError:
     line = _line_of(text, section, key)
-    where = f"{path.name} line {line}" if line else path.name
+    where = f"{path.name} ligne {line}" if line else path.name
     name = f"{section}.{key}" if section and key else (key or section)
-    return ConfigError(f"{where}: {name} {message} (fix it in {path})")
+    return ConfigError(f"{where} : {name} {message} (à corriger dans {path})")
+
+
+def _one_of(values: tuple[str, ...] | list[str]) -> str:
+    """``a, b ou c``: a French list of the accepted values."""
+    values = list(values)
+    return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} ou {values[-1]}"
+
+
+_KINDS = {"str": "un texte entre guillemets", "bool": "true ou false", "int": "un nombre entier"}
+
+
+def _toml_error(path: Path, exc: tomllib.TOMLDecodeError) -> ConfigError:
+    """tomllib speaks English; keep only where the mistake is."""
+    found = re.search(r"line (\d+), column (\d+)", str(exc))
+    where = f"{path.name} ligne {found.group(1)}, colonne {found.group(2)}" if found else path.name
+    return ConfigError(
+        f"{where} : syntaxe incorrecte ; vérifiez les guillemets, les crochets et les signes = dans {path}"
+    )
 
 
 def load_settings(profile_dir: Path) -> Settings:
@@ -173,11 +191,11 @@ def load_settings(profile_dir: Path) -> Settings:
     try:
         text = path.read_text("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path} is not UTF-8 text: save it as UTF-8") from exc
+        raise ConfigError(f"{path} n'est pas un texte UTF-8 : enregistrez-le en UTF-8") from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path.name}: {exc} (fix it in {path})") from exc
+        raise _toml_error(path, exc) from exc
     return parse_settings(data, path, text)
 
 
@@ -186,7 +204,7 @@ def parse_settings(data: dict[str, Any], path: Path = Path(SETTINGS_FILE), text:
     for key, value in data.items():
         if isinstance(value, dict):
             if key not in _SCHEMA or key == "":
-                raise _fail(path, text, key, None, "is not a known section")
+                raise _fail(path, text, key, None, "n'est pas une section connue")
             sections[key] = value
         else:
             sections[""][key] = value
@@ -195,27 +213,35 @@ def parse_settings(data: dict[str, Any], path: Path = Path(SETTINGS_FILE), text:
         for key, value in values.items():
             if section == "keys":
                 if not isinstance(value, str) or not value:
-                    raise _fail(path, text, section, key, 'must be a key name such as "f5" or "ctrl+s"')
+                    raise _fail(path, text, section, key, 'doit être un nom de touche comme "f5" ou "ctrl+s"')
                 continue
             if key not in schema:
                 known = ", ".join(sorted(schema))
-                raise _fail(path, text, section, key, f"is not a known setting (known: {known})")
+                raise _fail(
+                    path, text, section, key, f"n'est pas un réglage connu (réglages connus : {known})"
+                )
             expected = schema[key]
             if isinstance(expected, tuple):
                 if value not in expected:
-                    raise _fail(path, text, section, key, f"must be one of {', '.join(expected)}")
+                    raise _fail(path, text, section, key, f"doit valoir {_one_of(expected)}")
             elif expected is int:
                 if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                    raise _fail(path, text, section, key, "must be a whole number >= 0")
+                    raise _fail(path, text, section, key, "doit être un nombre entier positif ou nul")
             elif expected is list:
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    raise _fail(path, text, section, key, 'must be a list of strings, e.g. ["exemple.fr"]')
+                    raise _fail(
+                        path, text, section, key, 'doit être une liste de textes, par exemple ["exemple.fr"]'
+                    )
             elif not isinstance(value, expected):
-                raise _fail(path, text, section, key, f"must be a {expected.__name__}")
+                raise _fail(
+                    path, text, section, key, f"doit être {_KINDS.get(expected.__name__, expected.__name__)}"
+                )
     _check_filing(sections.get("filing", {}), path, text)
     rpps = str(sections.get("practitioner", {}).get("rpps", "")).replace(" ", "")
     if rpps and not re.fullmatch(r"8?\d{11}", rpps):
-        raise _fail(path, text, "practitioner", "rpps", "must be your 11-digit RPPS number (or empty)")
+        raise _fail(
+            path, text, "practitioner", "rpps", "doit être votre numéro RPPS à 11 chiffres (ou rester vide)"
+        )
     top = sections[""]
     trust = sections.get("trust", {})
     return Settings(

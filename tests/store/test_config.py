@@ -40,7 +40,7 @@ allow = ["CH-Exemple.fr"]
 [filing]
 preset = "medistory"
 """
-    with pytest.raises(ConfigError, match=r"profile.toml line 7: filing.preset 'medistory' is unknown"):
+    with pytest.raises(ConfigError, match=r"profile.toml ligne 7 : filing.preset 'medistory' is unknown"):
         load_settings(write(tmp_path, text))
     text = text.replace("medistory", "crossway") + (
         'folder = "/srv/lgc"\nlayout = "patient-folders"\nextension = ".hp2"\nencoding = "cp1252"\n'
@@ -60,13 +60,13 @@ preset = "medistory"
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ('mode = "paranoid"', "line 3: trust.mode must be one of open, trust-space, strict"),
-        ("allow = 3", "line 3: trust.allow must be a list of strings"),
-        ('layout = "flat"', "line 3: filing.layout must be one of drop-folder, patient-folders"),
-        ('extension = "hpr"', "line 3: filing.extension must look like .hpr"),
-        ('encoding = "klingon"', "line 3: filing.encoding 'klingon' is not a known encoding"),
-        ('template = "{name}"', "line 3: filing.template"),
-        ("colour = 1", "line 3: trust.colour is not a known setting"),
+        ('mode = "paranoid"', "ligne 3 : trust.mode doit valoir open, trust-space ou strict"),
+        ("allow = 3", "ligne 3 : trust.allow doit être une liste de textes"),
+        ('layout = "flat"', "ligne 3 : filing.layout doit valoir drop-folder ou patient-folders"),
+        ('extension = "hpr"', "ligne 3 : filing.extension must look like .hpr"),
+        ('encoding = "klingon"', "ligne 3 : filing.encoding 'klingon' is not a known encoding"),
+        ('template = "{name}"', "ligne 3 : filing.template"),
+        ("colour = 1", "ligne 3 : trust.colour n'est pas un réglage connu"),
     ],
 )
 def test_errors_name_the_key_and_the_line(tmp_path: Path, line: str, expected: str) -> None:
@@ -80,9 +80,9 @@ def test_errors_name_the_key_and_the_line(tmp_path: Path, line: str, expected: s
 
 
 def test_unknown_section_and_bad_toml(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="line 2: colours is not a known section"):
+    with pytest.raises(ConfigError, match="ligne 2 : colours n'est pas une section connue"):
         load_settings(write(tmp_path, 'language = "fr"\n[colours]\nx = 1\n'))
-    with pytest.raises(ConfigError, match="profile.toml"):
+    with pytest.raises(ConfigError, match="profile.toml ligne 1, colonne 12 : syntaxe incorrecte"):
         load_settings(write(tmp_path, "language = \n"))
 
 
@@ -95,7 +95,7 @@ def test_the_cli_reports_a_bad_setting_in_one_line(tmp_path: Path) -> None:
     done = subprocess.run([*run, "documents", "list"], env=env, capture_output=True, text=True)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1
-    assert "filing.layout" in done.stderr and "line 2" in done.stderr
+    assert "filing.layout" in done.stderr and "ligne 2" in done.stderr
     assert "Traceback" not in done.stderr
 
 
@@ -105,5 +105,5 @@ def test_practitioner_section(tmp_path: Path) -> None:
     )
     assert settings.practitioner.rpps == "10001234567"
     assert settings.practitioner.family_name == "MARTIN"
-    with pytest.raises(ConfigError, match="line 2: practitioner.rpps must be your 11-digit RPPS"):
+    with pytest.raises(ConfigError, match="ligne 2 : practitioner.rpps doit être votre numéro RPPS à 11 chiffres"):
         load_settings(write(tmp_path, '[practitioner]\nrpps = "1234"\n'))
