@@ -208,7 +208,10 @@ class MissiveApp(App[int]):
             # Read the inbox's list now, in this worker, while the screen waits: the inbox pane gets it
             # at once instead of reading it while the first layout runs.
             data = MailroomData(mailroom)
-            data.prefetch(None)
+            try:
+                data.prefetch(None)
+            except MissiveError as exc:  # the inbox's own read reports it; the profile is open all the same
+                log.info("inbox list not read ahead: %s", type(exc).__name__)
             self._prefetched = data
         return mailroom
 

@@ -156,3 +156,20 @@ async def test_unlocking_reads_the_inbox_list_once(tmp_path: Path, monkeypatch) 
         folders = app.screen.query_one("#folders")
         assert [o.id for o in folders.options] == ["INBOX", "Envoyés"]
         assert len(reads) == 1
+
+
+async def test_a_damaged_shard_does_not_pass_for_a_wrong_passphrase(tmp_path: Path) -> None:
+    """Reading the list ahead at unlock fails on a damaged file: the profile opens all the same."""
+    from tui.panes.lock import LockScreen
+
+    profile = Profile.create(tmp_path / "p", PASS)
+    MessageStore(profile).docs.put_many(
+        {f"{i:032x}": {"folder": "INBOX", "subject": f"s{i}"} for i in range(50)}
+    )
+    shard = next((profile.path / "db" / "messages").glob("g*.mdb"))
+    shard.write_bytes(shard.read_bytes()[:-3] + b"xyz")
+    app = MissiveApp(profile.path, passphrase=PASS, settings=profile.settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        assert app.mailroom is not None and app.screen is app.main  # unlocked, main screen up
+        assert not any(isinstance(s, LockScreen) for s in app.screen_stack)
