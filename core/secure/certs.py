@@ -38,9 +38,11 @@ def load_certificates(data: bytes) -> list[x509.Certificate]:
                 # the IGC-Santé chain is published as a .p7b (PKCS#7 certs-only) bundle
                 certs = pkcs7.load_der_pkcs7_certificates(data)
     except (ValueError, x509.InvalidVersion) as exc:
-        raise ParseError("not a certificate (expected PEM, DER or .p7b X.509)") from exc
+        raise ParseError(
+            "ce fichier n'est pas un certificat (formats acceptés : PEM, DER ou .p7b X.509)"
+        ) from exc
     if not certs:
-        raise ParseError("no certificate found in the file")
+        raise ParseError("aucun certificat dans ce fichier : vérifiez que c'est le bon fichier")
     return certs
 
 

@@ -85,22 +85,31 @@ class _Recipient:
 def load_content_info(der: bytes) -> cms.ContentInfo:
     """Parse DER/BER bytes as a CMS ContentInfo, or raise ParseError."""
     if not der or der[0] != 0x30:
-        raise ParseError("the S/MIME part is not a CMS structure (it does not start with a DER SEQUENCE)")
+        raise ParseError(
+            "la partie S/MIME n'est pas une structure CMS (elle ne commence pas par une SEQUENCE DER) ; "
+            "demandez à l'expéditeur de renvoyer le message"
+        )
     try:
         info = cms.ContentInfo.load(der, strict=False)
         content_type = info["content_type"].native
         info["content"]  # noqa: B018 - parses the content header now, so damage is reported here
     except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
-        raise ParseError(f"the S/MIME part is damaged CMS ({_short(exc)})") from exc
+        raise ParseError(
+            "la partie S/MIME est endommagée (structure CMS illisible) ; demandez à l'expéditeur de renvoyer "
+            "le message"
+        ) from exc
     if content_type is None:
-        raise ParseError("the S/MIME part is damaged CMS (no content type)")
+        raise ParseError(
+            "la partie S/MIME est endommagée (type de contenu absent) ; demandez à l'expéditeur de renvoyer "
+            "le message"
+        )
     return info
 
 
 def _header(data: bytes, at: int) -> tuple[int, int]:
     """(tag byte, offset of the contents) of the TLV at ``at``; lengths are skipped, not trusted."""
     if at + 2 > len(data):
-        raise ParseError("the S/MIME part is cut short")
+        raise ParseError("la partie S/MIME est tronquée ; demandez à l'expéditeur de renvoyer le message")
     first = data[at + 1]
     if first < 0x80 or first == 0x80:  # short form, or BER indefinite length
         return data[at], at + 2
@@ -110,20 +119,24 @@ def _header(data: bytes, at: int) -> tuple[int, int]:
 def content_type_of(der: bytes) -> str:
     """The CMS content type name (signed_data, enveloped_data...), read without parsing the content."""
     if not der or der[0] != 0x30:
-        raise ParseError("the S/MIME part is not a CMS structure (it does not start with a DER SEQUENCE)")
+        raise ParseError(
+            "la partie S/MIME n'est pas une structure CMS (elle ne commence pas par une SEQUENCE DER) ; "
+            "demandez à l'expéditeur de renvoyer le message"
+        )
     _tag, at = _header(der, 0)
     if at + 2 > len(der) or der[at] != 0x06 or der[at + 1] > 0x7F:
-        raise ParseError("the S/MIME part is damaged CMS (no content type)")
+        raise ParseError(
+            "la partie S/MIME est endommagée (type de contenu absent) ; demandez à l'expéditeur de renvoyer "
+            "le message"
+        )
     oid = der[at : at + 2 + der[at + 1]]
     try:
         return str(cms.ContentType.load(oid).native)
     except ValueError as exc:
-        raise ParseError("the S/MIME part is damaged CMS (bad content type)") from exc
-
-
-def _short(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return (text[:120] + "…") if len(text) > 120 else (text or type(exc).__name__)
+        raise ParseError(
+            "la partie S/MIME est endommagée (type de contenu invalide) ; demandez à l'expéditeur de "
+            "renvoyer le message"
+        ) from exc
 
 
 def _guard(what: str):
@@ -137,7 +150,10 @@ def _guard(what: str):
             if ev is None or isinstance(ev, (ParseError, SecurityError)):
                 return False
             if isinstance(ev, (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError)):
-                raise ParseError(f"the S/MIME part is damaged CMS: bad {what} ({_short(ev)})") from ev
+                raise ParseError(
+                    f"la partie S/MIME est endommagée ({what} illisible) ; demandez à l'expéditeur de "
+                    "renvoyer le message"
+                ) from ev
             return False
 
     return _Ctx()
@@ -186,40 +202,54 @@ def _same_name(der_a: bytes, der_b: bytes) -> bool:
 
 def _unwrap_key(rec: _Recipient, key: PrivateKey) -> bytes:
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise SecurityError("this message needs an RSA key to decrypt; the profile key is not RSA")
+        raise SecurityError(
+            "ce message ne peut être déchiffré qu'avec une clé RSA ; la clé du profil n'est pas RSA"
+        )
     if rec.algorithm == "rsaes_pkcs1v15" or rec.algorithm == "rsa":
         pad: padding.AsymmetricPadding = padding.PKCS1v15()
     elif rec.algorithm == "rsaes_oaep":
         hash_name, mgf_hash, label = "sha1", "sha1", b""
         params = rec.params
         if params is not None and params.native is not None:
-            with _guard("RSA-OAEP parameters"):
+            with _guard("paramètres RSA-OAEP"):
                 hash_name = params["hash_algorithm"]["algorithm"].native
                 mgf = params["mask_gen_algorithm"]
                 mgf_hash = mgf["parameters"]["algorithm"].native if mgf["parameters"].native else "sha1"
                 src = params["p_source_algorithm"]["parameters"].native
                 label = bytes(src) if src else b""
         if hash_name not in _HASHES or mgf_hash not in _HASHES:
-            raise SecurityError(f"RSA-OAEP with {hash_name} is not supported: ask the sender to use SHA-256")
+            raise SecurityError(
+                f"RSA-OAEP avec {hash_name} n'est pas pris en charge : demandez à l'expéditeur d'utiliser "
+                "SHA-256"
+            )
         pad = padding.OAEP(
             mgf=padding.MGF1(_HASHES[mgf_hash]()), algorithm=_HASHES[hash_name](), label=label or None
         )
     else:
-        raise SecurityError(f"key transport {rec.algorithm} is not supported (RSA PKCS#1 v1.5 or OAEP)")
+        raise SecurityError(
+            f"le transport de clé {rec.algorithm} n'est pas pris en charge (RSA PKCS#1 v1.5 ou OAEP) ; "
+            "demandez à l'expéditeur de renvoyer le message"
+        )
     try:
         return key.decrypt(rec.encrypted_key, pad)
     except ValueError as exc:
-        raise SecurityError("the message key cannot be decrypted with your private key") from exc
+        raise SecurityError(
+            "la clé du message ne se déchiffre pas avec votre clé privée : vérifiez que la bonne clé est "
+            "importée (missive keys list)"
+        ) from exc
 
 
 def _content_key(
     recipients: list[_Recipient], identities: list[tuple[PrivateKey, x509.Certificate]]
 ) -> bytes:
     if not recipients:
-        raise SecurityError("the message is encrypted for no RSA recipient: missive cannot read it")
+        raise SecurityError(
+            "le message n'est chiffré pour aucun destinataire RSA : missive ne peut pas le lire"
+        )
     if not identities:
         raise SecurityError(
-            "the message is encrypted but the profile has no private key (missive keys import)"
+            "le message est chiffré mais le profil n'a pas de clé privée : importez la vôtre (missive keys "
+            "import)"
         )
     tried = False
     for key, cert in identities:
@@ -234,23 +264,37 @@ def _content_key(
                 tried = True
                 return _unwrap_key(rec, key)
     if not tried:
-        raise SecurityError("the message was encrypted for other certificates, not for your key")
-    raise SecurityError("the message cannot be decrypted")  # pragma: no cover - loop returns or raises
+        raise SecurityError(
+            "le message a été chiffré pour d'autres certificats, pas pour votre clé : demandez à "
+            "l'expéditeur d'utiliser votre certificat actuel"
+        )
+    raise SecurityError("le message ne peut pas être déchiffré")  # pragma: no cover - loop returns or raises
 
 
 def _decrypt_cbc(algo: Any, key: bytes, ciphertext: bytes) -> bytes:
     name = algo["algorithm"].native
-    with _guard("content encryption parameters"):
+    with _guard("paramètres de chiffrement"):
         iv = bytes(algo["parameters"].native)
     expected = {"aes128_cbc": 16, "aes192_cbc": 24, "aes256_cbc": 32}.get(name)
     if name == "tripledes_3key":
-        raise SecurityError("the message uses 3DES, which missive refuses: ask the sender to use AES")
+        raise SecurityError(
+            "le message utilise 3DES, que missive refuse : demandez à l'expéditeur d'utiliser AES"
+        )
     if expected is None:
-        raise SecurityError(f"content encryption {name} is not supported (AES-CBC or AES-GCM)")
+        raise SecurityError(
+            f"le chiffrement {name} n'est pas pris en charge (AES-CBC ou AES-GCM) : demandez à l'expéditeur "
+            "d'utiliser AES"
+        )
     if len(key) != expected or len(iv) != 16 or len(ciphertext) % 16:
-        raise SecurityError("the message cannot be decrypted (wrong key or damaged content)")
+        raise SecurityError(
+            "le message ne peut pas être déchiffré (mauvaise clé ou contenu endommagé) ; demandez à "
+            "l'expéditeur de renvoyer le message"
+        )
     if not ciphertext:
-        raise SecurityError("the message cannot be decrypted (wrong key or damaged content)")
+        raise SecurityError(
+            "le message ne peut pas être déchiffré (mauvaise clé ou contenu endommagé) ; demandez à "
+            "l'expéditeur de renvoyer le message"
+        )
     # decrypt into one buffer and cut the padding off in place: no copy of a 10 MB message per step
     plain = bytearray(len(ciphertext) + 15)
     decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
@@ -259,7 +303,10 @@ def _decrypt_cbc(algo: Any, key: bytes, ciphertext: bytes) -> bytes:
     del plain[size:]
     pad = plain[-1]
     if not 1 <= pad <= 16 or plain[-pad:] != bytes([pad]) * pad:
-        raise SecurityError("the message cannot be decrypted (wrong key or damaged content)")
+        raise SecurityError(
+            "le message ne peut pas être déchiffré (mauvaise clé ou contenu endommagé) ; demandez à "
+            "l'expéditeur de renvoyer le message"
+        )
     del plain[-pad:]
     return plain  # a bytearray: bytes-like, and one 10 MB copy fewer
 
@@ -268,13 +315,19 @@ def _decrypt_gcm(algo: Any, key: bytes, ciphertext: bytes, mac: bytes, aad: byte
     name = algo["algorithm"].native
     expected = {"aes128_gcm": 16, "aes192_gcm": 24, "aes256_gcm": 32}.get(name)
     if expected is None:
-        raise SecurityError(f"authenticated encryption {name} is not supported (AES-GCM)")
-    with _guard("AES-GCM parameters"):
+        raise SecurityError(
+            f"le chiffrement authentifié {name} n'est pas pris en charge (AES-GCM) : demandez à l'expéditeur "
+            "d'utiliser AES"
+        )
+    with _guard("paramètres AES-GCM"):
         params = _GCMParameters.load(algo["parameters"].dump())
         nonce = bytes(params["aes_nonce"].native)
         icvlen = int(params["aes_icvlen"].native)
     if len(key) != expected or not nonce or icvlen != len(mac) or not 4 <= icvlen <= 16:
-        raise SecurityError("the message cannot be decrypted (wrong key or damaged content)")
+        raise SecurityError(
+            "le message ne peut pas être déchiffré (mauvaise clé ou contenu endommagé) ; demandez à "
+            "l'expéditeur de renvoyer le message"
+        )
     try:
         if icvlen == 16:
             return AESGCM(key).decrypt(nonce, ciphertext + mac, aad or None)
@@ -283,7 +336,10 @@ def _decrypt_gcm(algo: Any, key: bytes, ciphertext: bytes, mac: bytes, aad: byte
             decryptor.authenticate_additional_data(aad)
         return decryptor.update(ciphertext) + decryptor.finalize()
     except (InvalidTag, ValueError) as exc:
-        raise SecurityError("the encrypted message was altered in transit (AES-GCM check failed)") from exc
+        raise SecurityError(
+            "le message chiffré a été modifié en chemin (contrôle AES-GCM en échec) : ne vous y fiez pas et "
+            "demandez un nouvel envoi"
+        ) from exc
 
 
 _DAMAGE = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError)
@@ -294,19 +350,22 @@ def decrypt(der: bytes, identities: list[tuple[PrivateKey, x509.Certificate]]) -
     try:
         return _decrypt(der, identities)
     except _DAMAGE as exc:  # asn1crypto parses lazily: damage can surface at any field access
-        raise ParseError(f"the S/MIME part is damaged CMS ({_short(exc)})") from exc
+        raise ParseError(
+            "la partie S/MIME est endommagée (structure CMS illisible) ; demandez à l'expéditeur de renvoyer "
+            "le message"
+        ) from exc
 
 
 def _decrypt(der: bytes, identities: list[tuple[PrivateKey, x509.Certificate]]) -> bytes:
     info = load_content_info(der)
     kind = info["content_type"].native
     if kind not in ("enveloped_data", "authenticated_enveloped_data"):
-        raise ParseError(f"the S/MIME part is {kind}, not encrypted data")
-    with _guard("recipient list"):
+        raise ParseError(f"la partie S/MIME est de type {kind}, pas un contenu chiffré")
+    with _guard("liste des destinataires"):
         env = info["content"]
         recipients = _recipients(env["recipient_infos"])
     cek = _content_key(recipients, identities)
-    with _guard("encrypted content"):
+    with _guard("contenu chiffré"):
         if kind == "enveloped_data":
             eci = env["encrypted_content_info"]
         else:
@@ -314,11 +373,13 @@ def _decrypt(der: bytes, identities: list[tuple[PrivateKey, x509.Certificate]]) 
         algo = eci["content_encryption_algorithm"]
         ciphertext = eci["encrypted_content"].native
     if ciphertext is None:
-        raise ParseError("the encrypted S/MIME part carries no content")
+        raise ParseError(
+            "la partie S/MIME chiffrée est vide ; demandez à l'expéditeur de renvoyer le message"
+        )
     ciphertext = bytes(ciphertext)
     if kind == "enveloped_data":
         return _decrypt_cbc(algo, cek, ciphertext)
-    with _guard("authentication tag"):
+    with _guard("code d'authentification"):
         mac = bytes(env["mac"].native)
         attrs = env["auth_attrs"]
         # RFC 5083: the AAD is the DER of the authAttrs with a SET OF tag, not the [1] IMPLICIT tag.
@@ -332,7 +393,7 @@ def _decrypt(der: bytes, identities: list[tuple[PrivateKey, x509.Certificate]]) 
 def encrypt(content: bytes, recipients: list[x509.Certificate], *, oaep: bool = False) -> bytes:
     """Build a DER EnvelopedData: AES-256-CBC content, RSA key transport to every recipient."""
     if not recipients:
-        raise SecurityError("no recipient certificate: nothing to encrypt to")
+        raise SecurityError("aucun certificat de destinataire : impossible de chiffrer")
     cek = os.urandom(32)
     iv = os.urandom(16)
     pad = 16 - len(content) % 16
@@ -348,7 +409,8 @@ def encrypt(content: bytes, recipients: list[x509.Certificate], *, oaep: bool = 
         public = cert.public_key()
         if not isinstance(public, rsa.RSAPublicKey):
             raise SecurityError(
-                f"certificate serial {cert.serial_number:x} has no RSA key: missive encrypts to RSA certificates only"
+                f"le certificat n° {cert.serial_number:x} n'a pas de clé RSA : missive ne chiffre que vers "
+                "des certificats RSA"
             )
         if oaep:
             pad: padding.AsymmetricPadding = padding.OAEP(
@@ -465,7 +527,7 @@ def _attr(attrs: Any, name: str) -> Any:
 
 def _digest(name: str, data: bytes) -> bytes:
     if name not in _HASHES:
-        raise SecurityError(f"digest {name} is not supported")
+        raise SecurityError(f"l'empreinte {name} n'est pas prise en charge")
     return hashlib.new(name, data).digest()
 
 
@@ -527,14 +589,17 @@ def verify_signed_data(der: bytes, detached: bytes | None = None) -> SignedConte
     try:
         return _verify_signed_data(der, detached)
     except _DAMAGE as exc:  # asn1crypto parses lazily: damage can surface at any field access
-        raise ParseError(f"the S/MIME part is damaged CMS ({_short(exc)})") from exc
+        raise ParseError(
+            "la partie S/MIME est endommagée (structure CMS illisible) ; demandez à l'expéditeur de renvoyer "
+            "le message"
+        ) from exc
 
 
 def _verify_signed_data(der: bytes, detached: bytes | None) -> SignedContent:
     info = load_content_info(der)
     if info["content_type"].native != "signed_data":
-        raise ParseError(f"the S/MIME part is {info['content_type'].native}, not a signature")
-    with _guard("signature structure"):
+        raise ParseError(f"la partie S/MIME est de type {info['content_type'].native}, pas une signature")
+    with _guard("structure de la signature"):
         signed = info["content"]
         encap = signed["encap_content_info"]
         content_type = str(encap["content_type"].native)
@@ -545,9 +610,13 @@ def _verify_signed_data(der: bytes, detached: bytes | None) -> SignedContent:
         signer_infos = list(signed["signer_infos"])
     content = inner if inner is not None else detached
     if content is None:
-        raise ParseError("the signature is detached but the signed content is missing")
+        raise ParseError(
+            "la signature est détachée mais le contenu signé manque : donnez aussi le message signé"
+        )
     if not signer_infos:
-        raise ParseError("the S/MIME signature has no signer")
+        raise ParseError(
+            "la signature S/MIME n'a pas de signataire ; demandez à l'expéditeur de renvoyer le message"
+        )
     candidates = [content]
     if detached is not None and inner is None:
         alt = _normalise_crlf(content)
@@ -567,7 +636,7 @@ def _verify_signed_data(der: bytes, detached: bytes | None) -> SignedContent:
 def _verify_one(
     signer_info: Any, candidates: list[bytes], certs: list[x509.Certificate], ctype: str
 ) -> SignedContent:
-    with _guard("signer information"):
+    with _guard("informations du signataire"):
         digest_name = signer_info["digest_algorithm"]["algorithm"].native
         signer = _find_signer(signer_info["sid"], certs)
         attrs = signer_info["signed_attrs"]

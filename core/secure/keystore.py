@@ -68,20 +68,23 @@ class KeyStore:
             key, cert, chain = pkcs12.load_key_and_certificates(data, pw or None)
         except ValueError as exc:
             if b"\x30" != data[:1]:
-                raise ParseError("not a PKCS#12 (.p12/.pfx) file") from exc
+                raise ParseError("ce fichier n'est pas un PKCS#12 (.p12/.pfx)") from exc
             raise BadInput(
-                "the .p12 password is wrong or the file is damaged: check MISSIVE_P12_PASSWORD"
+                "le mot de passe du .p12 est faux ou le fichier est endommagé : vérifiez MISSIVE_P12_PASSWORD"
             ) from exc
         except Exception as exc:  # unsupported legacy PBE and the like surface as several types
-            raise ParseError(f"cannot read this PKCS#12 file ({type(exc).__name__})") from exc
+            raise ParseError(
+                f"impossible de lire ce fichier PKCS#12 ({type(exc).__name__}) : exportez-le à nouveau"
+            ) from exc
         if key is None or cert is None:
             raise BadInput(
-                "the .p12 file holds no private key with its certificate: export it again with the key"
+                "le fichier .p12 ne contient pas de clé privée avec son certificat : exportez-le à nouveau "
+                "avec la clé"
             )
         if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
-            raise BadInput("the .p12 key is neither RSA nor EC: missive cannot use it for S/MIME")
+            raise BadInput("la clé du .p12 n'est ni RSA ni EC : missive ne peut pas l'utiliser pour S/MIME")
         if key.public_key().public_numbers() != cert.public_key().public_numbers():  # type: ignore[union-attr]
-            raise BadInput("the .p12 certificate does not belong to its private key")
+            raise BadInput("le certificat du .p12 ne correspond pas à sa clé privée : exportez-le à nouveau")
         return self.set_identity(key, cert, chain or [])
 
     def set_identity(
@@ -156,7 +159,9 @@ class KeyStore:
         """Store a correspondent's certificate, indexed by each of its e-mail addresses."""
         addresses = certmod.emails(cert)
         if not addresses and source != "own":
-            raise BadInput("this certificate names no e-mail address: it cannot be used for mail")
+            raise BadInput(
+                "ce certificat ne porte aucune adresse e-mail : il ne peut pas servir pour la messagerie"
+            )
         fp = certmod.fingerprint(cert)
         previous = self.certs.get(fp)
         self.certs.put(
@@ -236,8 +241,8 @@ class KeyStore:
             cert = self.cert_for(address)
             if cert is None:
                 raise NotFound(
-                    f"no usable certificate for {address.strip().lower()}: import it with "
-                    "'missive keys add-cert FILE' or ask for a signed message"
+                    f"aucun certificat utilisable pour {address.strip().lower()} : importez-le avec "
+                    "'missive keys add-cert FILE' ou demandez-lui un message signé"
                 )
             out.append(cert)
         if include_self:
@@ -253,7 +258,7 @@ class KeyStore:
         fp = certmod.fingerprint(cert)
         if not certmod.is_ca(cert):
             raise BadInput(
-                "this certificate is not an authority (no CA flag): import it with 'keys add-cert'"
+                "ce certificat n'est pas une autorité (pas d'attribut CA) : importez-le avec 'keys add-cert'"
             )
         if self.anchors.get(fp) is None:
             self.anchors.put(fp, {"cert": _b64(certmod.der(cert)), "added": _now()})
@@ -267,7 +272,7 @@ class KeyStore:
         """Forget a correspondent's certificate or a trust anchor by (a prefix of) its fingerprint."""
         fingerprint = fingerprint.strip().lower()
         if len(fingerprint) < 8:
-            raise BadInput("give at least 8 characters of the fingerprint")
+            raise BadInput("donnez au moins 8 caractères de l'empreinte")
         removed = False
         for coll in (self.certs, self.anchors):
             for fp in [k for k in coll.keys() if k.startswith(fingerprint)]:
@@ -304,6 +309,6 @@ def require_identity(keys: KeyStore, address: str | None = None) -> tuple[Privat
     ident = keys.own_identity(address)
     if ident is None:
         raise SecurityError(
-            "the profile has no personal certificate: import it with 'missive keys import FILE.p12'"
+            "le profil n'a pas de certificat personnel : importez-le avec 'missive keys import FILE.p12'"
         )
     return ident

@@ -56,8 +56,8 @@ class OutgoingPolicy:
             return None
         if sender not in certs.emails(own[1]):
             raise BadInput(
-                f"your certificate does not name the sending address {sender}: import the key for this "
-                "address (missive keys import FILE.p12) or send from the address it names"
+                f"votre certificat ne porte pas l'adresse d'envoi {sender} : importez la clé de cette "
+                "adresse (missive keys import FILE.p12) ou envoyez depuis l'adresse qu'il porte"
             )
         return own
 

@@ -104,7 +104,7 @@ class _Entity:
 def _split(raw: bytes) -> _Entity:
     """Headers and body of a message or entity, keeping every byte of the body."""
     if _EMPTY.match(raw):
-        raise ParseError("the message is empty")
+        raise ParseError("le message est vide")
     if raw.startswith(b"\r\n") or raw.startswith(b"\n"):
         head, body = b"", raw[2 if raw.startswith(b"\r\n") else 1 :]
     else:
@@ -121,7 +121,9 @@ def _split(raw: bytes) -> _Entity:
             continue  # an mbox separator line
         name, sep, _ = line.partition(b":")
         if not sep or not name or not re.fullmatch(rb"[!-9;-~]+", name):
-            raise ParseError("the message header is damaged (a line is not 'Name: value')")
+            raise ParseError(
+                "l'en-tête du message est endommagé (une ligne n'est pas de la forme 'Nom: valeur')"
+            )
         headers.append((name.decode("ascii").lower(), line))
     return _Entity(headers, body, eol)
 
@@ -166,9 +168,11 @@ def _part_der(entity: _Entity) -> bytes:
     try:
         der = base64.b64decode(body, validate=False)
     except (binascii.Error, ValueError) as exc:
-        raise ParseError("the S/MIME part is not valid base64") from exc
+        raise ParseError(
+            "la partie S/MIME n'est pas du base64 valide ; demandez à l'expéditeur de renvoyer le message"
+        ) from exc
     if not der:
-        raise ParseError("the S/MIME part is empty")
+        raise ParseError("la partie S/MIME est vide")
     return der
 
 
@@ -261,7 +265,10 @@ def sign(
     try:
         der = builder.sign(Encoding.DER, options)
     except (TypeError, ValueError) as exc:
-        raise SecurityError(f"cannot sign with this key and certificate ({exc})") from exc
+        raise SecurityError(
+            f"impossible de signer avec cette clé et ce certificat ({type(exc).__name__}) : vérifiez votre "
+            "identité (missive keys list)"
+        ) from exc
     outer = _outer(entity)
     if not detached:
         return _wrap_pkcs7_mime(outer, der, "signed-data")
@@ -336,25 +343,33 @@ def _signed_parts(entity: _Entity) -> tuple[bytes, bytes]:
     """(signed content bytes, signature DER) of a multipart/signed entity."""
     boundary = entity.content().get_param("boundary")
     if not boundary or not isinstance(boundary, str):
-        raise ParseError("the signed message has no MIME boundary")
+        raise ParseError(
+            "le message signé n'a pas de séparateur MIME ; demandez à l'expéditeur de renvoyer le message"
+        )
     b = boundary.encode("utf-8", "surrogateescape")
     delim = re.compile(rb"(?:\A|\r?\n)--" + re.escape(b) + rb"(--)?[ \t]*(?:\r?\n|\Z)")
     marks = list(delim.finditer(entity.body))
     if len(marks) < 2:
-        raise ParseError("the signed message is cut: its parts are missing")
+        raise ParseError(
+            "le message signé est tronqué : ses parties manquent ; demandez à l'expéditeur de renvoyer le "
+            "message"
+        )
     parts = [
         entity.body[a.end() : z.start()] for a, z in zip(marks, marks[1:], strict=False) if not a.group(1)
     ]
     if not marks[-1].group(1):  # no closing delimiter: take what follows the last one
         parts.append(entity.body[marks[-1].end() :])
     if len(parts) < 2:
-        raise ParseError("the signed message is cut: the signature part is missing")
+        raise ParseError(
+            "le message signé est tronqué : la partie signature manque ; demandez à l'expéditeur de renvoyer "
+            "le message"
+        )
     sig_entity = _split(parts[1])
     if (
         sig_entity.content_type() not in _PKCS7_SIG
         and sig_entity.content_type() != "application/octet-stream"
     ):
-        raise ParseError("the second part of the signed message is not an S/MIME signature")
+        raise ParseError("la seconde partie du message signé n'est pas une signature S/MIME")
     return parts[0], _part_der(sig_entity)
 
 
@@ -390,10 +405,10 @@ def verify(
     elif kind == "pkcs7":
         der = _part_der(entity)
         if cms.content_type_of(der) != "signed_data":
-            raise ParseError("the message is encrypted, not signed: decrypt it first")
+            raise ParseError("le message est chiffré, pas signé : déchiffrez-le d'abord")
         result = cms.verify_signed_data(der)
     else:
-        raise ParseError("the message is not signed with S/MIME")
+        raise ParseError("le message n'est pas signé en S/MIME")
     rebuilt = _rebuild(entity, result.content)
     # the address checked is the From the reader will show: the signed inner one when there is one
     sender = sender or _sender(_split(rebuilt)) or _sender(entity)
@@ -405,11 +420,11 @@ def decrypt(message: bytes, identities: Sequence[tuple[cms.PrivateKey, x509.Cert
     """Decrypt one enveloped layer; the result keeps the outer headers."""
     entity = _split(message)
     if _layer_kind(entity) != "pkcs7":
-        raise ParseError("the message is not encrypted with S/MIME")
+        raise ParseError("le message n'est pas chiffré en S/MIME")
     der = _part_der(entity)
     kind = cms.content_type_of(der)
     if kind not in ("enveloped_data", "authenticated_enveloped_data"):
-        raise ParseError("the message is signed, not encrypted")
+        raise ParseError("le message est signé, pas chiffré : vérifiez-le plutôt (missive smime verify)")
     return _rebuild(entity, cms.decrypt(der, list(identities)))
 
 
@@ -418,7 +433,10 @@ def _decompress(der: bytes) -> bytes:
     try:
         return bytes(info["content"].decompressed)
     except (ValueError, TypeError, KeyError, OSError, Exception) as exc:  # zlib.error is an Exception
-        raise ParseError(f"the compressed S/MIME part is damaged ({type(exc).__name__})") from exc
+        raise ParseError(
+            f"la partie S/MIME compressée est endommagée ({type(exc).__name__}) ; demandez à l'expéditeur de "
+            "renvoyer le message"
+        ) from exc
 
 
 def open_message(raw: bytes, keys: KeyRing, *, at: dt.datetime | None = None) -> OpenedMessage:
@@ -434,7 +452,10 @@ def open_message(raw: bytes, keys: KeyRing, *, at: dt.datetime | None = None) ->
         raise
     except (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError, UnicodeError) as exc:
         # a last line of defence for damage the parsers above did not foresee
-        raise ParseError(f"the S/MIME message is damaged ({type(exc).__name__})") from exc
+        raise ParseError(
+            f"le message S/MIME est endommagé ({type(exc).__name__}) ; demandez à l'expéditeur de renvoyer "
+            "le message"
+        ) from exc
 
 
 def _open(raw: bytes, keys: KeyRing, at: dt.datetime | None) -> OpenedMessage:
@@ -466,13 +487,15 @@ def _open(raw: bytes, keys: KeyRing, at: dt.datetime | None) -> OpenedMessage:
                 current = _rebuild(entity, _decompress(der))
                 continue
             if cms_type != "signed_data":
-                raise ParseError(f"unsupported S/MIME content ({cms_type})")
+                raise ParseError(f"contenu S/MIME non pris en charge ({cms_type})")
             result = cms.verify_signed_data(der)
         signed = True
         results.append(result)
         current = _rebuild(entity, result.content)
     else:
-        raise ParseError(f"the message nests more than {MAX_LAYERS} S/MIME layers")
+        raise ParseError(
+            f"le message empile plus de {MAX_LAYERS} couches S/MIME : missive refuse de l'ouvrir"
+        )
     status, signer = _verdict(results, current, first, keys, at)
     return OpenedMessage(current, encrypted, signed, status, signer)
 

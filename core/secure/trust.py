@@ -48,24 +48,32 @@ def _is_address(address: str) -> bool:
 def shown(address: str, position: int | None = None) -> str:
     """An address as it may appear in an error: a patient's INS stays out of messages and logs."""
     if _domain(address) == PATIENT_DOMAIN:
-        where = f" (recipient #{position})" if position else ""
-        return f"a patient address …@{PATIENT_DOMAIN}{where}"
+        where = f" (destinataire n° {position})" if position else ""
+        return f"une adresse patient …@{PATIENT_DOMAIN}{where}"
     return address
 
 
 def parse_whitelist(xml: bytes) -> tuple[list[str], str]:
     """(domains, generation date) of an MSSanté ``listeblanchemssante.xml``."""
     if len(xml) > MAX_WHITELIST_BYTES:
-        raise BadInput("the whitelist file is larger than 20 MB: is it the right file?")
+        raise BadInput("le fichier de liste blanche dépasse 20 Mo : est-ce le bon fichier ?")
     head = xml[:4096].lower()
     if b"<!doctype" in head or b"<!entity" in xml.lower():
-        raise ParseError("the whitelist declares a DOCTYPE or entities, which missive refuses to read")
+        raise ParseError(
+            "la liste blanche déclare un DOCTYPE ou des entités, que missive refuse de lire : téléchargez-la "
+            "à nouveau"
+        )
     try:
         root = ET.fromstring(xml)
     except ET.ParseError as exc:
-        raise ParseError(f"the whitelist is not valid XML ({exc})") from exc
+        raise ParseError(
+            f"la liste blanche n'est pas un XML valide (ligne {exc.position[0]}) : téléchargez-la à nouveau"
+        ) from exc
     if not root.tag.startswith("{" + WHITELIST_NS + "}") and root.tag.startswith("{"):
-        raise ParseError(f"the whitelist is not in the MSSanté namespace {WHITELIST_NS}")
+        raise ParseError(
+            f"la liste blanche n'est pas dans l'espace de noms MSSanté {WHITELIST_NS} : est-ce "
+            "listeblanchemssante.xml ?"
+        )
     domains: list[str] = []
     for node in root.iter():
         if _local(node.tag) != "Domaine":
@@ -76,7 +84,9 @@ def parse_whitelist(xml: bytes) -> tuple[list[str], str]:
                 if "." in name and " " not in name and "@" not in name:
                     domains.append(name)
     if not domains:
-        raise ParseError("the whitelist holds no Domaine/Nom entry: is it listeblanchemssante.xml?")
+        raise ParseError(
+            "la liste blanche ne contient aucune entrée Domaine/Nom : est-ce listeblanchemssante.xml ?"
+        )
     generated = root.get("DateDeGeneration") or ""
     if not generated:
         for node in root.iter():
@@ -101,7 +111,7 @@ class TrustPolicy:
         store: Collection | None = None,
     ) -> None:
         if mode not in MODES:
-            raise BadInput(f"trust mode must be one of {', '.join(MODES)} (got {mode!r})")
+            raise BadInput(f"trust.mode doit valoir {', '.join(MODES[:-1])} ou {MODES[-1]} (et non {mode!r})")
         self.mode = mode
         self.allow = tuple(_normalise(a) for a in allow if a.strip())
         self.encrypt_to_patients = encrypt_to_patients
@@ -120,7 +130,9 @@ class TrustPolicy:
         """Replace the stored MSSanté whitelist with the domains of ``xml``."""
         domains, generated = parse_whitelist(xml)
         if self.store is None:
-            raise BadInput("no profile to store the whitelist in")
+            raise BadInput(
+                "aucun profil où enregistrer la liste blanche : ouvrez un profil (missive --profile DIR)"
+            )
         doc = {
             "domains": domains,
             "generated": generated,
@@ -168,27 +180,30 @@ class TrustPolicy:
     def check_outgoing(self, recipients: Sequence[str], will_encrypt: bool) -> None:
         """Raise PolicyRefused, naming the first refused recipient, before anything leaves the machine."""
         if not recipients:
-            raise BadInput("the message has no recipient")
+            raise BadInput("le message n'a aucun destinataire : donnez au moins une adresse")
         for position, raw in enumerate(recipients, start=1):
             address = _normalise(raw)
             if not _is_address(address):
                 raise PolicyRefused(
-                    f"'{shown(address, position)}' is not an e-mail address: correct the recipient"
+                    f"'{shown(address, position)}' n'est pas une adresse e-mail : corrigez le destinataire"
                 )
             if will_encrypt and not self.may_encrypt_to(address):
                 raise PolicyRefused(
-                    f"refused: S/MIME encryption to {shown(address, position)} cannot be read in Mon espace "
-                    "santé; send it unencrypted or set trust.encrypt_to_patients = true"
+                    f"refusé : un message chiffré S/MIME vers {shown(address, position)} est illisible "
+                    "dans Mon espace santé ; envoyez-le sans chiffrement ou réglez "
+                    "trust.encrypt_to_patients = true"
                 )
             if self.mode == "trust-space" and not self.is_allowed(address):
                 raise PolicyRefused(
-                    f"refused: {shown(address, position)} is outside the MSSanté trust space; import the "
-                    "whitelist (missive trust import-whitelist) or add the domain to trust.allow in profile.toml"
+                    f"refusé : {shown(address, position)} est hors de l'espace de confiance MSSanté ; "
+                    "importez la liste blanche (missive trust import-whitelist) ou ajoutez le domaine à "
+                    "trust.allow dans profile.toml"
                 )
             if self.mode == "strict" and not will_encrypt:
                 raise PolicyRefused(
-                    f"refused: strict mode sends encrypted mail only and {shown(address, position)} has no "
-                    "usable certificate; import it with 'missive keys add-cert FILE'"
+                    "refusé : le mode strict n'envoie que des messages chiffrés et "
+                    f"{shown(address, position)} n'a pas de certificat utilisable ; importez-le avec "
+                    "'missive keys add-cert FILE'"
                 )
 
     def classify_incoming(self, sender: str | None, signed_valid: bool, encrypted: bool) -> Verdict:

@@ -65,7 +65,7 @@ def test_wrong_p12_password_is_one_line_exit_2(run, pki, tmp_path, monkeypatch):
     p12.write_bytes(pki.bob.p12(b"right"))
     monkeypatch.setenv("MISSIVE_P12_PASSWORD", "wrong")
     code, out, err = run("keys", "import", str(p12))
-    assert code == 2 and err.count("\n") == 1 and "password" in err
+    assert code == 2 and err.count("\n") == 1 and "mot de passe" in err
 
 
 def test_encrypt_then_decrypt_and_alice_reads_it(bob_profile, pki, message, tmp_path):

@@ -10,9 +10,9 @@ from core.secure import cms
 
 def test_wrong_private_key_is_a_security_error(pki):
     der = cms.encrypt(b"Content-Type: text/plain\r\n\r\nx\r\n", [pki.alice.cert])
-    with pytest.raises(SecurityError, match="other certificates"):
+    with pytest.raises(SecurityError, match="chiffré pour d'autres certificats"):
         cms.decrypt(der, [(pki.bob.key, pki.bob.cert)])
-    with pytest.raises(SecurityError, match="no private key"):
+    with pytest.raises(SecurityError, match="le profil n'a pas de clé privée"):
         cms.decrypt(der, [])
 
 
@@ -32,7 +32,7 @@ def test_altered_gcm_ciphertext_is_detected(pki, openssl, tmp_path):
     ).stdout
     at = der.index(der[-40:-20])  # inside the ciphertext, before the tag
     altered = der[:at] + bytes([der[at] ^ 1]) + der[at + 1 :]
-    with pytest.raises(SecurityError, match="altered"):
+    with pytest.raises(SecurityError, match="modifié en chemin"):
         cms.decrypt(altered, [(pki.bob.key, pki.bob.cert)])
 
 
@@ -56,5 +56,5 @@ def test_not_cms_and_detached_without_content_are_parse_errors(pki):
     import email
 
     der = email.message_from_bytes(signed).get_payload()[1].get_payload(decode=True)
-    with pytest.raises(ParseError, match="detached"):
+    with pytest.raises(ParseError, match="signature est détachée mais le contenu signé manque"):
         cms.verify_signed_data(der)

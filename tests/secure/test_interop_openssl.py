@@ -232,4 +232,4 @@ def test_encrypted_for_someone_else_is_reported_not_raised(pki, message):
     encrypted = smime.encrypt(message, [pki.alice.cert])
     opened = smime.open_message(encrypted, StaticKeys([(pki.bob.key, pki.bob.cert)], [pki.root.cert]))
     assert opened.encrypted and not opened.decrypted
-    assert "other certificates" in opened.problem
+    assert "chiffré pour d'autres certificats" in opened.problem

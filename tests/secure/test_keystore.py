@@ -24,7 +24,7 @@ def test_p12_import_gives_identity_and_self_certificate(standin, pki):
 
 def test_wrong_p12_password_and_garbage_are_clear_errors(standin, pki):
     keys = KeyStore(standin)
-    with pytest.raises(BadInput, match="password"):
+    with pytest.raises(BadInput, match="mot de passe du .p12 est faux"):
         keys.import_p12(pki.bob.p12(b"secret"), "wrong")
     with pytest.raises(ParseError):
         keys.import_p12(b"not a p12 at all", "x")
@@ -75,7 +75,7 @@ def test_harvest_from_verified_mail_then_encrypt_to_the_sender(standin, pki, mes
 
 def test_trust_refuses_end_entity_and_remove_forgets(standin, pki):
     keys = KeyStore(standin)
-    with pytest.raises(BadInput, match="not an authority"):
+    with pytest.raises(BadInput, match="n'est pas une autorité"):
         keys.trust(pki.alice.cert)
     keys.trust(pki.root.cert)
     keys.add_cert(pki.alice.cert)

@@ -64,14 +64,14 @@ def test_clear_without_any_key_and_refused_in_strict_mode(standin, pki) -> None:
     out = policy(standin, pki, with_key=False)
     assert out.protect(LETTER, ["bob@clinique.test"]) == LETTER
     strict = policy(standin, pki, "strict", with_key=False)
-    with pytest.raises(PolicyRefused, match="strict mode sends encrypted mail only"):
+    with pytest.raises(PolicyRefused, match="le mode strict n'envoie que des messages chiffrés"):
         strict.check(["bob@clinique.test"])
     assert strict.describe(["bob@clinique.test"]) == {"bob@clinique.test": "refused"}
 
 
 def test_outside_the_trust_space_is_refused(standin, pki) -> None:
     out = policy(standin, pki)
-    with pytest.raises(PolicyRefused, match="outside the MSSanté trust space"):
+    with pytest.raises(PolicyRefused, match="hors de l'espace de confiance MSSanté"):
         out.check(["bob@clinique.test", "x@gmail.example"])
     assert out.describe(["x@gmail.example"]) == {"x@gmail.example": "refused"}
 
@@ -88,5 +88,5 @@ def test_never_encrypted_to_a_patient_mailbox(standin, pki) -> None:
 def test_a_key_for_another_address_is_not_used_to_sign(standin, pki) -> None:
     out = policy(standin, pki)
     other = LETTER.replace(b"alice@hopital.test", b"secretariat@hopital.test")
-    with pytest.raises(BadInput, match="does not name the sending address secretariat@hopital.test"):
+    with pytest.raises(BadInput, match="ne porte pas l'adresse d'envoi secretariat@hopital.test"):
         out.protect(other, ["bob@clinique.test"])

@@ -47,14 +47,14 @@ def test_patient_mailboxes_are_never_encrypted_to_unless_configured():
     with pytest.raises(PolicyRefused) as err:
         p.check_outgoing(["dr@hopital.test", ins], will_encrypt=True)
     assert "279035121518989" not in str(err.value)  # the INS stays out of errors and logs
-    assert "recipient #2" in str(err.value)
+    assert "destinataire n° 2" in str(err.value)
     policy(patients=True).check_outgoing([ins], will_encrypt=True)
 
 
 def test_strict_mode_sends_encrypted_only():
     p = policy("strict")
     p.check_outgoing(["anyone@ailleurs.test"], will_encrypt=True)
-    with pytest.raises(PolicyRefused, match="strict"):
+    with pytest.raises(PolicyRefused, match="le mode strict n'envoie que des messages chiffrés"):
         p.check_outgoing(["anyone@ailleurs.test"], will_encrypt=False)
 
 
@@ -66,7 +66,7 @@ def test_open_mode_lets_everything_through():
 
 def test_bad_addresses_and_no_recipient_are_refused():
     p = policy("open")
-    with pytest.raises(PolicyRefused, match="not an e-mail address"):
+    with pytest.raises(PolicyRefused, match="n'est pas une adresse e-mail"):
         p.check_outgoing(["not-an-address"], will_encrypt=False)
     with pytest.raises(BadInput):
         p.check_outgoing([], will_encrypt=False)
@@ -106,5 +106,5 @@ def test_bad_whitelists_are_parse_errors(xml):
 
 
 def test_unknown_mode_is_refused():
-    with pytest.raises(BadInput, match="open, trust-space, strict"):
+    with pytest.raises(BadInput, match="open, trust-space ou strict"):
         TrustPolicy("paranoid")

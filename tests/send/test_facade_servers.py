@@ -137,7 +137,7 @@ def test_the_policy_refuses_an_outsider_before_anything_is_queued(doctors, mail_
         "sender", "send", "--to", "quelqu.un@ailleurs.example", "--subject", "s", "--body-file", str(body)
     )
     assert code != 0
-    assert err.count("\n") == 1 and "outside the MSSanté trust space" in err and "Traceback" not in err
+    assert err.count("\n") == 1 and "hors de l'espace de confiance MSSanté" in err and "Traceback" not in err
     assert doctors("sender", "outbox", "list", "--json")[1] == ""
 
 
@@ -152,7 +152,7 @@ def test_strict_mode_refuses_a_recipient_without_certificate(doctors) -> None:
     code, _out, err = doctors(
         "sender", "send", "--to", doctors.addresses["colleague"], "--subject", "s", "--body-file", str(body)
     )
-    assert code != 0 and "strict mode sends encrypted mail only" in err
+    assert code != 0 and "le mode strict n'envoie que des messages chiffrés" in err
     assert doctors("sender", "outbox", "list", "--json")[1] == ""
 
 
