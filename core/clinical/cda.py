@@ -35,7 +35,7 @@ def _local(name: str) -> str:
 def parse_xml_safely(data: bytes) -> ET.Element:
     """An ElementTree (names without namespace) from XML bytes; ParseError on a DTD, entity or bad XML."""
     if len(data) > MAX_XML_BYTES:
-        raise ParseError("XML document larger than 50 MB: refused")
+        raise ParseError("document XML de plus de 50 Mo : refusé")
     builder = ET.TreeBuilder()
     parser = expat.ParserCreate(namespace_separator="}")
 
@@ -58,13 +58,21 @@ def parse_xml_safely(data: bytes) -> ET.Element:
         parser.Parse(data, True)
         root = builder.close()
     except _Refused:
-        raise ParseError("XML document declares a DTD or entities: refused for safety") from None
+        raise ParseError("le document XML déclare une DTD ou des entités : refusé par sécurité") from None
     except expat.ExpatError as exc:
-        raise ParseError(f"XML is not well formed (line {exc.lineno}): the document is damaged") from None
+        raise ParseError(
+            f"XML mal formé (ligne {exc.lineno}) : le document est endommagé ; demandez à l'expéditeur de le "
+            "renvoyer"
+        ) from None
     except LookupError:
-        raise ParseError("XML declares an unknown character encoding: the document is damaged") from None
+        raise ParseError(
+            "le XML déclare un encodage de caractères inconnu : le document est endommagé ; demandez à "
+            "l'expéditeur de le renvoyer"
+        ) from None
     except (AssertionError, IndexError, ValueError, RecursionError, UnicodeError):
-        raise ParseError("XML is not well formed: the document is damaged") from None
+        raise ParseError(
+            "XML mal formé : le document est endommagé ; demandez à l'expéditeur de le renvoyer"
+        ) from None
     return root
 
 
@@ -80,12 +88,18 @@ def parse(data: bytes) -> list[ClinicalDocument]:
     try:
         return [_document(root, data)]
     except RecursionError:
-        raise ParseError("CDA document is nested too deeply: the document is damaged") from None
+        raise ParseError(
+            "document CDA trop profondément imbriqué : le document est endommagé ; demandez à l'expéditeur "
+            "de le renvoyer"
+        ) from None
 
 
 def _document(root: ET.Element, data: bytes) -> ClinicalDocument:
     if root.tag != "ClinicalDocument":
-        raise ParseError("XML document is not a CDA (root is not ClinicalDocument): cannot read it")
+        raise ParseError(
+            "ce document XML n'est pas un CDA (la racine n'est pas ClinicalDocument) : missive ne sait pas "
+            "le lire"
+        )
     code_el = _child(root, "code")
     title = _text(_child(root, "title")) or (code_el.get("displayName", "") if code_el is not None else "")
     effective = _child(root, "effectiveTime")
@@ -336,7 +350,9 @@ def _non_xml_text(text_el: ET.Element) -> str:
     try:
         content = base64.b64decode(re.sub(r"\s+", "", payload))
     except (binascii.Error, ValueError):
-        raise ParseError("CDA body (base64) is damaged: ask the sender to resend the document") from None
+        raise ParseError(
+            "le corps du CDA (base64) est endommagé ; demandez à l'expéditeur de le renvoyer"
+        ) from None
     if media == "application/pdf" or content.startswith(b"%PDF"):
         from core.clinical import pdf
 

@@ -42,7 +42,10 @@ class CdaAuthor:
             return "8" + digits
         if re.fullmatch(r"8\d{11}", digits):
             return digits
-        raise BadInput("the author's RPPS must be 11 digits (see `missive directory search`)")
+        raise BadInput(
+            "le RPPS de l'auteur doit avoir 11 chiffres : réglez practitioner.rpps dans profile.toml (voir "
+            "`missive directory search`)"
+        )
 
 
 def has_qualified_ins(identity: Identity) -> bool:
@@ -89,9 +92,14 @@ def write_cda(
 ) -> bytes:
     """The CDA R2 XML (UTF-8) of one document about ``patient`` by ``author``."""
     if not (patient.family_name or patient.birth_name):
-        raise BadInput("the patient has no name: a CDA document needs the patient's identity")
+        raise BadInput(
+            "le patient n'a pas de nom : un document CDA exige l'identité du patient ; complétez-la dans le "
+            "logiciel métier puis réimportez les patients (missive patients import)"
+        )
     if pdf is not None and not pdf.startswith(b"%PDF"):
-        raise BadInput("the attached report is not a PDF: give a .pdf file or send it as text")
+        raise BadInput(
+            "le compte rendu joint n'est pas un PDF : donnez un fichier .pdf ou envoyez-le en texte"
+        )
     when = effective or dt.datetime.now().astimezone()
     root = ET.Element("ClinicalDocument", {"xmlns": "urn:hl7-org:v3"})
     _sub(root, "realmCode", code="FR")
@@ -137,7 +145,9 @@ def _record_target(root: ET.Element, patient: Identity) -> None:
     role = _sub(_sub(root, "recordTarget"), "patientRole")
     if patient.ins:
         if patient.ins_oid not in INS_OIDS:
-            raise BadInput("the patient's INS has no INS OID (1.2.250.1.213.1.4.8 for a NIR, .9 for a NIA)")
+            raise BadInput(
+                "l'INS du patient n'a pas d'OID INS (1.2.250.1.213.1.4.8 pour un NIR, .9 pour un NIA)"
+            )
         _sub(role, "id", root=patient.ins_oid, extension=patient.ins)
     person = _sub(role, "patient")
     name = _sub(person, "name")

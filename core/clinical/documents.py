@@ -23,6 +23,7 @@ from core.model import Candidate, ClinicalDocument, Identity, MatchResult
 log = logging.getLogger("missive.documents")
 
 State = Literal["waiting", "filed", "rejected"]
+_STATE_WORDS = {"waiting": "en attente", "filed": "classé", "rejected": "écarté"}
 FILED_FLAG = "$Filed"
 COLLECTION = "documents"
 
@@ -193,7 +194,7 @@ class DocumentQueue:
     def get(self, doc_id: str) -> QueuedDocument:
         doc = self.docs.get(doc_id) if isinstance(doc_id, str) else None
         if doc is None:
-            raise NotFound(f"no document with id {str(doc_id)[:40]} (see `missive documents list`)")
+            raise NotFound(f"aucun document d'id {str(doc_id)[:40]} (voir `missive documents list`)")
         return _from_doc(doc_id, doc)
 
     def list(self, states: tuple[str, ...] | None = None) -> list[QueuedDocument]:
@@ -231,7 +232,7 @@ class DocumentQueue:
         """Queue one document read from a message; adding the same one twice returns the first."""
         data = raw if raw is not None else document.raw
         if not data:
-            raise BadInput(f"document {index} of message {message_id or '?'} has no bytes to file")
+            raise BadInput(f"le document {index} du message {message_id or '?'} est vide : rien à classer")
         digest = hashlib.sha256(data).hexdigest()
         key_source = f"{message_id}\0{attachment}\0{index}\0{digest}".encode()
         doc_id = "d-" + hashlib.sha256(key_source).hexdigest()[:16]
@@ -309,12 +310,12 @@ class DocumentQueue:
         queued = self.get(doc_id)
         if queued.state == "filed":
             raise BadInput(
-                f"document {doc_id} is already filed ({Path(queued.filed_path or '').name}): "
-                f"undo it first with `missive documents undo {doc_id}`"
+                f"le document {doc_id} est déjà classé ({Path(queued.filed_path or '').name}) : "
+                f"annulez d'abord le classement avec `missive documents undo {doc_id}`"
             )
         patient_id = (patient_id or "").strip()
         if not patient_id:
-            raise BadInput("no patient id given: use --patient ID (see `missive patients list`)")
+            raise BadInput("aucun id de patient : utilisez --patient ID (voir `missive patients list`)")
         self._check_patient(patient_id)
         data = self.blobs.get(queued.blob_id)
         path = self.filing.file(
@@ -373,7 +374,10 @@ class DocumentQueue:
         """Move a filed document's file out of the LGC folder into quarantine; back to review; audited."""
         queued = self.get(doc_id)
         if queued.state != "filed" or not queued.filed_path:
-            raise BadInput(f"document {doc_id} is not filed ({queued.state}): nothing to undo")
+            raise BadInput(
+                f"le document {doc_id} n'est pas classé ({_STATE_WORDS.get(queued.state, queued.state)}) : "
+                "rien à annuler"
+            )
         moved = filing.undo(Path(queued.filed_path), self.quarantine_dir)
         updated = replace(
             queued,
@@ -396,7 +400,10 @@ class DocumentQueue:
         """Set a waiting document aside (not for this practice, duplicate...); audited."""
         queued = self.get(doc_id)
         if queued.state == "filed":
-            raise BadInput(f"document {doc_id} is filed: undo it first (`missive documents undo {doc_id}`)")
+            raise BadInput(
+                f"le document {doc_id} est classé : annulez d'abord le classement "
+                f"(`missive documents undo {doc_id}`)"
+            )
         return self._record(replace(queued, state="rejected"), "reject", actor, message=queued.message_id)
 
     # ------------------------------------------------------------------ helpers

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from core.errors import BadInput, ConfigError, NotFound, StoreError
+from core.errors import BadInput, ConfigError, NotFound, StoreError, os_reason
 from core.store.atomic import FileLock, fsync_dir
 
 Layout = Literal["drop-folder", "patient-folders"]
@@ -114,7 +114,7 @@ def preset(key: str) -> Preset:
     for p in PRESETS.values():
         if wanted in (p.key, re.sub(r"[^a-z0-9]", "", _ascii(p.name).lower())):
             return p
-    raise ConfigError(f"filing.preset {key!r} is unknown (known: {', '.join(PRESETS)})")
+    raise ConfigError(f"filing.preset {key!r} est inconnu (préréglages connus : {', '.join(PRESETS)})")
 
 
 @dataclass(frozen=True)
@@ -151,16 +151,21 @@ class FilingProfile:
         check_template(template)
         layout = str(section.get("layout") or base.layout)
         if layout not in LAYOUTS:
-            raise ConfigError(f"filing.layout must be one of {', '.join(LAYOUTS)}")
+            raise ConfigError(f"filing.layout doit valoir {' ou '.join(LAYOUTS)}")
         extension = str(section.get("extension") or base.extension)
         if not re.fullmatch(r"\.[A-Za-z0-9]{1,8}", extension):
-            raise ConfigError("filing.extension must look like .hpr (a dot and 1 to 8 letters or digits)")
+            raise ConfigError(
+                "filing.extension doit ressembler à .hpr (un point et 1 à 8 lettres ou chiffres)"
+            )
         encoding = str(section.get("encoding") or base.encoding)
         if encoding != "original":
             try:
                 "é".encode(encoding)
             except LookupError:
-                raise ConfigError(f"filing.encoding {encoding!r} is not a known encoding") from None
+                raise ConfigError(
+                    f"filing.encoding {encoding!r} n'est pas un encodage connu (par exemple cp1252, "
+                    "iso-8859-1, utf-8)"
+                ) from None
         return cls(
             preset=base,
             folder=Path(folder_text).expanduser() if folder_text else None,
@@ -179,8 +184,8 @@ class FilingProfile:
         """The folder a document for ``patient_id`` goes into."""
         if self.folder is None:
             raise ConfigError(
-                "no filing folder: set [filing] folder in profile.toml to the practice software's "
-                f"import folder (suggested for {self.preset.name}: {self.preset.folder})"
+                "aucun dossier de classement : réglez [filing] folder dans profile.toml sur le dossier "
+                f"d'import du logiciel métier (suggéré pour {self.preset.name} : {self.preset.folder})"
             )
         if self.layout == "patient-folders":
             return self.folder / sanitise(patient_id, limit=MAX_FIELD)
@@ -189,7 +194,7 @@ class FilingProfile:
     def file(self, data: bytes, fields: FilingFields) -> Path:
         """Write ``data`` for ``fields`` into the import folder atomically; the final path."""
         if not data:
-            raise BadInput(f"document {fields.document_id} is empty: nothing to file")
+            raise BadInput(f"le document {fields.document_id} est vide : rien à classer")
         folder = self.target_folder(fields.patient_id)
         payload = self._encode(data, fields.format)
         extension = self.extension if fields.format in ("hprim-net", "hprim-2") else ""
@@ -216,14 +221,18 @@ def check_template(template: str) -> None:
     unknown = [n for n in names if n not in TEMPLATE_FIELDS]
     if unknown:
         raise ConfigError(
-            f"filing.template field {{{unknown[0]}}} is unknown (known: "
+            f"filing.template : le champ {{{unknown[0]}}} est inconnu (champs connus : "
             + ", ".join("{" + f + "}" for f in TEMPLATE_FIELDS)
             + ")"
         )
     if re.sub(r"\{[^{}]*\}", "", template).count("{") or "}" in re.sub(r"\{[^{}]*\}", "", template):
-        raise ConfigError("filing.template has an unbalanced brace: write fields as {date}, {patient}...")
+        raise ConfigError(
+            "filing.template a une accolade mal fermée : écrivez les champs ainsi : {date}, {patient}..."
+        )
     if not names:
-        raise ConfigError("filing.template needs at least one field, e.g. {date}_{patient}_{doc}")
+        raise ConfigError(
+            "filing.template doit contenir au moins un champ, par exemple {date}_{patient}_{doc}"
+        )
 
 
 def render_name(template: str, fields: FilingFields, seq: int, extension: str) -> str:
@@ -282,7 +291,10 @@ def write_new_file(
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StoreError(f"cannot create the filing folder {folder} ({exc.strerror}): check it") from None
+        raise StoreError(
+            f"impossible de créer le dossier de classement {folder} ({os_reason(exc)}) : "
+            "vérifiez [filing] folder"
+        ) from None
     tmp = folder / f"{temp_prefix}missive-{secrets.token_hex(6)}{temp_suffix}"
     try:
         with open(tmp, "xb") as fh:
@@ -294,11 +306,13 @@ def write_new_file(
             if _publish(tmp, final):
                 _fsync_dir(folder)
                 return final
-        raise StoreError(f"{MAX_SEQUENCE} files with the same name in {folder}: change filing.template")
+        raise StoreError(
+            f"{MAX_SEQUENCE} fichiers portent déjà ce nom dans {folder} : changez filing.template"
+        )
     except OSError as exc:
         raise StoreError(
-            f"cannot write into the filing folder {folder} ({exc.strerror or exc}): check it exists "
-            "and is writable"
+            f"impossible d'écrire dans le dossier de classement {folder} ({os_reason(exc)}) : vérifiez "
+            "qu'il existe et qu'il est accessible en écriture"
         ) from None
     finally:
         with contextlib.suppress(OSError):
@@ -345,14 +359,16 @@ def undo(filed_path: Path, quarantine_dir: Path) -> Path:
     filed_path = Path(filed_path)
     if not filed_path.is_file():
         raise NotFound(
-            f"{filed_path.name} is no longer in the import folder: the practice software has probably "
-            "imported it already; remove it from the patient's record there"
+            f"{filed_path.name} n'est plus dans le dossier d'import : le logiciel métier l'a sans doute déjà "
+            "intégré ; retirez-le du dossier du patient dans ce logiciel"
         )
     data_name = filed_path.name
     try:
         quarantine_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StoreError(f"cannot create the quarantine folder {quarantine_dir} ({exc.strerror})") from None
+        raise StoreError(
+            f"impossible de créer le dossier de quarantaine {quarantine_dir} ({os_reason(exc)})"
+        ) from None
     for seq in range(1, MAX_SEQUENCE + 1):
         name = _numbered(data_name, seq)
         target = quarantine_dir / name
@@ -363,8 +379,8 @@ def undo(filed_path: Path, quarantine_dir: Path) -> Path:
         except OSError as exc:
             if exc.errno == errno.ENOENT:
                 raise NotFound(
-                    f"{filed_path.name} was taken by the practice software while undoing: remove it "
-                    "from the patient's record there"
+                    f"{filed_path.name} a été intégré par le logiciel métier pendant l'annulation : "
+                    "retirez-le du dossier du patient dans ce logiciel"
                 ) from None
             # Another file system or no hard links: copy durably, then remove the original.
             target = write_new_file(
@@ -376,12 +392,14 @@ def undo(filed_path: Path, quarantine_dir: Path) -> Path:
             pass  # taken meanwhile by the LGC: the quarantine copy still documents what was filed
         except OSError as exc:
             raise StoreError(
-                f"cannot remove {filed_path.name} from the import folder ({exc.strerror})"
+                f"impossible de retirer {filed_path.name} du dossier d'import ({os_reason(exc)})"
             ) from None
         _fsync_dir(filed_path.parent)
         _fsync_dir(quarantine_dir)
         return target
-    raise StoreError(f"too many files named {data_name} in {quarantine_dir}: empty the quarantine folder")
+    raise StoreError(
+        f"trop de fichiers nommés {data_name} dans {quarantine_dir} : videz le dossier de quarantaine"
+    )
 
 
 def _numbered(name: str, seq: int) -> str:

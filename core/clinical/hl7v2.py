@@ -110,11 +110,14 @@ def split_segments(text: str) -> list[Segment]:
     """Segments of an HL7 message (MSH first), with the separators MSH declares."""
     start = text.find("MSH")
     if start < 0 or len(text) < start + 8:
-        raise ParseError("HL7 message has no MSH segment: it is not an HL7 v2 file")
+        raise ParseError("message HL7 sans segment MSH : ce n'est pas un fichier HL7 v2")
     sep = text[start + 3]
     encoding = text[start + 4 : start + 8]
     if sep.isalnum() or sep in "\r\n " or len(set(encoding + sep)) < 5 or any(c.isalnum() for c in encoding):
-        raise ParseError("HL7 MSH segment declares unusable separators: the file is damaged")
+        raise ParseError(
+            "le segment MSH déclare des séparateurs inutilisables : le fichier HL7 est endommagé ; demandez "
+            "à l'expéditeur de le renvoyer"
+        )
     delims = Delimiters(sep, encoding[0], encoding[1], encoding[2], encoding[3])
     segments: list[Segment] = []
     for written in split_lines(text[start:], keepends=True):
@@ -147,7 +150,7 @@ def parse(data: bytes, read_embedded: bool = True) -> list[ClinicalDocument]:
             groups.append(_Group(pid=None))  # results without a PID: keep them, identity unknown
             groups[-1].add(seg)
     if not groups:
-        raise ParseError("HL7 message has no patient (PID) segment: nothing to file")
+        raise ParseError("message HL7 sans segment patient (PID) : rien à classer")
     documents: list[ClinicalDocument] = []
     for group in groups:
         raw = data

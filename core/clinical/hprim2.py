@@ -39,7 +39,10 @@ def _records(text: str) -> tuple[list[tuple[str, list[str]]], Delimiters]:
     start = text.find("H")
     head = text[start : start + 7] if start >= 0 else ""
     if len(head) < 7 or not _delimiters_ok(head[1:7]):
-        raise ParseError("HPRIM 2 file does not start with a valid H record: the file is damaged")
+        raise ParseError(
+            "le fichier HPRIM 2 ne commence pas par un enregistrement H valide : il est endommagé ; demandez "
+            "à l'expéditeur de le renvoyer"
+        )
     delims = Delimiters(head[1], head[2], head[3], head[4], head[5])
     sep = delims.field
     records: list[list[str]] = []  # [written line(s) with endings, joined content]
@@ -75,7 +78,7 @@ def parse(data: bytes) -> list[ClinicalDocument]:
         elif patients:
             patients[-1].add(seg, written)
     if not patients:
-        raise ParseError("HPRIM 2 file has no patient (P) record: nothing to file")
+        raise ParseError("fichier HPRIM 2 sans enregistrement patient (P) : rien à classer")
     head_written = records[0][0]
     documents = []
     for patient in patients:

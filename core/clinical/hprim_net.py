@@ -57,7 +57,10 @@ def parse(data: bytes) -> list[ClinicalDocument]:
     documents = [_read_report(chunk, decoded, n == 0) for n, chunk in enumerate(reports)]
     documents = [doc for doc in documents if doc is not None]
     if not documents:
-        raise ParseError("HPRIM file holds no report (no header, no RES line): ask the sender to resend it")
+        raise ParseError(
+            "le fichier HPRIM ne contient aucun compte rendu (ni en-tête, ni ligne RES) ; demandez à "
+            "l'expéditeur de le renvoyer"
+        )
     return documents
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from core.clinical.identity import clean_nir, compact, is_valid_nir, split_family_name, split_given_names
 from core.clinical.matching import PatientIndex
-from core.errors import BadInput, NotFound, ParseError, StoreCorrupted
+from core.errors import BadInput, NotFound, ParseError, StoreCorrupted, os_reason
 from core.model import Patient
 from core.store.collection import Collection
 
@@ -41,10 +41,11 @@ class ImportRefused(ParseError):
 
     def __init__(self, source: str, problems: list[tuple[int, str]]) -> None:
         self.problems = problems
-        shown = "; ".join(f"line {line}: {msg}" for line, msg in problems[:MAX_REPORTED])
-        more = f"; and {len(problems) - MAX_REPORTED} more" if len(problems) > MAX_REPORTED else ""
+        shown = " ; ".join(f"ligne {line} : {msg}" for line, msg in problems[:MAX_REPORTED])
+        more = f" ; et {len(problems) - MAX_REPORTED} autre(s)" if len(problems) > MAX_REPORTED else ""
         super().__init__(
-            f"{source}: {len(problems)} bad row(s), nothing imported — {shown}{more}. Fix them and import again"
+            f"{source} : {len(problems)} ligne(s) incorrecte(s), rien n'a été importé — {shown}{more}. "
+            "Corrigez-les et importez à nouveau"
         )
 
 
@@ -76,9 +77,12 @@ def parse_mapping(pairs: list[str] | None) -> dict[str, str]:
         source, sep, target = pair.partition("=")
         source, target = source.strip(), target.strip()
         if not sep or not source or not target:
-            raise BadInput(f"--map {pair!r}: expected SOURCE=TARGET, e.g. --map NOM=birth_name")
+            raise BadInput(f"--map {pair!r} : attendu SOURCE=TARGET, par exemple --map NOM=birth_name")
         if target not in COLUMNS:
-            raise BadInput(f"--map {pair!r}: unknown target column {target!r} (one of: {', '.join(COLUMNS)})")
+            raise BadInput(
+                f"--map {pair!r} : colonne cible {target!r} inconnue (colonnes possibles : "
+                f"{', '.join(COLUMNS)})"
+            )
         mapping[source] = target
     return mapping
 
@@ -92,10 +96,10 @@ def parse_birth_date(text: str) -> dt.date:
     else:
         m = _FR.match(text)
         if not m:
-            raise ValueError("birth_date is not YYYY-MM-DD or DD/MM/YYYY")
+            raise ValueError("birth_date n'est pas au format AAAA-MM-JJ ou JJ/MM/AAAA")
         date = dt.date(int(m[3]), int(m[2]), int(m[1]))
     if date > dt.date.today() or date.year < 1850:
-        raise ValueError("birth_date is out of range")
+        raise ValueError("birth_date est une date impossible (dans le futur ou avant 1850)")
     return date
 
 
@@ -105,7 +109,8 @@ def _decode(data: bytes, source: str) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ParseError(
-            f"{source}: line {line} is not UTF-8; export the file as UTF-8 (CSV UTF-8) and import again"
+            f"{source} : la ligne {line} n'est pas en UTF-8 ; exportez le fichier en UTF-8 (CSV UTF-8) et "
+            "importez-le à nouveau"
         ) from None
 
 
@@ -113,7 +118,7 @@ def _row_to_patient(row: dict[str, str]) -> Patient:
     """One CSV row (canonical keys) to a Patient; ValueError with a value-free message when bad."""
     pid = row.get("id", "").strip()
     if not pid:
-        raise ValueError("id is empty")
+        raise ValueError("id est vide")
     birth_name = " ".join(row.get("birth_name", "").split())
     used_name = " ".join(row.get("used_name", "").split())
     if birth_name and not used_name:
@@ -122,22 +127,22 @@ def _row_to_patient(row: dict[str, str]) -> Patient:
         if birth:
             birth_name, used_name = birth, used
     if not compact(birth_name):
-        raise ValueError("birth_name is empty")
+        raise ValueError("birth_name est vide")
     given = split_given_names(row.get("given_names", ""))
     if not any(compact(g) for g in given):
-        raise ValueError("given_names is empty")
+        raise ValueError("given_names est vide")
     raw_date = row.get("birth_date", "")
     try:
         birth_date = parse_birth_date(raw_date)
     except ValueError as exc:
-        msg = str(exc) if "birth_date" in str(exc) else "birth_date is not a valid date"
+        msg = str(exc) if "birth_date" in str(exc) else "birth_date n'est pas une date valide"
         raise ValueError(msg) from None
     sex = _SEXES.get(row.get("sex", "").strip().upper())
     if sex is None:
-        raise ValueError("sex must be M, F or U")
+        raise ValueError("sex doit valoir M, F ou U")
     ins = clean_nir(row.get("ins", ""))
     if ins and not is_valid_nir(ins):
-        raise ValueError("ins is not a valid 15-character matricule (wrong length or key)")
+        raise ValueError("ins n'est pas un matricule valide de 15 caractères (longueur ou clé fausse)")
     return Patient(
         id=pid,
         birth_name=birth_name,
@@ -159,24 +164,24 @@ def read_patients_csv(
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = next(reader, None)
-    except csv.Error as exc:
-        raise ParseError(f"{source}: line 1 cannot be read as CSV ({exc}); check the quotes") from None
+    except csv.Error:
+        raise ParseError(f"{source} : la ligne 1 est illisible en CSV ; vérifiez les guillemets") from None
     if not header or not any(h.strip() for h in header):
-        raise ParseError(f"{source}: the file is empty; expected the header {','.join(COLUMNS)}")
+        raise ParseError(f"{source} : le fichier est vide ; en-tête attendu : {','.join(COLUMNS)}")
     mapping = dict(mapping or {})
     names = [h.strip() for h in header]
     for src in mapping:
         if src not in names:
-            raise BadInput(f"{source}: --map source column {src!r} is not in the header")
+            raise BadInput(f"{source} : la colonne source {src!r} de --map n'est pas dans l'en-tête")
     columns = [mapping.get(h, h) for h in names]
     dupes = sorted({c for c in columns if c in COLUMNS and columns.count(c) > 1})
     if dupes:
-        raise ParseError(f"{source}: column(s) {', '.join(dupes)} appear twice in the header (after --map)")
+        raise ParseError(f"{source} : colonne(s) {', '.join(dupes)} en double dans l'en-tête (après --map)")
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise ParseError(
-            f"{source}: missing column(s) {', '.join(missing)} in the header; "
-            f"expected {','.join(COLUMNS)} (rename with --map SOURCE=TARGET)"
+            f"{source} : colonne(s) {', '.join(missing)} absente(s) de l'en-tête ; "
+            f"attendu : {','.join(COLUMNS)} (renommez avec --map SOURCE=TARGET)"
         )
     wanted = [(i, c) for i, c in enumerate(columns) if c in COLUMNS]
     patients: list[Patient] = []
@@ -190,13 +195,13 @@ def read_patients_csv(
         except StopIteration:
             break
         except csv.Error:
-            problems.append((reader.line_num, "cannot be read as CSV (check the quotes)"))
+            problems.append((reader.line_num, "illisible en CSV (vérifiez les guillemets)"))
             break  # the csv module cannot resynchronise after a broken quote
         line = reader.line_num
         if not any(v.strip() for v in values):
             continue  # blank lines are common at the end of exports
         if len(values) > len(names):
-            problems.append((line, f"{len(values)} fields for {len(names)} columns"))
+            problems.append((line, f"{len(values)} champs pour {len(names)} colonnes"))
             continue
         row = {c: (values[i] if i < len(values) else "") for i, c in wanted}
         try:
@@ -205,12 +210,12 @@ def read_patients_csv(
             problems.append((line, str(exc)))
             continue
         if patient.id in seen_ids:
-            problems.append((line, f"id already used on line {seen_ids[patient.id]}"))
+            problems.append((line, f"id déjà utilisé ligne {seen_ids[patient.id]}"))
             continue
         seen_ids[patient.id] = line
         if patient.ins:
             if patient.ins in seen_ins:
-                problems.append((line, f"ins already used on line {seen_ins[patient.ins]}"))
+                problems.append((line, f"ins déjà utilisé ligne {seen_ins[patient.ins]}"))
                 continue
             seen_ins[patient.ins] = line
         patients.append(patient)
@@ -237,11 +242,11 @@ class PatientRegistry:
             try:
                 data = path.read_bytes()
             except FileNotFoundError:
-                raise NotFound(f"{path.name}: no such file; check the path") from None
+                raise NotFound(f"{path.name} : fichier introuvable ; vérifiez le chemin") from None
             except IsADirectoryError:
-                raise BadInput(f"{path.name}: is a folder; give the CSV file") from None
+                raise BadInput(f"{path.name} est un dossier ; donnez le fichier CSV") from None
             except OSError as exc:
-                raise BadInput(f"{path.name}: cannot be read ({exc.strerror})") from None
+                raise BadInput(f"{path.name} : lecture impossible ({os_reason(exc)})") from None
         else:
             data = source
         name = name or "patients.csv"
@@ -275,7 +280,7 @@ class PatientRegistry:
         """One patient by id; NotFound when absent."""
         doc = self._collection.get(patient_id)
         if doc is None:
-            raise NotFound(f"patient {patient_id!r} not found; see: missive patients list")
+            raise NotFound(f"patient {patient_id!r} introuvable ; voir : missive patients list")
         return self._load(patient_id, doc)
 
     def __len__(self) -> int:
@@ -297,7 +302,7 @@ class PatientRegistry:
             return Patient.from_json({**doc, "id": doc.get("id", key)})
         except (KeyError, TypeError, ValueError):
             raise StoreCorrupted(
-                f"patient record {key!r} is unreadable; re-import the patients CSV"
+                f"la fiche du patient {key!r} est illisible ; importez à nouveau le CSV des patients"
             ) from None
 
 

@@ -24,7 +24,7 @@ def looks_like(data: bytes) -> bool:
 def extract_text(data: bytes) -> str:
     """The text of every page, pages separated by a form feed; ParseError when pypdf cannot read it."""
     if not looks_like(data):
-        raise ParseError("not a PDF file (no %PDF signature)")
+        raise ParseError("ce n'est pas un fichier PDF (signature %PDF absente)")
     from pypdf import PdfReader  # heavy: loaded on first use only
     from pypdf.errors import FileNotDecryptedError, PyPdfError
 
@@ -33,7 +33,9 @@ def extract_text(data: bytes) -> str:
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
-            raise ParseError("PDF is password-protected: open it with the sender's password")
+            raise ParseError(
+                "le PDF est protégé par un mot de passe : ouvrez-le avec le mot de passe de l'expéditeur"
+            )
         pages: list[str] = []
         size = 0
         for number, page in enumerate(reader.pages):
@@ -47,11 +49,19 @@ def extract_text(data: bytes) -> str:
     except ParseError:
         raise
     except FileNotDecryptedError:
-        raise ParseError("PDF is password-protected: open it with the sender's password") from None
+        raise ParseError(
+            "le PDF est protégé par un mot de passe : ouvrez-le avec le mot de passe de l'expéditeur"
+        ) from None
     except (PyPdfError, RecursionError, MemoryError) as exc:
-        raise ParseError(f"PDF cannot be read ({type(exc).__name__}): the file is damaged") from None
+        raise ParseError(
+            f"PDF illisible ({type(exc).__name__}) : le fichier est endommagé ; demandez à l'expéditeur de "
+            "le renvoyer"
+        ) from None
     except Exception as exc:  # noqa: BLE001 - pypdf raises many plain exceptions on damaged files
-        raise ParseError(f"PDF cannot be read ({type(exc).__name__}): the file is damaged") from None
+        raise ParseError(
+            f"PDF illisible ({type(exc).__name__}) : le fichier est endommagé ; demandez à l'expéditeur de "
+            "le renvoyer"
+        ) from None
     return "\n\f\n".join(pages).strip()
 
 

@@ -60,23 +60,28 @@ def detect_format(data: bytes, filename: str = "") -> SourceFormat | None:
 def read_document(data: bytes, filename: str = "", *, _depth: int = 0) -> ReadResult:
     """Detect the format of ``data`` and read every document in it; ParseError when unreadable."""
     if not data or not data.strip():
-        raise ParseError(f"{_label(filename)} is empty")
+        raise ParseError(f"{_label(filename)} est vide")
     if len(data) > MAX_INPUT:
-        raise ParseError(f"{_label(filename)} is larger than 200 MB: not a clinical document")
+        raise ParseError(f"{_label(filename)} dépasse 200 Mo : ce n'est pas un document clinique")
     kind = detect_format(data, filename)
     if kind is None:
-        raise ParseError(f"{_label(filename)}: format not recognised (HPRIM, HL7, CDA, XDM or PDF expected)")
+        raise ParseError(f"{_label(filename)} : format non reconnu (HPRIM, HL7, CDA, XDM ou PDF attendu)")
     if kind == "xdm" and _depth > 0:
-        raise ParseError(f"{_label(filename)}: an XDM package inside an XDM package is not read")
+        raise ParseError(f"{_label(filename)} : un paquet XDM dans un paquet XDM n'est pas lu")
     try:
         documents = _READERS[kind](data, filename)
     except ParseError:
         raise
     except RecursionError:
-        raise ParseError(f"{_label(filename)}: structure nested too deeply, the file is damaged") from None
+        raise ParseError(
+            f"{_label(filename)} : structure trop profondément imbriquée, le fichier est endommagé"
+        ) from None
     except (ValueError, IndexError, KeyError, TypeError, LookupError, OverflowError, AttributeError) as exc:
         # A reader bug on odd input must still end as one clear line, never a traceback.
-        raise ParseError(f"{_label(filename)}: unreadable {kind} content ({type(exc).__name__})") from None
+        raise ParseError(
+            f"{_label(filename)} : contenu {kind} illisible ({type(exc).__name__}) ; demandez à l'expéditeur "
+            "de le renvoyer"
+        ) from None
     return ReadResult(format=kind, documents=documents)
 
 

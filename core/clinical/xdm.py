@@ -30,6 +30,10 @@ MAX_TOTAL = 200 * 1024 * 1024  # uncompressed bytes read from one archive
 MAX_RATIO = 200  # uncompressed / compressed, per entry (beyond a small size)
 RATIO_FLOOR = 1024 * 1024  # small entries may compress very well (text), do not judge them on ratio
 _CHUNK = 64 * 1024
+
+
+class ZipBombRefused(ParseError):
+    """An entry expands beyond the size or ratio limits: the whole package is refused, not just skipped."""
 # What zipfile raises on damaged archives besides BadZipFile (found by fuzzing: IndexError on extra fields).
 _ZIP_ERRORS = (
     zipfile.BadZipFile,
@@ -62,17 +66,21 @@ class SafeZip:
             self._zip = zipfile.ZipFile(io.BytesIO(data))
             infos = self._zip.infolist()
         except _ZIP_ERRORS:
-            raise ParseError("zip archive is damaged or not a zip: ask the sender to resend it") from None
+            raise ParseError(
+                "l'archive zip est endommagée ou n'est pas un zip ; demandez à l'expéditeur de la renvoyer"
+            ) from None
         if len(infos) > MAX_ENTRIES:
-            raise ParseError(f"zip archive has {len(infos)} entries (limit {MAX_ENTRIES}): refused")
+            raise ParseError(f"l'archive zip contient {len(infos)} fichiers (limite {MAX_ENTRIES}) : refusée")
         self._entries: dict[str, zipfile.ZipInfo] = {}
         for info in infos:
             name = info.filename.replace("\\", "/")
             path = PurePosixPath(name)
             if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in path.parts:
-                raise ParseError("zip archive has an entry outside its folder (absolute or '..'): refused")
+                raise ParseError(
+                    "l'archive zip contient un fichier hors de son dossier (chemin absolu ou '..') : refusée"
+                )
             if stat.S_ISLNK(info.external_attr >> 16):
-                raise ParseError("zip archive contains a symbolic link: refused")
+                raise ParseError("l'archive zip contient un lien symbolique : refusée")
             if name and not name.endswith("/"):  # ZipInfo.is_dir() fails on an empty name
                 self._entries[name.upper()] = info
         self._total = 0
@@ -96,13 +104,20 @@ class SafeZip:
                         break
                     out += chunk
                     if len(out) > limit:
-                        raise ParseError("zip archive expands beyond 200 MB (zip bomb?): refused")
+                        raise ZipBombRefused(
+                            "l'archive zip dépasse 200 Mo une fois décompressée (bombe zip ?) : refusée"
+                        )
                     if len(out) > RATIO_FLOOR and len(out) > MAX_RATIO * max(info.compress_size, 1):
-                        raise ParseError("zip entry compresses suspiciously well (zip bomb?): refused")
+                        raise ZipBombRefused(
+                            "un fichier de l'archive zip est anormalement compressé (bombe zip ?) : refusée"
+                        )
         except ParseError:
             raise
         except _ZIP_ERRORS:
-            raise ParseError(f"zip entry {info.filename!r} is damaged: ask the sender to resend it") from None
+            raise ParseError(
+                f"le fichier {info.filename!r} de l'archive zip est endommagé ; demandez à l'expéditeur de "
+                "renvoyer l'archive"
+            ) from None
         self._total += len(out)
         return bytes(out)
 
@@ -120,7 +135,7 @@ def parse(data: bytes, read_document: DocumentReader | None = None) -> list[Clin
         name for name in archive.names() if re.fullmatch(r"IHE_XDM/[^/]+/METADATA\.XML", name, re.IGNORECASE)
     ]
     if not metadata:
-        raise ParseError("zip archive is not an IHE XDM package (no IHE_XDM/*/METADATA.XML)")
+        raise ParseError("l'archive zip n'est pas un paquet IHE XDM (pas de IHE_XDM/*/METADATA.XML)")
     documents: list[ClinicalDocument] = []
     unreadable = 0
     for meta_name in sorted(metadata):
@@ -134,9 +149,9 @@ def parse(data: bytes, read_document: DocumentReader | None = None) -> list[Clin
                 continue
             try:
                 found = read_document(archive.read(entry), PurePosixPath(uri).name)
-            except ParseError as exc:
-                if "zip bomb" in str(exc) or "200 MB" in str(exc):
-                    raise
+            except ZipBombRefused:
+                raise
+            except ParseError:
                 unreadable += 1
                 continue
             for doc in found:
@@ -144,7 +159,9 @@ def parse(data: bytes, read_document: DocumentReader | None = None) -> list[Clin
                     doc = replace(doc, identity=identity)
                 documents.append(doc)
     if not documents:
-        raise ParseError(f"XDM package holds no readable document ({unreadable} unreadable or missing)")
+        raise ParseError(
+            f"le paquet XDM ne contient aucun document lisible ({unreadable} illisible(s) ou manquant(s))"
+        )
     return documents
 
 

@@ -287,7 +287,7 @@ def write_xdm(
 ) -> XdmPackage:
     """The IHE_XDM.ZIP holding ``documents`` about ``patient``, and the headers for the mail."""
     if not documents:
-        raise BadInput("an XDM package needs at least one document")
+        raise BadInput("un paquet XDM doit contenir au moins un document")
     when = when or dt.datetime.now().astimezone()
     named = [(_name_for(i, d.mime_type), d) for i, d in enumerate(documents, 1)]
     buffer = io.BytesIO()

@@ -100,9 +100,9 @@ def test_bad_rows_refuse_the_whole_import_with_line_numbers_and_no_values() -> N
     assert set(problems) == {3, 4, 5, 6, 7, 8, 9}
     assert "birth_date" in problems[3] and "sex" in problems[4] and "ins" in problems[5]
     assert "birth_name" in problems[6] and "id" in problems[7] and "given_names" in problems[8]
-    assert "line 2" in problems[9]  # duplicate id
+    assert "ligne 2" in problems[9]  # duplicate id
     message = str(info.value)
-    assert "nothing imported" in message and "line 3" in message
+    assert "rien n'a été importé" in message and "ligne 3" in message
     for value in ("Zola", "Emile", "1990-13-01", "X", "Hugo"):
         assert value not in message
     assert [p.to_json() for p in reg.list()] == before  # nothing half-imported
@@ -142,10 +142,10 @@ def test_map_of_a_missing_column_is_bad_input() -> None:
 @pytest.mark.parametrize(
     ("data", "needle"),
     [
-        (b"", "empty"),
-        (b"id,nom\n1,X\n", "missing column"),
-        ("id,birth_name,given_names,birth_date\n1,Lef\xe8vre,A,1970-01-01\n".encode("latin-1"), "not UTF-8"),
-        (b"id,birth_name,birth_name,given_names,birth_date\n", "twice"),
+        (b"", "le fichier est vide"),
+        (b"id,nom\n1,X\n", "absente.* de l'en-tête"),
+        ("id,birth_name,given_names,birth_date\n1,Lef\xe8vre,A,1970-01-01\n".encode("latin-1"), "la ligne 2 n'est pas en UTF-8"),
+        (b"id,birth_name,birth_name,given_names,birth_date\n", "en double"),
     ],
 )
 def test_bad_files_give_one_clear_error(data: bytes, needle: str) -> None:

@@ -23,7 +23,7 @@ def test_import_then_list_json(profile, cli) -> None:
 def test_bad_csv_is_one_line_exit_2_and_imports_nothing(profile, cli) -> None:
     code, out, err = cli("patients", "import", str(DATA / "patients_bad.csv"))
     assert code == 2 and out == ""
-    assert err.count("\n") == 1 and "line 3" in err and "nothing imported" in err
+    assert err.count("\n") == 1 and "ligne 3" in err and "rien n'a été importé" in err
     assert "Traceback" not in err and "Zola" not in err
     code, out, _ = cli("patients", "list", "--json")
     assert code == 0 and out == ""
@@ -38,7 +38,7 @@ def test_map_option(profile, cli, tmp_path: Path) -> None:
     code, out, _ = cli("patients", "list")
     assert "Leroy" in out and "30/11/1980" in out
     code, _, err = cli("patients", "import", str(src), "--map", "NUM=numero")
-    assert code == 2 and "unknown target column" in err
+    assert code == 2 and "colonne cible 'numero' inconnue" in err
 
 
 def test_match_decides_per_document_and_reports_unreadable_files(profile, cli, tmp_path: Path) -> None:

@@ -56,7 +56,7 @@ def test_xdm_with_two_subsets() -> None:
 
 
 def test_zip_without_metadata_is_not_xdm() -> None:
-    with pytest.raises(ParseError, match="XDM"):
+    with pytest.raises(ParseError, match="n'est pas un paquet IHE XDM"):
         read_document(_zip({"IHE_XDM/notes.txt": b"x"}))
     with pytest.raises(ParseError):
         read_document(_zip({"photo.txt": b"x"}))
@@ -65,25 +65,25 @@ def test_zip_without_metadata_is_not_xdm() -> None:
 def test_zip_bomb_is_refused() -> None:
     entries = _package()
     entries["IHE_XDM/SS000001/DOC0001.XML"] = b"<" + b" " * (30 * 1024 * 1024)
-    with pytest.raises(ParseError, match="zip bomb"):
+    with pytest.raises(ParseError, match="bombe zip"):
         read_document(_zip(entries))
 
 
 def test_zip_slip_and_absolute_paths_are_refused() -> None:
     for bad in ("../../etc/cron.d/x", "/etc/passwd", "IHE_XDM/SS000001/../../../x"):
         entries = {**_package(), bad: b"x"}
-        with pytest.raises(ParseError, match="outside"):
+        with pytest.raises(ParseError, match="hors de son dossier"):
             read_document(_zip(entries))
 
 
 def test_symlink_entry_is_refused() -> None:
-    with pytest.raises(ParseError, match="symbolic link"):
+    with pytest.raises(ParseError, match="lien symbolique"):
         read_document(_zip(_package(), symlink="IHE_XDM/SS000001/LINK"))
 
 
 def test_too_many_entries_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(xdm, "MAX_ENTRIES", 4)
-    with pytest.raises(ParseError, match="entries"):
+    with pytest.raises(ParseError, match=r"fichiers \(limite 4\)"):
         read_document((DATA / "xdm_ss000001.zip").read_bytes())
 
 
@@ -91,7 +91,7 @@ def test_uri_climbing_out_is_ignored_and_missing_documents_fail() -> None:
     entries = _package()
     meta = entries.pop("IHE_XDM/SS000001/metadata.xml").replace(b"DOC0001.XML", b"../../README.TXT")
     entries["IHE_XDM/SS000001/metadata.xml"] = meta.replace(b"DOC0002.PDF", b"MISSING.PDF")
-    with pytest.raises(ParseError, match="no readable document"):
+    with pytest.raises(ParseError, match="aucun document lisible"):
         read_document(_zip(entries))
 
 

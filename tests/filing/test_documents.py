@@ -94,7 +94,7 @@ def test_unknown_patient_or_document(tmp_path, marks, document) -> None:
     waiting = queue.add(document, REVIEW, message_id="m", raw=RAW)
     with pytest.raises(NotFound):
         queue.file(waiting.id, "p-unknown")
-    with pytest.raises(NotFound, match="documents list"):
+    with pytest.raises(NotFound, match="aucun document d'id d-nope.*documents list"):
         queue.file("d-nope", "p-1")
     assert queue.get(waiting.id).state == "waiting"
 
@@ -102,10 +102,10 @@ def test_unknown_patient_or_document(tmp_path, marks, document) -> None:
 def test_filing_twice_and_undoing_a_waiting_document_are_refused(tmp_path, marks, document) -> None:
     queue, _ = make_queue(tmp_path, marks)
     waiting = queue.add(document, REVIEW, message_id="m", raw=RAW)
-    with pytest.raises(BadInput, match="not filed"):
+    with pytest.raises(BadInput, match="n'est pas classé"):
         queue.undo(waiting.id)
     queue.file(waiting.id, "p-1")
-    with pytest.raises(BadInput, match="undo it first"):
+    with pytest.raises(BadInput, match="annulez d'abord le classement"):
         queue.file(waiting.id, "p-2")
 
 
@@ -122,7 +122,7 @@ def test_auto_filing_off_or_no_folder_leaves_auto_documents_waiting(tmp_path, ma
     queue2, _ = make_queue(tmp_path / "b", marks, folder="")
     waiting = queue2.ingest(document, AUTO, message_id="m", raw=RAW)
     assert waiting.state == "waiting"
-    with pytest.raises(ConfigError, match="folder"):
+    with pytest.raises(ConfigError, match=r"aucun dossier de classement : réglez \[filing\] folder"):
         queue2.file(waiting.id, "p-1")
 
 

@@ -35,7 +35,7 @@ def test_every_program_of_the_issue_has_an_honest_preset() -> None:
 
 
 def test_unknown_preset_names_the_known_ones() -> None:
-    with pytest.raises(ConfigError, match="crossway"):
+    with pytest.raises(ConfigError, match="'weda' est inconnu.*crossway"):
         FilingProfile.from_settings({"preset": "weda", "folder": "/x"})
 
 
@@ -211,7 +211,7 @@ def test_undo_of_a_file_the_lgc_already_took(tmp_path: Path) -> None:
     profile = FilingProfile.from_settings({"folder": str(tmp_path)})
     path = profile.file(b"result", FilingFields("P", "d"))
     path.unlink()  # the practice software imported it and removed it
-    with pytest.raises(NotFound, match="imported it already"):
+    with pytest.raises(NotFound, match="l'a sans doute déjà intégré"):
         filing.undo(path, tmp_path / "q")
 
 

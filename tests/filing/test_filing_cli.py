@@ -94,7 +94,7 @@ def test_errors_are_one_line(profile, profile_dir, lgc, cli) -> None:
     mailroom = _open(profile_dir)
     doc = _add(mailroom, "review", "")
     code, _, err = cli("documents", "undo", doc.id)
-    assert code == 2 and "not filed" in err
+    assert code == 2 and "n'est pas classé" in err
     code, _, err = cli("documents", "reject", doc.id)
     assert code == 0
     code, out, _ = cli("documents", "list", "--json")

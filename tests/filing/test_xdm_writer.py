@@ -115,9 +115,9 @@ def test_bad_inputs_are_one_line_errors() -> None:
         letter_package(PATIENT, CdaAuthor("123"), title="t", text="x")
     with pytest.raises(BadInput, match="OID"):
         letter_package(Identity(family_name="X", ins="279035121518989"), AUTHOR, title="t", text="x")
-    with pytest.raises(BadInput, match="not a PDF"):
+    with pytest.raises(BadInput, match="n'est pas un PDF"):
         letter_package(PATIENT, AUTHOR, title="t", pdf=b"hello")
-    with pytest.raises(BadInput, match="no name"):
+    with pytest.raises(BadInput, match="n'a pas de nom"):
         letter_package(Identity(), AUTHOR, title="t", text="x")
 
 

@@ -40,7 +40,7 @@ allow = ["CH-Exemple.fr"]
 [filing]
 preset = "medistory"
 """
-    with pytest.raises(ConfigError, match=r"profile.toml ligne 7 : filing.preset 'medistory' is unknown"):
+    with pytest.raises(ConfigError, match=r"profile.toml ligne 7 : filing.preset 'medistory' est inconnu"):
         load_settings(write(tmp_path, text))
     text = text.replace("medistory", "crossway") + (
         'folder = "/srv/lgc"\nlayout = "patient-folders"\nextension = ".hp2"\nencoding = "cp1252"\n'
@@ -63,8 +63,8 @@ preset = "medistory"
         ('mode = "paranoid"', "ligne 3 : trust.mode doit valoir open, trust-space ou strict"),
         ("allow = 3", "ligne 3 : trust.allow doit être une liste de textes"),
         ('layout = "flat"', "ligne 3 : filing.layout doit valoir drop-folder ou patient-folders"),
-        ('extension = "hpr"', "ligne 3 : filing.extension must look like .hpr"),
-        ('encoding = "klingon"', "ligne 3 : filing.encoding 'klingon' is not a known encoding"),
+        ('extension = "hpr"', "ligne 3 : filing.extension doit ressembler à .hpr"),
+        ('encoding = "klingon"', "ligne 3 : filing.encoding 'klingon' n'est pas un encodage connu"),
         ('template = "{name}"', "ligne 3 : filing.template"),
         ("colour = 1", "ligne 3 : trust.colour n'est pas un réglage connu"),
     ],
