@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import IO
 
 from core.directory.columns import Kind, Layout, recognise, search_key, split_header
-from core.errors import BadInput, StoreError
+from core.errors import BadInput, StoreError, os_reason
 from core.store.atomic import fsync_dir
 
 INDEX_NAME = "index.sqlite3"
@@ -168,14 +168,14 @@ def _sources(path: Path) -> tuple[list[_Source], zipfile.ZipFile | None]:
             magic = fh.read(4)
         size = path.stat().st_size
     except OSError as exc:
-        raise BadInput(f"cannot read {path.name}: {exc.strerror or exc}") from None
+        raise BadInput(f"impossible de lire {path.name} ({os_reason(exc)}) : vérifiez le chemin") from None
     if magic != b"PK\x03\x04":
         return [_Source(path.name, size, lambda: open(path, "rb"))], None
     try:
         archive = zipfile.ZipFile(path)
         infos = [i for i in archive.infolist() if not i.is_dir()]
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise BadInput(f"{path.name} is not a readable zip archive ({exc}): download it again") from None
+    except (zipfile.BadZipFile, OSError):
+        raise BadInput(f"{path.name} n'est pas une archive zip lisible : téléchargez-la à nouveau") from None
     return [
         _Source(f"{path.name}:{info.filename}", info.file_size, lambda info=info: archive.open(info))
         for info in infos
@@ -191,6 +191,16 @@ def _decode(raw: bytes) -> tuple[str, bool]:
             return raw.decode("cp1252"), False
         except UnicodeDecodeError:
             return raw.decode("latin-1"), False
+
+
+def _why(exc: BaseException) -> str:
+    """Why a file could not be read, in French: the system's reason, or a damaged archive."""
+    return os_reason(exc) if isinstance(exc, OSError) else "archive endommagée"
+
+
+def _sqlite_why(exc: sqlite3.Error) -> str:
+    """SQLite speaks English; the one case a user can act on is a full disk."""
+    return "disque plein" if "full" in str(exc).lower() else "erreur SQLite"
 
 
 def _guess_separator(header: str) -> str:
@@ -221,7 +231,9 @@ class _Reader:
             stream = io.BufferedReader(self.source.open(), 1 << 20)  # type: ignore[arg-type]
             first = stream.readline()
         except (OSError, zipfile.BadZipFile, EOFError) as exc:
-            raise BadInput(f"cannot read {self.source.label}: {exc}: download it again") from None
+            raise BadInput(
+                f"impossible de lire {self.source.label} ({_why(exc)}) : téléchargez-le à nouveau"
+            ) from None
         self.read_bytes += len(first)
         if first.startswith(b"\xef\xbb\xbf"):
             first = first[3:]
@@ -256,12 +268,13 @@ class _Reader:
                 if n == width + 1 and cells[-1] == "":
                     cells.pop()  # the trailing "|" of every line
                 elif n != width:
-                    self.bad(line_no, f"{n} columns instead of {width}")
+                    self.bad(line_no, f"{n} colonne(s) au lieu de {width}")
                     continue
                 yield line_no, cells  # the caller may still reject the row: it calls bad() itself
         except (OSError, zipfile.BadZipFile, EOFError) as exc:
             raise BadInput(
-                f"{self.source.label} is truncated or damaged near line {line_no} ({exc})"
+                f"{self.source.label} est tronqué ou endommagé vers la ligne {line_no} ({_why(exc)}) : "
+                "téléchargez-le à nouveau"
             ) from None
 
     def bad(self, line_no: int, reason: str) -> None:
@@ -287,7 +300,7 @@ def _rpps_rows(reader: _Reader, stream: IO[bytes]) -> Iterator[tuple[str, ...]]:
         idnat = _cell(cells, i_nat) or (_cell(cells, i_type) + id_pp if id_pp else "")
         family = _cell(cells, i_fam)
         if not idnat or not family:
-            reader.bad(line, "no identifier or no name")
+            reader.bad(line, "ni identifiant ni nom")
             continue
         city = _cell(cells, i_city) or _POSTCODE_PREFIX.sub("", _cell(cells, i_cedex))
         yield (
@@ -314,7 +327,7 @@ def _mss_rows(reader: _Reader, stream: IO[bytes]) -> Iterator[tuple[str, ...]]:
     for line, cells in reader.rows(stream):
         address = _cell(cells, i_addr)
         if "@" not in address or " " in address:
-            reader.bad(line, "no valid MSSanté address")
+            reader.bad(line, "aucune adresse MSSanté valide")
             continue
         id_pp = _cell(cells, i_id)
         idnat = _cell(cells, i_nat) or (_cell(cells, i_type) + id_pp if id_pp else "")
@@ -379,7 +392,7 @@ def import_files(
     folder = Path(folder)
     paths = [Path(p) for p in paths]
     if not paths:
-        raise BadInput("no file given: name the RPPS and/or MSSanté extraction files to import")
+        raise BadInput("aucun fichier donné : indiquez les extractions RPPS et/ou MSSanté à importer")
     report = ImportReport(files=[p.name for p in paths])
     opened: list[tuple[list[_Source], zipfile.ZipFile | None]] = []
     try:
@@ -388,7 +401,9 @@ def import_files(
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"cannot create the directory folder {folder}: {exc.strerror}") from None
+            raise StoreError(
+                f"impossible de créer le dossier de l'annuaire {folder} ({os_reason(exc)})"
+            ) from None
         fd, tmp_name = tempfile.mkstemp(prefix=".index-", suffix=".building", dir=folder)
         os.close(fd)
         tmp = Path(tmp_name)
@@ -400,8 +415,8 @@ def import_files(
                 fsync_dir(folder)
             except OSError as exc:
                 raise StoreError(
-                    f"the new directory index could not replace the old one ({exc.strerror}): "
-                    "close other missive windows and retry"
+                    f"le nouvel index de l'annuaire n'a pas pu remplacer l'ancien ({os_reason(exc)}) : "
+                    "fermez les autres fenêtres de missive et recommencez"
                 ) from None
         except BaseException:
             tmp.unlink(missing_ok=True)
@@ -440,8 +455,9 @@ def _build(
                                 done += source.size
                                 continue
                             raise BadInput(
-                                f"{source.label}: header is neither a RPPS (PS_LibreAcces_Personne_activite) "
-                                "nor a MSSanté (Extraction_Correspondance_MSSante) extraction"
+                                f"{source.label} : l'en-tête n'est ni celui d'une extraction RPPS "
+                                "(PS_LibreAcces_Personne_activite) ni celui d'une extraction MSSanté "
+                                "(Extraction_Correspondance_MSSante)"
                             )
                         recognised_here += 1
                         kinds_seen.add(layout.kind)
@@ -452,9 +468,12 @@ def _build(
                         progress("read", done, total)
                 if archive is not None and recognised_here == 0:
                     name = sources[0].label.split(":")[0] if sources else "archive"
-                    raise BadInput(f"{name}: no RPPS or MSSanté extraction inside this zip archive")
+                    raise BadInput(f"{name} : aucune extraction RPPS ou MSSanté dans cette archive zip")
             if report.rpps_rows == 0 and report.mss_rows == 0:
-                raise BadInput("no usable row in the given files: check that they are complete extractions")
+                raise BadInput(
+                    "aucune ligne utilisable dans ces fichiers : vérifiez que ce sont des extractions "
+                    "complètes"
+                )
             conn.execute("COMMIT")
             _carry_over(conn, folder, kinds_seen, report)
             if progress is not None:
@@ -473,8 +492,8 @@ def _build(
             conn.execute("UPDATE meta SET value = ? WHERE key = 'addresses'", (str(report.addresses),))
     except sqlite3.Error as exc:
         raise StoreError(
-            f"the directory index could not be built ({exc}); the previous one is unchanged: "
-            "check free disk space and retry"
+            f"l'index de l'annuaire n'a pas pu être construit ({_sqlite_why(exc)}) ; l'ancien est "
+            "inchangé : vérifiez l'espace disque libre et recommencez"
         ) from None
 
 

@@ -79,7 +79,9 @@ class Directory:
         with self._lock:
             db = self._db()
             if db is None:
-                raise NotFound("no practitioner directory yet: run 'missive directory import FILE' first")
+                raise NotFound(
+                    "pas encore d'annuaire des praticiens : lancez d'abord 'missive directory import FILE'"
+                )
             with _guard():
                 return self._search(db, text, limit, only_mss=False)
 
@@ -272,9 +274,10 @@ class Directory:
                     f"file:{quote(str(self.path))}?mode=ro&immutable=1", uri=True, check_same_thread=False
                 )
                 conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-            except sqlite3.DatabaseError as exc:
+            except sqlite3.DatabaseError:
                 raise StoreCorrupted(
-                    f"the directory index {self.path.name} is unreadable ({exc}): import the extraction files again"
+                    f"l'index de l'annuaire {self.path.name} est illisible : importez à nouveau les fichiers "
+                    "d'extraction"
                 ) from None
             self._conn, self._stamp = conn, stamp
         return self._conn
@@ -295,9 +298,9 @@ def _guard() -> Iterator[None]:
     """SQLite errors while reading become one actionable line (the index is rebuilt by a new import)."""
     try:
         yield
-    except sqlite3.DatabaseError as exc:
+    except sqlite3.DatabaseError:
         raise StoreCorrupted(
-            f"the directory index is damaged ({exc}): import the extraction files again"
+            "l'index de l'annuaire est endommagé : importez à nouveau les fichiers d'extraction"
         ) from None
 
 
@@ -310,7 +313,7 @@ def display_name(entry: DirectoryEntry) -> str:
 
 def _check_limit(limit: int) -> None:
     if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        raise BadInput(f"limit must be between 1 and {MAX_LIMIT}")
+        raise BadInput(f"la limite doit être comprise entre 1 et {MAX_LIMIT}")
 
 
 def _exact_candidates(tokens: list[str]) -> list[str]:

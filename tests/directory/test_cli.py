@@ -40,7 +40,7 @@ def test_bad_lines_are_summarised(cli, tmp_path) -> None:
     lines.insert(3, "garbage\n")
     path = gen.write(tmp_path / "r.txt", lines)
     code, out, err = cli("directory", "import", str(path))
-    assert code == 0 and "1 lignes rejetées" in out and "r.txt:4" in err
+    assert code == 0 and "1 lignes rejetées" in out and "r.txt:4: 1 colonne(s) au lieu de 52" in err
 
 
 def test_errors_are_one_line(cli, tmp_path) -> None:

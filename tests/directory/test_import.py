@@ -112,16 +112,16 @@ def test_unrecognised_or_empty_files_are_refused_with_one_line(tmp_path: Path) -
     d = Directory(tmp_path / "directory")
     other = tmp_path / "notes.txt"
     other.write_text("hello|world|\n1|2|\n")
-    with pytest.raises(BadInput, match="neither a RPPS"):
+    with pytest.raises(BadInput, match="l'en-tête n'est ni celui d'une extraction RPPS"):
         d.import_files([other])
     header_only = gen.write(tmp_path / "rpps.txt", gen.rpps_lines(0, 52))
-    with pytest.raises(BadInput, match="no usable row"):
+    with pytest.raises(BadInput, match="aucune ligne utilisable"):
         d.import_files([header_only])
     bad_zip = tmp_path / "x.zip"
     bad_zip.write_bytes(b"PK\x03\x04 not really a zip")
-    with pytest.raises(BadInput, match="zip"):
+    with pytest.raises(BadInput, match="x.zip n'est pas une archive zip lisible"):
         d.import_files([bad_zip])
-    with pytest.raises(BadInput, match="cannot read"):
+    with pytest.raises(BadInput, match=r"impossible de lire missing.txt \(introuvable\)"):
         d.import_files([tmp_path / "missing.txt"])
     assert not d.exists()
     assert [p.name for p in (tmp_path / "directory").iterdir()] == []  # no temporary file left behind

@@ -99,7 +99,7 @@ def test_by_address(directory: Directory) -> None:
 
 def test_missing_index(tmp_path: Path) -> None:
     d = Directory(tmp_path / "nothing")
-    with pytest.raises(NotFound, match="directory import"):
+    with pytest.raises(NotFound, match="pas encore d'annuaire des praticiens.*directory import"):
         d.search("martin")
     assert d.complete("mar") == [] and d.by_address("a@b.fr") is None and d.stats() == {}
 
@@ -110,5 +110,5 @@ def test_damaged_index_is_a_clear_error(tmp_path: Path) -> None:
     (folder / "index.sqlite3").write_bytes(b"this is not a database" * 100)
     from core.errors import StoreCorrupted
 
-    with pytest.raises(StoreCorrupted, match="import the extraction files again"):
+    with pytest.raises(StoreCorrupted, match="illisible : importez à nouveau les fichiers d'extraction"):
         Directory(folder).search("martin")
