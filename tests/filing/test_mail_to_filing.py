@@ -36,7 +36,7 @@ def letter(sender: str, number: int) -> bytes:
     )
 
 
-def test_only_the_trusted_lab_result_is_filed_automatically(tmp_path: Path) -> None:
+def test_only_the_trusted_lab_result_is_filed_automatically(tmp_path: Path, cli) -> None:
     profile, lgc, maildir = tmp_path / "profile", tmp_path / "lgc", tmp_path / "Maildir"
     for sub in ("cur", "new", "tmp"):
         (maildir / sub).mkdir(parents=True)
@@ -64,6 +64,13 @@ def test_only_the_trusted_lab_result_is_filed_automatically(tmp_path: Path) -> N
     # the glycaemia is flagged high: both messages carry the abnormal marker of the list
     assert [m.abnormal for m in mr.messages.list()] == [True, True]
     assert by_message["<r1@exemple>"].abnormal == 1
+    # what `missive messages show` tells the doctor about each
+    shown = {m.sender: cli("messages", "show", m.id)[1] for m in mr.messages.list()}
+    outsider_text = shown["labo.ormes@gmail.example"]
+    assert "Hors espace de confiance" in outsider_text
+    assert f"à classer : missive file {outsider.id} --patient ID" in outsider_text
+    assert "Hors espace de confiance" not in shown["labo@labo-ormes.mssante.fr"]
+    assert "dont 1 anormal(aux) — classé (patient P-1)" in shown["labo@labo-ormes.mssante.fr"]
 
 
 def test_a_result_sent_as_the_message_body_is_read_and_filed(tmp_path: Path) -> None:

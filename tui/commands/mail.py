@@ -213,11 +213,30 @@ def messages_show(args: argparse.Namespace, ctx: Any) -> int:
         print(f"Signé par : {sig.signer or sig.subject} — {verdict}")
     elif parsed.encrypted:
         print("(message chiffré : la clé pour le lire n'est pas disponible)")
+    if store.doc(message_id).get("trust") == "quarantine":
+        print("Hors espace de confiance : n'échangez aucune donnée de santé avec cet expéditeur")
+    for doc in mr.documents.list():
+        if doc.message_id == parsed.message_id:
+            print(f"Document : {_document_line(doc)}")
     for a in parsed.attachments:
         print(f"Pièce jointe : {a.filename} ({a.content_type}, {a.size} octets)")
     print()
     print(parsed.text)
     return 0
+
+
+def _document_line(doc: Any) -> str:
+    """One clinical document of the message: format, results, where it stands (the ids to act on)."""
+    results = f", {doc.observations} résultat(s)" if doc.observations else ""
+    if doc.abnormal:
+        results += f" dont {doc.abnormal} anormal(aux)"
+    if doc.state == "filed":
+        where = f"classé (patient {doc.patient_id})"
+    elif doc.state == "waiting":
+        where = f"à classer : missive file {doc.id} --patient ID"
+    else:
+        where = "écarté"
+    return f"{doc.format}{results} — {where}"
 
 
 def _resolve(store: Any, given: str) -> str:
