@@ -34,6 +34,8 @@ _CHUNK = 64 * 1024
 
 class ZipBombRefused(ParseError):
     """An entry expands beyond the size or ratio limits: the whole package is refused, not just skipped."""
+
+
 # What zipfile raises on damaged archives besides BadZipFile (found by fuzzing: IndexError on extra fields).
 _ZIP_ERRORS = (
     zipfile.BadZipFile,

@@ -23,7 +23,7 @@ def parse_host_port(text: str, default_port: int, what: str) -> tuple[str, int]:
     """``host:port`` (or ``host``, or ``[v6]:port``) to a checked (host, port)."""
     text = (text or "").strip()
     if not text:
-        raise BadInput(f"{what}: give the server as HOST:PORT")
+        raise BadInput(f"{what} : indiquez le serveur sous la forme HOST:PORT")
     if text.startswith("["):
         host, _, rest = text[1:].partition("]")
         port_text = rest[1:] if rest.startswith(":") else ""
@@ -36,7 +36,7 @@ def parse_host_port(text: str, default_port: int, what: str) -> tuple[str, int]:
     elif port_text.isdigit():
         port = int(port_text)
     else:
-        raise BadInput(f"{what}: port {port_text!r} must be a number from 1 to 65535")
+        raise BadInput(f"{what} : le port {port_text!r} doit être un nombre de 1 à 65535")
     _check_host(what, host, port)
     return host, port
 
@@ -48,44 +48,51 @@ def _check_host(what: str, host: str, port: int) -> None:
         ipaddress.ip_address(host)
     except ValueError:
         if not _HOST.match(host or ""):
-            raise BadInput(f"{what}: {host!r} is not a valid host name (give HOST:PORT)") from None
+            raise BadInput(
+                f"{what} : {host!r} n'est pas un nom de serveur valide (indiquez HOST:PORT)"
+            ) from None
     if not isinstance(port, int) or not 1 <= port <= 65535:
-        raise BadInput(f"{what}: port {port!r} must be a number from 1 to 65535")
+        raise BadInput(f"{what} : le port {port!r} doit être un nombre de 1 à 65535")
 
 
 def validate(account: Account) -> Account:
     """Check an account's settings; returns it unchanged or raises BadInput naming the faulty setting."""
     if not _NAME.match(account.name or ""):
-        raise BadInput("account name: use letters, digits, '.', '_' or '-' (at most 64, no spaces)")
+        raise BadInput(
+            "nom du compte : utilisez des lettres, des chiffres, '.', '_' ou '-' (64 au plus, sans espace)"
+        )
     if not _EMAIL.match(account.email or ""):
-        raise BadInput(f"account {account.name}: --email must be an address like name@domain.fr")
+        raise BadInput(f"compte {account.name} : --email doit être une adresse comme nom@domaine.fr")
     if account.kind == "maildir":
         if not account.maildir:
-            raise BadInput(f"account {account.name}: a maildir account needs --maildir DIR")
+            raise BadInput(f"compte {account.name} : un compte maildir demande --maildir DIR")
         return account
     if account.kind != "imap":
-        raise BadInput(f"account {account.name}: unknown kind {account.kind!r} (imap or maildir)")
+        raise BadInput(f"compte {account.name} : type {account.kind!r} inconnu (imap ou maildir)")
     for label, host, port, security in (
         ("--imap", account.imap_host, account.imap_port, account.imap_security),
         ("--smtp", account.smtp_host, account.smtp_port, account.smtp_security),
     ):
         _check_host(label, host, port)
         if security not in ("starttls", "tls"):
-            raise BadInput(f"account {account.name}: {label}-security must be starttls or tls")
+            raise BadInput(f"compte {account.name} : {label}-security doit valoir starttls ou tls")
     if not account.user:
-        raise BadInput(f"account {account.name}: --user is required")
+        raise BadInput(f"compte {account.name} : --user est obligatoire")
     if not (account.password or account.xoauth2_command or account.client_cert_p12):
         raise BadInput(
-            f"account {account.name}: no password, token command or client certificate: set MISSIVE_ACCOUNT_PASSWORD"
+            f"compte {account.name} : ni mot de passe, ni commande de jeton, ni certificat client : "
+            "définissez MISSIVE_ACCOUNT_PASSWORD"
         )
     if account.ca_file and not Path(account.ca_file).expanduser().is_file():
-        raise BadInput(f"account {account.name}: CA file {account.ca_file} not found")
+        raise BadInput(f"compte {account.name} : fichier d'autorité (CA) {account.ca_file} introuvable")
     if account.xoauth2_command:
         try:
             if not shlex.split(account.xoauth2_command):
                 raise ValueError
         except ValueError:
-            raise BadInput(f"account {account.name}: --xoauth2-command is not a valid command line") from None
+            raise BadInput(
+                f"compte {account.name} : --xoauth2-command n'est pas une ligne de commande valide"
+            ) from None
     return account
 
 
@@ -99,7 +106,8 @@ class Accounts:
         validate(account)
         if account.name in self.collection and not replace:
             raise BadInput(
-                f"an account named {account.name} exists already: remove it first or pick another name"
+                f"un compte nommé {account.name} existe déjà : supprimez-le d'abord "
+                "ou choisissez un autre nom"
             )
         self.collection.put(account.name, account.to_json())
         return account
@@ -109,11 +117,11 @@ class Accounts:
         if name is None:
             names = self.names()
             if not names:
-                raise NotFound("no mail account yet: add one with `missive account add`")
+                raise NotFound("aucun compte de messagerie : ajoutez-en un avec `missive account add`")
             name = names[0]
         doc = self.collection.get(name)
         if doc is None:
-            raise NotFound(f"no account named {name} (see `missive account list`)")
+            raise NotFound(f"aucun compte nommé {name} (voir `missive account list`)")
         return Account.from_json(doc)
 
     def list(self) -> list[Account]:
@@ -124,7 +132,7 @@ class Accounts:
 
     def remove(self, name: str) -> None:
         if not self.collection.delete(name):
-            raise NotFound(f"no account named {name} (see `missive account list`)")
+            raise NotFound(f"aucun compte nommé {name} (voir `missive account list`)")
 
     def public(self) -> list[dict[str, Any]]:
         return [a.public_json() for a in self.list()]
@@ -133,19 +141,20 @@ class Accounts:
 def access_token(account: Account, timeout: float = 60.0) -> str:
     """Run the account's XOAUTH2 command (no shell) and return the token it prints."""
     if not account.xoauth2_command:
-        raise BadInput(f"account {account.name} has no --xoauth2-command")
+        raise BadInput(f"le compte {account.name} n'a pas de --xoauth2-command")
     argv = shlex.split(account.xoauth2_command)
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
     except FileNotFoundError:
-        raise TransportError(f"account {account.name}: token command {argv[0]} not found") from None
+        raise TransportError(f"compte {account.name} : commande de jeton {argv[0]} introuvable") from None
     except subprocess.TimeoutExpired:
         raise TransportError(
-            f"account {account.name}: token command gave no token within {timeout:.0f} s"
+            f"compte {account.name} : la commande de jeton n'a rien donné en {timeout:.0f} s"
         ) from None
     token = done.stdout.strip()
     if done.returncode != 0 or not token or "\n" in token:
         raise TransportError(
-            f"account {account.name}: token command failed (exit {done.returncode}); run it by hand to see why"
+            f"compte {account.name} : la commande de jeton a échoué (code {done.returncode}) ; lancez-la à "
+            "la main pour voir pourquoi"
         )
     return token

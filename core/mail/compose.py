@@ -59,7 +59,7 @@ def check_address(address: str, what: str) -> str:
     if "<" in text:
         _name, text = parseaddr(text)
     if not _ADDR.match(text) or len(text) > 254:
-        raise BadInput(f"{what} is not a valid e-mail address: give it as name@domain")
+        raise BadInput(f"{what} : adresse e-mail invalide ; écrivez-la sous la forme nom@domaine")
     return text
 
 
@@ -67,54 +67,57 @@ def sender_domain(email: str) -> str:
     """The domain part of the account address, IDNA-encoded for the Message-ID."""
     domain = email.rpartition("@")[2].strip().lower()
     if not domain:
-        raise BadInput("the account address has no domain: fix it with `missive account add`")
+        raise BadInput("l'adresse du compte n'a pas de domaine : corrigez-la avec `missive account add`")
     try:
         return domain.encode("idna").decode("ascii")
     except UnicodeError:
         raise BadInput(
-            "the account address has an invalid domain: fix it with `missive account add`"
+            "l'adresse du compte a un domaine invalide : corrigez-la avec `missive account add`"
         ) from None
 
 
 def _one_line(value: str, what: str) -> str:
     if "\r" in value or "\n" in value or "\0" in value:
-        raise BadInput(f"{what} must fit on one line")
+        raise BadInput(f"{what} doit tenir sur une seule ligne")
     return value
 
 
 def compose(draft: Draft, account: Account, *, now: dt.datetime | None = None) -> Composed:
     """Turn ``draft`` into a MIME message sent from ``account`` (UTF-8 text, attachments, threading)."""
-    sender = check_address(account.email, "the account address")
-    to = [check_address(a, f"recipient {i} (--to)") for i, a in enumerate(draft.to, 1)]
-    cc = [check_address(a, f"copy recipient {i} (--cc)") for i, a in enumerate(draft.cc, 1)]
+    sender = check_address(account.email, "l'adresse du compte")
+    to = [check_address(a, f"le destinataire {i} (--to)") for i, a in enumerate(draft.to, 1)]
+    cc = [check_address(a, f"le destinataire en copie {i} (--cc)") for i, a in enumerate(draft.cc, 1)]
     if not to and not cc:
-        raise BadInput("no recipient: give at least one --to address")
+        raise BadInput("aucun destinataire : donnez au moins une adresse --to")
     msg = EmailMessage(policy=WIRE)
     msg["From"] = sender
     if to:
         msg["To"] = ", ".join(to)
     if cc:
         msg["Cc"] = ", ".join(cc)
-    msg["Subject"] = _one_line(draft.subject, "the subject")
+    msg["Subject"] = _one_line(draft.subject, "l'objet")
     when = now or dt.datetime.now().astimezone()
     msg["Date"] = format_datetime(when if when.tzinfo else when.astimezone())
     message_id = make_msgid(domain=sender_domain(sender))
     msg["Message-ID"] = message_id
     if draft.in_reply_to:
-        msg["In-Reply-To"] = _msgid(draft.in_reply_to, "the replied-to message id")
-    refs = [_msgid(r, "a reference") for r in draft.references]
+        msg["In-Reply-To"] = _msgid(draft.in_reply_to, "l'identifiant du message auquel vous répondez")
+    refs = [_msgid(r, "une référence") for r in draft.references]
     if draft.in_reply_to and _msgid(draft.in_reply_to, "") not in refs:
         refs.append(_msgid(draft.in_reply_to, ""))
     if refs:
         msg["References"] = " ".join(refs)
     if account.mss_nil:
-        msg["X-MSS-NIL"] = _one_line(account.mss_nil, "the account's X-MSS-NIL")
+        msg["X-MSS-NIL"] = _one_line(account.mss_nil, "le X-MSS-NIL du compte")
     for name, value in draft.extra_headers:
         if not _HEADER_NAME.match(name) or not (
             name.lower().startswith("x-") or name.lower() in _EXTRA_ALLOWED
         ):
-            raise BadInput(f"header {name!r} cannot be set on a letter: only X-* headers may be added")
-        msg[name] = _one_line(value, f"header {name}")
+            raise BadInput(
+                f"l'en-tête {name!r} ne peut pas être ajouté à une lettre : seuls les en-têtes X-* sont "
+                "permis"
+            )
+        msg[name] = _one_line(value, f"l'en-tête {name}")
     # quoted-printable keeps UTF-8 text 7-bit clean, so an S/MIME signature survives any relay.
     msg.set_content(
         draft.body.replace("\r\n", "\n"), subtype="plain", charset="utf-8", cte="quoted-printable"
@@ -124,7 +127,7 @@ def compose(draft: Draft, account: Account, *, now: dt.datetime | None = None) -
         if not _CONTENT_TYPE.match(ctype):
             ctype = mimetypes.guess_type(attachment.filename)[0] or "application/octet-stream"
         maintype, subtype = ctype.split("/", 1)
-        filename = _one_line(attachment.filename, f"the name of attachment {n}") or f"piece-{n}"
+        filename = _one_line(attachment.filename, f"le nom de la pièce jointe {n}") or f"piece-{n}"
         # Bytes go out base64 whatever the type: a lab file's own charset must not be re-encoded.
         msg.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=filename)
     recipients = tuple(dict.fromkeys([*to, *cc]))
@@ -132,11 +135,11 @@ def compose(draft: Draft, account: Account, *, now: dt.datetime | None = None) -
 
 
 def _msgid(value: str, what: str) -> str:
-    text = _one_line(value.strip(), what or "a message id")
+    text = _one_line(value.strip(), what or "un identifiant de message")
     if not text.startswith("<"):
         text = f"<{text}>"
     if not text.endswith(">") or " " in text or text.count("@") != 1:
-        raise BadInput(f"{what or 'a message id'} is not a valid Message-ID")
+        raise BadInput(f"{what or 'un identifiant de message'} n'est pas un Message-ID valide")
     return text
 
 
@@ -165,7 +168,7 @@ def keep_outer_headers(original: bytes, protected: bytes) -> bytes:
     orig_head, _s, _b = _split_head(original)
     prot_head, sep, body = _split_head(protected)
     if not sep:
-        raise BadInput("the signed/encrypted message has no header block")
+        raise BadInput("le message signé ou chiffré n'a pas de bloc d'en-têtes")
     parser = BytesHeaderParser(policy=policy.compat32)
     present = {k.lower() for k in parser.parsebytes(prot_head + b"\r\n\r\n").keys()}
     eol = b"\r\n" if sep == b"\r\n\r\n" else b"\n"

@@ -32,7 +32,10 @@ class MaildirSource:
 
     def __init__(self, account: Account) -> None:
         if not account.maildir:
-            raise BadInput(f"account {account.name} has no Maildir folder")
+            raise BadInput(
+                f"le compte {account.name} n'a pas de dossier Maildir : ajoutez-le à nouveau "
+                "avec --maildir DIR"
+            )
         self.account = account
         self.root = Path(account.maildir).expanduser()
         self.current: Path | None = None
@@ -40,7 +43,9 @@ class MaildirSource:
 
     async def connect(self) -> None:
         if not (self.root / "cur").is_dir() and not (self.root / "new").is_dir():
-            raise TransportError(f"{self.root}: not a Maildir (no cur/ or new/ folder)")
+            raise TransportError(
+                f"{self.root} n'est pas un Maildir (ni dossier cur/ ni new/) : vérifiez --maildir"
+            )
 
     async def close(self) -> None:
         self.current = None
@@ -59,7 +64,7 @@ class MaildirSource:
         if folder.upper() == "INBOX":
             return self.root
         if ".." in folder or folder.startswith("/"):
-            raise BadInput(f"bad folder name {folder!r}")
+            raise BadInput(f"nom de dossier invalide : {folder!r}")
         return self.root / ("." + folder.replace("/", "."))
 
     def _uidlist_path(self, path: Path) -> Path:
@@ -95,7 +100,7 @@ class MaildirSource:
     async def select(self, folder: str) -> FolderStatus:
         path = self._folder_path(folder)
         if not (path / "cur").is_dir() and not (path / "new").is_dir():
-            raise TransportError(f"{path}: no such Maildir folder")
+            raise TransportError(f"{path} : dossier Maildir introuvable")
         self.current = path
         self._files = await asyncio.to_thread(self._scan, path)
         return FolderStatus(folder, self._uidvalidity, self._next, len(self._files), None)

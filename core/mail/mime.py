@@ -40,11 +40,11 @@ class Parsed:
 
 def parse_bytes(raw: bytes) -> EmailMessage:
     if not isinstance(raw, bytes | bytearray):
-        raise ParseError("a message must be bytes")
+        raise ParseError("un message doit être fourni en octets (bytes)")
     try:
         msg = email.message_from_bytes(bytes(raw), policy=_POLICY)
     except Exception:  # noqa: BLE001 - the stdlib parser can raise many things on garbage
-        raise ParseError("the message cannot be read as MIME") from None
+        raise ParseError("le message est illisible (format MIME invalide)") from None
     return msg  # type: ignore[return-value]
 
 
@@ -196,7 +196,7 @@ def summary_fields(raw: bytes) -> dict[str, Any]:
     import email.parser
 
     if not isinstance(raw, bytes | bytearray):
-        raise ParseError("a message must be bytes")
+        raise ParseError("un message doit être fourni en octets (bytes)")
     ends = [i + n for i, n in ((raw.find(b"\r\n\r\n"), 4), (raw.find(b"\n\n"), 2)) if i >= 0]
     head = bytes(raw[: min(ends)]) if ends else bytes(raw)
     try:
@@ -204,7 +204,7 @@ def summary_fields(raw: bytes) -> dict[str, Any]:
         # the list shows are decoded by hand below.
         msg = email.parser.BytesParser().parsebytes(head, headersonly=True)
     except Exception:  # noqa: BLE001
-        raise ParseError("the message header cannot be read") from None
+        raise ParseError("l'en-tête du message est illisible") from None
     encrypted, signed = security_of(msg)
     has_attachments = (
         not encrypted and msg.get_content_maintype() == "multipart" and _names_a_file(raw)

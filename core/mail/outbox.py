@@ -188,7 +188,7 @@ class Outbox:
         with self._locked():
             for _key, doc in self._docs.items():
                 if doc.get("message_id") == composed.message_id:
-                    raise StoreError("this letter is already in the outbox (same Message-ID)")
+                    raise StoreError("cette lettre est déjà dans la boîte d'envoi (même Message-ID)")
             blob = self._blobs.put(composed.data)
             entry = OutboxEntry(
                 id=secrets.token_hex(8),
@@ -264,7 +264,7 @@ class Outbox:
         now = time.time() if now is None else now
         entry = self._require(entry_id)
         if entry.state != "accepted" and now - entry.created > GIVE_UP_AFTER:
-            return self.mark_failed(entry_id, f"not accepted for 3 days; last error: {error}")
+            return self.mark_failed(entry_id, f"non acceptée depuis 3 jours ; dernière erreur : {error}")
         state: State = "accepted" if entry.state == "accepted" else "queued"
         return self._update(
             entry_id,
@@ -305,7 +305,10 @@ class Outbox:
         try:
             return self._blobs.get(entry.blob)
         except (KeyError, FileNotFoundError, NotFound):
-            raise StoreError(f"outbox entry {entry.id}: its message file is missing") from None
+            raise StoreError(
+                f"boîte d'envoi, lettre {entry.id} : son fichier chiffré a disparu ; la lettre doit être "
+                "réécrite"
+            ) from None
 
     def list(self) -> list[OutboxEntry]:
         """Every entry, oldest first."""
@@ -350,7 +353,7 @@ class Outbox:
     def _require(self, entry_id: str) -> OutboxEntry:
         entry = self.get(entry_id)
         if entry is None:
-            raise NotFound(f"no outbox entry {entry_id}: see `missive outbox list`")
+            raise NotFound(f"aucune lettre {entry_id} dans la boîte d'envoi : voir `missive outbox list`")
         return entry
 
     def _update(self, entry_id: str, **changes: Any) -> OutboxEntry:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from core.errors import ConfigError, MissiveError, NotFound, StoreError, TransportError
+from core.errors import ConfigError, MissiveError, NotFound, StoreError, TransportError, os_reason
 from core.mail.account import Account
 from core.mail.compose import Composed, compose, header_value, keep_outer_headers
 from core.mail.outbox import Outbox, OutboxEntry
@@ -101,7 +101,10 @@ class MaildirSent:
     @classmethod
     def for_account(cls, account: Account) -> MaildirSent:
         if not account.maildir:
-            raise ConfigError(f"account {account.name} has no Maildir folder: add it again with --maildir")
+            raise ConfigError(
+                f"le compte {account.name} n'a pas de dossier Maildir : ajoutez-le à nouveau "
+                "avec --maildir DIR"
+            )
         return cls(Path(account.maildir).expanduser() / SENT_MAILDIR)
 
     async def contains(self, message_id: str) -> bool:
@@ -139,7 +142,9 @@ class MaildirSent:
         except OSError as exc:
             with contextlib.suppress(OSError):
                 tmp.unlink()
-            raise StoreError(f"cannot write to the Sent folder {self.folder}: {exc.strerror}") from None
+            raise StoreError(
+                f"impossible d'écrire dans le dossier Envoyés {self.folder} ({os_reason(exc)})"
+            ) from None
         fsync_dir(self.folder / "cur")
 
 
@@ -191,7 +196,7 @@ def prepare(
     protected = protect(composed.data, list(composed.recipients))
     data = keep_outer_headers(composed.data, protected)
     if header_value(data, "Message-ID") != composed.message_id:
-        raise MissiveError("the signed/encrypted letter lost its Message-ID: nothing was sent")
+        raise MissiveError("la lettre signée ou chiffrée a perdu son Message-ID : rien n'a été envoyé")
     return Composed(composed.message_id, composed.sender, composed.recipients, data)
 
 
@@ -214,9 +219,13 @@ async def send_draft(
     log.info("queued outbox entry %s (%d bytes, %d recipients)", entry.id, entry.size, len(entry.recipients))
     delivery = await deliver(outbox, entry.id, account, submit=submit, sent_for=sent_for)
     if delivery.outcome in ("queued", "failed"):
-        when = "it will be retried automatically" if delivery.outcome == "queued" else "fix it, then retry"
+        when = (
+            "elle sera renvoyée automatiquement"
+            if delivery.outcome == "queued"
+            else "corrigez le problème, puis renvoyez-la"
+        )
         raise NotSent(
-            f"{delivery.error} — the letter is kept in the outbox (entry {entry.id}); {when} "
+            f"{delivery.error} — la lettre est gardée dans la boîte d'envoi ({entry.id}) ; {when} "
             "(missive outbox flush)",
             entry.id,
             permanent=delivery.outcome == "failed",
@@ -241,7 +250,7 @@ async def deliver(
     if entry is None:
         current = outbox.get(entry_id)
         if current is None:
-            raise NotFound(f"no outbox entry {entry_id}: see `missive outbox list`")
+            raise NotFound(f"aucune lettre {entry_id} dans la boîte d'envoi : voir `missive outbox list`")
         return Delivery(entry_id, current.message_id, "busy")
     try:
         return await _deliver_claimed(outbox, entry, account, submit, sent_for, now)
@@ -267,7 +276,10 @@ async def _deliver_claimed(
             already = await sent.contains(entry.message_id)
         except MissiveError as exc:
             outbox.mark_retry(
-                entry.id, f"cannot check the Sent folder before retrying: {exc}", now, check_sent=True
+                entry.id,
+                f"impossible de vérifier le dossier Envoyés avant de réessayer : {exc}",
+                now,
+                check_sent=True,
             )
             return Delivery(entry.id, entry.message_id, "queued", error=str(exc))
         if already:
@@ -296,7 +308,7 @@ async def _deliver_claimed(
         try:
             copy_needed = not await sent.contains(entry.message_id)
         except MissiveError as exc:
-            outbox.mark_retry(entry.id, f"sent, but the Sent folder is unreachable: {exc}", now)
+            outbox.mark_retry(entry.id, f"envoyée, mais le dossier Envoyés est injoignable : {exc}", now)
             return Delivery(entry.id, entry.message_id, "sent", error=str(exc), resent=False)
     if copy_needed:
         try:
@@ -304,7 +316,7 @@ async def _deliver_claimed(
         except MissiveError as exc:
             # The letter is delivered; only its copy is missing. Keep the entry as "accepted" to retry the
             # copy later, and report the letter as sent.
-            outbox.mark_retry(entry.id, f"sent, but the copy to Sent failed: {exc}", now)
+            outbox.mark_retry(entry.id, f"envoyée, mais la copie dans Envoyés a échoué : {exc}", now)
             log.warning("outbox entry %s: Sent copy failed, will retry", entry.id)
             return Delivery(
                 entry.id, entry.message_id, "sent", error=str(exc), refused=refused, resent=resent
@@ -346,7 +358,8 @@ async def flush_outbox(
             account = accounts[entry.account] if isinstance(accounts, Mapping) else accounts(entry.account)
         except (KeyError, NotFound):
             outbox.mark_failed(
-                entry.id, f"account {entry.account} no longer exists: add it again, then retry"
+                entry.id,
+                f"le compte {entry.account} n'existe plus : ajoutez-le à nouveau, puis renvoyez la lettre",
             )
             report.failed += 1
             continue

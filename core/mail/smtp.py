@@ -14,7 +14,7 @@ import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from core.errors import TransportError
+from core.errors import TransportError, os_reason
 from core.mail.account import Account
 
 TokenProvider = Callable[[], Awaitable[str]]
@@ -45,7 +45,7 @@ class Submitted:
 
 def _server_text(message: str) -> str:
     """The server's words, without addresses (an address may carry a patient's INS), one short line."""
-    text = _ADDRESS.sub("[address]", " ".join(str(message).split()))
+    text = _ADDRESS.sub("[adresse]", " ".join(str(message).split()))
     return text[:160]
 
 
@@ -67,9 +67,11 @@ async def submit(
     import aiosmtplib
 
     if not account.smtp_host:
-        raise SmtpError(f"account {account.name} has no SMTP server: set one with `missive account add`")
+        raise SmtpError(
+            f"le compte {account.name} n'a pas de serveur SMTP : indiquez-le avec `missive account add`"
+        )
     if account.smtp_security not in ("starttls", "tls"):
-        raise SmtpError(f"{_where(account)}: SMTP security must be starttls or tls, never plain")
+        raise SmtpError(f"{_where(account)} : la sécurité SMTP doit être starttls ou tls, jamais en clair")
     context = tls_context if tls_context is not None else _tls_context(account)
     implicit = account.smtp_security == "tls"
     smtp = aiosmtplib.SMTP(
@@ -87,29 +89,30 @@ async def submit(
         except aiosmtplib.SMTPException as exc:
             if "STARTTLS" in str(exc):
                 raise SmtpError(
-                    f"{where}: the server does not offer STARTTLS; nothing was sent "
-                    "(missive never sends a password or a letter without TLS)"
+                    f"{where} : le serveur ne propose pas STARTTLS ; rien n'a été envoyé "
+                    "(missive n'envoie jamais un mot de passe ou une lettre sans TLS)"
                 ) from None
             raise
         if smtp.transport is None or smtp.transport.get_extra_info("ssl_object") is None:
-            raise SmtpError(f"{where}: the connection is not encrypted; nothing was sent")
+            raise SmtpError(f"{where} : la connexion n'est pas chiffrée ; rien n'a été envoyé")
         await _authenticate(smtp, account, token_provider, where)
         _check_size(smtp, len(data), where)
         return await _transmit(smtp, data, sender, recipients, where)
     except SmtpError:
         raise
     except ssl.SSLError as exc:
-        raise SmtpError(f"{where}: {_tls_words(exc)}") from None
+        raise SmtpError(f"{where} : {_tls_words(exc)}") from None
     except aiosmtplib.SMTPAuthenticationError as exc:
         raise SmtpError(
-            f"{where}: login refused ({exc.code} {_server_text(exc.message)}); check the user name and password"
+            f"{where} : identification refusée ({exc.code} {_server_text(exc.message)}) ; vérifiez "
+            "l'identifiant et le mot de passe"
         ) from None
     except aiosmtplib.SMTPRecipientsRefused as exc:
         codes = sorted({e.code for e in exc.recipients})
         permanent = all(500 <= c < 600 for c in codes)
         first = exc.recipients[0]
         raise SmtpError(
-            f"{where}: every recipient was refused ({first.code} {_server_text(first.message)})",
+            f"{where} : tous les destinataires ont été refusés ({first.code} {_server_text(first.message)})",
             permanent=permanent,
             code=first.code,
         ) from None
@@ -118,23 +121,23 @@ async def submit(
         # Checked after authentication errors, which are response exceptions too but not the letter's fault.
         permanent = 500 <= exc.code < 600
         raise SmtpError(
-            f"{where}: the server refused the letter ({exc.code} {_server_text(exc.message)})",
+            f"{where} : le serveur a refusé la lettre ({exc.code} {_server_text(exc.message)})",
             permanent=permanent,
             code=exc.code,
         ) from None
     except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError) as exc:
-        raise SmtpError(
-            f"{where}: connection lost ({_server_text(str(exc)) or 'closed by the server'})"
-        ) from None
+        raise SmtpError(f"{where} : connexion perdue ({_lost(exc)})") from None
     except aiosmtplib.SMTPConnectError as exc:
         raise SmtpError(
-            f"{where}: cannot connect ({_reason(exc)}); check the server name, port and network"
+            f"{where} : connexion impossible ({_reason(exc)}) ; vérifiez le nom du serveur, le port et le "
+            "réseau"
         ) from None
     except aiosmtplib.SMTPException as exc:
-        raise SmtpError(f"{where}: SMTP failed ({_server_text(str(exc))})") from None
+        raise SmtpError(f"{where} : échec SMTP ({_server_text(str(exc))})") from None
     except OSError as exc:
         raise SmtpError(
-            f"{where}: cannot connect ({_reason(exc)}); check the server name, port and network"
+            f"{where} : connexion impossible ({_reason(exc)}) ; vérifiez le nom du serveur, le port et le "
+            "réseau"
         ) from None
     finally:
         if smtp.is_connected:
@@ -165,15 +168,34 @@ async def _transmit(
         await smtp.data(data)
     except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
         raise SmtpError(
-            f"{where}: connection lost while sending the letter ({_reason(exc)})", maybe_accepted=True
+            f"{where} : connexion perdue pendant l'envoi de la lettre ({_reason(exc)})", maybe_accepted=True
         ) from None
     return Submitted(refused=tuple(e.recipient for e in refused))
 
 
 def _reason(exc: BaseException) -> str:
+    """Why the link failed, in French when the system says it (its own words are English)."""
+    import socket
+
+    import aiosmtplib
+
     cause = exc.__cause__ or exc.__context__
-    text = getattr(cause, "strerror", None) or getattr(exc, "strerror", None) or str(exc)
-    return _server_text(text) or exc.__class__.__name__
+    for candidate in (cause, exc):
+        if isinstance(candidate, socket.gaierror):
+            return "nom de serveur introuvable"
+        if isinstance(candidate, (TimeoutError, aiosmtplib.SMTPTimeoutError)):
+            return "délai dépassé"
+        if isinstance(candidate, OSError) and candidate.errno:
+            return os_reason(candidate)
+    return _server_text(str(exc)) or exc.__class__.__name__
+
+
+def _lost(exc: BaseException) -> str:
+    import aiosmtplib
+
+    if isinstance(exc, aiosmtplib.SMTPTimeoutError):
+        return "délai dépassé"
+    return "fermée par le serveur" if isinstance(exc, aiosmtplib.SMTPServerDisconnected) else _reason(exc)
 
 
 async def _authenticate(
@@ -190,7 +212,7 @@ async def _authenticate(
         token_provider = _command_token(account)
     if token_provider is not None:
         if "xoauth2" not in methods:
-            raise SmtpError(f"{where}: the server does not offer XOAUTH2 login")
+            raise SmtpError(f"{where} : le serveur ne propose pas la connexion XOAUTH2")
         token = await token_provider()
         await smtp.auth_xoauth2(account.user or account.email, token)
         return
@@ -201,7 +223,7 @@ async def _authenticate(
     elif "login" in methods:
         await smtp.auth_login(account.user, account.password)
     else:
-        raise SmtpError(f"{where}: the server offers no PLAIN or LOGIN login over TLS")
+        raise SmtpError(f"{where} : le serveur ne propose ni PLAIN ni LOGIN sur TLS")
 
 
 def _check_size(smtp: object, size: int, where: str) -> None:
@@ -211,11 +233,15 @@ def _check_size(smtp: object, size: int, where: str) -> None:
         limit = int(limit_text.strip())
         if 0 < limit < size:
             raise SmtpError(
-                f"{where}: the letter ({size / 1e6:.1f} MB) exceeds the server's limit ({limit / 1e6:.1f} MB); "
-                "send smaller attachments",
+                f"{where} : la lettre ({_mb(size)} Mo) dépasse la limite du serveur ({_mb(limit)} Mo) ; "
+                "envoyez des pièces jointes plus petites",
                 permanent=True,
                 code=552,
             )
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.1f}".replace(".", ",")
 
 
 def _tls_context(account: Account) -> ssl.SSLContext:

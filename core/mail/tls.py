@@ -33,14 +33,18 @@ def client_context(
     if ca_file:
         path = Path(ca_file).expanduser()
         if not path.is_file():
-            raise BadInput(f"CA file {path} not found: give the PEM file of the operator's certificate chain")
+            raise BadInput(
+                f"fichier d'autorité (CA) {path} introuvable : donnez le fichier PEM de la chaîne de "
+                "certificats de l'opérateur"
+            )
         # The account's CA file replaces the system store: an IGC-Santé server must chain to IGC-Santé.
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         try:
             ctx.load_verify_locations(cafile=str(path))
         except (ssl.SSLError, ValueError) as exc:
             raise BadInput(
-                f"CA file {path.name} is not a PEM certificate file ({exc.__class__.__name__})"
+                f"le fichier d'autorité (CA) {path.name} n'est pas un fichier de certificats PEM "
+                f"({exc.__class__.__name__})"
             ) from None
     ctx.check_hostname = True
     ctx.verify_mode = ssl.CERT_REQUIRED
@@ -58,7 +62,8 @@ def context_for(account: Account) -> ssl.SSLContext:
             p12 = base64.b64decode(account.client_cert_p12, validate=True)
         except (binascii.Error, ValueError):
             raise SecurityError(
-                f"account {account.name}: the stored client certificate is damaged; add it again"
+                f"compte {account.name} : le certificat client enregistré est endommagé ; ajoutez-le à "
+                "nouveau"
             ) from None
     return client_context(account.ca_file, p12, account.client_cert_password)
 
@@ -70,9 +75,11 @@ def _load_client_p12(ctx: ssl.SSLContext, data: bytes, password: str) -> None:
     try:
         bundle = pkcs12.load_pkcs12(data, password.encode() if password else None)
     except ValueError:
-        raise SecurityError("client certificate: wrong PKCS#12 password or not a PKCS#12 file") from None
+        raise SecurityError(
+            "certificat client : mot de passe PKCS#12 faux ou fichier qui n'est pas un PKCS#12"
+        ) from None
     if bundle.key is None or bundle.cert is None:
-        raise SecurityError("client certificate: the PKCS#12 holds no key or no certificate")
+        raise SecurityError("certificat client : le PKCS#12 ne contient pas de clé ou pas de certificat")
     one_time = secrets.token_urlsafe(32)
     key_pem = bundle.key.private_bytes(
         serialization.Encoding.PEM,
@@ -92,7 +99,7 @@ def _load_client_p12(ctx: ssl.SSLContext, data: bytes, password: str) -> None:
         ctx.load_cert_chain(str(cert_path), str(key_path), password=one_time)
     except ssl.SSLError as exc:
         raise SecurityError(
-            f"client certificate cannot be used for TLS ({exc.reason or 'unknown reason'})"
+            f"le certificat client est inutilisable pour TLS ({exc.reason or 'raison inconnue'})"
         ) from None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -103,22 +110,25 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, ssl.SSLCertVerificationError):
         msg = exc.verify_message or str(exc)
         if "Hostname mismatch" in msg or "IP address mismatch" in msg:
-            return "the server's certificate is for another host name"
+            return "le certificat du serveur est établi pour un autre nom d'hôte"
         if "self-signed" in msg or "unable to get local issuer" in msg:
-            return "the server's certificate is not from a trusted authority (check the account's CA file)"
+            return (
+                "le certificat du serveur ne vient pas d'une autorité de confiance "
+                "(vérifiez le fichier CA du compte)"
+            )
         if "expired" in msg:
-            return "the server's certificate has expired"
-        return f"the server's certificate was refused ({msg})"
+            return "le certificat du serveur a expiré"
+        return f"le certificat du serveur a été refusé ({msg})"
     if isinstance(exc, ssl.SSLError):
         reason = exc.reason or exc.__class__.__name__
         if "WRONG_VERSION" in reason or "UNSUPPORTED_PROTOCOL" in reason:
-            return "TLS failed: the server does not speak TLS 1.2 or later on this port"
+            return "échec TLS : le serveur ne parle pas TLS 1.2 ou plus récent sur ce port"
         if "CERTIFICATE_REQUIRED" in reason or "CERTIFICATE" in reason:
-            return f"TLS failed: the server refused the client certificate ({reason})"
-        return f"TLS failed ({reason})"
+            return f"échec TLS : le serveur a refusé le certificat client ({reason})"
+        return f"échec TLS ({reason})"
     return str(exc) or exc.__class__.__name__
 
 
 def tls_error(host: str, port: int, exc: BaseException) -> TransportError:
     """A one-line TransportError naming the server and the TLS reason."""
-    return TransportError(f"{host}:{port}: {describe(exc)}")
+    return TransportError(f"{host}:{port} : {describe(exc)}")

@@ -144,7 +144,10 @@ def test_map_of_a_missing_column_is_bad_input() -> None:
     [
         (b"", "le fichier est vide"),
         (b"id,nom\n1,X\n", "absente.* de l'en-tête"),
-        ("id,birth_name,given_names,birth_date\n1,Lef\xe8vre,A,1970-01-01\n".encode("latin-1"), "la ligne 2 n'est pas en UTF-8"),
+        (
+            "id,birth_name,given_names,birth_date\n1,Lef\xe8vre,A,1970-01-01\n".encode("latin-1"),
+            "la ligne 2 n'est pas en UTF-8",
+        ),
         (b"id,birth_name,birth_name,given_names,birth_date\n", "en double"),
     ],
 )

@@ -108,4 +108,4 @@ def test_a_folder_that_is_not_a_maildir_is_one_clear_line(cli, tmp_path: Path) -
     )
     code, _out, err = cli("sync")
     assert code == 1
-    assert err.count("\n") == 1 and "not a Maildir" in err and "Traceback" not in err
+    assert err.count("\n") == 1 and "n'est pas un Maildir" in err and "Traceback" not in err

@@ -95,7 +95,11 @@ def test_a_letter_that_cannot_go_stays_listed_and_flush_sends_it(cli, wired, tmp
     state["fail"] = SmtpError("smtp.exemple.fr:587: cannot connect (Connection refused)")
     code, out, err = cli("send", "--to", "a@exemple.fr", "--subject", "Résultats", "--body-file", str(body))
     assert code == 1
-    assert err.count("\n") == 1 and "kept in the outbox" in err and "Résultats" not in err
+    assert (
+        err.count("\n") == 1
+        and "la lettre est gardée dans la boîte d'envoi" in err
+        and "Résultats" not in err
+    )
     code, out, err = cli("outbox", "list", "--json")
     [entry] = [json.loads(line) for line in out.splitlines()]
     assert entry["state"] == "queued" and entry["attempts"] == 1 and entry["to"] == ["a@exemple.fr"]
@@ -111,7 +115,10 @@ def test_a_letter_that_cannot_go_stays_listed_and_flush_sends_it(cli, wired, tmp
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["send", "--to", "pas-une-adresse", "--subject", "s", "--body-file", "{body}"], "recipient 1"),
+        (
+            ["send", "--to", "pas-une-adresse", "--subject", "s", "--body-file", "{body}"],
+            "le destinataire 1 (--to) : adresse e-mail invalide",
+        ),
         (["send", "--to", "a@exemple.fr", "--subject", "s", "--body-file", "{tmp}/absent.txt"], "absent.txt"),
         (
             [

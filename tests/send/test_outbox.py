@@ -118,7 +118,7 @@ async def test_the_letter_is_stored_encrypted_before_any_network_io(
     with pytest.raises(NotSent) as info:
         await send_draft(DRAFT, ACCOUNT, Outbox(profile), submit=submit, sent_for=lambda a: sent)
     assert seen == [1]
-    assert "kept in the outbox" in str(info.value) and "\n" not in str(info.value)
+    assert "la lettre est gardée dans la boîte d'envoi" in str(info.value) and "\n" not in str(info.value)
     # nothing readable on disk: not the body, not the subject
     for path in profile.path.rglob("*"):
         if path.is_file():
@@ -358,7 +358,10 @@ async def test_an_entry_whose_account_was_removed_is_marked_failed(
         await send(outbox, server, sent)
     report = await flush_outbox(outbox, {}, submit=server.submit, sent_for=lambda a: sent, force=True)
     assert report.failed == 1
-    assert outbox.list()[0].state == "failed" and "no longer exists" in outbox.list()[0].last_error
+    assert (
+        outbox.list()[0].state == "failed"
+        and "le compte cabinet n'existe plus" in outbox.list()[0].last_error
+    )
 
 
 async def test_maildir_account_files_the_letter_in_its_sent_folder(profile: Profile, tmp_path: Path) -> None:

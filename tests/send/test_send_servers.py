@@ -118,7 +118,7 @@ async def test_link_cut_during_data_keeps_the_letter_and_it_arrives_exactly_once
         with pytest.raises(NotSent) as info:
             await send_draft(letter, account, outbox, sent_for=lambda a: sent)
         assert proxy.cuts == 1
-        assert "connection lost" in str(info.value) and "\n" not in str(info.value)
+        assert "connexion perdue" in str(info.value) and "\n" not in str(info.value)
         [entry] = outbox.list()
         assert entry.state == "queued" and entry.check_sent
         assert await delivered(mail_servers, "bob", entry.message_id, expected=False) == 0
@@ -171,7 +171,9 @@ async def test_wrong_password_is_one_clear_line_and_the_letter_waits(mail_server
         await send_draft(draft(mail_servers), account, outbox, sent_for=lambda a: sent_folder(mail_servers))
     text = str(info.value)
     assert (
-        "login refused" in text and "password" in text and f"127.0.0.1:{mail_servers.submission_port}" in text
+        "identification refusée" in text
+        and "mot de passe" in text
+        and f"127.0.0.1:{mail_servers.submission_port}" in text
     )
     assert "\n" not in text and "pas le bon" not in text
     assert outbox.list()[0].state == "queued"
@@ -187,7 +189,7 @@ async def test_server_without_starttls_gets_no_credentials_and_no_letter(
             await send_draft(
                 draft(mail_servers), account, outbox, sent_for=lambda a: sent_folder(mail_servers)
             )
-    assert "does not offer STARTTLS" in str(info.value)
+    assert "le serveur ne propose pas STARTTLS" in str(info.value)
     wire = bytes(proxy.captured)
     assert wire.startswith(b"EHLO")  # the client did talk to it...
     plain_auth = base64.b64encode(f"\0{account.user}\0{account.password}".encode())
@@ -203,7 +205,7 @@ async def test_certificate_for_another_host_is_refused_before_login(mail_servers
             await send_draft(
                 draft(mail_servers), account, Outbox(profile), sent_for=lambda a: sent_folder(mail_servers)
             )
-    assert "another host name" in str(info.value)
+    assert "établi pour un autre nom d'hôte" in str(info.value)
     assert account.password.encode() not in bytes(proxy.captured)
 
 
@@ -230,7 +232,7 @@ async def test_an_unreachable_server_is_a_clear_transport_error(profile: Profile
     )
     with pytest.raises(TransportError) as info:
         await send_draft(Draft(to=("b@missive.test",), subject="s", body="b"), account, Outbox(profile))
-    assert "127.0.0.1:1: cannot connect" in str(info.value)
+    assert "127.0.0.1:1 : connexion impossible (connexion refusée)" in str(info.value)
 
 
 def test_missive_send_delivers_to_another_users_mailbox(

@@ -105,5 +105,7 @@ def test_practitioner_section(tmp_path: Path) -> None:
     )
     assert settings.practitioner.rpps == "10001234567"
     assert settings.practitioner.family_name == "MARTIN"
-    with pytest.raises(ConfigError, match="ligne 2 : practitioner.rpps doit être votre numéro RPPS à 11 chiffres"):
+    with pytest.raises(
+        ConfigError, match="ligne 2 : practitioner.rpps doit être votre numéro RPPS à 11 chiffres"
+    ):
         load_settings(write(tmp_path, '[practitioner]\nrpps = "1234"\n'))
