@@ -22,8 +22,8 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from itertools import accumulate
-from operator import add, itemgetter
+from itertools import accumulate, repeat
+from operator import add
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from core.store.docstore import Doc, ShardedCollection, ShardsMoved, Stamp
 log = logging.getLogger("missive.store")
 
 FORMAT = 2  # 2: shard stamps are (mtime_ns, size)
+BATCH_SHARDS = 1024  # shards read and merged at a time in a rebuild (about 50,000 messages): bounds its memory
 MAGIC = b"MLX1"
 INT, TEXT, ENUM = "int", "text", "enum"
 _INT_CODE, _OFF_CODE = "q", "I"  # 8-byte integers; 4-byte offsets and enum codes
@@ -181,8 +182,9 @@ def _empty(layout: Layout, gen: int, bits: int) -> Table:
 
 
 # -- building: kept runs of the old table, plus fresh rows ---------------------------------------------------
-# A fresh row: (sort key tuple, key, shard, values in column order)
-_Fresh = tuple[tuple[Any, ...], str, int, tuple[Any, ...]]
+# A fresh row: (*sort values, key, shard, values in column order). Rows sort as plain tuples: keys are unique,
+# so comparing two rows never reaches the shard or the values.
+_Fresh = tuple[Any, ...]
 # A segment of the new table: a run (start, stop) of the old table's rows, or a list of fresh rows
 _Segment = tuple[int, int] | list[_Fresh]
 
@@ -193,7 +195,7 @@ def _build(
     """A new table from ``segments`` taken in order."""
     # fresh rows, column by column (one transposition per segment)
     transposed = {
-        id(seg): list(zip(*(r[3] for r in seg), strict=True)) for seg in segments if isinstance(seg, list)
+        id(seg): list(zip(*(r[-1] for r in seg), strict=True)) for seg in segments if isinstance(seg, list)
     }
     shards = array(_INT_CODE)
     keys = _TextBuilder()
@@ -202,8 +204,8 @@ def _build(
             shards.extend(old.shards[seg[0] : seg[1]])
             keys.copy(old.keys, *seg)
         else:
-            shards.extend([r[2] for r in seg])
-            keys.extend([r[1] for r in seg])
+            shards.extend([r[-2] for r in seg])
+            keys.extend([r[-3] for r in seg])
     columns: dict[str, _Ints | _Texts | _Enum] = {}
     for index, col in enumerate(layout.columns):
         src = old.columns[col.name]
@@ -266,8 +268,7 @@ class _TextBuilder:
         o = src.offsets
         start = o[a]
         self.pieces.append(src.blob[start : o[b]])
-        shift = self.size - start
-        self.offsets.extend(array(_OFF_CODE, [x + shift for x in o[a + 1 : b + 1]]))
+        self.offsets.extend(map(add, o[a + 1 : b + 1], repeat(self.size - start)))
         self.size += o[b] - start
 
     def done(self) -> _Texts:
@@ -383,6 +384,7 @@ class ListIndex:
         self._logical = f"db/{collection.name}/{self.path.name}"
         self._table: Table | None = None
         self._lock = threading.Lock()
+        self._shared_texts: dict[str, str] = {}
 
     def table(self) -> Table:
         """The index, in step with the shards as they are on disk now."""
@@ -420,33 +422,44 @@ class ListIndex:
             changed = {i for i in disk.keys() | table.stamps.keys() if disk.get(i) != table.stamps.get(i)}
             if not changed:
                 return table
-        stamps = {i: s for i, s in old.stamps.items() if i not in changed}
-        fresh: list[_Fresh] = []
-        for index in sorted(changed):
-            if index not in disk:
-                continue  # the shard file is gone: its rows go with it
-            stamp, docs = self.collection.read_shard(gen, index)
-            if stamp is not None:
-                stamps[index] = stamp
-            fresh.extend(self._project(index, docs.items()))
-        fresh.sort(key=lambda r: r[0], reverse=True)
-        new = _build(self.layout, old, self._segments(old, changed, fresh), gen, bits, stamps)
-        self._table = new
-        self._save(new)
-        return new
+        # Shards are taken a batch at a time, each batch merged into the table built so far: a rebuild from
+        # 50,000 documents then never holds more than a batch's rows besides the table.
+        order = sorted(changed)
+        for start in range(0, len(order), BATCH_SHARDS):
+            batch = order[start : start + BATCH_SHARDS]
+            stamps = {i: s for i, s in old.stamps.items() if i not in batch}
+            fresh: list[_Fresh] = []
+            for index in batch:
+                if index not in disk:
+                    continue  # the shard file is gone: its rows go with it
+                stamp, docs = self.collection.read_shard(gen, index)
+                if stamp is not None:
+                    stamps[index] = stamp
+                fresh.extend(self._project(index, docs.items()))
+            fresh.sort(reverse=True)
+            old = _build(self.layout, old, self._segments(old, set(batch), fresh), gen, bits, stamps)
+        self._shared_texts.clear()
+        self._table = old
+        self._save(old)
+        return old
 
     def _project(self, shard: int, docs: Iterable[tuple[str, Doc]]) -> list[_Fresh]:
         out: list[_Fresh] = []
         names = [c.name for c in self.layout.columns]
-        sort_values = itemgetter(*(names.index(n) for n in self.layout.sort))
-        single = len(self.layout.sort) == 1
+        sort_at = [names.index(n) for n in self.layout.sort]
+        # a rebuild holds every row at once: texts with few values (folders, flags) are kept once, not per row
+        shared = [i for i, c in enumerate(self.layout.columns) if c.kind == ENUM]
+        seen = self._shared_texts
         project = self.layout.project
         for key, doc in docs:
             values = project(key, doc)
             if values is None:
                 continue
-            sort = (sort_values(values), key) if single else (*sort_values(values), key)
-            out.append((sort, key, shard, values))
+            if shared:
+                values = list(values)
+                for i in shared:
+                    values[i] = seen.setdefault(values[i], values[i])
+            out.append((*(values[i] for i in sort_at), key, shard, tuple(values)))
         return out
 
     @staticmethod
@@ -455,8 +468,13 @@ class ListIndex:
         segments: list[_Segment] = []
         n = len(old)
         shards = old.shards
+        keeps_all = changed.isdisjoint(old.stamps)  # rows only come from shards the table has a stamp for
 
         def kept(a: int, b: int) -> None:
+            if keeps_all:
+                if a < b:
+                    segments.append((a, b))
+                return
             run = a
             for i in range(a, b):
                 if shards[i] in changed:
@@ -478,7 +496,7 @@ class ListIndex:
             lo, hi = cursor, n
             while lo < hi:
                 mid = (lo + hi) // 2
-                if old.sort_key(mid) > row[0]:
+                if old.sort_key(mid) > row[:-2]:
                     lo = mid + 1
                 else:
                     hi = mid
