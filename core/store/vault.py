@@ -115,14 +115,14 @@ def _stored_kdf(kdf: dict[str, Any]) -> tuple[str, bytes, Any]:
         mib = cost.memory_kib / MIB
         if mib < FLOOR_ARGON2ID.memory_kib / MIB or mib * cost.iterations < _MIN_MIB_PASSES:
             raise ValueError("Argon2id parameters below the floor")
-        if mib > 4096 or cost.iterations > 64 or not 1 <= cost.lanes <= 16:
+        if mib > 1024 or cost.iterations > 16 or not 1 <= cost.lanes <= 16:  # no edited file asks for more
             raise ValueError("Argon2id parameters out of range")
         return name, salt, cost
     if name == "scrypt":
         log2_n, r, p = int(kdf["log2_n"]), int(kdf["r"]), int(kdf["p"])
         if log2_n < MIN_SCRYPT_LOG2_N or r < 8 or p < 1:
             raise ValueError("scrypt parameters below the floor")
-        if log2_n > 22 or r > 32 or p > 16:
+        if 128 * r * 2**log2_n > 2**30 or p > 16:  # at most 1 GiB, like Argon2id
             raise ValueError("scrypt parameters out of range")
         return name, salt, (log2_n, r, p)
     raise ValueError("unknown key derivation")
