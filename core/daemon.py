@@ -87,7 +87,7 @@ def _account_names(mailroom: Any) -> list[str]:
     for method in ("names", "list"):
         if hasattr(accounts, method):
             return [a if isinstance(a, str) else a.name for a in getattr(accounts, method)()]
-    raise MissiveError("the profile's accounts cannot be listed")
+    raise MissiveError("impossible de lister les comptes du profil")
 
 
 async def _watch(mailroom: Any, name: str, notifier: Any, stop: asyncio.Event) -> None:

@@ -59,10 +59,12 @@ class Notifier:
         environ: Mapping[str, str] | None = None,
     ) -> None:
         if kind not in ("none", "ntfy", "webhook"):
-            raise ConfigError("profile.toml: notifications.kind must be one of none, ntfy, webhook")
+            raise ConfigError("profile.toml : notifications.kind doit valoir none, ntfy ou webhook")
         self.kind = kind if url or kind == "none" else "none"
         if kind != "none" and not url:
-            raise ConfigError("profile.toml: notifications.url is empty: give the ntfy topic or webhook URL")
+            raise ConfigError(
+                "profile.toml : notifications.url est vide : indiquez l'adresse du sujet ntfy ou du webhook"
+            )
         self.url = url
         self.timeout = timeout
         self.sent = 0
@@ -75,8 +77,8 @@ class Notifier:
                 self._token = env.get(token_env, "")
                 if not self._token:
                     raise ConfigError(
-                        f"profile.toml: notifications.token_env names {token_env}, which is not set: "
-                        "set it or empty the setting"
+                        f"profile.toml : notifications.token_env nomme {token_env}, qui n'est pas définie : "
+                        "définissez-la ou videz ce réglage"
                     )
         self._opener = urllib.request.build_opener(
             _NoRedirect(), urllib.request.HTTPSHandler(context=_tls_context())
@@ -133,7 +135,8 @@ def _check_url(url: str) -> None:
     if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
         return
     raise ConfigError(
-        "profile.toml: notifications.url must start with https:// (plain http only to 127.0.0.1): fix the URL"
+        "profile.toml : notifications.url doit commencer par https:// "
+        "(http simple seulement vers 127.0.0.1) : corrigez l'adresse"
     )
 
 

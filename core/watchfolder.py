@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.errors import BadInput, MissiveError
+from core.errors import BadInput, MissiveError, os_reason
 from core.model import Attachment, Draft, Identity, Patient
 
 log = logging.getLogger("missive.watchfolder")
@@ -76,35 +76,37 @@ def parse_sidecar(data: bytes, name: str) -> Sidecar:
     try:
         obj = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
-        raise BadInput(f"{name} is not UTF-8 text: save the sidecar as UTF-8") from None
+        raise BadInput(f"{name} n'est pas un texte UTF-8 : enregistrez le fichier .json en UTF-8") from None
     except json.JSONDecodeError as exc:
-        raise BadInput(f"{name} is not valid JSON (line {exc.lineno}, column {exc.colno})") from None
+        raise BadInput(f"{name} n'est pas un JSON valide (ligne {exc.lineno}, colonne {exc.colno})") from None
     if not isinstance(obj, dict):
-        raise BadInput(f"{name} must hold a JSON object {{...}}")
+        raise BadInput(f"{name} doit contenir un objet JSON {{...}}")
     unknown = sorted(set(obj) - SIDECAR_KEYS)
     if unknown:
-        raise BadInput(f"{name}: unknown key {unknown[0]!r} (known: {', '.join(sorted(SIDECAR_KEYS))})")
+        raise BadInput(
+            f"{name} : clé {unknown[0]!r} inconnue (clés connues : {', '.join(sorted(SIDECAR_KEYS))})"
+        )
     to = _addresses(obj.get("to"), name, "to", required=True)
     cc = _addresses(obj.get("cc", []), name, "cc", required=False)
     subject = obj.get("subject")
     if not isinstance(subject, str) or not subject.strip():
-        raise BadInput(f"{name}: 'subject' is missing or empty")
+        raise BadInput(f"{name} : 'subject' est absent ou vide")
     if "\n" in subject or "\r" in subject or len(subject) > 900:
-        raise BadInput(f"{name}: 'subject' must be one line of at most 900 characters")
+        raise BadInput(f"{name} : 'subject' doit tenir sur une ligne de 900 caractères au plus")
     body = obj.get("body", "")
     if not isinstance(body, str):
-        raise BadInput(f"{name}: 'body' must be a string")
+        raise BadInput(f"{name} : 'body' doit être un texte")
     patient_id = obj.get("patient_id")
     if patient_id is not None and (not isinstance(patient_id, str | int) or isinstance(patient_id, bool)):
-        raise BadInput(f"{name}: 'patient_id' must be a string")
+        raise BadInput(f"{name} : 'patient_id' doit être un texte")
     xdm = obj.get("xdm", False)
     if not isinstance(xdm, bool):
-        raise BadInput(f"{name}: 'xdm' must be true or false")
+        raise BadInput(f"{name} : 'xdm' doit valoir true ou false")
     if xdm and not (patient_id is not None and str(patient_id).strip()):
-        raise BadInput(f"{name}: 'xdm' needs 'patient_id' (the CDA names the patient)")
+        raise BadInput(f"{name} : 'xdm' exige 'patient_id' (le CDA nomme le patient)")
     account = obj.get("account")
     if account is not None and not isinstance(account, str):
-        raise BadInput(f"{name}: 'account' must be a string")
+        raise BadInput(f"{name} : 'account' doit être un texte")
     return Sidecar(
         to=to,
         subject=subject.strip(),
@@ -120,7 +122,7 @@ def _addresses(value: Any, name: str, key: str, required: bool) -> tuple[str, ..
     if isinstance(value, str):
         value = [value]
     if value is None or not isinstance(value, list) or (required and not value):
-        raise BadInput(f"{name}: '{key}' must be a list of e-mail addresses")
+        raise BadInput(f"{name} : '{key}' doit être une liste d'adresses e-mail")
     out = []
     for address in value:
         if (
@@ -128,10 +130,10 @@ def _addresses(value: Any, name: str, key: str, required: bool) -> tuple[str, ..
             or address.count("@") != 1
             or any(c.isspace() for c in address.strip())
         ):
-            raise BadInput(f"{name}: '{key}' holds something that is not an e-mail address")
+            raise BadInput(f"{name} : '{key}' contient autre chose qu'une adresse e-mail")
         local, domain = address.strip().split("@")
         if not local or "." not in domain:
-            raise BadInput(f"{name}: '{key}' holds something that is not an e-mail address")
+            raise BadInput(f"{name} : '{key}' contient autre chose qu'une adresse e-mail")
         out.append(address.strip())
     return tuple(out)
 
@@ -195,7 +197,9 @@ class WatchFolder:
         """Send every complete pair once; leave incomplete ones for the next scan."""
         report = WatchReport()
         if not self.folder.is_dir():
-            raise BadInput(f"watched folder {self.folder} does not exist: create it or fix [watch] folder")
+            raise BadInput(
+                f"le dossier surveillé {self.folder} n'existe pas : créez-le ou corrigez [watch] folder"
+            )
         seen_now: dict[str, tuple[int, int]] = {}
         files = {
             e.name: e
@@ -218,7 +222,7 @@ class WatchFolder:
             if report_name is None:
                 age = self.clock() - seen_now[sidecar_name][1] / 1e9
                 if age >= self.orphan_seconds:
-                    self._fail(sidecar_path, None, f"no report file next to {sidecar_name}", report)
+                    self._fail(sidecar_path, None, f"aucun compte rendu à côté de {sidecar_name}", report)
                 else:
                     report.waiting += 1
                 continue
@@ -242,7 +246,9 @@ class WatchFolder:
             self._fail(sidecar_path, report_path, str(exc), report)
             return
         except OSError as exc:
-            self._fail(sidecar_path, report_path, f"cannot read the files ({exc.strerror})", report)
+            self._fail(
+                sidecar_path, report_path, f"impossible de lire les fichiers ({os_reason(exc)})", report
+            )
             return
         try:
             await self.send(draft)
@@ -251,10 +257,10 @@ class WatchFolder:
                 # Queued in the durable outbox, which retries on its own: sending it again would duplicate.
                 log.info("watched folder: %s queued in the outbox (%s)", report_path.name, type(exc).__name__)
             else:
-                self._fail(sidecar_path, report_path, f"not sent: {exc}", report)
+                self._fail(sidecar_path, report_path, f"non envoyé : {exc}", report)
                 return
         except Exception as exc:  # noqa: BLE001 - one bad pair must not stop the folder
-            self._fail(sidecar_path, report_path, f"not sent ({type(exc).__name__})", report)
+            self._fail(sidecar_path, report_path, f"non envoyé ({type(exc).__name__})", report)
             return
         _move(report_path, self.folder / SENT)
         _move(sidecar_path, self.folder / SENT)
@@ -265,10 +271,10 @@ class WatchFolder:
         """The Draft for one pair: the report attached, plus an XDM package when asked."""
         meta = parse_sidecar(sidecar, sidecar_name)
         if report_path.stat().st_size > MAX_REPORT:
-            raise BadInput(f"{report_path.name} is larger than 50 MB: too big for MSSanté")
+            raise BadInput(f"{report_path.name} dépasse 50 Mo : trop gros pour MSSanté")
         data = report_path.read_bytes()
         if not data:
-            raise BadInput(f"{report_path.name} is empty")
+            raise BadInput(f"{report_path.name} est vide")
         content_type = _content_type(data, report_path.name)
         attachments = [Attachment(report_path.name, content_type, data)]
         headers: tuple[tuple[str, str], ...] = ()
@@ -290,10 +296,13 @@ class WatchFolder:
         from core.clinical.xdm_writer import letter_package
 
         if self.author is None:
-            raise BadInput("xdm asked but no author is configured: set your RPPS in the profile")
+            raise BadInput(
+                "xdm demandé mais aucun auteur n'est configuré : réglez practitioner.rpps dans profile.toml"
+            )
         if self.patients is None:
             raise BadInput(
-                "xdm asked but no patient list is available: import it with `missive patients import`"
+                "xdm demandé mais aucune liste de patients n'est disponible : "
+                "importez-la avec `missive patients import`"
             )
         assert meta.patient_id is not None
         patient = self.patients(meta.patient_id)  # NotFound names the id only
@@ -330,7 +339,11 @@ def _report_for(sidecar: str, files: dict[str, Any]) -> tuple[str | None, str | 
         n for n in files if not n.lower().endswith(".json") and n.rsplit(".", 1)[0] == base and n != sidecar
     ]
     if len(matches) > 1:
-        return None, f"several reports named {base}.* next to {sidecar}: keep one report per sidecar"
+        return (
+            None,
+            f"plusieurs comptes rendus nommés {base}.* à côté de {sidecar} : "
+            "gardez un seul compte rendu par fichier .json",
+        )
     return (matches[0], None) if matches else (None, None)
 
 

@@ -132,7 +132,10 @@ def build_demo(
         return f"Profil de démonstration déjà construit : {folder} (--reset pour le reconstruire)"
     if folder.exists() and any(folder.iterdir()):
         if not (folder / MARKER).exists():
-            raise BadInput(f"{folder} is not a demo profile: refusing to replace it")
+            raise BadInput(
+                f"{folder} n'est pas un profil de démonstration : missive refuse de le remplacer ; "
+                "choisissez un autre dossier"
+            )
         shutil.rmtree(folder)
     shutil.rmtree(server, ignore_errors=True)
     say = progress or (lambda _text: None)

@@ -36,7 +36,7 @@ class Outbox:
 
 def _patients(patient_id: str) -> Patient:
     if patient_id != "P-7":
-        raise NotFound(f"no patient with id {patient_id}")
+        raise NotFound(f"patient {patient_id!r} introuvable")
     return PATIENT
 
 
@@ -124,13 +124,13 @@ async def test_sidecar_with_the_same_stem(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("sidecar", "reason"),
     [
-        (b"{not json", "not valid JSON (line 1"),
-        ({"subject": "x"}, "'to' must be a list"),
-        ({"to": ["pas une adresse"], "subject": "x"}, "not an e-mail address"),
-        ({"to": ["a@b.fr"]}, "'subject' is missing"),
-        ({"to": ["a@b.fr"], "subject": "x", "too": 1}, "unknown key 'too'"),
-        ({"to": ["a@b.fr"], "subject": "x", "xdm": True}, "'xdm' needs 'patient_id'"),
-        ({"to": ["a@b.fr"], "subject": "x", "xdm": True, "patient_id": "P-99"}, "no patient with id P-99"),
+        (b"{not json", "n'est pas un JSON valide (ligne 1"),
+        ({"subject": "x"}, "'to' doit être une liste d'adresses e-mail"),
+        ({"to": ["pas une adresse"], "subject": "x"}, "'to' contient autre chose qu'une adresse e-mail"),
+        ({"to": ["a@b.fr"]}, "'subject' est absent ou vide"),
+        ({"to": ["a@b.fr"], "subject": "x", "too": 1}, "clé 'too' inconnue"),
+        ({"to": ["a@b.fr"], "subject": "x", "xdm": True}, "'xdm' exige 'patient_id'"),
+        ({"to": ["a@b.fr"], "subject": "x", "xdm": True, "patient_id": "P-99"}, "patient 'P-99' introuvable"),
     ],
 )
 async def test_bad_sidecar_goes_to_failed_with_a_reason(tmp_path: Path, sidecar, reason: str) -> None:
@@ -146,10 +146,12 @@ async def test_bad_sidecar_goes_to_failed_with_a_reason(tmp_path: Path, sidecar,
 
 
 async def test_send_failure_goes_to_failed(tmp_path: Path) -> None:
-    watcher = WatchFolder(tmp_path, Outbox(TransportError("the server refused the recipient")))
+    watcher = WatchFolder(tmp_path, Outbox(TransportError("le serveur a refusé le destinataire")))
     _age(*_drop(tmp_path, "CR.pdf", PDF, GOOD))
     assert (await watcher.scan()).failed == ["CR.pdf"]
-    assert "refused the recipient" in (tmp_path / "failed" / "CR.pdf.error.txt").read_text("utf-8")
+    assert "non envoyé : le serveur a refusé le destinataire" in (
+        tmp_path / "failed" / "CR.pdf.error.txt"
+    ).read_text("utf-8")
 
 
 async def test_orphan_sidecar_is_set_aside_after_a_while(tmp_path: Path) -> None:
@@ -159,7 +161,9 @@ async def test_orphan_sidecar_is_set_aside_after_a_while(tmp_path: Path) -> None
     assert (await watcher.scan()).waiting == 1
     _age(side, seconds=120)
     assert (await watcher.scan()).failed == ["CR.pdf.json"]
-    assert "no report file" in (tmp_path / "failed" / "CR.pdf.json.error.txt").read_text("utf-8")
+    assert "aucun compte rendu à côté de CR.pdf.json" in (
+        tmp_path / "failed" / "CR.pdf.json.error.txt"
+    ).read_text("utf-8")
 
 
 async def test_same_name_twice_never_overwrites_in_sent(tmp_path: Path) -> None:
