@@ -332,6 +332,7 @@ def summary_of(raw: bytes) -> dict[str, Any]:
 
 # -- the list index ----------------------------------------------------------------------------------------
 ENCRYPTED, SIGNED, ATTACHMENTS, ABNORMAL, FILED_BIT, SEEN = 1, 2, 4, 8, 16, 32
+QUARANTINE = 64  # the sync hook set trust "quarantine" (sender outside the trust space): shown apart
 NO_DATE = -(2**62)
 _SEP = "\x1f"
 _fromiso = dt.datetime.fromisoformat
@@ -362,6 +363,7 @@ def _list_row(key: str, d: Mapping[str, Any]) -> tuple[Any, ...]:
         | (ABNORMAL if get("abnormal") else 0)
         | (FILED_BIT if get("filed") else 0)
         | (SEEN if "\\Seen" in flags else 0)
+        | (QUARANTINE if get("trust") == "quarantine" else 0)
     )
     sig, uid, to = get("signature"), get("uid"), get("to") or ()
     return (
@@ -383,7 +385,7 @@ def _list_row(key: str, d: Mapping[str, Any]) -> tuple[Any, ...]:
 
 LIST_LAYOUT = Layout(
     name="list",
-    version=1,
+    version=2,
     columns=(
         Column("order", INT),
         Column("uid", INT),
@@ -596,6 +598,17 @@ class MessageRows(Sequence[MessageSummary]):
         """Every folder holding messages in the list this view comes from (not only in this view)."""
         cols = self._cols
         return sorted(cols.folders[code] for code in set(cols.folder_codes))
+
+    def quarantined(self, inside: bool = True) -> MessageRows:
+        """This view's rows the sync quarantined (sender outside the trust space); ``inside=False``: the rest."""
+        bits = self._cols.bits
+        rows = range(len(bits)) if self._positions is None else self._positions
+        keep = array("I", (p for p in rows if bool(bits[p] & QUARANTINE) is inside))
+        return MessageRows(self._cols, keep, self._overrides)
+
+    def quarantine_count(self) -> int:
+        """Quarantined messages in the whole list this view comes from (not only in this view)."""
+        return sum(1 for b in self._cols.bits if b & QUARANTINE)
 
     def matching(self, text: str) -> MessageRows:
         """The rows whose sender or subject contains ``text`` (case-insensitive)."""
