@@ -27,7 +27,36 @@ class _Parser(argparse.ArgumentParser):
     """argparse that raises instead of printing a usage block and exiting."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see: {self.prog} --help)")
+        raise UsageError(f"{_french_usage(message)} (voir : {self.prog} --help)")
+
+
+# argparse words its errors in English; these are the ones a missive command can produce.
+_ARGPARSE_ERRORS = (
+    (r"the following arguments are required: (.+)", r"arguments obligatoires manquants : \1"),
+    (r"unrecognized arguments: (.+)", r"arguments non reconnus : \1"),
+    (r"one of the arguments (.+) is required", r"l'un des arguments \1 est obligatoire"),
+    (r"ambiguous option: (\S+) could match (.+)", r"option ambiguë : \1 peut désigner \2"),
+    (r"invalid choice: (.+) \(choose from (.+)\)", r"choix invalide : \1 (choix possibles : \2)"),
+    (r"invalid (\w+) value: (.+)", r"valeur invalide (\1 attendu) : \2"),
+    (r"expected one argument", "une valeur attendue"),
+    (r"expected at least one argument", "au moins une valeur attendue"),
+    (r"expected at most one argument", "au plus une valeur attendue"),
+    (r"expected (\d+) arguments?", r"\1 valeurs attendues"),
+    (r"not allowed with argument (.+)", r"incompatible avec l'argument \1"),
+    (r"ignored explicit argument (.+)", r"valeur ignorée : \1"),
+)
+
+
+def _french_usage(message: str) -> str:
+    """argparse's English error in French; a message of ours (already French) is kept."""
+    import re
+
+    found = re.fullmatch(r"argument (\S+): (.*)", message)
+    prefix, text = (f"argument {found.group(1)} : ", found.group(2)) if found else ("", message)
+    for pattern, french in _ARGPARSE_ERRORS:
+        if re.fullmatch(pattern, text):
+            return prefix + re.sub(pattern, french, text)
+    return prefix + text
 
 
 class Context:
@@ -50,10 +79,12 @@ class Context:
         if env is not None:
             return env
         if not sys.stdin.isatty():
-            raise BadInput("no passphrase: set MISSIVE_PASSPHRASE or run in a terminal")
+            raise BadInput(
+                "aucune phrase de passe : définissez MISSIVE_PASSPHRASE ou lancez missive dans un terminal"
+            )
         first = getpass.getpass(prompt)
         if confirm and getpass.getpass("Confirmez : ") != first:
-            raise BadInput("the two passphrases differ: try again")
+            raise BadInput("les deux phrases de passe diffèrent : recommencez")
         return first
 
     def secret(self, env_name: str, prompt: str) -> str:
@@ -62,7 +93,7 @@ class Context:
         if env is not None:
             return env
         if not sys.stdin.isatty():
-            raise BadInput(f"no secret given: set {env_name} or run in a terminal")
+            raise BadInput(f"aucun secret donné : définissez {env_name} ou lancez missive dans un terminal")
         return getpass.getpass(prompt)
 
     def mailroom(self) -> Any:
@@ -117,15 +148,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 parser.print_help()
                 return 0
             raise UsageError(
-                f"missive {args.command}: missing subcommand (see: missive {args.command} --help)"
+                f"missive {args.command} : sous-commande manquante (voir : missive {args.command} --help)"
             )
         ctx = Context(args)
         return int(args.func(args, ctx) or 0)
     except MissiveError as exc:
-        sys.stderr.write(f"missive: {_one_line(str(exc))}\n")
+        sys.stderr.write(f"missive : {_one_line(str(exc))}\n")
         return exc.exit_code
     except KeyboardInterrupt:
-        sys.stderr.write("missive: interrompu\n")
+        sys.stderr.write("missive : interrompu\n")
         return 130
     except BrokenPipeError:
         return 0

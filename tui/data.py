@@ -29,6 +29,10 @@ from core.model import (
 
 log = logging.getLogger("missive.tui")
 
+# The folder list's virtual folder: messages the sync quarantined (sender outside the trust space), kept
+# out of every real folder's list and never deleted. A backslash name, which no real folder is expected to use.
+QUARANTINE = "\\Quarantine"
+
 
 @dataclass(frozen=True)
 class ReaderView:
@@ -107,7 +111,15 @@ class MailroomData:
         if not names:
             names = sorted({s.folder for s in summaries})
         # INBOX first: it is where the day starts
-        return sorted(names, key=lambda n: (n.upper() != "INBOX", n.lower()))
+        names = sorted(names, key=lambda n: (n.upper() != "INBOX", n.lower()))
+        return names + [QUARANTINE] if self._quarantine_count(summaries) else names
+
+    def _quarantine_count(self, summaries: Iterable[MessageSummary]) -> int:
+        counter = getattr(summaries, "quarantine_count", None)
+        if callable(counter):
+            return int(counter())
+        store = self.service("messages")  # a store without a list index: small, read it
+        return sum(1 for s in store.list() if self._outside_trust(s)) if store is not None else 0
 
     def prefetch(self, folder: str | None = None) -> None:
         """Read a folder's list ahead (at unlock, while the screen waits); the next ``summaries(folder)``
@@ -123,10 +135,18 @@ class MailroomData:
         store = self.service("messages")
         if store is None:
             return []
+        quarantine = folder == QUARANTINE
         rows = getattr(store, "rows", None)
         if callable(rows):
-            return rows(folder=folder)
-        items = list(store.list(folder=folder))
+            found = rows(folder=None if quarantine else folder)
+            if callable(getattr(found, "quarantined", None)):  # the list index knows, without decoding
+                return found.quarantined(quarantine) if quarantine or found.quarantine_count() else found
+            return [s for s in found if self._outside_trust(s) is quarantine]
+        items = [
+            s
+            for s in store.list(folder=None if quarantine else folder)
+            if self._outside_trust(s) is quarantine
+        ]
         items.sort(key=lambda s: s.date or dt.datetime.min.replace(tzinfo=dt.UTC), reverse=True)
         return items
 
@@ -137,7 +157,7 @@ class MailroomData:
             return self._view_from(summary, opener(summary.id))
         store = self.service("messages")
         if store is None:
-            raise NotFound("this message is no longer in the profile: sync again")
+            raise NotFound("ce message n'est plus dans le profil : synchronisez à nouveau")
         raw = store.get_raw(summary.id)
         signature, signed, encrypted, decrypted, problem = summary.signature, summary.signed, False, True, ""
         keys = self.service("keys")
@@ -243,6 +263,11 @@ class MailroomData:
             observations=len(document.observations) if document is not None else 0,
         )
 
+    def patients(self) -> list[Patient]:
+        """Every patient of the practice, for the search when a document is filed by hand."""
+        registry = self.service("patients")
+        return list(registry.list()) if registry is not None and hasattr(registry, "list") else []
+
     def patient(self, patient_id: str) -> Patient | None:
         registry = self.service("patients")
         if registry is None:
@@ -259,7 +284,10 @@ class MailroomData:
         queue = self._queue()
         method = getattr(queue, "file_new", None) or getattr(queue, "new_patient", None)
         if method is None:
-            raise MissiveError("filing to a new patient is not available yet: file it in your software")
+            raise MissiveError(
+                "le classement vers un nouveau patient n'est pas encore possible : "
+                "classez-le dans votre logiciel métier"
+            )
         method(doc_id, actor="tui")
 
     def reject_document(self, doc_id: str) -> None:
@@ -271,7 +299,7 @@ class MailroomData:
     def _queue(self) -> Any:
         queue = self.service("documents")
         if queue is None:
-            raise MissiveError("the document queue is not available in this version")
+            raise MissiveError("la file des documents à classer n'est pas disponible dans cette version")
         return queue
 
     # -- Annuaire and recipients -------------------------------------------------------------------------
@@ -330,7 +358,7 @@ class MailroomData:
     async def send(self, draft: Draft) -> Any:
         send = getattr(self.mailroom, "send", None)
         if send is None:
-            raise MissiveError("sending is not available in this version: the draft is kept")
+            raise MissiveError("l'envoi n'est pas disponible dans cette version : le brouillon est gardé")
         return await send(draft)
 
     # -- status bar --------------------------------------------------------------------------------------

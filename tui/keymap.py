@@ -2,7 +2,10 @@
 
 Descriptions and tooltips live in the catalogues under ``key.<id>`` and ``tip.<id>`` (French first), so the
 footer, the help screen and the command palette all read the same words. Users remap a binding by id in
-``profile.toml`` (``[keys] "compose.send" = "f9"``); F-keys are given as alternatives for old terminals.
+``profile.toml`` (``[keys] "compose.send" = "f10"``); F-keys are given as alternatives for old terminals.
+
+The panes answer to F2-F5 everywhere, text fields included (1-4 are typed there): every terminal sends
+F1-F12, over SSH and in tmux too, while alt+1 arrives as ESC 1, which Textual reads as a macOS "¡".
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ class KeySpec:
     scope: str
     show: bool = True
     priority: bool = False
+    display: str | None = None  # how the footer shows the key, when not the key itself
+    footer: str | None = None  # catalogue key of the footer's word, when not the description
 
     @property
     def description(self) -> str:
@@ -34,41 +39,51 @@ class KeySpec:
     def tooltip(self) -> str:
         return t(f"tip.{self.id}")
 
+    @property
+    def footer_word(self) -> str:
+        return t(self.footer) if self.footer else self.description
 
+
+# At 80 columns the footer holds about 67 characters: it shows what a pane is for, the pane keys and help;
+# the rest (quit, forward, discard, next candidate...) is in help (F1) and the command palette (ctrl+p).
 KEYS: tuple[KeySpec, ...] = (
     # anywhere
-    KeySpec("app.inbox", "1", "app.show_pane('inbox')", "app", show=False),
-    KeySpec("app.review", "2", "app.show_pane('review')", "app", show=False),
-    KeySpec("app.compose", "3", "app.show_pane('compose')", "app", show=False),
-    KeySpec("app.directory", "4", "app.show_pane('directory')", "app", show=False),
+    # one footer entry, "f2-f5 Volets", stands for the four pane keys
+    KeySpec("app.inbox", "f2,1", "app.show_pane('inbox')", "app", display="f2-f5", footer="footer.panes"),
+    KeySpec("app.review", "f3,2", "app.show_pane('review')", "app", show=False),
+    KeySpec("app.compose", "f4,3", "app.show_pane('compose')", "app", show=False),
+    KeySpec("app.directory", "f5,4", "app.show_pane('directory')", "app", show=False),
     KeySpec("app.help", "f1,question_mark", "app.help", "app"),
     KeySpec("app.lock", "ctrl+l,f12", "app.lock", "app", show=False),
-    KeySpec("app.quit", "ctrl+q", "app.quit", "app", priority=True),
+    KeySpec("app.quit", "ctrl+q", "app.quit", "app", show=False, priority=True),
     # Réception
     KeySpec("inbox.open", "enter", "open_message", "inbox", show=False),
     KeySpec("inbox.compose", "c", "compose", "inbox"),
     KeySpec("inbox.reply", "r", "reply", "inbox"),
-    KeySpec("inbox.forward", "f", "forward", "inbox"),
+    KeySpec("inbox.forward", "f", "forward", "inbox", show=False),
     KeySpec("inbox.search", "slash", "search", "inbox"),
-    KeySpec("inbox.folders", "f2", "focus_folders", "inbox", show=False),
+    KeySpec("inbox.folders", "f6", "focus_folders", "inbox", show=False),
     KeySpec("inbox.save", "s", "save_attachments", "inbox", show=False),
     KeySpec("inbox.view", "o", "open_attachment", "inbox", show=False),
-    KeySpec("inbox.quit", "q", "app.quit", "inbox"),
+    KeySpec("inbox.quit", "q", "app.quit", "inbox", show=False),
     # À classer
     KeySpec("review.file", "enter", "file_document", "review"),
-    KeySpec("review.new", "n", "new_patient", "review"),
+    KeySpec("review.patient", "p", "find_patient", "review"),
+    KeySpec("review.new", "n", "new_patient", "review", show=False),
     KeySpec("review.reject", "x", "reject", "review"),
-    KeySpec("review.next", "tab", "next_candidate", "review"),
+    KeySpec("review.next", "tab", "next_candidate", "review", show=False),
     KeySpec("review.undo", "u", "undo", "review"),
     KeySpec("review.search", "slash", "search", "review", show=False),
     KeySpec("review.quit", "q", "app.quit", "review", show=False),
     # Rédaction
-    KeySpec("compose.send", "ctrl+s,f5", "send", "compose"),
-    KeySpec("compose.attach", "f4", "attach", "compose"),
-    KeySpec("compose.discard", "f8", "discard", "compose"),
+    KeySpec("compose.send", "ctrl+s,f9", "send", "compose"),
+    KeySpec("compose.attach", "f7", "attach", "compose"),
+    KeySpec("compose.discard", "f8", "discard", "compose", show=False),
+    KeySpec("compose.leave", "escape", "leave", "compose"),
     # Annuaire
     KeySpec("directory.letter", "enter", "letter", "directory"),
     KeySpec("directory.search", "slash", "search", "directory"),
+    KeySpec("directory.leave", "escape", "leave_search", "directory"),
     KeySpec("directory.quit", "q", "app.quit", "directory", show=False),
 )
 
@@ -84,6 +99,7 @@ def bindings(scope: str) -> list[Binding]:
             spec.id,
             show=spec.show,
             priority=spec.priority,
+            key_display=spec.display,
             id=spec.id,
         )
         for spec in KEYS
@@ -100,7 +116,7 @@ def localise(node: object) -> None:
     bindings_map = node._bindings  # type: ignore[attr-defined]
     for key, key_bindings in bindings_map.key_to_bindings.items():
         bindings_map.key_to_bindings[key] = [
-            dataclasses.replace(b, description=BY_ID[b.id].description, tooltip=BY_ID[b.id].tooltip)
+            dataclasses.replace(b, description=BY_ID[b.id].footer_word, tooltip=BY_ID[b.id].tooltip)
             if b.id in BY_ID
             else b
             for b in key_bindings

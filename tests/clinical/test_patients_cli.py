@@ -73,4 +73,4 @@ def test_match_walks_a_folder_and_prints_french_lines(profile, cli, tmp_path: Pa
 
 def test_patients_without_action_is_a_usage_error(profile, cli) -> None:
     code, _, err = cli("patients")
-    assert code == 2 and "missing subcommand" in err
+    assert code == 2 and "missive patients : sous-commande manquante" in err

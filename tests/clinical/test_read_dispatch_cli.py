@@ -94,5 +94,5 @@ def test_parse_summary_in_french_and_exit_zero(capsys: pytest.CaptureFixture[str
 def test_parse_missing_file_needs_no_profile(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["--profile", str(tmp_path / "none"), "parse", "--json", str(tmp_path / "absent.hpr")])
     (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
-    assert code == 1 and "no such file" in line["error"]
+    assert code == 1 and "fichier introuvable" in line["error"]
     assert not (tmp_path / "none").exists()

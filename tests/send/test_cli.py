@@ -134,7 +134,10 @@ def test_a_letter_that_cannot_go_stays_listed_and_flush_sends_it(cli, wired, tmp
             ],
             "no.pdf",
         ),
-        (["send", "--to", "a@exemple.fr", "--body-file", "{body}"], "--subject"),
+        (
+            ["send", "--to", "a@exemple.fr", "--body-file", "{body}"],
+            "arguments obligatoires manquants : --subject",
+        ),
         (["send", "--to", "a@exemple.fr", "--subject", "s", "--body-file", "{latin1}"], "UTF-8"),
     ],
 )
@@ -146,4 +149,4 @@ def test_bad_input_is_one_line_and_exit_2(cli, wired, tmp_path: Path, args: list
     args = [a.format(body=body, tmp=tmp_path, latin1=latin1) for a in args]
     code, out, err = cli(*args)
     assert code == 2
-    assert err.startswith("missive: ") and err.count("\n") == 1 and expected in err
+    assert err.startswith("missive : ") and err.count("\n") == 1 and expected in err

@@ -93,6 +93,8 @@ class FakeMessages:
                  flags=("\\Seen",))  # fmt: skip
         self.add("m-outsider", plain_message("inconnu@gmail.test", "Question", BASE - dt.timedelta(days=2), "Bonjour\n"),
                  "inconnu@gmail.test", "Question", BASE - dt.timedelta(days=2))  # fmt: skip
+        # outside the trust space: the sync hook marks it (trust "quarantine")
+        self.quarantined = {"m-outsider"}
         for i in range(count_extra):
             when = BASE - dt.timedelta(days=3, minutes=i)
             self.items[f"x{i}"] = MessageSummary(
@@ -111,6 +113,12 @@ class FakeMessages:
 
     def list(self, folder: str | None = None) -> list[MessageSummary]:
         return [s for s in self.items.values() if folder in (None, s.folder)]
+
+    def doc(self, message_id: str) -> dict[str, Any]:
+        """The stored metadata, as MessageStore.doc gives it: what the sync hook added included."""
+        if message_id not in self.items:
+            raise NotFound("message gone")
+        return {"trust": "quarantine"} if message_id in self.quarantined else {}
 
     def get_raw(self, message_id: str) -> bytes:
         if message_id not in self.raw:
@@ -162,6 +170,13 @@ class FakeDocuments:
         }
         self.decisions: list[tuple[str, str, str | None]] = []
 
+    def add_unread_letter(self) -> None:
+        """A bare PDF letter whose identity could not be read: no candidate at all."""
+        from core.model import ClinicalDocument, Identity
+
+        letter = ClinicalDocument(format="pdf", identity=Identity(), title="Courrier du Dr Martin")
+        self.entries["d-letter"] = FakeEntry("d-letter", letter, MatchResult("review", None, ()), "review")
+
     def pending(self) -> list[FakeEntry]:
         return [e for e in self.entries.values() if e.state == "review"]
 
@@ -186,7 +201,11 @@ class FakePatients:
         self.by_id = {
             "p-1": Patient("p-1", "DUPONT", "", ("Jeanne",), dt.date(1956, 3, 14), "F"),
             "p-2": Patient("p-2", "DUPOND", "", ("Jeannine",), dt.date(1956, 3, 14), "F"),
+            "p-3": Patient("p-3", "LEROY", "MARTIN", ("Louise", "Élise"), dt.date(1948, 11, 2), "F"),
         }
+
+    def list(self) -> list[Patient]:
+        return sorted(self.by_id.values(), key=lambda p: p.id)
 
     def get(self, patient_id: str) -> Patient:
         if patient_id not in self.by_id:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+from collections.abc import Callable
 
-from textual.widgets import Input, Static, TextArea
+from textual.widgets import Input, OptionList, Static, TextArea
 
 from core.config import Settings
 from tests.tui.conftest import settle
@@ -16,6 +18,17 @@ from tui.widgets.message_list import MessageList
 
 def text_of(app: MissiveApp, selector: str) -> str:
     return str(app.screen.query_one(selector, Static).render())
+
+
+async def until(pilot, reached: Callable[[], bool], what: str, deadline: float = 20.0) -> None:
+    """Let the app run until ``reached()`` (a debounce timer fired, a worker answered); a generous deadline
+    only turns a hang into a failure that says what never happened."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + deadline
+    while not reached():
+        if loop.time() > end:
+            raise AssertionError(f"never reached: {what}")
+        await pilot.pause(0.05)
 
 
 async def test_read_a_verified_lab_result(mailroom: FakeMailroom) -> None:
@@ -51,7 +64,7 @@ async def test_list_markers_and_search(mailroom: FakeMailroom) -> None:
         msg_list = app.screen.query_one(MessageList)
         assert [s.id for s in msg_list.rows] == ["m-letter"]
         await pilot.press("escape")
-        assert len(msg_list.rows) == 3
+        assert len(msg_list.rows) == 2  # the third, from outside the trust space, is in Quarantaine
 
 
 async def test_file_an_ambiguous_result_to_the_right_patient(mailroom: FakeMailroom) -> None:
@@ -95,15 +108,13 @@ async def test_write_and_send_a_letter_to_a_colleague_found_in_annuaire(mailroom
         await settle(app, pilot)
         to = app.screen.query_one("#compose-to", Input)
         assert to.value == "claire.martin@chu-test.mssante.fr"
-        await pilot.pause(0.4)
-        await settle(app, pilot)
-        assert "chiffré" in text_of(app, "#compose-recipients")
+        await until(pilot, lambda: "chiffré" in text_of(app, "#compose-recipients"), "the recipient checked")
         assert app.screen.focused is app.screen.query_one("#compose-subject")
         await pilot.press(*"Avis", "tab")
         await pilot.press(*"Chere consoeur")
         await pilot.press("ctrl+s")
+        await until(pilot, lambda: len(mailroom.sent) == 1, "the letter handed to send")
         await settle(app, pilot)
-        assert len(mailroom.sent) == 1
         draft = mailroom.sent[0]
         assert draft.to == ("claire.martin@chu-test.mssante.fr",)
         assert draft.subject == "Avis" and draft.body.startswith("Chere consoeur")
@@ -117,11 +128,10 @@ async def test_refused_recipient_blocks_sending(mailroom: FakeMailroom) -> None:
         await pilot.press("3")
         await pilot.pause()
         await pilot.press(*"someone@gmail.test")
-        await pilot.pause(0.4)
+        await until(pilot, lambda: "refusé" in text_of(app, "#compose-recipients"), "the recipient checked")
+        await pilot.press("f9")  # send (F5 is Annuaire)
         await settle(app, pilot)
-        assert "refusé" in text_of(app, "#compose-recipients")
-        await pilot.press("f5")
-        await settle(app, pilot)
+        assert any("hors espace de confiance" in n.message for n in app._notifications)
         assert mailroom.sent == []
 
 
@@ -132,10 +142,10 @@ async def test_address_completion_from_the_directory(mailroom: FakeMailroom) -> 
         await pilot.press("c")
         await pilot.pause()
         await pilot.press(*"paul")
-        await settle(app, pilot)
-        await pilot.pause(0.2)
+        to = app.screen.query_one("#compose-to", Input)
+        await until(pilot, lambda: bool(to._suggestion), "the address suggested")
         await pilot.press("right")  # accept the suggestion
-        assert app.screen.query_one("#compose-to", Input).value == "paul.martinez@clinique.mssante.fr"
+        assert to.value == "paul.martinez@clinique.mssante.fr"
 
 
 async def test_reply_prefills_the_letter(mailroom: FakeMailroom) -> None:
@@ -158,10 +168,11 @@ async def test_drafts_are_saved_as_you_type(mailroom: FakeMailroom) -> None:
         await pilot.press("3")
         await pilot.pause()
         await pilot.press("tab", "tab", *"Brouillon")
-        await pilot.pause(1.3)
-        await settle(app, pilot)
-        saved = [doc for _, doc in mailroom.drafts.collection.items()]
-        assert [d["subject"] for d in saved] == ["Brouillon"]
+
+        def saved() -> list[str]:
+            return [doc["subject"] for _, doc in mailroom.drafts.collection.items()]
+
+        await until(pilot, lambda: saved() == ["Brouillon"], "the draft saved after a pause in typing")
 
 
 async def test_unlock_with_the_passphrase_then_lock_and_unlock_again() -> None:
@@ -260,3 +271,281 @@ async def test_engine_events_reach_the_status_bar_and_toasts(mailroom: FakeMailr
         assert "hors ligne (09:30)" in status
         assert any("serveur injoignable" in n.message for n in app._notifications)
         assert app.screen.query_one(MessageList).rows  # the cached view stays
+
+
+# -- leaving text fields (issue 6) ------------------------------------------------------------------------
+def shown_pane(app: MissiveApp) -> str:
+    from textual.widgets import ContentSwitcher
+
+    return str(app.screen.query_one(ContentSwitcher).current)
+
+
+async def test_f2_to_f5_switch_panes_from_inside_text_fields(mailroom: FakeMailroom) -> None:
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("3")
+        await settle(app, pilot)
+        to = app.screen.query_one("#compose-to", Input)
+        assert to.has_focus
+        await pilot.press(*"1234")  # in a text field the digits are text
+        assert to.value == "1234" and shown_pane(app) == "compose"
+        await pilot.press("f5")
+        await settle(app, pilot)
+        search = app.screen.query_one("#directory-search", Input)
+        assert shown_pane(app) == "directory" and search.has_focus
+        await pilot.press(*"cardio", "f3")
+        await settle(app, pilot)
+        assert search.value == "cardio" and shown_pane(app) == "review"
+        await pilot.press("f4")
+        await settle(app, pilot)
+        assert shown_pane(app) == "compose" and to.value == "1234"  # the letter is where it was left
+        await pilot.press("f2")
+        await settle(app, pilot)
+        assert shown_pane(app) == "inbox" and app.screen.query_one(MessageList).has_focus
+
+
+async def test_escape_leaves_the_composer_and_the_draft_is_kept(mailroom: FakeMailroom) -> None:
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("3")
+        await settle(app, pilot)
+        await pilot.press("tab", "tab", *"Avis", "tab", *"Chère consœur")
+        assert app.screen.query_one("#compose-body", TextArea).has_focus
+        await pilot.press("escape")  # asks nothing: the draft is saved at once, encrypted
+        await settle(app, pilot)
+        assert shown_pane(app) == "inbox" and app.screen.query_one(MessageList).has_focus
+        saved = [doc for _, doc in mailroom.drafts.collection.items()]
+        assert [(d["subject"], d["body"]) for d in saved] == [("Avis", "Chère consœur")]
+        await pilot.press("3")
+        await settle(app, pilot)
+        assert app.screen.query_one("#compose-subject", Input).value == "Avis"
+
+
+async def test_escape_in_the_attachment_path_closes_only_the_path(mailroom: FakeMailroom) -> None:
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("3")
+        await settle(app, pilot)
+        await pilot.press("f7", *"/tmp/x")
+        path = app.screen.query_one("#compose-attach-path", Input)
+        assert path.has_focus and path.display
+        await pilot.press("escape")
+        await pilot.pause()
+        assert shown_pane(app) == "compose" and not path.display and path.value == ""
+        assert app.screen.query_one("#compose-body", TextArea).has_focus
+
+
+async def test_escape_in_the_annuaire_search_goes_to_the_results_or_back(mailroom: FakeMailroom) -> None:
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("4")
+        await settle(app, pilot)
+        results = app.screen.query_one("#directory-results", OptionList)
+        await pilot.press(*"martin")
+        await until(pilot, lambda: results.option_count == 2, "the two MARTIN* found")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert results.has_focus
+        await pilot.press("slash", "ctrl+a", *"personne")
+        await until(pilot, lambda: not results.display, "nobody found")
+        await pilot.press("escape")  # no results to go to: back to Réception
+        await settle(app, pilot)
+        assert shown_pane(app) == "inbox"
+
+
+async def test_the_footer_shows_the_pane_keys_in_every_pane_at_80_columns(mailroom: FakeMailroom) -> None:
+    from textual.widgets import Footer
+    from textual.widgets._footer import FooterKey
+
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        for key, pane, own in (("f3", "review", "x"), ("f4", "compose", "esc"), ("f5", "directory", "esc"),
+                               ("f2", "inbox", "c")):  # fmt: skip
+            await pilot.press(key)
+            await settle(app, pilot)
+            assert shown_pane(app) == pane
+            footer = app.screen.query_one(Footer)
+            keys = {k.key_display: k for k in footer.query(FooterKey)}
+            assert "f2-f5" in keys and keys["f2-f5"].description == "Volets"
+            assert "f1" in keys and own in keys, (pane, sorted(keys))
+            palette = keys.pop("^p")  # docked on the right: the other keys must end before it
+            for k in keys.values():  # nothing pushed out of sight at 80 columns
+                assert k.region.right <= palette.region.x, (pane, k.key_display, k.region)
+
+
+# -- filing by hand (issue 6) -----------------------------------------------------------------------------
+async def open_review_at(app: MissiveApp, pilot, doc_id: str) -> None:
+    await pilot.press("2")
+    await settle(app, pilot)
+    docs = app.screen.query_one("#review-docs", OptionList)
+    while docs.get_option_at_index(docs.highlighted or 0).id != doc_id:
+        await pilot.press("down")
+    await pilot.pause()
+
+
+async def test_an_unread_letter_is_filed_to_a_patient_found_by_search(mailroom: FakeMailroom) -> None:
+    from tui.panes.patient_search import PatientSearchScreen
+
+    mailroom.documents.add_unread_letter()
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await open_review_at(app, pilot, "d-letter")
+        docs = app.screen.query_one("#review-docs", OptionList)
+        assert "(identité non lue)" in str(docs.get_option_at_index(docs.highlighted).prompt)
+        await pilot.press("p")
+        await settle(app, pilot)
+        assert isinstance(app.screen, PatientSearchScreen)
+        assert "(identité non lue)" in text_of(app, "#patient-document")
+        results = app.screen.query_one("#patient-results", OptionList)
+        await pilot.press(*"02/11/1948")  # by birth date
+        await until(pilot, lambda: results.option_count == 1, "one patient born that day")
+        await pilot.press("enter", "enter")  # to the results, then choose: the traits, and a question
+        await pilot.pause()
+        compare = text_of(app, "#patient-compare")
+        assert "MARTIN" in compare and "02/11/1948" in compare and "Louise Élise" in compare
+        confirm = text_of(app, "#patient-confirm")
+        assert "LEROY" in confirm and "Entrée : oui" in confirm
+        assert mailroom.documents.decisions == []  # nothing filed before the confirmation
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, PatientSearchScreen)
+        assert mailroom.documents.decisions == [("file", "d-letter", "p-3")]
+        assert any(n.message == "Document classé" for n in app._notifications)
+
+
+async def test_escape_backs_out_of_the_patient_search_without_filing(mailroom: FakeMailroom) -> None:
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await open_review_at(app, pilot, "d-ambiguous")
+        await pilot.press("p")  # every candidate is wrong: find someone else
+        await settle(app, pilot)
+        results = app.screen.query_one("#patient-results", OptionList)
+        await pilot.press(*"dupon jean")  # every word must match: DUPONT Jeanne and DUPOND Jeannine
+        await until(pilot, lambda: results.option_count == 2, "the two DUPON* Jean*")
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert "Entrée : oui" in text_of(app, "#patient-confirm")
+        await pilot.press("down")  # another patient: the question goes
+        await pilot.pause()
+        assert text_of(app, "#patient-confirm") == ""
+        await pilot.press("enter", "escape")  # asked, then no
+        await pilot.pause()
+        assert text_of(app, "#patient-confirm") == "" and results.has_focus
+        await pilot.press("escape", "escape")  # to the search field, then closed
+        await settle(app, pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert mailroom.documents.decisions == []
+
+
+async def test_enter_on_a_document_without_candidates_opens_the_search(mailroom: FakeMailroom) -> None:
+    from tui.panes.patient_search import PatientSearchScreen
+
+    mailroom.documents.add_unread_letter()
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await open_review_at(app, pilot, "d-letter")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, PatientSearchScreen)
+        assert mailroom.documents.decisions == []
+
+
+async def test_new_patient_says_the_practice_software_creates_them_and_opens_the_search(
+    mailroom: FakeMailroom,
+) -> None:
+    from tui.panes.patient_search import PatientSearchScreen
+
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await open_review_at(app, pilot, "d-ambiguous")
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert isinstance(app.screen, PatientSearchScreen)
+        said = [n.message for n in app._notifications if "logiciel métier" in n.message]
+        assert len(said) == 1 and "\n" not in said[0]
+        assert mailroom.documents.decisions == []
+
+
+async def test_review_keys_follow_the_highlighted_document(mailroom: FakeMailroom) -> None:
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await open_review_at(app, pilot, "d-auto")  # filed automatically: only undo applies
+        await pilot.press("p", "x", "n")
+        await settle(app, pilot)
+        assert isinstance(app.screen, MainScreen) and mailroom.documents.decisions == []
+        shown = {b.binding.action for b in app.screen.active_bindings.values() if b.enabled}
+        assert "undo" in shown and "reject" not in shown and "find_patient" not in shown
+
+
+# -- quarantine (issue 6) ---------------------------------------------------------------------------------
+async def test_mail_from_outside_the_trust_space_waits_in_quarantine(mailroom: FakeMailroom) -> None:
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        msg_list = app.screen.query_one(MessageList)
+        assert "m-outsider" not in [s.id for s in msg_list.rows]
+        folders = app.screen.query_one("#folders", OptionList)
+        labels = [str(folders.get_option_at_index(i).prompt) for i in range(folders.option_count)]
+        assert labels == ["INBOX", "Sent", "Quarantaine"]
+        await pilot.press("f6", "end", "enter")
+        await settle(app, pilot)
+        assert [s.id for s in msg_list.rows] == ["m-outsider"]
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.screen.query_one("#reader-trust").display
+        assert "Hors espace de confiance" in text_of(app, "#reader-trust")
+        await pilot.press("f6", "home", "enter")
+        await settle(app, pilot)
+        assert [s.id for s in msg_list.rows] == ["m-lab", "m-letter"]
+
+
+async def test_quarantine_over_the_real_store_and_its_list_index(tmp_path) -> None:
+    """The list index carries the quarantine mark: the folders and lists come from it, nothing decoded."""
+    from core.mail.messages import MessageStore
+    from core.store.profile import Profile
+
+    class StoreMailroom:
+        def __init__(self, profile: Profile) -> None:
+            self.settings, self.messages = profile.settings, MessageStore(profile)
+
+        def subscribe(self, callback) -> None:  # noqa: ANN001
+            pass
+
+    profile = Profile.create(tmp_path / "p", PASSPHRASE)
+    docs = {
+        f"{i:032x}": {"account": "a", "folder": folder, "uid": i, "subject": f"s{i}", "from": sender,
+                      "date": f"2026-01-0{i}T09:00:00+00:00", "flags": ["\\Seen"], **extra}
+        for i, folder, sender, extra in (
+            (1, "INBOX", "labo@labo.mssante.fr", {}),
+            (2, "INBOX", "inconnu@gmail.test", {"trust": "quarantine"}),
+            (3, "Envoyés", "dr@cabinet.mssante.fr", {}),
+            (4, "INBOX", "autre@exemple.test", {"trust": "quarantine"}),
+        )
+    }  # fmt: skip
+    mailroom = StoreMailroom(profile)
+    mailroom.messages.docs.put_many(docs)
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        msg_list = app.screen.query_one(MessageList)
+        assert [s.subject for s in msg_list.rows] == ["s3", "s1"]  # every folder, the quarantine apart
+        folders = app.screen.query_one("#folders", OptionList)
+        assert [o.id for o in folders.options] == ["INBOX", "Envoyés", "\\Quarantine"]
+        await pilot.press("f6", "end", "enter")
+        await settle(app, pilot)
+        assert [s.subject for s in msg_list.rows] == ["s4", "s2"]
+        assert msg_list.border_subtitle == "2 messages, 0 non lus"
+        await pilot.press("f6", "home", "enter")
+        await settle(app, pilot)
+        assert [s.subject for s in msg_list.rows] == ["s1"]
+    assert len(mailroom.messages.list()) == 4  # set apart, never deleted

@@ -27,6 +27,7 @@ def test_every_ui_string_is_in_both_catalogues() -> None:
         )
     for spec in keymap.KEYS:
         used |= {f"key.{spec.id}", f"tip.{spec.id}", f"scope.{spec.scope}"}
+        used |= {spec.footer} if spec.footer else set()
     fr, en = catalogue("fr"), catalogue("en")
     assert used, "no t() call found: the scan is broken"
     assert sorted(used - fr.keys()) == []
@@ -111,8 +112,76 @@ async def test_an_unknown_theme_name_falls_back_to_dark_with_a_notice() -> None:
 
 def test_strings_built_from_a_state_exist_in_both_catalogues() -> None:
     dynamic = [f"compose.state_{s}" for s in ("encrypted", "clear", "refused", "invalid")]
-    dynamic += [f"review.done_{d}" for d in ("file", "new", "reject", "undo")]
+    dynamic += [f"review.done_{d}" for d in ("file", "reject", "undo")]
     dynamic += [f"status.{s}" for s in ("online", "syncing", "offline")]
     dynamic += [f"pane.{p}" for p in ("inbox", "review", "compose", "directory")]
+    dynamic += [f"search.born_{sex}" for sex in ("F", "M", "u")]
     for lang in ("fr", "en"):
         assert [k for k in dynamic if k not in catalogue(lang)] == []
+
+
+def test_no_two_bindings_of_one_scope_share_a_key_and_pane_keys_are_f_keys() -> None:
+    """A pane key must not also send a letter (F5 used to): the keys of the app and of each pane are distinct,
+    and every pane has an F-key, which text fields do not swallow."""
+
+    def keys(scope: str) -> list[str]:
+        return [k for spec in keymap.KEYS if spec.scope == scope for k in spec.key.split(",")]
+
+    app_keys = keys("app")
+    for scope in ("inbox", "review", "compose", "directory"):
+        own = keys(scope)
+        assert len(own) == len(set(own)), scope
+        assert not set(own) & set(app_keys), scope
+    for pane in ("inbox", "review", "compose", "directory"):
+        assert any(k.startswith("f") and k[1:].isdigit() for k in keymap.BY_ID[f"app.{pane}"].key.split(","))
+
+
+def _patients() -> list:
+    from core.model import Patient
+
+    return [
+        Patient("1001", "DUPONT", "", ("Jeanne",), dt.date(1956, 3, 14), "F", "256037512345671"),
+        Patient("1002", "DUPOND", "", ("Jeannine",), dt.date(1956, 3, 14), "F"),
+        Patient("1003", "LEROY", "MARTIN", ("Louise", "Élise"), dt.date(1948, 11, 2), "F"),
+        Patient("2001", "N'GUYEN-LÉVÊQUE", "", ("Anh",), dt.date(1990, 1, 5), "M"),
+        Patient("2002", "SANSDATE", "", ("Paul",), None, "M"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("dupon", ["1002", "1001"]),  # a name start; sorted by name
+        ("DUPONT jeanne", ["1001"]),  # every word must match
+        ("martin", ["1003"]),  # the used name
+        ("leroy elise", ["1003"]),  # the birth name, a second given name without its accent
+        ("14/03/1956", ["1002", "1001"]),
+        ("1956-03-14", ["1002", "1001"]),
+        ("14031956", ["1002", "1001"]),
+        ("02/11", ["1003"]),  # a date's start
+        ("1948", ["1003"]),  # a year
+        ("1003", ["1003"]),  # an id, exact
+        ("100", ["1002", "1001", "1003"]),  # an id's start
+        ("2560375", ["1001"]),  # the INS
+        ("leveque", ["2001"]),  # a composite name, accents folded
+        ("n'guyen-leveque", ["2001"]),
+        ("dupont 1948", []),
+        ("", []),
+    ],
+)
+def test_patient_search_by_name_birth_date_or_id(query: str, expected: list[str]) -> None:
+    from tui.panes.patient_search import PatientFinder
+
+    finder = PatientFinder(_patients())
+    assert [p.id for p in finder.search(query)] == expected
+
+
+def test_patient_search_puts_an_exact_id_first_and_stops_at_the_limit() -> None:
+    from core.model import Patient
+    from tui.panes.patient_search import PatientFinder
+
+    many = [Patient(str(i), "MARTIN", "", ("Paul",), dt.date(1950, 1, 1), "M") for i in range(5, 200)]
+    many.append(Patient("4", "ZORRO", "", ("Diego",), dt.date(1950, 1, 1), "M"))  # last by name
+    finder = PatientFinder(many)
+    assert len(finder.search("martin", limit=50)) == 50
+    assert [p.id for p in finder.search("4")][:3] == ["4", "40", "41"]  # 40-49 start with 4: the id 4 first

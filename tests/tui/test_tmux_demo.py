@@ -135,8 +135,9 @@ def demo_expectations() -> tuple[SignedResult, Ambiguous]:
     people = make_patients(PATIENTS)
     by_id = {dp.patient.id: dp.patient for dp in people}
     mails = build_mailbox(people)
+    inbox = [m for m in mails if m.kind != "outsider"]  # outside the trust space: listed in Quarantaine
     signed = None
-    for index, mail in enumerate(sorted(mails, key=lambda m: _date(m.raw), reverse=True)):
+    for index, mail in enumerate(sorted(inbox, key=lambda m: _date(m.raw), reverse=True)):
         msg = email.message_from_bytes(mail.raw, policy=email.policy.default)
         sender = email.utils.parseaddr(str(msg["From"]))[1]
         if not mail.kind.startswith("result") or mail.sign_as != sender:

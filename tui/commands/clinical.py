@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.errors import ParseError
+from core.errors import ParseError, os_reason
 from core.model import ClinicalDocument
 
 if TYPE_CHECKING:
@@ -94,16 +94,16 @@ def report_files(
 def _read(path: Path) -> bytes:
     try:
         if path.stat().st_size > MAX_FILE:
-            raise ParseError(f"{path.name} is larger than 200 MB: not a clinical document")
+            raise ParseError(f"{path.name} dépasse 200 Mo : ce n'est pas un document clinique")
         return path.read_bytes()
     except FileNotFoundError:
-        raise ParseError(f"{path.name}: no such file; check the path") from None
+        raise ParseError(f"{path.name} : fichier introuvable ; vérifiez le chemin") from None
     except IsADirectoryError:
-        raise ParseError(f"{path.name} is a folder") from None
+        raise ParseError(f"{path.name} est un dossier : donnez un fichier") from None
     except PermissionError:
-        raise ParseError(f"{path.name}: permission denied, check the file's rights") from None
+        raise ParseError(f"{path.name} : accès refusé ; vérifiez les droits du fichier") from None
     except OSError as exc:
-        raise ParseError(f"{path.name}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+        raise ParseError(f"{path.name} : lecture impossible ({os_reason(exc)})") from None
 
 
 def summary(file: str, fmt: str, documents: list[ClinicalDocument]) -> str:

@@ -63,7 +63,7 @@ def account_add(args: argparse.Namespace, ctx: Any) -> int:
         fields.update(kind="maildir", maildir=str(Path(args.maildir).expanduser().resolve()))
     else:
         if not args.imap or not args.smtp:
-            raise BadInput("account add: give --imap HOST:PORT and --smtp HOST:PORT (or --maildir DIR)")
+            raise BadInput("account add : donnez --imap HOST:PORT et --smtp HOST:PORT (ou --maildir DIR)")
         imap_default = 993 if args.imap_security == "tls" else 143
         smtp_default = 465 if args.smtp_security == "tls" else 587
         imap_host, imap_port = parse_host_port(args.imap, imap_default, "--imap")
@@ -85,7 +85,7 @@ def account_add(args: argparse.Namespace, ctx: Any) -> int:
             try:
                 data = path.read_bytes()
             except OSError:
-                raise BadInput(f"--client-cert: cannot read {path}") from None
+                raise BadInput(f"--client-cert : impossible de lire {path}") from None
             fields["client_cert_p12"] = base64.b64encode(data).decode()
             fields["client_cert_password"] = ctx.secret(
                 "MISSIVE_CLIENT_CERT_PASSWORD", "Mot de passe du certificat : "
@@ -248,4 +248,4 @@ def _resolve(store: Any, given: str) -> str:
         return matches[0]
     from core.errors import NotFound
 
-    raise NotFound(f"no single message with id {given[:40]} (see `missive messages list`)")
+    raise NotFound(f"aucun message unique d'id {given[:40]} (voir `missive messages list`)")

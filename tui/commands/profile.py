@@ -51,7 +51,7 @@ def cmd_init(args: argparse.Namespace, ctx: Any) -> int:
 
     folder = ctx.profile_dir
     if Profile.exists(folder):
-        raise BadInput(f"{folder} already holds a profile")
+        raise BadInput(f"{folder} contient déjà un profil : choisissez un autre dossier (--profile DIR)")
     passphrase = ctx.passphrase("Nouvelle phrase de passe : ", confirm=True)
     Mailroom.create(folder, passphrase)
     print(f"Profil créé dans {folder}")
@@ -68,7 +68,7 @@ def cmd_passphrase_change(args: argparse.Namespace, ctx: Any) -> int:
         import getpass
 
         if sys.stdin.isatty() and getpass.getpass("Confirmez : ") != new:
-            raise BadInput("the two passphrases differ: nothing was changed")
+            raise BadInput("les deux phrases de passe diffèrent : rien n'a été changé")
     mr.profile.change_passphrase(new)
     print("Phrase de passe changée.")
     return 0
@@ -81,7 +81,9 @@ def cmd_audit_verify(args: argparse.Namespace, ctx: Any) -> int:
         count = len(mr.audit.records())
         print(f"Journal d'audit intact ({count} enregistrements).")
         return 0
-    sys.stderr.write(f"missive: audit record {problem.index} is bad: {problem.reason}\n")
+    sys.stderr.write(
+        f"missive : l'enregistrement {problem.index} du journal d'audit est altéré : {problem.reason}\n"
+    )
     return 1
 
 
@@ -98,7 +100,7 @@ def cmd_config_check(args: argparse.Namespace, ctx: Any) -> int:
     from core.config import load_settings
 
     load_settings(ctx.profile_dir)
-    print("profile.toml: OK")
+    print("profile.toml : OK")
     return 0
 
 
@@ -115,7 +117,7 @@ def cmd_demo(args: argparse.Namespace, ctx: Any) -> int:
     folder = ctx.profile_dir if args.profile else default_demo_dir()
     passphrase = os.environ.get("MISSIVE_PASSPHRASE") or "demo"
     if args.patients < 10 or args.patients > 200_000:
-        raise BadInput("--patients must be between 10 and 200000")
+        raise BadInput("--patients doit être compris entre 10 et 200000")
     report = build_demo(folder, passphrase, reset=args.reset, patients=args.patients, progress=_progress)
     print(report)
     if "MISSIVE_PASSPHRASE" not in os.environ:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from core.errors import BadInput, NotFound, PolicyRefused
+from core.errors import BadInput, NotFound, PolicyRefused, os_reason
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -73,17 +73,19 @@ def _read(file: str | None) -> bytes:
     if file is None or file == "-":
         data = sys.stdin.buffer.read()
         if not data:
-            raise BadInput("nothing on standard input: give a FILE or pipe a message")
+            raise BadInput(
+                "rien sur l'entrée standard : donnez un FILE ou envoyez un message par un tube (|)"
+            )
         return data
     path = Path(file)
     try:
         return path.read_bytes()
     except FileNotFoundError as exc:
-        raise NotFound(f"{file}: no such file") from exc
+        raise NotFound(f"{file} : fichier introuvable ; vérifiez le chemin") from exc
     except IsADirectoryError as exc:
-        raise BadInput(f"{file} is a folder: give a file") from exc
+        raise BadInput(f"{file} est un dossier : donnez un fichier") from exc
     except OSError as exc:
-        raise BadInput(f"cannot read {file}: {exc.strerror}") from exc
+        raise BadInput(f"impossible de lire {file} ({os_reason(exc)})") from exc
 
 
 def _write(data: bytes) -> None:
@@ -120,8 +122,8 @@ def cmd_encrypt(args: argparse.Namespace, ctx: Any) -> int:
             from core.secure.trust import shown
 
             raise PolicyRefused(
-                f"refused: S/MIME to {shown(address.strip().lower())} cannot be read in Mon espace santé; "
-                "set trust.encrypt_to_patients = true to force it"
+                f"refusé : un message S/MIME vers {shown(address.strip().lower())} est illisible dans "
+                "Mon espace santé ; réglez trust.encrypt_to_patients = true pour le forcer"
             )
     recipients = mr.keys.recipient_certs(args.to, include_self=not args.no_self)
     _write(smime.encrypt(message, recipients, oaep=args.oaep))
@@ -192,7 +194,9 @@ def cmd_keys_import(args: argparse.Namespace, ctx: Any) -> int:
 def cmd_keys_add_cert(args: argparse.Namespace, ctx: Any) -> int:
     keys = ctx.mailroom().keys
     # An attached chain is left out: authorities go through `keys trust`, on purpose.
-    only_authorities = f"{args.file} holds only authority certificates: use 'missive keys trust' for those"
+    only_authorities = (
+        f"{args.file} ne contient que des certificats d'autorité : utilisez 'missive keys trust' pour ceux-là"
+    )
     for cert in _certificates(args.file, False, only_authorities):
         info = keys.add_cert(cert)
         print(f"Certificat ajouté : {', '.join(info['emails'])} (expire le {info['not_after'][:10]})")
@@ -201,7 +205,10 @@ def cmd_keys_add_cert(args: argparse.Namespace, ctx: Any) -> int:
 
 def cmd_keys_trust(args: argparse.Namespace, ctx: Any) -> int:
     keys = ctx.mailroom().keys
-    no_authority = f"{args.file} holds no authority certificate: use 'missive keys add-cert' for a person's"
+    no_authority = (
+        f"{args.file} ne contient aucun certificat d'autorité : "
+        "utilisez 'missive keys add-cert' pour celui d'une personne"
+    )
     for cert in _certificates(args.file, True, no_authority):
         info = keys.trust(cert)
         print(f"Autorité de confiance : {info['subject']}")
@@ -234,7 +241,7 @@ def cmd_keys_list(args: argparse.Namespace, ctx: Any) -> int:
 
 def cmd_keys_remove(args: argparse.Namespace, ctx: Any) -> int:
     if not ctx.mailroom().keys.remove(args.fingerprint):
-        raise NotFound(f"no certificate with fingerprint {args.fingerprint}: see 'missive keys list'")
+        raise NotFound(f"aucun certificat d'empreinte {args.fingerprint} : voir 'missive keys list'")
     print("Certificat retiré.")
     return 0
 

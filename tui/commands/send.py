@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from core.errors import BadInput
+from core.errors import BadInput, os_reason
 from core.model import Attachment, Draft
 
 
@@ -62,9 +62,9 @@ def _seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--every needs a number of seconds, not {text!r}") from None
+        raise argparse.ArgumentTypeError(f"--every attend un nombre de secondes, pas {text!r}") from None
     if not 0.2 <= value <= 3600:
-        raise argparse.ArgumentTypeError("--every must be between 0.2 and 3600 seconds")
+        raise argparse.ArgumentTypeError("--every doit être compris entre 0.2 et 3600 secondes")
     return value
 
 
@@ -74,15 +74,17 @@ def _read_body(args: argparse.Namespace) -> str:
         try:
             raw = path.read_bytes()
         except OSError as exc:
-            raise BadInput(f"cannot read the body file {path.name}: {exc.strerror}") from None
+            raise BadInput(f"impossible de lire le fichier du texte {path.name} ({os_reason(exc)})") from None
     else:
         if sys.stdin is None or sys.stdin.isatty():
-            raise BadInput("no text: give --body-file FILE or pipe the text into missive send")
+            raise BadInput(
+                "aucun texte : donnez --body-file FILE ou envoyez le texte à missive send par un tube (|)"
+            )
         raw = sys.stdin.buffer.read()
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise BadInput("the message text is not UTF-8: save it as UTF-8") from None
+        raise BadInput("le texte du message n'est pas en UTF-8 : enregistrez-le en UTF-8") from None
 
 
 def _read_attachments(paths: list[str]) -> tuple[Attachment, ...]:
@@ -92,7 +94,7 @@ def _read_attachments(paths: list[str]) -> tuple[Attachment, ...]:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise BadInput(f"cannot read the attachment {path.name}: {exc.strerror}") from None
+            raise BadInput(f"impossible de lire la pièce jointe {path.name} ({os_reason(exc)})") from None
         ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         out.append(Attachment(filename=path.name, content_type=ctype, data=data))
     return tuple(out)

@@ -3,9 +3,10 @@
 | Key | Action |
 | --- | --- |
 | right | accept the suggested address |
-| ctrl+s, F5 | send |
-| F4 | attach a file |
+| ctrl+s, F9 | send |
+| F7 | attach a file |
 | F8 | discard the draft |
+| escape | back to Réception (the draft is already saved, encrypted: nothing to ask) |
 """
 
 from __future__ import annotations
@@ -149,9 +150,16 @@ class ComposePane(Vertical):
         self._draft_timer = self.set_timer(DRAFT_DELAY, self._save_draft)
 
     def _save_draft(self) -> None:
+        self._draft_timer = None
         draft = self.draft()
         if draft.to or draft.subject or draft.body.strip():
             self.save_draft(self.draft_id, draft)
+
+    def _flush_draft(self) -> None:
+        """Save now what the draft timer would have saved in a moment."""
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+            self._save_draft()
 
     @work(thread=True, exclusive=True, group="draft", exit_on_error=False)
     def save_draft(self, draft_id: str, draft: Draft) -> None:
@@ -180,6 +188,18 @@ class ComposePane(Vertical):
             parts.append((f"{symbols[state]} {address} ({t('compose.state_' + state)})", styles[state]))
             parts.append("  ")
         widget.update(Content.assemble(*parts))
+
+    # -- leaving ------------------------------------------------------------------------------------------
+    def action_leave(self) -> None:
+        """Escape: out of the attachment path, else out of the letter (kept as a draft, so nothing to ask)."""
+        path_input = self.query_one("#compose-attach-path", Input)
+        if path_input.has_focus:
+            path_input.value = ""
+            path_input.display = False
+            self.query_one("#compose-body").focus()
+            return
+        self._flush_draft()
+        self.app.action_show_pane("inbox")
 
     # -- attachments --------------------------------------------------------------------------------------
     def action_attach(self) -> None:

@@ -4,6 +4,7 @@
 | --- | --- |
 | / | search |
 | enter | in the search: write to the only address found, or go to the results; in the results: write |
+| escape | in the search: to the results, or back to Réception when there are none |
 """
 
 from __future__ import annotations
@@ -48,6 +49,19 @@ class DirectoryPane(Vertical):
 
     def action_search(self) -> None:
         self.focus_search()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_search":  # escape answers (and shows in the footer) only in the search box
+            return any(box.has_focus for box in self.query("#directory-search"))
+        return True
+
+    def action_leave_search(self) -> None:
+        """Escape in the search box: a text field keeps 1-4, so leave it for the results or Réception."""
+        results = self.query_one("#directory-results", OptionList)
+        if results.display and results.option_count:
+            results.focus()
+        else:
+            self.app.action_show_pane("inbox")
 
     @on(Input.Changed, "#directory-search")
     def _changed(self, event: Input.Changed) -> None:

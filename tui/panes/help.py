@@ -13,6 +13,12 @@ from tui import keymap
 from tui.i18n import t
 
 
+def key_names(keys: str) -> str:
+    """Textual's key names as a keyboard shows them: "f1,question_mark" is "f1, ?"."""
+    names = {"question_mark": "?", "slash": "/", "escape": "esc"}
+    return ", ".join(names.get(k.strip(), k.strip()) for k in keys.split(","))
+
+
 class HelpScreen(ModalScreen[None]):
     """Aide: closes with escape, q or F1."""
 
@@ -29,8 +35,13 @@ class HelpScreen(ModalScreen[None]):
             if spec.scope != scope:
                 scope = spec.scope
                 lines.append((f"\n{t('scope.' + scope)}\n", "bold underline"))
-            keys = keymap.keys_for(spec, self.remap).replace("question_mark", "?").replace("slash", "/")
-            lines.append(f"  {keys:<18} {spec.description} — {spec.tooltip}\n")
+            lines.append(
+                f"  {key_names(keymap.keys_for(spec, self.remap)):<18} {spec.description} — {spec.tooltip}\n"
+            )
+        lines.append((f"\n{t('help.fields_title')}\n", "bold underline"))
+        lines.append(t("help.fields") + "\n")
+        lines.append((f"\n{t('help.patients_title')}\n", "bold underline"))
+        lines.append(t("help.patients") + "\n")
         lines.append((f"\n{t('help.markers')}\n", "bold underline"))
         lines.append(t("help.legend") + "\n")
         with VerticalScroll(id="help-body") as body:

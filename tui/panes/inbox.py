@@ -7,6 +7,8 @@
 | / | search the list |
 | s / o | save the attachments / open the first with the system viewer |
 | q | quit |
+
+Messages from outside the trust space (quarantined at sync) are listed only in the Quarantaine folder.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from textual.widgets.option_list import Option
 from core.errors import MissiveError
 from core.model import MessageSummary
 from tui import keymap
-from tui.data import ReaderView
+from tui.data import QUARANTINE, ReaderView
 from tui.i18n import t
 from tui.messages import LetterRequested, MessageOpened, MessagesLoaded
 from tui.panes.reader import Reader
@@ -82,10 +84,11 @@ class InboxPane(Vertical):
         folders = self.query_one("#folders", OptionList)
         if [o.id for o in folders.options] != message.folders:
             folders.clear_options()
-            folders.add_options([Option(name, id=name) for name in message.folders])
+            folders.add_options([Option(_folder_label(name), id=name) for name in message.folders])
             if message.folder in message.folders:
                 folders.highlighted = message.folders.index(message.folder)
         msg_list = self.query_one(MessageList)
+        msg_list.border_title = _folder_label(message.folder) if message.folder else t("pane.inbox")
         msg_list.set_messages(message.summaries)
         empty = not message.summaries
         self.query_one("#inbox-empty").display = empty
@@ -215,6 +218,12 @@ class InboxPane(Vertical):
             raise MissiveError(
                 f"no viewer to open {path.name}: install xdg-utils or open it yourself"
             ) from exc
+
+
+def _folder_label(name: str) -> str:
+    """A server folder shows its own name; the quarantine (a view of the profile, not a server folder) says
+    what it is in the interface's language."""
+    return t("inbox.quarantine") if name == QUARANTINE else name
 
 
 def _download_dir() -> Path:

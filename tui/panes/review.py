@@ -2,11 +2,14 @@
 
 | Key | Action |
 | --- | --- |
-| enter | file to the selected candidate |
+| enter | file to the selected candidate (no candidate: find the patient) |
 | tab | next candidate |
-| n | file to a new patient |
+| p | find the patient by name, birth date or id, and file to them after a confirmation |
+| n | says that patients are created in the practice software, and opens the search |
 | x | reject |
 | u | undo an automatic filing |
+
+Only the keys that apply to the highlighted document are active (and shown in the footer).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -158,6 +162,7 @@ class ReviewPane(Vertical):
         if items:
             docs.highlighted = min(keep or 0, len(items) - 1)
             self._show(items[docs.highlighted])
+        self.refresh_bindings()
 
     @property
     def current(self) -> ReviewItem | None:
@@ -203,6 +208,7 @@ class ReviewPane(Vertical):
     def _doc_highlighted(self) -> None:
         if self.current is not None:
             self._show(self.current)
+        self.refresh_bindings()  # the footer shows the keys that apply to this document
 
     @on(OptionList.OptionHighlighted, "#review-candidates")
     def _candidate_highlighted(self) -> None:
@@ -213,6 +219,19 @@ class ReviewPane(Vertical):
         self.action_file_document()
 
     # -- decisions ----------------------------------------------------------------------------------------
+    WAITING_ONLY = frozenset({"file_document", "find_patient", "new_patient", "reject", "next_candidate"})
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action not in self.WAITING_ONLY and action != "undo":
+            return True
+        try:
+            item = self.current
+        except NoMatches:  # not composed yet
+            return False
+        if item is None:
+            return False
+        return self.is_pending(item) if action in self.WAITING_ONLY else not self.is_pending(item)
+
     def action_next_candidate(self) -> None:
         candidates = self.query_one("#review-candidates", OptionList)
         if candidates.option_count:
@@ -224,13 +243,28 @@ class ReviewPane(Vertical):
             return
         index = self.query_one("#review-candidates", OptionList).highlighted
         if index is None or not item.candidates:
-            self.notify(t("review.no_candidate"), severity="warning")
+            self.action_find_patient()  # nobody to propose: the doctor names the patient
             return
         self.decide(item.id, "file", item.candidates[index][0].patient_id)
 
+    def action_find_patient(self) -> None:
+        """Search the practice's patients; the one chosen and confirmed gets the document, as with enter."""
+        item = self.current
+        if item is None or not self.is_pending(item):
+            return
+        from tui.panes.patient_search import PatientSearchScreen
+
+        def chosen(patient_id: str | None) -> None:
+            if patient_id:
+                self.decide(item.id, "file", patient_id)
+
+        self.app.push_screen(PatientSearchScreen(item), chosen)
+
     def action_new_patient(self) -> None:
+        """missive cannot create a patient in the practice software (which owns them): say so, offer the search."""
         if self.current is not None and self.is_pending(self.current):
-            self.decide(self.current.id, "new", None)
+            self.notify(t("review.new_in_software"), timeout=10)
+            self.action_find_patient()
 
     def action_reject(self) -> None:
         if self.current is not None and self.is_pending(self.current):
@@ -245,8 +279,6 @@ class ReviewPane(Vertical):
         data = self.app.data
         if decision == "file" and patient_id is not None:
             data.file_document(doc_id, patient_id)
-        elif decision == "new":
-            data.file_new_patient(doc_id)
         elif decision == "reject":
             data.reject_document(doc_id)
         else:
