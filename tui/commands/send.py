@@ -19,7 +19,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "send",
         parents=[common],
         help="envoyer un message (texte depuis --body-file ou l'entrée standard)",
-        description="Compose, sign/encrypt as the policy says, queue durably, then send over SMTP with TLS.",
+        description=(
+            "Compose la lettre, la signe et la chiffre selon la politique de confiance, la met dans la "
+            "boîte d'envoi, puis l'envoie en SMTP sur TLS."
+        ),
     )
     p.add_argument("--to", action="append", required=True, metavar="ADDR", help="destinataire (répétable)")
     p.add_argument("--cc", action="append", default=[], metavar="ADDR", help="copie (répétable)")
