@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from core.errors import BadInput, NotFound, ParseError, SecurityError
 from core.secure import certs as certmod
 from core.secure.cms import PrivateKey
+from core.secure.trust import shown
 from core.store.collection import Collection
 
 OWN = "smime_own"
@@ -241,7 +242,7 @@ class KeyStore:
             cert = self.cert_for(address)
             if cert is None:
                 raise NotFound(
-                    f"aucun certificat utilisable pour {address.strip().lower()} : importez-le avec "
+                    f"aucun certificat utilisable pour {shown(address.strip().lower())} : importez-le avec "
                     "'missive keys add-cert FILE' ou demandez-lui un message signé"
                 )
             out.append(cert)

@@ -48,6 +48,13 @@ def test_expired_certificate_is_not_used_for_encryption(standin, pki):
         keys.recipient_certs(["eve@hopital.test"])
 
 
+def test_a_missing_patient_certificate_keeps_the_ins_out_of_the_error(standin):
+    with pytest.raises(NotFound) as info:
+        KeyStore(standin).recipient_certs(["279035121518989@patient.mssante.fr"])
+    assert "279035121518989" not in str(info.value)
+    assert "une adresse patient …@patient.mssante.fr" in str(info.value)
+
+
 def test_recipient_certs_adds_self_once(standin, pki):
     keys = KeyStore(standin)
     keys.set_identity(pki.bob.key, pki.bob.cert)
