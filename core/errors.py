@@ -51,7 +51,20 @@ class StoreCorrupted(StoreError):
 
 
 class TransportError(MissiveError):
-    """IMAP, SMTP, TLS or a webhook failed."""
+    """IMAP, SMTP, TLS or a webhook failed. ``permanent``: retrying cannot help (fix the setting first)."""
+
+    permanent = False
+
+    def __init__(self, message: str = "", *, permanent: bool | None = None) -> None:
+        super().__init__(message)
+        if permanent is not None:
+            self.permanent = permanent
+
+
+class MailboxMissing(TransportError):
+    """A local Maildir folder does not exist or is not a Maildir: retrying will not make it appear."""
+
+    permanent = True
 
 
 class ParseError(BadInput):

@@ -8,6 +8,7 @@ events (new mail, documents filed or waiting, send failures, progress) go to sub
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,23 @@ from core.logs import setup_logging
 from core.store.profile import Profile
 
 log = logging.getLogger("missive.mailroom")
+
+RETRY_FIRST = 5.0  # seconds before reconnecting an account that failed; doubles up to RETRY_MAX
+RETRY_MAX = 300.0
+
+
+async def _until(stop: asyncio.Event, work: Any) -> Any:
+    """Await ``work`` unless ``stop`` is set first (then cancel it and return None)."""
+    task = asyncio.ensure_future(work)
+    stopper = asyncio.ensure_future(stop.wait())
+    done, _ = await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        stopper.cancel()
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
+    return None
 
 
 @dataclass(frozen=True)
@@ -256,6 +274,46 @@ class Mailroom:
         engine = SyncEngine(self.messages, on_new_message=self.on_new_message)
         report = await engine.idle_once(self.accounts.get(name), timeout)
         return int(report.new)
+
+    async def keep_synced(self, name: str, stop: asyncio.Event, *, idle_timeout: float = 540.0) -> None:
+        """Keep account ``name`` up to date until ``stop`` is set: sync, then wait for news (IDLE) and sync
+        again, forever; reconnect with a backoff. What the TUI runs in the background. Events (ids and counts
+        only): ``sync-state`` (syncing, online, offline with the last sync time), ``progress``, ``new-mail``.
+        """
+        import datetime as dt
+
+        from core.errors import MissiveError
+
+        last, delay, state = "", RETRY_FIRST, ""
+
+        def tell(new_state: str, **extra: Any) -> None:
+            nonlocal state
+            if new_state != state or extra:
+                self.emit("sync-state", account=name, state=new_state, since=last, **extra)
+            state = new_state
+
+        def progress(p: Any) -> None:
+            self.emit("progress", account=name, done=p.done, total=p.total)
+
+        while not stop.is_set():
+            try:
+                tell("syncing")
+                await _until(stop, self.sync(name, progress=progress))
+                if stop.is_set():
+                    break
+                last, delay = dt.datetime.now().strftime("%H:%M"), RETRY_FIRST
+                tell("online")
+                while not stop.is_set():
+                    new = await _until(stop, self.idle(name, timeout=idle_timeout))
+                    last = dt.datetime.now().strftime("%H:%M")
+                    if new:
+                        self.emit("new-mail", account=name, count=new)
+            except MissiveError as exc:
+                log.info("account %s offline (%s); retry in %.0f s", name, type(exc).__name__, delay)
+                if state != "offline":
+                    tell("offline", reason=" ".join(str(exc).split()))
+                await _until(stop, asyncio.sleep(delay))
+                delay = min(delay * 2, RETRY_MAX)
 
     @property
     def cda_author(self) -> Any:

@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
 
-from core.errors import BadInput, TransportError
+from core.errors import BadInput, MailboxMissing
 from core.mail.account import Account
 from core.mail.imap import Fetched, FolderStatus
 from core.store.atomic import atomic_write
@@ -43,7 +43,7 @@ class MaildirSource:
 
     async def connect(self) -> None:
         if not (self.root / "cur").is_dir() and not (self.root / "new").is_dir():
-            raise TransportError(
+            raise MailboxMissing(
                 f"{self.root} n'est pas un Maildir (ni dossier cur/ ni new/) : vérifiez --maildir"
             )
 
@@ -100,7 +100,7 @@ class MaildirSource:
     async def select(self, folder: str) -> FolderStatus:
         path = self._folder_path(folder)
         if not (path / "cur").is_dir() and not (path / "new").is_dir():
-            raise TransportError(f"{path} : dossier Maildir introuvable")
+            raise MailboxMissing(f"{path} : dossier Maildir introuvable")
         self.current = path
         self._files = await asyncio.to_thread(self._scan, path)
         return FolderStatus(folder, self._uidvalidity, self._next, len(self._files), None)
@@ -181,11 +181,18 @@ class MaildirSource:
         if self.current is None:
             return []
         deadline = time.monotonic() + timeout
-        new_dir = self.current / "new"
-        before = set(os.listdir(new_dir)) if new_dir.is_dir() else set()
+        # compared with what select() saw: a message delivered between select() and now counts too
+        known = {_base(p.name) for p in self._files.values()}
         while time.monotonic() < deadline:
-            await asyncio.sleep(1.0)
-            now = set(os.listdir(new_dir)) if new_dir.is_dir() else set()
-            if now - before:
+            now = {
+                _base(name)
+                for sub in ("new", "cur")
+                if (self.current / sub).is_dir()
+                for name in os.listdir(self.current / sub)
+            }
+            if now - known:
                 return [b"EXISTS"]
+            if known - now:
+                return [b"EXPUNGE"]
+            await asyncio.sleep(1.0)
         return []

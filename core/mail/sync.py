@@ -285,6 +285,8 @@ class SyncEngine:
 
 def _is_permanent(exc: TransportError) -> bool:
     """Failures that retrying cannot fix: wrong credentials, TLS refusal, no STARTTLS."""
+    if exc.permanent:
+        return True
     text = str(exc)
     return any(
         marker in text
@@ -295,6 +297,5 @@ def _is_permanent(exc: TransportError) -> bool:
             "TLS failed",
             "does not accept XOAUTH2",
             "token command",
-            "not a Maildir",
         )
     )

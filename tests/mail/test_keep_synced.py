@@ -1,0 +1,69 @@
+"""The background sync the TUI runs: states, new mail seen within seconds, offline and back, prompt stop."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+from core.mail.account import Account
+from core.mailroom import Mailroom
+
+PASS = "correct horse battery staple"
+
+
+def mail(number: int) -> bytes:
+    return (
+        f"From: labo@labo.mssante.fr\r\nTo: dr@cabinet.mssante.fr\r\nSubject: n{number}\r\n"
+        f"Message-ID: <k{number}@labo.mssante.fr>\r\n\r\ncorps\r\n"
+    ).encode()
+
+
+async def wait_for(events: list, predicate, timeout: float = 15.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        found = [e for e in events if predicate(e)]
+        if found:
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no such event within {timeout} s: {[(e.kind, e.data) for e in events]}")
+
+
+async def test_sync_then_new_mail_then_offline_then_back(tmp_path: Path, monkeypatch) -> None:
+    import core.mailroom
+
+    monkeypatch.setattr(core.mailroom, "RETRY_FIRST", 0.2)
+    root = tmp_path / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (root / sub).mkdir(parents=True)
+    (root / "new" / "1.a").write_bytes(mail(1))
+    mr = Mailroom.create(tmp_path / "profile", PASS)
+    mr.accounts.add(Account(name="local", email="dr@cabinet.mssante.fr", kind="maildir", maildir=str(root)))
+    events: list = []
+    mr.subscribe(events.append)
+    stop = asyncio.Event()
+    runner = asyncio.create_task(mr.keep_synced("local", stop, idle_timeout=30))
+
+    await wait_for(events, lambda e: e.kind == "sync-state" and e.data["state"] == "online")
+    assert [e.data["state"] for e in events if e.kind == "sync-state"][:2] == ["syncing", "online"]
+    assert any(e.kind == "progress" for e in events)
+    assert [m.subject for m in mr.messages.list()] == ["n1"]
+
+    events.clear()
+    (root / "new" / "2.b").write_bytes(mail(2))
+    [arrived] = await wait_for(events, lambda e: e.kind == "new-mail" and e.data.get("account") == "local")
+    assert arrived.data == {"account": "local", "count": 1}  # a count, never a subject
+    assert sorted(m.subject for m in mr.messages.list()) == ["n1", "n2"]
+
+    # the mailbox goes away: offline once, with the time of the last sync; the cached view stays
+    moved = tmp_path / "elsewhere"
+    shutil.move(root, moved)
+    [offline] = await wait_for(events, lambda e: e.kind == "sync-state" and e.data["state"] == "offline")
+    assert offline.data["since"] and "Maildir" in offline.data["reason"]
+    assert len(mr.messages.list()) == 2
+    events.clear()
+    shutil.move(moved, root)
+    await wait_for(events, lambda e: e.kind == "sync-state" and e.data["state"] == "online")
+
+    stop.set()
+    await asyncio.wait_for(runner, 5)  # stops promptly, even in the middle of a wait for news
