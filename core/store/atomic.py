@@ -10,6 +10,7 @@ import contextlib
 import os
 import secrets
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,15 +74,25 @@ def clean_temp_files(folder: Path) -> None:
 class FileLock:
     """An exclusive lock on a file, held across processes (fcntl on POSIX, msvcrt on Windows).
 
-    Re-entrant within one object, so nested write operations of one process do not deadlock.
+    Re-entrant within one object and one thread, so nested write operations do not deadlock; another
+    thread of the same process (the TUI's background sync) waits like another process would.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fh = None
         self._depth = 0
+        self._thread_lock = threading.RLock()
 
     def acquire(self) -> None:
+        self._thread_lock.acquire()
+        try:
+            self._acquire_file()
+        except BaseException:
+            self._thread_lock.release()
+            raise
+
+    def _acquire_file(self) -> None:
         if self._depth:
             self._depth += 1
             return
@@ -111,6 +122,12 @@ class FileLock:
     def release(self) -> None:
         if not self._depth:
             return
+        try:
+            self._release_file()
+        finally:
+            self._thread_lock.release()
+
+    def _release_file(self) -> None:
         self._depth -= 1
         if self._depth:
             return
