@@ -65,4 +65,4 @@ def test_cli_verify_names_the_first_bad_record(cli, profile_dir: Path) -> None:
     del lines[1]
     _write(p, lines)
     code, out, err = cli("audit", "verify")
-    assert code == 1 and "record 2" in err
+    assert code == 1 and "enregistrement 2" in err

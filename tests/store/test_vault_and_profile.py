@@ -116,7 +116,7 @@ def test_weakened_kdf_is_refused(profile: Profile) -> None:
 def test_init_refuses_existing_profile(cli) -> None:
     assert cli("init")[0] == 0
     code, _, err = cli("init")
-    assert code == 2 and "already" in err
+    assert code == 2 and "contient déjà un profil" in err
 
 
 def test_empty_passphrase_refused(tmp_path: Path) -> None:
