@@ -148,6 +148,8 @@ class MissiveApp(App[int]):
         self._exit_after_paint = exit_after_paint
         self._painted = False
         self._prefetched: MailroomData | None = None
+        self._sync_started = False
+        self._sync_stops: list[tuple[Any, Any]] = []  # (event loop, asyncio.Event) of each account's sync
 
     # -- start-up -----------------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -258,6 +260,49 @@ class MissiveApp(App[int]):
         self.refresh_counts()
         if self._exit_after_paint:
             self.call_after_refresh(self.exit, 0)
+        else:
+            self._start_background_sync()
+
+    # -- background sync ----------------------------------------------------------------------------------
+    def _start_background_sync(self) -> None:
+        """After the first paint (start-up never waits on the network): one thread per account keeps it in
+        sync (IDLE); the status bar and the toasts follow its events."""
+        if self._sync_started or self.data is None:
+            return
+        self._sync_started = True
+        for name in self.data.account_names():
+            self.run_worker(
+                lambda name=name: self._sync_worker(name),
+                thread=True,
+                group="sync",
+                name=f"sync {name}",
+                exit_on_error=False,
+            )
+
+    def _sync_worker(self, name: str) -> None:
+        """Its own thread and event loop: the store's disk writes never block the screen."""
+        import asyncio
+
+        data = self.data
+        if data is None:
+            return
+
+        async def main() -> None:
+            stop = asyncio.Event()
+            self._sync_stops.append((asyncio.get_running_loop(), stop))
+            await data.keep_synced(name, stop)
+
+        asyncio.run(main())
+
+    def _stop_background_sync(self) -> None:
+        for loop, stop in self._sync_stops:
+            try:
+                loop.call_soon_threadsafe(stop.set)
+            except RuntimeError:  # that loop has ended already
+                pass
+
+    def on_unmount(self) -> None:
+        self._stop_background_sync()
 
     @property
     def main(self) -> MainScreen | None:

@@ -371,6 +371,10 @@ class MailroomData:
         except TypeError:
             return len(outbox.list())
 
+    async def keep_synced(self, name: str, stop: Any) -> None:
+        """Keep one account up to date until ``stop`` (an asyncio.Event) is set; events come by subscribe."""
+        await self.mailroom.keep_synced(name, stop)
+
     def account_names(self) -> list[str]:
         accounts = self.service("accounts")
         if accounts is None:

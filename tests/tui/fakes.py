@@ -288,6 +288,7 @@ class FakeMailroom:
     settings: Settings = field(default_factory=Settings)
     sent: list[Draft] = field(default_factory=list)
     subscribers: list[Any] = field(default_factory=list)
+    synced: list[str] = field(default_factory=list)  # accounts the app keeps in sync in the background
 
     def __post_init__(self) -> None:
         self.messages = FakeMessages(self.extra_messages)
@@ -311,6 +312,10 @@ class FakeMailroom:
 
     async def send(self, draft: Draft) -> None:
         self.sent.append(draft)
+
+    async def keep_synced(self, name: str, stop: Any) -> None:
+        self.synced.append(name)
+        await stop.wait()
 
     def close(self) -> None:
         pass
