@@ -93,7 +93,9 @@ class InboxPane(Vertical):
         empty = not message.summaries
         self.query_one("#inbox-empty").display = empty
         msg_list.display = not empty
-        unread = sum(s.unread for s in message.summaries)
+        unread = getattr(message.summaries, "unread", None)  # the store's rows count without decoding
+        if not isinstance(unread, int):
+            unread = sum(s.unread for s in message.summaries)
         msg_list.border_subtitle = t("inbox.count", count=len(message.summaries), unread=unread)
         if not self.loaded:
             self.loaded = True
