@@ -146,7 +146,9 @@ def access_token(account: Account, timeout: float = 60.0) -> str:
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
     except FileNotFoundError:
-        raise TransportError(f"compte {account.name} : commande de jeton {argv[0]} introuvable") from None
+        raise TransportError(
+            f"compte {account.name} : commande de jeton {argv[0]} introuvable", permanent=True
+        ) from None
     except subprocess.TimeoutExpired:
         raise TransportError(
             f"compte {account.name} : la commande de jeton n'a rien donné en {timeout:.0f} s"
@@ -155,6 +157,7 @@ def access_token(account: Account, timeout: float = 60.0) -> str:
     if done.returncode != 0 or not token or "\n" in token:
         raise TransportError(
             f"compte {account.name} : la commande de jeton a échoué (code {done.returncode}) ; lancez-la à "
-            "la main pour voir pourquoi"
+            "la main pour voir pourquoi",
+            permanent=True,
         )
     return token

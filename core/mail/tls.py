@@ -130,5 +130,6 @@ def describe(exc: BaseException) -> str:
 
 
 def tls_error(host: str, port: int, exc: BaseException) -> TransportError:
-    """A one-line TransportError naming the server and the TLS reason."""
-    return TransportError(f"{host}:{port} : {describe(exc)}")
+    """A one-line TransportError naming the server and the TLS reason; a refused certificate or protocol is
+    permanent (retrying cannot fix it: the account's settings or the server's certificate must change)."""
+    return TransportError(f"{host}:{port} : {describe(exc)}", permanent=isinstance(exc, ssl.SSLError))
