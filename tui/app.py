@@ -57,11 +57,11 @@ def load_theme_file(path: Path) -> Theme:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(
-            f"theme {path.name} cannot be read ({type(exc).__name__}): fix or remove it"
+            f"thème {path.name} illisible ({type(exc).__name__}) : corrigez-le ou supprimez-le"
         ) from exc
     unknown = set(data) - THEME_FIELDS - {"name"}
     if unknown or "primary" not in data:
-        raise ConfigError(f"theme {path.name}: needs 'primary' and only Textual theme fields")
+        raise ConfigError(f"thème {path.name} : il faut 'primary' et seulement des champs de thème Textual")
     fields = {k: v for k, v in data.items() if k in THEME_FIELDS}
     return Theme(name=path.stem, **fields)
 
@@ -202,7 +202,7 @@ class MissiveApp(App[int]):
         from core.mailroom import Mailroom
 
         if self.profile_dir is None:
-            raise MissiveError("no profile folder given: use --profile or run `missive init`")
+            raise MissiveError("aucun dossier de profil : utilisez --profile ou lancez `missive init`")
         started = time.perf_counter()
         mailroom = Mailroom.open(self.profile_dir, passphrase)
         log.info("profile unlocked in %.3f s", time.perf_counter() - started)

@@ -219,9 +219,9 @@ class ComposePane(Vertical):
     def read_attachment(self, text: str) -> None:
         path = Path(text).expanduser()
         if not path.is_file():
-            raise BadInput(f"{path.name}: no such file, check the path")
+            raise BadInput(f"{path.name} : fichier introuvable, vérifiez le chemin")
         if path.stat().st_size > MAX_ATTACHMENT:
-            raise BadInput(f"{path.name} is larger than 25 MB: send a link or a smaller file")
+            raise BadInput(f"{path.name} dépasse 25 Mo : envoyez un fichier plus petit")
         ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         attachment = Attachment(path.name, ctype, path.read_bytes())
         self.app.call_from_thread(self._add_attachment, attachment)

@@ -14,6 +14,7 @@ Messages from outside the trust space (quarantined at sync) are listed only in t
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -194,8 +195,7 @@ class InboxPane(Vertical):
         folder = _download_dir()
         folder.mkdir(parents=True, exist_ok=True)
         for att in view.attachments:
-            name = Path(att.filename).name or "piece-jointe"
-            (folder / name).write_bytes(att.data)
+            _write_new(folder, Path(att.filename).name or "piece-jointe", att.data)
         self.app.call_from_thread(
             self.notify, t("reader.saved", count=len(view.attachments), folder=str(folder))
         )
@@ -211,15 +211,31 @@ class InboxPane(Vertical):
         att = view.attachments[0]
         folder = _download_dir()
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / (Path(att.filename).name or "piece-jointe")
-        path.write_bytes(att.data)
+        path = _write_new(folder, Path(att.filename).name or "piece-jointe", att.data)
         opener = "open" if sys.platform == "darwin" else "xdg-open"
         try:
-            subprocess.Popen([opener, str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if sys.platform == "win32":
+                os.startfile(path)  # type: ignore[attr-defined]  # the viewer Windows associates
+            else:
+                subprocess.Popen([opener, str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         except OSError as exc:
             raise MissiveError(
-                f"no viewer to open {path.name}: install xdg-utils or open it yourself"
+                f"aucun visualiseur pour ouvrir {path.name} : installez xdg-utils ou ouvrez-le vous-même"
             ) from exc
+
+
+def _write_new(folder: Path, name: str, data: bytes) -> Path:
+    """Write ``data`` under ``name`` in ``folder`` without ever replacing a file already there."""
+    path = folder / name
+    stem, suffix, number = path.stem, path.suffix, 1
+    while True:
+        try:
+            with open(path, "xb") as fh:
+                fh.write(data)
+            return path
+        except FileExistsError:
+            number += 1
+            path = folder / f"{stem} ({number}){suffix}"
 
 
 def _folder_label(name: str) -> str:
