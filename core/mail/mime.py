@@ -206,9 +206,7 @@ def summary_fields(raw: bytes) -> dict[str, Any]:
     except Exception:  # noqa: BLE001
         raise ParseError("l'en-tête du message est illisible") from None
     encrypted, signed = security_of(msg)
-    has_attachments = (
-        not encrypted and msg.get_content_maintype() == "multipart" and _names_a_file(raw)
-    )
+    has_attachments = not encrypted and msg.get_content_maintype() == "multipart" and _names_a_file(raw)
     date = _date(msg)
     return {
         "message_id": _header(msg, "Message-ID"),
