@@ -253,7 +253,9 @@ class WatchFolder:
         try:
             await self.send(draft)
         except MissiveError as exc:
-            if getattr(exc, "permanent", True) is False:
+            from core.mail.send import NotSent
+
+            if isinstance(exc, NotSent) and not exc.permanent:
                 # Queued in the durable outbox, which retries on its own: sending it again would duplicate.
                 log.info("watched folder: %s queued in the outbox (%s)", report_path.name, type(exc).__name__)
             else:

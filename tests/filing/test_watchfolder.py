@@ -154,6 +154,19 @@ async def test_send_failure_goes_to_failed(tmp_path: Path) -> None:
     ).read_text("utf-8")
 
 
+async def test_a_letter_kept_in_the_outbox_is_not_sent_twice(tmp_path: Path) -> None:
+    """The server was away: the letter waits in the durable outbox, which retries it; the pair moves to sent/
+    so that the next scan does not queue a second copy."""
+    from core.mail.send import NotSent
+
+    watcher = WatchFolder(tmp_path, Outbox(NotSent("serveur injoignable", "entry-1", permanent=False)))
+    _age(*_drop(tmp_path, "CR.pdf", PDF, GOOD))
+    report = await watcher.scan()
+    assert report.sent == ["CR.pdf"] and report.failed == []
+    assert (await watcher.scan()).sent == []
+    assert sorted(p.name for p in (tmp_path / "sent").iterdir()) == ["CR.pdf", "CR.pdf.json"]
+
+
 async def test_orphan_sidecar_is_set_aside_after_a_while(tmp_path: Path) -> None:
     watcher = WatchFolder(tmp_path, Outbox(), orphan_seconds=30)
     side = tmp_path / "CR.pdf.json"
