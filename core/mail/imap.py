@@ -3,6 +3,11 @@
 aioimaplib has no STARTTLS: we send the command ourselves and upgrade the transport with
 ``loop.start_tls``. A server that does not offer STARTTLS is refused before any credential is sent.
 aioimaplib handles each response line by recursion, so FETCH goes in batches of at most ``BATCH`` UIDs.
+
+Whole messages (a first sync: hundreds of megabytes) are not read through aioimaplib, which costs about as
+much CPU as everything else a sync does (it formats every chunk for a debug log and rescans a reply at each
+line): while ``fetch`` runs, the connection's bytes go to an ``imapwire.ResponseStream``, and the next
+batch's FETCH is already sent while the caller works on the current one, so the server never waits for us.
 Every failure is one ``TransportError`` line naming ``host:port`` and the reason.
 """
 
@@ -12,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,14 +25,73 @@ import aioimaplib
 
 from core.errors import MissiveError, TransportError
 from core.mail.account import Account
-from core.mail.imapwire import parse_fetch, parse_list, parse_search, quote, uid_set
+from core.mail.imapwire import (
+    ResponseStream,
+    Tagged,
+    parse_fetch,
+    parse_fetch_group,
+    parse_list,
+    parse_search,
+    quote,
+    uid_set,
+)
 from core.mail.tls import context_for, tls_error
 
 log = logging.getLogger("missive.imap")
 
 BATCH = 200  # UIDs per FETCH of flags (aioimaplib recursion limit, see shared/STACK.md)
 BODY_BATCH = 100  # UIDs per FETCH of whole messages
+BODY_AHEAD = 2  # FETCH commands of whole messages in flight: the server prepares a batch while we store one
 IDLE_MAX = 9 * 60.0  # re-issue IDLE well before servers' 29-30 min cut-off, and at least every 10 min
+
+
+class _Protocol(aioimaplib.IMAP4ClientProtocol):
+    """aioimaplib's protocol, whose bytes can be handed to a raw reader (``raw_sink``) for a bulk FETCH.
+
+    Also skips aioimaplib's ``log.debug('Received : %s' % data)``, which formats every chunk received (a
+    copy of each message) whether or not debug logging is on.
+    """
+
+    raw_sink: Callable[[bytes], None] | None = None
+
+    def data_received(self, d: bytes) -> None:
+        if self.raw_sink is not None:
+            self.raw_sink(d)
+            return
+        try:
+            self._handle_responses(self.incomplete_line + d, self._handle_line, self.current_command)
+            self.incomplete_line = b""
+            self.current_command = None
+        except aioimaplib.IncompleteRead as incomplete_read:
+            self.current_command = incomplete_read.cmd
+            self.incomplete_line = incomplete_read.data
+
+
+def _create_client(
+    imap: aioimaplib.IMAP4,
+    host: str,
+    port: int,
+    loop: asyncio.AbstractEventLoop | None,
+    conn_lost_cb: Callable[[Exception | None], None] | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+) -> None:
+    """aioimaplib's ``IMAP4.create_client`` with our protocol class."""
+    local_loop = loop if loop is not None else asyncio.get_running_loop()
+    imap.protocol = _Protocol(local_loop, conn_lost_cb)
+    imap._client_task = local_loop.create_task(
+        local_loop.create_connection(lambda: imap.protocol, host, port, ssl=ssl_context)
+    )
+
+
+class _IMAP4(aioimaplib.IMAP4):
+    create_client = _create_client
+
+
+class _IMAP4_SSL(aioimaplib.IMAP4_SSL):  # noqa: N801 - named after aioimaplib's class
+    def create_client(self, host, port, loop, conn_lost_cb=None, ssl_context=None) -> None:  # type: ignore[no-untyped-def]
+        if ssl_context is None:
+            ssl_context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+        _create_client(self, host, port, loop, conn_lost_cb, ssl_context)
 
 
 @dataclass(frozen=True)
@@ -66,6 +130,7 @@ class ImapClient:
         self._imap: Any = None
         self.selected: FolderStatus | None = None
         self.lost = False
+        self._raw: _RawFetch | None = None  # the bulk FETCH reading the connection, while one runs
 
     # ------------------------------------------------------------------ connection
     def _fail(self, reason: str) -> TransportError:
@@ -92,9 +157,9 @@ class ImapClient:
         implicit = self.account.imap_security == "tls"
         try:
             if implicit:
-                imap = aioimaplib.IMAP4_SSL(self.host, self.port, timeout=self.timeout, ssl_context=ctx)
+                imap = _IMAP4_SSL(self.host, self.port, timeout=self.timeout, ssl_context=ctx)
             else:
-                imap = aioimaplib.IMAP4(self.host, self.port, timeout=self.timeout)
+                imap = _IMAP4(self.host, self.port, timeout=self.timeout)
             imap.protocol.conn_lost_cb = self._on_lost
             self._imap = imap
             await imap.wait_hello_from_server()
@@ -164,6 +229,8 @@ class ImapClient:
 
     def _on_lost(self, exc: Exception | None) -> None:
         self.lost = True
+        if self._raw is not None:
+            self._raw.wake()
         # Wake an IDLE waiting for pushes: it would otherwise wait for ever on a dead connection.
         if self._imap is None:
             return
@@ -186,6 +253,9 @@ class ImapClient:
         """Log out politely; never raises."""
         if self._imap is None:
             return
+        if self._raw is not None:  # a bulk FETCH left unfinished: replies are still coming
+            self._end_raw(self._raw)
+            self.lost = True
         try:
             if not self.lost and self._imap.get_state() in ("AUTH", "SELECTED", "NONAUTH"):
                 await asyncio.wait_for(self._imap.logout(), 5)
@@ -205,6 +275,7 @@ class ImapClient:
     # ------------------------------------------------------------------ commands
     async def _run(self, what: str, coro: Any) -> Any:
         if self.lost:
+            coro.close()  # never sent
             raise self._fail("connection lost")
         try:
             response = await asyncio.wait_for(coro, self.timeout * 4)
@@ -266,18 +337,85 @@ class ImapClient:
         return out
 
     async def fetch(self, uids: Sequence[int], batch: int = BODY_BATCH) -> AsyncIterator[list[Fetched]]:
-        """Whole messages (without setting \\Seen), one list per batch."""
-        for chunk in _chunks(sorted(uids), batch):
-            response = await self._run(
-                "UID FETCH", self._imap.uid("fetch", uid_set(chunk), "(UID FLAGS RFC822.SIZE BODY.PEEK[])")
-            )
-            got: list[Fetched] = []
-            for msg in parse_fetch(response.lines):
-                if "UID" not in msg or "BODY[]" not in msg:
-                    continue  # an unsolicited FLAGS update
-                raw = msg["BODY[]"] or b""
-                got.append(Fetched(msg["UID"], msg.get("FLAGS", ()), raw, msg.get("RFC822.SIZE", len(raw))))
-            yield got
+        """Whole messages (without setting \\Seen), one list per batch of ``batch`` UIDs, in UID order.
+
+        ``BODY_AHEAD`` FETCH commands are in flight at once, read by a ``ResponseStream`` rather than by
+        aioimaplib. A message expunged meanwhile is left out of its batch. Leaving the loop early leaves
+        replies in flight: the connection is then closed, not reused.
+        """
+        chunks = list(_chunks(sorted(set(uids)), batch))
+        if not chunks:
+            return
+        if self.lost:
+            raise self._fail("connection lost")
+        protocol = self._imap.protocol
+        if protocol.pending_sync_command is not None or protocol.pending_async_commands:
+            raise self._fail("UID FETCH: another command is still running")
+        raw = _RawFetch()
+        self._raw = raw
+        raw.feed(protocol.incomplete_line)
+        protocol.incomplete_line = b""
+        protocol.raw_sink = raw.feed
+        tags: list[str] = []
+        finished = False
+
+        def send(chunk: list[int]) -> None:
+            tag = protocol.new_tag()
+            tags.append(tag)
+            line = f"{tag} UID FETCH {uid_set(chunk)} (UID FLAGS RFC822.SIZE BODY.PEEK[])\r\n"
+            protocol.transport.write(line.encode("ascii"))
+
+        try:
+            for chunk in chunks[:BODY_AHEAD]:
+                send(chunk)
+            for n, chunk in enumerate(chunks):
+                done = await self._until_tagged(raw, tags[n])
+                if done.status != "OK":
+                    raise self._fail(f"UID FETCH refused ({done.text.strip()[:120]})")
+                if n + BODY_AHEAD < len(chunks):
+                    send(chunks[n + BODY_AHEAD])
+                got = [raw.messages.pop(uid) for uid in chunk if uid in raw.messages]
+                if n + 1 == len(chunks):
+                    finished = True
+                    self._end_raw(raw)
+                yield got
+        finally:
+            if not finished:
+                self._end_raw(raw)
+                if not self.lost:
+                    # replies still on their way would reach aioimaplib, which knows none of their tags
+                    self.lost = True
+                    self._abort()
+
+    async def _until_tagged(self, raw: _RawFetch, tag: str) -> Tagged:
+        """Wait until the server has answered command ``tag``; no byte for ``timeout * 4`` s is a failure."""
+        limit = self.timeout * 4
+        while True:
+            if raw.error is not None:
+                raise self._fail(raw.error)
+            done = raw.tagged.pop(tag, None)
+            if done is not None:
+                return done
+            if self.lost:
+                raise self._fail("UID FETCH: connection lost")
+            raw.changed.clear()
+            try:
+                await asyncio.wait_for(raw.changed.wait(), limit)
+            except TimeoutError:
+                raise self._fail(f"UID FETCH: no answer within {limit:.0f} s") from None
+
+    def _end_raw(self, raw: _RawFetch) -> None:
+        """Give the connection back to aioimaplib, with any bytes that came after the last reply."""
+        if self._raw is not raw:
+            return
+        self._raw = None
+        if self._imap is None:
+            return
+        protocol = self._imap.protocol
+        protocol.raw_sink = None
+        rest = raw.stream.pending
+        if rest and not self.lost:
+            protocol.data_received(rest)
 
     async def store_flags(self, uid: int, add: Iterable[str] = (), remove: Iterable[str] = ()) -> None:
         add, remove = sorted(set(add)), sorted(set(remove))
@@ -344,6 +482,48 @@ class ImapClient:
         if self.lost:
             raise self._fail("connection lost during IDLE")
         return [p for p in pushed if p != b"BYE connection lost"]
+
+
+class _RawFetch:
+    """What a bulk FETCH has read so far: messages by UID, tagged answers by tag."""
+
+    def __init__(self) -> None:
+        self.stream = ResponseStream()
+        self.messages: dict[int, Fetched] = {}
+        self.tagged: dict[str, Tagged] = {}
+        self.error: str | None = None
+        self.changed = asyncio.Event()
+
+    def wake(self) -> None:
+        self.changed.set()
+
+    def feed(self, data: bytes) -> None:
+        if not data or self.error is not None:
+            return
+        try:
+            responses = self.stream.feed(data)
+        except TransportError as exc:
+            self.error = str(exc)
+            responses = []
+        for response in responses:
+            if isinstance(response, Tagged):
+                self.tagged[response.tag] = response
+                continue
+            if response[0][:3].upper() == b"BYE":
+                self.error = "the server closed the connection during UID FETCH"
+                continue
+            try:
+                msg = parse_fetch_group(response)
+            except TransportError as exc:
+                self.error = str(exc)
+                continue
+            if msg is None or "UID" not in msg or "BODY[]" not in msg:
+                continue  # EXISTS, EXPUNGE, an unsolicited FLAGS update...
+            body = msg["BODY[]"] or b""
+            self.messages[msg["UID"]] = Fetched(
+                msg["UID"], msg.get("FLAGS", ()), body, msg.get("RFC822.SIZE", len(body)), msg.get("MODSEQ")
+            )
+        self.changed.set()
 
 
 def _chunks(items: list[int], size: int) -> Iterable[list[int]]:

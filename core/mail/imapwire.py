@@ -2,12 +2,17 @@
 
 aioimaplib gives ``Response.lines`` where a line ending in ``{N}`` is followed by an item holding the N literal
 bytes, then by the rest of the line. ``parse_fetch`` turns such a list into one dict per FETCH response.
+
+``ResponseStream`` cuts a raw byte stream from the server into the same groups (for the bulk FETCH of a first
+sync, read without aioimaplib's per-line handling), and ``parse_fetch_group`` reads one such group, with a
+fast path for the shape servers give to ``(UID FLAGS RFC822.SIZE BODY.PEEK[])``.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from core.errors import TransportError
@@ -164,6 +169,124 @@ def parse_fetch(lines: Sequence[bytes | bytearray]) -> list[dict[str, Any]]:
                 msg[key] = value
         results.append(msg)
     return results
+
+
+# -- reading a raw response stream -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Tagged:
+    """The tagged status line that ends a command: ``A12 OK Fetch completed.``"""
+
+    tag: str
+    status: str  # OK, NO, BAD (upper-case)
+    text: str
+
+
+Group = list[bytes]  # an untagged response: its first line without "* ", then literal, text, literal, text...
+
+
+class ResponseStream:
+    """Cuts the bytes a server sends into whole responses, however the network splits them.
+
+    ``feed(data)`` returns the responses completed by ``data``: each untagged one as a ``Group`` (shaped like
+    aioimaplib's lines, so ``parse_fetch`` reads it too), each tagged status as a ``Tagged``. Continuation
+    requests (``+``) are dropped: nothing that needs one is sent while a stream reads. A literal is copied
+    once, when it is whole; bytes are never scanned twice.
+    """
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self._scan = 0  # where to look for the next CRLF (the line read so far has none)
+        self._group: Group = []  # the response being read, when it has a literal
+        self._need = -1  # literal bytes expected next (-1: a line is expected)
+
+    @property
+    def pending(self) -> bytes:
+        """Bytes received but not yet part of a whole response."""
+        return bytes(self._buf)
+
+    def feed(self, data: bytes) -> list[Group | Tagged]:
+        buf = self._buf
+        buf += data
+        out: list[Group | Tagged] = []
+        pos = 0
+        size = len(buf)
+        while True:
+            need = self._need
+            if need >= 0:
+                if size - pos < need:
+                    break
+                self._group.append(bytes(buf[pos : pos + need]))
+                pos += need
+                self._need = -1
+                self._scan = pos
+                continue
+            end = buf.find(b"\r\n", max(pos, self._scan))
+            if end < 0:
+                self._scan = max(size - 1, pos)
+                break
+            line = bytes(buf[pos:end])
+            pos = self._scan = end + 2
+            literal = _LITERAL_END.search(line) if line.endswith(b"}") else None
+            if literal is not None:
+                self._group.append(line)
+                self._need = int(literal.group(1))
+                continue
+            if self._group:
+                self._group.append(line)
+                group, self._group = self._group, []
+            else:
+                group = [line]
+            head = group[0]
+            if head.startswith(b"* "):
+                group[0] = head[2:]
+                out.append(group)
+            elif head.startswith(b"+"):
+                continue
+            else:
+                tag, _, rest = head.partition(b" ")
+                status, _, text = rest.partition(b" ")
+                out.append(
+                    Tagged(
+                        tag.decode("ascii", "replace"),
+                        status.decode("ascii", "replace").upper(),
+                        text.decode("utf-8", "replace"),
+                    )
+                )
+        if pos:
+            del buf[:pos]
+            self._scan -= pos
+        return out
+
+
+# ``n FETCH (UID u [MODSEQ (m)] FLAGS (...) [MODSEQ (m)] RFC822.SIZE s BODY[] {len}``, in any order of the items
+_FAST_HEAD = re.compile(
+    rb"(\d+) FETCH \(((?:[A-Z0-9.]+ (?:\d+|\([^()\"{}\\]*\)) )*)BODY\[\] \{\d+\}", re.IGNORECASE
+)
+_FAST_ITEM = re.compile(rb"([A-Z0-9.]+) (?:(\d+)|\(([^()\"{}\\]*)\)) ", re.IGNORECASE)
+
+
+def parse_fetch_group(group: Group) -> dict[str, Any] | None:
+    """One FETCH response from a ``ResponseStream`` group, as ``parse_fetch`` gives it (None: not a FETCH)."""
+    if len(group) == 3 and group[2] == b")":
+        m = _FAST_HEAD.fullmatch(group[0])
+        if m:
+            msg: dict[str, Any] = {"SEQ": int(m.group(1))}
+            for item in _FAST_ITEM.finditer(m.group(2)):
+                key = item.group(1).decode("ascii").upper()
+                number, inside = item.group(2), item.group(3)
+                if key in ("UID", "RFC822.SIZE") and number is not None:
+                    msg[key] = int(number)
+                elif key == "FLAGS" and inside is not None:
+                    msg[key] = tuple(inside.decode("ascii", "replace").split())
+                elif key == "MODSEQ" and inside is not None and inside.strip().isdigit():
+                    msg[key] = int(inside)
+                else:
+                    break  # anything else: the general reader below
+            else:
+                msg["BODY[]"] = group[1]
+                return msg
+    found = parse_fetch(group)
+    return found[0] if found else None
 
 
 def parse_list(lines: Sequence[bytes | bytearray]) -> list[tuple[tuple[str, ...], str]]:

@@ -7,7 +7,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.errors import TransportError
-from core.mail.imapwire import parse_fetch, parse_list, parse_search, uid_set
+from core.mail.imapwire import (
+    ResponseStream,
+    Tagged,
+    parse_fetch,
+    parse_fetch_group,
+    parse_list,
+    parse_search,
+    uid_set,
+)
 
 
 def test_fetch_literals_are_assembled_per_message() -> None:
@@ -71,3 +79,93 @@ def test_fetch_parser_never_crashes_on_garbage(blob: bytes) -> None:
     lines = [b"1 FETCH (UID 1 BODY[] {%d}" % len(blob), bytearray(blob), b")", b"done"]
     (msg,) = parse_fetch(lines)
     assert msg["BODY[]"] == blob
+
+
+# -- the raw response stream of a bulk FETCH ------------------------------------------------------------------
+def _wire(bodies: list[bytes], tag: str = "A7") -> bytes:
+    out = bytearray()
+    for n, body in enumerate(bodies, 1):
+        out += b"* %d FETCH (UID %d MODSEQ (%d) FLAGS (\\Seen) RFC822.SIZE %d BODY[] {%d}\r\n" % (
+            n,
+            100 + n,
+            5 + n,
+            len(body),
+            len(body),
+        )
+        out += body + b")\r\n"
+        if n == 1:
+            out += b"* 9 EXISTS\r\n"
+    out += tag.encode() + b" OK Fetch completed.\r\n"
+    return bytes(out)
+
+
+def _read(stream: ResponseStream, data: bytes, cuts: list[int]) -> list:
+    out: list = []
+    start = 0
+    for cut in [*sorted(cuts), len(data)]:
+        out += stream.feed(data[start:cut])
+        start = cut
+    return out
+
+
+BODIES = [b"Subject: a\r\n\r\nline {5}\r\n)\r\n", b"", b"x\r\n* 2 FETCH (UID 9 BODY[] {3}\r\n", b"\r\n" * 40]
+
+
+def test_the_stream_gives_whole_responses_and_the_tagged_end() -> None:
+    out = _read(ResponseStream(), _wire(BODIES), [])
+    fetches = [parse_fetch_group(g) for g in out if not isinstance(g, Tagged) and b"FETCH" in g[0]]
+    assert [f["BODY[]"] for f in fetches] == BODIES
+    assert [f["UID"] for f in fetches] == [101, 102, 103, 104]
+    assert fetches[0]["FLAGS"] == ("\\Seen",) and fetches[0]["MODSEQ"] == 6
+    assert [b"9 EXISTS"] in out
+    assert out[-1] == Tagged("A7", "OK", "Fetch completed.")
+
+
+@given(st.lists(st.integers(min_value=0, max_value=400), max_size=12))
+def test_the_stream_reads_the_same_however_the_network_cuts_it(cuts: list[int]) -> None:
+    data = _wire(BODIES)
+    assert _read(ResponseStream(), data, [c for c in cuts if c < len(data)]) == _read(
+        ResponseStream(), data, []
+    )
+
+
+def test_bytes_after_the_last_response_stay_pending() -> None:
+    stream = ResponseStream()
+    out = stream.feed(_wire(BODIES[:1]) + b"* 3 EXPUNGE\r\n* 4 FE")
+    assert out[-1] == [b"3 EXPUNGE"]
+    assert stream.pending == b"* 4 FE"
+
+
+flag = st.sampled_from(["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft", "$Filed", "$Label1"])
+
+
+@given(
+    st.lists(flag, unique=True, max_size=4),
+    st.one_of(st.none(), st.integers(min_value=1, max_value=2**40)),
+    st.permutations(["uid", "flags", "size", "modseq"]),
+    st.binary(max_size=60),
+)
+def test_the_fast_reading_of_a_fetch_is_the_general_one(flags, modseq, order, body) -> None:
+    items = {
+        "uid": b"UID 42",
+        "flags": b"FLAGS (" + " ".join(flags).encode() + b")",
+        "size": b"RFC822.SIZE %d" % len(body),
+        "modseq": b"MODSEQ (%d)" % modseq if modseq is not None else b"",
+    }
+    head = b"3 FETCH (" + b" ".join(items[k] for k in order if items[k]) + b" BODY[] {%d}" % len(body)
+    group = [head, body, b")"]
+    (general,) = parse_fetch(group)
+    assert parse_fetch_group(group) == general
+    assert general["UID"] == 42 and general["BODY[]"] == body and general["FLAGS"] == tuple(flags)
+
+
+def test_a_fetch_of_another_shape_is_read_by_the_general_reader() -> None:
+    group = [b"5 FETCH (UID 8 BODY[] {3}", b"abc", b' FLAGS (\\Seen) X-GM-LABELS ("a b"))']
+    assert parse_fetch_group(group) == {
+        "SEQ": 5,
+        "UID": 8,
+        "BODY[]": b"abc",
+        "FLAGS": ("\\Seen",),
+        "X-GM-LABELS": [b"a b"],
+    }
+    assert parse_fetch_group([b"5 EXPUNGE"]) is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 
 import pytest
 
@@ -123,6 +124,28 @@ async def test_dovecot_restart_mid_sync_resumes_without_loss_or_duplicate(mail_s
     subjects = [m.subject for m in store.list()]
     assert len(subjects) == total
     assert len(set(subjects)) == total
+
+
+async def test_a_pipelined_fetch_gives_every_message_in_order_then_the_connection_back(mail_servers) -> None:
+    user = mail_servers.add_user("pipeline")
+    for i in range(23):
+        mail_servers.deliver(user, letter(f"lot {i}", body=f"corps {i}\n"))
+    async with ImapClient(imap_account(mail_servers, user)) as imap:
+        await imap.select("INBOX")
+        uids = await imap.uids()
+        async with contextlib.aclosing(imap.fetch(uids, batch=5)) as batches:
+            got = [batch async for batch in batches]
+        assert [len(b) for b in got] == [5, 5, 5, 5, 3]
+        messages = [m for batch in got for m in batch]
+        assert [m.uid for m in messages] == uids
+        assert all(f"corps {i}\r\n".encode() in m.raw for i, m in enumerate(messages))
+        assert all(m.size == len(m.raw) for m in messages)
+        assert await imap.uids() == uids  # aioimaplib reads the connection again
+        async with contextlib.aclosing(imap.fetch(uids, batch=5)) as batches:
+            async for _ in batches:
+                break  # replies to the next FETCH are still on their way
+        with pytest.raises(TransportError, match="connection lost"):
+            await imap.uids()
 
 
 async def test_a_30_mb_attachment_arrives_whole(mail_servers) -> None:
