@@ -1,61 +1,221 @@
-"""Encrypted blobs: raw messages and attachments, under random names that reveal nothing."""
+"""Encrypted blobs: raw messages and attachments, under random names that reveal nothing.
+
+``put`` writes one file per blob. ``put_many`` (a sync's batch of new messages) writes one *pack*: a single
+file holding every blob of the batch, each encrypted on its own, so a batch costs two fsyncs instead of two
+per message (a first sync of 10,000 messages would otherwise spend most of its time waiting for the disk).
+A pack member's id is ``<pack id>.<n>``; it is read without reading the rest of the pack. Deleting members
+records them in a ``<pack id>.dead`` file beside the pack; the pack goes when its last member does.
+
+Pack layout: ``MPK1``, the member count (4 bytes), then count + 1 offsets (8 bytes each, from the start of the
+file), then the members, each sealed by the vault with ``blob/<member id>`` as associated data: a member
+cannot be swapped for another, and a damaged offset table only makes a read fail its integrity check.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import secrets
+import struct
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import NotFound
-from core.store.atomic import atomic_write, clean_temp_files
+from core.errors import NotFound, StoreCorrupted
+from core.store.atomic import FileLock, atomic_write, clean_temp_files
 from core.store.vault import Vault
 
-_ID = re.compile(r"^[0-9a-f]{32}$")
+_ID = re.compile(r"^([0-9a-f]{32})(?:\.(\d{1,6}))?$")
+PACK_MAGIC = b"MPK1"
+DEAD_SUFFIX = ".dead"
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """Blobs encrypted by ``BlobStore.seal_many``, not yet written: their ids and the one file holding them."""
+
+    ids: list[str]
+    path: Path | None
+    data: bytes
 
 
 class BlobStore:
-    """``put(bytes) -> id``; files live in ``blobs/<2 hex>/<32 hex>``, encrypted with the id as AAD."""
+    """``put(bytes) -> id``; files live in ``blobs/<2 hex>/<32 hex>``, encrypted with the id as AAD.
 
-    def __init__(self, root: Path, vault: Vault) -> None:
+    ``lock`` (the profile's inter-process lock) guards the records of deleted pack members.
+    """
+
+    def __init__(self, root: Path, vault: Vault, lock: FileLock | None = None) -> None:
         self.root = root
         self.vault = vault
+        self._lock = lock
+        self._thread_lock = threading.RLock()
         root.mkdir(parents=True, exist_ok=True)
 
-    def _path(self, blob_id: str) -> Path:
-        if not _ID.match(blob_id):
-            raise NotFound(f"no stored file with id {blob_id[:40]!r}")
-        return self.root / blob_id[:2] / blob_id
+    def _parse(self, blob_id: str) -> tuple[str, int | None]:
+        m = _ID.match(blob_id) if isinstance(blob_id, str) else None
+        if not m:
+            raise NotFound(f"no stored file with id {str(blob_id)[:40]!r}")
+        return m.group(1), (int(m.group(2)) if m.group(2) is not None else None)
 
+    def _file(self, name: str) -> Path:
+        return self.root / name[:2] / name
+
+    def _path(self, blob_id: str) -> Path:
+        """The file holding ``blob_id`` (its pack, for a pack member)."""
+        return self._file(self._parse(blob_id)[0])
+
+    # -- writing -----------------------------------------------------------------------------------------
     def put(self, data: bytes) -> str:
         blob_id = secrets.token_hex(16)
-        path = self._path(blob_id)
-        atomic_write(path, self.vault.seal(data, f"blob/{blob_id}"))
+        atomic_write(self._file(blob_id), self.vault.seal(data, f"blob/{blob_id}"))
         return blob_id
 
+    def put_many(self, datas: Sequence[bytes]) -> list[str]:
+        """Store several blobs in one pack, durably when this returns; their ids, in order."""
+        sealed = self.seal_many(datas)
+        self.put_sealed(sealed)
+        return sealed.ids
+
+    def seal_many(self, datas: Sequence[bytes]) -> Sealed:
+        """Encrypt blobs for ``put_sealed`` (CPU only: a caller may do this in one thread, the write in another)."""
+        if not datas:
+            return Sealed([], None, b"")
+        if len(datas) == 1:
+            blob_id = secrets.token_hex(16)
+            return Sealed([blob_id], self._file(blob_id), self.vault.seal(datas[0], f"blob/{blob_id}"))
+        pack = secrets.token_hex(16)
+        members = [self.vault.seal(d, f"blob/{pack}.{n}") for n, d in enumerate(datas)]
+        offsets = [8 + 8 * (len(members) + 1)]
+        for member in members:
+            offsets.append(offsets[-1] + len(member))
+        head = PACK_MAGIC + struct.pack(f"<I{len(offsets)}Q", len(members), *offsets)
+        return Sealed([f"{pack}.{n}" for n in range(len(members))], self._file(pack), b"".join([head, *members]))
+
+    def put_sealed(self, sealed: Sealed) -> None:
+        """Write what ``seal_many`` made, durably when this returns."""
+        if sealed.path is not None:
+            atomic_write(sealed.path, sealed.data)
+
+    # -- reading -----------------------------------------------------------------------------------------
     def get(self, blob_id: str) -> bytes:
-        path = self._path(blob_id)
+        name, member = self._parse(blob_id)
+        path = self._file(name)
         try:
-            raw = path.read_bytes()
+            if member is None:
+                raw = path.read_bytes()
+            else:
+                raw = self._read_member(path, member, blob_id)
         except FileNotFoundError as exc:
             raise NotFound(f"stored file {blob_id} is missing from {self.root}") from exc
         return self.vault.unseal(raw, f"blob/{blob_id}", path)
 
-    def exists(self, blob_id: str) -> bool:
-        return self._path(blob_id).is_file()
+    def _read_member(self, path: Path, member: int, blob_id: str) -> bytes:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+            if len(head) != 8 or head[:4] != PACK_MAGIC:
+                raise StoreCorrupted(f"{path} is not a pack of stored files; it was left untouched")
+            (count,) = struct.unpack("<I", head[4:])
+            if member >= count:
+                raise NotFound(f"stored file {blob_id} is missing from {self.root}")
+            fh.seek(8 + 8 * member)
+            bounds = fh.read(16)
+            if len(bounds) != 16:
+                raise StoreCorrupted(f"{path} is truncated; it was left untouched")
+            start, end = struct.unpack("<QQ", bounds)
+            if end < start:
+                raise StoreCorrupted(f"{path} has a damaged table; it was left untouched")
+            fh.seek(start)
+            return fh.read(end - start)
 
+    def exists(self, blob_id: str) -> bool:
+        name, member = self._parse(blob_id)
+        path = self._file(name)
+        if member is None:
+            return path.is_file()
+        return path.is_file() and member < self._count(path) and member not in self._dead(name)
+
+    # -- deleting ----------------------------------------------------------------------------------------
     def delete(self, blob_id: str) -> bool:
-        path = self._path(blob_id)
+        return self.delete_many([blob_id]) == 1
+
+    def delete_many(self, blob_ids: Iterable[str]) -> int:
+        """Delete blobs; a pack goes with its last member. Returns how many were there."""
+        gone = 0
+        members: dict[str, set[int]] = {}
+        for blob_id in blob_ids:
+            name, member = self._parse(blob_id)
+            if member is None:
+                with contextlib.suppress(FileNotFoundError):
+                    self._file(name).unlink()
+                    gone += 1
+            else:
+                members.setdefault(name, set()).add(member)
+        if members:
+            with self._held():
+                for name, dead in members.items():
+                    gone += self._bury(name, dead)
+        return gone
+
+    def _bury(self, pack: str, members: set[int]) -> int:
+        path = self._file(pack)
         try:
-            path.unlink()
+            count = self._count(path)
         except FileNotFoundError:
-            return False
-        return True
+            return 0
+        dead = self._dead(pack)
+        fresh = {m for m in members if m < count} - dead
+        if not fresh:
+            return 0
+        dead |= fresh
+        tomb = path.with_name(pack + DEAD_SUFFIX)
+        if len(dead) >= count:
+            path.unlink()
+            with contextlib.suppress(FileNotFoundError):
+                tomb.unlink()
+        else:
+            payload = json.dumps(sorted(dead)).encode()
+            atomic_write(tomb, self.vault.seal(payload, f"blob/{pack}{DEAD_SUFFIX}"))
+        return len(fresh)
+
+    def _count(self, path: Path) -> int:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+        if len(head) != 8 or head[:4] != PACK_MAGIC:
+            raise StoreCorrupted(f"{path} is not a pack of stored files; it was left untouched")
+        return int(struct.unpack("<I", head[4:])[0])
+
+    def _dead(self, pack: str) -> set[int]:
+        tomb = self._file(pack).with_name(pack + DEAD_SUFFIX)
+        try:
+            raw = tomb.read_bytes()
+        except FileNotFoundError:
+            return set()
+        plain = self.vault.unseal(raw, f"blob/{pack}{DEAD_SUFFIX}", tomb)
+        try:
+            return {int(m) for m in json.loads(plain)}
+        except (ValueError, TypeError) as exc:
+            raise StoreCorrupted(f"{tomb} does not parse; it was left untouched") from exc
+
+    @contextlib.contextmanager
+    def _held(self) -> Iterator[None]:
+        with self._thread_lock:
+            if self._lock is None:
+                yield
+            else:
+                with self._lock.held():
+                    yield
 
     def clean(self) -> None:
         for sub in self.root.iterdir():
             if sub.is_dir():
                 clean_temp_files(sub)
+                for tomb in sub.glob(f"*{DEAD_SUFFIX}"):  # its pack went, the crash came before it
+                    if not tomb.with_name(tomb.name[: -len(DEAD_SUFFIX)]).exists():
+                        with contextlib.suppress(OSError):
+                            tomb.unlink()
                 with contextlib.suppress(OSError):
                     if not any(sub.iterdir()):
                         sub.rmdir()

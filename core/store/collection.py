@@ -19,6 +19,9 @@ class Collection(Protocol):
 
     def get(self, key: str) -> Doc | None: ...
 
+    def get_many(self, keys: Iterable[str]) -> dict[str, Doc]:
+        """The documents of ``keys`` that exist."""
+
     def put(self, key: str, doc: Doc) -> None:
         """Insert or replace one document (durable when this returns)."""
 
@@ -50,6 +53,9 @@ class MemoryCollection:
     def get(self, key: str) -> Doc | None:
         doc = self._docs.get(key)
         return dict(doc) if doc is not None else None
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Doc]:
+        return {k: dict(self._docs[k]) for k in keys if k in self._docs}
 
     def put(self, key: str, doc: Doc) -> None:
         self._docs[key] = dict(doc)

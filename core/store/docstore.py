@@ -7,10 +7,16 @@ atomically. A key's shard is given by the low bits of a hash of the key; when sh
 generation and the manifest is switched atomically. So adding one document rewrites one small file,
 whatever the size of the collection.
 
+A collection may place keys by their last few characters only (``place_by_tail``, recorded in the manifest):
+keys made to end alike (the messages of one folder and UID range, see ``core.mail.messages``) then share a
+shard, and a batch of them rewrites one or two files instead of one per document.
+
 Writes that touch several shards go through a journal written (atomically) before the shards: after a
 crash the journal is replayed on open, so a batch is all or nothing and the store holds a consistent prefix
-of what was written. Several processes may share a profile: writes hold an inter-process lock, and a
-cached shard is re-read when its file changed.
+of what was written. The shards of a batch are written side by side and their folder fsynced once
+(``atomic.write_many``); a write is durable, renames included, when it returns. Several processes may share
+a profile: writes hold an inter-process lock, and a cached shard is re-read when its file changed. Threads
+of one process may share a collection (the TUI reads while a sync writes): each call holds its lock.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import contextlib
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -28,7 +35,7 @@ from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
 from core.errors import StoreCorrupted
-from core.store.atomic import FileLock, atomic_write, clean_temp_files
+from core.store.atomic import FileLock, atomic_write, clean_temp_files, fsync_dir, write_many
 from core.store.vault import Vault
 
 Doc = dict[str, Any]
@@ -42,8 +49,10 @@ class ShardsMoved(Exception):
     """The collection changed generation (its shards were split) while it was being read."""
 
 
-def _shard_of(key: str, bits: int) -> int:
-    h = int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big")
+def _shard_of(key: str, bits: int, tail: int = 0) -> int:
+    """The shard of ``key`` among ``2**bits``: a hash of the key, or of its last ``tail`` characters."""
+    placed = key[-tail:] if tail else key
+    h = int.from_bytes(hashlib.blake2b(placed.encode("utf-8"), digest_size=8).digest(), "big")
     return h & ((1 << bits) - 1)
 
 
@@ -114,8 +123,15 @@ class EncryptedStorage(Storage):
     def flush(self) -> None:
         if not self._dirty or self._data is None:
             return
+        atomic_write(self.path, self.sealed(), advance_mtime=True)
+        self.committed()
+
+    def sealed(self) -> bytes:
+        """The file content for the data in memory (written by the caller, then ``committed()``)."""
         payload = json.dumps(self._data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        atomic_write(self.path, self.vault.seal(payload, self.name), sync_dir=False, advance_mtime=True)
+        return self.vault.seal(payload, self.name)
+
+    def committed(self) -> None:
         self._stamp = self._disk_stamp()
         self._dirty = False
 
@@ -137,8 +153,16 @@ class _Shard:
         data = self.storage.read() or {}
         return data.get(TABLE, {})
 
-    def apply(self, changes: Mapping[str, Doc | None]) -> None:
-        """Set or delete (None) documents, with a single file write."""
+    def size(self) -> int:
+        """Documents in the version in memory (just written or read: no look at the file)."""
+        data = self.storage._data or {}
+        return len(data.get(TABLE, {}))
+
+    def stage(self, changes: Mapping[str, Doc | None]) -> bytes:
+        """Set or delete (None) documents in memory; the new file content, to write then ``committed()``.
+
+        On failure, or if the file is not written, the caller calls ``storage.forget()``.
+        """
         self.storage.deferred = True
         try:
             present = self.docs()
@@ -149,7 +173,7 @@ class _Shard:
             fresh = [Document(v, doc_id=k) for k, v in changes.items() if v is not None]
             if fresh:
                 self.table.insert_multiple(fresh)
-            self.storage.flush()
+            return self.storage.sealed()
         except BaseException:
             self.storage.forget()
             raise
@@ -180,11 +204,14 @@ class ShardedCollection:
         self.folder = root / name
         self.vault = vault
         self.lock = lock
+        self._mutex = threading.RLock()  # taken after ``lock`` when both are held
         self._shards: dict[str, _Shard] = {}
         self._manifest_stamp: tuple[int, int] | None = None
-        self.gen, self.bits = 0, 2
+        self.gen, self.bits, self.tail = 0, 2, 0
+        self._wanted_tail: int | None = None  # asked by place_by_tail, for the next generation
+        self.split_at = SPLIT_AT
         self.folder.mkdir(parents=True, exist_ok=True)
-        with self.lock.held():
+        with self.lock.held(), self._mutex:
             clean_temp_files(self.folder)
             self._load_manifest()
             self._replay_journal()
@@ -201,7 +228,7 @@ class ShardedCollection:
         try:
             st = path.stat()
         except FileNotFoundError:
-            self.gen, self.bits, self._manifest_stamp = 0, 2, None
+            self.gen, self.bits, self.tail, self._manifest_stamp = 0, 2, 0, None
             return
         stamp = (st.st_mtime_ns, st.st_ino)
         if stamp == self._manifest_stamp:
@@ -210,16 +237,19 @@ class ShardedCollection:
         try:
             meta = json.loads(plain)
             self.gen, self.bits = int(meta["gen"]), int(meta["bits"])
-        except (ValueError, KeyError, TypeError) as exc:
+            self.tail = int(meta.get("tail", 0))  # manifests written before placement by tail have none
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise StoreCorrupted(f"{path} does not parse; it was left untouched") from exc
         self._manifest_stamp = stamp
         self._shards.clear()
 
-    def _write_manifest(self, gen: int, bits: int) -> None:
+    def _write_manifest(self, gen: int, bits: int, tail: int) -> None:
         path = self._manifest_path()
-        payload = json.dumps({"gen": gen, "bits": bits}).encode()
-        atomic_write(path, self.vault.seal(payload, self._logical(path.name)))
-        self.gen, self.bits = gen, bits
+        meta: dict[str, int] = {"gen": gen, "bits": bits}
+        if tail:
+            meta["tail"] = tail
+        atomic_write(path, self.vault.seal(json.dumps(meta).encode(), self._logical(path.name)))
+        self.gen, self.bits, self.tail = gen, bits, tail
         st = path.stat()
         self._manifest_stamp = (st.st_mtime_ns, st.st_ino)
         self._shards.clear()
@@ -236,9 +266,42 @@ class ShardedCollection:
             self._shards[fname] = shard
         return shard
 
+    def _shard_of(self, key: str) -> int:
+        return _shard_of(key, self.bits, self.tail)
+
     def _refresh(self) -> None:
         """Notice a split or a journal made by another process."""
         self._load_manifest()
+
+    def _shard_files(self, gen: int) -> Iterator[tuple[int, os.DirEntry[str]]]:
+        prefix = f"g{gen}-"
+        with os.scandir(self.folder) as entries:
+            for entry in entries:
+                name = entry.name
+                if name.startswith(prefix) and name.endswith(SUFFIX):
+                    try:
+                        index = int(name[len(prefix) : -len(SUFFIX)])
+                    except ValueError:
+                        continue
+                    yield index, entry
+
+    def place_by_tail(self, chars: int, shard_size: int = SPLIT_AT) -> None:
+        """Choose each key's shard by its last ``chars`` characters, so that keys ending alike share a shard,
+        and aim at ``shard_size`` documents a shard (a few of the caller's groups of keys ending alike).
+
+        Takes effect at once in a collection that holds no document yet, otherwise at its next split (when
+        every document is rewritten anyway): until then the collection keeps its placement.
+        """
+        if chars < 0 or shard_size < 1:
+            raise ValueError("chars and shard_size must be positive")
+        with self.lock.held(), self._mutex:
+            self._wanted_tail = chars
+            self.split_at = shard_size
+            self._refresh()
+            if self.tail == chars or self._journal_path().exists():
+                return
+            if next(self._shard_files(self.gen), None) is None:
+                self._write_manifest(self.gen, self.bits, chars)
 
     # -- journal -----------------------------------------------------------------------------------------
     def _journal_path(self) -> Path:
@@ -253,58 +316,81 @@ class ShardedCollection:
             changes = json.loads(plain)
         except ValueError as exc:
             raise StoreCorrupted(f"{path} does not parse; it was left untouched") from exc
-        self._apply(changes)
+        self._apply(self._by_shard(changes))
         path.unlink()
+        fsync_dir(self.folder)
 
-    def _apply(self, changes: Mapping[str, Doc | None]) -> int:
-        """Write the changes shard by shard; return the size of the largest shard touched."""
+    def _by_shard(self, changes: Mapping[str, Doc | None]) -> dict[int, dict[str, Doc | None]]:
         by_shard: dict[int, dict[str, Doc | None]] = {}
         for key, doc in changes.items():
-            by_shard.setdefault(_shard_of(key, self.bits), {})[key] = doc
+            by_shard.setdefault(self._shard_of(key), {})[key] = doc
+        return by_shard
+
+    def _apply(self, by_shard: Mapping[int, Mapping[str, Doc | None]]) -> int:
+        """Write the changes, one file per shard, side by side; return the size of the largest shard."""
+        staged: list[tuple[_Shard, bytes]] = []
+        try:
+            for index, part in by_shard.items():
+                shard = self._shard(index)
+                staged.append((shard, shard.stage(part)))
+            write_many([(shard.storage.path, data) for shard, data in staged], advance_mtime=True)
+        except BaseException:
+            for shard, _ in staged:
+                shard.storage.forget()
+            raise
         largest = 0
-        for index, part in by_shard.items():
-            shard = self._shard(index)
-            shard.apply(part)
-            largest = max(largest, len(shard.docs()))
+        for shard, _ in staged:
+            shard.storage.committed()
+            largest = max(largest, shard.size())
         return largest
 
     def _write(self, changes: Mapping[str, Doc | None]) -> None:
-        with self.lock.held():
+        with self.lock.held(), self._mutex:
             self._refresh()
-            shards = {_shard_of(k, self.bits) for k in changes}
-            if len(shards) > 1:
+            by_shard = self._by_shard(changes)
+            if len(by_shard) > 1:
                 path = self._journal_path()
                 payload = json.dumps(changes, ensure_ascii=False, separators=(",", ":")).encode()
                 atomic_write(path, self.vault.seal(payload, self._logical(path.name)))
-                largest = self._apply(changes)
+                largest = self._apply(by_shard)
                 path.unlink()
+                fsync_dir(self.folder)  # a journal that came back after a crash would undo later writes
             else:
-                largest = self._apply(changes)
+                largest = self._apply(by_shard)
             # a full shard is the cheap signal; only then count the whole collection
-            if largest > 2 * SPLIT_AT:
+            if largest > 2 * self.split_at:
                 self._maybe_split()
 
     def _maybe_split(self) -> None:
         nshards = 1 << self.bits
-        total = sum(len(self._shard(i).docs()) for i in range(nshards))
-        if total <= SPLIT_AT * nshards:
+        total = sum(len(self._shard(i).docs()) for i, _ in list(self._shard_files(self.gen)))
+        if total <= self.split_at * nshards:
             return
         new_bits = self.bits
-        while total > SPLIT_AT * (1 << new_bits):
+        while total > self.split_at * (1 << new_bits):
             new_bits += 1
+        new_tail = self.tail if self._wanted_tail is None else self._wanted_tail
         new_gen = self.gen + 1
-        buckets: dict[int, dict[str, Doc | None]] = {}
-        for i in range(nshards):
+        # a crash before a manifest switch leaves a partial generation: never build on top of it
+        for _index, entry in list(self._shard_files(new_gen)):
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+        buckets: dict[int, dict[str, Doc]] = {}
+        for i, _ in list(self._shard_files(self.gen)):
             for key, doc in self._shard(i).docs().items():
-                buckets.setdefault(_shard_of(key, new_bits), {})[key] = doc
+                buckets.setdefault(_shard_of(key, new_bits, new_tail), {})[key] = doc
+        files = []
         for index, part in buckets.items():
-            self._shard(index, new_gen).apply(part)
+            fname = self._shard_name(new_gen, index)
+            payload = json.dumps({TABLE: part}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            files.append((self.folder / fname, self.vault.seal(payload, self._logical(fname))))
+        write_many(files, advance_mtime=True)
         old_gen = self.gen
-        self._write_manifest(new_gen, new_bits)
+        self._write_manifest(new_gen, new_bits, new_tail)
         for f in self.folder.glob(f"g{old_gen}-*{SUFFIX}"):
             with contextlib.suppress(OSError):
                 f.unlink()
-        # a crash before the manifest switch leaves a partial new generation: removed on the next split
+        # left by a crash between the manifest switch and the removal above
         for f in self.folder.glob(f"g*-*{SUFFIX}"):
             if not f.name.startswith(f"g{self.gen}-"):
                 with contextlib.suppress(OSError):
@@ -317,21 +403,17 @@ class ShardedCollection:
         A shard write always moves its file's mtime forward, so an unchanged stamp means unchanged content.
         (No inode: ``os.scandir`` gives none on Windows, and the mtime is enough.)
         """
-        self._refresh()
-        gen, bits = self.gen, self.bits
-        prefix = f"g{gen}-"
-        stamps: dict[int, Stamp] = {}
-        with os.scandir(self.folder) as entries:
-            for entry in entries:
-                name = entry.name
-                if name.startswith(prefix) and name.endswith(SUFFIX):
-                    try:
-                        st = entry.stat()
-                        index = int(name[len(prefix) : -len(SUFFIX)])
-                    except (FileNotFoundError, ValueError):
-                        continue
-                    stamps[index] = (st.st_mtime_ns, st.st_size)
-        return gen, bits, stamps
+        with self._mutex:
+            self._refresh()
+            gen, bits = self.gen, self.bits
+            stamps: dict[int, Stamp] = {}
+            for index, entry in self._shard_files(gen):
+                try:
+                    st = entry.stat()
+                except FileNotFoundError:
+                    continue
+                stamps[index] = (st.st_mtime_ns, st.st_size)
+            return gen, bits, stamps
 
     def read_shard(self, gen: int, index: int) -> tuple[Stamp | None, Mapping[str, Doc]]:
         """One shard's documents and the stamp of the very file they were read from (None: no file).
@@ -340,9 +422,10 @@ class ShardedCollection:
         thread is never seen half done. Raises ``ShardsMoved`` when generation ``gen`` is no longer the
         current one (a split happened).
         """
-        self._refresh()
-        if gen != self.gen:
-            raise ShardsMoved(self.name)
+        with self._mutex:
+            self._refresh()
+            if gen != self.gen:
+                raise ShardsMoved(self.name)
         fname = self._shard_name(gen, index)
         path = self.folder / fname
         try:
@@ -350,9 +433,10 @@ class ShardedCollection:
                 st = os.fstat(fh.fileno())
                 raw = fh.read()
         except FileNotFoundError:
-            self._refresh()
-            if gen != self.gen:
-                raise ShardsMoved(self.name) from None
+            with self._mutex:
+                self._refresh()
+                if gen != self.gen:
+                    raise ShardsMoved(self.name) from None
             return None, {}
         plain = self.vault.unseal(raw, self._logical(fname), path)
         try:
@@ -366,9 +450,23 @@ class ShardedCollection:
 
     # -- Collection API ----------------------------------------------------------------------------------
     def get(self, key: str) -> Doc | None:
-        self._refresh()
-        doc = self._shard(_shard_of(key, self.bits)).docs().get(key)
-        return dict(doc) if doc is not None else None
+        with self._mutex:
+            self._refresh()
+            doc = self._shard(self._shard_of(key)).docs().get(key)
+            return dict(doc) if doc is not None else None
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Doc]:
+        """The documents of ``keys`` that exist (each shard looked at once)."""
+        with self._mutex:
+            self._refresh()
+            out: dict[str, Doc] = {}
+            for index, part in self._by_shard(dict.fromkeys(keys)).items():
+                docs = self._shard(index).docs()
+                for key in part:
+                    doc = docs.get(key)
+                    if doc is not None:
+                        out[key] = dict(doc)
+            return out
 
     def put(self, key: str, doc: Doc) -> None:
         self._write({key: dict(doc)})
@@ -378,24 +476,27 @@ class ShardedCollection:
             self._write({k: dict(v) for k, v in items.items()})
 
     def delete(self, key: str) -> bool:
-        if self.get(key) is None:
-            return False
-        self._write({key: None})
-        return True
+        with self.lock.held(), self._mutex:
+            if self.get(key) is None:
+                return False
+            self._write({key: None})
+            return True
 
     def delete_many(self, keys: Iterable[str]) -> int:
-        present = [k for k in keys if self.get(k) is not None]
-        if present:
-            self._write(dict.fromkeys(present))
-        return len(present)
+        with self.lock.held(), self._mutex:
+            present = list(self.get_many(keys))
+            if present:
+                self._write(dict.fromkeys(present))
+            return len(present)
 
-    def _all_docs(self) -> Iterator[tuple[str, Doc]]:
-        self._refresh()
-        for fname in sorted(os.listdir(self.folder)):
-            if not (fname.startswith(f"g{self.gen}-") and fname.endswith(SUFFIX)):
-                continue
-            index = int(fname[len(f"g{self.gen}-") : -len(SUFFIX)])
-            yield from self._shard(index).docs().items()
+    def _all_docs(self) -> list[tuple[str, Doc]]:
+        """Every (key, document), read under the lock (a list: no lock is held while the caller iterates)."""
+        with self._mutex:
+            self._refresh()
+            out: list[tuple[str, Doc]] = []
+            for index in sorted(i for i, _ in self._shard_files(self.gen)):
+                out.extend(self._shard(index).docs().items())
+            return out
 
     def keys(self) -> list[str]:
         return [k for k, _ in self._all_docs()]
@@ -408,7 +509,7 @@ class ShardedCollection:
         return [(k, dict(d)) for k, d in self._all_docs() if predicate(d)]
 
     def __len__(self) -> int:
-        return sum(1 for _ in self._all_docs())
+        return len(self._all_docs())
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and self.get(key) is not None

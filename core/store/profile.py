@@ -23,7 +23,7 @@ class Profile:
         self.vault = vault
         self.settings: Settings = load_settings(path)
         self.db = DocStore(path / "db", vault)
-        self.blobs = BlobStore(path / "blobs", vault)
+        self.blobs = BlobStore(path / "blobs", vault, lock=self.db.lock)
         self.audit = AuditLog(path / "audit", vault)
 
     @classmethod

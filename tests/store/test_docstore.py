@@ -54,3 +54,61 @@ def test_behaves_like_a_dict(tmp_path_factory, items) -> None:
     c = p.collection("h")
     c.put_many(items)
     assert dict(c.items()) == items
+
+
+def test_keys_ending_alike_share_a_shard(profile: Profile) -> None:
+    c = profile.collection("grouped")
+    c.place_by_tail(4, shard_size=100)
+    c.put_many({f"m{i:03d}-{i // 50:04d}": {"i": i} for i in range(200)})  # 4 groups of 50
+    files = list((profile.path / "db" / "grouped").glob("g*.mdb"))
+    assert len(files) <= 4  # one per group at most, not one per hash of each key
+    again = Profile.open(profile.path, "correct horse battery staple").collection("grouped")
+    assert again.tail == 4 and again.get("m123-0002") == {"i": 123} and len(again) == 200
+
+
+def test_an_existing_collection_keeps_its_placement_until_its_next_split(profile: Profile) -> None:
+    old = profile.collection("older")
+    old.put_many({f"k{i}": {"i": i} for i in range(60)})  # placed by whole keys, as before placement by tail
+    c = Profile.open(profile.path, "correct horse battery staple").collection("older")
+    c.place_by_tail(2)
+    assert c.tail == 0 and c.get("k59") == {"i": 59}
+    c.put_many({f"n{i}": {"i": i} for i in range(600)})  # the collection splits: placed by tail from then on
+    assert c.tail == 2 and c.gen > 0
+    assert dict(c.items()) == {
+        **{f"k{i}": {"i": i} for i in range(60)},
+        **{f"n{i}": {"i": i} for i in range(600)},
+    }
+
+
+def test_a_split_never_builds_on_a_generation_a_crash_left_half_written(profile: Profile) -> None:
+    c = profile.collection("crashed")
+    c.put_many({f"a{i}": {"i": i} for i in range(100)})
+    ghost = profile.path / "db" / "crashed" / f"g{c.gen + 1}-00000.mdb"
+    payload = b'{"_default":{"a1":{"i":"ghost"},"gone":{"i":-1}}}'
+    ghost.write_bytes(profile.vault.seal(payload, f"db/crashed/{ghost.name}"))
+    c.put_many({f"b{i}": {"i": i} for i in range(400)})  # splits into that generation
+    assert c.gen > 0 and c.get("gone") is None and c.get("a1") == {"i": 1}
+
+
+def test_threads_read_while_another_writes(profile: Profile) -> None:
+    import threading
+
+    c = profile.collection("busy")
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            for n in range(30):
+                c.put_many({f"w{n}-{j}": {"n": n} for j in range(40)})
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    while writer.is_alive():
+        seen = dict(c.items())
+        for key, doc in seen.items():
+            assert key.startswith(f"w{doc['n']}-")
+        assert all(c.get(f"w{n}-0") is not None for n in {d["n"] for d in seen.values()})
+    writer.join()
+    assert not errors and len(c) == 30 * 40

@@ -154,7 +154,7 @@ def test_a_split_between_two_reads_is_followed(profile: Profile) -> None:
     fill(store, {i: meta(i) for i in range(150)})
     before = store.docs.bits
     assert len(store.rows()) == 150
-    fill(store, {i: meta(i) for i in range(150, 1200)})
+    fill(store, {i: meta(i) for i in range(150, 3000)})
     assert store.docs.bits > before  # the collection doubled its shards meanwhile
     assert list(store.rows()) == reference(store)
 
@@ -260,7 +260,7 @@ def test_rows_are_the_same_when_shards_are_merged_a_few_at_a_time(profile: Profi
 
     monkeypatch.setattr(listindex, "BATCH_SHARDS", 3)
     store = MessageStore(profile)
-    keyed = fill(store, {i: meta(i, folder=("INBOX", "Sent")[i % 2]) for i in range(400)})
+    keyed = fill(store, {i: meta(i, folder=("INBOX", "Sent")[i % 2]) for i in range(2000)})
     assert store.docs.bits >= 3  # several batches of three shards
     assert list(store.rows()) == reference(store)
     keys = list(keyed)

@@ -1,0 +1,82 @@
+"""Blobs: one file each, or a batch in one pack; read back whole, encrypted, never swapped, deleted member by
+member, the pack going with its last member."""
+
+from __future__ import annotations
+
+import os
+import struct
+from pathlib import Path
+
+import pytest
+
+from core.errors import NotFound, StoreCorrupted
+from core.store.atomic import write_many
+from core.store.profile import Profile
+
+MESSAGES = [f"Résultat {i} : hémoglobine {i}".encode() * (1 + i * 40) for i in range(7)]
+
+
+def test_a_pack_gives_back_each_message_and_holds_no_plaintext(profile: Profile) -> None:
+    blobs = profile.blobs
+    ids = blobs.put_many(MESSAGES)
+    assert len(set(ids)) == len(ids) and len({i.split(".")[0] for i in ids}) == 1
+    assert [blobs.get(i) for i in reversed(ids)] == list(reversed(MESSAGES))
+    files = [f for f in (profile.path / "blobs").rglob("*") if f.is_file()]
+    assert len(files) == 1  # one file, one folder to fsync, for the whole batch
+    assert "hémoglobine".encode() not in files[0].read_bytes()
+    (single,) = blobs.put_many([b"seul"])
+    assert "." not in single and blobs.get(single) == b"seul"
+
+
+def test_members_cannot_be_swapped_or_read_past_the_pack(profile: Profile) -> None:
+    blobs = profile.blobs
+    ids = blobs.put_many(MESSAGES[:3])
+    pack = blobs._path(ids[0])
+    data = bytearray(pack.read_bytes())
+    # swap the offsets of members 0 and 1: each now points at the other's bytes
+    o0, o1, o2 = struct.unpack_from("<QQQ", data, 8)
+    struct.pack_into("<QQQ", data, 8, o1, o1 + (o1 - o0), o2)
+    pack.write_bytes(bytes(data))
+    with pytest.raises(StoreCorrupted):
+        blobs.get(ids[1])
+    with pytest.raises(NotFound):
+        blobs.get(ids[0].split(".")[0] + ".9")
+    with pytest.raises(NotFound):
+        blobs.get("../../etc/passwd")
+
+
+def test_the_pack_goes_with_its_last_member(profile: Profile) -> None:
+    blobs = profile.blobs
+    ids = blobs.put_many(MESSAGES[:3])
+    pack = blobs._path(ids[0])
+    assert blobs.delete(ids[1]) and not blobs.delete(ids[1])
+    assert not blobs.exists(ids[1]) and blobs.exists(ids[0])
+    assert blobs.get(ids[2]) == MESSAGES[2]
+    again = Profile.open(
+        profile.path, "correct horse battery staple"
+    ).blobs  # the record of deletions is on disk
+    assert again.delete_many([ids[0], ids[2], ids[1]]) == 2
+    assert not pack.exists() and not list(pack.parent.glob("*.dead"))
+    with pytest.raises(NotFound):
+        blobs.get(ids[0])
+
+
+def test_clean_removes_what_a_crash_left(profile: Profile) -> None:
+    blobs = profile.blobs
+    ids = blobs.put_many(MESSAGES[:2])
+    blobs.delete(ids[0])
+    pack = blobs._path(ids[0])
+    pack.unlink()  # as if the crash came after the pack went, before its record of deletions did
+    (pack.parent / ".half.part").write_bytes(b"x")
+    blobs.clean()
+    assert not (profile.path / "blobs" / pack.parent.name).exists()
+
+
+def test_write_many_writes_every_file_or_says_why(tmp_path: Path) -> None:
+    files = [(tmp_path / f"d{i % 3}" / f"f{i}", os.urandom(100 + i)) for i in range(12)]
+    write_many(files)
+    assert all(path.read_bytes() == data for path, data in files)
+    (tmp_path / "plain").write_bytes(b"")
+    with pytest.raises(OSError):
+        write_many([(tmp_path / "ok", b"1"), (tmp_path / "plain" / "under-a-file", b"2")])
+    assert not list(tmp_path.rglob("*.part"))
