@@ -3,7 +3,10 @@
 pushed) in collection ``folders``.
 
 A message id is a hash of account, folder, UIDVALIDITY and UID: fetching the same message twice (a sync
-interrupted and resumed) overwrites one record, it never makes a second.
+interrupted and resumed) overwrites one record, it never makes a second. Its last ``GROUP_TAIL`` characters
+are the same for the ``UID_GROUP`` consecutive UIDs of one folder, and the messages collection places keys
+by them: a batch of new messages rewrites a few shards, not one per message. Folders first synced before
+ids had that tail (``FolderState.ids == 1``) keep their ids, which the collection places like any key.
 
 Lists come from a list index (``core.store.listindex``): what a list row shows, every message sorted newest
 first, in one encrypted file kept in step with the shards. ``rows()`` hands out a sequence that decodes a
@@ -16,6 +19,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import re
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,10 +31,20 @@ from core.store.listindex import ENUM, INT, TEXT, Column, Layout, ListIndex, Tab
 
 SESSION_FLAGS = frozenset({"\\Recent"})
 FILED = "$Filed"
+# consecutive UIDs whose ids end alike: one batch of a first sync (imap.BODY_BATCH), so one shard write
+UID_GROUP = 100
+GROUP_TAIL = 8  # characters of an id naming its group
+IDS = 2  # how ids of newly synced folders are made (1: a plain hash)
 
 
-def message_id_for(account: str, folder: str, uidvalidity: int, uid: int) -> str:
-    return hashlib.sha256(f"{account}\x1f{folder}\x1f{uidvalidity}\x1f{uid}".encode()).hexdigest()[:32]
+def message_id_for(account: str, folder: str, uidvalidity: int, uid: int, ids: int = IDS) -> str:
+    """The store's id of a message: a hash, ending with a hash of its UID group (``ids=1``: the old form)."""
+    place = f"{account}\x1f{folder}\x1f{uidvalidity}\x1f"
+    whole = hashlib.sha256(f"{place}{uid}".encode()).hexdigest()
+    if ids == 1:
+        return whole[:32]
+    group = hashlib.sha256(f"{place}g{(uid - 1) // UID_GROUP}".encode()).hexdigest()  # UIDs start at 1
+    return whole[: 32 - GROUP_TAIL] + group[:GROUP_TAIL]
 
 
 def folder_key(account: str, folder: str) -> str:
@@ -51,6 +65,10 @@ class FolderState:
     exists: int = 0
     uids: dict[int, list[str]] | None = None  # server flags as last synced
     pending: dict[int, list[str]] | None = None  # flags set here, not yet on the server
+    ids: int = IDS  # how this folder's message ids are made (message_id_for)
+
+    def message_id(self, uid: int) -> str:
+        return message_id_for(self.account, self.folder, self.uidvalidity, uid, self.ids)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -62,6 +80,7 @@ class FolderState:
             "exists": self.exists,
             "uids": {str(k): v for k, v in (self.uids or {}).items()},
             "pending": {str(k): v for k, v in (self.pending or {}).items()},
+            "ids": self.ids,
         }
 
     @classmethod
@@ -75,7 +94,19 @@ class FolderState:
             exists=int(d.get("exists") or 0),
             uids={int(k): list(v) for k, v in (d.get("uids") or {}).items()},
             pending={int(k): list(v) for k, v in (d.get("pending") or {}).items()},
+            ids=int(d.get("ids") or 1),  # saved before ids had a group tail
         )
+
+
+@dataclass
+class NewMessages:
+    """A batch of fetched messages made ready by ``MessageStore.prepare_new``, not yet written."""
+
+    state: FolderState
+    docs: dict[str, dict[str, Any]]  # by message id
+    flags: dict[int, list[str]]  # by UID, for the folder state
+    sealed: Any  # the blobs, encrypted (``BlobStore.seal_many``), or None with ``raws``
+    raws: list[bytes] | None
 
 
 class MessageStore:
@@ -84,6 +115,8 @@ class MessageStore:
     def __init__(self, profile: Any) -> None:
         self.profile = profile
         self.docs = profile.collection("messages")
+        if hasattr(self.docs, "place_by_tail"):
+            self.docs.place_by_tail(GROUP_TAIL, shard_size=2 * UID_GROUP)
         self.folders = profile.collection("folders")
         self.blobs = profile.blobs
         self._index: ListIndex | None = None
@@ -192,14 +225,21 @@ class MessageStore:
         self, state: FolderState, items: list[tuple[int, list[str], bytes, dict[str, Any]]]
     ) -> list[str]:
         """Keep fetched messages (uid, flags, raw, extra metadata), then record them in the folder state."""
+        return self.store_prepared(self.prepare_new(state, items))
+
+    def prepare_new(
+        self, state: FolderState, items: list[tuple[int, list[str], bytes, dict[str, Any]]]
+    ) -> NewMessages:
+        """The CPU half of ``store_new`` (ids, metadata, encryption), for ``store_prepared`` to write."""
+        seal_many = getattr(self.blobs, "seal_many", None)
+        raws = [raw for _, _, raw, _ in items]
+        sealed = seal_many(raws) if seal_many is not None else None
+        blob_ids = sealed.ids if sealed is not None else [None] * len(items)
         docs: dict[str, dict[str, Any]] = {}
-        stale_blobs: list[str] = []
-        for uid, flags, raw, extra in items:
-            mid = message_id_for(state.account, state.folder, state.uidvalidity, uid)
-            old = self.docs.get(mid)
-            if old and old.get("blob"):
-                stale_blobs.append(old["blob"])
+        flags_of: dict[int, list[str]] = {}
+        for blob, (uid, flags, raw, extra) in zip(blob_ids, items, strict=True):
             flags = clean_flags(flags)
+            flags_of[uid] = flags
             doc: dict[str, Any] = {
                 "account": state.account,
                 "folder": state.folder,
@@ -208,19 +248,33 @@ class MessageStore:
                 "size": len(raw),
                 "flags": flags,
                 "filed": FILED in flags,
-                "blob": self.blobs.put(raw),
+                "blob": blob,
             }
             doc.update(extra)
-            docs[mid] = doc
-        self.docs.put_many(docs)
+            docs[state.message_id(uid)] = doc
+        return NewMessages(state, docs, flags_of, sealed, None if sealed is not None else raws)
+
+    def store_prepared(self, new: NewMessages) -> list[str]:
+        """Write a batch made by ``prepare_new``; its message ids.
+
+        In this order, each step durable before the next: the raw messages, their metadata (one write, all
+        or nothing), the folder state. A crash in between leaves unused blobs, never a message without its
+        blob or a state naming a message not stored (it is fetched again, under the same id).
+        """
+        stale_blobs = [old["blob"] for old in self._docs_of(list(new.docs)).values() if old.get("blob")]
+        if new.sealed is not None:
+            self.blobs.put_sealed(new.sealed)
+        else:
+            for doc, raw in zip(new.docs.values(), new.raws or [], strict=True):
+                doc["blob"] = self.blobs.put(raw)
+        self.docs.put_many(new.docs)
+        state = new.state
         if state.uids is None:
             state.uids = {}
-        for uid, flags, _, _ in items:
-            state.uids[uid] = clean_flags(flags)
+        state.uids.update(new.flags)
         self.save_state(state)
-        for blob in stale_blobs:
-            self.blobs.delete(blob)
-        return list(docs)
+        self._delete_blobs(stale_blobs)
+        return list(new.docs)
 
     def apply_server_flags(self, state: FolderState, changes: Mapping[int, Iterable[str]]) -> int:
         """Flags changed on the server (not overriding local changes still pending)."""
@@ -231,7 +285,7 @@ class MessageStore:
                 state.uids[uid] = flags
             if state.pending and uid in state.pending:
                 continue
-            mid = message_id_for(state.account, state.folder, state.uidvalidity, uid)
+            mid = state.message_id(uid)
             doc = self.docs.get(mid)
             if doc is None or doc.get("flags") == flags:
                 continue
@@ -246,7 +300,7 @@ class MessageStore:
         """Drop messages expunged on the server."""
         ids = []
         for uid in uids:
-            ids.append(message_id_for(state.account, state.folder, state.uidvalidity, uid))
+            ids.append(state.message_id(uid))
             if state.uids:
                 state.uids.pop(uid, None)
             if state.pending:
@@ -268,16 +322,27 @@ class MessageStore:
             count += self.forget_folder(account, folder)
         return count
 
+    def _docs_of(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        get_many = getattr(self.docs, "get_many", None)
+        if get_many is not None:
+            return get_many(ids)
+        return {mid: doc for mid in ids if (doc := self.docs.get(mid)) is not None}
+
     def _delete(self, ids: list[str]) -> int:
-        blobs = []
-        for mid in ids:
-            doc = self.docs.get(mid)
-            if doc and doc.get("blob"):
-                blobs.append(doc["blob"])
+        blobs = [doc["blob"] for doc in self._docs_of(ids).values() if doc.get("blob")]
         count = self.docs.delete_many(ids)
-        for blob in blobs:
-            self.blobs.delete(blob)
+        self._delete_blobs(blobs)
         return count
+
+    def _delete_blobs(self, blobs: list[str]) -> None:
+        if not blobs:
+            return
+        delete_many = getattr(self.blobs, "delete_many", None)
+        if delete_many is not None:
+            delete_many(blobs)
+        else:
+            for blob in blobs:
+                self.blobs.delete(blob)
 
 
 def _when(date: dt.datetime | None) -> dt.datetime:
@@ -321,13 +386,103 @@ def _summary(key: str, d: Mapping[str, Any]) -> MessageSummary:
 
 
 def summary_of(raw: bytes) -> dict[str, Any]:
-    """Header metadata for a new message; an unreadable header still gets a record."""
+    """Header metadata for a new message (``mime.summary_fields``); an unreadable header still gets a record.
+
+    A first sync reads thousands of headers: the common ones (ASCII, well formed) are read here, several
+    times faster than through the email parser, into what the parser would build, then given to the same
+    readers as ``summary_fields``; anything else goes to ``summary_fields`` itself. A test holds the two equal.
+    """
     from core.mail import mime
 
     try:
-        return mime.summary_fields(raw)
+        return _summary_fast(raw) or mime.summary_fields(raw)
     except Exception:  # noqa: BLE001 - one broken message must not stop a sync
         return {"message_id": "", "from": "", "to": [], "subject": "", "date": None}
+
+
+# the header lines the email parser accepts (email.feedparser.headerRE), and the fields the summary reads
+_HEADER_LINE = re.compile(r"(From |[\041-\071\073-\176]*:|[\t ])")
+_SUMMARY_FIELDS = frozenset({"message-id", "from", "to", "subject", "date", "content-type"})
+_ATOMS = r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*"
+# ``addr@domain`` or ``Plain Name <addr@domain>``: what getaddresses reads as that one address
+_SIMPLE_ADDRESS = re.compile(rf"[ \t]*(?:({_ATOMS}@{_ATOMS})|[A-Za-z0-9 ._-]*<({_ATOMS}@{_ATOMS})>)[ \t]*")
+_FILENAME = re.compile(rb'filename\*?=\s*"?([^";\r\n]*)')  # on lower-cased bytes; see _names_a_file
+_SMIME_FILES = (b"smime.p7s", b"smime.p7m", b"smime.p7z")
+
+
+def _summary_fast(raw: bytes) -> dict[str, Any] | None:
+    """``mime.summary_fields(raw)`` for an ASCII header the email parser reads without a defect; else None."""
+    from email.message import Message
+
+    from core.mail import mime
+
+    if not isinstance(raw, bytes):
+        return None
+    crlf = raw.find(b"\r\n\r\n")
+    lf = raw.find(b"\n\n", 0, crlf + 3) if crlf >= 0 else raw.find(b"\n\n")  # the first of the two ends
+    ends = [e for e in (crlf + 4 if crlf >= 0 else -1, lf + 2 if lf >= 0 else -1) if e >= 0]
+    head = raw[: min(ends)] if ends else raw
+    if not head.isascii() or head.count(b"\r") != head.count(b"\r\n"):
+        return None  # 8-bit text or a lone CR: the parser's own reading
+    msg = Message()
+    fields: list[list[str]] = []  # the lines of each field, as the parser groups them
+    parts = head.decode("ascii").split("\n")
+    lines = [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+    for line in lines:
+        if line in ("\r\n", "\n"):
+            break  # the blank line that ends the header
+        if not _HEADER_LINE.match(line) or line.startswith(("From ", ":")):
+            return None  # what the parser takes for the body, an envelope line, a field without a name
+        if line[0] in " \t":
+            if not fields:
+                return None
+            fields[-1].append(line)
+        else:
+            fields.append([line])
+    for source in fields:
+        name, value = source[0].split(":", 1)
+        if name.lower() in _SUMMARY_FIELDS:  # compat32's header_source_parse
+            msg.set_raw(name, (value.lstrip(" \t") + "".join(source[1:])).rstrip("\r\n"))
+    encrypted, signed = mime.security_of(msg)
+    date = mime._date(msg)
+    return {
+        "message_id": mime._header(msg, "Message-ID"),
+        "from": (_addresses(msg, "From") or ("",))[0] or mime._decoded(msg, "From"),
+        "to": list(_addresses(msg, "To")),
+        "subject": mime._decoded(msg, "Subject"),
+        "date": date.isoformat() if date else None,
+        "encrypted": encrypted,
+        "signed": signed,
+        "has_attachments": not encrypted and msg.get_content_maintype() == "multipart" and _names_a_file(raw),
+    }
+
+
+def _addresses(msg: Any, name: str) -> tuple[str, ...]:
+    """``mime._addresses``, with plain single addresses read without the address parser."""
+    from core.mail import mime
+
+    found = []
+    for value in msg.get_all(name) or ():
+        m = _SIMPLE_ADDRESS.fullmatch(value)
+        if m is None:
+            return mime._addresses(msg, name)
+        found.append(m.group(1) or m.group(2))
+    return tuple(found)
+
+
+def _names_a_file(raw: bytes) -> bool:
+    """``mime._names_a_file``: its case-blind ``\\bfilename`` pattern scans 100 KB in 0.7 ms, this in 0.1."""
+    low = raw.lower()
+    pos = 0
+    while (m := _FILENAME.search(low, pos)) is not None:
+        start = m.start()
+        if start and (low[start - 1 : start].isalnum() or low[start - 1] == 0x5F):
+            pos = start + 1  # not at a word boundary: no match here, the next may start inside this one
+            continue
+        if m.group(1).strip() not in _SMIME_FILES:
+            return True
+        pos = m.end()
+    return False
 
 
 # -- the list index ----------------------------------------------------------------------------------------

@@ -3,9 +3,14 @@
 Per folder: a changed UIDVALIDITY drops the cache; local flag changes are pushed; expunged UIDs are dropped;
 new UIDs are fetched in batches (each batch stored, with the folder state, before the next: an interrupted
 sync resumes where it stopped, and ids derived from UIDs make a re-fetch overwrite, never duplicate); flags
-changed on the server come back (CONDSTORE CHANGEDSINCE when the server has it). When UIDVALIDITY, UIDNEXT,
-EXISTS and HIGHESTMODSEQ are unchanged and nothing is pending, the folder is skipped: a resync with no change
-costs one SELECT per folder.
+changed on the server come back (CONDSTORE CHANGEDSINCE when the server has it).
+
+New messages flow through three stages at once: the server sends batch n+1 while the hook (S/MIME,
+clinical documents) reads batch n here and a worker thread writes batch n-1 to disk (its fsyncs do not hold
+the interpreter). Batches are still stored one after the other, each with its folder state, in order.
+
+When UIDVALIDITY, UIDNEXT, EXISTS and HIGHESTMODSEQ are unchanged and nothing is pending, the folder is
+skipped: a resync with no change costs one SELECT per folder.
 
 A connection failure is retried with exponential backoff; what was stored stays visible meanwhile.
 """
@@ -13,9 +18,12 @@ A connection failure is retried with exponential backoff; what was stored stays 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -42,7 +50,7 @@ class MailSource(Protocol):
     async def flags(
         self, uids: Sequence[int], changedsince: int | None = None
     ) -> dict[int, tuple[str, ...]]: ...
-    def fetch(self, uids: Sequence[int], batch: int = ...) -> AsyncIterator[list[Any]]: ...
+    def fetch(self, uids: Sequence[int], batch: int = ...) -> AsyncGenerator[list[Any], None]: ...
     async def store_flags(self, uid: int, add: Iterable[str] = (), remove: Iterable[str] = ()) -> None: ...
     async def idle(self, timeout: float = ...) -> list[bytes]: ...
 
@@ -188,24 +196,12 @@ class SyncEngine:
         if gone:
             report.expunged += self.store.forget_uids(state, gone)
         new = [u for u in server if u not in known]
-        done = 0
-        if progress and new:
-            progress(SyncProgress(account.name, folder, 0, len(new)))
-        async for batch in source.fetch(new):
-            items = []
-            for msg in batch:
-                meta = summary_of(msg.raw)
-                meta.update(await self._hook(msg.raw))
-                items.append((msg.uid, list(msg.flags), msg.raw, meta))
-            ids = self.store.store_new(state, items)
-            report.new += len(ids)
-            report.new_ids.extend(ids)
-            done += len(batch)
-            if progress:
-                progress(SyncProgress(account.name, folder, done, len(new)))
+        if new:
+            await self._fetch_new(source, state, new, report, progress)
 
         # 3. flags changed on the server
-        old = [u for u in server if u in known and u not in new]
+        fetched = set(new)
+        old = [u for u in server if u in known and u not in fetched]
         if old:
             since = state.highestmodseq if condstore and state.highestmodseq else None
             changed = await source.flags(old, changedsince=since)
@@ -220,6 +216,57 @@ class SyncEngine:
             # flags may have moved while we fetched: only trust the modseq seen at SELECT
             state.highestmodseq = status.highestmodseq
         self.store.save_state(state)
+
+    async def _fetch_new(
+        self,
+        source: MailSource,
+        state: FolderState,
+        new: list[int],
+        report: SyncReport,
+        progress: Progress | None,
+    ) -> None:
+        """Fetch, read and store the messages ``new``: a batch is read (summary, hook) while the one before is
+        written by a worker thread. ``state`` belongs to the writer while a write is in flight."""
+        total = len(new)
+        done = 0
+        if progress:
+            progress(SyncProgress(state.account, state.folder, 0, total))
+        writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="missive-store")
+        in_flight: tuple[Future[list[str]], int] | None = None
+
+        async def stored() -> None:
+            nonlocal in_flight, done
+            if in_flight is None:
+                return
+            write, count = in_flight
+            ids = await asyncio.wrap_future(write)
+            in_flight = None
+            report.new += len(ids)
+            report.new_ids.extend(ids)
+            done += count
+            if progress:
+                progress(SyncProgress(state.account, state.folder, done, total))
+
+        try:
+            async with contextlib.aclosing(source.fetch(new)) as batches:
+                async for batch in batches:
+                    items = []
+                    for msg in batch:
+                        meta = summary_of(msg.raw)
+                        meta.update(await self._hook(msg.raw))
+                        items.append((msg.uid, list(msg.flags), msg.raw, meta))
+                        if in_flight is not None:
+                            # Let the writer take the interpreter between two messages: back from an
+                            # fsync, it would otherwise wait for the switch interval at every step.
+                            time.sleep(0)
+                    ready = self.store.prepare_new(state, items)
+                    await stored()
+                    in_flight = (writer.submit(self.store.store_prepared, ready), len(batch))
+            await stored()
+        finally:
+            # On a failure (a lost connection, a cancelled sync) the batch being written is finished first:
+            # the next attempt reads the folder state it writes.
+            writer.shutdown(wait=True)
 
     async def _hook(self, raw: bytes) -> dict[str, Any]:
         if self.on_new_message is None:

@@ -1,7 +1,15 @@
-"""The list's attachment marker: a signature or an S/MIME envelope is not an attachment."""
+"""The list's header fields: the attachment marker (a signature or an S/MIME envelope is not an attachment),
+decoded subjects, and the sync's fast reading of common headers, equal to the email parser's."""
 
 from __future__ import annotations
 
+import string
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.errors import ParseError
+from core.mail.messages import _summary_fast, summary_of
 from core.mail.mime import summary_fields
 
 HEAD = b"From: a@x.fr\r\nTo: b@y.fr\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
@@ -43,3 +51,80 @@ def test_subjects_are_decoded_whatever_the_sender_did() -> None:
     }
     for header, expected in cases.items():
         assert summary_fields(header + b"\r\nFrom: a@x.fr\r\n\r\nbody")["subject"] == expected
+
+
+# -- the sync's fast reading of a header is summary_fields' -----------------------------------------------------
+name_text = st.text(alphabet=string.ascii_letters + string.digits + " ._-", max_size=12)
+atom = st.text(alphabet=string.ascii_letters + string.digits + "_+-", min_size=1, max_size=6)
+address = st.builds(lambda a, b, c: f"{a}@{b}.{c}", atom, atom, atom)
+address_field = st.one_of(
+    address,
+    st.builds(lambda n, a: f"{n} <{a}>", name_text, address),
+    st.builds(lambda n, a: f'"{n}, dr" <{a}>', name_text, address),  # quoted: the address parser's job
+    st.builds(lambda a, b: f"{a}, {b}", address, address),
+    st.builds(lambda a: f"{a} (labo)", address),
+    st.sampled_from(
+        ["", "  ", "<>", "undisclosed-recipients:;", "=?utf-8?q?Labo_=C3=A9?= <l@x.fr>", "a@b.", "x"]
+    ),
+)
+subject = st.one_of(
+    st.text(alphabet=string.printable.replace("\r", "").replace("\n", ""), max_size=30),
+    st.sampled_from(["=?utf-8?q?R=C3=A9sultats?=", "=?iso-8859-1?q?R=E9sultats?= de", "Re: =?bad"]),
+)
+field = st.one_of(
+    st.builds(lambda v: f"From: {v}", address_field),
+    st.builds(lambda v: f"To: {v}", address_field),
+    st.builds(lambda v: f"Subject: {v}", subject),
+    st.builds(lambda v: f"sUbJeCt:{v}", subject),
+    st.sampled_from(
+        [
+            "Date: Mon, 02 Mar 2026 10:00:00 +0100",
+            "Date: 2 Mar 2026 10:00 GMT",
+            "Date: mardi",
+            "Message-ID: <a.b@c>",
+            "Message-Id:  <x@y>\r\n  (folded)",
+            'Content-Type: multipart/mixed; boundary="b"',
+            'Content-Type: multipart/signed; protocol="application/pkcs7-signature"; boundary=b',
+            'Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name="smime.p7m"',
+            "Content-Type: application/pkcs7-mime; smime-type=signed-data",
+            "Content-Type: text/plain; charset=utf-8",
+            "Content-Type: garbage",
+            "X-Mailer: test\r\n\tcontinued",
+            "Subject: plié\r\n",  # 8-bit
+            "no colon here",
+            ": no name",
+            "From sender@x Mon Mar  2 10:00:00 2026",
+            " continuation first",
+            "Subject: lone\rCR",
+        ]
+    ),
+)
+body = st.sampled_from(
+    [
+        b"bonjour",
+        b'--b\r\nContent-Disposition: attachment; filename="CR.PDF"\r\n\r\nx\r\n--b--',
+        b'--b\r\nContent-Type: application/pkcs7-signature; name="smime.p7s"\r\nContent-Disposition: attachment; FileName="smime.p7s"\r\n\r\nAAAA',
+        b"xfilename=filename=a.pdf\r\n",
+        b"Filename*=utf-8''r%C3%A9sultat.pdf\r\n",
+        b"_filename=hidden.pdf\r\n",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(field, max_size=8), st.sampled_from(["\r\n", "\n"]), st.booleans(), body)
+def test_the_fast_summary_is_the_parsers(fields, eol, blank_line, text) -> None:
+    head = eol.join(f.replace("\r\n", eol) for f in fields)
+    raw = head.encode("utf-8") + ((eol * 2).encode() + text if blank_line else b"")
+    try:
+        expected = summary_fields(raw)
+    except ParseError:
+        expected = {"message_id": "", "from": "", "to": [], "subject": "", "date": None}
+    assert summary_of(raw) == expected
+
+
+def test_common_headers_take_the_fast_reading() -> None:
+    raw = HEAD + b"Date: Mon, 02 Mar 2026 10:00:00 +0100\r\nMessage-ID: <1@x>\r\n\r\nbonjour"
+    assert _summary_fast(raw) == summary_fields(raw)
+    assert _summary_fast(multipart("mixed", TEXT, PDF)) == summary_fields(multipart("mixed", TEXT, PDF))
+    assert _summary_fast(b"Subject: R\xc3\xa9sultats\r\n\r\n") is None  # 8-bit: the parser's reading

@@ -68,3 +68,56 @@ def test_sigkill_during_writes_leaves_consistent_prefix(tmp_path: Path) -> None:
         assert store.audit.verify() is None, f"round {round_}: audit log broken"
         seen_writes.add(len(present))
     assert len(seen_writes) > 1  # the kills did land at different points
+
+
+SYNC_WRITER = textwrap.dedent(
+    """
+    import sys
+    from core.mail.messages import FolderState, MessageStore
+    from core.store.profile import Profile
+    store = MessageStore(Profile.open(sys.argv[1], "pw"))
+    state = store.folder_state("acct", "INBOX")
+    if not state.uidvalidity:
+        state.uidvalidity = 9
+    print("ready", flush=True)
+    first = max(state.uids or {0: []}) + 1
+    for start in range(first, first + 100000, 37):
+        uids = range(start, start + 37)
+        store.store_new(state, [(u, [], b"message %d " % u * (1 + u % 50), {"subject": f"s{u}"}) for u in uids])
+    """
+)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+def test_sigkill_while_storing_new_messages_loses_no_stored_message(tmp_path: Path) -> None:
+    """Messages, their packed raw bytes and the folder state: a killed batch is all there or not at all, and
+    the state never names a message that is not stored (it would never be fetched again)."""
+    from core.mail.messages import MessageStore
+
+    rng = random.Random(5)
+    folder = tmp_path / "prof"
+    Profile.create(folder, "pw")
+    script = tmp_path / "sync_writer.py"
+    script.write_text(SYNC_WRITER)
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    counts = set()
+    for round_ in range(6):
+        proc = subprocess.Popen([sys.executable, str(script), str(folder)], stdout=subprocess.PIPE, env=env)
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == b"ready"
+        time.sleep(rng.uniform(0.05, 0.5))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+
+        store = MessageStore(Profile.open(folder, "pw"))
+        state = store.folder_state("acct", "INBOX")
+        stored = {m.uid: m for m in store.list("INBOX")}
+        assert set(state.uids or {}) <= set(stored), f"round {round_}: the state names a message not stored"
+        for uid, summary in stored.items():
+            assert store.get_raw(summary.id) == b"message %d " % uid * (1 + uid % 50)
+            assert summary.subject == f"s{uid}"
+        assert sorted(stored) == list(range(1, len(stored) + 1)), f"round {round_}: not a prefix"
+        assert len(stored) % 37 == 0, f"round {round_}: a batch is torn"
+        counts.add(len(stored))
+    assert len(counts) > 1

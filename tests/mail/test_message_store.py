@@ -1,0 +1,123 @@
+"""Message ids and batches: a folder's UID range shares the end of its ids (so a batch is one shard write),
+folders synced before keep their ids, and the sync engine stores batches in order even though it writes one
+while it reads the next."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Iterable, Sequence
+from pathlib import Path
+
+import pytest
+
+from core.mail.account import Account
+from core.mail.imap import Fetched, FolderStatus
+from core.mail.messages import UID_GROUP, FolderState, MessageStore, message_id_for, summary_of
+from core.mail.sync import SyncEngine
+from core.store.profile import Profile
+from tests.mail.helpers import MemoryProfile, letter
+
+
+def test_ids_of_a_uid_range_end_alike_and_stay_unique() -> None:
+    ids = [message_id_for("cab", "INBOX", 7, uid) for uid in range(1, 3 * UID_GROUP + 1)]
+    assert len(set(ids)) == len(ids) and all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+    tails = [i[-8:] for i in ids]
+    assert len(set(tails[:UID_GROUP])) == 1 and len(set(tails)) == 3
+    assert len({i[:12] for i in ids}) == len(ids)  # the list shows 12 characters: they still tell ids apart
+    assert message_id_for("cab", "Sent", 7, 1)[-8:] != tails[0]
+
+
+def test_a_folder_synced_with_plain_ids_keeps_them(profile: Profile) -> None:
+    """A profile from before ids had a group tail: its folder state has no ``ids``; flags and expunges still
+    find its messages, and fetching one again replaces it rather than adding a second."""
+    store = MessageStore(profile)
+    plain = {uid: message_id_for("cab", "INBOX", 7, uid, ids=1) for uid in (1, 2, 3)}
+    store.docs.put_many(
+        {
+            mid: {"account": "cab", "folder": "INBOX", "uidvalidity": 7, "uid": uid, "flags": [], "blob": ""}
+            for uid, mid in plain.items()
+        }
+    )
+    saved = FolderState("cab", "INBOX", uidvalidity=7, uids={1: [], 2: [], 3: []}, pending={}).to_json()
+    del saved["ids"]
+    store.folders.put("cab/INBOX", saved)
+
+    state = MessageStore(Profile.open(profile.path, "correct horse battery staple")).folder_state(
+        "cab", "INBOX"
+    )
+    assert state.ids == 1 and state.message_id(2) == plain[2]
+    assert store.apply_server_flags(state, {2: ["\\Seen"]}) == 1
+    assert store.get(plain[2]).flags == ("\\Seen",)
+    assert store.forget_uids(state, [3]) == 1
+    store.store_new(state, [(1, [], letter("encore"), summary_of(letter("encore")))])
+    assert sorted(m.id for m in store.list()) == sorted([plain[1], plain[2]])
+    assert store.get_raw(plain[1]) == letter("encore")
+    assert FolderState("cab", "Sent").ids == 2  # a folder synced from now on gets grouped ids
+
+
+class ListSource:
+    """A mailbox of ``count`` letters in INBOX, served in batches like ImapClient."""
+
+    def __init__(self, count: int) -> None:
+        self.messages = {uid: letter(f"lettre {uid}") for uid in range(1, count + 1)}
+
+    async def connect(self) -> None: ...
+    async def close(self) -> None: ...
+    async def folders(self) -> list[str]:
+        return ["INBOX"]
+
+    async def enable_condstore(self) -> bool:
+        return False
+
+    async def select(self, folder: str) -> FolderStatus:
+        return FolderStatus(folder, 7, len(self.messages) + 1, len(self.messages))
+
+    async def uids(self) -> list[int]:
+        return sorted(self.messages)
+
+    async def flags(self, uids: Sequence[int], changedsince: int | None = None) -> dict[int, tuple[str, ...]]:
+        return {u: () for u in uids}
+
+    async def fetch(self, uids: Sequence[int], batch: int = 10) -> AsyncGenerator[list[Fetched], None]:
+        for i in range(0, len(uids), batch):
+            await asyncio.sleep(0)
+            yield [Fetched(u, (), self.messages[u]) for u in sorted(uids)[i : i + batch]]
+
+    async def store_flags(self, uid: int, add: Iterable[str] = (), remove: Iterable[str] = ()) -> None: ...
+    async def idle(self, timeout: float = 0) -> list[bytes]:
+        return []
+
+
+ACCOUNT = Account(name="cab", email="dr@cab.fr", kind="maildir", maildir="/nonexistent")
+
+
+@pytest.mark.parametrize("on_disk", [False, True])
+async def test_a_failed_write_stops_the_sync_and_the_next_one_resumes_after_the_last_stored_batch(
+    on_disk: bool, tmp_path: Path
+) -> None:
+    store = MessageStore(Profile.create(tmp_path / "p", "pw") if on_disk else MemoryProfile())
+    source = ListSource(45)
+    real = store.store_prepared
+    calls: list[int] = []
+
+    def failing(new):  # the third batch hits a full disk
+        calls.append(len(new.docs))
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        return real(new)
+
+    store.store_prepared = failing  # type: ignore[method-assign]
+    seen = []
+    engine = SyncEngine(store, source_factory=lambda account: source, on_new_message=lambda raw: {"k": 1})
+    with pytest.raises(OSError):
+        await engine.sync(ACCOUNT, progress=lambda p: seen.append(p.done))
+    assert seen == [0, 10, 20]  # progress counts stored messages only
+    state = store.folder_state("cab", "INBOX")
+    assert sorted(state.uids or {}) == list(range(1, 21))
+    assert sorted(m.uid for m in store.list()) == list(range(1, 21))
+
+    store.store_prepared = real  # type: ignore[method-assign]
+    report = await engine.sync(ACCOUNT)
+    assert report.new == 25
+    assert sorted(m.subject for m in store.list()) == sorted(f"lettre {u}" for u in range(1, 46))
+    assert all(store.doc(m.id)["k"] == 1 for m in store.list())
