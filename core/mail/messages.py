@@ -78,7 +78,8 @@ class FolderState:
             "uidnext": self.uidnext,
             "highestmodseq": self.highestmodseq,
             "exists": self.exists,
-            "uids": {str(k): v for k, v in (self.uids or {}).items()},
+            # two lists (UIDs, their flags): saved after every batch of a first sync, so kept cheap to write
+            "uids": [list(self.uids or ()), list((self.uids or {}).values())],
             "pending": {str(k): v for k, v in (self.pending or {}).items()},
             "ids": self.ids,
         }
@@ -92,10 +93,19 @@ class FolderState:
             uidnext=int(d.get("uidnext") or 0),
             highestmodseq=d.get("highestmodseq"),
             exists=int(d.get("exists") or 0),
-            uids={int(k): list(v) for k, v in (d.get("uids") or {}).items()},
+            uids=_uids_from_json(d.get("uids")),
             pending={int(k): list(v) for k, v in (d.get("pending") or {}).items()},
             ids=int(d.get("ids") or 1),  # saved before ids had a group tail
         )
+
+
+def _uids_from_json(saved: Any) -> dict[int, list[str]]:
+    if isinstance(saved, dict):  # {"uid": flags}, as saved before
+        return {int(k): list(v) for k, v in saved.items()}
+    if not saved:
+        return {}
+    uids, flags = saved
+    return dict(zip(map(int, uids), map(list, flags), strict=True))
 
 
 @dataclass

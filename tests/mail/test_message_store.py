@@ -27,6 +27,13 @@ def test_ids_of_a_uid_range_end_alike_and_stay_unique() -> None:
     assert message_id_for("cab", "Sent", 7, 1)[-8:] != tails[0]
 
 
+def test_folder_states_round_trip() -> None:
+    state = FolderState(
+        "cab", "INBOX", 7, 44, 9, 3, uids={5: ["\\Seen"], 2: [], 9: ["$Filed"]}, pending={2: ["x"]}
+    )
+    assert FolderState.from_json(state.to_json()) == state
+
+
 def test_a_folder_synced_with_plain_ids_keeps_them(profile: Profile) -> None:
     """A profile from before ids had a group tail: its folder state has no ``ids``; flags and expunges still
     find its messages, and fetching one again replaces it rather than adding a second."""
@@ -40,12 +47,13 @@ def test_a_folder_synced_with_plain_ids_keeps_them(profile: Profile) -> None:
     )
     saved = FolderState("cab", "INBOX", uidvalidity=7, uids={1: [], 2: [], 3: []}, pending={}).to_json()
     del saved["ids"]
+    saved["uids"] = {"1": [], "2": [], "3": []}  # as states were saved then
     store.folders.put("cab/INBOX", saved)
 
     state = MessageStore(Profile.open(profile.path, "correct horse battery staple")).folder_state(
         "cab", "INBOX"
     )
-    assert state.ids == 1 and state.message_id(2) == plain[2]
+    assert state.ids == 1 and state.message_id(2) == plain[2] and state.uids == {1: [], 2: [], 3: []}
     assert store.apply_server_flags(state, {2: ["\\Seen"]}) == 1
     assert store.get(plain[2]).flags == ("\\Seen",)
     assert store.forget_uids(state, [3]) == 1
