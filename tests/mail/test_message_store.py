@@ -129,3 +129,45 @@ async def test_a_failed_write_stops_the_sync_and_the_next_one_resumes_after_the_
     assert report.new == 25
     assert sorted(m.subject for m in store.list()) == sorted(f"lettre {u}" for u in range(1, 46))
     assert all(store.doc(m.id)["k"] == 1 for m in store.list())
+
+
+async def test_a_profile_stored_the_old_way_lists_syncs_and_forgets(tmp_path: Path) -> None:
+    """Before: one blob file per message, plain ids, a messages collection placed by whole keys. Opened now, it
+    lists what it had, adds new mail beside it (packed blobs, ids made as that folder's always were) and
+    expunges either kind."""
+    profile = Profile.create(tmp_path / "p", "pw")
+    docs = profile.collection("messages")  # no placement by tail, as before
+    source = ListSource(30)
+    for uid in range(1, 11):
+        raw = source.messages[uid]
+        docs.put(
+            message_id_for("cab", "INBOX", 7, uid, ids=1),
+            {
+                "account": "cab",
+                "folder": "INBOX",
+                "uidvalidity": 7,
+                "uid": uid,
+                "flags": [],
+                "blob": profile.blobs.put(raw),
+                **summary_of(raw),
+            },
+        )
+    old_state = FolderState("cab", "INBOX", 7, 11, exists=10, uids={u: [] for u in range(1, 11)}, pending={})
+    saved = old_state.to_json()
+    del saved["ids"]
+    saved["uids"] = {str(u): [] for u in range(1, 11)}
+    profile.collection("folders").put("cab/INBOX", saved)
+
+    store = MessageStore(Profile.open(tmp_path / "p", "pw"))
+    assert sorted(m.uid for m in store.list()) == list(range(1, 11))
+    report = await SyncEngine(store, source_factory=lambda account: source).sync(ACCOUNT)
+    assert report.new == 20
+    assert store.get(message_id_for("cab", "INBOX", 7, 30, ids=1)).uid == 30
+    assert "." in store.doc(message_id_for("cab", "INBOX", 7, 30, ids=1))["blob"]  # a member of a pack
+    assert [store.get_raw(m.id) for m in sorted(store.list(), key=lambda m: m.uid)] == [
+        source.messages[u] for u in range(1, 31)
+    ]
+    for uid in (2, 25):
+        del source.messages[uid]
+    assert (await SyncEngine(store, source_factory=lambda account: source).sync(ACCOUNT)).expunged == 2
+    assert sorted(m.uid for m in store.list()) == [u for u in range(1, 31) if u not in (2, 25)]
