@@ -258,35 +258,43 @@ class ResponseStream:
         return out
 
 
-# ``n FETCH (UID u [MODSEQ (m)] FLAGS (...) [MODSEQ (m)] RFC822.SIZE s BODY[] {len}``, in any order of the items
+# ``n FETCH (UID u FLAGS (\\Seen $Filed) MODSEQ (m) RFC822.SIZE s BODY[] {len}``, its items in any order
 _FAST_HEAD = re.compile(
-    rb"(\d+) FETCH \(((?:[A-Z0-9.]+ (?:\d+|\([^()\"{}\\]*\)) )*)BODY\[\] \{\d+\}", re.IGNORECASE
+    rb"(\d+) FETCH \(((?:[A-Z0-9.]+ (?:\d+|\([^()\"{}]*\)) )*)BODY\[\] \{\d+\}", re.IGNORECASE
 )
-_FAST_ITEM = re.compile(rb"([A-Z0-9.]+) (?:(\d+)|\(([^()\"{}\\]*)\)) ", re.IGNORECASE)
+_FAST_ITEM = re.compile(rb"([A-Z0-9.]+) (?:(\d+)|\(([^()\"{}]*)\)) ", re.IGNORECASE)
 
 
 def parse_fetch_group(group: Group) -> dict[str, Any] | None:
     """One FETCH response from a ``ResponseStream`` group, as ``parse_fetch`` gives it (None: not a FETCH)."""
-    if len(group) == 3 and group[2] == b")":
-        m = _FAST_HEAD.fullmatch(group[0])
-        if m:
-            msg: dict[str, Any] = {"SEQ": int(m.group(1))}
-            for item in _FAST_ITEM.finditer(m.group(2)):
-                key = item.group(1).decode("ascii").upper()
-                number, inside = item.group(2), item.group(3)
-                if key in ("UID", "RFC822.SIZE") and number is not None:
-                    msg[key] = int(number)
-                elif key == "FLAGS" and inside is not None:
-                    msg[key] = tuple(inside.decode("ascii", "replace").split())
-                elif key == "MODSEQ" and inside is not None and inside.strip().isdigit():
-                    msg[key] = int(inside)
-                else:
-                    break  # anything else: the general reader below
-            else:
-                msg["BODY[]"] = group[1]
-                return msg
+    fast = _fetch_fast(group)
+    if fast is not None:
+        return fast
     found = parse_fetch(group)
     return found[0] if found else None
+
+
+def _fetch_fast(group: Group) -> dict[str, Any] | None:
+    """The usual answer to ``(UID FLAGS RFC822.SIZE BODY.PEEK[])`` read with two patterns; None otherwise."""
+    if len(group) != 3 or group[2] != b")":
+        return None
+    m = _FAST_HEAD.fullmatch(group[0])
+    if not m:
+        return None
+    msg: dict[str, Any] = {"SEQ": int(m.group(1))}
+    for item in _FAST_ITEM.finditer(m.group(2)):
+        key = item.group(1).decode("ascii").upper()
+        number, inside = item.group(2), item.group(3)
+        if key in ("UID", "RFC822.SIZE") and number is not None:
+            msg[key] = int(number)
+        elif key == "FLAGS" and inside is not None:
+            msg[key] = tuple(inside.decode("ascii", "replace").split())
+        elif key == "MODSEQ" and inside is not None and inside.strip().isdigit():
+            msg[key] = int(inside)
+        else:
+            return None  # anything else: the general reader
+    msg["BODY[]"] = group[1]
+    return msg
 
 
 def parse_list(lines: Sequence[bytes | bytearray]) -> list[tuple[tuple[str, ...], str]]:
