@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -255,10 +254,6 @@ class SyncEngine:
                         meta = summary_of(msg.raw)
                         meta.update(await self._hook(msg.raw))
                         items.append((msg.uid, list(msg.flags), msg.raw, meta))
-                        if in_flight is not None:
-                            # Let the writer take the interpreter between two messages: back from an
-                            # fsync, it would otherwise wait for the switch interval at every step.
-                            time.sleep(0)
                     ready = self.store.prepare_new(state, items)
                     await stored()
                     in_flight = (writer.submit(self.store.store_prepared, ready), len(batch))
