@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -336,7 +336,9 @@ class ImapClient:
                     out[msg["UID"]] = msg.get("FLAGS", ())
         return out
 
-    async def fetch(self, uids: Sequence[int], batch: int = BODY_BATCH) -> AsyncIterator[list[Fetched]]:
+    async def fetch(
+        self, uids: Sequence[int], batch: int = BODY_BATCH
+    ) -> AsyncGenerator[list[Fetched], None]:
         """Whole messages (without setting \\Seen), one list per batch of ``batch`` UIDs, in UID order.
 
         ``BODY_AHEAD`` FETCH commands are in flight at once, read by a ``ResponseStream`` rather than by

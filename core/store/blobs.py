@@ -92,7 +92,9 @@ class BlobStore:
         for member in members:
             offsets.append(offsets[-1] + len(member))
         head = PACK_MAGIC + struct.pack(f"<I{len(offsets)}Q", len(members), *offsets)
-        return Sealed([f"{pack}.{n}" for n in range(len(members))], self._file(pack), b"".join([head, *members]))
+        return Sealed(
+            [f"{pack}.{n}" for n in range(len(members))], self._file(pack), b"".join([head, *members])
+        )
 
     def put_sealed(self, sealed: Sealed) -> None:
         """Write what ``seal_many`` made, durably when this returns."""
