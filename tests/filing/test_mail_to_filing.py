@@ -36,23 +36,35 @@ def letter(sender: str, number: int) -> bytes:
     )
 
 
-def test_only_the_trusted_lab_result_is_filed_automatically(tmp_path: Path, cli) -> None:
+def synced_practice(tmp_path: Path, mails: dict[str, bytes]) -> tuple[Mailroom, Path]:
+    """A profile trusting labo-ormes.mssante.fr, filing into ``lgc``, with the two patients, and a Maildir account
+    holding ``mails`` (file name -> bytes), synced once."""
     profile, lgc, maildir = tmp_path / "profile", tmp_path / "lgc", tmp_path / "Maildir"
     for sub in ("cur", "new", "tmp"):
         (maildir / sub).mkdir(parents=True)
-    (maildir / "new" / "1.trusted").write_bytes(letter("labo@labo-ormes.mssante.fr", 1))
-    (maildir / "new" / "2.outsider").write_bytes(letter("labo.ormes@gmail.example", 2))
+    for name, raw in mails.items():
+        (maildir / "new" / name).write_bytes(raw)
     Mailroom.create(profile, PASS)
     settings = profile / "profile.toml"
     text = settings.read_text("utf-8").replace("allow = []", 'allow = ["labo-ormes.mssante.fr"]', 1)
     settings.write_text(text.replace('folder = ""', f'folder = "{lgc}"', 1), "utf-8")
-
     mr = Mailroom.open(profile, PASS)
     mr.patients.import_csv(PATIENTS.encode(), name="patients.csv")
     mr.accounts.add(
         Account(name="cabinet", email="dr@cabinet.mssante.fr", kind="maildir", maildir=str(maildir))
     )
     asyncio.run(mr.sync())
+    return mr, lgc
+
+
+def test_only_the_trusted_lab_result_is_filed_automatically(tmp_path: Path, cli) -> None:
+    mr, lgc = synced_practice(
+        tmp_path,
+        {
+            "1.trusted": letter("labo@labo-ormes.mssante.fr", 1),
+            "2.outsider": letter("labo.ormes@gmail.example", 2),
+        },
+    )
 
     by_message = {d.message_id: d for d in mr.documents.list()}
     assert by_message["<r1@exemple>"].state == "filed" and by_message["<r1@exemple>"].patient_id == "P-1"
@@ -75,29 +87,19 @@ def test_only_the_trusted_lab_result_is_filed_automatically(tmp_path: Path, cli)
 
 def test_a_result_sent_as_the_message_body_is_read_and_filed(tmp_path: Path) -> None:
     """Labs (and Apicrypt) often send the HPRIM report as the body itself; an ordinary letter is left alone."""
-    profile, lgc, maildir = tmp_path / "profile", tmp_path / "lgc", tmp_path / "Maildir"
-    for sub in ("cur", "new", "tmp"):
-        (maildir / sub).mkdir(parents=True)
     head = (
         b"From: labo@labo-ormes.mssante.fr\r\nTo: dr@cabinet.mssante.fr\r\nSubject: Resultats\r\n"
         b"Message-ID: <body@exemple>\r\nMIME-Version: 1.0\r\n"
         b"Content-Type: text/plain; charset=windows-1252\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
     )
-    (maildir / "new" / "1.body").write_bytes(head + RESULT)
-    letter = "\r\n".join(["Cher confrère,", *[f"ligne {n} du courrier" for n in range(20)], "Bien à vous."])
-    (maildir / "new" / "2.letter").write_bytes(
-        head.replace(b"<body@exemple>", b"<letter@exemple>") + letter.encode("cp1252")
+    text = "\r\n".join(["Cher confrère,", *[f"ligne {n} du courrier" for n in range(20)], "Bien à vous."])
+    mr, lgc = synced_practice(
+        tmp_path,
+        {
+            "1.body": head + RESULT,
+            "2.letter": head.replace(b"<body@exemple>", b"<letter@exemple>") + text.encode("cp1252"),
+        },
     )
-    Mailroom.create(profile, PASS)
-    settings = profile / "profile.toml"
-    text = settings.read_text("utf-8").replace("allow = []", 'allow = ["labo-ormes.mssante.fr"]', 1)
-    settings.write_text(text.replace('folder = ""', f'folder = "{lgc}"', 1), "utf-8")
-    mr = Mailroom.open(profile, PASS)
-    mr.patients.import_csv(PATIENTS.encode(), name="patients.csv")
-    mr.accounts.add(
-        Account(name="cabinet", email="dr@cabinet.mssante.fr", kind="maildir", maildir=str(maildir))
-    )
-    asyncio.run(mr.sync())
 
     [document] = mr.documents.list()
     assert document.message_id == "<body@exemple>" and document.state == "filed"
