@@ -22,16 +22,26 @@ A pair is taken only when complete: the sidecar and the report both exist and ne
 Write the sidecar last. After sending, both files move to ``sent/`` (handed to missive's durable outbox:
 accepted, or queued and retried by it); when something is wrong they move to ``failed/`` with
 ``<report>.error.txt`` saying why. Reasons name files and keys, never the content of the report.
+
+Anyone who can write into the folder must not make missive send another file: each file is opened once,
+without following a symbolic link, checked on the open descriptor (a regular file with one name, the very
+file the scan saw, within its size limit) and read from that descriptor. ``sent/`` and ``failed/`` must be
+real folders (a symbolic link there stops the scan before anything is sent); files are moved into them and
+``.error.txt`` written there without ever replacing or following what is already there. One pair's trouble,
+whatever it is, moves that pair to ``failed/`` and the scan goes on with the next.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import logging
 import os
+import re
+import stat
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +55,8 @@ SENT = "sent"
 FAILED = "failed"
 SIDECAR_KEYS = {"to", "cc", "subject", "body", "patient_id", "xdm", "account"}
 MAX_REPORT = 50 * 1024 * 1024
+MAX_SIDECAR = 1024 * 1024  # a letter's text and a few addresses; checked before reading
+MAX_SIDECAR_DEPTH = 4  # the format nests two levels (an object holding lists)
 ORPHAN_SECONDS = 3600.0  # a sidecar whose report never comes is set aside after an hour
 INS_NIR_OID = "1.2.250.1.213.1.4.8"
 
@@ -71,14 +83,41 @@ class Sidecar:
     account: str | None = None
 
 
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_JSON_NESTING = re.compile(r"[\[\]{}]")
+
+
+def _nesting(text: str) -> int:
+    """How deep arrays and objects nest in JSON text (brackets inside strings do not count)."""
+    depth = deepest = 0
+    for match in _JSON_NESTING.finditer(_JSON_STRING.sub("", text)):
+        depth += 1 if match.group() in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def parse_sidecar(data: bytes, name: str) -> Sidecar:
     """Read and check a sidecar; BadInput with a reason a person can act on."""
+    if len(data) > MAX_SIDECAR:
+        raise BadInput(
+            f"{name} dépasse 1 Mo : un fichier .json ne porte que les adresses, l'objet et le texte"
+        )
     try:
-        obj = json.loads(data.decode("utf-8-sig"))
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise BadInput(f"{name} n'est pas un texte UTF-8 : enregistrez le fichier .json en UTF-8") from None
+    if _nesting(text) > MAX_SIDECAR_DEPTH:
+        raise BadInput(
+            f"{name} imbrique trop de [ ] ou {{ }} : le format attend un objet et des listes d'adresses"
+        )
+    try:
+        obj = json.loads(text)
     except json.JSONDecodeError as exc:
         raise BadInput(f"{name} n'est pas un JSON valide (ligne {exc.lineno}, colonne {exc.colno})") from None
+    except RecursionError:
+        raise BadInput(
+            f"{name} imbrique trop de [ ] ou {{ }} : le format attend un objet et des listes d'adresses"
+        ) from None
     if not isinstance(obj, dict):
         raise BadInput(f"{name} doit contenir un objet JSON {{...}}")
     unknown = sorted(set(obj) - SIDECAR_KEYS)
@@ -166,6 +205,163 @@ def patient_identity(patient: Patient) -> Identity:
     )
 
 
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO swapped in must not block the open
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_AT = os.open in os.supports_dir_fd and os.link in os.supports_dir_fd  # POSIX; Windows uses paths
+
+
+class _Folder:
+    """A folder opened once: every name is looked up relative to this descriptor, never through a path
+    that could be swapped for a link in the meantime."""
+
+    def __init__(self, path: Path, fd: int | None) -> None:
+        self.path = path
+        self.fd = fd
+
+    @classmethod
+    def open(cls, path: Path) -> _Folder:
+        if not _AT:
+            return cls(path, None)
+        return cls(path, os.open(path, os.O_RDONLY | _DIRECTORY | _CLOEXEC))
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def _name(self, name: str) -> str:
+        return name if self.fd is not None else str(self.path / name)
+
+    def entries(self) -> dict[str, os.stat_result]:
+        """Regular files of the folder as the scan sees them (links, folders and others are left alone)."""
+        out = {}
+        with os.scandir(self.fd if self.fd is not None else self.path) as scan:
+            for entry in scan:
+                if entry.name.startswith(".") or _is_temporary(entry.name):
+                    continue
+                try:
+                    if entry.is_file(follow_symlinks=False):
+                        out[entry.name] = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue  # gone since the listing
+        return out
+
+    def read(self, name: str, seen: os.stat_result, limit: int, too_big: str) -> bytes:
+        """The file's bytes, read from one descriptor that is checked to be the file the scan saw."""
+        try:
+            fd = os.open(
+                self._name(name),
+                os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _CLOEXEC,
+                dir_fd=self.fd,
+            )
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.EMLINK):
+                raise BadInput(
+                    f"{name} est devenu un lien symbolique : déposez le fichier lui-même"
+                ) from None
+            raise
+        try:
+            now = os.fstat(fd)
+            if not stat.S_ISREG(now.st_mode):
+                raise BadInput(f"{name} n'est pas un fichier ordinaire : déposez le fichier lui-même")
+            # ctime too: a file made anew may get the freed inode number, but never the old change time
+            if _identity(now) != _identity(seen):
+                raise BadInput(f"{name} a été remplacé pendant son traitement : déposez-le à nouveau")
+            if now.st_nlink > 1:
+                raise BadInput(f"{name} porte plusieurs noms (lien physique) : déposez une copie du fichier")
+            if now.st_size > limit:
+                raise BadInput(too_big)
+            chunks: list[bytes] = []
+            total = 0
+            while True:
+                chunk = os.read(fd, min(1024 * 1024, limit + 1 - total))
+                if not chunk:
+                    return b"".join(chunks)
+                total += len(chunk)
+                if total > limit:  # grew after the check
+                    raise BadInput(too_big)
+                chunks.append(chunk)
+        finally:
+            os.close(fd)
+
+    def subfolder(self, name: str) -> _Folder:
+        """``sent/`` or ``failed/``, created 0700 when missing; a link or a file there is refused."""
+        try:
+            os.mkdir(self._name(name), 0o700, dir_fd=self.fd)
+        except FileExistsError:
+            pass
+        refused = BadInput(
+            f"{self.path / name} n'est pas un vrai dossier (lien symbolique ou fichier) : "
+            "supprimez-le, missive recréera le dossier"
+        )
+        if self.fd is None:
+            target = self.path / name
+            if target.is_symlink() or not target.is_dir():
+                raise refused
+            return _Folder(target, None)
+        try:
+            fd = os.open(name, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC, dir_fd=self.fd)
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                raise refused from None
+            raise
+        return _Folder(self.path / name, fd)
+
+    def move_into(self, name: str, into: _Folder) -> str | None:
+        """Move ``name`` into ``into`` under a name not taken there (never replacing); the new name."""
+        for target in _free_names(name):
+            try:
+                if into.fd is not None and self.fd is not None:
+                    # a new name for the entry itself (a link stays a link), failing if taken
+                    os.link(name, target, src_dir_fd=self.fd, dst_dir_fd=into.fd, follow_symlinks=False)
+                    os.unlink(name, dir_fd=self.fd)
+                else:
+                    if os.path.lexists(into.path / target):
+                        continue
+                    os.replace(self.path / name, into.path / target)
+                return target
+            except FileExistsError:
+                continue
+            except FileNotFoundError:
+                return None
+        return None
+
+    def write_new(self, name: str, data: bytes) -> str:
+        """Write a new file 0600 under ``name`` or a free variant; never through or over what is there."""
+        stem, dot, ext = name.rpartition(".")
+        for candidate in (name, *(f"{stem}.{n}{dot}{ext}" for n in range(2, 1000))):
+            try:
+                fd = os.open(
+                    self._name(candidate),
+                    os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC,
+                    0o600,
+                    dir_fd=self.fd,
+                )
+            except FileExistsError:
+                continue
+            try:
+                os.write(fd, data)
+            finally:
+                os.close(fd)
+            return candidate
+        raise BadInput(f"{self.path} est encombré : videz-le")
+
+
+def _identity(st: os.stat_result) -> tuple[int, ...]:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _free_names(name: str) -> Iterator[str]:
+    yield name
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    for counter in range(2, 1000):
+        yield f"{stem}.{counter}.{ext}" if dot else f"{stem}.{counter}"
+
+
 class WatchFolder:
     """Scan ``folder`` for complete report + sidecar pairs and send each through ``send``.
 
@@ -190,65 +386,106 @@ class WatchFolder:
         self.settle_seconds = settle_seconds
         self.orphan_seconds = orphan_seconds
         self.clock = clock
-        self._last_seen: dict[str, tuple[int, int]] = {}
+        self._last_seen: dict[str, tuple[int, int, int, int]] = {}
 
     # ------------------------------------------------------------------ scanning
     async def scan(self) -> WatchReport:
         """Send every complete pair once; leave incomplete ones for the next scan."""
-        report = WatchReport()
         if not self.folder.is_dir():
             raise BadInput(
                 f"le dossier surveillé {self.folder} n'existe pas : créez-le ou corrigez [watch] folder"
             )
-        seen_now: dict[str, tuple[int, int]] = {}
-        files = {
-            e.name: e
-            for e in os.scandir(self.folder)
-            if e.is_file(follow_symlinks=False) and not e.name.startswith(".") and not _is_temporary(e.name)
-        }
-        for name, entry in files.items():
-            stat = entry.stat(follow_symlinks=False)
-            seen_now[name] = (stat.st_size, stat.st_mtime_ns)
+        folder = _Folder.open(self.folder)
+        try:
+            # before anything is sent: a pair sent but not movable would be sent again at the next scan
+            sent, failed = folder.subfolder(SENT), folder.subfolder(FAILED)
+            try:
+                return await self._scan(folder, sent, failed)
+            finally:
+                sent.close()
+                failed.close()
+        finally:
+            folder.close()
+
+    async def _scan(self, folder: _Folder, sent: _Folder, failed: _Folder) -> WatchReport:
+        report = WatchReport()
+        files = folder.entries()
+        seen_now = {n: (s.st_size, s.st_mtime_ns, s.st_dev, s.st_ino) for n, s in files.items()}
         previous, self._last_seen = self._last_seen, seen_now
         for sidecar_name in sorted(n for n in files if n.lower().endswith(".json")):
-            report_name, problem = _report_for(sidecar_name, files)
-            sidecar_path = self.folder / sidecar_name
-            if not self._stable(sidecar_name, seen_now, previous):
-                report.waiting += 1
-                continue
-            if problem:
-                self._fail(sidecar_path, None, problem, report)
-                continue
-            if report_name is None:
-                age = self.clock() - seen_now[sidecar_name][1] / 1e9
-                if age >= self.orphan_seconds:
-                    self._fail(sidecar_path, None, f"aucun compte rendu à côté de {sidecar_name}", report)
-                else:
+            report_name: str | None = None
+            try:
+                report_name, problem = _report_for(sidecar_name, files)
+                if not self._stable(sidecar_name, seen_now, previous):
                     report.waiting += 1
-                continue
-            if not self._stable(report_name, seen_now, previous):
-                report.waiting += 1
-                continue
-            await self._process(sidecar_path, self.folder / report_name, report)
+                    continue
+                if problem:
+                    self._fail(folder, failed, sidecar_name, None, problem, report)
+                    continue
+                if report_name is None:
+                    age = self.clock() - seen_now[sidecar_name][1] / 1e9
+                    if age >= self.orphan_seconds:
+                        reason = f"aucun compte rendu à côté de {sidecar_name}"
+                        self._fail(folder, failed, sidecar_name, None, reason, report)
+                    else:
+                        report.waiting += 1
+                    continue
+                if not self._stable(report_name, seen_now, previous):
+                    report.waiting += 1
+                    continue
+                await self._process(folder, sent, failed, files, sidecar_name, report_name, report)
+            except Exception as exc:  # noqa: BLE001 - one pair's trouble never stops the folder
+                log.warning("watched folder: a pair failed unexpectedly (%s)", type(exc).__name__)
+                try:
+                    reason = f"erreur inattendue ({type(exc).__name__}) : signalez-la"
+                    self._fail(folder, failed, sidecar_name, report_name, reason, report)
+                except Exception as again:  # noqa: BLE001
+                    log.error("watched folder: a pair could not be set aside (%s)", type(again).__name__)
         return report
 
-    def _stable(self, name: str, now: dict[str, tuple[int, int]], before: dict[str, tuple[int, int]]) -> bool:
+    def _stable(
+        self,
+        name: str,
+        now: dict[str, tuple[int, int, int, int]],
+        before: dict[str, tuple[int, int, int, int]],
+    ) -> bool:
         """Unchanged since the previous scan, or untouched for ``settle_seconds``."""
         if before.get(name) == now[name]:
             return True
         return self.clock() - now[name][1] / 1e9 >= self.settle_seconds
 
     # ------------------------------------------------------------------ one pair
-    async def _process(self, sidecar_path: Path, report_path: Path, report: WatchReport) -> None:
+    async def _process(
+        self,
+        folder: _Folder,
+        sent: _Folder,
+        failed: _Folder,
+        files: dict[str, os.stat_result],
+        sidecar_name: str,
+        report_name: str,
+        report: WatchReport,
+    ) -> None:
         try:
-            draft = self.draft(sidecar_path.read_bytes(), sidecar_path.name, report_path)
+            sidecar = folder.read(
+                sidecar_name,
+                files[sidecar_name],
+                MAX_SIDECAR,
+                f"{sidecar_name} dépasse 1 Mo : un fichier .json ne porte que les adresses, l'objet et le texte",
+            )
+            meta = parse_sidecar(sidecar, sidecar_name)
+            data = folder.read(
+                report_name,
+                files[report_name],
+                MAX_REPORT,
+                f"{report_name} dépasse 50 Mo : trop gros pour MSSanté",
+            )
+            draft = self.draft(meta, report_name, data)
         except MissiveError as exc:
-            self._fail(sidecar_path, report_path, str(exc), report)
+            self._fail(folder, failed, sidecar_name, report_name, str(exc), report)
             return
         except OSError as exc:
-            self._fail(
-                sidecar_path, report_path, f"impossible de lire les fichiers ({os_reason(exc)})", report
-            )
+            reason = f"impossible de lire les fichiers ({os_reason(exc)})"
+            self._fail(folder, failed, sidecar_name, report_name, reason, report)
             return
         try:
             await self.send(draft)
@@ -257,28 +494,28 @@ class WatchFolder:
 
             if isinstance(exc, NotSent) and not exc.permanent:
                 # Queued in the durable outbox, which retries on its own: sending it again would duplicate.
-                log.info("watched folder: %s queued in the outbox (%s)", report_path.name, type(exc).__name__)
+                log.info("watched folder: a report queued in the outbox (%s)", type(exc).__name__)
             else:
-                self._fail(sidecar_path, report_path, f"non envoyé : {exc}", report)
+                self._fail(folder, failed, sidecar_name, report_name, f"non envoyé : {exc}", report)
                 return
         except Exception as exc:  # noqa: BLE001 - one bad pair must not stop the folder
-            self._fail(sidecar_path, report_path, f"non envoyé ({type(exc).__name__})", report)
+            self._fail(
+                folder, failed, sidecar_name, report_name, f"non envoyé ({type(exc).__name__})", report
+            )
             return
-        _move(report_path, self.folder / SENT)
-        _move(sidecar_path, self.folder / SENT)
-        report.sent.append(report_path.name)
-        log.info("watched folder: %s sent", report_path.name)
+        folder.move_into(report_name, sent)
+        folder.move_into(sidecar_name, sent)
+        report.sent.append(report_name)
+        log.info("watched folder: a report sent")
 
-    def draft(self, sidecar: bytes, sidecar_name: str, report_path: Path) -> Draft:
+    def draft(self, meta: Sidecar, report_name: str, data: bytes) -> Draft:
         """The Draft for one pair: the report attached, plus an XDM package when asked."""
-        meta = parse_sidecar(sidecar, sidecar_name)
-        if report_path.stat().st_size > MAX_REPORT:
-            raise BadInput(f"{report_path.name} dépasse 50 Mo : trop gros pour MSSanté")
-        data = report_path.read_bytes()
         if not data:
-            raise BadInput(f"{report_path.name} est vide")
-        content_type = _content_type(data, report_path.name)
-        attachments = [Attachment(report_path.name, content_type, data)]
+            raise BadInput(f"{report_name} est vide")
+        if len(data) > MAX_REPORT:
+            raise BadInput(f"{report_name} dépasse 50 Mo : trop gros pour MSSanté")
+        content_type = _content_type(data, report_name)
+        attachments = [Attachment(report_name, content_type, data)]
         headers: tuple[tuple[str, str], ...] = ()
         if meta.xdm:
             package = self._xdm(meta, data, content_type)
@@ -315,16 +552,22 @@ class WatchFolder:
 
         return letter_package(identity, self.author, title=meta.subject, text=decode_text(data))
 
-    def _fail(self, sidecar_path: Path, report_path: Path | None, reason: str, report: WatchReport) -> None:
-        failed = self.folder / FAILED
-        moved = _move(report_path, failed) if report_path is not None else None
-        moved_sidecar = _move(sidecar_path, failed)
-        label = (moved or moved_sidecar).name
+    def _fail(
+        self,
+        folder: _Folder,
+        failed: _Folder,
+        sidecar_name: str,
+        report_name: str | None,
+        reason: str,
+        report: WatchReport,
+    ) -> None:
+        moved = folder.move_into(report_name, failed) if report_name is not None else None
+        moved_sidecar = folder.move_into(sidecar_name, failed)
+        label = moved or moved_sidecar or report_name or sidecar_name
         stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-        error = failed / f"{label}.error.txt"
-        error.write_text(f"{stamp}\n{reason}\n", encoding="utf-8")
+        failed.write_new(f"{label}.error.txt", f"{stamp}\n{reason}\n".encode())
         report.failed.append(label)
-        log.warning("watched folder: %s set aside in failed/", label)
+        log.warning("watched folder: a pair set aside in failed/")
 
 
 def _is_temporary(name: str) -> bool:
@@ -347,18 +590,6 @@ def _report_for(sidecar: str, files: dict[str, Any]) -> tuple[str | None, str | 
             "gardez un seul compte rendu par fichier .json",
         )
     return (matches[0], None) if matches else (None, None)
-
-
-def _move(path: Path, folder: Path) -> Path:
-    """Move ``path`` into ``folder`` without replacing anything there; the new path."""
-    folder.mkdir(exist_ok=True)
-    target = folder / path.name
-    counter = 1
-    while target.exists():
-        counter += 1
-        target = folder / f"{path.stem}.{counter}{path.suffix}"
-    os.replace(path, target)
-    return target
 
 
 def watch_task(mailroom: Any) -> Callable[[], Awaitable[None]] | None:

@@ -13,7 +13,7 @@ import pytest
 
 from core.clinical.cda_writer import CdaAuthor
 from core.clinical.readers import read_document
-from core.errors import NotFound, TransportError
+from core.errors import BadInput, NotFound, TransportError
 from core.model import Draft, Patient
 from core.watchfolder import WatchFolder, parse_sidecar
 
@@ -191,3 +191,168 @@ async def test_same_name_twice_never_overwrites_in_sent(tmp_path: Path) -> None:
 def test_sidecar_accepts_a_bom_and_a_single_address() -> None:
     meta = parse_sidecar(b"\xef\xbb\xbf" + json.dumps({"to": "a@b.fr", "subject": "x"}).encode(), "s.json")
     assert meta.to == ("a@b.fr",) and meta.xdm is False
+
+
+# -- hostile folder: whoever can write into it must not make missive send another file --------------------------
+SECRET = b"root:$6$not-for-the-colleague$:19000:0:99999:7:::\n"
+
+
+def _swap_after_scan(monkeypatch, name: str, swap) -> None:
+    """Run ``swap`` right after the scan judged ``name`` complete, before missive opens it."""
+    original = WatchFolder._stable
+
+    def stable(self, candidate, now, before):
+        result = original(self, candidate, now, before)
+        if result and candidate == name:
+            swap()
+        return result
+
+    monkeypatch.setattr(WatchFolder, "_stable", stable)
+
+
+async def test_a_report_swapped_for_a_symlink_after_the_scan_is_not_read(tmp_path: Path, monkeypatch) -> None:
+    folder, secret = tmp_path / "watch", tmp_path / "shadow"
+    folder.mkdir()
+    secret.write_bytes(SECRET)
+    outbox = Outbox()
+    report, side = _drop(folder, "CR.pdf", PDF, GOOD)
+    _age(report, side)
+
+    def swap() -> None:
+        report.unlink()
+        report.symlink_to(secret)
+
+    _swap_after_scan(monkeypatch, "CR.pdf", swap)
+    result = await WatchFolder(folder, outbox).scan()
+    assert result.failed == ["CR.pdf"] and outbox.drafts == []
+    assert "CR.pdf est devenu un lien symbolique" in (folder / "failed" / "CR.pdf.error.txt").read_text()
+    assert (folder / "failed" / "CR.pdf").is_symlink()  # the link itself was moved, its target left alone
+    assert secret.read_bytes() == SECRET
+
+
+@pytest.mark.parametrize("kind", ["other file", "fifo", "hard link"])
+async def test_a_report_replaced_after_the_scan_is_not_sent(tmp_path: Path, monkeypatch, kind: str) -> None:
+    folder, secret = tmp_path / "watch", tmp_path / "shadow"
+    folder.mkdir()
+    secret.write_bytes(SECRET)
+    outbox = Outbox()
+    report, side = _drop(folder, "CR.pdf", PDF, GOOD)
+    _age(report, side)
+
+    def swap() -> None:
+        report.unlink()
+        if kind == "other file":
+            report.write_bytes(SECRET)
+        elif kind == "fifo":
+            os.mkfifo(report)  # opening it must not hang the folder
+        else:
+            os.link(secret, report)
+
+    _swap_after_scan(monkeypatch, "CR.pdf", swap)
+    result = await WatchFolder(folder, outbox).scan()
+    assert result.failed == ["CR.pdf"] and outbox.drafts == []
+    reason = (folder / "failed" / "CR.pdf.error.txt").read_text()
+    assert "CR.pdf" in reason and ("remplacé" in reason or "n'est pas un fichier ordinaire" in reason)
+
+
+async def test_a_hard_link_dropped_in_the_folder_is_refused(tmp_path: Path) -> None:
+    folder, secret = tmp_path / "watch", tmp_path / "shadow"
+    folder.mkdir()
+    secret.write_bytes(SECRET)
+    outbox = Outbox()
+    os.link(secret, folder / "CR.pdf")
+    (folder / "CR.pdf.json").write_text(json.dumps(GOOD))
+    _age(folder / "CR.pdf", folder / "CR.pdf.json")
+    assert (await WatchFolder(folder, outbox).scan()).failed == ["CR.pdf"]
+    assert outbox.drafts == []
+    assert "plusieurs noms" in (folder / "failed" / "CR.pdf.error.txt").read_text()
+
+
+@pytest.mark.parametrize("sub", ["sent", "failed"])
+async def test_a_symlinked_sent_or_failed_folder_stops_the_scan_before_sending(
+    tmp_path: Path, sub: str
+) -> None:
+    folder, elsewhere = tmp_path / "watch", tmp_path / "elsewhere"
+    folder.mkdir()
+    elsewhere.mkdir()
+    (folder / sub).symlink_to(elsewhere)
+    outbox = Outbox()
+    _age(*_drop(folder, "CR.pdf", PDF, GOOD))
+    with pytest.raises(BadInput, match=f"{sub} n'est pas un vrai dossier"):
+        await WatchFolder(folder, outbox).scan()
+    assert outbox.drafts == [] and list(elsewhere.iterdir()) == []
+    assert (folder / "CR.pdf").exists()  # left where it was
+
+
+async def test_a_planted_error_file_symlink_is_never_followed(tmp_path: Path) -> None:
+    folder, victim = tmp_path / "watch", tmp_path / "victim.txt"
+    (folder / "failed").mkdir(parents=True)
+    victim.write_text("précieux\n")
+    (folder / "failed" / "CR.pdf.error.txt").symlink_to(victim)
+    (folder / "failed" / "CR.pdf").symlink_to(victim)
+    _age(*_drop(folder, "CR.pdf", PDF, b"{not json"))
+    result = await WatchFolder(folder, Outbox()).scan()
+    assert victim.read_text() == "précieux\n"
+    [label] = result.failed
+    assert label != "CR.pdf" and (folder / "failed" / label).read_bytes() == PDF
+    errors = [
+        p for p in (folder / "failed").iterdir() if p.name.endswith(".error.txt") and not p.is_symlink()
+    ]
+    [error] = errors
+    assert "n'est pas un JSON valide" in error.read_text()
+    assert (error.stat().st_mode & 0o777) == 0o600
+
+
+async def test_a_deeply_nested_sidecar_fails_alone_and_the_next_report_is_sent(tmp_path: Path) -> None:
+    outbox = Outbox()
+    _age(*_drop(tmp_path, "A.pdf", PDF, b"[" * 100_000))
+    _age(*_drop(tmp_path, "B.pdf", PDF, b'{"to": ' + b"[" * 50_000 + b'"a@b.fr"' + b"]" * 50_000 + b"}"))
+    _age(*_drop(tmp_path, "C.pdf", PDF, GOOD))
+    result = await WatchFolder(tmp_path, outbox).scan()
+    assert sorted(result.failed) == ["A.pdf", "B.pdf"] and result.sent == ["C.pdf"]
+    for name in ("A", "B"):
+        assert "imbrique trop de [ ] ou { }" in (tmp_path / "failed" / f"{name}.pdf.error.txt").read_text()
+    assert [d.attachments[0].filename for d in outbox.drafts] == ["C.pdf"]
+    for sub in ("sent", "failed"):  # created by missive: private
+        assert ((tmp_path / sub).stat().st_mode & 0o777) == 0o700
+
+
+async def test_a_300_mb_sidecar_is_not_read(tmp_path: Path) -> None:
+    import tracemalloc
+
+    outbox = Outbox()
+    report, side = _drop(tmp_path, "A.pdf", PDF, b"")
+    with open(side, "wb") as fh:
+        fh.truncate(300 * 1024 * 1024)  # sparse: costs no disk
+    _age(report, side)
+    _age(*_drop(tmp_path, "B.pdf", PDF, GOOD))
+    tracemalloc.start()
+    try:
+        result = await WatchFolder(tmp_path, outbox).scan()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result.failed == ["A.pdf"] and result.sent == ["B.pdf"]
+    assert "A.pdf.json dépasse 1 Mo" in (tmp_path / "failed" / "A.pdf.error.txt").read_text()
+    assert peak < 20 * 1024 * 1024  # the 300 MB were never loaded
+
+
+async def test_an_unexpected_error_sets_one_pair_aside_and_the_scan_goes_on(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import core.watchfolder as watchfolder
+
+    real = watchfolder._content_type
+
+    def content_type(data: bytes, name: str) -> str:
+        if name == "A.pdf":
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(data, name)
+
+    monkeypatch.setattr(watchfolder, "_content_type", content_type)
+    outbox = Outbox()
+    _age(*_drop(tmp_path, "A.pdf", PDF, GOOD))
+    _age(*_drop(tmp_path, "B.pdf", PDF, GOOD))
+    result = await WatchFolder(tmp_path, outbox).scan()
+    assert result.failed == ["A.pdf"] and result.sent == ["B.pdf"]
+    assert "erreur inattendue (RecursionError)" in (tmp_path / "failed" / "A.pdf.error.txt").read_text()
