@@ -20,8 +20,6 @@ from core.errors import ParseError
 from core.model import ClinicalDocument, Identity, Observation
 
 MAX_XML_BYTES = 50 * 1024 * 1024
-_BLOCKS = {"paragraph", "tr", "br", "item", "caption", "title", "thead", "tbody", "list", "table"}
-_CELLS = {"td", "th"}
 
 
 class _Refused(Exception):
@@ -284,62 +282,56 @@ def _observation(obs: ET.Element, refs: dict[str, str]) -> Observation:
 
 
 def _narrative(root: ET.Element) -> str:
-    """Section titles and narrative blocks, as plain text; a PDF nonXMLBody gives its extracted text."""
+    """The readable body at 80 columns (:mod:`core.clinical.narrative`); a PDF nonXMLBody, or a structured
+    body with no narrative text of its own, gives the embedded PDF's text instead."""
+    from core.clinical.narrative import render_sections
+
     component = root.find("component")
     if component is None:
         return ""
     non_xml = _child(component, "nonXMLBody", "text")
     if non_xml is not None:
         return _non_xml_text(non_xml)
-    lines: list[str] = []
-    for section in component.iter("section"):
-        title = _text(section.find("title"))
-        if title:
-            lines.append(title)
-        text = section.find("text")
-        if text is not None:
-            lines.extend(_render(text))
-        lines.append("")
-    return "\n".join(_squeeze(lines)).strip()
-
-
-def _render(el: ET.Element) -> list[str]:
-    """Narrative block to lines: paragraphs, rows and breaks end a line; cells are joined by ' | '."""
-    lines: list[str] = [""]
-
-    def walk(node: ET.Element) -> None:
-        if node.tag in _BLOCKS and lines[-1].strip():
-            lines.append("")
-        if node.tag in _CELLS and lines[-1].strip():
-            lines[-1] = lines[-1].rstrip() + " | "
-        if node.text:
-            lines[-1] += " ".join(node.text.split()) if node.text.strip() else ""
-        for child in node:
-            if child.tag == "renderMultiMedia":
-                continue
-            walk(child)
-            if child.tail and child.tail.strip():
-                lines[-1] += (" " if lines[-1] and not lines[-1].endswith(" ") else "") + " ".join(
-                    child.tail.split()
-                )
-        if node.tag in _BLOCKS and lines[-1].strip():
-            lines.append("")
-        elif node.tag not in _CELLS and node.text and lines[-1] and not lines[-1].endswith(" "):
-            lines[-1] += " "
-
+    body = component.find("structuredBody")
+    if body is None:
+        return ""
     try:
-        walk(el)
+        if not _has_narrative(body):
+            pdf_text = _embedded_pdf_text(body)
+            if pdf_text:
+                return pdf_text
+        return render_sections(body)
     except RecursionError:
-        return [_text(el)]
-    return [line.strip() for line in lines if line.strip()]
+        return _text(body)
 
 
-def _squeeze(lines: list[str]) -> list[str]:
-    out: list[str] = []
-    for line in lines:
-        if line or (out and out[-1]):
-            out.append(line)
-    return out
+# what CI-SIS examples put in a section that has nothing to say
+_PLACEHOLDERS = {"", "(texte libre)", "texte libre", "-", "néant"}
+
+
+def _has_narrative(body: ET.Element) -> bool:
+    """Whether any section's ``<text>`` says something (titles, images and placeholders do not count)."""
+    for section in body.iter("section"):
+        text = section.find("text")
+        if text is None:
+            continue
+        words = " ".join("".join(t for t in text.itertext()).split())
+        if words.lower() not in _PLACEHOLDERS:
+            return True
+    return False
+
+
+def _embedded_pdf_text(body: ET.Element) -> str:
+    """The text of the first PDF the body embeds (observationMedia, CI-SIS "Copie du document")."""
+    for media in body.iter("observationMedia"):
+        value = media.find("value")
+        if value is None or value.get("mediaType", "") != "application/pdf":
+            continue
+        try:
+            return _non_xml_text(value)
+        except ParseError:
+            continue
+    return ""
 
 
 def _non_xml_text(text_el: ET.Element) -> str:

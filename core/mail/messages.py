@@ -382,7 +382,7 @@ def _summary(key: str, d: Mapping[str, Any]) -> MessageSummary:
         message_id=d.get("message_id", ""),
         sender=d.get("from", ""),
         to=tuple(d.get("to") or ()),
-        subject=d.get("subject", ""),
+        subject=_shown_subject(d.get("subject", "")),
         date=date,
         flags=tuple(d.get("flags") or ()),
         size=int(d.get("size") or 0),
@@ -393,6 +393,12 @@ def _summary(key: str, d: Mapping[str, Any]) -> MessageSummary:
         abnormal=bool(d.get("abnormal")),
         filed=bool(d.get("filed")),
     )
+
+
+def _shown_subject(subject: str) -> str:
+    from core.mail.mime import shown_subject
+
+    return shown_subject(subject)
 
 
 def summary_of(raw: bytes) -> dict[str, Any]:
@@ -459,7 +465,7 @@ def _summary_fast(raw: bytes) -> dict[str, Any] | None:
         "message_id": mime._header(msg, "Message-ID"),
         "from": (_addresses(msg, "From") or ("",))[0] or mime._decoded(msg, "From"),
         "to": list(_addresses(msg, "To")),
-        "subject": mime._decoded(msg, "Subject"),
+        "subject": mime.shown_subject(mime._decoded(msg, "Subject")),
         "date": date.isoformat() if date else None,
         "encrypted": encrypted,
         "signed": signed,

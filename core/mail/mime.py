@@ -58,6 +58,16 @@ def _header(msg: Message, name: str) -> str:
     return " ".join(str(value).split())
 
 
+# CI-SIS subject of mail meant for automatic integration: "XDM/1.0/DDM+<libellé> <NOM> <prénom> <date>";
+# Ségur SC.MSS/UX.28 asks that the prefix be hidden when the subject is shown (a reply's "Re: " kept)
+_XDM_PREFIX = re.compile(r"^((?:(?:re|tr|fwd?)\s*:\s*)*)xdm/1\.0/ddm\+\s*", re.IGNORECASE)
+
+
+def shown_subject(subject: str) -> str:
+    """The subject as the doctor sees it: without the ``XDM/1.0/DDM+`` machine prefix."""
+    return _XDM_PREFIX.sub(r"\1", subject, count=1) if "/" in subject else subject
+
+
 def _decoded(msg: Message, name: str) -> str:
     """A header of a compat32 message as text: raw 8-bit bytes (UTF-8, else Windows-1252) and RFC 2047
     encoded words decoded, folding removed."""
@@ -168,7 +178,7 @@ def parse(raw: bytes) -> Parsed:
         sender=(_addresses(msg, "From") or ("",))[0] or _header(msg, "From"),
         to=_addresses(msg, "To"),
         cc=_addresses(msg, "Cc"),
-        subject=_header(msg, "Subject"),
+        subject=shown_subject(_header(msg, "Subject")),
         date=_date(msg),
         text=text,
         attachments=tuple(info for info, _ in attachments),
@@ -212,7 +222,7 @@ def summary_fields(raw: bytes) -> dict[str, Any]:
         "message_id": _header(msg, "Message-ID"),
         "from": (_addresses(msg, "From") or ("",))[0] or _decoded(msg, "From"),
         "to": list(_addresses(msg, "To")),
-        "subject": _decoded(msg, "Subject"),
+        "subject": shown_subject(_decoded(msg, "Subject")),
         "date": date.isoformat() if date else None,
         "encrypted": encrypted,
         "signed": signed,

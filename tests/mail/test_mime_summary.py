@@ -128,3 +128,15 @@ def test_common_headers_take_the_fast_reading() -> None:
     assert _summary_fast(raw) == summary_fields(raw)
     assert _summary_fast(multipart("mixed", TEXT, PDF)) == summary_fields(multipart("mixed", TEXT, PDF))
     assert _summary_fast(b"Subject: R\xc3\xa9sultats\r\n\r\n") is None  # 8-bit: the parser's reading
+
+
+def test_the_xdm_machine_prefix_is_hidden_from_the_subject() -> None:
+    """Ségur SC.MSS/UX.28: 'XDM/1.0/DDM+' is for the integration platform, not for the doctor."""
+    from core.mail.mime import parse, shown_subject
+
+    raw = b"From: a@x.fr\r\nTo: b@y.fr\r\nSubject: XDM/1.0/DDM+Compte rendu MARTIN Paul 19600101\r\n\r\nx"
+    assert summary_of(raw)["subject"] == "Compte rendu MARTIN Paul 19600101"
+    assert summary_fields(raw)["subject"] == "Compte rendu MARTIN Paul 19600101"
+    assert parse(raw).subject == "Compte rendu MARTIN Paul 19600101"  # messages show
+    assert shown_subject("Re: xdm/1.0/DDM+ CR bio") == "Re: CR bio"
+    assert shown_subject("Résultats XDM/1.0/DDM+ en fin") == "Résultats XDM/1.0/DDM+ en fin"

@@ -79,3 +79,32 @@ def test_lock_screen(snap_compare, size, theme) -> None:
     """Déverrouillage asks the passphrase and shows nothing of the profile."""
     app = MissiveApp("/nonexistent", opener=opener_for(FakeMailroom()), theme=theme)
     assert snap_compare(app, terminal_size=size, run_before=_keys())
+
+
+def _app_with_cda_letter(theme: str) -> MissiveApp:
+    """The fake mailroom with, as its newest message, a CDA consultation letter (XDM prefix already hidden by
+    the core's summary, as the sync stores it)."""
+    import datetime as dt
+    from email.message import EmailMessage
+    from pathlib import Path
+
+    from tests.tui.fakes import BASE, DOCTOR
+
+    sender = "dr.cardio@chu-test.mssante.fr"
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = sender, DOCTOR, "XDM/1.0/DDM+Compte rendu de cardiologie"
+    msg.set_content("Cher confrère, ci-joint mon compte rendu.\n")
+    cda = (Path(__file__).resolve().parents[1] / "data" / "clinical" / "cda_narrative.xml").read_bytes()
+    msg.add_attachment(cda, maintype="text", subtype="xml", filename="DOC0001.XML")
+    mailroom = FakeMailroom()
+    mailroom.messages.add(
+        "m-cda", msg.as_bytes(), sender, "Compte rendu de cardiologie", BASE + dt.timedelta(hours=1),
+        has_attachments=True,
+    )  # fmt: skip
+    return MissiveApp(mailroom=mailroom, theme=theme)
+
+
+@pytest.mark.parametrize("size", [(120, 40)], ids=["120x40"])
+def test_reader_shows_a_cda_letter_as_text(snap_compare, size) -> None:
+    """The reader shows a CDA's sections, list and table as 80-column text under its title."""
+    assert snap_compare(_app_with_cda_letter("dark"), terminal_size=size, run_before=_keys("enter"))

@@ -93,7 +93,12 @@ class Reader(VerticalScroll, can_focus=True):
             abnormal = sum(o.abnormal for o in doc.observations)
             # the count first: it is what the doctor looks for, and it stays whole when the title wraps
             count = (t("reader.abnormal_count", count=abnormal), "$error bold" if abnormal else "bold")
-            blocks.append(Content.assemble(count, " · ", (title, "bold underline"), "\n"))
+            heading = (title, "bold underline")  # a letter has no results to count
+            blocks.append(
+                Content.assemble(count, " · ", heading, "\n")
+                if doc.observations
+                else Content.assemble(heading, "\n")
+            )
             if doc.observations:
                 blocks.append(results_table(doc))
             if doc.text:
