@@ -115,6 +115,30 @@ def default_profile_dir() -> Path:
     return Path(platformdirs.user_data_dir("missive", appauthor=False)) / "profile"
 
 
+def default_demo_dir() -> Path:
+    """Where ``missive demo`` builds its profile unless given ``--profile``."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("missive", appauthor=False)) / "demo"
+
+
+def missing_profile_message(folder: Path) -> str:
+    """What to say when ``folder`` holds no profile: how to create one, where the demo is and how to open it."""
+    demo = default_demo_dir()
+    if Path(folder).expanduser() == demo:
+        return f"aucun profil de démonstration dans {demo} : construisez-le avec « missive demo »"
+    if (demo / "vault.json").is_file():
+        hint = f"ou ouvrez la démonstration (dans {demo}) avec « missive demo »"
+    else:
+        hint = f"ou essayez la démonstration avec « missive demo » (elle sera dans {demo})"
+    init = (
+        "missive init"
+        if Path(folder).expanduser() == default_profile_dir()
+        else f"missive --profile {folder} init"
+    )
+    return f"aucun profil dans {folder} : créez-le avec « {init} », {hint}"
+
+
 _SCHEMA: dict[str, dict[str, Any]] = {
     "": {"language": ("fr", "en"), "theme": str, "idle_lock_minutes": int},
     "trust": {"mode": ("open", "trust-space", "strict"), "allow": list, "encrypt_to_patients": bool},

@@ -29,7 +29,7 @@ from textual.theme import Theme  # noqa: E402
 from textual.widgets import ContentSwitcher, Footer, Static  # noqa: E402
 from textual.worker import Worker, WorkerState  # noqa: E402
 
-from core.errors import ConfigError, MissiveError  # noqa: E402
+from core.errors import ConfigError, MissiveError, NotFound  # noqa: E402
 from tui import keymap  # noqa: E402
 from tui.data import MailroomData  # noqa: E402
 from tui.i18n import set_language, t  # noqa: E402
@@ -483,9 +483,9 @@ def run_app(
 
     profile_dir = Path(profile_dir)
     if not Profile.exists(profile_dir):
-        raise MissiveError(
-            f"no profile in {profile_dir}: create one with `missive init` or try `missive demo`"
-        )
+        from core.config import missing_profile_message
+
+        raise NotFound(missing_profile_message(profile_dir))
     settings = load_settings(profile_dir)
     app = MissiveApp(
         profile_dir,

@@ -24,7 +24,12 @@ class UsageError(BadInput):
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that raises instead of printing a usage block and exiting."""
+    """argparse that raises instead of printing a usage block and exiting, with its help option in French."""
+
+    def __init__(self, *args: Any, add_help: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, add_help=False, **kwargs)
+        if add_help:
+            self.add_argument("-h", "--help", action="help", help="afficher cette aide et quitter")
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{_french_usage(message)} (voir : {self.prog} --help)")
@@ -99,7 +104,13 @@ class Context:
     def mailroom(self) -> Any:
         """Open (once) the profile's façade with the passphrase."""
         if self._mailroom is None:
+            from core.config import missing_profile_message
+            from core.errors import NotFound
             from core.mailroom import Mailroom
+            from core.store.vault import Vault
+
+            if not Vault.exists(self.profile_dir):
+                raise NotFound(missing_profile_message(self.profile_dir))  # before asking a passphrase
 
             self._mailroom = Mailroom.open(self.profile_dir, self.passphrase())
         return self._mailroom
@@ -114,58 +125,162 @@ class Context:
         sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Options every command accepts, before or after its name (``missive --theme light tui`` or
+# ``missive tui --theme light``): (flags, argparse keywords, takes a value).
+GLOBAL_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("--profile", {"metavar": "DIR", "help": "dossier du profil (défaut : dossier utilisateur)"}),
+    ("--lang", {"choices": ["fr", "en"], "help": "langue de l'interface"}),
+    ("--theme", {"help": "thème de l'interface (dark, light, high-contrast, ansi16, ...)"}),
+)
+DEFAULT_COMMAND = "tui"
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, after_command: bool) -> None:
+    for flag, kwargs in GLOBAL_OPTIONS:
+        # After the command a missing option leaves the value given before it (or None) untouched.
+        parser.add_argument(flag, **kwargs, **({"default": argparse.SUPPRESS} if after_command else {}))
+
+
+class _CommandParser(_Parser):
+    """The parser of a command or sub-command: it accepts the global options too."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _add_global_options(self, after_command=True)
+
+
+def command_name(argv: Sequence[str]) -> str | None:
+    """The command word of ``argv`` (the first word that is neither an option nor an option's value)."""
+    valued = [flag for flag, kwargs in GLOBAL_OPTIONS if kwargs.get("action") is None]
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+            continue
+        if word == "--":
+            return None
+        if word.startswith("-"):
+            if "=" not in word and word.startswith("--"):
+                matches = [flag for flag in valued if flag.startswith(word)]
+                skip = len(matches) == 1
+            continue
+        return word
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser for ``command`` (its module only is imported) or, without one, the list of commands."""
+    from tui.commands import COMMANDS
+
     common = _Parser(add_help=False)
     parser = _Parser(
         prog="missive",
         description="missive — messagerie sécurisée de santé au terminal (MSSanté, S/MIME, HPRIM, HL7, CDA).",
+        epilog=f"Sans commande, missive ouvre l'interface (missive {DEFAULT_COMMAND}).",
     )
-    parser.add_argument("--version", action="version", version=f"missive {__version__}")
-    parser.add_argument("--profile", metavar="DIR", help="dossier du profil (défaut : dossier utilisateur)")
-    parser.add_argument("--lang", choices=["fr", "en"], help="langue de l'interface")
-    parser.add_argument("--theme", help="thème de l'interface (dark, light, high-contrast, ansi16, ...)")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    from tui.commands import MODULES
-
-    for name in MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue  # a domain not built yet
-            raise
-        module.register(sub, common)
+    parser.add_argument(
+        "--version", action="version", version=f"missive {__version__}", help="afficher la version et quitter"
+    )
+    _add_global_options(parser, after_command=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_CommandParser)
+    if command in COMMANDS:
+        importlib.import_module(COMMANDS[command][0]).register(sub, common)
+    else:
+        for name, (_, help_text) in COMMANDS.items():
+            sub.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     ctx: Context | None = None
-    try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
-        if not getattr(args, "func", None):
-            if args.command is None:
-                parser.print_help()
-                return 0
-            raise UsageError(
-                f"missive {args.command} : sous-commande manquante (voir : missive {args.command} --help)"
-            )
-        ctx = Context(args)
-        return int(args.func(args, ctx) or 0)
-    except MissiveError as exc:
-        sys.stderr.write(f"missive : {_one_line(str(exc))}\n")
-        return exc.exit_code
-    except KeyboardInterrupt:
-        sys.stderr.write("missive : interrompu\n")
-        return 130
-    except BrokenPipeError:
-        return 0
-    finally:
-        if ctx is not None:
-            try:
-                ctx.close()
-            except MissiveError:
-                pass
+    with _warnings_to_log():
+        try:
+            command = command_name(argv)
+            if command is None and not {"-h", "--help", "--version"} & set(argv):
+                argv.append(DEFAULT_COMMAND)  # `missive` alone opens the app, as --help says
+                command = DEFAULT_COMMAND
+            parser = build_parser(command)
+            args = parser.parse_args(argv)
+            if not getattr(args, "func", None):
+                raise UsageError(
+                    f"missive {args.command} : sous-commande manquante (voir : missive {args.command} --help)"
+                )
+            ctx = Context(args)
+            return int(args.func(args, ctx) or 0)
+        except MissiveError as exc:
+            sys.stderr.write(f"missive : {_one_line(str(exc))}\n")
+            return exc.exit_code
+        except KeyboardInterrupt:
+            sys.stderr.write("missive : interrompu\n")
+            return 130
+        except BrokenPipeError:
+            return 0
+        except Exception as exc:  # noqa: BLE001 - a bug says one line on screen; its trace goes to the log
+            if os.environ.get("MISSIVE_DEBUG") == "1":
+                raise
+            sys.stderr.write(f"missive : erreur interne ({type(exc).__name__}) : {_log_hint()}\n")
+            _log_bug(exc)
+            return 1
+        finally:
+            if ctx is not None:
+                try:
+                    ctx.close()
+                except MissiveError:
+                    pass
+
+
+def _log_hint() -> str:
+    import logging
+
+    for handler in logging.getLogger("missive").handlers:
+        name = getattr(handler, "baseFilename", None)
+        if name:
+            return f"détails (sans données) dans {name}"
+    return "relancez avec MISSIVE_DEBUG=1 pour le détail"
+
+
+def _log_bug(exc: BaseException) -> None:
+    """The bug's type and where it happened (files, lines, functions): never its message, which may hold data."""
+    import logging
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = " <- ".join(f"{Path(f.filename).name}:{f.lineno}:{f.name}" for f in reversed(frames[-8:]))
+    logging.getLogger("missive.cli").error("internal error %s at %s", type(exc).__name__, where)
+
+
+class _warnings_to_log:  # noqa: N801 - used as a context manager, named like one
+    """Python warnings (libraries' UserWarning, DeprecationWarning...) go to the profile's log, never to the
+    terminal: their category and origin module, counted; not their text, which may quote data."""
+
+    def __enter__(self) -> None:
+        import warnings
+
+        self._saved = warnings.showwarning
+        self.counts: dict[tuple[str, str], int] = {}
+        warnings.showwarning = self._show
+
+    def _show(self, message: Any, category: type[Warning], filename: str, lineno: int, *_: Any) -> None:
+        key = (category.__name__, Path(filename).stem)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        self._flush()
+
+    def _flush(self) -> None:
+        import logging
+
+        logger = logging.getLogger("missive.warnings")
+        if not self.counts or not logging.getLogger("missive").handlers:
+            return  # no profile log yet: kept until there is one
+        for (category, origin), count in sorted(self.counts.items()):
+            logger.info("python warning %s from %s (%d)", category, origin, count)
+        self.counts.clear()
+
+    def __exit__(self, *exc: object) -> None:
+        import warnings
+
+        self._flush()
+        warnings.showwarning = self._saved
 
 
 def _one_line(text: str) -> str:

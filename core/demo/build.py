@@ -31,12 +31,6 @@ CERTIFIED = {
 }
 
 
-def default_demo_dir() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("missive", appauthor=False)) / "demo"
-
-
 def demo_server_dir(profile: Path) -> Path:
     """The folder standing for the operator's server and the practice software, one per demo profile.
 

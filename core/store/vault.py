@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from core.errors import BadInput, MissiveError, StoreCorrupted, WrongPassphrase
+from core.errors import BadInput, MissiveError, NotFound, StoreCorrupted, WrongPassphrase
 from core.store.atomic import atomic_write
 
 MAGIC = b"MSV1"
@@ -175,7 +175,9 @@ class Vault:
     def open(cls, folder: Path, passphrase: str) -> Vault:
         path = folder / VAULT_FILE
         if not path.is_file():
-            raise BadInput(f"no profile in {folder}: create one with 'missive --profile {folder} init'")
+            from core.config import missing_profile_message
+
+            raise NotFound(missing_profile_message(folder))
         try:
             meta = json.loads(path.read_text("utf-8"))
             name, salt, params = _stored_kdf(meta["kdf"])

@@ -97,8 +97,12 @@ def cmd_audit_list(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def cmd_config_check(args: argparse.Namespace, ctx: Any) -> int:
-    from core.config import load_settings
+    from core.config import load_settings, missing_profile_message
+    from core.errors import NotFound
+    from core.store.vault import Vault
 
+    if not Vault.exists(ctx.profile_dir):
+        raise NotFound(missing_profile_message(ctx.profile_dir))
     load_settings(ctx.profile_dir)
     print("profile.toml : OK")
     return 0
@@ -112,7 +116,8 @@ def cmd_config_path(args: argparse.Namespace, ctx: Any) -> int:
 def cmd_demo(args: argparse.Namespace, ctx: Any) -> int:
     import os
 
-    from core.demo.build import build_demo, default_demo_dir
+    from core.config import default_demo_dir
+    from core.demo.build import build_demo
 
     folder = ctx.profile_dir if args.profile else default_demo_dir()
     passphrase = os.environ.get("MISSIVE_PASSPHRASE") or "demo"
@@ -130,9 +135,19 @@ def cmd_demo(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def cmd_tui(args: argparse.Namespace, ctx: Any) -> int:
+    import os
+
+    from core.config import missing_profile_message
+    from core.errors import NotFound
+    from core.store.vault import Vault
+
+    if not Vault.exists(ctx.profile_dir):
+        raise NotFound(missing_profile_message(ctx.profile_dir))  # said before the screen is taken
     from tui.app import run_app
 
-    return run_app(ctx.profile_dir, passphrase=None, lang=args.lang, theme=args.theme)
+    # like every other command, MISSIVE_PASSPHRASE unlocks without a prompt (scripts, benches)
+    passphrase = ctx.passphrase() if "MISSIVE_PASSPHRASE" in os.environ else None
+    return run_app(ctx.profile_dir, passphrase=passphrase, lang=args.lang, theme=args.theme)
 
 
 def _progress(text: str) -> None:

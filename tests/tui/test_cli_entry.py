@@ -1,0 +1,234 @@
+"""The command line's entry: lazily loaded commands, global options anywhere, defaults, no profile, warnings."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tui import cli
+from tui.commands import COMMANDS
+
+ROOT = Path(__file__).resolve().parents[2]
+PASS = "correct horse battery staple"
+
+
+def _loaded_after(code: str, env: dict[str, str] | None = None) -> set[str]:
+    """The modules of missive a fresh interpreter has loaded after running ``code`` (printed as JSON)."""
+    script = (
+        "import io, json, sys, contextlib\n"
+        "from tui.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        f"        {code}\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('core', 'tui', 'textual'))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**os.environ, "MISSIVE_KDF": "floor", **(env or {})},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_help_lists_every_command_without_importing_one() -> None:
+    loaded = _loaded_after("main(['--help'])")
+    assert not {m for m in loaded if m.startswith("tui.commands.")}, loaded
+    assert "textual" not in loaded
+
+
+def test_one_commands_help_imports_only_its_module() -> None:
+    loaded = _loaded_after("main(['sync', '--help'])")
+    assert {m for m in loaded if m.startswith("tui.commands.")} == {"tui.commands.mail"}
+
+
+def test_a_sync_does_not_import_the_directory_search_nor_the_app(tmp_path: Path) -> None:
+    env = {"MISSIVE_PASSPHRASE": PASS}
+    profile = str(tmp_path / "p")
+    subprocess.run(
+        [sys.executable, "-m", "tui.cli", "--profile", profile, "init"],
+        cwd=ROOT,
+        env={**os.environ, "MISSIVE_KDF": "floor", **env},
+        check=True,
+        capture_output=True,
+    )
+    loaded = _loaded_after(f"assert main(['--profile', {profile!r}, 'sync']) == 0", env)
+    assert "core.mailroom" in loaded  # the command did run
+    assert "core.directory.search" not in loaded
+    assert not {m for m in loaded if m.startswith(("textual", "tui.app"))}
+
+
+def test_the_help_of_missive_is_each_commands_own_help() -> None:
+    """The list `missive --help` prints without importing the commands says what each command says of itself."""
+    for name, (module, help_text) in COMMANDS.items():
+        parser = cli._Parser(prog="missive")
+        sub = parser.add_subparsers(dest="command", parser_class=cli._CommandParser)
+        importlib.import_module(module).register(sub, cli._Parser(add_help=False))
+        own = {a.dest: a.help for a in sub._choices_actions}
+        assert own.get(name) == help_text, name
+    # and every command a module registers is in the table (a forgotten one would be unreachable)
+    for module in set(m for m, _ in COMMANDS.values()):
+        parser = cli._Parser(prog="missive")
+        sub = parser.add_subparsers(dest="command", parser_class=cli._CommandParser)
+        importlib.import_module(module).register(sub, cli._Parser(add_help=False))
+        assert set(sub.choices) <= set(COMMANDS), module
+
+
+def test_an_unknown_command_is_one_french_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["frobnicate"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "choix invalide" in err
+
+
+@pytest.fixture
+def app_runs(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Replace the app by a recorder of how it would have been started."""
+    import tui.app
+
+    calls: list[dict[str, Any]] = []
+
+    def run_app(profile_dir: Path, passphrase: str | None = None, lang: Any = None, theme: Any = None) -> int:
+        calls.append({"profile": Path(profile_dir), "passphrase": passphrase, "lang": lang, "theme": theme})
+        return 0
+
+    monkeypatch.setattr(tui.app, "run_app", run_app)
+    return calls
+
+
+def test_missive_alone_opens_the_app(profile, profile_dir: Path, app_runs, monkeypatch) -> None:
+    monkeypatch.delenv("MISSIVE_PASSPHRASE", raising=False)
+    assert cli.main(["--profile", str(profile_dir)]) == 0
+    assert app_runs == [{"profile": profile_dir, "passphrase": None, "lang": None, "theme": None}]
+
+
+def test_global_options_are_accepted_after_the_command(profile, profile_dir: Path, app_runs) -> None:
+    assert cli.main(["tui", "--theme", "light", "--lang", "en", "--profile", str(profile_dir)]) == 0
+    assert cli.main(["--theme", "ansi16", "--profile", str(profile_dir), "tui"]) == 0
+    assert [(c["theme"], c["lang"]) for c in app_runs] == [("light", "en"), ("ansi16", None)]
+
+
+def test_global_options_after_a_sub_command(profile_dir: Path, capsys) -> None:
+    assert cli.main(["config", "path", "--profile", str(profile_dir)]) == 0
+    assert capsys.readouterr().out.strip() == str(profile_dir)
+    assert cli.main(["--profile", "/elsewhere", "config", "path", f"--profile={profile_dir}"]) == 0
+    assert capsys.readouterr().out.strip() == str(profile_dir)  # the one after the command wins
+
+
+def test_the_app_is_unlocked_by_missive_passphrase(profile, profile_dir: Path, app_runs, monkeypatch) -> None:
+    monkeypatch.setenv("MISSIVE_PASSPHRASE", PASS)
+    assert cli.main(["--profile", str(profile_dir), "tui"]) == 0
+    assert app_runs[0]["passphrase"] == PASS
+
+
+@pytest.fixture
+def user_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty per-user data folder (where the default profile and the demo live)."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    return tmp_path / "data" / "missive"
+
+
+@pytest.mark.parametrize("command", [["tui"], [], ["messages", "list"], ["sync"], ["config", "check"]])
+def test_without_a_profile_every_entry_names_the_demo(user_data: Path, app_runs, capsys, command) -> None:
+    assert cli.main(command) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"aucun profil dans {user_data / 'profile'}" in err
+    assert "« missive init »" in err and f"« missive demo » (elle sera dans {user_data / 'demo'})" in err
+    assert app_runs == []
+
+
+def test_once_the_demo_is_built_the_message_says_how_to_open_it(user_data: Path, capsys) -> None:
+    (user_data / "demo").mkdir(parents=True)
+    (user_data / "demo" / "vault.json").write_text("{}")
+    assert cli.main(["tui"]) == 1
+    assert (
+        f"ouvrez la démonstration (dans {user_data / 'demo'}) avec « missive demo »"
+        in capsys.readouterr().err
+    )
+
+
+def test_config_check_passes_only_with_a_profile(profile, profile_dir: Path, tmp_path: Path, cli_run) -> None:
+    assert cli_run("--profile", str(profile_dir), "config", "check")[0] == 0
+    code, _, err = cli_run("--profile", str(tmp_path / "none"), "config", "check")
+    assert code == 1 and "aucun profil" in err
+
+
+@pytest.fixture
+def cli_run(capsys: pytest.CaptureFixture[str]):
+    def run(*args: str) -> tuple[int, str, str]:
+        code = cli.main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture
+def own_log():
+    """The profile log opened by this test's profile (a process keeps the first profile's log otherwise)."""
+    import logging
+
+    root = logging.getLogger("missive")
+    saved = root.handlers[:]
+    root.handlers.clear()
+    yield
+    for handler in root.handlers:
+        handler.close()
+    root.handlers[:] = saved
+
+
+def test_library_warnings_go_to_the_log_not_the_terminal(
+    profile, profile_dir: Path, monkeypatch, cli_run, own_log
+) -> None:
+    import tui.commands.profile as commands
+
+    def noisy(args: argparse.Namespace, ctx: Any) -> int:
+        ctx.mailroom()  # the profile's log is open from here on
+        warnings.warn("some library's remark about /home/patient-name", UserWarning, stacklevel=1)
+        warnings.warn("deprecated", DeprecationWarning, stacklevel=1)
+        print("ok")
+        return 0
+
+    monkeypatch.setenv("MISSIVE_PASSPHRASE", PASS)
+    monkeypatch.setattr(commands, "cmd_config_path", noisy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        code, out, err = cli_run("--profile", str(profile_dir), "config", "path")
+    assert (code, out, err) == (0, "ok\n", "")
+    log = (profile_dir / "missive.log").read_text()
+    assert "python warning UserWarning from test_cli_entry (1)" in log
+    assert "python warning DeprecationWarning from test_cli_entry (1)" in log
+    assert "patient-name" not in log
+
+
+def test_a_bug_is_one_line_on_screen_and_its_place_in_the_log(
+    profile, profile_dir: Path, monkeypatch, cli_run, own_log
+) -> None:
+    import tui.commands.profile as commands
+
+    def broken(args: argparse.Namespace, ctx: Any) -> int:
+        ctx.mailroom()
+        raise KeyError("DUPONT Jean 01/02/1960")
+
+    monkeypatch.setenv("MISSIVE_PASSPHRASE", PASS)
+    monkeypatch.delenv("MISSIVE_DEBUG", raising=False)
+    monkeypatch.setattr(commands, "cmd_config_path", broken)
+    code, out, err = cli_run("--profile", str(profile_dir), "config", "path")
+    assert code == 1 and err.count("\n") == 1
+    assert "erreur interne (KeyError)" in err and "Traceback" not in err and "DUPONT" not in err
+    log = (profile_dir / "missive.log").read_text()
+    assert "internal error KeyError at test_cli_entry.py:" in log and "DUPONT" not in log
