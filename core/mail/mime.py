@@ -8,7 +8,7 @@ import email.policy
 import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import collapse_rfc2231_value, getaddresses, parsedate_to_datetime
 from typing import Any
 
 from core.errors import ParseError
@@ -114,7 +114,12 @@ def _date(msg: Message) -> dt.datetime | None:
 def security_of(msg: Message) -> tuple[bool, bool]:
     """(encrypted, signed) judged from the outer content type (S/MIME)."""
     ctype = msg.get_content_type()
-    smime_type = (msg.get_param("smime-type") or "").lower() if ctype.endswith("pkcs7-mime") else ""
+    smime_type = ""
+    if ctype.endswith("pkcs7-mime"):
+        value = msg.get_param("smime-type") or ""
+        if isinstance(value, tuple):  # RFC 2231 form: (charset, language, value)
+            value = collapse_rfc2231_value(value)
+        smime_type = str(value).lower()
     encrypted = (
         ctype in ("application/pkcs7-mime", "application/x-pkcs7-mime") and smime_type != "signed-data"
     )

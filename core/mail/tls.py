@@ -70,11 +70,13 @@ def context_for(account: Account) -> ssl.SSLContext:
 
 def _load_client_p12(ctx: ssl.SSLContext, data: bytes, password: str) -> None:
     from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    from core.errors import ParseError
+    from core.secure import p12
 
     try:
-        bundle = pkcs12.load_pkcs12(data, password.encode() if password else None)
-    except ValueError:
+        bundle = p12.load(data, password.encode() if password else None)
+    except (ValueError, ParseError):
         raise SecurityError(
             "certificat client : mot de passe PKCS#12 faux ou fichier qui n'est pas un PKCS#12"
         ) from None

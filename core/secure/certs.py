@@ -161,14 +161,32 @@ def _eku_ok(_policy: Any, _cert: x509.Certificate, ext: Any) -> None:
         raise ValueError("emailProtection purpose missing")
 
 
+def _ca_ok(_policy: Any, _cert: x509.Certificate, ext: Any) -> None:
+    if not ext.ca:
+        raise ValueError("not a certification authority")
+
+
 def _verifier(anchors: Sequence[x509.Certificate], at: dt.datetime) -> verification.ClientVerifier:
     # The stock client verifier demands the clientAuth purpose; S/MIME needs emailProtection instead.
     agnostic = verification.Criticality.AGNOSTIC
-    ee = verification.ExtensionPolicy.webpki_defaults_ee().may_be_present(
-        x509.ExtendedKeyUsage, agnostic, _eku_ok
+    # The web PKI profile is made for TLS servers: it demands an authority key identifier and a subject
+    # alternative name on the end certificate. S/MIME certificates from NSS/Thunderbird test CAs and from
+    # older authorities carry neither (the address sits in the subject's emailAddress), and the issuer is
+    # still matched by name and signature: both extensions are allowed, not required.
+    ee = (
+        verification.ExtensionPolicy.webpki_defaults_ee()
+        .may_be_present(x509.ExtendedKeyUsage, agnostic, _eku_ok)
+        .may_be_present(x509.AuthorityKeyIdentifier, agnostic, None)
+        .may_be_present(x509.SubjectAlternativeName, agnostic, None)
     )
-    ca = verification.ExtensionPolicy.webpki_defaults_ca().may_be_present(
-        x509.ExtendedKeyUsage, agnostic, _eku_ok
+    # NSS's and older e-mail authorities mark basicConstraints non-critical and carry no key identifiers:
+    # the authority must still say CA:TRUE (checked here) and sign the certificate below it.
+    ca = (
+        verification.ExtensionPolicy.webpki_defaults_ca()
+        .may_be_present(x509.ExtendedKeyUsage, agnostic, _eku_ok)
+        .require_present(x509.BasicConstraints, agnostic, _ca_ok)
+        .may_be_present(x509.AuthorityKeyIdentifier, agnostic, None)
+        .may_be_present(x509.SubjectKeyIdentifier, agnostic, None)
     )
     return (
         verification.PolicyBuilder()

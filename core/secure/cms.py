@@ -2,7 +2,7 @@
 
 `cryptography` decrypts only RSA PKCS#1 v1.5 + AES-CBC and cannot verify SignedData at all, so this module
 does both by hand: EnvelopedData and AuthEnvelopedData (RSA PKCS#1 v1.5 or RSA-OAEP key transport, AES-CBC
-or AES-GCM content), and SignedData (messageDigest attribute, signature over the DER SET OF signed
+or AES-GCM content; 3DES-CBC for reading old mail only, reported by ``legacy_cipher``), and SignedData (messageDigest attribute, signature over the DER SET OF signed
 attributes with RSA PKCS#1 v1.5, RSA-PSS or ECDSA). It also builds EnvelopedData for encryption.
 
 Errors: `ParseError` for bytes that are not the CMS they claim to be, `SecurityError` when decryption is
@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from core.errors import ParseError, SecurityError
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+_DAMAGE = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError)
 
 # Reasons a doctor reads (French, as shown in the reader and by `missive smime verify`).
 REASON_MODIFIED = "le message a été modifié après signature"
@@ -271,38 +272,59 @@ def _content_key(
     raise SecurityError("le message ne peut pas être déchiffré")  # pragma: no cover - loop returns or raises
 
 
+# Block ciphers accepted for reading EnvelopedData: (key length, block size, legacy). 3DES is read because
+# older software (and some hospital gateways) still sends it; missive never encrypts with it.
+_CBC: dict[str, tuple[int, int, bool]] = {
+    "aes128_cbc": (16, 16, False),
+    "aes192_cbc": (24, 16, False),
+    "aes256_cbc": (32, 16, False),
+    "tripledes_3key": (24, 8, True),
+}
+LEGACY_3DES = "chiffrement ancien (3DES)"
+
+
+def legacy_cipher(der: bytes) -> str:
+    """'chiffrement ancien (3DES)' when an EnvelopedData uses 3DES, else '' (the reader says it)."""
+    try:
+        info = load_content_info(der)
+        if info["content_type"].native != "enveloped_data":
+            return ""
+        name = info["content"]["encrypted_content_info"]["content_encryption_algorithm"]["algorithm"].native
+    except (ParseError, *_DAMAGE):
+        return ""
+    return LEGACY_3DES if _CBC.get(name, (0, 0, False))[2] else ""
+
+
 def _decrypt_cbc(algo: Any, key: bytes, ciphertext: bytes) -> bytes:
     name = algo["algorithm"].native
     with _guard("paramètres de chiffrement"):
         iv = bytes(algo["parameters"].native)
-    expected = {"aes128_cbc": 16, "aes192_cbc": 24, "aes256_cbc": 32}.get(name)
-    if name == "tripledes_3key":
+    spec = _CBC.get(name)
+    if spec is None:
         raise SecurityError(
-            "le message utilise 3DES, que missive refuse : demandez à l'expéditeur d'utiliser AES"
+            f"le chiffrement {name} n'est pas pris en charge (AES-CBC, AES-GCM ou 3DES) : demandez à "
+            "l'expéditeur d'utiliser AES"
         )
-    if expected is None:
-        raise SecurityError(
-            f"le chiffrement {name} n'est pas pris en charge (AES-CBC ou AES-GCM) : demandez à l'expéditeur "
-            "d'utiliser AES"
-        )
-    if len(key) != expected or len(iv) != 16 or len(ciphertext) % 16:
+    key_len, block, legacy = spec
+    if len(key) != key_len or len(iv) != block or len(ciphertext) % block or not ciphertext:
         raise SecurityError(
             "le message ne peut pas être déchiffré (mauvaise clé ou contenu endommagé) ; demandez à "
             "l'expéditeur de renvoyer le message"
         )
-    if not ciphertext:
-        raise SecurityError(
-            "le message ne peut pas être déchiffré (mauvaise clé ou contenu endommagé) ; demandez à "
-            "l'expéditeur de renvoyer le message"
-        )
+    if legacy:
+        from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+
+        cipher: Any = TripleDES(key)
+    else:
+        cipher = algorithms.AES(key)
     # decrypt into one buffer and cut the padding off in place: no copy of a 10 MB message per step
-    plain = bytearray(len(ciphertext) + 15)
-    decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
+    plain = bytearray(len(ciphertext) + block - 1)
+    decryptor = Cipher(cipher, modes.CBC(iv)).decryptor()
     size = decryptor.update_into(ciphertext, plain)
     decryptor.finalize()
     del plain[size:]
     pad = plain[-1]
-    if not 1 <= pad <= 16 or plain[-pad:] != bytes([pad]) * pad:
+    if not 1 <= pad <= block or plain[-pad:] != bytes([pad]) * pad:
         raise SecurityError(
             "le message ne peut pas être déchiffré (mauvaise clé ou contenu endommagé) ; demandez à "
             "l'expéditeur de renvoyer le message"
@@ -340,9 +362,6 @@ def _decrypt_gcm(algo: Any, key: bytes, ciphertext: bytes, mac: bytes, aad: byte
             "le message chiffré a été modifié en chemin (contrôle AES-GCM en échec) : ne vous y fiez pas et "
             "demandez un nouvel envoi"
         ) from exc
-
-
-_DAMAGE = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError)
 
 
 def decrypt(der: bytes, identities: list[tuple[PrivateKey, x509.Certificate]]) -> bytes:
@@ -517,12 +536,36 @@ def _find_signer(sid: Any, certs: list[x509.Certificate]) -> x509.Certificate | 
     return None
 
 
-def _attr(attrs: Any, name: str) -> Any:
+# The only signed attributes missive interprets (RFC 5652 §11, RFC 8551 §2.5): every other one (S/MIME
+# capabilities, Microsoft's encryption-key preference 1.3.6.1.4.1.311.16.4 added by Thunderbird and Outlook,
+# ESS labels...) is kept as signed bytes and never decoded, so one that asn1crypto cannot read is harmless.
+_INTERPRETED = {
+    "1.2.840.113549.1.9.3": "content_type",
+    "1.2.840.113549.1.9.4": "message_digest",
+    "1.2.840.113549.1.9.5": "signing_time",
+}
+
+
+def _signed_attributes(attrs: Any) -> dict[str, Any]:
+    """The interpreted signed attributes (content type, message digest, signing time), read one by one.
+
+    An unknown attribute is skipped without decoding its value. A damaged content type or message digest
+    is damage (ParseError through the caller's guard); a damaged signing time is only left out.
+    """
+    found: dict[str, Any] = {}
     for attr in attrs:
-        if attr["type"].native == name:
-            values = attr["values"]
-            return values[0] if len(values) else None
-    return None
+        name = _INTERPRETED.get(attr["type"].dotted)
+        if name is None or name in found:
+            continue
+        values = attr["values"]
+        if name == "signing_time":
+            try:
+                found[name] = values[0].native if len(values) else None
+            except _DAMAGE:
+                found[name] = None
+            continue
+        found[name] = values[0].native if len(values) else None
+    return found
 
 
 def _digest(name: str, data: bytes) -> bytes:
@@ -579,6 +622,10 @@ def _normalise_crlf(data: bytes) -> bytes:
     return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
+def _same_content(a: bytes, b: bytes) -> bool:
+    return a == b or _normalise_crlf(a) == _normalise_crlf(b)
+
+
 def verify_signed_data(der: bytes, detached: bytes | None = None) -> SignedContent:
     """Check the signature math of a SignedData (not the certificate chain: see ``core.secure.certs``).
 
@@ -608,6 +655,21 @@ def _verify_signed_data(der: bytes, detached: bytes | None) -> SignedContent:
         inner = None if isinstance(embedded, core.Void) else embedded.__bytes__()
         certs = _certificates(signed)
         signer_infos = list(signed["signer_infos"])
+    if inner is not None and detached is not None and not _same_content(inner, detached):
+        # a multipart/signed whose signature also embeds a content, different from the part shown: the
+        # signature may hold for the hidden copy, never for what the reader displays
+        signer = None
+        with _guard("informations du signataire"):
+            if signer_infos:
+                signer = _find_signer(signer_infos[0]["sid"], certs)
+        return SignedContent(
+            detached,
+            False,
+            "le contenu signé ne correspond pas au message affiché",
+            signer_cert=signer,
+            certificates=tuple(certs),
+            content_type=content_type,
+        )
     content = inner if inner is not None else detached
     if content is None:
         raise ParseError(
@@ -640,15 +702,15 @@ def _verify_one(
         digest_name = signer_info["digest_algorithm"]["algorithm"].native
         signer = _find_signer(signer_info["sid"], certs)
         attrs = signer_info["signed_attrs"]
-        has_attrs = attrs.native is not None
+        # absent attributes parse as Void; never call .native on the whole set (an unknown one may not decode)
+        has_attrs = not isinstance(attrs, core.Void) and attrs.contents is not None
         signing_time = None
         if has_attrs:
-            md_attr = _attr(attrs, "message_digest")
-            ct_attr = _attr(attrs, "content_type")
-            st_attr = _attr(attrs, "signing_time")
-            expected_digest = bytes(md_attr.native) if md_attr is not None else None
-            if st_attr is not None:
-                signing_time = st_attr.native
+            read = _signed_attributes(attrs)
+            md = read.get("message_digest")
+            expected_digest = bytes(md) if md is not None else None
+            ct_value = read.get("content_type")
+            signing_time = read.get("signing_time")
             # The signature covers the attributes as received, re-tagged from [0] IMPLICIT to SET OF.
             signed_bytes = b"\x31" + attrs.dump()[1:]
     base = {
@@ -670,7 +732,7 @@ def _verify_one(
         return SignedContent(
             candidates[0], False, "la signature ne contient pas l'empreinte du message", **base
         )
-    if ct_attr is not None and ct_attr.native != ctype:
+    if ct_value is not None and ct_value != ctype:
         return SignedContent(candidates[0], False, REASON_MODIFIED, **base)
     matching = None
     for content in candidates:

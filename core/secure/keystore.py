@@ -15,10 +15,10 @@ from typing import Any, Protocol
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
 
 from core.errors import BadInput, NotFound, ParseError, SecurityError
 from core.secure import certs as certmod
+from core.secure import p12
 from core.secure.cms import PrivateKey
 from core.secure.trust import shown
 from core.store.collection import Collection
@@ -66,7 +66,12 @@ class KeyStore:
         """Import our key and certificate (and its chain) from a PKCS#12 file; returns its description."""
         pw = password.encode("utf-8") if isinstance(password, str) else password
         try:
-            key, cert, chain = pkcs12.load_key_and_certificates(data, pw or None)
+            bundle = p12.load(data, pw or None)
+            key = bundle.key
+            cert = bundle.cert.certificate if bundle.cert is not None else None
+            chain = [c.certificate for c in bundle.additional_certs]
+        except ParseError:
+            raise
         except ValueError as exc:
             if b"\x30" != data[:1]:
                 raise ParseError("ce fichier n'est pas un PKCS#12 (.p12/.pfx)") from exc

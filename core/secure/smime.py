@@ -70,6 +70,7 @@ class OpenedMessage:
     signer_cert: bytes | None  # DER, for KeyStore.harvest when the signature is valid
     decrypted: bool = True  # False when encrypted for a key the profile does not hold
     problem: str = ""  # why it could not be decrypted (no health data)
+    cipher_note: str = ""  # "chiffrement ancien (3DES)" when a layer used an outdated cipher
 
 
 # -- raw MIME helpers -----------------------------------------------------------------------------------------
@@ -99,6 +100,17 @@ class _Entity:
 
     def content_type(self) -> str:
         return self.content().get_content_type()
+
+
+def _param(msg: Message, name: str) -> str:
+    """A Content-Type parameter as text: RFC 2231 values (``protocol*=us-ascii''application%2F...``) come
+    back from ``get_param`` as a (charset, language, value) tuple, which is collapsed here."""
+    value = msg.get_param(name)
+    if value is None:
+        return ""
+    if isinstance(value, tuple):
+        value = email.utils.collapse_rfc2231_value(value)
+    return str(value)
 
 
 def _split(raw: bytes) -> _Entity:
@@ -327,22 +339,22 @@ def _layer_kind(entity: _Entity) -> str | None:
     msg = entity.content()
     ctype = msg.get_content_type()
     if ctype == "multipart/signed":
-        protocol = (msg.get_param("protocol") or "").lower()
+        protocol = _param(msg, "protocol").lower()
         return "signed" if protocol in _PKCS7_SIG or not protocol else None
     if ctype in _PKCS7_MIME:
-        smime_type = str(msg.get_param("smime-type") or "").lower()
+        smime_type = _param(msg, "smime-type").lower()
         return None if smime_type == "certs-only" else "pkcs7"
     if ctype == "application/octet-stream":
-        name = (msg.get_filename() or msg.get_param("name") or "").lower()
-        if isinstance(name, str) and name.endswith(".p7m"):
+        name = (msg.get_filename() or _param(msg, "name")).lower()
+        if name.endswith(".p7m"):
             return "pkcs7"
     return None
 
 
 def _signed_parts(entity: _Entity) -> tuple[bytes, bytes]:
     """(signed content bytes, signature DER) of a multipart/signed entity."""
-    boundary = entity.content().get_param("boundary")
-    if not boundary or not isinstance(boundary, str):
+    boundary = _param(entity.content(), "boundary")
+    if not boundary:
         raise ParseError(
             "le message signé n'a pas de séparateur MIME ; demandez à l'expéditeur de renvoyer le message"
         )
@@ -428,6 +440,17 @@ def decrypt(message: bytes, identities: Sequence[tuple[cms.PrivateKey, x509.Cert
     return _rebuild(entity, cms.decrypt(der, list(identities)))
 
 
+def cipher_note(message: bytes) -> str:
+    """'chiffrement ancien (3DES)' when the outer encrypted layer of ``message`` uses 3DES, else ''."""
+    try:
+        entity = _split(message)
+        if _layer_kind(entity) != "pkcs7":
+            return ""
+        return cms.legacy_cipher(_part_der(entity))
+    except MissiveError:
+        return ""
+
+
 def _decompress(der: bytes) -> bytes:
     info = cms.load_content_info(der)
     try:
@@ -462,6 +485,7 @@ def _open(raw: bytes, keys: KeyRing, at: dt.datetime | None) -> OpenedMessage:
     current = raw
     first = _split(raw)
     encrypted = signed = False
+    note = ""
     results: list[cms.SignedContent] = []
     for _ in range(MAX_LAYERS):
         entity = first if current is raw else _split(current)
@@ -480,7 +504,8 @@ def _open(raw: bytes, keys: KeyRing, at: dt.datetime | None) -> OpenedMessage:
                     inner = cms.decrypt(der, keys.decryption_identities())
                 except SecurityError as exc:
                     status, signer = _verdict(results, current, first, keys, at)
-                    return OpenedMessage(current, True, signed, status, signer, False, str(exc))
+                    return OpenedMessage(current, True, signed, status, signer, False, str(exc), note)
+                note = note or cms.legacy_cipher(der)
                 current = _rebuild(entity, inner)
                 continue
             if cms_type == "compressed_data":
@@ -497,7 +522,7 @@ def _open(raw: bytes, keys: KeyRing, at: dt.datetime | None) -> OpenedMessage:
             f"le message empile plus de {MAX_LAYERS} couches S/MIME : missive refuse de l'ouvrir"
         )
     status, signer = _verdict(results, current, first, keys, at)
-    return OpenedMessage(current, encrypted, signed, status, signer)
+    return OpenedMessage(current, encrypted, signed, status, signer, cipher_note=note)
 
 
 def _verdict(

@@ -203,7 +203,7 @@ def messages_show(args: argparse.Namespace, ctx: Any) -> int:
     print(f"Objet : {parsed.subject}")
     if opened.encrypted:
         print(
-            "Chiffré : oui"
+            f"Chiffré : oui{f' — {opened.cipher_note}' if opened.cipher_note else ''}"
             if opened.decrypted
             else "(message chiffré : la clé pour le lire n'est pas disponible)"
         )

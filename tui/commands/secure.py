@@ -135,6 +135,9 @@ def cmd_decrypt(args: argparse.Namespace, ctx: Any) -> int:
 
     message = _read(args.file)
     _write(smime.decrypt(message, ctx.mailroom().keys.decryption_identities()))
+    note = smime.cipher_note(message)
+    if note:
+        print(f"Attention : {note} ; demandez à l'expéditeur de passer à AES", file=sys.stderr)
     return 0
 
 

@@ -1,0 +1,48 @@
+"""Reading PKCS#12 (.p12/.pfx) files as users export them, without library warnings reaching the terminal.
+
+Two shapes meet in practice besides the DER that ``cryptography`` expects:
+
+* NSS (Firefox, Thunderbird) writes BER with indefinite lengths. ``cryptography`` reads it, but warns
+  ("could not be parsed as DER, falling back to parsing as BER") every time: once at import, and at every
+  sync for a client certificate kept as a PKCS#12. BER is a legitimate PKCS#12 encoding, so it is recognised
+  here and read on purpose, the fallback notice being the expected path and not a problem to report.
+* A PEM-armoured file (``-----BEGIN ...``, text): not a PKCS#12 at all for the library, which warns and then
+  fails with an obscure message. It is refused here first, with what to do.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from cryptography.hazmat.primitives.serialization import pkcs12
+
+from core.errors import ParseError
+
+_BER_NOTICE = r".*could not be parsed as DER.*"
+
+
+def is_pem(data: bytes) -> bool:
+    return data.lstrip()[:11] == b"-----BEGIN "
+
+
+def is_ber(data: bytes) -> bool:
+    """True for the indefinite-length encoding NSS writes (an outer SEQUENCE of unknown length)."""
+    return data[:2] == b"\x30\x80"
+
+
+def load(data: bytes, password: bytes | None) -> pkcs12.PKCS12KeyAndCertificates:
+    """Load a PKCS#12 bundle (DER or NSS's BER). ValueError for a wrong password or damaged file, as
+    ``cryptography`` does; ParseError for a PEM text file or bytes that are not PKCS#12."""
+    if is_pem(data):
+        raise ParseError(
+            "ce fichier est un PEM (texte « -----BEGIN ») et non un PKCS#12 binaire : exportez l'identité "
+            "au format .p12/.pfx (par exemple « openssl pkcs12 -export -in cert.pem -inkey cle.pem -out "
+            "identite.p12 »)"
+        )
+    if data[:1] != b"\x30":
+        raise ParseError("ce fichier n'est pas un PKCS#12 (.p12/.pfx)")
+    with warnings.catch_warnings():
+        # BER (NSS: indefinite lengths, or non-minimal lengths) is read through the library's fallback,
+        # the path we want; only that notice is silenced, any other warning still goes to the log capture
+        warnings.filterwarnings("ignore", message=_BER_NOTICE, category=UserWarning)
+        return pkcs12.load_pkcs12(data, password)
