@@ -267,11 +267,10 @@ class _warnings_to_log:  # noqa: N801 - used as a context manager, named like on
         self._flush()
 
     def _flush(self) -> None:
-        import logging
-
-        logger = logging.getLogger("missive.warnings")
-        if not self.counts or not logging.getLogger("missive").handlers:
+        logging = sys.modules.get("logging")  # not imported (--help): no log to write to, nothing to import
+        if logging is None or not self.counts or not logging.getLogger("missive").handlers:
             return  # no profile log yet: kept until there is one
+        logger = logging.getLogger("missive.warnings")
         for (category, origin), count in sorted(self.counts.items()):
             logger.info("python warning %s from %s (%d)", category, origin, count)
         self.counts.clear()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import base64
 import sys
 from pathlib import Path
@@ -134,6 +133,8 @@ def sync_cmd(args: argparse.Namespace, ctx: Any) -> int:
         if sys.stderr.isatty():
             sys.stderr.write(f"\r{p.account} {p.folder}: {p.done}/{p.total}")
             sys.stderr.flush()
+
+    import asyncio  # here, not at the top: `missive sync --help` and the other commands do without it
 
     reports = asyncio.run(_sync(mr, args.account, progress))
     if sys.stderr.isatty():

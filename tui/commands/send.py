@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import mimetypes
 import sys
 import time
@@ -104,6 +103,8 @@ def _read_attachments(paths: list[str]) -> tuple[Attachment, ...]:
 
 
 def cmd_send(args: argparse.Namespace, ctx: Any) -> int:
+    import asyncio  # in each handler: the other commands and --help do without it
+
     draft = Draft(
         to=tuple(args.to),
         cc=tuple(args.cc),
@@ -157,6 +158,8 @@ def cmd_outbox_list(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def cmd_outbox_flush(args: argparse.Namespace, ctx: Any) -> int:
+    import asyncio
+
     mailroom = ctx.mailroom()
     report = asyncio.run(mailroom.flush_outbox(force=args.all))
     if args.json:
@@ -169,6 +172,8 @@ def cmd_outbox_flush(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def cmd_daemon(args: argparse.Namespace, ctx: Any) -> int:
+    import asyncio
+
     from core.daemon import install_stop_handlers, run_daemon
 
     mailroom = ctx.mailroom()
