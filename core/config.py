@@ -51,6 +51,13 @@ given_name = ""
 organisation = ""          # the practice's name
 organisation_id = ""       # optional: FINESS or SIRET identifier of the practice
 
+[psc]
+# Pro Santé Connect (login by the e-CPS app): the values your software vendor registered; missive ships none.
+issuer = ""                # e.g. https://auth.esante.gouv.fr/auth/realms/esante-wallet
+client_id = ""
+client_cert = ""           # a .p12 for mutual TLS to PSC (else the secret in MISSIVE_PSC_CLIENT_SECRET)
+ca_file = ""               # PEM of the PSC servers' trust anchors; empty = the system store
+
 [keys]
 # remap a binding by its id, e.g. "app.quit" = "ctrl+q"
 """
@@ -96,6 +103,14 @@ class PractitionerSettings:
 
 
 @dataclass(frozen=True)
+class PscSettings:
+    issuer: str = ""
+    client_id: str = ""
+    client_cert: str = ""
+    ca_file: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     language: str = "fr"
     theme: str = "dark"
@@ -105,6 +120,7 @@ class Settings:
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
     watch: WatchSettings = field(default_factory=WatchSettings)
     practitioner: PractitionerSettings = field(default_factory=PractitionerSettings)
+    psc: PscSettings = field(default_factory=PscSettings)
     keys: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -160,6 +176,7 @@ _SCHEMA: dict[str, dict[str, Any]] = {
         "organisation": str,
         "organisation_id": str,
     },
+    "psc": {"issuer": str, "client_id": str, "client_cert": str, "ca_file": str},
     "keys": {},
 }
 
@@ -281,6 +298,7 @@ def parse_settings(data: dict[str, Any], path: Path = Path(SETTINGS_FILE), text:
         notifications=NotificationSettings(**sections.get("notifications", {})),
         watch=WatchSettings(**sections.get("watch", {})),
         practitioner=PractitionerSettings(**sections.get("practitioner", {})),
+        psc=PscSettings(**sections.get("psc", {})),
         keys=dict(sections.get("keys", {})),
         raw=data,
     )

@@ -23,6 +23,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from core.auth.psc import LoginRequired
 from core.errors import MissiveError
 
 log = logging.getLogger("missive.daemon")
@@ -33,6 +34,7 @@ FLUSH_EVERY = 60.0  # seconds between two outbox flushes
 TASKS_EVERY = 10.0  # seconds between two runs of the periodic tasks (filing, watched folder)
 RETRY_FIRST = 5.0  # an account that fails is retried after 5 s, 10 s, 20 s... up to RETRY_MAX
 RETRY_MAX = 300.0
+LOGIN_RETRY = 3600.0  # after a denied or unanswered PSC approval
 
 
 def install_stop_handlers(stop_event: asyncio.Event) -> Callable[[], None]:
@@ -99,6 +101,14 @@ async def _watch(mailroom: Any, name: str, notifier: Any, stop: asyncio.Event) -
             count = int(await mailroom.idle(name) or 0)
         except asyncio.CancelledError:
             raise
+        except LoginRequired:
+            # The refresh token is gone: one CIBA request to the phone; if it is refused or unanswered, the
+            # next one waits an hour (every request rings the doctor's phone).
+            log.warning("account %s: Pro Santé Connect login required", name)
+            relogin = getattr(mailroom, "_login_again", None)
+            if relogin is None or not await relogin(name, stop):
+                await _sleep(LOGIN_RETRY, stop)
+            continue
         except Exception as exc:  # noqa: BLE001 - one account's trouble must not stop the daemon
             failures += 1
             kind = "transport" if isinstance(exc, MissiveError) else type(exc).__name__

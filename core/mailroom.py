@@ -23,6 +23,7 @@ log = logging.getLogger("missive.mailroom")
 
 RETRY_FIRST = 5.0  # seconds before reconnecting an account that failed; doubles up to RETRY_MAX
 RETRY_MAX = 300.0
+LOGIN_RETRY = 3600.0  # a PSC approval denied or unanswered is asked again after an hour (or on demand)
 
 
 async def _until(stop: asyncio.Event, work: Any) -> Any:
@@ -107,9 +108,13 @@ class Mailroom:
 
     @cached_property
     def accounts(self) -> Any:
+        from core.auth import psc
         from core.mail.accounts import Accounts
 
-        return Accounts(self.profile.collection("accounts"))
+        accounts = Accounts(self.profile.collection("accounts"))
+        # A renewed (or revoked) Pro Santé Connect refresh token goes back into the encrypted profile.
+        psc.sessions.save_refresh = accounts.set_refresh_token
+        return accounts
 
     @cached_property
     def messages(self) -> Any:
@@ -282,6 +287,7 @@ class Mailroom:
         """
         import datetime as dt
 
+        from core.auth.psc import LoginRequired
         from core.errors import MissiveError
 
         last, delay, state = "", RETRY_FIRST, ""
@@ -308,12 +314,57 @@ class Mailroom:
                     last = dt.datetime.now().strftime("%H:%M")
                     if new:
                         self.emit("new-mail", account=name, count=new)
+            except LoginRequired as exc:
+                # The inbox stays usable: ask for the approval on the phone; retry at once if given, else
+                # wait long (each attempt pushes a request to the doctor's phone: no storm).
+                tell("offline", reason=" ".join(str(exc).split()))
+                if not await self._login_again(name, stop):
+                    await _until(stop, asyncio.sleep(LOGIN_RETRY))
             except MissiveError as exc:
                 log.info("account %s offline (%s); retry in %.0f s", name, type(exc).__name__, delay)
                 if state != "offline":
                     tell("offline", reason=" ".join(str(exc).split()))
                 await _until(stop, asyncio.sleep(delay))
                 delay = min(delay * 2, RETRY_MAX)
+
+    # -- Pro Santé Connect ---------------------------------------------------------------------------------
+    def needs_login(self, name: str) -> bool:
+        """True when account ``name`` logs in with PSC and holds no usable refresh token."""
+        from core.auth import psc
+
+        account = self.accounts.get(name)
+        return account.auth_kind == "psc" and not psc.sessions.has_login(account)
+
+    async def psc_login(self, name: str, show: Callable[[str], Any] | None = None) -> None:
+        """Run the CIBA login of account ``name``: ``show`` (and a ``psc-binding`` event) get the French line
+        with the code to compare on the phone; the refresh token is saved encrypted. Raises PscError."""
+        from core.auth import psc
+
+        account = self.accounts.get(name)
+
+        def tell(message: str) -> None:
+            self.emit("psc-binding", account=name, message=message)
+            if show is not None:
+                show(message)
+
+        await psc.sessions.login(account, tell)
+        self.emit("psc-login", account=name, state="ok")
+
+    async def _login_again(self, name: str, stop: asyncio.Event | None = None) -> bool:
+        """After LoginRequired: one CIBA round in the background; False (and an event) when it failed."""
+        from core.auth.psc import PscError
+
+        self.emit("psc-login", account=name, state="required")
+        try:
+            if stop is None:
+                await self.psc_login(name)
+            else:
+                await _until(stop, self.psc_login(name))
+            return True
+        except PscError as exc:
+            log.warning("account %s: PSC login failed (%s)", name, type(exc).__name__)
+            self.emit("psc-login", account=name, state="failed", reason=" ".join(str(exc).split()))
+            return False
 
     @property
     def cda_author(self) -> Any:

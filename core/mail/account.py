@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 Security = Literal["starttls", "tls"]
 AccountKind = Literal["imap", "maildir"]
+AUTH_KINDS = ("password", "psc", "certificate", "command")
+SECRET_FIELDS = ("password", "client_cert_password", "psc_client_secret", "psc_client_p12_password", "psc_refresh_token")
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,19 @@ class Account:
     xoauth2_command: str | None = None  # a command printing an access token (Pro Santé Connect)
     maildir: str | None = None  # for kind == "maildir": the Maildir root folder
     mss_nil: str | None = None  # X-MSS-NIL product reference to stamp on outgoing mail
+    # How to log in: "" (guessed: command, else password, else certificate), "password", "certificate",
+    # "command" (xoauth2_command) or "psc" (Pro Santé Connect, CIBA: core.auth.psc).
+    auth: str = ""
+    sasl: str = ""  # bearer-token mechanism: "xoauth2", "oauthbearer", or "" (XOAUTH2 when offered, else OAUTHBEARER)
+    psc_issuer: str = ""  # https://... of the OpenID provider (discovery at /.well-known/openid-configuration)
+    psc_client_id: str = ""  # the product's id registered at PSC (a setting: missive ships none)
+    psc_client_secret: str = ""  # secret: client_secret_basic
+    psc_client_p12: str | None = None  # base64 PKCS#12 for mutual TLS to PSC (tls_client_auth), in the vault
+    psc_client_p12_password: str = ""  # secret
+    psc_ca_file: str | None = None  # PEM of trust anchors for the PSC endpoints, else the system store
+    psc_login_hint: str = ""  # the practitioner's national id (8 + RPPS)
+    psc_scope: str = ""  # default "openid scope_all"
+    psc_refresh_token: str = ""  # secret: the only PSC token kept (encrypted profile); access tokens stay in memory
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -42,10 +57,27 @@ class Account:
     def public_json(self) -> dict[str, Any]:
         """What ``account list`` may show: everything but secrets."""
         d = self.to_json()
-        d.pop("password", None)
-        d.pop("client_cert_password", None)
+        for key in SECRET_FIELDS:
+            d.pop(key, None)
         d["client_cert_p12"] = bool(self.client_cert_p12)
+        d["psc_client_p12"] = bool(self.psc_client_p12)
+        d["psc_logged_in"] = bool(self.psc_refresh_token)
         return d
 
     def with_changes(self, **changes: Any) -> Account:
         return replace(self, **changes)
+
+    @property
+    def auth_kind(self) -> str:
+        """The login actually used: the ``auth`` setting, or guessed from what older profiles stored."""
+        if self.auth:
+            return self.auth
+        if self.xoauth2_command:
+            return "command"
+        if self.password:
+            return "password"
+        return "certificate" if self.client_cert_p12 else "password"
+
+    @property
+    def uses_bearer(self) -> bool:
+        return self.auth_kind in ("psc", "command")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import BadInput, NotFound, TransportError
-from core.mail.account import Account
+from core.mail.account import AUTH_KINDS, Account
 from core.store.collection import Collection
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -78,6 +78,13 @@ def validate(account: Account) -> Account:
             raise BadInput(f"compte {account.name} : {label}-security doit valoir starttls ou tls")
     if not account.user:
         raise BadInput(f"compte {account.name} : --user est obligatoire")
+    if account.auth and account.auth not in AUTH_KINDS:
+        raise BadInput(f"compte {account.name} : --auth doit valoir password, psc, certificate ou command")
+    if account.sasl not in ("", "xoauth2", "oauthbearer"):
+        raise BadInput(f"compte {account.name} : --sasl doit valoir xoauth2 ou oauthbearer")
+    if account.auth == "psc":
+        _check_psc(account)
+        return account
     if not (account.password or account.xoauth2_command or account.client_cert_p12):
         raise BadInput(
             f"compte {account.name} : ni mot de passe, ni commande de jeton, ni certificat client : "
@@ -94,6 +101,27 @@ def validate(account: Account) -> Account:
                 f"compte {account.name} : --xoauth2-command n'est pas une ligne de commande valide"
             ) from None
     return account
+
+
+def _check_psc(account: Account) -> None:
+    """The settings a Pro Santé Connect login needs (issuer, client id, a client secret or certificate, id)."""
+    name = account.name
+    if not account.psc_issuer.startswith("https://"):
+        raise BadInput(f"compte {name} : --psc-issuer doit être l'adresse https:// de Pro Santé Connect")
+    if not account.psc_client_id:
+        raise BadInput(f"compte {name} : --psc-client-id manquant (l'identifiant du logiciel chez PSC)")
+    if not (account.psc_client_secret or account.psc_client_p12):
+        raise BadInput(
+            f"compte {name} : donnez le secret du logiciel (MISSIVE_PSC_CLIENT_SECRET) ou son certificat "
+            "(--psc-client-cert FICHIER.p12)"
+        )
+    if not re.fullmatch(r"\d{6,20}", account.psc_login_hint or ""):
+        raise BadInput(
+            f"compte {name} : --psc-id doit être votre identifiant national (8 suivi de votre RPPS, chiffres "
+            "seulement)"
+        )
+    if account.psc_ca_file and not Path(account.psc_ca_file).expanduser().is_file():
+        raise BadInput(f"compte {name} : fichier d'autorité PSC {account.psc_ca_file} introuvable")
 
 
 class Accounts:
@@ -129,6 +157,14 @@ class Accounts:
 
     def names(self) -> list[str]:
         return sorted(self.collection.keys())
+
+    def set_refresh_token(self, name: str, refresh_token: str) -> None:
+        """Keep (or forget, with "") an account's Pro Santé Connect refresh token, encrypted in the profile."""
+        doc = self.collection.get(name)
+        if doc is None:
+            return
+        if doc.get("psc_refresh_token", "") != refresh_token:
+            self.collection.put(name, {**doc, "psc_refresh_token": refresh_token})
 
     def remove(self, name: str) -> None:
         if not self.collection.delete(name):

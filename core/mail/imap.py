@@ -53,6 +53,15 @@ class _Protocol(aioimaplib.IMAP4ClientProtocol):
     """
 
     raw_sink: Callable[[bytes], None] | None = None
+    sasl_reply: bytes | None = None  # what to answer a SASL challenge during AUTHENTICATE (an error report)
+
+    def _continuation(self, line: bytes) -> None:
+        command = self.pending_sync_command
+        if self.sasl_reply is not None and command is not None and command.name == "AUTHENTICATE":
+            # The server's challenge after a refused token is an error report: answer so it sends NO.
+            self.transport.write(self.sasl_reply + b"\r\n")
+            return
+        super()._continuation(line)
 
     def data_received(self, d: bytes) -> None:
         if self.raw_sink is not None:
@@ -207,16 +216,11 @@ class ImapClient:
     async def _authenticate(self) -> None:
         imap = self._imap
         user = self.account.user or self.account.email
+        if self.account.uses_bearer:
+            await self._bearer_login(user)
+            return
         try:
-            if self.account.xoauth2_command:
-                from core.mail.accounts import access_token
-
-                token = await asyncio.to_thread(access_token, self.account)
-                if not imap.has_capability("AUTH=XOAUTH2"):
-                    raise self._fail("the server does not accept XOAUTH2 tokens")
-                response = await imap.xoauth2(user, token)
-            else:
-                response = await imap.login(user, self.account.password)
+            response = await imap.login(user, self.account.password)
         except TimeoutError:
             raise self._fail("no answer to login") from None
         except aioimaplib.AioImapException as exc:
@@ -226,6 +230,75 @@ class ImapClient:
             raise self._fail(
                 f"login refused for {user} ({text.strip() or response.result}): check user and password"
             )
+
+    def _mechanism(self) -> str:
+        """XOAUTH2 or OAUTHBEARER (RFC 7628): the account's choice, else the first the server offers."""
+        wanted = self.account.sasl.upper()
+        offered = [m for m in ("XOAUTH2", "OAUTHBEARER") if self.has(f"AUTH={m}")]
+        if wanted:
+            if wanted not in offered:
+                raise TransportError(
+                    f"{self.host}:{self.port} : le serveur ne propose pas la connexion {wanted}", permanent=True
+                )
+            return wanted
+        if not offered:
+            raise TransportError(
+                f"{self.host}:{self.port} : le serveur n'accepte pas de jeton (ni XOAUTH2 ni OAUTHBEARER)",
+                permanent=True,
+            )
+        return offered[0]
+
+    async def _bearer_login(self, user: str) -> None:
+        """AUTHENTICATE with a bearer token (Pro Santé Connect or the token command); one retry with a renewed
+        token when the server refuses the first (it may have expired on the way), then a permanent error."""
+        from core.auth import psc
+
+        mechanism = self._mechanism()
+        psc_login = self.account.auth_kind == "psc"
+        for attempt in (1, 2):
+            if psc_login:
+                token = await psc.bearer(self.account)
+            else:
+                from core.mail.accounts import access_token
+
+                token = await asyncio.to_thread(access_token, self.account)
+            if await self._sasl(mechanism, user, token):
+                return
+            log.info("imap %s: %s token refused (attempt %d)", self.account.name, mechanism, attempt)
+            if not psc_login or attempt == 2:
+                break
+            psc.sessions.drop_access(self.account)
+        raise TransportError(
+            f"{self.host}:{self.port} : le serveur a refusé le jeton de connexion ({mechanism}) pour {user}",
+            permanent=True,
+        )
+
+    async def _sasl(self, mechanism: str, user: str, token: str) -> bool:
+        """One AUTHENTICATE exchange with an initial response (SASL-IR); True when logged in."""
+        from core.auth import psc
+
+        protocol = self._imap.protocol
+        if mechanism == "OAUTHBEARER":
+            initial = psc.sasl_oauthbearer(user, token, self.host, self.port)
+            protocol.sasl_reply = b"AQ=="  # RFC 7628 §3.2.3: %x01 ends a failed exchange
+        else:
+            initial = psc.sasl_xoauth2(user, token)
+            protocol.sasl_reply = b""
+        command = aioimaplib.Command("AUTHENTICATE", protocol.new_tag(), mechanism, initial, loop=protocol.loop)
+        try:
+            response = await asyncio.wait_for(protocol.execute(command, scrub=initial), self.timeout)
+        except TimeoutError:
+            raise self._fail("no answer to login") from None
+        except aioimaplib.AioImapException as exc:
+            raise self._fail(f"login failed ({type(exc).__name__})") from None
+        finally:
+            protocol.sasl_reply = None
+        if response.result != "OK":
+            return False
+        protocol.state = aioimaplib.AUTH
+        # The capabilities before login are not those after (CONDSTORE...): ask again.
+        await asyncio.wait_for(protocol.capability(), self.timeout)
+        return True
 
     def _on_lost(self, exc: Exception | None) -> None:
         self.lost = True

@@ -208,6 +208,9 @@ async def _authenticate(
     if smtp.is_ehlo_or_helo_needed:
         await smtp.ehlo()  # after STARTTLS the capabilities must be asked again (RFC 3207)
     methods = {m.lower() for m in smtp.server_auth_methods}
+    if token_provider is None and account.auth_kind == "psc":
+        await _psc_login(smtp, account, methods, where)
+        return
     if token_provider is None and account.xoauth2_command:
         token_provider = _command_token(account)
     if token_provider is not None:
@@ -224,6 +227,43 @@ async def _authenticate(
         await smtp.auth_login(account.user, account.password)
     else:
         raise SmtpError(f"{where} : le serveur ne propose ni PLAIN ni LOGIN sur TLS")
+
+
+async def _psc_login(smtp: object, account: Account, methods: set[str], where: str) -> None:
+    """XOAUTH2 or OAUTHBEARER with a Pro Santé Connect access token; one retry with a renewed token."""
+    import aiosmtplib
+
+    from core.auth import psc
+
+    assert isinstance(smtp, aiosmtplib.SMTP)
+    offered = [m for m in ("xoauth2", "oauthbearer") if m in methods]
+    mechanism = account.sasl or (offered[0] if offered else "")
+    if not mechanism or mechanism not in offered:
+        raise SmtpError(
+            f"{where} : le serveur ne propose pas la connexion par jeton ({(mechanism or 'XOAUTH2').upper()})"
+        )
+    user = account.user or account.email
+    for attempt in (1, 2):
+        token = await psc.bearer(account)
+        if mechanism == "oauthbearer":
+            initial = psc.sasl_oauthbearer(user, token, account.smtp_host, account.smtp_port)
+            closing = b"AQ=="
+        else:
+            initial = psc.sasl_xoauth2(user, token)
+            closing = b""
+        response = await smtp.execute_command(b"AUTH", mechanism.upper().encode(), initial.encode())
+        if response.code == 334:  # the challenge after a refused token is an error report: close the exchange
+            response = await smtp.execute_command(closing)
+        if response.code == 235:
+            return
+        if attempt == 1:
+            psc.sessions.drop_access(account)
+    # Not the letter's fault: a TransportError (not an SmtpError) keeps it queued for after the next login.
+    raise psc.PscError(
+        f"{where} : le serveur a refusé le jeton Pro Santé Connect ({response.code}) ; reconnectez-vous "
+        f"(missive account login {account.name})",
+        permanent=True,
+    )
 
 
 def _check_size(smtp: object, size: int, where: str) -> None:

@@ -10,8 +10,12 @@ Dovecot instances, all serving the same Maildirs:
 - ``plain``: IMAP with no TLS at all (``imap_plain_port``) for the "server without STARTTLS" test;
 - ``wronghost``: STARTTLS and implicit TLS with a certificate for another host name (``imap_wronghost_port``,
   ``imaps_wronghost_port``).
+- ``oauth``: IMAP with STARTTLS (``imap_oauth_port``) and implicit TLS (``imaps_oauth_port``) whose only login is
+  an OAuth2 bearer token (XOAUTH2, OAUTHBEARER), checked by the ``oauth2`` passdb through the introspection
+  endpoint of the Pro Santé Connect stand-in (``psc``, tests/servers/psc.py, started here in a thread).
 Postfix: submission with STARTTLS + SASL (``submission_port``), implicit TLS (``smtps_port``), no STARTTLS
-(``submission_plain_port``), STARTTLS with the other host's certificate (``submission_wronghost_port``);
+(``submission_plain_port``), STARTTLS with the other host's certificate (``submission_wronghost_port``),
+STARTTLS with SASL through the ``oauth`` Dovecot (``submission_oauth_port``: XOAUTH2 and OAUTHBEARER);
 mail for the test domain goes to Dovecot over LMTP; nothing leaves the machine.
 """
 
@@ -30,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.servers.pki import TestCA
+from tests.servers.psc import PscStandIn
 
 DOMAIN = "missive.test"
 PASSWORD = "mot-de-passe-de-test"  # every test user's password
@@ -38,6 +43,10 @@ CLIENT_CERT_PASSWORD = "p12-pass"
 USERS = ("alice", "bob", "carol")
 POOL = 100  # extra users pool1..poolN handed out by MailServers.add_user()
 OTHER_HOST = "mail.other-host.test"
+PSC_CLIENT_ID = "missive-test"  # registered at the PSC stand-in with PSC_CLIENT_SECRET
+PSC_CLIENT_SECRET = "secret-du-client-de-test"
+PSC_MTLS_CLIENT_ID = "missive-test-mtls"  # registered without secret: authenticates with psc_client_p12
+PSC_MTLS_PASSWORD = "p12-psc"
 
 APT_PACKAGES = ["dovecot-imapd", "dovecot-lmtpd", "postfix"]
 
@@ -150,6 +159,9 @@ class MailServers:
         self.smtps_port = _free_port()
         self.submission_plain_port = _free_port()
         self.submission_wronghost_port = _free_port()
+        self.imap_oauth_port = _free_port()
+        self.imaps_oauth_port = _free_port()
+        self.submission_oauth_port = _free_port()
         self._dovecots: list[_Dovecot] = []
         self._postfix_dir = self.root / "postfix"
         self._postfix_started = False
@@ -160,6 +172,11 @@ class MailServers:
         self.server_cert = pki.server("server", ["localhost", "127.0.0.1"])
         self.wronghost_cert = pki.server("wronghost", [OTHER_HOST])
         self.client_p12: bytes = pki.client_p12(self.address(CLIENT_CERT_USER), CLIENT_CERT_PASSWORD)
+        self.psc_client_p12: bytes = pki.client_p12(PSC_MTLS_CLIENT_ID, PSC_MTLS_PASSWORD)
+        self.psc = PscStandIn(self.root / "psc", self.server_cert.cert, self.server_cert.key, self.ca_file)
+        self.psc.add_client(PSC_CLIENT_ID, PSC_CLIENT_SECRET)
+        self.psc.add_client(PSC_MTLS_CLIENT_ID)
+        self._psc_ids = 0
         for p in (self.server_cert.key, self.wronghost_cert.key):
             # Dovecot reads keys as root, Postfix as root too: 0600 root is fine.
             p.chmod(0o600)
@@ -180,6 +197,14 @@ class MailServers:
             )
         return self.address(f"pool{self._user_count}")
 
+    def add_psc_user(self, prefix: str = "psc") -> tuple[str, str]:
+        """A fresh mailbox whose owner logs in with the PSC stand-in: returns (national id, address)."""
+        address = self.add_user(prefix)
+        self._psc_ids += 1
+        national_id = f"8{self._psc_ids:011d}"
+        self.psc.add_user(national_id, address)
+        return national_id, address
+
     def maildir_of(self, user: str) -> Path:
         local, _, domain = self.address(user).partition("@")
         return self.root / "mail" / domain / local / "Maildir"
@@ -194,7 +219,7 @@ class MailServers:
             lmtp.sendmail(sender, [self.address(user)], raw)
 
     def log(self, name: str = "main") -> str:
-        """Dovecot's log for one instance (``main``, ``plain``, ``wronghost``) or ``postfix``."""
+        """Dovecot's log for one instance (``main``, ``plain``, ``wronghost``, ``oauth``) or ``postfix``."""
         path = (
             self._postfix_dir / "postfix.log"
             if name == "postfix"
@@ -206,14 +231,22 @@ class MailServers:
     def start(self) -> MailServers:
         try:
             self._write_users()
+            self.psc.start()
             self._dovecots = [
                 self._dovecot("main", self._main_conf()),
                 self._dovecot("plain", self._plain_conf()),
                 self._dovecot("wronghost", self._wronghost_conf()),
+                self._dovecot("oauth", self._oauth_conf(), auth=self._oauth_auth_conf()),
             ]
             for d in self._dovecots:
                 self._start_dovecot(d)
-            for port in (self.imap_port, self.imaps_port, self.imap_plain_port, self.imap_wronghost_port):
+            for port in (
+                self.imap_port,
+                self.imaps_port,
+                self.imap_plain_port,
+                self.imap_wronghost_port,
+                self.imap_oauth_port,
+            ):
                 _wait_port(port)
             self._start_postfix()
             for port in (
@@ -221,6 +254,7 @@ class MailServers:
                 self.smtps_port,
                 self.submission_plain_port,
                 self.submission_wronghost_port,
+                self.submission_oauth_port,
             ):
                 _wait_port(port)
         except BaseException:
@@ -235,6 +269,7 @@ class MailServers:
             self._postfix("stop", check=False)
             self._postfix_started = False
         self._stop_dovecot(*self._dovecots)
+        self.psc.stop()
         self.started = False
         if self._own_root:
             shutil.rmtree(self.root, ignore_errors=True)
@@ -244,14 +279,22 @@ class MailServers:
         d = next(x for x in self._dovecots if x.name == name)
         self._stop_dovecot(d)
         self._start_dovecot(d)
-        _wait_port(self.imap_port if name == "main" else self.imap_plain_port)
+        _wait_port(self._imap_port_of(name))
 
     def stop_dovecot(self, name: str = "main") -> None:
         self._stop_dovecot(next(x for x in self._dovecots if x.name == name))
 
     def start_dovecot(self, name: str = "main") -> None:
         self._start_dovecot(next(x for x in self._dovecots if x.name == name))
-        _wait_port(self.imap_port if name == "main" else self.imap_plain_port)
+        _wait_port(self._imap_port_of(name))
+
+    def _imap_port_of(self, name: str) -> int:
+        return {
+            "main": self.imap_port,
+            "plain": self.imap_plain_port,
+            "wronghost": self.imap_wronghost_port,
+            "oauth": self.imap_oauth_port,
+        }[name]
 
     def __enter__(self) -> MailServers:
         return self.start()
@@ -277,8 +320,45 @@ class MailServers:
             f"{self.address(CLIENT_CERT_USER)}:{{PLAIN}}{PASSWORD}::::::\n"
         )
 
-    def _common_conf(self, name: str, folder: Path) -> str:
+    def _password_auth_conf(self) -> str:
         return f"""
+auth_mechanisms = plain login xoauth2
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {self.root}/users
+}}
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {self.root}/certusers%{{cert}}
+}}
+"""
+
+    def _oauth_auth_conf(self) -> str:
+        """Bearer tokens only, checked by POSTing them to the PSC stand-in's introspection endpoint."""
+        folder = self.root / "dovecot-oauth"
+        folder.mkdir(parents=True, exist_ok=True)
+        ext = folder / "dovecot-oauth2.conf.ext"
+        ext.write_text(
+            f"""introspection_mode = post
+introspection_url = {self.psc.introspection_url}
+username_attribute = email
+active_attribute = active
+active_value = true
+tls_ca_cert_file = {self.ca_file}
+"""
+        )
+        ext.chmod(0o600)
+        return f"""
+auth_mechanisms = xoauth2 oauthbearer
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {ext}
+}}
+"""
+
+    def _common_conf(self, name: str, folder: Path, auth: str | None = None) -> str:
+        return (auth if auth is not None else self._password_auth_conf()) + f"""
 instance_name = missive-test-{name}-{os.getpid()}-{id(self)}
 base_dir = {folder}/run
 state_dir = {folder}/state
@@ -291,15 +371,6 @@ first_valid_uid = 8
 mail_location = maildir:{self.root}/mail/%d/%n/Maildir
 mail_fsync = never
 auth_failure_delay = 0
-auth_mechanisms = plain login xoauth2
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {self.root}/users
-}}
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {self.root}/certusers%{{cert}}
-}}
 userdb {{
   driver = passwd-file
   args = username_format=%u {self.root}/userdb
@@ -409,12 +480,36 @@ service imap-login {{
 """
         )
 
-    def _dovecot(self, name: str, specific: str) -> _Dovecot:
+    def _oauth_conf(self) -> str:
+        return (
+            self._tls_conf(self.server_cert.cert, self.server_cert.key)
+            + f"""
+protocols = imap
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {self.imap_oauth_port}
+  }}
+  inet_listener imaps {{
+    address = 127.0.0.1
+    port = {self.imaps_oauth_port}
+    ssl = yes
+  }}
+}}
+service auth {{
+  unix_listener auth-postfix {{
+    mode = 0666
+  }}
+}}
+"""
+        )
+
+    def _dovecot(self, name: str, specific: str, auth: str | None = None) -> _Dovecot:
         folder = self.root / f"dovecot-{name}"
         for sub in ("run", "state"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         conf = folder / "dovecot.conf"
-        conf.write_text(self._common_conf(name, folder) + specific)
+        conf.write_text(self._common_conf(name, folder, auth) + specific)
         return _Dovecot(name, folder, conf)
 
     def _start_dovecot(self, d: _Dovecot) -> None:
@@ -519,6 +614,8 @@ biff = no
 """
         )
         opts_plain = "-o smtpd_tls_security_level=none -o smtpd_tls_auth_only=no"
+        oauth_socket = self.root / "dovecot-oauth" / "run" / "auth-postfix"
+        opts_oauth = f"-o smtpd_sasl_path={oauth_socket}"
         opts_wrong = f"-o smtpd_tls_cert_file={self.wronghost_cert.cert} -o smtpd_tls_key_file={self.wronghost_cert.key}"
         (conf / "master.cf").write_text(
             f"""
@@ -526,6 +623,7 @@ biff = no
 127.0.0.1:{self.smtps_port} inet n - n - - smtpd -o smtpd_tls_wrappermode=yes
 127.0.0.1:{self.submission_plain_port} inet n - n - - smtpd {opts_plain}
 127.0.0.1:{self.submission_wronghost_port} inet n - n - - smtpd {opts_wrong}
+127.0.0.1:{self.submission_oauth_port} inet n - n - - smtpd {opts_oauth}
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr

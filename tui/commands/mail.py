@@ -29,7 +29,26 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     add.add_argument("--xoauth2-command", metavar="CMD")
     add.add_argument("--maildir", metavar="DIR")
     add.add_argument("--mss-nil", metavar="REF")
+    add.add_argument(
+        "--auth",
+        choices=["password", "psc", "certificate", "command"],
+        help="connexion : mot de passe, Pro Santé Connect (application e-CPS), certificat, commande de jeton",
+    )
+    add.add_argument("--sasl", choices=["xoauth2", "oauthbearer"], help="mécanisme du jeton (défaut : XOAUTH2)")
+    add.add_argument("--psc-issuer", metavar="URL", help="adresse de Pro Santé Connect (défaut : [psc] issuer)")
+    add.add_argument("--psc-client-id", metavar="ID", help="identifiant du logiciel chez PSC (défaut : [psc])")
+    add.add_argument(
+        "--psc-client-cert", metavar="P12", help="certificat du logiciel pour PSC (sinon MISSIVE_PSC_CLIENT_SECRET)"
+    )
+    add.add_argument("--psc-ca-file", metavar="PEM", help="autorités des serveurs PSC (défaut : système)")
+    add.add_argument("--psc-id", metavar="ID", help="votre identifiant national (défaut : 8 + [practitioner] rpps)")
+    add.add_argument("--no-login", action="store_true", help="ne pas lancer la connexion PSC tout de suite")
     add.set_defaults(func=account_add)
+    login = acc_sub.add_parser(
+        "login", help="se connecter avec Pro Santé Connect (validation sur l'application e-CPS)"
+    )
+    login.add_argument("name")
+    login.set_defaults(func=account_login)
     lst = acc_sub.add_parser("list", help="lister les comptes (sans secrets)")
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(func=account_list)
@@ -78,6 +97,8 @@ def account_add(args: argparse.Namespace, ctx: Any) -> int:
             user=args.user or args.email,
             ca_file=str(Path(args.ca_file).expanduser().resolve()) if args.ca_file else None,
             xoauth2_command=args.xoauth2_command,
+            auth=args.auth or "",
+            sasl=args.sasl or "",
         )
         if args.client_cert:
             path = Path(args.client_cert).expanduser()
@@ -92,11 +113,72 @@ def account_add(args: argparse.Namespace, ctx: Any) -> int:
             from core.mail.tls import client_context
 
             client_context(None, data, fields["client_cert_password"])  # refuse a bad file now, not at sync
-        if not args.xoauth2_command:
+        if args.auth == "psc":
+            fields.update(_psc_fields(args, ctx))
+        elif not args.xoauth2_command and args.auth != "certificate":
             fields["password"] = ctx.secret("MISSIVE_ACCOUNT_PASSWORD", "Mot de passe du compte : ")
     mr = ctx.mailroom()
-    account = mr.accounts.add(Account(**fields))
+    account = Account(**fields)
+    if account.auth == "psc":
+        from core.mail.accounts import validate
+
+        validate(account)
+        if account.name in mr.accounts.names():
+            mr.accounts.add(account)  # the "already exists" line, before ringing the phone
+        if not args.no_login:
+            # Logged in before anything is saved: a refused or unanswered approval leaves no account behind.
+            tokens = asyncio.run(_psc_login(account))
+            account = account.with_changes(psc_refresh_token=tokens.refresh_token)
+    account = mr.accounts.add(account)
     print(f"compte {account.name} ajouté")
+    return 0
+
+
+def _psc_fields(args: argparse.Namespace, ctx: Any) -> dict[str, Any]:
+    """The account's PSC settings: flags first, else [psc] and [practitioner] of profile.toml."""
+    settings = ctx.mailroom().settings
+    psc = settings.psc
+    out: dict[str, Any] = {
+        "psc_issuer": args.psc_issuer or psc.issuer,
+        "psc_client_id": args.psc_client_id or psc.client_id,
+    }
+    ca = args.psc_ca_file or psc.ca_file
+    if ca:
+        out["psc_ca_file"] = str(Path(ca).expanduser().resolve())
+    rpps = settings.practitioner.rpps.replace(" ", "")
+    out["psc_login_hint"] = args.psc_id or (rpps if len(rpps) == 12 else f"8{rpps}" if rpps else "")
+    cert = args.psc_client_cert or psc.client_cert
+    if cert:
+        path = Path(cert).expanduser()
+        try:
+            data = path.read_bytes()
+        except OSError:
+            raise BadInput(f"--psc-client-cert : impossible de lire {path}") from None
+        password = ctx.secret("MISSIVE_PSC_CLIENT_CERT_PASSWORD", "Mot de passe du certificat PSC : ")
+        from core.mail.tls import client_context
+
+        client_context(None, data, password)  # refuse a bad file now
+        out.update(psc_client_p12=base64.b64encode(data).decode(), psc_client_p12_password=password)
+    else:
+        out["psc_client_secret"] = ctx.secret("MISSIVE_PSC_CLIENT_SECRET", "Secret du logiciel chez PSC : ")
+    return out
+
+
+async def _psc_login(account: Any) -> Any:
+    from core.auth import psc
+
+    def show(message: str) -> None:
+        print(message, flush=True)
+
+    return await psc.sessions.login(account, show)
+
+
+def account_login(args: argparse.Namespace, ctx: Any) -> int:
+    mr = ctx.mailroom()
+    if mr.accounts.get(args.name).auth_kind != "psc":
+        raise BadInput(f"le compte {args.name} ne se connecte pas avec Pro Santé Connect (--auth psc)")
+    asyncio.run(mr.psc_login(args.name, show=lambda message: print(message, flush=True)))
+    print(f"compte {args.name} : connecté à Pro Santé Connect")
     return 0
 
 

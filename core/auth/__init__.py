@@ -1,0 +1,1 @@
+"""Logins to mail servers that need more than a password: Pro Santé Connect (OpenID CIBA)."""
