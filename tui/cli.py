@@ -67,9 +67,20 @@ def _french_usage(message: str) -> str:
 class Context:
     """What a command handler needs: the profile location, the passphrase, the output."""
 
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(self, args: argparse.Namespace, *, take_secrets: bool = False) -> None:
         self.args = args
         self._mailroom: Any = None
+        # Run as a program, missive takes its secrets out of its environment once read: no process it starts
+        # later inherits them. Called in-process (tests, embedding), the caller's environment is theirs.
+        self._taken: dict[str, str] = {}
+        if take_secrets:
+            from core.childenv import take_secrets as take
+
+            self._taken = take()
+
+    def env(self, name: str) -> str | None:
+        """A secret given in the environment (``MISSIVE_PASSPHRASE``...), or None."""
+        return self._taken[name] if name in self._taken else os.environ.get(name)
 
     @property
     def profile_dir(self) -> Path:
@@ -80,7 +91,7 @@ class Context:
 
     def passphrase(self, prompt: str = "Phrase de passe : ", confirm: bool = False) -> str:
         """MISSIVE_PASSPHRASE when set, else asked on the terminal (never echoed)."""
-        env = os.environ.get("MISSIVE_PASSPHRASE")
+        env = self.env("MISSIVE_PASSPHRASE")
         if env is not None:
             return env
         if not sys.stdin.isatty():
@@ -94,7 +105,7 @@ class Context:
 
     def secret(self, env_name: str, prompt: str) -> str:
         """A secret from ``env_name`` or asked on the terminal."""
-        env = os.environ.get(env_name)
+        env = self.env(env_name)
         if env is not None:
             return env
         if not sys.stdin.isatty():
@@ -192,6 +203,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    as_program = argv is None  # the console script: this process's environment is missive's own
     argv = list(sys.argv[1:] if argv is None else argv)
     ctx: Context | None = None
     with _warnings_to_log():
@@ -206,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise UsageError(
                     f"missive {args.command} : sous-commande manquante (voir : missive {args.command} --help)"
                 )
-            ctx = Context(args)
+            ctx = Context(args, take_secrets=as_program)
             return int(args.func(args, ctx) or 0)
         except MissiveError as exc:
             sys.stderr.write(f"missive : {_one_line(str(exc))}\n")

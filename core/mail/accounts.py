@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from core.childenv import child_environment
 from core.errors import BadInput, NotFound, TransportError
 from core.mail.account import AUTH_KINDS, Account
 from core.store.collection import Collection
@@ -175,12 +176,19 @@ class Accounts:
 
 
 def access_token(account: Account, timeout: float = 60.0) -> str:
-    """Run the account's XOAUTH2 command (no shell) and return the token it prints."""
+    """Run the account's XOAUTH2 command (no shell, no missive secret in its environment); the token."""
     if not account.xoauth2_command:
         raise BadInput(f"le compte {account.name} n'a pas de --xoauth2-command")
     argv = shlex.split(account.xoauth2_command)
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            env=child_environment(),  # never the passphrase or missive's other secrets
+        )
     except FileNotFoundError:
         raise TransportError(
             f"compte {account.name} : commande de jeton {argv[0]} introuvable", permanent=True

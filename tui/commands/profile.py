@@ -59,10 +59,9 @@ def cmd_init(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def cmd_passphrase_change(args: argparse.Namespace, ctx: Any) -> int:
-    import os
 
     mr = ctx.mailroom()
-    new = os.environ.get("MISSIVE_NEW_PASSPHRASE")
+    new = ctx.env("MISSIVE_NEW_PASSPHRASE")
     if new is None:
         new = ctx.secret("MISSIVE_NEW_PASSPHRASE", "Nouvelle phrase de passe : ")
         import getpass
@@ -114,18 +113,18 @@ def cmd_config_path(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, ctx: Any) -> int:
-    import os
 
     from core.config import default_demo_dir
     from core.demo.build import build_demo
 
     folder = ctx.profile_dir if args.profile else default_demo_dir()
-    passphrase = os.environ.get("MISSIVE_PASSPHRASE") or "demo"
+    given = ctx.env("MISSIVE_PASSPHRASE")
+    passphrase = given or "demo"
     if args.patients < 10 or args.patients > 200_000:
         raise BadInput("--patients doit être compris entre 10 et 200000")
     report = build_demo(folder, passphrase, reset=args.reset, patients=args.patients, progress=_progress)
     print(report)
-    if "MISSIVE_PASSPHRASE" not in os.environ:
+    if given is None:
         print("Phrase de passe du profil de démonstration : demo")
     if args.no_tui:
         return 0

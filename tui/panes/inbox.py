@@ -25,6 +25,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from core.childenv import child_environment
 from core.errors import MissiveError
 from core.model import MessageSummary
 from tui import keymap
@@ -217,7 +218,12 @@ class InboxPane(Vertical):
             if sys.platform == "win32":
                 os.startfile(path)  # type: ignore[attr-defined]  # the viewer Windows associates
             else:
-                subprocess.Popen([opener, str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                subprocess.Popen(
+                    [opener, str(path)],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    env=child_environment(),  # the viewer never sees the passphrase
+                )
         except OSError as exc:
             raise MissiveError(
                 f"aucun visualiseur pour ouvrir {path.name} : installez xdg-utils ou ouvrez-le vous-même"
