@@ -90,6 +90,7 @@ class PscStandIn:
         self.refresh_tokens: dict[str, tuple[str, str]] = {}  # token -> (client_id, email)
         self.revoked_jti: set[str] = set()
         self.issued_jti: list[str] = []
+        self.issued: list[str] = []  # every access, refresh and id token handed out (tests grep disks for them)
         self._requests: dict[str, _Request] = {}
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
@@ -196,8 +197,10 @@ class PscStandIn:
         self.issued_jti.append(jti)
         self.refresh_tokens[refresh] = (client_id, email)
         id_token = self.sign({**claims, "jti": secrets.token_hex(8)})
+        access = self.sign(claims)
+        self.issued.extend((access, refresh, id_token))
         return {
-            "access_token": self.sign(claims),
+            "access_token": access,
             "token_type": "Bearer",
             "expires_in": self.access_lifetime,
             "refresh_token": refresh,

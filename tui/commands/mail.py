@@ -126,6 +126,8 @@ def account_add(args: argparse.Namespace, ctx: Any) -> int:
         if account.name in mr.accounts.names():
             mr.accounts.add(account)  # the "already exists" line, before ringing the phone
         if not args.no_login:
+            import asyncio
+
             # Logged in before anything is saved: a refused or unanswered approval leaves no account behind.
             import asyncio
 
@@ -176,6 +178,8 @@ async def _psc_login(account: Any) -> Any:
 
 
 def account_login(args: argparse.Namespace, ctx: Any) -> int:
+    import asyncio
+
     mr = ctx.mailroom()
     if mr.accounts.get(args.name).auth_kind != "psc":
         raise BadInput(f"le compte {args.name} ne se connecte pas avec Pro Santé Connect (--auth psc)")

@@ -178,6 +178,17 @@ def cmd_daemon(args: argparse.Namespace, ctx: Any) -> int:
 
     mailroom = ctx.mailroom()
 
+    def tell(event: Any) -> None:
+        # A Pro Santé Connect login asked again by the daemon: the code to compare on the phone.
+        if event.kind == "psc-binding":
+            print(
+                f"missive daemon : {event.data['account']} : {event.data['message']}",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    mailroom.subscribe(tell)
+
     async def main() -> None:
         stop = asyncio.Event()
         remove = install_stop_handlers(stop)
