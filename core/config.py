@@ -40,6 +40,7 @@ auto = true                # file `auto` decisions without a click
 kind = "none"              # none | ntfy | webhook
 url = ""                   # https://ntfy.example/topic or your webhook
 token_env = ""             # name of an environment variable holding a bearer token, if any
+urgent = false             # true: "dont N urgent(s)" when critical results arrived (a count, nothing else)
 
 [watch]
 folder = ""                # a folder the practice software drops reports into (with a .json sidecar)
@@ -86,6 +87,7 @@ class NotificationSettings:
     kind: str = "none"
     url: str = ""
     token_env: str = ""
+    urgent: bool = False  # add "dont N urgent(s)": how many new messages hold a critical result
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,7 @@ _SCHEMA: dict[str, dict[str, Any]] = {
         "extension": str,
         "encoding": str,
     },
-    "notifications": {"kind": ("none", "ntfy", "webhook"), "url": str, "token_env": str},
+    "notifications": {"kind": ("none", "ntfy", "webhook"), "url": str, "token_env": str, "urgent": bool},
     "watch": {"folder": str},
     "practitioner": {
         "rpps": str,

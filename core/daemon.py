@@ -122,7 +122,10 @@ async def _watch(mailroom: Any, name: str, notifier: Any, stop: asyncio.Event) -
         if count > 0:
             log.info("account %s: %d new messages", name, count)
             _emit(mailroom, "new-mail", account=name, count=count)
-            await notifier.new_mail(count)
+            urgent = int(getattr(mailroom, "new_critical", 0) or 0)
+            if urgent:
+                mailroom.new_critical = 0
+            await notifier.new_mail(count, urgent)
 
 
 async def _flush(mailroom: Any) -> None:

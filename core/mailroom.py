@@ -53,6 +53,7 @@ class Mailroom:
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
         self._subscribers: list[Callable[[Event], None]] = []
+        self.new_critical = 0  # messages with a critical result since the daemon last told the phone
         setup_logging(profile.path)
 
     # -- life cycle ---------------------------------------------------------------------------------------
@@ -186,6 +187,9 @@ class Mailroom:
                 if queued:
                     meta["documents"] = len(queued)
                     meta["abnormal"] = any(q.abnormal for q in queued)
+                    if any(q.critical for q in queued):
+                        meta["critical"] = True
+                        self.new_critical += 1
         except Exception:  # noqa: BLE001 - clinical extraction never blocks mail
             log.warning("clinical extraction failed for one message")
         return meta

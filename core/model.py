@@ -6,12 +6,17 @@ No behaviour beyond conversions: readers, matcher, store and UI all speak these 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 Sex = Literal["M", "F", "U"]
 Decision = Literal["auto", "review", "new"]
 SourceFormat = Literal["hprim-net", "hprim-2", "hl7v2", "cda", "xdm", "pdf"]
+
+# HL7 table 0078 / HPRIM flags of a value beyond the panic limits, and the words labs write beside one
+CRITICAL_FLAGS = frozenset({"HH", "LL", "AA"})
+_CRITICAL_WORDS = re.compile(r"\b(critiques?|paniques?)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,14 @@ class Observation:
 
     @property
     def abnormal(self) -> bool:
-        return self.flag.upper() not in ("", "N")
+        return self.flag.upper() not in ("", "N") or self.critical
+
+    @property
+    def critical(self) -> bool:
+        """A value the lab flags beyond its panic limits (HH, LL, AA) or calls "critique"/"panique"."""
+        return self.flag.upper().strip() in CRITICAL_FLAGS or bool(
+            _CRITICAL_WORDS.search(self.comment) or _CRITICAL_WORDS.search(self.value)
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items()}
@@ -79,6 +91,11 @@ class ClinicalDocument:
     date: dt.datetime | None = None  # date of the report or of the sample
     code: str = ""  # document type code (LOINC for CDA) when known
     raw: bytes = b""  # the bytes this document came from (one report of a multi-report file)
+
+    @property
+    def critical(self) -> int:
+        """How many of its results are critical (see ``Observation.critical``)."""
+        return sum(1 for o in self.observations if o.critical)
 
     def to_json(self, with_content: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -231,6 +248,7 @@ class MessageSummary:
     has_attachments: bool = False
     abnormal: bool = False
     filed: bool = False
+    critical: bool = False  # one of its documents holds a critical result: shown first, marked apart
 
     @property
     def unread(self) -> bool:
@@ -253,10 +271,12 @@ class MessageSummary:
             "has_attachments": self.has_attachments,
             "abnormal": self.abnormal,
             "filed": self.filed,
+            "critical": self.critical,
         }
 
 
 __all__ = [
+    "CRITICAL_FLAGS",
     "Attachment",
     "Candidate",
     "ClinicalDocument",

@@ -34,11 +34,12 @@ log = logging.getLogger("missive.notify")
 TIMEOUT = 10.0
 
 
-def message_for(count: int) -> str:
-    """The whole text of a notification (French, the product's language)."""
-    if count == 1:
-        return "1 nouveau message sécurisé"
-    return f"{count} nouveaux messages sécurisés"
+def message_for(count: int, urgent: int = 0) -> str:
+    """The whole text of a notification (French, the product's language): counts, nothing else."""
+    text = "1 nouveau message sécurisé" if count == 1 else f"{count} nouveaux messages sécurisés"
+    if urgent > 0:
+        text += f", dont {min(urgent, count)} urgent" + ("s" if min(urgent, count) > 1 else "")
+    return text
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -54,6 +55,7 @@ class Notifier:
         kind: str = "none",
         url: str = "",
         token_env: str = "",
+        urgent: bool = False,
         *,
         timeout: float = TIMEOUT,
         environ: Mapping[str, str] | None = None,
@@ -66,6 +68,7 @@ class Notifier:
                 "profile.toml : notifications.url est vide : indiquez l'adresse du sujet ntfy ou du webhook"
             )
         self.url = url
+        self.urgent = urgent
         self.timeout = timeout
         self.sent = 0
         self.failures = 0
@@ -86,21 +89,28 @@ class Notifier:
 
     @classmethod
     def from_settings(cls, settings: Any, **kwargs: Any) -> Notifier:
-        """Build from ``profile.settings.notifications`` (kind, url, token_env)."""
-        return cls(settings.kind, settings.url, settings.token_env, **kwargs)
+        """Build from ``profile.settings.notifications`` (kind, url, token_env, urgent)."""
+        return cls(
+            settings.kind,
+            settings.url,
+            settings.token_env,
+            bool(getattr(settings, "urgent", False)),
+            **kwargs,
+        )
 
     @property
     def enabled(self) -> bool:
         return self.kind != "none"
 
-    async def new_mail(self, count: int) -> bool:
-        """Tell the phone that ``count`` new messages arrived; True when the service took it."""
+    async def new_mail(self, count: int, urgent: int = 0) -> bool:
+        """Tell the phone that ``count`` new messages arrived (``urgent`` of them with a critical result,
+        said only when the setting asks); True when the service took it."""
         if not self.enabled or count <= 0:
             return False
-        return await asyncio.to_thread(self._post, int(count))
+        return await asyncio.to_thread(self._post, int(count), int(urgent) if self.urgent else 0)
 
-    def _post(self, count: int) -> bool:
-        text = message_for(count)
+    def _post(self, count: int, urgent: int = 0) -> bool:
+        text = message_for(count, urgent)
         headers = {"User-Agent": "missive"}
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
@@ -110,7 +120,10 @@ class Notifier:
                 {"Content-Type": "text/plain; charset=utf-8", "Title": "missive", "Tags": "envelope"}
             )
         else:
-            body = json.dumps({"text": text, "count": count}, ensure_ascii=False).encode("utf-8")
+            payload: dict[str, Any] = {"text": text, "count": count}
+            if urgent:
+                payload["urgent"] = min(urgent, count)
+            body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
             headers["Content-Type"] = "application/json; charset=utf-8"
         request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
         try:

@@ -443,7 +443,9 @@ class MissiveApp(App[int]):
         if data is None:
             return
         accounts = [(name, "offline") for name in data.account_names()]
-        self.post_message(CountsRefreshed(data.outbox_count(), data.review_count(), accounts))
+        self.post_message(
+            CountsRefreshed(data.outbox_count(), data.review_count(), accounts, data.critical_count())
+        )
 
     def on_counts_refreshed(self, message: CountsRefreshed) -> None:
         main = self.main
@@ -452,13 +454,17 @@ class MissiveApp(App[int]):
         status = main.query_one(StatusBar)
         status.outbox = message.outbox
         status.review = message.review
+        status.critical = message.critical
         for name, state in message.accounts:
             if name not in status._accounts:
                 status.set_account(name, state)
 
-    def set_review_count(self, count: int) -> None:
+    def set_review_count(self, count: int, critical: int | None = None) -> None:
         if self.main is not None:
-            self.main.query_one(StatusBar).review = count
+            status = self.main.query_one(StatusBar)
+            status.review = count
+            if critical is not None:
+                status.critical = critical
 
     # -- errors -------------------------------------------------------------------------------------------
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

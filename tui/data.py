@@ -63,6 +63,7 @@ class ReviewItem:
     state: str = "review"  # review | auto | filed | rejected
     patient: Patient | None = None  # the patient it was filed to (auto / filed)
     observations: int = 0
+    critical: int = 0  # critical results in it (the queue lists these first)
 
 
 @dataclass
@@ -261,7 +262,14 @@ class MailroomData:
             state=_state(entry),
             patient=self.patient(patient_id) if patient_id else None,
             observations=len(document.observations) if document is not None else 0,
+            critical=int(get("critical", 0) or 0),
         )
+
+    def critical_count(self) -> int:
+        """Waiting documents with a critical result (the status bar's count)."""
+        queue = self.service("documents")
+        counter = getattr(queue, "critical_count", None)
+        return int(counter()) if callable(counter) else 0
 
     def patients(self) -> list[Patient]:
         """Every patient of the practice, for the search when a document is filed by hand."""

@@ -127,8 +127,9 @@ class MailroomEventReceived(Message, bubble=False):
 class CountsRefreshed(Message, bubble=False):
     """Outbox and à-classer counts were read."""
 
-    def __init__(self, outbox: int, review: int, accounts: list[tuple[str, str]]) -> None:
+    def __init__(self, outbox: int, review: int, accounts: list[tuple[str, str]], critical: int = 0) -> None:
         super().__init__()
         self.outbox = outbox
         self.review = review
         self.accounts = accounts
+        self.critical = critical

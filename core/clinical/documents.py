@@ -47,6 +47,7 @@ class QueuedDocument:
     date: dt.datetime | None = None
     observations: int = 0
     abnormal: int = 0  # how many of the observations are outside their reference range
+    critical: int = 0  # how many are critical (HH, LL, AA, "critique"/"panique"): listed first
     filed_path: str | None = None
     filed_at: str | None = None
     quarantine_path: str | None = None
@@ -71,6 +72,7 @@ class QueuedDocument:
             "candidates": [c.to_json() for c in self.candidates],
             "filed_path": self.filed_path,
             "filed_at": self.filed_at,
+            "critical": self.critical,
         }
 
 
@@ -117,6 +119,7 @@ def _from_doc(key: str, d: Mapping[str, Any]) -> QueuedDocument:
         date=dt.datetime.fromisoformat(date) if date else None,
         observations=int(d.get("observations", 0)),
         abnormal=int(d.get("abnormal", 0)),
+        critical=int(d.get("critical", 0)),
         filed_path=d.get("filed_path"),
         filed_at=d.get("filed_at"),
         quarantine_path=d.get("quarantine_path"),
@@ -140,6 +143,7 @@ def _to_doc(q: QueuedDocument) -> dict[str, Any]:
         "date": q.date.isoformat() if q.date else None,
         "observations": q.observations,
         "abnormal": q.abnormal,
+        "critical": q.critical,
         "filed_path": q.filed_path,
         "filed_at": q.filed_at,
         "quarantine_path": q.quarantine_path,
@@ -205,8 +209,12 @@ class DocumentQueue:
         return out
 
     def pending(self) -> list[QueuedDocument]:
-        """Documents waiting for a person's decision."""
-        return self.list(("waiting",))
+        """Documents waiting for a person's decision: critical results first, then by arrival."""
+        return sorted(self.list(("waiting",)), key=lambda q: q.critical == 0)
+
+    def critical_count(self) -> int:
+        """How many waiting documents hold a critical result (the status bar's count)."""
+        return len(self.docs.find(lambda d: d.get("state") == "waiting" and d.get("critical")))
 
     def filed(self) -> list[QueuedDocument]:
         return self.list(("filed",))
@@ -256,6 +264,7 @@ class DocumentQueue:
             date=document.date,
             observations=len(document.observations),
             abnormal=sum(1 for o in document.observations if o.abnormal),
+            critical=document.critical,
             added=_now(),
         )
         return self._record(queued, "document", None, message=message_id, decision=match.decision)

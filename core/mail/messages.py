@@ -392,6 +392,7 @@ def _summary(key: str, d: Mapping[str, Any]) -> MessageSummary:
         has_attachments=bool(d.get("has_attachments")),
         abnormal=bool(d.get("abnormal")),
         filed=bool(d.get("filed")),
+        critical=bool(d.get("critical")),
     )
 
 
@@ -504,6 +505,7 @@ def _names_a_file(raw: bytes) -> bool:
 # -- the list index ----------------------------------------------------------------------------------------
 ENCRYPTED, SIGNED, ATTACHMENTS, ABNORMAL, FILED_BIT, SEEN = 1, 2, 4, 8, 16, 32
 QUARANTINE = 64  # the sync hook set trust "quarantine" (sender outside the trust space): shown apart
+CRITICAL = 128  # a document of the message holds a critical result (HH, LL, AA, "critique")
 NO_DATE = -(2**62)
 _SEP = "\x1f"
 _fromiso = dt.datetime.fromisoformat
@@ -535,6 +537,7 @@ def _list_row(key: str, d: Mapping[str, Any]) -> tuple[Any, ...]:
         | (FILED_BIT if get("filed") else 0)
         | (SEEN if "\\Seen" in flags else 0)
         | (QUARANTINE if get("trust") == "quarantine" else 0)
+        | (CRITICAL if get("critical") else 0)
     )
     sig, uid, to = get("signature"), get("uid"), get("to") or ()
     return (
@@ -640,7 +643,8 @@ class _Decoded:
         flags, flag_codes = self.flags, self.flag_codes
         signatures, sig_codes = self.signatures, self.sig_codes
         for p in positions:
-            encrypted, signed, attachments, abnormal, filed = _BITS[bits_of[p] & 31]
+            bits = bits_of[p]
+            encrypted, signed, attachments, abnormal, filed = _BITS[bits & 31]
             uid = uids[p]
             date = dates[p]
             summary = new(cls)
@@ -665,6 +669,7 @@ class _Decoded:
                     "has_attachments": attachments,
                     "abnormal": abnormal,
                     "filed": filed,
+                    "critical": bool(bits & CRITICAL),
                 },
             )
             yield summary

@@ -84,3 +84,13 @@ def test_bad_settings_are_one_clear_config_error(kind: str, url: str, token_env:
     with pytest.raises(ConfigError) as info:
         Notifier(kind, url, token_env, environ={})
     assert "notifications." in str(info.value) and "\n" not in str(info.value)
+
+
+async def test_urgent_count_only_when_the_setting_asks() -> None:
+    with WebhookServer() as rec:
+        await Notifier.from_settings(NotificationSettings(kind="webhook", url=rec.url)).new_mail(3, 1)
+        settings = NotificationSettings(kind="webhook", url=rec.url, urgent=True)
+        await Notifier.from_settings(settings).new_mail(3, 1)
+    plain, urgent = (json.loads(r.body) for r in rec.requests)
+    assert plain == {"text": "3 nouveaux messages sécurisés", "count": 3}
+    assert urgent == {"text": "3 nouveaux messages sécurisés, dont 1 urgent", "count": 3, "urgent": 1}

@@ -119,7 +119,7 @@ class ReviewPane(Vertical):
         # what waits is what the adapter lists as pending, whatever word the queue uses for its state
         self._pending_ids = {item.id for item in self.pending}
         self._fill()
-        self.app.set_review_count(len(self.pending))
+        self.app.set_review_count(len(self.pending), sum(1 for i in self.pending if i.critical))
 
     def is_pending(self, item: ReviewItem) -> bool:
         return item.id in self._pending_ids
@@ -148,7 +148,7 @@ class ReviewPane(Vertical):
                 who = t("review.no_identity")
             when = item.date.strftime("%d/%m") if item.date else "     "
             if self.is_pending(item):
-                label = f"? {when} {who} — {item.title}"
+                label = f"{'‼' if item.critical else '?'} {when} {who} — {item.title}"
             else:
                 p = item.patient
                 target = f"{p.used_name or p.birth_name} {' '.join(p.given_names)}" if p else "?"

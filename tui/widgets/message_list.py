@@ -33,7 +33,8 @@ DATE_WIDTH = 8
 
 
 def markers(summary: MessageSummary) -> str:
-    """Six one-cell markers: unread, signature, encrypted, attachment, abnormal, filed (see help legend)."""
+    """Six one-cell markers: unread, signature, encrypted, attachment, abnormal or critical, filed (see help
+    legend)."""
     if summary.signature is not None:
         sig = "✓" if summary.signature.valid else "✗"
     else:
@@ -44,7 +45,7 @@ def markers(summary: MessageSummary) -> str:
             sig,
             "■" if summary.encrypted else " ",
             "+" if summary.has_attachments else " ",
-            "!" if summary.abnormal else " ",
+            "‼" if summary.critical else "!" if summary.abnormal else " ",
             "»" if summary.filed else " ",
         )
     )
@@ -85,6 +86,7 @@ class MessageList(ScrollView, can_focus=True):
         }
         & > .message-list--unread { text-style: bold; }
         & > .message-list--abnormal { color: $error; }
+        & > .message-list--critical { color: $error; text-style: bold reverse; }
         & > .message-list--bad { color: $warning; }
         &:ansi > .message-list--cursor { text-style: reverse; }
         &:ansi:focus > .message-list--cursor { text-style: reverse bold; }
@@ -94,6 +96,7 @@ class MessageList(ScrollView, can_focus=True):
         "message-list--cursor",
         "message-list--unread",
         "message-list--abnormal",
+        "message-list--critical",
         "message-list--bad",
     }
     BINDINGS = [
@@ -247,7 +250,9 @@ class MessageList(ScrollView, can_focus=True):
         if s.unread:
             base = base + self.get_component_rich_style("message-list--unread", partial=True)
         mark_style = base
-        if s.abnormal:
+        if s.critical:
+            mark_style = base + self.get_component_rich_style("message-list--critical", partial=True)
+        elif s.abnormal:
             mark_style = base + self.get_component_rich_style("message-list--abnormal", partial=True)
         elif s.signature is not None and not s.signature.valid:
             mark_style = base + self.get_component_rich_style("message-list--bad", partial=True)

@@ -28,6 +28,7 @@ class StatusBar(Horizontal):
 
     outbox: reactive[int] = reactive(0)
     review: reactive[int] = reactive(0)
+    critical: reactive[int] = reactive(0)
 
     def __init__(self) -> None:
         super().__init__()
@@ -47,11 +48,15 @@ class StatusBar(Horizontal):
     def watch_review(self) -> None:
         self._paint_counts()
 
+    def watch_critical(self) -> None:
+        self._paint_counts()
+
     def _paint_counts(self) -> None:
         if self.is_mounted:
-            self.query_one("#status-counts", Static).update(
-                t("status.counts", outbox=self.outbox, review=self.review)
-            )
+            counts = t("status.counts", outbox=self.outbox, review=self.review)
+            if self.critical:
+                counts += "  " + t("status.critical", count=self.critical)
+            self.query_one("#status-counts", Static).update(counts)
 
     def set_account(self, name: str, state: str, since: str = "") -> None:
         """``state``: online, syncing, offline (with the last sync time)."""

@@ -1,0 +1,90 @@
+"""Critical results (HH, LL, AA, "critique"/"panique") mark the document and the message and come first."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from pathlib import Path
+
+from core.clinical.documents import DocumentQueue
+from core.clinical.readers import read_document
+from core.model import MatchResult, Observation
+from core.notify import message_for
+
+HEADER = (
+    "A2008\r\nMARTIN\r\nPAUL\r\n1 rue Haute\r\n\r\n75001 PARIS\r\n01/02/1960\r\n\r\nD1\r\n02/01/2026\r\n"
+    "LABO01     LABORATOIRE\r\nDRTEST     Dr TEST\r\n****LAB****\r\n"
+)
+
+
+def hprim(*res: str) -> bytes:
+    return (HEADER + "".join(r + "\r\n" for r in res) + "****FIN****\r\n****FINFICHIER****\r\n").encode(
+        "cp1252"
+    )
+
+
+NORMAL = hprim("RES|GLYCEMIE|GLU|N|1,32|g/L|0,74|1,06|H|F")
+CRITICAL = hprim("RES|POTASSIUM|K|N|6,9|mmol/L|3,5|5,0|HH|F", "RES|SODIUM|NA|N|140|mmol/L|135|145|N|F")
+
+
+def test_flags_and_words_that_make_a_result_critical() -> None:
+    assert (
+        Observation(flag="HH").critical
+        and Observation(flag="ll").critical
+        and Observation(flag="AA").critical
+    )
+    assert not Observation(flag="H").critical and not Observation(flag="A").critical
+    assert Observation(value="4,1", comment="Valeur critique téléphonée au médecin").critical
+    assert Observation(comment="PANIQUE").critical and Observation(flag="HH").abnormal
+    assert not Observation(comment="critiquement relu").critical  # a word, not a substring
+
+
+def test_readers_count_critical_results() -> None:
+    (doc,) = read_document(CRITICAL, "res.hpr").documents
+    assert doc.critical == 1
+    (hl7,) = read_document(
+        b"MSH|^~\\&|LAB|L|DOC|D|202601020830||ORU^R01|1|P|2.5\r"
+        b"PID|1||123^^^L||MARTIN^PAUL||19600201|M\r"
+        b"OBR|1||X|NFS\r"
+        b"OBX|1|NM|PLT^Plaquettes||9|G/L|150-400|LL|||F\r",
+        "res.hl7",
+    ).documents
+    assert hl7.critical == 1
+
+
+def test_critical_document_is_first_in_a_classer_and_counted(tmp_path: Path) -> None:
+    from tests.filing.fakes import MemoryProfile
+
+    queue = DocumentQueue(MemoryProfile(tmp_path / "p"), {"folder": "", "auto": False})
+    review = MatchResult("review")
+    normal = queue.add(read_document(NORMAL).documents[0], review, message_id="m-1", raw=NORMAL)
+    urgent = queue.add(read_document(CRITICAL).documents[0], review, message_id="m-2", raw=CRITICAL)
+    assert [d.id for d in queue.list()] == [normal.id, urgent.id]  # arrival order
+    assert [d.id for d in queue.pending()] == [urgent.id, normal.id]  # critical first
+    assert queue.critical_count() == 1 and urgent.to_json()["critical"] == 1
+
+
+def test_a_message_with_a_critical_result_is_marked_in_the_list(tmp_path: Path) -> None:
+    from core.mailroom import Mailroom
+
+    room = Mailroom.create(tmp_path / "profile", "une phrase de passe assez longue")
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "labo@labo.mssante.fr", "dr@cabinet.mssante.fr", "Résultats"
+    msg["Message-ID"] = "<k1@labo>"
+    msg.set_content("Résultats joints.")
+    msg.add_attachment(CRITICAL, maintype="application", subtype="x-hprim", filename="res.hpr")
+    meta = room.on_new_message(msg.as_bytes())
+    assert meta["critical"] is True and meta["abnormal"] is True
+    assert room.new_critical == 1
+    assert room.documents.critical_count() == 1
+    from core.mail.messages import FolderState
+
+    (mid,) = room.messages.store_new(FolderState("cabinet", "INBOX", 1), [(1, [], msg.as_bytes(), meta)])
+    (row,) = room.messages.rows(folder="INBOX")  # the list index: the marker needs no decoding
+    assert row.id == mid and row.critical and room.messages.get(mid).to_json()["critical"] is True
+
+
+def test_the_phone_hears_only_counts() -> None:
+    assert message_for(3) == "3 nouveaux messages sécurisés"
+    assert message_for(3, 1) == "3 nouveaux messages sécurisés, dont 1 urgent"
+    assert message_for(1, 2) == "1 nouveau message sécurisé, dont 1 urgent"
+    assert message_for(4, 2) == "4 nouveaux messages sécurisés, dont 2 urgents"
