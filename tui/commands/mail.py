@@ -129,7 +129,6 @@ def account_add(args: argparse.Namespace, ctx: Any) -> int:
             import asyncio
 
             # Logged in before anything is saved: a refused or unanswered approval leaves no account behind.
-            import asyncio
 
             tokens = asyncio.run(_psc_login(account))
             account = account.with_changes(psc_refresh_token=tokens.refresh_token)
@@ -183,8 +182,6 @@ def account_login(args: argparse.Namespace, ctx: Any) -> int:
     mr = ctx.mailroom()
     if mr.accounts.get(args.name).auth_kind != "psc":
         raise BadInput(f"le compte {args.name} ne se connecte pas avec Pro Santé Connect (--auth psc)")
-    import asyncio
-
     asyncio.run(mr.psc_login(args.name, show=lambda message: print(message, flush=True)))
     print(f"compte {args.name} : connecté à Pro Santé Connect")
     return 0
