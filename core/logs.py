@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import re
 from pathlib import Path
 
@@ -32,14 +33,26 @@ class ScrubFilter(logging.Filter):
         return True
 
 
+class _PrivateFileHandler(logging.handlers.RotatingFileHandler):
+    """The log file, created 0600 whatever the umask (rotation renames it and keeps its mode)."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        from core.store.atomic import private_open
+
+        fd = private_open(Path(self.baseFilename), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)  # noqa: SIM115
+
+
 def setup_logging(profile_dir: Path, level: int = logging.INFO) -> Path:
     """Log to ``<profile>/missive.log`` (rotated, 1 MB x 3)."""
     path = profile_dir / "missive.log"
     root = logging.getLogger("missive")
     if any(getattr(h, "_missive", False) for h in root.handlers):
         return path
-    profile_dir.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+    from core.store.atomic import private_dir
+
+    private_dir(profile_dir)
+    handler = _PrivateFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     handler.addFilter(ScrubFilter())
     handler._missive = True  # type: ignore[attr-defined]

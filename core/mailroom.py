@@ -55,6 +55,10 @@ class Mailroom:
         self._subscribers: list[Callable[[Event], None]] = []
         self.new_critical = 0  # messages with a critical result since the daemon last told the phone
         setup_logging(profile.path)
+        if any(profile.tightened):
+            log.warning(
+                "profile was open to other users: %d folders and %d files made private", *profile.tightened
+            )
 
     # -- life cycle ---------------------------------------------------------------------------------------
     @classmethod

@@ -21,6 +21,7 @@ from core.demo.mail import COLLEAGUE, DOCTOR, LAB, LAB2, DemoMail, build_mailbox
 from core.demo.people import make_patients, make_practitioners, patients_csv
 from core.demo.pki import DemoPKI, make_demo_pki
 from core.errors import BadInput
+from core.store.atomic import atomic_write, private_dir, write_private
 
 MARKER = ".missive-demo"
 CERTIFIED = {
@@ -98,14 +99,14 @@ def protect(mail: DemoMail, pki: DemoPKI) -> bytes:
 def _write_maildir(root: Path, mails: list[DemoMail], pki: DemoPKI) -> None:
     for folder in (root, root / ".Sent"):
         for sub in ("cur", "new", "tmp"):
-            (folder / sub).mkdir(parents=True, exist_ok=True)
+            private_dir(folder / sub)
     for i, mail in enumerate(mails):
         name = f"{1764000000 + i}.demo{i}.missive"
         raw = protect(mail, pki)
         if mail.flags:
-            (root / "cur" / f"{name}:2,{mail.flags}").write_bytes(raw)
+            write_private(root / "cur" / f"{name}:2,{mail.flags}", raw)
         else:
-            (root / "new" / name).write_bytes(raw)
+            write_private(root / "new" / name, raw)
 
 
 def build_demo(
@@ -133,14 +134,14 @@ def build_demo(
         shutil.rmtree(folder)
     shutil.rmtree(server, ignore_errors=True)
     say = progress or (lambda _text: None)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / MARKER).write_text("demo\n")
-    lgc = server / "lgc-import"
-    lgc.mkdir(parents=True, exist_ok=True)
+    # the profile and the folders standing for the server and the practice software: the user's only
+    write_private(folder / MARKER, b"demo\n")
+    private_dir(server)
+    lgc = private_dir(server / "lgc-import")
     say("profil")
     mr = Mailroom.create(folder, passphrase)
     toml = (folder / "profile.toml").read_text("utf-8")
-    (folder / "profile.toml").write_text(_settings(toml, lgc), "utf-8")
+    atomic_write(folder / "profile.toml", _settings(toml, lgc).encode("utf-8"))
     mr = Mailroom.open(folder, passphrase)
     say("certificats")
     pki = make_demo_pki(CERTIFIED)
@@ -151,9 +152,8 @@ def build_demo(
     say("annuaire")
     rpps, mss = directory_extractions(make_practitioners(2000))
     ext = server / "annuaire"
-    ext.mkdir(parents=True, exist_ok=True)
-    (ext / "PS_LibreAcces_Personne_activite_202611280000.txt").write_bytes(rpps)
-    (ext / "Extraction_Correspondance_MSSante_202611280000.txt").write_bytes(mss)
+    write_private(ext / "PS_LibreAcces_Personne_activite_202611280000.txt", rpps)
+    write_private(ext / "Extraction_Correspondance_MSSante_202611280000.txt", mss)
     mr.directory.import_files(sorted(ext.iterdir()))
     say("courrier")
     mails = build_mailbox(people)

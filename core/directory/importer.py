@@ -26,7 +26,7 @@ from typing import IO
 
 from core.directory.columns import Kind, Layout, recognise, search_key, split_header
 from core.errors import BadInput, StoreError, os_reason
-from core.store.atomic import fsync_dir
+from core.store.atomic import fsync_dir, private_dir
 
 INDEX_NAME = "index.sqlite3"
 SCHEMA_VERSION = "1"
@@ -399,7 +399,7 @@ def import_files(
         for p in paths:
             opened.append(_sources(p))
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            private_dir(folder)
         except OSError as exc:
             raise StoreError(
                 f"impossible de créer le dossier de l'annuaire {folder} ({os_reason(exc)})"

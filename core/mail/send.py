@@ -126,14 +126,14 @@ class MaildirSent:
         await asyncio.to_thread(self._append, data)
 
     def _append(self, data: bytes) -> None:
-        from core.store.atomic import fsync_dir
+        from core.store.atomic import fsync_dir, private_dir, private_open
 
         for sub in ("tmp", "new", "cur"):
-            (self.folder / sub).mkdir(parents=True, exist_ok=True)
+            private_dir(self.folder / sub)
         name = f"{time.time():.6f}.{os.getpid()}_{secrets.token_hex(6)}.{socket.gethostname()}"
         tmp = self.folder / "tmp" / name
         try:
-            with open(tmp, "wb") as fh:
+            with os.fdopen(private_open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL), "wb") as fh:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())

@@ -94,7 +94,9 @@ def _load_client_p12(ctx: ssl.SSLContext, data: bytes, password: str) -> None:
     try:
         cert_path = Path(folder) / "cert.pem"
         key_path = Path(folder) / "key.pem"
-        cert_path.write_bytes(certs_pem)
+        fd = os.open(cert_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(certs_pem)
         fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(key_pem)

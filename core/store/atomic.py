@@ -19,9 +19,58 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 TEMP_SUFFIX = ".part"
+FILE_MODE = 0o600  # every file missive creates: its user's only, whatever the umask
+DIR_MODE = 0o700  # every folder missive creates
 WRITERS = 4  # files written and fsynced at once by write_many
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
+
+
+def private_dir(folder: Path) -> Path:
+    """Create ``folder`` and its missing parents, each 0700 whatever the umask; existing ones are left as
+    they are (a parent such as /tmp or the user's home is not ours to change)."""
+    folder = Path(folder)
+    missing: list[Path] = []
+    probe = folder
+    while not probe.is_dir():
+        missing.append(probe)
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    for created in reversed(missing):
+        try:
+            os.mkdir(created, DIR_MODE)
+        except FileExistsError:
+            if not created.is_dir():
+                raise
+            continue
+        _chmod(created, DIR_MODE)  # the umask may have taken bits away; never given any
+    return folder
+
+
+def private_open(path: Path, flags: int = os.O_WRONLY | os.O_CREAT | os.O_TRUNC) -> int:
+    """``os.open`` for a file of missive's: created 0600 whatever the umask. Returns the descriptor."""
+    fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
+    if hasattr(os, "fchmod"):
+        try:
+            if os.fstat(fd).st_mode & 0o7777 != FILE_MODE:
+                os.fchmod(fd, FILE_MODE)
+        except OSError:
+            os.close(fd)
+            raise
+    return fd
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a new or replaced file 0600 (not atomically: for files built once, such as the demo's)."""
+    private_dir(Path(path).parent)
+    with os.fdopen(private_open(path), "wb") as fh:
+        fh.write(data)
+
+
+def _chmod(path: Path, mode: int) -> None:
+    if sys.platform != "win32":
+        os.chmod(path, mode)
 
 
 def fsync_dir(folder: Path) -> None:
@@ -44,10 +93,10 @@ def atomic_write(
     one clock tick: a reader that compares (mtime, size, inode) then never mistakes a new version for an old
     one, even when the file system hands the replaced inode number to the next version.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
     try:
-        with open(tmp, "wb") as fh:
+        with os.fdopen(private_open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL), "wb") as fh:
             fh.write(data)
             fh.flush()
             if advance_mtime:
@@ -86,7 +135,7 @@ def write_many(files: Sequence[tuple[Path, bytes]], *, advance_mtime: bool = Fal
 
     folders = {path.parent for path, _ in files}
     for folder in folders:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_dir(folder)
     futures = [_writers().submit(write, item) for item in files]
     errors = [exc for f in futures if (exc := f.exception()) is not None]
     if errors:
@@ -137,8 +186,8 @@ class FileLock:
         if self._depth:
             self._depth += 1
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(self.path, "a+b")  # noqa: SIM115 - held until release()
+        private_dir(self.path.parent)
+        fh = os.fdopen(private_open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND), "a+b")
         try:
             if sys.platform == "win32":
                 import msvcrt

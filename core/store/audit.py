@@ -22,7 +22,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from core.errors import StoreCorrupted
-from core.store.atomic import FileLock, atomic_write
+from core.store.atomic import FileLock, atomic_write, private_dir, private_open
 from core.store.vault import Vault
 
 GENESIS = "0" * 64
@@ -59,7 +59,7 @@ class AuditLog:
         self._aead = AESGCM(vault.keys.audit)
         self._vault = vault
         self.lock = FileLock(folder / ".lock")
-        folder.mkdir(parents=True, exist_ok=True)
+        private_dir(folder)
 
     # -- head ---------------------------------------------------------------------------------------------
     def _read_head(self) -> tuple[int, str]:
@@ -107,7 +107,7 @@ class AuditLog:
             nonce = os.urandom(12)
             sealed = nonce + self._aead.encrypt(nonce, json.dumps(record).encode(), str(seq).encode())
             line = base64.b64encode(sealed)
-            with open(self.log_path, "ab") as fh:
+            with os.fdopen(private_open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND), "ab") as fh:
                 fh.write(line + b"\n")
                 fh.flush()
                 os.fsync(fh.fileno())

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import NotFound, StoreCorrupted
-from core.store.atomic import FileLock, atomic_write, clean_temp_files
+from core.store.atomic import FileLock, atomic_write, clean_temp_files, private_dir
 from core.store.vault import Vault
 
 _ID = re.compile(r"^([0-9a-f]{32})(?:\.(\d{1,6}))?$")
@@ -52,7 +52,7 @@ class BlobStore:
         self.vault = vault
         self._lock = lock
         self._thread_lock = threading.RLock()
-        root.mkdir(parents=True, exist_ok=True)
+        private_dir(root)
 
     def _parse(self, blob_id: str) -> tuple[str, int | None]:
         m = _ID.match(blob_id) if isinstance(blob_id, str) else None

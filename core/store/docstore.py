@@ -35,7 +35,7 @@ from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
 from core.errors import StoreCorrupted
-from core.store.atomic import FileLock, atomic_write, clean_temp_files, fsync_dir, write_many
+from core.store.atomic import FileLock, atomic_write, clean_temp_files, fsync_dir, private_dir, write_many
 from core.store.vault import Vault
 
 Doc = dict[str, Any]
@@ -210,7 +210,7 @@ class ShardedCollection:
         self.gen, self.bits, self.tail = 0, 2, 0
         self._wanted_tail: int | None = None  # asked by place_by_tail, for the next generation
         self.split_at = SPLIT_AT
-        self.folder.mkdir(parents=True, exist_ok=True)
+        private_dir(self.folder)
         with self.lock.held(), self._mutex:
             clean_temp_files(self.folder)
             self._load_manifest()
@@ -523,7 +523,7 @@ class DocStore:
         self.vault = vault
         self.lock = FileLock(root / ".lock")
         self._collections: dict[str, ShardedCollection] = {}
-        root.mkdir(parents=True, exist_ok=True)
+        private_dir(root)
 
     def collection(self, name: str) -> ShardedCollection:
         coll = self._collections.get(name)

@@ -34,7 +34,9 @@ from core.store.docstore import Doc, ShardedCollection, ShardsMoved, Stamp
 log = logging.getLogger("missive.store")
 
 FORMAT = 2  # 2: shard stamps are (mtime_ns, size)
-BATCH_SHARDS = 1024  # shards read and merged at a time in a rebuild (about 50,000 messages): bounds its memory
+BATCH_SHARDS = (
+    1024  # shards read and merged at a time in a rebuild (about 50,000 messages): bounds its memory
+)
 MAGIC = b"MLX1"
 INT, TEXT, ENUM = "int", "text", "enum"
 _INT_CODE, _OFF_CODE = "q", "I"  # 8-byte integers; 4-byte offsets and enum codes

@@ -7,10 +7,14 @@ shards), ``blobs/`` (encrypted raw messages and attachments), ``audit/`` (hash-c
 
 from __future__ import annotations
 
+import os
+import stat
+import sys
 from pathlib import Path
 
 from core.config import Settings, load_settings, write_default_settings
 from core.errors import BadInput
+from core.store.atomic import DIR_MODE, FILE_MODE
 from core.store.audit import AuditLog
 from core.store.blobs import BlobStore
 from core.store.docstore import DocStore, ShardedCollection
@@ -21,6 +25,8 @@ class Profile:
     def __init__(self, path: Path, vault: Vault) -> None:
         self.path = path
         self.vault = vault
+        # (folders, files) found open to others and made private at this open; the façade logs it
+        self.tightened: tuple[int, int] = tighten(path)
         self.settings: Settings = load_settings(path)
         self.db = DocStore(path / "db", vault)
         self.blobs = BlobStore(path / "blobs", vault, lock=self.db.lock)
@@ -57,3 +63,37 @@ class Profile:
     def change_passphrase(self, new_passphrase: str) -> None:
         self.vault.change_passphrase(new_passphrase)
         self.audit.append("config", "passphrase")
+
+
+def tighten(root: Path) -> tuple[int, int]:
+    """Make a profile that group or others can reach private again (folders 0700, files 0600).
+
+    A profile is checked through its folder and its vault: once both are private the tree is left alone, so
+    an open stays cheap; a profile made by an older version, copied or restored with open modes is walked
+    once. Returns how many (folders, files) were changed.
+    """
+    if sys.platform == "win32":
+        return (0, 0)
+    open_bits = stat.S_IRWXG | stat.S_IRWXO
+    try:
+        if not any(os.stat(p).st_mode & open_bits for p in (root, root / "vault.json") if p.exists()):
+            return (0, 0)
+    except OSError:
+        return (0, 0)
+    folders = files = 0
+    for here, _dirs, names in os.walk(root):
+        for path, wanted, is_dir in [(here, DIR_MODE, True)] + [
+            (os.path.join(here, n), FILE_MODE, False) for n in names
+        ]:
+            try:
+                st = os.lstat(path)
+                if stat.S_ISLNK(st.st_mode) or not st.st_mode & open_bits:
+                    continue
+                os.chmod(path, wanted)
+            except OSError:
+                continue
+            if is_dir:
+                folders += 1
+            else:
+                files += 1
+    return (folders, files)

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from core.errors import BadInput, MissiveError, NotFound, StoreCorrupted, WrongPassphrase
-from core.store.atomic import atomic_write
+from core.store.atomic import atomic_write, private_dir
 
 MAGIC = b"MSV1"
 VAULT_FILE = "vault.json"
@@ -163,7 +163,7 @@ class Vault:
         if path.exists():
             raise BadInput(f"{folder} already holds a profile: open it, or choose another folder")
         data_key = AESGCM.generate_key(bit_length=256)
-        folder.mkdir(parents=True, exist_ok=True)
+        private_dir(folder)
         atomic_write(path, cls._wrap(data_key, passphrase))
         return cls(folder, data_key)
 
