@@ -14,8 +14,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from xml.parsers import expat
 
-from core.clinical.hl7v2 import INS_OIDS
-from core.clinical.values import normalise_number, parse_date, parse_datetime, parse_sex
+from core.clinical.hl7v2 import INS_OIDS, OBSOLETE_INS_OIDS
+from core.clinical.values import normalise_number, parse_birth_date, parse_datetime, parse_sex
 from core.errors import ParseError
 from core.model import ClinicalDocument, Identity, Observation
 
@@ -136,23 +136,11 @@ def _identity(root: ET.Element) -> Identity:
         root_oid, ext = id_el.get("root", "").strip(), id_el.get("extension", "").strip()
         if root_oid in INS_OIDS and ext and ins is None:
             ins, ins_oid = ext, root_oid
-        elif ext and source_id is None and root_oid not in INS_OIDS:
+        elif ext and source_id is None and root_oid not in INS_OIDS and root_oid not in OBSOLETE_INS_OIDS:
             source_id = ext
     patient = role.find("patient")
-    families: dict[str, str] = {}
-    birth_given: list[str] = []
-    first_given: list[str] = []
-    name = patient.find("name") if patient is not None else None
-    if name is not None:
-        for fam in name.findall("family"):
-            families.setdefault(fam.get("qualifier", "").upper(), _text(fam))
-        for giv in name.findall("given"):
-            target = birth_given if "BR" in giv.get("qualifier", "").upper() else first_given
-            target.extend(p for p in re.split(r"[\s,]+", _text(giv)) if p)
+    families, given = _names(patient)
     used = families.get("CL") or families.get("SP") or families.get("") or families.get("BR", "")
-    given = birth_given or first_given
-    if first_given and given and given[0].upper() != first_given[0].upper():
-        given = [first_given[0], *[g for g in given if g.upper() != first_given[0].upper()]]
     birth_time = _child(patient, "birthTime")
     gender = _child(patient, "administrativeGenderCode")
     county = _child(patient, "birthplace", "place", "addr", "county")
@@ -160,13 +148,57 @@ def _identity(root: ET.Element) -> Identity:
         family_name=used or next(iter(families.values()), ""),
         birth_name=families.get("BR", ""),
         given_names=tuple(given),
-        birth_date=parse_date(birth_time.get("value", "")) if birth_time is not None else None,
+        birth_date=parse_birth_date(birth_time.get("value", "")) if birth_time is not None else None,
         sex=parse_sex(gender.get("code", "")) if gender is not None else "U",
         ins=ins,
         ins_oid=ins_oid,
         birth_place=_text(county) or None,
         source_id=source_id,
     )
+
+
+def _words(text: str) -> list[str]:
+    return [p for p in re.split(r"[\s,]+", text) if p]
+
+
+def _names(patient: ET.Element | None) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Family names by qualifier, and the birth first names (first one first), as the CI-SIS header says.
+
+    Every ANS example comments it: a plain ``<given>`` holds the first names of the birth certificate, all
+    of them; ``<given qualifier="BR">`` the first of them; ``qualifier="CL"`` the first name in use.
+    ``<family>`` BR = birth name, SP = married name, CL = name in use. A C-CDA document may put the birth
+    name in a second ``<name>`` marked BR instead of qualifying each part.
+    """
+    families: dict[str, str] = {}
+    first_birth: list[str] = []  # the BR given name, as words (it may be composite: "JEAN PIERRE")
+    birth_list: list[str] = []
+    used_given: list[str] = []
+    if patient is None:
+        return families, ()
+    for name in patient.findall("name"):
+        whole = f"{name.get('qualifier', '')} {name.get('use', '')}".upper().split()
+        birth_element = "BR" in whole
+        for fam in name.findall("family"):
+            qualifier = fam.get("qualifier", "").upper().strip() or ("BR" if birth_element else "")
+            families.setdefault(qualifier, _text(fam))
+        for giv in name.findall("given"):
+            qualifiers = giv.get("qualifier", "").upper().split()
+            words = _words(_text(giv))
+            if "BR" in qualifiers:
+                first_birth = first_birth or words
+            elif "CL" in qualifiers:
+                used_given = used_given or words
+            else:
+                birth_list.extend(words)
+    if not first_birth:
+        return families, tuple(birth_list or used_given)
+    first = " ".join(first_birth)
+    n = len(first_birth)
+    if [w.upper() for w in birth_list[:n]] == [w.upper() for w in first_birth]:
+        rest = birth_list[n:]
+    else:
+        rest = [w for w in birth_list if w.upper() not in {f.upper() for f in first_birth}]
+    return families, (first, *rest)
 
 
 def _person(el: ET.Element | None) -> str:

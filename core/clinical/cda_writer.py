@@ -152,8 +152,9 @@ def _record_target(root: ET.Element, patient: Identity) -> None:
     person = _sub(role, "patient")
     name = _sub(person, "name")
     if patient.given_names:
-        _sub(name, "given", patient.given_names[0])
-        _sub(name, "given", " ".join(patient.given_names), qualifier="BR")
+        # CI-SIS: plain <given> = every first name of the birth certificate, qualifier BR = the first one
+        _sub(name, "given", " ".join(patient.given_names))
+        _sub(name, "given", patient.given_names[0], qualifier="BR")
     birth = patient.birth_name or patient.family_name
     _sub(name, "family", birth, qualifier="BR")
     if patient.family_name and patient.family_name != birth:

@@ -15,7 +15,13 @@ import re
 from dataclasses import dataclass, field, replace
 
 from core.clinical.encoding import decode, split_lines
-from core.clinical.values import normalise_number, parse_date, parse_datetime, parse_sex, reference_bounds
+from core.clinical.values import (
+    normalise_number,
+    parse_birth_date,
+    parse_datetime,
+    parse_sex,
+    reference_bounds,
+)
 from core.errors import ParseError
 from core.model import ClinicalDocument, Identity, Observation
 
@@ -25,6 +31,9 @@ INS_OIDS = {
     "1.2.250.1.213.1.4.10": "test",
     "1.2.250.1.213.1.4.11": "demo",
 }
+# The obsolete INS-C ("INS calculé", 2010-2020; Mediboard's ASIP-SANTE-INS-C). Messages sent in 2025 still
+# list it in PID-3 beside the INS-NIR: it is never an INS, nor the sender's own record number.
+OBSOLETE_INS_OIDS = {"1.2.250.1.213.1.4.2"}
 _METADATA_SYSTEMS = {"METADMPMSS"}  # OBX carrying MSSanté/DMP routing flags, not results
 _MAX_EMBEDDED = 20 * 1024 * 1024  # base64 payload bigger than this is not decoded
 
@@ -158,9 +167,31 @@ def parse(data: bytes, read_embedded: bool = True) -> list[ClinicalDocument]:
             lines = [msh.line, *(s.line for s in ([group.pid] if group.pid else []) + group.segments)]
             raw = decoded.encode_back("".join(lines))
         main, embedded = group.build(message_date, sender, raw, read_embedded)
-        documents.append(main)
-        documents.extend(embedded)
+        if embedded and not main.observations:
+            # CI-SIS "transmission de documents CDA en HL7v2" (how labs send a CR-BIO): the message is an
+            # envelope whose only content is the CDA; its other OBX are routing flags, not results
+            documents.extend(_one_per_report(embedded))
+        else:
+            documents.append(main)
+            documents.extend(embedded)
     return documents
+
+
+def _one_per_report(documents: list[ClinicalDocument]) -> list[ClinicalDocument]:
+    """The CI-SIS sends one report twice (a level-1 rendering and the level-3 document): keep, per report
+    (same document code and patient), the copy with the results, and the other's text when it has none."""
+    kept: dict[tuple[str, str, str], ClinicalDocument] = {}
+    for doc in documents:
+        key = (doc.code, doc.identity.ins or "", doc.identity.family_name)
+        best = kept.get(key)
+        if best is None:
+            kept[key] = doc
+            continue
+        richer, other = (doc, best) if len(doc.observations) > len(best.observations) else (best, doc)
+        if not richer.text and other.text:
+            richer = replace(richer, text=other.text)
+        kept[key] = richer
+    return list(kept.values())
 
 
 @dataclass
@@ -212,9 +243,17 @@ class _Group:
             code=code,
             raw=raw,
         )
-        # An embedded CDA without a patient of its own speaks of this PID's patient.
+        # An embedded CDA without a patient of its own speaks of this PID's patient. One whose INS differs
+        # from the PID's names another patient than its envelope: its INS is not trusted for filing (the
+        # doctor decides, seeing both), never a silent choice of one of the two.
         embedded = [
             doc if _has_identity(doc.identity) else replace(doc, identity=identity) for doc in embedded
+        ]
+        embedded = [
+            replace(doc, identity=replace(doc.identity, ins=None, ins_oid=None))
+            if identity.ins and doc.identity.ins and doc.identity.ins != identity.ins
+            else doc
+            for doc in embedded
         ]
         return main, embedded
 
@@ -233,6 +272,8 @@ def read_pid(pid: Segment) -> Identity:
             continue
         authority = comps[3] if len(comps) > 3 else ""
         oids = [pid.text(p) for p in authority.split(pid.delims.subcomponent)]
+        if any(o in OBSOLETE_INS_OIDS or o.upper().endswith("INS-C") for o in oids):
+            continue
         oid = next((o for o in oids if o in INS_OIDS), None)
         if oid and ins is None:
             ins, ins_oid = value, oid
@@ -240,7 +281,9 @@ def read_pid(pid: Segment) -> Identity:
             source_id = value
     names: dict[str, list[str]] = {}
     for rep in pid.repetitions(5):
-        comps = [pid.text(c) for c in pid.components(rep)] + [""] * 7
+        comps = [pid.text(c) for c in _name_components(pid, rep)] + [""] * 7
+        if not any(comps[:3]):
+            continue  # an empty repetition (``~NOM^Prénom^^^^^L``): read the next one
         kind = comps[6].upper() or "?"
         names.setdefault(kind, comps)
     legal = names.get("L")
@@ -258,13 +301,22 @@ def read_pid(pid: Segment) -> Identity:
         family_name=family,
         birth_name=birth,
         given_names=given,
-        birth_date=parse_date(pid.component(7, 1)),
+        birth_date=parse_birth_date(pid.component(7, 1)),
         sex=parse_sex(pid.component(8, 1)),
         ins=ins,
         ins_oid=ins_oid,
         birth_place=birth_place,
         source_id=source_id,
     )
+
+
+def _name_components(seg: Segment, rep: str) -> list[str]:
+    """XPN components, the family name reduced to its first sub-component: XPN.1 is an FN whose first part
+    is the surname (``Smith&Booth&Jones`` is the surname Smith, then own-surname prefix and spouse's name)."""
+    comps = seg.components(rep)
+    if comps and seg.delims.subcomponent:
+        comps[0] = comps[0].split(seg.delims.subcomponent, 1)[0]
+    return comps
 
 
 def _given_names(first: str, others: str) -> tuple[str, ...]:
@@ -311,10 +363,13 @@ def _read_ed(seg: Segment, read_embedded: bool) -> tuple[list[ClinicalDocument],
     if not payload or len(payload) > _MAX_EMBEDDED:
         return [], ""
     if encoding in ("BASE64", "B64"):
-        payload = re.sub(r"[^A-Za-z0-9+/]", "", payload)
+        payload = re.sub(r"[^A-Za-z0-9+/]", "", payload)  # line breaks, escapes and the "=" padding
+        if len(payload) % 4 == 1:
+            payload = payload[:-1]  # a truncated payload still gives its readable beginning
         try:
-            # A truncated payload still gives its readable beginning.
-            content = base64.b64decode(payload[: len(payload) // 4 * 4])
+            # restore the padding rather than cut to a multiple of 4: cutting lost the document's last
+            # bytes ("</ClinicalDocument>" became "</ClinicalDocum"), so no CDA sent over HL7 was read
+            content = base64.b64decode(payload + "=" * (-len(payload) % 4))
         except (binascii.Error, ValueError):
             return [], ""  # a damaged attachment must not hide the results around it
     else:
@@ -337,4 +392,4 @@ def _read_ed(seg: Segment, read_embedded: bool) -> tuple[list[ClinicalDocument],
     return [], ""
 
 
-__all__ = ["INS_OIDS", "Delimiters", "Segment", "parse", "read_pid", "split_segments", "unescape"]
+__all__ = ["INS_OIDS", "OBSOLETE_INS_OIDS", "Delimiters", "Segment", "parse", "read_pid", "split_segments", "unescape"]

@@ -12,7 +12,13 @@ from dataclasses import replace
 
 from core.clinical.encoding import decode, split_lines
 from core.clinical.hl7v2 import Delimiters, Segment
-from core.clinical.values import normalise_number, parse_date, parse_datetime, parse_sex, reference_bounds
+from core.clinical.values import (
+    normalise_number,
+    parse_birth_date,
+    parse_datetime,
+    parse_sex,
+    reference_bounds,
+)
 from core.errors import ParseError
 from core.model import ClinicalDocument, Identity, Observation
 
@@ -144,7 +150,7 @@ def _identity(pid: Segment) -> Identity:
         family_name=family,
         birth_name=birth,
         given_names=tuple(p for p in given.replace(",", " ").split() if p),
-        birth_date=parse_date(pid.component(7, 1)),
+        birth_date=parse_birth_date(pid.component(7, 1)),
         sex=parse_sex(pid.component(8, 1)),
         source_id=pid.component(2, 1) or pid.component(3, 1) or None,
     )

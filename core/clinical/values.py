@@ -47,10 +47,11 @@ def reference_bounds(reference: str) -> tuple[str, str]:
     both = split_range(reference)
     if both:
         return both
-    if reference.startswith("<"):
-        return "", normalise_number(reference.lstrip("<= "))
-    if reference.startswith(">"):
-        return normalise_number(reference.lstrip(">= ")), ""
+    # a one-sided bound, possibly followed by a unit or words (NIST: "<9 mcg/dL:  Acceptable background")
+    one_sided = re.match(r"^([<>])=?\s*([-+]?\d+(?:[.,]\d+)?)", reference)
+    if one_sided:
+        bound = normalise_number(one_sided.group(2))
+        return ("", bound) if one_sided.group(1) == "<" else (bound, "")
     return reference, ""
 
 
@@ -69,6 +70,20 @@ def parse_date(text: str) -> dt.date | None:
         return dt.date(year, month, day)
     except ValueError:
         return None
+
+
+OLDEST_BIRTH_YEAR = 1880  # older than any living person: a year such as 1013 is a typing error, not a trait
+
+
+def parse_birth_date(text: str, today: dt.date | None = None) -> dt.date | None:
+    """A birth date as an identity trait: ``parse_date``, and None when it cannot be a living patient's
+    (before 1880, or in the future): an implausible date must never confirm or contradict a match."""
+    date = parse_date(text)
+    if date is None:
+        return None
+    if date.year < OLDEST_BIRTH_YEAR or date > (today or dt.date.today()):
+        return None
+    return date
 
 
 def parse_datetime(text: str) -> dt.datetime | None:

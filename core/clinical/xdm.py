@@ -20,8 +20,8 @@ from dataclasses import replace
 from pathlib import PurePosixPath
 
 from core.clinical.cda import parse_xml_safely
-from core.clinical.hl7v2 import INS_OIDS
-from core.clinical.values import parse_date, parse_sex
+from core.clinical.hl7v2 import INS_OIDS, OBSOLETE_INS_OIDS
+from core.clinical.values import parse_birth_date, parse_sex
 from core.errors import ParseError
 from core.model import ClinicalDocument, Identity
 
@@ -199,15 +199,18 @@ def _identity(slots: dict[str, list[str]], obj: ET.Element) -> Identity:
     ins = ins_oid = source_id = None
     for ident in slots.get("sourcePatientId", []) + _patient_ids(obj):
         value, _, authority = ident.partition("^^^")
-        oid = next((p for p in re.split(r"[&^]", authority) if p in INS_OIDS), None)
+        parts = re.split(r"[&^]", authority)
+        if any(p in OBSOLETE_INS_OIDS for p in parts):
+            continue  # the obsolete INS-C: neither an INS nor the sender's record number
+        oid = next((p for p in parts if p in INS_OIDS), None)
         if oid and ins is None:
             ins, ins_oid = value.strip(), oid
         elif not oid and source_id is None and value.strip() and ident in slots.get("sourcePatientId", []):
             source_id = value.strip()
     return Identity(
-        family_name=name[0].strip() if name else "",
+        family_name=name[0].split("&", 1)[0].strip() if name else "",  # XPN.1: surname first
         given_names=tuple(name[1].split()) if len(name) > 1 else (),
-        birth_date=parse_date(info.get("PID-7", "")),
+        birth_date=parse_birth_date(info.get("PID-7", "")),
         sex=parse_sex(info.get("PID-8", "")),
         ins=ins,
         ins_oid=ins_oid,

@@ -146,8 +146,8 @@ def cda_small(family_sp: str = "GARNIER") -> bytes:
     <id root="1.2.3.4.5" extension="IPP-778"/>
     <patient>
       <name>
-        <given qualifier="BR">MARIE ANNE-LISE</given>
-        <given>MARIE</given>
+        <given qualifier="BR">MARIE</given>
+        <given>MARIE ANNE-LISE</given>
         <family qualifier="BR">FONTAINE</family>
         <family qualifier="SP">{family_sp}</family>
       </name>
