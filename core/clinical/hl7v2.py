@@ -392,4 +392,13 @@ def _read_ed(seg: Segment, read_embedded: bool) -> tuple[list[ClinicalDocument],
     return [], ""
 
 
-__all__ = ["INS_OIDS", "OBSOLETE_INS_OIDS", "Delimiters", "Segment", "parse", "read_pid", "split_segments", "unescape"]
+__all__ = [
+    "INS_OIDS",
+    "OBSOLETE_INS_OIDS",
+    "Delimiters",
+    "Segment",
+    "parse",
+    "read_pid",
+    "split_segments",
+    "unescape",
+]
