@@ -425,6 +425,22 @@ class MissiveApp(App[int]):
             self.refresh_counts()
         elif kind == "progress":
             status.set_progress(int(data.get("done", 0)), int(data.get("total", 0)))
+        elif kind == "psc-binding":
+            # The code to compare on the phone (core's words); the inbox stays usable meanwhile.
+            self.notify(
+                str(data.get("message", "")),
+                title=str(data.get("account", "")),
+                severity="warning",
+                timeout=180,
+            )
+        elif kind == "psc-login":
+            state = data.get("state")
+            if state == "required":
+                self.notify(t("toast.psc_required", account=data.get("account", "")), severity="warning")
+            elif state == "ok":
+                self.notify(t("toast.psc_ok", account=data.get("account", "")))
+            elif state == "failed":
+                self.notify(str(data.get("reason", "")), severity="error", timeout=30)
         elif kind == "sync-state":
             status.set_account(
                 str(data.get("account", "")), str(data.get("state", "")), str(data.get("since", ""))
