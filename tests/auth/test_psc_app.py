@@ -9,7 +9,7 @@ import pytest
 
 from core.auth import psc
 from core.mailroom import Mailroom
-from tests.auth.test_psc_servers import _account, stand_in  # noqa: F401 - fixture
+from tests.auth.test_psc_servers import _account
 from tests.mail.helpers import letter
 from tests.tui.test_flows import text_of, until
 from tui.app import MissiveApp
@@ -21,7 +21,7 @@ PASS = "correct horse battery staple"
 
 async def test_app_asks_the_phone_again_without_blocking_the_inbox(
     mail_servers, stand_in, tmp_path: Path
-) -> None:  # noqa: F811
+) -> None:
     national_id, address = mail_servers.add_psc_user()
     mail_servers.deliver(address, letter("Avant"))
     Mailroom.create(tmp_path / "profile", PASS)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from core.auth import psc
-from tests.auth.test_psc_servers import _delivered, psc_cli, stand_in  # noqa: F401 - fixtures
+from tests.auth.test_psc_servers import _delivered
 from tests.conftest import ROOT
 from tests.mail.helpers import letter
 
@@ -29,7 +29,7 @@ def _wait_for(path: Path, needle: str, seconds: float = 40) -> bool:
     return False
 
 
-def test_no_token_ever_reaches_the_disk(cli, psc_cli, mail_servers, stand_in, profile_dir, tmp_path) -> None:  # noqa: F811
+def test_no_token_ever_reaches_the_disk(cli, psc_cli, mail_servers, stand_in, profile_dir, tmp_path) -> None:
     national_id, address = mail_servers.add_psc_user()
     mail_servers.deliver(address, letter("Premier courrier"))
     code, out, err = psc_cli("cab", national_id, address)
