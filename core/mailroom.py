@@ -96,8 +96,15 @@ class Mailroom:
     @cached_property
     def patients(self) -> Any:
         from core.clinical.patients import PatientRegistry
+        from core.store.patientindex import StoredPatientIndex
 
-        return PatientRegistry(self.profile.collection("patients"), audit=self.profile.audit)
+        return PatientRegistry(
+            self.profile.collection("patients"),
+            audit=self.profile.audit,
+            stored=StoredPatientIndex(self.profile.path / "index" / "patients.sqlite3", self.profile.vault),
+            state=self.profile.collection("patient_index"),
+            lock=self.profile.db.lock,
+        )
 
     @cached_property
     def keys(self) -> Any:

@@ -281,67 +281,92 @@ def _name_keys(names: Iterable[NameForm | None], given: GivenForm) -> set[str]:
     return {f"{n}|{g}" for n in name_phons for g in given_phons}
 
 
+def patient_entry(p: Patient) -> _Entry:
+    """A patient with the normalised traits the comparisons need."""
+    ins = clean_nir(p.ins)
+    used = name_form(p.used_name) if p.used_name else None
+    given = given_form(tuple(p.given_names))
+    birth = name_form(p.birth_name)
+    return _Entry(
+        p,
+        birth=birth,
+        used=used if used and used.compact else None,
+        given=given,
+        ins=ins,
+        hooks=_hooks((birth, used), given),
+    )
+
+
+def blocking_keys(entry: _Entry) -> set[str]:
+    """Every key under which the blocking tables file this patient (see ``PatientIndex._candidate_ids``).
+
+    ``i:`` INS; ``d:`` birth date; ``dh:`` birth date and a hook; ``n:`` name key of a patient without a
+    birth date; ``nd:`` name key with day+month or year of birth; ``na:`` name key whatever the date.
+    """
+    p = entry.patient
+    out: set[str] = set()
+    if entry.ins:
+        out.add("i:" + entry.ins)
+    keys = _name_keys((entry.birth, entry.used), entry.given)
+    out.update("na:" + key for key in keys)
+    if p.birth_date:
+        iso = p.birth_date.isoformat()
+        out.add("d:" + iso)
+        out.update(f"dh:{iso}|{hook}" for hook in entry.hooks)
+        out.update("nd:" + key + suffix for key in keys for suffix in _date_suffixes(p.birth_date))
+    else:
+        out.update("n:" + key for key in keys)
+    return out
+
+
+def _lookalike(a: _Entry, b: _Entry) -> bool:
+    """Two records that may be one person: same birth date (the caller's block), same birth name and a
+    compatible first given name (homonyms, duplicates, twins Jean / Jean-Pierre)."""
+    return (
+        not sexes_conflict(a.patient.sex, b.patient.sex)
+        and compare_name_forms(a.birth, b.birth) >= Level.PARTICLE
+        and compare_given_forms(a.given, b.given) >= GivenLevel.PARTIAL
+    )
+
+
 class PatientIndex:
-    """An immutable index of patients with blocking tables; ``match`` is safe to call from any thread."""
+    """Patients with blocking tables; ``match`` is safe to call from any thread.
+
+    This one holds everything in memory; ``core.store.patientindex`` keeps the same tables on disk,
+    encrypted, for a practice's registry (``match`` is the same code: only the lookups differ).
+    """
 
     def __init__(self, patients: Iterable[Patient]) -> None:
-        self._entries: list[_Entry] = []
-        self._by_ins: dict[str, list[int]] = defaultdict(list)
-        self._by_date: dict[dt.date, list[int]] = defaultdict(list)
-        self._by_name: dict[str, list[int]] = defaultdict(list)  # name keys, patients without a birth date
-        self._by_name_date: dict[str, list[int]] = defaultdict(list)  # name keys with day+month, or year
-        self._by_name_any: dict[str, list[int]] = defaultdict(list)  # name keys alone, for undated documents
+        self._entries_by_id: dict[str, _Entry] = {}
+        tables: dict[str, list[str]] = defaultdict(list)
         for p in patients:
-            i = len(self._entries)
-            ins = clean_nir(p.ins)
-            used = name_form(p.used_name) if p.used_name else None
-            given = given_form(tuple(p.given_names))
-            entry = _Entry(
-                p,
-                birth=name_form(p.birth_name),
-                used=used if used and used.compact else None,
-                given=given,
-                ins=ins,
-                hooks=_hooks((name_form(p.birth_name), used), given),
-            )
-            self._entries.append(entry)
-            if ins:
-                self._by_ins[ins].append(i)
-            keys = _name_keys((entry.birth, entry.used), given)
-            for key in keys:
-                self._by_name_any[key].append(i)
-            if p.birth_date:
-                self._by_date[p.birth_date].append(i)
-                for key in keys:
-                    for suffix in _date_suffixes(p.birth_date):
-                        self._by_name_date[key + suffix].append(i)
-            else:
-                for key in keys:
-                    self._by_name[key].append(i)
-        # Same birth date and a shared hook: the date block filtered by name, looked up in constant time.
-        self._by_date_hook: dict[tuple[dt.date, str], list[int]] = defaultdict(list)
-        for date, members in self._by_date.items():
-            for i in members:
-                for hook in self._entries[i].hooks:
-                    self._by_date_hook[(date, hook)].append(i)
-        self._lookalikes = self._find_lookalikes()
-        # Plain dicts from here on: lookups of absent keys must not grow the tables.
-        self._by_date_hook = dict(self._by_date_hook)
-        self._by_ins = dict(self._by_ins)
-        self._by_date = dict(self._by_date)
-        self._by_name = dict(self._by_name)
-        self._by_name_date = dict(self._by_name_date)
-        self._by_name_any = dict(self._by_name_any)
+            entry = patient_entry(p)
+            self._entries_by_id[p.id] = entry
+            for key in blocking_keys(entry):
+                tables[key].append(p.id)
+        self._tables = dict(tables)  # a plain dict: lookups of absent keys must not grow it
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._entries_by_id)
+
+    # ------------------------------------------------------------------ lookups (what a stored index replaces)
+
+    def _lookup(self, keys: Iterable[str]) -> set[str]:
+        """Ids of the patients filed under any of ``keys``."""
+        ids: set[str] = set()
+        for key in keys:
+            ids.update(self._tables.get(key, ()))
+        return ids
+
+    def _entries(self, ids: Iterable[str]) -> list[_Entry]:
+        return [self._entries_by_id[i] for i in ids if i in self._entries_by_id]
 
     # ------------------------------------------------------------------ matching
 
     def match(self, identity: Identity) -> MatchResult:
         """Decide which patient (if any) ``identity`` belongs to; see the module docstring for the rules."""
         doc = _doc_traits(identity)
-        comparisons = [self._compare(doc, self._entries[i]) for i in self._candidate_ids(doc)]
+        comparisons = [self._compare(doc, e) for e in self._entries(self._lookup(self._candidate_keys(doc)))]
         comparisons.sort(key=lambda c: (-c.score, c.entry.patient.id))
 
         chosen: _Comparison | None = None
@@ -356,7 +381,7 @@ class PatientIndex:
             strong = [c for c in comparisons if c.strong]
             if len(strong) == 1:
                 rivals = [c for c in comparisons if c is not strong[0] and c.plausible_same_person]
-                if not rivals and strong[0].entry.patient.id in self._lookalikes:
+                if not rivals and self._has_lookalike(strong[0].entry):
                     extra[strong[0].entry.patient.id].append("homonyme ou jumeau dans le fichier patients")
                     rivals = [strong[0]]  # not auto: the registry itself holds two look-alike records
                 if not rivals:
@@ -387,29 +412,21 @@ class PatientIndex:
             return MatchResult("auto", chosen.entry.patient.id, tuple(candidates))
         return MatchResult("review" if candidates else "new", None, tuple(candidates))
 
-    def _find_lookalikes(self) -> set[str]:
-        """Ids of patients with another record of the same birth date and birth name and a compatible
-        first given name (homonyms, duplicates, twins Jean / Jean-Pierre).
+    def _has_lookalike(self, entry: _Entry) -> bool:
+        """Another record born the same day that may be the same person (see ``_lookalike``).
 
         Such look-alikes make an identity by traits uncertain even when the document names only one of
         them (e.g. through a used name), so they are never matched automatically without an INS.
         """
-        found: set[str] = set()
-        for members in self._by_date.values():
-            for a_pos, i in enumerate(members):
-                a = self._entries[i]
-                for j in members[a_pos + 1 :]:
-                    b = self._entries[j]
-                    if (
-                        not sexes_conflict(a.patient.sex, b.patient.sex)
-                        and compare_name_forms(a.birth, b.birth) >= Level.PARTICLE
-                        and compare_given_forms(a.given, b.given) >= GivenLevel.PARTIAL
-                    ):
-                        found.update((a.patient.id, b.patient.id))
-        return found
+        born = entry.patient.birth_date
+        if born is None:
+            return False
+        block = self._entries(self._lookup(["d:" + born.isoformat()]))
+        return any(other.patient.id != entry.patient.id and _lookalike(entry, other) for other in block)
 
-    def _candidate_ids(self, doc: _DocTraits) -> set[int]:
-        """Patients worth comparing, from small blocks only.
+    @staticmethod
+    def _candidate_keys(doc: _DocTraits) -> set[str]:
+        """The blocking keys worth looking up for a document, from small blocks only.
 
         - INS or NIR equal;
         - same birth date or its day/month swap, sharing a name or given-name prefix or phonetic key
@@ -419,27 +436,21 @@ class PatientIndex:
           year (one part of the date wrong); any date when the document or the patient has none.
         Each block holds a handful of patients whatever the size of the practice.
         """
-        ids: set[int] = set()
-        for ident in (doc.ins, doc.nir):
-            if ident:
-                ids.update(self._by_ins.get(ident, ()))
+        keys: set[str] = {"i:" + ident for ident in (doc.ins, doc.nir) if ident}
         bd = doc.identity.birth_date
-        hooks = doc.hooks
         if bd is not None:
             swapped = swap_day_month(bd)
             for date in (bd, swapped) if swapped else (bd,):
-                for hook in hooks:
-                    ids.update(self._by_date_hook.get((date, hook), ()))
-        keys = _name_keys((doc.used, doc.birth), doc.given)
+                iso = date.isoformat()
+                keys.update(f"dh:{iso}|{hook}" for hook in doc.hooks)
+        names = _name_keys((doc.used, doc.birth), doc.given)
         if bd is None:
-            for key in keys:
-                ids.update(self._by_name_any.get(key, ()))
+            keys.update("na:" + key for key in names)
         else:
-            for key in keys:
-                ids.update(self._by_name.get(key, ()))
-                for suffix in _date_suffixes(bd):
-                    ids.update(self._by_name_date.get(key + suffix, ()))
-        return ids
+            for key in names:
+                keys.add("n:" + key)
+                keys.update("nd:" + key + suffix for suffix in _date_suffixes(bd))
+        return keys
 
     @staticmethod
     def _compare(doc: _DocTraits, entry: _Entry) -> _Comparison:
@@ -505,4 +516,13 @@ def _doc_traits(identity: Identity) -> _DocTraits:
     )
 
 
-__all__ = ["DateLevel", "MAX_CANDIDATES", "MIN_SCORE", "PatientIndex", "compare_dates", "swap_day_month"]
+__all__ = [
+    "DateLevel",
+    "MAX_CANDIDATES",
+    "MIN_SCORE",
+    "PatientIndex",
+    "blocking_keys",
+    "compare_dates",
+    "patient_entry",
+    "swap_day_month",
+]

@@ -17,16 +17,21 @@ import csv
 import datetime as dt
 import io
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.clinical.identity import clean_nir, compact, is_valid_nir, split_family_name, split_given_names
 from core.clinical.matching import PatientIndex
 from core.errors import BadInput, NotFound, ParseError, StoreCorrupted, os_reason
 from core.model import Patient
 from core.store.collection import Collection
+
+if TYPE_CHECKING:
+    from core.store.atomic import FileLock
+    from core.store.patientindex import StoredPatientIndex
 
 COLUMNS = ("id", "birth_name", "used_name", "given_names", "birth_date", "sex", "ins")
 REQUIRED = ("id", "birth_name", "given_names", "birth_date")
@@ -227,10 +232,22 @@ def read_patients_csv(
 class PatientRegistry:
     """The patients of the practice, persisted in a Collection keyed by patient id."""
 
-    def __init__(self, collection: Collection, audit: Any = None) -> None:
+    def __init__(
+        self,
+        collection: Collection,
+        audit: Any = None,
+        stored: StoredPatientIndex | None = None,
+        state: Collection | None = None,
+        lock: FileLock | None = None,
+    ) -> None:
+        """``stored`` (with ``state``, where its generation is recorded, and the profile's ``lock``): the
+        matching index kept on disk; without it the index is built in memory (tests, small tools)."""
         self._collection = collection
         self._audit = audit  # optional: an object with append(action, object_id, **details)
         self._index: PatientIndex | None = None
+        self._stored = stored
+        self._state = state
+        self._lock = lock
 
     def import_csv(
         self, source: bytes | str | Path, mapping: Mapping[str, str] | None = None, name: str | None = None
@@ -251,22 +268,39 @@ class PatientRegistry:
             data = source
         name = name or "patients.csv"
         patients = read_patients_csv(data, name, mapping)
-        added = updated = unchanged = 0
-        changes: dict[str, dict[str, Any]] = {}
-        for p in patients:
-            doc = p.to_json()
-            old = self._collection.get(p.id)
-            if old is None:
-                added += 1
-            elif old == doc:
-                unchanged += 1
-                continue
-            else:
-                updated += 1
-            changes[p.id] = doc
-        if changes:
-            self._collection.put_many(changes)  # one write: all rows or none
-        self._index = None
+        with self._held():
+            added = updated = unchanged = 0
+            changes: dict[str, dict[str, Any]] = {}
+            before: dict[str, Patient | None] = {}
+            for p in patients:
+                doc = p.to_json()
+                old = self._collection.get(p.id)
+                if old is None:
+                    added += 1
+                elif old == doc:
+                    unchanged += 1
+                    continue
+                else:
+                    updated += 1
+                changes[p.id] = doc
+                before[p.id] = self._load(p.id, old) if old is not None else None
+            if changes:
+                if self._stored is not None and self._state is not None and len(changes) > max(
+                    1000, len(self._collection) // 4
+                ):  # most of the list is new: one rebuild is cheaper than updating block by block
+                    self._collection.put_many(changes)  # one write: all rows or none
+                    self._state.delete("state")
+                    self._index_ready()
+                elif self._stored is not None and self._state is not None:
+                    self._index_ready()
+                    generation = secrets.token_hex(8)
+                    by_id = {p.id: p for p in patients}
+                    self._stored.apply({i: (before[i], by_id[i]) for i in changes}, generation)
+                    self._collection.put_many(changes)  # one write: all rows or none
+                    self._state.put("state", {"generation": generation})
+                else:
+                    self._collection.put_many(changes)
+            self._index = None
         report = ImportReport(added, updated, unchanged)
         if self._audit is not None:
             self._audit.append("patients.import", name, **report.to_json())
@@ -287,14 +321,34 @@ class PatientRegistry:
         return len(self._collection)
 
     def index(self) -> PatientIndex:
-        """The matching index, built on first use and rebuilt after each import."""
+        """The matching index. Stored on disk: checked against the collection (rebuilt once when they
+        disagree) and read live, so an import by another process is seen at the next match. In memory:
+        built on first use and after each import."""
+        if self._stored is not None and self._state is not None:
+            self._index_ready()
+            return self._stored
         if self._index is None:
             self._index = PatientIndex(self._load(k, d) for k, d in self._collection.items())
         return self._index
 
-    def invalidate(self) -> None:
-        """Forget the cached index (for whoever changes the collection by other means)."""
-        self._index = None
+    def _index_ready(self) -> None:
+        """Rebuild the stored index from the collection when its generation is not the collection's."""
+        assert self._stored is not None and self._state is not None
+        wanted = (self._state.get("state") or {}).get("generation", "")
+        if wanted and self._stored.generation() == wanted:
+            return
+        with self._held():
+            wanted = (self._state.get("state") or {}).get("generation", "")
+            if wanted and self._stored.generation() == wanted:
+                return
+            generation = secrets.token_hex(8)
+            self._stored.rebuild((self._load(k, d) for k, d in self._collection.items()), generation)
+            self._state.put("state", {"generation": generation})
+
+    def _held(self) -> Any:
+        from contextlib import nullcontext
+
+        return self._lock.held() if self._lock is not None else nullcontext()
 
     @staticmethod
     def _load(key: str, doc: dict[str, Any]) -> Patient:

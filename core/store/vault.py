@@ -149,6 +149,10 @@ class Vault:
         )
         self._aead = AESGCM(self.keys.files)
 
+    def subkey(self, purpose: bytes) -> bytes:
+        """A key for one purpose (HKDF of the data key): never the data key itself."""
+        return self._subkey(purpose)
+
     def _subkey(self, purpose: bytes) -> bytes:
         return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"missive/" + purpose).derive(
             self._data_key
