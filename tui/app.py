@@ -517,7 +517,13 @@ def run_app(
         settings=settings,
         exit_after_paint=os.environ.get("MISSIVE_EXIT_AFTER_PAINT") == "1",
     )
-    result = app.run()
+    from tui.attachments import empty_viewing_dir
+
+    empty_viewing_dir(at_start=True)  # attachments opened by a session that did not exit cleanly
+    try:
+        result = app.run()
+    finally:
+        empty_viewing_dir()  # the clear copies opened in a viewer never outlive the app
     if app.mailroom is not None:
         app.mailroom.close()
     return int(result or 0)

@@ -14,10 +14,6 @@ Messages from outside the trust space (quarantined at sync) are listed only in t
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -26,9 +22,8 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from core.childenv import child_environment
-from core.errors import MissiveError
 from core.model import MessageSummary
-from tui import keymap
+from tui import attachments, keymap
 from tui.data import QUARANTINE, ReaderView
 from tui.i18n import t
 from tui.messages import LetterRequested, MessageOpened, MessagesLoaded
@@ -193,10 +188,8 @@ class InboxPane(Vertical):
 
     @work(thread=True, group="attachments", exit_on_error=False)
     def save_attachments(self, view: ReaderView) -> None:
-        folder = _download_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        for att in view.attachments:
-            _write_new(folder, Path(att.filename).name or "piece-jointe", att.data)
+        # pressing `s` is the doctor's choice to keep a clear copy: 0600 files, and the toast says where
+        folder, _ = attachments.save([(att.filename, att.data) for att in view.attachments])
         self.app.call_from_thread(
             self.notify, t("reader.saved", count=len(view.attachments), folder=str(folder))
         )
@@ -210,47 +203,13 @@ class InboxPane(Vertical):
     @work(thread=True, group="attachments", exit_on_error=False)
     def open_attachment(self, view: ReaderView) -> None:
         att = view.attachments[0]
-        folder = _download_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        path = _write_new(folder, Path(att.filename).name or "piece-jointe", att.data)
-        opener = "open" if sys.platform == "darwin" else "xdg-open"
-        try:
-            if sys.platform == "win32":
-                os.startfile(path)  # type: ignore[attr-defined]  # the viewer Windows associates
-            else:
-                subprocess.Popen(
-                    [opener, str(path)],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                    env=child_environment(),  # the viewer never sees the passphrase
-                )
-        except OSError as exc:
-            raise MissiveError(
-                f"aucun visualiseur pour ouvrir {path.name} : installez xdg-utils ou ouvrez-le vous-même"
-            ) from exc
-
-
-def _write_new(folder: Path, name: str, data: bytes) -> Path:
-    """Write ``data`` under ``name`` in ``folder`` without ever replacing a file already there."""
-    path = folder / name
-    stem, suffix, number = path.stem, path.suffix, 1
-    while True:
-        try:
-            with open(path, "xb") as fh:
-                fh.write(data)
-            return path
-        except FileExistsError:
-            number += 1
-            path = folder / f"{stem} ({number}){suffix}"
+        # a clear copy in a private folder emptied when the app exits; the viewer never sees the passphrase
+        opened = attachments.open_copy(att.filename, att.data, env=child_environment())
+        key = "reader.opened" if opened.viewer else "reader.opened_no_viewer"
+        self.app.call_from_thread(self.notify, t(key, path=str(opened.path)))
 
 
 def _folder_label(name: str) -> str:
     """A server folder shows its own name; the quarantine (a view of the profile, not a server folder) says
     what it is in the interface's language."""
     return t("inbox.quarantine") if name == QUARANTINE else name
-
-
-def _download_dir() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_downloads_dir()) / "missive"
