@@ -2,8 +2,17 @@
 
 ``audit/log`` holds one record per line, ``base64(nonce || AES-GCM(record))`` with the record's sequence
 number as associated data. Each record carries the SHA-256 of the previous line, so a changed, removed or
-reordered record breaks the chain at that point. ``audit/head`` (encrypted, replaced atomically) keeps the
-count and the hash of the last line, so cutting records off the end is noticed too.
+reordered record breaks the chain at that point.
+
+The log is anchored in ``vault.json``, the one file a profile cannot open without: at every append the record
+count and the hash of the last line are sealed there (AES-GCM under the data key, see ``Vault``). A log cut
+short, deleted, or replaced by an older copy (with or without its older ``audit/head``) no longer matches the
+seal. The first record, written when the profile is created, is its genesis (``config profile created``).
+Profiles made before the seal existed are sealed from their next record on; ``verify`` says since which
+record the log is sealed (what came before could have been rolled back unseen). What no file inside the
+profile can reveal: the whole profile, ``vault.json`` included, restored from an older backup.
+``audit/head`` (the same count and hash, in its own file, written by versions before the seal) is read only
+for a profile not sealed yet.
 """
 
 from __future__ import annotations
@@ -22,7 +31,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from core.errors import StoreCorrupted
-from core.store.atomic import FileLock, atomic_write, private_dir, private_open
+from core.store.atomic import FileLock, private_dir, private_open
 from core.store.vault import Vault
 
 GENESIS = "0" * 64
@@ -72,27 +81,35 @@ class AuditLog:
         except (ValueError, KeyError, TypeError) as exc:
             raise StoreCorrupted(f"{self.head_path} does not parse") from exc
 
-    def _write_head(self, count: int, last: str) -> None:
-        payload = json.dumps({"count": count, "last": last}).encode()
-        atomic_write(self.head_path, self._vault.seal(payload, "audit/head"))
-
     def _lines(self) -> list[bytes]:
         if not self.log_path.exists():
             return []
         return [ln for ln in self.log_path.read_bytes().split(b"\n") if ln]
 
     # -- append -------------------------------------------------------------------------------------------
+    def _state(self) -> tuple[int, str, dict[str, Any] | None]:
+        """(count, last hash, seal): from the vault's seal when there is one, else from the head."""
+        seal = self._vault.read_audit_seal()
+        if seal is not None:
+            return int(seal["count"]), str(seal["last"]), seal
+        if self._vault.sealed:
+            raise StoreCorrupted(
+                "the audit log's seal is missing from vault.json: run 'missive audit verify' and restore a backup"
+            )
+        count, last = self._read_head()
+        return count, last, None
+
     def append(self, action: str, object_id: str, actor: str | None = None, **details: Any) -> None:
         """Record an action on an object (message, document, patient id...). Never pass names or results."""
         with self.lock.held():
-            count, last = self._read_head()
+            count, last, seal = self._state()
             lines = self._lines()
-            if len(lines) == count + 1:  # crashed after appending, before the head: adopt that record
+            if len(lines) == count + 1:  # crashed after appending, before the seal: adopt that record
                 last = _hash(lines[-1], last)
                 count += 1
             elif len(lines) != count:
                 raise StoreCorrupted(
-                    f"{self.log_path} does not match its head: run 'missive audit verify' to see where"
+                    f"{self.log_path} does not match its seal: run 'missive audit verify' to see where"
                 )
             seq = count + 1
             record = {
@@ -111,7 +128,12 @@ class AuditLog:
                 fh.write(line + b"\n")
                 fh.flush()
                 os.fsync(fh.fileno())
-            self._write_head(seq, _hash(line, last))
+            new_last = _hash(line, last)
+            since = int(seal["since"]) if seal is not None else seq
+            since_ts = str(seal.get("since_ts") or record["ts"]) if seal is not None else record["ts"]
+            self._vault.write_audit_seal(
+                {"count": seq, "last": new_last, "since": since, "since_ts": since_ts}
+            )
 
     # -- reading and verification ----------------------------------------------------------------------------
     def _decode(self, line: bytes, seq: int) -> dict[str, Any]:
@@ -127,34 +149,84 @@ class AuditLog:
         return records
 
     def verify(self) -> AuditProblem | None:
-        """None when the log is intact, else the first bad record and why."""
+        """None when the log is intact, else the first bad record and why (read under the audit lock, so a
+        record being appended by another process is never taken for damage)."""
         return self._check()[0]
 
+    def seal_status(self) -> dict[str, Any] | None:
+        """Since which record (and when) the log is sealed in vault.json; None when it is not sealed yet."""
+        seal = self._vault.read_audit_seal()
+        if seal is None:
+            return None
+        return {
+            "count": int(seal["count"]),
+            "since": int(seal["since"]),
+            "since_ts": seal.get("since_ts") or "",
+        }
+
     def _check(self) -> tuple[AuditProblem | None, list[dict[str, Any]]]:
-        lines = self._lines()
+        with self.lock.held():
+            lines = self._lines()
+            try:
+                seal = self._vault.read_audit_seal()
+            except StoreCorrupted:
+                return AuditProblem(1, "le sceau du journal dans vault.json est illisible ou altéré"), []
+            head = None if seal is not None else self._read_head()
+        problem, records, prev = self._chain(lines)
+        if problem:
+            return problem, records
+        if seal is not None:
+            count, last = int(seal["count"]), str(seal["last"])
+            if len(lines) < count:
+                return AuditProblem(
+                    len(lines) + 1,
+                    f"manquant : le journal a été coupé, supprimé ou remplacé par une copie plus ancienne "
+                    f"({count} enregistrements scellés, {len(lines)} présents)",
+                ), records
+            if len(lines) == count and last != prev:
+                return AuditProblem(
+                    max(count, 1), "le journal ne correspond pas à son sceau (remplacé par un autre)"
+                ), records
+            if len(lines) > count + 1:  # one more is a crash between appending and sealing
+                return AuditProblem(count + 2, "ajouté hors de missive (absent du sceau)"), records
+            return None, records
+        if self._vault.sealed:
+            return AuditProblem(
+                1, "le sceau du journal a disparu de vault.json (effacé pour masquer une suppression)"
+            ), records
+        assert head is not None
+        count, last = head
+        if count > len(lines):
+            return AuditProblem(
+                len(lines) + 1, f"manquant : le journal a été coupé ({count} enregistrements attendus)"
+            ), records
+        if count == len(lines) and last != prev:
+            return AuditProblem(
+                max(count, 1), "le dernier enregistrement ne correspond pas à l'en-tête"
+            ), records
+        if len(lines) > count + 1:
+            return AuditProblem(count + 2, "ajouté hors de missive (sans la clé du profil)"), records
+        return None, records
+
+    def _chain(self, lines: list[bytes]) -> tuple[AuditProblem | None, list[dict[str, Any]], str]:
         records: list[dict[str, Any]] = []
         prev = GENESIS
         for i, line in enumerate(lines, start=1):
             try:
                 rec = self._decode(line, i)
             except (InvalidTag, ValueError):
-                return AuditProblem(i, "altered, moved or not a record of this log"), records
+                return AuditProblem(i, "modifié, déplacé ou étranger à ce journal"), records, prev
             if rec.get("seq") != i:
-                return AuditProblem(i, f"out of order (holds record {rec.get('seq')})"), records
+                return (
+                    AuditProblem(i, f"hors d'ordre (porte l'enregistrement {rec.get('seq')})"),
+                    records,
+                    prev,
+                )
             if rec.get("prev") != prev:
-                return AuditProblem(i, "the record before it was changed or removed"), records
+                return AuditProblem(i, "l'enregistrement précédent a été modifié ou supprimé"), records, prev
             records.append(rec)
             prev = _hash(line, prev)
-        count, last = self._read_head()
-        if count > len(lines):
-            return AuditProblem(
-                len(lines) + 1, f"missing: the log was cut ({count} records expected)"
-            ), records
-        if count == len(lines) and last != prev:
-            return AuditProblem(max(count, 1), "the last record does not match the log's head"), records
-        if len(lines) > count + 1:
-            return AuditProblem(count + 2, "appended without the profile key"), records
-        return None, records
+        return None, records, prev
 
 
 def _default_actor() -> str:

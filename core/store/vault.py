@@ -5,6 +5,12 @@
 made with scrypt by earlier versions still open, and ``missive passphrase change`` moves them to Argon2id.
 Stored parameters below a floor are refused, so a tampered ``vault.json`` cannot weaken the derivation.
 Changing the passphrase re-wraps that one key.
+
+``vault.json`` also carries the audit log's seal (its record count and last hash, AES-GCM under the data key),
+rewritten at every audit record: the file a profile cannot open without is the anchor, so deleting, cutting or
+restoring an older audit log is seen. Once a vault holds a seal, its data key is wrapped with another
+associated data (``VAULT_AAD_SEALED``): removing the seal to pass for an older, unsealed profile would need
+the passphrase to re-wrap the key.
 Every file is ``MAGIC || nonce(12) || AES-256-GCM(ciphertext+tag)`` with the file's logical name as
 associated data, so a file cannot be swapped for another one of the profile unnoticed.
 """
@@ -26,11 +32,15 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from core.errors import BadInput, MissiveError, NotFound, StoreCorrupted, WrongPassphrase
-from core.store.atomic import atomic_write, private_dir
+from core.store.atomic import FileLock, atomic_write, private_dir
 
 MAGIC = b"MSV1"
 VAULT_FILE = "vault.json"
 VAULT_AAD = b"missive-vault-v1"
+VAULT_AAD_SEALED = (
+    b"missive-vault-v1+audit-seal"  # this vault's audit log is sealed: a missing seal is tampering
+)
+AUDIT_SEAL = "audit/seal"
 
 MIB = 1024  # Argon2 counts memory in KiB
 
@@ -80,6 +90,10 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+def _dump(meta: dict[str, Any]) -> bytes:
+    return (json.dumps(meta, indent=2) + "\n").encode("utf-8")
 
 
 def _derive_argon2id(passphrase: str, salt: bytes, cost: Argon2idCost) -> bytes:
@@ -140,10 +154,21 @@ class Keys:
 class Vault:
     """An unlocked vault: encrypts and decrypts the profile's files."""
 
-    def __init__(self, folder: Path, data_key: bytes, kdf_name: str = "argon2id") -> None:
+    def __init__(
+        self,
+        folder: Path,
+        data_key: bytes,
+        kdf_name: str = "argon2id",
+        *,
+        kek: bytes | None = None,
+        sealed: bool = False,
+    ) -> None:
         self.folder = folder
         self._data_key = data_key
         self.kdf_name = kdf_name  # the derivation vault.json records: "argon2id", or "scrypt" (older vaults)
+        self._kek = kek  # the passphrase's key, kept to re-wrap the data key once when the audit gets sealed
+        self.sealed = sealed  # the data key was wrapped as a sealed vault's: its audit seal must be there
+        self.lock = FileLock(folder / ".vault.lock")
         self.keys = Keys(
             files=self._subkey(b"files"), names=self._subkey(b"names"), audit=self._subkey(b"audit")
         )
@@ -168,8 +193,12 @@ class Vault:
             raise BadInput(f"{folder} already holds a profile: open it, or choose another folder")
         data_key = AESGCM.generate_key(bit_length=256)
         private_dir(folder)
-        atomic_write(path, cls._wrap(data_key, passphrase))
-        return cls(folder, data_key)
+        vault = cls(folder, data_key, sealed=True)
+        meta, vault._kek = cls._wrap(data_key, passphrase, VAULT_AAD_SEALED)
+        # sealed from the start: an empty audit log, whose genesis record comes next
+        meta["audit_seal"] = vault._seal_text({"count": 0, "last": "0" * 64, "since": 1, "since_ts": ""})
+        atomic_write(path, _dump(meta))
+        return vault
 
     @classmethod
     def exists(cls, folder: Path) -> bool:
@@ -194,19 +223,21 @@ class Vault:
             kek = _derive_argon2id(passphrase, salt, params)
         else:
             kek = _derive_scrypt(passphrase, salt, *params)
-        try:
-            data_key = AESGCM(kek).decrypt(blob[:12], blob[12:], VAULT_AAD)
-        except InvalidTag as exc:
-            raise WrongPassphrase("wrong passphrase: the profile stays locked") from exc
-        return cls(folder, data_key, name)
+        for aad in (VAULT_AAD_SEALED, VAULT_AAD):
+            try:
+                data_key = AESGCM(kek).decrypt(blob[:12], blob[12:], aad)
+            except InvalidTag:
+                continue
+            return cls(folder, data_key, name, kek=kek, sealed=aad == VAULT_AAD_SEALED)
+        raise WrongPassphrase("wrong passphrase: the profile stays locked")
 
     @staticmethod
-    def _wrap(data_key: bytes, passphrase: str) -> bytes:
+    def _wrap(data_key: bytes, passphrase: str, aad: bytes) -> tuple[dict[str, Any], bytes]:
         salt = os.urandom(16)
         cost = new_vault_cost()
         kek = _derive_argon2id(passphrase, salt, cost)
         nonce = os.urandom(12)
-        wrapped = nonce + AESGCM(kek).encrypt(nonce, data_key, VAULT_AAD)
+        wrapped = nonce + AESGCM(kek).encrypt(nonce, data_key, aad)
         meta = {
             "format": "missive-vault",
             "version": 1,
@@ -220,14 +251,72 @@ class Vault:
             "wrapped_key": _b64(wrapped),
             "cipher": "AES-256-GCM",
         }
-        return (json.dumps(meta, indent=2) + "\n").encode("utf-8")
+        return meta, kek
 
     def change_passphrase(self, new_passphrase: str) -> None:
         """Re-wrap the data key under a new passphrase, with Argon2id (no other file changes)."""
         if not new_passphrase:
             raise BadInput("the new passphrase is empty")
-        atomic_write(self.folder / VAULT_FILE, self._wrap(self._data_key, new_passphrase))
-        self.kdf_name = "argon2id"
+        with self.lock.held():
+            current = self._read_meta()
+            seal = current.get("audit_seal")
+            aad = VAULT_AAD_SEALED if seal is not None or self.sealed else VAULT_AAD
+            meta, kek = self._wrap(self._data_key, new_passphrase, aad)
+            if seal is not None:
+                meta["audit_seal"] = seal
+            atomic_write(self.folder / VAULT_FILE, _dump(meta))
+        self._kek, self.kdf_name, self.sealed = kek, "argon2id", aad == VAULT_AAD_SEALED
+
+    # -- the audit log's seal ---------------------------------------------------------------------------
+    def _read_meta(self) -> dict[str, Any]:
+        path = self.folder / VAULT_FILE
+        try:
+            meta = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise StoreCorrupted(
+                f"{path} is damaged ({exc.__class__.__name__}); restore it from a backup"
+            ) from exc
+        if not isinstance(meta, dict):
+            raise StoreCorrupted(f"{path} is damaged; restore it from a backup")
+        return meta
+
+    def _seal_text(self, state: dict[str, Any]) -> str:
+        return _b64(self.seal(json.dumps(state).encode(), AUDIT_SEAL))
+
+    def read_audit_seal(self) -> dict[str, Any] | None:
+        """The audit log's sealed state as ``vault.json`` holds it now (None: never sealed)."""
+        text = self._read_meta().get("audit_seal")
+        if text is None:
+            return None
+        try:
+            state = json.loads(self.unseal(_unb64(text), AUDIT_SEAL, self.folder / VAULT_FILE))
+            int(state["count"]), str(state["last"]), int(state["since"])
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise StoreCorrupted(f"the audit seal in {self.folder / VAULT_FILE} does not parse") from exc
+        return state
+
+    def write_audit_seal(self, state: dict[str, Any]) -> None:
+        """Record the audit log's new state in ``vault.json`` (atomically, with the data key wrapped as a
+        sealed vault's from then on). The caller holds the audit lock."""
+        with self.lock.held():
+            meta = self._read_meta()
+            if not self.sealed and self._kek is not None:
+                self._mark_sealed(meta)
+            meta["audit_seal"] = self._seal_text(state)
+            atomic_write(self.folder / VAULT_FILE, _dump(meta))
+
+    def _mark_sealed(self, meta: dict[str, Any]) -> None:
+        """Re-wrap the data key as a sealed vault's, with the same passphrase and derivation, if vault.json still
+        holds the key this process unwrapped (another process may have changed the passphrase since)."""
+        assert self._kek is not None
+        try:
+            blob = _unb64(meta["wrapped_key"])
+            AESGCM(self._kek).decrypt(blob[:12], blob[12:], VAULT_AAD)
+        except (InvalidTag, KeyError, ValueError, TypeError):
+            return
+        nonce = os.urandom(12)
+        meta["wrapped_key"] = _b64(nonce + AESGCM(self._kek).encrypt(nonce, self._data_key, VAULT_AAD_SEALED))
+        self.sealed = True
 
     # -- file encryption --------------------------------------------------------------------------------
     def seal(self, plaintext: bytes, name: str) -> bytes:

@@ -81,11 +81,15 @@ def test_corrupted_shard_names_the_file_and_is_not_overwritten(profile: Profile)
 
 
 def test_cli_corrupted_file_one_line_exit_1(cli, profile_dir: Path) -> None:
+    import json
+
     assert cli("init")[0] == 0
-    head = profile_dir / "audit" / "head"
-    head.write_bytes(b"garbage")
+    vault = profile_dir / "vault.json"
+    meta = json.loads(vault.read_text())
+    meta["audit_seal"] = "Z2FyYmFnZQ=="  # "garbage"
+    vault.write_text(json.dumps(meta))
     code, _, err = cli("audit", "verify")
-    assert code == 1 and "head" in err and err.count("\n") == 1
+    assert code == 1 and "sceau" in err and err.count("\n") == 1
 
 
 def test_swapped_files_are_detected(profile: Profile) -> None:

@@ -78,7 +78,20 @@ def cmd_audit_verify(args: argparse.Namespace, ctx: Any) -> int:
     problem = mr.audit.verify()
     if problem is None:
         count = len(mr.audit.records())
-        print(f"Journal d'audit intact ({count} enregistrements).")
+        seal = mr.audit.seal_status()
+        if seal is None:
+            print(
+                f"Journal d'audit intact ({count} enregistrements), non scellé : "
+                "il le sera au prochain enregistrement."
+            )
+        elif seal["since"] <= 1:
+            print(f"Journal d'audit intact ({count} enregistrements), scellé depuis la création du profil.")
+        else:
+            print(
+                f"Journal d'audit intact ({count} enregistrements), non scellé jusqu'au "
+                f"{seal['since_ts'][:10]} (enregistrement {seal['since']}) : "
+                "un retour en arrière antérieur ne se verrait pas."
+            )
         return 0
     sys.stderr.write(
         f"missive : l'enregistrement {problem.index} du journal d'audit est altéré : {problem.reason}\n"
