@@ -52,6 +52,10 @@ given_name = ""
 organisation = ""          # the practice's name
 organisation_id = ""       # optional: FINESS or SIRET identifier of the practice
 
+[receipts]
+read = false               # true: every letter asks for a read receipt (MDN); delivery reports (DSN) always
+answer = "ask"             # a letter asking for a read receipt: ask | always | never (never automatic to a patient)
+
 [psc]
 # Pro Santé Connect (login by the e-CPS app): the values your software vendor registered; missive ships none.
 issuer = ""                # e.g. https://auth.esante.gouv.fr/auth/realms/esante-wallet
@@ -105,6 +109,12 @@ class PractitionerSettings:
 
 
 @dataclass(frozen=True)
+class ReceiptSettings:
+    read: bool = False  # ask for a read receipt on every letter
+    answer: str = "ask"  # ask | always | never: answering a letter's read-receipt request
+
+
+@dataclass(frozen=True)
 class PscSettings:
     issuer: str = ""
     client_id: str = ""
@@ -123,6 +133,7 @@ class Settings:
     watch: WatchSettings = field(default_factory=WatchSettings)
     practitioner: PractitionerSettings = field(default_factory=PractitionerSettings)
     psc: PscSettings = field(default_factory=PscSettings)
+    receipts: ReceiptSettings = field(default_factory=ReceiptSettings)
     keys: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -171,6 +182,7 @@ _SCHEMA: dict[str, dict[str, Any]] = {
     },
     "notifications": {"kind": ("none", "ntfy", "webhook"), "url": str, "token_env": str, "urgent": bool},
     "watch": {"folder": str},
+    "receipts": {"read": bool, "answer": ("ask", "always", "never")},
     "practitioner": {
         "rpps": str,
         "family_name": str,
@@ -298,6 +310,7 @@ def parse_settings(data: dict[str, Any], path: Path = Path(SETTINGS_FILE), text:
         ),
         filing=FilingSettings(**sections.get("filing", {})),
         notifications=NotificationSettings(**sections.get("notifications", {})),
+        receipts=ReceiptSettings(**sections.get("receipts", {})),
         watch=WatchSettings(**sections.get("watch", {})),
         practitioner=PractitionerSettings(**sections.get("practitioner", {})),
         psc=PscSettings(**sections.get("psc", {})),

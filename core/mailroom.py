@@ -186,6 +186,10 @@ class Mailroom:
                 meta["trust"] = "quarantine"
         except Exception:  # noqa: BLE001 - the policy check never blocks mail
             log.warning("trust-space check failed for one message")
+        try:  # a delivery or read report about one of our letters: attached to it
+            self._receipt_hook(msg, meta)
+        except Exception:  # noqa: BLE001 - a report we cannot read is still stored as a message
+            log.warning("delivery/read report unreadable for one message")
         try:
             parts, attached = _clinical_parts(msg)
             meta["has_attachments"] = attached  # of the opened message: a signature is not one
@@ -204,6 +208,96 @@ class Mailroom:
         except Exception:  # noqa: BLE001 - clinical extraction never blocks mail
             log.warning("clinical extraction failed for one message")
         return meta
+
+    # -- receipts ------------------------------------------------------------------------------------------
+    @cached_property
+    def sent_letters(self) -> Any:
+        """Letters the server accepted, with their delivery and read reports per recipient."""
+        from core.mail.receipts import SentLetters
+
+        return SentLetters(self.profile)
+
+    def _receipt_hook(self, msg: Any, meta: dict[str, Any]) -> None:
+        from core.mail.receipts import parse_report, receipt_requested
+
+        report = parse_report(msg)
+        if report is not None:
+            meta["receipt"] = report.kind
+            if self.sent_letters.apply(report) is not None:
+                log.info("%s report attached to a sent letter", report.kind.upper())
+        elif receipt_requested(msg):
+            meta["read_receipt_requested"] = True
+
+    def receipt_status(self, message_id: str) -> Any:
+        """The sent letter whose Message-ID is ``message_id`` (``SentLetter``), or None."""
+        return self.sent_letters.get(message_id)
+
+    def read_receipt_request(self, message_id: str) -> str:
+        """The address a stored message asks its read receipt to go to ('' when it asks none or it was
+        answered already)."""
+        import email
+
+        from core.mail.receipts import receipt_requested
+
+        if self.messages.doc(message_id).get("read_receipt_answered"):
+            return ""
+        return receipt_requested(email.message_from_bytes(self._opened_bytes(message_id)))
+
+    def _opened_bytes(self, message_id: str) -> bytes:
+        from core.secure.smime import open_message
+
+        raw = self.messages.get_raw(message_id)
+        try:
+            return open_message(raw, self.keys).inner_mime_bytes
+        except Exception:  # noqa: BLE001 - the outer headers are enough to answer
+            return raw
+
+    def queue_read_receipt(self, message_id: str, actor: str | None = None) -> Any:
+        """Put the read receipt of a stored message in the outbox (sent at the next flush); the doctor's
+        decision. Refused when the message asks none, or when it goes outside the trust policy."""
+        import email
+
+        from core.errors import BadInput
+        from core.mail.compose import Composed
+        from core.mail.receipts import build_mdn
+
+        opened = email.message_from_bytes(self._opened_bytes(message_id))
+        summary = self.messages.get(message_id)
+        account = self.accounts.get(summary.account or None)
+        to, data = build_mdn(opened, account.email)
+        if not to or self.messages.doc(message_id).get("read_receipt_answered"):
+            raise BadInput("ce message ne demande pas d'accusé de lecture (ou il a déjà été envoyé)")
+        self.outgoing.check([to])
+        from core.mail.compose import header_value
+
+        composed = Composed(header_value(data, "Message-ID") or "", account.email, (to,), data)
+        entry = self.outbox.enqueue(composed, account.name, subject="Accusé de lecture")
+        self.messages.update_meta(message_id, read_receipt_answered=True)
+        self.audit.append("read-receipt", message_id, actor=actor, entry=entry.id)
+        return entry
+
+    async def answer_read_receipt(self, message_id: str, actor: str | None = None) -> Any:
+        """Send the read receipt of a stored message now (the doctor agreed)."""
+        from core.mail.send import deliver
+
+        entry = self.queue_read_receipt(message_id, actor=actor)
+        return await deliver(self.outbox, entry.id, self.accounts.get(entry.account))
+
+    def _auto_read_receipt(self, message_id: str, actor: str | None) -> None:
+        """[receipts] answer = "always": the receipt is queued when the doctor opens the letter, never for
+        a patient's mailbox."""
+        from core.mail.receipts import may_answer_automatically
+
+        if self.settings.receipts.answer != "always":
+            return
+        if not self.messages.doc(message_id).get("read_receipt_requested"):
+            return
+        to = self.read_receipt_request(message_id)
+        if to and may_answer_automatically("always", to):
+            try:
+                self.queue_read_receipt(message_id, actor=actor)
+            except Exception as exc:  # noqa: BLE001 - reading never fails because of a receipt
+                log.warning("read receipt for %s not queued (%s)", message_id[:16], type(exc).__name__)
 
     def read_message(self, message_id: str, actor: str | None = None) -> Any:
         """The message with its S/MIME layers removed (``OpenedMessage``), as the doctor reads it; audited.
@@ -224,6 +318,7 @@ class Mailroom:
         if summary.signature is not None:
             opened = replace(opened, signature=summary.signature)
         self.audit.append("read", message_id, actor=actor)
+        self._auto_read_receipt(message_id, actor)
         return opened
 
     async def sync(self, account: str | None = None, progress: Any = None) -> list[Any]:
@@ -259,21 +354,53 @@ class Mailroom:
 
     async def send(self, draft: Any) -> Any:
         """Check the policy, sign/encrypt, queue durably, send. Raises NotSent when it stays queued."""
+        from dataclasses import replace
+
         from core.mail.send import NotSent
 
+        if self.settings.receipts.read and not draft.read_receipt:
+            draft = replace(draft, read_receipt=True)
         try:
             delivery = await self._sending.send(draft)
         except NotSent as exc:
             self.emit("send-failed", entry=exc.entry_id)
             raise
+        self._record_sent(delivery, draft)
         self._sent(delivery)
         return delivery
 
+    def _record_sent(self, delivery: Any, draft: Any = None, entry: Any = None) -> None:
+        """Keep the letter the server accepted, so the reports that come back can be attached to it."""
+        from core.mail.compose import check_address
+
+        try:
+            if entry is not None:
+                recipients, account, subject = entry.recipients, entry.account, entry.subject
+                asked = False
+            else:
+                recipients = tuple(dict.fromkeys(check_address(a, "") for a in (*draft.to, *draft.cc)))
+                account = self.accounts.get(draft.account).name
+                subject, asked = draft.subject, bool(draft.read_receipt)
+            self.sent_letters.record(
+                delivery.message_id,
+                account,
+                recipients,
+                subject,
+                refused=delivery.refused,
+                read_receipt=asked,
+            )
+        except Exception as exc:  # noqa: BLE001 - the letter is sent; only its receipts will be missing
+            log.warning("sent letter %s not recorded (%s)", delivery.entry_id, type(exc).__name__)
+
     async def flush_outbox(self, force: bool = False) -> Any:
         """Retry what is due in the outbox (``force``: everything, failed letters included)."""
+        entries = {e.id: e for e in self.outbox.list()}
         report = await self._sending.flush(force=force)
         for delivery in report.deliveries:
             if delivery.outcome == "sent" and delivery.resent:
+                entry = entries.get(delivery.entry_id)
+                if entry is not None:
+                    self._record_sent(delivery, entry=entry)
                 self._sent(delivery)
         if report.failed:
             self.emit("send-failed", count=report.failed)

@@ -225,6 +225,7 @@ class Draft:
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()
     extra_headers: tuple[tuple[str, str], ...] = ()  # e.g. X-MSS-CODECDA
+    read_receipt: bool = False  # ask for a read receipt (MDN, Disposition-Notification-To)
 
 
 @dataclass(frozen=True)

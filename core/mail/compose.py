@@ -107,6 +107,8 @@ def compose(draft: Draft, account: Account, *, now: dt.datetime | None = None) -
         refs.append(_msgid(draft.in_reply_to, ""))
     if refs:
         msg["References"] = " ".join(refs)
+    if draft.read_receipt:
+        msg["Disposition-Notification-To"] = sender
     if account.mss_nil:
         msg["X-MSS-NIL"] = _one_line(account.mss_nil, "le X-MSS-NIL du compte")
     for name, value in draft.extra_headers:

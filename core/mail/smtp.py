@@ -150,16 +150,26 @@ async def submit(
 async def _transmit(
     smtp: object, data: bytes, sender: str, recipients: Sequence[str], where: str
 ) -> Submitted:
-    """MAIL, RCPT each, DATA: done by hand to know whether a broken link happened during DATA."""
+    """MAIL, RCPT each, DATA: done by hand to know whether a broken link happened during DATA.
+
+    When the server offers DSN (RFC 3461), success, failure and delay reports are asked for every recipient
+    (headers only, the Message-ID as envelope id): they come back at sync and mark the sent letter.
+    """
     import aiosmtplib
+
+    from core.mail import receipts
+    from core.mail.compose import header_value
 
     assert isinstance(smtp, aiosmtplib.SMTP)
     options = [f"SIZE={len(data)}"] if smtp.supports_extension("size") else []
+    dsn = smtp.supports_extension("dsn")
+    if dsn:
+        options += receipts.dsn_mail_options(header_value(data, "Message-ID") or "")
     await smtp.mail(sender, options=options)
     refused: list[aiosmtplib.SMTPRecipientRefused] = []
     for recipient in recipients:
         try:
-            await smtp.rcpt(recipient)
+            await smtp.rcpt(recipient, options=receipts.dsn_options(recipient) if dsn else None)
         except aiosmtplib.SMTPRecipientRefused as exc:
             refused.append(exc)
     if len(refused) == len(recipients):

@@ -34,14 +34,24 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         choices=["password", "psc", "certificate", "command"],
         help="connexion : mot de passe, Pro Santé Connect (application e-CPS), certificat, commande de jeton",
     )
-    add.add_argument("--sasl", choices=["xoauth2", "oauthbearer"], help="mécanisme du jeton (défaut : XOAUTH2)")
-    add.add_argument("--psc-issuer", metavar="URL", help="adresse de Pro Santé Connect (défaut : [psc] issuer)")
-    add.add_argument("--psc-client-id", metavar="ID", help="identifiant du logiciel chez PSC (défaut : [psc])")
     add.add_argument(
-        "--psc-client-cert", metavar="P12", help="certificat du logiciel pour PSC (sinon MISSIVE_PSC_CLIENT_SECRET)"
+        "--sasl", choices=["xoauth2", "oauthbearer"], help="mécanisme du jeton (défaut : XOAUTH2)"
+    )
+    add.add_argument(
+        "--psc-issuer", metavar="URL", help="adresse de Pro Santé Connect (défaut : [psc] issuer)"
+    )
+    add.add_argument(
+        "--psc-client-id", metavar="ID", help="identifiant du logiciel chez PSC (défaut : [psc])"
+    )
+    add.add_argument(
+        "--psc-client-cert",
+        metavar="P12",
+        help="certificat du logiciel pour PSC (sinon MISSIVE_PSC_CLIENT_SECRET)",
     )
     add.add_argument("--psc-ca-file", metavar="PEM", help="autorités des serveurs PSC (défaut : système)")
-    add.add_argument("--psc-id", metavar="ID", help="votre identifiant national (défaut : 8 + [practitioner] rpps)")
+    add.add_argument(
+        "--psc-id", metavar="ID", help="votre identifiant national (défaut : 8 + [practitioner] rpps)"
+    )
     add.add_argument("--no-login", action="store_true", help="ne pas lancer la connexion PSC tout de suite")
     add.set_defaults(func=account_add)
     login = acc_sub.add_parser(
@@ -69,7 +79,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     ml.set_defaults(func=messages_list)
     ms = msgs_sub.add_parser("show", help="afficher un message (texte lisible, déchiffré si possible)")
     ms.add_argument("id")
+    ms.add_argument("--json", action="store_true", help="en-têtes, documents et accusés en JSON")
     ms.set_defaults(func=messages_show)
+    mr_ = msgs_sub.add_parser("receipt", help="envoyer l'accusé de lecture qu'un message demande")
+    mr_.add_argument("id")
+    mr_.set_defaults(func=messages_receipt)
 
 
 def account_add(args: argparse.Namespace, ctx: Any) -> int:
@@ -283,6 +297,32 @@ def messages_show(args: argparse.Namespace, ctx: Any) -> int:
     message_id = _resolve(store, args.id)
     opened = mr.read_message(message_id)
     parsed = mime.parse(opened.inner_mime_bytes)
+    sent = mr.receipt_status(parsed.message_id) if parsed.message_id else None
+    asks = bool(store.doc(message_id).get("read_receipt_requested")) and bool(
+        mr.read_receipt_request(message_id)
+    )
+    if getattr(args, "json", False):
+        ctx.print_json(
+            {
+                "id": message_id,
+                "message_id": parsed.message_id,
+                "from": parsed.sender,
+                "to": list(parsed.to),
+                "cc": list(parsed.cc),
+                "subject": parsed.subject,
+                "date": parsed.date.isoformat() if parsed.date else None,
+                "encrypted": opened.encrypted,
+                "signature": opened.signature.to_json() if opened.signature is not None else None,
+                "documents": [d.to_json() for d in mr.documents.list() if d.message_id == parsed.message_id],
+                "attachments": [
+                    {"filename": a.filename, "content_type": a.content_type} for a in parsed.attachments
+                ],
+                "receipts": [r.to_json() for r in sent.recipients] if sent is not None else [],
+                "read_receipt_requested": asks,
+                "text": parsed.text,
+            }
+        )
+        return 0
     print(f"De : {parsed.sender}")
     print(f"À : {', '.join(parsed.to)}")
     if parsed.cc:
@@ -308,9 +348,28 @@ def messages_show(args: argparse.Namespace, ctx: Any) -> int:
             print(f"Document : {_document_line(doc)}")
     for a in parsed.attachments:
         print(f"Pièce jointe : {a.filename} ({a.content_type}, {a.size} octets)")
+    if sent is not None:
+        for r in sent.recipients:
+            print(f"Accusé : {r.address} — {r.to_json()['text']}")
+    if asks:
+        print(f"L'expéditeur demande un accusé de lecture : missive messages receipt {args.id}")
     print()
     print(parsed.text)
     return 0
+
+
+def messages_receipt(args: argparse.Namespace, ctx: Any) -> int:
+    """Send the read receipt a message asks for (the doctor's explicit agreement)."""
+    import asyncio
+
+    mr = ctx.mailroom()
+    message_id = _resolve(mr.messages, args.id)
+    delivery = asyncio.run(mr.answer_read_receipt(message_id, actor="cli"))
+    if delivery.outcome == "sent":
+        print("accusé de lecture envoyé")
+        return 0
+    print(f"accusé de lecture gardé dans la boîte d'envoi : {delivery.error}", file=sys.stderr)
+    return 1
 
 
 def _document_line(doc: Any) -> str:

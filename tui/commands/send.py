@@ -30,6 +30,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--attach", action="append", default=[], metavar="FILE", help="pièce jointe (répétable)")
     p.add_argument("--account", metavar="NAME", help="compte d'envoi (défaut : le premier)")
     p.add_argument("--json", action="store_true", help="résultat en JSON")
+    p.add_argument(
+        "--accuse-lecture",
+        dest="read_receipt",
+        action="store_true",
+        help="demander un accusé de lecture (MDN)",
+    )
     p.set_defaults(func=cmd_send)
 
     outbox = sub.add_parser("outbox", parents=[common], help="boîte d'envoi (messages en attente)")
@@ -43,6 +49,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     fp.add_argument("--json", action="store_true", help="compte rendu en JSON")
     fp.set_defaults(func=cmd_outbox_flush)
+    sp = osub.add_parser(
+        "sent", parents=[common], help="lettres envoyées : remis, lu, échec par destinataire"
+    )
+    sp.add_argument("--json", action="store_true", help="un objet JSON par lettre")
+    sp.add_argument("--limit", type=int, default=50, help="nombre de lettres (défaut 50, les plus récentes)")
+    sp.set_defaults(func=cmd_outbox_sent)
 
     dp = sub.add_parser(
         "daemon",
@@ -112,6 +124,7 @@ def cmd_send(args: argparse.Namespace, ctx: Any) -> int:
         body=_read_body(args),
         attachments=_read_attachments(args.attach),
         account=args.account,
+        read_receipt=bool(getattr(args, "read_receipt", False)),
     )
     mailroom = ctx.mailroom()
     delivery = asyncio.run(mailroom.send(draft))
@@ -154,6 +167,24 @@ def cmd_outbox_list(args: argparse.Namespace, ctx: Any) -> int:
         print(line)
         if e.last_error:
             print(f"    {e.last_error}")
+    return 0
+
+
+def cmd_outbox_sent(args: argparse.Namespace, ctx: Any) -> int:
+    """Sent letters, newest first, with each recipient's delivery/read status."""
+    letters = ctx.mailroom().sent_letters.list()[: max(args.limit, 0)]
+    if args.json:
+        for letter in letters:
+            ctx.print_json(letter.to_json())
+        return 0
+    if not letters:
+        print("aucune lettre envoyée")
+        return 0
+    for letter in letters:
+        when = letter.sent_at.astimezone().strftime("%d/%m/%Y %H:%M") if letter.sent_at else "?"
+        print(f"{when}  {letter.subject[:60]}")
+        for r in letter.recipients:
+            print(f"    {r.address} — {r.to_json()['text']}")
     return 0
 
 

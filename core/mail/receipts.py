@@ -1,0 +1,448 @@
+"""Delivery and read receipts: what became of each letter, per recipient.
+
+On sending, the SMTP client asks for a delivery status notification (DSN, RFC 3461) when the server offers
+the extension, and a letter may ask for a read receipt (MDN, RFC 8098, ``Disposition-Notification-To``).
+The reports that come back at sync (``multipart/report``, ``report-type=delivery-status`` or
+``disposition-notification``) are read by :func:`parse_report` and attached to the sent letter by its
+Message-ID and the recipient's address (:class:`SentLetters`): "remis le …", "lu le …", "échec : …".
+
+Answering a read-receipt request is the doctor's decision ([receipts] answer = ask / always / never), and
+never automatic for a patient's mailbox (:func:`may_answer_automatically`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.utils
+import hashlib
+import re
+from dataclasses import dataclass
+from email.message import Message
+from typing import Any, Literal
+
+State = Literal["sent", "delayed", "delivered", "processed", "read", "deleted", "failed"]
+# how far a recipient's letter went: a later report never takes a recipient back down
+_RANK = {"sent": 0, "delayed": 1, "delivered": 2, "processed": 3, "deleted": 4, "read": 4, "failed": 5}
+DSN_NOTIFY = "NOTIFY=SUCCESS,FAILURE,DELAY"
+PATIENT_DOMAIN = "patient.mssante.fr"
+_ADDRESS = re.compile(r"<?[\w.+=-]+@[\w-]+(?:\.[\w-]+)+>?")
+COLLECTION = "sent"
+
+
+def xtext(text: str) -> str:
+    """RFC 3461 xtext: printable ASCII but ``+`` and ``=``, anything else as ``+HH``."""
+    return "".join(c if 33 <= ord(c) <= 126 and c not in "+=" else f"+{ord(c):02X}" for c in text)
+
+
+def dsn_options(recipient: str) -> list[str]:
+    """The RCPT parameters that ask for success, failure and delay reports for ``recipient``."""
+    return [DSN_NOTIFY, f"ORCPT=rfc822;{xtext(recipient)}"]
+
+
+def dsn_mail_options(message_id: str) -> list[str]:
+    """The MAIL parameters: headers only in the reports, and the Message-ID as the envelope id."""
+    envid = xtext(message_id.strip())
+    return ["RET=HDRS", *([f"ENVID={envid}"] if 0 < len(envid) <= 100 else [])]
+
+
+@dataclass(frozen=True)
+class RecipientReport:
+    """What one report says of one recipient."""
+
+    recipient: str
+    state: State
+    at: dt.datetime | None = None
+    reason: str = ""  # the server's words (addresses removed), for a failure
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "recipient": self.recipient,
+            "state": self.state,
+            "at": self.at.isoformat() if self.at else None,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    """A delivery (``dsn``) or read (``mdn``) report about the letter ``original_message_id``."""
+
+    kind: Literal["dsn", "mdn"]
+    original_message_id: str
+    recipients: tuple[RecipientReport, ...]
+
+
+def parse_report(raw: bytes | Message) -> Report | None:
+    """The report a message carries, or None when it is not a DSN or an MDN (or says nothing usable)."""
+    msg = raw if isinstance(raw, Message) else email.message_from_bytes(raw)
+    if msg.get_content_type() != "multipart/report":
+        return None
+    kind = str(msg.get_param("report-type", "") or "").lower()
+    when = _date(msg.get("Date"))
+    if kind == "delivery-status":
+        return _dsn(msg, when)
+    if kind == "disposition-notification":
+        return _mdn(msg, when)
+    return None
+
+
+def _date(value: Any) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(" ".join(str(value).split()))
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _address(field: Any) -> str:
+    """``rfc822; a@b`` (type then address) to ``a@b``, lower-cased."""
+    text = " ".join(str(field or "").split())
+    if ";" in text:
+        text = text.split(";", 1)[1]
+    return email.utils.parseaddr(text.strip())[1].lower() or text.strip().lower()
+
+
+def _returned_message_id(msg: Message) -> str:
+    for part in msg.walk():
+        ctype = part.get_content_type()
+        if ctype in ("text/rfc822-headers", "message/rfc822-headers"):
+            payload = part.get_payload(decode=True) or b""
+            found = email.message_from_bytes(payload).get("Message-ID", "")
+            if found:
+                return " ".join(str(found).split())
+        elif ctype == "message/rfc822":
+            inner = part.get_payload()
+            if isinstance(inner, list) and inner and inner[0].get("Message-ID"):
+                return " ".join(str(inner[0]["Message-ID"]).split())
+    return ""
+
+
+def _server_words(text: str) -> str:
+    """The server's reason on one line, without addresses (one may hold a patient's INS)."""
+    words = " ".join(str(text or "").split())
+    if ";" in words.split(" ", 1)[0]:  # "smtp; 550 ..." : the diagnostic type
+        words = words.split(";", 1)[1].strip()
+    return _ADDRESS.sub("[adresse]", words)[:200]
+
+
+def _dsn(msg: Message, when: dt.datetime | None) -> Report | None:
+    blocks: list[Message] = []
+    for part in msg.walk():
+        if part.get_content_type() in ("message/delivery-status", "message/global-delivery-status"):
+            payload = part.get_payload()
+            if isinstance(payload, list):
+                blocks = [b for b in payload if isinstance(b, Message)]
+            break
+    if not blocks:
+        return None
+    per_message, per_recipient = blocks[0], blocks[1:]
+    envid = str(per_message.get("Original-Envelope-Id", "") or "").strip()
+    message_id = _returned_message_id(msg) or _xtext_decode(envid)
+    arrival = _date(per_message.get("Arrival-Date"))
+    items: list[RecipientReport] = []
+    for block in per_recipient:
+        action = str(block.get("Action", "")).strip().lower()
+        state: State | None = {
+            "delivered": "delivered",
+            "relayed": "delivered",
+            "expanded": "delivered",
+            "failed": "failed",
+            "delayed": "delayed",
+        }.get(action)  # type: ignore[assignment]
+        recipient = _address(block.get("Original-Recipient") or block.get("Final-Recipient"))
+        if state is None or not recipient:
+            continue
+        reason = ""
+        if state in ("failed", "delayed"):
+            reason = _server_words(block.get("Diagnostic-Code", "")) or str(block.get("Status", "")).strip()
+        at = _date(block.get("Last-Attempt-Date")) or when or arrival
+        items.append(RecipientReport(recipient, state, at, reason))
+    if not message_id or not items:
+        return None
+    return Report("dsn", message_id, tuple(items))
+
+
+def _mdn(msg: Message, when: dt.datetime | None) -> Report | None:
+    fields: Message | None = None
+    for part in msg.walk():
+        if part.get_content_type() == "message/disposition-notification":
+            payload = part.get_payload()
+            if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+                fields = payload[0]
+            else:
+                text = part.get_payload(decode=True) or str(payload or "").encode()
+                fields = email.message_from_bytes(text if isinstance(text, bytes) else b"")
+            break
+    if fields is None:
+        return None
+    message_id = " ".join(str(fields.get("Original-Message-ID", "")).split()) or _returned_message_id(msg)
+    recipient = _address(fields.get("Original-Recipient") or fields.get("Final-Recipient"))
+    disposition = " ".join(str(fields.get("Disposition", "")).split())
+    said = disposition.split(";", 1)[1].strip() if ";" in disposition else ""
+    kind = said.lower()
+    state: State
+    reason = ""
+    if "error" in kind:  # "processed/Error: 902^Identifiant de patient inconnu" (CI-SIS)
+        words = said[kind.index("error") + len("error") :].lstrip(":/ ").replace("^", " ")
+        state, reason = "failed", _server_words(words) or "erreur"
+    elif kind.startswith("displayed"):
+        state = "read"
+    elif kind.startswith(("processed", "dispatched")):
+        state = "processed"
+    elif kind.startswith("deleted"):
+        state = "deleted"
+    else:
+        return None
+    if not message_id or not recipient:
+        return None
+    return Report("mdn", message_id, (RecipientReport(recipient, state, when, reason),))
+
+
+def _xtext_decode(text: str) -> str:
+    return re.sub(r"\+([0-9A-Fa-f]{2})", lambda m: chr(int(m.group(1), 16)), text)
+
+
+# -- the sent letters and their receipts ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class RecipientStatus:
+    address: str
+    state: State = "sent"
+    at: dt.datetime | None = None
+    reason: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "state": self.state,
+            "at": self.at.isoformat() if self.at else None,
+            "reason": self.reason,
+            "text": describe(self),
+        }
+
+
+@dataclass(frozen=True)
+class SentLetter:
+    """A letter the server accepted, with what came back about each recipient. ``subject``: health data."""
+
+    message_id: str
+    account: str
+    subject: str
+    sent_at: dt.datetime | None
+    read_receipt: bool
+    recipients: tuple[RecipientStatus, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "message_id": self.message_id,
+            "account": self.account,
+            "subject": self.subject,
+            "sent_at": self.sent_at.isoformat() if self.sent_at else None,
+            "read_receipt": self.read_receipt,
+            "recipients": [r.to_json() for r in self.recipients],
+        }
+
+
+def _when(at: dt.datetime | None) -> str:
+    return at.astimezone().strftime("%d/%m/%Y %H:%M") if at else "?"
+
+
+def describe(status: RecipientStatus) -> str:
+    """The status in the doctor's words: "remis le …", "lu le …", "échec : …"."""
+    if status.state == "delivered":
+        return f"remis le {_when(status.at)}"
+    if status.state == "read":
+        return f"lu le {_when(status.at)}"
+    if status.state == "processed":
+        return f"traité le {_when(status.at)}"
+    if status.state == "deleted":
+        return f"supprimé sans lecture le {_when(status.at)}"
+    if status.state == "failed":
+        return f"échec : {status.reason or 'non remis'}"
+    if status.state == "delayed":
+        return f"retardé ({status.reason})" if status.reason else "retardé"
+    return "envoyé"
+
+
+def _key(message_id: str) -> str:
+    return "s-" + hashlib.sha256(" ".join(message_id.split()).encode()).hexdigest()[:24]
+
+
+def _from_doc(doc: dict[str, Any]) -> SentLetter:
+    def date(value: Any) -> dt.datetime | None:
+        try:
+            return dt.datetime.fromisoformat(value) if value else None
+        except ValueError:
+            return None
+
+    return SentLetter(
+        message_id=str(doc.get("message_id", "")),
+        account=str(doc.get("account", "")),
+        subject=str(doc.get("subject", "")),
+        sent_at=date(doc.get("sent_at")),
+        read_receipt=bool(doc.get("read_receipt")),
+        recipients=tuple(
+            RecipientStatus(
+                str(r.get("address", "")), r.get("state", "sent"), date(r.get("at")), r.get("reason", "")
+            )
+            for r in doc.get("recipients", ())
+        ),
+    )
+
+
+def _to_doc(letter: SentLetter) -> dict[str, Any]:
+    out = letter.to_json()
+    for r in out["recipients"]:
+        r.pop("text", None)
+    return out
+
+
+class SentLetters:
+    """The profile's sent letters (collection ``sent``, encrypted like everything else)."""
+
+    def __init__(self, profile: Any) -> None:
+        self.docs = profile.collection(COLLECTION)
+
+    def record(
+        self,
+        message_id: str,
+        account: str,
+        recipients: tuple[str, ...] | list[str],
+        subject: str = "",
+        *,
+        refused: tuple[str, ...] | list[str] = (),
+        read_receipt: bool = False,
+        at: dt.datetime | None = None,
+    ) -> SentLetter:
+        """Remember a letter the server accepted (``refused``: recipients it turned down at once)."""
+        at = at or dt.datetime.now(dt.UTC)
+        turned_down = {r.lower() for r in refused}
+        existing = self.get(message_id)
+        if existing is not None:
+            return existing  # a resend after a crash: keep what the reports said
+        letter = SentLetter(
+            message_id=" ".join(message_id.split()),
+            account=account,
+            subject=subject,
+            sent_at=at,
+            read_receipt=read_receipt,
+            recipients=tuple(
+                RecipientStatus(a, "failed", at, "refusé par le serveur à l'envoi")
+                if a.lower() in turned_down
+                else RecipientStatus(a)
+                for a in recipients
+            ),
+        )
+        self.docs.put(_key(message_id), _to_doc(letter))
+        return letter
+
+    def get(self, message_id: str) -> SentLetter | None:
+        doc = self.docs.get(_key(message_id))
+        return _from_doc(doc) if doc is not None else None
+
+    def list(self) -> list[SentLetter]:
+        """Newest first."""
+        letters = [_from_doc(d) for _k, d in self.docs.items()]
+        epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
+        return sorted(letters, key=lambda s: s.sent_at or epoch, reverse=True)
+
+    def apply(self, report: Report) -> SentLetter | None:
+        """Attach a report to its letter; None when the letter is not one of ours (or already said so)."""
+        letter = self.get(report.original_message_id)
+        if letter is None:
+            return None
+        said = {r.recipient: r for r in report.recipients}
+        changed = False
+        updated: list[RecipientStatus] = []
+        for status in letter.recipients:
+            news = said.get(status.address.lower())
+            if (
+                news is not None
+                and _RANK[news.state] >= _RANK[status.state]
+                and (news.state != status.state or news.at != status.at)
+            ):
+                status = RecipientStatus(status.address, news.state, news.at, news.reason)
+                changed = True
+            updated.append(status)
+        if not changed:
+            return letter
+        letter = SentLetter(
+            letter.message_id,
+            letter.account,
+            letter.subject,
+            letter.sent_at,
+            letter.read_receipt,
+            tuple(updated),
+        )
+        self.docs.put(_key(letter.message_id), _to_doc(letter))
+        return letter
+
+
+# -- answering a read-receipt request ------------------------------------------------------------------------
+def receipt_requested(msg: Message) -> str:
+    """The address a letter asks its read receipt to go to, or ''."""
+    return email.utils.parseaddr(" ".join(str(msg.get("Disposition-Notification-To", "")).split()))[1]
+
+
+def may_answer_automatically(policy: str, sender: str) -> bool:
+    """Whether a read receipt goes out without asking: only with ``always``, and never to a patient."""
+    return policy == "always" and not sender.lower().endswith("@" + PATIENT_DOMAIN)
+
+
+def build_mdn(original: Message, reader: str, *, now: dt.datetime | None = None) -> tuple[str, bytes]:
+    """The read receipt (RFC 8098, ``displayed``) for ``original``, read by ``reader``: (to, wire bytes).
+
+    It names the letter by its Message-ID only: neither its subject nor its text goes back.
+    """
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
+    to = receipt_requested(original)
+    original_id = " ".join(str(original.get("Message-ID", "")).split())
+    when = now or dt.datetime.now().astimezone()
+    report = EmailMessage(policy=SMTP)
+    report["From"] = reader
+    report["To"] = to
+    report["Subject"] = "Accusé de lecture"
+    report["Date"] = email.utils.format_datetime(when)
+    report["Message-ID"] = email.utils.make_msgid(domain=reader.rpartition("@")[2] or "missive.invalid")
+    report["Auto-Submitted"] = "auto-replied"
+    report.set_type("multipart/report")
+    report.set_param("report-type", "disposition-notification")
+    text = EmailMessage(policy=SMTP)
+    text.set_content(
+        f"Votre message a été affiché par {reader} le {when.strftime('%d/%m/%Y à %H:%M')}.\n",
+        cte="quoted-printable",
+    )
+    fields = (
+        "Reporting-UA: missive\r\n"
+        f"Original-Recipient: rfc822;{reader}\r\n"
+        f"Final-Recipient: rfc822;{reader}\r\n"
+        f"Original-Message-ID: {original_id}\r\n"
+        "Disposition: manual-action/MDN-sent-manually; displayed\r\n"
+    )
+    notification = Message()
+    notification["Content-Type"] = "message/disposition-notification"
+    notification.set_payload(fields)
+    report.attach(text)
+    report.attach(notification)
+    return to, report.as_bytes()
+
+
+__all__ = [
+    "Report",
+    "RecipientReport",
+    "RecipientStatus",
+    "SentLetter",
+    "SentLetters",
+    "build_mdn",
+    "describe",
+    "dsn_mail_options",
+    "dsn_options",
+    "may_answer_automatically",
+    "parse_report",
+    "receipt_requested",
+    "xtext",
+]
