@@ -19,9 +19,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/missive demo
 
-# tools the tests drive: openssl and gpgsm (S/MIME interop), tmux (the TUI as a user sees it)
+# tools the tests drive: openssl and gpgsm (S/MIME interop), tmux (the TUI as a user sees it), dnsmasq (SRV
+# records for autoconfiguration; dnsmasq-base is the program without the system service)
 sysdeps:
-	@missing=""; for t in openssl:openssl gpgsm:gpgsm tmux:tmux mbsync:isync; do \
+	@missing=""; for t in openssl:openssl gpgsm:gpgsm tmux:tmux mbsync:isync dnsmasq:dnsmasq-base; do \
 	  command -v $${t%%:*} >/dev/null || missing="$$missing $${t##*:}"; done; \
 	if [ -n "$$missing" ]; then export DEBIAN_FRONTEND=noninteractive; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; fi

@@ -241,7 +241,9 @@ def test_missive_send_delivers_to_another_users_mailbox(
     from core.mail.accounts import Accounts
 
     settings = profile_dir / "profile.toml"
-    settings.write_text(settings.read_text("utf-8").replace("allow = []", 'allow = ["missive.test"]', 1), "utf-8")
+    settings.write_text(
+        settings.read_text("utf-8").replace("allow = []", 'allow = ["missive.test"]', 1), "utf-8"
+    )
     Accounts(profile.collection("accounts")).add(alice(mail_servers))
     body = tmp_path / "lettre.txt"
     body.write_text("Cher confrère,\nle compte rendu est joint.\n", "utf-8")

@@ -32,3 +32,25 @@ def mail_servers() -> Iterator[MailServers]:
         yield servers
     finally:
         servers.stop()
+
+
+@pytest.fixture
+def dns_for(tmp_path, monkeypatch):
+    """``dns_for(records)`` starts dnsmasq serving those SRV records and points missive's lookups at it
+    (``MISSIVE_DNS_SERVER``); records are (name, target, port, priority, weight)."""
+    from tests.servers.dns import DnsUnavailable, TestDns
+
+    started: list[TestDns] = []
+
+    def start(records):
+        try:
+            server = TestDns(tmp_path / f"dns{len(started)}", records).start()
+        except DnsUnavailable as exc:
+            _unavailable(str(exc))
+        started.append(server)
+        monkeypatch.setenv("MISSIVE_DNS_SERVER", server.address)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

@@ -358,7 +358,9 @@ passdb {{
 """
 
     def _common_conf(self, name: str, folder: Path, auth: str | None = None) -> str:
-        return (auth if auth is not None else self._password_auth_conf()) + f"""
+        return (
+            (auth if auth is not None else self._password_auth_conf())
+            + f"""
 instance_name = missive-test-{name}-{os.getpid()}-{id(self)}
 base_dir = {folder}/run
 state_dir = {folder}/state
@@ -401,6 +403,7 @@ namespace inbox {{
   }}
 }}
 """
+        )
 
     def _tls_conf(self, cert_pem: Path, key: Path) -> str:
         return f"""

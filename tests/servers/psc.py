@@ -90,7 +90,9 @@ class PscStandIn:
         self.refresh_tokens: dict[str, tuple[str, str]] = {}  # token -> (client_id, email)
         self.revoked_jti: set[str] = set()
         self.issued_jti: list[str] = []
-        self.issued: list[str] = []  # every access, refresh and id token handed out (tests grep disks for them)
+        self.issued: list[
+            str
+        ] = []  # every access, refresh and id token handed out (tests grep disks for them)
         self._requests: dict[str, _Request] = {}
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None

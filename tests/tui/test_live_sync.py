@@ -28,7 +28,9 @@ async def test_status_goes_online_and_new_mail_shows_up(tmp_path: Path) -> None:
     (root / "new" / "1.a").write_bytes(mail(1))
     Mailroom.create(tmp_path / "profile", PASS)
     settings = tmp_path / "profile" / "profile.toml"
-    settings.write_text(settings.read_text("utf-8").replace("allow = []", 'allow = ["*.mssante.fr"]', 1), "utf-8")
+    settings.write_text(
+        settings.read_text("utf-8").replace("allow = []", 'allow = ["*.mssante.fr"]', 1), "utf-8"
+    )
     mr = Mailroom.open(tmp_path / "profile", PASS)
     mr.accounts.add(Account(name="cabinet", email="dr@cabinet.mssante.fr", kind="maildir", maildir=str(root)))
     app = MissiveApp(mailroom=mr)

@@ -22,8 +22,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     add.add_argument("--imap", metavar="HOST:PORT")
     add.add_argument("--smtp", metavar="HOST:PORT")
     add.add_argument("--user")
-    add.add_argument("--imap-security", choices=["starttls", "tls"], default="starttls")
-    add.add_argument("--smtp-security", choices=["starttls", "tls"], default="starttls")
+    add.add_argument(
+        "--imap-security", choices=["starttls", "tls"], help="défaut : starttls, ou ce que trouve DNS"
+    )
+    add.add_argument(
+        "--smtp-security", choices=["starttls", "tls"], help="défaut : starttls, ou ce que trouve DNS"
+    )
     add.add_argument("--ca-file", metavar="PEM")
     add.add_argument("--client-cert", metavar="P12")
     add.add_argument("--xoauth2-command", metavar="CMD")
@@ -95,19 +99,21 @@ def account_add(args: argparse.Namespace, ctx: Any) -> int:
         fields.update(kind="maildir", maildir=str(Path(args.maildir).expanduser().resolve()))
     else:
         if not args.imap or not args.smtp:
-            raise BadInput("account add : donnez --imap HOST:PORT et --smtp HOST:PORT (ou --maildir DIR)")
-        imap_default = 993 if args.imap_security == "tls" else 143
-        smtp_default = 465 if args.smtp_security == "tls" else 587
+            _autoconfigure(args, ctx)  # fills what the flags left out, from DNS SRV or the usual names
+        imap_security = args.imap_security or "starttls"
+        smtp_security = args.smtp_security or "starttls"
+        imap_default = 993 if imap_security == "tls" else 143
+        smtp_default = 465 if smtp_security == "tls" else 587
         imap_host, imap_port = parse_host_port(args.imap, imap_default, "--imap")
         smtp_host, smtp_port = parse_host_port(args.smtp, smtp_default, "--smtp")
         fields.update(
             kind="imap",
             imap_host=imap_host,
             imap_port=imap_port,
-            imap_security=args.imap_security,
+            imap_security=imap_security,
             smtp_host=smtp_host,
             smtp_port=smtp_port,
-            smtp_security=args.smtp_security,
+            smtp_security=smtp_security,
             user=args.user or args.email,
             ca_file=str(Path(args.ca_file).expanduser().resolve()) if args.ca_file else None,
             xoauth2_command=args.xoauth2_command,
@@ -149,6 +155,35 @@ def account_add(args: argparse.Namespace, ctx: Any) -> int:
     account = mr.accounts.add(account)
     print(f"compte {account.name} ajouté")
     return 0
+
+
+def _autoconfigure(args: argparse.Namespace, ctx: Any) -> None:
+    """Find the servers of ``args.email`` (SRV, then usual names), test them, print what works; the flags
+    given keep their value. Nothing is saved here."""
+    import asyncio
+
+    from core.mail import autoconfig
+
+    ca_file = str(Path(args.ca_file).expanduser()) if args.ca_file else None
+    print(f"recherche des serveurs de {autoconfig.domain_of(args.email)}…", flush=True)
+    found = asyncio.run(autoconfig.autoconfigure(args.email, ca_file))
+    for line in found.report():
+        print(f"  {line}")
+    autoconfig.require(found)
+    assert found.imap is not None and found.smtp is not None
+    if not args.imap:
+        args.imap = f"{found.imap.candidate.host}:{found.imap.candidate.port}"
+        args.imap_security = found.imap.candidate.security
+    if not args.smtp:
+        args.smtp = f"{found.smtp.candidate.host}:{found.smtp.candidate.port}"
+        args.smtp_security = found.smtp.candidate.security
+    if args.auth is None and not args.xoauth2_command and not args.client_cert:
+        # The servers take only bearer tokens and PSC is configured: log in with the e-CPS app.
+        if found.bearer_offered() and ctx.mailroom().settings.psc.issuer:
+            args.auth = "psc"
+    print(
+        f"serveurs retenus : IMAP {args.imap} ({args.imap_security}), SMTP {args.smtp} ({args.smtp_security})"
+    )
 
 
 def _psc_fields(args: argparse.Namespace, ctx: Any) -> dict[str, Any]:

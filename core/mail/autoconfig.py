@@ -1,0 +1,302 @@
+"""Find an address's mail servers and test them before anything is saved.
+
+1. DNS SRV records (RFC 6186): ``_imaps._tcp``, ``_imap._tcp`` and ``_submission._tcp`` (plus ``_submissions._tcp``,
+   RFC 8314) of the address's domain, in priority/weight order; a target of "." means "no such service".
+2. When the domain publishes none, the conventional names: ``imap.<domain>``, ``mail.<domain>``, ``<domain>`` on
+   143 (STARTTLS) and 993 (TLS); ``smtp.<domain>``, ``mail.<domain>``, ``<domain>`` on 587 (STARTTLS) and 465 (TLS).
+3. A connection test of each candidate in turn until one works: TLS (STARTTLS or implicit), the certificate
+   verified (system store, or the CA file given: IGC-Santé), and the authentication mechanisms offered after
+   TLS. Nothing logs in, nothing is written.
+
+dnspython is imported only here, when a lookup runs. ``MISSIVE_DNS_SERVER`` (``host:port``) points the lookups
+at another resolver: the tests' dnsmasq.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import ssl
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.errors import BadInput, MissiveError, TransportError
+
+log = logging.getLogger("missive.autoconfig")
+
+TIMEOUT = 10.0
+DNS_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True)
+class Candidate:
+    protocol: str  # imap | smtp
+    host: str
+    port: int
+    security: str  # starttls | tls
+    source: str  # srv | guess
+    priority: int = 0
+    weight: int = 0
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What the connection test saw on one candidate."""
+
+    candidate: Candidate
+    ok: bool
+    mechanisms: tuple[str, ...] = ()
+    error: str = ""
+
+    def line(self) -> str:
+        c = self.candidate
+        what = "IMAP" if c.protocol == "imap" else "SMTP"
+        security = "STARTTLS" if c.security == "starttls" else "TLS direct"
+        origin = "DNS SRV" if c.source == "srv" else "nom usuel"
+        if self.ok:
+            mechs = ", ".join(self.mechanisms) or "aucune annoncée"
+            return f"{what} {c.host}:{c.port} ({security}, {origin}) : certificat valide ; identification : {mechs}"
+        return f"{what} {c.host}:{c.port} ({security}, {origin}) : {self.error}"
+
+
+@dataclass
+class Found:
+    email: str
+    imap: Probe | None = None
+    smtp: Probe | None = None
+    tried: list[Probe] = field(default_factory=list)
+    from_srv: bool = False
+
+    @property
+    def complete(self) -> bool:
+        return self.imap is not None and self.smtp is not None
+
+    def report(self) -> list[str]:
+        return [p.line() for p in self.tried]
+
+    def bearer_offered(self) -> bool:
+        """Both servers take a bearer token (XOAUTH2 or OAUTHBEARER): Pro Santé Connect is the way in."""
+        wanted = {"XOAUTH2", "OAUTHBEARER"}
+        return bool(
+            self.imap
+            and self.smtp
+            and wanted & set(self.imap.mechanisms)
+            and wanted & set(self.smtp.mechanisms)
+        )
+
+
+def domain_of(email: str) -> str:
+    local, at, domain = (email or "").strip().rpartition("@")
+    if not at or not local or "." not in domain:
+        raise BadInput(f"{email!r} n'est pas une adresse comme nom@domaine.fr")
+    return domain.lower().rstrip(".")
+
+
+def _resolver() -> Any:
+    import dns.resolver
+
+    resolver = dns.resolver.Resolver(configure=not os.environ.get("MISSIVE_DNS_SERVER"))
+    server = os.environ.get("MISSIVE_DNS_SERVER", "")
+    if server:
+        host, _, port = server.rpartition(":")
+        resolver.nameservers = [host or server]
+        resolver.port = int(port) if port.isdigit() else 53
+    resolver.lifetime = DNS_TIMEOUT
+    return resolver
+
+
+def srv_candidates(domain: str) -> list[Candidate]:
+    """The RFC 6186 / 8314 records of ``domain``, best first (IMAP then SMTP); [] when it publishes none."""
+    import dns.exception
+    import dns.resolver
+
+    resolver = _resolver()
+    found: list[Candidate] = []
+    services = (
+        ("imap", "_imaps._tcp", "tls"),
+        ("imap", "_imap._tcp", "starttls"),
+        ("smtp", "_submissions._tcp", "tls"),
+        ("smtp", "_submission._tcp", "starttls"),
+    )
+    for protocol, service, security in services:
+        try:
+            answer = resolver.resolve(f"{service}.{domain}", "SRV")
+        except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer, dns.resolver.NoNameservers):
+            continue
+        except dns.exception.Timeout:
+            log.info("autoconfig: SRV lookup timed out")
+            continue
+        except dns.exception.DNSException as exc:
+            log.info("autoconfig: SRV lookup failed (%s)", type(exc).__name__)
+            continue
+        for record in answer:
+            target = record.target.to_text().rstrip(".")
+            if not target or record.port == 0:  # "." : the service is explicitly not offered
+                continue
+            found.append(
+                Candidate(protocol, target, int(record.port), security, "srv", record.priority, record.weight)
+            )
+    # Within a protocol the lowest priority first, whatever the service (RFC 6186 §3.4); at equal priority the
+    # heavier, then implicit TLS before STARTTLS (RFC 8314), as listed above (the sort is stable).
+    found.sort(key=lambda c: (c.protocol != "imap", c.priority, -c.weight))
+    return found
+
+
+def guessed_candidates(domain: str) -> list[Candidate]:
+    out: list[Candidate] = []
+    for prefix in ("imap.", "mail.", ""):
+        out += [
+            Candidate("imap", f"{prefix}{domain}", 143, "starttls", "guess"),
+            Candidate("imap", f"{prefix}{domain}", 993, "tls", "guess"),
+        ]
+    for prefix in ("smtp.", "mail.", ""):
+        out += [
+            Candidate("smtp", f"{prefix}{domain}", 587, "starttls", "guess"),
+            Candidate("smtp", f"{prefix}{domain}", 465, "tls", "guess"),
+        ]
+    return out
+
+
+def _context(ca_file: str | None) -> ssl.SSLContext:
+    from core.mail.tls import client_context
+
+    return client_context(ca_file)
+
+
+async def probe_imap(candidate: Candidate, ca_file: str | None = None, timeout: float = TIMEOUT) -> Probe:
+    from core.mail.account import Account
+    from core.mail.imap import ImapClient
+
+    account = Account(
+        name="autoconfig",
+        email="autoconfig@invalid.test",
+        imap_host=candidate.host,
+        imap_port=candidate.port,
+        imap_security=candidate.security,  # type: ignore[arg-type]
+    )
+    client = ImapClient(account, timeout=timeout, ssl_context=_context(ca_file))
+    try:
+        await client._open(client._ssl_context)  # TLS and capabilities, no login
+        mechanisms = sorted(
+            c.split("=", 1)[1].upper() for c in client.capabilities if c.upper().startswith("AUTH=")
+        )
+        return Probe(candidate, True, tuple(mechanisms))
+    except MissiveError as exc:
+        return Probe(candidate, False, error=_short(exc))
+    finally:
+        await client.close()
+
+
+async def probe_smtp(candidate: Candidate, ca_file: str | None = None, timeout: float = TIMEOUT) -> Probe:
+    import aiosmtplib
+
+    from core.mail import tls
+
+    implicit = candidate.security == "tls"
+    smtp = aiosmtplib.SMTP(
+        hostname=candidate.host,
+        port=candidate.port,
+        use_tls=implicit,
+        start_tls=not implicit,
+        tls_context=_context(ca_file),
+        timeout=timeout,
+    )
+    try:
+        await smtp.connect()
+        if smtp.transport is None or smtp.transport.get_extra_info("ssl_object") is None:
+            return Probe(candidate, False, error="connexion non chiffrée")
+        if smtp.is_ehlo_or_helo_needed:
+            await smtp.ehlo()
+        return Probe(candidate, True, tuple(sorted(m.upper() for m in smtp.server_auth_methods)))
+    except ssl.SSLError as exc:
+        return Probe(candidate, False, error=tls.describe(exc))
+    except aiosmtplib.SMTPException as exc:
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, ssl.SSLError):
+            return Probe(candidate, False, error=tls.describe(cause))
+        if "STARTTLS" in str(exc):
+            return Probe(candidate, False, error="le serveur ne propose pas STARTTLS")
+        return Probe(candidate, False, error=_connect_words(cause or exc))
+    except OSError as exc:
+        return Probe(candidate, False, error=_connect_words(exc))
+    finally:
+        if smtp.is_connected:
+            smtp.close()
+
+
+def _connect_words(exc: BaseException) -> str:
+    import socket
+
+    from core.errors import os_reason
+
+    if isinstance(exc, socket.gaierror):
+        return "nom de serveur introuvable"
+    if isinstance(exc, TimeoutError):
+        return "délai dépassé"
+    if isinstance(exc, OSError) and exc.errno:
+        return f"connexion impossible ({os_reason(exc)})"
+    return "connexion impossible"
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    host_port, sep, rest = text.partition(": ")
+    if sep and ":" in host_port and " " not in host_port:
+        text = rest
+    if text.startswith(": "):
+        text = text[2:]
+    text = text.lstrip(": ")
+    english = {
+        "connection refused": "connexion refusée",
+        "the server does not offer STARTTLS": "le serveur ne propose pas STARTTLS",
+    }
+    for words, french in english.items():
+        if words in text:
+            return french
+    return text
+
+
+async def autoconfigure(email: str, ca_file: str | None = None, timeout: float = TIMEOUT) -> Found:
+    """SRV first, the usual names after; the first IMAP and the first SMTP candidate that pass the test."""
+    domain = domain_of(email)
+    if ca_file and not Path(ca_file).expanduser().is_file():
+        raise BadInput(f"fichier d'autorité (CA) {ca_file} introuvable")
+    found = Found(email)
+    srv = await asyncio.to_thread(srv_candidates, domain)
+    found.from_srv = bool(srv)
+    lists = [srv, guessed_candidates(domain)] if srv else [guessed_candidates(domain)]
+    for candidates in lists:
+        for protocol in ("imap", "smtp"):
+            if getattr(found, protocol) is not None:
+                continue
+            for candidate in (c for c in candidates if c.protocol == protocol):
+                check = probe_imap if protocol == "imap" else probe_smtp
+                result = await check(candidate, ca_file, timeout)
+                found.tried.append(result)
+                if result.ok:
+                    setattr(found, protocol, result)
+                    break
+    log.info(
+        "autoconfig: %d candidates tried, imap %s, smtp %s, srv %s",
+        len(found.tried),
+        "found" if found.imap else "missing",
+        "found" if found.smtp else "missing",
+        found.from_srv,
+    )
+    return found
+
+
+def require(found: Found) -> Found:
+    """``found`` when both servers answered; otherwise one French line with what was tried."""
+    if found.complete:
+        return found
+    missing = " et ".join(p for p, probe in (("IMAP", found.imap), ("SMTP", found.smtp)) if probe is None)
+    last = next((p for p in reversed(found.tried) if not p.ok), None)
+    detail = f" (dernier essai : {last.line()})" if last else ""
+    raise TransportError(
+        f"aucun serveur {missing} utilisable trouvé pour {domain_of(found.email)}{detail} ; donnez --imap et "
+        "--smtp (HOST:PORT) ou --ca-file si l'opérateur utilise l'IGC Santé",
+        permanent=True,
+    )

@@ -1,0 +1,84 @@
+"""Autoconfiguration: SRV records served by dnsmasq, the usual names as a fallback, and a connection test
+against the real Dovecot/Postfix before anything is saved."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from core.mail import autoconfig
+
+DOMAIN = "cabinet-srv.test"
+
+
+def test_srv_records_in_priority_order(dns_for) -> None:
+    dns_for(
+        [
+            (f"_imap._tcp.{DOMAIN}", "imap2.example.test", 143, 20, 0),
+            (f"_imap._tcp.{DOMAIN}", "imap1.example.test", 143, 10, 0),
+            (f"_imaps._tcp.{DOMAIN}", "imaps.example.test", 993, 10, 0),
+            (f"_submission._tcp.{DOMAIN}", "smtp.example.test", 587, 0, 0),
+            (f"_submissions._tcp.{DOMAIN}", ".", 0, 0, 0),  # explicitly not offered
+        ]
+    )
+    found = autoconfig.srv_candidates(DOMAIN)
+    assert [(c.protocol, c.host, c.port, c.security) for c in found] == [
+        ("imap", "imaps.example.test", 993, "tls"),
+        ("imap", "imap1.example.test", 143, "starttls"),
+        ("imap", "imap2.example.test", 143, "starttls"),
+        ("smtp", "smtp.example.test", 587, "starttls"),
+    ]
+    assert autoconfig.srv_candidates("sans-srv.test") == []
+
+
+def test_without_srv_the_usual_names_are_tried(dns_for, monkeypatch) -> None:
+    dns_for([])
+    tried: list[tuple[str, int]] = []
+
+    async def refuse(candidate, ca_file=None, timeout=0.0):
+        tried.append((candidate.host, candidate.port))
+        return autoconfig.Probe(candidate, False, error="connexion refusée")
+
+    monkeypatch.setattr(autoconfig, "probe_imap", refuse)
+    monkeypatch.setattr(autoconfig, "probe_smtp", refuse)
+    found = asyncio.run(autoconfig.autoconfigure("dr@exemple-sans-srv.test"))
+    assert not found.complete and not found.from_srv
+    assert tried[:2] == [("imap.exemple-sans-srv.test", 143), ("imap.exemple-sans-srv.test", 993)]
+    assert ("smtp.exemple-sans-srv.test", 587) in tried and ("mail.exemple-sans-srv.test", 465) in tried
+    with pytest.raises(Exception) as caught:
+        autoconfig.require(found)
+    assert "aucun serveur IMAP et SMTP utilisable" in str(caught.value)
+
+
+@pytest.mark.servers
+def test_srv_then_connection_test_reports_what_works(dns_for, mail_servers) -> None:
+    dns_for(
+        [
+            # first choice: a server whose certificate names another host; the test must move on
+            (f"_imaps._tcp.{DOMAIN}", "localhost", mail_servers.imaps_wronghost_port, 0, 0),
+            (f"_imap._tcp.{DOMAIN}", "localhost", mail_servers.imap_oauth_port, 10, 0),
+            (f"_submission._tcp.{DOMAIN}", "localhost", mail_servers.submission_oauth_port, 0, 0),
+        ]
+    )
+    found = asyncio.run(autoconfig.autoconfigure(f"dr@{DOMAIN}", str(mail_servers.ca_file)))
+    assert found.complete and found.from_srv
+    assert (found.imap.candidate.port, found.imap.candidate.security) == (
+        mail_servers.imap_oauth_port,
+        "starttls",
+    )
+    assert set(found.imap.mechanisms) == {"XOAUTH2", "OAUTHBEARER"}
+    assert {"XOAUTH2", "OAUTHBEARER"} <= set(found.smtp.mechanisms)
+    assert found.bearer_offered()
+    report = found.report()
+    assert "établi pour un autre nom d'hôte" in report[0]
+    assert report[1].startswith(
+        f"IMAP localhost:{mail_servers.imap_oauth_port} (STARTTLS, DNS SRV) : certificat valide"
+    )
+
+
+@pytest.mark.servers
+def test_an_untrusted_certificate_is_reported(dns_for, mail_servers) -> None:
+    dns_for([(f"_imaps._tcp.{DOMAIN}", "localhost", mail_servers.imaps_port, 0, 0)])
+    probe = asyncio.run(autoconfig.probe_imap(autoconfig.srv_candidates(DOMAIN)[0]))  # system store only
+    assert not probe.ok and "autorité de confiance" in probe.error
