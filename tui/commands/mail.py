@@ -77,7 +77,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     msgs = sub.add_parser("messages", help="messages reçus")
     msgs_sub = msgs.add_subparsers(dest="messages_command", metavar="ACTION")
     ml = msgs_sub.add_parser("list", help="lister les messages (une ligne JSON par message avec --json)")
-    ml.add_argument("--folder")
+    ml.add_argument(
+        "--folder", help="un dossier (INBOX, ...) ou Quarantaine : le courrier hors espace de confiance"
+    )
     ml.add_argument("--account")
     ml.add_argument("--json", action="store_true")
     ml.set_defaults(func=messages_list)
@@ -294,9 +296,27 @@ async def _sync(mr: Any, name: str | None, progress: Any) -> list[Any]:
     return [await engine.sync(a, progress=progress) for a in accounts]
 
 
+# The quarantine (mail from outside the trust space, kept apart by the sync) is a folder of the CLI as in
+# the app: these names list it; any other folder lists its mail without it, as the app does.
+QUARANTINE_NAMES = {"quarantaine", "quarantine", "\\quarantine"}
+
+
 def messages_list(args: argparse.Namespace, ctx: Any) -> int:
-    items = ctx.mailroom().messages.list(folder=args.folder, account=args.account)
+    store = ctx.mailroom().messages
+    quarantine_only = args.folder is not None and args.folder.lower() in QUARANTINE_NAMES
+    rows = store.rows(folder=None if quarantine_only else args.folder, account=args.account)
+    if callable(getattr(rows, "quarantined", None)):  # the list index knows, without reading each message
+        outside = {s.id for s in rows.quarantined(True)}
+    else:
+        outside = {s.id for s in rows if store.doc(s.id).get("trust") == "quarantine"}
+    if quarantine_only:
+        items = [m for m in rows if m.id in outside]
+    elif args.folder is not None:
+        items = [m for m in rows if m.id not in outside]
+    else:
+        items = list(rows)  # every message, each saying whether it is quarantined
     for m in items:
+        quarantined = m.id in outside
         if args.json:
             d = m.to_json()
             ctx.print_json(
@@ -315,12 +335,16 @@ def messages_list(args: argparse.Namespace, ctx: Any) -> int:
                         "signed",
                     )
                 }
-                | {"account": m.account}
+                | {"account": m.account, "quarantined": quarantined}
             )
         else:
-            mark = " " if "\\Seen" in m.flags else "*"
+            mark = (" " if "\\Seen" in m.flags else "*") + ("Q" if quarantined else " ")
             date = m.date.strftime("%d/%m/%Y %H:%M") if m.date else "?"
             print(f"{mark} {m.id[:12]}  {date}  {m.sender[:30]:30}  {m.subject[:60]}")
+    if not args.json and outside and not quarantine_only and args.folder is None:
+        print(
+            f"(Q : {len(outside)} message(s) hors espace de confiance — missive messages list --folder Quarantaine)"
+        )
     return 0
 
 
