@@ -341,6 +341,17 @@ class Mailroom:
 
         return OutgoingPolicy(self.keys, self.trust)
 
+    def letter_protection(self, recipients: Any, account: str | None = None) -> Any:
+        """Will this letter leave encrypted, signed, at all? (``LetterProtection``) The decision ``send``
+        makes for the whole letter from ``account`` (None: the default one) to ``recipients`` (To and Cc)."""
+        from core.errors import NotFound
+
+        try:
+            sender = self.accounts.get(account).email
+        except NotFound:
+            sender = ""  # no account yet: whether a key exists still tells if it will be signed
+        return self.outgoing.decide(list(recipients), sender)
+
     @cached_property
     def _sending(self) -> Any:
         from core.mail.send import SendService

@@ -32,6 +32,7 @@ from textual.worker import Worker, WorkerState  # noqa: E402
 from core.errors import ConfigError, MissiveError, NotFound  # noqa: E402
 from tui import keymap  # noqa: E402
 from tui.data import MailroomData  # noqa: E402
+from tui.failures import report_failure  # noqa: E402
 from tui.i18n import set_language, t  # noqa: E402
 from tui.messages import (  # noqa: E402
     CountsRefreshed,
@@ -484,16 +485,9 @@ class MissiveApp(App[int]):
 
     # -- errors -------------------------------------------------------------------------------------------
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """One place for every worker failure: a one-line toast, no traceback, no health data."""
-        if event.state != WorkerState.ERROR:
-            return
-        error = event.worker.error
-        if isinstance(error, MissiveError):
-            self.notify(" ".join(str(error).split()), severity="error", timeout=8)
-            log.info("worker %s failed: %s", event.worker.group, type(error).__name__)
-        else:
-            self.notify(t("app.internal_error", kind=type(error).__name__), severity="error", timeout=8)
-            log.error("worker %s crashed", event.worker.group, exc_info=error)
+        """The app's own workers; panes and screens hand theirs to the same handler (tui.failures)."""
+        if event.state == WorkerState.ERROR:
+            report_failure(self, event.worker)
 
 
 def run_app(

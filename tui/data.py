@@ -336,11 +336,9 @@ class MailroomData:
                 seen.setdefault(address, None)
         return list(seen)[:limit]
 
-    def recipient_state(self, address: str) -> str:
-        """``encrypted`` (certificate known), ``clear`` (allowed, no certificate: signed at most) or
-        ``refused`` (the profile's trust policy), exactly as ``Mailroom.send`` will decide."""
-        state = self.mailroom.outgoing.describe([address])[address]
-        return "clear" if state == "signed" else state
+    def letter_protection(self, recipients: Sequence[str], account: str | None = None) -> Any:
+        """What ``send`` will do with the whole letter (core.secure.outgoing.LetterProtection)."""
+        return self.mailroom.letter_protection(list(recipients), account)
 
     # -- Rédaction ---------------------------------------------------------------------------------------
     def save_draft(self, draft_id: str, draft: Draft) -> None:

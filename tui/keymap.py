@@ -77,7 +77,7 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("review.quit", "q", "app.quit", "review", show=False),
     # Rédaction
     KeySpec("compose.send", "ctrl+s,f9", "send", "compose"),
-    KeySpec("compose.attach", "f7", "attach", "compose"),
+    KeySpec("compose.attach", "ctrl+o", "attach", "compose"),
     KeySpec("compose.discard", "f8", "discard", "compose", show=False),
     KeySpec("compose.leave", "escape", "leave", "compose"),
     # Annuaire

@@ -92,15 +92,16 @@ class LetterRequested(Message):
         self.in_reply_to = in_reply_to
 
 
-class RecipientsChecked(Message, bubble=False):
-    """Per-recipient indicators were computed (encrypted, clear, refused)."""
+class ProtectionDecided(Message, bubble=False):
+    """The core said what ``send`` will do with the letter as it stands (for these recipients)."""
 
-    def __init__(self, states: list[tuple[str, str]]) -> None:
+    def __init__(self, recipients: tuple[str, ...], decision: Any) -> None:
         super().__init__()
-        self.states = states
+        self.recipients = recipients
+        self.decision = decision
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, RecipientsChecked)
+        return isinstance(message, ProtectionDecided)
 
 
 class LetterSent(Message):

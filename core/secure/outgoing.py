@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from email.utils import parseaddr
 from typing import Any
 
-from core.errors import BadInput, NotFound
+from core.errors import BadInput, NotFound, PolicyRefused
 
 log = logging.getLogger("missive.outgoing")
 
@@ -27,6 +28,30 @@ def _sender(data: bytes) -> str:
     from core.mail.compose import header_value
 
     return parseaddr(header_value(data, "From") or "")[1].strip().lower()
+
+
+@dataclass(frozen=True)
+class LetterProtection:
+    """What ``send`` will do with one whole letter, decided by the functions ``protect`` and ``check`` use.
+
+    ``encrypted`` holds for the letter or for nobody: one recipient without a usable certificate (or a patient
+    mailbox) sends the whole letter in clear. ``unknown`` names the recipients without a certificate and
+    ``patients`` the patient mailboxes, which are why (addresses as typed, lower case: for the screen that
+    shows them already, never for a log). ``refused`` are the recipients the trust policy refuses, with
+    its reason (in the words of its errors, a patient's address hidden); the letter cannot leave;
+    ``sign_problem`` is why our own key cannot sign for the From address (the letter cannot leave either).
+    """
+
+    encrypted: bool
+    signed: bool
+    unknown: tuple[str, ...] = ()
+    patients: tuple[str, ...] = ()
+    refused: tuple[tuple[str, str], ...] = ()
+    sign_problem: str = ""
+
+    @property
+    def can_send(self) -> bool:
+        return not self.refused and not self.sign_problem
 
 
 class OutgoingPolicy:
@@ -79,6 +104,33 @@ class OutgoingPolicy:
             len(recipients),
         )
         return out
+
+    def decide(self, recipients: Sequence[str], sender: str = "") -> LetterProtection:
+        """The fate of a letter from ``sender`` (the account's address; "" when unknown) to ``recipients``
+        (To and Cc): the same ``will_encrypt``, ``signer`` and trust check as ``protect`` and ``check``."""
+        recipients = [r.strip() for r in recipients if r.strip()]
+        encrypted = self.will_encrypt(recipients)
+        signed, sign_problem = False, ""
+        try:
+            signed = (self.signer(sender) if sender else self.keys.own_identity()) is not None
+        except BadInput as exc:
+            sign_problem = str(exc)
+        refused: list[tuple[str, str]] = []
+        for address in recipients:
+            try:
+                self.trust.check_outgoing([address], encrypted)
+            except PolicyRefused as exc:
+                refused.append((address.lower(), " ".join(str(exc).split())))
+        unknown, patients = [], []
+        if not encrypted:
+            for address in recipients:
+                if not self.trust.may_encrypt_to(address):
+                    patients.append(address.lower())
+                elif self.keys.cert_for(address) is None:
+                    unknown.append(address.lower())
+        return LetterProtection(
+            encrypted, signed, tuple(unknown), tuple(patients), tuple(refused), sign_problem
+        )
 
     def describe(self, recipients: Sequence[str]) -> dict[str, str]:
         """Per recipient, what will happen: "encrypted", "signed" (clear but signed), "clear" or "refused"."""

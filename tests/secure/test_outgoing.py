@@ -90,3 +90,35 @@ def test_a_key_for_another_address_is_not_used_to_sign(standin, pki) -> None:
     other = LETTER.replace(b"alice@hopital.test", b"secretariat@hopital.test")
     with pytest.raises(BadInput, match="ne porte pas l'adresse d'envoi secretariat@hopital.test"):
         out.protect(other, ["bob@clinique.test"])
+
+
+def test_one_unknown_recipient_sends_the_whole_letter_in_clear_and_the_decision_says_why(
+    standin, pki, bob_keys
+) -> None:
+    """The composer's words come from this decision: with one known and one unknown recipient the letter
+    is signed but leaves in clear for both, and ``protect`` does exactly that."""
+    out = policy(standin, pki)
+    out.keys.add_cert(pki.bob.cert)
+    both = ["bob@clinique.test", "carol@clinique.test"]
+    decision = out.decide(both, "alice@hopital.test")
+    assert (decision.encrypted, decision.signed, decision.can_send) == (False, True, True)
+    assert decision.unknown == ("carol@clinique.test",)
+    opened = smime.open_message(out.protect(LETTER, both), bob_keys)
+    assert opened.signed and not opened.encrypted  # in clear, as the decision said
+    only_bob = out.decide(["bob@clinique.test"], "alice@hopital.test")
+    assert (only_bob.encrypted, only_bob.signed, only_bob.unknown) == (True, True, ())
+    assert b"1,32" not in out.protect(LETTER, ["bob@clinique.test"])
+
+
+def test_the_decision_names_refused_recipients_patients_and_a_signing_problem(standin, pki) -> None:
+    unsigned = policy(standin, pki, with_key=False).decide(["bob@clinique.test"], "alice@hopital.test")
+    assert (unsigned.signed, unsigned.encrypted, unsigned.can_send) == (False, False, True)
+    out = policy(standin, pki)
+    decision = out.decide(["x@gmail.example", "jeanne.dupont@patient.mssante.fr"], "alice@hopital.test")
+    assert not decision.can_send
+    assert [address for address, _ in decision.refused] == ["x@gmail.example"]
+    assert "hors de l'espace de confiance" in decision.refused[0][1]
+    assert decision.patients == ("jeanne.dupont@patient.mssante.fr",)
+    assert all("jeanne" not in reason for _, reason in decision.refused)  # the reasons are error words
+    other = out.decide(["bob@clinique.test"], "secretariat@hopital.test")
+    assert not other.can_send and "ne porte pas l'adresse d'envoi" in other.sign_problem

@@ -267,6 +267,12 @@ class FakeKeys:
     def cert_for(self, address: str) -> Any:
         return pki()[1].cert if address == "claire.martin@chu-test.mssante.fr" else None
 
+    def recipient_certs(self, addresses: Any, *, include_self: bool = True) -> list[Any]:
+        certs = [self.cert_for(a) for a in addresses]
+        if None in certs:
+            raise NotFound("aucun certificat utilisable")
+        return certs
+
     def own_identity(self, address: str | None = None) -> Any:
         return None
 
@@ -309,6 +315,9 @@ class FakeMailroom:
     def emit(self, kind: str, **data: Any) -> None:
         for callback in self.subscribers:
             callback(Event(kind, data))
+
+    def letter_protection(self, recipients: Any, account: str | None = None) -> Any:
+        return self.outgoing.decide(list(recipients), DOCTOR)
 
     async def send(self, draft: Draft) -> None:
         self.sent.append(draft)

@@ -108,7 +108,9 @@ async def test_write_and_send_a_letter_to_a_colleague_found_in_annuaire(mailroom
         await settle(app, pilot)
         to = app.screen.query_one("#compose-to", Input)
         assert to.value == "claire.martin@chu-test.mssante.fr"
-        await until(pilot, lambda: "chiffré" in text_of(app, "#compose-recipients"), "the recipient checked")
+        await until(
+            pilot, lambda: "La lettre partira chiffrée" in text_of(app, "#compose-recipients"), "the check"
+        )
         assert app.screen.focused is app.screen.query_one("#compose-subject")
         await pilot.press(*"Avis", "tab")
         await pilot.press(*"Chere consoeur")
@@ -128,11 +130,35 @@ async def test_refused_recipient_blocks_sending(mailroom: FakeMailroom) -> None:
         await pilot.press("3")
         await pilot.pause()
         await pilot.press(*"someone@gmail.test")
-        await until(pilot, lambda: "refusé" in text_of(app, "#compose-recipients"), "the recipient checked")
+        await until(pilot, lambda: "ne partira pas" in text_of(app, "#compose-recipients"), "the check")
+        assert "hors de l'espace de confiance" in text_of(app, "#compose-recipients")
         await pilot.press("f9")  # send (F5 is Annuaire)
         await settle(app, pilot)
-        assert any("hors espace de confiance" in n.message for n in app._notifications)
+        assert any("hors de l'espace de confiance" in n.message for n in app._notifications)
         assert mailroom.sent == []
+
+
+async def test_one_unknown_certificate_sends_the_whole_letter_in_clear_and_the_composer_says_so(
+    mailroom: FakeMailroom,
+) -> None:
+    """The indicator is the core's decision for the whole letter, not a mark per recipient."""
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("3")
+        await pilot.pause()
+        app.screen.query_one(
+            "#compose-to", Input
+        ).value = "claire.martin@chu-test.mssante.fr, paul.martinez@clinique.mssante.fr"
+        await until(pilot, lambda: "partira" in text_of(app, "#compose-recipients"), "the check")
+        said = " ".join(text_of(app, "#compose-recipients").split())
+        assert "La lettre partira en clair" in said
+        assert ": certificat inconnu pour paul.martinez@clinique.mssante.fr" in said
+        assert "chiffré" not in said.replace("chiffrement", "")
+        assert "claire.martin@chu-test.mssante.fr (certificat connu)" in said
+        app.screen.query_one("#compose-to", Input).value = "claire.martin@chu-test.mssante.fr"
+        await until(pilot, lambda: "chiffrée" in text_of(app, "#compose-recipients"), "the second check")
+        assert "non signée" in text_of(app, "#compose-recipients")  # this profile has no key of its own
 
 
 async def test_address_completion_from_the_directory(mailroom: FakeMailroom) -> None:
@@ -329,7 +355,7 @@ async def test_escape_in_the_attachment_path_closes_only_the_path(mailroom: Fake
         await settle(app, pilot)
         await pilot.press("3")
         await settle(app, pilot)
-        await pilot.press("f7", *"/tmp/x")
+        await pilot.press("ctrl+o", *"/tmp/x")
         path = app.screen.query_one("#compose-attach-path", Input)
         assert path.has_focus and path.display
         await pilot.press("escape")

@@ -111,7 +111,8 @@ async def test_an_unknown_theme_name_falls_back_to_dark_with_a_notice() -> None:
 
 
 def test_strings_built_from_a_state_exist_in_both_catalogues() -> None:
-    dynamic = [f"compose.state_{s}" for s in ("encrypted", "clear", "refused", "invalid")]
+    dynamic = [f"compose.state_{s}" for s in ("known", "unknown", "patient", "refused")]
+    dynamic += [f"compose.fate_{a}_{b}" for a in ("encrypted", "clear") for b in ("signed", "unsigned")]
     dynamic += [f"review.done_{d}" for d in ("file", "reject", "undo")]
     dynamic += [f"status.{s}" for s in ("online", "syncing", "offline")]
     dynamic += [f"pane.{p}" for p in ("inbox", "review", "compose", "directory")]
@@ -185,3 +186,27 @@ def test_patient_search_puts_an_exact_id_first_and_stops_at_the_limit() -> None:
     finder = PatientFinder(many)
     assert len(finder.search("martin", limit=50)) == 50
     assert [p.id for p in finder.search("4")][:3] == ["4", "40", "41"]  # 40-49 start with 4: the id 4 first
+
+
+def test_no_app_key_is_an_editing_key_of_a_text_field() -> None:
+    """A key the app or a pane binds never also edits text in a field of that pane (F7 in the letter used
+    to select it all, and the next key replaced it); the letter's body answers to neither F6 nor F7."""
+    from textual.widgets import Input, TextArea
+
+    from tui.panes.compose import LetterBody
+
+    def keys_of(bindings) -> set[str]:  # noqa: ANN001
+        out: set[str] = set()
+        for b in bindings:
+            out |= {k.strip() for k in (b.key if hasattr(b, "key") else b[0]).split(",")}
+        return out
+
+    # the fields each scope's keys can meet: app keys reach every field; only Rédaction has a text area
+    text_area, line = keys_of(TextArea.BINDINGS), keys_of(Input.BINDINGS)
+    fields = {"app": text_area | line, "compose": text_area | line}
+    for spec in keymap.KEYS:
+        clash = set(spec.key.split(",")) & fields.get(spec.scope, line)
+        # enter and escape are the fields' own way out (Input.Submitted, leaving the field)
+        assert not clash - {"enter", "escape", "up", "down", "pageup", "pagedown", "home", "end"}, spec.id
+    assert not keys_of(LetterBody.BINDINGS) & {"f6", "f7"}
+    assert keys_of(LetterBody.BINDINGS) >= {"ctrl+z", "shift+left", "backspace"}

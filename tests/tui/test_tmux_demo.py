@@ -217,12 +217,13 @@ def test_demo_under_tmux_at_80x24(tmp_path: Path) -> None:
         tmux.type("lefevre claire")
         tmux.wait_for(COLLEAGUE, "1 adresse(s)")
         tmux.keys("Enter")  # the only address found: the letter starts
-        tmux.wait_for("Objet", f"{COLLEAGUE} (chiffré)")  # painted once the subject field has the focus
+        # painted once the subject field has the focus
+        tmux.wait_for("Objet", f"{COLLEAGUE} (certificat connu)", "La lettre partira chiffrée et signée")
         tmux.wait_for_footer("^s Envoyer")
         tmux.type("Avis cardiologique pour une patiente")
         tmux.keys("Tab")
         # keys typed ahead of a focus change land in the old field: wait for the cursor to reach the body
-        tmux.wait_for_cursor(f"{COLLEAGUE} (chiffré)", below=True)
+        tmux.wait_for_cursor("La lettre partira chiffrée et signée", below=True)
         tmux.type("Chère consœur, je vous adresse une patiente pour avis. Bien confraternellement.")
         tmux.keys("C-s")
         tmux.wait_for("Lettre confiée")

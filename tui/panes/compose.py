@@ -4,7 +4,7 @@
 | --- | --- |
 | right | accept the suggested address |
 | ctrl+s, F9 | send |
-| F7 | attach a file |
+| ctrl+o | attach a file |
 | F8 | discard the draft |
 | escape | back to Réception (the draft is already saved, encrypted: nothing to ask) |
 """
@@ -16,6 +16,7 @@ import logging
 import mimetypes
 import uuid
 from pathlib import Path
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -28,8 +29,9 @@ from textual.widgets import Input, Label, Static, TextArea
 from core.errors import BadInput, MissiveError
 from core.model import Attachment, Draft
 from tui import keymap
+from tui.failures import ReportsFailures
 from tui.i18n import t
-from tui.messages import LetterSent, RecipientsChecked
+from tui.messages import LetterSent, ProtectionDecided
 
 log = logging.getLogger("missive.tui")
 
@@ -62,7 +64,41 @@ class AddressSuggester(Suggester):
         return None
 
 
-class ComposePane(Vertical):
+def _why_not(decision: Any) -> str:
+    if decision.sign_problem:
+        return " ".join(decision.sign_problem.split())
+    return decision.refused[0][1]
+
+
+def letter_fate(decision: Any) -> tuple[str, str]:
+    """The whole letter's fate in words, and its style: encrypted or in clear (and why), signed or not, or
+    that it cannot leave."""
+    if not decision.can_send:
+        return t("compose.fate_refused", reason=_why_not(decision)), "$error bold"
+    signed = "signed" if decision.signed else "unsigned"
+    if decision.encrypted:
+        return t(f"compose.fate_encrypted_{signed}"), "$success bold"
+    reasons = []
+    if decision.unknown:
+        reasons.append(t("compose.why_unknown", who=", ".join(decision.unknown)))
+    if decision.patients:
+        reasons.append(t("compose.why_patient", who=", ".join(decision.patients)))
+    return t(f"compose.fate_clear_{signed}", why=" ; ".join(reasons)), "$warning bold"
+
+
+class LetterBody(TextArea, inherit_bindings=False):
+    """The letter's text: Textual's editor without its F6 (select line) and F7 (select all) keys, which
+    made the next keystroke replace the whole letter (and the autosave keep the damage). Selection stays
+    on shift+arrows; F6/F7 do nothing here."""
+
+    BINDINGS = [
+        b
+        for b in TextArea.BINDINGS
+        if not {k.strip() for k in (b.key if hasattr(b, "key") else b[0]).split(",")} & {"f6", "f7"}
+    ]
+
+
+class ComposePane(ReportsFailures, Vertical):
     """Rédaction (key 3)."""
 
     BINDINGS = keymap.bindings("compose")
@@ -73,7 +109,8 @@ class ComposePane(Vertical):
         self.draft_id = uuid.uuid4().hex
         self.attachments: list[Attachment] = []
         self.in_reply_to: str | None = None
-        self.states: dict[str, str] = {}
+        self.protection: Any = None  # the core's decision for ``self.protected_for``
+        self.protected_for: tuple[str, ...] = ()
         self._draft_timer: Timer | None = None
         self._check_timer: Timer | None = None
 
@@ -96,7 +133,7 @@ class ComposePane(Vertical):
         attach_path = Input(placeholder=t("compose.attach_placeholder"), id="compose-attach-path")
         attach_path.display = False
         yield attach_path
-        yield TextArea(id="compose-body", soft_wrap=True, show_line_numbers=False)
+        yield LetterBody(id="compose-body", soft_wrap=True, show_line_numbers=False)
 
     def on_mount(self) -> None:
         self.border_title = t("pane.compose")
@@ -168,25 +205,37 @@ class ComposePane(Vertical):
     @work(thread=True, exclusive=True, group="recipients", exit_on_error=False)
     def check_recipients(self) -> None:
         draft = self.draft()
-        data = self.app.data
-        states = [(a, data.recipient_state(a) if "@" in a else "invalid") for a in (*draft.to, *draft.cc)]
-        self.post_message(RecipientsChecked(states))
+        recipients = (*draft.to, *draft.cc)
+        decision = self.app.data.letter_protection(recipients, draft.account) if recipients else None
+        self.post_message(ProtectionDecided(recipients, decision))
 
-    def on_recipients_checked(self, message: RecipientsChecked) -> None:
-        self.states = dict(message.states)
+    def on_protection_decided(self, message: ProtectionDecided) -> None:
+        self.protection, self.protected_for = message.decision, message.recipients
         self._paint_recipients()
 
     def _paint_recipients(self) -> None:
+        """Each recipient's certificate, then the whole letter's fate in words: the core's decision."""
         widget = self.query_one("#compose-recipients", Static)
-        if not self.states:
+        decision = self.protection
+        if decision is None or not self.protected_for:
             widget.update(t("compose.no_recipient"))
             return
-        styles = {"encrypted": "$success", "clear": "$warning", "refused": "$error bold", "invalid": "$error"}
-        symbols = {"encrypted": "■", "clear": "□", "refused": "✗", "invalid": "?"}
+        refused = dict(decision.refused)
+        styles = {"known": "$success", "unknown": "$warning", "patient": "$warning", "refused": "$error bold"}
+        symbols = {"known": "■", "unknown": "□", "patient": "□", "refused": "✗"}
         parts: list[str | tuple[str, str]] = []
-        for address, state in self.states.items():
+        for address in self.protected_for:
+            low = address.lower()
+            state = (
+                "refused" if low in refused
+                else "patient" if low in decision.patients
+                else "unknown" if low in decision.unknown
+                else "known"
+            )  # fmt: skip
             parts.append((f"{symbols[state]} {address} ({t('compose.state_' + state)})", styles[state]))
             parts.append("  ")
+        parts.append("\n")
+        parts.append(letter_fate(decision))
         widget.update(Content.assemble(*parts))
 
     # -- leaving ------------------------------------------------------------------------------------------
@@ -243,13 +292,10 @@ class ComposePane(Vertical):
             self.notify(t("compose.need_recipient"), severity="warning")
             self.query_one("#compose-to").focus()
             return
-        bad = [a for a in (*draft.to, *draft.cc) if "@" not in a]
-        if bad:
-            self.notify(t("compose.invalid_address", count=len(bad)), severity="error")
-            return
-        refused = [a for a in (*draft.to, *draft.cc) if self.states.get(a) == "refused"]
-        if refused:
-            self.notify(t("compose.refused", count=len(refused)), severity="error")
+        decision = self.protection
+        if decision is not None and self.protected_for == (*draft.to, *draft.cc) and not decision.can_send:
+            # what the screen says already; the core checks again when it sends
+            self.notify(_why_not(decision), severity="error", timeout=10)
             return
         self.send(self.draft_id, draft)
 
@@ -267,7 +313,7 @@ class ComposePane(Vertical):
     def on_letter_sent(self, message: LetterSent) -> None:
         self.notify(t("compose.sent", count=message.recipients))
         self.start()
-        self.states = {}
+        self.protection, self.protected_for = None, ()
         self._paint_recipients()
         self.app.refresh_counts()
 

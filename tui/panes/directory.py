@@ -19,11 +19,12 @@ from textual.widgets.option_list import Option
 
 from core.model import DirectoryEntry
 from tui import keymap
+from tui.failures import ReportsFailures
 from tui.i18n import t
 from tui.messages import DirectoryFound, LetterRequested
 
 
-class DirectoryPane(Vertical):
+class DirectoryPane(ReportsFailures, Vertical):
     """Annuaire (key 4)."""
 
     BINDINGS = keymap.bindings("directory")

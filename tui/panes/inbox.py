@@ -25,6 +25,7 @@ from core.childenv import child_environment
 from core.model import MessageSummary
 from tui import attachments, keymap
 from tui.data import QUARANTINE, ReaderView
+from tui.failures import ReportsFailures
 from tui.i18n import t
 from tui.messages import LetterRequested, MessageOpened, MessagesLoaded
 from tui.panes.reader import Reader
@@ -33,7 +34,7 @@ from tui.widgets.message_list import MessageList
 log = logging.getLogger("missive.tui")
 
 
-class InboxPane(Vertical):
+class InboxPane(ReportsFailures, Vertical):
     """Réception (key 1)."""
 
     BINDINGS = keymap.bindings("inbox")

@@ -9,11 +9,12 @@ from textual.screen import Screen
 from textual.widgets import Input, Label, Static
 
 from core.errors import MissiveError
+from tui.failures import ReportsFailures
 from tui.i18n import t
 from tui.messages import Unlocked, UnlockFailed
 
 
-class LockScreen(Screen[None]):
+class LockScreen(ReportsFailures, Screen[None]):
     """Asks the passphrase; the key derivation runs in a worker so the screen never freezes."""
 
     def __init__(self, relock: bool = False) -> None:

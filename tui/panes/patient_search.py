@@ -32,6 +32,7 @@ from textual.widgets.option_list import Option
 
 from core.model import Patient
 from tui.data import ReviewItem
+from tui.failures import ReportsFailures
 from tui.i18n import t
 
 MAX_SHOWN = 50
@@ -102,7 +103,7 @@ def patient_line(p: Patient) -> str:
     return f"{who} — {born} {p.sex} — {p.id}"
 
 
-class PatientSearchScreen(ModalScreen[str | None]):
+class PatientSearchScreen(ReportsFailures, ModalScreen[str | None]):
     """Search the practice's patients; dismissed with the chosen patient's id once confirmed, or None."""
 
     BINDINGS = [Binding("escape", "back", show=False)]

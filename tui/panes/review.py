@@ -27,6 +27,7 @@ from textual.widgets.option_list import Option
 from core.model import Identity, Patient
 from tui import keymap
 from tui.data import ReviewItem
+from tui.failures import ReportsFailures
 from tui.i18n import t
 from tui.messages import DocumentDecided, DocumentsLoaded
 
@@ -74,7 +75,7 @@ def comparison(item: ReviewItem, patient: Patient | None) -> Content:
     return Content.assemble(*parts)
 
 
-class ReviewPane(Vertical):
+class ReviewPane(ReportsFailures, Vertical):
     """À classer (key 2)."""
 
     BINDINGS = keymap.bindings("review")

@@ -1,0 +1,46 @@
+"""One place where a failed background task becomes a French toast and a log line (ids only).
+
+Textual 8 posts ``Worker.StateChanged`` to the widget or screen that started the worker and does not bubble
+it: ``App.on_worker_state_changed`` never hears of a pane's worker failing. Every pane and screen that starts
+workers mixes in :class:`ReportsFailures`, which hands the failure to :func:`report_failure`, the one handler.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from pathlib import Path
+from typing import Any
+
+from textual.worker import Worker, WorkerState
+
+from core.errors import MissiveError
+from tui.i18n import t
+
+log = logging.getLogger("missive.tui")
+
+
+def report_failure(app: Any, worker: Worker[Any]) -> None:
+    """A toast a doctor can act on, never a traceback; the log gets the task's name and the error's type
+    (a MissiveError's words are French and carry no health data by the core's rule; other errors' words
+    might: they are left out of the log, their frames kept)."""
+    error = worker.error
+    task = worker.group or worker.name or "?"
+    if isinstance(error, MissiveError):
+        app.notify(" ".join(str(error).split()), severity="error", timeout=8)
+        log.info("task %s failed: %s", task, type(error).__name__)
+        return
+    kind = type(error).__name__
+    app.notify(t("app.internal_error", kind=kind), severity="error", timeout=8)
+    # where it happened, without the source lines or the error's words (either may quote data)
+    frames = traceback.extract_tb(error.__traceback__) if error is not None else []
+    where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
+    log.error("task %s crashed: %s at %s", task, kind, where)
+
+
+class ReportsFailures:
+    """Mix into a widget or screen that starts workers: their failures reach :func:`report_failure`."""
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            report_failure(self.app, event.worker)  # type: ignore[attr-defined]
