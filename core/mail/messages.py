@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import math
 import re
 from array import array
@@ -28,6 +29,8 @@ from typing import Any, overload
 from core.errors import NotFound
 from core.model import MessageSummary, SignatureStatus
 from core.store.listindex import ENUM, INT, TEXT, Column, Layout, ListIndex, Table
+
+log = logging.getLogger("missive.store")
 
 SESSION_FLAGS = frozenset({"\\Recent"})
 FILED = "$Filed"
@@ -158,6 +161,18 @@ class MessageStore:
         if index is None:
             return sorted({s.folder for s in self._scan(None, None)})
         return MessageRows(index.table()).all_folders()
+
+    def refresh_list_index(self) -> None:
+        """Bring the list index in step with the shards now. A sync calls it once it has stored what it
+        fetched, so that the next opening of the inbox reads a current index instead of rebuilding it.
+        Best effort: the index is a cache, and a failure here only moves the cost to that opening."""
+        index = self._list_index()
+        if index is None:
+            return
+        try:
+            index.table()
+        except Exception as exc:  # noqa: BLE001 - never fails a sync that has stored its messages
+            log.warning("list index not refreshed after sync (%s)", type(exc).__name__)
 
     def _list_index(self) -> ListIndex | None:
         if self._index is None and hasattr(self.docs, "shard_stamps"):

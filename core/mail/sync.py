@@ -117,6 +117,9 @@ class SyncEngine:
         for attempt in range(self.retries + 1):
             try:
                 await self._sync_once(account, report, progress, folders)
+                if report.new or report.flags_in or report.expunged:
+                    # paid here, in the sync, rather than by the next opening of the inbox
+                    await asyncio.to_thread(self.store.refresh_list_index)
                 return report
             except TransportError as exc:
                 if attempt >= self.retries or _is_permanent(exc):
