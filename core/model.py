@@ -48,6 +48,16 @@ class Identity:
         }
 
 
+_STATUS_WORDS = {
+    "C": "résultat corrigé",  # HPRIM and HL7: corrected after a first (validated) result
+    "R": "non validé",  # HPRIM: not yet validated by the biologist; HL7: results entered, not verified
+    "P": "provisoire",
+    "I": "en attente",
+    "X": "non réalisé",
+    "D": "supprimé",
+}
+
+
 @dataclass(frozen=True)
 class Observation:
     """One result line: a lab value or a coded/textual observation."""
@@ -61,6 +71,16 @@ class Observation:
     flag: str = ""  # N, L, H, LL, HH, A... ('' when unknown)
     status: str = ""  # F (final), P (preliminary), C (corrected)...
     comment: str = ""
+    # the same result in a second unit, with its bounds (HPRIM Net RES fields 10-13: 5270 /mm^3 4000-10000)
+    value2: str = ""
+    unit2: str = ""
+    low2: str = ""
+    high2: str = ""
+
+    @property
+    def status_words(self) -> str:
+        """What the result status means for the doctor, '' for a final (validated) result."""
+        return _STATUS_WORDS.get(self.status.upper().strip(), "")
 
     @property
     def abnormal(self) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import replace
 
 from core.clinical.encoding import DecodedText, decode, split_lines, strip_eol
 from core.clinical.values import (
@@ -66,7 +65,12 @@ def parse(data: bytes) -> list[ClinicalDocument]:
 
 
 def _split_reports(lines: list[str]) -> list[list[str]]:
-    """Cut the file after each ****FIN****, stop at ****FINFICHIER****; blank lines between reports go."""
+    """Cut the file after each ****FIN****, stop at ****FINFICHIER****; blank lines between reports go.
+
+    What follows a ****FIN**** is a new report only when it looks like one (a LAB block, RES lines or a
+    12-line header with a name and a birth date): a stray line there (a signature, a form feed, "FIN")
+    is not a second document with no identity.
+    """
     reports: list[list[str]] = []
     current: list[str] = []
     for line in lines:
@@ -81,7 +85,17 @@ def _split_reports(lines: list[str]) -> list[list[str]]:
             current = []
     if any(strip_eol(line).strip() for line in current):
         reports.append(current)
-    return reports
+    return [chunk for n, chunk in enumerate(reports) if n == 0 or _looks_like_report(chunk)]
+
+
+def _looks_like_report(chunk: list[str]) -> bool:
+    lines = [strip_eol(line) for line in chunk]
+    if any(line.strip() == LAB or line.startswith(("RES|", "TEX|")) for line in lines):
+        return True
+    if len(lines) < 7 or not lines[1].strip():
+        return False
+    # a whole header (even with a date nobody can read: that report goes to review), or a birth date
+    return len(lines) >= HEADER_LINES or parse_date(lines[6]) is not None
 
 
 def _read_report(chunk: list[str], decoded: DecodedText, first: bool) -> ClinicalDocument | None:
@@ -94,40 +108,28 @@ def _read_report(chunk: list[str], decoded: DecodedText, first: bool) -> Clinica
         header = lines[:HEADER_LINES]
         body = lines[HEADER_LINES:]
     text_lines: list[str] = []
-    observations: list[Observation] = []
-    pending: list[str] = []  # TEX lines waiting to join the RES line before them
-    last: Observation | None = None
-    in_lab = False
+    lab: list[tuple[str, str]] = []  # ("RES", line) and ("TEX", text) in their order
     for line in body:
         mark = line.strip()
         if mark == LAB:
-            in_lab = True
             continue
         if mark == FIN:
             break
         if line.startswith("RES|"):
-            in_lab = True
-            if last is not None:
-                observations.append(_with_comment(last, pending))
-            last, pending = _read_res(line), []
-        elif line.startswith("TEX|"):
-            in_lab = True
-            content = html_to_text(line[4:].rstrip("|")).strip()
-            if last is not None:
-                pending.append(content)
-            else:
-                text_lines.append(content)
-        elif in_lab:
-            # A stray line inside the LAB block: keep it as text rather than lose it.
-            text_lines.append(html_to_text(line).rstrip())
+            lab.append(("RES", line))
+        elif line.startswith("TEX|") or mark == "TEX":
+            lab.append(("TEX", html_to_text(line[4:].rstrip("|")).rstrip()))
         else:
+            # free text, or a stray line inside the LAB block: kept as text rather than lost
             text_lines.append(html_to_text(line).rstrip())
-    if last is not None:
-        observations.append(_with_comment(last, pending))
+    observations = [_read_res(line) for kind, line in lab if kind == "RES"]
     if not header and not observations:
         return None
+    lab_text = _unpaired_tex(lab, observations, text_lines)
+    if lab_text:
+        text_lines.extend(["", *lab_text] if any(t.strip() for t in text_lines) else lab_text)
     identity, date, author, recipient = _read_header(header)
-    text = "\n".join(text_lines).strip("\n")
+    text = re.sub(r"\n[ \t]*\n(?:[ \t]*\n)+", "\n\n", "\n".join(text_lines)).strip("\n")
     return ClinicalDocument(
         format="hprim-net",
         identity=identity,
@@ -139,6 +141,47 @@ def _read_report(chunk: list[str], decoded: DecodedText, first: bool) -> Clinica
         date=date,
         raw=decoded.encode_back("".join(chunk), at_start=first and not decoded.text[:1].isspace()),
     )
+
+
+def _key(text: str) -> str:
+    return " ".join(text.casefold().split()).rstrip(" .:")
+
+
+def _unpaired_tex(lab: list[tuple[str, str]], observations: list[Observation], free: list[str]) -> list[str]:
+    """The TEX lines to show as the report's text, in their order.
+
+    In real lab files a TEX line comes *before* the RES it describes, often printing that result (label,
+    value, unit, range), sometimes on two lines (second unit); section titles, methods and free comments
+    sit between them, and only a few notes ("Valeurs normales...") follow their result. Pairing a TEX line
+    with the RES before it puts one analysis under another (the haemoglobin line under the red cells), so
+    no free TEX line is made a result's comment: the lines that print a result belong to it (the result's
+    own line shows them), the others stay as ordered text. Lines already in the free text are not repeated.
+    """
+    labels = {_key(o.label) for o in observations if len(_key(o.label)) >= 2}
+    seen = {_key(line) for line in free if line.strip()}
+    out: list[str] = []
+    printing = False  # the previous TEX line printed a result: a following number line is its 2nd unit
+    for kind, text in lab:
+        if kind == "RES":
+            printing = False
+            continue
+        key = _key(text)
+        if any(key == label or (key.startswith(label) and not key[len(label)].isalnum()) for label in labels):
+            printing = True
+            continue
+        if printing and re.match(r"^[<>*]?\s*[-+]?\d", key):
+            continue
+        printing = False
+        if key and key in seen:
+            continue
+        if not key and out and not out[-1].strip():
+            continue  # one blank line between blocks is enough
+        out.append(text.strip() if not key else text.rstrip())
+    while out and not out[-1].strip():
+        out.pop()
+    while out and not out[0].strip():
+        out.pop(0)
+    return out
 
 
 def _read_header(header: list[str]) -> tuple[Identity, dt.datetime | None, str, str]:
@@ -207,20 +250,25 @@ def _read_res(line: str) -> Observation:
     return Observation(
         code=fields[2].strip(),
         label=label,
-        value=normalise_number(html_to_text(fields[4])),
+        # type N = numeric; A (alphanumeric, "< 0.12 mg/l", "Limpide") and C (coded) are kept as written
+        value=_res_value(fields[3], fields[4]),
         unit=fields[5].strip(),
         low=normalise_number(low),
         high=normalise_number(high),
         flag=fields[8].strip().upper(),
         status=fields[9].strip().upper(),
+        value2=normalise_number(html_to_text(fields[10])),
+        unit2=fields[11].strip(),
+        low2=normalise_number(fields[12].strip()),
+        high2=normalise_number(fields[13].strip()),
     )
 
 
-def _with_comment(observation: Observation, comments: list[str]) -> Observation:
-    comment = "\n".join(c for c in comments if c)
-    if not comment:
-        return observation
-    return replace(observation, comment=comment)
+def _res_value(kind: str, value: str) -> str:
+    text = html_to_text(value)
+    if kind.strip().upper() in ("A", "C"):
+        return " ".join(text.split())
+    return normalise_number(text)
 
 
 def _title(text: str) -> str:

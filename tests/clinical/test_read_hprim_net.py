@@ -45,7 +45,10 @@ def test_lab_section_sample_without_header() -> None:
     (doc,) = read("hprimnet_lab-section_yokoinc.hpr").documents
     assert doc.identity.family_name == "" and doc.identity.birth_date is None
     glucose, sodium, calcium = doc.observations
-    assert glucose.comment == "Hyperglycémie modérée."  # TEX attached to the RES before it
+    # a free TEX line is the report's text, never the comment of the RES before it: in real lab files TEX
+    # lines come before the result they describe (STANDARDS.md §2.3, corrected)
+    assert glucose.comment == "" and sodium.comment == ""
+    assert "Hyperglycémie modérée." in doc.text
     assert (sodium.value, sodium.low, sodium.high) == ("140", "136", "145")
     assert (calcium.low, calcium.high) == ("2.20", "2.60")  # whole range in the low field
 
@@ -55,7 +58,7 @@ def test_bare_res_lines_sample() -> None:
     assert [o.code for o in doc.observations] == ["GLU", "HGB", "TSH", "CREA", "BE"]
     base_excess = doc.observations[-1]
     assert (base_excess.value, base_excess.low, base_excess.high) == ("-8", "-2", "2")
-    assert base_excess.comment == "Contrôle conseillé à distance."
+    assert base_excess.comment == "" and "Contrôle conseillé à distance." in doc.text
     assert doc.observations[2].flag == "L" and doc.observations[2].abnormal
 
 
@@ -78,7 +81,7 @@ def test_windows_1252_crlf_with_nee_name_comma_decimals_and_entities() -> None:
         "1.06",
         "H",
     )
-    assert glucose.comment == "Contrôle à jeun conseillé.\nRésultat vérifié."
+    assert glucose.comment == "" and "Contrôle à jeun conseillé.\nRésultat vérifié." in doc.text
     assert (calcium.low, calcium.high) == ("2.20", "2.60")
     assert (potassium.value, potassium.unit, potassium.flag) == ("4.1", "", "")  # short RES line padded
     assert comment.label == "COMMENTAIRE" and comment.value == ""

@@ -130,6 +130,9 @@ def _document_line(doc: ClinicalDocument) -> str:
         results = f"{len(doc.observations)} résultat{'s' if len(doc.observations) > 1 else ''}"
         if abnormal:
             results += f" dont {abnormal} anorma{'ux' if abnormal > 1 else 'l'}"
+        corrected = sum(1 for o in doc.observations if o.status.upper() == "C")
+        if corrected:
+            results += f", {corrected} corrigé{'s' if corrected > 1 else ''} par le laboratoire"
         parts.append(results)
     if doc.title:
         parts.append(f"« {doc.title[:60]} »")

@@ -52,6 +52,12 @@ def results_table(doc: ClinicalDocument) -> Content:
         ref = f"{obs.low}–{obs.high}" if obs.low or obs.high else ""
         symbol = flag_symbol(obs)
         line = f"{symbol:<2} {label:<{label_w}} {value:<{value_w}} {ref}"
+        if obs.value2:
+            second = f"{obs.value2} {obs.unit2}".strip()
+            bounds = f" ({obs.low2}–{obs.high2})" if obs.low2 or obs.high2 else ""
+            line += f"  = {second}{bounds}"
+        if obs.status_words:
+            line += f"  [{obs.status_words}]"
         if obs.comment:
             line += f"  {obs.comment}"
         parts.append((line + "\n", "$error bold") if obs.abnormal else line + "\n")
