@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 from core.clinical.readers import read_document
 from tests.conformance.test_clinical_corpus import DATA
