@@ -35,7 +35,7 @@ from core.mail.imapwire import (
     quote,
     uid_set,
 )
-from core.mail.tls import context_for, tls_error
+from core.mail.tls import HANDSHAKE_CUT, context_for, tls_error
 
 log = logging.getLogger("missive.imap")
 
@@ -176,6 +176,10 @@ class ImapClient:
             raise tls_error(self.host, self.port, exc) from None
         except TimeoutError:
             raise self._fail(f"no IMAP greeting within {self.timeout:.0f} s") from None
+        except (ConnectionResetError, ConnectionAbortedError, EOFError) as exc:
+            if implicit:  # cut before any greeting, during the handshake
+                raise TransportError(f"{self.host}:{self.port} : {HANDSHAKE_CUT}", permanent=True) from None
+            raise self._fail(_os_reason(exc)) from None
         except OSError as exc:
             raise self._fail(_os_reason(exc)) from None
         except aioimaplib.AioImapException as exc:
@@ -194,7 +198,11 @@ class ImapClient:
         except TimeoutError:
             raise self._fail("no answer to STARTTLS") from None
         if response.result != "OK":
-            raise self._fail("the server refused STARTTLS")
+            said = b" ".join(bytes(x) for x in response.lines[-1:]).decode("utf-8", "replace")
+            raise TransportError(
+                f"{self.host}:{self.port} : le serveur a refusé de passer en TLS (STARTTLS : {response.result} "
+                f"{' '.join(said.split())[:120]}) ; rien n'a été envoyé, réessayez plus tard"
+            )
         if protocol.incomplete_line:
             # Bytes sent in clear after "OK" would be read as if protected (STARTTLS injection).
             raise self._fail("the server sent data in clear after STARTTLS; refusing to continue")
@@ -207,6 +215,8 @@ class ImapClient:
             raise tls_error(self.host, self.port, exc) from None
         except TimeoutError:
             raise self._fail("TLS handshake timed out") from None
+        except (ConnectionResetError, ConnectionAbortedError, EOFError):
+            raise TransportError(f"{self.host}:{self.port} : {HANDSHAKE_CUT}", permanent=True) from None
         except (OSError, ConnectionError) as exc:
             raise self._fail(_os_reason(exc)) from None
         protocol.transport = transport

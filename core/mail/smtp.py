@@ -78,21 +78,15 @@ async def submit(
         hostname=account.smtp_host,
         port=account.smtp_port,
         use_tls=implicit,
-        start_tls=not implicit,  # True: STARTTLS or an error, never a plaintext fallback
+        # STARTTLS is done by _secure below, step by step, so that each refusal is worded for what it is;
+        # False (not None) so aiosmtplib never tries it on its own, and nothing is sent before it succeeds.
+        start_tls=False,
         tls_context=context,
         timeout=timeout,
     )
     where = _where(account)
     try:
-        try:
-            await smtp.connect()
-        except aiosmtplib.SMTPException as exc:
-            if "STARTTLS" in str(exc):
-                raise SmtpError(
-                    f"{where} : le serveur ne propose pas STARTTLS ; rien n'a été envoyé "
-                    "(missive n'envoie jamais un mot de passe ou une lettre sans TLS)"
-                ) from None
-            raise
+        await _secure(smtp, implicit, where)
         if smtp.transport is None or smtp.transport.get_extra_info("ssl_object") is None:
             raise SmtpError(f"{where} : la connexion n'est pas chiffrée ; rien n'a été envoyé")
         await _authenticate(smtp, account, token_provider, where)
@@ -145,6 +139,57 @@ async def submit(
                 await smtp.quit(timeout=5)
             except Exception:  # noqa: BLE001 - the letter's fate is already decided; just drop the link
                 smtp.close()
+
+
+async def _secure(smtp: object, implicit: bool, where: str) -> None:
+    """Connect and set TLS up (implicit, or STARTTLS which is required); a refusal at each step says which."""
+    import aiosmtplib
+
+    assert isinstance(smtp, aiosmtplib.SMTP)
+    nothing = "rien n'a été envoyé"
+    try:
+        await smtp.connect()
+    except aiosmtplib.SMTPConnectResponseError as exc:
+        raise SmtpError(
+            f"{where} : le serveur refuse la connexion ({exc.code} {_server_text(exc.message)}) ; {nothing}",
+            code=exc.code,
+        ) from None
+    except aiosmtplib.SMTPConnectError as exc:
+        cause = exc.__cause__
+        if implicit and isinstance(cause, ssl.SSLError):
+            raise SmtpError(f"{where} : {_tls_words(cause)} ; {nothing}") from None
+        if implicit and isinstance(cause, ConnectionResetError | ConnectionAbortedError | EOFError):
+            raise SmtpError(f"{where} : {_handshake_cut()} ; {nothing}") from None
+        raise
+    if implicit:
+        return
+    await smtp.ehlo()
+    if not smtp.supports_extension("starttls"):
+        raise SmtpError(
+            f"{where} : le serveur ne propose pas STARTTLS ; {nothing} "
+            "(missive n'envoie jamais un mot de passe ou une lettre sans TLS)"
+        )
+    try:
+        await smtp.starttls()
+    except aiosmtplib.SMTPResponseException as exc:
+        raise SmtpError(
+            f"{where} : le serveur a refusé de passer en TLS (STARTTLS : {exc.code} "
+            f"{_server_text(exc.message)}) ; {nothing}, réessayez plus tard",
+            permanent=False,
+            code=exc.code,
+        ) from None
+    except ssl.SSLError as exc:
+        raise SmtpError(f"{where} : {_tls_words(exc)} ; {nothing}") from None
+    except (aiosmtplib.SMTPServerDisconnected, ConnectionError) as exc:
+        if isinstance(exc.__cause__, ssl.SSLError):
+            raise SmtpError(f"{where} : {_tls_words(exc.__cause__)} ; {nothing}") from None
+        raise SmtpError(f"{where} : {_handshake_cut()} ; {nothing}") from None
+
+
+def _handshake_cut() -> str:
+    from core.mail import tls
+
+    return tls.HANDSHAKE_CUT
 
 
 async def _transmit(

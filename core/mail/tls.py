@@ -109,6 +109,12 @@ def _load_client_p12(ctx: ssl.SSLContext, data: bytes, password: str) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+HANDSHAKE_CUT = (
+    "échec de la négociation TLS : le serveur a coupé la connexion (il n'accepte sans doute pas TLS 1.2 ou "
+    "plus récent, ou aucun chiffrement commun)"
+)
+
+
 def describe(exc: BaseException) -> str:
     """Words for a TLS failure, for the one-line error (no secrets, no health data)."""
     if isinstance(exc, ssl.SSLCertVerificationError):
@@ -125,8 +131,14 @@ def describe(exc: BaseException) -> str:
         return f"le certificat du serveur a été refusé ({msg})"
     if isinstance(exc, ssl.SSLError):
         reason = exc.reason or exc.__class__.__name__
-        if "WRONG_VERSION" in reason or "UNSUPPORTED_PROTOCOL" in reason:
+        if "WRONG_VERSION" in reason or "UNSUPPORTED_PROTOCOL" in reason or "PROTOCOL_VERSION" in reason:
             return "échec TLS : le serveur ne parle pas TLS 1.2 ou plus récent sur ce port"
+        if "NO_PROTOCOLS_AVAILABLE" in reason:
+            return "échec TLS : aucune version de TLS commune (missive exige TLS 1.2 ou plus récent)"
+        if "HANDSHAKE_FAILURE" in reason or "NO_SHARED_CIPHER" in reason:
+            return "échec TLS : aucun chiffrement commun avec le serveur"
+        if isinstance(exc, ssl.SSLEOFError) or "UNEXPECTED_EOF" in reason:
+            return HANDSHAKE_CUT
         if "CERTIFICATE_REQUIRED" in reason or "CERTIFICATE" in reason:
             return f"échec TLS : le serveur a refusé le certificat client ({reason})"
         return f"échec TLS ({reason})"
