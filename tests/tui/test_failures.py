@@ -22,24 +22,21 @@ def errors(app: MissiveApp) -> list[str]:
     return [n.message for n in app._notifications if n.severity == "error"]
 
 
-async def test_opening_an_attachment_without_a_viewer_says_so(
+async def test_saving_attachments_where_no_folder_can_be_made_says_so(
     mailroom: FakeMailroom, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    (tmp_path / "bin").mkdir()
-    monkeypatch.setenv("PATH", str(tmp_path / "bin"))  # no xdg-open, no viewer at all
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / ".config"))
-    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    (tmp_path / "Downloads").write_text("a file where the downloads folder should be")
     caplog.set_level(logging.INFO, logger="missive.tui")
     app = MissiveApp(mailroom=mailroom)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         await pilot.press("enter")  # the lab result, with its HPRIM attachment
         await settle(app, pilot)
-        await pilot.press("o")
-        await until(pilot, lambda: bool(errors(app)), "a toast about the missing viewer")
-        assert any("visualiseur" in message for message in errors(app))
-    assert any("attachments" in r.getMessage() for r in caplog.records)
+        await pilot.press("s")
+        await until(pilot, lambda: bool(errors(app)), "a toast about the downloads folder")
+    assert any("task attachments" in r.getMessage() for r in caplog.records)
     assert not any("DUPONT" in r.getMessage() or "res.hpr" in r.getMessage() for r in caplog.records)
 
 
