@@ -63,6 +63,16 @@ client_id = ""
 client_cert = ""           # a .p12 for mutual TLS to PSC (else the secret in MISSIVE_PSC_CLIENT_SECRET)
 ca_file = ""               # PEM of the PSC servers' trust anchors; empty = the system store
 
+[lists]
+# where `missive trust update` / `directory update` and the daemon (daily) fetch the official lists
+whitelist_url = "https://espacedeconfiance.mssante.fr/listeblanchemssante.xml"
+directory_urls = [
+  "https://service.annuaire.sante.fr/annuaire-sante-webservices/V300/services/extraction/PS_LibreAcces",
+  "https://service.annuaire.sante.fr/annuaire-sante-webservices/V300/services/extraction/Extraction_Correspondance_MSSante",
+]
+ca_file = ""               # PEM of the IGC Santé chain when the servers use it (empty = the system store)
+auto_update = true         # the daemon refreshes both lists once a day
+
 [keys]
 # remap a binding by its id, e.g. "app.quit" = "ctrl+q"
 """
@@ -123,6 +133,14 @@ class PscSettings:
 
 
 @dataclass(frozen=True)
+class ListsSettings:
+    whitelist_url: str = ""
+    directory_urls: tuple[str, ...] = ()
+    ca_file: str = ""
+    auto_update: bool = True
+
+
+@dataclass(frozen=True)
 class Settings:
     language: str = "fr"
     theme: str = "dark"
@@ -133,6 +151,7 @@ class Settings:
     watch: WatchSettings = field(default_factory=WatchSettings)
     practitioner: PractitionerSettings = field(default_factory=PractitionerSettings)
     psc: PscSettings = field(default_factory=PscSettings)
+    lists: ListsSettings = field(default_factory=ListsSettings)
     receipts: ReceiptSettings = field(default_factory=ReceiptSettings)
     keys: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
@@ -191,6 +210,7 @@ _SCHEMA: dict[str, dict[str, Any]] = {
         "organisation_id": str,
     },
     "psc": {"issuer": str, "client_id": str, "client_cert": str, "ca_file": str},
+    "lists": {"whitelist_url": str, "directory_urls": list, "ca_file": str, "auto_update": bool},
     "keys": {},
 }
 
@@ -314,6 +334,12 @@ def parse_settings(data: dict[str, Any], path: Path = Path(SETTINGS_FILE), text:
         watch=WatchSettings(**sections.get("watch", {})),
         practitioner=PractitionerSettings(**sections.get("practitioner", {})),
         psc=PscSettings(**sections.get("psc", {})),
+        lists=ListsSettings(
+            **{
+                k: tuple(v) if isinstance(v, list) else v
+                for k, v in sections.get("lists", {}).items()
+            }
+        ),
         keys=dict(sections.get("keys", {})),
         raw=data,
     )

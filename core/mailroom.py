@@ -16,6 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from core.errors import MissiveError
 from core.logs import setup_logging
 from core.store.profile import Profile
 
@@ -480,6 +481,44 @@ class Mailroom:
                 await _until(stop, asyncio.sleep(delay))
                 delay = min(delay * 2, RETRY_MAX)
 
+    # -- the official lists (whitelist, directory) ----------------------------------------------------------
+    @cached_property
+    def lists(self) -> Any:
+        from core.lists import Lists
+
+        return Lists(self.profile.collection("lists"), self.profile.path / "downloads")
+
+    def _lists_ca(self, ca_file: str | None) -> str | None:
+        return ca_file or self.settings.lists.ca_file or None
+
+    def update_whitelist(self, url: str | None = None, ca_file: str | None = None) -> Any:
+        """Download the MSSanté whitelist (conditional, verified TLS) and swap it in; ListError keeps the old."""
+        return self.lists.update_whitelist(
+            self.trust, url or self.settings.lists.whitelist_url or None, self._lists_ca(ca_file)
+        )
+
+    def update_directory(
+        self, urls: list[str] | None = None, ca_file: str | None = None, progress: Any = None
+    ) -> Any:
+        """Download the directory extractions and rebuild the index; ListError keeps the old one."""
+        from core.lists import directory_lists
+
+        return directory_lists(self.profile.path).update_directory(
+            self.profile.path / "directory",
+            list(urls or self.settings.lists.directory_urls) or None,
+            self._lists_ca(ca_file),
+            progress,
+        )
+
+    def lists_info(self) -> dict[str, Any]:
+        """Ages of both lists for the screens: {"whitelist": {...}, "directory": {...}} (see Lists.info)."""
+        from core.lists import directory_lists
+
+        return {
+            "whitelist": self.lists.info("whitelist"),
+            "directory": directory_lists(self.profile.path).info("directory"),
+        }
+
     # -- Pro Santé Connect ---------------------------------------------------------------------------------
     def needs_login(self, name: str) -> bool:
         """True when account ``name`` logs in with PSC and holds no usable refresh token."""
@@ -550,6 +589,21 @@ class Mailroom:
                 self.emit("document-filed", count=len(filed))
 
         tasks.append(auto_file)
+        if self.settings.lists.auto_update:
+
+            async def refresh_lists() -> None:
+                # Once a day (an hour after a failure); a failure keeps the last good copy and is logged.
+                from core.lists import directory_lists
+
+                for what, state, update in (
+                    ("whitelist", self.lists, self.update_whitelist),
+                    ("directory", directory_lists(self.profile.path), self.update_directory),
+                ):
+                    if state.due(what):
+                        with contextlib.suppress(MissiveError):
+                            await asyncio.to_thread(update)
+
+            tasks.append(refresh_lists)
         return tasks
 
 

@@ -38,6 +38,15 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     q = dsub.add_parser("info", help="ce que contient l'annuaire importé")
     q.set_defaults(func=cmd_info)
 
+    q = dsub.add_parser(
+        "update", help="télécharger les extractions publiques (TLS vérifié, seulement si elles ont changé)"
+    )
+    q.add_argument(
+        "--url", action="append", metavar="URL", help="adresse d'une extraction (répétable ; défaut : [lists])"
+    )
+    q.add_argument("--ca-file", metavar="PEM", help="autorités du serveur (IGC Santé), sinon le système")
+    q.set_defaults(func=cmd_update)
+
 
 def _directory(ctx: Any) -> Directory:
     return Directory(ctx.profile_dir / "directory")
@@ -102,11 +111,36 @@ def cmd_search(args: argparse.Namespace, ctx: Any) -> int:
     return 0
 
 
+def cmd_update(args: argparse.Namespace, ctx: Any) -> int:
+    from core.config import load_settings
+    from core.lists import directory_lists
+
+    settings = load_settings(ctx.profile_dir).lists
+    bar = _Bar() if sys.stderr.isatty() else None
+    try:
+        result = directory_lists(ctx.profile_dir).update_directory(
+            ctx.profile_dir / "directory",
+            args.url or list(settings.directory_urls) or None,
+            args.ca_file or settings.ca_file or None,
+            bar,
+        )
+    finally:
+        if bar is not None:
+            bar.end()
+    print(result.message)
+    return 0
+
+
 def cmd_info(args: argparse.Namespace, ctx: Any) -> int:
+    from core.lists import directory_lists
+
     stats = _directory(ctx).stats()
+    age = directory_lists(ctx.profile_dir).info("directory")
     if not stats:
-        print("annuaire vide : missive directory import FICHIER…")
+        print("annuaire vide : missive directory update, ou missive directory import FICHIER…")
         return 0
+    if age["checked"]:
+        print(f"téléchargé : {age['updated_age']} ; dernière vérification : {age['checked_age']}")
     print(
         f"importé le {stats.get('imported_at', '?')} depuis {stats.get('files', '?')} : "
         f"{stats.get('practitioners', '?')} praticiens, {stats.get('addresses', '?')} adresses MSSanté"

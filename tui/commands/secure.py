@@ -61,6 +61,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     q.add_argument("file", help="listeblanchemssante.xml")
     q.set_defaults(func=cmd_trust_import)
+    q = tsub.add_parser(
+        "update", help="télécharger la liste blanche MSSanté (TLS vérifié, seulement si elle a changé)"
+    )
+    q.add_argument("--url", help="adresse de la liste (défaut : [lists] whitelist_url)")
+    q.add_argument("--ca-file", metavar="PEM", help="autorités du serveur (IGC Santé), sinon le système")
+    q.set_defaults(func=cmd_trust_update)
     q = tsub.add_parser("show", help="afficher le mode et la liste de confiance")
     q.add_argument("--json", action="store_true", help="sortie JSON")
     q.set_defaults(func=cmd_trust_show)
@@ -260,14 +266,25 @@ def cmd_trust_import(args: argparse.Namespace, ctx: Any) -> int:
     return 0
 
 
+def cmd_trust_update(args: argparse.Namespace, ctx: Any) -> int:
+    print(ctx.mailroom().update_whitelist(args.url, args.ca_file).message)
+    return 0
+
+
 def cmd_trust_show(args: argparse.Namespace, ctx: Any) -> int:
-    info = ctx.mailroom().trust.describe()
+    mr = ctx.mailroom()
+    info = mr.trust.describe()
+    lists = mr.lists_info()["whitelist"]
     if args.json:
-        ctx.print_json(info)
+        ctx.print_json(info | {"whitelist_download": lists})
         return 0
     print(f"Mode : {info['mode']}")
     print(
         f"Liste blanche MSSanté : {info['whitelist_domains']} domaines (générée le {info['whitelist_generated'] or '-'})"
+    )
+    print(
+        f"Mise à jour : {lists['updated_age']} ; dernière vérification : {lists['checked_age']}"
+        + (f" ; dernier échec : {lists['error']}" if lists["error"] else "")
     )
     print(f"Autorisés en plus : {', '.join(info['allow']) or '-'}")
     print(f"Chiffrement vers les patients : {'oui' if info['encrypt_to_patients'] else 'non'}")
