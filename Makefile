@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint sysdeps servers bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	@$(PYTHON) -m venv --help >/dev/null 2>&1 && $(PYTHON) -c 'import ensurepip' 2>/dev/null \
 	  || (export DEBIAN_FRONTEND=noninteractive; $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-venv)
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)

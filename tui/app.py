@@ -44,7 +44,10 @@ from tui.widgets.status_bar import StatusBar  # noqa: E402
 
 log = logging.getLogger("missive.tui")
 
-THEMES_DIR = Path(__file__).resolve().parent.parent / "themes"
+# The built-in themes: the top-level themes/ folder, installed by the wheel as tui/themes/ (see setup.py);
+# beside the code in a git checkout or an editable install.
+_HERE = Path(__file__).resolve().parent
+THEMES_DIR = _HERE / "themes" if (_HERE / "themes").is_dir() else _HERE.parent / "themes"
 PANES = ("inbox", "review", "compose", "directory")
 THEME_FIELDS = {
     "primary", "secondary", "accent", "foreground", "background", "surface", "panel", "boost", "warning",
