@@ -48,6 +48,7 @@ class ReaderView:
     documents: tuple[ClinicalDocument, ...] = ()
     attachments: tuple[Attachment, ...] = ()
     outside_trust: bool = False  # the sync found the sender outside the trust space
+    receipts: tuple[str, ...] = ()  # a sent letter: "address — remis le …" per recipient
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,21 @@ class MailroomData:
             documents,
             attachments,
             self._outside_trust(summary),
+            self.receipt_lines(summary),
         )
+
+    def receipt_statuses(self) -> dict[str, str]:
+        """Message-ID -> short delivery/read status of every sent letter (the core's words)."""
+        letters = self.service("sent_letters")
+        return dict(letters.statuses()) if letters is not None and hasattr(letters, "statuses") else {}
+
+    def receipt_lines(self, summary: MessageSummary) -> tuple[str, ...]:
+        """For a sent letter, one line per recipient: address and what became of the letter."""
+        status = getattr(self.mailroom, "receipt_status", None)
+        letter = status(summary.message_id) if callable(status) and summary.message_id else None
+        if letter is None:
+            return ()
+        return tuple(f"{r.address} — {r.to_json()['text']}" for r in letter.recipients)
 
     def _outside_trust(self, summary: MessageSummary) -> bool:
         store = self.service("messages")
@@ -206,6 +221,7 @@ class MailroomData:
             documents=tuple(get("documents", ()) or ()),
             attachments=tuple(get("attachments", ()) or ()),
             outside_trust=self._outside_trust(summary),
+            receipts=self.receipt_lines(summary),
         )
 
     def mark_seen(self, summary: MessageSummary) -> None:

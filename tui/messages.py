@@ -31,11 +31,18 @@ class UnlockFailed(Message):
 class MessagesLoaded(Message, bubble=False):
     """A folder's summaries are in memory."""
 
-    def __init__(self, folder: str | None, folders: list[str], summaries: list[MessageSummary]) -> None:
+    def __init__(
+        self,
+        folder: str | None,
+        folders: list[str],
+        summaries: list[MessageSummary],
+        statuses: dict[str, str] | None = None,
+    ) -> None:
         super().__init__()
         self.folder = folder
         self.folders = folders
         self.summaries = summaries
+        self.statuses = statuses or {}  # sent letters: Message-ID -> "remis", "lu", "échec"...
 
 
 class MessageOpened(Message, bubble=False):

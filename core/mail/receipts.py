@@ -266,6 +266,27 @@ def describe(status: RecipientStatus) -> str:
     return "envoyé"
 
 
+_WORDS = {
+    "read": "lu",
+    "processed": "traité",
+    "delivered": "remis",
+    "deleted": "supprimé",
+    "delayed": "retardé",
+    "failed": "échec",
+    "sent": "envoyé",
+}
+
+
+def short_status(letter: SentLetter) -> str:
+    """One column's worth for the Envoyés list: "lu", "remis", or mixed counts "lu 1 · échec 1"."""
+    counts: dict[str, int] = {}
+    for r in letter.recipients:
+        counts[r.state] = counts.get(r.state, 0) + 1
+    if len(counts) == 1:
+        return _WORDS[next(iter(counts))]
+    return " · ".join(f"{_WORDS[s]} {counts[s]}" for s in _WORDS if s in counts)
+
+
 def _key(message_id: str) -> str:
     return "s-" + hashlib.sha256(" ".join(message_id.split()).encode()).hexdigest()[:24]
 
@@ -347,6 +368,10 @@ class SentLetters:
         letters = [_from_doc(d) for _k, d in self.docs.items()]
         epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
         return sorted(letters, key=lambda s: s.sent_at or epoch, reverse=True)
+
+    def statuses(self) -> dict[str, str]:
+        """Message-ID -> :func:`short_status` of every sent letter (the Envoyés list's status column)."""
+        return {letter.message_id: short_status(letter) for letter in self.list()}
 
     def apply(self, report: Report) -> SentLetter | None:
         """Attach a report to its letter; None when the letter is not one of ours (or already said so)."""
@@ -444,5 +469,6 @@ __all__ = [
     "may_answer_automatically",
     "parse_report",
     "receipt_requested",
+    "short_status",
     "xtext",
 ]

@@ -89,6 +89,8 @@ class Reader(VerticalScroll, can_focus=True):
         words, cls = signature_line(view)
         if view.encrypted:
             words += " · " + (t("reader.encrypted") if view.decrypted else t("reader.not_decrypted"))
+        if view.receipts:  # a sent letter: what became of it, per recipient
+            words += "\n" + "\n".join(f"{t('reader.receipt')} {line}" for line in view.receipts)
         sig = self.query_one("#reader-signature", Static)
         sig.update(Content(words))
         sig.set_classes(cls)

@@ -30,6 +30,7 @@ from core.model import MessageSummary
 CACHE_ROWS = 512
 MARKERS_WIDTH = 6
 DATE_WIDTH = 8
+STATUS_WIDTH = 18
 
 
 def markers(summary: MessageSummary) -> str:
@@ -132,6 +133,7 @@ class MessageList(ScrollView, can_focus=True):
         self._query = ""
         self._cache: OrderedDict[tuple[int, int, bool, bool], Strip] = OrderedDict()
         self._today = dt.date.today()
+        self._statuses: dict[str, str] = {}  # sent letters' receipts, by Message-ID
 
     # -- data ---------------------------------------------------------------------------------------------
     @property
@@ -142,8 +144,11 @@ class MessageList(ScrollView, can_focus=True):
     def current(self) -> MessageSummary | None:
         return self._rows[self.cursor] if 0 <= self.cursor < len(self._rows) else None
 
-    def set_messages(self, summaries: Sequence[MessageSummary]) -> None:
+    def set_messages(
+        self, summaries: Sequence[MessageSummary], statuses: dict[str, str] | None = None
+    ) -> None:
         keep = self.current.id if self.current else None
+        self._statuses = dict(statuses or {})
         self._all = summaries
         self._apply_filter()
         index = _position(self._rows, keep) if keep else 0
@@ -257,14 +262,20 @@ class MessageList(ScrollView, can_focus=True):
         elif s.signature is not None and not s.signature.valid:
             mark_style = base + self.get_component_rich_style("message-list--bad", partial=True)
         rest = max(0, width - MARKERS_WIDTH - DATE_WIDTH - 3)
+        # a sent letter: to whom, and what became of it (the Envoyés list's status column)
+        status = self._statuses.get(s.message_id) if self._statuses else None
+        status_width = min(STATUS_WIDTH, rest // 4) if status is not None else 0
+        rest -= status_width + (1 if status_width else 0)
         sender_width = min(26, rest // 3)
         subject_width = max(0, rest - sender_width - 1)
-        text = " ".join(
-            (
-                short_date(s.date, self._today).rjust(DATE_WIDTH),
-                _fit(s.sender, sender_width),
-                _fit(s.subject, subject_width),
-            )
-        )
+        who = (", ".join(s.to) or s.sender) if status is not None else s.sender
+        columns = [
+            short_date(s.date, self._today).rjust(DATE_WIDTH),
+            _fit(who, sender_width),
+            _fit(s.subject, subject_width),
+        ]
+        if status_width:
+            columns.append(_fit(status or "", status_width))
+        text = " ".join(columns)
         segments = [Segment(markers(s), mark_style), Segment(" ", base), Segment(text + " ", base)]
         return Strip(segments).adjust_cell_length(width, base)

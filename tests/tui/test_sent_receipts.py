@@ -1,0 +1,59 @@
+"""Envoyés: each sent letter shows what became of it (remis, lu, échec) in a status column and in the reader."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from textual.widgets import Static
+
+from core.mail.receipts import RecipientReport, Report, SentLetters
+from core.model import MessageSummary
+from tests.filing.fakes import MemoryProfile
+from tests.tui.conftest import settle
+from tests.tui.fakes import BASE, DOCTOR, FakeMailroom, plain_message
+from tui.app import MissiveApp
+from tui.panes.inbox import InboxPane
+from tui.widgets.message_list import MessageList
+
+COLLEAGUE, OTHER = "dr.durand@chu-test.mssante.fr", "dr.petit@chu-test.mssante.fr"
+
+
+def with_a_sent_letter(mailroom: FakeMailroom, tmp_path: Path) -> FakeMailroom:
+    letters = SentLetters(MemoryProfile(tmp_path / "p"))
+    letters.record("<sent-1@test>", "cabinet", [COLLEAGUE, OTHER], "Adressage", at=BASE)
+    read_at = BASE + dt.timedelta(hours=2)
+    letters.apply(Report("mdn", "<sent-1@test>", (RecipientReport(COLLEAGUE, "read", read_at),)))
+    letters.apply(
+        Report("dsn", "<sent-1@test>", (RecipientReport(OTHER, "failed", BASE, "550 5.1.1 inconnu"),))
+    )
+    mailroom.sent_letters = letters
+    mailroom.receipt_status = letters.get
+    raw = plain_message(DOCTOR, "Adressage", BASE, "Cher confrère,\n")
+    mailroom.messages.raw["m-sent"] = raw
+    mailroom.messages.items["m-sent"] = MessageSummary(
+        "m-sent", "cabinet", "Sent", 1, "<sent-1@test>", DOCTOR, (COLLEAGUE, OTHER), "Adressage", BASE,
+        flags=("\\Seen",),
+    )  # fmt: skip
+    return mailroom
+
+
+async def test_sent_letters_show_their_receipts(mailroom: FakeMailroom, tmp_path: Path) -> None:
+    with_a_sent_letter(mailroom, tmp_path)
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        pane = app.screen.query_one(InboxPane)
+        pane.folder = "Sent"
+        pane.reload()
+        await settle(app, pilot)
+        msg_list = app.screen.query_one(MessageList)
+        (row,) = msg_list.rows
+        line = msg_list._render_row(row, 110, False).text
+        assert COLLEAGUE[:10] in line and "lu 1 · échec 1" in line  # to whom, and the status column
+        await pilot.press("enter")
+        await settle(app, pilot)
+        shown = str(app.screen.query_one("#reader-signature", Static).render())
+        local = (BASE + dt.timedelta(hours=2)).astimezone().strftime("%d/%m/%Y %H:%M")
+        assert f"Accusé : {COLLEAGUE} — lu le {local}" in shown
+        assert f"Accusé : {OTHER} — échec : 550 5.1.1 inconnu" in shown
