@@ -133,6 +133,32 @@ def test_the_app_is_unlocked_by_missive_passphrase(profile, profile_dir: Path, a
     assert app_runs[0]["passphrase"] == PASS
 
 
+def test_the_app_run_as_a_program_is_unlocked_by_missive_passphrase(profile, profile_dir: Path) -> None:
+    """As the console script runs it (the passphrase taken out of the environment before the command runs)."""
+    script = (
+        "import json, os, sys\n"
+        "import tui.app\n"
+        "seen = {}\n"
+        "def run_app(profile_dir, passphrase=None, lang=None, theme=None):\n"
+        "    seen.update(passphrase=passphrase, left_in_env='MISSIVE_PASSPHRASE' in os.environ)\n"
+        "    return 0\n"
+        "tui.app.run_app = run_app\n"
+        "from tui.cli import main\n"
+        "sys.argv = ['missive', '--profile', sys.argv[1]]\n"
+        "code = main()\n"
+        "print(json.dumps(seen | {'code': code}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(profile_dir)],
+        cwd=ROOT,
+        env={**os.environ, "MISSIVE_PASSPHRASE": PASS},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(done.stdout) == {"passphrase": PASS, "left_in_env": False, "code": 0}
+
+
 @pytest.fixture
 def user_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty per-user data folder (where the default profile and the demo live)."""

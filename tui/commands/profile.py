@@ -147,8 +147,6 @@ def cmd_demo(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def cmd_tui(args: argparse.Namespace, ctx: Any) -> int:
-    import os
-
     from core.config import missing_profile_message
     from core.errors import NotFound
     from core.store.vault import Vault
@@ -157,8 +155,9 @@ def cmd_tui(args: argparse.Namespace, ctx: Any) -> int:
         raise NotFound(missing_profile_message(ctx.profile_dir))  # said before the screen is taken
     from tui.app import run_app
 
-    # like every other command, MISSIVE_PASSPHRASE unlocks without a prompt (scripts, benches)
-    passphrase = ctx.passphrase() if "MISSIVE_PASSPHRASE" in os.environ else None
+    # like every other command, MISSIVE_PASSPHRASE unlocks without a prompt (scripts, benches); the context
+    # has already taken it out of the environment when missive runs as a program
+    passphrase = ctx.env("MISSIVE_PASSPHRASE")
     return run_app(ctx.profile_dir, passphrase=passphrase, lang=args.lang, theme=args.theme)
 
 
