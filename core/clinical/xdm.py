@@ -26,6 +26,7 @@ from core.errors import ParseError
 from core.model import ClinicalDocument, Identity
 
 MAX_ENTRIES = 2000
+MAX_DOCUMENTS = 50  # distinct documents one package may list: a letter carries a few, never hundreds
 MAX_TOTAL = 200 * 1024 * 1024  # uncompressed bytes read from one archive
 MAX_RATIO = 200  # uncompressed / compressed, per entry (beyond a small size)
 RATIO_FLOOR = 1024 * 1024  # small entries may compress very well (text), do not judge them on ratio
@@ -133,22 +134,30 @@ def parse(data: bytes, read_document: DocumentReader | None = None) -> list[Clin
             return _read(content, filename, _depth=1).documents
 
     archive = SafeZip(data)
+    # IHE_XDM/ may sit inside a folder of the zip (a package zipped with its folder, "Envoi/IHE_XDM/...")
     metadata = [
-        name for name in archive.names() if re.fullmatch(r"IHE_XDM/[^/]+/METADATA\.XML", name, re.IGNORECASE)
+        name
+        for name in archive.names()
+        if re.fullmatch(r"(?:[^/]+/)*IHE_XDM/[^/]+/METADATA\.XML", name, re.IGNORECASE)
     ]
     if not metadata:
         raise ParseError("l'archive zip n'est pas un paquet IHE XDM (pas de IHE_XDM/*/METADATA.XML)")
     documents: list[ClinicalDocument] = []
     unreadable = 0
+    seen: set[str] = set()  # entries already read: a URI listed twice (or 300 times) is one document
     for meta_name in sorted(metadata):
         info = archive.find(meta_name)
         assert info is not None
         subset = meta_name.rsplit("/", 1)[0]
-        for uri, identity in _entries(archive.read(info)):
-            entry = archive.find(f"{subset}/{uri}") or archive.find(f"IHE_XDM/{uri}")
+        for uri, identity in _entries(archive.read(info), limit=MAX_DOCUMENTS - len(seen)):
+            entry = _locate(archive, subset, uri)
             if entry is None:
                 unreadable += 1
                 continue
+            key = entry.filename.replace("\\", "/").upper()
+            if key in seen:
+                continue
+            seen.add(key)
             try:
                 found = read_document(archive.read(entry), PurePosixPath(uri).name)
             except ZipBombRefused:
@@ -167,10 +176,30 @@ def parse(data: bytes, read_document: DocumentReader | None = None) -> list[Clin
     return documents
 
 
-def _entries(metadata: bytes) -> list[tuple[str, Identity]]:
-    """(URI, identity from sourcePatientInfo/patientId) for each DocumentEntry of a METADATA.XML."""
+def _locate(archive: SafeZip, subset: str, uri: str) -> zipfile.ZipInfo | None:
+    """The zip entry a URI names. Producers write it relative to the subset (IHE), to IHE_XDM/, to the
+    zip's root, with backslashes or a leading './': each is tried, then the file name inside the subset."""
+    clean = uri.replace("\\", "/")
+    while clean.startswith("./"):
+        clean = clean[2:]
+    root = subset.rsplit("/", 1)[0]  # .../IHE_XDM
+    base = root.rsplit("/", 1)[0] if "/" in root else ""  # the folder holding IHE_XDM/, if any
+    candidates = [f"{subset}/{clean}", f"{root}/{clean}", f"{base}/{clean}" if base else clean]
+    if clean.upper().startswith("IHE_XDM/") and base:
+        candidates.append(f"{base}/{clean}")
+    for name in candidates:
+        entry = archive.find(name)
+        if entry is not None:
+            return entry
+    return archive.find(f"{subset}/{PurePosixPath(clean).name}")
+
+
+def _entries(metadata: bytes, limit: int = MAX_DOCUMENTS) -> list[tuple[str, Identity]]:
+    """(URI, identity from sourcePatientInfo/patientId) for each DocumentEntry of a METADATA.XML, each URI
+    once; ParseError when more than ``limit`` distinct documents are listed (before any is read)."""
     root = parse_xml_safely(metadata)
     out: list[tuple[str, Identity]] = []
+    uris_seen: set[str] = set()
     for obj in root.iter("ExtrinsicObject"):
         slots = {
             slot.get("name", ""): [v.text or "" for v in slot.iter("Value")] for slot in obj.iter("Slot")
@@ -186,6 +215,14 @@ def _entries(metadata: bytes) -> list[tuple[str, Identity]]:
         uri = uri.strip().replace("\\", "/")
         if not uri or uri.startswith("/") or ".." in PurePosixPath(uri).parts:
             continue
+        if uri.upper() in uris_seen:
+            continue
+        uris_seen.add(uri.upper())
+        if len(uris_seen) > limit:
+            raise ParseError(
+                f"le paquet XDM liste plus de {MAX_DOCUMENTS} documents distincts : refusé (un courrier en "
+                "porte quelques-uns) ; demandez à l'expéditeur d'envoyer ses documents en plusieurs messages"
+            )
         out.append((uri, _identity(slots, obj)))
     return out
 
