@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from xml.parsers import expat
 
 from core.clinical.hl7v2 import INS_OIDS, OBSOLETE_INS_OIDS
+from core.clinical.limits import check_observations
 from core.clinical.values import normalise_number, parse_birth_date, parse_datetime, parse_sex
 from core.errors import ParseError
 from core.model import ClinicalDocument, Identity, Observation
@@ -245,7 +246,11 @@ def _observations(root: ET.Element) -> list[Observation]:
         return []
     # Coded values often carry no displayName, only a reference to the narrative (<content ID="...">).
     refs = {el.get("ID", ""): _text(el) for text in body.iter("text") for el in text.iter() if el.get("ID")}
-    return [_observation(obs, refs) for obs in _result_observations(body)]
+    found: list[ET.Element] = []
+    for obs in _result_observations(body):
+        found.append(obs)
+        check_observations(len(found), "document CDA")
+    return [_observation(obs, refs) for obs in found]
 
 
 def _original_text(el: ET.Element | None, refs: dict[str, str]) -> str:

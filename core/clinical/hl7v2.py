@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field, replace
 
+from core.clinical import limits
 from core.clinical.encoding import decode, split_lines
 from core.clinical.values import (
     normalise_number,
@@ -49,6 +50,16 @@ class Delimiters:
     subcomponent: str = "&"
 
 
+def _hex(digits: str) -> bytes | None:
+    """The bytes of an even run of hex digits, else None (a regex here kept 50 MB of state for 800 KB)."""
+    if not digits or len(digits) % 2 or not digits.isalnum():
+        return None
+    try:
+        return bytes.fromhex(digits)
+    except ValueError:
+        return None
+
+
 def unescape(text: str, delims: Delimiters) -> str:
     r"""Resolve \F\ \S\ \T\ \R\ \E\ \Xhh..\ and \.br\ ; unknown sequences are kept as written."""
     esc = delims.escape
@@ -64,22 +75,24 @@ def unescape(text: str, delims: Delimiters) -> str:
         "H": "",
         "N": "",
     }
+    # Copy the text between escapes in slices: a character-by-character list cost 560 MB for an 8 MB
+    # \X..\ escape (fields are also bounded, limits.MAX_FIELD, before they get here).
     out: list[str] = []
     i = 0
-    while i < len(text):
-        ch = text[i]
-        end = text.find(esc, i + 1) if ch == esc else -1
-        if end < 0:
-            out.append(ch)
-            i += 1
-            continue
-        code = text[i + 1 : end]
+    while True:
+        start = text.find(esc, i)
+        end = text.find(esc, start + 1) if start >= 0 else -1
+        if start < 0 or end < 0:
+            out.append(text[i:])
+            break
+        out.append(text[i:start])
+        code = text[start + 1 : end]
         if code in simple:
             out.append(simple[code])
-        elif code[:1] == "X" and re.fullmatch(r"(?:[0-9A-Fa-f]{2})+", code[1:]):
-            out.append(bytes.fromhex(code[1:]).decode("utf-8", errors="replace"))
+        elif code[:1] == "X" and (raw := _hex(code[1:])) is not None:
+            out.append(raw.decode("utf-8", errors="replace"))
         else:
-            out.append(text[i : end + 1])
+            out.append(text[start : end + 1])
         i = end + 1
     return "".join(out)
 
@@ -134,12 +147,27 @@ def split_segments(text: str) -> list[Segment]:
         if len(line) < 3:
             continue
         name = line[:3]
+        # an OBX may carry a whole document (ED, base64); no other segment is longer than a few KB
+        if len(line) > (limits.MAX_SEGMENT if name == "OBX" else limits.MAX_LINE):
+            raise limits.line_too_long(f"message HL7 (segment {_shown(name)})", limits.MAX_LINE)
         if name == "MSH":
             fields = ["MSH", sep, *line[4:].split(sep)]
         else:
             fields = line.split(sep)
+        for n, value in enumerate(fields):
+            if len(value) <= limits.MAX_FIELD:
+                continue
+            limit = limits.MAX_FIELD
+            if name == "OBX" and n == 5:  # a result: a document (ED) or a text report may be long
+                kind = fields[2].split(delims.component, 1)[0].strip().upper() if len(fields) > 2 else ""
+                limit = limits.MAX_SEGMENT if kind == "ED" else limits.MAX_TEXT
+            limits.check_field(value, f"message HL7 (champ {_shown(name)}-{n})", limit)
         segments.append(Segment(name, fields, delims, written))
     return segments
+
+
+def _shown(name: str) -> str:
+    return name if name.isalnum() else "?"
 
 
 def parse(data: bytes, read_embedded: bool = True) -> list[ClinicalDocument]:
@@ -155,6 +183,9 @@ def parse(data: bytes, read_embedded: bool = True) -> list[ClinicalDocument]:
             groups.append(_Group(pid=seg))
         elif groups:
             groups[-1].add(seg)
+            if seg.name == "OBX":
+                groups[-1].obx += 1
+                limits.check_observations(groups[-1].obx, "message HL7")
         elif seg.name in ("OBR", "OBX", "NTE"):
             groups.append(_Group(pid=None))  # results without a PID: keep them, identity unknown
             groups[-1].add(seg)
@@ -198,6 +229,7 @@ def _one_per_report(documents: list[ClinicalDocument]) -> list[ClinicalDocument]
 class _Group:
     pid: Segment | None
     segments: list[Segment] = field(default_factory=list)
+    obx: int = 0
 
     def add(self, seg: Segment) -> None:
         self.segments.append(seg)

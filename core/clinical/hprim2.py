@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
+from core.clinical import limits
 from core.clinical.encoding import decode, split_lines
 from core.clinical.hl7v2 import Delimiters, Segment
 from core.clinical.values import (
@@ -51,18 +52,24 @@ def _records(text: str) -> tuple[list[tuple[str, list[str]]], Delimiters]:
         )
     delims = Delimiters(head[1], head[2], head[3], head[4], head[5])
     sep = delims.field
-    records: list[list[str]] = []  # [written line(s) with endings, joined content]
+    limits.check_lines(text, "fichier HPRIM 2")
+    records: list[tuple[list[str], list[str]]] = []  # (written line(s) with endings, content pieces)
+    size = 0
     for written in split_lines(text[start:], keepends=True):
         line = written.rstrip("\r\n")
         if not line.strip():
             continue
         if line.startswith("A" + sep) and records:
             # A continuation is glued to the previous record as is: 'Cliniq' + 'ue HP' -> 'Clinique HP'
-            records[-1][0] += written
-            records[-1][1] += line[2:]
+            records[-1][0].append(written)
+            records[-1][1].append(line[2:])
+            size += len(line) - 2
+            if size > limits.MAX_LINE:
+                raise limits.line_too_long("fichier HPRIM 2 (enregistrement prolongé par A|)")
             continue
-        records.append([written, line])
-    return [(written, content.split(sep)) for written, content in records], delims
+        records.append(([written], [line]))
+        size = len(line)
+    return [("".join(written), "".join(content).split(sep)) for written, content in records], delims
 
 
 def parse(data: bytes) -> list[ClinicalDocument]:
@@ -112,6 +119,7 @@ class _Patient:
                 self.title = seg.component(4, 2) or self.code
             self.date = self.date or parse_datetime(seg.component(7, 1))
         elif seg.name == "OBX":
+            limits.check_observations(len(self.observations) + 1, "fichier HPRIM 2")
             self.observations.append(_read_obx(seg))
         elif seg.name == "C":
             comment = seg.text(seg.get(3))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from core.clinical import limits
 from core.clinical.encoding import DecodedText, decode, split_lines, strip_eol
 from core.clinical.values import (
     clean_nir,
@@ -52,6 +53,7 @@ def looks_like(text: str) -> bool:
 def parse(data: bytes) -> list[ClinicalDocument]:
     """Every report of an HPRIM Net file, each with its identity, results, text and raw bytes."""
     decoded = decode(data)
+    limits.check_lines(decoded.text, "fichier HPRIM")
     lines = split_lines(decoded.text, keepends=True)
     reports = _split_reports(lines)
     documents = [_read_report(chunk, decoded, n == 0) for n, chunk in enumerate(reports)]
@@ -122,6 +124,7 @@ def _read_report(chunk: list[str], decoded: DecodedText, first: bool) -> Clinica
         else:
             # free text, or a stray line inside the LAB block: kept as text rather than lost
             text_lines.append(html_to_text(line).rstrip())
+    limits.check_observations(sum(1 for kind, _ in lab if kind == "RES"), "fichier HPRIM")
     observations = [_read_res(line) for kind, line in lab if kind == "RES"]
     if not header and not observations:
         return None

@@ -285,8 +285,10 @@ class PatientRegistry:
                 changes[p.id] = doc
                 before[p.id] = self._load(p.id, old) if old is not None else None
             if changes:
-                if self._stored is not None and self._state is not None and len(changes) > max(
-                    1000, len(self._collection) // 4
+                if (
+                    self._stored is not None
+                    and self._state is not None
+                    and len(changes) > max(1000, len(self._collection) // 4)
                 ):  # most of the list is new: one rebuild is cheaper than updating block by block
                     self._collection.put_many(changes)  # one write: all rows or none
                     self._state.delete("state")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.clinical import cda, hl7v2, hprim2, hprim_net, pdf, xdm
+from core.clinical import cda, hl7v2, hprim2, hprim_net, limits, pdf, xdm
 from core.clinical.encoding import decode
 from core.errors import ParseError
 from core.model import ClinicalDocument, SourceFormat
@@ -82,6 +82,9 @@ def read_document(data: bytes, filename: str = "", *, _depth: int = 0) -> ReadRe
             f"{_label(filename)} : contenu {kind} illisible ({type(exc).__name__}) ; demandez à l'expéditeur "
             "de le renvoyer"
         ) from None
+    for doc in documents:  # every reader, the embedded and packaged documents included
+        limits.check_identity(doc.identity, _label(filename))
+        limits.check_observations(len(doc.observations), _label(filename))
     return ReadResult(format=kind, documents=documents)
 
 

@@ -1,0 +1,77 @@
+"""Limits every clinical reader checks before it parses: a hostile or broken file costs a clear French line,
+never minutes of CPU or gigabytes of memory (issue 14: a 10 MB name line cost 911 MB and 11 s to match, an
+8 MB HL7 escape 560 MB, 300,000 OBX 15 s and 521 MB).
+
+The numbers are far above what a lab or a hospital sends (a result line is under 200 characters, a report
+under a few hundred results) and far below what hurts.
+"""
+
+from __future__ import annotations
+
+import re
+
+from core.errors import ParseError
+
+MAX_LINE = 64 * 1024  # one HPRIM line (record, after A| continuations), one HL7 segment without its ED
+MAX_FIELD = 16 * 1024  # one field (name, value, unit...) of HPRIM or HL7, an HL7 OBX-5 ED payload excepted
+MAX_TEXT = 1024 * 1024  # one HL7 OBX-5 text result (TX, FT: a whole report may sit there)
+MAX_SEGMENT = 30 * 1024 * 1024  # one HL7 segment, a base64 document (ED) included
+MAX_OBSERVATIONS = 2000  # results in one document
+
+_AGAIN = "demandez à l'expéditeur de le renvoyer"
+
+
+def check_lines(text: str, what: str, limit: int = MAX_LINE) -> None:
+    """ParseError naming the first line longer than ``limit`` characters (found without splitting)."""
+    match = re.search(f"[^\r\n]{{{limit + 1}}}", text)
+    if match is None:
+        return
+    line = text.count("\n", 0, match.start()) + 1 if "\n" in text else text.count("\r", 0, match.start()) + 1
+    raise ParseError(
+        f"{what} : la ligne {line} dépasse {_size(limit)} ; ce n'est pas un compte rendu valide, {_AGAIN}"
+    )
+
+
+def line_too_long(what: str, limit: int = MAX_LINE) -> ParseError:
+    return ParseError(
+        f"{what} : une ligne dépasse {_size(limit)} ; ce n'est pas un compte rendu valide, {_AGAIN}"
+    )
+
+
+def check_field(value: str, what: str, limit: int = MAX_FIELD) -> None:
+    if len(value) > limit:
+        raise ParseError(
+            f"{what} : un champ dépasse {_size(limit)} ; ce n'est pas un compte rendu valide, {_AGAIN}"
+        )
+
+
+def check_identity(identity: object, what: str) -> None:
+    """Every identity trait within MAX_FIELD: a 10 MB name never reaches the matcher."""
+    for name in ("family_name", "birth_name", "ins", "nir", "birth_place", "source_id"):
+        check_field(getattr(identity, name, None) or "", what)
+    check_field(" ".join(getattr(identity, "given_names", ())), what)
+
+
+def check_observations(count: int, what: str) -> None:
+    if count > MAX_OBSERVATIONS:
+        raise ParseError(
+            f"{what} : plus de {MAX_OBSERVATIONS} résultats dans un seul compte rendu : refusé, {_AGAIN}"
+        )
+
+
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} Mo" if limit >= 1024 * 1024 else f"{limit // 1024} Ko"
+
+
+__all__ = [
+    "MAX_FIELD",
+    "MAX_LINE",
+    "MAX_OBSERVATIONS",
+    "MAX_SEGMENT",
+    "MAX_TEXT",
+    "check_field",
+    "check_identity",
+    "check_lines",
+    "check_observations",
+    "line_too_long",
+]
