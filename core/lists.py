@@ -246,6 +246,16 @@ class JsonState:
         atomic_write(self.path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
 
 
+def directory_age(profile_dir: Path) -> str:
+    """The line the directory pane shows: how old the downloaded copy is ("" when never downloaded)."""
+    info = directory_lists(profile_dir).info("directory")
+    if not info["updated"]:
+        return ""
+    if info["failed"] and (not info["checked"] or info["failed"] >= info["checked"]):
+        return f"Annuaire téléchargé {info['updated_age']} ; mise à jour en échec, copie précédente utilisée"
+    return f"Annuaire téléchargé {info['updated_age']} (vérifié {info['checked_age']})"
+
+
 def directory_lists(profile_dir: Path) -> Lists:
     folder = Path(profile_dir) / "directory"
     return Lists(JsonState(folder / "sources.json"), folder)

@@ -510,6 +510,12 @@ class Mailroom:
             progress,
         )
 
+    def directory_age(self) -> str:
+        """How old the downloaded directory is, for its pane ("" when it was never downloaded)."""
+        from core.lists import directory_age
+
+        return directory_age(self.profile.path)
+
     def lists_info(self) -> dict[str, Any]:
         """Ages of both lists for the screens: {"whitelist": {...}, "directory": {...}} (see Lists.info)."""
         from core.lists import directory_lists

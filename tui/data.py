@@ -333,6 +333,11 @@ class MailroomData:
             return []
         return list(directory.search(text, limit=limit))
 
+    def directory_age(self) -> str:
+        """The core's line on how old the downloaded directory is ("" when never downloaded)."""
+        age = getattr(self.mailroom, "directory_age", None)
+        return age() if age is not None else ""
+
     def complete_address(self, prefix: str, limit: int = 10) -> list[str]:
         """Addresses starting with ``prefix``: directory first, then people who wrote to us."""
         prefix = prefix.strip().lower()

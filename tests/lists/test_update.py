@@ -145,3 +145,30 @@ def test_the_daemon_refreshes_once_a_day(tmp_path) -> None:
     state.put("whitelist", {"checked": iso(25 * 3600), "failed": iso(2 * 3600)})
     assert day.due("whitelist", now)
     assert (tmp_path / "s.json").stat().st_mode & 0o777 == 0o600
+
+
+async def test_the_directory_pane_shows_how_old_the_download_is(tmp_path, files) -> None:
+    from core.mailroom import Mailroom
+    from tests.tui.test_flows import text_of, until
+    from tui.app import MissiveApp
+
+    mr = Mailroom.create(tmp_path / "profile", "correct horse battery staple")
+    mss = gen.write(tmp_path / "mss.txt", gen.mss_lines(20, gen.practitioners_for(50)))
+    files.serve("/mss", mss.read_bytes())
+    mr.update_directory([files.url("/mss")], str(files.ca_file))
+    files.serve("/mss", b"plus une extraction\n")
+    with pytest.raises(lists.ListError):
+        mr.update_directory([files.url("/mss")], str(files.ca_file))
+    app = MissiveApp(mailroom=mr)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f5")
+        await until(
+            pilot,
+            lambda: (
+                bool(app.screen.query("#directory-age")) and app.screen.query_one("#directory-age").display
+            ),
+            "the age line",
+        )
+        line = text_of(app, "#directory-age")
+        assert "Annuaire téléchargé il y a moins d'une heure" in line and "copie précédente" in line
+        await pilot.press("ctrl+q")

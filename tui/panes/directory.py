@@ -44,6 +44,24 @@ class DirectoryPane(ReportsFailures, Vertical):
         results.display = False
         yield results
         yield Static(t("directory.hint"), id="directory-empty")
+        age = Static("", id="directory-age")
+        age.display = False
+        yield age
+
+    def on_mount(self) -> None:
+        self._read_age()
+
+    @work(thread=True, group="directory-age", exit_on_error=False)
+    def _read_age(self) -> None:
+        data = self.app.data
+        line = data.directory_age() if data is not None and hasattr(data, "directory_age") else ""
+        if line:
+            self.app.call_from_thread(self._show_age, line)
+
+    def _show_age(self, line: str) -> None:
+        for age in self.query("#directory-age"):
+            age.update(line)
+            age.display = True
 
     def focus_search(self) -> None:
         self.query("#directory-search").focus()  # nothing to focus when the app is quitting
