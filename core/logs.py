@@ -59,3 +59,22 @@ def setup_logging(profile_dir: Path, level: int = logging.INFO) -> Path:
     root.addHandler(handler)
     root.setLevel(level)
     return path
+
+
+def log_bug(logger: logging.Logger, exc: BaseException) -> None:
+    """Log an unexpected error as its type and where it happened (files, lines, functions), innermost first:
+    never its message nor the values around it, which may hold health data."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = " <- ".join(f"{Path(f.filename).name}:{f.lineno}:{f.name}" for f in reversed(frames[-8:]))
+    logger.error("internal error %s at %s", type(exc).__name__, where)
+
+
+def where_logged() -> str:
+    """For the one line a bug prints: where its details went (the profile's log), or how to see them."""
+    for handler in logging.getLogger("missive").handlers:
+        name = getattr(handler, "baseFilename", None)
+        if name:
+            return f"détails (sans données) dans {name}"
+    return "relancez avec MISSIVE_DEBUG=1 pour le détail"

@@ -155,6 +155,22 @@ class MissiveApp(App[int]):
         self._sync_started = False
         self._sync_stops: list[tuple[Any, Any]] = []  # (event loop, asyncio.Event) of each account's sync
 
+    def _handle_exception(self, error: Exception) -> None:
+        """A bug: the app exits with one French line and the bug's place goes to the log. Textual's own report
+        is a traceback with the values of local variables: health data on screen (MISSIVE_DEBUG=1 shows it)."""
+        if os.environ.get("MISSIVE_DEBUG") == "1":
+            super()._handle_exception(error)
+            return
+        from core.logs import log_bug, where_logged
+
+        log_bug(log, error)
+        self._return_code = 1
+        if self._exception is None:  # what run_test re-raises in tests, as Textual does
+            self._exception = error
+            self._exception_event.set()
+        self._exit_renderables.append(f"missive : erreur interne ({type(error).__name__}) : {where_logged()}")
+        self._close_messages_no_wait()
+
     # -- start-up -----------------------------------------------------------------------------------------
     def on_mount(self) -> None:
         themes, problems = discover_themes(self.profile_dir)

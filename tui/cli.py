@@ -231,8 +231,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         except Exception as exc:  # noqa: BLE001 - a bug says one line on screen; its trace goes to the log
             if os.environ.get("MISSIVE_DEBUG") == "1":
                 raise
-            sys.stderr.write(f"missive : erreur interne ({type(exc).__name__}) : {_log_hint()}\n")
-            _log_bug(exc)
+            import logging
+
+            from core.logs import log_bug, where_logged
+
+            log_bug(logging.getLogger("missive.cli"), exc)
+            sys.stderr.write(f"missive : erreur interne ({type(exc).__name__}) : {where_logged()}\n")
             return 1
         finally:
             if ctx is not None:
@@ -240,26 +244,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                     ctx.close()
                 except MissiveError:
                     pass
-
-
-def _log_hint() -> str:
-    import logging
-
-    for handler in logging.getLogger("missive").handlers:
-        name = getattr(handler, "baseFilename", None)
-        if name:
-            return f"détails (sans données) dans {name}"
-    return "relancez avec MISSIVE_DEBUG=1 pour le détail"
-
-
-def _log_bug(exc: BaseException) -> None:
-    """The bug's type and where it happened (files, lines, functions): never its message, which may hold data."""
-    import logging
-    import traceback
-
-    frames = traceback.extract_tb(exc.__traceback__)
-    where = " <- ".join(f"{Path(f.filename).name}:{f.lineno}:{f.name}" for f in reversed(frames[-8:]))
-    logging.getLogger("missive.cli").error("internal error %s at %s", type(exc).__name__, where)
 
 
 class _warnings_to_log:  # noqa: N801 - used as a context manager, named like one

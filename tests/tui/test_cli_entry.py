@@ -258,3 +258,28 @@ def test_a_bug_is_one_line_on_screen_and_its_place_in_the_log(
     assert "erreur interne (KeyError)" in err and "Traceback" not in err and "DUPONT" not in err
     log = (profile_dir / "missive.log").read_text()
     assert "internal error KeyError at test_cli_entry.py:" in log and "DUPONT" not in log
+
+
+async def test_a_bug_in_the_app_leaves_one_line_and_no_traceback(capsys, monkeypatch, caplog) -> None:
+    """Textual's report of a crash shows the values of local variables: a patient's name could be among them."""
+    from tests.tui.conftest import settle
+    from tests.tui.fakes import FakeMailroom
+    from tui.app import MissiveApp
+
+    monkeypatch.delenv("MISSIVE_DEBUG", raising=False)
+
+    def boom() -> None:
+        patient = "DUPONT Jean 01/02/1960"
+        raise KeyError(patient)
+
+    app = MissiveApp(mailroom=FakeMailroom())
+    with pytest.raises(KeyError):
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            app.call_later(boom)
+            await pilot.pause(0.2)
+    err = capsys.readouterr().err
+    assert "erreur interne (KeyError)" in err
+    assert "DUPONT" not in err and "Traceback" not in err and "patient" not in err
+    assert any("internal error KeyError at test_cli_entry.py:" in r.getMessage() for r in caplog.records)
+    assert not any("DUPONT" in r.getMessage() for r in caplog.records)
