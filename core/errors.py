@@ -46,6 +46,23 @@ class StoreError(MissiveError):
     """The encrypted store cannot be read or written."""
 
 
+class DiskFull(StoreError):
+    """The disk (or the user's quota) is full: nothing was changed, what was stored before is intact."""
+
+
+def disk_full(exc: BaseException, folder: object) -> DiskFull | None:
+    """A DiskFull naming ``folder`` when ``exc`` is a full disk or quota, else None."""
+    import errno
+
+    if getattr(exc, "errno", None) not in (errno.ENOSPC, errno.EDQUOT):
+        return None
+    what = "quota disque dépassé" if exc.errno == errno.EDQUOT else "disque plein"  # type: ignore[attr-defined]
+    return DiskFull(
+        f"{what} : impossible d'écrire dans {folder} ; libérez de la place puis recommencez "
+        "(ce qui était déjà enregistré est intact)"
+    )
+
+
 class StoreCorrupted(StoreError):
     """A store file fails authentication or does not parse; it is left untouched."""
 

@@ -42,6 +42,11 @@ class _PrivateFileHandler(logging.handlers.RotatingFileHandler):
         fd = private_open(Path(self.baseFilename), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
         return open(fd, self.mode, encoding=self.encoding, errors=self.errors)  # noqa: SIM115
 
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        # A log line that cannot be written (disk full) must not print a traceback over the user's screen:
+        # the failure that matters is reported on its own, in one line.
+        self.failures = getattr(self, "failures", 0) + 1
+
 
 def setup_logging(profile_dir: Path, level: int = logging.INFO) -> Path:
     """Log to ``<profile>/missive.log`` (rotated, 1 MB x 3)."""

@@ -354,7 +354,8 @@ class DocumentQueue:
             file=path.name,
             decision=queued.decision,
         )
-        log.info("document %s filed for patient %s as %s", doc_id, patient_id, path.name)
+        # ids only: the file's name is built from the template ({sender}, {patient}: names)
+        log.info("document %s filed for patient %s", doc_id, patient_id)
         self._mark(queued.message_id, True)
         return updated
 

@@ -18,6 +18,8 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from core.errors import disk_full
+
 TEMP_SUFFIX = ".part"
 FILE_MODE = 0o600  # every file missive creates: its user's only, whatever the umask
 DIR_MODE = 0o700  # every folder missive creates
@@ -109,9 +111,12 @@ def atomic_write(
             if durable:
                 os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        full = disk_full(exc, path.parent)
+        if full is not None:  # the old file is untouched: one clear line instead of an OSError
+            raise full from None
         raise
     if sync_dir and durable:
         fsync_dir(path.parent)

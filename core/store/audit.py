@@ -18,6 +18,7 @@ for a profile not sealed yet.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import getpass
 import hashlib
@@ -30,7 +31,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from core.errors import StoreCorrupted
+from core.errors import StoreCorrupted, disk_full
 from core.store.atomic import FileLock, private_dir, private_open
 from core.store.vault import Vault
 
@@ -124,10 +125,18 @@ class AuditLog:
             nonce = os.urandom(12)
             sealed = nonce + self._aead.encrypt(nonce, json.dumps(record).encode(), str(seq).encode())
             line = base64.b64encode(sealed)
-            with os.fdopen(private_open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND), "ab") as fh:
-                fh.write(line + b"\n")
-                fh.flush()
-                os.fsync(fh.fileno())
+            fd = private_open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+            size = os.fstat(fd).st_size
+            try:
+                with os.fdopen(fd, "ab") as fh:
+                    fh.write(line + b"\n")
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            except OSError as exc:
+                # a line half written (disk full) would break the chain for every record after it
+                with contextlib.suppress(OSError):
+                    os.truncate(self.log_path, size)
+                raise disk_full(exc, self.folder) or exc from None
             new_last = _hash(line, last)
             since = int(seal["since"]) if seal is not None else seq
             since_ts = str(seal.get("since_ts") or record["ts"]) if seal is not None else record["ts"]
