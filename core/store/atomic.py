@@ -52,7 +52,8 @@ def private_dir(folder: Path) -> Path:
 
 def private_open(path: Path, flags: int = os.O_WRONLY | os.O_CREAT | os.O_TRUNC) -> int:
     """``os.open`` for a file of missive's: created 0600 whatever the umask. Returns the descriptor."""
-    fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
+    # O_BINARY: on Windows a descriptor is in text mode otherwise, and its writes would turn \n into \r\n
+    fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0), FILE_MODE)
     if hasattr(os, "fchmod"):
         try:
             if os.fstat(fd).st_mode & 0o7777 != FILE_MODE:
