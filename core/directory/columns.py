@@ -82,7 +82,16 @@ MSS_ALIASES: dict[str, tuple[str, ...]] = {
     "organisation": ("Raison Sociale structure BAL", "raison_sociale_structure_bal"),
     "brand": ("Enseigne commerciale structure BAL", "enseigne_commerciale_structure_bal"),
     "delivery_line": ("L6LIGNEACHEMINEMENT", "ligne_acheminement_structure_bal", "Ligne acheminement"),
-    "postcode": ("Code postal", "code_postal_structure_bal", "Code postal structure BAL"),
+    "postcode": ("Code postal", "code_postal_structure_bal"),
+}
+# The real extraction ends the last 11 labels with " structure BAL" ("Code postal structure BAL",
+# "L6LIGNEACHEMINEMENT structure BAL"...); an earlier reconstruction of its header did not. Both are read.
+MSS_ALIASES = {
+    field: (
+        *labels,
+        *(f"{x} structure BAL" for x in labels if "_" not in x and not x.endswith("structure BAL")),
+    )
+    for field, labels in MSS_ALIASES.items()
 }
 
 # A header is recognised by these logical fields (all must be present).

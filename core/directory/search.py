@@ -26,6 +26,10 @@ _COLUMNS = (
 )
 
 
+# what a doctor types -> the words of the official labels (accent-free, as indexed)
+_SYNONYMS: dict[str, tuple[str, ...]] = {"generaliste": ("generale",), "generalistes": ("generale",)}
+
+
 class Directory:
     """The practitioner directory of one profile, kept in ``folder`` (``<profile>/directory``)."""
 
@@ -130,7 +134,7 @@ class Directory:
         tokens = words(text)[:12]  # a pasted paragraph is not a search; twelve words is plenty
         if not tokens:
             return []
-        terms = [self._expand(db, t) for t in tokens]
+        terms = [self._term(db, t) for t in tokens]
         if None in terms:
             return []  # a word that starts no indexed word: nothing can match every word
         # The words must match names or other details, never the `flags` column, which only serves the
@@ -144,6 +148,18 @@ class Directory:
         ).fetchall()
         by_id = {r[0]: r for r in rows}
         return self._entries(db, [by_id[i] for i in ids if i in by_id], tokens)
+
+    @classmethod
+    def _term(cls, db: sqlite3.Connection, token: str) -> str | None:
+        """``_expand``, or'ed with the words the directory uses for what the doctor typed: the specialty
+        table says "Qualifié en Médecine générale" (SM26), "Médecine Générale" (SM54)... and never
+        "généraliste", the word a doctor types."""
+        term = cls._expand(db, token)
+        for typed, written in _SYNONYMS.items():
+            if len(token) >= 8 and typed.startswith(token):
+                alternatives = [t for t in (term, *(cls._expand(db, w) for w in written)) if t is not None]
+                return "(" + " OR ".join(alternatives) + ")" if alternatives else None
+        return term
 
     @staticmethod
     def _expand(db: sqlite3.Connection, token: str) -> str | None:

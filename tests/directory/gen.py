@@ -80,7 +80,7 @@ SPECIALTIES = [  # médecins only; codes follow STANDARDS.md §6.2 where known, 
     ("SM54", "Médecine Générale", 40),
     ("SM04", "Cardiologie et maladies vasculaires", 6),
     ("SM15", "Dermatologie et vénéréologie", 4),
-    ("SM26", "Psychiatrie", 6),
+    ("SM26", "Qualifié en Médecine générale", 6),  # TRE_R38: many GPs carry this one, not SM53/SM54
     ("SM40", "Pédiatrie", 5),
     ("SM20", "Gynécologie-obstétrique", 5),
     ("SM44", "Radio-diagnostic", 5),

@@ -27,7 +27,22 @@ def test_mss_sample_header_is_recognised() -> None:
     layout = recognise(labels)
     assert layout is not None and layout.kind is Kind.MSS and layout.width == 31
     assert labels[layout.index["address"]] == "Adresse BAL"
+    # the real extraction's spelling (the last 11 labels end with " structure BAL")
+    assert labels[layout.index["delivery_line"]] == "L6LIGNEACHEMINEMENT structure BAL"
+    assert labels[layout.index["postcode"]] == "Code postal structure BAL"
+
+
+def test_mss_header_without_the_structure_bal_suffix_still_reads() -> None:
+    """The earlier reconstruction of the header dropped the suffix: both spellings are read."""
+    labels = [
+        label.removesuffix(" structure BAL") if label.startswith(("L", "Code postal", "D", "Pays")) else label
+        for label in gen.header("mss")
+    ]
+    assert "Code postal" in labels and "L6LIGNEACHEMINEMENT" in labels
+    layout = recognise(labels)
+    assert layout is not None and layout.kind is Kind.MSS
     assert labels[layout.index["delivery_line"]] == "L6LIGNEACHEMINEMENT"
+    assert labels[layout.index["postcode"]] == "Code postal"
 
 
 def test_columns_are_found_by_name_not_position() -> None:

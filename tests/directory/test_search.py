@@ -112,3 +112,13 @@ def test_damaged_index_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(StoreCorrupted, match="illisible : importez à nouveau les fichiers d'extraction"):
         Directory(folder).search("martin")
+
+
+def test_generaliste_finds_the_gps_whatever_their_specialty_label(directory: Directory) -> None:
+    """The table says "Qualifié en Médecine générale" (SM26) or "Médecine Générale" (SM54), never the word a
+    doctor types."""
+    hits = directory.search("généraliste", 200)
+    labels = {e.specialty for e in hits}
+    assert "Qualifié en Médecine générale" in labels and "Médecine Générale" in labels
+    assert labels <= {"Qualifié en Médecine générale", "Médecine Générale"}
+    assert directory.search("medecin generaliste", 5)

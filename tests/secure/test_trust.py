@@ -19,10 +19,22 @@ def policy(mode: str = "trust-space", allow=(), patients: bool = False) -> Trust
 
 
 def test_whitelist_fixture_is_read():
+    """The real structure: DateDeGeneration element first, ListeDomaines/Domaine, one Domaine per operator
+    certificate (hopital.test twice here): each domain once."""
     domains, generated = parse_whitelist(WHITELIST)
     assert "hopital.test" in domains and "clinique.test" in domains  # lower-cased
+    assert domains.count("hopital.test") == 1
     assert "" not in domains and len(domains) == 5
-    assert generated.startswith("2026-03-02")
+    assert generated == "2026-03-02T03:00:12Z"
+
+
+def test_whitelist_of_the_earlier_description_still_reads():
+    """A file shaped as an earlier version of STANDARDS.md described it (date on the root, Domaine under it)."""
+    old = (
+        b'<ListeBlanche xmlns="https://listeblanche.mssante.fr/schema" DateDeGeneration="2025-01-01T00:00:00Z">'
+        b"<Domaine><Nom>a.test</Nom></Domaine></ListeBlanche>"
+    )
+    assert parse_whitelist(old) == (["a.test"], "2025-01-01T00:00:00Z")
 
 
 def test_trust_space_refuses_outsiders_naming_them():
