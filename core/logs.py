@@ -83,3 +83,31 @@ def where_logged() -> str:
         if name:
             return f"détails (sans données) dans {name}"
     return "relancez avec MISSIVE_DEBUG=1 pour le détail"
+
+
+class LibraryRecords(logging.Handler):
+    """Installed on the root logger while a command runs: a library's warning or error (asyncio's "exception
+    never retrieved", aioimaplib, textual...) goes to the profile's log as its logger, level and, for an
+    exception, its type and places; never its text, and never to the terminal (without a handler on the root,
+    Python prints such records on stderr)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self._out = logging.getLogger("missive.libraries")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name == "missive" or record.name.startswith("missive."):
+            return  # missive's own records have the profile's handler
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            import traceback
+
+            frames = traceback.extract_tb(exc.__traceback__)
+            where = " <- ".join(f"{Path(f.filename).name}:{f.lineno}:{f.name}" for f in reversed(frames[-8:]))
+            self._out.log(
+                record.levelno, "%s %s: %s at %s", record.name, record.levelname, type(exc).__name__, where
+            )
+        else:
+            self._out.log(
+                record.levelno, "%s %s (%s:%d)", record.name, record.levelname, record.module, record.lineno
+            )

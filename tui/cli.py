@@ -6,12 +6,13 @@ Errors become one line on stderr: exit 2 for bad input or usage, 1 for a failed 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import importlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -219,7 +220,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"missive {args.command} : sous-commande manquante (voir : missive {args.command} --help)"
                 )
             ctx = Context(args, take_secrets=as_program)
-            return int(args.func(args, ctx) or 0)
+            with _library_logs_to_profile():
+                return int(args.func(args, ctx) or 0)
         except MissiveError as exc:
             sys.stderr.write(f"missive : {_one_line(str(exc))}\n")
             return exc.exit_code
@@ -244,6 +246,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                     ctx.close()
                 except MissiveError:
                     pass
+
+
+@contextlib.contextmanager
+def _library_logs_to_profile() -> Iterator[None]:
+    """While a command runs, libraries' log records go to the profile's log, never to the terminal."""
+    import logging
+
+    from core.logs import LibraryRecords
+
+    handler = LibraryRecords()
+    logging.root.addHandler(handler)
+    try:
+        yield
+    finally:
+        logging.root.removeHandler(handler)
 
 
 class _warnings_to_log:  # noqa: N801 - used as a context manager, named like one

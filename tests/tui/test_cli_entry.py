@@ -283,3 +283,31 @@ async def test_a_bug_in_the_app_leaves_one_line_and_no_traceback(capsys, monkeyp
     assert "DUPONT" not in err and "Traceback" not in err and "patient" not in err
     assert any("internal error KeyError at test_cli_entry.py:" in r.getMessage() for r in caplog.records)
     assert not any("DUPONT" in r.getMessage() for r in caplog.records)
+
+
+def test_library_log_records_go_to_the_log_not_the_terminal(
+    profile, profile_dir: Path, monkeypatch, cli_run, own_log
+) -> None:
+    """Without a handler, Python prints a library's warnings and errors (asyncio's tracebacks) on stderr."""
+    import logging
+
+    import tui.commands.profile as commands
+
+    def noisy(args: argparse.Namespace, ctx: Any) -> int:
+        ctx.mailroom()
+        logging.getLogger("aioimaplib.aioimaplib").warning("server said: DUPONT Jean")
+        try:
+            raise ValueError("DUPONT Jean")
+        except ValueError:
+            logging.getLogger("asyncio").exception("Task exception was never retrieved")
+        return 0
+
+    monkeypatch.setenv("MISSIVE_PASSPHRASE", PASS)
+    monkeypatch.setattr(commands, "cmd_config_path", noisy)
+    code, out, err = cli_run("--profile", str(profile_dir), "config", "path")
+    assert (code, err) == (0, "")
+    log = (profile_dir / "missive.log").read_text()
+    assert "aioimaplib.aioimaplib WARNING (test_cli_entry:" in log
+    assert "asyncio ERROR: ValueError at test_cli_entry.py:" in log
+    assert "DUPONT" not in log
+    assert not [h for h in logging.root.handlers if type(h).__name__ == "LibraryRecords"]  # removed after
