@@ -31,25 +31,51 @@ def _local(name: str) -> str:
     return name.rsplit("}", 1)[-1]
 
 
-def parse_xml_safely(data: bytes) -> ET.Element:
-    """An ElementTree (names without namespace) from XML bytes; ParseError on a DTD, entity or bad XML."""
+def _prefixless(name: str) -> str:
+    return name.rsplit(":", 1)[-1]
+
+
+def parse_xml_safely(data: bytes, *, undeclared_prefixes: bool = False) -> ET.Element:
+    """An ElementTree (names without namespace) from XML bytes; ParseError on a DTD, entity or bad XML.
+
+    ``undeclared_prefixes``: a document whose prefixes are not declared (the ANS DRIM-M example
+    METADATA.XML starts with ``<ns3:SubmitObjectsRequest>`` and declares no namespace) is read again
+    without namespace processing, names reduced to their local part, instead of being refused.
+    """
+    try:
+        return _parse_xml(data, namespaces=True)
+    except _UnboundPrefix:
+        if not undeclared_prefixes:
+            raise ParseError(
+                "XML mal formé (préfixe d'espace de noms non déclaré) : le document est endommagé ; demandez "
+                "à l'expéditeur de le renvoyer"
+            ) from None
+        return _parse_xml(data, namespaces=False)
+
+
+class _UnboundPrefix(Exception):
+    pass
+
+
+def _parse_xml(data: bytes, namespaces: bool) -> ET.Element:
     if len(data) > MAX_XML_BYTES:
         raise ParseError("document XML de plus de 50 Mo : refusé")
     builder = ET.TreeBuilder()
-    parser = expat.ParserCreate(namespace_separator="}")
+    parser = expat.ParserCreate(namespace_separator="}") if namespaces else expat.ParserCreate()
+    local = _local if namespaces else _prefixless
 
     def refuse(*_args: object) -> None:
         raise _Refused
 
     def start(name: str, attrs: dict[str, str]) -> None:
-        builder.start(_local(name), {_local(k): v for k, v in attrs.items()})
+        builder.start(local(name), {local(k): v for k, v in attrs.items()})
 
     parser.StartDoctypeDeclHandler = refuse
     parser.EntityDeclHandler = refuse
     parser.UnparsedEntityDeclHandler = refuse
     parser.ExternalEntityRefHandler = refuse
     parser.StartElementHandler = start
-    parser.EndElementHandler = lambda name: builder.end(_local(name))
+    parser.EndElementHandler = lambda name: builder.end(local(name))
     parser.CharacterDataHandler = builder.data
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     parser.buffer_text = True
@@ -59,6 +85,8 @@ def parse_xml_safely(data: bytes) -> ET.Element:
     except _Refused:
         raise ParseError("le document XML déclare une DTD ou des entités : refusé par sécurité") from None
     except expat.ExpatError as exc:
+        if exc.code == expat.errors.codes[expat.errors.XML_ERROR_UNBOUND_PREFIX]:
+            raise _UnboundPrefix from None
         raise ParseError(
             f"XML mal formé (ligne {exc.lineno}) : le document est endommagé ; demandez à l'expéditeur de le "
             "renvoyer"

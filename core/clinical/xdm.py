@@ -197,7 +197,7 @@ def _locate(archive: SafeZip, subset: str, uri: str) -> zipfile.ZipInfo | None:
 def _entries(metadata: bytes, limit: int = MAX_DOCUMENTS) -> list[tuple[str, Identity]]:
     """(URI, identity from sourcePatientInfo/patientId) for each DocumentEntry of a METADATA.XML, each URI
     once; ParseError when more than ``limit`` distinct documents are listed (before any is read)."""
-    root = parse_xml_safely(metadata)
+    root = parse_xml_safely(metadata, undeclared_prefixes=True)
     out: list[tuple[str, Identity]] = []
     uris_seen: set[str] = set()
     for obj in root.iter("ExtrinsicObject"):

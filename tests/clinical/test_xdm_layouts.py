@@ -102,3 +102,18 @@ def test_50000_duplicate_entries_read_the_document_once():
 
     (doc,) = xdm.parse(data, read_document=reader)
     assert doc.identity.birth_name == "FONTAINE" and calls == ["DOC0001.XML"]
+
+
+def test_metadata_with_an_undeclared_prefix_as_the_ans_drim_m_example_writes_it():
+    """ansforge/DRIM-M_DATA informatif/XDM/KA202401/IHE_XDM/SS000001/METADATA.XML begins with blanks and
+    <ns3:SubmitObjectsRequest> without declaring ns3, and its URI includes the subset (SS000001/...)."""
+    metadata = (
+        "\n\t\t\t<ns3:SubmitObjectsRequest><RegistryObjectList>"
+        '<ExtrinsicObject id="DocumentKOS" mimeType="text/xml"><Slot name="sourcePatientInfo"><ValueList>'
+        "<Value>PID-5|PAT-SIX^Alain^^^^^L</Value><Value>PID-7|19960124</Value><Value>PID-8|M</Value>"
+        '</ValueList></Slot><Slot name="URI"><ValueList><Value>SS000001/DOC0001.XML</Value></ValueList></Slot>'
+        "</ExtrinsicObject></RegistryObjectList></ns3:SubmitObjectsRequest>"
+    )
+    data = _zip({"IHE_XDM/SS000001/METADATA.XML": metadata, "IHE_XDM/SS000001/DOC0001.XML": CDA})
+    (doc,) = read_document(data, "IHE_XDM.ZIP").documents
+    assert doc.identity.birth_name == "FONTAINE"
