@@ -65,12 +65,24 @@ class Profile:
         self.audit.append("config", "passphrase")
 
 
+# What a profile folder holds (missive's own); anything else a user keeps beside it is left as it is, so that
+# a profile made in a folder of theirs never changes the modes of their files.
+PROFILE_ENTRIES = frozenset(
+    {"profile.toml", "vault.json", ".missive-demo", "db", "blobs", "audit", "directory", "index", "downloads",
+     "quarantine", "themes", "drafts", "outbox"}
+)  # fmt: skip
+
+
+def _ours(name: str) -> bool:
+    return name in PROFILE_ENTRIES or name.startswith("missive.log") or name.endswith((".part", ".lock"))
+
+
 def tighten(root: Path) -> tuple[int, int]:
     """Make a profile that group or others can reach private again (folders 0700, files 0600).
 
     A profile is checked through its folder and its vault: once both are private the tree is left alone, so
     an open stays cheap; a profile made by an older version, copied or restored with open modes is walked
-    once. Returns how many (folders, files) were changed.
+    once (missive's own entries only: see PROFILE_ENTRIES). Returns how many (folders, files) were changed.
     """
     if sys.platform == "win32":
         return (0, 0)
@@ -80,20 +92,27 @@ def tighten(root: Path) -> tuple[int, int]:
             return (0, 0)
     except OSError:
         return (0, 0)
-    folders = files = 0
-    for here, _dirs, names in os.walk(root):
-        for path, wanted, is_dir in [(here, DIR_MODE, True)] + [
-            (os.path.join(here, n), FILE_MODE, False) for n in names
-        ]:
-            try:
-                st = os.lstat(path)
-                if stat.S_ISLNK(st.st_mode) or not st.st_mode & open_bits:
-                    continue
-                os.chmod(path, wanted)
-            except OSError:
-                continue
-            if is_dir:
-                folders += 1
-            else:
-                files += 1
-    return (folders, files)
+    changed = [0, 0]
+
+    def make_private(path: str, is_dir: bool) -> None:
+        try:
+            st = os.lstat(path)
+            if stat.S_ISLNK(st.st_mode) or not st.st_mode & open_bits:
+                return
+            os.chmod(path, DIR_MODE if is_dir else FILE_MODE)
+        except OSError:
+            return
+        changed[0 if is_dir else 1] += 1
+
+    make_private(str(root), True)
+    for entry in os.scandir(root):
+        if not _ours(entry.name):
+            continue
+        if not entry.is_dir(follow_symlinks=False):
+            make_private(entry.path, False)
+            continue
+        for here, _dirs, names in os.walk(entry.path):
+            make_private(here, True)
+            for name in names:
+                make_private(os.path.join(here, name), False)
+    return (changed[0], changed[1])

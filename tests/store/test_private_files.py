@@ -115,3 +115,26 @@ def test_a_profile_found_open_is_made_private_at_open_and_the_log_says_so(tmp_pa
     assert _open_to_others(folder) == []
     log = (folder / "missive.log").read_text()
     assert "profile was open to other users:" in log and f"and {opened} files made private" in log
+
+
+def test_only_missives_own_entries_are_changed_in_a_folder_shared_with_the_users_files(
+    tmp_path: Path,
+) -> None:
+    from core.store.profile import Profile
+
+    folder = tmp_path / "documents"
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)
+    mine = folder / "lettre.odt"
+    mine.write_bytes(b"x")
+    mine.chmod(0o644)
+    (folder / "site").mkdir()
+    (folder / "site").chmod(0o755)
+    Profile.create(folder, "pass phrase")
+    (folder / "vault.json").chmod(0o644)
+    profile = Profile.open(folder, "pass phrase")
+    assert profile.tightened[1] >= 1
+    assert stat.S_IMODE((folder / "vault.json").stat().st_mode) == 0o600
+    assert (
+        stat.S_IMODE(mine.stat().st_mode) == 0o644 and stat.S_IMODE((folder / "site").stat().st_mode) == 0o755
+    )
