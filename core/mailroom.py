@@ -154,9 +154,10 @@ class Mailroom:
         return Directory(self.profile.path / "directory")
 
     # -- incoming mail -------------------------------------------------------------------------------------
-    def on_new_message(self, raw: bytes) -> dict[str, Any]:
+    def on_new_message(self, raw: bytes, store_id: str | None = None) -> dict[str, Any]:
         """Sync hook: open S/MIME layers, apply the trust policy, queue clinical documents (attachments, or
-        an HPRIM/HL7 body); returns metadata to store with the message (ids and flags, no names)."""
+        an HPRIM/HL7 body); returns metadata to store with the message (ids and flags, no names).
+        ``store_id``: the message's id in the store, recorded with its documents (where $Filed goes)."""
         import email
         import email.utils
 
@@ -199,13 +200,17 @@ class Mailroom:
                 match = self.patients.index().match
                 if meta.get("trust") == "quarantine":
                     match = _never_auto(match)
-                queued = self.documents.ingest_message(message_id, parts, match)
+                queued = self.documents.ingest_message(
+                    message_id, parts, match, store_id=store_id, mark=False
+                )
                 if queued:
                     meta["documents"] = len(queued)
                     meta["abnormal"] = any(q.abnormal for q in queued)
                     if any(q.critical for q in queued):
                         meta["critical"] = True
                         self.new_critical += 1
+                    if any(q.state == "filed" for q in queued):
+                        meta["filed"] = True  # the store sets $Filed as it keeps the message
         except Exception:  # noqa: BLE001 - clinical extraction never blocks mail
             log.warning("clinical extraction failed for one message")
         return meta
@@ -300,6 +305,16 @@ class Mailroom:
             except Exception as exc:  # noqa: BLE001 - reading never fails because of a receipt
                 log.warning("read receipt for %s not queued (%s)", message_id[:16], type(exc).__name__)
 
+    def _file_waiting(self) -> None:
+        """After a sync: settle filings a crash interrupted and file ``auto`` results still waiting."""
+        try:
+            filed = self.documents.auto_file()
+        except Exception as exc:  # noqa: BLE001 - the mail is synced; the daemon retries the filing
+            log.warning("automatic filing after sync failed (%s)", type(exc).__name__)
+            return
+        if filed:
+            self.emit("document-filed", count=len(filed))
+
     def read_message(self, message_id: str, actor: str | None = None) -> Any:
         """The message with its S/MIME layers removed (``OpenedMessage``), as the doctor reads it; audited.
 
@@ -329,6 +344,7 @@ class Mailroom:
         engine = SyncEngine(self.messages, on_new_message=self.on_new_message)
         accounts = [self.accounts.get(account)] if account else self.accounts.list()
         reports = [await engine.sync(a, progress=progress) for a in accounts]
+        self._file_waiting()
         for r in reports:
             if getattr(r, "new", 0):
                 self.emit("new-mail", account=r.account, count=r.new)

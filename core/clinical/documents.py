@@ -4,14 +4,25 @@ A document waits (``waiting``) until it is filed into the practice software (``f
 (``rejected``). ``auto`` decisions of the matcher are filed without a click when ``[filing] auto`` is on;
 the others wait for a person. Everything about the patient (the identity the document states, its title,
 its date) stays in the encrypted store; audit records and log lines carry ids only.
+
+Filing is exactly-once across processes (app, daemon, CLI on one profile) and crashes. Under the profile's
+lock, a document goes ``waiting`` → ``filing`` (an *intent*: the staged temporary file and the final name it
+is about to take, recorded before the file is published) → ``filed``. A second process waits for the lock,
+then finds the document filed and does nothing. After a crash, whoever next holds the lock settles the intent
+from the temporary file (``filing.settle``): published means finished (``filed``), never published means
+rolled back (``waiting``, filed again by the next automatic round). An undo takes the file out of the import
+folder and keeps the bytes that were there encrypted in the blob store (no clear copy anywhere); the document
+can be filed again from there. ``replace_filed`` swaps a filed file for a newer version through the same path.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, is_dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -22,8 +33,13 @@ from core.model import Candidate, ClinicalDocument, Identity, MatchResult
 
 log = logging.getLogger("missive.documents")
 
-State = Literal["waiting", "filed", "rejected"]
-_STATE_WORDS = {"waiting": "en attente", "filed": "classé", "rejected": "écarté"}
+State = Literal["waiting", "filing", "filed", "rejected"]
+_STATE_WORDS = {
+    "waiting": "en attente",
+    "filing": "en cours de classement",
+    "filed": "classé",
+    "rejected": "écarté",
+}
 FILED_FLAG = "$Filed"
 COLLECTION = "documents"
 
@@ -50,8 +66,11 @@ class QueuedDocument:
     critical: int = 0  # how many are critical (HH, LL, AA, "critique"/"panique"): listed first
     filed_path: str | None = None
     filed_at: str | None = None
-    quarantine_path: str | None = None
+    quarantine_path: str | None = None  # profiles before 0.x kept undone files in clear here (migrated)
     added: str = ""
+    store_ids: tuple[str, ...] = ()  # the message in the local store (``core.mail.messages`` ids)
+    intent: dict[str, Any] | None = None  # while ``filing``: temp, target, patient_id, at
+    quarantine_blob: str | None = None  # after an undo: the bytes that were in the import folder, encrypted
 
     @property
     def match(self) -> MatchResult:
@@ -73,6 +92,7 @@ class QueuedDocument:
             "filed_path": self.filed_path,
             "filed_at": self.filed_at,
             "critical": self.critical,
+            "quarantined": self.quarantine_blob is not None,
         }
 
 
@@ -124,6 +144,9 @@ def _from_doc(key: str, d: Mapping[str, Any]) -> QueuedDocument:
         filed_at=d.get("filed_at"),
         quarantine_path=d.get("quarantine_path"),
         added=d.get("added", ""),
+        store_ids=tuple(d.get("store_ids", ())),
+        intent=dict(d["intent"]) if isinstance(d.get("intent"), dict) else None,
+        quarantine_blob=d.get("quarantine_blob"),
     )
 
 
@@ -148,6 +171,9 @@ def _to_doc(q: QueuedDocument) -> dict[str, Any]:
         "filed_at": q.filed_at,
         "quarantine_path": q.quarantine_path,
         "added": q.added,
+        "store_ids": list(q.store_ids),
+        "intent": q.intent,
+        "quarantine_blob": q.quarantine_blob,
     }
 
 
@@ -168,7 +194,8 @@ def _settings_section(profile: Any) -> dict[str, Any]:
 class DocumentQueue:
     """Documents from mail waiting to be filed, filed, or rejected; filing goes through ``filing.py``.
 
-    ``profile`` provides ``collection(name)``, ``blobs``, ``audit``, ``path`` (and ``settings``).
+    ``profile`` provides ``collection(name)``, ``blobs``, ``audit``, ``path`` (and ``settings``; ``db.lock``,
+    the profile's inter-process lock, and ``vault`` when it is a real profile).
     ``filing_settings`` is the ``[filing]`` section as a plain dict (default: the profile's settings).
     ``mark_filed(message_id, filed)`` sets or clears ``$Filed`` on the message (default: the profile's
     message store, which pushes the keyword to the IMAP server at the next sync).
@@ -183,6 +210,7 @@ class DocumentQueue:
         mark_filed: Callable[[str, bool], None] | None = None,
         patient_exists: Callable[[str], Any] | None = None,
         quarantine_dir: Path | None = None,
+        lock: Any = None,
     ) -> None:
         self.profile = profile
         self.docs = profile.collection(COLLECTION)
@@ -192,7 +220,25 @@ class DocumentQueue:
         self.filing = filing.FilingProfile.from_settings(section)
         self._mark_filed = mark_filed
         self._patient_exists = patient_exists
+        # where profiles before encrypted quarantine kept undone files in clear (emptied on first use)
         self.quarantine_dir = quarantine_dir or Path(profile.path) / "quarantine"
+        db = getattr(profile, "db", None)
+        self._lock = lock if lock is not None else getattr(db, "lock", None) or threading.RLock()
+        vault = getattr(profile, "vault", None)
+        # tells this profile's temporary files from another desk's in a shared import folder
+        self.desk = vault.keyed_name("filing-desk")[:8] if vault is not None else "local"
+        self._migrate_quarantine()
+
+    @contextlib.contextmanager
+    def _held(self) -> Iterator[None]:
+        """The profile's lock: every state change of a filing happens under it, in every process."""
+        held = getattr(self._lock, "held", None)
+        if held is not None:
+            with held():
+                yield
+        else:
+            with self._lock:
+                yield
 
     # ------------------------------------------------------------------ reading
     def get(self, doc_id: str) -> QueuedDocument:
@@ -202,9 +248,12 @@ class DocumentQueue:
         return _from_doc(doc_id, doc)
 
     def list(self, states: tuple[str, ...] | None = None) -> list[QueuedDocument]:
-        """Documents, oldest first, optionally only those in ``states``."""
-        found = self.docs.find(lambda d: states is None or d.get("state") in states)
-        out = [_from_doc(k, d) for k, d in found]
+        """Documents, oldest first, optionally only those in ``states`` (an interrupted filing settled first)."""
+        found = self.docs.find(lambda d: states is None or d.get("state") in (*states, "filing"))
+        if any(d.get("state") == "filing" for _, d in found):
+            self.recover()
+            found = self.docs.find(lambda d: states is None or d.get("state") in states)
+        out = [_from_doc(k, d) for k, d in found if states is None or d.get("state") in states]
         out.sort(key=lambda q: (q.added, q.id))
         return out
 
@@ -226,6 +275,13 @@ class DocumentQueue:
         """The bytes that will be (or were) filed: the document exactly as the sender wrote it."""
         return self.blobs.get(self.get(doc_id).blob_id)
 
+    def quarantined(self, doc_id: str) -> bytes:
+        """What an undo took out of the import folder (kept encrypted in the blob store)."""
+        queued = self.get(doc_id)
+        if not queued.quarantine_blob:
+            raise NotFound(f"le document {doc_id} n'a pas de classement annulé")
+        return self.blobs.get(queued.quarantine_blob)
+
     # ------------------------------------------------------------------ arrival
     def add(
         self,
@@ -236,53 +292,73 @@ class DocumentQueue:
         attachment: str = "",
         index: int = 0,
         raw: bytes | None = None,
+        store_id: str | None = None,
     ) -> QueuedDocument:
-        """Queue one document read from a message; adding the same one twice returns the first."""
+        """Queue one document read from a message; adding the same one twice returns the first.
+
+        ``store_id``: the message's id in the local store, where ``$Filed`` is set (a message met again in
+        another folder adds its id to the document's).
+        """
         data = raw if raw is not None else document.raw
         if not data:
             raise BadInput(f"le document {index} du message {message_id or '?'} est vide : rien à classer")
         digest = hashlib.sha256(data).hexdigest()
         key_source = f"{message_id}\0{attachment}\0{index}\0{digest}".encode()
         doc_id = "d-" + hashlib.sha256(key_source).hexdigest()[:16]
-        existing = self.docs.get(doc_id)
-        if existing is not None:
-            return _from_doc(doc_id, existing)
-        blob_id = self.blobs.put(data)
-        queued = QueuedDocument(
-            id=doc_id,
-            message_id=message_id,
-            attachment=attachment,
-            format=document.format,
-            identity=document.identity,
-            decision=match.decision,
-            candidates=tuple(match.candidates),
-            patient_id=match.patient_id if match.decision == "auto" else None,
-            state="waiting",
-            blob_id=blob_id,
-            title=document.title,
-            sender=document.author,
-            date=document.date,
-            observations=len(document.observations),
-            abnormal=sum(1 for o in document.observations if o.abnormal),
-            critical=document.critical,
-            added=_now(),
-        )
-        return self._record(queued, "document", None, message=message_id, decision=match.decision)
+        with self._held():  # two processes syncing the same message: the second finds the first's document
+            existing = self.docs.get(doc_id)
+            if existing is not None:
+                found = _from_doc(doc_id, existing)
+                if store_id and store_id not in found.store_ids:
+                    found = replace(found, store_ids=(*found.store_ids, store_id))
+                    self.docs.put(doc_id, _to_doc(found))
+                return found
+            blob_id = self.blobs.put(data)
+            queued = QueuedDocument(
+                id=doc_id,
+                message_id=message_id,
+                attachment=attachment,
+                format=document.format,
+                identity=document.identity,
+                decision=match.decision,
+                candidates=tuple(match.candidates),
+                patient_id=match.patient_id if match.decision == "auto" else None,
+                state="waiting",
+                blob_id=blob_id,
+                title=document.title,
+                sender=document.author,
+                date=document.date,
+                observations=len(document.observations),
+                abnormal=sum(1 for o in document.observations if o.abnormal),
+                critical=document.critical,
+                added=_now(),
+                store_ids=(store_id,) if store_id else (),
+            )
+            return self._record(queued, "document", None, message=message_id, decision=match.decision)
 
-    def ingest(self, document: ClinicalDocument, match: MatchResult, **origin: Any) -> QueuedDocument:
-        """``add`` (same keywords), then file an ``auto`` decision at once when automatic filing is set."""
+    def ingest(
+        self, document: ClinicalDocument, match: MatchResult, *, mark: bool = True, **origin: Any
+    ) -> QueuedDocument:
+        """``add`` (same keywords), then file an ``auto`` decision at once when automatic filing is set.
+
+        ``mark=False``: leave ``$Filed`` to the caller (the sync hook: the message is not stored yet).
+        """
         queued = self.add(document, match, **origin)
-        filed = self.auto_file(queued.id)
-        return filed[0] if filed else queued
+        filed = self.auto_file(queued.id, mark=mark)
+        return filed[0] if filed else self.get(queued.id)
 
     def ingest_message(
         self,
         message_id: str,
         attachments: Iterable[tuple[str, str, bytes]],
         match: Callable[[Identity], MatchResult],
+        *,
+        store_id: str | None = None,
+        mark: bool = True,
     ) -> list[QueuedDocument]:
         """Read each clinical attachment ``(file name, content type, bytes)`` of a message, match and queue
-        every document in it (``auto`` ones are filed at once). What the sync hook of the façade calls.
+        every document in it (``auto`` ones are filed at once). What the sync hook of the façade calls, with
+        the message's ``store_id`` and ``mark=False`` (it marks the message ``$Filed`` as it stores it).
 
         An unreadable attachment is skipped (logged by message id); the mail itself is not affected.
         """
@@ -305,116 +381,271 @@ class DocumentQueue:
                     self.ingest(
                         document,
                         match(document.identity),
+                        mark=mark,
                         message_id=message_id,
                         attachment=name,
                         index=index,
                         raw=raw,
+                        store_id=store_id,
                     )
                 )
         return out
 
     # ------------------------------------------------------------------ decisions
-    def file(self, doc_id: str, patient_id: str, actor: str | None = None) -> QueuedDocument:
-        """File a waiting document into the practice software for ``patient_id``; audited."""
-        queued = self.get(doc_id)
-        if queued.state == "filed":
-            raise BadInput(
-                f"le document {doc_id} est déjà classé ({Path(queued.filed_path or '').name}) : "
-                f"annulez d'abord le classement avec `missive documents undo {doc_id}`"
-            )
+    def file(
+        self, doc_id: str, patient_id: str, actor: str | None = None, *, mark: bool = True
+    ) -> QueuedDocument:
+        """File a waiting document into the practice software for ``patient_id``, exactly once; audited."""
         patient_id = (patient_id or "").strip()
         if not patient_id:
             raise BadInput("aucun id de patient : utilisez --patient ID (voir `missive patients list`)")
-        self._check_patient(patient_id)
-        data = self.blobs.get(queued.blob_id)
-        path = self.filing.file(
-            data,
-            filing.FilingFields(
-                patient_id=patient_id,
-                document_id=doc_id,
-                sender=queued.sender.split(",")[0][:16],  # the lab's name, short: a code, not health data
-                date=queued.date,
-                format=queued.format,
-            ),
-        )
-        updated = replace(
-            queued,
-            state="filed",
-            patient_id=patient_id,
-            filed_path=str(path),
-            filed_at=_now(),
-            quarantine_path=None,
-        )
-        self._record(
-            updated,
-            "file",
-            actor,
-            patient=patient_id,
-            message=queued.message_id,
-            file=path.name,
-            decision=queued.decision,
-        )
-        # ids only: the file's name is built from the template ({sender}, {patient}: names)
-        log.info("document %s filed for patient %s", doc_id, patient_id)
-        self._mark(queued.message_id, True)
+        with self._held():
+            queued = self._settle(self.get(doc_id))
+            if queued.state == "filed":
+                raise BadInput(
+                    f"le document {doc_id} est déjà classé ({Path(queued.filed_path or '').name}) : "
+                    f"annulez d'abord le classement avec `missive documents undo {doc_id}`"
+                )
+            self._check_patient(patient_id)
+            updated = self._publish(queued, patient_id, actor)
+        if mark:
+            self._mark(updated, True)
         return updated
 
-    def auto_file(self, doc_id: str | None = None, actor: str = "auto") -> list[QueuedDocument]:
+    def auto_file(
+        self, doc_id: str | None = None, actor: str = "auto", *, mark: bool = True
+    ) -> list[QueuedDocument]:
         """File waiting ``auto`` documents (one, or all) when ``[filing] auto`` and a folder are set.
 
-        A document that cannot be filed stays waiting (logged by id): the daemon retries next round.
+        A document another process filed meanwhile is left alone; one that cannot be filed stays waiting
+        (logged by id): the daemon retries next round. All of them: interrupted filings are settled first.
         """
         if not (self.filing.auto and self.filing.configured):
             return []
         if doc_id is not None:
             candidates = [self.get(doc_id)]
         else:
+            self.recover()
             candidates = self.pending()
         out: list[QueuedDocument] = []
-        for queued in candidates:
-            if queued.state != "waiting" or queued.decision != "auto" or not queued.patient_id:
+        for seen in candidates:
+            if seen.state not in ("waiting", "filing") or seen.decision != "auto" or not seen.patient_id:
                 continue
             try:
-                out.append(self.file(queued.id, queued.patient_id, actor=actor))
+                with self._held():
+                    queued = self._settle(self.get(seen.id))
+                    if queued.state != "waiting" or queued.decision != "auto" or not queued.patient_id:
+                        continue  # filed (or undone) by another process since it was listed
+                    self._check_patient(queued.patient_id)
+                    updated = self._publish(queued, queued.patient_id, actor)
             except MissiveError as exc:
-                log.warning("document %s: automatic filing failed (%s)", queued.id, type(exc).__name__)
+                log.warning("document %s: automatic filing failed (%s)", seen.id, type(exc).__name__)
+                continue
+            if mark:
+                self._mark(updated, True)
+            out.append(updated)
         return out
 
     def undo(self, doc_id: str, actor: str | None = None) -> QueuedDocument:
-        """Move a filed document's file out of the LGC folder into quarantine; back to review; audited."""
-        queued = self.get(doc_id)
-        if queued.state != "filed" or not queued.filed_path:
-            raise BadInput(
-                f"le document {doc_id} n'est pas classé ({_STATE_WORDS.get(queued.state, queued.state)}) : "
-                "rien à annuler"
+        """Take a filed document's file out of the LGC folder; its bytes stay encrypted in the profile (never
+        in clear); the document goes back to review and can be filed again; audited."""
+        with self._held():
+            queued = self._settle(self.get(doc_id))
+            if queued.state != "filed" or not queued.filed_path:
+                raise BadInput(
+                    f"le document {doc_id} n'est pas classé "
+                    f"({_STATE_WORDS.get(queued.state, queued.state)}) : rien à annuler"
+                )
+            taken = filing.withdraw(Path(queued.filed_path))
+            kept = queued.blob_id if taken == self._blob_or_none(queued.blob_id) else self.blobs.put(taken)
+            updated = replace(
+                queued,
+                state="waiting",
+                decision="review",
+                patient_id=None,
+                filed_path=None,
+                filed_at=None,
+                quarantine_blob=kept,
             )
-        moved = filing.undo(Path(queued.filed_path), self.quarantine_dir)
-        updated = replace(
-            queued,
-            state="waiting",
-            decision="review",
-            patient_id=None,
-            filed_path=None,
-            filed_at=None,
-            quarantine_path=str(moved),
-        )
-        self._record(
-            updated, "undo", actor, patient=queued.patient_id, message=queued.message_id, file=moved.name
-        )
-        log.info("document %s: filing undone, file moved to quarantine", doc_id)
+            self._record(
+                updated,
+                "undo",
+                actor,
+                patient=queued.patient_id,
+                message=queued.message_id,
+                file=Path(queued.filed_path).name,
+            )
+        log.info("document %s: filing undone, file withdrawn and kept encrypted", doc_id)
         if not self._other_filed(queued.message_id, doc_id):
-            self._mark(queued.message_id, False)
+            self._mark(queued, False)
+        return updated
+
+    def replace_filed(
+        self, doc_id: str, data: bytes, actor: str | None = None, *, format: str | None = None
+    ) -> QueuedDocument:
+        """Replace a filed document's file by a new version ``data`` (a corrected XDM, say), through the same
+        exactly-once path: the old file is withdrawn (kept encrypted, as an undo does), the new bytes are
+        stored and filed for the same patient under an intent; audited as ``replace``.
+
+        NotFound when the practice software already took the old file (then nothing changes).
+        """
+        if not data:
+            raise BadInput(f"la nouvelle version du document {doc_id} est vide : rien à classer")
+        with self._held():
+            queued = self._settle(self.get(doc_id))
+            if queued.state != "filed" or not queued.filed_path or not queued.patient_id:
+                raise BadInput(
+                    f"le document {doc_id} n'est pas classé "
+                    f"({_STATE_WORDS.get(queued.state, queued.state)}) : rien à remplacer"
+                )
+            old_path = Path(queued.filed_path)
+            taken = filing.withdraw(old_path)
+            kept = queued.blob_id if taken == self._blob_or_none(queued.blob_id) else self.blobs.put(taken)
+            fresh = replace(
+                queued,
+                state="waiting",
+                blob_id=self.blobs.put(data),
+                format=format or queued.format,
+                filed_path=None,
+                filed_at=None,
+                quarantine_blob=kept,
+            )
+            self.docs.put(doc_id, _to_doc(fresh))
+            updated = self._publish(fresh, queued.patient_id, actor, action="replace", replaced=old_path.name)
         return updated
 
     def reject(self, doc_id: str, actor: str | None = None) -> QueuedDocument:
         """Set a waiting document aside (not for this practice, duplicate...); audited."""
-        queued = self.get(doc_id)
-        if queued.state == "filed":
-            raise BadInput(
-                f"le document {doc_id} est classé : annulez d'abord le classement "
-                f"(`missive documents undo {doc_id}`)"
+        with self._held():
+            queued = self._settle(self.get(doc_id))
+            if queued.state == "filed":
+                raise BadInput(
+                    f"le document {doc_id} est classé : annulez d'abord le classement "
+                    f"(`missive documents undo {doc_id}`)"
+                )
+            return self._record(replace(queued, state="rejected"), "reject", actor, message=queued.message_id)
+
+    # ------------------------------------------------------------------ exactly once
+    def _publish(
+        self,
+        queued: QueuedDocument,
+        patient_id: str,
+        actor: str | None,
+        *,
+        action: str = "file",
+        **details: Any,
+    ) -> QueuedDocument:
+        """Stage, record the intent, publish, record ``filed``: the caller holds the profile's lock."""
+        fields = filing.FilingFields(
+            patient_id=patient_id,
+            document_id=queued.id,
+            sender=queued.sender.split(",")[0][:16],  # the lab's name, short: a code, not health data
+            date=queued.date,
+            format=queued.format,
+        )
+        payload = self.filing.payload(self.blobs.get(queued.blob_id), fields)
+        self.filing.target_folder(patient_id)  # a configuration error before anything is written
+        temp = filing.write_temp(self.filing.root, payload, tag=f"{self.desk}-{queued.id}")
+        intent: dict[str, Any] = {}
+
+        def intend(target: Path) -> None:
+            intent.update(temp=str(temp), target=str(target), patient_id=patient_id, at=_now())
+            self.docs.put(queued.id, _to_doc(replace(queued, state="filing", intent=dict(intent))))
+
+        try:
+            path = filing.publish(
+                temp, self.filing.target_folder(patient_id), self.filing.names(fields), before=intend
             )
-        return self._record(replace(queued, state="rejected"), "reject", actor, message=queued.message_id)
+        except MissiveError:
+            if intent and filing.settle(temp):  # published after all: only its temporary name was left
+                done = self._finish(replace(queued, state="filing", intent=intent), actor)
+                filing.discard_temp(temp)
+                return done
+            if intent:
+                self.docs.put(queued.id, _to_doc(queued))  # back as it was: never published
+            filing.discard_temp(temp)  # after the record: its absence would mean "published"
+            raise
+        filing.discard_temp(temp)  # its folder, once empty
+        return self._finish(
+            replace(queued, state="filing", intent=intent | {"target": str(path)}),
+            actor,
+            action=action,
+            **details,
+        )
+
+    def _finish(
+        self, queued: QueuedDocument, actor: str | None, *, action: str = "file", **details: Any
+    ) -> QueuedDocument:
+        """A published intent becomes ``filed``."""
+        intent = queued.intent or {}
+        path = Path(str(intent.get("target", "")))
+        patient_id = str(intent.get("patient_id") or queued.patient_id or "")
+        updated = replace(
+            queued,
+            state="filed",
+            patient_id=patient_id,
+            filed_path=str(path),
+            filed_at=_now(),
+            intent=None,
+        )
+        self._record(
+            updated,
+            action,
+            actor,
+            patient=patient_id,
+            message=queued.message_id,
+            file=path.name,
+            decision=queued.decision,
+            **details,
+        )
+        log.info("document %s filed for patient %s", queued.id, patient_id)
+        return updated
+
+    def _settle(self, queued: QueuedDocument) -> QueuedDocument:
+        """A document left ``filing`` by a process that died: finished if its file was published, else back
+        to ``waiting``. The caller holds the profile's lock, so no live process owns that intent."""
+        if queued.state != "filing":
+            return queued
+        intent = queued.intent or {}
+        temp = Path(str(intent.get("temp") or ""))
+        if intent.get("temp") and filing.settle(temp):
+            log.info("document %s: an interrupted filing was published; recorded", queued.id)
+            done = self._finish(queued, "recovery")
+            filing.discard_temp(temp)
+            return done
+        log.info("document %s: an interrupted filing was never published; back to waiting", queued.id)
+        back = replace(queued, state="waiting", intent=None)
+        self.docs.put(queued.id, _to_doc(back))
+        if intent.get("temp"):
+            filing.discard_temp(temp)  # only now: its absence would mean "published"
+        return back
+
+    def recover(self) -> int:
+        """Settle every interrupted filing of this profile and remove its orphaned temporary files (written
+        just before a crash, before their intent); how many filings were settled."""
+        stuck = [k for k, _ in self.docs.find(lambda d: d.get("state") == "filing")]
+        temps = (
+            [t for t in filing.stale_temps(self.filing.root) if t.name.startswith(f".missive-{self.desk}-")]
+            if self.filing.configured
+            else []
+        )
+        if not stuck and not temps:
+            return 0
+        settled = 0
+        with self._held():
+            for doc_id in stuck:
+                queued = self.get(doc_id)
+                if queued.state == "filing":
+                    self._settle(queued)
+                    settled += 1
+            named = {
+                str((d.get("intent") or {}).get("temp"))
+                for _, d in self.docs.find(lambda d: d.get("state") == "filing")
+            }
+            for temp in temps:
+                if str(temp) not in named:
+                    filing.discard_temp(temp)
+        return settled
 
     # ------------------------------------------------------------------ helpers
     def _record(
@@ -424,6 +655,34 @@ class DocumentQueue:
         self.docs.put(updated.id, _to_doc(updated))
         self.audit.append(action, updated.id, actor=actor, **details)
         return updated
+
+    def _blob_or_none(self, blob_id: str) -> bytes | None:
+        try:
+            return self.blobs.get(blob_id)
+        except MissiveError:
+            return None
+
+    def _migrate_quarantine(self) -> None:
+        """Profiles before this version moved undone files into ``<profile>/quarantine`` in clear: their bytes
+        go into the blob store (encrypted), the clear files are removed."""
+        try:
+            if not self.quarantine_dir.is_dir():
+                return
+        except OSError:
+            return
+        with self._held():
+            for key, doc in self.docs.find(lambda d: bool(d.get("quarantine_path"))):
+                path = Path(doc["quarantine_path"])
+                with contextlib.suppress(OSError):
+                    doc["quarantine_blob"] = doc.get("quarantine_blob") or self.blobs.put(path.read_bytes())
+                doc["quarantine_path"] = None
+                self.docs.put(key, doc)
+            for leftover in sorted(self.quarantine_dir.rglob("*"), reverse=True):
+                with contextlib.suppress(OSError):
+                    leftover.rmdir() if leftover.is_dir() else leftover.unlink()
+            with contextlib.suppress(OSError):
+                self.quarantine_dir.rmdir()
+        log.info("undone files of an older version moved into the encrypted store")
 
     def _check_patient(self, patient_id: str) -> None:
         if self._patient_exists is not None:
@@ -444,25 +703,30 @@ class DocumentQueue:
         found = self.docs.find(lambda d: d.get("message_id") == message_id and d.get("state") == "filed")
         return any(key != doc_id for key, _ in found)
 
-    def _mark(self, message_id: str, filed: bool) -> None:
-        """Set or clear $Filed on the message; the file is already where it belongs, so only log failures."""
-        if not message_id:
+    def _mark(self, queued: QueuedDocument, filed: bool) -> None:
+        """Set or clear $Filed on the document's message, in the local store (pushed to the server at the next
+        sync); the file is already where it belongs, so only log failures."""
+        if not queued.message_id and not queued.store_ids:
             return
         try:
             if self._mark_filed is not None:
-                self._mark_filed(message_id, filed)
+                self._mark_filed(queued.store_ids[0] if queued.store_ids else queued.message_id, filed)
                 return
             from core.mail.messages import MessageStore
 
             store = MessageStore(self.profile)
-            if filed:
-                store.add_flags(message_id, FILED_FLAG)
-            else:
-                store.remove_flags(message_id, FILED_FLAG)
-        except NotFound:
-            log.info("message %s not in the store: $Filed not set", message_id[:40])
+            ids = [i for i in (*queued.store_ids, queued.message_id) if store.has(i)]
+            ids = ids or store.ids_with_message_id(queued.message_id)
+            if not ids:
+                log.info("document %s: its message is not in the store; $Filed not set", queued.id)
+                return
+            for store_id in ids:
+                if filed:
+                    store.add_flags(store_id, FILED_FLAG)
+                else:
+                    store.remove_flags(store_id, FILED_FLAG)
         except Exception as exc:  # noqa: BLE001 - a flag must never undo a filing already done
-            log.warning("message %s: $Filed not updated (%s)", message_id[:40], type(exc).__name__)
+            log.warning("document %s: $Filed not updated (%s)", queued.id, type(exc).__name__)
 
 
 __all__ = ["COLLECTION", "FILED_FLAG", "DocumentQueue", "QueuedDocument"]

@@ -5,10 +5,22 @@ the HPRIM files it finds there. So one mechanism serves all of them; a *preset* 
 we ship (folder, file name, extension, encoding). None is verified against the closed software
 (``verified=False``): the doctor points the program's "dossier d'import HPRIM" setting at the folder.
 
-A file is written under a temporary name the LGC ignores (leading ``.`` and a ``.tmp`` suffix), flushed
-and fsynced, then published under its final name with ``os.link`` (fails if the name exists, so nothing is
-ever overwritten) and the temporary name removed. A polling reader therefore sees either no file or the
-whole file, and two results for the same patient on the same day get distinct names (a sequence number).
+Publication, in three steps the caller can record between (``core.clinical.documents`` keeps an intent):
+
+1. ``stage``: the bytes are written under ``<import folder>/.missive-tmp/.missive-<doc>-<random>.tmp``
+   (mode 0600), flushed and fsynced. The temporary lives in a hidden sub-folder of the import folder: the same
+   file system (so publishing is one atomic step), but not *in* the folder the practice software polls, so
+   even a program that imports every file it finds, whatever its name or extension, never sees a partial file.
+   The sub-folder is removed again once empty: the import folder holds published files only.
+2. ``publish``: the first free final name gets the file with ``os.link`` (fails if the name exists: nothing is
+   ever overwritten), then the temporary name is removed. On a share without hard links, a rename under a lock
+   shared by missive processes (``.missive-tmp/.lock``) with a check that the name is free.
+3. ``settle`` (after a crash): a temporary that is gone was published; one with a second link was published
+   and only its temporary name is left to remove; one with a single link was never published. The verdict is
+   recorded before the temporary is removed, so a crash while settling never changes it.
+
+A polling reader therefore sees either no file or the whole file, and two results for the same patient on the
+same day get distinct names (a sequence number).
 """
 
 from __future__ import annotations
@@ -16,12 +28,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import hashlib
 import os
 import re
 import secrets
 import sys
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -36,7 +49,9 @@ DEFAULT_TEMPLATE = "{date}_{sender}_{patient}_{doc}"
 MAX_NAME = 96  # final file name, extension included: leaves room under Windows' 260-character paths
 MAX_FIELD = 32
 MAX_SEQUENCE = 9999
-_LOCK_NAME = ".missive-filing.lock"
+TEMP_DIR = ".missive-tmp"  # hidden sub-folder of the import folder holding files not yet published
+_LOCK_NAME = ".lock"  # in TEMP_DIR: guards check-then-rename where there are no hard links
+PATIENT_HASH = 12  # hex characters of the hash that tells apart patient ids a folder name had to change
 # Windows refuses these as file names whatever the extension (CON.txt is the console).
 _RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {
     f"{p}{n}" for p in ("COM", "LPT") for n in (*"123456789", "¹", "²", "³")
@@ -180,32 +195,57 @@ class FilingProfile:
     def configured(self) -> bool:
         return self.folder is not None
 
-    def target_folder(self, patient_id: str) -> Path:
-        """The folder a document for ``patient_id`` goes into."""
+    @property
+    def root(self) -> Path:
+        """The import folder; ConfigError naming the preset's suggestion when none is set."""
         if self.folder is None:
             raise ConfigError(
                 "aucun dossier de classement : réglez [filing] folder dans profile.toml sur le dossier "
                 f"d'import du logiciel métier (suggéré pour {self.preset.name} : {self.preset.folder})"
             )
-        if self.layout == "patient-folders":
-            return self.folder / sanitise(patient_id, limit=MAX_FIELD)
         return self.folder
 
-    def file(self, data: bytes, fields: FilingFields) -> Path:
-        """Write ``data`` for ``fields`` into the import folder atomically; the final path."""
+    def target_folder(self, patient_id: str) -> Path:
+        """The folder a document for ``patient_id`` goes into."""
+        if self.layout == "patient-folders":
+            return self.root / patient_folder(patient_id)
+        return self.root
+
+    def payload(self, data: bytes, fields: FilingFields) -> bytes:
+        """The bytes filed for ``data``: the original, or re-encoded when ``[filing] encoding`` asks for it."""
         if not data:
             raise BadInput(f"le document {fields.document_id} est vide : rien à classer")
-        folder = self.target_folder(fields.patient_id)
-        payload = self._encode(data, fields.format)
+        return self._encode(data, fields.format)
+
+    def names(self, fields: FilingFields) -> Callable[[int], str]:
+        """The candidate file names for ``fields``: ``names(1)``, then ``names(2)``... when one is taken."""
         extension = self.extension if fields.format in ("hprim-net", "hprim-2") else ""
         extension = extension or _FORMAT_EXTENSIONS.get(fields.format, ".dat")
-        return write_new_file(
-            folder,
-            lambda seq: render_name(self.template, fields, seq, extension),
-            payload,
-            temp_prefix=self.preset.temp_prefix,
-            temp_suffix=self.preset.temp_suffix,
-        )
+        return lambda seq: render_name(self.template, fields, seq, extension)
+
+    def stage(self, data: bytes, fields: FilingFields) -> Path:
+        """Step 1 of a publication: ``data`` (already ``payload``) in a durable temporary file; its path."""
+        return write_temp(self.root, data, tag=fields.document_id)
+
+    def publish(self, temp: Path, fields: FilingFields, before: Callable[[Path], None] | None = None) -> Path:
+        """Step 2: give the staged ``temp`` the first free name for ``fields``; the final path.
+
+        ``before(path)`` is called with each name about to be taken (the caller records it as its intent).
+        """
+        return publish(temp, self.target_folder(fields.patient_id), self.names(fields), before=before)
+
+    def file(self, data: bytes, fields: FilingFields) -> Path:
+        """Write ``data`` for ``fields`` into the import folder atomically; the final path.
+
+        No record is kept between the steps: ``core.clinical.documents`` files with an intent instead.
+        """
+        payload = self.payload(data, fields)
+        self.target_folder(fields.patient_id)  # a configuration error before anything is written
+        temp = self.stage(payload, fields)
+        try:
+            return self.publish(temp, fields)
+        finally:
+            discard_temp(temp)
 
     def _encode(self, data: bytes, fmt: str) -> bytes:
         if self.encoding == "original" or fmt not in _TEXT_FORMATS:
@@ -276,6 +316,153 @@ def sanitise(text: str, limit: int = MAX_NAME, keep_extension: bool = False) -> 
     return (clean or "x") + ext
 
 
+def patient_folder(patient_id: str) -> str:
+    """The folder name of a patient in the ``patient-folders`` layout: distinct ids never share a folder.
+
+    An id that is already a portable name (and has no lower-case letter, which a case-blind file system
+    would fold) is used as it is; any other gets a hash of the raw id appended (``2024/001`` becomes
+    ``2024_001_<hash>``, never ``2024_001``; ``é1`` is not ``e1``; two long ids cut to the same 32 characters
+    differ by their hashes). Plain, so that two desks filing into one folder agree on every name.
+    """
+    raw = patient_id or ""
+    name = sanitise(raw, limit=MAX_FIELD)
+    plain = (
+        name == raw
+        and not any(c.islower() for c in raw)
+        and not re.search(rf"_[0-9a-f]{{{PATIENT_HASH}}}$", raw)
+    )
+    if plain:
+        return name
+    digest = hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:PATIENT_HASH]
+    return f"{name}_{digest}"
+
+
+def temp_folder(root: Path) -> Path:
+    return root / TEMP_DIR
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(
+            f"impossible de créer le dossier de classement {folder} ({os_reason(exc)}) : "
+            "vérifiez [filing] folder"
+        ) from None
+
+
+def _write_failed(folder: Path, exc: OSError) -> StoreError:
+    return StoreError(
+        f"impossible d'écrire dans le dossier de classement {folder} ({os_reason(exc)}) : vérifiez "
+        "qu'il existe et qu'il est accessible en écriture"
+    )
+
+
+def write_temp(root: Path, data: bytes, tag: str = "") -> Path:
+    """``data`` in a new file of ``root``'s hidden temporary folder, fsynced (file and folder); its path."""
+    folder = temp_folder(root)
+    label = re.sub(r"[^A-Za-z0-9-]", "", tag)[:MAX_FIELD]
+    for _attempt in range(20):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            continue  # made and removed again by another missive meanwhile
+        except OSError as exc:
+            raise StoreError(
+                f"impossible de créer le dossier de classement {folder} ({os_reason(exc)}) : "
+                "vérifiez [filing] folder"
+            ) from None
+        if sys.platform == "win32":
+            _hide(folder)
+        tmp = folder / f".missive-{label}-{secrets.token_hex(6)}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+        except FileNotFoundError:
+            continue  # another missive removed the empty folder meanwhile: make it again
+        except OSError as exc:
+            raise _write_failed(root, exc) from None
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            _fsync_dir(folder)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise _write_failed(root, exc) from None
+        return tmp
+    raise StoreError(f"le dossier temporaire {folder} disparaît sans cesse : vérifiez [filing] folder")
+
+
+def _hide(folder: Path) -> None:
+    """Windows does not hide dot-names: set the hidden attribute (best effort)."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.windll.kernel32.SetFileAttributesW(str(folder), 0x2)  # type: ignore[attr-defined]
+
+
+def publish(
+    temp: Path,
+    folder: Path,
+    name_for: Callable[[int], str],
+    *,
+    before: Callable[[Path], None] | None = None,
+) -> Path:
+    """Give the file ``temp`` the first free name ``folder/name_for(n)``, never replacing a file; the path.
+
+    The temporary name is removed once the file is published (``settle`` finishes that after a crash).
+    """
+    _make_folder(folder)
+    try:
+        for seq in range(1, MAX_SEQUENCE + 1):
+            final = folder / name_for(seq)
+            if os.path.lexists(final):
+                continue
+            if before is not None:
+                before(final)
+            if _publish(temp, final):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(temp)
+                _fsync_dir(folder)
+                _fsync_dir(temp.parent)
+                return final
+    except OSError as exc:
+        raise _write_failed(folder, exc) from None
+    raise StoreError(f"{MAX_SEQUENCE} fichiers portent déjà ce nom dans {folder} : changez filing.template")
+
+
+def settle(temp: Path) -> bool:
+    """After a crash: was the staged ``temp`` published? Nothing is removed: the caller records the verdict
+    first, then ``discard_temp`` (a crash in between must not turn "never published" into "gone, so published").
+
+    Gone: published (the file is at its final name, or the practice software already took it). Two links:
+    published, the crash came before the temporary name was removed. One link: never published.
+    """
+    try:
+        return os.lstat(temp).st_nlink >= 2
+    except FileNotFoundError:
+        return True
+
+
+def discard_temp(temp: Path) -> None:
+    """Remove a temporary (if still there) and its folder once empty."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(temp)
+    with contextlib.suppress(OSError):
+        temp.parent.rmdir()  # only when empty: another desk's temporary keeps it
+
+
+def stale_temps(root: Path) -> list[Path]:
+    """Temporaries found in ``root``'s hidden folder (for the caller to settle or discard)."""
+    folder = temp_folder(root)
+    try:
+        return sorted(p for p in folder.iterdir() if p.name.endswith(".tmp"))
+    except OSError:
+        return []
+
+
 def write_new_file(
     folder: Path,
     name_for: Any,
@@ -286,37 +473,15 @@ def write_new_file(
 ) -> Path:
     """Write ``data`` into ``folder`` under the first free name ``name_for(1)``, ``name_for(2)``...
 
-    Temporary name, fsync, then publish without overwriting. Returns the final path.
+    Temporary file in the hidden folder, fsync, then publish without overwriting. Returns the final path.
+    (``temp_prefix`` and ``temp_suffix`` are kept for callers; the temporary is always hidden.)
     """
+    _make_folder(folder)
+    temp = write_temp(folder, data)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StoreError(
-            f"impossible de créer le dossier de classement {folder} ({os_reason(exc)}) : "
-            "vérifiez [filing] folder"
-        ) from None
-    tmp = folder / f"{temp_prefix}missive-{secrets.token_hex(6)}{temp_suffix}"
-    try:
-        with open(tmp, "xb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        for seq in range(1, MAX_SEQUENCE + 1):
-            final = folder / name_for(seq)
-            if _publish(tmp, final):
-                _fsync_dir(folder)
-                return final
-        raise StoreError(
-            f"{MAX_SEQUENCE} fichiers portent déjà ce nom dans {folder} : changez filing.template"
-        )
-    except OSError as exc:
-        raise StoreError(
-            f"impossible d'écrire dans le dossier de classement {folder} ({os_reason(exc)}) : vérifiez "
-            "qu'il existe et qu'il est accessible en écriture"
-        ) from None
+        return publish(temp, folder, name_for)
     finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        discard_temp(temp)
 
 
 def _publish(tmp: Path, final: Path) -> bool:
@@ -337,7 +502,7 @@ def _publish(tmp: Path, final: Path) -> bool:
             return True
         except FileExistsError:
             return False
-    with FileLock(final.parent / _LOCK_NAME).held():
+    with FileLock(tmp.parent / _LOCK_NAME).held():
         if os.path.lexists(final):
             return False
         os.rename(tmp, final)
@@ -350,63 +515,35 @@ def _fsync_dir(folder: Path) -> None:
         fsync_dir(folder)
 
 
-def undo(filed_path: Path, quarantine_dir: Path) -> Path:
-    """Move a filed file out of the LGC folder into ``quarantine_dir``; the new path.
+def withdraw(filed_path: Path) -> bytes:
+    """Take a filed file out of the LGC folder in one step (unlink); the bytes it held.
 
-    The file leaves the import folder in one step (a rename, or a link then an unlink), so the LGC never
-    sees it half-gone. NotFound when the LGC has already taken it (programs often move imported files).
+    Nothing is left behind in clear: the caller keeps the bytes encrypted (the profile's blob store). NotFound
+    when the LGC has already taken it (programs often move imported files).
     """
     filed_path = Path(filed_path)
-    if not filed_path.is_file():
+    try:
+        data = filed_path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         raise NotFound(
             f"{filed_path.name} n'est plus dans le dossier d'import : le logiciel métier l'a sans doute déjà "
             "intégré ; retirez-le du dossier du patient dans ce logiciel"
-        )
-    data_name = filed_path.name
+        ) from None
+    except OSError as exc:
+        raise StoreError(f"impossible de lire {filed_path.name} ({os_reason(exc)})") from None
     try:
-        quarantine_dir.mkdir(parents=True, exist_ok=True)
+        os.unlink(filed_path)
+    except FileNotFoundError:
+        raise NotFound(
+            f"{filed_path.name} a été intégré par le logiciel métier pendant l'annulation : "
+            "retirez-le du dossier du patient dans ce logiciel"
+        ) from None
     except OSError as exc:
         raise StoreError(
-            f"impossible de créer le dossier de quarantaine {quarantine_dir} ({os_reason(exc)})"
+            f"impossible de retirer {filed_path.name} du dossier d'import ({os_reason(exc)})"
         ) from None
-    for seq in range(1, MAX_SEQUENCE + 1):
-        name = _numbered(data_name, seq)
-        target = quarantine_dir / name
-        try:
-            os.link(filed_path, target)
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            if exc.errno == errno.ENOENT:
-                raise NotFound(
-                    f"{filed_path.name} a été intégré par le logiciel métier pendant l'annulation : "
-                    "retirez-le du dossier du patient dans ce logiciel"
-                ) from None
-            # Another file system or no hard links: copy durably, then remove the original.
-            target = write_new_file(
-                quarantine_dir, lambda s, n=name: _numbered(n, s), filed_path.read_bytes()
-            )
-        try:
-            os.unlink(filed_path)
-        except FileNotFoundError:
-            pass  # taken meanwhile by the LGC: the quarantine copy still documents what was filed
-        except OSError as exc:
-            raise StoreError(
-                f"impossible de retirer {filed_path.name} du dossier d'import ({os_reason(exc)})"
-            ) from None
-        _fsync_dir(filed_path.parent)
-        _fsync_dir(quarantine_dir)
-        return target
-    raise StoreError(
-        f"trop de fichiers nommés {data_name} dans {quarantine_dir} : videz le dossier de quarantaine"
-    )
-
-
-def _numbered(name: str, seq: int) -> str:
-    if seq == 1:
-        return name
-    stem, dot, ext = name.rpartition(".")
-    return f"{stem}_{seq}.{ext}" if dot else f"{name}_{seq}"
+    _fsync_dir(filed_path.parent)
+    return data
 
 
 __all__ = [
@@ -419,6 +556,10 @@ __all__ = [
     "preset",
     "render_name",
     "sanitise",
-    "undo",
+    "patient_folder",
+    "publish",
+    "settle",
+    "withdraw",
     "write_new_file",
+    "write_temp",
 ]

@@ -23,7 +23,7 @@ import math
 import re
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, overload
 
 from core.errors import NotFound
@@ -120,6 +120,7 @@ class NewMessages:
     flags: dict[int, list[str]]  # by UID, for the folder state
     sealed: Any  # the blobs, encrypted (``BlobStore.seal_many``), or None with ``raws``
     raws: list[bytes] | None
+    pending: dict[int, list[str]] = field(default_factory=dict)  # flags set here, for the server
 
 
 class MessageStore:
@@ -204,6 +205,18 @@ class MessageStore:
             raise NotFound(f"no message with id {str(message_id)[:40]} (see `missive messages list`)")
         return doc
 
+    def has(self, message_id: str) -> bool:
+        return isinstance(message_id, str) and self.docs.get(message_id) is not None
+
+    def ids_with_message_id(self, header_id: str) -> list[str]:
+        """The store's ids of the messages whose Message-ID header is ``header_id`` (every folder, account)."""
+        wanted = " ".join(str(header_id or "").split())
+        if not wanted:
+            return []
+        return sorted(
+            k for k, _ in self.docs.find(lambda d: " ".join(str(d.get("message_id") or "").split()) == wanted)
+        )
+
     def get_raw(self, message_id: str) -> bytes:
         return self.blobs.get(self._doc(message_id)["blob"])
 
@@ -262,9 +275,15 @@ class MessageStore:
         blob_ids = sealed.ids if sealed is not None else [None] * len(items)
         docs: dict[str, dict[str, Any]] = {}
         flags_of: dict[int, list[str]] = {}
+        pending: dict[int, list[str]] = {}
         for blob, (uid, flags, raw, extra) in zip(blob_ids, items, strict=True):
             flags = clean_flags(flags)
-            flags_of[uid] = flags
+            flags_of[uid] = flags  # what the server has
+            extra = dict(extra)
+            if extra.pop("filed", False) and FILED not in flags:
+                # the hook filed a document of this message: $Filed here, and to the server at the push
+                flags = clean_flags([*flags, FILED])
+                pending[uid] = flags
             doc: dict[str, Any] = {
                 "account": state.account,
                 "folder": state.folder,
@@ -277,7 +296,7 @@ class MessageStore:
             }
             doc.update(extra)
             docs[state.message_id(uid)] = doc
-        return NewMessages(state, docs, flags_of, sealed, None if sealed is not None else raws)
+        return NewMessages(state, docs, flags_of, sealed, None if sealed is not None else raws, pending)
 
     def store_prepared(self, new: NewMessages) -> list[str]:
         """Write a batch made by ``prepare_new``; its message ids.
@@ -297,6 +316,8 @@ class MessageStore:
         if state.uids is None:
             state.uids = {}
         state.uids.update(new.flags)
+        if new.pending:
+            state.pending = {**(state.pending or {}), **new.pending}
         self.save_state(state)
         self._delete_blobs(stale_blobs)
         return list(new.docs)

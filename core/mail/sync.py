@@ -33,7 +33,8 @@ from core.mail.messages import FolderState, MessageStore, clean_flags, summary_o
 
 log = logging.getLogger("missive.sync")
 
-NewMessageHook = Callable[[bytes], dict[str, Any] | Awaitable[dict[str, Any]]]
+# ``(raw)`` or ``(raw, store_id)``: the id the message will have in the store (where $Filed is set)
+NewMessageHook = Callable[..., dict[str, Any] | Awaitable[dict[str, Any]]]
 Progress = Callable[["SyncProgress"], None]
 
 
@@ -103,6 +104,7 @@ class SyncEngine:
     ) -> None:
         self.store = store
         self.on_new_message = on_new_message
+        self._hook_takes_id = _takes_two(on_new_message)
         self.source_factory = source_factory
         self.retries = retries
         self.backoff = backoff
@@ -181,15 +183,7 @@ class SyncEngine:
             return  # nothing changed on either side
 
         # 1. local flag changes go up first, so the server's answer below already includes them
-        for uid, wanted in list((state.pending or {}).items()):
-            before = set(known.get(uid, []))
-            now = set(wanted)
-            if uid in known:
-                await source.store_flags(uid, add=now - before, remove=before - now)
-                known[uid] = sorted(now)
-                report.flags_out += 1
-            del state.pending[uid]  # type: ignore[union-attr]
-        self.store.save_state(state)
+        await self._push_flags(source, state, report)
 
         # 2. expunges and new messages
         server = await source.uids()
@@ -211,12 +205,30 @@ class SyncEngine:
                 state, {u: f for u, f in changed.items() if clean_flags(f) != known.get(u)}
             )
 
+        # 4. flags set while the new messages were read ($Filed on a result filed at once) go up now, so
+        # other desks sharing the mailbox see them after their next sync, not after this desk's next one
+        if state.pending:
+            await self._push_flags(source, state, report)
+
         state.uidnext = status.uidnext
         state.exists = len(server)
         state.highestmodseq = status.highestmodseq
         if status.highestmodseq is not None and new:
             # flags may have moved while we fetched: only trust the modseq seen at SELECT
             state.highestmodseq = status.highestmodseq
+        self.store.save_state(state)
+
+    async def _push_flags(self, source: MailSource, state: FolderState, report: SyncReport) -> None:
+        """Send the flags changed here (``state.pending``) to the server; the state saved after."""
+        known = state.uids or {}
+        for uid, wanted in list((state.pending or {}).items()):
+            before = set(known.get(uid, []))
+            now = set(wanted)
+            if uid in known:
+                await source.store_flags(uid, add=now - before, remove=before - now)
+                known[uid] = sorted(now)
+                report.flags_out += 1
+            del state.pending[uid]  # type: ignore[union-attr]
         self.store.save_state(state)
 
     async def _fetch_new(
@@ -255,7 +267,7 @@ class SyncEngine:
                     items = []
                     for msg in batch:
                         meta = summary_of(msg.raw)
-                        meta.update(await self._hook(msg.raw))
+                        meta.update(await self._hook(msg.raw, state.message_id(msg.uid)))
                         items.append((msg.uid, list(msg.flags), msg.raw, meta))
                     ready = self.store.prepare_new(state, items)
                     await stored()
@@ -266,11 +278,14 @@ class SyncEngine:
             # the next attempt reads the folder state it writes.
             writer.shutdown(wait=True)
 
-    async def _hook(self, raw: bytes) -> dict[str, Any]:
+    async def _hook(self, raw: bytes, store_id: str) -> dict[str, Any]:
         if self.on_new_message is None:
             return {}
         try:
-            result = self.on_new_message(raw)
+            if self._hook_takes_id:
+                result = self.on_new_message(raw, store_id)  # type: ignore[call-arg]
+            else:
+                result = self.on_new_message(raw)
             if asyncio.iscoroutine(result) or isinstance(result, Awaitable):
                 result = await result
         except Exception as exc:  # noqa: BLE001 - a failing hook must not lose the message
@@ -326,6 +341,20 @@ class SyncEngine:
                 result = on_new(report)
                 if asyncio.iscoroutine(result):
                     await result
+
+
+def _takes_two(hook: Any) -> bool:
+    """A hook ``(raw, store_id)`` is told the id the message gets in the store; ``(raw)`` is not."""
+    if hook is None:
+        return False
+    import inspect
+
+    try:
+        params = list(inspect.signature(hook).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in params)
 
 
 def _is_permanent(exc: TransportError) -> bool:

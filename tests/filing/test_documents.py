@@ -74,7 +74,9 @@ def test_undo_puts_the_document_back_in_review(tmp_path, marks, document) -> Non
     undone = queue.undo(filed.id, actor="dr")
     assert undone.state == "waiting" and undone.decision == "review" and undone.patient_id is None
     assert list((tmp_path / "lgc").iterdir()) == []
-    assert Path(undone.quarantine_path).read_bytes() == RAW
+    # what was in the import folder is kept in the (encrypted) blob store, never as a clear file
+    assert queue.quarantined(filed.id) == RAW and undone.quarantine_path is None
+    assert not (tmp_path / "profile" / "quarantine").exists()
     assert profile.audit.records[-1]["action"] == "undo"
     assert marks == [("m-1", True), ("m-1", False)]
     refiled = queue.file(filed.id, "p-2", actor="dr")  # and it can be filed again, for the right patient

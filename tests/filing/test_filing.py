@@ -85,8 +85,49 @@ def test_sequence_field_counts_collisions(tmp_path: Path) -> None:
 def test_patient_folders_layout(tmp_path: Path) -> None:
     profile = FilingProfile.from_settings({"folder": str(tmp_path), "layout": "patient-folders"})
     path = profile.file(b"res", FilingFields("../P 7", "d-1", format="pdf"))
-    assert path.parent.parent == tmp_path and path.parent.name == "P_7"
+    # an id that had to change to be a file name carries a hash of itself: no other id gets that folder
+    assert path.parent.parent == tmp_path and path.parent.name.startswith("P_7_")
     assert path.suffix == ".pdf"
+    plain = profile.file(b"res", FilingFields("P-7", "d-2"))
+    assert plain.parent.name == "P-7"  # an id that is already a portable name is the folder's name
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["P-7", path.parent.name])
+
+
+COLLIDING_IDS = [
+    ("2024/001", "2024_001"),
+    ("NUL", "_NUL"),
+    ("é1", "e1"),
+    ("É1", "E1"),
+    ("A" * 32 + "-one", "A" * 32 + "-two"),
+    ("x" * 40 + "1", "x" * 40 + "2"),
+    ("p-1", "P-1"),  # one folder on a case-blind file system (Windows, macOS)
+    ("P 1", "P_1"),
+    ("P-1.", "P-1"),
+    ("2024_001_" + filing.patient_folder("2024/001").rsplit("_", 1)[1], "2024/001"),
+]
+
+
+@pytest.mark.parametrize(("first", "second"), COLLIDING_IDS)
+def test_distinct_patient_ids_never_share_a_folder(tmp_path: Path, first: str, second: str) -> None:
+    """The issue's colliding ids, filed for real: each patient's result alone in a folder of its own."""
+    profile = FilingProfile.from_settings({"folder": str(tmp_path), "layout": "patient-folders"})
+    a = profile.file(b"result of the first", FilingFields(first, "d-1"))
+    b = profile.file(b"result of the second", FilingFields(second, "d-2"))
+    assert a.parent.name.lower() != b.parent.name.lower()
+    assert [p.read_bytes() for p in a.parent.iterdir()] == [b"result of the first"]
+    assert [p.read_bytes() for p in b.parent.iterdir()] == [b"result of the second"]
+    # and the same id always finds its own folder again
+    assert profile.file(b"second result", FilingFields(first, "d-3")).parent == a.parent
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60), st.text(max_size=60))
+def test_patient_folder_names_are_injective_and_portable(a: str, b: str) -> None:
+    name_a, name_b = filing.patient_folder(a), filing.patient_folder(b)
+    assert name_a.isascii() and "/" not in name_a and "\\" not in name_a and not name_a.startswith(".")
+    assert name_a.split(".", 1)[0].upper() not in WINDOWS_RESERVED
+    if a != b:
+        assert name_a.lower() != name_b.lower()
 
 
 def test_concurrent_polling_reader_never_sees_partial_or_duplicate(tmp_path: Path) -> None:
@@ -138,6 +179,32 @@ def test_concurrent_polling_reader_never_sees_partial_or_duplicate(tmp_path: Pat
     assert len(set(paths)) == total
     assert sorted(seen.values()) == sorted(payloads)  # every result seen once, none twice
     assert sorted(p.read_bytes() for p in paths) == sorted(payloads)
+
+
+def test_a_program_importing_every_file_never_sees_a_temporary_one(tmp_path: Path) -> None:
+    """Some practice programs import whatever file appears in their folder, whatever its name: the temporary
+    files live in a hidden sub-folder, so every file that ever shows up in the folder is a published one."""
+    folder = tmp_path / "import"
+    profile = FilingProfile.from_settings({"folder": str(folder), "template": "{patient}"})
+    payloads = [b"R%04d " % i + os.urandom(4000 + 13 * i) for i in range(200)]
+    done = threading.Event()
+    seen: set[str] = set()
+
+    def poll() -> None:
+        while not done.is_set():
+            for entry in os.scandir(folder) if folder.exists() else ():
+                if entry.is_file(follow_symlinks=False):
+                    seen.add(entry.name)
+
+    thread = threading.Thread(target=poll)
+    thread.start()
+    try:
+        paths = [profile.file(data, FilingFields("P-1", f"d{i}")) for i, data in enumerate(payloads)]
+    finally:
+        done.set()
+        thread.join()
+    assert seen <= {p.name for p in paths}  # nothing but published names, ever
+    assert sorted(os.listdir(folder)) == sorted(p.name for p in paths)  # and the hidden folder is gone
 
 
 def test_concurrent_writers_never_overwrite_each_other(tmp_path: Path) -> None:
@@ -197,22 +264,19 @@ def test_reserved_windows_names_are_defused() -> None:
     assert sanitise("LPT1.hpr", keep_extension=True) == "_LPT1.hpr"
 
 
-def test_undo_moves_the_file_out_of_the_import_folder(tmp_path: Path) -> None:
+def test_withdraw_takes_the_file_out_of_the_import_folder_and_returns_its_bytes(tmp_path: Path) -> None:
     profile = FilingProfile.from_settings({"folder": str(tmp_path / "lgc")})
     path = profile.file(b"result", FilingFields("P", "d"))
-    moved = filing.undo(path, tmp_path / "quarantine")
+    assert filing.withdraw(path) == b"result"
     assert not path.exists() and list((tmp_path / "lgc").iterdir()) == []
-    assert moved.parent == tmp_path / "quarantine" and moved.read_bytes() == b"result"
-    again = filing.undo(profile.file(b"other", FilingFields("P", "d")), tmp_path / "quarantine")
-    assert again != moved and moved.read_bytes() == b"result"  # quarantine never overwrites either
 
 
-def test_undo_of_a_file_the_lgc_already_took(tmp_path: Path) -> None:
+def test_withdraw_of_a_file_the_lgc_already_took(tmp_path: Path) -> None:
     profile = FilingProfile.from_settings({"folder": str(tmp_path)})
     path = profile.file(b"result", FilingFields("P", "d"))
     path.unlink()  # the practice software imported it and removed it
     with pytest.raises(NotFound, match="l'a sans doute déjà intégré"):
-        filing.undo(path, tmp_path / "q")
+        filing.withdraw(path)
 
 
 def test_presets_table_lists_fourteen() -> None:

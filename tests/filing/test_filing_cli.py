@@ -68,12 +68,70 @@ def test_review_document_filed_from_the_cli_then_undone(profile, profile_dir, lg
 
     code, out, err = cli("documents", "undo", waiting.id)
     assert code == 0, err
+    assert "conservé chiffré" in out
     assert list(lgc.iterdir()) == []
-    assert (profile_dir / "quarantine" / filed.name).read_bytes() == RAW
     mailroom = _open(profile_dir)
     assert mailroom.documents.get(waiting.id).state == "waiting"
+    assert mailroom.documents.quarantined(waiting.id) == RAW  # kept, encrypted in the profile
     assert "$Filed" not in mailroom.messages.get(mid).flags
     assert "undo" in [r["action"] for r in _audit(mailroom)]
+    # and it can be filed again from there
+    code, out, err = cli("file", waiting.id, "--patient", "p-1")
+    assert code == 0, err
+    assert [p.read_bytes() for p in lgc.iterdir()] == [RAW]
+
+
+def _clear_copies(root: Path, secrets: list[bytes]) -> list[str]:
+    """Files under ``root`` holding any of ``secrets`` (a result's text, a patient's name) in clear."""
+    found = []
+    for path in root.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            data = path.read_bytes()
+            found += [f"{path.relative_to(root)}: {s[:12]!r}" for s in secrets if s in data]
+    return found
+
+
+def test_after_an_undo_no_clear_copy_of_the_result_is_left(
+    profile, profile_dir, lgc, cli, tmp_path, monkeypatch
+) -> None:
+    """The issue's check: after `documents undo`, no file in the profile or under $HOME holds the result's
+    text or the patient's name (the undone file used to land in <profile>/quarantine in clear)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    mailroom = _open(profile_dir)
+    waiting = _add(mailroom, "review", _message(mailroom))
+    assert cli("file", waiting.id, "--patient", "p-1")[0] == 0
+    [filed] = list(lgc.iterdir())
+    code, _, err = cli("documents", "undo", waiting.id)
+    assert code == 0, err
+    assert not filed.exists() and list(lgc.iterdir()) == []
+    identity = waiting.identity
+    secrets = [RAW, RAW[200:260], b"GLYCEMIE"] + [
+        text.encode(codec)
+        for text in (identity.family_name, identity.birth_name)
+        if text
+        for codec in ("utf-8", "cp1252")
+    ]
+    assert any(s in RAW for s in secrets[1:])  # the probes do occur in the result
+    assert _clear_copies(profile_dir, secrets) == []
+    assert _clear_copies(home, secrets) == []
+    assert not (profile_dir / "quarantine").exists()
+
+
+def test_a_clear_quarantine_left_by_an_older_version_is_encrypted_and_removed(
+    profile, profile_dir, lgc, cli
+) -> None:
+    mailroom = _open(profile_dir)
+    waiting = _add(mailroom, "review", _message(mailroom))
+    old = profile_dir / "quarantine" / "20240314_LAB_p-1_x.hpr"
+    old.parent.mkdir()
+    old.write_bytes(RAW)
+    doc = mailroom.documents.docs.get(waiting.id)
+    mailroom.documents.docs.put(waiting.id, {**doc, "quarantine_path": str(old)})
+    reopened = _open(profile_dir)
+    assert reopened.documents.quarantined(waiting.id) == RAW
+    assert not (profile_dir / "quarantine").exists()
 
 
 def _audit(mailroom) -> list[dict]:

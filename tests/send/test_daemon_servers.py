@@ -50,6 +50,14 @@ def _files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
 
 
+def _published(folder: Path) -> list[Path]:
+    """What the practice software polling ``folder`` would import: its files, and never a temporary one (the
+    filing writes those in a hidden sub-folder, so a file in the folder itself is a published, whole one)."""
+    files = _files(folder)
+    assert not [p.name for p in files if p.name.endswith(".tmp")], "a temporary file in the import folder"
+    return files
+
+
 def _maildir_files(maildir: Path) -> list[Path]:
     return [p for sub in ("new", "cur") for p in _files(maildir / sub)]
 
@@ -117,7 +125,7 @@ def test_the_daemon_files_results_sends_dropped_reports_and_stops_on_sigterm(
             )
             mail_servers.deliver(me, letter)
 
-            [filed] = _wait(lambda: _files(lgc), "the result filed into the practice software's folder")
+            [filed] = _wait(lambda: _published(lgc), "the result filed into the practice software's folder")
             assert filed.read_bytes() == RESULT  # the original bytes, original encoding
             assert "P-1" in filed.name
             _wait(lambda: hook.requests, "the phone notification")

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-STATES = {"waiting": "à classer", "filed": "classé", "rejected": "écarté"}
+STATES = {"waiting": "à classer", "filing": "en cours", "filed": "classé", "rejected": "écarté"}
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -89,8 +89,11 @@ def list_command(args: argparse.Namespace, ctx: Any) -> int:
 
 def undo_command(args: argparse.Namespace, ctx: Any) -> int:
     doc = ctx.mailroom().documents.undo(args.document_id, actor="cli")
-    line = f"annulé : {doc.id} remis à classer ; fichier en quarantaine : {doc.quarantine_path}"
-    return _show_decision(args, ctx, doc, line, quarantine_path=doc.quarantine_path)
+    line = (
+        f"annulé : {doc.id} remis à classer ; le fichier a été retiré du dossier d'import et conservé "
+        f"chiffré dans le profil (pour le reclasser : missive file {doc.id} --patient ID)"
+    )
+    return _show_decision(args, ctx, doc, line)
 
 
 def reject_command(args: argparse.Namespace, ctx: Any) -> int:
