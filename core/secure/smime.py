@@ -440,6 +440,21 @@ def decrypt(message: bytes, identities: Sequence[tuple[cms.PrivateKey, x509.Cert
     return _rebuild(entity, cms.decrypt(der, list(identities)))
 
 
+def foreign_signature(message: bytes) -> str:
+    """The reason to give when ``message`` is signed, but not with S/MIME (OpenPGP...); '' otherwise."""
+    try:
+        msg = _split(message).content()
+    except MissiveError:
+        return ""
+    if msg.get_content_type() != "multipart/signed":
+        return ""
+    protocol = _param(msg, "protocol").lower()
+    if not protocol or protocol in _PKCS7_SIG:
+        return ""
+    kind = "OpenPGP" if "pgp" in protocol else protocol
+    return f"le message est signé avec {kind}, pas en S/MIME : missive ne vérifie que les signatures S/MIME"
+
+
 def cipher_note(message: bytes) -> str:
     """'chiffrement ancien (3DES)' when the outer encrypted layer of ``message`` uses 3DES, else ''."""
     try:

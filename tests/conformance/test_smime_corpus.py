@@ -191,7 +191,10 @@ def test_cpython_rfc2231_and_pgp_messages_are_one_clear_line(run, name):
     msg_45 is an OpenPGP multipart/signed: neither is S/MIME, and both say so in one line."""
     code, out, err = run("smime", "verify", str(EMAIL / name))
     assert code == 1 and "Traceback" not in err
-    assert out.strip() == "Signature non valide : le message n'est pas signé"
+    assert out.strip() == (
+        "Signature non valide : le message est signé avec OpenPGP, pas en S/MIME : missive ne vérifie que les "
+        "signatures S/MIME"
+    )
     code, out, err = run("smime", "decrypt", str(EMAIL / name))
     assert code != 0 and "Traceback" not in err
     assert "pas chiffré en S/MIME" in err and len(err.strip().splitlines()) == 1

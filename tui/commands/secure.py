@@ -166,7 +166,11 @@ def cmd_verify(args: argparse.Namespace, ctx: Any) -> int:
     opened = smime.open_message(message, keys)
     status = opened.signature
     if status is None:
-        reason = "le message n'est pas signé" if opened.decrypted else f"message illisible : {opened.problem}"
+        reason = (
+            (smime.foreign_signature(opened.inner_mime_bytes) or "le message n'est pas signé")
+            if opened.decrypted
+            else f"message illisible : {opened.problem}"
+        )
         status = SignatureStatus(False, "", "", reason)
     elif status.valid and opened.signer_cert:
         keys.harvest(opened.signer_cert)
