@@ -388,6 +388,7 @@ class Mailroom:
 
         if self.settings.receipts.read and not draft.read_receipt:
             draft = replace(draft, read_receipt=True)
+        self._check_patients(draft)
         try:
             delivery = await self._sending.send(draft)
         except NotSent as exc:
@@ -396,6 +397,34 @@ class Mailroom:
         self._record_sent(delivery, draft)
         self._sent(delivery)
         return delivery
+
+    # -- patients' Mon espace santé ------------------------------------------------------------------------
+    def _check_patients(self, draft: Any) -> None:
+        from core.clinical.patient_mail import check_letter, is_patient_address
+
+        recipients = [*draft.to, *draft.cc]
+        if not draft.end_conversation and not any(is_patient_address(a) for a in recipients):
+            return
+        check_letter(
+            recipients,
+            self.patients.list(),
+            end_conversation=draft.end_conversation,
+            mixed_confirmed=draft.confirm_mixed,
+        )
+
+    def patient_mail_address(self, patient_id: str) -> str:
+        """The patient's ``<INS>@patient.mssante.fr``, from a qualified INS only (else PolicyRefused)."""
+        from core.clinical.patient_mail import patient_address
+
+        return patient_address(self.patients.get(patient_id))
+
+    def describe_recipients(self, addresses: Any) -> dict[str, Any]:
+        """Per address, a patient (name and INS from the list) or a colleague: what lists and the composer show."""
+        from core.clinical.patient_mail import describe, is_patient_address
+
+        addresses = list(addresses)
+        patients = self.patients.list() if any(is_patient_address(a) for a in addresses) else []
+        return describe(addresses, patients)
 
     def _record_sent(self, delivery: Any, draft: Any = None, entry: Any = None) -> None:
         """Keep the letter the server accepted, so the reports that come back can be attached to it."""

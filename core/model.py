@@ -142,9 +142,10 @@ class Patient:
     birth_date: dt.date | None = None
     sex: Sex = "U"
     ins: str | None = None
+    ins_qualified: bool = False  # the INS was qualified (INSi check) in the practice software
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "id": self.id,
             "birth_name": self.birth_name,
             "used_name": self.used_name,
@@ -153,6 +154,9 @@ class Patient:
             "sex": self.sex,
             "ins": self.ins,
         }
+        if self.ins_qualified:  # absent when false: patients stored before compare equal
+            out["ins_status"] = "qualifiee"
+        return out
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Patient:
@@ -165,6 +169,7 @@ class Patient:
             birth_date=dt.date.fromisoformat(bd) if bd else None,
             sex=d.get("sex", "U"),
             ins=d.get("ins") or None,
+            ins_qualified=d.get("ins_status") == "qualifiee",
         )
 
 
@@ -245,6 +250,8 @@ class Draft:
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()
     extra_headers: tuple[tuple[str, str], ...] = ()  # e.g. X-MSS-CODECDA
+    end_conversation: bool = False  # to a patient: X-MSS-MES: FIN, the patient cannot reply
+    confirm_mixed: bool = False  # the doctor confirmed a letter to a patient and a colleague at once
     read_receipt: bool = False  # ask for a read receipt (MDN, Disposition-Notification-To)
 
 

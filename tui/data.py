@@ -74,6 +74,7 @@ class MailroomData:
     mailroom: Any
     _missing: set[str] = field(default_factory=set)
     _prefetched: dict[str | None, Sequence[MessageSummary]] = field(default_factory=dict)
+    _patient_labels: dict[str, str] | None = None
 
     # -- plumbing ----------------------------------------------------------------------------------------
     def service(self, name: str) -> Any:
@@ -360,6 +361,22 @@ class MailroomData:
     def letter_protection(self, recipients: Sequence[str], account: str | None = None) -> Any:
         """What ``send`` will do with the whole letter (core.secure.outgoing.LetterProtection)."""
         return self.mailroom.letter_protection(list(recipients), account)
+
+    def describe_recipients(self, addresses: Sequence[str]) -> dict[str, Any]:
+        """Per address: patient (name and INS, from the patient list) or colleague; the core's reading."""
+        describe = getattr(self.mailroom, "describe_recipients", None)
+        return dict(describe(list(addresses))) if callable(describe) else {}
+
+    def patient_labels(self) -> dict[str, str]:
+        """Every patient mailbox of the list -> "◆ NAME First · INS …", so the lists name patients and mark
+        them apart (read once per session, in a worker)."""
+        if self._patient_labels is None:
+            from core.clinical.patient_mail import PATIENT_DOMAIN, patient_label
+
+            self._patient_labels = {
+                f"{p.ins}@{PATIENT_DOMAIN}".lower(): f"◆ {patient_label(p)}" for p in self.patients() if p.ins
+            }
+        return self._patient_labels
 
     # -- Rédaction ---------------------------------------------------------------------------------------
     def save_draft(self, draft_id: str, draft: Draft) -> None:

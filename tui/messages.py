@@ -37,12 +37,14 @@ class MessagesLoaded(Message, bubble=False):
         folders: list[str],
         summaries: list[MessageSummary],
         statuses: dict[str, str] | None = None,
+        labels: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.folder = folder
         self.folders = folders
         self.summaries = summaries
         self.statuses = statuses or {}  # sent letters: Message-ID -> "remis", "lu", "échec"...
+        self.labels = labels or {}  # patient mailboxes -> "◆ NAME First · INS …"
 
 
 class MessageOpened(Message, bubble=False):
@@ -102,10 +104,11 @@ class LetterRequested(Message):
 class ProtectionDecided(Message, bubble=False):
     """The core said what ``send`` will do with the letter as it stands (for these recipients)."""
 
-    def __init__(self, recipients: tuple[str, ...], decision: Any) -> None:
+    def __init__(self, recipients: tuple[str, ...], decision: Any, who: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.recipients = recipients
         self.decision = decision
+        self.who = who or {}  # address -> core.clinical.patient_mail.Recipient (patient name and INS)
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, ProtectionDecided)

@@ -2,11 +2,13 @@
 
 CSV format (UTF-8, a BOM is tolerated, comma or semicolon separated), canonical header::
 
-    id,birth_name,used_name,given_names,birth_date,sex,ins
+    id,birth_name,used_name,given_names,birth_date,sex,ins,ins_status
 
 given names space-separated, first one first (a composite name keeps its hyphen); birth_date ``YYYY-MM-DD``
 or ``DD/MM/YYYY``; sex ``M``/``F``/``U`` (``H`` is read as ``M``, empty as ``U``); ins the 15-character
-matricule with a valid key, or empty. Columns may be renamed with a mapping (``--map NOM=birth_name``);
+matricule with a valid key, or empty; ins_status ``qualifiee`` when the practice software qualified that INS
+(INSi), anything else (or empty) when not: only a qualified INS gives the patient's Mon espace santé address
+(``<INS>@patient.mssante.fr``). Columns may be renamed with a mapping (``--map NOM=birth_name``);
 other columns are ignored. A re-import updates patients by id. When any row is bad, the whole import is
 refused and every bad row is reported by line number (values are never echoed: they are health data).
 """
@@ -33,7 +35,8 @@ if TYPE_CHECKING:
     from core.store.atomic import FileLock
     from core.store.patientindex import StoredPatientIndex
 
-COLUMNS = ("id", "birth_name", "used_name", "given_names", "birth_date", "sex", "ins")
+COLUMNS = ("id", "birth_name", "used_name", "given_names", "birth_date", "sex", "ins", "ins_status")
+_QUALIFIED = {"qualifiee", "qualifié", "qualifiée", "qualifie", "q", "vali", "oui", "o", "1", "true"}
 REQUIRED = ("id", "birth_name", "given_names", "birth_date")
 MAX_REPORTED = 10  # bad rows named in the one-line error; the rest are counted
 _SEXES = {"M": "M", "H": "M", "F": "F", "U": "U", "": "U", "I": "U"}
@@ -148,6 +151,9 @@ def _row_to_patient(row: dict[str, str]) -> Patient:
     ins = clean_nir(row.get("ins", ""))
     if ins and not is_valid_nir(ins):
         raise ValueError("ins n'est pas un matricule valide de 15 caractères (longueur ou clé fausse)")
+    qualified = row.get("ins_status", "").strip().lower() in _QUALIFIED
+    if qualified and not ins:
+        raise ValueError("ins_status dit qualifiée mais la colonne ins est vide")
     return Patient(
         id=pid,
         birth_name=birth_name,
@@ -156,6 +162,7 @@ def _row_to_patient(row: dict[str, str]) -> Patient:
         birth_date=birth_date,
         sex=sex,  # type: ignore[arg-type]
         ins=ins or None,
+        ins_qualified=qualified,
     )
 
 

@@ -107,6 +107,8 @@ def compose(draft: Draft, account: Account, *, now: dt.datetime | None = None) -
         refs.append(_msgid(draft.in_reply_to, ""))
     if refs:
         msg["References"] = " ".join(refs)
+    if draft.end_conversation:  # Référentiel #2 ECO.2.2.8: the patient cannot answer
+        msg["X-MSS-MES"] = "FIN"
     if draft.read_receipt:
         msg["Disposition-Notification-To"] = sender
     if account.mss_nil:

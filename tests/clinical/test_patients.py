@@ -193,3 +193,27 @@ def test_ep_notation_in_the_birth_name_column_is_split() -> None:
     reg.import_csv((HEADER + "8,Dupont ép. Martin,,Marie,1970-03-05,F,\n").encode())
     p = reg.get("8")
     assert (p.birth_name, p.used_name) == ("DUPONT", "MARTIN")
+
+
+def test_ins_status_says_which_ins_gives_a_patient_mailbox() -> None:
+    from core.clinical.patients import read_patients_csv
+
+    csv = (
+        b"id,birth_name,given_names,birth_date,sex,ins,ins_status\n"
+        b"P1,DUPONT,Jeanne,1979-03-28,F,279035121518989,qualifiee\n"
+        b"P2,MARTIN,Paul,1985-02-01,M,185027512345625,\n"
+    )
+    p1, p2 = read_patients_csv(csv)
+    assert p1.ins_qualified and not p2.ins_qualified
+    assert p1.to_json()["ins_status"] == "qualifiee" and "ins_status" not in p2.to_json()
+    from core.model import Patient
+
+    assert Patient.from_json(p1.to_json()) == p1
+    import pytest
+
+    from core.clinical.patients import ImportRefused
+
+    with pytest.raises(ImportRefused, match="ins_status dit qualifiée mais la colonne ins est vide"):
+        read_patients_csv(
+            b"id,birth_name,given_names,birth_date,ins,ins_status\nP3,X,Y,2000-01-01,,qualifiee\n"
+        )

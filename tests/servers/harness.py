@@ -43,6 +43,9 @@ CLIENT_CERT_PASSWORD = "p12-pass"
 USERS = ("alice", "bob", "carol")
 POOL = 100  # extra users pool1..poolN handed out by MailServers.add_user()
 OTHER_HOST = "mail.other-host.test"
+# A Mon espace santé mailbox (the ANS examples' test INS), so letters to a patient can be delivered and read
+PATIENT_DOMAIN = "patient.mssante.fr"
+PATIENT = f"279035121518989@{PATIENT_DOMAIN}"
 PSC_CLIENT_ID = "missive-test"  # registered at the PSC stand-in with PSC_CLIENT_SECRET
 PSC_CLIENT_SECRET = "secret-du-client-de-test"
 PSC_MTLS_CLIENT_ID = "missive-test-mtls"  # registered without secret: authenticates with psc_client_p12
@@ -139,6 +142,7 @@ class MailServers:
     client_cert_user = CLIENT_CERT_USER
     client_cert_password = CLIENT_CERT_PASSWORD
     other_host = OTHER_HOST
+    patient = PATIENT
 
     def __init__(self, root: Path | None = None) -> None:
         if os.geteuid() != 0:
@@ -307,7 +311,7 @@ class MailServers:
         mail = self.root / "mail"
         mail.mkdir(exist_ok=True)
         shutil.chown(mail, "mail", "mail")
-        everyone = [*USERS, *(f"pool{i}" for i in range(1, POOL + 1))]
+        everyone = [*USERS, *(f"pool{i}" for i in range(1, POOL + 1)), PATIENT]
         lines = [f"{self.address(u)}:{{PLAIN}}{PASSWORD}::::::" for u in everyone if u != CLIENT_CERT_USER]
         users = self.root / "users"
         users.write_text("\n".join(lines) + "\n")
@@ -592,7 +596,7 @@ mydestination =
 mynetworks = 127.0.0.0/8
 inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
-virtual_mailbox_domains = {DOMAIN}
+virtual_mailbox_domains = {DOMAIN}, {PATIENT_DOMAIN}
 virtual_transport = lmtp:unix:{self.lmtp_socket}
 default_transport = error:the test servers send nothing off this machine
 relay_transport = error:the test servers send nothing off this machine

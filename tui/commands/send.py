@@ -23,7 +23,26 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
             "boîte d'envoi, puis l'envoie en SMTP sur TLS."
         ),
     )
-    p.add_argument("--to", action="append", required=True, metavar="ADDR", help="destinataire (répétable)")
+    p.add_argument("--to", action="append", default=[], metavar="ADDR", help="destinataire (répétable)")
+    p.add_argument(
+        "--patient",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="un patient de votre liste : sa boîte Mon espace santé, depuis son INS qualifiée (répétable)",
+    )
+    p.add_argument(
+        "--fin",
+        dest="end_conversation",
+        action="store_true",
+        help="fin de la conversation : le patient ne peut pas répondre",
+    )
+    p.add_argument(
+        "--melange-patient-confrere",
+        dest="confirm_mixed",
+        action="store_true",
+        help="confirmer une lettre adressée à la fois à un patient et à un confrère",
+    )
     p.add_argument("--cc", action="append", default=[], metavar="ADDR", help="copie (répétable)")
     p.add_argument("--subject", required=True, help="objet")
     p.add_argument("--body-file", metavar="FILE", help="texte du message (UTF-8); sinon l'entrée standard")
@@ -117,16 +136,21 @@ def _read_attachments(paths: list[str]) -> tuple[Attachment, ...]:
 def cmd_send(args: argparse.Namespace, ctx: Any) -> int:
     import asyncio  # in each handler: the other commands and --help do without it
 
+    mailroom = ctx.mailroom()
+    patients = tuple(mailroom.patient_mail_address(pid) for pid in getattr(args, "patient", []))
+    if not args.to and not patients:
+        raise BadInput("aucun destinataire : donnez --to ADRESSE ou --patient ID")
     draft = Draft(
-        to=tuple(args.to),
+        to=(*args.to, *patients),
         cc=tuple(args.cc),
         subject=args.subject,
         body=_read_body(args),
         attachments=_read_attachments(args.attach),
         account=args.account,
         read_receipt=bool(getattr(args, "read_receipt", False)),
+        end_conversation=bool(getattr(args, "end_conversation", False)),
+        confirm_mixed=bool(getattr(args, "confirm_mixed", False)),
     )
-    mailroom = ctx.mailroom()
     delivery = asyncio.run(mailroom.send(draft))
     if args.json:
         ctx.print_json(

@@ -207,10 +207,12 @@ class ComposePane(ReportsFailures, Vertical):
         draft = self.draft()
         recipients = (*draft.to, *draft.cc)
         decision = self.app.data.letter_protection(recipients, draft.account) if recipients else None
-        self.post_message(ProtectionDecided(recipients, decision))
+        who = self.app.data.describe_recipients(recipients) if recipients else {}
+        self.post_message(ProtectionDecided(recipients, decision, who))
 
     def on_protection_decided(self, message: ProtectionDecided) -> None:
         self.protection, self.protected_for = message.decision, message.recipients
+        self.who = message.who
         self._paint_recipients()
 
     def _paint_recipients(self) -> None:
@@ -232,8 +234,13 @@ class ComposePane(ReportsFailures, Vertical):
                 else "unknown" if low in decision.unknown
                 else "known"
             )  # fmt: skip
-            parts.append((f"{symbols[state]} {address} ({t('compose.state_' + state)})", styles[state]))
+            who = getattr(self, "who", {}).get(address)
+            shown = who.label if who is not None and who.kind == "patient" else address  # name and INS
+            parts.append((f"{symbols[state]} {shown} ({t('compose.state_' + state)})", styles[state]))
             parts.append("  ")
+        kinds = {w.kind for w in getattr(self, "who", {}).values()}
+        if kinds == {"patient", "colleague"}:
+            parts.append(("\n" + t("compose.mixed_patient"), "$warning bold"))
         parts.append("\n")
         parts.append(letter_fate(decision))
         widget.update(Content.assemble(*parts))

@@ -77,7 +77,8 @@ class InboxPane(ReportsFailures, Vertical):
         summaries = data.summaries(folder) if data is not None else []
         folders = data.folders(summaries) if data is not None else []
         statuses = data.receipt_statuses() if data is not None else {}
-        self.post_message(MessagesLoaded(folder, folders, summaries, statuses))
+        labels = data.patient_labels() if data is not None else {}
+        self.post_message(MessagesLoaded(folder, folders, summaries, statuses, labels))
 
     def on_messages_loaded(self, message: MessagesLoaded) -> None:
         folders = self.query_one("#folders", OptionList)
@@ -88,7 +89,7 @@ class InboxPane(ReportsFailures, Vertical):
                 folders.highlighted = message.folders.index(message.folder)
         msg_list = self.query_one(MessageList)
         msg_list.border_title = _folder_label(message.folder) if message.folder else t("pane.inbox")
-        msg_list.set_messages(message.summaries, message.statuses)
+        msg_list.set_messages(message.summaries, message.statuses, message.labels)
         empty = not message.summaries
         self.query_one("#inbox-empty").display = empty
         msg_list.display = not empty

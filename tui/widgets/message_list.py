@@ -134,6 +134,8 @@ class MessageList(ScrollView, can_focus=True):
         self._cache: OrderedDict[tuple[int, int, bool, bool], Strip] = OrderedDict()
         self._today = dt.date.today()
         self._statuses: dict[str, str] = {}  # sent letters' receipts, by Message-ID
+        self._labels: dict[str, str] = {}  # patient mailboxes -> the patient's name and INS, marked ◆
+        self._labels: dict[str, str] = {}  # patient mailboxes -> the patient's name and INS, marked ◆
 
     # -- data ---------------------------------------------------------------------------------------------
     @property
@@ -145,10 +147,14 @@ class MessageList(ScrollView, can_focus=True):
         return self._rows[self.cursor] if 0 <= self.cursor < len(self._rows) else None
 
     def set_messages(
-        self, summaries: Sequence[MessageSummary], statuses: dict[str, str] | None = None
+        self,
+        summaries: Sequence[MessageSummary],
+        statuses: dict[str, str] | None = None,
+        labels: dict[str, str] | None = None,
     ) -> None:
         keep = self.current.id if self.current else None
         self._statuses = dict(statuses or {})
+        self._labels = dict(labels or {})
         self._all = summaries
         self._apply_filter()
         index = _position(self._rows, keep) if keep else 0
@@ -268,7 +274,10 @@ class MessageList(ScrollView, can_focus=True):
         rest -= status_width + (1 if status_width else 0)
         sender_width = min(26, rest // 3)
         subject_width = max(0, rest - sender_width - 1)
-        who = (", ".join(s.to) or s.sender) if status is not None else s.sender
+        people = s.to if status is not None else (s.sender,)
+        if self._labels:  # a patient's mailbox: the patient's name and INS instead of the bare address
+            people = tuple(self._labels.get(a.lower(), a) for a in people)
+        who = ", ".join(people) or s.sender
         columns = [
             short_date(s.date, self._today).rjust(DATE_WIDTH),
             _fit(who, sender_width),

@@ -1,0 +1,121 @@
+"""Letters to patients' Mon espace santé mailboxes (``<INS>@patient.mssante.fr``).
+
+The address is built only from a *qualified* INS of the practice's patient list (``ins_status`` column of the
+patient CSV): a typed or unqualified INS could reach another person's health space. Such letters are never
+encrypted (the trust policy's rule), may close the conversation (``X-MSS-MES: FIN``, Référentiel #2
+ECO.2.2.8), and mixing a patient and a colleague in one letter needs the doctor's confirmation.
+Errors name the patient by the practice's id only, never by INS or name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from core.errors import BadInput, PolicyRefused
+from core.model import Patient
+
+PATIENT_DOMAIN = "patient.mssante.fr"
+END_HEADER = ("X-MSS-MES", "FIN")
+
+
+def is_patient_address(address: str) -> bool:
+    return address.strip().lower().rpartition("@")[2] == PATIENT_DOMAIN
+
+
+def ins_of(address: str) -> str:
+    return address.strip().lower().rpartition("@")[0].upper()
+
+
+def patient_address(patient: Patient) -> str:
+    """The patient's Mon espace santé address; PolicyRefused (with the reason) without a qualified INS."""
+    if not patient.ins:
+        raise PolicyRefused(
+            f"le patient {patient.id} n'a pas d'INS dans votre liste : pas d'adresse Mon espace santé "
+            "(récupérez son INS par le téléservice INSi dans votre logiciel, puis importez la liste)"
+        )
+    if not patient.ins_qualified:
+        raise PolicyRefused(
+            f"l'INS du patient {patient.id} n'est pas qualifiée (colonne ins_status) : une lettre ne part vers "
+            "Mon espace santé qu'avec une INS qualifiée ; qualifiez-la dans votre logiciel, puis importez "
+            "la liste"
+        )
+    return f"{patient.ins}@{PATIENT_DOMAIN}"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who an address is, as the screen shows it: a patient (name and INS) or a colleague."""
+
+    address: str
+    kind: str  # "patient" | "colleague"
+    label: str  # "DUPONT Jeanne · INS 279035121518989" for a known patient, else the address
+    patient_id: str | None = None
+    qualified: bool = False
+
+
+def patient_label(patient: Patient) -> str:
+    name = " ".join(
+        p for p in (patient.used_name or patient.birth_name, " ".join(patient.given_names[:1])) if p
+    )
+    return f"{name} · INS {patient.ins}" if patient.ins else name
+
+
+def describe(addresses: Iterable[str], patients: Iterable[Patient]) -> dict[str, Recipient]:
+    """Per address: patient (named from the list when its INS is there) or colleague."""
+    wanted = [a for a in addresses]
+    by_ins: dict[str, Patient] = {}
+    if any(is_patient_address(a) for a in wanted):
+        by_ins = {p.ins.upper(): p for p in patients if p.ins}
+    out: dict[str, Recipient] = {}
+    for address in wanted:
+        if not is_patient_address(address):
+            out[address] = Recipient(address, "colleague", address)
+            continue
+        patient = by_ins.get(ins_of(address))
+        if patient is None:
+            out[address] = Recipient(address, "patient", address)
+        else:
+            out[address] = Recipient(
+                address, "patient", patient_label(patient), patient.id, patient.ins_qualified
+            )
+    return out
+
+
+def check_letter(
+    recipients: Sequence[str], patients: Iterable[Patient], *, end_conversation: bool, mixed_confirmed: bool
+) -> None:
+    """Refuse a letter to a patient address that is not a qualified INS of the list, ``end_conversation``
+    without a patient, and a patient beside a colleague unless the doctor confirmed it."""
+    described = describe(recipients, patients)
+    to_patients = [r for r in described.values() if r.kind == "patient"]
+    for r in to_patients:
+        if r.patient_id is None:
+            raise PolicyRefused(
+                f"une adresse patient …@{PATIENT_DOMAIN} ne correspond à aucune INS de votre liste de patients : "
+                "écrivez au patient par son identifiant (missive send --patient ID), jamais en tapant son INS"
+            )
+        if not r.qualified:
+            raise PolicyRefused(
+                f"l'INS du patient {r.patient_id} n'est pas qualifiée (colonne ins_status) : une lettre ne part "
+                "vers Mon espace santé qu'avec une INS qualifiée"
+            )
+    if end_conversation and not to_patients:
+        raise BadInput("« fin de la conversation » ne concerne qu'une lettre à un patient (Mon espace santé)")
+    if to_patients and len(to_patients) < len(described) and not mixed_confirmed:
+        raise BadInput(
+            "cette lettre va à la fois à un patient et à un confrère : le patient verra l'adresse du confrère "
+            "et ce que vous lui écrivez ; envoyez deux lettres, ou confirmez (--melange-patient-confrere)"
+        )
+
+
+__all__ = [
+    "END_HEADER",
+    "PATIENT_DOMAIN",
+    "Recipient",
+    "check_letter",
+    "describe",
+    "is_patient_address",
+    "patient_address",
+    "patient_label",
+]

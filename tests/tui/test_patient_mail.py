@@ -1,0 +1,49 @@
+"""Mon espace santé in the app: a patient's mailbox shows as the patient's name and INS, marked ◆, in the list
+and in the composer, which warns before a letter mixes a patient and a colleague."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from textual.widgets import Input, Static
+
+from core.model import MessageSummary
+from tests.tui.conftest import settle
+from tests.tui.fakes import BASE, DOCTOR, FakeMailroom, plain_message
+from tui.app import MissiveApp
+from tui.widgets.message_list import MessageList
+
+INS = "279035121518989"
+PATIENT = f"{INS}@patient.mssante.fr"
+
+
+def with_a_patient(mailroom: FakeMailroom) -> FakeMailroom:
+    from core.clinical.patient_mail import describe
+
+    patients = mailroom.patients
+    patients.by_id["p-1"] = dataclasses.replace(patients.by_id["p-1"], ins=INS, ins_qualified=True)
+    mailroom.describe_recipients = lambda addresses: describe(addresses, patients.list())
+    mailroom.messages.raw["m-patient"] = plain_message(PATIENT, "Question", BASE, "Bonjour docteur\n")
+    mailroom.messages.items["m-patient"] = MessageSummary(
+        "m-patient", "cabinet", "INBOX", 9, "<p@test>", PATIENT, (DOCTOR,), "Question", BASE.replace(hour=12)
+    )
+    return mailroom
+
+
+async def test_patient_named_in_list_and_composer(mailroom: FakeMailroom) -> None:
+    with_a_patient(mailroom)
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await settle(app, pilot)
+        msg_list = app.screen.query_one(MessageList)
+        row = next(s for s in msg_list.rows if s.id == "m-patient")
+        line = msg_list._render_row(row, 130, False).text
+        assert "◆ DUPONT Jeanne · INS" in line and PATIENT not in line
+        await pilot.press("c")
+        await settle(app, pilot)
+        app.screen.query_one("#compose-to", Input).value = f"{PATIENT}, dr.durand@chu-test.mssante.fr"
+        await pilot.pause(0.6)
+        await settle(app, pilot)
+        shown = str(app.screen.query_one("#compose-recipients", Static).render())
+        assert f"DUPONT Jeanne · INS {INS}" in shown
+        assert "un patient et un confrère dans la même lettre" in shown
