@@ -7,9 +7,13 @@ Life of an entry (collection "outbox", raw message in an encrypted blob):
        +--- temporary ---+--- permanent (5xx) ---> failed (kept until the doctor retries it)
 
 Never twice at the recipient: "accepted" is written (fsync) as soon as the server accepts, before anything
-else; an entry found in "sending" after a crash is ambiguous, so the pipeline first looks for its Message-ID
-in the Sent folder before sending it again. The only remaining window is between the server's "250" and
-that one local write (RFC 1047); it is a few milliseconds.
+else. Between the server's commit (its "250" after DATA) and that write no client can know what the server
+did (RFC 1047), so ``data_started`` is written (fsync) just before the DATA command: an entry found in
+"sending" after a crash looks for its Message-ID in the Sent folder first; if it is not there and DATA had not
+begun, the letter never reached the server and is sent again; if DATA had begun, it may be at the recipient's
+already, so it is never sent again on its own: it waits as "failed" with a line saying so, until the doctor
+checks and asks (``missive outbox flush --all``). A witness on the server written before DATA would say no
+more than ``data_started``: only the recipient knows whether the letter arrived.
 
 Several processes (the daemon, ``missive send``) may share a profile: claiming an entry is a read-check-write
 under an inter-process lock, and an entry in "sending" belongs to its owner until that process is gone or its
@@ -77,6 +81,7 @@ class OutboxEntry:
     owner: str = ""
     lease_until: float = 0.0
     check_sent: bool = False  # a past attempt may have been accepted unseen: look in Sent before resending
+    data_started: bool = False  # this attempt reached DATA: after a crash, the server may have the letter
     recovering: bool = field(default=False, compare=False)  # set by claim(): was left in "sending"
 
     def to_doc(self) -> dict[str, Any]:
@@ -97,6 +102,7 @@ class OutboxEntry:
             "owner": self.owner,
             "lease_until": self.lease_until,
             "check_sent": self.check_sent,
+            "data_started": self.data_started,
         }
 
     @classmethod
@@ -120,6 +126,7 @@ class OutboxEntry:
             owner=str(doc.get("owner", "")),
             lease_until=float(doc.get("lease_until", 0.0)),
             check_sent=bool(doc.get("check_sent", False)),
+            data_started=bool(doc.get("data_started", False)),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -235,6 +242,8 @@ class Outbox:
                 owner=self.owner,
                 lease_until=now + LEASE,
                 check_sent=recovering,
+                # kept only from an attempt a crash interrupted; a new attempt (or the doctor's) starts clean
+                data_started=entry.data_started and entry.state == "sending",
             )
             with _IN_FLIGHT_LOCK:
                 _IN_FLIGHT.add(_flight_key(self.owner, entry_id))
@@ -249,6 +258,24 @@ class Outbox:
     def mark_accepted(self, entry_id: str) -> None:
         """The server accepted the letter: record it first, so nothing can send it again."""
         self._update(entry_id, state="accepted", last_error="", permanent=False, check_sent=False)
+
+    def mark_data_started(self, entry_id: str) -> None:
+        """Written (durably) just before the DATA command: from here on, a crash leaves the letter's fate
+        unknown."""
+        self._update(entry_id, data_started=True)
+
+    def mark_uncertain(self, entry_id: str, error: str) -> OutboxEntry:
+        """A crash came after DATA had begun: the letter may have been delivered. Never resent on its own."""
+        return self._update(
+            entry_id,
+            state="failed",
+            last_error=error,
+            permanent=False,
+            owner="",
+            lease_until=0.0,
+            check_sent=True,
+            data_started=False,
+        )
 
     def sent_checked(self, entry_id: str) -> None:
         """The Sent folder was searched and the letter is not there: a new attempt is safe."""
@@ -275,6 +302,7 @@ class Outbox:
             owner="",
             lease_until=0.0,
             check_sent=check_sent,
+            data_started=False,  # this process saw how the attempt ended
         )
 
     def mark_failed(self, entry_id: str, error: str) -> OutboxEntry:

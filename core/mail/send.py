@@ -23,7 +23,7 @@ from core.errors import ConfigError, MissiveError, NotFound, StoreError, Transpo
 from core.mail.account import Account
 from core.mail.compose import Composed, compose, header_value, keep_outer_headers
 from core.mail.outbox import Outbox, OutboxEntry
-from core.mail.smtp import SmtpError, Submitted
+from core.mail.smtp import BEFORE_DATA, SmtpError, Submitted
 from core.model import Draft
 
 log = logging.getLogger("missive.send")
@@ -287,10 +287,22 @@ async def _deliver_claimed(
             outbox.remove(entry.id)
             log.info("outbox entry %s was already accepted before a crash; not sent again", entry.id)
             return Delivery(entry.id, entry.message_id, "sent", resent=False)
+        if entry.data_started:
+            # Stopped after DATA had begun: the server may have accepted it (its "250" was never recorded).
+            # Sending it again could give the colleague a second copy: the doctor decides.
+            error = (
+                "missive s'est arrêté pendant la remise de cette lettre au serveur : elle a peut-être été "
+                "reçue ; elle n'est pas renvoyée d'elle-même : vérifiez auprès du destinataire, puis "
+                "`missive outbox flush --all` pour la renvoyer"
+            )
+            outbox.mark_uncertain(entry.id, error)
+            log.warning("outbox entry %s: interrupted during DATA; not sent again automatically", entry.id)
+            return Delivery(entry.id, entry.message_id, "failed", error=error, resent=False)
         outbox.sent_checked(entry.id)
     data = outbox.data(entry)
     if entry.state == "sending":
         if _submits(account):
+            hook = BEFORE_DATA.set(lambda: outbox.mark_data_started(entry.id))
             try:
                 result = await submit(account, data, entry.sender, list(entry.recipients))
             except SmtpError as exc:
@@ -298,6 +310,8 @@ async def _deliver_claimed(
             except TransportError as exc:
                 outbox.mark_retry(entry.id, str(exc), now)
                 return Delivery(entry.id, entry.message_id, "queued", error=str(exc))
+            finally:
+                BEFORE_DATA.reset(hook)
             refused = result.refused
         outbox.mark_accepted(entry.id)  # durable before anything else can go wrong
         log.info("outbox entry %s accepted by the server (%d refused recipients)", entry.id, len(refused))

@@ -12,12 +12,16 @@ from __future__ import annotations
 import re
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from core.errors import TransportError, os_reason
 from core.mail.account import Account
 
 TokenProvider = Callable[[], Awaitable[str]]
+# Called (when set) after the recipients were accepted, just before the DATA command: the outbox records there
+# that from now on a crash leaves the letter's fate unknown. A context variable keeps ``submit``'s signature.
+BEFORE_DATA: ContextVar[Callable[[], None] | None] = ContextVar("missive_before_data", default=None)
 TIMEOUT = 60.0  # seconds for each SMTP exchange (a 30 MB DATA is one exchange of its own)
 
 _ADDRESS = re.compile(r"<?[\w.+=-]+@[\w-]+(?:\.[\w-]+)+>?")
@@ -219,6 +223,9 @@ async def _transmit(
             refused.append(exc)
     if len(refused) == len(recipients):
         raise aiosmtplib.SMTPRecipientsRefused(refused)
+    before_data = BEFORE_DATA.get()
+    if before_data is not None:
+        before_data()
     try:
         await smtp.data(data)
     except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
