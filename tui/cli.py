@@ -250,17 +250,33 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 @contextlib.contextmanager
 def _library_logs_to_profile() -> Iterator[None]:
-    """While a command runs, libraries' log records go to the profile's log, never to the terminal."""
+    """While a command runs, libraries' log records, errors in threads (the app's background sync) and errors
+    Python can only ignore ("Exception ignored in ...", at garbage collection) go to the profile's log as their
+    type and places, never to the terminal."""
     import logging
+    import threading
 
-    from core.logs import LibraryRecords
+    from core.logs import LibraryRecords, log_bug
 
+    logger = logging.getLogger("missive.cli")
     handler = LibraryRecords()
+    saved = threading.excepthook, sys.unraisablehook
+
+    def thread_failed(failure: Any) -> None:
+        if failure.exc_type is not SystemExit and failure.exc_value is not None:
+            log_bug(logger, failure.exc_value)
+
+    def unraisable(failure: Any) -> None:
+        if failure.exc_value is not None:
+            log_bug(logger, failure.exc_value)
+
     logging.root.addHandler(handler)
+    threading.excepthook, sys.unraisablehook = thread_failed, unraisable
     try:
         yield
     finally:
         logging.root.removeHandler(handler)
+        threading.excepthook, sys.unraisablehook = saved
 
 
 class _warnings_to_log:  # noqa: N801 - used as a context manager, named like one

@@ -311,3 +311,31 @@ def test_library_log_records_go_to_the_log_not_the_terminal(
     assert "asyncio ERROR: ValueError at test_cli_entry.py:" in log
     assert "DUPONT" not in log
     assert not [h for h in logging.root.handlers if type(h).__name__ == "LibraryRecords"]  # removed after
+
+
+def test_an_error_in_a_thread_goes_to_the_log_not_the_terminal(
+    profile, profile_dir: Path, monkeypatch, cli_run, own_log
+) -> None:
+    import threading
+
+    import tui.commands.profile as commands
+
+    def threaded(args: argparse.Namespace, ctx: Any) -> int:
+        ctx.mailroom()
+
+        def sync_in_background() -> None:
+            raise OSError("DUPONT Jean")
+
+        worker = threading.Thread(target=sync_in_background)
+        worker.start()
+        worker.join()
+        return 0
+
+    monkeypatch.setenv("MISSIVE_PASSPHRASE", PASS)
+    monkeypatch.setattr(commands, "cmd_config_path", threaded)
+    hook = threading.excepthook
+    code, out, err = cli_run("--profile", str(profile_dir), "config", "path")
+    assert (code, err) == (0, "")
+    log = (profile_dir / "missive.log").read_text()
+    assert "internal error OSError at test_cli_entry.py:" in log and "DUPONT" not in log
+    assert threading.excepthook is hook  # given back after the command
