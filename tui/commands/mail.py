@@ -335,10 +335,15 @@ def messages_list(args: argparse.Namespace, ctx: Any) -> int:
                         "signed",
                     )
                 }
-                | {"account": m.account, "quarantined": quarantined}
+                | {"account": m.account, "quarantined": quarantined, "filed": m.filed}
             )
         else:
-            mark = (" " if "\\Seen" in m.flags else "*") + ("Q" if quarantined else " ")
+            # * unread, Q outside the trust space, » filed into the practice software (here or at another desk)
+            mark = (
+                (" " if "\\Seen" in m.flags else "*")
+                + ("Q" if quarantined else " ")
+                + ("»" if m.filed else " ")
+            )
             date = m.date.strftime("%d/%m/%Y %H:%M") if m.date else "?"
             print(f"{mark} {m.id[:12]}  {date}  {m.sender[:30]:30}  {m.subject[:60]}")
     if not args.json and outside and not quarantine_only and args.folder is None:
