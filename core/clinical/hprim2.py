@@ -118,6 +118,11 @@ class _Patient:
                 self.code = seg.component(4, 1)
                 self.title = seg.component(4, 2) or self.code
             self.date = self.date or parse_datetime(seg.component(7, 1))
+        elif seg.name == "OBX" and seg.component(2, 1).upper() == "FIC":
+            # FIC: a reference to a file sent beside the message (GALAXIE~AL213202.j1~TXT), not a result
+            name = seg.component(5, 2) or seg.component(5, 1)
+            if name:
+                self.texts.append(f"Fichier joint référencé par le laboratoire : {name}")
         elif seg.name == "OBX":
             limits.check_observations(len(self.observations) + 1, "fichier HPRIM 2")
             self.observations.append(_read_obx(seg))

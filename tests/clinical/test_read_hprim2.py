@@ -20,7 +20,7 @@ def test_libhprim_sample() -> None:
     ident = doc.identity
     assert (ident.family_name, ident.given_names, ident.birth_name) == ("GAULLE", ("MARECHAL",), "PIT")
     assert ident.birth_date == dt.date(1937, 3, 25) and ident.sex == "F" and ident.source_id == "398"
-    tgo, hematocrit, _file_ref = doc.observations
+    tgo, hematocrit = doc.observations  # OBX type FIC names a file sent beside: text, not a result
     assert (tgo.code, tgo.label, tgo.value, tgo.unit, tgo.low, tgo.high, tgo.flag, tgo.status) == (
         "OT1",
         "TGO ADVIA",

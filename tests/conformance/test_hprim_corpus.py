@@ -124,3 +124,27 @@ def test_cli_read_says_a_result_was_corrected(cli, tmp_path):
     code, out, err = cli("parse", str(path))
     assert code == 0, err
     assert "1 résultat, 1 corrigé par le laboratoire" in out
+
+
+def test_libhprim_hprim_sante_2_1():
+    """HPRIM Santé 2.1 (H|~^\\&|, component '~' and repetition '^', an A| continuation inside OBR-16)."""
+    (doc,) = _read("hprim2.1_ORU_libhprim_test.hpr")
+    ident = doc.identity
+    assert (ident.family_name, ident.given_names, ident.birth_date, ident.sex) == (
+        "GAULLE",
+        ("MARECHAL",),
+        dt.date(1937, 3, 25),
+        "F",
+    )
+    assert (doc.author, doc.recipient) == ("LABM", "TESTE")
+    tgo, hct = doc.observations  # the FIC line names a file sent beside the message: not a result
+    assert (tgo.label, tgo.value, tgo.unit, tgo.low, tgo.high, tgo.comment) == (
+        "TGO ADVIA",
+        "16",
+        "UI/l",
+        "10",
+        "40",
+        "Anemie macrocytaire",
+    )
+    assert (hct.label, hct.value, hct.unit, hct.low, hct.high) == ("Hematocrite", "38.2", "%", "35", "48")
+    assert "AL213202.j1" in doc.text
