@@ -229,6 +229,13 @@ class Mailroom:
         report = parse_report(msg)
         if report is not None:
             meta["receipt"] = report.kind
+            # the server's own witness: a letter a crash left in doubt was accepted; never sent again
+            settled = self.outbox.settle_by_report(report.original_message_id)
+            if settled is not None:
+                self.sent_letters.record(
+                    settled.message_id, settled.account, settled.recipients, settled.subject
+                )
+                log.info("outbox entry %s: a report proves the server accepted it", settled.id)
             if self.sent_letters.apply(report) is not None:
                 log.info("%s report attached to a sent letter", report.kind.upper())
         elif receipt_requested(msg):

@@ -13,7 +13,9 @@ did (RFC 1047), so ``data_started`` is written (fsync) just before the DATA comm
 begun, the letter never reached the server and is sent again; if DATA had begun, it may be at the recipient's
 already, so it is never sent again on its own: it waits as "failed" with a line saying so, until the doctor
 checks and asks (``missive outbox flush --all``). A witness on the server written before DATA would say no
-more than ``data_started``: only the recipient knows whether the letter arrived.
+more than ``data_started``; the server's own witness comes after its commit: the delivery report (DSN) it
+sends back for the letter. When one arrives at sync for an entry in doubt, the entry is settled as accepted
+(``settle_by_report``): its Sent copy is made and it leaves the outbox, without the doctor.
 
 Several processes (the daemon, ``missive send``) may share a profile: claiming an entry is a read-check-write
 under an inter-process lock, and an entry in "sending" belongs to its owner until that process is gone or its
@@ -82,6 +84,7 @@ class OutboxEntry:
     lease_until: float = 0.0
     check_sent: bool = False  # a past attempt may have been accepted unseen: look in Sent before resending
     data_started: bool = False  # this attempt reached DATA: after a crash, the server may have the letter
+    uncertain: bool = False  # failed because a crash during DATA left its fate unknown (never resent alone)
     recovering: bool = field(default=False, compare=False)  # set by claim(): was left in "sending"
 
     def to_doc(self) -> dict[str, Any]:
@@ -103,6 +106,7 @@ class OutboxEntry:
             "lease_until": self.lease_until,
             "check_sent": self.check_sent,
             "data_started": self.data_started,
+            "uncertain": self.uncertain,
         }
 
     @classmethod
@@ -127,6 +131,7 @@ class OutboxEntry:
             lease_until=float(doc.get("lease_until", 0.0)),
             check_sent=bool(doc.get("check_sent", False)),
             data_started=bool(doc.get("data_started", False)),
+            uncertain=bool(doc.get("uncertain", False)),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -244,6 +249,7 @@ class Outbox:
                 check_sent=recovering,
                 # kept only from an attempt a crash interrupted; a new attempt (or the doctor's) starts clean
                 data_started=entry.data_started and entry.state == "sending",
+                uncertain=False,  # claimed again: by the doctor's --all, or settled by a report
             )
             with _IN_FLIGHT_LOCK:
                 _IN_FLIGHT.add(_flight_key(self.owner, entry_id))
@@ -257,7 +263,9 @@ class Outbox:
 
     def mark_accepted(self, entry_id: str) -> None:
         """The server accepted the letter: record it first, so nothing can send it again."""
-        self._update(entry_id, state="accepted", last_error="", permanent=False, check_sent=False)
+        self._update(
+            entry_id, state="accepted", last_error="", permanent=False, check_sent=False, uncertain=False
+        )
 
     def mark_data_started(self, entry_id: str) -> None:
         """Written (durably) just before the DATA command: from here on, a crash leaves the letter's fate
@@ -275,7 +283,29 @@ class Outbox:
             lease_until=0.0,
             check_sent=True,
             data_started=False,
+            uncertain=True,
         )
+
+    def settle_by_report(self, message_id: str) -> OutboxEntry | None:
+        """A delivery or read report came back for a letter in doubt: the server did accept it. The entry
+        becomes "accepted" (its Sent copy and removal are left to the next flush); None if none was in doubt."""
+        wanted = " ".join(message_id.split())
+        with self._locked():
+            for key, doc in self._docs.items():
+                entry = OutboxEntry.from_doc(key, doc)
+                if entry.uncertain and entry.state == "failed" and entry.message_id == wanted:
+                    settled = replace(
+                        entry,
+                        state="accepted",
+                        uncertain=False,
+                        last_error="",
+                        permanent=False,
+                        next_try=0.0,
+                        check_sent=False,
+                    )
+                    self._docs.put(key, settled.to_doc())
+                    return settled
+        return None
 
     def sent_checked(self, entry_id: str) -> None:
         """The Sent folder was searched and the letter is not there: a new attempt is safe."""

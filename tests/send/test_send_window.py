@@ -143,3 +143,37 @@ async def test_killed_during_data_waits_for_the_doctor_then_arrives_once(
     # the doctor checked: not arrived; `missive outbox flush --all` sends it
     assert (await _restart(mail_servers, profile, force=True)).sent == 1
     assert await _settled(mail_servers, maildir, entry.message_id) == 1
+
+
+async def test_the_servers_delivery_report_settles_a_letter_in_doubt(mail_servers, tmp_path) -> None:
+    """Killed at Postfix's commit, then the daemon syncs: Postfix's DSN for the letter proves it was accepted;
+    the entry leaves the outbox with its Sent copy, without the doctor and without a second delivery."""
+    from core.mailroom import Mailroom
+
+    me, colleague = mail_servers.add_user("sender"), mail_servers.add_user("window")
+    account = alice(mail_servers).with_changes(name="cabinet", email=me, user=me)
+    Mailroom.create(tmp_path / "me", PASS)
+    room = Mailroom.open(tmp_path / "me", PASS)
+    room.accounts.add(account)
+    profile = room.profile
+    script = tmp_path / "sender.py"
+    script.write_text(SENDER)
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    done = subprocess.run(
+        [sys.executable, str(script), str(profile.path), PASS, json.dumps(account.to_json()), colleague,
+         "Compte rendu", "commit"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == -9, done.stderr
+    entry = _entry(profile, "Compte rendu")
+    assert (await room.flush_outbox()).failed == 1  # in doubt: not resent
+    deadline = asyncio.get_running_loop().time() + 30
+    while room.outbox.get(entry.id).state != "accepted":  # Postfix's DSN arrives at sync
+        assert asyncio.get_running_loop().time() < deadline, "no delivery report settled the letter"
+        await room.sync()
+        await asyncio.sleep(0.2)
+    report = await room.flush_outbox()
+    assert report.sent == 1 and room.outbox.get(entry.id) is None
+    assert copies(mail_servers.maildir_of(me) / ".Sent", entry.message_id) == 1
+    assert await _settled(mail_servers, mail_servers.maildir_of(colleague), entry.message_id) == 1
+    assert room.receipt_status(entry.message_id) is not None  # the sent letter shows its report
