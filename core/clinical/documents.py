@@ -71,6 +71,9 @@ class QueuedDocument:
     store_ids: tuple[str, ...] = ()  # the message in the local store (``core.mail.messages`` ids)
     intent: dict[str, Any] | None = None  # while ``filing``: temp, target, patient_id, at
     quarantine_blob: str | None = None  # after an undo: the bytes that were in the import folder, encrypted
+    replacement: dict[str, Any] | None = (
+        None  # a newer version on its way in (``replace_filed``): blob, format
+    )
 
     @property
     def match(self) -> MatchResult:
@@ -147,6 +150,7 @@ def _from_doc(key: str, d: Mapping[str, Any]) -> QueuedDocument:
         store_ids=tuple(d.get("store_ids", ())),
         intent=dict(d["intent"]) if isinstance(d.get("intent"), dict) else None,
         quarantine_blob=d.get("quarantine_blob"),
+        replacement=dict(d["replacement"]) if isinstance(d.get("replacement"), dict) else None,
     )
 
 
@@ -174,6 +178,7 @@ def _to_doc(q: QueuedDocument) -> dict[str, Any]:
         "store_ids": list(q.store_ids),
         "intent": q.intent,
         "quarantine_blob": q.quarantine_blob,
+        "replacement": q.replacement,
     }
 
 
@@ -250,7 +255,7 @@ class DocumentQueue:
     def list(self, states: tuple[str, ...] | None = None) -> list[QueuedDocument]:
         """Documents, oldest first, optionally only those in ``states`` (an interrupted filing settled first)."""
         found = self.docs.find(lambda d: states is None or d.get("state") in (*states, "filing"))
-        if any(d.get("state") == "filing" for _, d in found):
+        if any(d.get("state") == "filing" or d.get("replacement") for _, d in found):
             self.recover()
             found = self.docs.find(lambda d: states is None or d.get("state") in states)
         out = [_from_doc(k, d) for k, d in found if states is None or d.get("state") in states]
@@ -483,11 +488,11 @@ class DocumentQueue:
     def replace_filed(
         self, doc_id: str, data: bytes, actor: str | None = None, *, format: str | None = None
     ) -> QueuedDocument:
-        """Replace a filed document's file by a new version ``data`` (a corrected XDM, say), through the same
-        exactly-once path: the old file is withdrawn (kept encrypted, as an undo does), the new bytes are
-        stored and filed for the same patient under an intent; audited as ``replace``.
-
-        NotFound when the practice software already took the old file (then nothing changes).
+        """Replace a filed document's file by a newer version ``data`` (a corrected XDM, say) through the same
+        exactly-once path: the new bytes are stored (encrypted) and recorded first, then the old file is
+        withdrawn (its bytes kept encrypted, as an undo does) and the new one filed for the same patient under
+        an intent; audited as ``replace``. A crash anywhere is finished by the next run (``recover``). When the
+        practice software already took the old file, the new version is filed all the same.
         """
         if not data:
             raise BadInput(f"la nouvelle version du document {doc_id} est vide : rien à classer")
@@ -498,21 +503,44 @@ class DocumentQueue:
                     f"le document {doc_id} n'est pas classé "
                     f"({_STATE_WORDS.get(queued.state, queued.state)}) : rien à remplacer"
                 )
-            old_path = Path(queued.filed_path)
-            taken = filing.withdraw(old_path)
-            kept = queued.blob_id if taken == self._blob_or_none(queued.blob_id) else self.blobs.put(taken)
-            fresh = replace(
+            pending = replace(
                 queued,
-                state="waiting",
-                blob_id=self.blobs.put(data),
-                format=format or queued.format,
-                filed_path=None,
-                filed_at=None,
-                quarantine_blob=kept,
+                replacement={"blob": self.blobs.put(data), "format": format or queued.format, "actor": actor},
             )
-            self.docs.put(doc_id, _to_doc(fresh))
-            updated = self._publish(fresh, queued.patient_id, actor, action="replace", replaced=old_path.name)
-        return updated
+            self.docs.put(doc_id, _to_doc(pending))  # the new version is safe before the old file leaves
+            return self._replace(pending)
+
+    def _replace(self, queued: QueuedDocument) -> QueuedDocument:
+        """Withdraw the old file of a document with a pending ``replacement`` and file the new version."""
+        wanted = queued.replacement or {}
+        old_path = Path(queued.filed_path or "")
+        try:
+            taken: bytes | None = filing.withdraw(old_path) if queued.filed_path else None
+        except NotFound:
+            taken = None  # taken by the practice software, or withdrawn just before a crash
+        if taken is None or taken == self._blob_or_none(queued.blob_id):
+            kept = queued.blob_id
+        else:
+            kept = self.blobs.put(taken)
+        fresh = replace(
+            queued,
+            state="waiting",
+            blob_id=str(wanted.get("blob")),
+            format=str(wanted.get("format") or queued.format),
+            filed_path=None,
+            filed_at=None,
+            quarantine_blob=kept,
+            replacement=None,
+        )
+        # no record of ``fresh`` before its intent: until then the store still says "filed, replacement
+        # pending", which a crash leaves for ``recover`` to finish
+        return self._publish(
+            fresh,
+            str(queued.patient_id),
+            wanted.get("actor"),
+            action="replace",
+            replaced=old_path.name,
+        )
 
     def reject(self, doc_id: str, actor: str | None = None) -> QueuedDocument:
         """Set a waiting document aside (not for this practice, duplicate...); audited."""
@@ -604,6 +632,9 @@ class DocumentQueue:
     def _settle(self, queued: QueuedDocument) -> QueuedDocument:
         """A document left ``filing`` by a process that died: finished if its file was published, else back
         to ``waiting``. The caller holds the profile's lock, so no live process owns that intent."""
+        if queued.state == "filed" and queued.replacement:
+            log.info("document %s: an interrupted replacement is finished", queued.id)
+            return self._replace(queued)
         if queued.state != "filing":
             return queued
         intent = queued.intent or {}
@@ -623,7 +654,9 @@ class DocumentQueue:
     def recover(self) -> int:
         """Settle every interrupted filing of this profile and remove its orphaned temporary files (written
         just before a crash, before their intent); how many filings were settled."""
-        stuck = [k for k, _ in self.docs.find(lambda d: d.get("state") == "filing")]
+        stuck = [
+            k for k, _ in self.docs.find(lambda d: d.get("state") == "filing" or bool(d.get("replacement")))
+        ]
         temps = (
             [t for t in filing.stale_temps(self.filing.root) if t.name.startswith(f".missive-{self.desk}-")]
             if self.filing.configured
@@ -635,8 +668,12 @@ class DocumentQueue:
         with self._held():
             for doc_id in stuck:
                 queued = self.get(doc_id)
-                if queued.state == "filing":
-                    self._settle(queued)
+                if queued.state == "filing" or queued.replacement:
+                    try:
+                        self._settle(queued)
+                    except MissiveError as exc:  # stays as it is; the next round tries again
+                        log.warning("document %s: not settled (%s)", doc_id, type(exc).__name__)
+                        continue
                     settled += 1
             named = {
                 str((d.get("intent") or {}).get("temp"))

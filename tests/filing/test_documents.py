@@ -174,3 +174,53 @@ def test_ingest_message_matches_queues_and_files(tmp_path, marks) -> None:
     assert entry.decision == "auto" and entry.patient_id == "p-1"
     assert entry.state == "filed" and Path(entry.filed_path).read_bytes() == RAW
     assert marks == [("m-9", True)]
+
+
+def test_replace_filed_swaps_the_file_through_the_same_path(tmp_path, marks, document) -> None:
+    """A newer version of a filed document (a corrected report): the old file leaves the import folder (its
+    bytes kept encrypted), the new one is filed once for the same patient; audited as a replacement."""
+    queue, profile = make_queue(tmp_path, marks)
+    filed = queue.ingest(document, AUTO, message_id="m-1", raw=RAW)
+    newer = RAW.replace(b"****FIN****", b"CORRIGE\r\n****FIN****")
+    replaced = queue.replace_filed(filed.id, newer, actor="segur")
+    assert replaced.state == "filed" and replaced.patient_id == "p-1"
+    assert [p.read_bytes() for p in (tmp_path / "lgc").iterdir()] == [newer]
+    assert queue.quarantined(filed.id) == RAW and queue.raw(filed.id) == newer
+    record = profile.audit.records[-1]
+    assert record["action"] == "replace" and record["actor"] == "segur" and record["object"] == filed.id
+    with pytest.raises(BadInput, match="rien à remplacer"):
+        queue.replace_filed(queue.add(document, REVIEW, message_id="m-2", raw=RAW).id, newer)
+
+
+@pytest.mark.parametrize("crash_in", ["withdraw", "write_temp", "publish"])
+def test_a_replacement_interrupted_by_a_crash_is_finished_by_the_next_run(
+    tmp_path, marks, document, monkeypatch, crash_in
+) -> None:
+    from core.clinical import filing
+
+    queue, profile = make_queue(tmp_path, marks)
+    filed = queue.ingest(document, AUTO, message_id="m-1", raw=RAW)
+    newer = RAW + b"\r\nversion 2\r\n"
+    original = getattr(filing, crash_in)
+
+    def crash(*args, **kwargs):
+        if crash_in != "withdraw":  # the old file has left already
+            raise KeyboardInterrupt  # as a kill would: nothing after this point runs
+        original(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(filing, crash_in, crash)
+    with pytest.raises(KeyboardInterrupt):
+        queue.replace_filed(filed.id, newer)
+    monkeypatch.setattr(filing, crash_in, original)
+    again = DocumentQueue(
+        profile,
+        {"preset": "generic", "folder": str(tmp_path / "lgc"), "auto": True},
+        mark_filed=lambda mid, f: None,
+        patient_exists=_known,
+    )
+    again.recover()
+    doc = again.get(filed.id)
+    assert doc.state == "filed" and doc.replacement is None and doc.patient_id == "p-1"
+    assert [p.read_bytes() for p in (tmp_path / "lgc").iterdir()] == [newer]  # the new version, once
+    assert again.quarantined(filed.id) == RAW
