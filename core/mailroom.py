@@ -54,6 +54,7 @@ class Mailroom:
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
         self._subscribers: list[Callable[[Event], None]] = []
+        self._own: frozenset[str] | None = None  # own addresses, see own_addresses()
         self.new_critical = 0  # messages with a critical result since the daemon last told the phone
         setup_logging(profile.path)
         if any(profile.tightened):
@@ -181,8 +182,13 @@ class Mailroom:
         except Exception:  # noqa: BLE001 - an unparsable message is still stored, raw
             log.warning("message structure unreadable; stored without analysis")
             return meta
+        sender = email.utils.parseaddr(str(msg.get("From", "")))[1].strip().lower()
+        if sender and sender in self.own_addresses():
+            # our own letter (a Sent copy, a copy to ourselves): never clinical input, never announced
+            meta["own"] = True
+            meta["has_attachments"] = _clinical_parts(msg)[1]
+            return meta
         try:  # outside the trust space: marked, so the reader says so (nothing is dropped)
-            sender = email.utils.parseaddr(str(msg.get("From", "")))[1]
             valid = bool((meta.get("signature") or {}).get("valid"))
             if self.trust.classify_incoming(sender, valid, bool(meta.get("encrypted"))) == "quarantine":
                 meta["trust"] = "quarantine"
@@ -214,6 +220,16 @@ class Mailroom:
         except Exception:  # noqa: BLE001 - clinical extraction never blocks mail
             log.warning("clinical extraction failed for one message")
         return meta
+
+    def own_addresses(self) -> frozenset[str]:
+        """The practice's own addresses (its accounts'), lower case; read again at each sync."""
+        if self._own is None:
+            try:
+                self._own = frozenset(a.email.strip().lower() for a in self.accounts.list() if a.email)
+            except Exception:  # noqa: BLE001 - an unreadable account list: treat nothing as our own
+                log.warning("account addresses unreadable; own letters not recognised")
+                self._own = frozenset()
+        return self._own
 
     # -- receipts ------------------------------------------------------------------------------------------
     @cached_property
@@ -348,14 +364,32 @@ class Mailroom:
         """Sync one account (or all) with the S/MIME and clinical hook."""
         from core.mail.sync import SyncEngine
 
+        self._own = None
         engine = SyncEngine(self.messages, on_new_message=self.on_new_message)
         accounts = [self.accounts.get(account)] if account else self.accounts.list()
         reports = [await engine.sync(a, progress=progress) for a in accounts]
         self._file_waiting()
         for r in reports:
-            if getattr(r, "new", 0):
-                self.emit("new-mail", account=r.account, count=r.new)
+            if r.new - r.own > 0:  # our own letters (Sent copies) are not news
+                self.emit("new-mail", account=r.account, count=r.new - r.own)
         return reports
+
+    async def sync_sent(self, account: str | None = None) -> None:
+        """Bring the account's Sent folder into the store now (after a letter left), so it is listed at once
+        rather than at the next full sync (the background sync waits on INBOX only)."""
+        from core.mail.send import ImapSent
+        from core.mail.sync import SyncEngine, default_source
+
+        acc = self.accounts.get(account)
+        source = default_source(acc)
+        await source.connect()
+        try:
+            names = [n for n in await source.folders() if n in ImapSent.NAMES]
+        finally:
+            await source.close()
+        if names:
+            engine = SyncEngine(self.messages, on_new_message=self.on_new_message)
+            await engine.sync(acc, folders=names)
 
     # -- outgoing mail -------------------------------------------------------------------------------------
     @cached_property
@@ -402,6 +436,10 @@ class Mailroom:
             self.emit("send-failed", entry=exc.entry_id)
             raise
         self._record_sent(delivery, draft)
+        try:
+            await self.sync_sent(draft.account)
+        except Exception as exc:  # noqa: BLE001 - the letter is sent; the Sent list follows at the next sync
+            log.info("Sent folder not synced after letter %s (%s)", delivery.entry_id, type(exc).__name__)
         self._sent(delivery)
         return delivery
 
@@ -484,7 +522,7 @@ class Mailroom:
 
         engine = SyncEngine(self.messages, on_new_message=self.on_new_message)
         report = await engine.idle_once(self.accounts.get(name), timeout)
-        return int(report.new)
+        return int(report.new - report.own)
 
     async def keep_synced(self, name: str, stop: asyncio.Event, *, idle_timeout: float = 540.0) -> None:
         """Keep account ``name`` up to date until ``stop`` is set: sync, then wait for news (IDLE) and sync

@@ -31,7 +31,7 @@ from textual.worker import Worker, WorkerState  # noqa: E402
 
 from core.errors import ConfigError, MissiveError, NotFound  # noqa: E402
 from tui import keymap  # noqa: E402
-from tui.data import MailroomData  # noqa: E402
+from tui.data import INBOX, MailroomData  # noqa: E402
 from tui.failures import report_failure  # noqa: E402
 from tui.i18n import set_language, t  # noqa: E402
 from tui.messages import (  # noqa: E402
@@ -231,7 +231,7 @@ class MissiveApp(App[int]):
             # at once instead of reading it while the first layout runs.
             data = MailroomData(mailroom)
             try:
-                data.prefetch(None)
+                data.prefetch(INBOX)
             except MissiveError as exc:  # the inbox's own read reports it; the profile is open all the same
                 log.info("inbox list not read ahead: %s", type(exc).__name__)
             self._prefetched = data
@@ -443,6 +443,7 @@ class MissiveApp(App[int]):
             self.refresh_counts()
         elif kind == "sent":
             self.refresh_counts()
+            main.query_one("#inbox").reload()  # the Sent folder, synced as the letter left, is listed at once
         elif kind == "progress":
             status.set_progress(int(data.get("done", 0)), int(data.get("total", 0)))
         elif kind == "psc-binding":

@@ -32,6 +32,7 @@ log = logging.getLogger("missive.tui")
 # The folder list's virtual folder: messages the sync quarantined (sender outside the trust space), kept
 # out of every real folder's list and never deleted. A backslash name, which no real folder is expected to use.
 QUARANTINE = "\\Quarantine"
+INBOX = "INBOX"  # where Réception opens: the server's inbox, never the Sent copies of other folders
 
 
 @dataclass(frozen=True)

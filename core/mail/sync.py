@@ -67,6 +67,7 @@ class SyncProgress:
 class SyncReport:
     account: str
     new: int = 0
+    own: int = 0  # of the new ones, our own letters (the hook marked them "own"): not news
     new_ids: list[str] = field(default_factory=list, repr=False)
     flags_in: int = 0
     flags_out: int = 0
@@ -246,16 +247,17 @@ class SyncEngine:
         if progress:
             progress(SyncProgress(state.account, state.folder, 0, total))
         writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="missive-store")
-        in_flight: tuple[Future[list[str]], int] | None = None
+        in_flight: tuple[Future[list[str]], int, int] | None = None
 
         async def stored() -> None:
             nonlocal in_flight, done
             if in_flight is None:
                 return
-            write, count = in_flight
+            write, count, own = in_flight
             ids = await asyncio.wrap_future(write)
             in_flight = None
             report.new += len(ids)
+            report.own += own
             report.new_ids.extend(ids)
             done += count
             if progress:
@@ -265,13 +267,15 @@ class SyncEngine:
             async with contextlib.aclosing(source.fetch(new)) as batches:
                 async for batch in batches:
                     items = []
+                    own = 0
                     for msg in batch:
                         meta = summary_of(msg.raw)
                         meta.update(await self._hook(msg.raw, state.message_id(msg.uid)))
+                        own += bool(meta.get("own"))
                         items.append((msg.uid, list(msg.flags), msg.raw, meta))
                     ready = self.store.prepare_new(state, items)
                     await stored()
-                    in_flight = (writer.submit(self.store.store_prepared, ready), len(batch))
+                    in_flight = (writer.submit(self.store.store_prepared, ready), len(batch), own)
             await stored()
         finally:
             # On a failure (a lost connection, a cancelled sync) the batch being written is finished first:

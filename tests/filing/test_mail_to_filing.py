@@ -106,3 +106,23 @@ def test_a_result_sent_as_the_message_body_is_read_and_filed(tmp_path: Path) -> 
     [filed] = list(lgc.iterdir())
     assert filed.read_bytes() == RESULT  # the report's own bytes, in the lab's encoding
     assert [m.has_attachments for m in mr.messages.list()] == [False, False]
+
+
+def test_own_letters_are_never_clinical_input_nor_news(tmp_path: Path) -> None:
+    """A letter from the practice's own address (a Sent copy synced back, a copy to itself) with a result
+    attached is stored, but queues nothing, files nothing and is not announced as new mail (issue 16)."""
+    maildir = tmp_path / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (maildir / ".Sent" / sub).mkdir(parents=True)
+    (maildir / ".Sent" / "cur" / "1.sent:2,S").write_bytes(letter("Dr Cabinet <DR@cabinet.mssante.fr>", 7))
+    events: list[tuple[str, dict]] = []
+    mr, lgc = synced_practice(tmp_path, {"2.mine": letter("dr@cabinet.mssante.fr", 8)})
+    assert len(mr.messages.list()) == 2  # both kept
+    assert mr.documents.list() == []  # nothing queued: no À classer, no filing
+    assert not lgc.exists() or not list(lgc.iterdir())
+    mr.subscribe(lambda event: events.append((event.kind, event.data)))
+    (maildir / "new" / "3.lab").write_bytes(letter("labo@labo-ormes.mssante.fr", 9))
+    (maildir / ".Sent" / "cur" / "4.sent:2,S").write_bytes(letter("dr@cabinet.mssante.fr", 10))
+    asyncio.run(mr.sync())
+    assert [data["count"] for kind, data in events if kind == "new-mail"] == [1]  # the lab's only
+    assert [d.message_id for d in mr.documents.list()] == ["<r9@exemple>"]

@@ -522,7 +522,7 @@ async def test_mail_from_outside_the_trust_space_waits_in_quarantine(mailroom: F
         assert "m-outsider" not in [s.id for s in msg_list.rows]
         folders = app.screen.query_one("#folders", OptionList)
         labels = [str(folders.get_option_at_index(i).prompt) for i in range(folders.option_count)]
-        assert labels == ["INBOX", "Sent", "Quarantaine"]
+        assert labels == ["Réception", "Envoyés", "Quarantaine"]  # the well-known folders in French
         await pilot.press("f6", "end", "enter")
         await settle(app, pilot)
         assert [s.id for s in msg_list.rows] == ["m-outsider"]
@@ -575,3 +575,32 @@ async def test_quarantine_over_the_real_store_and_its_list_index(tmp_path) -> No
         await settle(app, pilot)
         assert [s.subject for s in msg_list.rows] == ["s1"]
     assert len(mailroom.messages.list()) == 4  # set apart, never deleted
+
+
+async def test_reception_lists_the_inbox_only_and_sent_letters_name_their_recipients(
+    mailroom: FakeMailroom,
+) -> None:
+    """Own letters synced into Sent never show in Réception; Envoyés lists them by recipient, and r on one
+    writes to its recipients again, not to ourselves."""
+    import datetime as dt
+
+    from core.model import MessageSummary
+    from tests.tui.fakes import DOCTOR
+
+    mailroom.messages.items["m-sent"] = MessageSummary(
+        "m-sent", "cabinet", "Sent", 1, "<sent@test>", DOCTOR, ("claire.martin@chu-test.mssante.fr",),
+        "Avis cardiologique", dt.datetime(2025, 6, 3, tzinfo=dt.UTC), flags=("\\Seen",),
+    )  # fmt: skip
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        msg_list = app.screen.query_one(MessageList)
+        assert "m-sent" not in [s.id for s in msg_list.rows]  # the newest, but not in Réception
+        assert msg_list.border_title == "Réception"
+        await pilot.press("f6", "down", "enter")
+        await settle(app, pilot)
+        assert [s.id for s in msg_list.rows] == ["m-sent"] and msg_list.border_title == "Envoyés"
+        assert "→ claire.marti" in "".join(seg.text for seg in msg_list.render_line(0)._segments)
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert app.screen.query_one("#compose-to", Input).value == "claire.martin@chu-test.mssante.fr"

@@ -151,8 +151,8 @@ async def test_unlocking_reads_the_inbox_list_once(tmp_path: Path, monkeypatch) 
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         msg_list = app.screen.query_one(MessageList)
-        assert len(msg_list.rows) == 200 and msg_list.current.subject == "s199"
-        assert msg_list.border_subtitle == "200 messages, 200 non lus"
+        assert len(msg_list.rows) == 150 and msg_list.current.subject == "s199"  # Réception: INBOX only
+        assert msg_list.border_subtitle == "150 messages, 150 non lus"
         folders = app.screen.query_one("#folders")
         assert [o.id for o in folders.options] == ["INBOX", "Envoyés"]
         assert len(reads) == 1

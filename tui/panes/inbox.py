@@ -24,7 +24,7 @@ from textual.widgets.option_list import Option
 from core.childenv import child_environment
 from core.model import MessageSummary
 from tui import attachments, keymap
-from tui.data import QUARANTINE, ReaderView
+from tui.data import INBOX, QUARANTINE, ReaderView
 from tui.failures import ReportsFailures
 from tui.i18n import t
 from tui.messages import LetterRequested, MessageOpened, MessagesLoaded
@@ -42,7 +42,7 @@ class InboxPane(ReportsFailures, Vertical):
     def __init__(self, **kwargs) -> None:  # noqa: ANN003
         super().__init__(**kwargs)
         keymap.localise(self)
-        self.folder: str | None = None
+        self.folder: str | None = INBOX
         self.view: ReaderView | None = None
         self.loaded = False
 
@@ -89,6 +89,7 @@ class InboxPane(ReportsFailures, Vertical):
                 folders.highlighted = message.folders.index(message.folder)
         msg_list = self.query_one(MessageList)
         msg_list.border_title = _folder_label(message.folder) if message.folder else t("pane.inbox")
+        msg_list.own_letters = _folder_label(message.folder or "") == t("inbox.folder_sent")
         msg_list.set_messages(message.summaries, message.statuses, message.labels)
         empty = not message.summaries
         self.query_one("#inbox-empty").display = empty
@@ -168,7 +169,9 @@ class InboxPane(ReportsFailures, Vertical):
         quoted = ""
         if self.view is not None and self.view.summary.id == s.id:
             quoted = "\n\n" + "\n".join(f"> {line}" for line in self.view.body.splitlines())
-        self.post_message(LetterRequested((s.sender,), subject, quoted, in_reply_to=s.message_id))
+        # in Envoyés, answering our own letter writes to its recipients again, not to ourselves
+        to = s.to if self.query_one(MessageList).own_letters else (s.sender,)
+        self.post_message(LetterRequested(tuple(to), subject, quoted, in_reply_to=s.message_id))
 
     def action_forward(self) -> None:
         s = self._target()
@@ -212,7 +215,23 @@ class InboxPane(ReportsFailures, Vertical):
         self.app.call_from_thread(self.notify, t(key, path=str(opened.path)))
 
 
+# Server folders with a well-known role, named in the interface's language (servers name them in English
+# or in their own way: core.mail.send.ImapSent.NAMES)
+_ROLES = {
+    "inbox": "inbox.folder_inbox",
+    "sent": "inbox.folder_sent", "inbox.sent": "inbox.folder_sent", "sent items": "inbox.folder_sent",
+    "sent messages": "inbox.folder_sent", "envoyés": "inbox.folder_sent", "éléments envoyés": "inbox.folder_sent",
+    "drafts": "inbox.folder_drafts", "brouillons": "inbox.folder_drafts",
+    "trash": "inbox.folder_trash", "corbeille": "inbox.folder_trash", "deleted items": "inbox.folder_trash",
+    "junk": "inbox.folder_junk", "spam": "inbox.folder_junk",
+    "archive": "inbox.folder_archive", "archives": "inbox.folder_archive",
+}  # fmt: skip
+
+
 def _folder_label(name: str) -> str:
-    """A server folder shows its own name; the quarantine (a view of the profile, not a server folder) says
-    what it is in the interface's language."""
-    return t("inbox.quarantine") if name == QUARANTINE else name
+    """A folder as the doctor reads it: the well-known ones and the quarantine (a view of the profile, not a
+    server folder) in the interface's language, the others under their own name."""
+    if name == QUARANTINE:
+        return t("inbox.quarantine")
+    role = _ROLES.get(name.lower())
+    return t(role) if role else name

@@ -135,7 +135,7 @@ class MessageList(ScrollView, can_focus=True):
         self._today = dt.date.today()
         self._statuses: dict[str, str] = {}  # sent letters' receipts, by Message-ID
         self._labels: dict[str, str] = {}  # patient mailboxes -> the patient's name and INS, marked ◆
-        self._labels: dict[str, str] = {}  # patient mailboxes -> the patient's name and INS, marked ◆
+        self.own_letters = False  # a Sent folder: the column names the recipients, not ourselves
 
     # -- data ---------------------------------------------------------------------------------------------
     @property
@@ -274,10 +274,14 @@ class MessageList(ScrollView, can_focus=True):
         rest -= status_width + (1 if status_width else 0)
         sender_width = min(26, rest // 3)
         subject_width = max(0, rest - sender_width - 1)
-        people = s.to if status is not None else (s.sender,)
+        # a sent letter (in Envoyés, or with receipts): to whom
+        own = self.own_letters or status is not None
+        people = s.to if own else (s.sender,)
         if self._labels:  # a patient's mailbox: the patient's name and INS instead of the bare address
             people = tuple(self._labels.get(a.lower(), a) for a in people)
         who = ", ".join(people) or s.sender
+        if own and s.to:
+            who = "→ " + who
         columns = [
             short_date(s.date, self._today).rjust(DATE_WIDTH),
             _fit(who, sender_width),
