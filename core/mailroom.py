@@ -615,6 +615,64 @@ class Mailroom:
             "directory": directory_lists(self.profile.path).info("directory"),
         }
 
+    # -- the set-up assistant -----------------------------------------------------------------------------
+    def psc_defaults(self) -> dict[str, str]:
+        """Issuer, client id, CA file, client certificate for PSC: [psc] in profile.toml, else the deployment's
+        MISSIVE_PSC_ISSUER / MISSIVE_PSC_CLIENT_ID / MISSIVE_PSC_CA_FILE / MISSIVE_PSC_CLIENT_CERT."""
+        import os
+
+        psc = self.settings.psc
+        return {
+            "issuer": psc.issuer or os.environ.get("MISSIVE_PSC_ISSUER", ""),
+            "client_id": psc.client_id or os.environ.get("MISSIVE_PSC_CLIENT_ID", ""),
+            "ca_file": psc.ca_file or os.environ.get("MISSIVE_PSC_CA_FILE", ""),
+            "client_cert": psc.client_cert or os.environ.get("MISSIVE_PSC_CLIENT_CERT", ""),
+        }
+
+    async def autoconfigure(self, email: str, ca_file: str | None = None) -> Any:
+        """SRV, usual names, connection test (core.mail.autoconfig); nothing saved."""
+        from core.mail import autoconfig
+
+        return await autoconfig.autoconfigure(email, ca_file)
+
+    async def add_account_checked(self, account: Any, show: Callable[[str], Any] | None = None) -> list[str]:
+        """Log in for real (PSC approval on the phone first when ``auth = "psc"``), list the folders, and only
+        then save the account (same as ``missive account add``). Raises with one French line; nothing saved."""
+        from core.auth import psc
+        from core.mail.accounts import validate
+        from core.mail.imap import ImapClient
+
+        validate(account)
+        if account.name in self.accounts.names():
+            self.accounts.add(account)  # the "already exists" line
+        if account.auth_kind == "psc":
+            tokens = await psc.sessions.login(account, show or (lambda _m: None))
+            account = account.with_changes(psc_refresh_token=tokens.refresh_token)
+        async with ImapClient(account) as imap:
+            folders = await imap.folders()
+        self.accounts.add(account)
+        log.info("account %s added after a successful login (%d folders)", account.name, len(folders))
+        return [f"connexion vérifiée : {len(folders)} dossiers sur {account.imap_host}:{account.imap_port}"]
+
+    def import_identity(self, path: str, password: str) -> dict[str, Any]:
+        """Our S/MIME key and certificate from a .p12 (same as ``missive keys import``)."""
+        from core.errors import BadInput, os_reason
+
+        file = Path(path).expanduser()
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            raise BadInput(f"impossible de lire {file} ({os_reason(exc)})") from None
+        return self.keys.import_p12(data, password)
+
+    def save_settings(self, changes: dict[str, dict[str, Any]]) -> None:
+        """Write settings to profile.toml (validated first; comments kept) and use them from now on."""
+        from core.setup import update_settings
+
+        update_settings(self.profile.path, changes)
+        self.profile.reload_settings()
+        self.__dict__.pop("trust", None)  # rebuilt with the new settings on next use
+
     # -- Pro Santé Connect ---------------------------------------------------------------------------------
     def needs_login(self, name: str) -> bool:
         """True when account ``name`` logs in with PSC and holds no usable refresh token."""

@@ -110,7 +110,13 @@ class Notifier:
         return await asyncio.to_thread(self._post, int(count), int(urgent) if self.urgent else 0)
 
     def _post(self, count: int, urgent: int = 0) -> bool:
-        text = message_for(count, urgent)
+        return self._send(message_for(count, urgent), count, urgent)
+
+    def send_text(self, text: str) -> bool:
+        """Send a fixed text (the set-up assistant's test push); never health data. Blocking."""
+        return self.enabled and self._send(text, 0)
+
+    def _send(self, text: str, count: int, urgent: int = 0) -> bool:
         headers = {"User-Agent": "missive"}
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 import tomllib
 from collections.abc import Callable, Iterable
@@ -133,6 +134,7 @@ class MissiveApp(App[int]):
         theme: str | None = None,
         settings: Any = None,
         exit_after_paint: bool = False,
+        setup: bool = False,
     ) -> None:
         settings = settings if settings is not None else getattr(mailroom, "settings", None)
         set_language(lang or getattr(settings, "language", None))
@@ -148,6 +150,7 @@ class MissiveApp(App[int]):
         self.idle_minutes = int(getattr(settings, "idle_lock_minutes", 10) or 0)
         self.remap, self._unknown_keys = keymap.check_remap(dict(getattr(settings, "keys", {}) or {}))
         self.locked = False
+        self._setup = setup  # no profile yet: the set-up assistant creates it
         self._last_activity = time.monotonic()
         self._exit_after_paint = exit_after_paint
         self._painted = False
@@ -190,6 +193,10 @@ class MissiveApp(App[int]):
             self.set_interval(15, self._check_idle)
         if self.mailroom is not None:
             self._enter()
+        elif self._setup:
+            from tui.panes.setup import SetupScreen
+
+            self.push_screen(SetupScreen(self.profile_dir), self._first_setup_done)
         elif self._passphrase is not None:
             # given on the command line (demo): open in a thread, no prompt to build and throw away
             passphrase, self._passphrase = self._passphrase, None
@@ -200,6 +207,29 @@ class MissiveApp(App[int]):
             from tui.panes.lock import LockScreen
 
             self.push_screen(LockScreen())
+
+    def _first_setup_done(self, mailroom: Any) -> None:
+        """The assistant ended: into the inbox with the profile it created, or out when it was abandoned."""
+        if mailroom is None:
+            self.exit(0)
+            return
+        self.mailroom = mailroom
+        self.data = MailroomData(mailroom)
+        self.settings = getattr(mailroom, "settings", None)
+        self._enter()
+
+    def action_setup(self) -> None:
+        """The set-up assistant again (palette): every step but the passphrase, each skippable."""
+        if self.mailroom is None:
+            return
+        from tui.panes.setup import SetupScreen
+
+        def done(_mailroom: Any) -> None:
+            self.refresh_counts()
+            if self.main is not None:
+                self.main.query_one("#inbox").reload()
+
+        self.push_screen(SetupScreen(mailroom=self.mailroom), done)
 
     def _open_given(self, passphrase: str) -> None:
         from tui.messages import UnlockFailed
@@ -397,6 +427,7 @@ class MissiveApp(App[int]):
             if spec.action == "app.quit" and spec.scope != "app":
                 continue
             yield SystemCommand(spec.description, spec.tooltip, self._palette_callback(spec))
+        yield SystemCommand(t("setup.palette"), t("setup.palette_help"), self.action_setup)
 
     def _palette_callback(self, spec: keymap.KeySpec) -> Callable[[], Any]:
         async def run() -> None:
@@ -518,11 +549,12 @@ def run_app(
     from core.store.profile import Profile
 
     profile_dir = Path(profile_dir)
-    if not Profile.exists(profile_dir):
+    setup = not Profile.exists(profile_dir)
+    if setup and not (sys.stdin.isatty() and sys.stdout.isatty()):
         from core.config import missing_profile_message
 
         raise NotFound(missing_profile_message(profile_dir))
-    settings = load_settings(profile_dir)
+    settings = None if setup else load_settings(profile_dir)
     app = MissiveApp(
         profile_dir,
         passphrase=passphrase,
@@ -530,6 +562,7 @@ def run_app(
         theme=theme,
         settings=settings,
         exit_after_paint=os.environ.get("MISSIVE_EXIT_AFTER_PAINT") == "1",
+        setup=setup,
     )
     from tui.attachments import empty_viewing_dir
 

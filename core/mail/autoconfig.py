@@ -76,6 +76,13 @@ class Found:
     def report(self) -> list[str]:
         return [p.line() for p in self.tried]
 
+    def bearer_only(self) -> bool:
+        """The IMAP server takes nothing but bearer tokens (no PLAIN, no LOGIN)."""
+        return bool(self.imap and self.imap.mechanisms) and set(self.imap.mechanisms) <= {
+            "XOAUTH2",
+            "OAUTHBEARER",
+        }
+
     def bearer_offered(self) -> bool:
         """Both servers take a bearer token (XOAUTH2 or OAUTHBEARER): Pro Santé Connect is the way in."""
         wanted = {"XOAUTH2", "OAUTHBEARER"}

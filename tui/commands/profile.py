@@ -151,8 +151,9 @@ def cmd_tui(args: argparse.Namespace, ctx: Any) -> int:
     from core.errors import NotFound
     from core.store.vault import Vault
 
-    if not Vault.exists(ctx.profile_dir):
+    if not Vault.exists(ctx.profile_dir) and not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise NotFound(missing_profile_message(ctx.profile_dir))  # said before the screen is taken
+    # In a terminal, a first start opens the set-up assistant, which creates the profile.
     from tui.app import run_app
 
     # like every other command, MISSIVE_PASSPHRASE unlocks without a prompt (scripts, benches); the context
