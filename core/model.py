@@ -111,6 +111,8 @@ class ClinicalDocument:
     date: dt.datetime | None = None  # date of the report or of the sample
     code: str = ""  # document type code (LOINC for CDA) when known
     raw: bytes = b""  # the bytes this document came from (one report of a multi-report file)
+    entry_id: str = ""  # its XDS DocumentEntry id (entryUUID) when it came in an XDM package
+    replaces: str = ""  # the entryUUID of the document it corrects (XDS RPLC association), if any
 
     @property
     def critical(self) -> int:

@@ -74,6 +74,11 @@ class QueuedDocument:
     replacement: dict[str, Any] | None = (
         None  # a newer version on its way in (``replace_filed``): blob, format
     )
+    entry_id: str = ""  # XDS DocumentEntry id (XDM packages): what a later correction names
+    replaces: str = ""  # the entry id this document corrects ("annule et remplace", RPLC)
+    replaced_by: str | None = None  # the queued document that replaced this one
+    applied_to: str | None = None  # a correction applied to that (filed) document instead of being filed
+    previous_blob: str | None = None  # after a replacement: the first version's bytes (undo restores them)
 
     @property
     def match(self) -> MatchResult:
@@ -96,6 +101,8 @@ class QueuedDocument:
             "filed_at": self.filed_at,
             "critical": self.critical,
             "quarantined": self.quarantine_blob is not None,
+            "replaced_by": self.replaced_by,
+            "applied_to": self.applied_to,
         }
 
 
@@ -151,6 +158,11 @@ def _from_doc(key: str, d: Mapping[str, Any]) -> QueuedDocument:
         intent=dict(d["intent"]) if isinstance(d.get("intent"), dict) else None,
         quarantine_blob=d.get("quarantine_blob"),
         replacement=dict(d["replacement"]) if isinstance(d.get("replacement"), dict) else None,
+        entry_id=d.get("entry_id", ""),
+        replaces=d.get("replaces", ""),
+        replaced_by=d.get("replaced_by"),
+        applied_to=d.get("applied_to"),
+        previous_blob=d.get("previous_blob"),
     )
 
 
@@ -179,6 +191,11 @@ def _to_doc(q: QueuedDocument) -> dict[str, Any]:
         "intent": q.intent,
         "quarantine_blob": q.quarantine_blob,
         "replacement": q.replacement,
+        "entry_id": q.entry_id,
+        "replaces": q.replaces,
+        "replaced_by": q.replaced_by,
+        "applied_to": q.applied_to,
+        "previous_blob": q.previous_blob,
     }
 
 
@@ -336,6 +353,8 @@ class DocumentQueue:
                 observations=len(document.observations),
                 abnormal=sum(1 for o in document.observations if o.abnormal),
                 critical=document.critical,
+                entry_id=document.entry_id,
+                replaces=document.replaces,
                 added=_now(),
                 store_ids=(store_id,) if store_id else (),
             )
@@ -349,8 +368,46 @@ class DocumentQueue:
         ``mark=False``: leave ``$Filed`` to the caller (the sync hook: the message is not stored yet).
         """
         queued = self.add(document, match, **origin)
+        if queued.replaces and queued.state == "waiting" and not queued.applied_to:
+            applied = self.apply_replacement(queued.id, actor="auto")
+            if applied.applied_to:
+                return applied
         filed = self.auto_file(queued.id, mark=mark)
         return filed[0] if filed else self.get(queued.id)
+
+    def apply_replacement(self, doc_id: str, actor: str | None = None) -> QueuedDocument:
+        """A correction ("annule et remplace", XDS RPLC) received for a document of the queue: a filed
+        original has its file replaced by the correction through the same exactly-once, undoable path
+        (``replace_filed``; undo brings the first version back), and the correction is marked applied; an
+        original still waiting is set aside as replaced and the correction waits in its place. Audited."""
+        new = self.get(doc_id)
+        if not new.replaces:
+            return new
+        with self._held():
+            found = [
+                _from_doc(k, d)
+                for k, d in self.docs.find(lambda d: d.get("entry_id") == new.replaces)
+                if k != new.id
+            ]
+            old = next((q for q in found if q.state == "filed"), None) or next(
+                (q for q in found if q.state == "waiting"), None
+            )
+            if old is None:
+                return new  # the original never reached us: the correction is an ordinary document
+            if old.state == "waiting":
+                self._record(replace(old, state="rejected", replaced_by=new.id), "replaced", actor, by=new.id)
+                log.info("document %s replaced by %s before it was filed", old.id, new.id)
+                return new
+            first = old.blob_id  # the version in the import folder now (its bytes as filed)
+            updated = self.replace_filed(old.id, self.blobs.get(new.blob_id), actor, format=new.format)
+            updated = replace(
+                self.get(old.id), previous_blob=updated.quarantine_blob or first, replaced_by=new.id
+            )
+            self.docs.put(old.id, _to_doc(updated))
+            applied = replace(new, state="rejected", applied_to=old.id, decision="review")
+            self._record(applied, "replacement", actor, target=old.id)
+        log.info("document %s: filed file replaced by the correction %s", old.id, new.id)
+        return applied
 
     def ingest_message(
         self,
@@ -456,6 +513,8 @@ class DocumentQueue:
         in clear); the document goes back to review and can be filed again; audited."""
         with self._held():
             queued = self._settle(self.get(doc_id))
+            if queued.state == "filed" and queued.previous_blob:  # a correction was applied: the first back
+                return self._undo_replacement(queued, actor)
             if queued.state != "filed" or not queued.filed_path:
                 raise BadInput(
                     f"le document {doc_id} n'est pas classé "
@@ -484,6 +543,21 @@ class DocumentQueue:
         if not self._other_filed(queued.message_id, doc_id):
             self._mark(queued, False)
         return updated
+
+    def _undo_replacement(self, queued: QueuedDocument, actor: str | None) -> QueuedDocument:
+        """Put the first version back in the import folder in place of the correction (same path)."""
+        assert queued.previous_blob is not None
+        correction = queued.replaced_by
+        self.replace_filed(queued.id, self.blobs.get(queued.previous_blob), actor)
+        restored = replace(self.get(queued.id), previous_blob=None, replaced_by=None)
+        self.docs.put(queued.id, _to_doc(restored))
+        if correction:
+            try:
+                self._record(replace(self.get(correction), applied_to=None), "replacement-undone", actor)
+            except NotFound:
+                pass
+        log.info("document %s: correction undone, first version filed again", queued.id)
+        return restored
 
     def replace_filed(
         self, doc_id: str, data: bytes, actor: str | None = None, *, format: str | None = None

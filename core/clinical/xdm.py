@@ -149,7 +149,9 @@ def parse(data: bytes, read_document: DocumentReader | None = None) -> list[Clin
         info = archive.find(meta_name)
         assert info is not None
         subset = meta_name.rsplit("/", 1)[0]
-        for uri, identity in _entries(archive.read(info), limit=MAX_DOCUMENTS - len(seen)):
+        meta_bytes = archive.read(info)
+        replaced = _replacements(meta_bytes)
+        for uri, identity, entry_id in _entries(meta_bytes, limit=MAX_DOCUMENTS - len(seen)):
             entry = _locate(archive, subset, uri)
             if entry is None:
                 unreadable += 1
@@ -168,6 +170,8 @@ def parse(data: bytes, read_document: DocumentReader | None = None) -> list[Clin
             for doc in found:
                 if not doc.identity.family_name and not doc.identity.ins:
                     doc = replace(doc, identity=identity)
+                if entry_id:
+                    doc = replace(doc, entry_id=entry_id, replaces=replaced.get(entry_id, ""))
                 documents.append(doc)
     if not documents:
         raise ParseError(
@@ -194,11 +198,24 @@ def _locate(archive: SafeZip, subset: str, uri: str) -> zipfile.ZipInfo | None:
     return archive.find(f"{subset}/{PurePosixPath(clean).name}")
 
 
-def _entries(metadata: bytes, limit: int = MAX_DOCUMENTS) -> list[tuple[str, Identity]]:
-    """(URI, identity from sourcePatientInfo/patientId) for each DocumentEntry of a METADATA.XML, each URI
-    once; ParseError when more than ``limit`` distinct documents are listed (before any is read)."""
+_REPLACING = {"urn:ihe:iti:2007:AssociationType:RPLC", "urn:ihe:iti:2007:AssociationType:XFRM_RPLC"}
+
+
+def _replacements(metadata: bytes) -> dict[str, str]:
+    """DocumentEntry id -> the id of the document it replaces (RPLC / XFRM_RPLC associations)."""
     root = parse_xml_safely(metadata, undeclared_prefixes=True)
-    out: list[tuple[str, Identity]] = []
+    return {
+        a.get("sourceObject", ""): a.get("targetObject", "")
+        for a in root.iter("Association")
+        if a.get("associationType", "") in _REPLACING and a.get("sourceObject") and a.get("targetObject")
+    }
+
+
+def _entries(metadata: bytes, limit: int = MAX_DOCUMENTS) -> list[tuple[str, Identity, str]]:
+    """(URI, identity from sourcePatientInfo/patientId, entry id) for each DocumentEntry of a METADATA.XML,
+    each URI once; ParseError when more than ``limit`` distinct documents are listed (before any is read)."""
+    root = parse_xml_safely(metadata, undeclared_prefixes=True)
+    out: list[tuple[str, Identity, str]] = []
     uris_seen: set[str] = set()
     for obj in root.iter("ExtrinsicObject"):
         slots = {
@@ -223,7 +240,7 @@ def _entries(metadata: bytes, limit: int = MAX_DOCUMENTS) -> list[tuple[str, Ide
                 f"le paquet XDM liste plus de {MAX_DOCUMENTS} documents distincts : refusé (un courrier en "
                 "porte quelques-uns) ; demandez à l'expéditeur d'envoyer ses documents en plusieurs messages"
             )
-        out.append((uri, _identity(slots, obj)))
+        out.append((uri, _identity(slots, obj), obj.get("id", "")))
     return out
 
 

@@ -17,7 +17,7 @@ import uuid
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core import __version__
 from core.clinical.cda_writer import IDNPS_OID, IDNST_OID, INS_OIDS, CdaAuthor, has_qualified_ins
@@ -46,6 +46,8 @@ DE_TYPE = "urn:uuid:f0306f51-975f-434e-a61c-c59651d33983"
 DE_PATIENT_ID = "urn:uuid:58a6f841-87b3-4a3e-92fd-a8ffeff98427"
 DE_UNIQUE_ID = "urn:uuid:2e82c1f6-a085-4c72-9da3-8640a32e42ab"
 CLASSIFICATION = "urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:Classification"
+HAS_MEMBER = "urn:oasis:names:tc:ebxml-regrep:AssociationType:HasMember"
+RPLC = "urn:ihe:iti:2007:AssociationType:RPLC"  # "annule et remplace": the new entry replaces the target
 EXTERNAL_ID = "urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:ExternalIdentifier"
 
 
@@ -58,6 +60,8 @@ class XdmDocument:
     title: str = ""
     code: str = ""  # the CDA's ClinicalDocument/code/@code (LOINC), '' for a non-CDA file
     code_display: str = ""
+    entry_uuid: str = ""  # its DocumentEntry id (urn:uuid:...); '' = a fresh one. Keep it to correct it later
+    replaces: str = ""  # the entry_uuid of a document sent before that this one replaces (RPLC)
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ class XdmPackage:
     data: bytes
     headers: tuple[tuple[str, str], ...]
     filename: str = XDM_FILENAME
+    entry_uuids: tuple[str, ...] = ()  # each document's DocumentEntry id, in order (to replace it later)
 
 
 def mss_headers(codes: Sequence[str], qualified_ins: bool) -> tuple[tuple[str, str], ...]:
@@ -175,7 +180,7 @@ def _metadata(
         entry = ET.SubElement(
             objects,
             f"{{{RIM}}}ExtrinsicObject",
-            id=ids.next(),
+            id=doc.entry_uuid or ids.next(),
             mimeType=doc.mime_type,
             objectType=DE_OBJECT_TYPE,
         )
@@ -228,13 +233,24 @@ def _metadata(
         assoc = ET.SubElement(
             objects,
             f"{{{RIM}}}Association",
-            associationType="urn:oasis:names:tc:ebxml-regrep:AssociationType:HasMember",
+            associationType=HAS_MEMBER,
             sourceObject=ss_id,
             targetObject=entry_id,
             id=ids.next(),
             objectType="urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:Association",
         )
         _slot(assoc, "SubmissionSetStatus", "Original")
+    for entry_id, (_, doc) in zip(entry_ids, docs, strict=True):
+        if doc.replaces:  # IHE ITI TF-3 4.2.2: the new entry (source) replaces the earlier one (target)
+            ET.SubElement(
+                objects,
+                f"{{{RIM}}}Association",
+                associationType=RPLC,
+                sourceObject=entry_id,
+                targetObject=doc.replaces,
+                id=ids.next(),
+                objectType="urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:Association",
+            )
     ET.register_namespace("lcm", LCM)
     ET.register_namespace("rim", RIM)
     ET.indent(request)
@@ -289,6 +305,10 @@ def write_xdm(
     if not documents:
         raise BadInput("un paquet XDM doit contenir au moins un document")
     when = when or dt.datetime.now().astimezone()
+    documents = [d if d.entry_uuid else replace(d, entry_uuid=f"urn:uuid:{uuid.uuid4()}") for d in documents]
+    for d in documents:
+        if d.replaces and not d.replaces.startswith("urn:uuid:"):
+            raise BadInput("un document remplacé se désigne par son identifiant XDS urn:uuid:… (entry_uuid)")
     named = [(_name_for(i, d.mime_type), d) for i, d in enumerate(documents, 1)]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -298,7 +318,11 @@ def write_xdm(
         for name, doc in named:
             archive.writestr(f"IHE_XDM/{SUBSET}/{name}", doc.content)
     codes = [d.code for d in documents if d.mime_type == "text/xml"]
-    return XdmPackage(buffer.getvalue(), mss_headers(codes, has_qualified_ins(patient)))
+    return XdmPackage(
+        buffer.getvalue(),
+        mss_headers(codes, has_qualified_ins(patient)),
+        entry_uuids=tuple(d.entry_uuid for d in documents),
+    )
 
 
 def letter_package(
@@ -309,15 +333,17 @@ def letter_package(
     text: str = "",
     pdf: bytes | None = None,
     when: dt.datetime | None = None,
+    replaces: str = "",
 ) -> XdmPackage:
-    """The usual case: one letter (text, or a PDF report) as a CDA inside an XDM package."""
+    """The usual case: one letter (text, or a PDF report) as a CDA inside an XDM package; ``replaces``: the
+    entry_uuid of a letter sent before that this one corrects ("annule et remplace")."""
     from core.clinical.cda_writer import LETTER_CODE, write_cda
 
     cda = write_cda(patient, author, title=title, text=text, pdf=pdf, effective=when)
     return write_xdm(
         patient,
         author,
-        [XdmDocument(cda, "text/xml", title, LETTER_CODE[0], LETTER_CODE[1])],
+        [XdmDocument(cda, "text/xml", title, LETTER_CODE[0], LETTER_CODE[1], replaces=replaces)],
         when=when,
     )
 

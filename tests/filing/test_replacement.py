@@ -1,0 +1,93 @@
+"""Corrections ("annule et remplace"): the XDM writer names the replaced document (XDS RPLC association), and
+a correction received after the original replaces the filed file through the filing path; undo brings the
+first version back."""
+
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path
+
+from core.clinical.documents import DocumentQueue
+from core.clinical.readers import read_document
+from core.clinical.xdm_writer import RPLC, letter_package
+from core.model import Candidate, MatchResult
+from tests.filing.fakes import MemoryProfile
+from tests.filing.test_xdm_writer import AUTHOR, PATIENT
+
+RIM = "{urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0}"
+AUTO = MatchResult("auto", "p-1", (Candidate("p-1", 0.99, ("INS",)),))
+
+
+def _metadata(data: bytes) -> ET.Element:
+    return ET.fromstring(zipfile.ZipFile(io.BytesIO(data)).read("IHE_XDM/SUBSET01/METADATA.XML"))
+
+
+def test_the_writer_names_the_replaced_entry_and_the_reader_sees_it() -> None:
+    first = letter_package(PATIENT, AUTHOR, title="Courrier", text="Version 1")
+    (first_id,) = first.entry_uuids
+    second = letter_package(PATIENT, AUTHOR, title="Courrier", text="Version 2 corrigée", replaces=first_id)
+    (second_id,) = second.entry_uuids
+    (assoc,) = [
+        a for a in _metadata(second.data).iter(f"{RIM}Association") if a.get("associationType") == RPLC
+    ]
+    assert (assoc.get("sourceObject"), assoc.get("targetObject")) == (second_id, first_id)
+    (doc,) = read_document(second.data, "IHE_XDM.ZIP").documents
+    assert (doc.entry_id, doc.replaces) == (second_id, first_id)
+    (original,) = read_document(first.data, "IHE_XDM.ZIP").documents
+    assert (original.entry_id, original.replaces) == (first_id, "")
+
+
+def _queue(tmp_path: Path) -> tuple[DocumentQueue, MemoryProfile]:
+    profile = MemoryProfile(tmp_path / "profile")
+    settings = {"preset": "generic", "folder": str(tmp_path / "lgc"), "auto": True}
+    queue = DocumentQueue(profile, settings, mark_filed=lambda *_: None, patient_exists=lambda _pid: None)
+    return queue, profile
+
+
+def _ingest(queue: DocumentQueue, data: bytes, message_id: str):
+    (queued,) = queue.ingest_message(message_id, [("IHE_XDM.ZIP", "application/zip", data)], lambda _i: AUTO)
+    return queued
+
+
+def test_a_correction_replaces_the_filed_file_and_undo_brings_the_first_back(tmp_path: Path) -> None:
+    queue, profile = _queue(tmp_path)
+    first = letter_package(PATIENT, AUTHOR, title="Courrier", text="Version 1")
+    original = _ingest(queue, first.data, "<m1@x>")
+    assert original.state == "filed"
+    path = Path(original.filed_path)
+    assert path.read_bytes() == first.data
+
+    second = letter_package(
+        PATIENT, AUTHOR, title="Courrier", text="Version 2", replaces=first.entry_uuids[0]
+    )
+    correction = _ingest(queue, second.data, "<m2@x>")
+    assert correction.applied_to == original.id  # applied, not filed a second time
+    files = list(path.parent.iterdir())
+    assert [f.read_bytes() for f in files if f.is_file()] == [second.data]  # one file: the corrected one
+    replaced = queue.get(original.id)
+    assert replaced.state == "filed" and replaced.replaced_by == correction.id
+    assert [d.id for d in queue.pending()] == []  # nothing waits: the correction is applied
+    actions = [r["action"] for r in profile.audit.records]
+    assert "replace" in actions and "replacement" in actions
+
+    restored = queue.undo(original.id, actor="dr")
+    assert restored.state == "filed" and restored.previous_blob is None
+    files = [f for f in Path(restored.filed_path).parent.iterdir() if f.is_file()]
+    assert [f.read_bytes() for f in files] == [first.data]  # the first version is back, alone
+
+
+def test_a_correction_of_a_waiting_document_sets_the_original_aside(tmp_path: Path) -> None:
+    queue, _profile = _queue(tmp_path)
+    review = MatchResult("review", None, (Candidate("p-1", 0.8),))
+    first = letter_package(PATIENT, AUTHOR, title="Courrier", text="Version 1")
+    (doc,) = read_document(first.data, "IHE_XDM.ZIP").documents
+    original = queue.ingest(doc, review, message_id="<m1@x>", raw=first.data)
+    second = letter_package(
+        PATIENT, AUTHOR, title="Courrier", text="Version 2", replaces=first.entry_uuids[0]
+    )
+    (doc2,) = read_document(second.data, "IHE_XDM.ZIP").documents
+    correction = queue.ingest(doc2, review, message_id="<m2@x>", raw=second.data)
+    assert queue.get(original.id).state == "rejected" and queue.get(original.id).replaced_by == correction.id
+    assert [d.id for d in queue.pending()] == [correction.id]
