@@ -14,6 +14,10 @@ from tests.filing.test_documents import AUTO, RAW, make_queue
 def test_the_filed_file_name_is_not_logged(tmp_path: Path) -> None:
     document = read_document(RAW, "res.hpr").documents[0]
     marks: list[tuple[str, bool]] = []
+    missive = logging.getLogger("missive")
+    earlier = [h for h in missive.handlers if getattr(h, "_missive", False)]  # an earlier test's profile log
+    for handler in earlier:
+        missive.removeHandler(handler)
     log_file = setup_logging(tmp_path / "logs")
     try:
         queue, _ = make_queue(tmp_path, marks, template="{date}_{sender}_{patient}_{doc}")
@@ -22,10 +26,12 @@ def test_the_filed_file_name_is_not_logged(tmp_path: Path) -> None:
             handler.flush()
         text = log_file.read_text("utf-8")
     finally:
-        for handler in list(logging.getLogger("missive").handlers):
+        for handler in list(missive.handlers):
             if getattr(handler, "_missive", False):
-                logging.getLogger("missive").removeHandler(handler)
+                missive.removeHandler(handler)
                 handler.close()
+        for handler in earlier:
+            missive.addHandler(handler)
     name = Path(filed.filed_path).name
     assert f"document {filed.id} filed for patient p-1" in text
     assert name not in text and Path(name).stem not in text
