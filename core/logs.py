@@ -52,8 +52,15 @@ def setup_logging(profile_dir: Path, level: int = logging.INFO) -> Path:
     """Log to ``<profile>/missive.log`` (rotated, 1 MB x 3)."""
     path = profile_dir / "missive.log"
     root = logging.getLogger("missive")
-    if any(getattr(h, "_missive", False) for h in root.handlers):
-        return path
+    for h in list(root.handlers):
+        if not getattr(h, "_missive", False):
+            continue
+        if getattr(h, "baseFilename", None) == os.path.abspath(path):
+            return path
+        # one process opening another profile (tests, a second account folder): its lines go to that
+        # profile's log, never on into the first one's
+        root.removeHandler(h)
+        h.close()
     from core.store.atomic import private_dir
 
     private_dir(profile_dir)
