@@ -179,12 +179,12 @@ def missing_profile_message(folder: Path) -> str:
         hint = f"ou ouvrez la démonstration (dans {demo}) avec « missive demo »"
     else:
         hint = f"ou essayez la démonstration avec « missive demo » (elle sera dans {demo})"
-    init = (
-        "missive init"
-        if Path(folder).expanduser() == default_profile_dir()
-        else f"missive --profile {folder} init"
+    default = Path(folder).expanduser() == default_profile_dir()
+    start = "missive" if default else f"missive --profile {folder}"
+    return (
+        f"aucun profil dans {folder} : créez-le avec l'assistant de configuration (« {start} » dans un "
+        f"terminal) ou « {start} init », {hint}"
     )
-    return f"aucun profil dans {folder} : créez-le avec « {init} », {hint}"
 
 
 _SCHEMA: dict[str, dict[str, Any]] = {

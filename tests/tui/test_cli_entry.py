@@ -173,8 +173,21 @@ def test_without_a_profile_every_entry_names_the_demo(user_data: Path, app_runs,
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert f"aucun profil dans {user_data / 'profile'}" in err
-    assert "« missive init »" in err and f"« missive demo » (elle sera dans {user_data / 'demo'})" in err
+    assert "l'assistant de configuration (« missive » dans un terminal) ou « missive init »" in err
+    assert f"« missive demo » (elle sera dans {user_data / 'demo'})" in err
     assert app_runs == []
+
+
+def test_leaving_the_assistant_before_it_made_a_profile_says_where_the_demo_is(
+    user_data: Path, app_runs, capsys, monkeypatch
+) -> None:
+    """In a terminal a first start opens the set-up assistant; quitting it early leaves the way to the demo."""
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert cli.main([]) == 0
+    assert len(app_runs) == 1  # the app (its assistant) did open
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"« missive demo » (elle sera dans {user_data / 'demo'})" in err
 
 
 def test_once_the_demo_is_built_the_message_says_how_to_open_it(user_data: Path, capsys) -> None:

@@ -159,7 +159,10 @@ def cmd_tui(args: argparse.Namespace, ctx: Any) -> int:
     # like every other command, MISSIVE_PASSPHRASE unlocks without a prompt (scripts, benches); the context
     # has already taken it out of the environment when missive runs as a program
     passphrase = ctx.env("MISSIVE_PASSPHRASE")
-    return run_app(ctx.profile_dir, passphrase=passphrase, lang=args.lang, theme=args.theme)
+    code = run_app(ctx.profile_dir, passphrase=passphrase, lang=args.lang, theme=args.theme)
+    if not Vault.exists(ctx.profile_dir):  # the assistant was left before it created the profile
+        sys.stderr.write(f"missive : {missing_profile_message(ctx.profile_dir)}\n")
+    return code
 
 
 def _progress(text: str) -> None:
