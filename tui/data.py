@@ -63,6 +63,7 @@ class ReviewItem:
     sender: str = ""
     candidates: tuple[tuple[Candidate, Patient | None], ...] = ()
     state: str = "review"  # review | auto | filed | rejected
+    decision: str = ""  # the matcher's: "auto" when filed without a person (else filed by hand)
     patient: Patient | None = None  # the patient it was filed to (auto / filed)
     observations: int = 0
     critical: int = 0  # critical results in it (the queue lists these first)
@@ -278,6 +279,7 @@ class MailroomData:
             sender=get("sender", "") or (document.author if document is not None else ""),
             candidates=tuple((c, self.patient(c.patient_id)) for c in candidates),
             state=_state(entry),
+            decision=str(get("decision", None) or getattr(match, "decision", "") or ""),
             patient=self.patient(patient_id) if patient_id else None,
             observations=len(document.observations) if document is not None else 0,
             critical=int(get("critical", 0) or 0),

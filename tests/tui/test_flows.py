@@ -96,6 +96,54 @@ async def test_undo_an_automatic_filing(mailroom: FakeMailroom) -> None:
         assert mailroom.documents.decisions == [("undo", "d-auto", None)]
 
 
+async def test_after_undo_the_highlight_stays_on_that_document_and_hand_filing_is_not_auto(
+    mailroom: FakeMailroom,
+) -> None:
+    """A second u never undoes someone else's filing; a filing by hand is not labelled "auto"."""
+    mailroom.documents.add_unread_letter()
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        await pilot.press("tab", "enter")  # d-ambiguous filed by hand to DUPONT Jeanne
+        await settle(app, pilot)
+        pane = app.screen.query_one("#review")
+        assert pane.current.id == "d-letter"  # on to the next waiting document
+        docs = app.screen.query_one("#review-docs", OptionList)
+        labels = {docs.get_option_at_index(i).id: str(docs.get_option_at_index(i).prompt)
+                  for i in range(docs.option_count)}  # fmt: skip
+        assert "classé à la main" in labels["d-ambiguous"] and "auto" not in labels["d-ambiguous"]
+        assert "(auto" in labels["d-auto"]
+        await pilot.press("j", "j")  # j/k move in À classer too
+        assert pane.current.id == "d-auto"
+        await pilot.press("k", "j", "u")
+        await settle(app, pilot)
+        assert pane.current.id == "d-auto"  # it waits again, and the highlight is still on it
+        await pilot.press("u")  # nothing to undo on a waiting document: nobody else's filing undone
+        await settle(app, pilot)
+        assert mailroom.documents.decisions == [("file", "d-ambiguous", "p-1"), ("undo", "d-auto", None)]
+
+
+async def test_a_search_never_leaves_the_highlight_on_a_hidden_document(mailroom: FakeMailroom) -> None:
+    mailroom.documents.add_unread_letter()
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        pane = app.screen.query_one("#review")
+        await pilot.press("down", "down")
+        assert pane.current.id == "d-auto"
+        await pilot.press("slash", *"courrier")
+        await settle(app, pilot)
+        assert pane.current.id == "d-letter"  # the only one shown
+        await pilot.press("backspace", "backspace", "backspace", "backspace", "backspace", "backspace")
+        await pilot.press("backspace", "backspace")
+        await settle(app, pilot)
+        assert pane.current.id == "d-letter"  # still on the document the doctor was looking at
+
+
 async def test_write_and_send_a_letter_to_a_colleague_found_in_annuaire(mailroom: FakeMailroom) -> None:
     app = MissiveApp(mailroom=mailroom)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -29,6 +29,7 @@ from tui.failures import ReportsFailures
 from tui.i18n import t
 from tui.messages import LetterRequested, MessageOpened, MessagesLoaded
 from tui.panes.reader import Reader
+from tui.panes.review import KeyedList
 from tui.widgets.message_list import MessageList
 
 log = logging.getLogger("missive.tui")
@@ -48,7 +49,7 @@ class InboxPane(ReportsFailures, Vertical):
 
     def compose(self) -> ComposeResult:
         # Set up here, not in on_mount: a quit during the mount leaves no children to query (a traceback).
-        folders = OptionList(id="folders")
+        folders = KeyedList(id="folders")
         folders.border_title = t("inbox.folders")
         search = Input(placeholder=t("inbox.search_placeholder"), id="inbox-search")
         search.display = False

@@ -18,6 +18,7 @@ import unicodedata
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.css.query import NoMatches
@@ -75,6 +76,12 @@ def comparison(item: ReviewItem, patient: Patient | None) -> Content:
     return Content.assemble(*parts)
 
 
+class KeyedList(OptionList):
+    """An option list that also moves with j/k, as the message list does."""
+
+    BINDINGS = [Binding("j", "cursor_down", show=False), Binding("k", "cursor_up", show=False)]
+
+
 class ReviewPane(ReportsFailures, Vertical):
     """À classer (key 2)."""
 
@@ -86,6 +93,7 @@ class ReviewPane(ReportsFailures, Vertical):
         self.pending: list[ReviewItem] = []
         self.filed: list[ReviewItem] = []
         self._pending_ids: set[str] = set()
+        self._acted_on: str | None = None  # the document the last decision was about: keeps the highlight
         self._query = ""
 
     def compose(self) -> ComposeResult:
@@ -93,7 +101,7 @@ class ReviewPane(ReportsFailures, Vertical):
         search = Input(placeholder=t("review.search_placeholder"), id="review-search")
         search.display = False
         yield search
-        docs = OptionList(id="review-docs")
+        docs = KeyedList(id="review-docs")
         docs.border_title = t("pane.review")
         yield docs
         yield Static(t("review.empty"), id="review-empty")
@@ -138,7 +146,14 @@ class ReviewPane(ReportsFailures, Vertical):
 
     def _fill(self) -> None:
         docs = self.query_one("#review-docs", OptionList)
-        keep = docs.highlighted
+        # the highlight stays on the document it was on (after u it moved between the lists), else the first
+        # visible one: never an index that now points at another document, or a row the search hides
+        keep = self._acted_on or (
+            docs.get_option_at_index(docs.highlighted).id
+            if docs.highlighted is not None and docs.option_count
+            else None
+        )
+        self._acted_on = None
         docs.clear_options()
         items = self._visible()
         for item in items:
@@ -153,7 +168,8 @@ class ReviewPane(ReportsFailures, Vertical):
             else:
                 p = item.patient
                 target = f"{p.used_name or p.birth_name} {' '.join(p.given_names)}" if p else "?"
-                label = f"» {when} {who} — {t('review.auto_filed', patient=target)}"
+                how = "review.auto_filed" if item.decision == "auto" else "review.hand_filed"
+                label = f"» {when} {who} — {t(how, patient=target)}"
             docs.add_option(Option(Content(label), id=item.id))
         empty = not items
         self.query_one("#review-empty").display = empty
@@ -161,7 +177,8 @@ class ReviewPane(ReportsFailures, Vertical):
         docs.display = not empty
         docs.border_subtitle = t("review.count", pending=len(self.pending), filed=len(self.filed))
         if items:
-            docs.highlighted = min(keep or 0, len(items) - 1)
+            ids = [item.id for item in items]
+            docs.highlighted = ids.index(keep) if keep in ids else 0
             self._show(items[docs.highlighted])
         self.refresh_bindings()
 
@@ -288,6 +305,14 @@ class ReviewPane(ReportsFailures, Vertical):
 
     def on_document_decided(self, message: DocumentDecided) -> None:
         self.notify(t(f"review.done_{message.decision}"))
+        if message.decision == "undo":  # back among the waiting ones: the highlight follows it
+            self._acted_on = message.doc_id
+        else:  # filed or rejected: on to the next waiting document (else the one before it)
+            waiting = [item.id for item in self._visible() if self.is_pending(item)]
+            if message.doc_id in waiting:
+                at = waiting.index(message.doc_id)
+                rest = waiting[at + 1 :] or waiting[:at][-1:]
+                self._acted_on = rest[0] if rest else None
         self.reload()
 
     # -- search -------------------------------------------------------------------------------------------
