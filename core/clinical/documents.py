@@ -660,7 +660,9 @@ class DocumentQueue:
             )
         except MissiveError:
             if intent and filing.settle(temp):  # published after all: only its temporary name was left
-                done = self._finish(replace(queued, state="filing", intent=intent), actor)
+                done = self._finish(
+                    replace(queued, state="filing", intent=intent), actor, action=action, **details
+                )
                 filing.discard_temp(temp)
                 return done
             if intent:
