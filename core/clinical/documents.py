@@ -321,6 +321,9 @@ class DocumentQueue:
         ``store_id``: the message's id in the local store, where ``$Filed`` is set (a message met again in
         another folder adds its id to the document's).
         """
+        if document.format == "pdf" and match.decision == "auto":
+            # a bare PDF's identity is what it prints, read by patterns: candidates, never a filing alone
+            match = MatchResult("review", None, match.candidates)
         data = raw if raw is not None else document.raw
         if not data:
             raise BadInput(f"le document {index} du message {message_id or '?'} est vide : rien à classer")

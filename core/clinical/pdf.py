@@ -1,7 +1,7 @@
 """PDF letters: the text, for the preview. pypdf is imported only when a PDF is actually read.
 
-A PDF carries no structured identity: the document's identity stays empty (a person files it, or the
-XDM metadata next to it gives the patient).
+A PDF carries no structured identity: what it prints (name, birth date, NIR...) is only suggested; a person
+files it, or the XDM metadata next to it gives the patient.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import io
 import logging
 
 from core.errors import ParseError
-from core.model import ClinicalDocument, Identity
+from core.model import ClinicalDocument
 
 MAX_PAGES = 200  # a letter is a few pages; a 10,000-page PDF is not something to extract in a mail client
 MAX_TEXT = 1_000_000
@@ -66,13 +66,16 @@ def extract_text(data: bytes) -> str:
 
 
 def parse(data: bytes, title: str = "") -> list[ClinicalDocument]:
-    """One document holding the PDF's text (identity unknown)."""
+    """One document holding the PDF's text, with the identity it prints as *suggested* traits (never filed
+    without a person: see ``core.clinical.pdf_identity``)."""
+    from core.clinical.pdf_identity import suggested_identity
+
     text = extract_text(data)
     first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
     return [
         ClinicalDocument(
             format="pdf",
-            identity=Identity(),
+            identity=suggested_identity(text),
             text=text,
             title=title or first_line[:120],
             raw=data,

@@ -168,8 +168,9 @@ def parse(data: bytes, read_document: DocumentReader | None = None) -> list[Clin
                 unreadable += 1
                 continue
             for doc in found:
-                if not doc.identity.family_name and not doc.identity.ins:
-                    doc = replace(doc, identity=identity)
+                printed_only = doc.format == "pdf" and bool(identity.family_name or identity.ins)
+                if printed_only or (not doc.identity.family_name and not doc.identity.ins):
+                    doc = replace(doc, identity=identity)  # the metadata's identity beats a PDF's printed one
                 if entry_id:
                     doc = replace(doc, entry_id=entry_id, replaces=replaced.get(entry_id, ""))
                 documents.append(doc)
