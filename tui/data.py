@@ -50,6 +50,7 @@ class ReaderView:
     attachments: tuple[Attachment, ...] = ()
     outside_trust: bool = False  # the sync found the sender outside the trust space
     receipts: tuple[str, ...] = ()  # a sent letter: "address — remis le …" per recipient
+    cipher_note: str = ""  # the core's words for an outdated cipher: "chiffrement ancien (3DES)"
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,7 @@ class MailroomData:
             raise NotFound("ce message n'est plus dans le profil : synchronisez à nouveau")
         raw = store.get_raw(summary.id)
         signature, signed, encrypted, decrypted, problem = summary.signature, summary.signed, False, True, ""
+        cipher_note = ""
         keys = self.service("keys")
         if keys is not None:
             from core.secure.smime import open_message
@@ -173,6 +175,7 @@ class MailroomData:
             raw = opened.inner_mime_bytes
             signature, signed = opened.signature, opened.signed
             encrypted, decrypted, problem = opened.encrypted, opened.decrypted, opened.problem
+            cipher_note = opened.cipher_note
         body, attachments, documents = _parse_mime(raw) if decrypted else ("", (), ())
         self.mark_seen(summary)
         return ReaderView(
@@ -187,6 +190,7 @@ class MailroomData:
             attachments,
             self._outside_trust(summary),
             self.receipt_lines(summary),
+            cipher_note,
         )
 
     def receipt_statuses(self) -> dict[str, str]:
@@ -225,6 +229,7 @@ class MailroomData:
             attachments=tuple(get("attachments", ()) or ()),
             outside_trust=self._outside_trust(summary),
             receipts=self.receipt_lines(summary),
+            cipher_note=get("cipher_note", "") or "",
         )
 
     def mark_seen(self, summary: MessageSummary) -> None:

@@ -210,3 +210,22 @@ def test_cpython_rfc2231_boundary_is_collapsed():
     from core.mail.mime import security_of
 
     assert security_of(message_from_bytes(raw)) == (False, True)
+
+
+def test_the_reader_says_the_cipher_is_old(des3_message):
+    """The app's reader line: 'chiffré (chiffrement ancien (3DES))', the core's words."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from core.model import MessageSummary
+    from tui.data import MailroomData
+
+    raw = des3_message.read_bytes()
+    store = SimpleNamespace(get_raw=lambda _id: raw, add_flags=lambda *_: None)
+    data = MailroomData(SimpleNamespace(messages=store, keys=_bob_keys()))
+    summary = MessageSummary(
+        "m1", "acct", "INBOX", 1, "<m1@x>", "alice@example.com", (), "3DES", dt.datetime.now(dt.UTC)
+    )
+    view = data.open_message(summary)
+    assert view.encrypted and view.decrypted and view.cipher_note == "chiffrement ancien (3DES)"
+    assert "Compte rendu en 3DES." in view.body

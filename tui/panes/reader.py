@@ -89,6 +89,8 @@ class Reader(VerticalScroll, can_focus=True):
         words, cls = signature_line(view)
         if view.encrypted:
             words += " · " + (t("reader.encrypted") if view.decrypted else t("reader.not_decrypted"))
+            if view.decrypted and view.cipher_note:
+                words += f" ({view.cipher_note})"
         if view.receipts:  # a sent letter: what became of it, per recipient
             words += "\n" + "\n".join(f"{t('reader.receipt')} {line}" for line in view.receipts)
         sig = self.query_one("#reader-signature", Static)
