@@ -36,6 +36,25 @@ INBOX = "INBOX"  # where Réception opens: the server's inbox, never the Sent co
 
 
 @dataclass(frozen=True)
+class ReviewItem:
+    """A document waiting for a decision (or filed automatically), with its candidate patients."""
+
+    id: str
+    identity: Identity
+    title: str = ""
+    date: dt.datetime | None = None
+    sender: str = ""
+    candidates: tuple[tuple[Candidate, Patient | None], ...] = ()
+    state: str = "review"  # review | auto | filed | rejected
+    decision: str = ""  # the matcher's: "auto" when filed without a person (else filed by hand)
+    patient: Patient | None = None  # the patient it was filed to (auto / filed)
+    observations: int = 0
+    critical: int = 0  # critical results in it (the queue lists these first)
+    attachment: str = ""  # the part of the message it was read from
+    filed_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
 class ReaderView:
     """What the reader shows for one message (decoded off the event loop)."""
 
@@ -51,23 +70,7 @@ class ReaderView:
     outside_trust: bool = False  # the sync found the sender outside the trust space
     receipts: tuple[str, ...] = ()  # a sent letter: "address — remis le …" per recipient
     cipher_note: str = ""  # the core's words for an outdated cipher: "chiffrement ancien (3DES)"
-
-
-@dataclass(frozen=True)
-class ReviewItem:
-    """A document waiting for a decision (or filed automatically), with its candidate patients."""
-
-    id: str
-    identity: Identity
-    title: str = ""
-    date: dt.datetime | None = None
-    sender: str = ""
-    candidates: tuple[tuple[Candidate, Patient | None], ...] = ()
-    state: str = "review"  # review | auto | filed | rejected
-    decision: str = ""  # the matcher's: "auto" when filed without a person (else filed by hand)
-    patient: Patient | None = None  # the patient it was filed to (auto / filed)
-    observations: int = 0
-    critical: int = 0  # critical results in it (the queue lists these first)
+    filings: tuple[ReviewItem, ...] = ()  # the queue's decision on each clinical document of the message
 
 
 @dataclass
@@ -191,6 +194,7 @@ class MailroomData:
             self._outside_trust(summary),
             self.receipt_lines(summary),
             cipher_note,
+            filings=self.message_filings(summary.message_id) if documents else (),
         )
 
     def receipt_statuses(self) -> dict[str, str]:
@@ -230,6 +234,7 @@ class MailroomData:
             outside_trust=self._outside_trust(summary),
             receipts=self.receipt_lines(summary),
             cipher_note=get("cipher_note", "") or "",
+            filings=self.message_filings(summary.message_id),
         )
 
     def mark_seen(self, summary: MessageSummary) -> None:
@@ -289,6 +294,37 @@ class MailroomData:
             observations=len(document.observations) if document is not None else 0,
             critical=int(get("critical", 0) or 0),
         )
+
+    def message_filings(self, message_id: str) -> tuple[ReviewItem, ...]:
+        """Where each clinical document of one message stands (waiting, filed for whom and when, rejected)."""
+        queue = self.service("documents")
+        if queue is None or not message_id or not hasattr(queue, "list"):
+            return ()
+        out = []
+        for entry in queue.list():
+            get = _getter(entry)
+            if get("message_id", None) != message_id:
+                continue
+            match = get("match", None)
+            patient_id = get("patient_id", None) or (match.patient_id if match is not None else None)
+            filed_at = get("filed_at", None)
+            if isinstance(filed_at, str):
+                try:
+                    filed_at = dt.datetime.fromisoformat(filed_at)
+                except ValueError:
+                    filed_at = None
+            out.append(
+                ReviewItem(
+                    id=str(get("id", "")),
+                    identity=get("identity", None) or Identity(),
+                    state=_state(entry),
+                    decision=str(get("decision", None) or getattr(match, "decision", "") or ""),
+                    patient=self.patient(patient_id) if patient_id else None,
+                    attachment=str(get("attachment", "") or ""),
+                    filed_at=filed_at,
+                )
+            )
+        return tuple(out)
 
     def critical_count(self) -> int:
         """Waiting documents with a critical result (the status bar's count)."""

@@ -136,6 +136,8 @@ class FakeEntry:
     document: Any
     match: MatchResult
     state: str
+    message_id: str = ""  # the letter it came in
+    filed_at: str = ""
 
 
 class FakeDocuments:
@@ -166,6 +168,8 @@ class FakeDocuments:
                 doc,
                 MatchResult("auto", "p-1", (Candidate("p-1", 0.99, ("INS identique",)),)),
                 "auto",
+                message_id="<m-lab@test>",  # the signed lab result of the inbox
+                filed_at="2025-06-02T09:31:00+00:00",
             ),
         }
         self.decisions: list[tuple[str, str, str | None]] = []
@@ -176,6 +180,9 @@ class FakeDocuments:
 
         letter = ClinicalDocument(format="pdf", identity=Identity(), title="Courrier du Dr Martin")
         self.entries["d-letter"] = FakeEntry("d-letter", letter, MatchResult("review", None, ()), "review")
+
+    def list(self) -> list[FakeEntry]:
+        return list(self.entries.values())
 
     def pending(self) -> list[FakeEntry]:
         return [e for e in self.entries.values() if e.state == "review"]

@@ -49,6 +49,10 @@ async def test_read_a_verified_lab_result(mailroom: FakeMailroom) -> None:
         assert not sodium.strip().startswith(("↑", "↓", "!"))
         assert "2 anormal" in results
         assert "m-lab" in mailroom.messages.seen  # opening marks it read
+        # whose result it is: the identity as the document states it, and where the queue filed it
+        said = " ".join(results.split())
+        assert "Patient (selon le document) : DUPONT Jeanne · né(e) le 14/03/1956" in said
+        assert "Classé pour DUPONT Jeanne (n° p-1) le 02/06/2025" in said and "(automatiquement)" in said
 
 
 async def test_list_markers_and_search(mailroom: FakeMailroom) -> None:

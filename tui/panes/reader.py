@@ -7,8 +7,8 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from core.model import ClinicalDocument, Observation
-from tui.data import ReaderView
+from core.model import ClinicalDocument, Identity, Observation
+from tui.data import ReaderView, ReviewItem
 from tui.i18n import t
 
 
@@ -64,6 +64,43 @@ def results_table(doc: ClinicalDocument) -> Content:
     return Content.assemble(*parts)
 
 
+def identity_line(identity: Identity) -> str:
+    """The patient as the document names them: name, given names, birth date, sex, INS."""
+    parts = [
+        " ".join(x for x in (identity.family_name, *identity.given_names) if x) or t("review.no_identity")
+    ]
+    if identity.birth_date is not None:
+        parts.append(t("reader.born", date=identity.birth_date.strftime("%d/%m/%Y")))
+    if identity.ins or identity.nir:
+        parts.append(f"INS {identity.ins or identity.nir}")
+    return " · ".join(parts)
+
+
+def filing_line(filing: ReviewItem) -> tuple[str, str]:
+    """The queue's decision on one document, in words, with its style."""
+    if filing.state in ("filed", "auto"):
+        p = filing.patient
+        who = f"{p.used_name or p.birth_name} {' '.join(p.given_names)} (n° {p.id})" if p else "?"
+        when = filing.filed_at.astimezone().strftime("%d/%m/%Y %H:%M") if filing.filed_at else "—"
+        how = t("reader.filed_auto") if filing.decision == "auto" else t("reader.filed_by_hand")
+        return t("reader.filed", patient=who, when=when, how=how), "$success"
+    if filing.state == "rejected":
+        return t("reader.rejected"), "$text-muted"
+    return t("reader.waiting"), "$warning bold"
+
+
+def whose(doc: ClinicalDocument, filing: ReviewItem | None) -> Content:
+    parts: list[str | tuple[str, str]] = [
+        (t("reader.patient") + " ", "bold"),
+        identity_line(doc.identity),
+        "\n",
+    ]
+    if filing is not None:
+        parts.append(filing_line(filing))
+        parts.append("\n")
+    return Content.assemble(*parts)
+
+
 class Reader(VerticalScroll, can_focus=True):
     """Shows one opened message; bodies are decoded in a worker before they get here."""
 
@@ -98,7 +135,7 @@ class Reader(VerticalScroll, can_focus=True):
         sig.set_classes(cls)
         docs = self.query_one("#reader-documents", Static)
         blocks: list[Content] = []
-        for doc in view.documents:
+        for index, doc in enumerate(view.documents):
             title = doc.title or t("reader.results")
             abnormal = sum(o.abnormal for o in doc.observations)
             # the count first: it is what the doctor looks for, and it stays whole when the title wraps
@@ -109,6 +146,9 @@ class Reader(VerticalScroll, can_focus=True):
                 if doc.observations
                 else Content.assemble(heading, "\n")
             )
+            # whose result this is: the identity as the document states it, and the queue's decision
+            filing = view.filings[index] if index < len(view.filings) else None
+            blocks.append(whose(doc, filing))
             if doc.observations:
                 blocks.append(results_table(doc))
             if doc.text:
