@@ -229,3 +229,21 @@ def test_the_reader_says_the_cipher_is_old(des3_message):
     view = data.open_message(summary)
     assert view.encrypted and view.decrypted and view.cipher_note == "chiffrement ancien (3DES)"
     assert "Compte rendu en 3DES." in view.body
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted([*SMIME.glob("*.eml"), *EMAIL.glob("*.txt")]),
+    ids=lambda p: p.name,
+)
+def test_every_message_of_the_corpus_opens_or_says_why_in_one_line(path):
+    from core.errors import MissiveError
+
+    try:
+        opened = smime.open_message(path.read_bytes(), _bob_keys())
+    except MissiveError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    assert opened.inner_mime_bytes
+    if opened.signature is not None and not opened.signature.valid:
+        assert opened.signature.reason and "\n" not in opened.signature.reason
