@@ -135,6 +135,7 @@ def split_segments(text: str) -> list[Segment]:
         raise ParseError("message HL7 sans segment MSH : ce n'est pas un fichier HL7 v2")
     sep = text[start + 3]
     encoding = text[start + 4 : start + 8]
+    limits.check_result_lines(text, "OBX" + sep, "message HL7")
     if sep.isalnum() or sep in "\r\n " or len(set(encoding + sep)) < 5 or any(c.isalnum() for c in encoding):
         raise ParseError(
             "le segment MSH déclare des séparateurs inutilisables : le fichier HL7 est endommagé ; demandez "

@@ -54,6 +54,7 @@ def parse(data: bytes) -> list[ClinicalDocument]:
     """Every report of an HPRIM Net file, each with its identity, results, text and raw bytes."""
     decoded = decode(data)
     limits.check_lines(decoded.text, "fichier HPRIM")
+    limits.check_result_lines(decoded.text, "RES|", "fichier HPRIM")
     lines = split_lines(decoded.text, keepends=True)
     reports = _split_reports(lines)
     documents = [_read_report(chunk, decoded, n == 0) for n, chunk in enumerate(reports)]

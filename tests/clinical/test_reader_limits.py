@@ -90,3 +90,10 @@ def test_at_the_limits_files_still_read():
     obx = "".join(f"OBX|{n}|NM|GLU^Glucose||5.1|mmol/l|4-6|N|||F\r" for n in range(limits.MAX_OBSERVATIONS))
     (doc,) = read_document((MSH + PID + obx).encode(), "x.hl7").documents
     assert len(doc.observations) == limits.MAX_OBSERVATIONS
+
+
+def test_results_per_file_are_counted_before_anything_is_split():
+    """300,000 OBX once cost 15 s and 521 MB: a file past 40,000 results is refused before it is split,
+    even when each patient's report stays under the per-document limit."""
+    group = PID + "".join(f"OBX|{n}|NM|GLU^Glucose||5.1|mmol/l|4-6|N|||F\r" for n in range(1905))
+    _refused((MSH + group * 21).encode(), "x.hl7", f"plus de {limits.MAX_OBSERVATIONS_PER_FILE} résultats")
