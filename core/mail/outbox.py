@@ -148,6 +148,7 @@ class OutboxEntry:
             "created": _iso(self.created),
             "next_try": _iso(self.next_try) if self.state in ("queued", "accepted") else None,
             "last_error": self.last_error,
+            "in_doubt": self.uncertain,  # a crash during DATA: may have arrived; resent only when asked
         }
 
 

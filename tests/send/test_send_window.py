@@ -115,6 +115,7 @@ async def test_killed_at_postfix_commit_is_never_sent_twice(mail_servers, profil
         assert report.sent == 0 and report.failed == 1
         after = _entry(profile, subject)
         assert after.state == "failed" and "elle a peut-être été reçue" in after.last_error
+        assert after.to_json()["in_doubt"] is True  # what `missive outbox list --json` says
         await _restart(mail_servers, profile)  # the daemon's next rounds do not resend it either
         assert await _settled(mail_servers, maildir, entry.message_id) == 1  # 0 duplicate deliveries
 
