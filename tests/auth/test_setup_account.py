@@ -45,7 +45,6 @@ async def test_account_by_address_and_psc(
         await until(pilot, lambda: "Serveurs trouvés" in text_of(app, "#setup-message"), "servers found", 30)
         assert "(STARTTLS, DNS SRV) : certificat valide" in text_of(app, "#account-report")
         assert app.screen.query_one("#auth-psc").value  # bearer tokens only: PSC chosen
-        await pilot.press("tab")
         await _type(pilot, national_id[1:])  # the RPPS as printed on the card
         await pilot.press("enter")
         await _type(pilot, str(p12))
@@ -79,7 +78,6 @@ async def test_account_by_address_and_password(mail_servers, dns_for, trusted, t
         await pilot.press("enter")
         await until(pilot, lambda: "Serveurs trouvés" in text_of(app, "#setup-message"), "servers found", 30)
         assert app.screen.query_one("#auth-password").value
-        await pilot.press("tab")
         await _type(pilot, "pas le bon")
         await pilot.press("enter")
         await until(pilot, lambda: "refus" in text_of(app, "#setup-message"), "the refusal", 30)

@@ -16,6 +16,7 @@ from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Input, Label, RadioButton, RadioSet, Select, Static
@@ -24,6 +25,11 @@ from core.errors import MissiveError
 from tui.i18n import t
 
 STEPS = ("passphrase", "account", "smime", "filing", "patients", "notify")
+
+
+class _Field(Input):
+    """An input whose Enter moves to the next field. The screen does it in a priority binding, while the app
+    reads that key: keys typed right after Enter (or pasted) then go to the next field, not the one left."""
 
 
 class SetupScreen(Screen[Any]):
@@ -44,6 +50,7 @@ class SetupScreen(Screen[Any]):
     BINDINGS = [
         ("escape", "skip", t("setup.skip")),
         ("ctrl+q", "quit_setup", t("setup.quit")),
+        Binding("enter", "advance", show=False, priority=True),
     ]
 
     def __init__(self, profile_dir: Path | None = None, mailroom: Any = None) -> None:
@@ -62,7 +69,7 @@ class SetupScreen(Screen[Any]):
         with ContentSwitcher(initial=self.steps[0], id="setup-steps"):
             with Vertical(id="passphrase"):
                 yield Label(t("setup.passphrase.help"))
-                yield Input(compact=True, password=True, id="pass1", placeholder=t("setup.passphrase.first"))
+                yield _Field(compact=True, password=True, id="pass1", placeholder=t("setup.passphrase.first"))
                 yield Input(compact=True, password=True, id="pass2", placeholder=t("setup.passphrase.second"))
                 yield Static("", id="strength")
             with VerticalScroll(id="account"):
@@ -73,14 +80,14 @@ class SetupScreen(Screen[Any]):
                     yield RadioButton(t("setup.auth.psc"), value=True, id="auth-psc")
                     yield RadioButton(t("setup.auth.password"), id="auth-password")
                     yield RadioButton(t("setup.auth.certificate"), id="auth-certificate")
-                yield Input(compact=True, id="psc-id", placeholder=t("setup.account.psc_id"))
+                yield _Field(compact=True, id="psc-id", placeholder=t("setup.account.psc_id"))
                 yield Input(
                     compact=True,
                     id="account-password",
                     password=True,
                     placeholder=t("setup.account.password"),
                 )
-                yield Input(compact=True, id="account-p12", placeholder=t("setup.account.p12"))
+                yield _Field(compact=True, id="account-p12", placeholder=t("setup.account.p12"))
                 yield Input(
                     compact=True,
                     id="account-p12-password",
@@ -89,7 +96,7 @@ class SetupScreen(Screen[Any]):
                 )
             with Vertical(id="smime"):
                 yield Label(t("setup.smime.help"))
-                yield Input(compact=True, id="smime-p12", placeholder=t("setup.smime.file"))
+                yield _Field(compact=True, id="smime-p12", placeholder=t("setup.smime.file"))
                 yield Input(
                     compact=True, id="smime-password", password=True, placeholder=t("setup.smime.password")
                 )
@@ -156,6 +163,14 @@ class SetupScreen(Screen[Any]):
         self.say(message)
 
     # ------------------------------------------------------------------ keys
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "advance":  # only from a field that leads to another; elsewhere Enter is the widget's
+            return isinstance(self.focused, _Field)
+        return True
+
+    def action_advance(self) -> None:
+        self.focus_next()
+
     def action_skip(self) -> None:
         if self.busy:
             return
@@ -178,10 +193,6 @@ class SetupScreen(Screen[Any]):
 
         _, label = passphrase_strength(event.value)
         self.query_one("#strength", Static).update(t("setup.passphrase.strength", label=label))
-
-    @on(Input.Submitted, "#pass1")
-    def _pass1(self) -> None:
-        self.query_one("#pass2").focus()
 
     @on(Input.Submitted, "#pass2")
     def _pass2(self) -> None:
@@ -248,7 +259,8 @@ class SetupScreen(Screen[Any]):
         self.query_one("#auth-psc" if psc else "#auth-password", RadioButton).value = True
         self._auth_fields()
         self.say(t("setup.account.found"))
-        self.query_one("#auth", RadioSet).focus()
+        # Straight to the first field of the login chosen; shift+tab reaches the choice to change it.
+        self.query_one("#psc-id" if psc else "#account-password").focus()
 
     def _auth(self) -> str:
         pressed = self.query_one("#auth", RadioSet).pressed_button
@@ -264,11 +276,6 @@ class SetupScreen(Screen[Any]):
         self.query_one("#account-password").display = auth == "password"
         self.query_one("#account-p12").display = auth in ("psc", "certificate")
         self.query_one("#account-p12-password").display = auth in ("psc", "certificate")
-
-    @on(Input.Submitted, "#psc-id")
-    @on(Input.Submitted, "#account-p12")
-    def _next_field(self) -> None:
-        self.focus_next()
 
     @on(Input.Submitted, "#account-password")
     @on(Input.Submitted, "#account-p12-password")
@@ -352,10 +359,6 @@ class SetupScreen(Screen[Any]):
         self._next(t("setup.account.done", name=account.name, detail=lines[0]))
 
     # ------------------------------------------------------------------ 3. S/MIME
-    @on(Input.Submitted, "#smime-p12")
-    def _smime_file(self) -> None:
-        self.query_one("#smime-password").focus()
-
     @on(Input.Submitted, "#smime-password")
     def _smime(self) -> None:
         path = self.query_one("#smime-p12", Input).value.strip()
