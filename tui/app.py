@@ -398,8 +398,57 @@ class MissiveApp(App[int]):
         main = self.main
         if main is None:
             return
-        pane = main.show("compose")
-        self.call_after_refresh(pane.start, message.to, message.subject, message.body, message.in_reply_to)
+        composer = self.unsent_letter()
+
+        def start(go: bool | None = True) -> None:
+            pane = main.show("compose")
+            if go:
+                self.call_after_refresh(
+                    pane.start, message.to, message.subject, message.body, message.in_reply_to
+                )
+            else:  # the letter being written stays on screen
+                self.call_after_refresh(lambda: pane.query("#compose-body").focus())
+
+        if composer is None:
+            start()
+            return
+        composer.keep_draft_now()
+        from tui.panes.confirm import ConfirmScreen
+
+        self.push_screen(ConfirmScreen(t("confirm.replace_unsent")), start)
+
+    def unsent_letter(self) -> Any:
+        """The composer, when it holds a letter not sent yet (else None)."""
+        main = self.main
+        panes = main.query("#compose") if main is not None else []
+        pane = panes.first() if panes else None
+        return pane if pane is not None and pane.has_unsent() else None
+
+    async def action_quit(self) -> None:
+        """Quit; with a letter not sent yet, only after a question (its draft is saved first)."""
+        composer = self.unsent_letter()
+        if composer is not None:
+            composer.keep_draft_now()
+        if composer is None or self.locked:  # behind the lock nothing is shown; the draft is saved
+            self.exit(0)
+            return
+        from tui.panes.confirm import ConfirmScreen
+
+        if not isinstance(self.screen, ConfirmScreen):
+            self.push_screen(
+                ConfirmScreen(t("confirm.quit_unsent")), lambda yes: self.exit(0) if yes else None
+            )
+
+    def action_help_quit(self) -> None:
+        """ctrl+c: Textual's own hint is in English; say it in the interface's language."""
+        self.notify(t("app.ctrl_c"))
+
+    def action_command_palette(self) -> None:
+        """The command palette, its words in the interface's language."""
+        from tui.widgets.palette import Palette
+
+        if self.use_command_palette and not Palette.is_open(self):
+            self.push_screen(Palette(id="--command-palette"))
 
     def action_help(self) -> None:
         from tui.panes.help import HelpScreen

@@ -656,3 +656,73 @@ async def test_reception_lists_the_inbox_only_and_sent_letters_name_their_recipi
         await pilot.press("r")
         await settle(app, pilot)
         assert app.screen.query_one("#compose-to", Input).value == "claire.martin@chu-test.mssante.fr"
+
+
+def drafts_of(mailroom: FakeMailroom) -> list[str]:
+    return [doc["subject"] for _, doc in mailroom.drafts.collection.items()]
+
+
+async def test_no_unsent_letter_is_lost_without_a_question(mailroom: FakeMailroom) -> None:
+    """q, ctrl+q, c/r/f and F8 ask before a letter being written goes; its draft is saved first."""
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("3")
+        await pilot.pause()
+        await pilot.press(*"claire.martin@chu-test.mssante.fr", "tab", "tab", *"Avis", "escape")
+        await settle(app, pilot)
+        await pilot.press("c")  # a new letter while this one is not sent
+        await settle(app, pilot)
+        assert "Une lettre est en cours" in str(app.screen.query_one("#confirm-question", Static).render())
+        assert drafts_of(mailroom) == ["Avis"]  # saved before the question
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert app.screen.query_one("#compose-subject", Input).value == "Avis"  # kept on screen
+        await pilot.press("f8")  # discard: asked too
+        await settle(app, pilot)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.screen.query_one("#compose-subject", Input).value == "Avis"
+        await pilot.press("f2", "q")  # quit from Réception
+        await settle(app, pilot)
+        assert "pas envoyée" in str(app.screen.query_one("#confirm-question", Static).render())
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert app.is_running and app.return_code is None
+        await pilot.press("ctrl+q", "o")
+        await settle(app, pilot)
+    assert app.return_code == 0
+    assert drafts_of(mailroom) == ["Avis"]  # still there for next time
+
+
+async def test_discarding_a_letter_asks_then_deletes_its_draft(mailroom: FakeMailroom) -> None:
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("3")
+        await pilot.pause()
+        await pilot.press("tab", "tab", *"Brouillon")
+        await until(pilot, lambda: drafts_of(mailroom) == ["Brouillon"], "the draft saved")
+        await pilot.press("f8")
+        await settle(app, pilot)
+        await pilot.press("o")
+        await settle(app, pilot)
+        assert app.screen.query_one("#compose-subject", Input).value == ""
+        assert drafts_of(mailroom) == []
+
+
+async def test_ctrl_c_and_the_palette_speak_french(mailroom: FakeMailroom) -> None:
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert any("ctrl+q pour quitter" in n.message for n in app._notifications)
+        await pilot.press("ctrl+p")
+        await settle(app, pilot)
+        assert app.screen.query_one(Input).placeholder == "Chercher une commande…"
+        await pilot.press(*"zzzzqqq")
+        await pilot.pause(1.0)
+        options = app.screen.query_one(OptionList)
+        shown = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert any("Aucune commande trouvée" in text for text in shown), shown

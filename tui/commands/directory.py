@@ -42,7 +42,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "update", help="télécharger les extractions publiques (TLS vérifié, seulement si elles ont changé)"
     )
     q.add_argument(
-        "--url", action="append", metavar="URL", help="adresse d'une extraction (répétable ; défaut : [lists])"
+        "--url",
+        action="append",
+        metavar="URL",
+        help="adresse d'une extraction (répétable ; défaut : [lists])",
     )
     q.add_argument("--ca-file", metavar="PEM", help="autorités du serveur (IGC Santé), sinon le système")
     q.set_defaults(func=cmd_update)

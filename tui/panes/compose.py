@@ -324,10 +324,34 @@ class ComposePane(ReportsFailures, Vertical):
         self._paint_recipients()
         self.app.refresh_counts()
 
+    def has_unsent(self) -> bool:
+        """Whether anything typed would be lost with this letter (a recipient, a subject, a body, a file)."""
+        draft = self.draft()
+        return bool(draft.to or draft.cc or draft.subject or draft.body.strip() or draft.attachments)
+
+    def keep_draft_now(self) -> None:
+        """Save the draft at once (encrypted), not after the typing pause."""
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._save_draft()
+
     def action_discard(self) -> None:
-        self.discard(self.draft_id)
-        self.start()
-        self.notify(t("compose.discarded"))
+        """F8: throw the letter away, after a question when there is anything to lose."""
+        if not self.has_unsent():
+            return
+        from tui.panes.confirm import ConfirmScreen
+
+        draft_id = self.draft_id
+
+        def answered(yes: bool | None) -> None:
+            if yes and draft_id == self.draft_id:
+                if self._draft_timer is not None:
+                    self._draft_timer.stop()
+                self.discard(draft_id)
+                self.start()
+                self.notify(t("compose.discarded"))
+
+        self.app.push_screen(ConfirmScreen(t("confirm.discard")), answered)
 
     @work(thread=True, group="draft", exit_on_error=False)
     def discard(self, draft_id: str) -> None:
