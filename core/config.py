@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import ConfigError
+from core.text import T, Text
 
 SETTINGS_FILE = "profile.toml"
 
@@ -170,21 +171,16 @@ def default_demo_dir() -> Path:
     return Path(platformdirs.user_data_dir("missive", appauthor=False)) / "demo"
 
 
-def missing_profile_message(folder: Path) -> str:
+def missing_profile_message(folder: Path) -> Text:
     """What to say when ``folder`` holds no profile: how to create one, where the demo is and how to open it."""
     demo = default_demo_dir()
     if Path(folder).expanduser() == demo:
-        return f"aucun profil de démonstration dans {demo} : construisez-le avec « missive demo »"
-    if (demo / "vault.json").is_file():
-        hint = f"ou ouvrez la démonstration (dans {demo}) avec « missive demo »"
-    else:
-        hint = f"ou essayez la démonstration avec « missive demo » (elle sera dans {demo})"
+        return T("config.no-demo-profile", demo=demo)
     default = Path(folder).expanduser() == default_profile_dir()
     start = "missive" if default else f"missive --profile {folder}"
-    return (
-        f"aucun profil dans {folder} : créez-le avec l'assistant de configuration (« {start} » dans un "
-        f"terminal) ou « {start} init », {hint}"
-    )
+    if (demo / "vault.json").is_file():
+        return T("config.no-profile-demo-built", folder=folder, start=start, demo=demo)
+    return T("config.no-profile-demo-not-built", folder=folder, start=start, demo=demo)
 
 
 _SCHEMA: dict[str, dict[str, Any]] = {
@@ -237,7 +233,7 @@ def _fail(path: Path, text: str, section: str, key: str | None, message: str) ->
     line = _line_of(text, section, key)
     where = f"{path.name} ligne {line}" if line else path.name
     name = f"{section}.{key}" if section and key else (key or section)
-    return ConfigError(f"{where} : {name} {message} (à corriger dans {path})")
+    return ConfigError(T("config.corriger", where=where, name=name, message=message, path=path))
 
 
 def _one_of(values: tuple[str, ...] | list[str]) -> str:
@@ -253,9 +249,7 @@ def _toml_error(path: Path, exc: tomllib.TOMLDecodeError) -> ConfigError:
     """tomllib speaks English; keep only where the mistake is."""
     found = re.search(r"line (\d+), column (\d+)", str(exc))
     where = f"{path.name} ligne {found.group(1)}, colonne {found.group(2)}" if found else path.name
-    return ConfigError(
-        f"{where} : syntaxe incorrecte ; vérifiez les guillemets, les crochets et les signes = dans {path}"
-    )
+    return ConfigError(T("config.syntaxe-incorrecte-verifiez-guillemets", where=where, path=path))
 
 
 def load_settings(profile_dir: Path) -> Settings:
@@ -266,7 +260,7 @@ def load_settings(profile_dir: Path) -> Settings:
     try:
         text = path.read_text("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path} n'est pas un texte UTF-8 : enregistrez-le en UTF-8") from exc
+        raise ConfigError(T("config.texte-utf-enregistrez-utf", path=path)) from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -335,10 +329,7 @@ def parse_settings(data: dict[str, Any], path: Path = Path(SETTINGS_FILE), text:
         practitioner=PractitionerSettings(**sections.get("practitioner", {})),
         psc=PscSettings(**sections.get("psc", {})),
         lists=ListsSettings(
-            **{
-                k: tuple(v) if isinstance(v, list) else v
-                for k, v in sections.get("lists", {}).items()
-            }
+            **{k: tuple(v) if isinstance(v, list) else v for k, v in sections.get("lists", {}).items()}
         ),
         keys=dict(sections.get("keys", {})),
         raw=data,

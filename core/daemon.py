@@ -25,6 +25,7 @@ from typing import Any
 
 from core.auth.psc import LoginRequired
 from core.errors import MissiveError
+from core.text import T
 
 log = logging.getLogger("missive.daemon")
 
@@ -89,7 +90,7 @@ def _account_names(mailroom: Any) -> list[str]:
     for method in ("names", "list"):
         if hasattr(accounts, method):
             return [a if isinstance(a, str) else a.name for a in getattr(accounts, method)()]
-    raise MissiveError("impossible de lister les comptes du profil")
+    raise MissiveError(T("daemon.impossible-lister-comptes-profil"))
 
 
 async def _watch(mailroom: Any, name: str, notifier: Any, stop: asyncio.Event) -> None:

@@ -5,11 +5,26 @@ Never put health data (names, birth dates, results, subjects) in a message: erro
 
 from __future__ import annotations
 
+from typing import Any
+
+from core.text import Text
+
 
 class MissiveError(Exception):
-    """Base of every error missive raises on purpose. ``exit_code`` is what the CLI returns."""
+    """Base of every error missive raises on purpose. ``exit_code`` is what the CLI returns.
+
+    Raised with a ``Text`` (``T("code", name=...)``): ``str(error)`` renders it in the language chosen at
+    start, and ``error.text`` keeps the code and parameters for whoever shows it otherwise.
+    """
 
     exit_code = 1
+
+    def __init__(self, message: Text | str = "", /, **params: Any) -> None:
+        self.text = message if isinstance(message, Text) else Text(message, params)
+        super().__init__(self.text.code)
+
+    def __str__(self) -> str:
+        return str(self.text)
 
 
 class BadInput(MissiveError):
@@ -72,8 +87,8 @@ class TransportError(MissiveError):
 
     permanent = False
 
-    def __init__(self, message: str = "", *, permanent: bool | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: Text | str = "", /, *, permanent: bool | None = None, **params: Any) -> None:
+        super().__init__(message, **params)
         if permanent is not None:
             self.permanent = permanent
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import BadInput, MissiveError, TransportError, os_reason
+from core.text import T
 
 log = logging.getLogger("missive.lists")
 
@@ -65,7 +66,7 @@ class _HttpsOnlyRedirect(urllib.request.HTTPRedirectHandler):
 def _check_url(url: str) -> str:
     parts = urllib.parse.urlsplit(url or "")
     if parts.scheme != "https" or not parts.hostname:
-        raise BadInput(f"{url!r} : donnez une adresse https:// (missive ne télécharge rien sans TLS vérifié)")
+        raise BadInput(T("lists.donnez-adresse-https-missive", url=url))
     return url
 
 

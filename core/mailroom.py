@@ -19,6 +19,7 @@ from typing import Any
 from core.errors import MissiveError
 from core.logs import setup_logging
 from core.store.profile import Profile
+from core.text import T
 
 log = logging.getLogger("missive.mailroom")
 
@@ -295,7 +296,7 @@ class Mailroom:
         account = self.accounts.get(summary.account or None)
         to, data = build_mdn(opened, account.email)
         if not to or self.messages.doc(message_id).get("read_receipt_answered"):
-            raise BadInput("ce message ne demande pas d'accusé de lecture (ou il a déjà été envoyé)")
+            raise BadInput(T("mailroom.message-demande-accuse-lecture"))
         self.outgoing.check([to])
         from core.mail.compose import header_value
 
@@ -662,7 +663,7 @@ class Mailroom:
         try:
             data = file.read_bytes()
         except OSError as exc:
-            raise BadInput(f"impossible de lire {file} ({os_reason(exc)})") from None
+            raise BadInput(T("mailroom.impossible-lire", file=file, os_reason=os_reason(exc))) from None
         return self.keys.import_p12(data, password)
 
     def save_settings(self, changes: dict[str, dict[str, Any]]) -> None:

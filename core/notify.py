@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.errors import ConfigError
+from core.text import T
 
 log = logging.getLogger("missive.notify")
 
@@ -61,12 +62,10 @@ class Notifier:
         environ: Mapping[str, str] | None = None,
     ) -> None:
         if kind not in ("none", "ntfy", "webhook"):
-            raise ConfigError("profile.toml : notifications.kind doit valoir none, ntfy ou webhook")
+            raise ConfigError(T("notify.profile-toml-notifications-kind"))
         self.kind = kind if url or kind == "none" else "none"
         if kind != "none" and not url:
-            raise ConfigError(
-                "profile.toml : notifications.url est vide : indiquez l'adresse du sujet ntfy ou du webhook"
-            )
+            raise ConfigError(T("notify.profile-toml-notifications-url-2"))
         self.url = url
         self.urgent = urgent
         self.timeout = timeout
@@ -79,10 +78,7 @@ class Notifier:
                 env = os.environ if environ is None else environ
                 self._token = env.get(token_env, "")
                 if not self._token:
-                    raise ConfigError(
-                        f"profile.toml : notifications.token_env nomme {token_env}, qui n'est pas définie : "
-                        "définissez-la ou videz ce réglage"
-                    )
+                    raise ConfigError(T("notify.profile-toml-notifications-token", token_env=token_env))
         self._opener = urllib.request.build_opener(
             _NoRedirect(), urllib.request.HTTPSHandler(context=_tls_context())
         )
@@ -153,10 +149,7 @@ def _check_url(url: str) -> None:
         return
     if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
         return
-    raise ConfigError(
-        "profile.toml : notifications.url doit commencer par https:// "
-        "(http simple seulement vers 127.0.0.1) : corrigez l'adresse"
-    )
+    raise ConfigError(T("notify.profile-toml-notifications-url"))
 
 
 def _is_loopback(host: str) -> bool:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import BadInput, ConfigError, os_reason
+from core.text import T
 
 MIN_SCORE = 2  # "moyenne": below, the assistant refuses the passphrase
 
@@ -52,12 +53,10 @@ def passphrase_strength(text: str) -> tuple[int, str]:
 def check_passphrase(first: str, second: str) -> None:
     """BadInput with one French line when the two differ or the phrase is too weak."""
     if first != second:
-        raise BadInput("les deux phrases de passe diffèrent : retapez-les")
+        raise BadInput(T("setup.deux-phrases-passe-different"))
     score, label = passphrase_strength(first)
     if score < MIN_SCORE:
-        raise BadInput(
-            f"phrase de passe {label} : allongez-la (quatre mots ou plus, ou 12 caractères variés)"
-        )
+        raise BadInput(T("setup.phrase-passe-allongez-quatre", label=label))
 
 
 # ------------------------------------------------------------------------------------------- profile.toml
@@ -88,7 +87,7 @@ def update_settings(profile_dir: Path, changes: dict[str, dict[str, Any]]) -> No
     try:
         parse_settings(tomllib.loads(text), Path(SETTINGS_FILE), text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"réglage illisible ({exc.__class__.__name__}) : rien n'a été changé") from None
+        raise ConfigError(T("setup.reglage-illisible-rien-ete", name=exc.__class__.__name__)) from None
     atomic_write(path, text.encode("utf-8"))
 
 
@@ -129,9 +128,9 @@ def check_import_folder(folder: str) -> str:
     Raises BadInput when the folder cannot take a file (setting: [filing] folder)."""
     path = Path(folder).expanduser()
     if not folder.strip():
-        raise BadInput("indiquez le dossier d'import de votre logiciel métier")
+        raise BadInput(T("setup.indiquez-dossier-import-logiciel"))
     if not path.is_dir():
-        raise BadInput(f"{path} n'existe pas ou n'est pas un dossier : créez-le ou corrigez le chemin")
+        raise BadInput(T("setup.existe-dossier-creez-corrigez", path=path))
     probe = path / f".missive-test-{secrets.token_hex(4)}.tmp"
     try:
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -140,7 +139,9 @@ def check_import_folder(folder: str) -> str:
         probe.unlink()
     except OSError as exc:
         probe.unlink(missing_ok=True)
-        raise BadInput(f"impossible d'écrire dans {path} ({os_reason(exc)}) : vérifiez les droits") from None
+        raise BadInput(
+            T("setup.impossible-ecrire-verifiez-droits", path=path, os_reason=os_reason(exc))
+        ) from None
     return f"dossier d'import vérifié : un fichier de test y a été écrit puis supprimé ({path})"
 
 
@@ -173,7 +174,7 @@ def preview_patients(path: str, lines: int = 3) -> CsvPreview:
     try:
         data = file.read_bytes()
     except OSError as exc:
-        raise BadInput(f"impossible de lire {file} ({os_reason(exc)})") from None
+        raise BadInput(T("setup.impossible-lire", file=file, os_reason=os_reason(exc))) from None
     text = _decode(data, file.name)
     sample = text[:4096]
     try:
@@ -185,7 +186,7 @@ def preview_patients(path: str, lines: int = 3) -> CsvPreview:
     try:
         header = next(reader)
     except StopIteration:
-        raise BadInput(f"{file.name} est vide") from None
+        raise BadInput(T("setup.vide", file_name=file.name)) from None
     rows = []
     for row in reader:
         rows.append(row)
@@ -213,7 +214,7 @@ def test_notification(kind: str, url: str) -> str:
 
     notifier = Notifier(kind, url)
     if not notifier.enabled:
-        raise BadInput("choisissez ntfy ou webhook et donnez l'adresse")
+        raise BadInput(T("setup.choisissez-ntfy-webhook-donnez"))
     if not notifier.send_text("missive : notification de test (rien à faire)"):
-        raise BadInput(f"la notification de test n'est pas arrivée à {url} : vérifiez l'adresse et le réseau")
+        raise BadInput(T("setup.notification-test-arrivee-verifiez", url=url))
     return "notification de test envoyée : vérifiez votre téléphone"

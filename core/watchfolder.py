@@ -48,6 +48,7 @@ from typing import Any
 
 from core.errors import BadInput, MissiveError, os_reason
 from core.model import Attachment, Draft, Identity, Patient
+from core.text import T, Text
 
 log = logging.getLogger("missive.watchfolder")
 
@@ -99,53 +100,54 @@ def _nesting(text: str) -> int:
 def parse_sidecar(data: bytes, name: str) -> Sidecar:
     """Read and check a sidecar; BadInput with a reason a person can act on."""
     if len(data) > MAX_SIDECAR:
-        raise BadInput(
-            f"{name} dépasse 1 Mo : un fichier .json ne porte que les adresses, l'objet et le texte"
-        )
+        raise BadInput(T("watchfolder.depasse-fichier-json-porte", name=name))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise BadInput(f"{name} n'est pas un texte UTF-8 : enregistrez le fichier .json en UTF-8") from None
+        raise BadInput(T("watchfolder.texte-utf-enregistrez-fichier", name=name)) from None
     if _nesting(text) > MAX_SIDECAR_DEPTH:
-        raise BadInput(
-            f"{name} imbrique trop de [ ] ou {{ }} : le format attend un objet et des listes d'adresses"
-        )
+        raise BadInput(T("watchfolder.imbrique-trop-format-attend", name=name))
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise BadInput(f"{name} n'est pas un JSON valide (ligne {exc.lineno}, colonne {exc.colno})") from None
-    except RecursionError:
         raise BadInput(
-            f"{name} imbrique trop de [ ] ou {{ }} : le format attend un objet et des listes d'adresses"
+            T("watchfolder.json-valide-ligne-colonne", name=name, lineno=exc.lineno, colno=exc.colno)
         ) from None
+    except RecursionError:
+        raise BadInput(T("watchfolder.imbrique-trop-format-attend", name=name)) from None
     if not isinstance(obj, dict):
-        raise BadInput(f"{name} doit contenir un objet JSON {{...}}")
+        raise BadInput(T("watchfolder.doit-contenir-objet-json", name=name))
     unknown = sorted(set(obj) - SIDECAR_KEYS)
     if unknown:
         raise BadInput(
-            f"{name} : clé {unknown[0]!r} inconnue (clés connues : {', '.join(sorted(SIDECAR_KEYS))})"
+            T(
+                "watchfolder.cle-inconnue-cles-connues",
+                name=name,
+                unknown=unknown[0],
+                join=", ".join(sorted(SIDECAR_KEYS)),
+            )
         )
     to = _addresses(obj.get("to"), name, "to", required=True)
     cc = _addresses(obj.get("cc", []), name, "cc", required=False)
     subject = obj.get("subject")
     if not isinstance(subject, str) or not subject.strip():
-        raise BadInput(f"{name} : 'subject' est absent ou vide")
+        raise BadInput(T("watchfolder.subject-absent-vide", name=name))
     if "\n" in subject or "\r" in subject or len(subject) > 900:
-        raise BadInput(f"{name} : 'subject' doit tenir sur une ligne de 900 caractères au plus")
+        raise BadInput(T("watchfolder.subject-doit-tenir-ligne", name=name))
     body = obj.get("body", "")
     if not isinstance(body, str):
-        raise BadInput(f"{name} : 'body' doit être un texte")
+        raise BadInput(T("watchfolder.body-doit-etre-texte", name=name))
     patient_id = obj.get("patient_id")
     if patient_id is not None and (not isinstance(patient_id, str | int) or isinstance(patient_id, bool)):
-        raise BadInput(f"{name} : 'patient_id' doit être un texte")
+        raise BadInput(T("watchfolder.patient-doit-etre-texte", name=name))
     xdm = obj.get("xdm", False)
     if not isinstance(xdm, bool):
-        raise BadInput(f"{name} : 'xdm' doit valoir true ou false")
+        raise BadInput(T("watchfolder.xdm-doit-valoir-true", name=name))
     if xdm and not (patient_id is not None and str(patient_id).strip()):
-        raise BadInput(f"{name} : 'xdm' exige 'patient_id' (le CDA nomme le patient)")
+        raise BadInput(T("watchfolder.xdm-exige-patient-cda", name=name))
     account = obj.get("account")
     if account is not None and not isinstance(account, str):
-        raise BadInput(f"{name} : 'account' doit être un texte")
+        raise BadInput(T("watchfolder.account-doit-etre-texte", name=name))
     return Sidecar(
         to=to,
         subject=subject.strip(),
@@ -161,7 +163,7 @@ def _addresses(value: Any, name: str, key: str, required: bool) -> tuple[str, ..
     if isinstance(value, str):
         value = [value]
     if value is None or not isinstance(value, list) or (required and not value):
-        raise BadInput(f"{name} : '{key}' doit être une liste d'adresses e-mail")
+        raise BadInput(T("watchfolder.doit-etre-liste-adresses", name=name, key=key))
     out = []
     for address in value:
         if (
@@ -169,10 +171,10 @@ def _addresses(value: Any, name: str, key: str, required: bool) -> tuple[str, ..
             or address.count("@") != 1
             or any(c.isspace() for c in address.strip())
         ):
-            raise BadInput(f"{name} : '{key}' contient autre chose qu'une adresse e-mail")
+            raise BadInput(T("watchfolder.contient-autre-chose-adresse", name=name, key=key))
         local, domain = address.strip().split("@")
         if not local or "." not in domain:
-            raise BadInput(f"{name} : '{key}' contient autre chose qu'une adresse e-mail")
+            raise BadInput(T("watchfolder.contient-autre-chose-adresse", name=name, key=key))
         out.append(address.strip())
     return tuple(out)
 
@@ -248,7 +250,7 @@ class _Folder:
                     continue  # gone since the listing
         return out
 
-    def read(self, name: str, seen: os.stat_result, limit: int, too_big: str) -> bytes:
+    def read(self, name: str, seen: os.stat_result, limit: int, too_big: Text) -> bytes:
         """The file's bytes, read from one descriptor that is checked to be the file the scan saw."""
         try:
             fd = os.open(
@@ -258,19 +260,17 @@ class _Folder:
             )
         except OSError as exc:
             if exc.errno in (errno.ELOOP, errno.EMLINK):
-                raise BadInput(
-                    f"{name} est devenu un lien symbolique : déposez le fichier lui-même"
-                ) from None
+                raise BadInput(T("watchfolder.devenu-lien-symbolique-deposez", name=name)) from None
             raise
         try:
             now = os.fstat(fd)
             if not stat.S_ISREG(now.st_mode):
-                raise BadInput(f"{name} n'est pas un fichier ordinaire : déposez le fichier lui-même")
+                raise BadInput(T("watchfolder.fichier-ordinaire-deposez-fichier", name=name))
             # ctime too: a file made anew may get the freed inode number, but never the old change time
             if _identity(now) != _identity(seen):
-                raise BadInput(f"{name} a été remplacé pendant son traitement : déposez-le à nouveau")
+                raise BadInput(T("watchfolder.ete-remplace-pendant-traitement", name=name))
             if now.st_nlink > 1:
-                raise BadInput(f"{name} porte plusieurs noms (lien physique) : déposez une copie du fichier")
+                raise BadInput(T("watchfolder.porte-plusieurs-noms-lien", name=name))
             if now.st_size > limit:
                 raise BadInput(too_big)
             chunks: list[bytes] = []
@@ -292,10 +292,7 @@ class _Folder:
             os.mkdir(self._name(name), 0o700, dir_fd=self.fd)
         except FileExistsError:
             pass
-        refused = BadInput(
-            f"{self.path / name} n'est pas un vrai dossier (lien symbolique ou fichier) : "
-            "supprimez-le, missive recréera le dossier"
-        )
+        refused = BadInput(T("watchfolder.vrai-dossier-lien-symbolique", value=self.path / name))
         if self.fd is None:
             target = self.path / name
             if target.is_symlink() or not target.is_dir():
@@ -346,7 +343,7 @@ class _Folder:
             finally:
                 os.close(fd)
             return candidate
-        raise BadInput(f"{self.path} est encombré : videz-le")
+        raise BadInput(T("watchfolder.encombre-videz", path=self.path))
 
 
 def _identity(st: os.stat_result) -> tuple[int, ...]:
@@ -392,9 +389,7 @@ class WatchFolder:
     async def scan(self) -> WatchReport:
         """Send every complete pair once; leave incomplete ones for the next scan."""
         if not self.folder.is_dir():
-            raise BadInput(
-                f"le dossier surveillé {self.folder} n'existe pas : créez-le ou corrigez [watch] folder"
-            )
+            raise BadInput(T("watchfolder.dossier-surveille-existe-creez", folder=self.folder))
         folder = _Folder.open(self.folder)
         try:
             # before anything is sent: a pair sent but not movable would be sent again at the next scan
@@ -470,14 +465,14 @@ class WatchFolder:
                 sidecar_name,
                 files[sidecar_name],
                 MAX_SIDECAR,
-                f"{sidecar_name} dépasse 1 Mo : un fichier .json ne porte que les adresses, l'objet et le texte",
+                T("watchfolder.depasse-fichier-json-porte", name=sidecar_name),
             )
             meta = parse_sidecar(sidecar, sidecar_name)
             data = folder.read(
                 report_name,
                 files[report_name],
                 MAX_REPORT,
-                f"{report_name} dépasse 50 Mo : trop gros pour MSSanté",
+                T("watchfolder.depasse-trop-gros-mssante", report_name=report_name),
             )
             draft = self.draft(meta, report_name, data)
         except MissiveError as exc:
@@ -511,9 +506,9 @@ class WatchFolder:
     def draft(self, meta: Sidecar, report_name: str, data: bytes) -> Draft:
         """The Draft for one pair: the report attached, plus an XDM package when asked."""
         if not data:
-            raise BadInput(f"{report_name} est vide")
+            raise BadInput(T("watchfolder.vide", report_name=report_name))
         if len(data) > MAX_REPORT:
-            raise BadInput(f"{report_name} dépasse 50 Mo : trop gros pour MSSanté")
+            raise BadInput(T("watchfolder.depasse-trop-gros-mssante", report_name=report_name))
         content_type = _content_type(data, report_name)
         attachments = [Attachment(report_name, content_type, data)]
         headers: tuple[tuple[str, str], ...] = ()
@@ -535,14 +530,9 @@ class WatchFolder:
         from core.clinical.xdm_writer import letter_package
 
         if self.author is None:
-            raise BadInput(
-                "xdm demandé mais aucun auteur n'est configuré : réglez practitioner.rpps dans profile.toml"
-            )
+            raise BadInput(T("watchfolder.xdm-demande-mais-aucun"))
         if self.patients is None:
-            raise BadInput(
-                "xdm demandé mais aucune liste de patients n'est disponible : "
-                "importez-la avec `missive patients import`"
-            )
+            raise BadInput(T("watchfolder.xdm-demande-mais-aucune"))
         assert meta.patient_id is not None
         patient = self.patients(meta.patient_id)  # NotFound names the id only
         identity = patient_identity(patient)

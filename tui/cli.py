@@ -125,6 +125,10 @@ class Context:
                 raise NotFound(missing_profile_message(self.profile_dir))  # before asking a passphrase
 
             self._mailroom = Mailroom.open(self.profile_dir, self.passphrase())
+            if not getattr(self.args, "lang", None):  # no --lang: the profile's language setting
+                from tui.i18n import set_language
+
+                set_language(self._mailroom.settings.language)
         return self._mailroom
 
     def close(self) -> None:
@@ -215,6 +219,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 command = DEFAULT_COMMAND
             parser = build_parser(command)
             args = parser.parse_args(argv)
+            from tui.i18n import set_language
+
+            set_language(getattr(args, "lang", None))  # French unless asked; the profile's setting once open
             if not getattr(args, "func", None):
                 raise UsageError(
                     f"missive {args.command} : sous-commande manquante (voir : missive {args.command} --help)"

@@ -29,6 +29,9 @@ def set_language(lang: str | None) -> str:
     """Choose the interface language; unknown codes fall back to French. Returns the language in use."""
     global _current
     _current = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+    from core.text import set_language as set_core_language
+
+    set_core_language(_current)  # the core's messages (errors, reasons, verdicts) follow the interface
     return _current
 
 

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from core.errors import SecurityError
+from core.text import T
 
 
 def _b64(part: str) -> bytes:
@@ -26,9 +27,9 @@ def decode(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
         claims = json.loads(_b64(body))
         signature = _b64(sig)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise SecurityError("jeton d'identité Pro Santé Connect illisible") from None
+        raise SecurityError(T("auth.jws.jeton-identite-pro-sante")) from None
     if not isinstance(header, dict) or not isinstance(claims, dict):
-        raise SecurityError("jeton d'identité Pro Santé Connect illisible")
+        raise SecurityError(T("auth.jws.jeton-identite-pro-sante"))
     return header, claims, f"{head}.{body}".encode(), signature
 
 
@@ -40,7 +41,7 @@ def verify_rs256(token: str, jwks: dict[str, Any]) -> dict[str, Any]:
 
     header, claims, signing_input, signature = decode(token)
     if header.get("alg") != "RS256":
-        raise SecurityError(f"jeton d'identité signé par un algorithme refusé ({header.get('alg')!r})")
+        raise SecurityError(T("auth.jws.jeton-identite-signe-algorithme", get=header.get("alg")))
     keys = [k for k in jwks.get("keys", []) if isinstance(k, dict) and k.get("kty") == "RSA"]
     if header.get("kid") is not None:
         keys = [k for k in keys if k.get("kid") == header["kid"]] or keys
@@ -54,4 +55,4 @@ def verify_rs256(token: str, jwks: dict[str, Any]) -> dict[str, Any]:
             return claims
         except (KeyError, ValueError, binascii.Error, InvalidSignature):
             continue
-    raise SecurityError("la signature du jeton d'identité Pro Santé Connect n'est pas valide")
+    raise SecurityError(T("auth.jws.signature-jeton-identite-pro"))

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from core.errors import BadInput, SecurityError, TransportError
+from core.text import T
 
 if TYPE_CHECKING:
     from core.mail.account import Account
@@ -91,8 +92,7 @@ class PscConfig:
                 p12 = base64.b64decode(account.psc_client_p12, validate=True)
             except ValueError:
                 raise SecurityError(
-                    f"compte {account.name} : le certificat Pro Santé Connect enregistré est endommagé ; "
-                    "ajoutez-le à nouveau"
+                    T("auth.psc.compte-certificat-pro-sante", account_name=account.name)
                 ) from None
         return cls(
             issuer=account.psc_issuer.rstrip("/"),
@@ -143,17 +143,11 @@ class PscClient:
 
     def __init__(self, config: PscConfig, timeout: float = 30.0) -> None:
         if not config.issuer.startswith("https://"):
-            raise BadInput(
-                f"compte {config.account} : l'adresse Pro Santé Connect (psc_issuer) doit commencer par https://"
-            )
+            raise BadInput(T("auth.psc.compte-adresse-pro-sante", account=config.account))
         if not config.client_id:
-            raise BadInput(
-                f"compte {config.account} : psc_client_id manquant (identifiant du logiciel chez PSC)"
-            )
+            raise BadInput(T("auth.psc.compte-psc-client-manquant", account=config.account))
         if not (config.client_secret or config.client_p12):
-            raise BadInput(
-                f"compte {config.account} : ni secret ni certificat pour s'identifier auprès de Pro Santé Connect"
-            )
+            raise BadInput(T("auth.psc.compte-secret-certificat-identifier", account=config.account))
         self.config = config
         self.timeout = timeout
         self._ssl: ssl.SSLContext | None = None
@@ -204,24 +198,30 @@ class PscClient:
                 status = response.status if hasattr(response, "status") else response.code
                 body = response.read(MAX_BODY + 1)
         except ssl.SSLError as exc:
-            raise PscError(f"{self._where()} : {describe(exc)}", permanent=True) from None
+            raise PscError(
+                T("auth.psc.message", where=self._where(), describe=describe(exc)), permanent=True
+            ) from None
         except urllib.error.URLError as exc:
             reason = exc.reason
             if isinstance(reason, ssl.SSLError):
-                raise PscError(f"{self._where()} : {describe(reason)}", permanent=True) from None
+                raise PscError(
+                    T("auth.psc.message", where=self._where(), describe=describe(reason)), permanent=True
+                ) from None
             raise PscError(
-                f"{self._where()} injoignable ({_os_words(reason)}) ; vérifiez le réseau"
+                T("auth.psc.injoignable-verifiez-reseau", where=self._where(), os_words=_os_words(reason))
             ) from None
         except (TimeoutError, OSError) as exc:
-            raise PscError(f"{self._where()} injoignable ({_os_words(exc)}) ; vérifiez le réseau") from None
+            raise PscError(
+                T("auth.psc.injoignable-verifiez-reseau", where=self._where(), os_words=_os_words(exc))
+            ) from None
         if len(body) > MAX_BODY:
-            raise PscError(f"{self._where()} : réponse trop grande, ignorée")
+            raise PscError(T("auth.psc.reponse-trop-grande-ignoree", where=self._where()))
         try:
             parsed = json.loads(body or b"{}")
         except ValueError:
             parsed = None
         if not isinstance(parsed, dict):
-            raise PscError(f"{self._where()} : réponse illisible (HTTP {status})")
+            raise PscError(T("auth.psc.reponse-illisible-http", where=self._where(), status=status))
         return status, parsed
 
     async def _call(
@@ -238,16 +238,15 @@ class PscClient:
         status, doc = await self._call(f"{issuer}/.well-known/openid-configuration")
         if status != 200:
             raise PscError(
-                f"{self._where()} : configuration OpenID introuvable (HTTP {status}) ; vérifiez psc_issuer"
+                T("auth.psc.configuration-openid-introuvable-http", where=self._where(), status=status)
             )
         if doc.get("issuer", "").rstrip("/") != issuer:
-            raise PscError(
-                f"{self._where()} : la configuration OpenID annonce un autre émetteur ; vérifiez psc_issuer"
-            )
+            raise PscError(T("auth.psc.configuration-openid-annonce-autre", where=self._where()))
         for key in ("token_endpoint", "backchannel_authentication_endpoint"):
             if not str(doc.get(key, "")).startswith("https://"):
                 raise PscError(
-                    f"{self._where()} ne propose pas la connexion CIBA ({key} manquant)", permanent=True
+                    T("auth.psc.propose-connexion-ciba-manquant", where=self._where(), key=key),
+                    permanent=True,
                 )
         _DISCOVERY[issuer] = doc
         return doc
@@ -258,38 +257,29 @@ class PscClient:
         account = self.config.account
         if code == "invalid_client":
             return PscError(
-                f"{where} refuse l'identification du logiciel (client_id, secret ou certificat) ; vérifiez les "
-                f"réglages PSC du compte {account}",
+                T("auth.psc.refuse-identification-logiciel-client", where=where, account=account),
                 permanent=True,
             )
         if code in ("unknown_user_id", "invalid_request") and during == "bc-authorize":
             return PscError(
-                f"{where} ne connaît pas l'identifiant national donné (psc_login_hint) : vérifiez votre numéro RPPS",
+                T("auth.psc.connait-identifiant-national-donne", where=where),
                 permanent=True,
             )
         if code == "access_denied":
-            return PscError(
-                "connexion refusée sur l'application e-CPS : rien n'a été enregistré", permanent=True
-            )
+            return PscError(T("auth.psc.connexion-refusee-application-cps"), permanent=True)
         if code == "expired_token":
             return PscError(
-                "l'application e-CPS n'a pas répondu à temps : relancez la connexion "
-                f"(missive account login {account})",
+                T("auth.psc.application-cps-repondu-temps", account=account),
                 permanent=True,
             )
         if code == "invalid_grant" and during == "refresh":
-            return LoginRequired(
-                f"compte {account} : la session Pro Santé Connect a expiré ou a été révoquée ; une nouvelle "
-                "validation sur l'application e-CPS est nécessaire"
-            )
-        return PscError(f"{where} a refusé la demande ({code})", permanent=400 <= status < 500)
+            return LoginRequired(T("auth.psc.compte-session-pro-sante", account=account))
+        return PscError(T("auth.psc.refuse-demande", where=where, code=code), permanent=400 <= status < 500)
 
     async def start(self, login_hint: str, code: str | None = None) -> CibaRequest:
         """Ask the provider to push an approval request to the practitioner's phone."""
         if not login_hint:
-            raise BadInput(
-                f"compte {self.config.account} : identifiant national manquant (psc_login_hint : 8 suivi du RPPS)"
-            )
+            raise BadInput(T("auth.psc.compte-identifiant-national-manquant", account=self.config.account))
         doc = await self.discover()
         code = code or binding_code()
         form = {"scope": self.config.scope, "login_hint": login_hint, "binding_message": code}
@@ -318,8 +308,7 @@ class PscClient:
             await sleep(interval)
             if time.monotonic() > deadline:
                 raise PscError(
-                    "l'application e-CPS n'a pas répondu à temps : relancez la connexion "
-                    f"(missive account login {self.config.account})",
+                    T("auth.psc.application-cps-repondu-temps", account=self.config.account),
                     permanent=True,
                 )
             status, body = await self._call(doc["token_endpoint"], form, auth=True)
@@ -349,7 +338,7 @@ class PscClient:
 
     async def _tokens(self, body: dict[str, Any], doc: dict[str, Any], previous_refresh: str = "") -> Tokens:
         if str(body.get("token_type", "Bearer")).lower() != "bearer":
-            raise PscError(f"{self._where()} : type de jeton inattendu")
+            raise PscError(T("auth.psc.type-jeton-inattendu", where=self._where()))
         if body.get("id_token") and doc.get("jwks_uri"):
             await self._check_id_token(str(body["id_token"]), doc)
         lifetime = float(body.get("expires_in") or 300)
@@ -364,14 +353,12 @@ class PscClient:
 
         status, keys = await self._call(str(doc["jwks_uri"]))
         if status != 200:
-            raise PscError(f"{self._where()} : clés de signature introuvables (HTTP {status})")
+            raise PscError(T("auth.psc.cles-signature-introuvables-http", where=self._where(), status=status))
         claims = jws.verify_rs256(id_token, keys)
         audience = claims.get("aud")
         audiences = audience if isinstance(audience, list) else [audience]
         if claims.get("iss", "").rstrip("/") != self.config.issuer or self.config.client_id not in audiences:
-            raise SecurityError(
-                "jeton d'identité Pro Santé Connect émis pour un autre logiciel ou par un autre émetteur"
-            )
+            raise SecurityError(T("auth.psc.jeton-identite-pro-sante"))
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -437,10 +424,7 @@ class PscSessions:
                 held.refresh_token if held is not None and held.refresh_token else account.psc_refresh_token
             )
             if key in self._gone or not refresh:
-                raise LoginRequired(
-                    f"compte {account.name} : connexion Pro Santé Connect nécessaire (missive account login "
-                    f"{account.name}, ou validez la demande affichée)"
-                )
+                raise LoginRequired(T("auth.psc.compte-connexion-pro-sante", account_name=account.name))
             client = client or PscClient(PscConfig.of(account))
             try:
                 tokens = await client.refresh(refresh)

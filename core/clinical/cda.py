@@ -19,6 +19,7 @@ from core.clinical.limits import check_observations
 from core.clinical.values import normalise_number, parse_birth_date, parse_datetime, parse_sex
 from core.errors import ParseError
 from core.model import ClinicalDocument, Identity, Observation
+from core.text import T
 
 MAX_XML_BYTES = 50 * 1024 * 1024
 
@@ -46,10 +47,7 @@ def parse_xml_safely(data: bytes, *, undeclared_prefixes: bool = False) -> ET.El
         return _parse_xml(data, namespaces=True)
     except _UnboundPrefix:
         if not undeclared_prefixes:
-            raise ParseError(
-                "XML mal formé (préfixe d'espace de noms non déclaré) : le document est endommagé ; demandez "
-                "à l'expéditeur de le renvoyer"
-            ) from None
+            raise ParseError(T("clinical.cda.xml-mal-forme-prefixe")) from None
         return _parse_xml(data, namespaces=False)
 
 
@@ -59,7 +57,7 @@ class _UnboundPrefix(Exception):
 
 def _parse_xml(data: bytes, namespaces: bool) -> ET.Element:
     if len(data) > MAX_XML_BYTES:
-        raise ParseError("document XML de plus de 50 Mo : refusé")
+        raise ParseError(T("clinical.cda.document-xml-plus-refuse"))
     builder = ET.TreeBuilder()
     parser = expat.ParserCreate(namespace_separator="}") if namespaces else expat.ParserCreate()
     local = _local if namespaces else _prefixless
@@ -83,23 +81,15 @@ def _parse_xml(data: bytes, namespaces: bool) -> ET.Element:
         parser.Parse(data, True)
         root = builder.close()
     except _Refused:
-        raise ParseError("le document XML déclare une DTD ou des entités : refusé par sécurité") from None
+        raise ParseError(T("clinical.cda.document-xml-declare-dtd")) from None
     except expat.ExpatError as exc:
         if exc.code == expat.errors.codes[expat.errors.XML_ERROR_UNBOUND_PREFIX]:
             raise _UnboundPrefix from None
-        raise ParseError(
-            f"XML mal formé (ligne {exc.lineno}) : le document est endommagé ; demandez à l'expéditeur de le "
-            "renvoyer"
-        ) from None
+        raise ParseError(T("clinical.cda.xml-mal-forme-ligne", lineno=exc.lineno)) from None
     except LookupError:
-        raise ParseError(
-            "le XML déclare un encodage de caractères inconnu : le document est endommagé ; demandez à "
-            "l'expéditeur de le renvoyer"
-        ) from None
+        raise ParseError(T("clinical.cda.xml-declare-encodage-caracteres")) from None
     except (AssertionError, IndexError, ValueError, RecursionError, UnicodeError):
-        raise ParseError(
-            "XML mal formé : le document est endommagé ; demandez à l'expéditeur de le renvoyer"
-        ) from None
+        raise ParseError(T("clinical.cda.xml-mal-forme-document")) from None
     return root
 
 
@@ -115,18 +105,12 @@ def parse(data: bytes) -> list[ClinicalDocument]:
     try:
         return [_document(root, data)]
     except RecursionError:
-        raise ParseError(
-            "document CDA trop profondément imbriqué : le document est endommagé ; demandez à l'expéditeur "
-            "de le renvoyer"
-        ) from None
+        raise ParseError(T("clinical.cda.document-cda-trop-profondement")) from None
 
 
 def _document(root: ET.Element, data: bytes) -> ClinicalDocument:
     if root.tag != "ClinicalDocument":
-        raise ParseError(
-            "ce document XML n'est pas un CDA (la racine n'est pas ClinicalDocument) : missive ne sait pas "
-            "le lire"
-        )
+        raise ParseError(T("clinical.cda.document-xml-cda-racine"))
     code_el = _child(root, "code")
     title = _text(_child(root, "title")) or (code_el.get("displayName", "") if code_el is not None else "")
     effective = _child(root, "effectiveTime")
@@ -407,9 +391,7 @@ def _non_xml_text(text_el: ET.Element) -> str:
     try:
         content = base64.b64decode(re.sub(r"\s+", "", payload))
     except (binascii.Error, ValueError):
-        raise ParseError(
-            "le corps du CDA (base64) est endommagé ; demandez à l'expéditeur de le renvoyer"
-        ) from None
+        raise ParseError(T("clinical.cda.corps-cda-base64-endommage")) from None
     if media == "application/pdf" or content.startswith(b"%PDF"):
         from core.clinical import pdf
 

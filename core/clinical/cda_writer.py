@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from core.errors import BadInput
 from core.model import Identity
+from core.text import T
 
 INS_OIDS = ("1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9", "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11")
 IDNPS_OID = "1.2.250.1.71.4.2.1"
@@ -42,10 +43,7 @@ class CdaAuthor:
             return "8" + digits
         if re.fullmatch(r"8\d{11}", digits):
             return digits
-        raise BadInput(
-            "le RPPS de l'auteur doit avoir 11 chiffres : réglez practitioner.rpps dans profile.toml (voir "
-            "`missive directory search`)"
-        )
+        raise BadInput(T("clinical.cda_writer.rpps-auteur-doit-avoir"))
 
 
 def has_qualified_ins(identity: Identity) -> bool:
@@ -92,14 +90,9 @@ def write_cda(
 ) -> bytes:
     """The CDA R2 XML (UTF-8) of one document about ``patient`` by ``author``."""
     if not (patient.family_name or patient.birth_name):
-        raise BadInput(
-            "le patient n'a pas de nom : un document CDA exige l'identité du patient ; complétez-la dans le "
-            "logiciel métier puis réimportez les patients (missive patients import)"
-        )
+        raise BadInput(T("clinical.cda_writer.patient-nom-document-cda"))
     if pdf is not None and not pdf.startswith(b"%PDF"):
-        raise BadInput(
-            "le compte rendu joint n'est pas un PDF : donnez un fichier .pdf ou envoyez-le en texte"
-        )
+        raise BadInput(T("clinical.cda_writer.compte-rendu-joint-pdf"))
     when = effective or dt.datetime.now().astimezone()
     root = ET.Element("ClinicalDocument", {"xmlns": "urn:hl7-org:v3"})
     _sub(root, "realmCode", code="FR")
@@ -145,9 +138,7 @@ def _record_target(root: ET.Element, patient: Identity) -> None:
     role = _sub(_sub(root, "recordTarget"), "patientRole")
     if patient.ins:
         if patient.ins_oid not in INS_OIDS:
-            raise BadInput(
-                "l'INS du patient n'a pas d'OID INS (1.2.250.1.213.1.4.8 pour un NIR, .9 pour un NIA)"
-            )
+            raise BadInput(T("clinical.cda_writer.ins-patient-oid-ins"))
         _sub(role, "id", root=patient.ins_oid, extension=patient.ins)
     person = _sub(role, "patient")
     name = _sub(person, "name")

@@ -30,6 +30,7 @@ from typing import Any, Literal
 from core.clinical import filing
 from core.errors import BadInput, MissiveError, NotFound
 from core.model import Candidate, ClinicalDocument, Identity, MatchResult
+from core.text import T
 
 log = logging.getLogger("missive.documents")
 
@@ -266,7 +267,7 @@ class DocumentQueue:
     def get(self, doc_id: str) -> QueuedDocument:
         doc = self.docs.get(doc_id) if isinstance(doc_id, str) else None
         if doc is None:
-            raise NotFound(f"aucun document d'id {str(doc_id)[:40]} (voir `missive documents list`)")
+            raise NotFound(T("clinical.documents.aucun-document-voir-missive", doc_id=str(doc_id)[:40]))
         return _from_doc(doc_id, doc)
 
     def list(self, states: tuple[str, ...] | None = None) -> list[QueuedDocument]:
@@ -301,7 +302,7 @@ class DocumentQueue:
         """What an undo took out of the import folder (kept encrypted in the blob store)."""
         queued = self.get(doc_id)
         if not queued.quarantine_blob:
-            raise NotFound(f"le document {doc_id} n'a pas de classement annulé")
+            raise NotFound(T("clinical.documents.document-classement-annule", doc_id=doc_id))
         return self.blobs.get(queued.quarantine_blob)
 
     # ------------------------------------------------------------------ arrival
@@ -326,7 +327,9 @@ class DocumentQueue:
             match = MatchResult("review", None, match.candidates)
         data = raw if raw is not None else document.raw
         if not data:
-            raise BadInput(f"le document {index} du message {message_id or '?'} est vide : rien à classer")
+            raise BadInput(
+                T("clinical.documents.document-message-vide-rien", index=index, value=message_id or "?")
+            )
         digest = hashlib.sha256(data).hexdigest()
         key_source = f"{message_id}\0{attachment}\0{index}\0{digest}".encode()
         doc_id = "d-" + hashlib.sha256(key_source).hexdigest()[:16]
@@ -463,13 +466,16 @@ class DocumentQueue:
         """File a waiting document into the practice software for ``patient_id``, exactly once; audited."""
         patient_id = (patient_id or "").strip()
         if not patient_id:
-            raise BadInput("aucun id de patient : utilisez --patient ID (voir `missive patients list`)")
+            raise BadInput(T("clinical.documents.aucun-patient-utilisez-patient"))
         with self._held():
             queued = self._settle(self.get(doc_id))
             if queued.state == "filed":
                 raise BadInput(
-                    f"le document {doc_id} est déjà classé ({Path(queued.filed_path or '').name}) : "
-                    f"annulez d'abord le classement avec `missive documents undo {doc_id}`"
+                    T(
+                        "clinical.documents.document-deja-classe-annulez",
+                        doc_id=doc_id,
+                        Path_name=Path(queued.filed_path or "").name,
+                    )
                 )
             self._check_patient(patient_id)
             updated = self._publish(queued, patient_id, actor)
@@ -520,8 +526,11 @@ class DocumentQueue:
                 return self._undo_replacement(queued, actor)
             if queued.state != "filed" or not queued.filed_path:
                 raise BadInput(
-                    f"le document {doc_id} n'est pas classé "
-                    f"({_STATE_WORDS.get(queued.state, queued.state)}) : rien à annuler"
+                    T(
+                        "clinical.documents.document-classe-rien-annuler",
+                        doc_id=doc_id,
+                        get=_STATE_WORDS.get(queued.state, queued.state),
+                    )
                 )
             taken = filing.withdraw(Path(queued.filed_path))
             kept = queued.blob_id if taken == self._blob_or_none(queued.blob_id) else self.blobs.put(taken)
@@ -572,13 +581,16 @@ class DocumentQueue:
         practice software already took the old file, the new version is filed all the same.
         """
         if not data:
-            raise BadInput(f"la nouvelle version du document {doc_id} est vide : rien à classer")
+            raise BadInput(T("clinical.documents.nouvelle-version-document-vide", doc_id=doc_id))
         with self._held():
             queued = self._settle(self.get(doc_id))
             if queued.state != "filed" or not queued.filed_path or not queued.patient_id:
                 raise BadInput(
-                    f"le document {doc_id} n'est pas classé "
-                    f"({_STATE_WORDS.get(queued.state, queued.state)}) : rien à remplacer"
+                    T(
+                        "clinical.documents.document-classe-rien-remplacer",
+                        doc_id=doc_id,
+                        get=_STATE_WORDS.get(queued.state, queued.state),
+                    )
                 )
             pending = replace(
                 queued,
@@ -624,10 +636,7 @@ class DocumentQueue:
         with self._held():
             queued = self._settle(self.get(doc_id))
             if queued.state == "filed":
-                raise BadInput(
-                    f"le document {doc_id} est classé : annulez d'abord le classement "
-                    f"(`missive documents undo {doc_id}`)"
-                )
+                raise BadInput(T("clinical.documents.document-classe-annulez-abord", doc_id=doc_id))
             return self._record(replace(queued, state="rejected"), "reject", actor, message=queued.message_id)
 
     # ------------------------------------------------------------------ exactly once

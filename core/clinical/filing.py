@@ -41,6 +41,7 @@ from typing import Any, Literal
 
 from core.errors import BadInput, ConfigError, NotFound, StoreError, os_reason
 from core.store.atomic import FileLock, fsync_dir
+from core.text import T
 
 Layout = Literal["drop-folder", "patient-folders"]
 LAYOUTS: tuple[str, ...] = ("drop-folder", "patient-folders")
@@ -129,7 +130,9 @@ def preset(key: str) -> Preset:
     for p in PRESETS.values():
         if wanted in (p.key, re.sub(r"[^a-z0-9]", "", _ascii(p.name).lower())):
             return p
-    raise ConfigError(f"filing.preset {key!r} est inconnu (préréglages connus : {', '.join(PRESETS)})")
+    raise ConfigError(
+        T("clinical.filing.filing-preset-inconnu-prereglages", key=key, join=", ".join(PRESETS))
+    )
 
 
 @dataclass(frozen=True)
@@ -166,20 +169,17 @@ class FilingProfile:
         check_template(template)
         layout = str(section.get("layout") or base.layout)
         if layout not in LAYOUTS:
-            raise ConfigError(f"filing.layout doit valoir {' ou '.join(LAYOUTS)}")
+            raise ConfigError(T("clinical.filing.filing-layout-doit-valoir", join=" ou ".join(LAYOUTS)))
         extension = str(section.get("extension") or base.extension)
         if not re.fullmatch(r"\.[A-Za-z0-9]{1,8}", extension):
-            raise ConfigError(
-                "filing.extension doit ressembler à .hpr (un point et 1 à 8 lettres ou chiffres)"
-            )
+            raise ConfigError(T("clinical.filing.filing-extension-doit-ressembler"))
         encoding = str(section.get("encoding") or base.encoding)
         if encoding != "original":
             try:
                 "é".encode(encoding)
             except LookupError:
                 raise ConfigError(
-                    f"filing.encoding {encoding!r} n'est pas un encodage connu (par exemple cp1252, "
-                    "iso-8859-1, utf-8)"
+                    T("clinical.filing.filing-encoding-encodage-connu", encoding=encoding)
                 ) from None
         return cls(
             preset=base,
@@ -200,8 +200,11 @@ class FilingProfile:
         """The import folder; ConfigError naming the preset's suggestion when none is set."""
         if self.folder is None:
             raise ConfigError(
-                "aucun dossier de classement : réglez [filing] folder dans profile.toml sur le dossier "
-                f"d'import du logiciel métier (suggéré pour {self.preset.name} : {self.preset.folder})"
+                T(
+                    "clinical.filing.aucun-dossier-classement-reglez",
+                    name=self.preset.name,
+                    folder=self.preset.folder,
+                )
             )
         return self.folder
 
@@ -214,7 +217,7 @@ class FilingProfile:
     def payload(self, data: bytes, fields: FilingFields) -> bytes:
         """The bytes filed for ``data``: the original, or re-encoded when ``[filing] encoding`` asks for it."""
         if not data:
-            raise BadInput(f"le document {fields.document_id} est vide : rien à classer")
+            raise BadInput(T("clinical.filing.document-vide-rien-classer", document_id=fields.document_id))
         return self._encode(data, fields.format)
 
     def names(self, fields: FilingFields) -> Callable[[int], str]:
@@ -261,18 +264,16 @@ def check_template(template: str) -> None:
     unknown = [n for n in names if n not in TEMPLATE_FIELDS]
     if unknown:
         raise ConfigError(
-            f"filing.template : le champ {{{unknown[0]}}} est inconnu (champs connus : "
-            + ", ".join("{" + f + "}" for f in TEMPLATE_FIELDS)
-            + ")"
+            T(
+                "clinical.filing.template-unknown-field",
+                field="{" + unknown[0] + "}",
+                known=", ".join("{" + f + "}" for f in TEMPLATE_FIELDS),
+            )
         )
     if re.sub(r"\{[^{}]*\}", "", template).count("{") or "}" in re.sub(r"\{[^{}]*\}", "", template):
-        raise ConfigError(
-            "filing.template a une accolade mal fermée : écrivez les champs ainsi : {date}, {patient}..."
-        )
+        raise ConfigError(T("clinical.filing.filing-template-accolade-mal"))
     if not names:
-        raise ConfigError(
-            "filing.template doit contenir au moins un champ, par exemple {date}_{patient}_{doc}"
-        )
+        raise ConfigError(T("clinical.filing.filing-template-doit-contenir"))
 
 
 def render_name(template: str, fields: FilingFields, seq: int, extension: str) -> str:
@@ -346,15 +347,13 @@ def _make_folder(folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(
-            f"impossible de créer le dossier de classement {folder} ({os_reason(exc)}) : "
-            "vérifiez [filing] folder"
+            T("clinical.filing.impossible-creer-dossier-classement", folder=folder, os_reason=os_reason(exc))
         ) from None
 
 
 def _write_failed(folder: Path, exc: OSError) -> StoreError:
     return StoreError(
-        f"impossible d'écrire dans le dossier de classement {folder} ({os_reason(exc)}) : vérifiez "
-        "qu'il existe et qu'il est accessible en écriture"
+        T("clinical.filing.impossible-ecrire-dossier-classement", folder=folder, os_reason=os_reason(exc))
     )
 
 
@@ -369,8 +368,11 @@ def write_temp(root: Path, data: bytes, tag: str = "") -> Path:
             continue  # made and removed again by another missive meanwhile
         except OSError as exc:
             raise StoreError(
-                f"impossible de créer le dossier de classement {folder} ({os_reason(exc)}) : "
-                "vérifiez [filing] folder"
+                T(
+                    "clinical.filing.impossible-creer-dossier-classement",
+                    folder=folder,
+                    os_reason=os_reason(exc),
+                )
             ) from None
         if sys.platform == "win32":
             _hide(folder)
@@ -392,7 +394,7 @@ def write_temp(root: Path, data: bytes, tag: str = "") -> Path:
                 tmp.unlink()
             raise _write_failed(root, exc) from None
         return tmp
-    raise StoreError(f"le dossier temporaire {folder} disparaît sans cesse : vérifiez [filing] folder")
+    raise StoreError(T("clinical.filing.dossier-temporaire-disparait-sans", folder=folder))
 
 
 def _hide(folder: Path) -> None:
@@ -430,7 +432,7 @@ def publish(
                 return final
     except OSError as exc:
         raise _write_failed(folder, exc) from None
-    raise StoreError(f"{MAX_SEQUENCE} fichiers portent déjà ce nom dans {folder} : changez filing.template")
+    raise StoreError(T("clinical.filing.fichiers-portent-deja-nom", MAX_SEQUENCE=MAX_SEQUENCE, folder=folder))
 
 
 def settle(temp: Path) -> bool:
@@ -526,21 +528,25 @@ def withdraw(filed_path: Path) -> bytes:
         data = filed_path.read_bytes()
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         raise NotFound(
-            f"{filed_path.name} n'est plus dans le dossier d'import : le logiciel métier l'a sans doute déjà "
-            "intégré ; retirez-le du dossier du patient dans ce logiciel"
+            T("clinical.filing.plus-dossier-import-logiciel", filed_path_name=filed_path.name)
         ) from None
     except OSError as exc:
-        raise StoreError(f"impossible de lire {filed_path.name} ({os_reason(exc)})") from None
+        raise StoreError(
+            T("clinical.filing.impossible-lire", filed_path_name=filed_path.name, os_reason=os_reason(exc))
+        ) from None
     try:
         os.unlink(filed_path)
     except FileNotFoundError:
         raise NotFound(
-            f"{filed_path.name} a été intégré par le logiciel métier pendant l'annulation : "
-            "retirez-le du dossier du patient dans ce logiciel"
+            T("clinical.filing.ete-integre-logiciel-metier", filed_path_name=filed_path.name)
         ) from None
     except OSError as exc:
         raise StoreError(
-            f"impossible de retirer {filed_path.name} du dossier d'import ({os_reason(exc)})"
+            T(
+                "clinical.filing.impossible-retirer-dossier-import",
+                filed_path_name=filed_path.name,
+                os_reason=os_reason(exc),
+            )
         ) from None
     _fsync_dir(filed_path.parent)
     return data

@@ -25,6 +25,7 @@ from core.clinical.values import (
 )
 from core.errors import ParseError
 from core.model import ClinicalDocument, Identity, Observation
+from core.text import T
 
 INS_OIDS = {
     "1.2.250.1.213.1.4.8": "NIR",
@@ -132,15 +133,12 @@ def split_segments(text: str) -> list[Segment]:
     """Segments of an HL7 message (MSH first), with the separators MSH declares."""
     start = text.find("MSH")
     if start < 0 or len(text) < start + 8:
-        raise ParseError("message HL7 sans segment MSH : ce n'est pas un fichier HL7 v2")
+        raise ParseError(T("clinical.hl7v2.message-hl7-sans-segment"))
     sep = text[start + 3]
     encoding = text[start + 4 : start + 8]
     limits.check_result_lines(text, "OBX" + sep, "message HL7")
     if sep.isalnum() or sep in "\r\n " or len(set(encoding + sep)) < 5 or any(c.isalnum() for c in encoding):
-        raise ParseError(
-            "le segment MSH déclare des séparateurs inutilisables : le fichier HL7 est endommagé ; demandez "
-            "à l'expéditeur de le renvoyer"
-        )
+        raise ParseError(T("clinical.hl7v2.segment-msh-declare-separateurs"))
     delims = Delimiters(sep, encoding[0], encoding[1], encoding[2], encoding[3])
     segments: list[Segment] = []
     for written in split_lines(text[start:], keepends=True):
@@ -191,7 +189,7 @@ def parse(data: bytes, read_embedded: bool = True) -> list[ClinicalDocument]:
             groups.append(_Group(pid=None))  # results without a PID: keep them, identity unknown
             groups[-1].add(seg)
     if not groups:
-        raise ParseError("message HL7 sans segment patient (PID) : rien à classer")
+        raise ParseError(T("clinical.hl7v2.message-hl7-sans-segment-2"))
     documents: list[ClinicalDocument] = []
     for group in groups:
         raw = data

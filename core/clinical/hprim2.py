@@ -22,6 +22,7 @@ from core.clinical.values import (
 )
 from core.errors import ParseError
 from core.model import ClinicalDocument, Identity, Observation
+from core.text import T
 
 
 def looks_like(text: str) -> bool:
@@ -46,10 +47,7 @@ def _records(text: str) -> tuple[list[tuple[str, list[str]]], Delimiters]:
     start = text.find("H")
     head = text[start : start + 7] if start >= 0 else ""
     if len(head) < 7 or not _delimiters_ok(head[1:7]):
-        raise ParseError(
-            "le fichier HPRIM 2 ne commence pas par un enregistrement H valide : il est endommagé ; demandez "
-            "à l'expéditeur de le renvoyer"
-        )
+        raise ParseError(T("clinical.hprim2.fichier-hprim-commence-enregistrement"))
     delims = Delimiters(head[1], head[2], head[3], head[4], head[5])
     sep = delims.field
     limits.check_lines(text, "fichier HPRIM 2")
@@ -91,7 +89,7 @@ def parse(data: bytes) -> list[ClinicalDocument]:
         elif patients:
             patients[-1].add(seg, written)
     if not patients:
-        raise ParseError("fichier HPRIM 2 sans enregistrement patient (P) : rien à classer")
+        raise ParseError(T("clinical.hprim2.fichier-hprim-sans-enregistrement"))
     head_written = records[0][0]
     documents = []
     for patient in patients:

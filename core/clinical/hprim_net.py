@@ -24,6 +24,7 @@ from core.clinical.values import (
 )
 from core.errors import ParseError
 from core.model import ClinicalDocument, Identity, Observation
+from core.text import T
 
 LAB = "****LAB****"
 FIN = "****FIN****"
@@ -60,10 +61,7 @@ def parse(data: bytes) -> list[ClinicalDocument]:
     documents = [_read_report(chunk, decoded, n == 0) for n, chunk in enumerate(reports)]
     documents = [doc for doc in documents if doc is not None]
     if not documents:
-        raise ParseError(
-            "le fichier HPRIM ne contient aucun compte rendu (ni en-tête, ni ligne RES) ; demandez à "
-            "l'expéditeur de le renvoyer"
-        )
+        raise ParseError(T("clinical.hprim_net.fichier-hprim-contient-aucun"))
     return documents
 
 

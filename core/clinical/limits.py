@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from core.errors import ParseError
+from core.text import T
 
 MAX_LINE = 64 * 1024  # one HPRIM line (record, after A| continuations), one HL7 segment without its ED
 MAX_FIELD = 16 * 1024  # one field (name, value, unit...) of HPRIM or HL7, an HL7 OBX-5 ED payload excepted
@@ -29,20 +30,20 @@ def check_lines(text: str, what: str, limit: int = MAX_LINE) -> None:
         return
     line = text.count("\n", 0, match.start()) + 1 if "\n" in text else text.count("\r", 0, match.start()) + 1
     raise ParseError(
-        f"{what} : la ligne {line} dépasse {_size(limit)} ; ce n'est pas un compte rendu valide, {_AGAIN}"
+        T("clinical.limits.ligne-depasse-compte-rendu", what=what, line=line, size=_size(limit), AGAIN=_AGAIN)
     )
 
 
 def line_too_long(what: str, limit: int = MAX_LINE) -> ParseError:
     return ParseError(
-        f"{what} : une ligne dépasse {_size(limit)} ; ce n'est pas un compte rendu valide, {_AGAIN}"
+        T("clinical.limits.ligne-depasse-compte-rendu-2", what=what, size=_size(limit), AGAIN=_AGAIN)
     )
 
 
 def check_field(value: str, what: str, limit: int = MAX_FIELD) -> None:
     if len(value) > limit:
         raise ParseError(
-            f"{what} : un champ dépasse {_size(limit)} ; ce n'est pas un compte rendu valide, {_AGAIN}"
+            T("clinical.limits.champ-depasse-compte-rendu", what=what, size=_size(limit), AGAIN=_AGAIN)
         )
 
 
@@ -59,14 +60,24 @@ def check_result_lines(text: str, marker: str, what: str) -> None:
     count = text.count("\r" + marker) + text.count("\n" + marker) - text.count("\r\n" + marker)
     if count > MAX_OBSERVATIONS_PER_FILE:
         raise ParseError(
-            f"{what} : plus de {MAX_OBSERVATIONS_PER_FILE} résultats dans un seul fichier : refusé, {_AGAIN}"
+            T(
+                "clinical.limits.plus-resultats-seul-fichier",
+                what=what,
+                MAX_OBSERVATIONS_PER_FILE=MAX_OBSERVATIONS_PER_FILE,
+                AGAIN=_AGAIN,
+            )
         )
 
 
 def check_observations(count: int, what: str) -> None:
     if count > MAX_OBSERVATIONS:
         raise ParseError(
-            f"{what} : plus de {MAX_OBSERVATIONS} résultats dans un seul compte rendu : refusé, {_AGAIN}"
+            T(
+                "clinical.limits.plus-resultats-seul-compte",
+                what=what,
+                MAX_OBSERVATIONS=MAX_OBSERVATIONS,
+                AGAIN=_AGAIN,
+            )
         )
 
 

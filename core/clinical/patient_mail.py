@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from core.errors import BadInput, PolicyRefused
 from core.model import Patient
+from core.text import T
 
 PATIENT_DOMAIN = "patient.mssante.fr"
 END_HEADER = ("X-MSS-MES", "FIN")
@@ -30,16 +31,9 @@ def ins_of(address: str) -> str:
 def patient_address(patient: Patient) -> str:
     """The patient's Mon espace santé address; PolicyRefused (with the reason) without a qualified INS."""
     if not patient.ins:
-        raise PolicyRefused(
-            f"le patient {patient.id} n'a pas d'INS dans votre liste : pas d'adresse Mon espace santé "
-            "(récupérez son INS par le téléservice INSi dans votre logiciel, puis importez la liste)"
-        )
+        raise PolicyRefused(T("clinical.patient_mail.patient-ins-liste-adresse", patient_id=patient.id))
     if not patient.ins_qualified:
-        raise PolicyRefused(
-            f"l'INS du patient {patient.id} n'est pas qualifiée (colonne ins_status) : une lettre ne part vers "
-            "Mon espace santé qu'avec une INS qualifiée ; qualifiez-la dans votre logiciel, puis importez "
-            "la liste"
-        )
+        raise PolicyRefused(T("clinical.patient_mail.ins-patient-qualifiee-colonne", patient_id=patient.id))
     return f"{patient.ins}@{PATIENT_DOMAIN}"
 
 
@@ -92,21 +86,16 @@ def check_letter(
     for r in to_patients:
         if r.patient_id is None:
             raise PolicyRefused(
-                f"une adresse patient …@{PATIENT_DOMAIN} ne correspond à aucune INS de votre liste de patients : "
-                "écrivez au patient par son identifiant (missive send --patient ID), jamais en tapant son INS"
+                T("clinical.patient_mail.adresse-patient-correspond-aucune", PATIENT_DOMAIN=PATIENT_DOMAIN)
             )
         if not r.qualified:
             raise PolicyRefused(
-                f"l'INS du patient {r.patient_id} n'est pas qualifiée (colonne ins_status) : une lettre ne part "
-                "vers Mon espace santé qu'avec une INS qualifiée"
+                T("clinical.patient_mail.ins-patient-qualifiee-colonne-2", patient_id=r.patient_id)
             )
     if end_conversation and not to_patients:
-        raise BadInput("« fin de la conversation » ne concerne qu'une lettre à un patient (Mon espace santé)")
+        raise BadInput(T("clinical.patient_mail.fin-conversation-concerne-lettre"))
     if to_patients and len(to_patients) < len(described) and not mixed_confirmed:
-        raise BadInput(
-            "cette lettre va à la fois à un patient et à un confrère : le patient verra l'adresse du confrère "
-            "et ce que vous lui écrivez ; envoyez deux lettres, ou confirmez (--melange-patient-confrere)"
-        )
+        raise BadInput(T("clinical.patient_mail.cette-lettre-fois-patient"))
 
 
 __all__ = [

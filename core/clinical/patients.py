@@ -30,6 +30,7 @@ from core.clinical.matching import PatientIndex
 from core.errors import BadInput, NotFound, ParseError, StoreCorrupted, os_reason
 from core.model import Patient
 from core.store.collection import Collection
+from core.text import T
 
 if TYPE_CHECKING:
     from core.store.atomic import FileLock
@@ -49,11 +50,17 @@ class ImportRefused(ParseError):
 
     def __init__(self, source: str, problems: list[tuple[int, str]]) -> None:
         self.problems = problems
+        # the rows' own reasons are French phrases of the CSV checks
         shown = " ; ".join(f"ligne {line} : {msg}" for line, msg in problems[:MAX_REPORTED])
-        more = f" ; et {len(problems) - MAX_REPORTED} autre(s)" if len(problems) > MAX_REPORTED else ""
+        more = len(problems) - MAX_REPORTED if len(problems) > MAX_REPORTED else 0
         super().__init__(
-            f"{source} : {len(problems)} ligne(s) incorrecte(s), rien n'a été importé — {shown}{more}. "
-            "Corrigez-les et importez à nouveau"
+            T(
+                "clinical.patients.import-refused-more" if more else "clinical.patients.import-refused",
+                source=source,
+                count=len(problems),
+                shown=shown,
+                more=more,
+            )
         )
 
 
@@ -85,11 +92,15 @@ def parse_mapping(pairs: list[str] | None) -> dict[str, str]:
         source, sep, target = pair.partition("=")
         source, target = source.strip(), target.strip()
         if not sep or not source or not target:
-            raise BadInput(f"--map {pair!r} : attendu SOURCE=TARGET, par exemple --map NOM=birth_name")
+            raise BadInput(T("clinical.patients.map-attendu-source-target", pair=pair))
         if target not in COLUMNS:
             raise BadInput(
-                f"--map {pair!r} : colonne cible {target!r} inconnue (colonnes possibles : "
-                f"{', '.join(COLUMNS)})"
+                T(
+                    "clinical.patients.map-colonne-cible-inconnue",
+                    pair=pair,
+                    target=target,
+                    join=", ".join(COLUMNS),
+                )
             )
         mapping[source] = target
     return mapping
@@ -117,8 +128,7 @@ def _decode(data: bytes, source: str) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ParseError(
-            f"{source} : la ligne {line} n'est pas en UTF-8 ; exportez le fichier en UTF-8 (CSV UTF-8) et "
-            "importez-le à nouveau"
+            T("clinical.patients.ligne-utf-exportez-fichier", source=source, line=line)
         ) from None
 
 
@@ -177,23 +187,31 @@ def read_patients_csv(
     try:
         header = next(reader, None)
     except csv.Error:
-        raise ParseError(f"{source} : la ligne 1 est illisible en CSV ; vérifiez les guillemets") from None
+        raise ParseError(T("clinical.patients.ligne-illisible-csv-verifiez", source=source)) from None
     if not header or not any(h.strip() for h in header):
-        raise ParseError(f"{source} : le fichier est vide ; en-tête attendu : {','.join(COLUMNS)}")
+        raise ParseError(
+            T("clinical.patients.fichier-vide-tete-attendu", source=source, join=",".join(COLUMNS))
+        )
     mapping = dict(mapping or {})
     names = [h.strip() for h in header]
     for src in mapping:
         if src not in names:
-            raise BadInput(f"{source} : la colonne source {src!r} de --map n'est pas dans l'en-tête")
+            raise BadInput(T("clinical.patients.colonne-source-map-tete", source=source, src=src))
     columns = [mapping.get(h, h) for h in names]
     dupes = sorted({c for c in columns if c in COLUMNS and columns.count(c) > 1})
     if dupes:
-        raise ParseError(f"{source} : colonne(s) {', '.join(dupes)} en double dans l'en-tête (après --map)")
+        raise ParseError(
+            T("clinical.patients.colonne-double-tete-apres", source=source, join=", ".join(dupes))
+        )
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise ParseError(
-            f"{source} : colonne(s) {', '.join(missing)} absente(s) de l'en-tête ; "
-            f"attendu : {','.join(COLUMNS)} (renommez avec --map SOURCE=TARGET)"
+            T(
+                "clinical.patients.colonne-absente-tete-attendu",
+                source=source,
+                join=", ".join(missing),
+                join2=",".join(COLUMNS),
+            )
         )
     wanted = [(i, c) for i, c in enumerate(columns) if c in COLUMNS]
     patients: list[Patient] = []
@@ -266,11 +284,17 @@ class PatientRegistry:
             try:
                 data = path.read_bytes()
             except FileNotFoundError:
-                raise NotFound(f"{path.name} : fichier introuvable ; vérifiez le chemin") from None
+                raise NotFound(
+                    T("clinical.patients.fichier-introuvable-verifiez-chemin", path_name=path.name)
+                ) from None
             except IsADirectoryError:
-                raise BadInput(f"{path.name} est un dossier ; donnez le fichier CSV") from None
+                raise BadInput(
+                    T("clinical.patients.dossier-donnez-fichier-csv", path_name=path.name)
+                ) from None
             except OSError as exc:
-                raise BadInput(f"{path.name} : lecture impossible ({os_reason(exc)})") from None
+                raise BadInput(
+                    T("clinical.patients.lecture-impossible", path_name=path.name, os_reason=os_reason(exc))
+                ) from None
         else:
             data = source
         name = name or "patients.csv"
@@ -323,7 +347,7 @@ class PatientRegistry:
         """One patient by id; NotFound when absent."""
         doc = self._collection.get(patient_id)
         if doc is None:
-            raise NotFound(f"patient {patient_id!r} introuvable ; voir : missive patients list")
+            raise NotFound(T("clinical.patients.patient-introuvable-voir-missive", patient_id=patient_id))
         return self._load(patient_id, doc)
 
     def __len__(self) -> int:
@@ -364,9 +388,7 @@ class PatientRegistry:
         try:
             return Patient.from_json({**doc, "id": doc.get("id", key)})
         except (KeyError, TypeError, ValueError):
-            raise StoreCorrupted(
-                f"la fiche du patient {key!r} est illisible ; importez à nouveau le CSV des patients"
-            ) from None
+            raise StoreCorrupted(T("clinical.patients.fiche-patient-illisible-importez", key=key)) from None
 
 
 __all__ = [

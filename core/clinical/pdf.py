@@ -11,6 +11,7 @@ import logging
 
 from core.errors import ParseError
 from core.model import ClinicalDocument
+from core.text import T
 
 MAX_PAGES = 200  # a letter is a few pages; a 10,000-page PDF is not something to extract in a mail client
 MAX_TEXT = 1_000_000
@@ -24,7 +25,7 @@ def looks_like(data: bytes) -> bool:
 def extract_text(data: bytes) -> str:
     """The text of every page, pages separated by a form feed; ParseError when pypdf cannot read it."""
     if not looks_like(data):
-        raise ParseError("ce n'est pas un fichier PDF (signature %PDF absente)")
+        raise ParseError(T("clinical.pdf.fichier-pdf-signature-pdf"))
     from pypdf import PdfReader  # heavy: loaded on first use only
     from pypdf.errors import FileNotDecryptedError, PyPdfError
 
@@ -33,9 +34,7 @@ def extract_text(data: bytes) -> str:
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
-            raise ParseError(
-                "le PDF est protégé par un mot de passe : ouvrez-le avec le mot de passe de l'expéditeur"
-            )
+            raise ParseError(T("clinical.pdf.pdf-protege-mot-passe"))
         pages: list[str] = []
         size = 0
         for number, page in enumerate(reader.pages):
@@ -49,19 +48,11 @@ def extract_text(data: bytes) -> str:
     except ParseError:
         raise
     except FileNotDecryptedError:
-        raise ParseError(
-            "le PDF est protégé par un mot de passe : ouvrez-le avec le mot de passe de l'expéditeur"
-        ) from None
+        raise ParseError(T("clinical.pdf.pdf-protege-mot-passe")) from None
     except (PyPdfError, RecursionError, MemoryError) as exc:
-        raise ParseError(
-            f"PDF illisible ({type(exc).__name__}) : le fichier est endommagé ; demandez à l'expéditeur de "
-            "le renvoyer"
-        ) from None
+        raise ParseError(T("clinical.pdf.pdf-illisible-fichier-endommage", name=type(exc).__name__)) from None
     except Exception as exc:  # noqa: BLE001 - pypdf raises many plain exceptions on damaged files
-        raise ParseError(
-            f"PDF illisible ({type(exc).__name__}) : le fichier est endommagé ; demandez à l'expéditeur de "
-            "le renvoyer"
-        ) from None
+        raise ParseError(T("clinical.pdf.pdf-illisible-fichier-endommage", name=type(exc).__name__)) from None
     return "\n\f\n".join(pages).strip()
 
 

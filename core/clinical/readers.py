@@ -12,6 +12,7 @@ from core.clinical import cda, hl7v2, hprim2, hprim_net, limits, pdf, xdm
 from core.clinical.encoding import decode
 from core.errors import ParseError
 from core.model import ClinicalDocument, SourceFormat
+from core.text import T
 
 _HPRIM_EXTENSIONS = (".hpr", ".hpm", ".hpm1", ".hpm2", ".hpm3", ".hprim")
 _HL7_EXTENSIONS = (".hl7", ".er7", ".oru")
@@ -60,27 +61,31 @@ def detect_format(data: bytes, filename: str = "") -> SourceFormat | None:
 def read_document(data: bytes, filename: str = "", *, _depth: int = 0) -> ReadResult:
     """Detect the format of ``data`` and read every document in it; ParseError when unreadable."""
     if not data or not data.strip():
-        raise ParseError(f"{_label(filename)} est vide")
+        raise ParseError(T("clinical.readers.vide", label=_label(filename)))
     if len(data) > MAX_INPUT:
-        raise ParseError(f"{_label(filename)} dépasse 200 Mo : ce n'est pas un document clinique")
+        raise ParseError(T("clinical.readers.depasse-200-document-clinique", label=_label(filename)))
     kind = detect_format(data, filename)
     if kind is None:
-        raise ParseError(f"{_label(filename)} : format non reconnu (HPRIM, HL7, CDA, XDM ou PDF attendu)")
+        raise ParseError(T("clinical.readers.format-non-reconnu-hprim", label=_label(filename)))
     if kind == "xdm" and _depth > 0:
-        raise ParseError(f"{_label(filename)} : un paquet XDM dans un paquet XDM n'est pas lu")
+        raise ParseError(T("clinical.readers.paquet-xdm-paquet-xdm", label=_label(filename)))
     try:
         documents = _READERS[kind](data, filename)
     except ParseError:
         raise
     except RecursionError:
         raise ParseError(
-            f"{_label(filename)} : structure trop profondément imbriquée, le fichier est endommagé"
+            T("clinical.readers.structure-trop-profondement-imbriquee", label=_label(filename))
         ) from None
     except (ValueError, IndexError, KeyError, TypeError, LookupError, OverflowError, AttributeError) as exc:
         # A reader bug on odd input must still end as one clear line, never a traceback.
         raise ParseError(
-            f"{_label(filename)} : contenu {kind} illisible ({type(exc).__name__}) ; demandez à l'expéditeur "
-            "de le renvoyer"
+            T(
+                "clinical.readers.contenu-illisible-demandez-expediteur",
+                label=_label(filename),
+                kind=kind,
+                name=type(exc).__name__,
+            )
         ) from None
     for doc in documents:  # every reader, the embedded and packaged documents included
         limits.check_identity(doc.identity, _label(filename))

@@ -24,6 +24,7 @@ from core.clinical.hl7v2 import INS_OIDS, OBSOLETE_INS_OIDS
 from core.clinical.values import parse_birth_date, parse_sex
 from core.errors import ParseError
 from core.model import ClinicalDocument, Identity
+from core.text import T
 
 MAX_ENTRIES = 2000
 MAX_DOCUMENTS = 50  # distinct documents one package may list: a letter carries a few, never hundreds
@@ -69,21 +70,19 @@ class SafeZip:
             self._zip = zipfile.ZipFile(io.BytesIO(data))
             infos = self._zip.infolist()
         except _ZIP_ERRORS:
-            raise ParseError(
-                "l'archive zip est endommagée ou n'est pas un zip ; demandez à l'expéditeur de la renvoyer"
-            ) from None
+            raise ParseError(T("clinical.xdm.archive-zip-endommagee-zip")) from None
         if len(infos) > MAX_ENTRIES:
-            raise ParseError(f"l'archive zip contient {len(infos)} fichiers (limite {MAX_ENTRIES}) : refusée")
+            raise ParseError(
+                T("clinical.xdm.archive-zip-contient-fichiers", n_infos=len(infos), MAX_ENTRIES=MAX_ENTRIES)
+            )
         self._entries: dict[str, zipfile.ZipInfo] = {}
         for info in infos:
             name = info.filename.replace("\\", "/")
             path = PurePosixPath(name)
             if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in path.parts:
-                raise ParseError(
-                    "l'archive zip contient un fichier hors de son dossier (chemin absolu ou '..') : refusée"
-                )
+                raise ParseError(T("clinical.xdm.archive-zip-contient-fichier"))
             if stat.S_ISLNK(info.external_attr >> 16):
-                raise ParseError("l'archive zip contient un lien symbolique : refusée")
+                raise ParseError(T("clinical.xdm.archive-zip-contient-lien"))
             if name and not name.endswith("/"):  # ZipInfo.is_dir() fails on an empty name
                 self._entries[name.upper()] = info
         self._total = 0
@@ -107,19 +106,14 @@ class SafeZip:
                         break
                     out += chunk
                     if len(out) > limit:
-                        raise ZipBombRefused(
-                            "l'archive zip dépasse 200 Mo une fois décompressée (bombe zip ?) : refusée"
-                        )
+                        raise ZipBombRefused(T("clinical.xdm.archive-zip-depasse-200"))
                     if len(out) > RATIO_FLOOR and len(out) > MAX_RATIO * max(info.compress_size, 1):
-                        raise ZipBombRefused(
-                            "un fichier de l'archive zip est anormalement compressé (bombe zip ?) : refusée"
-                        )
+                        raise ZipBombRefused(T("clinical.xdm.fichier-archive-zip-anormalement"))
         except ParseError:
             raise
         except _ZIP_ERRORS:
             raise ParseError(
-                f"le fichier {info.filename!r} de l'archive zip est endommagé ; demandez à l'expéditeur de "
-                "renvoyer l'archive"
+                T("clinical.xdm.fichier-archive-zip-endommage", filename=info.filename)
             ) from None
         self._total += len(out)
         return bytes(out)
@@ -141,7 +135,7 @@ def parse(data: bytes, read_document: DocumentReader | None = None) -> list[Clin
         if re.fullmatch(r"(?:[^/]+/)*IHE_XDM/[^/]+/METADATA\.XML", name, re.IGNORECASE)
     ]
     if not metadata:
-        raise ParseError("l'archive zip n'est pas un paquet IHE XDM (pas de IHE_XDM/*/METADATA.XML)")
+        raise ParseError(T("clinical.xdm.archive-zip-paquet-ihe"))
     documents: list[ClinicalDocument] = []
     unreadable = 0
     seen: set[str] = set()  # entries already read: a URI listed twice (or 300 times) is one document
@@ -175,9 +169,7 @@ def parse(data: bytes, read_document: DocumentReader | None = None) -> list[Clin
                     doc = replace(doc, entry_id=entry_id, replaces=replaced.get(entry_id, ""))
                 documents.append(doc)
     if not documents:
-        raise ParseError(
-            f"le paquet XDM ne contient aucun document lisible ({unreadable} illisible(s) ou manquant(s))"
-        )
+        raise ParseError(T("clinical.xdm.paquet-xdm-contient-aucun", unreadable=unreadable))
     return documents
 
 
@@ -237,10 +229,7 @@ def _entries(metadata: bytes, limit: int = MAX_DOCUMENTS) -> list[tuple[str, Ide
             continue
         uris_seen.add(uri.upper())
         if len(uris_seen) > limit:
-            raise ParseError(
-                f"le paquet XDM liste plus de {MAX_DOCUMENTS} documents distincts : refusé (un courrier en "
-                "porte quelques-uns) ; demandez à l'expéditeur d'envoyer ses documents en plusieurs messages"
-            )
+            raise ParseError(T("clinical.xdm.paquet-xdm-liste-plus", MAX_DOCUMENTS=MAX_DOCUMENTS))
         out.append((uri, _identity(slots, obj), obj.get("id", "")))
     return out
 

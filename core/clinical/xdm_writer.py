@@ -23,6 +23,7 @@ from core import __version__
 from core.clinical.cda_writer import IDNPS_OID, IDNST_OID, INS_OIDS, CdaAuthor, has_qualified_ins
 from core.errors import BadInput
 from core.model import Identity
+from core.text import T
 
 XDM_FILENAME = "IHE_XDM.ZIP"
 SUBSET = "SUBSET01"
@@ -303,12 +304,12 @@ def write_xdm(
 ) -> XdmPackage:
     """The IHE_XDM.ZIP holding ``documents`` about ``patient``, and the headers for the mail."""
     if not documents:
-        raise BadInput("un paquet XDM doit contenir au moins un document")
+        raise BadInput(T("clinical.xdm_writer.paquet-xdm-doit-contenir"))
     when = when or dt.datetime.now().astimezone()
     documents = [d if d.entry_uuid else replace(d, entry_uuid=f"urn:uuid:{uuid.uuid4()}") for d in documents]
     for d in documents:
         if d.replaces and not d.replaces.startswith("urn:uuid:"):
-            raise BadInput("un document remplacé se désigne par son identifiant XDS urn:uuid:… (entry_uuid)")
+            raise BadInput(T("clinical.xdm_writer.document-remplace-designe-identifiant"))
     named = [(_name_for(i, d.mime_type), d) for i, d in enumerate(documents, 1)]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

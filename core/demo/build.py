@@ -22,6 +22,7 @@ from core.demo.people import make_patients, make_practitioners, patients_csv
 from core.demo.pki import DemoPKI, make_demo_pki
 from core.errors import BadInput
 from core.store.atomic import atomic_write, private_dir, write_private
+from core.text import T
 
 MARKER = ".missive-demo"
 CERTIFIED = {
@@ -127,10 +128,7 @@ def build_demo(
         return f"Profil de démonstration déjà construit : {folder} (--reset pour le reconstruire)"
     if folder.exists() and any(folder.iterdir()):
         if not (folder / MARKER).exists():
-            raise BadInput(
-                f"{folder} n'est pas un profil de démonstration : missive refuse de le remplacer ; "
-                "choisissez un autre dossier"
-            )
+            raise BadInput(T("demo.build.profil-demonstration-missive-refuse", folder=folder))
         shutil.rmtree(folder)
     shutil.rmtree(server, ignore_errors=True)
     say = progress or (lambda _text: None)

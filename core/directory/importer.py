@@ -27,6 +27,7 @@ from typing import IO
 from core.directory.columns import Kind, Layout, recognise, search_key, split_header
 from core.errors import BadInput, StoreError, os_reason
 from core.store.atomic import fsync_dir, private_dir
+from core.text import T
 
 INDEX_NAME = "index.sqlite3"
 SCHEMA_VERSION = "1"
@@ -168,14 +169,20 @@ def _sources(path: Path) -> tuple[list[_Source], zipfile.ZipFile | None]:
             magic = fh.read(4)
         size = path.stat().st_size
     except OSError as exc:
-        raise BadInput(f"impossible de lire {path.name} ({os_reason(exc)}) : vérifiez le chemin") from None
+        raise BadInput(
+            T(
+                "directory.importer.impossible-lire-verifiez-chemin",
+                path_name=path.name,
+                os_reason=os_reason(exc),
+            )
+        ) from None
     if magic != b"PK\x03\x04":
         return [_Source(path.name, size, lambda: open(path, "rb"))], None
     try:
         archive = zipfile.ZipFile(path)
         infos = [i for i in archive.infolist() if not i.is_dir()]
     except (zipfile.BadZipFile, OSError):
-        raise BadInput(f"{path.name} n'est pas une archive zip lisible : téléchargez-la à nouveau") from None
+        raise BadInput(T("directory.importer.archive-zip-lisible-telechargez", path_name=path.name)) from None
     return [
         _Source(f"{path.name}:{info.filename}", info.file_size, lambda info=info: archive.open(info))
         for info in infos
@@ -232,7 +239,11 @@ class _Reader:
             first = stream.readline()
         except (OSError, zipfile.BadZipFile, EOFError) as exc:
             raise BadInput(
-                f"impossible de lire {self.source.label} ({_why(exc)}) : téléchargez-le à nouveau"
+                T(
+                    "directory.importer.impossible-lire-telechargez-nouveau",
+                    label=self.source.label,
+                    why=_why(exc),
+                )
             ) from None
         self.read_bytes += len(first)
         if first.startswith(b"\xef\xbb\xbf"):
@@ -273,8 +284,12 @@ class _Reader:
                 yield line_no, cells  # the caller may still reject the row: it calls bad() itself
         except (OSError, zipfile.BadZipFile, EOFError) as exc:
             raise BadInput(
-                f"{self.source.label} est tronqué ou endommagé vers la ligne {line_no} ({_why(exc)}) : "
-                "téléchargez-le à nouveau"
+                T(
+                    "directory.importer.tronque-endommage-vers-ligne",
+                    label=self.source.label,
+                    line_no=line_no,
+                    why=_why(exc),
+                )
             ) from None
 
     def bad(self, line_no: int, reason: str) -> None:
@@ -392,7 +407,7 @@ def import_files(
     folder = Path(folder)
     paths = [Path(p) for p in paths]
     if not paths:
-        raise BadInput("aucun fichier donné : indiquez les extractions RPPS et/ou MSSanté à importer")
+        raise BadInput(T("directory.importer.aucun-fichier-donne-indiquez"))
     report = ImportReport(files=[p.name for p in paths])
     opened: list[tuple[list[_Source], zipfile.ZipFile | None]] = []
     try:
@@ -402,7 +417,11 @@ def import_files(
             private_dir(folder)
         except OSError as exc:
             raise StoreError(
-                f"impossible de créer le dossier de l'annuaire {folder} ({os_reason(exc)})"
+                T(
+                    "directory.importer.impossible-creer-dossier-annuaire",
+                    folder=folder,
+                    os_reason=os_reason(exc),
+                )
             ) from None
         fd, tmp_name = tempfile.mkstemp(prefix=".index-", suffix=".building", dir=folder)
         os.close(fd)
@@ -415,8 +434,7 @@ def import_files(
                 fsync_dir(folder)
             except OSError as exc:
                 raise StoreError(
-                    f"le nouvel index de l'annuaire n'a pas pu remplacer l'ancien ({os_reason(exc)}) : "
-                    "fermez les autres fenêtres de missive et recommencez"
+                    T("directory.importer.nouvel-index-annuaire-remplacer", os_reason=os_reason(exc))
                 ) from None
         except BaseException:
             tmp.unlink(missing_ok=True)
@@ -455,9 +473,7 @@ def _build(
                                 done += source.size
                                 continue
                             raise BadInput(
-                                f"{source.label} : l'en-tête n'est ni celui d'une extraction RPPS "
-                                "(PS_LibreAcces_Personne_activite) ni celui d'une extraction MSSanté "
-                                "(Extraction_Correspondance_MSSante)"
+                                T("directory.importer.tete-celui-extraction-rpps", label=source.label)
                             )
                         recognised_here += 1
                         kinds_seen.add(layout.kind)
@@ -468,12 +484,9 @@ def _build(
                         progress("read", done, total)
                 if archive is not None and recognised_here == 0:
                     name = sources[0].label.split(":")[0] if sources else "archive"
-                    raise BadInput(f"{name} : aucune extraction RPPS ou MSSanté dans cette archive zip")
+                    raise BadInput(T("directory.importer.aucune-extraction-rpps-mssante", name=name))
             if report.rpps_rows == 0 and report.mss_rows == 0:
-                raise BadInput(
-                    "aucune ligne utilisable dans ces fichiers : vérifiez que ce sont des extractions "
-                    "complètes"
-                )
+                raise BadInput(T("directory.importer.aucune-ligne-utilisable-ces"))
             conn.execute("COMMIT")
             _carry_over(conn, folder, kinds_seen, report)
             if progress is not None:
@@ -492,8 +505,7 @@ def _build(
             conn.execute("UPDATE meta SET value = ? WHERE key = 'addresses'", (str(report.addresses),))
     except sqlite3.Error as exc:
         raise StoreError(
-            f"l'index de l'annuaire n'a pas pu être construit ({_sqlite_why(exc)}) ; l'ancien est "
-            "inchangé : vérifiez l'espace disque libre et recommencez"
+            T("directory.importer.index-annuaire-etre-construit", sqlite_why=_sqlite_why(exc))
         ) from None
 
 

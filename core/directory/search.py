@@ -19,6 +19,7 @@ from core.directory.columns import search_key, words
 from core.directory.importer import ImportReport, Progress, import_files, index_path
 from core.errors import BadInput, NotFound, StoreCorrupted
 from core.model import DirectoryEntry
+from core.text import T
 
 MAX_LIMIT = 1000
 _COLUMNS = (
@@ -83,9 +84,7 @@ class Directory:
         with self._lock:
             db = self._db()
             if db is None:
-                raise NotFound(
-                    "pas encore d'annuaire des praticiens : lancez d'abord 'missive directory import FILE'"
-                )
+                raise NotFound(T("directory.search.encore-annuaire-praticiens-lancez"))
             with _guard():
                 return self._search(db, text, limit, only_mss=False)
 
@@ -292,8 +291,7 @@ class Directory:
                 conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
             except sqlite3.DatabaseError:
                 raise StoreCorrupted(
-                    f"l'index de l'annuaire {self.path.name} est illisible : importez à nouveau les fichiers "
-                    "d'extraction"
+                    T("directory.search.index-annuaire-illisible-importez", name=self.path.name)
                 ) from None
             self._conn, self._stamp = conn, stamp
         return self._conn
@@ -315,9 +313,7 @@ def _guard() -> Iterator[None]:
     try:
         yield
     except sqlite3.DatabaseError:
-        raise StoreCorrupted(
-            "l'index de l'annuaire est endommagé : importez à nouveau les fichiers d'extraction"
-        ) from None
+        raise StoreCorrupted(T("directory.search.index-annuaire-endommage-importez")) from None
 
 
 def display_name(entry: DirectoryEntry) -> str:
@@ -329,7 +325,7 @@ def display_name(entry: DirectoryEntry) -> str:
 
 def _check_limit(limit: int) -> None:
     if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        raise BadInput(f"la limite doit être comprise entre 1 et {MAX_LIMIT}")
+        raise BadInput(T("directory.search.limite-doit-etre-comprise", MAX_LIMIT=MAX_LIMIT))
 
 
 def _exact_candidates(tokens: list[str]) -> list[str]:

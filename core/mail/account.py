@@ -8,7 +8,13 @@ from typing import Any, Literal
 Security = Literal["starttls", "tls"]
 AccountKind = Literal["imap", "maildir"]
 AUTH_KINDS = ("password", "psc", "certificate", "command")
-SECRET_FIELDS = ("password", "client_cert_password", "psc_client_secret", "psc_client_p12_password", "psc_refresh_token")
+SECRET_FIELDS = (
+    "password",
+    "client_cert_password",
+    "psc_client_secret",
+    "psc_client_p12_password",
+    "psc_refresh_token",
+)
 
 
 @dataclass(frozen=True)
@@ -35,8 +41,12 @@ class Account:
     # How to log in: "" (guessed: command, else password, else certificate), "password", "certificate",
     # "command" (xoauth2_command) or "psc" (Pro Santé Connect, CIBA: core.auth.psc).
     auth: str = ""
-    sasl: str = ""  # bearer-token mechanism: "xoauth2", "oauthbearer", or "" (XOAUTH2 when offered, else OAUTHBEARER)
-    psc_issuer: str = ""  # https://... of the OpenID provider (discovery at /.well-known/openid-configuration)
+    sasl: str = (
+        ""  # bearer-token mechanism: "xoauth2", "oauthbearer", or "" (XOAUTH2 when offered, else OAUTHBEARER)
+    )
+    psc_issuer: str = (
+        ""  # https://... of the OpenID provider (discovery at /.well-known/openid-configuration)
+    )
     psc_client_id: str = ""  # the product's id registered at PSC (a setting: missive ships none)
     psc_client_secret: str = ""  # secret: client_secret_basic
     psc_client_p12: str | None = None  # base64 PKCS#12 for mutual TLS to PSC (tls_client_auth), in the vault
@@ -44,7 +54,9 @@ class Account:
     psc_ca_file: str | None = None  # PEM of trust anchors for the PSC endpoints, else the system store
     psc_login_hint: str = ""  # the practitioner's national id (8 + RPPS)
     psc_scope: str = ""  # default "openid scope_all"
-    psc_refresh_token: str = ""  # secret: the only PSC token kept (encrypted profile); access tokens stay in memory
+    psc_refresh_token: str = (
+        ""  # secret: the only PSC token kept (encrypted profile); access tokens stay in memory
+    )
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -12,6 +12,7 @@ from core.childenv import child_environment
 from core.errors import BadInput, NotFound, TransportError
 from core.mail.account import AUTH_KINDS, Account
 from core.store.collection import Collection
+from core.text import T
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -24,7 +25,7 @@ def parse_host_port(text: str, default_port: int, what: str) -> tuple[str, int]:
     """``host:port`` (or ``host``, or ``[v6]:port``) to a checked (host, port)."""
     text = (text or "").strip()
     if not text:
-        raise BadInput(f"{what} : indiquez le serveur sous la forme HOST:PORT")
+        raise BadInput(T("mail.accounts.indiquez-serveur-sous-forme", what=what))
     if text.startswith("["):
         host, _, rest = text[1:].partition("]")
         port_text = rest[1:] if rest.startswith(":") else ""
@@ -37,7 +38,7 @@ def parse_host_port(text: str, default_port: int, what: str) -> tuple[str, int]:
     elif port_text.isdigit():
         port = int(port_text)
     else:
-        raise BadInput(f"{what} : le port {port_text!r} doit être un nombre de 1 à 65535")
+        raise BadInput(T("mail.accounts.port-doit-etre-nombre-2", what=what, port_text=port_text))
     _check_host(what, host, port)
     return host, port
 
@@ -49,57 +50,60 @@ def _check_host(what: str, host: str, port: int) -> None:
         ipaddress.ip_address(host)
     except ValueError:
         if not _HOST.match(host or ""):
-            raise BadInput(
-                f"{what} : {host!r} n'est pas un nom de serveur valide (indiquez HOST:PORT)"
-            ) from None
+            raise BadInput(T("mail.accounts.nom-serveur-valide-indiquez", what=what, host=host)) from None
     if not isinstance(port, int) or not 1 <= port <= 65535:
-        raise BadInput(f"{what} : le port {port!r} doit être un nombre de 1 à 65535")
+        raise BadInput(T("mail.accounts.port-doit-etre-nombre", what=what, port=port))
 
 
 def validate(account: Account) -> Account:
     """Check an account's settings; returns it unchanged or raises BadInput naming the faulty setting."""
     if not _NAME.match(account.name or ""):
-        raise BadInput(
-            "nom du compte : utilisez des lettres, des chiffres, '.', '_' ou '-' (64 au plus, sans espace)"
-        )
+        raise BadInput(T("mail.accounts.nom-compte-utilisez-lettres"))
     if not _EMAIL.match(account.email or ""):
-        raise BadInput(f"compte {account.name} : --email doit être une adresse comme nom@domaine.fr")
+        raise BadInput(T("mail.accounts.compte-email-doit-etre", account_name=account.name))
     if account.kind == "maildir":
         if not account.maildir:
-            raise BadInput(f"compte {account.name} : un compte maildir demande --maildir DIR")
+            raise BadInput(T("mail.accounts.compte-compte-maildir-demande", account_name=account.name))
         return account
     if account.kind != "imap":
-        raise BadInput(f"compte {account.name} : type {account.kind!r} inconnu (imap ou maildir)")
+        raise BadInput(
+            T("mail.accounts.compte-type-inconnu-imap", account_name=account.name, kind=account.kind)
+        )
     for label, host, port, security in (
         ("--imap", account.imap_host, account.imap_port, account.imap_security),
         ("--smtp", account.smtp_host, account.smtp_port, account.smtp_security),
     ):
         _check_host(label, host, port)
         if security not in ("starttls", "tls"):
-            raise BadInput(f"compte {account.name} : {label}-security doit valoir starttls ou tls")
+            raise BadInput(
+                T("mail.accounts.compte-security-doit-valoir", account_name=account.name, label=label)
+            )
     if not account.user:
-        raise BadInput(f"compte {account.name} : --user est obligatoire")
+        raise BadInput(T("mail.accounts.compte-user-obligatoire", account_name=account.name))
     if account.auth and account.auth not in AUTH_KINDS:
-        raise BadInput(f"compte {account.name} : --auth doit valoir password, psc, certificate ou command")
+        raise BadInput(T("mail.accounts.compte-auth-doit-valoir", account_name=account.name))
     if account.sasl not in ("", "xoauth2", "oauthbearer"):
-        raise BadInput(f"compte {account.name} : --sasl doit valoir xoauth2 ou oauthbearer")
+        raise BadInput(T("mail.accounts.compte-sasl-doit-valoir", account_name=account.name))
     if account.auth == "psc":
         _check_psc(account)
         return account
     if not (account.password or account.xoauth2_command or account.client_cert_p12):
-        raise BadInput(
-            f"compte {account.name} : ni mot de passe, ni commande de jeton, ni certificat client : "
-            "définissez MISSIVE_ACCOUNT_PASSWORD"
-        )
+        raise BadInput(T("mail.accounts.compte-mot-passe-commande", account_name=account.name))
     if account.ca_file and not Path(account.ca_file).expanduser().is_file():
-        raise BadInput(f"compte {account.name} : fichier d'autorité (CA) {account.ca_file} introuvable")
+        raise BadInput(
+            T(
+                "mail.accounts.compte-fichier-autorite-introuvable",
+                account_name=account.name,
+                ca_file=account.ca_file,
+            )
+        )
     if account.xoauth2_command:
         try:
             if not shlex.split(account.xoauth2_command):
                 raise ValueError
         except ValueError:
             raise BadInput(
-                f"compte {account.name} : --xoauth2-command n'est pas une ligne de commande valide"
+                T("mail.accounts.compte-xoauth2-command-ligne", account_name=account.name)
             ) from None
     return account
 
@@ -108,21 +112,17 @@ def _check_psc(account: Account) -> None:
     """The settings a Pro Santé Connect login needs (issuer, client id, a client secret or certificate, id)."""
     name = account.name
     if not account.psc_issuer.startswith("https://"):
-        raise BadInput(f"compte {name} : --psc-issuer doit être l'adresse https:// de Pro Santé Connect")
+        raise BadInput(T("mail.accounts.compte-psc-issuer-doit", name=name))
     if not account.psc_client_id:
-        raise BadInput(f"compte {name} : --psc-client-id manquant (l'identifiant du logiciel chez PSC)")
+        raise BadInput(T("mail.accounts.compte-psc-client-manquant", name=name))
     if not (account.psc_client_secret or account.psc_client_p12):
-        raise BadInput(
-            f"compte {name} : donnez le secret du logiciel (MISSIVE_PSC_CLIENT_SECRET) ou son certificat "
-            "(--psc-client-cert FICHIER.p12)"
-        )
+        raise BadInput(T("mail.accounts.compte-donnez-secret-logiciel", name=name))
     if not re.fullmatch(r"\d{6,20}", account.psc_login_hint or ""):
-        raise BadInput(
-            f"compte {name} : --psc-id doit être votre identifiant national (8 suivi de votre RPPS, chiffres "
-            "seulement)"
-        )
+        raise BadInput(T("mail.accounts.compte-psc-doit-etre", name=name))
     if account.psc_ca_file and not Path(account.psc_ca_file).expanduser().is_file():
-        raise BadInput(f"compte {name} : fichier d'autorité PSC {account.psc_ca_file} introuvable")
+        raise BadInput(
+            T("mail.accounts.compte-fichier-autorite-psc", name=name, psc_ca_file=account.psc_ca_file)
+        )
 
 
 class Accounts:
@@ -134,10 +134,7 @@ class Accounts:
     def add(self, account: Account, replace: bool = False) -> Account:
         validate(account)
         if account.name in self.collection and not replace:
-            raise BadInput(
-                f"un compte nommé {account.name} existe déjà : supprimez-le d'abord "
-                "ou choisissez un autre nom"
-            )
+            raise BadInput(T("mail.accounts.compte-nomme-existe-deja", account_name=account.name))
         self.collection.put(account.name, account.to_json())
         return account
 
@@ -146,11 +143,11 @@ class Accounts:
         if name is None:
             names = self.names()
             if not names:
-                raise NotFound("aucun compte de messagerie : ajoutez-en un avec `missive account add`")
+                raise NotFound(T("mail.accounts.aucun-compte-messagerie-ajoutez"))
             name = names[0]
         doc = self.collection.get(name)
         if doc is None:
-            raise NotFound(f"aucun compte nommé {name} (voir `missive account list`)")
+            raise NotFound(T("mail.accounts.aucun-compte-nomme-voir", name=name))
         return Account.from_json(doc)
 
     def list(self) -> list[Account]:
@@ -169,7 +166,7 @@ class Accounts:
 
     def remove(self, name: str) -> None:
         if not self.collection.delete(name):
-            raise NotFound(f"aucun compte nommé {name} (voir `missive account list`)")
+            raise NotFound(T("mail.accounts.aucun-compte-nomme-voir", name=name))
 
     def public(self) -> list[dict[str, Any]]:
         return [a.public_json() for a in self.list()]
@@ -178,7 +175,7 @@ class Accounts:
 def access_token(account: Account, timeout: float = 60.0) -> str:
     """Run the account's XOAUTH2 command (no shell, no missive secret in its environment); the token."""
     if not account.xoauth2_command:
-        raise BadInput(f"le compte {account.name} n'a pas de --xoauth2-command")
+        raise BadInput(T("mail.accounts.compte-xoauth2-command", account_name=account.name))
     argv = shlex.split(account.xoauth2_command)
     try:
         done = subprocess.run(
@@ -191,17 +188,21 @@ def access_token(account: Account, timeout: float = 60.0) -> str:
         )
     except FileNotFoundError:
         raise TransportError(
-            f"compte {account.name} : commande de jeton {argv[0]} introuvable", permanent=True
+            T("mail.accounts.compte-commande-jeton-introuvable", account_name=account.name, argv=argv[0]),
+            permanent=True,
         ) from None
     except subprocess.TimeoutExpired:
         raise TransportError(
-            f"compte {account.name} : la commande de jeton n'a rien donné en {timeout:.0f} s"
+            T("mail.accounts.compte-commande-jeton-rien", account_name=account.name, timeout=timeout)
         ) from None
     token = done.stdout.strip()
     if done.returncode != 0 or not token or "\n" in token:
         raise TransportError(
-            f"compte {account.name} : la commande de jeton a échoué (code {done.returncode}) ; lancez-la à "
-            "la main pour voir pourquoi",
+            T(
+                "mail.accounts.compte-commande-jeton-echoue",
+                account_name=account.name,
+                returncode=done.returncode,
+            ),
             permanent=True,
         )
     return token

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import BadInput, MissiveError, TransportError
+from core.text import T
 
 log = logging.getLogger("missive.autoconfig")
 
@@ -97,7 +98,7 @@ class Found:
 def domain_of(email: str) -> str:
     local, at, domain = (email or "").strip().rpartition("@")
     if not at or not local or "." not in domain:
-        raise BadInput(f"{email!r} n'est pas une adresse comme nom@domaine.fr")
+        raise BadInput(T("mail.autoconfig.adresse-comme-nom-domaine", email=email))
     return domain.lower().rstrip(".")
 
 
@@ -269,7 +270,7 @@ async def autoconfigure(email: str, ca_file: str | None = None, timeout: float =
     """SRV first, the usual names after; the first IMAP and the first SMTP candidate that pass the test."""
     domain = domain_of(email)
     if ca_file and not Path(ca_file).expanduser().is_file():
-        raise BadInput(f"fichier d'autorité (CA) {ca_file} introuvable")
+        raise BadInput(T("mail.autoconfig.fichier-autorite-introuvable", ca_file=ca_file))
     found = Found(email)
     srv = await asyncio.to_thread(srv_candidates, domain)
     found.from_srv = bool(srv)
@@ -303,7 +304,11 @@ def require(found: Found) -> Found:
     last = next((p for p in reversed(found.tried) if not p.ok), None)
     detail = f" (dernier essai : {last.line()})" if last else ""
     raise TransportError(
-        f"aucun serveur {missing} utilisable trouvé pour {domain_of(found.email)}{detail} ; donnez --imap et "
-        "--smtp (HOST:PORT) ou --ca-file si l'opérateur utilise l'IGC Santé",
+        T(
+            "mail.autoconfig.aucun-serveur-utilisable-trouve",
+            missing=missing,
+            domain_of=domain_of(found.email),
+            detail=detail,
+        ),
         permanent=True,
     )

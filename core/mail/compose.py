@@ -19,6 +19,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from core.errors import BadInput
 from core.mail.account import Account
 from core.model import Draft
+from core.text import T
 
 # CRLF line ends and 78-column folding: what SMTP and IMAP APPEND expect on the wire.
 WIRE = policy.SMTP
@@ -59,7 +60,7 @@ def check_address(address: str, what: str) -> str:
     if "<" in text:
         _name, text = parseaddr(text)
     if not _ADDR.match(text) or len(text) > 254:
-        raise BadInput(f"{what} : adresse e-mail invalide ; écrivez-la sous la forme nom@domaine")
+        raise BadInput(T("mail.compose.adresse-mail-invalide-ecrivez", what=what))
     return text
 
 
@@ -67,18 +68,16 @@ def sender_domain(email: str) -> str:
     """The domain part of the account address, IDNA-encoded for the Message-ID."""
     domain = email.rpartition("@")[2].strip().lower()
     if not domain:
-        raise BadInput("l'adresse du compte n'a pas de domaine : corrigez-la avec `missive account add`")
+        raise BadInput(T("mail.compose.adresse-compte-domaine-corrigez"))
     try:
         return domain.encode("idna").decode("ascii")
     except UnicodeError:
-        raise BadInput(
-            "l'adresse du compte a un domaine invalide : corrigez-la avec `missive account add`"
-        ) from None
+        raise BadInput(T("mail.compose.adresse-compte-domaine-invalide")) from None
 
 
 def _one_line(value: str, what: str) -> str:
     if "\r" in value or "\n" in value or "\0" in value:
-        raise BadInput(f"{what} doit tenir sur une seule ligne")
+        raise BadInput(T("mail.compose.doit-tenir-seule-ligne", what=what))
     return value
 
 
@@ -88,7 +87,7 @@ def compose(draft: Draft, account: Account, *, now: dt.datetime | None = None) -
     to = [check_address(a, f"le destinataire {i} (--to)") for i, a in enumerate(draft.to, 1)]
     cc = [check_address(a, f"le destinataire en copie {i} (--cc)") for i, a in enumerate(draft.cc, 1)]
     if not to and not cc:
-        raise BadInput("aucun destinataire : donnez au moins une adresse --to")
+        raise BadInput(T("mail.compose.aucun-destinataire-donnez-moins"))
     msg = EmailMessage(policy=WIRE)
     msg["From"] = sender
     if to:
@@ -117,10 +116,7 @@ def compose(draft: Draft, account: Account, *, now: dt.datetime | None = None) -
         if not _HEADER_NAME.match(name) or not (
             name.lower().startswith("x-") or name.lower() in _EXTRA_ALLOWED
         ):
-            raise BadInput(
-                f"l'en-tête {name!r} ne peut pas être ajouté à une lettre : seuls les en-têtes X-* sont "
-                "permis"
-            )
+            raise BadInput(T("mail.compose.tete-peut-etre-ajoute", name=name))
         msg[name] = _one_line(value, f"l'en-tête {name}")
     # quoted-printable keeps UTF-8 text 7-bit clean, so an S/MIME signature survives any relay.
     msg.set_content(
@@ -143,7 +139,7 @@ def _msgid(value: str, what: str) -> str:
     if not text.startswith("<"):
         text = f"<{text}>"
     if not text.endswith(">") or " " in text or text.count("@") != 1:
-        raise BadInput(f"{what or 'un identifiant de message'} n'est pas un Message-ID valide")
+        raise BadInput(T("mail.compose.message-valide", value=what or "un identifiant de message"))
     return text
 
 
@@ -172,7 +168,7 @@ def keep_outer_headers(original: bytes, protected: bytes) -> bytes:
     orig_head, _s, _b = _split_head(original)
     prot_head, sep, body = _split_head(protected)
     if not sep:
-        raise BadInput("le message signé ou chiffré n'a pas de bloc d'en-têtes")
+        raise BadInput(T("mail.compose.message-signe-chiffre-bloc"))
     parser = BytesHeaderParser(policy=policy.compat32)
     present = {k.lower() for k in parser.parsebytes(prot_head + b"\r\n\r\n").keys()}
     eol = b"\r\n" if sep == b"\r\n\r\n" else b"\n"

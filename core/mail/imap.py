@@ -36,6 +36,7 @@ from core.mail.imapwire import (
     uid_set,
 )
 from core.mail.tls import HANDSHAKE_CUT, context_for, tls_error
+from core.text import T
 
 log = logging.getLogger("missive.imap")
 
@@ -130,7 +131,7 @@ class ImapClient:
         self, account: Account, timeout: float = 30.0, ssl_context: ssl.SSLContext | None = None
     ) -> None:
         if account.kind != "imap":
-            raise MissiveError(f"account {account.name} is not an IMAP account")
+            raise MissiveError(T("mail.imap.account-not-imap-account", account_name=account.name))
         self.account = account
         self.host = account.imap_host
         self.port = account.imap_port
@@ -143,7 +144,7 @@ class ImapClient:
 
     # ------------------------------------------------------------------ connection
     def _fail(self, reason: str) -> TransportError:
-        return TransportError(f"{self.host}:{self.port}: {reason}")
+        return TransportError(T("mail.imap.message", host=self.host, port=self.port, reason=reason))
 
     async def __aenter__(self) -> ImapClient:
         await self.connect()
@@ -178,7 +179,10 @@ class ImapClient:
             raise self._fail(f"no IMAP greeting within {self.timeout:.0f} s") from None
         except (ConnectionResetError, ConnectionAbortedError, EOFError) as exc:
             if implicit:  # cut before any greeting, during the handshake
-                raise TransportError(f"{self.host}:{self.port} : {HANDSHAKE_CUT}", permanent=True) from None
+                raise TransportError(
+                    T("mail.imap.message-2", host=self.host, port=self.port, HANDSHAKE_CUT=HANDSHAKE_CUT),
+                    permanent=True,
+                ) from None
             raise self._fail(_os_reason(exc)) from None
         except OSError as exc:
             raise self._fail(_os_reason(exc)) from None
@@ -200,8 +204,13 @@ class ImapClient:
         if response.result != "OK":
             said = b" ".join(bytes(x) for x in response.lines[-1:]).decode("utf-8", "replace")
             raise TransportError(
-                f"{self.host}:{self.port} : le serveur a refusé de passer en TLS (STARTTLS : {response.result} "
-                f"{' '.join(said.split())[:120]}) ; rien n'a été envoyé, réessayez plus tard"
+                T(
+                    "mail.imap.serveur-refuse-passer-tls",
+                    host=self.host,
+                    port=self.port,
+                    result=response.result,
+                    join=" ".join(said.split())[:120],
+                )
             )
         if protocol.incomplete_line:
             # Bytes sent in clear after "OK" would be read as if protected (STARTTLS injection).
@@ -216,7 +225,10 @@ class ImapClient:
         except TimeoutError:
             raise self._fail("TLS handshake timed out") from None
         except (ConnectionResetError, ConnectionAbortedError, EOFError):
-            raise TransportError(f"{self.host}:{self.port} : {HANDSHAKE_CUT}", permanent=True) from None
+            raise TransportError(
+                T("mail.imap.message-2", host=self.host, port=self.port, HANDSHAKE_CUT=HANDSHAKE_CUT),
+                permanent=True,
+            ) from None
         except (OSError, ConnectionError) as exc:
             raise self._fail(_os_reason(exc)) from None
         protocol.transport = transport
@@ -248,12 +260,13 @@ class ImapClient:
         if wanted:
             if wanted not in offered:
                 raise TransportError(
-                    f"{self.host}:{self.port} : le serveur ne propose pas la connexion {wanted}", permanent=True
+                    T("mail.imap.serveur-propose-connexion", host=self.host, port=self.port, wanted=wanted),
+                    permanent=True,
                 )
             return wanted
         if not offered:
             raise TransportError(
-                f"{self.host}:{self.port} : le serveur n'accepte pas de jeton (ni XOAUTH2 ni OAUTHBEARER)",
+                T("mail.imap.serveur-accepte-jeton-xoauth2", host=self.host, port=self.port),
                 permanent=True,
             )
         return offered[0]
@@ -279,7 +292,13 @@ class ImapClient:
                 break
             psc.sessions.drop_access(self.account)
         raise TransportError(
-            f"{self.host}:{self.port} : le serveur a refusé le jeton de connexion ({mechanism}) pour {user}",
+            T(
+                "mail.imap.serveur-refuse-jeton-connexion",
+                host=self.host,
+                port=self.port,
+                mechanism=mechanism,
+                user=user,
+            ),
             permanent=True,
         )
 
@@ -294,7 +313,9 @@ class ImapClient:
         else:
             initial = psc.sasl_xoauth2(user, token)
             protocol.sasl_reply = b""
-        command = aioimaplib.Command("AUTHENTICATE", protocol.new_tag(), mechanism, initial, loop=protocol.loop)
+        command = aioimaplib.Command(
+            "AUTHENTICATE", protocol.new_tag(), mechanism, initial, loop=protocol.loop
+        )
         try:
             response = await asyncio.wait_for(protocol.execute(command, scrub=initial), self.timeout)
         except TimeoutError:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import TransportError
+from core.text import T
 
 _LITERAL_END = re.compile(rb"\{(\d+)\+?\}$")
 _FETCH_START = re.compile(rb"^(\d+) FETCH \(", re.IGNORECASE)
@@ -39,7 +40,9 @@ def _segments(lines: Sequence[bytes | bytearray]) -> list[list[bytes | bytearray
             size = int(m.group(1))
             literal = lines[i]
             if len(literal) != size:
-                raise TransportError(f"IMAP literal of {len(literal)} bytes where {size} were announced")
+                raise TransportError(
+                    T("mail.imapwire.imap-literal-bytes-where", n_literal=len(literal), size=size)
+                )
             group.append(literal)
             i += 1
             if i < n:
@@ -71,7 +74,7 @@ class _Tokens:
         self._skip_space()
         text = self._text()
         if self.pos >= len(text):
-            raise TransportError("IMAP response ended too early")
+            raise TransportError(T("mail.imapwire.imap-response-ended-too"))
         ch = text[self.pos]
         if ch == 0x28:  # (
             self.pos += 1
@@ -97,11 +100,11 @@ class _Tokens:
                     return bytes(out)
                 out.append(c)
                 j += 1
-            raise TransportError("IMAP response has an unterminated quoted string")
+            raise TransportError(T("mail.imapwire.imap-response-has-unterminated"))
         if ch == 0x7B:  # {N} then the literal is the next group item
             end = text.index(b"}", self.pos)
             if end != len(text) - 1:
-                raise TransportError("IMAP literal marker not at the end of a line")
+                raise TransportError(T("mail.imapwire.imap-literal-marker-not"))
             literal = self.group[self.part + 1]
             self.part += 2
             self.pos = 0
@@ -119,7 +122,7 @@ class _Tokens:
                 break
             j += 1
         if j == self.pos:
-            raise TransportError("IMAP response has an unexpected character")
+            raise TransportError(T("mail.imapwire.imap-response-has-unexpected"))
         atom = text[self.pos : j]
         self.pos = j
         if atom.upper() == b"NIL":
@@ -143,7 +146,7 @@ def parse_fetch(lines: Sequence[bytes | bytearray]) -> list[dict[str, Any]]:
         try:
             items = toks.next()
         except (ValueError, IndexError):
-            raise TransportError("IMAP FETCH response could not be read") from None
+            raise TransportError(T("mail.imapwire.imap-fetch-response-could")) from None
         if not isinstance(items, list):
             continue
         msg: dict[str, Any] = {"SEQ": int(m.group(1))}

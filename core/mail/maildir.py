@@ -18,6 +18,7 @@ from core.errors import BadInput, MailboxMissing
 from core.mail.account import Account
 from core.mail.imap import Fetched, FolderStatus
 from core.store.atomic import atomic_write
+from core.text import T
 
 _SYSTEM = {"S": "\\Seen", "R": "\\Answered", "F": "\\Flagged", "T": "\\Deleted", "D": "\\Draft"}
 _LETTER = {v: k for k, v in _SYSTEM.items()}
@@ -32,10 +33,7 @@ class MaildirSource:
 
     def __init__(self, account: Account) -> None:
         if not account.maildir:
-            raise BadInput(
-                f"le compte {account.name} n'a pas de dossier Maildir : ajoutez-le à nouveau "
-                "avec --maildir DIR"
-            )
+            raise BadInput(T("mail.maildir.compte-dossier-maildir-ajoutez", account_name=account.name))
         self.account = account
         self.root = Path(account.maildir).expanduser()
         self.current: Path | None = None
@@ -43,9 +41,7 @@ class MaildirSource:
 
     async def connect(self) -> None:
         if not (self.root / "cur").is_dir() and not (self.root / "new").is_dir():
-            raise MailboxMissing(
-                f"{self.root} n'est pas un Maildir (ni dossier cur/ ni new/) : vérifiez --maildir"
-            )
+            raise MailboxMissing(T("mail.maildir.maildir-dossier-cur-new", root=self.root))
 
     async def close(self) -> None:
         self.current = None
@@ -64,7 +60,7 @@ class MaildirSource:
         if folder.upper() == "INBOX":
             return self.root
         if ".." in folder or folder.startswith("/"):
-            raise BadInput(f"nom de dossier invalide : {folder!r}")
+            raise BadInput(T("mail.maildir.nom-dossier-invalide", folder=folder))
         return self.root / ("." + folder.replace("/", "."))
 
     def _uidlist_path(self, path: Path) -> Path:
@@ -100,7 +96,7 @@ class MaildirSource:
     async def select(self, folder: str) -> FolderStatus:
         path = self._folder_path(folder)
         if not (path / "cur").is_dir() and not (path / "new").is_dir():
-            raise MailboxMissing(f"{path} : dossier Maildir introuvable")
+            raise MailboxMissing(T("mail.maildir.dossier-maildir-introuvable", path=path))
         self.current = path
         self._files = await asyncio.to_thread(self._scan, path)
         return FolderStatus(folder, self._uidvalidity, self._next, len(self._files), None)

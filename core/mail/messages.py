@@ -29,6 +29,7 @@ from typing import Any, overload
 from core.errors import NotFound
 from core.model import MessageSummary, SignatureStatus
 from core.store.listindex import ENUM, INT, TEXT, Column, Layout, ListIndex, Table
+from core.text import T
 
 log = logging.getLogger("missive.store")
 
@@ -202,7 +203,7 @@ class MessageStore:
     def _doc(self, message_id: str) -> dict[str, Any]:
         doc = self.docs.get(message_id) if isinstance(message_id, str) else None
         if doc is None:
-            raise NotFound(f"no message with id {str(message_id)[:40]} (see `missive messages list`)")
+            raise NotFound(T("mail.messages.message-with-see-missive", message_id=str(message_id)[:40]))
         return doc
 
     def has(self, message_id: str) -> bool:

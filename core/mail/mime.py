@@ -12,6 +12,7 @@ from email.utils import collapse_rfc2231_value, getaddresses, parsedate_to_datet
 from typing import Any
 
 from core.errors import ParseError
+from core.text import T
 
 _POLICY = email.policy.default.clone(raise_on_defect=False)
 
@@ -40,11 +41,11 @@ class Parsed:
 
 def parse_bytes(raw: bytes) -> EmailMessage:
     if not isinstance(raw, bytes | bytearray):
-        raise ParseError("un message doit être fourni en octets (bytes)")
+        raise ParseError(T("mail.mime.message-doit-etre-fourni"))
     try:
         msg = email.message_from_bytes(bytes(raw), policy=_POLICY)
     except Exception:  # noqa: BLE001 - the stdlib parser can raise many things on garbage
-        raise ParseError("le message est illisible (format MIME invalide)") from None
+        raise ParseError(T("mail.mime.message-illisible-format-mime")) from None
     return msg  # type: ignore[return-value]
 
 
@@ -211,7 +212,7 @@ def summary_fields(raw: bytes) -> dict[str, Any]:
     import email.parser
 
     if not isinstance(raw, bytes | bytearray):
-        raise ParseError("un message doit être fourni en octets (bytes)")
+        raise ParseError(T("mail.mime.message-doit-etre-fourni"))
     ends = [i + n for i, n in ((raw.find(b"\r\n\r\n"), 4), (raw.find(b"\n\n"), 2)) if i >= 0]
     head = bytes(raw[: min(ends)]) if ends else bytes(raw)
     try:
@@ -219,7 +220,7 @@ def summary_fields(raw: bytes) -> dict[str, Any]:
         # the list shows are decoded by hand below.
         msg = email.parser.BytesParser().parsebytes(head, headersonly=True)
     except Exception:  # noqa: BLE001
-        raise ParseError("l'en-tête du message est illisible") from None
+        raise ParseError(T("mail.mime.tete-message-illisible")) from None
     encrypted, signed = security_of(msg)
     has_attachments = not encrypted and msg.get_content_maintype() == "multipart" and _names_a_file(raw)
     date = _date(msg)

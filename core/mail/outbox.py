@@ -39,6 +39,7 @@ from typing import Any, Literal, Protocol
 from core.errors import NotFound, StoreError
 from core.mail.compose import Composed
 from core.store.collection import Collection
+from core.text import T
 
 State = Literal["queued", "sending", "accepted", "failed"]
 STATES: tuple[State, ...] = ("queued", "sending", "accepted", "failed")
@@ -201,7 +202,7 @@ class Outbox:
         with self._locked():
             for _key, doc in self._docs.items():
                 if doc.get("message_id") == composed.message_id:
-                    raise StoreError("cette lettre est déjà dans la boîte d'envoi (même Message-ID)")
+                    raise StoreError(T("mail.outbox.cette-lettre-deja-boite"))
             blob = self._blobs.put(composed.data)
             entry = OutboxEntry(
                 id=secrets.token_hex(8),
@@ -364,10 +365,7 @@ class Outbox:
         try:
             return self._blobs.get(entry.blob)
         except (KeyError, FileNotFoundError, NotFound):
-            raise StoreError(
-                f"boîte d'envoi, lettre {entry.id} : son fichier chiffré a disparu ; la lettre doit être "
-                "réécrite"
-            ) from None
+            raise StoreError(T("mail.outbox.boite-envoi-lettre-fichier", entry_id=entry.id)) from None
 
     def list(self) -> list[OutboxEntry]:
         """Every entry, oldest first."""
@@ -412,7 +410,7 @@ class Outbox:
     def _require(self, entry_id: str) -> OutboxEntry:
         entry = self.get(entry_id)
         if entry is None:
-            raise NotFound(f"aucune lettre {entry_id} dans la boîte d'envoi : voir `missive outbox list`")
+            raise NotFound(T("mail.outbox.aucune-lettre-boite-envoi", entry_id=entry_id))
         return entry
 
     def _update(self, entry_id: str, **changes: Any) -> OutboxEntry:

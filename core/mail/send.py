@@ -25,6 +25,7 @@ from core.mail.compose import Composed, compose, header_value, keep_outer_header
 from core.mail.outbox import Outbox, OutboxEntry
 from core.mail.smtp import BEFORE_DATA, SmtpError, Submitted
 from core.model import Draft
+from core.text import T
 
 log = logging.getLogger("missive.send")
 
@@ -101,10 +102,7 @@ class MaildirSent:
     @classmethod
     def for_account(cls, account: Account) -> MaildirSent:
         if not account.maildir:
-            raise ConfigError(
-                f"le compte {account.name} n'a pas de dossier Maildir : ajoutez-le à nouveau "
-                "avec --maildir DIR"
-            )
+            raise ConfigError(T("mail.send.compte-dossier-maildir-ajoutez", account_name=account.name))
         return cls(Path(account.maildir).expanduser() / SENT_MAILDIR)
 
     async def contains(self, message_id: str) -> bool:
@@ -143,7 +141,7 @@ class MaildirSent:
             with contextlib.suppress(OSError):
                 tmp.unlink()
             raise StoreError(
-                f"impossible d'écrire dans le dossier Envoyés {self.folder} ({os_reason(exc)})"
+                T("mail.send.impossible-ecrire-dossier-envoyes", folder=self.folder, os_reason=os_reason(exc))
             ) from None
         fsync_dir(self.folder / "cur")
 
@@ -196,7 +194,7 @@ def prepare(
     protected = protect(composed.data, list(composed.recipients))
     data = keep_outer_headers(composed.data, protected)
     if header_value(data, "Message-ID") != composed.message_id:
-        raise MissiveError("la lettre signée ou chiffrée a perdu son Message-ID : rien n'a été envoyé")
+        raise MissiveError(T("mail.send.lettre-signee-chiffree-perdu"))
     return Composed(composed.message_id, composed.sender, composed.recipients, data)
 
 
@@ -225,8 +223,7 @@ async def send_draft(
             else "corrigez le problème, puis renvoyez-la"
         )
         raise NotSent(
-            f"{delivery.error} — la lettre est gardée dans la boîte d'envoi ({entry.id}) ; {when} "
-            "(missive outbox flush)",
+            T("mail.send.lettre-gardee-boite-envoi", error=delivery.error, entry_id=entry.id, when=when),
             entry.id,
             permanent=delivery.outcome == "failed",
         )
@@ -250,7 +247,7 @@ async def deliver(
     if entry is None:
         current = outbox.get(entry_id)
         if current is None:
-            raise NotFound(f"aucune lettre {entry_id} dans la boîte d'envoi : voir `missive outbox list`")
+            raise NotFound(T("mail.send.aucune-lettre-boite-envoi", entry_id=entry_id))
         return Delivery(entry_id, current.message_id, "busy")
     try:
         return await _deliver_claimed(outbox, entry, account, submit, sent_for, now)

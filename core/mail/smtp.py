@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from core.errors import TransportError, os_reason
 from core.mail.account import Account
+from core.text import T
 
 TokenProvider = Callable[[], Awaitable[str]]
 # Called (when set) after the recipients were accepted, just before the DATA command: the outbox records there
@@ -71,11 +72,9 @@ async def submit(
     import aiosmtplib
 
     if not account.smtp_host:
-        raise SmtpError(
-            f"le compte {account.name} n'a pas de serveur SMTP : indiquez-le avec `missive account add`"
-        )
+        raise SmtpError(T("mail.smtp.compte-serveur-smtp-indiquez", account_name=account.name))
     if account.smtp_security not in ("starttls", "tls"):
-        raise SmtpError(f"{_where(account)} : la sécurité SMTP doit être starttls ou tls, jamais en clair")
+        raise SmtpError(T("mail.smtp.securite-smtp-doit-etre", where=_where(account)))
     context = tls_context if tls_context is not None else _tls_context(account)
     implicit = account.smtp_security == "tls"
     smtp = aiosmtplib.SMTP(
@@ -92,25 +91,34 @@ async def submit(
     try:
         await _secure(smtp, implicit, where)
         if smtp.transport is None or smtp.transport.get_extra_info("ssl_object") is None:
-            raise SmtpError(f"{where} : la connexion n'est pas chiffrée ; rien n'a été envoyé")
+            raise SmtpError(T("mail.smtp.connexion-chiffree-rien-ete", where=where))
         await _authenticate(smtp, account, token_provider, where)
         _check_size(smtp, len(data), where)
         return await _transmit(smtp, data, sender, recipients, where)
     except SmtpError:
         raise
     except ssl.SSLError as exc:
-        raise SmtpError(f"{where} : {_tls_words(exc)}") from None
+        raise SmtpError(T("mail.smtp.message", where=where, tls_words=_tls_words(exc))) from None
     except aiosmtplib.SMTPAuthenticationError as exc:
         raise SmtpError(
-            f"{where} : identification refusée ({exc.code} {_server_text(exc.message)}) ; vérifiez "
-            "l'identifiant et le mot de passe"
+            T(
+                "mail.smtp.identification-refusee-verifiez-identifiant",
+                where=where,
+                exc_code=exc.code,
+                server_text=_server_text(exc.message),
+            )
         ) from None
     except aiosmtplib.SMTPRecipientsRefused as exc:
         codes = sorted({e.code for e in exc.recipients})
         permanent = all(500 <= c < 600 for c in codes)
         first = exc.recipients[0]
         raise SmtpError(
-            f"{where} : tous les destinataires ont été refusés ({first.code} {_server_text(first.message)})",
+            T(
+                "mail.smtp.tous-destinataires-ont-ete",
+                where=where,
+                first_code=first.code,
+                server_text=_server_text(first.message),
+            ),
             permanent=permanent,
             code=first.code,
         ) from None
@@ -119,23 +127,26 @@ async def submit(
         # Checked after authentication errors, which are response exceptions too but not the letter's fault.
         permanent = 500 <= exc.code < 600
         raise SmtpError(
-            f"{where} : le serveur a refusé la lettre ({exc.code} {_server_text(exc.message)})",
+            T(
+                "mail.smtp.serveur-refuse-lettre",
+                where=where,
+                exc_code=exc.code,
+                server_text=_server_text(exc.message),
+            ),
             permanent=permanent,
             code=exc.code,
         ) from None
     except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError) as exc:
-        raise SmtpError(f"{where} : connexion perdue ({_lost(exc)})") from None
+        raise SmtpError(T("mail.smtp.connexion-perdue", where=where, lost=_lost(exc))) from None
     except aiosmtplib.SMTPConnectError as exc:
         raise SmtpError(
-            f"{where} : connexion impossible ({_reason(exc)}) ; vérifiez le nom du serveur, le port et le "
-            "réseau"
+            T("mail.smtp.connexion-impossible-verifiez-nom", where=where, reason=_reason(exc))
         ) from None
     except aiosmtplib.SMTPException as exc:
-        raise SmtpError(f"{where} : échec SMTP ({_server_text(str(exc))})") from None
+        raise SmtpError(T("mail.smtp.echec-smtp", where=where, server_text=_server_text(str(exc)))) from None
     except OSError as exc:
         raise SmtpError(
-            f"{where} : connexion impossible ({_reason(exc)}) ; vérifiez le nom du serveur, le port et le "
-            "réseau"
+            T("mail.smtp.connexion-impossible-verifiez-nom", where=where, reason=_reason(exc))
         ) from None
     finally:
         if smtp.is_connected:
@@ -155,39 +166,57 @@ async def _secure(smtp: object, implicit: bool, where: str) -> None:
         await smtp.connect()
     except aiosmtplib.SMTPConnectResponseError as exc:
         raise SmtpError(
-            f"{where} : le serveur refuse la connexion ({exc.code} {_server_text(exc.message)}) ; {nothing}",
+            T(
+                "mail.smtp.serveur-refuse-connexion",
+                where=where,
+                exc_code=exc.code,
+                server_text=_server_text(exc.message),
+                nothing=nothing,
+            ),
             code=exc.code,
         ) from None
     except aiosmtplib.SMTPConnectError as exc:
         cause = exc.__cause__
         if implicit and isinstance(cause, ssl.SSLError):
-            raise SmtpError(f"{where} : {_tls_words(cause)} ; {nothing}") from None
+            raise SmtpError(
+                T("mail.smtp.message-2", where=where, tls_words=_tls_words(cause), nothing=nothing)
+            ) from None
         if implicit and isinstance(cause, ConnectionResetError | ConnectionAbortedError | EOFError):
-            raise SmtpError(f"{where} : {_handshake_cut()} ; {nothing}") from None
+            raise SmtpError(
+                T("mail.smtp.message-3", where=where, handshake_cut=_handshake_cut(), nothing=nothing)
+            ) from None
         raise
     if implicit:
         return
     await smtp.ehlo()
     if not smtp.supports_extension("starttls"):
-        raise SmtpError(
-            f"{where} : le serveur ne propose pas STARTTLS ; {nothing} "
-            "(missive n'envoie jamais un mot de passe ou une lettre sans TLS)"
-        )
+        raise SmtpError(T("mail.smtp.serveur-propose-starttls-missive", where=where, nothing=nothing))
     try:
         await smtp.starttls()
     except aiosmtplib.SMTPResponseException as exc:
         raise SmtpError(
-            f"{where} : le serveur a refusé de passer en TLS (STARTTLS : {exc.code} "
-            f"{_server_text(exc.message)}) ; {nothing}, réessayez plus tard",
+            T(
+                "mail.smtp.serveur-refuse-passer-tls",
+                where=where,
+                exc_code=exc.code,
+                server_text=_server_text(exc.message),
+                nothing=nothing,
+            ),
             permanent=False,
             code=exc.code,
         ) from None
     except ssl.SSLError as exc:
-        raise SmtpError(f"{where} : {_tls_words(exc)} ; {nothing}") from None
+        raise SmtpError(
+            T("mail.smtp.message-2", where=where, tls_words=_tls_words(exc), nothing=nothing)
+        ) from None
     except (aiosmtplib.SMTPServerDisconnected, ConnectionError) as exc:
         if isinstance(exc.__cause__, ssl.SSLError):
-            raise SmtpError(f"{where} : {_tls_words(exc.__cause__)} ; {nothing}") from None
-        raise SmtpError(f"{where} : {_handshake_cut()} ; {nothing}") from None
+            raise SmtpError(
+                T("mail.smtp.message-2", where=where, tls_words=_tls_words(exc.__cause__), nothing=nothing)
+            ) from None
+        raise SmtpError(
+            T("mail.smtp.message-3", where=where, handshake_cut=_handshake_cut(), nothing=nothing)
+        ) from None
 
 
 def _handshake_cut() -> str:
@@ -230,7 +259,8 @@ async def _transmit(
         await smtp.data(data)
     except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
         raise SmtpError(
-            f"{where} : connexion perdue pendant l'envoi de la lettre ({_reason(exc)})", maybe_accepted=True
+            T("mail.smtp.connexion-perdue-pendant-envoi", where=where, reason=_reason(exc)),
+            maybe_accepted=True,
         ) from None
     return Submitted(refused=tuple(e.recipient for e in refused))
 
@@ -277,7 +307,7 @@ async def _authenticate(
         token_provider = _command_token(account)
     if token_provider is not None:
         if "xoauth2" not in methods:
-            raise SmtpError(f"{where} : le serveur ne propose pas la connexion XOAUTH2")
+            raise SmtpError(T("mail.smtp.serveur-propose-connexion-xoauth2", where=where))
         token = await token_provider()
         await smtp.auth_xoauth2(account.user or account.email, token)
         return
@@ -288,7 +318,7 @@ async def _authenticate(
     elif "login" in methods:
         await smtp.auth_login(account.user, account.password)
     else:
-        raise SmtpError(f"{where} : le serveur ne propose ni PLAIN ni LOGIN sur TLS")
+        raise SmtpError(T("mail.smtp.serveur-propose-plain-login", where=where))
 
 
 async def _psc_login(smtp: object, account: Account, methods: set[str], where: str) -> None:
@@ -302,7 +332,11 @@ async def _psc_login(smtp: object, account: Account, methods: set[str], where: s
     mechanism = account.sasl or (offered[0] if offered else "")
     if not mechanism or mechanism not in offered:
         raise SmtpError(
-            f"{where} : le serveur ne propose pas la connexion par jeton ({(mechanism or 'XOAUTH2').upper()})"
+            T(
+                "mail.smtp.serveur-propose-connexion-jeton",
+                where=where,
+                upper=(mechanism or "XOAUTH2").upper(),
+            )
         )
     user = account.user or account.email
     for attempt in (1, 2):
@@ -322,8 +356,12 @@ async def _psc_login(smtp: object, account: Account, methods: set[str], where: s
             psc.sessions.drop_access(account)
     # Not the letter's fault: a TransportError (not an SmtpError) keeps it queued for after the next login.
     raise psc.PscError(
-        f"{where} : le serveur a refusé le jeton Pro Santé Connect ({response.code}) ; reconnectez-vous "
-        f"(missive account login {account.name})",
+        T(
+            "mail.smtp.serveur-refuse-jeton-pro",
+            where=where,
+            response_code=response.code,
+            account_name=account.name,
+        ),
         permanent=True,
     )
 
@@ -335,8 +373,7 @@ def _check_size(smtp: object, size: int, where: str) -> None:
         limit = int(limit_text.strip())
         if 0 < limit < size:
             raise SmtpError(
-                f"{where} : la lettre ({_mb(size)} Mo) dépasse la limite du serveur ({_mb(limit)} Mo) ; "
-                "envoyez des pièces jointes plus petites",
+                T("mail.smtp.lettre-depasse-limite-serveur", where=where, mb=_mb(size), mb2=_mb(limit)),
                 permanent=True,
                 code=552,
             )

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.errors import BadInput, SecurityError, TransportError
+from core.text import T
 
 if TYPE_CHECKING:
     from core.mail.account import Account
@@ -33,18 +34,18 @@ def client_context(
     if ca_file:
         path = Path(ca_file).expanduser()
         if not path.is_file():
-            raise BadInput(
-                f"fichier d'autorité (CA) {path} introuvable : donnez le fichier PEM de la chaîne de "
-                "certificats de l'opérateur"
-            )
+            raise BadInput(T("mail.tls.fichier-autorite-introuvable-donnez", path=path))
         # The account's CA file replaces the system store: an IGC-Santé server must chain to IGC-Santé.
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         try:
             ctx.load_verify_locations(cafile=str(path))
         except (ssl.SSLError, ValueError) as exc:
             raise BadInput(
-                f"le fichier d'autorité (CA) {path.name} n'est pas un fichier de certificats PEM "
-                f"({exc.__class__.__name__})"
+                T(
+                    "mail.tls.fichier-autorite-fichier-certificats",
+                    path_name=path.name,
+                    name=exc.__class__.__name__,
+                )
             ) from None
     ctx.check_hostname = True
     ctx.verify_mode = ssl.CERT_REQUIRED
@@ -62,8 +63,7 @@ def context_for(account: Account) -> ssl.SSLContext:
             p12 = base64.b64decode(account.client_cert_p12, validate=True)
         except (binascii.Error, ValueError):
             raise SecurityError(
-                f"compte {account.name} : le certificat client enregistré est endommagé ; ajoutez-le à "
-                "nouveau"
+                T("mail.tls.compte-certificat-client-enregistre", account_name=account.name)
             ) from None
     return client_context(account.ca_file, p12, account.client_cert_password)
 
@@ -77,11 +77,9 @@ def _load_client_p12(ctx: ssl.SSLContext, data: bytes, password: str) -> None:
     try:
         bundle = p12.load(data, password.encode() if password else None)
     except (ValueError, ParseError):
-        raise SecurityError(
-            "certificat client : mot de passe PKCS#12 faux ou fichier qui n'est pas un PKCS#12"
-        ) from None
+        raise SecurityError(T("mail.tls.certificat-client-mot-passe")) from None
     if bundle.key is None or bundle.cert is None:
-        raise SecurityError("certificat client : le PKCS#12 ne contient pas de clé ou pas de certificat")
+        raise SecurityError(T("mail.tls.certificat-client-pkcs-contient"))
     one_time = secrets.token_urlsafe(32)
     key_pem = bundle.key.private_bytes(
         serialization.Encoding.PEM,
@@ -103,7 +101,7 @@ def _load_client_p12(ctx: ssl.SSLContext, data: bytes, password: str) -> None:
         ctx.load_cert_chain(str(cert_path), str(key_path), password=one_time)
     except ssl.SSLError as exc:
         raise SecurityError(
-            f"le certificat client est inutilisable pour TLS ({exc.reason or 'raison inconnue'})"
+            T("mail.tls.certificat-client-inutilisable-tls", value=exc.reason or "raison inconnue")
         ) from None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -148,4 +146,7 @@ def describe(exc: BaseException) -> str:
 def tls_error(host: str, port: int, exc: BaseException) -> TransportError:
     """A one-line TransportError naming the server and the TLS reason; a refused certificate or protocol is
     permanent (retrying cannot fix it: the account's settings or the server's certificate must change)."""
-    return TransportError(f"{host}:{port} : {describe(exc)}", permanent=isinstance(exc, ssl.SSLError))
+    return TransportError(
+        T("mail.tls.message", host=host, port=port, describe=describe(exc)),
+        permanent=isinstance(exc, ssl.SSLError),
+    )

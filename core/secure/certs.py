@@ -19,6 +19,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from core.errors import ParseError
 from core.model import SignatureStatus
+from core.text import T
 
 REASON_UNTRUSTED = "autorité non reconnue (importez l'autorité avec « missive keys trust »)"
 REASON_NO_ANCHOR = "aucune autorité de confiance dans le profil (importez-la avec « missive keys trust »)"
@@ -38,11 +39,9 @@ def load_certificates(data: bytes) -> list[x509.Certificate]:
                 # the IGC-Santé chain is published as a .p7b (PKCS#7 certs-only) bundle
                 certs = pkcs7.load_der_pkcs7_certificates(data)
     except (ValueError, x509.InvalidVersion) as exc:
-        raise ParseError(
-            "ce fichier n'est pas un certificat (formats acceptés : PEM, DER ou .p7b X.509)"
-        ) from exc
+        raise ParseError(T("secure.certs.fichier-certificat-formats-acceptes")) from exc
     if not certs:
-        raise ParseError("aucun certificat dans ce fichier : vérifiez que c'est le bon fichier")
+        raise ParseError(T("secure.certs.aucun-certificat-fichier-verifiez"))
     return certs
 
 

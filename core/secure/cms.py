@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from core.errors import ParseError, SecurityError
+from core.text import T
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 _DAMAGE = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError)
@@ -86,31 +87,22 @@ class _Recipient:
 def load_content_info(der: bytes) -> cms.ContentInfo:
     """Parse DER/BER bytes as a CMS ContentInfo, or raise ParseError."""
     if not der or der[0] != 0x30:
-        raise ParseError(
-            "la partie S/MIME n'est pas une structure CMS (elle ne commence pas par une SEQUENCE DER) ; "
-            "demandez à l'expéditeur de renvoyer le message"
-        )
+        raise ParseError(T("secure.cms.partie-mime-structure-cms"))
     try:
         info = cms.ContentInfo.load(der, strict=False)
         content_type = info["content_type"].native
         info["content"]  # noqa: B018 - parses the content header now, so damage is reported here
     except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
-        raise ParseError(
-            "la partie S/MIME est endommagée (structure CMS illisible) ; demandez à l'expéditeur de renvoyer "
-            "le message"
-        ) from exc
+        raise ParseError(T("secure.cms.partie-mime-endommagee-structure")) from exc
     if content_type is None:
-        raise ParseError(
-            "la partie S/MIME est endommagée (type de contenu absent) ; demandez à l'expéditeur de renvoyer "
-            "le message"
-        )
+        raise ParseError(T("secure.cms.partie-mime-endommagee-type"))
     return info
 
 
 def _header(data: bytes, at: int) -> tuple[int, int]:
     """(tag byte, offset of the contents) of the TLV at ``at``; lengths are skipped, not trusted."""
     if at + 2 > len(data):
-        raise ParseError("la partie S/MIME est tronquée ; demandez à l'expéditeur de renvoyer le message")
+        raise ParseError(T("secure.cms.partie-mime-tronquee-demandez"))
     first = data[at + 1]
     if first < 0x80 or first == 0x80:  # short form, or BER indefinite length
         return data[at], at + 2
@@ -120,24 +112,15 @@ def _header(data: bytes, at: int) -> tuple[int, int]:
 def content_type_of(der: bytes) -> str:
     """The CMS content type name (signed_data, enveloped_data...), read without parsing the content."""
     if not der or der[0] != 0x30:
-        raise ParseError(
-            "la partie S/MIME n'est pas une structure CMS (elle ne commence pas par une SEQUENCE DER) ; "
-            "demandez à l'expéditeur de renvoyer le message"
-        )
+        raise ParseError(T("secure.cms.partie-mime-structure-cms"))
     _tag, at = _header(der, 0)
     if at + 2 > len(der) or der[at] != 0x06 or der[at + 1] > 0x7F:
-        raise ParseError(
-            "la partie S/MIME est endommagée (type de contenu absent) ; demandez à l'expéditeur de renvoyer "
-            "le message"
-        )
+        raise ParseError(T("secure.cms.partie-mime-endommagee-type"))
     oid = der[at : at + 2 + der[at + 1]]
     try:
         return str(cms.ContentType.load(oid).native)
     except ValueError as exc:
-        raise ParseError(
-            "la partie S/MIME est endommagée (type de contenu invalide) ; demandez à l'expéditeur de "
-            "renvoyer le message"
-        ) from exc
+        raise ParseError(T("secure.cms.partie-mime-endommagee-type-2")) from exc
 
 
 def _guard(what: str):
@@ -151,10 +134,7 @@ def _guard(what: str):
             if ev is None or isinstance(ev, (ParseError, SecurityError)):
                 return False
             if isinstance(ev, (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError)):
-                raise ParseError(
-                    f"la partie S/MIME est endommagée ({what} illisible) ; demandez à l'expéditeur de "
-                    "renvoyer le message"
-                ) from ev
+                raise ParseError(T("secure.cms.partie-mime-endommagee-illisible", what=what)) from ev
             return False
 
     return _Ctx()
@@ -203,9 +183,7 @@ def _same_name(der_a: bytes, der_b: bytes) -> bool:
 
 def _unwrap_key(rec: _Recipient, key: PrivateKey) -> bytes:
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise SecurityError(
-            "ce message ne peut être déchiffré qu'avec une clé RSA ; la clé du profil n'est pas RSA"
-        )
+        raise SecurityError(T("secure.cms.message-peut-etre-dechiffre-2"))
     if rec.algorithm == "rsaes_pkcs1v15" or rec.algorithm == "rsa":
         pad: padding.AsymmetricPadding = padding.PKCS1v15()
     elif rec.algorithm == "rsaes_oaep":
@@ -219,39 +197,25 @@ def _unwrap_key(rec: _Recipient, key: PrivateKey) -> bytes:
                 src = params["p_source_algorithm"]["parameters"].native
                 label = bytes(src) if src else b""
         if hash_name not in _HASHES or mgf_hash not in _HASHES:
-            raise SecurityError(
-                f"RSA-OAEP avec {hash_name} n'est pas pris en charge : demandez à l'expéditeur d'utiliser "
-                "SHA-256"
-            )
+            raise SecurityError(T("secure.cms.rsa-oaep-pris-charge", hash_name=hash_name))
         pad = padding.OAEP(
             mgf=padding.MGF1(_HASHES[mgf_hash]()), algorithm=_HASHES[hash_name](), label=label or None
         )
     else:
-        raise SecurityError(
-            f"le transport de clé {rec.algorithm} n'est pas pris en charge (RSA PKCS#1 v1.5 ou OAEP) ; "
-            "demandez à l'expéditeur de renvoyer le message"
-        )
+        raise SecurityError(T("secure.cms.transport-cle-pris-charge", algorithm=rec.algorithm))
     try:
         return key.decrypt(rec.encrypted_key, pad)
     except ValueError as exc:
-        raise SecurityError(
-            "la clé du message ne se déchiffre pas avec votre clé privée : vérifiez que la bonne clé est "
-            "importée (missive keys list)"
-        ) from exc
+        raise SecurityError(T("secure.cms.cle-message-dechiffre-cle")) from exc
 
 
 def _content_key(
     recipients: list[_Recipient], identities: list[tuple[PrivateKey, x509.Certificate]]
 ) -> bytes:
     if not recipients:
-        raise SecurityError(
-            "le message n'est chiffré pour aucun destinataire RSA : missive ne peut pas le lire"
-        )
+        raise SecurityError(T("secure.cms.message-chiffre-aucun-destinataire"))
     if not identities:
-        raise SecurityError(
-            "le message est chiffré mais le profil n'a pas de clé privée : importez la vôtre (missive keys "
-            "import)"
-        )
+        raise SecurityError(T("secure.cms.message-chiffre-mais-profil"))
     tried = False
     for key, cert in identities:
         issuer_serial, ski = _cert_ids(cert)
@@ -265,11 +229,10 @@ def _content_key(
                 tried = True
                 return _unwrap_key(rec, key)
     if not tried:
-        raise SecurityError(
-            "le message a été chiffré pour d'autres certificats, pas pour votre clé : demandez à "
-            "l'expéditeur d'utiliser votre certificat actuel"
-        )
-    raise SecurityError("le message ne peut pas être déchiffré")  # pragma: no cover - loop returns or raises
+        raise SecurityError(T("secure.cms.message-ete-chiffre-autres"))
+    raise SecurityError(
+        T("secure.cms.message-peut-etre-dechiffre")
+    )  # pragma: no cover - loop returns or raises
 
 
 # Block ciphers accepted for reading EnvelopedData: (key length, block size, legacy). 3DES is read because
@@ -301,16 +264,10 @@ def _decrypt_cbc(algo: Any, key: bytes, ciphertext: bytes) -> bytes:
         iv = bytes(algo["parameters"].native)
     spec = _CBC.get(name)
     if spec is None:
-        raise SecurityError(
-            f"le chiffrement {name} n'est pas pris en charge (AES-CBC, AES-GCM ou 3DES) : demandez à "
-            "l'expéditeur d'utiliser AES"
-        )
+        raise SecurityError(T("secure.cms.chiffrement-pris-charge-aes", name=name))
     key_len, block, legacy = spec
     if len(key) != key_len or len(iv) != block or len(ciphertext) % block or not ciphertext:
-        raise SecurityError(
-            "le message ne peut pas être déchiffré (mauvaise clé ou contenu endommagé) ; demandez à "
-            "l'expéditeur de renvoyer le message"
-        )
+        raise SecurityError(T("secure.cms.message-peut-etre-dechiffre-3"))
     if legacy:
         from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 
@@ -325,10 +282,7 @@ def _decrypt_cbc(algo: Any, key: bytes, ciphertext: bytes) -> bytes:
     del plain[size:]
     pad = plain[-1]
     if not 1 <= pad <= block or plain[-pad:] != bytes([pad]) * pad:
-        raise SecurityError(
-            "le message ne peut pas être déchiffré (mauvaise clé ou contenu endommagé) ; demandez à "
-            "l'expéditeur de renvoyer le message"
-        )
+        raise SecurityError(T("secure.cms.message-peut-etre-dechiffre-3"))
     del plain[-pad:]
     return plain  # a bytearray: bytes-like, and one 10 MB copy fewer
 
@@ -337,19 +291,13 @@ def _decrypt_gcm(algo: Any, key: bytes, ciphertext: bytes, mac: bytes, aad: byte
     name = algo["algorithm"].native
     expected = {"aes128_gcm": 16, "aes192_gcm": 24, "aes256_gcm": 32}.get(name)
     if expected is None:
-        raise SecurityError(
-            f"le chiffrement authentifié {name} n'est pas pris en charge (AES-GCM) : demandez à l'expéditeur "
-            "d'utiliser AES"
-        )
+        raise SecurityError(T("secure.cms.chiffrement-authentifie-pris-charge", name=name))
     with _guard("paramètres AES-GCM"):
         params = _GCMParameters.load(algo["parameters"].dump())
         nonce = bytes(params["aes_nonce"].native)
         icvlen = int(params["aes_icvlen"].native)
     if len(key) != expected or not nonce or icvlen != len(mac) or not 4 <= icvlen <= 16:
-        raise SecurityError(
-            "le message ne peut pas être déchiffré (mauvaise clé ou contenu endommagé) ; demandez à "
-            "l'expéditeur de renvoyer le message"
-        )
+        raise SecurityError(T("secure.cms.message-peut-etre-dechiffre-3"))
     try:
         if icvlen == 16:
             return AESGCM(key).decrypt(nonce, ciphertext + mac, aad or None)
@@ -358,10 +306,7 @@ def _decrypt_gcm(algo: Any, key: bytes, ciphertext: bytes, mac: bytes, aad: byte
             decryptor.authenticate_additional_data(aad)
         return decryptor.update(ciphertext) + decryptor.finalize()
     except (InvalidTag, ValueError) as exc:
-        raise SecurityError(
-            "le message chiffré a été modifié en chemin (contrôle AES-GCM en échec) : ne vous y fiez pas et "
-            "demandez un nouvel envoi"
-        ) from exc
+        raise SecurityError(T("secure.cms.message-chiffre-ete-modifie")) from exc
 
 
 def decrypt(der: bytes, identities: list[tuple[PrivateKey, x509.Certificate]]) -> bytes:
@@ -369,17 +314,14 @@ def decrypt(der: bytes, identities: list[tuple[PrivateKey, x509.Certificate]]) -
     try:
         return _decrypt(der, identities)
     except _DAMAGE as exc:  # asn1crypto parses lazily: damage can surface at any field access
-        raise ParseError(
-            "la partie S/MIME est endommagée (structure CMS illisible) ; demandez à l'expéditeur de renvoyer "
-            "le message"
-        ) from exc
+        raise ParseError(T("secure.cms.partie-mime-endommagee-structure")) from exc
 
 
 def _decrypt(der: bytes, identities: list[tuple[PrivateKey, x509.Certificate]]) -> bytes:
     info = load_content_info(der)
     kind = info["content_type"].native
     if kind not in ("enveloped_data", "authenticated_enveloped_data"):
-        raise ParseError(f"la partie S/MIME est de type {kind}, pas un contenu chiffré")
+        raise ParseError(T("secure.cms.partie-mime-type-contenu", kind=kind))
     with _guard("liste des destinataires"):
         env = info["content"]
         recipients = _recipients(env["recipient_infos"])
@@ -392,9 +334,7 @@ def _decrypt(der: bytes, identities: list[tuple[PrivateKey, x509.Certificate]]) 
         algo = eci["content_encryption_algorithm"]
         ciphertext = eci["encrypted_content"].native
     if ciphertext is None:
-        raise ParseError(
-            "la partie S/MIME chiffrée est vide ; demandez à l'expéditeur de renvoyer le message"
-        )
+        raise ParseError(T("secure.cms.partie-mime-chiffree-vide"))
     ciphertext = bytes(ciphertext)
     if kind == "enveloped_data":
         return _decrypt_cbc(algo, cek, ciphertext)
@@ -412,7 +352,7 @@ def _decrypt(der: bytes, identities: list[tuple[PrivateKey, x509.Certificate]]) 
 def encrypt(content: bytes, recipients: list[x509.Certificate], *, oaep: bool = False) -> bytes:
     """Build a DER EnvelopedData: AES-256-CBC content, RSA key transport to every recipient."""
     if not recipients:
-        raise SecurityError("aucun certificat de destinataire : impossible de chiffrer")
+        raise SecurityError(T("secure.cms.aucun-certificat-destinataire-impossible"))
     cek = os.urandom(32)
     iv = os.urandom(16)
     pad = 16 - len(content) % 16
@@ -427,10 +367,7 @@ def encrypt(content: bytes, recipients: list[x509.Certificate], *, oaep: bool = 
     for cert in recipients:
         public = cert.public_key()
         if not isinstance(public, rsa.RSAPublicKey):
-            raise SecurityError(
-                f"le certificat n° {cert.serial_number:x} n'a pas de clé RSA : missive ne chiffre que vers "
-                "des certificats RSA"
-            )
+            raise SecurityError(T("secure.cms.certificat-cle-rsa-missive", serial_number=cert.serial_number))
         if oaep:
             pad: padding.AsymmetricPadding = padding.OAEP(
                 padding.MGF1(hashes.SHA256()), hashes.SHA256(), None
@@ -570,7 +507,7 @@ def _signed_attributes(attrs: Any) -> dict[str, Any]:
 
 def _digest(name: str, data: bytes) -> bytes:
     if name not in _HASHES:
-        raise SecurityError(f"l'empreinte {name} n'est pas prise en charge")
+        raise SecurityError(T("secure.cms.empreinte-prise-charge", name=name))
     return hashlib.new(name, data).digest()
 
 
@@ -636,16 +573,13 @@ def verify_signed_data(der: bytes, detached: bytes | None = None) -> SignedConte
     try:
         return _verify_signed_data(der, detached)
     except _DAMAGE as exc:  # asn1crypto parses lazily: damage can surface at any field access
-        raise ParseError(
-            "la partie S/MIME est endommagée (structure CMS illisible) ; demandez à l'expéditeur de renvoyer "
-            "le message"
-        ) from exc
+        raise ParseError(T("secure.cms.partie-mime-endommagee-structure")) from exc
 
 
 def _verify_signed_data(der: bytes, detached: bytes | None) -> SignedContent:
     info = load_content_info(der)
     if info["content_type"].native != "signed_data":
-        raise ParseError(f"la partie S/MIME est de type {info['content_type'].native}, pas une signature")
+        raise ParseError(T("secure.cms.partie-mime-type-signature", native=info["content_type"].native))
     with _guard("structure de la signature"):
         signed = info["content"]
         encap = signed["encap_content_info"]
@@ -672,13 +606,9 @@ def _verify_signed_data(der: bytes, detached: bytes | None) -> SignedContent:
         )
     content = inner if inner is not None else detached
     if content is None:
-        raise ParseError(
-            "la signature est détachée mais le contenu signé manque : donnez aussi le message signé"
-        )
+        raise ParseError(T("secure.cms.signature-detachee-mais-contenu"))
     if not signer_infos:
-        raise ParseError(
-            "la signature S/MIME n'a pas de signataire ; demandez à l'expéditeur de renvoyer le message"
-        )
+        raise ParseError(T("secure.cms.signature-mime-signataire-demandez"))
     candidates = [content]
     if detached is not None and inner is None:
         alt = _normalise_crlf(content)

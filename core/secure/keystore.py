@@ -22,6 +22,7 @@ from core.secure import p12
 from core.secure.cms import PrivateKey
 from core.secure.trust import shown
 from core.store.collection import Collection
+from core.text import T
 
 OWN = "smime_own"
 CERTS = "smime_certs"
@@ -74,23 +75,18 @@ class KeyStore:
             raise
         except ValueError as exc:
             if b"\x30" != data[:1]:
-                raise ParseError("ce fichier n'est pas un PKCS#12 (.p12/.pfx)") from exc
-            raise BadInput(
-                "le mot de passe du .p12 est faux ou le fichier est endommagé : vérifiez MISSIVE_P12_PASSWORD"
-            ) from exc
+                raise ParseError(T("secure.keystore.fichier-pkcs-p12-pfx")) from exc
+            raise BadInput(T("secure.keystore.mot-passe-p12-faux")) from exc
         except Exception as exc:  # unsupported legacy PBE and the like surface as several types
             raise ParseError(
-                f"impossible de lire ce fichier PKCS#12 ({type(exc).__name__}) : exportez-le à nouveau"
+                T("secure.keystore.impossible-lire-fichier-pkcs", name=type(exc).__name__)
             ) from exc
         if key is None or cert is None:
-            raise BadInput(
-                "le fichier .p12 ne contient pas de clé privée avec son certificat : exportez-le à nouveau "
-                "avec la clé"
-            )
+            raise BadInput(T("secure.keystore.fichier-p12-contient-cle"))
         if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
-            raise BadInput("la clé du .p12 n'est ni RSA ni EC : missive ne peut pas l'utiliser pour S/MIME")
+            raise BadInput(T("secure.keystore.cle-p12-rsa-missive"))
         if key.public_key().public_numbers() != cert.public_key().public_numbers():  # type: ignore[union-attr]
-            raise BadInput("le certificat du .p12 ne correspond pas à sa clé privée : exportez-le à nouveau")
+            raise BadInput(T("secure.keystore.certificat-p12-correspond-cle"))
         return self.set_identity(key, cert, chain or [])
 
     def set_identity(
@@ -165,9 +161,7 @@ class KeyStore:
         """Store a correspondent's certificate, indexed by each of its e-mail addresses."""
         addresses = certmod.emails(cert)
         if not addresses and source != "own":
-            raise BadInput(
-                "ce certificat ne porte aucune adresse e-mail : il ne peut pas servir pour la messagerie"
-            )
+            raise BadInput(T("secure.keystore.certificat-porte-aucune-adresse"))
         fp = certmod.fingerprint(cert)
         previous = self.certs.get(fp)
         self.certs.put(
@@ -247,8 +241,10 @@ class KeyStore:
             cert = self.cert_for(address)
             if cert is None:
                 raise NotFound(
-                    f"aucun certificat utilisable pour {shown(address.strip().lower())} : importez-le avec "
-                    "'missive keys add-cert FILE' ou demandez-lui un message signé"
+                    T(
+                        "secure.keystore.aucun-certificat-utilisable-importez",
+                        shown=shown(address.strip().lower()),
+                    )
                 )
             out.append(cert)
         if include_self:
@@ -263,9 +259,7 @@ class KeyStore:
         """Add a trust anchor (a CA such as IGC-Santé, or a hospital's own)."""
         fp = certmod.fingerprint(cert)
         if not certmod.is_ca(cert):
-            raise BadInput(
-                "ce certificat n'est pas une autorité (pas d'attribut CA) : importez-le avec 'keys add-cert'"
-            )
+            raise BadInput(T("secure.keystore.certificat-autorite-attribut-importez"))
         if self.anchors.get(fp) is None:
             self.anchors.put(fp, {"cert": _b64(certmod.der(cert)), "added": _now()})
             self._audit(fp[:16], kind="trust-anchor")
@@ -278,7 +272,7 @@ class KeyStore:
         """Forget a correspondent's certificate or a trust anchor by (a prefix of) its fingerprint."""
         fingerprint = fingerprint.strip().lower()
         if len(fingerprint) < 8:
-            raise BadInput("donnez au moins 8 caractères de l'empreinte")
+            raise BadInput(T("secure.keystore.donnez-moins-caracteres-empreinte"))
         removed = False
         for coll in (self.certs, self.anchors):
             for fp in [k for k in coll.keys() if k.startswith(fingerprint)]:
@@ -314,7 +308,5 @@ def require_identity(keys: KeyStore, address: str | None = None) -> tuple[Privat
     """Our identity, or a SecurityError telling the doctor how to import one."""
     ident = keys.own_identity(address)
     if ident is None:
-        raise SecurityError(
-            "le profil n'a pas de certificat personnel : importez-le avec 'missive keys import FILE.p12'"
-        )
+        raise SecurityError(T("secure.keystore.profil-certificat-personnel-importez"))
     return ident

@@ -20,6 +20,7 @@ from email.utils import parseaddr
 from typing import Any
 
 from core.errors import BadInput, NotFound, PolicyRefused
+from core.text import T
 
 log = logging.getLogger("missive.outgoing")
 
@@ -80,10 +81,7 @@ class OutgoingPolicy:
         if own is None:
             return None
         if sender not in certs.emails(own[1]):
-            raise BadInput(
-                f"votre certificat ne porte pas l'adresse d'envoi {sender} : importez la clé de cette "
-                "adresse (missive keys import FILE.p12) ou envoyez depuis l'adresse qu'il porte"
-            )
+            raise BadInput(T("secure.outgoing.certificat-porte-adresse-envoi", sender=sender))
         return own
 
     def protect(self, data: bytes, recipients: Sequence[str]) -> bytes:

@@ -17,6 +17,7 @@ import warnings
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from core.errors import ParseError
+from core.text import T
 
 _BER_NOTICE = r".*could not be parsed as DER.*"
 
@@ -34,13 +35,9 @@ def load(data: bytes, password: bytes | None) -> pkcs12.PKCS12KeyAndCertificates
     """Load a PKCS#12 bundle (DER or NSS's BER). ValueError for a wrong password or damaged file, as
     ``cryptography`` does; ParseError for a PEM text file or bytes that are not PKCS#12."""
     if is_pem(data):
-        raise ParseError(
-            "ce fichier est un PEM (texte « -----BEGIN ») et non un PKCS#12 binaire : exportez l'identité "
-            "au format .p12/.pfx (par exemple « openssl pkcs12 -export -in cert.pem -inkey cle.pem -out "
-            "identite.p12 »)"
-        )
+        raise ParseError(T("secure.p12.fichier-pem-texte-begin"))
     if data[:1] != b"\x30":
-        raise ParseError("ce fichier n'est pas un PKCS#12 (.p12/.pfx)")
+        raise ParseError(T("secure.p12.fichier-pkcs-p12-pfx"))
     with warnings.catch_warnings():
         # BER (NSS: indefinite lengths, or non-minimal lengths) is read through the library's fallback,
         # the path we want; only that notice is silenced, any other warning still goes to the log capture

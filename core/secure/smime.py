@@ -29,6 +29,7 @@ from core.errors import MissiveError, ParseError, SecurityError
 from core.model import SignatureStatus
 from core.secure import certs as certmod
 from core.secure import cms
+from core.text import T
 
 CRLF = b"\r\n"
 MAX_LAYERS = 6  # signed-then-encrypted-then-signed... deeper nesting is garbage, not mail
@@ -116,7 +117,7 @@ def _param(msg: Message, name: str) -> str:
 def _split(raw: bytes) -> _Entity:
     """Headers and body of a message or entity, keeping every byte of the body."""
     if _EMPTY.match(raw):
-        raise ParseError("le message est vide")
+        raise ParseError(T("secure.smime.message-vide"))
     if raw.startswith(b"\r\n") or raw.startswith(b"\n"):
         head, body = b"", raw[2 if raw.startswith(b"\r\n") else 1 :]
     else:
@@ -133,9 +134,7 @@ def _split(raw: bytes) -> _Entity:
             continue  # an mbox separator line
         name, sep, _ = line.partition(b":")
         if not sep or not name or not re.fullmatch(rb"[!-9;-~]+", name):
-            raise ParseError(
-                "l'en-tête du message est endommagé (une ligne n'est pas de la forme 'Nom: valeur')"
-            )
+            raise ParseError(T("secure.smime.tete-message-endommage-ligne"))
         headers.append((name.decode("ascii").lower(), line))
     return _Entity(headers, body, eol)
 
@@ -180,11 +179,9 @@ def _part_der(entity: _Entity) -> bytes:
     try:
         der = base64.b64decode(body, validate=False)
     except (binascii.Error, ValueError) as exc:
-        raise ParseError(
-            "la partie S/MIME n'est pas du base64 valide ; demandez à l'expéditeur de renvoyer le message"
-        ) from exc
+        raise ParseError(T("secure.smime.partie-mime-base64-valide")) from exc
     if not der:
-        raise ParseError("la partie S/MIME est vide")
+        raise ParseError(T("secure.smime.partie-mime-vide"))
     return der
 
 
@@ -277,10 +274,7 @@ def sign(
     try:
         der = builder.sign(Encoding.DER, options)
     except (TypeError, ValueError) as exc:
-        raise SecurityError(
-            f"impossible de signer avec cette clé et ce certificat ({type(exc).__name__}) : vérifiez votre "
-            "identité (missive keys list)"
-        ) from exc
+        raise SecurityError(T("secure.smime.impossible-signer-cette-cle", name=type(exc).__name__)) from exc
     outer = _outer(entity)
     if not detached:
         return _wrap_pkcs7_mime(outer, der, "signed-data")
@@ -355,33 +349,25 @@ def _signed_parts(entity: _Entity) -> tuple[bytes, bytes]:
     """(signed content bytes, signature DER) of a multipart/signed entity."""
     boundary = _param(entity.content(), "boundary")
     if not boundary:
-        raise ParseError(
-            "le message signé n'a pas de séparateur MIME ; demandez à l'expéditeur de renvoyer le message"
-        )
+        raise ParseError(T("secure.smime.message-signe-separateur-mime"))
     b = boundary.encode("utf-8", "surrogateescape")
     delim = re.compile(rb"(?:\A|\r?\n)--" + re.escape(b) + rb"(--)?[ \t]*(?:\r?\n|\Z)")
     marks = list(delim.finditer(entity.body))
     if len(marks) < 2:
-        raise ParseError(
-            "le message signé est tronqué : ses parties manquent ; demandez à l'expéditeur de renvoyer le "
-            "message"
-        )
+        raise ParseError(T("secure.smime.message-signe-tronque-parties"))
     parts = [
         entity.body[a.end() : z.start()] for a, z in zip(marks, marks[1:], strict=False) if not a.group(1)
     ]
     if not marks[-1].group(1):  # no closing delimiter: take what follows the last one
         parts.append(entity.body[marks[-1].end() :])
     if len(parts) < 2:
-        raise ParseError(
-            "le message signé est tronqué : la partie signature manque ; demandez à l'expéditeur de renvoyer "
-            "le message"
-        )
+        raise ParseError(T("secure.smime.message-signe-tronque-partie"))
     sig_entity = _split(parts[1])
     if (
         sig_entity.content_type() not in _PKCS7_SIG
         and sig_entity.content_type() != "application/octet-stream"
     ):
-        raise ParseError("la seconde partie du message signé n'est pas une signature S/MIME")
+        raise ParseError(T("secure.smime.seconde-partie-message-signe"))
     return parts[0], _part_der(sig_entity)
 
 
@@ -417,10 +403,10 @@ def verify(
     elif kind == "pkcs7":
         der = _part_der(entity)
         if cms.content_type_of(der) != "signed_data":
-            raise ParseError("le message est chiffré, pas signé : déchiffrez-le d'abord")
+            raise ParseError(T("secure.smime.message-chiffre-signe-dechiffrez"))
         result = cms.verify_signed_data(der)
     else:
-        raise ParseError("le message n'est pas signé en S/MIME")
+        raise ParseError(T("secure.smime.message-signe-mime"))
     rebuilt = _rebuild(entity, result.content)
     # the address checked is the From the reader will show: the signed inner one when there is one
     sender = sender or _sender(_split(rebuilt)) or _sender(entity)
@@ -432,11 +418,11 @@ def decrypt(message: bytes, identities: Sequence[tuple[cms.PrivateKey, x509.Cert
     """Decrypt one enveloped layer; the result keeps the outer headers."""
     entity = _split(message)
     if _layer_kind(entity) != "pkcs7":
-        raise ParseError("le message n'est pas chiffré en S/MIME")
+        raise ParseError(T("secure.smime.message-chiffre-mime"))
     der = _part_der(entity)
     kind = cms.content_type_of(der)
     if kind not in ("enveloped_data", "authenticated_enveloped_data"):
-        raise ParseError("le message est signé, pas chiffré : vérifiez-le plutôt (missive smime verify)")
+        raise ParseError(T("secure.smime.message-signe-chiffre-verifiez"))
     return _rebuild(entity, cms.decrypt(der, list(identities)))
 
 
@@ -472,8 +458,7 @@ def _decompress(der: bytes) -> bytes:
         return bytes(info["content"].decompressed)
     except (ValueError, TypeError, KeyError, OSError, Exception) as exc:  # zlib.error is an Exception
         raise ParseError(
-            f"la partie S/MIME compressée est endommagée ({type(exc).__name__}) ; demandez à l'expéditeur de "
-            "renvoyer le message"
+            T("secure.smime.partie-mime-compressee-endommagee", name=type(exc).__name__)
         ) from exc
 
 
@@ -490,10 +475,7 @@ def open_message(raw: bytes, keys: KeyRing, *, at: dt.datetime | None = None) ->
         raise
     except (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError, UnicodeError) as exc:
         # a last line of defence for damage the parsers above did not foresee
-        raise ParseError(
-            f"le message S/MIME est endommagé ({type(exc).__name__}) ; demandez à l'expéditeur de renvoyer "
-            "le message"
-        ) from exc
+        raise ParseError(T("secure.smime.message-mime-endommage-demandez", name=type(exc).__name__)) from exc
 
 
 def _open(raw: bytes, keys: KeyRing, at: dt.datetime | None) -> OpenedMessage:
@@ -527,15 +509,13 @@ def _open(raw: bytes, keys: KeyRing, at: dt.datetime | None) -> OpenedMessage:
                 current = _rebuild(entity, _decompress(der))
                 continue
             if cms_type != "signed_data":
-                raise ParseError(f"contenu S/MIME non pris en charge ({cms_type})")
+                raise ParseError(T("secure.smime.contenu-mime-non-pris", cms_type=cms_type))
             result = cms.verify_signed_data(der)
         signed = True
         results.append(result)
         current = _rebuild(entity, result.content)
     else:
-        raise ParseError(
-            f"le message empile plus de {MAX_LAYERS} couches S/MIME : missive refuse de l'ouvrir"
-        )
+        raise ParseError(T("secure.smime.message-empile-plus-couches", MAX_LAYERS=MAX_LAYERS))
     status, signer = _verdict(results, current, first, keys, at)
     return OpenedMessage(current, encrypted, signed, status, signer, cipher_note=note)
 

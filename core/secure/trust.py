@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from core.errors import BadInput, ParseError, PolicyRefused
 from core.store.collection import Collection
+from core.text import T
 
 MODES = ("open", "trust-space", "strict")
 PATIENT_DOMAIN = "patient.mssante.fr"
@@ -56,24 +57,16 @@ def shown(address: str, position: int | None = None) -> str:
 def parse_whitelist(xml: bytes) -> tuple[list[str], str]:
     """(domains, generation date) of an MSSanté ``listeblanchemssante.xml``."""
     if len(xml) > MAX_WHITELIST_BYTES:
-        raise BadInput("le fichier de liste blanche dépasse 20 Mo : est-ce le bon fichier ?")
+        raise BadInput(T("secure.trust.fichier-liste-blanche-depasse"))
     head = xml[:4096].lower()
     if b"<!doctype" in head or b"<!entity" in xml.lower():
-        raise ParseError(
-            "la liste blanche déclare un DOCTYPE ou des entités, que missive refuse de lire : téléchargez-la "
-            "à nouveau"
-        )
+        raise ParseError(T("secure.trust.liste-blanche-declare-doctype"))
     try:
         root = ET.fromstring(xml)
     except ET.ParseError as exc:
-        raise ParseError(
-            f"la liste blanche n'est pas un XML valide (ligne {exc.position[0]}) : téléchargez-la à nouveau"
-        ) from exc
+        raise ParseError(T("secure.trust.liste-blanche-xml-valide", position=exc.position[0])) from exc
     if not root.tag.startswith("{" + WHITELIST_NS + "}") and root.tag.startswith("{"):
-        raise ParseError(
-            f"la liste blanche n'est pas dans l'espace de noms MSSanté {WHITELIST_NS} : est-ce "
-            "listeblanchemssante.xml ?"
-        )
+        raise ParseError(T("secure.trust.liste-blanche-espace-noms", WHITELIST_NS=WHITELIST_NS))
     domains: list[str] = []
     for node in root.iter():
         if _local(node.tag) != "Domaine":
@@ -84,9 +77,7 @@ def parse_whitelist(xml: bytes) -> tuple[list[str], str]:
                 if "." in name and " " not in name and "@" not in name:
                     domains.append(name)
     if not domains:
-        raise ParseError(
-            "la liste blanche ne contient aucune entrée Domaine/Nom : est-ce listeblanchemssante.xml ?"
-        )
+        raise ParseError(T("secure.trust.liste-blanche-contient-aucune"))
     generated = root.get("DateDeGeneration") or ""
     if not generated:
         for node in root.iter():
@@ -111,7 +102,14 @@ class TrustPolicy:
         store: Collection | None = None,
     ) -> None:
         if mode not in MODES:
-            raise BadInput(f"trust.mode doit valoir {', '.join(MODES[:-1])} ou {MODES[-1]} (et non {mode!r})")
+            raise BadInput(
+                T(
+                    "secure.trust.trust-mode-doit-valoir",
+                    join=", ".join(MODES[:-1]),
+                    MODES=MODES[-1],
+                    mode=mode,
+                )
+            )
         self.mode = mode
         self.allow = tuple(_normalise(a) for a in allow if a.strip())
         self.encrypt_to_patients = encrypt_to_patients
@@ -130,9 +128,7 @@ class TrustPolicy:
         """Replace the stored MSSanté whitelist with the domains of ``xml``."""
         domains, generated = parse_whitelist(xml)
         if self.store is None:
-            raise BadInput(
-                "aucun profil où enregistrer la liste blanche : ouvrez un profil (missive --profile DIR)"
-            )
+            raise BadInput(T("secure.trust.aucun-profil-enregistrer-liste"))
         doc = {
             "domains": domains,
             "generated": generated,
@@ -180,30 +176,24 @@ class TrustPolicy:
     def check_outgoing(self, recipients: Sequence[str], will_encrypt: bool) -> None:
         """Raise PolicyRefused, naming the first refused recipient, before anything leaves the machine."""
         if not recipients:
-            raise BadInput("le message n'a aucun destinataire : donnez au moins une adresse")
+            raise BadInput(T("secure.trust.message-aucun-destinataire-donnez"))
         for position, raw in enumerate(recipients, start=1):
             address = _normalise(raw)
             if not _is_address(address):
                 raise PolicyRefused(
-                    f"'{shown(address, position)}' n'est pas une adresse e-mail : corrigez le destinataire"
+                    T("secure.trust.adresse-mail-corrigez-destinataire", shown=shown(address, position))
                 )
             if will_encrypt and not self.may_encrypt_to(address):
                 raise PolicyRefused(
-                    f"refusé : un message chiffré S/MIME vers {shown(address, position)} est illisible "
-                    "dans Mon espace santé ; envoyez-le sans chiffrement ou réglez "
-                    "trust.encrypt_to_patients = true"
+                    T("secure.trust.refuse-message-chiffre-mime", shown=shown(address, position))
                 )
             if self.mode == "trust-space" and not self.is_allowed(address):
                 raise PolicyRefused(
-                    f"refusé : {shown(address, position)} est hors de l'espace de confiance MSSanté ; "
-                    "importez la liste blanche (missive trust import-whitelist) ou ajoutez le domaine à "
-                    "trust.allow dans profile.toml"
+                    T("secure.trust.refuse-hors-espace-confiance", shown=shown(address, position))
                 )
             if self.mode == "strict" and not will_encrypt:
                 raise PolicyRefused(
-                    "refusé : le mode strict n'envoie que des messages chiffrés et "
-                    f"{shown(address, position)} n'a pas de certificat utilisable ; importez-le avec "
-                    "'missive keys add-cert FILE'"
+                    T("secure.trust.refuse-mode-strict-envoie", shown=shown(address, position))
                 )
 
     def classify_incoming(self, sender: str | None, signed_valid: bool, encrypted: bool) -> Verdict:

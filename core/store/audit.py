@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from core.errors import StoreCorrupted, disk_full
 from core.store.atomic import FileLock, private_dir, private_open
 from core.store.vault import Vault
+from core.text import T
 
 GENESIS = "0" * 64
 ACTIONS = {
@@ -80,7 +81,7 @@ class AuditLog:
             head = json.loads(plain)
             return int(head["count"]), str(head["last"])
         except (ValueError, KeyError, TypeError) as exc:
-            raise StoreCorrupted(f"{self.head_path} does not parse") from exc
+            raise StoreCorrupted(T("store.audit.does-not-parse", head_path=self.head_path)) from exc
 
     def _lines(self) -> list[bytes]:
         if not self.log_path.exists():
@@ -94,9 +95,7 @@ class AuditLog:
         if seal is not None:
             return int(seal["count"]), str(seal["last"]), seal
         if self._vault.sealed:
-            raise StoreCorrupted(
-                "the audit log's seal is missing from vault.json: run 'missive audit verify' and restore a backup"
-            )
+            raise StoreCorrupted(T("store.audit.audit-log-seal-missing"))
         count, last = self._read_head()
         return count, last, None
 
@@ -109,9 +108,7 @@ class AuditLog:
                 last = _hash(lines[-1], last)
                 count += 1
             elif len(lines) != count:
-                raise StoreCorrupted(
-                    f"{self.log_path} does not match its seal: run 'missive audit verify' to see where"
-                )
+                raise StoreCorrupted(T("store.audit.does-not-match-its", log_path=self.log_path))
             seq = count + 1
             record = {
                 "seq": seq,
@@ -154,7 +151,7 @@ class AuditLog:
         """Every record, in order (raises StoreCorrupted on the first bad one)."""
         problem, records = self._check()
         if problem:
-            raise StoreCorrupted(f"audit record {problem.index}: {problem.reason}")
+            raise StoreCorrupted(T("store.audit.audit-record", index=problem.index, reason=problem.reason))
         return records
 
     def verify(self) -> AuditProblem | None:

@@ -26,6 +26,7 @@ from pathlib import Path
 from core.errors import NotFound, StoreCorrupted
 from core.store.atomic import FileLock, atomic_write, clean_temp_files, private_dir
 from core.store.vault import Vault
+from core.text import T
 
 _ID = re.compile(r"^([0-9a-f]{32})(?:\.(\d{1,6}))?$")
 PACK_MAGIC = b"MPK1"
@@ -57,7 +58,7 @@ class BlobStore:
     def _parse(self, blob_id: str) -> tuple[str, int | None]:
         m = _ID.match(blob_id) if isinstance(blob_id, str) else None
         if not m:
-            raise NotFound(f"no stored file with id {str(blob_id)[:40]!r}")
+            raise NotFound(T("store.blobs.stored-file-with", blob_id=str(blob_id)[:40]))
         return m.group(1), (int(m.group(2)) if m.group(2) is not None else None)
 
     def _file(self, name: str) -> Path:
@@ -111,24 +112,26 @@ class BlobStore:
             else:
                 raw = self._read_member(path, member, blob_id)
         except FileNotFoundError as exc:
-            raise NotFound(f"stored file {blob_id} is missing from {self.root}") from exc
+            raise NotFound(
+                T("store.blobs.stored-file-missing-from", blob_id=blob_id, root=self.root)
+            ) from exc
         return self.vault.unseal(raw, f"blob/{blob_id}", path)
 
     def _read_member(self, path: Path, member: int, blob_id: str) -> bytes:
         with open(path, "rb") as fh:
             head = fh.read(8)
             if len(head) != 8 or head[:4] != PACK_MAGIC:
-                raise StoreCorrupted(f"{path} is not a pack of stored files; it was left untouched")
+                raise StoreCorrupted(T("store.blobs.not-pack-stored-files", path=path))
             (count,) = struct.unpack("<I", head[4:])
             if member >= count:
-                raise NotFound(f"stored file {blob_id} is missing from {self.root}")
+                raise NotFound(T("store.blobs.stored-file-missing-from", blob_id=blob_id, root=self.root))
             fh.seek(8 + 8 * member)
             bounds = fh.read(16)
             if len(bounds) != 16:
-                raise StoreCorrupted(f"{path} is truncated; it was left untouched")
+                raise StoreCorrupted(T("store.blobs.truncated-was-left-untouched", path=path))
             start, end = struct.unpack("<QQ", bounds)
             if end < start:
-                raise StoreCorrupted(f"{path} has a damaged table; it was left untouched")
+                raise StoreCorrupted(T("store.blobs.has-damaged-table-was", path=path))
             fh.seek(start)
             return fh.read(end - start)
 
@@ -186,7 +189,7 @@ class BlobStore:
         with open(path, "rb") as fh:
             head = fh.read(8)
         if len(head) != 8 or head[:4] != PACK_MAGIC:
-            raise StoreCorrupted(f"{path} is not a pack of stored files; it was left untouched")
+            raise StoreCorrupted(T("store.blobs.not-pack-stored-files", path=path))
         return int(struct.unpack("<I", head[4:])[0])
 
     def _dead(self, pack: str) -> set[int]:
@@ -199,7 +202,7 @@ class BlobStore:
         try:
             return {int(m) for m in json.loads(plain)}
         except (ValueError, TypeError) as exc:
-            raise StoreCorrupted(f"{tomb} does not parse; it was left untouched") from exc
+            raise StoreCorrupted(T("store.blobs.does-not-parse-was", tomb=tomb)) from exc
 
     @contextlib.contextmanager
     def _held(self) -> Iterator[None]:

@@ -37,6 +37,7 @@ from tinydb.table import Document, Table
 from core.errors import StoreCorrupted
 from core.store.atomic import FileLock, atomic_write, clean_temp_files, fsync_dir, private_dir, write_many
 from core.store.vault import Vault
+from core.text import T
 
 Doc = dict[str, Any]
 Stamp = tuple[int, int]  # (mtime_ns, size) of a shard file; a shard write always moves mtime forward
@@ -110,7 +111,7 @@ class EncryptedStorage(Storage):
             if not isinstance(data, dict):
                 raise ValueError("not an object")
         except ValueError as exc:
-            raise StoreCorrupted(f"{self.path} does not parse; it was left untouched") from exc
+            raise StoreCorrupted(T("store.docstore.does-not-parse-was", path=self.path)) from exc
         self._data, self._stamp = data, (st.st_mtime_ns, st.st_size, st.st_ino)
         return data
 
@@ -239,7 +240,7 @@ class ShardedCollection:
             self.gen, self.bits = int(meta["gen"]), int(meta["bits"])
             self.tail = int(meta.get("tail", 0))  # manifests written before placement by tail have none
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise StoreCorrupted(f"{path} does not parse; it was left untouched") from exc
+            raise StoreCorrupted(T("store.docstore.does-not-parse-was", path=path)) from exc
         self._manifest_stamp = stamp
         self._shards.clear()
 
@@ -315,7 +316,7 @@ class ShardedCollection:
         try:
             changes = json.loads(plain)
         except ValueError as exc:
-            raise StoreCorrupted(f"{path} does not parse; it was left untouched") from exc
+            raise StoreCorrupted(T("store.docstore.does-not-parse-was", path=path)) from exc
         self._apply(self._by_shard(changes))
         path.unlink()
         fsync_dir(self.folder)
@@ -445,7 +446,7 @@ class ShardedCollection:
             if not isinstance(docs, dict):
                 raise ValueError("not an object")
         except (ValueError, AttributeError) as exc:
-            raise StoreCorrupted(f"{path} does not parse; it was left untouched") from exc
+            raise StoreCorrupted(T("store.docstore.does-not-parse-was", path=path)) from exc
         return (st.st_mtime_ns, st.st_size), docs
 
     # -- Collection API ----------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from core.clinical.matching import PatientIndex, _Entry, blocking_keys, patient_
 from core.errors import StoreCorrupted
 from core.model import Patient
 from core.store.vault import Vault
+from core.text import T
 
 log = logging.getLogger("missive.patients")
 
@@ -88,7 +89,7 @@ class StoredPatientIndex(PatientIndex):
         if conn is not None:
             conn.close()
         if inode == -1:
-            raise StoreCorrupted("l'index des patients est absent ; relancez la commande pour le reconstruire")
+            raise StoreCorrupted(T("store.patientindex.index-patients-absent-relancez"))
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True)
         conn.execute("PRAGMA busy_timeout = 10000")
         conn.execute("PRAGMA mmap_size = 268435456")  # pages read by mapping, not one read() each
@@ -134,7 +135,9 @@ class StoredPatientIndex(PatientIndex):
                 conn.executescript(_SCHEMA)
                 conn.execute("BEGIN")
                 conn.executemany("INSERT INTO patient VALUES (?, ?)", rows)
-                conn.executemany("INSERT INTO block VALUES (?, ?)", ((k, b"".join(v)) for k, v in blocks.items()))
+                conn.executemany(
+                    "INSERT INTO block VALUES (?, ?)", ((k, b"".join(v)) for k, v in blocks.items())
+                )
                 conn.executemany(
                     "INSERT INTO meta VALUES (?, ?)", (("version", VERSION), ("generation", generation))
                 )

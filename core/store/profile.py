@@ -19,6 +19,7 @@ from core.store.audit import AuditLog
 from core.store.blobs import BlobStore
 from core.store.docstore import DocStore, ShardedCollection
 from core.store.vault import Vault
+from core.text import T
 
 
 class Profile:
@@ -36,7 +37,7 @@ class Profile:
     def create(cls, path: Path, passphrase: str) -> Profile:
         path = Path(path)
         if path.exists() and not path.is_dir():
-            raise BadInput(f"{path} is a file: give a folder for the profile")
+            raise BadInput(T("store.profile.file-give-folder-for", path=path))
         vault = Vault.create(path, passphrase)
         write_default_settings(path)
         profile = cls(path, vault)

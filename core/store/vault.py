@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from core.errors import BadInput, MissiveError, NotFound, StoreCorrupted, WrongPassphrase
 from core.store.atomic import FileLock, atomic_write, private_dir
+from core.text import T
 
 MAGIC = b"MSV1"
 VAULT_FILE = "vault.json"
@@ -73,13 +74,11 @@ def new_vault_cost() -> Argon2idCost:
     """
     choice = os.environ.get("MISSIVE_KDF", "").strip().lower()
     if choice not in ("", "default", "floor"):
-        raise BadInput("MISSIVE_KDF must be 'default' or 'floor' (the cheapest accepted cost, for tests)")
+        raise BadInput(T("store.vault.missive-kdf-must-default"))
     legacy = os.environ.get("MISSIVE_KDF_LOG2N", "").strip()
     if legacy and not choice:
         if not (legacy.isdigit() and MIN_SCRYPT_LOG2_N <= int(legacy) <= 20):
-            raise BadInput(
-                "MISSIVE_KDF_LOG2N must be an integer between 14 and 20 (or use MISSIVE_KDF=floor)"
-            )
+            raise BadInput(T("store.vault.missive-kdf-log2n-must"))
         choice = "floor"
     return FLOOR_ARGON2ID if choice == "floor" else DEFAULT_ARGON2ID
 
@@ -106,9 +105,7 @@ def _derive_argon2id(passphrase: str, salt: bytes, cost: Argon2idCost) -> bytes:
             salt=salt, length=32, iterations=cost.iterations, lanes=cost.lanes, memory_cost=cost.memory_kib
         )
     except (ImportError, UnsupportedAlgorithm) as exc:
-        raise MissiveError(
-            "this cryptography library has no Argon2id: install cryptography 44 or later from its wheels"
-        ) from exc
+        raise MissiveError(T("store.vault.this-cryptography-library-has")) from exc
     return kdf.derive(passphrase.encode("utf-8"))
 
 
@@ -187,10 +184,10 @@ class Vault:
     @classmethod
     def create(cls, folder: Path, passphrase: str) -> Vault:
         if not passphrase:
-            raise BadInput("the passphrase is empty: choose one (several words are best)")
+            raise BadInput(T("store.vault.passphrase-empty-choose-one"))
         path = folder / VAULT_FILE
         if path.exists():
-            raise BadInput(f"{folder} already holds a profile: open it, or choose another folder")
+            raise BadInput(T("store.vault.already-holds-profile-open", folder=folder))
         data_key = AESGCM.generate_key(bit_length=256)
         private_dir(folder)
         vault = cls(folder, data_key, sealed=True)
@@ -217,7 +214,7 @@ class Vault:
             blob = _unb64(meta["wrapped_key"])
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise StoreCorrupted(
-                f"{path} is damaged or weakened ({exc.__class__.__name__}); restore it from a backup"
+                T("store.vault.damaged-weakened-restore-from", path=path, name=exc.__class__.__name__)
             ) from exc
         if name == "argon2id":
             kek = _derive_argon2id(passphrase, salt, params)
@@ -229,7 +226,7 @@ class Vault:
             except InvalidTag:
                 continue
             return cls(folder, data_key, name, kek=kek, sealed=aad == VAULT_AAD_SEALED)
-        raise WrongPassphrase("wrong passphrase: the profile stays locked")
+        raise WrongPassphrase(T("store.vault.wrong-passphrase-profile-stays"))
 
     @staticmethod
     def _wrap(data_key: bytes, passphrase: str, aad: bytes) -> tuple[dict[str, Any], bytes]:
@@ -256,7 +253,7 @@ class Vault:
     def change_passphrase(self, new_passphrase: str) -> None:
         """Re-wrap the data key under a new passphrase, with Argon2id (no other file changes)."""
         if not new_passphrase:
-            raise BadInput("the new passphrase is empty")
+            raise BadInput(T("store.vault.new-passphrase-empty"))
         with self.lock.held():
             current = self._read_meta()
             seal = current.get("audit_seal")
@@ -274,10 +271,10 @@ class Vault:
             meta = json.loads(path.read_text("utf-8"))
         except (OSError, ValueError) as exc:
             raise StoreCorrupted(
-                f"{path} is damaged ({exc.__class__.__name__}); restore it from a backup"
+                T("store.vault.damaged-restore-from-backup-2", path=path, name=exc.__class__.__name__)
             ) from exc
         if not isinstance(meta, dict):
-            raise StoreCorrupted(f"{path} is damaged; restore it from a backup")
+            raise StoreCorrupted(T("store.vault.damaged-restore-from-backup", path=path))
         return meta
 
     def _seal_text(self, state: dict[str, Any]) -> str:
@@ -292,7 +289,9 @@ class Vault:
             state = json.loads(self.unseal(_unb64(text), AUDIT_SEAL, self.folder / VAULT_FILE))
             int(state["count"]), str(state["last"]), int(state["since"])
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise StoreCorrupted(f"the audit seal in {self.folder / VAULT_FILE} does not parse") from exc
+            raise StoreCorrupted(
+                T("store.vault.audit-seal-does-not", value=self.folder / VAULT_FILE)
+            ) from exc
         return state
 
     def write_audit_seal(self, state: dict[str, Any]) -> None:
@@ -326,13 +325,11 @@ class Vault:
     def unseal(self, data: bytes, name: str, path: Path | None = None) -> bytes:
         where = path or name
         if len(data) < len(MAGIC) + 12 + 16 or not data.startswith(MAGIC):
-            raise StoreCorrupted(f"{where} is not a missive file or is truncated; it was left untouched")
+            raise StoreCorrupted(T("store.vault.not-missive-file-truncated", where=where))
         try:
             return self._aead.decrypt(data[4:16], memoryview(data)[16:], name.encode("utf-8"))
         except InvalidTag as exc:
-            raise StoreCorrupted(
-                f"{where} fails its integrity check (damaged or altered); it was left untouched"
-            ) from exc
+            raise StoreCorrupted(T("store.vault.fails-its-integrity-check", where=where)) from exc
 
     def keyed_name(self, text: str) -> str:
         """A name that reveals nothing without the key (HMAC-SHA256, 32 hex chars)."""

@@ -40,7 +40,7 @@ def test_cli_wrong_passphrase_exits_1_with_one_line(cli, profile_dir: Path, monk
     monkeypatch.setenv("MISSIVE_PASSPHRASE", "nope")
     code, out, err = cli("audit", "verify")
     assert code == 1
-    assert err.count("\n") == 1 and "passphrase" in err
+    assert err.count("\n") == 1 and "phrase de passe incorrecte" in err
     assert _hashes(profile_dir) == before
 
 

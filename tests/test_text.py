@@ -1,0 +1,123 @@
+"""Messages for people live in catalogues: the core raises codes with parameters, French and English texts
+come from core/locale, and the command line speaks the language asked for."""
+
+from __future__ import annotations
+
+import ast
+import json
+import string
+from pathlib import Path
+
+import pytest
+
+from core import text
+from core.errors import BadInput, NotFound, StoreCorrupted
+from core.text import T, Text, render
+
+ROOT = Path(__file__).resolve().parent.parent
+ERRORS = {
+    "MissiveError", "BadInput", "ConfigError", "NotFound", "SecurityError", "WrongPassphrase", "Locked",
+    "PolicyRefused", "StoreError", "StoreCorrupted", "TransportError", "MailboxMissing", "ParseError",
+    "PscError", "LoginRequired", "ZipBombRefused", "NotSent", "SmtpError",
+}  # fmt: skip
+HOW = (
+    "raise the error with T('module.code', name=value) and add the code to core/locale/fr.json and en.json "
+    "(python3 tools/i18n_convert.py does it for plain f-strings)"
+)
+
+
+def _fields(template: str) -> set[str]:
+    return {f[1].split("!")[0].split(":")[0] for f in string.Formatter().parse(template) if f[1] is not None}
+
+
+def _core_files() -> list[Path]:
+    return sorted(p for p in (ROOT / "core").rglob("*.py") if "demo" not in p.parts)
+
+
+def _codes_used() -> dict[str, set[str]]:
+    """Each T("code", ...) written in core, with the parameter names it passes."""
+    used: dict[str, set[str]] = {}
+    for path in _core_files():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "T"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                used[str(node.args[0].value)] = {k.arg for k in node.keywords if k.arg}
+    return used
+
+
+def test_every_code_of_the_core_has_a_french_and_an_english_text_with_the_same_fields() -> None:
+    fr, en = text.catalogue("fr"), text.catalogue("en")
+    used = _codes_used()
+    assert len(used) > 300
+    problems = []
+    for code, params in sorted(used.items()):
+        if code not in fr or code not in en:
+            problems.append(f"{code}: missing from {'fr' if code not in fr else 'en'}.json")
+            continue
+        if _fields(fr[code]) != _fields(en[code]) or not _fields(fr[code]) <= params:
+            problems.append(f"{code}: fields fr {_fields(fr[code])}, en {_fields(en[code])}, given {params}")
+    assert not problems, "\n".join(problems)
+
+
+def test_no_error_of_the_core_is_raised_with_a_sentence_instead_of_a_code() -> None:
+    sentences = []
+    for path in _core_files():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Call) and node.args):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+            if name in ERRORS and isinstance(node.args[0], (ast.JoinedStr, ast.Constant)):
+                sentences.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not sentences, f"{HOW}:\n" + "\n".join(sentences)
+
+
+def test_catalogues_are_valid_json_with_the_same_codes() -> None:
+    for lang in ("fr", "en"):
+        json.loads((ROOT / "core" / "locale" / f"{lang}.json").read_text(encoding="utf-8"))
+    assert set(text.catalogue("fr")) == set(text.catalogue("en"))
+
+
+@pytest.fixture
+def english():
+    text.set_language("en")
+    yield
+    text.set_language("fr")
+
+
+def test_an_error_reads_in_the_language_chosen_when_it_is_shown(english) -> None:
+    error = NotFound(T("mail.accounts.aucun-compte-nomme-voir", name="cabinet"))
+    assert str(error) == "no account named cabinet (see `missive account list`)"
+    text.set_language("fr")
+    assert str(error) == "aucun compte nommé cabinet (voir `missive account list`)"
+    assert error.text.code == "mail.accounts.aucun-compte-nomme-voir"
+
+
+def test_a_nested_error_is_rendered_in_the_same_language(english) -> None:
+    inner = StoreCorrupted(T("store.vault.damaged-restore-from-backup", path="/p/vault.json"))
+    outer = BadInput(T("store.audit.audit-record", index=3, reason=inner))
+    assert str(outer) == "audit record 3: /p/vault.json is damaged; restore it from a backup"
+
+
+def test_a_sentence_stored_by_an_older_version_is_shown_as_it_is() -> None:
+    assert render("signature valide, certificat de confiance") == "signature valide, certificat de confiance"
+    assert str(Text.from_json("ancien texte")) == "ancien texte"
+    stored = T("store.blobs.stored-file-with", blob_id="abc").to_json()
+    assert str(Text.from_json(stored)) == "aucun fichier enregistré d'id 'abc'"
+
+
+def test_the_command_line_speaks_the_language_asked_for(cli, monkeypatch) -> None:
+    assert cli("init")[0] == 0
+    code, _, err = cli("--lang", "en", "documents", "undo", "nope")
+    assert code == 1 and err.strip() == "missive : no document with id nope (see `missive documents list`)"
+    code, _, err = cli("documents", "undo", "nope", "--lang", "en")
+    assert "no document with id nope" in err
+    code, _, err = cli("documents", "undo", "nope")
+    assert err.strip() == "missive : aucun document d'id nope (voir `missive documents list`)"
+    monkeypatch.setenv("MISSIVE_PASSPHRASE", "not it")
+    assert "wrong passphrase: the profile stays locked" in cli("--lang", "en", "patients", "list")[2]
+    assert "phrase de passe incorrecte : le profil reste verrouillé" in cli("patients", "list")[2]
