@@ -121,3 +121,40 @@ def test_the_command_line_speaks_the_language_asked_for(cli, monkeypatch) -> Non
     monkeypatch.setenv("MISSIVE_PASSPHRASE", "not it")
     assert "wrong passphrase: the profile stays locked" in cli("--lang", "en", "patients", "list")[2]
     assert "phrase de passe incorrecte : le profil reste verrouillé" in cli("patients", "list")[2]
+
+
+def test_every_match_reason_reads_in_english(english) -> None:
+    """Match reasons are stored as the matcher says them (French phrases, also in older queues) and shown
+    in the language of the moment."""
+    from core.clinical import matching
+
+    phrases = set(matching._DATE_REASON.values()) | set(matching._GIVEN_REASON.values())
+    phrases |= {
+        f"{w} {v}" for w in ("nom d'usage", "nom de naissance") for v in matching._NAME_REASON.values()
+    }
+    source = (ROOT / "core" / "clinical" / "matching.py").read_text()
+    import re
+
+    phrases |= set(re.findall(r'\.append\("([^"]+)"\)', source))
+    untranslated = sorted(p for p in phrases if render(p) == p)
+    assert not untranslated
+    assert render("date de naissance avec jour et mois inversés") == "birth date with day and month swapped"
+
+
+def test_missive_match_gives_english_reasons_with_lang_en(cli, tmp_path) -> None:
+    assert cli("init")[0] == 0
+    patients = tmp_path / "patients.csv"
+    patients.write_text(
+        "id;birth_name;used_name;given_names;birth_date;sex;ins\n"
+        "P1;DURAND;;Marie;1970-03-04;F;\nP2;DURAND;;Marie;1970-04-03;F;\n"
+    )
+    assert cli("patients", "import", str(patients))[0] == 0
+    result = tmp_path / "r.hl7"
+    result.write_bytes(
+        b"MSH|^~\\&|LAB|LAB|DOC|DOC|20240101||ORU^R01|1|P|2.5\rPID|||9^^^LAB||DURAND^MARIE||19700304|F\r"
+        b"OBR|1|||GLU\rOBX|1|NM|GLU^Glucose||5.2|mmol/L|3.9-5.8|N|||F\r"
+    )
+    out_en = cli("--lang", "en", "match", str(result))[1]
+    out_fr = cli("match", str(result))[1]
+    assert "same birth date" in out_en and "date de naissance identique" not in out_en
+    assert "date de naissance identique" in out_fr

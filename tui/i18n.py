@@ -45,3 +45,11 @@ def t(key: str, **values: object) -> str:
     if text is None:
         text = catalogue(DEFAULT_LANGUAGE).get(key, key)
     return text.format(**values) if values else text
+
+
+def core_text(code: str) -> str:
+    """A text the core stored as a code or as its French phrase (a match reason, a verdict), in the current
+    language."""
+    from core.text import render
+
+    return render(code)

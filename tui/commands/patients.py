@@ -99,9 +99,13 @@ def _patient_line(p: Patient) -> str:
 
 
 def _match_line(m: MatchResult) -> str:
+    from tui.i18n import core_text, t
+
     if m.decision == "auto":
-        return f"automatique : patient {m.patient_id} ({m.candidates[0].score:.2f})"
+        return t("cli.match.auto", patient=m.patient_id, score=f"{m.candidates[0].score:.2f}")
     if m.decision == "new":
-        return "aucun patient correspondant (nouveau)"
-    shown = ", ".join(f"{c.patient_id} ({c.score:.2f} : {', '.join(c.reasons[:3])})" for c in m.candidates)
-    return f"à vérifier : {shown}"
+        return t("cli.match.new")
+    shown = ", ".join(
+        f"{c.patient_id} ({c.score:.2f} : {', '.join(core_text(r) for r in c.reasons[:3])})" for c in m.candidates
+    )
+    return t("cli.match.review", candidates=shown)

@@ -29,7 +29,7 @@ from core.model import Identity, Patient
 from tui import keymap
 from tui.data import ReviewItem
 from tui.failures import ReportsFailures
-from tui.i18n import t
+from tui.i18n import core_text, t
 from tui.messages import DocumentDecided, DocumentsLoaded
 
 
@@ -201,7 +201,7 @@ class ReviewPane(ReportsFailures, Vertical):
                 if patient
                 else cand.patient_id
             )
-            reasons = ", ".join(cand.reasons)
+            reasons = ", ".join(core_text(r) for r in cand.reasons)
             candidates.add_option(
                 Option(Content(f"{cand.score:4.0%} {name}\n     {reasons}"), id=cand.patient_id)
             )
