@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -120,6 +121,7 @@ def test_a_profile_made_before_the_seal_is_sealed_from_its_next_record(cli, prof
     assert Profile.open(profile_dir, PASS).vault.sealed
     code, out, _ = _verify(cli)
     assert code == 0 and "4 enregistrements), non scellé jusqu'au" in out and "(enregistrement 4)" in out
+    assert re.search(r"jusqu'au \d\d/\d\d/\d{4} \(", out)  # a French date: the day of the first seal
 
     # from then on, a cut or a removed seal is seen like in a new profile
     meta = json.loads((profile_dir / "vault.json").read_text())

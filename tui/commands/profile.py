@@ -89,7 +89,7 @@ def cmd_audit_verify(args: argparse.Namespace, ctx: Any) -> int:
         else:
             print(
                 f"Journal d'audit intact ({count} enregistrements), non scellé jusqu'au "
-                f"{seal['since_ts'][:10]} (enregistrement {seal['since']}) : "
+                f"{'/'.join(reversed(seal['since_ts'][:10].split('-')))} (enregistrement {seal['since']}) : "
                 "un retour en arrière antérieur ne se verrait pas."
             )
         return 0
