@@ -52,6 +52,7 @@ class ReviewItem:
     critical: int = 0  # critical results in it (the queue lists these first)
     attachment: str = ""  # the part of the message it was read from
     filed_at: dt.datetime | None = None
+    kind: str = ""  # biologie, imagerie, anatomopathologie, courrier (the core's reading)
 
 
 @dataclass(frozen=True)
@@ -293,6 +294,7 @@ class MailroomData:
             patient=self.patient(patient_id) if patient_id else None,
             observations=len(document.observations) if document is not None else 0,
             critical=int(get("critical", 0) or 0),
+            kind=str(get("kind", "") or ""),
         )
 
     def message_filings(self, message_id: str) -> tuple[ReviewItem, ...]:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from core.clinical import filing
+from core.clinical.kinds import document_kind
 from core.errors import BadInput, MissiveError, NotFound
 from core.model import Candidate, ClinicalDocument, Identity, MatchResult
 from core.text import T
@@ -80,6 +81,7 @@ class QueuedDocument:
     replaced_by: str | None = None  # the queued document that replaced this one
     applied_to: str | None = None  # a correction applied to that (filed) document instead of being filed
     previous_blob: str | None = None  # after a replacement: the first version's bytes (undo restores them)
+    kind: str = ""  # biologie, imagerie, anatomopathologie, courrier, document (core.clinical.kinds)
 
     @property
     def match(self) -> MatchResult:
@@ -104,6 +106,7 @@ class QueuedDocument:
             "quarantined": self.quarantine_blob is not None,
             "replaced_by": self.replaced_by,
             "applied_to": self.applied_to,
+            "kind": self.kind,
         }
 
 
@@ -164,6 +167,7 @@ def _from_doc(key: str, d: Mapping[str, Any]) -> QueuedDocument:
         replaced_by=d.get("replaced_by"),
         applied_to=d.get("applied_to"),
         previous_blob=d.get("previous_blob"),
+        kind=d.get("kind", ""),
     )
 
 
@@ -197,6 +201,7 @@ def _to_doc(q: QueuedDocument) -> dict[str, Any]:
         "replaced_by": q.replaced_by,
         "applied_to": q.applied_to,
         "previous_blob": q.previous_blob,
+        "kind": q.kind,
     }
 
 
@@ -361,6 +366,7 @@ class DocumentQueue:
                 critical=document.critical,
                 entry_id=document.entry_id,
                 replaces=document.replaces,
+                kind=document_kind(document),
                 added=_now(),
                 store_ids=(store_id,) if store_id else (),
             )

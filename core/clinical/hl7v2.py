@@ -413,8 +413,13 @@ def _read_ed(seg: Segment, read_embedded: bool) -> tuple[list[ClinicalDocument],
             return cda.parse(content), ""
         except ParseError:
             return [], ""
-    if head.startswith(b"%PDF"):
-        return [], ""
+    if head.startswith(b"%PDF"):  # a report sent as a PDF (HL7 MDM, imaging): its text is the report
+        from core.clinical import pdf
+
+        try:
+            return [], pdf.extract_text(content)
+        except ParseError:
+            return [], ""
     for cut in range(4):  # a truncated payload may end inside a multi-byte character
         try:
             return [], content[: len(content) - cut].decode("utf-8").strip()

@@ -447,7 +447,8 @@ def _document_line(doc: Any) -> str:
         where = f"à classer : missive file {doc.id} --patient ID"
     else:
         where = "écarté"
-    return f"{doc.format}{results} — {where}"
+    kind = f" ({doc.kind})" if getattr(doc, "kind", "") else ""
+    return f"{doc.format}{kind}{results} — {where}"
 
 
 def _resolve(store: Any, given: str) -> str:

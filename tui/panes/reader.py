@@ -7,6 +7,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
+from core.clinical.kinds import BIOLOGY, OTHER, document_kind
 from core.model import ClinicalDocument, Identity, Observation
 from tui.data import ReaderView, ReviewItem
 from tui.i18n import t
@@ -141,6 +142,9 @@ class Reader(VerticalScroll, can_focus=True):
             # the count first: it is what the doctor looks for, and it stays whole when the title wraps
             count = (t("reader.abnormal_count", count=abnormal), "$error bold" if abnormal else "bold")
             heading = (title, "bold underline")  # a letter has no results to count
+            kind = document_kind(doc)
+            if kind not in (BIOLOGY, OTHER):  # imaging, pathology, letter: said before the title
+                heading = (f"{kind.capitalize()} · {title}", "bold underline")
             blocks.append(
                 Content.assemble(count, " · ", heading, "\n")
                 if doc.observations

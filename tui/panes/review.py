@@ -164,7 +164,8 @@ class ReviewPane(ReportsFailures, Vertical):
                 who = t("review.no_identity")
             when = item.date.strftime("%d/%m") if item.date else "     "
             if self.is_pending(item):
-                label = f"{'‼' if item.critical else '?'} {when} {who} — {item.title}"
+                kind = f"[{item.kind}] " if item.kind else ""
+                label = f"{'‼' if item.critical else '?'} {when} {who} — {kind}{item.title}"
             else:
                 p = item.patient
                 target = f"{p.used_name or p.birth_name} {' '.join(p.given_names)}" if p else "?"
