@@ -62,6 +62,10 @@ VALID = [
     "alice.env.sig.SHA256.opaque.eml",  # signed, then encrypted to Bob
     "alice.sig.SHA256.opaque.env.eml",
     "alice.dsig.SHA256.multipart.env.eml",
+    "alice.dsig.SHA384.multipart.eml",
+    "alice.dsig.SHA512.multipart.eml",
+    "alice.sig.SHA512.opaque.eml",
+    "alice.html.sig.SHA256.opaque.eml",
 ]
 
 
@@ -82,6 +86,7 @@ def test_before_the_ca_is_trusted_the_reason_says_so(run):
     ("name", "reason"),
     [
         ("alice.dsig.SHA256.multipart.bad.eml", "le message a été modifié après signature"),
+        ("alice.dsig.SHA512.multipart.bad.eml", "le message a été modifié après signature"),
         # the signature embeds another text than the part shown: never "valid" for what is displayed
         (
             "alice.dsig.SHA256.multipart.mismatch-econtent.eml",
@@ -247,3 +252,21 @@ def test_every_message_of_the_corpus_opens_or_says_why_in_one_line(path):
     assert opened.inner_mime_bytes
     if opened.signature is not None and not opened.signature.valid:
         assert opened.signature.reason and "\n" not in opened.signature.reason
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "alice.plain.dsig.SHA256.multipart.dave.sig.SHA256.opaque.eml",
+        "alice.env.dsig.SHA256.multipart.dave.sig.SHA256.opaque.eml",
+    ],
+)
+def test_alice_signature_forwarded_under_daves_is_not_valid_for_dave(bob, name):
+    """Dave signs (opaque) a letter Alice signed; From is Dave: Alice's inner signature does not vouch for the
+    sender shown (Thunderbird also reports these as not good)."""
+    code, out, _ = bob("smime", "verify", str(SMIME / name))
+    assert code == 1
+    assert out.strip() == (
+        "Signature non valide (alice@example.com) : l'adresse de l'expéditeur (dave@example.com) ne correspond "
+        "pas au certificat (alice@example.com)"
+    )
