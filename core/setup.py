@@ -108,14 +108,34 @@ def _set_line(lines: list[str], section: str, key: str, value: str) -> list[str]
             found = re.search(r"\s+#.*$", line.split("=", 1)[1]) if "#" in line else None
             if found and not _inside_string(line.split("=", 1)[1], found.start()):
                 comment = "  " + found.group(0).strip()
-            lines[number] = f"{key} = {value}{comment}"
-            return lines
+            # A multi-line array: the lines up to its closing bracket go with it.
+            last = number
+            depth = _depth(line.split("=", 1)[1])
+            while depth > 0 and last + 1 < len(lines):
+                last += 1
+                depth += _depth(lines[last])
+            return [*lines[:number], f"{key} = {value}{comment}", *lines[last + 1 :]]
     if start is None:
         return [*lines, "", f"[{section}]", f"{key} = {value}"]
     insert_at = end if end is not None else len(lines)
     while insert_at > start + 1 and not lines[insert_at - 1].strip():
         insert_at -= 1
     return [*lines[:insert_at], f"{key} = {value}", *lines[insert_at:]]
+
+
+def _depth(text: str) -> int:
+    """Brackets opened minus closed outside strings and comments."""
+    depth, quoted = 0, False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char == "#":
+            break
+        elif not quoted and char == "[":
+            depth += 1
+        elif not quoted and char == "]":
+            depth -= 1
+    return depth
 
 
 def _inside_string(text: str, index: int) -> bool:

@@ -172,3 +172,30 @@ async def test_the_directory_pane_shows_how_old_the_download_is(tmp_path, files)
         line = text_of(app, "#directory-age")
         assert "Annuaire téléchargé il y a moins d'une heure" in line and "copie précédente" in line
         await pilot.press("ctrl+q")
+
+
+async def test_the_daemon_task_refreshes_both_lists_from_the_settings(tmp_path, files) -> None:
+    from core.mailroom import Mailroom
+
+    mr = Mailroom.create(tmp_path / "profile", "correct horse battery staple")
+    mss = gen.write(tmp_path / "mss.txt", gen.mss_lines(20, gen.practitioners_for(50)))
+    files.serve("/wl.xml", whitelist("ch-exemple.fr"))
+    files.serve("/mss", mss.read_bytes())
+    mr.save_settings(
+        {
+            "lists": {
+                "whitelist_url": files.url("/wl.xml"),
+                "directory_urls": [files.url("/mss")],
+                "ca_file": str(files.ca_file),
+            }
+        }
+    )
+    tasks = mr.daemon_tasks()
+    for task in tasks:
+        await task()
+    assert mr.trust.describe()["whitelist_domains"] == 1
+    assert mr.lists_info()["directory"]["updated"]
+    fetched = len(files.log)
+    for task in tasks:  # checked a moment ago: not due again before a day
+        await task()
+    assert len(files.log) == fetched
