@@ -217,3 +217,16 @@ def _to(step: str):
 @pytest.mark.parametrize("step", ["passphrase", "account", "smime", "filing", "patients", "notify"])
 def test_setup_screens_at_80x24(snap_compare, tmp_path: Path, step: str) -> None:
     assert snap_compare(_snap_app(tmp_path, step), terminal_size=(80, 24), run_before=_to(step))
+
+
+async def test_the_palette_opens_the_assistant_later(mailroom: Mailroom) -> None:
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.main is not None and app.screen is app.main, "the inbox")
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await _type(pilot, "Assistant de configuration")
+        await pilot.pause(1.0)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, SetupScreen), "the assistant", 10)
+        assert step_of(app) == "account" and "étape 1/5 : compte de messagerie" in text_of(app, "#setup-title")
