@@ -15,6 +15,8 @@ Sidecar format (UTF-8 JSON object)::
       "patient_id": "12345",                      the patient's id in the practice software (needed for xdm)
       "xdm": true,                                optional: also attach an IHE_XDM.ZIP with a CDA of the report
       "account": "cabinet"                        optional: the missive account to send from
+      "document_id": "CR-2024-0042",              optional: the practice software's id of this report (xdm)
+      "replaces": "CR-2024-0041"                  optional: "annule et remplace" that earlier report (xdm)
     }
 
 A pair is taken only when complete: the sidecar and the report both exist and neither has changed for
@@ -54,7 +56,8 @@ log = logging.getLogger("missive.watchfolder")
 
 SENT = "sent"
 FAILED = "failed"
-SIDECAR_KEYS = {"to", "cc", "subject", "body", "patient_id", "xdm", "account"}
+SIDECAR_KEYS = {"to", "cc", "subject", "body", "patient_id", "xdm", "account", "document_id", "replaces"}
+SENT_DOCUMENTS = "xdm_documents"  # document_id -> the XDS entry id it was sent under (for corrections)
 MAX_REPORT = 50 * 1024 * 1024
 MAX_SIDECAR = 1024 * 1024  # a letter's text and a few addresses; checked before reading
 MAX_SIDECAR_DEPTH = 4  # the format nests two levels (an object holding lists)
@@ -82,6 +85,8 @@ class Sidecar:
     patient_id: str | None = None
     xdm: bool = False
     account: str | None = None
+    document_id: str | None = None
+    replaces: str | None = None
 
 
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
@@ -148,6 +153,16 @@ def parse_sidecar(data: bytes, name: str) -> Sidecar:
     account = obj.get("account")
     if account is not None and not isinstance(account, str):
         raise BadInput(T("watchfolder.account-doit-etre-texte", name=name))
+    ids: dict[str, str | None] = {}
+    for key in ("document_id", "replaces"):
+        value = obj.get(key)
+        if value is not None and (
+            not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip()
+        ):
+            raise BadInput(T("watchfolder.id-document-texte", name=name, key=key))
+        ids[key] = str(value).strip() if value is not None else None
+    if ids["replaces"] and not xdm:
+        raise BadInput(T("watchfolder.replaces-exige-xdm", name=name))
     return Sidecar(
         to=to,
         subject=subject.strip(),
@@ -156,6 +171,8 @@ def parse_sidecar(data: bytes, name: str) -> Sidecar:
         patient_id=str(patient_id).strip() if patient_id is not None else None,
         xdm=xdm,
         account=account or None,
+        document_id=ids["document_id"],
+        replaces=ids["replaces"],
     )
 
 
@@ -372,6 +389,7 @@ class WatchFolder:
         *,
         patients: Callable[[str], Patient] | None = None,
         author: Any = None,
+        sent_documents: Any = None,
         settle_seconds: float = 2.0,
         orphan_seconds: float = ORPHAN_SECONDS,
         clock: Callable[[], float] = time.time,
@@ -380,6 +398,7 @@ class WatchFolder:
         self.send = send
         self.patients = patients
         self.author = author
+        self.sent_documents = sent_documents  # a Collection: document_id -> entry id, for corrections
         self.settle_seconds = settle_seconds
         self.orphan_seconds = orphan_seconds
         self.clock = clock
@@ -536,11 +555,23 @@ class WatchFolder:
         assert meta.patient_id is not None
         patient = self.patients(meta.patient_id)  # NotFound names the id only
         identity = patient_identity(patient)
+        replaces = ""
+        if meta.replaces:  # "annule et remplace": the XDS entry the earlier report was sent under
+            known = self.sent_documents.get(_document_key(meta.replaces)) if self.sent_documents else None
+            if not known:
+                raise BadInput(T("watchfolder.replaces-inconnu", replaces=meta.replaces))
+            replaces = str(known.get("entry_uuid", ""))
         if content_type == "application/pdf":
-            return letter_package(identity, self.author, title=meta.subject, pdf=data)
-        from core.clinical.encoding import decode_text
+            package = letter_package(identity, self.author, title=meta.subject, pdf=data, replaces=replaces)
+        else:
+            from core.clinical.encoding import decode_text
 
-        return letter_package(identity, self.author, title=meta.subject, text=decode_text(data))
+            package = letter_package(
+                identity, self.author, title=meta.subject, text=decode_text(data), replaces=replaces
+            )
+        if meta.document_id and self.sent_documents is not None:
+            self.sent_documents.put(_document_key(meta.document_id), {"entry_uuid": package.entry_uuids[0]})
+        return package
 
     def _fail(
         self,
@@ -582,6 +613,12 @@ def _report_for(sidecar: str, files: dict[str, Any]) -> tuple[str | None, str | 
     return (matches[0], None) if matches else (None, None)
 
 
+def _document_key(document_id: str) -> str:
+    import hashlib
+
+    return "x-" + hashlib.sha256(document_id.encode("utf-8")).hexdigest()[:24]
+
+
 def watch_task(mailroom: Any) -> Callable[[], Awaitable[None]] | None:
     """A periodic task for ``missive daemon`` when ``[watch] folder`` is set (None otherwise)."""
     folder = str(getattr(getattr(mailroom.settings, "watch", None), "folder", "") or "").strip()
@@ -593,6 +630,7 @@ def watch_task(mailroom: Any) -> Callable[[], Awaitable[None]] | None:
         mailroom.send,
         patients=patients.get if patients is not None else None,
         author=getattr(mailroom, "cda_author", None),
+        sent_documents=mailroom.profile.collection(SENT_DOCUMENTS) if hasattr(mailroom, "profile") else None,
     )
 
     async def run() -> None:

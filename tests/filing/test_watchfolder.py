@@ -356,3 +356,26 @@ async def test_an_unexpected_error_sets_one_pair_aside_and_the_scan_goes_on(
     result = await WatchFolder(tmp_path, outbox).scan()
     assert result.failed == ["A.pdf"] and result.sent == ["B.pdf"]
     assert "erreur inattendue (RecursionError)" in (tmp_path / "failed" / "A.pdf.error.txt").read_text()
+
+
+async def test_a_correction_replaces_the_report_sent_before(tmp_path: Path) -> None:
+    """'annule et remplace': the sidecar names the earlier report; the XDM says which entry it replaces, and
+    a receiving missive replaces the filed file (tests/filing/test_replacement.py)."""
+    from core.store.collection import MemoryCollection
+
+    outbox = Outbox()
+    sent = MemoryCollection("xdm_documents")
+    watcher = WatchFolder(tmp_path, outbox, patients=_patients, author=AUTHOR, sent_documents=sent)
+    _age(*_drop(tmp_path, "CR_41.pdf", PDF, {**GOOD, "xdm": True, "document_id": "CR-41"}))
+    assert (await watcher.scan()).sent == ["CR_41.pdf"]
+    _age(*_drop(tmp_path, "CR_41b.pdf", PDF, {**GOOD, "xdm": True, "document_id": "CR-41b", "replaces": "CR-41"}))
+    assert (await watcher.scan()).sent == ["CR_41b.pdf"]
+    first, second = (read_document(d.attachments[1].data, "IHE_XDM.ZIP").documents[0] for d in outbox.drafts)
+    assert first.entry_id and second.replaces == first.entry_id and second.entry_id != first.entry_id
+    _age(*_drop(tmp_path, "CR_9.pdf", PDF, {**GOOD, "xdm": True, "replaces": "CR-unknown"}))
+    result = await watcher.scan()
+    assert result.failed == ["CR_9.pdf"] and len(outbox.drafts) == 2  # an unknown report: nothing sent
+    reason = (tmp_path / "failed" / "CR_9.pdf.error.txt").read_text("utf-8")
+    assert "aucun compte rendu CR-unknown n'a été envoyé par missive" in reason
+    with pytest.raises(BadInput, match="'replaces' exige 'xdm'"):
+        parse_sidecar(json.dumps({**GOOD, "replaces": "CR-41"}).encode(), "x.json")
