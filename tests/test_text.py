@@ -158,3 +158,51 @@ def test_missive_match_gives_english_reasons_with_lang_en(cli, tmp_path) -> None
     out_fr = cli("match", str(result))[1]
     assert "same birth date" in out_en and "date de naissance identique" not in out_en
     assert "date de naissance identique" in out_fr
+
+
+def _help_strings() -> set[str]:
+    """Every help, description and epilog text written for the command line (French, the key)."""
+    found: set[str] = set()
+    for path in [*sorted((ROOT / "tui" / "commands").glob("*.py")), ROOT / "tui" / "cli.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.keyword) and node.arg in ("help", "description", "epilog"):
+                if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                    found.add(node.value.value)
+            if isinstance(node, ast.Dict) and path.name == "__init__.py":
+                for value in node.values:
+                    if isinstance(value, ast.Tuple) and len(value.elts) == 2:
+                        if isinstance(value.elts[1], ast.Constant):
+                            found.add(str(value.elts[1].value))
+            if isinstance(node, ast.Dict):
+                for key, value in zip(node.keys, node.values, strict=True):
+                    if (
+                        isinstance(key, ast.Constant)
+                        and key.value == "help"
+                        and isinstance(value, ast.Constant)
+                    ):
+                        found.add(str(value.value))
+    return found
+
+
+def test_every_help_text_of_the_command_line_has_an_english_text() -> None:
+    english = json.loads((ROOT / "tui" / "locale" / "help.en.json").read_text(encoding="utf-8"))
+    missing = sorted(_help_strings() - set(english))
+    assert not missing, (
+        "add these French help texts with their English to tui/locale/help.en.json:\n" + "\n".join(missing)
+    )
+
+
+def test_help_is_english_with_lang_en_and_french_otherwise(cli, capsys) -> None:
+    from tui.cli import main
+
+    def shown(*args: str) -> str:
+        with pytest.raises(SystemExit):
+            main(list(args))
+        return capsys.readouterr().out
+
+    out = shown("--lang", "en", "--help")
+    assert "build (once) a demo profile and open it" in out and "show this help and exit" in out
+    assert "construire (une fois) un profil de démonstration et l'ouvrir" in shown("--help")
+    assert "rename a column of the file" in shown("patients", "import", "--help", "--lang", "en")
+    code, _, err = cli("--lang", "en", "patients", "import")
+    assert code == 2 and "required" in err and "see: missive patients import --help" in err

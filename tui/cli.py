@@ -24,15 +24,47 @@ class UsageError(BadInput):
     """A command-line usage mistake."""
 
 
+def _help_text(text: Any) -> Any:
+    """A help text of the command line in the interface's language (the French text is the key)."""
+    from tui.i18n import help_text
+
+    return help_text(text) if isinstance(text, str) else text
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse that raises instead of printing a usage block and exiting, with its help option in French."""
+    """argparse that raises instead of printing a usage block and exiting, with its help in the interface's
+    language (French by default)."""
 
     def __init__(self, *args: Any, add_help: bool = True, **kwargs: Any) -> None:
+        for key in ("description", "epilog"):
+            if key in kwargs:
+                kwargs[key] = _help_text(kwargs[key])
         super().__init__(*args, add_help=False, **kwargs)
         if add_help:
             self.add_argument("-h", "--help", action="help", help="afficher cette aide et quitter")
 
+    def add_argument(self, *args: Any, **kwargs: Any) -> Any:
+        if "help" in kwargs:
+            kwargs["help"] = _help_text(kwargs["help"])
+        return super().add_argument(*args, **kwargs)
+
+    def add_subparsers(self, **kwargs: Any) -> Any:
+        action = super().add_subparsers(**kwargs)
+        add_parser = action.add_parser
+
+        def translated(name: str, **options: Any) -> Any:
+            if "help" in options:
+                options["help"] = _help_text(options["help"])
+            return add_parser(name, **options)
+
+        action.add_parser = translated  # type: ignore[method-assign]
+        return action
+
     def error(self, message: str) -> NoReturn:
+        from tui.i18n import language
+
+        if language() == "en":
+            raise UsageError(f"{message} (see: {self.prog} --help)")
         raise UsageError(f"{_french_usage(message)} (voir : {self.prog} --help)")
 
 
@@ -165,6 +197,21 @@ class _CommandParser(_Parser):
         _add_global_options(self, after_command=True)
 
 
+def _language_first(argv: Sequence[str]) -> None:
+    """Set the language from ``--lang`` before the parser is built (French otherwise)."""
+    from tui.i18n import set_language
+
+    lang = None
+    for i, word in enumerate(argv):
+        if word == "--":
+            break
+        if word == "--lang" and i + 1 < len(argv):
+            lang = argv[i + 1]
+        elif word.startswith("--lang="):
+            lang = word.split("=", 1)[1]
+    set_language(lang)
+
+
 def command_name(argv: Sequence[str]) -> str | None:
     """The command word of ``argv`` (the first word that is neither an option nor an option's value)."""
     valued = [flag for flag, kwargs in GLOBAL_OPTIONS if kwargs.get("action") is None]
@@ -213,6 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ctx: Context | None = None
     with _warnings_to_log():
         try:
+            _language_first(argv)  # help and usage errors are printed while parsing
             command = command_name(argv)
             if command is None and not {"-h", "--help", "--version"} & set(argv):
                 argv.append(DEFAULT_COMMAND)  # `missive` alone opens the app, as --help says

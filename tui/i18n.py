@@ -6,7 +6,6 @@ back to French, then to the key itself (so a missing string shows up in review, 
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from pathlib import Path
 
@@ -20,6 +19,8 @@ _current = DEFAULT_LANGUAGE
 @cache
 def catalogue(lang: str) -> dict[str, str]:
     """The strings of ``lang`` (read once)."""
+    import json
+
     path = LOCALE_DIR / f"{lang}.json"
     with path.open(encoding="utf-8") as fh:
         return json.load(fh)
@@ -53,3 +54,21 @@ def core_text(code: str) -> str:
     from core.text import render
 
     return render(code)
+
+
+@cache
+def _help_catalogue(lang: str) -> dict[str, str]:
+    import json
+
+    path = LOCALE_DIR / f"help.{lang}.json"
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def help_text(text: str) -> str:
+    """A command-line help text (written in French in the code) in the current language."""
+    if _current == DEFAULT_LANGUAGE:
+        return text
+    return _help_catalogue(_current).get(text, text)
