@@ -251,19 +251,19 @@ def _when(at: dt.datetime | None) -> str:
 
 def describe(status: RecipientStatus) -> str:
     """The status in the doctor's words: "remis le …", "lu le …", "échec : …"."""
-    if status.state == "delivered":
-        return f"remis le {_when(status.at)}"
-    if status.state == "read":
-        return f"lu le {_when(status.at)}"
-    if status.state == "processed":
-        return f"traité le {_when(status.at)}"
-    if status.state == "deleted":
-        return f"supprimé sans lecture le {_when(status.at)}"
+    from core.text import render
+
+    if status.state in ("delivered", "read", "processed", "deleted"):
+        return render(f"receipts.{status.state}", {"at": _when(status.at)})
     if status.state == "failed":
-        return f"échec : {status.reason or 'non remis'}"
+        return render("receipts.failed", {"reason": status.reason or render("receipts.not-delivered")})
     if status.state == "delayed":
-        return f"retardé ({status.reason})" if status.reason else "retardé"
-    return "envoyé"
+        return (
+            render("receipts.delayed-why", {"reason": status.reason})
+            if status.reason
+            else render("receipts.delayed")
+        )
+    return render("receipts.sent")
 
 
 _WORDS = {
@@ -279,12 +279,14 @@ _WORDS = {
 
 def short_status(letter: SentLetter) -> str:
     """One column's worth for the Envoyés list: "lu", "remis", or mixed counts "lu 1 · échec 1"."""
+    from core.text import render
+
     counts: dict[str, int] = {}
     for r in letter.recipients:
         counts[r.state] = counts.get(r.state, 0) + 1
     if len(counts) == 1:
-        return _WORDS[next(iter(counts))]
-    return " · ".join(f"{_WORDS[s]} {counts[s]}" for s in _WORDS if s in counts)
+        return render(f"receipts.word.{next(iter(counts))}")
+    return " · ".join(f"{render(f'receipts.word.{s}')} {counts[s]}" for s in _WORDS if s in counts)
 
 
 def _key(message_id: str) -> str:
@@ -339,6 +341,8 @@ class SentLetters:
     ) -> SentLetter:
         """Remember a letter the server accepted (``refused``: recipients it turned down at once)."""
         at = at or dt.datetime.now(dt.UTC)
+        from core.text import render
+
         turned_down = {r.lower() for r in refused}
         existing = self.get(message_id)
         if existing is not None:
@@ -350,7 +354,7 @@ class SentLetters:
             sent_at=at,
             read_receipt=read_receipt,
             recipients=tuple(
-                RecipientStatus(a, "failed", at, "refusé par le serveur à l'envoi")
+                RecipientStatus(a, "failed", at, render("receipts.refused-at-sending"))
                 if a.lower() in turned_down
                 else RecipientStatus(a)
                 for a in recipients
