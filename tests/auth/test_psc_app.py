@@ -58,3 +58,39 @@ async def test_app_asks_the_phone_again_without_blocking_the_inbox(
         await until(pilot, lambda: "en ligne" in text_of(app, "#status-accounts"), "account online")
         assert shown("connecté à Pro Santé Connect")
         await pilot.press("ctrl+q")
+
+
+async def test_a_denied_relogin_is_asked_once_not_in_a_loop(
+    mail_servers, stand_in, tmp_path: Path, monkeypatch
+) -> None:
+    import asyncio
+
+    import core.mailroom
+
+    # The ordinary reconnection backoff made short: were a refused login retried like a network failure,
+    # the second request to the phone would come within the wait below.
+    monkeypatch.setattr(core.mailroom, "RETRY_FIRST", 0.2)
+
+    national_id, address = mail_servers.add_psc_user()
+    mr = Mailroom.create(tmp_path / "profile", PASS)
+    mr.accounts.add(_account(mail_servers, national_id, address, name="cab"))
+    await mr.psc_login("cab")
+    stand_in.revoke_refresh_tokens()
+    psc.sessions._tokens.clear()
+    stand_in.phone = "deny"
+    requests_before = len(stand_in.binding_messages)
+    events: list[tuple[str, dict]] = []
+    mr.subscribe(lambda e: events.append((e.kind, e.data)))
+    stop = asyncio.Event()
+    task = asyncio.create_task(mr.keep_synced("cab", stop))
+    for _ in range(200):  # up to 20 s for the refusal to come back
+        if any(kind == "psc-login" and data.get("state") == "failed" for kind, data in events):
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(3)  # were it retrying, a second request would be on its way by now
+    stop.set()
+    await task
+    failed = [data for kind, data in events if kind == "psc-login" and data.get("state") == "failed"]
+    assert len(failed) == 1 and "connexion refusée sur l'application e-CPS" in failed[0]["reason"]
+    assert len(stand_in.binding_messages) - requests_before == 1  # one push to the phone, no storm
+    assert [d["state"] for k, d in events if k == "sync-state"][-1] == "offline"
