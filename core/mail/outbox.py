@@ -250,7 +250,7 @@ class Outbox:
                 lease_until=now + LEASE,
                 check_sent=recovering,
                 # kept only from an attempt a crash interrupted; a new attempt (or the doctor's) starts clean
-                data_started=entry.data_started and entry.state == "sending",
+                data_started=entry.data_started and (entry.state == "sending" or entry.check_sent),
                 uncertain=False,  # claimed again: by the doctor's --all, or settled by a report
             )
             with _IN_FLIGHT_LOCK:
@@ -314,11 +314,19 @@ class Outbox:
         self._update(entry_id, check_sent=False)
 
     def mark_retry(
-        self, entry_id: str, error: str, now: float | None = None, *, check_sent: bool = False
+        self,
+        entry_id: str,
+        error: str,
+        now: float | None = None,
+        *,
+        check_sent: bool = False,
+        data_started: bool = False,
     ) -> OutboxEntry:
         """A temporary failure: back to "queued" (or stay "accepted") with the next try after a backoff.
 
         ``check_sent``: the letter may have been accepted unseen, so the next try must look in Sent first.
+        ``data_started``: a crashed attempt had begun DATA and its recovery could not finish (kept with
+        ``check_sent``, so the next recovery still knows).
         """
         now = time.time() if now is None else now
         entry = self._require(entry_id)
@@ -334,7 +342,7 @@ class Outbox:
             owner="",
             lease_until=0.0,
             check_sent=check_sent,
-            data_started=False,  # this process saw how the attempt ended
+            data_started=data_started and check_sent,  # else this process saw how the attempt ended
         )
 
     def mark_failed(self, entry_id: str, error: str) -> OutboxEntry:

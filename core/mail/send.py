@@ -277,6 +277,7 @@ async def _deliver_claimed(
                 f"impossible de vérifier le dossier Envoyés avant de réessayer : {exc}",
                 now,
                 check_sent=True,
+                data_started=entry.data_started,  # the next recovery must still know DATA had begun
             )
             return Delivery(entry.id, entry.message_id, "queued", error=str(exc))
         if already:

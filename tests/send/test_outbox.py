@@ -398,3 +398,42 @@ async def test_link_lost_during_data_makes_the_retry_look_in_sent_first(
         outbox, {"cabinet": ACCOUNT}, submit=server.submit, sent_for=lambda a: sent, force=True
     )
     assert report.sent == 1 and server.delivered == [] and outbox.list() == []
+
+
+async def test_a_crash_during_data_stays_in_doubt_even_when_sent_could_not_be_asked_first(
+    profile: Profile, server: FakeServer, sent: FakeSent
+) -> None:
+    """Killed after DATA began (the server may have the letter): a recovery that cannot reach the Sent folder
+    waits, and the next one still knows DATA had begun: never resent on its own."""
+    from core.mail.smtp import BEFORE_DATA
+
+    async def die_after_data_began(account, data, sender, rcpts):
+        hook = BEFORE_DATA.get()
+        assert hook is not None  # the pipeline records DATA before it starts
+        hook()
+        server.delivered.append(data)  # the server committed it...
+        raise Crash("killed before the 250 was recorded")  # ...and missive never knew
+
+    with pytest.raises(Crash):
+        await send_draft(
+            DRAFT, ACCOUNT, Outbox(profile), submit=die_after_data_began, sent_for=lambda a: sent
+        )
+    after = reopen(profile)
+    [entry] = after.list()
+    assert entry.state == "sending" and entry.data_started
+    sent.down = True
+    report = await flush_outbox(after, {"cabinet": ACCOUNT}, submit=server.submit, sent_for=lambda a: sent)
+    assert report.queued == 1 and len(server.delivered) == 1
+    sent.down = False
+    [entry] = after.list()
+    report = await flush_outbox(
+        after, {"cabinet": ACCOUNT}, submit=server.submit, sent_for=lambda a: sent, now=entry.next_try + 1
+    )
+    assert report.sent == 0 and report.failed == 1
+    [entry] = after.list()
+    assert entry.state == "failed" and entry.uncertain and server.copies_of(entry.message_id) == 1
+    # the doctor checked with the colleague and asks again: sent (here the fake server counts a second copy)
+    report = await flush_outbox(
+        after, {"cabinet": ACCOUNT}, submit=server.submit, sent_for=lambda a: sent, force=True
+    )
+    assert report.sent == 1 and after.list() == []
