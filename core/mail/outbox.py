@@ -249,8 +249,11 @@ class Outbox:
                 owner=self.owner,
                 lease_until=now + LEASE,
                 check_sent=recovering,
-                # kept only from an attempt a crash interrupted; a new attempt (or the doctor's) starts clean
-                data_started=entry.data_started and (entry.state == "sending" or entry.check_sent),
+                # kept only from an attempt a crash interrupted; a new attempt (or the doctor's, on a failed
+                # letter) starts clean
+                data_started=entry.data_started
+                and entry.state != "failed"
+                and (entry.state == "sending" or entry.check_sent),
                 uncertain=False,  # claimed again: by the doctor's --all, or settled by a report
             )
             with _IN_FLIGHT_LOCK:

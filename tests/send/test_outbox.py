@@ -437,3 +437,20 @@ async def test_a_crash_during_data_stays_in_doubt_even_when_sent_could_not_be_as
         after, {"cabinet": ACCOUNT}, submit=server.submit, sent_for=lambda a: sent, force=True
     )
     assert report.sent == 1 and after.list() == []
+
+
+def test_the_doctors_resend_of_a_failed_letter_is_never_taken_for_a_crash_recovery(profile: Profile) -> None:
+    """A letter given up on while its recovery was pending (DATA had begun, Sent unreachable for days): the
+    doctor's `outbox flush --all` sends it, instead of putting it back in doubt."""
+    from core.mail.compose import compose
+
+    outbox = Outbox(profile)
+    entry = outbox.enqueue(compose(DRAFT, ACCOUNT), ACCOUNT.name, subject=DRAFT.subject)
+    outbox.claim(entry.id)
+    outbox.mark_data_started(entry.id)
+    outbox.release(entry.id)
+    outbox.mark_retry(entry.id, "Envoyés injoignable", check_sent=True, data_started=True)
+    outbox.mark_failed(entry.id, "non acceptée depuis 3 jours")
+    assert outbox.get(entry.id).data_started
+    forced = outbox.claim(entry.id, force=True)
+    assert forced is not None and not forced.data_started and not forced.uncertain
