@@ -163,31 +163,40 @@ class Mailroom:
         import email
         import email.utils
 
+        from core.mail import fastmime
+        from core.secure.smime import may_be_smime, open_message
+
         meta: dict[str, Any] = {}
         inner = raw
+        # the header and the parts' headers, MIME boundaries found without the parser's object tree; the full
+        # parse (compat32) only for what the fast path leaves to it (fastmime.scan says None)
+        scanned = fastmime.scan(raw)
+        if scanned is not None and not may_be_smime(scanned.header.get_content_type()):
+            meta.update(encrypted=False, signed=False)  # what open_message says of it, without reading it again
+        else:
+            try:
+                opened = open_message(raw, self.keys)
+                inner = opened.inner_mime_bytes
+                meta.update(encrypted=opened.encrypted, signed=opened.signed)
+                if opened.signature is not None:
+                    meta["signature"] = opened.signature.to_json()
+                    if opened.signature.valid and opened.signer_cert:
+                        self.keys.harvest(opened.signer_cert)
+            except Exception:  # noqa: BLE001 - a message we cannot open is still stored, raw
+                log.warning("S/MIME processing failed for one message")
+            if inner is not raw:
+                scanned = fastmime.scan(inner)
         try:
-            from core.secure.smime import open_message
-
-            opened = open_message(raw, self.keys)
-            inner = opened.inner_mime_bytes
-            meta.update(encrypted=opened.encrypted, signed=opened.signed)
-            if opened.signature is not None:
-                meta["signature"] = opened.signature.to_json()
-                if opened.signature.valid and opened.signer_cert:
-                    self.keys.harvest(opened.signer_cert)
-        except Exception:  # noqa: BLE001 - a message we cannot open is still stored, raw
-            log.warning("S/MIME processing failed for one message")
-        try:
-            # compat32: several times faster than policy.default, and all this needs
-            msg = email.message_from_bytes(inner)
+            msg = scanned.header if scanned is not None else email.message_from_bytes(inner)
         except Exception:  # noqa: BLE001 - an unparsable message is still stored, raw
             log.warning("message structure unreadable; stored without analysis")
             return meta
+        leaves = fastmime.leaves_of(scanned) if scanned is not None else fastmime.leaves_of_tree(msg)
         sender = email.utils.parseaddr(str(msg.get("From", "")))[1].strip().lower()
         if sender and sender in self.own_addresses():
             # our own letter (a Sent copy, a copy to ourselves): never clinical input, never announced
             meta["own"] = True
-            meta["has_attachments"] = _clinical_parts(msg)[1]
+            meta["has_attachments"] = fastmime.clinical_parts(leaves)[1]
             return meta
         try:  # outside the trust space: marked, so the reader says so (nothing is dropped)
             valid = bool((meta.get("signature") or {}).get("valid"))
@@ -196,11 +205,13 @@ class Mailroom:
         except Exception:  # noqa: BLE001 - the policy check never blocks mail
             log.warning("trust-space check failed for one message")
         try:  # a delivery or read report about one of our letters: attached to it
+            if scanned is not None and msg.get_content_type() == "multipart/report":
+                msg = email.message_from_bytes(inner)  # a report is read whole
             self._receipt_hook(msg, meta)
         except Exception:  # noqa: BLE001 - a report we cannot read is still stored as a message
             log.warning("delivery/read report unreadable for one message")
         try:
-            parts, attached = _clinical_parts(msg)
+            parts, attached = fastmime.clinical_parts(leaves)
             meta["has_attachments"] = attached  # of the opened message: a signature is not one
             if parts:
                 message_id = " ".join(str(msg.get("Message-ID", "")).split()) or "unknown"
@@ -760,32 +771,6 @@ class Mailroom:
 
             tasks.append(refresh_lists)
         return tasks
-
-
-_BODY_FORMATS = {"hprim-net": "message.hpr", "hprim-2": "message.hpr", "hl7v2": "message.hl7"}
-
-
-def _clinical_parts(msg: Any) -> tuple[list[tuple[str, str, bytes]], bool]:
-    """``(name, content type, bytes)`` of every attachment, plus a plain-text body that is itself an HPRIM
-    or HL7 report (labs and Apicrypt often send results as the body); and whether there is an attachment."""
-    from core.clinical.readers import detect_format
-
-    parts: list[tuple[str, str, bytes]] = []
-    attached = False
-    for part in msg.walk():
-        if part.is_multipart():
-            continue
-        name = part.get_filename() or ""
-        ctype = part.get_content_type()
-        if name:
-            attached = True
-            parts.append((name, ctype, part.get_payload(decode=True) or b""))
-        elif ctype == "text/plain" and part.get("Content-Disposition", "").lower().find("attachment") < 0:
-            body = part.get_payload(decode=True) or b""
-            kind = detect_format(body[:16384]) if body.strip() else None
-            if kind in _BODY_FORMATS:
-                parts.append((_BODY_FORMATS[kind], ctype, body))
-    return parts, attached
 
 
 def _never_auto(match: Callable[[Any], Any]) -> Callable[[Any], Any]:

@@ -328,6 +328,13 @@ def encrypt(message: bytes, recipients: Sequence[x509.Certificate], *, oaep: boo
 # -- read one layer ------------------------------------------------------------------------------------------
 
 
+def may_be_smime(content_type: str) -> bool:
+    """Whether a message whose outer content type is ``content_type`` can carry an S/MIME layer
+    (``_layer_kind`` reads no other): for any other type ``open_message`` gives the message back as it is,
+    neither signed nor encrypted, and the sync hook does not call it."""
+    return content_type.lower() in ("multipart/signed", "application/octet-stream", *_PKCS7_MIME)
+
+
 def _layer_kind(entity: _Entity) -> str | None:
     """'signed' (multipart/signed), 'pkcs7' (application/pkcs7-mime) or None for ordinary content."""
     msg = entity.content()

@@ -1,0 +1,177 @@
+"""A received message's structure without the email package's object tree of the whole message.
+
+The sync hook needs, of every new message: its header (sender, reports, receipts) and each leaf part's name,
+content type and disposition; the decoded bytes only of attachments (the clinical readers sniff them) and of
+plain-text bodies (an HPRIM/HL7 report sent as the body). The stdlib parser feeds every line of a message
+through its state machine, a 100 KB base64 attachment included (1,300 lines); this module finds the MIME
+boundaries with byte searches, parses each part's *header* with the email package (compat32, as the full
+parse does) and decodes a payload with the email package's own ``get_payload(decode=True)``, so what it
+returns is what the full parser would give.
+
+Anything out of the ordinary (8-bit or damaged headers, a lone CR, a missing boundary or closing delimiter,
+``message/*`` parts, ``multipart/digest``, a part without a header/body separator, any parser defect) makes
+``scan`` return None: the caller then parses the whole message with ``email.message_from_bytes``. A test holds
+``scan``'s results equal to the full parser's on the conformance corpus, the test data and the demo mailbox.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from email.message import Message
+from email.parser import BytesHeaderParser
+
+MAX_DEPTH = 8  # nested multiparts read here; deeper ones go to the full parser
+_PARSER = BytesHeaderParser()  # compat32, as email.message_from_bytes
+_BLANK = re.compile(rb"\r?\n\r?\n")
+_AFTER = re.compile(rb"(--)?[ \t]*(?:\r\n|\n|\Z)")  # what may follow a boundary on its line
+
+
+class _Unusual(Exception):
+    """Something the full parser must read."""
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """One non-multipart part: its header (a compat32 Message without payload) and its raw body."""
+
+    header: Message
+    body: bytes
+
+    def payload(self) -> bytes:
+        """``part.get_payload(decode=True) or b""`` as the full parse gives it (the email package decodes)."""
+        part = Message()
+        part._headers = self.header._headers  # the same header, read by the same code
+        part.set_payload(self.body.decode("ascii", "surrogateescape"))
+        return part.get_payload(decode=True) or b""
+
+
+@dataclass(frozen=True)
+class Scanned:
+    """The message's header (compat32 Message, no payload) and its leaf parts in ``msg.walk()`` order."""
+
+    header: Message
+    leaves: tuple[Leaf, ...]
+
+
+def scan(raw: bytes) -> Scanned | None:
+    """The header and leaf parts of ``raw``, or None when only the full parser can say (see the module)."""
+    if not isinstance(raw, bytes) or not raw or raw.startswith((b"From ", b"\r\n", b"\n")):
+        return None
+    if raw.count(b"\r") != raw.count(b"\r\n"):
+        return None  # a lone CR is a line end to the parser
+    try:
+        header, body = _entity(raw)
+        leaves: list[Leaf] = []
+        _walk(header, body, leaves, 0)
+    except Exception:  # noqa: BLE001 - _Unusual, or anything the header parser raises: the full parser reads it
+        return None
+    return Scanned(header, tuple(leaves))
+
+
+def _entity(data: bytes) -> tuple[Message, bytes]:
+    """The header of an entity (parsed) and its body (raw): the header must end with a blank line or the data."""
+    if data.startswith((b"\r\n", b"\n")):  # no header at all
+        head, body = b"", data[2 if data.startswith(b"\r\n") else 1 :]
+    else:
+        m = _BLANK.search(data)
+        if m is None:
+            head, body = data, b""
+        else:
+            head, body = data[: m.start()], data[m.end() :]
+    if not head.isascii():
+        raise _Unusual
+    header = _PARSER.parsebytes(head)
+    if header.defects:
+        raise _Unusual
+    return header, body
+
+
+def _delimiters(body: bytes, sep: bytes) -> list[tuple[int, int, bool]]:
+    """(start, end, closing) of each delimiter line ``sep`` [``--``] [spaces] line end, at a line start (the
+    parser's boundary pattern), found with byte searches rather than a pattern tried at every position."""
+    found: list[tuple[int, int, bool]] = []
+    at = body.find(sep)
+    while at >= 0:
+        if at == 0 or body[at - 1] == 0x0A:
+            m = _AFTER.match(body, at + len(sep))
+            if m is not None:
+                found.append((at, m.end(), bool(m.group(1))))
+        at = body.find(sep, at + 1)
+    return found
+
+
+def _walk(header: Message, body: bytes, leaves: list[Leaf], depth: int) -> None:
+    ctype = header.get_content_type()
+    maintype = header.get_content_maintype()
+    if maintype == "message" or ctype == "multipart/digest":
+        raise _Unusual  # the parser reads these as nested messages
+    if maintype != "multipart":
+        leaves.append(Leaf(header, body))
+        return
+    if depth >= MAX_DEPTH:
+        raise _Unusual
+    boundary = header.get_boundary()
+    if not boundary or not boundary.isascii():
+        raise _Unusual
+    marks = _delimiters(body, b"--" + boundary.encode("ascii"))
+    closes = [i for i, (_, _, close) in enumerate(marks) if close]
+    if not closes or closes[0] == 0:
+        raise _Unusual  # no closing delimiter, or no part before it
+    last = closes[0]  # the parser stops at the first closing delimiter; what follows is the epilogue
+    for start, end in zip(marks[:last], marks[1 : last + 1], strict=True):
+        content = body[start[1] : end[0]]
+        # the line end before a delimiter belongs to the delimiter
+        if content.endswith(b"\r\n"):
+            content = content[:-2]
+        elif content.endswith(b"\n"):
+            content = content[:-1]
+        else:
+            raise _Unusual  # an empty part, or a delimiter glued to the one before
+        if not content:
+            raise _Unusual
+        part_header, part_body = _entity(content)
+        _walk(part_header, part_body, leaves, depth + 1)
+
+
+# the body formats read as a clinical document when a message's plain-text body is one
+BODY_FORMATS = {"hprim-net": "message.hpr", "hprim-2": "message.hpr", "hl7v2": "message.hl7"}
+
+
+def clinical_parts(
+    leaves: Iterable[tuple[Message, Callable[[], bytes]]],
+) -> tuple[list[tuple[str, str, bytes]], bool]:
+    """``(name, content type, bytes)`` of every attachment, plus a plain-text body that is itself an HPRIM
+    or HL7 report (labs and Apicrypt often send results as the body); and whether there is an attachment.
+
+    ``leaves``: each non-multipart part's header and a function giving its decoded payload (called only for
+    attachments and plain-text bodies)."""
+    from core.clinical.readers import detect_format
+
+    parts: list[tuple[str, str, bytes]] = []
+    attached = False
+    for header, payload in leaves:
+        name = header.get_filename() or ""
+        ctype = header.get_content_type()
+        if name:
+            attached = True
+            parts.append((name, ctype, payload()))
+        elif ctype == "text/plain" and header.get("Content-Disposition", "").lower().find("attachment") < 0:
+            body = payload()
+            kind = detect_format(body[:16384]) if body.strip() else None
+            if kind in BODY_FORMATS:
+                parts.append((BODY_FORMATS[kind], ctype, body))
+    return parts, attached
+
+
+def leaves_of(found: Scanned) -> Iterator[tuple[Message, Callable[[], bytes]]]:
+    """``clinical_parts``'s input from a scanned message."""
+    return ((leaf.header, leaf.payload) for leaf in found.leaves)
+
+
+def leaves_of_tree(msg: Message) -> Iterator[tuple[Message, Callable[[], bytes]]]:
+    """``clinical_parts``'s input from a message the email package parsed whole."""
+    for part in msg.walk():
+        if not part.is_multipart():
+            yield part, lambda part=part: part.get_payload(decode=True) or b""

@@ -1,0 +1,214 @@
+"""The sync hook's fast reading of a message (core.mail.fastmime) gives what the email package's full parse
+gives: the same header, the same clinical parts (name, type, bytes) and attachment flag, and the same list
+summary, on the conformance corpus, the test data sent as attachments and bodies in several encodings, the
+demo mailbox and the sync bench's letters; and it does read them itself (not everything handed to the full
+parser)."""
+
+from __future__ import annotations
+
+import base64
+import email
+import quopri
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.mail import fastmime
+from core.mail.messages import summary_of
+from core.mail.mime import summary_fields
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def reference_parts(msg: Message) -> tuple[list[tuple[str, str, bytes]], bool]:
+    """The hook's reading before the fast path (mailroom._clinical_parts over the whole parsed tree)."""
+    from core.clinical.readers import detect_format
+
+    formats = {"hprim-net": "message.hpr", "hprim-2": "message.hpr", "hl7v2": "message.hl7"}
+    parts: list[tuple[str, str, bytes]] = []
+    attached = False
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        name = part.get_filename() or ""
+        ctype = part.get_content_type()
+        if name:
+            attached = True
+            parts.append((name, ctype, part.get_payload(decode=True) or b""))
+        elif ctype == "text/plain" and part.get("Content-Disposition", "").lower().find("attachment") < 0:
+            body = part.get_payload(decode=True) or b""
+            kind = detect_format(body[:16384]) if body.strip() else None
+            if kind in formats:
+                parts.append((formats[kind], ctype, body))
+    return parts, attached
+
+
+def _head(eol: bytes, ctype: str) -> bytes:
+    lines = [
+        b"From: Labo <labo@bio.test>",
+        b"To: dr@cabinet.test",
+        b"Subject: =?utf-8?q?R=C3=A9sultats?=",
+        b"Date: Tue, 03 Mar 2026 10:00:00 +0100",
+        b"Message-ID: <fast.1@bio.test>",
+        b"MIME-Version: 1.0",
+        b"Content-Type: " + ctype.encode(),
+    ]
+    return eol.join(lines) + eol + eol
+
+
+def _encoded(data: bytes, cte: str, eol: bytes) -> bytes:
+    if cte == "base64":
+        return base64.encodebytes(data).replace(b"\n", eol)
+    if cte == "quoted-printable":
+        return quopri.encodestring(data).replace(b"\n", eol) + eol
+    return data.replace(b"\r\n", b"\n").replace(b"\n", eol) + eol
+
+
+def _attached(
+    name: str, data: bytes, cte: str, eol: bytes, *, nested: bool = False, preamble: bool = False
+) -> bytes:
+    """A letter with ``data`` attached as ``name`` (and a body), in ``cte``, lines ending with ``eol``."""
+    text = b"Content-Type: text/plain; charset=utf-8" + eol + b"Content-Transfer-Encoding: 8bit" + eol + eol
+    text += "Bonjour, résultats ci-joints.".encode() + eol
+    part = (
+        f'Content-Type: application/octet-stream; name="{name}"'.encode()
+        + eol
+        + f"Content-Disposition: attachment;{eol.decode()}\tfilename*=utf-8''{name}".encode()
+        + eol
+        + f"Content-Transfer-Encoding: {cte}".encode()
+        + eol
+        + eol
+        + _encoded(data, cte, eol)
+    )
+    if nested:
+        inner = b"--in" + eol + text + b"--in" + eol + part + b"--in--" + eol
+        alt = b'Content-Type: multipart/related; boundary="in"' + eol + eol + inner
+        body = b"--out" + eol + alt + b"--out--" + eol + b"epilogue" + eol
+    else:
+        body = (b"ceci est un preambule" + eol if preamble else b"") + b"--out" + eol + text
+        body += b"--out  " + eol + part + b"--out--" + eol
+    return _head(eol, 'multipart/mixed; boundary="out"') + body
+
+
+def _as_body(data: bytes, cte: str, eol: bytes) -> bytes:
+    head = _head(eol, "text/plain; charset=iso-8859-1")
+    head = head[: -len(eol)] + f"Content-Transfer-Encoding: {cte}".encode() + eol + eol
+    return head + _encoded(data, cte, eol)
+
+
+def corpus() -> list[tuple[str, bytes]]:
+    found: list[tuple[str, bytes]] = []
+    for path in sorted((DATA / "conformance").rglob("*")):
+        if path.suffix in (".eml", ".txt") and path.is_file():
+            found.append((str(path.relative_to(DATA)), path.read_bytes()))
+    documents = [
+        p
+        for p in sorted(DATA.rglob("*"))
+        if p.is_file() and p.suffix.lower() in (".hpr", ".hpm", ".hl7", ".er7", ".xml", ".pdf", ".zip")
+    ]
+    for i, path in enumerate(documents):
+        data = path.read_bytes()
+        eol = b"\r\n" if i % 2 else b"\n"
+        cte = ("base64", "quoted-printable", "base64")[i % 3]
+        found.append(
+            (
+                f"attached {path.name} {cte}",
+                _attached(path.name, data, cte, eol, nested=i % 4 == 1, preamble=i % 4 == 2),
+            )
+        )
+        if path.suffix.lower() in (".hpr", ".hl7", ".er7"):
+            body_cte = ("8bit", "quoted-printable", "base64")[i % 3]
+            found.append((f"body {path.name} {body_cte}", _as_body(data, body_cte, eol)))
+    from core.demo.mail import build_mailbox
+    from core.demo.people import make_patients
+
+    for n, mail in enumerate(build_mailbox(make_patients(40), count=60)):
+        found.append((f"demo {n} {mail.kind}", mail.raw))
+    from bench.sync import make_messages
+
+    found.extend((f"bench {mid}", raw) for mid, raw in make_messages(30))
+    return found
+
+
+CORPUS = corpus()
+
+
+def _header_items(msg: Message) -> list[tuple[str, Any]]:
+    return [(k, str(v)) for k, v in msg.raw_items()]
+
+
+@pytest.mark.parametrize(("label", "raw"), CORPUS, ids=[label for label, _ in CORPUS])
+def test_fast_reading_equals_the_full_parse(label: str, raw: bytes) -> None:
+    full = email.message_from_bytes(raw)
+    expected = reference_parts(full)
+    found = fastmime.scan(raw)
+    if found is None:  # left to the full parser: the hook's result is the reference's by construction
+        got = fastmime.clinical_parts(fastmime.leaves_of_tree(full))
+    else:
+        assert _header_items(found.header) == _header_items(full)
+        assert found.header.get_content_type() == full.get_content_type()
+        got = fastmime.clinical_parts(fastmime.leaves_of(found))
+        leaves = [p for p in full.walk() if not p.is_multipart()]
+        assert [_header_items(leaf.header) for leaf in found.leaves] == [_header_items(p) for p in leaves]
+    assert got == expected
+    assert summary_of(raw) == {**summary_fields(raw)}
+
+
+def test_the_corpus_is_read_by_the_fast_path() -> None:
+    """Every bench and demo letter, every attached document and every S/MIME sample is read without the full
+    parser (a scanner that always gave up would pass the equality test above); only messages with a lone CR
+    (HL7's segment end, sent as it is: the parser takes it for a line end) are left to it."""
+    left = [label for label, raw in CORPUS if fastmime.scan(raw) is None]
+    lone_cr = [label for label, raw in CORPUS if raw.count(b"\r") != raw.count(b"\r\n")]
+    assert left == lone_cr
+    assert len(left) < len(CORPUS) / 10
+    scanned = [found for _, raw in CORPUS if (found := fastmime.scan(raw)) is not None]
+    clinical = [found for found in scanned if fastmime.clinical_parts(fastmime.leaves_of(found))[0]]
+    assert len(clinical) > 40  # documents really go through it
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"From: a@b.test\nContent-Type: multipart/mixed; boundary=x\n\n--x\nContent-Type: text/plain\n\nhi\n",
+        b"From: a@b.test\nContent-Type: message/rfc822\n\nFrom: c@d.test\n\nhi\n",
+        b"From: a@b.test\nContent-Type: multipart/digest; boundary=x\n\n--x\n\nFrom: c@d.test\n\nhi\n--x--\n",
+        b"From: a@b.test\rSubject: lone CR\n\nhi\n",
+        "From: é@b.test\n\nhi\n".encode(),
+        b"From: a@b.test\nnot a header line\n\nhi\n",
+        b"From: a@b.test\nContent-Type: multipart/mixed\n\n--x\n\nhi\n--x--\n",
+        b"",
+    ],
+    ids=["no-close", "rfc822", "digest", "lone-cr", "8bit-header", "broken-header", "no-boundary", "empty"],
+)
+def test_unusual_messages_are_left_to_the_full_parser(raw: bytes) -> None:
+    assert fastmime.scan(raw) is None
+
+
+def test_messages_the_hook_does_not_open_are_the_ones_open_message_gives_back_unchanged() -> None:
+    """The hook skips open_message for a scanned message whose type carries no S/MIME layer: for each such
+    message of the corpus open_message gives it back as it is, neither signed nor encrypted; the S/MIME
+    samples are all still opened."""
+    from core.secure.smime import may_be_smime, open_message
+
+    skipped = opened = 0
+    for label, raw in CORPUS:
+        found = fastmime.scan(raw)
+        if found is None:
+            continue
+        if may_be_smime(found.header.get_content_type()):
+            opened += 1
+            continue
+        skipped += 1
+        result = open_message(raw, None)  # type: ignore[arg-type]  # no key is needed to see no layer
+        assert (result.inner_mime_bytes, result.encrypted, result.signed, result.signature) == (
+            raw,
+            False,
+            False,
+            None,
+        ), label
+    smime_samples = [raw for label, raw in CORPUS if label.startswith("conformance/smime/")]
+    assert all(may_be_smime(fastmime.scan(raw).header.get_content_type()) for raw in smime_samples)
+    assert skipped > 100 and opened >= len(smime_samples) > 5
