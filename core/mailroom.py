@@ -324,6 +324,16 @@ class Mailroom:
         entry = self.queue_read_receipt(message_id, actor=actor)
         return await deliver(self.outbox, entry.id, self.accounts.get(entry.account))
 
+    def read_receipt_prompt(self, message_id: str, actor: str | None = None) -> str:
+        """On opening a message: with [receipts] answer = "always" its read receipt is queued (never to a
+        patient); with "ask" (and for a patient) the address to ask the doctor about is returned; '' when
+        the message asks none, it was answered, or the setting is "never"."""
+        policy = self.settings.receipts.answer
+        if policy == "never" or not self.messages.doc(message_id).get("read_receipt_requested"):
+            return ""
+        self._auto_read_receipt(message_id, actor)
+        return self.read_receipt_request(message_id)
+
     def _auto_read_receipt(self, message_id: str, actor: str | None) -> None:
         """[receipts] answer = "always": the receipt is queued when the doctor opens the letter, never for
         a patient's mailbox."""

@@ -72,6 +72,7 @@ class ReaderView:
     receipts: tuple[str, ...] = ()  # a sent letter: "address — remis le …" per recipient
     cipher_note: str = ""  # the core's words for an outdated cipher: "chiffrement ancien (3DES)"
     filings: tuple[ReviewItem, ...] = ()  # the queue's decision on each clinical document of the message
+    receipt_request: str = ""  # the sender asks a read receipt, to this address: the doctor decides (key a)
 
 
 @dataclass
@@ -196,6 +197,7 @@ class MailroomData:
             self.receipt_lines(summary),
             cipher_note,
             filings=self.message_filings(summary.message_id) if documents else (),
+            receipt_request=self.receipt_prompt(summary),
         )
 
     def receipt_statuses(self) -> dict[str, str]:
@@ -210,6 +212,22 @@ class MailroomData:
         if letter is None:
             return ()
         return tuple(f"{r.address} — {r.to_json()['text']}" for r in letter.recipients)
+
+    def receipt_prompt(self, summary: MessageSummary) -> str:
+        """The address a read receipt would go to, when the doctor is to be asked (the core applies
+        [receipts] answer: always queues it, never a patient's, never says nothing)."""
+        prompt = getattr(self.mailroom, "read_receipt_prompt", None)
+        if not callable(prompt):
+            return ""
+        try:
+            return str(prompt(summary.id, actor="tui") or "")
+        except MissiveError as exc:  # reading never fails because of a receipt
+            log.info("read receipt of %s not considered: %s", summary.id[:16], type(exc).__name__)
+            return ""
+
+    async def answer_read_receipt(self, message_id: str) -> Any:
+        """Send the read receipt a message asks for (the doctor pressed the key)."""
+        return await self.mailroom.answer_read_receipt(message_id, actor="tui")
 
     def _outside_trust(self, summary: MessageSummary) -> bool:
         store = self.service("messages")
@@ -236,6 +254,7 @@ class MailroomData:
             receipts=self.receipt_lines(summary),
             cipher_note=get("cipher_note", "") or "",
             filings=self.message_filings(summary.message_id),
+            receipt_request=self.receipt_prompt(summary),
         )
 
     def mark_seen(self, summary: MessageSummary) -> None:

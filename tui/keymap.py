@@ -65,6 +65,7 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("inbox.folders", "f6", "focus_folders", "inbox", show=False),
     KeySpec("inbox.save", "s", "save_attachments", "inbox", show=False),
     KeySpec("inbox.view", "o", "open_attachment", "inbox", show=False),
+    KeySpec("inbox.read_receipt", "a", "read_receipt", "inbox", show=False),
     KeySpec("inbox.quit", "q", "app.quit", "inbox", show=False),
     # À classer
     KeySpec("review.file", "enter", "file_document", "review"),

@@ -176,3 +176,37 @@ def test_always_answers_a_colleague_on_opening_never_a_patient(tmp_path: Path) -
     (entry,) = room.outbox.list()
     assert entry.recipients == ("confrere@hopital.fr",)
     assert parse_report(room.outbox.data(entry)).recipients[0].state == "read"
+
+
+def test_opening_asks_the_doctor_unless_the_setting_says_otherwise(tmp_path: Path) -> None:
+    from core.mail.account import Account
+    from core.mail.messages import FolderState
+    from core.mailroom import Mailroom
+
+    def room_with(answer: str, folder: Path) -> tuple[Mailroom, str, str]:
+        Mailroom.create(folder, "une phrase de passe assez longue")
+        toml = folder / "profile.toml"
+        text = toml.read_text("utf-8").replace('answer = "ask"', f'answer = "{answer}"', 1)
+        toml.write_text(
+            text.replace("allow = []", 'allow = ["hopital.fr", "patient.mssante.fr"]', 1), "utf-8"
+        )
+        room = Mailroom.open(folder, "une phrase de passe assez longue")
+        room.accounts.add(
+            Account(name="c", email="dr@cabinet.fr", kind="maildir", maildir=str(folder / "md"))
+        )
+        raws = [
+            f"From: {s}\r\nTo: dr@cabinet.fr\r\nSubject: s\r\nMessage-ID: <p{n}@x>\r\n"
+            f"Disposition-Notification-To: {s}\r\n\r\nbonjour\r\n".encode()
+            for n, s in enumerate(("confrere@hopital.fr", "279035121518989@patient.mssante.fr"))
+        ]
+        items = [(n, [], raw, room.on_new_message(raw)) for n, raw in enumerate(raws, 1)]
+        colleague, patient = room.messages.store_new(FolderState("c", "INBOX", 1), items)
+        return room, colleague, patient
+
+    room, colleague, patient = room_with("ask", tmp_path / "ask")
+    assert room.read_receipt_prompt(colleague) == "confrere@hopital.fr" and len(room.outbox) == 0
+    room, colleague, patient = room_with("always", tmp_path / "always")
+    assert room.read_receipt_prompt(colleague) == "" and len(room.outbox) == 1  # queued, not asked
+    assert room.read_receipt_prompt(patient) == "279035121518989@patient.mssante.fr"  # a patient: asked
+    room, colleague, patient = room_with("never", tmp_path / "never")
+    assert room.read_receipt_prompt(colleague) == room.read_receipt_prompt(patient) == ""

@@ -57,3 +57,32 @@ async def test_sent_letters_show_their_receipts(mailroom: FakeMailroom, tmp_path
         local = (BASE + dt.timedelta(hours=2)).astimezone().strftime("%d/%m/%Y %H:%M")
         assert f"Accusé : {COLLEAGUE} — lu le {local}" in shown
         assert f"Accusé : {OTHER} — échec : 550 5.1.1 inconnu" in shown
+
+
+async def test_a_read_receipt_request_is_answered_only_when_the_doctor_presses_a(
+    mailroom: FakeMailroom,
+) -> None:
+    from types import SimpleNamespace
+
+    asked: list[str] = []
+    mailroom.read_receipt_prompt = lambda mid, actor=None: "" if asked else "dr.durand@chu-test.mssante.fr"
+
+    async def answer(mid: str, actor: str | None = None):
+        asked.append(mid)
+        return SimpleNamespace(outcome="sent")
+
+    mailroom.answer_read_receipt = answer
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        shown = str(app.screen.query_one("#reader-signature", Static).render())
+        assert "demande un accusé de lecture (à dr.durand@chu-test.mssante.fr) : a pour l'envoyer" in shown
+        assert asked == []  # opening the letter sent nothing
+        await pilot.press("a")
+        await settle(app, pilot)
+        assert len(asked) == 1
+        assert any("Accusé de lecture envoyé" in n.message for n in app._notifications)
+        shown = str(app.screen.query_one("#reader-signature", Static).render())
+        assert "demande un accusé de lecture" not in shown

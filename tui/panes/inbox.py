@@ -6,6 +6,7 @@
 | c / r / f | write, reply, forward |
 | / | search the list |
 | s / o | save the attachments / open the first with the system viewer |
+| a | send the read receipt the open message asks for (the doctor's choice) |
 | q | quit |
 
 Messages from outside the trust space (quarantined at sync) are listed only in the Quarantaine folder.
@@ -14,6 +15,7 @@ Messages from outside the trust space (quarantined at sync) are listed only in t
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -22,6 +24,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from core.childenv import child_environment
+from core.errors import MissiveError
 from core.model import MessageSummary
 from tui import attachments, keymap
 from tui.data import INBOX, QUARANTINE, ReaderView
@@ -185,6 +188,27 @@ class InboxPane(ReportsFailures, Vertical):
 
     def _target(self) -> MessageSummary | None:
         return self.query_one(MessageList).current
+
+    # -- read receipts ------------------------------------------------------------------------------------
+    def action_read_receipt(self) -> None:
+        """Send the read receipt the open message asks for (only when it asks one)."""
+        if self.view is None or not self.view.receipt_request:
+            self.notify(t("reader.no_receipt_asked"))
+            return
+        self.send_read_receipt(self.view.summary.id)
+
+    @work(exclusive=True, group="read-receipt", exit_on_error=False)
+    async def send_read_receipt(self, message_id: str) -> None:
+        try:
+            delivery = await self.app.data.answer_read_receipt(message_id)
+        except MissiveError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        if self.view is not None and self.view.summary.id == message_id:
+            self.view = replace(self.view, receipt_request="")
+            self.query_one(Reader).show(self.view)
+        sent = getattr(delivery, "outcome", "sent") == "sent"
+        self.notify(t("reader.receipt_sent" if sent else "reader.receipt_queued"))
 
     # -- attachments --------------------------------------------------------------------------------------
     def action_save_attachments(self) -> None:

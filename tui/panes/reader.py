@@ -129,6 +129,8 @@ class Reader(VerticalScroll, can_focus=True):
             words += " · " + (t("reader.encrypted") if view.decrypted else t("reader.not_decrypted"))
             if view.decrypted and view.cipher_note:
                 words += f" ({view.cipher_note})"
+        if view.receipt_request:  # the sender asks a read receipt: the doctor decides (key a)
+            words += "\n" + t("reader.receipt_asked", address=view.receipt_request)
         if view.receipts:  # a sent letter: what became of it, per recipient
             words += "\n" + "\n".join(f"{t('reader.receipt')} {line}" for line in view.receipts)
         sig = self.query_one("#reader-signature", Static)
