@@ -340,7 +340,7 @@ def _check_filing(section: dict[str, Any], path: Path, text: str) -> None:
     """The preset, template, extension and encoding are checked at start, not at the first filing."""
     if not section:
         return
-    from core.clinical.filing import FilingProfile
+    from core.practice.filing import FilingProfile
 
     try:
         FilingProfile.from_settings(section)

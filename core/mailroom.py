@@ -98,7 +98,7 @@ class Mailroom:
 
     @cached_property
     def patients(self) -> Any:
-        from core.clinical.patients import PatientRegistry
+        from core.practice.patients import PatientRegistry
         from core.store.patientindex import StoredPatientIndex
 
         return PatientRegistry(
@@ -145,7 +145,7 @@ class Mailroom:
 
     @cached_property
     def documents(self) -> Any:
-        from core.clinical.documents import DocumentQueue
+        from core.practice.documents import DocumentQueue
 
         return DocumentQueue(self.profile)
 

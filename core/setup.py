@@ -188,7 +188,7 @@ class CsvPreview:
 def preview_patients(path: str, lines: int = 3) -> CsvPreview:
     """The header, the first ``lines`` rows and a guessed mapping of a patients CSV (``missive patients import
     FILE --map SOURCE=TARGET``). Nothing is imported here."""
-    from core.clinical.patients import REQUIRED, _decode
+    from core.practice.patients import REQUIRED, _decode
 
     file = Path(path).expanduser()
     try:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from email.message import EmailMessage
 from pathlib import Path
 
-from core.clinical.documents import DocumentQueue
 from core.clinical.readers import read_document
 from core.model import MatchResult, Observation
 from core.notify import message_for
+from core.practice.documents import DocumentQueue
 
 HEADER = (
     "A2008\r\nMARTIN\r\nPAUL\r\n1 rue Haute\r\n\r\n75001 PARIS\r\n01/02/1960\r\n\r\nD1\r\n02/01/2026\r\n"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from core.clinical.identity import nir_key
-from core.clinical.patients import ImportRefused, PatientRegistry, parse_mapping
 from core.errors import BadInput, NotFound, ParseError
 from core.model import Identity
+from core.practice.patients import ImportRefused, PatientRegistry, parse_mapping
 from core.store.collection import MemoryCollection
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "clinical"
@@ -196,7 +196,7 @@ def test_ep_notation_in_the_birth_name_column_is_split() -> None:
 
 
 def test_ins_status_says_which_ins_gives_a_patient_mailbox() -> None:
-    from core.clinical.patients import read_patients_csv
+    from core.practice.patients import read_patients_csv
 
     csv = (
         b"id,birth_name,given_names,birth_date,sex,ins,ins_status\n"
@@ -211,7 +211,7 @@ def test_ins_status_says_which_ins_gives_a_patient_mailbox() -> None:
     assert Patient.from_json(p1.to_json()) == p1
     import pytest
 
-    from core.clinical.patients import ImportRefused
+    from core.practice.patients import ImportRefused
 
     with pytest.raises(ImportRefused, match="ins_status dit qualifiée mais la colonne ins est vide"):
         read_patients_csv(

@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from core.clinical.documents import DocumentQueue
 from core.clinical.matching import PatientIndex
 from core.clinical.pdf_identity import suggested_identity
 from core.clinical.readers import read_document
 from core.demo.documents import pdf_letter
 from core.model import Patient
+from core.practice.documents import DocumentQueue
 from tests.filing.fakes import MemoryProfile
 
 PATIENTS = [

@@ -7,12 +7,12 @@ import base64
 import datetime as dt
 from pathlib import Path
 
-from core.clinical.documents import DocumentQueue
 from core.clinical.kinds import document_kind
 from core.clinical.matching import PatientIndex
 from core.clinical.readers import read_document
 from core.demo.documents import pdf_letter
 from core.model import ClinicalDocument, Identity, Patient
+from core.practice.documents import DocumentQueue
 from tests.filing.fakes import MemoryProfile
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "clinical"

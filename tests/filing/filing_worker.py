@@ -12,10 +12,10 @@ import sys
 import time
 from pathlib import Path
 
-from core.clinical import documents, filing
 from core.clinical.readers import read_document
 from core.mailroom import Mailroom
 from core.model import Candidate, MatchResult
+from core.practice import documents, filing
 
 PASS = "correct horse battery staple"
 RAW = (Path(__file__).resolve().parent.parent / "data" / "filing" / "hprim_net_cp1252_crlf.hpr").read_bytes()

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from core.clinical.documents import DocumentQueue
 from core.clinical.readers import read_document
 from core.errors import BadInput, ConfigError, NotFound
 from core.model import Candidate, MatchResult
+from core.practice.documents import DocumentQueue
 from tests.filing.fakes import MemoryProfile
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "filing"
@@ -196,7 +196,7 @@ def test_replace_filed_swaps_the_file_through_the_same_path(tmp_path, marks, doc
 def test_a_replacement_interrupted_by_a_crash_is_finished_by_the_next_run(
     tmp_path, marks, document, monkeypatch, crash_in
 ) -> None:
-    from core.clinical import filing
+    from core.practice import filing
 
     queue, profile = make_queue(tmp_path, marks)
     filed = queue.ingest(document, AUTO, message_id="m-1", raw=RAW)

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.clinical import filing
-from core.clinical.filing import PRESETS, FilingFields, FilingProfile, sanitise
 from core.errors import ConfigError, NotFound
+from core.practice import filing
+from core.practice.filing import PRESETS, FilingFields, FilingProfile, sanitise
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "filing"
 ISSUE_PROGRAMS = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.clinical.filing import PRESETS
+from core.practice.filing import PRESETS
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -9,10 +9,10 @@ import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
-from core.clinical.documents import DocumentQueue
 from core.clinical.readers import read_document
 from core.clinical.xdm_writer import RPLC, letter_package
 from core.model import Candidate, MatchResult
+from core.practice.documents import DocumentQueue
 from tests.filing.fakes import MemoryProfile
 from tests.filing.test_xdm_writer import AUTHOR, PATIENT
 

@@ -1,7 +1,7 @@
 """``missive file``, ``missive documents list|undo|reject`` and ``missive filing presets``.
 
-Thin front ends of ``mailroom.documents`` (core.clinical.documents.DocumentQueue) and of the presets of
-core.clinical.filing. Listings show ids, decisions and states, never the patient's identity.
+Thin front ends of ``mailroom.documents`` (core.practice.documents.DocumentQueue) and of the presets of
+core.practice.filing. Listings show ids, decisions and states, never the patient's identity.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def reject_command(args: argparse.Namespace, ctx: Any) -> int:
 
 def presets_command(args: argparse.Namespace, ctx: Any) -> int:
     """No profile needed: the presets are part of missive."""
-    from core.clinical.filing import PRESETS
+    from core.practice.filing import PRESETS
 
     for p in PRESETS.values():
         if args.json:

@@ -50,7 +50,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def import_command(args: argparse.Namespace, ctx: Any) -> int:
     """Import a CSV into the profile's patients; all rows or none."""
-    from core.clinical.patients import parse_mapping
+    from core.practice.patients import parse_mapping
 
     mapping = parse_mapping(args.map)  # checked before asking for the passphrase
     report = ctx.mailroom().patients.import_csv(Path(args.file), mapping)

@@ -123,7 +123,7 @@ class SetupScreen(Screen[Any]):
 
     @staticmethod
     def _presets() -> list[tuple[str, str]]:
-        from core.clinical.filing import PRESETS
+        from core.practice.filing import PRESETS
 
         return [(p.name, key) for key, p in PRESETS.items()]
 
@@ -411,7 +411,7 @@ class SetupScreen(Screen[Any]):
 
     @on(Input.Submitted, "#patients-map")
     def _patients(self, event: Input.Submitted) -> None:
-        from core.clinical.patients import parse_mapping
+        from core.practice.patients import parse_mapping
 
         path = self.query_one("#patients-file", Input).value.strip()
         try:

@@ -27,10 +27,10 @@ from dataclasses import asdict, dataclass, is_dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from core.clinical import filing
 from core.clinical.kinds import document_kind
 from core.errors import BadInput, MissiveError, NotFound
 from core.model import Candidate, ClinicalDocument, Identity, MatchResult
+from core.practice import filing
 from core.text import T
 
 log = logging.getLogger("missive.documents")
@@ -821,7 +821,7 @@ class DocumentQueue:
             return
         if not hasattr(self.profile, "collection"):
             return
-        from core.clinical.patients import PatientRegistry
+        from core.practice.patients import PatientRegistry
 
         registry = PatientRegistry(self.profile.collection("patients"))
         if len(registry):  # with no patient list imported, the doctor's word is all we have

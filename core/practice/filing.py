@@ -5,7 +5,7 @@ the HPRIM files it finds there. So one mechanism serves all of them; a *preset* 
 we ship (folder, file name, extension, encoding). None is verified against the closed software
 (``verified=False``): the doctor points the program's "dossier d'import HPRIM" setting at the folder.
 
-Publication, in three steps the caller can record between (``core.clinical.documents`` keeps an intent):
+Publication, in three steps the caller can record between (``core.practice.documents`` keeps an intent):
 
 1. ``stage``: the bytes are written under ``<import folder>/.missive-tmp/.missive-<doc>-<random>.tmp``
    (mode 0600), flushed and fsynced. The temporary lives in a hidden sub-folder of the import folder: the same
@@ -240,7 +240,7 @@ class FilingProfile:
     def file(self, data: bytes, fields: FilingFields) -> Path:
         """Write ``data`` for ``fields`` into the import folder atomically; the final path.
 
-        No record is kept between the steps: ``core.clinical.documents`` files with an intent instead.
+        No record is kept between the steps: ``core.practice.documents`` files with an intent instead.
         """
         payload = self.payload(data, fields)
         self.target_folder(fields.patient_id)  # a configuration error before anything is written
