@@ -126,7 +126,12 @@ def download(
     except urllib.error.URLError as exc:
         if isinstance(exc.reason, ssl.SSLError):
             raise _tls_words(url, exc.reason, ca_file) from None
-        reason = os_reason(exc.reason) if isinstance(exc.reason, OSError) else str(exc.reason)
+        import socket
+
+        if isinstance(exc.reason, socket.gaierror):
+            reason = "nom de serveur introuvable"
+        else:
+            reason = os_reason(exc.reason) if isinstance(exc.reason, OSError) else str(exc.reason)
         raise ListError(f"{where} injoignable ({reason}) ; la copie précédente reste utilisée") from None
     except (TimeoutError, OSError) as exc:
         raise ListError(

@@ -605,9 +605,11 @@ class Mailroom:
 
     def update_whitelist(self, url: str | None = None, ca_file: str | None = None) -> Any:
         """Download the MSSanté whitelist (conditional, verified TLS) and swap it in; ListError keeps the old."""
-        return self.lists.update_whitelist(
-            self.trust, url or self.settings.lists.whitelist_url or None, self._lists_ca(ca_file)
-        )
+        import os
+
+        # MISSIVE_WHITELIST_URL: a deployment's mirror of the whitelist, over the published address.
+        url = url or os.environ.get("MISSIVE_WHITELIST_URL") or self.settings.lists.whitelist_url or None
+        return self.lists.update_whitelist(self.trust, url, self._lists_ca(ca_file))
 
     def update_directory(
         self, urls: list[str] | None = None, ca_file: str | None = None, progress: Any = None

@@ -20,9 +20,18 @@ def trusted(mail_servers, monkeypatch):
     monkeypatch.setenv("SSL_CERT_FILE", str(mail_servers.ca_file))
 
 
-async def test_account_by_address_and_psc(
-    mail_servers, stand_in, dns_for, trusted, monkeypatch, tmp_path
-) -> None:
+async def test_account_by_address_and_psc(mail_servers, stand_in, dns_for, monkeypatch, tmp_path) -> None:
+    from tests.lists.test_update import whitelist
+    from tests.servers.files import FileServer
+
+    files = FileServer(tmp_path / "files").start()
+    files.serve("/liste.xml", whitelist(DOMAIN, "ch-exemple.fr"))
+    bundle = (
+        tmp_path / "cas.pem"
+    )  # the operator's, PSC's and the whitelist server's chains, trusted system-wide
+    bundle.write_bytes(mail_servers.ca_file.read_bytes() + files.ca_file.read_bytes())
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    monkeypatch.setenv("MISSIVE_WHITELIST_URL", files.url("/liste.xml"))
     national_id, address = mail_servers.add_psc_user()
     dns_for(
         [
@@ -57,12 +66,16 @@ async def test_account_by_address_and_psc(
         stand_in.phone = "approve"
         await until(pilot, lambda: step_of(app) == "smime", "the next step", 60)
         assert "connexion vérifiée" in text_of(app, "#setup-message")
+        assert "Liste blanche mise à jour : 2 domaines" in text_of(app, "#setup-message")
+    files.stop()
+    assert mailroom.trust.is_allowed(f"labo@{DOMAIN}")  # fetched before the first sync
     account = mailroom.accounts.list()[0]
     assert account.auth == "psc" and account.psc_refresh_token and account.psc_login_hint == national_id
     assert account.imap_port == mail_servers.imap_oauth_port and account.psc_client_p12
 
 
-async def test_account_by_address_and_password(mail_servers, dns_for, trusted, tmp_path) -> None:
+async def test_account_by_address_and_password(mail_servers, dns_for, trusted, monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("MISSIVE_WHITELIST_URL", "https://127.0.0.1:1/liste.xml")  # nothing listens there
     address = mail_servers.add_user("setup")
     dns_for(
         [
@@ -85,5 +98,7 @@ async def test_account_by_address_and_password(mail_servers, dns_for, trusted, t
         app.screen.query_one("#account-password").value = mail_servers.password
         await pilot.press("enter")
         await until(pilot, lambda: step_of(app) == "smime", "the next step", 30)
+        # the account is saved all the same; the whitelist waits for `trust update` or the daemon
+        assert "Liste blanche non téléchargée" in text_of(app, "#setup-message")
     account = mailroom.accounts.list()[0]
     assert (account.imap_port, account.imap_security) == (mail_servers.imaps_port, "tls")

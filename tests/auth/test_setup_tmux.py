@@ -1,6 +1,7 @@
 """A first start under tmux at 80x24, keyboard only, no CLI command: the assistant creates the profile, finds the
 servers of the address by SRV (dnsmasq), logs in with Pro Santé Connect (the stand-in's phone approves; the
-software's .p12 for mutual TLS), imports an S/MIME .p12, skips the rest, and ends on the synced inbox."""
+software's .p12 for mutual TLS), fetches the MSSanté whitelist, imports an S/MIME .p12, skips the rest, and ends on
+the synced inbox with the letter in Réception."""
 
 from __future__ import annotations
 
@@ -43,6 +44,13 @@ def test_first_start_to_a_synced_inbox_with_psc(mail_servers, stand_in, dns_for,
     smime_p12 = tmp_path / "moi.p12"
     smime_p12.write_bytes(TestCA(tmp_path / "ca").client_p12(address, "smime-pass"))
     stand_in.phone, stand_in.request_lifetime = "never", 120
+    from tests.lists.test_update import whitelist
+    from tests.servers.files import FileServer
+
+    files = FileServer(tmp_path / "files").start()  # the whitelist's publisher
+    files.serve("/listeblanchemssante.xml", whitelist(DOMAIN))
+    bundle = tmp_path / "cas.pem"  # the test CAs stand for the operator's, PSC's and the publisher's chains
+    bundle.write_bytes(mail_servers.ca_file.read_bytes() + files.ca_file.read_bytes())
     (tmp_path / "tmp").mkdir()
     profile = tmp_path / "profile"
     env = " ".join(
@@ -53,7 +61,8 @@ def test_first_start_to_a_synced_inbox_with_psc(mail_servers, stand_in, dns_for,
             "LANG": "C.UTF-8",
             "MISSIVE_KDF": "floor",
             "MISSIVE_DNS_SERVER": dns.address,  # the test's resolver
-            "SSL_CERT_FILE": mail_servers.ca_file,  # the test CA stands for the operator's and PSC's chains
+            "SSL_CERT_FILE": bundle,
+            "MISSIVE_WHITELIST_URL": files.url("/listeblanchemssante.xml"),  # a mirror of the published list
             "MISSIVE_PSC_ISSUER": mail_servers.psc.issuer,  # the deployment's PSC registration
             "MISSIVE_PSC_CLIENT_ID": PSC_MTLS_CLIENT_ID,
         }.items()
@@ -93,16 +102,12 @@ def test_first_start_to_a_synced_inbox_with_psc(mail_servers, stand_in, dns_for,
             tmux.wait_for(f"étape {step}")
             time.sleep(0.6)  # tmux holds a lone Escape for escape-time: never two within it
         tmux.keys("Escape")
-        tmux.wait_for("Réception", "en ligne", timeout=90)  # the inbox, synced with the PSC login
-        # The fresh profile has no MSSanté whitelist yet (`trust update`, or the daemon's daily refresh), so
-        # the test domain's letter is in Quarantaine: the folder list has the focus on an empty Réception.
-        tmux.keys("Down")
-        time.sleep(0.3)
-        tmux.keys("Enter")
-        tmux.wait_for("Bienvenue sur MSSante", timeout=30)
+        # the inbox, synced with the PSC login; the whitelist fetched during set-up puts the letter in Réception
+        tmux.wait_for("Réception", "en ligne", "Bienvenue sur MSSante", timeout=90)
         tmux.keys("C-q")
         tmux.wait_for("EXITED 0", timeout=30)
     finally:
         tmux.run("kill-session", "-t", session)
+        files.stop()
     log = (profile / "missive.log").read_text()
     assert "psc: login approved" in log and "Traceback" not in log

@@ -351,12 +351,24 @@ class SetupScreen(Screen[Any]):
 
     @work(exclusive=True, group="setup", exit_on_error=False)
     async def _add_account(self, account: Any) -> None:
+        import asyncio
+
         try:
             lines = await self.mailroom.add_account_checked(account, show=self.say)
         except MissiveError as exc:
             self._failed(exc)
             return
-        self._next(t("setup.account.done", name=account.name, detail=lines[0]))
+        done = t("setup.account.done", name=account.name, detail=lines[0])
+        if not self.mailroom.trust.whitelist():
+            # Without the MSSanté whitelist every letter would wait in Quarantaine: fetch it before the first
+            # sync (same as `missive trust update`); a failure only delays it to the daemon's daily refresh.
+            self.say(t("setup.account.whitelist"))
+            try:
+                result = await asyncio.to_thread(self.mailroom.update_whitelist)
+                done += " " + result.message[:1].upper() + result.message[1:] + "."
+            except MissiveError as exc:
+                done += " " + t("setup.account.whitelist_failed", reason=" ".join(str(exc).split()))
+        self._next(done)
 
     # ------------------------------------------------------------------ 3. S/MIME
     @on(Input.Submitted, "#smime-password")
