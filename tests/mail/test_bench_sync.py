@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -66,12 +67,36 @@ def test_both_tools_sync_every_message_and_a_resync_adds_none(
 
 
 def test_the_report_names_both_tools_and_the_verdicts(capsys: pytest.CaptureFixture[str]) -> None:
-    run = bench.Run(seconds=2.0, peak_rss_kib=40_960, returncode=0, output="")
-    slow = bench.Run(seconds=4.0, peak_rss_kib=81_920, returncode=0, output="")
-    quick = bench.Run(seconds=0.5, peak_rss_kib=40_960, returncode=0, output="")
-    results = bench.Results(10, 0.2, run, slow, quick, quick, Path("."), Path("."))
+    run = bench.Run(seconds=2.0, peak_rss_kib=40_960, returncode=0, output="", cpu_seconds=3.0)
+    slow = bench.Run(seconds=4.0, peak_rss_kib=81_920, returncode=0, output="", cpu_seconds=1.5)
+    quick = bench.Run(seconds=0.5, peak_rss_kib=40_960, returncode=0, output="", cpu_seconds=0.1)
+    results = bench.Results(10, 0.2, run, slow, quick, quick, Path("."), Path("."), pinned="0")
     assert bench.report(results) is False
     out = capsys.readouterr().out
-    assert "2.00x mbsync" in out and "MISSED" in out
-    assert "no-change resync: 0.50 s (target < 1 s: met)" in out
+    assert "both pinned to core 0" in out
+    assert "full sync: 2.00x mbsync (target <= 1.0x: MISSED)" in out
+    assert "full sync CPU-seconds: 0.50x mbsync (target <= 1.0x: met)" in out
+    assert "no-change resync: 0.50 s (target <= 0.15 s: MISSED)" in out
+    assert "sync peak RSS: 80 MB (target <= 60 MB: MISSED)" in out
     assert "80MB" in out and "40MB" in out
+
+
+def test_the_median_of_rounds_is_taken_figure_by_figure() -> None:
+    runs = [
+        bench.Run(3.0, 100, 0, "a", 9.0),
+        bench.Run(1.0, 300, 0, "b", 2.0),
+        bench.Run(2.0, 200, 0, "c", 4.0),
+    ]
+    assert bench.median_run(runs) == bench.Run(2.0, 200, 0, "c", 4.0)
+
+
+def test_measure_reports_the_childs_own_cpu_time_and_pins_it() -> None:
+    """CPU-seconds are the child's (a busy loop of about 0.3 s), not this process's; --pin runs it on core 0."""
+    busy = (
+        "import os, time\nend = time.process_time() + 0.3\n"
+        "while time.process_time() < end: pass\nprint(sorted(os.sched_getaffinity(0)))"
+    )
+    run = bench.measure([sys.executable, "-c", busy], pin="0")
+    assert run.returncode == 0 and run.output.strip() == "[0]"
+    assert 0.25 <= run.cpu_seconds < 5
+    assert run.peak_rss_kib > 0
