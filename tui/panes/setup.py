@@ -255,7 +255,11 @@ class SetupScreen(Screen[Any]):
             except MissiveError as exc:
                 self._failed(exc)
             return
-        psc = found.bearer_only() or (found.bearer_offered() and bool(self.mailroom.psc_defaults()["issuer"]))
+        defaults = self.mailroom.psc_defaults()
+        psc = found.bearer_only() or (found.bearer_offered() and bool(defaults["issuer"]))
+        p12 = self.query_one("#account-p12", Input)
+        if psc and defaults["client_cert"] and not p12.value:
+            p12.value = defaults["client_cert"]  # the deployment's software certificate for PSC
         self.query_one("#auth-psc" if psc else "#auth-password", RadioButton).value = True
         self._auth_fields()
         self.say(t("setup.account.found"))
