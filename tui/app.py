@@ -404,7 +404,14 @@ class MissiveApp(App[int]):
             pane = main.show("compose")
             if go:
                 self.call_after_refresh(
-                    pane.start, message.to, message.subject, message.body, message.in_reply_to
+                    lambda: pane.start(
+                        message.to,
+                        message.subject,
+                        message.body,
+                        message.in_reply_to,
+                        cc=message.cc,
+                        attachments=message.attachments,
+                    )
                 )
             else:  # the letter being written stays on screen
                 self.call_after_refresh(lambda: pane.query("#compose-body").focus())

@@ -73,6 +73,7 @@ class ReaderView:
     cipher_note: str = ""  # the core's words for an outdated cipher: "chiffrement ancien (3DES)"
     filings: tuple[ReviewItem, ...] = ()  # the queue's decision on each clinical document of the message
     receipt_request: str = ""  # the sender asks a read receipt, to this address: the doctor decides (key a)
+    cc: tuple[str, ...] = ()
 
 
 @dataclass
@@ -181,7 +182,7 @@ class MailroomData:
             signature, signed = opened.signature, opened.signed
             encrypted, decrypted, problem = opened.encrypted, opened.decrypted, opened.problem
             cipher_note = opened.cipher_note
-        body, attachments, documents = _parse_mime(raw) if decrypted else ("", (), ())
+        body, attachments, documents, cc = _parse_mime(raw) if decrypted else ("", (), (), ())
         self.mark_seen(summary)
         return ReaderView(
             summary,
@@ -198,6 +199,7 @@ class MailroomData:
             cipher_note,
             filings=self.message_filings(summary.message_id) if documents else (),
             receipt_request=self.receipt_prompt(summary),
+            cc=cc,
         )
 
     def receipt_statuses(self) -> dict[str, str]:
@@ -255,7 +257,13 @@ class MailroomData:
             cipher_note=get("cipher_note", "") or "",
             filings=self.message_filings(summary.message_id),
             receipt_request=self.receipt_prompt(summary),
+            cc=tuple(get("cc", ()) or ()),
         )
+
+    def own_addresses(self) -> frozenset[str]:
+        """The practice's own addresses (the core's list), left out of a reply to all."""
+        own = getattr(self.mailroom, "own_addresses", None)
+        return frozenset(own()) if callable(own) else frozenset()
 
     def mark_seen(self, summary: MessageSummary) -> None:
         store = self.service("messages")
@@ -535,12 +543,19 @@ def _draft_doc(draft: Draft) -> dict[str, Any]:
     }
 
 
-def _parse_mime(raw: bytes) -> tuple[str, tuple[Attachment, ...], tuple[ClinicalDocument, ...]]:
-    """Text body, attachments and the clinical documents found in them (readers are pure)."""
+def _parse_mime(
+    raw: bytes,
+) -> tuple[str, tuple[Attachment, ...], tuple[ClinicalDocument, ...], tuple[str, ...]]:
+    """Text body, attachments, the clinical documents found in them (readers are pure), and the Cc."""
     import email
     import email.policy
+    import email.utils
 
     message = email.message_from_bytes(raw, policy=email.policy.default)
+    try:
+        cc = tuple(a for _, a in email.utils.getaddresses([str(v) for v in message.get_all("Cc", [])]) if a)
+    except (TypeError, ValueError, IndexError):
+        cc = ()
     body_part = message.get_body(preferencelist=("plain", "html"))
     body = ""
     if body_part is not None:
@@ -567,4 +582,4 @@ def _parse_mime(raw: bytes) -> tuple[str, tuple[Attachment, ...], tuple[Clinical
             documents.extend(read_document(data, name).documents)
         except ParseError as exc:
             log.info("attachment not readable as a clinical document: %s", type(exc).__name__)
-    return body, tuple(attachments), tuple(documents)
+    return body, tuple(attachments), tuple(documents), cc

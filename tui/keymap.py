@@ -60,6 +60,7 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("inbox.open", "enter", "open_message", "inbox", show=False),
     KeySpec("inbox.compose", "c", "compose", "inbox"),
     KeySpec("inbox.reply", "r", "reply", "inbox"),
+    KeySpec("inbox.reply_all", "g", "reply_all", "inbox", show=False),
     KeySpec("inbox.forward", "f", "forward", "inbox", show=False),
     KeySpec("inbox.search", "slash", "search", "inbox"),
     KeySpec("inbox.folders", "f6", "focus_folders", "inbox", show=False),

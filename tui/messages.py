@@ -92,13 +92,21 @@ class LetterRequested(Message):
     """The user asked to write to these addresses (from Annuaire, reply or forward)."""
 
     def __init__(
-        self, to: tuple[str, ...] = (), subject: str = "", body: str = "", in_reply_to: str | None = None
+        self,
+        to: tuple[str, ...] = (),
+        subject: str = "",
+        body: str = "",
+        in_reply_to: str | None = None,
+        cc: tuple[str, ...] = (),
+        attachments: tuple[Any, ...] = (),
     ) -> None:
         super().__init__()
         self.to = to
         self.subject = subject
         self.body = body
         self.in_reply_to = in_reply_to
+        self.cc = cc
+        self.attachments = attachments
 
 
 class ProtectionDecided(Message, bubble=False):

@@ -70,10 +70,12 @@ def lab_message() -> bytes:
     return sign(msg.as_bytes(), lab.key, lab.cert)
 
 
-def plain_message(sender: str, subject: str, when: dt.datetime, body: str) -> bytes:
+def plain_message(sender: str, subject: str, when: dt.datetime, body: str, cc: str = "") -> bytes:
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = DOCTOR
+    if cc:
+        msg["Cc"] = cc
     msg["Subject"] = subject
     msg["Date"] = format_datetime(when)
     msg["Message-ID"] = make_msgid(domain="exemple.mssante.fr")
@@ -88,7 +90,8 @@ class FakeMessages:
         self.add("m-lab", lab_message(), LAB, "Résultats DUPONT Jeanne", BASE, signed=True,
                  signature=SignatureStatus(True, LAB, "CN=Laboratoire Test"), has_attachments=True, abnormal=True)  # fmt: skip
         self.add("m-letter", plain_message("dr.durand@chu-test.mssante.fr", "Compte rendu de consultation",
-                 BASE - dt.timedelta(days=1), "Cher confrère,\nVotre patiente va bien.\n"),
+                 BASE - dt.timedelta(days=1), "Cher confrère,\nVotre patiente va bien.\n",
+                 cc=f"secretariat@chu-test.mssante.fr, {DOCTOR}"),
                  "dr.durand@chu-test.mssante.fr", "Compte rendu de consultation", BASE - dt.timedelta(days=1),
                  flags=("\\Seen",))  # fmt: skip
         self.add("m-outsider", plain_message("inconnu@gmail.test", "Question", BASE - dt.timedelta(days=2), "Bonjour\n"),
@@ -322,6 +325,9 @@ class FakeMailroom:
     def emit(self, kind: str, **data: Any) -> None:
         for callback in self.subscribers:
             callback(Event(kind, data))
+
+    def own_addresses(self) -> frozenset[str]:
+        return frozenset({DOCTOR})
 
     def letter_protection(self, recipients: Any, account: str | None = None) -> Any:
         return self.outgoing.decide(list(recipients), DOCTOR)

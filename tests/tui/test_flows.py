@@ -637,12 +637,13 @@ async def test_reception_lists_the_inbox_only_and_sent_letters_name_their_recipi
     import datetime as dt
 
     from core.model import MessageSummary
-    from tests.tui.fakes import DOCTOR
+    from tests.tui.fakes import BASE, DOCTOR, plain_message
 
     mailroom.messages.items["m-sent"] = MessageSummary(
         "m-sent", "cabinet", "Sent", 1, "<sent@test>", DOCTOR, ("claire.martin@chu-test.mssante.fr",),
         "Avis cardiologique", dt.datetime(2025, 6, 3, tzinfo=dt.UTC), flags=("\\Seen",),
     )  # fmt: skip
+    mailroom.messages.raw["m-sent"] = plain_message(DOCTOR, "Avis cardiologique", BASE, "Chère consœur,\n")
     app = MissiveApp(mailroom=mailroom)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
@@ -726,3 +727,33 @@ async def test_ctrl_c_and_the_palette_speak_french(mailroom: FakeMailroom) -> No
         options = app.screen.query_one(OptionList)
         shown = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert any("Aucune commande trouvée" in text for text in shown), shown
+
+
+async def test_reply_forward_and_reply_all_act_on_the_highlighted_message(mailroom: FakeMailroom) -> None:
+    """r/g/f on a highlighted message the reader does not show quote that message; the reader shows Cc; a
+    forward keeps the attachments and the original headers; a reply to all leaves our own address out."""
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("enter")  # the lab result in the reader
+        await settle(app, pilot)
+        await pilot.press("down", "r")  # the colleague's letter, highlighted but not opened
+        await settle(app, pilot)
+        assert app.screen.query_one("#compose-to", Input).value == "dr.durand@chu-test.mssante.fr"
+        assert "> Votre patiente va bien." in app.screen.query_one("#compose-body", TextArea).text
+        await pilot.press("escape", "g")  # reply to all: the other Cc, not ourselves
+        await settle(app, pilot)
+        await pilot.press("o")  # the letter begun by r is replaced (its draft kept)
+        await settle(app, pilot)
+        assert app.screen.query_one("#compose-to", Input).value == "dr.durand@chu-test.mssante.fr"
+        assert app.screen.query_one("#compose-cc", Input).value == "secretariat@chu-test.mssante.fr"
+        await pilot.press("escape", "enter")
+        await settle(app, pilot)
+        assert "Cc : secretariat@chu-test.mssante.fr" in text_of(app, "#reader-headers")
+        await pilot.press("up", "f", "o")  # forward the lab result
+        await settle(app, pilot)
+        pane = app.screen.query_one("#compose")
+        assert [a.filename for a in pane.attachments] == ["res.hpr"]
+        body = app.screen.query_one("#compose-body", TextArea).text
+        assert "De : biologie@labo-test.mssante.fr" in body and "Objet : Résultats DUPONT Jeanne" in body
+        assert app.screen.query_one("#compose-subject", Input).value == "Tr: Résultats DUPONT Jeanne"

@@ -140,14 +140,21 @@ class ComposePane(ReportsFailures, Vertical):
 
     # -- starting a letter --------------------------------------------------------------------------------
     def start(
-        self, to: tuple[str, ...] = (), subject: str = "", body: str = "", in_reply_to: str | None = None
+        self,
+        to: tuple[str, ...] = (),
+        subject: str = "",
+        body: str = "",
+        in_reply_to: str | None = None,
+        *,
+        cc: tuple[str, ...] = (),
+        attachments: tuple[Attachment, ...] = (),
     ) -> None:
         """A fresh letter (from c, r, f or Annuaire); the previous draft stays saved."""
         self.draft_id = uuid.uuid4().hex
-        self.attachments = []
+        self.attachments = list(attachments)  # a forward keeps the original's files
         self.in_reply_to = in_reply_to
         self.query_one("#compose-to", Input).value = ", ".join(to)
-        self.query_one("#compose-cc", Input).value = ""
+        self.query_one("#compose-cc", Input).value = ", ".join(cc)
         self.query_one("#compose-subject", Input).value = subject
         self.query_one("#compose-body", TextArea).text = body
         self._paint_attachments()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -166,25 +167,23 @@ class InboxPane(ReportsFailures, Vertical):
         self.post_message(LetterRequested())
 
     def action_reply(self) -> None:
-        s = self._target()
-        if s is None:
-            return
-        subject = s.subject if s.subject.lower().startswith("re:") else f"Re: {s.subject}"
-        quoted = ""
-        if self.view is not None and self.view.summary.id == s.id:
-            quoted = "\n\n" + "\n".join(f"> {line}" for line in self.view.body.splitlines())
-        # in Envoyés, answering our own letter writes to its recipients again, not to ourselves
-        to = s.to if self.query_one(MessageList).own_letters else (s.sender,)
-        self.post_message(LetterRequested(tuple(to), subject, quoted, in_reply_to=s.message_id))
+        self.write_about("reply")
+
+    def action_reply_all(self) -> None:
+        self.write_about("reply_all")
 
     def action_forward(self) -> None:
+        self.write_about("forward")
+
+    @work(thread=True, exclusive=True, group="write-about", exit_on_error=False)
+    def write_about(self, kind: str) -> None:
+        """r, g and f act on the highlighted message: opened here if the reader shows another one."""
         s = self._target()
         if s is None:
             return
-        body = ""
-        if self.view is not None and self.view.summary.id == s.id:
-            body = f"\n\n{t('compose.forwarded')}\n{self.view.body}"
-        self.post_message(LetterRequested((), f"Tr: {s.subject}", body))
+        view = self.view if self.view is not None and self.view.summary.id == s.id else None
+        view = view or self.app.data.open_message(s)
+        self.post_message(letter_about(kind, view, self.query_one(MessageList).own_letters, self.app.data))
 
     def _target(self) -> MessageSummary | None:
         return self.query_one(MessageList).current
@@ -251,6 +250,36 @@ _ROLES = {
     "junk": "inbox.folder_junk", "spam": "inbox.folder_junk",
     "archive": "inbox.folder_archive", "archives": "inbox.folder_archive",
 }  # fmt: skip
+
+
+def letter_about(kind: str, view: ReaderView, own_letter: bool, data: Any) -> LetterRequested:
+    """The letter a reply, a reply to all or a forward starts with."""
+    s = view.summary
+    if kind == "forward":
+        subject = s.subject if s.subject.lower().startswith(("tr:", "fwd:")) else f"Tr: {s.subject}"
+        date = s.date.strftime("%d/%m/%Y %H:%M") if s.date else ""
+        head = [
+            t("compose.forwarded"),
+            f"{t('reader.from')} {s.sender}",
+            f"{t('reader.date')} {date}",
+            f"{t('reader.to')} {', '.join(s.to)}",
+        ]
+        if view.cc:
+            head.append(f"{t('reader.cc')} {', '.join(view.cc)}")
+        head.append(f"{t('reader.subject')} {s.subject}")
+        body = "\n\n" + "\n".join(head) + "\n\n" + view.body
+        return LetterRequested((), subject, body, attachments=tuple(view.attachments))
+    subject = s.subject if s.subject.lower().startswith("re:") else f"Re: {s.subject}"
+    quoted = "\n\n" + "\n".join(f"> {line}" for line in view.body.splitlines()) if view.body else ""
+    # in Envoyés, answering our own letter writes to its recipients again, not to ourselves
+    to: tuple[str, ...] = tuple(s.to) if own_letter else (s.sender,)
+    cc: tuple[str, ...] = ()
+    if kind == "reply_all":
+        own = {a.lower() for a in data.own_addresses()}
+        seen = {a.lower() for a in to} | own
+        rest = [a for a in (*s.to, *view.cc) if a.lower() not in seen and not seen.add(a.lower())]
+        cc = tuple(rest)
+    return LetterRequested(to, subject, quoted, in_reply_to=s.message_id, cc=cc)
 
 
 def _folder_label(name: str) -> str:

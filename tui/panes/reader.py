@@ -116,9 +116,11 @@ class Reader(VerticalScroll, can_focus=True):
     def show(self, view: ReaderView) -> None:
         s = view.summary
         date = s.date.strftime("%d/%m/%Y %H:%M") if s.date else ""
+        cc = ((f"{t('reader.cc')} ", "bold"), ", ".join(view.cc), "\n") if view.cc else ()
         headers = Content.assemble(
             (f"{t('reader.from')} ", "bold"), s.sender, "\n",
             (f"{t('reader.to')} ", "bold"), ", ".join(s.to), "\n",
+            *cc,
             (f"{t('reader.date')} ", "bold"), date, "\n",
             (f"{t('reader.subject')} ", "bold"), s.subject,
         )  # fmt: skip
