@@ -171,8 +171,10 @@ class Mailroom:
         # the header and the parts' headers, MIME boundaries found without the parser's object tree; the full
         # parse (compat32) only for what the fast path leaves to it (fastmime.scan says None)
         scanned = fastmime.scan(raw)
-        if scanned is not None and not may_be_smime(scanned.header.get_content_type()):
-            meta.update(encrypted=False, signed=False)  # what open_message says of it, without reading it again
+        if scanned is not None and not may_be_smime(scanned.content_type):
+            meta.update(
+                encrypted=False, signed=False
+            )  # what open_message says of it, without reading it again
         else:
             try:
                 opened = open_message(raw, self.keys)
@@ -205,7 +207,7 @@ class Mailroom:
         except Exception:  # noqa: BLE001 - the policy check never blocks mail
             log.warning("trust-space check failed for one message")
         try:  # a delivery or read report about one of our letters: attached to it
-            if scanned is not None and msg.get_content_type() == "multipart/report":
+            if scanned is not None and scanned.content_type == "multipart/report":
                 msg = email.message_from_bytes(inner)  # a report is read whole
             self._receipt_hook(msg, meta)
         except Exception:  # noqa: BLE001 - a report we cannot read is still stored as a message
@@ -215,7 +217,11 @@ class Mailroom:
             meta["has_attachments"] = attached  # of the opened message: a signature is not one
             if parts:
                 message_id = " ".join(str(msg.get("Message-ID", "")).split()) or "unknown"
-                match = self.patients.index().match
+                patients = self.patients
+
+                def match(identity: Any) -> Any:  # the patient index is read only for a clinical document
+                    return patients.index().match(identity)
+
                 if meta.get("trust") == "quarantine":
                     match = _never_auto(match)
                 queued = self.documents.ingest_message(

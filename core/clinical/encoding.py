@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass
+from itertools import islice
 
 # Only CR and LF end a line: str.splitlines would also split on \x85, \x0c, \u2028... which Latin-1 text
 # and lab free text legitimately contain.
@@ -67,9 +68,14 @@ def split_lines(text: str, keepends: bool = False) -> list[str]:
     return [line.rstrip("\r\n") for line in lines]
 
 
+def first_lines(text: str, count: int) -> list[str]:
+    """``split_lines(text)[:count]`` without splitting the rest."""
+    return [m.group().rstrip("\r\n") for m in islice(_LINE_RE.finditer(text), count)]
+
+
 def strip_eol(line: str) -> str:
     """A line without its CR/LF ending."""
     return line.rstrip("\r\n")
 
 
-__all__ = ["DecodedText", "decode", "decode_text", "split_lines", "strip_eol"]
+__all__ = ["DecodedText", "decode", "decode_text", "first_lines", "split_lines", "strip_eol"]

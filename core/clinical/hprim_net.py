@@ -11,7 +11,7 @@ import datetime as dt
 import re
 
 from core.clinical import limits
-from core.clinical.encoding import DecodedText, decode, split_lines, strip_eol
+from core.clinical.encoding import DecodedText, decode, first_lines, split_lines, strip_eol
 from core.clinical.values import (
     clean_nir,
     html_to_text,
@@ -43,8 +43,8 @@ def looks_like(text: str) -> bool:
     """Cheap test on decoded text: HPRIM Net markers, bare RES lines, or a header with a date on line 7."""
     if "****" in text and _MARK_RE.search(text.replace("\r", "\n")):
         return True
-    lines = split_lines(text[:8192])
-    if any(line.startswith("RES|") for line in lines[:50]):
+    lines = first_lines(text[:8192], 50)  # all it reads: a RES line among the first 50, the header's lines
+    if any(line.startswith("RES|") for line in lines):
         return True
     if len(lines) >= HEADER_LINES and lines[6].strip() and _DATE_LINE_RE.match(lines[6]):
         return parse_date(lines[6]) is not None and bool(lines[1].strip())

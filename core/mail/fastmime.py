@@ -24,6 +24,9 @@ from email.parser import BytesHeaderParser
 
 MAX_DEPTH = 8  # nested multiparts read here; deeper ones go to the full parser
 _PARSER = BytesHeaderParser()  # compat32, as email.message_from_bytes
+# the transfer encodings compat32's get_payload(decode=True) decodes; any other gives the body's bytes back
+_DECODED = frozenset({"quoted-printable", "base64", "x-uuencode", "uuencode", "uue", "x-uue"})
+_NAME = re.compile(r"[\041-\071\073-\176]+")  # a field name as the parser's headerRE accepts it
 _BLANK = re.compile(rb"\r?\n\r?\n")
 _AFTER = re.compile(rb"(--)?[ \t]*(?:\r\n|\n|\Z)")  # what may follow a boundary on its line
 
@@ -39,8 +42,12 @@ class Leaf:
     header: Message
     body: bytes
 
+    content_type: str
+
     def payload(self) -> bytes:
         """``part.get_payload(decode=True) or b""`` as the full parse gives it (the email package decodes)."""
+        if str(self.header.get("content-transfer-encoding", "")).lower() not in _DECODED:
+            return self.body  # what compat32 gives back for a str payload in any other encoding: its bytes
         part = Message()
         part._headers = self.header._headers  # the same header, read by the same code
         part.set_payload(self.body.decode("ascii", "surrogateescape"))
@@ -53,6 +60,7 @@ class Scanned:
 
     header: Message
     leaves: tuple[Leaf, ...]
+    content_type: str
 
 
 def scan(raw: bytes) -> Scanned | None:
@@ -67,7 +75,7 @@ def scan(raw: bytes) -> Scanned | None:
         _walk(header, body, leaves, 0)
     except Exception:  # noqa: BLE001 - _Unusual, or anything the header parser raises: the full parser reads it
         return None
-    return Scanned(header, tuple(leaves))
+    return Scanned(header, tuple(leaves), header.get_content_type())
 
 
 def _entity(data: bytes) -> tuple[Message, bytes]:
@@ -82,10 +90,39 @@ def _entity(data: bytes) -> tuple[Message, bytes]:
             head, body = data[: m.start()], data[m.end() :]
     if not head.isascii():
         raise _Unusual
-    header = _PARSER.parsebytes(head)
-    if header.defects:
-        raise _Unusual
+    header = _read_header(head)
+    if header is None:
+        header = _PARSER.parsebytes(head)
+        if header.defects:
+            raise _Unusual
     return header, body
+
+
+def _read_header(head: bytes) -> Message | None:
+    """The compat32 Message the parser builds from an ASCII header of plain ``Name: value`` lines and their
+    continuations (its ``_parse_headers`` and ``header_source_parse``), or None for anything else."""
+    msg = Message()
+    if not head:
+        return msg
+    pieces = head.decode("ascii").split("\n")
+    fields: list[list[str]] = []
+    for n, piece in enumerate(pieces):
+        line = piece + "\n" if n < len(pieces) - 1 else piece
+        if not line:
+            continue
+        if line[0] in " \t":
+            if not fields:
+                return None  # a continuation first: the parser records a defect
+            fields[-1].append(line)
+            continue
+        name, sep, _ = line.partition(":")
+        if not sep or not _NAME.fullmatch(name):
+            return None  # an envelope line, a field without a name, a line the parser takes for the body
+        fields.append([line])
+    for source in fields:
+        name, value = source[0].split(":", 1)
+        msg.set_raw(name, (value.lstrip(" \t") + "".join(source[1:])).rstrip("\r\n"))
+    return msg
 
 
 def _delimiters(body: bytes, sep: bytes) -> list[tuple[int, int, bool]]:
@@ -104,11 +141,11 @@ def _delimiters(body: bytes, sep: bytes) -> list[tuple[int, int, bool]]:
 
 def _walk(header: Message, body: bytes, leaves: list[Leaf], depth: int) -> None:
     ctype = header.get_content_type()
-    maintype = header.get_content_maintype()
+    maintype = ctype.partition("/")[0]
     if maintype == "message" or ctype == "multipart/digest":
         raise _Unusual  # the parser reads these as nested messages
     if maintype != "multipart":
-        leaves.append(Leaf(header, body))
+        leaves.append(Leaf(header, body, ctype))
         return
     if depth >= MAX_DEPTH:
         raise _Unusual
@@ -140,20 +177,19 @@ BODY_FORMATS = {"hprim-net": "message.hpr", "hprim-2": "message.hpr", "hl7v2": "
 
 
 def clinical_parts(
-    leaves: Iterable[tuple[Message, Callable[[], bytes]]],
+    leaves: Iterable[tuple[Message, str, Callable[[], bytes]]],
 ) -> tuple[list[tuple[str, str, bytes]], bool]:
     """``(name, content type, bytes)`` of every attachment, plus a plain-text body that is itself an HPRIM
     or HL7 report (labs and Apicrypt often send results as the body); and whether there is an attachment.
 
-    ``leaves``: each non-multipart part's header and a function giving its decoded payload (called only for
-    attachments and plain-text bodies)."""
+    ``leaves``: each non-multipart part's header, content type and a function giving its decoded payload
+    (called only for attachments and plain-text bodies)."""
     from core.clinical.readers import detect_format
 
     parts: list[tuple[str, str, bytes]] = []
     attached = False
-    for header, payload in leaves:
+    for header, ctype, payload in leaves:
         name = header.get_filename() or ""
-        ctype = header.get_content_type()
         if name:
             attached = True
             parts.append((name, ctype, payload()))
@@ -165,13 +201,13 @@ def clinical_parts(
     return parts, attached
 
 
-def leaves_of(found: Scanned) -> Iterator[tuple[Message, Callable[[], bytes]]]:
+def leaves_of(found: Scanned) -> Iterator[tuple[Message, str, Callable[[], bytes]]]:
     """``clinical_parts``'s input from a scanned message."""
-    return ((leaf.header, leaf.payload) for leaf in found.leaves)
+    return ((leaf.header, leaf.content_type, leaf.payload) for leaf in found.leaves)
 
 
-def leaves_of_tree(msg: Message) -> Iterator[tuple[Message, Callable[[], bytes]]]:
+def leaves_of_tree(msg: Message) -> Iterator[tuple[Message, str, Callable[[], bytes]]]:
     """``clinical_parts``'s input from a message the email package parsed whole."""
     for part in msg.walk():
         if not part.is_multipart():
-            yield part, lambda part=part: part.get_payload(decode=True) or b""
+            yield part, part.get_content_type(), lambda part=part: part.get_payload(decode=True) or b""

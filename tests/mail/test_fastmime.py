@@ -212,3 +212,35 @@ def test_messages_the_hook_does_not_open_are_the_ones_open_message_gives_back_un
     smime_samples = [raw for label, raw in CORPUS if label.startswith("conformance/smime/")]
     assert all(may_be_smime(fastmime.scan(raw).header.get_content_type()) for raw in smime_samples)
     assert skipped > 100 and opened >= len(smime_samples) > 5
+
+
+def test_first_lines_are_the_split_lines_it_reads() -> None:
+    from core.clinical.encoding import first_lines, split_lines
+
+    for text in ("", "a", "a\r\nb\rc\n\nd", "x\n" * 80, "RES|1\r" * 3 + "tail", "\n\r\n\r"):
+        for count in (1, 12, 50):
+            assert first_lines(text, count) == split_lines(text)[:count]
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"Subject:\r\n\tfolded\r\nX-A:  y  \r\nX-B:",
+        b"A: 1\n \n\t2\nB:3\nb: 4",
+        b'Content-Type: multipart/mixed;\n boundary="=_x"; charset=utf-8',
+        b"From a@b Mon\nA: 1",
+        b" lead: 1\nA: 2",
+        b":x\nA: 1",
+        b"Bad Name: 1",
+        b"",
+    ],
+)
+def test_the_header_reader_builds_what_the_parser_builds(head: bytes) -> None:
+    from email.parser import BytesHeaderParser
+
+    mine = fastmime._read_header(head)
+    theirs = BytesHeaderParser().parsebytes(head)
+    if mine is None:  # left to the parser
+        assert head.startswith((b"From ", b" ", b":")) or b"Bad Name" in head
+    else:
+        assert list(mine.raw_items()) == list(theirs.raw_items()) and not theirs.defects
