@@ -47,3 +47,26 @@ async def test_patient_named_in_list_and_composer(mailroom: FakeMailroom) -> Non
         shown = str(app.screen.query_one("#compose-recipients", Static).render())
         assert f"DUPONT Jeanne · INS {INS}" in shown
         assert "un patient et un confrère dans la même lettre" in shown
+
+
+async def test_end_of_conversation_and_mixing_need_the_doctor(mailroom: FakeMailroom) -> None:
+    with_a_patient(mailroom)
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("c")
+        await settle(app, pilot)
+        app.screen.query_one("#compose-to", Input).value = f"{PATIENT}, dr.durand@chu-test.mssante.fr"
+        app.screen.query_one("#compose-subject", Input).value = "Résultats"
+        await pilot.pause(0.6)
+        await settle(app, pilot)
+        await pilot.press("ctrl+t")
+        await settle(app, pilot)
+        assert "Fin de la conversation" in str(app.screen.query_one("#compose-recipients", Static).render())
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert mailroom.sent == []  # asked first
+        await pilot.press("o")
+        await settle(app, pilot)
+        (draft,) = mailroom.sent
+        assert draft.end_conversation and draft.confirm_mixed and PATIENT in draft.to

@@ -113,6 +113,8 @@ class ComposePane(ReportsFailures, Vertical):
         self.protected_for: tuple[str, ...] = ()
         self._draft_timer: Timer | None = None
         self._check_timer: Timer | None = None
+        self.end_conversation = False  # to a patient: X-MSS-MES: FIN (ctrl+t)
+        self.who: dict[str, Any] = {}  # address -> the core's reading: patient (name, INS) or colleague
 
     def compose(self) -> ComposeResult:
         # Set up here, not in on_mount: a quit during the mount leaves no children to query (a traceback).
@@ -153,6 +155,7 @@ class ComposePane(ReportsFailures, Vertical):
         self.draft_id = uuid.uuid4().hex
         self.attachments = list(attachments)  # a forward keeps the original's files
         self.in_reply_to = in_reply_to
+        self.end_conversation = False
         self.query_one("#compose-to", Input).value = ", ".join(to)
         self.query_one("#compose-cc", Input).value = ", ".join(cc)
         self.query_one("#compose-subject", Input).value = subject
@@ -170,6 +173,7 @@ class ComposePane(ReportsFailures, Vertical):
             body=self.query_one("#compose-body", TextArea).text,
             attachments=tuple(self.attachments),
             in_reply_to=self.in_reply_to,
+            end_conversation=self.end_conversation,
         )
 
     # -- typing: indicators and drafts --------------------------------------------------------------------
@@ -248,6 +252,8 @@ class ComposePane(ReportsFailures, Vertical):
         kinds = {w.kind for w in getattr(self, "who", {}).values()}
         if kinds == {"patient", "colleague"}:
             parts.append(("\n" + t("compose.mixed_patient"), "$warning bold"))
+        if self.end_conversation:
+            parts.append(("\n" + t("compose.end_conversation_on"), "bold"))
         parts.append("\n")
         parts.append(letter_fate(decision))
         widget.update(Content.assemble(*parts))
@@ -311,7 +317,29 @@ class ComposePane(ReportsFailures, Vertical):
             # what the screen says already; the core checks again when it sends
             self.notify(_why_not(decision), severity="error", timeout=10)
             return
+        kinds = {w.kind for a, w in self.who.items() if a in (*draft.to, *draft.cc)}
+        if kinds == {"patient", "colleague"}:  # the core refuses it unless the doctor confirms
+            from dataclasses import replace
+
+            from tui.panes.confirm import ConfirmScreen
+
+            draft_id = self.draft_id
+
+            def answered(yes: bool | None) -> None:
+                if yes and draft_id == self.draft_id:
+                    self.send(draft_id, replace(draft, confirm_mixed=True))
+
+            self.app.push_screen(ConfirmScreen(t("confirm.mixed_patient")), answered)
+            return
         self.send(self.draft_id, draft)
+
+    def action_toggle_end(self) -> None:
+        """ctrl+t: end the conversation (X-MSS-MES: FIN): the patient cannot reply to this letter."""
+        self.end_conversation = not self.end_conversation
+        self._paint_recipients()
+        self.notify(
+            t("compose.end_conversation_on" if self.end_conversation else "compose.end_conversation_off")
+        )
 
     @work(thread=True, exclusive=True, group="send", exit_on_error=False)
     def send(self, draft_id: str, draft: Draft) -> None:
