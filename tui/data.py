@@ -355,6 +355,32 @@ class MailroomData:
             )
         return tuple(out)
 
+    def patients_by_message(self) -> dict[str, str]:
+        """Message-ID -> the names of the patients its clinical documents are about (as the documents state
+        them, and the patient each was filed to), in the core's searchable form: the inbox search finds a
+        doctor's mail by patient name."""
+        from core.clinical.search import searchable
+
+        queue = self.service("documents")
+        if queue is None or not hasattr(queue, "list"):
+            return {}
+        names: dict[str, list[str]] = {}
+        for entry in queue.list():
+            get = _getter(entry)
+            message_id = get("message_id", None)
+            if not message_id:
+                continue
+            document = get("document", None)
+            ident = get("identity", None) or (document.identity if document is not None else Identity())
+            words = [ident.family_name, ident.birth_name, *ident.given_names]
+            match = get("match", None)
+            patient_id = get("patient_id", None) or (match.patient_id if match is not None else None)
+            patient = self.patient(patient_id) if patient_id else None
+            if patient is not None:
+                words += [patient.birth_name, patient.used_name, *patient.given_names]
+            names.setdefault(message_id, []).append(" ".join(w for w in words if w))
+        return {mid: searchable(" ".join(parts)) for mid, parts in names.items()}
+
     def critical_count(self) -> int:
         """Waiting documents with a critical result (the status bar's count)."""
         queue = self.service("documents")

@@ -22,7 +22,7 @@ import logging
 import math
 import re
 from array import array
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
@@ -713,8 +713,10 @@ class _Decoded:
 
     def search_text(self, p: int) -> str:
         if self.haystack is None:
+            from core.clinical.search import searchable
+
             self.haystack = [
-                f"{self.sender.get(i)}\n{self.subject.get(i)}".lower() for i in range(len(self.table))
+                searchable(f"{self.sender.get(i)} {self.subject.get(i)}") for i in range(len(self.table))
             ]
         return self.haystack[p]
 
@@ -823,14 +825,18 @@ class MessageRows(Sequence[MessageSummary]):
         """Quarantined messages in the whole list this view comes from (not only in this view)."""
         return sum(1 for b in self._cols.bits if b & QUARANTINE)
 
-    def matching(self, text: str) -> MessageRows:
-        """The rows whose sender or subject contains ``text`` (case-insensitive)."""
-        q = text.strip().lower()
-        if not q:
+    def matching(self, text: str, message_ids: Collection[str] = ()) -> MessageRows:
+        """The rows whose sender or subject matches ``text`` (core.clinical.search: blind to case, accents
+        and punctuation), or whose Message-ID is one of ``message_ids`` (found by the patient's name)."""
+        from core.clinical.search import matches, query_terms
+
+        terms = query_terms(text)
+        if not terms:
             return self
-        look = self._cols.search_text
+        look, mid = self._cols.search_text, self._cols.message_id.get
         rows = range(len(self._cols.table)) if self._positions is None else self._positions
-        return MessageRows(self._cols, array("I", (p for p in rows if q in look(p))), self._overrides)
+        found = (p for p in rows if matches(terms, look(p)) or (message_ids and mid(p) in message_ids))
+        return MessageRows(self._cols, array("I", found), self._overrides)
 
 
 def _find(positions: array, p: int) -> int | None:

@@ -165,6 +165,7 @@ class FakeDocuments:
                     ),
                 ),
                 "review",
+                message_id="<m-letter@test>",  # read from the colleague's letter (its subject names nobody)
             ),  # fmt: skip
             "d-auto": FakeEntry(
                 "d-auto",

@@ -71,6 +71,26 @@ async def test_list_markers_and_search(mailroom: FakeMailroom) -> None:
         assert len(msg_list.rows) == 2  # the third, from outside the trust space, is in Quarantaine
 
 
+async def test_search_by_patient_name_blind_to_accents_and_says_when_nothing_is_found(
+    mailroom: FakeMailroom,
+) -> None:
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        msg_list = app.screen.query_one(MessageList)
+        await pilot.press("slash", *"resultats")  # "Résultats" without its accent
+        await settle(app, pilot)
+        assert [s.id for s in msg_list.rows] == ["m-lab"]
+        app.screen.query_one("#inbox-search", Input).value = ""
+        await pilot.press(*"jeanne")  # the patient the colleague's letter brought a document about
+        await settle(app, pilot)
+        assert [s.id for s in msg_list.rows] == ["m-lab", "m-letter"]
+        app.screen.query_one("#inbox-search", Input).value = "zorglub"
+        await settle(app, pilot)
+        assert msg_list.rows == [] or len(msg_list.rows) == 0
+        assert msg_list.border_subtitle == "aucun résultat pour « zorglub »"
+
+
 async def test_file_an_ambiguous_result_to_the_right_patient(mailroom: FakeMailroom) -> None:
     app = MissiveApp(mailroom=mailroom)
     async with app.run_test(size=(80, 24)) as pilot:

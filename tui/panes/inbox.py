@@ -25,6 +25,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from core.childenv import child_environment
+from core.clinical.search import matches, query_terms
 from core.errors import MissiveError
 from core.model import MessageSummary
 from tui import attachments, keymap
@@ -50,6 +51,7 @@ class InboxPane(ReportsFailures, Vertical):
         self.folder: str | None = INBOX
         self.view: ReaderView | None = None
         self.loaded = False
+        self._patients_in: dict[str, str] = {}  # Message-ID -> patient names (core.clinical.search form)
 
     def compose(self) -> ComposeResult:
         # Set up here, not in on_mount: a quit during the mount leaves no children to query (a traceback).
@@ -142,10 +144,34 @@ class InboxPane(ReportsFailures, Vertical):
         search = self.query_one("#inbox-search", Input)
         search.display = True
         search.focus()
+        self.load_patient_names()
 
     @on(Input.Changed, "#inbox-search")
     def _search_changed(self, event: Input.Changed) -> None:
-        self.query_one(MessageList).filter(event.value)
+        self._filter(event.value)
+
+    def _filter(self, text: str) -> None:
+        """Sender and subject, and the patient named in the documents a message brought."""
+        terms = query_terms(text)
+        ids = {mid for mid, form in self._patients_in.items() if matches(terms, form)} if terms else set()
+        msg_list = self.query_one(MessageList)
+        msg_list.filter(text, ids)
+        if terms and not msg_list.rows:
+            msg_list.border_subtitle = t("inbox.no_result", query=text.strip())
+        elif terms:
+            msg_list.border_subtitle = t("inbox.found", count=len(msg_list.rows))
+
+    @work(thread=True, exclusive=True, group="inbox-patients", exit_on_error=False)
+    def load_patient_names(self) -> None:
+        """Message-ID -> the searchable names of the patients its documents are about (read once per search)."""
+        found = self.app.data.patients_by_message()
+        self.app.call_from_thread(self._patient_names_loaded, found)
+
+    def _patient_names_loaded(self, found: dict[str, str]) -> None:
+        self._patients_in = found
+        search = self.query_one("#inbox-search", Input)
+        if search.display and search.value.strip():
+            self._filter(search.value)
 
     @on(Input.Submitted, "#inbox-search")
     def _search_done(self) -> None:

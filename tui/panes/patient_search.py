@@ -30,13 +30,13 @@ from textual.timer import Timer
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from core.clinical.search import matches, searchable
 from core.model import Patient
 from tui.data import ReviewItem
 from tui.failures import ReportsFailures
 from tui.i18n import t
 
 MAX_SHOWN = 50
-_WORDS = re.compile(r"[^\w]+")
 _DATE_LIKE = re.compile(r"^[\d/.-]+$")
 
 
@@ -49,14 +49,14 @@ def _norm(text: str) -> str:
 class _Entry:
     patient: Patient
     order: str  # as the list shows them: used name (else birth name), given names
-    words: tuple[str, ...]  # every name word, accents and case folded
+    words: str  # every name, in the core's searchable form (core.clinical.search)
     dates: tuple[str, ...]  # the birth date as people type it: 14/03/1956, 14.03.1956, 1956-03-14, 14031956
     ids: tuple[str, ...]  # patient id and INS, folded
 
 
 def _entry(p: Patient) -> _Entry:
     names = " ".join((p.birth_name, p.used_name, *p.given_names))
-    words = tuple(w for w in _WORDS.split(_norm(names)) if w)
+    words = searchable(names)
     d = p.birth_date
     dates = (f"{d:%d/%m/%Y}", f"{d:%d.%m.%Y}", f"{d:%d-%m-%Y}", d.isoformat(), f"{d:%d%m%Y}") if d else ()
     order = _norm(" ".join((p.used_name or p.birth_name, *p.given_names)))
@@ -90,8 +90,8 @@ def _term_matches(term: str, e: _Entry) -> bool:
         return True
     if _DATE_LIKE.match(term):  # a whole date, its start (14/03), or a year (1956, by the ISO form)
         return any(d.startswith(term) for d in e.dates)
-    parts = [w for w in _WORDS.split(term) if w]  # "Dupont-Martin," is two name words
-    return bool(parts) and all(any(w.startswith(part) for w in e.words) for part in parts)
+    # the core's rule: "dupont-martin", "lhote", "le goff" as typed, accents and case aside
+    return matches(term, e.words)
 
 
 def patient_line(p: Patient) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from rich.segment import Segment
 from rich.style import Style
@@ -25,6 +25,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from core.clinical.search import matches, query_terms, searchable
 from core.model import MessageSummary
 
 CACHE_ROWS = 512
@@ -131,6 +132,7 @@ class MessageList(ScrollView, can_focus=True):
         self._all: Sequence[MessageSummary] = []
         self._rows: Sequence[MessageSummary] = []
         self._query = ""
+        self._query_ids: Collection[str] = ()
         self._cache: OrderedDict[tuple[int, int, bool, bool], Strip] = OrderedDict()
         self._today = dt.date.today()
         self._statuses: dict[str, str] = {}  # sent letters' receipts, by Message-ID
@@ -160,9 +162,11 @@ class MessageList(ScrollView, can_focus=True):
         index = _position(self._rows, keep) if keep else 0
         self.cursor = min(index, max(0, len(self._rows) - 1))
 
-    def filter(self, query: str) -> None:
-        """Keep only messages whose sender or subject contains ``query`` (case-insensitive)."""
-        self._query = query.strip().lower()
+    def filter(self, query: str, message_ids: Collection[str] = ()) -> None:
+        """Keep only messages whose sender or subject matches ``query`` (the core's rule: blind to case,
+        accents and punctuation), or whose Message-ID is in ``message_ids`` (the patient named)."""
+        self._query = query.strip()
+        self._query_ids = message_ids
         self._apply_filter()
         self.cursor = 0
 
@@ -179,11 +183,15 @@ class MessageList(ScrollView, can_focus=True):
         self.refresh()
 
     def _apply_filter(self) -> None:
-        q = self._query
+        q, ids = self._query, self._query_ids
         if hasattr(self._all, "matching"):  # lazy rows: filtered without decoding every summary
-            self._rows = self._all.matching(q)
+            self._rows = self._all.matching(q, ids)
         elif q:
-            self._rows = [s for s in self._all if q in s.sender.lower() or q in s.subject.lower()]
+            terms = query_terms(q)
+            self._rows = [
+                s for s in self._all
+                if matches(terms, searchable(f"{s.sender} {s.subject}")) or s.message_id in ids
+            ]  # fmt: skip
         else:
             self._rows = list(self._all)
         self._cache.clear()
