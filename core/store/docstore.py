@@ -195,6 +195,9 @@ class _Passthrough(Storage):
         self.wrapped.write(data)
 
 
+CACHED_SHARDS = 16  # shards whose documents a collection keeps in memory (the least recently used go first)
+
+
 class ShardedCollection:
     """A ``core.store.collection.Collection`` over encrypted TinyDB shards."""
 
@@ -261,11 +264,24 @@ class ShardedCollection:
     def _shard(self, index: int, gen: int | None = None) -> _Shard:
         gen = self.gen if gen is None else gen
         fname = self._shard_name(gen, index)
-        shard = self._shards.get(fname)
+        shard = self._shards.pop(fname, None)
         if shard is None:
             shard = _Shard(self.folder / fname, self.vault, self._logical(fname))
-            self._shards[fname] = shard
+            self._evict()
+        self._shards[fname] = shard  # the most recently used last
         return shard
+
+    def _evict(self) -> None:
+        """Keep at most ``CACHED_SHARDS`` shards' documents in memory: a first sync of a large mailbox
+        writes one shard after another, and memory is bounded by a batch, not by the mailbox. A shard
+        dropped here is read again from its file when next used; one with unwritten changes is kept."""
+        if len(self._shards) < CACHED_SHARDS:
+            return
+        for name in list(self._shards):
+            if len(self._shards) < CACHED_SHARDS:
+                break
+            if not self._shards[name].storage._dirty:
+                del self._shards[name]
 
     def _shard_of(self, key: str) -> int:
         return _shard_of(key, self.bits, self.tail)

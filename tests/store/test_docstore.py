@@ -112,3 +112,22 @@ def test_threads_read_while_another_writes(profile: Profile) -> None:
         assert all(c.get(f"w{n}-0") is not None for n in {d["n"] for d in seen.values()})
     writer.join()
     assert not errors and len(c) == 30 * 40
+
+
+def test_a_collection_keeps_a_bounded_number_of_shards_in_memory(profile: Profile) -> None:
+    """A first sync writes group after group: the documents held in memory stay those of a few shards, not
+    the whole collection, and every document is still read back (from its file) after it left memory."""
+    from core.store.docstore import CACHED_SHARDS
+
+    c = profile.collection("synced")
+    c.place_by_tail(4, shard_size=100)
+    groups = 8 * CACHED_SHARDS
+    for g in range(groups):  # one batch per group, as the sync stores them
+        c.put_many({f"m{g:03d}{i:03d}-{g:04d}": {"g": g, "i": i} for i in range(50)})
+        assert len(c._shards) <= CACHED_SHARDS
+    held = sum(len(s.storage._data["_default"]) for s in c._shards.values() if s.storage._data)
+    assert held < groups * 50 / 3  # a few shards' worth, however many were written
+    assert c.get("m000007-0000") == {"g": 0, "i": 7} and len(c) == groups * 50
+    c.put("m000008-0000", {"g": 0, "i": 8, "again": True})  # a shard read back is written like any other
+    again = Profile.open(profile.path, "correct horse battery staple").collection("synced")
+    assert again.get("m000008-0000") == {"g": 0, "i": 8, "again": True} and len(again) == groups * 50
