@@ -53,6 +53,9 @@ given_name = ""
 organisation = ""          # the practice's name
 organisation_id = ""       # optional: FINESS or SIRET identifier of the practice
 
+[patients]
+fin_subject = false        # true: a letter ending the conversation also starts its subject with "[FIN] " (operator's convention)
+
 [receipts]
 read = false               # true: every letter asks for a read receipt (MDN); delivery reports (DSN) always
 answer = "ask"             # a letter asking for a read receipt: ask | always | never (never automatic to a patient)
@@ -120,6 +123,11 @@ class PractitionerSettings:
 
 
 @dataclass(frozen=True)
+class PatientMailSettings:
+    fin_subject: bool = False  # "[FIN] " before the subject of a letter that ends the conversation
+
+
+@dataclass(frozen=True)
 class ReceiptSettings:
     read: bool = False  # ask for a read receipt on every letter
     answer: str = "ask"  # ask | always | never: answering a letter's read-receipt request
@@ -154,6 +162,7 @@ class Settings:
     psc: PscSettings = field(default_factory=PscSettings)
     lists: ListsSettings = field(default_factory=ListsSettings)
     receipts: ReceiptSettings = field(default_factory=ReceiptSettings)
+    patients: PatientMailSettings = field(default_factory=PatientMailSettings)
     keys: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -198,6 +207,7 @@ _SCHEMA: dict[str, dict[str, Any]] = {
     "notifications": {"kind": ("none", "ntfy", "webhook"), "url": str, "token_env": str, "urgent": bool},
     "watch": {"folder": str},
     "receipts": {"read": bool, "answer": ("ask", "always", "never")},
+    "patients": {"fin_subject": bool},
     "practitioner": {
         "rpps": str,
         "family_name": str,
@@ -325,6 +335,7 @@ def parse_settings(data: dict[str, Any], path: Path = Path(SETTINGS_FILE), text:
         filing=FilingSettings(**sections.get("filing", {})),
         notifications=NotificationSettings(**sections.get("notifications", {})),
         receipts=ReceiptSettings(**sections.get("receipts", {})),
+        patients=PatientMailSettings(**sections.get("patients", {})),
         watch=WatchSettings(**sections.get("watch", {})),
         practitioner=PractitionerSettings(**sections.get("practitioner", {})),
         psc=PscSettings(**sections.get("psc", {})),

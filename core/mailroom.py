@@ -458,6 +458,12 @@ class Mailroom:
         if self.settings.receipts.read and not draft.read_receipt:
             draft = replace(draft, read_receipt=True)
         self._check_patients(draft)
+        if (
+            draft.end_conversation
+            and self.settings.patients.fin_subject
+            and not draft.subject.startswith("[FIN]")
+        ):
+            draft = replace(draft, subject=f"[FIN] {draft.subject}")  # where the operator expects it
         try:
             delivery = await self._sending.send(draft)
         except NotSent as exc:

@@ -76,10 +76,10 @@ async def test_letter_to_a_patient(mail_servers, tmp_path: Path) -> None:
     assert UNQUALIFIED not in str(refused.value)  # the reason names the patient id, never the INS
 
     delivery = await room.send(
-        Draft(to=(address,), subject="Vos résultats", body="Bonjour,\n", end_conversation=True)
+        Draft(to=(address,), subject="Vos resultats", body="Bonjour,\n", end_conversation=True)
     )
     copy = sent_copy(mail_servers, me, delivery.message_id)
-    assert copy["X-MSS-MES"] == "FIN"
+    assert copy["X-MSS-MES"] == "FIN" and copy["Subject"] == "Vos resultats"  # no [FIN] unless configured
     assert copy.get_content_type() == "multipart/signed"  # signed, in clear: never encrypted to a patient
     assert "Bonjour" in copy.as_string()
     received = sent_copy(
@@ -100,3 +100,21 @@ async def test_letter_to_a_patient(mail_servers, tmp_path: Path) -> None:
     assert mixed.outcome == "sent"
     shown = room.describe_recipients([address, colleague])
     assert shown[address].label == f"DUPONT Jeanne · INS {QUALIFIED}" and shown[colleague].kind == "colleague"
+
+
+async def test_fin_subject_convention_when_configured(mail_servers, tmp_path: Path) -> None:
+    from core.mailroom import Mailroom
+    from tests.send.test_receipts_servers import PASS
+
+    me = mail_servers.add_user("doctor")
+    doctor(mail_servers, tmp_path / "me", "cabinet", me)
+    toml = tmp_path / "me" / "profile.toml"
+    text = toml.read_text("utf-8").replace("fin_subject = false", "fin_subject = true", 1)
+    toml.write_text(text.replace(
+        f'allow = ["{mail_servers.domain}"]', f'allow = ["{mail_servers.domain}", "patient.mssante.fr"]', 1), "utf-8")  # fmt: skip
+    room = Mailroom.open(tmp_path / "me", PASS)
+    room.patients.import_csv(CSV.encode())
+    address = room.patient_mail_address("P1")
+    delivery = await room.send(Draft(to=(address,), subject="Vos resultats", body="Bonjour,\n", end_conversation=True))
+    received = sent_copy(mail_servers, mail_servers.patient, delivery.message_id, folder="")
+    assert received["Subject"] == "[FIN] Vos resultats" and received["X-MSS-MES"] == "FIN"
