@@ -108,7 +108,7 @@ class InboxPane(ReportsFailures, Vertical):
         if not self.loaded:
             self.loaded = True
             (msg_list if not empty else self.query_one("#folders")).focus()
-            self.app.inbox_painted()
+            self.call_after_refresh(self.app.inbox_painted)  # once the list is on screen, not before
 
     @on(OptionList.OptionSelected, "#folders")
     def _folder_chosen(self, event: OptionList.OptionSelected) -> None:
