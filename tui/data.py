@@ -73,6 +73,7 @@ class ReaderView:
     cipher_note: str = ""  # the core's words for an outdated cipher: "chiffrement ancien (3DES)"
     filings: tuple[ReviewItem, ...] = ()  # the queue's decision on each clinical document of the message
     receipt_request: str = ""  # the sender asks a read receipt, to this address: the doctor decides (key a)
+    people: dict[str, str] = field(default_factory=dict)  # patient mailboxes -> "◆ NOM Prénom · INS …"
     cc: tuple[str, ...] = ()
 
 
@@ -200,6 +201,7 @@ class MailroomData:
             filings=self.message_filings(summary.message_id) if documents else (),
             receipt_request=self.receipt_prompt(summary),
             cc=cc,
+            people=self.people_in(summary),
         )
 
     def receipt_statuses(self) -> dict[str, str]:
@@ -214,6 +216,14 @@ class MailroomData:
         if letter is None:
             return ()
         return tuple(f"{r.address} — {r.to_json()['text']}" for r in letter.recipients)
+
+    def people_in(self, summary: MessageSummary) -> dict[str, str]:
+        """The patients among a message's sender and recipients, named as the lists name them."""
+        addresses = [summary.sender, *summary.to]
+        if not any(a.lower().endswith("@patient.mssante.fr") for a in addresses):
+            return {}
+        labels = self.patient_labels()
+        return {a: labels[a.lower()] for a in addresses if a.lower() in labels}
 
     def receipt_prompt(self, summary: MessageSummary) -> str:
         """The address a read receipt would go to, when the doctor is to be asked (the core applies
@@ -258,6 +268,7 @@ class MailroomData:
             filings=self.message_filings(summary.message_id),
             receipt_request=self.receipt_prompt(summary),
             cc=tuple(get("cc", ()) or ()),
+            people=self.people_in(summary),
         )
 
     def own_addresses(self) -> frozenset[str]:

@@ -70,3 +70,16 @@ async def test_end_of_conversation_and_mixing_need_the_doctor(mailroom: FakeMail
         await settle(app, pilot)
         (draft,) = mailroom.sent
         assert draft.end_conversation and draft.confirm_mixed and PATIENT in draft.to
+
+
+async def test_the_reader_names_the_patient(mailroom: FakeMailroom) -> None:
+    with_a_patient(mailroom)
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await settle(app, pilot)
+        msg_list = app.screen.query_one(MessageList)
+        msg_list.cursor = next(i for i, s in enumerate(msg_list.rows) if s.id == "m-patient")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        headers = str(app.screen.query_one("#reader-headers", Static).render())
+        assert f"◆ DUPONT Jeanne · INS {INS} <{PATIENT}>" in headers

@@ -102,6 +102,12 @@ def whose(doc: ClinicalDocument, filing: ReviewItem | None) -> Content:
     return Content.assemble(*parts)
 
 
+def _person(view: ReaderView, address: str) -> str:
+    """A patient's mailbox as the patient's name and INS (the address kept beside it), else the address."""
+    label = view.people.get(address)
+    return f"{label} <{address}>" if label else address
+
+
 class Reader(VerticalScroll, can_focus=True):
     """Shows one opened message; bodies are decoded in a worker before they get here."""
 
@@ -118,8 +124,8 @@ class Reader(VerticalScroll, can_focus=True):
         date = s.date.strftime("%d/%m/%Y %H:%M") if s.date else ""
         cc = ((f"{t('reader.cc')} ", "bold"), ", ".join(view.cc), "\n") if view.cc else ()
         headers = Content.assemble(
-            (f"{t('reader.from')} ", "bold"), s.sender, "\n",
-            (f"{t('reader.to')} ", "bold"), ", ".join(s.to), "\n",
+            (f"{t('reader.from')} ", "bold"), _person(view, s.sender), "\n",
+            (f"{t('reader.to')} ", "bold"), ", ".join(_person(view, a) for a in s.to), "\n",
             *cc,
             (f"{t('reader.date')} ", "bold"), date, "\n",
             (f"{t('reader.subject')} ", "bold"), s.subject,
