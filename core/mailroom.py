@@ -161,7 +161,6 @@ class Mailroom:
         an HPRIM/HL7 body); returns metadata to store with the message (ids and flags, no names).
         ``store_id``: the message's id in the store, recorded with its documents (where $Filed goes)."""
         import email
-        import email.utils
 
         from core.mail import fastmime
         from core.secure.smime import may_be_smime, open_message
@@ -194,7 +193,7 @@ class Mailroom:
             log.warning("message structure unreadable; stored without analysis")
             return meta
         leaves = fastmime.leaves_of(scanned) if scanned is not None else fastmime.leaves_of_tree(msg)
-        sender = email.utils.parseaddr(str(msg.get("From", "")))[1].strip().lower()
+        sender = fastmime.address_of(str(msg.get("From", ""))).strip().lower()
         if sender and sender in self.own_addresses():
             # our own letter (a Sent copy, a copy to ourselves): never clinical input, never announced
             meta["own"] = True

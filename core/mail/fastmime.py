@@ -211,3 +211,18 @@ def leaves_of_tree(msg: Message) -> Iterator[tuple[Message, str, Callable[[], by
     for part in msg.walk():
         if not part.is_multipart():
             yield part, part.get_content_type(), lambda part=part: part.get_payload(decode=True) or b""
+
+
+_ATOMS = r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*"
+# ``addr@domain`` or ``Plain Name <addr@domain>`` (as core.mail.messages reads the list's addresses)
+_SIMPLE_ADDRESS = re.compile(rf"[ \t]*(?:({_ATOMS}@{_ATOMS})|[A-Za-z0-9 ._-]*<({_ATOMS}@{_ATOMS})>)[ \t]*")
+
+
+def address_of(value: str) -> str:
+    """``email.utils.parseaddr(value)[1]``, a plain single address read without the address parser."""
+    m = _SIMPLE_ADDRESS.fullmatch(value)
+    if m is not None:
+        return m.group(1) or m.group(2)
+    from email.utils import parseaddr
+
+    return parseaddr(value)[1]

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.mail import fastmime
 from core.mail.messages import summary_of
@@ -217,7 +219,18 @@ def test_messages_the_hook_does_not_open_are_the_ones_open_message_gives_back_un
 def test_first_lines_are_the_split_lines_it_reads() -> None:
     from core.clinical.encoding import first_lines, split_lines
 
-    for text in ("", "a", "a\r\nb\rc\n\nd", "x\n" * 80, "RES|1\r" * 3 + "tail", "\n\r\n\r"):
+    texts = (
+        "",
+        "a",
+        "a\r\nb\rc\n\nd",
+        "x\n" * 80,
+        "RES|1\r" * 3 + "tail",
+        "\n\r\n\r",
+        "a\r\n\r\nb\r\n",
+        "\n",
+        "a\n\n",
+    )
+    for text in (*texts, "l\r\n" * 49 + "m", "l\n" * 50, "l\n" * 51, "l\r\r\n" * 3, "a\r\nb\n\rc"):
         for count in (1, 12, 50):
             assert first_lines(text, count) == split_lines(text)[:count]
 
@@ -244,3 +257,38 @@ def test_the_header_reader_builds_what_the_parser_builds(head: bytes) -> None:
         assert head.startswith((b"From ", b" ", b":")) or b"Bad Name" in head
     else:
         assert list(mine.raw_items()) == list(theirs.raw_items()) and not theirs.defects
+
+
+@given(st.text(alphabet="ab\r\n|", max_size=300), st.integers(min_value=1, max_value=60))
+@settings(max_examples=300, deadline=None)
+def test_first_lines_on_any_text(text: str, count: int) -> None:
+    from core.clinical.encoding import first_lines, split_lines
+
+    assert first_lines(text, count) == split_lines(text)[:count]
+
+
+_NAMES = st.text(alphabet="Aab9 ._-", max_size=12)
+_ATOM = st.text(alphabet="abz09_+-", min_size=1, max_size=6)
+
+
+@given(
+    _NAMES,
+    _ATOM,
+    _ATOM,
+    st.sampled_from(["{a}@{d}", "{n} <{a}@{d}>", "<{a}@{d}>", " {a}@{d}.fr ", "{n}<{a}.x@{d}>"]),
+)
+@settings(max_examples=400, deadline=None)
+def test_the_sender_is_read_as_parseaddr_reads_it(name: str, local: str, domain: str, form: str) -> None:
+    from email.utils import parseaddr
+
+    value = form.format(n=name, a=local, d=domain)
+    assert fastmime.address_of(value) == parseaddr(value)[1]
+
+
+@pytest.mark.parametrize(
+    "value", ["", "a@b", '"Dr, X" <a@b.fr>', "x <a@b>, y <c@d>", "=?utf-8?q?J=C3=A9?= <j@x.fr>", "bad"]
+)
+def test_other_senders_go_to_parseaddr(value: str) -> None:
+    from email.utils import parseaddr
+
+    assert fastmime.address_of(value) == parseaddr(value)[1]
