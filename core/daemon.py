@@ -7,7 +7,7 @@
 - ``await mailroom.idle(name)``: one round of waiting for news on an account (IDLE with its own timeout,
   then an incremental sync), returning the number of new messages;
 - ``await mailroom.flush_outbox()`` (else ``core.mail.send.flush_outbox`` on ``mailroom.outbox``);
-- ``mailroom.emit(kind, **ids_and_counts)`` for the UI, optional.
+- ``mailroom.emit(event)`` (a ``core.events`` dataclass) for the UI, optional.
 
 A failing account or task is logged (ids and counts only) and retried with a backoff; it never stops the
 others. Notifications carry a count only (``core.notify``).
@@ -25,6 +25,7 @@ from typing import Any
 
 from core.auth.psc import LoginRequired
 from core.errors import MissiveError
+from core.events import MailroomEvent, NewMail
 from core.text import T
 
 log = logging.getLogger("missive.daemon")
@@ -122,7 +123,7 @@ async def _watch(mailroom: Any, name: str, notifier: Any, stop: asyncio.Event) -
         delay = RETRY_FIRST
         if count > 0:
             log.info("account %s: %d new messages", name, count)
-            _emit(mailroom, "new-mail", account=name, count=count)
+            _emit(mailroom, NewMail(name, count))
             urgent = int(getattr(mailroom, "new_critical", 0) or 0)
             if urgent:
                 mailroom.new_critical = 0
@@ -138,8 +139,6 @@ async def _flush(mailroom: Any) -> None:
         report = await flush_outbox(mailroom.outbox, mailroom.accounts.get)
     if report is not None and (report.sent or report.failed or report.queued):
         log.info("outbox: %d sent, %d waiting, %d failed", report.sent, report.queued, report.failed)
-        if report.failed:
-            _emit(mailroom, "send-failed", count=report.failed)
 
 
 async def _every(period: float, job: Task, what: str, stop: asyncio.Event) -> None:
@@ -163,7 +162,7 @@ async def _sleep(seconds: float, stop: asyncio.Event) -> None:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
 
 
-def _emit(mailroom: Any, kind: str, **data: Any) -> None:
+def _emit(mailroom: Any, event: MailroomEvent) -> None:
     emit = getattr(mailroom, "emit", None)
     if emit is not None:
-        emit(kind, **data)
+        emit(event)

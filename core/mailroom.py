@@ -9,17 +9,59 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import MissiveError
+from core.events import (
+    DocumentFiled,
+    MailroomEvent,
+    NeedsReview,
+    NewMail,
+    Progress,
+    PscBinding,
+    PscLogin,
+    SendFailed,
+    Sent,
+    SyncState,
+    SyncStateName,
+)
 from core.logs import setup_logging
+from core.model import DRAFTS_FOLDER, QUARANTINE_FOLDER
 from core.store.profile import Profile
 from core.text import T
+
+if TYPE_CHECKING:  # start-up stays lazy: these modules load when a service is first used
+    from core.clinical.patient_mail import Recipient
+    from core.config import Settings
+    from core.directory.search import Directory
+    from core.mail.accounts import Accounts
+    from core.mail.drafts import Drafts
+    from core.mail.messages import MessageStore
+    from core.mail.outbox import Outbox
+    from core.mail.send import Delivery, FlushReport, SendService
+    from core.mail.sync import SyncReport
+    from core.mailroom_api import MailroomAPI, SummaryRows
+    from core.model import (
+        DirectoryEntry,
+        Draft,
+        MessageDocument,
+        MessageView,
+        Patient,
+        ReviewItem,
+        SavedDraft,
+    )
+    from core.practice.documents import DocumentQueue, QueuedDocument
+    from core.practice.patients import PatientRegistry
+    from core.secure.keystore import KeyStore
+    from core.secure.outgoing import LetterProtection, OutgoingPolicy
+    from core.secure.trust import TrustPolicy
+    from core.store.audit import AuditLog
 
 log = logging.getLogger("missive.mailroom")
 
@@ -42,21 +84,16 @@ async def _until(stop: asyncio.Event, work: Any) -> Any:
     return None
 
 
-@dataclass(frozen=True)
-class Event:
-    """Something the UI may want to show. ``kind``: new-mail, document-filed, needs-review, send-failed,
-    sent, progress, sync-state. ``data`` holds ids and counts only."""
-
-    kind: str
-    data: dict[str, Any]
-
-
 class Mailroom:
+    """An open profile. Implements ``core.mailroom_api.MailroomAPI``, the app's contract; the CLI uses the same
+    methods. Services (``messages``, ``documents``...) are the engine's own parts: clients call the methods."""
+
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
-        self._subscribers: list[Callable[[Event], None]] = []
+        self._subscribers: list[Callable[[MailroomEvent], None]] = []
         self._own: frozenset[str] | None = None  # own addresses, see own_addresses()
         self.new_critical = 0  # messages with a critical result since the daemon last told the phone
+        self._queued_for_review = 0  # documents the sync hook queued for a person since the last report
         setup_logging(profile.path)
         if any(profile.tightened):
             log.warning(
@@ -72,32 +109,32 @@ class Mailroom:
     def create(cls, profile_dir: Path, passphrase: str) -> Mailroom:
         return cls(Profile.create(Path(profile_dir), passphrase))
 
-    def close(self) -> None:
-        """Nothing is buffered: every write is durable when it returns."""
-
     # -- events -------------------------------------------------------------------------------------------
-    def subscribe(self, callback: Callable[[Event], None]) -> None:
+    def subscribe(self, callback: Callable[[MailroomEvent], None]) -> None:
         self._subscribers.append(callback)
 
-    def emit(self, kind: str, **data: Any) -> None:
-        event = Event(kind, data)
+    def emit(self, event: MailroomEvent) -> None:
         for callback in list(self._subscribers):
             try:
                 callback(event)
             except Exception:  # noqa: BLE001 - a broken subscriber must not stop the engine
-                log.exception("event subscriber failed for %s", kind)
+                log.exception("event subscriber failed for %s", type(event).__name__)
 
     # -- services (created on first use) -------------------------------------------------------------------
     @property
-    def settings(self) -> Any:
+    def settings(self) -> Settings:
         return self.profile.settings
 
     @property
-    def audit(self) -> Any:
+    def profile_path(self) -> Path | None:
+        return self.profile.path
+
+    @property
+    def audit(self) -> AuditLog:
         return self.profile.audit
 
     @cached_property
-    def patients(self) -> Any:
+    def patients(self) -> PatientRegistry:
         from core.practice.patients import PatientRegistry
         from core.store.patientindex import StoredPatientIndex
 
@@ -110,19 +147,19 @@ class Mailroom:
         )
 
     @cached_property
-    def keys(self) -> Any:
+    def keys(self) -> KeyStore:
         from core.secure.keystore import KeyStore
 
         return KeyStore(self.profile)
 
     @cached_property
-    def trust(self) -> Any:
+    def trust(self) -> TrustPolicy:
         from core.secure.trust import TrustPolicy
 
         return TrustPolicy.from_profile(self.profile)
 
     @cached_property
-    def accounts(self) -> Any:
+    def accounts(self) -> Accounts:
         from core.auth import psc
         from core.mail.accounts import Accounts
 
@@ -132,25 +169,25 @@ class Mailroom:
         return accounts
 
     @cached_property
-    def messages(self) -> Any:
+    def messages(self) -> MessageStore:
         from core.mail.messages import MessageStore
 
         return MessageStore(self.profile)
 
     @cached_property
-    def outbox(self) -> Any:
+    def outbox(self) -> Outbox:
         from core.mail.outbox import Outbox
 
         return Outbox(self.profile)
 
     @cached_property
-    def documents(self) -> Any:
+    def documents(self) -> DocumentQueue:
         from core.practice.documents import DocumentQueue
 
         return DocumentQueue(self.profile)
 
     @cached_property
-    def directory(self) -> Any:
+    def directory(self) -> Directory:
         from core.directory.search import Directory
 
         return Directory(self.profile.path / "directory")
@@ -226,6 +263,9 @@ class Mailroom:
                 queued = self.documents.ingest_message(
                     message_id, parts, match, store_id=store_id, mark=False
                 )
+                self._queued_for_review += sum(
+                    1 for q in queued if q.state == "waiting" and q.decision != "auto"
+                )
                 if queued:
                     meta["documents"] = len(queued)
                     meta["abnormal"] = any(q.abnormal for q in queued)
@@ -273,6 +313,17 @@ class Mailroom:
                 log.info("%s report attached to a sent letter", report.kind.upper())
         elif receipt_requested(msg):
             meta["read_receipt_requested"] = True
+
+    def _receipt_lines(self, header_id: str) -> tuple[str, ...]:
+        """For a sent letter, one line per recipient: address and what became of the letter."""
+        letter = self.receipt_status(header_id) if header_id else None
+        if letter is None:
+            return ()
+        return tuple(f"{r.address} — {r.to_json()['text']}" for r in letter.recipients)
+
+    def receipt_statuses(self) -> dict[str, str]:
+        """Message-ID -> short delivery/read status of every sent letter (the core's words)."""
+        return dict(self.sent_letters.statuses())
 
     def receipt_status(self, message_id: str) -> Any:
         """The sent letter whose Message-ID is ``message_id`` (``SentLetter``), or None."""
@@ -322,7 +373,7 @@ class Mailroom:
         self.audit.append("read-receipt", message_id, actor=actor, entry=entry.id)
         return entry
 
-    async def answer_read_receipt(self, message_id: str, actor: str | None = None) -> Any:
+    async def answer_read_receipt(self, message_id: str, actor: str | None = None) -> Delivery:
         """Send the read receipt of a stored message now (the doctor agreed)."""
         from core.mail.send import deliver
 
@@ -338,6 +389,22 @@ class Mailroom:
             return ""
         self._auto_read_receipt(message_id, actor)
         return self.read_receipt_request(message_id)
+
+    def _people_in(self, addresses: list[str]) -> dict[str, str]:
+        """The patients among a message's sender and recipients, named as the lists name them."""
+        from core.clinical.patient_mail import is_patient_address
+
+        if not any(is_patient_address(a) for a in addresses):
+            return {}
+        labels = self.patient_labels()
+        return {a: labels[a.lower()] for a in addresses if a.lower() in labels}
+
+    def _receipt_prompt(self, message_id: str, actor: str | None) -> str:
+        try:
+            return self.read_receipt_prompt(message_id, actor)
+        except MissiveError as exc:  # reading never fails because of a receipt
+            log.info("read receipt of %s not considered: %s", message_id[:16], type(exc).__name__)
+            return ""
 
     def _auto_read_receipt(self, message_id: str, actor: str | None) -> None:
         """[receipts] answer = "always": the receipt is queued when the doctor opens the letter, never for
@@ -363,15 +430,18 @@ class Mailroom:
             log.warning("automatic filing after sync failed (%s)", type(exc).__name__)
             return
         if filed:
-            self.emit("document-filed", count=len(filed))
+            self.emit(DocumentFiled(len(filed)))
 
-    def read_message(self, message_id: str, actor: str | None = None) -> Any:
-        """The message with its S/MIME layers removed (``OpenedMessage``), as the doctor reads it; audited.
+    def read_message(self, message_id: str, actor: str | None = None) -> MessageView:
+        """The message as the doctor reads it (S/MIME layers removed, HTML turned into text, the document
+        queue's decisions for its clinical parts); audited on every read.
+
 
         The signature verdict is the one stored at sync time (verified once, when the message arrived).
         """
-        from dataclasses import replace
-
+        from core.errors import MissiveError
+        from core.mail import mime
+        from core.model import MessageView
         from core.secure.smime import OpenedMessage, open_message
 
         summary = self.messages.get(message_id)
@@ -381,25 +451,284 @@ class Mailroom:
         except Exception as exc:  # noqa: BLE001 - show the raw message rather than nothing
             log.warning("message %s could not be opened (%s)", message_id[:16], type(exc).__name__)
             opened = OpenedMessage(raw, False, False, None, None, decrypted=True)
-        if summary.signature is not None:
-            opened = replace(opened, signature=summary.signature)
         self.audit.append("read", message_id, actor=actor)
-        self._auto_read_receipt(message_id, actor)
-        return opened
+        view = MessageView(
+            summary=summary,
+            sender=summary.sender,
+            to=summary.to,
+            subject=summary.subject,
+            date=summary.date,
+            signature=summary.signature if summary.signature is not None else opened.signature,
+            signed=opened.signed or summary.signed,
+            encrypted=opened.encrypted or summary.encrypted,
+            decrypted=opened.decrypted,
+            cipher_note=opened.cipher_note,
+            problem=opened.problem,
+            outside_trust=self._outside_trust(message_id),
+            receipts=self._receipt_lines(summary.message_id),
+            read_receipt_asked=bool(self.messages.doc(message_id).get("read_receipt_requested"))
+            and bool(self.read_receipt_request(message_id)),
+            receipt_request=self._receipt_prompt(message_id, actor),
+            people=self._people_in([summary.sender, *summary.to]),
+        )
+        if not opened.decrypted:
+            return view
+        try:
+            parsed, attachments = mime.read(opened.inner_mime_bytes)
+        except MissiveError as exc:
+            log.warning("message %s: structure unreadable (%s)", message_id[:16], type(exc).__name__)
+            return replace(view, problem=str(exc))
+        return replace(
+            view,
+            sender=parsed.sender or summary.sender,
+            to=parsed.to or summary.to,
+            cc=parsed.cc,
+            subject=parsed.subject or summary.subject,
+            date=parsed.date or summary.date,
+            body=parsed.text,
+            body_was_html=parsed.text_was_html,
+            attachments=tuple(attachments),
+            documents=self._message_documents(parsed.message_id),
+            headers=tuple(parsed.headers.items()),
+        )
 
-    async def sync(self, account: str | None = None, progress: Any = None) -> list[Any]:
+
+    def _outside_trust(self, message_id: str) -> bool:
+        return self.messages.doc(message_id).get("trust") == "quarantine"
+
+    def _message_documents(self, header_id: str) -> tuple[MessageDocument, ...]:
+        """The clinical parts the queue holds for the message with Message-ID ``header_id``."""
+        from core.clinical.kinds import BIOLOGY, OTHER, document_kind
+        from core.clinical.readers import read_document
+        from core.errors import MissiveError
+        from core.model import ClinicalDocument, MessageDocument
+
+        header_id = " ".join(header_id.split())
+        if not header_id:
+            return ()
+        out: list[MessageDocument] = []
+        for queued in self.documents.list():
+            if queued.message_id != header_id:
+                continue
+            content: ClinicalDocument | None = None
+            try:
+                found = read_document(self.documents.raw(queued.id), queued.attachment).documents
+                content = found[0] if found else None
+            except MissiveError as exc:
+                log.info("document %s not read again (%s)", queued.id, type(exc).__name__)
+            if content is None:  # what the queue knows is still worth showing
+                content = ClinicalDocument(
+                    format=queued.format,  # type: ignore[arg-type]
+                    identity=queued.identity,
+                    title=queued.title,
+                    author=queued.sender,
+                    date=queued.date,
+                )
+            kind = document_kind(content)
+            label = "" if kind in (BIOLOGY, OTHER) else kind
+            out.append(MessageDocument(content, self._review_item(queued), label))
+        return tuple(out)
+
+    def resolve_message_id(self, given: str) -> str:
+        """A full message id, from itself or a unique prefix of six characters or more (lists show 12)."""
+        from core.errors import NotFound
+
+        docs = self.messages.docs
+        if docs.get(given) is not None:
+            return given
+        matches = [k for k in docs.keys() if k.startswith(given)] if len(given) >= 6 else []
+        if len(matches) == 1:
+            return matches[0]
+        raise NotFound(f"aucun message unique d'id {given[:40]} (voir `missive messages list`)")
+
+    def mark_seen(self, message_id: str) -> None:
+        """Flag a message read here (the next sync tells the server)."""
+        if not self.messages.get(message_id).unread:
+            return
+        self.messages.add_flags(message_id, "\\Seen")
+
+    def folders(self) -> list[str]:
+        """Folder names, INBOX first; the quarantine and drafts folders when they hold something."""
+        rows = self.messages.rows()
+        names = self.messages.folder_list()
+        names = sorted(names, key=lambda n: (n.upper() != "INBOX", n.lower()))  # where the day starts
+        if _quarantine_count(rows, self.messages):
+            names.append(QUARANTINE_FOLDER)
+        if len(self.drafts_store):
+            names.append(DRAFTS_FOLDER)
+        return names
+
+    def summaries(self, folder: str | None = None) -> SummaryRows:
+        """A folder's list, newest first, decoded as it is read (a 50,000-message inbox paints at once).
+
+        Quarantined messages are listed only in ``QUARANTINE_FOLDER``; ``DRAFTS_FOLDER`` lists no message
+        (its drafts come from ``drafts()``)."""
+        from core.mail.messages import SummaryList
+
+        if folder == DRAFTS_FOLDER:
+            return SummaryList()
+        quarantine = folder == QUARANTINE_FOLDER
+        found = self.messages.rows(folder=None if quarantine else folder)
+        if isinstance(found, list):  # a store without a list index (small): read the marks
+            return SummaryList(s for s in found if self._outside_trust(s.id) is quarantine)
+        rows: SummaryRows = found  # type: ignore[assignment]
+        if quarantine or found.quarantine_count():  # type: ignore[attr-defined]
+            return found.quarantined(quarantine)  # type: ignore[attr-defined,no-any-return]
+        return rows
+
+    # -- the document queue ---------------------------------------------------------------------------------
+    def review_items(self) -> tuple[list[ReviewItem], list[ReviewItem]]:
+        """(documents waiting for a decision, documents filed), oldest first."""
+        items = self.documents.list(("waiting", "filed"))
+        pending = [self._review_item(q) for q in items if q.state == "waiting"]
+        filed = [self._review_item(q) for q in items if q.state == "filed"]
+        return pending, filed
+
+    def review_count(self) -> int:
+        return self.documents.pending_count()
+
+    def patients_by_message(self) -> dict[str, str]:
+        """Message-ID -> the names of the patients its clinical documents are about (as the documents state
+        them, and the patient each was filed to), in the searchable form of core.clinical.search: the inbox
+        search finds a doctor's mail by patient name."""
+        from core.clinical.search import searchable
+
+        names: dict[str, list[str]] = {}
+        for queued in self.documents.list():
+            if not queued.message_id:
+                continue
+            ident = queued.identity
+            words = [ident.family_name, ident.birth_name, *ident.given_names]
+            patient = self.patient(queued.patient_id) if queued.patient_id else None
+            if patient is not None:
+                words += [patient.birth_name, patient.used_name, *patient.given_names]
+            names.setdefault(queued.message_id, []).append(" ".join(w for w in words if w))
+        return {mid: searchable(" ".join(parts)) for mid, parts in names.items()}
+
+    def critical_count(self) -> int:
+        """Waiting documents with a critical result (the status bar's count)."""
+        return self.documents.critical_count()
+
+    def patient_labels(self) -> dict[str, str]:
+        """Every patient mailbox of the list -> "◆ NAME First · INS …", so lists name patients and mark them
+        apart."""
+        from core.clinical.patient_mail import PATIENT_DOMAIN, patient_label
+
+        return {
+            f"{p.ins}@{PATIENT_DOMAIN}".lower(): f"◆ {patient_label(p)}" for p in self.patients.list() if p.ins
+        }
+
+    def list_patients(self) -> list[Patient]:
+        return self.patients.list()
+
+    def patient(self, patient_id: str) -> Patient | None:
+        from core.errors import NotFound
+
+        try:
+            return self.patients.get(patient_id)
+        except NotFound:
+            return None
+
+    def file_document(self, doc_id: str, patient_id: str, actor: str | None = None) -> ReviewItem:
+        """File a waiting document for ``patient_id`` into the practice software; audited."""
+        return self._review_item(self.documents.file(doc_id, patient_id, actor=actor))
+
+    def reject_document(self, doc_id: str, actor: str | None = None) -> ReviewItem:
+        return self._review_item(self.documents.reject(doc_id, actor=actor))
+
+    def undo_filing(self, doc_id: str, actor: str | None = None) -> ReviewItem:
+        return self._review_item(self.documents.undo(doc_id, actor=actor))
+
+    def _review_item(self, queued: QueuedDocument) -> ReviewItem:
+        from core.model import ReviewItem
+
+        patient_id = queued.patient_id
+        return ReviewItem(
+            id=queued.id,
+            identity=queued.identity,
+            state=queued.state,
+            decision=queued.decision,  # type: ignore[arg-type]
+            title=queued.title,
+            date=queued.date,
+            sender=queued.sender,
+            format=queued.format,
+            message_id=queued.message_id,
+            candidates=tuple((c, self.patient(c.patient_id)) for c in queued.candidates),
+            patient=self.patient(patient_id) if patient_id else None,
+            patient_id=patient_id,
+            observations=queued.observations,
+            critical=queued.critical,
+            attachment=queued.attachment,
+            filed_at=_when(queued.filed_at),
+            kind=queued.kind,
+            abnormal=queued.abnormal,
+        )
+
+    # -- directory and recipients ---------------------------------------------------------------------------
+    def directory_search(self, text: str, limit: int = 200) -> list[DirectoryEntry]:
+        if not text.strip():
+            return []
+        return self.directory.search(text, limit=limit)
+
+    def complete_address(self, prefix: str, limit: int = 10) -> list[str]:
+        """Addresses starting with (or containing) ``prefix``, from the directory."""
+        prefix = prefix.strip().lower()
+        if len(prefix) < 2:
+            return []
+        seen: dict[str, None] = {}
+        for _name, address in self.directory.complete(prefix, limit=limit):
+            if prefix in address.lower():
+                seen.setdefault(address, None)
+        return list(seen)[:limit]
+
+    # -- drafts ---------------------------------------------------------------------------------------------
+    @cached_property
+    def drafts_store(self) -> Drafts:
+        from core.mail.drafts import COLLECTION, Drafts
+
+        return Drafts(self.profile.collection(COLLECTION), self.profile.blobs)
+
+    def save_draft(self, draft: Draft, draft_id: str | None = None) -> str:
+        """Keep a draft, encrypted (a new one when ``draft_id`` is None); returns its id."""
+        return self.drafts_store.save(draft, draft_id)
+
+    def drafts(self) -> list[SavedDraft]:
+        return self.drafts_store.list()
+
+    def draft(self, draft_id: str) -> SavedDraft:
+        return self.drafts_store.get(draft_id)
+
+    def delete_draft(self, draft_id: str) -> None:
+        self.drafts_store.delete(draft_id)
+
+    # -- status ---------------------------------------------------------------------------------------------
+    def outbox_count(self) -> int:
+        return len(self.outbox)
+
+    async def sync(self, account: str | None = None, progress: Any = None) -> list[SyncReport]:
         """Sync one account (or all) with the S/MIME and clinical hook."""
         from core.mail.sync import SyncEngine
 
         self._own = None
         engine = SyncEngine(self.messages, on_new_message=self.on_new_message)
         accounts = [self.accounts.get(account)] if account else self.accounts.list()
-        reports = [await engine.sync(a, progress=progress) for a in accounts]
+        reports = []
+        try:
+            for a in accounts:
+                reports.append(await engine.sync(a, progress=progress))
+        finally:
+            self._report_review()
         self._file_waiting()
         for r in reports:
             if r.new - r.own > 0:  # our own letters (Sent copies) are not news
-                self.emit("new-mail", account=r.account, count=r.new - r.own)
+                self.emit(NewMail(r.account, r.new - r.own))
         return reports
+
+    def _report_review(self) -> None:
+        """Tell subscribers about documents the hook queued for a person since the last report."""
+        count, self._queued_for_review = self._queued_for_review, 0
+        if count:
+            self.emit(NeedsReview(count, self.documents.pending_count()))
 
     async def sync_sent(self, account: str | None = None) -> None:
         """Bring the account's Sent folder into the store now (after a letter left), so it is listed at once
@@ -420,13 +749,13 @@ class Mailroom:
 
     # -- outgoing mail -------------------------------------------------------------------------------------
     @cached_property
-    def outgoing(self) -> Any:
+    def outgoing(self) -> OutgoingPolicy:
         """The trust-space check and S/MIME protection every letter goes through."""
         from core.secure.outgoing import OutgoingPolicy
 
         return OutgoingPolicy(self.keys, self.trust)
 
-    def letter_protection(self, recipients: Any, account: str | None = None) -> Any:
+    def letter_protection(self, recipients: Sequence[str], account: str | None = None) -> LetterProtection:
         """Will this letter leave encrypted, signed, at all? (``LetterProtection``) The decision ``send``
         makes for the whole letter from ``account`` (None: the default one) to ``recipients`` (To and Cc)."""
         from core.errors import NotFound
@@ -438,7 +767,7 @@ class Mailroom:
         return self.outgoing.decide(list(recipients), sender)
 
     @cached_property
-    def _sending(self) -> Any:
+    def _sending(self) -> SendService:
         from core.mail.send import SendService
 
         return SendService(
@@ -448,10 +777,9 @@ class Mailroom:
             check_policy=self.outgoing.check,
         )
 
-    async def send(self, draft: Any) -> Any:
-        """Check the policy, sign/encrypt, queue durably, send. Raises NotSent when it stays queued."""
-        from dataclasses import replace
-
+    async def send(self, draft: Draft, draft_id: str | None = None) -> Delivery:
+        """Check the policy, sign/encrypt, queue durably, send. Raises NotSent when it stays queued (the
+        outbox has it: the draft ``draft_id`` is deleted all the same); a refusal of the policy keeps it."""
         from core.mail.send import NotSent
 
         if self.settings.receipts.read and not draft.read_receipt:
@@ -466,8 +794,12 @@ class Mailroom:
         try:
             delivery = await self._sending.send(draft)
         except NotSent as exc:
-            self.emit("send-failed", entry=exc.entry_id)
+            if draft_id:
+                self.delete_draft(draft_id)
+            self.emit(SendFailed(exc.entry_id, " ".join(str(exc).split())))
             raise
+        if draft_id:
+            self.delete_draft(draft_id)
         self._record_sent(delivery, draft)
         try:
             await self.sync_sent(draft.account)
@@ -496,7 +828,7 @@ class Mailroom:
 
         return patient_address(self.patients.get(patient_id))
 
-    def describe_recipients(self, addresses: Any) -> dict[str, Any]:
+    def describe_recipients(self, addresses: Sequence[str]) -> dict[str, Recipient]:
         """Per address, a patient (name and INS from the list) or a colleague: what lists and the composer show."""
         from core.clinical.patient_mail import describe, is_patient_address
 
@@ -527,7 +859,7 @@ class Mailroom:
         except Exception as exc:  # noqa: BLE001 - the letter is sent; only its receipts will be missing
             log.warning("sent letter %s not recorded (%s)", delivery.entry_id, type(exc).__name__)
 
-    async def flush_outbox(self, force: bool = False) -> Any:
+    async def flush_outbox(self, force: bool = False) -> FlushReport:
         """Retry what is due in the outbox (``force``: everything, failed letters included)."""
         entries = {e.id: e for e in self.outbox.list()}
         report = await self._sending.flush(force=force)
@@ -537,24 +869,30 @@ class Mailroom:
                 if entry is not None:
                     self._record_sent(delivery, entry=entry)
                 self._sent(delivery)
-        if report.failed:
-            self.emit("send-failed", count=report.failed)
+            elif delivery.outcome == "failed":
+                self.emit(SendFailed(delivery.entry_id, " ".join(delivery.error.split())))
         return report
 
-    def _sent(self, delivery: Any) -> None:
+    def _sent(self, delivery: Delivery) -> None:
         self.audit.append("send", delivery.message_id, entry=delivery.entry_id, refused=len(delivery.refused))
-        self.emit("sent", entry=delivery.entry_id)
+        self.emit(Sent(delivery.entry_id))
 
     # -- the daemon --------------------------------------------------------------------------------------------
     def account_names(self) -> list[str]:
         return list(self.accounts.names())
+
+    def close(self) -> None:
+        """Nothing is buffered: every write is durable when it returns."""
 
     async def idle(self, name: str, timeout: float = 540.0) -> int:
         """One round of waiting for news on account ``name`` (IDLE, bounded), then a sync; new messages."""
         from core.mail.sync import SyncEngine
 
         engine = SyncEngine(self.messages, on_new_message=self.on_new_message)
-        report = await engine.idle_once(self.accounts.get(name), timeout)
+        try:
+            report = await engine.idle_once(self.accounts.get(name), timeout)
+        finally:
+            self._report_review()
         return int(report.new - report.own)
 
     async def keep_synced(self, name: str, stop: asyncio.Event, *, idle_timeout: float = 540.0) -> None:
@@ -569,14 +907,14 @@ class Mailroom:
 
         last, delay, state = "", RETRY_FIRST, ""
 
-        def tell(new_state: str, **extra: Any) -> None:
+        def tell(new_state: SyncStateName, reason: str = "") -> None:
             nonlocal state
-            if new_state != state or extra:
-                self.emit("sync-state", account=name, state=new_state, since=last, **extra)
+            if new_state != state or reason:
+                self.emit(SyncState(name, new_state, since=last, reason=reason))
             state = new_state
 
         def progress(p: Any) -> None:
-            self.emit("progress", account=name, done=p.done, total=p.total)
+            self.emit(Progress(name, p.done, p.total))
 
         while not stop.is_set():
             try:
@@ -590,17 +928,17 @@ class Mailroom:
                     new = await _until(stop, self.idle(name, timeout=idle_timeout))
                     last = dt.datetime.now().strftime("%H:%M")
                     if new:
-                        self.emit("new-mail", account=name, count=new)
+                        self.emit(NewMail(name, new))
             except LoginRequired as exc:
                 # The inbox stays usable: ask for the approval on the phone; retry at once if given, else
                 # wait long (each attempt pushes a request to the doctor's phone: no storm).
-                tell("offline", reason=" ".join(str(exc).split()))
+                tell("offline", " ".join(str(exc).split()))
                 if not await self._login_again(name, stop):
                     await _until(stop, asyncio.sleep(LOGIN_RETRY))
             except MissiveError as exc:
                 log.info("account %s offline (%s); retry in %.0f s", name, type(exc).__name__, delay)
                 if state != "offline":
-                    tell("offline", reason=" ".join(str(exc).split()))
+                    tell("offline", " ".join(str(exc).split()))
                 await _until(stop, asyncio.sleep(delay))
                 delay = min(delay * 2, RETRY_MAX)
 
@@ -724,18 +1062,18 @@ class Mailroom:
         account = self.accounts.get(name)
 
         def tell(message: str) -> None:
-            self.emit("psc-binding", account=name, message=message)
+            self.emit(PscBinding(name, message))
             if show is not None:
                 show(message)
 
         await psc.sessions.login(account, tell)
-        self.emit("psc-login", account=name, state="ok")
+        self.emit(PscLogin(name, "ok"))
 
     async def _login_again(self, name: str, stop: asyncio.Event | None = None) -> bool:
         """After LoginRequired: one CIBA round in the background; False (and an event) when it failed."""
         from core.auth.psc import PscError
 
-        self.emit("psc-login", account=name, state="required")
+        self.emit(PscLogin(name, "required"))
         try:
             if stop is None:
                 await self.psc_login(name)
@@ -744,7 +1082,7 @@ class Mailroom:
             return True
         except PscError as exc:
             log.warning("account %s: PSC login failed (%s)", name, type(exc).__name__)
-            self.emit("psc-login", account=name, state="failed", reason=" ".join(str(exc).split()))
+            self.emit(PscLogin(name, "failed", " ".join(str(exc).split())))
             return False
 
     @property
@@ -775,7 +1113,7 @@ class Mailroom:
         async def auto_file() -> None:
             filed = self.documents.auto_file()
             if filed:
-                self.emit("document-filed", count=len(filed))
+                self.emit(DocumentFiled(len(filed)))
 
         tasks.append(auto_file)
         if self.settings.lists.auto_update:
@@ -805,6 +1143,33 @@ def _never_auto(match: Callable[[Any], Any]) -> Callable[[Any], Any]:
         return replace(result, decision="review", patient_id=None) if result.decision == "auto" else result
 
     return review
+
+
+def _quarantine_count(rows: Any, store: MessageStore) -> int:
+    counter = getattr(rows, "quarantine_count", None)  # the list index knows, without decoding a row
+    if callable(counter):
+        return int(counter())
+    return sum(1 for s in rows if store.doc(s.id).get("trust") == "quarantine")
+
+
+if TYPE_CHECKING:
+
+    def _implements_contract(mailroom: Mailroom) -> MailroomAPI:
+        return mailroom  # mypy checks that Mailroom implements the app's contract
+
+
+def _when(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def profile_exists(profile_dir: Path) -> bool:
+    """Whether ``profile_dir`` holds a profile (without asking for its passphrase)."""
+    return Profile.exists(Path(profile_dir))
 
 
 def run(coro: Any) -> Any:

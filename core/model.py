@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Sex = Literal["M", "F", "U"]
@@ -305,6 +305,105 @@ class MessageSummary:
         }
 
 
+# -- what the façade returns to the app and the CLI ------------------------------------------------------------
+
+# The folder list's virtual folders: messages the sync quarantined (sender outside the trust space), kept out of
+# every real folder's list and never deleted; and the drafts kept in the store. Backslash names, which no real
+# folder is expected to use.
+INBOX = "INBOX"  # where Réception opens: the server's inbox, never the Sent copies of other folders
+QUARANTINE_FOLDER = "\\Quarantine"
+DRAFTS_FOLDER = "\\Drafts"
+
+DocumentState = Literal["waiting", "filed", "rejected"]
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """A document of the queue as a person decides on it: what it states, the candidate patients (resolved),
+    where it stands. ``identity``, ``title`` and ``date`` are health data: show, never log."""
+
+    id: str
+    identity: Identity
+    state: DocumentState = "waiting"
+    decision: Decision = "review"  # the matcher's
+    title: str = ""
+    date: dt.datetime | None = None
+    sender: str = ""
+    format: str = ""
+    message_id: str = ""  # the Message-ID header of the letter it came in
+    candidates: tuple[tuple[Candidate, Patient | None], ...] = ()
+    patient: Patient | None = None  # the patient it was filed to (or will be, for an automatic decision)
+    patient_id: str | None = None  # that patient's id (kept when the patient is no longer in the registry)
+    observations: int = 0
+    abnormal: int = 0
+    critical: int = 0  # critical results in it (the queue lists these first)
+    attachment: str = ""  # the part of the message it was read from
+    filed_at: dt.datetime | None = None
+    kind: str = ""  # biologie, imagerie, anatomopathologie, courrier (the core's reading)
+
+    def to_json(self) -> dict[str, Any]:
+        """Ids, state and decision; no identity (what `messages show --json` prints)."""
+        return {
+            "id": self.id,
+            "message_id": self.message_id,
+            "format": self.format,
+            "decision": self.decision,
+            "patient_id": self.patient_id,
+            "state": self.state,
+            "candidates": [c.to_json() for c, _ in self.candidates],
+            "observations": self.observations,
+            "abnormal": self.abnormal,
+            "critical": self.critical,
+            "kind": self.kind,
+        }
+
+
+@dataclass(frozen=True)
+class MessageDocument:
+    """One clinical part of a message: its content as read, and the queue's decision about it."""
+
+    content: ClinicalDocument
+    queued: ReviewItem | None = None  # None when the queue has no trace of it (read before it existed)
+    kind_label: str = ""  # imaging, pathology, a letter: said before the title ("" for results)
+
+
+@dataclass(frozen=True)
+class MessageView:
+    """One message as the doctor reads it: S/MIME layers removed, headers, text, verdicts, parts."""
+
+    summary: MessageSummary
+    sender: str = ""
+    to: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+    subject: str = ""
+    date: dt.datetime | None = None
+    body: str = ""  # readable text (an HTML-only message turned into text)
+    body_was_html: bool = False
+    signature: SignatureStatus | None = None  # the verdict stored when the message arrived
+    signed: bool = False
+    encrypted: bool = False
+    decrypted: bool = True  # False when encrypted for a key the profile does not hold
+    cipher_note: str = ""  # a weak or old cipher, in words (e.g. 3DES)
+    problem: str = ""  # why it could not be opened (no health data)
+    attachments: tuple[Attachment, ...] = ()
+    documents: tuple[MessageDocument, ...] = ()
+    outside_trust: bool = False  # the sync found the sender outside the trust space
+    headers: tuple[tuple[str, str], ...] = ()  # MSSanté headers (X-MSS-*) when present
+    receipts: tuple[str, ...] = ()  # a sent letter: "address — remis le …" per recipient (the core's words)
+    read_receipt_asked: bool = False  # the sender asks for a read receipt not sent yet
+    receipt_request: str = ""  # the address to ask the doctor about ([receipts] answer = "ask"; key a)
+    people: dict[str, str] = field(default_factory=dict)  # patient mailboxes -> "◆ NOM Prénom · INS …"
+
+
+@dataclass(frozen=True)
+class SavedDraft:
+    """A draft kept in the encrypted store until it is sent or thrown away."""
+
+    id: str
+    draft: Draft
+    saved: dt.datetime | None = None
+
+
 __all__ = [
     "CRITICAL_FLAGS",
     "Attachment",
@@ -312,12 +411,20 @@ __all__ = [
     "ClinicalDocument",
     "Decision",
     "DirectoryEntry",
+    "DRAFTS_FOLDER",
+    "DocumentState",
     "Draft",
+    "INBOX",
     "Identity",
     "MatchResult",
+    "MessageDocument",
     "MessageSummary",
+    "MessageView",
     "Observation",
     "Patient",
+    "QUARANTINE_FOLDER",
+    "ReviewItem",
+    "SavedDraft",
     "Sex",
     "SignatureStatus",
     "SourceFormat",

@@ -24,3 +24,38 @@ def test_core_modules_load_no_ui() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+# What tui/ may import of core: the façade, its contract and values, errors, the profile location.
+UI_MAY_IMPORT = {
+    "core",
+    "core.mailroom",
+    "core.mailroom_api",
+    "core.model",
+    "core.events",
+    "core.errors",
+    "core.config",
+    "core.text",  # the texts of the core's message codes, in the language chosen (errors, match reasons)
+}
+
+
+def test_the_ui_contract_forbids_every_other_core_module() -> None:
+    """The import-linter contract lists forbidden modules: a new core module must not slip past it."""
+    import tomllib
+
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["importlinter"][
+        "contracts"
+    ]
+    [ui] = [c for c in contracts if c.get("source_modules") == ["tui"]]
+    forbidden = set(ui["forbidden_modules"])
+    modules = {
+        ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for p in (ROOT / "core").rglob("*.py")
+    }
+    uncovered = sorted(
+        m for m in modules - UI_MAY_IMPORT if not any(m == f or m.startswith(f + ".") for f in forbidden)
+    )
+    assert uncovered == [], (
+        f"add these to the UI contract in pyproject.toml (or to UI_MAY_IMPORT): {uncovered}"
+    )
+    assert not any(m in forbidden for m in UI_MAY_IMPORT)

@@ -18,7 +18,7 @@ import time
 import tomllib
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 _STARTED = time.perf_counter()
 
@@ -30,9 +30,21 @@ from textual.theme import Theme  # noqa: E402
 from textual.widgets import ContentSwitcher, Footer, Static  # noqa: E402
 from textual.worker import Worker, WorkerState  # noqa: E402
 
-from core.errors import ConfigError, MissiveError, NotFound  # noqa: E402
+from core.errors import ConfigError, Locked, MissiveError, NotFound  # noqa: E402
+from core.events import (  # noqa: E402
+    DocumentFiled,
+    MailroomEvent,
+    NeedsReview,
+    NewMail,
+    Progress,
+    PscBinding,
+    PscLogin,
+    SendFailed,
+    Sent,
+    SyncState,
+)
+from core.model import INBOX  # noqa: E402
 from tui import keymap  # noqa: E402
-from tui.data import INBOX, MailroomData  # noqa: E402
 from tui.failures import report_failure  # noqa: E402
 from tui.i18n import set_language, t  # noqa: E402
 from tui.messages import (  # noqa: E402
@@ -42,6 +54,9 @@ from tui.messages import (  # noqa: E402
     Unlocked,
 )
 from tui.widgets.status_bar import StatusBar  # noqa: E402
+
+if TYPE_CHECKING:
+    from core.mailroom_api import MailroomAPI, SummaryRows
 
 log = logging.getLogger("missive.tui")
 
@@ -128,23 +143,22 @@ class MissiveApp(App[int]):
         profile_dir: Path | None = None,
         *,
         passphrase: str | None = None,
-        mailroom: Any = None,
-        opener: Callable[[Path, str], Any] | None = None,
+        mailroom: MailroomAPI | None = None,
+        opener: Callable[[Path, str], MailroomAPI] | None = None,
         lang: str | None = None,
         theme: str | None = None,
         settings: Any = None,
         exit_after_paint: bool = False,
         setup: bool = False,
     ) -> None:
-        settings = settings if settings is not None else getattr(mailroom, "settings", None)
+        settings = settings if settings is not None else mailroom.settings if mailroom is not None else None
         set_language(lang or getattr(settings, "language", None))
         super().__init__()
         keymap.localise(self)
         self.profile_dir = Path(profile_dir) if profile_dir else None
         self._passphrase = passphrase
         self._opener = opener
-        self.mailroom = mailroom
-        self.data: MailroomData | None = MailroomData(mailroom) if mailroom is not None else None
+        self.mailroom: MailroomAPI | None = mailroom
         self.settings = settings
         self._theme_name = theme or getattr(settings, "theme", None) or "dark"
         self.idle_minutes = int(getattr(settings, "idle_lock_minutes", 10) or 0)
@@ -154,7 +168,7 @@ class MissiveApp(App[int]):
         self._last_activity = time.monotonic()
         self._exit_after_paint = exit_after_paint
         self._painted = False
-        self._prefetched: MailroomData | None = None
+        self._prefetched: tuple[MailroomAPI, SummaryRows] | None = None  # the inbox's list, read at unlock
         self._sync_started = False
         self._sync_stops: list[tuple[Any, Any]] = []  # (event loop, asyncio.Event) of each account's sync
 
@@ -208,14 +222,13 @@ class MissiveApp(App[int]):
 
             self.push_screen(LockScreen())
 
-    def _first_setup_done(self, mailroom: Any) -> None:
+    def _first_setup_done(self, mailroom: MailroomAPI | None) -> None:
         """The assistant ended: into the inbox with the profile it created, or out when it was abandoned."""
         if mailroom is None:
             self.exit(0)
             return
         self.mailroom = mailroom
-        self.data = MailroomData(mailroom)
-        self.settings = getattr(mailroom, "settings", None)
+        self.settings = mailroom.settings
         self._enter()
 
     def action_setup(self) -> None:
@@ -245,7 +258,7 @@ class MissiveApp(App[int]):
         if not isinstance(self.screen, LockScreen):
             self.push_screen(LockScreen())
 
-    def open_profile(self, passphrase: str) -> Any:
+    def open_profile(self, passphrase: str) -> MailroomAPI:
         """Open (or, after an idle lock, re-check) the profile: blocking, called from a worker."""
         if self._opener is not None:
             return self._opener(self.profile_dir, passphrase)  # type: ignore[arg-type]
@@ -259,21 +272,26 @@ class MissiveApp(App[int]):
         if self.mailroom is None:
             # Read the inbox's list now, in this worker, while the screen waits: the inbox pane gets it
             # at once instead of reading it while the first layout runs.
-            data = MailroomData(mailroom)
             try:
-                data.prefetch(INBOX)
+                self._prefetched = (mailroom, mailroom.summaries(INBOX))
             except MissiveError as exc:  # the inbox's own read reports it; the profile is open all the same
                 log.info("inbox list not read ahead: %s", type(exc).__name__)
-            self._prefetched = data
         return mailroom
+
+    def summaries(self, folder: str | None) -> SummaryRows:
+        """A folder's list: the one read ahead at unlock the first time, else the façade's (blocking)."""
+        mailroom = self.mailroom
+        if mailroom is None:
+            raise Locked("aucun profil ouvert : saisissez la phrase de passe")
+        ready, self._prefetched = self._prefetched, None
+        if folder == INBOX and ready is not None and ready[0] is mailroom:
+            return ready[1]
+        return mailroom.summaries(folder)
 
     def on_unlocked(self, message: Unlocked) -> None:
         if self.mailroom is None:
             self.mailroom = message.mailroom
-            ready, self._prefetched = self._prefetched, None
-            self.data = ready if ready is not None and ready.mailroom is message.mailroom else None
-            self.data = self.data or MailroomData(message.mailroom)
-            self.settings = self.settings or getattr(message.mailroom, "settings", None)
+            self.settings = self.settings or message.mailroom.settings
             from tui.panes.lock import LockScreen
 
             if isinstance(self.screen, LockScreen):
@@ -281,16 +299,15 @@ class MissiveApp(App[int]):
             self._enter()
         else:
             if message.mailroom is not self.mailroom:
-                close = getattr(message.mailroom, "close", None)
-                if close is not None:
-                    close()  # only a check: the profile already open stays the one in use
+                message.mailroom.close()  # only a check: the profile already open stays the one in use
             self.locked = False
             self._last_activity = time.monotonic()
             self.pop_screen()
 
     def _enter(self) -> None:
         self.push_screen(MainScreen())
-        self.data.subscribe(self._engine_event)  # type: ignore[union-attr]
+        if self.mailroom is not None:
+            self.mailroom.subscribe(self._engine_event)
         if self._painted:
             self.refresh_counts()
         else:  # the status bar counts load the outbox and the document queue: after the list is painted
@@ -317,10 +334,10 @@ class MissiveApp(App[int]):
     def _start_background_sync(self) -> None:
         """After the first paint (start-up never waits on the network): one thread per account keeps it in
         sync (IDLE); the status bar and the toasts follow its events."""
-        if self._sync_started or self.data is None:
+        if self._sync_started or self.mailroom is None:
             return
         self._sync_started = True
-        for name in self.data.account_names():
+        for name in self.mailroom.account_names():
             self.run_worker(
                 lambda name=name: self._sync_worker(name),
                 thread=True,
@@ -333,14 +350,14 @@ class MissiveApp(App[int]):
         """Its own thread and event loop: the store's disk writes never block the screen."""
         import asyncio
 
-        data = self.data
-        if data is None:
+        mailroom = self.mailroom
+        if mailroom is None:
             return
 
         async def main() -> None:
             stop = asyncio.Event()
             self._sync_stops.append((asyncio.get_running_loop(), stop))
-            await data.keep_synced(name, stop)
+            await mailroom.keep_synced(name, stop)
 
         asyncio.run(main())
 
@@ -506,55 +523,53 @@ class MissiveApp(App[int]):
             self.action_lock()
 
     # -- engine events and counts -------------------------------------------------------------------------
-    def _engine_event(self, event: Any) -> None:
+    def _engine_event(self, event: MailroomEvent) -> None:
         """Called by the engine, maybe from another thread: hand it to the event loop as a message."""
-        self.post_message(MailroomEventReceived(str(event.kind), dict(event.data)))
+        self.post_message(MailroomEventReceived(event))
 
     def on_mailroom_event_received(self, message: MailroomEventReceived) -> None:
         main = self.main
         if main is None:
             return
         status = main.query_one(StatusBar)
-        kind, data = message.kind, message.data
-        if kind == "new-mail":
-            self.notify(t("toast.new_mail", count=data.get("count", 1)))
-            main.query_one("#inbox").reload()
-        elif kind in ("needs-review", "document-filed"):
-            if main.query("#review"):
-                main.query_one("#review").reload()
-            self.refresh_counts()
-            if kind == "needs-review":
-                self.notify(t("toast.needs_review", count=data.get("count", 1)))
-        elif kind == "send-failed":
-            self.notify(t("toast.send_failed", reason=data.get("reason", "")), severity="error", timeout=10)
-            self.refresh_counts()
-        elif kind == "sent":
-            self.refresh_counts()
-            main.query_one("#inbox").reload()  # the Sent folder, synced as the letter left, is listed at once
-        elif kind == "progress":
-            status.set_progress(int(data.get("done", 0)), int(data.get("total", 0)))
-        elif kind == "psc-binding":
-            # The code to compare on the phone (core's words); the inbox stays usable meanwhile.
-            self.notify(
-                str(data.get("message", "")),
-                title=str(data.get("account", "")),
-                severity="warning",
-                timeout=180,
-            )
-        elif kind == "psc-login":
-            state = data.get("state")
-            if state == "required":
-                self.notify(t("toast.psc_required", account=data.get("account", "")), severity="warning")
-            elif state == "ok":
-                self.notify(t("toast.psc_ok", account=data.get("account", "")))
-            elif state == "failed":
-                self.notify(str(data.get("reason", "")), severity="error", timeout=30)
-        elif kind == "sync-state":
-            status.set_account(
-                str(data.get("account", "")), str(data.get("state", "")), str(data.get("since", ""))
-            )
-            if data.get("state") == "offline":
-                self.notify(t("toast.offline"), severity="warning")
+        event = message.event
+        match event:
+            case NewMail(count=count):
+                from tui.panes.inbox import InboxPane
+
+                self.notify(t("toast.new_mail", count=count))
+                main.query_one("#inbox", InboxPane).reload()
+            case NeedsReview() | DocumentFiled():
+                if main.query("#review"):
+                    from tui.panes.review import ReviewPane
+
+                    main.query_one("#review", ReviewPane).reload()
+                self.refresh_counts()
+                if isinstance(event, NeedsReview):
+                    self.notify(t("toast.needs_review", count=event.count))
+            case SendFailed(reason=reason):
+                self.notify(t("toast.send_failed", reason=reason), severity="error", timeout=10)
+                self.refresh_counts()
+            case Sent():
+                from tui.panes.inbox import InboxPane
+
+                self.refresh_counts()
+                main.query_one("#inbox", InboxPane).reload()  # the Sent folder, synced as the letter left
+            case Progress(done=done, total=total):
+                status.set_progress(done, total)
+            case PscBinding(account=account, message=text):
+                # The code to compare on the phone (core's words); the inbox stays usable meanwhile.
+                self.notify(text, title=account, severity="warning", timeout=180)
+            case PscLogin(account=account, state="required"):
+                self.notify(t("toast.psc_required", account=account), severity="warning")
+            case PscLogin(account=account, state="ok"):
+                self.notify(t("toast.psc_ok", account=account))
+            case PscLogin(state="failed", reason=reason):
+                self.notify(reason, severity="error", timeout=30)
+            case SyncState(account=account, state=state, since=since):
+                status.set_account(account, state, since)
+                if state == "offline":
+                    self.notify(t("toast.offline"), severity="warning")
 
     def refresh_counts(self) -> None:
         self._read_counts()
@@ -563,12 +578,14 @@ class MissiveApp(App[int]):
         self.run_worker(self._counts_worker, thread=True, exclusive=True, group="counts", exit_on_error=False)
 
     def _counts_worker(self) -> None:
-        data = self.data
-        if data is None:
+        mailroom = self.mailroom
+        if mailroom is None:
             return
-        accounts = [(name, "offline") for name in data.account_names()]
+        accounts = [(name, "offline") for name in mailroom.account_names()]
         self.post_message(
-            CountsRefreshed(data.outbox_count(), data.review_count(), accounts, data.critical_count())
+            CountsRefreshed(
+                mailroom.outbox_count(), mailroom.review_count(), accounts, mailroom.critical_count()
+            )
         )
 
     def on_counts_refreshed(self, message: CountsRefreshed) -> None:
@@ -602,10 +619,10 @@ def run_app(
 ) -> int:
     """Run the app in this terminal (``missive tui`` and ``missive demo``). Returns the exit code."""
     from core.config import load_settings
-    from core.store.profile import Profile
+    from core.mailroom import profile_exists
 
     profile_dir = Path(profile_dir)
-    setup = not Profile.exists(profile_dir)
+    setup = not profile_exists(profile_dir)
     if setup and not (sys.stdin.isatty() and sys.stdout.isatty()):
         from core.config import missing_profile_message
 

@@ -5,17 +5,21 @@ Workers post these when their I/O is done; frequent ones do not bubble and repla
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from core.model import DirectoryEntry, MessageSummary
+from core.model import DirectoryEntry, MessageView, ReviewItem
+
+if TYPE_CHECKING:
+    from core.events import MailroomEvent
+    from core.mailroom_api import MailroomAPI, SummaryRows
 
 
 class Unlocked(Message):
     """The passphrase opened the profile (or confirmed it after an idle lock)."""
 
-    def __init__(self, mailroom: Any) -> None:
+    def __init__(self, mailroom: MailroomAPI) -> None:
         super().__init__()
         self.mailroom = mailroom
 
@@ -35,7 +39,7 @@ class MessagesLoaded(Message, bubble=False):
         self,
         folder: str | None,
         folders: list[str],
-        summaries: list[MessageSummary],
+        summaries: SummaryRows,
         statuses: dict[str, str] | None = None,
         labels: dict[str, str] | None = None,
     ) -> None:
@@ -50,7 +54,7 @@ class MessagesLoaded(Message, bubble=False):
 class MessageOpened(Message, bubble=False):
     """A message body was read and decoded for the reader."""
 
-    def __init__(self, view: Any) -> None:
+    def __init__(self, view: MessageView) -> None:
         super().__init__()
         self.view = view
 
@@ -61,7 +65,7 @@ class MessageOpened(Message, bubble=False):
 class DocumentsLoaded(Message, bubble=False):
     """The documents waiting for a decision and the ones filed automatically are known."""
 
-    def __init__(self, pending: list[Any], filed: list[Any]) -> None:
+    def __init__(self, pending: list[ReviewItem], filed: list[ReviewItem]) -> None:
         super().__init__()
         self.pending = pending
         self.filed = filed
@@ -133,14 +137,19 @@ class LetterSent(Message):
 class MailroomEventReceived(Message, bubble=False):
     """An engine event (new mail, filing, send failure, progress, sync state)."""
 
-    def __init__(self, kind: str, data: dict[str, Any]) -> None:
+    def __init__(self, event: MailroomEvent) -> None:
         super().__init__()
-        self.kind = kind
-        self.data = data
+        self.event = event
 
     def can_replace(self, message: Message) -> bool:
+        from core.events import Progress
+
         # progress floods: only the latest matters
-        return isinstance(message, MailroomEventReceived) and message.kind == self.kind == "progress"
+        return (
+            isinstance(message, MailroomEventReceived)
+            and isinstance(message.event, Progress)
+            and isinstance(self.event, Progress)
+        )
 
 
 class CountsRefreshed(Message, bubble=False):

@@ -845,3 +845,32 @@ def _find(positions: array, p: int) -> int | None:
 
     at = bisect_left(positions, p)
     return at if at < len(positions) and positions[at] == p else None
+
+
+class SummaryList(list[MessageSummary]):
+    """A list of summaries with the same extras as ``MessageRows``, for stores without a list index."""
+
+    @property
+    def unread(self) -> int:
+        return sum(1 for s in self if s.unread)
+
+    def index_of(self, message_id: str) -> int | None:
+        return next((i for i, s in enumerate(self) if s.id == message_id), None)
+
+    def replace(self, summary: MessageSummary) -> bool:
+        at = self.index_of(summary.id)
+        if at is None:
+            return False
+        self[at] = summary
+        return True
+
+    def matching(self, text: str, message_ids: Collection[str] = ()) -> SummaryList:
+        """As ``MessageRows.matching``: the core's search rule on sender and subject, or the Message-ID."""
+        from core.clinical.search import matches, query_terms, searchable
+
+        terms = query_terms(text)
+        if not terms:
+            return self
+        return SummaryList(
+            s for s in self if matches(terms, searchable(f"{s.sender} {s.subject}")) or s.message_id in message_ids
+        )

@@ -12,6 +12,7 @@ from email.utils import collapse_rfc2231_value, getaddresses, parsedate_to_datet
 from typing import Any
 
 from core.errors import ParseError
+from core.model import Attachment
 from core.text import T
 
 _POLICY = email.policy.default.clone(raise_on_defect=False)
@@ -37,6 +38,7 @@ class Parsed:
     encrypted: bool = False
     signed: bool = False
     headers: dict[str, str] = field(default_factory=dict)
+    text_was_html: bool = False  # the message had no plain text: ``text`` is its HTML turned into text
 
 
 def parse_bytes(raw: bytes) -> EmailMessage:
@@ -139,17 +141,32 @@ def _decode_text(part: Message) -> str:
     return payload.decode("latin-1")
 
 
-def _html_to_text(html: str) -> str:
-    import html as html_mod
-    import re
+def html_to_text(html: str) -> str:
+    """Readable text of an HTML body: paragraphs, lists, tables and links kept as plain lines (html2text,
+    imported here only: most mail is plain text)."""
+    import html2text
 
-    html = re.sub(r"(?is)<(script|style).*?</\1>", "", html)
-    html = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</tr>|</h\d>", "\n", html)
-    return html_mod.unescape(re.sub(r"<[^>]+>", "", html)).strip()
+    converter = html2text.HTML2Text(bodywidth=0)  # no re-wrapping: the reader wraps to its own width
+    converter.ignore_images = True
+    converter.ignore_emphasis = True
+    converter.unicode_snob = True  # keep accents and non-breaking spaces as characters
+    try:
+        text = converter.handle(html)
+    except Exception:  # noqa: BLE001 - a broken HTML body still shows as text, without its tags
+        import html as html_mod
+
+        text = html_mod.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"(?is)<(script|style).*?</\1>", "", html)))
+    return "\n".join(line.rstrip() for line in text.strip().splitlines())
 
 
 def walk(msg: Message) -> tuple[str, list[tuple[PartInfo, Message]]]:
     """The best readable text and the attachment parts of a message."""
+    text, attachments, _html = walk_parts(msg)
+    return text, attachments
+
+
+def walk_parts(msg: Message) -> tuple[str, list[tuple[PartInfo, Message]], bool]:
+    """The best readable text, the attachment parts, and whether the text came from HTML (no plain part)."""
     plain: list[str] = []
     html: list[str] = []
     attachments: list[tuple[PartInfo, Message]] = []
@@ -167,19 +184,25 @@ def walk(msg: Message) -> tuple[str, list[tuple[PartInfo, Message]]]:
         elif ctype == "text/plain":
             plain.append(_decode_text(part))
         elif ctype == "text/html":
-            html.append(_html_to_text(_decode_text(part)))
+            html.append(_decode_text(part))
         else:
             plain.append(_decode_text(part))
-    text = "\n\n".join(plain) if plain else "\n\n".join(html)
-    return text, attachments
+    if plain or not html:
+        return "\n\n".join(plain), attachments, False
+    return "\n\n".join(html_to_text(h) for h in html), attachments, True
 
 
 def parse(raw: bytes) -> Parsed:
     """Everything ``messages show`` needs from a raw message."""
+    return read(raw)[0]
+
+
+def read(raw: bytes) -> tuple[Parsed, list[Attachment]]:
+    """The message's headers and text, and its attachments with their bytes."""
     msg = parse_bytes(raw)
     encrypted, signed = security_of(msg)
-    text, attachments = ("", []) if encrypted else walk(msg)
-    return Parsed(
+    text, attachments, was_html = ("", [], False) if encrypted else walk_parts(msg)
+    parsed = Parsed(
         message_id=_header(msg, "Message-ID"),
         sender=(_addresses(msg, "From") or ("",))[0] or _header(msg, "From"),
         to=_addresses(msg, "To"),
@@ -191,7 +214,12 @@ def parse(raw: bytes) -> Parsed:
         encrypted=encrypted,
         signed=signed,
         headers={k: _header(msg, k) for k in ("X-MSS-CODECDA", "X-MSS-INS", "X-MSS-NIL") if msg.get(k)},
+        text_was_html=was_html,
     )
+    return parsed, [
+        Attachment(info.filename, info.content_type, part.get_payload(decode=True) or b"")
+        for info, part in attachments
+    ]
 
 
 _FILENAME = re.compile(rb'(?i)\bfilename\*?=\s*"?([^";\r\n]*)')

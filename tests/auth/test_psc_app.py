@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.auth import psc
+from core.events import MailroomEvent, PscLogin, SyncState
 from core.mailroom import Mailroom
 from tests.auth.test_psc_servers import _account
 from tests.mail.helpers import letter
@@ -79,18 +80,18 @@ async def test_a_denied_relogin_is_asked_once_not_in_a_loop(
     psc.sessions._tokens.clear()
     stand_in.phone = "deny"
     requests_before = len(stand_in.binding_messages)
-    events: list[tuple[str, dict]] = []
-    mr.subscribe(lambda e: events.append((e.kind, e.data)))
+    events: list[MailroomEvent] = []
+    mr.subscribe(events.append)
     stop = asyncio.Event()
     task = asyncio.create_task(mr.keep_synced("cab", stop))
     for _ in range(200):  # up to 20 s for the refusal to come back
-        if any(kind == "psc-login" and data.get("state") == "failed" for kind, data in events):
+        if any(isinstance(e, PscLogin) and e.state == "failed" for e in events):
             break
         await asyncio.sleep(0.1)
     await asyncio.sleep(3)  # were it retrying, a second request would be on its way by now
     stop.set()
     await task
-    failed = [data for kind, data in events if kind == "psc-login" and data.get("state") == "failed"]
-    assert len(failed) == 1 and "connexion refusée sur l'application e-CPS" in failed[0]["reason"]
+    failed = [e for e in events if isinstance(e, PscLogin) and e.state == "failed"]
+    assert len(failed) == 1 and "connexion refusée sur l'application e-CPS" in failed[0].reason
     assert len(stand_in.binding_messages) - requests_before == 1  # one push to the phone, no storm
-    assert [d["state"] for k, d in events if k == "sync-state"][-1] == "offline"
+    assert [e.state for e in events if isinstance(e, SyncState)][-1] == "offline"

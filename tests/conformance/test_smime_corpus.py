@@ -217,21 +217,18 @@ def test_cpython_rfc2231_boundary_is_collapsed():
     assert security_of(message_from_bytes(raw)) == (False, True)
 
 
-def test_the_reader_says_the_cipher_is_old(des3_message):
-    """The app's reader line: 'chiffré (chiffrement ancien (3DES))', the core's words."""
-    import datetime as dt
-    from types import SimpleNamespace
+def test_the_reader_says_the_cipher_is_old(des3_message, tmp_path):
+    """What the app's reader shows: 'chiffré (chiffrement ancien (3DES))', the core's words."""
+    from core.mailroom import Mailroom
 
-    from core.model import MessageSummary
-    from tui.data import MailroomData
-
-    raw = des3_message.read_bytes()
-    store = SimpleNamespace(get_raw=lambda _id: raw, add_flags=lambda *_: None)
-    data = MailroomData(SimpleNamespace(messages=store, keys=_bob_keys()))
-    summary = MessageSummary(
-        "m1", "acct", "INBOX", 1, "<m1@x>", "alice@example.com", (), "3DES", dt.datetime.now(dt.UTC)
-    )
-    view = data.open_message(summary)
+    mailroom = Mailroom.create(tmp_path / "p", "correct horse battery staple")
+    mailroom.__dict__["keys"] = _bob_keys()  # the profile holds Bob's key
+    blob = mailroom.profile.blobs.put(des3_message.read_bytes())
+    mailroom.messages.docs.put(
+        "m1", {"account": "a", "folder": "INBOX", "uid": 1, "blob": blob, "from": "alice@example.com",
+               "subject": "3DES", "message_id": "<m1@x>", "flags": []},
+    )  # fmt: skip
+    view = mailroom.read_message("m1")
     assert view.encrypted and view.decrypted and view.cipher_note == "chiffrement ancien (3DES)"
     assert "Compte rendu en 3DES." in view.body
 

@@ -7,6 +7,7 @@ import asyncio
 import base64
 from pathlib import Path
 
+from core.events import MailroomEvent, NewMail
 from core.mail.account import Account
 from core.mailroom import Mailroom
 
@@ -115,14 +116,14 @@ def test_own_letters_are_never_clinical_input_nor_news(tmp_path: Path) -> None:
     for sub in ("cur", "new", "tmp"):
         (maildir / ".Sent" / sub).mkdir(parents=True)
     (maildir / ".Sent" / "cur" / "1.sent:2,S").write_bytes(letter("Dr Cabinet <DR@cabinet.mssante.fr>", 7))
-    events: list[tuple[str, dict]] = []
+    events: list[MailroomEvent] = []
     mr, lgc = synced_practice(tmp_path, {"2.mine": letter("dr@cabinet.mssante.fr", 8)})
     assert len(mr.messages.list()) == 2  # both kept
     assert mr.documents.list() == []  # nothing queued: no À classer, no filing
     assert not lgc.exists() or not list(lgc.iterdir())
-    mr.subscribe(lambda event: events.append((event.kind, event.data)))
+    mr.subscribe(events.append)
     (maildir / "new" / "3.lab").write_bytes(letter("labo@labo-ormes.mssante.fr", 9))
     (maildir / ".Sent" / "cur" / "4.sent:2,S").write_bytes(letter("dr@cabinet.mssante.fr", 10))
     asyncio.run(mr.sync())
-    assert [data["count"] for kind, data in events if kind == "new-mail"] == [1]  # the lab's only
+    assert [e.count for e in events if isinstance(e, NewMail)] == [1]  # the lab's only
     assert [d.message_id for d in mr.documents.list()] == ["<r9@exemple>"]

@@ -6,6 +6,7 @@ import asyncio
 import shutil
 from pathlib import Path
 
+from core.events import NewMail, Progress, SyncState
 from core.mail.account import Account
 from core.mailroom import Mailroom
 
@@ -26,7 +27,7 @@ async def wait_for(events: list, predicate, timeout: float = 15.0):
         if found:
             return found
         await asyncio.sleep(0.05)
-    raise AssertionError(f"no such event within {timeout} s: {[(e.kind, e.data) for e in events]}")
+    raise AssertionError(f"no such event within {timeout} s: {events}")
 
 
 async def test_sync_then_new_mail_then_offline_then_back(tmp_path: Path, monkeypatch) -> None:
@@ -44,26 +45,26 @@ async def test_sync_then_new_mail_then_offline_then_back(tmp_path: Path, monkeyp
     stop = asyncio.Event()
     runner = asyncio.create_task(mr.keep_synced("local", stop, idle_timeout=30))
 
-    await wait_for(events, lambda e: e.kind == "sync-state" and e.data["state"] == "online")
-    assert [e.data["state"] for e in events if e.kind == "sync-state"][:2] == ["syncing", "online"]
-    assert any(e.kind == "progress" for e in events)
+    await wait_for(events, lambda e: isinstance(e, SyncState) and e.state == "online")
+    assert [e.state for e in events if isinstance(e, SyncState)][:2] == ["syncing", "online"]
+    assert any(isinstance(e, Progress) for e in events)
     assert [m.subject for m in mr.messages.list()] == ["n1"]
 
     events.clear()
     (root / "new" / "2.b").write_bytes(mail(2))
-    [arrived] = await wait_for(events, lambda e: e.kind == "new-mail" and e.data.get("account") == "local")
-    assert arrived.data == {"account": "local", "count": 1}  # a count, never a subject
+    [arrived] = await wait_for(events, lambda e: isinstance(e, NewMail) and e.account == "local")
+    assert arrived == NewMail("local", 1)  # a count, never a subject
     assert sorted(m.subject for m in mr.messages.list()) == ["n1", "n2"]
 
     # the mailbox goes away: offline once, with the time of the last sync; the cached view stays
     moved = tmp_path / "elsewhere"
     shutil.move(root, moved)
-    [offline] = await wait_for(events, lambda e: e.kind == "sync-state" and e.data["state"] == "offline")
-    assert offline.data["since"] and "Maildir" in offline.data["reason"]
+    [offline] = await wait_for(events, lambda e: isinstance(e, SyncState) and e.state == "offline")
+    assert offline.since and "Maildir" in offline.reason
     assert len(mr.messages.list()) == 2
     events.clear()
     shutil.move(moved, root)
-    await wait_for(events, lambda e: e.kind == "sync-state" and e.data["state"] == "online")
+    await wait_for(events, lambda e: isinstance(e, SyncState) and e.state == "online")
 
     stop.set()
     await asyncio.wait_for(runner, 5)  # stops promptly, even in the middle of a wait for news

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 
 from core.daemon import run_daemon
 from core.errors import TransportError
+from core.events import MailroomEvent, NewMail
 from core.notify import Notifier
 from tests.send.webhook import WebhookServer
 
@@ -26,7 +27,7 @@ class FakeMailroom:
         self.script = script
         self.rounds: dict[str, int] = dict.fromkeys(script, 0)
         self.flushes = 0
-        self.events: list[tuple[str, dict]] = []
+        self.events: list[MailroomEvent] = []
         self.settings = SimpleNamespace(notifications=SimpleNamespace(kind="none", url="", token_env=""))
 
     def account_names(self) -> list[str]:
@@ -47,8 +48,8 @@ class FakeMailroom:
         self.flushes += 1
         return SimpleNamespace(sent=0, queued=0, failed=0)
 
-    def emit(self, kind: str, **data) -> None:
-        self.events.append((kind, data))
+    def emit(self, event: MailroomEvent) -> None:
+        self.events.append(event)
 
 
 async def _run_until(mailroom, condition, **kw) -> None:
@@ -73,7 +74,7 @@ async def test_new_mail_is_notified_as_a_count_and_emitted_as_an_event() -> None
         "2 nouveaux messages sécurisés",
         "3 nouveaux messages sécurisés",
     ]
-    assert sorted(e[1]["count"] for e in mailroom.events if e[0] == "new-mail") == [1, 2, 3]
+    assert sorted(e.count for e in mailroom.events if isinstance(e, NewMail)) == [1, 2, 3]
 
 
 async def test_a_failing_account_does_not_stop_the_others_and_is_retried(monkeypatch) -> None:
@@ -84,7 +85,7 @@ async def test_a_failing_account_does_not_stop_the_others_and_is_retried(monkeyp
     with WebhookServer() as rec:
         await _run_until(mailroom, lambda: len(rec.requests) >= 2, notifier=Notifier("webhook", rec.url))
     assert mailroom.rounds["broken"] >= 3
-    assert sorted(e[1]["count"] for e in mailroom.events) == [1, 4]
+    assert sorted(e.count for e in mailroom.events if isinstance(e, NewMail)) == [1, 4]
 
 
 async def test_outbox_is_flushed_and_periodic_tasks_run_even_if_one_fails() -> None:

@@ -1,31 +1,48 @@
-"""A small in-memory Mailroom for the TUI tests: the façade's names, fictitious data, real S/MIME and readers.
+"""A small in-memory Mailroom for the TUI tests: fictitious data, real S/MIME, MIME reading and readers.
 
-Services that other engineers are still writing are stood in for here with the names the app's adapter
-(tui/data.py) calls; the signed lab result is signed for real and verified by core.secure.smime.
+``FakeMailroom`` implements the app's contract (``core.mailroom_api.MailroomAPI``) like the real façade;
+``tests/tui/test_contract.py`` runs the same scenarios against both. The signed lab result is signed for real
+and verified by core.secure.smime.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from dataclasses import dataclass, field
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.config import Settings
-from core.errors import NotFound, WrongPassphrase
-from core.mailroom import Event
+from core.errors import BadInput, NotFound, WrongPassphrase
+from core.events import MailroomEvent
+from core.mail.messages import SummaryList
+from core.mail.send import Delivery
 from core.model import (
+    DRAFTS_FOLDER,
+    QUARANTINE_FOLDER,
     Candidate,
+    ClinicalDocument,
     DirectoryEntry,
     Draft,
-    MatchResult,
+    Identity,
+    MessageDocument,
     MessageSummary,
+    MessageView,
     Patient,
+    ReviewItem,
+    SavedDraft,
     SignatureStatus,
 )
-from core.store.collection import MemoryCollection
+
+if TYPE_CHECKING:
+    from core.clinical.patient_mail import Recipient
+    from core.mailroom_api import MailroomAPI
+    from core.secure.outgoing import LetterProtection
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "tui"
 PASSPHRASE = "correct horse battery staple"
@@ -111,36 +128,27 @@ class FakeMessages:
         self.items[mid] = MessageSummary(mid, "cabinet", "INBOX", len(self.items) + 1, f"<{mid}@test>",
                                          sender, (DOCTOR,), subject, when, **kw)  # fmt: skip
 
-    def folder_list(self) -> list[str]:
-        return ["INBOX", "Sent"]
-
-    def list(self, folder: str | None = None) -> list[MessageSummary]:
-        return [s for s in self.items.values() if folder in (None, s.folder)]
-
-    def doc(self, message_id: str) -> dict[str, Any]:
-        """The stored metadata, as MessageStore.doc gives it: what the sync hook added included."""
+    def get(self, message_id: str) -> MessageSummary:
         if message_id not in self.items:
             raise NotFound("message gone")
-        return {"trust": "quarantine"} if message_id in self.quarantined else {}
+        return self.items[message_id]
 
-    def get_raw(self, message_id: str) -> bytes:
-        if message_id not in self.raw:
-            raise NotFound("message gone")
-        return self.raw[message_id]
-
-    def add_flags(self, message_id: str, *flags: str) -> None:
-        if "\\Seen" in flags:
-            self.seen.append(message_id)
+    def list(self, folder: str | None = None) -> list[MessageSummary]:
+        found = [s for s in self.items.values() if folder in (None, s.folder)]
+        return sorted(found, key=lambda s: s.date or BASE, reverse=True)
 
 
 @dataclass
 class FakeEntry:
     id: str
-    document: Any
-    match: MatchResult
-    state: str
-    message_id: str = ""  # the letter it came in
-    filed_at: str = ""
+    document: ClinicalDocument
+    candidates: tuple[Candidate, ...]
+    decision: str
+    state: str  # waiting, filed, rejected (the queue's words)
+    patient_id: str | None = None
+    message: str = ""  # the store id of the letter it came in
+    critical: int = 0  # critical results in it
+    filed_at: dt.datetime | None = None
 
 
 class FakeDocuments:
@@ -152,59 +160,29 @@ class FakeDocuments:
         doc = read_document((DATA / "lab_result.hpr").read_bytes(), "res.hpr").documents[0]
         self.entries = {
             "d-ambiguous": FakeEntry(
-                "d-ambiguous",
-                doc,
-                MatchResult(
-                    "review",
-                    None,
-                    (
-                        Candidate("p-2", 0.81, ("nom proche", "date de naissance identique")),
-                        Candidate(
-                            "p-1", 0.78, ("nom identique", "prénom identique", "date de naissance identique")
-                        ),
-                    ),
+                "d-ambiguous", doc,
+                (
+                    Candidate("p-2", 0.81, ("nom proche", "date de naissance identique")),
+                    Candidate("p-1", 0.78, ("nom identique", "prénom identique", "date de naissance identique")),
                 ),
-                "review",
-                message_id="<m-letter@test>",  # read from the colleague's letter (its subject names nobody)
-            ),  # fmt: skip
-            "d-auto": FakeEntry(
-                "d-auto",
-                doc,
-                MatchResult("auto", "p-1", (Candidate("p-1", 0.99, ("INS identique",)),)),
-                "auto",
-                message_id="<m-lab@test>",  # the signed lab result of the inbox
-                filed_at="2025-06-02T09:31:00+00:00",
+                "review", "waiting", message="m-letter",  # read from the colleague's letter (its subject names nobody)
             ),
-        }
+            "d-auto": FakeEntry(
+                "d-auto", doc, (Candidate("p-1", 0.99, ("INS identique",)),), "auto", "filed", "p-1",
+                message="m-lab", filed_at=dt.datetime(2025, 6, 2, 9, 31, tzinfo=dt.UTC),  # the signed lab result
+            ),
+        }  # fmt: skip
         self.decisions: list[tuple[str, str, str | None]] = []
 
     def add_unread_letter(self) -> None:
         """A bare PDF letter whose identity could not be read: no candidate at all."""
-        from core.model import ClinicalDocument, Identity
-
         letter = ClinicalDocument(format="pdf", identity=Identity(), title="Courrier du Dr Martin")
-        self.entries["d-letter"] = FakeEntry("d-letter", letter, MatchResult("review", None, ()), "review")
+        self.entries["d-letter"] = FakeEntry("d-letter", letter, (), "review", "waiting")
 
-    def list(self) -> list[FakeEntry]:
-        return list(self.entries.values())
-
-    def pending(self) -> list[FakeEntry]:
-        return [e for e in self.entries.values() if e.state == "review"]
-
-    def filed(self) -> list[FakeEntry]:
-        return [e for e in self.entries.values() if e.state in ("auto", "filed")]
-
-    def file(self, doc_id: str, patient_id: str, actor: str | None = None) -> None:
-        self.entries[doc_id].state = "filed"
-        self.decisions.append(("file", doc_id, patient_id))
-
-    def reject(self, doc_id: str, actor: str | None = None) -> None:
-        self.entries[doc_id].state = "rejected"
-        self.decisions.append(("reject", doc_id, None))
-
-    def undo(self, doc_id: str, actor: str | None = None) -> None:
-        self.entries[doc_id].state = "review"
-        self.decisions.append(("undo", doc_id, None))
+    def get(self, doc_id: str) -> FakeEntry:
+        if doc_id not in self.entries:
+            raise NotFound(f"aucun document d'id {doc_id}")
+        return self.entries[doc_id]
 
 
 class FakePatients:
@@ -215,48 +193,13 @@ class FakePatients:
             "p-3": Patient("p-3", "LEROY", "MARTIN", ("Louise", "Élise"), dt.date(1948, 11, 2), "F"),
         }
 
-    def list(self) -> list[Patient]:
-        return sorted(self.by_id.values(), key=lambda p: p.id)
 
-    def get(self, patient_id: str) -> Patient:
-        if patient_id not in self.by_id:
-            raise NotFound("no such patient")
-        return self.by_id[patient_id]
-
-
-class FakeDirectory:
-    def __init__(self) -> None:
-        self.entries = [
-            DirectoryEntry(
-                "10000000001",
-                "MARTIN",
-                "Claire",
-                "Médecin",
-                "Cardiologie",
-                "CHU Test",
-                "Pau",
-                "64000",
-                ("claire.martin@chu-test.mssante.fr",),
-            ),  # fmt: skip
-            DirectoryEntry(
-                "10000000002",
-                "MARTINEZ",
-                "Paul",
-                "Médecin",
-                "Néphrologie",
-                "Clinique",
-                "Tarbes",
-                "65000",
-                ("paul.martinez@clinique.mssante.fr",),
-            ),  # fmt: skip
-        ]
-
-    def search(self, text: str, limit: int = 50) -> list[DirectoryEntry]:
-        q = text.lower()
-        return [e for e in self.entries if q in f"{e.family_name} {e.specialty} {e.city}".lower()][:limit]
-
-    def complete(self, prefix: str, limit: int = 10) -> list[str]:
-        return [a for e in self.entries for a in e.mssante if a.startswith(prefix.lower())][:limit]
+DIRECTORY = [
+    DirectoryEntry("10000000001", "MARTIN", "Claire", "Médecin", "Cardiologie", "CHU Test", "Pau", "64000",
+                   ("claire.martin@chu-test.mssante.fr",)),
+    DirectoryEntry("10000000002", "MARTINEZ", "Paul", "Médecin", "Néphrologie", "Clinique", "Tarbes", "65000",
+                   ("paul.martinez@clinique.mssante.fr",)),
+]  # fmt: skip
 
 
 def trust_policy() -> Any:
@@ -288,63 +231,277 @@ class FakeKeys:
         return None
 
 
-class FakeDrafts:
-    def __init__(self) -> None:
-        self.collection = MemoryCollection("drafts")
-
-    def save(self, draft_id: str, draft: Draft) -> None:
-        self.collection.put(draft_id, {"to": list(draft.to), "subject": draft.subject, "body": draft.body})
-
-    def delete(self, draft_id: str) -> None:
-        self.collection.delete(draft_id)
-
-
 @dataclass
 class FakeMailroom:
+    """The app's contract over fictitious data; what the app did is kept for the tests to look at."""
+
     extra_messages: int = 0
     settings: Settings = field(default_factory=Settings)
     sent: list[Draft] = field(default_factory=list)
-    subscribers: list[Any] = field(default_factory=list)
+    subscribers: list[Callable[[MailroomEvent], None]] = field(default_factory=list)
     synced: list[str] = field(default_factory=list)  # accounts the app keeps in sync in the background
+    audit: list[tuple[str, str]] = field(default_factory=list)  # (action, id), as the real audit log
+    outbox: list[Draft] = field(default_factory=list)
+    accounts: list[str] = field(default_factory=list)  # none: the app starts no background sync
+    sent_letters: Any = None  # a core.mail.receipts.SentLetters, for the tests of Envoyés
 
     def __post_init__(self) -> None:
+        from core.secure.outgoing import OutgoingPolicy
+
         self.messages = FakeMessages(self.extra_messages)
         self.documents = FakeDocuments()
         self.patients = FakePatients()
-        self.directory = FakeDirectory()
-        from core.secure.outgoing import OutgoingPolicy
-
-        self.trust = trust_policy()
         self.keys = FakeKeys()
-        self.outgoing = OutgoingPolicy(self.keys, self.trust)
-        self.drafts = FakeDrafts()
-        self.outbox: list[Any] = []
+        self.outgoing = OutgoingPolicy(self.keys, trust_policy())
+        self.saved_drafts: dict[str, SavedDraft] = {}
+        self._draft_clock = BASE
 
-    def subscribe(self, callback: Any) -> None:
-        self.subscribers.append(callback)
-
-    def emit(self, kind: str, **data: Any) -> None:
-        for callback in self.subscribers:
-            callback(Event(kind, data))
-
-    def own_addresses(self) -> frozenset[str]:
-        return frozenset({DOCTOR})
-
-    def letter_protection(self, recipients: Any, account: str | None = None) -> Any:
-        return self.outgoing.decide(list(recipients), DOCTOR)
-
-    async def send(self, draft: Draft) -> None:
-        self.sent.append(draft)
-
-    async def keep_synced(self, name: str, stop: Any) -> None:
-        self.synced.append(name)
-        await stop.wait()
+    @property
+    def profile_path(self) -> Path | None:
+        return None
 
     def close(self) -> None:
         pass
 
+    def subscribe(self, callback: Callable[[MailroomEvent], None]) -> None:
+        self.subscribers.append(callback)
 
-def opener_for(mailroom: FakeMailroom):
+    def emit(self, event: MailroomEvent) -> None:
+        for callback in self.subscribers:
+            callback(event)
+
+    # -- Réception ------------------------------------------------------------------------------------------
+    def folders(self) -> list[str]:
+        names = ["INBOX", "Sent"]
+        if self.messages.quarantined:
+            names.append(QUARANTINE_FOLDER)
+        if self.saved_drafts:
+            names.append(DRAFTS_FOLDER)
+        return names
+
+    def summaries(self, folder: str | None = None) -> SummaryList:
+        if folder == DRAFTS_FOLDER:
+            return SummaryList()
+        quarantine = folder == QUARANTINE_FOLDER
+        found = self.messages.list(None if quarantine else folder)
+        return SummaryList(s for s in found if (s.id in self.messages.quarantined) is quarantine)
+
+    def read_message(self, message_id: str, actor: str | None = None) -> MessageView:
+        from core.mail import mime
+        from core.secure.smime import open_message
+
+        summary = self.messages.get(message_id)
+        if message_id not in self.messages.raw:
+            raise NotFound("ce message n'est plus dans le profil : synchronisez à nouveau")
+        opened = open_message(self.messages.raw[message_id], self.keys)
+        self.audit.append(("read", message_id))
+        parsed, attachments = mime.read(opened.inner_mime_bytes)
+        documents = tuple(
+            MessageDocument(e.document, self._item(e), _kind_label(e.document))
+            for e in self.documents.entries.values()
+            if e.message == message_id
+        )
+        return MessageView(
+            summary=summary, sender=parsed.sender or summary.sender, to=parsed.to or summary.to, cc=parsed.cc,
+            subject=parsed.subject or summary.subject, date=parsed.date or summary.date, body=parsed.text, body_was_html=parsed.text_was_html,
+            signature=summary.signature or opened.signature, signed=opened.signed, encrypted=opened.encrypted,
+            decrypted=opened.decrypted, problem=opened.problem, attachments=tuple(attachments),
+            documents=documents, outside_trust=message_id in self.messages.quarantined,
+            receipts=self._receipt_lines(summary.message_id),
+            receipt_request=self.read_receipt_prompt(message_id, actor),
+            people={a: label for a in (summary.sender, *summary.to) if (label := self.patient_labels().get(a.lower()))},
+        )  # fmt: skip
+
+    def read_receipt_prompt(self, message_id: str, actor: str | None = None) -> str:
+        """No letter of the fake asks a read receipt (a test sets this)."""
+        return ""
+
+    async def answer_read_receipt(self, message_id: str, actor: str | None = None) -> Delivery:
+        self.audit.append(("read-receipt", message_id))
+        return Delivery(f"e-{message_id}", f"<mdn-{message_id}@test>", "sent")
+
+    def own_addresses(self) -> frozenset[str]:
+        return frozenset({DOCTOR})
+
+    def _receipt_lines(self, header_id: str) -> tuple[str, ...]:
+        letter = self.receipt_status(header_id)
+        return tuple(f"{r.address} — {r.to_json()['text']}" for r in letter.recipients) if letter else ()
+
+    def receipt_statuses(self) -> dict[str, str]:
+        return dict(self.sent_letters.statuses()) if self.sent_letters is not None else {}
+
+    def receipt_status(self, message_id: str) -> Any:
+        """The sent letter (``core.mail.receipts.SentLetter``) with this Message-ID, or None."""
+        return self.sent_letters.get(message_id) if self.sent_letters is not None else None
+
+    def mark_seen(self, message_id: str) -> None:
+        summary = self.messages.get(message_id)
+        if summary.unread:
+            self.messages.seen.append(message_id)
+            self.messages.items[message_id] = replace(summary, flags=(*summary.flags, "\\Seen"))
+
+    # -- À classer ------------------------------------------------------------------------------------------
+    def _item(self, e: FakeEntry) -> ReviewItem:
+        doc = e.document
+        return ReviewItem(
+            id=e.id, identity=doc.identity, state=e.state, decision=e.decision, title=doc.title,  # type: ignore[arg-type]
+            date=doc.date, sender=doc.author, format=doc.format,
+            candidates=tuple((c, self.patient(c.patient_id)) for c in e.candidates),
+            patient=self.patient(e.patient_id) if e.patient_id else None, patient_id=e.patient_id,
+            observations=len(doc.observations), abnormal=sum(o.abnormal for o in doc.observations),
+            critical=e.critical, attachment="res.hpr", filed_at=e.filed_at, kind=document_kind(doc),
+        )  # fmt: skip
+
+    def review_items(self) -> tuple[list[ReviewItem], list[ReviewItem]]:
+        entries = self.documents.entries.values()
+        return (
+            [self._item(e) for e in entries if e.state == "waiting"],
+            [self._item(e) for e in entries if e.state == "filed"],
+        )
+
+    def review_count(self) -> int:
+        return len(self.review_items()[0])
+
+    def patients_by_message(self) -> dict[str, str]:
+        from core.clinical.search import searchable
+
+        names: dict[str, list[str]] = {}
+        for e in self.documents.entries.values():
+            if not e.message:
+                continue
+            ident = e.document.identity
+            words = [ident.family_name, ident.birth_name, *ident.given_names]
+            patient = self.patient(e.patient_id) if e.patient_id else None
+            if patient is not None:
+                words += [patient.birth_name, patient.used_name, *patient.given_names]
+            names.setdefault(f"<{e.message}@test>", []).append(" ".join(w for w in words if w))
+        return {mid: searchable(" ".join(parts)) for mid, parts in names.items()}
+
+    def critical_count(self) -> int:
+        return sum(1 for e in self.documents.entries.values() if e.state == "waiting" and e.critical)
+
+    def list_patients(self) -> list[Patient]:
+        return sorted(self.patients.by_id.values(), key=lambda p: p.id)
+
+    def patient(self, patient_id: str) -> Patient | None:
+        return self.patients.by_id.get(patient_id)
+
+    def file_document(self, doc_id: str, patient_id: str, actor: str | None = None) -> ReviewItem:
+        entry = self.documents.get(doc_id)
+        if entry.state == "filed":
+            raise BadInput(f"le document {doc_id} est déjà classé")
+        if patient_id not in self.patients.by_id:
+            raise NotFound(f"aucun patient d'id {patient_id}")
+        entry.state, entry.patient_id, entry.filed_at = "filed", patient_id, BASE
+        self.documents.decisions.append(("file", doc_id, patient_id))
+        self.audit.append(("file", doc_id))
+        return self._item(entry)
+
+    def reject_document(self, doc_id: str, actor: str | None = None) -> ReviewItem:
+        entry = self.documents.get(doc_id)
+        if entry.state == "filed":
+            raise BadInput(f"le document {doc_id} est classé : annulez d'abord le classement")
+        entry.state = "rejected"
+        self.documents.decisions.append(("reject", doc_id, None))
+        self.audit.append(("reject", doc_id))
+        return self._item(entry)
+
+    def undo_filing(self, doc_id: str, actor: str | None = None) -> ReviewItem:
+        entry = self.documents.get(doc_id)
+        if entry.state != "filed":
+            raise BadInput(f"le document {doc_id} n'est pas classé : rien à annuler")
+        entry.state, entry.decision, entry.patient_id, entry.filed_at = "waiting", "review", None, None
+        self.documents.decisions.append(("undo", doc_id, None))
+        self.audit.append(("undo", doc_id))
+        return self._item(entry)
+
+    # -- Annuaire and recipients ----------------------------------------------------------------------------
+    def directory_search(self, text: str, limit: int = 200) -> list[DirectoryEntry]:
+        q = text.strip().lower()
+        if not q:
+            return []
+        return [e for e in DIRECTORY if q in f"{e.family_name} {e.specialty} {e.city}".lower()][:limit]
+
+    def complete_address(self, prefix: str, limit: int = 10) -> list[str]:
+        prefix = prefix.strip().lower()
+        if len(prefix) < 2:
+            return []
+        return [a for e in DIRECTORY for a in e.mssante if prefix in a.lower()][:limit]
+
+    def letter_protection(self, recipients: Sequence[str], account: str | None = None) -> LetterProtection:
+        return self.outgoing.decide(list(recipients), DOCTOR)
+
+    def describe_recipients(self, addresses: Sequence[str]) -> dict[str, Recipient]:
+        from core.clinical.patient_mail import describe
+
+        return describe(list(addresses), self.list_patients())
+
+    def patient_labels(self) -> dict[str, str]:
+        from core.clinical.patient_mail import PATIENT_DOMAIN, patient_label
+
+        return {f"{p.ins}@{PATIENT_DOMAIN}".lower(): f"◆ {patient_label(p)}" for p in self.list_patients() if p.ins}
+
+    def directory_age(self) -> str:
+        return ""
+
+    # -- Rédaction ------------------------------------------------------------------------------------------
+    def save_draft(self, draft: Draft, draft_id: str | None = None) -> str:
+        draft_id = draft_id or f"dr-{len(self.saved_drafts) + 1}"
+        self._draft_clock += dt.timedelta(seconds=1)
+        self.saved_drafts[draft_id] = SavedDraft(draft_id, draft, self._draft_clock)
+        return draft_id
+
+    def drafts(self) -> list[SavedDraft]:
+        return sorted(self.saved_drafts.values(), key=lambda d: d.saved or BASE, reverse=True)
+
+    def draft(self, draft_id: str) -> SavedDraft:
+        if draft_id not in self.saved_drafts:
+            raise NotFound(f"aucun brouillon d'id {draft_id}")
+        return self.saved_drafts[draft_id]
+
+    def delete_draft(self, draft_id: str) -> None:
+        self.saved_drafts.pop(draft_id, None)
+
+    async def send(self, draft: Draft, draft_id: str | None = None) -> Delivery:
+        self.outgoing.check([*draft.to, *draft.cc])  # the real policy refuses as the real façade would
+        self.sent.append(draft)
+        if draft_id:
+            self.delete_draft(draft_id)
+        entry = hashlib.sha256(repr(draft).encode()).hexdigest()[:16]
+        return Delivery(entry, f"<{entry}@test>", "sent")
+
+    # -- status ---------------------------------------------------------------------------------------------
+    def outbox_count(self) -> int:
+        return len(self.outbox)
+
+    def account_names(self) -> list[str]:
+        return list(self.accounts)
+
+    async def keep_synced(self, name: str, stop: asyncio.Event) -> None:
+        self.synced.append(name)
+        await stop.wait()
+
+
+def document_kind(doc: ClinicalDocument) -> str:
+    from core.clinical.kinds import document_kind
+
+    return document_kind(doc)
+
+
+def _kind_label(doc: ClinicalDocument) -> str:
+    from core.clinical.kinds import BIOLOGY, OTHER
+
+    kind = document_kind(doc)
+    return "" if kind in (BIOLOGY, OTHER) else kind
+
+
+if TYPE_CHECKING:
+
+    def _implements_contract(fake: FakeMailroom) -> MailroomAPI:
+        return fake  # mypy checks the fake against the app's contract
+
+
+def opener_for(mailroom: FakeMailroom) -> Callable[[Path, str], FakeMailroom]:
     """An ``opener`` for MissiveApp that accepts only PASSPHRASE."""
 
     def open_profile(_folder: Path, passphrase: str) -> FakeMailroom:

@@ -93,8 +93,8 @@ def test_a_viewing_folder_that_is_a_link_is_refused(runtime: Path, tmp_path: Pat
 
 
 async def test_o_in_a_terminal_without_viewer_says_where_the_copy_is(runtime: Path) -> None:
+    from core.model import MessageView
     from tui.app import MissiveApp
-    from tui.data import ReaderView
     from tui.panes.inbox import InboxPane
 
     mailroom = FakeMailroom()
@@ -103,7 +103,7 @@ async def test_o_in_a_terminal_without_viewer_says_where_the_copy_is(runtime: Pa
         await settle(app, pilot)
         pane = app.screen.query_one(InboxPane)
         summary = mailroom.messages.items["m-lab"]
-        pane.view = ReaderView(summary, attachments=(Attachment("cr.pdf", "application/pdf", b"%PDF"),))
+        pane.view = MessageView(summary, attachments=(Attachment("cr.pdf", "application/pdf", b"%PDF"),))
         await pilot.press("o")
         await settle(app, pilot)
         copy = runtime / "missive-ouverts" / str(os.getpid()) / "cr.pdf"

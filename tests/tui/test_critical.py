@@ -6,17 +6,11 @@ import dataclasses
 
 from textual.widgets import OptionList, Static
 
-from core.model import MatchResult
 from tests.tui.conftest import settle
 from tests.tui.fakes import FakeEntry, FakeMailroom
 from tui.app import MissiveApp
 from tui.widgets.message_list import MessageList, markers
 from tui.widgets.status_bar import StatusBar
-
-
-@dataclasses.dataclass
-class CriticalEntry(FakeEntry):
-    critical: int = 1
 
 
 def with_critical_result(mailroom: FakeMailroom) -> FakeMailroom:
@@ -26,10 +20,9 @@ def with_critical_result(mailroom: FakeMailroom) -> FakeMailroom:
     doc = docs.entries["d-ambiguous"].document
     # the core's queue lists critical documents first; the fake hands them over in that order
     docs.entries = {
-        "d-critical": CriticalEntry("d-critical", doc, MatchResult("review"), "review"),
+        "d-critical": FakeEntry("d-critical", doc, (), "review", "waiting", critical=1),
         **docs.entries,
     }
-    docs.critical_count = lambda: 1
     return mailroom
 
 

@@ -62,7 +62,7 @@ async def test_filing_into_an_unwritable_folder_says_so(
             "qu'il existe et qu'il est accessible en écriture"
         )
 
-    mailroom.documents.file = unwritable  # type: ignore[method-assign]
+    mailroom.file_document = unwritable  # type: ignore[method-assign]
     caplog.set_level(logging.INFO, logger="missive.tui")
     app = MissiveApp(mailroom=mailroom)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -80,7 +80,7 @@ async def test_a_directory_that_cannot_be_read_says_so(mailroom: FakeMailroom) -
     def broken(text: str, limit: int = 50) -> list:
         raise StoreError("l'annuaire est illisible : réimportez-le (missive directory import)")
 
-    mailroom.directory.search = broken  # type: ignore[method-assign]
+    mailroom.directory_search = broken  # type: ignore[method-assign]
     app = MissiveApp(mailroom=mailroom)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
@@ -95,7 +95,7 @@ async def test_a_patient_list_that_cannot_be_read_says_so(mailroom: FakeMailroom
     def broken() -> list:
         raise StoreError("la liste des patients est illisible : réimportez-la (missive patients import)")
 
-    mailroom.patients.list = broken  # type: ignore[method-assign]
+    mailroom.list_patients = broken  # type: ignore[method-assign]
     app = MissiveApp(mailroom=mailroom)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
@@ -121,7 +121,7 @@ async def test_an_unexpected_crash_is_a_french_line_and_its_frames_are_logged(
     def crash(doc_id: str, actor: str | None = None) -> None:
         raise KeyError("DUPONT Jeanne")  # words that must not reach the log
 
-    mailroom.documents.reject = crash  # type: ignore[method-assign]
+    mailroom.reject_document = crash  # type: ignore[method-assign]
     caplog.set_level(logging.INFO, logger="missive.tui")
     app = MissiveApp(mailroom=mailroom)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from textual.widgets import Input, OptionList, Static, TextArea
 
 from core.config import Settings
+from core.events import SendFailed, SyncState
 from tests.tui.conftest import settle
 from tests.tui.fakes import PASSPHRASE, FakeMailroom, opener_for
 from tui.app import MainScreen, MissiveApp
@@ -268,7 +269,7 @@ async def test_drafts_are_saved_as_you_type(mailroom: FakeMailroom) -> None:
         await pilot.press("tab", "tab", *"Brouillon")
 
         def saved() -> list[str]:
-            return [doc["subject"] for _, doc in mailroom.drafts.collection.items()]
+            return [saved.draft.subject for saved in mailroom.drafts()]
 
         await until(pilot, lambda: saved() == ["Brouillon"], "the draft saved after a pause in typing")
 
@@ -343,11 +344,10 @@ async def test_help_lists_every_binding(mailroom: FakeMailroom) -> None:
         assert isinstance(app.screen, MainScreen)
 
 
-async def test_missing_services_show_empty_states() -> None:
-    class Bare:
-        settings = Settings()
+async def test_an_empty_profile_shows_empty_states(tmp_path) -> None:
+    from core.mailroom import Mailroom
 
-    app = MissiveApp(mailroom=Bare())
+    app = MissiveApp(mailroom=Mailroom.create(tmp_path / "p", PASSPHRASE))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         assert "Aucun message" in text_of(app, "#inbox-empty")
@@ -362,8 +362,8 @@ async def test_engine_events_reach_the_status_bar_and_toasts(mailroom: FakeMailr
     app = MissiveApp(mailroom=mailroom)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        mailroom.emit("sync-state", account="cabinet", state="offline", since="09:30")
-        mailroom.emit("send-failed", reason="serveur injoignable")
+        mailroom.emit(SyncState("cabinet", "offline", since="09:30"))
+        mailroom.emit(SendFailed("e-1", "serveur injoignable"))
         await settle(app, pilot)
         status = str(app.screen.query_one(StatusBar).query_one("#status-accounts", Static).render())
         assert "hors ligne (09:30)" in status
@@ -414,8 +414,8 @@ async def test_escape_leaves_the_composer_and_the_draft_is_kept(mailroom: FakeMa
         await pilot.press("escape")  # asks nothing: the draft is saved at once, encrypted
         await settle(app, pilot)
         assert shown_pane(app) == "inbox" and app.screen.query_one(MessageList).has_focus
-        saved = [doc for _, doc in mailroom.drafts.collection.items()]
-        assert [(d["subject"], d["body"]) for d in saved] == [("Avis", "Chère consœur")]
+        saved = [d.draft for d in mailroom.drafts()]
+        assert [(d.subject, d.body) for d in saved] == [("Avis", "Chère consœur")]
         await pilot.press("3")
         await settle(app, pilot)
         assert app.screen.query_one("#compose-subject", Input).value == "Avis"
@@ -609,15 +609,8 @@ async def test_mail_from_outside_the_trust_space_waits_in_quarantine(mailroom: F
 
 async def test_quarantine_over_the_real_store_and_its_list_index(tmp_path) -> None:
     """The list index carries the quarantine mark: the folders and lists come from it, nothing decoded."""
-    from core.mail.messages import MessageStore
+    from core.mailroom import Mailroom
     from core.store.profile import Profile
-
-    class StoreMailroom:
-        def __init__(self, profile: Profile) -> None:
-            self.settings, self.messages = profile.settings, MessageStore(profile)
-
-        def subscribe(self, callback) -> None:  # noqa: ANN001
-            pass
 
     profile = Profile.create(tmp_path / "p", PASSPHRASE)
     docs = {
@@ -630,7 +623,7 @@ async def test_quarantine_over_the_real_store_and_its_list_index(tmp_path) -> No
             (4, "INBOX", "autre@exemple.test", {"trust": "quarantine"}),
         )
     }  # fmt: skip
-    mailroom = StoreMailroom(profile)
+    mailroom = Mailroom(profile)
     mailroom.messages.docs.put_many(docs)
     app = MissiveApp(mailroom=mailroom)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -680,7 +673,7 @@ async def test_reception_lists_the_inbox_only_and_sent_letters_name_their_recipi
 
 
 def drafts_of(mailroom: FakeMailroom) -> list[str]:
-    return [doc["subject"] for _, doc in mailroom.drafts.collection.items()]
+    return [saved.draft.subject for saved in mailroom.drafts()]
 
 
 async def test_no_unsent_letter_is_lost_without_a_question(mailroom: FakeMailroom) -> None:

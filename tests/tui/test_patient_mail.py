@@ -18,11 +18,8 @@ PATIENT = f"{INS}@patient.mssante.fr"
 
 
 def with_a_patient(mailroom: FakeMailroom) -> FakeMailroom:
-    from core.clinical.patient_mail import describe
-
     patients = mailroom.patients
     patients.by_id["p-1"] = dataclasses.replace(patients.by_id["p-1"], ins=INS, ins_qualified=True)
-    mailroom.describe_recipients = lambda addresses: describe(addresses, patients.list())
     mailroom.messages.raw["m-patient"] = plain_message(PATIENT, "Question", BASE, "Bonjour docteur\n")
     mailroom.messages.items["m-patient"] = MessageSummary(
         "m-patient", "cabinet", "INBOX", 9, "<p@test>", PATIENT, (DOCTOR,), "Question", BASE.replace(hour=12)

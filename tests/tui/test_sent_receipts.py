@@ -28,7 +28,6 @@ def with_a_sent_letter(mailroom: FakeMailroom, tmp_path: Path) -> FakeMailroom:
         Report("dsn", "<sent-1@test>", (RecipientReport(OTHER, "failed", BASE, "550 5.1.1 inconnu"),))
     )
     mailroom.sent_letters = letters
-    mailroom.receipt_status = letters.get
     raw = plain_message(DOCTOR, "Adressage", BASE, "Cher confrère,\n")
     mailroom.messages.raw["m-sent"] = raw
     mailroom.messages.items["m-sent"] = MessageSummary(

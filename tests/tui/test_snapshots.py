@@ -101,6 +101,12 @@ def _app_with_cda_letter(theme: str) -> MissiveApp:
         "m-cda", msg.as_bytes(), sender, "Compte rendu de cardiologie", BASE + dt.timedelta(hours=1),
         has_attachments=True,
     )  # fmt: skip
+    # as the sync hook queues it: the reader shows the queue's document, read from the letter's attachment
+    from core.clinical.readers import read_document
+    from tests.tui.fakes import FakeEntry
+
+    [letter] = read_document(cda, "DOC0001.XML").documents
+    mailroom.documents.entries["d-cda"] = FakeEntry("d-cda", letter, (), "review", "waiting", message="m-cda")
     return MissiveApp(mailroom=mailroom, theme=theme)
 
 

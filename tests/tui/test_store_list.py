@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from core.mail.messages import FolderState, MessageStore, _Decoded
+from core.mailroom import Mailroom
 from core.store.profile import Profile
 from tests.tui.conftest import settle
 from tui.app import MissiveApp
@@ -19,21 +19,6 @@ from tui.widgets.message_list import MessageList
 PASS = "correct horse battery staple"
 COUNT = 3000
 BASE = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
-
-
-class StoreMailroom:
-    """Just what the app asks of the façade, over a real profile and MessageStore."""
-
-    def __init__(self, profile: Profile) -> None:
-        self.profile = profile
-        self.settings = profile.settings
-        self.messages = MessageStore(profile)
-
-    def subscribe(self, callback: Any) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
 
 def _raw(subject: str) -> bytes:
@@ -46,9 +31,9 @@ def _raw(subject: str) -> bytes:
 
 
 @pytest.fixture
-def store_mailroom(tmp_path: Path) -> StoreMailroom:
+def store_mailroom(tmp_path: Path) -> Mailroom:
     profile = Profile.create(tmp_path / "p", PASS)
-    mailroom = StoreMailroom(profile)
+    mailroom = Mailroom(profile)
     docs = {
         f"{i:032x}": {
             "account": "cabinet", "folder": "INBOX", "uid": i, "size": 900, "flags": ["\\Seen"],
@@ -134,8 +119,7 @@ async def test_the_inbox_opens_a_message_of_a_real_store_and_marks_it_read(store
 
 
 async def test_unlocking_reads_the_inbox_list_once(tmp_path: Path, monkeypatch) -> None:
-    """At start-up the list index is read once (at unlock, then handed to the inbox), not twice."""
-    from core.store.listindex import ListIndex
+    """At start-up the inbox list is read once (at unlock, then handed to the inbox), not twice."""
 
     profile = Profile.create(tmp_path / "p", PASS)
     docs = {
@@ -145,8 +129,8 @@ async def test_unlocking_reads_the_inbox_list_once(tmp_path: Path, monkeypatch) 
     }  # fmt: skip
     MessageStore(profile).docs.put_many(docs)
     reads: list[int] = []
-    real = ListIndex.table
-    monkeypatch.setattr(ListIndex, "table", lambda self: reads.append(1) or real(self))
+    real = Mailroom.summaries
+    monkeypatch.setattr(Mailroom, "summaries", lambda self, folder=None: reads.append(1) or real(self, folder))
     app = MissiveApp(profile.path, passphrase=PASS, settings=profile.settings)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)

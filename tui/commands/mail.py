@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import BadInput
+from core.model import ReviewItem
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -354,71 +355,59 @@ def messages_list(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def messages_show(args: argparse.Namespace, ctx: Any) -> int:
-    from core.mail import mime
-
     mr = ctx.mailroom()
-    store = mr.messages
-    message_id = _resolve(store, args.id)
-    opened = mr.read_message(message_id)
-    parsed = mime.parse(opened.inner_mime_bytes)
-    sent = mr.receipt_status(parsed.message_id) if parsed.message_id else None
-    asks = bool(store.doc(message_id).get("read_receipt_requested")) and bool(
-        mr.read_receipt_request(message_id)
-    )
+    message_id = mr.resolve_message_id(args.id)
+    view = mr.read_message(message_id, actor="cli")
+    queued = [part.queued for part in view.documents if part.queued is not None]
     if getattr(args, "json", False):
+        sent = mr.receipt_status(view.summary.message_id) if view.summary.message_id else None
         ctx.print_json(
             {
                 "id": message_id,
-                "message_id": parsed.message_id,
-                "from": parsed.sender,
-                "to": list(parsed.to),
-                "cc": list(parsed.cc),
-                "subject": parsed.subject,
-                "date": parsed.date.isoformat() if parsed.date else None,
-                "encrypted": opened.encrypted,
-                "signature": opened.signature.to_json() if opened.signature is not None else None,
-                "documents": [d.to_json() for d in mr.documents.list() if d.message_id == parsed.message_id],
-                "attachments": [
-                    {"filename": a.filename, "content_type": a.content_type} for a in parsed.attachments
-                ],
+                "message_id": view.summary.message_id,
+                "from": view.sender,
+                "to": list(view.to),
+                "cc": list(view.cc),
+                "subject": view.subject,
+                "date": view.date.isoformat() if view.date else None,
+                "encrypted": view.encrypted,
+                "signature": view.signature.to_json() if view.signature is not None else None,
+                "documents": [q.to_json() for q in queued],
+                "attachments": [{"filename": a.filename, "content_type": a.content_type} for a in view.attachments],
                 "receipts": [r.to_json() for r in sent.recipients] if sent is not None else [],
-                "read_receipt_requested": asks,
-                "text": parsed.text,
+                "read_receipt_requested": view.read_receipt_asked,
+                "text": view.body,
             }
         )
         return 0
-    print(f"De : {parsed.sender}")
-    print(f"À : {', '.join(parsed.to)}")
-    if parsed.cc:
-        print(f"Cc : {', '.join(parsed.cc)}")
-    print(f"Date : {parsed.date.strftime('%d/%m/%Y %H:%M') if parsed.date else '?'}")
-    print(f"Objet : {parsed.subject}")
-    if opened.encrypted:
+    print(f"De : {view.sender}")
+    print(f"À : {', '.join(view.to)}")
+    if view.cc:
+        print(f"Cc : {', '.join(view.cc)}")
+    print(f"Date : {view.date.strftime('%d/%m/%Y %H:%M') if view.date else '?'}")
+    print(f"Objet : {view.subject}")
+    if view.encrypted:
         print(
-            f"Chiffré : oui{f' — {opened.cipher_note}' if opened.cipher_note else ''}"
-            if opened.decrypted
+            f"Chiffré : oui{f' — {view.cipher_note}' if view.cipher_note else ''}"
+            if view.decrypted
             else "(message chiffré : la clé pour le lire n'est pas disponible)"
         )
-    if opened.signature is not None:
-        sig = opened.signature
+    if view.signature is not None:
+        sig = view.signature
         verdict = "signature valide" if sig.valid else f"signature non valide : {sig.reason}"
         print(f"Signé par : {sig.signer or sig.subject} — {verdict}")
-    elif parsed.encrypted:
-        print("(message chiffré : la clé pour le lire n'est pas disponible)")
-    if store.doc(message_id).get("trust") == "quarantine":
+    if view.outside_trust:
         print("Hors espace de confiance : n'échangez aucune donnée de santé avec cet expéditeur")
-    for doc in mr.documents.list():
-        if doc.message_id == parsed.message_id:
-            print(f"Document : {_document_line(doc)}")
-    for a in parsed.attachments:
-        print(f"Pièce jointe : {a.filename} ({a.content_type}, {a.size} octets)")
-    if sent is not None:
-        for r in sent.recipients:
-            print(f"Accusé : {r.address} — {r.to_json()['text']}")
-    if asks:
+    for item in queued:
+        print(f"Document : {_document_line(item)}")
+    for a in view.attachments:
+        print(f"Pièce jointe : {a.filename} ({a.content_type}, {len(a.data)} octets)")
+    for line in view.receipts:
+        print(f"Accusé : {line}")
+    if view.read_receipt_asked:
         print(f"L'expéditeur demande un accusé de lecture : missive messages receipt {args.id}")
     print()
-    print(parsed.text)
+    print(view.body)
     return 0
 
 
@@ -427,8 +416,7 @@ def messages_receipt(args: argparse.Namespace, ctx: Any) -> int:
     import asyncio
 
     mr = ctx.mailroom()
-    message_id = _resolve(mr.messages, args.id)
-    delivery = asyncio.run(mr.answer_read_receipt(message_id, actor="cli"))
+    delivery = asyncio.run(mr.answer_read_receipt(mr.resolve_message_id(args.id), actor="cli"))
     if delivery.outcome == "sent":
         print("accusé de lecture envoyé")
         return 0
@@ -436,7 +424,7 @@ def messages_receipt(args: argparse.Namespace, ctx: Any) -> int:
     return 1
 
 
-def _document_line(doc: Any) -> str:
+def _document_line(doc: ReviewItem) -> str:
     """One clinical document of the message: format, results, where it stands (the ids to act on)."""
     results = f", {doc.observations} résultat(s)" if doc.observations else ""
     if doc.abnormal:
@@ -447,17 +435,5 @@ def _document_line(doc: Any) -> str:
         where = f"à classer : missive file {doc.id} --patient ID"
     else:
         where = "écarté"
-    kind = f" ({doc.kind})" if getattr(doc, "kind", "") else ""
+    kind = f" ({doc.kind})" if doc.kind else ""
     return f"{doc.format}{kind}{results} — {where}"
-
-
-def _resolve(store: Any, given: str) -> str:
-    """A full id, or a unique prefix of one (the list shows 12 characters)."""
-    if store.docs.get(given) is not None:
-        return given
-    matches = [k for k in store.docs.keys() if k.startswith(given)] if len(given) >= 6 else []
-    if len(matches) == 1:
-        return matches[0]
-    from core.errors import NotFound
-
-    raise NotFound(f"aucun message unique d'id {given[:40]} (voir `missive messages list`)")

@@ -15,8 +15,9 @@ import asyncio
 import logging
 import mimetypes
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -26,12 +27,16 @@ from textual.suggester import Suggester
 from textual.timer import Timer
 from textual.widgets import Input, Label, Static, TextArea
 
-from core.errors import BadInput, MissiveError
-from core.model import Attachment, Draft
+from core.errors import BadInput
+from core.model import Attachment, Draft, SavedDraft
 from tui import keymap
+from tui.facade import mailroom_of, missive_app
 from tui.failures import ReportsFailures
 from tui.i18n import t
 from tui.messages import LetterSent, ProtectionDecided
+
+if TYPE_CHECKING:
+    from core.mailroom_api import MailroomAPI
 
 log = logging.getLogger("missive.tui")
 
@@ -46,17 +51,16 @@ def split_addresses(text: str) -> tuple[str, ...]:
 class AddressSuggester(Suggester):
     """Completes the last address of a comma-separated list from the directory and address book."""
 
-    def __init__(self, app_getter) -> None:  # noqa: ANN001
+    def __init__(self, mailroom: Callable[[], MailroomAPI]) -> None:
         super().__init__(use_cache=False, case_sensitive=True)
-        self._app = app_getter
+        self._mailroom = mailroom
 
     async def get_suggestion(self, value: str) -> str | None:
         head, _, last = value.rpartition(",")
         last = last.lstrip()
-        data = self._app().data
-        if data is None or len(last) < 2:
+        if len(last) < 2:
             return None
-        found = await asyncio.to_thread(data.complete_address, last, 5)
+        found = await asyncio.to_thread(self._mailroom().complete_address, last, 5)
         for address in found:
             if address.lower().startswith(last.lower()):
                 prefix = f"{head}, " if head else ""
@@ -118,7 +122,7 @@ class ComposePane(ReportsFailures, Vertical):
 
     def compose(self) -> ComposeResult:
         # Set up here, not in on_mount: a quit during the mount leaves no children to query (a traceback).
-        suggester = AddressSuggester(lambda: self.app)
+        suggester = AddressSuggester(lambda: mailroom_of(self))
         with Horizontal(classes="compose-row"):
             yield Label(t("compose.to"), classes="compose-label")
             yield Input(id="compose-to", suggester=suggester, placeholder=t("compose.to_placeholder"))
@@ -164,6 +168,20 @@ class ComposePane(ReportsFailures, Vertical):
         target = "#compose-subject" if to and not subject else "#compose-body" if to else "#compose-to"
         self.query_one(target).focus()
         self.check_recipients()  # indicators at once for a reply or a letter from Annuaire
+
+    def reopen(self, saved: SavedDraft) -> None:
+        """Go on writing a kept draft (from Brouillons): it keeps its id, so saving replaces it."""
+        draft = saved.draft
+        self.draft_id = saved.id
+        self.attachments = list(draft.attachments)
+        self.in_reply_to = draft.in_reply_to
+        self.query_one("#compose-to", Input).value = ", ".join(draft.to)
+        self.query_one("#compose-cc", Input).value = ", ".join(draft.cc)
+        self.query_one("#compose-subject", Input).value = draft.subject
+        self.query_one("#compose-body", TextArea).text = draft.body
+        self._paint_attachments()
+        self.query_one("#compose-body" if draft.to else "#compose-to").focus()
+        self.check_recipients()
 
     def draft(self) -> Draft:
         return Draft(
@@ -211,14 +229,15 @@ class ComposePane(ReportsFailures, Vertical):
 
     @work(thread=True, exclusive=True, group="draft", exit_on_error=False)
     def save_draft(self, draft_id: str, draft: Draft) -> None:
-        self.app.data.save_draft(draft_id, draft)
+        mailroom_of(self).save_draft(draft, draft_id)
 
     @work(thread=True, exclusive=True, group="recipients", exit_on_error=False)
     def check_recipients(self) -> None:
         draft = self.draft()
         recipients = (*draft.to, *draft.cc)
-        decision = self.app.data.letter_protection(recipients, draft.account) if recipients else None
-        who = self.app.data.describe_recipients(recipients) if recipients else {}
+        mailroom = mailroom_of(self)
+        decision = mailroom.letter_protection(list(recipients), draft.account) if recipients else None
+        who = mailroom.describe_recipients(list(recipients)) if recipients else {}
         self.post_message(ProtectionDecided(recipients, decision, who))
 
     def on_protection_decided(self, message: ProtectionDecided) -> None:
@@ -268,7 +287,7 @@ class ComposePane(ReportsFailures, Vertical):
             self.query_one("#compose-body").focus()
             return
         self._flush_draft()
-        self.app.action_show_pane("inbox")
+        missive_app(self).action_show_pane("inbox")
 
     # -- attachments --------------------------------------------------------------------------------------
     def action_attach(self) -> None:
@@ -343,13 +362,9 @@ class ComposePane(ReportsFailures, Vertical):
 
     @work(thread=True, exclusive=True, group="send", exit_on_error=False)
     def send(self, draft_id: str, draft: Draft) -> None:
-        data = self.app.data
-        data.save_draft(draft_id, draft)  # kept until the outbox has it
-        asyncio.run(data.send(draft))
-        try:
-            data.delete_draft(draft_id)
-        except MissiveError as exc:
-            log.info("sent draft %s not deleted: %s", draft_id, type(exc).__name__)
+        mailroom = mailroom_of(self)
+        mailroom.save_draft(draft, draft_id)  # kept until the outbox has it; the façade deletes it then
+        asyncio.run(mailroom.send(draft, draft_id))
         self.post_message(LetterSent(len(draft.to) + len(draft.cc)))
 
     def on_letter_sent(self, message: LetterSent) -> None:
@@ -357,7 +372,7 @@ class ComposePane(ReportsFailures, Vertical):
         self.start()
         self.protection, self.protected_for = None, ()
         self._paint_recipients()
-        self.app.refresh_counts()
+        missive_app(self).refresh_counts()
 
     def has_unsent(self) -> bool:
         """Whether anything typed would be lost with this letter (a recipient, a subject, a body, a file)."""
@@ -390,4 +405,4 @@ class ComposePane(ReportsFailures, Vertical):
 
     @work(thread=True, group="draft", exit_on_error=False)
     def discard(self, draft_id: str) -> None:
-        self.app.data.delete_draft(draft_id)
+        mailroom_of(self).delete_draft(draft_id)

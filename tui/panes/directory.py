@@ -19,6 +19,7 @@ from textual.widgets.option_list import Option
 
 from core.model import DirectoryEntry
 from tui import keymap
+from tui.facade import mailroom_of
 from tui.failures import ReportsFailures
 from tui.i18n import t
 from tui.messages import DirectoryFound, LetterRequested
@@ -53,8 +54,7 @@ class DirectoryPane(ReportsFailures, Vertical):
 
     @work(thread=True, group="directory-age", exit_on_error=False)
     def _read_age(self) -> None:
-        data = self.app.data
-        line = data.directory_age() if data is not None and hasattr(data, "directory_age") else ""
+        line = mailroom_of(self).directory_age()
         if line:
             self.app.call_from_thread(self._show_age, line)
 
@@ -99,8 +99,7 @@ class DirectoryPane(ReportsFailures, Vertical):
 
     @work(thread=True, exclusive=True, group="directory", exit_on_error=False)
     def search(self, query: str) -> None:
-        data = self.app.data
-        entries = data.directory_search(query) if data is not None else []
+        entries = mailroom_of(self).directory_search(query)
         self.post_message(DirectoryFound(query, entries))
 
     def on_directory_found(self, message: DirectoryFound) -> None:

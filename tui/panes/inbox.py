@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -27,9 +26,9 @@ from textual.widgets.option_list import Option
 from core.childenv import child_environment
 from core.clinical.search import matches, query_terms
 from core.errors import MissiveError
-from core.model import MessageSummary
+from core.model import DRAFTS_FOLDER, INBOX, QUARANTINE_FOLDER, MessageSummary, MessageView
 from tui import attachments, keymap
-from tui.data import INBOX, QUARANTINE, ReaderView
+from tui.facade import mailroom_of, missive_app
 from tui.failures import ReportsFailures
 from tui.i18n import t
 from tui.messages import LetterRequested, MessageOpened, MessagesLoaded
@@ -49,7 +48,7 @@ class InboxPane(ReportsFailures, Vertical):
         super().__init__(**kwargs)
         keymap.localise(self)
         self.folder: str | None = INBOX
-        self.view: ReaderView | None = None
+        self.view: MessageView | None = None
         self.loaded = False
         self._patients_in: dict[str, str] = {}  # Message-ID -> patient names (core.clinical.search form)
 
@@ -80,11 +79,11 @@ class InboxPane(ReportsFailures, Vertical):
 
     @work(thread=True, exclusive=True, group="inbox-list", exit_on_error=False)
     def load_messages(self, folder: str | None) -> None:
-        data = self.app.data
-        summaries = data.summaries(folder) if data is not None else []
-        folders = data.folders(summaries) if data is not None else []
-        statuses = data.receipt_statuses() if data is not None else {}
-        labels = data.patient_labels() if data is not None else {}
+        mailroom = mailroom_of(self)
+        summaries = missive_app(self).summaries(folder)
+        folders = mailroom.folders()
+        statuses = mailroom.receipt_statuses()
+        labels = mailroom.patient_labels()
         self.post_message(MessagesLoaded(folder, folders, summaries, statuses, labels))
 
     def on_messages_loaded(self, message: MessagesLoaded) -> None:
@@ -101,14 +100,12 @@ class InboxPane(ReportsFailures, Vertical):
         empty = not message.summaries
         self.query_one("#inbox-empty").display = empty
         msg_list.display = not empty
-        unread = getattr(message.summaries, "unread", None)  # the store's rows count without decoding
-        if not isinstance(unread, int):
-            unread = sum(s.unread for s in message.summaries)
+        unread = message.summaries.unread  # the store's rows count without decoding
         msg_list.border_subtitle = t("inbox.count", count=len(message.summaries), unread=unread)
         if not self.loaded:
             self.loaded = True
             (msg_list if not empty else self.query_one("#folders")).focus()
-            self.call_after_refresh(self.app.inbox_painted)  # once the list is on screen, not before
+            self.call_after_refresh(missive_app(self).inbox_painted)  # once the list is on screen, not before
 
     @on(OptionList.OptionSelected, "#folders")
     def _folder_chosen(self, event: OptionList.OptionSelected) -> None:
@@ -128,7 +125,11 @@ class InboxPane(ReportsFailures, Vertical):
 
     @work(thread=True, exclusive=True, group="reader", exit_on_error=False)
     def open_message(self, summary: MessageSummary) -> None:
-        self.post_message(MessageOpened(self.app.data.open_message(summary)))
+        mailroom = mailroom_of(self)
+        view = mailroom.read_message(summary.id, actor="tui")
+        if summary.unread:
+            mailroom.mark_seen(summary.id)
+        self.post_message(MessageOpened(view))
 
     def on_message_opened(self, message: MessageOpened) -> None:
         self.view = message.view
@@ -164,7 +165,7 @@ class InboxPane(ReportsFailures, Vertical):
     @work(thread=True, exclusive=True, group="inbox-patients", exit_on_error=False)
     def load_patient_names(self) -> None:
         """Message-ID -> the searchable names of the patients its documents are about (read once per search)."""
-        found = self.app.data.patients_by_message()
+        found = mailroom_of(self).patients_by_message()
         self.app.call_from_thread(self._patient_names_loaded, found)
 
     def _patient_names_loaded(self, found: dict[str, str]) -> None:
@@ -208,8 +209,10 @@ class InboxPane(ReportsFailures, Vertical):
         if s is None:
             return
         view = self.view if self.view is not None and self.view.summary.id == s.id else None
-        view = view or self.app.data.open_message(s)
-        self.post_message(letter_about(kind, view, self.query_one(MessageList).own_letters, self.app.data))
+        mailroom = mailroom_of(self)
+        view = view or mailroom.read_message(s.id, actor="tui")
+        own = mailroom.own_addresses() if kind == "reply_all" else frozenset()
+        self.post_message(letter_about(kind, view, self.query_one(MessageList).own_letters, own))
 
     def _target(self) -> MessageSummary | None:
         return self.query_one(MessageList).current
@@ -225,14 +228,14 @@ class InboxPane(ReportsFailures, Vertical):
     @work(exclusive=True, group="read-receipt", exit_on_error=False)
     async def send_read_receipt(self, message_id: str) -> None:
         try:
-            delivery = await self.app.data.answer_read_receipt(message_id)
+            delivery = await mailroom_of(self).answer_read_receipt(message_id, actor="tui")
         except MissiveError as exc:
             self.notify(str(exc), severity="error")
             return
         if self.view is not None and self.view.summary.id == message_id:
             self.view = replace(self.view, receipt_request="")
             self.query_one(Reader).show(self.view)
-        sent = getattr(delivery, "outcome", "sent") == "sent"
+        sent = delivery.outcome == "sent"
         self.notify(t("reader.receipt_sent" if sent else "reader.receipt_queued"))
 
     # -- attachments --------------------------------------------------------------------------------------
@@ -243,7 +246,7 @@ class InboxPane(ReportsFailures, Vertical):
         self.save_attachments(self.view)
 
     @work(thread=True, group="attachments", exit_on_error=False)
-    def save_attachments(self, view: ReaderView) -> None:
+    def save_attachments(self, view: MessageView) -> None:
         # pressing `s` is the doctor's choice to keep a clear copy: 0600 files, and the toast says where
         folder, _ = attachments.save([(att.filename, att.data) for att in view.attachments])
         self.app.call_from_thread(
@@ -257,7 +260,7 @@ class InboxPane(ReportsFailures, Vertical):
         self.open_attachment(self.view)
 
     @work(thread=True, group="attachments", exit_on_error=False)
-    def open_attachment(self, view: ReaderView) -> None:
+    def open_attachment(self, view: MessageView) -> None:
         att = view.attachments[0]
         # a clear copy in a private folder emptied when the app exits; the viewer never sees the passphrase
         opened = attachments.open_copy(att.filename, att.data, env=child_environment())
@@ -278,7 +281,7 @@ _ROLES = {
 }  # fmt: skip
 
 
-def letter_about(kind: str, view: ReaderView, own_letter: bool, data: Any) -> LetterRequested:
+def letter_about(kind: str, view: MessageView, own_letter: bool, own: frozenset[str]) -> LetterRequested:
     """The letter a reply, a reply to all or a forward starts with."""
     s = view.summary
     if kind == "forward":
@@ -301,17 +304,18 @@ def letter_about(kind: str, view: ReaderView, own_letter: bool, data: Any) -> Le
     to: tuple[str, ...] = tuple(s.to) if own_letter else (s.sender,)
     cc: tuple[str, ...] = ()
     if kind == "reply_all":
-        own = {a.lower() for a in data.own_addresses()}
-        seen = {a.lower() for a in to} | own
+        seen = {a.lower() for a in to} | {a.lower() for a in own}
         rest = [a for a in (*s.to, *view.cc) if a.lower() not in seen and not seen.add(a.lower())]
         cc = tuple(rest)
     return LetterRequested(to, subject, quoted, in_reply_to=s.message_id, cc=cc)
 
 
 def _folder_label(name: str) -> str:
-    """A folder as the doctor reads it: the well-known ones and the quarantine (a view of the profile, not a
-    server folder) in the interface's language, the others under their own name."""
-    if name == QUARANTINE:
+    """A folder as the doctor reads it: the well-known ones, the quarantine and the drafts kept in the profile
+    (views of the profile, not server folders) in the interface's language, the others under their own name."""
+    if name == QUARANTINE_FOLDER:
         return t("inbox.quarantine")
+    if name == DRAFTS_FOLDER:
+        return t("inbox.drafts")
     role = _ROLES.get(name.lower())
     return t(role) if role else name

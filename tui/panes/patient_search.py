@@ -31,8 +31,8 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from core.clinical.search import matches, searchable
-from core.model import Patient
-from tui.data import ReviewItem
+from core.model import Patient, ReviewItem
+from tui.facade import mailroom_of
 from tui.failures import ReportsFailures
 from tui.i18n import t
 
@@ -164,8 +164,7 @@ class PatientSearchScreen(ReportsFailures, ModalScreen[str | None]):
 
     @work(thread=True, exclusive=True, group="patient-search", exit_on_error=False)
     def load_patients(self) -> None:
-        data = self.app.data
-        finder = PatientFinder(data.patients() if data is not None else [])
+        finder = PatientFinder(mailroom_of(self).list_patients())
         self.app.call_from_thread(self._loaded, finder)
 
     def _loaded(self, finder: PatientFinder) -> None:

@@ -7,9 +7,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from core.clinical.kinds import BIOLOGY, OTHER, document_kind
-from core.model import ClinicalDocument, Identity, Observation
-from tui.data import ReaderView, ReviewItem
+from core.model import ClinicalDocument, Identity, MessageView, Observation, ReviewItem
 from tui.i18n import t
 
 
@@ -23,7 +21,7 @@ def flag_symbol(obs: Observation) -> str:
     return "!" if obs.abnormal else ""
 
 
-def signature_line(view: ReaderView) -> tuple[str, str]:
+def signature_line(view: MessageView) -> tuple[str, str]:
     """(words, css class) for the S/MIME status."""
     sig = view.signature
     if sig is not None and sig.valid:
@@ -79,7 +77,7 @@ def identity_line(identity: Identity) -> str:
 
 def filing_line(filing: ReviewItem) -> tuple[str, str]:
     """The queue's decision on one document, in words, with its style."""
-    if filing.state in ("filed", "auto"):
+    if filing.state == "filed":
         p = filing.patient
         who = f"{p.used_name or p.birth_name} {' '.join(p.given_names)} (n° {p.id})" if p else "?"
         when = filing.filed_at.astimezone().strftime("%d/%m/%Y %H:%M") if filing.filed_at else "—"
@@ -102,7 +100,7 @@ def whose(doc: ClinicalDocument, filing: ReviewItem | None) -> Content:
     return Content.assemble(*parts)
 
 
-def _person(view: ReaderView, address: str) -> str:
+def _person(view: MessageView, address: str) -> str:
     """A patient's mailbox as the patient's name and INS (the address kept beside it), else the address."""
     label = view.people.get(address)
     return f"{label} <{address}>" if label else address
@@ -119,16 +117,15 @@ class Reader(VerticalScroll, can_focus=True):
         yield Static("", id="reader-body")
         yield Static("", id="reader-attachments")
 
-    def show(self, view: ReaderView) -> None:
-        s = view.summary
-        date = s.date.strftime("%d/%m/%Y %H:%M") if s.date else ""
+    def show(self, view: MessageView) -> None:
+        date = view.date.strftime("%d/%m/%Y %H:%M") if view.date else ""
         cc = ((f"{t('reader.cc')} ", "bold"), ", ".join(view.cc), "\n") if view.cc else ()
         headers = Content.assemble(
-            (f"{t('reader.from')} ", "bold"), _person(view, s.sender), "\n",
-            (f"{t('reader.to')} ", "bold"), ", ".join(_person(view, a) for a in s.to), "\n",
+            (f"{t('reader.from')} ", "bold"), _person(view, view.sender), "\n",
+            (f"{t('reader.to')} ", "bold"), ", ".join(_person(view, a) for a in view.to), "\n",
             *cc,
             (f"{t('reader.date')} ", "bold"), date, "\n",
-            (f"{t('reader.subject')} ", "bold"), s.subject,
+            (f"{t('reader.subject')} ", "bold"), view.subject,
         )  # fmt: skip
         self.query_one("#reader-headers", Static).update(headers)
         self.query_one("#reader-trust").display = view.outside_trust
@@ -146,23 +143,22 @@ class Reader(VerticalScroll, can_focus=True):
         sig.set_classes(cls)
         docs = self.query_one("#reader-documents", Static)
         blocks: list[Content] = []
-        for index, doc in enumerate(view.documents):
+        for part in view.documents:
+            doc = part.content
             title = doc.title or t("reader.results")
             abnormal = sum(o.abnormal for o in doc.observations)
             # the count first: it is what the doctor looks for, and it stays whole when the title wraps
             count = (t("reader.abnormal_count", count=abnormal), "$error bold" if abnormal else "bold")
             heading = (title, "bold underline")  # a letter has no results to count
-            kind = document_kind(doc)
-            if kind not in (BIOLOGY, OTHER):  # imaging, pathology, letter: said before the title
-                heading = (f"{kind.capitalize()} · {title}", "bold underline")
+            if part.kind_label:  # imaging, pathology, letter: said before the title
+                heading = (f"{part.kind_label.capitalize()} · {title}", "bold underline")
             blocks.append(
                 Content.assemble(count, " · ", heading, "\n")
                 if doc.observations
                 else Content.assemble(heading, "\n")
             )
             # whose result this is: the identity as the document states it, and the queue's decision
-            filing = view.filings[index] if index < len(view.filings) else None
-            blocks.append(whose(doc, filing))
+            blocks.append(whose(doc, part.queued))
             if doc.observations:
                 blocks.append(results_table(doc))
             if doc.text:

@@ -25,9 +25,9 @@ from textual.css.query import NoMatches
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from core.model import Identity, Patient
+from core.model import Identity, Patient, ReviewItem
 from tui import keymap
-from tui.data import ReviewItem
+from tui.facade import mailroom_of, missive_app
 from tui.failures import ReportsFailures
 from tui.i18n import core_text, t
 from tui.messages import DocumentDecided, DocumentsLoaded
@@ -119,8 +119,7 @@ class ReviewPane(ReportsFailures, Vertical):
 
     @work(thread=True, exclusive=True, group="review", exit_on_error=False)
     def reload(self) -> None:
-        data = self.app.data
-        pending, filed = data.review_items() if data is not None else ([], [])
+        pending, filed = mailroom_of(self).review_items()
         self.post_message(DocumentsLoaded(pending, filed))
 
     def on_documents_loaded(self, message: DocumentsLoaded) -> None:
@@ -128,7 +127,7 @@ class ReviewPane(ReportsFailures, Vertical):
         # what waits is what the adapter lists as pending, whatever word the queue uses for its state
         self._pending_ids = {item.id for item in self.pending}
         self._fill()
-        self.app.set_review_count(len(self.pending), sum(1 for i in self.pending if i.critical))
+        missive_app(self).set_review_count(len(self.pending), sum(1 for i in self.pending if i.critical))
 
     def is_pending(self, item: ReviewItem) -> bool:
         return item.id in self._pending_ids
@@ -295,13 +294,13 @@ class ReviewPane(ReportsFailures, Vertical):
 
     @work(thread=True, group="review-decide", exit_on_error=False)
     def decide(self, doc_id: str, decision: str, patient_id: str | None) -> None:
-        data = self.app.data
+        mailroom = mailroom_of(self)
         if decision == "file" and patient_id is not None:
-            data.file_document(doc_id, patient_id)
+            mailroom.file_document(doc_id, patient_id, actor="tui")
         elif decision == "reject":
-            data.reject_document(doc_id)
+            mailroom.reject_document(doc_id, actor="tui")
         else:
-            data.undo_filing(doc_id)
+            mailroom.undo_filing(doc_id, actor="tui")
         self.post_message(DocumentDecided(doc_id, decision))
 
     def on_document_decided(self, message: DocumentDecided) -> None:

@@ -1,0 +1,109 @@
+"""What the engine tells its subscribers (the app's status bar and toasts, the daemon's log): one frozen
+dataclass per kind of news, past tense, ids and counts only (never a name, a subject or a result).
+
+``Mailroom.subscribe(callback)`` delivers them, maybe from another thread: a subscriber hands them to its own
+event loop. ``reason`` fields are one French line meant for the screen, with no health data in them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+SyncStateName = Literal["syncing", "online", "offline"]
+
+
+@dataclass(frozen=True)
+class NewMail:
+    """A sync stored ``count`` new messages for ``account``."""
+
+    account: str
+    count: int
+
+
+@dataclass(frozen=True)
+class NeedsReview:
+    """A sync queued ``count`` documents that wait for a person's decision; ``pending``: the queue's total."""
+
+    count: int
+    pending: int
+
+
+@dataclass(frozen=True)
+class DocumentFiled:
+    """``count`` documents were filed into the practice software without a click."""
+
+    count: int
+
+
+@dataclass(frozen=True)
+class SendFailed:
+    """A letter stayed in the outbox (``entry_id``; None for several at once): ``reason`` says why."""
+
+    entry_id: str | None
+    reason: str
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class Sent:
+    """The server accepted the outbox entry ``entry_id``."""
+
+    entry_id: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A sync of ``account`` is at ``done`` of ``total`` messages."""
+
+    account: str
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """``account`` is syncing, online (``since``: last sync, HH:MM) or offline (``reason``)."""
+
+    account: str
+    state: SyncStateName
+    since: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class PscBinding:
+    """A Pro Santé Connect login of ``account`` waits for the doctor's phone: ``message`` (French, the core's
+    words) gives the code to compare."""
+
+    account: str
+    message: str
+
+
+@dataclass(frozen=True)
+class PscLogin:
+    """A Pro Santé Connect login of ``account`` is ``required`` (asked on the phone), ``ok`` or ``failed``
+    (``reason``, one French line)."""
+
+    account: str
+    state: Literal["required", "ok", "failed"]
+    reason: str = ""
+
+
+MailroomEvent = (
+    NewMail | NeedsReview | DocumentFiled | SendFailed | Sent | Progress | SyncState | PscBinding | PscLogin
+)
+
+__all__ = [
+    "DocumentFiled",
+    "MailroomEvent",
+    "NeedsReview",
+    "NewMail",
+    "Progress",
+    "PscBinding",
+    "PscLogin",
+    "SendFailed",
+    "Sent",
+    "SyncState",
+    "SyncStateName",
+]

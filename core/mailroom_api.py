@@ -1,0 +1,174 @@
+"""The contract between the engine and its clients: what the app (and its test fake) may ask of the façade.
+
+``core.mailroom.Mailroom`` implements it; so does ``tests/tui/fakes.FakeMailroom``, and
+``tests/tui/test_contract.py`` runs the same scenarios against both. Blocking methods are called from the app's
+thread workers; coroutines from the CLI with ``asyncio.run`` or from a worker's own event loop. Every value is a
+plain dataclass of ``core.model`` or ``core.events``: what the screen shows is decided here, not in the UI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Collection, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, overload, runtime_checkable
+
+if TYPE_CHECKING:  # start-up stays lazy: the types only
+    from core.clinical.patient_mail import Recipient
+    from core.config import Settings
+    from core.events import MailroomEvent
+    from core.mail.send import Delivery
+    from core.model import (
+        DirectoryEntry,
+        Draft,
+        MessageSummary,
+        MessageView,
+        Patient,
+        ReviewItem,
+        SavedDraft,
+    )
+    from core.secure.outgoing import LetterProtection
+
+
+class SummaryRows(Protocol):
+    """A folder's list, newest first, decoded as it is read (``MessageRows``), with what the list needs."""
+
+    def __len__(self) -> int: ...
+
+    @overload
+    def __getitem__(self, i: int) -> MessageSummary: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[MessageSummary]: ...
+
+    def __iter__(self) -> Iterator[MessageSummary]: ...
+
+    @property
+    def unread(self) -> int: ...
+
+    def index_of(self, message_id: str) -> int | None: ...
+
+    def replace(self, summary: MessageSummary) -> bool:
+        """Show ``summary`` in place of the row with its id (a message changed on screen)."""
+        ...
+
+    def matching(self, text: str, message_ids: Collection[str] = ()) -> SummaryRows:
+        """The rows whose sender or subject matches ``text`` (the core's search rule), or whose Message-ID is
+        one of ``message_ids``."""
+        ...
+
+
+@runtime_checkable
+class MailroomAPI(Protocol):
+    """Every operation the app performs on an open profile."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def profile_path(self) -> Path | None: ...
+
+    def close(self) -> None: ...
+
+    def subscribe(self, callback: Callable[[MailroomEvent], None]) -> None:
+        """``callback`` receives every event, maybe from another thread."""
+        ...
+
+    # -- Réception --------------------------------------------------------------------------------------------
+    def folders(self) -> list[str]:
+        """Folder names, INBOX first; the virtual quarantine and drafts folders when they hold something."""
+        ...
+
+    def summaries(self, folder: str | None = None) -> SummaryRows:
+        """A folder's list, newest first, never loading a body (``None``: every real folder)."""
+        ...
+
+    def read_message(self, message_id: str, actor: str | None = None) -> MessageView:
+        """The message as the doctor reads it; audited (``read``) every time."""
+        ...
+
+    def mark_seen(self, message_id: str) -> None: ...
+
+    def own_addresses(self) -> frozenset[str]:
+        """The practice's own addresses (its accounts'), left out of a reply to all."""
+        ...
+
+    async def answer_read_receipt(self, message_id: str, actor: str | None = None) -> Delivery:
+        """Send the read receipt a message asks for (the doctor's decision)."""
+        ...
+
+    def receipt_statuses(self) -> dict[str, str]:
+        """Message-ID -> short delivery/read status of every sent letter (the core's words)."""
+        ...
+
+    # -- À classer --------------------------------------------------------------------------------------------
+    def review_items(self) -> tuple[list[ReviewItem], list[ReviewItem]]:
+        """(documents waiting for a decision, documents filed), oldest first."""
+        ...
+
+    def review_count(self) -> int: ...
+
+    def patients_by_message(self) -> dict[str, str]:
+        """Message-ID -> the searchable names of the patients its documents are about."""
+        ...
+
+    def critical_count(self) -> int:
+        """Waiting documents with a critical result."""
+        ...
+
+    def list_patients(self) -> list[Patient]: ...
+
+    def patient(self, patient_id: str) -> Patient | None: ...
+
+    def file_document(self, doc_id: str, patient_id: str, actor: str | None = None) -> ReviewItem: ...
+
+    def reject_document(self, doc_id: str, actor: str | None = None) -> ReviewItem: ...
+
+    def undo_filing(self, doc_id: str, actor: str | None = None) -> ReviewItem: ...
+
+    # -- Annuaire and recipients ------------------------------------------------------------------------------
+    def directory_search(self, text: str, limit: int = 200) -> list[DirectoryEntry]: ...
+
+    def complete_address(self, prefix: str, limit: int = 10) -> list[str]: ...
+
+    def letter_protection(self, recipients: Sequence[str], account: str | None = None) -> LetterProtection:
+        """Will the letter leave encrypted, signed, at all: the decision ``send`` makes for the whole letter."""
+        ...
+
+    def describe_recipients(self, addresses: Sequence[str]) -> dict[str, Recipient]:
+        """Per address: a patient (name and INS from the list) or a colleague."""
+        ...
+
+    def patient_labels(self) -> dict[str, str]:
+        """Every patient mailbox of the list -> its label ("◆ NAME First · INS …")."""
+        ...
+
+    def directory_age(self) -> str:
+        """How old the downloaded directory is ("" when never downloaded), in the core's words."""
+        ...
+
+    # -- Rédaction --------------------------------------------------------------------------------------------
+    def save_draft(self, draft: Draft, draft_id: str | None = None) -> str:
+        """Keep a draft (encrypted); returns its id (a new one when ``draft_id`` is None)."""
+        ...
+
+    def drafts(self) -> list[SavedDraft]:
+        """Drafts kept, most recent first."""
+        ...
+
+    def draft(self, draft_id: str) -> SavedDraft: ...
+
+    def delete_draft(self, draft_id: str) -> None: ...
+
+    async def send(self, draft: Draft, draft_id: str | None = None) -> Delivery:
+        """Check the policy, protect, queue durably, send; the draft ``draft_id`` is deleted once queued."""
+        ...
+
+    # -- status -----------------------------------------------------------------------------------------------
+    def outbox_count(self) -> int: ...
+
+    def account_names(self) -> list[str]: ...
+
+    async def keep_synced(self, name: str, stop: asyncio.Event) -> None:
+        """Sync, then IDLE and sync again until ``stop`` is set; news come as events."""
+        ...

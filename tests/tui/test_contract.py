@@ -1,0 +1,179 @@
+"""The app's contract (core.mailroom_api.MailroomAPI), the same scenarios against the TUI's fake and against the
+real façade on a throwaway profile: what the app's tests exercise is what production does."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from core.errors import BadInput, NotFound
+from core.mailroom_api import MailroomAPI
+from core.model import DRAFTS_FOLDER, QUARANTINE_FOLDER, Attachment, Draft, MessageView
+from tests.tui.fakes import BASE, DOCTOR, FakeMailroom, lab_message, plain_message
+
+PASS = "correct horse battery staple"
+PATIENTS = (
+    "id,birth_name,used_name,given_names,birth_date,sex,ins\n"
+    "p-1,DUPONT,,Jeanne,1956-03-14,F,\n"
+    "p-2,DUPOND,,Jeannine,1956-03-14,F,\n"
+    "p-3,LEROY,MARTIN,Louise Élise,1948-11-02,F,\n"
+)
+HTML_ONLY = (
+    f"From: dr.durand@chu-test.mssante.fr\r\nTo: {DOCTOR}\r\nSubject: Compte rendu HTML\r\n"
+    "Message-ID: <html@chu-test.mssante.fr>\r\nDate: Fri, 30 May 2025 09:00:00 +0000\r\nMIME-Version: 1.0\r\n"
+    "Content-Type: text/html; charset=utf-8\r\n\r\n"
+    "<html><body><p>Cher confr&egrave;re,</p><ul><li>TA 12/8</li></ul></body></html>\r\n"
+).encode()
+
+
+@dataclass
+class Subject:
+    """A façade and the two things a scenario reads besides the contract: its audit records, its name."""
+
+    mailroom: MailroomAPI
+    audited: Callable[[], list[tuple[str, str]]]
+    name: str
+
+
+def real_mailroom(tmp_path: Path) -> Subject:
+    """A profile trusting *.mssante.fr, filing into a folder by hand only, with three patients and the fake's letters
+    (plus an HTML-only one) in a Maildir account, synced once through the real hook."""
+    from core.mail.account import Account
+    from core.mailroom import Mailroom
+
+    profile, lgc, maildir = tmp_path / "profile", tmp_path / "lgc", tmp_path / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    mails = {
+        "1.lab": lab_message(),
+        "2.letter": plain_message(
+            "dr.durand@chu-test.mssante.fr", "Compte rendu de consultation", BASE - dt.timedelta(days=1),
+            "Cher confrère,\nVotre patiente va bien.\n",
+        ),
+        "3.outsider": plain_message("inconnu@gmail.test", "Question", BASE - dt.timedelta(days=2), "Bonjour\n"),
+        "4.html": HTML_ONLY,
+    }  # fmt: skip
+    for name, raw in mails.items():
+        (maildir / "new" / name).write_bytes(raw)
+    Mailroom.create(profile, PASS)
+    settings = profile / "profile.toml"
+    text = settings.read_text("utf-8").replace("allow = []", 'allow = ["*.mssante.fr"]', 1)
+    text = text.replace('folder = ""', f'folder = "{lgc}"', 1).replace("auto = true", "auto = false", 1)
+    settings.write_text(text, "utf-8")  # documents wait for a person, as the fake's do
+    mr = Mailroom.open(profile, PASS)
+    mr.patients.import_csv(PATIENTS.encode(), name="patients.csv")
+    mr.accounts.add(Account(name="cabinet", email=DOCTOR, kind="maildir", maildir=str(maildir)))
+    asyncio.run(mr.sync())
+    return Subject(mr, lambda: [(r["action"], r["object"]) for r in mr.audit.records()], "real")
+
+
+def fake_mailroom(tmp_path: Path) -> Subject:
+    fake = FakeMailroom()
+    return Subject(fake, lambda: list(fake.audit), "fake")
+
+
+@pytest.fixture(params=[fake_mailroom, real_mailroom], ids=["fake", "real"])
+def subject(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Subject]:
+    made = request.param(tmp_path)
+    assert isinstance(made.mailroom, MailroomAPI)  # every member of the contract is there
+    yield made
+    made.mailroom.close()
+
+
+def by_subject(subject: Subject, text: str, folder: str | None = None) -> str:
+    return next(s.id for s in subject.mailroom.summaries(folder) if text in s.subject)
+
+
+def test_lists_are_newest_first_and_the_quarantine_apart(subject: Subject) -> None:
+    mr = subject.mailroom
+    folders = mr.folders()
+    assert folders[0] == "INBOX" and QUARANTINE_FOLDER in folders
+    listed = mr.summaries(None)
+    dates = [s.date for s in listed]
+    assert dates == sorted(dates, key=lambda d: d or BASE, reverse=True)
+    assert not any(s.sender == "inconnu@gmail.test" for s in listed)
+    assert [s.sender for s in mr.summaries(QUARANTINE_FOLDER)] == ["inconnu@gmail.test"]
+    assert listed.index_of(listed[0].id) == 0 and len(listed.matching("consultation")) == 1
+
+
+def test_reading_a_message_is_audited_and_gives_text_parts_and_decisions(subject: Subject) -> None:
+    mr = subject.mailroom
+    lab = by_subject(subject, "Résultats")
+    view = mr.read_message(lab, actor="tui")
+    assert isinstance(view, MessageView) and view.summary.id == lab
+    assert ("read", lab) in subject.audited()
+    assert view.signed and "ci-joint" in view.body
+    assert [a.filename for a in view.attachments] == ["res.hpr"]
+    [part] = [d for d in view.documents if d.queued is not None]  # the queue's decision comes with it
+    assert sum(o.abnormal for o in part.content.observations) == 2  # what the reader's table shows
+    assert part.queued is not None and {c.patient_id for c, _ in part.queued.candidates} >= {"p-1"}
+    mr.read_message(lab)
+    assert subject.audited().count(("read", lab)) == 2  # every read, not the first only
+
+
+def test_an_outsider_is_flagged_and_mark_seen_sticks(subject: Subject) -> None:
+    mr = subject.mailroom
+    outsider = by_subject(subject, "Question", QUARANTINE_FOLDER)
+    assert mr.read_message(outsider).outside_trust
+    assert next(s for s in mr.summaries(QUARANTINE_FOLDER) if s.id == outsider).unread
+    mr.mark_seen(outsider)
+    assert not next(s for s in mr.summaries(QUARANTINE_FOLDER) if s.id == outsider).unread
+
+
+def test_decisions_on_a_waiting_document(subject: Subject) -> None:
+    mr = subject.mailroom
+    pending, _filed = mr.review_items()
+    waiting = next(i for i in pending if i.candidates)
+    assert mr.review_count() == len(pending)
+    filed = mr.file_document(waiting.id, "p-1", actor="tui")
+    assert filed.state == "filed" and filed.patient is not None and filed.patient.id == "p-1"
+    assert waiting.id in [i.id for i in mr.review_items()[1]]
+    with pytest.raises(BadInput):
+        mr.reject_document(waiting.id)  # filed: undo first
+    undone = mr.undo_filing(waiting.id, actor="tui")
+    assert undone.state == "waiting" and waiting.id in [i.id for i in mr.review_items()[0]]
+    assert mr.reject_document(waiting.id).state == "rejected"
+    assert waiting.id not in [i.id for group in mr.review_items() for i in group]
+
+
+def test_patients_directory_and_recipients(subject: Subject) -> None:
+    mr = subject.mailroom
+    assert {p.id for p in mr.list_patients()} == {"p-1", "p-2", "p-3"}
+    assert mr.patient("p-3") is not None and mr.patient("nobody") is None
+    assert mr.directory_search("   ") == []
+    refused = mr.letter_protection(["x@gmail.test"])
+    assert not refused.can_send and [a for a, _ in refused.refused] == ["x@gmail.test"]
+    clear = mr.letter_protection(["dr.durand@chu-test.mssante.fr"])  # allowed, no certificate known
+    assert clear.can_send and not clear.encrypted and clear.unknown == ("dr.durand@chu-test.mssante.fr",)
+    assert mr.describe_recipients(["dr.durand@chu-test.mssante.fr"])["dr.durand@chu-test.mssante.fr"].kind == (
+        "colleague"
+    )
+
+
+def test_drafts_are_kept_reopened_replaced_and_deleted(subject: Subject) -> None:
+    mr = subject.mailroom
+    draft = Draft(
+        to=("dr.durand@chu-test.mssante.fr",), subject="Avis", body="Chère consœur",
+        attachments=(Attachment("note.txt", "text/plain", b"une note"),),
+    )  # fmt: skip
+    draft_id = mr.save_draft(draft)
+    assert [d.id for d in mr.drafts()] == [draft_id] and DRAFTS_FOLDER in mr.folders()
+    assert mr.draft(draft_id).draft == draft  # attachments and all
+    assert mr.save_draft(Draft(to=(), subject="Avis 2", body=""), draft_id) == draft_id
+    assert [d.draft.subject for d in mr.drafts()] == ["Avis 2"]
+    mr.delete_draft(draft_id)
+    assert mr.drafts() == [] and DRAFTS_FOLDER not in mr.folders()
+    with pytest.raises(NotFound):
+        mr.draft(draft_id)
+
+
+def test_status_counts(subject: Subject) -> None:
+    mr = subject.mailroom
+    assert mr.outbox_count() == 0
+    assert mr.review_count() >= 1
+    assert isinstance(mr.account_names(), list)
