@@ -258,7 +258,10 @@ class Mailroom:
                 def match(identity: Any) -> Any:  # the patient index is read only for a clinical document
                     return patients.index().match(identity)
 
-                if meta.get("trust") == "quarantine":
+                signature = meta.get("signature") or {}
+                if meta.get("trust") == "quarantine" or (signature and not signature.get("valid")):
+                    # outside the trust space, or signed and the signature fails (altered, or not the
+                    # sender's certificate): a person decides, however well the identity matches
                     match = _never_auto(match)
                 queued = self.documents.ingest_message(
                     message_id, parts, match, store_id=store_id, mark=False
@@ -492,7 +495,6 @@ class Mailroom:
             headers=tuple(parsed.headers.items()),
         )
 
-
     def _outside_trust(self, message_id: str) -> bool:
         return self.messages.doc(message_id).get("trust") == "quarantine"
 
@@ -615,7 +617,9 @@ class Mailroom:
         from core.clinical.patient_mail import PATIENT_DOMAIN, patient_label
 
         return {
-            f"{p.ins}@{PATIENT_DOMAIN}".lower(): f"◆ {patient_label(p)}" for p in self.patients.list() if p.ins
+            f"{p.ins}@{PATIENT_DOMAIN}".lower(): f"◆ {patient_label(p)}"
+            for p in self.patients.list()
+            if p.ins
         }
 
     def list_patients(self) -> list[Patient]:

@@ -37,7 +37,7 @@ def letter(sender: str, number: int) -> bytes:
     )
 
 
-def synced_practice(tmp_path: Path, mails: dict[str, bytes]) -> tuple[Mailroom, Path]:
+def synced_practice(tmp_path: Path, mails: dict[str, bytes], anchors: tuple = ()) -> tuple[Mailroom, Path]:
     """A profile trusting labo-ormes.mssante.fr, filing into ``lgc``, with the two patients, and a Maildir account
     holding ``mails`` (file name -> bytes), synced once."""
     profile, lgc, maildir = tmp_path / "profile", tmp_path / "lgc", tmp_path / "Maildir"
@@ -45,7 +45,9 @@ def synced_practice(tmp_path: Path, mails: dict[str, bytes]) -> tuple[Mailroom, 
         (maildir / sub).mkdir(parents=True)
     for name, raw in mails.items():
         (maildir / "new" / name).write_bytes(raw)
-    Mailroom.create(profile, PASS)
+    created = Mailroom.create(profile, PASS)
+    for anchor in anchors:  # authorities whose S/MIME signatures the profile trusts
+        created.keys.trust(anchor)
     settings = profile / "profile.toml"
     text = settings.read_text("utf-8").replace("allow = []", 'allow = ["labo-ormes.mssante.fr"]', 1)
     settings.write_text(text.replace('folder = ""', f'folder = "{lgc}"', 1), "utf-8")
@@ -127,3 +129,27 @@ def test_own_letters_are_never_clinical_input_nor_news(tmp_path: Path) -> None:
     asyncio.run(mr.sync())
     assert [e.count for e in events if isinstance(e, NewMail)] == [1]  # the lab's only
     assert [d.message_id for d in mr.documents.list()] == ["<r9@exemple>"]
+
+
+def test_a_result_whose_signature_fails_is_never_filed_automatically(tmp_path: Path, cli) -> None:
+    """The lab's certificate, but the letter comes from its front desk's address: the signature fails, and
+    however well the identity matches, the result waits for a person."""
+    from core.demo.pki import make_demo_pki
+    from core.secure.smime import sign
+
+    lab, desk = "labo@labo-ormes.mssante.fr", "secretariat@labo-ormes.mssante.fr"
+    pki = make_demo_pki({lab: "Laboratoire des Ormes"})
+
+    def signed(sender: str, number: int) -> bytes:
+        return sign(letter(sender, number), pki[lab].key, pki[lab].cert, [pki.ca.cert])
+
+    mr, lgc = synced_practice(
+        tmp_path, {"1.valid": signed(lab, 1), "2.desk": signed(desk, 2)}, anchors=(pki.ca.cert,)
+    )
+
+    by_message = {d.message_id: d for d in mr.documents.list()}
+    assert by_message["<r1@exemple>"].state == "filed"  # the lab's own, valid signature: filed
+    failed = by_message["<r2@exemple>"]
+    assert failed.state == "waiting" and failed.decision == "review"
+    assert [c.patient_id for c in failed.match.candidates][:1] == ["P-1"]  # still proposed to the doctor
+    assert len(list(lgc.iterdir())) == 1
