@@ -480,7 +480,8 @@ class MissiveApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.remap))
 
-    def action_lock(self) -> None:
+    def action_lock(self, idle: bool = False) -> None:
+        """ctrl+l/F12 locks at once; the idle timer locks with idle=True (the prompt says which)."""
         if self.locked or self.mailroom is None:
             return
         from tui.panes.lock import LockScreen
@@ -488,8 +489,8 @@ class MissiveApp(App[int]):
         while not isinstance(self.screen, MainScreen) and len(self.screen_stack) > 1:
             self.pop_screen()
         self.locked = True
-        self.push_screen(LockScreen(relock=True))
-        log.info("locked after idle time or on request")
+        self.push_screen(LockScreen(relock=True, idle=idle))
+        log.info("locked %s", "after idle time" if idle else "on request")
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Every binding of missive, by its French (or English) description, plus Textual's own."""
@@ -520,7 +521,7 @@ class MissiveApp(App[int]):
 
     def _check_idle(self) -> None:
         if self.idle_minutes and time.monotonic() - self._last_activity > self.idle_minutes * 60:
-            self.action_lock()
+            self.action_lock(idle=True)
 
     # -- engine events and counts -------------------------------------------------------------------------
     def _engine_event(self, event: MailroomEvent) -> None:
@@ -599,6 +600,8 @@ class MissiveApp(App[int]):
         for name, state in message.accounts:
             if name not in status._accounts:
                 status.set_account(name, state)
+        if self.data is not None and self.data.service("accounts") is not None:
+            status.keep_accounts({name for name, _ in message.accounts})  # a removed one is not "en ligne"
 
     def set_review_count(self, count: int, critical: int | None = None) -> None:
         if self.main is not None:

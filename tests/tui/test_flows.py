@@ -635,7 +635,7 @@ async def test_quarantine_over_the_real_store_and_its_list_index(tmp_path) -> No
         await pilot.press("f6", "end", "enter")
         await settle(app, pilot)
         assert [s.subject for s in msg_list.rows] == ["s4", "s2"]
-        assert msg_list.border_subtitle == "2 messages, 0 non lus"
+        assert msg_list.border_subtitle == "2 messages, 0 non lu"
         await pilot.press("f6", "home", "enter")
         await settle(app, pilot)
         assert [s.subject for s in msg_list.rows] == ["s1"]
@@ -770,3 +770,31 @@ async def test_reply_forward_and_reply_all_act_on_the_highlighted_message(mailro
         body = app.screen.query_one("#compose-body", TextArea).text
         assert "De : biologie@labo-test.mssante.fr" in body and "Objet : Résultats DUPONT Jeanne" in body
         assert app.screen.query_one("#compose-subject", Input).value == "Tr: Résultats DUPONT Jeanne"
+
+
+async def test_small_truths_of_the_inbox(mailroom: FakeMailroom) -> None:
+    """The unread count follows a reading; "1 message"; no horizontal scrollbar eats a list row at 80x24;
+    a manual lock
+    does not say "après inactivité"; the status bar forgets an account removed from the profile."""
+    from tui.widgets.status_bar import StatusBar
+
+    app = MissiveApp(mailroom=FakeMailroom(extra_messages=40))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        msg_list = app.screen.query_one(MessageList)
+        assert not msg_list.show_horizontal_scrollbar
+        assert msg_list.border_subtitle == "42 messages, 1 non lu"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert msg_list.border_subtitle == "42 messages, 0 non lu"
+        await pilot.press("slash", *"durand")
+        await settle(app, pilot)
+        assert msg_list.border_subtitle == "1 trouvé(s)"
+        status = app.screen.query_one(StatusBar)
+        status.set_account("ancien", "online")
+        status.keep_accounts(set())  # what the counts do once the profile lists no such account
+        assert "ancien" not in str(status.query_one("#status-accounts", Static).render())
+        await pilot.press("ctrl+l")
+        await settle(app, pilot)
+        prompt = str(app.screen.query_one("#lock-prompt").render())
+        assert "inactivité" not in prompt and "Verrouillé" in prompt

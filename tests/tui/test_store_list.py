@@ -105,7 +105,7 @@ async def test_the_inbox_opens_a_message_of_a_real_store_and_marks_it_read(store
         await settle(app, pilot)
         msg_list = app.screen.query_one(MessageList)
         assert len(msg_list.rows) == COUNT + 1
-        assert msg_list.border_subtitle == f"{COUNT + 1} messages, 1 non lus"
+        assert msg_list.border_subtitle == f"{COUNT + 1} messages, 1 non lu"
         assert msg_list.current.subject == "Kaliémie du jour" and msg_list.current.unread
         await pilot.press("enter")
         await settle(app, pilot)

@@ -50,6 +50,7 @@ class InboxPane(ReportsFailures, Vertical):
         self.folder: str | None = INBOX
         self.view: MessageView | None = None
         self.loaded = False
+        self._unread = 0
         self._patients_in: dict[str, str] = {}  # Message-ID -> patient names (core.clinical.search form)
 
     def compose(self) -> ComposeResult:
@@ -101,7 +102,8 @@ class InboxPane(ReportsFailures, Vertical):
         self.query_one("#inbox-empty").display = empty
         msg_list.display = not empty
         unread = message.summaries.unread  # the store's rows count without decoding
-        msg_list.border_subtitle = t("inbox.count", count=len(message.summaries), unread=unread)
+        self._unread = unread
+        msg_list.border_subtitle = count_line(len(message.summaries), unread)
         if not self.loaded:
             self.loaded = True
             (msg_list if not empty else self.query_one("#folders")).focus()
@@ -136,9 +138,11 @@ class InboxPane(ReportsFailures, Vertical):
         self.query_one(Reader).show(message.view)
         summary = message.view.summary
         if summary.unread:
-            self.query_one(MessageList).replace(
-                MessageSummary(**{**summary.__dict__, "flags": (*summary.flags, "\\Seen")})
-            )
+            msg_list = self.query_one(MessageList)
+            msg_list.replace(MessageSummary(**{**summary.__dict__, "flags": (*summary.flags, "\\Seen")}))
+            self._unread = max(0, self._unread - 1)  # read now: the count says so at once
+            if not self.query_one("#inbox-search", Input).value.strip():
+                msg_list.border_subtitle = count_line(len(msg_list.rows), self._unread)
 
     # -- search -------------------------------------------------------------------------------------------
     def action_search(self) -> None:
@@ -279,6 +283,12 @@ _ROLES = {
     "junk": "inbox.folder_junk", "spam": "inbox.folder_junk",
     "archive": "inbox.folder_archive", "archives": "inbox.folder_archive",
 }  # fmt: skip
+
+
+def count_line(count: int, unread: int) -> str:
+    """ "1 message, 1 non lu", "2 messages, 0 non lu"... (French plural: 0 and 1 are singular)."""
+    messages = t("inbox.messages_one" if count <= 1 else "inbox.messages_many", count=count)
+    return t("inbox.unread_one" if unread <= 1 else "inbox.unread_many", messages=messages, unread=unread)
 
 
 def letter_about(kind: str, view: MessageView, own_letter: bool, own: frozenset[str]) -> LetterRequested:

@@ -17,14 +17,16 @@ from tui.messages import Unlocked, UnlockFailed
 class LockScreen(ReportsFailures, Screen[None]):
     """Asks the passphrase; the key derivation runs in a worker so the screen never freezes."""
 
-    def __init__(self, relock: bool = False) -> None:
+    def __init__(self, relock: bool = False, idle: bool = True) -> None:
         super().__init__()
         self.relock = relock
+        self.idle = idle  # locked by the idle timer (else by ctrl+l / F12)
 
     def compose(self) -> ComposeResult:
         with Center(), Vertical(id="lock-box") as box:
             box.border_title = t("lock.title")
-            yield Label(t("lock.relocked") if self.relock else t("lock.prompt"), id="lock-prompt")
+            prompt = ("lock.relocked" if self.idle else "lock.locked") if self.relock else "lock.prompt"
+            yield Label(t(prompt), id="lock-prompt")
             yield Input(password=True, id="lock-passphrase", placeholder=t("lock.placeholder"))
             yield Static("", id="lock-error")
 

@@ -78,6 +78,7 @@ class MessageList(ScrollView, can_focus=True):
 
     DEFAULT_CSS = """
     MessageList {
+        overflow-x: hidden;  /* rows are cut to the width: a horizontal scrollbar only ate a row */
         background: $surface;
         color: $foreground;
         & > .message-list--cursor { background: $block-cursor-blurred-background; }

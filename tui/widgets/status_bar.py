@@ -70,6 +70,16 @@ class StatusBar(Horizontal):
             "  ".join(f"{n}: {s}" for n, s in self._accounts.items()) or t("status.no_account")
         )
 
+    def keep_accounts(self, names: set[str]) -> None:
+        """Forget the accounts no longer in the profile (removed since): their state is no longer true."""
+        gone = [name for name in self._accounts if name not in names]
+        for name in gone:
+            del self._accounts[name]
+        if gone:
+            self.query_one("#status-accounts", Static).update(
+                "  ".join(f"{n}: {s}" for n, s in self._accounts.items()) or t("status.no_account")
+            )
+
     def set_progress(self, done: int, total: int) -> None:
         bar = self.query_one(ProgressBar)
         bar.set_class(0 < total and done < total, "-busy")
