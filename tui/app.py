@@ -600,8 +600,8 @@ class MissiveApp(App[int]):
         for name, state in message.accounts:
             if name not in status._accounts:
                 status.set_account(name, state)
-        if self.data is not None and self.data.service("accounts") is not None:
-            status.keep_accounts({name for name, _ in message.accounts})  # a removed one is not "en ligne"
+        if message.accounts:  # a removed account is not "en ligne" (an empty list: the fake's, or none read)
+            status.keep_accounts({name for name, _ in message.accounts})
 
     def set_review_count(self, count: int, critical: int | None = None) -> None:
         if self.main is not None:
