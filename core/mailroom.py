@@ -541,7 +541,7 @@ class Mailroom:
         matches = [k for k in docs.keys() if k.startswith(given)] if len(given) >= 6 else []
         if len(matches) == 1:
             return matches[0]
-        raise NotFound(f"aucun message unique d'id {given[:40]} (voir `missive messages list`)")
+        raise NotFound(T("mailroom.aucun-message-unique-voir", given=given[:40]))
 
     def mark_seen(self, message_id: str) -> None:
         """Flag a message read here (the next sync tells the server)."""

@@ -105,7 +105,7 @@ def render(code: str, params: Mapping[str, Any] | None = None, lang: str | None 
         return template
     try:
         return template.format(**params)
-    except (KeyError, IndexError, ValueError):  # a stored text from another version: show what we can
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError):  # another version's text
         return template
 
 

@@ -15,6 +15,7 @@ from core.errors import NotFound
 from core.model import Attachment, Draft, SavedDraft
 from core.store.blobs import BlobStore
 from core.store.collection import Collection
+from core.text import T
 
 COLLECTION = "drafts"
 
@@ -59,7 +60,7 @@ class Drafts:
     def get(self, draft_id: str) -> SavedDraft:
         doc = self.docs.get(draft_id)
         if doc is None:
-            raise NotFound(f"aucun brouillon d'id {draft_id[:40]} : il a été envoyé ou supprimé")
+            raise NotFound(T("mail.drafts.aucun-brouillon-ete-envoye", draft_id=draft_id[:40]))
         return self._load(draft_id, doc)
 
     def list(self) -> list[SavedDraft]:

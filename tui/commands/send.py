@@ -233,14 +233,12 @@ def cmd_daemon(args: argparse.Namespace, ctx: Any) -> int:
 
     mailroom = ctx.mailroom()
 
+    from core.events import PscBinding
+
     def tell(event: Any) -> None:
         # A Pro Santé Connect login asked again by the daemon: the code to compare on the phone.
-        if event.kind == "psc-binding":
-            print(
-                f"missive daemon : {event.data['account']} : {event.data['message']}",
-                file=sys.stderr,
-                flush=True,
-            )
+        if isinstance(event, PscBinding):
+            print(f"missive daemon : {event.account} : {event.message}", file=sys.stderr, flush=True)
 
     mailroom.subscribe(tell)
 
