@@ -662,20 +662,3 @@ def _parse_select(folder: str, lines: Sequence[bytes | bytearray]) -> FolderStat
         elif m := re.match(rb"(\d+) EXISTS", text):
             exists = int(m.group(1))
     return FolderStatus(folder, uidvalidity, uidnext, exists, modseq)
-
-
-# ---------------------------------------------------------------------- helpers for the Sent folder (send.py)
-async def append_message(account: Account, folder: str, data: bytes, flags: Sequence[str] = ()) -> None:
-    """APPEND one message to ``folder`` of ``account``."""
-    async with ImapClient(account) as imap:
-        await imap.append(folder, data, flags)
-
-
-async def folder_has_message_id(account: Account, folder: str, message_id: str) -> bool:
-    """Whether ``folder`` already holds a message with this Message-ID (dedupe of Sent copies)."""
-    async with ImapClient(account) as imap:
-        try:
-            await imap.select(folder)
-        except TransportError:
-            return False  # no such folder yet
-        return bool(await imap.search_header("Message-ID", message_id))

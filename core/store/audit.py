@@ -37,19 +37,6 @@ from core.store.vault import Vault
 from core.text import T
 
 GENESIS = "0" * 64
-ACTIONS = {
-    "read",
-    "file",
-    "unfile",
-    "reject",
-    "send",
-    "export",
-    "import",
-    "receive",
-    "key",
-    "login",
-    "config",
-}
 
 
 @dataclass(frozen=True)
