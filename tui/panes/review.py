@@ -203,7 +203,13 @@ class ReviewPane(ReportsFailures, Vertical):
             )
             reasons = ", ".join(core_text(r) for r in cand.reasons)
             candidates.add_option(
-                Option(Content(f"{cand.score:4.0%} {name}\n     {reasons}"), id=cand.patient_id)
+                # the practice's id beside the name: two homonyms are told apart before Enter files
+                Option(
+                    Content(
+                        f"{cand.score:4.0%} {name} · {t('review.patient_id', id=cand.patient_id)}\n     {reasons}"
+                    ),
+                    id=cand.patient_id,
+                )
             )
         if item.candidates:
             candidates.highlighted = 0
