@@ -372,3 +372,23 @@ def write_default_settings(profile_dir: Path, overrides: str = "") -> Path:
     if not path.exists():
         atomic_write(path, (DEFAULT_TOML + overrides).encode("utf-8"))
     return path
+
+
+def __getattr__(name: str) -> object:
+    """The process's environment, the disk and the log as the interface needs them, loaded only when used:
+    ``take_secrets``/``child_environment`` (core.childenv), ``private_dir``/``private_open``
+    (core.store.atomic: files the app saves are private like the profile's), ``log_bug``/``where_logged``/
+    ``LibraryRecords`` (core.logs: a bug's place in the profile's log, never its message)."""
+    if name in ("take_secrets", "child_environment"):
+        from core import childenv
+
+        return getattr(childenv, name)
+    if name in ("log_bug", "where_logged", "LibraryRecords"):
+        from core import logs
+
+        return getattr(logs, name)
+    if name in ("private_dir", "private_open"):
+        from core.store import atomic
+
+        return getattr(atomic, name)
+    raise AttributeError(name)

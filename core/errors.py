@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.text import Text
+from core.text import Text, render, set_language  # noqa: F401 - the interface renders codes through here
 
 
 class MissiveError(Exception):

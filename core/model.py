@@ -404,7 +404,31 @@ class SavedDraft:
     saved: dt.datetime | None = None
 
 
+# The engine's typed events are plain frozen dataclasses too: the interface reads them from here.
+from core.events import (  # noqa: E402
+    DocumentFiled,
+    MailroomEvent,
+    NeedsReview,
+    NewMail,
+    Progress,
+    PscBinding,
+    PscLogin,
+    SendFailed,
+    Sent,
+    SyncState,
+)
+
 __all__ = [
+    "DocumentFiled",
+    "MailroomEvent",
+    "NeedsReview",
+    "NewMail",
+    "Progress",
+    "PscBinding",
+    "PscLogin",
+    "SendFailed",
+    "Sent",
+    "SyncState",
     "CRITICAL_FLAGS",
     "Attachment",
     "Candidate",

@@ -31,7 +31,8 @@ from textual.widgets import ContentSwitcher, Footer, Static  # noqa: E402
 from textual.worker import Worker, WorkerState  # noqa: E402
 
 from core.errors import ConfigError, Locked, MissiveError, NotFound  # noqa: E402
-from core.events import (  # noqa: E402
+from core.model import (  # noqa: E402
+    INBOX,  # noqa: E402
     DocumentFiled,
     MailroomEvent,
     NeedsReview,
@@ -43,7 +44,6 @@ from core.events import (  # noqa: E402
     Sent,
     SyncState,
 )
-from core.model import INBOX  # noqa: E402
 from tui import keymap  # noqa: E402
 from tui.failures import report_failure  # noqa: E402
 from tui.i18n import set_language, t  # noqa: E402
@@ -56,7 +56,7 @@ from tui.messages import (  # noqa: E402
 from tui.widgets.status_bar import StatusBar  # noqa: E402
 
 if TYPE_CHECKING:
-    from core.mailroom_api import MailroomAPI, SummaryRows
+    from core.mailroom import MailroomAPI, SummaryRows
 
 log = logging.getLogger("missive.tui")
 
@@ -178,7 +178,7 @@ class MissiveApp(App[int]):
         if os.environ.get("MISSIVE_DEBUG") == "1":
             super()._handle_exception(error)
             return
-        from core.logs import log_bug, where_logged
+        from core.config import log_bug, where_logged
 
         log_bug(log, error)
         self._return_code = 1

@@ -17,8 +17,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.config import private_dir, private_open
 from core.errors import MissiveError
-from core.store.atomic import private_dir, private_open
 
 
 def downloads_dir() -> Path:

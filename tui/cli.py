@@ -107,7 +107,7 @@ class Context:
         # later inherits them. Called in-process (tests, embedding), the caller's environment is theirs.
         self._taken: dict[str, str] = {}
         if take_secrets:
-            from core.childenv import take_secrets as take
+            from core.config import take_secrets as take
 
             self._taken = take()
 
@@ -150,10 +150,9 @@ class Context:
         if self._mailroom is None:
             from core.config import missing_profile_message
             from core.errors import NotFound
-            from core.mailroom import Mailroom
-            from core.store.vault import Vault
+            from core.mailroom import Mailroom, profile_exists
 
-            if not Vault.exists(self.profile_dir):
+            if not profile_exists(self.profile_dir):
                 raise NotFound(missing_profile_message(self.profile_dir))  # before asking a passphrase
 
             self._mailroom = Mailroom.open(self.profile_dir, self.passphrase())
@@ -290,7 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise
             import logging
 
-            from core.logs import log_bug, where_logged
+            from core.config import log_bug, where_logged
 
             log_bug(logging.getLogger("missive.cli"), exc)
             sys.stderr.write(f"missive : erreur interne ({type(exc).__name__}) : {where_logged()}\n")
@@ -311,7 +310,7 @@ def _library_logs_to_profile() -> Iterator[None]:
     import logging
     import threading
 
-    from core.logs import LibraryRecords, log_bug
+    from core.config import LibraryRecords, log_bug
 
     logger = logging.getLogger("missive.cli")
     handler = LibraryRecords()

@@ -9,7 +9,7 @@ from core.errors import Locked
 if TYPE_CHECKING:
     from textual.dom import DOMNode
 
-    from core.mailroom_api import MailroomAPI
+    from core.mailroom import MailroomAPI
     from tui.app import MissiveApp
 
 

@@ -30,7 +30,7 @@ def set_language(lang: str | None) -> str:
     """Choose the interface language; unknown codes fall back to French. Returns the language in use."""
     global _current
     _current = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
-    from core.text import set_language as set_core_language
+    from core.errors import set_language as set_core_language
 
     set_core_language(_current)  # the core's messages (errors, reasons, verdicts) follow the interface
     return _current
@@ -51,7 +51,7 @@ def t(key: str, **values: object) -> str:
 def core_text(code: str) -> str:
     """A text the core stored as a code or as its French phrase (a match reason, a verdict), in the current
     language."""
-    from core.text import render
+    from core.errors import render
 
     return render(code)
 

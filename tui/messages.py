@@ -12,8 +12,8 @@ from textual.message import Message
 from core.model import DirectoryEntry, MessageView, ReviewItem
 
 if TYPE_CHECKING:
-    from core.events import MailroomEvent
-    from core.mailroom_api import MailroomAPI, SummaryRows
+    from core.mailroom import MailroomAPI, SummaryRows
+    from core.model import MailroomEvent
 
 
 class Unlocked(Message):
@@ -142,7 +142,7 @@ class MailroomEventReceived(Message, bubble=False):
         self.event = event
 
     def can_replace(self, message: Message) -> bool:
-        from core.events import Progress
+        from core.model import Progress
 
         # progress floods: only the latest matters
         return (

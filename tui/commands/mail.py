@@ -373,7 +373,9 @@ def messages_show(args: argparse.Namespace, ctx: Any) -> int:
                 "encrypted": view.encrypted,
                 "signature": view.signature.to_json() if view.signature is not None else None,
                 "documents": [q.to_json() for q in queued],
-                "attachments": [{"filename": a.filename, "content_type": a.content_type} for a in view.attachments],
+                "attachments": [
+                    {"filename": a.filename, "content_type": a.content_type} for a in view.attachments
+                ],
                 "receipts": [r.to_json() for r in sent.recipients] if sent is not None else [],
                 "read_receipt_requested": view.read_receipt_asked,
                 "text": view.body,

@@ -106,6 +106,7 @@ def _match_line(m: MatchResult) -> str:
     if m.decision == "new":
         return t("cli.match.new")
     shown = ", ".join(
-        f"{c.patient_id} ({c.score:.2f} : {', '.join(core_text(r) for r in c.reasons[:3])})" for c in m.candidates
+        f"{c.patient_id} ({c.score:.2f} : {', '.join(core_text(r) for r in c.reasons[:3])})"
+        for c in m.candidates
     )
     return t("cli.match.review", candidates=shown)

@@ -233,7 +233,7 @@ def cmd_daemon(args: argparse.Namespace, ctx: Any) -> int:
 
     mailroom = ctx.mailroom()
 
-    from core.events import PscBinding
+    from core.model import PscBinding
 
     def tell(event: Any) -> None:
         # A Pro Santé Connect login asked again by the daemon: the code to compare on the phone.

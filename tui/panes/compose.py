@@ -36,7 +36,7 @@ from tui.i18n import t
 from tui.messages import LetterSent, ProtectionDecided
 
 if TYPE_CHECKING:
-    from core.mailroom_api import MailroomAPI
+    from core.mailroom import MailroomAPI
 
 log = logging.getLogger("missive.tui")
 

@@ -23,8 +23,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from core.childenv import child_environment
 from core.clinical.search import matches, query_terms
+from core.config import child_environment
 from core.errors import MissiveError
 from core.model import DRAFTS_FOLDER, INBOX, QUARANTINE_FOLDER, MessageSummary, MessageView
 from tui import attachments, keymap
