@@ -43,6 +43,14 @@ def words(text: str) -> list[str]:
     return [w for w in _NON_ALNUM.split(strip_accents(text)) if w]
 
 
+def glued(text: str) -> str:
+    """The neighbouring words of ``text`` glued two and three at a time ("de la fontaine" -> "dela
+    lafontaine delafontaine"), so a name typed without its spaces, hyphens or apostrophes meets it: the rule
+    of ``core.clinical.search.searchable``, in the directory's lower-case form."""
+    ws = words(text)
+    return " ".join("".join(ws[i : i + n]) for n in (2, 3) for i in range(len(ws) - n + 1))
+
+
 class Kind(Enum):
     """Which extraction a file is."""
 

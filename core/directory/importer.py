@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from core.directory.columns import Kind, Layout, recognise, search_key, split_header
+from core.directory.columns import Kind, Layout, glued, recognise, search_key, split_header
 from core.errors import BadInput, StoreError, os_reason
 from core.store.atomic import fsync_dir, private_dir
 from core.text import T
 
 INDEX_NAME = "index.sqlite3"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: glued names in the full-text index (an index of 1 is rebuilt from itself)
 CHUNK = 10_000  # rows per executemany: big enough to amortise, small enough to bound memory
 MAX_BAD_SAMPLES = 20
 
@@ -85,7 +85,9 @@ CREATE TABLE entry(
     n_act INTEGER NOT NULL DEFAULT 1, has_mss INTEGER NOT NULL DEFAULT 0);
 """
 
-# FTS5: the tokenizer folds case and accents and splits on hyphens and apostrophes; the prefix indexes make
+# FTS5: the tokenizer folds case and accents and splits on hyphens and apostrophes (and `names` also holds the
+# glued forms of neighbouring name words, see columns.glued: "lafontaine" finds DE LA FONTAINE, "jeanpierre"
+# Jean-Pierre); the prefix indexes make
 # one- to three-letter prefix queries (typed while completing) cheap. Contentless: the text lives in `entry`.
 # `flags` holds the word "mss" for entries with an MSSanté address (completion only offers those).
 _FTS = (
@@ -130,7 +132,8 @@ _BUILD = [
     _FTS,
     f"""INSERT INTO fts(rowid, names, other, flags)
        SELECT e.id,
-              coalesce(e.family,'') || ' ' || coalesce(e.given,'') || ' ' || coalesce(e.fam_key,''),
+              coalesce(e.family,'') || ' ' || coalesce(e.given,'') || ' ' || coalesce(e.fam_key,'') || ' ' ||
+              glued(coalesce(e.family,'')) || ' ' || glued(coalesce(e.given,'')),
               coalesce(e.rpps,'') || ' ' || CASE WHEN e.key LIKE 'bal:%' THEN '' ELSE e.key END || ' ' ||
               coalesce((SELECT {_ACTIVITY_TEXT} FROM activity a WHERE a.idnat = e.key), '') || ' ' ||
               coalesce((SELECT {_ACTIVITY_TEXT} FROM mss m WHERE m.key = e.key), ''),
@@ -391,6 +394,7 @@ def _connect_build(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA cache_size=-65536")  # 64 MB page cache: bounds memory on a 2-million-row build
     conn.execute("PRAGMA temp_store=FILE")
     conn.create_function("skey", 1, search_key, deterministic=True)
+    conn.create_function("glued", 1, glued, deterministic=True)
     return conn
 
 
@@ -413,38 +417,68 @@ def import_files(
     try:
         for p in paths:
             opened.append(_sources(p))
-        try:
-            private_dir(folder)
-        except OSError as exc:
-            raise StoreError(
-                T(
-                    "directory.importer.impossible-creer-dossier-annuaire",
-                    folder=folder,
-                    os_reason=os_reason(exc),
-                )
-            ) from None
-        fd, tmp_name = tempfile.mkstemp(prefix=".index-", suffix=".building", dir=folder)
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
-            _build(tmp, folder, opened, report, progress)
-            try:
-                _fsync(tmp)
-                os.replace(tmp, index_path(folder))
-                fsync_dir(folder)
-            except OSError as exc:
-                raise StoreError(
-                    T("directory.importer.nouvel-index-annuaire-remplacer", os_reason=os_reason(exc))
-                ) from None
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        _build_and_swap(folder, opened, report, progress)
     finally:
         for _, archive in opened:
             if archive is not None:
                 archive.close()
     report.seconds = round(time.monotonic() - started, 2)
     return report
+
+
+def rebuild(folder: Path, progress: Progress | None = None) -> ImportReport:
+    """Build the index again from the rows the current one holds (an index of an older schema gets the new
+    search columns without the extraction files), and swap it in; the old one stays on any failure."""
+    started = time.monotonic()
+    folder = Path(folder)
+    report = ImportReport(files=_imported_files(folder))
+    _build_and_swap(folder, [], report, progress)
+    report.seconds = round(time.monotonic() - started, 2)
+    return report
+
+
+def _imported_files(folder: Path) -> list[str]:
+    """The file names the current index was imported from (kept by a rebuild); [] when unreadable."""
+    try:
+        with closing(sqlite3.connect(f"file:{index_path(folder)}?mode=ro", uri=True)) as old:
+            row = old.execute("SELECT value FROM meta WHERE key = 'files'").fetchone()
+    except sqlite3.Error:
+        return []
+    return [f for f in (row[0] if row else "").split(";") if f]
+
+
+def _build_and_swap(
+    folder: Path,
+    opened: list[tuple[list[_Source], zipfile.ZipFile | None]],
+    report: ImportReport,
+    progress: Progress | None,
+) -> None:
+    try:
+        private_dir(folder)
+    except OSError as exc:
+        raise StoreError(
+            T(
+                "directory.importer.impossible-creer-dossier-annuaire",
+                folder=folder,
+                os_reason=os_reason(exc),
+            )
+        ) from None
+    fd, tmp_name = tempfile.mkstemp(prefix=".index-", suffix=".building", dir=folder)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        _build(tmp, folder, opened, report, progress)
+        try:
+            _fsync(tmp)
+            os.replace(tmp, index_path(folder))
+            fsync_dir(folder)
+        except OSError as exc:
+            raise StoreError(
+                T("directory.importer.nouvel-index-annuaire-remplacer", os_reason=os_reason(exc))
+            ) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _build(
@@ -485,10 +519,12 @@ def _build(
                 if archive is not None and recognised_here == 0:
                     name = sources[0].label.split(":")[0] if sources else "archive"
                     raise BadInput(T("directory.importer.aucune-extraction-rpps-mssante", name=name))
-            if report.rpps_rows == 0 and report.mss_rows == 0:
+            if opened and report.rpps_rows == 0 and report.mss_rows == 0:
                 raise BadInput(T("directory.importer.aucune-ligne-utilisable-ces"))
             conn.execute("COMMIT")
             _carry_over(conn, folder, kinds_seen, report)
+            if report.rpps_rows == 0 and report.mss_rows == 0:  # a rebuild of an index that held nothing
+                raise BadInput(T("directory.importer.aucune-ligne-utilisable-ces"))
             if progress is not None:
                 progress("index", 0, 0)
             conn.execute("BEGIN")

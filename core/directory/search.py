@@ -7,6 +7,7 @@ on disk changes, which lets a long-lived ``Directory`` (the TUI) see a fresh imp
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -16,10 +17,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 from core.directory.columns import search_key, words
-from core.directory.importer import ImportReport, Progress, import_files, index_path
+from core.directory.importer import SCHEMA_VERSION, ImportReport, Progress, import_files, index_path, rebuild
 from core.errors import BadInput, NotFound, StoreCorrupted
 from core.model import DirectoryEntry
 from core.text import T
+
+log = logging.getLogger("missive.directory")
 
 MAX_LIMIT = 1000
 _COLUMNS = (
@@ -138,7 +141,12 @@ class Directory:
             return []  # a word that starts no indexed word: nothing can match every word
         # The words must match names or other details, never the `flags` column, which only serves the
         # MSSanté-only filter.
-        match = "{names other} : (" + " AND ".join(terms) + ")"  # type: ignore[arg-type]
+        every = " AND ".join(terms)  # type: ignore[arg-type]
+        if len(tokens) > 1:  # or the words typed apart glued together: "l hote" meets LHOTE, "le goff" LEGOFF
+            whole = self._expand(db, "".join(tokens))
+            if whole is not None:
+                every = f"({every}) OR {whole}"
+        match = "{names other} : (" + every + ")"
         if only_mss:
             match += ' AND flags : "mss"'
         ids = self._ranked_ids(db, match, tokens, limit)
@@ -288,13 +296,27 @@ class Directory:
                 conn = sqlite3.connect(
                     f"file:{quote(str(self.path))}?mode=ro&immutable=1", uri=True, check_same_thread=False
                 )
-                conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+                row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
             except sqlite3.DatabaseError:
                 raise StoreCorrupted(
                     T("directory.search.index-annuaire-illisible-importez", name=self.path.name)
                 ) from None
+            if _older(row[0] if row else "") and self._upgrade():
+                conn.close()
+                return self._db()
             self._conn, self._stamp = conn, stamp
         return self._conn
+
+    def _upgrade(self) -> bool:
+        """An index built by an older version lacks today's search columns (glued names): build it again from
+        the rows it holds, once. On failure the old index keeps serving (without them) and the log says why."""
+        try:
+            report = rebuild(self.folder)
+        except Exception as exc:  # noqa: BLE001 - searching the old index is better than no directory
+            log.warning("directory index of an older schema not rebuilt (%s)", type(exc).__name__)
+            return False
+        log.info("directory index rebuilt to schema %s in %.1f s", SCHEMA_VERSION, report.seconds)
+        return True
 
     def _reopen_if_changed(self) -> None:
         with self._lock:
@@ -321,6 +343,14 @@ def display_name(entry: DirectoryEntry) -> str:
     name = " ".join(p for p in (entry.family_name, entry.given_name) if p) or entry.organisation
     detail = ", ".join(p for p in (entry.specialty or entry.profession, entry.city) if p)
     return f"{name} — {detail}" if detail else name
+
+
+def _older(schema: str) -> bool:
+    """Whether an index's schema version is older than this code's (a rebuild brings it up to date)."""
+    try:
+        return int(schema) < int(SCHEMA_VERSION)
+    except ValueError:
+        return True
 
 
 def _check_limit(limit: int) -> None:

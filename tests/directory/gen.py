@@ -405,3 +405,51 @@ LEFEVRE_CASE = (
         ("paul.martin@medecin.mssante.fr",),
     ),
 )
+
+# Names whose punctuation and particles a doctor types any way ("lhote", "legoff", "dupont aignan").
+PUNCTUATION_CASE = (
+    Person(
+        "19999991001",
+        "L'HÔTE",
+        "Marie",
+        "10",
+        "Médecin",
+        "SM54",
+        "Médecine Générale",
+        (Activity("CABINET MÉDICAL", "64000", "PAU"),),
+        ("marie.lhote@medecin.mssante.fr",),
+    ),
+    Person(
+        "19999991002",
+        "LE GOFF",
+        "Yann",
+        "10",
+        "Médecin",
+        "SM41",
+        "Pneumologie",
+        (Activity("CABINET DE PNEUMOLOGIE", "29200", "BREST"),),
+        ("yann.legoff@medecin.mssante.fr",),
+    ),
+    Person(
+        "19999991003",
+        "DUPONT-AIGNAN",
+        "Nicolas",
+        "10",
+        "Médecin",
+        "SM04",
+        "Cardiologie et maladies vasculaires",
+        (Activity("CABINET DE CARDIOLOGIE", "91330", "YERRES"),),
+        ("n.dupont-aignan@medecin.mssante.fr",),
+    ),
+    Person(
+        "19999991004",
+        "DE LA FONTAINE",
+        "Jean-Pierre",
+        "10",
+        "Médecin",
+        "SM04",
+        "Cardiologie et maladies vasculaires",
+        (Activity("CABINET DE CARDIOLOGIE", "75015", "PARIS"),),
+        ("jp.delafontaine@medecin.mssante.fr",),
+    ),
+)
