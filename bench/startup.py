@@ -1,33 +1,41 @@
-"""Start-up to the painted inbox: missive vs neomutt (warm header cache) on the same 10,000 and 50,000 messages.
+"""Start-up to the painted inbox, opening a message, memory and idle CPU: missive vs neomutt (warm header cache).
 
-Run: ``.venv/bin/python -m bench.startup`` (``--sizes 10000`` for a quick run). Profiles and Maildirs are built
-once in ``$MISSIVE_BENCH_DIR`` (default /tmp/missive-bench) and reused; the profile's vault uses the key
-derivation new profiles get (Argon2id at its default cost), so the unlock is the real one.
+Run: ``.venv/bin/python -m bench.startup --runs 3`` (``--sizes 300`` for a quick run). Profiles and Maildirs
+are built once in ``$MISSIVE_BENCH_DIR`` (default /tmp/missive-bench) and reused; the profile's vault uses the
+key derivation new profiles get (Argon2id at its default cost), so the unlock is the real one. missive runs as
+a doctor starts it (``missive tui``, the passphrase in ``MISSIVE_PASSPHRASE``), from byte-compiled modules as pip
+installs it.
 
 Each program runs in a pseudo-terminal of 120x40. Its time is measured from its start to the moment the newest
 message's subject reaches the terminal (the painted index); then missive exits on its own
-(MISSIVE_EXIT_AFTER_PAINT=1) and neomutt gets ``q``. missive's unlock (the passphrase key derivation, which neomutt does not have) is read from the
-profile's log and printed apart, with missive's time without it. Before the measured runs, one run of each
-builds what each keeps between runs: neomutt's header cache, missive's list index (that first open is printed).
+(MISSIVE_EXIT_AFTER_PAINT=1) and neomutt gets ``q``. missive's unlock (the passphrase key derivation, which
+neomutt does not have) is read from the profile's log and printed apart, with missive's time without it.
+Before the measured runs, one run of each builds what each keeps between runs: neomutt's header cache,
+missive's list index (that first open is printed). Every figure is the median of ``--runs`` runs.
 Also printed: the first painted frame (the moment the terminal has received a screen with text: for missive its
-first frame, before the inbox), and the time to open the newest message (``enter`` once the index is painted,
-until its body's first words reach the terminal), each beside neomutt's.
-Peak memory is each program's own: the program runs under GNU time (``%M``), so the bench's memory, which a
-forked child would inherit in its high-water mark, is not counted.
-Targets (issue 18): first frame <= 0.25 s; painted inbox without unlock <= 2x neomutt at 300 and 10,000
-messages, <= 1x at 50,000; opening a message <= 50 ms at every size.
+first frame, before the inbox), the time to open the newest message (``enter`` once the index is painted, until
+its body's first words reach the terminal), each program's own peak memory (it runs under GNU time, ``%M``: the
+bench's memory, which a forked child would inherit in its high-water mark, is not counted), its resident memory
+at the painted inbox (``rss``: after missive's unlock, whose key derivation memory is released), and the CPU it
+uses while it idles at the inbox (``idle``: utime+stime from /proc/PID/stat over ``--idle`` seconds, nothing
+typed, in per mille of one core).
+Targets (issues 16 and 18): first frame <= 0.25 s; painted inbox without unlock <= 2x neomutt at 300 and 10,000
+messages, <= 1x at 50,000; opening a message <= 50 ms at every size; memory after unlock <= 50 MB at 10,000
+messages; no CPU while idle.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import os
 import re
 import select
 import shutil
 import signal
+import statistics
 import struct
 import subprocess
 import sys
@@ -37,10 +45,13 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSPHRASE = "bench"
 RUNS = 3
+IDLE = 30.0  # seconds of idling measured at the inbox
+SETTLE = 2.0  # seconds after the paint before the idle measure starts
 COLUMNS, LINES = 120, 40
 
 
@@ -118,19 +129,51 @@ def _text(data: bytes) -> bytes:
 class PtyRun:
     first_frame: float  # seconds to the first screen with text
     painted: float  # seconds to ``marker`` on screen
-    opened: float  # seconds from ``enter`` to the body on screen (0 when not asked)
-    ended: float  # seconds to exit
-    peak_mb: float  # the program's own peak resident set
+    opened: float = 0.0  # seconds from ``enter`` to the body on screen (0 when not asked)
+    ended: float = 0.0  # seconds to exit
+    peak_mb: float = 0.0  # the program's own peak resident set
+    rss_mb: float = 0.0  # resident set at the painted index, after SETTLE (idle runs only)
+    idle_cpu: float = 0.0  # CPU-seconds (user + system) used over IDLE seconds at the index (idle runs only)
+
+
+def _program_pid(time_pid: int) -> int:
+    """The program GNU time runs: its child (the bench's child is /usr/bin/time)."""
+    for _ in range(50):
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == time_pid:
+                return int(entry)
+        time.sleep(0.01)
+    raise SystemExit(f"no child of /usr/bin/time (pid {time_pid}) found")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (all its threads), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def in_pty(
-    argv: list[str], env: dict[str, str], marker: bytes, quit_key: bytes | None, open_message: bool = False
+    argv: list[str], env: dict[str, str], marker: bytes, quit_key: bytes | None, mode: str = "paint"
 ) -> PtyRun:
     """One run in a 120x40 pseudo-terminal, under GNU time for the program's own peak memory.
 
-    With ``open_message``, ``enter`` is sent once ``marker`` is painted and the run ends (SIGTERM to the
-    program's session) when the message body is on screen; otherwise ``quit_key`` is sent once painted
-    (or nothing: the program exits by itself).
+    ``mode``: "paint" sends ``quit_key`` once ``marker`` is painted (or nothing: the program exits by
+    itself); "open" sends ``enter`` once painted and ends the run (SIGTERM to the program's session) when the
+    message body is on screen; "idle" waits SETTLE seconds once painted, reads the program's resident set,
+    then its CPU time over IDLE seconds with nothing typed, and ends the run.
     """
     import fcntl
     import termios
@@ -150,11 +193,24 @@ def in_pty(
         close_fds=True,
     )
     os.close(slave)
-    first = painted = asked = opened = 0.0
+    run = PtyRun(0.0, 0.0)
+    asked = 0.0
+    pid = 0
+    idle_from = idle_cpu0 = 0.0
     seen = b""
-    deadline = start + 120
+    deadline = start + 120 + (SETTLE + IDLE if mode == "idle" else 0)
     while time.perf_counter() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.5)
+        ready, _, _ = select.select([master], [], [], 0.1)
+        now = time.perf_counter() - start
+        if mode == "idle" and run.painted:
+            if not idle_from and now >= run.painted + SETTLE:
+                pid = _program_pid(proc.pid)
+                run.rss_mb = _rss_mb(pid)
+                idle_from, idle_cpu0 = now, _cpu_seconds(pid)
+            elif idle_from and now >= idle_from + IDLE:
+                run.idle_cpu = (_cpu_seconds(pid) - idle_cpu0) * IDLE / (now - idle_from)
+                os.killpg(proc.pid, signal.SIGTERM)
+                break
         if not ready:
             if proc.poll() is not None:
                 break
@@ -165,47 +221,76 @@ def in_pty(
             break
         if not chunk:
             break
-        now = time.perf_counter() - start
         seen = (seen + chunk)[-(len(marker) + len(BODY) + 262144) :]
-        if not first and len(_text(seen).strip()) >= 20:
-            first = now
-        if not painted and marker in seen:
-            painted, seen = now, b""
-            if open_message:
+        if not run.first_frame and len(_text(seen).strip()) >= 20:
+            run.first_frame = now
+        if not run.painted and marker in seen:
+            run.painted, seen = now, b""
+            if mode == "open":
                 asked = time.perf_counter()
                 os.write(master, b"\r")
-            elif quit_key:
+            elif mode == "paint" and quit_key:
                 os.write(master, quit_key)
-        elif painted and open_message and not opened and BODY in _text(seen):
-            opened = time.perf_counter() - asked
+        elif run.painted and mode == "open" and not run.opened and BODY in _text(seen):
+            run.opened = time.perf_counter() - asked
             os.killpg(proc.pid, signal.SIGTERM)
+    if proc.poll() is None and mode != "paint":
+        os.killpg(proc.pid, signal.SIGTERM)
     proc.wait()
-    ended = time.perf_counter() - start
+    run.ended = time.perf_counter() - start
     os.close(master)
     try:
-        peak = int(Path(rss_file).read_text().split()[-1]) / 1024  # GNU time's %M is in KB
+        run.peak_mb = int(Path(rss_file).read_text().split()[-1]) / 1024  # GNU time's %M is in KB
     except (ValueError, IndexError):
-        peak = 0.0  # ended by a signal: time wrote no figure
+        run.peak_mb = 0.0  # ended by a signal: time wrote no figure
     finally:
         os.unlink(rss_file)
-    if not painted:
+    if not run.painted:
         raise SystemExit(f"{argv[0]}: the index never showed {marker.decode()!r} (exit {proc.returncode})")
-    if open_message and not opened:
+    if mode == "open" and not run.opened:
         raise SystemExit(f"{argv[0]}: the newest message's body never showed after enter")
-    return PtyRun(first, painted, opened, ended, peak)
+    if mode == "idle" and not idle_from:
+        raise SystemExit(f"{argv[0]}: ended before its idle time was measured (exit {proc.returncode})")
+    return run
 
 
-def run_missive(profile: Path, count: int, open_message: bool = False) -> PtyRun:
-    code = (
-        "from tui.app import run_app; import sys; "
-        f"sys.exit(run_app({str(profile)!r}, passphrase={PASSPHRASE!r}))"
-    )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    if not open_message:
-        env["MISSIVE_EXIT_AFTER_PAINT"] = "1"
+# missive runs from its byte-compiled modules, as pip installs it (it compiles them): a development shell's
+# PYTHONDONTWRITEBYTECODE would have every run compile the modules it imports again
+PYCACHE = Path(tempfile.gettempdir()) / "missive-bench-pycache"
+
+
+def missive_env() -> dict[str, str]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p),
+    }
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)  # not into the source tree
     env.pop("MISSIVE_KDF", None)
     env.pop("MISSIVE_KDF_LOG2N", None)
-    return in_pty([sys.executable, "-c", code], env, newest_subject(count), None, open_message)
+    env["MISSIVE_PASSPHRASE"] = PASSPHRASE
+    return env
+
+
+def compile_missive() -> None:
+    """Byte-compile missive's modules before anything is timed (pip does it at install)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", "core", "tui"],
+        env=missive_env(),
+        cwd=ROOT,
+        capture_output=True,
+    )
+    if done.returncode != 0:
+        raise SystemExit("could not byte-compile missive's modules (python -m compileall core tui)")
+
+
+def run_missive(profile: Path, count: int, mode: str = "paint") -> PtyRun:
+    """``missive tui`` as a doctor starts it, the passphrase in the environment as scripts give it."""
+    env = missive_env()
+    if mode == "paint":
+        env["MISSIVE_EXIT_AFTER_PAINT"] = "1"
+    argv = [sys.executable, "-m", "tui.cli", "--profile", str(profile), "tui"]
+    return in_pty(argv, env, newest_subject(count), None, mode)
 
 
 _LOGGED = re.compile(rb"profile unlocked in ([0-9.]+) s")
@@ -219,32 +304,95 @@ def last_unlock(profile: Path) -> float:
     return float(found[-1])
 
 
-def run_neomutt(maildir: Path, cache: Path, count: int, open_message: bool = False) -> PtyRun:
+def run_neomutt(maildir: Path, cache: Path, count: int, mode: str = "paint") -> PtyRun:
     rc = cache.parent / "neomuttrc"
     rc.write_text(
         f'set folder="{maildir.parent}"\nset spoolfile="{maildir}"\nset mbox_type=Maildir\n'
         f'set header_cache="{cache}"\nset quit=yes\nset sort=reverse-date\n'
     )
     argv = ["neomutt", "-n", "-F", str(rc), "-f", str(maildir)]
-    return in_pty(argv, dict(os.environ), newest_subject(count), b"q", open_message)
+    return in_pty(argv, dict(os.environ), newest_subject(count), b"q", mode)
+
+
+@dataclass
+class Figures:
+    """One program's medians at one size."""
+
+    frame: float
+    painted: float
+    opened: float
+    peak: float
+    rss: float
+    idle: float  # CPU-seconds over IDLE
+    ended: float
+    unlock: float = 0.0
+    without: float = 0.0  # painted minus unlock (missive)
+
+
+def measure(run: Any, runs: int, idle: bool, unlock: Any = None) -> Figures:
+    """``runs`` runs of each mode with ``run(mode)``, medians; ``unlock()`` reads missive's last unlock time."""
+    painted: list[PtyRun] = []
+    unlocks: list[float] = []
+    for _ in range(runs):
+        painted.append(run("paint"))
+        if unlock is not None:
+            unlocks.append(unlock())
+    opened = [run("open").opened for _ in range(runs)]
+    idles = [run("idle") for _ in range(runs if idle else 0)]
+    med = statistics.median
+    figures = Figures(
+        frame=med(r.first_frame for r in painted),
+        painted=med(r.painted for r in painted),
+        opened=med(opened),
+        peak=med(r.peak_mb for r in painted),
+        rss=med(r.rss_mb for r in idles) if idles else 0.0,
+        idle=med(r.idle_cpu for r in idles) if idles else 0.0,
+        ended=med(r.ended for r in painted),
+    )
+    if unlocks:
+        figures.unlock = med(unlocks)
+        figures.without = med(r.painted - u for r, u in zip(painted, unlocks, strict=True))
+    return figures
+
+
+def row(size: int | str, program: str, f: Figures, missive: bool) -> str:
+    unlock = f"{f.unlock:>7.2f} {f.without:>10.2f}" if missive else f"{'':>7} {'':>10}"
+    return (
+        f"{size:>9} | {program:<8} {f.frame:>9.2f} {f.painted:>8.2f} {unlock} {f.opened * 1e3:>8.0f}"
+        f" {f.peak:>7.0f} {f.rss:>6.0f} {f.idle * 1e3:>8.0f} {f.ended:>7.2f}"
+    )
 
 
 def main() -> int:
+    global IDLE
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="300,10000,50000")
+    parser.add_argument("--runs", type=int, default=RUNS, help="runs of each measure (medians are printed)")
+    parser.add_argument(
+        "--idle",
+        type=float,
+        default=IDLE,
+        help="seconds of idling measured at the inbox per run (0: not measured)",
+    )
     args = parser.parse_args()
+    IDLE = args.idle
     base = Path(os.environ.get("MISSIVE_BENCH_DIR", "/tmp/missive-bench"))
     have_neomutt = shutil.which("neomutt") is not None
     if not have_neomutt:
         print("neomutt not found: apt-get install -y neomutt (missive is measured alone)")
     from core.store.vault import DEFAULT_ARGON2ID
 
+    compile_missive()
     kdf = f"Argon2id {DEFAULT_ARGON2ID.memory_kib // 1024} MiB, {DEFAULT_ARGON2ID.iterations} passes"
-    print(f"best of {RUNS} runs (peak memory: largest of {RUNS}); missive unlock: {kdf}")
+    load = os.getloadavg()
+    print(
+        f"median of {args.runs} runs; missive unlock: {kdf}; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+    )
     print(
         f"{'messages':>9} | {'program':<8} {'1st frame':>9} {'painted':>8} {'unlock':>7} {'w/o unlock':>10}"
-        f" {'open ms':>8} {'MB':>5} {'exit s':>7}"
+        f" {'open ms':>8} {'peak MB':>7} {'rss MB':>6} {'idle ms':>8} {'exit s':>7}"
     )
+    print(f"{'':>9} | (idle ms: CPU milliseconds used over {IDLE:g} s at the inbox, nothing typed)")
     verdicts: list[str] = []
     for size in (int(s) for s in args.sizes.split(",")):
         profile, maildir = base / f"profile-{size}", base / f"maildir-{size}" / "INBOX"
@@ -252,52 +400,39 @@ def main() -> int:
         # the first open after an upgrade has no list index: it is built from the shards, then kept
         (profile / "db" / "messages" / "index-list.mdb").unlink(missing_ok=True)
         first_open = run_missive(profile, size)
-        runs = []
-        for _ in range(RUNS):
-            run = run_missive(profile, size)
-            runs.append((run, last_unlock(profile)))
-        opens = [run_missive(profile, size, open_message=True).opened for _ in range(RUNS)]
-        frame = min(r.first_frame for r, _ in runs)
-        painted = min(r.painted for r, _ in runs)
-        unlock = min(u for _, u in runs)
-        without = min(r.painted - u for r, u in runs)
-        peak = max(r.peak_mb for r, _ in runs)
-        ended = min(r.ended for r, _ in runs)
-        opened = min(opens)
-        print(
-            f"{size:>9} | {'missive':<8} {frame:>9.2f} {painted:>8.2f} {unlock:>7.2f} {without:>10.2f}"
-            f" {opened * 1e3:>8.0f} {peak:>5.0f} {ended:>7.2f}",
-            flush=True,
+        mine = measure(
+            functools.partial(run_missive, profile, size),
+            args.runs,
+            IDLE > 0,
+            functools.partial(last_unlock, profile),
         )
+        print(row(size, "missive", mine, True), flush=True)
         print(
             f"{'':>9} | (first open, list index built from the shards: {first_open.painted:.2f} s)",
             flush=True,
         )
-        verdicts.append(
-            f"{size}: first frame {frame:.2f} s (target <= 0.25); open {opened * 1e3:.0f} ms (<= 50)"
+        verdict = (
+            f"{size}: first frame {mine.frame:.2f} s (target <= 0.25); open {mine.opened * 1e3:.0f} ms (<= 50);"
+            f" rss after unlock {mine.rss:.0f} MB"
         )
+        if size == 10000:
+            verdict += " (<= 50)"
+        verdict += f"; idle CPU {mine.idle * 1e3:.0f} ms over {IDLE:g} s"
         if have_neomutt:
             build_maildir(maildir, size)
             cache = base / f"hcache-{size}"
             run_neomutt(maildir, cache, size)  # warm the header cache
-            m_runs = [run_neomutt(maildir, cache, size) for _ in range(RUNS)]
-            m_opens = [run_neomutt(maildir, cache, size, open_message=True).opened for _ in range(RUNS)]
-            m_frame = min(r.first_frame for r in m_runs)
-            m_painted = min(r.painted for r in m_runs)
-            m_peak = max(r.peak_mb for r in m_runs)
-            m_ended = min(r.ended for r in m_runs)
-            m_opened = min(m_opens)
-            print(
-                f"{'':>9} | {'neomutt':<8} {m_frame:>9.2f} {m_painted:>8.2f} {'':>7} {'':>10}"
-                f" {m_opened * 1e3:>8.0f} {m_peak:>5.0f} {m_ended:>7.2f}",
-                flush=True,
-            )
+            theirs = measure(functools.partial(run_neomutt, maildir, cache, size), args.runs, IDLE > 0)
+            print(row("", "neomutt", theirs, False), flush=True)
             target = 1.0 if size >= 50000 else 2.0
+            ratio = mine.without / theirs.painted
             print(
-                f"{'':>9} | ratios missive/neomutt: painted w/o unlock {without / m_painted:.2f} (target <= {target:g}),"
-                f" open {opened / m_opened:.2f}, memory {peak / m_peak:.2f}",
+                f"{'':>9} | ratios missive/neomutt: painted w/o unlock {ratio:.2f} (target <= {target:g}),"
+                f" open {mine.opened / theirs.opened:.2f}, rss {mine.rss / max(theirs.rss, 0.1):.2f}",
                 flush=True,
             )
+            verdict += f"; painted w/o unlock {ratio:.2f}x neomutt (<= {target:g})"
+        verdicts.append(verdict)
     for line in verdicts:
         print(line)
     return 0
