@@ -323,6 +323,9 @@ def parse_settings(data: dict[str, Any], path: Path = Path(SETTINGS_FILE), text:
         )
     top = sections[""]
     trust = sections.get("trust", {})
+    lists: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in sections.get("lists", {}).items()
+    }
     return Settings(
         language=top.get("language", "fr"),
         theme=top.get("theme", "dark"),
@@ -339,9 +342,7 @@ def parse_settings(data: dict[str, Any], path: Path = Path(SETTINGS_FILE), text:
         watch=WatchSettings(**sections.get("watch", {})),
         practitioner=PractitionerSettings(**sections.get("practitioner", {})),
         psc=PscSettings(**sections.get("psc", {})),
-        lists=ListsSettings(
-            **{k: tuple(v) if isinstance(v, list) else v for k, v in sections.get("lists", {}).items()}
-        ),
+        lists=ListsSettings(**lists),
         keys=dict(sections.get("keys", {})),
         raw=data,
     )

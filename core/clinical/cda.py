@@ -12,6 +12,7 @@ import binascii
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from typing import NoReturn
 from xml.parsers import expat
 
 from core.clinical.hl7v2 import INS_OIDS, OBSOLETE_INS_OIDS
@@ -62,7 +63,7 @@ def _parse_xml(data: bytes, namespaces: bool) -> ET.Element:
     parser = expat.ParserCreate(namespace_separator="}") if namespaces else expat.ParserCreate()
     local = _local if namespaces else _prefixless
 
-    def refuse(*_args: object) -> None:
+    def refuse(*_args: object) -> NoReturn:
         raise _Refused
 
     def start(name: str, attrs: dict[str, str]) -> None:

@@ -58,8 +58,8 @@ def parse(data: bytes) -> list[ClinicalDocument]:
     limits.check_result_lines(decoded.text, "RES|", "fichier HPRIM")
     lines = split_lines(decoded.text, keepends=True)
     reports = _split_reports(lines)
-    documents = [_read_report(chunk, decoded, n == 0) for n, chunk in enumerate(reports)]
-    documents = [doc for doc in documents if doc is not None]
+    read = [_read_report(chunk, decoded, n == 0) for n, chunk in enumerate(reports)]
+    documents = [doc for doc in read if doc is not None]
     if not documents:
         raise ParseError(T("clinical.hprim_net.fichier-hprim-contient-aucun"))
     return documents
@@ -101,8 +101,8 @@ def _looks_like_report(chunk: list[str]) -> bool:
 
 def _read_report(chunk: list[str], decoded: DecodedText, first: bool) -> ClinicalDocument | None:
     lines = [strip_eol(line) for line in chunk]
-    first = lines[0].strip()
-    if first == LAB or first.startswith(("RES|", "TEX|")):
+    opening = lines[0].strip()
+    if opening == LAB or opening.startswith(("RES|", "TEX|")):
         header: list[str] = []
         body = lines
     else:

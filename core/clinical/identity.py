@@ -174,7 +174,8 @@ def sex_from_nir(raw: str | None) -> Sex:
     nir = clean_nir(raw)
     if not nir:
         return "U"
-    return {"1": "M", "3": "M", "7": "M", "2": "F", "4": "F", "8": "F"}.get(nir[0], "U")
+    sexes: dict[str, Sex] = {"1": "M", "3": "M", "7": "M", "2": "F", "4": "F", "8": "F"}
+    return sexes.get(nir[0], "U")
 
 
 # --------------------------------------------------------------------------------------- phonetics

@@ -150,7 +150,8 @@ def sex_from_nir(nir: str | None) -> Sex:
     """Sex from the first digit of a NIR whose key checks (1, 7 -> M; 2, 8 -> F); U otherwise."""
     if not nir or not nir_key_valid(nir):
         return "U"
-    return {"1": "M", "7": "M", "2": "F", "8": "F"}.get(nir[0], "U")
+    sexes: dict[str, Sex] = {"1": "M", "7": "M", "2": "F", "8": "F"}
+    return sexes.get(nir[0], "U")
 
 
 def html_to_text(text: str) -> str:

@@ -235,7 +235,7 @@ def _entries(metadata: bytes, limit: int = MAX_DOCUMENTS) -> list[tuple[str, Ide
 
 
 def _identity(slots: dict[str, list[str]], obj: ET.Element) -> Identity:
-    info = {}
+    info: dict[str, str] = {}
     for value in slots.get("sourcePatientInfo", []):
         key, _, rest = value.partition("|")
         info.setdefault(key.strip().upper(), rest)

@@ -170,8 +170,9 @@ class _Shard:
             gone = [k for k, v in changes.items() if v is None and k in present]
             replaced = [k for k, v in changes.items() if v is not None and k in present]
             if gone or replaced:
-                self.table.remove(doc_ids=gone + replaced)
-            fresh = [Document(v, doc_id=k) for k, v in changes.items() if v is not None]
+                # _KeyedTable's document ids are the collection's string keys; TinyDB types them as int
+                self.table.remove(doc_ids=gone + replaced)  # type: ignore[arg-type]  # str ids, see above
+            fresh = [Document(v, doc_id=k) for k, v in changes.items() if v is not None]  # type: ignore[arg-type]
             if fresh:
                 self.table.insert_multiple(fresh)
             return self.storage.sealed()

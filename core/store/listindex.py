@@ -138,6 +138,8 @@ class Table:
     def position(self, key: str) -> int | None:
         """The row of document ``key`` (a scan of the packed keys, not a Python loop)."""
         needle, blob, offsets = key.encode("utf-8") + b"\0", self.keys.blob, self.keys.offsets
+        if isinstance(blob, memoryview):  # _decode already makes the keys bytes, once
+            blob = self.keys.blob = bytes(blob)
         start = 0
         while (found := blob.find(needle, start)) >= 0:
             # a match must be a whole key: the row whose text starts at ``found``
@@ -246,7 +248,7 @@ def _build(
 
 class _TextBuilder:
     def __init__(self) -> None:
-        self.pieces: list[bytes] = []
+        self.pieces: list[bytes | memoryview] = []
         self.offsets = array(_OFF_CODE, [0])
         self.size = 0
 
@@ -279,10 +281,10 @@ class _TextBuilder:
 
 # -- the file ----------------------------------------------------------------------------------------------
 def _encode(table: Table) -> bytes:
-    sections: list[bytes] = []
+    sections: list[bytes | memoryview] = []
     cols: list[dict[str, Any]] = []
 
-    def add(*parts: bytes) -> list[int]:
+    def add(*parts: bytes | memoryview) -> list[int]:
         sections.extend(parts)
         return [len(p) for p in parts]
 
@@ -458,9 +460,10 @@ class ListIndex:
             if values is None:
                 continue
             if shared:
-                values = list(values)
+                row = list(values)
                 for i in shared:
-                    values[i] = seen.setdefault(values[i], values[i])
+                    row[i] = seen.setdefault(row[i], row[i])
+                values = tuple(row)
             out.append((*(values[i] for i in sort_at), key, shard, tuple(values)))
         return out
 

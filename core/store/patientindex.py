@@ -177,13 +177,13 @@ class StoredPatientIndex(PatientIndex):
                 marks = ",".join("?" * len(chunk))
                 for key, ids in conn.execute(f"SELECT key, ids FROM block WHERE key IN ({marks})", chunk):
                     current[key] = _split(ids)
-            for key in touched:
-                ids = [i for i in current.get(key, []) if i not in remove.get(key, ())]
-                ids += [i for i in sorted(add.get(key, ())) if i not in ids]
+            for hashed in touched:
+                ids = [i for i in current.get(hashed, []) if i not in remove.get(hashed, ())]
+                ids += [i for i in sorted(add.get(hashed, ())) if i not in ids]
                 if ids:
-                    conn.execute("INSERT OR REPLACE INTO block VALUES (?, ?)", (key, b"".join(ids)))
+                    conn.execute("INSERT OR REPLACE INTO block VALUES (?, ?)", (hashed, b"".join(ids)))
                 else:
-                    conn.execute("DELETE FROM block WHERE key = ?", (key,))
+                    conn.execute("DELETE FROM block WHERE key = ?", (hashed,))
             conn.executemany("INSERT OR REPLACE INTO patient VALUES (?, ?)", rows)
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (generation,))
             conn.execute("COMMIT")
@@ -210,7 +210,8 @@ class StoredPatientIndex(PatientIndex):
                 self._cache.clear()
                 self._cache_generation = generation
 
-    def _lookup(self, keys: Iterable[str]) -> set[str]:  # type: ignore[override] - ids are keyed hashes here
+    # The ids are keyed hashes here, not the registry's ids: match() only hands them back to _entries().
+    def _lookup(self, keys: Iterable[str]) -> set[bytes]:  # type: ignore[override]  # ids are hashes here
         conn = self._connect()
         self._fresh(conn)
         hashed = [self._hash(k) for k in keys]
@@ -219,7 +220,7 @@ class StoredPatientIndex(PatientIndex):
             marks = ",".join("?" * len(chunk))
             for (ids,) in conn.execute(f"SELECT ids FROM block WHERE key IN ({marks})", chunk):
                 found.update(_split(ids))
-        return found  # type: ignore[return-value]
+        return found
 
     def _entries(self, ids: Iterable[Any]) -> list[_Entry]:
         wanted = list(ids)

@@ -132,6 +132,15 @@ def test_utf16_with_bom_and_utf8_bom() -> None:
         assert doc.raw == data
 
 
+def test_utf8_bom_belongs_to_the_first_report_only() -> None:
+    # the second report's bytes once began with the BOM too: a local variable hid the 'first report' flag
+    text = (DATA / "hprim_net_multi_cr.hpr").read_bytes().decode("cp1252")
+    data = b"\xef\xbb\xbf" + text.encode("utf-8")
+    first, second = read_document(data).documents
+    assert first.raw.startswith(b"\xef\xbb\xbfP001\r") and data.startswith(first.raw)
+    assert second.raw.startswith(b"P002\r") and second.raw in data
+
+
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
