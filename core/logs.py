@@ -36,7 +36,7 @@ class ScrubFilter(logging.Filter):
 class _PrivateFileHandler(logging.handlers.RotatingFileHandler):
     """The log file, created 0600 whatever the umask (rotation renames it and keeps its mode)."""
 
-    def _open(self):  # type: ignore[no-untyped-def]
+    def _open(self):  # returns what open() gives, as logging.FileHandler._open does
         from core.store.atomic import private_open
 
         fd = private_open(Path(self.baseFilename), os.O_WRONLY | os.O_CREAT | os.O_APPEND)

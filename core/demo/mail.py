@@ -116,8 +116,8 @@ def build_mailbox(patients: list[DemoPatient], count: int = 260, seed: int = 202
             sender = LAB
             msg = _message(LAB, "Résultats d'analyses", when(i), "Résultats HPRIM en pièce jointe.")
             msg.add_attachment(raw_doc, maintype="text", subtype="plain", filename=f"{record}.hpr")
-            if "cp1252" not in msg.get_payload()[-1].get("Content-Type", ""):
-                part = msg.get_payload()[-1]
+            part = list(msg.iter_parts())[-1]  # the attachment just added
+            if "cp1252" not in part.get("Content-Type", ""):
                 part.set_param("charset", "windows-1252")
         mails.append(
             DemoMail(

@@ -11,6 +11,7 @@ nothing.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -187,7 +188,7 @@ def _sources(path: Path) -> tuple[list[_Source], zipfile.ZipFile | None]:
     except (zipfile.BadZipFile, OSError):
         raise BadInput(T("directory.importer.archive-zip-lisible-telechargez", path_name=path.name)) from None
     return [
-        _Source(f"{path.name}:{info.filename}", info.file_size, lambda info=info: archive.open(info))
+        _Source(f"{path.name}:{info.filename}", info.file_size, functools.partial(archive.open, info))
         for info in infos
     ], archive
 
@@ -238,7 +239,8 @@ class _Reader:
 
     def open(self) -> tuple[IO[bytes], Layout | None]:
         try:
-            stream = io.BufferedReader(self.source.open(), 1 << 20)  # type: ignore[arg-type]
+            # any readable binary stream will do (a file, a zip member); typeshed asks for a RawIOBase
+            stream = io.BufferedReader(self.source.open(), 1 << 20)  # type: ignore[type-var]
             first = stream.readline()
         except (OSError, zipfile.BadZipFile, EOFError) as exc:
             raise BadInput(
@@ -409,13 +411,13 @@ def import_files(
     """
     started = time.monotonic()
     folder = Path(folder)
-    paths = [Path(p) for p in paths]
-    if not paths:
+    files = [Path(p) for p in paths]
+    if not files:
         raise BadInput(T("directory.importer.aucun-fichier-donne-indiquez"))
-    report = ImportReport(files=[p.name for p in paths])
+    report = ImportReport(files=[p.name for p in files])
     opened: list[tuple[list[_Source], zipfile.ZipFile | None]] = []
     try:
-        for p in paths:
+        for p in files:
             opened.append(_sources(p))
         _build_and_swap(folder, opened, report, progress)
     finally:

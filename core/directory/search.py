@@ -204,7 +204,8 @@ class Directory:
             want = limit - len(out)
             if want <= 0:
                 return
-            sql, params = "SELECT rowid FROM fts WHERE fts MATCH ?", [match]
+            sql = "SELECT rowid FROM fts WHERE fts MATCH ?"
+            params: list[str | int | None] = [match]
             if lo is not None:
                 sql += " AND rowid BETWEEN ? AND ?"
                 params += [lo, hi]
@@ -251,7 +252,7 @@ class Directory:
                 activities.setdefault(row[0], []).append(row[1:])
         out = []
         for _id, key, rpps, family, given, profession, specialty, organisation, city, postcode in rows:
-            site = (profession, specialty, organisation, city, postcode)
+            site: tuple[str, ...] = (profession, specialty, organisation, city, postcode)
             if key in activities:
                 site = _best_activity(site, activities[key], tokens)
             out.append(
