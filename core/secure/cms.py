@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from asn1crypto import cms, core
 from asn1crypto import x509 as asn1_x509
@@ -130,7 +130,7 @@ def _guard(what: str):
         def __enter__(self) -> None:
             return None
 
-        def __exit__(self, et: Any, ev: BaseException | None, tb: Any) -> bool:
+        def __exit__(self, et: Any, ev: BaseException | None, tb: Any) -> Literal[False]:
             if ev is None or isinstance(ev, (ParseError, SecurityError)):
                 return False
             if isinstance(ev, (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError)):
@@ -284,7 +284,8 @@ def _decrypt_cbc(algo: Any, key: bytes, ciphertext: bytes) -> bytes:
     if not 1 <= pad <= block or plain[-pad:] != bytes([pad]) * pad:
         raise SecurityError(T("secure.cms.message-peut-etre-dechiffre-3"))
     del plain[-pad:]
-    return plain  # a bytearray: bytes-like, and one 10 MB copy fewer
+    # a bytearray: bytes-like for every reader of the plaintext (smime._rebuild), and one 10 MB copy fewer
+    return plain  # type: ignore[return-value]  # see the line above
 
 
 def _decrypt_gcm(algo: Any, key: bytes, ciphertext: bytes, mac: bytes, aad: bytes) -> bytes:
@@ -355,12 +356,12 @@ def encrypt(content: bytes, recipients: list[x509.Certificate], *, oaep: bool = 
         raise SecurityError(T("secure.cms.aucun-certificat-destinataire-impossible"))
     cek = os.urandom(32)
     iv = os.urandom(16)
-    pad = 16 - len(content) % 16
+    fill = 16 - len(content) % 16
     # update_into a preallocated buffer: no extra copy of a 10 MB message for the padding
-    ciphertext = bytearray(len(content) + pad + 15)
+    ciphertext = bytearray(len(content) + fill + 15)
     encryptor = Cipher(algorithms.AES(cek), modes.CBC(iv)).encryptor()
     done = encryptor.update_into(content, ciphertext)
-    done += encryptor.update_into(bytes([pad]) * pad, memoryview(ciphertext)[done:])
+    done += encryptor.update_into(bytes([fill]) * fill, memoryview(ciphertext)[done:])
     encryptor.finalize()
     del ciphertext[done:]
     infos = []
@@ -643,34 +644,30 @@ def _verify_one(
             signing_time = read.get("signing_time")
             # The signature covers the attributes as received, re-tagged from [0] IMPLICIT to SET OF.
             signed_bytes = b"\x31" + attrs.dump()[1:]
-    base = {
-        "signer_cert": signer,
-        "certificates": tuple(certs),
-        "signing_time": signing_time,
-        "content_type": ctype,
-    }
+
+    def verdict(content: bytes, ok: bool, problem: str = "") -> SignedContent:
+        return SignedContent(content, ok, problem, signer, tuple(certs), signing_time, ctype)
+
     if digest_name not in _HASHES:
-        return SignedContent(candidates[0], False, f"{REASON_UNSUPPORTED} ({digest_name})", **base)
+        return verdict(candidates[0], False, f"{REASON_UNSUPPORTED} ({digest_name})")
     if signer is None:
-        return SignedContent(candidates[0], False, REASON_NO_SIGNER_CERT, **base)
+        return verdict(candidates[0], False, REASON_NO_SIGNER_CERT)
     if not has_attrs:
         for content in candidates:
             if _check_signature(signer_info, signer, content, digest_name):
-                return SignedContent(content, True, **base)
-        return SignedContent(candidates[0], False, REASON_MODIFIED, **base)
+                return verdict(content, True)
+        return verdict(candidates[0], False, REASON_MODIFIED)
     if expected_digest is None:
-        return SignedContent(
-            candidates[0], False, "la signature ne contient pas l'empreinte du message", **base
-        )
+        return verdict(candidates[0], False, "la signature ne contient pas l'empreinte du message")
     if ct_value is not None and ct_value != ctype:
-        return SignedContent(candidates[0], False, REASON_MODIFIED, **base)
+        return verdict(candidates[0], False, REASON_MODIFIED)
     matching = None
     for content in candidates:
         if hmac.compare_digest(_digest(digest_name, content), expected_digest):
             matching = content
             break
     if matching is None:
-        return SignedContent(candidates[0], False, REASON_MODIFIED, **base)
+        return verdict(candidates[0], False, REASON_MODIFIED)
     if not _check_signature(signer_info, signer, signed_bytes, digest_name):
-        return SignedContent(matching, False, REASON_MODIFIED, **base)
-    return SignedContent(matching, True, **base)
+        return verdict(matching, False, REASON_MODIFIED)
+    return verdict(matching, True)

@@ -146,7 +146,7 @@ class KeyStore:
         doc, cert = idents[0]
         key = self._private_key(doc)
         chain = [x509.load_der_x509_certificate(_unb64(c)) for c in doc.get("chain", [])]
-        return key, cert, chain  # type: ignore[return-value]
+        return key, cert, chain
 
     def decryption_identities(self) -> list[tuple[PrivateKey, x509.Certificate]]:
         """Every own (key, certificate), old ones included: old mail was encrypted to old certificates."""
@@ -154,7 +154,7 @@ class KeyStore:
         for doc, cert in self._identities():
             key = self._private_key(doc)
             out.append((key, cert))
-        return out  # type: ignore[return-value]
+        return out
 
     # -- correspondents -------------------------------------------------------------------------------------
     def add_cert(self, cert: x509.Certificate, *, source: str = "import") -> dict[str, Any]:

@@ -132,10 +132,10 @@ def _split(raw: bytes) -> _Entity:
             continue
         if not headers and line.startswith(b"From "):
             continue  # an mbox separator line
-        name, sep, _ = line.partition(b":")
-        if not sep or not name or not re.fullmatch(rb"[!-9;-~]+", name):
+        field, sep, _ = line.partition(b":")
+        if not sep or not field or not re.fullmatch(rb"[!-9;-~]+", field):
             raise ParseError(T("secure.smime.tete-message-endommage-ligne"))
-        headers.append((name.decode("ascii").lower(), line))
+        headers.append((field.decode("ascii").lower(), line))
     return _Entity(headers, body, eol)
 
 
