@@ -93,6 +93,10 @@ class TransportError(MissiveError):
             self.permanent = permanent
 
 
+class ServerRefused(TransportError):
+    """The server answered NO or BAD to a command: it is reachable, and sending the same again will not help."""
+
+
 class MailboxMissing(TransportError):
     """A local Maildir folder does not exist or is not a Maildir: retrying will not make it appear."""
 

@@ -17,7 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.errors import MissiveError
+from core.errors import BadInput, MissiveError, NotFound, ServerRefused
 from core.events import (
     DocumentFiled,
     MailroomEvent,
@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # start-up stays lazy: these modules load when a service is f
     from core.directory.search import Directory
     from core.mail.accounts import Accounts
     from core.mail.drafts import Drafts
+    from core.mail.mailops import MailOps
     from core.mail.messages import MessageStore
     from core.mail.outbox import Outbox
     from core.mail.send import Delivery, FlushReport, SendService
@@ -50,8 +51,11 @@ if TYPE_CHECKING:  # start-up stays lazy: these modules load when a service is f
     from core.model import (
         DirectoryEntry,
         Draft,
+        FolderCount,
         MessageDocument,
+        MessageSummary,
         MessageView,
+        MoveResult,
         Patient,
         ReviewItem,
         SavedDraft,
@@ -94,6 +98,7 @@ class Mailroom:
         self._own: frozenset[str] | None = None  # own addresses, see own_addresses()
         self.new_critical = 0  # messages with a critical result since the daemon last told the phone
         self._queued_for_review = 0  # documents the sync hook queued for a person since the last report
+        self._last_move: MoveResult | None = None  # what undo_move() takes back
         setup_logging(profile.path)
         if any(profile.tightened):
             log.warning(
@@ -578,6 +583,150 @@ class Mailroom:
             return found.quarantined(quarantine)  # type: ignore[attr-defined,no-any-return]
         return rows
 
+    def folder_counts(self) -> dict[str, FolderCount]:
+        """Per folder of ``folders()``: unread and total messages (drafts: how many are kept)."""
+        from core.model import FolderCount
+
+        out: dict[str, FolderCount] = {}
+        for name in self.folders():
+            if name == DRAFTS_FOLDER:
+                out[name] = FolderCount(0, len(self.drafts_store))
+                continue
+            rows = self.summaries(name)
+            out[name] = FolderCount(rows.unread, len(rows))
+        return out
+
+    # -- what the doctor does to a message: flags, move, archive, delete, undo --------------------------------
+    @cached_property
+    def mailops(self) -> MailOps:
+        from core.mail.mailops import MailOps
+        from core.mail.sync import default_source
+
+        return MailOps(
+            self.messages,
+            self.profile.collection("mailops"),
+            self.profile.collection("mailroles"),
+            default_source,  # type: ignore[arg-type]
+        )
+
+    async def _flag(self, message_id: str, flag: str, on: bool) -> MessageSummary:
+        account = self.accounts.get(self.messages.get(message_id).account)
+        try:
+            await self.mailops.set_flag(account, message_id, flag, on)
+        except ServerRefused as exc:
+            log.warning("flag change of %s refused by the server", message_id[:12])
+            raise ServerRefused(T("mail.ops.serveur-refuse-drapeau", reason=_reason(exc))) from None
+        return self.messages.get(message_id)
+
+    async def set_seen(self, message_id: str, seen: bool) -> MessageSummary:
+        """Mark the message read or unread, here at once and on the server (now, or at the next sync)."""
+        from core.model import SEEN
+
+        return await self._flag(message_id, SEEN, seen)
+
+    async def set_flagged(self, message_id: str, flagged: bool) -> MessageSummary:
+        """Flag the message (important) or clear the flag, here and on the server."""
+        from core.model import FLAGGED
+
+        return await self._flag(message_id, FLAGGED, flagged)
+
+    def move_targets(self, message_id: str) -> list[str]:
+        """Folders of the message's account it can be moved to (its own left out), INBOX first; the Trash
+        and Archive folders even before they exist (they are created by the move)."""
+        from core.mail.mailops import ARCHIVE, TRASH
+
+        summary = self.messages.get(message_id)
+        names = set(self.messages.folder_names(summary.account))
+        names |= {self.mailops.folder_of_role(summary.account, role) for role in (TRASH, ARCHIVE)}
+        names.discard(summary.folder)
+        return sorted(names, key=lambda n: (n.upper() != "INBOX", n.lower()))
+
+    async def move_message(self, message_id: str, folder: str, actor: str | None = None) -> MoveResult:
+        """Move the message to ``folder`` of its account; undoable (``undo_move``); audited (ids only)."""
+        summary = self.messages.get(message_id)
+        role = self.mailops.role_of(summary.account, folder)
+        return await self._move(summary, folder, role or "folder", actor)
+
+    async def archive_message(self, message_id: str, actor: str | None = None) -> MoveResult:
+        """Move the message to its account's Archive folder (SPECIAL-USE \\Archive; created when absent)."""
+        from core.mail.mailops import ARCHIVE
+
+        summary = self.messages.get(message_id)
+        return await self._move(
+            summary, self.mailops.folder_of_role(summary.account, ARCHIVE), ARCHIVE, actor
+        )
+
+    def delete_question(self, message_id: str) -> str:
+        """ "" when a delete moves the message to the Trash; the question to ask when it is in the Trash
+        already (there, a delete removes it for good)."""
+        from core.mail.mailops import TRASH
+
+        summary = self.messages.get(message_id)
+        if summary.folder != self.mailops.folder_of_role(summary.account, TRASH):
+            return ""
+        return str(T("mail.ops.supprimer-definitivement"))
+
+    async def delete_message(
+        self, message_id: str, actor: str | None = None, *, for_good: bool = False
+    ) -> MoveResult:
+        """Move the message to its account's Trash (undoable). In the Trash, remove it for good, only when
+        ``for_good`` says the doctor answered ``delete_question`` yes."""
+        from core.mail.mailops import TRASH
+        from core.model import MoveResult
+
+        summary = self.messages.get(message_id)
+        trash = self.mailops.folder_of_role(summary.account, TRASH)
+        if summary.folder != trash:
+            return await self._move(summary, trash, TRASH, actor)
+        if not for_good:
+            raise BadInput(T("mail.ops.confirmer-suppression"))
+        account = self.accounts.get(summary.account)
+        try:
+            done = await self.mailops.expunge(account, message_id)
+        except ServerRefused as exc:
+            log.warning("removal of %s refused by the server", message_id[:12])
+            raise ServerRefused(T("mail.ops.serveur-refuse-suppression", reason=_reason(exc))) from None
+        self.audit.append("expunge", message_id, actor, queued=done.queued)
+        log.info("message %s removed for good%s", message_id[:12], " (queued)" if done.queued else "")
+        return MoveResult("", summary.account, summary.folder, "", TRASH, done.queued, expunged=True)
+
+    async def _move(self, summary: MessageSummary, folder: str, role: str, actor: str | None) -> MoveResult:
+        from core.model import MoveResult
+
+        account = self.accounts.get(summary.account)
+        try:
+            done = await self.mailops.move(account, summary.id, folder)
+        except ServerRefused as exc:
+            log.warning("move of %s (%s) refused by the server", summary.id[:12], role)
+            raise ServerRefused(T("mail.ops.serveur-refuse-deplacement", reason=_reason(exc))) from None
+        shown_role = role if role in ("trash", "archive") else ""
+        result = MoveResult(done.message_id, summary.account, summary.folder, folder, shown_role, done.queued)
+        action = {"trash": "delete", "archive": "archive", "undo": "undo-move"}.get(role, "move")
+        self.audit.append(action, summary.id, actor, to=done.message_id, queued=done.queued)
+        log.info(
+            "message %s: %s -> %s%s",
+            summary.id[:12],
+            action,
+            done.message_id[:12],
+            " (queued)" if done.queued else "",
+        )
+        self._last_move = result if result.undoable else None
+        return result
+
+    async def undo_move(self, actor: str | None = None) -> MoveResult:
+        """Take back the last move, archive or delete of this session: the message goes back to its folder."""
+        last = self._last_move
+        if last is None or not self.messages.has(last.message_id):
+            self._last_move = None
+            raise NotFound(T("mail.ops.rien-a-annuler"))
+        result = await self._move(self.messages.get(last.message_id), last.origin, "undo", actor)
+        self._last_move = None
+        return result
+
+    def waiting_operations(self) -> int:
+        """Moves and removals done here that wait for the server (replayed at the next sync)."""
+        return self.mailops.waiting()
+
     # -- the document queue ---------------------------------------------------------------------------------
     def review_items(self) -> tuple[list[ReviewItem], list[ReviewItem]]:
         """(documents waiting for a decision, documents filed), oldest first."""
@@ -714,7 +863,9 @@ class Mailroom:
         from core.mail.sync import SyncEngine
 
         self._own = None
-        engine = SyncEngine(self.messages, on_new_message=self.on_new_message)
+        engine = SyncEngine(
+            self.messages, on_new_message=self.on_new_message, before_sync=self.mailops.replay
+        )
         accounts = [self.accounts.get(account)] if account else self.accounts.list()
         reports = []
         try:
@@ -748,7 +899,9 @@ class Mailroom:
         finally:
             await source.close()
         if names:
-            engine = SyncEngine(self.messages, on_new_message=self.on_new_message)
+            engine = SyncEngine(
+                self.messages, on_new_message=self.on_new_message, before_sync=self.mailops.replay
+            )
             await engine.sync(acc, folders=names)
 
     # -- outgoing mail -------------------------------------------------------------------------------------
@@ -892,7 +1045,9 @@ class Mailroom:
         """One round of waiting for news on account ``name`` (IDLE, bounded), then a sync; new messages."""
         from core.mail.sync import SyncEngine
 
-        engine = SyncEngine(self.messages, on_new_message=self.on_new_message)
+        engine = SyncEngine(
+            self.messages, on_new_message=self.on_new_message, before_sync=self.mailops.replay
+        )
         try:
             report = await engine.idle_once(self.accounts.get(name), timeout)
         finally:
@@ -1147,6 +1302,10 @@ def _never_auto(match: Callable[[Any], Any]) -> Callable[[Any], Any]:
         return replace(result, decision="review", patient_id=None) if result.decision == "auto" else result
 
     return review
+
+
+def _reason(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200]
 
 
 def _quarantine_count(rows: Any, store: MessageStore) -> int:

@@ -21,8 +21,10 @@ if TYPE_CHECKING:  # start-up stays lazy: the types only
     from core.model import (
         DirectoryEntry,
         Draft,
+        FolderCount,
         MessageSummary,
         MessageView,
+        MoveResult,
         Patient,
         ReviewItem,
         SavedDraft,
@@ -88,6 +90,44 @@ class MailroomAPI(Protocol):
         ...
 
     def mark_seen(self, message_id: str) -> None: ...
+
+    def folder_counts(self) -> dict[str, FolderCount]:
+        """Per folder of ``folders()``: unread and total, for the folder list."""
+        ...
+
+    async def set_seen(self, message_id: str, seen: bool) -> MessageSummary:
+        """Read / unread, here at once and on the server (now, or at the next sync); the summary as it is now."""
+        ...
+
+    async def set_flagged(self, message_id: str, flagged: bool) -> MessageSummary:
+        """Flag (important) or clear the flag, here and on the server."""
+        ...
+
+    def move_targets(self, message_id: str) -> list[str]:
+        """Folders of the message's account it can be moved to (its own left out)."""
+        ...
+
+    async def move_message(self, message_id: str, folder: str, actor: str | None = None) -> MoveResult:
+        """Move to ``folder``; undoable; out of reach of the server, done here and queued for the next sync."""
+        ...
+
+    async def archive_message(self, message_id: str, actor: str | None = None) -> MoveResult:
+        """Move to the account's Archive folder (created when absent)."""
+        ...
+
+    def delete_question(self, message_id: str) -> str:
+        """ "" when delete moves to the Trash; else the question to ask (in the Trash, delete is for good)."""
+        ...
+
+    async def delete_message(
+        self, message_id: str, actor: str | None = None, *, for_good: bool = False
+    ) -> MoveResult:
+        """To the Trash (undoable); in the Trash, for good once ``for_good`` (the doctor said yes)."""
+        ...
+
+    async def undo_move(self, actor: str | None = None) -> MoveResult:
+        """Take back the last move, archive or delete (NotFound when there is none)."""
+        ...
 
     def own_addresses(self) -> frozenset[str]:
         """The practice's own addresses (its accounts'), left out of a reply to all."""

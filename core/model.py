@@ -284,6 +284,10 @@ class MessageSummary:
     def unread(self) -> bool:
         return "\\Seen" not in self.flags
 
+    @property
+    def flagged(self) -> bool:
+        return "\\Flagged" in self.flags
+
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -315,6 +319,35 @@ QUARANTINE_FOLDER = "\\Quarantine"
 DRAFTS_FOLDER = "\\Drafts"
 
 DocumentState = Literal["waiting", "filed", "rejected"]
+FLAGGED = "\\Flagged"
+SEEN = "\\Seen"
+
+
+@dataclass(frozen=True)
+class FolderCount:
+    """What the folder list shows beside a folder's name."""
+
+    unread: int
+    total: int
+
+
+@dataclass(frozen=True)
+class MoveResult:
+    """What a move, an archive or a delete did. ``message_id`` is the message's id now (it changes when the
+    server has moved it; "" once removed for good). ``role``: "trash", "archive" or "" (a folder chosen).
+    ``queued``: the server was out of reach; done here, it is done there at the next sync."""
+
+    message_id: str
+    account: str
+    origin: str
+    folder: str
+    role: str = ""
+    queued: bool = False
+    expunged: bool = False
+
+    @property
+    def undoable(self) -> bool:
+        return bool(self.message_id) and not self.expunged
 
 
 @dataclass(frozen=True)
@@ -438,16 +471,20 @@ __all__ = [
     "DRAFTS_FOLDER",
     "DocumentState",
     "Draft",
+    "FLAGGED",
+    "FolderCount",
     "INBOX",
     "Identity",
     "MatchResult",
     "MessageDocument",
     "MessageSummary",
     "MessageView",
+    "MoveResult",
     "Observation",
     "Patient",
     "QUARANTINE_FOLDER",
     "ReviewItem",
+    "SEEN",
     "SavedDraft",
     "Sex",
     "SignatureStatus",

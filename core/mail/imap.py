@@ -23,7 +23,7 @@ from typing import Any
 
 import aioimaplib
 
-from core.errors import MissiveError, TransportError
+from core.errors import MissiveError, ServerRefused, TransportError
 from core.mail.account import Account
 from core.mail.imapwire import (
     ResponseStream,
@@ -395,7 +395,14 @@ class ImapClient:
             raise self._fail(f"{what}: connection lost")
         if response.result != "OK":
             text = b" ".join(bytes(x) for x in response.lines[-1:]).decode("utf-8", "replace")
-            raise self._fail(f"{what} refused ({text.strip()[:120]})")
+            raise ServerRefused(
+                T(
+                    "mail.imap.message",
+                    host=self.host,
+                    port=self.port,
+                    reason=f"{what} refused ({text.strip()[:120]})",
+                )
+            )
         return response
 
     async def folders(self) -> list[str]:
@@ -538,6 +545,46 @@ class ImapClient:
         flag_text = f"({' '.join(flags)})" if flags else None
         await self._run(f"APPEND {folder}", self._imap.append(raw, mailbox=quote(folder), flags=flag_text))
 
+    async def special_folders(self) -> dict[str, str]:
+        """Folders by their SPECIAL-USE role (RFC 6154), lower case without the backslash: ``trash``,
+        ``archive``, ``sent``, ``drafts``, ``junk``... (the first folder of each role)."""
+        pattern = '"*" RETURN (SPECIAL-USE)' if self.has("SPECIAL-USE") else '"*"'
+        response = await self._run("LIST", self._imap.list('""', pattern))
+        out: dict[str, str] = {}
+        for flags, name in parse_list(response.lines):
+            for flag in flags:
+                role = flag.lstrip("\\").lower()
+                if role in SPECIAL_USES:
+                    out.setdefault(role, name)
+        return out
+
+    async def create_folder(self, name: str) -> None:
+        await self._run("CREATE", self._imap.create(quote(name)))
+
+    async def has_uid(self, uid: int) -> bool:
+        """Whether the selected folder still holds message ``uid``."""
+        response = await self._run("UID SEARCH", self._imap.uid_search(f"UID {int(uid)}", charset=None))
+        return int(uid) in parse_search(response.lines)
+
+    async def move(self, uid: int, folder: str) -> tuple[int, int] | None:
+        """Move message ``uid`` of the selected folder to ``folder``: UID MOVE when the server has MOVE, else
+        UID COPY, \\Deleted and UID EXPUNGE of that message only. Returns (UIDVALIDITY, UID) of the copy from
+        the server's COPYUID, or None when the server does not say (no UIDPLUS)."""
+        if self.has("MOVE"):
+            response = await self._run("UID MOVE", self._imap.uid("move", str(uid), quote(folder)))
+        else:
+            response = await self._run("UID COPY", self._imap.uid("copy", str(uid), quote(folder)))
+            await self.expunge_uid(uid)
+        return copyuid(response.lines, uid)
+
+    async def expunge_uid(self, uid: int) -> None:
+        """Remove message ``uid`` of the selected folder for good (\\Deleted, then UID EXPUNGE of it only).
+        Without UIDPLUS the message is only marked \\Deleted: a plain EXPUNGE would also remove the other
+        messages someone marked so."""
+        await self._run("UID STORE", self._imap.uid("store", str(uid), "+FLAGS.SILENT", "(\\Deleted)"))
+        if self.has("UIDPLUS"):
+            await self._run("UID EXPUNGE", self._imap.uid("expunge", str(uid)))
+
     async def search_header(self, name: str, value: str) -> list[int]:
         response = await self._run(
             "UID SEARCH", self._imap.uid_search("HEADER", quote(name), quote(value), charset=None)
@@ -630,6 +677,32 @@ class _RawFetch:
                 msg["UID"], msg.get("FLAGS", ()), body, msg.get("RFC822.SIZE", len(body)), msg.get("MODSEQ")
             )
         self.changed.set()
+
+
+SPECIAL_USES = frozenset({"all", "archive", "drafts", "flagged", "junk", "sent", "trash"})
+
+
+def copyuid(lines: Sequence[bytes | bytearray], uid: int) -> tuple[int, int] | None:
+    """(UIDVALIDITY, new UID) of ``uid`` from a ``[COPYUID validity source-set dest-set]`` response code."""
+    import re
+
+    for line in lines:
+        m = re.search(rb"\[COPYUID (\d+) ([\d:,]+) ([\d:,]+)\]", bytes(line))
+        if m is None:
+            continue
+        sources, dests = _expand(m.group(2).decode()), _expand(m.group(3).decode())
+        if len(sources) == len(dests) and uid in sources:
+            return int(m.group(1)), dests[sources.index(uid)]
+    return None
+
+
+def _expand(uid_set: str) -> list[int]:
+    out: list[int] = []
+    for part in uid_set.split(","):
+        first, _, last = part.partition(":")
+        a, b = int(first), int(last or first)
+        out.extend(range(a, b + 1) if a <= b else range(a, b - 1, -1))
+    return out
 
 
 def _chunks(items: list[int], size: int) -> Iterable[list[int]]:

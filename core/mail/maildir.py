@@ -172,6 +172,44 @@ class MaildirSource:
             os.rename(path, target)
             self._files[uid] = target
 
+    # -- moving and removing (the same operations as ImapClient's) ------------------------------------------
+    async def special_folders(self) -> dict[str, str]:
+        return {}  # a Maildir has no SPECIAL-USE: the folders are found by their usual names
+
+    async def create_folder(self, name: str) -> None:
+        path = self._folder_path(name)
+        for sub in ("cur", "new", "tmp"):
+            (path / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    async def has_uid(self, uid: int) -> bool:
+        path = self._files.get(uid)
+        return path is not None and path.exists()
+
+    async def move(self, uid: int, folder: str) -> tuple[int, int] | None:
+        """Move message ``uid`` of the selected folder to ``folder``; (UIDVALIDITY, UID) it has there."""
+        path = self._files.get(uid)
+        if path is None or not path.exists():
+            raise MailboxMissing(T("mail.maildir.dossier-maildir-introuvable", path=path))
+        dest = self._folder_path(folder)
+        if not (dest / "cur").is_dir():
+            raise MailboxMissing(T("mail.maildir.dossier-maildir-introuvable", path=dest))
+        sub = "cur" if path.parent.name == "cur" else "new"
+        os.rename(path, dest / sub / path.name)
+        del self._files[uid]
+        kept = self._uidvalidity, self._next
+        try:
+            moved = await asyncio.to_thread(self._scan, dest)
+            uidvalidity = self._uidvalidity
+        finally:
+            self._uidvalidity, self._next = kept
+        new = next((u for u, p in moved.items() if _base(p.name) == _base(path.name)), None)
+        return None if new is None else (uidvalidity, new)
+
+    async def expunge_uid(self, uid: int) -> None:
+        path = self._files.pop(uid, None)
+        if path is not None:
+            path.unlink(missing_ok=True)
+
     async def idle(self, timeout: float = 60.0) -> list[bytes]:
         """Poll ``new/`` once a second (no inotify dependency) until something arrives."""
         if self.current is None:

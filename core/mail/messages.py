@@ -234,7 +234,8 @@ class MessageStore:
         new = clean_flags(flags)
         doc["flags"] = new
         doc["filed"] = FILED in new
-        state = self.folder_state(doc["account"], doc["folder"])
+        # a message moved here but not yet on the server still has its UID in the folder it comes from
+        state = self.folder_state(doc["account"], doc.get("moving_from") or doc["folder"])
         if state.uidvalidity == doc.get("uidvalidity") and doc.get("uid") is not None:
             state.pending = state.pending or {}
             state.pending[int(doc["uid"])] = new
@@ -246,6 +247,62 @@ class MessageStore:
 
     def remove_flags(self, message_id: str, *flags: str) -> None:
         self.set_flags(message_id, set(self._doc(message_id).get("flags", [])) - set(flags))
+
+    # ------------------------------------------------------------------ moves (core.mail.mailops)
+    def mark_moving(self, message_id: str, folder: str) -> None:
+        """List the message in ``folder`` at once; it keeps its id (and UID) until the server has moved it."""
+        doc = self._doc(message_id)
+        doc.setdefault("moving_from", doc["folder"])
+        doc["folder"] = folder
+        if doc["moving_from"] == folder:
+            del doc["moving_from"]
+        self.docs.put(message_id, doc)
+
+    def unmark_moving(self, message_id: str) -> None:
+        """The move did not happen: list the message where it is on the server again."""
+        doc = self._doc(message_id)
+        if "moving_from" in doc:
+            doc["folder"] = doc.pop("moving_from")
+            self.docs.put(message_id, doc)
+
+    def relocate(self, message_id: str, moved: tuple[int, int] | None) -> str | None:
+        """The server moved the message (``mark_moving``) and gave it (UIDVALIDITY, UID) in its new folder:
+        keep it there under the id the destination's sync would give it (same blob, same metadata), so that
+        sync finds it known. Returns the new id, or None when it is dropped here (the server did not say
+        where it went, or that folder's cache is of another UIDVALIDITY: its next sync fetches it)."""
+        doc = self._doc(message_id)
+        source = doc.pop("moving_from", doc["folder"])
+        account, folder, uid = doc["account"], doc["folder"], doc.get("uid")
+        state = self.folder_state(account, source)
+        dest = self.folder_state(account, folder)
+        new_id: str | None = None
+        if moved is not None and (not dest.uidvalidity or dest.uidvalidity == moved[0]):
+            dest.uidvalidity = moved[0]
+            doc.update(uidvalidity=moved[0], uid=moved[1])
+            new_id = dest.message_id(moved[1])
+            self.docs.put(new_id, doc)
+            dest.uids = dest.uids or {}
+            dest.uids[moved[1]] = list(doc.get("flags") or [])
+            self.save_state(dest)
+        if uid is not None and state.uidvalidity:
+            (state.uids or {}).pop(int(uid), None)
+            (state.pending or {}).pop(int(uid), None)
+            self.save_state(state)
+        if new_id is None:
+            self._delete([message_id])
+        else:
+            self.docs.delete(message_id)  # its blob now belongs to the new id
+        return new_id
+
+    def forget_message(self, message_id: str) -> None:
+        """The message was removed for good (expunged on the server): drop it and its UID here."""
+        doc = self._doc(message_id)
+        state = self.folder_state(doc["account"], doc.get("moving_from") or doc["folder"])
+        if doc.get("uid") is not None and state.uidvalidity == doc.get("uidvalidity"):
+            (state.uids or {}).pop(int(doc["uid"]), None)
+            (state.pending or {}).pop(int(doc["uid"]), None)
+            self.save_state(state)
+        self._delete([message_id])
 
     # ------------------------------------------------------------------ used by the sync engine
     def folder_state(self, account: str, folder: str) -> FolderState:
@@ -872,5 +929,7 @@ class SummaryList(list[MessageSummary]):
         if not terms:
             return self
         return SummaryList(
-            s for s in self if matches(terms, searchable(f"{s.sender} {s.subject}")) or s.message_id in message_ids
+            s
+            for s in self
+            if matches(terms, searchable(f"{s.sender} {s.subject}")) or s.message_id in message_ids
         )

@@ -102,8 +102,11 @@ class SyncEngine:
         retries: int = 5,
         backoff: float = 0.5,
         max_backoff: float = 30.0,
+        before_sync: Callable[[Any, Account], Awaitable[Any]] | None = None,
     ) -> None:
         self.store = store
+        # run on the open source before any folder is read (core.mail.mailops: operations that waited)
+        self.before_sync = before_sync
         self.on_new_message = on_new_message
         self._hook_takes_id = _takes_two(on_new_message)
         self.source_factory = source_factory
@@ -146,6 +149,8 @@ class SyncEngine:
         await source.connect()
         try:
             condstore = await source.enable_condstore()
+            if self.before_sync is not None:
+                await self.before_sync(source, account)
             names = list(only) if only else await source.folders()
             for gone in set(self.store.folder_names(account.name)) - set(names):
                 if not only:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.config import Settings
-from core.errors import BadInput, NotFound, WrongPassphrase
+from core.errors import BadInput, NotFound, ServerRefused, WrongPassphrase
 from core.events import MailroomEvent
 from core.mail.messages import SummaryList
 from core.mail.send import Delivery
@@ -29,10 +29,12 @@ from core.model import (
     ClinicalDocument,
     DirectoryEntry,
     Draft,
+    FolderCount,
     Identity,
     MessageDocument,
     MessageSummary,
     MessageView,
+    MoveResult,
     Patient,
     ReviewItem,
     SavedDraft,
@@ -244,6 +246,9 @@ class FakeMailroom:
     outbox: list[Draft] = field(default_factory=list)
     accounts: list[str] = field(default_factory=list)  # none: the app starts no background sync
     sent_letters: Any = None  # a core.mail.receipts.SentLetters, for the tests of Envoyés
+    refuse: bool = False  # the server says no to flags, moves and deletes (a test sets it)
+    offline: bool = False  # the server is out of reach: operations are done here and queued
+    queued_ops: list[tuple[str, str]] = field(default_factory=list)  # (action, id) waiting for the server
 
     def __post_init__(self) -> None:
         from core.secure.outgoing import OutgoingPolicy
@@ -255,6 +260,7 @@ class FakeMailroom:
         self.outgoing = OutgoingPolicy(self.keys, trust_policy())
         self.saved_drafts: dict[str, SavedDraft] = {}
         self._draft_clock = BASE
+        self._last_move: MoveResult | None = None
 
     @property
     def profile_path(self) -> Path | None:
@@ -273,6 +279,7 @@ class FakeMailroom:
     # -- Réception ------------------------------------------------------------------------------------------
     def folders(self) -> list[str]:
         names = ["INBOX", "Sent"]
+        names += sorted({s.folder for s in self.messages.items.values()} - {"INBOX", "Sent"})
         if self.messages.quarantined:
             names.append(QUARANTINE_FOLDER)
         if self.saved_drafts:
@@ -339,6 +346,89 @@ class FakeMailroom:
         if summary.unread:
             self.messages.seen.append(message_id)
             self.messages.items[message_id] = replace(summary, flags=(*summary.flags, "\\Seen"))
+
+    def folder_counts(self) -> dict[str, FolderCount]:
+        out = {}
+        for name in self.folders():
+            rows = self.summaries(name)
+            out[name] = FolderCount(
+                rows.unread, len(rows) if name != DRAFTS_FOLDER else len(self.saved_drafts)
+            )
+        return out
+
+    def _refused(self, words: str) -> None:
+        if self.refuse:
+            raise ServerRefused(
+                f"le serveur a refusé de {words} (NO [CANNOT] refusé par test) ; il reste où il était"
+            )
+
+    async def _flag(self, message_id: str, flag: str, on: bool) -> MessageSummary:
+        summary = self.messages.get(message_id)
+        self._refused("changer la marque du message")
+        flags = set(summary.flags) | {flag} if on else set(summary.flags) - {flag}
+        self.messages.items[message_id] = replace(summary, flags=tuple(sorted(flags)))
+        if self.offline:
+            self.queued_ops.append(("flags", message_id))
+        return self.messages.items[message_id]
+
+    async def set_seen(self, message_id: str, seen: bool) -> MessageSummary:
+        return await self._flag(message_id, "\\Seen", seen)
+
+    async def set_flagged(self, message_id: str, flagged: bool) -> MessageSummary:
+        return await self._flag(message_id, "\\Flagged", flagged)
+
+    def move_targets(self, message_id: str) -> list[str]:
+        here = self.messages.get(message_id).folder
+        names = {s.folder for s in self.messages.items.values()} | {"INBOX", "Sent", "Trash", "Archive"}
+        return sorted(names - {here}, key=lambda n: (n != "INBOX", n.lower()))
+
+    async def _move(self, message_id: str, folder: str, role: str, action: str) -> MoveResult:
+        summary = self.messages.get(message_id)
+        if folder == summary.folder:
+            raise BadInput("le message est déjà dans ce dossier")
+        self._refused("déplacer le message")
+        self.messages.items[message_id] = replace(summary, folder=folder)
+        self.audit.append((action, message_id))
+        if self.offline:
+            self.queued_ops.append((action, message_id))
+        result = MoveResult(message_id, summary.account, summary.folder, folder, role, self.offline)
+        self._last_move = result
+        return result
+
+    async def move_message(self, message_id: str, folder: str, actor: str | None = None) -> MoveResult:
+        role = {"Trash": "trash", "Archive": "archive"}.get(folder, "")
+        return await self._move(message_id, folder, role, "move")
+
+    async def archive_message(self, message_id: str, actor: str | None = None) -> MoveResult:
+        return await self._move(message_id, "Archive", "archive", "archive")
+
+    def delete_question(self, message_id: str) -> str:
+        if self.messages.get(message_id).folder != "Trash":
+            return ""
+        return "Supprimer définitivement ce message de la Corbeille ? Il ne pourra pas être récupéré."
+
+    async def delete_message(
+        self, message_id: str, actor: str | None = None, *, for_good: bool = False
+    ) -> MoveResult:
+        summary = self.messages.get(message_id)
+        if summary.folder != "Trash":
+            return await self._move(message_id, "Trash", "trash", "delete")
+        if not for_good:
+            raise BadInput(
+                "ce message est dans la Corbeille : le supprimer l'efface définitivement, confirmez d'abord"
+            )
+        self._refused("supprimer le message")
+        del self.messages.items[message_id]
+        self.audit.append(("expunge", message_id))
+        return MoveResult("", summary.account, "Trash", "", "trash", self.offline, expunged=True)
+
+    async def undo_move(self, actor: str | None = None) -> MoveResult:
+        last = self._last_move
+        if last is None or last.message_id not in self.messages.items:
+            raise NotFound("rien à annuler : aucun message déplacé ou supprimé depuis l'ouverture")
+        result = await self._move(last.message_id, last.origin, "", "undo-move")
+        self._last_move = None
+        return result
 
     # -- À classer ------------------------------------------------------------------------------------------
     def _item(self, e: FakeEntry) -> ReviewItem:
@@ -439,7 +529,11 @@ class FakeMailroom:
     def patient_labels(self) -> dict[str, str]:
         from core.clinical.patient_mail import PATIENT_DOMAIN, patient_label
 
-        return {f"{p.ins}@{PATIENT_DOMAIN}".lower(): f"◆ {patient_label(p)}" for p in self.list_patients() if p.ins}
+        return {
+            f"{p.ins}@{PATIENT_DOMAIN}".lower(): f"◆ {patient_label(p)}"
+            for p in self.list_patients()
+            if p.ins
+        }
 
     def directory_age(self) -> str:
         return ""

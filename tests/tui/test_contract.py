@@ -150,9 +150,9 @@ def test_patients_directory_and_recipients(subject: Subject) -> None:
     assert not refused.can_send and [a for a, _ in refused.refused] == ["x@gmail.test"]
     clear = mr.letter_protection(["dr.durand@chu-test.mssante.fr"])  # allowed, no certificate known
     assert clear.can_send and not clear.encrypted and clear.unknown == ("dr.durand@chu-test.mssante.fr",)
-    assert mr.describe_recipients(["dr.durand@chu-test.mssante.fr"])["dr.durand@chu-test.mssante.fr"].kind == (
-        "colleague"
-    )
+    assert mr.describe_recipients(["dr.durand@chu-test.mssante.fr"])[
+        "dr.durand@chu-test.mssante.fr"
+    ].kind == ("colleague")
 
 
 def test_drafts_are_kept_reopened_replaced_and_deleted(subject: Subject) -> None:
@@ -177,3 +177,39 @@ def test_status_counts(subject: Subject) -> None:
     assert mr.outbox_count() == 0
     assert mr.review_count() >= 1
     assert isinstance(mr.account_names(), list)
+
+
+def test_flag_unread_delete_undo_archive_and_counts(subject: Subject) -> None:
+    mr = subject.mailroom
+    letter = by_subject(subject, "Compte rendu de consultation", "INBOX")
+    assert mr.folder_counts()["INBOX"].total == len(mr.summaries("INBOX"))
+    assert not asyncio.run(mr.set_seen(letter, True)).unread
+    before = mr.folder_counts()["INBOX"]
+    assert asyncio.run(mr.set_flagged(letter, True)).flagged
+    assert asyncio.run(mr.set_seen(letter, False)).unread
+    assert mr.folder_counts()["INBOX"].unread == before.unread + 1
+    assert "Trash" in mr.move_targets(letter) and "INBOX" not in mr.move_targets(letter)
+    assert mr.delete_question(letter) == ""
+    deleted = asyncio.run(mr.delete_message(letter, actor="tui"))
+    assert (deleted.origin, deleted.folder, deleted.role) == ("INBOX", "Trash", "trash") and deleted.undoable
+    assert ("delete", letter) in subject.audited()
+    [in_trash] = mr.summaries("Trash")
+    assert in_trash.id == deleted.message_id and in_trash.flagged and in_trash.unread
+    assert mr.folder_counts()["INBOX"].total == before.total - 1
+    assert mr.folder_counts()["Trash"] == type(before)(1, 1)
+    assert mr.delete_question(deleted.message_id)  # in the Trash: a question first
+    with pytest.raises(BadInput):
+        asyncio.run(mr.delete_message(deleted.message_id))
+    back = asyncio.run(mr.undo_move(actor="tui"))
+    assert (back.folder, back.origin) == ("INBOX", "Trash")
+    assert mr.folder_counts()["INBOX"].total == before.total
+    with pytest.raises(NotFound):
+        asyncio.run(mr.undo_move())
+    archived = asyncio.run(mr.archive_message(back.message_id))
+    assert archived.role == "archive" and [s.id for s in mr.summaries(archived.folder)] == [
+        archived.message_id
+    ]
+    gone = asyncio.run(
+        mr.delete_message(asyncio.run(mr.delete_message(archived.message_id)).message_id, for_good=True)
+    )
+    assert gone.expunged and not gone.undoable and len(mr.summaries("Trash")) == 0
