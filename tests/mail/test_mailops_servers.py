@@ -210,3 +210,20 @@ async def test_counts_per_folder(tmp_path: Path, mail_servers) -> None:
     counts = mr.folder_counts()
     assert (counts["INBOX"].unread, counts["INBOX"].total) == (1, 2)
     assert (counts["Trash"].unread, counts["Trash"].total) == (1, 1)
+
+
+async def test_without_move_a_copy_then_expunge_of_that_message_only(mail_servers) -> None:
+    user = mail_servers.add_user("nomove")
+    for subject in ("Partir", "Rester", "Marqué ailleurs"):
+        mail_servers.deliver(user, letter(subject))
+    async with ImapClient(imap_account(mail_servers, user)) as imap:
+        imap._imap.protocol.capabilities.discard("MOVE")  # a server without MOVE (UIDPLUS kept)
+        await imap.select("INBOX")
+        uids = await imap.uids()
+        # someone marked the third: an EXPUNGE of all would lose it
+        await imap.store_flags(uids[2], add=["\\Deleted"])
+        moved = await imap.move(uids[0], "Trash")
+        assert moved is not None and moved[1] >= 1
+        assert await imap.uids() == uids[1:]
+        assert not await imap.has_uid(uids[0]) and await imap.has_uid(uids[2])
+    assert sorted(await _server(mail_servers, user, "Trash")) == ["Partir"]
