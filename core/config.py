@@ -53,6 +53,10 @@ given_name = ""
 organisation = ""          # the practice's name
 organisation_id = ""       # optional: FINESS or SIRET identifier of the practice
 
+[compose]
+editor = "builtin"         # builtin | external: each new letter opens in your own editor ($VISUAL/$EDITOR); ctrl+g does it any time
+editor_command = ""        # the external editor, e.g. "vim -n -i NONE" (no swap file, no viminfo); empty = $VISUAL, $EDITOR, vi
+
 [patients]
 fin_subject = false        # true: a letter ending the conversation also starts its subject with "[FIN] " (operator's convention)
 
@@ -128,6 +132,12 @@ class PatientMailSettings:
 
 
 @dataclass(frozen=True)
+class ComposeSettings:
+    editor: str = "builtin"  # builtin | external: a new letter's body opens in the external editor at once
+    editor_command: str = ""  # empty: $VISUAL, then $EDITOR, then vi
+
+
+@dataclass(frozen=True)
 class ReceiptSettings:
     read: bool = False  # ask for a read receipt on every letter
     answer: str = "ask"  # ask | always | never: answering a letter's read-receipt request
@@ -163,6 +173,7 @@ class Settings:
     lists: ListsSettings = field(default_factory=ListsSettings)
     receipts: ReceiptSettings = field(default_factory=ReceiptSettings)
     patients: PatientMailSettings = field(default_factory=PatientMailSettings)
+    compose: ComposeSettings = field(default_factory=ComposeSettings)
     keys: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -208,6 +219,7 @@ _SCHEMA: dict[str, dict[str, Any]] = {
     "watch": {"folder": str},
     "receipts": {"read": bool, "answer": ("ask", "always", "never")},
     "patients": {"fin_subject": bool},
+    "compose": {"editor": ("builtin", "external"), "editor_command": str},
     "practitioner": {
         "rpps": str,
         "family_name": str,
@@ -339,6 +351,7 @@ def parse_settings(data: dict[str, Any], path: Path = Path(SETTINGS_FILE), text:
         notifications=NotificationSettings(**sections.get("notifications", {})),
         receipts=ReceiptSettings(**sections.get("receipts", {})),
         patients=PatientMailSettings(**sections.get("patients", {})),
+        compose=ComposeSettings(**sections.get("compose", {})),
         watch=WatchSettings(**sections.get("watch", {})),
         practitioner=PractitionerSettings(**sections.get("practitioner", {})),
         psc=PscSettings(**sections.get("psc", {})),

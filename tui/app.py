@@ -641,12 +641,15 @@ def run_app(
         setup=setup,
     )
     from tui.attachments import empty_viewing_dir
+    from tui.editor import empty_editing_dir
 
     empty_viewing_dir(at_start=True)  # attachments opened by a session that did not exit cleanly
+    empty_editing_dir(at_start=True)  # a letter left by a session that died while its editor was open
     try:
         result = app.run()
     finally:
         empty_viewing_dir()  # the clear copies opened in a viewer never outlive the app
+        empty_editing_dir()
     if app.mailroom is not None:
         app.mailroom.close()
     return int(result or 0)

@@ -81,6 +81,7 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("compose.send", "ctrl+s,f9", "send", "compose"),
     KeySpec("compose.attach", "ctrl+o", "attach", "compose"),
     KeySpec("compose.end_conversation", "ctrl+t", "toggle_end", "compose", show=False),
+    KeySpec("compose.editor", "ctrl+g", "external_editor", "compose", show=False),
     KeySpec("compose.discard", "f8", "discard", "compose", show=False),
     KeySpec("compose.leave", "escape", "leave", "compose"),
     # Annuaire

@@ -5,6 +5,7 @@
 | right | accept the suggested address |
 | ctrl+s, F9 | send |
 | ctrl+o | attach a file |
+| ctrl+g | write the body in the external editor ($VISUAL/$EDITOR; ``[compose] editor_command``) |
 | F8 | discard the draft |
 | escape | back to Réception (the draft is already saved, encrypted: nothing to ask) |
 """
@@ -27,7 +28,7 @@ from textual.suggester import Suggester
 from textual.timer import Timer
 from textual.widgets import Input, Label, Static, TextArea
 
-from core.errors import BadInput
+from core.errors import BadInput, MissiveError
 from core.model import Attachment, Draft, SavedDraft
 from tui import keymap
 from tui.facade import mailroom_of, missive_app
@@ -168,6 +169,8 @@ class ComposePane(ReportsFailures, Vertical):
         target = "#compose-subject" if to and not subject else "#compose-body" if to else "#compose-to"
         self.query_one(target).focus()
         self.check_recipients()  # indicators at once for a reply or a letter from Annuaire
+        if to and mailroom_of(self).settings.compose.editor == "external":
+            self.call_after_refresh(self.action_external_editor)  # [compose] editor = "external"
 
     def reopen(self, saved: SavedDraft) -> None:
         """Go on writing a kept draft (from Brouillons): it keeps its id, so saving replaces it."""
@@ -288,6 +291,51 @@ class ComposePane(ReportsFailures, Vertical):
             return
         self._flush_draft()
         missive_app(self).action_show_pane("inbox")
+
+    # -- the external editor ------------------------------------------------------------------------------
+    @on(Input.Submitted, "#compose-subject")
+    def _subject_submitted(self) -> None:
+        """Enter after the subject: the body, in the external editor when the profile asks for it."""
+        if mailroom_of(self).settings.compose.editor == "external":
+            self.action_external_editor()
+        else:
+            self.query_one("#compose-body").focus()
+
+    def action_external_editor(self) -> None:
+        """ctrl+g: the body in the user's editor, the terminal handed over (``App.suspend``) until it exits;
+        the clear copy is deleted at once (tui.editor)."""
+        from textual.app import SuspendNotSupported
+
+        from tui.editor import edit_body, editor_command
+
+        body = self.query_one("#compose-body", TextArea)
+        command = editor_command(mailroom_of(self).settings.compose.editor_command)
+        self._flush_draft()
+        try:
+            with self.app.suspend():
+                edited = edit_body(body.text, command)
+        except SuspendNotSupported:
+            log.info("external editor: this terminal cannot be handed over")
+            self.notify(t("compose.editor_no_terminal"), severity="error", timeout=10)
+            return
+        except OSError as exc:  # the private folder could not be made
+            log.warning("external editor: no private folder (%s)", type(exc).__name__)
+            self.notify(t("compose.editor_no_folder", why=exc.strerror or type(exc).__name__), severity="error")
+            return
+        except MissiveError as exc:
+            log.warning("external editor: no private folder (%s)", type(exc).__name__)
+            self.notify(str(exc), severity="error", timeout=10)
+            return
+        if edited.body is None:
+            self.notify(
+                t(f"compose.editor_{edited.problem}", editor=command[0], status=edited.status),
+                severity="warning" if edited.problem == "failed" else "error",
+                timeout=10,
+            )
+        elif edited.body != body.text:
+            body.text = edited.body
+            self.keep_draft_now()
+        body.focus()
 
     # -- attachments --------------------------------------------------------------------------------------
     def action_attach(self) -> None:
