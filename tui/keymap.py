@@ -68,6 +68,11 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("inbox.view", "o", "open_attachment", "inbox", show=False),
     KeySpec("inbox.read_receipt", "a", "read_receipt", "inbox", show=False),
     KeySpec("inbox.quit", "q", "app.quit", "inbox", show=False),
+    KeySpec("inbox.full_view", "v", "full_view", "inbox", show=False),
+    # the reader over the whole screen (Réception: enter twice, or v)
+    KeySpec("reader.page_down", "space", "page_down", "reader", show=False),
+    KeySpec("reader.page_up", "minus,b", "page_up", "reader", show=False),
+    KeySpec("reader.back", "q,escape", "back", "reader"),
     # À classer
     KeySpec("review.file", "enter", "file_document", "review"),
     KeySpec("review.patient", "p", "find_patient", "review"),

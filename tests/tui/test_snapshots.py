@@ -45,6 +45,16 @@ def test_inbox_with_a_signed_lab_result_open(snap_compare, size, theme) -> None:
     assert snap_compare(_app(theme), terminal_size=size, run_before=_keys("enter"))
 
 
+@themes
+def test_inbox_list_alone_then_the_reader_full_screen(snap_compare, theme) -> None:
+    """At 80x24: before any message is open the list takes the height; v shows the message over the whole
+    screen (no folders, no list)."""
+    app = MissiveApp(mailroom=FakeMailroom(extra_messages=40), theme=theme)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_keys())
+    app = MissiveApp(mailroom=FakeMailroom(extra_messages=40), theme=theme)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_keys("v"))
+
+
 @matrix
 @themes
 def test_review_pane(snap_compare, size, theme) -> None:

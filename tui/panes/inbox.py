@@ -1,8 +1,13 @@
 """Réception: folders, the virtualised message list and the reader.
 
+Three layouts: the list alone over the whole height while no message is open; the list on top and the reader
+below once one is (``enter``); the reader alone over the whole pane (``enter`` again on the open message, or
+``v``), paged with space and ``-``/``b``, left with ``q`` or Échap back to the list on the same row.
+
 | Key | Action |
 | --- | --- |
-| enter | open the message |
+| enter | open the message (again: the reader over the whole screen) |
+| v | the reader over the whole screen |
 | c / r / f | write, reply, forward |
 | / | search the list |
 | s / o | save the attachments / open the first with the system viewer |
@@ -52,6 +57,10 @@ class InboxPane(ReportsFailures, Vertical):
         self.loaded = False
         self._unread = 0
         self._patients_in: dict[str, str] = {}  # Message-ID -> patient names (core.clinical.search form)
+        self.mode = "list"  # list (no message open) | split (list and reader) | full (the reader alone)
+        self._empty = False
+        self._searching = False
+        self._full_for: str | None = None  # v on a message not open yet: full screen once it is
 
     def compose(self) -> ComposeResult:
         # Set up here, not in on_mount: a quit during the mount leaves no children to query (a traceback).
@@ -63,6 +72,7 @@ class InboxPane(ReportsFailures, Vertical):
         messages.border_title = t("pane.inbox")
         reader = Reader(id="reader")
         reader.border_title = t("reader.title")
+        reader.display = False  # until a message is open: the list takes the height
         with Horizontal(id="inbox-main"):
             yield folders
             with Vertical(id="inbox-right"):
@@ -99,8 +109,8 @@ class InboxPane(ReportsFailures, Vertical):
         msg_list.own_letters = _folder_label(message.folder or "") == t("inbox.folder_sent")
         msg_list.set_messages(message.summaries, message.statuses, message.labels)
         empty = not message.summaries
-        self.query_one("#inbox-empty").display = empty
-        msg_list.display = not empty
+        self._empty = empty
+        self._arrange()
         unread = message.summaries.unread  # the store's rows count without decoding
         self._unread = unread
         msg_list.border_subtitle = count_line(len(message.summaries), unread)
@@ -118,12 +128,58 @@ class InboxPane(ReportsFailures, Vertical):
     # -- reading ------------------------------------------------------------------------------------------
     @on(MessageList.Selected)
     def _selected(self, event: MessageList.Selected) -> None:
-        self.open_message(event.summary)
+        self._open(event.summary)
 
     def action_open_message(self) -> None:
         current = self.query_one(MessageList).current
         if current is not None:
-            self.open_message(current)
+            self._open(current)
+
+    def _open(self, summary: MessageSummary) -> None:
+        """Enter: the message in the reader below the list; Enter again on the open message: full screen."""
+        if self.view is not None and self.view.summary.id == summary.id and self.mode == "split":
+            self._set_mode("full")
+            return
+        self._full_for = None
+        self.open_message(summary)
+
+    def action_full_view(self) -> None:
+        """v: the highlighted message over the whole screen (opened first when the reader shows another)."""
+        current = self.query_one(MessageList).current
+        if current is None:
+            return
+        if self.view is not None and self.view.summary.id == current.id:
+            self._set_mode("full")
+            return
+        self._full_for = current.id
+        self.open_message(current)
+
+    def leave_full_view(self) -> None:
+        """q or Échap in the full-screen reader: back to the list, on the same row."""
+        self._set_mode("list")
+
+    def _set_mode(self, mode: str) -> None:
+        self.mode = mode
+        self._arrange()
+        if mode == "full":
+            self.query_one(Reader).focus()
+        elif not self._empty:
+            self.query_one(MessageList).focus()
+
+    def _arrange(self) -> None:
+        """Show what the mode asks: the list alone, the list over the reader, or the reader alone."""
+        full = self.mode == "full"
+        msg_list = self.query_one(MessageList)
+        self.query_one("#folders").display = not full
+        self.query_one("#inbox-search").display = self._searching and not full
+        msg_list.display = not full and not self._empty
+        msg_list.set_class(self.mode == "split", "-split")
+        self.query_one("#inbox-empty").display = not full and self._empty
+        reader = self.query_one(Reader)
+        reader.display = self.mode != "list"
+        reader.set_class(full, "-full")
+        if self.mode != "full" and reader.has_focus:
+            (msg_list if not self._empty else self.query_one("#folders")).focus()
 
     @work(thread=True, exclusive=True, group="reader", exit_on_error=False)
     def open_message(self, summary: MessageSummary) -> None:
@@ -136,6 +192,12 @@ class InboxPane(ReportsFailures, Vertical):
     def on_message_opened(self, message: MessageOpened) -> None:
         self.view = message.view
         self.query_one(Reader).show(message.view)
+        full = self._full_for == message.view.summary.id
+        self._full_for = None
+        if full or self.mode == "full":
+            self._set_mode("full")
+        elif self.mode != "split":
+            self._set_mode("split")
         summary = message.view.summary
         if summary.unread:
             msg_list = self.query_one(MessageList)
@@ -147,6 +209,9 @@ class InboxPane(ReportsFailures, Vertical):
     # -- search -------------------------------------------------------------------------------------------
     def action_search(self) -> None:
         search = self.query_one("#inbox-search", Input)
+        if self.mode == "full":
+            self._set_mode("list")
+        self._searching = True
         search.display = True
         search.focus()
         self.load_patient_names()
@@ -183,12 +248,16 @@ class InboxPane(ReportsFailures, Vertical):
         self.query_one(MessageList).focus()
 
     def key_escape(self) -> None:
+        """Échap: clears the search when one is shown, else closes the reader (the list takes the height)."""
         search = self.query_one("#inbox-search", Input)
         if search.display:
             search.value = ""
             search.display = False
+            self._searching = False
             self.query_one(MessageList).filter("")
             self.query_one(MessageList).focus()
+        elif self.mode != "list":
+            self._set_mode("list")
 
     def action_focus_folders(self) -> None:
         self.query_one("#folders").focus()

@@ -8,6 +8,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from core.model import ClinicalDocument, Identity, MessageView, Observation, ReviewItem
+from tui import keymap
 from tui.i18n import t
 
 
@@ -107,7 +108,29 @@ def _person(view: MessageView, address: str) -> str:
 
 
 class Reader(VerticalScroll, can_focus=True):
-    """Shows one opened message; bodies are decoded in a worker before they get here."""
+    """Shows one opened message; bodies are decoded in a worker before they get here.
+
+    Over the whole screen (class ``-full``, set by Réception): space pages down, ``-``/``b`` up, ``q``/Échap
+    goes back to the list. Below the list these keys keep their Réception meaning (``q`` quits)."""
+
+    BINDINGS = keymap.bindings("reader")
+
+    def __init__(self, **kwargs) -> None:  # noqa: ANN003
+        super().__init__(**kwargs)
+        keymap.localise(self)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("back", "page_down", "page_up") and not self.has_class("-full"):
+            return action != "back"  # pgup/pgdn still scroll; q and Échap go on to Réception
+        return True
+
+    def action_back(self) -> None:
+        from tui.panes.inbox import InboxPane
+
+        for pane in self.ancestors_with_self:
+            if isinstance(pane, InboxPane):
+                pane.leave_full_view()
+                return
 
     def compose(self) -> ComposeResult:
         yield Static(t("reader.empty"), id="reader-headers")

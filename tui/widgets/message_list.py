@@ -239,6 +239,7 @@ class MessageList(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, len(self._rows))
         self._cache.clear()
+        self.call_after_refresh(self.scroll_to_cursor)  # shorter (a message opened below): the row stays seen
 
     def on_focus(self) -> None:
         self._cache.clear()

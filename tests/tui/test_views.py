@@ -1,0 +1,94 @@
+"""Pilot tests of how Réception shows mail at 80x24: the list's height, the full-screen reader, the sort, the
+conversations (threads) and the filed patient's column."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tests.tui.conftest import settle
+from tests.tui.fakes import BASE, FakeMailroom, plain_message
+from tui.app import MissiveApp
+from tui.panes.inbox import InboxPane
+from tui.panes.reader import Reader
+from tui.widgets.message_list import MessageList
+
+LONG_BODY = "".join(f"Ligne {i} du compte rendu de consultation.\n" for i in range(1, 121))
+
+
+def _with_long_letter(mailroom: FakeMailroom) -> FakeMailroom:
+    when = BASE - dt.timedelta(days=5)
+    sender = "dr.long@chu-test.mssante.fr"
+    raw = plain_message(sender, "Compte rendu détaillé", when, LONG_BODY)
+    mailroom.messages.add("m-long", raw, sender, "Compte rendu détaillé", when)
+    return mailroom
+
+
+async def test_the_list_takes_the_height_and_the_reader_goes_full_screen_and_back() -> None:
+    """At 80x24 the list shows more than six rows while no message is open; Enter opens the message below
+    the list, Enter again shows it over the whole screen, space and -/b page it, q and Échap go back to the
+    list on the same row (the app does not quit); v goes full screen at once."""
+    app = MissiveApp(mailroom=_with_long_letter(FakeMailroom(extra_messages=40)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        pane = app.screen.query_one(InboxPane)
+        msg_list = app.screen.query_one(MessageList)
+        reader = app.screen.query_one(Reader)
+        assert msg_list.scrollable_content_region.height >= 15 and not reader.display
+        while msg_list.current.id != "m-long":
+            await pilot.press("down")
+        row = msg_list.cursor
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert pane.mode == "split" and reader.display and msg_list.display
+        assert msg_list.has_focus and msg_list.cursor == row
+        await pilot.press("enter")  # Enter on the open message: the reader alone
+        await settle(app, pilot)
+        assert pane.mode == "full" and reader.has_focus
+        assert not msg_list.display and not app.screen.query_one("#folders").display
+        assert reader.size.height >= 18 and reader.size.width >= 76
+        assert reader.scroll_y == 0
+        await pilot.press("space")
+        await settle(app, pilot)
+        paged = reader.scroll_y
+        assert paged >= 15  # one page, not one line
+        await pilot.press("space")
+        await settle(app, pilot)
+        assert reader.scroll_y > paged
+        await pilot.press("minus")
+        await settle(app, pilot)
+        assert reader.scroll_y == paged
+        await pilot.press("b")
+        await settle(app, pilot)
+        assert reader.scroll_y == 0
+        await pilot.press("q")  # back, not quit
+        await settle(app, pilot)
+        assert app.is_running and pane.mode == "list"
+        assert msg_list.display and msg_list.has_focus and msg_list.cursor == row and not reader.display
+        assert msg_list.scrollable_content_region.height >= 15
+        await pilot.press("home", "down", "v")  # another message, straight to full screen
+        await settle(app, pilot)
+        assert pane.mode == "full" and pane.view.summary.id == msg_list.current.id == "m-letter"
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert pane.mode == "list" and msg_list.has_focus and msg_list.current.id == "m-letter"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert pane.mode == "split"
+        await pilot.press("escape")  # below the list too, Échap closes the reader
+        await settle(app, pilot)
+        assert pane.mode == "list" and not reader.display
+        await pilot.press("q")  # in the list, q still quits
+        await settle(app, pilot)
+        assert not app.is_running
+
+
+async def test_reply_from_the_full_screen_reader_answers_the_message_shown(mailroom: FakeMailroom) -> None:
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("down", "v")
+        await settle(app, pilot)
+        assert app.screen.query_one(InboxPane).mode == "full"
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert app.screen.query_one("#compose-to").value == "dr.durand@chu-test.mssante.fr"
