@@ -52,16 +52,20 @@ if TYPE_CHECKING:  # start-up stays lazy: these modules load when a service is f
         DirectoryEntry,
         Draft,
         FolderCount,
+        Identity,
+        MatchResult,
         MessageDocument,
         MessageSummary,
         MessageView,
         MoveResult,
         Patient,
+        ReadResult,
         ReviewItem,
         SavedDraft,
     )
     from core.practice.documents import DocumentQueue, QueuedDocument
-    from core.practice.patients import PatientRegistry
+    from core.practice.filing import Preset
+    from core.practice.patients import ImportReport, PatientRegistry
     from core.secure.keystore import KeyStore
     from core.secure.outgoing import LetterProtection, OutgoingPolicy
     from core.secure.trust import TrustPolicy
@@ -817,6 +821,32 @@ class Mailroom:
             abnormal=queued.abnormal,
         )
 
+    # -- the command line's view of the queue and the patients (``missive documents``, ``patients``, ``match``)
+    def queued_documents(self, include_rejected: bool = False) -> list[QueuedDocument]:
+        """Every document of the queue as recorded (waiting and filed; rejected too when asked), oldest first."""
+        return self.documents.list(None if include_rejected else ("waiting", "filed"))
+
+    def file_queued(self, doc_id: str, patient_id: str, actor: str | None = None) -> QueuedDocument:
+        """``file_document`` returning the queue's record (where the file went, for ``missive file``)."""
+        return self.documents.file(doc_id, patient_id, actor=actor)
+
+    def undo_queued(self, doc_id: str, actor: str | None = None) -> QueuedDocument:
+        return self.documents.undo(doc_id, actor=actor)
+
+    def reject_queued(self, doc_id: str, actor: str | None = None) -> QueuedDocument:
+        return self.documents.reject(doc_id, actor=actor)
+
+    def import_patients(self, source: Path, mapping: dict[str, str] | None = None) -> ImportReport:
+        """Import (or update by id) the patients of a CSV exported by the practice software; all rows or none."""
+        return self.patients.import_csv(Path(source), mapping)
+
+    def patient_count(self) -> int:
+        return len(self.patients)
+
+    def match_identity(self, identity: Identity) -> MatchResult:
+        """The practice's patient a document's identity designates: auto, review (candidates) or new."""
+        return self.patients.index().match(identity)
+
     # -- directory and recipients ---------------------------------------------------------------------------
     def directory_search(self, text: str, limit: int = 200) -> list[DirectoryEntry]:
         if not text.strip():
@@ -1333,6 +1363,28 @@ def _when(text: str | None) -> dt.datetime | None:
 def profile_exists(profile_dir: Path) -> bool:
     """Whether ``profile_dir`` holds a profile (without asking for its passphrase)."""
     return Profile.exists(Path(profile_dir))
+
+
+# -- what needs no profile (the set-up assistant before the profile exists, ``missive parse``) -----------------
+def read_clinical_file(data: bytes, filename: str = "") -> ReadResult:
+    """Detect the format of a clinical file (HPRIM, HL7, CDA, XDM, PDF) and read its documents; ParseError."""
+    from core.clinical.readers import read_document
+
+    return read_document(data, filename)
+
+
+def filing_presets() -> list[Preset]:
+    """The practice programs missive knows how to file for (import folder, file name, encoding)."""
+    from core.practice.filing import PRESETS
+
+    return list(PRESETS.values())
+
+
+def parse_column_mapping(pairs: list[str] | None) -> dict[str, str]:
+    """``["NOM=birth_name", ...]`` as a column mapping for a patients' CSV; BadInput when malformed."""
+    from core.practice.patients import parse_mapping
+
+    return parse_mapping(pairs)
 
 
 def run(coro: Any) -> Any:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 Sex = Literal["M", "F", "U"]
 Decision = Literal["auto", "review", "new"]
@@ -437,6 +437,14 @@ class SavedDraft:
     saved: dt.datetime | None = None
 
 
+@dataclass(frozen=True)
+class ReadResult:
+    """What one clinical file holds: its format and the documents read from it."""
+
+    format: SourceFormat
+    documents: list[ClinicalDocument] = field(default_factory=list)
+
+
 # The engine's typed events are plain frozen dataclasses too: the interface reads them from here.
 from core.events import (  # noqa: E402
     DocumentFiled,
@@ -451,7 +459,25 @@ from core.events import (  # noqa: E402
     SyncState,
 )
 
+if TYPE_CHECKING:
+    from core.clinical.search import matches, query_terms, searchable
+
+
+def __getattr__(name: str) -> Any:
+    """The search rule (pure functions of text: ``searchable``, ``query_terms``, ``matches``), loaded when the
+    interface first searches: one rule for the inbox, the patient search and the directory."""
+    if name in ("searchable", "query_terms", "matches"):
+        from core.clinical import search
+
+        return getattr(search, name)
+    raise AttributeError(name)
+
+
 __all__ = [
+    "ReadResult",
+    "matches",
+    "query_terms",
+    "searchable",
     "DocumentFiled",
     "MailroomEvent",
     "NeedsReview",

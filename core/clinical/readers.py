@@ -6,12 +6,10 @@ Every failure is a :class:`core.errors.ParseError` with a one-line reason; no ot
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from core.clinical import cda, hl7v2, hprim2, hprim_net, limits, pdf, xdm
 from core.clinical.encoding import decode
 from core.errors import ParseError
-from core.model import ClinicalDocument, SourceFormat
+from core.model import ReadResult, SourceFormat
 from core.text import T
 
 _HPRIM_EXTENSIONS = (".hpr", ".hpm", ".hpm1", ".hpm2", ".hpm3", ".hprim")
@@ -26,14 +24,6 @@ _CLINICAL_TYPES = (
     "application/x-hprim-net",
 )
 MAX_INPUT = 200 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class ReadResult:
-    """What one file holds: its format and the documents read from it."""
-
-    format: SourceFormat
-    documents: list[ClinicalDocument] = field(default_factory=list)
 
 
 def detect_format(data: bytes, filename: str = "") -> SourceFormat | None:

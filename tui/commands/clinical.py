@@ -6,13 +6,10 @@ import argparse
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from core.errors import ParseError, os_reason
-from core.model import ClinicalDocument
-
-if TYPE_CHECKING:
-    from core.clinical.readers import ReadResult
+from core.model import ClinicalDocument, ReadResult
 
 _FORMAT_NAMES = {
     "hprim-net": "HPRIM Net",
@@ -71,12 +68,12 @@ def report_files(
     ``documents_json`` and ``text`` say what a command shows of a file read; an unreadable file gives one
     error line whatever the command, and the walk goes on.
     """
-    from core.clinical.readers import read_document
+    from core.mailroom import read_clinical_file
 
     failed = 0
     for path in walk(args.paths):
         try:
-            result = read_document(_read(path), path.name)
+            result = read_clinical_file(_read(path), path.name)
         except ParseError as exc:
             failed += 1
             if args.json:

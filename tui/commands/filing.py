@@ -1,7 +1,7 @@
 """``missive file``, ``missive documents list|undo|reject`` and ``missive filing presets``.
 
-Thin front ends of ``mailroom.documents`` (core.practice.documents.DocumentQueue) and of the presets of
-core.practice.filing. Listings show ids, decisions and states, never the patient's identity.
+Thin front ends of the façade's document queue (``Mailroom.queued_documents``, ``file_queued``...) and of its
+filing presets (``core.mailroom.filing_presets``). Listings show ids, decisions and states, never the patient's identity.
 """
 
 from __future__ import annotations
@@ -68,13 +68,12 @@ def _show_decision(args: argparse.Namespace, ctx: Any, doc: Any, line: str, **ex
 
 
 def file_command(args: argparse.Namespace, ctx: Any) -> int:
-    doc = ctx.mailroom().documents.file(args.document_id, args.patient, actor="cli")
+    doc = ctx.mailroom().file_queued(args.document_id, args.patient, actor="cli")
     return _show_decision(args, ctx, doc, f"classé : {doc.id} → {Path(doc.filed_path or '').name}")
 
 
 def list_command(args: argparse.Namespace, ctx: Any) -> int:
-    states = None if args.all else ("waiting", "filed")
-    docs = ctx.mailroom().documents.list(states)
+    docs = ctx.mailroom().queued_documents(include_rejected=args.all)
     if args.json:
         for doc in docs:
             ctx.print_json(doc.to_json())
@@ -88,7 +87,7 @@ def list_command(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def undo_command(args: argparse.Namespace, ctx: Any) -> int:
-    doc = ctx.mailroom().documents.undo(args.document_id, actor="cli")
+    doc = ctx.mailroom().undo_queued(args.document_id, actor="cli")
     line = (
         f"annulé : {doc.id} remis à classer ; le fichier a été retiré du dossier d'import et conservé "
         f"chiffré dans le profil (pour le reclasser : missive file {doc.id} --patient ID)"
@@ -97,15 +96,15 @@ def undo_command(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def reject_command(args: argparse.Namespace, ctx: Any) -> int:
-    doc = ctx.mailroom().documents.reject(args.document_id, actor="cli")
+    doc = ctx.mailroom().reject_queued(args.document_id, actor="cli")
     return _show_decision(args, ctx, doc, f"écarté : {doc.id}")
 
 
 def presets_command(args: argparse.Namespace, ctx: Any) -> int:
     """No profile needed: the presets are part of missive."""
-    from core.practice.filing import PRESETS
+    from core.mailroom import filing_presets
 
-    for p in PRESETS.values():
+    for p in filing_presets():
         if args.json:
             ctx.print_json(p.to_json())
             continue

@@ -5,12 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from core.model import MatchResult, Patient
-
-if TYPE_CHECKING:
-    from core.clinical.readers import ReadResult
+from core.model import MatchResult, Patient, ReadResult
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -50,10 +47,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def import_command(args: argparse.Namespace, ctx: Any) -> int:
     """Import a CSV into the profile's patients; all rows or none."""
-    from core.practice.patients import parse_mapping
+    from core.mailroom import parse_column_mapping
 
-    mapping = parse_mapping(args.map)  # checked before asking for the passphrase
-    report = ctx.mailroom().patients.import_csv(Path(args.file), mapping)
+    mapping = parse_column_mapping(args.map)  # checked before asking for the passphrase
+    report = ctx.mailroom().import_patients(Path(args.file), mapping)
     if args.json:
         ctx.print_json(report.to_json())
     else:
@@ -66,7 +63,7 @@ def import_command(args: argparse.Namespace, ctx: Any) -> int:
 
 def list_command(args: argparse.Namespace, ctx: Any) -> int:
     """Every patient, one per line."""
-    for patient in ctx.mailroom().patients.list():
+    for patient in ctx.mailroom().list_patients():
         if args.json:
             ctx.print_json(patient.to_json())
         else:
@@ -78,15 +75,13 @@ def match_command(args: argparse.Namespace, ctx: Any) -> int:
     """Read each file and match each of its documents; exit 1 when any file could not be read."""
     from tui.commands.clinical import report_files
 
-    index = ctx.mailroom().patients.index()
+    match = ctx.mailroom().match_identity
 
     def documents_json(result: ReadResult) -> list[dict[str, Any]]:
-        return [
-            {"identity": d.identity.to_json(), **index.match(d.identity).to_json()} for d in result.documents
-        ]
+        return [{"identity": d.identity.to_json(), **match(d.identity).to_json()} for d in result.documents]
 
     def text(path: Path, result: ReadResult) -> str:
-        lines = [f"  - {_match_line(index.match(d.identity))}" for d in result.documents]
+        lines = [f"  - {_match_line(match(d.identity))}" for d in result.documents]
         return "\n".join([f"{path} : {len(lines)} document(s)", *lines])
 
     return report_files(args, ctx, documents_json, text)

@@ -28,10 +28,17 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from core.clinical.search import matches, query_terms
 from core.config import child_environment
 from core.errors import MissiveError
-from core.model import DRAFTS_FOLDER, INBOX, QUARANTINE_FOLDER, MessageSummary, MessageView
+from core.model import (
+    DRAFTS_FOLDER,
+    INBOX,
+    QUARANTINE_FOLDER,
+    MessageSummary,
+    MessageView,
+    matches,
+    query_terms,
+)
 from tui import attachments, keymap
 from tui.facade import mailroom_of, missive_app
 from tui.failures import ReportsFailures

@@ -30,8 +30,7 @@ from textual.timer import Timer
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from core.clinical.search import matches, searchable
-from core.model import Patient, ReviewItem
+from core.model import Patient, ReviewItem, matches, searchable
 from tui.facade import mailroom_of
 from tui.failures import ReportsFailures
 from tui.i18n import t

@@ -123,9 +123,9 @@ class SetupScreen(Screen[Any]):
 
     @staticmethod
     def _presets() -> list[tuple[str, str]]:
-        from core.practice.filing import PRESETS
+        from core.mailroom import filing_presets
 
-        return [(p.name, key) for key, p in PRESETS.items()]
+        return [(p.name, p.key) for p in filing_presets()]
 
     def on_mount(self) -> None:
         self._show()
@@ -427,18 +427,16 @@ class SetupScreen(Screen[Any]):
 
     @on(Input.Submitted, "#patients-map")
     def _patients(self, event: Input.Submitted) -> None:
-        from core.practice.patients import parse_mapping
+        from core.mailroom import parse_column_mapping
 
         path = self.query_one("#patients-file", Input).value.strip()
         try:
-            mapping = parse_mapping([p for p in event.value.split(",") if p.strip()])
-            report = self.mailroom.patients.import_csv(Path(path).expanduser(), mapping=mapping)
+            mapping = parse_column_mapping([p for p in event.value.split(",") if p.strip()])
+            report = self.mailroom.import_patients(Path(path).expanduser(), mapping)
         except MissiveError as exc:
             self._failed(exc)
             return
-        total = getattr(report, "total", None)
-        count = total if isinstance(total, int) else len(self.mailroom.patients)
-        self._next(t("setup.patients.done", count=count))
+        self._next(t("setup.patients.done", count=report.total))
 
     # ------------------------------------------------------------------ 6. notifications
     @on(Input.Submitted, "#notify-url")

@@ -25,8 +25,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from core.clinical.search import matches, query_terms, searchable
-from core.model import MessageSummary
+from core.model import MessageSummary, matches, query_terms, searchable
 
 CACHE_ROWS = 512
 MARKERS_WIDTH = 6
