@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import re
 import shlex
 import subprocess
@@ -153,7 +154,7 @@ class Accounts:
     def list(self) -> list[Account]:
         return [Account.from_json(doc) for _, doc in sorted(self.collection.items())]
 
-    def names(self) -> list[str]:
+    def names(self) -> builtins.list[str]:
         return sorted(self.collection.keys())
 
     def set_refresh_token(self, name: str, refresh_token: str) -> None:
@@ -168,7 +169,7 @@ class Accounts:
         if not self.collection.delete(name):
             raise NotFound(T("mail.accounts.aucun-compte-nomme-voir", name=name))
 
-    def public(self) -> list[dict[str, Any]]:
+    def public(self) -> builtins.list[dict[str, Any]]:
         return [a.public_json() for a in self.list()]
 
 

@@ -20,10 +20,13 @@ import os
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import BadInput, MissiveError, TransportError
 from core.text import T
+
+if TYPE_CHECKING:
+    from core.mail.account import Security
 
 log = logging.getLogger("missive.autoconfig")
 
@@ -36,7 +39,7 @@ class Candidate:
     protocol: str  # imap | smtp
     host: str
     port: int
-    security: str  # starttls | tls
+    security: Security  # starttls | tls
     source: str  # srv | guess
     priority: int = 0
     weight: int = 0
@@ -79,7 +82,8 @@ class Found:
 
     def bearer_only(self) -> bool:
         """The IMAP server takes nothing but bearer tokens (no PLAIN, no LOGIN)."""
-        return bool(self.imap and self.imap.mechanisms) and set(self.imap.mechanisms) <= {
+        imap = self.imap
+        return imap is not None and bool(imap.mechanisms) and set(imap.mechanisms) <= {
             "XOAUTH2",
             "OAUTHBEARER",
         }
@@ -122,7 +126,7 @@ def srv_candidates(domain: str) -> list[Candidate]:
 
     resolver = _resolver()
     found: list[Candidate] = []
-    services = (
+    services: tuple[tuple[str, str, Security], ...] = (
         ("imap", "_imaps._tcp", "tls"),
         ("imap", "_imap._tcp", "starttls"),
         ("smtp", "_submissions._tcp", "tls"),
@@ -182,11 +186,12 @@ async def probe_imap(candidate: Candidate, ca_file: str | None = None, timeout: 
         email="autoconfig@invalid.test",
         imap_host=candidate.host,
         imap_port=candidate.port,
-        imap_security=candidate.security,  # type: ignore[arg-type]
+        imap_security=candidate.security,
     )
-    client = ImapClient(account, timeout=timeout, ssl_context=_context(ca_file))
+    ctx = _context(ca_file)
+    client = ImapClient(account, timeout=timeout, ssl_context=ctx)
     try:
-        await client._open(client._ssl_context)  # TLS and capabilities, no login
+        await client._open(ctx)  # TLS and capabilities, no login
         mechanisms = sorted(
             c.split("=", 1)[1].upper() for c in client.capabilities if c.upper().startswith("AUTH=")
         )

@@ -16,6 +16,7 @@ Anything out of the ordinary (8-bit or damaged headers, a lone CR, a missing bou
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -29,6 +30,12 @@ _DECODED = frozenset({"quoted-printable", "base64", "x-uuencode", "uuencode", "u
 _NAME = re.compile(r"[\041-\071\073-\176]+")  # a field name as the parser's headerRE accepts it
 _BLANK = re.compile(rb"\r?\n\r?\n")
 _AFTER = re.compile(rb"(--)?[ \t]*(?:\r\n|\n|\Z)")  # what may follow a boundary on its line
+
+
+def decoded_payload(part: Message) -> bytes:
+    """``part.get_payload(decode=True) or b""``, typed: a leaf part's decoded bytes (b"" for a multipart)."""
+    data = part.get_payload(decode=True)
+    return data if isinstance(data, bytes) else b""
 
 
 class _Unusual(Exception):
@@ -49,9 +56,10 @@ class Leaf:
         if str(self.header.get("content-transfer-encoding", "")).lower() not in _DECODED:
             return self.body  # what compat32 gives back for a str payload in any other encoding: its bytes
         part = Message()
-        part._headers = self.header._headers  # the same header, read by the same code
+        # the same header, read by the same code (the email package's own list of fields, not in its stubs)
+        part._headers = self.header._headers  # type: ignore[attr-defined]  # see the line above
         part.set_payload(self.body.decode("ascii", "surrogateescape"))
-        return part.get_payload(decode=True) or b""
+        return decoded_payload(part)
 
 
 @dataclass(frozen=True)
@@ -210,7 +218,7 @@ def leaves_of_tree(msg: Message) -> Iterator[tuple[Message, str, Callable[[], by
     """``clinical_parts``'s input from a message the email package parsed whole."""
     for part in msg.walk():
         if not part.is_multipart():
-            yield part, part.get_content_type(), lambda part=part: part.get_payload(decode=True) or b""
+            yield part, part.get_content_type(), functools.partial(decoded_payload, part)
 
 
 _ATOMS = r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*"

@@ -54,6 +54,8 @@ class _Protocol(aioimaplib.IMAP4ClientProtocol):
     """
 
     raw_sink: Callable[[bytes], None] | None = None
+    incomplete_line: bytes  # aioimaplib's own state (it ships no types)
+    current_command: Any
     sasl_reply: bytes | None = None  # what to answer a SASL challenge during AUTHENTICATE (an error report)
 
     def _continuation(self, line: bytes) -> None:
@@ -98,7 +100,14 @@ class _IMAP4(aioimaplib.IMAP4):
 
 
 class _IMAP4_SSL(aioimaplib.IMAP4_SSL):  # noqa: N801 - named after aioimaplib's class
-    def create_client(self, host, port, loop, conn_lost_cb=None, ssl_context=None) -> None:  # type: ignore[no-untyped-def]
+    def create_client(
+        self,
+        host: str,
+        port: int,
+        loop: asyncio.AbstractEventLoop | None,
+        conn_lost_cb: Callable[[Exception | None], None] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         if ssl_context is None:
             ssl_context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
         _create_client(self, host, port, loop, conn_lost_cb, ssl_context)

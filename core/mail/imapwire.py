@@ -130,6 +130,16 @@ class _Tokens:
         return atom.decode("ascii", "replace")
 
 
+def _number(value: Item) -> int:
+    """A FETCH number (UID, RFC822.SIZE, the value of MODSEQ): 0 when it is NIL or not an atom; anything
+    but digits is a server's error, said as one (never a ValueError or TypeError out of the sync)."""
+    if not isinstance(value, str):
+        return 0
+    if not (value.isascii() and value.isdigit()):
+        raise TransportError(T("mail.imapwire.imap-fetch-response-could"))
+    return int(value)
+
+
 def parse_fetch(lines: Sequence[bytes | bytearray]) -> list[dict[str, Any]]:
     """One dict per ``* n FETCH (...)`` response: keys upper-case (UID, FLAGS, MODSEQ, BODY[], RFC822.SIZE...).
 
@@ -159,9 +169,9 @@ def parse_fetch(lines: Sequence[bytes | bytearray]) -> list[dict[str, Any]]:
             if key == "BODY.PEEK[]":
                 key = "BODY[]"
             if key in ("UID", "RFC822.SIZE"):
-                msg[key] = int(value) if isinstance(value, str) else 0
+                msg[key] = _number(value)
             elif key == "MODSEQ":
-                msg[key] = int(value[0]) if isinstance(value, list) and value else 0
+                msg[key] = _number(value[0]) if isinstance(value, list) and value else 0
             elif key == "FLAGS":
                 msg[key] = tuple(str(f) for f in value or () if f is not None)
             elif isinstance(value, str):

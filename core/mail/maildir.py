@@ -11,7 +11,7 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncGenerator, Iterable, Sequence
 from pathlib import Path
 
 from core.errors import BadInput, MailboxMissing
@@ -132,7 +132,7 @@ class MaildirSource:
         keywords = self._keywords()
         return {u: self._flags_of(self._files[u], keywords) for u in uids if u in self._files}
 
-    async def fetch(self, uids: Sequence[int], batch: int = 100) -> AsyncIterator[list[Fetched]]:
+    async def fetch(self, uids: Sequence[int], batch: int = 100) -> AsyncGenerator[list[Fetched], None]:
         keywords = self._keywords()
         ordered = [u for u in sorted(uids) if u in self._files]
         for i in range(0, len(ordered), batch):

@@ -15,6 +15,7 @@ summary only when it is read, so a 50,000-message inbox paints without building 
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import hashlib
 import json
@@ -157,7 +158,7 @@ class MessageStore:
         """Summaries, newest first, optionally of one folder and/or account."""
         return list(self.rows(folder, account))
 
-    def folder_list(self) -> list[str]:
+    def folder_list(self) -> builtins.list[str]:
         """The folders holding messages, of every account."""
         index = self._list_index()
         if index is None:
@@ -181,7 +182,7 @@ class MessageStore:
             self._index = ListIndex(self.docs, LIST_LAYOUT)
         return self._index
 
-    def _scan(self, folder: str | None, account: str | None) -> list[MessageSummary]:
+    def _scan(self, folder: str | None, account: str | None) -> builtins.list[MessageSummary]:
         """Without a list index (collections in memory, for tests): read every document."""
         found = self.docs.find(
             lambda d: (
@@ -209,7 +210,7 @@ class MessageStore:
     def has(self, message_id: str) -> bool:
         return isinstance(message_id, str) and self.docs.get(message_id) is not None
 
-    def ids_with_message_id(self, header_id: str) -> list[str]:
+    def ids_with_message_id(self, header_id: str) -> builtins.list[str]:
         """The store's ids of the messages whose Message-ID header is ``header_id`` (every folder, account)."""
         wanted = " ".join(str(header_id or "").split())
         if not wanted:
@@ -314,17 +315,17 @@ class MessageStore:
     def save_state(self, state: FolderState) -> None:
         self.folders.put(folder_key(state.account, state.folder), state.to_json())
 
-    def folder_names(self, account: str) -> list[str]:
+    def folder_names(self, account: str) -> builtins.list[str]:
         return sorted(d["folder"] for _, d in self.folders.find(lambda d: d.get("account") == account))
 
     def store_new(
-        self, state: FolderState, items: list[tuple[int, list[str], bytes, dict[str, Any]]]
-    ) -> list[str]:
+        self, state: FolderState, items: builtins.list[tuple[int, builtins.list[str], bytes, dict[str, Any]]]
+    ) -> builtins.list[str]:
         """Keep fetched messages (uid, flags, raw, extra metadata), then record them in the folder state."""
         return self.store_prepared(self.prepare_new(state, items))
 
     def prepare_new(
-        self, state: FolderState, items: list[tuple[int, list[str], bytes, dict[str, Any]]]
+        self, state: FolderState, items: builtins.list[tuple[int, builtins.list[str], bytes, dict[str, Any]]]
     ) -> NewMessages:
         """The CPU half of ``store_new`` (ids, metadata, encryption), for ``store_prepared`` to write."""
         seal_many = getattr(self.blobs, "seal_many", None)
@@ -356,7 +357,7 @@ class MessageStore:
             docs[state.message_id(uid)] = doc
         return NewMessages(state, docs, flags_of, sealed, None if sealed is not None else raws, pending)
 
-    def store_prepared(self, new: NewMessages) -> list[str]:
+    def store_prepared(self, new: NewMessages) -> builtins.list[str]:
         """Write a batch made by ``prepare_new``; its message ids.
 
         In this order, each step durable before the next: the raw messages, their metadata (one write, all
@@ -426,19 +427,19 @@ class MessageStore:
             count += self.forget_folder(account, folder)
         return count
 
-    def _docs_of(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+    def _docs_of(self, ids: builtins.list[str]) -> dict[str, dict[str, Any]]:
         get_many = getattr(self.docs, "get_many", None)
         if get_many is not None:
             return get_many(ids)
         return {mid: doc for mid in ids if (doc := self.docs.get(mid)) is not None}
 
-    def _delete(self, ids: list[str]) -> int:
+    def _delete(self, ids: builtins.list[str]) -> int:
         blobs = [doc["blob"] for doc in self._docs_of(ids).values() if doc.get("blob")]
         count = self.docs.delete_many(ids)
         self._delete_blobs(blobs)
         return count
 
-    def _delete_blobs(self, blobs: list[str]) -> None:
+    def _delete_blobs(self, blobs: builtins.list[str]) -> None:
         if not blobs:
             return
         delete_many = getattr(self.blobs, "delete_many", None)
@@ -683,19 +684,14 @@ class _Decoded:
     """A table's columns, and its enum values decoded once, shared by every view of that table."""
 
     def __init__(self, table: Table) -> None:
-        c = table.column
         self.table = table
         self.keys = table.keys
-        self.order, self.uid, self.size, self.bits = (
-            c(n).values  # type: ignore[union-attr]
-            for n in ("order", "uid", "size", "bits")
-        )
+        self.order, self.uid, self.size, self.bits = (table.ints(n) for n in ("order", "uid", "size", "bits"))
         self.message_id, self.sender, self.subject, self.date = (
-            c(n) for n in ("message_id", "sender", "subject", "date")
+            table.texts(n) for n in ("message_id", "sender", "subject", "date")
         )
         self.account_codes, self.folder_codes, self.to_codes, self.flag_codes, self.sig_codes = (
-            c(n).codes  # type: ignore[union-attr]
-            for n in ("account", "folder", "to", "flags", "signature")
+            table.codes(n) for n in ("account", "folder", "to", "flags", "signature")
         )
         self.accounts = table.enum_values("account")
         self.folders = table.enum_values("folder")

@@ -12,6 +12,7 @@ from email.utils import collapse_rfc2231_value, getaddresses, parsedate_to_datet
 from typing import Any
 
 from core.errors import ParseError
+from core.mail.fastmime import decoded_payload
 from core.model import Attachment
 from core.text import T
 
@@ -48,7 +49,7 @@ def parse_bytes(raw: bytes) -> EmailMessage:
         msg = email.message_from_bytes(bytes(raw), policy=_POLICY)
     except Exception:  # noqa: BLE001 - the stdlib parser can raise many things on garbage
         raise ParseError(T("mail.mime.message-illisible-format-mime")) from None
-    return msg  # type: ignore[return-value]
+    return msg
 
 
 def _header(msg: Message, name: str) -> str:
@@ -131,7 +132,7 @@ def security_of(msg: Message) -> tuple[bool, bool]:
 
 
 def _decode_text(part: Message) -> str:
-    payload = part.get_payload(decode=True) or b""
+    payload = decoded_payload(part)
     charset = part.get_content_charset() or "utf-8"
     for cs in (charset, "utf-8", "cp1252"):
         try:
@@ -177,7 +178,7 @@ def walk_parts(msg: Message) -> tuple[str, list[tuple[PartInfo, Message]], bool]
         filename = part.get_filename() or ""
         disposition = (part.get_content_disposition() or "").lower()
         if disposition == "attachment" or filename or not ctype.startswith("text/"):
-            payload = part.get_payload(decode=True) or b""
+            payload = decoded_payload(part)
             attachments.append(
                 (PartInfo(filename or f"part.{ctype.split('/')[-1]}", ctype, len(payload)), part)
             )
@@ -217,7 +218,7 @@ def read(raw: bytes) -> tuple[Parsed, list[Attachment]]:
         text_was_html=was_html,
     )
     return parsed, [
-        Attachment(info.filename, info.content_type, part.get_payload(decode=True) or b"")
+        Attachment(info.filename, info.content_type, decoded_payload(part))
         for info, part in attachments
     ]
 

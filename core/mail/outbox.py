@@ -24,6 +24,7 @@ lease has run out.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import os
 import secrets
@@ -383,7 +384,7 @@ class Outbox:
         entries = [OutboxEntry.from_doc(k, d) for k, d in self._docs.items()]
         return sorted(entries, key=lambda e: (e.created, e.id))
 
-    def due(self, now: float | None = None, *, force: bool = False) -> list[OutboxEntry]:
+    def due(self, now: float | None = None, *, force: bool = False) -> builtins.list[OutboxEntry]:
         """Entries a flush should try now: due queued/accepted ones and ones left "sending" by a crash."""
         now = time.time() if now is None else now
         out = []

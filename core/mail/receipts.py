@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from email.message import Message
 from typing import Any, Literal
 
+from core.mail.fastmime import decoded_payload
+
 State = Literal["sent", "delayed", "delivered", "processed", "read", "deleted", "failed"]
 # how far a recipient's letter went: a later report never takes a recipient back down
 _RANK = {"sent": 0, "delayed": 1, "delivered": 2, "processed": 3, "deleted": 4, "read": 4, "failed": 5}
@@ -109,14 +111,14 @@ def _returned_message_id(msg: Message) -> str:
     for part in msg.walk():
         ctype = part.get_content_type()
         if ctype in ("text/rfc822-headers", "message/rfc822-headers"):
-            payload = part.get_payload(decode=True) or b""
-            found = email.message_from_bytes(payload).get("Message-ID", "")
+            found = email.message_from_bytes(decoded_payload(part)).get("Message-ID", "")
             if found:
                 return " ".join(str(found).split())
         elif ctype == "message/rfc822":
             inner = part.get_payload()
-            if isinstance(inner, list) and inner and inner[0].get("Message-ID"):
-                return " ".join(str(inner[0]["Message-ID"]).split())
+            first = inner[0] if isinstance(inner, list) and inner else None
+            if isinstance(first, Message) and first.get("Message-ID"):
+                return " ".join(str(first["Message-ID"]).split())
     return ""
 
 
@@ -456,7 +458,8 @@ def build_mdn(original: Message, reader: str, *, now: dt.datetime | None = None)
     notification["Content-Type"] = "message/disposition-notification"
     notification.set_payload(fields)
     report.attach(text)
-    report.attach(notification)
+    # a compat32 part, its fields written as they are; attach() takes any Message, the stubs say EmailMessage
+    report.attach(notification)  # type: ignore[arg-type]  # see the line above
     return to, report.as_bytes()
 
 

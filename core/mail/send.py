@@ -25,7 +25,7 @@ from core.mail.compose import Composed, compose, header_value, keep_outer_header
 from core.mail.outbox import Outbox, OutboxEntry
 from core.mail.smtp import BEFORE_DATA, SmtpError, Submitted
 from core.model import Draft
-from core.text import T
+from core.text import T, Text
 
 log = logging.getLogger("missive.send")
 
@@ -50,7 +50,7 @@ SentFor = Callable[[Account], SentFolder]
 class NotSent(TransportError):
     """The letter could not go now: it is safe in the outbox (``entry_id``) and will be retried."""
 
-    def __init__(self, message: str, entry_id: str, *, permanent: bool = False) -> None:
+    def __init__(self, message: Text | str, entry_id: str, *, permanent: bool = False) -> None:
         super().__init__(message)
         self.entry_id = entry_id
         self.permanent = permanent

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from core.errors import TransportError, os_reason
 from core.mail.account import Account
-from core.text import T
+from core.text import T, Text
 
 TokenProvider = Callable[[], Awaitable[str]]
 # Called (when set) after the recipients were accepted, just before the DATA command: the outbox records there
@@ -32,7 +32,7 @@ class SmtpError(TransportError):
     """A submission failed; ``permanent`` when the server refused the letter itself (5xx)."""
 
     def __init__(
-        self, message: str, *, permanent: bool = False, code: int | None = None, maybe_accepted: bool = False
+        self, message: Text | str, *, permanent: bool = False, code: int | None = None, maybe_accepted: bool = False
     ) -> None:
         super().__init__(message)
         self.permanent = permanent

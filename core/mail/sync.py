@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from core.errors import TransportError
 from core.mail.account import Account
-from core.mail.imap import FolderStatus
+from core.mail.imap import Fetched, FolderStatus
 from core.mail.messages import FolderState, MessageStore, clean_flags, summary_of
 
 log = logging.getLogger("missive.sync")
@@ -50,7 +50,7 @@ class MailSource(Protocol):
     async def flags(
         self, uids: Sequence[int], changedsince: int | None = None
     ) -> dict[int, tuple[str, ...]]: ...
-    def fetch(self, uids: Sequence[int], batch: int = ...) -> AsyncGenerator[list[Any], None]: ...
+    def fetch(self, uids: Sequence[int], batch: int = ...) -> AsyncGenerator[list[Fetched], None]: ...
     async def store_flags(self, uid: int, add: Iterable[str] = (), remove: Iterable[str] = ()) -> None: ...
     async def idle(self, timeout: float = ...) -> list[bytes]: ...
 
@@ -292,7 +292,7 @@ class SyncEngine:
             return {}
         try:
             if self._hook_takes_id:
-                result = self.on_new_message(raw, store_id)  # type: ignore[call-arg]
+                result = self.on_new_message(raw, store_id)
             else:
                 result = self.on_new_message(raw)
             if asyncio.iscoroutine(result) or isinstance(result, Awaitable):

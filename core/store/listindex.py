@@ -132,6 +132,27 @@ class Table:
         """Direct access for readers that build their own objects from a row (see core.mail.messages)."""
         return self.columns[name]
 
+    def ints(self, name: str) -> array:
+        """The values of an ``int`` column, one a row (for readers that build their own objects)."""
+        col = self.columns[name]
+        if not isinstance(col, _Ints):
+            raise TypeError(f"{name} is not an int column")
+        return col.values
+
+    def texts(self, name: str) -> _Texts:
+        """A ``text`` column (``get(row)``, or ``all()`` decoded in one pass)."""
+        col = self.columns[name]
+        if not isinstance(col, _Texts):
+            raise TypeError(f"{name} is not a text column")
+        return col
+
+    def codes(self, name: str) -> array:
+        """The codes of an ``enum`` column, one a row: indexes into ``enum_values(name)``."""
+        col = self.columns[name]
+        if not isinstance(col, _Enum):
+            raise TypeError(f"{name} is not an enum column")
+        return col.codes
+
     def value(self, name: str, i: int) -> Any:
         return self.columns[name].get(i)
 

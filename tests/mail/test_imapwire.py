@@ -51,6 +51,15 @@ def test_a_literal_of_the_wrong_size_is_a_transport_error() -> None:
         parse_fetch([b"1 FETCH (UID 1 BODY[] {10}", bytearray(b"short"), b")", b"done"])
 
 
+def test_fetch_numbers_from_a_hostile_server() -> None:
+    # MODSEQ (NIL) once raised a TypeError, a UID that is not a number a ValueError, out of the sync
+    (msg,) = parse_fetch([b"1 FETCH (UID 5 MODSEQ (NIL) FLAGS ())", b"done"])
+    assert msg["UID"] == 5 and msg["MODSEQ"] == 0
+    for bad in (b"UID abc", b"UID -1", b"UID 5 RFC822.SIZE 1e3", b"UID 5 MODSEQ (x7)"):
+        with pytest.raises(TransportError):
+            parse_fetch([b"1 FETCH (" + bad + b" FLAGS ())", b"done"])
+
+
 def test_list_and_search() -> None:
     lines = [
         b'(\\HasNoChildren \\Sent) "/" Sent',
