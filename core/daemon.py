@@ -11,6 +11,10 @@
 
 A failing account or task is logged (ids and counts only) and retried with a backoff; it never stops the
 others. Notifications carry a count only (``core.notify``).
+
+While it runs, the daemon listens on the profile's control socket (``core.agent``): ``missive sync`` asks it
+to sync now rather than unlocking the profile a second time. The socket offers that one verb and answers
+with counts only; the profile key never leaves this process (see ``core.agent`` for why).
 """
 
 from __future__ import annotations
@@ -71,6 +75,7 @@ async def run_daemon(
         notifier = Notifier.from_settings(mailroom.settings.notifications)
     names = _account_names(mailroom)
     log.info("daemon started: %d accounts, %d periodic tasks", len(names), len(tasks))
+    control = await _open_control(mailroom, notifier)
     loops = [asyncio.create_task(_watch(mailroom, name, notifier, stop_event)) for name in names]
     loops.append(asyncio.create_task(_every(flush_every, lambda: _flush(mailroom), "outbox", stop_event)))
     for number, task in enumerate(tasks, 1):
@@ -81,7 +86,100 @@ async def run_daemon(
         for loop_task in loops:
             loop_task.cancel()
         await asyncio.gather(*loops, return_exceptions=True)
+        if control is not None:
+            await control()
         log.info("daemon stopped")
+
+
+async def _open_control(mailroom: Any, notifier: Any) -> Callable[[], Awaitable[None]] | None:
+    """Listen on the profile's control socket (``core.agent``); returns what closes it, or None when the
+    profile has no place for one (Windows, a path too long) or another daemon already serves it."""
+    import os
+
+    from core import agent
+
+    profile = getattr(mailroom, "profile", None)
+    path = agent.socket_path(profile.path) if profile is not None else None
+    if path is None:
+        return None
+    if path.exists() or path.is_symlink():
+        if agent.answers(path):
+            log.warning("control socket: another daemon serves this profile; this one has none")
+            return None
+        path.unlink()  # left by a daemon that stopped without removing it
+    busy = asyncio.Lock()  # one sync asked through the socket at a time
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            if agent.peer_uid(writer.get_extra_info("socket")) != os.getuid():
+                log.warning("control socket: a process of another user was refused")
+                return
+            reply = await _control_request(mailroom, notifier, reader, busy)
+            if reply is not None:
+                writer.write(agent.encode(reply))
+                await writer.drain()
+        except (TimeoutError, OSError):
+            pass  # the asker went away
+        finally:
+            writer.close()
+
+    old_mask = os.umask(0o077)
+    try:
+        server = await asyncio.start_unix_server(handle, path=str(path), limit=agent.MAX_REQUEST)
+    except OSError as exc:
+        log.warning("control socket unavailable (%s); missive sync will unlock the profile itself", exc.errno)
+        return None
+    finally:
+        os.umask(old_mask)
+    os.chmod(path, 0o600)
+    log.info("control socket open")
+
+    async def close() -> None:
+        server.close()
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+    return close
+
+
+async def _control_request(
+    mailroom: Any, notifier: Any, reader: asyncio.StreamReader, busy: asyncio.Lock
+) -> dict[str, Any] | None:
+    """Read one request from the socket, run it, and say how it went (counts only, or the error); None when
+    the asker sent nothing (another daemon checking whether this one is alive)."""
+    import json
+
+    from core import agent
+
+    try:
+        line = await asyncio.wait_for(reader.readline(), agent.REQUEST_TIMEOUT)
+        if not line:
+            return None
+        request = json.loads(line)
+    except (ValueError, asyncio.LimitOverrunError):
+        request = None
+    account = request.get("account") if isinstance(request, dict) else None
+    if not isinstance(request, dict) or request.get("op") != "sync" or not isinstance(account, str | None):
+        log.warning("control socket: a malformed request was refused")
+        return {"ok": False, "error": agent.error_json(MissiveError(T("agent.requete-invalide")))}
+    try:
+        async with busy:
+            reports = list(await mailroom.sync(account=account))
+    except MissiveError as exc:
+        log.warning("control socket: sync failed (%s)", type(exc).__name__)
+        return {"ok": False, "error": agent.error_json(exc)}
+    except Exception as exc:  # noqa: BLE001 - a failed sync is told to the asker, the daemon goes on
+        log.warning("control socket: sync failed (%s)", type(exc).__name__)
+        return {"ok": False, "error": agent.error_json(MissiveError(T("agent.echec")))}
+    news = sum(max(0, int(r.new) - int(getattr(r, "own", 0))) for r in reports)
+    if news:
+        log.info("control socket: %d new messages", news)
+        urgent = int(getattr(mailroom, "new_critical", 0) or 0)
+        if urgent:
+            mailroom.new_critical = 0
+        with contextlib.suppress(Exception):
+            await notifier.new_mail(news, urgent)
+    return {"ok": True, "reports": [agent.report_json(r) for r in reports]}
 
 
 def _account_names(mailroom: Any) -> list[str]:

@@ -169,12 +169,18 @@ class Mailroom:
 
     @cached_property
     def accounts(self) -> Accounts:
-        from core.auth import psc
+        import sys
+
+        from core import auth
         from core.mail.accounts import Accounts
 
         accounts = Accounts(self.profile.collection("accounts"))
-        # A renewed (or revoked) Pro Santé Connect refresh token goes back into the encrypted profile.
-        psc.sessions.save_refresh = accounts.set_refresh_token
+        # A renewed (or revoked) Pro Santé Connect refresh token goes back into the encrypted profile; the
+        # PSC client itself is imported only by an account that logs in with it.
+        auth.save_refresh = accounts.set_refresh_token
+        psc = sys.modules.get("core.auth.psc")
+        if psc is not None:
+            psc.sessions.save_refresh = accounts.set_refresh_token
         return accounts
 
     @cached_property
@@ -436,6 +442,9 @@ class Mailroom:
 
     def _file_waiting(self) -> None:
         """After a sync: settle filings a crash interrupted and file ``auto`` results still waiting."""
+        section = getattr(self.profile.settings, "filing", None)
+        if "documents" not in self.__dict__ and not str(getattr(section, "folder", "x") or "").strip():
+            return  # no filing folder: auto_file would do nothing (and the queue's modules stay unimported)
         try:
             filed = self.documents.auto_file()
         except Exception as exc:  # noqa: BLE001 - the mail is synced; the daemon retries the filing

@@ -400,8 +400,11 @@ class PscSessions:
         return lock
 
     def _save(self, account: Account, refresh_token: str) -> None:
-        if self.save_refresh is not None:
-            self.save_refresh(account.name, refresh_token)
+        from core import auth
+
+        save = self.save_refresh or auth.save_refresh
+        if save is not None:
+            save(account.name, refresh_token)
 
     def has_login(self, account: Account) -> bool:
         key = self._key(account)

@@ -179,7 +179,7 @@ class SyncEngine:
         state.uidvalidity = status.uidvalidity
         known = state.uids or {}
         if (
-            known
+            state.uidnext  # synced before (an empty folder too: nothing to fetch, nothing to write)
             and not state.pending
             and status.uidnext == state.uidnext
             and status.exists == state.exists == len(known)

@@ -30,12 +30,12 @@ def client_context(
     client_p12_password: str = "",
 ) -> ssl.SSLContext:
     """An SSLContext that verifies the server (system store, or only ``ca_file`` when given) and its host name."""
-    ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
     if ca_file:
         path = Path(ca_file).expanduser()
         if not path.is_file():
             raise BadInput(T("mail.tls.fichier-autorite-introuvable-donnez", path=path))
-        # The account's CA file replaces the system store: an IGC-Santé server must chain to IGC-Santé.
+        # The account's CA file replaces the system store: an IGC-Santé server must chain to IGC-Santé (and
+        # the system store, about 40 ms to load, is not read only to be dropped)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         try:
             ctx.load_verify_locations(cafile=str(path))
@@ -47,6 +47,8 @@ def client_context(
                     name=exc.__class__.__name__,
                 )
             ) from None
+    else:
+        ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
     ctx.check_hostname = True
     ctx.verify_mode = ssl.CERT_REQUIRED
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -65,7 +67,35 @@ def context_for(account: Account) -> ssl.SSLContext:
             raise SecurityError(
                 T("mail.tls.compte-certificat-client-enregistre", account_name=account.name)
             ) from None
-    return client_context(account.ca_file, p12, account.client_cert_password)
+    if account.ca_file:
+        trust: tuple[object, ...] = (account.ca_file, _file_stamp(account.ca_file))
+    else:  # the system store: where it is (SSL_CERT_FILE/DIR) and when its bundle last changed
+        paths = ssl.get_default_verify_paths()
+        trust = ("", paths.cafile or "", _file_stamp(paths.cafile), paths.capath or "", _file_stamp(paths.capath))
+    key = (trust, account.client_cert_p12 or "", account.client_cert_password or "")
+    ctx = _CONTEXTS.get(key)
+    if ctx is None:
+        ctx = client_context(account.ca_file, p12, account.client_cert_password)
+        if len(_CONTEXTS) >= 8:
+            _CONTEXTS.clear()
+        _CONTEXTS[key] = ctx
+    return ctx
+
+
+# A long-running process (the daemon, the app) syncs every few minutes: its contexts are made once per
+# account setting rather than at each connection (the system store alone is about 40 ms to load). A context
+# is never changed once made; a new CA file (another size or date) or certificate makes a new one.
+_CONTEXTS: dict[tuple[tuple[object, ...], str, str], ssl.SSLContext] = {}
+
+
+def _file_stamp(path: str | os.PathLike[str] | None) -> tuple[int, int]:
+    if not path:
+        return (0, 0)
+    try:
+        st = Path(path).expanduser().stat()
+    except OSError:
+        return (-1, -1)
+    return (st.st_mtime_ns, st.st_size)
 
 
 def _load_client_p12(ctx: ssl.SSLContext, data: bytes, password: str) -> None:

@@ -70,7 +70,7 @@ class Profile:
 # a profile made in a folder of theirs never changes the modes of their files.
 PROFILE_ENTRIES = frozenset(
     {"profile.toml", "vault.json", ".missive-demo", "db", "blobs", "audit", "directory", "index", "downloads",
-     "quarantine", "themes", "drafts", "outbox"}
+     "quarantine", "themes", "drafts", "outbox", "daemon.sock"}
 )  # fmt: skip
 
 

@@ -266,6 +266,14 @@ def account_remove(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def sync_cmd(args: argparse.Namespace, ctx: Any) -> int:
+    from core.agent import ask_sync
+
+    # a running `missive daemon` holds the profile unlocked: it syncs, this process neither imports the
+    # mail stack nor derives the key again (core.agent says why a socket, not a shared key)
+    answered = ask_sync(ctx.profile_dir, args.account)
+    if answered is not None:
+        _print_reports(answered)
+        return 0
     mr = ctx.mailroom()
 
     def progress(p: Any) -> None:
@@ -278,12 +286,18 @@ def sync_cmd(args: argparse.Namespace, ctx: Any) -> int:
     reports = asyncio.run(_sync(mr, args.account, progress))
     if sys.stderr.isatty():
         sys.stderr.write("\n")
+    from core.agent import report_json
+
+    _print_reports([report_json(r) for r in reports])
+    return 0
+
+
+def _print_reports(reports: list[dict[str, Any]]) -> None:
     for r in reports:
         print(
-            f"{r.account}: {r.new} nouveaux, {r.flags_in} drapeaux reçus, {r.flags_out} envoyés, "
-            f"{r.expunged} supprimés"
+            f"{r['account']}: {r['new']} nouveaux, {r['flags_in']} drapeaux reçus, {r['flags_out']} envoyés, "
+            f"{r['expunged']} supprimés"
         )
-    return 0
 
 
 async def _sync(mr: Any, name: str | None, progress: Any) -> list[Any]:

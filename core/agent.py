@@ -1,0 +1,152 @@
+"""The running daemon's control socket: ``missive sync`` asks it to sync instead of unlocking the profile again.
+
+A sync started from cron, a script or a second terminal would otherwise pay, every time, the interpreter's
+imports and the Argon2id derivation of the profile key (about 0.17 s and 64 MiB at the default cost on a
+2-core PC) -- for a mailbox the daemon already holds unlocked. While ``missive daemon`` runs it listens on
+``daemon.sock`` in the profile folder; ``missive sync`` tries it first and falls back to the ordinary path
+(passphrase, key derivation) when nothing answers.
+
+Security (why a socket offering one verb, not the key kept in the kernel keyring or on disk):
+- The derived key never leaves the daemon's memory. The socket offers a single capability, "sync now
+  (all accounts, or one by name)", and answers with counts only (new, flags received and sent, removed):
+  no message, no header, no health data, no key. A process that reaches it can make the daemon do what its
+  IDLE loop does anyway, nothing more.
+- A key in the kernel keyring (or a cached key file) would hand the whole profile -- every letter, result and
+  backup made with that key -- to any process of the user able to read it, for as long as it stays there,
+  and a key copied once stays valid forever. With the socket, stopping the daemon ends the access.
+- Reaching the socket: it lives in the profile folder (0700), is made 0600, and the daemon checks the peer's
+  user id (SO_PEERCRED) against its own before reading a request. Only the user who owns the profile -- who
+  could run the daemon's own sync anyway -- gets an answer. Unix only (no such socket on Windows: there
+  ``missive sync`` always takes the ordinary path).
+- The request is a short JSON line, read with a size bound and a timeout; anything else is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+SOCKET_NAME = "daemon.sock"
+MAX_REQUEST = 4096  # bytes of one request line
+MAX_PATH = 100  # bytes: sockaddr_un's sun_path holds 104-108 on the systems missive runs on
+CONNECT_TIMEOUT = 2.0  # seconds to reach a daemon; the sync itself may take as long as it takes
+REQUEST_TIMEOUT = 10.0  # seconds the daemon waits for a request line once connected
+
+
+def socket_path(profile_dir: Path) -> Path | None:
+    """Where the daemon of ``profile_dir`` listens, or None when a socket cannot be used there."""
+    if sys.platform == "win32" or not hasattr(socket, "AF_UNIX"):
+        return None
+    path = Path(profile_dir) / SOCKET_NAME
+    return path if len(os.fsencode(str(path))) <= MAX_PATH else None
+
+
+def ask_sync(profile_dir: Path, account: str | None = None) -> list[dict[str, Any]] | None:
+    """Ask the daemon of ``profile_dir`` to sync now; each account's counts, or None when no daemon answers
+    (the caller then syncs by itself). A refusal from the daemon (unknown account, failed sync) is raised as
+    the error the daemon met (its code and parameters, so it is shown in the caller's language)."""
+    path = socket_path(profile_dir)
+    if path is None or not path.exists():
+        return None
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(CONNECT_TIMEOUT)
+        try:
+            sock.connect(str(path))
+        except OSError:
+            return None  # a socket left by a daemon that stopped without removing it
+        sock.settimeout(None)
+        sock.sendall(json.dumps({"op": "sync", "account": account}).encode() + b"\n")
+        answer = _read_line(sock, 1 << 20)
+    except OSError:
+        return None
+    finally:
+        sock.close()
+    try:
+        reply = json.loads(answer)
+    except ValueError:
+        return None
+    if not isinstance(reply, dict):
+        return None
+    if not reply.get("ok"):
+        raise refusal(reply.get("error"))
+    reports = reply.get("reports")
+    return [r for r in reports if isinstance(r, dict)] if isinstance(reports, list) else None
+
+
+def answers(path: Path) -> bool:
+    """Does a process listen on the socket ``path``?"""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(CONNECT_TIMEOUT)
+        sock.connect(str(path))
+        return True
+    except OSError:
+        return False
+    finally:
+        sock.close()
+
+
+def encode(reply: dict[str, Any]) -> bytes:
+    """One reply line."""
+    return json.dumps(reply, ensure_ascii=False).encode() + b"\n"
+
+
+def _read_line(sock: socket.socket, limit: int) -> bytes:
+    data = b""
+    while b"\n" not in data and len(data) <= limit:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data.split(b"\n", 1)[0]
+
+
+def error_json(exc: Any) -> dict[str, Any]:
+    """A core error as the socket sends it: its class, code and parameters (rendered by the caller)."""
+    text = exc.text.to_json()
+    return {"kind": type(exc).__name__, "code": text["code"], "params": text["params"]}
+
+
+def refusal(data: Any) -> Exception:
+    """The error a daemon sent (``error_json``) as the core error to raise here."""
+    from core import errors
+    from core.text import Text
+
+    data = data if isinstance(data, dict) else {}
+    kind = getattr(errors, str(data.get("kind", "")), None)
+    if not (isinstance(kind, type) and issubclass(kind, errors.MissiveError)):
+        kind = errors.MissiveError
+    params = data.get("params")
+    return kind(Text(str(data.get("code") or "agent.echec"), params if isinstance(params, dict) else {}))
+
+
+def peer_uid(sock: Any) -> int | None:
+    """The user id of the process at the other end of the Unix socket ``sock``, or None when unknown."""
+    if hasattr(socket, "SO_PEERCRED"):  # Linux
+        import struct
+
+        try:
+            raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        except OSError:
+            return None
+        return struct.unpack("3i", raw)[1]
+    try:  # the BSDs and macOS
+        return os.getpeereid(sock.fileno())[0]  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        return None
+
+
+def report_json(report: Any) -> dict[str, Any]:
+    """What the socket says of one account's sync: its name and counts, nothing else."""
+    return {
+        "account": str(report.account),
+        "new": int(report.new),
+        "flags_in": int(report.flags_in),
+        "flags_out": int(report.flags_out),
+        "expunged": int(report.expunged),
+    }

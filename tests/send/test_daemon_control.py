@@ -1,0 +1,118 @@
+"""`missive sync` asks a running `missive daemon` (its control socket) instead of unlocking the profile again."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from core import agent
+from tests.mail.helpers import letter
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSPHRASE = "correct horse battery staple"
+
+
+def _missive(profile: Path, *args: str, passphrase: bool = True, **kw):
+    env = dict(os.environ, MISSIVE_KDF="floor", PYTHONPATH=str(ROOT))
+    env.pop("MISSIVE_PASSPHRASE", None)
+    if passphrase:
+        env["MISSIVE_PASSPHRASE"] = PASSPHRASE
+    return [sys.executable, "-m", "tui.cli", "--profile", str(profile), *args], env
+
+
+def _run(profile: Path, *args: str, passphrase: bool = True, extra_env: dict[str, str] | None = None):
+    cmd, env = _missive(profile, *args, passphrase=passphrase)
+    env.update(extra_env or {})
+    return subprocess.run(cmd, env=env, cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+
+
+def _ask(path: Path, line: bytes) -> dict:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(20)
+        sock.connect(str(path))
+        sock.sendall(line)
+        return json.loads(agent._read_line(sock, 1 << 20))
+
+
+@pytest.mark.servers
+@pytest.mark.skipif(sys.platform == "win32", reason="no Unix socket on Windows: missive sync unlocks itself")
+def test_sync_goes_through_the_running_daemon_without_the_passphrase(mail_servers) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="mctl-", dir="/tmp"))  # short: a socket path holds ~100 bytes
+    profile = folder / "p"
+    daemon = None
+    try:
+        user = mail_servers.add_user("ctl")
+        mail_servers.deliver(user, letter("Compte rendu", body="Tension normale.\n"))
+        assert _run(profile, "init").returncode == 0
+        added = _run(
+            profile, "account", "add", "cabinet", "--email", user,
+            "--imap", f"127.0.0.1:{mail_servers.imap_port}", "--smtp", f"127.0.0.1:{mail_servers.submission_port}",
+            "--user", user, "--ca-file", str(mail_servers.ca_file),
+            extra_env={"MISSIVE_ACCOUNT_PASSWORD": mail_servers.password},
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
+        # without a daemon, a sync with no passphrase (and no terminal) cannot unlock the profile
+        alone = _run(profile, "sync", passphrase=False)
+        assert alone.returncode == 2 and "MISSIVE_PASSPHRASE" in alone.stderr
+
+        cmd, env = _missive(profile, "daemon")
+        daemon = subprocess.Popen(cmd, env=env, cwd=ROOT, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        sock = profile / agent.SOCKET_NAME
+        for _ in range(400):
+            if sock.exists():
+                break
+            time.sleep(0.05)
+        assert stat.S_ISSOCK(sock.stat().st_mode) and stat.S_IMODE(sock.stat().st_mode) == 0o600
+
+        done = _run(profile, "sync", passphrase=False)  # no passphrase: only the daemon can have done it
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith("cabinet: ") and "nouveaux" in done.stdout
+        # the daemon's error comes back as the core's own line, with its exit code
+        unknown = _run(profile, "sync", "--account", "inconnu", passphrase=False)
+        assert unknown.returncode == 1 and unknown.stderr.count("\n") == 1 and "inconnu" in unknown.stderr
+        # one verb only; anything else is refused, and the answer carries counts only
+        refused = _ask(sock, b'{"op": "read", "id": "x"}\n')
+        assert refused["ok"] is False and refused["error"]["code"] == "agent.requete-invalide"
+        answer = _ask(sock, b'{"op": "sync", "account": "cabinet"}\n')
+        assert answer["ok"] is True
+        assert set(answer["reports"][0]) == {"account", "new", "flags_in", "flags_out", "expunged"}
+
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(timeout=30)
+        assert not sock.exists()  # stopping the daemon ends the access
+        listed = _run(profile, "messages", "list", "--json")
+        assert [json.loads(line)["subject"] for line in listed.stdout.splitlines()] == ["Compte rendu"]
+    finally:
+        if daemon is not None and daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="Unix sockets only")
+def test_the_daemon_knows_who_is_asking() -> None:
+    left, right = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    with left, right:
+        assert agent.peer_uid(left) == os.getuid()
+
+
+def test_no_daemon_means_the_ordinary_path(tmp_path: Path) -> None:
+    assert agent.ask_sync(tmp_path) is None  # no socket at all
+    stale = tmp_path / agent.SOCKET_NAME
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        if agent.socket_path(tmp_path) is None:
+            pytest.skip("the temporary folder's path is too long for a socket")
+        s.bind(str(stale))  # bound, never listening: what a killed daemon leaves
+    assert agent.ask_sync(tmp_path) is None
+    assert agent.socket_path(Path("/" + "x" * 120)) is None  # too long for sockaddr_un: no socket
