@@ -40,7 +40,9 @@ if TYPE_CHECKING:  # start-up stays lazy: these modules load when a service is f
     from core.clinical.patient_mail import Recipient
     from core.config import Settings
     from core.directory.search import Directory
+    from core.mail.account import Account
     from core.mail.accounts import Accounts
+    from core.mail.autoconfig import Found
     from core.mail.drafts import Drafts
     from core.mail.mailops import MailOps
     from core.mail.messages import MessageStore
@@ -69,6 +71,7 @@ if TYPE_CHECKING:  # start-up stays lazy: these modules load when a service is f
     from core.secure.keystore import KeyStore
     from core.secure.outgoing import LetterProtection, OutgoingPolicy
     from core.secure.trust import TrustPolicy
+    from core.setup import CsvPreview
     from core.store.audit import AuditLog
 
 log = logging.getLogger("missive.mailroom")
@@ -830,6 +833,55 @@ class Mailroom:
             abnormal=queued.abnormal,
         )
 
+    # -- accounts (``missive account ...``, ``missive messages list``) --------------------------------------------
+    async def add_account(
+        self, account: Account, *, login: bool = True, show: Callable[[str], Any] | None = None
+    ) -> Account:
+        """Check and save an account. A Pro Santé Connect account logs in first (the code to compare on the
+        phone goes to ``show``) unless ``login`` is False: a refused or unanswered approval saves nothing."""
+        from core.mail.accounts import validate
+
+        if account.auth_kind == "psc":
+            validate(account)
+            if account.name in self.accounts.names():
+                self.accounts.add(account)  # the "already exists" line, before ringing the phone
+            if login:
+                from core.auth import psc
+
+                tokens = await psc.sessions.login(account, show or (lambda _m: None))
+                account = account.with_changes(psc_refresh_token=tokens.refresh_token)
+        return self.accounts.add(account)
+
+    def accounts_public(self) -> list[dict[str, Any]]:
+        """Every account's settings without its secrets (``missive account list``)."""
+        return self.accounts.public()
+
+    def remove_account(self, name: str) -> int:
+        """Forget account ``name`` and its messages in the local cache; how many messages were dropped."""
+        self.accounts.remove(name)
+        return self.messages.forget_account(name)
+
+    def list_messages(
+        self, folder: str | None = None, account: str | None = None
+    ) -> tuple[list[MessageSummary], frozenset[str]]:
+        """``missive messages list``: the messages of ``folder`` (``QUARANTINE_FOLDER``: those from outside the
+        trust space; another folder: its others, as the app shows it; None: every message), newest first, and
+        the ids of those among them outside the trust space."""
+        quarantine = folder == QUARANTINE_FOLDER
+        rows = self.messages.rows(folder=None if quarantine else folder, account=account)
+        marked = getattr(rows, "quarantined", None)
+        if marked is not None:  # the list index knows, without reading each message
+            outside = frozenset(s.id for s in marked(True))
+        else:
+            outside = frozenset(s.id for s in rows if self._outside_trust(s.id))
+        if quarantine:
+            items = [m for m in rows if m.id in outside]
+        elif folder is not None:
+            items = [m for m in rows if m.id not in outside]
+        else:
+            items = list(rows)
+        return items, outside & {m.id for m in items}
+
     # -- the command line's view of the queue and the patients (``missive documents``, ``patients``, ``match``)
     def queued_documents(self, include_rejected: bool = False) -> list[QueuedDocument]:
         """Every document of the queue as recorded (waiting and filed; rejected too when asked), oldest first."""
@@ -1150,6 +1202,10 @@ class Mailroom:
     def _lists_ca(self, ca_file: str | None) -> str | None:
         return ca_file or self.settings.lists.ca_file or None
 
+    def has_whitelist(self) -> bool:
+        """Whether the MSSanté whitelist was ever imported or downloaded (without it, mail waits in quarantine)."""
+        return bool(self.trust.whitelist())
+
     def update_whitelist(self, url: str | None = None, ca_file: str | None = None) -> Any:
         """Download the MSSanté whitelist (conditional, verified TLS) and swap it in; ListError keeps the old."""
         import os
@@ -1258,6 +1314,8 @@ class Mailroom:
         from core.auth import psc
 
         account = self.accounts.get(name)
+        if account.auth_kind != "psc":
+            raise BadInput(T("mailroom.account-not-psc", name=name))
 
         def tell(message: str) -> None:
             self.emit(PscBinding(name, message))
@@ -1394,6 +1452,83 @@ def parse_column_mapping(pairs: list[str] | None) -> dict[str, str]:
     from core.practice.patients import parse_mapping
 
     return parse_mapping(pairs)
+
+
+def passphrase_strength(text: str) -> tuple[int, str]:
+    """A new passphrase's strength (0-4) and its word, as the set-up assistant shows it."""
+    from core import setup
+
+    return setup.passphrase_strength(text)
+
+
+def check_passphrase(first: str, second: str) -> None:
+    """BadInput when the two entries differ or the passphrase is too weak."""
+    from core import setup
+
+    setup.check_passphrase(first, second)
+
+
+def check_import_folder(folder: str) -> str:
+    """The practice software's import folder made ready (created, writable); the line to show."""
+    from core import setup
+
+    return setup.check_import_folder(folder)
+
+
+def preview_patients(path: str, lines: int = 3) -> CsvPreview:
+    """The first rows of a patients' CSV and the column mapping guessed for it (nothing imported)."""
+    from core import setup
+
+    return setup.preview_patients(path, lines)
+
+
+def send_test_notification(kind: str, url: str) -> str:
+    """Push a test notification (no health data) to ``url``; the line to show, or a MissiveError."""
+    from core import setup
+
+    return setup.test_notification(kind, url)
+
+
+async def find_servers(email: str, ca_file: str | None = None) -> Found:
+    """The IMAP and SMTP servers of ``email`` (DNS SRV, then the usual names), each tested; nothing saved."""
+    from core.mail import autoconfig
+
+    return await autoconfig.autoconfigure(email, ca_file)
+
+
+def require_servers(found: Found) -> Found:
+    """``found`` when both servers answered, else the MissiveError that says what is missing."""
+    from core.mail import autoconfig
+
+    return autoconfig.require(found)
+
+
+def mail_domain(email: str) -> str:
+    from core.mail import autoconfig
+
+    return autoconfig.domain_of(email)
+
+
+def host_port(text: str, default_port: int, what: str) -> tuple[str, int]:
+    """``host:port`` (or ``host``, or ``[v6]:port``) as a checked (host, port); BadInput naming ``what``."""
+    from core.mail.accounts import parse_host_port
+
+    return parse_host_port(text, default_port, what)
+
+
+def new_account(**fields: Any) -> Account:
+    """An account's settings (``core.mail.account.Account`` fields) as ``add_account`` takes them; checked when
+    added."""
+    from core.mail.account import Account
+
+    return Account(**fields)
+
+
+def check_client_certificate(p12: bytes, password: str) -> None:
+    """Refuse now (BadInput) a client certificate file that cannot be used, rather than at the first sync."""
+    from core.mail.tls import client_context
+
+    client_context(None, p12, password)
 
 
 def run(coro: Any) -> Any:

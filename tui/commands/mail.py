@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import BadInput
-from core.model import ReviewItem
+from core.model import QUARANTINE_FOLDER, ReviewItem
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -94,8 +94,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def account_add(args: argparse.Namespace, ctx: Any) -> int:
-    from core.mail.account import Account
-    from core.mail.accounts import parse_host_port
+    from core.mailroom import check_client_certificate, host_port, new_account
 
     fields: dict[str, Any] = {"name": args.name, "email": args.email, "mss_nil": args.mss_nil}
     if args.maildir:
@@ -107,8 +106,8 @@ def account_add(args: argparse.Namespace, ctx: Any) -> int:
         smtp_security = args.smtp_security or "starttls"
         imap_default = 993 if imap_security == "tls" else 143
         smtp_default = 465 if smtp_security == "tls" else 587
-        imap_host, imap_port = parse_host_port(args.imap, imap_default, "--imap")
-        smtp_host, smtp_port = parse_host_port(args.smtp, smtp_default, "--smtp")
+        imap_host, imap_port = host_port(args.imap, imap_default, "--imap")
+        smtp_host, smtp_port = host_port(args.smtp, smtp_default, "--smtp")
         fields.update(
             kind="imap",
             imap_host=imap_host,
@@ -133,29 +132,18 @@ def account_add(args: argparse.Namespace, ctx: Any) -> int:
             fields["client_cert_password"] = ctx.secret(
                 "MISSIVE_CLIENT_CERT_PASSWORD", "Mot de passe du certificat : "
             )
-            from core.mail.tls import client_context
-
-            client_context(None, data, fields["client_cert_password"])  # refuse a bad file now, not at sync
+            check_client_certificate(
+                data, fields["client_cert_password"]
+            )  # refuse a bad file now, not at sync
         if args.auth == "psc":
             fields.update(_psc_fields(args, ctx))
         elif not args.xoauth2_command and args.auth != "certificate":
             fields["password"] = ctx.secret("MISSIVE_ACCOUNT_PASSWORD", "Mot de passe du compte : ")
+    import asyncio
+
     mr = ctx.mailroom()
-    account = Account(**fields)
-    if account.auth == "psc":
-        from core.mail.accounts import validate
-
-        validate(account)
-        if account.name in mr.accounts.names():
-            mr.accounts.add(account)  # the "already exists" line, before ringing the phone
-        if not args.no_login:
-            import asyncio
-
-            # Logged in before anything is saved: a refused or unanswered approval leaves no account behind.
-
-            tokens = asyncio.run(_psc_login(account))
-            account = account.with_changes(psc_refresh_token=tokens.refresh_token)
-    account = mr.accounts.add(account)
+    # A PSC account logs in before anything is saved: a refused or unanswered approval leaves no account behind.
+    account = asyncio.run(mr.add_account(new_account(**fields), login=not args.no_login, show=_show))
     print(f"compte {account.name} ajouté")
     return 0
 
@@ -165,14 +153,14 @@ def _autoconfigure(args: argparse.Namespace, ctx: Any) -> None:
     given keep their value. Nothing is saved here."""
     import asyncio
 
-    from core.mail import autoconfig
+    from core.mailroom import find_servers, mail_domain, require_servers
 
     ca_file = str(Path(args.ca_file).expanduser()) if args.ca_file else None
-    print(f"recherche des serveurs de {autoconfig.domain_of(args.email)}…", flush=True)
-    found = asyncio.run(autoconfig.autoconfigure(args.email, ca_file))
+    print(f"recherche des serveurs de {mail_domain(args.email)}…", flush=True)
+    found = asyncio.run(find_servers(args.email, ca_file))
     for line in found.report():
         print(f"  {line}")
-    autoconfig.require(found)
+    require_servers(found)
     assert found.imap is not None and found.smtp is not None
     if not args.imap:
         args.imap = f"{found.imap.candidate.host}:{found.imap.candidate.port}"
@@ -210,37 +198,29 @@ def _psc_fields(args: argparse.Namespace, ctx: Any) -> dict[str, Any]:
         except OSError:
             raise BadInput(f"--psc-client-cert : impossible de lire {path}") from None
         password = ctx.secret("MISSIVE_PSC_CLIENT_CERT_PASSWORD", "Mot de passe du certificat PSC : ")
-        from core.mail.tls import client_context
+        from core.mailroom import check_client_certificate
 
-        client_context(None, data, password)  # refuse a bad file now
+        check_client_certificate(data, password)  # refuse a bad file now
         out.update(psc_client_p12=base64.b64encode(data).decode(), psc_client_p12_password=password)
     else:
         out["psc_client_secret"] = ctx.secret("MISSIVE_PSC_CLIENT_SECRET", "Secret du logiciel chez PSC : ")
     return out
 
 
-async def _psc_login(account: Any) -> Any:
-    from core.auth import psc
-
-    def show(message: str) -> None:
-        print(message, flush=True)
-
-    return await psc.sessions.login(account, show)
+def _show(message: str) -> None:
+    print(message, flush=True)
 
 
 def account_login(args: argparse.Namespace, ctx: Any) -> int:
     import asyncio
 
-    mr = ctx.mailroom()
-    if mr.accounts.get(args.name).auth_kind != "psc":
-        raise BadInput(f"le compte {args.name} ne se connecte pas avec Pro Santé Connect (--auth psc)")
-    asyncio.run(mr.psc_login(args.name, show=lambda message: print(message, flush=True)))
+    asyncio.run(ctx.mailroom().psc_login(args.name, show=_show))
     print(f"compte {args.name} : connecté à Pro Santé Connect")
     return 0
 
 
 def account_list(args: argparse.Namespace, ctx: Any) -> int:
-    accounts = ctx.mailroom().accounts.public()
+    accounts = ctx.mailroom().accounts_public()
     if args.json:
         for a in accounts:
             ctx.print_json(a)
@@ -258,9 +238,7 @@ def account_list(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def account_remove(args: argparse.Namespace, ctx: Any) -> int:
-    mr = ctx.mailroom()
-    mr.accounts.remove(args.name)
-    dropped = mr.messages.forget_account(args.name)
+    dropped = ctx.mailroom().remove_account(args.name)
     print(f"compte {args.name} supprimé ({dropped} messages retirés du cache local)")
     return 0
 
@@ -283,7 +261,7 @@ def sync_cmd(args: argparse.Namespace, ctx: Any) -> int:
 
     import asyncio  # here, not at the top: `missive sync --help` and the other commands do without it
 
-    reports = asyncio.run(_sync(mr, args.account, progress))
+    reports = asyncio.run(mr.sync(args.account, progress=progress))
     if sys.stderr.isatty():
         sys.stderr.write("\n")
     from core.agent import report_json
@@ -300,36 +278,15 @@ def _print_reports(reports: list[dict[str, Any]]) -> None:
         )
 
 
-async def _sync(mr: Any, name: str | None, progress: Any) -> list[Any]:
-    if hasattr(mr, "sync"):
-        result = await mr.sync(account=name, progress=progress)
-        return list(result) if isinstance(result, list | tuple) else [result]
-    from core.mail.sync import SyncEngine
-
-    engine = SyncEngine(mr.messages)
-    accounts = [mr.accounts.get(name)] if name else mr.accounts.list()
-    return [await engine.sync(a, progress=progress) for a in accounts]
-
-
 # The quarantine (mail from outside the trust space, kept apart by the sync) is a folder of the CLI as in
 # the app: these names list it; any other folder lists its mail without it, as the app does.
 QUARANTINE_NAMES = {"quarantaine", "quarantine", "\\quarantine"}
 
 
 def messages_list(args: argparse.Namespace, ctx: Any) -> int:
-    store = ctx.mailroom().messages
     quarantine_only = args.folder is not None and args.folder.lower() in QUARANTINE_NAMES
-    rows = store.rows(folder=None if quarantine_only else args.folder, account=args.account)
-    if callable(getattr(rows, "quarantined", None)):  # the list index knows, without reading each message
-        outside = {s.id for s in rows.quarantined(True)}
-    else:
-        outside = {s.id for s in rows if store.doc(s.id).get("trust") == "quarantine"}
-    if quarantine_only:
-        items = [m for m in rows if m.id in outside]
-    elif args.folder is not None:
-        items = [m for m in rows if m.id not in outside]
-    else:
-        items = list(rows)  # every message, each saying whether it is quarantined
+    folder = QUARANTINE_FOLDER if quarantine_only else args.folder
+    items, outside = ctx.mailroom().list_messages(folder, args.account)
     for m in items:
         quarantined = m.id in outside
         if args.json:

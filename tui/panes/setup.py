@@ -189,14 +189,14 @@ class SetupScreen(Screen[Any]):
     # ------------------------------------------------------------------ 1. passphrase
     @on(Input.Changed, "#pass1")
     def _strength(self, event: Input.Changed) -> None:
-        from core.setup import passphrase_strength
+        from core.mailroom import passphrase_strength
 
         _, label = passphrase_strength(event.value)
         self.query_one("#strength", Static).update(t("setup.passphrase.strength", label=label))
 
     @on(Input.Submitted, "#pass2")
     def _pass2(self) -> None:
-        from core.setup import check_passphrase
+        from core.mailroom import check_passphrase
 
         first = self.query_one("#pass1", Input).value
         second = self.query_one("#pass2", Input).value
@@ -248,10 +248,10 @@ class SetupScreen(Screen[Any]):
         report = "\n".join(found.report()[-4:])
         self.query_one("#account-report", Static).update(report)
         if not found.complete:
-            from core.mail.autoconfig import require
+            from core.mailroom import require_servers
 
             try:
-                require(found)
+                require_servers(found)
             except MissiveError as exc:
                 self._failed(exc)
             return
@@ -303,7 +303,7 @@ class SetupScreen(Screen[Any]):
         import base64
 
         from core.errors import BadInput
-        from core.mail.account import Account
+        from core.mailroom import new_account
 
         found = self.found
         email = self.query_one("#email", Input).value.strip()
@@ -351,7 +351,7 @@ class SetupScreen(Screen[Any]):
             fields["password"] = self.query_one("#account-password", Input).value
         else:
             fields.update(client_cert_p12=p12 or None, client_cert_password=p12_password, user="")
-        return Account(**fields)
+        return new_account(**fields)
 
     @work(exclusive=True, group="setup", exit_on_error=False)
     async def _add_account(self, account: Any) -> None:
@@ -363,7 +363,7 @@ class SetupScreen(Screen[Any]):
             self._failed(exc)
             return
         done = t("setup.account.done", name=account.name, detail=lines[0])
-        if not self.mailroom.trust.whitelist():
+        if not self.mailroom.has_whitelist():
             # Without the MSSanté whitelist every letter would wait in Quarantaine: fetch it before the first
             # sync (same as `missive trust update`); a failure only delays it to the daemon's daily refresh.
             self.say(t("setup.account.whitelist"))
@@ -391,7 +391,7 @@ class SetupScreen(Screen[Any]):
     # ------------------------------------------------------------------ 4. practice software
     @on(Input.Submitted, "#filing-folder")
     def _filing(self, event: Input.Submitted) -> None:
-        from core.setup import check_import_folder
+        from core.mailroom import check_import_folder
 
         preset = str(self.query_one("#preset", Select).value)
         try:
@@ -406,7 +406,7 @@ class SetupScreen(Screen[Any]):
     # ------------------------------------------------------------------ 5. patients
     @on(Input.Submitted, "#patients-file")
     def _patients_file(self, event: Input.Submitted) -> None:
-        from core.setup import preview_patients
+        from core.mailroom import preview_patients
 
         try:
             preview = preview_patients(event.value)
@@ -449,10 +449,10 @@ class SetupScreen(Screen[Any]):
 
     @work(thread=True, exclusive=True, group="setup", exit_on_error=False)
     def _test_push(self, kind: str, url: str) -> None:
-        from core.setup import test_notification
+        from core.mailroom import send_test_notification
 
         try:
-            line = test_notification(kind, url)
+            line = send_test_notification(kind, url)
             self.mailroom.save_settings({"notifications": {"kind": kind, "url": url}})
         except MissiveError as exc:
             self.app.call_from_thread(self._failed, exc)
