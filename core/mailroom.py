@@ -273,16 +273,18 @@ class Mailroom:
                 message_id = " ".join(str(msg.get("Message-ID", "")).split()) or "unknown"
                 patients = self.patients
 
-                def match(identity: Any) -> Any:  # the patient index is read only for a clinical document
+                def match(identity: Identity) -> MatchResult:  # the index is read only for a clinical document
                     return patients.index().match(identity)
+
+                matcher: Callable[[Identity], MatchResult] = match
 
                 signature = meta.get("signature") or {}
                 if meta.get("trust") == "quarantine" or (signature and not signature.get("valid")):
                     # outside the trust space, or signed and the signature fails (altered, or not the
                     # sender's certificate): a person decides, however well the identity matches
-                    match = _never_auto(match)
+                    matcher = _never_auto(match)
                 queued = self.documents.ingest_message(
-                    message_id, parts, match, store_id=store_id, mark=False
+                    message_id, parts, matcher, store_id=store_id, mark=False
                 )
                 self._queued_for_review += sum(
                     1 for q in queued if q.state == "waiting" and q.decision != "auto"
@@ -594,10 +596,9 @@ class Mailroom:
         found = self.messages.rows(folder=None if quarantine else folder)
         if isinstance(found, list):  # a store without a list index (small): read the marks
             return SummaryList(s for s in found if self._outside_trust(s.id) is quarantine)
-        rows: SummaryRows = found  # type: ignore[assignment]
-        if quarantine or found.quarantine_count():  # type: ignore[attr-defined]
-            return found.quarantined(quarantine)  # type: ignore[attr-defined,no-any-return]
-        return rows
+        if quarantine or found.quarantine_count():
+            return found.quarantined(quarantine)
+        return found
 
     def folder_counts(self) -> dict[str, FolderCount]:
         """Per folder of ``folders()``: unread and total messages (drafts: how many are kept)."""
@@ -816,7 +817,7 @@ class Mailroom:
             id=queued.id,
             identity=queued.identity,
             state=queued.state,
-            decision=queued.decision,  # type: ignore[arg-type]
+            decision=queued.decision,
             title=queued.title,
             date=queued.date,
             sender=queued.sender,
@@ -1390,11 +1391,11 @@ class Mailroom:
         return tasks
 
 
-def _never_auto(match: Callable[[Any], Any]) -> Callable[[Any], Any]:
+def _never_auto(match: Callable[[Identity], MatchResult]) -> Callable[[Identity], MatchResult]:
     """A document from a sender the policy does not trust is never filed without a person's decision."""
     from dataclasses import replace
 
-    def review(identity: Any) -> Any:
+    def review(identity: Identity) -> MatchResult:
         result = match(identity)
         return replace(result, decision="review", patient_id=None) if result.decision == "auto" else result
 

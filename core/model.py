@@ -318,7 +318,8 @@ INBOX = "INBOX"  # where Réception opens: the server's inbox, never the Sent co
 QUARANTINE_FOLDER = "\\Quarantine"
 DRAFTS_FOLDER = "\\Drafts"
 
-DocumentState = Literal["waiting", "filed", "rejected"]
+# "filing": an interrupted filing that could not be settled yet (the queue retries; shown as waiting)
+DocumentState = Literal["waiting", "filing", "filed", "rejected"]
 FLAGGED = "\\Flagged"
 SEEN = "\\Seen"
 

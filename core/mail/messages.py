@@ -138,7 +138,9 @@ class MessageStore:
         self._index: ListIndex | None = None
 
     # ------------------------------------------------------------------ reading
-    def rows(self, folder: str | None = None, account: str | None = None) -> Sequence[MessageSummary]:
+    def rows(
+        self, folder: str | None = None, account: str | None = None
+    ) -> builtins.list[MessageSummary] | MessageRows:
         """Summaries, newest first, optionally of one folder and/or account, decoded as they are read."""
         index = self._list_index()
         if index is None:

@@ -17,6 +17,7 @@ can be filed again from there. ``replace_filed`` swaps a filed file for a newer 
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import datetime as dt
 import hashlib
@@ -29,7 +30,7 @@ from typing import Any, Literal
 
 from core.clinical.kinds import document_kind
 from core.errors import BadInput, MissiveError, NotFound
-from core.model import Candidate, ClinicalDocument, Identity, MatchResult
+from core.model import Candidate, ClinicalDocument, Decision, Identity, MatchResult
 from core.practice import filing
 from core.text import T
 
@@ -55,7 +56,7 @@ class QueuedDocument:
     attachment: str
     format: str
     identity: Identity
-    decision: str  # the matcher's: auto, review, new (an undone filing goes back to review)
+    decision: Decision  # the matcher's: auto, review, new (an undone filing goes back to review)
     candidates: tuple[Candidate, ...]
     patient_id: str | None
     state: State
@@ -85,9 +86,7 @@ class QueuedDocument:
 
     @property
     def match(self) -> MatchResult:
-        return MatchResult(
-            self.decision, self.patient_id if self.decision == "auto" else None, self.candidates
-        )  # type: ignore[arg-type]
+        return MatchResult(self.decision, self.patient_id if self.decision == "auto" else None, self.candidates)
 
     def to_json(self) -> dict[str, Any]:
         """What `missive documents list --json` prints: ids, states, decisions; no identity."""
@@ -285,7 +284,7 @@ class DocumentQueue:
         out.sort(key=lambda q: (q.added, q.id))
         return out
 
-    def pending(self) -> list[QueuedDocument]:
+    def pending(self) -> builtins.list[QueuedDocument]:
         """Documents waiting for a person's decision: critical results first, then by arrival."""
         return sorted(self.list(("waiting",)), key=lambda q: q.critical == 0)
 
@@ -293,7 +292,7 @@ class DocumentQueue:
         """How many waiting documents hold a critical result (the status bar's count)."""
         return len(self.docs.find(lambda d: d.get("state") == "waiting" and d.get("critical")))
 
-    def filed(self) -> list[QueuedDocument]:
+    def filed(self) -> builtins.list[QueuedDocument]:
         return self.list(("filed",))
 
     def pending_count(self) -> int:
@@ -429,7 +428,7 @@ class DocumentQueue:
         *,
         store_id: str | None = None,
         mark: bool = True,
-    ) -> list[QueuedDocument]:
+    ) -> builtins.list[QueuedDocument]:
         """Read each clinical attachment ``(file name, content type, bytes)`` of a message, match and queue
         every document in it (``auto`` ones are filed at once). What the sync hook of the façade calls, with
         the message's ``store_id`` and ``mark=False`` (it marks the message ``$Filed`` as it stores it).
@@ -491,7 +490,7 @@ class DocumentQueue:
 
     def auto_file(
         self, doc_id: str | None = None, actor: str = "auto", *, mark: bool = True
-    ) -> list[QueuedDocument]:
+    ) -> builtins.list[QueuedDocument]:
         """File waiting ``auto`` documents (one, or all) when ``[filing] auto`` and a folder are set.
 
         A document another process filed meanwhile is left alone; one that cannot be filed stays waiting
