@@ -7,7 +7,6 @@ events (new mail, documents filed or waiting, send failures, progress) go to sub
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import logging
@@ -31,12 +30,12 @@ from core.events import (
     SyncState,
     SyncStateName,
 )
-from core.logs import setup_logging
 from core.model import DRAFTS_FOLDER, QUARANTINE_FOLDER
-from core.store.profile import Profile
 from core.text import T
 
 if TYPE_CHECKING:  # start-up stays lazy: these modules load when a service is first used
+    import asyncio
+
     from core.clinical.patient_mail import Recipient
     from core.config import Settings
     from core.directory.search import Directory
@@ -73,6 +72,7 @@ if TYPE_CHECKING:  # start-up stays lazy: these modules load when a service is f
     from core.secure.trust import TrustPolicy
     from core.setup import CsvPreview
     from core.store.audit import AuditLog
+    from core.store.profile import Profile
 
 log = logging.getLogger("missive.mailroom")
 
@@ -83,6 +83,8 @@ LOGIN_RETRY = 3600.0  # a PSC approval denied or unanswered is asked again after
 
 async def _until(stop: asyncio.Event, work: Any) -> Any:
     """Await ``work`` unless ``stop`` is set first (then cancel it and return None)."""
+    import asyncio
+
     task = asyncio.ensure_future(work)
     stopper = asyncio.ensure_future(stop.wait())
     done, _ = await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -106,6 +108,8 @@ class Mailroom:
         self.new_critical = 0  # messages with a critical result since the daemon last told the phone
         self._queued_for_review = 0  # documents the sync hook queued for a person since the last report
         self._last_move: MoveResult | None = None  # what undo_move() takes back
+        from core.logs import setup_logging
+
         setup_logging(profile.path)
         if any(profile.tightened):
             log.warning(
@@ -115,10 +119,14 @@ class Mailroom:
     # -- life cycle ---------------------------------------------------------------------------------------
     @classmethod
     def open(cls, profile_dir: Path, passphrase: str) -> Mailroom:
+        from core.store.profile import Profile
+
         return cls(Profile.open(Path(profile_dir), passphrase))
 
     @classmethod
     def create(cls, profile_dir: Path, passphrase: str) -> Mailroom:
+        from core.store.profile import Profile
+
         return cls(Profile.create(Path(profile_dir), passphrase))
 
     # -- events -------------------------------------------------------------------------------------------
@@ -1151,6 +1159,7 @@ class Mailroom:
         again, forever; reconnect with a backoff. What the TUI runs in the background. Events (ids and counts
         only): ``sync-state`` (syncing, online, offline with the last sync time), ``progress``, ``new-mail``.
         """
+        import asyncio
         import datetime as dt
 
         from core.auth.psc import LoginRequired
@@ -1377,6 +1386,8 @@ class Mailroom:
 
             async def refresh_lists() -> None:
                 # Once a day (an hour after a failure); a failure keeps the last good copy and is logged.
+                from asyncio import to_thread
+
                 from core.lists import directory_lists
 
                 for what, state, update in (
@@ -1385,7 +1396,7 @@ class Mailroom:
                 ):
                     if state.due(what):
                         with contextlib.suppress(MissiveError):
-                            await asyncio.to_thread(update)
+                            await to_thread(update)
 
             tasks.append(refresh_lists)
         return tasks
@@ -1430,6 +1441,8 @@ def _when(text: str | None) -> dt.datetime | None:
 
 def profile_exists(profile_dir: Path) -> bool:
     """Whether ``profile_dir`` holds a profile (without asking for its passphrase)."""
+    from core.store.profile import Profile
+
     return Profile.exists(Path(profile_dir))
 
 
@@ -1532,6 +1545,23 @@ def check_client_certificate(p12: bytes, password: str) -> None:
     client_context(None, p12, password)
 
 
+def ask_daemon_sync(profile_dir: Path, account: str | None = None) -> list[dict[str, Any]] | None:
+    """When a ``missive daemon`` holds this profile open, it syncs (asked through its control socket): the
+    reports as ``sync_report_json`` gives them, or None when no daemon answers (then open the profile)."""
+    from core.agent import ask_sync
+
+    return ask_sync(profile_dir, account)
+
+
+def sync_report_json(report: SyncReport) -> dict[str, Any]:
+    """A sync's counts (account, new, flags in and out, expunged): what the daemon answers too."""
+    from core.agent import report_json
+
+    return report_json(report)
+
+
 def run(coro: Any) -> Any:
     """Run a coroutine from synchronous code (the CLI)."""
+    import asyncio
+
     return asyncio.run(coro)

@@ -244,11 +244,11 @@ def account_remove(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def sync_cmd(args: argparse.Namespace, ctx: Any) -> int:
-    from core.agent import ask_sync
+    from core.mailroom import ask_daemon_sync, sync_report_json
 
     # a running `missive daemon` holds the profile unlocked: it syncs, this process neither imports the
     # mail stack nor derives the key again (core.agent says why a socket, not a shared key)
-    answered = ask_sync(ctx.profile_dir, args.account)
+    answered = ask_daemon_sync(ctx.profile_dir, args.account)
     if answered is not None:
         _print_reports(answered)
         return 0
@@ -264,9 +264,7 @@ def sync_cmd(args: argparse.Namespace, ctx: Any) -> int:
     reports = asyncio.run(mr.sync(args.account, progress=progress))
     if sys.stderr.isatty():
         sys.stderr.write("\n")
-    from core.agent import report_json
-
-    _print_reports([report_json(r) for r in reports])
+    _print_reports([sync_report_json(r) for r in reports])
     return 0
 
 
