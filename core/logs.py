@@ -7,10 +7,14 @@ a date or an e-mail address before a record is written.
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import re
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import logging.handlers
 
 _MASKS = [
     (re.compile(r"\b[12378]\s?\d{2}\s?\d{2}\s?(?:\d{2}|2A|2B)\s?\d{3}\s?\d{3}(?:\s?\d{2})?\b"), "[nir]"),
@@ -33,19 +37,27 @@ class ScrubFilter(logging.Filter):
         return True
 
 
-class _PrivateFileHandler(logging.handlers.RotatingFileHandler):
-    """The log file, created 0600 whatever the umask (rotation renames it and keeps its mode)."""
+@cache
+def _private_file_handler() -> type[logging.handlers.RotatingFileHandler]:
+    """The log file's handler class, made when a profile's log is opened (logging.handlers, with socket and
+    pickle, is not imported by a command that never opens one: `missive sync` asking the daemon)."""
+    import logging.handlers
 
-    def _open(self):  # returns what open() gives, as logging.FileHandler._open does
-        from core.store.atomic import private_open
+    class _PrivateFileHandler(logging.handlers.RotatingFileHandler):
+        """The log file, created 0600 whatever the umask (rotation renames it and keeps its mode)."""
 
-        fd = private_open(Path(self.baseFilename), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)  # noqa: SIM115
+        def _open(self):  # returns what open() gives, as logging.FileHandler._open does
+            from core.store.atomic import private_open
 
-    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
-        # A log line that cannot be written (disk full) must not print a traceback over the user's screen:
-        # the failure that matters is reported on its own, in one line.
-        self.failures = getattr(self, "failures", 0) + 1
+            fd = private_open(Path(self.baseFilename), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+            return open(fd, self.mode, encoding=self.encoding, errors=self.errors)  # noqa: SIM115
+
+        def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+            # A log line that cannot be written (disk full) must not print a traceback over the user's
+            # screen: the failure that matters is reported on its own, in one line.
+            self.failures = getattr(self, "failures", 0) + 1
+
+    return _PrivateFileHandler
 
 
 def setup_logging(profile_dir: Path, level: int = logging.INFO) -> Path:
@@ -64,7 +76,7 @@ def setup_logging(profile_dir: Path, level: int = logging.INFO) -> Path:
     from core.store.atomic import private_dir
 
     private_dir(profile_dir)
-    handler = _PrivateFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+    handler = _private_file_handler()(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     handler.addFilter(ScrubFilter())
     handler._missive = True  # type: ignore[attr-defined]

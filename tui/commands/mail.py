@@ -6,10 +6,12 @@ import argparse
 import base64
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import BadInput
-from core.model import QUARANTINE_FOLDER, ReviewItem
+
+if TYPE_CHECKING:
+    from core.model import ReviewItem
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -283,6 +285,8 @@ QUARANTINE_NAMES = {"quarantaine", "quarantine", "\\quarantine"}
 
 def messages_list(args: argparse.Namespace, ctx: Any) -> int:
     quarantine_only = args.folder is not None and args.folder.lower() in QUARANTINE_NAMES
+    from core.model import QUARANTINE_FOLDER  # here: `missive sync` asking the daemon does without it
+
     folder = QUARANTINE_FOLDER if quarantine_only else args.folder
     items, outside = ctx.mailroom().list_messages(folder, args.account)
     for m in items:
