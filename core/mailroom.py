@@ -38,7 +38,9 @@ if TYPE_CHECKING:  # start-up stays lazy: these modules load when a service is f
 
     from core.clinical.patient_mail import Recipient
     from core.config import Settings
+    from core.directory.importer import ImportReport as DirectoryImport
     from core.directory.search import Directory
+    from core.lists import Updated
     from core.mail.account import Account
     from core.mail.accounts import Accounts
     from core.mail.autoconfig import Found
@@ -281,7 +283,9 @@ class Mailroom:
                 message_id = " ".join(str(msg.get("Message-ID", "")).split()) or "unknown"
                 patients = self.patients
 
-                def match(identity: Identity) -> MatchResult:  # the index is read only for a clinical document
+                def match(
+                    identity: Identity,
+                ) -> MatchResult:  # the index is read only for a clinical document
                     return patients.index().match(identity)
 
                 matcher: Callable[[Identity], MatchResult] = match
@@ -1543,6 +1547,55 @@ def check_client_certificate(p12: bytes, password: str) -> None:
     from core.mail.tls import client_context
 
     client_context(None, p12, password)
+
+
+class PublicDirectory:
+    """The directory of health professionals (public RPPS and MSSanté extractions), kept unencrypted in
+    ``<profile>/directory``: ``missive directory ...`` uses it with the profile folder only, no passphrase."""
+
+    def __init__(self, profile_dir: Path) -> None:
+        self.profile_dir = Path(profile_dir)
+
+    @cached_property
+    def _directory(self) -> Directory:
+        from core.directory.search import Directory
+
+        return Directory(self.profile_dir / "directory")
+
+    def import_files(
+        self, files: Sequence[str], progress: Callable[[str, int, int], None] | None = None
+    ) -> DirectoryImport:
+        """Import extractions (.txt, .csv, .zip); the report says what was read and rejected."""
+        return self._directory.import_files(list(files), progress=progress)
+
+    def search(self, text: str, limit: int = 20) -> list[DirectoryEntry]:
+        return self._directory.search(text, limit=limit)
+
+    def stats(self) -> dict[str, str]:
+        """What the imported directory holds ({} when empty)."""
+        return self._directory.stats()
+
+    def download_info(self) -> dict[str, Any]:
+        """When the directory was last downloaded and checked (``Lists.info``)."""
+        from core.lists import directory_lists
+
+        return directory_lists(self.profile_dir).info("directory")
+
+    def update(
+        self, urls: Sequence[str] | None = None, ca_file: str | None = None, progress: Any = None
+    ) -> Updated:
+        """Download the extractions (verified TLS, only when changed) and rebuild the index; ListError keeps
+        the old one. Defaults: [lists] of profile.toml."""
+        from core.config import load_settings
+        from core.lists import directory_lists
+
+        settings = load_settings(self.profile_dir).lists
+        return directory_lists(self.profile_dir).update_directory(
+            self.profile_dir / "directory",
+            list(urls or ()) or list(settings.directory_urls) or None,
+            ca_file or settings.ca_file or None,
+            progress,
+        )
 
 
 def ask_daemon_sync(profile_dir: Path, account: str | None = None) -> list[dict[str, Any]] | None:

@@ -213,6 +213,12 @@ class DirectoryEntry:
     postcode: str = ""
     mssante: tuple[str, ...] = ()
 
+    def display_name(self) -> str:
+        """How the entry reads in a recipient list: "LEFÈVRE Jean — Cardiologie, Pau"."""
+        name = " ".join(p for p in (self.family_name, self.given_name) if p) or self.organisation
+        detail = ", ".join(p for p in (self.specialty or self.profession, self.city) if p)
+        return f"{name} — {detail}" if detail else name
+
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["mssante"] = list(self.mssante)

@@ -341,9 +341,7 @@ def _guard() -> Iterator[None]:
 
 def display_name(entry: DirectoryEntry) -> str:
     """How a directory entry reads in a recipient list: "LEFÈVRE Jean — Cardiologie, Pau"."""
-    name = " ".join(p for p in (entry.family_name, entry.given_name) if p) or entry.organisation
-    detail = ", ".join(p for p in (entry.specialty or entry.profession, entry.city) if p)
-    return f"{name} — {detail}" if detail else name
+    return entry.display_name()
 
 
 def _older(schema: str) -> bool:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from core.directory.search import Directory, display_name
+if TYPE_CHECKING:
+    from core.mailroom import PublicDirectory
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -51,8 +52,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     q.set_defaults(func=cmd_update)
 
 
-def _directory(ctx: Any) -> Directory:
-    return Directory(ctx.profile_dir / "directory")
+def _directory(ctx: Any) -> PublicDirectory:
+    from core.mailroom import PublicDirectory
+
+    return PublicDirectory(ctx.profile_dir)
 
 
 class _Bar:
@@ -108,25 +111,16 @@ def cmd_search(args: argparse.Namespace, ctx: Any) -> int:
         return 0
     for e in entries:
         rpps = f"[{e.rpps}] " if e.rpps else ""
-        print(f"{rpps}{display_name(e)}")
+        print(f"{rpps}{e.display_name()}")
         for address in e.mssante:
             print(f"    {address}")
     return 0
 
 
 def cmd_update(args: argparse.Namespace, ctx: Any) -> int:
-    from core.config import load_settings
-    from core.lists import directory_lists
-
-    settings = load_settings(ctx.profile_dir).lists
     bar = _Bar() if sys.stderr.isatty() else None
     try:
-        result = directory_lists(ctx.profile_dir).update_directory(
-            ctx.profile_dir / "directory",
-            args.url or list(settings.directory_urls) or None,
-            args.ca_file or settings.ca_file or None,
-            bar,
-        )
+        result = _directory(ctx).update(args.url, args.ca_file, bar)
     finally:
         if bar is not None:
             bar.end()
@@ -135,10 +129,9 @@ def cmd_update(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def cmd_info(args: argparse.Namespace, ctx: Any) -> int:
-    from core.lists import directory_lists
-
-    stats = _directory(ctx).stats()
-    age = directory_lists(ctx.profile_dir).info("directory")
+    directory = _directory(ctx)
+    stats = directory.stats()
+    age = directory.download_info()
     if not stats:
         print("annuaire vide : missive directory update, ou missive directory import FICHIER…")
         return 0
