@@ -47,7 +47,8 @@ if TYPE_CHECKING:  # start-up stays lazy: these modules load when a service is f
     from core.mail.drafts import Drafts
     from core.mail.mailops import MailOps
     from core.mail.messages import MessageStore
-    from core.mail.outbox import Outbox
+    from core.mail.outbox import Outbox, OutboxEntry
+    from core.mail.receipts import SentLetter
     from core.mail.send import Delivery, FlushReport, SendService
     from core.mail.sync import SyncReport
     from core.mailroom_api import MailroomAPI, SummaryRows
@@ -73,7 +74,7 @@ if TYPE_CHECKING:  # start-up stays lazy: these modules load when a service is f
     from core.secure.outgoing import LetterProtection, OutgoingPolicy
     from core.secure.trust import TrustPolicy
     from core.setup import CsvPreview
-    from core.store.audit import AuditLog
+    from core.store.audit import AuditLog, AuditProblem
     from core.store.profile import Profile
 
 log = logging.getLogger("missive.mailroom")
@@ -846,6 +847,23 @@ class Mailroom:
             abnormal=queued.abnormal,
         )
 
+    # -- the profile itself (``missive passphrase``, ``missive audit``) ----------------------------------------
+    def change_passphrase(self, new_passphrase: str) -> None:
+        """Encrypt the profile's key under a new passphrase (the data is not re-encrypted)."""
+        self.profile.change_passphrase(new_passphrase)
+
+    def audit_problem(self) -> AuditProblem | None:
+        """The first altered record of the audit log (its index and why), or None when the chain is intact."""
+        return self.audit.verify()
+
+    def audit_records(self) -> list[dict[str, Any]]:
+        """Every audit record (ids only: actor, action, object), oldest first."""
+        return self.audit.records()
+
+    def audit_seal(self) -> dict[str, Any] | None:
+        """Since when the log is sealed against a roll-back (None: not sealed yet)."""
+        return self.audit.seal_status()
+
     # -- accounts (``missive account ...``, ``missive messages list``) --------------------------------------------
     async def add_account(
         self, account: Account, *, login: bool = True, show: Callable[[str], Any] | None = None
@@ -1206,6 +1224,31 @@ class Mailroom:
                 await _until(stop, asyncio.sleep(delay))
                 delay = min(delay * 2, RETRY_MAX)
 
+    async def run_daemon(self, tasks_every: float | None = None) -> None:
+        """``missive daemon``: keep every account synced (IDLE), send the outbox, run the periodic tasks
+        (watched folder, filing, lists), notify; until SIGTERM or SIGINT, then return with nothing left
+        running."""
+        import asyncio
+
+        from core import daemon
+
+        stop = asyncio.Event()
+        remove = daemon.install_stop_handlers(stop)
+        try:
+            options = {"tasks_every": tasks_every} if tasks_every else {}
+            await daemon.run_daemon(self, stop, tasks=self.daemon_tasks(), **options)
+        finally:
+            remove()
+
+    def outbox_entries(self) -> list[OutboxEntry]:
+        """Letters waiting in the outbox (queued, being sent, failed), as ``missive outbox list`` shows them."""
+        return self.outbox.list()
+
+    def sent_list(self, limit: int | None = None) -> list[SentLetter]:
+        """Letters the server accepted, newest first, each recipient with its delivery and read status."""
+        letters = self.sent_letters.list()
+        return letters if limit is None else letters[: max(limit, 0)]
+
     # -- the official lists (whitelist, directory) ----------------------------------------------------------
     @cached_property
     def lists(self) -> Any:
@@ -1445,9 +1488,9 @@ def _when(text: str | None) -> dt.datetime | None:
 
 def profile_exists(profile_dir: Path) -> bool:
     """Whether ``profile_dir`` holds a profile (without asking for its passphrase)."""
-    from core.store.profile import Profile
+    from core.store.vault import Vault  # the key file only: nothing else of the store is loaded
 
-    return Profile.exists(Path(profile_dir))
+    return Vault.exists(Path(profile_dir))
 
 
 # -- what needs no profile (the set-up assistant before the profile exists, ``missive parse``) -----------------
@@ -1596,6 +1639,21 @@ class PublicDirectory:
             ca_file or settings.ca_file or None,
             progress,
         )
+
+
+def build_demo(
+    folder: Path,
+    passphrase: str,
+    *,
+    reset: bool = False,
+    patients: int = 3000,
+    progress: Callable[[str], None] | None = None,
+) -> str:
+    """Build (once) the demonstration profile in ``folder``: fictitious patients, letters and results; the
+    report to print."""
+    from core.demo.build import build_demo as build
+
+    return build(folder, passphrase, reset=reset, patients=patients, progress=progress)
 
 
 def ask_daemon_sync(profile_dir: Path, account: str | None = None) -> list[dict[str, Any]] | None:

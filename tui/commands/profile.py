@@ -46,11 +46,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_init(args: argparse.Namespace, ctx: Any) -> int:
-    from core.mailroom import Mailroom
-    from core.store.profile import Profile
+    from core.mailroom import Mailroom, profile_exists
 
     folder = ctx.profile_dir
-    if Profile.exists(folder):
+    if profile_exists(folder):
         raise BadInput(f"{folder} contient déjà un profil : choisissez un autre dossier (--profile DIR)")
     passphrase = ctx.passphrase("Nouvelle phrase de passe : ", confirm=True)
     Mailroom.create(folder, passphrase)
@@ -68,17 +67,17 @@ def cmd_passphrase_change(args: argparse.Namespace, ctx: Any) -> int:
 
         if sys.stdin.isatty() and getpass.getpass("Confirmez : ") != new:
             raise BadInput("les deux phrases de passe diffèrent : rien n'a été changé")
-    mr.profile.change_passphrase(new)
+    mr.change_passphrase(new)
     print("Phrase de passe changée.")
     return 0
 
 
 def cmd_audit_verify(args: argparse.Namespace, ctx: Any) -> int:
     mr = ctx.mailroom()
-    problem = mr.audit.verify()
+    problem = mr.audit_problem()
     if problem is None:
-        count = len(mr.audit.records())
-        seal = mr.audit.seal_status()
+        count = len(mr.audit_records())
+        seal = mr.audit_seal()
         if seal is None:
             print(
                 f"Journal d'audit intact ({count} enregistrements), non scellé : "
@@ -100,7 +99,7 @@ def cmd_audit_verify(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def cmd_audit_list(args: argparse.Namespace, ctx: Any) -> int:
-    for rec in ctx.mailroom().audit.records():
+    for rec in ctx.mailroom().audit_records():
         if args.json:
             ctx.print_json(rec)
         else:
@@ -111,9 +110,9 @@ def cmd_audit_list(args: argparse.Namespace, ctx: Any) -> int:
 def cmd_config_check(args: argparse.Namespace, ctx: Any) -> int:
     from core.config import load_settings, missing_profile_message
     from core.errors import NotFound
-    from core.store.vault import Vault
+    from core.mailroom import profile_exists
 
-    if not Vault.exists(ctx.profile_dir):
+    if not profile_exists(ctx.profile_dir):
         raise NotFound(missing_profile_message(ctx.profile_dir))
     load_settings(ctx.profile_dir)
     print("profile.toml : OK")
@@ -128,7 +127,7 @@ def cmd_config_path(args: argparse.Namespace, ctx: Any) -> int:
 def cmd_demo(args: argparse.Namespace, ctx: Any) -> int:
 
     from core.config import default_demo_dir
-    from core.demo.build import build_demo
+    from core.mailroom import build_demo
 
     folder = ctx.profile_dir if args.profile else default_demo_dir()
     given = ctx.env("MISSIVE_PASSPHRASE")
@@ -149,9 +148,9 @@ def cmd_demo(args: argparse.Namespace, ctx: Any) -> int:
 def cmd_tui(args: argparse.Namespace, ctx: Any) -> int:
     from core.config import missing_profile_message
     from core.errors import NotFound
-    from core.store.vault import Vault
+    from core.mailroom import profile_exists
 
-    if not Vault.exists(ctx.profile_dir) and not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not profile_exists(ctx.profile_dir) and not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise NotFound(missing_profile_message(ctx.profile_dir))  # said before the screen is taken
     # In a terminal, a first start opens the set-up assistant, which creates the profile.
     from tui.app import run_app
@@ -160,7 +159,7 @@ def cmd_tui(args: argparse.Namespace, ctx: Any) -> int:
     # has already taken it out of the environment when missive runs as a program
     passphrase = ctx.env("MISSIVE_PASSPHRASE")
     code = run_app(ctx.profile_dir, passphrase=passphrase, lang=args.lang, theme=args.theme)
-    if not Vault.exists(ctx.profile_dir):  # the assistant was left before it created the profile
+    if not profile_exists(ctx.profile_dir):  # the assistant was left before it created the profile
         sys.stderr.write(f"missive : {missing_profile_message(ctx.profile_dir)}\n")
     return code
 

@@ -174,7 +174,7 @@ def cmd_send(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def cmd_outbox_list(args: argparse.Namespace, ctx: Any) -> int:
-    entries = ctx.mailroom().outbox.list()
+    entries = ctx.mailroom().outbox_entries()
     if args.json:
         for entry in entries:
             ctx.print_json(entry.to_json())
@@ -196,7 +196,7 @@ def cmd_outbox_list(args: argparse.Namespace, ctx: Any) -> int:
 
 def cmd_outbox_sent(args: argparse.Namespace, ctx: Any) -> int:
     """Sent letters, newest first, with each recipient's delivery/read status."""
-    letters = ctx.mailroom().sent_letters.list()[: max(args.limit, 0)]
+    letters = ctx.mailroom().sent_list(args.limit)
     if args.json:
         for letter in letters:
             ctx.print_json(letter.to_json())
@@ -229,8 +229,6 @@ def cmd_outbox_flush(args: argparse.Namespace, ctx: Any) -> int:
 def cmd_daemon(args: argparse.Namespace, ctx: Any) -> int:
     import asyncio
 
-    from core.daemon import install_stop_handlers, run_daemon
-
     mailroom = ctx.mailroom()
 
     from core.model import PscBinding
@@ -242,18 +240,9 @@ def cmd_daemon(args: argparse.Namespace, ctx: Any) -> int:
 
     mailroom.subscribe(tell)
 
-    async def main() -> None:
-        stop = asyncio.Event()
-        remove = install_stop_handlers(stop)
-        try:
-            options = {"tasks_every": args.every} if args.every else {}
-            await run_daemon(mailroom, stop, tasks=mailroom.daemon_tasks(), **options)
-        finally:
-            remove()
-
     print("missive daemon : démarré (arrêt : SIGTERM ou Ctrl+C)", file=sys.stderr, flush=True)
     try:
-        asyncio.run(main())
+        asyncio.run(mailroom.run_daemon(args.every))
     except KeyboardInterrupt:  # Windows: no signal handlers, Ctrl+C arrives as an exception
         pass
     print("missive daemon : arrêté", file=sys.stderr, flush=True)
