@@ -599,12 +599,12 @@ class Mailroom:
     def summaries(self, folder: str | None = None) -> SummaryRows:
         """A folder's list, newest first, decoded as it is read (a 50,000-message inbox paints at once).
 
-        Quarantined messages are listed only in ``QUARANTINE_FOLDER``; ``DRAFTS_FOLDER`` lists no message
-        (its drafts come from ``drafts()``)."""
+        Quarantined messages are listed only in ``QUARANTINE_FOLDER``; ``DRAFTS_FOLDER`` lists the drafts kept
+        in the profile, most recently saved first (``SavedDraft.summary``: recipients, subject, date saved)."""
         from core.mail.messages import SummaryList
 
         if folder == DRAFTS_FOLDER:
-            return SummaryList()
+            return SummaryList(saved.summary() for saved in self.drafts())
         quarantine = folder == QUARANTINE_FOLDER
         found = self.messages.rows(folder=None if quarantine else folder)
         if isinstance(found, list):  # a store without a list index (small): read the marks

@@ -82,7 +82,8 @@ class MailroomAPI(Protocol):
         ...
 
     def summaries(self, folder: str | None = None) -> SummaryRows:
-        """A folder's list, newest first, never loading a body (``None``: every real folder)."""
+        """A folder's list, newest first, never loading a body (``None``: every real folder); the drafts folder
+        lists the drafts kept (rows whose id is the draft's)."""
         ...
 
     def read_message(self, message_id: str, actor: str | None = None) -> MessageView:

@@ -443,6 +443,16 @@ class SavedDraft:
     draft: Draft
     saved: dt.datetime | None = None
 
+    def summary(self) -> MessageSummary:
+        """The Brouillons list's row: to whom (To then Cc), the subject, when it was last saved, whether files
+        go with it. Its id is the draft's (Enter reopens it in the composer, nothing is read as a message)."""
+        d = self.draft
+        return MessageSummary(
+            id=self.id, account=d.account or "", folder=DRAFTS_FOLDER, uid=None, message_id="", sender="",
+            to=(*d.to, *d.cc), subject=d.subject, date=self.saved, flags=("\\Seen",),
+            has_attachments=bool(d.attachments),
+        )  # fmt: skip
+
 
 @dataclass(frozen=True)
 class ReadResult:

@@ -49,6 +49,8 @@ from tui.failures import report_failure  # noqa: E402
 from tui.i18n import set_language, t  # noqa: E402
 from tui.messages import (  # noqa: E402
     CountsRefreshed,
+    DraftReopened,
+    DraftsChanged,
     LetterRequested,
     MailroomEventReceived,
     Unlocked,
@@ -405,11 +407,15 @@ class MissiveApp(App[int]):
             return
         main.set_focus(None)  # keys typed ahead go nowhere, not to the pane being hidden (its q quits)
         widget = main.show(pane)
+        if pane == "inbox":
+            widget.reload_if_stale()  # a draft saved, sent or thrown away meanwhile: Brouillons follows
         focus = {"inbox": "#message-list", "review": "#review-docs", "compose": "#compose-to"}.get(pane)
+        # through the pane's own queue: once it is composed, even when mounted just now (call_after_refresh could
+        # run first on a loaded machine and find no field to focus: the keys then went nowhere)
         if pane == "directory":
-            self.call_after_refresh(widget.focus_search)
+            widget.call_later(widget.focus_search)
         elif focus:
-            self.call_after_refresh(lambda: widget.query(focus).focus())  # none left if we are quitting
+            widget.call_later(lambda: widget.query(focus).focus())  # none left if we are quitting
 
     def on_letter_requested(self, message: LetterRequested) -> None:
         main = self.main
@@ -419,8 +425,10 @@ class MissiveApp(App[int]):
 
         def start(go: bool | None = True) -> None:
             pane = main.show("compose")
+            # through the pane's own queue: run once it is composed, even when mounted just now (call_after_refresh
+            # could run first under load and find no field: a crash)
             if go:
-                self.call_after_refresh(
+                pane.call_later(
                     lambda: pane.start(
                         message.to,
                         message.subject,
@@ -431,7 +439,7 @@ class MissiveApp(App[int]):
                     )
                 )
             else:  # the letter being written stays on screen
-                self.call_after_refresh(lambda: pane.query("#compose-body").focus())
+                pane.call_later(lambda: pane.query("#compose-body").focus())
 
         if composer is None:
             start()
@@ -440,6 +448,39 @@ class MissiveApp(App[int]):
         from tui.panes.confirm import ConfirmScreen
 
         self.push_screen(ConfirmScreen(t("confirm.replace_unsent")), start)
+
+    def on_draft_reopened(self, message: DraftReopened) -> None:
+        """Enter in Brouillons: the composer goes on with that draft (after a question when it holds another
+        letter not sent yet, which stays kept in Brouillons)."""
+        main = self.main
+        if main is None:
+            return
+        composer = self.unsent_letter()
+        saved = message.saved
+
+        def reopen(go: bool | None = True) -> None:
+            pane = main.show("compose")
+            if go:
+                pane.call_later(pane.reopen, saved)  # once composed (see on_letter_requested)
+            else:
+                pane.call_later(lambda: pane.query("#compose-body").focus())
+
+        if composer is None:
+            reopen()
+        elif composer.draft_id == saved.id:  # that very letter: the composer holds its latest words
+            reopen(False)
+        else:
+            composer.keep_draft_now()
+            from tui.panes.confirm import ConfirmScreen
+
+            self.push_screen(ConfirmScreen(t("confirm.replace_unsent")), reopen)
+
+    def on_drafts_changed(self, message: DraftsChanged) -> None:
+        main = self.main
+        if main is not None:
+            from tui.panes.inbox import InboxPane
+
+            main.query_one("#inbox", InboxPane).drafts_changed()
 
     def unsent_letter(self) -> Any:
         """The composer, when it holds a letter not sent yet (else None)."""

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from core.model import DirectoryEntry, MessageView, ReviewItem
+from core.model import DirectoryEntry, MessageView, ReviewItem, SavedDraft
 
 if TYPE_CHECKING:
     from core.mailroom import MailroomAPI, SummaryRows
@@ -111,6 +111,18 @@ class LetterRequested(Message):
         self.in_reply_to = in_reply_to
         self.cc = cc
         self.attachments = attachments
+
+
+class DraftReopened(Message):
+    """A kept draft was read back from the profile (Enter in Brouillons): the composer goes on with it."""
+
+    def __init__(self, saved: SavedDraft) -> None:
+        super().__init__()
+        self.saved = saved
+
+
+class DraftsChanged(Message):
+    """A draft was saved, thrown away or sent: the Brouillons folder and its list are no longer what is shown."""
 
 
 class ProtectionDecided(Message, bubble=False):

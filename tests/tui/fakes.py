@@ -288,7 +288,7 @@ class FakeMailroom:
 
     def summaries(self, folder: str | None = None) -> SummaryList:
         if folder == DRAFTS_FOLDER:
-            return SummaryList()
+            return SummaryList(saved.summary() for saved in self.drafts())
         quarantine = folder == QUARANTINE_FOLDER
         found = self.messages.list(None if quarantine else folder)
         return SummaryList(s for s in found if (s.id in self.messages.quarantined) is quarantine)

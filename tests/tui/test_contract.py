@@ -164,6 +164,11 @@ def test_drafts_are_kept_reopened_replaced_and_deleted(subject: Subject) -> None
     draft_id = mr.save_draft(draft)
     assert [d.id for d in mr.drafts()] == [draft_id] and DRAFTS_FOLDER in mr.folders()
     assert mr.draft(draft_id).draft == draft  # attachments and all
+    [row] = mr.summaries(DRAFTS_FOLDER)  # the Brouillons list's row: to whom, what, when saved, with files
+    assert (row.id, row.to, row.subject, row.has_attachments, row.unread) == (
+        draft_id, ("dr.durand@chu-test.mssante.fr",), "Avis", True, False,
+    )  # fmt: skip
+    assert row.date is not None and row.folder == DRAFTS_FOLDER
     assert mr.save_draft(Draft(to=(), subject="Avis 2", body=""), draft_id) == draft_id
     assert [d.draft.subject for d in mr.drafts()] == ["Avis 2"]
     mr.delete_draft(draft_id)

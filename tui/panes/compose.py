@@ -34,7 +34,7 @@ from tui import keymap
 from tui.facade import mailroom_of, missive_app
 from tui.failures import ReportsFailures
 from tui.i18n import t
-from tui.messages import LetterSent, ProtectionDecided
+from tui.messages import DraftsChanged, LetterSent, ProtectionDecided
 
 if TYPE_CHECKING:
     from core.mailroom import MailroomAPI
@@ -233,6 +233,7 @@ class ComposePane(ReportsFailures, Vertical):
     @work(thread=True, exclusive=True, group="draft", exit_on_error=False)
     def save_draft(self, draft_id: str, draft: Draft) -> None:
         mailroom_of(self).save_draft(draft, draft_id)
+        self.post_message(DraftsChanged())
 
     @work(thread=True, exclusive=True, group="recipients", exit_on_error=False)
     def check_recipients(self) -> None:
@@ -414,6 +415,7 @@ class ComposePane(ReportsFailures, Vertical):
         mailroom.save_draft(draft, draft_id)  # kept until the outbox has it; the façade deletes it then
         asyncio.run(mailroom.send(draft, draft_id))
         self.post_message(LetterSent(len(draft.to) + len(draft.cc)))
+        self.post_message(DraftsChanged())  # its draft is gone from Brouillons
 
     def on_letter_sent(self, message: LetterSent) -> None:
         self.notify(t("compose.sent", count=message.recipients))
@@ -454,3 +456,4 @@ class ComposePane(ReportsFailures, Vertical):
     @work(thread=True, group="draft", exit_on_error=False)
     def discard(self, draft_id: str) -> None:
         mailroom_of(self).delete_draft(draft_id)
+        self.post_message(DraftsChanged())

@@ -43,7 +43,7 @@ from tui import attachments, keymap
 from tui.facade import mailroom_of, missive_app
 from tui.failures import ReportsFailures
 from tui.i18n import t
-from tui.messages import LetterRequested, MessageOpened, MessagesLoaded
+from tui.messages import DraftReopened, LetterRequested, MessageOpened, MessagesLoaded
 from tui.panes.reader import Reader
 from tui.panes.review import KeyedList
 from tui.widgets.message_list import MessageList
@@ -62,6 +62,7 @@ class InboxPane(ReportsFailures, Vertical):
         self.folder: str | None = INBOX
         self.view: MessageView | None = None
         self.loaded = False
+        self.stale = False  # a draft changed while the pane was hidden: reload when shown
         self._unread = 0
         self._patients_in: dict[str, str] = {}  # Message-ID -> patient names (core.clinical.search form)
         self.mode = "list"  # list (no message open) | split (list and reader) | full (the reader alone)
@@ -93,7 +94,20 @@ class InboxPane(ReportsFailures, Vertical):
 
     # -- loading ------------------------------------------------------------------------------------------
     def reload(self) -> None:
+        self.stale = False
         self.load_messages(self.folder)
+
+    def drafts_changed(self) -> None:
+        """A draft was saved, thrown away or sent: Brouillons appears, changes or goes; reloaded now when on
+        screen, else the next time the pane is shown (the composer saves while the doctor types)."""
+        if self.display and self.is_on_screen:
+            self.reload()
+        else:
+            self.stale = True
+
+    def reload_if_stale(self) -> None:
+        if self.stale:
+            self.reload()
 
     @work(thread=True, exclusive=True, group="inbox-list", exit_on_error=False)
     def load_messages(self, folder: str | None) -> None:
@@ -105,6 +119,11 @@ class InboxPane(ReportsFailures, Vertical):
         self.post_message(MessagesLoaded(folder, folders, summaries, statuses, labels))
 
     def on_messages_loaded(self, message: MessagesLoaded) -> None:
+        if message.folder == DRAFTS_FOLDER and message.folder not in message.folders and self.loaded:
+            # the last draft was sent or thrown away: Brouillons is gone, back to Réception
+            self.folder = INBOX
+            self.reload()
+            return
         folders = self.query_one("#folders", OptionList)
         if [o.id for o in folders.options] != message.folders:
             folders.clear_options()
@@ -113,14 +132,21 @@ class InboxPane(ReportsFailures, Vertical):
                 folders.highlighted = message.folders.index(message.folder)
         msg_list = self.query_one(MessageList)
         msg_list.border_title = _folder_label(message.folder) if message.folder else t("pane.inbox")
-        msg_list.own_letters = _folder_label(message.folder or "") == t("inbox.folder_sent")
+        # Envoyés and Brouillons: the column names the recipients
+        msg_list.own_letters = message.folder == DRAFTS_FOLDER or _folder_label(message.folder or "") == t(
+            "inbox.folder_sent"
+        )
         msg_list.set_messages(message.summaries, message.statuses, message.labels)
         empty = not message.summaries
         self._empty = empty
         self._arrange()
         unread = message.summaries.unread  # the store's rows count without decoding
         self._unread = unread
-        msg_list.border_subtitle = count_line(len(message.summaries), unread)
+        msg_list.border_subtitle = (
+            t("inbox.drafts_one" if len(message.summaries) <= 1 else "inbox.drafts_many", count=len(message.summaries))
+            if message.folder == DRAFTS_FOLDER
+            else count_line(len(message.summaries), unread)
+        )
         if not self.loaded:
             self.loaded = True
             (msg_list if not empty else self.query_one("#folders")).focus()
@@ -191,6 +217,9 @@ class InboxPane(ReportsFailures, Vertical):
     @work(thread=True, exclusive=True, group="reader", exit_on_error=False)
     def open_message(self, summary: MessageSummary) -> None:
         mailroom = mailroom_of(self)
+        if summary.folder == DRAFTS_FOLDER:  # a draft: the composer goes on with it (text, recipients, files)
+            self.post_message(DraftReopened(mailroom.draft(summary.id)))
+            return
         view = mailroom.read_message(summary.id, actor="tui")
         if summary.unread:
             mailroom.mark_seen(summary.id)
@@ -287,6 +316,9 @@ class InboxPane(ReportsFailures, Vertical):
         """r, g and f act on the highlighted message: opened here if the reader shows another one."""
         s = self._target()
         if s is None:
+            return
+        if s.folder == DRAFTS_FOLDER:
+            self.app.call_from_thread(self.notify, t("inbox.draft_enter"))
             return
         view = self.view if self.view is not None and self.view.summary.id == s.id else None
         mailroom = mailroom_of(self)

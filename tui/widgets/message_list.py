@@ -26,6 +26,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from core.model import MessageSummary, matches, query_terms, searchable
+from tui.i18n import t
 
 CACHE_ROWS = 512
 MARKERS_WIDTH = 6
@@ -288,7 +289,7 @@ class MessageList(ScrollView, can_focus=True):
         people = s.to if own else (s.sender,)
         if self._labels:  # a patient's mailbox: the patient's name and INS instead of the bare address
             people = tuple(self._labels.get(a.lower(), a) for a in people)
-        who = ", ".join(people) or s.sender
+        who = ", ".join(people) or s.sender or (t("inbox.no_recipient") if own else "")
         if own and s.to:
             who = "→ " + who
         columns = [
