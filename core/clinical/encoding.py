@@ -16,6 +16,7 @@ from itertools import islice
 # Only CR and LF end a line: str.splitlines would also split on \x85, \x0c, \u2028... which Latin-1 text
 # and lab free text legitimately contain.
 _LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+_LONE_CR = re.compile(r"\r(?!\n)")  # a CR that does not begin a CRLF
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def split_lines(text: str, keepends: bool = False) -> list[str]:
 
 def first_lines(text: str, count: int) -> list[str]:
     """``split_lines(text)[:count]`` without splitting the rest."""
-    if text.count("\r") == text.count("\r\n"):  # no lone CR: LF ends every line (the common case, faster)
+    if _LONE_CR.search(text) is None:  # no lone CR: LF ends every line (the common case, faster)
         pieces = text.split("\n", count)
         if len(pieces) > count:
             pieces = pieces[:count]

@@ -30,6 +30,8 @@ _DECODED = frozenset({"quoted-printable", "base64", "x-uuencode", "uuencode", "u
 _NAME = re.compile(r"[\041-\071\073-\176]+")  # a field name as the parser's headerRE accepts it
 _BLANK = re.compile(rb"\r?\n\r?\n")
 _AFTER = re.compile(rb"(--)?[ \t]*(?:\r\n|\n|\Z)")  # what may follow a boundary on its line
+# a CR that does not end a CRLF (one search: several times faster than counting CRs and CRLFs)
+_LONE_CR = re.compile(rb"\r(?!\n)")
 
 
 def decoded_payload(part: Message) -> bytes:
@@ -75,7 +77,7 @@ def scan(raw: bytes) -> Scanned | None:
     """The header and leaf parts of ``raw``, or None when only the full parser can say (see the module)."""
     if not isinstance(raw, bytes) or not raw or raw.startswith((b"From ", b"\r\n", b"\n")):
         return None
-    if raw.count(b"\r") != raw.count(b"\r\n"):
+    if _LONE_CR.search(raw) is not None:
         return None  # a lone CR is a line end to the parser
     try:
         header, body = _entity(raw)
