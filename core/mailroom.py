@@ -66,6 +66,7 @@ if TYPE_CHECKING:  # start-up stays lazy: these modules load when a service is f
         ReadResult,
         ReviewItem,
         SavedDraft,
+        SignatureStatus,
     )
     from core.practice.documents import DocumentQueue, QueuedDocument
     from core.practice.filing import Preset
@@ -847,6 +848,101 @@ class Mailroom:
             abnormal=queued.abnormal,
         )
 
+    # -- S/MIME on a message given whole (``missive smime ...``), keys and trust (``missive keys|trust ...``) ------
+    def encrypt_message(
+        self, message: bytes, recipients: Sequence[str], *, include_self: bool = True, oaep: bool = False
+    ) -> bytes:
+        """Encrypt a MIME message for each recipient (and for us); the patient-encryption rule applies first."""
+        from core.secure import smime
+
+        self.trust.check_encryption(recipients)
+        return smime.encrypt(
+            message, self.keys.recipient_certs(recipients, include_self=include_self), oaep=oaep
+        )
+
+    def decrypt_message(self, message: bytes) -> tuple[bytes, str]:
+        """The message decrypted with the profile's keys, and a note on an outdated cipher ('' when none)."""
+        from core.secure import smime
+
+        return smime.decrypt(message, self.keys.decryption_identities()), smime.cipher_note(message)
+
+    def sign_message(self, message: bytes, *, opaque: bool = False) -> bytes:
+        """Sign with the identity of the message's From address (else our only one); SecurityError without."""
+        from email.parser import BytesHeaderParser
+        from email.policy import compat32
+        from email.utils import parseaddr
+
+        from core.secure import smime
+        from core.secure.keystore import require_identity
+
+        try:
+            value = BytesHeaderParser(policy=compat32).parsebytes(message).get("From")
+        except (ValueError, TypeError):
+            value = None
+        address = parseaddr(str(value or ""))[1].strip().lower() or None
+        key, cert, chain = require_identity(self.keys, address)
+        return smime.sign(message, key, cert, chain, detached=not opaque)
+
+    def verify_message(self, message: bytes) -> SignatureStatus:
+        """The signature's verdict (a valid signer's certificate is kept for replying encrypted)."""
+        from core.model import SignatureStatus
+        from core.secure import smime
+
+        opened = smime.open_message(message, self.keys)
+        status = opened.signature
+        if status is None:
+            if not opened.decrypted:
+                return SignatureStatus(
+                    False, reason="sig.unreadable", params={"problem": str(opened.problem)}
+                )
+            foreign = smime.foreign_signature(opened.inner_mime_bytes)
+            if foreign:
+                return SignatureStatus(False, reason="sig.foreign", params={"kind": foreign})
+            return SignatureStatus(False, reason="sig.not-signed")
+        if status.valid and opened.signer_cert:
+            self.keys.harvest(opened.signer_cert)
+        return status
+
+    def import_identity_data(self, p12: bytes, password: str) -> dict[str, Any]:
+        """Our S/MIME key and certificate from the bytes of a .p12: emails, subject, expiry."""
+        return self.keys.import_p12(p12, password)
+
+    def add_certificates(self, data: bytes, name: str) -> list[dict[str, Any]]:
+        """The correspondents' certificates in a .pem/.der/.p7b (authorities left out: ``trust_authorities``)."""
+        found = self._certificates(data, authorities=False, name=name)
+        return [self.keys.add_cert(cert) for cert in found]
+
+    def trust_authorities(self, data: bytes, name: str) -> list[dict[str, Any]]:
+        """Trust the authorities in a .pem/.der/.p7b (IGC-Santé, a hospital's CA)."""
+        return [self.keys.trust(cert) for cert in self._certificates(data, authorities=True, name=name)]
+
+    @staticmethod
+    def _certificates(data: bytes, *, authorities: bool, name: str) -> list[Any]:
+        from core.secure.certs import is_ca, load_certificates
+
+        found = [cert for cert in load_certificates(data) if is_ca(cert) == authorities]
+        if not found:
+            code = "mailroom.no-authority" if authorities else "mailroom.only-authorities"
+            raise BadInput(T(code, file=name))
+        return found
+
+    def key_listing(self) -> dict[str, list[dict[str, Any]]]:
+        """Our certificates ("own"), the correspondents' ("certificates"), the authorities ("anchors")."""
+        return self.keys.listing()
+
+    def remove_key(self, fingerprint: str) -> None:
+        """Forget a certificate or an authority (its SHA-256 fingerprint or a start of it); NotFound."""
+        if not self.keys.remove(fingerprint):
+            raise NotFound(T("mailroom.no-certificate", fingerprint=fingerprint))
+
+    def import_whitelist(self, xml: bytes) -> dict[str, Any]:
+        """The MSSanté whitelist (listeblanchemssante.xml) imported: how many domains, when generated."""
+        return self.trust.import_whitelist(xml)
+
+    def trust_info(self) -> dict[str, Any]:
+        """The trust mode, the whitelist, the extra allowed addresses, and the whitelist's download ages."""
+        return self.trust.describe() | {"whitelist_download": self.lists_info()["whitelist"]}
+
     # -- the profile itself (``missive passphrase``, ``missive audit``) ----------------------------------------
     def change_passphrase(self, new_passphrase: str) -> None:
         """Encrypt the profile's key under a new passphrase (the data is not re-encrypted)."""
@@ -1347,7 +1443,7 @@ class Mailroom:
             data = file.read_bytes()
         except OSError as exc:
             raise BadInput(T("mailroom.impossible-lire", file=file, os_reason=os_reason(exc))) from None
-        return self.keys.import_p12(data, password)
+        return self.import_identity_data(data, password)
 
     def save_settings(self, changes: dict[str, dict[str, Any]]) -> None:
         """Write settings to profile.toml (validated first; comments kept) and use them from now on."""

@@ -232,10 +232,31 @@ class SignatureStatus:
     valid: bool
     signer: str = ""  # e-mail address of the signer
     subject: str = ""  # signer certificate subject DN
-    reason: str = ""  # why not valid/trusted, in words a doctor understands
+    # Why not valid or trusted: a catalogue code (core/locale, e.g. "sig.chain-untrusted") with its parameters
+    # (addresses, algorithm names: no health data), so a verdict stored last year reads in today's language;
+    # a sentence stored by an older version is kept and shown as it is.
+    reason: str = ""
+    params: dict[str, str] = field(default_factory=dict, hash=False)
+
+    def reason_text(self) -> str:
+        """Why, in the language chosen ('' for a valid signature)."""
+        from core.text import render
+
+        return render(self.reason, self.params) if self.reason else ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SignatureStatus:
+        """A stored verdict (older ones have no parameters)."""
+        return cls(
+            bool(data.get("valid")),
+            str(data.get("signer") or ""),
+            str(data.get("subject") or ""),
+            str(data.get("reason") or ""),
+            {str(k): str(v) for k, v in (data.get("params") or {}).items()},
+        )
 
 
 @dataclass(frozen=True)

@@ -470,7 +470,7 @@ def _summary(key: str, d: Mapping[str, Any]) -> MessageSummary:
         except ValueError:
             date = None
     sig = d.get("signature")
-    signature = SignatureStatus(**sig) if isinstance(sig, dict) else None
+    signature = SignatureStatus.from_json(sig) if isinstance(sig, dict) else None
     return MessageSummary(
         id=key,
         account=d.get("account", ""),
@@ -780,8 +780,8 @@ def _signature(text: str) -> SignatureStatus | None:
     if not text:
         return None
     try:
-        return SignatureStatus(**json.loads(text))
-    except (TypeError, ValueError):
+        return SignatureStatus.from_json(json.loads(text))
+    except (TypeError, ValueError, AttributeError):
         return None
 
 

@@ -434,7 +434,7 @@ def decrypt(message: bytes, identities: Sequence[tuple[cms.PrivateKey, x509.Cert
 
 
 def foreign_signature(message: bytes) -> str:
-    """The reason to give when ``message`` is signed, but not with S/MIME (OpenPGP...); '' otherwise."""
+    """The kind of signature when ``message`` is signed, but not with S/MIME ("OpenPGP"...); '' otherwise."""
     try:
         msg = _split(message).content()
     except MissiveError:
@@ -444,8 +444,7 @@ def foreign_signature(message: bytes) -> str:
     protocol = _param(msg, "protocol").lower()
     if not protocol or protocol in _PKCS7_SIG:
         return ""
-    kind = "OpenPGP" if "pgp" in protocol else protocol
-    return f"le message est signé avec {kind}, pas en S/MIME : missive ne vérifie que les signatures S/MIME"
+    return "OpenPGP" if "pgp" in protocol else protocol
 
 
 def cipher_note(message: bytes) -> str:

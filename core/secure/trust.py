@@ -173,6 +173,17 @@ class TrustPolicy:
         """False for patient mailboxes (Mon espace santé cannot read S/MIME) unless configured."""
         return self.encrypt_to_patients or _domain(_normalise(address)) != PATIENT_DOMAIN
 
+    def check_encryption(self, recipients: Sequence[str]) -> None:
+        """The patient-encryption rule, one decision for the app, ``missive send`` and ``missive smime
+        encrypt``: PolicyRefused for a patient mailbox (Mon espace santé cannot read S/MIME) unless
+        ``trust.encrypt_to_patients`` is set."""
+        for position, raw in enumerate(recipients, start=1):
+            self._check_encryption_to(_normalise(raw), position)
+
+    def _check_encryption_to(self, address: str, position: int) -> None:
+        if not self.may_encrypt_to(address):
+            raise PolicyRefused(T("secure.trust.refuse-message-chiffre-mime", shown=shown(address, position)))
+
     def check_outgoing(self, recipients: Sequence[str], will_encrypt: bool) -> None:
         """Raise PolicyRefused, naming the first refused recipient, before anything leaves the machine."""
         if not recipients:
@@ -183,10 +194,8 @@ class TrustPolicy:
                 raise PolicyRefused(
                     T("secure.trust.adresse-mail-corrigez-destinataire", shown=shown(address, position))
                 )
-            if will_encrypt and not self.may_encrypt_to(address):
-                raise PolicyRefused(
-                    T("secure.trust.refuse-message-chiffre-mime", shown=shown(address, position))
-                )
+            if will_encrypt:
+                self._check_encryption_to(address, position)
             if self.mode == "trust-space" and not self.is_allowed(address):
                 raise PolicyRefused(
                     T("secure.trust.refuse-hors-espace-confiance", shown=shown(address, position))

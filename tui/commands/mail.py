@@ -369,7 +369,7 @@ def messages_show(args: argparse.Namespace, ctx: Any) -> int:
         )
     if view.signature is not None:
         sig = view.signature
-        verdict = "signature valide" if sig.valid else f"signature non valide : {sig.reason}"
+        verdict = "signature valide" if sig.valid else f"signature non valide : {sig.reason_text()}"
         print(f"Signé par : {sig.signer or sig.subject} — {verdict}")
     if view.outside_trust:
         print("Hors espace de confiance : n'échangez aucune donnée de santé avec cet expéditeur")

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import email.utils
 import sys
 from pathlib import Path
 from typing import Any
 
-from core.errors import BadInput, NotFound, PolicyRefused, os_reason
+from core.errors import BadInput, NotFound, os_reason
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -100,94 +99,51 @@ def _write(data: bytes) -> None:
     sys.stdout.buffer.flush()
 
 
-def _from_address(message: bytes) -> str | None:
-    from email.parser import BytesHeaderParser
-    from email.policy import compat32
-
-    try:
-        value = BytesHeaderParser(policy=compat32).parsebytes(message).get("From")
-    except (ValueError, TypeError):
-        return None
-    address = email.utils.parseaddr(str(value or ""))[1].strip().lower()
-    return address or None
-
-
 # -- smime --------------------------------------------------------------------------------------------------
 
 
 def cmd_encrypt(args: argparse.Namespace, ctx: Any) -> int:
-    from core.secure import smime
-
     # `--to A B FILE`: argparse hands FILE to --to; an address always has an @, a file name rarely does
     if args.file is None and len(args.to) > 1 and "@" not in args.to[-1]:
         args.file = args.to.pop()
     message = _read(args.file)
-    mr = ctx.mailroom()
-    for address in args.to:
-        if not mr.trust.may_encrypt_to(address):
-            from core.secure.trust import shown
-
-            raise PolicyRefused(
-                f"refusé : un message S/MIME vers {shown(address.strip().lower())} est illisible dans "
-                "Mon espace santé ; réglez trust.encrypt_to_patients = true pour le forcer"
-            )
-    recipients = mr.keys.recipient_certs(args.to, include_self=not args.no_self)
-    _write(smime.encrypt(message, recipients, oaep=args.oaep))
+    _write(ctx.mailroom().encrypt_message(message, args.to, include_self=not args.no_self, oaep=args.oaep))
     return 0
 
 
 def cmd_decrypt(args: argparse.Namespace, ctx: Any) -> int:
-    from core.secure import smime
+    from tui.i18n import t
 
-    message = _read(args.file)
-    _write(smime.decrypt(message, ctx.mailroom().keys.decryption_identities()))
-    note = smime.cipher_note(message)
+    plain, note = ctx.mailroom().decrypt_message(_read(args.file))
+    _write(plain)
     if note:
-        print(f"Attention : {note} ; demandez à l'expéditeur de passer à AES", file=sys.stderr)
+        print(t("cli.smime.old_cipher", note=note), file=sys.stderr)
     return 0
 
 
 def cmd_sign(args: argparse.Namespace, ctx: Any) -> int:
-    from core.secure import smime
-    from core.secure.keystore import require_identity
-
-    message = _read(args.file)
-    key, cert, chain = require_identity(ctx.mailroom().keys, _from_address(message))
-    _write(smime.sign(message, key, cert, chain, detached=not args.opaque))
+    _write(ctx.mailroom().sign_message(_read(args.file), opaque=args.opaque))
     return 0
 
 
 def cmd_verify(args: argparse.Namespace, ctx: Any) -> int:
-    from core.model import SignatureStatus
-    from core.secure import smime
+    from tui.i18n import t
 
-    message = _read(args.file)
-    keys = ctx.mailroom().keys
-    opened = smime.open_message(message, keys)
-    status = opened.signature
-    if status is None:
-        reason = (
-            (smime.foreign_signature(opened.inner_mime_bytes) or "le message n'est pas signé")
-            if opened.decrypted
-            else f"message illisible : {opened.problem}"
-        )
-        status = SignatureStatus(False, "", "", reason)
-    elif status.valid and opened.signer_cert:
-        keys.harvest(opened.signer_cert)
+    status = ctx.mailroom().verify_message(_read(args.file))
     if args.json:
         ctx.print_json(
             {
                 "valid": status.valid,
                 "signer": status.signer,
                 "subject": status.subject,
-                "reason": status.reason,
+                "reason": status.reason_text(),
             }
         )
     elif status.valid:
-        print(f"Signature valide : {status.signer} ({status.subject})")
+        print(t("cli.smime.valid", signer=status.signer, subject=status.subject))
     else:
         who = f" ({status.signer})" if status.signer else ""
-        print(f"Signature non valide{who} : {status.reason}")
+        print(t("cli.smime.invalid", who=who, reason=status.reason_text()))
     return 0 if status.valid else 1
 
 
@@ -195,67 +151,60 @@ def cmd_verify(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def cmd_keys_import(args: argparse.Namespace, ctx: Any) -> int:
+    from tui.i18n import t
+
     data = _read(args.file)
-    password = ctx.secret("MISSIVE_P12_PASSWORD", "Mot de passe du fichier .p12 : ")
-    info = ctx.mailroom().keys.import_p12(data, password)
-    print(
-        f"Identité importée : {', '.join(info['emails']) or info['subject']} (expire le {info['not_after'][:10]})"
-    )
+    password = ctx.secret("MISSIVE_P12_PASSWORD", t("cli.keys.p12_password"))
+    info = ctx.mailroom().import_identity_data(data, password)
+    who = ", ".join(info["emails"]) or info["subject"]
+    print(t("cli.keys.imported", who=who, expires=info["not_after"][:10]))
     return 0
 
 
 def cmd_keys_add_cert(args: argparse.Namespace, ctx: Any) -> int:
-    keys = ctx.mailroom().keys
+    from tui.i18n import t
+
     # An attached chain is left out: authorities go through `keys trust`, on purpose.
-    only_authorities = (
-        f"{args.file} ne contient que des certificats d'autorité : utilisez 'missive keys trust' pour ceux-là"
-    )
-    for cert in _certificates(args.file, False, only_authorities):
-        info = keys.add_cert(cert)
-        print(f"Certificat ajouté : {', '.join(info['emails'])} (expire le {info['not_after'][:10]})")
+    for info in ctx.mailroom().add_certificates(_read(args.file), args.file):
+        print(t("cli.keys.added", who=", ".join(info["emails"]), expires=info["not_after"][:10]))
     return 0
 
 
 def cmd_keys_trust(args: argparse.Namespace, ctx: Any) -> int:
-    keys = ctx.mailroom().keys
-    no_authority = (
-        f"{args.file} ne contient aucun certificat d'autorité : "
-        "utilisez 'missive keys add-cert' pour celui d'une personne"
-    )
-    for cert in _certificates(args.file, True, no_authority):
-        info = keys.trust(cert)
-        print(f"Autorité de confiance : {info['subject']}")
+    from tui.i18n import t
+
+    for info in ctx.mailroom().trust_authorities(_read(args.file), args.file):
+        print(t("cli.keys.authority", subject=info["subject"]))
     return 0
 
 
-def _certificates(file: str, authorities: bool, none_found: str) -> list[Any]:
-    """The certificates in ``file`` that are authorities (or that are not); BadInput when there is none."""
-    from core.secure.certs import is_ca, load_certificates
-
-    found = [cert for cert in load_certificates(_read(file)) if is_ca(cert) == authorities]
-    if not found:
-        raise BadInput(none_found)
-    return found
-
-
 def cmd_keys_list(args: argparse.Namespace, ctx: Any) -> int:
-    listing = ctx.mailroom().keys.listing()
+    from tui.i18n import t
+
+    listing = ctx.mailroom().key_listing()
     if args.json:
         ctx.print_json(listing)
         return 0
-    titles = {"own": "Vos certificats", "certificates": "Correspondants", "anchors": "Autorités de confiance"}
-    for section, title in titles.items():
-        print(f"{title} ({len(listing[section])})")
+    for section in ("own", "certificates", "anchors"):
+        print(t(f"cli.keys.section.{section}", count=len(listing[section])))
         for item in listing[section]:
             label = ", ".join(item["emails"]) or item["subject"]
-            print(f"  {item['fingerprint'][:16]}  {label}  expire le {item['not_after'][:10]}")
+            print(
+                t(
+                    "cli.keys.line",
+                    fingerprint=item["fingerprint"][:16],
+                    label=label,
+                    expires=item["not_after"][:10],
+                )
+            )
     return 0
 
 
 def cmd_keys_remove(args: argparse.Namespace, ctx: Any) -> int:
-    if not ctx.mailroom().keys.remove(args.fingerprint):
-        raise NotFound(f"aucun certificat d'empreinte {args.fingerprint} : voir 'missive keys list'")
-    print("Certificat retiré.")
+    from tui.i18n import t
+
+    ctx.mailroom().remove_key(args.fingerprint)
+    print(t("cli.keys.removed"))
     return 0
 
 
@@ -263,9 +212,11 @@ def cmd_keys_remove(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def cmd_trust_import(args: argparse.Namespace, ctx: Any) -> int:
-    result = ctx.mailroom().trust.import_whitelist(_read(args.file))
+    from tui.i18n import t
+
+    result = ctx.mailroom().import_whitelist(_read(args.file))
     print(
-        f"Liste blanche importée : {result['domains']} domaines (générée le {result['generated'] or 'inconnu'})"
+        t("cli.trust.imported", domains=result["domains"], generated=result["generated"] or t("cli.unknown"))
     )
     return 0
 
@@ -276,20 +227,23 @@ def cmd_trust_update(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def cmd_trust_show(args: argparse.Namespace, ctx: Any) -> int:
-    mr = ctx.mailroom()
-    info = mr.trust.describe()
-    lists = mr.lists_info()["whitelist"]
+    from tui.i18n import t
+
+    info = ctx.mailroom().trust_info()
     if args.json:
-        ctx.print_json(info | {"whitelist_download": lists})
+        ctx.print_json(info)
         return 0
-    print(f"Mode : {info['mode']}")
+    lists = info["whitelist_download"]
+    print(t("cli.trust.mode", mode=info["mode"]))
     print(
-        f"Liste blanche MSSanté : {info['whitelist_domains']} domaines (générée le {info['whitelist_generated'] or '-'})"
+        t(
+            "cli.trust.whitelist",
+            domains=info["whitelist_domains"],
+            generated=info["whitelist_generated"] or "-",
+        )
     )
-    print(
-        f"Mise à jour : {lists['updated_age']} ; dernière vérification : {lists['checked_age']}"
-        + (f" ; dernier échec : {lists['error']}" if lists["error"] else "")
-    )
-    print(f"Autorisés en plus : {', '.join(info['allow']) or '-'}")
-    print(f"Chiffrement vers les patients : {'oui' if info['encrypt_to_patients'] else 'non'}")
+    failed = t("cli.trust.last_error", error=lists["error"]) if lists["error"] else ""
+    print(t("cli.trust.updated", updated=lists["updated_age"], checked=lists["checked_age"], failed=failed))
+    print(t("cli.trust.allow", allow=", ".join(info["allow"]) or "-"))
+    print(t("cli.trust.patients", answer=t("cli.yes" if info["encrypt_to_patients"] else "cli.no")))
     return 0

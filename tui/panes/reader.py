@@ -29,7 +29,7 @@ def signature_line(view: MessageView) -> tuple[str, str]:
         return t("reader.sig_ok", signer=sig.signer or sig.subject), "sig-ok"
     if sig is not None:
         return t(
-            "reader.sig_bad", signer=sig.signer or "?", reason=sig.reason or t("reader.unknown")
+            "reader.sig_bad", signer=sig.signer or "?", reason=sig.reason_text() or t("reader.unknown")
         ), "sig-bad"
     if view.signed:
         return t("reader.sig_unchecked"), "sig-bad"
