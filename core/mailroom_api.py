@@ -59,6 +59,21 @@ class SummaryRows(Protocol):
         one of ``message_ids``."""
         ...
 
+    def sorted_by(self, order: str) -> SummaryRows:
+        """The rows by ``order`` (core.mail.messages.SORTS: date newest first, sender or subject A to Z)."""
+        ...
+
+    def threaded(self) -> SummaryRows:
+        """The rows conversation by conversation (core.mail.threads), each reply with its tree mark."""
+        ...
+
+    @property
+    def conversations(self) -> bool: ...
+
+    def thread_mark(self, i: int) -> str:
+        """Row ``i``'s tree mark in a conversation view ('' otherwise)."""
+        ...
+
 
 @runtime_checkable
 class MailroomAPI(Protocol):

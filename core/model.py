@@ -306,6 +306,7 @@ class MessageSummary:
     abnormal: bool = False
     filed: bool = False
     critical: bool = False  # one of its documents holds a critical result: shown first, marked apart
+    references: tuple[str, ...] = ()  # References then In-Reply-To's ids, oldest first (its conversation)
 
     @property
     def unread(self) -> bool:
@@ -342,6 +343,7 @@ class MessageSummary:
 # every real folder's list and never deleted; and the drafts kept in the store. Backslash names, which no real
 # folder is expected to use.
 INBOX = "INBOX"  # where Réception opens: the server's inbox, never the Sent copies of other folders
+SORTS = ("date", "sender", "subject")  # the orders a list is read in: date newest first, the others A to Z
 QUARANTINE_FOLDER = "\\Quarantine"
 DRAFTS_FOLDER = "\\Drafts"
 

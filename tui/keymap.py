@@ -69,6 +69,8 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("inbox.read_receipt", "a", "read_receipt", "inbox", show=False),
     KeySpec("inbox.quit", "q", "app.quit", "inbox", show=False),
     KeySpec("inbox.full_view", "v", "full_view", "inbox", show=False),
+    KeySpec("inbox.sort", "t", "sort", "inbox", show=False),
+    KeySpec("inbox.threads", "T", "threads", "inbox", show=False),
     # the reader over the whole screen (Réception: enter twice, or v)
     KeySpec("reader.page_down", "space", "page_down", "reader", show=False),
     KeySpec("reader.page_up", "minus,b", "page_up", "reader", show=False),

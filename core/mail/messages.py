@@ -40,6 +40,7 @@ FILED = "$Filed"
 UID_GROUP = 100
 GROUP_TAIL = 8  # characters of an id naming its group
 IDS = 2  # how ids of newly synced folders are made (1: a plain hash)
+REFS_KEPT = 10  # the last ids of a message's references the list keeps (its parent is the last one)
 
 
 def message_id_for(account: str, folder: str, uidvalidity: int, uid: int, ids: int = IDS) -> str:
@@ -490,7 +491,13 @@ def _summary(key: str, d: Mapping[str, Any]) -> MessageSummary:
         abnormal=bool(d.get("abnormal")),
         filed=bool(d.get("filed")),
         critical=bool(d.get("critical")),
+        references=_refs(d),
     )
+
+
+def _refs(d: Mapping[str, Any]) -> tuple[str, ...]:
+    refs = d.get("refs") or ()
+    return tuple(str(r) for r in refs[-REFS_KEPT:]) if isinstance(refs, list | tuple) else ()
 
 
 def _shown_subject(subject: str) -> str:
@@ -511,12 +518,14 @@ def summary_of(raw: bytes) -> dict[str, Any]:
     try:
         return _summary_fast(raw) or mime.summary_fields(raw)
     except Exception:  # noqa: BLE001 - one broken message must not stop a sync
-        return {"message_id": "", "from": "", "to": [], "subject": "", "date": None}
+        return {"message_id": "", "from": "", "to": [], "subject": "", "date": None, "refs": []}
 
 
 # the header lines the email parser accepts (email.feedparser.headerRE), and the fields the summary reads
 _HEADER_LINE = re.compile(r"(From |[\041-\071\073-\176]*:|[\t ])")
-_SUMMARY_FIELDS = frozenset({"message-id", "from", "to", "subject", "date", "content-type"})
+_SUMMARY_FIELDS = frozenset(
+    {"message-id", "from", "to", "subject", "date", "content-type", "references", "in-reply-to"}
+)
 _ATOMS = r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*"
 # ``addr@domain`` or ``Plain Name <addr@domain>``: what getaddresses reads as that one address
 _SIMPLE_ADDRESS = re.compile(rf"[ \t]*(?:({_ATOMS}@{_ATOMS})|[A-Za-z0-9 ._-]*<({_ATOMS}@{_ATOMS})>)[ \t]*")
@@ -568,6 +577,7 @@ def _summary_fast(raw: bytes) -> dict[str, Any] | None:
         "encrypted": encrypted,
         "signed": signed,
         "has_attachments": not encrypted and msg.get_content_maintype() == "multipart" and _names_a_file(raw),
+        "refs": mime.thread_references(msg),
     }
 
 
@@ -651,12 +661,13 @@ def _list_row(key: str, d: Mapping[str, Any]) -> tuple[Any, ...]:
         date_text,
         _SEP.join(flags),
         json.dumps(sig, sort_keys=True) if isinstance(sig, dict) else "",
+        " ".join(_refs(d)),
     )
 
 
 LIST_LAYOUT = Layout(
     name="list",
-    version=2,
+    version=3,  # 3: the references (conversations)
     columns=(
         Column("order", INT),
         Column("uid", INT),
@@ -671,6 +682,7 @@ LIST_LAYOUT = Layout(
         Column("date", TEXT),
         Column("flags", ENUM),
         Column("signature", ENUM),
+        Column("refs", TEXT),
     ),
     sort=("order", "uid"),
     project=_list_row,
@@ -689,8 +701,8 @@ class _Decoded:
         self.table = table
         self.keys = table.keys
         self.order, self.uid, self.size, self.bits = (table.ints(n) for n in ("order", "uid", "size", "bits"))
-        self.message_id, self.sender, self.subject, self.date = (
-            table.texts(n) for n in ("message_id", "sender", "subject", "date")
+        self.message_id, self.sender, self.subject, self.date, self.refs = (
+            table.texts(n) for n in ("message_id", "sender", "subject", "date", "refs")
         )
         self.account_codes, self.folder_codes, self.to_codes, self.flag_codes, self.sig_codes = (
             table.codes(n) for n in ("account", "folder", "to", "flags", "signature")
@@ -701,15 +713,26 @@ class _Decoded:
         self.flags = [tuple(v.split(_SEP)) if v else () for v in table.enum_values("flags")]
         self.signatures = [_signature(v) for v in table.enum_values("signature")]
         self.haystack: list[str] | None = None
+        self.sort_keys: dict[str, list[str]] = {}
 
     def summary(self, p: int) -> MessageSummary:
-        texts = (self.keys, self.message_id, self.sender, self.subject, self.date)
+        texts = (self.keys, self.message_id, self.sender, self.subject, self.date, self.refs)
         return next(self._walk([p], *({p: t.get(p)} for t in texts)))
 
     def walk(self, positions: Iterable[int]) -> Iterator[MessageSummary]:
         """Summaries of many rows: each text column decoded in one pass instead of row by row."""
-        texts = (self.keys, self.message_id, self.sender, self.subject, self.date)
+        texts = (self.keys, self.message_id, self.sender, self.subject, self.date, self.refs)
         return self._walk(positions, *(t.all() for t in texts))
+
+    def sort_key(self, order: str) -> list[str]:
+        """Every row's key for ``order`` (sender: the address or name folded; subject: without its reply
+        and forward prefixes, folded), made once per table."""
+        keys = self.sort_keys.get(order)
+        if keys is None:
+            keys = self.sort_keys[order] = [
+                sort_text(order, text) for text in (self.sender if order == "sender" else self.subject).all()
+            ]
+        return keys
 
     def _walk(
         self,
@@ -719,6 +742,7 @@ class _Decoded:
         senders: Sequence[str] | Mapping[int, str],
         subjects: Sequence[str] | Mapping[int, str],
         dates: Sequence[str] | Mapping[int, str],
+        refs: Sequence[str] | Mapping[int, str],
     ) -> Iterator[MessageSummary]:
         # Built the way copy and pickle build objects (no __init__): a frozen dataclass's __init__ costs
         # 2.5 us a row, paid on screen by any pass over a 50,000-message list. A test checks the fields.
@@ -762,6 +786,7 @@ class _Decoded:
                     "abnormal": abnormal,
                     "filed": filed,
                     "critical": bool(bits & CRITICAL),
+                    "references": tuple(refs[p].split()) if refs[p] else (),
                 },
             )
             yield summary
@@ -798,11 +823,16 @@ class MessageRows(Sequence[MessageSummary]):
         table: Table | _Decoded,
         positions: array | None = None,
         overrides: dict[int, MessageSummary] | None = None,
+        *,
+        ordered: bool = True,
+        marks: dict[int, str] | None = None,
     ) -> None:
         self._cols = table if isinstance(table, _Decoded) else _Decoded(table)
         self._positions = positions  # None: every row of the table
         self._overrides = overrides if overrides is not None else {}
         self._unread: int | None = None
+        self._ordered = ordered  # positions in the table's order (newest first): found by bisection
+        self._marks = marks  # a conversation view: table row -> its tree mark ('' for a conversation's top)
 
     def _row(self, i: int) -> int:
         return i if self._positions is None else self._positions[i]
@@ -841,7 +871,7 @@ class MessageRows(Sequence[MessageSummary]):
             rows = range(len(bits)) if self._positions is None else self._positions
             unread = sum(1 for p in rows if not bits[p] & SEEN)
             for p, s in self._overrides.items():
-                if self._positions is None or _find(self._positions, p) is not None:
+                if self._at(p) is not None:
                     unread += s.unread - (not bits[p] & SEEN)
             self._unread = unread
         return self._unread
@@ -850,10 +880,18 @@ class MessageRows(Sequence[MessageSummary]):
         p = self._cols.table.position(message_id)
         if p is None:
             return None
+        return self._at(p)
+
+    def _at(self, p: int) -> int | None:
+        """Where table row ``p`` is in this view."""
         if self._positions is None:
             return p
-        at = _find(self._positions, p)
-        return at
+        if self._ordered:
+            return _find(self._positions, p)
+        try:
+            return self._positions.index(p)
+        except ValueError:
+            return None
 
     def replace(self, summary: MessageSummary) -> bool:
         """Show ``summary`` in place of the row with its id (here and in views made by ``matching``)."""
@@ -874,7 +912,7 @@ class MessageRows(Sequence[MessageSummary]):
         bits = self._cols.bits
         rows = range(len(bits)) if self._positions is None else self._positions
         keep = array("I", (p for p in rows if bool(bits[p] & QUARANTINE) is inside))
-        return MessageRows(self._cols, keep, self._overrides)
+        return MessageRows(self._cols, keep, self._overrides, ordered=self._ordered, marks=self._marks)
 
     def quarantine_count(self) -> int:
         """Quarantined messages in the whole list this view comes from (not only in this view)."""
@@ -891,7 +929,59 @@ class MessageRows(Sequence[MessageSummary]):
         look, mid = self._cols.search_text, self._cols.message_id.get
         rows = range(len(self._cols.table)) if self._positions is None else self._positions
         found = (p for p in rows if matches(terms, look(p)) or (message_ids and mid(p) in message_ids))
-        return MessageRows(self._cols, array("I", found), self._overrides)
+        # in a conversation view the order is kept, the tree marks not (parents may be filtered out)
+        return MessageRows(self._cols, array("I", found), self._overrides, ordered=self._ordered)
+
+    def sorted_by(self, order: str) -> MessageRows:
+        """This view's rows in ``order`` (``core.model.SORTS``): date newest first; sender or subject A to Z, each
+        sender's or subject's messages newest first. A flat list (no conversations)."""
+        rows = range(len(self._cols.table)) if self._positions is None else self._positions
+        if order not in ("sender", "subject"):
+            if self._ordered and self._marks is None:
+                return self
+            return MessageRows(self._cols, array("I", sorted(rows)), self._overrides)
+        keys = self._cols.sort_key(order)
+        ranked = array("I", sorted(rows, key=lambda p: (keys[p], p)))
+        return MessageRows(self._cols, ranked, self._overrides, ordered=False)
+
+    def threaded(self) -> MessageRows:
+        """This view's rows conversation by conversation (``core.mail.threads``): each conversation where
+        its first row is in this view's order, its replies under their parent with a tree mark."""
+        from core.mail.threads import ThreadItem, thread
+
+        cols = self._cols
+        rows = list(range(len(cols.table)) if self._positions is None else self._positions)
+        mids, subjects, refs, order = cols.message_id.all(), cols.subject.all(), cols.refs.all(), cols.order
+        items = [ThreadItem(mids[p], tuple(refs[p].split()), subjects[p], order[p]) for p in rows]
+        shown = thread(items)
+        positions = array("I", (rows[i] for i, _ in shown))
+        marks = {rows[i]: mark for i, mark in shown if mark}
+        return MessageRows(cols, positions, self._overrides, ordered=False, marks=marks)
+
+    @property
+    def conversations(self) -> bool:
+        """Whether this view is by conversation."""
+        return self._marks is not None
+
+    def thread_mark(self, i: int) -> str:
+        """Row ``i``'s tree mark in a conversation view ('' for a conversation's top, or a flat list)."""
+        return self._marks.get(self._row(i), "") if self._marks else ""
+
+
+def sort_text(order: str, text: str) -> str:
+    """What a list sorts on for ``order``: the text folded (case and accents), a subject without its reply
+    and forward prefixes."""
+    from core.mail.threads import base_subject
+
+    if order == "subject":
+        return base_subject(text)[0]
+    return _fold_words(text)
+
+
+def _fold_words(text: str) -> str:
+    from core.clinical.identity import fold
+
+    return " ".join(fold(text).split())
 
 
 def _find(positions: array, p: int) -> int | None:
@@ -931,3 +1021,34 @@ class SummaryList(list[MessageSummary]):
             for s in self
             if matches(terms, searchable(f"{s.sender} {s.subject}")) or s.message_id in message_ids
         )
+
+    def sorted_by(self, order: str) -> SummaryList:
+        """As ``MessageRows.sorted_by``: the same keys, on the summaries."""
+        newest = sorted(
+            self, key=lambda m: (_when(m.date), -1 if m.uid is None else m.uid, m.id), reverse=True
+        )
+        if order in ("sender", "subject"):
+            newest.sort(key=lambda m: sort_text(order, m.sender if order == "sender" else m.subject))
+        return SummaryList(newest)
+
+    def threaded(self) -> SummaryList:
+        """As ``MessageRows.threaded``: the same conversations, from the summaries' references."""
+        from core.mail.threads import ThreadItem, thread
+
+        items = [
+            ThreadItem(s.message_id, s.references, s.subject, int(_when(s.date).timestamp() * 1e6))
+            for s in self
+        ]
+        shown = thread(items)
+        out = SummaryList(self[i] for i, _ in shown)
+        out._marks = [mark for _, mark in shown]
+        return out
+
+    _marks: list[str] | None = None
+
+    @property
+    def conversations(self) -> bool:
+        return self._marks is not None
+
+    def thread_mark(self, i: int) -> str:
+        return self._marks[i] if self._marks is not None and 0 <= i < len(self._marks) else ""

@@ -262,4 +262,12 @@ def summary_fields(raw: bytes) -> dict[str, Any]:
         "encrypted": encrypted,
         "signed": signed,
         "has_attachments": has_attachments,
+        "refs": thread_references(msg),
     }
+
+
+def thread_references(msg: Message) -> list[str]:
+    """The ids of the messages this one follows (References, then In-Reply-To), for its conversation."""
+    from core.mail.threads import reference_chain
+
+    return list(reference_chain(_header(msg, "References"), _header(msg, "In-Reply-To")))

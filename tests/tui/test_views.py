@@ -92,3 +92,79 @@ async def test_reply_from_the_full_screen_reader_answers_the_message_shown(mailr
         await pilot.press("r")
         await settle(app, pilot)
         assert app.screen.query_one("#compose-to").value == "dr.durand@chu-test.mssante.fr"
+
+
+def _with_a_conversation(mailroom: FakeMailroom) -> FakeMailroom:
+    """The colleague's letter (m-letter) answered twice: the doctor's reply, then the colleague's."""
+    day = BASE - dt.timedelta(days=1)
+    letter = "<m-letter@test>"
+    mailroom.messages.add(
+        "m-reply", plain_message("dr.medecin@cabinet.mssante.fr", "Re: Compte rendu de consultation",
+        day + dt.timedelta(hours=2), "Merci.\n"), "dr.medecin@cabinet.mssante.fr",
+        "Re: Compte rendu de consultation", day + dt.timedelta(hours=2), references=(letter,), flags=("\\Seen",),
+    )  # fmt: skip
+    mailroom.messages.add(
+        "m-reply2", plain_message("dr.durand@chu-test.mssante.fr", "Re: Re: Compte rendu de consultation",
+        day + dt.timedelta(hours=3), "Avec plaisir.\n"), "dr.durand@chu-test.mssante.fr",
+        "Re: Re: Compte rendu de consultation", day + dt.timedelta(hours=3),
+        references=(letter, "<m-reply@test>"), flags=("\\Seen",),
+    )  # fmt: skip
+    return mailroom
+
+
+def _shown(msg_list: MessageList) -> list[str]:
+    return [" ".join(msg_list.render_line(y).text.split()) for y in range(len(msg_list.rows))]
+
+
+async def test_t_sorts_by_date_sender_subject_and_the_title_says_so() -> None:
+    """t cycles the order (the store's sort), the list's title says it, the highlight stays on its message."""
+    mailroom = FakeMailroom(extra_messages=3)
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        msg_list = app.screen.query_one(MessageList)
+        assert msg_list.border_title == "Réception · par date"
+        dates = [s.date for s in msg_list.rows]
+        assert dates == sorted(dates, reverse=True)
+        await pilot.press("down")  # the colleague's letter
+        await pilot.press("t")
+        await settle(app, pilot)
+        assert msg_list.border_title == "Réception · par expéditeur"
+        senders = [s.sender for s in msg_list.rows]
+        assert senders == sorted(senders) and senders[0] == "biologie@labo-test.mssante.fr"
+        assert msg_list.current.id == "m-letter"  # the highlight followed its message
+        await pilot.press("t")
+        await settle(app, pilot)
+        assert msg_list.border_title == "Réception · par objet"
+        assert [s.subject for s in msg_list.rows][:2] == ["Compte rendu de consultation", "Courrier numéro 0"]
+        assert msg_list.current.id == "m-letter"
+        await pilot.press("t")
+        await settle(app, pilot)
+        assert msg_list.border_title == "Réception · par date"
+        assert [s.date for s in msg_list.rows] == dates
+
+
+async def test_T_shows_conversations_with_tree_marks_that_fit_80_columns() -> None:
+    app = MissiveApp(mailroom=_with_a_conversation(FakeMailroom()))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        msg_list = app.screen.query_one(MessageList)
+        flat = [s.id for s in msg_list.rows]
+        assert flat == ["m-lab", "m-reply2", "m-reply", "m-letter"]  # newest first
+        await pilot.press("T")
+        await settle(app, pilot)
+        assert msg_list.border_title == "Réception · par date · conversations"
+        assert [s.id for s in msg_list.rows] == ["m-lab", "m-letter", "m-reply", "m-reply2"]
+        rows = _shown(msg_list)
+        assert "└─Re: Compte rendu" in rows[2] and "  └─Re: Re: Compte" in msg_list.render_line(3).text
+        assert all(
+            msg_list.render_line(y).cell_length == msg_list.scrollable_content_region.width for y in range(4)
+        )
+        assert msg_list.current.id == "m-lab"
+        await pilot.press("down", "down", "enter")  # a reply in the conversation opens as any message
+        await settle(app, pilot)
+        assert app.screen.query_one(InboxPane).view.summary.id == "m-reply"
+        await pilot.press("T")  # flat again, on the same message
+        await settle(app, pilot)
+        assert [s.id for s in msg_list.rows] == flat and msg_list.current.id == "m-reply"
+        assert msg_list.border_title == "Réception · par date"

@@ -34,6 +34,7 @@ from core.model import (
     DRAFTS_FOLDER,
     INBOX,
     QUARANTINE_FOLDER,
+    SORTS,
     MessageSummary,
     MessageView,
     matches,
@@ -65,6 +66,8 @@ class InboxPane(ReportsFailures, Vertical):
         self.stale = False  # a draft changed while the pane was hidden: reload when shown
         self._unread = 0
         self._patients_in: dict[str, str] = {}  # Message-ID -> patient names (core.clinical.search form)
+        self.sort = "date"  # t cycles: date, sender, subject (the store sorts)
+        self.threads = False  # T: by conversation
         self.mode = "list"  # list (no message open) | split (list and reader) | full (the reader alone)
         self._empty = False
         self._searching = False
@@ -113,6 +116,10 @@ class InboxPane(ReportsFailures, Vertical):
     def load_messages(self, folder: str | None) -> None:
         mailroom = mailroom_of(self)
         summaries = missive_app(self).summaries(folder)
+        if self.sort != "date":
+            summaries = summaries.sorted_by(self.sort)
+        if self.threads:
+            summaries = summaries.threaded()
         folders = mailroom.folders()
         statuses = mailroom.receipt_statuses()
         labels = mailroom.patient_labels()
@@ -131,7 +138,7 @@ class InboxPane(ReportsFailures, Vertical):
             if message.folder in message.folders:
                 folders.highlighted = message.folders.index(message.folder)
         msg_list = self.query_one(MessageList)
-        msg_list.border_title = _folder_label(message.folder) if message.folder else t("pane.inbox")
+        msg_list.border_title = self._title(message.folder)
         # Envoyés and Brouillons: the column names the recipients
         msg_list.own_letters = message.folder == DRAFTS_FOLDER or _folder_label(message.folder or "") == t(
             "inbox.folder_sent"
@@ -151,6 +158,23 @@ class InboxPane(ReportsFailures, Vertical):
             self.loaded = True
             (msg_list if not empty else self.query_one("#folders")).focus()
             self.call_after_refresh(missive_app(self).inbox_painted)  # once the list is on screen, not before
+
+    def _title(self, folder: str | None) -> str:
+        """The folder, the order and the conversations, as the list's title says them."""
+        parts = [_folder_label(folder) if folder else t("pane.inbox"), t(f"inbox.sort_{self.sort}")]
+        if self.threads:
+            parts.append(t("inbox.conversations"))
+        return " · ".join(parts)
+
+    def action_sort(self) -> None:
+        """t: the next order (date, sender, subject), read from the store; the highlight stays."""
+        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)] if self.sort in SORTS else SORTS[0]
+        self.reload()
+
+    def action_threads(self) -> None:
+        """T: the list by conversation, or flat again."""
+        self.threads = not self.threads
+        self.reload()
 
     @on(OptionList.OptionSelected, "#folders")
     def _folder_chosen(self, event: OptionList.OptionSelected) -> None:

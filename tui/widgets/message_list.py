@@ -256,7 +256,8 @@ class MessageList(ScrollView, can_focus=True):
         key = (index, width, index == self.cursor, self.has_focus)
         strip = self._cache.get(key)
         if strip is None:
-            strip = self._render_row(self._rows[index], width, index == self.cursor)
+            mark = self._rows.thread_mark(index) if getattr(self._rows, "conversations", False) else ""
+            strip = self._render_row(self._rows[index], width, index == self.cursor, mark)
             self._cache[key] = strip
             if len(self._cache) > CACHE_ROWS:
                 self._cache.popitem(last=False)
@@ -264,7 +265,8 @@ class MessageList(ScrollView, can_focus=True):
             self._cache.move_to_end(key)
         return strip
 
-    def _render_row(self, s: MessageSummary, width: int, is_cursor: bool) -> Strip:
+    def _render_row(self, s: MessageSummary, width: int, is_cursor: bool, mark: str = "") -> Strip:
+        """One row; ``mark``: its place in a conversation (core.mail.threads), drawn before the subject."""
         base: Style = self.rich_style
         if is_cursor:
             base = base + self.get_component_rich_style("message-list--cursor")
@@ -292,10 +294,12 @@ class MessageList(ScrollView, can_focus=True):
         who = ", ".join(people) or s.sender or (t("inbox.no_recipient") if own else "")
         if own and s.to:
             who = "→ " + who
+        # a tree mark keeps its spaces (the indentation) and leaves the subject two thirds
+        tree = mark[: subject_width * 2 // 3]
         columns = [
             short_date(s.date, self._today).rjust(DATE_WIDTH),
             _fit(who, sender_width),
-            _fit(s.subject, subject_width),
+            tree + _fit(s.subject, subject_width - len(tree)),
         ]
         if status_width:
             columns.append(_fit(status or "", status_width))
