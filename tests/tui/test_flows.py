@@ -662,10 +662,10 @@ async def test_reception_lists_the_inbox_only_and_sent_letters_name_their_recipi
         await settle(app, pilot)
         msg_list = app.screen.query_one(MessageList)
         assert "m-sent" not in [s.id for s in msg_list.rows]  # the newest, but not in Réception
-        assert msg_list.border_title == "Réception · par date"
+        assert msg_list.border_title == "Réception"
         await pilot.press("f6", "down", "enter")
         await settle(app, pilot)
-        assert [s.id for s in msg_list.rows] == ["m-sent"] and msg_list.border_title == "Envoyés · par date"
+        assert [s.id for s in msg_list.rows] == ["m-sent"] and msg_list.border_title == "Envoyés"
         assert "→ claire.marti" in "".join(seg.text for seg in msg_list.render_line(0)._segments)
         await pilot.press("r")
         await settle(app, pilot)

@@ -123,7 +123,7 @@ async def test_t_sorts_by_date_sender_subject_and_the_title_says_so() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         msg_list = app.screen.query_one(MessageList)
-        assert msg_list.border_title == "Réception · par date"
+        assert msg_list.border_title == "Réception"  # by date, newest first: the usual order
         dates = [s.date for s in msg_list.rows]
         assert dates == sorted(dates, reverse=True)
         await pilot.press("down")  # the colleague's letter
@@ -140,7 +140,7 @@ async def test_t_sorts_by_date_sender_subject_and_the_title_says_so() -> None:
         assert msg_list.current.id == "m-letter"
         await pilot.press("t")
         await settle(app, pilot)
-        assert msg_list.border_title == "Réception · par date"
+        assert msg_list.border_title == "Réception"
         assert [s.date for s in msg_list.rows] == dates
 
 
@@ -153,7 +153,7 @@ async def test_T_shows_conversations_with_tree_marks_that_fit_80_columns() -> No
         assert flat == ["m-lab", "m-reply2", "m-reply", "m-letter"]  # newest first
         await pilot.press("T")
         await settle(app, pilot)
-        assert msg_list.border_title == "Réception · par date · conversations"
+        assert msg_list.border_title == "Réception · conversations"
         assert [s.id for s in msg_list.rows] == ["m-lab", "m-letter", "m-reply", "m-reply2"]
         rows = _shown(msg_list)
         assert "└─Re: Compte rendu" in rows[2] and "  └─Re: Re: Compte" in msg_list.render_line(3).text
@@ -167,4 +167,4 @@ async def test_T_shows_conversations_with_tree_marks_that_fit_80_columns() -> No
         await pilot.press("T")  # flat again, on the same message
         await settle(app, pilot)
         assert [s.id for s in msg_list.rows] == flat and msg_list.current.id == "m-reply"
-        assert msg_list.border_title == "Réception · par date"
+        assert msg_list.border_title == "Réception"

@@ -160,8 +160,10 @@ class InboxPane(ReportsFailures, Vertical):
             self.call_after_refresh(missive_app(self).inbox_painted)  # once the list is on screen, not before
 
     def _title(self, folder: str | None) -> str:
-        """The folder, the order and the conversations, as the list's title says them."""
-        parts = [_folder_label(folder) if folder else t("pane.inbox"), t(f"inbox.sort_{self.sort}")]
+        """The folder, then the order when it is not by date, and the conversations, as the title says them."""
+        parts = [_folder_label(folder) if folder else t("pane.inbox")]
+        if self.sort != "date":
+            parts.append(t(f"inbox.sort_{self.sort}"))
         if self.threads:
             parts.append(t("inbox.conversations"))
         return " · ".join(parts)
