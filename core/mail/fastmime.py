@@ -74,7 +74,24 @@ class Scanned:
 
 
 def scan(raw: bytes) -> Scanned | None:
-    """The header and leaf parts of ``raw``, or None when only the full parser can say (see the module)."""
+    """The header and leaf parts of ``raw``, or None when only the full parser can say (see the module).
+
+    The last message scanned is remembered (by identity, not content): the sync reads a new message's summary
+    and then gives the same bytes to the hook, which gets this reading back instead of a second one.
+    """
+    global _last
+    last = _last
+    if last is not None and last[0] is raw:
+        return last[1]
+    found = _scan(raw)
+    _last = (raw, found)
+    return found
+
+
+_last: tuple[bytes, Scanned | None] | None = None
+
+
+def _scan(raw: bytes) -> Scanned | None:
     if not isinstance(raw, bytes) or not raw or raw.startswith((b"From ", b"\r\n", b"\n")):
         return None
     if _LONE_CR.search(raw) is not None:

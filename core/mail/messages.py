@@ -25,12 +25,15 @@ import re
 from array import array
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from core.errors import NotFound
 from core.model import MessageSummary, SignatureStatus
 from core.store.listindex import ENUM, INT, TEXT, Column, Layout, ListIndex, Table
 from core.text import T
+
+if TYPE_CHECKING:
+    import email.message
 
 log = logging.getLogger("missive.store")
 
@@ -512,10 +515,15 @@ def summary_of(raw: bytes) -> dict[str, Any]:
     A first sync reads thousands of headers: the common ones (ASCII, well formed) are read here, several
     times faster than through the email parser, into what the parser would build, then given to the same
     readers as ``summary_fields``; anything else goes to ``summary_fields`` itself. A test holds the two equal.
+    The header comes from ``fastmime.scan`` when it reads the message: the sync hook scans the same bytes
+    next, and is then given that reading again rather than parsing the header a second time.
     """
-    from core.mail import mime
+    from core.mail import fastmime, mime
 
     try:
+        scanned = fastmime.scan(raw)
+        if scanned is not None:
+            return _summary_from(scanned.header, raw)
         return _summary_fast(raw) or mime.summary_fields(raw)
     except Exception:  # noqa: BLE001 - one broken message must not stop a sync
         return {"message_id": "", "from": "", "to": [], "subject": "", "date": None, "refs": []}
@@ -537,7 +545,6 @@ def _summary_fast(raw: bytes) -> dict[str, Any] | None:
     """``mime.summary_fields(raw)`` for an ASCII header the email parser reads without a defect; else None."""
     from email.message import Message
 
-    from core.mail import mime
 
     if not isinstance(raw, bytes):
         return None
@@ -566,6 +573,14 @@ def _summary_fast(raw: bytes) -> dict[str, Any] | None:
         name, value = source[0].split(":", 1)
         if name.lower() in _SUMMARY_FIELDS:  # compat32's header_source_parse
             msg.set_raw(name, (value.lstrip(" \t") + "".join(source[1:])).rstrip("\r\n"))
+    return _summary_from(msg, raw)
+
+
+def _summary_from(msg: email.message.Message, raw: bytes) -> dict[str, Any]:
+    """``mime.summary_fields(raw)`` from ``msg``, the parser's reading of ``raw``'s header (or of its summary
+    fields: nothing else is read)."""
+    from core.mail import mime
+
     encrypted, signed = mime.security_of(msg)
     date = mime._date(msg)
     return {
