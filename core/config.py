@@ -10,7 +10,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import ConfigError
 from core.text import T, Text
@@ -388,11 +388,19 @@ def write_default_settings(profile_dir: Path, overrides: str = "") -> Path:
     return path
 
 
+if TYPE_CHECKING:  # given by __getattr__ below
+    from core.agent import ask_sync as ask_daemon_sync  # noqa: F401
+
+
 def __getattr__(name: str) -> object:
     """The process's environment, the disk and the log as the interface needs them, loaded only when used:
     ``take_secrets``/``child_environment`` (core.childenv), ``private_dir``/``private_open``
     (core.store.atomic: files the app saves are private like the profile's), ``log_bug``/``where_logged``/
     ``LibraryRecords`` (core.logs: a bug's place in the profile's log, never its message)."""
+    if name == "ask_daemon_sync":  # core.agent: a sync asked of the running daemon, before any profile is opened
+        from core import agent
+
+        return agent.ask_sync
     if name in ("take_secrets", "child_environment"):
         from core import childenv
 

@@ -246,14 +246,16 @@ def account_remove(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def sync_cmd(args: argparse.Namespace, ctx: Any) -> int:
-    from core.mailroom import ask_daemon_sync, sync_report_json
+    from core.config import ask_daemon_sync
 
     # a running `missive daemon` holds the profile unlocked: it syncs, this process neither imports the
-    # mail stack nor derives the key again (core.agent says why a socket, not a shared key)
+    # façade and the mail stack nor derives the key again (core.agent says why a socket, not a shared key)
     answered = ask_daemon_sync(ctx.profile_dir, args.account)
     if answered is not None:
         _print_reports(answered)
         return 0
+    from core.mailroom import sync_report_json
+
     mr = ctx.mailroom()
 
     def progress(p: Any) -> None:
