@@ -80,6 +80,29 @@ if TYPE_CHECKING:  # start-up stays lazy: these modules load when a service is f
 
 log = logging.getLogger("missive.mailroom")
 
+# What unlocking a profile and reading a first letter import: the app loads them in a thread while the
+# passphrase is typed and derived (the key derivation leaves the interpreter free), so neither waits on them.
+# Not the clinical readers nor html2text: they load with the first message that has documents or HTML.
+READING_MODULES = (
+    "core.mail.messages",
+    "core.mail.accounts",
+    "core.auth.psc",
+    "core.secure.keystore",
+    "core.secure.smime",
+    "core.mail.mime",
+    "core.mail.receipts",
+    "core.practice.documents",
+    "core.clinical.patient_mail",
+)
+
+
+def preload() -> None:
+    """Import the modules a first read uses (``READING_MODULES``); called from a thread of the app."""
+    import importlib
+
+    for name in READING_MODULES:
+        importlib.import_module(name)
+
 RETRY_FIRST = 5.0  # seconds before reconnecting an account that failed; doubles up to RETRY_MAX
 RETRY_MAX = 300.0
 LOGIN_RETRY = 3600.0  # a PSC approval denied or unanswered is asked again after an hour (or on demand)
@@ -472,6 +495,12 @@ class Mailroom:
         if filed:
             self.emit(DocumentFiled(len(filed)))
 
+    def prepare_reading(self) -> None:
+        """Open the services a first read uses (keys, document queue, sent letters, accounts) before the
+        doctor opens a message."""
+        for service in ("keys", "documents", "sent_letters", "accounts"):
+            getattr(self, service)
+
     def read_message(self, message_id: str, actor: str | None = None) -> MessageView:
         """The message as the doctor reads it (S/MIME layers removed, HTML turned into text, the document
         queue's decisions for its clinical parts); audited on every read.
@@ -537,8 +566,6 @@ class Mailroom:
 
     def _message_documents(self, header_id: str) -> tuple[MessageDocument, ...]:
         """The clinical parts the queue holds for the message with Message-ID ``header_id``."""
-        from core.clinical.kinds import BIOLOGY, OTHER, document_kind
-        from core.clinical.readers import read_document
         from core.errors import MissiveError
         from core.model import ClinicalDocument, MessageDocument
 
@@ -549,6 +576,10 @@ class Mailroom:
         for queued in self.documents.list():
             if queued.message_id != header_id:
                 continue
+            # the readers load only for a message that brought documents (most letters bring none)
+            from core.clinical.kinds import BIOLOGY, OTHER, document_kind
+            from core.clinical.readers import read_document
+
             content: ClinicalDocument | None = None
             try:
                 found = read_document(self.documents.raw(queued.id), queued.attachment).documents

@@ -105,6 +105,11 @@ class MailroomAPI(Protocol):
         """The message as the doctor reads it; audited (``read``) every time."""
         ...
 
+    def prepare_reading(self) -> None:
+        """Load what a first ``read_message`` needs besides the message (blocking; the app calls it in a
+        thread once the profile is open, so the first message opened shows at once)."""
+        ...
+
     def mark_seen(self, message_id: str) -> None: ...
 
     def folder_counts(self) -> dict[str, FolderCount]:

@@ -11,9 +11,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
+import threading
 import time
 import tomllib
 from collections.abc import Callable, Iterable
@@ -27,7 +29,7 @@ from textual.app import App, ComposeResult, SystemCommand  # noqa: E402
 from textual.containers import Horizontal  # noqa: E402
 from textual.screen import Screen  # noqa: E402
 from textual.theme import Theme  # noqa: E402
-from textual.widgets import ContentSwitcher, Footer, Static  # noqa: E402
+from textual.widgets import ContentSwitcher, Static  # noqa: E402
 from textual.worker import Worker, WorkerState  # noqa: E402
 
 from core.errors import ConfigError, Locked, MissiveError, NotFound  # noqa: E402
@@ -55,6 +57,7 @@ from tui.messages import (  # noqa: E402
     MailroomEventReceived,
     Unlocked,
 )
+from tui.widgets.footer import KeyFooter  # noqa: E402
 from tui.widgets.status_bar import StatusBar  # noqa: E402
 
 if TYPE_CHECKING:
@@ -119,7 +122,7 @@ class MainScreen(Screen[None]):
         with ContentSwitcher(initial="inbox", id="panes"):
             yield InboxPane(id="inbox")
         yield StatusBar()
-        yield Footer()
+        yield KeyFooter()
 
     def show(self, pane: str) -> Any:
         """Switch to a pane, mounting it the first time (panes are loaded lazily)."""
@@ -170,6 +173,7 @@ class MissiveApp(App[int]):
         self._last_activity = time.monotonic()
         self._exit_after_paint = exit_after_paint
         self._painted = False
+        self._counts_timer: Any = None
         self._prefetched: tuple[MailroomAPI, SummaryRows] | None = None  # the inbox's list, read at unlock
         self._sync_started = False
         self._sync_stops: list[tuple[Any, Any]] = []  # (event loop, asyncio.Event) of each account's sync
@@ -192,6 +196,8 @@ class MissiveApp(App[int]):
 
     # -- start-up -----------------------------------------------------------------------------------------
     def on_mount(self) -> None:
+        if self.mailroom is None:  # while the passphrase is typed and derived
+            threading.Thread(target=_preload, name="missive-preload", daemon=True).start()
         themes, problems = discover_themes(self.profile_dir)
         for theme in themes:
             self.register_theme(theme)
@@ -206,7 +212,7 @@ class MissiveApp(App[int]):
             self.notify(t("app.unknown_keys", ids=", ".join(self._unknown_keys)), severity="warning")
         self.set_keymap(self.remap)
         if self.idle_minutes > 0:
-            self.set_interval(15, self._check_idle)
+            self.set_timer(self.idle_minutes * 60, self._check_idle)
         if self.mailroom is not None:
             self._enter()
         elif self._setup:
@@ -250,9 +256,21 @@ class MissiveApp(App[int]):
         from tui.messages import UnlockFailed
 
         try:
-            self.post_message(Unlocked(self.open_profile(passphrase)))
+            mailroom = self.open_profile(passphrase)
         except MissiveError as exc:
             self.post_message(UnlockFailed(str(exc)))
+            return
+        self.post_message(Unlocked(mailroom))
+        self.prepare_reading(mailroom)
+
+    def prepare_reading(self, mailroom: MailroomAPI) -> None:
+        """After the first unlock, in the unlock's thread while the inbox paints: what a first read needs."""
+        if self.mailroom is not None and self.mailroom is not mailroom:
+            return  # a check after an idle lock: the profile in use is ready already
+        try:
+            mailroom.prepare_reading()
+        except MissiveError as exc:  # the first read will say it, in its own words
+            log.info("reading not prepared: %s", type(exc).__name__)
 
     def on_unlock_failed(self, message: Any) -> None:
         from tui.panes.lock import LockScreen
@@ -313,7 +331,7 @@ class MissiveApp(App[int]):
         if self._painted:
             self.refresh_counts()
         else:  # the status bar counts load the outbox and the document queue: after the list is painted
-            self.set_timer(2, self._counts_if_not_painted)
+            self._counts_timer = self.set_timer(2, self._counts_if_not_painted)
 
     def _counts_if_not_painted(self) -> None:
         if not self._painted:
@@ -324,6 +342,8 @@ class MissiveApp(App[int]):
         if self._painted:
             return
         self._painted = True
+        if self._counts_timer is not None:
+            self._counts_timer.stop()
         elapsed = time.perf_counter() - _STARTED
         log.info("start-up to painted inbox: %.3f s", elapsed)
         self.refresh_counts()
@@ -339,7 +359,19 @@ class MissiveApp(App[int]):
         if self._sync_started or self.mailroom is None:
             return
         self._sync_started = True
-        for name in self.mailroom.account_names():
+        mailroom = self.mailroom
+        # the account list is read off the screen's thread (it loads the accounts and Pro Santé Connect)
+        self.run_worker(
+            lambda: self._post_account_names(mailroom), thread=True, group="sync-start", exit_on_error=False
+        )
+
+    def _post_account_names(self, mailroom: MailroomAPI) -> None:
+        names = mailroom.account_names()
+        with contextlib.suppress(RuntimeError):  # the app ended meanwhile: nothing to keep in sync
+            self.call_from_thread(self._sync_accounts, names)
+
+    def _sync_accounts(self, names: list[str]) -> None:
+        for name in names:
             self.run_worker(
                 lambda name=name: self._sync_worker(name),
                 thread=True,
@@ -561,8 +593,15 @@ class MissiveApp(App[int]):
         return super().on_event(event)
 
     def _check_idle(self) -> None:
-        if self.idle_minutes and time.monotonic() - self._last_activity > self.idle_minutes * 60:
+        """Lock once the idle time has passed since the last key or click; else look again when it would have
+        (one timer, no polling: an app left alone uses no CPU)."""
+        if not self.idle_minutes:
+            return
+        left = self.idle_minutes * 60 - (time.monotonic() - self._last_activity)
+        if left <= 0:
             self.action_lock(idle=True)
+            left = self.idle_minutes * 60
+        self.set_timer(max(left, 1.0), self._check_idle)
 
     # -- engine events and counts -------------------------------------------------------------------------
     def _engine_event(self, event: MailroomEvent) -> None:
@@ -656,6 +695,18 @@ class MissiveApp(App[int]):
         """The app's own workers; panes and screens hand theirs to the same handler (tui.failures)."""
         if event.state == WorkerState.ERROR:
             report_failure(self, event.worker)
+
+
+def _preload() -> None:
+    """Import the inbox, the reader and what the core needs to open a message, off the screen's thread: the
+    inbox paints and the first message opens without waiting on them."""
+    try:
+        import tui.panes.inbox  # noqa: F401
+        from core.mailroom import preload
+
+        preload()
+    except Exception as exc:  # noqa: BLE001 - only an early start lost: the same imports happen when used
+        log.warning("preload failed (%s)", type(exc).__name__)
 
 
 def run_app(

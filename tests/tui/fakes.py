@@ -242,6 +242,7 @@ class FakeMailroom:
     sent: list[Draft] = field(default_factory=list)
     subscribers: list[Callable[[MailroomEvent], None]] = field(default_factory=list)
     synced: list[str] = field(default_factory=list)  # accounts the app keeps in sync in the background
+    prepared: bool = False  # prepare_reading was called (after unlock)
     audit: list[tuple[str, str]] = field(default_factory=list)  # (action, id), as the real audit log
     outbox: list[Draft] = field(default_factory=list)
     accounts: list[str] = field(default_factory=list)  # none: the app starts no background sync
@@ -292,6 +293,9 @@ class FakeMailroom:
         quarantine = folder == QUARANTINE_FOLDER
         found = self.messages.list(None if quarantine else folder)
         return SummaryList(s for s in found if (s.id in self.messages.quarantined) is quarantine)
+
+    def prepare_reading(self) -> None:
+        self.prepared = True
 
     def read_message(self, message_id: str, actor: str | None = None) -> MessageView:
         from core.mail import mime

@@ -50,6 +50,7 @@ class LockScreen(ReportsFailures, Screen[None]):
             self.post_message(UnlockFailed(str(exc)))
             return
         self.post_message(Unlocked(mailroom))
+        self.app.prepare_reading(mailroom)
 
     def on_unlock_failed(self, message: UnlockFailed) -> None:
         self.query_one("#lock-error", Static).update(t("lock.wrong"))

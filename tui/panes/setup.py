@@ -19,10 +19,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Input, Label, RadioButton, RadioSet, Select, Static
+from textual.widgets import ContentSwitcher, Input, Label, RadioButton, RadioSet, Select, Static
 
 from core.errors import MissiveError
 from tui.i18n import t
+from tui.widgets.footer import KeyFooter
 
 STEPS = ("passphrase", "account", "smime", "filing", "patients", "notify")
 
@@ -119,7 +120,7 @@ class SetupScreen(Screen[Any]):
                 )
                 yield Input(compact=True, id="notify-url", placeholder="https://ntfy.sh/mon-sujet-secret")
         yield Static("", id="setup-message")
-        yield Footer()
+        yield KeyFooter()
 
     @staticmethod
     def _presets() -> list[tuple[str, str]]:

@@ -20,8 +20,7 @@ class StatusBar(Horizontal):
         color: $foreground;
         & > #status-accounts { width: 1fr; }
         & > #status-counts { width: auto; padding: 0 1; color: $text-accent; }
-        & > ProgressBar { width: 20; display: none; }
-        & > ProgressBar.-busy { display: block; }
+        & > ProgressBar { width: 20; }
         &:ansi { background: ansi_default; }
     }
     """
@@ -33,10 +32,12 @@ class StatusBar(Horizontal):
     def __init__(self) -> None:
         super().__init__()
         self._accounts: dict[str, str] = {}
+        self._counts = ""
 
     def compose(self) -> ComposeResult:
         yield Static(t("status.no_account"), id="status-accounts")
-        yield ProgressBar(total=100, show_eta=False, show_percentage=False, id="status-progress")
+        # the progress bar is mounted only while a sync reports progress: Textual's ProgressBar wakes the app
+        # every second for as long as it exists, and an idle app uses no CPU
         yield Static("", id="status-counts")
 
     def on_mount(self) -> None:
@@ -56,7 +57,9 @@ class StatusBar(Horizontal):
             counts = t("status.counts", outbox=self.outbox, review=self.review)
             if self.critical:
                 counts += "  " + t("status.critical", count=self.critical)
-            self.query_one("#status-counts", Static).update(counts)
+            if counts != self._counts:  # the same words again: no layout of the screen for nothing
+                self._counts = counts
+                self.query_one("#status-counts", Static).update(counts)
 
     def set_account(self, name: str, state: str, since: str = "") -> None:
         """``state``: online, syncing, offline (with the last sync time)."""
@@ -81,6 +84,12 @@ class StatusBar(Horizontal):
             )
 
     def set_progress(self, done: int, total: int) -> None:
-        bar = self.query_one(ProgressBar)
-        bar.set_class(0 < total and done < total, "-busy")
-        bar.update(total=max(total, 1), progress=done)
+        bars = self.query(ProgressBar)
+        if not (0 < total and done < total):
+            bars.remove()
+        elif bars:
+            bars.first().update(total=total, progress=done)
+        else:
+            bar = ProgressBar(total=total, show_eta=False, show_percentage=False, id="status-progress")
+            self.mount(bar, before="#status-counts")
+            bar.call_after_refresh(bar.update, progress=done)  # once mounted
