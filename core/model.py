@@ -248,14 +248,24 @@ class SignatureStatus:
         return asdict(self)
 
     @classmethod
+    def invalid(cls, signer: str, subject: str, why: Text) -> SignatureStatus:
+        """A signature that does not hold or is not trusted, and why (a catalogue code)."""
+        return cls(False, signer, subject, why.code, {k: str(v) for k, v in why.params.items()})
+
+    @classmethod
     def from_json(cls, data: dict[str, Any]) -> SignatureStatus:
-        """A stored verdict (older ones have no parameters)."""
+        """A stored verdict. Older ones hold a French sentence and no parameters: a sentence the catalogue
+        knows becomes its code again, so it reads in the language chosen too."""
+        from core.text import code_of
+
+        params = {str(k): str(v) for k, v in (data.get("params") or {}).items()}
+        reason = str(data.get("reason") or "")
         return cls(
             bool(data.get("valid")),
             str(data.get("signer") or ""),
             str(data.get("subject") or ""),
-            str(data.get("reason") or ""),
-            {str(k): str(v) for k, v in (data.get("params") or {}).items()},
+            reason if params else code_of(reason),
+            params,
         )
 
 
@@ -501,6 +511,7 @@ from core.events import (  # noqa: E402
 
 if TYPE_CHECKING:
     from core.clinical.search import matches, query_terms, searchable
+    from core.text import Text
 
 
 def __getattr__(name: str) -> Any:

@@ -109,4 +109,15 @@ def render(code: str, params: Mapping[str, Any] | None = None, lang: str | None 
         return template
 
 
-__all__ = ["LANGUAGES", "T", "Text", "catalogue", "language", "render", "set_language"]
+@cache
+def _french_codes() -> dict[str, str]:
+    return {template: code for code, template in catalogue(DEFAULT_LANGUAGE).items() if "{" not in template}
+
+
+def code_of(sentence: str) -> str:
+    """The code of a French sentence stored by an older version when a catalogue has it (a verdict kept
+    before verdicts were codes), so that it too reads in the language chosen; else the sentence itself."""
+    return _french_codes().get(sentence, sentence)
+
+
+__all__ = ["LANGUAGES", "T", "Text", "catalogue", "code_of", "language", "render", "set_language"]

@@ -110,6 +110,31 @@ def test_a_sentence_stored_by_an_older_version_is_shown_as_it_is() -> None:
     assert str(Text.from_json(stored)) == "aucun fichier enregistré d'id 'abc'"
 
 
+def test_a_stored_signature_verdict_reads_in_the_language_of_the_moment(english) -> None:
+    """A verdict is stored as a code with its parameters: switching language translates old messages too, and
+    a French sentence stored before verdicts were codes is recognised when the catalogue has it."""
+    import json
+
+    from core.model import SignatureStatus
+
+    status = SignatureStatus.invalid("lab@labo.test", "CN=Lab", T("sig.cert-expired", date="01/02/2025"))
+    stored = SignatureStatus.from_json(json.loads(json.dumps(status.to_json())))
+    assert (stored.reason, stored.params) == ("sig.cert-expired", {"date": "01/02/2025"})
+    assert stored.reason_text() == "certificate expired on 01/02/2025"
+    older = SignatureStatus.from_json(
+        {
+            "valid": False,
+            "signer": "x@y.test",
+            "subject": "",
+            "reason": "le message a été modifié après signature",
+        }
+    )
+    assert older.reason_text() == "the message was changed after it was signed"
+    text.set_language("fr")
+    assert stored.reason_text() == "certificat expiré le 01/02/2025"
+    assert older.reason_text() == "le message a été modifié après signature"
+
+
 def test_the_command_line_speaks_the_language_asked_for(cli, monkeypatch) -> None:
     assert cli("init")[0] == 0
     code, _, err = cli("--lang", "en", "documents", "undo", "nope")

@@ -2,7 +2,8 @@
 
 The chain is validated with ``cryptography.x509.verification`` against the profile's trust anchors; the
 checks a doctor cares most about (expiry, purpose, address) are done first, one by one, so that the
-reason shown is precise and in French ("certificat expiré le 12/03/2025", "autorité non reconnue"...).
+reason is precise and kept as a catalogue code ("sig.cert-expired", "sig.chain-untrusted"...), read in the
+language chosen.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from core.errors import ParseError
 from core.model import SignatureStatus
-from core.text import T
+from core.text import T, Text
 
-REASON_UNTRUSTED = "autorité non reconnue (importez l'autorité avec « missive keys trust »)"
-REASON_NO_ANCHOR = "aucune autorité de confiance dans le profil (importez-la avec « missive keys trust »)"
+REASON_UNTRUSTED = T("sig.chain-untrusted")
+REASON_NO_ANCHOR = T("sig.no-anchor")
 
 
 def load_certificates(data: bytes) -> list[x509.Certificate]:
@@ -113,14 +114,17 @@ def is_ca(cert: x509.Certificate) -> bool:
         return False
 
 
-def validity_problem(cert: x509.Certificate, at: dt.datetime | None = None, who: str = "certificat") -> str:
-    """'' when ``cert`` is within its dates at ``at``, else a French reason."""
+def validity_problem(
+    cert: x509.Certificate, at: dt.datetime | None = None, authority: bool = False
+) -> Text | None:
+    """None when ``cert`` is within its dates at ``at``, else the reason (a catalogue code)."""
     now = _utc(at)
+    who = "sig.ca" if authority else "sig.cert"
     if now > cert.not_valid_after_utc:
-        return f"{who} expiré le {_fr_date(cert.not_valid_after_utc)}"
+        return T(f"{who}-expired", date=_fr_date(cert.not_valid_after_utc))
     if now < cert.not_valid_before_utc:
-        return f"{who} pas encore valide (à partir du {_fr_date(cert.not_valid_before_utc)})"
-    return ""
+        return T(f"{who}-not-yet-valid", date=_fr_date(cert.not_valid_before_utc))
+    return None
 
 
 def _ext(cert: x509.Certificate, cls: type) -> Any:
@@ -130,23 +134,23 @@ def _ext(cert: x509.Certificate, cls: type) -> Any:
         return None
 
 
-def purpose_problem(cert: x509.Certificate, *, for_signing: bool = True) -> str:
-    """'' when the certificate may protect e-mail (key usage and emailProtection purpose)."""
+def purpose_problem(cert: x509.Certificate, *, for_signing: bool = True) -> Text | None:
+    """None when the certificate may protect e-mail (key usage and emailProtection purpose), else why."""
     try:
         ku = _ext(cert, x509.KeyUsage)
         eku = _ext(cert, x509.ExtendedKeyUsage)
     except ValueError:
-        return "certificat illisible (extensions invalides)"
+        return T("sig.cert-bad-extensions")
     if ku is not None:
         if for_signing and not (ku.digital_signature or ku.content_commitment):
-            return "ce certificat n'est pas fait pour signer (usage de clé)"
+            return T("sig.cert-not-for-signing")
         if not for_signing and not (ku.key_encipherment or ku.key_agreement):
-            return "ce certificat n'est pas fait pour chiffrer (usage de clé)"
+            return T("sig.cert-not-for-encryption")
     if eku is not None and not (
         ExtendedKeyUsageOID.EMAIL_PROTECTION in eku or ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE in eku
     ):
-        return "ce certificat n'est pas prévu pour la messagerie (usage « protection du courriel » absent)"
-    return ""
+        return T("sig.cert-not-for-mail")
+    return None
 
 
 def _eku_ok(_policy: Any, _cert: x509.Certificate, ext: Any) -> None:
@@ -201,31 +205,31 @@ def chain_problem(
     intermediates: Iterable[x509.Certificate],
     anchors: Sequence[x509.Certificate],
     at: dt.datetime | None = None,
-) -> str:
-    """'' when ``cert`` chains to one of ``anchors`` at ``at``, else a French reason."""
+) -> Text | None:
+    """None when ``cert`` chains to one of ``anchors`` at ``at``, else the reason (a catalogue code)."""
     if not anchors:
         return REASON_NO_ANCHOR
     now = _utc(at)
     pool = [c for c in intermediates if c != cert]
     try:
         _verifier(anchors, now).verify(cert, pool)
-        return ""
+        return None
     except verification.VerificationError as exc:
         text = str(exc)
     except (ValueError, TypeError) as exc:  # malformed extensions surface as plain errors
-        return f"certificat invalide ({' '.join(str(exc).split())[:80]})"
+        return T("sig.cert-invalid", detail=" ".join(str(exc).split())[:80])
     # Name the most useful cause: an expired authority beats a generic "not trusted".
     for ca in pool + list(anchors):
         if is_ca(ca) and validity_problem(ca, now):
             if ca.subject == cert.issuer or ca in anchors:
-                return validity_problem(ca, now, "certificat de l'autorité")
+                return validity_problem(ca, now, authority=True)
     if "not valid at validation time" in text:
-        return "un certificat de la chaîne est hors de sa période de validité"
+        return T("sig.chain-out-of-date")
     if "candidates exhausted" in text or "no issuer" in text.lower():
         return REASON_UNTRUSTED
     if "EKU" in text or "emailProtection" in text:
-        return "une autorité de la chaîne n'est pas prévue pour la messagerie"
-    return f"{REASON_UNTRUSTED} : {' '.join(text.split('(encountered')[0].split())[:100]}"
+        return T("sig.ca-not-for-mail")
+    return T("sig.chain-untrusted-detail", detail=" ".join(text.split("(encountered")[0].split())[:100])
 
 
 def signer_status(
@@ -246,13 +250,10 @@ def signer_status(
         chain_problem(cert, intermediates, anchors, at),
     ):
         if problem:
-            return SignatureStatus(False, shown, subject, problem)
+            return SignatureStatus.invalid(shown, subject, problem)
     if sender_l and sender_l not in addresses:
-        listed = ", ".join(addresses) or "aucune adresse"
-        return SignatureStatus(
-            False,
-            shown,
-            subject,
-            f"l'adresse de l'expéditeur ({sender_l}) ne correspond pas au certificat ({listed})",
+        listed = ", ".join(addresses) or "-"
+        return SignatureStatus.invalid(
+            shown, subject, T("sig.address-mismatch", sender=sender_l, listed=listed)
         )
     return SignatureStatus(True, shown, subject, "")

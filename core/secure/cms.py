@@ -30,15 +30,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from core.errors import ParseError, SecurityError
-from core.text import T
+from core.text import T, Text
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 _DAMAGE = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError)
 
 # Reasons a doctor reads (French, as shown in the reader and by `missive smime verify`).
-REASON_MODIFIED = "le message a été modifié après signature"
-REASON_NO_SIGNER_CERT = "le certificat du signataire n'est pas joint au message"
-REASON_UNSUPPORTED = "algorithme de signature non pris en charge"
+REASON_MODIFIED = T("sig.modified")
+REASON_NO_SIGNER_CERT = T("sig.no-signer-cert")
 
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha1": hashes.SHA1,
@@ -64,7 +63,7 @@ class SignedContent:
 
     content: bytes
     signature_ok: bool
-    problem: str = ""  # French reason when signature_ok is False
+    problem: Text | None = None  # why, when signature_ok is False (a catalogue code)
     signer_cert: x509.Certificate | None = None
     certificates: tuple[x509.Certificate, ...] = ()
     signing_time: dt.datetime | None = None
@@ -600,7 +599,7 @@ def _verify_signed_data(der: bytes, detached: bytes | None) -> SignedContent:
         return SignedContent(
             detached,
             False,
-            "le contenu signé ne correspond pas au message affiché",
+            T("sig.content-mismatch"),
             signer_cert=signer,
             certificates=tuple(certs),
             content_type=content_type,
@@ -645,11 +644,11 @@ def _verify_one(
             # The signature covers the attributes as received, re-tagged from [0] IMPLICIT to SET OF.
             signed_bytes = b"\x31" + attrs.dump()[1:]
 
-    def verdict(content: bytes, ok: bool, problem: str = "") -> SignedContent:
+    def verdict(content: bytes, ok: bool, problem: Text | None = None) -> SignedContent:
         return SignedContent(content, ok, problem, signer, tuple(certs), signing_time, ctype)
 
     if digest_name not in _HASHES:
-        return verdict(candidates[0], False, f"{REASON_UNSUPPORTED} ({digest_name})")
+        return verdict(candidates[0], False, T("sig.unsupported", algorithm=digest_name))
     if signer is None:
         return verdict(candidates[0], False, REASON_NO_SIGNER_CERT)
     if not has_attrs:
@@ -658,7 +657,7 @@ def _verify_one(
                 return verdict(content, True)
         return verdict(candidates[0], False, REASON_MODIFIED)
     if expected_digest is None:
-        return verdict(candidates[0], False, "la signature ne contient pas l'empreinte du message")
+        return verdict(candidates[0], False, T("sig.no-digest"))
     if ct_value is not None and ct_value != ctype:
         return verdict(candidates[0], False, REASON_MODIFIED)
     matching = None

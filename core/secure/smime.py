@@ -385,7 +385,8 @@ def _status(
     if not result.signature_ok:
         addresses = certmod.emails(cert) if cert is not None else []
         subject = certmod.subject_text(cert) if cert is not None else ""
-        return SignatureStatus(False, addresses[0] if addresses else (sender or ""), subject, result.problem)
+        signer = addresses[0] if addresses else (sender or "")
+        return SignatureStatus.invalid(signer, subject, result.problem or certmod.REASON_UNTRUSTED)
     assert cert is not None
     return certmod.signer_status(cert, result.certificates, anchors, sender, at)
 

@@ -95,7 +95,7 @@ def test_openssl_signed_verifies_in_missive(pki, bob_keys, message, openssl, tmp
     signed = openssl(*args).stdout
     opened = smime.open_message(signed, bob_keys)
     assert opened.signed and opened.signature is not None
-    assert opened.signature.valid, opened.signature.reason
+    assert opened.signature.valid, opened.signature.reason_text()
     assert opened.signature.signer == "alice@hopital.test"
     assert "Alice Martin" in opened.signature.subject
     assert "Veuillez trouver" in _body_text(opened.inner_mime_bytes)
@@ -124,7 +124,7 @@ def test_one_changed_byte_is_reported_as_modified(pki, bob_keys, message, openss
     assert tampered != signed
     status = smime.open_message(tampered, bob_keys).signature
     assert status is not None and not status.valid
-    assert status.reason == "le message a été modifié après signature"
+    assert status.reason_text() == "le message a été modifié après signature"
 
 
 def test_opaque_signature_with_changed_content_is_reported(pki, bob_keys, message, openssl, tmp_path):
@@ -134,7 +134,7 @@ def test_opaque_signature_with_changed_content_is_reported(pki, bob_keys, messag
     tampered = signed[:at] + b"X" + signed[at + 1 :]
     wrapped = smime._wrap_pkcs7_mime([b"From: alice@hopital.test"], tampered, "signed-data")
     status = smime.open_message(wrapped, bob_keys).signature
-    assert status is not None and not status.valid and "modifié" in status.reason
+    assert status is not None and not status.valid and "modifié" in status.reason_text()
 
 
 def test_expired_signer_is_reported_with_its_date(pki, bob_keys, message, openssl, tmp_path):
@@ -142,7 +142,7 @@ def test_expired_signer_is_reported_with_its_date(pki, bob_keys, message, openss
     signed = _openssl_sign(openssl, tmp_path, pki.expired, msg)
     status = smime.open_message(signed, bob_keys).signature
     assert status is not None and not status.valid
-    assert status.reason == f"certificat expiré le {pki.expired.cert.not_valid_after_utc:%d/%m/%Y}"
+    assert status.reason_text() == f"certificat expiré le {pki.expired.cert.not_valid_after_utc:%d/%m/%Y}"
 
 
 def test_untrusted_chain_is_reported(pki, bob_keys, message, openssl, tmp_path):
@@ -150,7 +150,7 @@ def test_untrusted_chain_is_reported(pki, bob_keys, message, openssl, tmp_path):
     signed = _openssl_sign(openssl, tmp_path, pki.stranger, msg, chain=False)
     status = smime.open_message(signed, bob_keys).signature
     assert status is not None and not status.valid
-    assert status.reason.startswith("autorité non reconnue")
+    assert status.reason_text().startswith("autorité non reconnue")
 
 
 def test_from_that_does_not_match_the_certificate_is_reported(pki, bob_keys, message, openssl, tmp_path):
@@ -160,14 +160,17 @@ def test_from_that_does_not_match_the_certificate_is_reported(pki, bob_keys, mes
     signed = _openssl_sign(openssl, tmp_path, pki.alice, msg)
     status = smime.open_message(signed, bob_keys).signature
     assert status is not None and not status.valid
-    assert "l'adresse de l'expéditeur (mallory@hopital.test) ne correspond pas au certificat" in status.reason
+    assert (
+        "l'adresse de l'expéditeur (mallory@hopital.test) ne correspond pas au certificat"
+        in status.reason_text()
+    )
 
 
 def test_wrong_purpose_certificate_is_reported(pki, bob_keys, message, openssl, tmp_path):
     msg = message.replace(b"alice@hopital.test", b"walter@hopital.test")
     signed = _openssl_sign(openssl, tmp_path, pki.wrong_eku, msg)
     status = smime.open_message(signed, bob_keys).signature
-    assert status is not None and not status.valid and "messagerie" in status.reason
+    assert status is not None and not status.valid and "messagerie" in status.reason_text()
 
 
 @pytest.mark.parametrize("detached", [True, False], ids=["detached", "opaque"])
@@ -217,7 +220,7 @@ def test_openssl_encrypted_then_signed_is_opened(pki, bob_keys, message, openssl
     signed = _openssl_sign(openssl, tmp_path, pki.alice, headers + enc, "-nodetach")
     opened = smime.open_message(signed, bob_keys)
     assert opened.signed and opened.encrypted and opened.decrypted
-    assert opened.signature.valid, opened.signature.reason
+    assert opened.signature.valid, opened.signature.reason_text()
     assert "Cher confrère" in _body_text(opened.inner_mime_bytes)
 
 
@@ -225,7 +228,7 @@ def test_message_stored_with_lf_line_ends_still_verifies(pki, bob_keys, message,
     signed = _openssl_sign(openssl, tmp_path, pki.alice, message)
     stored = signed.replace(b"\r\n", b"\n")
     status = smime.open_message(stored, bob_keys).signature
-    assert status is not None and status.valid, status.reason
+    assert status is not None and status.valid, status.reason_text()
 
 
 def test_encrypted_for_someone_else_is_reported_not_raised(pki, message):
