@@ -19,6 +19,20 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 
 
+@pytest.fixture(autouse=True)
+def _french_after_each_test():
+    """A command run with --lang en (or an English profile) sets the language of the process: each test
+    starts in French, the default, whatever the one before it asked for."""
+    yield
+    import sys
+
+    from core.text import set_language
+
+    set_language("fr")
+    if "tui.i18n" in sys.modules:  # the interface's catalogue language too
+        sys.modules["tui.i18n"].set_language("fr")
+
+
 @pytest.fixture
 def profile_dir(tmp_path: Path) -> Path:
     return tmp_path / "profile"
