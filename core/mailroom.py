@@ -53,6 +53,7 @@ if TYPE_CHECKING:  # start-up stays lazy: these modules load when a service is f
     from core.mail.sync import SyncReport
     from core.mailroom_api import MailroomAPI, SummaryRows
     from core.model import (
+        AddressChoice,
         DirectoryEntry,
         Draft,
         FolderCount,
@@ -132,6 +133,7 @@ class Mailroom:
         self.profile = profile
         self._subscribers: list[Callable[[MailroomEvent], None]] = []
         self._own: frozenset[str] | None = None  # own addresses, see own_addresses()
+        self._past: tuple[tuple[int, str], list[Any]] | None = None  # past correspondents, see complete_address
         self.new_critical = 0  # messages with a critical result since the daemon last told the phone
         self._queued_for_review = 0  # documents the sync hook queued for a person since the last report
         self._last_move: MoveResult | None = None  # what undo_move() takes back
@@ -1072,16 +1074,40 @@ class Mailroom:
             return []
         return self.directory.search(text, limit=limit)
 
-    def complete_address(self, prefix: str, limit: int = 10) -> list[str]:
-        """Addresses starting with (or containing) ``prefix``, from the directory."""
-        prefix = prefix.strip().lower()
-        if len(prefix) < 2:
-            return []
-        seen: dict[str, None] = {}
-        for _name, address in self.directory.complete(prefix, limit=limit):
-            if prefix in address.lower():
-                seen.setdefault(address, None)
-        return list(seen)[:limit]
+    def complete_address(self, prefix: str, limit: int = 10) -> list[AddressChoice]:
+        """Recipients for what is typed in To/Cc, best first: past correspondents (the addresses of stored
+        letters, found by the name the letters gave, the address, and the directory's name, specialty and town
+        for them; most letters first), then the directory by name, specialty and town (core.mail.addressbook).
+        """
+        from core.mail import addressbook
+
+        return addressbook.complete(prefix, self._correspondents(), self.directory.complete, limit)
+
+    def _correspondents(self) -> list[Any]:
+        """The past correspondents, read again when the store gained or lost letters."""
+        from core.directory.search import display_name
+        from core.mail import addressbook
+
+        rows: Any = self.messages.rows()
+        stamp = (len(rows), rows[0].id if len(rows) else "")
+        if self._past is not None and self._past[0] == stamp:
+            return self._past[1]
+        patients = self.patient_labels() if len(rows) else {}
+
+        def label_of(address: str) -> tuple[str, str]:
+            if address in patients:
+                return patients[address], ""
+            try:
+                entry = self.directory.by_address(address)
+            except MissiveError:
+                return "", ""
+            if entry is None:
+                return "", ""
+            return display_name(entry), self.directory.words_of(address)  # every activity's town too
+
+        past = addressbook.correspondents(rows.correspondents(), self.own_addresses(), label_of)
+        self._past = (stamp, past)
+        return past
 
     # -- drafts ---------------------------------------------------------------------------------------------
     @cached_property

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # start-up stays lazy: the types only
     from core.events import MailroomEvent
     from core.mail.send import Delivery
     from core.model import (
+        AddressChoice,
         DirectoryEntry,
         Draft,
         FolderCount,
@@ -190,7 +191,10 @@ class MailroomAPI(Protocol):
     # -- Annuaire and recipients ------------------------------------------------------------------------------
     def directory_search(self, text: str, limit: int = 200) -> list[DirectoryEntry]: ...
 
-    def complete_address(self, prefix: str, limit: int = 10) -> list[str]: ...
+    def complete_address(self, prefix: str, limit: int = 10) -> list[AddressChoice]:
+        """Recipients for what is typed in To/Cc, in the core's order: past correspondents first (name,
+        address, the directory's specialty and town), then the directory by name, specialty and town."""
+        ...
 
     def letter_protection(self, recipients: Sequence[str], account: str | None = None) -> LetterProtection:
         """Will the letter leave encrypted, signed, at all: the decision ``send`` makes for the whole letter."""

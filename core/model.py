@@ -226,6 +226,16 @@ class DirectoryEntry:
 
 
 @dataclass(frozen=True)
+class AddressChoice:
+    """One address the composer offers while a recipient is typed, in the core's order."""
+
+    address: str
+    label: str  # "LEFÈVRE Jean — Cardiologie, PAU" (directory), else the name the letters gave, else the address
+    past: bool = False  # a past correspondent (letters from or to them in the store), listed first
+    letters: int = 0  # how many stored letters were from or to this address
+
+
+@dataclass(frozen=True)
 class SignatureStatus:
     """The outcome of S/MIME verification, kept with the message and shown in the reader."""
 

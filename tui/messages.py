@@ -138,6 +138,19 @@ class ProtectionDecided(Message, bubble=False):
         return isinstance(message, ProtectionDecided)
 
 
+class AddressesFound(Message, bubble=False):
+    """The core's recipients for what is typed in one address field (``text``, the field's value then)."""
+
+    def __init__(self, field_id: str, text: str, choices: list[Any]) -> None:
+        super().__init__()
+        self.field_id = field_id
+        self.text = text
+        self.choices = choices  # core.model.AddressChoice, in the core's order
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, AddressesFound)
+
+
 class LetterSent(Message):
     """A letter left the composer for the durable outbox."""
 

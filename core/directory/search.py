@@ -130,6 +130,26 @@ class Directory:
                 entries = self._entries(db, rows, [])
                 return entries[0] if entries else None
 
+    def words_of(self, address: str) -> str:
+        """The names, professions, specialties, organisations, towns and postcodes of every activity of the
+        owner of an MSSanté address ("" when unknown): what a search of the directory could meet them by."""
+        with self._lock:
+            db = self._db()
+            if db is None:
+                return ""
+            with _guard():
+                row = db.execute(
+                    "SELECT key FROM mss WHERE addr_key = ? LIMIT 1", (address.strip().lower(),)
+                ).fetchone()
+                if row is None:
+                    return ""
+                cols = "family, given, profession, specialty, organisation, city, postcode"
+                rows = db.execute(
+                    f"SELECT {cols} FROM activity WHERE idnat = ? UNION SELECT {cols} FROM mss WHERE key = ?",
+                    (row[0], row[0]),
+                ).fetchall()
+                return " ".join(dict.fromkeys(v for r in rows for v in r if v))
+
     # -------------------------------------------------------------------------------------- internals
 
     def _search(self, db: sqlite3.Connection, text: str, limit: int, only_mss: bool) -> list[DirectoryEntry]:

@@ -23,6 +23,7 @@ import logging
 import math
 import re
 from array import array
+from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
@@ -917,6 +918,18 @@ class MessageRows(Sequence[MessageSummary]):
         self._unread = None
         return True
 
+    def correspondents(self) -> Counter[str]:
+        """How many of this view's letters each From and To text appears on ("Name <address>" as stored),
+        read from the columns without decoding a summary per row."""
+        cols = self._cols
+        rows = range(len(cols.table)) if self._positions is None else self._positions
+        senders = cols.sender.all()
+        seen: Counter[str] = Counter(senders[p] for p in rows)
+        for code, n in Counter(cols.to_codes[p] for p in rows).items():
+            for text in cols.tos[code]:
+                seen[text] += n
+        return seen
+
     def all_folders(self) -> list[str]:
         """Every folder holding messages in the list this view comes from (not only in this view)."""
         cols = self._cols
@@ -1023,6 +1036,13 @@ class SummaryList(list[MessageSummary]):
             return False
         self[at] = summary
         return True
+
+    def correspondents(self) -> Counter[str]:
+        """As ``MessageRows.correspondents``: letters per From and To text."""
+        seen: Counter[str] = Counter()
+        for s in self:
+            seen.update((s.sender, *s.to))
+        return seen
 
     def matching(self, text: str, message_ids: Collection[str] = ()) -> SummaryList:
         """As ``MessageRows.matching``: the core's search rule on sender and subject, or the Message-ID."""

@@ -25,6 +25,7 @@ from core.mail.send import Delivery
 from core.model import (
     DRAFTS_FOLDER,
     QUARANTINE_FOLDER,
+    AddressChoice,
     Candidate,
     ClinicalDocument,
     DirectoryEntry,
@@ -516,11 +517,31 @@ class FakeMailroom:
             return []
         return [e for e in DIRECTORY if q in f"{e.family_name} {e.specialty} {e.city}".lower()][:limit]
 
-    def complete_address(self, prefix: str, limit: int = 10) -> list[str]:
-        prefix = prefix.strip().lower()
-        if len(prefix) < 2:
-            return []
-        return [a for e in DIRECTORY for a in e.mssante if prefix in a.lower()][:limit]
+    def complete_address(self, prefix: str, limit: int = 10) -> list[AddressChoice]:
+        """The real ranking (core.mail.addressbook) over the fake's letters and directory."""
+        from core.clinical.search import matches, searchable
+        from core.directory.search import display_name
+        from core.mail import addressbook
+
+        by_address = {a: e for e in DIRECTORY for a in e.mssante}
+
+        def label_of(address: str) -> tuple[str, str]:
+            e = by_address.get(address)
+            if e is None:
+                return "", ""
+            return display_name(e), f"{e.family_name} {e.given_name} {e.specialty} {e.city}"
+
+        def directory(text: str, n: int) -> list[tuple[str, str]]:
+            return [
+                (display_name(e), a)
+                for e in DIRECTORY
+                for a in e.mssante
+                if matches(text, searchable(f"{e.family_name} {e.given_name} {e.specialty} {e.city} {a}"))
+            ][:n]
+
+        seen = SummaryList(self.messages.list(None)).correspondents()
+        past = addressbook.correspondents(seen, self.own_addresses(), label_of)
+        return addressbook.complete(prefix, past, directory, limit)
 
     def letter_protection(self, recipients: Sequence[str], account: str | None = None) -> LetterProtection:
         return self.outgoing.decide(list(recipients), DOCTOR)

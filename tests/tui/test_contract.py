@@ -218,3 +218,12 @@ def test_flag_unread_delete_undo_archive_and_counts(subject: Subject) -> None:
         mr.delete_message(asyncio.run(mr.delete_message(archived.message_id)).message_id, for_good=True)
     )
     assert gone.expunged and not gone.undoable and len(mr.summaries("Trash")) == 0
+
+
+def test_completion_offers_past_correspondents_first_and_never_our_own_address(subject: Subject) -> None:
+    mr = subject.mailroom
+    [durand, *_] = mr.complete_address("dur")
+    assert durand.address == "dr.durand@chu-test.mssante.fr" and durand.past and durand.letters >= 1
+    assert mr.complete_address("chu test durand")[0].address == durand.address  # words of the address too
+    assert mr.complete_address(DOCTOR.split("@")[0]) == []  # the practice's own address is no recipient
+    assert mr.complete_address("d") == []  # one letter is not a search

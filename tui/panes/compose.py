@@ -2,6 +2,8 @@
 
 | Key | Action |
 | --- | --- |
+| (typing in À/Cc) | a list of recipients: past correspondents first, then the directory by name, specialty, town |
+| down/up, enter/tab | move in that list, take the highlighted address; escape closes it |
 | right | accept the suggested address |
 | ctrl+s, F9 | send |
 | ctrl+o | attach a file |
@@ -21,12 +23,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.suggester import Suggester
 from textual.timer import Timer
-from textual.widgets import Input, Label, Static, TextArea
+from textual.widgets import Input, Label, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
 
 from core.errors import BadInput, MissiveError
 from core.model import Attachment, Draft, SavedDraft
@@ -34,7 +39,7 @@ from tui import keymap
 from tui.facade import mailroom_of, missive_app
 from tui.failures import ReportsFailures
 from tui.i18n import t
-from tui.messages import DraftsChanged, LetterSent, ProtectionDecided
+from tui.messages import AddressesFound, DraftsChanged, LetterSent, ProtectionDecided
 
 if TYPE_CHECKING:
     from core.mailroom import MailroomAPI
@@ -50,7 +55,8 @@ def split_addresses(text: str) -> tuple[str, ...]:
 
 
 class AddressSuggester(Suggester):
-    """Completes the last address of a comma-separated list from the directory and address book."""
+    """Completes the last address of a comma-separated list inline (→ accepts) with the first of the core's
+    choices that starts with what is typed."""
 
     def __init__(self, mailroom: Callable[[], MailroomAPI]) -> None:
         super().__init__(use_cache=False, case_sensitive=True)
@@ -62,11 +68,58 @@ class AddressSuggester(Suggester):
         if len(last) < 2:
             return None
         found = await asyncio.to_thread(self._mailroom().complete_address, last, 5)
-        for address in found:
+        for choice in found:
+            address = choice.address
             if address.lower().startswith(last.lower()):
                 prefix = f"{head}, " if head else ""
                 return prefix + last + address[len(last) :]
         return None
+
+
+class AddressInput(Input):
+    """To or Cc: while the pane's list of recipients is open, down/up move in it, enter or tab take the
+    highlighted address (escape, the pane's key, closes it); otherwise these keys do what they do elsewhere."""
+
+    BINDINGS = [
+        Binding("down", "choice(1)", show=False),
+        Binding("up", "choice(-1)", show=False),
+        Binding("enter", "take_choice", show=False),
+        Binding("tab", "take_choice", show=False),
+    ]  # escape is the pane's (its footer word stays): it closes the list first
+
+    def _pane(self) -> ComposePane:
+        return next(a for a in self.ancestors if isinstance(a, ComposePane))
+
+    def action_choice(self, step: int) -> None:
+        if not self._pane().move_choice(step):
+            raise SkipAction()
+
+    def action_take_choice(self) -> None:
+        if not self._pane().take_choice(self):
+            raise SkipAction()
+
+    def on_blur(self) -> None:
+        self._pane().close_choices()
+
+
+def _choice_prompt(choice: Any) -> Content:
+    """One line of the list: who (the directory's words, else the letters'), the address, and for a past
+    correspondent how many letters."""
+    parts: list[str | tuple[str, str]] = [(choice.label, "bold")]
+    if choice.address.lower() not in choice.label.lower():
+        parts.append(("  " + choice.address, "$text-muted"))
+    if choice.past:
+        parts.append(
+            (
+                "  "
+                + t(
+                    "compose.choice_letters_one" if choice.letters == 1 else "compose.choice_letters_many",
+                    count=choice.letters,
+                ),
+                "$text-accent",
+            )
+        )
+    return Content.assemble(*parts)
 
 
 def _why_not(decision: Any) -> str:
@@ -120,16 +173,24 @@ class ComposePane(ReportsFailures, Vertical):
         self._check_timer: Timer | None = None
         self.end_conversation = False  # to a patient: X-MSS-MES: FIN (ctrl+t)
         self.who: dict[str, Any] = {}  # address -> the core's reading: patient (name, INS) or colleague
+        self.choices: list[Any] = []  # the core's recipients for what is typed (core.model.AddressChoice)
+        self.choices_for = ""  # the field they were found for
+        self._choices_timer: Timer | None = None
+        self._taken = ""  # a field's value right after a choice was taken: no new list for it
 
     def compose(self) -> ComposeResult:
         # Set up here, not in on_mount: a quit during the mount leaves no children to query (a traceback).
         suggester = AddressSuggester(lambda: mailroom_of(self))
         with Horizontal(classes="compose-row"):
             yield Label(t("compose.to"), classes="compose-label")
-            yield Input(id="compose-to", suggester=suggester, placeholder=t("compose.to_placeholder"))
+            yield AddressInput(id="compose-to", suggester=suggester, placeholder=t("compose.to_placeholder"))
         with Horizontal(classes="compose-row"):
             yield Label(t("compose.cc"), classes="compose-label")
-            yield Input(id="compose-cc", suggester=suggester)
+            yield AddressInput(id="compose-cc", suggester=suggester)
+        choices = OptionList(id="compose-choices")
+        choices.display = False
+        choices.can_focus = False  # the field keeps the focus: typing goes on while the list follows
+        yield choices
         with Horizontal(classes="compose-row"):
             yield Label(t("compose.subject"), classes="compose-label")
             yield Input(id="compose-subject")
@@ -199,9 +260,74 @@ class ComposePane(ReportsFailures, Vertical):
 
     # -- typing: indicators and drafts --------------------------------------------------------------------
     @on(Input.Changed, "#compose-to, #compose-cc")
-    def _recipients_changed(self) -> None:
+    def _recipients_changed(self, event: Input.Changed) -> None:
         self._schedule_check()
         self._schedule_draft()
+        if event.input.has_focus and event.value != self._taken:
+            self._schedule_choices(event.input)
+
+    # -- the list of recipients (completion) --------------------------------------------------------------
+    def _schedule_choices(self, field: Input) -> None:
+        if self._choices_timer is not None:
+            self._choices_timer.stop()
+        field_id, text = field.id or "", field.value
+        self._choices_timer = self.set_timer(0.15, lambda: self.find_choices(field_id, text))
+
+    @work(thread=True, exclusive=True, group="choices", exit_on_error=False)
+    def find_choices(self, field_id: str, text: str) -> None:
+        last = text.rpartition(",")[2].strip()
+        found = mailroom_of(self).complete_address(last, 8) if len(last) >= 2 else []
+        self.post_message(AddressesFound(field_id, text, found))
+
+    def on_addresses_found(self, message: AddressesFound) -> None:
+        field = self.query_one(f"#{message.field_id}", Input)
+        if field.value != message.text or not field.has_focus:
+            return  # typed on since, or left the field: a newer answer (or none) is due
+        last = message.text.rpartition(",")[2].strip().lower()
+        complete = any(c.address.lower() == last for c in message.choices)  # typed in full: nothing to offer
+        self.choices = [] if complete else list(message.choices)
+        self.choices_for = message.field_id
+        widget = self.query_one("#compose-choices", OptionList)
+        widget.clear_options()
+        if not self.choices:
+            widget.display = False
+            return
+        widget.add_options(Option(_choice_prompt(c), id=str(i)) for i, c in enumerate(self.choices))
+        widget.highlighted = 0
+        widget.display = True
+
+    def move_choice(self, step: int) -> bool:
+        widget = self.query_one("#compose-choices", OptionList)
+        if not widget.display or not self.choices:
+            return False
+        at = (widget.highlighted or 0) + step
+        widget.highlighted = max(0, min(len(self.choices) - 1, at))
+        return True
+
+    def take_choice(self, field: Input) -> bool:
+        """The highlighted address in place of what is being typed (the last of the list)."""
+        widget = self.query_one("#compose-choices", OptionList)
+        if not widget.display or not self.choices or self.choices_for != field.id:
+            return False
+        choice = self.choices[widget.highlighted or 0]
+        head = field.value.rpartition(",")[0].strip()
+        value = f"{head}, {choice.address}" if head else choice.address
+        self._taken = value
+        field.value = value
+        field.cursor_position = len(value)
+        self.close_choices()
+        return True
+
+    def close_choices(self) -> bool:
+        """Hide the list; False when it was not shown."""
+        if self._choices_timer is not None:
+            self._choices_timer.stop()
+            self._choices_timer = None
+        widget = self.query_one("#compose-choices", OptionList)
+        shown = bool(widget.display)
+        widget.display = False
+        self.choices = []
+        return shown
 
     @on(Input.Changed, "#compose-subject")
     @on(TextArea.Changed, "#compose-body")
@@ -283,7 +409,10 @@ class ComposePane(ReportsFailures, Vertical):
 
     # -- leaving ------------------------------------------------------------------------------------------
     def action_leave(self) -> None:
-        """Escape: out of the attachment path, else out of the letter (kept as a draft, so nothing to ask)."""
+        """Escape: closes the list of recipients, else out of the attachment path, else out of the letter
+        (kept as a draft, so nothing to ask)."""
+        if self.close_choices():
+            return
         path_input = self.query_one("#compose-attach-path", Input)
         if path_input.has_focus:
             path_input.value = ""
@@ -321,7 +450,9 @@ class ComposePane(ReportsFailures, Vertical):
             return
         except OSError as exc:  # the private folder could not be made
             log.warning("external editor: no private folder (%s)", type(exc).__name__)
-            self.notify(t("compose.editor_no_folder", why=exc.strerror or type(exc).__name__), severity="error")
+            self.notify(
+                t("compose.editor_no_folder", why=exc.strerror or type(exc).__name__), severity="error"
+            )
             return
         except MissiveError as exc:
             log.warning("external editor: no private folder (%s)", type(exc).__name__)
