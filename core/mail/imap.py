@@ -36,7 +36,7 @@ from core.mail.imapwire import (
     uid_set,
 )
 from core.mail.tls import HANDSHAKE_CUT, context_for, tls_error
-from core.text import T
+from core.text import T, Text
 
 log = logging.getLogger("missive.imap")
 
@@ -152,7 +152,7 @@ class ImapClient:
         self._raw: _RawFetch | None = None  # the bulk FETCH reading the connection, while one runs
 
     # ------------------------------------------------------------------ connection
-    def _fail(self, reason: str) -> TransportError:
+    def _fail(self, reason: Text | str) -> TransportError:
         return TransportError(T("mail.imap.message", host=self.host, port=self.port, reason=reason))
 
     async def __aenter__(self) -> ImapClient:
@@ -185,7 +185,7 @@ class ImapClient:
         except (ssl.SSLError, ssl.CertificateError) as exc:
             raise tls_error(self.host, self.port, exc) from None
         except TimeoutError:
-            raise self._fail(f"no IMAP greeting within {self.timeout:.0f} s") from None
+            raise self._fail(T("mail.imap.no-greeting", seconds=f"{self.timeout:.0f}")) from None
         except (ConnectionResetError, ConnectionAbortedError, EOFError) as exc:
             if implicit:  # cut before any greeting, during the handshake
                 raise TransportError(
@@ -196,7 +196,7 @@ class ImapClient:
         except OSError as exc:
             raise self._fail(_os_reason(exc)) from None
         except aioimaplib.AioImapException as exc:
-            raise self._fail(f"not an IMAP server ({exc})") from None
+            raise self._fail(T("mail.imap.not-imap", detail=exc)) from None
         if not implicit:
             await self._starttls(ctx)
 
@@ -204,12 +204,12 @@ class ImapClient:
         protocol = self._imap.protocol
         if "STARTTLS" not in protocol.capabilities:
             # Never fall back to plaintext: the password would cross the network in clear.
-            raise self._fail("the server does not offer STARTTLS; refusing to log in without TLS")
+            raise self._fail(T("mail.imap.no-starttls"))
         command = aioimaplib.Command("STARTTLS", protocol.new_tag(), loop=protocol.loop)
         try:
             response = await asyncio.wait_for(protocol.execute(command), self.timeout)
         except TimeoutError:
-            raise self._fail("no answer to STARTTLS") from None
+            raise self._fail(T("mail.imap.no-answer-starttls")) from None
         if response.result != "OK":
             said = b" ".join(bytes(x) for x in response.lines[-1:]).decode("utf-8", "replace")
             raise TransportError(
@@ -223,7 +223,7 @@ class ImapClient:
             )
         if protocol.incomplete_line:
             # Bytes sent in clear after "OK" would be read as if protected (STARTTLS injection).
-            raise self._fail("the server sent data in clear after STARTTLS; refusing to continue")
+            raise self._fail(T("mail.imap.clear-after-starttls"))
         loop = asyncio.get_running_loop()
         try:
             transport = await asyncio.wait_for(
@@ -232,7 +232,7 @@ class ImapClient:
         except (ssl.SSLError, ssl.CertificateError) as exc:
             raise tls_error(self.host, self.port, exc) from None
         except TimeoutError:
-            raise self._fail("TLS handshake timed out") from None
+            raise self._fail(T("mail.imap.tls-timeout")) from None
         except (ConnectionResetError, ConnectionAbortedError, EOFError):
             raise TransportError(
                 T("mail.imap.message-2", host=self.host, port=self.port, HANDSHAKE_CUT=HANDSHAKE_CUT),
@@ -253,14 +253,12 @@ class ImapClient:
         try:
             response = await imap.login(user, self.account.password)
         except TimeoutError:
-            raise self._fail("no answer to login") from None
+            raise self._fail(T("mail.imap.no-answer-login")) from None
         except aioimaplib.AioImapException as exc:
-            raise self._fail(f"login failed ({exc})") from None
+            raise self._fail(T("mail.imap.login-failed", detail=exc)) from None
         if response.result != "OK":
             text = b" ".join(bytes(x) for x in response.lines[-1:]).decode("utf-8", "replace")
-            raise self._fail(
-                f"login refused for {user} ({text.strip() or response.result}): check user and password"
-            )
+            raise self._fail(T("mail.imap.login-refused", user=user, detail=text.strip() or response.result))
 
     def _mechanism(self) -> str:
         """XOAUTH2 or OAUTHBEARER (RFC 7628): the account's choice, else the first the server offers."""
@@ -328,9 +326,9 @@ class ImapClient:
         try:
             response = await asyncio.wait_for(protocol.execute(command, scrub=initial), self.timeout)
         except TimeoutError:
-            raise self._fail("no answer to login") from None
+            raise self._fail(T("mail.imap.no-answer-login")) from None
         except aioimaplib.AioImapException as exc:
-            raise self._fail(f"login failed ({type(exc).__name__})") from None
+            raise self._fail(T("mail.imap.login-failed", detail=type(exc).__name__)) from None
         finally:
             protocol.sasl_reply = None
         if response.result != "OK":
@@ -389,19 +387,19 @@ class ImapClient:
     async def _run(self, what: str, coro: Any) -> Any:
         if self.lost:
             coro.close()  # never sent
-            raise self._fail("connection lost")
+            raise self._fail(T("mail.imap.lost"))
         try:
             response = await asyncio.wait_for(coro, self.timeout * 4)
         except TimeoutError:
-            raise self._fail(f"{what}: no answer within {self.timeout * 4:.0f} s") from None
+            raise self._fail(T("mail.imap.no-answer", what=what, seconds=f"{self.timeout * 4:.0f}")) from None
         except aioimaplib.AioImapException as exc:
-            raise self._fail(f"{what} failed ({exc})") from None
+            raise self._fail(T("mail.imap.command-failed", what=what, detail=exc)) from None
         except (OSError, ConnectionError) as exc:
             raise self._fail(_os_reason(exc)) from None
         except RecursionError:
-            raise self._fail(f"{what}: response too large for the IMAP library") from None
+            raise self._fail(T("mail.imap.too-large", what=what)) from None
         if self.lost:
-            raise self._fail(f"{what}: connection lost")
+            raise self._fail(T("mail.imap.lost-during", what=what))
         if response.result != "OK":
             text = b" ".join(bytes(x) for x in response.lines[-1:]).decode("utf-8", "replace")
             raise ServerRefused(
@@ -409,7 +407,7 @@ class ImapClient:
                     "mail.imap.message",
                     host=self.host,
                     port=self.port,
-                    reason=f"{what} refused ({text.strip()[:120]})",
+                    reason=T("mail.imap.refused", what=what, detail=text.strip()[:120]),
                 )
             )
         return response
@@ -469,10 +467,10 @@ class ImapClient:
         if not chunks:
             return
         if self.lost:
-            raise self._fail("connection lost")
+            raise self._fail(T("mail.imap.lost"))
         protocol = self._imap.protocol
         if protocol.pending_sync_command is not None or protocol.pending_async_commands:
-            raise self._fail("UID FETCH: another command is still running")
+            raise self._fail(T("mail.imap.busy"))
         raw = _RawFetch()
         self._raw = raw
         raw.feed(protocol.incomplete_line)
@@ -493,7 +491,7 @@ class ImapClient:
             for n, chunk in enumerate(chunks):
                 done = await self._until_tagged(raw, tags[n])
                 if done.status != "OK":
-                    raise self._fail(f"UID FETCH refused ({done.text.strip()[:120]})")
+                    raise self._fail(T("mail.imap.refused", what="UID FETCH", detail=done.text.strip()[:120]))
                 if n + BODY_AHEAD < len(chunks):
                     send(chunks[n + BODY_AHEAD])
                 got = [raw.messages.pop(uid) for uid in chunk if uid in raw.messages]
@@ -519,12 +517,12 @@ class ImapClient:
             if done is not None:
                 return done
             if self.lost:
-                raise self._fail("UID FETCH: connection lost")
+                raise self._fail(T("mail.imap.lost-during", what="UID FETCH"))
             raw.changed.clear()
             try:
                 await asyncio.wait_for(raw.changed.wait(), limit)
             except TimeoutError:
-                raise self._fail(f"UID FETCH: no answer within {limit:.0f} s") from None
+                raise self._fail(T("mail.imap.no-answer", what="UID FETCH", seconds=f"{limit:.0f}")) from None
 
     def _end_raw(self, raw: _RawFetch) -> None:
         """Give the connection back to aioimaplib, with any bytes that came after the last reply."""
@@ -617,9 +615,9 @@ class ImapClient:
         try:
             idle_task = await asyncio.wait_for(imap.idle_start(timeout=timeout), self.timeout)
         except TimeoutError:
-            raise self._fail("IDLE not acknowledged") from None
+            raise self._fail(T("mail.imap.idle-not-acknowledged")) from None
         except aioimaplib.AioImapException as exc:
-            raise self._fail(f"IDLE refused ({exc})") from None
+            raise self._fail(T("mail.imap.refused", what="IDLE", detail=exc)) from None
         pushed: list[bytes] = []
         deadline = asyncio.get_running_loop().time() + timeout
         try:
@@ -642,7 +640,7 @@ class ImapClient:
             else:
                 idle_task.cancel()
         if self.lost:
-            raise self._fail("connection lost during IDLE")
+            raise self._fail(T("mail.imap.lost-idle"))
         return [p for p in pushed if p != b"BYE connection lost"]
 
 
@@ -653,7 +651,7 @@ class _RawFetch:
         self.stream = ResponseStream()
         self.messages: dict[int, Fetched] = {}
         self.tagged: dict[str, Tagged] = {}
-        self.error: str | None = None
+        self.error: Text | str | None = None
         self.changed = asyncio.Event()
 
     def wake(self) -> None:
@@ -672,7 +670,7 @@ class _RawFetch:
                 self.tagged[response.tag] = response
                 continue
             if response[0][:3].upper() == b"BYE":
-                self.error = "the server closed the connection during UID FETCH"
+                self.error = T("mail.imap.closed-during-fetch")
                 continue
             try:
                 msg = parse_fetch_group(response)
@@ -719,13 +717,13 @@ def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
         yield items[i : i + size]
 
 
-def _os_reason(exc: BaseException) -> str:
+def _os_reason(exc: BaseException) -> Text:
     if isinstance(exc, ConnectionRefusedError):
-        return "connection refused (is the server address and port right?)"
+        return T("mail.imap.connection-refused")
     if isinstance(exc, ConnectionResetError):
-        return "connection reset by the server"
+        return T("mail.imap.connection-reset")
     strerror = getattr(exc, "strerror", None)
-    return f"network error ({strerror or exc.__class__.__name__})"
+    return T("mail.imap.network-error", detail=strerror or exc.__class__.__name__)
 
 
 def _parse_select(folder: str, lines: Sequence[bytes | bytearray]) -> FolderStatus:

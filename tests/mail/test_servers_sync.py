@@ -144,7 +144,7 @@ async def test_a_pipelined_fetch_gives_every_message_in_order_then_the_connectio
         async with contextlib.aclosing(imap.fetch(uids, batch=5)) as batches:
             async for _ in batches:
                 break  # replies to the next FETCH are still on their way
-        with pytest.raises(TransportError, match="connection lost"):
+        with pytest.raises(TransportError, match="connexion perdue"):
             await imap.uids()
 
 
@@ -168,7 +168,7 @@ async def test_wrong_password_is_one_clear_line(mail_servers) -> None:
     with pytest.raises(TransportError) as err:
         await engine.sync(imap_account(mail_servers, user, password="pas le bon"))
     text = str(err.value)
-    assert "login refused" in text and f"{mail_servers.host}:{mail_servers.imap_port}" in text
+    assert "connexion refusée pour" in text and f"{mail_servers.host}:{mail_servers.imap_port}" in text
     assert "\n" not in text and "pas le bon" not in text
 
 
@@ -212,7 +212,7 @@ async def test_server_without_starttls_is_refused_and_gets_no_credentials(mail_s
     port = proxy.sockets[0].getsockname()[1]
     account = imap_account(mail_servers, mail_servers.address("alice"), imap_port=port)
     try:
-        with pytest.raises(TransportError, match="does not offer STARTTLS"):
+        with pytest.raises(TransportError, match="ne propose pas STARTTLS"):
             await ImapClient(account).connect()
         await asyncio.sleep(0.2)
     finally:
@@ -231,7 +231,7 @@ async def test_client_certificate_login(mail_servers) -> None:
     )
     async with ImapClient(account) as imap:
         assert "INBOX" in await imap.folders()
-    with pytest.raises(TransportError, match="login refused"):
+    with pytest.raises(TransportError, match="connexion refusée pour"):
         await ImapClient(imap_account(mail_servers, user)).connect()
 
 
