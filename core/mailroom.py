@@ -635,6 +635,9 @@ class Mailroom:
 
         Quarantined messages are listed only in ``QUARANTINE_FOLDER``; ``DRAFTS_FOLDER`` lists the drafts kept
         in the profile, most recently saved first (``SavedDraft.summary``: recipients, subject, date saved)."""
+        return self._rows(folder)
+
+    def _rows(self, folder: str | None) -> SummaryRows:
         from core.mail.messages import SummaryList
 
         if folder == DRAFTS_FOLDER:
@@ -656,7 +659,7 @@ class Mailroom:
             if name == DRAFTS_FOLDER:
                 out[name] = FolderCount(0, len(self.drafts_store))
                 continue
-            rows = self.summaries(name)
+            rows = self._rows(name)
             out[name] = FolderCount(rows.unread, len(rows))
         return out
 

@@ -67,6 +67,13 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("inbox.save", "s", "save_attachments", "inbox", show=False),
     KeySpec("inbox.view", "o", "open_attachment", "inbox", show=False),
     KeySpec("inbox.read_receipt", "a", "read_receipt", "inbox", show=False),
+    # neomutt's keys where they are free: N unread, F flag, d delete, u undo; m move, A archive (aerc)
+    KeySpec("inbox.unread", "N", "toggle_unread", "inbox", show=False),
+    KeySpec("inbox.flag", "F", "toggle_flag", "inbox", show=False),
+    KeySpec("inbox.delete", "d", "delete", "inbox", show=False),
+    KeySpec("inbox.undo", "u", "undo_move", "inbox", show=False),
+    KeySpec("inbox.move", "m", "move", "inbox", show=False),
+    KeySpec("inbox.archive", "A", "archive", "inbox", show=False),
     KeySpec("inbox.quit", "q", "app.quit", "inbox", show=False),
     KeySpec("inbox.full_view", "v", "full_view", "inbox", show=False),
     KeySpec("inbox.sort", "t", "sort", "inbox", show=False),

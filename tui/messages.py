@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from core.model import DirectoryEntry, MessageView, ReviewItem, SavedDraft
+from core.model import DirectoryEntry, FolderCount, MessageView, ReviewItem, SavedDraft
 
 if TYPE_CHECKING:
     from core.mailroom import MailroomAPI, SummaryRows
@@ -42,10 +42,12 @@ class MessagesLoaded(Message, bubble=False):
         summaries: SummaryRows,
         statuses: dict[str, str] | None = None,
         labels: dict[str, str] | None = None,
+        counts: dict[str, FolderCount] | None = None,
     ) -> None:
         super().__init__()
         self.folder = folder
         self.folders = folders
+        self.counts = counts or {}  # folder -> unread and total, shown in the folder list
         self.summaries = summaries
         self.statuses = statuses or {}  # sent letters: Message-ID -> "remis", "lu", "échec"...
         self.labels = labels or {}  # patient mailboxes -> "◆ NAME First · INS …"

@@ -16,6 +16,16 @@ pytestmark = pytest.mark.servers
 PASS = "correct horse battery staple"
 
 
+@pytest.fixture(autouse=True)
+def french():
+    """The core's words are checked in French, whatever language an earlier test left chosen."""
+    from core.text import set_language
+
+    set_language("fr")
+    yield
+    set_language("fr")
+
+
 async def _mailroom(tmp_path: Path, mail_servers, *subjects: str) -> tuple[Mailroom, str]:
     user = mail_servers.add_user("ops")
     for subject in subjects:

@@ -12,6 +12,10 @@ below once one is (``enter``); the reader alone over the whole pane (``enter`` a
 | / | search the list |
 | s / o | save the attachments / open the first with the system viewer |
 | a | send the read receipt the open message asks for (the doctor's choice) |
+| N / F | unread (or read again) / flag as important (or clear), here and on the server |
+| d | to the Trash (in the Trash: for good, after a question) |
+| m / A | move to a folder (chooser) / archive |
+| u | put the last message moved, archived or deleted back (À classer's u undoes a filing: another pane) |
 | q | quit |
 
 Messages from outside the trust space (quarantined at sync) are listed only in the Quarantaine folder.
@@ -35,6 +39,7 @@ from core.model import (
     INBOX,
     QUARANTINE_FOLDER,
     SORTS,
+    FolderCount,
     MessageSummary,
     MessageView,
     matches,
@@ -45,6 +50,8 @@ from tui.facade import mailroom_of, missive_app
 from tui.failures import ReportsFailures
 from tui.i18n import t
 from tui.messages import DraftReopened, LetterRequested, MessageOpened, MessagesLoaded
+from tui.panes.confirm import ConfirmScreen
+from tui.panes.move import FolderChooser
 from tui.panes.reader import Reader
 from tui.panes.review import KeyedList
 from tui.widgets.message_list import MessageList
@@ -72,6 +79,7 @@ class InboxPane(ReportsFailures, Vertical):
         self._empty = False
         self._searching = False
         self._full_for: str | None = None  # v on a message not open yet: full screen once it is
+        self._keep_row: int | None = None  # where the cursor stays after a message left the list
 
     def compose(self) -> ComposeResult:
         # Set up here, not in on_mount: a quit during the mount leaves no children to query (a traceback).
@@ -123,7 +131,19 @@ class InboxPane(ReportsFailures, Vertical):
         folders = mailroom.folders()
         statuses = mailroom.receipt_statuses()
         labels = mailroom.patient_labels()
-        self.post_message(MessagesLoaded(folder, folders, summaries, statuses, labels))
+        counts = mailroom.folder_counts()
+        self.post_message(MessagesLoaded(folder, folders, summaries, statuses, labels, counts))
+
+    @work(thread=True, exclusive=True, group="inbox-counts", exit_on_error=False)
+    def load_folder_counts(self) -> None:
+        counts = mailroom_of(self).folder_counts()
+        self.app.call_from_thread(self._show_counts, counts)
+
+    def _show_counts(self, counts: dict[str, FolderCount]) -> None:
+        folders = self.query_one("#folders", OptionList)
+        for option in folders.options:
+            if option.id is not None and option.id in counts:
+                folders.replace_option_prompt(option.id, folder_prompt(option.id, counts[option.id]))
 
     def on_messages_loaded(self, message: MessagesLoaded) -> None:
         if message.folder == DRAFTS_FOLDER and message.folder not in message.folders and self.loaded:
@@ -132,11 +152,17 @@ class InboxPane(ReportsFailures, Vertical):
             self.reload()
             return
         folders = self.query_one("#folders", OptionList)
+        prompts = [folder_prompt(name, message.counts.get(name)) for name in message.folders]
         if [o.id for o in folders.options] != message.folders:
             folders.clear_options()
-            folders.add_options([Option(_folder_label(name), id=name) for name in message.folders])
+            folders.add_options(
+                [Option(p, id=name) for name, p in zip(message.folders, prompts, strict=True)]
+            )
             if message.folder in message.folders:
                 folders.highlighted = message.folders.index(message.folder)
+        else:
+            for name, prompt in zip(message.folders, prompts, strict=True):
+                folders.replace_option_prompt(name, prompt)
         msg_list = self.query_one(MessageList)
         msg_list.border_title = self._title(message.folder)
         # Envoyés and Brouillons: the column names the recipients
@@ -144,13 +170,19 @@ class InboxPane(ReportsFailures, Vertical):
             "inbox.folder_sent"
         )
         msg_list.set_messages(message.summaries, message.statuses, message.labels)
+        if self._keep_row is not None:  # the message acted on left the list: the cursor stays at its row
+            msg_list.cursor = min(self._keep_row, max(0, len(msg_list.rows) - 1))
+            self._keep_row = None
         empty = not message.summaries
         self._empty = empty
         self._arrange()
         unread = message.summaries.unread  # the store's rows count without decoding
         self._unread = unread
         msg_list.border_subtitle = (
-            t("inbox.drafts_one" if len(message.summaries) <= 1 else "inbox.drafts_many", count=len(message.summaries))
+            t(
+                "inbox.drafts_one" if len(message.summaries) <= 1 else "inbox.drafts_many",
+                count=len(message.summaries),
+            )
             if message.folder == DRAFTS_FOLDER
             else count_line(len(message.summaries), unread)
         )
@@ -265,6 +297,7 @@ class InboxPane(ReportsFailures, Vertical):
             msg_list = self.query_one(MessageList)
             msg_list.replace(MessageSummary(**{**summary.__dict__, "flags": (*summary.flags, "\\Seen")}))
             self._unread = max(0, self._unread - 1)  # read now: the count says so at once
+            self.load_folder_counts()  # and the folder list's, from the core
             if not self.query_one("#inbox-search", Input).value.strip():
                 msg_list.border_subtitle = count_line(len(msg_list.rows), self._unread)
 
@@ -354,6 +387,123 @@ class InboxPane(ReportsFailures, Vertical):
 
     def _target(self) -> MessageSummary | None:
         return self.query_one(MessageList).current
+
+    # -- read, flag, move, archive, delete, undo ----------------------------------------------------------
+    def _acted_on(self) -> MessageSummary | None:
+        if self.folder == DRAFTS_FOLDER:  # drafts live in the profile, not on the server
+            self.notify(t("inbox.not_for_drafts"))
+            return None
+        s = self._target()
+        if s is None:
+            self.notify(t("inbox.no_message"))
+        return s
+
+    def action_toggle_unread(self) -> None:
+        if (s := self._acted_on()) is not None:
+            self.change_flag(s.id, "seen", s.unread)
+
+    def action_toggle_flag(self) -> None:
+        if (s := self._acted_on()) is not None:
+            self.change_flag(s.id, "flagged", not s.flagged)
+
+    @work(exclusive=True, group="inbox-flags", exit_on_error=False)
+    async def change_flag(self, message_id: str, which: str, on: bool) -> None:
+        mailroom = mailroom_of(self)
+        if which == "seen":
+            summary = await mailroom.set_seen(message_id, on)
+            said = "inbox.marked_read" if on else "inbox.marked_unread"
+        else:
+            summary = await mailroom.set_flagged(message_id, on)
+            said = "inbox.marked_flagged" if on else "inbox.marked_unflagged"
+        msg_list = self.query_one(MessageList)
+        msg_list.replace(summary)
+        self.notify(t(said))
+        self.reload()  # the counts of the list and of the folder
+
+    def action_delete(self) -> None:
+        s = self._acted_on()
+        if s is None:
+            return
+        try:
+            question = mailroom_of(self).delete_question(s.id)
+        except MissiveError as exc:
+            self._refused(exc)
+            return
+        if not question:
+            self.move_message(s.id, "delete")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.move_message(s.id, "expunge")
+
+        self.app.push_screen(ConfirmScreen(question), answered)
+
+    def action_archive(self) -> None:
+        if (s := self._acted_on()) is not None:
+            self.move_message(s.id, "archive")
+
+    def action_move(self) -> None:
+        s = self._acted_on()
+        if s is None:
+            return
+        try:
+            targets = mailroom_of(self).move_targets(s.id)
+        except MissiveError as exc:
+            self._refused(exc)
+            return
+
+        def chosen(folder: str | None) -> None:
+            if folder:
+                self.move_message(s.id, "move", folder)
+
+        self.app.push_screen(FolderChooser(targets, _folder_label), chosen)
+
+    def _refused(self, exc: MissiveError) -> None:
+        self.notify(" ".join(str(exc).split()), severity="error", timeout=8)
+        log.info("inbox: action refused (%s)", type(exc).__name__)
+
+    def action_undo_move(self) -> None:
+        self.move_message("", "undo")
+
+    @work(exclusive=True, group="inbox-move", exit_on_error=False)
+    async def move_message(self, message_id: str, how: str, folder: str = "") -> None:
+        """Delete, archive, move or undo, then the toast the result calls for and the list read again."""
+        mailroom = mailroom_of(self)
+        msg_list = self.query_one(MessageList)
+        row = msg_list.cursor
+        if how == "delete":
+            result = await mailroom.delete_message(message_id, actor="tui")
+        elif how == "expunge":
+            result = await mailroom.delete_message(message_id, actor="tui", for_good=True)
+        elif how == "archive":
+            result = await mailroom.archive_message(message_id, actor="tui")
+        elif how == "move":
+            result = await mailroom.move_message(message_id, folder, actor="tui")
+        else:
+            result = await mailroom.undo_move(actor="tui")
+        if result.expunged:
+            done = t("inbox.expunged")
+        elif how == "undo":
+            done = t("inbox.moved_back", folder=_folder_label(result.folder))
+        elif result.role == "trash":
+            done = t("inbox.moved_trash")
+        elif result.role == "archive":
+            done = t("inbox.moved_archive", folder=_folder_label(result.folder))
+        else:
+            done = t("inbox.moved", folder=_folder_label(result.folder))
+        if result.queued:
+            done = t("inbox.queued", done=done)
+        log.info(
+            "inbox: %s of %s done%s", how, (message_id or result.message_id)[:12], " (queued)" * result.queued
+        )
+        self.notify(done, timeout=8)
+        if self.view is not None and self.view.summary.id == message_id:
+            self.view = None
+            self.query_one(Reader).clear("")
+            self._set_mode("list")  # the message shown left the folder: the list takes the height
+        self._keep_row = row
+        self.reload()
 
     # -- read receipts ------------------------------------------------------------------------------------
     def action_read_receipt(self) -> None:
@@ -452,6 +602,21 @@ def letter_about(kind: str, view: MessageView, own_letter: bool, own: frozenset[
         rest = [a for a in (*s.to, *view.cc) if a.lower() not in seen and not seen.add(a.lower())]
         cc = tuple(rest)
     return LetterRequested(to, subject, quoted, in_reply_to=s.message_id, cc=cc)
+
+
+FOLDER_WIDTH = 15  # inside the folder pane's border at 80 columns (tui/panes/main.tcss), a scrollbar kept
+
+
+def folder_prompt(name: str, count: FolderCount | None, width: int = FOLDER_WIDTH) -> str:
+    """A folder and its unread/total counts (the core's), the name cut so the counts always show."""
+    label = _folder_label(name)
+    if count is None:
+        return label
+    numbers = f"{count.unread}/{count.total}"
+    room = max(1, width - len(numbers) - 1)
+    if len(label) > room:
+        label = label[: max(0, room - 1)] + "…"
+    return t("inbox.folder_count", name=label.ljust(room), unread=count.unread, total=count.total)
 
 
 def _folder_label(name: str) -> str:

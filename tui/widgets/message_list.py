@@ -35,15 +35,15 @@ STATUS_WIDTH = 18
 
 
 def markers(summary: MessageSummary) -> str:
-    """Six one-cell markers: unread, signature, encrypted, attachment, abnormal or critical, filed (see help
-    legend)."""
+    """Six one-cell markers: flagged or unread (an unread row is also bold), signature, encrypted, attachment,
+    abnormal or critical, filed (see help legend)."""
     if summary.signature is not None:
         sig = "✓" if summary.signature.valid else "✗"
     else:
         sig = "s" if summary.signed else " "
     return "".join(
         (
-            "●" if summary.unread else " ",
+            "⚑" if summary.flagged else "●" if summary.unread else " ",
             sig,
             "■" if summary.encrypted else " ",
             "+" if summary.has_attachments else " ",

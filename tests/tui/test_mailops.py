@@ -1,0 +1,202 @@
+"""Réception's mail basics, as a neomutt user expects them: N unread, F flag, d delete to the Trash with u to
+undo, m move through a folder chooser, A archive, counts per folder; each failure a French toast and a log
+line."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from textual.widgets import OptionList
+
+from tests.tui.conftest import settle
+from tests.tui.fakes import FakeMailroom
+from tests.tui.test_flows import until
+from tui.app import MissiveApp
+from tui.panes.confirm import ConfirmScreen
+from tui.panes.move import FolderChooser
+from tui.widgets.message_list import MessageList, markers
+
+LAB = "m-lab"  # the newest letter of Réception, highlighted at start (unread)
+
+
+def toasts(app: MissiveApp, severity: str | None = None) -> list[str]:
+    return [str(n.message) for n in app._notifications if severity in (None, n.severity)]
+
+
+def folder_prompts(app: MissiveApp) -> dict[str, str]:
+    folders = app.screen.query_one("#folders", OptionList)
+    return {str(o.id): str(o.prompt) for o in folders.options}
+
+
+def listed(app: MissiveApp) -> list[str]:
+    return [s.id for s in app.screen.query_one(MessageList).rows]
+
+
+async def test_flag_and_unread_marks_show_in_the_list_and_the_folder_counts(mailroom: FakeMailroom) -> None:
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert folder_prompts(app)["INBOX"].split() == ["Réception", "1/2"]  # the lab result unread, of 2
+        await pilot.press("F")
+        await until(pilot, lambda: "Marqué important ⚑" in toasts(app), "the flag toast")
+        assert mailroom.messages.get(LAB).flagged
+        current = app.screen.query_one(MessageList).current
+        assert current is not None and markers(current)[0] == "⚑"
+        await pilot.press("N")  # unread -> read
+        await until(pilot, lambda: "Marqué lu" in toasts(app), "the read toast")
+        await settle(app, pilot)
+        assert not mailroom.messages.get(LAB).unread
+        assert folder_prompts(app)["INBOX"].split() == ["Réception", "0/2"]
+        await pilot.press("N", "F")
+        await until(pilot, lambda: "Marque « important » retirée" in toasts(app), "the unflag toast")
+        await settle(app, pilot)
+        assert mailroom.messages.get(LAB).unread and not mailroom.messages.get(LAB).flagged
+        assert folder_prompts(app)["INBOX"].split() == ["Réception", "1/2"]
+
+
+async def test_reading_a_message_updates_the_folder_count(mailroom: FakeMailroom) -> None:
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert folder_prompts(app)["INBOX"].split() == ["Réception", "1/2"]
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert folder_prompts(app)["INBOX"].split() == ["Réception", "0/2"]
+
+
+async def test_d_moves_to_the_trash_and_u_brings_it_back(mailroom: FakeMailroom) -> None:
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("d")
+        await until(pilot, lambda: "Déplacé dans la Corbeille — u pour annuler" in toasts(app), "the toast")
+        await settle(app, pilot)
+        assert mailroom.messages.get(LAB).folder == "Trash"
+        assert LAB not in listed(app) and listed(app) == ["m-letter"]
+        assert folder_prompts(app)["Trash"].split() == ["Corbeille", "1/1"]
+        assert ("delete", LAB) in mailroom.audit
+        await pilot.press("u")
+        await until(pilot, lambda: "Remis dans Réception" in toasts(app), "the undo toast")
+        await settle(app, pilot)
+        assert mailroom.messages.get(LAB).folder == "INBOX" and LAB in listed(app)
+
+
+async def test_u_in_a_classer_is_not_the_inbox_undo(mailroom: FakeMailroom) -> None:
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("d")
+        await until(pilot, lambda: any("Corbeille" in m for m in toasts(app)), "the delete toast")
+        await pilot.press("2")
+        await settle(app, pilot)
+        await pilot.press("u")  # À classer's own undo (of a filing), never the inbox's
+        await settle(app, pilot)
+        assert mailroom.messages.get(LAB).folder == "Trash"
+        assert not any("Remis dans" in m for m in toasts(app))
+        await pilot.press("1")
+        await settle(app, pilot)
+        await pilot.press("u")
+        await until(pilot, lambda: "Remis dans Réception" in toasts(app), "the inbox undo")
+        assert mailroom.messages.get(LAB).folder == "INBOX"
+
+
+async def test_in_the_trash_d_asks_before_deleting_for_good(mailroom: FakeMailroom) -> None:
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("d")
+        await until(pilot, lambda: any("Corbeille" in m for m in toasts(app)), "the delete toast")
+        await settle(app, pilot)
+        await pilot.press("f6")
+        folders = app.screen.query_one("#folders", OptionList)
+        folders.highlighted = [o.id for o in folders.options].index("Trash")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert listed(app) == [LAB]
+        await pilot.press("d")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "définitivement" in app.screen.question
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert mailroom.messages.get(LAB).folder == "Trash"
+        await pilot.press("d")
+        await settle(app, pilot)
+        await pilot.press("o")
+        await until(pilot, lambda: "Message supprimé définitivement" in toasts(app), "the toast")
+        await settle(app, pilot)
+        assert LAB not in mailroom.messages.items and listed(app) == []
+        assert ("expunge", LAB) in mailroom.audit
+
+
+async def test_m_moves_through_a_folder_chooser_and_a_archives(mailroom: FakeMailroom) -> None:
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("m")
+        await settle(app, pilot)
+        assert isinstance(app.screen, FolderChooser)
+        choices = app.screen.query_one(OptionList)
+        assert [str(o.prompt) for o in choices.options] == ["Archives", "Envoyés", "Corbeille"]
+        await pilot.press("escape")  # changed my mind: nothing moves
+        await settle(app, pilot)
+        assert mailroom.messages.get(LAB).folder == "INBOX"
+        await pilot.press("m")
+        await settle(app, pilot)
+        await pilot.press("j", "enter")
+        await until(pilot, lambda: "Déplacé dans Envoyés — u pour annuler" in toasts(app), "the move toast")
+        assert mailroom.messages.get(LAB).folder == "Sent"
+        await settle(app, pilot)
+        await pilot.press("A")  # the next message, now highlighted where the moved one was
+        await until(pilot, lambda: "Archivé dans Archives — u pour annuler" in toasts(app), "the toast")
+        assert mailroom.messages.get("m-letter").folder == "Archive"
+        assert ("archive", "m-letter") in mailroom.audit
+
+
+async def test_offline_the_toast_says_it_is_done_at_the_next_sync(mailroom: FakeMailroom) -> None:
+    mailroom.offline = True
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("d")
+        await until(pilot, lambda: any("serveur injoignable" in m for m in toasts(app)), "the offline toast")
+        assert mailroom.messages.get(LAB).folder == "Trash" and ("delete", LAB) in mailroom.queued_ops
+
+
+@pytest.mark.parametrize(
+    ("keys", "task", "words"),
+    [
+        (("F",), "inbox-flags", "refusé de changer la marque"),
+        (("N",), "inbox-flags", "refusé de changer la marque"),
+        (("d",), "inbox-move", "refusé de déplacer"),
+        (("A",), "inbox-move", "refusé de déplacer"),
+        (("m", "enter"), "inbox-move", "refusé de déplacer"),
+    ],
+)
+async def test_the_server_refusing_says_so_and_nothing_moves(
+    mailroom: FakeMailroom, caplog: pytest.LogCaptureFixture, keys: tuple[str, ...], task: str, words: str
+) -> None:
+    mailroom.refuse = True
+    caplog.set_level(logging.INFO, logger="missive.tui")
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(app, pilot)
+        await until(pilot, lambda: bool(toasts(app, "error")), "a toast about the refusal")
+        assert any(words in m for m in toasts(app, "error"))
+        summary = mailroom.messages.get(LAB)
+        assert summary.folder == "INBOX" and summary.unread and not summary.flagged
+        assert LAB in listed(app)
+    assert any(f"task {task} failed: ServerRefused" in r.getMessage() for r in caplog.records)
+
+
+async def test_nothing_to_undo_says_so(mailroom: FakeMailroom) -> None:
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("u")
+        await until(pilot, lambda: bool(toasts(app, "error")), "a toast")
+        assert any("rien à annuler" in m for m in toasts(app, "error"))
