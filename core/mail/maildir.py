@@ -28,6 +28,14 @@ def _base(name: str) -> str:
     return name.split(":", 1)[0]
 
 
+def _names(folder: Path) -> list[str]:
+    """The files of a folder; none when it is gone (moved away: the next select says the Maildir is missing)."""
+    try:
+        return os.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
 class MaildirSource:
     """``MailSource`` over a Maildir folder tree."""
 
@@ -211,9 +219,34 @@ class MaildirSource:
             path.unlink(missing_ok=True)
 
     async def idle(self, timeout: float = 60.0) -> list[bytes]:
-        """Poll ``new/`` once a second (no inotify dependency) until something arrives."""
+        """Wait until a message arrives in or leaves the folder: woken by the kernel (inotify) where it can,
+        else by looking once a second. An idle app uses no CPU."""
         if self.current is None:
             return []
+        from core.mail.dirwatch import DirWatch
+
+        deadline = time.monotonic() + timeout
+        # compared with what select() saw: a message delivered between select() and now counts too
+        known = {_base(p.name) for p in self._files.values()}
+        folders = [self.current / sub for sub in ("new", "cur") if (self.current / sub).is_dir()]
+        # opened before listing: a message delivered while we list wakes it; the folder and the Maildir's root
+        # are watched too, so a Maildir moved away is said at once (offline), as the listing would
+        watch = DirWatch.open([*folders, self.current, *([self.root] if self.root != self.current else [])])
+        try:
+            while (left := deadline - time.monotonic()) > 0:
+                now = {_base(name) for folder in folders for name in _names(folder)}
+                if now - known:
+                    return [b"EXISTS"]
+                if known - now:
+                    return [b"EXPUNGE"]
+                if watch is None:
+                    await asyncio.sleep(min(1.0, left))
+                else:
+                    await watch.wait(left)
+        finally:
+            if watch is not None:
+                watch.close()
+        return []
         deadline = time.monotonic() + timeout
         # compared with what select() saw: a message delivered between select() and now counts too
         known = {_base(p.name) for p in self._files.values()}
