@@ -220,8 +220,12 @@ class MissiveApp(App[int]):
 
             self.push_screen(SetupScreen(self.profile_dir), self._first_setup_done)
         elif self._passphrase is not None:
-            # given on the command line (demo): open in a thread, no prompt to build and throw away
+            # given (MISSIVE_PASSPHRASE, demo): the unlock screen says it is being checked, painted at once
+            # while the key is derived in a thread
+            from tui.panes.lock import LockScreen
+
             passphrase, self._passphrase = self._passphrase, None
+            self.push_screen(LockScreen(checking=True))
             self.run_worker(
                 lambda: self._open_given(passphrase), thread=True, group="unlock", exit_on_error=False
             )
@@ -273,9 +277,12 @@ class MissiveApp(App[int]):
             log.info("reading not prepared: %s", type(exc).__name__)
 
     def on_unlock_failed(self, message: Any) -> None:
+        from tui.messages import UnlockFailed
         from tui.panes.lock import LockScreen
 
-        if not isinstance(self.screen, LockScreen):
+        if isinstance(self.screen, LockScreen):  # the given passphrase was refused: ask for it
+            self.screen.post_message(UnlockFailed(message.reason))
+        else:
             self.push_screen(LockScreen())
 
     def open_profile(self, passphrase: str) -> MailroomAPI:

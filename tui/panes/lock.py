@@ -17,21 +17,25 @@ from tui.messages import Unlocked, UnlockFailed
 class LockScreen(ReportsFailures, Screen[None]):
     """Asks the passphrase; the key derivation runs in a worker so the screen never freezes."""
 
-    def __init__(self, relock: bool = False, idle: bool = True) -> None:
+    def __init__(self, relock: bool = False, idle: bool = True, checking: bool = False) -> None:
         super().__init__()
         self.relock = relock
         self.idle = idle  # locked by the idle timer (else by ctrl+l / F12)
+        self.checking = checking  # a passphrase given to the app (MISSIVE_PASSPHRASE, demo) is being checked
 
     def compose(self) -> ComposeResult:
         with Center(), Vertical(id="lock-box") as box:
             box.border_title = t("lock.title")
             prompt = ("lock.relocked" if self.idle else "lock.locked") if self.relock else "lock.prompt"
             yield Label(t(prompt), id="lock-prompt")
-            yield Input(password=True, id="lock-passphrase", placeholder=t("lock.placeholder"))
-            yield Static("", id="lock-error")
+            yield Input(
+                password=True, id="lock-passphrase", placeholder=t("lock.placeholder"), disabled=self.checking
+            )
+            yield Static(t("lock.checking") if self.checking else "", id="lock-error")
 
     def on_mount(self) -> None:
-        self.query_one("#lock-passphrase").focus()
+        if not self.checking:
+            self.query_one("#lock-passphrase").focus()
 
     @on(Input.Submitted, "#lock-passphrase")
     def _submitted(self, event: Input.Submitted) -> None:
@@ -53,6 +57,8 @@ class LockScreen(ReportsFailures, Screen[None]):
         self.app.prepare_reading(mailroom)
 
     def on_unlock_failed(self, message: UnlockFailed) -> None:
+        message.stop()  # answered here: the app has nothing more to do
+        self.checking = False
         self.query_one("#lock-error", Static).update(t("lock.wrong"))
         box = self.query_one("#lock-passphrase", Input)
         box.disabled = False
