@@ -71,8 +71,10 @@ def split_lines(text: str, keepends: bool = False) -> list[str]:
 
 def first_lines(text: str, count: int) -> list[str]:
     """``split_lines(text)[:count]`` without splitting the rest."""
-    if _LONE_CR.search(text) is None:  # no lone CR: LF ends every line (the common case, faster)
-        pieces = text.split("\n", count)
+    pieces = text.split("\n", count)
+    # what those lines span (up to the LF that ends the last of them): a lone CR further on does not move them
+    end = len(text) - len(pieces[-1]) if len(pieces) > count else len(text)
+    if _LONE_CR.search(text, 0, end) is None:  # no lone CR: LF ends every line (the common case, faster)
         if len(pieces) > count:
             pieces = pieces[:count]
         elif not pieces[-1]:

@@ -43,8 +43,10 @@ def looks_like(text: str) -> bool:
     """Cheap test on decoded text: HPRIM Net markers, bare RES lines, or a header with a date on line 7."""
     if "****" in text and _MARK_RE.search(text.replace("\r", "\n")):
         return True
-    lines = first_lines(text[:8192], 50)  # all it reads: a RES line among the first 50, the header's lines
-    if "RES|" in text and any(line.startswith("RES|") for line in lines):
+    # all it reads: a RES line among the first 50, the header's 12 lines (only those when no RES| is there)
+    has_res = "RES|" in text
+    lines = first_lines(text[:8192], 50 if has_res else HEADER_LINES)
+    if has_res and any(line.startswith("RES|") for line in lines):
         return True
     if len(lines) >= HEADER_LINES and lines[6].strip() and _DATE_LINE_RE.match(lines[6]):
         return parse_date(lines[6]) is not None and bool(lines[1].strip())

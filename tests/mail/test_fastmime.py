@@ -292,3 +292,11 @@ def test_other_senders_go_to_parseaddr(value: str) -> None:
     from email.utils import parseaddr
 
     assert fastmime.address_of(value) == parseaddr(value)[1]
+
+
+@given(st.text(alphabet="ab\r\n", max_size=40), st.integers(min_value=0, max_value=15))
+def test_first_lines_with_a_lone_cr_anywhere(text: str, count: int) -> None:
+    """A lone CR before, inside or after the lines asked for: always what split_lines gives."""
+    from core.clinical.encoding import first_lines, split_lines
+
+    assert first_lines(text, count) == split_lines(text)[:count]
