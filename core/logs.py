@@ -13,6 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.text import T
+
 if TYPE_CHECKING:
     import logging.handlers
 
@@ -100,8 +102,8 @@ def where_logged() -> str:
     for handler in logging.getLogger("missive").handlers:
         name = getattr(handler, "baseFilename", None)
         if name:
-            return f"détails (sans données) dans {name}"
-    return "relancez avec MISSIVE_DEBUG=1 pour le détail"
+            return str(T("logs.details-in", file=name))
+    return str(T("logs.rerun-debug"))
 
 
 class LibraryRecords(logging.Handler):

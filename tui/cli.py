@@ -122,27 +122,29 @@ class Context:
         given = getattr(self.args, "profile", None)
         return Path(given).expanduser() if given else default_profile_dir()
 
-    def passphrase(self, prompt: str = "Phrase de passe : ", confirm: bool = False) -> str:
+    def passphrase(self, prompt: str | None = None, confirm: bool = False) -> str:
         """MISSIVE_PASSPHRASE when set, else asked on the terminal (never echoed)."""
+        from tui.i18n import t
+
         env = self.env("MISSIVE_PASSPHRASE")
         if env is not None:
             return env
         if not sys.stdin.isatty():
-            raise BadInput(
-                "aucune phrase de passe : définissez MISSIVE_PASSPHRASE ou lancez missive dans un terminal"
-            )
-        first = getpass.getpass(prompt)
-        if confirm and getpass.getpass("Confirmez : ") != first:
-            raise BadInput("les deux phrases de passe diffèrent : recommencez")
+            raise BadInput(t("cli.passphrase.none"))
+        first = getpass.getpass(prompt or t("cli.passphrase.prompt"))
+        if confirm and getpass.getpass(t("cli.passphrase.confirm")) != first:
+            raise BadInput(t("cli.passphrase.differ"))
         return first
 
     def secret(self, env_name: str, prompt: str) -> str:
         """A secret from ``env_name`` or asked on the terminal."""
+        from tui.i18n import t
+
         env = self.env(env_name)
         if env is not None:
             return env
         if not sys.stdin.isatty():
-            raise BadInput(f"aucun secret donné : définissez {env_name} ou lancez missive dans un terminal")
+            raise BadInput(t("cli.secret.none", name=env_name))
         return getpass.getpass(prompt)
 
     def mailroom(self) -> Any:
@@ -270,9 +272,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             set_language(getattr(args, "lang", None))  # French unless asked; the profile's setting once open
             if not getattr(args, "func", None):
-                raise UsageError(
-                    f"missive {args.command} : sous-commande manquante (voir : missive {args.command} --help)"
-                )
+                from tui.i18n import t
+
+                raise UsageError(t("cli.usage.missing_subcommand", command=args.command))
             ctx = Context(args, take_secrets=as_program)
             with _library_logs_to_profile():
                 return int(args.func(args, ctx) or 0)
@@ -280,7 +282,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stderr.write(f"missive : {_one_line(str(exc))}\n")
             return exc.exit_code
         except KeyboardInterrupt:
-            sys.stderr.write("missive : interrompu\n")
+            from tui.i18n import t
+
+            sys.stderr.write(f"missive : {t('cli.interrupted')}\n")
             return 130
         except BrokenPipeError:
             return 0
@@ -292,7 +296,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from core.config import log_bug, where_logged
 
             log_bug(logging.getLogger("missive.cli"), exc)
-            sys.stderr.write(f"missive : erreur interne ({type(exc).__name__}) : {where_logged()}\n")
+            from tui.i18n import t
+
+            sys.stderr.write(
+                f"missive : {t('cli.internal_error', name=type(exc).__name__, where=where_logged())}\n"
+            )
             return 1
         finally:
             if ctx is not None:

@@ -11,8 +11,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-STATES = {"waiting": "à classer", "filing": "en cours", "filed": "classé", "rejected": "écarté"}
-
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add ``file``, ``documents`` (list, undo, reject) and ``filing`` (presets)."""
@@ -53,7 +51,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _row(doc: Any) -> str:
-    state = STATES.get(doc.state, doc.state)
+    from tui.i18n import t
+
+    state = (
+        t(f"cli.state.{doc.state}") if doc.state in ("waiting", "filing", "filed", "rejected") else doc.state
+    )
     patient = doc.patient_id or "-"
     return f"{doc.id}  {state:<10} {doc.decision:<7} {doc.format:<10} patient={patient}"
 
@@ -68,8 +70,12 @@ def _show_decision(args: argparse.Namespace, ctx: Any, doc: Any, line: str, **ex
 
 
 def file_command(args: argparse.Namespace, ctx: Any) -> int:
+    from tui.i18n import t
+
     doc = ctx.mailroom().file_queued(args.document_id, args.patient, actor="cli")
-    return _show_decision(args, ctx, doc, f"classé : {doc.id} → {Path(doc.filed_path or '').name}")
+    return _show_decision(
+        args, ctx, doc, t("cli.file.filed", id=doc.id, name=Path(doc.filed_path or "").name)
+    )
 
 
 def list_command(args: argparse.Namespace, ctx: Any) -> int:
@@ -79,7 +85,9 @@ def list_command(args: argparse.Namespace, ctx: Any) -> int:
             ctx.print_json(doc.to_json())
         return 0
     if not docs:
-        print("aucun document")
+        from tui.i18n import t
+
+        print(t("cli.documents.none"))
         return 0
     for doc in docs:
         print(_row(doc))
@@ -87,17 +95,18 @@ def list_command(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def undo_command(args: argparse.Namespace, ctx: Any) -> int:
+    from tui.i18n import t
+
     doc = ctx.mailroom().undo_queued(args.document_id, actor="cli")
-    line = (
-        f"annulé : {doc.id} remis à classer ; le fichier a été retiré du dossier d'import et conservé "
-        f"chiffré dans le profil (pour le reclasser : missive file {doc.id} --patient ID)"
-    )
+    line = t("cli.file.undone", id=doc.id)
     return _show_decision(args, ctx, doc, line)
 
 
 def reject_command(args: argparse.Namespace, ctx: Any) -> int:
+    from tui.i18n import t
+
     doc = ctx.mailroom().reject_queued(args.document_id, actor="cli")
-    return _show_decision(args, ctx, doc, f"écarté : {doc.id}")
+    return _show_decision(args, ctx, doc, t("cli.file.rejected", id=doc.id))
 
 
 def presets_command(args: argparse.Namespace, ctx: Any) -> int:

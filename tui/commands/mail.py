@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import BadInput
+from tui.i18n import t
 
 if TYPE_CHECKING:
     from core.model import ReviewItem
@@ -129,10 +130,10 @@ def account_add(args: argparse.Namespace, ctx: Any) -> int:
             try:
                 data = path.read_bytes()
             except OSError:
-                raise BadInput(f"--client-cert : impossible de lire {path}") from None
+                raise BadInput(t("cli.account.unreadable", flag="--client-cert", path=path)) from None
             fields["client_cert_p12"] = base64.b64encode(data).decode()
             fields["client_cert_password"] = ctx.secret(
-                "MISSIVE_CLIENT_CERT_PASSWORD", "Mot de passe du certificat : "
+                "MISSIVE_CLIENT_CERT_PASSWORD", t("cli.account.cert_password")
             )
             check_client_certificate(
                 data, fields["client_cert_password"]
@@ -140,13 +141,13 @@ def account_add(args: argparse.Namespace, ctx: Any) -> int:
         if args.auth == "psc":
             fields.update(_psc_fields(args, ctx))
         elif not args.xoauth2_command and args.auth != "certificate":
-            fields["password"] = ctx.secret("MISSIVE_ACCOUNT_PASSWORD", "Mot de passe du compte : ")
+            fields["password"] = ctx.secret("MISSIVE_ACCOUNT_PASSWORD", t("cli.account.password"))
     import asyncio
 
     mr = ctx.mailroom()
     # A PSC account logs in before anything is saved: a refused or unanswered approval leaves no account behind.
     account = asyncio.run(mr.add_account(new_account(**fields), login=not args.no_login, show=_show))
-    print(f"compte {account.name} ajouté")
+    print(t("cli.account.added", name=account.name))
     return 0
 
 
@@ -158,7 +159,7 @@ def _autoconfigure(args: argparse.Namespace, ctx: Any) -> None:
     from core.mailroom import find_servers, mail_domain, require_servers
 
     ca_file = str(Path(args.ca_file).expanduser()) if args.ca_file else None
-    print(f"recherche des serveurs de {mail_domain(args.email)}…", flush=True)
+    print(t("cli.account.searching", domain=mail_domain(args.email)), flush=True)
     found = asyncio.run(find_servers(args.email, ca_file))
     for line in found.report():
         print(f"  {line}")
@@ -175,7 +176,13 @@ def _autoconfigure(args: argparse.Namespace, ctx: Any) -> None:
         if found.bearer_offered() and ctx.mailroom().settings.psc.issuer:
             args.auth = "psc"
     print(
-        f"serveurs retenus : IMAP {args.imap} ({args.imap_security}), SMTP {args.smtp} ({args.smtp_security})"
+        t(
+            "cli.account.servers",
+            imap=args.imap,
+            imap_security=args.imap_security,
+            smtp=args.smtp,
+            smtp_security=args.smtp_security,
+        )
     )
 
 
@@ -198,14 +205,14 @@ def _psc_fields(args: argparse.Namespace, ctx: Any) -> dict[str, Any]:
         try:
             data = path.read_bytes()
         except OSError:
-            raise BadInput(f"--psc-client-cert : impossible de lire {path}") from None
-        password = ctx.secret("MISSIVE_PSC_CLIENT_CERT_PASSWORD", "Mot de passe du certificat PSC : ")
+            raise BadInput(t("cli.account.unreadable", flag="--psc-client-cert", path=path)) from None
+        password = ctx.secret("MISSIVE_PSC_CLIENT_CERT_PASSWORD", t("cli.account.psc_cert_password"))
         from core.mailroom import check_client_certificate
 
         check_client_certificate(data, password)  # refuse a bad file now
         out.update(psc_client_p12=base64.b64encode(data).decode(), psc_client_p12_password=password)
     else:
-        out["psc_client_secret"] = ctx.secret("MISSIVE_PSC_CLIENT_SECRET", "Secret du logiciel chez PSC : ")
+        out["psc_client_secret"] = ctx.secret("MISSIVE_PSC_CLIENT_SECRET", t("cli.account.psc_secret"))
     return out
 
 
@@ -217,7 +224,7 @@ def account_login(args: argparse.Namespace, ctx: Any) -> int:
     import asyncio
 
     asyncio.run(ctx.mailroom().psc_login(args.name, show=_show))
-    print(f"compte {args.name} : connecté à Pro Santé Connect")
+    print(t("cli.account.psc_connected", name=args.name))
     return 0
 
 
@@ -228,7 +235,7 @@ def account_list(args: argparse.Namespace, ctx: Any) -> int:
             ctx.print_json(a)
         return 0
     if not accounts:
-        print("aucun compte (missive account add ...)")
+        print(t("cli.account.none"))
     for a in accounts:
         where = (
             a["maildir"]
@@ -241,7 +248,7 @@ def account_list(args: argparse.Namespace, ctx: Any) -> int:
 
 def account_remove(args: argparse.Namespace, ctx: Any) -> int:
     dropped = ctx.mailroom().remove_account(args.name)
-    print(f"compte {args.name} supprimé ({dropped} messages retirés du cache local)")
+    print(t("cli.account.removed", name=args.name, dropped=dropped))
     return 0
 
 
@@ -275,8 +282,14 @@ def sync_cmd(args: argparse.Namespace, ctx: Any) -> int:
 def _print_reports(reports: list[dict[str, Any]]) -> None:
     for r in reports:
         print(
-            f"{r['account']}: {r['new']} nouveaux, {r['flags_in']} drapeaux reçus, {r['flags_out']} envoyés, "
-            f"{r['expunged']} supprimés"
+            t(
+                "cli.sync.report",
+                account=r["account"],
+                new=r["new"],
+                flags_in=r["flags_in"],
+                flags_out=r["flags_out"],
+                expunged=r["expunged"],
+            )
         )
 
 
@@ -323,9 +336,7 @@ def messages_list(args: argparse.Namespace, ctx: Any) -> int:
             date = m.date.strftime("%d/%m/%Y %H:%M") if m.date else "?"
             print(f"{mark} {m.id[:12]}  {date}  {m.sender[:30]:30}  {m.subject[:60]}")
     if not args.json and outside and not quarantine_only and args.folder is None:
-        print(
-            f"(Q : {len(outside)} message(s) hors espace de confiance — missive messages list --folder Quarantaine)"
-        )
+        print(t("cli.messages.quarantined", count=len(outside)))
     return 0
 
 
@@ -357,32 +368,34 @@ def messages_show(args: argparse.Namespace, ctx: Any) -> int:
             }
         )
         return 0
-    print(f"De : {view.sender}")
-    print(f"À : {', '.join(view.to)}")
+    print(t("cli.show.from", sender=view.sender))
+    print(t("cli.show.to", to=", ".join(view.to)))
     if view.cc:
-        print(f"Cc : {', '.join(view.cc)}")
-    print(f"Date : {view.date.strftime('%d/%m/%Y %H:%M') if view.date else '?'}")
-    print(f"Objet : {view.subject}")
+        print(t("cli.show.cc", cc=", ".join(view.cc)))
+    print(t("cli.show.date", date=view.date.strftime("%d/%m/%Y %H:%M") if view.date else "?"))
+    print(t("cli.show.subject", subject=view.subject))
     if view.encrypted:
-        print(
-            f"Chiffré : oui{f' — {view.cipher_note}' if view.cipher_note else ''}"
-            if view.decrypted
-            else "(message chiffré : la clé pour le lire n'est pas disponible)"
-        )
+        if view.decrypted:
+            note = t("cli.show.cipher_note", note=view.cipher_note) if view.cipher_note else ""
+            print(t("cli.show.encrypted", note=note))
+        else:
+            print(t("cli.show.no_key"))
     if view.signature is not None:
         sig = view.signature
-        verdict = "signature valide" if sig.valid else f"signature non valide : {sig.reason_text()}"
-        print(f"Signé par : {sig.signer or sig.subject} — {verdict}")
+        verdict = (
+            t("cli.show.sig_valid") if sig.valid else t("cli.show.sig_invalid", reason=sig.reason_text())
+        )
+        print(t("cli.show.signed", signer=sig.signer or sig.subject, verdict=verdict))
     if view.outside_trust:
-        print("Hors espace de confiance : n'échangez aucune donnée de santé avec cet expéditeur")
+        print(t("cli.show.outside_trust"))
     for item in queued:
-        print(f"Document : {_document_line(item)}")
+        print(t("cli.show.document", line=_document_line(item)))
     for a in view.attachments:
-        print(f"Pièce jointe : {a.filename} ({a.content_type}, {len(a.data)} octets)")
+        print(t("cli.show.attachment", name=a.filename, type=a.content_type, size=len(a.data)))
     for line in view.receipts:
-        print(f"Accusé : {line}")
+        print(t("cli.show.receipt", line=line))
     if view.read_receipt_asked:
-        print(f"L'expéditeur demande un accusé de lecture : missive messages receipt {args.id}")
+        print(t("cli.show.receipt_asked", id=args.id))
     print()
     print(view.body)
     return 0
@@ -395,22 +408,22 @@ def messages_receipt(args: argparse.Namespace, ctx: Any) -> int:
     mr = ctx.mailroom()
     delivery = asyncio.run(mr.answer_read_receipt(mr.resolve_message_id(args.id), actor="cli"))
     if delivery.outcome == "sent":
-        print("accusé de lecture envoyé")
+        print(t("cli.receipt.sent"))
         return 0
-    print(f"accusé de lecture gardé dans la boîte d'envoi : {delivery.error}", file=sys.stderr)
+    print(t("cli.receipt.kept", error=delivery.error), file=sys.stderr)
     return 1
 
 
 def _document_line(doc: ReviewItem) -> str:
     """One clinical document of the message: format, results, where it stands (the ids to act on)."""
-    results = f", {doc.observations} résultat(s)" if doc.observations else ""
+    results = t("cli.doc.results", count=doc.observations) if doc.observations else ""
     if doc.abnormal:
-        results += f" dont {doc.abnormal} anormal(aux)"
+        results += t("cli.doc.abnormal", count=doc.abnormal)
     if doc.state == "filed":
-        where = f"classé (patient {doc.patient_id})"
+        where = t("cli.doc.filed", patient=doc.patient_id)
     elif doc.state == "waiting":
-        where = f"à classer : missive file {doc.id} --patient ID"
+        where = t("cli.doc.waiting", id=doc.id)
     else:
-        where = "écarté"
+        where = t("cli.doc.rejected")
     kind = f" ({doc.kind})" if doc.kind else ""
     return f"{doc.format}{kind}{results} — {where}"

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from core.errors import BadInput
+from tui.i18n import t
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -50,10 +51,10 @@ def cmd_init(args: argparse.Namespace, ctx: Any) -> int:
 
     folder = ctx.profile_dir
     if profile_exists(folder):
-        raise BadInput(f"{folder} contient déjà un profil : choisissez un autre dossier (--profile DIR)")
-    passphrase = ctx.passphrase("Nouvelle phrase de passe : ", confirm=True)
+        raise BadInput(t("cli.init.exists", folder=folder))
+    passphrase = ctx.passphrase(t("cli.passphrase.new"), confirm=True)
     Mailroom.create(folder, passphrase)
-    print(f"Profil créé dans {folder}")
+    print(t("cli.init.created", folder=folder))
     return 0
 
 
@@ -62,13 +63,13 @@ def cmd_passphrase_change(args: argparse.Namespace, ctx: Any) -> int:
     mr = ctx.mailroom()
     new = ctx.env("MISSIVE_NEW_PASSPHRASE")
     if new is None:
-        new = ctx.secret("MISSIVE_NEW_PASSPHRASE", "Nouvelle phrase de passe : ")
+        new = ctx.secret("MISSIVE_NEW_PASSPHRASE", t("cli.passphrase.new"))
         import getpass
 
-        if sys.stdin.isatty() and getpass.getpass("Confirmez : ") != new:
-            raise BadInput("les deux phrases de passe diffèrent : rien n'a été changé")
+        if sys.stdin.isatty() and getpass.getpass(t("cli.passphrase.confirm")) != new:
+            raise BadInput(t("cli.passphrase.differ_unchanged"))
     mr.change_passphrase(new)
-    print("Phrase de passe changée.")
+    print(t("cli.passphrase.changed"))
     return 0
 
 
@@ -79,22 +80,14 @@ def cmd_audit_verify(args: argparse.Namespace, ctx: Any) -> int:
         count = len(mr.audit_records())
         seal = mr.audit_seal()
         if seal is None:
-            print(
-                f"Journal d'audit intact ({count} enregistrements), non scellé : "
-                "il le sera au prochain enregistrement."
-            )
+            print(t("cli.audit.intact_unsealed", count=count))
         elif seal["since"] <= 1:
-            print(f"Journal d'audit intact ({count} enregistrements), scellé depuis la création du profil.")
+            print(t("cli.audit.intact_sealed", count=count))
         else:
-            print(
-                f"Journal d'audit intact ({count} enregistrements), non scellé jusqu'au "
-                f"{'/'.join(reversed(seal['since_ts'][:10].split('-')))} (enregistrement {seal['since']}) : "
-                "un retour en arrière antérieur ne se verrait pas."
-            )
+            since = "/".join(reversed(seal["since_ts"][:10].split("-")))
+            print(t("cli.audit.intact_sealed_since", count=count, date=since, record=seal["since"]))
         return 0
-    sys.stderr.write(
-        f"missive : l'enregistrement {problem.index} du journal d'audit est altéré : {problem.reason}\n"
-    )
+    sys.stderr.write(f"missive : {t('cli.audit.altered', index=problem.index, reason=problem.reason)}\n")
     return 1
 
 
@@ -115,7 +108,7 @@ def cmd_config_check(args: argparse.Namespace, ctx: Any) -> int:
     if not profile_exists(ctx.profile_dir):
         raise NotFound(missing_profile_message(ctx.profile_dir))
     load_settings(ctx.profile_dir)
-    print("profile.toml : OK")
+    print(t("cli.config.ok"))
     return 0
 
 
@@ -133,11 +126,11 @@ def cmd_demo(args: argparse.Namespace, ctx: Any) -> int:
     given = ctx.env("MISSIVE_PASSPHRASE")
     passphrase = given or "demo"
     if args.patients < 10 or args.patients > 200_000:
-        raise BadInput("--patients doit être compris entre 10 et 200000")
+        raise BadInput(t("cli.demo.patients"))
     report = build_demo(folder, passphrase, reset=args.reset, patients=args.patients, progress=_progress)
     print(report)
     if given is None:
-        print("Phrase de passe du profil de démonstration : demo")
+        print(t("cli.demo.passphrase"))
     if args.no_tui:
         return 0
     from tui.app import run_app

@@ -75,22 +75,22 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _read(file: str | None) -> bytes:
+    from tui.i18n import t
+
     if file is None or file == "-":
         data = sys.stdin.buffer.read()
         if not data:
-            raise BadInput(
-                "rien sur l'entrée standard : donnez un FILE ou envoyez un message par un tube (|)"
-            )
+            raise BadInput(t("cli.read.stdin_empty"))
         return data
     path = Path(file)
     try:
         return path.read_bytes()
     except FileNotFoundError as exc:
-        raise NotFound(f"{file} : fichier introuvable ; vérifiez le chemin") from exc
+        raise NotFound(t("cli.read.not_found", file=file)) from exc
     except IsADirectoryError as exc:
-        raise BadInput(f"{file} est un dossier : donnez un fichier") from exc
+        raise BadInput(t("cli.read.is_dir", file=file)) from exc
     except OSError as exc:
-        raise BadInput(f"impossible de lire {file} ({os_reason(exc)})") from exc
+        raise BadInput(t("cli.read.failed", file=file, reason=os_reason(exc))) from exc
 
 
 def _write(data: bytes) -> None:
