@@ -145,16 +145,41 @@ def cmd_tui(args: argparse.Namespace, ctx: Any) -> int:
 
     if not profile_exists(ctx.profile_dir) and not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise NotFound(missing_profile_message(ctx.profile_dir))  # said before the screen is taken
-    # In a terminal, a first start opens the set-up assistant, which creates the profile.
-    from tui.app import run_app
-
     # like every other command, MISSIVE_PASSPHRASE unlocks without a prompt (scripts, benches); the context
     # has already taken it out of the environment when missive runs as a program
     passphrase = ctx.env("MISSIVE_PASSPHRASE")
-    code = run_app(ctx.profile_dir, passphrase=passphrase, lang=args.lang, theme=args.theme)
+    restore = _unlock_splash(ctx.profile_dir, args.lang, checking=passphrase is not None)
+    ran = False
+    try:
+        # In a terminal, a first start opens the set-up assistant, which creates the profile.
+        from tui.app import run_app
+
+        code = run_app(ctx.profile_dir, passphrase=passphrase, lang=args.lang, theme=args.theme)
+        ran = True
+    finally:
+        if restore is not None:
+            restore(ran)
     if not profile_exists(ctx.profile_dir):  # the assistant was left before it created the profile
         sys.stderr.write(f"missive : {missing_profile_message(ctx.profile_dir)}\n")
     return code
+
+
+def _unlock_splash(profile_dir: Any, lang: str | None, checking: bool) -> Any:
+    """The unlock screen's first frame before the toolkit loads (tui.splash), in the profile's language; None
+    without a profile (the set-up assistant comes instead) or a terminal."""
+    from core.config import load_settings
+    from core.errors import MissiveError
+    from core.mailroom import profile_exists
+    from tui.i18n import set_language
+    from tui.splash import show
+
+    if not profile_exists(profile_dir):
+        return None
+    try:
+        set_language(lang or load_settings(profile_dir).language)
+    except MissiveError:  # the app says what is wrong with the settings
+        return None
+    return show(checking)
 
 
 def _progress(text: str) -> None:
