@@ -136,7 +136,7 @@ def peer_uid(sock: Any) -> int | None:
             return None
         return struct.unpack("3i", raw)[1]
     try:  # the BSDs and macOS
-        return os.getpeereid(sock.fileno())[0]  # type: ignore[attr-defined]
+        return os.getpeereid(sock.fileno())[0]  # type: ignore[attr-defined]  # BSD and macOS only
     except (AttributeError, OSError):
         return None
 

@@ -15,6 +15,15 @@ from typing import TYPE_CHECKING, Any
 from core.errors import ConfigError
 from core.text import T, Text
 
+if TYPE_CHECKING:  # what __getattr__ (at the end) loads only when used, named for the type checker
+    from core.childenv import child_environment as child_environment
+    from core.childenv import take_secrets as take_secrets
+    from core.logs import LibraryRecords as LibraryRecords
+    from core.logs import log_bug as log_bug
+    from core.logs import where_logged as where_logged
+    from core.store.atomic import private_dir as private_dir
+    from core.store.atomic import private_open as private_open
+
 SETTINGS_FILE = "profile.toml"
 
 DEFAULT_TOML = """\

@@ -69,9 +69,10 @@ def disk_full(exc: BaseException, folder: object) -> DiskFull | None:
     """A DiskFull naming ``folder`` when ``exc`` is a full disk or quota, else None."""
     import errno
 
-    if getattr(exc, "errno", None) not in (errno.ENOSPC, errno.EDQUOT):
+    code = getattr(exc, "errno", None)
+    if code not in (errno.ENOSPC, errno.EDQUOT):
         return None
-    what = "quota disque dépassé" if exc.errno == errno.EDQUOT else "disque plein"  # type: ignore[attr-defined]
+    what = "quota disque dépassé" if code == errno.EDQUOT else "disque plein"
     return DiskFull(
         f"{what} : impossible d'écrire dans {folder} ; libérez de la place puis recommencez "
         "(ce qui était déjà enregistré est intact)"

@@ -81,7 +81,7 @@ def setup_logging(profile_dir: Path, level: int = logging.INFO) -> Path:
     handler = _private_file_handler()(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     handler.addFilter(ScrubFilter())
-    handler._missive = True  # type: ignore[attr-defined]
+    handler._missive = True  # type: ignore[attr-defined]  # our mark, to find our handler again
     root.addHandler(handler)
     root.setLevel(level)
     return path

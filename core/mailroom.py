@@ -590,7 +590,7 @@ class Mailroom:
                 log.info("document %s not read again (%s)", queued.id, type(exc).__name__)
             if content is None:  # what the queue knows is still worth showing
                 content = ClinicalDocument(
-                    format=queued.format,  # type: ignore[arg-type]
+                    format=queued.format,  # type: ignore[arg-type]  # a reader's format, stored as text
                     identity=queued.identity,
                     title=queued.title,
                     author=queued.sender,
@@ -673,7 +673,7 @@ class Mailroom:
             self.messages,
             self.profile.collection("mailops"),
             self.profile.collection("mailroles"),
-            default_source,  # type: ignore[arg-type]
+            default_source,
         )
 
     async def _flag(self, message_id: str, flag: str, on: bool) -> MessageSummary:

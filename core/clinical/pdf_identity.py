@@ -30,6 +30,8 @@ _GIVEN_FIELD = re.compile(
     rf"(?i:pr[ée]noms?(?:\s+de\s+naissance)?)[ \t]*:[ \t]*({_GIVEN}(?:,?[ \t]+{_GIVEN})*)"
 )
 _SEX = re.compile(r"\bsexe\s*:\s*(masculin|f[ée]minin|homme|femme|[MFH])\b", re.IGNORECASE)
+_SEX_LETTER: dict[str, Sex] = {"M": "M", "H": "M", "F": "F"}  # masculin, homme, féminin, femme
+_DM_SEX: dict[str, Sex] = {"M": "M", "F": "F"}  # field 4 of the datamatrix line (_datamatrix)
 # "Mme DUPONT née MARTIN Jeanne", "M. LEROY Paul", "Patiente : Madame DURAND Marie"
 _PERSON = re.compile(
     rf"{_TITLE}[ \t]+({_UPPER})(?:[ \t]+n[ée]e?[ \t]+({_UPPER}))?[ \t]+({_GIVEN}(?:[ \t]+{_GIVEN})*)"
@@ -65,7 +67,7 @@ def suggested_identity(text: str) -> Identity:
     if m := _GIVEN_FIELD.search(head):
         given = tuple(m.group(1).replace(",", " ").split())
     if m := _SEX.search(head):
-        sex = {"M": "M", "H": "M", "F": "F"}.get(m.group(1)[0].upper(), "U")  # type: ignore[assignment]
+        sex = _SEX_LETTER.get(m.group(1)[0].upper(), "U")
     elif sex == "U" and re.search(r"\bnée\s+le\b", head, re.IGNORECASE):
         sex = "F"
     born = _date(_BORN.search(head)) or _date(_BIRTH_DATE.search(head))
@@ -75,7 +77,7 @@ def suggested_identity(text: str) -> Identity:
     if dm:
         birth = birth or dm.get("5", "")
         given = given or tuple(dm.get("3", "").split())
-        sex = sex if sex != "U" else {"M": "M", "F": "F"}.get(dm.get("4", "")[:1].upper(), "U")  # type: ignore[assignment]
+        sex = sex if sex != "U" else _DM_SEX.get(dm.get("4", "")[:1].upper(), "U")
         born = born or _dm_date(dm.get("6", ""))
         nir = nir or dm.get("1")
     family = " ".join(family.split())

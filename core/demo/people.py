@@ -115,7 +115,7 @@ def make_patients(count: int, seed: int = 1961) -> list[DemoPatient]:
             used_name=used,
             given_names=_given(rng, sex),
             birth_date=born,
-            sex=sex,  # type: ignore[arg-type]
+            sex=sex,  # type: ignore[arg-type]  # "M" or "F", drawn above
             ins=ins,
         )
         out.append(DemoPatient(p, nir))

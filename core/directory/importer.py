@@ -240,7 +240,7 @@ class _Reader:
     def open(self) -> tuple[IO[bytes], Layout | None]:
         try:
             # any readable binary stream will do (a file, a zip member); typeshed asks for a RawIOBase
-            stream = io.BufferedReader(self.source.open(), 1 << 20)  # type: ignore[type-var]
+            stream = io.BufferedReader(self.source.open(), 1 << 20)  # type: ignore[type-var]  # see above
             first = stream.readline()
         except (OSError, zipfile.BadZipFile, EOFError) as exc:
             raise BadInput(

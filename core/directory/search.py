@@ -161,7 +161,7 @@ class Directory:
             return []  # a word that starts no indexed word: nothing can match every word
         # The words must match names or other details, never the `flags` column, which only serves the
         # MSSanté-only filter.
-        every = " AND ".join(terms)  # type: ignore[arg-type]
+        every = " AND ".join(terms)  # type: ignore[arg-type]  # no None left: see the test above
         if len(tokens) > 1:  # or the words typed apart glued together: "l hote" meets LHOTE, "le goff" LEGOFF
             whole = self._expand(db, "".join(tokens))
             if whole is not None:

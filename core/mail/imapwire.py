@@ -62,8 +62,8 @@ class _Tokens:
         self.part = 0
         self.pos = 0
 
-    def _text(self) -> bytes:
-        return self.group[self.part]  # type: ignore[return-value]
+    def _text(self) -> bytes | bytearray:
+        return self.group[self.part]
 
     def _skip_space(self) -> None:
         text = self._text()

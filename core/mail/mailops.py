@@ -149,8 +149,8 @@ class MailOps:
         await source.store_flags(uid, add=set(wanted) - before, remove=before - set(wanted))
         state = self.store.folder_state(doc["account"], folder)
         (state.uids or {})[uid] = sorted(wanted)
-        if (state.pending or {}).get(uid) == wanted:
-            del state.pending[uid]  # type: ignore[union-attr]
+        if state.pending is not None and state.pending.get(uid) == wanted:
+            del state.pending[uid]
         self.store.save_state(state)
 
     # -- moves and removals ----------------------------------------------------------------------------------

@@ -147,13 +147,14 @@ def _dsn(msg: Message, when: dt.datetime | None) -> Report | None:
     items: list[RecipientReport] = []
     for block in per_recipient:
         action = str(block.get("Action", "")).strip().lower()
-        state: State | None = {
+        states: dict[str, State] = {
             "delivered": "delivered",
             "relayed": "delivered",
             "expanded": "delivered",
             "failed": "failed",
             "delayed": "delayed",
-        }.get(action)  # type: ignore[assignment]
+        }
+        state = states.get(action)
         recipient = _address(block.get("Original-Recipient") or block.get("Final-Recipient"))
         if state is None or not recipient:
             continue

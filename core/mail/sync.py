@@ -25,12 +25,15 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Seque
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from core.errors import TransportError
 from core.mail.account import Account
-from core.mail.imap import Fetched, FolderStatus
+from core.mail.imap import Fetched, FolderStatus, ImapClient
 from core.mail.messages import FolderState, MessageStore, clean_flags, summary_of
+
+if TYPE_CHECKING:
+    from core.mail.maildir import MaildirSource
 
 log = logging.getLogger("missive.sync")
 
@@ -82,13 +85,11 @@ class SyncReport:
         return d
 
 
-def default_source(account: Account) -> MailSource:
+def default_source(account: Account) -> ImapClient | MaildirSource:
     if account.kind == "maildir":
         from core.mail.maildir import MaildirSource
 
         return MaildirSource(account)
-    from core.mail.imap import ImapClient
-
     return ImapClient(account)
 
 
@@ -249,14 +250,15 @@ class SyncEngine:
     async def _push_flags(self, source: MailSource, state: FolderState, report: SyncReport) -> None:
         """Send the flags changed here (``state.pending``) to the server; the state saved after."""
         known = state.uids or {}
-        for uid, wanted in list((state.pending or {}).items()):
+        pending = state.pending or {}
+        for uid, wanted in list(pending.items()):
             before = set(known.get(uid, []))
             now = set(wanted)
             if uid in known:
                 await source.store_flags(uid, add=now - before, remove=before - now)
                 known[uid] = sorted(now)
                 report.flags_out += 1
-            del state.pending[uid]  # type: ignore[union-attr]
+            del pending[uid]
         self.store.save_state(state)
 
     async def _fetch_new(

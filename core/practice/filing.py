@@ -185,7 +185,7 @@ class FilingProfile:
             preset=base,
             folder=Path(folder_text).expanduser() if folder_text else None,
             template=template,
-            layout=layout,  # type: ignore[arg-type]
+            layout=layout,  # type: ignore[arg-type]  # one of LAYOUTS, checked above
             extension=extension,
             encoding=encoding,
             auto=bool(section.get("auto", True)),
@@ -402,7 +402,7 @@ def _hide(folder: Path) -> None:
     with contextlib.suppress(Exception):
         import ctypes
 
-        ctypes.windll.kernel32.SetFileAttributesW(str(folder), 0x2)  # type: ignore[attr-defined]
+        ctypes.windll.kernel32.SetFileAttributesW(str(folder), 0x2)  # type: ignore[attr-defined]  # Windows only
 
 
 def publish(

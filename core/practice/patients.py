@@ -170,7 +170,7 @@ def _row_to_patient(row: dict[str, str]) -> Patient:
         used_name=used_name,
         given_names=given,
         birth_date=birth_date,
-        sex=sex,  # type: ignore[arg-type]
+        sex=sex,  # type: ignore[arg-type]  # a value of _SEXES
         ins=ins or None,
         ins_qualified=qualified,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -32,6 +32,13 @@ ANCHORS = "smime_anchors"
 
 class _HasCollections(Protocol):
     def collection(self, name: str) -> Collection: ...
+
+
+def _spki(public: Any) -> bytes:
+    """A public key as its DER SubjectPublicKeyInfo: two keys are the same key when these bytes are."""
+    return bytes(
+        public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
 
 
 def _b64(data: bytes) -> str:
@@ -85,7 +92,7 @@ class KeyStore:
             raise BadInput(T("secure.keystore.fichier-p12-contient-cle"))
         if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
             raise BadInput(T("secure.keystore.cle-p12-rsa-missive"))
-        if key.public_key().public_numbers() != cert.public_key().public_numbers():  # type: ignore[union-attr]
+        if _spki(key.public_key()) != _spki(cert.public_key()):  # any kind of key, Ed25519 included
             raise BadInput(T("secure.keystore.certificat-p12-correspond-cle"))
         return self.set_identity(key, cert, chain or [])
 
@@ -115,9 +122,10 @@ class KeyStore:
         pem = doc["key"]
         key = self._keys.get(pem)
         if key is None:
-            key = serialization.load_pem_private_key(pem.encode("ascii"), None)  # type: ignore[assignment]
-            self._keys[pem] = key  # type: ignore[assignment]
-        return key  # type: ignore[return-value]
+            # stored by set_identity, reached only with an RSA or EC key (import_p12 refuses others)
+            key = cast(PrivateKey, serialization.load_pem_private_key(pem.encode("ascii"), None))
+            self._keys[pem] = key
+        return key
 
     def _identities(self) -> list[tuple[dict[str, Any], x509.Certificate]]:
         out = []

@@ -60,7 +60,7 @@ def _shard_of(key: str, bits: int, tail: int = 0) -> int:
 class _KeyedTable(Table):
     """A TinyDB table whose document ids are the collection's string keys."""
 
-    document_id_class = str  # type: ignore[assignment]
+    document_id_class = str  # type: ignore[assignment]  # TinyDB types document ids as int
 
 
 class _KeyedDB(TinyDB):
@@ -147,7 +147,7 @@ class _Shard:
     def __init__(self, path: Path, vault: Vault, name: str) -> None:
         self.storage = EncryptedStorage(path, vault, name)
         self.db = _KeyedDB(storage=_Passthrough, wrapped=self.storage)
-        self.table: _KeyedTable = self.db.table(TABLE)  # type: ignore[assignment]
+        self.table: _KeyedTable = self.db.table(TABLE)  # type: ignore[assignment]  # _KeyedDB.table_class
         self.table.clear_cache()
 
     def docs(self) -> dict[str, Doc]:
@@ -172,7 +172,7 @@ class _Shard:
             if gone or replaced:
                 # _KeyedTable's document ids are the collection's string keys; TinyDB types them as int
                 self.table.remove(doc_ids=gone + replaced)  # type: ignore[arg-type]  # str ids, see above
-            fresh = [Document(v, doc_id=k) for k, v in changes.items() if v is not None]  # type: ignore[arg-type]
+            fresh = [Document(v, doc_id=k) for k, v in changes.items() if v is not None]  # type: ignore[arg-type]  # str ids
             if fresh:
                 self.table.insert_multiple(fresh)
             return self.storage.sealed()

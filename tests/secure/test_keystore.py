@@ -31,6 +31,32 @@ def test_wrong_p12_password_and_garbage_are_clear_errors(standin, pki):
     assert keys.own_identity() is None
 
 
+def test_a_p12_whose_certificate_holds_another_kind_of_key_is_refused_in_one_line(standin, pki, monkeypatch):
+    # an RSA key with an Ed25519 certificate once raised AttributeError (no public_numbers) out of the import
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509.oid import NameOID
+
+    from core.secure import p12
+
+    other = ed25519.Ed25519PrivateKey.generate()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bob")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(other.public_key())
+        .serial_number(7).not_valid_before(now).not_valid_after(now + dt.timedelta(days=1)).sign(other, None)
+    )  # fmt: skip
+    bundle = pkcs12.PKCS12KeyAndCertificates(pki.bob.key, pkcs12.PKCS12Certificate(cert, None), [])
+    monkeypatch.setattr(p12, "load", lambda _data, _password: bundle)  # no p12 tool writes such a pair
+    keys = KeyStore(standin)
+    with pytest.raises(BadInput, match="ne correspond pas"):
+        keys.import_p12(b"0", "x")
+    assert keys.own_identity() is None
+
+
 def test_certificates_are_indexed_by_every_address(standin, pki):
     keys = KeyStore(standin)
     keys.add_cert(pki.alice.cert)
