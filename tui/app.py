@@ -47,6 +47,7 @@ from core.model import (  # noqa: E402
     SyncState,
 )
 from tui import keymap  # noqa: E402
+from tui.facade import missive_app  # noqa: E402
 from tui.failures import report_failure  # noqa: E402
 from tui.i18n import set_language, t  # noqa: E402
 from tui.messages import (  # noqa: E402
@@ -62,6 +63,7 @@ from tui.widgets.status_bar import StatusBar  # noqa: E402
 
 if TYPE_CHECKING:
     from core.mailroom import MailroomAPI, SummaryRows
+    from tui.panes.compose import ComposePane
 
 log = logging.getLogger("missive.tui")
 
@@ -128,7 +130,7 @@ class MainScreen(Screen[None]):
         """Switch to a pane, mounting it the first time (panes are loaded lazily)."""
         switcher = self.query_one(ContentSwitcher)
         if not switcher.query(f"#{pane}"):
-            switcher.mount(self.app.make_pane(pane))
+            switcher.mount(missive_app(self).make_pane(pane))
         switcher.current = pane
         for name in PANES:
             self.query_one(f"#tab-{name}").set_class(name == pane, "-active")
@@ -149,7 +151,7 @@ class MissiveApp(App[int]):
         *,
         passphrase: str | None = None,
         mailroom: MailroomAPI | None = None,
-        opener: Callable[[Path, str], MailroomAPI] | None = None,
+        opener: Callable[[Path | None, str], MailroomAPI] | None = None,
         lang: str | None = None,
         theme: str | None = None,
         settings: Any = None,
@@ -250,9 +252,11 @@ class MissiveApp(App[int]):
         from tui.panes.setup import SetupScreen
 
         def done(_mailroom: Any) -> None:
+            from tui.panes.inbox import InboxPane
+
             self.refresh_counts()
             if self.main is not None:
-                self.main.query_one("#inbox").reload()
+                self.main.query_one("#inbox", InboxPane).reload()
 
         self.push_screen(SetupScreen(mailroom=self.mailroom), done)
 
@@ -288,11 +292,11 @@ class MissiveApp(App[int]):
     def open_profile(self, passphrase: str) -> MailroomAPI:
         """Open (or, after an idle lock, re-check) the profile: blocking, called from a worker."""
         if self._opener is not None:
-            return self._opener(self.profile_dir, passphrase)  # type: ignore[arg-type]
+            return self._opener(self.profile_dir, passphrase)
         from core.mailroom import Mailroom
 
         if self.profile_dir is None:
-            raise MissiveError("aucun dossier de profil : utilisez --profile ou lancez `missive init`")
+            raise MissiveError(t("app.no_profile_dir"))
         started = time.perf_counter()
         mailroom = Mailroom.open(self.profile_dir, passphrase)
         log.info("profile unlocked in %.3f s", time.perf_counter() - started)
@@ -521,11 +525,12 @@ class MissiveApp(App[int]):
 
             main.query_one("#inbox", InboxPane).drafts_changed()
 
-    def unsent_letter(self) -> Any:
+    def unsent_letter(self) -> ComposePane | None:
         """The composer, when it holds a letter not sent yet (else None)."""
+        from tui.panes.compose import ComposePane
+
         main = self.main
-        panes = main.query("#compose") if main is not None else []
-        pane = panes.first() if panes else None
+        pane = next(iter(main.query("#compose").results(ComposePane)), None) if main is not None else None
         return pane if pane is not None and pane.has_unsent() else None
 
     async def action_quit(self) -> None:
@@ -551,7 +556,8 @@ class MissiveApp(App[int]):
         """The command palette, its words in the interface's language."""
         from tui.widgets.palette import Palette
 
-        if self.use_command_palette and not Palette.is_open(self):
+        # textual types is_open(App[object]) and App is invariant: any app is fine
+        if self.use_command_palette and not Palette.is_open(self):  # type: ignore[arg-type]  # see above
             self.push_screen(Palette(id="--command-palette"))
 
     def action_help(self) -> None:
@@ -588,8 +594,10 @@ class MissiveApp(App[int]):
             if spec.scope == "app":
                 await self.run_action(spec.action)
                 return
-            pane = self.main.show(spec.scope)  # type: ignore[union-attr]
-            await self.run_action(spec.action, pane)
+            main = self.main
+            if main is None:  # listed only once the profile is open (get_system_commands)
+                return
+            await self.run_action(spec.action, main.show(spec.scope))
 
         return run
 

@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TextIO
 
 from core import __version__
 from core.errors import BadInput, MissiveError
@@ -39,7 +39,8 @@ class _Parser(argparse.ArgumentParser):
         for key in ("description", "epilog"):
             if key in kwargs:
                 kwargs[key] = _help_text(kwargs[key])
-        super().__init__(*args, add_help=False, **kwargs)
+        kwargs["add_help"] = False  # ours, below, with its text in the interface's language
+        super().__init__(*args, **kwargs)
         if add_help:
             self.add_argument("-h", "--help", action="help", help="afficher cette aide et quitter")
 
@@ -57,7 +58,7 @@ class _Parser(argparse.ArgumentParser):
                 options["help"] = _help_text(options["help"])
             return add_parser(name, **options)
 
-        action.add_parser = translated  # type: ignore[method-assign]
+        action.add_parser = translated  # type: ignore[method-assign]  # sub-commands' help translated too
         return action
 
     def error(self, message: str) -> NoReturn:
@@ -187,7 +188,8 @@ DEFAULT_COMMAND = "tui"
 def _add_global_options(parser: argparse.ArgumentParser, *, after_command: bool) -> None:
     for flag, kwargs in GLOBAL_OPTIONS:
         # After the command a missing option leaves the value given before it (or None) untouched.
-        parser.add_argument(flag, **kwargs, **({"default": argparse.SUPPRESS} if after_command else {}))
+        extra: dict[str, Any] = {"default": argparse.SUPPRESS} if after_command else {}
+        parser.add_argument(flag, **kwargs, **extra)
 
 
 class _CommandParser(_Parser):
@@ -352,7 +354,15 @@ class _warnings_to_log:  # noqa: N801 - used as a context manager, named like on
         self.counts: dict[tuple[str, str], int] = {}
         warnings.showwarning = self._show
 
-    def _show(self, message: Any, category: type[Warning], filename: str, lineno: int, *_: Any) -> None:
+    def _show(
+        self,
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
         key = (category.__name__, Path(filename).stem)
         self.counts[key] = self.counts.get(key, 0) + 1
         self._flush()

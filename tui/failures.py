@@ -10,12 +10,15 @@ from __future__ import annotations
 import logging
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from textual.worker import Worker, WorkerState
 
 from core.errors import MissiveError
 from tui.i18n import t
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 log = logging.getLogger("missive.tui")
 
@@ -38,9 +41,16 @@ def report_failure(app: Any, worker: Worker[Any]) -> None:
     log.error("task %s crashed: %s at %s", task, kind, where)
 
 
+class _InAnApp(Protocol):
+    """What the mixin needs of the widget or screen it is mixed into."""
+
+    @property
+    def app(self) -> App[Any]: ...
+
+
 class ReportsFailures:
     """Mix into a widget or screen that starts workers: their failures reach :func:`report_failure`."""
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+    def on_worker_state_changed(self: _InAnApp, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
-            report_failure(self.app, event.worker)  # type: ignore[attr-defined]
+            report_failure(self.app, event.worker)

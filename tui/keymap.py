@@ -13,7 +13,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 
 from tui.i18n import t
 
@@ -108,7 +109,7 @@ KEYS: tuple[KeySpec, ...] = (
 BY_ID = {spec.id: spec for spec in KEYS}
 
 
-def bindings(scope: str) -> list[Binding]:
+def bindings(scope: str) -> list[BindingType]:
     """The ``BINDINGS`` of one scope (descriptions filled in at instance time by :func:`localise`)."""
     return [
         Binding(
@@ -125,13 +126,13 @@ def bindings(scope: str) -> list[Binding]:
     ]
 
 
-def localise(node: object) -> None:
+def localise(node: DOMNode) -> None:
     """Put the current language's descriptions and tooltips on a node's bindings (call in ``__init__``).
 
     Bindings are class attributes built at import; the language is chosen later, so each instance gets
     translated copies.
     """
-    bindings_map = node._bindings  # type: ignore[attr-defined]
+    bindings_map = node._bindings
     for key, key_bindings in bindings_map.key_to_bindings.items():
         bindings_map.key_to_bindings[key] = [
             dataclasses.replace(b, description=BY_ID[b.id].footer_word, tooltip=BY_ID[b.id].tooltip)

@@ -28,7 +28,9 @@ from core.model import (
     AddressChoice,
     Candidate,
     ClinicalDocument,
+    Decision,
     DirectoryEntry,
+    DocumentState,
     Draft,
     FolderCount,
     Identity,
@@ -146,8 +148,8 @@ class FakeEntry:
     id: str
     document: ClinicalDocument
     candidates: tuple[Candidate, ...]
-    decision: str
-    state: str  # waiting, filed, rejected (the queue's words)
+    decision: Decision
+    state: DocumentState  # waiting, filed, rejected (the queue's words)
     patient_id: str | None = None
     message: str = ""  # the store id of the letter it came in
     critical: int = 0  # critical results in it
@@ -439,7 +441,7 @@ class FakeMailroom:
     def _item(self, e: FakeEntry) -> ReviewItem:
         doc = e.document
         return ReviewItem(
-            id=e.id, identity=doc.identity, state=e.state, decision=e.decision, title=doc.title,  # type: ignore[arg-type]
+            id=e.id, identity=doc.identity, state=e.state, decision=e.decision, title=doc.title,
             date=doc.date, sender=doc.author, format=doc.format,
             candidates=tuple((c, self.patient(c.patient_id)) for c in e.candidates),
             patient=self.patient(e.patient_id) if e.patient_id else None, patient_id=e.patient_id,
@@ -620,10 +622,10 @@ if TYPE_CHECKING:
         return fake  # mypy checks the fake against the app's contract
 
 
-def opener_for(mailroom: FakeMailroom) -> Callable[[Path, str], FakeMailroom]:
+def opener_for(mailroom: FakeMailroom) -> Callable[[Path | None, str], FakeMailroom]:
     """An ``opener`` for MissiveApp that accepts only PASSPHRASE."""
 
-    def open_profile(_folder: Path, passphrase: str) -> FakeMailroom:
+    def open_profile(_folder: Path | None, passphrase: str) -> FakeMailroom:
         if passphrase != PASSPHRASE:
             raise WrongPassphrase("wrong passphrase")
         return mailroom

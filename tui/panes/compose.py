@@ -20,12 +20,12 @@ import mimetypes
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.actions import SkipAction
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.suggester import Suggester
@@ -149,10 +149,10 @@ class LetterBody(TextArea, inherit_bindings=False):
     made the next keystroke replace the whole letter (and the autosave keep the damage). Selection stays
     on shift+arrows; F6/F7 do nothing here."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         b
         for b in TextArea.BINDINGS
-        if not {k.strip() for k in (b.key if hasattr(b, "key") else b[0]).split(",")} & {"f6", "f7"}
+        if not {k.strip() for k in (b.key if isinstance(b, Binding) else b[0]).split(",")} & {"f6", "f7"}
     ]
 
 

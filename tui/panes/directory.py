@@ -19,7 +19,7 @@ from textual.widgets.option_list import Option
 
 from core.model import DirectoryEntry
 from tui import keymap
-from tui.facade import mailroom_of
+from tui.facade import mailroom_of, missive_app
 from tui.failures import ReportsFailures
 from tui.i18n import t
 from tui.messages import DirectoryFound, LetterRequested
@@ -59,7 +59,7 @@ class DirectoryPane(ReportsFailures, Vertical):
             self.app.call_from_thread(self._show_age, line)
 
     def _show_age(self, line: str) -> None:
-        for age in self.query("#directory-age"):
+        for age in self.query("#directory-age").results(Static):
             age.update(line)
             age.display = True
 
@@ -80,7 +80,7 @@ class DirectoryPane(ReportsFailures, Vertical):
         if results.display and results.option_count:
             results.focus()
         else:
-            self.app.action_show_pane("inbox")
+            missive_app(self).action_show_pane("inbox")
 
     @on(Input.Changed, "#directory-search")
     def _changed(self, event: Input.Changed) -> None:

@@ -599,7 +599,11 @@ def letter_about(kind: str, view: MessageView, own_letter: bool, own: frozenset[
     cc: tuple[str, ...] = ()
     if kind == "reply_all":
         seen = {a.lower() for a in to} | {a.lower() for a in own}
-        rest = [a for a in (*s.to, *view.cc) if a.lower() not in seen and not seen.add(a.lower())]
+        rest: list[str] = []
+        for a in (*s.to, *view.cc):
+            if a.lower() not in seen:  # each address once, in order
+                seen.add(a.lower())
+                rest.append(a)
         cc = tuple(rest)
     return LetterRequested(to, subject, quoted, in_reply_to=s.message_id, cc=cc)
 

@@ -9,6 +9,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Label, Static
 
 from core.errors import MissiveError
+from tui.facade import missive_app
 from tui.failures import ReportsFailures
 from tui.i18n import t
 from tui.messages import Unlocked, UnlockFailed
@@ -49,12 +50,12 @@ class LockScreen(ReportsFailures, Screen[None]):
     @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
     def try_unlock(self, passphrase: str) -> None:
         try:
-            mailroom = self.app.open_profile(passphrase)
+            mailroom = missive_app(self).open_profile(passphrase)
         except MissiveError as exc:
             self.post_message(UnlockFailed(str(exc)))
             return
         self.post_message(Unlocked(mailroom))
-        self.app.prepare_reading(mailroom)
+        missive_app(self).prepare_reading(mailroom)
 
     def on_unlock_failed(self, message: UnlockFailed) -> None:
         message.stop()  # answered here: the app has nothing more to do

@@ -14,6 +14,7 @@ Only the keys that apply to the highlighted document are active (and shown in th
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 
 from textual import on, work
@@ -38,8 +39,8 @@ def _norm(text: str) -> str:
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
 
 
-def _date(d: object) -> str:
-    return d.strftime("%d/%m/%Y") if d is not None else "—"  # type: ignore[attr-defined]
+def _date(d: dt.date | None) -> str:
+    return d.strftime("%d/%m/%Y") if d is not None else "—"
 
 
 def traits(identity: Identity, patient: Patient | None) -> list[tuple[str, str, str]]:

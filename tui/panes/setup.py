@@ -216,7 +216,9 @@ class SetupScreen(Screen[Any]):
         from core.mailroom import Mailroom
 
         try:
-            mailroom = Mailroom.create(self.profile_dir, passphrase)  # type: ignore[arg-type]
+            if self.profile_dir is None:  # the assistant opened on an existing profile creates none
+                raise MissiveError(t("app.no_profile_dir"))
+            mailroom = Mailroom.create(self.profile_dir, passphrase)
         except MissiveError as exc:
             self.app.call_from_thread(self._failed, exc)
             return

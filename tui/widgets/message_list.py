@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import OrderedDict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
+from typing import TYPE_CHECKING
 
 from rich.segment import Segment
 from rich.style import Style
@@ -27,6 +28,12 @@ from textual.strip import Strip
 
 from core.model import MessageSummary, matches, query_terms, searchable
 from tui.i18n import t
+
+if TYPE_CHECKING:
+    from core.mailroom import SummaryRows
+
+    # the façade's lazy rows, or a plain list (a filtered view of them, the tests' own)
+    Rows = SummaryRows | list[MessageSummary]
 
 CACHE_ROWS = 512
 MARKERS_WIDTH = 6
@@ -66,10 +73,9 @@ def _fit(text: str, width: int) -> str:
     return text.ljust(width)
 
 
-def _position(rows: Sequence[MessageSummary], message_id: str) -> int:
-    index_of = getattr(rows, "index_of", None)
-    if index_of is not None:
-        return index_of(message_id) or 0
+def _position(rows: Rows, message_id: str) -> int:
+    if hasattr(rows, "index_of"):  # the façade's rows find it without decoding every summary
+        return rows.index_of(message_id) or 0
     return next((i for i, s in enumerate(rows) if s.id == message_id), 0)
 
 
@@ -130,8 +136,8 @@ class MessageList(ScrollView, can_focus=True):
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None):
         super().__init__(name=name, id=id, classes=classes)
-        self._all: Sequence[MessageSummary] = []
-        self._rows: Sequence[MessageSummary] = []
+        self._all: Rows = []
+        self._rows: Rows = []
         self._query = ""
         self._query_ids: Collection[str] = ()
         self._cache: OrderedDict[tuple[int, int, bool, bool], Strip] = OrderedDict()
@@ -142,7 +148,7 @@ class MessageList(ScrollView, can_focus=True):
 
     # -- data ---------------------------------------------------------------------------------------------
     @property
-    def rows(self) -> Sequence[MessageSummary]:
+    def rows(self) -> Rows:
         return self._rows
 
     @property
@@ -151,7 +157,7 @@ class MessageList(ScrollView, can_focus=True):
 
     def set_messages(
         self,
-        summaries: Sequence[MessageSummary],
+        summaries: Rows,
         statuses: dict[str, str] | None = None,
         labels: dict[str, str] | None = None,
     ) -> None:
@@ -256,7 +262,8 @@ class MessageList(ScrollView, can_focus=True):
         key = (index, width, index == self.cursor, self.has_focus)
         strip = self._cache.get(key)
         if strip is None:
-            mark = self._rows.thread_mark(index) if getattr(self._rows, "conversations", False) else ""
+            rows = self._rows  # the façade's rows mark replies in a conversation view ('' otherwise)
+            mark = rows.thread_mark(index) if hasattr(rows, "thread_mark") else ""
             strip = self._render_row(self._rows[index], width, index == self.cursor, mark)
             self._cache[key] = strip
             if len(self._cache) > CACHE_ROWS:
