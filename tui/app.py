@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -18,6 +19,7 @@ import sys
 import threading
 import time
 import tomllib
+from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,6 +74,7 @@ log = logging.getLogger("missive.tui")
 _HERE = Path(__file__).resolve().parent
 THEMES_DIR = _HERE / "themes" if (_HERE / "themes").is_dir() else _HERE.parent / "themes"
 PANES = ("inbox", "review", "compose", "directory")
+_SETTLE_WAIT = 0.25  # seconds a key typed ahead waits at most for the widgets to finish with the previous one
 THEME_FIELDS = {
     "primary", "secondary", "accent", "foreground", "background", "surface", "panel", "boost", "warning",
     "error", "success", "dark", "luminosity_spread", "text_alpha", "variables", "ansi",
@@ -179,6 +182,9 @@ class MissiveApp(App[int]):
         self._prefetched: tuple[MailroomAPI, SummaryRows] | None = None  # the inbox's list, read at unlock
         self._sync_started = False
         self._sync_stops: list[tuple[Any, Any]] = []  # (event loop, asyncio.Event) of each account's sync
+        self._typed: deque[events.Key] = deque()  # keys typed ahead, routed one by one (on_event)
+        self._routing = False
+        self._waiting_since = 0.0
 
     def _handle_exception(self, error: Exception) -> None:
         """A bug: the app exits with one French line and the bug's place goes to the log. Textual's own report
@@ -531,7 +537,8 @@ class MissiveApp(App[int]):
 
         main = self.main
         pane = next(iter(main.query("#compose").results(ComposePane)), None) if main is not None else None
-        return pane if pane is not None and pane.has_unsent() else None
+        # a composer mounted a moment ago and not composed yet holds nothing (c typed twice quickly: NoMatches)
+        return pane if pane is not None and pane.is_mounted and pane.has_unsent() else None
 
     async def action_quit(self) -> None:
         """Quit; with a letter not sent yet, only after a question (its draft is saved first)."""
@@ -601,11 +608,56 @@ class MissiveApp(App[int]):
 
         return run
 
-    # -- idle lock ----------------------------------------------------------------------------------------
-    def on_event(self, event: events.Event) -> Any:
+    # -- keys typed ahead, idle lock ----------------------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)):
             self._last_activity = time.monotonic()
-        return super().on_event(event)
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            # Keys that came in one read are routed one by one, each once the previous one's effects are done:
+            # Textual hands every key at once to the widget focused *now*, so "Entrée j" typed together put
+            # the j in the search field Entrée was leaving, and "/lab" sent "lab" to the list.
+            self._typed.append(event)
+            if not self._routing:
+                self._routing = True
+                self.call_later(self._route_typed)
+            return
+        await super().on_event(event)
+
+    async def _route_typed(self) -> None:
+        """Hand the oldest key typed ahead to Textual's routing once the widgets have handled the previous one
+        (their queues empty) and the app's own messages queued meanwhile (a key's binding, a focus to give, a
+        letter asked) have run; a key waits at most _SETTLE_WAIT for that, so nothing busy holds the keyboard."""
+        now = time.monotonic()
+        self._waiting_since = self._waiting_since or now
+        if (self._widgets_busy() or self._own_messages_waiting()) and now - self._waiting_since < _SETTLE_WAIT:
+            await asyncio.sleep(0)  # the widgets' turn
+            self.call_later(self._route_typed)  # and the app's own messages queued meanwhile go first
+            return
+        self._waiting_since = 0.0
+        try:
+            if self._typed:
+                await super().on_event(self._typed.popleft())
+        finally:
+            if self._typed:
+                self.call_later(self._route_typed)
+            else:
+                self._routing = False
+
+    def _widgets_busy(self) -> bool:
+        """Whether a widget of a screen still has messages to handle (or is handling one)."""
+        for screen in self.screen_stack:
+            for node in (screen, *screen.walk_children()):
+                queue = node.__dict__.get("_message_queue")  # made on first use: none, nothing to wait for
+                if queue is not None and queue.qsize():
+                    return True
+        return False
+
+    def _own_messages_waiting(self) -> bool:
+        pending = tuple(getattr(self._message_queue, "values", ()))  # textual._queue.Queue's waiting messages
+        # a key typed ahead is not waited for; a key that bubbled back up is: the app runs its binding
+        return any(m is not None and not (isinstance(m, events.Key) and not m.is_forwarded) for m in pending)
+
+    # -- idle lock ----------------------------------------------------------------------------------------
 
     def _check_idle(self) -> None:
         """Lock once the idle time has passed since the last key or click; else look again when it would have

@@ -1,0 +1,59 @@
+"""Keys typed ahead: keys that arrive together (one terminal read) reach the widget the previous key left the
+focus on, never a text field the focus was leaving. Each burst is queued at once, as the terminal driver does, not
+key by key with a pause as Pilot's press."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.widgets import Input, TextArea
+
+from tests.tui.conftest import settle
+from tests.tui.fakes import FakeMailroom
+from tests.tui.test_flows import text_of
+from tui.app import MissiveApp
+from tui.widgets.message_list import MessageList
+
+
+def burst(app: MissiveApp, *keys: str) -> None:
+    """Queue keys all at once, as one read of the terminal brings them."""
+    for key in keys:
+        app.post_message(events.Key(key, key if len(key) == 1 else None))
+
+
+async def test_enter_then_j_typed_together_move_in_the_list_not_in_the_search_field() -> None:
+    app = MissiveApp(mailroom=FakeMailroom(extra_messages=5))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        msg_list = app.screen.query_one(MessageList)
+        search = app.screen.query_one("#inbox-search", Input)
+        burst(app, "slash", *"courrier")  # the search opened by / gets every letter typed after it
+        await settle(app, pilot)
+        assert search.has_focus and search.value == "courrier"
+        assert len(msg_list.rows) == 5
+        burst(app, "enter", "j")  # Entrée leaves the search for the list, j moves there
+        await settle(app, pilot)
+        assert search.value == "courrier"
+        assert msg_list.has_focus and msg_list.cursor == 1
+
+        burst(app, "escape")
+        await settle(app, pilot)
+        assert not search.display and msg_list.current is not None
+        msg_list.cursor = 0
+        burst(app, "enter", "j")  # open the highlighted message and go down at once
+        await settle(app, pilot)
+        assert "Résultats DUPONT Jeanne" in text_of(app, "#reader-headers")  # the first one opened
+        assert msg_list.cursor == 1 and msg_list.has_focus
+        assert search.value == "" and not search.display
+
+
+async def test_a_letter_typed_in_one_go_lands_field_by_field() -> None:
+    mailroom = FakeMailroom()
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        burst(app, "c", *"claire.martin@chu-test.mssante.fr", "tab", "tab", *"Avis", "tab", *"Bonjour")
+        await settle(app, pilot)
+        assert app.screen.query_one("#compose-to", Input).value == "claire.martin@chu-test.mssante.fr"
+        assert app.screen.query_one("#compose-cc", Input).value == ""
+        assert app.screen.query_one("#compose-subject", Input).value == "Avis"
+        assert app.screen.query_one("#compose-body", TextArea).text == "Bonjour"
