@@ -74,7 +74,8 @@ log = logging.getLogger("missive.tui")
 _HERE = Path(__file__).resolve().parent
 THEMES_DIR = _HERE / "themes" if (_HERE / "themes").is_dir() else _HERE.parent / "themes"
 PANES = ("inbox", "review", "compose", "directory")
-_SETTLE_WAIT = 0.25  # seconds a key typed ahead waits at most for the widgets to finish with the previous one
+_SETTLE_WAIT = 1.0  # seconds a key typed ahead waits at most for the widgets to finish with the previous one (never
+# reached in the tests; a loaded machine can take a few hundred ms to compose a pane)
 THEME_FIELDS = {
     "primary", "secondary", "accent", "foreground", "background", "surface", "panel", "boost", "warning",
     "error", "success", "dark", "luminosity_spread", "text_alpha", "variables", "ansi",
