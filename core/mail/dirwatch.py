@@ -65,8 +65,13 @@ class DirWatch:
     async def wait(self, timeout: float) -> bool:
         """True when a change came within ``timeout`` seconds (its events are read and dropped)."""
         loop = asyncio.get_running_loop()
-        changed = loop.create_future()
-        loop.add_reader(self._fd, lambda: changed.done() or changed.set_result(True))
+        changed: asyncio.Future[bool] = loop.create_future()
+
+        def ready() -> None:
+            if not changed.done():
+                changed.set_result(True)
+
+        loop.add_reader(self._fd, ready)
         try:
             await asyncio.wait_for(changed, timeout)
         except TimeoutError:
