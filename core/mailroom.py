@@ -823,6 +823,24 @@ class Mailroom:
             names.setdefault(queued.message_id, []).append(" ".join(w for w in words if w))
         return {mid: searchable(" ".join(parts)) for mid, parts in names.items()}
 
+    def filed_patients(self) -> dict[str, str]:
+        """Message-ID -> the patient its documents were filed for ("NOM Prénom", "+1" for each other one):
+        the queue's decisions, for the list's column when the width allows."""
+        from core.clinical.patient_mail import filed_label
+
+        found: dict[str, list[Patient]] = {}
+        known: dict[str, Patient | None] = {}
+        for queued in self.documents.list(("filed",)):
+            if not queued.message_id or not queued.patient_id:
+                continue
+            if queued.patient_id not in known:
+                known[queued.patient_id] = self.patient(queued.patient_id)
+            patient = known[queued.patient_id]
+            patients = found.setdefault(queued.message_id, [])
+            if patient is not None and patient not in patients:
+                patients.append(patient)
+        return {mid: filed_label(patients) for mid, patients in found.items() if patients}
+
     def critical_count(self) -> int:
         """Waiting documents with a critical result (the status bar's count)."""
         return self.documents.critical_count()

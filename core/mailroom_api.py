@@ -174,6 +174,10 @@ class MailroomAPI(Protocol):
         """Message-ID -> the searchable names of the patients its documents are about."""
         ...
 
+    def filed_patients(self) -> dict[str, str]:
+        """Message-ID -> the patient its documents were filed for ("NOM Prénom", "+1" per other one)."""
+        ...
+
     def critical_count(self) -> int:
         """Waiting documents with a critical result."""
         ...

@@ -55,6 +55,15 @@ def patient_label(patient: Patient) -> str:
     return f"{name} · INS {patient.ins}" if patient.ins else name
 
 
+def filed_label(patients: Sequence[Patient]) -> str:
+    """Who a message's documents were filed for, in a list column: "NOM Prénom", "+1" for each other one."""
+    if not patients:
+        return ""
+    first = patients[0]
+    name = " ".join(p for p in (first.used_name or first.birth_name, " ".join(first.given_names[:1])) if p)
+    return f"{name} +{len(patients) - 1}" if len(patients) > 1 else name
+
+
 def describe(addresses: Iterable[str], patients: Iterable[Patient]) -> dict[str, Recipient]:
     """Per address: patient (named from the list when its INS is there) or colleague."""
     wanted = [a for a in addresses]

@@ -447,6 +447,7 @@ class FakeMailroom:
             patient=self.patient(e.patient_id) if e.patient_id else None, patient_id=e.patient_id,
             observations=len(doc.observations), abnormal=sum(o.abnormal for o in doc.observations),
             critical=e.critical, attachment="res.hpr", filed_at=e.filed_at, kind=document_kind(doc),
+            message_id=f"<{e.message}@test>" if e.message else "",
         )  # fmt: skip
 
     def review_items(self) -> tuple[list[ReviewItem], list[ReviewItem]]:
@@ -473,6 +474,17 @@ class FakeMailroom:
                 words += [patient.birth_name, patient.used_name, *patient.given_names]
             names.setdefault(f"<{e.message}@test>", []).append(" ".join(w for w in words if w))
         return {mid: searchable(" ".join(parts)) for mid, parts in names.items()}
+
+    def filed_patients(self) -> dict[str, str]:
+        from core.clinical.patient_mail import filed_label
+
+        found: dict[str, list[Patient]] = {}
+        for e in self.documents.entries.values():
+            patient = self.patient(e.patient_id) if e.state == "filed" and e.patient_id and e.message else None
+            patients = found.setdefault(f"<{e.message}@test>", [])
+            if patient is not None and patient not in patients:
+                patients.append(patient)
+        return {mid: filed_label(patients) for mid, patients in found.items() if patients}
 
     def critical_count(self) -> int:
         return sum(1 for e in self.documents.entries.values() if e.state == "waiting" and e.critical)

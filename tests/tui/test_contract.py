@@ -227,3 +227,22 @@ def test_completion_offers_past_correspondents_first_and_never_our_own_address(s
     assert mr.complete_address("chu test durand")[0].address == durand.address  # words of the address too
     assert mr.complete_address(DOCTOR.split("@")[0]) == []  # the practice's own address is no recipient
     assert mr.complete_address("d") == []  # one letter is not a search
+
+
+def test_filed_patients_follow_the_queue_and_lists_sort_and_thread_in_the_core(subject: Subject) -> None:
+    """The list's patient column says whom a message's documents were filed for, as the queue decides; the
+    list's orders and conversations are the rows' own (MessageRows or SummaryList)."""
+    mr = subject.mailroom
+    pending, _filed = mr.review_items()
+    waiting = next(i for i in pending if i.candidates and i.message_id)
+    assert waiting.message_id not in mr.filed_patients()
+    mr.file_document(waiting.id, "p-1", actor="tui")
+    assert mr.filed_patients()[waiting.message_id] == "DUPONT Jeanne"
+    mr.undo_filing(waiting.id, actor="tui")
+    assert waiting.message_id not in mr.filed_patients()
+    listed = mr.summaries(None)
+    senders = [s.sender for s in listed.sorted_by("sender")]
+    assert senders == sorted(senders) and len(senders) == len(listed)
+    talk = listed.threaded()
+    assert talk.conversations and sorted(s.id for s in talk) == sorted(s.id for s in listed)
+    assert [talk.thread_mark(i) for i in range(len(talk))] == [""] * len(talk)  # no replies among them

@@ -168,3 +168,18 @@ async def test_T_shows_conversations_with_tree_marks_that_fit_80_columns() -> No
         await settle(app, pilot)
         assert [s.id for s in msg_list.rows] == flat and msg_list.current.id == "m-reply"
         assert msg_list.border_title == "Réception"
+
+
+async def test_the_filed_patient_is_a_column_when_the_width_allows_never_at_80x24() -> None:
+    """Wider than 80 columns, a column says whom the message's documents were filed for (the queue's
+    decision: the lab result filed automatically for DUPONT Jeanne); at 80x24 the column is left out."""
+    for size, shown in (((120, 40), True), ((80, 24), False)):
+        app = MissiveApp(mailroom=FakeMailroom())
+        async with app.run_test(size=size) as pilot:
+            await settle(app, pilot)
+            msg_list = app.screen.query_one(MessageList)
+            lab, letter = msg_list.render_line(0).text, msg_list.render_line(1).text
+            assert ("» DUPONT Jeanne" in lab) is shown, lab
+            assert "»  " not in letter and "DUPONT" not in letter  # the colleague's letter: filed for nobody
+            if shown:  # the columns stay aligned: the subjects start at the same cell
+                assert lab.index("Résultats") == letter.index("Compte rendu")

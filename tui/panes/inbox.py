@@ -186,6 +186,7 @@ class InboxPane(ReportsFailures, Vertical):
             if message.folder == DRAFTS_FOLDER
             else count_line(len(message.summaries), unread)
         )
+        self.call_after_refresh(self.load_filed_patients)  # the list first: the column comes after
         if not self.loaded:
             self.loaded = True
             (msg_list if not empty else self.query_one("#folders")).focus()
@@ -209,6 +210,15 @@ class InboxPane(ReportsFailures, Vertical):
         """T: the list by conversation, or flat again."""
         self.threads = not self.threads
         self.reload()
+
+    @work(thread=True, exclusive=True, group="inbox-filed", exit_on_error=False)
+    def load_filed_patients(self) -> None:
+        """Whom each message's documents were filed for (the queue's decisions), for the list's column."""
+        filed = mailroom_of(self).filed_patients()
+        self.app.call_from_thread(self._filed_loaded, filed)
+
+    def _filed_loaded(self, filed: dict[str, str]) -> None:
+        self.query_one(MessageList).set_filed(filed)
 
     @on(OptionList.OptionSelected, "#folders")
     def _folder_chosen(self, event: OptionList.OptionSelected) -> None:

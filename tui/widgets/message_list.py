@@ -39,6 +39,8 @@ CACHE_ROWS = 512
 MARKERS_WIDTH = 6
 DATE_WIDTH = 8
 STATUS_WIDTH = 18
+PATIENT_WIDTH = 20  # the filed patient's column ("» NOM Prénom")...
+PATIENT_MIN_WIDTH = 72  # ...shown only in a list this wide (a terminal of 90 columns): never at 80x24
 
 
 def markers(summary: MessageSummary) -> str:
@@ -144,6 +146,7 @@ class MessageList(ScrollView, can_focus=True):
         self._today = dt.date.today()
         self._statuses: dict[str, str] = {}  # sent letters' receipts, by Message-ID
         self._labels: dict[str, str] = {}  # patient mailboxes -> the patient's name and INS, marked ◆
+        self._filed: dict[str, str] = {}  # Message-ID -> the patient its documents were filed for
         self.own_letters = False  # a Sent folder: the column names the recipients, not ourselves
 
     # -- data ---------------------------------------------------------------------------------------------
@@ -168,6 +171,12 @@ class MessageList(ScrollView, can_focus=True):
         self._apply_filter()
         index = _position(self._rows, keep) if keep else 0
         self.cursor = min(index, max(0, len(self._rows) - 1))
+
+    def set_filed(self, filed: dict[str, str]) -> None:
+        """The patients messages' documents were filed for (the core's labels), for their column."""
+        self._filed = dict(filed)
+        self._cache.clear()
+        self.refresh()
 
     def filter(self, query: str, message_ids: Collection[str] = ()) -> None:
         """Keep only messages whose sender or subject matches ``query`` (the core's rule: blind to case,
@@ -291,6 +300,9 @@ class MessageList(ScrollView, can_focus=True):
         status = self._statuses.get(s.message_id) if self._statuses else None
         status_width = min(STATUS_WIDTH, rest // 4) if status is not None else 0
         rest -= status_width + (1 if status_width else 0)
+        # whom its documents were filed for (the queue's decision), when the width allows
+        patient_width = PATIENT_WIDTH if self._filed and width >= PATIENT_MIN_WIDTH else 0
+        rest -= patient_width + (1 if patient_width else 0)
         sender_width = min(26, rest // 3)
         subject_width = max(0, rest - sender_width - 1)
         # a sent letter (in Envoyés, or with receipts): to whom
@@ -306,8 +318,11 @@ class MessageList(ScrollView, can_focus=True):
         columns = [
             short_date(s.date, self._today).rjust(DATE_WIDTH),
             _fit(who, sender_width),
-            tree + _fit(s.subject, subject_width - len(tree)),
         ]
+        if patient_width:
+            filed = self._filed.get(s.message_id)
+            columns.append(_fit(f"» {filed}" if filed else "", patient_width))
+        columns.append(tree + _fit(s.subject, subject_width - len(tree)))
         if status_width:
             columns.append(_fit(status or "", status_width))
         text = " ".join(columns)
