@@ -30,9 +30,11 @@ sysdeps:
 servers: $(STAMP)
 	@if [ -f tests/servers/__main__.py ]; then $(PY) -m tests.servers install; fi
 
+# ruff, the import contracts, and mypy over core/ and tui/ (and the TUI fake's contract check): any error fails
 lint: $(STAMP)
 	$(VENV)/bin/ruff check core tui tests bench
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 test: $(STAMP) sysdeps servers lint
 	$(PY) -m pytest -q -p no:cacheprovider
