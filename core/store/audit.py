@@ -90,12 +90,7 @@ class AuditLog:
         """Record an action on an object (message, document, patient id...). Never pass names or results."""
         with self.lock.held():
             count, last, seal = self._state()
-            lines = self._lines()
-            if len(lines) == count + 1:  # crashed after appending, before the seal: adopt that record
-                last = _hash(lines[-1], last)
-                count += 1
-            elif len(lines) != count:
-                raise StoreCorrupted(T("store.audit.does-not-match-its", log_path=self.log_path))
+            count, last = self._checked(count, last, seal)
             seq = count + 1
             record = {
                 "seq": seq,
@@ -125,8 +120,41 @@ class AuditLog:
             since = int(seal["since"]) if seal is not None else seq
             since_ts = str(seal.get("since_ts") or record["ts"]) if seal is not None else record["ts"]
             self._vault.write_audit_seal(
-                {"count": seq, "last": new_last, "since": since, "since_ts": since_ts}
+                {
+                    "count": seq,
+                    "last": new_last,
+                    "since": since,
+                    "since_ts": since_ts,
+                    "size": size + len(line) + 1,  # the log's length in bytes with this record
+                }
             )
+
+    def _checked(self, count: int, last: str, seal: dict[str, Any] | None) -> tuple[int, str]:
+        """(count, last hash) once the log is checked against its seal before an append: by the log's length
+        when the seal records it (a record costs the same however long the log has grown), else by counting
+        its lines. A record appended by a process that stopped before sealing it is adopted."""
+        size = seal.get("size") if seal is not None else None
+        if isinstance(size, int):
+            try:
+                actual = os.stat(self.log_path).st_size
+            except FileNotFoundError:
+                actual = 0
+            if actual == size:
+                return count, last
+            if actual > size:
+                with self.log_path.open("rb") as fh:
+                    fh.seek(size)
+                    tail = fh.read()
+                extra = [ln for ln in tail.split(b"\n") if ln]
+                if len(extra) == 1 and tail.endswith(b"\n"):  # crashed after appending, before the seal
+                    return count + 1, _hash(extra[0], last)
+            # any other length: the count of lines says what is wrong
+        lines = self._lines()
+        if len(lines) == count + 1:  # crashed after appending, before the seal: adopt that record
+            return count + 1, _hash(lines[-1], last)
+        if len(lines) != count:
+            raise StoreCorrupted(T("store.audit.does-not-match-its", log_path=self.log_path))
+        return count, last
 
     # -- reading and verification ----------------------------------------------------------------------------
     def _decode(self, line: bytes, seq: int) -> dict[str, Any]:
