@@ -165,6 +165,12 @@ class MissiveApp(App[int]):
         settings = settings if settings is not None else mailroom.settings if mailroom is not None else None
         set_language(lang or getattr(settings, "language", None))
         super().__init__()
+        from textual.drivers.linux_driver import LinuxDriver
+
+        if self.driver_class is LinuxDriver:  # Textual's, polling its input ten times a second
+            from tui.driver import QuietLinuxDriver
+
+            self.driver_class = QuietLinuxDriver
         keymap.localise(self)
         self.profile_dir = Path(profile_dir) if profile_dir else None
         self._passphrase = passphrase
