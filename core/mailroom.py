@@ -255,7 +255,7 @@ class Mailroom:
         import email
 
         from core.mail import fastmime
-        from core.secure.smime import may_be_smime, open_message
+        from core.secure.smime_kinds import may_be_smime
 
         meta: dict[str, Any] = {}
         inner = raw
@@ -267,6 +267,8 @@ class Mailroom:
                 encrypted=False, signed=False
             )  # what open_message says of it, without reading it again
         else:
+            from core.secure.smime import open_message  # only for a message that may be S/MIME
+
             try:
                 opened = open_message(raw, self.keys)
                 inner = opened.inner_mime_bytes

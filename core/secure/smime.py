@@ -29,11 +29,12 @@ from core.errors import MissiveError, ParseError, SecurityError
 from core.model import SignatureStatus
 from core.secure import certs as certmod
 from core.secure import cms
+from core.secure.smime_kinds import PKCS7_MIME as _PKCS7_MIME
+from core.secure.smime_kinds import may_be_smime  # noqa: F401 - its home before core.secure.smime_kinds
 from core.text import T
 
 CRLF = b"\r\n"
 MAX_LAYERS = 6  # signed-then-encrypted-then-signed... deeper nesting is garbage, not mail
-_PKCS7_MIME = ("application/pkcs7-mime", "application/x-pkcs7-mime")
 _PKCS7_SIG = ("application/pkcs7-signature", "application/x-pkcs7-signature")
 _MICALG = {"sha256": "sha-256", "sha384": "sha-384", "sha512": "sha-512"}
 
@@ -326,13 +327,6 @@ def encrypt(message: bytes, recipients: Sequence[x509.Certificate], *, oaep: boo
 
 
 # -- read one layer ------------------------------------------------------------------------------------------
-
-
-def may_be_smime(content_type: str) -> bool:
-    """Whether a message whose outer content type is ``content_type`` can carry an S/MIME layer
-    (``_layer_kind`` reads no other): for any other type ``open_message`` gives the message back as it is,
-    neither signed nor encrypted, and the sync hook does not call it."""
-    return content_type.lower() in ("multipart/signed", "application/octet-stream", *_PKCS7_MIME)
 
 
 def _layer_kind(entity: _Entity) -> str | None:
