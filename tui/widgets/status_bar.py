@@ -41,7 +41,7 @@ class StatusBar(Horizontal):
         yield Static("", id="status-counts")
 
     def on_mount(self) -> None:
-        self._paint_counts()
+        self.call_later(self._paint_counts)  # is_mounted is true only once Mount is handled: "À classer : 0" too
 
     def watch_outbox(self) -> None:
         self._paint_counts()
