@@ -51,7 +51,7 @@ if TYPE_CHECKING:  # start-up stays lazy: these modules load when a service is f
     from core.mail.receipts import SentLetter
     from core.mail.send import Delivery, FlushReport, SendService
     from core.mail.sync import SyncReport
-    from core.mailroom_api import MailroomAPI, SummaryRows
+    from core.mailroom_api import CommandsAPI, MailroomAPI, SummaryRows
     from core.model import (
         AddressChoice,
         DirectoryEntry,
@@ -104,6 +104,7 @@ def preload() -> None:
     for name in READING_MODULES:
         importlib.import_module(name)
 
+
 RETRY_FIRST = 5.0  # seconds before reconnecting an account that failed; doubles up to RETRY_MAX
 RETRY_MAX = 300.0
 LOGIN_RETRY = 3600.0  # a PSC approval denied or unanswered is asked again after an hour (or on demand)
@@ -133,7 +134,9 @@ class Mailroom:
         self.profile = profile
         self._subscribers: list[Callable[[MailroomEvent], None]] = []
         self._own: frozenset[str] | None = None  # own addresses, see own_addresses()
-        self._past: tuple[tuple[int, str], list[Any]] | None = None  # past correspondents, see complete_address
+        self._past: tuple[tuple[int, str], list[Any]] | None = (
+            None  # past correspondents, see complete_address
+        )
         self.new_critical = 0  # messages with a critical result since the daemon last told the phone
         self._queued_for_review = 0  # documents the sync hook queued for a person since the last report
         self._last_move: MoveResult | None = None  # what undo_move() takes back
@@ -1489,13 +1492,15 @@ class Mailroom:
             "client_cert": psc.client_cert or os.environ.get("MISSIVE_PSC_CLIENT_CERT", ""),
         }
 
-    async def autoconfigure(self, email: str, ca_file: str | None = None) -> Any:
+    async def autoconfigure(self, email: str, ca_file: str | None = None) -> Found:
         """SRV, usual names, connection test (core.mail.autoconfig); nothing saved."""
         from core.mail import autoconfig
 
         return await autoconfig.autoconfigure(email, ca_file)
 
-    async def add_account_checked(self, account: Any, show: Callable[[str], Any] | None = None) -> list[str]:
+    async def add_account_checked(
+        self, account: Account, show: Callable[[str], Any] | None = None
+    ) -> list[str]:
         """Log in for real (PSC approval on the phone first when ``auth = "psc"``), list the folders, and only
         then save the account (same as ``missive account add``). Raises with one French line; nothing saved."""
         from core.auth import psc
@@ -1651,6 +1656,9 @@ if TYPE_CHECKING:
 
     def _implements_contract(mailroom: Mailroom) -> MailroomAPI:
         return mailroom  # mypy checks that Mailroom implements the app's contract
+
+    def _implements_commands(mailroom: Mailroom) -> CommandsAPI:
+        return mailroom  # ... and the command line's (with the set-up assistant's, SetupAPI)
 
 
 def _when(text: str | None) -> dt.datetime | None:

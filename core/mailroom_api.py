@@ -11,26 +11,37 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, overload, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, overload, runtime_checkable
 
 if TYPE_CHECKING:  # start-up stays lazy: the types only
     from core.clinical.patient_mail import Recipient
     from core.config import Settings
     from core.events import MailroomEvent
-    from core.mail.send import Delivery
+    from core.mail.account import Account
+    from core.mail.autoconfig import Found
+    from core.mail.outbox import OutboxEntry
+    from core.mail.receipts import SentLetter
+    from core.mail.send import Delivery, FlushReport
+    from core.mail.sync import SyncReport
     from core.model import (
         AddressChoice,
         DirectoryEntry,
         Draft,
         FolderCount,
+        Identity,
+        MatchResult,
         MessageSummary,
         MessageView,
         MoveResult,
         Patient,
         ReviewItem,
         SavedDraft,
+        SignatureStatus,
     )
+    from core.practice.documents import QueuedDocument
+    from core.practice.patients import ImportReport
     from core.secure.outgoing import LetterProtection
+    from core.store.audit import AuditProblem
 
 
 class SummaryRows(Protocol):
@@ -241,3 +252,114 @@ class MailroomAPI(Protocol):
     async def keep_synced(self, name: str, stop: asyncio.Event) -> None:
         """Sync, then IDLE and sync again until ``stop`` is set; news come as events."""
         ...
+
+
+@runtime_checkable
+class SetupAPI(Protocol):
+    """The set-up assistant's steps on the profile it has just created (the app's first start)."""
+
+    async def autoconfigure(self, email: str, ca_file: str | None = None) -> Found:
+        """The servers of ``email`` found and tested; nothing saved."""
+        ...
+
+    def psc_defaults(self) -> dict[str, str]: ...
+
+    async def add_account_checked(
+        self, account: Account, show: Callable[[str], Any] | None = None
+    ) -> list[str]:
+        """Log in for real, list the folders, only then save the account."""
+        ...
+
+    def has_whitelist(self) -> bool: ...
+
+    def update_whitelist(self, url: str | None = None, ca_file: str | None = None) -> Any: ...
+
+    def import_identity(self, path: str, password: str) -> dict[str, Any]: ...
+
+    def save_settings(self, changes: dict[str, dict[str, Any]]) -> None: ...
+
+    def import_patients(self, source: Path, mapping: dict[str, str] | None = None) -> ImportReport: ...
+
+
+@runtime_checkable
+class CommandsAPI(MailroomAPI, SetupAPI, Protocol):
+    """What ``missive <command>`` asks of an open profile besides the app's operations. The functions that need
+    no profile (``missive parse``, ``directory``, ``filing presets``, the set-up checks) are
+    ``core.mailroom``'s own."""
+
+    # -- mail
+    async def add_account(
+        self, account: Account, *, login: bool = True, show: Callable[[str], Any] | None = None
+    ) -> Account: ...
+
+    def accounts_public(self) -> list[dict[str, Any]]: ...
+
+    def remove_account(self, name: str) -> int: ...
+
+    async def psc_login(self, name: str, show: Callable[[str], Any] | None = None) -> None: ...
+
+    async def sync(self, account: str | None = None, progress: Any = None) -> list[SyncReport]: ...
+
+    def list_messages(
+        self, folder: str | None = None, account: str | None = None
+    ) -> tuple[list[MessageSummary], frozenset[str]]: ...
+
+    def resolve_message_id(self, given: str) -> str: ...
+
+    def receipt_status(self, message_id: str) -> Any: ...
+
+    # -- sending
+    def patient_mail_address(self, patient_id: str) -> str: ...
+
+    async def flush_outbox(self, force: bool = False) -> FlushReport: ...
+
+    def outbox_entries(self) -> list[OutboxEntry]: ...
+
+    def sent_list(self, limit: int | None = None) -> list[SentLetter]: ...
+
+    async def run_daemon(self, tasks_every: float | None = None) -> None: ...
+
+    # -- documents and patients
+    def queued_documents(self, include_rejected: bool = False) -> list[QueuedDocument]: ...
+
+    def file_queued(self, doc_id: str, patient_id: str, actor: str | None = None) -> QueuedDocument: ...
+
+    def undo_queued(self, doc_id: str, actor: str | None = None) -> QueuedDocument: ...
+
+    def reject_queued(self, doc_id: str, actor: str | None = None) -> QueuedDocument: ...
+
+    def match_identity(self, identity: Identity) -> MatchResult: ...
+
+    # -- S/MIME, keys, trust
+    def encrypt_message(
+        self, message: bytes, recipients: Sequence[str], *, include_self: bool = True, oaep: bool = False
+    ) -> bytes: ...
+
+    def decrypt_message(self, message: bytes) -> tuple[bytes, str]: ...
+
+    def sign_message(self, message: bytes, *, opaque: bool = False) -> bytes: ...
+
+    def verify_message(self, message: bytes) -> SignatureStatus: ...
+
+    def import_identity_data(self, p12: bytes, password: str) -> dict[str, Any]: ...
+
+    def add_certificates(self, data: bytes, name: str) -> list[dict[str, Any]]: ...
+
+    def trust_authorities(self, data: bytes, name: str) -> list[dict[str, Any]]: ...
+
+    def key_listing(self) -> dict[str, list[dict[str, Any]]]: ...
+
+    def remove_key(self, fingerprint: str) -> None: ...
+
+    def import_whitelist(self, xml: bytes) -> dict[str, Any]: ...
+
+    def trust_info(self) -> dict[str, Any]: ...
+
+    # -- the profile
+    def change_passphrase(self, new_passphrase: str) -> None: ...
+
+    def audit_problem(self) -> AuditProblem | None: ...
+
+    def audit_records(self) -> list[dict[str, Any]]: ...
+
+    def audit_seal(self) -> dict[str, Any] | None: ...

@@ -14,10 +14,13 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from core import __version__
 from core.errors import BadInput, MissiveError
+
+if TYPE_CHECKING:
+    from core.mailroom import CommandsAPI
 
 
 class UsageError(BadInput):
@@ -103,7 +106,7 @@ class Context:
 
     def __init__(self, args: argparse.Namespace, *, take_secrets: bool = False) -> None:
         self.args = args
-        self._mailroom: Any = None
+        self._mailroom: CommandsAPI | None = None
         # Run as a program, missive takes its secrets out of its environment once read: no process it starts
         # later inherits them. Called in-process (tests, embedding), the caller's environment is theirs.
         self._taken: dict[str, str] = {}
@@ -148,7 +151,7 @@ class Context:
             raise BadInput(t("cli.secret.none", name=env_name))
         return getpass.getpass(prompt)
 
-    def mailroom(self) -> Any:
+    def mailroom(self) -> CommandsAPI:
         """Open (once) the profile's façade with the passphrase."""
         if self._mailroom is None:
             from core.config import missing_profile_message
