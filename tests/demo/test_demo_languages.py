@@ -99,6 +99,13 @@ def _commands(run, tmp_path: Path) -> list[tuple[str, ...]]:
         ("trust", "show"),
         ("keys", "list"),
         ("account", "list"),
+        ("parse", str(result)),
+        ("outbox", "list"),
+        ("outbox", "sent"),
+        ("directory", "info"),
+        ("filing", "presets"),
+        ("patients", "import", str(tmp_path / "none.csv")),
+        ("send", "--to", "x@y.test", "--subject", "s", "--body-file", str(tmp_path / "none.txt")),
         ("documents", "undo", "nope"),  # errors
         ("keys", "remove", "deadbeefdeadbeef"),
         ("smime", "verify", str(tmp_path / "missing.eml")),

@@ -10,6 +10,7 @@ from typing import Any
 
 from core.errors import ParseError, os_reason
 from core.model import ClinicalDocument, ReadResult
+from tui.i18n import t
 
 _FORMAT_NAMES = {
     "hprim-net": "HPRIM Net",
@@ -79,7 +80,7 @@ def report_files(
             if args.json:
                 ctx.print_json({"file": str(path), "error": str(exc)})
             else:
-                sys.stdout.write(f"{path} : illisible — {exc}\n")
+                sys.stdout.write(t("cli.parse.unreadable", path=path, reason=exc) + "\n")
             continue
         if args.json:
             ctx.print_json({"file": str(path), "format": result.format, "documents": documents_json(result)})
@@ -91,48 +92,54 @@ def report_files(
 def _read(path: Path) -> bytes:
     try:
         if path.stat().st_size > MAX_FILE:
-            raise ParseError(f"{path.name} dépasse 200 Mo : ce n'est pas un document clinique")
+            raise ParseError(t("cli.parse.too_big", name=path.name))
         return path.read_bytes()
     except FileNotFoundError:
-        raise ParseError(f"{path.name} : fichier introuvable ; vérifiez le chemin") from None
+        raise ParseError(t("cli.read.not_found", file=path.name)) from None
     except IsADirectoryError:
-        raise ParseError(f"{path.name} est un dossier : donnez un fichier") from None
+        raise ParseError(t("cli.read.is_dir", file=path.name)) from None
     except PermissionError:
-        raise ParseError(f"{path.name} : accès refusé ; vérifiez les droits du fichier") from None
+        raise ParseError(t("cli.read.denied", file=path.name)) from None
     except OSError as exc:
-        raise ParseError(f"{path.name} : lecture impossible ({os_reason(exc)})") from None
+        raise ParseError(t("cli.read.failed", file=path.name, reason=os_reason(exc))) from None
 
 
 def summary(file: str, fmt: str, documents: list[ClinicalDocument]) -> str:
     """One French line per file, then one indented line per document."""
     count = len(documents)
-    head = f"{file} : {_FORMAT_NAMES.get(fmt, fmt)}, {count} document{'s' if count > 1 else ''}"
+    head = t(_plural("cli.parse.file", count), file=file, format=_FORMAT_NAMES.get(fmt, fmt), count=count)
     return "\n".join([head, *(f"  - {_document_line(doc)}" for doc in documents)])
+
+
+def _plural(key: str, count: int) -> str:
+    return f"{key}_{'many' if count > 1 else 'one'}"
 
 
 def _document_line(doc: ClinicalDocument) -> str:
     ident = doc.identity
-    name = " ".join(p for p in (ident.family_name, " ".join(ident.given_names)) if p) or "patient inconnu"
+    name = " ".join(p for p in (ident.family_name, " ".join(ident.given_names)) if p) or t(
+        "cli.parse.unknown"
+    )
     if ident.birth_name and ident.birth_name != ident.family_name:
-        name += f" (né(e) {ident.birth_name})"
+        name += t("cli.parse.birth_name", name=ident.birth_name)
     parts = [name]
     if ident.birth_date:
-        parts.append(f"né(e) le {ident.birth_date:%d/%m/%Y}")
+        parts.append(t("cli.parse.born", date=f"{ident.birth_date:%d/%m/%Y}"))
     if ident.sex in ("M", "F"):
-        parts.append("homme" if ident.sex == "M" else "femme")
+        parts.append(t("cli.parse.male" if ident.sex == "M" else "cli.parse.female"))
     if ident.ins:
         parts.append(f"INS {ident.ins}")
     if doc.format != "hl7v2" or doc.observations:
         abnormal = sum(1 for o in doc.observations if o.abnormal)
-        results = f"{len(doc.observations)} résultat{'s' if len(doc.observations) > 1 else ''}"
+        results = t(_plural("cli.parse.results", len(doc.observations)), count=len(doc.observations))
         if abnormal:
-            results += f" dont {abnormal} anorma{'ux' if abnormal > 1 else 'l'}"
+            results += t(_plural("cli.parse.abnormal", abnormal), count=abnormal)
         corrected = sum(1 for o in doc.observations if o.status.upper() == "C")
         if corrected:
-            results += f", {corrected} corrigé{'s' if corrected > 1 else ''} par le laboratoire"
+            results += t(_plural("cli.parse.corrected", corrected), count=corrected)
         parts.append(results)
     if doc.title:
         parts.append(f"« {doc.title[:60]} »")
     if doc.date:
-        parts.append(f"du {doc.date:%d/%m/%Y}")
+        parts.append(t("cli.parse.dated", date=f"{doc.date:%d/%m/%Y}"))
     return ", ".join(parts)

@@ -10,6 +10,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
+from tui.i18n import t
+
 if TYPE_CHECKING:
     from core.mailroom import PublicDirectory
 
@@ -66,14 +68,16 @@ class _Bar:
 
     def __call__(self, phase: str, done: int, total: int) -> None:
         if phase == "index":
-            sys.stderr.write("\rindexation…" + " " * 40 + "\r")
+            sys.stderr.write("\r" + t("cli.directory.indexing") + " " * 40 + "\r")
         else:
             pct = int(100 * done / total) if total else 100
             if pct == self.last:
                 return
             self.last = pct
             filled = pct * 30 // 100
-            sys.stderr.write(f"\rlecture [{'#' * filled}{'.' * (30 - filled)}] {pct:3d} %")
+            sys.stderr.write(
+                f"\r{t('cli.directory.reading')} [{'#' * filled}{'.' * (30 - filled)}] {pct:3d} %"
+            )
         sys.stderr.flush()
 
     def end(self) -> None:
@@ -93,11 +97,11 @@ def cmd_import(args: argparse.Namespace, ctx: Any) -> int:
         return 0
     print(report.summary())
     for sample in report.bad_samples[:5]:
-        print(f"  ligne rejetée : {sample}", file=sys.stderr)
+        print(t("cli.directory.rejected_line", sample=sample), file=sys.stderr)
     if report.bad_lines > len(report.bad_samples[:5]):
-        print(f"  … {report.bad_lines} lignes rejetées au total", file=sys.stderr)
+        print(t("cli.directory.rejected_total", count=report.bad_lines), file=sys.stderr)
     for member in report.skipped_members:
-        print(f"  ignoré (ni RPPS ni MSSanté) : {member}", file=sys.stderr)
+        print(t("cli.directory.skipped", member=member), file=sys.stderr)
     return 0
 
 
@@ -107,7 +111,7 @@ def cmd_search(args: argparse.Namespace, ctx: Any) -> int:
         ctx.print_json([e.to_json() for e in entries])
         return 0
     if not entries:
-        print("aucun praticien trouvé", file=sys.stderr)
+        print(t("cli.directory.none_found"), file=sys.stderr)
         return 0
     for e in entries:
         rpps = f"[{e.rpps}] " if e.rpps else ""
@@ -133,12 +137,17 @@ def cmd_info(args: argparse.Namespace, ctx: Any) -> int:
     stats = directory.stats()
     age = directory.download_info()
     if not stats:
-        print("annuaire vide : missive directory update, ou missive directory import FICHIER…")
+        print(t("cli.directory.empty"))
         return 0
     if age["checked"]:
-        print(f"téléchargé : {age['updated_age']} ; dernière vérification : {age['checked_age']}")
+        print(t("cli.directory.downloaded", updated=age["updated_age"], checked=age["checked_age"]))
     print(
-        f"importé le {stats.get('imported_at', '?')} depuis {stats.get('files', '?')} : "
-        f"{stats.get('practitioners', '?')} praticiens, {stats.get('addresses', '?')} adresses MSSanté"
+        t(
+            "cli.directory.imported",
+            at=stats.get("imported_at", "?"),
+            files=stats.get("files", "?"),
+            practitioners=stats.get("practitioners", "?"),
+            addresses=stats.get("addresses", "?"),
+        )
     )
     return 0

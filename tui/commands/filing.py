@@ -112,19 +112,21 @@ def reject_command(args: argparse.Namespace, ctx: Any) -> int:
 def presets_command(args: argparse.Namespace, ctx: Any) -> int:
     """No profile needed: the presets are part of missive."""
     from core.mailroom import filing_presets
+    from tui.i18n import t
 
     for p in filing_presets():
         if args.json:
             ctx.print_json(p.to_json())
             continue
-        sys.stdout.write(
-            f"{p.key:<20} {p.name:<36} dossier={p.folder}  nom={p.template}{p.extension}  "
-            f"encodage={p.encoding}  {'vérifié' if p.verified else 'non vérifié'}\n"
+        verified = t("cli.presets.verified" if p.verified else "cli.presets.unverified")
+        line = t(
+            "cli.presets.line",
+            folder=p.folder,
+            name=f"{p.template}{p.extension}",
+            encoding=p.encoding,
+            verified=verified,
         )
+        sys.stdout.write(f"{p.key:<20} {p.name:<36} {line}\n")
     if not args.json:
-        sys.stdout.write(
-            "\nTous utilisent le même mécanisme : un dossier d'import HPRIM que le logiciel surveille.\n"
-            "Aucun n'est vérifié avec le logiciel lui-même : réglez le même dossier des deux côtés\n"
-            "([filing] folder dans profile.toml).\n"
-        )
+        sys.stdout.write("\n" + t("cli.presets.footer") + "\n")
     return 0

@@ -54,10 +54,16 @@ def import_command(args: argparse.Namespace, ctx: Any) -> int:
     if args.json:
         ctx.print_json(report.to_json())
     else:
-        sys.stdout.write(
-            f"{report.total} patient(s) lu(s) : {report.added} ajouté(s), {report.updated} mis à jour, "
-            f"{report.unchanged} inchangé(s)\n"
+        from tui.i18n import t
+
+        line = t(
+            "cli.patients.imported",
+            total=report.total,
+            added=report.added,
+            updated=report.updated,
+            unchanged=report.unchanged,
         )
+        sys.stdout.write(line + "\n")
     return 0
 
 
@@ -82,13 +88,17 @@ def match_command(args: argparse.Namespace, ctx: Any) -> int:
 
     def text(path: Path, result: ReadResult) -> str:
         lines = [f"  - {_match_line(match(d.identity))}" for d in result.documents]
-        return "\n".join([f"{path} : {len(lines)} document(s)", *lines])
+        from tui.i18n import t
+
+        return "\n".join([t("cli.match.file", path=path, count=len(lines)), *lines])
 
     return report_files(args, ctx, documents_json, text)
 
 
 def _patient_line(p: Patient) -> str:
-    name = p.birth_name + (f" (usage {p.used_name})" if p.used_name else "")
+    from tui.i18n import t
+
+    name = p.birth_name + (t("cli.patients.used_name", name=p.used_name) if p.used_name else "")
     born = f"{p.birth_date:%d/%m/%Y}" if p.birth_date else "?"
     return "  ".join(x for x in (p.id, name, " ".join(p.given_names), born, p.sex, p.ins or "") if x)
 

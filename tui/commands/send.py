@@ -11,6 +11,7 @@ from typing import Any
 
 from core.errors import BadInput, os_reason
 from core.model import Attachment, Draft
+from tui.i18n import t
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -95,9 +96,9 @@ def _seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--every attend un nombre de secondes, pas {text!r}") from None
+        raise argparse.ArgumentTypeError(t("cli.daemon.every_number", text=repr(text))) from None
     if not 0.2 <= value <= 3600:
-        raise argparse.ArgumentTypeError("--every doit être compris entre 0.2 et 3600 secondes")
+        raise argparse.ArgumentTypeError(t("cli.daemon.every_range"))
     return value
 
 
@@ -107,17 +108,15 @@ def _read_body(args: argparse.Namespace) -> str:
         try:
             raw = path.read_bytes()
         except OSError as exc:
-            raise BadInput(f"impossible de lire le fichier du texte {path.name} ({os_reason(exc)})") from None
+            raise BadInput(t("cli.send.body_unreadable", name=path.name, reason=os_reason(exc))) from None
     else:
         if sys.stdin is None or sys.stdin.isatty():
-            raise BadInput(
-                "aucun texte : donnez --body-file FILE ou envoyez le texte à missive send par un tube (|)"
-            )
+            raise BadInput(t("cli.send.no_body"))
         raw = sys.stdin.buffer.read()
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise BadInput("le texte du message n'est pas en UTF-8 : enregistrez-le en UTF-8") from None
+        raise BadInput(t("cli.send.not_utf8")) from None
 
 
 def _read_attachments(paths: list[str]) -> tuple[Attachment, ...]:
@@ -127,7 +126,9 @@ def _read_attachments(paths: list[str]) -> tuple[Attachment, ...]:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise BadInput(f"impossible de lire la pièce jointe {path.name} ({os_reason(exc)})") from None
+            raise BadInput(
+                t("cli.send.attachment_unreadable", name=path.name, reason=os_reason(exc))
+            ) from None
         ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         out.append(Attachment(filename=path.name, content_type=ctype, data=data))
     return tuple(out)
@@ -139,7 +140,7 @@ def cmd_send(args: argparse.Namespace, ctx: Any) -> int:
     mailroom = ctx.mailroom()
     patients = tuple(mailroom.patient_mail_address(pid) for pid in getattr(args, "patient", []))
     if not args.to and not patients:
-        raise BadInput("aucun destinataire : donnez --to ADRESSE ou --patient ID")
+        raise BadInput(t("cli.send.no_recipient"))
     draft = Draft(
         to=(*args.to, *patients),
         cc=tuple(args.cc),
@@ -162,14 +163,11 @@ def cmd_send(args: argparse.Namespace, ctx: Any) -> int:
             }
         )
     else:
-        print(f"envoyé : {delivery.message_id}")
+        print(t("cli.send.sent", id=delivery.message_id))
         if delivery.refused:
-            print(
-                f"attention : {len(delivery.refused)} destinataire(s) refusé(s) par le serveur",
-                file=sys.stderr,
-            )
+            print(t("cli.send.refused", count=len(delivery.refused)), file=sys.stderr)
         if delivery.error:
-            print(f"attention : {delivery.error}", file=sys.stderr)
+            print(t("cli.send.warning", error=delivery.error), file=sys.stderr)
     return 0
 
 
@@ -180,13 +178,20 @@ def cmd_outbox_list(args: argparse.Namespace, ctx: Any) -> int:
             ctx.print_json(entry.to_json())
         return 0
     if not entries:
-        print("boîte d'envoi vide")
+        print(t("cli.outbox.empty"))
         return 0
     for e in entries:
         when = time.strftime("%d/%m %H:%M", time.localtime(e.next_try)) if e.state == "queued" else ""
         line = (
-            f"{e.id}  {e.state:<8} essais={e.attempts:<2} {when:<11} "
-            f"{len(e.recipients)} dest.  {e.size / 1024:,.0f} Ko  {e.subject[:50]}"
+            f"{e.id}  {e.state:<8} "
+            + t(
+                "cli.outbox.line",
+                attempts=f"{e.attempts:<2}",
+                when=f"{when:<11}",
+                recipients=len(e.recipients),
+                size=f"{e.size / 1024:,.0f}",
+            )
+            + f"  {e.subject[:50]}"
         )
         print(line)
         if e.last_error:
@@ -202,7 +207,7 @@ def cmd_outbox_sent(args: argparse.Namespace, ctx: Any) -> int:
             ctx.print_json(letter.to_json())
         return 0
     if not letters:
-        print("aucune lettre envoyée")
+        print(t("cli.outbox.none_sent"))
         return 0
     for letter in letters:
         when = letter.sent_at.astimezone().strftime("%d/%m/%Y %H:%M") if letter.sent_at else "?"
@@ -221,7 +226,12 @@ def cmd_outbox_flush(args: argparse.Namespace, ctx: Any) -> int:
         ctx.print_json(report.to_json())
     else:
         print(
-            f"envoyés : {report.sent}, en attente : {report.queued + report.busy}, échecs : {report.failed}"
+            t(
+                "cli.outbox.flushed",
+                sent=report.sent,
+                waiting=report.queued + report.busy,
+                failed=report.failed,
+            )
         )
     return 1 if report.failed or report.queued else 0
 
@@ -240,10 +250,10 @@ def cmd_daemon(args: argparse.Namespace, ctx: Any) -> int:
 
     mailroom.subscribe(tell)
 
-    print("missive daemon : démarré (arrêt : SIGTERM ou Ctrl+C)", file=sys.stderr, flush=True)
+    print(t("cli.daemon.started"), file=sys.stderr, flush=True)
     try:
         asyncio.run(mailroom.run_daemon(args.every))
     except KeyboardInterrupt:  # Windows: no signal handlers, Ctrl+C arrives as an exception
         pass
-    print("missive daemon : arrêté", file=sys.stderr, flush=True)
+    print(t("cli.daemon.stopped"), file=sys.stderr, flush=True)
     return 0
