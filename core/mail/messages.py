@@ -44,6 +44,7 @@ FILED = "$Filed"
 UID_GROUP = 100
 GROUP_TAIL = 8  # characters of an id naming its group
 IDS = 2  # how ids of newly synced folders are made (1: a plain hash)
+REFS_MARK = "\x00refs"  # in the folders collection: every stored message has its references
 REFS_KEPT = 10  # the last ids of a message's references the list keeps (its parent is the last one)
 
 
@@ -183,6 +184,31 @@ class MessageStore:
             index.table()
         except Exception as exc:  # noqa: BLE001 - never fails a sync that has stored its messages
             log.warning("list index not refreshed after sync (%s)", type(exc).__name__)
+
+    def backfill_refs(self, limit: int = 5000) -> int:
+        """Messages stored before their references were kept (no ``refs`` in their metadata) get them, read
+        from their stored header, at most ``limit`` per call; how many were done. Once none is left, a mark
+        in the folders collection makes every later call one read. The sync calls it, then the list index
+        is refreshed, so conversations reach mail synced by older versions."""
+        if self.folders.get(REFS_MARK) is not None:
+            return 0
+        todo = self.docs.find(lambda d: "refs" not in d) if len(self.folders) else []
+        if not todo:
+            self.folders.put(REFS_MARK, {"refs": True})
+            return 0
+        updates: dict[str, dict[str, Any]] = {}
+        for key, doc in todo[:limit]:
+            refs: list[str] = []
+            try:
+                raw = self.blobs.get(doc["blob"])
+                ends = [i + n for i, n in ((raw.find(b"\r\n\r\n"), 4), (raw.find(b"\n\n"), 2)) if i >= 0]
+                refs = summary_of(raw[: min(ends)] if ends else raw).get("refs") or []
+            except Exception as exc:  # noqa: BLE001 - a blob that cannot be read: no conversation for it
+                log.info("references of message %s not read (%s)", key[:16], type(exc).__name__)
+            updates[key] = {**doc, "refs": refs}
+        self.docs.put_many(updates)
+        log.info("references read again for %d stored messages", len(updates))
+        return len(updates)
 
     def _list_index(self) -> ListIndex | None:
         if self._index is None and hasattr(self.docs, "shard_stamps"):
@@ -545,7 +571,6 @@ _SMIME_FILES = (b"smime.p7s", b"smime.p7m", b"smime.p7z")
 def _summary_fast(raw: bytes) -> dict[str, Any] | None:
     """``mime.summary_fields(raw)`` for an ASCII header the email parser reads without a defect; else None."""
     from email.message import Message
-
 
     if not isinstance(raw, bytes):
         return None

@@ -145,8 +145,11 @@ class SyncEngine:
     ) -> SyncReport:
         for attempt in range(self.retries + 1):
             try:
+                # mail stored by a version that did not keep the references gets them (once, in batches;
+                # a new profile is marked at its first sync, before anything is stored: no pass over it)
+                older = await asyncio.wrap_future(self._store_thread().submit(self.store.backfill_refs))
                 await self._sync_once(account, report, progress, folders)
-                if report.new or report.flags_in or report.expunged:
+                if report.new or report.flags_in or report.expunged or older:
                     # paid here, in the sync, rather than by the next opening of the inbox
                     await asyncio.wrap_future(self._store_thread().submit(self.store.refresh_list_index))
                 return report

@@ -120,3 +120,33 @@ def test_the_small_store_list_sorts_and_threads_the_same_way(cli, profile_dir: P
         assert [small_talk.thread_mark(i) for i in range(6)] == [talk.thread_mark(i) for i in range(6)]
     finally:
         mailroom.close()
+
+
+def test_mail_stored_before_the_references_were_kept_gets_them_at_the_next_sync(
+    cli, profile_dir: Path, tmp_path: Path
+) -> None:
+    """A store written by an older version (no references in its metadata) gets them from the stored
+    headers at the next sync, even one that brings nothing new; the mark then makes it a single read."""
+    from core.mail.messages import REFS_MARK
+
+    mailroom = synced(cli, profile_dir, tmp_path)
+    try:
+        store = mailroom.messages
+        old = {
+            key: {k: v for k, v in doc.items() if k != "refs"} for key, doc in store.docs.find(lambda d: True)
+        }
+        store.docs.put_many(old)  # as an older version stored them
+        store.folders.delete(REFS_MARK)
+        assert not any(s.references for s in store.rows("INBOX"))
+    finally:
+        mailroom.close()
+    assert cli("sync")[0] == 0  # nothing new on the server
+    mailroom = Mailroom.open(profile_dir, PASS)
+    try:
+        rows = mailroom.messages.rows("INBOX")
+        assert next(s for s in rows if s.message_id == "<c3@cab>").references == ("<a1@cab>", "<b2@chu>")
+        talk = rows.threaded()
+        assert [talk.thread_mark(i) for i in range(len(talk))].count("└─") == 1
+        assert mailroom.messages.backfill_refs() == 0  # done: marked
+    finally:
+        mailroom.close()
