@@ -237,3 +237,25 @@ async def test_without_move_a_copy_then_expunge_of_that_message_only(mail_server
         assert await imap.uids() == uids[1:]
         assert not await imap.has_uid(uids[0]) and await imap.has_uid(uids[2])
     assert sorted(await _server(mail_servers, user, "Trash")) == ["Partir"]
+
+
+async def test_offline_undo_cancels_the_waiting_move_and_a_removal_waits_too(
+    tmp_path: Path, mail_servers
+) -> None:
+    mr, user = await _mailroom(tmp_path, mail_servers, "Annulé", "Effacé")
+    real = mr.accounts.get("cab")
+    await mr.delete_message(_id(mr, "Effacé"))  # online: in the Trash on the server
+    mr.accounts.add(real.with_changes(imap_port=1), replace=True)
+    moved = await mr.delete_message(_id(mr, "Annulé"))
+    assert moved.queued and mr.waiting_operations() == 1
+    back = await mr.undo_move()
+    assert back.folder == "INBOX" and mr.waiting_operations() == 0  # nothing left for the server to do
+    gone = await mr.delete_message(_id(mr, "Effacé", "Trash"), for_good=True)
+    assert gone.queued and mr.waiting_operations() == 1
+    assert [m.subject for m in mr.messages.list()] == ["Annulé"]
+    mr.accounts.add(real, replace=True)
+    await mr.sync("cab")
+    assert mr.waiting_operations() == 0
+    assert sorted(await _server(mail_servers, user, "INBOX")) == ["Annulé"]
+    assert await _server(mail_servers, user, "Trash") == {}
+    assert [(m.subject, m.folder) for m in mr.messages.list()] == [("Annulé", "INBOX")]

@@ -200,3 +200,55 @@ async def test_nothing_to_undo_says_so(mailroom: FakeMailroom) -> None:
         await pilot.press("u")
         await until(pilot, lambda: bool(toasts(app, "error")), "a toast")
         assert any("rien à annuler" in m for m in toasts(app, "error"))
+
+
+async def test_over_a_real_profile_d_then_u_and_the_trash_folder_counts(tmp_path) -> None:
+    """The app through the real façade (a Maildir account kept in sync in the background meanwhile)."""
+    from core.mail.account import Account
+    from core.mailroom import Mailroom
+    from tests.tui.fakes import plain_message
+    from tests.tui.test_read_audited import PASS
+
+    root = tmp_path / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (root / sub).mkdir(parents=True)
+    import datetime as dt
+
+    when = dt.datetime(2025, 6, 2, 9, 30, tzinfo=dt.UTC)
+    for n in (1, 2):
+        raw = plain_message(
+            "dr.durand@chu-test.mssante.fr", f"Lettre {n}", when + dt.timedelta(hours=n), "Bonjour\n"
+        )
+        (root / "new" / f"{n}.mail").write_bytes(raw)
+    Mailroom.create(tmp_path / "profile", PASS)
+    settings = tmp_path / "profile" / "profile.toml"
+    settings.write_text(
+        settings.read_text("utf-8").replace("allow = []", 'allow = ["*.mssante.fr"]', 1), "utf-8"
+    )
+    mr = Mailroom.open(tmp_path / "profile", PASS)
+    mr.accounts.add(Account(name="cabinet", email="dr@cabinet.mssante.fr", kind="maildir", maildir=str(root)))
+    await mr.sync()
+    app = MissiveApp(mailroom=mr)
+    async with app.run_test(size=(80, 24)) as pilot:
+        # never settle(): the background sync is a worker that runs until the app quits
+        rows = lambda: [s.subject for s in app.screen.query_one(MessageList).rows]  # noqa: E731
+        await until(pilot, lambda: rows() == ["Lettre 2", "Lettre 1"], "the inbox listed")
+        await pilot.press("F")
+        await until(pilot, lambda: "Marqué important ⚑" in toasts(app), "the flag toast")
+        await pilot.press("d")
+        await until(pilot, lambda: "Déplacé dans la Corbeille — u pour annuler" in toasts(app), "the toast")
+        await until(pilot, lambda: "Trash" in folder_prompts(app), "the Corbeille listed")
+        await until(pilot, lambda: rows() == ["Lettre 1"], "the letter gone from Réception")
+        assert folder_prompts(app)["Trash"].split() == ["Corbeille", "1/1"]
+        assert len(list((root / ".Trash" / "new").iterdir()) + list((root / ".Trash" / "cur").iterdir())) == 1
+        [trashed] = mr.messages.list("Trash")
+        assert trashed.flagged and trashed.subject == "Lettre 2"
+        await pilot.press("u")
+        await until(pilot, lambda: "Remis dans Réception" in toasts(app), "the undo toast")
+        await until(pilot, lambda: rows() == ["Lettre 2", "Lettre 1"], "the letter back in Réception")
+        await pilot.press("ctrl+q")
+    assert sorted(m.subject for m in mr.messages.list("INBOX")) == ["Lettre 1", "Lettre 2"]
+    assert [r["action"] for r in mr.audit.records() if r["action"] in ("delete", "undo-move")] == [
+        "delete",
+        "undo-move",
+    ]
