@@ -27,6 +27,7 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +53,14 @@ class ShardsMoved(Exception):
 
 def _shard_of(key: str, bits: int, tail: int = 0) -> int:
     """The shard of ``key`` among ``2**bits``: a hash of the key, or of its last ``tail`` characters."""
-    placed = key[-tail:] if tail else key
-    h = int.from_bytes(hashlib.blake2b(placed.encode("utf-8"), digest_size=8).digest(), "big")
-    return h & ((1 << bits) - 1)
+    return _placement(key[-tail:] if tail else key) & ((1 << bits) - 1)
+
+
+@lru_cache(maxsize=4096)
+def _placement(placed: str) -> int:
+    """The 64-bit hash that places a key; remembered, since keys placed by their tail share it by the hundred
+    (a first sync of 10,000 messages asks it about 34,000 times for about 100 tails)."""
+    return int.from_bytes(hashlib.blake2b(placed.encode("utf-8"), digest_size=8).digest(), "big")
 
 
 class _KeyedTable(Table):
