@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from core.errors import BadInput, ParseError, PolicyRefused
 from core.store.collection import Collection
-from core.text import T
+from core.text import T, Text
 
 MODES = ("open", "trust-space", "strict")
 PATIENT_DOMAIN = "patient.mssante.fr"
@@ -46,11 +46,13 @@ def _is_address(address: str) -> bool:
     return bool(local) and "." in domain and " " not in address and "@" not in domain
 
 
-def shown(address: str, position: int | None = None) -> str:
-    """An address as it may appear in an error: a patient's INS stays out of messages and logs."""
+def shown(address: str, position: int | None = None) -> str | Text:
+    """An address as it may appear in an error: a patient's INS stays out of messages and logs (the words
+    for it come from the catalogues, in the language of the error's reader)."""
     if _domain(address) == PATIENT_DOMAIN:
-        where = f" (destinataire n° {position})" if position else ""
-        return f"une adresse patient …@{PATIENT_DOMAIN}{where}"
+        if position:
+            return T("secure.trust.patient-address-at", domain=PATIENT_DOMAIN, position=position)
+        return T("secure.trust.patient-address", domain=PATIENT_DOMAIN)
     return address
 
 
