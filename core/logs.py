@@ -11,11 +11,12 @@ import os
 import re
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from core.text import T
 
 if TYPE_CHECKING:
+    import io
     import logging.handlers
 
 _MASKS = [
@@ -48,11 +49,12 @@ def _private_file_handler() -> type[logging.handlers.RotatingFileHandler]:
     class _PrivateFileHandler(logging.handlers.RotatingFileHandler):
         """The log file, created 0600 whatever the umask (rotation renames it and keeps its mode)."""
 
-        def _open(self):  # returns what open() gives, as logging.FileHandler._open does
+        def _open(self) -> io.TextIOWrapper:
             from core.store.atomic import private_open
 
             fd = private_open(Path(self.baseFilename), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-            return open(fd, self.mode, encoding=self.encoding, errors=self.errors)  # noqa: SIM115
+            # with an encoding, open() is in text mode: a TextIOWrapper, as logging.FileHandler._open gives
+            return cast("io.TextIOWrapper", open(fd, self.mode, encoding=self.encoding, errors=self.errors))  # noqa: SIM115
 
         def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
             # A log line that cannot be written (disk full) must not print a traceback over the user's

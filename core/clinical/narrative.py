@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import textwrap
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 WIDTH = 80
 _INLINE = {"content", "linkHtml", "sub", "sup", "footnote", "footnoteRef"}
@@ -268,7 +268,12 @@ def _fit(widths: list[int], room: int, words: list[int]) -> list[int]:
     while they can, then down to a few characters (narrower still when there are too many columns)."""
     widths = [max(w, 1) for w in widths]
     floors = [max(min(w, _MIN_COLUMN), min(word, w)) for w, word in zip(widths, words, strict=True)]
-    for floor_of in (lambda i: floors[i], lambda i: min(widths[i], _MIN_COLUMN), lambda i: 1):
+    stages: tuple[Callable[[int], int], ...] = (
+        lambda i: floors[i],
+        lambda i: min(widths[i], _MIN_COLUMN),
+        lambda i: 1,
+    )
+    for floor_of in stages:
         while sum(widths) > room:
             slack = [w - floor_of(i) for i, w in enumerate(widths)]
             i = max(range(len(widths)), key=lambda k: (slack[k] > 0, widths[k]))

@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import hmac
 import os
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -122,7 +123,7 @@ def content_type_of(der: bytes) -> str:
         raise ParseError(T("secure.cms.partie-mime-endommagee-type-2")) from exc
 
 
-def _guard(what: str):
+def _guard(what: str) -> AbstractContextManager[None]:
     """Turn asn1crypto's assorted exceptions on damaged input into one ParseError."""
 
     class _Ctx:

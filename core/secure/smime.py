@@ -374,7 +374,7 @@ def _signed_parts(entity: _Entity) -> tuple[bytes, bytes]:
 
 def _status(
     result: cms.SignedContent, anchors: list[x509.Certificate], sender: str | None, at: dt.datetime | None
-):
+) -> SignatureStatus:
     cert = result.signer_cert
     if not result.signature_ok:
         addresses = certmod.emails(cert) if cert is not None else []

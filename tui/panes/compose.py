@@ -161,7 +161,7 @@ class ComposePane(ReportsFailures, Vertical):
 
     BINDINGS = keymap.bindings("compose")
 
-    def __init__(self, **kwargs) -> None:  # noqa: ANN003
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         keymap.localise(self)
         self.draft_id = uuid.uuid4().hex

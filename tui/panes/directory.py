@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -30,7 +32,7 @@ class DirectoryPane(ReportsFailures, Vertical):
 
     BINDINGS = keymap.bindings("directory")
 
-    def __init__(self, **kwargs) -> None:  # noqa: ANN003
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         keymap.localise(self)
         self.addresses: list[tuple[str, DirectoryEntry]] = []

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -64,7 +65,7 @@ class InboxPane(ReportsFailures, Vertical):
 
     BINDINGS = keymap.bindings("inbox")
 
-    def __init__(self, **kwargs) -> None:  # noqa: ANN003
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         keymap.localise(self)
         self.folder: str | None = INBOX

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -88,7 +89,7 @@ class ReviewPane(ReportsFailures, Vertical):
 
     BINDINGS = keymap.bindings("review")
 
-    def __init__(self, **kwargs) -> None:  # noqa: ANN003
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         keymap.localise(self)
         self.pending: list[ReviewItem] = []

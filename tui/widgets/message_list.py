@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
@@ -247,7 +248,7 @@ class MessageList(ScrollView, can_focus=True):
         if self.current is not None:
             self.post_message(self.Selected(self.current))
 
-    def on_click(self, event) -> None:  # noqa: ANN001 - textual event
+    def on_click(self, event: events.Click) -> None:
         self._move(self.scroll_offset.y + event.y)
         self.action_select()
 
