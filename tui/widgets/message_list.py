@@ -77,7 +77,7 @@ def _fit(text: str, width: int) -> str:
 
 
 def _position(rows: Rows, message_id: str) -> int:
-    if hasattr(rows, "index_of"):  # the façade's rows find it without decoding every summary
+    if not isinstance(rows, list):  # the façade's rows find it without decoding every summary
         return rows.index_of(message_id) or 0
     return next((i for i, s in enumerate(rows) if s.id == message_id), 0)
 
@@ -190,7 +190,7 @@ class MessageList(ScrollView, can_focus=True):
     def replace(self, summary: MessageSummary) -> None:
         """Update one message in place (e.g. it was read)."""
         for rows in (self._all, self._rows):
-            if hasattr(rows, "replace"):  # lazy rows from the store (core.mail.messages.MessageRows)
+            if not isinstance(rows, list):  # the façade's rows (SummaryRows): replaced in place
                 rows.replace(summary)
                 continue
             for i, s in enumerate(rows):
@@ -201,7 +201,7 @@ class MessageList(ScrollView, can_focus=True):
 
     def _apply_filter(self) -> None:
         q, ids = self._query, self._query_ids
-        if hasattr(self._all, "matching"):  # lazy rows: filtered without decoding every summary
+        if not isinstance(self._all, list):  # the façade's rows: filtered without decoding every summary
             self._rows = self._all.matching(q, ids)
         elif q:
             terms = query_terms(q)
