@@ -803,9 +803,17 @@ class Mailroom:
     def review_items(self) -> tuple[list[ReviewItem], list[ReviewItem]]:
         """(documents waiting for a decision, documents filed), oldest first."""
         items = self.documents.list(("waiting", "filed"))
-        pending = [self._review_item(q) for q in items if q.state == "waiting"]
+        waiting = sorted((q for q in items if q.state == "waiting"), key=_backlog_order)
+        pending = [self._review_item(q) for q in waiting]
         filed = [self._review_item(q) for q in items if q.state == "filed"]
         return pending, filed
+
+    def differing_traits(self, identity: Identity, patient: Patient) -> frozenset[str]:
+        """The traits (name, birth_name, given, birth_date, sex, ins) on which a document's patient and a
+        registry patient differ, by the matcher's measures (``core.clinical.matching.differing_traits``)."""
+        from core.clinical.matching import differing_traits
+
+        return differing_traits(identity, patient)
 
     def review_count(self) -> int:
         return self.documents.pending_count()
@@ -886,7 +894,11 @@ class Mailroom:
         from core.model import ReviewItem
 
         patient_id = queued.patient_id
+        none_why = ""
+        if queued.state == "waiting" and not queued.candidates:
+            none_why = str(self._why_no_candidate(queued.identity))
         return ReviewItem(
+            no_candidate=none_why,
             id=queued.id,
             identity=queued.identity,
             state=queued.state,
@@ -906,6 +918,11 @@ class Mailroom:
             kind=queued.kind,
             abnormal=queued.abnormal,
         )
+
+    def _why_no_candidate(self, identity: Identity) -> Any:
+        from core.clinical.matching import why_no_candidate
+
+        return why_no_candidate(identity, len(self.patients))
 
     # -- S/MIME on a message given whole (``missive smime ...``), keys and trust (``missive keys|trust ...``) ------
     def encrypt_message(
@@ -1860,3 +1877,10 @@ def run(coro: Any) -> Any:
     import asyncio
 
     return asyncio.run(coro)
+
+
+def _backlog_order(queued: Any) -> tuple[bool, float, str]:
+    """À classer's order: critical results first, then the oldest document first (a backlog is worked from its
+    oldest result, as a tray is, so that none waits forever behind the new ones); arrival when undated."""
+    when = queued.date.timestamp() if queued.date is not None else float("inf")
+    return (not queued.critical, when, queued.added)

@@ -176,7 +176,8 @@ class MailroomAPI(Protocol):
 
     # -- À classer --------------------------------------------------------------------------------------------
     def review_items(self) -> tuple[list[ReviewItem], list[ReviewItem]]:
-        """(documents waiting for a decision, documents filed), oldest first."""
+        """(documents waiting for a decision: critical first, then the oldest document first; documents filed,
+        oldest first). A waiting document without candidate says why (``ReviewItem.no_candidate``)."""
         ...
 
     def review_count(self) -> int: ...
@@ -191,6 +192,11 @@ class MailroomAPI(Protocol):
 
     def critical_count(self) -> int:
         """Waiting documents with a critical result."""
+        ...
+
+    def differing_traits(self, identity: Identity, patient: Patient) -> frozenset[str]:
+        """The traits (name, birth_name, given, birth_date, sex, ins) on which a document's patient and a registry
+        patient differ, by the matcher's measures: what the review screen marks and confirms."""
         ...
 
     def list_patients(self) -> list[Patient]: ...

@@ -423,6 +423,7 @@ class ReviewItem:
     attachment: str = ""  # the part of the message it was read from
     filed_at: dt.datetime | None = None
     kind: str = ""  # biologie, imagerie, anatomopathologie, courrier (the core's reading)
+    no_candidate: str = ""  # waiting with no candidate: why, in the core's words (no patient list, ...)
 
     def to_json(self) -> dict[str, Any]:
         """Ids, state and decision; no identity (what `messages show --json` prints)."""

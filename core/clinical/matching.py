@@ -48,6 +48,7 @@ from core.clinical.identity import (
     split_family_name,
 )
 from core.model import Candidate, Identity, MatchResult, Patient
+from core.text import T, Text
 
 MAX_CANDIDATES = 5
 MIN_SCORE = 0.5  # below this a candidate is not shown (unless an identifier points at it)
@@ -526,3 +527,46 @@ __all__ = [
     "patient_entry",
     "swap_day_month",
 ]
+
+
+TRAITS = ("name", "birth_name", "given", "birth_date", "sex", "ins")
+
+
+def differing_traits(identity: Identity, patient: Patient) -> frozenset[str]:
+    """The traits (``TRAITS``) on which a document's patient and a registry patient differ, by the matcher's own
+    measures: a name or given name below what ``traits_agree`` accepts, another birth date, incompatible sexes,
+    two different INS. A trait unknown on either side is not a difference. What the review screen marks ``≠``
+    and what asks for a confirmation before filing."""
+    out: set[str] = set()
+    used = name_form(identity.family_name)
+    stated_birth = identity.birth_name or identity.family_name
+    if identity.family_name and (patient.used_name or patient.birth_name):
+        if compare_name_forms(used, name_form(patient.used_name or patient.birth_name)) < Level.PARTICLE:
+            out.add("name")
+    if stated_birth and patient.birth_name:
+        if compare_name_forms(name_form(stated_birth), name_form(patient.birth_name)) < Level.PARTICLE:
+            out.add("birth_name")
+    if identity.given_names and patient.given_names:
+        doc_given, pat_given = given_form(tuple(identity.given_names)), given_form(tuple(patient.given_names))
+        if compare_given_forms(doc_given, pat_given) < GivenLevel.COMPOSITE:
+            out.add("given")
+    if compare_dates(identity.birth_date, patient.birth_date) not in (DateLevel.EXACT, DateLevel.MISSING):
+        out.add("birth_date")
+    if sexes_conflict(identity.sex, patient.sex):
+        out.add("sex")
+    doc_ins, pat_ins = clean_nir(identity.ins), clean_nir(patient.ins)  # a bare NIR may be a parent's
+    if doc_ins and pat_ins and doc_ins != pat_ins:
+        out.add("ins")
+    return frozenset(out)
+
+
+def why_no_candidate(identity: Identity, patients: int) -> Text:
+    """Why the matcher proposed nobody for ``identity`` among ``patients`` registry patients, in words for the
+    review screen: no patient list, an identity it could not read, nobody with that birth date or name."""
+    if not patients:
+        return T("mailroom.review.no-patients")
+    if not identity.family_name and not identity.given_names and identity.birth_date is None:
+        return T("mailroom.review.identity-unreadable")
+    if identity.birth_date is None:
+        return T("mailroom.review.nobody-named")
+    return T("mailroom.review.nobody-born", date=identity.birth_date.strftime("%d/%m/%Y"))

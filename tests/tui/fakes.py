@@ -17,6 +17,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.clinical.matching import differing_traits, why_no_candidate
 from core.config import Settings
 from core.errors import BadInput, NotFound, ServerRefused, WrongPassphrase
 from core.events import MailroomEvent
@@ -447,15 +448,19 @@ class FakeMailroom:
             patient=self.patient(e.patient_id) if e.patient_id else None, patient_id=e.patient_id,
             observations=len(doc.observations), abnormal=sum(o.abnormal for o in doc.observations),
             critical=e.critical, attachment="res.hpr", filed_at=e.filed_at, kind=document_kind(doc),
+            no_candidate=str(why_no_candidate(doc.identity, len(self.patients.by_id)))
+            if e.state == "waiting" and not e.candidates else "",
             message_id=f"<{e.message}@test>" if e.message else "",
         )  # fmt: skip
 
+    def differing_traits(self, identity: Identity, patient: Patient) -> frozenset[str]:
+        return differing_traits(identity, patient)
+
     def review_items(self) -> tuple[list[ReviewItem], list[ReviewItem]]:
         entries = self.documents.entries.values()
-        return (
-            [self._item(e) for e in entries if e.state == "waiting"],
-            [self._item(e) for e in entries if e.state == "filed"],
-        )
+        waiting = [self._item(e) for e in entries if e.state == "waiting"]
+        waiting.sort(key=lambda i: (not i.critical, i.date.timestamp() if i.date else float("inf")))  # as the core
+        return waiting, [self._item(e) for e in entries if e.state == "filed"]
 
     def review_count(self) -> int:
         return len(self.review_items()[0])

@@ -69,7 +69,7 @@ async def test_filing_into_an_unwritable_folder_says_so(
         await settle(app, pilot)
         await pilot.press("2")
         await settle(app, pilot)
-        await pilot.press("enter")
+        await pilot.press("tab", "enter")  # the candidate whose traits all agree: filed without a question
         await until(pilot, lambda: bool(errors(app)), "a toast about the filing folder")
         assert any("accessible en écriture" in message for message in errors(app))
         assert not any("Document classé" in n.message for n in app._notifications)
@@ -129,6 +129,8 @@ async def test_an_unexpected_crash_is_a_french_line_and_its_frames_are_logged(
         await pilot.press("2")
         await settle(app, pilot)
         await pilot.press("x")
+        await settle(app, pilot)
+        await pilot.press("o")  # yes, reject it
         await until(pilot, lambda: bool(errors(app)), "a toast about the crash")
         assert any("Erreur interne (KeyError)" in message for message in errors(app))
     logged = "\n".join(r.getMessage() for r in caplog.records)

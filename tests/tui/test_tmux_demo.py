@@ -208,6 +208,8 @@ def test_demo_under_tmux_at_80x24(tmp_path: Path) -> None:
         tmux.wait_for_line("Prénoms", " ".join(p.given_names))
         tmux.wait_for_footer("x Rejeter")  # back on the document list
         tmux.keys("Enter")
+        tmux.wait_for("Des traits diffèrent", "Naissance")  # the birth date differs: a question first
+        tmux.keys("o")
         tmux.wait_for("Document classé")
 
         # a letter to a colleague found in the directory, encrypted to her, sent

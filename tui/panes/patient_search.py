@@ -140,7 +140,8 @@ class PatientSearchScreen(ReportsFailures, ModalScreen[str | None]):
         with Vertical(id="patient-box") as box:
             box.border_title = t("search.title")
             yield Static(Content(self._document_line()), id="patient-document")
-            yield Input(placeholder=t("search.placeholder"), id="patient-query")
+            # the document's name to start from (selected: typing replaces it)
+            yield Input(self.item.identity.family_name, placeholder=t("search.placeholder"), id="patient-query")
             results = OptionList(id="patient-results")
             results.border_subtitle = t("search.loading")
             yield results
@@ -220,7 +221,8 @@ class PatientSearchScreen(ReportsFailures, ModalScreen[str | None]):
         if patient is not None:
             from tui.panes.review import comparison
 
-            self.query_one("#patient-compare", Static).update(comparison(self.item, patient))
+            differs = mailroom_of(self).differing_traits(self.item.identity, patient)  # the core's comparison
+            self.query_one("#patient-compare", Static).update(comparison(self.item, patient, differs))
 
     @on(OptionList.OptionSelected, "#patient-results")
     def _selected(self, event: OptionList.OptionSelected) -> None:

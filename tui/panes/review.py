@@ -44,37 +44,41 @@ def _date(d: dt.date | None) -> str:
     return d.strftime("%d/%m/%Y") if d is not None else "—"
 
 
-def traits(identity: Identity, patient: Patient | None) -> list[tuple[str, str, str]]:
-    """(trait label, document value, patient value) rows, in the order a doctor checks them."""
+def traits(identity: Identity, patient: Patient | None) -> list[tuple[str, str, str, str]]:
+    """(trait, label, document value, patient value) rows, in the order a doctor checks them; ``trait`` is the
+    core's name for it (``MailroomAPI.differing_traits``)."""
     p = patient
     return [
-        (t("review.t_name"), identity.family_name, (p.used_name or p.birth_name) if p else ""),
-        (t("review.t_birth_name"), identity.birth_name or identity.family_name, p.birth_name if p else ""),
-        (t("review.t_given"), " ".join(identity.given_names), " ".join(p.given_names) if p else ""),
-        (t("review.t_birth_date"), _date(identity.birth_date), _date(p.birth_date) if p else ""),
-        (t("review.t_sex"), identity.sex, p.sex if p else ""),
-        (t("review.t_ins"), identity.ins or identity.nir or "—", (p.ins or "—") if p else ""),
-    ]
+        ("name", t("review.t_name"), identity.family_name, (p.used_name or p.birth_name) if p else ""),
+        ("birth_name", t("review.t_birth_name"), identity.birth_name or identity.family_name,
+         p.birth_name if p else ""),
+        ("given", t("review.t_given"), " ".join(identity.given_names), " ".join(p.given_names) if p else ""),
+        ("birth_date", t("review.t_birth_date"), _date(identity.birth_date), _date(p.birth_date) if p else ""),
+        ("sex", t("review.t_sex"), identity.sex, p.sex if p else ""),
+        ("ins", t("review.t_ins"), identity.ins or identity.nir or "—", (p.ins or "—") if p else ""),
+    ]  # fmt: skip
 
 
-def comparison(item: ReviewItem, patient: Patient | None) -> Content:
-    """Traits side by side; a differing trait is marked ≠ and coloured (reads in black and white too)."""
+def differing_labels(identity: Identity, differs: frozenset[str]) -> list[str]:
+    """The labels of the traits the core found different, in the screen's order."""
+    return [label for trait, label, _, _ in traits(identity, None) if trait in differs]
+
+
+def comparison(item: ReviewItem, patient: Patient | None, differs: frozenset[str] = frozenset()) -> Content:
+    """Traits side by side; a trait the core found different (``differs``) is marked ≠ and coloured (reads in
+    black and white too). A waiting document without candidate says why, in the core's words."""
     rows = traits(item.identity, patient)
-    w = max(len(r[0]) for r in rows)
-    vw = max([len(t("review.document"))] + [len(r[1]) for r in rows])
+    w = max(len(r[1]) for r in rows)
+    vw = max([len(t("review.document"))] + [len(r[2]) for r in rows])
     parts: list[str | tuple[str, str]] = [
         (f"  {'':<{w}} {t('review.document'):<{vw}}  {t('review.patient')}\n", "bold")
     ]
-    for label, doc_value, pat_value in rows:
-        known = {"", "u", "—"}  # an unknown trait is not a difference
-        differs = (
-            patient is not None
-            and _norm(doc_value) not in known
-            and _norm(pat_value) not in known
-            and _norm(doc_value) != _norm(pat_value)
-        )
-        line = f"{'≠' if differs else ' '} {label:<{w}} {doc_value:<{vw}}  {pat_value}\n"
-        parts.append((line, "$warning bold") if differs else line)
+    for trait, label, doc_value, pat_value in rows:
+        differs_here = patient is not None and trait in differs
+        line = f"{'≠' if differs_here else ' '} {label:<{w}} {doc_value:<{vw}}  {pat_value}\n"
+        parts.append((line, "$warning bold") if differs_here else line)
+    if patient is None and item.no_candidate:
+        parts.append((item.no_candidate + "\n", "$warning bold"))
     return Content.assemble(*parts)
 
 
@@ -195,7 +199,7 @@ class ReviewPane(ReportsFailures, Vertical):
         candidates = self.query_one("#review-candidates", OptionList)
         candidates.clear_options()
         if not self.is_pending(item):
-            self.query_one("#review-compare", Static).update(comparison(item, item.patient))
+            self.query_one("#review-compare", Static).update(comparison(item, item.patient, self._differs(item, item.patient)))
             return
         for cand, patient in item.candidates:
             name = (
@@ -222,7 +226,11 @@ class ReviewPane(ReportsFailures, Vertical):
         if item is None:
             return
         patient = self._selected_patient(item)
-        self.query_one("#review-compare", Static).update(comparison(item, patient))
+        self.query_one("#review-compare", Static).update(comparison(item, patient, self._differs(item, patient)))
+
+    def _differs(self, item: ReviewItem, patient: Patient | None) -> frozenset[str]:
+        """The core's comparison of the document's patient with ``patient`` (pure computation, no disk)."""
+        return mailroom_of(self).differing_traits(item.identity, patient) if patient is not None else frozenset()
 
     def _selected_patient(self, item: ReviewItem) -> Patient | None:
         index = self.query_one("#review-candidates", OptionList).highlighted
@@ -271,7 +279,21 @@ class ReviewPane(ReportsFailures, Vertical):
         if index is None or not item.candidates:
             self.action_find_patient()  # nobody to propose: the doctor names the patient
             return
-        self.decide(item.id, "file", item.candidates[index][0].patient_id)
+        candidate, patient = item.candidates[index]
+        differs = self._differs(item, patient)
+        if not differs:
+            self.decide(item.id, "file", candidate.patient_id)
+            return
+        # a trait differs (the core's comparison): filed only after a yes
+        from tui.panes.confirm import ConfirmScreen
+
+        question = t("confirm.file_differs", traits=", ".join(differing_labels(item.identity, differs)))
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.decide(item.id, "file", candidate.patient_id)
+
+        self.app.push_screen(ConfirmScreen(question), answered)
 
     def action_find_patient(self) -> None:
         """Search the practice's patients; the one chosen and confirmed gets the document, as with enter."""
@@ -293,8 +315,17 @@ class ReviewPane(ReportsFailures, Vertical):
             self.action_find_patient()
 
     def action_reject(self) -> None:
-        if self.current is not None and self.is_pending(self.current):
-            self.decide(self.current.id, "reject", None)
+        """x: the document is set aside (never filed), after a yes."""
+        item = self.current
+        if item is None or not self.is_pending(item):
+            return
+        from tui.panes.confirm import ConfirmScreen
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.decide(item.id, "reject", None)
+
+        self.app.push_screen(ConfirmScreen(t("confirm.reject", title=item.title or "—")), answered)
 
     def action_undo(self) -> None:
         if self.current is not None and not self.is_pending(self.current):

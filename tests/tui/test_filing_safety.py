@@ -1,0 +1,145 @@
+"""Filing safety in À classer: a question before filing to a patient whose traits differ (the core's comparison)
+and before rejecting, the patient search starting from the document's name, the reason when nobody is proposed,
+and the order a backlog is worked in."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from types import SimpleNamespace
+
+from textual.widgets import Input, OptionList, Static
+
+from core.clinical.matching import differing_traits, why_no_candidate
+from core.model import Identity, Patient
+from tests.tui.conftest import settle
+from tests.tui.fakes import FakeEntry, FakeMailroom
+from tests.tui.test_flows import open_review_at, text_of
+from tui.app import MissiveApp
+
+JEANNE = Identity(family_name="DUPONT", given_names=("Jeanne",), birth_date=dt.date(1956, 3, 14), sex="F")
+
+
+def question(app: MissiveApp) -> str:
+    return str(app.screen.query_one("#confirm-question", Static).render())
+
+
+def test_the_core_says_which_traits_differ() -> None:
+    same = Patient("p-1", "DUPONT", "", ("Jeanne",), dt.date(1956, 3, 14), "F")
+    assert differing_traits(JEANNE, same) == frozenset()
+    assert differing_traits(replace(JEANNE, family_name="Du Pont"), same) == frozenset()  # particle/spaces only
+    other = Patient("p-2", "DUPOND", "", ("Jeannine",), dt.date(1956, 3, 14), "F")
+    assert differing_traits(JEANNE, other) == {"name", "birth_name", "given"}
+    older = Patient("p-4", "DUPONT", "", ("Jeanne",), dt.date(1965, 3, 14), "M", ins="256037512345678")
+    assert differing_traits(replace(JEANNE, ins="256037512345699"), older) == {"birth_date", "sex", "ins"}
+    assert differing_traits(Identity(), same) == frozenset()  # nothing known: nothing said to differ
+
+
+def test_the_core_says_why_nobody_is_proposed() -> None:
+    assert "liste des patients est vide" in str(why_no_candidate(JEANNE, 0))
+    assert "illisible" in str(why_no_candidate(Identity(), 3))
+    assert "aucun patient né le 14/03/1956" in str(why_no_candidate(JEANNE, 3))
+    assert "aucun patient de ce nom" in str(why_no_candidate(replace(JEANNE, birth_date=None), 3))
+
+
+def test_a_backlog_is_worked_from_its_oldest_document_critical_first() -> None:
+    from core.mailroom import _backlog_order
+
+    def doc(name: str, day: int | None, critical: int = 0) -> SimpleNamespace:
+        when = dt.datetime(2025, 6, day, tzinfo=dt.UTC) if day else None
+        return SimpleNamespace(name=name, date=when, critical=critical, added=name)
+
+    queue = [doc("new", 20), doc("undated", None), doc("old", 2), doc("critical", 25, critical=1)]
+    assert [d.name for d in sorted(queue, key=_backlog_order)] == ["critical", "old", "new", "undated"]
+
+
+async def test_filing_to_a_candidate_whose_traits_differ_asks_first(mailroom: FakeMailroom) -> None:
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        compare = text_of(app, "#review-compare")  # the first candidate, DUPOND Jeannine
+        marked = [line for line in compare.splitlines() if line.startswith("≠")]
+        assert len(marked) == 3 and not any("naissance" in line.lower() and "/" in line for line in marked)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert "Des traits diffèrent" in question(app) and "Prénoms" in question(app)
+        await pilot.press("n")  # no: nothing filed
+        await settle(app, pilot)
+        assert mailroom.documents.decisions == []
+        await pilot.press("enter")
+        await settle(app, pilot)
+        await pilot.press("o")
+        await settle(app, pilot)
+        assert mailroom.documents.decisions == [("file", "d-ambiguous", "p-2")]
+
+
+async def test_filing_to_the_matching_candidate_asks_nothing(mailroom: FakeMailroom) -> None:
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        await pilot.press("tab", "enter")  # DUPONT Jeanne: every trait agrees
+        await settle(app, pilot)
+        assert not app.screen.query("#confirm-question")
+        assert mailroom.documents.decisions == [("file", "d-ambiguous", "p-1")]
+
+
+async def test_rejecting_asks_first(mailroom: FakeMailroom) -> None:
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        await pilot.press("x")
+        await settle(app, pilot)
+        assert "Rejeter ce document" in question(app)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert mailroom.documents.decisions == []
+        await pilot.press("x", "o")
+        await settle(app, pilot)
+        assert mailroom.documents.decisions == [("reject", "d-ambiguous", None)]
+
+
+async def test_the_patient_search_starts_from_the_documents_name(mailroom: FakeMailroom) -> None:
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        await pilot.press("p")
+        await settle(app, pilot)
+        query = app.screen.query_one("#patient-query", Input)
+        assert query.value == "DUPONT" and query.has_focus
+        results = app.screen.query_one("#patient-results", OptionList)
+        assert results.option_count == 1 and "DUPONT Jeanne" in str(results.get_option_at_index(0).prompt)
+        await pilot.press(*"leroy")  # typing replaces the name (selected)
+        await settle(app, pilot)
+        assert query.value == "leroy"
+
+
+async def test_a_document_without_candidate_says_why(mailroom: FakeMailroom) -> None:
+    mailroom.documents.add_unread_letter()
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await open_review_at(app, pilot, "d-letter")
+        assert "aucun candidat : l'identité du patient est illisible" in " ".join(
+            text_of(app, "#review-compare").split()
+        )
+
+
+async def test_a_classer_lists_the_oldest_waiting_document_first(mailroom: FakeMailroom) -> None:
+    entry = mailroom.documents.entries["d-ambiguous"]
+    older = replace(entry.document, date=dt.datetime(2024, 1, 5, tzinfo=dt.UTC), title="Ancien bilan")
+    mailroom.documents.entries["d-older"] = FakeEntry("d-older", older, entry.candidates, "review", "waiting")
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        docs = app.screen.query_one("#review-docs", OptionList)
+        assert [docs.get_option_at_index(i).id for i in range(2)] == ["d-older", "d-ambiguous"]
