@@ -398,7 +398,9 @@ def write_default_settings(profile_dir: Path, overrides: str = "") -> Path:
 
 
 if TYPE_CHECKING:  # given by __getattr__ below
-    from core.agent import ask_sync as ask_daemon_sync  # noqa: F401
+    from core.agent import ask_sync
+
+    ask_daemon_sync = ask_sync
 
 
 def __getattr__(name: str) -> object:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.text import Text, render, set_language  # noqa: F401 - the interface renders codes through here
+from core.text import Text
+from core.text import render as render  # the interface renders codes through here
+from core.text import set_language as set_language
 
 
 class MissiveError(Exception):

@@ -51,7 +51,9 @@ if TYPE_CHECKING:  # start-up stays lazy: these modules load when a service is f
     from core.mail.receipts import SentLetter
     from core.mail.send import Delivery, FlushReport, SendService
     from core.mail.sync import SyncReport
-    from core.mailroom_api import CommandsAPI, MailroomAPI, SummaryRows
+    from core.mailroom_api import CommandsAPI as CommandsAPI  # the contracts, re-exported for tui/
+    from core.mailroom_api import MailroomAPI as MailroomAPI
+    from core.mailroom_api import SummaryRows as SummaryRows
     from core.model import (
         AddressChoice,
         DirectoryEntry,

@@ -592,7 +592,7 @@ class MissiveApp(App[int]):
         self.push_screen(LockScreen(relock=True, idle=idle))
         log.info("locked %s", "after idle time" if idle else "on request")
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Every binding of missive, by its French (or English) description, plus Textual's own."""
         yield from super().get_system_commands(screen)
         if self.main is None or self.locked:

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from core.directory.columns import search_key, words
@@ -251,7 +252,9 @@ class Directory:
         take(None, None)
         return out
 
-    def _entries(self, db: sqlite3.Connection, rows: list[tuple], tokens: list[str]) -> list[DirectoryEntry]:
+    def _entries(
+        self, db: sqlite3.Connection, rows: list[tuple[Any, ...]], tokens: list[str]
+    ) -> list[DirectoryEntry]:
         """Models for result rows, each with its MSSanté addresses and the activity that best fits the query."""
         if not rows:
             return []

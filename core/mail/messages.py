@@ -730,7 +730,7 @@ LIST_LAYOUT = Layout(
 )
 
 
-def _intersect(a: array, b: array) -> array:
+def _intersect(a: array[int], b: array[int]) -> array[int]:
     keep = set(b)
     return array(a.typecode, (p for p in a if p in keep))
 
@@ -862,7 +862,7 @@ class MessageRows(Sequence[MessageSummary]):
     def __init__(
         self,
         table: Table | _Decoded,
-        positions: array | None = None,
+        positions: array[int] | None = None,
         overrides: dict[int, MessageSummary] | None = None,
         *,
         ordered: bool = True,
@@ -1037,7 +1037,7 @@ def _fold_words(text: str) -> str:
     return " ".join(fold(text).split())
 
 
-def _find(positions: array, p: int) -> int | None:
+def _find(positions: array[int], p: int) -> int | None:
     """Where row ``p`` is in ``positions`` (kept in table order, so increasing)."""
     from bisect import bisect_left
 

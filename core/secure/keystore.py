@@ -312,7 +312,7 @@ class KeyStore:
         return {"own": own, "certificates": correspondents, "anchors": anchors}
 
 
-def require_identity(keys: KeyStore, address: str | None = None) -> tuple[PrivateKey, x509.Certificate, list]:
+def require_identity(keys: KeyStore, address: str | None = None) -> tuple[PrivateKey, x509.Certificate, list[x509.Certificate]]:
     """Our identity, or a SecurityError telling the doctor how to import one."""
     ident = keys.own_identity(address)
     if ident is None:

@@ -70,7 +70,7 @@ class Layout:
 class _Ints:
     __slots__ = ("values",)
 
-    def __init__(self, values: array) -> None:
+    def __init__(self, values: array[int]) -> None:
         self.values = values
 
     def get(self, i: int) -> int:
@@ -82,7 +82,7 @@ class _Texts:
 
     __slots__ = ("offsets", "blob")
 
-    def __init__(self, offsets: array, blob: bytes | memoryview) -> None:
+    def __init__(self, offsets: array[int], blob: bytes | memoryview) -> None:
         self.offsets, self.blob = offsets, blob
 
     def get(self, i: int) -> str:
@@ -97,7 +97,7 @@ class _Texts:
 class _Enum:
     __slots__ = ("codes", "values")
 
-    def __init__(self, codes: array, values: list[str]) -> None:
+    def __init__(self, codes: array[int], values: list[str]) -> None:
         self.codes, self.values = codes, values
 
     def get(self, i: int) -> str:
@@ -114,7 +114,7 @@ class Table:
         bits: int,
         stamps: dict[int, Stamp],
         keys: _Texts,
-        shards: array,
+        shards: array[int],
         columns: dict[str, _Ints | _Texts | _Enum],
     ) -> None:
         self.layout = layout
@@ -132,7 +132,7 @@ class Table:
         """Direct access for readers that build their own objects from a row (see core.mail.messages)."""
         return self.columns[name]
 
-    def ints(self, name: str) -> array:
+    def ints(self, name: str) -> array[int]:
         """The values of an ``int`` column, one a row (for readers that build their own objects)."""
         col = self.columns[name]
         if not isinstance(col, _Ints):
@@ -146,7 +146,7 @@ class Table:
             raise TypeError(f"{name} is not a text column")
         return col
 
-    def codes(self, name: str) -> array:
+    def codes(self, name: str) -> array[int]:
         """The codes of an ``enum`` column, one a row: indexes into ``enum_values(name)``."""
         col = self.columns[name]
         if not isinstance(col, _Enum):
@@ -170,7 +170,7 @@ class Table:
             start = found + 1
         return None
 
-    def rows_where(self, name: str, value: str) -> array:
+    def rows_where(self, name: str, value: str) -> array[int]:
         """Positions (in order) of the rows whose ``enum`` column equals ``value``."""
         col = self.columns[name]
         if not isinstance(col, _Enum):
@@ -363,7 +363,7 @@ def _decode(layout: Layout, plain: bytes) -> Table:
         pos += length
         return chunk
 
-    def numbers(code: str, length: int, count: int) -> array:
+    def numbers(code: str, length: int, count: int) -> array[int]:
         values = array(code)
         values.frombytes(take(length))
         if len(values) != count:

@@ -37,7 +37,7 @@ class KeyFooter(Footer):
             self._shown = self._keys_on_show()
         yield from super().compose()
 
-    def bindings_changed(self, screen: Screen) -> None:
+    def bindings_changed(self, screen: Screen[Any]) -> None:
         self._bindings_ready = True
         if not screen.app.app_focus:
             return
