@@ -63,6 +63,19 @@ def test_patient_mailboxes_are_never_encrypted_to_unless_configured():
     policy(patients=True).check_outgoing([ins], will_encrypt=True)
 
 
+def test_one_patient_encryption_rule_for_sending_and_for_smime_encrypt():
+    """`missive smime encrypt` and a letter sent encrypted meet the same decision, in the same words."""
+    p = policy()
+    ins = "279035121518989@patient.mssante.fr"
+    with pytest.raises(PolicyRefused) as direct:
+        p.check_encryption(["dr@hopital.test", ins])
+    with pytest.raises(PolicyRefused) as sending:
+        p.check_outgoing(["dr@hopital.test", ins], will_encrypt=True)
+    assert direct.value.text == sending.value.text  # same code, same parameters
+    assert "destinataire n° 2" in str(direct.value) and "279035121518989" not in str(direct.value)
+    policy(patients=True).check_encryption([ins])  # trust.encrypt_to_patients = true
+
+
 def test_strict_mode_sends_encrypted_only():
     p = policy("strict")
     p.check_outgoing(["anyone@ailleurs.test"], will_encrypt=True)
