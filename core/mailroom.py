@@ -631,7 +631,7 @@ class Mailroom:
         rows = self.messages.rows()
         names = self.messages.folder_list()
         names = sorted(names, key=lambda n: (n.upper() != "INBOX", n.lower()))  # where the day starts
-        if _quarantine_count(rows, self.messages):
+        if _quarantine_count(rows, self.messages) and len(self._rows(QUARANTINE_FOLDER)):
             names.append(QUARANTINE_FOLDER)
         if len(self.drafts_store):
             names.append(DRAFTS_FOLDER)
@@ -652,10 +652,25 @@ class Mailroom:
         quarantine = folder == QUARANTINE_FOLDER
         found = self.messages.rows(folder=None if quarantine else folder)
         if isinstance(found, list):  # a store without a list index (small): read the marks
-            return SummaryList(s for s in found if self._outside_trust(s.id) is quarantine)
+            trash = self._trash_folders() if found else set()
+            if folder in trash:
+                return SummaryList(found)
+            return SummaryList(
+                s for s in found if self._outside_trust(s.id) is quarantine and s.folder not in trash
+            )
         if quarantine or found.quarantine_count():
-            return found.quarantined(quarantine)
+            # a message the doctor threw away is in the Trash, no longer waiting in the quarantine
+            trash = self._trash_folders()
+            if folder in trash:
+                return found
+            rows = found.quarantined(quarantine)
+            return rows.outside(trash) if quarantine else rows
         return found
+
+    def _trash_folders(self) -> set[str]:
+        from core.mail.mailops import TRASH
+
+        return {self.mailops.folder_of_role(name, TRASH) for name in self.accounts.names()}
 
     def folder_counts(self) -> dict[str, FolderCount]:
         """Per folder of ``folders()``: unread and total messages (drafts: how many are kept)."""

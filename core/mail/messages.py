@@ -967,6 +967,16 @@ class MessageRows(Sequence[MessageSummary]):
         keep = array("I", (p for p in rows if bool(bits[p] & QUARANTINE) is inside))
         return MessageRows(self._cols, keep, self._overrides, ordered=self._ordered, marks=self._marks)
 
+    def outside(self, folders: Collection[str]) -> MessageRows:
+        """This view's rows whose folder is none of ``folders``."""
+        cols = self._cols
+        codes = {i for i, name in enumerate(cols.folders) if name in folders}
+        if not codes:
+            return self
+        rows = range(len(cols.bits)) if self._positions is None else self._positions
+        keep = array("I", (p for p in rows if cols.folder_codes[p] not in codes))
+        return MessageRows(cols, keep, self._overrides, ordered=self._ordered, marks=self._marks)
+
     def quarantine_count(self) -> int:
         """Quarantined messages in the whole list this view comes from (not only in this view)."""
         return sum(1 for b in self._cols.bits if b & QUARANTINE)

@@ -285,7 +285,7 @@ class FakeMailroom:
     def folders(self) -> list[str]:
         names = ["INBOX", "Sent"]
         names += sorted({s.folder for s in self.messages.items.values()} - {"INBOX", "Sent"})
-        if self.messages.quarantined:
+        if len(self.summaries(QUARANTINE_FOLDER)):
             names.append(QUARANTINE_FOLDER)
         if self.saved_drafts:
             names.append(DRAFTS_FOLDER)
@@ -296,7 +296,11 @@ class FakeMailroom:
             return SummaryList(saved.summary() for saved in self.drafts())
         quarantine = folder == QUARANTINE_FOLDER
         found = self.messages.list(None if quarantine else folder)
-        return SummaryList(s for s in found if (s.id in self.messages.quarantined) is quarantine)
+        if folder == "Trash":  # thrown away: no longer waiting in the quarantine (as the real façade)
+            return SummaryList(found)
+        return SummaryList(
+            s for s in found if (s.id in self.messages.quarantined) is quarantine and s.folder != "Trash"
+        )
 
     def prepare_reading(self) -> None:
         self.prepared = True
@@ -485,7 +489,9 @@ class FakeMailroom:
 
         found: dict[str, list[Patient]] = {}
         for e in self.documents.entries.values():
-            patient = self.patient(e.patient_id) if e.state == "filed" and e.patient_id and e.message else None
+            patient = (
+                self.patient(e.patient_id) if e.state == "filed" and e.patient_id and e.message else None
+            )
             patients = found.setdefault(f"<{e.message}@test>", [])
             if patient is not None and patient not in patients:
                 patients.append(patient)

@@ -246,3 +246,14 @@ def test_filed_patients_follow_the_queue_and_lists_sort_and_thread_in_the_core(s
     talk = listed.threaded()
     assert talk.conversations and sorted(s.id for s in talk) == sorted(s.id for s in listed)
     assert [talk.thread_mark(i) for i in range(len(talk))] == [""] * len(talk)  # no replies among them
+
+
+def test_a_quarantined_message_thrown_away_is_in_the_trash_not_the_quarantine(subject: Subject) -> None:
+    mr = subject.mailroom
+    outsider = by_subject(subject, "Question", QUARANTINE_FOLDER)
+    deleted = asyncio.run(mr.delete_message(outsider))
+    assert [s.id for s in mr.summaries("Trash")] == [deleted.message_id]
+    assert len(mr.summaries(QUARANTINE_FOLDER)) == 0 and QUARANTINE_FOLDER not in mr.folders()
+    back = asyncio.run(mr.undo_move())
+    assert [s.id for s in mr.summaries(QUARANTINE_FOLDER)] == [back.message_id]
+    assert back.message_id not in [s.id for s in mr.summaries("INBOX")]
