@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import sys
@@ -370,11 +371,20 @@ class MissiveApp(App[int]):
             self._counts_timer.stop()
         elapsed = time.perf_counter() - _STARTED
         log.info("start-up to painted inbox: %.3f s", elapsed)
+        self.startup_done()
         self.refresh_counts()
         if self._exit_after_paint:
             self.call_after_refresh(self.exit, 0)
         else:
             self._start_background_sync()
+
+    def startup_done(self) -> None:
+        """Start-up is over (the inbox is painted, or the unlock screen waits for the passphrase): what it built
+        (modules, the toolkit, the list) lives as long as the app, and is kept out of the garbage collector's
+        full passes, which otherwise walk it all (30 ms and more) in the middle of a key. The command line
+        turns the collector off while the app starts (``missive tui``): it is turned on again here."""
+        gc.freeze()
+        gc.enable()
 
     # -- background sync ----------------------------------------------------------------------------------
     def _start_background_sync(self) -> None:

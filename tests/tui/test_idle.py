@@ -4,6 +4,7 @@ progress bar ticking), and what must happen later (the idle lock) is one timer s
 from __future__ import annotations
 
 import dataclasses
+import gc
 
 from textual.timer import Timer
 from textual.widgets import ProgressBar
@@ -11,7 +12,7 @@ from textual.widgets import ProgressBar
 from core.config import Settings
 from core.model import Progress
 from tests.tui.conftest import settle
-from tests.tui.fakes import FakeMailroom
+from tests.tui.fakes import FakeMailroom, opener_for
 from tui.app import MissiveApp
 from tui.messages import MailroomEventReceived
 from tui.panes.lock import LockScreen
@@ -80,3 +81,35 @@ async def test_the_idle_lock_looks_again_when_a_key_came_in_between(mailroom: Fa
         app._check_idle()
         await pilot.pause()
         assert isinstance(app.screen, LockScreen)
+
+
+async def test_start_up_objects_are_kept_out_of_full_collections(mailroom: FakeMailroom) -> None:
+    """The objects start-up built are frozen once the inbox is painted (a full collection no longer walks
+    them in the middle of a key), and the collector, off while the app starts, is on again."""
+    gc.unfreeze()
+    gc.disable()  # as `missive tui` leaves it while the app starts
+    try:
+        app = MissiveApp(mailroom=mailroom)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            assert app._painted
+            assert gc.isenabled()
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
+async def test_the_collector_is_on_again_when_the_unlock_screen_waits(
+    mailroom: FakeMailroom, tmp_path
+) -> None:
+    gc.disable()
+    try:
+        app = MissiveApp(tmp_path, opener=opener_for(mailroom))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            assert isinstance(app.screen, LockScreen)
+            assert gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()

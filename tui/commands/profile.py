@@ -149,6 +149,12 @@ def cmd_tui(args: argparse.Namespace, ctx: Any) -> int:
     # has already taken it out of the environment when missive runs as a program
     passphrase = ctx.env("MISSIVE_PASSPHRASE")
     restore = _unlock_splash(ctx.profile_dir, args.lang, checking=passphrase is not None)
+    if restore is not None:
+        import gc
+
+        # start-up creates tens of thousands of objects that live as long as the app: the collector's passes
+        # over them are only time lost; the app turns it on again once started (MissiveApp.startup_done)
+        gc.disable()
     ran = False
     try:
         # In a terminal, a first start opens the set-up assistant, which creates the profile.

@@ -37,6 +37,7 @@ class LockScreen(ReportsFailures, Screen[None]):
     def on_mount(self) -> None:
         if not self.checking:
             self.query_one("#lock-passphrase").focus()
+            missive_app(self).startup_done()  # waiting for the doctor now
 
     @on(Input.Submitted, "#lock-passphrase")
     def _submitted(self, event: Input.Submitted) -> None:
@@ -60,6 +61,7 @@ class LockScreen(ReportsFailures, Screen[None]):
     def on_unlock_failed(self, message: UnlockFailed) -> None:
         message.stop()  # answered here: the app has nothing more to do
         self.checking = False
+        missive_app(self).startup_done()
         self.query_one("#lock-error", Static).update(t("lock.wrong"))
         box = self.query_one("#lock-passphrase", Input)
         box.disabled = False
