@@ -1874,14 +1874,6 @@ def build_demo(
     return build(folder, passphrase, reset=reset, patients=patients, progress=progress)
 
 
-def ask_daemon_sync(profile_dir: Path, account: str | None = None) -> list[dict[str, Any]] | None:
-    """When a ``missive daemon`` holds this profile open, it syncs (asked through its control socket): the
-    reports as ``sync_report_json`` gives them, or None when no daemon answers (then open the profile)."""
-    from core.agent import ask_sync
-
-    return ask_sync(profile_dir, account)
-
-
 def sync_report_json(report: SyncReport) -> dict[str, Any]:
     """A sync's counts (account, new, flags in and out, expunged): what the daemon answers too."""
     from core.agent import report_json
