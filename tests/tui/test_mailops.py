@@ -252,3 +252,35 @@ async def test_over_a_real_profile_d_then_u_and_the_trash_folder_counts(tmp_path
         "delete",
         "undo-move",
     ]
+
+
+async def test_a_refused_removal_from_the_trash_says_so_and_keeps_the_message(
+    mailroom: FakeMailroom, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="missive.tui")
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("d")
+        await until(pilot, lambda: any("Corbeille" in m for m in toasts(app)), "the delete toast")
+        await settle(app, pilot)
+        mailroom.refuse = True  # the server now refuses
+        await pilot.press("u")
+        await until(
+            pilot, lambda: any("refusé de déplacer" in m for m in toasts(app, "error")), "undo refused"
+        )
+        assert mailroom.messages.get(LAB).folder == "Trash"
+        await pilot.press("f6")
+        folders = app.screen.query_one("#folders", OptionList)
+        folders.highlighted = [o.id for o in folders.options].index("Trash")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        await pilot.press("d")
+        await settle(app, pilot)
+        await pilot.press("o")
+        await until(
+            pilot, lambda: any("refusé de supprimer" in m for m in toasts(app, "error")), "removal refused"
+        )
+        await settle(app, pilot)
+        assert mailroom.messages.get(LAB).folder == "Trash" and listed(app) == [LAB]
+    assert sum("task inbox-move failed: ServerRefused" in r.getMessage() for r in caplog.records) == 2
