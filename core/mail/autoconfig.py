@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import BadInput, MissiveError, TransportError
-from core.text import T
+from core.text import T, Text
 
 if TYPE_CHECKING:
     from core.mail.account import Security
@@ -52,17 +52,36 @@ class Probe:
     candidate: Candidate
     ok: bool
     mechanisms: tuple[str, ...] = ()
-    error: str = ""
+    error: Text | str = ""
 
     def line(self) -> str:
+        """What the test saw, in the language chosen."""
         c = self.candidate
         what = "IMAP" if c.protocol == "imap" else "SMTP"
-        security = "STARTTLS" if c.security == "starttls" else "TLS direct"
-        origin = "DNS SRV" if c.source == "srv" else "nom usuel"
+        security = "STARTTLS" if c.security == "starttls" else T("mail.autoconfig.tls-direct")
+        origin = "DNS SRV" if c.source == "srv" else T("mail.autoconfig.usual-name")
         if self.ok:
-            mechs = ", ".join(self.mechanisms) or "aucune annoncée"
-            return f"{what} {c.host}:{c.port} ({security}, {origin}) : certificat valide ; identification : {mechs}"
-        return f"{what} {c.host}:{c.port} ({security}, {origin}) : {self.error}"
+            mechs = ", ".join(self.mechanisms) or T("mail.autoconfig.no-mechanism")
+            text = T(
+                "mail.autoconfig.probe-ok",
+                what=what,
+                host=c.host,
+                port=c.port,
+                security=security,
+                origin=origin,
+                mechanisms=mechs,
+            )
+        else:
+            text = T(
+                "mail.autoconfig.probe-failed",
+                what=what,
+                host=c.host,
+                port=c.port,
+                security=security,
+                origin=origin,
+                error=self.error,
+            )
+        return str(text)
 
 
 @dataclass
@@ -219,7 +238,7 @@ async def probe_smtp(candidate: Candidate, ca_file: str | None = None, timeout: 
     try:
         await smtp.connect()
         if smtp.transport is None or smtp.transport.get_extra_info("ssl_object") is None:
-            return Probe(candidate, False, error="connexion non chiffrée")
+            return Probe(candidate, False, error=T("mail.autoconfig.not-encrypted"))
         if smtp.is_ehlo_or_helo_needed:
             await smtp.ehlo()
         return Probe(candidate, True, tuple(sorted(m.upper() for m in smtp.server_auth_methods)))
@@ -230,7 +249,7 @@ async def probe_smtp(candidate: Candidate, ca_file: str | None = None, timeout: 
         if isinstance(cause, ssl.SSLError):
             return Probe(candidate, False, error=tls.describe(cause))
         if "STARTTLS" in str(exc):
-            return Probe(candidate, False, error="le serveur ne propose pas STARTTLS")
+            return Probe(candidate, False, error=T("mail.imap.no-starttls"))
         return Probe(candidate, False, error=_connect_words(cause or exc))
     except OSError as exc:
         return Probe(candidate, False, error=_connect_words(exc))
@@ -239,18 +258,18 @@ async def probe_smtp(candidate: Candidate, ca_file: str | None = None, timeout: 
             smtp.close()
 
 
-def _connect_words(exc: BaseException) -> str:
+def _connect_words(exc: BaseException) -> Text:
     import socket
 
     from core.errors import os_reason
 
     if isinstance(exc, socket.gaierror):
-        return "nom de serveur introuvable"
+        return T("mail.autoconfig.no-such-host")
     if isinstance(exc, TimeoutError):
-        return "délai dépassé"
+        return T("mail.autoconfig.timeout")
     if isinstance(exc, OSError) and exc.errno:
-        return f"connexion impossible ({os_reason(exc)})"
-    return "connexion impossible"
+        return T("mail.autoconfig.cannot-connect-why", reason=os_reason(exc))
+    return T("mail.autoconfig.cannot-connect")
 
 
 def _short(exc: BaseException) -> str:
@@ -305,9 +324,11 @@ def require(found: Found) -> Found:
     """``found`` when both servers answered; otherwise one French line with what was tried."""
     if found.complete:
         return found
-    missing = " et ".join(p for p, probe in (("IMAP", found.imap), ("SMTP", found.smtp)) if probe is None)
+    missing = (
+        "IMAP" if found.smtp else T("mail.autoconfig.both") if found.imap is None else "SMTP"
+    )
     last = next((p for p in reversed(found.tried) if not p.ok), None)
-    detail = f" (dernier essai : {last.line()})" if last else ""
+    detail = T("mail.autoconfig.last-try", line=last.line()) if last else ""
     raise TransportError(
         T(
             "mail.autoconfig.aucun-serveur-utilisable-trouve",

@@ -219,7 +219,7 @@ async def _secure(smtp: object, implicit: bool, where: str) -> None:
         ) from None
 
 
-def _handshake_cut() -> str:
+def _handshake_cut() -> Text:
     from core.mail import tls
 
     return tls.HANDSHAKE_CUT
@@ -390,7 +390,7 @@ def _tls_context(account: Account) -> ssl.SSLContext:
     return tls.context_for(account)
 
 
-def _tls_words(exc: BaseException) -> str:
+def _tls_words(exc: BaseException) -> Text | str:
     from core.mail import tls
 
     return tls.describe(exc)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.errors import BadInput, SecurityError, TransportError
-from core.text import T
+from core.text import T, Text
 
 if TYPE_CHECKING:
     from core.mail.account import Account
@@ -137,39 +137,33 @@ def _load_client_p12(ctx: ssl.SSLContext, data: bytes, password: str) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-HANDSHAKE_CUT = (
-    "échec de la négociation TLS : le serveur a coupé la connexion (il n'accepte sans doute pas TLS 1.2 ou "
-    "plus récent, ou aucun chiffrement commun)"
-)
+HANDSHAKE_CUT = T("mail.tls.handshake-cut")
 
 
-def describe(exc: BaseException) -> str:
+def describe(exc: BaseException) -> Text | str:
     """Words for a TLS failure, for the one-line error (no secrets, no health data)."""
     if isinstance(exc, ssl.SSLCertVerificationError):
         msg = exc.verify_message or str(exc)
         if "Hostname mismatch" in msg or "IP address mismatch" in msg:
-            return "le certificat du serveur est établi pour un autre nom d'hôte"
+            return T("mail.tls.other-host")
         if "self-signed" in msg or "unable to get local issuer" in msg:
-            return (
-                "le certificat du serveur ne vient pas d'une autorité de confiance "
-                "(vérifiez le fichier CA du compte)"
-            )
+            return T("mail.tls.untrusted")
         if "expired" in msg:
-            return "le certificat du serveur a expiré"
-        return f"le certificat du serveur a été refusé ({msg})"
+            return T("mail.tls.expired")
+        return T("mail.tls.refused", detail=msg)
     if isinstance(exc, ssl.SSLError):
         reason = exc.reason or exc.__class__.__name__
         if "WRONG_VERSION" in reason or "UNSUPPORTED_PROTOCOL" in reason or "PROTOCOL_VERSION" in reason:
-            return "échec TLS : le serveur ne parle pas TLS 1.2 ou plus récent sur ce port"
+            return T("mail.tls.old-version")
         if "NO_PROTOCOLS_AVAILABLE" in reason:
-            return "échec TLS : aucune version de TLS commune (missive exige TLS 1.2 ou plus récent)"
+            return T("mail.tls.no-version")
         if "HANDSHAKE_FAILURE" in reason or "NO_SHARED_CIPHER" in reason:
-            return "échec TLS : aucun chiffrement commun avec le serveur"
+            return T("mail.tls.no-cipher")
         if isinstance(exc, ssl.SSLEOFError) or "UNEXPECTED_EOF" in reason:
             return HANDSHAKE_CUT
         if "CERTIFICATE_REQUIRED" in reason or "CERTIFICATE" in reason:
-            return f"échec TLS : le serveur a refusé le certificat client ({reason})"
-        return f"échec TLS ({reason})"
+            return T("mail.tls.client-cert-refused", detail=reason)
+        return T("mail.tls.failed", detail=reason)
     return str(exc) or exc.__class__.__name__
 
 
