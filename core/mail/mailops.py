@@ -111,6 +111,7 @@ class MailOps:
     # -- flags -----------------------------------------------------------------------------------------------
     async def set_flag(self, account: Account, message_id: str, flag: str, on: bool) -> Done:
         """Set or clear ``flag`` (\\Seen, \\Flagged) here, then on the server when it answers."""
+        before = list(self.store.doc(message_id).get("flags") or [])
         if on:
             self.store.add_flags(message_id, flag)
         else:
@@ -126,6 +127,11 @@ class MailOps:
             finally:
                 await source.close()
         except ServerRefused:
+            # said no: nothing changes here either, and nothing is left for the next sync to send again
+            self.store.set_flags(message_id, before)
+            state = self.store.folder_state(doc["account"], doc["folder"])
+            if (state.pending or {}).pop(int(doc["uid"]), None) is not None:
+                self.store.save_state(state)
             raise
         except TransportError as exc:
             log.info("flags of %s kept for the next sync (%s)", message_id[:12], type(exc).__name__)
