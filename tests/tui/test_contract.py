@@ -257,3 +257,14 @@ def test_a_quarantined_message_thrown_away_is_in_the_trash_not_the_quarantine(su
     back = asyncio.run(mr.undo_move())
     assert [s.id for s in mr.summaries(QUARANTINE_FOLDER)] == [back.message_id]
     assert back.message_id not in [s.id for s in mr.summaries("INBOX")]
+
+
+def test_the_review_screens_comparison_is_the_cores(subject: Subject) -> None:
+    mr = subject.mailroom
+    pending, _filed = mr.review_items()
+    waiting = next(i for i in pending if i.candidates)
+    right, homonym = mr.patient("p-1"), mr.patient("p-2")
+    assert right is not None and homonym is not None
+    assert mr.differing_traits(waiting.identity, right) == frozenset()  # DUPONT Jeanne, born 14/03/1956
+    assert mr.differing_traits(waiting.identity, homonym) == {"name", "birth_name", "given"}
+    assert waiting.no_candidate == ""  # candidates proposed: nothing to explain
