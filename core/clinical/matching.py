@@ -298,11 +298,23 @@ def patient_entry(p: Patient) -> _Entry:
     )
 
 
+def _lookalike_keys(entry: _Entry) -> set[str]:
+    """The blocks of the patients born the same day with the same birth name, compact or without its
+    particles: ``_lookalike`` needs one or the other (``compare_name_forms`` EXACT or PARTICLE), so a look-alike
+    of ``entry`` is filed under one of ``entry``'s own keys, and the check reads no one else born that day."""
+    born, birth = entry.patient.birth_date, entry.birth
+    if born is None or not birth.compact:
+        return set()  # no birth date, or no birth name: no look-alike (compare_name_forms says DIFFERENT)
+    iso = born.isoformat()
+    return {f"dl:{iso}|{birth.compact}", f"dl:{iso}|{birth.core}"}
+
+
 def blocking_keys(entry: _Entry) -> set[str]:
     """Every key under which the blocking tables file this patient (see ``PatientIndex._candidate_ids``).
 
-    ``i:`` INS; ``d:`` birth date; ``dh:`` birth date and a hook; ``n:`` name key of a patient without a
-    birth date; ``nd:`` name key with day+month or year of birth; ``na:`` name key whatever the date.
+    ``i:`` INS; ``dl:`` birth date and birth name (its compact form, and its core: see ``_lookalike_keys``);
+    ``dh:`` birth date and a hook; ``n:`` name key of a patient without a birth date; ``nd:`` name key with
+    day+month or year of birth; ``na:`` name key whatever the date.
     """
     p = entry.patient
     out: set[str] = set()
@@ -312,7 +324,7 @@ def blocking_keys(entry: _Entry) -> set[str]:
     out.update("na:" + key for key in keys)
     if p.birth_date:
         iso = p.birth_date.isoformat()
-        out.add("d:" + iso)
+        out.update(_lookalike_keys(entry))
         out.update(f"dh:{iso}|{hook}" for hook in entry.hooks)
         out.update("nd:" + key + suffix for key in keys for suffix in _date_suffixes(p.birth_date))
     else:
@@ -419,10 +431,10 @@ class PatientIndex:
         Such look-alikes make an identity by traits uncertain even when the document names only one of
         them (e.g. through a used name), so they are never matched automatically without an INS.
         """
-        born = entry.patient.birth_date
-        if born is None:
+        keys = _lookalike_keys(entry)
+        if not keys:
             return False
-        block = self._entries(self._lookup(["d:" + born.isoformat()]))
+        block = self._entries(self._lookup(keys))
         return any(other.patient.id != entry.patient.id and _lookalike(entry, other) for other in block)
 
     @staticmethod

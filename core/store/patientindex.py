@@ -39,7 +39,7 @@ from core.text import T
 
 log = logging.getLogger("missive.patients")
 
-VERSION = "1"
+VERSION = "2"  # 2: look-alikes filed by birth date and birth name (dl:), no more by birth date alone (d:)
 _HASH = 12  # bytes of a keyed hash: collisions of blocking keys only add candidates; of ids, ~n²/2^97
 _BATCH = 500  # parameters per IN (...) query (SQLite's default limit is 32,766; small batches stay fast)
 _CACHE = 4096  # decoded patients kept per process (names repeat; a sync matches the same patients often)
@@ -111,10 +111,12 @@ class StoredPatientIndex(PatientIndex):
     def generation(self) -> str:
         """The generation recorded by the last update ('' when the file is missing or unreadable)."""
         try:
-            row = self._connect().execute("SELECT value FROM meta WHERE name = 'generation'").fetchone()
+            rows = dict(self._connect().execute("SELECT name, value FROM meta WHERE name IN ('version', 'generation')"))
         except (StoreCorrupted, sqlite3.DatabaseError):
             return ""
-        return str(row[0]) if row else ""
+        if rows.get("version") != VERSION:
+            return ""  # blocks filed another way (an index made by an older missive): rebuilt at the next open
+        return str(rows.get("generation", ""))
 
     def rebuild(self, patients: Iterable[Patient], generation: str) -> None:
         """Write a new file with every patient, then put it in place of the old one in one rename."""

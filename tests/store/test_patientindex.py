@@ -120,3 +120,29 @@ def test_a_missing_damaged_or_stale_index_is_rebuilt_from_the_patients(profile_d
     assert fresh.patients.index().match(case.identity) == PatientIndex(fresh.patients.list()).match(
         case.identity
     )
+
+
+def test_an_index_made_by_an_older_missive_is_rebuilt(profile_dir: Path) -> None:
+    """Its blocks are filed another way (version 1 filed look-alikes by birth date alone): it is rebuilt
+    at the next open, and then decides as the in-memory index."""
+    import sqlite3
+
+    from core.store import patientindex
+
+    corpus = make_corpus(n_patients=200, n_cases=50, seed=23)
+    room = Mailroom.create(profile_dir, PASSPHRASE)
+    room.patients.import_csv(_csv(corpus.patients), name="a.csv")
+    room.patients.index()
+    path = _index_file(profile_dir)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE meta SET value = '1' WHERE name = 'version'")
+        conn.execute("DELETE FROM block")  # what it filed is not what this version looks up
+    conn.close()
+    assert patientindex.VERSION != "1"
+    fresh = Mailroom.open(profile_dir, PASSPHRASE)
+    memory = PatientIndex(fresh.patients.list())
+    stored = fresh.patients.index()
+    assert all(stored.match(case.identity) == memory.match(case.identity) for case in corpus.cases)
+    with sqlite3.connect(path) as conn:
+        assert dict(conn.execute("SELECT name, value FROM meta"))["version"] == patientindex.VERSION
+    conn.close()
