@@ -556,6 +556,7 @@ class Mailroom:
         except MissiveError as exc:
             log.warning("message %s: structure unreadable (%s)", message_id[:16], type(exc).__name__)
             return replace(view, problem=str(exc))
+        self._keep_read_words(parsed.message_id or summary.message_id, message_id, parsed.text)
         return replace(
             view,
             sender=parsed.sender or summary.sender,
@@ -569,6 +570,27 @@ class Mailroom:
             documents=self._message_documents(parsed.message_id),
             headers=tuple(parsed.headers.items()),
         )
+
+    def _keep_read_words(self, header_id: str, message_id: str, text: str) -> None:
+        """The words of a letter the doctor opened, in the search's form, in the profile's encrypted
+        collection ``read_words`` (keyed by Message-ID, so a moved message keeps them): the inbox search finds
+        a letter already read by its text. A failure here never keeps the letter from being read."""
+        from core.clinical.search import searchable_text
+
+        if not header_id or not text:
+            return
+        try:
+            words = searchable_text(text)
+            kept = self.profile.collection("read_words")
+            if (kept.get(header_id) or {}).get("words") != words:
+                kept.put(header_id, {"words": words})
+        except Exception as exc:  # noqa: BLE001 - the letter is shown all the same
+            log.warning("message %s: words for the search not kept (%s)", message_id[:16], type(exc).__name__)
+
+    def read_words_by_message(self) -> dict[str, str]:
+        """Message-ID -> the words of the letters already opened (core.clinical.search form): the inbox
+        search finds a letter by its text once it has been read. Letters never opened are not in it."""
+        return {key: str(doc.get("words", "")) for key, doc in self.profile.collection("read_words").items()}
 
     def _outside_trust(self, message_id: str) -> bool:
         return self.messages.doc(message_id).get("trust") == "quarantine"

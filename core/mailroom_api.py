@@ -186,6 +186,10 @@ class MailroomAPI(Protocol):
         """Message-ID -> the searchable names of the patients its documents are about."""
         ...
 
+    def read_words_by_message(self) -> dict[str, str]:
+        """Message-ID -> the searchable words of the letters already opened (their text)."""
+        ...
+
     def filed_patients(self) -> dict[str, str]:
         """Message-ID -> the patient its documents were filed for ("NOM Prénom", "+1" per other one)."""
         ...

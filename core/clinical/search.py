@@ -31,3 +31,16 @@ def matches(query: str | tuple[str, ...], form: str) -> bool:
     if not terms:
         return False
     return all(f" {term}" in form for term in terms) or f" {''.join(terms)}" in form
+
+
+BODY_CHARS = 200_000  # a letter's text beyond this is not searched (a pasted log, a base64 left in clear)
+
+
+def searchable_text(text: str | None) -> str:
+    """A letter's text in the form :func:`matches` reads, each word and each glued pair or triple of
+    neighbouring words kept once: the same answers as :func:`searchable`, smaller for long texts."""
+    words = fold((text or "")[:BODY_CHARS]).split()
+    kept = dict.fromkeys(words)
+    for n in (2, 3):
+        kept.update(dict.fromkeys("".join(words[i : i + n]) for i in range(len(words) - n + 1)))
+    return " " + " ".join(kept)

@@ -264,6 +264,7 @@ class FakeMailroom:
         self.keys = FakeKeys()
         self.outgoing = OutgoingPolicy(self.keys, trust_policy())
         self.saved_drafts: dict[str, SavedDraft] = {}
+        self.read_words: dict[str, str] = {}  # Message-ID -> words of the letters opened (the search)
         self._draft_clock = BASE
         self._last_move: MoveResult | None = None
 
@@ -315,6 +316,10 @@ class FakeMailroom:
         opened = open_message(self.messages.raw[message_id], self.keys)
         self.audit.append(("read", message_id))
         parsed, attachments = mime.read(opened.inner_mime_bytes)
+        if summary.message_id and parsed.text:  # as the core: the words of a letter opened, for the search
+            from core.clinical.search import searchable_text
+
+            self.read_words[summary.message_id] = searchable_text(parsed.text)
         documents = tuple(
             MessageDocument(e.document, self._item(e), _kind_label(e.document))
             for e in self.documents.entries.values()
@@ -483,6 +488,9 @@ class FakeMailroom:
                 words += [patient.birth_name, patient.used_name, *patient.given_names]
             names.setdefault(f"<{e.message}@test>", []).append(" ".join(w for w in words if w))
         return {mid: searchable(" ".join(parts)) for mid, parts in names.items()}
+
+    def read_words_by_message(self) -> dict[str, str]:
+        return dict(self.read_words)
 
     def filed_patients(self) -> dict[str, str]:
         from core.clinical.patient_mail import filed_label

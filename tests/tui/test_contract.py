@@ -268,3 +268,18 @@ def test_the_review_screens_comparison_is_the_cores(subject: Subject) -> None:
     assert mr.differing_traits(waiting.identity, right) == frozenset()  # DUPONT Jeanne, born 14/03/1956
     assert mr.differing_traits(waiting.identity, homonym) == {"name", "birth_name", "given"}
     assert waiting.no_candidate == ""  # candidates proposed: nothing to explain
+
+
+def test_the_text_of_a_letter_already_read_is_searchable_and_no_other(subject: Subject) -> None:
+    from core.model import matches
+
+    mr = subject.mailroom
+
+    def found(query: str) -> list[str]:
+        ids = {mid for mid, form in mr.read_words_by_message().items() if matches(query, form)}
+        return [s.subject for s in mr.summaries(None).matching(query, ids)]
+
+    assert found("PATIENTE") == []  # in the letter's text, not yet read
+    mr.read_message(by_subject(subject, "Compte rendu de consultation"))
+    assert found("PATIENTE") == found("confrere") == ["Compte rendu de consultation"]
+    assert found("ci-joint") == []  # the lab result's text: never opened

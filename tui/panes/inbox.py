@@ -74,6 +74,7 @@ class InboxPane(ReportsFailures, Vertical):
         self.stale = False  # a draft changed while the pane was hidden: reload when shown
         self._unread = 0
         self._patients_in: dict[str, str] = {}  # Message-ID -> patient names (core.clinical.search form)
+        self._words_in: dict[str, str] = {}  # Message-ID -> words of a letter already opened (same form)
         self.sort = "date"  # t cycles: date, sender, subject (the store sorts)
         self.threads = False  # T: by conversation
         self.mode = "list"  # list (no message open) | split (list and reader) | full (the reader alone)
@@ -327,9 +328,13 @@ class InboxPane(ReportsFailures, Vertical):
         self._filter(event.value)
 
     def _filter(self, text: str) -> None:
-        """Sender and subject, and the patient named in the documents a message brought."""
+        """Sender and subject, the patient named in the documents a message brought, and the text of the
+        letters already opened."""
         terms = query_terms(text)
-        ids = {mid for mid, form in self._patients_in.items() if matches(terms, form)} if terms else set()
+        ids: set[str] = set()
+        if terms:
+            for found in (self._patients_in, self._words_in):
+                ids.update(mid for mid, form in found.items() if matches(terms, form))
         msg_list = self.query_one(MessageList)
         msg_list.filter(text, ids)
         if terms and not msg_list.rows:
@@ -339,12 +344,16 @@ class InboxPane(ReportsFailures, Vertical):
 
     @work(thread=True, exclusive=True, group="inbox-patients", exit_on_error=False)
     def load_patient_names(self) -> None:
-        """Message-ID -> the searchable names of the patients its documents are about (read once per search)."""
-        found = mailroom_of(self).patients_by_message()
-        self.app.call_from_thread(self._patient_names_loaded, found)
+        """Message-ID -> the searchable names of the patients its documents are about, and the words of the
+        letters already opened (read once per search)."""
+        mailroom = mailroom_of(self)
+        found = mailroom.patients_by_message()
+        words = mailroom.read_words_by_message()
+        self.app.call_from_thread(self._patient_names_loaded, found, words)
 
-    def _patient_names_loaded(self, found: dict[str, str]) -> None:
+    def _patient_names_loaded(self, found: dict[str, str], words: dict[str, str] | None = None) -> None:
         self._patients_in = found
+        self._words_in = words or {}
         search = self.query_one("#inbox-search", Input)
         if search.display and search.value.strip():
             self._filter(search.value)
