@@ -77,6 +77,10 @@ THEMES_DIR = _HERE / "themes" if (_HERE / "themes").is_dir() else _HERE.parent /
 PANES = ("inbox", "review", "compose", "directory")
 _SETTLE_WAIT = 1.0  # seconds a key typed ahead waits at most for the widgets to finish with the previous one (never
 # reached in the tests; a loaded machine can take a few hundred ms to compose a pane)
+# Work a key starts in a thread that ends by moving the keyboard elsewhere (r, g, f read the message, then open the
+# composer): the keys typed after it wait for it, or "r" then "Merci d…" typed at once ran d (delete), c, u… in the list
+_KEYBOARD_WORKERS = frozenset({"write-about"})
+_KEYBOARD_WAIT = 5.0  # seconds they wait at most for such work (a big message read on a loaded machine)
 THEME_FIELDS = {
     "primary", "secondary", "accent", "foreground", "background", "surface", "panel", "boost", "warning",
     "error", "success", "dark", "luminosity_spread", "text_alpha", "variables", "ansi",
@@ -646,7 +650,9 @@ class MissiveApp(App[int]):
         letter asked) have run; a key waits at most _SETTLE_WAIT for that, so nothing busy holds the keyboard."""
         now = time.monotonic()
         self._waiting_since = self._waiting_since or now
-        if (self._widgets_busy() or self._own_messages_waiting()) and now - self._waiting_since < _SETTLE_WAIT:
+        working = self._keyboard_work_running()
+        busy = working or self._widgets_busy() or self._own_messages_waiting()
+        if busy and now - self._waiting_since < (_KEYBOARD_WAIT if working else _SETTLE_WAIT):
             await asyncio.sleep(0)  # the widgets' turn
             self.call_later(self._route_typed)  # and the app's own messages queued meanwhile go first
             return
@@ -668,6 +674,12 @@ class MissiveApp(App[int]):
                 if queue is not None and queue.qsize():
                     return True
         return False
+
+    def _keyboard_work_running(self) -> bool:
+        """Whether a worker a key started, and that will move the focus when done, is still at work."""
+        return any(
+            w.group in _KEYBOARD_WORKERS and w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in self.workers
+        )
 
     def _own_messages_waiting(self) -> bool:
         pending = tuple(getattr(self._message_queue, "values", ()))  # textual._queue.Queue's waiting messages

@@ -57,3 +57,28 @@ async def test_a_letter_typed_in_one_go_lands_field_by_field() -> None:
         assert app.screen.query_one("#compose-cc", Input).value == ""
         assert app.screen.query_one("#compose-subject", Input).value == "Avis"
         assert app.screen.query_one("#compose-body", TextArea).text == "Bonjour"
+
+
+class SlowReadMailroom(FakeMailroom):
+    """A message read from a slow disk: r's reply is written once the reading thread is done."""
+
+    def read_message(self, message_id: str, actor: str | None = None):  # type: ignore[no-untyped-def]
+        import time
+
+        time.sleep(0.3)  # a loaded machine; not asserted, only makes the read outlast the keys typed after r
+        return super().read_message(message_id, actor)
+
+
+async def test_r_then_the_letter_typed_at_once_writes_the_letter_and_deletes_nothing() -> None:
+    mailroom = SlowReadMailroom(extra_messages=3)
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        msg_list = app.screen.query_one(MessageList)
+        before = [s.id for s in msg_list.rows]
+        # r, then the doctor types at once: in the list d deletes, u undoes, c writes, t sorts, q quits
+        burst(app, "r", *"Merci docteur")
+        await settle(app, pilot)
+        body = app.screen.query_one("#compose-body", TextArea)
+        assert body.text.startswith("Merci docteur"), body.text[:40]
+        assert [s.id for s in msg_list.rows] == before
