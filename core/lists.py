@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import BadInput, MissiveError, TransportError, os_reason
-from core.text import T
+from core.text import T, Text
 
 log = logging.getLogger("missive.lists")
 
@@ -78,13 +78,8 @@ def _tls_words(url: str, exc: BaseException, ca_file: str | None) -> ListError:
     from core.mail.tls import describe
 
     words = describe(exc)
-    hint = (
-        " ; si le serveur utilise l'IGC Santé, importez sa chaîne une fois et donnez-la avec --ca-file PEM "
-        "(ou [lists] ca_file)"
-        if not ca_file and isinstance(exc, ssl.SSLCertVerificationError)
-        else ""
-    )
-    return ListError(f"{_where(url)} : {words}{hint} ; la copie précédente reste utilisée", permanent=True)
+    hint = T("lists.igc-hint") if not ca_file and isinstance(exc, ssl.SSLCertVerificationError) else ""
+    return ListError(T("lists.tls", where=_where(url), words=words, hint=hint), permanent=True)
 
 
 def download(
@@ -118,8 +113,7 @@ def download(
         if exc.code == 304:
             return Fetched(url, 304, etag=etag, last_modified=last_modified)
         raise ListError(
-            f"{where} a répondu HTTP {exc.code} ; la copie précédente reste utilisée",
-            permanent=exc.code in (401, 403, 404, 410),
+            T("lists.http", where=where, code=exc.code), permanent=exc.code in (401, 403, 404, 410)
         ) from None
     except ssl.SSLError as exc:
         raise _tls_words(url, exc, ca_file) from None
@@ -128,21 +122,24 @@ def download(
             raise _tls_words(url, exc.reason, ca_file) from None
         import socket
 
+        reason: Text | str
         if isinstance(exc.reason, socket.gaierror):
-            reason = "nom de serveur introuvable"
+            reason = T("mail.autoconfig.no-such-host")
         else:
             reason = os_reason(exc.reason) if isinstance(exc.reason, OSError) else str(exc.reason)
-        raise ListError(f"{where} injoignable ({reason}) ; la copie précédente reste utilisée") from None
+        raise ListError(T("lists.unreachable", where=where, reason=reason)) from None
     except (TimeoutError, OSError) as exc:
-        raise ListError(
-            f"{where} injoignable ({os_reason(exc)}) ; la copie précédente reste utilisée"
-        ) from None
+        raise ListError(T("lists.unreachable", where=where, reason=os_reason(exc))) from None
     with response:
         announced = response.headers.get("Content-Length")
         if announced and announced.isdigit() and int(announced) > max_bytes:
             raise ListError(
-                f"{where} : le fichier annoncé ({int(announced) // 1_000_000} Mo) dépasse la limite de "
-                f"{max_bytes // 1_000_000} Mo ; la copie précédente reste utilisée",
+                T(
+                    "lists.announced-too-big",
+                    where=where,
+                    size=int(announced) // 1_000_000,
+                    limit=max_bytes // 1_000_000,
+                ),
                 permanent=True,
             )
         fd, name = tempfile.mkstemp(prefix=".download-", dir=folder)  # 0600
@@ -157,9 +154,7 @@ def download(
                     size += len(chunk)
                     if size > max_bytes:
                         raise ListError(
-                            f"{where} : le fichier dépasse la limite de {max_bytes // 1_000_000} Mo ; la copie "
-                            "précédente reste utilisée",
-                            permanent=True,
+                            T("lists.too-big", where=where, limit=max_bytes // 1_000_000), permanent=True
                         )
                     out.write(chunk)
             if announced and announced.isdigit() and size != int(announced):
@@ -169,9 +164,7 @@ def download(
             raise _truncated(where) from None
         except (TimeoutError, OSError) as exc:
             path.unlink(missing_ok=True)
-            raise ListError(
-                f"{where} : téléchargement interrompu ({os_reason(exc)}) ; la copie précédente reste utilisée"
-            ) from None
+            raise ListError(T("lists.interrupted", where=where, reason=os_reason(exc))) from None
         except BaseException:
             path.unlink(missing_ok=True)
             raise
@@ -186,9 +179,7 @@ def download(
 
 
 def _truncated(where: str) -> ListError:
-    return ListError(
-        f"{where} : téléchargement incomplet (fichier tronqué) ; la copie précédente reste utilisée"
-    )
+    return ListError(T("lists.truncated", where=where))
 
 
 # ---------------------------------------------------------------------------------------------------- state
@@ -199,27 +190,27 @@ def _now() -> str:
 def age_words(iso: str | None, now: dt.datetime | None = None) -> str:
     """'aujourd'hui', 'il y a 3 jours'... for an ISO date; 'jamais' when None."""
     if not iso:
-        return "jamais"
+        return str(T("lists.never"))
     try:
         when = dt.datetime.fromisoformat(iso)
     except ValueError:
-        return "date inconnue"
+        return str(T("lists.unknown-date"))
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     seconds = ((now or dt.datetime.now(dt.UTC)) - when).total_seconds()
     if seconds < 3600:
-        return "il y a moins d'une heure"
+        return str(T("lists.age-minutes"))
     if seconds < DAY:
-        return f"il y a {int(seconds // 3600)} h"
+        return str(T("lists.age-hours", hours=int(seconds // 3600)))
     days = int(seconds // DAY)
-    return "il y a 1 jour" if days == 1 else f"il y a {days} jours"
+    return str(T("lists.age-day")) if days == 1 else str(T("lists.age-days", days=days))
 
 
 @dataclass
 class Updated:
     what: str  # whitelist | directory
     changed: bool
-    message: str  # the French summary line
+    message: str  # the summary line, in the language chosen
 
 
 class JsonState:
@@ -258,8 +249,8 @@ def directory_age(profile_dir: Path) -> str:
     if not info["updated"]:
         return ""
     if info["failed"] and (not info["checked"] or info["failed"] >= info["checked"]):
-        return f"Annuaire téléchargé {info['updated_age']} ; mise à jour en échec, copie précédente utilisée"
-    return f"Annuaire téléchargé {info['updated_age']} (vérifié {info['checked_age']})"
+        return str(T("lists.directory-age-failed", updated=info["updated_age"]))
+    return str(T("lists.directory-age", updated=info["updated_age"], checked=info["checked_age"]))
 
 
 def directory_lists(profile_dir: Path) -> Lists:
@@ -336,7 +327,7 @@ class Lists:
             if fetched.status == 304:
                 doc.update(url=url, checked=_now(), failed=None, error="")
                 self._save(key, doc)
-                return Updated(key, False, "liste blanche déjà à jour (le serveur n'a rien de nouveau)")
+                return Updated(key, False, str(T("lists.whitelist-current")))
             assert fetched.path is not None
             try:
                 result = trust.import_whitelist(fetched.path.read_bytes())  # parses in full, then one write
@@ -346,9 +337,7 @@ class Lists:
             self._failed(key, exc)
             if isinstance(exc, ListError):
                 raise
-            raise ListError(
-                f"{' '.join(str(exc).split())} ; la copie précédente reste utilisée", permanent=True
-            ) from None
+            raise ListError(T("lists.kept", reason=exc), permanent=True) from None
         now = _now()
         doc.update(
             url=url, etag=fetched.etag, last_modified=fetched.last_modified, checked=now, updated=now,
@@ -359,7 +348,13 @@ class Lists:
         return Updated(
             key,
             True,
-            f"liste blanche mise à jour : {result['domains']} domaines (générée le {result['generated'] or 'inconnu'})",
+            str(
+                T(
+                    "lists.whitelist-updated",
+                    domains=result["domains"],
+                    generated=result["generated"] or T("lists.unknown-date"),
+                )
+            ),
         )
 
     def update_directory(
@@ -396,15 +391,13 @@ class Lists:
             if not new:
                 doc.update(urls=urls, checked=_now(), failed=None, error="")
                 self._save(key, doc)
-                return Updated(key, False, "annuaire déjà à jour (le serveur n'a rien de nouveau)")
+                return Updated(key, False, str(T("lists.directory-current")))
             report = import_files(folder, [f.path for f in new if f.path is not None], progress)
         except MissiveError as exc:
             self._failed(key, exc)
             if isinstance(exc, ListError):
                 raise
-            raise ListError(
-                f"{' '.join(str(exc).split())} ; l'annuaire précédent reste utilisé", permanent=True
-            ) from None
+            raise ListError(T("lists.directory-kept", reason=exc), permanent=True) from None
         finally:
             for f in fetched:
                 if f.path is not None:
@@ -417,7 +410,7 @@ class Lists:
         doc.update(urls=urls, sources=sources, checked=now, updated=now, failed=None, error="")
         self._save(key, doc)
         log.info("lists: directory updated from %d of %d files", len(new), len(urls))
-        return Updated(key, True, f"annuaire mis à jour : {report.summary()}")
+        return Updated(key, True, str(T("lists.directory-updated", summary=report.summary())))
 
 
 def _remove_tree(folder: Path) -> None:
