@@ -182,3 +182,25 @@ async def test_a_draft_survives_quitting_and_is_reopened_and_sent_for_real(mail_
         assert second.mailroom.drafts() == []
         await pilot.press("ctrl+q")
     second.mailroom.close()
+
+
+async def test_a_letter_erased_to_nothing_leaves_no_draft_behind(mailroom: FakeMailroom) -> None:
+    """Typed, kept as a draft, then erased: Brouillons must not bring back the words the doctor erased."""
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("c", *"1ggf")  # a stray burst typed into To
+        await settle(app, pilot)
+        from tui.panes.compose import ComposePane
+
+        composer = app.screen.query_one(ComposePane)
+        composer.keep_draft_now()  # what the typing pause does
+        await settle(app, pilot)
+        assert [d.draft.to for d in mailroom.saved_drafts.values()] == [("1ggf",)]
+        await pilot.press("ctrl+u")  # erased
+        await settle(app, pilot)
+        assert app.screen.query_one("#compose-to", Input).value == ""
+        composer.keep_draft_now()
+        await settle(app, pilot)
+        assert mailroom.saved_drafts == {}
+        assert DRAFTS_FOLDER not in folder_ids(app)

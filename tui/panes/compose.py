@@ -165,6 +165,7 @@ class ComposePane(ReportsFailures, Vertical):
         super().__init__(**kwargs)
         keymap.localise(self)
         self.draft_id = uuid.uuid4().hex
+        self._kept_id: str | None = None  # the draft id last written to Brouillons by this composer
         self.attachments: list[Attachment] = []
         self.in_reply_to: str | None = None
         self.protection: Any = None  # the core's decision for ``self.protected_for``
@@ -237,6 +238,7 @@ class ComposePane(ReportsFailures, Vertical):
         """Go on writing a kept draft (from Brouillons): it keeps its id, so saving replaces it."""
         draft = saved.draft
         self.draft_id = saved.id
+        self._kept_id = saved.id
         self.attachments = list(draft.attachments)
         self.in_reply_to = draft.in_reply_to
         self.query_one("#compose-to", Input).value = ", ".join(draft.to)
@@ -346,9 +348,12 @@ class ComposePane(ReportsFailures, Vertical):
 
     def _save_draft(self) -> None:
         self._draft_timer = None
-        draft = self.draft()
-        if draft.to or draft.subject or draft.body.strip():
-            self.save_draft(self.draft_id, draft)
+        if self.has_unsent():
+            self._kept_id = self.draft_id
+            self.save_draft(self.draft_id, self.draft())
+        elif self._kept_id == self.draft_id:  # erased to nothing: the draft kept before goes too (Brouillons
+            self._kept_id = None  # brought the erased words back)
+            self.discard(self.draft_id)
 
     def _flush_draft(self) -> None:
         """Save now what the draft timer would have saved in a moment."""
