@@ -284,3 +284,29 @@ async def test_a_refused_removal_from_the_trash_says_so_and_keeps_the_message(
         await settle(app, pilot)
         assert mailroom.messages.get(LAB).folder == "Trash" and listed(app) == [LAB]
     assert sum("task inbox-move failed: ServerRefused" in r.getMessage() for r in caplog.records) == 2
+
+
+@pytest.mark.parametrize(
+    ("folder", "unread", "total", "shown"),
+    [
+        ("INBOX", 1, 2, ["Réception", "1/2"]),  # everything fits
+        ("INBOX", 22, 280, ["Réception", "22"]),  # the demo: the name whole, the unread count only
+        ("INBOX", 0, 2800, ["Réception"]),  # nothing unread, no room for the total: no number
+        ("Trash", 0, 1, ["Corbeille", "0/1"]),
+        (
+            "Correspondance-cardiologie",
+            3,
+            40,
+            ["Correspondan…", "3"],
+        ),  # too long even alone: cut, unread kept
+        ("Correspondance-cardiologie", 0, 40, ["Correspondance…"]),
+    ],
+)
+def test_a_folder_name_is_never_cut_for_its_total(
+    folder: str, unread: int, total: int, shown: list[str]
+) -> None:
+    from core.model import FolderCount
+    from tui.panes.inbox import FOLDER_WIDTH, folder_prompt
+
+    prompt = folder_prompt(folder, FolderCount(unread, total))
+    assert prompt.split() == shown and len(prompt) <= FOLDER_WIDTH

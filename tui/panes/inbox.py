@@ -632,15 +632,23 @@ FOLDER_WIDTH = 15  # inside the folder pane's border at 80 columns (tui/panes/ma
 
 
 def folder_prompt(name: str, count: FolderCount | None, width: int = FOLDER_WIDTH) -> str:
-    """A folder and its unread/total counts (the core's), the name cut so the counts always show."""
+    """A folder and its counts (the core's): "Réception 1/2" when name, unread and total fit in ``width``;
+    else the name whole with the unread count only ("Réception 22", nothing when none is unread); a name
+    too long even for that is cut with "…" so the unread count still shows."""
     label = _folder_label(name)
     if count is None:
         return label
-    numbers = f"{count.unread}/{count.total}"
-    room = max(1, width - len(numbers) - 1)
-    if len(label) > room:
+    both = t("inbox.folder_count", name=label, unread=count.unread, total=count.total)
+    if len(both) <= width:
+        return t("inbox.folder_count", name=label.ljust(width - len(both) + len(label)), unread=count.unread,
+                 total=count.total)  # fmt: skip
+    if not count.unread:
+        return label if len(label) <= width else label[: width - 1] + "…"
+    unread = t("inbox.folder_unread", name=label, unread=count.unread)
+    room = len(label) + width - len(unread)  # what the name may take beside its unread count
+    if room < len(label):
         label = label[: max(0, room - 1)] + "…"
-    return t("inbox.folder_count", name=label.ljust(room), unread=count.unread, total=count.total)
+    return t("inbox.folder_unread", name=label.ljust(max(room, len(label))), unread=count.unread)
 
 
 def _folder_label(name: str) -> str:
