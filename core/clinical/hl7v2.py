@@ -136,7 +136,7 @@ def split_segments(text: str) -> list[Segment]:
         raise ParseError(T("clinical.hl7v2.message-hl7-sans-segment"))
     sep = text[start + 3]
     encoding = text[start + 4 : start + 8]
-    limits.check_result_lines(text, "OBX" + sep, "message HL7")
+    limits.check_result_lines(text, "OBX" + sep, T("clinical.what.hl7"))
     if sep.isalnum() or sep in "\r\n " or len(set(encoding + sep)) < 5 or any(c.isalnum() for c in encoding):
         raise ParseError(T("clinical.hl7v2.segment-msh-declare-separateurs"))
     delims = Delimiters(sep, encoding[0], encoding[1], encoding[2], encoding[3])
@@ -148,7 +148,7 @@ def split_segments(text: str) -> list[Segment]:
         name = line[:3]
         # an OBX may carry a whole document (ED, base64); no other segment is longer than a few KB
         if len(line) > (limits.MAX_SEGMENT if name == "OBX" else limits.MAX_LINE):
-            raise limits.line_too_long(f"message HL7 (segment {_shown(name)})", limits.MAX_LINE)
+            raise limits.line_too_long(T("clinical.what.hl7-segment", segment=_shown(name)), limits.MAX_LINE)
         if name == "MSH":
             fields = ["MSH", sep, *line[4:].split(sep)]
         else:
@@ -160,7 +160,7 @@ def split_segments(text: str) -> list[Segment]:
             if name == "OBX" and n == 5:  # a result: a document (ED) or a text report may be long
                 kind = fields[2].split(delims.component, 1)[0].strip().upper() if len(fields) > 2 else ""
                 limit = limits.MAX_SEGMENT if kind == "ED" else limits.MAX_TEXT
-            limits.check_field(value, f"message HL7 (champ {_shown(name)}-{n})", limit)
+            limits.check_field(value, T("clinical.what.hl7-field", field=f"{_shown(name)}-{n}"), limit)
         segments.append(Segment(name, fields, delims, written))
     return segments
 
@@ -184,7 +184,7 @@ def parse(data: bytes, read_embedded: bool = True) -> list[ClinicalDocument]:
             groups[-1].add(seg)
             if seg.name == "OBX":
                 groups[-1].obx += 1
-                limits.check_observations(groups[-1].obx, "message HL7")
+                limits.check_observations(groups[-1].obx, T("clinical.what.hl7"))
         elif seg.name in ("OBR", "OBX", "NTE"):
             groups.append(_Group(pid=None))  # results without a PID: keep them, identity unknown
             groups[-1].add(seg)

@@ -50,7 +50,7 @@ def _records(text: str) -> tuple[list[tuple[str, list[str]]], Delimiters]:
         raise ParseError(T("clinical.hprim2.fichier-hprim-commence-enregistrement"))
     delims = Delimiters(head[1], head[2], head[3], head[4], head[5])
     sep = delims.field
-    limits.check_lines(text, "fichier HPRIM 2")
+    limits.check_lines(text, T("clinical.what.hprim2"))
     records: list[tuple[list[str], list[str]]] = []  # (written line(s) with endings, content pieces)
     size = 0
     for written in split_lines(text[start:], keepends=True):
@@ -63,7 +63,7 @@ def _records(text: str) -> tuple[list[tuple[str, list[str]]], Delimiters]:
             records[-1][1].append(line[2:])
             size += len(line) - 2
             if size > limits.MAX_LINE:
-                raise limits.line_too_long("fichier HPRIM 2 (enregistrement prolongé par A|)")
+                raise limits.line_too_long(T("clinical.what.hprim2-continued"))
             continue
         records.append(([written], [line]))
         size = len(line)
@@ -122,7 +122,7 @@ class _Patient:
             if name:
                 self.texts.append(f"Fichier joint référencé par le laboratoire : {name}")
         elif seg.name == "OBX":
-            limits.check_observations(len(self.observations) + 1, "fichier HPRIM 2")
+            limits.check_observations(len(self.observations) + 1, T("clinical.what.hprim2"))
             self.observations.append(_read_obx(seg))
         elif seg.name == "C":
             comment = seg.text(seg.get(3))

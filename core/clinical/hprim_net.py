@@ -56,8 +56,8 @@ def looks_like(text: str) -> bool:
 def parse(data: bytes) -> list[ClinicalDocument]:
     """Every report of an HPRIM Net file, each with its identity, results, text and raw bytes."""
     decoded = decode(data)
-    limits.check_lines(decoded.text, "fichier HPRIM")
-    limits.check_result_lines(decoded.text, "RES|", "fichier HPRIM")
+    limits.check_lines(decoded.text, T("clinical.what.hprim"))
+    limits.check_result_lines(decoded.text, "RES|", T("clinical.what.hprim"))
     lines = split_lines(decoded.text, keepends=True)
     reports = _split_reports(lines)
     read = [_read_report(chunk, decoded, n == 0) for n, chunk in enumerate(reports)]
@@ -125,7 +125,7 @@ def _read_report(chunk: list[str], decoded: DecodedText, first: bool) -> Clinica
         else:
             # free text, or a stray line inside the LAB block: kept as text rather than lost
             text_lines.append(html_to_text(line).rstrip())
-    limits.check_observations(sum(1 for kind, _ in lab if kind == "RES"), "fichier HPRIM")
+    limits.check_observations(sum(1 for kind, _ in lab if kind == "RES"), T("clinical.what.hprim"))
     observations = [_read_res(line) for kind, line in lab if kind == "RES"]
     if not header and not observations:
         return None

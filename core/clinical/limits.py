@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from core.errors import ParseError
-from core.text import T
+from core.text import T, Text
 
 MAX_LINE = 64 * 1024  # one HPRIM line (record, after A| continuations), one HL7 segment without its ED
 MAX_FIELD = 16 * 1024  # one field (name, value, unit...) of HPRIM or HL7, an HL7 OBX-5 ED payload excepted
@@ -20,10 +20,10 @@ MAX_SEGMENT = 30 * 1024 * 1024  # one HL7 segment, a base64 document (ED) includ
 MAX_OBSERVATIONS = 2000  # results in one document
 MAX_OBSERVATIONS_PER_FILE = 20 * MAX_OBSERVATIONS  # a batch of reports, counted before anything is split
 
-_AGAIN = "demandez à l'expéditeur de le renvoyer"
+_AGAIN = T("clinical.limits.ask-again")
 
 
-def check_lines(text: str, what: str, limit: int = MAX_LINE) -> None:
+def check_lines(text: str, what: str | Text, limit: int = MAX_LINE) -> None:
     """ParseError naming the first line longer than ``limit`` characters (found without splitting)."""
     match = re.search(f"[^\r\n]{{{limit + 1}}}", text)
     if match is None:
@@ -34,13 +34,13 @@ def check_lines(text: str, what: str, limit: int = MAX_LINE) -> None:
     )
 
 
-def line_too_long(what: str, limit: int = MAX_LINE) -> ParseError:
+def line_too_long(what: str | Text, limit: int = MAX_LINE) -> ParseError:
     return ParseError(
         T("clinical.limits.ligne-depasse-compte-rendu-2", what=what, size=_size(limit), AGAIN=_AGAIN)
     )
 
 
-def check_field(value: str, what: str, limit: int = MAX_FIELD) -> None:
+def check_field(value: str, what: str | Text, limit: int = MAX_FIELD) -> None:
     if len(value) > limit:
         raise ParseError(
             T("clinical.limits.champ-depasse-compte-rendu", what=what, size=_size(limit), AGAIN=_AGAIN)
@@ -54,7 +54,7 @@ def check_identity(identity: object, what: str) -> None:
     check_field(" ".join(getattr(identity, "given_names", ())), what)
 
 
-def check_result_lines(text: str, marker: str, what: str) -> None:
+def check_result_lines(text: str, marker: str, what: str | Text) -> None:
     """Before splitting: the lines starting with ``marker`` ("OBX|", "RES|") of a whole file, counted without
     building anything (300,000 OBX once cost 15 s and 521 MB before any limit could look at them)."""
     count = text.count("\r" + marker) + text.count("\n" + marker) - text.count("\r\n" + marker)
@@ -69,7 +69,7 @@ def check_result_lines(text: str, marker: str, what: str) -> None:
         )
 
 
-def check_observations(count: int, what: str) -> None:
+def check_observations(count: int, what: str | Text) -> None:
     if count > MAX_OBSERVATIONS:
         raise ParseError(
             T(
@@ -81,8 +81,10 @@ def check_observations(count: int, what: str) -> None:
         )
 
 
-def _size(limit: int) -> str:
-    return f"{limit // (1024 * 1024)} Mo" if limit >= 1024 * 1024 else f"{limit // 1024} Ko"
+def _size(limit: int) -> Text:
+    if limit >= 1024 * 1024:
+        return T("clinical.limits.mb", size=limit // (1024 * 1024))
+    return T("clinical.limits.kb", size=limit // 1024)
 
 
 __all__ = [
