@@ -81,3 +81,23 @@ def test_no_token_ever_reaches_the_disk(cli, psc_cli, mail_servers, stand_in, pr
         data = path.read_bytes()
         leaked = [piece[:12] for piece in pieces if piece in data]
         assert not leaked, f"token in clear in {path.name}"
+
+
+def test_a_profile_opens_while_another_thread_is_still_importing_the_psc_client(
+    tmp_path, monkeypatch
+) -> None:
+    """The background sync imports core.auth.psc in its thread; the unlock reading the accounts meanwhile met
+    the module without its ``sessions`` yet (AttributeError: 'Erreur interne' at the demo's unlock)."""
+    import sys
+    import types
+
+    from core import auth
+    from core.mailroom import Mailroom
+
+    Mailroom.create(tmp_path / "profile", "correct horse battery staple")
+    mr = Mailroom.open(tmp_path / "profile", "correct horse battery staple")
+    monkeypatch.setattr(auth, "save_refresh", None)
+    monkeypatch.setitem(sys.modules, "core.auth.psc", types.ModuleType("core.auth.psc"))  # half imported
+    assert mr.accounts.list() == []
+    assert auth.save_refresh == mr.accounts.set_refresh_token  # the sessions made later fall back on it
+    mr.close()
