@@ -59,13 +59,18 @@ class ImportReport:
     seconds: float = 0.0
 
     def summary(self) -> str:
-        """One line a doctor can read."""
-        text = (
-            f"{self.rpps_rows} lignes RPPS, {self.practitioners} praticiens, "
-            f"{self.addresses} adresses MSSanté, {self.bad_lines} lignes rejetées"
+        """One line a doctor can read, in the language chosen."""
+        text = str(
+            T(
+                "directory.import.summary",
+                rpps=self.rpps_rows,
+                practitioners=self.practitioners,
+                addresses=self.addresses,
+                bad=self.bad_lines,
+            )
         )
         if self.kept_from_previous:
-            text += " (conservé de l'import précédent : " + ", ".join(self.kept_from_previous) + ")"
+            text += str(T("directory.import.kept", lists=", ".join(self.kept_from_previous)))
         return text
 
     def to_json(self) -> dict[str, object]:
