@@ -183,3 +183,27 @@ async def test_the_filed_patient_is_a_column_when_the_width_allows_never_at_80x2
             assert "»  " not in letter and "DUPONT" not in letter  # the colleague's letter: filed for nobody
             if shown:  # the columns stay aligned: the subjects start at the same cell
                 assert lab.index("Résultats") == letter.index("Compte rendu")
+
+
+async def test_a_tall_terminal_keeps_the_reader_below_a_list_of_fourteen_rows() -> None:
+    """At 120x40 the list has 14 rows with the empty reader below it, so opening a message changes
+    no layout (the list keeps its height); the reader still goes full screen and back."""
+    app = MissiveApp(mailroom=FakeMailroom(extra_messages=40))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        pane = app.screen.query_one(InboxPane)
+        msg_list = app.screen.query_one(MessageList)
+        reader = app.screen.query_one(Reader)
+        rows = msg_list.scrollable_content_region.height
+        assert rows >= 14 and reader.display and pane.mode == "list"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert pane.mode == "split" and msg_list.scrollable_content_region.height == rows
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert pane.mode == "full" and not msg_list.display and reader.size.height >= 34
+        await pilot.press("q")
+        await settle(app, pilot)
+        assert (
+            pane.mode == "list" and msg_list.has_focus and msg_list.scrollable_content_region.height == rows
+        )

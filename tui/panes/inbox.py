@@ -1,6 +1,7 @@
 """Réception: folders, the virtualised message list and the reader.
 
-Three layouts: the list alone over the whole height while no message is open; the list on top and the reader
+Three layouts: the list alone over the whole height while no message is open (in a terminal of fewer than
+36 rows; a taller one keeps the empty reader below a list of 14 rows or more); the list on top and the reader
 below once one is (``enter``); the reader alone over the whole pane (``enter`` again on the open message, or
 ``v``), paged with space and ``-``/``b``, left with ``q`` or Échap back to the list on the same row.
 
@@ -58,6 +59,7 @@ from tui.panes.review import KeyedList
 from tui.widgets.message_list import MessageList
 
 log = logging.getLogger("missive.tui")
+TALL = 36  # terminal rows from which the reader stays below the list (14 rows of it) with no message open
 
 
 class InboxPane(ReportsFailures, Vertical):
@@ -93,7 +95,7 @@ class InboxPane(ReportsFailures, Vertical):
         messages.border_title = t("pane.inbox")
         reader = Reader(id="reader")
         reader.border_title = t("reader.title")
-        reader.display = False  # until a message is open: the list takes the height
+        reader.display = False  # until a message is open: the list takes the height (see _arrange)
         with Horizontal(id="inbox-main"):
             yield folders
             with Vertical(id="inbox-right"):
@@ -104,6 +106,9 @@ class InboxPane(ReportsFailures, Vertical):
 
     def on_mount(self) -> None:
         self.reload()
+
+    def on_resize(self) -> None:
+        self._arrange()
 
     # -- loading ------------------------------------------------------------------------------------------
     def reload(self) -> None:
@@ -276,12 +281,15 @@ class InboxPane(ReportsFailures, Vertical):
         self.query_one("#folders").display = not full
         self.query_one("#inbox-search").display = self._searching and not full
         msg_list.display = not full and not self._empty
-        msg_list.set_class(self.mode == "split", "-split")
         self.query_one("#inbox-empty").display = not full and self._empty
         reader = self.query_one(Reader)
-        reader.display = self.mode != "list"
+        # a tall terminal keeps the reader below a list of 14 rows or more even before a message is open:
+        # opening one then changes no layout (the short terminal's list needs the height more)
+        tall = self.app.size.height >= TALL
+        reader.display = self.mode != "list" or tall
+        msg_list.set_class(self.mode == "split" or (tall and not full), "-split")
         reader.set_class(full, "-full")
-        if self.mode != "full" and reader.has_focus:
+        if not reader.display and reader.has_focus:
             (msg_list if not self._empty else self.query_one("#folders")).focus()
 
     @work(thread=True, exclusive=True, group="reader", exit_on_error=False)

@@ -253,8 +253,8 @@ class MessageList(ScrollView, can_focus=True):
         self.action_select()
 
     def on_resize(self) -> None:
+        # rows are cached by width too: a list made shorter (a message opened below it) renders nothing again
         self.virtual_size = Size(self.size.width, len(self._rows))
-        self._cache.clear()
         self.call_after_refresh(self.scroll_to_cursor)  # shorter (a message opened below): the row stays seen
 
     def on_focus(self) -> None:
