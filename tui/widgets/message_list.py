@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import OrderedDict
 from collections.abc import Collection
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from rich.segment import Segment
 from rich.style import Style
@@ -201,8 +201,8 @@ class MessageList(ScrollView, can_focus=True):
 
     def _apply_filter(self) -> None:
         q, ids = self._query, self._query_ids
-        if not isinstance(self._all, list):  # the façade's rows: filtered without decoding every summary
-            self._rows = self._all.matching(q, ids)
+        if type(self._all) is not list:  # the façade's rows (a SummaryList too): its own rule and tree marks
+            self._rows = cast("SummaryRows", self._all).matching(q, ids)
         elif q:
             terms = query_terms(q)
             self._rows = [
