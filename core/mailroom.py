@@ -142,6 +142,9 @@ class Mailroom:
         self.new_critical = 0  # messages with a critical result since the daemon last told the phone
         self._queued_for_review = 0  # documents the sync hook queued for a person since the last report
         self._last_move: MoveResult | None = None  # what undo_move() takes back
+        from core.mail.accountlock import AccountLocks
+
+        self._account_locks = AccountLocks()  # per account: a sync round and an operation never interleave
         from core.logs import setup_logging
 
         setup_logging(profile.path)
@@ -725,7 +728,8 @@ class Mailroom:
     async def _flag(self, message_id: str, flag: str, on: bool) -> MessageSummary:
         account = self.accounts.get(self.messages.get(message_id).account)
         try:
-            await self.mailops.set_flag(account, message_id, flag, on)
+            async with self._account_locks.held(account.name):  # never in the middle of a sync round
+                await self.mailops.set_flag(account, message_id, flag, on)
         except ServerRefused as exc:
             log.warning("flag change of %s refused by the server", message_id[:12])
             raise ServerRefused(T("mail.ops.serveur-refuse-drapeau", reason=_reason(exc))) from None
@@ -795,7 +799,8 @@ class Mailroom:
             raise BadInput(T("mail.ops.confirmer-suppression"))
         account = self.accounts.get(summary.account)
         try:
-            done = await self.mailops.expunge(account, message_id)
+            async with self._account_locks.held(account.name):
+                done = await self.mailops.expunge(account, message_id)
         except ServerRefused as exc:
             log.warning("removal of %s refused by the server", message_id[:12])
             raise ServerRefused(T("mail.ops.serveur-refuse-suppression", reason=_reason(exc))) from None
@@ -808,7 +813,8 @@ class Mailroom:
 
         account = self.accounts.get(summary.account)
         try:
-            done = await self.mailops.move(account, summary.id, folder)
+            async with self._account_locks.held(account.name):
+                done = await self.mailops.move(account, summary.id, folder)
         except ServerRefused as exc:
             log.warning("move of %s (%s) refused by the server", summary.id[:12], role)
             raise ServerRefused(T("mail.ops.serveur-refuse-deplacement", reason=_reason(exc))) from None
@@ -1223,7 +1229,10 @@ class Mailroom:
 
         self._own = None
         engine = SyncEngine(
-            self.messages, on_new_message=self.on_new_message, before_sync=self.mailops.replay
+            self.messages,
+            on_new_message=self.on_new_message,
+            before_sync=self.mailops.replay,
+            account_lock=self._account_locks.held,
         )
         accounts = [self.accounts.get(account)] if account else self.accounts.list()
         reports = []
@@ -1259,7 +1268,10 @@ class Mailroom:
             await source.close()
         if names:
             engine = SyncEngine(
-                self.messages, on_new_message=self.on_new_message, before_sync=self.mailops.replay
+                self.messages,
+                on_new_message=self.on_new_message,
+                before_sync=self.mailops.replay,
+                account_lock=self._account_locks.held,
             )
             await engine.sync(acc, folders=names)
 
@@ -1405,7 +1417,10 @@ class Mailroom:
         from core.mail.sync import SyncEngine
 
         engine = SyncEngine(
-            self.messages, on_new_message=self.on_new_message, before_sync=self.mailops.replay
+            self.messages,
+            on_new_message=self.on_new_message,
+            before_sync=self.mailops.replay,
+            account_lock=self._account_locks.held,
         )
         try:
             report = await engine.idle_once(self.accounts.get(name), timeout)

@@ -105,8 +105,11 @@ class SyncEngine:
         backoff: float = 0.5,
         max_backoff: float = 30.0,
         before_sync: Callable[[Any, Account], Awaitable[Any]] | None = None,
+        account_lock: Callable[[str], contextlib.AbstractAsyncContextManager[Any]] | None = None,
     ) -> None:
         self.store = store
+        # held around each sync round of an account (core.mail.mailops.AccountLocks: the doctor's operations)
+        self.account_lock = account_lock or (lambda name: contextlib.nullcontext())
         # run on the open source before any folder is read (core.mail.mailops: operations that waited)
         self.before_sync = before_sync
         self.on_new_message = on_new_message
@@ -145,13 +148,8 @@ class SyncEngine:
     ) -> SyncReport:
         for attempt in range(self.retries + 1):
             try:
-                # mail stored by a version that did not keep the references gets them (once, in batches;
-                # a new profile is marked at its first sync, before anything is stored: no pass over it)
-                older = await asyncio.wrap_future(self._store_thread().submit(self.store.backfill_refs))
-                await self._sync_once(account, report, progress, folders)
-                if report.new or report.flags_in or report.expunged or older:
-                    # paid here, in the sync, rather than by the next opening of the inbox
-                    await asyncio.wrap_future(self._store_thread().submit(self.store.refresh_list_index))
+                async with self.account_lock(account.name):  # no operation of the doctor's in between
+                    await self._round(account, report, progress, folders)
                 return report
             except TransportError as exc:
                 if attempt >= self.retries or _is_permanent(exc):
@@ -167,6 +165,17 @@ class SyncEngine:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.max_backoff)
         return report
+
+    async def _round(
+        self, account: Account, report: SyncReport, progress: Progress | None, folders: Sequence[str] | None
+    ) -> None:
+        # mail stored by a version that did not keep the references gets them (once, in batches;
+        # a new profile is marked at its first sync, before anything is stored: no pass over it)
+        older = await asyncio.wrap_future(self._store_thread().submit(self.store.backfill_refs))
+        await self._sync_once(account, report, progress, folders)
+        if report.new or report.flags_in or report.expunged or older:
+            # paid here, in the sync, rather than by the next opening of the inbox
+            await asyncio.wrap_future(self._store_thread().submit(self.store.refresh_list_index))
 
     async def _sync_once(
         self, account: Account, report: SyncReport, progress: Progress | None, only: Sequence[str] | None
