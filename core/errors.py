@@ -110,34 +110,36 @@ class ParseError(BadInput):
     """A clinical document, MIME message, certificate or CSV cannot be read."""
 
 
-_OS_REASONS = {
-    "ENOENT": "introuvable",
-    "EACCES": "accès refusé",
-    "EPERM": "opération non permise",
-    "ENOSPC": "disque plein",
-    "EDQUOT": "quota disque dépassé",
-    "EROFS": "disque en lecture seule",
-    "EISDIR": "c'est un dossier",
-    "ENOTDIR": "un élément du chemin n'est pas un dossier",
-    "EEXIST": "existe déjà",
-    "EBUSY": "en cours d'utilisation",
-    "ENAMETOOLONG": "nom trop long",
-    "ENOTEMPTY": "dossier non vide",
-    "EIO": "erreur de lecture ou d'écriture du disque",
-    "EMFILE": "trop de fichiers ouverts",
-    "ETIMEDOUT": "délai dépassé",
-    "ECONNREFUSED": "connexion refusée",
-    "ECONNRESET": "connexion coupée",
-    "ENETUNREACH": "réseau injoignable",
-    "EHOSTUNREACH": "serveur injoignable",
-}
+_OS_REASONS = frozenset(
+    {
+        "ENOENT",
+        "EACCES",
+        "EPERM",
+        "ENOSPC",
+        "EDQUOT",
+        "EROFS",
+        "EISDIR",
+        "ENOTDIR",
+        "EEXIST",
+        "EBUSY",
+        "ENAMETOOLONG",
+        "ENOTEMPTY",
+        "EIO",
+        "EMFILE",
+        "ETIMEDOUT",
+        "ECONNREFUSED",
+        "ECONNRESET",
+        "ENETUNREACH",
+        "EHOSTUNREACH",
+    }
+)  # their words: os.<name> in core/locale
 
 
 def os_reason(exc: BaseException) -> str:
-    """A short French reason for an OSError: ``strerror`` is the system's English."""
+    """A short reason for an OSError in the language chosen (``strerror`` is the system's English)."""
     import errno
 
     name = errno.errorcode.get(getattr(exc, "errno", None) or 0, "")
     if name in _OS_REASONS:
-        return _OS_REASONS[name]
-    return f"erreur système {name}" if name else f"erreur système {type(exc).__name__}"
+        return render(f"os.{name}")
+    return render("os.other", {"name": name or type(exc).__name__})

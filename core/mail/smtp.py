@@ -265,8 +265,8 @@ async def _transmit(
     return Submitted(refused=tuple(e.recipient for e in refused))
 
 
-def _reason(exc: BaseException) -> str:
-    """Why the link failed, in French when the system says it (its own words are English)."""
+def _reason(exc: BaseException) -> Text | str:
+    """Why the link failed, in the catalogue's words when the system says it (its own words are English)."""
     import socket
 
     import aiosmtplib
@@ -274,20 +274,22 @@ def _reason(exc: BaseException) -> str:
     cause = exc.__cause__ or exc.__context__
     for candidate in (cause, exc):
         if isinstance(candidate, socket.gaierror):
-            return "nom de serveur introuvable"
+            return T("mail.autoconfig.no-such-host")
         if isinstance(candidate, (TimeoutError, aiosmtplib.SMTPTimeoutError)):
-            return "délai dépassé"
+            return T("mail.autoconfig.timeout")
         if isinstance(candidate, OSError) and candidate.errno:
             return os_reason(candidate)
     return _server_text(str(exc)) or exc.__class__.__name__
 
 
-def _lost(exc: BaseException) -> str:
+def _lost(exc: BaseException) -> Text | str:
     import aiosmtplib
 
     if isinstance(exc, aiosmtplib.SMTPTimeoutError):
-        return "délai dépassé"
-    return "fermée par le serveur" if isinstance(exc, aiosmtplib.SMTPServerDisconnected) else _reason(exc)
+        return T("mail.autoconfig.timeout")
+    if isinstance(exc, aiosmtplib.SMTPServerDisconnected):
+        return T("mail.smtp.closed-by-server")
+    return _reason(exc)
 
 
 async def _authenticate(
