@@ -43,6 +43,11 @@ class NotFound(MissiveError):
     """A message, document, patient, account or key that was asked for does not exist."""
 
 
+class MessageGone(NotFound):
+    """The stored message asked for is not (or no longer) here: moved or deleted meanwhile, by another missive on
+    the same profile, the daemon or a sync."""
+
+
 class SecurityError(MissiveError):
     """A cryptographic or policy check failed."""
 

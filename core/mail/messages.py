@@ -28,7 +28,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
 
-from core.errors import NotFound
+from core.errors import MessageGone
 from core.model import MessageSummary, SignatureStatus
 from core.store.listindex import ENUM, INT, TEXT, Column, Layout, ListIndex, Table
 from core.text import T
@@ -237,7 +237,7 @@ class MessageStore:
     def _doc(self, message_id: str) -> dict[str, Any]:
         doc = self.docs.get(message_id) if isinstance(message_id, str) else None
         if doc is None:
-            raise NotFound(T("mail.messages.message-with-see-missive", message_id=str(message_id)[:40]))
+            raise MessageGone(T("mail.messages.message-with-see-missive", message_id=str(message_id)[:40]))
         return doc
 
     def has(self, message_id: str) -> bool:

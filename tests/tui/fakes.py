@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.clinical.matching import differing_traits, why_no_candidate
 from core.config import Settings
-from core.errors import BadInput, NotFound, ServerRefused, WrongPassphrase
+from core.errors import BadInput, MessageGone, NotFound, ServerRefused, WrongPassphrase
 from core.events import MailroomEvent
 from core.mail.messages import SummaryList
 from core.mail.send import Delivery
@@ -136,7 +136,7 @@ class FakeMessages:
 
     def get(self, message_id: str) -> MessageSummary:
         if message_id not in self.items:
-            raise NotFound("message gone")
+            raise MessageGone(f"aucun message d'id {message_id} (voir `missive messages list`)")
         return self.items[message_id]
 
     def list(self, folder: str | None = None) -> list[MessageSummary]:

@@ -310,3 +310,22 @@ def test_a_folder_name_is_never_cut_for_its_total(
 
     prompt = folder_prompt(folder, FolderCount(unread, total))
     assert prompt.split() == shown and len(prompt) <= FOLDER_WIDTH
+
+
+@pytest.mark.parametrize("keys", [("F",), ("N",), ("d",), ("A",), ("enter",), ("r",)])
+async def test_a_message_another_session_moved_away_is_said_gone_and_leaves_the_list(
+    mailroom: FakeMailroom, keys: tuple[str, ...]
+) -> None:
+    """A second missive on the same profile (or the daemon) deleted the highlighted message: the key acting on
+    its stale row says so in plain French and the list is read again, not "aucun message d'id 3f2a… (voir
+    `missive messages list`)" with the row left there."""
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert listed(app)[0] == LAB
+        del mailroom.messages.items[LAB]  # gone behind this window's back
+        await pilot.press(*keys)
+        await until(pilot, lambda: LAB not in listed(app), "the stale row gone")
+        said = toasts(app, "warning")
+        assert said and "n'est plus dans ce dossier" in said[-1], toasts(app)
+        assert not any("missive messages list" in s or "message gone" in s for s in toasts(app)), toasts(app)

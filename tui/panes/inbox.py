@@ -33,9 +33,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
 
 from core.config import child_environment
-from core.errors import MissiveError
+from core.errors import MessageGone, MissiveError
 from core.model import (
     DRAFTS_FOLDER,
     INBOX,
@@ -126,6 +127,20 @@ class InboxPane(ReportsFailures, Vertical):
     def reload_if_stale(self) -> None:
         if self.stale:
             self.reload()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Textual runs this, then ReportsFailures' handler (each class of the MRO) unless the default is prevented
+        if event.state == WorkerState.ERROR and isinstance(event.worker.error, MessageGone):
+            event.prevent_default()  # said here, not again as a failure
+            event.stop()
+            self._gone(event.worker.error)
+
+    def _gone(self, exc: MessageGone) -> None:
+        """The message acted on left this folder meanwhile (another missive on the profile, the daemon, a
+        sync): say so in the list's words and read the list again, the stale row goes."""
+        self.notify(t("inbox.gone"), severity="warning", timeout=8)
+        log.info("inbox: message gone meanwhile (%s)", type(exc).__name__)
+        self.reload()
 
     @work(thread=True, exclusive=True, group="inbox-list", exit_on_error=False)
     def load_messages(self, folder: str | None) -> None:
@@ -454,6 +469,9 @@ class InboxPane(ReportsFailures, Vertical):
             return
         try:
             question = mailroom_of(self).delete_question(s.id)
+        except MessageGone as exc:
+            self._gone(exc)
+            return
         except MissiveError as exc:
             self._refused(exc)
             return
@@ -477,6 +495,9 @@ class InboxPane(ReportsFailures, Vertical):
             return
         try:
             targets = mailroom_of(self).move_targets(s.id)
+        except MessageGone as exc:
+            self._gone(exc)
+            return
         except MissiveError as exc:
             self._refused(exc)
             return
