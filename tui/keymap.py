@@ -83,6 +83,8 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("reader.page_down", "space", "page_down", "reader", show=False),
     KeySpec("reader.page_up", "minus,b", "page_up", "reader", show=False),
     KeySpec("reader.back", "q,escape", "back", "reader"),
+    KeySpec("reader.next", "j", "next_message(1)", "reader", show=False),
+    KeySpec("reader.previous", "k", "next_message(-1)", "reader", show=False),
     # À classer
     KeySpec("review.file", "enter", "file_document", "review"),
     KeySpec("review.patient", "p", "find_patient", "review"),

@@ -68,6 +68,15 @@ async def test_the_list_takes_the_height_and_the_reader_goes_full_screen_and_bac
         await pilot.press("home", "down", "v")  # another message, straight to full screen
         await settle(app, pilot)
         assert pane.mode == "full" and pane.view.summary.id == msg_list.current.id == "m-letter"
+        await pilot.press("k")  # over the whole screen, k and j read the previous and next message
+        await settle(app, pilot)
+        assert pane.mode == "full" and pane.view.summary.id == msg_list.current.id == "m-lab"
+        await pilot.press("k")  # the first: nothing before it
+        await settle(app, pilot)
+        assert pane.view.summary.id == "m-lab" and reader.has_focus
+        await pilot.press("j")
+        await settle(app, pilot)
+        assert pane.mode == "full" and pane.view.summary.id == msg_list.current.id == "m-letter"
         await pilot.press("escape")
         await settle(app, pilot)
         assert pane.mode == "list" and msg_list.has_focus and msg_list.current.id == "m-letter"

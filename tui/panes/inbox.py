@@ -277,6 +277,15 @@ class InboxPane(ReportsFailures, Vertical):
         self._full_for = current.id
         self.open_message(current)
 
+    def step_full_view(self, step: int) -> None:
+        """j/k in the full-screen reader: the list's next or previous message, shown full screen."""
+        msg_list = self.query_one(MessageList)
+        target = msg_list.cursor + step
+        if not 0 <= target < len(msg_list.rows):
+            return
+        msg_list.cursor = target
+        self.action_full_view()
+
     def leave_full_view(self) -> None:
         """q or Échap in the full-screen reader: back to the list, on the same row."""
         self._set_mode("list")

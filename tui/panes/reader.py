@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -12,6 +12,9 @@ from textual.widgets import Static
 from core.model import ClinicalDocument, Identity, MessageView, Observation, ReviewItem
 from tui import keymap
 from tui.i18n import t
+
+if TYPE_CHECKING:
+    from tui.panes.inbox import InboxPane
 
 
 def flag_symbol(obs: Observation) -> str:
@@ -122,17 +125,23 @@ class Reader(VerticalScroll, can_focus=True):
         keymap.localise(self)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("back", "page_down", "page_up") and not self.has_class("-full"):
-            return action != "back"  # pgup/pgdn still scroll; q and Échap go on to Réception
+        if action in ("back", "page_down", "page_up", "next_message") and not self.has_class("-full"):
+            return action in ("page_down", "page_up")  # they still scroll; q, Échap, j, k go on to Réception
         return True
 
-    def action_back(self) -> None:
+    def _inbox(self) -> InboxPane | None:
         from tui.panes.inbox import InboxPane
 
-        for pane in self.ancestors_with_self:
-            if isinstance(pane, InboxPane):
-                pane.leave_full_view()
-                return
+        return next((p for p in self.ancestors_with_self if isinstance(p, InboxPane)), None)
+
+    def action_back(self) -> None:
+        if (pane := self._inbox()) is not None:
+            pane.leave_full_view()
+
+    def action_next_message(self, step: int) -> None:
+        """j/k over the whole screen: the next or previous message of the list, opened full screen."""
+        if (pane := self._inbox()) is not None:
+            pane.step_full_view(step)
 
     def compose(self) -> ComposeResult:
         yield Static(t("reader.empty"), id="reader-headers")
