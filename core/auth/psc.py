@@ -370,10 +370,10 @@ def _os_words(exc: object) -> str:
     from core.errors import os_reason
 
     if isinstance(exc, TimeoutError):
-        return "délai dépassé"
+        return str(T("mail.autoconfig.timeout"))
     if isinstance(exc, OSError):
         return os_reason(exc)
-    return str(exc) or "raison inconnue"
+    return str(exc) or str(T("auth.psc.unknown-reason"))
 
 
 class PscSessions:
