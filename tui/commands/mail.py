@@ -1,4 +1,5 @@
-"""``missive account ...``, ``missive sync``, ``missive messages list|show``."""
+"""``missive account ...``, ``missive sync``, ``missive messages list|show|receipt``, and what the doctor does
+to a message: ``missive messages flag|unflag|seen|unseen|move|archive|delete``."""
 
 from __future__ import annotations
 
@@ -94,6 +95,30 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     mr_ = msgs_sub.add_parser("receipt", help="envoyer l'accusé de lecture qu'un message demande")
     mr_.add_argument("id")
     mr_.set_defaults(func=messages_receipt)
+    for action, words in (
+        ("flag", "marquer le message important (⚑), ici et sur le serveur"),
+        ("unflag", "retirer la marque « important »"),
+        ("seen", "marquer le message lu"),
+        ("unseen", "marquer le message non lu"),
+        ("archive", "archiver le message (dossier Archives du compte, créé s'il manque)"),
+    ):
+        op = msgs_sub.add_parser(action, help=words)
+        op.add_argument("id")
+        op.set_defaults(func=messages_op)
+    mm = msgs_sub.add_parser("move", help="déplacer le message dans un dossier de son compte")
+    mm.add_argument("id")
+    mm.add_argument("folder", metavar="DOSSIER", help="un dossier du compte (INBOX, Trash, Archive…)")
+    mm.set_defaults(func=messages_op)
+    md = msgs_sub.add_parser(
+        "delete", help="mettre le message à la Corbeille ; dans la Corbeille, le supprimer définitivement"
+    )
+    md.add_argument("id")
+    md.add_argument(
+        "--for-good",
+        action="store_true",
+        help="confirmer la suppression définitive d'un message déjà dans la Corbeille",
+    )
+    md.set_defaults(func=messages_op)
 
 
 def account_add(args: argparse.Namespace, ctx: Any) -> int:
@@ -412,6 +437,41 @@ def messages_receipt(args: argparse.Namespace, ctx: Any) -> int:
         return 0
     print(t("cli.receipt.kept", error=delivery.error), file=sys.stderr)
     return 1
+
+
+def messages_op(args: argparse.Namespace, ctx: Any) -> int:
+    """flag, unflag, seen, unseen, move, archive, delete: here and on the server through the façade (now, or
+    at the next sync when the server is out of reach); audited like the app's, with the actor "cli"."""
+    import asyncio
+
+    mr = ctx.mailroom()
+    message_id = mr.resolve_message_id(args.id)
+    action = args.messages_command
+    if action in ("flag", "unflag", "seen", "unseen"):
+        if action in ("flag", "unflag"):
+            asyncio.run(mr.set_flagged(message_id, action == "flag"))
+        else:
+            asyncio.run(mr.set_seen(message_id, action == "seen"))
+        print(t(f"cli.ops.{action}", id=message_id[:12]))
+        return 0
+    if action == "move":
+        targets = mr.move_targets(message_id)
+        if args.folder not in targets:
+            raise BadInput(t("cli.ops.unknown_folder", folder=args.folder, folders=", ".join(targets)))
+        result = asyncio.run(mr.move_message(message_id, args.folder, actor="cli"))
+    elif action == "archive":
+        result = asyncio.run(mr.archive_message(message_id, actor="cli"))
+    else:
+        question = mr.delete_question(message_id)
+        if question and not args.for_good:
+            raise BadInput(t("cli.ops.for_good", question=question, id=args.id))
+        result = asyncio.run(mr.delete_message(message_id, actor="cli", for_good=bool(question)))
+    if result.expunged:
+        done = t("cli.ops.expunged", id=message_id[:12])
+    else:
+        done = t("cli.ops.moved", folder=result.folder, id=result.message_id[:12])
+    print(t("cli.ops.queued", done=done) if result.queued else done)
+    return 0
 
 
 def _document_line(doc: ReviewItem) -> str:
