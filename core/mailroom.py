@@ -30,7 +30,7 @@ from core.events import (
     SyncState,
     SyncStateName,
 )
-from core.model import DRAFTS_FOLDER, QUARANTINE_FOLDER
+from core.model import DRAFTS_FOLDER, INBOX, QUARANTINE_FOLDER
 from core.text import T
 
 if TYPE_CHECKING:  # start-up stays lazy: these modules load when a service is first used
@@ -654,10 +654,28 @@ class Mailroom:
         self.messages.add_flags(message_id, "\\Seen")
 
     def folders(self) -> list[str]:
-        """Folder names, INBOX first; the quarantine and drafts folders when they hold something."""
+        """Folder names, INBOX first; the quarantine and drafts folders when they hold something.
+
+        With messages of two accounts or more, each account's folders are listed apart, account by account in
+        the profile's order, under keys naming the account (``core.model.folder_key``), after INBOX, which is
+        then every account's Réception together."""
+        from core.model import folder_key
+
         rows = self.messages.rows()
-        names = self.messages.folder_list()
-        names = sorted(names, key=lambda n: (n.upper() != "INBOX", n.lower()))  # where the day starts
+        pairs = (
+            {(s.account, s.folder) for s in rows}
+            if isinstance(rows, list)
+            else rows.account_folders()  # type: ignore[attr-defined]
+        )
+        accounts = {a for a, _ in pairs}
+        if len(accounts) > 1:
+            order = {name: i for i, name in enumerate(self.account_names())}
+            ranked = sorted(
+                pairs, key=lambda p: (order.get(p[0], len(order)), p[0], p[1].upper() != "INBOX", p[1].lower())
+            )
+            names = [INBOX] + [folder_key(a, f) for a, f in ranked]
+        else:
+            names = sorted({f for _, f in pairs}, key=lambda n: (n.upper() != "INBOX", n.lower()))
         if _quarantine_count(rows, self.messages) and len(self._rows(QUARANTINE_FOLDER)):
             names.append(QUARANTINE_FOLDER)
         if len(self.drafts_store):
@@ -676,11 +694,14 @@ class Mailroom:
 
         if folder == DRAFTS_FOLDER:
             return SummaryList(saved.summary() for saved in self.drafts())
+        from core.model import folder_parts
+
         quarantine = folder == QUARANTINE_FOLDER
-        found = self.messages.rows(folder=None if quarantine else folder)
+        account, name = folder_parts(folder) if folder and not quarantine else (None, folder)
+        found = self.messages.rows(folder=None if quarantine else name, account=account)
         if isinstance(found, list):  # a store without a list index (small): read the marks
             trash = self._trash_folders() if found else set()
-            if folder in trash:
+            if name in trash:
                 return SummaryList(found)
             return SummaryList(
                 s for s in found if self._outside_trust(s.id) is quarantine and s.folder not in trash
@@ -688,7 +709,7 @@ class Mailroom:
         if quarantine or found.quarantine_count():
             # a message the doctor threw away is in the Trash, no longer waiting in the quarantine
             trash = self._trash_folders()
-            if folder in trash:
+            if name in trash:
                 return found
             rows = found.quarantined(quarantine)
             return rows.outside(trash) if quarantine else rows
@@ -1408,6 +1429,18 @@ class Mailroom:
     # -- the daemon --------------------------------------------------------------------------------------------
     def account_names(self) -> list[str]:
         return list(self.accounts.names())
+
+    def senders(self) -> list[tuple[str, str]]:
+        """(account name, address) of each account a letter can be sent from, the default one first (the one
+        ``send`` uses for a draft without an account)."""
+        from core.errors import NotFound
+
+        listed = [(a.name, a.email) for a in self.accounts.list() if a.email]
+        try:
+            default = self.accounts.get(None).name
+        except NotFound:
+            return listed
+        return sorted(listed, key=lambda pair: pair[0] != default)
 
     def close(self) -> None:
         """Nothing is buffered: every write is durable when it returns."""

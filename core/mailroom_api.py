@@ -259,6 +259,10 @@ class MailroomAPI(Protocol):
 
     def account_names(self) -> list[str]: ...
 
+    def senders(self) -> list[tuple[str, str]]:
+        """(account name, address) of each account a letter can be sent from, the default one first."""
+        ...
+
     async def keep_synced(self, name: str, stop: asyncio.Event) -> None:
         """Sync, then IDLE and sync again until ``stop`` is set; news come as events."""
         ...

@@ -366,6 +366,20 @@ INBOX = "INBOX"  # where Réception opens: the server's inbox, never the Sent co
 SORTS = ("date", "sender", "subject")  # the orders a list is read in: date newest first, the others A to Z
 QUARANTINE_FOLDER = "\\Quarantine"
 DRAFTS_FOLDER = "\\Drafts"
+# With two accounts or more, each account's folders are listed apart under a key naming the account (INBOX alone
+# is then every account's Réception together): "cabinet" + "Sent" -> "cabinet\x1fSent".
+ACCOUNT_SEP = "\x1f"
+
+
+def folder_key(account: str, folder: str) -> str:
+    """The folder list's key for ``folder`` of ``account`` (listed apart when the profile has several)."""
+    return f"{account}{ACCOUNT_SEP}{folder}"
+
+
+def folder_parts(key: str) -> tuple[str | None, str]:
+    """(account, folder) of a folder list key; account None for a folder of every account (or the only one)."""
+    account, sep, folder = key.partition(ACCOUNT_SEP)
+    return (account, folder) if sep else (None, key)
 
 # "filing": an interrupted filing that could not be settled yet (the queue retries; shown as waiting)
 DocumentState = Literal["waiting", "filing", "filed", "rejected"]
@@ -550,6 +564,8 @@ __all__ = [
     "SendFailed",
     "Sent",
     "SyncState",
+    "ACCOUNT_SEP",
+    "AddressChoice",
     "CRITICAL_FLAGS",
     "Attachment",
     "Candidate",
@@ -577,4 +593,6 @@ __all__ = [
     "Sex",
     "SignatureStatus",
     "SourceFormat",
+    "folder_key",
+    "folder_parts",
 ]

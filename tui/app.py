@@ -506,6 +506,7 @@ class MissiveApp(App[int]):
                         message.in_reply_to,
                         cc=message.cc,
                         attachments=message.attachments,
+                        account=message.account,
                     )
                 )
             else:  # the letter being written stays on screen

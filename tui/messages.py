@@ -105,6 +105,7 @@ class LetterRequested(Message):
         in_reply_to: str | None = None,
         cc: tuple[str, ...] = (),
         attachments: tuple[Any, ...] = (),
+        account: str | None = None,
     ) -> None:
         super().__init__()
         self.to = to
@@ -113,6 +114,7 @@ class LetterRequested(Message):
         self.in_reply_to = in_reply_to
         self.cc = cc
         self.attachments = attachments
+        self.account = account  # the account of the message answered or forwarded: the letter leaves from it
 
 
 class DraftReopened(Message):
@@ -151,6 +153,14 @@ class AddressesFound(Message, bubble=False):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, AddressesFound)
+
+
+class SendersKnown(Message, bubble=False):
+    """The accounts a letter can leave from: (account, address), the default first."""
+
+    def __init__(self, senders: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.senders = senders
 
 
 class LetterSent(Message):

@@ -943,6 +943,12 @@ class MessageRows(Sequence[MessageSummary]):
         self._unread = None
         return True
 
+    def account_folders(self) -> set[tuple[str, str]]:
+        """Every (account, folder) holding messages in the list this view comes from."""
+        cols = self._cols
+        pairs = set(zip(cols.account_codes, cols.folder_codes, strict=True))
+        return {(cols.accounts[a], cols.folders[f]) for a, f in pairs}
+
     def correspondents(self) -> Counter[str]:
         """How many of this view's letters each From and To text appears on ("Name <address>" as stored),
         read from the columns without decoding a summary per row."""
@@ -1071,6 +1077,10 @@ class SummaryList(list[MessageSummary]):
             return False
         self[at] = summary
         return True
+
+    def account_folders(self) -> set[tuple[str, str]]:
+        """As ``MessageRows.account_folders``."""
+        return {(s.account, s.folder) for s in self}
 
     def correspondents(self) -> Counter[str]:
         """As ``MessageRows.correspondents``: letters per From and To text."""

@@ -43,6 +43,8 @@ from core.model import (
     ReviewItem,
     SavedDraft,
     SignatureStatus,
+    folder_key,
+    folder_parts,
 )
 
 if TYPE_CHECKING:
@@ -140,7 +142,8 @@ class FakeMessages:
         return self.items[message_id]
 
     def list(self, folder: str | None = None) -> list[MessageSummary]:
-        found = [s for s in self.items.values() if folder in (None, s.folder)]
+        account, name = folder_parts(folder) if folder else (None, None)
+        found = [s for s in self.items.values() if name in (None, s.folder) and account in (None, s.account)]
         return sorted(found, key=lambda s: s.date or BASE, reverse=True)
 
 
@@ -250,6 +253,7 @@ class FakeMailroom:
     audit: list[tuple[str, str]] = field(default_factory=list)  # (action, id), as the real audit log
     outbox: list[Draft] = field(default_factory=list)
     accounts: list[str] = field(default_factory=list)  # none: the app starts no background sync
+    sending_accounts: list[tuple[str, str]] = field(default_factory=lambda: [("cabinet", DOCTOR)])
     sent_letters: Any = None  # a core.mail.receipts.SentLetters, for the tests of Envoyés
     refuse: bool = False  # the server says no to flags, moves and deletes (a test sets it)
     offline: bool = False  # the server is out of reach: operations are done here and queued
@@ -284,8 +288,14 @@ class FakeMailroom:
 
     # -- Réception ------------------------------------------------------------------------------------------
     def folders(self) -> list[str]:
-        names = ["INBOX", "Sent"]
-        names += sorted({s.folder for s in self.messages.items.values()} - {"INBOX", "Sent"})
+        pairs = {(s.account, s.folder) for s in self.messages.items.values()}
+        if len({a for a, _ in pairs}) > 1:  # each account apart, as the real one lists them
+            order = [name for name, _ in self.sending_accounts]
+            ranked = sorted(pairs, key=lambda p: (order.index(p[0]) if p[0] in order else 99, p[1] != "INBOX", p[1]))
+            names = ["INBOX"] + [folder_key(a, f) for a, f in ranked]
+        else:
+            names = ["INBOX", "Sent"]
+            names += sorted({s.folder for s in self.messages.items.values()} - {"INBOX", "Sent"})
         if len(self.summaries(QUARANTINE_FOLDER)):
             names.append(QUARANTINE_FOLDER)
         if self.saved_drafts:
@@ -628,6 +638,9 @@ class FakeMailroom:
 
     def account_names(self) -> list[str]:
         return list(self.accounts)
+
+    def senders(self) -> list[tuple[str, str]]:
+        return list(self.sending_accounts)
 
     async def keep_synced(self, name: str, stop: asyncio.Event) -> None:
         self.synced.append(name)

@@ -30,7 +30,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.suggester import Suggester
 from textual.timer import Timer
-from textual.widgets import Input, Label, OptionList, Static, TextArea
+from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
 from core.errors import BadInput, MissiveError
@@ -39,7 +39,7 @@ from tui import keymap
 from tui.facade import mailroom_of, missive_app
 from tui.failures import ReportsFailures
 from tui.i18n import t
-from tui.messages import AddressesFound, DraftsChanged, LetterSent, ProtectionDecided
+from tui.messages import AddressesFound, DraftsChanged, LetterSent, ProtectionDecided, SendersKnown
 
 if TYPE_CHECKING:
     from core.mailroom import MailroomAPI
@@ -178,10 +178,15 @@ class ComposePane(ReportsFailures, Vertical):
         self.choices_for = ""  # the field they were found for
         self._choices_timer: Timer | None = None
         self._taken = ""  # a field's value right after a choice was taken: no new list for it
+        self.account: str | None = None  # the account the letter leaves from (None: the default one)
+        self.senders: list[tuple[str, str]] = []  # (account, address) the letter can leave from
 
     def compose(self) -> ComposeResult:
         # Set up here, not in on_mount: a quit during the mount leaves no children to query (a traceback).
         suggester = AddressSuggester(lambda: mailroom_of(self))
+        with Horizontal(classes="compose-row", id="compose-from-row") as from_row:
+            from_row.display = False  # shown when the profile has two accounts or more
+            yield Label(t("compose.from"), classes="compose-label")
         with Horizontal(classes="compose-row"):
             yield Label(t("compose.to"), classes="compose-label")
             yield AddressInput(id="compose-to", suggester=suggester, placeholder=t("compose.to_placeholder"))
@@ -206,6 +211,46 @@ class ComposePane(ReportsFailures, Vertical):
 
     def on_mount(self) -> None:
         self.border_title = t("pane.compose")
+        self.load_senders()
+
+    # -- From: the account the letter leaves from ----------------------------------------------------------
+    @work(thread=True, exclusive=True, group="senders", exit_on_error=False)
+    def load_senders(self) -> None:
+        self.post_message(SendersKnown(mailroom_of(self).senders()))
+
+    def on_senders_known(self, message: SendersKnown) -> None:
+        self.senders = list(message.senders)
+        row = self.query_one("#compose-from-row", Horizontal)
+        row.display = len(self.senders) > 1
+        if len(self.senders) > 1 and not self.query("#compose-from"):
+            choose = Select(
+                [(f"{address} ({name})", name) for name, address in self.senders],
+                allow_blank=False,
+                compact=True,
+                id="compose-from",
+            )
+            row.mount(choose)
+            self.call_after_refresh(self._show_account)
+        else:
+            self._show_account()
+
+    def _show_account(self) -> None:
+        """The From row says the letter's account: the one asked for when it is one of ours, else the default
+        (the first); the protection check follows it."""
+        names = [name for name, _ in self.senders]
+        if names and self.account not in names:
+            self.account = names[0]
+        for choose in self.query("#compose-from").results(Select):
+            if choose.value != self.account:
+                choose.value = self.account
+        self.check_recipients()
+
+    @on(Select.Changed, "#compose-from")
+    def _account_chosen(self, event: Select.Changed) -> None:
+        if event.value != self.account and isinstance(event.value, str):
+            self.account = event.value
+            self.check_recipients()  # the certificate, hence the protection, is the account's
+            self._schedule_draft()
 
     # -- starting a letter --------------------------------------------------------------------------------
     def start(
@@ -217,9 +262,12 @@ class ComposePane(ReportsFailures, Vertical):
         *,
         cc: tuple[str, ...] = (),
         attachments: tuple[Attachment, ...] = (),
+        account: str | None = None,
     ) -> None:
-        """A fresh letter (from c, r, f or Annuaire); the previous draft stays saved."""
+        """A fresh letter (from c, r, f or Annuaire); the previous draft stays saved. ``account``: the account of
+        the message answered (the letter leaves from it), else the default one."""
         self.draft_id = uuid.uuid4().hex
+        self.account = account
         self.attachments = list(attachments)  # a forward keeps the original's files
         self.in_reply_to = in_reply_to
         self.end_conversation = False
@@ -230,7 +278,7 @@ class ComposePane(ReportsFailures, Vertical):
         self._paint_attachments()
         target = "#compose-subject" if to and not subject else "#compose-body" if to else "#compose-to"
         self.query_one(target).focus()
-        self.check_recipients()  # indicators at once for a reply or a letter from Annuaire
+        self._show_account()  # and the indicators at once for a reply or a letter from Annuaire
         if to and mailroom_of(self).settings.compose.editor == "external":
             self.call_after_refresh(self.action_external_editor)  # [compose] editor = "external"
 
@@ -239,6 +287,7 @@ class ComposePane(ReportsFailures, Vertical):
         draft = saved.draft
         self.draft_id = saved.id
         self._kept_id = saved.id
+        self.account = draft.account
         self.attachments = list(draft.attachments)
         self.in_reply_to = draft.in_reply_to
         self.query_one("#compose-to", Input).value = ", ".join(draft.to)
@@ -247,7 +296,7 @@ class ComposePane(ReportsFailures, Vertical):
         self.query_one("#compose-body", TextArea).text = draft.body
         self._paint_attachments()
         self.query_one("#compose-body" if draft.to else "#compose-to").focus()
-        self.check_recipients()
+        self._show_account()
 
     def draft(self) -> Draft:
         return Draft(
@@ -258,6 +307,7 @@ class ComposePane(ReportsFailures, Vertical):
             attachments=tuple(self.attachments),
             in_reply_to=self.in_reply_to,
             end_conversation=self.end_conversation,
+            account=self.account if len(self.senders) > 1 else None,
         )
 
     # -- typing: indicators and drafts --------------------------------------------------------------------

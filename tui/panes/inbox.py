@@ -31,6 +31,7 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
@@ -45,6 +46,7 @@ from core.model import (
     FolderCount,
     MessageSummary,
     MessageView,
+    folder_parts,
     matches,
     query_terms,
 )
@@ -163,9 +165,10 @@ class InboxPane(ReportsFailures, Vertical):
 
     def _show_counts(self, counts: dict[str, FolderCount]) -> None:
         folders = self.query_one("#folders", OptionList)
+        several = _several_accounts([o.id for o in folders.options if o.id is not None])
         for option in folders.options:
             if option.id is not None and option.id in counts:
-                folders.replace_option_prompt(option.id, folder_prompt(option.id, counts[option.id]))
+                folders.replace_option_prompt(option.id, _prompt_of(option.id, counts[option.id], several))
 
     def on_messages_loaded(self, message: MessagesLoaded) -> None:
         if message.folder == DRAFTS_FOLDER and message.folder not in message.folders and self.loaded:
@@ -174,17 +177,15 @@ class InboxPane(ReportsFailures, Vertical):
             self.reload()
             return
         folders = self.query_one("#folders", OptionList)
-        prompts = [folder_prompt(name, message.counts.get(name)) for name in message.folders]
-        if [o.id for o in folders.options] != message.folders:
+        several = _several_accounts(message.folders)
+        if [o.id for o in folders.options if o.id is not None] != message.folders:
             folders.clear_options()
-            folders.add_options(
-                [Option(p, id=name) for name, p in zip(message.folders, prompts, strict=True)]
-            )
+            folders.add_options(_folder_options(message.folders, message.counts))
             if message.folder in message.folders:
-                folders.highlighted = message.folders.index(message.folder)
+                folders.highlighted = folders.get_option_index(message.folder)
         else:
-            for name, prompt in zip(message.folders, prompts, strict=True):
-                folders.replace_option_prompt(name, prompt)
+            for name in message.folders:
+                folders.replace_option_prompt(name, _prompt_of(name, message.counts.get(name), several))
         msg_list = self.query_one(MessageList)
         msg_list.border_title = self._title(message.folder)
         # Envoyés and Brouillons: the column names the recipients
@@ -217,6 +218,9 @@ class InboxPane(ReportsFailures, Vertical):
     def _title(self, folder: str | None) -> str:
         """The folder, then the order when it is not by date, and the conversations, as the title says them."""
         parts = [_folder_label(folder) if folder else t("pane.inbox")]
+        account = folder_parts(folder)[0] if folder else None
+        if account is not None:
+            parts.insert(0, account)  # two accounts: whose folder this is
         if self.sort != "date":
             parts.append(t(f"inbox.sort_{self.sort}"))
         if self.threads:
@@ -649,7 +653,7 @@ def letter_about(kind: str, view: MessageView, own_letter: bool, own: frozenset[
             head.append(f"{t('reader.cc')} {', '.join(view.cc)}")
         head.append(f"{t('reader.subject')} {s.subject}")
         body = "\n\n" + "\n".join(head) + "\n\n" + view.body
-        return LetterRequested((), subject, body, attachments=tuple(view.attachments))
+        return LetterRequested((), subject, body, attachments=tuple(view.attachments), account=s.account)
     subject = s.subject if s.subject.lower().startswith("re:") else f"Re: {s.subject}"
     quoted = "\n\n" + "\n".join(f"> {line}" for line in view.body.splitlines()) if view.body else ""
     # in Envoyés, answering our own letter writes to its recipients again, not to ourselves
@@ -663,17 +667,19 @@ def letter_about(kind: str, view: MessageView, own_letter: bool, own: frozenset[
                 seen.add(a.lower())
                 rest.append(a)
         cc = tuple(rest)
-    return LetterRequested(to, subject, quoted, in_reply_to=s.message_id, cc=cc)
+    return LetterRequested(to, subject, quoted, in_reply_to=s.message_id, cc=cc, account=s.account)
 
 
 FOLDER_WIDTH = 15  # inside the folder pane's border at 80 columns (tui/panes/main.tcss), a scrollbar kept
 
 
-def folder_prompt(name: str, count: FolderCount | None, width: int = FOLDER_WIDTH) -> str:
+def folder_prompt(
+    name: str, count: FolderCount | None, width: int = FOLDER_WIDTH, label: str | None = None
+) -> str:
     """A folder and its counts (the core's): "Réception 1/2" when name, unread and total fit in ``width``;
     else the name whole with the unread count only ("Réception 22", nothing when none is unread); a name
     too long even for that is cut with "…" so the unread count still shows."""
-    label = _folder_label(name)
+    label = _folder_label(name) if label is None else label
     if count is None:
         return label
     both = t("inbox.folder_count", name=label, unread=count.unread, total=count.total)
@@ -689,9 +695,41 @@ def folder_prompt(name: str, count: FolderCount | None, width: int = FOLDER_WIDT
     return t("inbox.folder_unread", name=label.ljust(max(room, len(label))), unread=count.unread)
 
 
-def _folder_label(name: str) -> str:
+def _several_accounts(keys: list[str]) -> bool:
+    return any(folder_parts(k)[0] is not None for k in keys)
+
+
+def _prompt_of(key: str, count: FolderCount | None, several: bool) -> str:
+    """One folder's line: with several accounts, INBOX is every account's Réception and an account's folders
+    are set in under its name."""
+    label = t("inbox.all_inboxes") if several and key == INBOX else _folder_label(key)
+    if folder_parts(key)[0] is not None:
+        return "  " + folder_prompt(key, count, FOLDER_WIDTH - 2, label)
+    return folder_prompt(key, count, label=label)
+
+
+def _folder_options(keys: list[str], counts: dict[str, FolderCount]) -> list[Option]:
+    """The folder list as the core gives it; with several accounts each one's folders under its name (a line
+    that cannot be chosen)."""
+    out: list[Option] = []
+    current: str | None = None
+    several = _several_accounts(keys)
+    for key in keys:
+        account, _name = folder_parts(key)
+        if account is not None and account != current:
+            out.append(Option(Content.styled(account, "bold $text-muted"), disabled=True))
+            current = account
+        out.append(Option(_prompt_of(key, counts.get(key), several), id=key))
+    return out
+
+
+def _folder_label(key: str) -> str:
     """A folder as the doctor reads it: the well-known ones, the quarantine and the drafts kept in the profile
-    (views of the profile, not server folders) in the interface's language, the others under their own name."""
+    (views of the profile, not server folders) in the interface's language, the others under their own name;
+    an account's folder (listed apart when there are several) under its own."""
+    account, name = folder_parts(key)
+    if account is not None:
+        return _folder_label(name)
     if name == QUARANTINE_FOLDER:
         return t("inbox.quarantine")
     if name == DRAFTS_FOLDER:
