@@ -66,7 +66,8 @@ def differing_labels(identity: Identity, differs: frozenset[str]) -> list[str]:
 
 def comparison(item: ReviewItem, patient: Patient | None, differs: frozenset[str] = frozenset()) -> Content:
     """Traits side by side; a trait the core found different (``differs``) is marked ≠ and coloured (reads in
-    black and white too). A waiting document without candidate says why, in the core's words."""
+    black and white too). (Why a waiting document has no candidate is said in the candidates' list: the
+    comparison's last line is cut at 80x24.)"""
     rows = traits(item.identity, patient)
     w = max(len(r[1]) for r in rows)
     vw = max([len(t("review.document"))] + [len(r[2]) for r in rows])
@@ -77,8 +78,6 @@ def comparison(item: ReviewItem, patient: Patient | None, differs: frozenset[str
         differs_here = patient is not None and trait in differs
         line = f"{'≠' if differs_here else ' '} {label:<{w}} {doc_value:<{vw}}  {pat_value}\n"
         parts.append((line, "$warning bold") if differs_here else line)
-    if patient is None and item.no_candidate:
-        parts.append((item.no_candidate + "\n", "$warning bold"))
     return Content.assemble(*parts)
 
 
@@ -219,6 +218,8 @@ class ReviewPane(ReportsFailures, Vertical):
             )
         if item.candidates:
             candidates.highlighted = 0
+        elif item.no_candidate:  # why nobody is proposed, in the core's words, where a candidate would be
+            candidates.add_option(Option(Content.styled(item.no_candidate, "$warning bold"), disabled=True))
         self._compare()
 
     def _compare(self) -> None:
