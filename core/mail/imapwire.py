@@ -228,7 +228,8 @@ class ResponseStream:
             if need >= 0:
                 if size - pos < need:
                     break
-                self._group.append(bytes(buf[pos : pos + need]))
+                with memoryview(buf) as view:  # one copy (a slice of the bytearray would be a second)
+                    self._group.append(bytes(view[pos : pos + need]))
                 pos += need
                 self._need = -1
                 self._scan = pos

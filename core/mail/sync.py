@@ -315,8 +315,13 @@ class SyncEngine:
                         own += bool(meta.get("own"))
                         items.append((msg.uid, list(msg.flags), msg.raw, meta))
                     ready = self.store.prepare_new(state, items)
+                    count = len(batch)
+                    # the letters are sealed into ``ready``: their plain bytes go now, not when the next
+                    # batch replaces them (the fetch generator still holds ``batch`` until it resumes)
+                    items.clear()
+                    batch.clear()
                     await stored()
-                    in_flight = (writer.submit(self.store.store_prepared, ready), len(batch), own)
+                    in_flight = (writer.submit(_store_and_release, self.store, ready), count, own)
             await stored()
         finally:
             # On a failure (a lost connection, a cancelled sync) the batch being written is finished first:
@@ -393,6 +398,36 @@ class SyncEngine:
                 result = on_new(report)
                 if asyncio.iscoroutine(result):
                     await result
+
+
+def _store_and_release(store: MessageStore, ready: Any) -> list[str]:
+    """Write a batch, then hand the heap its bytes left free back to the system (glibc keeps it otherwise:
+    about a third of a first sync's peak was free heap between live objects)."""
+    try:
+        return store.store_prepared(ready)
+    finally:
+        del ready
+        _release_free_heap()
+
+
+_TRIM: Callable[[int], int] | None | bool = False  # False: not looked up yet; None: not glibc
+
+
+def _release_free_heap() -> None:
+    global _TRIM
+    if _TRIM is False:
+        _TRIM = None
+        import sys
+
+        if sys.platform.startswith("linux"):
+            try:
+                import ctypes
+
+                _TRIM = ctypes.CDLL("libc.so.6").malloc_trim
+            except (OSError, AttributeError):
+                _TRIM = None
+    if _TRIM is not None:
+        _TRIM(0)
 
 
 def _takes_two(hook: Any) -> bool:

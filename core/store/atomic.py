@@ -14,8 +14,9 @@ import secrets
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
@@ -89,19 +90,29 @@ def fsync_dir(folder: Path) -> None:
 
 
 def atomic_write(
-    path: Path, data: bytes, *, sync_dir: bool = True, durable: bool = True, advance_mtime: bool = False
+    path: Path,
+    data: bytes | Sequence[bytes],
+    *,
+    sync_dir: bool = True,
+    durable: bool = True,
+    advance_mtime: bool = False,
 ) -> None:
     """Replace ``path`` with ``data`` atomically and (unless ``durable=False``, for caches) durably.
 
     ``advance_mtime`` gives the new file a modification time later than the file it replaces, even within
     one clock tick: a reader that compares (mtime, size, inode) then never mistakes a new version for an old
-    one, even when the file system hands the replaced inode number to the next version.
+    one, even when the file system hands the replaced inode number to the next version. ``data`` may be a
+    sequence of pieces, written one after the other (never joined into one buffer).
     """
     private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
     try:
         with os.fdopen(private_open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL), "wb") as fh:
-            fh.write(data)
+            if isinstance(data, bytes | bytearray | memoryview):
+                fh.write(data)
+            else:
+                for piece in data:
+                    fh.write(piece)
             fh.flush()
             if advance_mtime:
                 try:
@@ -124,27 +135,44 @@ def atomic_write(
         fsync_dir(path.parent)
 
 
-def write_many(files: Sequence[tuple[Path, bytes]], *, advance_mtime: bool = False) -> None:
+def write_many(files: Iterable[tuple[Path, bytes]], *, advance_mtime: bool = False) -> None:
     """Write each ``(path, data)`` as ``atomic_write`` does, durably, all of them when this returns.
 
     The files are written and fsynced by a few threads at once, then each folder holding one is fsynced
     once. On failure the first error is raised once every write has finished; files already renamed keep
     their new content (as after a crash): callers order their writes so that this is safe.
+
+    ``files`` may be a generator: it is read as the writers go, and no more than ``2 * WRITERS`` contents
+    are held at once (a docstore's split rewrites the whole collection: never all of it in memory at once).
     """
-    if not files:
-        return
-    if len(files) == 1:
-        atomic_write(files[0][0], files[0][1], advance_mtime=advance_mtime)
-        return
+    if isinstance(files, Sequence):
+        if not files:
+            return
+        if len(files) == 1:
+            atomic_write(files[0][0], files[0][1], advance_mtime=advance_mtime)
+            return
 
     def write(item: tuple[Path, bytes]) -> None:
         atomic_write(item[0], item[1], sync_dir=False, advance_mtime=advance_mtime)
 
-    folders = {path.parent for path, _ in files}
-    for folder in folders:
-        private_dir(folder)
-    futures = [_writers().submit(write, item) for item in files]
-    errors = [exc for f in futures if (exc := f.exception()) is not None]
+    folders: set[Path] = set()
+    pending: deque[Future[None]] = deque()
+    errors: list[BaseException] = []
+    try:
+        for item in files:
+            folder = item[0].parent
+            if folder not in folders:
+                private_dir(folder)
+                folders.add(folder)
+            pending.append(_writers().submit(write, item))
+            del item
+            while len(pending) > 2 * WRITERS:
+                if (exc := pending.popleft().exception()) is not None:
+                    errors.append(exc)
+    finally:
+        for future in pending:
+            if (exc := future.exception()) is not None:
+                errors.append(exc)
     if errors:
         raise errors[0]
     for folder in folders:

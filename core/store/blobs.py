@@ -35,11 +35,16 @@ DEAD_SUFFIX = ".dead"
 
 @dataclass(frozen=True)
 class Sealed:
-    """Blobs encrypted by ``BlobStore.seal_many``, not yet written: their ids and the one file holding them."""
+    """Blobs encrypted by ``BlobStore.seal_many``, not yet written: their ids and the one file holding them.
+
+    ``chunks`` are the file's bytes in order (a pack's head, then each member), written one after the other:
+    a pack is never joined into one buffer (a batch of 100 letters is about 2 MB, and the C library would
+    then keep heap of that size for the rest of the sync).
+    """
 
     ids: list[str]
     path: Path | None
-    data: bytes
+    chunks: list[bytes]
 
 
 class BlobStore:
@@ -83,24 +88,22 @@ class BlobStore:
     def seal_many(self, datas: Sequence[bytes]) -> Sealed:
         """Encrypt blobs for ``put_sealed`` (CPU only: a caller may do this in one thread, the write in another)."""
         if not datas:
-            return Sealed([], None, b"")
+            return Sealed([], None, [])
         if len(datas) == 1:
             blob_id = secrets.token_hex(16)
-            return Sealed([blob_id], self._file(blob_id), self.vault.seal(datas[0], f"blob/{blob_id}"))
+            return Sealed([blob_id], self._file(blob_id), [self.vault.seal(datas[0], f"blob/{blob_id}")])
         pack = secrets.token_hex(16)
         members = [self.vault.seal(d, f"blob/{pack}.{n}") for n, d in enumerate(datas)]
         offsets = [8 + 8 * (len(members) + 1)]
         for member in members:
             offsets.append(offsets[-1] + len(member))
         head = PACK_MAGIC + struct.pack(f"<I{len(offsets)}Q", len(members), *offsets)
-        return Sealed(
-            [f"{pack}.{n}" for n in range(len(members))], self._file(pack), b"".join([head, *members])
-        )
+        return Sealed([f"{pack}.{n}" for n in range(len(members))], self._file(pack), [head, *members])
 
     def put_sealed(self, sealed: Sealed) -> None:
         """Write what ``seal_many`` made, durably when this returns."""
         if sealed.path is not None:
-            atomic_write(sealed.path, sealed.data)
+            atomic_write(sealed.path, sealed.chunks)
 
     # -- reading -----------------------------------------------------------------------------------------
     def get(self, blob_id: str) -> bytes:

@@ -403,12 +403,15 @@ class ShardedCollection:
         for i, _ in list(self._shard_files(self.gen)):
             for key, doc in self._shard(i).docs().items():
                 buckets.setdefault(_shard_of(key, new_bits, new_tail), {})[key] = doc
-        files = []
-        for index, part in buckets.items():
-            fname = self._shard_name(new_gen, index)
-            payload = json.dumps({TABLE: part}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-            files.append((self.folder / fname, self.vault.seal(payload, self._logical(fname))))
-        write_many(files, advance_mtime=True)
+
+        def files() -> Iterator[tuple[Path, bytes]]:
+            # one shard sealed at a time, as the writers take them: never the whole collection at once
+            for index, part in buckets.items():
+                fname = self._shard_name(new_gen, index)
+                payload = json.dumps({TABLE: part}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+                yield self.folder / fname, self.vault.seal(payload, self._logical(fname))
+
+        write_many(files(), advance_mtime=True)
         old_gen = self.gen
         self._write_manifest(new_gen, new_bits, new_tail)
         for f in self.folder.glob(f"g{old_gen}-*{SUFFIX}"):

@@ -80,3 +80,30 @@ def test_write_many_writes_every_file_or_says_why(tmp_path: Path) -> None:
     with pytest.raises(OSError):
         write_many([(tmp_path / "ok", b"1"), (tmp_path / "plain" / "under-a-file", b"2")])
     assert not list(tmp_path.rglob("*.part"))
+
+
+def test_write_many_reads_a_generator_as_it_writes(tmp_path: Path) -> None:
+    """A docstore split hands its shards one at a time: every one is written, and a failure reading them
+    is raised once the writes already started are done."""
+    wanted = {tmp_path / "g" / f"s{i}": os.urandom(50 + i) for i in range(30)}
+    write_many(iter(wanted.items()))
+    assert all(path.read_bytes() == data for path, data in wanted.items())
+
+    def broken():
+        yield tmp_path / "h" / "first", b"1"
+        raise OSError("disque")
+
+    with pytest.raises(OSError, match="disque"):
+        write_many(broken())
+    assert (tmp_path / "h" / "first").read_bytes() == b"1"
+    assert not list(tmp_path.rglob("*.part"))
+
+
+def test_a_pack_is_written_from_its_pieces(profile: Profile) -> None:
+    """The pack is written member after member, never joined: each reads back, and its file is the pack
+    layout (magic, count, offsets) followed by the members in order."""
+    sealed = profile.blobs.seal_many(MESSAGES)
+    assert len(sealed.chunks) == len(MESSAGES) + 1
+    profile.blobs.put_sealed(sealed)
+    assert sealed.path is not None and sealed.path.read_bytes() == b"".join(sealed.chunks)
+    assert [profile.blobs.get(i) for i in sealed.ids] == MESSAGES
