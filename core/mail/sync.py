@@ -20,7 +20,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
+import sys
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
@@ -401,33 +403,32 @@ class SyncEngine:
 
 
 def _store_and_release(store: MessageStore, ready: Any) -> list[str]:
-    """Write a batch, then hand the heap its bytes left free back to the system (glibc keeps it otherwise:
-    about a third of a first sync's peak was free heap between live objects)."""
+    """Write a batch, then give the C library's free heap back to the system.
+
+    A first sync frees a batch's letters (2 to 120 KB each) while the next batch's are being made, between
+    objects that live on: glibc keeps those holes (about 5 MB of a 10,000-message sync's peak, measured)
+    unless asked. Its cost is one walk of the free lists per batch."""
     try:
         return store.store_prepared(ready)
     finally:
         del ready
-        _release_free_heap()
+        trim = _malloc_trim()
+        if trim is not None:
+            trim(0)
 
 
-_TRIM: Callable[[int], int] | None | bool = False  # False: not looked up yet; None: not glibc
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim`` (None elsewhere: musl, macOS, Windows)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
 
-
-def _release_free_heap() -> None:
-    global _TRIM
-    if _TRIM is False:
-        _TRIM = None
-        import sys
-
-        if sys.platform.startswith("linux"):
-            try:
-                import ctypes
-
-                _TRIM = ctypes.CDLL("libc.so.6").malloc_trim
-            except (OSError, AttributeError):
-                _TRIM = None
-    if _TRIM is not None:
-        _TRIM(0)
+        trim: Callable[[int], int] = ctypes.CDLL("libc.so.6").malloc_trim
+        return trim
+    except (OSError, AttributeError):
+        return None
 
 
 def _takes_two(hook: Any) -> bool:
