@@ -592,6 +592,15 @@ class Mailroom:
         except Exception as exc:  # noqa: BLE001 - the letter is shown all the same
             log.warning("message %s: words for the search not kept (%s)", message_id[:16], type(exc).__name__)
 
+    def _forget_read_words(self, header_id: str) -> None:
+        """A letter removed for good takes its searchable words with it (unless a copy of it is still kept)."""
+        if not header_id or any(m.message_id == header_id for m in self.messages.list(None)):
+            return
+        try:
+            self.profile.collection("read_words").delete(header_id)
+        except Exception as exc:  # noqa: BLE001 - the removal is done; the words stay encrypted
+            log.warning("words for the search of a removed letter not forgotten (%s)", type(exc).__name__)
+
     def read_words_by_message(self) -> dict[str, str]:
         """Message-ID -> the words of the letters already opened (core.clinical.search form): the inbox
         search finds a letter by its text once it has been read. Letters never opened are not in it."""
@@ -825,6 +834,7 @@ class Mailroom:
         except ServerRefused as exc:
             log.warning("removal of %s refused by the server", message_id[:12])
             raise ServerRefused(T("mail.ops.serveur-refuse-suppression", reason=_reason(exc))) from None
+        self._forget_read_words(summary.message_id)
         self.audit.append("expunge", message_id, actor, queued=done.queued)
         log.info("message %s removed for good%s", message_id[:12], " (queued)" if done.queued else "")
         return MoveResult("", summary.account, summary.folder, "", TRASH, done.queued, expunged=True)

@@ -446,6 +446,7 @@ class FakeMailroom:
             )
         self._refused("supprimer le message")
         del self.messages.items[message_id]
+        self.read_words.pop(summary.message_id, None)  # as the core: its words go with it
         self.audit.append(("expunge", message_id))
         return MoveResult("", summary.account, "Trash", "", "trash", self.offline, expunged=True)
 
@@ -478,7 +479,9 @@ class FakeMailroom:
     def review_items(self) -> tuple[list[ReviewItem], list[ReviewItem]]:
         entries = self.documents.entries.values()
         waiting = [self._item(e) for e in entries if e.state == "waiting"]
-        waiting.sort(key=lambda i: (not i.critical, i.date.timestamp() if i.date else float("inf")))  # as the core
+        waiting.sort(
+            key=lambda i: (not i.critical, i.date.timestamp() if i.date else float("inf"))
+        )  # as the core
         return waiting, [self._item(e) for e in entries if e.state == "filed"]
 
     def review_count(self) -> int:

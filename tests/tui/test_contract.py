@@ -275,11 +275,16 @@ def test_the_text_of_a_letter_already_read_is_searchable_and_no_other(subject: S
 
     mr = subject.mailroom
 
-    def found(query: str) -> list[str]:
+    def found(query: str, folder: str | None = None) -> list[str]:
         ids = {mid for mid, form in mr.read_words_by_message().items() if matches(query, form)}
-        return [s.subject for s in mr.summaries(None).matching(query, ids)]
+        return [s.subject for s in mr.summaries(folder).matching(query, ids)]
 
     assert found("PATIENTE") == []  # in the letter's text, not yet read
     mr.read_message(by_subject(subject, "Compte rendu de consultation"))
     assert found("PATIENTE") == found("confrere") == ["Compte rendu de consultation"]
     assert found("ci-joint") == []  # the lab result's text: never opened
+    letter = by_subject(subject, "Compte rendu de consultation")
+    trashed = asyncio.run(mr.delete_message(letter)).message_id
+    assert found("patiente", "Trash") == ["Compte rendu de consultation"]  # in the Corbeille: still found
+    asyncio.run(mr.delete_message(trashed, for_good=True))
+    assert found("patiente", "Trash") == [] and mr.read_words_by_message() == {}  # removed for good: its words too
