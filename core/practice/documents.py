@@ -524,9 +524,12 @@ class DocumentQueue:
 
     def undo(self, doc_id: str, actor: str | None = None) -> QueuedDocument:
         """Take a filed document's file out of the LGC folder; its bytes stay encrypted in the profile (never
-        in clear); the document goes back to review and can be filed again; audited."""
+        in clear); the document goes back to review and can be filed again; audited. A rejected document goes
+        back to review too."""
         with self._held():
             queued = self._settle(self.get(doc_id))
+            if queued.state == "rejected":  # set aside by mistake: waiting again, nothing was written anywhere
+                return self._record(replace(queued, state="waiting"), "undo", actor, message=queued.message_id)
             if queued.state == "filed" and queued.previous_blob:  # a correction was applied: the first back
                 return self._undo_replacement(queued, actor)
             if queued.state != "filed" or not queued.filed_path:

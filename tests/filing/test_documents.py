@@ -118,6 +118,16 @@ def test_reject(tmp_path, marks, document) -> None:
     assert queue.pending() == [] and profile.audit.records[-1]["action"] == "reject"
 
 
+def test_a_rejection_is_undone_and_the_document_waits_again(tmp_path, marks, document) -> None:
+    queue, profile = make_queue(tmp_path, marks)
+    waiting = queue.add(document, REVIEW, message_id="m", raw=RAW)
+    queue.reject(waiting.id, actor="secretariat")
+    back = queue.undo(waiting.id, actor="secretariat")
+    assert back.state == "waiting" and [q.id for q in queue.pending()] == [waiting.id]
+    assert profile.audit.records[-1]["action"] == "undo"
+    assert queue.file(waiting.id, "p-1").state == "filed"  # and it can be filed as usual
+
+
 def test_auto_filing_off_or_no_folder_leaves_auto_documents_waiting(tmp_path, marks, document) -> None:
     queue, _ = make_queue(tmp_path, marks, auto=False)
     assert queue.ingest(document, AUTO, message_id="m", raw=RAW).state == "waiting"

@@ -549,7 +549,7 @@ class FakeMailroom:
 
     def undo_filing(self, doc_id: str, actor: str | None = None) -> ReviewItem:
         entry = self.documents.get(doc_id)
-        if entry.state != "filed":
+        if entry.state not in ("filed", "rejected"):  # as the core: a rejection is taken back too
             raise BadInput(f"le document {doc_id} n'est pas classé : rien à annuler")
         entry.state, entry.decision, entry.patient_id, entry.filed_at = "waiting", "review", None, None
         self.documents.decisions.append(("undo", doc_id, None))

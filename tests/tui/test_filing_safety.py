@@ -146,3 +146,25 @@ async def test_a_classer_lists_the_oldest_waiting_document_first(mailroom: FakeM
         await settle(app, pilot)
         docs = app.screen.query_one("#review-docs", OptionList)
         assert [docs.get_option_at_index(i).id for i in range(2)] == ["d-older", "d-ambiguous"]
+
+
+async def test_u_right_after_a_rejection_takes_it_back_though_the_highlight_moved_on(mailroom: FakeMailroom) -> None:
+    """x moves the highlight on to the next waiting document; u then undoes that rejection (the secretary's
+    'oops'), not nothing (u did nothing on a waiting document: the rejected one had to be found among the
+    hundreds already classed)."""
+    mailroom.documents.add_unread_letter()  # a second waiting document for the highlight to move on to
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        docs = app.screen.query_one("#review-docs", OptionList)
+        first = docs.get_option_at_index(docs.highlighted or 0).id
+        await pilot.press("x", "o")
+        await settle(app, pilot)
+        assert mailroom.documents.decisions == [("reject", first, None)]
+        assert docs.get_option_at_index(docs.highlighted or 0).id != first  # moved on
+        await pilot.press("u")
+        await settle(app, pilot)
+        assert mailroom.documents.decisions[-1] == ("undo", first, None)
+        assert docs.get_option_at_index(docs.highlighted or 0).id == first  # back on it, waiting again

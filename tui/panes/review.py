@@ -99,6 +99,7 @@ class ReviewPane(ReportsFailures, Vertical):
         self.filed: list[ReviewItem] = []
         self._pending_ids: set[str] = set()
         self._acted_on: str | None = None  # the document the last decision was about: keeps the highlight
+        self._last_decided: str | None = None  # the last document filed or rejected here: u on a waiting one
         self._query = ""
 
     def compose(self) -> ComposeResult:
@@ -265,7 +266,14 @@ class ReviewPane(ReportsFailures, Vertical):
             return False
         if item is None:
             return False
+        if action == "undo" and self.is_pending(item):  # the highlight moved on: u takes back the last decision
+            return self._undoable() is not None
         return self.is_pending(item) if action in self.WAITING_ONLY else not self.is_pending(item)
+
+    def _undoable(self) -> str | None:
+        """The document filed or rejected last in this pane, while it is still decided (not waiting again)."""
+        last = self._last_decided
+        return None if last is None or last in self._pending_ids else last
 
     def action_next_candidate(self) -> None:
         candidates = self.query_one("#review-candidates", OptionList)
@@ -331,6 +339,8 @@ class ReviewPane(ReportsFailures, Vertical):
     def action_undo(self) -> None:
         if self.current is not None and not self.is_pending(self.current):
             self.decide(self.current.id, "undo", None)
+        elif (last := self._undoable()) is not None:  # x or Entrée moved the highlight on: undo that one
+            self.decide(last, "undo", None)
 
     @work(thread=True, group="review-decide", exit_on_error=False)
     def decide(self, doc_id: str, decision: str, patient_id: str | None) -> None:
@@ -347,7 +357,9 @@ class ReviewPane(ReportsFailures, Vertical):
         self.notify(t(f"review.done_{message.decision}"))
         if message.decision == "undo":  # back among the waiting ones: the highlight follows it
             self._acted_on = message.doc_id
-        else:  # filed or rejected: on to the next waiting document (else the one before it)
+            self._last_decided = None
+        else:
+            self._last_decided = message.doc_id  # filed or rejected: on to the next waiting document (else the one before it)
             waiting = [item.id for item in self._visible() if self.is_pending(item)]
             if message.doc_id in waiting:
                 at = waiting.index(message.doc_id)
