@@ -175,6 +175,8 @@ class MessageList(ScrollView, can_focus=True):
 
     def set_filed(self, filed: dict[str, str]) -> None:
         """The patients messages' documents were filed for (the core's labels), for their column."""
+        if filed == self._filed:  # read again after each load: unchanged, no row looks different
+            return
         self._filed = dict(filed)
         self._cache.clear()
         self.refresh()
