@@ -674,7 +674,7 @@ class Mailroom:
         pairs = (
             {(s.account, s.folder) for s in rows}
             if isinstance(rows, list)
-            else rows.account_folders()  # type: ignore[attr-defined]
+            else rows.account_folders()
         )
         accounts = {a for a, _ in pairs}
         if len(accounts) > 1:
