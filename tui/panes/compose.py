@@ -223,9 +223,11 @@ class ComposePane(ReportsFailures, Vertical):
         row = self.query_one("#compose-from-row", Horizontal)
         row.display = len(self.senders) > 1
         if len(self.senders) > 1 and not self.query("#compose-from"):
+            names = [name for name, _ in self.senders]
             choose = Select(
                 [(f"{address} ({name})", name) for name, address in self.senders],
                 allow_blank=False,
+                value=self.account if self.account in names else names[0],  # no first value to undo
                 compact=True,
                 id="compose-from",
             )
@@ -247,6 +249,8 @@ class ComposePane(ReportsFailures, Vertical):
 
     @on(Select.Changed, "#compose-from")
     def _account_chosen(self, event: Select.Changed) -> None:
+        if event.value != event.select.value:
+            return  # a stale change: the line shows another account since
         if event.value != self.account and isinstance(event.value, str):
             self.account = event.value
             self.check_recipients()  # the certificate, hence the protection, is the account's
