@@ -82,3 +82,17 @@ async def test_r_then_the_letter_typed_at_once_writes_the_letter_and_deletes_not
         body = app.screen.query_one("#compose-body", TextArea)
         assert body.text.startswith("Merci docteur"), body.text[:40]
         assert [s.id for s in msg_list.rows] == before
+
+
+async def test_going_back_to_a_field_adds_to_it_never_replaces_it() -> None:
+    """Shift+Tab back to the subject of a reply and type: the words go after the subject (Textual's Input selects
+    all on focus, so 'urgent' replaced 'Re: …' whole: seen by hand in tmux)."""
+    app = MissiveApp(mailroom=FakeMailroom())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        burst(app, "c", *"claire.martin@chu-test.mssante.fr", "tab", "tab", *"Avis", "tab", *"Bonjour")
+        await settle(app, pilot)
+        burst(app, "shift+tab", *" urgent", "shift+tab", "shift+tab", *", x@y.fr")
+        await settle(app, pilot)
+        assert app.screen.query_one("#compose-subject", Input).value == "Avis urgent"
+        assert app.screen.query_one("#compose-to", Input).value == "claire.martin@chu-test.mssante.fr, x@y.fr"

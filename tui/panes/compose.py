@@ -189,17 +189,20 @@ class ComposePane(ReportsFailures, Vertical):
             yield Label(t("compose.from"), classes="compose-label")
         with Horizontal(classes="compose-row"):
             yield Label(t("compose.to"), classes="compose-label")
-            yield AddressInput(id="compose-to", suggester=suggester, placeholder=t("compose.to_placeholder"))
+            # select_on_focus off: Tab back into a field and type adds to it (Textual selected all: typing replaced)
+            yield AddressInput(
+                id="compose-to", suggester=suggester, placeholder=t("compose.to_placeholder"), select_on_focus=False
+            )
         with Horizontal(classes="compose-row"):
             yield Label(t("compose.cc"), classes="compose-label")
-            yield AddressInput(id="compose-cc", suggester=suggester)
+            yield AddressInput(id="compose-cc", suggester=suggester, select_on_focus=False)
         choices = OptionList(id="compose-choices")
         choices.display = False
         choices.can_focus = False  # the field keeps the focus: typing goes on while the list follows
         yield choices
         with Horizontal(classes="compose-row"):
             yield Label(t("compose.subject"), classes="compose-label")
-            yield Input(id="compose-subject")
+            yield Input(id="compose-subject", select_on_focus=False)
         yield Static(t("compose.no_recipient"), id="compose-recipients")
         attachments = Static("", id="compose-attachments")
         attachments.display = False
