@@ -137,3 +137,32 @@ async def test_an_unexpected_crash_is_a_french_line_and_its_frames_are_logged(
     assert "review-decide crashed: KeyError" in logged
     assert "DUPONT" not in logged
     assert not issubclass(KeyError, MissiveError)
+
+
+@pytest.mark.parametrize("what", ["folder", "unreadable"])
+async def test_attaching_a_folder_or_an_unreadable_file_says_what_is_wrong(
+    mailroom: FakeMailroom, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, what: str
+) -> None:
+    """A folder is not 'introuvable', and a file missive may not read is not an 'erreur interne'."""
+    target = tmp_path / "bilans"
+    if what == "folder":
+        target.mkdir()
+        expected = "bilans est un dossier"
+    else:
+        target.write_bytes(b"x")
+        expected = "bilans : lecture impossible"
+
+        def refused(self: Path) -> bytes:
+            raise PermissionError(13, "Permission denied")
+
+        monkeypatch.setattr(Path, "read_bytes", refused)  # the tests run as root: no chmod would refuse it
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("3")
+        await pilot.pause()
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        await pilot.press(*str(target), "enter")
+        await until(pilot, lambda: bool(errors(app)), "a toast about the file")
+        assert any(expected in message for message in errors(app)), errors(app)

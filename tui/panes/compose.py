@@ -548,12 +548,18 @@ class ComposePane(ReportsFailures, Vertical):
     @work(thread=True, group="attach", exit_on_error=False)
     def read_attachment(self, text: str) -> None:
         path = Path(text).expanduser()
+        if path.is_dir():
+            raise BadInput(t("compose.attach_folder", name=path.name))
         if not path.is_file():
-            raise BadInput(f"{path.name} : fichier introuvable, vérifiez le chemin")
+            raise BadInput(t("compose.attach_missing", name=path.name))
         if path.stat().st_size > MAX_ATTACHMENT:
-            raise BadInput(f"{path.name} dépasse 25 Mo : envoyez un fichier plus petit")
+            raise BadInput(t("compose.attach_too_big", name=path.name))
         ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        attachment = Attachment(path.name, ctype, path.read_bytes())
+        try:
+            content = path.read_bytes()
+        except OSError as exc:  # not allowed to read it, a disk error: said, not an 'erreur interne'
+            raise BadInput(t("compose.attach_unreadable", name=path.name, error=exc.strerror or type(exc).__name__)) from None
+        attachment = Attachment(path.name, ctype, content)
         self.app.call_from_thread(self._add_attachment, attachment)
 
     def _add_attachment(self, attachment: Attachment) -> None:
