@@ -79,7 +79,8 @@ _SETTLE_WAIT = 1.0  # seconds a key typed ahead waits at most for the widgets to
 # reached in the tests; a loaded machine can take a few hundred ms to compose a pane)
 # Work a key starts in a thread that ends by moving the keyboard elsewhere (r, g, f read the message, then open the
 # composer): the keys typed after it wait for it, or "r" then "Merci d…" typed at once ran d (delete), c, u… in the list
-_KEYBOARD_WORKERS = frozenset({"write-about"})
+# and the lists the keys act on, while they are read (2 then j x typed at once: j and x found no document yet)
+_KEYBOARD_WORKERS = frozenset({"write-about", "review"})
 _KEYBOARD_WAIT = 5.0  # seconds they wait at most for such work (a big message read on a loaded machine)
 THEME_FIELDS = {
     "primary", "secondary", "accent", "foreground", "background", "surface", "panel", "boost", "warning",

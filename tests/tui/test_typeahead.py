@@ -5,7 +5,7 @@ key by key with a pause as Pilot's press."""
 from __future__ import annotations
 
 from textual import events
-from textual.widgets import Input, TextArea
+from textual.widgets import Input, OptionList, TextArea
 
 from tests.tui.conftest import settle
 from tests.tui.fakes import FakeMailroom
@@ -96,3 +96,26 @@ async def test_going_back_to_a_field_adds_to_it_never_replaces_it() -> None:
         await settle(app, pilot)
         assert app.screen.query_one("#compose-subject", Input).value == "Avis urgent"
         assert app.screen.query_one("#compose-to", Input).value == "claire.martin@chu-test.mssante.fr, x@y.fr"
+
+
+class SlowReviewMailroom(FakeMailroom):
+    """À classer's list read from a slow disk."""
+
+    def review_items(self):  # type: ignore[no-untyped-def]
+        import time
+
+        time.sleep(0.3)  # not asserted: only makes the first read outlast the keys typed after 2
+        return super().review_items()
+
+
+async def test_keys_typed_after_2_wait_for_the_documents_to_be_listed() -> None:
+    mailroom = SlowReviewMailroom()
+    mailroom.documents.add_unread_letter()
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        burst(app, "2", "j", "x")  # to the second waiting document and reject it: the question is asked
+        await settle(app, pilot)
+        assert app.screen.query("#confirm-question"), "x was lost while the list loaded"
+        docs = app.screen_stack[-2].query_one("#review-docs", OptionList)
+        assert docs.highlighted == 1
