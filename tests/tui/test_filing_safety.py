@@ -75,6 +75,42 @@ async def test_filing_to_a_candidate_whose_traits_differ_asks_first(mailroom: Fa
         assert mailroom.documents.decisions == [("file", "d-ambiguous", "p-2")]
 
 
+async def test_enter_pressed_twice_never_says_yes_to_a_differing_trait(mailroom: FakeMailroom) -> None:
+    """The Entrée that files, pressed twice in a hurry or typed ahead, must not answer "file it anyway": only o
+    does; the keys line says so."""
+    from tui.panes.confirm import ConfirmScreen
+
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        await pilot.press("enter", "enter", "enter")  # one read of the terminal: file, then two more Entrée
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmScreen) and "Des traits diffèrent" in question(app)
+        assert "Entrée ne répond pas" in str(app.screen.query_one("#confirm-keys", Static).render())
+        assert mailroom.documents.decisions == []
+        await pilot.press("o")
+        await settle(app, pilot)
+        assert mailroom.documents.decisions == [("file", "d-ambiguous", "p-2")]
+
+
+async def test_enter_never_says_yes_to_a_rejection(mailroom: FakeMailroom) -> None:
+    from tui.panes.confirm import ConfirmScreen
+
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        await pilot.press("x", "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmScreen) and mailroom.documents.decisions == []
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, ConfirmScreen) and mailroom.documents.decisions == []
+
+
 async def test_filing_to_the_matching_candidate_asks_nothing(mailroom: FakeMailroom) -> None:
     app = MissiveApp(mailroom=mailroom)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -596,7 +596,7 @@ class ComposePane(ReportsFailures, Vertical):
                 if yes and draft_id == self.draft_id:
                     self.send(draft_id, replace(draft, confirm_mixed=True))
 
-            self.app.push_screen(ConfirmScreen(t("confirm.mixed_patient")), answered)
+            self.app.push_screen(ConfirmScreen(t("confirm.mixed_patient"), deliberate=True), answered)
             return
         self.send(self.draft_id, draft)
 

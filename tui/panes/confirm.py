@@ -1,9 +1,15 @@
-"""A yes/no question before anything typed could be lost (quitting, replacing or discarding a letter).
+"""A yes/no question before anything typed could be lost (quitting, replacing or discarding a letter), and
+before a decision that cannot be taken back by accident (filing despite a differing trait, rejecting a
+document, deleting for good, writing to a patient and a colleague at once).
 
 | Key | Action |
 | --- | --- |
-| o, enter | yes |
+| o, enter | yes (a deliberate question: o only) |
 | n, escape | no |
+
+A deliberate question is never answered by Entrée: the Entrée that filed a document, pressed twice in a hurry
+(or typed ahead before the question was on screen), must not also say yes to "file it despite the differing
+birth date". Only the letter of the answer does.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ class ConfirmScreen(ModalScreen[bool]):
     """Asks one question; dismissed with True (o, enter) or False (n, escape)."""
 
     BINDINGS = [
-        Binding("o,y,enter", "answer(True)", show=False),
+        Binding("o,y", "answer(True)", show=False),
+        Binding("enter", "enter", show=False),
         Binding("n,escape", "answer(False)", show=False),
     ]
     DEFAULT_CSS = """
@@ -33,15 +40,23 @@ class ConfirmScreen(ModalScreen[bool]):
     #confirm-keys { height: auto; color: $text-muted; margin-top: 1; }
     """
 
-    def __init__(self, question: str) -> None:
+    def __init__(self, question: str, *, deliberate: bool = False) -> None:
         super().__init__()
         self.question = question
+        self.deliberate = deliberate  # yes only with the letter o (y), never with Entrée
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box") as box:
             box.border_title = t("confirm.title")
             yield Static(self.question, id="confirm-question", markup=False)
-            yield Static(t("confirm.keys"), id="confirm-keys", markup=False)
+            keys = t("confirm.keys_deliberate") if self.deliberate else t("confirm.keys")
+            yield Static(keys, id="confirm-keys", markup=False)
+
+    def action_enter(self) -> None:
+        if self.deliberate:
+            self.app.bell()  # the keys line already says: o for yes
+            return
+        self.dismiss(True)
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)

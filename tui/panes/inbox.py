@@ -499,7 +499,7 @@ class InboxPane(ReportsFailures, Vertical):
             if yes:
                 self.move_message(s.id, "expunge")
 
-        self.app.push_screen(ConfirmScreen(question), answered)
+        self.app.push_screen(ConfirmScreen(question, deliberate=True), answered)
 
     def action_archive(self) -> None:
         if (s := self._acted_on()) is not None:

@@ -302,7 +302,7 @@ class ReviewPane(ReportsFailures, Vertical):
             if yes:
                 self.decide(item.id, "file", candidate.patient_id)
 
-        self.app.push_screen(ConfirmScreen(question), answered)
+        self.app.push_screen(ConfirmScreen(question, deliberate=True), answered)
 
     def action_find_patient(self) -> None:
         """Search the practice's patients; the one chosen and confirmed gets the document, as with enter."""
@@ -334,7 +334,9 @@ class ReviewPane(ReportsFailures, Vertical):
             if yes:
                 self.decide(item.id, "reject", None)
 
-        self.app.push_screen(ConfirmScreen(t("confirm.reject", title=item.title or "—")), answered)
+        self.app.push_screen(
+            ConfirmScreen(t("confirm.reject", title=item.title or "—"), deliberate=True), answered
+        )
 
     def action_undo(self) -> None:
         if self.current is not None and not self.is_pending(self.current):
