@@ -86,6 +86,12 @@ async def test_the_list_takes_the_height_and_the_reader_goes_full_screen_and_bac
         await pilot.press("escape")  # below the list too, Échap closes the reader
         await settle(app, pilot)
         assert pane.mode == "list" and not reader.display
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert pane.mode == "split"
+        await pilot.press("q")  # a message open below the list: q closes it, the app stays
+        await settle(app, pilot)
+        assert app.is_running and pane.mode == "list" and not reader.display
         await pilot.press("q")  # in the list, q still quits
         await settle(app, pilot)
         assert not app.is_running

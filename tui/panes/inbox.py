@@ -290,6 +290,14 @@ class InboxPane(ReportsFailures, Vertical):
         msg_list.cursor = target
         self.action_full_view()
 
+    async def action_close_or_quit(self) -> None:
+        """q: with a message open below the list, back to the list alone (as in the full-screen reader, and as
+        neomutt's pager); in the list, quit (after the question when a letter is not sent)."""
+        if self.mode != "list":
+            self._set_mode("list")
+            return
+        await missive_app(self).action_quit()
+
     def leave_full_view(self) -> None:
         """q or Échap in the full-screen reader: back to the list, on the same row."""
         self._set_mode("list")
