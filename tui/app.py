@@ -174,9 +174,12 @@ class MissiveApp(App[int]):
         from textual.drivers.linux_driver import LinuxDriver
 
         if self.driver_class is LinuxDriver:  # Textual's, polling its input ten times a second
-            from tui.driver import QuietLinuxDriver
-
-            self.driver_class = QuietLinuxDriver
+            try:  # it reuses private parts of Textual 8.x: another 8.x may move them; Textual's own then
+                from tui.driver import QuietLinuxDriver
+            except ImportError as exc:
+                log.warning("quiet terminal driver unavailable (%s): Textual's own is used", type(exc).__name__)
+            else:
+                self.driver_class = QuietLinuxDriver
         keymap.localise(self)
         self.profile_dir = Path(profile_dir) if profile_dir else None
         self._passphrase = passphrase

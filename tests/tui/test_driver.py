@@ -55,3 +55,20 @@ async def test_the_input_thread_waits_without_polling_and_stops_when_asked(monke
         assert not thread.is_alive()
         for fd in (keys_read, keys_write, driver._wake_read, driver._wake_write):
             os.close(fd)
+
+
+def test_textual_own_driver_is_used_when_the_quiet_one_cannot_be_loaded(monkeypatch) -> None:
+    """The quiet driver reuses private parts of Textual 8.x; if another 8.x release moved them, the app still starts
+    with Textual's own driver (a warning in the log) instead of failing at start-up."""
+    import sys
+
+    from textual.drivers.linux_driver import LinuxDriver
+
+    from tests.tui.fakes import FakeMailroom
+    from tui.app import MissiveApp
+
+    monkeypatch.setitem(sys.modules, "tui.driver", None)  # importing it raises ImportError
+    app = MissiveApp(mailroom=FakeMailroom())
+    assert app.driver_class is LinuxDriver
+    monkeypatch.delitem(sys.modules, "tui.driver")
+    assert MissiveApp(mailroom=FakeMailroom()).driver_class.__name__ == QuietLinuxDriver.__name__
