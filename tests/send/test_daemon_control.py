@@ -107,12 +107,15 @@ def test_the_daemon_knows_who_is_asking() -> None:
         assert agent.peer_uid(left) == os.getuid()
 
 
-def test_no_daemon_means_the_ordinary_path(tmp_path: Path) -> None:
-    assert agent.ask_sync(tmp_path) is None  # no socket at all
-    stale = tmp_path / agent.SOCKET_NAME
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        if agent.socket_path(tmp_path) is None:
-            pytest.skip("the temporary folder's path is too long for a socket")
-        s.bind(str(stale))  # bound, never listening: what a killed daemon leaves
-    assert agent.ask_sync(tmp_path) is None
+def test_no_daemon_means_the_ordinary_path() -> None:
+    folder = Path(tempfile.mkdtemp(prefix="mv-", dir="/tmp"))  # short: pytest's tmp_path may be too long for a socket
+    try:
+        assert agent.socket_path(folder) is not None
+        assert agent.ask_sync(folder) is None  # no socket at all
+        stale = folder / agent.SOCKET_NAME
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.bind(str(stale))  # bound, never listening: what a killed daemon leaves
+        assert agent.ask_sync(folder) is None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     assert agent.socket_path(Path("/" + "x" * 120)) is None  # too long for sockaddr_un: no socket
