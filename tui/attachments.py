@@ -19,6 +19,7 @@ from pathlib import Path
 
 from core.config import private_dir, private_open
 from core.errors import MissiveError
+from tui.i18n import t
 
 
 def downloads_dir() -> Path:
@@ -43,10 +44,10 @@ def _own_private_dir(folder: Path) -> Path:
     private_dir(folder)
     st = os.lstat(folder)
     if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
-        raise MissiveError(f"{folder} n'est pas un dossier : supprimez-le puis recommencez")
+        raise MissiveError(t("private_folder.not_a_folder", folder=str(folder)))
     if hasattr(os, "getuid"):
         if st.st_uid != os.getuid():
-            raise MissiveError(f"{folder} appartient à un autre utilisateur : supprimez-le puis recommencez")
+            raise MissiveError(t("private_folder.other_owner", folder=str(folder)))
         if stat.S_IMODE(st.st_mode) != 0o700:
             os.chmod(folder, 0o700)
     return folder
@@ -70,7 +71,12 @@ def empty_viewing_dir(*, at_start: bool = False) -> int:
     """Remove the attachments this app opened (at exit) or, at start, those of apps no longer running
     (a crash, a closed terminal). Each app keeps its copies in a folder named by its process id, so a second
     missive window's open letters are left alone. Returns how many folders were removed."""
-    folder = viewing_dir()
+    return empty_process_folders(viewing_dir(), at_start=at_start)
+
+
+def empty_process_folders(folder: Path, *, at_start: bool) -> int:
+    """In ``folder`` (one sub-folder per missive process), remove this process's (at exit) or, at start, those of
+    processes no longer running; a folder not ours is never followed nor emptied. Returns how many were removed."""
     try:
         st = os.lstat(folder)
     except FileNotFoundError:

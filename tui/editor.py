@@ -13,8 +13,6 @@ import contextlib
 import logging
 import os
 import shlex
-import shutil
-import stat
 import subprocess
 import tempfile
 import uuid
@@ -22,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.config import child_environment, private_open
-from tui.attachments import _alive, _own_private_dir
+from tui.attachments import _own_private_dir, empty_process_folders
 
 log = logging.getLogger("missive.tui")
 
@@ -50,26 +48,7 @@ def editor_command(configured: str = "") -> list[str]:
 def empty_editing_dir(*, at_start: bool = False) -> int:
     """Remove this process's letters being edited (at exit) or, at start, those of processes no longer
     running (a crash while the editor was open). Returns how many folders were removed."""
-    folder = editing_dir()
-    try:
-        st = os.lstat(folder)
-    except FileNotFoundError:
-        return 0
-    if not stat.S_ISDIR(st.st_mode) or (hasattr(os, "getuid") and st.st_uid != os.getuid()):
-        return 0  # not ours: never followed nor emptied
-    removed = 0
-    for entry in os.scandir(folder):
-        mine = entry.name == str(os.getpid())
-        stale = at_start and not (entry.name.isdigit() and _alive(int(entry.name)))
-        if not (mine or stale):
-            continue
-        with contextlib.suppress(OSError):
-            if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path)
-            else:
-                os.unlink(entry.path)
-            removed += 1
-    return removed
+    return empty_process_folders(editing_dir(), at_start=at_start)
 
 
 @dataclass(frozen=True)
