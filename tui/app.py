@@ -470,7 +470,8 @@ class MissiveApp(App[int]):
     # -- actions ------------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.locked or self.main is None:
-            return action == "quit"  # nothing behind the lock is reachable, not even the palette
+            # nothing behind the lock is reachable, not even the palette; ctrl+c says how to quit there too
+            return action in ("quit", "help_quit")
         return True
 
     def action_show_pane(self, pane: str) -> None:

@@ -230,3 +230,14 @@ async def test_the_palette_opens_the_assistant_later(mailroom: Mailroom) -> None
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, SetupScreen), "the assistant", 10)
         assert step_of(app) == "account" and "étape 1/5 : compte de messagerie" in text_of(app, "#setup-title")
+
+
+async def test_ctrl_c_in_the_assistant_says_how_to_quit(tmp_path: Path) -> None:
+    """The first screen a new user sees: ctrl+c said nothing there (as at the unlock screen)."""
+    app = MissiveApp(tmp_path / "profile", setup=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, SetupScreen), "the assistant")
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert any("ctrl+q pour quitter" in n.message for n in app._notifications)
+        assert isinstance(app.screen, SetupScreen)

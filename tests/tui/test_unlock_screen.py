@@ -49,3 +49,31 @@ async def test_a_refused_given_passphrase_asks_for_it(mailroom: FakeMailroom, tm
         await pilot.press(*PASSPHRASE, "enter")
         await settle(app, pilot)
         assert isinstance(app.screen, MainScreen)
+
+
+async def test_ctrl_c_at_the_unlock_screen_says_how_to_quit(mailroom: FakeMailroom, tmp_path) -> None:
+    """ctrl+c never quits missive once its screen is up (it copies in a field: see the list's line); at the
+    unlock screen, first or after a lock, it said nothing: it says ctrl+q, and ctrl+q quits from there."""
+    app = MissiveApp(tmp_path, opener=opener_for(mailroom))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, LockScreen)
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert [n.message for n in app._notifications] == [
+            "ctrl+c ne quitte pas missive (il copie dans un champ) : ctrl+q pour quitter"
+        ]
+        assert isinstance(app.screen, LockScreen) and app.is_running
+        await pilot.press(*PASSPHRASE, "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, MainScreen)
+        app.clear_notifications()
+        await pilot.press("ctrl+l")  # locked on request: the same screen, the same answer
+        await settle(app, pilot)
+        assert isinstance(app.screen, LockScreen)
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert any("ctrl+q pour quitter" in n.message for n in app._notifications)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert not app.is_running
