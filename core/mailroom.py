@@ -70,6 +70,7 @@ if TYPE_CHECKING:  # start-up stays lazy: these modules load when a service is f
         ReviewItem,
         SavedDraft,
         SignatureStatus,
+        Undone,
     )
     from core.practice.documents import DocumentQueue, QueuedDocument
     from core.practice.filing import Preset
@@ -966,7 +967,9 @@ class Mailroom:
         return self._review_item(self.documents.reject(doc_id, actor=actor))
 
     def undo_filing(self, doc_id: str, actor: str | None = None) -> ReviewItem:
-        return self._review_item(self.documents.undo(doc_id, actor=actor))
+        """Take back a document's filing, rejection or correction; the answer's ``undone`` says which."""
+        queued, undone = self.documents.take_back(doc_id, actor=actor)
+        return replace(self._review_item(queued), undone=undone)
 
     def _review_item(self, queued: QueuedDocument) -> ReviewItem:
         from core.model import ReviewItem
@@ -1172,8 +1175,9 @@ class Mailroom:
         """``file_document`` returning the queue's record (where the file went, for ``missive file``)."""
         return self.documents.file(doc_id, patient_id, actor=actor)
 
-    def undo_queued(self, doc_id: str, actor: str | None = None) -> QueuedDocument:
-        return self.documents.undo(doc_id, actor=actor)
+    def undo_queued(self, doc_id: str, actor: str | None = None) -> tuple[QueuedDocument, Undone]:
+        """``undo_filing`` for the command line: the queue's record and what was taken back."""
+        return self.documents.take_back(doc_id, actor=actor)
 
     def reject_queued(self, doc_id: str, actor: str | None = None) -> QueuedDocument:
         return self.documents.reject(doc_id, actor=actor)

@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # start-up stays lazy: the types only
         ReviewItem,
         SavedDraft,
         SignatureStatus,
+        Undone,
     )
     from core.practice.documents import QueuedDocument
     from core.practice.patients import ImportReport
@@ -338,7 +339,7 @@ class CommandsAPI(MailroomAPI, SetupAPI, Protocol):
 
     def file_queued(self, doc_id: str, patient_id: str, actor: str | None = None) -> QueuedDocument: ...
 
-    def undo_queued(self, doc_id: str, actor: str | None = None) -> QueuedDocument: ...
+    def undo_queued(self, doc_id: str, actor: str | None = None) -> tuple[QueuedDocument, Undone]: ...
 
     def reject_queued(self, doc_id: str, actor: str | None = None) -> QueuedDocument: ...
 

@@ -383,6 +383,8 @@ def folder_parts(key: str) -> tuple[str | None, str]:
 
 # "filing": an interrupted filing that could not be settled yet (the queue retries; shown as waiting)
 DocumentState = Literal["waiting", "filing", "filed", "rejected"]
+Undone = Literal["filing", "rejection", "correction"]  # what an undo took back (a correction: the first
+# version is filed again in its place)
 FLAGGED = "\\Flagged"
 SEEN = "\\Seen"
 
@@ -438,6 +440,7 @@ class ReviewItem:
     filed_at: dt.datetime | None = None
     kind: str = ""  # biologie, imagerie, anatomopathologie, courrier (the core's reading)
     no_candidate: str = ""  # waiting with no candidate: why, in the core's words (no patient list, ...)
+    undone: Undone | None = None  # set on undo_filing's answer: what that undo took back
 
     def to_json(self) -> dict[str, Any]:
         """Ids, state and decision; no identity (what `messages show --json` prints)."""

@@ -76,10 +76,11 @@ class DocumentsLoaded(Message, bubble=False):
 class DocumentDecided(Message):
     """A document was filed, rejected, filed to a new patient or un-filed."""
 
-    def __init__(self, doc_id: str, decision: str) -> None:
+    def __init__(self, doc_id: str, decision: str, undone: str | None = None) -> None:
         super().__init__()
         self.doc_id = doc_id
         self.decision = decision
+        self.undone = undone  # for an undo: what the core took back (filing, rejection, correction)
 
 
 class DirectoryFound(Message, bubble=False):

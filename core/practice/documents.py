@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 from core.clinical.kinds import document_kind
 from core.errors import BadInput, MissiveError, NotFound
-from core.model import Candidate, ClinicalDocument, Decision, Identity, MatchResult
+from core.model import Candidate, ClinicalDocument, Decision, Identity, MatchResult, Undone
 from core.practice import filing
 from core.text import T
 
@@ -526,12 +526,18 @@ class DocumentQueue:
         """Take a filed document's file out of the LGC folder; its bytes stay encrypted in the profile (never
         in clear); the document goes back to review and can be filed again; audited. A rejected document goes
         back to review too."""
+        return self.take_back(doc_id, actor)[0]
+
+    def take_back(self, doc_id: str, actor: str | None = None) -> tuple[QueuedDocument, Undone]:
+        """``undo``, saying what it took back: a filing, a rejection, or a correction (the first version is
+        filed again in its place): what the screen and the command line say after an undo."""
         with self._held():
             queued = self._settle(self.get(doc_id))
             if queued.state == "rejected":  # set aside by mistake: waiting again, nothing was written anywhere
-                return self._record(replace(queued, state="waiting"), "undo", actor, message=queued.message_id)
+                back = self._record(replace(queued, state="waiting"), "undo", actor, message=queued.message_id)
+                return back, "rejection"
             if queued.state == "filed" and queued.previous_blob:  # a correction was applied: the first back
-                return self._undo_replacement(queued, actor)
+                return self._undo_replacement(queued, actor), "correction"
             if queued.state != "filed" or not queued.filed_path:
                 raise BadInput(
                     T(
@@ -562,7 +568,7 @@ class DocumentQueue:
         log.info("document %s: filing undone, file withdrawn and kept encrypted", doc_id)
         if not self._other_filed(queued.message_id, doc_id):
             self._mark(queued, False)
-        return updated
+        return updated, "filing"
 
     def _undo_replacement(self, queued: QueuedDocument, actor: str | None) -> QueuedDocument:
         """Put the first version back in the import folder in place of the correction (same path)."""

@@ -71,7 +71,8 @@ def test_review_decision_waits_then_is_filed_by_a_person(tmp_path, marks, docume
 def test_undo_puts_the_document_back_in_review(tmp_path, marks, document) -> None:
     queue, profile = make_queue(tmp_path, marks)
     filed = queue.ingest(document, AUTO, message_id="m-1", raw=RAW)
-    undone = queue.undo(filed.id, actor="dr")
+    undone, what = queue.take_back(filed.id, actor="dr")
+    assert what == "filing"
     assert undone.state == "waiting" and undone.decision == "review" and undone.patient_id is None
     assert list((tmp_path / "lgc").iterdir()) == []
     # what was in the import folder is kept in the (encrypted) blob store, never as a clear file
@@ -122,7 +123,8 @@ def test_a_rejection_is_undone_and_the_document_waits_again(tmp_path, marks, doc
     queue, profile = make_queue(tmp_path, marks)
     waiting = queue.add(document, REVIEW, message_id="m", raw=RAW)
     queue.reject(waiting.id, actor="secretariat")
-    back = queue.undo(waiting.id, actor="secretariat")
+    back, undone = queue.take_back(waiting.id, actor="secretariat")
+    assert undone == "rejection"  # what the screen says: 'Rejet annulé', not 'Classement annulé'
     assert back.state == "waiting" and [q.id for q in queue.pending()] == [waiting.id]
     assert profile.audit.records[-1]["action"] == "undo"
     assert queue.file(waiting.id, "p-1").state == "filed"  # and it can be filed as usual

@@ -157,6 +157,11 @@ def test_errors_are_one_line(profile, profile_dir, lgc, cli) -> None:
     assert code == 0
     code, out, _ = cli("documents", "list", "--json")
     assert out == ""  # rejected documents are left out unless --all
+    code, out, err = cli("documents", "undo", doc.id)  # a rejection taken back: no file was ever written
+    assert code == 0, err
+    assert out.startswith("rejet annulé") and "dossier d'import" not in out
+    code, out, _ = cli("documents", "list", "--json")
+    assert [json.loads(line)["state"] for line in out.splitlines()] == ["waiting"]
 
 
 def test_presets_listing(cli) -> None:

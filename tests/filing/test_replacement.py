@@ -72,7 +72,8 @@ def test_a_correction_replaces_the_filed_file_and_undo_brings_the_first_back(tmp
     actions = [r["action"] for r in profile.audit.records]
     assert "replace" in actions and "replacement" in actions
 
-    restored = queue.undo(original.id, actor="dr")
+    restored, undone = queue.take_back(original.id, actor="dr")
+    assert undone == "correction"  # the first version filed again: not 'the document waits for a decision'
     assert restored.state == "filed" and restored.previous_blob is None
     files = [f for f in Path(restored.filed_path).parent.iterdir() if f.is_file()]
     assert [f.read_bytes() for f in files] == [first.data]  # the first version is back, alone

@@ -43,6 +43,7 @@ from core.model import (
     ReviewItem,
     SavedDraft,
     SignatureStatus,
+    Undone,
     folder_key,
     folder_parts,
 )
@@ -551,10 +552,11 @@ class FakeMailroom:
         entry = self.documents.get(doc_id)
         if entry.state not in ("filed", "rejected"):  # as the core: a rejection is taken back too
             raise BadInput(f"le document {doc_id} n'est pas classé : rien à annuler")
+        undone: Undone = "rejection" if entry.state == "rejected" else "filing"
         entry.state, entry.decision, entry.patient_id, entry.filed_at = "waiting", "review", None, None
         self.documents.decisions.append(("undo", doc_id, None))
         self.audit.append(("undo", doc_id))
-        return self._item(entry)
+        return replace(self._item(entry), undone=undone)
 
     # -- Annuaire and recipients ----------------------------------------------------------------------------
     def directory_search(self, text: str, limit: int = 200) -> list[DirectoryEntry]:

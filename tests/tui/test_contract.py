@@ -137,8 +137,11 @@ def test_decisions_on_a_waiting_document(subject: Subject) -> None:
         mr.reject_document(waiting.id)  # filed: undo first
     undone = mr.undo_filing(waiting.id, actor="tui")
     assert undone.state == "waiting" and waiting.id in [i.id for i in mr.review_items()[0]]
+    assert undone.undone == "filing"
     assert mr.reject_document(waiting.id).state == "rejected"
     assert waiting.id not in [i.id for group in mr.review_items() for i in group]
+    again = mr.undo_filing(waiting.id, actor="tui")  # the rejection taken back, and said to be one
+    assert again.state == "waiting" and again.undone == "rejection"
 
 
 def test_patients_directory_and_recipients(subject: Subject) -> None:

@@ -204,3 +204,6 @@ async def test_u_right_after_a_rejection_takes_it_back_though_the_highlight_move
         await settle(app, pilot)
         assert mailroom.documents.decisions[-1] == ("undo", first, None)
         assert docs.get_option_at_index(docs.highlighted or 0).id == first  # back on it, waiting again
+        toasts = [n.message for n in app._notifications]
+        assert toasts[-1] == "Rejet annulé : le document attend une décision"  # not 'Classement annulé'
+        assert not any("Classement annulé" in m for m in toasts)

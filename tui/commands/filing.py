@@ -97,9 +97,9 @@ def list_command(args: argparse.Namespace, ctx: Any) -> int:
 def undo_command(args: argparse.Namespace, ctx: Any) -> int:
     from tui.i18n import t
 
-    doc = ctx.mailroom().undo_queued(args.document_id, actor="cli")
-    line = t("cli.file.undone", id=doc.id)
-    return _show_decision(args, ctx, doc, line)
+    doc, undone = ctx.mailroom().undo_queued(args.document_id, actor="cli")
+    line = t("cli.file.undone" if undone == "filing" else f"cli.file.undone_{undone}", id=doc.id)
+    return _show_decision(args, ctx, doc, line, undone=undone)
 
 
 def reject_command(args: argparse.Namespace, ctx: Any) -> int:

@@ -347,16 +347,20 @@ class ReviewPane(ReportsFailures, Vertical):
     @work(thread=True, group="review-decide", exit_on_error=False)
     def decide(self, doc_id: str, decision: str, patient_id: str | None) -> None:
         mailroom = mailroom_of(self)
+        undone = None
         if decision == "file" and patient_id is not None:
             mailroom.file_document(doc_id, patient_id, actor="tui")
         elif decision == "reject":
             mailroom.reject_document(doc_id, actor="tui")
         else:
-            mailroom.undo_filing(doc_id, actor="tui")
-        self.post_message(DocumentDecided(doc_id, decision))
+            undone = mailroom.undo_filing(doc_id, actor="tui").undone
+        self.post_message(DocumentDecided(doc_id, decision, undone))
 
     def on_document_decided(self, message: DocumentDecided) -> None:
-        self.notify(t(f"review.done_{message.decision}"))
+        if message.decision == "undo":  # in the core's words: a filing, a rejection or a correction taken back
+            self.notify(t(f"review.done_undo_{message.undone or 'filing'}"))
+        else:
+            self.notify(t(f"review.done_{message.decision}"))
         if message.decision == "undo":  # back among the waiting ones: the highlight follows it
             self._acted_on = message.doc_id
             self._last_decided = None
