@@ -312,7 +312,7 @@ def test_a_folder_name_is_never_cut_for_its_total(
     assert prompt.split() == shown and len(prompt) <= FOLDER_WIDTH
 
 
-@pytest.mark.parametrize("keys", [("F",), ("N",), ("d",), ("A",), ("enter",), ("r",)])
+@pytest.mark.parametrize("keys", [("F",), ("N",), ("d",), ("A",), ("m",), ("enter",), ("r",)])
 async def test_a_message_another_session_moved_away_is_said_gone_and_leaves_the_list(
     mailroom: FakeMailroom, keys: tuple[str, ...]
 ) -> None:

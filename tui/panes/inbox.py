@@ -25,8 +25,9 @@ Messages from outside the trust space (quarantined at sync) are listed only in t
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -62,6 +63,7 @@ from tui.panes.review import KeyedList
 from tui.widgets.message_list import MessageList
 
 log = logging.getLogger("missive.tui")
+_Answer = TypeVar("_Answer")
 TALL = 36  # terminal rows from which the reader stays below the list (14 rows of it) with no message open
 
 
@@ -491,13 +493,8 @@ class InboxPane(ReportsFailures, Vertical):
         s = self._acted_on()
         if s is None:
             return
-        try:
-            question = mailroom_of(self).delete_question(s.id)
-        except MessageGone as exc:
-            self._gone(exc)
-            return
-        except MissiveError as exc:
-            self._refused(exc)
+        question = self._ask_core(lambda: mailroom_of(self).delete_question(s.id))
+        if question is None:
             return
         if not question:
             self.move_message(s.id, "delete")
@@ -517,13 +514,8 @@ class InboxPane(ReportsFailures, Vertical):
         s = self._acted_on()
         if s is None:
             return
-        try:
-            targets = mailroom_of(self).move_targets(s.id)
-        except MessageGone as exc:
-            self._gone(exc)
-            return
-        except MissiveError as exc:
-            self._refused(exc)
+        targets = self._ask_core(lambda: mailroom_of(self).move_targets(s.id))
+        if targets is None:
             return
 
         def chosen(folder: str | None) -> None:
@@ -531,6 +523,17 @@ class InboxPane(ReportsFailures, Vertical):
                 self.move_message(s.id, "move", folder)
 
         self.app.push_screen(FolderChooser(targets, _folder_label), chosen)
+
+    def _ask_core(self, ask: Callable[[], _Answer]) -> _Answer | None:
+        """What the core says before a delete or a move (its question, the folders offered); None when it
+        refused, said on screen (a message gone meanwhile: said, and the list read again)."""
+        try:
+            return ask()
+        except MessageGone as exc:
+            self._gone(exc)
+        except MissiveError as exc:
+            self._refused(exc)
+        return None
 
     def _refused(self, exc: MissiveError) -> None:
         self.notify(" ".join(str(exc).split()), severity="error", timeout=8)
