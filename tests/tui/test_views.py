@@ -4,9 +4,12 @@ conversations (threads) and the filed patient's column."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
+
+from textual.widgets import OptionList
 
 from tests.tui.conftest import settle
-from tests.tui.fakes import BASE, FakeMailroom, plain_message
+from tests.tui.fakes import BASE, DOCTOR, FakeMailroom, plain_message
 from tui.app import MissiveApp
 from tui.panes.inbox import InboxPane
 from tui.panes.reader import Reader
@@ -183,6 +186,39 @@ async def test_T_shows_conversations_with_tree_marks_that_fit_80_columns() -> No
         await settle(app, pilot)
         assert [s.id for s in msg_list.rows] == flat and msg_list.current.id == "m-reply"
         assert msg_list.border_title == "Réception"
+
+
+async def test_each_folder_keeps_its_own_order_and_conversations() -> None:
+    """t and T in Réception change Réception's view only: Envoyés still lists by date, flat (sorted 'par
+    expéditeur' it was ordered on the doctor's own address, a column it does not even show), and Réception
+    is found again as it was left."""
+    mailroom = _with_a_conversation(FakeMailroom())
+    for mid, day in (("m-sent1", 3), ("m-sent2", 2)):
+        when = BASE - dt.timedelta(days=day)
+        mailroom.messages.add(
+            mid, plain_message(DOCTOR, f"Courrier {mid}", when, "Texte.\n"), DOCTOR, f"Courrier {mid}", when
+        )
+        mailroom.messages.items[mid] = replace(mailroom.messages.items[mid], folder="Sent")
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        msg_list = app.screen.query_one(MessageList)
+        await pilot.press("T", "t")
+        await settle(app, pilot)
+        assert msg_list.border_title == "Réception · par expéditeur · conversations"
+        await pilot.press("f6")
+        folders = app.screen.query_one("#folders", OptionList)
+        folders.highlighted = [o.id for o in folders.options].index("Sent")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert msg_list.border_title == "Envoyés"
+        assert [s.id for s in msg_list.rows] == ["m-sent2", "m-sent1"] and not msg_list.rows.conversations
+        await pilot.press("f6")
+        folders.highlighted = [o.id for o in folders.options].index("INBOX")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert msg_list.border_title == "Réception · par expéditeur · conversations"
+        assert msg_list.rows.conversations
 
 
 async def test_the_filed_patient_is_a_column_when_the_width_allows_never_at_80x24() -> None:

@@ -82,8 +82,9 @@ class InboxPane(ReportsFailures, Vertical):
         self._unread = 0
         self._patients_in: dict[str, str] = {}  # Message-ID -> patient names (core.clinical.search form)
         self._words_in: dict[str, str] = {}  # Message-ID -> words of a letter already opened (same form)
-        self.sort = "date"  # t cycles: date, sender, subject (the store sorts)
-        self.threads = False  # T: by conversation
+        # each folder's order (t cycles date, sender, subject: the store sorts) and conversations (T), kept for
+        # the session: t or T in Réception leave Envoyés, Corbeille and Brouillons as they were
+        self._views: dict[str | None, tuple[str, bool]] = {}
         self.mode = "list"  # list (no message open) | split (list and reader) | full (the reader alone)
         self._empty = False
         self._searching = False
@@ -150,9 +151,10 @@ class InboxPane(ReportsFailures, Vertical):
     def load_messages(self, folder: str | None) -> None:
         mailroom = mailroom_of(self)
         summaries = missive_app(self).summaries(folder)
-        if self.sort != "date":
-            summaries = summaries.sorted_by(self.sort)
-        if self.threads:
+        sort, threads = self.view_of(folder)
+        if sort != "date":
+            summaries = summaries.sorted_by(sort)
+        if threads:
             summaries = summaries.threaded()
         folders = mailroom.folders()
         statuses = mailroom.receipt_statuses()
@@ -223,20 +225,28 @@ class InboxPane(ReportsFailures, Vertical):
         account = folder_parts(folder)[0] if folder else None
         if account is not None:
             parts.insert(0, account)  # two accounts: whose folder this is
-        if self.sort != "date":
-            parts.append(t(f"inbox.sort_{self.sort}"))
-        if self.threads:
+        sort, threads = self.view_of(folder)
+        if sort != "date":
+            parts.append(t(f"inbox.sort_{sort}"))
+        if threads:
             parts.append(t("inbox.conversations"))
         return " · ".join(parts)
 
+    def view_of(self, folder: str | None) -> tuple[str, bool]:
+        """A folder's order and whether it is by conversation: by date and flat until t or T there."""
+        return self._views.get(folder, ("date", False))
+
     def action_sort(self) -> None:
-        """t: the next order (date, sender, subject), read from the store; the highlight stays."""
-        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)] if self.sort in SORTS else SORTS[0]
+        """t: this folder's next order (date, sender, subject), read from the store; the highlight stays."""
+        sort, threads = self.view_of(self.folder)
+        sort = SORTS[(SORTS.index(sort) + 1) % len(SORTS)] if sort in SORTS else SORTS[0]
+        self._views[self.folder] = (sort, threads)
         self.reload()
 
     def action_threads(self) -> None:
-        """T: the list by conversation, or flat again."""
-        self.threads = not self.threads
+        """T: this folder by conversation, or flat again."""
+        sort, threads = self.view_of(self.folder)
+        self._views[self.folder] = (sort, not threads)
         self.reload()
 
     @work(thread=True, exclusive=True, group="inbox-filed", exit_on_error=False)
