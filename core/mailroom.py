@@ -142,7 +142,8 @@ class Mailroom:
         )
         self.new_critical = 0  # messages with a critical result since the daemon last told the phone
         self._queued_for_review = 0  # documents the sync hook queued for a person since the last report
-        self._last_move: MoveResult | None = None  # what undo_move() takes back
+        self._last_move: MoveResult | None = None  # what undo_move() takes back (this session only)
+        self._no_undo = T("mail.ops.rien-a-annuler")  # else why there is nothing: what undo_move() says
         from core.mail.accountlock import AccountLocks
 
         self._account_locks = AccountLocks()  # per account: a sync round and an operation never interleave
@@ -836,6 +837,8 @@ class Mailroom:
             log.warning("removal of %s refused by the server", message_id[:12])
             raise ServerRefused(T("mail.ops.serveur-refuse-suppression", reason=_reason(exc))) from None
         self._forget_read_words(summary.message_id)
+        if self._last_move is not None and self._last_move.message_id == message_id:
+            self._last_move, self._no_undo = None, T("mail.ops.undo-supprime")  # deleted for good since
         self.audit.append("expunge", message_id, actor, queued=done.queued)
         log.info("message %s removed for good%s", message_id[:12], " (queued)" if done.queued else "")
         return MoveResult("", summary.account, summary.folder, "", TRASH, done.queued, expunged=True)
@@ -865,13 +868,18 @@ class Mailroom:
         return result
 
     async def undo_move(self, actor: str | None = None) -> MoveResult:
-        """Take back the last move, archive or delete of this session: the message goes back to its folder."""
+        """Take back the last move, archive or delete of this session: the message goes back to its folder.
+        Kept for the session only (after a restart the message is where it went, as the refusal says); when
+        there is nothing to take back, the refusal says why: nothing moved since opening, undone already,
+        deleted for good since, or moved away meanwhile (another window, a sync)."""
         last = self._last_move
-        if last is None or not self.messages.has(last.message_id):
-            self._last_move = None
-            raise NotFound(T("mail.ops.rien-a-annuler"))
+        if last is not None and not self.messages.has(last.message_id):
+            self._last_move, self._no_undo = None, T("mail.ops.undo-parti")
+        if self._last_move is None:
+            raise NotFound(self._no_undo)
+        assert last is not None
         result = await self._move(self.messages.get(last.message_id), last.origin, "undo", actor)
-        self._last_move = None
+        self._last_move, self._no_undo = None, T("mail.ops.undo-deja-fait")
         return result
 
     def waiting_operations(self) -> int:

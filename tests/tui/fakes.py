@@ -272,6 +272,7 @@ class FakeMailroom:
         self.read_words: dict[str, str] = {}  # Message-ID -> words of the letters opened (the search)
         self._draft_clock = BASE
         self._last_move: MoveResult | None = None
+        self._no_undo = "rien à annuler depuis l'ouverture de missive : un message déplacé avant est dans le dossier où il est allé (un message supprimé, dans la Corbeille)"  # noqa: E501 - the core's words
 
     @property
     def profile_path(self) -> Path | None:
@@ -449,14 +450,21 @@ class FakeMailroom:
         del self.messages.items[message_id]
         self.read_words.pop(summary.message_id, None)  # as the core: its words go with it
         self.audit.append(("expunge", message_id))
+        if self._last_move is not None and self._last_move.message_id == message_id:  # as the core
+            self._last_move = None
+            self._no_undo = "rien à annuler : le dernier message déplacé a été supprimé définitivement depuis"
         return MoveResult("", summary.account, "Trash", "", "trash", self.offline, expunged=True)
 
     async def undo_move(self, actor: str | None = None) -> MoveResult:
         last = self._last_move
-        if last is None or last.message_id not in self.messages.items:
-            raise NotFound("rien à annuler : aucun message déplacé ou supprimé depuis l'ouverture")
+        if last is not None and last.message_id not in self.messages.items:
+            self._last_move, last = None, None
+            self._no_undo = "rien à annuler : le dernier message déplacé n'est plus là où il était allé"
+        if last is None:
+            raise NotFound(self._no_undo)
         result = await self._move(last.message_id, last.origin, "", "undo-move")
         self._last_move = None
+        self._no_undo = "rien à annuler : le dernier déplacement est déjà annulé"
         return result
 
     # -- À classer ------------------------------------------------------------------------------------------

@@ -211,7 +211,7 @@ def test_flag_unread_delete_undo_archive_and_counts(subject: Subject) -> None:
     back = asyncio.run(mr.undo_move(actor="tui"))
     assert (back.folder, back.origin) == ("INBOX", "Trash")
     assert mr.folder_counts()["INBOX"].total == before.total
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound, match="déjà annulé"):  # not 'aucun message déplacé depuis l'ouverture'
         asyncio.run(mr.undo_move())
     archived = asyncio.run(mr.archive_message(back.message_id))
     assert archived.role == "archive" and [s.id for s in mr.summaries(archived.folder)] == [
@@ -221,6 +221,28 @@ def test_flag_unread_delete_undo_archive_and_counts(subject: Subject) -> None:
         mr.delete_message(asyncio.run(mr.delete_message(archived.message_id)).message_id, for_good=True)
     )
     assert gone.expunged and not gone.undoable and len(mr.summaries("Trash")) == 0
+    with pytest.raises(NotFound, match="supprimé définitivement"):  # the last one moved is gone for good
+        asyncio.run(mr.undo_move())
+
+
+def test_undo_after_a_restart_says_where_the_message_went(tmp_path: Path) -> None:
+    """The undo of a move is kept for the session only: after a restart u says so and where the message
+    is (in the folder it went to; a deleted one in the Corbeille), not that nothing was ever moved."""
+    from core.mailroom import Mailroom
+
+    subject = real_mailroom(tmp_path)
+    mr = subject.mailroom
+    letter = by_subject(subject, "Compte rendu de consultation", "INBOX")
+    deleted = asyncio.run(mr.delete_message(letter, actor="tui"))
+    mr.close()
+    again = Mailroom.open(tmp_path / "profile", PASS)
+    try:
+        with pytest.raises(NotFound) as said:
+            asyncio.run(again.undo_move())
+        assert "depuis l'ouverture de missive" in str(said.value) and "Corbeille" in str(said.value)
+        assert [s.id for s in again.summaries("Trash")] == [deleted.message_id]  # where it went, still
+    finally:
+        again.close()
 
 
 def test_completion_offers_past_correspondents_first_and_never_our_own_address(subject: Subject) -> None:

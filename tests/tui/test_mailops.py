@@ -80,6 +80,9 @@ async def test_d_moves_to_the_trash_and_u_brings_it_back(mailroom: FakeMailroom)
         await until(pilot, lambda: "Remis dans Réception" in toasts(app), "the undo toast")
         await settle(app, pilot)
         assert mailroom.messages.get(LAB).folder == "INBOX" and LAB in listed(app)
+        await pilot.press("u")  # once more: the move was undone, it was not 'nothing moved since opening'
+        await until(pilot, lambda: len(toasts(app, "error")) == 1, "the second undo's answer")
+        assert toasts(app, "error") == ["rien à annuler : le dernier déplacement est déjà annulé"]
 
 
 async def test_u_in_a_classer_is_not_the_inbox_undo(mailroom: FakeMailroom) -> None:
