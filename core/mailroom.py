@@ -77,6 +77,7 @@ if TYPE_CHECKING:  # start-up stays lazy: these modules load when a service is f
     from core.practice.patients import ImportReport, PatientRegistry
     from core.secure.keystore import KeyStore
     from core.secure.outgoing import LetterProtection, OutgoingPolicy
+    from core.secure.smime_kinds import OpenedMessage
     from core.secure.trust import TrustPolicy
     from core.setup import CsvPreview
     from core.store.audit import AuditLog, AuditProblem
@@ -86,26 +87,42 @@ log = logging.getLogger("missive.mailroom")
 
 # What unlocking a profile and reading a first letter import: the app loads them in a thread while the
 # passphrase is typed and derived (the key derivation leaves the interpreter free), so neither waits on them.
-# Not the clinical readers nor html2text: they load with the first message that has documents or HTML.
+# Not the clinical readers nor html2text: they load with the first message that has documents or HTML. Not the
+# Pro Santé Connect client: an account that logs in with it loads it.
 READING_MODULES = (
     "core.mail.messages",
     "core.mail.accounts",
-    "core.auth.psc",
-    "core.secure.keystore",
-    "core.secure.smime",
     "core.mail.mime",
     "core.mail.receipts",
     "core.practice.documents",
     "core.clinical.patient_mail",
 )
+# What a letter with an S/MIME layer adds (X.509, CMS, asn1crypto: some 5 MB resident): loaded ahead only for a
+# profile that holds S/MIME keys or certificates (``uses_smime``); a plain letter is read without them.
+SMIME_READING_MODULES = ("core.secure.keystore", "core.secure.smime")
+# the key store's collections: a profile with none of them filled has never held a key nor a verified signer
+_SMIME_COLLECTIONS = ("smime_own", "smime_certs", "smime_anchors")
 
 
-def preload() -> None:
-    """Import the modules a first read uses (``READING_MODULES``); called from a thread of the app."""
+def uses_smime(profile_dir: Path) -> bool:
+    """Whether the profile holds S/MIME material (its own identity, a correspondent's certificate harvested from
+    a verified letter, a trust anchor). Read from the collections' files, before the unlock: their names and
+    presence are all it reads, nothing encrypted."""
+    from core.store.profile import collection_has_files
+
+    return any(collection_has_files(profile_dir, name) for name in _SMIME_COLLECTIONS)
+
+
+def preload(profile_dir: Path | None = None) -> None:
+    """Import the modules a first read uses (``READING_MODULES``, and ``SMIME_READING_MODULES`` for a profile
+    that ``uses_smime``); called from a thread of the app."""
     import importlib
 
     for name in READING_MODULES:
         importlib.import_module(name)
+    if profile_dir is not None and uses_smime(Path(profile_dir)):
+        for name in SMIME_READING_MODULES:
+            importlib.import_module(name)
 
 
 RETRY_FIRST = 5.0  # seconds before reconnecting an account that failed; doubles up to RETRY_MAX
@@ -417,11 +434,9 @@ class Mailroom:
         return receipt_requested(email.message_from_bytes(self._opened_bytes(message_id)))
 
     def _opened_bytes(self, message_id: str) -> bytes:
-        from core.secure.smime import open_message
-
         raw = self.messages.get_raw(message_id)
         try:
-            return open_message(raw, self.keys).inner_mime_bytes
+            return self._open_layers(raw).inner_mime_bytes
         except Exception:  # noqa: BLE001 - the outer headers are enough to answer
             return raw
 
@@ -512,10 +527,27 @@ class Mailroom:
             self.emit(DocumentFiled(len(filed)))
 
     def prepare_reading(self) -> None:
-        """Open the services a first read uses (keys, document queue, sent letters, accounts) before the
-        doctor opens a message."""
-        for service in ("keys", "documents", "sent_letters", "accounts"):
+        """Open the services a first read uses (document queue, sent letters, accounts, and the keys for a
+        profile that holds S/MIME material) before the doctor opens a message."""
+        services = ["documents", "sent_letters", "accounts"]
+        if uses_smime(self.profile.path):
+            services.insert(0, "keys")
+        for service in services:
             getattr(self, service)
+
+    def _open_layers(self, raw: bytes) -> OpenedMessage:
+        """``raw`` with its S/MIME layers removed (``smime.open_message``). A message whose own content type
+        cannot carry S/MIME, read as the sync hook reads it, is given back as it is, neither signed nor
+        encrypted (what ``open_message`` says of it): the S/MIME machinery and the keys are not loaded for it."""
+        from core.mail import fastmime
+        from core.secure.smime_kinds import OpenedMessage, may_be_smime
+
+        content_type = fastmime.outer_content_type(raw)
+        if content_type is not None and not may_be_smime(content_type):
+            return OpenedMessage(raw, False, False, None, None)
+        from core.secure.smime import open_message
+
+        return open_message(raw, self.keys)
 
     def read_message(self, message_id: str, actor: str | None = None) -> MessageView:
         """The message as the doctor reads it (S/MIME layers removed, HTML turned into text, the document
@@ -527,12 +559,12 @@ class Mailroom:
         from core.errors import MissiveError
         from core.mail import mime
         from core.model import MessageView
-        from core.secure.smime import OpenedMessage, open_message
+        from core.secure.smime_kinds import OpenedMessage
 
         summary = self.messages.get(message_id)
         raw = self.messages.get_raw(message_id)
         try:
-            opened = open_message(raw, self.keys)
+            opened = self._open_layers(raw)
         except Exception as exc:  # noqa: BLE001 - show the raw message rather than nothing
             log.warning("message %s could not be opened (%s)", message_id[:16], type(exc).__name__)
             opened = OpenedMessage(raw, False, False, None, None, decrypted=True)

@@ -221,7 +221,8 @@ class MissiveApp(App[int]):
     # -- start-up -----------------------------------------------------------------------------------------
     def on_mount(self) -> None:
         if self.mailroom is None:  # while the passphrase is typed and derived
-            threading.Thread(target=_preload, name="missive-preload", daemon=True).start()
+            preload = threading.Thread(target=_preload, args=(self.profile_dir,), name="missive-preload", daemon=True)
+            preload.start()
         themes, problems = discover_themes(self.profile_dir)
         for theme in themes:
             self.register_theme(theme)
@@ -799,14 +800,14 @@ class MissiveApp(App[int]):
             report_failure(self, event.worker)
 
 
-def _preload() -> None:
-    """Import the inbox, the reader and what the core needs to open a message, off the screen's thread: the
-    inbox paints and the first message opens without waiting on them."""
+def _preload(profile_dir: Path | None) -> None:
+    """Import the inbox, the reader and what the core needs to open a message in this profile, off the screen's
+    thread: the inbox paints and the first message opens without waiting on them."""
     try:
         import tui.panes.inbox  # noqa: F401
         from core.mailroom import preload
 
-        preload()
+        preload(profile_dir)
     except Exception as exc:  # noqa: BLE001 - only an early start lost: the same imports happen when used
         log.warning("preload failed (%s)", type(exc).__name__)
 

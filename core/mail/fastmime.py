@@ -105,6 +105,21 @@ def _scan(raw: bytes) -> Scanned | None:
     return Scanned(header, tuple(leaves), header.get_content_type())
 
 
+def outer_content_type(raw: bytes) -> str | None:
+    """The content type of the message's own header as the full parser reads it, or None when only the full
+    parser can say (the cases ``scan`` leaves to it in the header). Reads the header alone, and remembers
+    nothing: the reader asks it of a message it opens."""
+    if not isinstance(raw, bytes) or not raw or raw.startswith((b"From ", b"\r\n", b"\n")):
+        return None
+    if _LONE_CR.search(raw) is not None:
+        return None
+    try:
+        header, _ = _entity(raw)
+    except Exception:  # noqa: BLE001 - _Unusual, or anything the header parser raises: the full parser reads it
+        return None
+    return header.get_content_type()
+
+
 def _entity(data: bytes) -> tuple[Message, bytes]:
     """The header of an entity (parsed) and its body (raw): the header must end with a blank line or the data."""
     if data.startswith((b"\r\n", b"\n")):  # no header at all

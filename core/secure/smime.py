@@ -30,7 +30,10 @@ from core.model import SignatureStatus
 from core.secure import certs as certmod
 from core.secure import cms
 from core.secure.smime_kinds import PKCS7_MIME as _PKCS7_MIME
-from core.secure.smime_kinds import may_be_smime  # noqa: F401 - its home before core.secure.smime_kinds
+from core.secure.smime_kinds import (
+    OpenedMessage,
+    may_be_smime,  # noqa: F401 - its home before core.secure.smime_kinds
+)
 from core.text import T
 
 CRLF = b"\r\n"
@@ -59,20 +62,6 @@ class StaticKeys:
 
     def trust_anchors(self) -> list[x509.Certificate]:
         return list(self.anchors)
-
-
-@dataclass(frozen=True)
-class OpenedMessage:
-    """A received message with its S/MIME layers removed, as stored at sync time."""
-
-    inner_mime_bytes: bytes  # outer headers + the innermost entity: what the MIME reader parses
-    encrypted: bool
-    signed: bool
-    signature: SignatureStatus | None
-    signer_cert: bytes | None  # DER, for KeyStore.harvest when the signature is valid
-    decrypted: bool = True  # False when encrypted for a key the profile does not hold
-    problem: str = ""  # why it could not be decrypted (no health data)
-    cipher_note: str = ""  # "chiffrement ancien (3DES)" when a layer used an outdated cipher
 
 
 # -- raw MIME helpers -----------------------------------------------------------------------------------------

@@ -6,6 +6,12 @@ cannot be S/MIME does not make the process import the S/MIME machinery (asn1cryp
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from core.model import SignatureStatus
+
 PKCS7_MIME = ("application/pkcs7-mime", "application/x-pkcs7-mime")
 
 
@@ -14,3 +20,18 @@ def may_be_smime(content_type: str) -> bool:
     (``smime._layer_kind`` reads no other): for any other type ``open_message`` gives the message back as it
     is, neither signed nor encrypted, and the sync hook does not call it."""
     return content_type.lower() in ("multipart/signed", "application/octet-stream", *PKCS7_MIME)
+
+
+@dataclass(frozen=True)
+class OpenedMessage:
+    """A received message with its S/MIME layers removed, as stored at sync time (``smime.open_message``; a
+    message that cannot be S/MIME is its own opened message, neither signed nor encrypted)."""
+
+    inner_mime_bytes: bytes  # outer headers + the innermost entity: what the MIME reader parses
+    encrypted: bool
+    signed: bool
+    signature: SignatureStatus | None
+    signer_cert: bytes | None  # DER, for KeyStore.harvest when the signature is valid
+    decrypted: bool = True  # False when encrypted for a key the profile does not hold
+    problem: str = ""  # why it could not be decrypted (no health data)
+    cipher_note: str = ""  # "chiffrement ancien (3DES)" when a layer used an outdated cipher

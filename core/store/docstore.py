@@ -542,6 +542,16 @@ class ShardedCollection:
         return isinstance(key, str) and self.get(key) is not None
 
 
+def has_files(root: Path, name: str) -> bool:
+    """Whether collection ``name`` under ``root`` was ever written (a shard, manifest or journal file in its
+    folder). Reads the folder's file names only: nothing encrypted, nor the key, is needed."""
+    try:
+        with os.scandir(root / name) as entries:
+            return any(entry.name.endswith(SUFFIX) for entry in entries)
+    except OSError:
+        return False
+
+
 class DocStore:
     """The profile's collections, under ``<profile>/db/``."""
 

@@ -17,7 +17,7 @@ from core.errors import BadInput
 from core.store.atomic import DIR_MODE, FILE_MODE
 from core.store.audit import AuditLog
 from core.store.blobs import BlobStore
-from core.store.docstore import DocStore, ShardedCollection
+from core.store.docstore import DocStore, ShardedCollection, has_files
 from core.store.vault import Vault
 from core.text import T
 
@@ -64,6 +64,11 @@ class Profile:
     def change_passphrase(self, new_passphrase: str) -> None:
         self.vault.change_passphrase(new_passphrase)
         self.audit.append("config", "passphrase")
+
+
+def collection_has_files(path: Path, name: str) -> bool:
+    """Whether the profile in ``path`` ever wrote its collection ``name`` (file names only: before an unlock)."""
+    return has_files(Path(path) / "db", name)
 
 
 # What a profile folder holds (missive's own); anything else a user keeps beside it is left as it is, so that
