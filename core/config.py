@@ -1,207 +1,96 @@
-"""Profile location and ``profile.toml``: the non-secret settings, validated at start.
+"""Profile location, and ``profile.toml`` (the non-secret settings, validated at start: core.settings).
 
-Errors name the key and the line, e.g. ``profile.toml ligne 4 : trust.mode doit valoir open, trust-space
-ou strict``. Secrets (account passwords, keys) never live here: they are in the encrypted store.
+Every command loads this module first, ``missive sync`` asking a running daemon loads little else: it holds
+only the profile's place and, given when first used (``__getattr__`` at the end), the settings
+(``Settings``, ``load_settings``... from core.settings) and what the interface needs of the process and the
+disk. Secrets (account passwords, keys) never live in the settings: they are in the encrypted store.
 """
 
 from __future__ import annotations
 
-import re
-import tomllib
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+import os
+import sys
 
-from core.errors import ConfigError
-from core.text import T, Text
-
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without loading typing (about 5 ms of a `missive sync`)
 if TYPE_CHECKING:  # what __getattr__ (at the end) loads only when used, named for the type checker
+    from pathlib import Path
+
+    from core.agent import ask_sync
     from core.childenv import child_environment as child_environment
     from core.childenv import take_secrets as take_secrets
     from core.logs import LibraryRecords as LibraryRecords
     from core.logs import log_bug as log_bug
     from core.logs import where_logged as where_logged
+    from core.settings import DEFAULT_TOML as DEFAULT_TOML
+    from core.settings import ComposeSettings as ComposeSettings
+    from core.settings import FilingSettings as FilingSettings
+    from core.settings import ListsSettings as ListsSettings
+    from core.settings import NotificationSettings as NotificationSettings
+    from core.settings import PatientMailSettings as PatientMailSettings
+    from core.settings import PractitionerSettings as PractitionerSettings
+    from core.settings import PscSettings as PscSettings
+    from core.settings import ReceiptSettings as ReceiptSettings
+    from core.settings import Settings as Settings
+    from core.settings import TrustSettings as TrustSettings
+    from core.settings import WatchSettings as WatchSettings
+    from core.settings import load_settings as load_settings
+    from core.settings import parse_settings as parse_settings
+    from core.settings import write_default_settings as write_default_settings
     from core.store.atomic import private_dir as private_dir
     from core.store.atomic import private_open as private_open
+    from core.text import Text
+
+    ask_daemon_sync = ask_sync
 
 SETTINGS_FILE = "profile.toml"
-
-DEFAULT_TOML = """\
-# missive profile settings (no secrets here: passwords and keys live in the encrypted store)
-language = "fr"            # fr | en
-theme = "dark"             # dark | light | high-contrast | ansi16 | a theme file in <profile>/themes/
-idle_lock_minutes = 10     # lock the app after this many idle minutes (0 = never)
-
-[trust]
-mode = "trust-space"       # open | trust-space (MSSanté: allow-listed correspondents only) | strict (signed+encrypted only)
-allow = []                 # extra domains or addresses, e.g. ["ch-exemple.fr", "dr.martin@exemple.fr"]
-encrypt_to_patients = false  # S/MIME to @patient.mssante.fr addresses (Mon espace santé cannot read it)
-
-[filing]
-preset = "generic"         # see `missive filing presets`
-folder = ""                # the practice software's import folder; empty = no automatic filing
-template = ""              # file name template; empty = the preset's
-auto = true                # file `auto` decisions without a click
-# layout = "drop-folder"   # drop-folder | patient-folders (one sub-folder per patient id); default: the preset's
-# extension = ".hpr"       # extension of filed HPRIM files; default: the preset's
-# encoding = "original"    # original (the bytes as received) | cp1252 | iso-8859-1 | utf-8
-
-[notifications]
-kind = "none"              # none | ntfy | webhook
-url = ""                   # https://ntfy.example/topic or your webhook
-token_env = ""             # name of an environment variable holding a bearer token, if any
-urgent = false             # true: "dont N urgent(s)" when critical results arrived (a count, nothing else)
-
-[watch]
-folder = ""                # a folder the practice software drops reports into (with a .json sidecar)
-
-[practitioner]
-rpps = ""                  # your 11-digit RPPS number: names you as the author of the CDA letters missive writes
-family_name = ""
-given_name = ""
-organisation = ""          # the practice's name
-organisation_id = ""       # optional: FINESS or SIRET identifier of the practice
-
-[compose]
-editor = "builtin"         # builtin | external: each new letter opens in your own editor ($VISUAL/$EDITOR); ctrl+g does it any time
-editor_command = ""        # the external editor, e.g. "vim -n -i NONE" (no swap file, no viminfo); empty = $VISUAL, $EDITOR, vi
-
-[patients]
-fin_subject = false        # true: a letter ending the conversation also starts its subject with "[FIN] " (operator's convention)
-
-[receipts]
-read = false               # true: every letter asks for a read receipt (MDN); delivery reports (DSN) always
-answer = "ask"             # a letter asking for a read receipt: ask | always | never (never automatic to a patient)
-
-[psc]
-# Pro Santé Connect (login by the e-CPS app): the values your software vendor registered; missive ships none.
-issuer = ""                # e.g. https://auth.esante.gouv.fr/auth/realms/esante-wallet
-client_id = ""
-client_cert = ""           # a .p12 for mutual TLS to PSC (else the secret in MISSIVE_PSC_CLIENT_SECRET)
-ca_file = ""               # PEM of the PSC servers' trust anchors; empty = the system store
-
-[lists]
-# where `missive trust update` / `directory update` and the daemon (daily) fetch the official lists
-whitelist_url = "https://espacedeconfiance.mssante.fr/listeblanchemssante.xml"
-directory_urls = [
-  "https://service.annuaire.sante.fr/annuaire-sante-webservices/V300/services/extraction/PS_LibreAcces",
-  "https://service.annuaire.sante.fr/annuaire-sante-webservices/V300/services/extraction/Extraction_Correspondance_MSSante",
-]
-ca_file = ""               # PEM of the IGC Santé chain when the servers use it (empty = the system store)
-auto_update = true         # the daemon refreshes both lists once a day
-
-[keys]
-# remap a binding by its id, e.g. "app.quit" = "ctrl+q"
-"""
-
-
-@dataclass(frozen=True)
-class TrustSettings:
-    mode: str = "trust-space"
-    allow: tuple[str, ...] = ()
-    encrypt_to_patients: bool = False
-
-
-@dataclass(frozen=True)
-class FilingSettings:
-    preset: str = "generic"
-    folder: str = ""
-    template: str = ""
-    auto: bool = True
-    layout: str = ""
-    extension: str = ""
-    encoding: str = ""
-
-
-@dataclass(frozen=True)
-class NotificationSettings:
-    kind: str = "none"
-    url: str = ""
-    token_env: str = ""
-    urgent: bool = False  # add "dont N urgent(s)": how many new messages hold a critical result
-
-
-@dataclass(frozen=True)
-class WatchSettings:
-    folder: str = ""
-
-
-@dataclass(frozen=True)
-class PractitionerSettings:
-    rpps: str = ""
-    family_name: str = ""
-    given_name: str = ""
-    organisation: str = ""
-    organisation_id: str = ""
-
-
-@dataclass(frozen=True)
-class PatientMailSettings:
-    fin_subject: bool = False  # "[FIN] " before the subject of a letter that ends the conversation
-
-
-@dataclass(frozen=True)
-class ComposeSettings:
-    editor: str = "builtin"  # builtin | external: a new letter's body opens in the external editor at once
-    editor_command: str = ""  # empty: $VISUAL, then $EDITOR, then vi
-
-
-@dataclass(frozen=True)
-class ReceiptSettings:
-    read: bool = False  # ask for a read receipt on every letter
-    answer: str = "ask"  # ask | always | never: answering a letter's read-receipt request
-
-
-@dataclass(frozen=True)
-class PscSettings:
-    issuer: str = ""
-    client_id: str = ""
-    client_cert: str = ""
-    ca_file: str = ""
-
-
-@dataclass(frozen=True)
-class ListsSettings:
-    whitelist_url: str = ""
-    directory_urls: tuple[str, ...] = ()
-    ca_file: str = ""
-    auto_update: bool = True
-
-
-@dataclass(frozen=True)
-class Settings:
-    language: str = "fr"
-    theme: str = "dark"
-    idle_lock_minutes: int = 10
-    trust: TrustSettings = field(default_factory=TrustSettings)
-    filing: FilingSettings = field(default_factory=FilingSettings)
-    notifications: NotificationSettings = field(default_factory=NotificationSettings)
-    watch: WatchSettings = field(default_factory=WatchSettings)
-    practitioner: PractitionerSettings = field(default_factory=PractitionerSettings)
-    psc: PscSettings = field(default_factory=PscSettings)
-    lists: ListsSettings = field(default_factory=ListsSettings)
-    receipts: ReceiptSettings = field(default_factory=ReceiptSettings)
-    patients: PatientMailSettings = field(default_factory=PatientMailSettings)
-    compose: ComposeSettings = field(default_factory=ComposeSettings)
-    keys: dict[str, str] = field(default_factory=dict)
-    raw: dict[str, Any] = field(default_factory=dict)
+APP_NAME = "missive"
 
 
 def default_profile_dir() -> Path:
-    import platformdirs
+    from pathlib import Path
 
-    return Path(platformdirs.user_data_dir("missive", appauthor=False)) / "profile"
+    return Path(_user_data_dir()) / "profile"
 
 
 def default_demo_dir() -> Path:
     """Where ``missive demo`` builds its profile unless given ``--profile``."""
+    from pathlib import Path
+
+    return Path(_user_data_dir()) / "demo"
+
+
+def profile_folder(given: str | None = None) -> str:
+    """The profile folder as ``missive --profile`` names it (``~`` expanded), else the user's default one:
+    ``default_profile_dir()`` as a string, found without loading pathlib or platformdirs where the rule is
+    XDG's (Linux). For ``missive sync`` asking the daemon, which needs nothing else of the disk."""
+    if given:
+        return os.path.expanduser(given)
+    return os.path.join(_user_data_dir(), "profile")
+
+
+def _user_data_dir() -> str:
+    """``platformdirs.user_data_dir("missive")``. On Linux it is XDG's rule, written here so that a command
+    need not load platformdirs (about 12 ms): ``$XDG_DATA_HOME`` when it is an absolute path, else
+    ``$HOME/.local/share`` when HOME is; elsewhere (macOS, Windows, no usable HOME) platformdirs says.
+    tests/store/test_config.py holds both equal."""
+    if sys.platform == "linux":
+        base = os.environ.get("XDG_DATA_HOME", "")
+        if not os.path.isabs(base):
+            home = os.environ.get("HOME", "")
+            base = os.path.join(home, ".local", "share") if os.path.isabs(home) else ""
+        if base:
+            return os.path.join(base, APP_NAME)
     import platformdirs
 
-    return Path(platformdirs.user_data_dir("missive", appauthor=False)) / "demo"
+    return str(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
 def missing_profile_message(folder: Path) -> Text:
     """What to say when ``folder`` holds no profile: how to create one, where the demo is and how to open it."""
+    from pathlib import Path
+
+    from core.text import T
+
     demo = default_demo_dir()
     if Path(folder).expanduser() == demo:
         return T("config.no-demo-profile", demo=demo)
@@ -212,203 +101,40 @@ def missing_profile_message(folder: Path) -> Text:
     return T("config.no-profile-demo-not-built", folder=folder, start=start, demo=demo)
 
 
-_SCHEMA: dict[str, dict[str, Any]] = {
-    "": {"language": ("fr", "en"), "theme": str, "idle_lock_minutes": int},
-    "trust": {"mode": ("open", "trust-space", "strict"), "allow": list, "encrypt_to_patients": bool},
-    "filing": {
-        "preset": str,
-        "folder": str,
-        "template": str,
-        "auto": bool,
-        "layout": ("drop-folder", "patient-folders"),
-        "extension": str,
-        "encoding": str,
-    },
-    "notifications": {"kind": ("none", "ntfy", "webhook"), "url": str, "token_env": str, "urgent": bool},
-    "watch": {"folder": str},
-    "receipts": {"read": bool, "answer": ("ask", "always", "never")},
-    "patients": {"fin_subject": bool},
-    "compose": {"editor": ("builtin", "external"), "editor_command": str},
-    "practitioner": {
-        "rpps": str,
-        "family_name": str,
-        "given_name": str,
-        "organisation": str,
-        "organisation_id": str,
-    },
-    "psc": {"issuer": str, "client_id": str, "client_cert": str, "ca_file": str},
-    "lists": {"whitelist_url": str, "directory_urls": list, "ca_file": str, "auto_update": bool},
-    "keys": {},
-}
-
-
-def _line_of(text: str, section: str, key: str | None) -> int:
-    """The 1-based line where ``key`` (or the section header) is written, 0 when not found."""
-    current = ""
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        header = re.match(r"^\[\s*([^\]]+?)\s*\]", stripped)
-        if header:
-            current = header.group(1).strip().strip('"')
-            if key is None and current == section:
-                return number
-            continue
-        if key is not None and current == section:
-            m = re.match(r'^"?([^"=\s]+)"?\s*=', stripped)
-            if m and m.group(1) == key:
-                return number
-    return 0
-
-
-def _fail(path: Path, text: str, section: str, key: str | None, message: str) -> ConfigError:
-    line = _line_of(text, section, key)
-    where = f"{path.name} ligne {line}" if line else path.name
-    name = f"{section}.{key}" if section and key else (key or section)
-    return ConfigError(T("config.corriger", where=where, name=name, message=message, path=path))
-
-
-def _one_of(values: tuple[str, ...] | list[str]) -> str:
-    """``a, b ou c``: a French list of the accepted values."""
-    values = list(values)
-    return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} ou {values[-1]}"
-
-
-_KINDS = {"str": "un texte entre guillemets", "bool": "true ou false", "int": "un nombre entier"}
-
-
-def _toml_error(path: Path, exc: tomllib.TOMLDecodeError) -> ConfigError:
-    """tomllib speaks English; keep only where the mistake is."""
-    found = re.search(r"line (\d+), column (\d+)", str(exc))
-    where = f"{path.name} ligne {found.group(1)}, colonne {found.group(2)}" if found else path.name
-    return ConfigError(T("config.syntaxe-incorrecte-verifiez-guillemets", where=where, path=path))
-
-
-def load_settings(profile_dir: Path) -> Settings:
-    """Read and validate ``profile.toml``; a missing file means the defaults."""
-    path = profile_dir / SETTINGS_FILE
-    if not path.exists():
-        return Settings()
-    try:
-        text = path.read_text("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(T("config.texte-utf-enregistrez-utf", path=path)) from exc
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise _toml_error(path, exc) from exc
-    return parse_settings(data, path, text)
-
-
-def parse_settings(data: dict[str, Any], path: Path = Path(SETTINGS_FILE), text: str = "") -> Settings:
-    sections: dict[str, dict[str, Any]] = {"": {}}
-    for key, value in data.items():
-        if isinstance(value, dict):
-            if key not in _SCHEMA or key == "":
-                raise _fail(path, text, key, None, "n'est pas une section connue")
-            sections[key] = value
-        else:
-            sections[""][key] = value
-    for section, values in sections.items():
-        schema = _SCHEMA[section]
-        for key, value in values.items():
-            if section == "keys":
-                if not isinstance(value, str) or not value:
-                    raise _fail(path, text, section, key, 'doit être un nom de touche comme "f5" ou "ctrl+s"')
-                continue
-            if key not in schema:
-                known = ", ".join(sorted(schema))
-                raise _fail(
-                    path, text, section, key, f"n'est pas un réglage connu (réglages connus : {known})"
-                )
-            expected = schema[key]
-            if isinstance(expected, tuple):
-                if value not in expected:
-                    raise _fail(path, text, section, key, f"doit valoir {_one_of(expected)}")
-            elif expected is int:
-                if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                    raise _fail(path, text, section, key, "doit être un nombre entier positif ou nul")
-            elif expected is list:
-                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    raise _fail(
-                        path, text, section, key, 'doit être une liste de textes, par exemple ["exemple.fr"]'
-                    )
-            elif not isinstance(value, expected):
-                raise _fail(
-                    path, text, section, key, f"doit être {_KINDS.get(expected.__name__, expected.__name__)}"
-                )
-    _check_filing(sections.get("filing", {}), path, text)
-    rpps = str(sections.get("practitioner", {}).get("rpps", "")).replace(" ", "")
-    if rpps and not re.fullmatch(r"8?\d{11}", rpps):
-        raise _fail(
-            path, text, "practitioner", "rpps", "doit être votre numéro RPPS à 11 chiffres (ou rester vide)"
-        )
-    top = sections[""]
-    trust = sections.get("trust", {})
-    lists: dict[str, Any] = {
-        k: tuple(v) if isinstance(v, list) else v for k, v in sections.get("lists", {}).items()
+_SETTINGS_NAMES = frozenset(
+    {
+        "DEFAULT_TOML",
+        "ComposeSettings",
+        "FilingSettings",
+        "ListsSettings",
+        "NotificationSettings",
+        "PatientMailSettings",
+        "PractitionerSettings",
+        "PscSettings",
+        "ReceiptSettings",
+        "Settings",
+        "TrustSettings",
+        "WatchSettings",
+        "load_settings",
+        "parse_settings",
+        "write_default_settings",
     }
-    return Settings(
-        language=top.get("language", "fr"),
-        theme=top.get("theme", "dark"),
-        idle_lock_minutes=top.get("idle_lock_minutes", 10),
-        trust=TrustSettings(
-            mode=trust.get("mode", "trust-space"),
-            allow=tuple(a.strip().lower() for a in trust.get("allow", [])),
-            encrypt_to_patients=trust.get("encrypt_to_patients", False),
-        ),
-        filing=FilingSettings(**sections.get("filing", {})),
-        notifications=NotificationSettings(**sections.get("notifications", {})),
-        receipts=ReceiptSettings(**sections.get("receipts", {})),
-        patients=PatientMailSettings(**sections.get("patients", {})),
-        compose=ComposeSettings(**sections.get("compose", {})),
-        watch=WatchSettings(**sections.get("watch", {})),
-        practitioner=PractitionerSettings(**sections.get("practitioner", {})),
-        psc=PscSettings(**sections.get("psc", {})),
-        lists=ListsSettings(**lists),
-        keys=dict(sections.get("keys", {})),
-        raw=data,
-    )
-
-
-def _check_filing(section: dict[str, Any], path: Path, text: str) -> None:
-    """The preset, template, extension and encoding are checked at start, not at the first filing."""
-    if not section:
-        return
-    from core.practice.filing import FilingProfile
-
-    try:
-        FilingProfile.from_settings(section)
-    except ConfigError as exc:
-        message = str(exc)
-        found = re.match(r"filing\.(\w+)\s*(.*)", message)
-        key = found.group(1) if found and found.group(1) in section else None
-        if key is None:
-            key = "template" if "template" in message.lower() and "template" in section else None
-        detail = found.group(2) if found and key == found.group(1) else message
-        raise _fail(path, text, "filing", key, detail) from None
-
-
-def write_default_settings(profile_dir: Path, overrides: str = "") -> Path:
-    from core.store.atomic import atomic_write
-
-    path = profile_dir / SETTINGS_FILE
-    if not path.exists():
-        atomic_write(path, (DEFAULT_TOML + overrides).encode("utf-8"))
-    return path
-
-
-if TYPE_CHECKING:  # given by __getattr__ below
-    from core.agent import ask_sync
-
-    ask_daemon_sync = ask_sync
+)
 
 
 def __getattr__(name: str) -> object:
-    """The process's environment, the disk and the log as the interface needs them, loaded only when used:
-    ``take_secrets``/``child_environment`` (core.childenv), ``private_dir``/``private_open``
-    (core.store.atomic: files the app saves are private like the profile's), ``log_bug``/``where_logged``/
-    ``LibraryRecords`` (core.logs: a bug's place in the profile's log, never its message)."""
-    if name == "ask_daemon_sync":  # core.agent: a sync asked of the running daemon, before any profile is opened
+    """The settings (core.settings) and the process's environment, the disk and the log as the interface
+    needs them, loaded only when used: ``take_secrets``/``child_environment`` (core.childenv),
+    ``private_dir``/``private_open`` (core.store.atomic: files the app saves are private like the profile's),
+    ``log_bug``/``where_logged``/``LibraryRecords`` (core.logs: a bug's place in the profile's log, never its
+    message)."""
+    if name in _SETTINGS_NAMES:
+        from core import settings
+
+        return getattr(settings, name)
+    if (
+        name == "ask_daemon_sync"
+    ):  # core.agent: a sync asked of the running daemon, before any profile is opened
         from core import agent
 
         return agent.ask_sync

@@ -5,11 +5,13 @@ Never put health data (names, birth dates, results, subjects) in a message: erro
 
 from __future__ import annotations
 
-from typing import Any
-
 from core.text import Text
 from core.text import render as render  # the interface renders codes through here
 from core.text import set_language as set_language
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without loading typing (core.text says why)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class MissiveError(Exception):

@@ -11,12 +11,17 @@ version) is shown as it is.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from functools import cache
-from pathlib import Path
-from typing import Any
 
-LOCALE_DIR = Path(__file__).parent / "locale"
+TYPE_CHECKING = (
+    False  # typing.TYPE_CHECKING without loading typing or pathlib: every command loads this module
+)
+if TYPE_CHECKING:
+    from typing import Any
+
+LOCALE_DIR = os.path.join(os.path.dirname(__file__), "locale")
 DEFAULT_LANGUAGE = "fr"
 LANGUAGES = ("fr", "en")
 
@@ -29,7 +34,7 @@ def catalogue(lang: str) -> dict[str, str]:
     import json  # only when a text is shown: `missive --help` never pays for it
 
     try:
-        with (LOCALE_DIR / f"{lang}.json").open(encoding="utf-8") as fh:
+        with open(os.path.join(LOCALE_DIR, f"{lang}.json"), encoding="utf-8") as fh:
             return dict(json.load(fh))
     except FileNotFoundError:
         return {}

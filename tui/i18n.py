@@ -6,10 +6,10 @@ back to French, then to the key itself (so a missing string shows up in review, 
 
 from __future__ import annotations
 
+import os
 from functools import cache
-from pathlib import Path
 
-LOCALE_DIR = Path(__file__).parent / "locale"
+LOCALE_DIR = os.path.join(os.path.dirname(__file__), "locale")  # not pathlib: `missive sync` does without it
 DEFAULT_LANGUAGE = "fr"
 LANGUAGES = ("fr", "en")
 
@@ -21,8 +21,7 @@ def catalogue(lang: str) -> dict[str, str]:
     """The strings of ``lang`` (read once)."""
     import json
 
-    path = LOCALE_DIR / f"{lang}.json"
-    with path.open(encoding="utf-8") as fh:
+    with open(os.path.join(LOCALE_DIR, f"{lang}.json"), encoding="utf-8") as fh:
         return json.load(fh)
 
 
@@ -60,10 +59,10 @@ def core_text(code: str) -> str:
 def _help_catalogue(lang: str) -> dict[str, str]:
     import json
 
-    path = LOCALE_DIR / f"help.{lang}.json"
-    if not path.exists():
+    path = os.path.join(LOCALE_DIR, f"help.{lang}.json")
+    if not os.path.exists(path):
         return {}
-    with path.open(encoding="utf-8") as fh:
+    with open(path, encoding="utf-8") as fh:
         return json.load(fh)
 
 

@@ -81,6 +81,21 @@ def test_sync_goes_through_the_running_daemon_without_the_passphrase(mail_server
         # the daemon's error comes back as the core's own line, with its exit code
         unknown = _run(profile, "sync", "--account", "inconnu", passphrase=False)
         assert unknown.returncode == 1 and unknown.stderr.count("\n") == 1 and "inconnu" in unknown.stderr
+        # in English too, the options anywhere as for every command
+        english = _run(profile, "--lang", "en", "sync", "--account=cabinet", passphrase=False)
+        assert english.returncode == 0 and english.stdout.startswith("cabinet: ") and " new," in english.stdout
+        unknown = _run(profile, "sync", "--lang", "en", "--account", "inconnu", passphrase=False)
+        assert unknown.returncode == 1 and unknown.stderr.startswith("missive : no account named inconnu")
+        # answered before the command line's parser, the façade and the settings are loaded
+        cmd, env = _missive(profile, passphrase=False)
+        probe = (
+            "import sys; from tui.cli import main; code = main(sys.argv[1:]); "
+            "print(code, sorted({'argparse', 'core.mailroom', 'core.settings', 'logging'} & set(sys.modules)))"
+        )
+        light = subprocess.run(
+            [sys.executable, "-c", probe, *cmd[3:], "sync"], env=env, cwd=ROOT, capture_output=True, text=True
+        )
+        assert light.stdout.splitlines()[-1] == "0 []", light.stdout + light.stderr
         # one verb only; anything else is refused, and the answer carries counts only
         refused = _ask(sock, b'{"op": "read", "id": "x"}\n')
         assert refused["ok"] is False and refused["error"]["code"] == "agent.requete-invalide"

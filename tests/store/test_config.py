@@ -109,3 +109,47 @@ def test_practitioner_section(tmp_path: Path) -> None:
         ConfigError, match="ligne 2 : practitioner.rpps doit être votre numéro RPPS à 11 chiffres"
     ):
         load_settings(write(tmp_path, '[practitioner]\nrpps = "1234"\n'))
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"HOME": "/home/dr"},
+        {"HOME": "/home/dr", "XDG_DATA_HOME": "/srv/data"},
+        {"HOME": "/home/dr", "XDG_DATA_HOME": "relative/data"},  # not absolute: XDG says ignore it
+        {"HOME": "/home/dr", "XDG_DATA_HOME": ""},
+        {"HOME": "/home/dr/", "XDG_DATA_HOME": "/srv/data/"},
+    ],
+)
+def test_the_profile_is_where_platformdirs_puts_it(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    """core.config finds the default profile without loading platformdirs on Linux: the same folder."""
+    import platformdirs
+
+    from core import config
+
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    expected = Path(platformdirs.user_data_dir("missive", appauthor=False))
+    assert config.default_profile_dir() == expected / "profile"
+    assert config.default_demo_dir() == expected / "demo"
+    assert Path(config.profile_folder()) == expected / "profile"
+    assert config.profile_folder("~/cabinet") == str(Path("~/cabinet").expanduser())
+
+
+def test_a_sync_asking_the_daemon_loads_neither_the_settings_nor_the_parser(tmp_path: Path) -> None:
+    """`missive sync` with no daemon to answer: what it loaded before taking the ordinary path is little."""
+    import json
+
+    code = (
+        "import json, sys\n"
+        "before = set(sys.modules)\n"
+        "from tui.daemonsync import answer\n"
+        f"assert answer(['--profile', {str(tmp_path)!r}, 'sync']) is None\n"
+        "print(json.dumps(sorted(set(sys.modules) - before)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(done.stdout))
+    assert "core.config" in loaded and "core.agent" in loaded  # it did look for the daemon's socket
+    heavy = {"argparse", "core.settings", "core.mailroom", "tomllib", "dataclasses", "logging", "typing"}
+    assert loaded & heavy == set(), loaded & heavy

@@ -352,3 +352,36 @@ def test_an_error_in_a_thread_goes_to_the_log_not_the_terminal(
     log = (profile_dir / "missive.log").read_text()
     assert "internal error OSError at test_cli_entry.py:" in log and "DUPONT" not in log
     assert threading.excepthook is hook  # given back after the command
+
+
+@pytest.mark.parametrize(
+    ("words", "options"),
+    [
+        (["sync"], {}),
+        (["--profile", "/p", "sync", "--account", "cabinet"], {"profile": "/p", "account": "cabinet"}),
+        (["--lang=en", "sync", "--theme", "light"], {"lang": "en", "theme": "light"}),
+        (["--profile", "/a", "sync", "--profile=/b"], {"profile": "/b"}),  # the last one wins, as argparse
+        (["--profile", "sync", "sync"], {"profile": "sync"}),
+        (["sync", "--help"], None),
+        (["sync", "--acc", "cabinet"], None),  # an abbreviation: argparse's to expand
+        (["sync", "--account"], None),
+        (["sync", "--account", "--lang"], None),
+        (["sync", "--account="], None),
+        (["sync", "--lang", "de"], None),
+        (["sync", "sync"], None),
+        (["messages", "list"], None),
+        (["--profile", "/p"], None),
+        (["sync", "--", "x"], None),
+    ],
+)
+def test_only_a_plain_sync_is_answered_before_the_parser(words: list[str], options: dict[str, str] | None) -> None:
+    """What the daemon's quick path takes; everything else is the parser's (help, usage errors in French)."""
+    from tui.daemonsync import plain_sync
+
+    assert plain_sync(words) == options
+
+
+def test_a_sync_with_no_daemon_takes_the_ordinary_path(tmp_path: Path, capsys) -> None:
+    assert cli.main(["--profile", str(tmp_path / "none"), "sync"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "aucun profil" in err

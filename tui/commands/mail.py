@@ -305,17 +305,9 @@ def sync_cmd(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def _print_reports(reports: list[dict[str, Any]]) -> None:
-    for r in reports:
-        print(
-            t(
-                "cli.sync.report",
-                account=r["account"],
-                new=r["new"],
-                flags_in=r["flags_in"],
-                flags_out=r["flags_out"],
-                expunged=r["expunged"],
-            )
-        )
+    from tui.daemonsync import print_reports
+
+    print_reports(reports)
 
 
 # The quarantine (mail from outside the trust space, kept apart by the sync) is a folder of the CLI as in

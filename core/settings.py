@@ -1,0 +1,364 @@
+"""``profile.toml``: the non-secret settings, read and validated at start.
+
+Errors name the key and the line, e.g. ``profile.toml ligne 4 : trust.mode doit valoir open, trust-space
+ou strict``. Secrets (account passwords, keys) never live here: they are in the encrypted store.
+Reached from the interface through ``core.config`` (which gives these names when first used: a command
+that reads no settings, ``missive sync`` asking the daemon, never loads this module).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.config import SETTINGS_FILE
+from core.errors import ConfigError
+from core.text import T
+
+DEFAULT_TOML = """\
+# missive profile settings (no secrets here: passwords and keys live in the encrypted store)
+language = "fr"            # fr | en
+theme = "dark"             # dark | light | high-contrast | ansi16 | a theme file in <profile>/themes/
+idle_lock_minutes = 10     # lock the app after this many idle minutes (0 = never)
+
+[trust]
+mode = "trust-space"       # open | trust-space (MSSanté: allow-listed correspondents only) | strict (signed+encrypted only)
+allow = []                 # extra domains or addresses, e.g. ["ch-exemple.fr", "dr.martin@exemple.fr"]
+encrypt_to_patients = false  # S/MIME to @patient.mssante.fr addresses (Mon espace santé cannot read it)
+
+[filing]
+preset = "generic"         # see `missive filing presets`
+folder = ""                # the practice software's import folder; empty = no automatic filing
+template = ""              # file name template; empty = the preset's
+auto = true                # file `auto` decisions without a click
+# layout = "drop-folder"   # drop-folder | patient-folders (one sub-folder per patient id); default: the preset's
+# extension = ".hpr"       # extension of filed HPRIM files; default: the preset's
+# encoding = "original"    # original (the bytes as received) | cp1252 | iso-8859-1 | utf-8
+
+[notifications]
+kind = "none"              # none | ntfy | webhook
+url = ""                   # https://ntfy.example/topic or your webhook
+token_env = ""             # name of an environment variable holding a bearer token, if any
+urgent = false             # true: "dont N urgent(s)" when critical results arrived (a count, nothing else)
+
+[watch]
+folder = ""                # a folder the practice software drops reports into (with a .json sidecar)
+
+[practitioner]
+rpps = ""                  # your 11-digit RPPS number: names you as the author of the CDA letters missive writes
+family_name = ""
+given_name = ""
+organisation = ""          # the practice's name
+organisation_id = ""       # optional: FINESS or SIRET identifier of the practice
+
+[compose]
+editor = "builtin"         # builtin | external: each new letter opens in your own editor ($VISUAL/$EDITOR); ctrl+g does it any time
+editor_command = ""        # the external editor, e.g. "vim -n -i NONE" (no swap file, no viminfo); empty = $VISUAL, $EDITOR, vi
+
+[patients]
+fin_subject = false        # true: a letter ending the conversation also starts its subject with "[FIN] " (operator's convention)
+
+[receipts]
+read = false               # true: every letter asks for a read receipt (MDN); delivery reports (DSN) always
+answer = "ask"             # a letter asking for a read receipt: ask | always | never (never automatic to a patient)
+
+[psc]
+# Pro Santé Connect (login by the e-CPS app): the values your software vendor registered; missive ships none.
+issuer = ""                # e.g. https://auth.esante.gouv.fr/auth/realms/esante-wallet
+client_id = ""
+client_cert = ""           # a .p12 for mutual TLS to PSC (else the secret in MISSIVE_PSC_CLIENT_SECRET)
+ca_file = ""               # PEM of the PSC servers' trust anchors; empty = the system store
+
+[lists]
+# where `missive trust update` / `directory update` and the daemon (daily) fetch the official lists
+whitelist_url = "https://espacedeconfiance.mssante.fr/listeblanchemssante.xml"
+directory_urls = [
+  "https://service.annuaire.sante.fr/annuaire-sante-webservices/V300/services/extraction/PS_LibreAcces",
+  "https://service.annuaire.sante.fr/annuaire-sante-webservices/V300/services/extraction/Extraction_Correspondance_MSSante",
+]
+ca_file = ""               # PEM of the IGC Santé chain when the servers use it (empty = the system store)
+auto_update = true         # the daemon refreshes both lists once a day
+
+[keys]
+# remap a binding by its id, e.g. "app.quit" = "ctrl+q"
+"""
+
+
+@dataclass(frozen=True)
+class TrustSettings:
+    mode: str = "trust-space"
+    allow: tuple[str, ...] = ()
+    encrypt_to_patients: bool = False
+
+
+@dataclass(frozen=True)
+class FilingSettings:
+    preset: str = "generic"
+    folder: str = ""
+    template: str = ""
+    auto: bool = True
+    layout: str = ""
+    extension: str = ""
+    encoding: str = ""
+
+
+@dataclass(frozen=True)
+class NotificationSettings:
+    kind: str = "none"
+    url: str = ""
+    token_env: str = ""
+    urgent: bool = False  # add "dont N urgent(s)": how many new messages hold a critical result
+
+
+@dataclass(frozen=True)
+class WatchSettings:
+    folder: str = ""
+
+
+@dataclass(frozen=True)
+class PractitionerSettings:
+    rpps: str = ""
+    family_name: str = ""
+    given_name: str = ""
+    organisation: str = ""
+    organisation_id: str = ""
+
+
+@dataclass(frozen=True)
+class PatientMailSettings:
+    fin_subject: bool = False  # "[FIN] " before the subject of a letter that ends the conversation
+
+
+@dataclass(frozen=True)
+class ComposeSettings:
+    editor: str = "builtin"  # builtin | external: a new letter's body opens in the external editor at once
+    editor_command: str = ""  # empty: $VISUAL, then $EDITOR, then vi
+
+
+@dataclass(frozen=True)
+class ReceiptSettings:
+    read: bool = False  # ask for a read receipt on every letter
+    answer: str = "ask"  # ask | always | never: answering a letter's read-receipt request
+
+
+@dataclass(frozen=True)
+class PscSettings:
+    issuer: str = ""
+    client_id: str = ""
+    client_cert: str = ""
+    ca_file: str = ""
+
+
+@dataclass(frozen=True)
+class ListsSettings:
+    whitelist_url: str = ""
+    directory_urls: tuple[str, ...] = ()
+    ca_file: str = ""
+    auto_update: bool = True
+
+
+@dataclass(frozen=True)
+class Settings:
+    language: str = "fr"
+    theme: str = "dark"
+    idle_lock_minutes: int = 10
+    trust: TrustSettings = field(default_factory=TrustSettings)
+    filing: FilingSettings = field(default_factory=FilingSettings)
+    notifications: NotificationSettings = field(default_factory=NotificationSettings)
+    watch: WatchSettings = field(default_factory=WatchSettings)
+    practitioner: PractitionerSettings = field(default_factory=PractitionerSettings)
+    psc: PscSettings = field(default_factory=PscSettings)
+    lists: ListsSettings = field(default_factory=ListsSettings)
+    receipts: ReceiptSettings = field(default_factory=ReceiptSettings)
+    patients: PatientMailSettings = field(default_factory=PatientMailSettings)
+    compose: ComposeSettings = field(default_factory=ComposeSettings)
+    keys: dict[str, str] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+_SCHEMA: dict[str, dict[str, Any]] = {
+    "": {"language": ("fr", "en"), "theme": str, "idle_lock_minutes": int},
+    "trust": {"mode": ("open", "trust-space", "strict"), "allow": list, "encrypt_to_patients": bool},
+    "filing": {
+        "preset": str,
+        "folder": str,
+        "template": str,
+        "auto": bool,
+        "layout": ("drop-folder", "patient-folders"),
+        "extension": str,
+        "encoding": str,
+    },
+    "notifications": {"kind": ("none", "ntfy", "webhook"), "url": str, "token_env": str, "urgent": bool},
+    "watch": {"folder": str},
+    "receipts": {"read": bool, "answer": ("ask", "always", "never")},
+    "patients": {"fin_subject": bool},
+    "compose": {"editor": ("builtin", "external"), "editor_command": str},
+    "practitioner": {
+        "rpps": str,
+        "family_name": str,
+        "given_name": str,
+        "organisation": str,
+        "organisation_id": str,
+    },
+    "psc": {"issuer": str, "client_id": str, "client_cert": str, "ca_file": str},
+    "lists": {"whitelist_url": str, "directory_urls": list, "ca_file": str, "auto_update": bool},
+    "keys": {},
+}
+
+
+def _line_of(text: str, section: str, key: str | None) -> int:
+    """The 1-based line where ``key`` (or the section header) is written, 0 when not found."""
+    current = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        header = re.match(r"^\[\s*([^\]]+?)\s*\]", stripped)
+        if header:
+            current = header.group(1).strip().strip('"')
+            if key is None and current == section:
+                return number
+            continue
+        if key is not None and current == section:
+            m = re.match(r'^"?([^"=\s]+)"?\s*=', stripped)
+            if m and m.group(1) == key:
+                return number
+    return 0
+
+
+def _fail(path: Path, text: str, section: str, key: str | None, message: str) -> ConfigError:
+    line = _line_of(text, section, key)
+    where = f"{path.name} ligne {line}" if line else path.name
+    name = f"{section}.{key}" if section and key else (key or section)
+    return ConfigError(T("config.corriger", where=where, name=name, message=message, path=path))
+
+
+def _one_of(values: tuple[str, ...] | list[str]) -> str:
+    """``a, b ou c``: a French list of the accepted values."""
+    values = list(values)
+    return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} ou {values[-1]}"
+
+
+_KINDS = {"str": "un texte entre guillemets", "bool": "true ou false", "int": "un nombre entier"}
+
+
+def _toml_error(path: Path, exc: tomllib.TOMLDecodeError) -> ConfigError:
+    """tomllib speaks English; keep only where the mistake is."""
+    found = re.search(r"line (\d+), column (\d+)", str(exc))
+    where = f"{path.name} ligne {found.group(1)}, colonne {found.group(2)}" if found else path.name
+    return ConfigError(T("config.syntaxe-incorrecte-verifiez-guillemets", where=where, path=path))
+
+
+def load_settings(profile_dir: Path) -> Settings:
+    """Read and validate ``profile.toml``; a missing file means the defaults."""
+    path = profile_dir / SETTINGS_FILE
+    if not path.exists():
+        return Settings()
+    try:
+        text = path.read_text("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(T("config.texte-utf-enregistrez-utf", path=path)) from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _toml_error(path, exc) from exc
+    return parse_settings(data, path, text)
+
+
+def parse_settings(data: dict[str, Any], path: Path = Path(SETTINGS_FILE), text: str = "") -> Settings:
+    sections: dict[str, dict[str, Any]] = {"": {}}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            if key not in _SCHEMA or key == "":
+                raise _fail(path, text, key, None, "n'est pas une section connue")
+            sections[key] = value
+        else:
+            sections[""][key] = value
+    for section, values in sections.items():
+        schema = _SCHEMA[section]
+        for key, value in values.items():
+            if section == "keys":
+                if not isinstance(value, str) or not value:
+                    raise _fail(path, text, section, key, 'doit être un nom de touche comme "f5" ou "ctrl+s"')
+                continue
+            if key not in schema:
+                known = ", ".join(sorted(schema))
+                raise _fail(
+                    path, text, section, key, f"n'est pas un réglage connu (réglages connus : {known})"
+                )
+            expected = schema[key]
+            if isinstance(expected, tuple):
+                if value not in expected:
+                    raise _fail(path, text, section, key, f"doit valoir {_one_of(expected)}")
+            elif expected is int:
+                if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                    raise _fail(path, text, section, key, "doit être un nombre entier positif ou nul")
+            elif expected is list:
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    raise _fail(
+                        path, text, section, key, 'doit être une liste de textes, par exemple ["exemple.fr"]'
+                    )
+            elif not isinstance(value, expected):
+                raise _fail(
+                    path, text, section, key, f"doit être {_KINDS.get(expected.__name__, expected.__name__)}"
+                )
+    _check_filing(sections.get("filing", {}), path, text)
+    rpps = str(sections.get("practitioner", {}).get("rpps", "")).replace(" ", "")
+    if rpps and not re.fullmatch(r"8?\d{11}", rpps):
+        raise _fail(
+            path, text, "practitioner", "rpps", "doit être votre numéro RPPS à 11 chiffres (ou rester vide)"
+        )
+    top = sections[""]
+    trust = sections.get("trust", {})
+    lists: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in sections.get("lists", {}).items()
+    }
+    return Settings(
+        language=top.get("language", "fr"),
+        theme=top.get("theme", "dark"),
+        idle_lock_minutes=top.get("idle_lock_minutes", 10),
+        trust=TrustSettings(
+            mode=trust.get("mode", "trust-space"),
+            allow=tuple(a.strip().lower() for a in trust.get("allow", [])),
+            encrypt_to_patients=trust.get("encrypt_to_patients", False),
+        ),
+        filing=FilingSettings(**sections.get("filing", {})),
+        notifications=NotificationSettings(**sections.get("notifications", {})),
+        receipts=ReceiptSettings(**sections.get("receipts", {})),
+        patients=PatientMailSettings(**sections.get("patients", {})),
+        compose=ComposeSettings(**sections.get("compose", {})),
+        watch=WatchSettings(**sections.get("watch", {})),
+        practitioner=PractitionerSettings(**sections.get("practitioner", {})),
+        psc=PscSettings(**sections.get("psc", {})),
+        lists=ListsSettings(**lists),
+        keys=dict(sections.get("keys", {})),
+        raw=data,
+    )
+
+
+def _check_filing(section: dict[str, Any], path: Path, text: str) -> None:
+    """The preset, template, extension and encoding are checked at start, not at the first filing."""
+    if not section:
+        return
+    from core.practice.filing import FilingProfile
+
+    try:
+        FilingProfile.from_settings(section)
+    except ConfigError as exc:
+        message = str(exc)
+        found = re.match(r"filing\.(\w+)\s*(.*)", message)
+        key = found.group(1) if found and found.group(1) in section else None
+        if key is None:
+            key = "template" if "template" in message.lower() and "template" in section else None
+        detail = found.group(2) if found and key == found.group(1) else message
+        raise _fail(path, text, "filing", key, detail) from None
+
+
+def write_default_settings(profile_dir: Path, overrides: str = "") -> Path:
+    from core.store.atomic import atomic_write
+
+    path = profile_dir / SETTINGS_FILE
+    if not path.exists():
+        atomic_write(path, (DEFAULT_TOML + overrides).encode("utf-8"))
+    return path

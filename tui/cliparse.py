@@ -1,0 +1,395 @@
+"""The ``missive`` command line's parser and runner (``tui.cli.main`` calls ``run``): argparse front end,
+thin client of ``core``.
+
+Errors become one line on stderr: exit 2 for bad input or usage, 1 for a failed operation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import importlib
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+
+from core import __version__
+from core.errors import BadInput, MissiveError
+
+if TYPE_CHECKING:
+    from core.mailroom import CommandsAPI
+
+
+class UsageError(BadInput):
+    """A command-line usage mistake."""
+
+
+def _help_text(text: Any) -> Any:
+    """A help text of the command line in the interface's language (the French text is the key)."""
+    from tui.i18n import help_text
+
+    return help_text(text) if isinstance(text, str) else text
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing a usage block and exiting, with its help in the interface's
+    language (French by default)."""
+
+    def __init__(self, *args: Any, add_help: bool = True, **kwargs: Any) -> None:
+        for key in ("description", "epilog"):
+            if key in kwargs:
+                kwargs[key] = _help_text(kwargs[key])
+        kwargs["add_help"] = False  # ours, below, with its text in the interface's language
+        super().__init__(*args, **kwargs)
+        if add_help:
+            self.add_argument("-h", "--help", action="help", help="afficher cette aide et quitter")
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> Any:
+        if "help" in kwargs:
+            kwargs["help"] = _help_text(kwargs["help"])
+        return super().add_argument(*args, **kwargs)
+
+    def add_subparsers(self, **kwargs: Any) -> Any:
+        action = super().add_subparsers(**kwargs)
+        add_parser = action.add_parser
+
+        def translated(name: str, **options: Any) -> Any:
+            if "help" in options:
+                options["help"] = _help_text(options["help"])
+            return add_parser(name, **options)
+
+        action.add_parser = translated  # type: ignore[method-assign]  # sub-commands' help translated too
+        return action
+
+    def error(self, message: str) -> NoReturn:
+        from tui.i18n import language
+
+        if language() == "en":
+            raise UsageError(f"{message} (see: {self.prog} --help)")
+        raise UsageError(f"{_french_usage(message)} (voir : {self.prog} --help)")
+
+
+# argparse words its errors in English; these are the ones a missive command can produce.
+_ARGPARSE_ERRORS = (
+    (r"the following arguments are required: (.+)", r"arguments obligatoires manquants : \1"),
+    (r"unrecognized arguments: (.+)", r"arguments non reconnus : \1"),
+    (r"one of the arguments (.+) is required", r"l'un des arguments \1 est obligatoire"),
+    (r"ambiguous option: (\S+) could match (.+)", r"option ambiguë : \1 peut désigner \2"),
+    (r"invalid choice: (.+) \(choose from (.+)\)", r"choix invalide : \1 (choix possibles : \2)"),
+    (r"invalid (\w+) value: (.+)", r"valeur invalide (\1 attendu) : \2"),
+    (r"expected one argument", "une valeur attendue"),
+    (r"expected at least one argument", "au moins une valeur attendue"),
+    (r"expected at most one argument", "au plus une valeur attendue"),
+    (r"expected (\d+) arguments?", r"\1 valeurs attendues"),
+    (r"not allowed with argument (.+)", r"incompatible avec l'argument \1"),
+    (r"ignored explicit argument (.+)", r"valeur ignorée : \1"),
+)
+
+
+def _french_usage(message: str) -> str:
+    """argparse's English error in French; a message of ours (already French) is kept."""
+    import re
+
+    found = re.fullmatch(r"argument (\S+): (.*)", message)
+    prefix, text = (f"argument {found.group(1)} : ", found.group(2)) if found else ("", message)
+    for pattern, french in _ARGPARSE_ERRORS:
+        if re.fullmatch(pattern, text):
+            return prefix + re.sub(pattern, french, text)
+    return prefix + text
+
+
+class Context:
+    """What a command handler needs: the profile location, the passphrase, the output."""
+
+    def __init__(self, args: argparse.Namespace, *, take_secrets: bool = False) -> None:
+        self.args = args
+        self._mailroom: CommandsAPI | None = None
+        # Run as a program, missive takes its secrets out of its environment once read: no process it starts
+        # later inherits them. Called in-process (tests, embedding), the caller's environment is theirs.
+        self._taken: dict[str, str] = {}
+        if take_secrets:
+            from core.config import take_secrets as take
+
+            self._taken = take()
+
+    def env(self, name: str) -> str | None:
+        """A secret given in the environment (``MISSIVE_PASSPHRASE``...), or None."""
+        return self._taken[name] if name in self._taken else os.environ.get(name)
+
+    @property
+    def profile_dir(self) -> Path:
+        from core.config import default_profile_dir
+
+        given = getattr(self.args, "profile", None)
+        return Path(given).expanduser() if given else default_profile_dir()
+
+    def passphrase(self, prompt: str | None = None, confirm: bool = False) -> str:
+        """MISSIVE_PASSPHRASE when set, else asked on the terminal (never echoed)."""
+        from tui.i18n import t
+
+        env = self.env("MISSIVE_PASSPHRASE")
+        if env is not None:
+            return env
+        if not sys.stdin.isatty():
+            raise BadInput(t("cli.passphrase.none"))
+        first = getpass.getpass(prompt or t("cli.passphrase.prompt"))
+        if confirm and getpass.getpass(t("cli.passphrase.confirm")) != first:
+            raise BadInput(t("cli.passphrase.differ"))
+        return first
+
+    def secret(self, env_name: str, prompt: str) -> str:
+        """A secret from ``env_name`` or asked on the terminal."""
+        from tui.i18n import t
+
+        env = self.env(env_name)
+        if env is not None:
+            return env
+        if not sys.stdin.isatty():
+            raise BadInput(t("cli.secret.none", name=env_name))
+        return getpass.getpass(prompt)
+
+    def mailroom(self) -> CommandsAPI:
+        """Open (once) the profile's façade with the passphrase."""
+        if self._mailroom is None:
+            from core.config import missing_profile_message
+            from core.errors import NotFound
+            from core.mailroom import Mailroom, profile_exists
+
+            if not profile_exists(self.profile_dir):
+                raise NotFound(missing_profile_message(self.profile_dir))  # before asking a passphrase
+
+            self._mailroom = Mailroom.open(self.profile_dir, self.passphrase())
+            if not getattr(self.args, "lang", None):  # no --lang: the profile's language setting
+                from tui.i18n import set_language
+
+                set_language(self._mailroom.settings.language)
+        return self._mailroom
+
+    def close(self) -> None:
+        if self._mailroom is not None:
+            self._mailroom.close()
+            self._mailroom = None
+
+    @staticmethod
+    def print_json(obj: Any) -> None:
+        sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+
+
+# Options every command accepts, before or after its name (``missive --theme light tui`` or
+# ``missive tui --theme light``): (flags, argparse keywords, takes a value).
+GLOBAL_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("--profile", {"metavar": "DIR", "help": "dossier du profil (défaut : dossier utilisateur)"}),
+    ("--lang", {"choices": ["fr", "en"], "help": "langue de l'interface"}),
+    ("--theme", {"help": "thème de l'interface (dark, light, high-contrast, ansi16, ...)"}),
+)
+DEFAULT_COMMAND = "tui"
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, after_command: bool) -> None:
+    for flag, kwargs in GLOBAL_OPTIONS:
+        # After the command a missing option leaves the value given before it (or None) untouched.
+        extra: dict[str, Any] = {"default": argparse.SUPPRESS} if after_command else {}
+        parser.add_argument(flag, **kwargs, **extra)
+
+
+class _CommandParser(_Parser):
+    """The parser of a command or sub-command: it accepts the global options too."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _add_global_options(self, after_command=True)
+
+
+def _language_first(argv: Sequence[str]) -> None:
+    """Set the language from ``--lang`` before the parser is built (French otherwise)."""
+    from tui.i18n import set_language
+
+    lang = None
+    for i, word in enumerate(argv):
+        if word == "--":
+            break
+        if word == "--lang" and i + 1 < len(argv):
+            lang = argv[i + 1]
+        elif word.startswith("--lang="):
+            lang = word.split("=", 1)[1]
+    set_language(lang)
+
+
+def command_name(argv: Sequence[str]) -> str | None:
+    """The command word of ``argv`` (the first word that is neither an option nor an option's value)."""
+    valued = [flag for flag, kwargs in GLOBAL_OPTIONS if kwargs.get("action") is None]
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+            continue
+        if word == "--":
+            return None
+        if word.startswith("-"):
+            if "=" not in word and word.startswith("--"):
+                matches = [flag for flag in valued if flag.startswith(word)]
+                skip = len(matches) == 1
+            continue
+        return word
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser for ``command`` (its module only is imported) or, without one, the list of commands."""
+    from tui.commands import COMMANDS
+
+    common = _Parser(add_help=False)
+    parser = _Parser(
+        prog="missive",
+        description="missive — messagerie sécurisée de santé au terminal (MSSanté, S/MIME, HPRIM, HL7, CDA).",
+        epilog=f"Sans commande, missive ouvre l'interface (missive {DEFAULT_COMMAND}).",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"missive {__version__}", help="afficher la version et quitter"
+    )
+    _add_global_options(parser, after_command=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_CommandParser)
+    if command in COMMANDS:
+        importlib.import_module(COMMANDS[command][0]).register(sub, common)
+    else:
+        for name, (_, help_text) in COMMANDS.items():
+            sub.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def run(argv: Sequence[str], as_program: bool = False) -> int:
+    """Run the command ``argv`` (``as_program``: the console script, whose environment is missive's own)."""
+    argv = list(argv)
+    ctx: Context | None = None
+    with _warnings_to_log():
+        try:
+            _language_first(argv)  # help and usage errors are printed while parsing
+            command = command_name(argv)
+            if command is None and not {"-h", "--help", "--version"} & set(argv):
+                argv.append(DEFAULT_COMMAND)  # `missive` alone opens the app, as --help says
+                command = DEFAULT_COMMAND
+            parser = build_parser(command)
+            args = parser.parse_args(argv)
+            from tui.i18n import set_language
+
+            set_language(getattr(args, "lang", None))  # French unless asked; the profile's setting once open
+            if not getattr(args, "func", None):
+                from tui.i18n import t
+
+                raise UsageError(t("cli.usage.missing_subcommand", command=args.command))
+            ctx = Context(args, take_secrets=as_program)
+            with _library_logs_to_profile():
+                return int(args.func(args, ctx) or 0)
+        except (Exception, KeyboardInterrupt) as exc:
+            return failed(exc)
+        finally:
+            if ctx is not None:
+                try:
+                    ctx.close()
+                except MissiveError:
+                    pass
+
+
+def failed(exc: BaseException) -> int:
+    """Say a command's failure on one line of stderr; its exit code. A core error says its own line; a bug
+    says its type and where its trace is logged (``MISSIVE_DEBUG=1``: raised as it is)."""
+    if isinstance(exc, MissiveError):
+        sys.stderr.write(f"missive : {_one_line(str(exc))}\n")
+        return exc.exit_code
+    if isinstance(exc, KeyboardInterrupt):
+        from tui.i18n import t
+
+        sys.stderr.write(f"missive : {t('cli.interrupted')}\n")
+        return 130
+    if isinstance(exc, BrokenPipeError):
+        return 0
+    if os.environ.get("MISSIVE_DEBUG") == "1" or not isinstance(exc, Exception):
+        raise exc
+    import logging
+
+    from core.config import log_bug, where_logged
+
+    log_bug(logging.getLogger("missive.cli"), exc)
+    from tui.i18n import t
+
+    sys.stderr.write(f"missive : {t('cli.internal_error', name=type(exc).__name__, where=where_logged())}\n")
+    return 1
+
+
+@contextlib.contextmanager
+def _library_logs_to_profile() -> Iterator[None]:
+    """While a command runs, libraries' log records, errors in threads (the app's background sync) and errors
+    Python can only ignore ("Exception ignored in ...", at garbage collection) go to the profile's log as their
+    type and places, never to the terminal."""
+    import logging
+    import threading
+
+    from core.config import LibraryRecords, log_bug
+
+    logger = logging.getLogger("missive.cli")
+    handler = LibraryRecords()
+    saved = threading.excepthook, sys.unraisablehook
+
+    def thread_failed(failure: Any) -> None:
+        if failure.exc_type is not SystemExit and failure.exc_value is not None:
+            log_bug(logger, failure.exc_value)
+
+    def unraisable(failure: Any) -> None:
+        if failure.exc_value is not None:
+            log_bug(logger, failure.exc_value)
+
+    logging.root.addHandler(handler)
+    threading.excepthook, sys.unraisablehook = thread_failed, unraisable
+    try:
+        yield
+    finally:
+        logging.root.removeHandler(handler)
+        threading.excepthook, sys.unraisablehook = saved
+
+
+class _warnings_to_log:  # noqa: N801 - used as a context manager, named like one
+    """Python warnings (libraries' UserWarning, DeprecationWarning...) go to the profile's log, never to the
+    terminal: their category and origin module, counted; not their text, which may quote data."""
+
+    def __enter__(self) -> None:
+        import warnings
+
+        self._saved = warnings.showwarning
+        self.counts: dict[tuple[str, str], int] = {}
+        warnings.showwarning = self._show
+
+    def _show(
+        self,
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        key = (category.__name__, Path(filename).stem)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        self._flush()
+
+    def _flush(self) -> None:
+        logging = sys.modules.get("logging")  # not imported (--help): no log to write to, nothing to import
+        if logging is None or not self.counts or not logging.getLogger("missive").handlers:
+            return  # no profile log yet: kept until there is one
+        logger = logging.getLogger("missive.warnings")
+        for (category, origin), count in sorted(self.counts.items()):
+            logger.info("python warning %s from %s (%d)", category, origin, count)
+        self.counts.clear()
+
+    def __exit__(self, *exc: object) -> None:
+        import warnings
+
+        self._flush()
+        warnings.showwarning = self._saved
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) or "erreur inconnue"

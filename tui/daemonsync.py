@@ -1,0 +1,96 @@
+"""``missive sync`` answered by a running ``missive daemon``, before the command line's machinery is loaded.
+
+A plain ``missive sync`` (``--profile``, ``--account``, ``--lang``, ``--theme`` written in full, each with its
+value) asks the daemon of the profile through its control socket (core.agent, reached through core.config)
+and prints each account's counts from the catalogue: no argparse, no façade, no logging set-up, no key
+derivation. Anything else (help, an abbreviated option, a mistake), or no daemon answering, goes to the
+ordinary path (tui.cliparse), which says the same things the same way: a refusal of the daemon is the core's
+own line in the chosen language, with the same exit code.
+"""
+
+from __future__ import annotations
+
+import sys
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without loading typing
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
+COMMAND = "sync"
+OPTIONS = {"--profile": "profile", "--account": "account", "--lang": "lang", "--theme": "theme"}
+LANGUAGES = ("fr", "en")
+
+
+def plain_sync(words: Sequence[str]) -> dict[str, str] | None:
+    """The options of ``words`` when they are a plain ``missive sync``, else None (the parser's business).
+
+    As argparse reads them: options before or after the command, the last one given wins; a value that looks
+    like an option, an empty one, an unknown language or anything else makes it the parser's."""
+    options: dict[str, str] = {}
+    command = False
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == COMMAND and not command:
+            command = True
+            i += 1
+            continue
+        flag, equals, value = word.partition("=")
+        if flag not in OPTIONS:
+            return None
+        if not equals:
+            if i + 1 >= len(words):
+                return None
+            value = words[i + 1]
+        i += 1 if equals else 2
+        if not value or value.startswith("-"):
+            return None
+        options[OPTIONS[flag]] = value
+    if not command or options.get("lang", LANGUAGES[0]) not in LANGUAGES:
+        return None
+    return options
+
+
+def answer(words: Sequence[str]) -> int | None:
+    """The exit code of ``missive <words>`` when it is a plain sync the running daemon answered (its counts
+    printed, or its refusal said); None when this is not such a sync or no daemon answers."""
+    options = plain_sync(words)
+    if options is None:
+        return None
+    try:
+        from core.config import ask_daemon_sync, profile_folder
+
+        reports = ask_daemon_sync(profile_folder(options.get("profile")), options.get("account"))
+        if reports is None:
+            return None  # no daemon: the ordinary path unlocks the profile itself
+        from tui.i18n import set_language
+
+        set_language(options.get("lang"))
+        print_reports(reports)
+        return 0
+    except (Exception, KeyboardInterrupt) as exc:  # the daemon's refusal, an interruption: said as always
+        from tui.i18n import set_language
+
+        set_language(options.get("lang"))
+        from tui.cliparse import failed
+
+        return failed(exc)
+
+
+def print_reports(reports: list[dict[str, Any]]) -> None:
+    """One line per account: its counts (new, flags received and sent, removed)."""
+    from tui.i18n import t
+
+    for r in reports:
+        print(
+            t(
+                "cli.sync.report",
+                account=r["account"],
+                new=r["new"],
+                flags_in=r["flags_in"],
+                flags_out=r["flags_out"],
+                expunged=r["expunged"],
+            )
+        )
+    sys.stdout.flush()
