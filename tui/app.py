@@ -614,8 +614,9 @@ class MissiveApp(App[int]):
         log.info("locked %s", "after idle time" if idle else "on request")
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """Every binding of missive, by its French (or English) description, plus Textual's own."""
-        yield from super().get_system_commands(screen)
+        """Every binding of missive, the set-up assistant and the theme, in the interface's language. Not
+        Textual's own: English words, a second Quit, a key panel the help (F1) already is, and 'Screenshot',
+        which writes the screen (patients' names, results) in clear to a file."""
         if self.main is None or self.locked:
             return
         for spec in keymap.KEYS:
@@ -623,6 +624,15 @@ class MissiveApp(App[int]):
                 continue
             yield SystemCommand(spec.description, spec.tooltip, self._palette_callback(spec))
         yield SystemCommand(t("setup.palette"), t("setup.palette_help"), self.action_setup)
+        yield SystemCommand(t("palette.theme"), t("palette.theme_help"), self.search_themes)
+
+    def search_themes(self) -> None:
+        """The theme chooser (Textual's, with its search field in the interface's language)."""
+        from textual.theme import ThemeProvider
+
+        from tui.widgets.palette import Palette
+
+        self.push_screen(Palette(providers=[ThemeProvider], placeholder=t("palette.themes")))
 
     def _palette_callback(self, spec: keymap.KeySpec) -> Callable[[], Any]:
         async def run() -> None:

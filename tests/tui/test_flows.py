@@ -747,6 +747,26 @@ async def test_ctrl_c_and_the_palette_speak_french(mailroom: FakeMailroom) -> No
         assert any("Aucune commande trouvée" in text for text in shown), shown
 
 
+async def test_the_palette_lists_only_missive_s_commands_in_french(mailroom: FakeMailroom) -> None:
+    """Textual's own commands were listed in English ('Theme', 'Quit', 'Keys', 'Maximize', 'Screenshot'), and
+    'Screenshot' wrote the screen (patients' names, results) in clear to a file: only missive's commands, in
+    the interface's language; the theme chooser is there in French."""
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for english in ("Theme", "Quit", "Keys", "Maximize", "Minimize", "Screenshot"):
+            assert english not in titles, titles
+        assert "Thème" in titles and "Quitter" in titles
+        await pilot.press("ctrl+p")
+        await settle(app, pilot)
+        await pilot.press(*"Thème")
+        await pilot.pause(1.0)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.screen.query_one(Input).placeholder == "Chercher un thème…"
+
+
 async def test_reply_forward_and_reply_all_act_on_the_highlighted_message(mailroom: FakeMailroom) -> None:
     """r/g/f on a highlighted message the reader does not show quote that message; the reader shows Cc; a
     forward keeps the attachments and the original headers; a reply to all leaves our own address out."""

@@ -15,8 +15,8 @@ from tui.i18n import t
 class Palette(CommandPalette):
     """ctrl+p: every action, searched by its French (or English) description."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(placeholder=t("palette.placeholder"), **kwargs)
+    def __init__(self, placeholder: str | None = None, **kwargs: Any) -> None:
+        super().__init__(placeholder=placeholder or t("palette.placeholder"), **kwargs)
 
     def _start_no_matches_countdown(self, search_value: str) -> None:
         # Textual 8 writes "No matches found" in this private method; the same countdown, our words
