@@ -217,6 +217,9 @@ class ShardedCollection:
         self.lock = lock
         self._mutex = threading.RLock()  # taken after ``lock`` when both are held
         self._shards: dict[str, _Shard] = {}
+        # documents per shard file, with the stamp of the file counted: a split is decided without reading
+        # shards unchanged since (a first sync of 10,000 messages asked it of every shard at each batch)
+        self._counts: dict[str, tuple[tuple[int, int, int], int]] = {}
         self._manifest_stamp: tuple[int, int] | None = None
         self.gen, self.bits, self.tail = 0, 2, 0
         self._wanted_tail: int | None = None  # asked by place_by_tail, for the next generation
@@ -253,6 +256,7 @@ class ShardedCollection:
             raise StoreCorrupted(T("store.docstore.does-not-parse-was", path=path)) from exc
         self._manifest_stamp = stamp
         self._shards.clear()
+        self._counts.clear()
 
     def _write_manifest(self, gen: int, bits: int, tail: int) -> None:
         path = self._manifest_path()
@@ -264,6 +268,7 @@ class ShardedCollection:
         st = path.stat()
         self._manifest_stamp = (st.st_mtime_ns, st.st_ino)
         self._shards.clear()
+        self._counts.clear()
 
     def _shard_name(self, gen: int, index: int) -> str:
         return f"g{gen}-{index:05d}{SUFFIX}"
@@ -366,7 +371,28 @@ class ShardedCollection:
         for shard, _ in staged:
             shard.storage.committed()
             largest = max(largest, shard.size())
+            self._remember_count(shard)
         return largest
+
+    def _remember_count(self, shard: _Shard) -> None:
+        stamp = shard.storage._stamp
+        if stamp is not None and not shard.storage._dirty:
+            self._counts[shard.storage.path.name] = (stamp, shard.size())
+
+    def _count(self, index: int, entry: os.DirEntry[str]) -> int:
+        """The documents in shard file ``entry``: remembered by the file's (mtime, size, inode), which any
+        write moves (``advance_mtime``), so the file is read only when it changed since it was counted."""
+        try:
+            st = entry.stat()
+        except FileNotFoundError:
+            return 0
+        known = self._counts.get(entry.name)
+        if known is not None and known[0] == (st.st_mtime_ns, st.st_size, st.st_ino):
+            return known[1]
+        shard = self._shard(index)
+        count = len(shard.docs())
+        self._remember_count(shard)
+        return count
 
     def _write(self, changes: Mapping[str, Doc | None]) -> None:
         with self.lock.held(), self._mutex:
@@ -387,7 +413,7 @@ class ShardedCollection:
 
     def _maybe_split(self) -> None:
         nshards = 1 << self.bits
-        total = sum(len(self._shard(i).docs()) for i, _ in list(self._shard_files(self.gen)))
+        total = sum(self._count(i, entry) for i, entry in list(self._shard_files(self.gen)))
         if total <= self.split_at * nshards:
             return
         new_bits = self.bits

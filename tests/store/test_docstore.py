@@ -39,6 +39,26 @@ def test_two_processes_see_each_others_writes(profile: Profile) -> None:
     assert len(b) == 501 and b.get("n499") == {"i": 499}
 
 
+def test_a_split_counts_documents_another_handle_wrote(profile: Profile) -> None:
+    """A handle decides a split from shard counts it remembers by file stamp: a shard another process wrote
+    since is counted again, so its new documents are not missed."""
+    from core.store.docstore import _shard_of
+
+    tails = ["00", *(f"{n:02d}" for n in range(1, 99))]
+    t1 = tails[0]
+    t2 = next(t for t in tails if _shard_of(t, 2, 2) != _shard_of(t1, 2, 2))  # two shards of the four
+    other = Profile.open(profile.path, "correct horse battery staple")
+    a, b = profile.collection("counted"), other.collection("counted")
+    a.place_by_tail(2, shard_size=10)  # a split when one shard passes 20 and all pass 10 a shard on average
+    a.put_many({**{f"a{i:02d}-{t1}": {"i": i} for i in range(21)}, **{f"a{i:02d}-{t2}": {} for i in range(5)}})
+    assert a.gen == 0  # 26 documents counted, 40 allowed: a remembers both shards' counts
+    b.put_many({f"b{i:02d}-{t2}": {"i": i} for i in range(14)})  # its shard now holds 19: no count by b
+    assert b.gen == 0
+    a.put(f"c00-{t1}", {"i": 0})  # 41 documents: a counts b's shard again (changed) and splits
+    assert a.gen == 1 and a.bits == 3
+    assert len(b) == 41 and b.get(f"b13-{t2}") == {"i": 13}
+
+
 def test_no_plaintext_on_disk(profile: Profile) -> None:
     profile.collection("patients").put("p", {"birth_name": "ZORGLUB", "birth_date": "1961-02-03"})
     for f in profile.path.rglob("*"):
