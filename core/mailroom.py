@@ -320,7 +320,7 @@ class Mailroom:
         if sender and sender in self.own_addresses():
             # our own letter (a Sent copy, a copy to ourselves): never clinical input, never announced
             meta["own"] = True
-            meta["has_attachments"] = fastmime.clinical_parts(leaves)[1]
+            meta["has_attachments"] = fastmime.has_attachment(leaves)
             return meta
         try:  # outside the trust space: marked, so the reader says so (nothing is dropped)
             valid = bool((meta.get("signature") or {}).get("valid"))
@@ -335,7 +335,8 @@ class Mailroom:
         except Exception:  # noqa: BLE001 - a report we cannot read is still stored as a message
             log.warning("delivery/read report unreadable for one message")
         try:
-            parts, attached = fastmime.clinical_parts(leaves)
+            # attachments the readers would turn down are judged on their head, never decoded whole
+            parts, attached = fastmime.clinical_parts(leaves, sniff=True)
             meta["has_attachments"] = attached  # of the opened message: a signature is not one
             if parts:
                 message_id = " ".join(str(msg.get("Message-ID", "")).split()) or "unknown"

@@ -97,11 +97,15 @@ _READERS = {
 }
 
 
+SNIFFED = 16384  # what looks_clinical reads of anything but a zip: its first bytes
+
+
 def looks_clinical(data: bytes, filename: str = "", content_type: str = "") -> bool:
     """Cheap sniffing for the mail pipeline: is this attachment or body worth giving to the readers?
 
     PDF files count (letters and reports travel as PDF); a plain zip counts only when it is an XDM package.
-    Reads at most the first 16 KB (plus the zip directory); never raises.
+    Reads at most the first ``SNIFFED`` bytes (plus the zip directory): for anything that does not start as a
+    zip, ``data[:SNIFFED]`` gets the same answer as ``data``. Never raises.
     """
     name = filename.lower()
     ctype = content_type.lower().split(";", 1)[0].strip()
@@ -110,7 +114,7 @@ def looks_clinical(data: bytes, filename: str = "", content_type: str = "") -> b
     try:
         if data.startswith(b"PK\x03\x04"):
             return xdm.looks_like(data) or name.startswith("ihe_xdm")
-        return detect_format(data[:16384], filename) is not None
+        return detect_format(data[:SNIFFED], filename) is not None
     except Exception:  # noqa: BLE001 - a sniffer must never break mail reading
         return False
 

@@ -16,12 +16,14 @@ Anything out of the ordinary (8-bit or damaged headers, a lone CR, a missing bou
 
 from __future__ import annotations
 
+import binascii
 import functools
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from email.message import Message
 from email.parser import BytesHeaderParser
+from typing import Protocol
 
 MAX_DEPTH = 8  # nested multiparts read here; deeper ones go to the full parser
 _PARSER = BytesHeaderParser()  # compat32, as email.message_from_bytes
@@ -32,6 +34,14 @@ _BLANK = re.compile(rb"\r?\n\r?\n")
 _AFTER = re.compile(rb"(--)?[ \t]*(?:\r\n|\n|\Z)")  # what may follow a boundary on its line
 # a CR that does not end a CRLF (one search: several times faster than counting CRs and CRLFs)
 _LONE_CR = re.compile(rb"\r(?!\n)")
+_BASE64_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+class Payload(Protocol):
+    """A leaf's decoded bytes (``get_payload(decode=True) or b""``); with ``limit``, exactly their first
+    ``limit`` bytes, which may cost less than the whole."""
+
+    def __call__(self, limit: int | None = None) -> bytes: ...
 
 
 def decoded_payload(part: Message) -> bytes:
@@ -53,15 +63,49 @@ class Leaf:
 
     content_type: str
 
-    def payload(self) -> bytes:
-        """``part.get_payload(decode=True) or b""`` as the full parse gives it (the email package decodes)."""
-        if str(self.header.get("content-transfer-encoding", "")).lower() not in _DECODED:
-            return self.body  # what compat32 gives back for a str payload in any other encoding: its bytes
+    def payload(self, limit: int | None = None) -> bytes:
+        """``part.get_payload(decode=True) or b""`` as the full parse gives it (the email package decodes);
+        with ``limit``, its first ``limit`` bytes: a base64 attachment is then decoded from its head only."""
+        cte = str(self.header.get("content-transfer-encoding", "")).lower()
+        if cte not in _DECODED:
+            # what compat32 gives back for a str payload in any other encoding: its bytes
+            return self.body if limit is None else self.body[:limit]
+        if limit is not None and cte == "base64":
+            head = base64_head(self.body, limit)
+            if head is not None:
+                return head
         part = Message()
         # the same header, read by the same code (the email package's own list of fields, not in its stubs)
         part._headers = self.header._headers  # type: ignore[attr-defined]  # see the line above
         part.set_payload(self.body.decode("ascii", "surrogateescape"))
-        return decoded_payload(part)
+        data = decoded_payload(part)
+        return data if limit is None else data[:limit]
+
+
+def base64_head(body: bytes, limit: int) -> bytes | None:
+    """The first ``limit`` bytes of what the email package decodes from the base64 ``body`` (its ``decode_b``
+    of the body without its line ends), from the body's head alone; None when that is not certain to be the
+    same, or not cheaper: a body holding anything but base64 letters, line ends and final padding, one whose
+    letters count 1 more than a multiple of 4 (the email package then gives the text back undecoded), or a
+    body short enough to be decoded whole.
+
+    Letters decode four by four into three bytes, in order, whatever follows them: with only letters before
+    it, the head of the body decodes to the head of the whole, however the rest is padded."""
+    need = -(-limit // 3) * 4  # letters decoding to at least ``limit`` bytes
+    letters_and_ends = body.rstrip(b"=\r\n")  # what the final padding leaves
+    span = need + need // 8  # lines of 76 letters and a CRLF: about 3% more than the letters
+    if len(letters_and_ends) <= 2 * span:
+        return None  # a short body: decoded whole, as the parser does
+    ends = letters_and_ends.translate(None, _BASE64_LETTERS)
+    if ends.translate(None, b"\r\n") or (len(letters_and_ends) - len(ends)) % 4 == 1:
+        return None
+    while True:
+        letters = letters_and_ends[:span].translate(None, b"\r\n")
+        if len(letters) >= need:
+            return binascii.a2b_base64(letters[:need])[:limit]
+        if span >= len(letters_and_ends):
+            return None  # cannot happen: the body is longer than twice ``span``
+        span *= 2
 
 
 @dataclass(frozen=True)
@@ -219,14 +263,16 @@ BODY_FORMATS = {"hprim-net": "message.hpr", "hprim-2": "message.hpr", "hl7v2": "
 
 
 def clinical_parts(
-    leaves: Iterable[tuple[Message, str, Callable[[], bytes]]],
+    leaves: Iterable[tuple[Message, str, Payload]], sniff: bool = False
 ) -> tuple[list[tuple[str, str, bytes]], bool]:
     """``(name, content type, bytes)`` of every attachment, plus a plain-text body that is itself an HPRIM
     or HL7 report (labs and Apicrypt often send results as the body); and whether there is an attachment.
 
     ``leaves``: each non-multipart part's header, content type and a function giving its decoded payload
-    (called only for attachments and plain-text bodies)."""
-    from core.clinical.readers import detect_format
+    (called only for attachments and plain-text bodies). ``sniff``: leave out the attachments that
+    ``looks_clinical`` turns down (the readers would skip them), judged on the head of their payload only,
+    which gives the same answer (a zip, whose directory is at its end, is always kept)."""
+    from core.clinical.readers import SNIFFED, detect_format, looks_clinical
 
     parts: list[tuple[str, str, bytes]] = []
     attached = False
@@ -234,6 +280,10 @@ def clinical_parts(
         name = header.get_filename() or ""
         if name:
             attached = True
+            if sniff:
+                head = payload(SNIFFED)
+                if not head.startswith(b"PK\x03\x04") and not looks_clinical(head, name, ctype):
+                    continue
             parts.append((name, ctype, payload()))
         elif ctype == "text/plain" and header.get("Content-Disposition", "").lower().find("attachment") < 0:
             body = payload()
@@ -243,16 +293,26 @@ def clinical_parts(
     return parts, attached
 
 
-def leaves_of(found: Scanned) -> Iterator[tuple[Message, str, Callable[[], bytes]]]:
+def has_attachment(leaves: Iterable[tuple[Message, str, Payload]]) -> bool:
+    """``clinical_parts(leaves)[1]`` without decoding anything: whether a leaf has a file name."""
+    return any(header.get_filename() for header, _, _ in leaves)
+
+
+def leaves_of(found: Scanned) -> Iterator[tuple[Message, str, Payload]]:
     """``clinical_parts``'s input from a scanned message."""
     return ((leaf.header, leaf.content_type, leaf.payload) for leaf in found.leaves)
 
 
-def leaves_of_tree(msg: Message) -> Iterator[tuple[Message, str, Callable[[], bytes]]]:
+def leaves_of_tree(msg: Message) -> Iterator[tuple[Message, str, Payload]]:
     """``clinical_parts``'s input from a message the email package parsed whole."""
     for part in msg.walk():
         if not part.is_multipart():
-            yield part, part.get_content_type(), functools.partial(decoded_payload, part)
+            yield part, part.get_content_type(), functools.partial(_tree_payload, part)
+
+
+def _tree_payload(part: Message, limit: int | None = None) -> bytes:
+    data = decoded_payload(part)
+    return data if limit is None else data[:limit]
 
 
 _ATOMS = r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*"

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.clinical.readers import SNIFFED, looks_clinical
 from core.mail import fastmime
 from core.mail.messages import summary_of
 from core.mail.mime import summary_fields
@@ -156,6 +157,14 @@ def test_fast_reading_equals_the_full_parse(label: str, raw: bytes) -> None:
         assert [_header_items(leaf.header) for leaf in found.leaves] == [_header_items(p) for p in leaves]
     assert got == expected
     assert summary_of(raw) == {**summary_fields(raw)}
+    # the hook's call: attachments the readers turn down are left out, judged on their head only
+    leaves = list(fastmime.leaves_of(found) if found is not None else fastmime.leaves_of_tree(full))
+    sniffed = fastmime.clinical_parts(leaves, sniff=True)
+    assert sniffed == ([p for p in expected[0] if looks_clinical(p[2], p[0], p[1])], expected[1])
+    assert fastmime.has_attachment(leaves) == expected[1]
+    for _, _, payload in leaves:
+        whole = payload()
+        assert payload(SNIFFED) == whole[:SNIFFED] and payload(7) == whole[:7]
 
 
 def test_the_corpus_is_read_by_the_fast_path() -> None:
@@ -300,3 +309,51 @@ def test_first_lines_with_a_lone_cr_anywhere(text: str, count: int) -> None:
     from core.clinical.encoding import first_lines, split_lines
 
     assert first_lines(text, count) == split_lines(text)[:count]
+
+
+def _decode_b(body: bytes) -> bytes:
+    """What the email package gives for a base64 part whose body is ``body``."""
+    part = Message()
+    part["Content-Transfer-Encoding"] = "base64"
+    part.set_payload(body.decode("ascii", "surrogateescape"))
+    return fastmime.decoded_payload(part)
+
+
+@given(
+    st.integers(min_value=30_000, max_value=60_000),
+    st.sampled_from([b"\n", b"\r\n"]),
+    st.integers(min_value=8, max_value=100),
+    st.sampled_from(["clean", "drop-letter", "drop-two", "junk", "pad-inside", "no-padding", "8bit"]),
+    st.integers(min_value=0, max_value=79_000),
+    st.sampled_from([1, 100, SNIFFED, 30_000]),
+)
+@settings(max_examples=150, deadline=None)
+def test_a_base64_head_is_the_head_of_the_whole(
+    size: int, eol: bytes, width: int, damage: str, at: int, limit: int
+) -> None:
+    """``base64_head`` gives the first bytes of what the email package decodes, or None, whatever the body:
+    lines of any width, a letter too few (the package then gives the text back undecoded), junk or padding
+    inside, no final padding, 8-bit bytes."""
+    import random
+
+    letters = base64.b64encode(random.Random(size).randbytes(size))
+    at %= len(letters)
+    if damage == "drop-letter":
+        letters = letters[:at] + letters[at + 1 :]
+    elif damage == "drop-two":
+        letters = letters[:at] + letters[at + 2 :]
+    elif damage == "junk":
+        letters = letters[:at] + b"*" + letters[at:]
+    elif damage == "pad-inside":
+        letters = letters[:at] + b"==" + letters[at:]
+    elif damage == "no-padding":
+        letters = letters.rstrip(b"=")
+    elif damage == "8bit":
+        letters = letters[:at] + b"\xe9" + letters[at:]
+    body = eol.join(letters[i : i + width] for i in range(0, len(letters), width)) + eol
+    whole = _decode_b(body)
+    head = fastmime.base64_head(body, limit)
+    if head is not None:
+        assert head == whole[:limit]
+    if damage == "clean" and len(body) > 4 * limit:
+        assert head is not None  # the ordinary attachment is read from its head
