@@ -337,11 +337,39 @@ async def test_help_lists_every_binding(mailroom: FakeMailroom) -> None:
         await settle(app, pilot)
         await pilot.press("f1")
         await pilot.pause()
-        text = str(app.screen.query_one("#help-body Static", Static).render())
+        text = "\n".join(str(w.render()) for w in app.screen.query("#help-body Static").results(Static))
         for spec in keymap.KEYS:
             assert spec.description in text
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)
+
+
+async def test_help_names_keys_in_french_and_wraps_under_the_description(mailroom: FakeMailroom) -> None:
+    """At 80x24 the help said 'enter', 'esc', 'space', 'minus' and 'tab' on a French screen, wrapped the
+    descriptions to the first column, and told that u in À classer undoes 'un classement automatique' (it
+    undoes the last filing or rejection)."""
+    from tui import keymap
+
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f1")
+        await settle(app, pilot)
+        keys = list(app.screen.query(".help-key").results(Static))
+        whats = list(app.screen.query(".help-what").results(Static))
+        assert len(keys) == len(whats) == len(keymap.KEYS)
+        rows = zip(keymap.KEYS, keys, whats, strict=True)
+        shown = {spec.id: (str(k.render()), str(w.render())) for spec, k, w in rows}
+        assert shown["review.file"][0] == "Entrée" and shown["reader.back"][0] == "q, Échap"
+        assert shown["reader.page_down"][0] == "Espace" and shown["reader.page_up"][0] == "-, b"
+        assert shown["review.next"][0] == "Tab" and shown["app.help"][0] == "f1, ?"
+        for english in ("enter", "escape", "esc", "space", "minus", "tab"):
+            assert all(english not in key.split(", ") for key, _ in shown.values()), english
+        assert "classement ou rejet" in shown["review.undo"][1] and "automatique" not in shown["review.undo"][1]
+        # every description starts in the same column, and its wrapped lines stay under it
+        assert len({w.region.x for w in whats}) == 1 and whats[0].region.x > 16
+        assert all(w.region.right <= 80 for w in whats)
+        assert any(w.region.height > 1 for w in whats)  # some wrap at 80 columns: under the description
 
 
 async def test_an_empty_profile_shows_empty_states(tmp_path) -> None:

@@ -7,7 +7,7 @@
 | p | find the patient by name, birth date or id, and file to them after a confirmation |
 | n | says that patients are created in the practice software, and opens the search |
 | x | reject |
-| u | undo an automatic filing |
+| u | undo the last filing or rejection (the document waits again) |
 
 Only the keys that apply to the highlighted document are active (and shown in the footer).
 """
