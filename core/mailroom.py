@@ -50,7 +50,7 @@ if TYPE_CHECKING:  # start-up stays lazy: these modules load when a service is f
     from core.mail.outbox import Outbox, OutboxEntry
     from core.mail.receipts import SentLetter
     from core.mail.send import Delivery, FlushReport, SendService
-    from core.mail.sync import SyncReport
+    from core.mail.sync import Connections, SyncReport
     from core.mailroom_api import CommandsAPI as CommandsAPI  # the contracts, re-exported for tui/
     from core.mailroom_api import MailroomAPI as MailroomAPI
     from core.mailroom_api import SummaryRows as SummaryRows
@@ -164,6 +164,7 @@ class Mailroom:
         from core.mail.accountlock import AccountLocks
 
         self._account_locks = AccountLocks()  # per account: a sync round and an operation never interleave
+        self._connections: Connections | None = None  # while the daemon runs: IMAP connections kept open
         from core.logs import setup_logging
 
         setup_logging(profile.path)
@@ -1309,6 +1310,7 @@ class Mailroom:
             on_new_message=self.on_new_message,
             before_sync=self.mailops.replay,
             account_lock=self._account_locks.held,
+            connections=self._connections,
         )
         accounts = [self.accounts.get(account)] if account else self.accounts.list()
         reports = []
@@ -1509,6 +1511,7 @@ class Mailroom:
             on_new_message=self.on_new_message,
             before_sync=self.mailops.replay,
             account_lock=self._account_locks.held,
+            connections=self._connections,
         )
         try:
             report = await engine.idle_once(self.accounts.get(name), timeout)
@@ -1571,14 +1574,19 @@ class Mailroom:
         import asyncio
 
         from core import daemon
+        from core.mail.sync import Connections
 
         stop = asyncio.Event()
         remove = daemon.install_stop_handlers(stop)
+        # each account's IMAP connection stays open between syncs: the one in IDLE serves a `missive sync`
+        self._connections = Connections()
         try:
             options = {"tasks_every": tasks_every} if tasks_every else {}
             await daemon.run_daemon(self, stop, tasks=self.daemon_tasks(), **options)
         finally:
             remove()
+            connections, self._connections = self._connections, None
+            await connections.close()
 
     def outbox_entries(self) -> list[OutboxEntry]:
         """Letters waiting in the outbox (queued, being sent, failed), as ``missive outbox list`` shows them."""

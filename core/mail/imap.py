@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
-from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,6 +150,7 @@ class ImapClient:
         self.selected: FolderStatus | None = None
         self.lost = False
         self._raw: _RawFetch | None = None  # the bulk FETCH reading the connection, while one runs
+        self._enabled = False  # ENABLE CONDSTORE sent on this connection
 
     # ------------------------------------------------------------------ connection
     def _fail(self, reason: Text | str) -> TransportError:
@@ -422,9 +423,10 @@ class ImapClient:
     async def enable_condstore(self) -> bool:
         if not self.has("CONDSTORE"):
             return False
-        if self.has("ENABLE"):
+        if self.has("ENABLE") and not self._enabled:  # once per connection (a kept one is asked again)
             with contextlib.suppress(TransportError):
                 await self._run("ENABLE", self._imap.enable("CONDSTORE"))
+            self._enabled = True
         return True
 
     async def select(self, folder: str) -> FolderStatus:
@@ -601,13 +603,16 @@ class ImapClient:
     async def noop(self) -> None:
         await self._run("NOOP", self._imap.noop())
 
-    async def idle(self, timeout: float = IDLE_MAX) -> list[bytes]:
+    async def idle(self, timeout: float = IDLE_MAX, wake: asyncio.Event | None = None) -> list[bytes]:
         """Wait for news on the selected folder at most ``timeout`` seconds; returns the pushed lines.
 
         IDLE is always bounded: a server that drops the connection mid-IDLE could leave aioimaplib waiting.
+        ``wake`` set ends it early with nothing pushed (a sync wants this connection: core.mail.sync.Connections).
         """
+        if wake is not None and wake.is_set():
+            return []
         if not self.has("IDLE"):
-            await asyncio.sleep(min(timeout, 60))
+            await _first(asyncio.sleep(min(timeout, 60)), wake)
             await self.noop()
             return [b"NOOP"]
         timeout = min(timeout, IDLE_MAX)
@@ -625,9 +630,9 @@ class ImapClient:
                 left = deadline - asyncio.get_running_loop().time()
                 if left <= 0:
                     break
-                got = await asyncio.wait_for(imap.wait_server_push(timeout=left + 5), left + 10)
+                got = await _first(asyncio.wait_for(imap.wait_server_push(timeout=left + 5), left + 10), wake)
                 if not isinstance(got, list):
-                    break  # aioimaplib's own stop marker: the IDLE period is over
+                    break  # aioimaplib's own stop marker (the IDLE period is over), or woken
                 # "OK Still here" keep-alives are not news
                 pushed = [bytes(x) for x in got if not bytes(x).upper().startswith(b"OK")]
         except TimeoutError:
@@ -642,6 +647,23 @@ class ImapClient:
         if self.lost:
             raise self._fail(T("mail.imap.lost-idle"))
         return [p for p in pushed if p != b"BYE connection lost"]
+
+
+async def _first(work: Awaitable[Any], wake: asyncio.Event | None) -> Any:
+    """``work``'s result, or None as soon as ``wake`` is set (``work`` is then cancelled)."""
+    if wake is None:
+        return await work
+    task = asyncio.ensure_future(work)
+    woken = asyncio.ensure_future(wake.wait())
+    try:
+        await asyncio.wait({task, woken}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for pending in (task, woken):
+            if not pending.done():
+                pending.cancel()
+    if task.done() and not task.cancelled():
+        return task.result()
+    return None
 
 
 class _RawFetch:

@@ -87,6 +87,81 @@ class SyncReport:
         return d
 
 
+class Connections:
+    """IMAP connections a long-running process (``missive daemon``) keeps open between syncs, one per account.
+
+    A sync takes its account's connection and gives it back when it is done; the one waiting in IDLE is handed
+    over (IDLE ends at once, the sync runs on it, IDLE resumes after). A sync asked of the daemon then costs
+    no TLS handshake and no login (about 15 of a no-change sync's 22 ms in-process, against a local Dovecot),
+    and no process started by the server for a new session. A connection taken is checked with a NOOP first;
+    one that fails it, or that a sync left in a failure, is closed (the next sync opens a new one). Bound to
+    the event loop that made it; ``close`` logs out of every connection kept."""
+
+    HANDOVER = 5.0  # seconds a sync waits for the IDLE of its account to give its connection back
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._free: dict[str, MailSource] = {}
+        self._idling: dict[str, asyncio.Event] = {}  # account -> set to end its IDLE
+        self._waiting: dict[str, asyncio.Future[MailSource]] = {}  # account -> the sync its IDLE hands over to
+
+    async def take(self, account: str) -> MailSource | None:
+        """The account's open connection (handed over by its IDLE), or None: the caller opens one."""
+        if asyncio.get_running_loop() is not self._loop:
+            return None
+        source = self._free.pop(account, None)
+        wake = self._idling.get(account)
+        if source is None and wake is not None and account not in self._waiting:
+            handed: asyncio.Future[MailSource] = self._loop.create_future()
+            self._waiting[account] = handed
+            wake.set()
+            try:
+                source = await asyncio.wait_for(asyncio.shield(handed), self.HANDOVER)
+            except TimeoutError:
+                source = None
+            finally:
+                if self._waiting.get(account) is handed:
+                    del self._waiting[account]
+                if source is None and handed.done() and not handed.cancelled():
+                    source = handed.result()  # given just as the wait ended
+                handed.cancel()
+        return source
+
+    def give(self, account: str, source: MailSource) -> MailSource | None:
+        """Hand ``source`` to the sync waiting for it, else keep it for the account's next sync; returns it
+        back when one is kept already (to close)."""
+        if asyncio.get_running_loop() is not self._loop:
+            return source
+        handed = self._waiting.pop(account, None)
+        if handed is not None and not handed.done():
+            handed.set_result(source)  # to that sync alone: no other can take it meanwhile
+            return None
+        if account in self._free:
+            return source
+        self._free[account] = source
+        return None
+
+    def idling(self, account: str) -> asyncio.Event:
+        """Say the account's connection is in IDLE: the event returned is set when a sync wants it."""
+        wake = asyncio.Event()
+        self._idling[account] = wake
+        return wake
+
+    def idle_over(self, account: str, wake: asyncio.Event) -> None:
+        if self._idling.get(account) is wake:
+            del self._idling[account]
+
+    async def close(self) -> None:
+        free, self._free = self._free, {}
+        for source in free.values():
+            await source.close()
+
+
+def _keepable(source: MailSource) -> bool:
+    """Only an IMAP connection is worth keeping (a Maildir has none)."""
+    return isinstance(source, ImapClient)
+
+
 def default_source(account: Account) -> ImapClient | MaildirSource:
     if account.kind == "maildir":
         from core.mail.maildir import MaildirSource
@@ -108,8 +183,10 @@ class SyncEngine:
         max_backoff: float = 30.0,
         before_sync: Callable[[Any, Account], Awaitable[Any]] | None = None,
         account_lock: Callable[[str], contextlib.AbstractAsyncContextManager[Any]] | None = None,
+        connections: Connections | None = None,
     ) -> None:
         self.store = store
+        self.connections = connections  # kept open between syncs (the daemon), else one per sync
         # held around each sync round of an account (core.mail.mailops.AccountLocks: the doctor's operations)
         self.account_lock = account_lock or (lambda name: contextlib.nullcontext())
         # run on the open source before any folder is read (core.mail.mailops: operations that waited)
@@ -182,8 +259,8 @@ class SyncEngine:
     async def _sync_once(
         self, account: Account, report: SyncReport, progress: Progress | None, only: Sequence[str] | None
     ) -> None:
-        source = self.source_factory(account)
-        await source.connect()
+        source = await self._connected(account)
+        done = False
         try:
             condstore = await source.enable_condstore()
             if self.before_sync is not None:
@@ -195,8 +272,31 @@ class SyncEngine:
             for name in names:
                 await self._sync_folder(source, account, name, condstore, report, progress)
                 report.folders += 1
+            done = True
         finally:
-            await source.close()
+            await self._release(account, source, done)
+
+    async def _connected(self, account: Account) -> MailSource:
+        """The account's kept connection when it answers a NOOP, else a new one."""
+        if self.connections is not None:
+            kept = await self.connections.take(account.name)
+            if isinstance(kept, ImapClient):
+                try:
+                    await kept.noop()
+                    return kept
+                except TransportError:
+                    await kept.close()  # dropped by the server meanwhile: a new one
+        source = self.source_factory(account)
+        await source.connect()
+        return source
+
+    async def _release(self, account: Account, source: MailSource, done: bool) -> None:
+        """Keep the connection for the next sync when it ended well, else log out."""
+        if done and self.connections is not None and _keepable(source) and not getattr(source, "lost", False):
+            extra = self.connections.give(account.name, source)
+            if extra is None:
+                return
+        await source.close()
 
     async def _sync_folder(
         self,
@@ -361,15 +461,23 @@ class SyncEngine:
     # ------------------------------------------------------------------ waiting for news
     async def idle_once(self, account: Account, timeout: float = 540.0, folder: str = "INBOX") -> SyncReport:
         """Wait (IDLE, bounded) for news on ``folder``, then sync it; returns what arrived."""
-        source = self.source_factory(account)
-        await source.connect()
+        source = await self._connected(account)
+        done = False
+        wake: asyncio.Event | None = None
         try:
             status = await source.select(folder)
             state = self.store.folder_state(account.name, folder)
             if status.uidnext == state.uidnext and status.exists == state.exists:
-                await source.idle(timeout)
+                if self.connections is not None and isinstance(source, ImapClient):
+                    wake = self.connections.idling(account.name)  # a sync asked meanwhile ends it
+                    await source.idle(timeout, wake=wake)
+                else:
+                    await source.idle(timeout)
+            done = True
         finally:
-            await source.close()
+            await self._release(account, source, done)  # given back first: a sync waiting for it gets it
+            if wake is not None and self.connections is not None:
+                self.connections.idle_over(account.name, wake)
         return await self.sync(account, folders=[folder])
 
     async def idle(

@@ -1,0 +1,114 @@
+"""The daemon's IMAP connection kept between syncs (core.mail.sync.Connections), against the suite's Dovecot:
+a sync on a kept connection sees every change made meanwhile by another session, the connection waiting in
+IDLE is handed over to a sync and IDLE resumes on it, and a connection the server dropped is replaced."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from core.mail.accountlock import AccountLocks
+from core.mail.imap import ImapClient
+from core.mail.messages import MessageStore
+from core.mail.sync import Connections, SyncEngine
+from tests.mail.helpers import MemoryProfile, imap_account, letter
+
+pytestmark = pytest.mark.servers
+
+
+class _Opened:
+    """A source factory that counts the connections it opens."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, account):
+        self.count += 1
+        return ImapClient(account)
+
+
+async def _until(condition, seconds: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "not reached in time"
+        await asyncio.sleep(0.02)
+
+
+async def test_a_kept_connection_sees_new_mail_flags_and_expunges_made_meanwhile(mail_servers) -> None:
+    user = mail_servers.add_user("kept")
+    for subject in ("garde", "efface", "marque"):
+        mail_servers.deliver(user, letter(subject))
+    account = imap_account(mail_servers, user)
+    store = MessageStore(MemoryProfile())
+    opened = _Opened()
+    connections = Connections()
+    engine = SyncEngine(store, source_factory=opened, connections=connections)
+    try:
+        assert (await engine.sync(account)).new == 3
+        nothing = await engine.sync(account)  # on the kept connection, INBOX still selected on it
+        assert (nothing.new, nothing.flags_in, nothing.expunged) == (0, 0, 0)
+        by_subject = {m.subject: m for m in store.list()}
+        async with ImapClient(account) as other:  # another desk: a flag (MODSEQ moves), an expunge
+            await other.select("INBOX")
+            await other.store_flags(by_subject["marque"].uid, add=["\\Flagged"])
+            await other.store_flags(by_subject["efface"].uid, add=["\\Deleted"])
+            await other._run("EXPUNGE", other._imap.expunge())
+        mail_servers.deliver(user, letter("nouveau"))
+        report = await engine.sync(account)
+        assert (report.new, report.flags_in, report.expunged) == (1, 1, 1)
+        assert sorted(m.subject for m in store.list()) == ["garde", "marque", "nouveau"]
+        assert "\\Flagged" in store.get(by_subject["marque"].id).flags
+        assert opened.count == 1  # one login for the three syncs
+    finally:
+        await connections.close()
+
+
+async def test_the_connection_in_idle_is_handed_to_a_sync_and_idle_resumes(mail_servers) -> None:
+    user = mail_servers.add_user("handover")
+    mail_servers.deliver(user, letter("premier"))
+    account = imap_account(mail_servers, user)
+    store = MessageStore(MemoryProfile())
+    opened = _Opened()
+    connections = Connections()
+    locks = AccountLocks()
+
+    def engine() -> SyncEngine:  # as the façade makes one per call: the daemon's connections, the account's lock
+        return SyncEngine(store, source_factory=opened, connections=connections, account_lock=locks.held)
+
+    try:
+        await engine().sync(account)
+        idle = asyncio.create_task(engine().idle_once(account, timeout=60))
+        await _until(lambda: user.split("@")[0] in connections._idling)
+        asked = await asyncio.wait_for(engine().sync(account), 10)  # `missive sync` asked of the daemon
+        assert asked.new == 0 and opened.count == 1  # on the connection that was in IDLE
+        assert (await asyncio.wait_for(idle, 10)).new == 0  # its IDLE ended; nothing arrived
+        # IDLE again on the same connection: a delivery still wakes it
+        idle = asyncio.create_task(engine().idle_once(account, timeout=60))
+        await _until(lambda: user.split("@")[0] in connections._idling)
+        mail_servers.deliver(user, letter("urgent"))
+        assert (await asyncio.wait_for(idle, 10)).new == 1
+        assert sorted(m.subject for m in store.list()) == ["premier", "urgent"]
+        assert opened.count == 1
+    finally:
+        await connections.close()
+
+
+async def test_a_kept_connection_the_server_dropped_is_replaced(mail_servers) -> None:
+    user = mail_servers.add_user("dropped")
+    account = imap_account(mail_servers, user)
+    store = MessageStore(MemoryProfile())
+    opened = _Opened()
+    connections = Connections()
+    engine = SyncEngine(store, source_factory=opened, connections=connections)
+    try:
+        await engine.sync(account)
+        kept = connections._free[account.name]
+        kept._abort()  # the connection goes away while kept (a server restart, a NAT timeout)
+        await asyncio.sleep(0.05)
+        mail_servers.deliver(user, letter("après la coupure"))
+        report = await engine.sync(account)
+        assert report.new == 1 and report.reconnects == 0
+        assert opened.count == 2
+    finally:
+        await connections.close()
