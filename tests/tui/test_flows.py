@@ -484,8 +484,7 @@ async def test_escape_in_the_annuaire_search_goes_to_the_results_or_back(mailroo
 
 
 async def test_the_footer_shows_the_pane_keys_in_every_pane_at_80_columns(mailroom: FakeMailroom) -> None:
-    from textual.widgets import Footer
-    from textual.widgets._footer import FooterKey
+    from tui.widgets.footer import KeyFooter
 
     app = MissiveApp(mailroom=mailroom)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -495,13 +494,16 @@ async def test_the_footer_shows_the_pane_keys_in_every_pane_at_80_columns(mailro
             await pilot.press(key)
             await settle(app, pilot)
             assert shown_pane(app) == pane
-            footer = app.screen.query_one(Footer)
-            keys = {k.key_display: k for k in footer.query(FooterKey)}
-            assert "f2-f5" in keys and keys["f2-f5"].description == "Volets"
-            assert "f1" in keys and own in keys, (pane, sorted(keys))
-            palette = keys.pop("^p")  # docked on the right: the other keys must end before it
-            for k in keys.values():  # nothing pushed out of sight at 80 columns
-                assert k.region.right <= palette.region.x, (pane, k.key_display, k.region)
+            footer = app.screen.query_one(KeyFooter)
+            placed = {item.key_display: (item, start, end) for item, start, end in footer.placed()}
+            assert "f2-f5" in placed and placed["f2-f5"][0].description == "Volets"
+            assert "f1" in placed and own in placed, (pane, sorted(placed))
+            _palette, palette_x, _ = placed.pop("^p")  # on the right: the other keys must end before it
+            for item, start, end in placed.values():  # nothing cut or pushed out of sight at 80 columns
+                assert end - start == sum(map(len, item.cells)), (pane, item.key_display)
+                assert end < palette_x, (pane, item.key_display, start, end)
+            line = footer.render_line(0).text
+            assert f"{own} " in line and "f2-f5 Volets" in line and line.rstrip().endswith("^p palette")
 
 
 # -- filing by hand (issue 6) -----------------------------------------------------------------------------

@@ -1,0 +1,91 @@
+"""The keys line at the bottom: one widget drawing the focused widget's, its pane's and the app's keys; a click
+on a key presses it, the pointer over a key shows what it does."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from textual.widgets import Input
+
+from core.config import Settings
+from tests.tui.conftest import settle
+from tests.tui.fakes import FakeMailroom
+from tui.app import MissiveApp
+from tui.i18n import t
+from tui.widgets.footer import KeyFooter
+
+
+def footer_of(app: MissiveApp) -> KeyFooter:
+    return app.screen.query_one(KeyFooter)
+
+
+def line(app: MissiveApp) -> str:
+    return footer_of(app).render_line(0).text
+
+
+def column_of(app: MissiveApp, key_display: str) -> int:
+    return next(start for item, start, _end in footer_of(app).placed() if item.key_display == key_display)
+
+
+async def test_the_keys_are_on_the_line_from_the_first_paint_and_follow_the_focus(mailroom: FakeMailroom) -> None:
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        footer = footer_of(app)
+        assert not footer.children  # one line drawn by the footer, no widget per key to lay out
+        assert line(app).startswith(" c Écrire  r Répondre  / Chercher  f2-f5 Volets  f1 Aide")
+        assert line(app).rstrip().endswith("▏^p palette")
+        await pilot.press("2")  # À classer: its document list has the focus
+        await settle(app, pilot)
+        assert " x Rejeter " in line(app)
+        await pilot.press("slash")  # the search field has the focus: typed keys go there, x is not a key
+        await settle(app, pilot)
+        assert app.focused is not None and isinstance(app.focused, Input)
+        assert " x Rejeter " not in line(app) and "f2-f5 Volets" in line(app)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert " x Rejeter " in line(app)
+
+
+async def test_a_click_on_a_key_presses_it(mailroom: FakeMailroom) -> None:
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        search = app.screen.query_one("#inbox-search", Input)
+        assert not search.display
+        await pilot.click(KeyFooter, offset=(column_of(app, "/") + 1, 0))
+        await settle(app, pilot)
+        assert search.display and search.has_focus  # as if / had been typed
+        await pilot.press("escape")
+        await settle(app, pilot)
+        await pilot.click(KeyFooter, offset=(column_of(app, "f1") + 2, 0))
+        await settle(app, pilot)
+        from tui.panes.help import HelpScreen
+
+        assert isinstance(app.screen, HelpScreen)
+
+
+async def test_the_key_under_the_pointer_says_what_it_does(mailroom: FakeMailroom) -> None:
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        footer = footer_of(app)
+        before = footer.render_line(0)
+        await pilot.hover(KeyFooter, offset=(column_of(app, "c") + 1, 0))
+        await pilot.pause()
+        assert footer.tooltip == t("tip.inbox.compose")
+        hovered = footer.render_line(0)
+        assert hovered.text == before.text and list(hovered) != list(before)  # highlighted, same words
+        await pilot.hover(KeyFooter, offset=(60, 0))  # the blank between the keys and the palette's
+        await pilot.pause()
+        assert footer.tooltip is None
+        assert list(footer.render_line(0)) == list(before)
+
+
+async def test_the_line_says_the_keys_in_the_language_chosen_and_as_the_user_remapped_them() -> None:
+    settings = dataclasses.replace(Settings(), keys={"inbox.reply": "f9"})
+    app = MissiveApp(mailroom=FakeMailroom(), lang="en", settings=settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert line(app).startswith(" c Write ") and " f9 Reply " in line(app) and " / Search " in line(app)
+        assert "Écrire" not in line(app) and " r " not in line(app)
