@@ -149,6 +149,7 @@ class MessageList(ScrollView, can_focus=True):
         self._labels: dict[str, str] = {}  # patient mailboxes -> the patient's name and INS, marked ◆
         self._filed: dict[str, str] = {}  # Message-ID -> the patient its documents were filed for
         self.own_letters = False  # a Sent folder: the column names the recipients, not ourselves
+        self._sized: tuple[Size, Size, Size] | None = None  # what the scrollbar was last updated for
 
     # -- data ---------------------------------------------------------------------------------------------
     @property
@@ -258,6 +259,17 @@ class MessageList(ScrollView, can_focus=True):
         # rows are cached by width too: a list made shorter (a message opened below it) renders nothing again
         self.virtual_size = Size(self.size.width, len(self._rows))
         self.call_after_refresh(self.scroll_to_cursor)  # shorter (a message opened below): the row stays seen
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        """Textual's ScrollView compares the virtual size the screen's layout hands it (that of its children:
+        it has none) with its own (one row per message): never equal, so every layout of the screen (a
+        message opened below the list) redrew the list's scrollbar for nothing. The scrollbar is updated
+        when the list's size, its container's or its rows' count changed, and only then."""
+        sized = (size, container_size, self.virtual_size)
+        if sized == self._sized:
+            return False
+        self._sized = sized
+        return super()._size_updated(size, virtual_size, container_size, layout)
 
     def on_focus(self) -> None:
         self._cache.clear()
