@@ -52,6 +52,7 @@ from core.model import (  # noqa: E402
 from tui import keymap  # noqa: E402
 from tui.facade import missive_app  # noqa: E402
 from tui.failures import report_failure  # noqa: E402
+from tui.frames import PromptFrames  # noqa: E402
 from tui.i18n import set_language, t  # noqa: E402
 from tui.messages import (  # noqa: E402
     CountsRefreshed,
@@ -119,7 +120,7 @@ def discover_themes(profile_dir: Path | None) -> tuple[list[Theme], list[str]]:
     return list(themes.values()), problems
 
 
-class MainScreen(Screen[None]):
+class MainScreen(PromptFrames[None]):
     """The four panes behind a tab line, the status bar and the footer."""
 
     CSS_PATH = "panes/main.tcss"

@@ -54,6 +54,7 @@ from core.model import (
 from tui import attachments, keymap
 from tui.facade import mailroom_of, missive_app
 from tui.failures import ReportsFailures
+from tui.frames import PromptFrames
 from tui.i18n import t
 from tui.messages import DraftReopened, LetterRequested, MessageOpened, MessagesLoaded
 from tui.panes.confirm import ConfirmScreen
@@ -371,6 +372,8 @@ class InboxPane(ReportsFailures, Vertical):
             self.load_folder_counts()  # and the folder list's, from the core
             if not self.query_one("#inbox-search", Input).value.strip():
                 msg_list.border_subtitle = count_line(len(msg_list.rows), self._unread)
+        if isinstance(self.screen, PromptFrames):  # the doctor waits for this frame, not for the clock's tick
+            self.screen.paint_soon()
 
     # -- search -------------------------------------------------------------------------------------------
     def action_search(self) -> None:

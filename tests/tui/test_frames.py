@@ -1,0 +1,48 @@
+"""A message opened is drawn as soon as the screen has taken its changes, not at the next tick of Textual's
+60 Hz frame clock (an idle screen stays idle all the same: tests/tui/test_idle.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from tests.tui.conftest import settle
+from tests.tui.fakes import FakeMailroom
+from tui.app import MainScreen, MissiveApp
+
+
+def stop_the_clock(app: MissiveApp) -> list[Any]:
+    """The screen's frame clock never ticks again; the frames the app still draws are recorded."""
+    screen = app.screen
+    assert isinstance(screen, MainScreen)
+    screen._update_timer.pause()
+    screen._update_timer.resume = lambda: None  # type: ignore[method-assign]
+    drawn: list[Any] = []
+    display = app._display
+
+    def recorded(target: Any, update: Any) -> None:
+        drawn.append(update)
+        display(target, update)
+
+    app._display = recorded  # type: ignore[method-assign]
+    return drawn
+
+
+def headers_height(app: MissiveApp) -> int:
+    """The reader's header lines as laid out on screen (one line, "no message open", before any)."""
+    return app.screen.query_one("#reader-headers").region.height
+
+
+async def test_an_opened_message_is_drawn_without_waiting_for_the_frame_clock(mailroom: FakeMailroom) -> None:
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        assert headers_height(app) == 1  # nothing open yet
+        drawn = stop_the_clock(app)
+        await pilot.press("enter")  # (not pilot.pause: it draws a frame itself)
+        await app.workers.wait_for_complete()  # the message read
+        deadline = asyncio.get_running_loop().time() + 10
+        while headers_height(app) < 4:  # laid out with the message's From, To, Date and Subject
+            assert asyncio.get_running_loop().time() < deadline, "the opened message waited for the frame clock"
+            await asyncio.sleep(0.02)
+        assert drawn  # and written to the terminal
