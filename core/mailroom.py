@@ -983,10 +983,12 @@ class Mailroom:
         """Every patient mailbox of the list -> "◆ NAME First · INS …", so lists name patients and mark them
         apart."""
         from core.clinical.patient_mail import PATIENT_DOMAIN, patient_label
+        from core.practice.patients import listed
 
+        # the patients' collection alone: the matching index (its SQLite file) opens for a match, not a list
         return {
             f"{p.ins}@{PATIENT_DOMAIN}".lower(): f"◆ {patient_label(p)}"
-            for p in self.patients.list()
+            for p in listed(self.profile.collection("patients"))
             if p.ins
         }
 

@@ -15,7 +15,6 @@ refused and every bad row is reported by line number (values are never echoed: t
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import re
@@ -26,13 +25,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.clinical.identity import clean_nir, compact, is_valid_nir, split_family_name, split_given_names
-from core.clinical.matching import PatientIndex
 from core.errors import BadInput, NotFound, ParseError, StoreCorrupted, os_reason
 from core.model import Patient
 from core.store.collection import Collection
 from core.text import T
 
 if TYPE_CHECKING:
+    from core.clinical.matching import PatientIndex
     from core.store.atomic import FileLock
     from core.store.patientindex import StoredPatientIndex
 
@@ -180,6 +179,8 @@ def read_patients_csv(
     data: bytes, source: str = "patients.csv", mapping: Mapping[str, str] | None = None
 ) -> list[Patient]:
     """Parse a whole CSV; raise ImportRefused listing every bad row, or ParseError for a bad file."""
+    import csv  # an import's own: a list naming its patients does not load it
+
     text = _decode(data, source)
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
@@ -341,7 +342,7 @@ class PatientRegistry:
 
     def list(self) -> list[Patient]:
         """Every patient, sorted by id."""
-        return [self._load(k, d) for k, d in sorted(self._collection.items(), key=lambda kv: kv[0])]
+        return listed(self._collection)
 
     def get(self, patient_id: str) -> Patient:
         """One patient by id; NotFound when absent."""
@@ -361,6 +362,8 @@ class PatientRegistry:
             self._index_ready()
             return self._stored
         if self._index is None:
+            from core.clinical.matching import PatientIndex
+
             self._index = PatientIndex(self._load(k, d) for k, d in self._collection.items())
         return self._index
 
@@ -389,6 +392,13 @@ class PatientRegistry:
             return Patient.from_json({**doc, "id": doc.get("id", key)})
         except (KeyError, TypeError, ValueError):
             raise StoreCorrupted(T("clinical.patients.fiche-patient-illisible-importez", key=key)) from None
+
+
+def listed(collection: Collection) -> list[Patient]:
+    """Every patient of a registry's ``collection``, sorted by id: ``PatientRegistry.list`` without the
+    registry, its matching index (core.clinical.matching, the SQLite file) nor its CSV reader loaded (the
+    inbox names the patients of its list with it)."""
+    return [PatientRegistry._load(k, d) for k, d in sorted(collection.items(), key=lambda kv: kv[0])]
 
 
 __all__ = [
