@@ -853,3 +853,23 @@ async def test_small_truths_of_the_inbox(mailroom: FakeMailroom) -> None:
         await settle(app, pilot)
         prompt = str(app.screen.query_one("#lock-prompt").render())
         assert "inactivité" not in prompt and "Verrouillé" in prompt
+
+
+async def test_after_sending_the_list_is_back_and_keys_act_on_it(mailroom: FakeMailroom) -> None:
+    """A reply sent with ctrl+s left the doctor in an empty letter, its À field focused: '1' pressed to go
+    back to Réception was typed there (and kept as a draft). After a letter leaves, Réception is shown, as
+    Échap does from a letter; the composer waits with a fresh letter."""
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("down", "r")
+        await settle(app, pilot)
+        await pilot.press(*"Merci.", "ctrl+s")
+        await until(pilot, lambda: len(mailroom.sent) == 1, "the reply handed to send")
+        await settle(app, pilot)
+        assert isinstance(app.focused, MessageList), app.focused
+        await pilot.press("1", "k")  # up from the letter answered, in the list
+        await settle(app, pilot)
+        assert drafts_of(mailroom) == []
+        assert app.screen.query_one("#compose-to", Input).value == ""  # a fresh letter waits
+        assert app.screen.query_one(MessageList).cursor == 0

@@ -617,11 +617,17 @@ class ComposePane(ReportsFailures, Vertical):
         self.post_message(DraftsChanged())  # its draft is gone from Brouillons
 
     def on_letter_sent(self, message: LetterSent) -> None:
+        """The letter left: a fresh one waits here, and Réception is shown (as Échap does), unless the doctor
+        went elsewhere meanwhile. Left here, the keys meant for the list ('1', j…) were typed into À."""
         self.notify(t("compose.sent", count=message.recipients))
+        shown = self.display and self.is_on_screen
         self.start()
         self.protection, self.protected_for = None, ()
         self._paint_recipients()
-        missive_app(self).refresh_counts()
+        app = missive_app(self)
+        app.refresh_counts()
+        if shown:
+            app.action_show_pane("inbox")
 
     def has_unsent(self) -> bool:
         """Whether anything typed would be lost with this letter (a recipient, a subject, a body, a file)."""
