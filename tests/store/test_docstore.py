@@ -153,3 +153,46 @@ def test_a_collection_keeps_a_bounded_number_of_shards_in_memory(profile: Profil
     c.put("m000008-0000", {"g": 0, "i": 8, "again": True})  # a shard read back is written like any other
     again = Profile.open(profile.path, "correct horse battery staple").collection("synced")
     assert again.get("m000008-0000") == {"g": 0, "i": 8, "again": True} and len(again) == groups * 50
+
+
+def test_a_split_rewrites_one_old_shard_at_a_time(profile: Profile, monkeypatch) -> None:
+    """A split of a large collection (a first sync of 10,000 messages splits at 6,400) holds one old shard's
+    documents at a time: each old shard's new shards are handed to the writers before the next old shard is
+    read, and every document is found again after it."""
+    import core.store.docstore as docstore
+
+    c = profile.collection("synced")
+    c.place_by_tail(4, shard_size=50)
+    events: list[str] = []
+    peek, write_many = c._peek, docstore.write_many
+
+    def reading(index: int):
+        events.append("read")
+        return peek(index)
+
+    def writing(files, **kw) -> None:
+        events.append("split")
+
+        def taken():
+            for path, data in files:
+                events.append("write")
+                yield path, data
+
+        write_many(taken(), **kw)
+
+    monkeypatch.setattr(c, "_peek", reading)
+    monkeypatch.setattr(docstore, "write_many", writing)
+    everything: dict[str, dict[str, int]] = {}
+    g = 0
+    while c.gen < 3:  # one batch per group of keys ending alike, as the sync stores them
+        batch = {f"m{g:03d}{i:03d}-{g:04d}": {"g": g, "i": i} for i in range(40)}
+        c.put_many(batch)
+        everything.update(batch)
+        g += 1
+        assert g < 500
+    during = events[len(events) - events[::-1].index("split") :]  # the last split's reads and writes
+    assert during.count("read") >= 4  # several old shards, each read once
+    assert ("read", "read") not in set(zip(during, during[1:], strict=False))  # never two in a row
+    monkeypatch.undo()
+    again = Profile.open(profile.path, "correct horse battery staple").collection("synced")
+    assert again.gen == 3 and dict(again.items()) == everything
