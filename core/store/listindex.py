@@ -34,9 +34,9 @@ from core.store.docstore import Doc, ShardedCollection, ShardsMoved, Stamp
 log = logging.getLogger("missive.store")
 
 FORMAT = 2  # 2: shard stamps are (mtime_ns, size)
-BATCH_SHARDS = (
-    1024  # shards read and merged at a time in a rebuild (about 50,000 messages): bounds its memory
-)
+# rows read and merged at a time in a rebuild (the shards giving them, whole): a first sync's refresh of
+# 10,000 messages held them all at once, about 10 MB of short-lived tuples and texts at the sync's peak
+BATCH_ROWS = 2000
 MAGIC = b"MLX1"
 INT, TEXT, ENUM = "int", "text", "enum"
 _INT_CODE, _OFF_CODE = "q", "I"  # 8-byte integers; 4-byte offsets and enum codes
@@ -292,7 +292,7 @@ class _TextBuilder:
             return
         o = src.offsets
         start = o[a]
-        self.pieces.append(src.blob[start : o[b]])
+        self.pieces.append(memoryview(src.blob)[start : o[b]])  # copied once, by ``done``
         self.offsets.extend(map(add, o[a + 1 : b + 1], repeat(self.size - start)))
         self.size += o[b] - start
 
@@ -301,7 +301,8 @@ class _TextBuilder:
 
 
 # -- the file ----------------------------------------------------------------------------------------------
-def _encode(table: Table) -> bytes:
+def _encode(table: Table) -> list[bytes | memoryview]:
+    """The file's plaintext, in pieces (never joined: ``Vault.seal_pieces`` encrypts them one by one)."""
     sections: list[bytes | memoryview] = []
     cols: list[dict[str, Any]] = []
 
@@ -334,7 +335,7 @@ def _encode(table: Table) -> bytes:
         "columns": cols,
     }
     head = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return b"".join([MAGIC, len(head).to_bytes(4, "little"), head, *sections])
+    return [MAGIC, len(head).to_bytes(4, "little"), head, *sections]
 
 
 def _decode(layout: Layout, plain: bytes) -> Table:
@@ -451,20 +452,24 @@ class ListIndex:
                 return table
         # Shards are taken a batch at a time, each batch merged into the table built so far: a rebuild from
         # 50,000 documents then never holds more than a batch's rows besides the table.
-        order = sorted(changed)
-        for start in range(0, len(order), BATCH_SHARDS):
-            batch = order[start : start + BATCH_SHARDS]
-            stamps = {i: s for i, s in old.stamps.items() if i not in batch}
-            fresh: list[_Fresh] = []
-            for index in batch:
-                if index not in disk:
-                    continue  # the shard file is gone: its rows go with it
+        batch: list[int] = []
+        fresh: list[_Fresh] = []
+        read: dict[int, Stamp] = {}
+        for n, index in enumerate(sorted(changed), 1):
+            batch.append(index)
+            if index in disk:  # else the shard file is gone: its rows go with it
                 stamp, docs = self.collection.read_shard(gen, index)
                 if stamp is not None:
-                    stamps[index] = stamp
+                    read[index] = stamp
                 fresh.extend(self._project(index, docs.items()))
+                del docs
+            if len(fresh) < BATCH_ROWS and n < len(changed):
+                continue
+            stamps = {i: s for i, s in old.stamps.items() if i not in batch}
+            stamps.update(read)
             fresh.sort(reverse=True)
             old = _build(self.layout, old, self._segments(old, set(batch), fresh), gen, bits, stamps)
+            batch, fresh, read = [], [], {}
         self._shared_texts.clear()
         self._table = old
         self._save(old)
@@ -537,7 +542,6 @@ class ListIndex:
     def _save(self, table: Table) -> None:
         """Best effort: the index is a cache of the shards, so a failed write only costs a rebuild later."""
         try:
-            sealed = self.vault.seal(_encode(table), self._logical)
-            atomic_write(self.path, sealed, durable=False)
+            atomic_write(self.path, self.vault.seal_pieces(_encode(table), self._logical), durable=False)
         except OSError as exc:
             log.warning("list index %s not saved (%s)", self._logical, type(exc).__name__)

@@ -101,6 +101,22 @@ def test_swapped_files_are_detected(profile: Profile) -> None:
         profile.blobs.get(a)
 
 
+def test_a_file_sealed_in_pieces_reads_back_and_is_checked(profile: Profile) -> None:
+    """A large file (the list index) is encrypted piece by piece, never joined: it reads back as one sealed
+    whole, holds no plaintext, and a changed byte or another name fails its check."""
+    pieces = [b"MLX1", memoryview(b"ZORGLUB " * 5000)[8:], b"", b"fin"]
+    sealed = b"".join(profile.vault.seal_pieces(pieces, "db/messages/index-list.mdb"))
+    plain = b"".join(bytes(p) for p in pieces)
+    assert profile.vault.unseal(sealed, "db/messages/index-list.mdb") == plain
+    assert b"ZORGLUB" not in sealed and len(sealed) == len(profile.vault.seal(plain, "x"))
+    with pytest.raises(StoreCorrupted):
+        profile.vault.unseal(sealed, "db/messages/other.mdb")
+    changed = bytearray(sealed)
+    changed[100] ^= 1
+    with pytest.raises(StoreCorrupted):
+        profile.vault.unseal(bytes(changed), "db/messages/index-list.mdb")
+
+
 def test_blob_names_reveal_nothing(profile: Profile) -> None:
     blob_id = profile.blobs.put(b"DUPONT Jean resultat")
     path = profile.blobs._path(blob_id)
