@@ -151,10 +151,10 @@ class MailOps:
         wanted = (state.pending or {}).get(uid)
         if wanted is None:
             return
-        before = set((state.uids or {}).get(uid, []))
+        before = set(state.known().get(uid, []))
         await source.store_flags(uid, add=set(wanted) - before, remove=before - set(wanted))
         state = self.store.folder_state(doc["account"], folder)
-        (state.uids or {})[uid] = sorted(wanted)
+        state.known()[uid] = sorted(wanted)
         if state.pending is not None and state.pending.get(uid) == wanted:
             del state.pending[uid]
         self.store.save_state(state)
@@ -308,7 +308,7 @@ class MailOps:
             # the message was dropped here: its folder's next sync fetches it again (the UID is unknown)
             state = self.store.folder_state(op["account"], op["folder"])
             if state.uidvalidity == op.get("uidvalidity") and op.get("uid") is not None:
-                (state.uids or {}).pop(int(op["uid"]), None)
+                state.known().pop(int(op["uid"]), None)
                 self.store.save_state(state)
 
     def waiting(self, account: str | None = None) -> int:

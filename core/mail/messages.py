@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
 
 from core.errors import MessageGone
+from core.mail.uidflags import UidFlags
 from core.model import MessageSummary, SignatureStatus
 from core.store.listindex import ENUM, INT, TEXT, Column, Layout, ListIndex, Table
 from core.text import T
@@ -74,9 +75,19 @@ class FolderState:
     uidnext: int = 0
     highestmodseq: int | None = None
     exists: int = 0
-    uids: dict[int, list[str]] | None = None  # server flags as last synced
+    uids: UidFlags | None = None  # server flags as last synced (a dict given here becomes a UidFlags)
     pending: dict[int, list[str]] | None = None  # flags set here, not yet on the server
     ids: int = IDS  # how this folder's message ids are made (message_id_for)
+
+    def __post_init__(self) -> None:
+        if self.uids is not None and not isinstance(self.uids, UidFlags):
+            self.uids = UidFlags(self.uids)
+
+    def known(self) -> UidFlags:
+        """``uids``, made (empty) when there is none yet: changes to it are saved with the state."""
+        if self.uids is None:
+            self.uids = UidFlags()
+        return self.uids
 
     def message_id(self, uid: int) -> str:
         return message_id_for(self.account, self.folder, self.uidvalidity, uid, self.ids)
@@ -89,8 +100,8 @@ class FolderState:
             "uidnext": self.uidnext,
             "highestmodseq": self.highestmodseq,
             "exists": self.exists,
-            # two lists (UIDs, their flags): saved after every batch of a first sync, so kept cheap to write
-            "uids": [list(self.uids or ()), list((self.uids or {}).values())],
+            # packed arrays (core.mail.uidflags): saved after every batch of a first sync, so kept cheap to write
+            "uidmap": (self.uids or UidFlags()).to_json(),
             "pending": {str(k): v for k, v in (self.pending or {}).items()},
             "ids": self.ids,
         }
@@ -104,19 +115,10 @@ class FolderState:
             uidnext=int(d.get("uidnext") or 0),
             highestmodseq=d.get("highestmodseq"),
             exists=int(d.get("exists") or 0),
-            uids=_uids_from_json(d.get("uids")),
+            uids=UidFlags.from_json(d.get("uidmap") or d.get("uids")),  # "uids": as saved before
             pending={int(k): list(v) for k, v in (d.get("pending") or {}).items()},
             ids=int(d.get("ids") or 1),  # saved before ids had a group tail
         )
-
-
-def _uids_from_json(saved: Any) -> dict[int, list[str]]:
-    if isinstance(saved, dict):  # {"uid": flags}, as saved before
-        return {int(k): list(v) for k, v in saved.items()}
-    if not saved:
-        return {}
-    uids, flags = saved
-    return dict(zip(map(int, uids), map(list, flags), strict=True))
 
 
 @dataclass
@@ -315,11 +317,10 @@ class MessageStore:
             doc.update(uidvalidity=moved[0], uid=moved[1])
             new_id = dest.message_id(moved[1])
             self.docs.put(new_id, doc)
-            dest.uids = dest.uids or {}
-            dest.uids[moved[1]] = list(doc.get("flags") or [])
+            dest.known()[moved[1]] = list(doc.get("flags") or [])
             self.save_state(dest)
         if uid is not None and state.uidvalidity:
-            (state.uids or {}).pop(int(uid), None)
+            state.known().pop(int(uid), None)
             (state.pending or {}).pop(int(uid), None)
             self.save_state(state)
         if new_id is None:
@@ -333,7 +334,7 @@ class MessageStore:
         doc = self._doc(message_id)
         state = self.folder_state(doc["account"], doc.get("moving_from") or doc["folder"])
         if doc.get("uid") is not None and state.uidvalidity == doc.get("uidvalidity"):
-            (state.uids or {}).pop(int(doc["uid"]), None)
+            state.known().pop(int(doc["uid"]), None)
             (state.pending or {}).pop(int(doc["uid"]), None)
             self.save_state(state)
         self._delete([message_id])
@@ -342,7 +343,7 @@ class MessageStore:
     def folder_state(self, account: str, folder: str) -> FolderState:
         doc = self.folders.get(folder_key(account, folder))
         if doc is None:
-            return FolderState(account, folder, uids={}, pending={})
+            return FolderState(account, folder, pending={})
         return FolderState.from_json(doc)
 
     def save_state(self, state: FolderState) -> None:
@@ -405,9 +406,7 @@ class MessageStore:
                 doc["blob"] = self.blobs.put(raw)
         self.docs.put_many(new.docs)
         state = new.state
-        if state.uids is None:
-            state.uids = {}
-        state.uids.update(new.flags)
+        state.known().update(new.flags)
         if new.pending:
             state.pending = {**(state.pending or {}), **new.pending}
         self.save_state(state)
@@ -437,12 +436,12 @@ class MessageStore:
     def forget_uids(self, state: FolderState, uids: Iterable[int]) -> int:
         """Drop messages expunged on the server."""
         ids = []
+        uids = list(uids)
         for uid in uids:
             ids.append(state.message_id(uid))
-            if state.uids:
-                state.uids.pop(uid, None)
             if state.pending:
                 state.pending.pop(uid, None)
+        state.known().discard_many(uids)
         return self._delete(ids)
 
     def forget_folder(self, account: str, folder: str) -> int:

@@ -26,7 +26,7 @@ import sys
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from core.errors import TransportError
@@ -74,7 +74,6 @@ class SyncReport:
     account: str
     new: int = 0
     own: int = 0  # of the new ones, our own letters (the hook marked them "own"): not news
-    new_ids: list[str] = field(default_factory=list, repr=False)
     flags_in: int = 0
     flags_out: int = 0
     expunged: int = 0
@@ -82,9 +81,7 @@ class SyncReport:
     reconnects: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d.pop("new_ids")
-        return d
+        return dataclasses.asdict(self)
 
 
 class Connections:
@@ -312,9 +309,9 @@ class SyncEngine:
         if state.uidvalidity and state.uidvalidity != status.uidvalidity:
             log.info("account %s: UIDVALIDITY of a folder changed; its cache is rebuilt", account.name)
             self.store.forget_folder(account.name, folder)
-            state = FolderState(account.name, folder, uids={}, pending={})
+            state = FolderState(account.name, folder, pending={})
         state.uidvalidity = status.uidvalidity
-        known = state.uids or {}
+        known = state.known()
         if (
             state.uidnext  # synced before (an empty folder too: nothing to fetch, nothing to write)
             and not state.pending
@@ -363,7 +360,7 @@ class SyncEngine:
 
     async def _push_flags(self, source: MailSource, state: FolderState, report: SyncReport) -> None:
         """Send the flags changed here (``state.pending``) to the server; the state saved after."""
-        known = state.uids or {}
+        known = state.known()
         pending = state.pending or {}
         for uid, wanted in list(pending.items()):
             before = set(known.get(uid, []))
@@ -401,7 +398,6 @@ class SyncEngine:
             in_flight = None
             report.new += len(ids)
             report.own += own
-            report.new_ids.extend(ids)
             done += count
             if progress:
                 progress(SyncProgress(state.account, state.folder, done, total))
