@@ -44,6 +44,7 @@ FILED = "$Filed"
 # consecutive UIDs whose ids end alike: one batch of a first sync (imap.BODY_BATCH), so one shard write
 UID_GROUP = 100
 GROUP_TAIL = 8  # characters of an id naming its group
+CACHED_SHARDS = 4  # shards of message metadata kept in memory (16 by default: about 3 MB of a sync's peak)
 IDS = 2  # how ids of newly synced folders are made (1: a plain hash)
 REFS_MARK = "\x00refs"  # in the folders collection: every stored message has its references
 REFS_KEPT = 10  # the last ids of a message's references the list keeps (its parent is the last one)
@@ -141,6 +142,9 @@ class MessageStore:
         self.docs = profile.collection("messages")
         if hasattr(self.docs, "place_by_tail"):
             self.docs.place_by_tail(GROUP_TAIL, shard_size=2 * UID_GROUP)
+            # Lists come from the list index, and a message is read by id in its folder's few shards: a
+            # sync writing group after group keeps only the last few (each up to 400 messages' metadata)
+            self.docs.cached_shards = CACHED_SHARDS
         self.folders = profile.collection("folders")
         self.blobs = profile.blobs
         self._index: ListIndex | None = None

@@ -224,6 +224,7 @@ class ShardedCollection:
         self.gen, self.bits, self.tail = 0, 2, 0
         self._wanted_tail: int | None = None  # asked by place_by_tail, for the next generation
         self.split_at = SPLIT_AT
+        self.cached_shards = CACHED_SHARDS  # a collection read in a few places may keep fewer
         private_dir(self.folder)
         with self.lock.held(), self._mutex:
             clean_temp_files(self.folder)
@@ -292,13 +293,13 @@ class ShardedCollection:
         return self.read_shard(self.gen, index)[1]
 
     def _evict(self) -> None:
-        """Keep at most ``CACHED_SHARDS`` shards' documents in memory: a first sync of a large mailbox
+        """Keep at most ``cached_shards`` shards' documents in memory: a first sync of a large mailbox
         writes one shard after another, and memory is bounded by a batch, not by the mailbox. A shard
         dropped here is read again from its file when next used; one with unwritten changes is kept."""
-        if len(self._shards) < CACHED_SHARDS:
+        if len(self._shards) < self.cached_shards:
             return
         for name in list(self._shards):
-            if len(self._shards) < CACHED_SHARDS:
+            if len(self._shards) < self.cached_shards:
                 break
             if not self._shards[name].storage._dirty:
                 del self._shards[name]

@@ -1,0 +1,30 @@
+"""What a long first sync keeps in memory does not grow with the mailbox: the store holds the metadata of a
+few shards, not of every group it wrote."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.mail.messages import CACHED_SHARDS, UID_GROUP, FolderState, MessageStore, summary_of
+from core.store.profile import Profile
+from tests.mail.helpers import letter
+
+PASS = "correct horse battery staple"
+
+
+def test_a_long_sync_keeps_few_shards_of_messages_in_memory(tmp_path: Path) -> None:
+    store = MessageStore(Profile.create(tmp_path / "p", PASS))
+    state = FolderState("cab", "INBOX", uidvalidity=7, pending={})
+    groups = 3 * CACHED_SHARDS
+    for g in range(groups):  # one batch per UID group, as the sync stores them
+        uids = range(g * UID_GROUP + 1, (g + 1) * UID_GROUP + 1)
+        store.store_new(
+            state, [(u, [], letter(f"lettre {u}"), summary_of(letter(f"lettre {u}"))) for u in uids]
+        )
+        assert len(store.docs._shards) <= CACHED_SHARDS
+    held = sum(len(s.storage._data["_default"]) for s in store.docs._shards.values() if s.storage._data)
+    assert held <= groups * UID_GROUP / 2  # a few shards' worth, however many groups were written
+    again = MessageStore(Profile.open(tmp_path / "p", PASS))
+    assert len(again.list()) == groups * UID_GROUP
+    assert again.get_raw(state.message_id(5)) == letter("lettre 5")  # a shard long gone from memory
+
