@@ -341,12 +341,11 @@ class Mailroom:
             meta["has_attachments"] = attached  # of the opened message: a signature is not one
             if parts:
                 message_id = " ".join(str(msg.get("Message-ID", "")).split()) or "unknown"
-                patients = self.patients
 
                 def match(
                     identity: Identity,
-                ) -> MatchResult:  # the index is read only for a clinical document
-                    return patients.index().match(identity)
+                ) -> MatchResult:  # the registry (and its modules) is opened only for a document to match
+                    return self.patients.index().match(identity)
 
                 matcher: Callable[[Identity], MatchResult] = match
 

@@ -1,11 +1,15 @@
 """What a long first sync keeps in memory does not grow with the mailbox: the store holds the metadata of a
-few shards, not of every group it wrote."""
+few shards, not of every group it wrote, and the hook opens the patient registry only for a document it
+has to match."""
 
 from __future__ import annotations
 
+import base64
+import os
 from pathlib import Path
 
 from core.mail.messages import CACHED_SHARDS, UID_GROUP, FolderState, MessageStore, summary_of
+from core.mailroom import Mailroom
 from core.store.profile import Profile
 from tests.mail.helpers import letter
 
@@ -28,3 +32,21 @@ def test_a_long_sync_keeps_few_shards_of_messages_in_memory(tmp_path: Path) -> N
     assert len(again.list()) == groups * UID_GROUP
     assert again.get_raw(state.message_id(5)) == letter("lettre 5")  # a shard long gone from memory
 
+
+def test_a_pdf_that_names_no_patient_leaves_the_patient_registry_closed(cli, profile_dir: Path) -> None:
+    """Most attachments are not results (one letter in ten carries one in the sync bench): the hook reads
+    them, and the patient registry (its index, its modules) is opened only when a document is matched."""
+    assert cli("init")[0] == 0
+    mailroom = Mailroom.open(profile_dir, PASS)
+    blob = base64.encodebytes(os.urandom(3000)).decode()
+    raw = (
+        "From: corr@missive.test\nTo: dr@missive.test\nSubject: Courrier\nMessage-ID: <m1@missive.test>\n"
+        'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"\n\n'
+        "--b\nContent-Type: text/plain; charset=utf-8\n\nBonjour\n"
+        '--b\nContent-Type: application/pdf; name="piece-jointe.pdf"\n'
+        'Content-Disposition: attachment; filename="piece-jointe.pdf"\n'
+        f"Content-Transfer-Encoding: base64\n\n{blob}--b--\n"
+    ).encode()
+    meta = mailroom.on_new_message(raw, "0" * 32)
+    assert meta["has_attachments"] is True
+    assert "patients" not in mailroom.__dict__
