@@ -96,6 +96,8 @@ READING_MODULES = (
     "core.mail.receipts",
     "core.practice.documents",
     "core.clinical.patient_mail",
+    "core.clinical.search",  # the words of a letter read, kept for the inbox search
+    "core.secure.smime_kinds",  # whether a letter may carry S/MIME (not the S/MIME machinery itself)
 )
 # What a letter with an S/MIME layer adds (X.509, CMS, asn1crypto: some 5 MB resident): loaded ahead only for a
 # profile that holds S/MIME keys or certificates (``uses_smime``); a plain letter is read without them.

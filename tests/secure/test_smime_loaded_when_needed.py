@@ -44,8 +44,10 @@ room = Mailroom.open(Path(sys.argv[1]), sys.argv[2])
 room.prepare_reading()
 views = {}
 for key in sys.argv[4].split(","):
-    view = room.read_message(key)
-    views[key] = {"body": view.body, "signed": view.signed, "heavy": loaded()}
+    before = set(sys.modules)
+    view = room.read_message(key, actor="tui")
+    imported = sorted(set(sys.modules) - before)
+    views[key] = {"body": view.body, "signed": view.signed, "heavy": loaded(), "imported": imported}
 room.close()
 print(json.dumps({"after_preload": after_preload, "views": views}))
 """
@@ -94,3 +96,14 @@ def test_a_profile_holding_a_trust_anchor_loads_the_smime_machinery_before_the_f
     seen = _read(profile, "plain")
     assert {"core.secure.smime", "core.secure.keystore", "asn1crypto"} <= set(seen["after_preload"])
     assert "Voici le compte rendu" in seen["views"]["plain"]["body"]
+
+
+def test_a_first_plain_letter_waits_on_no_import_once_the_reading_modules_are_loaded(tmp_path: Path) -> None:
+    """The app loads the reading modules while the passphrase is derived (``preload``) and opens the services
+    after the unlock (``prepare_reading``): the first letter opened then imports nothing (an import on the read
+    path runs while the screen draws, in the time the doctor waits for the letter)."""
+    profile = tmp_path / "profile"
+    _run(STORE, str(profile), PASSPHRASE, str(SMIME / "alice.dsig.SHA256.multipart.eml"))
+    seen = _read(profile, "plain")
+    assert "Voici le compte rendu" in seen["views"]["plain"]["body"]
+    assert seen["views"]["plain"]["imported"] == [], seen["views"]["plain"]["imported"]
