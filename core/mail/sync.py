@@ -101,11 +101,13 @@ class Connections:
         self._free: dict[str, MailSource] = {}
         self._idling: dict[str, asyncio.Event] = {}  # account -> set to end its IDLE
         self._waiting: dict[str, asyncio.Future[MailSource]] = {}  # account -> the sync its IDLE hands over to
+        self.handed_over = False  # the last ``take`` got the connection from its IDLE (its DONE just answered)
 
     async def take(self, account: str) -> MailSource | None:
         """The account's open connection (handed over by its IDLE), or None: the caller opens one."""
         if asyncio.get_running_loop() is not self._loop:
             return None
+        self.handed_over = False
         source = self._free.pop(account, None)
         wake = self._idling.get(account)
         if source is None and wake is not None and account not in self._waiting:
@@ -122,6 +124,7 @@ class Connections:
                 if source is None and handed.done() and not handed.cancelled():
                     source = handed.result()  # given just as the wait ended
                 handed.cancel()
+            self.handed_over = source is not None
         return source
 
     def give(self, account: str, source: MailSource) -> MailSource | None:
@@ -278,6 +281,8 @@ class SyncEngine:
         if self.connections is not None:
             kept = await self.connections.take(account.name)
             if isinstance(kept, ImapClient):
+                if self.connections.handed_over and not kept.lost:
+                    return kept  # alive: the server has just answered its IDLE's DONE
                 try:
                     await kept.noop()
                     return kept
