@@ -207,3 +207,22 @@ async def test_u_right_after_a_rejection_takes_it_back_though_the_highlight_move
         toasts = [n.message for n in app._notifications]
         assert toasts[-1] == "Rejet annulé : le document attend une décision"  # not 'Classement annulé'
         assert not any("Classement annulé" in m for m in toasts)
+
+
+async def test_an_unknown_sex_is_a_dash_not_the_letter_u(mailroom: FakeMailroom) -> None:
+    """The core's 'U' (unknown) was shown as is on the French screen ('Sexe  U'): a dash, as for a missing
+    INS; M and F stay as written."""
+    mailroom.documents.add_unread_letter()  # no identity read: sex unknown
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await open_review_at(app, pilot, "d-letter")
+        assert sex_row(app) == ["—"]
+        await open_review_at(app, pilot, "d-ambiguous")
+        assert sex_row(app) == ["—", "F"]  # the document says nothing of it; the patient F
+
+
+def sex_row(app: MissiveApp) -> list[str]:
+    """The values on the comparison's Sexe line (the document's, then the patient's)."""
+    [line] = [line for line in text_of(app, "#review-compare").splitlines() if "Sexe" in line]
+    return line.split("Sexe", 1)[1].split()

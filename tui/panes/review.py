@@ -44,6 +44,11 @@ def _date(d: dt.date | None) -> str:
     return d.strftime("%d/%m/%Y") if d is not None else "—"
 
 
+def _sex(sex: str) -> str:
+    """M and F as written; the core's U (unknown) as a dash, as a missing INS."""
+    return sex if sex in ("M", "F") else "—"
+
+
 def traits(identity: Identity, patient: Patient | None) -> list[tuple[str, str, str, str]]:
     """(trait, label, document value, patient value) rows, in the order a doctor checks them; ``trait`` is the
     core's name for it (``MailroomAPI.differing_traits``)."""
@@ -54,7 +59,7 @@ def traits(identity: Identity, patient: Patient | None) -> list[tuple[str, str, 
          p.birth_name if p else ""),
         ("given", t("review.t_given"), " ".join(identity.given_names), " ".join(p.given_names) if p else ""),
         ("birth_date", t("review.t_birth_date"), _date(identity.birth_date), _date(p.birth_date) if p else ""),
-        ("sex", t("review.t_sex"), identity.sex, p.sex if p else ""),
+        ("sex", t("review.t_sex"), _sex(identity.sex), _sex(p.sex) if p else ""),
         ("ins", t("review.t_ins"), identity.ins or identity.nir or "—", (p.ins or "—") if p else ""),
     ]  # fmt: skip
 
