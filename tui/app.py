@@ -67,6 +67,7 @@ from tui.widgets.status_bar import StatusBar  # noqa: E402
 
 if TYPE_CHECKING:
     from core.mailroom import MailroomAPI, SummaryRows
+    from tui.opening import Opening
     from tui.panes.compose import ComposePane
 
 log = logging.getLogger("missive.tui")
@@ -151,7 +152,9 @@ class MainScreen(PromptFrames[None]):
 class MissiveApp(App[int]):
     """The missive terminal app. Give it an open ``mailroom`` (tests) or a profile folder and passphrase."""
 
-    CSS_PATH = "app.tcss"
+    # the main screen's styles are read with the app's: pushed behind the unlock screen, it then re-reads none
+    # (Textual parses every style sheet again when a screen brings one of its own)
+    CSS_PATH = ["app.tcss", "panes/main.tcss"]
     TITLE = "missive"
     BINDINGS = keymap.bindings("app")
     ENABLE_COMMAND_PALETTE = True
@@ -161,6 +164,7 @@ class MissiveApp(App[int]):
         profile_dir: Path | None = None,
         *,
         passphrase: str | None = None,
+        opening: Opening | None = None,
         mailroom: MailroomAPI | None = None,
         opener: Callable[[Path | None, str], MailroomAPI] | None = None,
         lang: str | None = None,
@@ -184,6 +188,7 @@ class MissiveApp(App[int]):
         keymap.localise(self)
         self.profile_dir = Path(profile_dir) if profile_dir else None
         self._passphrase = passphrase
+        self._opening = opening  # the profile opened with a given passphrase since before the app loaded
         self._opener = opener
         self.mailroom: MailroomAPI | None = mailroom
         self.settings = settings
@@ -245,20 +250,48 @@ class MissiveApp(App[int]):
             from tui.panes.setup import SetupScreen
 
             self.push_screen(SetupScreen(self.profile_dir), self._first_setup_done)
+        elif self._opening is not None:
+            # opened since before the app loaded (MISSIVE_PASSPHRASE: tui.opening)
+            opening, self._opening = self._opening, None
+            if opening.opened():  # the key was derived while the app loaded: straight into the inbox
+                mailroom, inbox = opening.result()
+                self._open_now(mailroom, inbox)
+            else:  # the unlock screen says it is being checked until the profile is open
+                self._lock_at_start(checking=True)
+                self.run_worker(
+                    lambda: self._take_opening(opening), thread=True, group="unlock", exit_on_error=False
+                )
         elif self._passphrase is not None:
             # given (MISSIVE_PASSPHRASE, demo): the unlock screen says it is being checked, painted at once
             # while the key is derived in a thread
-            from tui.panes.lock import LockScreen
-
             passphrase, self._passphrase = self._passphrase, None
-            self.push_screen(LockScreen(checking=True))
+            self._lock_at_start(checking=True)
             self.run_worker(
                 lambda: self._open_given(passphrase), thread=True, group="unlock", exit_on_error=False
             )
         else:
-            from tui.panes.lock import LockScreen
+            self._lock_at_start(checking=False)
 
-            self.push_screen(LockScreen())
+    def _lock_at_start(self, checking: bool) -> None:
+        """The unlock screen, and behind it the inbox's screen, composed while the passphrase is typed or its key
+        derived: at the unlock only the list's read and the paint remain. Nothing of it shows before (the unlock
+        screen covers it, the list is read only once the profile is open, every action is refused while locked)."""
+        from tui.panes.lock import LockScreen
+
+        self.locked = True
+        self.push_screen(MainScreen())
+        self.push_screen(LockScreen(checking=checking))
+
+    def _open_now(self, mailroom: MailroomAPI, inbox: SummaryRows | None) -> None:
+        """The profile was open before the app mounted: the inbox at once; what a first read needs meanwhile."""
+        self.mailroom = mailroom
+        self.settings = self.settings or mailroom.settings
+        if inbox is not None:
+            self._prefetched = (mailroom, inbox)
+        self._enter()
+        self.run_worker(
+            lambda: self.prepare_reading(mailroom), thread=True, group="unlock", exit_on_error=False
+        )
 
     def _first_setup_done(self, mailroom: MailroomAPI | None) -> None:
         """The assistant ended: into the inbox with the profile it created, or out when it was abandoned."""
@@ -295,6 +328,19 @@ class MissiveApp(App[int]):
         self.post_message(Unlocked(mailroom))
         self.prepare_reading(mailroom)
 
+    def _take_opening(self, opening: Opening) -> None:
+        from tui.messages import UnlockFailed
+
+        try:
+            mailroom, inbox = opening.result()
+        except MissiveError as exc:
+            self.post_message(UnlockFailed(str(exc)))
+            return
+        if inbox is not None:
+            self._prefetched = (mailroom, inbox)
+        self.post_message(Unlocked(mailroom))
+        self.prepare_reading(mailroom)
+
     def prepare_reading(self, mailroom: MailroomAPI) -> None:
         """After the first unlock, in the unlock's thread while the inbox paints: what a first read needs."""
         if self.mailroom is not None and self.mailroom is not mailroom:
@@ -317,20 +363,17 @@ class MissiveApp(App[int]):
         """Open (or, after an idle lock, re-check) the profile: blocking, called from a worker."""
         if self._opener is not None:
             return self._opener(self.profile_dir, passphrase)
-        from core.mailroom import Mailroom
+        from tui.opening import open_profile, read_inbox
 
         if self.profile_dir is None:
             raise MissiveError(t("app.no_profile_dir"))
-        started = time.perf_counter()
-        mailroom = Mailroom.open(self.profile_dir, passphrase)
-        log.info("profile unlocked in %.3f s", time.perf_counter() - started)
+        mailroom = open_profile(self.profile_dir, passphrase)
         if self.mailroom is None:
             # Read the inbox's list now, in this worker, while the screen waits: the inbox pane gets it
             # at once instead of reading it while the first layout runs.
-            try:
-                self._prefetched = (mailroom, mailroom.summaries(INBOX))
-            except MissiveError as exc:  # the inbox's own read reports it; the profile is open all the same
-                log.info("inbox list not read ahead: %s", type(exc).__name__)
+            inbox = read_inbox(mailroom)
+            if inbox is not None:
+                self._prefetched = (mailroom, inbox)
         return mailroom
 
     def summaries(self, folder: str | None) -> SummaryRows:
@@ -347,6 +390,13 @@ class MissiveApp(App[int]):
         if self.mailroom is None:
             self.mailroom = message.mailroom
             self.settings = self.settings or message.mailroom.settings
+            main = self.main
+            if main is not None:  # composed behind the unlock screen: its list is read, then it is shown
+                from tui.panes.inbox import InboxPane
+
+                self._enter(main)
+                main.query_one("#inbox", InboxPane).reload()
+                return
             from tui.panes.lock import LockScreen
 
             if isinstance(self.screen, LockScreen):
@@ -359,8 +409,9 @@ class MissiveApp(App[int]):
             self._last_activity = time.monotonic()
             self.pop_screen()
 
-    def _enter(self) -> None:
-        self.push_screen(MainScreen())
+    def _enter(self, composed: MainScreen | None = None) -> None:
+        if composed is None:
+            self.push_screen(MainScreen())
         if self.mailroom is not None:
             self.mailroom.subscribe(self._engine_event)
         if self._painted:
@@ -371,6 +422,18 @@ class MissiveApp(App[int]):
     def _counts_if_not_painted(self) -> None:
         if not self._painted:
             self.refresh_counts()
+
+    def inbox_loaded(self) -> None:
+        """The inbox's first list is in its widgets (or could not be read): shown now, behind the unlock screen
+        until then when it was composed there; ``inbox_painted`` once on screen."""
+        from tui.panes.lock import LockScreen
+
+        if self.locked and self.mailroom is not None and isinstance(self.screen, LockScreen):
+            if not self.screen.relock:  # the unlock screen of the start (an idle lock stays up)
+                self.locked = False
+                self._last_activity = time.monotonic()
+                self.pop_screen()
+        self.call_after_refresh(self.inbox_painted)
 
     def inbox_painted(self) -> None:
         """Called once the first list is on screen: the start-up time a doctor feels."""
@@ -824,9 +887,14 @@ def _preload(profile_dir: Path | None) -> None:
 
 
 def run_app(
-    profile_dir: Path, passphrase: str | None = None, lang: str | None = None, theme: str | None = None
+    profile_dir: Path,
+    passphrase: str | None = None,
+    lang: str | None = None,
+    theme: str | None = None,
+    opening: Opening | None = None,
 ) -> int:
-    """Run the app in this terminal (``missive tui`` and ``missive demo``). Returns the exit code."""
+    """Run the app in this terminal (``missive tui`` and ``missive demo``). Returns the exit code. ``opening``:
+    the profile already being opened with a given passphrase (tui.opening), taken by the app when ready."""
     from core.config import load_settings
     from core.mailroom import profile_exists
 
@@ -840,6 +908,7 @@ def run_app(
     app = MissiveApp(
         profile_dir,
         passphrase=passphrase,
+        opening=opening,
         lang=lang,
         theme=theme,
         settings=settings,
@@ -856,6 +925,8 @@ def run_app(
     finally:
         empty_viewing_dir()  # the clear copies opened in a viewer never outlive the app
         empty_editing_dir()
+        if opening is not None and app.mailroom is None:  # left before the profile was taken: closed
+            opening.discard()
     if app.mailroom is not None:
         app.mailroom.close()
     return int(result or 0)

@@ -100,7 +100,17 @@ def app_runs(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
     calls: list[dict[str, Any]] = []
 
-    def run_app(profile_dir: Path, passphrase: str | None = None, lang: Any = None, theme: Any = None) -> int:
+    def run_app(
+        profile_dir: Path,
+        passphrase: str | None = None,
+        lang: Any = None,
+        theme: Any = None,
+        opening: Any = None,
+    ) -> int:
+        if opening is not None:  # MISSIVE_PASSPHRASE: the profile is being opened since before the app loaded
+            mailroom, _inbox = opening.result()
+            passphrase = f"opened {mailroom.profile_path}"
+            mailroom.close()
         calls.append({"profile": Path(profile_dir), "passphrase": passphrase, "lang": lang, "theme": theme})
         return 0
 
@@ -128,9 +138,33 @@ def test_global_options_after_a_sub_command(profile_dir: Path, capsys) -> None:
 
 
 def test_the_app_is_unlocked_by_missive_passphrase(profile, profile_dir: Path, app_runs, monkeypatch) -> None:
+    """The profile is opened with it in a thread started before the app loads (tui.opening), which the app
+    takes; the app itself is not given the passphrase."""
     monkeypatch.setenv("MISSIVE_PASSPHRASE", PASS)
     assert cli.main(["--profile", str(profile_dir), "tui"]) == 0
-    assert app_runs[0]["passphrase"] == PASS
+    assert app_runs[0]["passphrase"] == f"opened {profile_dir}"
+
+
+def test_a_wrong_missive_passphrase_reaches_the_app_refused(
+    profile, profile_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tui.app
+    from core.errors import WrongPassphrase
+
+    seen: list[str] = []
+
+    def run_app(profile_dir: Path, opening: Any = None, **_: Any) -> int:
+        try:
+            opening.result()
+        except WrongPassphrase as exc:  # the app says it on the unlock screen ('refusée') and asks
+            seen.append(type(exc).__name__)
+            assert exc.__cause__ is None and exc.__context__ is None  # no frame of the derivation kept
+        return 0
+
+    monkeypatch.setattr(tui.app, "run_app", run_app)
+    monkeypatch.setenv("MISSIVE_PASSPHRASE", "pas la bonne")
+    assert cli.main(["--profile", str(profile_dir), "tui"]) == 0
+    assert seen == ["WrongPassphrase"]
 
 
 def test_the_app_run_as_a_program_is_unlocked_by_missive_passphrase(profile, profile_dir: Path) -> None:
@@ -139,8 +173,11 @@ def test_the_app_run_as_a_program_is_unlocked_by_missive_passphrase(profile, pro
         "import json, os, sys\n"
         "import tui.app\n"
         "seen = {}\n"
-        "def run_app(profile_dir, passphrase=None, lang=None, theme=None):\n"
-        "    seen.update(passphrase=passphrase, left_in_env='MISSIVE_PASSPHRASE' in os.environ)\n"
+        "def run_app(profile_dir, passphrase=None, lang=None, theme=None, opening=None):\n"
+        "    mailroom, _ = opening.result()\n"
+        "    seen.update(passphrase=passphrase, opened=str(mailroom.profile_path),\n"
+        "                left_in_env='MISSIVE_PASSPHRASE' in os.environ)\n"
+        "    mailroom.close()\n"
         "    return 0\n"
         "tui.app.run_app = run_app\n"
         "from tui.cli import main\n"
@@ -156,7 +193,12 @@ def test_the_app_run_as_a_program_is_unlocked_by_missive_passphrase(profile, pro
         text=True,
         check=True,
     )
-    assert json.loads(done.stdout) == {"passphrase": PASS, "left_in_env": False, "code": 0}
+    assert json.loads(done.stdout) == {
+        "passphrase": None,
+        "opened": str(profile_dir),
+        "left_in_env": False,
+        "code": 0,
+    }
 
 
 @pytest.fixture

@@ -155,12 +155,20 @@ def cmd_tui(args: argparse.Namespace, ctx: Any) -> int:
         # start-up creates tens of thousands of objects that live as long as the app: the collector's passes
         # over them are only time lost; the app turns it on again once started (MissiveApp.startup_done)
         gc.disable()
+    opening = None
+    if passphrase is not None and profile_exists(ctx.profile_dir):
+        # the key derivation starts now, in a thread, while the toolkit and the app load (tui.opening)
+        from tui.opening import Opening
+
+        opening, passphrase = Opening(ctx.profile_dir, passphrase), None
     ran = False
     try:
         # In a terminal, a first start opens the set-up assistant, which creates the profile.
         from tui.app import run_app
 
-        code = run_app(ctx.profile_dir, passphrase=passphrase, lang=args.lang, theme=args.theme)
+        code = run_app(
+            ctx.profile_dir, passphrase=passphrase, lang=args.lang, theme=args.theme, opening=opening
+        )
         ran = True
     finally:
         if restore is not None:

@@ -112,7 +112,8 @@ class InboxPane(ReportsFailures, Vertical):
                 yield reader
 
     def on_mount(self) -> None:
-        self.reload()
+        if missive_app(self).mailroom is not None:  # else behind the unlock screen: read at the unlock
+            self.reload()
 
     def on_resize(self) -> None:
         self._arrange()
@@ -136,6 +137,8 @@ class InboxPane(ReportsFailures, Vertical):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # Textual runs this, then ReportsFailures' handler (each class of the MRO) unless the default is prevented
+        if event.state == WorkerState.ERROR and event.worker.group == "inbox-list" and not self.loaded:
+            missive_app(self).inbox_loaded()  # the first list could not be read: shown all the same
         if event.state == WorkerState.ERROR and isinstance(event.worker.error, MessageGone):
             event.prevent_default()  # said here, not again as a failure
             event.stop()
@@ -218,7 +221,7 @@ class InboxPane(ReportsFailures, Vertical):
         if not self.loaded:
             self.loaded = True
             (msg_list if not empty else self.query_one("#folders")).focus()
-            self.call_after_refresh(missive_app(self).inbox_painted)  # once the list is on screen, not before
+            missive_app(self).inbox_loaded()  # shown now; inbox_painted once the list is on screen
 
     def _title(self, folder: str | None) -> str:
         """The folder, then the order when it is not by date, and the conversations, as the title says them."""
