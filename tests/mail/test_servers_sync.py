@@ -245,3 +245,31 @@ async def test_xoauth2_token_from_command(mail_servers, tmp_path) -> None:
     account = imap_account(mail_servers, user, password="", xoauth2_command=str(script))
     async with ImapClient(account) as imap:
         assert "INBOX" in await imap.folders()
+
+
+async def test_one_batch_of_whole_messages_is_on_its_way_while_one_is_read(mail_servers) -> None:
+    """A first sync holds the batch it reads and the next one the server is sending, not more (each batch of
+    100 letters is a few megabytes): the FETCH of batch n+2 leaves only once batch n has been read."""
+    user = mail_servers.add_user("ahead")
+    for i in range(12):
+        mail_servers.deliver(user, letter(f"lot {i}", body=f"corps {i}\n"))
+    async with ImapClient(imap_account(mail_servers, user)) as imap:
+        await imap.select("INBOX")
+        uids = await imap.uids()
+        transport = imap._imap.protocol.transport
+        write = transport.write
+        sent: list[bytes] = []
+
+        def counting(data: bytes) -> None:
+            sent.append(data)
+            write(data)
+
+        transport.write = counting
+        fetches = []
+        async with contextlib.aclosing(imap.fetch(uids, batch=3)) as batches:
+            async for batch in batches:
+                fetches.append(sum(b" UID FETCH " in line for line in sent))
+                await asyncio.sleep(0.05)  # the reader takes its time: nothing more is asked meanwhile
+                assert sum(b" UID FETCH " in line for line in sent) == fetches[-1]
+                assert batch
+        assert fetches == [2, 3, 4, 4]  # batch n read while batch n+1 is on its way, never n+2
