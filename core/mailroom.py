@@ -393,6 +393,8 @@ class Mailroom:
         return SentLetters(self.profile)
 
     def _receipt_hook(self, msg: Any, meta: dict[str, Any]) -> None:
+        if msg.get_content_type() != "multipart/report" and msg.get("Disposition-Notification-To") is None:
+            return  # neither a report nor a letter asking for one: the receipts module stays unimported
         from core.mail.receipts import parse_report, receipt_requested
 
         report = parse_report(msg)

@@ -50,3 +50,23 @@ def test_a_pdf_that_names_no_patient_leaves_the_patient_registry_closed(cli, pro
     meta = mailroom.on_new_message(raw, "0" * 32)
     assert meta["has_attachments"] is True
     assert "patients" not in mailroom.__dict__
+
+
+def test_receipts_are_read_only_from_letters_that_carry_or_ask_one(cli, profile_dir: Path) -> None:
+    """A plain letter leaves the receipts module unimported (the hook ran it for every message); a letter
+    asking for a read receipt still says so."""
+    import subprocess
+    import sys
+
+    assert cli("init")[0] == 0
+    script = (
+        "import sys\n"
+        "from core.mailroom import Mailroom\n"
+        f"mr = Mailroom.open({str(profile_dir)!r}, {PASS!r})\n"
+        "plain = b'From: a@missive.test\\nTo: dr@missive.test\\nSubject: x\\n\\nBonjour\\n'\n"
+        "print(mr.on_new_message(plain, '0' * 32).get('read_receipt_requested'), 'core.mail.receipts' in sys.modules)\n"
+        "asked = b'From: a@missive.test\\nDisposition-Notification-To: a@missive.test\\nSubject: y\\n\\nBonjour\\n'\n"
+        "print(mr.on_new_message(asked, '1' * 32).get('read_receipt_requested'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["None", "False", "True"]
