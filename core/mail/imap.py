@@ -32,6 +32,7 @@ from core.mail.imapwire import (
     parse_fetch_group,
     parse_list,
     parse_search,
+    parse_status,
     quote,
     uid_set,
 )
@@ -68,6 +69,14 @@ class _Protocol(aioimaplib.IMAP4ClientProtocol):
             self.transport.write(self.sasl_reply + b"\r\n")
             return
         super()._continuation(line)
+
+    def _untagged_response(self, line: bytes) -> Any:
+        # A LIST-STATUS answer's STATUS lines belong to the LIST (aioimaplib would look for a STATUS command)
+        listing = self.pending_async_commands.get("LIST")
+        if self.pending_sync_command is None and listing is not None and line[:9].upper() == b"* STATUS ":
+            listing.append_to_resp(line[2:])
+            return listing
+        return super()._untagged_response(line)
 
     def data_received(self, d: bytes) -> None:
         if self.raw_sink is not None:
@@ -422,6 +431,25 @@ class ImapClient:
         names = [name for flags, name in parse_list(response.lines) if "\\Noselect" not in flags]
         names.sort(key=lambda n: (n.upper() != "INBOX", n))
         return names
+
+    async def folders_status(self) -> tuple[list[str], dict[str, FolderStatus]]:
+        """The selectable folders (as ``folders``) and, in the same answer when the server has LIST-STATUS
+        (RFC 5819) and CONDSTORE, what SELECT would say of each (UIDVALIDITY, UIDNEXT, EXISTS, HIGHESTMODSEQ):
+        a sync then selects only the folders that changed. No status for a folder the server left out."""
+        if not (self.has("LIST-STATUS") and self.has("CONDSTORE")):
+            return await self.folders(), {}
+        response = await self._run(
+            "LIST", self._imap.list('""', '"*" RETURN (STATUS (MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ))')
+        )
+        names = [name for flags, name in parse_list(response.lines) if "\\Noselect" not in flags]
+        names.sort(key=lambda n: (n.upper() != "INBOX", n))
+        statuses = {}
+        for name, items in parse_status(response.lines).items():
+            if {"MESSAGES", "UIDNEXT", "UIDVALIDITY", "HIGHESTMODSEQ"} <= set(items):
+                statuses[name] = FolderStatus(
+                    name, items["UIDVALIDITY"], items["UIDNEXT"], items["MESSAGES"], items["HIGHESTMODSEQ"]
+                )
+        return names, statuses
 
     async def enable_condstore(self) -> bool:
         if not self.has("CONDSTORE"):

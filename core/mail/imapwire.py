@@ -336,6 +336,33 @@ def parse_list(lines: Sequence[bytes | bytearray]) -> list[tuple[tuple[str, ...]
     return out
 
 
+def parse_status(lines: Sequence[bytes | bytearray]) -> dict[str, dict[str, int]]:
+    """``STATUS name (MESSAGES 3 UIDNEXT 4 ...)`` lines (a LIST-STATUS answer) to {mailbox name: {item: n}};
+    a line that does not read is left out (that folder is then selected as before)."""
+    out: dict[str, dict[str, int]] = {}
+    for group in _segments(lines[:-1]):  # the last line is the tagged status text
+        head = bytes(group[0])
+        if not head.upper().startswith(b"STATUS "):
+            continue
+        toks = _Tokens(group)
+        toks.pos = 7
+        try:
+            name = toks.next()
+            items = toks.next()
+        except (ValueError, IndexError, TransportError):
+            continue
+        if isinstance(name, bytes):
+            name = name.decode("utf-8", "replace")
+        if not isinstance(name, str) or not isinstance(items, list) or len(items) % 2:
+            continue
+        values: dict[str, int] = {}
+        for key, value in zip(items[::2], items[1::2], strict=True):
+            if isinstance(key, str) and isinstance(value, str) and value.isascii() and value.isdigit():
+                values[key.upper()] = int(value)
+        out[name] = values
+    return out
+
+
 def parse_search(lines: Sequence[bytes | bytearray]) -> list[int]:
     """The numbers of a SEARCH answer (with or without the ``SEARCH`` word aioimaplib may strip)."""
     out: list[int] = []

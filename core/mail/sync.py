@@ -157,6 +157,21 @@ class Connections:
             await source.close()
 
 
+def _unchanged(state: FolderState, status: FolderStatus) -> bool:
+    """Nothing changed on either side since ``state`` was saved: same UIDVALIDITY, UIDNEXT, number of
+    messages and HIGHESTMODSEQ (CONDSTORE: a flag set or a message expunged moves it), no local change
+    waiting to go up."""
+    return bool(
+        state.uidnext  # synced before (an empty folder too: nothing to fetch, nothing to write)
+        and not state.pending
+        and status.uidvalidity == state.uidvalidity
+        and status.uidnext == state.uidnext
+        and status.exists == state.exists == len(state.known())
+        and status.highestmodseq is not None
+        and status.highestmodseq == state.highestmodseq
+    )
+
+
 def _keepable(source: MailSource) -> bool:
     """Only an IMAP connection is worth keeping (a Maildir has none)."""
     return isinstance(source, ImapClient)
@@ -265,12 +280,18 @@ class SyncEngine:
             condstore = await source.enable_condstore()
             if self.before_sync is not None:
                 await self.before_sync(source, account)
-            names = list(only) if only else await source.folders()
+            listed: dict[str, FolderStatus] = {}
+            if only:
+                names = list(only)
+            elif condstore and isinstance(source, ImapClient):
+                names, listed = await source.folders_status()  # one answer for every folder
+            else:
+                names = await source.folders()
             for gone in set(self.store.folder_names(account.name)) - set(names):
                 if not only:
                     self.store.forget_folder(account.name, gone)
             for name in names:
-                await self._sync_folder(source, account, name, condstore, report, progress)
+                await self._sync_folder(source, account, name, condstore, report, progress, listed.get(name))
                 report.folders += 1
             done = True
         finally:
@@ -308,7 +329,14 @@ class SyncEngine:
         condstore: bool,
         report: SyncReport,
         progress: Progress | None,
+        listed: FolderStatus | None = None,
     ) -> None:
+        selected = getattr(source, "selected", None)
+        if listed is not None and (selected is None or selected.name != folder):
+            # LIST-STATUS said what SELECT would: nothing changed, nothing to select (the folder selected on
+            # this connection is selected again all the same: a server's STATUS of it may lag)
+            if _unchanged(self.store.folder_state(account.name, folder), listed):
+                return
         status = await source.select(folder)
         state = self.store.folder_state(account.name, folder)
         if state.uidvalidity and state.uidvalidity != status.uidvalidity:
@@ -317,14 +345,7 @@ class SyncEngine:
             state = FolderState(account.name, folder, pending={})
         state.uidvalidity = status.uidvalidity
         known = state.known()
-        if (
-            state.uidnext  # synced before (an empty folder too: nothing to fetch, nothing to write)
-            and not state.pending
-            and status.uidnext == state.uidnext
-            and status.exists == state.exists == len(known)
-            and (status.highestmodseq is None or status.highestmodseq == state.highestmodseq)
-            and status.highestmodseq is not None
-        ):
+        if _unchanged(state, status):
             return  # nothing changed on either side
 
         # 1. local flag changes go up first, so the server's answer below already includes them

@@ -15,6 +15,7 @@ from core.mail.imapwire import (
     parse_fetch_group,
     parse_list,
     parse_search,
+    parse_status,
     uid_set,
 )
 
@@ -72,6 +73,23 @@ def test_list_and_search() -> None:
     ]
     assert parse_search([b"3 1 2", b"Search completed"]) == [1, 2, 3]
     assert parse_search([b"Search completed"]) == []
+
+
+def test_list_status_lines_give_each_folders_numbers() -> None:
+    lines = [
+        b'(\\HasNoChildren) "/" INBOX',
+        b"STATUS INBOX (MESSAGES 3 UIDNEXT 4 UIDVALIDITY 1700 HIGHESTMODSEQ 12)",
+        b'STATUS "Pi\\"ces jointes" (MESSAGES 0 UIDNEXT 1 UIDVALIDITY 1701 HIGHESTMODSEQ 1)',
+        b"STATUS Sent (MESSAGES x UIDNEXT 1)",  # not a number: left out of that folder's numbers
+        b"STATUS Broken (MESSAGES 1",  # cut: the folder is left out (it is selected as before)
+        b"List completed.",
+    ]
+    assert parse_status(lines) == {
+        "INBOX": {"MESSAGES": 3, "UIDNEXT": 4, "UIDVALIDITY": 1700, "HIGHESTMODSEQ": 12},
+        'Pi"ces jointes': {"MESSAGES": 0, "UIDNEXT": 1, "UIDVALIDITY": 1701, "HIGHESTMODSEQ": 1},
+        "Sent": {"UIDNEXT": 1},
+    }
+    assert [name for _, name in parse_list(lines)] == ["INBOX"]  # the LIST lines read as before
 
 
 @given(st.sets(st.integers(min_value=1, max_value=5000), min_size=1, max_size=300))

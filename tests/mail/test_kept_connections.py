@@ -112,3 +112,46 @@ async def test_a_kept_connection_the_server_dropped_is_replaced(mail_servers) ->
         assert opened.count == 2
     finally:
         await connections.close()
+
+
+async def test_one_listing_tells_which_folders_changed_and_the_selected_one_is_selected_again(mail_servers) -> None:
+    """LIST-STATUS answers for every folder at once: a folder whose UIDNEXT, count or HIGHESTMODSEQ moved is
+    synced, whichever it is; the folder still selected on the kept connection is selected again."""
+    user = mail_servers.add_user("status")
+    mail_servers.deliver(user, letter("dans la boîte"))
+    account = imap_account(mail_servers, user)
+    store = MessageStore(MemoryProfile())
+    connections = Connections()
+    engine = SyncEngine(store, connections=connections)
+    try:
+        await engine.sync(account)
+        await engine.sync(account, folders=["INBOX"])  # INBOX is now the folder selected on the kept connection
+        assert connections._free[account.name].selected.name == "INBOX"
+        inbox = store.list("INBOX")[0]
+        async with ImapClient(account) as other:  # another desk flags the letter and files a copy in Sent
+            await other.select("INBOX")
+            await other.store_flags(inbox.uid, add=["\\Flagged"])
+            await other.append("Sent", letter("copie envoyée"))
+        report = await engine.sync(account)
+        assert (report.new, report.flags_in) == (1, 1)
+        assert "\\Flagged" in store.get(inbox.id).flags
+        assert [m.subject for m in store.list("Sent")] == ["copie envoyée"]
+        nothing = await engine.sync(account)
+        assert (nothing.new, nothing.flags_in, nothing.expunged) == (0, 0, 0)
+        assert connections._free[account.name].selected.name != "INBOX"
+        # a flag alone (INBOX not selected on the kept connection: only its HIGHESTMODSEQ tells), then a removal
+        async with ImapClient(account) as other:
+            await other.select("INBOX")
+            await other.store_flags(inbox.uid, remove=["\\Flagged"], add=["\\Seen"])
+        report = await engine.sync(account)
+        assert (report.new, report.flags_in, report.expunged) == (0, 1, 0)
+        assert "\\Flagged" not in store.get(inbox.id).flags
+        async with ImapClient(account) as other:
+            await other.select("INBOX")
+            await other.store_flags(inbox.uid, add=["\\Deleted"])
+            await other._run("EXPUNGE", other._imap.expunge())
+        report = await engine.sync(account)
+        assert (report.new, report.flags_in, report.expunged) == (0, 0, 1)
+        assert store.list("INBOX") == []
+    finally:
+        await connections.close()
