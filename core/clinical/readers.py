@@ -6,6 +6,9 @@ Every failure is a :class:`core.errors.ParseError` with a one-line reason; no ot
 
 from __future__ import annotations
 
+import codecs
+import re
+
 from core.clinical import cda, hl7v2, hprim2, hprim_net, limits, pdf, xdm
 from core.clinical.encoding import decode
 from core.errors import ParseError
@@ -46,6 +49,38 @@ def detect_format(data: bytes, filename: str = "") -> SourceFormat | None:
     if name.endswith(_HPRIM_EXTENSIONS) and len(stripped) > 0:
         return "hprim-net"
     return None
+
+
+_REPORT_STARTS = (b"MSH", b"FHS", b"BHS", b"H")  # HL7 v2, then HPRIM 2's H record
+_ASCII_LETTER = re.compile(rb"[A-Za-z]")
+
+
+def may_be_text_report(data: bytes) -> bool:
+    """False when ``detect_format(data)`` (no file name) cannot be a text report (``hl7v2``, ``hprim-2`` or
+    ``hprim-net``), found from the bytes without decoding them; True when it may be (or when unsure).
+
+    The text is decoded as UTF-8, Windows-1252 or Latin-1, which all read an ASCII byte as that character
+    and no other byte as an ASCII character: so an HL7 or HPRIM 2 file starts with its ASCII record name
+    after blanks and byte order marks, HPRIM Net's markers and RES lines are in the bytes, and the header
+    test of ``hprim_net.looks_like`` needs a 7th line that is a date or a dot, which a line holding an ASCII
+    letter is not. UTF-16 (a BOM), and a lone CR (a line end to the readers) in the first 7 lines, are
+    left to ``detect_format``.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return True
+    head = data[:SNIFFED]
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n\x0b").startswith(_REPORT_STARTS):
+        return True
+    if b"****" in head or b"RES|" in head:
+        return True
+    lines = head.split(b"\n", 7)
+    if len(lines) < 8:
+        return True  # fewer than 8 lines, or a lone CR could make more: left to detect_format
+    span = len(head) - len(lines[7])  # the first 7 lines and their line ends
+    if head.count(b"\r", 0, span) != head.count(b"\r\n", 0, span):
+        return True  # a lone CR: the readers' lines are not these
+    # (a 7th line that ends past the 8,192 characters looks_like reads leaves it fewer than 12 lines)
+    return _ASCII_LETTER.search(lines[6]) is None
 
 
 def read_document(data: bytes, filename: str = "", *, _depth: int = 0) -> ReadResult:
@@ -119,4 +154,4 @@ def looks_clinical(data: bytes, filename: str = "", content_type: str = "") -> b
         return False
 
 
-__all__ = ["ReadResult", "detect_format", "looks_clinical", "read_document"]
+__all__ = ["ReadResult", "detect_format", "looks_clinical", "may_be_text_report", "read_document"]

@@ -272,12 +272,12 @@ def clinical_parts(
     (called only for attachments and plain-text bodies). ``sniff``: leave out the attachments that
     ``looks_clinical`` turns down (the readers would skip them), judged on the head of their payload only,
     which gives the same answer (a zip, whose directory is at its end, is always kept)."""
-    from core.clinical.readers import SNIFFED, detect_format, looks_clinical
+    from core.clinical.readers import SNIFFED, detect_format, looks_clinical, may_be_text_report
 
     parts: list[tuple[str, str, bytes]] = []
     attached = False
     for header, ctype, payload in leaves:
-        name = header.get_filename() or ""
+        name = filename_of(header)
         if name:
             attached = True
             if sniff:
@@ -287,7 +287,8 @@ def clinical_parts(
             parts.append((name, ctype, payload()))
         elif ctype == "text/plain" and header.get("Content-Disposition", "").lower().find("attachment") < 0:
             body = payload()
-            kind = detect_format(body[:16384]) if body.strip() else None
+            # most letters' bodies are told apart from a report without being decoded
+            kind = detect_format(body[:SNIFFED]) if body.strip() and may_be_text_report(body) else None
             if kind in BODY_FORMATS:
                 parts.append((BODY_FORMATS[kind], ctype, body))
     return parts, attached
@@ -295,7 +296,18 @@ def clinical_parts(
 
 def has_attachment(leaves: Iterable[tuple[Message, str, Payload]]) -> bool:
     """``clinical_parts(leaves)[1]`` without decoding anything: whether a leaf has a file name."""
-    return any(header.get_filename() for header, _, _ in leaves)
+    return any(filename_of(header) for header, _, _ in leaves)
+
+
+def filename_of(header: Message) -> str:
+    """``header.get_filename() or ""``; a part with no Content-Disposition and no ``name`` in its plain
+    Content-Type (a letter's text) is answered without parsing parameters: the email package finds a file
+    name only in those two fields, under a parameter whose name holds ``name``."""
+    if "content-disposition" not in header:
+        ctype = header.get("content-type")
+        if ctype is None or (isinstance(ctype, str) and "name" not in ctype.lower()):
+            return ""
+    return header.get_filename() or ""
 
 
 def leaves_of(found: Scanned) -> Iterator[tuple[Message, str, Payload]]:

@@ -357,3 +357,84 @@ def test_a_base64_head_is_the_head_of_the_whole(
         assert head == whole[:limit]
     if damage == "clean" and len(body) > 4 * limit:
         assert head is not None  # the ordinary attachment is read from its head
+
+
+_LINES = st.sampled_from(
+    [
+        "",
+        " ",
+        ".",
+        "01/02/2020",
+        " 1/2/2020 ",
+        "2020-01-02",
+        "12/13/2020\xa0",
+        "\x85",
+        "DUPONT",
+        "Bonjour cher confrère",
+        "RES|Glucose|GLU|N|5.1|mmol/l|",
+        "****LAB****",
+        "****FIN****",
+        "MSH|^~\\&|LAB|X",
+        "H|~^\\&|||",
+        "\ufeff",
+        "<ClinicalDocument>",
+        "%PDF-1.4",
+        "é",
+    ]
+)
+
+
+@given(
+    st.lists(_LINES, max_size=30),
+    st.lists(st.sampled_from(["\n", "\r\n", "\r"]), min_size=30, max_size=30),
+    st.sampled_from(["utf-8", "cp1252", "utf-16", "utf-8-sig"]),
+    st.sampled_from(["", " \t\r\n", "\ufeff"]),
+    st.sampled_from([0, 0, 0, 40, 9000]),
+)
+@settings(max_examples=600, deadline=None)
+def test_a_body_turned_down_from_its_bytes_is_no_text_report(
+    lines: list[str], ends: list[str], codec: str, lead: str, padding: int
+) -> None:
+    """``may_be_text_report`` says False only of bodies ``detect_format`` does not read as an HL7 or HPRIM
+    report: any lines (dates, dots, markers, RES lines, record names), line ends, encodings, byte order
+    marks and blanks first, and a long first line (the reader cuts the text at 8,192 characters)."""
+    from core.clinical.readers import detect_format, may_be_text_report
+
+    text = lead + "x" * padding + "".join(line + end for line, end in zip(lines, ends, strict=False))
+    data = text.encode(codec, "replace")
+    if detect_format(data[:SNIFFED]) in fastmime.BODY_FORMATS:
+        assert may_be_text_report(data)
+
+
+_TAIL = "x\n" * 8  # more lines, and a letter on the 7th line of the reports that do not use it
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Labo\nDUPONT\nJEAN\n\n\n\n01/02/2020\n" + _TAIL,  # HPRIM Net's header: a date on line 7
+        "Laboratoire\rDUPONT\rJEAN\r\r\r\r01/02/2020\rx\rx\rx\rx\rx\rx\r",  # lone CRs only
+        "Labo\rDUPONT\nJEAN\n\n\n\n01/02/2020\n" + _TAIL,  # a lone CR: the 7th line is the date
+        "x\nx\nx\nx\nx\nx\nx\nRES|GLU|Glucose|N|5|mmol/l\n" + _TAIL,
+        "x\nx\nx\nx\nx\nx\nx\n****LAB****\n" + _TAIL,
+        "H|~^\\&|||\n" + _TAIL,
+        " \r\nMSH|^~\\&|LAB\r\n" + _TAIL,
+    ],
+)
+def test_reports_are_never_turned_down_from_their_bytes(text: str) -> None:
+    from core.clinical.readers import detect_format, may_be_text_report
+
+    for codec in ("utf-8", "utf-8-sig", "cp1252", "utf-16"):
+        data = text.encode(codec)
+        assert detect_format(data) in fastmime.BODY_FORMATS, codec
+        assert may_be_text_report(data), codec
+
+
+def test_ordinary_letters_are_turned_down_from_their_bytes() -> None:
+    """The bench's plain letters are told apart from a report without being decoded (a test
+    that always said True would pass the one above)."""
+    from bench.sync import make_messages
+    from core.clinical.readers import may_be_text_report
+
+    bodies = [raw.split(b"\n\n", 1)[1] for _, raw in make_messages(50) if b"multipart" not in raw]
+    assert bodies and not any(may_be_text_report(body) for body in bodies)
