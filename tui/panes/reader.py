@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rich._wrap import divide_line
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.geometry import Offset, Size
+from textual.selection import Selection
+from textual.visual import VisualType
 from textual.widgets import Static
 
 from core.model import ClinicalDocument, Identity, MessageView, Observation, ReviewItem
@@ -112,6 +116,73 @@ def _person(view: MessageView, address: str) -> str:
     return f"{label} <{address}>" if label else address
 
 
+class WrappedText(Static):
+    """A letter's text, wrapped once for each width it is shown at.
+
+    Textual wraps a Static's text twice in each layout that changes it (once to measure its height, once to
+    draw it) and again in each layout where the reader's scrollbar comes or goes; for a letter that was half
+    the frame of an open. Here the text is wrapped as Textual wraps it (the same line breaks: rich's
+    ``divide_line``, folding words longer than the line, spaces at a break dropped), kept for that width,
+    and handed to Textual as lines that need no wrapping. What is drawn is the same; a selection copies the
+    letter's own text (no line break where the screen wrapped it)."""
+
+    DEFAULT_CSS = "WrappedText { text-wrap: nowrap; text-overflow: fold; }"
+
+    def __init__(self, content: VisualType = "", **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self._text = content if isinstance(content, Content) else Content(str(content))
+        self._wraps: dict[int, tuple[Content, tuple[tuple[int, int, int], ...]]] = {}
+
+    def update(self, content: VisualType = "", *, layout: bool = True) -> None:
+        self._text = content if isinstance(content, Content) else Content(str(content))
+        self._wraps.clear()
+        super().update(self._text, layout=layout)
+
+    def wrapped(self, width: int) -> tuple[Content, tuple[tuple[int, int, int], ...]]:
+        """The text's lines at ``width`` and, for each, where it comes from: (line of the text, first
+        character, characters taken from it)."""
+        if (found := self._wraps.get(width)) is not None:
+            return found
+        lines: list[Content] = []
+        origins: list[tuple[int, int, int]] = []
+        for y, line in enumerate(self._text.split("\n", allow_blank=True)):
+            line = line.expand_tabs(8)
+            offsets = divide_line(line.plain, width, fold=True)
+            pieces = line.divide(offsets)
+            for index, (start, piece) in enumerate(zip([0, *offsets], pieces, strict=True)):
+                taken = len(piece)
+                if index < len(pieces) - 1:
+                    piece = piece.rstrip()
+                lines.append(piece.truncate(width).rstrip_end(width))
+                origins.append((y, start, taken))
+        found = (Content("\n").join(lines), tuple(origins))
+        if len(self._wraps) >= 4:  # a resize: the widths seen before are not needed again
+            self._wraps.clear()
+        self._wraps[width] = found
+        return found
+
+    def render(self) -> Content:
+        width = self.size.width
+        return self.wrapped(width)[0] if width > 0 else self._text
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self.wrapped(width)[1]) if width > 0 else 0
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        width = self.size.width
+        if width <= 0 or not self._text:
+            return super().get_selection(selection)
+        origins = self.wrapped(width)[1]
+
+        def in_text(at: Offset | None) -> Offset | None:
+            if at is None:
+                return None
+            y, start, taken = origins[max(0, min(at.y, len(origins) - 1))]
+            return Offset(start + max(0, min(at.x, taken)), y)
+
+        return Selection(in_text(selection.start), in_text(selection.end)).extract(self._text.plain), "\n"
+
+
 class Reader(VerticalScroll, can_focus=True):
     """Shows one opened message; bodies are decoded in a worker before they get here.
 
@@ -148,7 +219,7 @@ class Reader(VerticalScroll, can_focus=True):
         yield Static(t("reader.outside_trust"), id="reader-trust")
         yield Static("", id="reader-signature")
         yield Static("", id="reader-documents")
-        yield Static("", id="reader-body")
+        yield WrappedText("", id="reader-body")
         yield Static("", id="reader-attachments")
 
     def show(self, view: MessageView) -> None:
