@@ -35,16 +35,27 @@ def _help_text(text: Any) -> Any:
     return help_text(text) if isinstance(text, str) else text
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help layout with its own words ("usage:") in the interface's language."""
+
+    def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, _help_text("utilisation : ") if prefix is None else prefix)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that raises instead of printing a usage block and exiting, with its help in the interface's
-    language (French by default)."""
+    language (French by default), argparse's own words ("usage", "positional arguments", "options") included."""
 
     def __init__(self, *args: Any, add_help: bool = True, **kwargs: Any) -> None:
         for key in ("description", "epilog"):
             if key in kwargs:
                 kwargs[key] = _help_text(kwargs[key])
         kwargs["add_help"] = False  # ours, below, with its text in the interface's language
+        kwargs.setdefault("formatter_class", _Formatter)
         super().__init__(*args, **kwargs)
+        # argparse adds ":" to a heading; French puts a space before it
+        self._positionals.title = _help_text("arguments ")
+        self._optionals.title = _help_text("options ")
         if add_help:
             self.add_argument("-h", "--help", action="help", help="afficher cette aide et quitter")
 
