@@ -133,9 +133,12 @@ def cmd_demo(args: argparse.Namespace, ctx: Any) -> int:
         print(t("cli.demo.passphrase"))
     if args.no_tui:
         return 0
+    from tui.opening import Opening
+
+    opening = Opening(folder, passphrase)  # the key is derived while the app loads, as for `missive tui`
     from tui.app import run_app
 
-    return run_app(folder, passphrase=passphrase, lang=args.lang, theme=args.theme)
+    return run_app(folder, lang=args.lang, theme=args.theme, opening=opening)
 
 
 def cmd_tui(args: argparse.Namespace, ctx: Any) -> int:
