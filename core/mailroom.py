@@ -1584,13 +1584,20 @@ class Mailroom:
         stop = asyncio.Event()
         remove = daemon.install_stop_handlers(stop)
         # each account's IMAP connection stays open between syncs: the one in IDLE serves a `missive sync`
-        self._connections = Connections()
+        self._connections = connections = Connections()
+
+        async def end_idle() -> None:
+            await stop.wait()
+            connections.stop()  # an IDLE ends at once, whatever became of its task's cancellation
+
+        ending = asyncio.create_task(end_idle())
         try:
             options = {"tasks_every": tasks_every} if tasks_every else {}
             await daemon.run_daemon(self, stop, tasks=self.daemon_tasks(), **options)
         finally:
             remove()
-            connections, self._connections = self._connections, None
+            ending.cancel()
+            self._connections = None
             await connections.close()
 
     def outbox_entries(self) -> list[OutboxEntry]:

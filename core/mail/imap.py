@@ -382,6 +382,8 @@ class ImapClient:
             self.lost = True
         try:
             if not self.lost and self._imap.get_state() in ("AUTH", "SELECTED", "NONAUTH"):
+                if self._imap.has_pending_idle():  # an IDLE left when its task was cancelled: LOGOUT would wait
+                    self._imap.idle_done()
                 await asyncio.wait_for(self._imap.logout(), 5)
         except Exception:  # noqa: BLE001 - the connection is going away anyway
             pass
@@ -649,7 +651,10 @@ class ImapClient:
         timeout = min(timeout, IDLE_MAX)
         imap = self._imap
         try:
-            idle_task = await asyncio.wait_for(imap.idle_start(timeout=timeout), self.timeout)
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for loses a cancellation that comes as the IDLE
+            # is acknowledged, and the daemon asked to stop would then wait in IDLE for news
+            async with asyncio.timeout(self.timeout):
+                idle_task = await imap.idle_start(timeout=timeout)
         except TimeoutError:
             raise self._fail(T("mail.imap.idle-not-acknowledged")) from None
         except aioimaplib.AioImapException as exc:

@@ -102,6 +102,7 @@ class Connections:
         self._idling: dict[str, asyncio.Event] = {}  # account -> set to end its IDLE
         self._waiting: dict[str, asyncio.Future[MailSource]] = {}  # account -> the sync its IDLE hands over to
         self.handed_over = False  # the last ``take`` got the connection from its IDLE (its DONE just answered)
+        self._stopping = False
 
     async def take(self, account: str) -> MailSource | None:
         """The account's open connection (handed over by its IDLE), or None: the caller opens one."""
@@ -142,10 +143,20 @@ class Connections:
         return None
 
     def idling(self, account: str) -> asyncio.Event:
-        """Say the account's connection is in IDLE: the event returned is set when a sync wants it."""
+        """Say the account's connection is in IDLE: the event returned is set when a sync wants it (or when
+        the process stops: ``stop``)."""
         wake = asyncio.Event()
+        if self._stopping:
+            wake.set()
         self._idling[account] = wake
         return wake
+
+    def stop(self) -> None:
+        """End every IDLE now, and any started from now on: the process is stopping. (Its tasks are cancelled
+        too, but a cancellation that Python 3.11's ``wait_for`` loses would leave an IDLE waiting for news.)"""
+        self._stopping = True
+        for wake in self._idling.values():
+            wake.set()
 
     def idle_over(self, account: str, wake: asyncio.Event) -> None:
         if self._idling.get(account) is wake:

@@ -155,3 +155,23 @@ async def test_one_listing_tells_which_folders_changed_and_the_selected_one_is_s
         assert store.list("INBOX") == []
     finally:
         await connections.close()
+
+
+async def test_stopping_ends_the_idle_even_when_its_cancellation_is_lost(mail_servers) -> None:
+    """The daemon stopping ends every IDLE through its wake event: an IDLE task whose cancellation Python's
+    wait_for lost would otherwise wait for news (seen: a daemon 40 s to stop after a sync asked of it)."""
+    user = mail_servers.add_user("stop")
+    account = imap_account(mail_servers, user)
+    store = MessageStore(MemoryProfile())
+    connections = Connections()
+    engine = SyncEngine(store, connections=connections)
+    try:
+        await engine.sync(account)
+        idle = asyncio.create_task(engine.idle_once(account, timeout=300))
+        await _until(lambda: account.name in connections._idling)
+        connections.stop()  # no cancellation at all: the wake alone ends it
+        assert (await asyncio.wait_for(idle, 20)).new == 0
+        # and an IDLE started after the stop returns at once
+        assert (await asyncio.wait_for(engine.idle_once(account, timeout=300), 20)).new == 0
+    finally:
+        await connections.close()
