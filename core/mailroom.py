@@ -1200,6 +1200,8 @@ class Mailroom:
         the ids of those among them outside the trust space."""
         quarantine = folder == QUARANTINE_FOLDER
         rows = self.messages.rows(folder=None if quarantine else folder, account=account)
+        if folder is not None and not quarantine and not len(rows):
+            self._known_folder(folder)  # a mistyped name lists nothing: said, never an empty success
         marked = getattr(rows, "quarantined", None)
         if marked is not None:  # the list index knows, without reading each message
             outside = frozenset(s.id for s in marked(True))
@@ -1212,6 +1214,18 @@ class Mailroom:
         else:
             items = list(rows)
         return items, outside & {m.id for m in items}
+
+    def _known_folder(self, folder: str) -> None:
+        """Refuse a folder no account has (synced or not, its Trash and Archive included), naming those it has."""
+        from core.mail.mailops import ARCHIVE, TRASH
+
+        known: list[str] = [INBOX]
+        for name in self.account_names():
+            known += self.messages.folder_names(name)
+            known += [self.mailops.folder_of_role(name, role) for role in (TRASH, ARCHIVE)]
+        if folder not in known:
+            names = sorted(set(known), key=lambda n: (n.upper() != "INBOX", n.lower()))
+            raise NotFound(T("mailroom.unknown-folder", folder=folder, folders=", ".join(names)))
 
     # -- the command line's view of the queue and the patients (``missive documents``, ``patients``, ``match``)
     def queued_documents(self, include_rejected: bool = False) -> list[QueuedDocument]:

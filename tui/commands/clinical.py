@@ -72,6 +72,16 @@ def report_files(
     from core.mailroom import read_clinical_file
 
     failed = 0
+    for given in args.paths:
+        if Path(given).is_dir() and next(walk([given]), None) is None:
+            failed += 1  # nothing read: said, never an empty success
+            if args.json:
+                ctx.print_json({"file": given, "error": t("cli.parse.empty_dir", folder=given)})
+            else:
+                sys.stdout.write(
+                    t("cli.parse.unreadable", path=given, reason=t("cli.parse.empty_dir", folder=given))
+                    + "\n"
+                )
     for path in walk(args.paths):
         try:
             result = read_clinical_file(_read(path), path.name)

@@ -1,0 +1,63 @@
+"""Bad input on the command line: one line saying what is wrong and what to do, a failing exit code, never an
+empty success. The CLI runs as a separate process, as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PASS = "correct horse battery staple"
+
+
+def missive(*args: str, profile: Path | None = None) -> tuple[int, str, str]:
+    where = ["--profile", str(profile)] if profile else []
+    done = subprocess.run(
+        [sys.executable, "-m", "tui.cli", *where, *args],
+        cwd=ROOT,
+        env={**os.environ, "MISSIVE_PASSPHRASE": PASS, "MISSIVE_KDF": "floor"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_parse_on_an_empty_folder_says_there_is_nothing_to_read(tmp_path: Path) -> None:
+    (tmp_path / "vide").mkdir()
+    code, out, err = missive("parse", str(tmp_path / "vide"))
+    assert code == 1, (out, err)
+    assert out.splitlines() == [
+        f"{tmp_path / 'vide'} : illisible — dossier sans aucun fichier à lire : "
+        "indiquez le dossier où sont les comptes rendus"
+    ]
+    code, out, _ = missive("--lang", "en", "parse", "--json", str(tmp_path / "vide"))
+    assert code == 1 and '"error": "folder with no file to read' in out
+
+
+@pytest.fixture
+def demo(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, profile_dir: Path) -> Path:
+    """A small demo profile (its Maildir under this test's temporary folder)."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    code, _, err = cli("demo", "--no-tui", "--patients", "10")
+    assert code == 0, err
+    return profile_dir
+
+
+def test_listing_a_folder_that_does_not_exist_says_so_and_names_the_folders(demo: Path) -> None:
+    code, out, err = missive("messages", "list", "--folder", "Reception", profile=demo)
+    assert (code, out) == (1, "")
+    assert (
+        err
+        == "missive : pas de dossier « Reception » ; dossiers : INBOX, Archive, Sent, Trash (ou Quarantaine)\n"
+    )
+    # a folder that exists but is empty (Archive, before anything is archived) lists nothing, successfully
+    assert missive("messages", "list", "--folder", "Archive", profile=demo) == (0, "", "")
+    code, out, _ = missive("messages", "list", "--folder", "INBOX", profile=demo)
+    assert code == 0 and len(out.splitlines()) > 5
