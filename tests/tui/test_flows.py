@@ -873,3 +873,26 @@ async def test_after_sending_the_list_is_back_and_keys_act_on_it(mailroom: FakeM
         assert drafts_of(mailroom) == []
         assert app.screen.query_one("#compose-to", Input).value == ""  # a fresh letter waits
         assert app.screen.query_one(MessageList).cursor == 0
+
+
+async def test_another_folder_closes_the_message_open_below_the_list(mailroom: FakeMailroom) -> None:
+    """The reader kept showing a Réception message under the list of another folder (Envoyés, Brouillons):
+    which message was open was not the list's."""
+    from tui.panes.inbox import InboxPane
+    from tui.panes.reader import Reader
+
+    mailroom.messages.items["m-letter"] = dataclasses.replace(mailroom.messages.items["m-letter"], folder="Sent")
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("enter")  # the lab result, below the list
+        await settle(app, pilot)
+        pane = app.screen.query_one(InboxPane)
+        assert pane.view is not None and app.screen.query_one(Reader).display
+        await pilot.press("f6")
+        folders = app.screen.query_one("#folders", OptionList)
+        folders.highlighted = [o.id for o in folders.options].index("Sent")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert pane.view is None and not app.screen.query_one(Reader).display and pane.mode == "list"
+        assert [s.id for s in app.screen.query_one(MessageList).rows] == ["m-letter"]

@@ -264,6 +264,11 @@ class InboxPane(ReportsFailures, Vertical):
 
     @on(OptionList.OptionSelected, "#folders")
     def _folder_chosen(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id != self.folder and self.view is not None:  # the open message is not in that list
+            self.view = None
+            self.query_one(Reader).clear("")
+            self.mode = "list"
+            self._arrange()
         self.folder = event.option.id
         self.reload()
         self.query_one(MessageList).focus()
