@@ -875,6 +875,32 @@ async def test_after_sending_the_list_is_back_and_keys_act_on_it(mailroom: FakeM
         assert app.screen.query_one(MessageList).cursor == 0
 
 
+async def test_a_reply_left_untouched_leaves_no_draft_and_asks_nothing(mailroom: FakeMailroom) -> None:
+    """r then Échap, nothing typed: 'Re: …' was kept in Brouillons (the fields filled by the reply counted as
+    typing), and quitting asked about 'une lettre pas envoyée'. Nothing was written: nothing is kept, nothing
+    asked (as neomutt drops an unmodified message); once a word is typed, it is a draft as before."""
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("down", "r")
+        await settle(app, pilot)
+        await pilot.pause(1.5)  # past the typing pause that writes a draft
+        await settle(app, pilot)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert drafts_of(mailroom) == []
+        assert app.unsent_letter() is None
+        await pilot.press("r")  # again, and a word typed: that is a letter being written
+        await settle(app, pilot)
+        await pilot.press(*"Merci")
+        await until(pilot, lambda: drafts_of(mailroom) == ["Re: Compte rendu de consultation"], "the draft")
+        await pilot.press(*["backspace"] * 5)  # erased back to the reply as it came: no draft left
+        await until(pilot, lambda: drafts_of(mailroom) == [], "the draft gone")
+        await pilot.press("ctrl+q")
+        await settle(app, pilot)
+    assert app.return_code == 0  # no question: nothing typed would be lost
+
+
 async def test_another_folder_closes_the_message_open_below_the_list(mailroom: FakeMailroom) -> None:
     """The reader kept showing a Réception message under the list of another folder (Envoyés, Brouillons):
     which message was open was not the list's."""

@@ -19,6 +19,7 @@ import logging
 import mimetypes
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -166,6 +167,7 @@ class ComposePane(ReportsFailures, Vertical):
         keymap.localise(self)
         self.draft_id = uuid.uuid4().hex
         self._kept_id: str | None = None  # the draft id last written to Brouillons by this composer
+        self._as_started: Draft | None = None  # the letter as c, r, g, f or Annuaire filled it: not yet written
         self.attachments: list[Attachment] = []
         self.in_reply_to: str | None = None
         self.protection: Any = None  # the core's decision for ``self.protected_for``
@@ -283,6 +285,7 @@ class ComposePane(ReportsFailures, Vertical):
         self.query_one("#compose-subject", Input).value = subject
         self.query_one("#compose-body", TextArea).text = body
         self._paint_attachments()
+        self._as_started = self.draft()
         target = "#compose-subject" if to and not subject else "#compose-body" if to else "#compose-to"
         self.query_one(target).focus()
         self._show_account()  # and the indicators at once for a reply or a letter from Annuaire
@@ -302,6 +305,7 @@ class ComposePane(ReportsFailures, Vertical):
         self.query_one("#compose-subject", Input).value = draft.subject
         self.query_one("#compose-body", TextArea).text = draft.body
         self._paint_attachments()
+        self._as_started = None  # a kept letter: one, even untouched
         self.query_one("#compose-body" if draft.to else "#compose-to").focus()
         self._show_account()
 
@@ -586,8 +590,6 @@ class ComposePane(ReportsFailures, Vertical):
             return
         kinds = {w.kind for a, w in self.who.items() if a in (*draft.to, *draft.cc)}
         if kinds == {"patient", "colleague"}:  # the core refuses it unless the doctor confirms
-            from dataclasses import replace
-
             from tui.panes.confirm import ConfirmScreen
 
             draft_id = self.draft_id
@@ -630,8 +632,12 @@ class ComposePane(ReportsFailures, Vertical):
             app.action_show_pane("inbox")
 
     def has_unsent(self) -> bool:
-        """Whether anything typed would be lost with this letter (a recipient, a subject, a body, a file)."""
+        """Whether anything typed would be lost with this letter (a recipient, a subject, a body, a file). A
+        reply, forward or letter from Annuaire left as it was filled holds nothing typed: r again makes it."""
         draft = self.draft()
+        started = self._as_started  # (the From account aside: it is settled once the accounts are read)
+        if started is not None and replace(draft, account=None) == replace(started, account=None):
+            return False
         return bool(draft.to or draft.cc or draft.subject or draft.body.strip() or draft.attachments)
 
     def keep_draft_now(self) -> None:
