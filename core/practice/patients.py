@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 COLUMNS = ("id", "birth_name", "used_name", "given_names", "birth_date", "sex", "ins", "ins_status")
 _QUALIFIED = {"qualifiee", "qualifié", "qualifiée", "qualifie", "q", "vali", "oui", "o", "1", "true"}
 REQUIRED = ("id", "birth_name", "given_names", "birth_date")
+# A practice's whole list is a few MB (about 300 bytes a patient): above this, a wrong file, refused before it
+# is decoded (a 300 MB file took 2 GB of memory to be found unreadable).
+MAX_CSV_BYTES = 64 << 20
 MAX_REPORTED = 10  # bad rows named in the one-line error; the rest are counted
 _SEXES = {"M": "M", "H": "M", "F": "F", "U": "U", "": "U", "I": "U"}
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
@@ -283,7 +286,8 @@ class PatientRegistry:
             path = Path(source)
             name = name or path.name
             try:
-                data = path.read_bytes()
+                with path.open("rb") as file:
+                    data = file.read(MAX_CSV_BYTES + 1)  # a huge file is refused below, never read whole
             except FileNotFoundError:
                 raise NotFound(
                     T("clinical.patients.fichier-introuvable-verifiez-chemin", path_name=path.name)
@@ -299,6 +303,8 @@ class PatientRegistry:
         else:
             data = source
         name = name or "patients.csv"
+        if len(data) > MAX_CSV_BYTES:
+            raise BadInput(T("clinical.patients.too-big", source=name, mb=MAX_CSV_BYTES >> 20))
         patients = read_patients_csv(data, name, mapping)
         with self._held():
             added = updated = unchanged = 0

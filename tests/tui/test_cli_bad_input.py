@@ -61,3 +61,25 @@ def test_listing_a_folder_that_does_not_exist_says_so_and_names_the_folders(demo
     assert missive("messages", "list", "--folder", "Archive", profile=demo) == (0, "", "")
     code, out, _ = missive("messages", "list", "--folder", "INBOX", profile=demo)
     assert code == 0 and len(out.splitlines()) > 5
+
+
+def test_a_huge_file_given_as_the_patient_list_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    profile = tmp_path / "profil"
+    assert missive("init", profile=profile)[0] == 0
+    good = tmp_path / "patients.csv"
+    good.write_text(
+        "id,birth_name,used_name,given_names,birth_date,sex,ins\nP1,DUPONT,,Jean,1970-01-01,M,\n",
+        encoding="utf-8",
+    )
+    assert missive("patients", "import", str(good), profile=profile)[0] == 0
+    huge = tmp_path / "export.csv"
+    with huge.open("wb") as file:
+        file.truncate(300 << 20)  # 300 MB of zeros (sparse): one "line" a CSV reader would take whole
+    code, out, err = missive("patients", "import", str(huge), profile=profile)
+    assert (code, out) == (2, "")
+    assert err == (
+        "missive : export.csv dépasse 64 Mo : ce n'est pas une liste de patients ; "
+        "exportez-la à nouveau depuis le logiciel métier (CSV UTF-8)\n"
+    )
+    code, out, _ = missive("patients", "list", profile=profile)
+    assert code == 0 and "DUPONT" in out  # nothing stored is lost
