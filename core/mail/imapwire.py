@@ -217,7 +217,7 @@ class ResponseStream:
         """Bytes received but not yet part of a whole response."""
         return bytes(self._buf)
 
-    def feed(self, data: bytes) -> list[Group | Tagged]:
+    def feed(self, data: bytes | memoryview) -> list[Group | Tagged]:
         buf = self._buf
         buf += data
         out: list[Group | Tagged] = []

@@ -148,6 +148,34 @@ async def test_a_pipelined_fetch_gives_every_message_in_order_then_the_connectio
             await imap.uids()
 
 
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+async def test_a_bulk_fetch_over_tls_is_decrypted_into_the_connections_buffer(mail_servers, security) -> None:
+    """asyncio's TLS layer decrypts into the protocol's own buffer (a buffered protocol), record after record:
+    messages larger than that buffer and many small ones arrive byte for byte, and aioimaplib reads the
+    connection after the bulk FETCH as before."""
+    from core.mail.imap import READ_BUFFER
+
+    user = mail_servers.add_user("buffered")
+    sizes = [10, 3 * READ_BUFFER + 7, 1000, READ_BUFFER - 1, 5]
+    payloads = [bytes((i * 7 + n) % 256 for n in range(size)) for i, size in enumerate(sizes)]
+    for i, payload in enumerate(payloads):
+        mail_servers.deliver(user, letter(f"piece {i}", attachment=payload))
+    port = mail_servers.imap_port if security == "starttls" else mail_servers.imaps_port
+    async with ImapClient(imap_account(mail_servers, user, imap_port=port, imap_security=security)) as imap:
+        await imap.select("INBOX")
+        uids = await imap.uids()
+        async with contextlib.aclosing(imap.fetch(uids, batch=2)) as batches:
+            messages = [m for batch in [b async for b in batches] for m in batch]
+        assert imap._imap.protocol._read_view is not None  # the buffered path was taken
+        assert await imap.uids() == uids
+    from core.mail.mime import parse_bytes
+
+    for message, payload in zip(messages, payloads, strict=True):
+        assert message.size == len(message.raw)
+        part = next(p for p in parse_bytes(message.raw).walk() if p.get_filename() == "big.bin")
+        assert part.get_payload(decode=True) == payload
+
+
 async def test_a_30_mb_attachment_arrives_whole(mail_servers) -> None:
     user = mail_servers.add_user("big")
     payload = bytes(range(256)) * (30 * 1024 * 1024 // 256)
