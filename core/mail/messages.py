@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -56,8 +57,13 @@ def message_id_for(account: str, folder: str, uidvalidity: int, uid: int, ids: i
     whole = hashlib.sha256(f"{place}{uid}".encode()).hexdigest()
     if ids == 1:
         return whole[:32]
-    group = hashlib.sha256(f"{place}g{(uid - 1) // UID_GROUP}".encode()).hexdigest()  # UIDs start at 1
-    return whole[: 32 - GROUP_TAIL] + group[:GROUP_TAIL]
+    return whole[: 32 - GROUP_TAIL] + _group_tail(place, (uid - 1) // UID_GROUP)  # UIDs start at 1
+
+
+@functools.lru_cache(maxsize=256)
+def _group_tail(place: str, group: int) -> str:
+    """The tail shared by a UID group's ids (a sync asks it twice per message, for 100 messages a group)."""
+    return hashlib.sha256(f"{place}g{group}".encode()).hexdigest()[:GROUP_TAIL]
 
 
 def folder_key(account: str, folder: str) -> str:
@@ -539,7 +545,7 @@ def _shown_subject(subject: str) -> str:
     return shown_subject(subject)
 
 
-def summary_of(raw: bytes) -> dict[str, Any]:
+def summary_of(raw: bytes, attachments: bool = True) -> dict[str, Any]:
     """Header metadata for a new message (``mime.summary_fields``); an unreadable header still gets a record.
 
     A first sync reads thousands of headers: the common ones (ASCII, well formed) are read here, several
@@ -547,14 +553,19 @@ def summary_of(raw: bytes) -> dict[str, Any]:
     readers as ``summary_fields``; anything else goes to ``summary_fields`` itself. A test holds the two equal.
     The header comes from ``fastmime.scan`` when it reads the message: the sync hook scans the same bytes
     next, and is then given that reading again rather than parsing the header a second time.
+    ``attachments=False``: without ``has_attachments`` (for a caller that learns it otherwise: the sync's
+    hook), which spares a search of the whole letter.
     """
     from core.mail import fastmime, mime
 
     try:
         scanned = fastmime.scan(raw)
         if scanned is not None:
-            return _summary_from(scanned.header, raw)
-        return _summary_fast(raw) or mime.summary_fields(raw)
+            return _summary_from(scanned.header, raw, attachments)
+        found = _summary_fast(raw) or mime.summary_fields(raw)
+        if not attachments:
+            found.pop("has_attachments", None)
+        return found
     except Exception:  # noqa: BLE001 - one broken message must not stop a sync
         return {"message_id": "", "from": "", "to": [], "subject": "", "date": None, "refs": []}
 
@@ -605,14 +616,14 @@ def _summary_fast(raw: bytes) -> dict[str, Any] | None:
     return _summary_from(msg, raw)
 
 
-def _summary_from(msg: email.message.Message, raw: bytes) -> dict[str, Any]:
+def _summary_from(msg: email.message.Message, raw: bytes, attachments: bool = True) -> dict[str, Any]:
     """``mime.summary_fields(raw)`` from ``msg``, the parser's reading of ``raw``'s header (or of its summary
-    fields: nothing else is read)."""
+    fields: nothing else is read); without ``has_attachments`` when ``attachments`` is False."""
     from core.mail import mime
 
     encrypted, signed = mime.security_of(msg)
     date = mime._date(msg)
-    return {
+    found = {
         "message_id": mime._header(msg, "Message-ID"),
         "from": (_addresses(msg, "From") or ("",))[0] or mime._decoded(msg, "From"),
         "to": list(_addresses(msg, "To")),
@@ -620,9 +631,13 @@ def _summary_from(msg: email.message.Message, raw: bytes) -> dict[str, Any]:
         "date": date.isoformat() if date else None,
         "encrypted": encrypted,
         "signed": signed,
-        "has_attachments": not encrypted and msg.get_content_maintype() == "multipart" and _names_a_file(raw),
         "refs": mime.thread_references(msg),
     }
+    if attachments:
+        found["has_attachments"] = (
+            not encrypted and msg.get_content_maintype() == "multipart" and _names_a_file(raw)
+        )
+    return found
 
 
 def _addresses(msg: Any, name: str) -> tuple[str, ...]:

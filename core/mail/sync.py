@@ -445,8 +445,14 @@ class SyncEngine:
                     items = []
                     own = 0
                     for msg in batch:
-                        meta = summary_of(msg.raw)
+                        # the hook says whether a letter has attachments (of the opened letter): the
+                        # summary's own reading (a search of the whole letter) only when it does not
+                        meta = summary_of(msg.raw, attachments=self.on_new_message is None)
                         meta.update(await self._hook(msg.raw, state.message_id(msg.uid)))
+                        if "has_attachments" not in meta:
+                            whole = summary_of(msg.raw)
+                            if "has_attachments" in whole:
+                                meta["has_attachments"] = whole["has_attachments"]
                         own += bool(meta.get("own"))
                         items.append((msg.uid, list(msg.flags), msg.raw, meta))
                     ready = self.store.prepare_new(state, items)

@@ -157,6 +157,9 @@ def test_fast_reading_equals_the_full_parse(label: str, raw: bytes) -> None:
         assert [_header_items(leaf.header) for leaf in found.leaves] == [_header_items(p) for p in leaves]
     assert got == expected
     assert summary_of(raw) == {**summary_fields(raw)}
+    whole = summary_fields(raw)
+    whole.pop("has_attachments")
+    assert summary_of(raw, attachments=False) == whole  # what the sync asks when its hook says it
     # the hook's call: attachments the readers turn down are left out, judged on their head only
     leaves = list(fastmime.leaves_of(found) if found is not None else fastmime.leaves_of_tree(full))
     sniffed = fastmime.clinical_parts(leaves, sniff=True)

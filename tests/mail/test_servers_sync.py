@@ -190,6 +190,22 @@ async def test_a_30_mb_attachment_arrives_whole(mail_servers) -> None:
     assert part.get_payload(decode=True) == payload
 
 
+async def test_the_attachment_flag_comes_from_the_hook_or_else_from_the_summary(mail_servers) -> None:
+    """The sync's summary leaves the attachment flag to the hook; a hook that does not say it (a failed
+    analysis, a test's hook) leaves the summary's own reading."""
+    user = mail_servers.add_user("flag")
+    mail_servers.deliver(user, letter("Avec pièce", attachment=b"%PDF-1.4 rien"))
+    mail_servers.deliver(user, letter("Sans pièce"))
+    store, engine = _engine(on_new_message=lambda raw: {})
+    await engine.sync(imap_account(mail_servers, user))
+    assert {m.subject: m.has_attachments for m in store.list()} == {"Avec pièce": True, "Sans pièce": False}
+    says_no = MessageStore(MemoryProfile())
+    await SyncEngine(says_no, on_new_message=lambda raw: {"has_attachments": False}).sync(
+        imap_account(mail_servers, user)
+    )
+    assert not any(m.has_attachments for m in says_no.list())
+
+
 async def test_wrong_password_is_one_clear_line(mail_servers) -> None:
     user = mail_servers.add_user("wrongpw")
     store, engine = _engine()
