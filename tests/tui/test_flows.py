@@ -48,7 +48,7 @@ async def test_read_a_verified_lab_result(mailroom: FakeMailroom) -> None:
         sodium = next(line for line in results.splitlines() if "Sodium" in line)
         assert potassium.startswith("↑")  # abnormal: a symbol, not only a colour
         assert not sodium.strip().startswith(("↑", "↓", "!"))
-        assert "2 anormal" in results
+        assert "2 anormaux ·" in results and "anormal(aux)" not in results  # French plural, not '(aux)'
         assert "m-lab" in mailroom.messages.seen  # opening marks it read
         # whose result it is: the identity as the document states it, and where the queue filed it
         said = " ".join(results.split())

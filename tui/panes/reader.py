@@ -253,7 +253,12 @@ class Reader(VerticalScroll, can_focus=True):
             title = doc.title or t("reader.results")
             abnormal = sum(o.abnormal for o in doc.observations)
             # the count first: it is what the doctor looks for, and it stays whole when the title wraps
-            count = (t("reader.abnormal_count", count=abnormal), "$error bold" if abnormal else "bold")
+            said = (  # '0 anormal(aux)' read as a typo: aucun anormal, 1 anormal, 3 anormaux
+                t("reader.abnormal_many", count=abnormal)
+                if abnormal > 1
+                else t("reader.abnormal_one" if abnormal else "reader.abnormal_none")
+            )
+            count = (said, "$error bold" if abnormal else "bold")
             heading = (title, "bold underline")  # a letter has no results to count
             if part.kind_label:  # imaging, pathology, letter: said before the title
                 heading = (f"{part.kind_label.capitalize()} · {title}", "bold underline")
