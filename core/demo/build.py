@@ -33,6 +33,16 @@ CERTIFIED = {
 }
 
 
+BUILDING = b"building\n"  # the marker while the demo is being built (ctrl+c, a crash: built again next time)
+
+
+def _unfinished(folder: Path) -> bool:
+    try:
+        return (folder / MARKER).read_bytes() == BUILDING
+    except OSError:
+        return False
+
+
 def demo_server_dir(profile: Path) -> Path:
     """The folder standing for the operator's server and the practice software, one per demo profile.
 
@@ -124,7 +134,7 @@ def build_demo(
 
     folder = Path(folder)
     server = demo_server_dir(folder)
-    if Profile.exists(folder) and not reset:
+    if Profile.exists(folder) and not reset and not _unfinished(folder):
         return f"Profil de démonstration déjà construit : {folder} (--reset pour le reconstruire)"
     if folder.exists() and any(folder.iterdir()):
         if not (folder / MARKER).exists():
@@ -133,7 +143,7 @@ def build_demo(
     shutil.rmtree(server, ignore_errors=True)
     say = progress or (lambda _text: None)
     # the profile and the folders standing for the server and the practice software: the user's only
-    write_private(folder / MARKER, b"demo\n")
+    write_private(folder / MARKER, BUILDING)  # "demo" once built: an interrupted build is built again
     private_dir(server)
     lgc = private_dir(server / "lgc-import")
     say("profil")
@@ -161,6 +171,7 @@ def build_demo(
     say("synchronisation")
     asyncio.run(mr.sync())
     count = len(mr.messages.list())
+    write_private(folder / MARKER, b"demo\n")
     return (
         f"Profil de démonstration : {folder} ({len(people)} patients, {count} messages; "
         f"boîte Maildir et dossier d'import du logiciel métier dans {server})"
