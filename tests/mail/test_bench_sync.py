@@ -64,6 +64,10 @@ def test_both_tools_sync_every_message_and_a_resync_adds_none(
     assert "bench: 0 nouveaux" in results.missive_again.output
     assert len([p for sub in ("cur", "new") for p in (results.mbsync_inbox / sub).iterdir()]) == COUNT
     assert results.missive_full.peak_rss_kib > 0 and results.mbsync_full.peak_rss_kib > 0
+    # a resync's peak counted from its unlock on: without the key derivation's 19 MiB, below the whole run's
+    unlocked = results.missive_unlocked
+    assert unlocked is not None and "bench: 0 nouveaux" in unlocked.output
+    assert 0 < unlocked.peak_rss_kib < results.missive_again.peak_rss_kib - 10 * 1024
 
 
 def test_the_report_names_both_tools_and_the_verdicts(capsys: pytest.CaptureFixture[str]) -> None:
@@ -78,6 +82,9 @@ def test_the_report_names_both_tools_and_the_verdicts(capsys: pytest.CaptureFixt
     assert "full sync CPU-seconds: 0.50x mbsync (target <= 1.0x: met)" in out
     assert "no-change resync: 0.50 s (target <= 0.15 s: MISSED)" in out
     assert "sync peak RSS: 80 MB (target <= 60 MB: MISSED)" in out
+    after = bench.Run(seconds=0.3, peak_rss_kib=39_000, returncode=0, output="", cpu_seconds=0.2)
+    bench.report(bench.Results(10, 0.2, run, slow, quick, quick, Path("."), Path("."), missive_unlocked=after))
+    assert "no-change resync peak RSS after unlock: 38.1 MB (target < 40 MB: met" in capsys.readouterr().out
     assert "80MB" in out and "40MB" in out
 
 
