@@ -226,3 +226,12 @@ def sex_row(app: MissiveApp) -> list[str]:
     """The values on the comparison's Sexe line (the document's, then the patient's)."""
     [line] = [line for line in text_of(app, "#review-compare").splitlines() if "Sexe" in line]
     return line.split("Sexe", 1)[1].split()
+
+
+def test_the_patient_search_line_leaves_an_unknown_sex_out() -> None:
+    """The search's rows and its confirmation question ended 'né … U — P123' for a patient of unknown sex."""
+    from tui.panes.patient_search import patient_line
+
+    known = Patient("p-1", "DUPONT", "", ("Jeanne",), dt.date(1956, 3, 14), "F")
+    assert patient_line(known) == "DUPONT Jeanne — 14/03/1956 F — p-1"
+    assert patient_line(replace(known, sex="U")) == "DUPONT Jeanne — 14/03/1956 — p-1"

@@ -99,7 +99,9 @@ def patient_line(p: Patient) -> str:
     if p.used_name and p.birth_name and p.used_name != p.birth_name:
         who += f" ({t('search.born_' + (p.sex if p.sex in ('F', 'M') else 'u'), name=p.birth_name)})"
     born = p.birth_date.strftime("%d/%m/%Y") if isinstance(p.birth_date, dt.date) else "—"
-    return f"{who} — {born} {p.sex} — {p.id}"
+    if p.sex in ("F", "M"):  # an unknown sex is left out (the core's code U is no word on screen)
+        born += f" {p.sex}"
+    return f"{who} — {born} — {p.id}"
 
 
 class PatientSearchScreen(ReportsFailures, ModalScreen[str | None]):
