@@ -100,11 +100,17 @@ def test_a_letter_sent_from_a_maildir_account_lands_in_its_sent_folder(
 def test_a_folder_that_is_not_a_maildir_is_one_clear_line(cli, tmp_path: Path) -> None:
     assert cli("init")[0] == 0
     (tmp_path / "empty").mkdir()
-    assert (
-        cli("account", "add", "x", "--email", "dr@cabinet.mssante.fr", "--maildir", str(tmp_path / "empty"))[
-            0
-        ]
-        == 0
+    code, out, err = cli(
+        "account", "add", "x", "--email", "dr@cabinet.mssante.fr", "--maildir", str(tmp_path / "empty")
+    )
+    assert (code, out) == (
+        0,
+        "compte x ajouté\n",
+    )  # added (mbsync may make it a Maildir later), and said at once:
+    assert err == (
+        f"missive : attention : {tmp_path / 'empty'} n'est pas (encore) un Maildir (ni dossier cur/ ni new/) ; "
+        "la relève de x échouera tant qu'il ne l'est pas : lancez d'abord mbsync, "
+        "ou corrigez le chemin (missive account remove x, puis account add)\n"
     )
     code, _out, err = cli("sync")
     assert code == 1

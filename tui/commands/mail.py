@@ -173,6 +173,10 @@ def account_add(args: argparse.Namespace, ctx: Any) -> int:
     # A PSC account logs in before anything is saved: a refused or unanswered approval leaves no account behind.
     account = asyncio.run(mr.add_account(new_account(**fields), login=not args.no_login, show=_show))
     print(t("cli.account.added", name=account.name))
+    root = Path(account.maildir or "")
+    if account.kind == "maildir" and not (root / "cur").is_dir() and not (root / "new").is_dir():
+        # a typo, or mbsync not run yet: said now rather than at each sync
+        sys.stderr.write("missive : " + t("cli.account.not_maildir", path=root, name=account.name) + "\n")
     return 0
 
 
