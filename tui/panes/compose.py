@@ -223,7 +223,7 @@ class ComposePane(ReportsFailures, Vertical):
     def load_senders(self) -> None:
         self.post_message(SendersKnown(mailroom_of(self).senders()))
 
-    def on_senders_known(self, message: SendersKnown) -> None:
+    async def on_senders_known(self, message: SendersKnown) -> None:
         self.senders = list(message.senders)
         row = self.query_one("#compose-from-row", Horizontal)
         row.display = len(self.senders) > 1
@@ -236,8 +236,10 @@ class ComposePane(ReportsFailures, Vertical):
                 compact=True,
                 id="compose-from",
             )
-            row.mount(choose)
-            self.call_after_refresh(self._show_account)
+            # mounted whole before its value is set again: a reply started meanwhile (start) may have changed the
+            # account, and a Select given a value before its own parts exist fails (NoMatches '#label')
+            await row.mount(choose)
+            self._show_account()
         else:
             self._show_account()
 
@@ -248,7 +250,7 @@ class ComposePane(ReportsFailures, Vertical):
         if names and self.account not in names:
             self.account = names[0]
         for choose in self.query("#compose-from").results(Select):
-            if choose.value != self.account:
+            if choose.is_mounted and choose.value != self.account:  # one being mounted is set once it is
                 choose.value = self.account
         self.check_recipients()
 
