@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
 from core.errors import ConfigError
-from core.model import MessageSummary
+from core.model import MessageSummary, Undone
 from tui import keymap
 from tui.app import MissiveApp, discover_themes, load_theme_file
 from tui.i18n import catalogue
@@ -113,7 +114,8 @@ async def test_an_unknown_theme_name_falls_back_to_dark_with_a_notice() -> None:
 def test_strings_built_from_a_state_exist_in_both_catalogues() -> None:
     dynamic = [f"compose.state_{s}" for s in ("known", "unknown", "patient", "refused")]
     dynamic += [f"compose.fate_{a}_{b}" for a in ("encrypted", "clear") for b in ("signed", "unsigned")]
-    dynamic += [f"review.done_{d}" for d in ("file", "reject", "undo")]
+    dynamic += [f"review.done_{d}" for d in ("file", "reject")]
+    dynamic += [f"review.done_undo_{u}" for u in get_args(Undone)]  # what an undo took back (the core's answer)
     dynamic += [f"status.{s}" for s in ("online", "syncing", "offline")]
     dynamic += [f"pane.{p}" for p in ("inbox", "review", "compose", "directory")]
     dynamic += [f"search.born_{sex}" for sex in ("F", "M", "u")]
