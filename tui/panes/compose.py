@@ -282,9 +282,7 @@ class ComposePane(ReportsFailures, Vertical):
         self.attachments = list(attachments)  # a forward keeps the original's files
         self.in_reply_to = in_reply_to
         self.end_conversation = False
-        self.query_one("#compose-to", Input).value = ", ".join(to)
-        self.query_one("#compose-cc", Input).value = ", ".join(cc)
-        self.query_one("#compose-subject", Input).value = subject
+        self._fill(", ".join(to), ", ".join(cc), subject)
         self.query_one("#compose-body", TextArea).text = body
         self._paint_attachments()
         self._as_started = self.draft()
@@ -294,6 +292,14 @@ class ComposePane(ReportsFailures, Vertical):
         if to and mailroom_of(self).settings.compose.editor == "external":
             self.call_after_refresh(self.action_external_editor)  # [compose] editor = "external"
 
+    def _fill(self, to: str, cc: str, subject: str) -> None:
+        """The fields of a letter started for the user, each caret after its text: going back to a field and
+        typing adds to it (Textual keeps a caret left at 0 by an earlier letter, and the words went first)."""
+        for selector, value in (("#compose-to", to), ("#compose-cc", cc), ("#compose-subject", subject)):
+            field = self.query_one(selector, Input)
+            field.value = value
+            field.cursor_position = len(value)
+
     def reopen(self, saved: SavedDraft) -> None:
         """Go on writing a kept draft (from Brouillons): it keeps its id, so saving replaces it."""
         draft = saved.draft
@@ -302,9 +308,7 @@ class ComposePane(ReportsFailures, Vertical):
         self.account = draft.account
         self.attachments = list(draft.attachments)
         self.in_reply_to = draft.in_reply_to
-        self.query_one("#compose-to", Input).value = ", ".join(draft.to)
-        self.query_one("#compose-cc", Input).value = ", ".join(draft.cc)
-        self.query_one("#compose-subject", Input).value = draft.subject
+        self._fill(", ".join(draft.to), ", ".join(draft.cc), draft.subject)
         self.query_one("#compose-body", TextArea).text = draft.body
         self._paint_attachments()
         self._as_started = None  # a kept letter: one, even untouched
