@@ -337,10 +337,13 @@ def parse_settings(data: dict[str, Any], path: Path = Path(SETTINGS_FILE), text:
     )
 
 
+_DEFAULT_FILING = {"preset": "generic", "folder": "", "template": "", "auto": True}  # DEFAULT_TOML's [filing]
+
+
 def _check_filing(section: dict[str, Any], path: Path, text: str) -> None:
     """The preset, template, extension and encoding are checked at start, not at the first filing."""
-    if not section:
-        return
+    if not section or section.items() <= _DEFAULT_FILING.items():
+        return  # the defaults (no filing folder): nothing to check, and the filing module stays unloaded
     from core.practice.filing import FilingProfile
 
     try:

@@ -36,10 +36,32 @@ def _help_text(text: Any) -> Any:
 
 
 class _Formatter(argparse.HelpFormatter):
-    """argparse's help layout with its own words ("usage:") in the interface's language."""
+    """argparse's help layout with its own words ("usage:") in the interface's language, its width found as
+    shutil.get_terminal_size finds it but without importing shutil (and the compression modules it loads):
+    argparse makes a formatter for every option it checks, so every command paid for it, help or not."""
+
+    def __init__(
+        self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None
+    ) -> None:
+        if width is None:
+            width = _columns() - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
 
     def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
         super().add_usage(usage, actions, groups, _help_text("utilisation : ") if prefix is None else prefix)
+
+
+def _columns() -> int:
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
 
 
 class _Parser(argparse.ArgumentParser):

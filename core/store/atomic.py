@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import sys
 import threading
 import time
@@ -105,7 +104,7 @@ def atomic_write(
     sequence of pieces, written one after the other (never joined into one buffer).
     """
     private_dir(path.parent)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+    tmp = path.with_name(f".{path.name}.{os.urandom(4).hex()}{TEMP_SUFFIX}")  # as secrets.token_hex(4)
     try:
         with os.fdopen(private_open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL), "wb") as fh:
             if isinstance(data, bytes | bytearray | memoryview):

@@ -153,3 +153,19 @@ def test_a_sync_asking_the_daemon_loads_neither_the_settings_nor_the_parser(tmp_
     assert "core.config" in loaded and "core.agent" in loaded  # it did look for the daemon's socket
     heavy = {"argparse", "core.settings", "core.mailroom", "tomllib", "dataclasses", "logging", "typing"}
     assert loaded & heavy == set(), loaded & heavy
+
+
+def test_default_filing_settings_load_no_filing_module_and_a_wrong_preset_is_still_refused(tmp_path: Path) -> None:
+    write(tmp_path, DEFAULT_TOML)
+    code = (
+        "import sys\n"
+        "from core.config import load_settings\n"
+        f"load_settings(__import__('pathlib').Path({str(tmp_path)!r}))\n"
+        "print('core.practice.filing' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"  # nothing set but the defaults: nothing to check at start
+    write(tmp_path, DEFAULT_TOML.replace('preset = "generic"', 'preset = "inconnu"'))
+    with pytest.raises(ConfigError) as err:
+        load_settings(tmp_path)
+    assert "filing.preset" in str(err.value)
