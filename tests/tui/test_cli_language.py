@@ -81,3 +81,20 @@ def test_the_installed_command_says_its_help_in_french() -> None:
     )
     assert done.stdout.startswith("utilisation : missive sync")
     assert "options :\n" in done.stdout and "usage" not in done.stdout
+
+
+def test_the_presets_list_is_in_the_language_asked() -> None:
+    def presets(*lang: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "tui.cli", *lang, "filing", "presets"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout
+
+    assert presets().splitlines()[0].startswith("generic              Générique (dossier d'import HPRIM)")
+    english = presets("--lang", "en")
+    assert english.splitlines()[0].startswith("generic              Generic (HPRIM import folder)")
+    assert "Générique" not in english and "dossier" not in english

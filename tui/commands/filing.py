@@ -126,7 +126,8 @@ def presets_command(args: argparse.Namespace, ctx: Any) -> int:
             encoding=p.encoding,
             verified=verified,
         )
-        sys.stdout.write(f"{p.key:<20} {p.name:<36} {line}\n")
+        label = t("presets.generic") if p.key == "generic" else p.name  # the others are programs' names
+        sys.stdout.write(f"{p.key:<20} {label:<36} {line}\n")
     if not args.json:
         sys.stdout.write("\n" + t("cli.presets.footer") + "\n")
     return 0

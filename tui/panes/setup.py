@@ -126,7 +126,7 @@ class SetupScreen(Screen[Any]):
     def _presets() -> list[tuple[str, str]]:
         from core.mailroom import filing_presets
 
-        return [(p.name, p.key) for p in filing_presets()]
+        return [(t("presets.generic") if p.key == "generic" else p.name, p.key) for p in filing_presets()]
 
     def on_mount(self) -> None:
         self._show()
