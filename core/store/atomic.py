@@ -9,6 +9,7 @@ cheaper than one after the other) and each folder is fsynced once, after every r
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 import threading
@@ -109,6 +110,8 @@ def atomic_write(
         with os.fdopen(private_open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL), "wb") as fh:
             if isinstance(data, bytes | bytearray | memoryview):
                 fh.write(data)
+            elif hasattr(os, "writev"):
+                _write_pieces(fh.fileno(), data)  # a pack of 100 letters: 1 system call, not 200
             else:
                 for piece in data:
                     fh.write(piece)
@@ -132,6 +135,27 @@ def atomic_write(
         raise
     if sync_dir and durable:
         fsync_dir(path.parent)
+
+
+_IOV_MAX = 512  # pieces per writev (POSIX guarantees at least 16; Linux and the BSDs take 1024)
+
+
+def _write_pieces(fd: int, pieces: Sequence[bytes]) -> None:
+    """Write every piece, in order, with as few ``writev`` calls as the kernel allows (short writes go on
+    from where they stopped)."""
+    pending = [memoryview(piece) for piece in pieces if len(piece)]
+    start = 0
+    while start < len(pending):
+        batch = pending[start : start + _IOV_MAX]
+        written = os.writev(fd, batch)
+        if written <= 0:  # a regular file takes bytes or raises (ENOSPC...): never loop on nothing written
+            raise OSError(errno.EIO, "nothing written")
+        for piece in batch:
+            if written < len(piece):
+                pending[start] = piece[written:]
+                break
+            written -= len(piece)
+            start += 1
 
 
 def write_many(files: Iterable[tuple[Path, bytes]], *, advance_mtime: bool = False) -> None:

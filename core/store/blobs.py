@@ -37,7 +37,8 @@ DEAD_SUFFIX = ".dead"
 class Sealed:
     """Blobs encrypted by ``BlobStore.seal_many``, not yet written: their ids and the one file holding them.
 
-    ``chunks`` are the file's bytes in order (a pack's head, then each member), written one after the other:
+    ``chunks`` are the file's bytes in order (a pack's head, then each member in two parts), written one after
+    the other:
     a pack is never joined into one buffer (a batch of 100 letters is about 2 MB, and the C library would
     then keep heap of that size for the rest of the sync).
     """
@@ -93,12 +94,16 @@ class BlobStore:
             blob_id = secrets.token_hex(16)
             return Sealed([blob_id], self._file(blob_id), [self.vault.seal(datas[0], f"blob/{blob_id}")])
         pack = secrets.token_hex(16)
-        members = [self.vault.seal(d, f"blob/{pack}.{n}") for n, d in enumerate(datas)]
+        # each member in its two parts (prefix, ciphertext), written as they are: never copied into one
+        members = [self.vault.seal_parted(d, f"blob/{pack}.{n}") for n, d in enumerate(datas)]
         offsets = [8 + 8 * (len(members) + 1)]
-        for member in members:
-            offsets.append(offsets[-1] + len(member))
+        for prefix, body in members:
+            offsets.append(offsets[-1] + len(prefix) + len(body))
         head = PACK_MAGIC + struct.pack(f"<I{len(offsets)}Q", len(members), *offsets)
-        return Sealed([f"{pack}.{n}" for n in range(len(members))], self._file(pack), [head, *members])
+        chunks = [head]
+        for member in members:
+            chunks.extend(member)
+        return Sealed([f"{pack}.{n}" for n in range(len(members))], self._file(pack), chunks)
 
     def put_sealed(self, sealed: Sealed) -> None:
         """Write what ``seal_many`` made, durably when this returns."""

@@ -323,6 +323,12 @@ class Vault:
         nonce = os.urandom(12)
         return MAGIC + nonce + self._aead.encrypt(nonce, plaintext, name.encode("utf-8"))
 
+    def seal_parted(self, plaintext: bytes, name: str) -> tuple[bytes, bytes]:
+        """``seal(plaintext, name)`` as its two parts, the prefix (magic, nonce) and the ciphertext, for a
+        caller that writes them one after the other (a pack of letters): not copied once more into one."""
+        nonce = os.urandom(12)
+        return MAGIC + nonce, self._aead.encrypt(nonce, plaintext, name.encode("utf-8"))
+
     def seal_pieces(self, pieces: Iterable[bytes | memoryview], name: str) -> list[bytes]:
         """``seal(b"".join(pieces), name)`` as pieces to write one after the other: neither the plaintext nor
         the sealed file is ever one buffer (a large file, such as a 10,000-message list index, would

@@ -103,7 +103,25 @@ def test_a_pack_is_written_from_its_pieces(profile: Profile) -> None:
     """The pack is written member after member, never joined: each reads back, and its file is the pack
     layout (magic, count, offsets) followed by the members in order."""
     sealed = profile.blobs.seal_many(MESSAGES)
-    assert len(sealed.chunks) == len(MESSAGES) + 1
+    assert len(sealed.chunks) == 2 * len(MESSAGES) + 1  # the head, then each member's prefix and ciphertext
     profile.blobs.put_sealed(sealed)
     assert sealed.path is not None and sealed.path.read_bytes() == b"".join(sealed.chunks)
     assert [profile.blobs.get(i) for i in sealed.ids] == MESSAGES
+
+
+def test_pieces_cut_short_by_the_kernel_are_written_whole(tmp_path, monkeypatch) -> None:
+    """A write of pieces goes on where a short write stopped, inside a piece or between two."""
+    import os
+
+    from core.store import atomic
+
+    real = os.writev
+
+    def short(fd: int, buffers) -> int:
+        return real(fd, [bytes(buffers[0])[:7]])  # at most 7 bytes of the first piece per call
+
+    monkeypatch.setattr(atomic.os, "writev", short)
+    pieces = [b"abc", b"", b"defghijklmnop", b"q" * 20, b"r"]
+    path = tmp_path / "f"
+    atomic.atomic_write(path, pieces)
+    assert path.read_bytes() == b"".join(pieces)
