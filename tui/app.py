@@ -535,8 +535,9 @@ class MissiveApp(App[int]):
     # -- actions ------------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.locked or self.main is None:
-            # nothing behind the lock is reachable, not even the palette; ctrl+c says how to quit there too
-            return action in ("quit", "help_quit")
+            # nothing behind the lock is reachable, not even the palette; ctrl+c says how to quit there too. Tab
+            # moves within the screen shown (the first start's assistant, two passphrase fields): never behind it
+            return action in ("quit", "help_quit", "focus_next", "focus_previous")
         return True
 
     def action_show_pane(self, pane: str) -> None:

@@ -241,3 +241,19 @@ async def test_ctrl_c_in_the_assistant_says_how_to_quit(tmp_path: Path) -> None:
         await pilot.pause()
         assert any("ctrl+q pour quitter" in n.message for n in app._notifications)
         assert isinstance(app.screen, SetupScreen)
+
+
+async def test_tab_moves_between_the_fields_at_first_start(tmp_path: Path) -> None:
+    """Before the profile exists the app refused every action but quitting, Tab's focus_next included: at the
+    first start, Tab after the passphrase left the caret in it, and the confirmation went into the same field
+    (seen by hand in tmux)."""
+    app = MissiveApp(tmp_path / "profile", setup=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, SetupScreen), "the assistant")
+        await _type(pilot, "abc")
+        await pilot.press("tab")
+        await _type(pilot, "de")
+        assert app.screen.query_one("#pass1").value == "abc"
+        assert app.screen.query_one("#pass2").value == "de"
+        await pilot.press("shift+tab")
+        assert app.focused is app.screen.query_one("#pass1")
