@@ -257,3 +257,30 @@ async def test_tab_moves_between_the_fields_at_first_start(tmp_path: Path) -> No
         assert app.screen.query_one("#pass2").value == "de"
         await pilot.press("shift+tab")
         assert app.focused is app.screen.query_one("#pass1")
+
+
+async def test_no_server_found_says_what_to_do_from_the_assistant(
+    mailroom: Mailroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The assistant showed the core's command-line advice ("donnez --imap et --smtp") where no flag can be given."""
+    from core.mail.autoconfig import Found
+
+    async def nothing_found(email: str) -> Found:
+        return Found(email=email)
+
+    monkeypatch.setattr(mailroom, "autoconfigure", nothing_found)
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _at(pilot, app, "account")
+        await _type(pilot, "alice@missive.test")
+        await pilot.press("enter")
+        await until(pilot, lambda: "Aucun serveur" in text_of(app, "#setup-message"), "the line")
+        said = " ".join(text_of(app, "#setup-message").split())
+        assert said == (
+            "Aucun serveur utilisable trouvé pour missive.test (essais ci-dessus). Échap passe cette étape ; "
+            "puis, dans un terminal : missive account add cabinet --email alice@missive.test --imap HÔTE:PORT "
+            "--smtp HÔTE:PORT"
+        )
+        await pilot.press("escape")  # and the step is skipped, nothing saved
+        await until(pilot, lambda: step_of(app) != "account", "the next step")
+    assert mailroom.accounts.names() == []

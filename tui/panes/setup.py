@@ -250,13 +250,9 @@ class SetupScreen(Screen[Any]):
         self.found = found
         report = "\n".join(found.report()[-4:])
         self.query_one("#account-report", Static).update(report)
-        if not found.complete:
-            from core.mailroom import require_servers
-
-            try:
-                require_servers(found)
-            except MissiveError as exc:
-                self._failed(exc)
+        if not found.complete:  # the core's line names command-line flags: here, what to do from this screen
+            self.busy = False
+            self.say(t("setup.account.not_found", domain=email.rpartition("@")[2], email=email), error=True)
             return
         defaults = self.mailroom.psc_defaults()
         psc = found.bearer_only() or (found.bearer_offered() and bool(defaults["issuer"]))
