@@ -340,6 +340,12 @@ def failed(exc: BaseException) -> int:
         return 130
     if isinstance(exc, BrokenPipeError):
         return 0
+    if isinstance(exc, PermissionError):  # a profile file another user made (sudo), a folder chmod-ed: no bug
+        from tui.i18n import t
+
+        where = exc.filename or ""
+        sys.stderr.write(f"missive : {t('cli.denied', path=where)}\n")
+        return 1
     if os.environ.get("MISSIVE_DEBUG") == "1" or not isinstance(exc, Exception):
         raise exc
     import logging

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from core.errors import BadInput, MissiveError, NotFound, StoreCorrupted, WrongPassphrase
+from core.errors import BadInput, MissiveError, NotFound, StoreCorrupted, StoreError, WrongPassphrase
 from core.store.atomic import FileLock, atomic_write, private_dir
 from core.text import T
 
@@ -211,6 +211,13 @@ class Vault:
             raise NotFound(missing_profile_message(folder))
         try:
             meta = json.loads(path.read_text("utf-8"))
+        except PermissionError:  # not damaged: not this user's to read
+            raise StoreError(T("store.vault.denied", path=path)) from None
+        except (OSError, ValueError) as exc:
+            raise StoreCorrupted(
+                T("store.vault.damaged-weakened-restore-from", path=path, name=exc.__class__.__name__)
+            ) from exc
+        try:
             name, salt, params = _stored_kdf(meta["kdf"])
             blob = _unb64(meta["wrapped_key"])
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:

@@ -83,3 +83,48 @@ def test_a_huge_file_given_as_the_patient_list_is_refused_before_it_is_read(tmp_
     )
     code, out, _ = missive("patients", "list", profile=profile)
     assert code == 0 and "DUPONT" in out  # nothing stored is lost
+
+
+# A profile file this user may not read (made by another user, sudo, a chmod): the CLI runs in a fresh process
+# whose operating system refuses that one file, as it would for a non-root user (the suite may run as root,
+# who is never refused).
+_DENIED = r"""
+import errno, os, pathlib, sys
+denied = sys.argv[1]
+real_open = os.open
+def refusing_open(path, *args, **kwargs):
+    if os.fspath(path).endswith(denied):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(path))
+    return real_open(path, *args, **kwargs)
+os.open = refusing_open
+import io
+real_io_open = io.open
+def refusing_io_open(file, *args, **kwargs):
+    if isinstance(file, (str, os.PathLike)) and os.fspath(file).endswith(denied):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(file))
+    return real_io_open(file, *args, **kwargs)
+io.open = refusing_io_open
+import builtins
+builtins.open = refusing_io_open
+from tui.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def test_a_profile_file_this_user_may_not_read_is_one_line_naming_it(tmp_path: Path) -> None:
+    profile = tmp_path / "profil"
+    assert missive("init", profile=profile)[0] == 0
+    for name in ("vault.json", "profile.toml", "missive.log"):
+        done = subprocess.run(
+            [sys.executable, "-c", _DENIED, name, "--profile", str(profile), "messages", "list"],
+            cwd=ROOT,
+            env={**os.environ, "MISSIVE_PASSPHRASE": PASS, "MISSIVE_KDF": "floor"},
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 1 and done.stdout == "", (name, done.stderr)
+        [line] = done.stderr.splitlines()  # one line, no "internal error … at …" before it
+        assert line.startswith(f"missive : {profile / name} : "), (name, line)
+        assert "le profil doit appartenir à l'utilisateur qui lance missive" in line, (name, line)
+        assert "endommagé" not in line and "erreur interne" not in line
+    assert missive("messages", "list", profile=profile)[0] == 0  # nothing was changed
