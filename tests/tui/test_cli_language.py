@@ -98,3 +98,36 @@ def test_the_presets_list_is_in_the_language_asked() -> None:
     english = presets("--lang", "en")
     assert english.splitlines()[0].startswith("generic              Generic (HPRIM import folder)")
     assert "Générique" not in english and "dossier" not in english
+
+
+def test_every_option_and_argument_says_what_it_is_in_both_languages() -> None:
+    """`missive account add --help` listed --email, --imap, --smtp... with nothing beside them."""
+    import argparse
+
+    from tui import cliparse
+    from tui.commands import COMMANDS
+    from tui.i18n import help_text, set_language
+
+    def walk(parser: argparse.ArgumentParser, where: str) -> list[str]:
+        bare = []
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    bare += walk(sub, f"{where} {name}")
+            elif not action.help:
+                bare.append(f"{where} {'/'.join(action.option_strings) or action.dest}")
+        return bare
+
+    bare: list[str] = []
+    for command in COMMANDS:
+        parser = cliparse.build_parser(command)
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        bare += walk(sub.choices[command], command)
+    assert bare == []
+    set_language("en")
+    try:
+        assert help_text("adresse MSSanté de la boîte") == "the mailbox's MSSanté address"
+    finally:
+        set_language(None)
+    english = _all_help("en")["account add"]
+    assert "--email EMAIL         the mailbox's MSSanté address" in english

@@ -33,7 +33,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     q = dsub.add_parser(
         "search", help="chercher un praticien (nom, prénom, spécialité, ville, code postal, RPPS)"
     )
-    q.add_argument("text", nargs="+", metavar="TEXT")
+    q.add_argument("text", nargs="+", metavar="TEXT", help="nom, spécialité, ville ou RPPS")
     q.add_argument("--json", action="store_true", help="un tableau JSON")
     q.add_argument("--limit", type=int, default=20, help="nombre maximal de réponses (défaut 20)")
     q.set_defaults(func=cmd_search)

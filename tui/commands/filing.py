@@ -35,11 +35,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="retirer un document classé du dossier d'import (mis en quarantaine) et le remettre à classer",
     )
-    undo.add_argument("document_id", metavar="DOCUMENT_ID")
+    undo.add_argument("document_id", metavar="DOCUMENT_ID", help="l'id donné par `missive documents list`")
     undo.add_argument("--json", action="store_true", help="le résultat en JSON")
     undo.set_defaults(func=undo_command)
     rej = dsub.add_parser("reject", parents=[common], help="écarter un document en attente (non classé)")
-    rej.add_argument("document_id", metavar="DOCUMENT_ID")
+    rej.add_argument("document_id", metavar="DOCUMENT_ID", help="l'id donné par `missive documents list`")
     rej.add_argument("--json", action="store_true", help="le résultat en JSON")
     rej.set_defaults(func=reject_command)
 

@@ -22,22 +22,24 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     add = acc_sub.add_parser(
         "add", help="ajouter un compte (mot de passe : MISSIVE_ACCOUNT_PASSWORD ou demandé)"
     )
-    add.add_argument("name")
-    add.add_argument("--email", required=True)
-    add.add_argument("--imap", metavar="HOST:PORT")
-    add.add_argument("--smtp", metavar="HOST:PORT")
-    add.add_argument("--user")
+    add.add_argument("name", help="nom court du compte (cabinet, ...)")
+    add.add_argument("--email", required=True, help="adresse MSSanté de la boîte")
+    add.add_argument("--imap", metavar="HOST:PORT", help="serveur IMAP (défaut : trouvé par DNS)")
+    add.add_argument("--smtp", metavar="HOST:PORT", help="serveur SMTP (défaut : trouvé par DNS)")
+    add.add_argument("--user", help="identifiant de connexion (défaut : l'adresse)")
     add.add_argument(
         "--imap-security", choices=["starttls", "tls"], help="défaut : starttls, ou ce que trouve DNS"
     )
     add.add_argument(
         "--smtp-security", choices=["starttls", "tls"], help="défaut : starttls, ou ce que trouve DNS"
     )
-    add.add_argument("--ca-file", metavar="PEM")
-    add.add_argument("--client-cert", metavar="P12")
-    add.add_argument("--xoauth2-command", metavar="CMD")
-    add.add_argument("--maildir", metavar="DIR")
-    add.add_argument("--mss-nil", metavar="REF")
+    add.add_argument("--ca-file", metavar="PEM", help="autorités des serveurs (IGC Santé), sinon le système")
+    add.add_argument("--client-cert", metavar="P12", help="certificat logiciel de connexion (.p12)")
+    add.add_argument("--xoauth2-command", metavar="CMD", help="commande qui affiche un jeton d'accès")
+    add.add_argument("--maildir", metavar="DIR", help="un Maildir local (mbsync...) au lieu d'IMAP/SMTP")
+    add.add_argument(
+        "--mss-nil", metavar="REF", help="référence NIL de la boîte MSSanté, si l'opérateur en donne une"
+    )
     add.add_argument(
         "--auth",
         choices=["password", "psc", "certificate", "command"],
@@ -66,17 +68,17 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     login = acc_sub.add_parser(
         "login", help="se connecter avec Pro Santé Connect (validation sur l'application e-CPS)"
     )
-    login.add_argument("name")
+    login.add_argument("name", help="nom du compte (missive account list)")
     login.set_defaults(func=account_login)
     lst = acc_sub.add_parser("list", help="lister les comptes (sans secrets)")
-    lst.add_argument("--json", action="store_true")
+    lst.add_argument("--json", action="store_true", help="un objet JSON par compte et par ligne")
     lst.set_defaults(func=account_list)
     rm = acc_sub.add_parser("remove", help="supprimer un compte et son cache local")
-    rm.add_argument("name")
+    rm.add_argument("name", help="nom du compte (missive account list)")
     rm.set_defaults(func=account_remove)
 
     sync = sub.add_parser("sync", help="synchroniser les dossiers (IMAP ou Maildir)")
-    sync.add_argument("--account", metavar="NAME")
+    sync.add_argument("--account", metavar="NAME", help="un seul compte (défaut : tous)")
     sync.set_defaults(func=sync_cmd)
 
     msgs = sub.add_parser("messages", help="messages reçus")
@@ -85,15 +87,15 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     ml.add_argument(
         "--folder", help="un dossier (INBOX, ...) ou Quarantaine : le courrier hors espace de confiance"
     )
-    ml.add_argument("--account")
-    ml.add_argument("--json", action="store_true")
+    ml.add_argument("--account", metavar="NAME", help="un seul compte (défaut : tous)")
+    ml.add_argument("--json", action="store_true", help="un objet JSON par message et par ligne")
     ml.set_defaults(func=messages_list)
     ms = msgs_sub.add_parser("show", help="afficher un message (texte lisible, déchiffré si possible)")
-    ms.add_argument("id")
+    ms.add_argument("id", help="l'id donné par `missive messages list` (son début suffit)")
     ms.add_argument("--json", action="store_true", help="en-têtes, documents et accusés en JSON")
     ms.set_defaults(func=messages_show)
     mr_ = msgs_sub.add_parser("receipt", help="envoyer l'accusé de lecture qu'un message demande")
-    mr_.add_argument("id")
+    mr_.add_argument("id", help="l'id donné par `missive messages list` (son début suffit)")
     mr_.set_defaults(func=messages_receipt)
     for action, words in (
         ("flag", "marquer le message important (⚑), ici et sur le serveur"),
@@ -103,16 +105,16 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         ("archive", "archiver le message (dossier Archives du compte, créé s'il manque)"),
     ):
         op = msgs_sub.add_parser(action, help=words)
-        op.add_argument("id")
+        op.add_argument("id", help="l'id donné par `missive messages list` (son début suffit)")
         op.set_defaults(func=messages_op)
     mm = msgs_sub.add_parser("move", help="déplacer le message dans un dossier de son compte")
-    mm.add_argument("id")
+    mm.add_argument("id", help="l'id donné par `missive messages list` (son début suffit)")
     mm.add_argument("folder", metavar="DOSSIER", help="un dossier du compte (INBOX, Trash, Archive…)")
     mm.set_defaults(func=messages_op)
     md = msgs_sub.add_parser(
         "delete", help="mettre le message à la Corbeille ; dans la Corbeille, le supprimer définitivement"
     )
-    md.add_argument("id")
+    md.add_argument("id", help="l'id donné par `missive messages list` (son début suffit)")
     md.add_argument(
         "--for-good",
         action="store_true",
