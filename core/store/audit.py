@@ -90,7 +90,14 @@ class AuditLog:
         """Record an action on an object (message, document, patient id...). Never pass names or results."""
         with self.lock.held():
             count, last, seal = self._state()
+            sealed_count = count
             count, last = self._checked(count, last, seal)
+            if count != sealed_count:
+                # a record appended by a process that stopped before sealing it: seal it now, before another
+                # is appended, so that two crashes in a row never leave two records out of the seal (which
+                # verify must take for records added from outside)
+                self._seal(count, last, seal, record_ts=None)
+                seal = self._vault.read_audit_seal()
             seq = count + 1
             record = {
                 "seq": seq,
@@ -116,18 +123,28 @@ class AuditLog:
                 with contextlib.suppress(OSError):
                     os.truncate(self.log_path, size)
                 raise disk_full(exc, self.folder) or exc from None
-            new_last = _hash(line, last)
-            since = int(seal["since"]) if seal is not None else seq
-            since_ts = str(seal.get("since_ts") or record["ts"]) if seal is not None else record["ts"]
-            self._vault.write_audit_seal(
-                {
-                    "count": seq,
-                    "last": new_last,
-                    "since": since,
-                    "since_ts": since_ts,
-                    "size": size + len(line) + 1,  # the log's length in bytes with this record
-                }
-            )
+            # the log's length in bytes with this record
+            self._seal(seq, _hash(line, last), seal, record_ts=str(record["ts"]), size=size + len(line) + 1)
+
+    def _seal(
+        self,
+        count: int,
+        last: str,
+        seal: dict[str, Any] | None,
+        record_ts: str | None,
+        size: int | None = None,
+    ) -> None:
+        """Write the seal for a log of ``count`` records ending with ``last`` (``size``: its length in bytes,
+        read from the file when not given)."""
+        if size is None:
+            size = os.stat(self.log_path).st_size
+        since = int(seal["since"]) if seal is not None else count
+        since_ts = str(seal.get("since_ts") or record_ts or "") if seal is not None else record_ts
+        if since_ts is None:  # sealing an adopted record of a profile never sealed: its own time
+            since_ts = str(self._decode(self._lines()[count - 1], count).get("ts") or "")
+        self._vault.write_audit_seal(
+            {"count": count, "last": last, "since": since, "since_ts": since_ts, "size": size}
+        )
 
     def _checked(self, count: int, last: str, seal: dict[str, Any] | None) -> tuple[int, str]:
         """(count, last hash) once the log is checked against its seal before an append: by the log's length
