@@ -77,13 +77,19 @@ log = logging.getLogger("missive.tui")
 _HERE = Path(__file__).resolve().parent
 THEMES_DIR = _HERE / "themes" if (_HERE / "themes").is_dir() else _HERE.parent / "themes"
 PANES = ("inbox", "review", "compose", "directory")
-_SETTLE_WAIT = 1.0  # seconds a key typed ahead waits at most for the widgets to finish with the previous one (never
-# reached in the tests; a loaded machine can take a few hundred ms to compose a pane)
-# Work a key starts in a thread that ends by moving the keyboard elsewhere (r, g, f read the message, then open the
-# composer): the keys typed after it wait for it, or "r" then "Merci d…" typed at once ran d (delete), c, u… in the list
-# and the lists the keys act on, while they are read (2 then j x typed at once: j and x found no document yet)
-_KEYBOARD_WORKERS = frozenset({"write-about", "review"})
-_KEYBOARD_WAIT = 5.0  # seconds they wait at most for such work (a big message read on a loaded machine)
+# Keys typed ahead (MissiveApp.on_event): each waits until the widgets have handled the previous one, at most
+# _SETTLE_WAIT seconds from the moment it could go (never reached in the tests; panes being built are held for);
+# the router looks again every _POLL seconds meanwhile (a timer: the widgets' work runs, no busy loop).
+_SETTLE_WAIT = 3.0
+_POLL = 0.002
+# A key that starts work ending with the keyboard elsewhere (r, g, f read the message, then the composer takes the
+# keys; 2 lists À classer's documents) holds the keys typed after it until the destination says it is ready
+# (MissiveApp.hold_keys / release_keys), or the work failed. So that the keyboard is never held for good (a log line
+# says it when this happens): at most _WORK_LIMIT seconds while the work runs, then _HOLD_LIMIT for the destination.
+# Held keys are looked at again every _HOLD_POLL seconds, and at once on release.
+_WORK_LIMIT = 60.0
+_HOLD_LIMIT = 20.0
+_HOLD_POLL = 0.05
 THEME_FIELDS = {
     "primary", "secondary", "accent", "foreground", "background", "surface", "panel", "boost", "warning",
     "error", "success", "dark", "luminosity_spread", "text_alpha", "variables", "ansi",
@@ -205,8 +211,10 @@ class MissiveApp(App[int]):
         self._sync_started = False
         self._sync_stops: list[tuple[Any, Any]] = []  # (event loop, asyncio.Event) of each account's sync
         self._typed: deque[events.Key] = deque()  # keys typed ahead, routed one by one (on_event)
-        self._routing = False
-        self._waiting_since = 0.0
+        self._route_queued = False  # a look at them is in the app's queue
+        self._route_timer: asyncio.TimerHandle | None = None  # or due later
+        self._waiting_since = 0.0  # when the oldest key could go but the widgets were still busy
+        self._holds: dict[str, tuple[float, Worker[Any] | None]] = {}  # reason -> (since, the work it waits for)
 
     def _handle_exception(self, error: Exception) -> None:
         """A bug: the app exits with one French line and the bug's place goes to the log. Textual's own report
@@ -547,21 +555,32 @@ class MissiveApp(App[int]):
         if self.screen is not main:
             return
         main.set_focus(None)  # keys typed ahead go nowhere, not to the pane being hidden (its q quits)
+        # and wait for the pane's field to have the focus (a pane mounted now is composed first)
+        self.hold_keys("pane")
         widget = main.show(pane)
         if pane == "inbox":
             widget.reload_if_stale()  # a draft saved, sent or thrown away meanwhile: Brouillons follows
         focus = {"inbox": "#message-list", "review": "#review-docs", "compose": "#compose-to"}.get(pane)
+
+        def give_focus() -> None:
+            if pane == "directory":
+                widget.focus_search()
+            elif focus:
+                widget.query(focus).focus()  # none left if we are quitting
+            self.call_later(self.release_keys, "pane")  # after the focus given just now: the app's queue keeps order
+
         # through the pane's own queue: once it is composed, even when mounted just now (call_after_refresh could
         # run first on a loaded machine and find no field to focus: the keys then went nowhere)
-        if pane == "directory":
-            widget.call_later(widget.focus_search)
-        elif focus:
-            widget.call_later(lambda: widget.query(focus).focus())  # none left if we are quitting
+        if not widget.call_later(give_focus):
+            self.release_keys("pane")
 
     def on_letter_requested(self, message: LetterRequested) -> None:
         main = self.main
         if main is None:
+            self.release_keys("letter")
             return
+        # the keys typed after r, c, Entrée in Annuaire… wait for the composer's field (ComposePane.ready)
+        self.hold_keys("letter")
         composer = self.unsent_letter()
 
         def start(go: bool | None = True) -> None:
@@ -581,22 +600,29 @@ class MissiveApp(App[int]):
                     )
                 )
             else:  # the letter being written stays on screen
-                pane.call_later(lambda: pane.query("#compose-body").focus())
+                pane.call_later(pane.focus_body)
 
         if composer is None:
             start()
             return
         composer.keep_draft_now()
+        self._ask_before_replacing(start)
+
+    def _ask_before_replacing(self, answered: Callable[[bool | None], None]) -> None:
+        """The question before a new letter replaces the one being written; it takes the keys from now on."""
         from tui.panes.confirm import ConfirmScreen
 
-        self.push_screen(ConfirmScreen(t("confirm.replace_unsent")), start)
+        self.push_screen(ConfirmScreen(t("confirm.replace_unsent")), answered)
+        self.release_keys("letter")
 
     def on_draft_reopened(self, message: DraftReopened) -> None:
         """Enter in Brouillons: the composer goes on with that draft (after a question when it holds another
         letter not sent yet, which stays kept in Brouillons)."""
         main = self.main
         if main is None:
+            self.release_keys("letter")
             return
+        self.hold_keys("letter")  # until the composer's field has the focus (ComposePane.ready)
         composer = self.unsent_letter()
         saved = message.saved
 
@@ -605,7 +631,7 @@ class MissiveApp(App[int]):
             if go:
                 pane.call_later(pane.reopen, saved)  # once composed (see on_letter_requested)
             else:
-                pane.call_later(lambda: pane.query("#compose-body").focus())
+                pane.call_later(pane.focus_body)
 
         if composer is None:
             reopen()
@@ -613,9 +639,7 @@ class MissiveApp(App[int]):
             reopen(False)
         else:
             composer.keep_draft_now()
-            from tui.panes.confirm import ConfirmScreen
-
-            self.push_screen(ConfirmScreen(t("confirm.replace_unsent")), reopen)
+            self._ask_before_replacing(reopen)
 
     def on_drafts_changed(self, message: DraftsChanged) -> None:
         main = self.main
@@ -720,33 +744,86 @@ class MissiveApp(App[int]):
             # Textual hands every key at once to the widget focused *now*, so "Entrée j" typed together put
             # the j in the search field Entrée was leaving, and "/lab" sent "lab" to the list.
             self._typed.append(event)
-            if not self._routing:
-                self._routing = True
-                self.call_later(self._route_typed)
+            self._route_soon()
             return
         await super().on_event(event)
 
-    async def _route_typed(self) -> None:
-        """Hand the oldest key typed ahead to Textual's routing once the widgets have handled the previous one
-        (their queues empty) and the app's own messages queued meanwhile (a key's binding, a focus to give, a
-        letter asked) have run; a key waits at most _SETTLE_WAIT for that, so nothing busy holds the keyboard."""
-        now = time.monotonic()
-        self._waiting_since = self._waiting_since or now
-        working = self._keyboard_work_running()
-        busy = working or self._widgets_busy() or self._own_messages_waiting()
-        if busy and now - self._waiting_since < (_KEYBOARD_WAIT if working else _SETTLE_WAIT):
-            await asyncio.sleep(0)  # the widgets' turn
-            self.call_later(self._route_typed)  # and the app's own messages queued meanwhile go first
+    def keys_typed_ahead(self) -> int:
+        """How many keys typed ahead are not handed on yet (held or waiting for the widgets)."""
+        return len(self._typed)
+
+    def hold_keys(self, reason: str, work: Worker[Any] | None = None) -> None:
+        """Keys typed from now on wait until ``release_keys(reason)``: a key started work that ends with the keyboard
+        elsewhere (r: the message is read, then the composer's body takes the keys; they must not reach the list
+        meanwhile, where d deletes). ``work``: the worker doing it; if it fails or is cancelled the keys go on where
+        the focus is (its failure is said as every failure: a toast and a log line). Never for good: _HOLD_LIMIT."""
+        self._holds[reason] = (time.monotonic(), work)
+
+    def release_keys(self, reason: str) -> None:
+        """The destination of a hold is ready (the composer's field has the focus), or there is none after all."""
+        if self._holds.pop(reason, None) is not None and self._typed:
+            self._route_soon()
+
+    def _route_soon(self, delay: float = 0.0) -> None:
+        """Look at the keys typed ahead again: now (behind the app's messages already queued) or after ``delay``."""
+        if self._route_queued:
             return
+        if delay <= 0.0:
+            if self._route_timer is not None:
+                self._route_timer.cancel()
+                self._route_timer = None
+            self._route_queued = True
+            self.call_later(self._route_typed)
+        elif self._route_timer is None:
+            self._route_timer = asyncio.get_running_loop().call_later(delay, self._route_timer_fired)
+
+    def _route_timer_fired(self) -> None:
+        self._route_timer = None
+        self._route_soon()
+
+    def _held(self, now: float) -> bool:
+        """Whether a hold still stands; one whose work failed, or that lasted too long (see _HOLD_LIMIT), is
+        dropped."""
+        for reason, (since, work) in list(self._holds.items()):
+            state = work.state if work is not None else None
+            if state in (WorkerState.ERROR, WorkerState.CANCELLED):
+                del self._holds[reason]  # its failure is said by its own handler (tui.failures)
+            elif state == WorkerState.SUCCESS:
+                self._holds[reason] = (now, None)  # done: the destination's time starts
+            elif now - since >= (_HOLD_LIMIT if work is None else _WORK_LIMIT):
+                del self._holds[reason]
+                log.warning("keys typed ahead held %.0f s for %s: let through", now - since, reason)
+        return bool(self._holds)
+
+    async def _route_typed(self) -> None:
+        """Hand the oldest key typed ahead to Textual's routing unless a hold stands, once the widgets have handled
+        the previous one (their queues empty) and the app's own messages queued meanwhile (a key's binding, a focus
+        to give, a letter asked) have run; a key waits at most _SETTLE_WAIT for the widgets, so nothing busy holds
+        the keyboard."""
+        self._route_queued = False
+        if not self._typed:
+            self._waiting_since = 0.0
+            return
+        now = time.monotonic()
+        if self._held(now):
+            self._waiting_since = 0.0  # the widgets' time counts once the hold is gone
+            self._route_soon(_HOLD_POLL)  # at once on release_keys
+            return
+        if self._own_messages_waiting():
+            self._route_soon()  # behind them in the app's queue: they run first
+            return
+        if self._widgets_busy():
+            self._waiting_since = self._waiting_since or now
+            if now - self._waiting_since < _SETTLE_WAIT:
+                self._route_soon(_POLL)  # the widgets' turn
+                return
+            log.warning("key typed ahead let through after %.1f s: widgets still busy", now - self._waiting_since)
         self._waiting_since = 0.0
         try:
-            if self._typed:
-                await super().on_event(self._typed.popleft())
+            await super().on_event(self._typed.popleft())
         finally:
             if self._typed:
-                self.call_later(self._route_typed)
-            else:
-                self._routing = False
+                self._route_soon()
 
     def _widgets_busy(self) -> bool:
         """Whether a widget of a screen still has messages to handle (or is handling one)."""
@@ -756,12 +833,6 @@ class MissiveApp(App[int]):
                 if queue is not None and queue.qsize():
                     return True
         return False
-
-    def _keyboard_work_running(self) -> bool:
-        """Whether a worker a key started, and that will move the focus when done, is still at work."""
-        return any(
-            w.group in _KEYBOARD_WORKERS and w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in self.workers
-        )
 
     def _own_messages_waiting(self) -> bool:
         pending = tuple(getattr(self._message_queue, "values", ()))  # textual._queue.Queue's waiting messages

@@ -288,6 +288,7 @@ class ComposePane(ReportsFailures, Vertical):
         self._as_started = self.draft()
         target = "#compose-subject" if to and not subject else "#compose-body" if to else "#compose-to"
         self.query_one(target).focus()
+        self.ready()
         self._show_account()  # and the indicators at once for a reply or a letter from Annuaire
         if to and mailroom_of(self).settings.compose.editor == "external":
             self.call_after_refresh(self.action_external_editor)  # [compose] editor = "external"
@@ -313,7 +314,19 @@ class ComposePane(ReportsFailures, Vertical):
         self._paint_attachments()
         self._as_started = None  # a kept letter: one, even untouched
         self.query_one("#compose-body" if draft.to else "#compose-to").focus()
+        self.ready()
         self._show_account()
+
+    def focus_body(self) -> None:
+        """Back to the letter being written (a new one was asked, then not wanted)."""
+        self.query_one("#compose-body").focus()
+        self.ready()
+
+    def ready(self) -> None:
+        """The letter has the keyboard: the keys typed after r, c or Entrée on a draft may come (MissiveApp holds
+        them until now). Called right after the field's focus() is asked: the app's queue sets the focus first."""
+        app = missive_app(self)
+        app.call_later(app.release_keys, "letter")
 
     def draft(self) -> Draft:
         return Draft(

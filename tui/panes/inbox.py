@@ -289,7 +289,9 @@ class InboxPane(ReportsFailures, Vertical):
             self._set_mode("full")
             return
         self._full_for = None
-        self.open_message(summary)
+        reading = self.open_message(summary)
+        if summary.folder == DRAFTS_FOLDER:  # the composer goes on with it: the keys typed after Entrée are its
+            missive_app(self).hold_keys("letter", reading)
 
     def action_full_view(self) -> None:
         """v: the highlighted message over the whole screen (opened first when the reader shows another)."""
@@ -300,7 +302,9 @@ class InboxPane(ReportsFailures, Vertical):
             self._set_mode("full")
             return
         self._full_for = current.id
-        self.open_message(current)
+        reading = self.open_message(current)
+        if current.folder == DRAFTS_FOLDER:
+            missive_app(self).hold_keys("letter", reading)
 
     def step_full_view(self, step: int) -> None:
         """j/k in the full-screen reader: the list's next or previous message, shown full screen."""
@@ -449,25 +453,32 @@ class InboxPane(ReportsFailures, Vertical):
 
     # -- writing ------------------------------------------------------------------------------------------
     def action_compose(self) -> None:
+        missive_app(self).hold_keys("letter")  # the keys typed after c are the letter's (ComposePane.ready)
         self.post_message(LetterRequested())
 
     def action_reply(self) -> None:
-        self.write_about("reply")
+        self._write("reply")
 
     def action_reply_all(self) -> None:
-        self.write_about("reply_all")
+        self._write("reply_all")
 
     def action_forward(self) -> None:
-        self.write_about("forward")
+        self._write("forward")
+
+    def _write(self, kind: str) -> None:
+        # the keys typed after r wait while the message is read, then for the composer (ComposePane.ready)
+        missive_app(self).hold_keys("letter", self.write_about(kind))
 
     @work(thread=True, exclusive=True, group="write-about", exit_on_error=False)
     def write_about(self, kind: str) -> None:
         """r, g and f act on the highlighted message: opened here if the reader shows another one."""
         s = self._target()
         if s is None:
+            self.app.call_from_thread(missive_app(self).release_keys, "letter")  # no letter: the keys go on
             return
         if s.folder == DRAFTS_FOLDER:
             self.app.call_from_thread(self.notify, t("inbox.draft_enter"))
+            self.app.call_from_thread(missive_app(self).release_keys, "letter")
             return
         view = self.view if self.view is not None and self.view.summary.id == s.id else None
         mailroom = mailroom_of(self)

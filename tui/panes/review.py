@@ -128,8 +128,17 @@ class ReviewPane(ReportsFailures, Vertical):
     def on_mount(self) -> None:
         self.reload()
 
-    @work(thread=True, exclusive=True, group="review", exit_on_error=False)
     def reload(self) -> None:
+        """Read the documents again. While À classer is on screen the keys typed meanwhile wait for the list (2
+        then j x typed at once: j and x found no document yet); a hidden pane holds no key."""
+        reading = self._read_documents()
+        if self.display:
+            missive_app(self).hold_keys("review", reading)
+        else:
+            missive_app(self).release_keys("review")
+
+    @work(thread=True, exclusive=True, group="review", exit_on_error=False)
+    def _read_documents(self) -> None:
         pending, filed = mailroom_of(self).review_items()
         self.post_message(DocumentsLoaded(pending, filed))
 
@@ -138,7 +147,9 @@ class ReviewPane(ReportsFailures, Vertical):
         # what waits is what the adapter lists as pending, whatever word the queue uses for its state
         self._pending_ids = {item.id for item in self.pending}
         self._fill()
-        missive_app(self).set_review_count(len(self.pending), sum(1 for i in self.pending if i.critical))
+        app = missive_app(self)
+        app.set_review_count(len(self.pending), sum(1 for i in self.pending if i.critical))
+        app.release_keys("review")  # the list and its highlight are there: the keys typed ahead act on them
 
     def is_pending(self, item: ReviewItem) -> bool:
         return item.id in self._pending_ids
@@ -349,8 +360,13 @@ class ReviewPane(ReportsFailures, Vertical):
         elif (last := self._undoable()) is not None:  # x or Entrée moved the highlight on: undo that one
             self.decide(last, "undo", None)
 
-    @work(thread=True, group="review-decide", exit_on_error=False)
     def decide(self, doc_id: str, decision: str, patient_id: str | None) -> None:
+        """File, reject or undo; the keys typed after it wait for the list read again (x o then x: the next
+        waiting document, not the one just set aside)."""
+        missive_app(self).hold_keys("review", self._decide(doc_id, decision, patient_id))
+
+    @work(thread=True, group="review-decide", exit_on_error=False)
+    def _decide(self, doc_id: str, decision: str, patient_id: str | None) -> None:
         mailroom = mailroom_of(self)
         undone = None
         if decision == "file" and patient_id is not None:
