@@ -825,17 +825,24 @@ class MissiveApp(App[int]):
             if self._typed:
                 self._route_soon()
 
+    # Textual's message loop takes the next message out of the queue while it handles one (to see whether the new
+    # one replaces it: MessagePump._peek_message keeps it in _pending_message): a message waiting there is in no
+    # queue. Not looking there let a key go on while the key before it, bubbled back up, waited for its binding
+    # ("Entrée" on a draft then "Merci": the M went to the list, seen under load).
     def _widgets_busy(self) -> bool:
         """Whether a widget of a screen still has messages to handle (or is handling one)."""
         for screen in self.screen_stack:
             for node in (screen, *screen.walk_children()):
+                if getattr(node, "_pending_message", None) is not None:
+                    return True
                 queue = node.__dict__.get("_message_queue")  # made on first use: none, nothing to wait for
                 if queue is not None and queue.qsize():
                     return True
         return False
 
     def _own_messages_waiting(self) -> bool:
-        pending = tuple(getattr(self._message_queue, "values", ()))  # textual._queue.Queue's waiting messages
+        # textual._queue.Queue's waiting messages, and the next one already taken out of it (see above)
+        pending = (*getattr(self._message_queue, "values", ()), getattr(self, "_pending_message", None))
         # a key typed ahead is not waited for; a key that bubbled back up is: the app runs its binding
         return any(m is not None and not (isinstance(m, events.Key) and not m.is_forwarded) for m in pending)
 

@@ -282,3 +282,33 @@ async def test_keys_typed_after_entree_on_a_draft_go_on_with_the_letter() -> Non
         body = app.screen.query_one("#compose-body", TextArea)
         assert body.has_focus and body.text == "Merci docteur"
         assert app.screen.query_one("#compose-subject", Input).value == "Avis"
+
+
+async def test_a_message_taken_out_of_the_queue_ahead_of_time_still_counts_as_waiting() -> None:
+    """Textual takes the next message out of a queue while it handles one (to see whether it replaces it): a key's
+    binding or a focus to give waiting there is in no queue, and the key typed after went on too early ("Entrée"
+    on a draft then "Merci": the M reached the list, 1 run in 3 under load). The app's own queue is read the same
+    way (MissiveApp._own_messages_waiting)."""
+    import asyncio
+
+    app = MissiveApp(mailroom=FakeMailroom())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        msg_list = app.screen.query_one(MessageList)
+        handling = asyncio.Event()
+        done = asyncio.Event()
+
+        async def slow() -> None:  # a handler that awaits: the message behind it waits outside the queue
+            handling.set()
+            await done.wait()
+
+        msg_list.call_later(slow)
+        msg_list.call_later(lambda: None)
+        await handling.wait()
+        await asyncio.sleep(0)
+        try:
+            assert app._widgets_busy()
+        finally:
+            done.set()
+        await settle(app, pilot)
+        assert not app._widgets_busy()
