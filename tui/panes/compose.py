@@ -391,6 +391,12 @@ class ComposePane(ReportsFailures, Vertical):
         widget = self.query_one("#compose-choices", OptionList)
         if not widget.display or not self.choices or self.choices_for != field.id:
             return False
+        last = field.value.rpartition(",")[2].strip().lower()
+        if any(c.address.lower() == last for c in self.choices):
+            # typed in full since the list was found (keys typed ahead come one by one: on a loaded machine the
+            # list of 'claire.mar' could show before the rest came): Tab moves on, as when no list is open
+            self.close_choices()
+            return False
         choice = self.choices[widget.highlighted or 0]
         head = field.value.rpartition(",")[0].strip()
         value = f"{head}, {choice.address}" if head else choice.address
