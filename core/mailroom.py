@@ -1197,7 +1197,10 @@ class Mailroom:
     ) -> tuple[list[MessageSummary], frozenset[str]]:
         """``missive messages list``: the messages of ``folder`` (``QUARANTINE_FOLDER``: those from outside the
         trust space; another folder: its others, as the app shows it; None: every message), newest first, and
-        the ids of those among them outside the trust space."""
+        the ids of those among them outside the trust space. ``folder`` may be named as the interface shows it,
+        in either language, blind to case and accents ("Envoyés", "envoyes", "Quarantaine")."""
+        if folder is not None:
+            folder = self._resolve_folder(folder)
         quarantine = folder == QUARANTINE_FOLDER
         rows = self.messages.rows(folder=None if quarantine else folder, account=account)
         if folder is not None and not quarantine and not len(rows):
@@ -1215,14 +1218,27 @@ class Mailroom:
             items = list(rows)
         return items, outside & {m.id for m in items}
 
-    def _known_folder(self, folder: str) -> None:
-        """Refuse a folder no account has (synced or not, its Trash and Archive included), naming those it has."""
+    def _folders_known(self) -> list[str]:
+        """Every account's folders, synced or not, their Trash and Archive included; INBOX first."""
         from core.mail.mailops import ARCHIVE, TRASH
 
         known: list[str] = [INBOX]
         for name in self.account_names():
             known += self.messages.folder_names(name)
             known += [self.mailops.folder_of_role(name, role) for role in (TRASH, ARCHIVE)]
+        return known
+
+    def _resolve_folder(self, folder: str) -> str:
+        """The folder the doctor means (its name or its label in the interface, ``match_folder``); else as typed."""
+        from core.model import match_folder
+
+        if folder == QUARANTINE_FOLDER:
+            return folder
+        return match_folder(folder, dict.fromkeys([*self._folders_known(), QUARANTINE_FOLDER])) or folder
+
+    def _known_folder(self, folder: str) -> None:
+        """Refuse a folder no account has (synced or not, its Trash and Archive included), naming those it has."""
+        known = self._folders_known()
         if folder not in known:
             names = sorted(set(known), key=lambda n: (n.upper() != "INBOX", n.lower()))
             raise NotFound(T("mailroom.unknown-folder", folder=folder, folders=", ".join(names)))

@@ -381,6 +381,55 @@ def folder_parts(key: str) -> tuple[str | None, str]:
     account, sep, folder = key.partition(ACCOUNT_SEP)
     return (account, folder) if sep else (None, key)
 
+
+# The well-known folders as the doctor reads them, in one place: the app's labels and the names the command line
+# accepts both come from here. A server name (lower case) -> the catalogue code of its label (core/locale).
+FOLDER_ROLES = {
+    "inbox": "folder.inbox",
+    "sent": "folder.sent", "inbox.sent": "folder.sent", "sent items": "folder.sent",
+    "sent messages": "folder.sent", "envoyés": "folder.sent", "éléments envoyés": "folder.sent",
+    "drafts": "folder.drafts", "brouillons": "folder.drafts",
+    "trash": "folder.trash", "corbeille": "folder.trash", "deleted items": "folder.trash",
+    "junk": "folder.junk", "spam": "folder.junk",
+    "archive": "folder.archive", "archives": "folder.archive",
+    QUARANTINE_FOLDER.lower(): "folder.quarantine", DRAFTS_FOLDER.lower(): "folder.drafts-kept",
+}  # fmt: skip
+
+
+def folder_label(key: str, lang: str | None = None) -> str:
+    """A folder as the interface shows it (in ``lang``, the current language by default): the well-known ones,
+    the quarantine and the drafts kept in the profile translated, the others under their own name; an account's
+    folder (listed apart when there are several) under its own."""
+    from core.text import render
+
+    _account, name = folder_parts(key)
+    code = FOLDER_ROLES.get(name.lower())
+    return render(code, lang=lang) if code else name
+
+
+def _folded(name: str) -> str:
+    """``name`` blind to case, accents and surrounding spaces: "Envoyés" and " envoyes" read the same."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", name.strip().casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def match_folder(typed: str, keys: Iterable[str]) -> str | None:
+    """The folder of ``keys`` the doctor means by ``typed``: its own name, or its label as the interface shows it
+    in either language ("Envoyés", "envoyes", "Sent" for a folder named "Sent"), blind to case and accents.
+    None when no folder answers (or when ``typed`` could be two of them)."""
+    from core.text import LANGUAGES
+
+    keys = list(keys)
+    if typed in keys:
+        return typed
+    wanted = _folded(typed)
+    found = [k for k in keys if _folded(k) == wanted]
+    if not found:
+        found = [k for k in keys if any(_folded(folder_label(k, lang)) == wanted for lang in LANGUAGES)]
+    return found[0] if len(set(found)) == 1 else None
+
 # "filing": an interrupted filing that could not be settled yet (the queue retries; shown as waiting)
 DocumentState = Literal["waiting", "filing", "filed", "rejected"]
 Undone = Literal["filing", "rejection", "correction"]  # what an undo took back (a correction: the first
@@ -538,6 +587,8 @@ from core.events import (  # noqa: E402
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from core.clinical.search import matches, query_terms, searchable
     from core.text import Text
 
@@ -568,6 +619,9 @@ __all__ = [
     "Sent",
     "SyncState",
     "ACCOUNT_SEP",
+    "FOLDER_ROLES",
+    "folder_label",
+    "match_folder",
     "AddressChoice",
     "CRITICAL_FLAGS",
     "Attachment",

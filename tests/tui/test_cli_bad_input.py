@@ -51,11 +51,11 @@ def demo(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, profile_dir: Path
 
 
 def test_listing_a_folder_that_does_not_exist_says_so_and_names_the_folders(demo: Path) -> None:
-    code, out, err = missive("messages", "list", "--folder", "Reception", profile=demo)
+    code, out, err = missive("messages", "list", "--folder", "Boite", profile=demo)
     assert (code, out) == (1, "")
     assert (
         err
-        == "missive : pas de dossier « Reception » ; dossiers : INBOX, Archive, Sent, Trash (ou Quarantaine)\n"
+        == "missive : pas de dossier « Boite » ; dossiers : INBOX, Archive, Sent, Trash (ou Quarantaine)\n"
     )
     # a folder that exists but is empty (Archive, before anything is archived) lists nothing, successfully
     assert missive("messages", "list", "--folder", "Archive", profile=demo) == (0, "", "")

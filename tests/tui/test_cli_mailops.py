@@ -89,3 +89,11 @@ def test_a_wrong_folder_or_id_is_one_line_and_changes_nothing(demo) -> None:
     assert listed(demo, "INBOX") == inbox
     code, out, _ = demo("--lang", "en", "messages", "seen", short)
     assert out == f"message {short} marked read\n"
+
+
+def test_move_takes_the_folder_by_the_name_the_app_shows(demo) -> None:
+    first = next(iter(listed(demo, "INBOX")))
+    code, out, err = demo("messages", "move", first[:12], "corbeille")  # the app's "Corbeille", any case/accent
+    assert code == 0, err
+    assert out.startswith("déplacé dans Trash")
+    assert len(listed(demo, "Trash")) == 1 and first not in listed(demo, "INBOX")

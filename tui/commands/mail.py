@@ -316,17 +316,10 @@ def _print_reports(reports: list[dict[str, Any]]) -> None:
     print_reports(reports)
 
 
-# The quarantine (mail from outside the trust space, kept apart by the sync) is a folder of the CLI as in
-# the app: these names list it; any other folder lists its mail without it, as the app does.
-QUARANTINE_NAMES = {"quarantaine", "quarantine", "\\quarantine"}
-
-
 def messages_list(args: argparse.Namespace, ctx: Any) -> int:
-    quarantine_only = args.folder is not None and args.folder.lower() in QUARANTINE_NAMES
-    from core.model import QUARANTINE_FOLDER  # here: `missive sync` asking the daemon does without it
-
-    folder = QUARANTINE_FOLDER if quarantine_only else args.folder
-    items, outside = ctx.mailroom().list_messages(folder, args.account)
+    # The folder as the app shows it in either language ("Envoyés", "envoyes", "Quarantaine": the mail from
+    # outside the trust space) or its own name: the core resolves it, as it labels the app's folders.
+    items, outside = ctx.mailroom().list_messages(args.folder, args.account)
     for m in items:
         quarantined = m.id in outside
         if args.json:
@@ -358,7 +351,7 @@ def messages_list(args: argparse.Namespace, ctx: Any) -> int:
             )
             date = m.date.strftime("%d/%m/%Y %H:%M") if m.date else "?"
             print(f"{mark} {m.id[:12]}  {date}  {m.sender[:30]:30}  {m.subject[:60]}")
-    if not args.json and outside and not quarantine_only and args.folder is None:
+    if not args.json and outside and args.folder is None:
         print(t("cli.messages.quarantined", count=len(outside)))
     return 0
 
@@ -453,10 +446,13 @@ def messages_op(args: argparse.Namespace, ctx: Any) -> int:
         print(t(f"cli.ops.{action}", id=message_id[:12]))
         return 0
     if action == "move":
+        from core.model import match_folder  # the folder as the app shows it, in either language, or its name
+
         targets = mr.move_targets(message_id)
-        if args.folder not in targets:
+        folder = match_folder(args.folder, targets)
+        if folder is None:
             raise BadInput(t("cli.ops.unknown_folder", folder=args.folder, folders=", ".join(targets)))
-        result = asyncio.run(mr.move_message(message_id, args.folder, actor="cli"))
+        result = asyncio.run(mr.move_message(message_id, folder, actor="cli"))
     elif action == "archive":
         result = asyncio.run(mr.archive_message(message_id, actor="cli"))
     else:

@@ -42,11 +42,11 @@ from core.errors import MessageGone, MissiveError
 from core.model import (
     DRAFTS_FOLDER,
     INBOX,
-    QUARANTINE_FOLDER,
     SORTS,
     FolderCount,
     MessageSummary,
     MessageView,
+    folder_label,
     folder_parts,
     matches,
     query_terms,
@@ -197,9 +197,8 @@ class InboxPane(ReportsFailures, Vertical):
         msg_list = self.query_one(MessageList)
         msg_list.border_title = self._title(message.folder)
         # Envoyés and Brouillons: the column names the recipients
-        msg_list.own_letters = message.folder == DRAFTS_FOLDER or _folder_label(message.folder or "") == t(
-            "inbox.folder_sent"
-        )
+        sent = _folder_label(message.folder or "") == folder_label("Sent")
+        msg_list.own_letters = message.folder == DRAFTS_FOLDER or sent
         msg_list.set_messages(message.summaries, message.statuses, message.labels)
         if self._keep_row is not None:  # the message acted on left the list: the cursor stays at its row
             msg_list.cursor = min(self._keep_row, max(0, len(msg_list.rows) - 1))
@@ -664,19 +663,6 @@ class InboxPane(ReportsFailures, Vertical):
         self.app.call_from_thread(self.notify, t(key, path=str(opened.path)))
 
 
-# Server folders with a well-known role, named in the interface's language (servers name them in English
-# or in their own way: core.mail.send.ImapSent.NAMES)
-_ROLES = {
-    "inbox": "inbox.folder_inbox",
-    "sent": "inbox.folder_sent", "inbox.sent": "inbox.folder_sent", "sent items": "inbox.folder_sent",
-    "sent messages": "inbox.folder_sent", "envoyés": "inbox.folder_sent", "éléments envoyés": "inbox.folder_sent",
-    "drafts": "inbox.folder_drafts", "brouillons": "inbox.folder_drafts",
-    "trash": "inbox.folder_trash", "corbeille": "inbox.folder_trash", "deleted items": "inbox.folder_trash",
-    "junk": "inbox.folder_junk", "spam": "inbox.folder_junk",
-    "archive": "inbox.folder_archive", "archives": "inbox.folder_archive",
-}  # fmt: skip
-
-
 def count_line(count: int, unread: int) -> str:
     """ "1 message, 1 non lu", "2 messages, 0 non lu"... (French plural: 0 and 1 are singular)."""
     messages = t("inbox.messages_one" if count <= 1 else "inbox.messages_many", count=count)
@@ -770,15 +756,6 @@ def _folder_options(keys: list[str], counts: dict[str, FolderCount]) -> list[Opt
 
 
 def _folder_label(key: str) -> str:
-    """A folder as the doctor reads it: the well-known ones, the quarantine and the drafts kept in the profile
-    (views of the profile, not server folders) in the interface's language, the others under their own name;
-    an account's folder (listed apart when there are several) under its own."""
-    account, name = folder_parts(key)
-    if account is not None:
-        return _folder_label(name)
-    if name == QUARANTINE_FOLDER:
-        return t("inbox.quarantine")
-    if name == DRAFTS_FOLDER:
-        return t("inbox.drafts")
-    role = _ROLES.get(name.lower())
-    return t(role) if role else name
+    """A folder as the doctor reads it, in the interface's language: the core's label (``core.model.folder_label``,
+    the same names the command line accepts)."""
+    return folder_label(key)
