@@ -416,6 +416,7 @@ class MissiveApp(App[int]):
             self.locked = False
             self._last_activity = time.monotonic()
             self.pop_screen()
+            self.call_later(self.release_keys, "unlock")  # the keys typed after Entrée: for the screen shown again
 
     def _enter(self, composed: MainScreen | None = None) -> None:
         if composed is None:
@@ -441,6 +442,7 @@ class MissiveApp(App[int]):
                 self.locked = False
                 self._last_activity = time.monotonic()
                 self.pop_screen()
+        self.call_later(self.release_keys, "unlock")  # the keys typed after the unlock's Entrée: for the list now
         self.call_after_refresh(self.inbox_painted)
 
     def inbox_painted(self) -> None:
@@ -763,6 +765,12 @@ class MissiveApp(App[int]):
         """The destination of a hold is ready (the composer's field has the focus), or there is none after all."""
         if self._holds.pop(reason, None) is not None and self._typed:
             self._route_soon()
+
+    def drop_keys(self, reason: str) -> None:
+        """The work a hold waited for came to nothing (a passphrase refused): the keys typed meanwhile were meant for
+        a screen that will not come, and are thrown away (never handed to the field that has the focus now)."""
+        if self._holds.pop(reason, None) is not None:
+            self._typed.clear()
 
     def _route_soon(self, delay: float = 0.0) -> None:
         """Look at the keys typed ahead again: now (behind the app's messages already queued) or after ``delay``."""

@@ -45,7 +45,9 @@ class LockScreen(ReportsFailures, Screen[None]):
             return
         event.input.disabled = True
         self.query_one("#lock-error", Static).update(t("lock.checking"))
-        self.try_unlock(event.value)
+        # the keys typed after Entrée wait while the passphrase is checked: for the inbox once it shows (the app
+        # releases them then), thrown away if it is refused (never into this field)
+        missive_app(self).hold_keys("unlock", self.try_unlock(event.value))
         event.input.value = ""
 
     @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
@@ -60,6 +62,7 @@ class LockScreen(ReportsFailures, Screen[None]):
 
     def on_unlock_failed(self, message: UnlockFailed) -> None:
         message.stop()  # answered here: the app has nothing more to do
+        missive_app(self).drop_keys("unlock")  # typed for the inbox: none of them goes into the passphrase field
         self.checking = False
         missive_app(self).startup_done()
         self.query_one("#lock-error", Static).update(t("lock.wrong"))
