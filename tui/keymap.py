@@ -151,6 +151,26 @@ def check_remap(remap: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     return known, unknown
 
 
+# Textual's key names a keyboard writes otherwise: the words from the catalogues (Entrée, Échap, Espace…)
+_NAMED = ("enter", "escape", "space", "tab", "minus", "question_mark", "slash")
+_MODIFIERS = ("ctrl", "shift", "alt")
+
+
+def key_name(key: str) -> str:
+    """One of Textual's key names as the keyboard says it, in the interface's language: "escape" is
+    "Échap", "ctrl+s" is "Ctrl+s" (the letter as typed: "N" is shift+n), "f1" and "c" stay as they are.
+    The footer and the help screen both name keys through it."""
+    *modifiers, base = key.strip().split("+") if key.strip() != "+" else ["+"]
+    if base in _NAMED:
+        base = t(f"keyname.{base}")
+    return "+".join([*(t(f"keyname.{m}") if m in _MODIFIERS else m for m in modifiers), base])
+
+
+def key_names(keys: str) -> str:
+    """Several keys ("f1,question_mark") as :func:`key_name` names them: "f1, ?", "q, Échap"."""
+    return ", ".join(key_name(k) for k in keys.split(","))
+
+
 def keys_for(spec: KeySpec, remap: dict[str, str]) -> str:
     """The key(s) a binding answers to after the user's remap, for the help screen."""
     return remap.get(spec.id, spec.key)

@@ -4,12 +4,14 @@ on a key presses it, the pointer over a key shows what it does."""
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from textual.widgets import Input
 
 from core.config import Settings
 from tests.tui.conftest import settle
 from tests.tui.fakes import FakeMailroom
+from tui import keymap
 from tui.app import MissiveApp
 from tui.i18n import t
 from tui.widgets.footer import KeyFooter
@@ -34,7 +36,7 @@ async def test_the_keys_are_on_the_line_from_the_first_paint_and_follow_the_focu
         footer = footer_of(app)
         assert not footer.children  # one line drawn by the footer, no widget per key to lay out
         assert line(app).startswith(" c Écrire  r Répondre  / Chercher  f2-f5 Volets  f1 Aide")
-        assert line(app).rstrip().endswith("▏^p palette")
+        assert line(app).rstrip().endswith("▏Ctrl+p palette")
         await pilot.press("2")  # À classer: its document list has the focus
         await settle(app, pilot)
         assert " x Rejeter " in line(app)
@@ -89,3 +91,27 @@ async def test_the_line_says_the_keys_in_the_language_chosen_and_as_the_user_rem
         await settle(app, pilot)
         assert line(app).startswith(" c Write ") and " f9 Reply " in line(app) and " / Search " in line(app)
         assert "Écrire" not in line(app) and " r " not in line(app)
+
+
+# Textual's names, which the line showed on the French screen: esc, enter, ^s (caret for ctrl), space, tab
+TEXTUAL_NAMES = re.compile(r"\^|\b(esc|escape|enter|space|tab|ctrl)\b")
+
+
+async def test_the_line_names_keys_as_the_keyboard_says_them_as_the_help_screen_does() -> None:
+    for lang, escape, ctrl in (("fr", "Échap", "Ctrl+s"), ("en", "Esc", "Ctrl+s")):
+        app = MissiveApp(mailroom=FakeMailroom(), lang=lang)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            seen = []
+            for key in ("f3", "f4", "f5", "f2"):
+                await pilot.press(key)
+                await settle(app, pilot)
+                text = line(app)
+                seen.append(text)
+                assert not TEXTUAL_NAMES.search(text), (lang, text)
+                assert len(text) == 80 and text.rstrip().endswith("Ctrl+p palette"), (lang, text)
+            compose = seen[1]
+            assert f" {ctrl} " in compose and f" {escape} " in compose, (lang, compose)
+            assert " f1 " in compose  # nothing pushed out at 80 columns by the longer names
+            # the same names as the help screen's, from the one routine
+            assert keymap.key_names("ctrl+s,escape") == f"{ctrl}, {escape}"

@@ -49,7 +49,7 @@ def sent_letters(tmp_path: Path) -> list[email.message.EmailMessage]:
 
 def start_letter(tmux: Tmux, to: str, subject: str) -> None:
     tmux.keys("c")
-    tmux.wait_for_footer("^s Envoyer")
+    tmux.wait_for_footer("Ctrl+s Envoyer")
     tmux.type(to)
     tmux.wait_for("La lettre partira")
     tmux.keys("Tab", "Tab")

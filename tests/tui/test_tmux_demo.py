@@ -221,7 +221,7 @@ def test_demo_under_tmux_at_80x24(tmp_path: Path) -> None:
         tmux.keys("Enter")  # the only address found: the letter starts
         # painted once the subject field has the focus
         tmux.wait_for("Objet", f"{COLLEAGUE} (certificat connu)", "La lettre partira chiffrée et signée")
-        tmux.wait_for_footer("^s Envoyer")
+        tmux.wait_for_footer("Ctrl+s Envoyer")
         tmux.type("Avis cardiologique pour une patiente")
         tmux.keys("Tab")
         # keys typed ahead of a focus change land in the old field: wait for the cursor to reach the body

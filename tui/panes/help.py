@@ -11,16 +11,6 @@ from textual.widgets import Static
 from tui import keymap
 from tui.i18n import t
 
-# Textual's key names a keyboard writes otherwise: the words from the catalogues (Entrée, Échap, Espace…)
-_NAMED = ("enter", "escape", "space", "tab", "minus", "question_mark", "slash")
-
-
-def key_names(keys: str) -> str:
-    """Textual's key names as a keyboard shows them, in the interface's language: "f1,question_mark" is
-    "f1, ?", "q,escape" is "q, Échap"."""
-    names = [k.strip() for k in keys.split(",")]
-    return ", ".join(t(f"keyname.{k}") if k in _NAMED else k for k in names)
-
 
 class HelpScreen(ModalScreen[None]):
     """Aide: closes with escape, q or F1. One row a binding: the keys, then what they do, wrapped under the
@@ -48,7 +38,7 @@ class HelpScreen(ModalScreen[None]):
                     if spec.scope != scope:
                         scope = spec.scope
                         yield Static(t("scope." + scope), classes="help-section", markup=False)
-                    yield Static(key_names(keymap.keys_for(spec, self.remap)), classes="help-key", markup=False)
+                    yield Static(keymap.key_names(keymap.keys_for(spec, self.remap)), classes="help-key", markup=False)
                     yield Static(f"{spec.description} — {spec.tooltip}", classes="help-what", markup=False)
             for title, text in (("help.fields_title", "help.fields"), ("help.patients_title", "help.patients")):
                 yield Static(t(title), classes="help-title", markup=False)

@@ -21,9 +21,12 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
+
+from tui.keymap import key_name
 
 SEPARATOR = "▏"  # the left edge of the command palette's key (Textual's vkey border)
 
@@ -47,6 +50,22 @@ class FooterItem:
         if not self.description:
             return f" {self.key_display} ", ""
         return f" {self.key_display} ", f"{self.description} "
+
+    @property
+    def compact_cells(self) -> tuple[str, str]:
+        """The same with one space between keys instead of two: for a line that would not hold them all."""
+        if self.palette:
+            return self.cells
+        return f" {self.key_display}", f" {self.description}" if self.description else ""
+
+    def cells_for(self, compact: bool) -> tuple[str, str]:
+        return self.compact_cells if compact else self.cells
+
+
+def display(binding: Binding) -> str:
+    """How the line shows a binding's key: its own display when it has one ("f2-f5"), else the key as the
+    keyboard says it in the interface's language (Échap, Entrée, Ctrl+s: the help screen's names)."""
+    return binding.key_display or key_name(binding.key)
 
 
 class KeyFooter(Widget, can_focus=False):
@@ -85,6 +104,7 @@ class KeyFooter(Widget, can_focus=False):
         self._items: tuple[FooterItem, ...] | None = None
         self._hover: int | None = None  # index in _items of the key under the pointer
         self._spans: list[tuple[int, int, int]] = []  # (start x, end x, index in _items) as last drawn
+        self.compact = False  # one space between keys: set by placed()
 
     # -- what is shown -------------------------------------------------------------------------------------
     def items(self) -> tuple[FooterItem, ...]:
@@ -103,14 +123,14 @@ class KeyFooter(Widget, can_focus=False):
                 continue  # several keys for one action: the first one stands for them (as Textual's)
             seen_actions.add(binding.action)
             out.append(
-                FooterItem(binding.key, app.get_key_display(binding), binding.description, enabled, tooltip)
+                FooterItem(binding.key, display(binding), binding.description, enabled, tooltip)
             )
         if app.ENABLE_COMMAND_PALETTE and (palette := active.get(app.COMMAND_PALETTE_BINDING)) is not None:
             _node, binding, enabled, _tooltip = palette
             out.append(
                 FooterItem(
                     binding.key,
-                    app.get_key_display(binding),
+                    display(binding),
                     binding.description,
                     enabled,
                     binding.tooltip or binding.description,
@@ -143,12 +163,15 @@ class KeyFooter(Widget, can_focus=False):
         items = self.items()
         palette = next((item for item in items if item.palette), None)
         room = width - (1 + sum(map(cell_len, palette.cells)) + 1 if palette is not None else 0)
+        # the keys' names said in words (Ctrl+s, Échap) can make a pane's keys one or two cells too long for
+        # 80 columns: then one space between keys instead of two, rather than a key cut
+        self.compact = sum(sum(map(cell_len, item.cells)) for item in items if not item.palette) > room
         out: list[tuple[FooterItem, int, int]] = []
         x = 0
         for item in items:
             if item.palette or x >= room:
                 continue
-            length = sum(map(cell_len, item.cells))
+            length = sum(map(cell_len, item.cells_for(self.compact)))
             out.append((item, x, min(x + length, room)))
             x += length
         if palette is not None and room + 1 < width:
@@ -174,14 +197,16 @@ class KeyFooter(Widget, can_focus=False):
             if item.palette:
                 segments.append(Segment(SEPARATOR, self.get_component_rich_style("key-footer--separator")))
             hover = hover_style if index == self._hover else None
-            drawn = Strip(self._item(item, key_style, word_style, hover)).crop(0, end - start)
+            drawn = Strip(self._item(item, key_style, word_style, hover, self.compact)).crop(0, end - start)
             segments.extend(drawn)
             x = start + drawn.cell_length
         return Strip([*segments, Segment(" " * max(0, width - x), fill)]).crop(0, width)
 
     @staticmethod
-    def _item(item: FooterItem, key_style: Style, word_style: Style, hover: Style | None) -> list[Segment]:
-        key, word = item.cells
+    def _item(
+        item: FooterItem, key_style: Style, word_style: Style, hover: Style | None, compact: bool
+    ) -> list[Segment]:
+        key, word = item.cells_for(compact)
         if hover is not None:
             key_style, word_style = key_style + hover, word_style + hover
         if not item.enabled:
