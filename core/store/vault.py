@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import hmac
 import json
+import logging
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from core.errors import BadInput, MissiveError, NotFound, StoreCorrupted, StoreError, WrongPassphrase
 from core.store.atomic import FileLock, atomic_write, private_dir
 from core.text import T
+
+log = logging.getLogger("missive.store")
 
 MAGIC = b"MSV1"
 VAULT_FILE = "vault.json"
@@ -149,6 +152,19 @@ class Keys:
     audit: bytes
 
 
+def _damaged(path: Path, exc: BaseException, settings: bool = False) -> StoreCorrupted:
+    """The vault file could not be read: what is wrong and what to do, in words (the log keeps the error's class,
+    no content)."""
+    log.warning("%s unreadable (%s)", VAULT_FILE, type(exc).__name__)
+    if isinstance(exc, OSError):
+        from core.errors import os_reason
+
+        return StoreCorrupted(T("store.vault.unreadable-os", path=path, reason=os_reason(exc)))
+    if settings:
+        return StoreCorrupted(T("store.vault.damaged-settings", path=path))
+    return StoreCorrupted(T("store.vault.damaged-content", path=path))
+
+
 class Vault:
     """An unlocked vault: encrypts and decrypts the profile's files."""
 
@@ -214,16 +230,12 @@ class Vault:
         except PermissionError:  # not damaged: not this user's to read
             raise StoreError(T("store.vault.denied", path=path)) from None
         except (OSError, ValueError) as exc:
-            raise StoreCorrupted(
-                T("store.vault.damaged-weakened-restore-from", path=path, name=exc.__class__.__name__)
-            ) from exc
+            raise _damaged(path, exc) from exc
         try:
             name, salt, params = _stored_kdf(meta["kdf"])
             blob = _unb64(meta["wrapped_key"])
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise StoreCorrupted(
-                T("store.vault.damaged-weakened-restore-from", path=path, name=exc.__class__.__name__)
-            ) from exc
+            raise _damaged(path, exc, settings=True) from exc
         if name == "argon2id":
             kek = _derive_argon2id(passphrase, salt, params)
         else:
@@ -278,9 +290,7 @@ class Vault:
         try:
             meta = json.loads(path.read_text("utf-8"))
         except (OSError, ValueError) as exc:
-            raise StoreCorrupted(
-                T("store.vault.damaged-restore-from-backup-2", path=path, name=exc.__class__.__name__)
-            ) from exc
+            raise _damaged(path, exc) from exc
         if not isinstance(meta, dict):
             raise StoreCorrupted(T("store.vault.damaged-restore-from-backup", path=path))
         return meta
