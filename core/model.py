@@ -407,6 +407,18 @@ def folder_label(key: str, lang: str | None = None) -> str:
     return render(code, lang=lang) if code else name
 
 
+def reply_attribution(sender: str, when: dt.datetime | None) -> str:
+    """The line a reply puts above the quote, in the interface's language: "Le 3 mars 2026 à 09:30, Dr X a écrit :"
+    / "On 3 March 2026 at 09:30, Dr X wrote:" (the original's date as it was sent, and its sender)."""
+    from core.text import render
+
+    if when is None:
+        return render("reply.attribution-undated", {"sender": sender})
+    day = render("reply.first-day") if when.day == 1 else str(when.day)
+    values = {"day": day, "month": render(f"month.{when.month}"), "year": when.year, "time": f"{when:%H:%M}"}
+    return render("reply.attribution", {**values, "sender": sender})
+
+
 def _folded(name: str) -> str:
     """``name`` blind to case, accents and surrounding spaces: "Envoyés" and " envoyes" read the same."""
     import unicodedata
@@ -622,6 +634,7 @@ __all__ = [
     "FOLDER_ROLES",
     "folder_label",
     "match_folder",
+    "reply_attribution",
     "AddressChoice",
     "CRITICAL_FLAGS",
     "Attachment",

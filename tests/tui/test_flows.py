@@ -258,7 +258,11 @@ async def test_reply_prefills_the_letter(mailroom: FakeMailroom) -> None:
         await settle(app, pilot)
         assert app.screen.query_one("#compose-to", Input).value == "dr.durand@chu-test.mssante.fr"
         assert app.screen.query_one("#compose-subject", Input).value == "Re: Compte rendu de consultation"
-        assert "> Votre patiente va bien." in app.screen.query_one("#compose-body", TextArea).text
+        body = app.screen.query_one("#compose-body", TextArea).text
+        assert "> Votre patiente va bien." in body
+        # the attribution line above the quote: the original's date and sender, in French
+        attribution = "Le 1er juin 2025 à 09:30, dr.durand@chu-test.mssante.fr a écrit :\n> Cher confrère,"
+        assert attribution in body
 
 
 async def test_drafts_are_saved_as_you_type(mailroom: FakeMailroom) -> None:

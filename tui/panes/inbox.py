@@ -50,6 +50,7 @@ from core.model import (
     folder_parts,
     matches,
     query_terms,
+    reply_attribution,
 )
 from tui import attachments, keymap
 from tui.facade import mailroom_of, missive_app
@@ -687,7 +688,9 @@ def letter_about(kind: str, view: MessageView, own_letter: bool, own: frozenset[
         body = "\n\n" + "\n".join(head) + "\n\n" + view.body
         return LetterRequested((), subject, body, attachments=tuple(view.attachments), account=s.account)
     subject = s.subject if s.subject.lower().startswith("re:") else f"Re: {s.subject}"
-    quoted = "\n\n" + "\n".join(f"> {line}" for line in view.body.splitlines()) if view.body else ""
+    # above the quote, the core's attribution line: the original's date and sender (in the letter only)
+    said = reply_attribution(s.sender, s.date)
+    quoted = "\n\n" + said + "\n" + "\n".join(f"> {line}" for line in view.body.splitlines()) if view.body else ""
     # in Envoyés, answering our own letter writes to its recipients again, not to ourselves
     to: tuple[str, ...] = tuple(s.to) if own_letter else (s.sender,)
     cc: tuple[str, ...] = ()
