@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 from collections.abc import Callable
 
 from textual.widgets import Input, OptionList, Static, TextArea
@@ -927,3 +928,35 @@ async def test_another_folder_closes_the_message_open_below_the_list(mailroom: F
         await settle(app, pilot)
         assert pane.view is None and not app.screen.query_one(Reader).display and pane.mode == "list"
         assert [s.id for s in app.screen.query_one(MessageList).rows] == ["m-letter"]
+
+
+async def test_a_message_come_while_the_list_was_hidden_is_in_sight_when_it_comes_back() -> None:
+    """A tester saw Réception come back from a send scrolled one row down, its first message hidden: a letter
+    come in while Rédaction was shown moved the cursor one row down (it follows the message it was on), and
+    the hidden list, with no height, scrolled to it as if it were one row high. Back in Réception the list
+    starts at its first row, the new message, the cursor still on the message it was on."""
+    from tui.panes.inbox import InboxPane
+
+    mailroom = FakeMailroom(extra_messages=40)
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        msg_list = app.screen.query_one(MessageList)
+        was_on = msg_list.current
+        assert msg_list.cursor == 0 and was_on is not None
+        await pilot.press("c")
+        await settle(app, pilot)
+        assert not msg_list.is_on_screen
+        first = dataclasses.replace(
+            was_on, id="m-new", uid=999, subject="Arrivé pendant la lettre", date=was_on.date + dt.timedelta(hours=1)
+        )
+        mailroom.messages.items["m-new"] = first
+        app.screen.query_one(InboxPane).reload()  # as a sync does
+        await until(pilot, lambda: len(msg_list.rows) == 43, "the new message listed")
+        await settle(app, pilot)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert msg_list.is_on_screen and msg_list.current is not None
+        assert msg_list.cursor == 1 and msg_list.current.id == was_on.id
+        assert msg_list.scroll_offset.y == 0, msg_list.scroll_offset  # the new message in sight
+

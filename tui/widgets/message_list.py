@@ -228,7 +228,9 @@ class MessageList(ScrollView, can_focus=True):
 
     def scroll_to_cursor(self) -> None:
         top = self.scroll_offset.y
-        height = self.scrollable_content_region.height or 1
+        height = self.scrollable_content_region.height
+        if height <= 0:  # hidden (Rédaction shown): a cursor moved now scrolled as if the list were one row
+            return  # high, hiding the first message once shown; on_resize brings the cursor in sight then
         if self.cursor < top:
             self.scroll_to(y=self.cursor, animate=False)
         elif self.cursor >= top + height:
