@@ -419,12 +419,17 @@ def reply_attribution(sender: str, when: dt.datetime | None) -> str:
     return render("reply.attribution", {**values, "sender": sender})
 
 
-def _folded(name: str) -> str:
-    """``name`` blind to case, accents and surrounding spaces: "Envoyés" and " envoyes" read the same."""
+def folded(text: str) -> str:
+    """``text`` blind to case and accents ("Lefèvre" and "LEFEVRE" read the same): what a search compares."""
     import unicodedata
 
-    decomposed = unicodedata.normalize("NFKD", name.strip().casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _folded(name: str) -> str:
+    """``name`` blind to case, accents and surrounding spaces: "Envoyés" and " envoyes" read the same."""
+    return folded(name.strip())
 
 
 def match_folder(typed: str, keys: Iterable[str]) -> str | None:
@@ -633,6 +638,7 @@ __all__ = [
     "ACCOUNT_SEP",
     "FOLDER_ROLES",
     "folder_label",
+    "folded",
     "match_folder",
     "reply_attribution",
     "AddressChoice",

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -30,7 +29,7 @@ from textual.timer import Timer
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from core.model import Patient, ReviewItem, matches, searchable
+from core.model import Patient, ReviewItem, folded, matches, searchable
 from tui.facade import mailroom_of
 from tui.failures import ReportsFailures
 from tui.i18n import t
@@ -40,8 +39,7 @@ _DATE_LIKE = re.compile(r"^[\d/.-]+$")
 
 
 def _norm(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return folded(text)
 
 
 @dataclass(frozen=True)

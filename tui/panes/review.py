@@ -15,7 +15,6 @@ Only the keys that apply to the highlighted document are active (and shown in th
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from typing import Any
 
 from textual import on, work
@@ -27,7 +26,7 @@ from textual.css.query import NoMatches
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from core.model import Identity, Patient, ReviewItem
+from core.model import Identity, Patient, ReviewItem, folded
 from tui import keymap
 from tui.facade import mailroom_of, missive_app
 from tui.failures import ReportsFailures
@@ -36,8 +35,7 @@ from tui.messages import DocumentDecided, DocumentsLoaded
 
 
 def _norm(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
+    return " ".join(folded(text).split())
 
 
 def _date(d: dt.date | None) -> str:
