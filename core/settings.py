@@ -16,7 +16,7 @@ from typing import Any
 
 from core.config import SETTINGS_FILE
 from core.errors import ConfigError
-from core.text import T
+from core.text import T, Text, one_of
 
 DEFAULT_TOML = """\
 # missive profile settings (no secrets here: passwords and keys live in the encrypted store)
@@ -227,26 +227,28 @@ def _line_of(text: str, section: str, key: str | None) -> int:
     return 0
 
 
-def _fail(path: Path, text: str, section: str, key: str | None, message: str) -> ConfigError:
-    line = _line_of(text, section, key)
-    where = f"{path.name} ligne {line}" if line else path.name
+def _where(path: Path, line: int | str, column: int | str | None = None) -> Text | str:
+    """``profile.toml ligne 4`` (``, colonne 12``), in the language of the text it goes into."""
+    if not line:
+        return path.name
+    if column is None:
+        return T("config.where-line", file=path.name, line=line)
+    return T("config.where-line-column", file=path.name, line=line, column=column)
+
+
+def _fail(path: Path, text: str, section: str, key: str | None, message: Text | str) -> ConfigError:
+    where = _where(path, _line_of(text, section, key))
     name = f"{section}.{key}" if section and key else (key or section)
     return ConfigError(T("config.corriger", where=where, name=name, message=message, path=path))
 
 
-def _one_of(values: tuple[str, ...] | list[str]) -> str:
-    """``a, b ou c``: a French list of the accepted values."""
-    values = list(values)
-    return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} ou {values[-1]}"
-
-
-_KINDS = {"str": "un texte entre guillemets", "bool": "true ou false", "int": "un nombre entier"}
+_KINDS = {"str": "config.kind-str", "bool": "config.kind-bool", "int": "config.kind-int"}
 
 
 def _toml_error(path: Path, exc: tomllib.TOMLDecodeError) -> ConfigError:
     """tomllib speaks English; keep only where the mistake is."""
     found = re.search(r"line (\d+), column (\d+)", str(exc))
-    where = f"{path.name} ligne {found.group(1)}, colonne {found.group(2)}" if found else path.name
+    where = _where(path, found.group(1), found.group(2)) if found else path.name
     return ConfigError(T("config.syntaxe-incorrecte-verifiez-guillemets", where=where, path=path))
 
 
@@ -271,7 +273,7 @@ def parse_settings(data: dict[str, Any], path: Path = Path(SETTINGS_FILE), text:
     for key, value in data.items():
         if isinstance(value, dict):
             if key not in _SCHEMA or key == "":
-                raise _fail(path, text, key, None, "n'est pas une section connue")
+                raise _fail(path, text, key, None, T("config.unknown-section"))
             sections[key] = value
         else:
             sections[""][key] = value
@@ -280,35 +282,27 @@ def parse_settings(data: dict[str, Any], path: Path = Path(SETTINGS_FILE), text:
         for key, value in values.items():
             if section == "keys":
                 if not isinstance(value, str) or not value:
-                    raise _fail(path, text, section, key, 'doit être un nom de touche comme "f5" ou "ctrl+s"')
+                    raise _fail(path, text, section, key, T("config.key-name"))
                 continue
             if key not in schema:
                 known = ", ".join(sorted(schema))
-                raise _fail(
-                    path, text, section, key, f"n'est pas un réglage connu (réglages connus : {known})"
-                )
+                raise _fail(path, text, section, key, T("config.unknown-setting", known=known))
             expected = schema[key]
             if isinstance(expected, tuple):
                 if value not in expected:
-                    raise _fail(path, text, section, key, f"doit valoir {_one_of(expected)}")
+                    raise _fail(path, text, section, key, T("config.must-be-one-of", values=one_of(expected)))
             elif expected is int:
                 if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                    raise _fail(path, text, section, key, "doit être un nombre entier positif ou nul")
+                    raise _fail(path, text, section, key, T("config.non-negative-int"))
             elif expected is list:
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    raise _fail(
-                        path, text, section, key, 'doit être une liste de textes, par exemple ["exemple.fr"]'
-                    )
+                    raise _fail(path, text, section, key, T("config.list-of-texts"))
             elif not isinstance(value, expected):
-                raise _fail(
-                    path, text, section, key, f"doit être {_KINDS.get(expected.__name__, expected.__name__)}"
-                )
+                raise _fail(path, text, section, key, T(_KINDS.get(expected.__name__, "config.kind-str")))
     _check_filing(sections.get("filing", {}), path, text)
     rpps = str(sections.get("practitioner", {}).get("rpps", "")).replace(" ", "")
     if rpps and not re.fullmatch(r"8?\d{11}", rpps):
-        raise _fail(
-            path, text, "practitioner", "rpps", "doit être votre numéro RPPS à 11 chiffres (ou rester vide)"
-        )
+        raise _fail(path, text, "practitioner", "rpps", T("config.rpps"))
     top = sections[""]
     trust = sections.get("trust", {})
     lists: dict[str, Any] = {

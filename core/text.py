@@ -114,6 +114,14 @@ def render(code: str, params: Mapping[str, Any] | None = None, lang: str | None 
         return template
 
 
+def one_of(values: tuple[str, ...] | list[str]) -> Text | str:
+    """``a, b ou c`` (``a, b or c``): a list of accepted values in the language of the text it goes into."""
+    values = list(values)
+    if len(values) == 1:
+        return values[0]
+    return T("text.one-of", head=", ".join(values[:-1]), last=values[-1])
+
+
 @cache
 def _french_codes() -> dict[str, str]:
     return {template: code for code, template in catalogue(DEFAULT_LANGUAGE).items() if "{" not in template}
@@ -125,4 +133,14 @@ def code_of(sentence: str) -> str:
     return _french_codes().get(sentence, sentence)
 
 
-__all__ = ["LANGUAGES", "T", "Text", "catalogue", "code_of", "language", "render", "set_language"]
+__all__ = [
+    "LANGUAGES",
+    "T",
+    "Text",
+    "catalogue",
+    "code_of",
+    "language",
+    "one_of",
+    "render",
+    "set_language",
+]

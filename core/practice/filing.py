@@ -41,7 +41,7 @@ from typing import Any, Literal
 
 from core.errors import BadInput, ConfigError, NotFound, StoreError, os_reason
 from core.store.atomic import FileLock, fsync_dir
-from core.text import T
+from core.text import T, one_of
 
 Layout = Literal["drop-folder", "patient-folders"]
 LAYOUTS: tuple[str, ...] = ("drop-folder", "patient-folders")
@@ -169,7 +169,7 @@ class FilingProfile:
         check_template(template)
         layout = str(section.get("layout") or base.layout)
         if layout not in LAYOUTS:
-            raise ConfigError(T("clinical.filing.filing-layout-doit-valoir", join=" ou ".join(LAYOUTS)))
+            raise ConfigError(T("clinical.filing.filing-layout-doit-valoir", join=one_of(LAYOUTS)))
         extension = str(section.get("extension") or base.extension)
         if not re.fullmatch(r"\.[A-Za-z0-9]{1,8}", extension):
             raise ConfigError(T("clinical.filing.filing-extension-doit-ressembler"))

@@ -169,3 +169,36 @@ def test_default_filing_settings_load_no_filing_module_and_a_wrong_preset_is_sti
     with pytest.raises(ConfigError) as err:
         load_settings(tmp_path)
     assert "filing.preset" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[trust]\nmode = "paranoid"\n', "profile.toml line 2: trust.mode must be open, trust-space or strict"),
+        ('[filing]\nlayout = "flat"\n', "profile.toml line 2: filing.layout must be drop-folder or patient-folders"),
+        ("[trust]\nallow = 3\n", "line 2: trust.allow must be a list of texts"),
+        ("[trust]\ncolour = 1\n", "line 2: trust.colour is not a known setting (known settings: "),
+        ("[colours]\nx = 1\n", "profile.toml line 1: colours is not a known section"),
+        ('[keys]\n"app.quit" = 3\n', 'line 2: keys.app.quit must be a key name such as "f5" or "ctrl+s"'),
+        ("idle_lock_minutes = -1\n", "line 1: idle_lock_minutes must be a whole number, zero or more"),
+        ("theme = 3\n", "line 1: theme must be"),
+        ("[notifications]\nurgent = 1\n", "line 2: notifications.urgent must be true or false"),
+        ('[practitioner]\nrpps = "12"\n', "line 2: practitioner.rpps must be your 11-digit RPPS number"),
+        ("language = \n", "profile.toml line 1, column 12: wrong syntax"),
+    ],
+)
+def test_a_bad_setting_reads_in_english_under_lang_en(tmp_path: Path, text: str, expected: str) -> None:
+    """The composed phrases (where, what is wrong, "a, b ou c") come from the catalogues like every core error:
+    nothing French is left in an English line."""
+    from core.text import set_language
+
+    write(tmp_path, text)
+    set_language("en")
+    try:
+        with pytest.raises(ConfigError) as caught:
+            load_settings(tmp_path)
+        message = str(caught.value)
+    finally:
+        set_language(None)
+    assert expected in message, message
+    assert not [w for w in (" ligne ", " colonne ", " ou ", " doit ", " connue", " : ") if w in message], message
