@@ -103,6 +103,10 @@ def looks_like(data: bytes) -> bool:
 def parse(data: bytes) -> list[ClinicalDocument]:
     """The CDA as one document: identity, author, title, date, code, lab results and readable text."""
     root = parse_xml_safely(data)
+    if root.tag == "stylesheet":
+        # an ANS "autoprésentable" document: an XSL stylesheet that carries the CDA (in <data:Contenu>) and
+        # the style that shows it in a browser (CI-SIS examples BIO-CR-BIO and CANCER-PPS "Auto-Presentable")
+        root = next(root.iter("ClinicalDocument"), root)
     try:
         return [_document(root, data)]
     except RecursionError:
@@ -215,12 +219,25 @@ def _names(patient: ET.Element | None) -> tuple[dict[str, str], tuple[str, ...]]
     return families, (first, *rest)
 
 
+# CI-SIS names: <prefix> is the civility (M, MME), <suffix> the title (DR, PR: table TRE_R11)
+_TITLES = {"DR": "Dr", "PR": "Pr"}
+
+
 def _person(el: ET.Element | None) -> str:
+    """A person's name as a letter head reads it: title (or civility), given names, family names.
+
+    Producers write the parts in any order (ANS examples: given, family, prefix, suffix), so the order of
+    the document is not the order of the words; a title (Dr, Pr) takes the civility's place."""
     name = _child(el, "name")
     if name is None:
         return ""
-    parts = [_text(p) for p in name if p.tag in ("prefix", "given", "family")]
-    return " ".join(p for p in parts if p) or _text(name)
+
+    def parts(tag: str) -> list[str]:
+        return [t for t in (_text(p) for p in name if p.tag == tag) if t]
+
+    titles = [_TITLES[t.upper().rstrip(".")] for t in parts("suffix") if t.upper().rstrip(".") in _TITLES]
+    words = (titles[:1] or parts("prefix")) + parts("given") + parts("family")
+    return " ".join(words) or _text(name)
 
 
 def _author(root: ET.Element) -> str:
@@ -277,12 +294,35 @@ def _original_text(el: ET.Element | None, refs: dict[str, str]) -> str:
     return _text(original)
 
 
+def _interval(value_el: ET.Element) -> tuple[str, str]:
+    """An IVL_PQ result as the lab means it: "≤1.0" (a value below a limit: only <high>), "≥500" (only
+    <low>), "2 - 4" (both), with the unit of its bounds. A bound is inclusive unless it says
+    inclusive="false" (HL7 v3), then "<" / ">"."""
+    bounds = [value_el.find("low"), value_el.find("high")]
+    low, high = (b if b is not None and b.get("value") is not None else None for b in bounds)
+    unit = next((b.get("unit", "") for b in (low, high) if b is not None and b.get("unit", "") != "1"), "")
+
+    def number(el: ET.Element) -> str:
+        return normalise_number(el.get("value", ""))
+
+    def strict(el: ET.Element) -> bool:
+        return el.get("inclusive", "").lower() == "false"
+
+    if low is not None and high is not None:
+        return f"{number(low)} - {number(high)}", unit
+    if high is not None:
+        return ("<" if strict(high) else "≤") + number(high), unit
+    if low is not None:
+        return (">" if strict(low) else "≥") + number(low), unit
+    return _text(value_el) or value_el.get("value", ""), unit
+
+
 def _observation(obs: ET.Element, refs: dict[str, str]) -> Observation:
     code_el = obs.find("code")
     value_el = obs.find("value")
     value = unit = ""
     if value_el is not None:
-        kind = value_el.get("type", "").upper()
+        kind = _prefixless(value_el.get("type", "")).upper()  # xsi:type is a QName: "PQ" or "v3:PQ"
         if kind in ("PQ", "INT", "REAL", "MO"):
             value = normalise_number(value_el.get("value", ""))
             unit = value_el.get("unit", "") if value_el.get("unit", "") != "1" else ""
@@ -295,7 +335,9 @@ def _observation(obs: ET.Element, refs: dict[str, str]) -> Observation:
             )
         elif kind == "BL":
             value = value_el.get("value", "")
-        elif kind in ("IVL_PQ", "RTO_PQ_PQ", "RTO"):
+        elif kind == "IVL_PQ":
+            value, unit = _interval(value_el)
+        elif kind in ("RTO_PQ_PQ", "RTO"):
             value = _text(value_el) or " - ".join(
                 x.get("value", "") for x in value_el if x.get("value") is not None
             )
