@@ -693,6 +693,8 @@ class Mailroom:
         matches = [k for k in docs.keys() if k.startswith(given)] if len(given) >= 6 else []
         if len(matches) == 1:
             return matches[0]
+        if len(given) >= 6 and any(saved.id.startswith(given) for saved in self.drafts()):
+            raise NotFound(T("mailroom.draft-not-a-message", given=given[:40]))
         raise NotFound(T("mailroom.aucun-message-unique-voir", given=given[:40]))
 
     def mark_seen(self, message_id: str) -> None:
@@ -1198,9 +1200,13 @@ class Mailroom:
         """``missive messages list``: the messages of ``folder`` (``QUARANTINE_FOLDER``: those from outside the
         trust space; another folder: its others, as the app shows it; None: every message), newest first, and
         the ids of those among them outside the trust space. ``folder`` may be named as the interface shows it,
-        in either language, blind to case and accents ("Envoyés", "envoyes", "Quarantaine")."""
+        in either language, blind to case and accents ("Envoyés", "envoyes", "Quarantaine"); "Brouillons"
+        (``DRAFTS_FOLDER``) lists the letters being written, kept in the profile, as the app's Brouillons."""
         if folder is not None:
             folder = self._resolve_folder(folder)
+        if folder == DRAFTS_FOLDER:  # "Brouillons": the letters kept in the profile, as the app lists them
+            kept = [saved.summary() for saved in self.drafts()]
+            return [s for s in kept if account in (None, s.account)], frozenset()
         quarantine = folder == QUARANTINE_FOLDER
         rows = self.messages.rows(folder=None if quarantine else folder, account=account)
         if folder is not None and not quarantine and not len(rows):
@@ -1232,9 +1238,12 @@ class Mailroom:
         """The folder the doctor means (its name or its label in the interface, ``match_folder``); else as typed."""
         from core.model import match_folder
 
-        if folder == QUARANTINE_FOLDER:
+        if folder in (QUARANTINE_FOLDER, DRAFTS_FOLDER):
             return folder
-        return match_folder(folder, dict.fromkeys([*self._folders_known(), QUARANTINE_FOLDER])) or folder
+        keys = dict.fromkeys([*self._folders_known(), QUARANTINE_FOLDER, DRAFTS_FOLDER])
+        # "Brouillons" is also the label of a server's Drafts folder: the app's own drafts win (the server's
+        # folder is still listed under its own name, "Drafts")
+        return match_folder(folder, keys) or match_folder(folder, [DRAFTS_FOLDER]) or folder
 
     def _known_folder(self, folder: str) -> None:
         """Refuse a folder no account has (synced or not, its Trash and Archive included), naming those it has."""

@@ -55,12 +55,35 @@ def test_listing_a_folder_that_does_not_exist_says_so_and_names_the_folders(demo
     assert (code, out) == (1, "")
     assert (
         err
-        == "missive : pas de dossier « Boite » ; dossiers : INBOX, Archive, Sent, Trash (ou Quarantaine)\n"
+        == "missive : pas de dossier « Boite » ; dossiers : INBOX, Archive, Sent, Trash (ou Quarantaine, Brouillons)\n"
     )
     # a folder that exists but is empty (Archive, before anything is archived) lists nothing, successfully
     assert missive("messages", "list", "--folder", "Archive", profile=demo) == (0, "", "")
     code, out, _ = missive("messages", "list", "--folder", "INBOX", profile=demo)
     assert code == 0 and len(out.splitlines()) > 5
+
+
+def test_the_apps_drafts_are_listed_under_brouillons_as_the_app_names_them(demo: Path) -> None:
+    """A secretary looking for the letters being written asks for the folder she sees in the app."""
+    from core.mailroom import Mailroom
+    from core.model import Draft
+
+    assert missive("messages", "list", "--folder", "Brouillons", profile=demo) == (0, "", "")
+    mr = Mailroom.open(demo, PASS)
+    kept = mr.save_draft(Draft(to=("dr.lefevre@exemple.mssante.fr",), subject="Courrier", body="..."))
+    mr.close()
+    for name in ("Brouillons", "brouillons", "Drafts"):
+        code, out, err = missive("messages", "list", "--folder", name, profile=demo)
+        assert (code, err) == (0, ""), (name, err)
+        [line] = out.splitlines()
+        assert line.split()[0] == kept[:12] and "→ dr.lefevre@exemple.mssante" in line and "Courrier" in line
+    code, out, _ = missive("messages", "list", "--folder", "Brouillons", "--json", profile=demo)
+    assert code == 0 and '"subject": "Courrier"' in out and "dr.lefevre@exemple.mssante.fr" in out
+    # the draft's id is not a message's: said, never "no message with this id"
+    code, out, err = missive("messages", "show", kept[:12], profile=demo)
+    assert (code, out) == (1, "") and "est un brouillon" in err and "dossier Brouillons" in err, err
+    code, out, _ = missive("messages", "list", "--folder", "INBOX", profile=demo)
+    assert code == 0 and kept[:12] not in out
 
 
 def test_a_huge_file_given_as_the_patient_list_is_refused_before_it_is_read(tmp_path: Path) -> None:

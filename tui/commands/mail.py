@@ -320,6 +320,8 @@ def messages_list(args: argparse.Namespace, ctx: Any) -> int:
     # The folder as the app shows it in either language ("Envoyés", "envoyes", "Quarantaine": the mail from
     # outside the trust space) or its own name: the core resolves it, as it labels the app's folders.
     items, outside = ctx.mailroom().list_messages(args.folder, args.account)
+    from core.model import DRAFTS_FOLDER
+
     for m in items:
         quarantined = m.id in outside
         if args.json:
@@ -350,7 +352,9 @@ def messages_list(args: argparse.Namespace, ctx: Any) -> int:
                 + ("»" if m.filed else " ")
             )
             date = m.date.strftime("%d/%m/%Y %H:%M") if m.date else "?"
-            print(f"{mark} {m.id[:12]}  {date}  {m.sender[:30]:30}  {m.subject[:60]}")
+            # a draft (Brouillons) has no sender yet: to whom it will go, as the app's Brouillons shows it
+            who = m.sender if m.folder != DRAFTS_FOLDER else "→ " + ", ".join(m.to)
+            print(f"{mark} {m.id[:12]}  {date}  {who[:30]:30}  {m.subject[:60]}")
     if not args.json and outside and args.folder is None:
         print(t("cli.messages.quarantined", count=len(outside)))
     return 0
