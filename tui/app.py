@@ -266,16 +266,23 @@ class MissiveApp(App[int]):
                 self._open_now(mailroom, inbox)
             else:  # the unlock screen says it is being checked until the profile is open
                 self._lock_at_start(checking=True)
-                self.run_worker(
-                    lambda: self._take_opening(opening), thread=True, group="unlock", exit_on_error=False
+                # keys typed meanwhile wait for the inbox, as after Entrée at the unlock screen (dropped if refused)
+                self.hold_keys(
+                    "unlock",
+                    self.run_worker(
+                        lambda: self._take_opening(opening), thread=True, group="unlock", exit_on_error=False
+                    ),
                 )
         elif self._passphrase is not None:
             # given (MISSIVE_PASSPHRASE, demo): the unlock screen says it is being checked, painted at once
             # while the key is derived in a thread
             passphrase, self._passphrase = self._passphrase, None
             self._lock_at_start(checking=True)
-            self.run_worker(
-                lambda: self._open_given(passphrase), thread=True, group="unlock", exit_on_error=False
+            self.hold_keys(
+                "unlock",
+                self.run_worker(
+                    lambda: self._open_given(passphrase), thread=True, group="unlock", exit_on_error=False
+                ),
             )
         else:
             self._lock_at_start(checking=False)

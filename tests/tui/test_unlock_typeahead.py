@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from textual import events
 from textual.widgets import Input, Static
 
@@ -108,3 +109,66 @@ async def test_keys_typed_after_entree_at_a_lock_reach_the_inbox(tmp_path) -> No
         msg_list = app.screen.query_one(MessageList)
         assert msg_list.cursor == 1
         assert msg_list.rows[1].subject in text_of(app, "#reader-headers")
+
+
+def _given(kind: str, tmp_path, gate: Gate, passphrase: str) -> MissiveApp:
+    """The app started with a passphrase given to it: MISSIVE_PASSPHRASE or the demo's (``missive tui``/``demo``
+    derive the key in a thread from before the app loads: ``opening``; a passphrase handed to the app: the same
+    check in the app's own worker)."""
+    if kind == "opening":
+        from tui.opening import Opening
+
+        return MissiveApp(tmp_path, opening=Opening(tmp_path, passphrase, opener=gate), opener=gate)
+    return MissiveApp(tmp_path, passphrase=passphrase, opener=gate)
+
+
+async def _checking(app: MissiveApp, pilot, gate: Gate) -> None:
+    for _ in range(500):
+        await pilot.pause(0.01)
+        if gate.started.is_set() and isinstance(app.screen, LockScreen):
+            break
+    assert gate.started.is_set() and isinstance(app.screen, LockScreen)
+    assert app.screen.checking  # "Vérification…": the key is being derived
+
+
+@pytest.mark.parametrize("kind", ["opening", "passphrase"])
+async def test_keys_typed_while_a_given_passphrase_is_checked_reach_the_inbox(tmp_path, kind: str) -> None:
+    """`missive demo`, then "j Entrée" at once while the unlock screen says 'Vérification…': the second message
+    opens, as when the passphrase is typed (the keys were dropped by the disabled passphrase field)."""
+    mailroom = FakeMailroom()
+    gate = Gate(mailroom)
+    app = _given(kind, tmp_path, gate, PASSPHRASE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _checking(app, pilot, gate)
+        burst(app, "j", "enter")
+        for _ in range(10):
+            await pilot.pause(0.01)
+        gate.open.set()
+        await settle(app, pilot)
+        assert isinstance(app.screen, MainScreen)
+        msg_list = app.screen.query_one(MessageList)
+        assert msg_list.cursor == 1
+        assert msg_list.rows[1].subject in text_of(app, "#reader-headers")
+
+
+@pytest.mark.parametrize("kind", ["opening", "passphrase"])
+async def test_keys_typed_while_a_given_passphrase_is_refused_are_thrown_away(tmp_path, kind: str) -> None:
+    mailroom = FakeMailroom()
+    gate = Gate(mailroom)
+    app = _given(kind, tmp_path, gate, "pas la bonne")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _checking(app, pilot, gate)
+        burst(app, "j", "j", "enter")
+        for _ in range(10):
+            await pilot.pause(0.01)
+        gate.open.set()
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, LockScreen)
+        assert "refusée" in str(screen.query_one("#lock-error", Static).render())
+        box = screen.query_one("#lock-passphrase", Input)
+        assert box.value == "" and not box.disabled and box.has_focus
+        assert not app.keys_typed_ahead()
+        await type_while_checked(app, pilot, gate, PASSPHRASE, "j")
+        assert isinstance(app.screen, MainScreen)
+        assert app.screen.query_one(MessageList).cursor == 1
