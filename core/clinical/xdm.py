@@ -146,7 +146,8 @@ def parse(data: bytes, read_document: DocumentReader | None = None) -> list[Clin
         meta_bytes = archive.read(info)
         replaced = _replacements(meta_bytes)
         for uri, identity, entry_id in _entries(meta_bytes, limit=MAX_DOCUMENTS - len(seen)):
-            entry = _locate(archive, subset, uri)
+            entry = _locate(archive, subset, uri) if uri else _named_after(archive, subset, entry_id)
+            uri = uri or (entry.filename.replace("\\", "/") if entry is not None else "")
             if entry is None:
                 unreadable += 1
                 continue
@@ -171,6 +172,23 @@ def parse(data: bytes, read_document: DocumentReader | None = None) -> list[Clin
     if not documents:
         raise ParseError(T("clinical.xdm.paquet-xdm-contient-aucun", unreadable=unreadable))
     return documents
+
+
+def _named_after(archive: SafeZip, subset: str, entry_id: str) -> zipfile.ZipInfo | None:
+    """The document of an entry that gives no URI slot (IHE requires one in XDM): the file of its subset
+    named after the entry's id, whatever its extension ("Document01" -> Document01.xml, as the Direct
+    Project's XDM packages name it). None when there is none, or more than one."""
+    if not entry_id or "/" in entry_id or "\\" in entry_id:
+        return None
+    stem = entry_id.upper()
+    found = [
+        name
+        for name in archive.names()
+        if name.rsplit("/", 1)[0].upper() == subset.upper()
+        and PurePosixPath(name).stem.upper() == stem
+        and PurePosixPath(name).name.upper() != "METADATA.XML"
+    ]
+    return archive.find(found[0]) if len(found) == 1 else None
 
 
 def _locate(archive: SafeZip, subset: str, uri: str) -> zipfile.ZipInfo | None:
@@ -210,12 +228,19 @@ def _entries(metadata: bytes, limit: int = MAX_DOCUMENTS) -> list[tuple[str, Ide
     root = parse_xml_safely(metadata, undeclared_prefixes=True)
     out: list[tuple[str, Identity, str]] = []
     uris_seen: set[str] = set()
+    ids_seen: set[str] = set()
     for obj in root.iter("ExtrinsicObject"):
         slots = {
             slot.get("name", ""): [v.text or "" for v in slot.iter("Value")] for slot in obj.iter("Slot")
         }
         uris = slots.get("URI") or []
-        if not uris:
+        if not uris:  # no URI slot: the document is looked for by the entry's id (_named_after)
+            if obj.get("id", "") in ids_seen:
+                continue
+            ids_seen.add(obj.get("id", ""))
+            if len(uris_seen) + len(ids_seen) > limit:
+                raise ParseError(T("clinical.xdm.paquet-xdm-liste-plus", MAX_DOCUMENTS=MAX_DOCUMENTS))
+            out.append(("", _identity(slots, obj), obj.get("id", "")))
             continue
         # A long URI may be split over several values ("1|part", "2|part") as in XDS.
         if len(uris) > 1 and all(re.match(r"^\d+\|", u) for u in uris):
@@ -228,7 +253,7 @@ def _entries(metadata: bytes, limit: int = MAX_DOCUMENTS) -> list[tuple[str, Ide
         if uri.upper() in uris_seen:
             continue
         uris_seen.add(uri.upper())
-        if len(uris_seen) > limit:
+        if len(uris_seen) + len(ids_seen) > limit:
             raise ParseError(T("clinical.xdm.paquet-xdm-liste-plus", MAX_DOCUMENTS=MAX_DOCUMENTS))
         out.append((uri, _identity(slots, obj), obj.get("id", "")))
     return out

@@ -117,3 +117,38 @@ def test_metadata_with_an_undeclared_prefix_as_the_ans_drim_m_example_writes_it(
     data = _zip({"IHE_XDM/SS000001/METADATA.XML": metadata, "IHE_XDM/SS000001/DOC0001.XML": CDA})
     (doc,) = read_document(data, "IHE_XDM.ZIP").documents
     assert doc.identity.birth_name == "FONTAINE"
+
+
+def _entry_without_uri(entry_id: str) -> str:
+    return (
+        '<ns3:SubmitObjectsRequest xmlns="urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0" '
+        'xmlns:ns3="urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0"><RegistryObjectList>'
+        f'<ExtrinsicObject mimeType="text/xml" id="{entry_id}"><Slot name="sourcePatientInfo"><ValueList>'
+        "<Value>PID-5|DUPONT^MARIE^^^</Value><Value>PID-7|19800101</Value></ValueList></Slot>"
+        "</ExtrinsicObject></RegistryObjectList></ns3:SubmitObjectsRequest>"
+    )
+
+
+def test_an_entry_without_uri_reads_the_file_named_after_its_id():
+    """The Direct Project's XDM packages (DirectProject/nhin-d, java/xd-common/src/test/resources/
+    samplexdm.zip) give their ExtrinsicObject id="Document01" no URI slot and name the file
+    IHE_XDM/SUBSET01/Document01.xml beside METADATA.xml and a CCD.xsl: missive said 'aucun document
+    lisible (0 illisible(s) ou manquant(s))'. That file (not copied: its CCD names real people) read
+    through this fix as one CCD; here the same layout with a made-up CDA."""
+    package = _zip(
+        {
+            "samplexdm/README.txt": "NHIN Direct",
+            "samplexdm/IHE_XDM/SUBSET01/METADATA.xml": _entry_without_uri("Document01"),
+            "samplexdm/IHE_XDM/SUBSET01/CCD.xsl": "<xsl:stylesheet/>",
+            "samplexdm/IHE_XDM/SUBSET01/Document01.xml": CDA,
+        }
+    )
+    (doc,) = read_document(package, "samplexdm.zip").documents
+    assert doc.format == "cda" and doc.entry_id == "Document01"
+    assert doc.identity == read_document(CDA, "d.xml").documents[0].identity
+
+
+def test_an_entry_without_uri_nor_file_is_counted_missing():
+    package = _zip({"IHE_XDM/SUBSET01/METADATA.XML": _entry_without_uri("Document02")})
+    with pytest.raises(ParseError, match=r"1 illisible"):
+        read_document(package, "paquet.zip")
