@@ -326,6 +326,9 @@ def _decrypt(der: bytes, identities: list[tuple[PrivateKey, x509.Certificate]]) 
     with _guard("liste des destinataires"):
         env = info["content"]
         recipients = _recipients(env["recipient_infos"])
+        kinds = {info.name for info in env["recipient_infos"]}
+    if not recipients and "kari" in kinds:  # ECDH key agreement (openssl cms -encrypt to an EC certificate)
+        raise SecurityError(T("secure.cms.accord-cle-ec"))
     cek = _content_key(recipients, identities)
     with _guard("contenu chiffré"):
         if kind == "enveloped_data":

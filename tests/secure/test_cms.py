@@ -56,5 +56,5 @@ def test_not_cms_and_detached_without_content_are_parse_errors(pki):
     import email
 
     der = email.message_from_bytes(signed).get_payload()[1].get_payload(decode=True)
-    with pytest.raises(ParseError, match="signature est détachée mais le contenu signé manque"):
+    with pytest.raises(ParseError, match="ne contient que la signature, pas le texte signé"):
         cms.verify_signed_data(der)

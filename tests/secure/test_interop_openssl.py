@@ -236,3 +236,37 @@ def test_encrypted_for_someone_else_is_reported_not_raised(pki, message):
     opened = smime.open_message(encrypted, StaticKeys([(pki.bob.key, pki.bob.cert)], [pki.root.cert]))
     assert opened.encrypted and not opened.decrypted
     assert "chiffré pour d'autres certificats" in opened.problem
+
+
+def test_openssl_rsa_pss_signature_is_valid(pki, bob_keys, message, openssl, tmp_path):
+    """openssl cms -sign -keyopt rsa_padding_mode:pss: RSASSA-PSS (RFC 4056) signer info."""
+    src = _write(tmp_path, "to-sign.eml", message)
+    chain = str(Path(pki.alice.files["cert"]).parent / "intermediate.crt")
+    signed = openssl(
+        "cms", "-sign", "-in", src, "-signer", str(pki.alice.files["cert"]), "-inkey",
+        str(pki.alice.files["key"]), "-keyopt", "rsa_padding_mode:pss", "-certfile", chain,
+    ).stdout  # fmt: skip
+    status = smime.open_message(signed, bob_keys).signature
+    assert status is not None and status.valid, status.reason_text()
+    assert "Alice Martin" in status.subject
+
+
+def test_openssl_ec_signature_is_valid(pki, bob_keys, message, openssl, tmp_path):
+    msg = message.replace(b"alice@hopital.test", b"carol@labo.test")
+    status = smime.open_message(_openssl_sign(openssl, tmp_path, pki.carol_ec, msg), bob_keys).signature
+    assert status is not None and status.valid, status.reason_text()
+    assert "Carol Petit" in status.subject
+
+
+def test_openssl_encrypted_to_an_ec_certificate_says_what_to_do(pki, message, openssl, tmp_path):
+    """ECDH key agreement (a KeyAgreeRecipientInfo), not read by missive: the line said only 'chiffré pour
+    aucun destinataire RSA'; it now says the sender should encrypt for the RSA certificate."""
+    src = _write(tmp_path, "msg.eml", message)
+    out = openssl("cms", "-encrypt", "-aes256", "-recip", str(pki.carol_ec.files["cert"]), "-in", src).stdout
+    opened = smime.open_message(out, StaticKeys([(pki.carol_ec.key, pki.carol_ec.cert)], [pki.root.cert]))
+    assert opened.encrypted and not opened.decrypted
+    assert opened.problem == (
+        "le message est chiffré par accord de clé (certificat EC), que missive ne sait pas lire : il ne lit "
+        "que les messages chiffrés pour une clé RSA ; demandez à l'expéditeur de le renvoyer chiffré pour "
+        "votre certificat RSA"
+    )
