@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-SyncStateName = Literal["syncing", "online", "offline"]
+SyncStateName = Literal["syncing", "online", "offline", "removed"]
 
 
 @dataclass(frozen=True)
@@ -63,12 +63,17 @@ class Progress:
 
 @dataclass(frozen=True)
 class SyncState:
-    """``account`` is syncing, online (``since``: last sync, HH:MM) or offline (``reason``)."""
+    """``account`` is syncing, online (``since``: last sync, HH:MM) or offline (``reason``); ``removed``: the
+    account is no longer in the profile (``missive account remove`` from another window): it is no longer kept in
+    sync and its messages are gone from the cache. ``network``: offline because the server is out of reach (the
+    cached view stays); False when something must be fixed first, said in ``reason`` (a Maildir folder that does
+    not exist, a refused password)."""
 
     account: str
     state: SyncStateName
     since: str = ""
     reason: str = ""
+    network: bool = True
 
 
 @dataclass(frozen=True)

@@ -1576,10 +1576,10 @@ class Mailroom:
 
         last, delay, state = "", RETRY_FIRST, ""
 
-        def tell(new_state: SyncStateName, reason: str = "") -> None:
+        def tell(new_state: SyncStateName, reason: str = "", network: bool = True) -> None:
             nonlocal state
             if new_state != state or reason:
-                self.emit(SyncState(name, new_state, since=last, reason=reason))
+                self.emit(SyncState(name, new_state, since=last, reason=reason, network=network))
             state = new_state
 
         def progress(p: Any) -> None:
@@ -1605,9 +1605,14 @@ class Mailroom:
                 if not await self._login_again(name, stop):
                     await _until(stop, asyncio.sleep(LOGIN_RETRY))
             except MissiveError as exc:
+                if name not in self.accounts.names():  # removed from the profile meanwhile (another window)
+                    log.info("account %s no longer in the profile: not kept in sync", name)
+                    tell("removed", str(T("mailroom.account-removed", account=name)))
+                    return
                 log.info("account %s offline (%s); retry in %.0f s", name, type(exc).__name__, delay)
                 if state != "offline":
-                    tell("offline", " ".join(str(exc).split()))
+                    network, reason = _offline_reason(name, exc)
+                    tell("offline", reason, network)
                 await _until(stop, asyncio.sleep(delay))
                 delay = min(delay * 2, RETRY_MAX)
 
@@ -1931,6 +1936,19 @@ def check_passphrase(first: str, second: str) -> None:
     from core import setup
 
     setup.check_passphrase(first, second)
+
+
+def _offline_reason(account: str, exc: Exception) -> tuple[bool, str]:
+    """Whether a failed sync is the network (the server out of reach: retried, the cached view stays) and the
+    line that says it. A missing Maildir folder or a refused login is not the network: said as what to fix."""
+    from core.errors import MailboxMissing, TransportError
+
+    said = " ".join(str(exc).split())
+    if isinstance(exc, MailboxMissing):
+        return False, str(T("mailroom.sync-maildir-missing", account=account, reason=said))
+    if isinstance(exc, TransportError) and not exc.permanent:
+        return True, said
+    return False, str(T("mailroom.sync-needs-fixing", account=account, reason=said))
 
 
 def check_import_folder(folder: str) -> str:

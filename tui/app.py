@@ -918,10 +918,20 @@ class MissiveApp(App[int]):
                 self.notify(t("toast.psc_ok", account=account))
             case PscLogin(state="failed", reason=reason):
                 self.notify(reason, severity="error", timeout=30)
-            case SyncState(account=account, state=state, since=since):
+            case SyncState(account=account, state="removed", reason=reason):
+                from tui.panes.inbox import InboxPane
+
+                # removed from the profile meanwhile (another window): no longer shown, synced or listed
+                status.keep_accounts(set(status.accounts()) - {account})
+                self.notify(reason, severity="warning", timeout=10)
+                self.refresh_counts()
+                main.query_one("#inbox", InboxPane).reload()  # its messages left the cache with it
+            case SyncState(account=account, state=state, since=since, reason=reason, network=network):
                 status.set_account(account, state, since)
-                if state == "offline":
+                if state == "offline" and network:
                     self.notify(t("toast.offline"), severity="warning")
+                elif state == "offline":  # not the network: what to fix, in the core's words
+                    self.notify(reason, severity="error", timeout=20)
 
     def refresh_counts(self) -> None:
         self._read_counts()

@@ -73,6 +73,10 @@ class StatusBar(Horizontal):
             "  ".join(f"{n}: {s}" for n, s in self._accounts.items()) or t("status.no_account")
         )
 
+    def accounts(self) -> list[str]:
+        """The accounts shown, in their order."""
+        return list(self._accounts)
+
     def keep_accounts(self, names: set[str]) -> None:
         """Forget the accounts no longer in the profile (removed since): their state is no longer true."""
         gone = [name for name in self._accounts if name not in names]
