@@ -290,3 +290,43 @@ def test_an_open_list_holds_its_index_once(profile: Profile) -> None:
         tracemalloc.stop()
     assert len(rows) == 3000 and list(rows) == reference(again)
     assert held < 1.3 * size  # 1.05 x the file's size now; 1.64 x before
+
+
+def test_enum_codes_take_one_byte_a_row_and_widen_past_256_values(profile: Profile) -> None:
+    """An enum column (account, folder, recipients, flags, signature) holds one byte a row while it has at most
+    256 values: at 50,000 messages four bytes a row cost some 750 KB for codes that are nearly all 0. A column
+    that grows past 256 values widens, and lists the same rows, before and after the index is read again."""
+    store = MessageStore(profile)
+    fill(store, {i: meta(i, to=[f"dr{i % 200}@cabinet.mssante.fr"]) for i in range(400)})
+    rows = store.rows()
+    assert list(rows) == reference(store)
+    table = store._list_index().table()
+    assert {table.codes(n).itemsize for n in ("account", "folder", "to", "flags", "signature")} == {1}
+
+    fill(store, {i: meta(i, to=[f"dr{i}@cabinet.mssante.fr"]) for i in range(400, 700)})  # 500 recipients
+    assert list(store.rows()) == reference(store)
+    table = store._list_index().table()
+    assert table.codes("to").itemsize == 2 and table.codes("folder").itemsize == 1
+    again = MessageStore(Profile.open(profile.path, PASS))
+    assert list(again.rows()) == reference(again)
+    assert again._list_index().table().codes("to").itemsize == 2
+
+
+def test_an_index_of_the_previous_format_is_rebuilt(profile: Profile, monkeypatch, caplog) -> None:
+    """Format 2 wrote every enum code on four bytes: such a file (an index written before this version) is
+    rebuilt from the shards once, with the same rows."""
+    from array import array
+
+    from core.store import listindex
+
+    with monkeypatch.context() as old:
+        old.setattr(listindex, "FORMAT", 2)
+        old.setattr(listindex, "_code_type", lambda values: "I")
+        store = MessageStore(profile)
+        fill(store, {i: meta(i) for i in range(50)})
+        expected = list(store.rows())
+        assert array("I").itemsize == store._list_index().table().codes("folder").itemsize
+    again = MessageStore(Profile.open(profile.path, PASS))
+    assert list(again.rows()) == expected
+    assert any("not usable" in r.getMessage() and "rebuilt" in r.getMessage() for r in caplog.records)
+    assert again._list_index().table().codes("folder").itemsize == 1
