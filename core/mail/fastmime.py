@@ -23,13 +23,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from email.message import Message
 from email.parser import BytesHeaderParser
-from typing import Protocol
+from typing import Any, Protocol
 
 MAX_DEPTH = 8  # nested multiparts read here; deeper ones go to the full parser
 _PARSER = BytesHeaderParser()  # compat32, as email.message_from_bytes
 # the transfer encodings compat32's get_payload(decode=True) decodes; any other gives the body's bytes back
 _DECODED = frozenset({"quoted-printable", "base64", "x-uuencode", "uuencode", "uue", "x-uue"})
-_NAME = re.compile(r"[\041-\071\073-\176]+")  # a field name as the parser's headerRE accepts it
+# a field: its name as the parser's headerRE accepts it, a colon, blanks, the rest of the line and the lines
+# that continue it (each begun by a space or a tab), up to its line end or the end of the header
+_FIELD = re.compile(r"([\041-\071\073-\176]+):[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)(?:\n|\Z)")
 _BLANK = re.compile(rb"\r?\n\r?\n")
 _AFTER = re.compile(rb"(--)?[ \t]*(?:\r\n|\n|\Z)")  # what may follow a boundary on its line
 # a CR that does not end a CRLF (one search: several times faster than counting CRs and CRLFs)
@@ -184,30 +186,128 @@ def _entity(data: bytes) -> tuple[Message, bytes]:
     return header, body
 
 
+class _Header(Message):
+    """The compat32 Message ``_read_header`` builds, whose fields are looked up in a table made once.
+
+    ``Message.get`` compares the lower-cased name of every field with the one asked, and passes the value
+    through the policy's ``header_fetch_parse``: a letter's summary and hook ask about 14 fields of a header
+    of about 12, each part's fields again. Here every value is ASCII text (``_read_header`` reads nothing
+    else), which compat32 gives back as it is, so the answers are the same. A change made through the
+    Message API (setting, deleting, replacing a field, a parameter, the boundary, the default type) drops
+    the table for good: from then on every answer is the email package's own.
+    """
+
+    _index: dict[str, list[str]] | None = None
+    _ctype: str | None = None
+
+    def _indexed(self, fields: list[tuple[str, str]]) -> None:
+        index: dict[str, list[str]] = {}
+        for name, value in fields:
+            index.setdefault(name.lower(), []).append(value)
+        self._headers = fields
+        self._index = index
+
+    def _changed(self) -> None:
+        self._index = self._ctype = None
+
+    def get(self, name: str, failobj: Any = None) -> Any:
+        index = self._index
+        if index is None:
+            return super().get(name, failobj)
+        values = index.get(name.lower())
+        return values[0] if values else failobj
+
+    def get_all(self, name: str, failobj: Any = None) -> Any:
+        index = self._index
+        if index is None:
+            return super().get_all(name, failobj)
+        values = index.get(name.lower())
+        return list(values) if values else failobj
+
+    def __getitem__(self, name: str) -> Any:
+        return self.get(name)
+
+    def __contains__(self, name: Any) -> bool:
+        index = self._index
+        if index is None or not isinstance(name, str):
+            return super().__contains__(name)
+        return name.lower() in index
+
+    def get_content_type(self) -> str:
+        if self._index is None:
+            return super().get_content_type()
+        if self._ctype is None:
+            self._ctype = super().get_content_type()
+        return self._ctype
+
+    # every change of the fields or of the default type goes through one of these
+    def __setitem__(self, *args: Any) -> None:
+        self._changed()
+        super().__setitem__(*args)
+
+    def __delitem__(self, *args: Any) -> None:
+        self._changed()
+        super().__delitem__(*args)
+
+    def set_raw(self, *args: Any) -> None:
+        self._changed()
+        super().set_raw(*args)
+
+    def replace_header(self, *args: Any) -> None:
+        self._changed()
+        super().replace_header(*args)
+
+    def add_header(self, *args: Any, **kwargs: Any) -> None:
+        self._changed()
+        super().add_header(*args, **kwargs)
+
+    def set_default_type(self, *args: Any) -> None:
+        self._changed()
+        super().set_default_type(*args)
+
+    def set_boundary(self, *args: Any) -> None:
+        self._changed()
+        super().set_boundary(*args)
+
+    def set_param(self, *args: Any, **kwargs: Any) -> None:
+        self._changed()
+        super().set_param(*args, **kwargs)
+
+    def del_param(self, *args: Any, **kwargs: Any) -> None:
+        self._changed()
+        super().del_param(*args, **kwargs)
+
+    def set_type(self, *args: Any, **kwargs: Any) -> None:
+        self._changed()
+        super().set_type(*args, **kwargs)
+
+    def set_charset(self, *args: Any) -> None:
+        self._changed()
+        super().set_charset(*args)
+
+
 def _read_header(head: bytes) -> Message | None:
     """The compat32 Message the parser builds from an ASCII header of plain ``Name: value`` lines and their
-    continuations (its ``_parse_headers`` and ``header_source_parse``), or None for anything else."""
-    msg = Message()
-    if not head:
-        return msg
-    pieces = head.decode("ascii").split("\n")
-    fields: list[list[str]] = []
-    for n, piece in enumerate(pieces):
-        line = piece + "\n" if n < len(pieces) - 1 else piece
-        if not line:
-            continue
-        if line[0] in " \t":
-            if not fields:
-                return None  # a continuation first: the parser records a defect
-            fields[-1].append(line)
-            continue
-        name, sep, _ = line.partition(":")
-        if not sep or not _NAME.fullmatch(name):
-            return None  # an envelope line, a field without a name, a line the parser takes for the body
-        fields.append([line])
-    for source in fields:
-        name, value = source[0].split(":", 1)
-        msg.set_raw(name, (value.lstrip(" \t") + "".join(source[1:])).rstrip("\r\n"))
+    continuations (its ``_parse_headers`` and ``header_source_parse``), or None for anything else.
+
+    One pattern reads each field, its name, the first line's text after the colon less its leading blanks,
+    and its continuation lines (each begun by a blank); the fields must follow one another from the first
+    byte to the last: anything else (a continuation first, a line without a name and a colon, an envelope
+    line) is something the parser takes otherwise. Line ends inside a value are kept, the last ones dropped,
+    as ``header_source_parse`` does."""
+    msg = _Header()
+    text = head.decode("ascii")
+    read: list[tuple[str, str]] = []
+    at = 0
+    for m in _FIELD.finditer(text):
+        if m.start() != at:
+            return None
+        name, value = m.groups()
+        read.append((name, value.rstrip("\r\n")))
+        at = m.end()
+    if at != len(text):
+        return None
+    msg._indexed(read)
     return msg
 
 
