@@ -362,6 +362,13 @@ class MessageStore:
     def folder_names(self, account: str) -> builtins.list[str]:
         return sorted(d["folder"] for _, d in self.folders.find(lambda d: d.get("account") == account))
 
+    def expect_new(self, count: int) -> None:
+        """``count`` new messages are about to be stored (a folder's first sync): a store still empty is
+        laid out for them at once rather than split again and again as they come."""
+        expect = getattr(self.docs, "expect", None)
+        if expect is not None:
+            expect(count)
+
     def store_new(
         self, state: FolderState, items: builtins.list[tuple[int, builtins.list[str], bytes, dict[str, Any]]]
     ) -> builtins.list[str]:

@@ -424,6 +424,8 @@ class SyncEngine:
         if progress:
             progress(SyncProgress(state.account, state.folder, 0, total))
         writer = self._store_thread()
+        # an empty store takes its final number of shards now (a first sync): no split on the way
+        await asyncio.wrap_future(writer.submit(self.store.expect_new, total))
         in_flight: tuple[Future[list[str]], int, int] | None = None
 
         async def stored() -> None:

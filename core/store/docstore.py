@@ -341,6 +341,26 @@ class ShardedCollection:
             if next(self._shard_files(self.gen), None) is None:
                 self._write_manifest(self.gen, self.bits, chars)
 
+    def expect(self, count: int) -> None:
+        """``count`` documents are about to be written: a collection that holds none yet takes at once the
+        shards it would reach by splitting as they come (placed as ``place_by_tail`` asked). A first sync
+        of 10,000 messages split the messages four times, rewriting and reading back about 12,000 documents,
+        and its last split was the sync's peak of memory. A collection holding documents keeps its shards: it
+        splits as it grows.
+        """
+        if count <= 0:
+            return
+        with self.lock.held(), self._mutex:
+            self._refresh()
+            if self._journal_path().exists() or next(self._shard_files(self.gen), None) is not None:
+                return
+            bits = self.bits
+            while count > self.split_at * (1 << bits):
+                bits += 1
+            tail = self.tail if self._wanted_tail is None else self._wanted_tail
+            if (bits, tail) != (self.bits, self.tail):
+                self._write_manifest(self.gen, bits, tail)
+
     # -- journal -----------------------------------------------------------------------------------------
     def _journal_path(self) -> Path:
         return self.folder / f"journal{SUFFIX}"

@@ -199,3 +199,20 @@ async def test_a_sync_leaves_the_list_index_current_so_opening_the_inbox_reads_n
     again.docs.read_shard = counting  # type: ignore[method-assign]
     read.clear()
     assert len(again.rows()) == 249 and read == []
+
+
+async def test_a_first_sync_lays_the_store_out_for_its_messages_and_never_splits_it(tmp_path: Path) -> None:
+    """The sync tells the empty store how many messages come: its shards are laid out once, instead of every
+    stored message being rewritten at each split as the store grows (17 UID groups in 4 shards: at least
+    one shard passes twice its size, which splits the collection); a second sync adds to that layout."""
+    store = MessageStore(Profile.create(tmp_path / "p", "pw"))
+    source = ListSource(17 * UID_GROUP)
+    report = await SyncEngine(store, source_factory=lambda account: source).sync(ACCOUNT)
+    assert report.new == 17 * UID_GROUP
+    assert store.docs.gen == 0 and store.docs.bits == 4  # 1,700 messages at 200 a shard: 16 shards
+    assert len(store.list()) == 17 * UID_GROUP
+    for uid in range(17 * UID_GROUP + 1, 18 * UID_GROUP + 1):
+        source.messages[uid] = letter(f"lettre {uid}")
+    assert (await SyncEngine(store, source_factory=lambda account: source).sync(ACCOUNT)).new == UID_GROUP
+    assert store.get_raw(message_id_for("cab", "INBOX", 7, 1750)) == letter("lettre 1750")
+    assert len(store.list()) == 18 * UID_GROUP

@@ -196,3 +196,27 @@ def test_a_split_rewrites_one_old_shard_at_a_time(profile: Profile, monkeypatch)
     monkeypatch.undo()
     again = Profile.open(profile.path, "correct horse battery staple").collection("synced")
     assert again.gen == 3 and dict(again.items()) == everything
+
+
+def test_an_empty_collection_told_what_comes_takes_its_shards_at_once(profile: Profile) -> None:
+    """A first sync says how many messages come: the empty collection is laid out for them and never splits
+    on the way (each split rewrote every document); a collection already holding documents is left as it
+    is, and still splits as it grows."""
+    c = profile.collection("first")
+    c.place_by_tail(4, shard_size=20)
+    c.expect(1000)
+    assert (c.gen, c.bits, c.tail) == (0, 6, 4)  # 1000 documents at 20 a shard: 64 shards
+    for g in range(50):  # batches of 20 keys ending alike, as a sync writes them
+        c.put_many({f"m{g:03d}{i:02d}-{g:04d}": {"g": g, "i": i} for i in range(20)})
+    assert c.gen == 0 and len(c) == 1000
+    again = Profile.open(profile.path, "correct horse battery staple").collection("first")
+    assert (again.gen, again.bits, again.tail) == (0, 6, 4) and again.get("m04919-0049") == {"g": 49, "i": 19}
+
+    grown = profile.collection("grown")
+    grown.place_by_tail(4, shard_size=20)
+    grown.put_many({f"a{i:03d}-0000": {"i": i} for i in range(10)})
+    grown.expect(1000)  # holds documents: no new layout
+    assert (grown.gen, grown.bits) == (0, 2)
+    for g in range(1, 50):
+        grown.put_many({f"m{g:03d}{i:02d}-{g:04d}": {"i": i} for i in range(20)})
+    assert grown.gen > 0 and len(grown) == 990
