@@ -330,3 +330,27 @@ def test_an_index_of_the_previous_format_is_rebuilt(profile: Profile, monkeypatc
     assert list(again.rows()) == expected
     assert any("not usable" in r.getMessage() and "rebuilt" in r.getMessage() for r in caplog.records)
     assert again._list_index().table().codes("folder").itemsize == 1
+
+
+def test_message_keys_are_held_as_16_bytes_and_other_keys_as_texts(profile: Profile) -> None:
+    """The store's keys (32 hexadecimal digits) are held packed, 16 bytes a row instead of 37; a key of another
+    form (none of the store's own) turns the list's keys into texts, with the same rows, positions and searches,
+    before and after the index is read again."""
+    store = MessageStore(profile)
+    fill(store, {i: meta(i) for i in range(300)})
+    rows = store.rows()
+    assert list(rows) == reference(store)
+    assert all(rows.index_of(s.id) == p for p, s in enumerate(rows))
+    assert rows.index_of("F" * 32) is None and rows.index_of("f" * 31 + " ") is None
+    table = store._list_index().table()
+    assert len(table.keys.blob) == 16 * 300
+    assert table.position(table.key(0)[16:] + table.key(1)[:16]) is None  # found across two keys: not a key
+
+    store.docs.put_many({"Brouillon-1": meta(1000), "ABCDEF" * 5 + "AB": meta(1001)})
+    rows = store.rows()
+    assert list(rows) == reference(store) and len(rows) == 302
+    assert rows.index_of("Brouillon-1") is not None and rows.index_of("ABCDEF" * 5 + "AB") is not None
+    assert all(rows.index_of(s.id) == p for p, s in enumerate(rows))
+    again = MessageStore(Profile.open(profile.path, PASS))
+    assert list(again.rows()) == list(rows)
+    assert again.rows().index_of("Brouillon-1") == rows.index_of("Brouillon-1")
