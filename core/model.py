@@ -58,6 +58,22 @@ _STATUS_WORDS = {
 }
 
 
+_BOUND = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
+
+
+def reference_text(low: str, high: str) -> str:
+    """A reference interval as labs write it: '2.20–2.60', '< 5' for an upper limit alone, '> 60' for a
+    lower limit alone, a written norm ('négatif') as it is. '–5' would read as minus five, 'négatif–' as
+    an interval."""
+    if low and high:
+        return f"{low}–{high}"
+    if high:
+        return f"< {high}" if _BOUND.fullmatch(high) else high
+    if low:
+        return f"> {low}" if _BOUND.fullmatch(low) else low
+    return ""
+
+
 @dataclass(frozen=True)
 class Observation:
     """One result line: a lab value or a coded/textual observation."""
@@ -81,6 +97,16 @@ class Observation:
     def status_words(self) -> str:
         """What the result status means for the doctor, '' for a final (validated) result."""
         return _STATUS_WORDS.get(self.status.upper().strip(), "")
+
+    @property
+    def reference(self) -> str:
+        """The reference interval as the reader shows it (:func:`reference_text`)."""
+        return reference_text(self.low, self.high)
+
+    @property
+    def reference2(self) -> str:
+        """The interval of the result in its second unit."""
+        return reference_text(self.low2, self.high2)
 
     @property
     def abnormal(self) -> bool:
@@ -640,6 +666,7 @@ __all__ = [
     "folder_label",
     "folded",
     "match_folder",
+    "reference_text",
     "reply_attribution",
     "AddressChoice",
     "CRITICAL_FLAGS",

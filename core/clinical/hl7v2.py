@@ -358,6 +358,25 @@ def _given_names(first: str, others: str) -> tuple[str, ...]:
     return tuple(listed)
 
 
+_COMPARATORS = ("<", ">", "<=", ">=")
+
+
+def _reference(seg: Segment) -> str:
+    """OBX-7 as written. Some senders give it the SN structure (HL7's ELR realm samples: '>^11.0'; a range
+    '^2.2^-^2.6'): read as '>11.0' and '2.2-2.6'. Other components (Cerner's '^^10.000000') stay as written."""
+    raw = seg.get(7)
+    comps = [seg.text(c) for c in seg.components(raw)]
+    if len(comps) == 1:
+        return comps[0]
+    comparator, first = comps[0], comps[1]
+    rest = comps[2:] + ["", ""]
+    if comparator in _COMPARATORS and first and not any(comps[2:]):
+        return f"{comparator}{first}"
+    if not comparator and first and rest[0] in ("-", ":") and rest[1]:
+        return f"{first}-{rest[1]}"
+    return seg.text(raw)
+
+
 def _read_obx(seg: Segment, kind: str) -> Observation:
     values = [seg.text(r) for r in seg.repetitions(5)]
     if kind in ("CE", "CWE", "CNE"):
@@ -372,7 +391,7 @@ def _read_obx(seg: Segment, kind: str) -> Observation:
         value = "\n".join(v for v in values if v) if kind in ("TX", "FT") else (values[0] if values else "")
         if kind == "NM":
             value = normalise_number(value)
-    low, high = reference_bounds(seg.text(seg.get(7)))
+    low, high = reference_bounds(_reference(seg))
     return Observation(
         code=seg.component(3, 1),
         label=seg.component(3, 2) or seg.component(3, 1),

@@ -58,12 +58,12 @@ def results_table(doc: ClinicalDocument) -> Content:
     for obs in doc.observations:
         label = (obs.label or obs.code)[:label_w]
         value = f"{obs.value} {obs.unit}".strip()[:value_w]
-        ref = f"{obs.low}–{obs.high}" if obs.low or obs.high else ""
+        ref = obs.reference
         symbol = flag_symbol(obs)
         line = f"{symbol:<2} {label:<{label_w}} {value:<{value_w}} {ref}"
         if obs.value2:
             second = f"{obs.value2} {obs.unit2}".strip()
-            bounds = f" ({obs.low2}–{obs.high2})" if obs.low2 or obs.high2 else ""
+            bounds = f" ({obs.reference2})" if obs.reference2 else ""
             line += f"  = {second}{bounds}"
         if obs.status_words:
             line += f"  [{obs.status_words}]"
