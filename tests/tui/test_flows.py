@@ -489,6 +489,26 @@ async def test_escape_in_the_annuaire_search_goes_to_the_results_or_back(mailroo
         assert shown_pane(app) == "inbox"
 
 
+async def test_down_in_the_annuaire_search_goes_to_the_results_and_entree_writes(mailroom: FakeMailroom) -> None:
+    """As in the patient search: "martin ↓ Entrée" writes to the first address found (↓ did nothing, so Entrée
+    only went to the results and a second Entrée was needed)."""
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("4")
+        await settle(app, pilot)
+        results = app.screen.query_one("#directory-results", OptionList)
+        await pilot.press(*"martin")
+        await until(pilot, lambda: results.option_count == 2, "the two MARTIN* found")
+        await pilot.press("down")
+        await pilot.pause()
+        assert results.has_focus and results.highlighted == 0
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert shown_pane(app) == "compose"
+        assert app.screen.query_one("#compose-to", Input).value.startswith("claire.martin@chu-test.mssante.fr")
+
+
 async def test_the_footer_shows_the_pane_keys_in_every_pane_at_80_columns(mailroom: FakeMailroom) -> None:
     from tui.widgets.footer import KeyFooter
 
@@ -551,6 +571,23 @@ async def test_an_unread_letter_is_filed_to_a_patient_found_by_search(mailroom: 
         assert not isinstance(app.screen, PatientSearchScreen)
         assert mailroom.documents.decisions == [("file", "d-letter", "p-3")]
         assert any(n.message == "Document classé" for n in app._notifications)
+
+
+async def test_down_from_the_patient_search_lands_on_the_first_patient_found(mailroom: FakeMailroom) -> None:
+    """"dupon jean ↓": the first patient found is highlighted (it was the second: ↓ moved the focus, then the
+    highlight), so "↓ Entrée" asks about the patient listed first."""
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await open_review_at(app, pilot, "d-ambiguous")
+        await pilot.press("p")
+        await settle(app, pilot)
+        results = app.screen.query_one("#patient-results", OptionList)
+        await pilot.press(*"dupon jean")
+        await until(pilot, lambda: results.option_count == 2, "the two DUPON* Jean*")
+        await pilot.press("down")
+        await pilot.pause()
+        assert results.has_focus and results.highlighted == 0
 
 
 async def test_escape_backs_out_of_the_patient_search_without_filing(mailroom: FakeMailroom) -> None:

@@ -4,6 +4,7 @@
 | --- | --- |
 | / | search |
 | enter | in the search: write to the only address found, or go to the results; in the results: write |
+| down | in the search: go to the results |
 | escape | in the search: to the results, or back to Réception when there are none |
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
@@ -83,6 +84,14 @@ class DirectoryPane(ReportsFailures, Vertical):
             results.focus()
         else:
             missive_app(self).action_show_pane("inbox")
+
+    def key_down(self, event: events.Key) -> None:
+        """↓ in the search box goes to the results, on the first (Entrée then writes to it)."""
+        results = self.query_one("#directory-results", OptionList)
+        if self.query_one("#directory-search").has_focus and results.display and results.option_count:
+            event.stop()
+            event.prevent_default()
+            results.focus()
 
     @on(Input.Changed, "#directory-search")
     def _changed(self, event: Input.Changed) -> None:

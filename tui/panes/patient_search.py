@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -208,8 +208,11 @@ class PatientSearchScreen(ReportsFailures, ModalScreen[str | None]):
         if self.shown:
             self.query_one("#patient-results").focus()
 
-    def key_down(self) -> None:
+    def key_down(self, event: events.Key) -> None:
         if self.query_one("#patient-query").has_focus and self.shown:
+            # on the first patient: the same ↓ must not also move the highlight once the list has the focus
+            event.stop()
+            event.prevent_default()
             self.query_one("#patient-results").focus()
 
     # -- choosing and confirming ----------------------------------------------------------------------------
