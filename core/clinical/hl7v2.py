@@ -37,6 +37,13 @@ INS_OIDS = {
 # list it in PID-3 beside the INS-NIR: it is never an INS, nor the sender's own record number.
 OBSOLETE_INS_OIDS = {"1.2.250.1.213.1.4.2"}
 _METADATA_SYSTEMS = {"METADMPMSS"}  # OBX carrying MSSanté/DMP routing flags, not results
+# the same flags by their codes: the CI-SIS examples of the older volets (TRANS_DOC_CDA_HL7V2 1.2,
+# Trans_LPS_CDA_MSSanté 1.0) write them without the MetaDMPMSS coding system
+_METADATA_CODES = {
+    "MASQUE_PS", "INVISIBLE_PATIENT", "INVISIBLE_REP_LEGAUX", "INVISIBLE_REPRESENTANTS_LEGAUX",
+    "MODIF_CONF_CODE", "MODIF_CONFIDENTIALITYCODE", "CONNEXION_SECRETE", "DESTDMP", "DESTMSSANTEPS",
+    "DESTMSSANTEPAT", "ACK_RECEPTION", "ACK_LECTURE", "ACK_LECTURE_MSS", "COMP_LOT",
+}  # fmt: skip
 _MAX_EMBEDDED = 20 * 1024 * 1024  # base64 payload bigger than this is not decoded
 
 
@@ -253,7 +260,7 @@ class _Group:
                     embedded.extend(found)
                     if text:
                         texts.append(text)
-                elif seg.component(3, 3).upper() not in _METADATA_SYSTEMS:
+                elif not _routing_flag(seg):
                     observations.append(_read_obx(seg, kind))
             elif seg.name == "NTE":
                 comment = "\n".join(seg.text(r) for r in seg.repetitions(3) if r)
@@ -287,6 +294,13 @@ class _Group:
             for doc in embedded
         ]
         return main, embedded
+
+
+def _routing_flag(obx: Segment) -> bool:
+    """An OBX that tells the MSSanté/DMP gateway what to do with the document (mask it, send it to the
+    DMP...): never a result the doctor should read."""
+    system = obx.component(3, 3).upper()
+    return system in _METADATA_SYSTEMS or (not system and obx.component(3, 1).upper() in _METADATA_CODES)
 
 
 def _has_identity(identity: Identity) -> bool:
