@@ -52,8 +52,10 @@ class ImportRefused(ParseError):
 
     def __init__(self, source: str, problems: list[tuple[int, str]]) -> None:
         self.problems = problems
-        # the rows' own reasons are French phrases of the CSV checks
-        shown = " ; ".join(f"ligne {line} : {msg}" for line, msg in problems[:MAX_REPORTED])
+        # each row's reason in the catalogues' words, like the line around them
+        shown = str(T("clinical.patients.row.separator")).join(
+            str(T("clinical.patients.row.problem", line=line, problem=msg)) for line, msg in problems[:MAX_REPORTED]
+        )
         more = len(problems) - MAX_REPORTED if len(problems) > MAX_REPORTED else 0
         super().__init__(
             T(
@@ -117,10 +119,10 @@ def parse_birth_date(text: str) -> dt.date:
     else:
         m = _FR.match(text)
         if not m:
-            raise ValueError("birth_date n'est pas au format AAAA-MM-JJ ou JJ/MM/AAAA")
+            raise ValueError(str(T("clinical.patients.row.birth-date-format")))
         date = dt.date(int(m[3]), int(m[2]), int(m[1]))
     if date > dt.date.today() or date.year < 1850:
-        raise ValueError("birth_date est une date impossible (dans le futur ou avant 1850)")
+        raise ValueError(str(T("clinical.patients.row.birth-date-impossible")))
     return date
 
 
@@ -138,7 +140,7 @@ def _row_to_patient(row: dict[str, str]) -> Patient:
     """One CSV row (canonical keys) to a Patient; ValueError with a value-free message when bad."""
     pid = row.get("id", "").strip()
     if not pid:
-        raise ValueError("id est vide")
+        raise ValueError(str(T("clinical.patients.row.empty", column="id")))
     birth_name = " ".join(row.get("birth_name", "").split())
     used_name = " ".join(row.get("used_name", "").split())
     if birth_name and not used_name:
@@ -147,25 +149,25 @@ def _row_to_patient(row: dict[str, str]) -> Patient:
         if birth:
             birth_name, used_name = birth, used
     if not compact(birth_name):
-        raise ValueError("birth_name est vide")
+        raise ValueError(str(T("clinical.patients.row.empty", column="birth_name")))
     given = split_given_names(row.get("given_names", ""))
     if not any(compact(g) for g in given):
-        raise ValueError("given_names est vide")
+        raise ValueError(str(T("clinical.patients.row.empty", column="given_names")))
     raw_date = row.get("birth_date", "")
     try:
         birth_date = parse_birth_date(raw_date)
     except ValueError as exc:
-        msg = str(exc) if "birth_date" in str(exc) else "birth_date n'est pas une date valide"
+        msg = str(exc) if "birth_date" in str(exc) else str(T("clinical.patients.row.birth-date-invalid"))
         raise ValueError(msg) from None
     sex = _SEXES.get(row.get("sex", "").strip().upper())
     if sex is None:
-        raise ValueError("sex doit valoir M, F ou U")
+        raise ValueError(str(T("clinical.patients.row.sex")))
     ins = clean_nir(row.get("ins", ""))
     if ins and not is_valid_nir(ins):
-        raise ValueError("ins n'est pas un matricule valide de 15 caractères (longueur ou clé fausse)")
+        raise ValueError(str(T("clinical.patients.row.ins")))
     qualified = row.get("ins_status", "").strip().lower() in _QUALIFIED
     if qualified and not ins:
-        raise ValueError("ins_status dit qualifiée mais la colonne ins est vide")
+        raise ValueError(str(T("clinical.patients.row.ins-status")))
     return Patient(
         id=pid,
         birth_name=birth_name,
@@ -229,13 +231,13 @@ def read_patients_csv(
         except StopIteration:
             break
         except csv.Error:
-            problems.append((reader.line_num, "illisible en CSV (vérifiez les guillemets)"))
+            problems.append((reader.line_num, str(T("clinical.patients.row.csv"))))
             break  # the csv module cannot resynchronise after a broken quote
         line = reader.line_num
         if not any(v.strip() for v in values):
             continue  # blank lines are common at the end of exports
         if len(values) > len(names):
-            problems.append((line, f"{len(values)} champs pour {len(names)} colonnes"))
+            problems.append((line, str(T("clinical.patients.row.fields", fields=len(values), columns=len(names)))))
             continue
         row = {c: (values[i] if i < len(values) else "") for i, c in wanted}
         try:
@@ -244,12 +246,12 @@ def read_patients_csv(
             problems.append((line, str(exc)))
             continue
         if patient.id in seen_ids:
-            problems.append((line, f"id déjà utilisé ligne {seen_ids[patient.id]}"))
+            problems.append((line, str(T("clinical.patients.row.id-twice", first=seen_ids[patient.id]))))
             continue
         seen_ids[patient.id] = line
         if patient.ins:
             if patient.ins in seen_ins:
-                problems.append((line, f"ins déjà utilisé ligne {seen_ins[patient.ins]}"))
+                problems.append((line, str(T("clinical.patients.row.ins-twice", first=seen_ins[patient.ins]))))
                 continue
             seen_ins[patient.ins] = line
         patients.append(patient)

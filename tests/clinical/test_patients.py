@@ -109,6 +109,25 @@ def test_bad_rows_refuse_the_whole_import_with_line_numbers_and_no_values() -> N
     assert isinstance(info.value, ParseError) and info.value.exit_code == 2
 
 
+def test_bad_rows_are_said_in_english_under_lang_en() -> None:
+    """Each row's reason comes from the catalogues like the line around it (it was French in an English line:
+    "lines ligne 3 : birth_date n'est pas…")."""
+    from core.text import set_language
+
+    set_language("en")
+    try:
+        with pytest.raises(ImportRefused) as info:
+            registry().import_csv(DATA / "patients_bad.csv")
+        message = str(info.value)
+        problems = dict(info.value.problems)
+    finally:
+        set_language(None)
+    assert "nothing was imported — line 3: birth_date" in message, message
+    assert "sex must be M, F or U" in problems[4] and "birth_name is empty" in problems[6]
+    assert "id already used on line 2" in problems[9]
+    assert not [w for w in ("ligne", " doit ", " est ", "déjà", " : ") if w in message], message
+
+
 def test_map_renames_source_columns() -> None:
     data = "NUM;NOM;NOM_USAGE;PRENOMS;DDN;SEXE;INS;VILLE\n42;Leroy;;Luc;30/11/1980;H;" + INS + ";Lyon\n"
     mapping = parse_mapping(
