@@ -140,10 +140,17 @@ _last: tuple[bytes, Scanned | None] | None = None
 def _scan(raw: bytes) -> Scanned | None:
     if not isinstance(raw, bytes) or not raw or raw.startswith((b"From ", b"\r\n", b"\n")):
         return None
-    if _LONE_CR.search(raw) is not None:
-        return None  # a lone CR is a line end to the parser
     try:
-        header, body = _entity(raw)
+        # A lone CR is a line end to the parser: in a header, or in a multipart body (where it may start a
+        # delimiter line or end the line before one), only the full parser reads it as the parser does.
+        # The body of a single part is its payload as it is, lone CRs and all: not searched (a letter's
+        # 20 KB cost 10 us a letter, for the 9 letters in 10 that have one part).
+        head, body = _split(raw)
+        if _LONE_CR.search(head) is not None:
+            return None
+        header = _header_of(head)
+        if header.get_content_maintype() == "multipart" and _LONE_CR.search(body) is not None:
+            return None
         leaves: list[Leaf] = []
         _walk(header, body, leaves, 0)
     except Exception:  # noqa: BLE001 - _Unusual, or anything the header parser raises: the full parser reads it
@@ -168,14 +175,22 @@ def outer_content_type(raw: bytes) -> str | None:
 
 def _entity(data: bytes) -> tuple[Message, bytes]:
     """The header of an entity (parsed) and its body (raw): the header must end with a blank line or the data."""
+    head, body = _split(data)
+    return _header_of(head), body
+
+
+def _split(data: bytes) -> tuple[bytes, bytes]:
+    """An entity's header and body, cut at the first blank line (the header without its last line end)."""
     if data.startswith((b"\r\n", b"\n")):  # no header at all
-        head, body = b"", data[2 if data.startswith(b"\r\n") else 1 :]
-    else:
-        m = _BLANK.search(data)
-        if m is None:
-            head, body = data, b""
-        else:
-            head, body = data[: m.start()], data[m.end() :]
+        return b"", data[2 if data.startswith(b"\r\n") else 1 :]
+    m = _BLANK.search(data)
+    if m is None:
+        return data, b""
+    return data[: m.start()], data[m.end() :]
+
+
+def _header_of(head: bytes) -> Message:
+    """The parser's reading of an entity's header; raises _Unusual when it is not ASCII or has a defect."""
     if not head.isascii():
         raise _Unusual
     header = _read_header(head)
@@ -183,7 +198,7 @@ def _entity(data: bytes) -> tuple[Message, bytes]:
         header = _PARSER.parsebytes(head)
         if header.defects:
             raise _Unusual
-    return header, body
+    return header
 
 
 class _Header(Message):
