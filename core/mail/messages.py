@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, overload
 from core.errors import MessageGone
 from core.mail.uidflags import UidFlags
 from core.model import MessageSummary, SignatureStatus
+from core.store.docstore import ShardedCollection
 from core.store.listindex import ENUM, INT, TEXT, Column, Layout, ListIndex, Table
 from core.text import T
 
@@ -415,13 +416,22 @@ class MessageStore:
         or nothing), the folder state. A crash in between leaves unused blobs, never a message without its
         blob or a state naming a message not stored (it is fetched again, under the same id).
         """
-        stale_blobs = [old["blob"] for old in self._docs_of(list(new.docs)).values() if old.get("blob")]
+        # the letters these replace (stored before a crash, then fetched again): their blobs go once the
+        # state is saved; the sharded collection says which while it writes, any other is asked first
+        former: dict[str, dict[str, Any]] = {}
+        tells = isinstance(self.docs, ShardedCollection)
+        if not tells:
+            former = self._docs_of(list(new.docs))
         if new.sealed is not None:
             self.blobs.put_sealed(new.sealed)
         else:
             for doc, raw in zip(new.docs.values(), new.raws or [], strict=True):
                 doc["blob"] = self.blobs.put(raw)
-        self.docs.put_many(new.docs)
+        if tells:
+            self.docs.put_many(new.docs, former=former)
+        else:
+            self.docs.put_many(new.docs)
+        stale_blobs = [old["blob"] for old in former.values() if old.get("blob")]
         state = new.state
         state.known().update(new.flags)
         if new.pending:
@@ -629,13 +639,12 @@ def _summary_from(msg: email.message.Message, raw: bytes, attachments: bool = Tr
     from core.mail import mime
 
     encrypted, signed = mime.security_of(msg)
-    date = mime._date(msg)
     found = {
         "message_id": mime._header(msg, "Message-ID"),
         "from": (_addresses(msg, "From") or ("",))[0] or mime._decoded(msg, "From"),
         "to": list(_addresses(msg, "To")),
         "subject": mime.shown_subject(mime._decoded(msg, "Subject")),
-        "date": date.isoformat() if date else None,
+        "date": _date_text(msg),
         "encrypted": encrypted,
         "signed": signed,
         "refs": mime.thread_references(msg),
@@ -645,6 +654,41 @@ def _summary_from(msg: email.message.Message, raw: bytes, attachments: bool = Tr
             not encrypted and msg.get_content_maintype() == "multipart" and _names_a_file(raw)
         )
     return found
+
+
+_MONTHS = {m: n for n, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
+# RFC 5322's usual date: [day name, ] day month 4-digit-year hh:mm[:ss] +hhmm
+_RFC_DATE = re.compile(
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+    r"([1-9]\d{3}) ([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))? ([+-])([01]\d|2[0-3])([0-5]\d)"
+)
+
+
+def _date_text(msg: email.message.Message) -> str | None:
+    """``mime._date(msg)`` as ISO text (None: no date, or one that does not read); the usual form is read
+    with one pattern, anything else by the email package (``parsedate_to_datetime``, 4 us a letter)."""
+    from core.mail import mime
+
+    text = mime._header(msg, "Date")
+    m = _RFC_DATE.fullmatch(text)
+    if m is None:
+        date = mime._date(msg)
+        return date.isoformat() if date else None
+    day, month, year, hour, minute, second, sign, tz_hours, tz_minutes = m.groups()
+    offset = (int(tz_hours) * 3600 + int(tz_minutes) * 60) * (-1 if sign == "-" else 1)
+    try:
+        date = dt.datetime(
+            int(year),
+            _MONTHS[month],
+            int(day),
+            int(hour),
+            int(minute),
+            int(second or 0),
+            tzinfo=dt.timezone(dt.timedelta(seconds=offset)),
+        )
+    except ValueError:  # 31 February: the email package says no date either
+        return None
+    return date.isoformat()
 
 
 def _addresses(msg: Any, name: str) -> tuple[str, ...]:

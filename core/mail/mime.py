@@ -79,7 +79,7 @@ def _decoded(msg: Message, name: str) -> str:
 
     wanted = name.lower()
     text = next((str(v) for k, v in msg.raw_items() if k.lower() == wanted), "")
-    if any("\udc80" <= c <= "\udcff" for c in text):
+    if not text.isascii() and any("\udc80" <= c <= "\udcff" for c in text):
         data = text.encode("utf-8", "surrogateescape")
         try:
             text = data.decode("utf-8")

@@ -165,8 +165,9 @@ class _Shard:
         data = self.storage._data or {}
         return len(data.get(TABLE, {}))
 
-    def stage(self, changes: Mapping[str, Doc | None]) -> bytes:
+    def stage(self, changes: Mapping[str, Doc | None], former: dict[str, Doc] | None = None) -> bytes:
         """Set or delete (None) documents in memory; the new file content, to write then ``committed()``.
+        ``former``: receives a copy of each document replaced.
 
         On failure, or if the file is not written, the caller calls ``storage.forget()``.
         """
@@ -175,6 +176,9 @@ class _Shard:
             present = self.docs()
             gone = [k for k, v in changes.items() if v is None and k in present]
             replaced = [k for k, v in changes.items() if v is not None and k in present]
+            if former is not None:
+                for key in replaced:
+                    former[key] = dict(present[key])
             if gone or replaced:
                 # _KeyedTable's document ids are the collection's string keys; TinyDB types them as int
                 self.table.remove(doc_ids=gone + replaced)  # type: ignore[arg-type]  # str ids, see above
@@ -384,13 +388,15 @@ class ShardedCollection:
             by_shard.setdefault(self._shard_of(key), {})[key] = doc
         return by_shard
 
-    def _apply(self, by_shard: Mapping[int, Mapping[str, Doc | None]]) -> int:
+    def _apply(
+        self, by_shard: Mapping[int, Mapping[str, Doc | None]], former: dict[str, Doc] | None = None
+    ) -> int:
         """Write the changes, one file per shard, side by side; return the size of the largest shard."""
         staged: list[tuple[_Shard, bytes]] = []
         try:
             for index, part in by_shard.items():
                 shard = self._shard(index)
-                staged.append((shard, shard.stage(part)))
+                staged.append((shard, shard.stage(part, former)))
             write_many([(shard.storage.path, data) for shard, data in staged], advance_mtime=True)
         except BaseException:
             for shard, _ in staged:
@@ -423,7 +429,7 @@ class ShardedCollection:
         self._remember_count(shard)
         return count
 
-    def _write(self, changes: Mapping[str, Doc | None]) -> None:
+    def _write(self, changes: Mapping[str, Doc | None], former: dict[str, Doc] | None = None) -> None:
         with self.lock.held(), self._mutex:
             self._refresh()
             by_shard = self._by_shard(changes)
@@ -431,11 +437,11 @@ class ShardedCollection:
                 path = self._journal_path()
                 payload = json.dumps(changes, ensure_ascii=False, separators=(",", ":")).encode()
                 atomic_write(path, self.vault.seal(payload, self._logical(path.name)))
-                largest = self._apply(by_shard)
+                largest = self._apply(by_shard, former)
                 path.unlink()
                 fsync_dir(self.folder)  # a journal that came back after a crash would undo later writes
             else:
-                largest = self._apply(by_shard)
+                largest = self._apply(by_shard, former)
             # a full shard is the cheap signal; only then count the whole collection
             if largest > 2 * self.split_at:
                 self._maybe_split()
@@ -564,9 +570,12 @@ class ShardedCollection:
     def put(self, key: str, doc: Doc) -> None:
         self._write({key: dict(doc)})
 
-    def put_many(self, items: Mapping[str, Doc]) -> None:
+    def put_many(self, items: Mapping[str, Doc], former: dict[str, Doc] | None = None) -> None:
+        """Set documents (all or none). ``former``: receives what the documents replaced were, read in the
+        same pass (a sync storing a batch learns so which stored letters it replaces, without a lookup
+        of its own)."""
         if items:
-            self._write({k: dict(v) for k, v in items.items()})
+            self._write({k: dict(v) for k, v in items.items()}, former)
 
     def delete(self, key: str) -> bool:
         with self.lock.held(), self._mutex:

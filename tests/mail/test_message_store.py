@@ -216,3 +216,28 @@ async def test_a_first_sync_lays_the_store_out_for_its_messages_and_never_splits
     assert (await SyncEngine(store, source_factory=lambda account: source).sync(ACCOUNT)).new == UID_GROUP
     assert store.get_raw(message_id_for("cab", "INBOX", 7, 1750)) == letter("lettre 1750")
     assert len(store.list()) == 18 * UID_GROUP
+
+
+@pytest.mark.parametrize("on_disk", [False, True])
+def test_letters_stored_again_leave_no_blob_of_their_first_copy(on_disk: bool, tmp_path: Path) -> None:
+    """A batch stored, then fetched again (its folder state lost in a crash): the second copy replaces the
+    first under the same ids, and the first copy's blobs are deleted, whether the store learns what it
+    replaces while writing (the sharded collection) or asks first (any other)."""
+    store = MessageStore(Profile.create(tmp_path / "p", "pw") if on_disk else MemoryProfile())
+    items = [(u, [], letter(f"lettre {u}"), summary_of(letter(f"lettre {u}"))) for u in range(1, 6)]
+    store.store_new(FolderState("cab", "INBOX", uidvalidity=7, pending={}), items)
+    first = {m.id: store.doc(m.id)["blob"] for m in store.list()}
+    again = [(u, [], letter(f"encore {u}"), summary_of(letter(f"encore {u}"))) for u in range(3, 8)]
+    ids = store.store_new(FolderState("cab", "INBOX", uidvalidity=7, pending={}), again)
+    assert len(store.list()) == 7
+    for mid in ids:
+        assert store.get_raw(mid) == letter(f"encore {store.doc(mid)['uid']}")
+    replaced = [blob for mid, blob in first.items() if mid in ids]
+    kept = [blob for mid, blob in first.items() if mid not in ids]
+    assert len(replaced) == 3 and len(kept) == 2
+
+    def stored(blob: str) -> bool:
+        return store.blobs.exists(blob) if on_disk else blob in store.blobs.data
+
+    assert not any(stored(blob) for blob in replaced)
+    assert all(stored(blob) for blob in kept)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import string
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from core.errors import ParseError
@@ -140,3 +140,51 @@ def test_the_xdm_machine_prefix_is_hidden_from_the_subject() -> None:
     assert parse(raw).subject == "Compte rendu MARTIN Paul 19600101"  # messages show
     assert shown_subject("Re: xdm/1.0/DDM+ CR bio") == "Re: CR bio"
     assert shown_subject("Résultats XDM/1.0/DDM+ en fin") == "Résultats XDM/1.0/DDM+ en fin"
+
+
+_DAY_NAMES = st.sampled_from(["", "Mon, ", "Sun, ", "Thu, ", "Mon,", "mon, ", "Xyz, "])
+_MONTH_NAMES = st.sampled_from(["Jan", "Feb", "Mar", "Dec", "jan", "Foo"])
+_ZONES = st.sampled_from(
+    ["+0100", "-0000", "+0000", "-0530", "+2359", "+2400", "+0160", "GMT", "UT", "", "+01"]
+)
+
+
+@given(
+    _DAY_NAMES,
+    st.integers(0, 32),
+    _MONTH_NAMES,
+    st.sampled_from([0, 1, 69, 99, 100, 999, 1000, 1969, 2026, 9999]),
+    st.sampled_from(["%02d:%02d:%02d", "%02d:%02d", "%d:%02d:%02d"]),
+    st.tuples(st.integers(0, 25), st.integers(0, 61), st.integers(0, 61)),
+    _ZONES,
+    st.sampled_from(["%d", "%02d", "%04d"]),
+)
+@example("Mon, ", 2, "Mar", 99, "%02d:%02d:%02d", (0, 0, 1), "+0100", "%04d")  # 0099: 1999 to the package
+@example("", 2, "Mar", 0, "%02d:%02d", (0, 0, 0), "+0100", "%04d")  # 0000: 2000 to the package
+@example("", 31, "Feb", 2026, "%02d:%02d", (0, 0, 0), "-0530", "%04d")  # no such day
+@settings(max_examples=600, deadline=None)
+def test_a_date_read_by_the_pattern_is_the_email_packages(
+    day_name: str,
+    day: int,
+    month: str,
+    year: int,
+    clock: str,
+    hms: tuple[int, int, int],
+    zone: str,
+    year_form: str,
+) -> None:
+    """The summary reads the usual date form with one pattern: the same ISO text as the email package's
+    ``parsedate_to_datetime`` (``mime._date``), or no date where it finds none, for any day, month, year,
+    time and zone, well formed or not."""
+    from email.message import Message
+
+    from core.mail import mime
+    from core.mail.messages import _date_text
+
+    hour, minute, second = hms
+    time_text = clock % ((hour, minute, second) if clock.count("%") == 3 else (hour, minute))
+    text = f"{day_name}{day:02d} {month} {year_form % year} {time_text} {zone}".strip()
+    msg = Message()
+    msg["Date"] = text
+    expected = mime._date(msg)
+    assert _date_text(msg) == (expected.isoformat() if expected else None)
