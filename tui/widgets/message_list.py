@@ -36,7 +36,9 @@ if TYPE_CHECKING:
     # the façade's lazy rows, or a plain list (a filtered view of them, the tests' own)
     Rows = SummaryRows | list[MessageSummary]
 
-CACHE_ROWS = 512
+# rendered rows kept for scrolling back: three screens of the list. It kept 512 rows (about 3 KB each), some
+# 1.5 MB once the mouse wheel had gone through a long folder, for rows that are redrawn in microseconds.
+CACHE_SCREENS, CACHE_MIN_ROWS = 3, 32
 MARKERS_WIDTH = 6
 DATE_WIDTH = 8
 STATUS_WIDTH = 18
@@ -292,7 +294,7 @@ class MessageList(ScrollView, can_focus=True):
             mark = rows.thread_mark(index) if hasattr(rows, "thread_mark") else ""
             strip = self._render_row(self._rows[index], width, index == self.cursor, mark)
             self._cache[key] = strip
-            if len(self._cache) > CACHE_ROWS:
+            while len(self._cache) > max(CACHE_SCREENS * self.size.height, CACHE_MIN_ROWS):
                 self._cache.popitem(last=False)
         else:
             self._cache.move_to_end(key)
