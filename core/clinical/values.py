@@ -15,7 +15,9 @@ from core.model import Sex
 _NUMBER_RE = re.compile(r"^[<>]?=?\s*[+-]?\d+(?:[.,]\d+)?$|^[<>]?=?\s*[+-]?[.,]\d+$")
 # "2.20-2.60", "-2 - 2", "10 - 40", "4,00-10,00", "-8 à -2"
 _RANGE_RE = re.compile(
-    r"^\s*([+-]?\d+(?:[.,]\d+)?)\s*(?:-|–|à|a|to)\s*([+-]?\d+(?:[.,]\d+)?)\s*$", re.IGNORECASE
+    # '_' as in the HL7 v2 standard's own ORU example ("OBX|1|SN|1554-5^GLUCOSE...||^182|mg/dl|70_105|H")
+    r"^\s*([+-]?\d+(?:[.,]\d+)?)\s*(?:-|–|_|à|a|to)\s*([+-]?\d+(?:[.,]\d+)?)\s*$",
+    re.IGNORECASE,
 )
 _TAG_RE = re.compile(r"<\s*(/?)\s*([a-zA-Z][a-zA-Z0-9]*)[^<>]*>")
 _BLOCK_TAGS = {"br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "table"}

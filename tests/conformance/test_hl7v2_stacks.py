@@ -108,3 +108,34 @@ def _obx7(value: str) -> str:
 )
 def test_obx7_as_the_reader_shows_it(written, shown):
     assert _obx7(written) == shown
+
+
+def test_hl7_standard_oru_example_as_python_hl7_keeps_it():
+    """The HL7 v2.4 normative ORU example (EVERYWOMAN^EVE): glucose 182 mg/dl written as SN '^182', the
+    reference '70_105' (read 70–105), flag H. Its birth date '196203520' is no date: none is read. OBX 2 is
+    typed 'FN' (a typing error of the example): its value stays as written."""
+    doc = _doc(HL7 / "python-hl7_sample_hl7.hl7")
+    ident = doc.identity
+    assert (ident.family_name, ident.given_names, ident.sex, ident.birth_date) == (
+        "EVERYWOMAN",
+        ("EVE", "E"),
+        "F",
+        None,
+    )
+    first, second = doc.observations
+    assert (first.label, first.value, first.unit, first.reference, first.flag) == (
+        "GLUCOSE",
+        "182",
+        "mg/dl",
+        "70–105",
+        "H",
+    )
+    assert first.abnormal and second.value == "^182"
+
+
+def test_batch_file_fhs_bhs_around_one_message():
+    """A VINAH batch file (FHS, BHS, the ADT^A04, BTS, FTS): one patient, no results, a clear reading."""
+    doc = _doc(HL7 / "python-hl7_sample_file.hl7")
+    assert doc.identity.family_name == "XXXXXXXXXX" and doc.identity.source_id == "0000112234"
+    assert doc.identity.birth_date is None  # '10131113': the year 1013 is a typing error, not a trait
+    assert doc.observations == ()
