@@ -68,8 +68,31 @@ def _hex(digits: str) -> bytes | None:
         return None
 
 
+def _hex_text(raw: bytes) -> str:
+    """\\Xhh\\ bytes as text: UTF-8 when they are, else Latin-1 (a message in 8859/1 writes é as \\XE9\\)."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+_FORMAT = re.compile(r"\.(sp|sk|fi|nf|in|ti|ce)\s*([+-]?\d{0,3})")
+
+
+def _formatting(code: str) -> str | None:
+    """The text of an FT formatting command (HL7 v2, chapter 2: formatted text): .sp n (n line breaks), .sk n (n spaces); .fi,
+    .nf, .in, .ti and .ce only lay the text out: nothing. None when ``code`` is not one."""
+    match = _FORMAT.fullmatch(code)
+    if match is None:
+        return None
+    count = int(match.group(2) or 1) if match.group(2) not in ("+", "-") else 1
+    count = max(0, min(count, 50))
+    return {"sp": "\n" * count, "sk": " " * count}.get(match.group(1), "")
+
+
 def unescape(text: str, delims: Delimiters) -> str:
-    r"""Resolve \F\ \S\ \T\ \R\ \E\ \Xhh..\ and \.br\ ; unknown sequences are kept as written."""
+    r"""Resolve \F\ \S\ \T\ \R\ \E\ \Xhh..\, \.br\ and the other FT formatting commands (\.sp2\...);
+    unknown sequences are kept as written."""
     esc = delims.escape
     if not esc or esc not in text:
         return text
@@ -98,7 +121,9 @@ def unescape(text: str, delims: Delimiters) -> str:
         if code in simple:
             out.append(simple[code])
         elif code[:1] == "X" and (raw := _hex(code[1:])) is not None:
-            out.append(raw.decode("utf-8", errors="replace"))
+            out.append(_hex_text(raw))
+        elif (formatted := _formatting(code)) is not None:
+            out.append(formatted)
         else:
             out.append(text[start : end + 1])
         i = end + 1
