@@ -8,7 +8,7 @@ import threading
 from email.message import EmailMessage
 
 from textual import events
-from textual.widgets import Input, OptionList
+from textual.widgets import Input, OptionList, TextArea
 
 from tests.tui.conftest import settle
 from tests.tui.fakes import BASE, FakeMailroom
@@ -55,6 +55,28 @@ async def test_past_correspondents_come_first_then_the_directory(mailroom: FakeM
         await until(
             pilot, lambda: "partira" in str(app.screen.query_one("#compose-recipients").render()), "check"
         )
+
+
+async def test_tab_takes_the_address_and_moves_on_as_tab_does(mailroom: FakeMailroom) -> None:
+    """A GP types "claire.mar Tab Tab Avis Tab Chère consœur" (Cc left empty): the subject lands in Objet and the
+    letter in the body. Tab took the address and stayed in À, so the subject went into Cc and the letter into Objet.
+    """
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("3")
+        await pilot.pause()
+        await pilot.press(*"claire.mar")
+        await until(pilot, lambda: len(_shown(app)) == 1, "the list of recipients")
+        await pilot.press("tab")
+        await pilot.pause()
+        assert app.screen.query_one("#compose-to", Input).value == "claire.martin@chu-test.mssante.fr"
+        assert app.screen.query_one("#compose-cc", Input).has_focus
+        await pilot.press("tab", *"Avis", "tab", *"Chère consœur")
+        await settle(app, pilot)
+        assert app.screen.query_one("#compose-cc", Input).value == ""
+        assert app.screen.query_one("#compose-subject", Input).value == "Avis"
+        assert app.screen.query_one("#compose-body", TextArea).text.startswith("Chère consœur")
 
 
 async def test_found_by_specialty_and_town_and_escape_closes_the_list(mailroom: FakeMailroom) -> None:

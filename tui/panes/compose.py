@@ -3,7 +3,7 @@
 | Key | Action |
 | --- | --- |
 | (typing in À/Cc) | a list of recipients: past correspondents first, then the directory by name, specialty, town |
-| down/up, enter/tab | move in that list, take the highlighted address; escape closes it |
+| down/up, enter/tab | move in that list, take the highlighted address (tab: and go to the next field); escape closes it |
 | right | accept the suggested address |
 | ctrl+s, F9 | send |
 | ctrl+o | attach a file |
@@ -79,13 +79,14 @@ class AddressSuggester(Suggester):
 
 class AddressInput(Input):
     """To or Cc: while the pane's list of recipients is open, down/up move in it, enter or tab take the
-    highlighted address (escape, the pane's key, closes it); otherwise these keys do what they do elsewhere."""
+    highlighted address (tab then moves on; escape, the pane's key, closes it); otherwise these keys do what they
+    do elsewhere."""
 
     BINDINGS = [
         Binding("down", "choice(1)", show=False),
         Binding("up", "choice(-1)", show=False),
         Binding("enter", "take_choice", show=False),
-        Binding("tab", "take_choice", show=False),
+        Binding("tab", "take_choice(True)", show=False),
     ]  # escape is the pane's (its footer word stays): it closes the list first
 
     def _pane(self) -> ComposePane:
@@ -95,9 +96,13 @@ class AddressInput(Input):
         if not self._pane().move_choice(step):
             raise SkipAction()
 
-    def action_take_choice(self) -> None:
+    def action_take_choice(self, move_on: bool = False) -> None:
+        """Entrée takes the address and stays (for another after a comma); Tab takes it and moves on to the next
+        field, as Tab always does: "claire.mar Tab Tab Avis" puts the subject in Objet, not in Cc."""
         if not self._pane().take_choice(self):
             raise SkipAction()
+        if move_on:
+            self.screen.focus_next()
 
     def on_blur(self) -> None:
         self._pane().close_choices()
