@@ -409,12 +409,14 @@ class MessageStore:
             docs[state.message_id(uid)] = doc
         return NewMessages(state, docs, flags_of, sealed, None if sealed is not None else raws, pending)
 
-    def store_prepared(self, new: NewMessages) -> builtins.list[str]:
+    def store_prepared(self, new: NewMessages, save_state: bool = True) -> builtins.list[str]:
         """Write a batch made by ``prepare_new``; its message ids.
 
         In this order, each step durable before the next: the raw messages, their metadata (one write, all
         or nothing), the folder state. A crash in between leaves unused blobs, never a message without its
         blob or a state naming a message not stored (it is fetched again, under the same id).
+        ``save_state=False``: the state is updated in memory only, for the caller to save later (the sync
+        saves it every few batches): until then it names fewer messages than are stored, never more.
         """
         # the letters these replace (stored before a crash, then fetched again): their blobs go once the
         # state is saved; the sharded collection says which while it writes, any other is asked first
@@ -436,7 +438,8 @@ class MessageStore:
         state.known().update(new.flags)
         if new.pending:
             state.pending = {**(state.pending or {}), **new.pending}
-        self.save_state(state)
+        if save_state:
+            self.save_state(state)
         self._delete_blobs(stale_blobs)
         return list(new.docs)
 

@@ -23,6 +23,7 @@ import dataclasses
 import functools
 import logging
 import sys
+import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
@@ -168,6 +169,10 @@ class Connections:
             await source.close()
 
 
+STATE_EVERY_BATCHES = 10  # stored batches between two saves of the folder state during a fetch
+STATE_EVERY_SECONDS = 2.0  # or at most this long between them
+
+
 def _unchanged(state: FolderState, status: FolderStatus) -> bool:
     """Nothing changed on either side since ``state`` was saved: same UIDVALIDITY, UIDNEXT, number of
     messages and HIGHESTMODSEQ (CONDSTORE: a flag set or a message expunged moves it), no local change
@@ -224,6 +229,9 @@ class SyncEngine:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self._writer: ThreadPoolExecutor | None = None  # while ``sync`` runs: its store thread
+        # the folder state is saved after this many stored batches, or this many seconds, whichever first
+        self.state_every = STATE_EVERY_BATCHES
+        self.state_every_seconds = STATE_EVERY_SECONDS
 
     async def sync(
         self, account: Account, progress: Progress | None = None, folders: Sequence[str] | None = None
@@ -427,6 +435,12 @@ class SyncEngine:
         # an empty store takes its final number of shards now (a first sync): no split on the way
         await asyncio.wrap_future(writer.submit(self.store.expect_new, total))
         in_flight: tuple[Future[list[str]], int, int] | None = None
+        # The folder state names what is stored, never more: it is saved every few batches, not after each
+        # (a tenth of the saves, whose cost grew with the folder), and whenever the reading stops. After a
+        # crash a stored batch the state does not name yet is fetched again, under the same ids.
+        unsaved = 0
+        saved_at = time.monotonic()
+        submitted = False
 
         async def stored() -> None:
             nonlocal in_flight, done
@@ -464,13 +478,26 @@ class SyncEngine:
                     items.clear()
                     batch.clear()
                     await stored()
-                    in_flight = (writer.submit(_store_and_release, self.store, ready), count, own)
+                    unsaved += 1
+                    now = time.monotonic()
+                    save = unsaved >= self.state_every or now - saved_at >= self.state_every_seconds
+                    if save:
+                        unsaved, saved_at = 0, now
+                    in_flight = (writer.submit(_store_and_release, self.store, ready, save), count, own)
+                    submitted = True
             await stored()
-        finally:
-            # On a failure (a lost connection, a cancelled sync) the batch being written is finished first:
-            # the next attempt reads the folder state it writes.
+        except BaseException:
+            # On a failure (a lost connection, a full disk, a cancelled sync) the batch being written is
+            # finished first, then the state saved as it is (it names the batches stored): the next attempt
+            # reads it and resumes after them
             if in_flight is not None:
                 futures_wait([in_flight[0]])
+            if submitted:
+                try:
+                    self.store.save_state(state)
+                except Exception as exc:  # noqa: BLE001 - not saved: the batches it would name are fetched again
+                    log.warning("folder state not saved after a stopped sync (%s)", type(exc).__name__)
+            raise
 
     def _store_thread(self) -> ThreadPoolExecutor:
         """The sync's writer thread (one made here when a folder is read outside ``sync``)."""
@@ -551,14 +578,15 @@ class SyncEngine:
                     await result
 
 
-def _store_and_release(store: MessageStore, ready: Any) -> list[str]:
-    """Write a batch, then give the C library's free heap back to the system.
+def _store_and_release(store: MessageStore, ready: Any, save_state: bool = True) -> list[str]:
+    """Write a batch (and save the folder state when ``save_state``), then give the C library's free heap
+    back to the system.
 
     A first sync frees a batch's letters (2 to 120 KB each) while the next batch's are being made, between
     objects that live on: glibc keeps those holes (about 5 MB of a 10,000-message sync's peak, measured)
     unless asked. Its cost is one walk of the free lists per batch."""
     try:
-        return store.store_prepared(ready)
+        return store.store_prepared(ready, save_state=save_state)
     finally:
         del ready
         trim = _malloc_trim()

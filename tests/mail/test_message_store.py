@@ -108,11 +108,11 @@ async def test_a_failed_write_stops_the_sync_and_the_next_one_resumes_after_the_
     real = store.store_prepared
     calls: list[int] = []
 
-    def failing(new):  # the third batch hits a full disk
+    def failing(new, **kw):  # the third batch hits a full disk
         calls.append(len(new.docs))
         if len(calls) == 3:
             raise OSError(28, "No space left on device")
-        return real(new)
+        return real(new, **kw)
 
     store.store_prepared = failing  # type: ignore[method-assign]
     seen = []
@@ -241,3 +241,28 @@ def test_letters_stored_again_leave_no_blob_of_their_first_copy(on_disk: bool, t
 
     assert not any(stored(blob) for blob in replaced)
     assert all(stored(blob) for blob in kept)
+
+
+async def test_the_folder_state_is_saved_every_few_batches_and_names_only_what_is_stored(tmp_path: Path) -> None:
+    """A fetch of 25 batches saves the folder state after every tenth (and at the end of the folder), not
+    after each: each save named every UID of the folder. Whenever it is saved, it names only stored
+    messages; at the end it names them all."""
+    store = MessageStore(Profile.create(tmp_path / "p", "pw"))
+    source = ListSource(250)  # 25 batches of 10
+    saves: list[list[int]] = []
+    real = store.save_state
+
+    def save(state: FolderState) -> None:
+        stored = {m.uid for m in store.list()}
+        assert set(state.known()) <= stored  # never a message not stored
+        saves.append(sorted(state.known()))
+        real(state)
+
+    store.save_state = save  # type: ignore[method-assign]
+    engine = SyncEngine(store, source_factory=lambda account: source)
+    engine.state_every_seconds = float("inf")  # by count only: the test does not depend on the clock
+    assert (await engine.sync(ACCOUNT)).new == 250
+    during = [len(uids) for uids in saves if 0 < len(uids) < 250]
+    assert during == [100, 200]  # after the 10th and the 20th batch
+    assert len(saves) <= 5 and saves[-1] == list(range(1, 251))
+    assert sorted(store.folder_state("cab", "INBOX").known()) == list(range(1, 251))
