@@ -55,6 +55,23 @@ def test_a_result_below_a_limit_keeps_its_sign_and_unit():
     assert not crp.abnormal
 
 
+def test_antibiogram_minimal_inhibitory_concentrations_keep_their_sign():
+    """An ECBU with two germs and their antibiograms: each MIC is an IVL_PQ with one bound, '<high
+    inclusive="false">' (the narrative: '<0,128 µg/ml') or '<low inclusive="true">': before, the reader
+    showed '0.128' with no unit and '0.512' without its '≥'."""
+    doc = _doc("BIO-CR-BIO_2024.01_Microbiologie_V2.xml")
+    _pat_trois(doc)
+    mics = [(o.label.split(" [")[0], o.value, o.unit, o.flag) for o in doc.observations if o.unit == "ug/mL"]
+    assert mics[:3] == [
+        ("Amoxicilline+clavulanate", "≥0.512", "ug/mL", "R"),
+        ("Ampicilline", "<0.128", "ug/mL", "I"),
+        ("Gentamicine", "<0.032", "ug/mL", "S"),
+    ]
+    assert len(mics) == 6
+    germs = [o.value for o in doc.observations if o.code == "51480-2"]
+    assert germs == ["120000", "200000"]
+
+
 def test_the_cli_shows_the_bound_result(capsys: pytest.CaptureFixture[str]):
     from tui.cli import main
 
