@@ -797,6 +797,11 @@ async def test_discarding_a_letter_asks_then_deletes_its_draft(mailroom: FakeMai
         await until(pilot, lambda: drafts_of(mailroom) == ["Brouillon"], "the draft saved")
         await pilot.press("f8")
         await settle(app, pilot)
+        # deleted for good: an Entrée (typed in the letter after a stray F8) does not say yes, only o does
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert "définitivement" in str(app.screen.query_one("#confirm-question", Static).render())
+        assert drafts_of(mailroom) == ["Brouillon"]
         await pilot.press("o")
         await settle(app, pilot)
         assert app.screen.query_one("#compose-subject", Input).value == ""

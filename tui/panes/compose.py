@@ -692,7 +692,9 @@ class ComposePane(ReportsFailures, Vertical):
                 self.start()
                 self.notify(t("compose.discarded"))
 
-        self.app.push_screen(ConfirmScreen(t("confirm.discard")), answered)
+        # deleted for good, no undo: only the letter o says yes (an Entrée typed in the letter after a stray F8
+        # must not throw it away)
+        self.app.push_screen(ConfirmScreen(t("confirm.discard"), deliberate=True), answered)
 
     @work(thread=True, group="draft", exit_on_error=False)
     def discard(self, draft_id: str) -> None:

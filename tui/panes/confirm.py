@@ -1,6 +1,6 @@
-"""A yes/no question before anything typed could be lost (quitting, replacing or discarding a letter), and
-before a decision that cannot be taken back by accident (filing despite a differing trait, rejecting a
-document, deleting for good, writing to a patient and a colleague at once).
+"""A yes/no question before anything typed could be lost (quitting, replacing a letter: it stays in the drafts),
+and before a decision that cannot be taken back by accident (filing despite a differing trait, rejecting a
+document, deleting for good, throwing a letter away, writing to a patient and a colleague at once).
 
 | Key | Action |
 | --- | --- |
