@@ -732,6 +732,26 @@ class Mailroom:
             names.append(DRAFTS_FOLDER)
         return names
 
+    def resume_frame(self, view: str) -> tuple[str, str | None]:
+        from core.store.resumeframe import frame_key, profile_stamp, read_frame
+
+        try:
+            key = frame_key(view, profile_stamp(self.profile.path))
+        except OSError as exc:  # a folder of the profile unreadable: the app's own reads say so
+            log.info("resume frame: profile not stamped (%s)", type(exc).__name__)
+            return "", None
+        return key, read_frame(self.profile.path, self.profile.vault, key)
+
+    def keep_resume_frame(self, key: str, frame: str) -> None:
+        from core.store.resumeframe import write_frame
+
+        if not key:
+            return
+        try:
+            write_frame(self.profile.path, self.profile.vault, key, frame)
+        except OSError as exc:  # a cache: the next start is the normal one
+            log.info("resume frame not kept (%s)", type(exc).__name__)
+
     def summaries(self, folder: str | None = None) -> SummaryRows:
         """A folder's list, newest first, decoded as it is read (a 50,000-message inbox paints at once).
 

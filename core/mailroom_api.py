@@ -123,6 +123,16 @@ class MailroomAPI(Protocol):
         thread once the profile is open, so the first message opened shows at once)."""
         ...
 
+    def resume_frame(self, view: str) -> tuple[str, str | None]:
+        """The start's screen key for ``view`` (what the interface gives: terminal size, colours, language,
+        theme, date, versions) and the profile as it is now, with the frame kept under exactly that key, or
+        None (core.store.resumeframe). Call it before reading what the screen shows."""
+        ...
+
+    def keep_resume_frame(self, key: str, frame: str) -> None:
+        """Keep ``frame`` (the first inbox screen painted under ``key``), sealed in the profile."""
+        ...
+
     def mark_seen(self, message_id: str) -> None: ...
 
     def folder_counts(self) -> dict[str, FolderCount]:

@@ -88,6 +88,7 @@ _POLL = 0.002
 # says it when this happens): at most _WORK_LIMIT seconds while the work runs, then _HOLD_LIMIT for the destination.
 # Held keys are looked at again every _HOLD_POLL seconds, and at once on release.
 _WORK_LIMIT = 60.0
+_SETTLE_TRIES = 20  # refreshes waited for the first inbox screen to settle before it is kept (resume frame)
 _HOLD_LIMIT = 20.0
 _HOLD_POLL = 0.05
 THEME_FIELDS = {
@@ -191,6 +192,10 @@ class MissiveApp(App[int]):
                 log.warning("quiet terminal driver unavailable (%s): Textual's own is used", type(exc).__name__)
             else:
                 self.driver_class = QuietLinuxDriver
+        if not getattr(self.driver_class, "closes_the_gate", False):  # no frame replayed over another driver's
+            from tui.splash import close_gate
+
+            close_gate()
         keymap.localise(self)
         self.profile_dir = Path(profile_dir) if profile_dir else None
         self._passphrase = passphrase
@@ -206,6 +211,9 @@ class MissiveApp(App[int]):
         self._last_activity = time.monotonic()
         self._exit_after_paint = exit_after_paint
         self._painted = False
+        self._frame_key = ""  # the start's screen key (tui.opening): the first inbox frame is kept under it
+        self._start_batch = False  # nothing drawn while the splash shows the start (see _wait_opening)
+        self._inputs = 0  # keys and clicks received: the screen is no longer the start's (resume frame)
         self._counts_timer: Any = None
         self._prefetched: tuple[MailroomAPI, SummaryRows] | None = None  # the inbox's list, read at unlock
         self._sync_started = False
@@ -263,7 +271,12 @@ class MissiveApp(App[int]):
             opening, self._opening = self._opening, None
             if opening.opened():  # the key was derived while the app loaded: straight into the inbox
                 mailroom, inbox = opening.result()
+                self._frame_key = opening.frame_key
+                # keys typed meanwhile (on the splash, or the inbox's frame replayed there) are the inbox's
+                self.hold_keys("unlock")
                 self._open_now(mailroom, inbox)
+            elif self._splash_up():  # the splash stays until the inbox is ready (or the passphrase refused)
+                self._wait_opening(opening)
             else:  # the unlock screen says it is being checked until the profile is open
                 self._lock_at_start(checking=True)
                 # keys typed meanwhile wait for the inbox, as after Entrée at the unlock screen (dropped if refused)
@@ -296,6 +309,32 @@ class MissiveApp(App[int]):
         self.locked = True
         self.push_screen(MainScreen())
         self.push_screen(LockScreen(checking=checking))
+
+    @staticmethod
+    def _splash_up() -> bool:
+        from tui import splash
+
+        return splash.drawn()
+
+    def _wait_opening(self, opening: Opening) -> None:
+        """The splash's unlock words ('Vérification…') are on the terminal, drawn before Textual loaded, and the
+        opening's thread may draw the inbox of the last start over them (tui.splash.replay). Nothing is drawn
+        over that until the profile is open: the inbox's screen and the unlock screen are composed as in
+        ``_lock_at_start``, but the app's drawing waits (Textual's batch) until the inbox's list is in its
+        widgets (``inbox_loaded``) or the passphrase is refused (``on_unlock_failed``), and the screen shown
+        then is drawn whole."""
+        self._begin_batch()
+        self._start_batch = True
+        self._lock_at_start(checking=True)
+        taking = self.run_worker(
+            lambda: self._take_opening(opening), thread=True, group="unlock", exit_on_error=False
+        )
+        self.hold_keys("unlock", taking)  # typed at the splash or the frame replayed: for the inbox once shown
+
+    def _end_start_batch(self) -> None:
+        if self._start_batch:
+            self._start_batch = False
+            self._end_batch()
 
     def _open_now(self, mailroom: MailroomAPI, inbox: SummaryRows | None) -> None:
         """The profile was open before the app mounted: the inbox at once; what a first read needs meanwhile."""
@@ -351,6 +390,10 @@ class MissiveApp(App[int]):
         except MissiveError as exc:
             self.post_message(UnlockFailed(str(exc)))
             return
+        except BaseException:  # a bug: said by the worker's report; the screen is drawn again meanwhile
+            self.call_from_thread(self._end_start_batch)
+            raise
+        self._frame_key = opening.frame_key
         if inbox is not None:
             self._prefetched = (mailroom, inbox)
         self.post_message(Unlocked(mailroom))
@@ -369,7 +412,14 @@ class MissiveApp(App[int]):
         from tui.messages import UnlockFailed
         from tui.panes.lock import LockScreen
 
-        if isinstance(self.screen, LockScreen):  # the given passphrase was refused: ask for it
+        if self._start_batch:  # refused while the splash showed: an unlock screen drawn whole asks for it
+            self.drop_keys("unlock")  # typed for an inbox that will not come
+            self._end_start_batch()
+            self.pop_screen()  # composed while nothing was drawn: replaced, so that all of it is drawn
+            screen = LockScreen(checking=True)
+            self.push_screen(screen)
+            screen.post_message(UnlockFailed(message.reason))
+        elif isinstance(self.screen, LockScreen):  # the given passphrase was refused: ask for it
             self.screen.post_message(UnlockFailed(message.reason))
         else:
             self.push_screen(LockScreen())
@@ -444,6 +494,7 @@ class MissiveApp(App[int]):
         until then when it was composed there; ``inbox_painted`` once on screen."""
         from tui.panes.lock import LockScreen
 
+        self._end_start_batch()  # before the unlock screen goes: the inbox is then drawn whole
         if self.locked and self.mailroom is not None and isinstance(self.screen, LockScreen):
             if not self.screen.relock:  # the unlock screen of the start (an idle lock stays up)
                 self.locked = False
@@ -463,10 +514,51 @@ class MissiveApp(App[int]):
         log.info("start-up to painted inbox: %.3f s", elapsed)
         self.startup_done()
         self.refresh_counts()
+        if self._frame_key:
+            self.call_after_refresh(self._keep_frame, _SETTLE_TRIES)
+        elif self._exit_after_paint:
+            self.call_after_refresh(self.exit, 0)
+        if not self._exit_after_paint:
+            self._start_background_sync()
+
+    def _keep_frame(self, tries: int) -> None:
+        """Keep the inbox's first frame for the next start (core.store.resumeframe), once the screen has settled
+        (the frames after the first, such as the list's scrollbar coming, are drawn), unless it is the one the
+        splash replayed: exactly equal, it is kept already; different, the difference is logged (no text).
+        Nothing is kept once a key was typed or the mouse used (the screen is no longer the start's), nor if it
+        never settles."""
+        settled = self._settled()
+        if not settled and tries > 0 and not self._inputs:
+            self.call_after_refresh(self._keep_frame, tries - 1)
+            return
         if self._exit_after_paint:
             self.call_after_refresh(self.exit, 0)
-        else:
-            self._start_background_sync()
+        key, self._frame_key = self._frame_key, ""
+        if not key or not settled or self._inputs or self.mailroom is None or self.screen is not self.main:
+            log.debug("resume frame not kept: the start's screen changed or did not settle")
+            return
+        from tui import splash
+
+        try:
+            frame = full_frame(self)
+        except Exception as exc:  # noqa: BLE001 - Textual's private parts moved: no frame, the normal start
+            log.info("resume frame not rendered (%s)", type(exc).__name__)
+            return
+        replayed = splash.replayed()
+        if frame == replayed:
+            log.debug("resume frame equal to the first paint")
+            return
+        if replayed is not None:
+            log.info("resume frame differed from the first paint: replaced")
+        self.mailroom.keep_resume_frame(key, frame)
+
+    def _settled(self) -> bool:
+        """Whether nothing waits to be laid out or drawn, and no widget has messages waiting."""
+        screen = self.screen
+        pending = ("_layout_required", "_scroll_required", "_repaint_required", "_recompose_required")
+        if any(getattr(screen, name, True) for name in pending) or getattr(screen, "_dirty_widgets", True):
+            return False
+        return not screen._compositor._dirty_regions and not self._widgets_busy()
 
     def startup_done(self) -> None:
         """Start-up is over (the inbox is painted, or the unlock screen waits for the passphrase): what it built
@@ -748,6 +840,7 @@ class MissiveApp(App[int]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)):
             self._last_activity = time.monotonic()
+            self._inputs += 1
         if isinstance(event, events.Key) and not event.is_forwarded:
             # Keys that came in one read are routed one by one, each once the previous one's effects are done:
             # Textual hands every key at once to the widget focused *now*, so "Entrée j" typed together put
@@ -988,6 +1081,19 @@ def _preload(profile_dir: Path | None) -> None:
         preload(profile_dir)
     except Exception as exc:  # noqa: BLE001 - only an early start lost: the same imports happen when used
         log.warning("preload failed (%s)", type(exc).__name__)
+
+
+def full_frame(app: App[Any]) -> str:
+    """What Textual's driver writes to draw the whole screen as it is now (textual 8.x ``render_full_update``
+    and ``LayoutUpdate.render_segments``, without taking the screen's pending updates)."""
+    from textual._compositor import LayoutUpdate
+    from textual._context import visible_screen_stack
+
+    compositor = app.screen._compositor
+    visible_screen_stack.set(app._background_screens)
+    region = compositor.size.region
+    chops = compositor._render_chops(region, lambda y: True)
+    return LayoutUpdate([chop.values() for chop in chops], region).render_segments(app.console)
 
 
 def run_app(

@@ -4,12 +4,17 @@ Textual's input thread waits for keys with ``select(0.1)``: it wakes every 100 m
 stop, which is all the CPU an idle missive used. Here it sleeps until a key comes, until the key parser needs
 a tick (a lone Escape is told from the start of a sequence by a short timeout), or until it is asked to stop
 (a byte on a pipe of its own, written by ``disable_input``). The rest is Textual's (textual 8.x).
+
+It also closes the resume frame's gate (tui.splash) before its first write that is more than terminal modes
+(the alternate screen, the mouse, the cursor, queries): a frame replayed from then on could come after the
+app's own and cover it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import selectors
 from codecs import getincrementaldecoder
 from typing import Any
@@ -20,15 +25,30 @@ from textual._time import get_time
 from textual._xterm_parser import XTermParser
 from textual.drivers.linux_driver import LinuxDriver
 
+# what draws nothing: private modes set, reset or asked (ESC [ ? n h/l, ESC [ ? n $ p), the keyboard protocol
+# (ESC [ > n u), operating system commands (ESC ] ... BEL: the pointer's shape, the title)
+_MODES = re.compile(r"(?:\x1b\[[?>][0-9;]*\$?[a-zA-Z]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\))+")
+
 
 class QuietLinuxDriver(LinuxDriver):
     """LinuxDriver whose input thread blocks instead of polling."""
+
+    closes_the_gate = True  # before its first drawing (tui.splash: the resume frame)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._wake_read, self._wake_write = os.pipe()
         os.set_blocking(self._wake_read, False)
         self._stop_reading = False
+        self._drawing = False  # whether it has written anything but modes (then the gate is closed)
+
+    def write(self, data: str) -> None:
+        if not self._drawing and not _MODES.fullmatch(data):
+            from tui.splash import close_gate
+
+            close_gate()
+            self._drawing = True
+        super().write(data)
 
     def start_application_mode(self) -> None:
         self._stop_reading = False

@@ -54,8 +54,14 @@ def read_inbox(mailroom: MailroomAPI) -> SummaryRows | None:
 class Opening:
     """The profile being opened in a thread; ``result()`` waits for it."""
 
-    def __init__(self, profile_dir: Path, passphrase: str, opener: Opener | None = None) -> None:
+    def __init__(
+        self, profile_dir: Path, passphrase: str, opener: Opener | None = None, view: str | None = None
+    ) -> None:
         self.profile_dir = Path(profile_dir)
+        # the start's screen key (tui.splash.view and the profile's stamp) once the profile is open: the app
+        # keeps its first inbox frame under it; "" when there is none (no first frame drawn, or not stamped)
+        self.frame_key = ""
+        self._view = view
         self._done = threading.Event()
         self._lock = threading.Lock()
         self._mailroom: MailroomAPI | None = None
@@ -76,6 +82,8 @@ class Opening:
             else:
                 mailroom = open_profile(self.profile_dir, passphrase)
             del passphrase
+            if self._view is not None:
+                self._resume(mailroom, self._view)
             inbox = read_inbox(mailroom)
         except MissiveError as exc:  # refused: said by the app; no frame holding the passphrase is kept
             exc.__cause__ = exc.__context__ = None
@@ -93,6 +101,21 @@ class Opening:
             self._done.set()
         if discarded:  # the app ended before it took the profile
             mailroom.close()
+
+    def _resume(self, mailroom: MailroomAPI, view: str) -> None:
+        """Draw the inbox's frame kept at the last start if the screen and the profile are exactly as then
+        (core.store.resumeframe, tui.splash.replay); before the inbox's list is read, so that a change made
+        meanwhile can only make the next start miss."""
+        from tui import splash
+
+        try:
+            self.frame_key, frame = mailroom.resume_frame(view)
+        except Exception as exc:  # noqa: BLE001 - a frame is only ever a head start: the normal start follows
+            log.warning("resume frame not read (%s)", type(exc).__name__)
+            return
+        if frame is not None:
+            shown = splash.replay(frame)
+            log.info("resume frame %s", "shown" if shown else "not shown: the app had begun drawing")
 
     def opened(self) -> bool:
         """Whether the profile is open and waits to be taken (not refused, not still being opened)."""

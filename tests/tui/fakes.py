@@ -270,6 +270,7 @@ class FakeMailroom:
         self.outgoing = OutgoingPolicy(self.keys, trust_policy())
         self.saved_drafts: dict[str, SavedDraft] = {}
         self.read_words: dict[str, str] = {}  # Message-ID -> words of the letters opened (the search)
+        self.resume_frames: dict[str, str] = {}  # key -> the first inbox frame kept (resume_frame)
         self._draft_clock = BASE
         self._last_move: MoveResult | None = None
         self._no_undo = "rien à annuler depuis l'ouverture de missive : un message déplacé avant est dans le dossier où il est allé (un message supprimé, dans la Corbeille)"  # noqa: E501 - the core's words
@@ -317,6 +318,14 @@ class FakeMailroom:
 
     def prepare_reading(self) -> None:
         self.prepared = True
+
+    def resume_frame(self, view: str) -> tuple[str, str | None]:
+        key = f"{view}|{len(self.messages.list(None))}"
+        kept = self.resume_frames.get(key)
+        return key, kept
+
+    def keep_resume_frame(self, key: str, frame: str) -> None:
+        self.resume_frames[key] = frame
 
     def read_message(self, message_id: str, actor: str | None = None) -> MessageView:
         from core.mail import mime

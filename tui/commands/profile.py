@@ -162,8 +162,11 @@ def cmd_tui(args: argparse.Namespace, ctx: Any) -> int:
     if passphrase is not None and profile_exists(ctx.profile_dir):
         # the key derivation starts now, in a thread, while the toolkit and the app load (tui.opening)
         from tui.opening import Opening
+        from tui.splash import view
 
-        opening, passphrase = Opening(ctx.profile_dir, passphrase), None
+        # the inbox's frame of the last start is drawn at once if nothing it shows has changed (tui.splash)
+        opening = Opening(ctx.profile_dir, passphrase, view=view(args.theme))
+        passphrase = None
     ran = False
     try:
         # In a terminal, a first start opens the set-up assistant, which creates the profile.
