@@ -75,7 +75,7 @@ def collection_has_files(path: Path, name: str) -> bool:
 # a profile made in a folder of theirs never changes the modes of their files.
 PROFILE_ENTRIES = frozenset(
     {"profile.toml", "vault.json", ".missive-demo", "db", "blobs", "audit", "directory", "index", "downloads",
-     "quarantine", "themes", "drafts", "outbox", "daemon.sock"}
+     "quarantine", "themes", "drafts", "outbox", "daemon.sock", "resume-frame"}
 )  # fmt: skip
 
 
