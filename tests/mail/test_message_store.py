@@ -266,3 +266,27 @@ async def test_the_folder_state_is_saved_every_few_batches_and_names_only_what_i
     assert during == [100, 200]  # after the 10th and the 20th batch
     assert len(saves) <= 5 and saves[-1] == list(range(1, 251))
     assert sorted(store.folder_state("cab", "INBOX").known()) == list(range(1, 251))
+
+
+async def test_what_a_hook_says_is_stored_as_plain_values() -> None:
+    """A hook's dataclass values become their JSON form (``to_json``, else their fields); plain values are
+    kept as they are."""
+    from dataclasses import dataclass as _dataclass
+
+    @_dataclass
+    class Fields:
+        a: int
+
+    @_dataclass
+    class Own:
+        b: str
+
+        def to_json(self) -> dict[str, str]:
+            return {"own": self.b}
+
+    said = {"n": 1, "ok": True, "text": "x", "none": None, "list": [1], "map": {"k": 2}, "f": Fields(3)}
+    said["o"] = Own("y")
+    said["kind"] = Fields  # a class is not an instance: kept
+    engine = SyncEngine(MessageStore(MemoryProfile()), on_new_message=lambda raw: said)
+    out = await engine._hook(b"raw", "0" * 32)
+    assert out == {**said, "f": {"a": 3}, "o": {"own": "y"}}
