@@ -258,6 +258,13 @@ def _recipient(root: ET.Element) -> str:
     return ", ".join(p for p in (person, org) if p)
 
 
+_ATTACHMENT_TYPE = "1.2.250.1.213.1.1.3.48.18"  # CI-SIS entry FR-Type-document-attache
+
+
+def _attachment_type(obs: ET.Element) -> bool:
+    return any(t.get("root", "") == _ATTACHMENT_TYPE for t in obs.findall("templateId"))
+
+
 def _result_observations(el: ET.Element, skip: bool = False) -> Iterator[ET.Element]:
     """Observations holding results, without previous results (REFR) or reference ranges."""
     for child in el:
@@ -265,6 +272,8 @@ def _result_observations(el: ET.Element, skip: bool = False) -> Iterator[ET.Elem
             continue
         if child.tag == "entryRelationship" and child.get("typeCode", "").upper() == "REFR":
             continue
+        if child.tag == "observation" and _attachment_type(child):
+            continue  # says what the attached PDF is ("Copie du document"): not a result
         if child.tag == "observation" and child.find("value") is not None:
             yield child
         yield from _result_observations(child)

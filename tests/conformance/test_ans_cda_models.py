@@ -53,6 +53,9 @@ def test_a_result_below_a_limit_keeps_its_sign_and_unit():
         "N",
     )
     assert not crp.abnormal
+    # the entry FR-Type-document-attache ("Type de document: Copie du document", about the attached PDF)
+    # is no result: it was listed as a second one
+    assert len(doc.observations) == 1
 
 
 def test_antibiogram_minimal_inhibitory_concentrations_keep_their_sign():

@@ -60,7 +60,8 @@ def test_ans_oru_carrying_a_cda_shows_the_cda_results_not_the_transport_obx():
     assert doc.format == "cda"
     assert (doc.identity.family_name, doc.identity.given_names) == ("PAT-TROIS", ("DOMINIQUE",))
     assert (doc.identity.ins, doc.identity.ins_oid) == TEST_INS
-    assert len(doc.observations) == 45
+    # 44 results; the entry "Type de document: Copie du document" (about the attached PDF) is not one
+    assert len(doc.observations) == 44
     assert _first(doc, 1) == [("2885-2", "75.0", "g/L", "63.000000", "83.000000")]
     assert not {"MASQUE_PS", "DESTDMP", "ACK_RECEPTION"} & {o.code for o in doc.observations}
 
