@@ -433,11 +433,20 @@ def folder_label(key: str, lang: str | None = None) -> str:
     return render(code, lang=lang) if code else name
 
 
+def local_time(when: dt.datetime | None) -> dt.datetime | None:
+    """A message's date as the doctor reads it: in this computer's time zone (a lab's server that writes its Date
+    in UTC says 08:30 for a result sent at 09:30 in Paris). A date with no zone is left as written."""
+    if when is None or when.tzinfo is None:
+        return when
+    return when.astimezone()
+
+
 def reply_attribution(sender: str, when: dt.datetime | None) -> str:
     """The line a reply puts above the quote, in the interface's language: "Le 3 mars 2026 à 09:30, Dr X a écrit :"
     / "On 3 March 2026 at 09:30, Dr X wrote:" (the original's date as it was sent, and its sender)."""
     from core.text import render
 
+    when = local_time(when)
     if when is None:
         return render("reply.attribution-undated", {"sender": sender})
     day = render("reply.first-day") if when.day == 1 else str(when.day)
@@ -667,6 +676,7 @@ __all__ = [
     "folded",
     "match_folder",
     "reference_text",
+    "local_time",
     "reply_attribution",
     "AddressChoice",
     "CRITICAL_FLAGS",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,11 @@ import pytest
 # Profiles made by tests use Argon2id at the floor the vault accepts (19 MiB, 2 passes) instead of the default
 # (64 MiB, 3 passes): same code path, a fifth of the time. Production never reads this unless a user sets it.
 os.environ.setdefault("MISSIVE_KDF", "floor")
+
+# Dates are shown in the computer's time zone (core.model.local_time): the suite reads them in UTC wherever it
+# runs, its CLI processes too; a test that wants another zone sets TZ itself (tests/tui/test_local_time.py).
+os.environ["TZ"] = "UTC"
+time.tzset()
 
 if importlib.util.find_spec("tests.servers.fixtures") is not None:
     pytest_plugins = ["tests.servers.fixtures"]

@@ -320,7 +320,7 @@ def messages_list(args: argparse.Namespace, ctx: Any) -> int:
     # The folder as the app shows it in either language ("Envoyés", "envoyes", "Quarantaine": the mail from
     # outside the trust space) or its own name: the core resolves it, as it labels the app's folders.
     items, outside = ctx.mailroom().list_messages(args.folder, args.account)
-    from core.model import DRAFTS_FOLDER
+    from core.model import DRAFTS_FOLDER, local_time
 
     for m in items:
         quarantined = m.id in outside
@@ -351,7 +351,8 @@ def messages_list(args: argparse.Namespace, ctx: Any) -> int:
                 + ("Q" if quarantined else " ")
                 + ("»" if m.filed else " ")
             )
-            date = m.date.strftime("%d/%m/%Y %H:%M") if m.date else "?"
+            when = local_time(m.date)
+            date = when.strftime("%d/%m/%Y %H:%M") if when else "?"
             # a draft (Brouillons) has no sender yet: to whom it will go, as the app's Brouillons shows it
             who = m.sender if m.folder != DRAFTS_FOLDER else "→ " + ", ".join(m.to)
             print(f"{mark} {m.id[:12]}  {date}  {who[:30]:30}  {m.subject[:60]}")
@@ -392,7 +393,10 @@ def messages_show(args: argparse.Namespace, ctx: Any) -> int:
     print(t("cli.show.to", to=", ".join(view.to)))
     if view.cc:
         print(t("cli.show.cc", cc=", ".join(view.cc)))
-    print(t("cli.show.date", date=view.date.strftime("%d/%m/%Y %H:%M") if view.date else "?"))
+    from core.model import local_time
+
+    when = local_time(view.date)
+    print(t("cli.show.date", date=when.strftime("%d/%m/%Y %H:%M") if when else "?"))
     print(t("cli.show.subject", subject=view.subject))
     if view.encrypted:
         if view.decrypted:

@@ -48,6 +48,7 @@ from core.model import (
     MessageView,
     folder_label,
     folder_parts,
+    local_time,
     matches,
     query_terms,
     reply_attribution,
@@ -675,7 +676,8 @@ def letter_about(kind: str, view: MessageView, own_letter: bool, own: frozenset[
     s = view.summary
     if kind == "forward":
         subject = s.subject if s.subject.lower().startswith(("tr:", "fwd:")) else f"Tr: {s.subject}"
-        date = s.date.strftime("%d/%m/%Y %H:%M") if s.date else ""
+        when = local_time(s.date)
+        date = when.strftime("%d/%m/%Y %H:%M") if when else ""
         head = [
             t("compose.forwarded"),
             f"{t('reader.from')} {s.sender}",

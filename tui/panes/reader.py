@@ -13,7 +13,7 @@ from textual.selection import Selection
 from textual.visual import VisualType
 from textual.widgets import Static
 
-from core.model import ClinicalDocument, Identity, MessageView, Observation, ReviewItem
+from core.model import ClinicalDocument, Identity, MessageView, Observation, ReviewItem, local_time
 from tui import keymap
 from tui.i18n import t
 
@@ -223,7 +223,8 @@ class Reader(VerticalScroll, can_focus=True):
         yield Static("", id="reader-attachments")
 
     def show(self, view: MessageView) -> None:
-        date = view.date.strftime("%d/%m/%Y %H:%M") if view.date else ""
+        when = local_time(view.date)
+        date = when.strftime("%d/%m/%Y %H:%M") if when else ""
         cc = ((f"{t('reader.cc')} ", "bold"), ", ".join(view.cc), "\n") if view.cc else ()
         headers = Content.assemble(
             (f"{t('reader.from')} ", "bold"), _person(view, view.sender), "\n",

@@ -27,7 +27,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from core.model import MessageSummary, matches, query_terms, searchable
+from core.model import MessageSummary, local_time, matches, query_terms, searchable
 from tui.i18n import t
 
 if TYPE_CHECKING:
@@ -66,6 +66,7 @@ def markers(summary: MessageSummary) -> str:
 
 
 def short_date(when: dt.datetime | None, today: dt.date) -> str:
+    when = local_time(when)
     if when is None:
         return ""
     return when.strftime("%H:%M") if when.date() == today else when.strftime("%d/%m/%y")
