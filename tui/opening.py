@@ -13,6 +13,7 @@ unlocked in X s" is the key derivation and the profile's opening, nothing else.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +27,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("missive.tui")
 
+# the interpreter's switch interval while the opening thread draws the frame (Python's default: 5 ms): after the
+# key derivation the thread takes the interpreter a few times (reading, decrypting, writing the frame) while the
+# main thread loads Textual, and waited up to 5 ms each time
+_SWITCH = 0.0005
 Opener = Callable[[Path | None, str], "MailroomAPI"]
 
 
@@ -55,13 +60,21 @@ class Opening:
     """The profile being opened in a thread; ``result()`` waits for it."""
 
     def __init__(
-        self, profile_dir: Path, passphrase: str, opener: Opener | None = None, view: str | None = None
+        self, profile_dir: Path, passphrase: str, opener: Opener | None = None, frames: bool = False
     ) -> None:
         self.profile_dir = Path(profile_dir)
         # the start's screen key (tui.splash.view and the profile's stamp) once the profile is open: the app
         # keeps its first inbox frame under it; "" when there is none (no first frame drawn, or not stamped)
         self.frame_key = ""
-        self._view = view
+        # ``frames``: the caller gives the screen's view (``for_screen``) while the key is derived; the frame
+        # kept for it is drawn as soon as the profile is open
+        self._frames = frames
+        self._view: str | None = None
+        self._view_given = threading.Event()
+        self._switch = sys.getswitchinterval()
+        # once the key is derived, this thread's few steps to the frame wait less for the interpreter
+        if frames:
+            sys.setswitchinterval(min(self._switch, _SWITCH))
         self._done = threading.Event()
         self._lock = threading.Lock()
         self._mailroom: MailroomAPI | None = None
@@ -82,8 +95,12 @@ class Opening:
             else:
                 mailroom = open_profile(self.profile_dir, passphrase)
             del passphrase
-            if self._view is not None:
-                self._resume(mailroom, self._view)
+            if self._frames:
+                try:
+                    if self._view_given.wait(5) and self._view is not None:
+                        self._resume(mailroom, self._view)
+                finally:
+                    sys.setswitchinterval(self._switch)
             inbox = read_inbox(mailroom)
         except MissiveError as exc:  # refused: said by the app; no frame holding the passphrase is kept
             exc.__cause__ = exc.__context__ = None
@@ -101,6 +118,11 @@ class Opening:
             self._done.set()
         if discarded:  # the app ended before it took the profile
             mailroom.close()
+
+    def for_screen(self, view: str | None) -> None:
+        """The view of the screen (tui.splash.view), given while the key is derived; None: no frame."""
+        self._view = view
+        self._view_given.set()
 
     def _resume(self, mailroom: MailroomAPI, view: str) -> None:
         """Draw the inbox's frame kept at the last start if the screen and the profile are exactly as then

@@ -76,3 +76,20 @@ def test_an_app_that_ended_before_taking_the_profile_leaves_it_closed(tmp_path: 
     opened._done.wait(30)
     opened.discard()
     assert closed == ["closed", "closed"]
+
+
+def test_a_frame_asked_for_gets_the_view_and_the_interpreter_switch_comes_back(profile: Path) -> None:
+    """With ``frames``, the thread waits for the screen's view, reads the frame kept for it (none yet: the key is
+    given to the app all the same, to keep its first frame under), and gives the interpreter back its switch
+    interval."""
+    import sys
+
+    before = sys.getswitchinterval()
+    opening = Opening(profile, PASS, frames=True)
+    assert sys.getswitchinterval() < before  # while the frame is on its way
+    opening.for_screen("missive 0.1.0\n80x24\nfr")
+    mailroom, _ = opening.result()
+    try:
+        assert opening.frame_key and sys.getswitchinterval() == before
+    finally:
+        mailroom.close()

@@ -165,8 +165,9 @@ def cmd_tui(args: argparse.Namespace, ctx: Any) -> int:
         from tui.splash import view
 
         # the inbox's frame of the last start is drawn at once if nothing it shows has changed (tui.splash)
-        opening = Opening(ctx.profile_dir, passphrase, view=view(args.theme))
+        opening = Opening(ctx.profile_dir, passphrase, frames=True)
         passphrase = None
+        opening.for_screen(view(args.theme))  # while the key is derived
     ran = False
     try:
         # In a terminal, a first start opens the set-up assistant, which creates the profile.
