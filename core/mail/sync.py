@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
+import gc
 import logging
 import sys
 import time
@@ -457,7 +458,7 @@ class SyncEngine:
                 progress(SyncProgress(state.account, state.folder, done, total))
 
         try:
-            async with contextlib.aclosing(source.fetch(new)) as batches:
+            async with contextlib.aclosing(source.fetch(new)) as batches, _fewer_collections():
                 async for batch in batches:
                     items = []
                     own = 0
@@ -579,6 +580,31 @@ class SyncEngine:
                 result = on_new(report)
                 if asyncio.iscoroutine(result):
                     await result
+
+
+# Python's cyclic collector runs after every 700 new container objects: a first sync of 10,000 letters ran
+# it about 200 times (0.06-0.08 CPU-s), and freed about 900 objects in all (what a sync makes is freed by
+# reference counts, or lives on). While new mail is read it runs after every YOUNG_COLLECTION objects.
+YOUNG_COLLECTION = 20_000
+_raised: list[tuple[int, int, int]] = []  # the thresholds to put back, while a fetch runs (a stack)
+
+
+@contextlib.asynccontextmanager
+async def _fewer_collections() -> AsyncGenerator[None, None]:
+    """Fewer runs of the cyclic collector for as long as new mail is read (several fetches may overlap in
+    one process, the daemon's accounts: the thresholds are put back when the last one ends)."""
+    if not _raised:
+        before = gc.get_threshold()
+        _raised.append(before)
+        gc.set_threshold(max(before[0], YOUNG_COLLECTION), before[1], before[2])
+    else:
+        _raised.append(_raised[-1])
+    try:
+        yield
+    finally:
+        before = _raised.pop()
+        if not _raised:
+            gc.set_threshold(*before)
 
 
 def _store_and_release(store: MessageStore, ready: Any, save_state: bool = True) -> list[str]:
