@@ -98,12 +98,44 @@ class _Parser(argparse.ArgumentParser):
         action.add_parser = translated  # type: ignore[method-assign]  # sub-commands' help translated too
         return action
 
-    def error(self, message: str) -> NoReturn:
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        found, extras = super().parse_known_args(args, namespace)
+        if extras and not hasattr(found, "_extras_prog"):
+            # the innermost command that did not know them: its --help lists what it takes
+            found._extras_prog = self.prog
+        return found, extras
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:
+        found, extras = self.parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}", getattr(found, "_extras_prog", None))
+        return found
+
+    def error(self, message: str, prog: str | None = None) -> NoReturn:
         from tui.i18n import language
 
-        if language() == "en":
-            raise UsageError(f"{message} (see: {self.prog} --help)")
-        raise UsageError(f"{_french_usage(message)} (voir : {self.prog} --help)")
+        prog = prog or self.prog
+        english = language() == "en"
+        said = message if english else _french_usage(message)
+        guess = _closest_choice(message)
+        if guess:
+            said += f"; did you mean '{guess}'?" if english else f" ; vouliez-vous dire « {guess} » ?"
+        if english:
+            raise UsageError(f"{said} (see: {prog} --help)")
+        raise UsageError(f"{said} (voir : {prog} --help)")
+
+
+def _closest_choice(message: str) -> str | None:
+    """For a mistyped command or value ("mesages"), the one it most likely meant among the choices."""
+    import difflib
+    import re
+
+    found = re.search(r"invalid choice: '([^']*)' \(choose from (.+)\)", message)
+    if not found:
+        return None
+    choices = re.findall(r"'([^']*)'", found.group(2))
+    close = difflib.get_close_matches(found.group(1), choices, n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 # argparse words its errors in English; these are the ones a missive command can produce.

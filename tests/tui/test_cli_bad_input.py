@@ -28,6 +28,26 @@ def missive(*args: str, profile: Path | None = None) -> tuple[int, str, str]:
     return done.returncode, done.stdout, done.stderr
 
 
+def test_a_mistyped_command_or_option_says_what_was_meant_and_where_to_look(tmp_path: Path) -> None:
+    """A secretary's typos: the command she most likely meant, and the --help of the command she typed (it said
+    'missive --help', which does not list `messages list`'s options)."""
+    profile = tmp_path / "profil"
+    code, out, err = missive("mesages", "list", profile=profile)
+    assert (code, out) == (2, "")
+    assert "vouliez-vous dire « messages » ?" in err and err.count("\n") == 1
+    code, _, err = missive("messages", "lsit", profile=profile)
+    assert code == 2 and "vouliez-vous dire « list » ? (voir : missive messages --help)" in err
+    code, _, err = missive("messages", "list", "--dossier", "INBOX", profile=profile)
+    assert (code, err) == (
+        2,
+        "missive : arguments non reconnus : --dossier INBOX (voir : missive messages list --help)\n",
+    )
+    code, _, err = missive("--lang", "en", "mesages", "list", profile=profile)
+    assert code == 2 and "; did you mean 'messages'? (see: missive --help)" in err
+    code, _, err = missive("xyzzy", profile=profile)  # nothing close: no guess
+    assert code == 2 and "vouliez-vous" not in err
+
+
 def test_parse_on_an_empty_folder_says_there_is_nothing_to_read(tmp_path: Path) -> None:
     (tmp_path / "vide").mkdir()
     code, out, err = missive("parse", str(tmp_path / "vide"))
