@@ -448,7 +448,16 @@ def _non_xml_text(text_el: ET.Element) -> str:
         from core.clinical import pdf
 
         return pdf.extract_text(content)
-    return content.decode("utf-8", errors="replace").strip()
+    from core.clinical import rtf
+
+    if media in ("text/rtf", "application/rtf") or rtf.looks_like(content):
+        return rtf.to_text(content)
+    if media.startswith("text/") or not media:
+        from core.clinical.encoding import decode_text
+
+        return decode_text(content).strip()  # UTF-8, else Windows-1252 or Latin-1 as written
+    # an image (CI-SIS allows image/jpeg and image/tiff) or another binary body: never its bytes as text
+    return str(T("clinical.cda.corps-non-texte", media=media))
 
 
 __all__ = ["looks_like", "parse", "parse_xml_safely"]
