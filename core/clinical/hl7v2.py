@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from core.clinical import limits
-from core.clinical.encoding import decode, split_lines
+from core.clinical.encoding import decode, decode_text, split_lines
 from core.clinical.values import (
     normalise_number,
     parse_birth_date,
@@ -478,12 +478,18 @@ def _read_ed(seg: Segment, read_embedded: bool) -> tuple[list[ClinicalDocument],
             return [], pdf.extract_text(content)
         except ParseError:
             return [], ""
+    from core.clinical import rtf
+
+    if comps[2].strip().upper() == "RTF" or rtf.looks_like(content):  # ED subtype RTF (MDM reports)
+        return [], rtf.to_text(content)
+    if comps[1].strip().upper() in ("IMAGE", "AUDIO", "VIDEO") or b"\x00" in content[:1024]:
+        return [], ""  # an image is no text: never its bytes shown as letters
     for cut in range(4):  # a truncated payload may end inside a multi-byte character
         try:
             return [], content[: len(content) - cut].decode("utf-8").strip()
         except UnicodeDecodeError:
             continue
-    return [], ""
+    return [], decode_text(content).strip()  # a report in Windows-1252 or Latin-1
 
 
 __all__ = [
