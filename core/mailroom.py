@@ -1594,7 +1594,7 @@ class Mailroom:
         from core.auth.psc import LoginRequired
         from core.errors import MissiveError
 
-        last, delay, state = "", RETRY_FIRST, ""
+        last, delay, state, said = "", RETRY_FIRST, "", ""
 
         def tell(new_state: SyncStateName, reason: str = "", network: bool = True) -> None:
             nonlocal state
@@ -1607,7 +1607,8 @@ class Mailroom:
 
         while not stop.is_set():
             try:
-                tell("syncing")
+                if state != "offline":  # a retry while offline stays offline until it succeeds: said once
+                    tell("syncing")
                 await _until(stop, self.sync(name, progress=progress))
                 if stop.is_set():
                     break
@@ -1630,9 +1631,10 @@ class Mailroom:
                     tell("removed", str(T("mailroom.account-removed", account=name)))
                     return
                 log.info("account %s offline (%s); retry in %.0f s", name, type(exc).__name__, delay)
-                if state != "offline":
-                    network, reason = _offline_reason(name, exc)
+                network, reason = _offline_reason(name, exc)
+                if state != "offline" or reason != said:  # once, and again only when the reason changes
                     tell("offline", reason, network)
+                    said = reason
                 await _until(stop, asyncio.sleep(delay))
                 delay = min(delay * 2, RETRY_MAX)
 

@@ -68,3 +68,38 @@ async def test_sync_then_new_mail_then_offline_then_back(tmp_path: Path, monkeyp
 
     stop.set()
     await asyncio.wait_for(runner, 5)  # stops promptly, even in the middle of a wait for news
+
+
+async def test_retries_while_offline_say_it_once(tmp_path: Path, monkeypatch) -> None:
+    """Each retry said 'synchronisation…' then 'offline' again: the app toasted the same failure every 5, 10,
+    20 s… up to every 5 minutes all day. Offline is said once (again only if the reason changes), and the status
+    stays offline through the retries until a sync succeeds."""
+    import core.mailroom
+
+    monkeypatch.setattr(core.mailroom, "RETRY_FIRST", 0.05)
+    monkeypatch.setattr(core.mailroom, "RETRY_MAX", 0.1)
+    mr = Mailroom.create(tmp_path / "profile", PASS)
+    root = tmp_path / "Maildir"
+    mr.accounts.add(Account(name="local", email="dr@cabinet.mssante.fr", kind="maildir", maildir=str(root)))
+    attempts: list[str] = []
+    real_sync = mr.sync
+
+    async def counted(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        attempts.append("sync")
+        return await real_sync(*args, **kwargs)
+
+    monkeypatch.setattr(mr, "sync", counted)
+    events: list = []
+    mr.subscribe(events.append)
+    stop = asyncio.Event()
+    runner = asyncio.create_task(mr.keep_synced("local", stop, idle_timeout=30))
+    await wait_for(attempts, lambda _: len(attempts) >= 5)  # four retries after the first failure
+    states = [(e.state, e.reason) for e in events if isinstance(e, SyncState)]
+    assert [s for s, _ in states] == ["syncing", "offline"], states
+    assert not states[1][1].startswith("Réseau")
+    for sub in ("cur", "new", "tmp"):  # the folder appears (mbsync ran): online again
+        (root / sub).mkdir(parents=True)
+    await wait_for(events, lambda e: isinstance(e, SyncState) and e.state == "online")
+    assert [e.state for e in events if isinstance(e, SyncState)][-1] == "online"
+    stop.set()
+    await asyncio.wait_for(runner, 5)
