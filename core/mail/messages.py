@@ -377,9 +377,13 @@ class MessageStore:
         return self.store_prepared(self.prepare_new(state, items))
 
     def prepare_new(
-        self, state: FolderState, items: builtins.list[tuple[int, builtins.list[str], bytes, dict[str, Any]]]
+        self,
+        state: FolderState,
+        items: builtins.list[tuple[int, builtins.list[str], bytes, dict[str, Any]]],
+        ids: Sequence[str] | None = None,
     ) -> NewMessages:
-        """The CPU half of ``store_new`` (ids, metadata, encryption), for ``store_prepared`` to write."""
+        """The CPU half of ``store_new`` (ids, metadata, encryption), for ``store_prepared`` to write.
+        ``ids``: the items' ``state.message_id(uid)``, when the caller has made them already (a hash each)."""
         seal_many = getattr(self.blobs, "seal_many", None)
         raws = [raw for _, _, raw, _ in items]
         sealed = seal_many(raws) if seal_many is not None else None
@@ -387,7 +391,9 @@ class MessageStore:
         docs: dict[str, dict[str, Any]] = {}
         flags_of: dict[int, list[str]] = {}
         pending: dict[int, list[str]] = {}
-        for blob, (uid, flags, raw, extra) in zip(blob_ids, items, strict=True):
+        if ids is None:
+            ids = [state.message_id(uid) for uid, _, _, _ in items]
+        for blob, mid, (uid, flags, raw, extra) in zip(blob_ids, ids, items, strict=True):
             flags = clean_flags(flags)
             flags_of[uid] = flags  # what the server has
             extra = dict(extra)
@@ -406,7 +412,7 @@ class MessageStore:
                 "blob": blob,
             }
             doc.update(extra)
-            docs[state.message_id(uid)] = doc
+            docs[mid] = doc
         return NewMessages(state, docs, flags_of, sealed, None if sealed is not None else raws, pending)
 
     def store_prepared(self, new: NewMessages, save_state: bool = True) -> builtins.list[str]:

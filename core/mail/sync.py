@@ -461,19 +461,22 @@ class SyncEngine:
             async with contextlib.aclosing(source.fetch(new)) as batches, _fewer_collections():
                 async for batch in batches:
                     items = []
+                    ids = []
                     own = 0
                     for msg in batch:
+                        mid = state.message_id(msg.uid)
+                        ids.append(mid)
                         # the hook says whether a letter has attachments (of the opened letter): the
                         # summary's own reading (a search of the whole letter) only when it does not
                         meta = summary_of(msg.raw, attachments=self.on_new_message is None)
-                        meta.update(await self._hook(msg.raw, state.message_id(msg.uid)))
+                        meta.update(await self._hook(msg.raw, mid))
                         if "has_attachments" not in meta:
                             whole = summary_of(msg.raw)
                             if "has_attachments" in whole:
                                 meta["has_attachments"] = whole["has_attachments"]
                         own += bool(meta.get("own"))
                         items.append((msg.uid, list(msg.flags), msg.raw, meta))
-                    ready = self.store.prepare_new(state, items)
+                    ready = self.store.prepare_new(state, items, ids)
                     count = len(batch)
                     # the letters are sealed into ``ready``: their plain bytes go now, not when the next
                     # batch replaces them (the fetch generator still holds ``batch`` until it resumes)

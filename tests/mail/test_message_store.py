@@ -243,7 +243,9 @@ def test_letters_stored_again_leave_no_blob_of_their_first_copy(on_disk: bool, t
     assert all(stored(blob) for blob in kept)
 
 
-async def test_the_folder_state_is_saved_every_few_batches_and_names_only_what_is_stored(tmp_path: Path) -> None:
+async def test_the_folder_state_is_saved_every_few_batches_and_names_only_what_is_stored(
+    tmp_path: Path,
+) -> None:
     """A fetch of 25 batches saves the folder state after every tenth (and at the end of the folder), not
     after each: each save named every UID of the folder. Whenever it is saved, it names only stored
     messages; at the end it names them all."""
@@ -321,3 +323,22 @@ async def test_the_cyclic_collector_runs_less_while_mail_is_read_and_as_before_a
         assert (await engine.sync(ACCOUNT)).new == 30
     assert seen and all(t >= YOUNG_COLLECTION for t in seen)
     assert gc.get_threshold() == before
+
+
+async def test_the_hook_is_told_the_id_each_letter_is_stored_under() -> None:
+    """The sync makes each letter's id once, for the hook (documents are filed with it, $Filed goes there)
+    and for the store: the same id."""
+    told: dict[str, bytes] = {}
+
+    def hook(raw: bytes, store_id: str) -> dict[str, object]:
+        told[store_id] = raw
+        return {}
+
+    store = MessageStore(MemoryProfile())
+    source = ListSource(25)
+    assert (
+        await SyncEngine(store, source_factory=lambda account: source, on_new_message=hook).sync(ACCOUNT)
+    ).new == 25
+    assert sorted(told) == sorted(m.id for m in store.list())
+    assert all(store.get_raw(mid) == raw for mid, raw in told.items())
+    assert set(told) == {message_id_for("cab", "INBOX", 7, uid) for uid in range(1, 26)}
