@@ -342,8 +342,11 @@ def _observation(obs: ET.Element, refs: dict[str, str]) -> Observation:
                 or _text(value_el)
                 or value_el.get("code", "")
             )
-        elif kind == "BL":
-            value = value_el.get("value", "")
+        elif kind == "BL":  # as the doctor says it (LDL: "Transfusion de produits sanguins: non")
+            written = value_el.get("value", "").strip().lower()
+            value = {"true": str(T("clinical.cda.bl-vrai")), "false": str(T("clinical.cda.bl-faux"))}.get(
+                written, value_el.get("value", "")
+            )
         elif kind == "IVL_PQ":
             value, unit = _interval(value_el)
         elif kind in ("RTO_PQ_PQ", "RTO"):

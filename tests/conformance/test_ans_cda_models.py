@@ -117,6 +117,10 @@ def test_discharge_letter_names_its_author_and_recipient_as_a_letter_head_does()
     summary = next(o for o in doc.observations if o.code == "MED-142")
     assert (summary.label, summary.value) == ("Synthèse médicale", "Infection respiratoire aigüe")
     assert "Streptococcus pneumoniae" in doc.text
+    # <value xsi:type="BL" value="false"/>: said as a French letter says it, not 'false'
+    transfusion = next(o for o in doc.observations if o.code == "MED-145")
+    assert (transfusion.label, transfusion.value) == ("Transfusion de produits sanguins", "non")
+    assert next(o.value for o in doc.observations if o.code == "MED-309") == "oui"
 
 
 def test_medical_summary_vsm():
