@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.reactive import reactive
-from textual.widgets import ProgressBar, Static
+from textual.widgets import Static
 
 from tui.i18n import t
 
@@ -88,11 +88,15 @@ class StatusBar(Horizontal):
             )
 
     def set_progress(self, done: int, total: int) -> None:
-        bars = self.query(ProgressBar)
+        bars = self.query("#status-progress")
         if not (0 < total and done < total):
             bars.remove()
-        elif bars:
-            bars.first().update(total=total, progress=done)
+            return
+        # loaded by a sync's first progress, not at start (with its clock and ETA: some 80 KB in every app)
+        from textual.widgets import ProgressBar
+
+        if bars:
+            bars.first(ProgressBar).update(total=total, progress=done)
         else:
             bar = ProgressBar(total=total, show_eta=False, show_percentage=False, id="status-progress")
             self.mount(bar, before="#status-counts")
