@@ -663,6 +663,7 @@ class Mailroom:
             # the readers load only for a message that brought documents (most letters bring none)
             from core.clinical.kinds import BIOLOGY, OTHER, document_kind
             from core.clinical.readers import read_document
+            from core.model import kind_label
 
             content: ClinicalDocument | None = None
             try:
@@ -679,7 +680,7 @@ class Mailroom:
                     date=queued.date,
                 )
             kind = document_kind(content)
-            label = "" if kind in (BIOLOGY, OTHER) else kind
+            label = "" if kind in (BIOLOGY, OTHER) else kind_label(kind)
             out.append(MessageDocument(content, self._review_item(queued), label))
         return tuple(out)
 

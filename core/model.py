@@ -433,6 +433,18 @@ def folder_label(key: str, lang: str | None = None) -> str:
     return render(code, lang=lang) if code else name
 
 
+def kind_label(kind: str, lang: str | None = None) -> str:
+    """A document's kind as the interface says it (``core.clinical.kinds``' codes are French words: "biologie"
+    reads "biology" in English); an unknown code as it is."""
+    from core.text import render
+
+    if not kind:
+        return ""
+    code = f"kind.{kind}"
+    said = render(code, lang=lang)
+    return kind if said == code else said
+
+
 def local_time(when: dt.datetime | None) -> dt.datetime | None:
     """A message's date as the doctor reads it: in this computer's time zone (a lab's server that writes its Date
     in UTC says 08:30 for a result sent at 09:30 in Paris). A date with no zone is left as written."""
@@ -676,6 +688,7 @@ __all__ = [
     "folded",
     "match_folder",
     "reference_text",
+    "kind_label",
     "local_time",
     "reply_attribution",
     "AddressChoice",

@@ -677,9 +677,10 @@ def document_kind(doc: ClinicalDocument) -> str:
 
 def _kind_label(doc: ClinicalDocument) -> str:
     from core.clinical.kinds import BIOLOGY, OTHER
+    from core.model import kind_label
 
     kind = document_kind(doc)
-    return "" if kind in (BIOLOGY, OTHER) else kind
+    return "" if kind in (BIOLOGY, OTHER) else kind_label(kind)
 
 
 if TYPE_CHECKING:

@@ -324,6 +324,22 @@ async def test_english_changes_titles_and_key_labels(mailroom: FakeMailroom) -> 
         assert "Reply" in labels and "Répondre" not in labels
 
 
+async def test_english_names_the_kind_of_a_document_to_file(mailroom: FakeMailroom) -> None:
+    """To file's list said "[biologie]" in English: the kinds are the core's codes (French words), said through
+    the catalogues."""
+    from textual.widgets import OptionList
+
+    app = MissiveApp(mailroom=mailroom, lang="en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        listed = app.screen.query_one("#review-docs", OptionList)
+        lines = [str(listed.get_option_at_index(i).prompt) for i in range(listed.option_count)]
+        assert any("[biology]" in line for line in lines), lines
+        assert not any("[biologie]" in line for line in lines)
+
+
 async def test_remapped_key_from_settings(mailroom: FakeMailroom) -> None:
     settings = dataclasses.replace(Settings(), keys={"inbox.reply": "f9", "no.such": "x"})
     app = MissiveApp(mailroom=mailroom, settings=settings)

@@ -487,5 +487,7 @@ def _document_line(doc: ReviewItem) -> str:
         where = t("cli.doc.waiting", id=doc.id)
     else:
         where = t("cli.doc.rejected")
-    kind = f" ({doc.kind})" if doc.kind else ""
+    from core.model import kind_label
+
+    kind = f" ({kind_label(doc.kind)})" if doc.kind else ""
     return f"{doc.format}{kind}{results} — {where}"

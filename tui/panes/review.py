@@ -26,7 +26,7 @@ from textual.css.query import NoMatches
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from core.model import Identity, Patient, ReviewItem, folded
+from core.model import Identity, Patient, ReviewItem, folded, kind_label
 from tui import keymap
 from tui.facade import mailroom_of, missive_app
 from tui.failures import ReportsFailures
@@ -183,7 +183,7 @@ class ReviewPane(ReportsFailures, Vertical):
                 who = t("review.no_identity")
             when = item.date.strftime("%d/%m") if item.date else "     "
             if self.is_pending(item):
-                kind = f"[{item.kind}] " if item.kind else ""
+                kind = f"[{kind_label(item.kind)}] " if item.kind else ""
                 label = f"{'‼' if item.critical else '?'} {when} {who} — {kind}{item.title}"
             else:
                 p = item.patient
