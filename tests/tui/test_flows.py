@@ -338,6 +338,10 @@ async def test_english_names_the_kind_of_a_document_to_file(mailroom: FakeMailro
         lines = [str(listed.get_option_at_index(i).prompt) for i in range(listed.option_count)]
         assert any("[biology]" in line for line in lines), lines
         assert not any("[biologie]" in line for line in lines)
+        await pilot.press("1", "enter")  # the lab result, filed: "(no. p-1)", not the French "n°"
+        await settle(app, pilot)
+        said = " ".join(text_of(app, "#reader-documents").split())
+        assert "Filed for DUPONT Jeanne (no. p-1)" in said, said
 
 
 async def test_remapped_key_from_settings(mailroom: FakeMailroom) -> None:

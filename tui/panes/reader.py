@@ -89,7 +89,7 @@ def filing_line(filing: ReviewItem) -> tuple[str, str]:
     """The queue's decision on one document, in words, with its style."""
     if filing.state == "filed":
         p = filing.patient
-        who = f"{p.used_name or p.birth_name} {' '.join(p.given_names)} (n° {p.id})" if p else "?"
+        who = f"{p.used_name or p.birth_name} {' '.join(p.given_names)} ({t('review.patient_id', id=p.id)})" if p else "?"
         when = filing.filed_at.astimezone().strftime("%d/%m/%Y %H:%M") if filing.filed_at else "—"
         how = t("reader.filed_auto") if filing.decision == "auto" else t("reader.filed_by_hand")
         return t("reader.filed", patient=who, when=when, how=how), "$success"
