@@ -59,10 +59,8 @@ from tui.failures import ReportsFailures
 from tui.frames import PromptFrames
 from tui.i18n import t
 from tui.messages import DraftReopened, LetterRequested, MessageOpened, MessagesLoaded
-from tui.panes.confirm import ConfirmScreen
-from tui.panes.move import FolderChooser
 from tui.panes.reader import Reader
-from tui.panes.review import KeyedList
+from tui.widgets.keyed_list import KeyedList
 from tui.widgets.message_list import MessageList
 
 log = logging.getLogger("missive.tui")
@@ -537,6 +535,8 @@ class InboxPane(ReportsFailures, Vertical):
             if yes:
                 self.move_message(s.id, "expunge")
 
+        from tui.panes.confirm import ConfirmScreen  # loaded by a first deletion, not with Réception
+
         self.app.push_screen(ConfirmScreen(question, deliberate=True), answered)
 
     def action_archive(self) -> None:
@@ -554,6 +554,8 @@ class InboxPane(ReportsFailures, Vertical):
         def chosen(folder: str | None) -> None:
             if folder:
                 self.move_message(s.id, "move", folder)
+
+        from tui.panes.move import FolderChooser  # loaded by a first move, not with Réception
 
         self.app.push_screen(FolderChooser(targets, _folder_label), chosen)
 

@@ -19,7 +19,6 @@ from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.css.query import NoMatches
@@ -32,6 +31,7 @@ from tui.facade import mailroom_of, missive_app
 from tui.failures import ReportsFailures
 from tui.i18n import core_text, t
 from tui.messages import DocumentDecided, DocumentsLoaded
+from tui.widgets.keyed_list import KeyedList
 
 
 def _norm(text: str) -> str:
@@ -82,12 +82,6 @@ def comparison(item: ReviewItem, patient: Patient | None, differs: frozenset[str
         line = f"{'≠' if differs_here else ' '} {label:<{w}} {doc_value:<{vw}}  {pat_value}\n"
         parts.append((line, "$warning bold") if differs_here else line)
     return Content.assemble(*parts)
-
-
-class KeyedList(OptionList):
-    """An option list that also moves with j/k, as the message list does."""
-
-    BINDINGS = [Binding("j", "cursor_down", show=False), Binding("k", "cursor_up", show=False)]
 
 
 class ReviewPane(ReportsFailures, Vertical):
