@@ -189,13 +189,14 @@ def _names(patient: ET.Element | None) -> tuple[dict[str, str], tuple[str, ...]]
     """
     families: dict[str, str] = {}
     first_birth: list[str] = []  # the BR given name, as words (it may be composite: "JEAN PIERRE")
-    birth_list: list[str] = []
+    plain: list[tuple[bool, list[str]]] = []  # each <name>'s plain given names, and whether it is the BR one
     used_given: list[str] = []
     if patient is None:
         return families, ()
     for name in patient.findall("name"):
         whole = f"{name.get('qualifier', '')} {name.get('use', '')}".upper().split()
         birth_element = "BR" in whole
+        names_given: list[str] = []
         for fam in name.findall("family"):
             qualifier = fam.get("qualifier", "").upper().strip() or ("BR" if birth_element else "")
             families.setdefault(qualifier, _text(fam))
@@ -207,7 +208,14 @@ def _names(patient: ET.Element | None) -> tuple[dict[str, str], tuple[str, ...]]
             elif "CL" in qualifiers:
                 used_given = used_given or words
             else:
-                birth_list.extend(words)
+                names_given.extend(words)
+        if names_given:
+            plain.append(
+                (birth_element or any(f.get("qualifier", "").upper() == "BR" for f in name), names_given)
+            )
+    # Each <name> is a whole name of the same person (C-CDA: a legal one, one for search with the birth
+    # name): its first names are not added to another's ('Eve', 'Eve'); the birth name's win.
+    birth_list = next((g for is_birth, g in plain if is_birth), plain[0][1] if plain else [])
     if not first_birth:
         return families, tuple(birth_list or used_given)
     first = " ".join(first_birth)

@@ -201,3 +201,20 @@ def test_cda_plain_given_is_every_birth_first_name_and_br_the_first():
 def test_cda_c_cda_birth_name_in_a_second_name_element():
     names = "<name use='L'><given>Mary</given><family>Jones</family></name><name qualifier='BR'><family>Smith</family></name>"
     assert _cda_names(names)[:3] == ("Smith", "Jones", ("Mary",))
+
+
+def test_cda_two_whole_names_do_not_repeat_the_first_names():
+    """HL7's C-CDA examples (HL7/C-CDA-Examples, Documents/Consultation Note: not copied, no licence) give
+    the patient a legal name and a search name, each whole: Eve Betterhalf (SP) and Eve Everywoman (BR).
+    The first names were added up, 'Eve Eve'; each <name> is the same person's, the birth one's win."""
+    names = (
+        "<name use='L'><given>Eve</given><family qualifier='SP'>Betterhalf</family></name>"
+        "<name use='SRCH'><given>Eve</given><family qualifier='BR'>Everywoman</family></name>"
+    )
+    assert _cda_names(names)[:3] == ("Everywoman", "Betterhalf", ("Eve",))
+    names = (
+        "<name use='L'><given>Eve</given><given>Anne</given><family>Martin</family></name>"
+        "<name qualifier='BR'><given>Eve</given><given>Anne</given><given>Marie</given>"
+        "<family>Durand</family></name>"
+    )
+    assert _cda_names(names)[:3] == ("Durand", "Martin", ("Eve", "Anne", "Marie"))
