@@ -223,6 +223,10 @@ class MissiveApp(App[int]):
         self._route_timer: asyncio.TimerHandle | None = None  # or due later
         self._waiting_since = 0.0  # when the oldest key could go but the widgets were still busy
         self._holds: dict[str, tuple[float, Worker[Any] | None]] = {}  # reason -> (since, the work it waits for)
+        if opening is not None:
+            # keys typed before the inbox is shown (on the splash, or on the inbox's frame replayed there: they
+            # are read as soon as Textual's driver starts, maybe before the app is mounted) are the inbox's
+            self.hold_keys("unlock")
 
     def _handle_exception(self, error: Exception) -> None:
         """A bug: the app exits with one French line and the bug's place goes to the log. Textual's own report
@@ -272,8 +276,6 @@ class MissiveApp(App[int]):
             if opening.opened():  # the key was derived while the app loaded: straight into the inbox
                 mailroom, inbox = opening.result()
                 self._frame_key = opening.frame_key
-                # keys typed meanwhile (on the splash, or the inbox's frame replayed there) are the inbox's
-                self.hold_keys("unlock")
                 self._open_now(mailroom, inbox)
             elif self._splash_up():  # the splash stays until the inbox is ready (or the passphrase refused)
                 self._wait_opening(opening)

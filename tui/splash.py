@@ -50,6 +50,10 @@ def show(checking: bool) -> Callable[[bool], None] | None:
         saved = termios.tcgetattr(fd)
         quiet = termios.tcgetattr(fd)
         quiet[3] &= ~(termios.ECHO | termios.ICANON)  # keys typed meanwhile: not shown, not held for a line
+        # ... and kept as typed, as Textual's driver reads them (its _patch_iflag): Entrée typed before it has
+        # started stays a carriage return (the terminal made it a line feed: ctrl+j, not Entrée), ctrl+q and
+        # ctrl+s stay keys (not flow control)
+        quiet[0] &= ~(termios.IXON | termios.IXOFF | termios.ICRNL | termios.INLCR | termios.IGNCR)
         termios.tcsetattr(fd, termios.TCSANOW, quiet)
     except termios.error:
         return None

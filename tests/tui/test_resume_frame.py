@@ -224,7 +224,8 @@ def test_a_key_typed_on_the_frame_reaches_the_inbox(profile: Path) -> None:
     assert start(profile).code == 0
     opened = start(profile, keys=b"\r", stay=True)  # Entrée as soon as the newest subject shows
     assert shown(profile) == 1
-    assert BODY in opened.output.decode("utf-8", "replace").split(NEWEST, 1)[-1]  # the newest message opened
+    log = (profile / "missive.log").read_text("utf-8")
+    assert BODY in opened.output.decode("utf-8", "replace").split(NEWEST, 1)[-1], log  # the newest message opened
 
 
 @pytest.fixture(autouse=True)
