@@ -377,9 +377,9 @@ def _observation(obs: ET.Element, refs: dict[str, str]) -> Observation:
     comments = [_text(c) for c in obs.findall("entryRelationship/act/text") if _text(c)]
     label = ""
     if code_el is not None:
-        label = code_el.get("displayName", "") or _original_text(code_el, refs)
+        label = (code_el.get("displayName", "") or _original_text(code_el, refs)).strip()
     return Observation(
-        code=code_el.get("code", "") if code_el is not None else "",
+        code=code_el.get("code", "").strip() if code_el is not None else "",  # C-CDA: " 401238003"
         label=label,
         value=value,
         unit=unit,

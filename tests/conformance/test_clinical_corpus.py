@@ -218,3 +218,15 @@ def test_cda_two_whole_names_do_not_repeat_the_first_names():
         "<family>Durand</family></name>"
     )
     assert _cda_names(names)[:3] == ("Durand", "Martin", ("Eve", "Anne", "Marie"))
+
+
+def test_cda_result_code_and_label_written_with_blanks():
+    """HL7's C-CDA examples write code=" 401238003" and displayName=" Highest Pressure Ulcer Stage"."""
+    xml = (
+        b'<ClinicalDocument xmlns="urn:hl7-org:v3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        b"<component><structuredBody><component><section><entry><observation>"
+        b'<code code=" 401238003" displayName=" Length of Wound "/><value xsi:type="PQ" value="2" unit="cm"/>'
+        b"</observation></entry></section></component></structuredBody></component></ClinicalDocument>"
+    )
+    (obs,) = cda.parse(xml)[0].observations
+    assert (obs.code, obs.label, obs.value, obs.unit) == ("401238003", "Length of Wound", "2", "cm")
