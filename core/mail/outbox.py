@@ -35,12 +35,14 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from core.errors import NotFound, StoreError
-from core.mail.compose import Composed
 from core.store.collection import Collection
 from core.text import T
+
+if TYPE_CHECKING:  # the composer is loaded by a letter, not by the outbox count of the status bar
+    from core.mail.compose import Composed
 
 State = Literal["queued", "sending", "accepted", "failed"]
 STATES: tuple[State, ...] = ("queued", "sending", "accepted", "failed")
