@@ -7,9 +7,14 @@ Every failure is a :class:`core.errors.ParseError` with a one-line reason; no ot
 from __future__ import annotations
 
 import codecs
+import importlib
 import re
+from typing import Any
 
-from core.clinical import cda, hl7v2, hprim2, hprim_net, limits, pdf, xdm
+from core.clinical import hl7v2, hprim2, hprim_net, limits, pdf
+
+# The CDA and XDM readers (xml.etree, expat, zipfile) are imported when content asks for them: an XML
+# document or a zip. A sync sniffs every attachment, and most are neither (PDF files, images).
 from core.clinical.encoding import decode
 from core.errors import ParseError
 from core.model import ReadResult, SourceFormat
@@ -43,6 +48,10 @@ def detect_format(data: bytes, filename: str = "") -> SourceFormat | None:
     if hprim2.looks_like(stripped):
         return "hprim-2"
     if stripped.startswith("<"):
+        if b"ClinicalDocument" not in data:  # what cda.looks_like looks for (no import for other XML)
+            return None
+        from core.clinical import cda
+
         return "cda" if cda.looks_like(data.lstrip(b"\xef\xbb\xbf \t\r\n")) else None
     if hprim_net.looks_like(head):
         return "hprim-net"
@@ -124,12 +133,17 @@ def _label(filename: str) -> str:
     return repr(filename.rsplit("/", 1)[-1]) if filename else "document"
 
 
+def _reader(name: str) -> Any:
+    """A reader module imported when first used (``cda``, ``xdm``)."""
+    return importlib.import_module(f"core.clinical.{name}")
+
+
 _READERS = {
     "hprim-net": lambda data, name: hprim_net.parse(data),
     "hprim-2": lambda data, name: hprim2.parse(data),
     "hl7v2": lambda data, name: hl7v2.parse(data),
-    "cda": lambda data, name: cda.parse(data),
-    "xdm": lambda data, name: xdm.parse(data),
+    "cda": lambda data, name: _reader("cda").parse(data),
+    "xdm": lambda data, name: _reader("xdm").parse(data),
     "pdf": lambda data, name: pdf.parse(data, title=name.rsplit("/", 1)[-1] if name else ""),
 }
 
@@ -150,6 +164,8 @@ def looks_clinical(data: bytes, filename: str = "", content_type: str = "") -> b
         return True
     try:
         if data.startswith(b"PK\x03\x04"):
+            from core.clinical import xdm
+
             return xdm.looks_like(data) or name.startswith("ihe_xdm")
         return detect_format(data[:SNIFFED], filename) is not None
     except Exception:  # noqa: BLE001 - a sniffer must never break mail reading

@@ -70,3 +70,24 @@ def test_receipts_are_read_only_from_letters_that_carry_or_ask_one(cli, profile_
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["None", "False", "True"]
+
+
+def test_the_cda_and_xdm_readers_are_imported_only_for_xml_and_zip_content() -> None:
+    """Sniffing attachments that are neither XML nor a zip (a PDF, an image, an XML page that is no CDA)
+    leaves the CDA and XDM readers (xml.etree, expat, zipfile) unimported; a CDA document and a zip still
+    get their answers."""
+    import subprocess
+    import sys
+
+    script = (
+        "import random, sys\n"
+        "from core.clinical.readers import looks_clinical, detect_format\n"
+        "noise = b'<' + random.Random(7).randbytes(16383)\n"
+        "heads = [noise, b'%PDF-1.4 ...', b'<html><body>Bonjour</body></html>', b'\\xff\\xd8\\xff\\xe0JFIF']\n"
+        "print([looks_clinical(h, 'piece.pdf', 'application/pdf') for h in heads])\n"
+        "print(all(m not in sys.modules for m in ('core.clinical.cda', 'core.clinical.xdm')))\n"
+        "cda = b'<?xml version=\"1.0\"?><ClinicalDocument xmlns=\"urn:hl7-org:v3\"></ClinicalDocument>'\n"
+        "print(detect_format(cda), looks_clinical(b'PK\\x03\\x04' + b'IHE_XDM/x' * 10, 'p.zip'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[:3] == ["[False, True, False, False]", "True", "cda True"]
