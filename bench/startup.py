@@ -13,6 +13,11 @@ neomutt does not have) is read from the profile's log and printed apart, with mi
 missive derives the key in a thread while its interface loads (tui/opening.py), the unlock overlaps the loading:
 "w/o unlock" is the painted time minus the unlock's own duration (what the start would take if the key cost
 nothing), no longer the time after the unlock; the logged unlock itself is still the derivation and the opening.
+When the profile keeps the inbox's frame of the last start and nothing it shows has changed (the resume frame,
+core.store.resumeframe), missive draws it as soon as the key is derived, before its interface has loaded:
+"painted" is then that frame (the same screen as the app's own first paint, which a test holds), and the app's
+own paint, when keys act at once, is printed beside it ("the app's own paint", read from missive's log). The
+measured runs after the first all start with such a frame; "open" sends ``enter`` at the app's own paint.
 Before the measured runs, one run of each builds what each keeps between runs: neomutt's header cache,
 missive's list index (that first open is printed). Every figure is the median of ``--runs`` runs.
 Also printed: the first painted frame (the moment the terminal has received a screen with text: for missive its
