@@ -88,7 +88,8 @@ _POLL = 0.002
 # says it when this happens): at most _WORK_LIMIT seconds while the work runs, then _HOLD_LIMIT for the destination.
 # Held keys are looked at again every _HOLD_POLL seconds, and at once on release.
 _WORK_LIMIT = 60.0
-_SETTLE_TRIES = 20  # refreshes waited for the first inbox screen to settle before it is kept (resume frame)
+_SETTLE_TRIES = 25  # looks at the first inbox screen, _SETTLE_POLL apart, for it to settle before it is kept
+_SETTLE_POLL = 0.02
 _HOLD_LIMIT = 20.0
 _HOLD_POLL = 0.05
 THEME_FIELDS = {
@@ -516,11 +517,11 @@ class MissiveApp(App[int]):
         log.info("start-up to painted inbox: %.3f s", elapsed)
         self.startup_done()
         self.refresh_counts()
-        if self._frame_key:
+        if self._frame_key:  # the background sync starts once the frame is kept (its words are the start's)
             self.call_after_refresh(self._keep_frame, _SETTLE_TRIES)
         elif self._exit_after_paint:
             self.call_after_refresh(self.exit, 0)
-        if not self._exit_after_paint:
+        else:
             self._start_background_sync()
 
     def _keep_frame(self, tries: int) -> None:
@@ -528,13 +529,20 @@ class MissiveApp(App[int]):
         (the frames after the first, such as the list's scrollbar coming, are drawn), unless it is the one the
         splash replayed: exactly equal, it is kept already; different, the difference is logged (no text).
         Nothing is kept once a key was typed or the mouse used (the screen is no longer the start's), nor if it
-        never settles."""
+        never settles. The background sync starts after (its progress would be in the frame)."""
         settled = self._settled()
         if not settled and tries > 0 and not self._inputs:
-            self.call_after_refresh(self._keep_frame, tries - 1)
+            self.set_timer(_SETTLE_POLL, lambda: self._keep_frame(tries - 1))
             return
-        if self._exit_after_paint:
-            self.call_after_refresh(self.exit, 0)
+        try:
+            self._keep_settled_frame(settled)
+        finally:
+            if self._exit_after_paint:
+                self.call_after_refresh(self.exit, 0)
+            else:
+                self._start_background_sync()
+
+    def _keep_settled_frame(self, settled: bool) -> None:
         key, self._frame_key = self._frame_key, ""
         if not key or not settled or self._inputs or self.mailroom is None or self.screen is not self.main:
             log.debug("resume frame not kept: the start's screen changed or did not settle")
@@ -555,7 +563,10 @@ class MissiveApp(App[int]):
         self.mailroom.keep_resume_frame(key, frame)
 
     def _settled(self) -> bool:
-        """Whether nothing waits to be laid out or drawn, and no widget has messages waiting."""
+        """Whether nothing waits to be laid out or drawn, no widget nor the app has messages waiting, and the
+        status bar's counts are read (CountsRefreshed)."""
+        if any(w.group == "counts" and not w.is_finished for w in self.workers) or self._own_messages_waiting():
+            return False
         screen = self.screen
         pending = ("_layout_required", "_scroll_required", "_repaint_required", "_recompose_required")
         if any(getattr(screen, name, True) for name in pending) or getattr(screen, "_dirty_widgets", True):
