@@ -26,14 +26,17 @@ def extract_text(data: bytes) -> str:
     """The text of every page, pages separated by a form feed; ParseError when pypdf cannot read it."""
     if not looks_like(data):
         raise ParseError(T("clinical.pdf.fichier-pdf-signature-pdf"))
-    from pypdf import PdfReader  # heavy: loaded on first use only
+    from pypdf import PasswordType, PdfReader  # heavy: loaded on first use only
     from pypdf.errors import FileNotDecryptedError, PyPdfError
 
     # pypdf logs recoverable damage as warnings: noise for a doctor, and never needed to read the text.
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
+        # Encrypted with an empty user password (only an owner password, to forbid copying or editing, as
+        # lab software often does): viewers open it without asking, so must missive. Whatever the empty
+        # password opens (also a file whose owner password is empty) needs no secret to be read.
+        if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
             raise ParseError(T("clinical.pdf.pdf-protege-mot-passe"))
         pages: list[str] = []
         size = 0
