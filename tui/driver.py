@@ -37,10 +37,14 @@ class QuietLinuxDriver(LinuxDriver):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._wake_read, self._wake_write = os.pipe()
-        os.set_blocking(self._wake_read, False)
+        self._wake_read = self._wake_write = -1
+        self._open_wake()
         self._stop_reading = False
         self._drawing = False  # whether it has written anything but modes (then the gate is closed)
+
+    def _open_wake(self) -> None:
+        self._wake_read, self._wake_write = os.pipe()
+        os.set_blocking(self._wake_read, False)
 
     def write(self, data: str) -> None:
         if not self._drawing and not _MODES.fullmatch(data):
@@ -52,6 +56,8 @@ class QuietLinuxDriver(LinuxDriver):
 
     def start_application_mode(self) -> None:
         self._stop_reading = False
+        if self._wake_read < 0:  # closed by a suspend (App.suspend: the external editor, ctrl+z): a new one
+            self._open_wake()
         with contextlib.suppress(BlockingIOError):
             while os.read(self._wake_read, 64):  # a wake-up left from a previous suspend
                 pass
@@ -59,15 +65,20 @@ class QuietLinuxDriver(LinuxDriver):
 
     def disable_input(self) -> None:
         self._stop_reading = True
-        with contextlib.suppress(OSError):
-            os.write(self._wake_write, b"x")
+        if self._wake_write >= 0:
+            with contextlib.suppress(OSError):
+                os.write(self._wake_write, b"x")
         super().disable_input()
 
     def close(self) -> None:
+        """Textual closes the driver at the end and at every suspend; a resume opens the wake-up pipe again
+        (reading a closed one made the resume fail: the app never took the terminal back)."""
         super().close()
         for fd in (self._wake_read, self._wake_write):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._wake_read = self._wake_write = -1
 
     def run_input_thread(self) -> None:
         """Wait for input and dispatch events (Textual's loop, with a blocking wait)."""
