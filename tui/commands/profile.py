@@ -152,24 +152,25 @@ def cmd_tui(args: argparse.Namespace, ctx: Any) -> int:
     # has already taken it out of the environment when missive runs as a program
     passphrase = ctx.env("MISSIVE_PASSPHRASE")
     restore = _unlock_splash(ctx.profile_dir, args.lang, checking=passphrase is not None)
-    if restore is not None:
-        import gc
-
-        # start-up creates tens of thousands of objects that live as long as the app: the collector's passes
-        # over them are only time lost; the app turns it on again once started (MissiveApp.startup_done)
-        gc.disable()
-    opening = None
-    if passphrase is not None and profile_exists(ctx.profile_dir):
-        # the key derivation starts now, in a thread, while the toolkit and the app load (tui.opening)
-        from tui.opening import Opening
-        from tui.splash import view
-
-        # the inbox's frame of the last start is drawn at once if nothing it shows has changed (tui.splash)
-        opening = Opening(ctx.profile_dir, passphrase, frames=True)
-        passphrase = None
-        opening.for_screen(view(args.theme))  # while the key is derived
     ran = False
+    # from here on the terminal is the splash's (no echo): an interruption (Ctrl+C) gives it back as it was
     try:
+        if restore is not None:
+            import gc
+
+            # start-up creates tens of thousands of objects that live as long as the app: the collector's
+            # passes over them are only time lost; the app turns it on again once started (startup_done)
+            gc.disable()
+        opening = None
+        if passphrase is not None and profile_exists(ctx.profile_dir):
+            # the key derivation starts now, in a thread, while the toolkit and the app load (tui.opening)
+            from tui.opening import Opening
+            from tui.splash import view
+
+            # the inbox's frame of the last start is drawn at once if nothing it shows has changed (tui.splash)
+            opening = Opening(ctx.profile_dir, passphrase, frames=True)
+            passphrase = None
+            opening.for_screen(view(args.theme))  # while the key is derived
         # In a terminal, a first start opens the set-up assistant, which creates the profile.
         from tui.app import run_app
 
