@@ -65,8 +65,11 @@ def to_text(data: bytes) -> str:
             elif word == "uc" and param:
                 unicode_skip = max(0, int(param))
             elif word == "u" and param:
+                # a signed 16-bit UTF-16 unit: a character beyond the basic plane comes as its two halves,
+                # joined below; anything else out of range is a replacement character
                 value = int(param)
-                out.append(chr(value + 65536 if value < 0 else value))
+                value = value + 65536 if value < 0 else value
+                out.append(chr(value) if 0 <= value <= 0xFFFF else "\ufffd")
                 pending_skip = unicode_skip
             elif word in _BREAKS:
                 out.append(_BREAKS[word])
@@ -89,7 +92,9 @@ def to_text(data: bytes) -> str:
                 text = text[dropped:]
                 pending_skip -= dropped
             out.append(text)
-    lines = [line.rstrip() for line in "".join(out).split("\n")]
+    # the two halves of a character written as \uN\uN are joined; a lone half is a replacement character
+    joined = "".join(out).encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    lines = [line.rstrip() for line in joined.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
