@@ -337,12 +337,16 @@ def _interval(value_el: ET.Element) -> tuple[str, str]:
 def _observation(obs: ET.Element, refs: dict[str, str]) -> Observation:
     code_el = obs.find("code")
     value_el = obs.find("value")
-    value = unit = ""
+    value = unit = value2 = unit2 = ""
     if value_el is not None:
         kind = _prefixless(value_el.get("type", "")).upper()  # xsi:type is a QName: "PQ" or "v3:PQ"
         if kind in ("PQ", "INT", "REAL", "MO"):
             value = normalise_number(value_el.get("value", ""))
             unit = value_el.get("unit", "") if value_el.get("unit", "") != "1" else ""
+            # the same result in a second unit, as labs print both (glucose 10.02 mmol/L = 0.60 g/L)
+            second = value_el.find("translation")
+            if second is not None and second.get("value") and kind == "PQ":
+                value2, unit2 = normalise_number(second.get("value", "")), second.get("code", "")
         elif kind in ("CD", "CE", "CO", "CV", "CS"):
             value = (
                 value_el.get("displayName", "")
@@ -390,6 +394,8 @@ def _observation(obs: ET.Element, refs: dict[str, str]) -> Observation:
             status_code, status_code
         ),
         comment="\n".join(comments),
+        value2=value2,
+        unit2=unit2,
     )
 
 

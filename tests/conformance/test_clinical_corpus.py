@@ -45,6 +45,21 @@ def test_ans_cda_niv3_birth_first_names_in_order():
     ]
 
 
+def test_ans_cda_result_in_a_second_unit():
+    """<value xsi:type="PQ" value="10.02" unit="mmol/L"><translation value="0.60" code="g/L"/></value>: the
+    lab gives urea in both units (the narrative prints both); the second one was dropped."""
+    (doc,) = _read(ANS / "CR_Bio_CDA_Niv3_v2.XML").documents
+    urea = next(o for o in doc.observations if o.code == "22664-7")
+    assert (urea.value, urea.unit, urea.low, urea.high, urea.value2, urea.unit2) == (
+        "10.02",
+        "mmol/L",
+        "3.50",
+        "8",
+        "0.60",
+        "g/L",
+    )
+
+
 def test_ans_imaging_cda_birth_and_used_names():
     (doc,) = _read(ANS / "transmission_initiale_cr_imagerie.xml").documents
     ident = doc.identity
