@@ -105,11 +105,11 @@ class Opening:
         except MissiveError as exc:  # refused: said by the app; no frame holding the passphrase is kept
             exc.__cause__ = exc.__context__ = None
             self._error = exc.with_traceback(None)
-            self._done.set()
+            self._failed()
             return
         except BaseException as exc:  # noqa: BLE001 - a bug: the app reports it (result() raises it)
             self._error = exc
-            self._done.set()
+            self._failed()
             return
         with self._lock:
             discarded = self._discarded
@@ -118,6 +118,13 @@ class Opening:
             self._done.set()
         if discarded:  # the app ended before it took the profile
             mailroom.close()
+
+    def _failed(self) -> None:
+        """The opening ended in an error (a refused passphrase) before the frame: the interpreter's switch
+        interval is given back all the same (it stayed at 0.5 ms for the whole session)."""
+        if self._frames:
+            sys.setswitchinterval(self._switch)
+        self._done.set()
 
     def for_screen(self, view: str | None) -> None:
         """The view of the screen (tui.splash.view), given while the key is derived; None: no frame."""

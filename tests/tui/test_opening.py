@@ -93,3 +93,18 @@ def test_a_frame_asked_for_gets_the_view_and_the_interpreter_switch_comes_back(p
         assert opening.frame_key and sys.getswitchinterval() == before
     finally:
         mailroom.close()
+
+
+def test_a_refused_passphrase_gives_the_interpreter_switch_back(tmp_path: Path) -> None:
+    """The switch interval lowered for the frame stayed lowered when the passphrase was refused: for the whole
+    session of the app, and for the tests run after it (test_a_frame_asked_for… failed in a full run)."""
+    import sys
+
+    def refused(folder: Path | None, passphrase: str) -> Any:
+        raise WrongPassphrase("phrase de passe incorrecte")
+
+    before = sys.getswitchinterval()
+    opening = Opening(tmp_path, "pas la bonne", opener=refused, frames=True)
+    with pytest.raises(WrongPassphrase):
+        opening.result()
+    assert sys.getswitchinterval() == before
