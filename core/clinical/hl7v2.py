@@ -402,7 +402,8 @@ _COMPARATORS = ("<", ">", "<=", ">=")
 
 def _reference(seg: Segment) -> str:
     """OBX-7 as written. Some senders give it the SN structure (HL7's ELR realm samples: '>^11.0'; a range
-    '^2.2^-^2.6'): read as '>11.0' and '2.2-2.6'. Other components (Cerner's '^^10.000000') stay as written."""
+    '^2.2^-^2.6'; a ratio, a titre '^1^:^128' or '<^1^/^80'): read as '>11.0', '2.2-2.6', '1:128', '<1/80'.
+    Other components (Cerner's '^^10.000000') stay as written."""
     raw = seg.get(7)
     comps = [seg.text(c) for c in seg.components(raw)]
     if len(comps) == 1:
@@ -411,8 +412,10 @@ def _reference(seg: Segment) -> str:
     rest = comps[2:] + ["", ""]
     if comparator in _COMPARATORS and first and not any(comps[2:]):
         return f"{comparator}{first}"
-    if not comparator and first and rest[0] in ("-", ":") and rest[1]:
+    if not comparator and first and rest[0] == "-" and rest[1]:
         return f"{first}-{rest[1]}"
+    if comparator in ("", *_COMPARATORS) and first and rest[0] in (":", "/") and rest[1]:
+        return f"{comparator}{first}{rest[0]}{rest[1]}"  # a ratio (SN's ':' and '/'), never a range
     return seg.text(raw)
 
 

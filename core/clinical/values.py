@@ -50,7 +50,8 @@ def reference_bounds(reference: str) -> tuple[str, str]:
     if both:
         return both
     # a one-sided bound, possibly followed by a unit or words (NIST: "<9 mcg/dL:  Acceptable background")
-    one_sided = re.match(r"^([<>])=?\s*([-+]?\d+(?:[.,]\d+)?)", reference)
+    # ... never the first term of a ratio: a titre '<1/80' or '<1:40' is a written norm ('< 1' it is not)
+    one_sided = re.match(r"^([<>])=?\s*([-+]?\d+(?:[.,]\d+)?)(?![\d.,]|\s*[/:])", reference)
     if one_sided:
         bound = normalise_number(one_sided.group(2))
         return ("", bound) if one_sided.group(1) == "<" else (bound, "")
