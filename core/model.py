@@ -447,10 +447,14 @@ def kind_label(kind: str, lang: str | None = None) -> str:
 
 def local_time(when: dt.datetime | None) -> dt.datetime | None:
     """A message's date as the doctor reads it: in this computer's time zone (a lab's server that writes its Date
-    in UTC says 08:30 for a result sent at 09:30 in Paris). A date with no zone is left as written."""
+    in UTC says 08:30 for a result sent at 09:30 in Paris). A date with no zone is left as written, and so is one
+    the local zone cannot hold (year 9999 west of UTC, year 1 east of it: spam, a device's clock reset)."""
     if when is None or when.tzinfo is None:
         return when
-    return when.astimezone()
+    try:
+        return when.astimezone()
+    except (OverflowError, ValueError):
+        return when
 
 
 def reply_attribution(sender: str, when: dt.datetime | None) -> str:

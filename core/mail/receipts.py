@@ -249,7 +249,12 @@ class SentLetter:
 
 
 def _when(at: dt.datetime | None) -> str:
-    return at.astimezone().strftime("%d/%m/%Y %H:%M") if at else "?"
+    from core.model import local_time
+
+    if at is None:
+        return "?"
+    # a report's date the local zone cannot hold (year 9999 west of UTC) is shown as written, not an error
+    return (local_time(at) or at).strftime("%d/%m/%Y %H:%M")
 
 
 def describe(status: RecipientStatus) -> str:

@@ -210,3 +210,15 @@ def test_opening_asks_the_doctor_unless_the_setting_says_otherwise(tmp_path: Pat
     assert room.read_receipt_prompt(patient) == "279035121518989@patient.mssante.fr"  # a patient: asked
     room, colleague, patient = room_with("never", tmp_path / "never")
     assert room.read_receipt_prompt(colleague) == room.read_receipt_prompt(patient) == ""
+
+
+def test_a_report_dated_at_the_end_of_the_calendar_is_said_not_an_error() -> None:
+    """A delivery or read report whose date the local zone cannot hold (a recipient's device, or one crafted by
+    anyone who got one of our letters) made describe() raise OverflowError, and with it the sent letters'
+    statuses the inbox reads at each start."""
+    import datetime as dt
+
+    from core.mail.receipts import RecipientStatus, describe
+
+    at = dt.datetime(9999, 12, 31, 23, 59, tzinfo=dt.timezone(dt.timedelta(hours=-12)))
+    assert "31/12/9999 23:59" in describe(RecipientStatus("a@b.fr", "read", at))
