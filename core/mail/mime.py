@@ -9,12 +9,14 @@ import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
 from email.utils import collapse_rfc2231_value, getaddresses, parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import ParseError
 from core.mail.fastmime import decoded_payload
-from core.model import Attachment
 from core.text import T
+
+if TYPE_CHECKING:
+    from core.model import Attachment  # built by read() only: a sync's summaries never load it
 
 _POLICY = email.policy.default.clone(raise_on_defect=False)
 
@@ -200,6 +202,8 @@ def parse(raw: bytes) -> Parsed:
 
 def read(raw: bytes) -> tuple[Parsed, list[Attachment]]:
     """The message's headers and text, and its attachments with their bytes."""
+    from core.model import Attachment
+
     msg = parse_bytes(raw)
     encrypted, signed = security_of(msg)
     text, attachments, was_html = ("", [], False) if encrypted else walk_parts(msg)
