@@ -207,6 +207,22 @@ def kind_label(kind: str, lang: str | None = None) -> str:
     return kind if said == code else said
 
 
+# C0 controls but line feed and tab, DEL, C1 controls: in a subject, a name or a body they are written to the
+# terminal as they are, and ESC/CSI/OSC start commands (move the cursor over a verdict, set the title, write
+# the clipboard: OSC 52). Each is shown as U+FFFD; a carriage return is dropped.
+_UNPRINTABLE = {c: "\ufffd" for c in (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)) if c not in (0x09, 0x0A)}
+_UNPRINTABLE[0x0D] = ""
+_UNPRINTABLE_LINE = {**_UNPRINTABLE, 0x09: " ", 0x0A: " ", 0x0D: " "}
+
+
+def printable(text: str, one_line: bool = False) -> str:
+    """``text`` as a terminal may show it: no control character that the terminal would read as a command
+    (a letter's subject, names, body come from anyone). ``one_line``: line ends and tabs are spaces."""
+    if text.isprintable() and not one_line:
+        return text
+    return text.translate(_UNPRINTABLE_LINE if one_line else _UNPRINTABLE)
+
+
 def local_time(when: dt.datetime | None) -> dt.datetime | None:
     """A message's date as the doctor reads it: in this computer's time zone (a lab's server that writes its Date
     in UTC says 08:30 for a result sent at 09:30 in Paris). A date with no zone is left as written, and so is one
@@ -348,6 +364,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "printable",
     "ReadResult",
     "matches",
     "query_terms",

@@ -24,6 +24,7 @@ from core.model import (
     SignatureStatus,
     SourceFormat,
     Undone,
+    printable,
     reference_text,
 )
 
@@ -350,7 +351,8 @@ class MessageDocument:
 
 @dataclass(frozen=True)
 class MessageView:
-    """One message as the doctor reads it: S/MIME layers removed, headers, text, verdicts, parts."""
+    """One message as the doctor reads it: S/MIME layers removed, headers, text, verdicts, parts. Its texts
+    hold no terminal control character (``printable``): anyone can write them."""
 
     summary: MessageSummary
     sender: str = ""
@@ -374,6 +376,16 @@ class MessageView:
     read_receipt_asked: bool = False  # the sender asks for a read receipt not sent yet
     receipt_request: str = ""  # the address to ask the doctor about ([receipts] answer = "ask"; key a)
     people: dict[str, str] = field(default_factory=dict)  # patient mailboxes -> "◆ NOM Prénom · INS …"
+
+    def __post_init__(self) -> None:
+        for name in ("sender", "subject"):
+            object.__setattr__(self, name, printable(getattr(self, name), one_line=True))
+        for name in ("to", "cc"):
+            object.__setattr__(self, name, tuple(printable(a, one_line=True) for a in getattr(self, name)))
+        object.__setattr__(self, "body", printable(self.body))
+        object.__setattr__(
+            self, "headers", tuple((printable(k, True), printable(v, True)) for k, v in self.headers)
+        )
 
 
 @dataclass(frozen=True)

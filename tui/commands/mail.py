@@ -320,7 +320,7 @@ def messages_list(args: argparse.Namespace, ctx: Any) -> int:
     # The folder as the app shows it in either language ("Envoyés", "envoyes", "Quarantaine": the mail from
     # outside the trust space) or its own name: the core resolves it, as it labels the app's folders.
     items, outside = ctx.mailroom().list_messages(args.folder, args.account)
-    from core.model import DRAFTS_FOLDER, local_time
+    from core.model import DRAFTS_FOLDER, local_time, printable
 
     for m in items:
         quarantined = m.id in outside
@@ -355,7 +355,8 @@ def messages_list(args: argparse.Namespace, ctx: Any) -> int:
             date = when.strftime("%d/%m/%Y %H:%M") if when else "?"
             # a draft (Brouillons) has no sender yet: to whom it will go, as the app's Brouillons shows it
             who = m.sender if m.folder != DRAFTS_FOLDER else "→ " + ", ".join(m.to)
-            print(f"{mark} {m.id[:12]}  {date}  {who[:30]:30}  {m.subject[:60]}")
+            # a subject or a name holds no terminal command (core.model.printable)
+            print(printable(f"{mark} {m.id[:12]}  {date}  {who[:30]:30}  {m.subject[:60]}", one_line=True))
     if not args.json and outside and args.folder is None:
         print(t("cli.messages.quarantined", count=len(outside)))
     return 0
@@ -393,7 +394,7 @@ def messages_show(args: argparse.Namespace, ctx: Any) -> int:
     print(t("cli.show.to", to=", ".join(view.to)))
     if view.cc:
         print(t("cli.show.cc", cc=", ".join(view.cc)))
-    from core.model import local_time
+    from core.model import local_time, printable
 
     when = local_time(view.date)
     print(t("cli.show.date", date=when.strftime("%d/%m/%Y %H:%M") if when else "?"))
@@ -409,13 +410,13 @@ def messages_show(args: argparse.Namespace, ctx: Any) -> int:
         verdict = (
             t("cli.show.sig_valid") if sig.valid else t("cli.show.sig_invalid", reason=sig.reason_text())
         )
-        print(t("cli.show.signed", signer=sig.signer or sig.subject, verdict=verdict))
+        print(printable(t("cli.show.signed", signer=sig.signer or sig.subject, verdict=verdict)))
     if view.outside_trust:
         print(t("cli.show.outside_trust"))
     for item in queued:
-        print(t("cli.show.document", line=_document_line(item)))
+        print(printable(t("cli.show.document", line=_document_line(item))))
     for a in view.attachments:
-        print(t("cli.show.attachment", name=a.filename, type=a.content_type, size=len(a.data)))
+        print(printable(t("cli.show.attachment", name=a.filename, type=a.content_type, size=len(a.data))))
     for line in view.receipts:
         print(t("cli.show.receipt", line=line))
     if view.read_receipt_asked:

@@ -27,7 +27,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from core.model import MessageSummary, local_time, matches, query_terms, searchable
+from core.model import MessageSummary, local_time, matches, printable, query_terms, searchable
 from tui.i18n import t
 
 if TYPE_CHECKING:
@@ -345,6 +345,6 @@ class MessageList(ScrollView, can_focus=True):
         columns.append(tree + _fit(s.subject, subject_width - len(tree)))
         if status_width:
             columns.append(_fit(status or "", status_width))
-        text = " ".join(columns)
+        text = printable(" ".join(columns), one_line=True)  # a subject or a name holds no terminal command
         segments = [Segment(markers(s), mark_style), Segment(" ", base), Segment(text + " ", base)]
         return Strip(segments).adjust_cell_length(width, base)
