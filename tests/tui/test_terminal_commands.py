@@ -86,3 +86,20 @@ def test_the_cli_writes_no_control_character(tmp_path, monkeypatch, capsys) -> N
     assert main(["--profile", str(profile), "messages", "show", message_id]) == 0
     shown = capsys.readouterr().out
     assert "PWNED" in shown and "]52;c;" in shown and "\x1b" not in shown and "\x07" not in shown
+
+
+async def test_a_documents_identity_in_a_classer_writes_no_control_character() -> None:
+    """À classer lists and compares the identity a document states (an HL7 '\\X1B\\' escape is an ESC)."""
+    from dataclasses import replace
+
+    room = FakeMailroom()
+    entry = room.documents.entries["d-ambiguous"]
+    identity = replace(entry.document.identity, family_name=f"DUPONT{TITLE}")
+    entry.document = replace(entry.document, identity=identity, title=f"Biologie{CLIPBOARD}")
+    app = MissiveApp(mailroom=room)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        frame = full_frame(app)
+        assert "PWNED" in frame and "\x1b]0;" not in frame and "\x1b]52" not in frame

@@ -116,7 +116,7 @@ def _person(view: MessageView, address: str) -> str:
     return f"{label} <{address}>" if label else address
 
 
-def _shown(content: Content) -> Content:
+def printable_content(content: Content) -> Content:
     """``content`` without a terminal control character (each one cell, U+FFFD; core.model.printable), its styles
     kept: a certificate's name, a document's text or results, a file name come from anyone."""
     plain = content.plain
@@ -241,7 +241,7 @@ class Reader(VerticalScroll, can_focus=True):
             (f"{t('reader.date')} ", "bold"), date, "\n",
             (f"{t('reader.subject')} ", "bold"), view.subject,
         )  # fmt: skip
-        self.query_one("#reader-headers", Static).update(_shown(headers))
+        self.query_one("#reader-headers", Static).update(printable_content(headers))
         self.query_one("#reader-trust").display = view.outside_trust
         words, cls = signature_line(view)
         if view.encrypted:
@@ -253,7 +253,7 @@ class Reader(VerticalScroll, can_focus=True):
         if view.receipts:  # a sent letter: what became of it, per recipient
             words += "\n" + "\n".join(f"{t('reader.receipt')} {line}" for line in view.receipts)
         sig = self.query_one("#reader-signature", Static)
-        sig.update(_shown(Content(words)))
+        sig.update(printable_content(Content(words)))
         sig.set_classes(cls)
         docs = self.query_one("#reader-documents", Static)
         blocks: list[Content] = []
@@ -282,7 +282,7 @@ class Reader(VerticalScroll, can_focus=True):
                 blocks.append(results_table(doc))
             if doc.text:
                 blocks.append(Content(doc.text.strip() + "\n"))
-        docs.update(_shown(Content("\n").join(blocks)) if blocks else "")
+        docs.update(printable_content(Content("\n").join(blocks)) if blocks else "")
         docs.display = bool(blocks)
         body = view.body if view.decrypted else (view.problem or t("reader.not_decrypted"))
         self.query_one("#reader-body", Static).update(Content(body.rstrip()))
@@ -291,7 +291,7 @@ class Reader(VerticalScroll, can_focus=True):
             lines = [t("reader.attachments", count=len(view.attachments))] + [
                 f"  + {a.filename} ({a.content_type}, {len(a.data) // 1024 + 1} Ko)" for a in view.attachments
             ]
-            atts.update(_shown(Content("\n".join(lines))))
+            atts.update(printable_content(Content("\n".join(lines))))
         else:
             atts.update("")
         atts.display = bool(view.attachments)

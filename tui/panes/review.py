@@ -31,6 +31,7 @@ from tui.facade import mailroom_of, missive_app
 from tui.failures import ReportsFailures
 from tui.i18n import core_text, t
 from tui.messages import DocumentDecided, DocumentsLoaded
+from tui.panes.reader import printable_content
 from tui.widgets.keyed_list import KeyedList
 
 
@@ -184,7 +185,7 @@ class ReviewPane(ReportsFailures, Vertical):
                 target = f"{p.used_name or p.birth_name} {' '.join(p.given_names)}" if p else "?"
                 how = "review.auto_filed" if item.decision == "auto" else "review.hand_filed"
                 label = f"» {when} {who} — {t(how, patient=target)}"
-            docs.add_option(Option(Content(label), id=item.id))
+            docs.add_option(Option(printable_content(Content(label)), id=item.id))
         empty = not items
         self.query_one("#review-empty").display = empty
         self.query_one("#review-detail").display = not empty
@@ -207,7 +208,7 @@ class ReviewPane(ReportsFailures, Vertical):
         candidates = self.query_one("#review-candidates", OptionList)
         candidates.clear_options()
         if not self.is_pending(item):
-            self.query_one("#review-compare", Static).update(comparison(item, item.patient, self._differs(item, item.patient)))
+            self.query_one("#review-compare", Static).update(printable_content(comparison(item, item.patient, self._differs(item, item.patient))))
             return
         for cand, patient in item.candidates:
             name = (
@@ -236,7 +237,7 @@ class ReviewPane(ReportsFailures, Vertical):
         if item is None:
             return
         patient = self._selected_patient(item)
-        self.query_one("#review-compare", Static).update(comparison(item, patient, self._differs(item, patient)))
+        self.query_one("#review-compare", Static).update(printable_content(comparison(item, patient, self._differs(item, patient))))
 
     def _differs(self, item: ReviewItem, patient: Patient | None) -> frozenset[str]:
         """The core's comparison of the document's patient with ``patient`` (pure computation, no disk)."""
