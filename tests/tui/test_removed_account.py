@@ -72,6 +72,8 @@ async def test_a_missing_maildir_is_said_as_what_to_fix_not_as_the_network(
         [said] = [m for m in toasts(app) if "Maildir" in m]
         assert "Mailidr n'est pas un Maildir" in said
         assert "ce n'est pas le réseau" in said and "mbsync" in said
+        assert "--maildir" not in said  # a command line flag means nothing on this screen
+        assert "corrigez le chemin du compte (missive account list)" in said
         assert not any("Réseau indisponible" in m for m in toasts(app))
         await pilot.press("ctrl+q")
 
