@@ -1227,7 +1227,13 @@ class Mailroom:
             folder = self._resolve_folder(folder)
         if folder == DRAFTS_FOLDER:  # "Brouillons": the letters kept in the profile, as the app lists them
             kept = [saved.summary() for saved in self.drafts()]
-            return [s for s in kept if account in (None, s.account)], frozenset()
+            if account is not None:  # a draft with no account of its own leaves from the default one
+                try:
+                    default = self.accounts.get(None).name
+                except NotFound:
+                    default = ""
+                kept = [s for s in kept if (s.account or default) == account]
+            return kept, frozenset()
         quarantine = folder == QUARANTINE_FOLDER
         rows = self.messages.rows(folder=None if quarantine else folder, account=account)
         if folder is not None and not quarantine and not len(rows):

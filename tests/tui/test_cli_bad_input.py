@@ -97,6 +97,9 @@ def test_the_apps_drafts_are_listed_under_brouillons_as_the_app_names_them(demo:
         assert (code, err) == (0, ""), (name, err)
         [line] = out.splitlines()
         assert line.split()[0] == kept[:12] and "→ dr.lefevre@exemple.mssante" in line and "Courrier" in line
+    # with no account of its own, a draft leaves from the default account: listed under it
+    code, out, _ = missive("messages", "list", "--folder", "Brouillons", "--account", "cabinet", profile=demo)
+    assert code == 0 and kept[:12] in out
     code, out, _ = missive("messages", "list", "--folder", "Brouillons", "--json", profile=demo)
     assert code == 0 and '"subject": "Courrier"' in out and "dr.lefevre@exemple.mssante.fr" in out
     # the draft's id is not a message's: said, never "no message with this id"
