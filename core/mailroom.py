@@ -56,6 +56,7 @@ if TYPE_CHECKING:  # start-up stays lazy: these modules load when a service is f
     from core.mailroom_api import SummaryRows as SummaryRows
     from core.model import (
         AddressChoice,
+        ClinicalDocument,
         DirectoryEntry,
         Draft,
         FolderCount,
@@ -1048,8 +1049,13 @@ class Mailroom:
         none_why = ""
         if queued.state == "waiting" and not queued.candidates:
             none_why = str(self._why_no_candidate(queued.identity))
+        from core.practice.documents import envelope_conflict
+
+        conflict = envelope_conflict(queued)
         return ReviewItem(
             no_candidate=none_why,
+            envelope=queued.envelope,
+            conflict=conflict,
             id=queued.id,
             identity=queued.identity,
             state=queued.state,
@@ -1305,6 +1311,13 @@ class Mailroom:
     def match_identity(self, identity: Identity) -> MatchResult:
         """The practice's patient a document's identity designates: auto, review (candidates) or new."""
         return self.patients.index().match(identity)
+
+    def match_document(self, document: ClinicalDocument) -> MatchResult:
+        """``match_identity`` for a document as read, as the filing path decides: one whose container (HL7
+        PID, XDM metadata) names another patient is never ``auto``; its ``conflict`` says why."""
+        from core.practice.documents import match_document
+
+        return match_document(document, self.patients.index().match)
 
     # -- directory and recipients ---------------------------------------------------------------------------
     def directory_search(self, text: str, limit: int = 200) -> list[DirectoryEntry]:
@@ -1937,6 +1950,14 @@ def read_clinical_file(data: bytes, filename: str = "") -> ReadResult:
     from core.clinical.readers import read_document
 
     return read_document(data, filename)
+
+
+def envelope_conflict(document: ClinicalDocument) -> str:
+    """Why a document read from a file is never filed automatically because its container (HL7 PID, XDM
+    metadata) names another patient ('' when it does not): the same words À classer shows."""
+    from core.practice.documents import envelope_conflict as conflict
+
+    return conflict(document)
 
 
 def filing_presets() -> list[Preset]:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # start-up stays lazy: the types only
     from core.mail.sync import SyncReport
     from core.model import (
         AddressChoice,
+        ClinicalDocument,
         DirectoryEntry,
         Draft,
         FolderCount,
@@ -354,6 +355,8 @@ class CommandsAPI(MailroomAPI, SetupAPI, Protocol):
     def reject_queued(self, doc_id: str, actor: str | None = None) -> QueuedDocument: ...
 
     def match_identity(self, identity: Identity) -> MatchResult: ...
+
+    def match_document(self, document: ClinicalDocument) -> MatchResult: ...
 
     # -- S/MIME, keys, trust
     def encrypt_message(

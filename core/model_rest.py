@@ -123,6 +123,10 @@ class ClinicalDocument:
     raw: bytes = b""  # the bytes this document came from (one report of a multi-report file)
     entry_id: str = ""  # its XDS DocumentEntry id (entryUUID) when it came in an XDM package
     replaces: str = ""  # the entryUUID of the document it corrects (XDS RPLC association), if any
+    # The patient its container names (HL7 PID, XDM metadata entry) when that is another patient than the
+    # document's own (``core.clinical.matching.name_two_patients``): never filed automatically.
+    envelope: Identity | None = None
+    envelope_from: str = ""  # "hl7v2" or "xdm": which container
 
     @property
     def critical(self) -> int:
@@ -137,6 +141,8 @@ class ClinicalDocument:
             "date": self.date.isoformat() if self.date else None,
             "code": self.code,
         }
+        if self.envelope is not None:
+            out["envelope"] = {**self.envelope.to_json(), "from": self.envelope_from}
         if with_content:
             out["observations"] = [o.to_json() for o in self.observations]
             out["text"] = self.text
@@ -200,13 +206,18 @@ class MatchResult:
     decision: Decision
     patient_id: str | None = None  # set only when decision == "auto"
     candidates: tuple[Candidate, ...] = ()
+    # set when the document's container names another patient than the document: why it is never auto
+    conflict: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "decision": self.decision,
             "patient_id": self.patient_id,
             "candidates": [c.to_json() for c in self.candidates],
         }
+        if self.conflict:
+            out["conflict"] = self.conflict
+        return out
 
 
 @dataclass(frozen=True)
@@ -321,6 +332,8 @@ class ReviewItem:
     filed_at: dt.datetime | None = None
     kind: str = ""  # biologie, imagerie, anatomopathologie, courrier (the core's reading)
     no_candidate: str = ""  # waiting with no candidate: why, in the core's words (no patient list, ...)
+    envelope: Identity | None = None  # the other patient its container names (health data: show, never log)
+    conflict: str = ""  # why it is not filed automatically when ``envelope`` is set, in the core's words
     undone: Undone | None = None  # set on undo_filing's answer: what that undo took back
 
     def to_json(self) -> dict[str, Any]:

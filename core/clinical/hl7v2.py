@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from core.clinical import limits
 from core.clinical.encoding import decode, decode_text, split_lines
+from core.clinical.matching import name_two_patients
 from core.clinical.values import (
     normalise_number,
     parse_birth_date,
@@ -310,7 +311,7 @@ class _Group:
         # from the PID's names another patient than its envelope: its INS is not trusted for filing (the
         # doctor decides, seeing both), never a silent choice of one of the two.
         embedded = [
-            doc if _has_identity(doc.identity) else replace(doc, identity=identity) for doc in embedded
+            doc if has_identity(doc.identity) else replace(doc, identity=identity) for doc in embedded
         ]
         embedded = [
             replace(doc, identity=replace(doc.identity, ins=None, ins_oid=None))
@@ -318,6 +319,15 @@ class _Group:
             else doc
             for doc in embedded
         ]
+        # Without INS on both sides too: a birth date, a sex or a family name that differs names another
+        # patient. The document keeps what it states and carries its envelope's patient: never auto.
+        if has_identity(identity):
+            embedded = [
+                replace(doc, envelope=identity, envelope_from="hl7v2")
+                if name_two_patients(doc.identity, identity)
+                else doc
+                for doc in embedded
+            ]
         return main, embedded
 
 
@@ -328,7 +338,7 @@ def _routing_flag(obx: Segment) -> bool:
     return system in _METADATA_SYSTEMS or (not system and obx.component(3, 1).upper() in _METADATA_CODES)
 
 
-def _has_identity(identity: Identity) -> bool:
+def has_identity(identity: Identity) -> bool:
     return bool(identity.family_name or identity.ins or identity.birth_date)
 
 

@@ -582,3 +582,24 @@ def why_no_candidate(identity: Identity, patients: int) -> Text:
     if identity.birth_date is None:
         return T("mailroom.review.nobody-named")
     return T("mailroom.review.nobody-born", date=identity.birth_date.strftime("%d/%m/%Y"))
+
+
+def name_two_patients(document: Identity, envelope: Identity) -> bool:
+    """True when a container (HL7 PID, XDM metadata) and the document it carries name two different patients:
+    two different INS; or a birth date that differs, a sex conflict, or family names that differ once folded
+    (accents, case, particles) as the matcher folds them. A side that only adds what the other lacks (an INS,
+    a birth name) agrees. A document with such a pair is never filed without a person's decision."""
+    ins_doc, ins_env = clean_nir(document.ins), clean_nir(envelope.ins)
+    if ins_doc and ins_env and ins_doc != ins_env:
+        return True
+    if document.birth_date and envelope.birth_date and document.birth_date != envelope.birth_date:
+        return True
+    if sexes_conflict(document.sex, envelope.sex):
+        return True
+    names_doc = [name_form(n) for n in (document.birth_name, document.family_name) if n and n.strip()]
+    names_env = [name_form(n) for n in (envelope.birth_name, envelope.family_name) if n and n.strip()]
+    if names_doc and names_env:
+        best = max(compare_name_forms(a, b) for a in names_doc for b in names_env)
+        if best < Level.PARTICLE:
+            return True
+    return False

@@ -20,7 +20,8 @@ from dataclasses import replace
 from pathlib import PurePosixPath
 
 from core.clinical.cda import parse_xml_safely
-from core.clinical.hl7v2 import INS_OIDS, OBSOLETE_INS_OIDS
+from core.clinical.hl7v2 import INS_OIDS, OBSOLETE_INS_OIDS, has_identity
+from core.clinical.matching import name_two_patients
 from core.clinical.values import parse_birth_date, parse_sex
 from core.errors import ParseError
 from core.model import ClinicalDocument, Identity
@@ -166,6 +167,9 @@ def parse(data: bytes, read_document: DocumentReader | None = None) -> list[Clin
                 printed_only = doc.format == "pdf" and bool(identity.family_name or identity.ins)
                 if printed_only or (not doc.identity.family_name and not doc.identity.ins):
                     doc = replace(doc, identity=identity)  # the metadata's identity beats a PDF's printed one
+                elif has_identity(identity) and name_two_patients(doc.identity, identity):
+                    # the metadata entry and the document name two patients: a person decides, seeing both
+                    doc = replace(doc, envelope=identity, envelope_from="xdm")
                 if entry_id:
                     doc = replace(doc, entry_id=entry_id, replaces=replaced.get(entry_id, ""))
                 documents.append(doc)

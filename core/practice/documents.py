@@ -83,6 +83,8 @@ class QueuedDocument:
     applied_to: str | None = None  # a correction applied to that (filed) document instead of being filed
     previous_blob: str | None = None  # after a replacement: the first version's bytes (undo restores them)
     kind: str = ""  # biologie, imagerie, anatomopathologie, courrier, document (core.clinical.kinds)
+    envelope: Identity | None = None  # another patient named by its container (HL7 PID, XDM): never auto
+    envelope_from: str = ""  # "hl7v2" or "xdm"
 
     @property
     def match(self) -> MatchResult:
@@ -167,6 +169,8 @@ def _from_doc(key: str, d: Mapping[str, Any]) -> QueuedDocument:
         applied_to=d.get("applied_to"),
         previous_blob=d.get("previous_blob"),
         kind=d.get("kind", ""),
+        envelope=_identity_from_doc(d["envelope"]) if isinstance(d.get("envelope"), dict) else None,
+        envelope_from=d.get("envelope_from", ""),
     )
 
 
@@ -201,6 +205,8 @@ def _to_doc(q: QueuedDocument) -> dict[str, Any]:
         "applied_to": q.applied_to,
         "previous_blob": q.previous_blob,
         "kind": q.kind,
+        "envelope": _identity_to_doc(q.envelope) if q.envelope is not None else None,
+        "envelope_from": q.envelope_from,
     }
 
 
@@ -329,6 +335,9 @@ class DocumentQueue:
         if document.format == "pdf" and match.decision == "auto":
             # a bare PDF's identity is what it prints, read by patterns: candidates, never a filing alone
             match = MatchResult("review", None, match.candidates)
+        if document.envelope is not None and match.decision == "auto":
+            # its container names another patient: a person decides, both identities in front of them
+            match = MatchResult("review", None, match.candidates)
         data = raw if raw is not None else document.raw
         if not data:
             raise BadInput(
@@ -366,9 +375,13 @@ class DocumentQueue:
                 entry_id=document.entry_id,
                 replaces=document.replaces,
                 kind=document_kind(document),
+                envelope=document.envelope,
+                envelope_from=document.envelope_from,
                 added=_now(),
                 store_ids=(store_id,) if store_id else (),
             )
+            if document.envelope is not None:
+                log.warning("document %s: its container names another patient; held for review", doc_id)
             return self._record(queued, "document", None, message=message_id, decision=match.decision)
 
     def ingest(
@@ -379,7 +392,8 @@ class DocumentQueue:
         ``mark=False``: leave ``$Filed`` to the caller (the sync hook: the message is not stored yet).
         """
         queued = self.add(document, match, **origin)
-        if queued.replaces and queued.state == "waiting" and not queued.applied_to:
+        if queued.replaces and queued.state == "waiting" and not queued.applied_to and queued.envelope is None:
+            # (a correction whose container names another patient replaces nothing on its own: it waits)
             applied = self.apply_replacement(queued.id, actor="auto")
             if applied.applied_to:
                 return applied
@@ -453,7 +467,7 @@ class DocumentQueue:
                 out.append(
                     self.ingest(
                         document,
-                        match(document.identity),
+                        match_document(document, match),
                         mark=mark,
                         message_id=message_id,
                         attachment=name,
@@ -869,3 +883,26 @@ class DocumentQueue:
 
 
 __all__ = ["COLLECTION", "FILED_FLAG", "DocumentQueue", "QueuedDocument"]
+
+
+def envelope_conflict(document: ClinicalDocument | QueuedDocument) -> str:
+    """Why a document whose container (HL7 PID, XDM metadata) names another patient is not filed
+    automatically, in the core's words; '' when its container agrees with it."""
+    if document.envelope is None:
+        return ""
+    if document.envelope_from == "xdm":
+        return str(T("clinical.documents.conflit-enveloppe-xdm"))
+    return str(T("clinical.documents.conflit-enveloppe-hl7v2"))
+
+
+def match_document(document: ClinicalDocument, match: Callable[[Identity], MatchResult]) -> MatchResult:
+    """The matcher's answer for a document read from mail. When its container names another patient
+    (``document.envelope``): the candidates for both identities (the document's own first), never ``auto``,
+    and the reason in ``conflict``."""
+    own = match(document.identity)
+    if document.envelope is None:
+        return own
+    seen = {c.patient_id for c in own.candidates}
+    extra = tuple(c for c in match(document.envelope).candidates if c.patient_id not in seen)
+    candidates = own.candidates + extra
+    return MatchResult("review" if candidates else "new", None, candidates, conflict=envelope_conflict(document))

@@ -92,3 +92,27 @@ def test_a_correction_of_a_waiting_document_sets_the_original_aside(tmp_path: Pa
     correction = queue.ingest(doc2, review, message_id="<m2@x>", raw=second.data)
     assert queue.get(original.id).state == "rejected" and queue.get(original.id).replaced_by == correction.id
     assert [d.id for d in queue.pending()] == [correction.id]
+
+
+def test_a_correction_whose_metadata_names_another_patient_replaces_nothing_on_its_own(tmp_path: Path) -> None:
+    """A correction is applied to the filed original without a click; not one whose XDM metadata names
+    another patient than its CDA: it waits for a person, the filed original untouched."""
+    import re
+
+    queue, _ = _queue(tmp_path)
+    first = letter_package(PATIENT, AUTHOR, title="Courrier", text="Version 1")
+    original = _ingest(queue, first.data, "<m1@x>")
+    (first_id,) = first.entry_uuids
+    second = letter_package(PATIENT, AUTHOR, title="Courrier", text="Version 2 corrigée", replaces=first_id)
+    rewritten = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(second.data)) as src, zipfile.ZipFile(rewritten, "w") as dst:
+        for info in src.infolist():
+            content = src.read(info)
+            if info.filename.endswith("METADATA.XML"):
+                content, n = re.subn(rb"PID-5\|[^<]*", b"PID-5|AUTRE^PATIENT^^^^^L", content)
+                assert n
+            dst.writestr(info, content)
+    correction = _ingest(queue, rewritten.getvalue(), "<m2@x>")
+    assert correction.envelope is not None and correction.state == "waiting" and not correction.applied_to
+    assert Path(original.filed_path).read_bytes() == first.data
+    assert queue.get(original.id).replaced_by is None

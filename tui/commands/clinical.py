@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import ParseError, os_reason
-from core.model import ClinicalDocument, ReadResult
+from core.model import ClinicalDocument, Identity, ReadResult
 from tui.i18n import t
 
 _FORMAT_NAMES = {
@@ -115,18 +115,38 @@ def _read(path: Path) -> bytes:
 
 
 def summary(file: str, fmt: str, documents: list[ClinicalDocument]) -> str:
-    """One French line per file, then one indented line per document."""
+    """One French line per file, then one indented line per document (and one more for a document whose
+    container names another patient: the core's reason and that patient)."""
     count = len(documents)
     head = t(_plural("cli.parse.file", count), file=file, format=_FORMAT_NAMES.get(fmt, fmt), count=count)
-    return "\n".join([head, *(f"  - {_document_line(doc)}" for doc in documents)])
+    lines = [head]
+    for doc in documents:
+        lines.append(f"  - {_document_line(doc)}")
+        conflict = envelope_line(doc)
+        if conflict:
+            lines.append(f"    {conflict}")
+    return "\n".join(lines)
+
+
+def envelope_line(doc: ClinicalDocument) -> str:
+    """'' or one French line: the core's reason why the document is never filed automatically, and the
+    patient its container names."""
+    from core.mailroom import envelope_conflict
+
+    reason = envelope_conflict(doc)
+    if not reason or doc.envelope is None:
+        return ""
+    from core.model import printable  # a name holds no terminal command
+
+    other = _identity_text(doc.envelope)
+    return printable(t("cli.parse.envelope", reason=reason, identity=other), one_line=True)
 
 
 def _plural(key: str, count: int) -> str:
     return f"{key}_{'many' if count > 1 else 'one'}"
 
 
-def _document_line(doc: ClinicalDocument) -> str:
-    ident = doc.identity
+def _identity_text(ident: Identity) -> str:
     name = " ".join(p for p in (ident.family_name, " ".join(ident.given_names)) if p) or t(
         "cli.parse.unknown"
     )
@@ -139,6 +159,11 @@ def _document_line(doc: ClinicalDocument) -> str:
         parts.append(t("cli.parse.male" if ident.sex == "M" else "cli.parse.female"))
     if ident.ins:
         parts.append(f"INS {ident.ins}")
+    return ", ".join(parts)
+
+
+def _document_line(doc: ClinicalDocument) -> str:
+    parts = [_identity_text(doc.identity)]
     if doc.format != "hl7v2" or doc.observations:
         abnormal = sum(1 for o in doc.observations if o.abnormal)
         results = t(_plural("cli.parse.results", len(doc.observations)), count=len(doc.observations))

@@ -79,18 +79,23 @@ def list_command(args: argparse.Namespace, ctx: Any) -> int:
 
 def match_command(args: argparse.Namespace, ctx: Any) -> int:
     """Read each file and match each of its documents; exit 1 when any file could not be read."""
-    from tui.commands.clinical import report_files
+    from tui.commands.clinical import envelope_line, report_files
 
-    match = ctx.mailroom().match_identity
+    match = ctx.mailroom().match_document  # the filing path's decision (a container naming another patient)
 
     def documents_json(result: ReadResult) -> list[dict[str, Any]]:
-        return [{"identity": d.identity.to_json(), **match(d.identity).to_json()} for d in result.documents]
+        return [{"identity": d.identity.to_json(), **match(d).to_json()} for d in result.documents]
 
     def text(path: Path, result: ReadResult) -> str:
-        lines = [f"  - {_match_line(match(d.identity))}" for d in result.documents]
+        lines = []
+        for d in result.documents:
+            found = match(d)
+            lines.append(f"  - {_match_line(found)}")
+            if found.conflict:
+                lines.append(f"    {envelope_line(d)}")
         from tui.i18n import t
 
-        return "\n".join([t("cli.match.file", path=path, count=len(lines)), *lines])
+        return "\n".join([t("cli.match.file", path=path, count=len(result.documents)), *lines])
 
     return report_files(args, ctx, documents_json, text)
 

@@ -75,14 +75,28 @@ def comparison(item: ReviewItem, patient: Patient | None, differs: frozenset[str
     rows = traits(item.identity, patient)
     w = max(len(r[1]) for r in rows)
     vw = max([len(t("review.document"))] + [len(r[2]) for r in rows])
-    parts: list[str | tuple[str, str]] = [
-        (f"  {'':<{w}} {t('review.document'):<{vw}}  {t('review.patient')}\n", "bold")
-    ]
-    for trait, label, doc_value, pat_value in rows:
+    parts: list[str | tuple[str, str]] = []
+    envelope: list[str] = []
+    if item.envelope is not None:
+        # the container names another patient: its patient in a column of its own (the core's reason is the
+        # box's title, ``compare_title``: every row stays visible at 80x24)
+        envelope = [r[2][:18] for r in traits(item.envelope, None)]
+        vw = min(vw, 18)
+    ew = max([len(t("review.envelope"))] + [len(v) for v in envelope]) if envelope else 0
+    head_env = f"{t('review.envelope'):<{ew}}  " if envelope else ""
+    parts.append((f"  {'':<{w}} {t('review.document'):<{vw}}  {head_env}{t('review.patient')}\n", "bold"))
+    for n, (trait, label, doc_value, pat_value) in enumerate(rows):
         differs_here = patient is not None and trait in differs
-        line = f"{'≠' if differs_here else ' '} {label:<{w}} {doc_value:<{vw}}  {pat_value}\n"
+        env = f"{envelope[n]:<{ew}}  " if envelope else ""
+        value = doc_value[:vw] if envelope else doc_value
+        line = f"{'≠' if differs_here else ' '} {label:<{w}} {value:<{vw}}  {env}{pat_value}\n"
         parts.append((line, "$warning bold") if differs_here else line)
     return Content.assemble(*parts)
+
+
+def compare_title(item: ReviewItem) -> str:
+    """The comparison's title: the core's reason when the document's container names another patient."""
+    return f"⚠ {item.conflict}" if item.conflict else t("review.compare")
 
 
 class ReviewPane(ReportsFailures, Vertical):
@@ -208,7 +222,7 @@ class ReviewPane(ReportsFailures, Vertical):
         candidates = self.query_one("#review-candidates", OptionList)
         candidates.clear_options()
         if not self.is_pending(item):
-            self.query_one("#review-compare", Static).update(printable_content(comparison(item, item.patient, self._differs(item, item.patient))))
+            self._render_compare(item, item.patient)
             return
         for cand, patient in item.candidates:
             name = (
@@ -236,8 +250,12 @@ class ReviewPane(ReportsFailures, Vertical):
         item = self.current
         if item is None:
             return
-        patient = self._selected_patient(item)
-        self.query_one("#review-compare", Static).update(printable_content(comparison(item, patient, self._differs(item, patient))))
+        self._render_compare(item, self._selected_patient(item))
+
+    def _render_compare(self, item: ReviewItem, patient: Patient | None) -> None:
+        compare = self.query_one("#review-compare", Static)
+        compare.border_title = compare_title(item)
+        compare.update(printable_content(comparison(item, patient, self._differs(item, patient))))
 
     def _differs(self, item: ReviewItem, patient: Patient | None) -> frozenset[str]:
         """The core's comparison of the document's patient with ``patient`` (pure computation, no disk)."""

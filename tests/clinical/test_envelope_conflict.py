@@ -1,0 +1,209 @@
+"""A container and the document it carries name two patients (HL7 PID vs embedded CDA, XDM metadata vs CDA).
+
+"A wrong automatic filing is the worst bug this product can have": such a document is never filed
+automatically, whatever the matcher would say of the document's own identity; it waits in À classer with the
+core's reason and both identities. The ORU files are the ANS CI-SIS example with its PID rewritten (a test
+copy in memory); the XDM is the make_fixtures CDA under a metadata entry naming someone else.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from core.clinical.matching import PatientIndex, name_two_patients
+from core.clinical.readers import read_document
+from core.model import Identity, Patient
+from core.practice.documents import DocumentQueue
+from tests.filing.fakes import MemoryProfile
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+ORU = (DATA / "conformance" / "ans" / "message_ORU_CR_Bio_INIT_N3_SEGUR.hl7").read_bytes()
+CDA = (DATA / "clinical" / "cda_small.xml").read_bytes()  # GARNIER née FONTAINE Marie, 14/07/1985, F, INS
+
+PID_INS = b"279035121518989^^^ASIP-SANTE-INS-NIR&1.2.250.1.213.1.4.10&ISO^INS^^20101207"
+PID_TRAITS = b"PAT-TROIS^DOMINIQUE^DOMINIQUE^^^^L||19790328|F"
+CDA_INS = b'<id extension="279035121518989" root="1.2.250.1.213.1.4.10"/>'
+
+PATIENTS = [
+    Patient("p-trois", "PAT-TROIS", "", ("DOMINIQUE",), dt.date(1979, 3, 28), "F"),
+    Patient("p-vinci", "DE VINCI", "", ("LEONARD",), dt.date(1952, 4, 15), "M"),
+]
+
+
+def oru(*, pid_traits: bytes = PID_TRAITS, pid_ins: bool = True, cda_ins: bool = True) -> bytes:
+    """The ANS ORU with its PID's traits replaced, its PID INS and/or its CDA's INS removed."""
+    out = ORU.replace(PID_TRAITS, pid_traits, 1)
+    if not pid_ins:
+        out = out.replace(PID_INS, b"", 1)
+    if not cda_ins:
+        segments = re.split(rb"(\r\n|\r|\n)", out)
+        for i, seg in enumerate(segments):
+            if seg.startswith(b"OBX|1|ED|"):
+                head, _, payload = seg.rpartition(b"^")
+                cda = base64.b64decode(payload)
+                assert CDA_INS in cda
+                local = b'<id extension="279035121518989" root="1.2.3.4.567.8.9.11"/>'  # a local id only
+                segments[i] = head + b"^" + base64.b64encode(cda.replace(CDA_INS, local, 1))
+        out = b"".join(segments)
+    return out
+
+
+VINCI = b"DE VINCI^LEONARD^^^^^L||19520415|M"
+
+
+def _queue(tmp_path: Path) -> DocumentQueue:
+    return DocumentQueue(
+        MemoryProfile(tmp_path / "p"),
+        {"folder": str(tmp_path / "lgc"), "auto": True},
+        patient_exists=lambda _p: None,
+    )
+
+
+def _filed_files(tmp_path: Path) -> list[Path]:
+    lgc = tmp_path / "lgc"
+    return [p for p in lgc.rglob("*") if p.is_file()] if lgc.exists() else []
+
+
+# -- the comparison ------------------------------------------------------------------------------------------
+A = Identity(family_name="DE VINCI", given_names=("LEONARD",), birth_date=dt.date(1952, 4, 15), sex="M")
+
+
+@pytest.mark.parametrize(
+    ("other", "conflict"),
+    [
+        (A, False),
+        (Identity(family_name="de Vinci", birth_date=dt.date(1952, 4, 15)), False),  # case, missing traits
+        (Identity(family_name="DÉ VINCI", ins="176059912345678", ins_oid="1.2.250.1.213.1.4.8"), False),
+        (Identity(family_name="PAT-TROIS", given_names=("LEONARD",)), True),  # another family name
+        (Identity(family_name="DE VINCI", birth_date=dt.date(1952, 4, 16)), True),  # another birth date
+        (Identity(family_name="DE VINCI", sex="F"), True),  # sex conflict
+        (Identity(family_name="DE VINCY", birth_date=dt.date(1952, 4, 15)), True),  # a typo is not "the same"
+        (Identity(birth_name="DE VINCI", family_name="MARTIN", birth_date=dt.date(1952, 4, 15)), False),
+    ],
+)
+def test_two_patients_or_one(other: Identity, conflict: bool) -> None:
+    assert name_two_patients(other, A) is conflict
+    assert name_two_patients(A, other) is conflict
+
+
+def test_two_different_ins_are_two_patients_whatever_the_traits() -> None:
+    one = Identity(family_name="X", ins="279035121518989")
+    assert name_two_patients(one, Identity(family_name="X", ins="176059912345678"))
+    assert not name_two_patients(one, Identity(family_name="X", ins="279035121518989"))
+
+
+# -- the readers ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("pid_ins", "cda_ins"), [(False, False), (False, True), (True, False)], ids=["no-ins", "cda-ins", "pid-ins"]
+)
+def test_an_oru_whose_pid_names_another_patient_than_its_cda(pid_ins: bool, cda_ins: bool) -> None:
+    (doc,) = read_document(oru(pid_traits=VINCI, pid_ins=pid_ins, cda_ins=cda_ins), "r.hl7").documents
+    assert doc.format == "cda" and doc.identity.family_name == "PAT-TROIS"  # what the document states
+    assert doc.envelope is not None and doc.envelope.family_name == "DE VINCI" and doc.envelope_from == "hl7v2"
+
+
+def test_an_oru_whose_pid_agrees_or_is_less_complete_is_unchanged() -> None:
+    (doc,) = read_document(oru(pid_ins=False), "r.hl7").documents  # the CDA adds the INS the PID lacks
+    assert doc.envelope is None and doc.identity.ins == "279035121518989"
+    (doc,) = read_document(ORU, "r.hl7").documents
+    assert doc.envelope is None
+
+
+def _xdm(pid5: str, pid7: str, pid8: str) -> bytes:
+    metadata = (
+        '<lcm:SubmitObjectsRequest xmlns:lcm="urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0" '
+        'xmlns:rim="urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"><rim:RegistryObjectList>'
+        '<rim:ExtrinsicObject id="d1" mimeType="text/xml"><rim:Slot name="sourcePatientInfo"><rim:ValueList>'
+        f"<rim:Value>PID-5|{pid5}</rim:Value><rim:Value>PID-7|{pid7}</rim:Value><rim:Value>PID-8|{pid8}</rim:Value>"
+        '</rim:ValueList></rim:Slot><rim:Slot name="URI"><rim:ValueList><rim:Value>DOC0001.XML</rim:Value>'
+        "</rim:ValueList></rim:Slot></rim:ExtrinsicObject></rim:RegistryObjectList></lcm:SubmitObjectsRequest>"
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr("IHE_XDM/SUBSET01/METADATA.XML", metadata)
+        zf.writestr("IHE_XDM/SUBSET01/DOC0001.XML", CDA)
+    return out.getvalue()
+
+
+def test_an_xdm_whose_metadata_names_another_patient_than_its_cda() -> None:
+    (doc,) = read_document(_xdm("DE VINCI^LEONARD^^^^^L", "19520415", "M"), "IHE_XDM.ZIP").documents
+    assert doc.identity.birth_name == "FONTAINE" and doc.envelope is not None and doc.envelope_from == "xdm"
+    (doc,) = read_document(_xdm("FONTAINE^MARIE^^^^^L", "19850714", "F"), "IHE_XDM.ZIP").documents
+    assert doc.envelope is None  # the same patient (birth name) on both sides
+
+
+# -- the filing decision -------------------------------------------------------------------------------------
+def test_a_conflicting_oru_is_never_filed_automatically_and_shows_both_patients(tmp_path: Path) -> None:
+    data = oru(pid_traits=VINCI, pid_ins=False, cda_ins=False)
+    (doc,) = read_document(data, "r.hl7").documents
+    index = PatientIndex(PATIENTS)
+    assert index.match(doc.identity).decision == "auto"  # the CDA's traits alone would file it to PAT-TROIS
+    queue = _queue(tmp_path)
+    (queued,) = queue.ingest_message("<m@x>", [("r.hl7", "application/hl7-v2", data)], index.match)
+    assert queued.state == "waiting" and queued.decision == "review" and queued.patient_id is None
+    assert [c.patient_id for c in queued.candidates] == ["p-trois", "p-vinci"]  # the document's first
+    assert queued.envelope is not None and queued.envelope.family_name == "DE VINCI"
+    assert queue.get(queued.id).envelope == queued.envelope  # kept in the (encrypted) store
+    assert _filed_files(tmp_path) == []
+    assert queue.auto_file(queued.id) == [] and _filed_files(tmp_path) == []  # a later round does not file it
+
+
+def test_an_agreeing_oru_is_still_filed_automatically(tmp_path: Path) -> None:
+    data = oru(pid_ins=False, cda_ins=False)
+    queue = _queue(tmp_path)
+    (queued,) = queue.ingest_message(
+        "<m@x>", [("r.hl7", "application/hl7-v2", data)], PatientIndex(PATIENTS).match
+    )
+    assert queued.state == "filed" and queued.patient_id == "p-trois" and queued.envelope is None
+    assert len(_filed_files(tmp_path)) == 1
+
+
+def test_a_conflicting_xdm_waits(tmp_path: Path) -> None:
+    patients = [Patient("p-f", "FONTAINE", "GARNIER", ("MARIE", "ANNE-LISE"), dt.date(1985, 7, 14), "F")]
+    data = _xdm("DE VINCI^LEONARD^^^^^L", "19520415", "M")
+    (doc,) = read_document(data, "IHE_XDM.ZIP").documents
+    index = PatientIndex(patients)
+    assert index.match(doc.identity).decision == "auto"
+    queue = _queue(tmp_path)
+    (queued,) = queue.ingest_message("<m@x>", [("IHE_XDM.ZIP", "application/zip", data)], index.match)
+    assert queued.state == "waiting" and queued.decision == "review" and queued.envelope_from == "xdm"
+    assert _filed_files(tmp_path) == []
+
+
+# -- what the command line says ------------------------------------------------------------------------------
+CSV = (
+    "id,birth_name,used_name,given_names,birth_date,sex,ins\n"
+    "p-trois,PAT-TROIS,,DOMINIQUE,1979-03-28,F,\n"
+    "p-vinci,DE VINCI,,LEONARD,1952-04-15,M,\n"
+)
+
+
+def test_missive_match_and_parse_say_the_conflict_in_one_french_line(profile, cli, tmp_path: Path) -> None:
+    patients = tmp_path / "patients.csv"
+    patients.write_text(CSV, encoding="utf-8")
+    assert cli("patients", "import", str(patients))[0] == 0
+    report = tmp_path / "r.hl7"
+    report.write_bytes(oru(pid_traits=VINCI, pid_ins=False, cda_ins=False))
+    code, out, err = cli("match", str(report))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert "automatique" not in out and "à vérifier : p-trois" in lines[1] and "p-vinci" in lines[1]
+    (conflict,) = [line for line in lines if "deux patients différents" in line]
+    assert "l'en-tête HL7 (PID)" in conflict and "DE VINCI LEONARD" in conflict and "15/04/1952" in conflict
+    code, out, _ = cli("match", str(report), "--json")
+    (doc,) = json.loads(out)["documents"]
+    assert doc["decision"] == "review" and "deux patients différents" in doc["conflict"]
+    code, out, _ = cli("parse", str(report))
+    assert code == 0 and sum("deux patients différents" in line for line in out.splitlines()) == 1
+    # the same report whose PID agrees with its CDA: filed automatically, no such line
+    report.write_bytes(oru(pid_ins=False, cda_ins=False))
+    code, out, _ = cli("match", str(report))
+    assert "automatique : patient p-trois" in out and "deux patients" not in out

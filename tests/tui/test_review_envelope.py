@@ -1,0 +1,40 @@
+"""À classer, a document whose container names another patient (HL7 PID vs embedded CDA): the core's reason
+above the comparison and the envelope's patient in a column of its own, beside the document's and the
+candidate's, at 80x24."""
+
+from __future__ import annotations
+
+from core.clinical.readers import read_document
+from core.model import Candidate
+from tests.clinical.test_envelope_conflict import VINCI, oru
+from tests.tui.conftest import settle
+from tests.tui.fakes import FakeEntry, FakeMailroom
+from tests.tui.test_flows import open_review_at, text_of
+from tui.app import MissiveApp
+
+
+async def test_the_review_pane_shows_the_reason_and_both_identities(mailroom: FakeMailroom) -> None:
+    (doc,) = read_document(oru(pid_traits=VINCI, pid_ins=False, cda_ins=False), "r.hl7").documents
+    assert doc.envelope is not None
+    mailroom.documents.entries["d-conflict"] = FakeEntry(
+        "d-conflict", doc, (Candidate("p-1", 0.9, ("date de naissance identique",)),), "review", "waiting"
+    )
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await open_review_at(app, pilot, "d-conflict")
+        box = app.screen.query_one("#review-compare")
+        assert "nomment deux patients différents" in str(box.border_title)  # the core's words, as its title
+        compare = text_of(app, "#review-compare")
+        assert box.size.height >= len(compare.rstrip("\n").splitlines())  # every row is on screen at 80x24
+        header = next(line for line in compare.splitlines() if "Document" in line)
+        assert header.index("Document") < header.index("Enveloppe") < header.index("Patient")
+        name = next(line for line in compare.splitlines() if line[2:].startswith("Nom "))
+        assert name.index("PAT-TROIS") < name.index("DE VINCI")
+        born = next(line for line in compare.splitlines() if "Naissance" in line)
+        assert "28/03/1979" in born and "15/04/1952" in born
+        sex = next(line for line in compare.splitlines() if "Sexe" in line)
+        assert sex.split()[1:3] == ["F", "M"]
+        await pilot.press("up")  # another document: the usual title
+        await settle(app, pilot)
+        assert "deux patients" not in str(box.border_title)
