@@ -186,13 +186,14 @@ FOLDER_ROLES = {
 
 def folder_label(key: str, lang: str | None = None) -> str:
     """A folder as the interface shows it (in ``lang``, the current language by default): the well-known ones,
-    the quarantine and the drafts kept in the profile translated, the others under their own name; an account's
-    folder (listed apart when there are several) under its own."""
+    the quarantine and the drafts kept in the profile translated, the others under their own name (the server's:
+    without a terminal control character, ``printable``); an account's folder (listed apart when there are
+    several) under its own."""
     from core.text import render
 
     _account, name = folder_parts(key)
     code = FOLDER_ROLES.get(name.lower())
-    return render(code, lang=lang) if code else name
+    return render(code, lang=lang) if code else printable(name, one_line=True)
 
 
 def kind_label(kind: str, lang: str | None = None) -> str:

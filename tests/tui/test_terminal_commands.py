@@ -103,3 +103,11 @@ async def test_a_documents_identity_in_a_classer_writes_no_control_character() -
         await settle(app, pilot)
         frame = full_frame(app)
         assert "PWNED" in frame and "\x1b]0;" not in frame and "\x1b]52" not in frame
+
+
+def test_a_servers_folder_name_is_shown_without_control_character() -> None:
+    """The folder list, the chooser and the command line show a server's folder under its own name."""
+    from core.model import folder_label
+
+    assert folder_label(f"Labo{TITLE}") == "Labo\ufffd]0;PWNED\ufffd"
+    assert folder_label("Archives/2025") == "Archives/2025"
