@@ -55,6 +55,25 @@ def test_one_commands_help_imports_only_its_module() -> None:
     assert {m for m in loaded if m.startswith("tui.commands.")} == {"tui.commands.mail"}
 
 
+def test_a_command_builds_only_its_own_parser_and_the_same_one() -> None:
+    """`missive sync` built the parsers of account, messages and their actions too (each with the global
+    options): a command's parser is built alone, and reads and helps as when its module registers them all."""
+    for name, (module, _) in COMMANDS.items():
+        alone = _subcommands(cli.build_parser(name))
+        assert set(alone) == {name}, name
+        full = cli._Parser(prog="missive")
+        sub = full.add_subparsers(dest="command", parser_class=cli._CommandParser)
+        importlib.import_module(module).register(sub, cli._Parser(add_help=False))
+        assert alone[name].format_help() == sub.choices[name].format_help(), name
+        inner = {k: p.format_help() for k, p in _subcommands(alone[name]).items()}
+        assert inner == {k: p.format_help() for k, p in _subcommands(sub.choices[name]).items()}, name
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    found = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(found[0].choices) if found else {}
+
+
 def test_a_sync_does_not_import_the_directory_search_nor_the_app(tmp_path: Path) -> None:
     env = {"MISSIVE_PASSPHRASE": PASS}
     profile = str(tmp_path / "p")
