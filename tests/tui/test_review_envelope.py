@@ -38,3 +38,21 @@ async def test_the_review_pane_shows_the_reason_and_both_identities(mailroom: Fa
         await pilot.press("up")  # another document: the usual title
         await settle(app, pilot)
         assert "deux patients" not in str(box.border_title)
+
+
+def test_the_reader_and_messages_show_say_the_conflict() -> None:
+    """The reader's block about a document and `missive messages show`'s line carry the core's reason (the
+    reader with the envelope's patient) for a document held because its container names another patient."""
+    from core.model import ReviewItem
+    from tui.commands.mail import _document_line
+    from tui.panes.reader import whose
+
+    (doc,) = read_document(oru(pid_traits=VINCI, pid_ins=False, cda_ins=False), "r.hl7").documents
+    reason = "l'en-tête HL7 (PID) et le document nomment deux patients différents"
+    item = ReviewItem(id="d-1", identity=doc.identity, format="cda", envelope=doc.envelope, conflict=reason)
+    shown = whose(doc, item).plain
+    assert reason in shown and "DE VINCI LEONARD" in shown and "15/04/1952" in shown
+    assert shown.index("PAT-TROIS") < shown.index("DE VINCI")
+    line = _document_line(item)
+    assert "missive file d-1" in line and reason in line and "\n" not in line
+    assert reason not in whose(doc, ReviewItem(id="d-1", identity=doc.identity)).plain

@@ -486,6 +486,8 @@ def _document_line(doc: ReviewItem) -> str:
         where = t("cli.doc.filed", patient=doc.patient_id)
     elif doc.state == "waiting":
         where = t("cli.doc.waiting", id=doc.id)
+        if doc.conflict:  # its container names another patient: the core's reason
+            where += f" — ⚠ {doc.conflict}"
     else:
         where = t("cli.doc.rejected")
     from core.model import kind_label

@@ -107,6 +107,10 @@ def whose(doc: ClinicalDocument, filing: ReviewItem | None) -> Content:
     if filing is not None:
         parts.append(filing_line(filing))
         parts.append("\n")
+        if filing.conflict and filing.envelope is not None:
+            # its container names another patient: the core's reason, and that patient
+            parts.append((f"⚠ {filing.conflict} — {identity_line(filing.envelope)}", "$warning bold"))
+            parts.append("\n")
     return Content.assemble(*parts)
 
 
