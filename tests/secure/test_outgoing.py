@@ -71,8 +71,12 @@ def test_clear_without_any_key_and_refused_in_strict_mode(standin, pki) -> None:
 
 def test_outside_the_trust_space_is_refused(standin, pki) -> None:
     out = policy(standin, pki)
-    with pytest.raises(PolicyRefused, match="hors de l'espace de confiance MSSanté"):
+    with pytest.raises(PolicyRefused, match="hors de l'espace de confiance MSSanté") as refused:
         out.check(["bob@clinique.test", "x@gmail.example"])
+    # the way out it names is for a health mailbox missing from the list, never "allow any domain"
+    said = str(refused.value)
+    assert "ne part pas vers une messagerie ordinaire" in said
+    assert said.index("messagerie de santé absente de la liste blanche") < said.index("trust.allow")
     assert out.describe(["x@gmail.example"]) == {"x@gmail.example": "refused"}
 
 
