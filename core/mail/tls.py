@@ -10,10 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-import secrets
-import shutil
 import ssl
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -99,6 +96,10 @@ def _file_stamp(path: str | os.PathLike[str] | None) -> tuple[int, int]:
 
 
 def _load_client_p12(ctx: ssl.SSLContext, data: bytes, password: str) -> None:
+    import secrets
+    import shutil
+    import tempfile  # only for a client certificate (they load random, bz2, lzma): not on every connection's path
+
     from cryptography.hazmat.primitives import serialization
 
     from core.errors import ParseError

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
-import secrets
 import struct
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -31,6 +31,12 @@ from core.text import T
 _ID = re.compile(r"^([0-9a-f]{32})(?:\.(\d{1,6}))?$")
 PACK_MAGIC = b"MPK1"
 DEAD_SUFFIX = ".dead"
+
+
+def _random_id() -> str:
+    """32 hex digits from the system's random source: what ``secrets.token_hex(16)`` gives, without loading
+    secrets (and random with it) on every command that opens a profile."""
+    return os.urandom(16).hex()
 
 
 @dataclass(frozen=True)
@@ -76,7 +82,7 @@ class BlobStore:
 
     # -- writing -----------------------------------------------------------------------------------------
     def put(self, data: bytes) -> str:
-        blob_id = secrets.token_hex(16)
+        blob_id = _random_id()
         atomic_write(self._file(blob_id), self.vault.seal(data, f"blob/{blob_id}"))
         return blob_id
 
@@ -91,9 +97,9 @@ class BlobStore:
         if not datas:
             return Sealed([], None, [])
         if len(datas) == 1:
-            blob_id = secrets.token_hex(16)
+            blob_id = _random_id()
             return Sealed([blob_id], self._file(blob_id), [self.vault.seal(datas[0], f"blob/{blob_id}")])
-        pack = secrets.token_hex(16)
+        pack = _random_id()
         # each member in its two parts (prefix, ciphertext), written as they are: never copied into one
         members = [self.vault.seal_parted(d, f"blob/{pack}.{n}") for n, d in enumerate(datas)]
         offsets = [8 + 8 * (len(members) + 1)]

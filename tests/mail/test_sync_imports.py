@@ -18,8 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PASS = "correct horse battery staple"
 
 # Modules a resync that finds nothing new never needs. core.model_rest: the dataclasses of core.model a sync
-# never builds (drafts, clinical documents, the reader's views), each ~0.5 ms to create.
-NOT_FOR_A_RESYNC = ("core.model_rest",)
+# never builds (drafts, clinical documents, the reader's views), each ~0.5 ms to create. secrets, tempfile and
+# shutil (with bz2 and lzma): a client certificate's files and blob ids needed them, a connection does not.
+NOT_FOR_A_RESYNC = ("core.model_rest", "secrets", "tempfile", "shutil", "bz2", "lzma")
 NOT_BUILT_BY_A_RESYNC = (  # core.model's classes that a resync finding nothing new never builds
     "Identity", "Observation", "ClinicalDocument", "Patient", "Candidate", "MatchResult", "DirectoryEntry",
     "AddressChoice", "Attachment", "Draft", "FolderCount", "MoveResult", "ReviewItem", "MessageDocument",
@@ -33,12 +34,12 @@ def _sync_in_a_fresh_interpreter(profile: Path) -> tuple[int, set[str]]:
         "from tui.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         f"    code = main(['--profile', {str(profile)!r}, 'sync'])\n"
-        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('core', 'tui'))\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('core', 'tui', *sys.argv[2].split(',')))\n"
         "built = sorted(n for n in vars(sys.modules['core.model']) if n in sys.argv[1].split(','))\n"
         "print(json.dumps([code, loaded, built]))\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", script, ",".join(NOT_BUILT_BY_A_RESYNC)],
+        [sys.executable, "-c", script, ",".join(NOT_BUILT_BY_A_RESYNC), ",".join(NOT_FOR_A_RESYNC)],
         cwd=ROOT,
         env={**os.environ, "MISSIVE_KDF": "floor", "MISSIVE_PASSPHRASE": PASS},
         capture_output=True,
