@@ -111,3 +111,30 @@ def test_a_servers_folder_name_is_shown_without_control_character() -> None:
 
     assert folder_label(f"Labo{TITLE}") == "Labo\ufffd]0;PWNED\ufffd"
     assert folder_label("Archives/2025") == "Archives/2025"
+
+
+async def test_a_folder_name_with_brackets_is_text_not_markup() -> None:
+    """The server names its folders: 'Trash[/]' (Textual markup closing nothing) ended the app at its inbox with
+    MarkupError at every start, '[@click=app.quit]…' made a clickable action, and Gmail's '[Gmail]/Sent Mail'
+    lost '[Gmail]'. The folder list, the list's title and the move chooser show them as text."""
+    from textual.widgets import OptionList
+
+    room = FakeMailroom()
+    when = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    for n, name in enumerate(["[Gmail]/Sent Mail", "Trash[/]", "[@click=app.quit]Urgent[/]"]):
+        room.messages.items[f"g{n}"] = MessageSummary(
+            f"g{n}", "cabinet", name, n + 1, f"<g{n}@x>", "a@b.fr", ("dr@x.fr",), "s", when
+        )
+    app = MissiveApp(mailroom=room)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        assert app.is_running
+        folders = app.screen.query_one("#folders", OptionList)
+        prompts = [str(folders.get_option_at_index(i).prompt) for i in range(folders.option_count)]
+        assert any("[Gmail]/Sent" in p for p in prompts) and any("Trash[/]" in p for p in prompts)
+        await pilot.press("m")  # move the newest letter: the chooser lists the server's folders
+        await settle(app, pilot)
+        assert app.is_running and type(app.screen).__name__ == "FolderChooser"
+        chooser = app.screen.query_one(OptionList)
+        names = [str(chooser.get_option_at_index(i).prompt) for i in range(chooser.option_count)]
+        assert "Trash[/]" in names and "[@click=app.quit]Urgent[/]" in names

@@ -195,7 +195,7 @@ class InboxPane(ReportsFailures, Vertical):
             for name in message.folders:
                 folders.replace_option_prompt(name, _prompt_of(name, message.counts.get(name), several))
         msg_list = self.query_one(MessageList)
-        msg_list.border_title = self._title(message.folder)
+        msg_list.border_title = Content(self._title(message.folder))  # a folder's name is text, not markup
         # Envoyés and Brouillons: the column names the recipients
         sent = _folder_label(message.folder or "") == folder_label("Sent")
         msg_list.own_letters = message.folder == DRAFTS_FOLDER or sent
@@ -411,7 +411,7 @@ class InboxPane(ReportsFailures, Vertical):
         msg_list = self.query_one(MessageList)
         msg_list.filter(text, ids)
         if terms and not msg_list.rows:
-            msg_list.border_subtitle = t("inbox.no_result", query=text.strip())
+            msg_list.border_subtitle = Content(t("inbox.no_result", query=text.strip()))  # as typed, not markup
         elif terms:
             msg_list.border_subtitle = t("inbox.found", count=len(msg_list.rows))
 
@@ -758,7 +758,8 @@ def _folder_options(keys: list[str], counts: dict[str, FolderCount]) -> list[Opt
         if account is not None and account != current:
             out.append(Option(Content.styled(account, "bold $text-muted"), disabled=True))
             current = account
-        out.append(Option(_prompt_of(key, counts.get(key), several), id=key))
+        # the server names its folders: their names are text, never markup ("Trash[/]" ended the app)
+        out.append(Option(Content(_prompt_of(key, counts.get(key), several)), id=key))
     return out
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -45,7 +46,7 @@ class FolderChooser(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="move-box") as box:
             box.border_title = t("inbox.move_title")
-            yield OptionList(*(Option(self.label(name), id=name) for name in self.folders), id="move-folders")
+            yield OptionList(*(Option(Content(self.label(name)), id=name) for name in self.folders), id="move-folders")
             yield Static(t("inbox.move_keys"), id="move-keys", markup=False)
 
     def on_mount(self) -> None:
