@@ -66,6 +66,8 @@ from tui.widgets.footer import KeyFooter  # noqa: E402
 from tui.widgets.status_bar import StatusBar  # noqa: E402
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
     from core.mailroom import MailroomAPI, SummaryRows
     from tui.opening import Opening
     from tui.panes.compose import ComposePane
@@ -244,6 +246,19 @@ class MissiveApp(App[int]):
             self._exception_event.set()
         self._exit_renderables.append(f"missive : erreur interne ({type(error).__name__}) : {where_logged()}")
         self._close_messages_no_wait()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """A toast says its words as text, never as markup: they often quote a server ('[AUTHENTICATIONFAILED]
+        Invalid credentials' read ' Invalid credentials'; a '[/]' in one ended the app with MarkupError)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     # -- start-up -----------------------------------------------------------------------------------------
     def on_mount(self) -> None:

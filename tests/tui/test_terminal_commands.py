@@ -138,3 +138,21 @@ async def test_a_folder_name_with_brackets_is_text_not_markup() -> None:
         chooser = app.screen.query_one(OptionList)
         names = [str(chooser.get_option_at_index(i).prompt) for i in range(chooser.option_count)]
         assert "Trash[/]" in names and "[@click=app.quit]Urgent[/]" in names
+
+
+async def test_a_toast_says_a_servers_words_as_text() -> None:
+    """Toasts quote servers ('[AUTHENTICATIONFAILED] Invalid credentials'): Textual read them as markup, which
+    dropped the bracketed words and raised MarkupError on a '[/]'."""
+    from textual.notifications import Notification
+    from textual.widgets._toast import Toast
+
+    app = MissiveApp(mailroom=FakeMailroom())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        app.notify("compte x : [AUTHENTICATIONFAILED] Invalid credentials [/]", severity="error")
+        await pilot.pause()
+        await settle(app, pilot)
+        assert app.is_running
+        (notification,) = list(app._notifications)
+        assert isinstance(notification, Notification) and notification.markup is False
+        assert "[AUTHENTICATIONFAILED] Invalid credentials [/]" in Toast(notification).render().plain
