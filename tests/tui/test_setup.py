@@ -284,3 +284,20 @@ async def test_no_server_found_says_what_to_do_from_the_assistant(
         await pilot.press("escape")  # and the step is skipped, nothing saved
         await until(pilot, lambda: step_of(app) != "account", "the next step")
     assert mailroom.accounts.names() == []
+
+
+async def test_a_patients_file_with_brackets_is_previewed_as_text(mailroom: Mailroom, tmp_path: Path) -> None:
+    """The preview shows the file's rows: a '[/]' or '[b]' in them was Textual markup (MarkupError ended the
+    assistant; '[b]' vanished)."""
+    csv = tmp_path / "patients.csv"
+    csv.write_text(
+        "Numéro;Nom;Prénoms;Date de naissance;Sexe;Ville\nP1;MARTIN [/];Jeanne [b];12/03/1961;F;Pau\n", "utf-8"
+    )
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _at(pilot, app, "patients")
+        await _type(pilot, str(csv))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.is_running
+        assert "MARTIN [/] | Jeanne [b]" in text_of(app, "#patients-preview")

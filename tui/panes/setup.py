@@ -76,7 +76,7 @@ class SetupScreen(Screen[Any]):
             with VerticalScroll(id="account"):
                 yield Label(t("setup.account.help"))
                 yield Input(compact=True, id="email", placeholder="dr.nom@cabinet.mssante.fr")
-                yield Static("", id="account-report")
+                yield Static("", id="account-report", markup=False)  # the server's names and answers: text
                 with RadioSet(id="auth", compact=True):
                     yield RadioButton(t("setup.auth.psc"), value=True, id="auth-psc")
                     yield RadioButton(t("setup.auth.password"), id="auth-password")
@@ -108,7 +108,7 @@ class SetupScreen(Screen[Any]):
             with VerticalScroll(id="patients"):
                 yield Label(t("setup.patients.help"))
                 yield Input(compact=True, id="patients-file", placeholder=t("setup.patients.file"))
-                yield Static("", id="patients-preview")
+                yield Static("", id="patients-preview", markup=False)  # the file's rows: text
                 yield Input(compact=True, id="patients-map", placeholder="NOM=birth_name,PRENOM=given_names")
             with Vertical(id="notify"):
                 yield Label(t("setup.notify.help"))
@@ -119,7 +119,7 @@ class SetupScreen(Screen[Any]):
                     allow_blank=False,
                 )
                 yield Input(compact=True, id="notify-url", placeholder="https://ntfy.sh/mon-sujet-secret")
-        yield Static("", id="setup-message")
+        yield Static("", id="setup-message", markup=False)  # the core's words, which may quote a server
         yield KeyFooter()
 
     @staticmethod
