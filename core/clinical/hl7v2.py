@@ -13,10 +13,10 @@ import binascii
 import datetime as dt
 import re
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from core.clinical import limits
 from core.clinical.encoding import decode, decode_text, split_lines
-from core.clinical.matching import name_two_patients
 from core.clinical.values import (
     normalise_number,
     parse_birth_date,
@@ -25,8 +25,10 @@ from core.clinical.values import (
     reference_bounds,
 )
 from core.errors import ParseError
-from core.model import ClinicalDocument, Identity, Observation
 from core.text import T
+
+if TYPE_CHECKING:
+    from core.model_rest import ClinicalDocument, Identity, Observation
 
 INS_OIDS = {
     "1.2.250.1.213.1.4.8": "NIR",
@@ -269,6 +271,8 @@ class _Group:
     def build(
         self, message_date: dt.datetime | None, sender: str, raw: bytes, read_embedded: bool
     ) -> tuple[ClinicalDocument, list[ClinicalDocument]]:
+        from core.model_rest import ClinicalDocument, Identity
+
         identity = read_pid(self.pid) if self.pid else Identity()
         observations: list[Observation] = []
         texts: list[str] = []
@@ -322,6 +326,9 @@ class _Group:
         # Without INS on both sides too: a birth date, a sex or a family name that differs names another
         # patient. The document keeps what it states and carries its envelope's patient: never auto.
         if has_identity(identity):
+            # the matcher's rule (core.clinical.matching), loaded when a message asks it, not to sniff a file
+            from core.clinical.matching import name_two_patients
+
             embedded = [
                 replace(doc, envelope=identity, envelope_from="hl7v2")
                 if name_two_patients(doc.identity, identity)
@@ -344,6 +351,8 @@ def has_identity(identity: Identity) -> bool:
 
 def read_pid(pid: Segment) -> Identity:
     """Identity from PID: INS (by OID) or local id in PID-3, names by type in PID-5, birth data, sex."""
+    from core.model_rest import Identity
+
     ins = ins_oid = source_id = None
     for rep in pid.repetitions(3):
         comps = pid.components(rep)
@@ -430,6 +439,8 @@ def _reference(seg: Segment) -> str:
 
 
 def _read_obx(seg: Segment, kind: str) -> Observation:
+    from core.model_rest import Observation
+
     values = [seg.text(r) for r in seg.repetitions(5)]
     if kind in ("CE", "CWE", "CNE"):
         coded = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from core.clinical import limits
 from core.clinical.encoding import decode, split_lines
@@ -21,8 +22,10 @@ from core.clinical.values import (
     reference_bounds,
 )
 from core.errors import ParseError
-from core.model import ClinicalDocument, Identity, Observation
 from core.text import T
+
+if TYPE_CHECKING:
+    from core.model_rest import ClinicalDocument, Identity, Observation
 
 
 def looks_like(text: str) -> bool:
@@ -139,6 +142,8 @@ class _Patient:
     def build(
         self, sender: str, recipient: str, message_date: dt.datetime | None, raw: bytes
     ) -> ClinicalDocument:
+        from core.model_rest import ClinicalDocument
+
         return ClinicalDocument(
             format="hprim-2",
             identity=_identity(self.pid),
@@ -154,6 +159,8 @@ class _Patient:
 
 
 def _identity(pid: Segment) -> Identity:
+    from core.model_rest import Identity
+
     family = pid.component(5, 1)
     given = pid.component(5, 2)
     birth = pid.text(pid.get(6)).split(pid.delims.component)[0].strip()
@@ -168,6 +175,8 @@ def _identity(pid: Segment) -> Identity:
 
 
 def _read_obx(seg: Segment) -> Observation:
+    from core.model_rest import Observation
+
     kind = seg.component(2, 1).upper()
     values = [seg.text(r) for r in seg.repetitions(5)]
     if kind == "CE":

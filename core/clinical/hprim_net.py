@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import TYPE_CHECKING
 
 from core.clinical import limits
 from core.clinical.encoding import DecodedText, decode, first_lines, split_lines, strip_eol
@@ -23,8 +24,10 @@ from core.clinical.values import (
     split_range,
 )
 from core.errors import ParseError
-from core.model import ClinicalDocument, Identity, Observation
 from core.text import T
+
+if TYPE_CHECKING:
+    from core.model_rest import ClinicalDocument, Identity, Observation
 
 LAB = "****LAB****"
 FIN = "****FIN****"
@@ -102,6 +105,8 @@ def _looks_like_report(chunk: list[str]) -> bool:
 
 
 def _read_report(chunk: list[str], decoded: DecodedText, first: bool) -> ClinicalDocument | None:
+    from core.model_rest import ClinicalDocument
+
     lines = [strip_eol(line) for line in chunk]
     opening = lines[0].strip()
     if opening == LAB or opening.startswith(("RES|", "TEX|")):
@@ -189,6 +194,8 @@ def _unpaired_tex(lab: list[tuple[str, str]], observations: list[Observation], f
 
 
 def _read_header(header: list[str]) -> tuple[Identity, dt.datetime | None, str, str]:
+    from core.model_rest import Identity
+
     if not header:
         return Identity(), None, "", ""
     header = header + [""] * (HEADER_LINES - len(header))
@@ -239,6 +246,8 @@ def split_given_names(line: str) -> tuple[str, ...]:
 
 
 def _read_res(line: str) -> Observation:
+    from core.model_rest import Observation
+
     fields = line.rstrip("\r\n").split("|")
     fields += [""] * (RES_FIELDS - len(fields))
     label = html_to_text(fields[1]).strip().rstrip(":").strip()

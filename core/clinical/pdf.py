@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import io
 import logging
+from typing import TYPE_CHECKING
 
 from core.errors import ParseError
-from core.model import ClinicalDocument
 from core.text import T
+
+if TYPE_CHECKING:
+    from core.model_rest import ClinicalDocument
 
 MAX_PAGES = 200  # a letter is a few pages; a 10,000-page PDF is not something to extract in a mail client
 MAX_TEXT = 1_000_000
@@ -63,6 +66,7 @@ def parse(data: bytes, title: str = "") -> list[ClinicalDocument]:
     """One document holding the PDF's text, with the identity it prints as *suggested* traits (never filed
     without a person: see ``core.clinical.pdf_identity``)."""
     from core.clinical.pdf_identity import suggested_identity
+    from core.model_rest import ClinicalDocument
 
     text = extract_text(data)
     first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")

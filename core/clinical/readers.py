@@ -9,7 +9,7 @@ from __future__ import annotations
 import codecs
 import importlib
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.clinical import hl7v2, hprim2, hprim_net, limits, pdf
 
@@ -17,8 +17,11 @@ from core.clinical import hl7v2, hprim2, hprim_net, limits, pdf
 # document or a zip. A sync sniffs every attachment, and most are neither (PDF files, images).
 from core.clinical.encoding import decode
 from core.errors import ParseError
-from core.model import ReadResult, SourceFormat
+from core.model import SourceFormat
 from core.text import T
+
+if TYPE_CHECKING:
+    from core.model_rest import ReadResult
 
 _HPRIM_EXTENSIONS = (".hpr", ".hpm", ".hpm1", ".hpm2", ".hpm3", ".hprim")
 _HL7_EXTENSIONS = (".hl7", ".er7", ".oru")
@@ -96,6 +99,8 @@ def may_be_text_report(data: bytes) -> bool:
 
 def read_document(data: bytes, filename: str = "", *, _depth: int = 0) -> ReadResult:
     """Detect the format of ``data`` and read every document in it; ParseError when unreadable."""
+    from core.model_rest import ReadResult
+
     if not data or not data.strip():
         raise ParseError(T("clinical.readers.vide", label=_label(filename)))
     if len(data) > MAX_INPUT:

@@ -21,6 +21,7 @@ PASS = "correct horse battery staple"
 # never builds (drafts, clinical documents, the reader's views), each ~0.5 ms to create. secrets, tempfile and
 # shutil (with bz2 and lzma): a client certificate's files and blob ids needed them, a connection does not.
 NOT_FOR_A_RESYNC = ("core.model_rest", "secrets", "tempfile", "shutil", "bz2", "lzma")
+NOT_FOR_A_FIRST_SYNC = ("core.model_rest", "core.clinical.matching", "core.clinical.identity")
 NOT_BUILT_BY_A_RESYNC = (  # core.model's classes that a resync finding nothing new never builds
     "Identity", "Observation", "ClinicalDocument", "Patient", "Candidate", "MatchResult", "DirectoryEntry",
     "AddressChoice", "Attachment", "Draft", "FolderCount", "MoveResult", "ReviewItem", "MessageDocument",
@@ -54,7 +55,7 @@ def _sync_in_a_fresh_interpreter(profile: Path) -> tuple[int, set[str]]:
 def test_a_sync_and_a_resync_load_only_what_a_sync_needs(cli, profile_dir: Path, mail_servers, monkeypatch) -> None:
     user = mail_servers.add_user("imports")
     mail_servers.deliver(user, letter("Compte rendu", body="Tension normale.\n"))
-    mail_servers.deliver(user, letter("Rendez-vous", body="Mardi 10 h.\n"))
+    mail_servers.deliver(user, letter("Rendez-vous", body="Mardi 10 h.\n", attachment=os.urandom(3000)))
     monkeypatch.setenv("MISSIVE_ACCOUNT_PASSWORD", mail_servers.password)
     assert cli("init")[0] == 0
     code, _out, err = cli(
@@ -63,9 +64,11 @@ def test_a_sync_and_a_resync_load_only_what_a_sync_needs(cli, profile_dir: Path,
         "--user", user, "--ca-file", str(mail_servers.ca_file),
     )  # fmt: skip
     assert code == 0, err
-    # the first sync reads the new letters (the hook's clinical readers build core.model_rest's documents)
+    # the first sync sniffs the new letters and their attachment (the clinical readers' sniffers): none is a
+    # report, so no document is built (core.model_rest) and no patient is matched (core.clinical.matching)
     code, loaded = _sync_in_a_fresh_interpreter(profile_dir)
-    assert code == 0 and "core.mail.sync" in loaded
+    assert code == 0 and {"core.mail.sync", "core.clinical.readers"} <= loaded
+    assert not loaded & set(NOT_FOR_A_FIRST_SYNC), sorted(loaded & set(NOT_FOR_A_FIRST_SYNC))
     code, loaded = _sync_in_a_fresh_interpreter(profile_dir)  # the no-change resync
     assert code == 0
     assert "core.mail.sync" in loaded  # it did sync the account
