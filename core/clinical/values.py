@@ -7,7 +7,6 @@ never an exception — one odd field must not lose a whole lab report.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import re
 
 from core.model import Sex
@@ -161,7 +160,11 @@ def html_to_text(text: str) -> str:
     """Decode HTML entities and turn the few tags labs put in free text into line breaks."""
     if "<" in text:
         text = _TAG_RE.sub(lambda m: "\n" if m.group(2).lower() in _BLOCK_TAGS else "", text)
-    return html.unescape(text) if "&" in text else text
+    if "&" not in text:
+        return text
+    import html  # with its table of entities: only for text that holds one
+
+    return html.unescape(text)
 
 
 __all__ = [

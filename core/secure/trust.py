@@ -13,7 +13,6 @@ S/MIME is never used towards ``@patient.mssante.fr`` (Mon espace santé cannot r
 from __future__ import annotations
 
 import datetime as dt
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
@@ -63,6 +62,8 @@ def parse_whitelist(xml: bytes) -> tuple[list[str], str]:
     head = xml[:4096].lower()
     if b"<!doctype" in head or b"<!entity" in xml.lower():
         raise ParseError(T("secure.trust.liste-blanche-declare-doctype"))
+    import xml.etree.ElementTree as ET  # with expat: only to read a whitelist, not for each letter's check
+
     try:
         root = ET.fromstring(xml)
     except ET.ParseError as exc:
