@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email
-import email.policy
+import functools
 import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
@@ -18,7 +18,15 @@ from core.text import T
 if TYPE_CHECKING:
     from core.model import Attachment  # built by read() only: a sync's summaries never load it
 
-_POLICY = email.policy.default.clone(raise_on_defect=False)
+
+
+@functools.cache
+def _policy() -> email.policy.EmailPolicy[EmailMessage]:
+    """The parser's policy for whole messages (email.policy, with its header registry: loaded when a message is
+    first read whole, not for the summaries a sync makes with the fast reader)."""
+    import email.policy
+
+    return email.policy.default.clone(raise_on_defect=False)
 
 
 @dataclass(frozen=True)
@@ -48,7 +56,7 @@ def parse_bytes(raw: bytes) -> EmailMessage:
     if not isinstance(raw, bytes | bytearray):
         raise ParseError(T("mail.mime.message-doit-etre-fourni"))
     try:
-        msg = email.message_from_bytes(bytes(raw), policy=_POLICY)
+        msg = email.message_from_bytes(bytes(raw), policy=_policy())
     except Exception:  # noqa: BLE001 - the stdlib parser can raise many things on garbage
         raise ParseError(T("mail.mime.message-illisible-format-mime")) from None
     return msg
