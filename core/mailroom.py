@@ -1050,13 +1050,14 @@ class Mailroom:
         none_why = ""
         if queued.state == "waiting" and not queued.candidates:
             none_why = str(self._why_no_candidate(queued.identity))
-        from core.practice.documents import envelope_conflict
+        from core.practice.documents import envelope_conflict, envelope_label
 
         conflict = envelope_conflict(queued)
         return ReviewItem(
             no_candidate=none_why,
             envelope=queued.envelope,
             conflict=conflict,
+            envelope_label=envelope_label(queued),
             id=queued.id,
             identity=queued.identity,
             state=queued.state,

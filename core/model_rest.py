@@ -334,6 +334,7 @@ class ReviewItem:
     no_candidate: str = ""  # waiting with no candidate: why, in the core's words (no patient list, ...)
     envelope: Identity | None = None  # the other patient its container names (health data: show, never log)
     conflict: str = ""  # why it is not filed automatically when ``envelope`` is set, in the core's words
+    envelope_label: str = ""  # what ``envelope``'s column is (the container, or the document carried), ditto
     undone: Undone | None = None  # set on undo_filing's answer: what that undo took back
 
     def to_json(self) -> dict[str, Any]:

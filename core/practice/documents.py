@@ -892,7 +892,19 @@ def envelope_conflict(document: ClinicalDocument | QueuedDocument) -> str:
         return ""
     if document.envelope_from == "xdm":
         return str(T("clinical.documents.conflit-enveloppe-xdm"))
+    if document.envelope_from == "hl7v2-carried":
+        return str(T("clinical.documents.conflit-document-porte-hl7v2"))
     return str(T("clinical.documents.conflit-enveloppe-hl7v2"))
+
+
+def envelope_label(document: ClinicalDocument | QueuedDocument) -> str:
+    """What the other patient's column is, in the core's words: the container's patient ('Enveloppe'), or,
+    for an HL7 message's own results, the patient of the document it carries ('Doc. porté'); '' if none."""
+    if document.envelope is None:
+        return ""
+    if document.envelope_from == "hl7v2-carried":
+        return str(T("clinical.documents.colonne-document-porte"))
+    return str(T("clinical.documents.colonne-enveloppe"))
 
 
 def match_document(document: ClinicalDocument, match: Callable[[Identity], MatchResult]) -> MatchResult:

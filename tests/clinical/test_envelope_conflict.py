@@ -21,7 +21,7 @@ import pytest
 from core.clinical.matching import PatientIndex, name_two_patients
 from core.clinical.readers import read_document
 from core.model import Identity, Patient
-from core.practice.documents import DocumentQueue
+from core.practice.documents import DocumentQueue, envelope_conflict, envelope_label
 from tests.filing.fakes import MemoryProfile
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -207,3 +207,29 @@ def test_missive_match_and_parse_say_the_conflict_in_one_french_line(profile, cl
     report.write_bytes(oru(pid_ins=False, cda_ins=False))
     code, out, _ = cli("match", str(report))
     assert "automatique : patient p-trois" in out and "deux patients" not in out
+
+
+# -- the HL7 message's own results -------------------------------------------------------------------------
+def test_the_pid_own_results_wait_too_when_the_cda_it_carries_names_another_patient(tmp_path: Path) -> None:
+    """hl7_oru_multi.hl7: DURAND's own results (OBX) and a CDA naming FAURE in the same PID group. Nothing
+    says which side is wrong: DURAND's results are not filed to DURAND by themselves either; the column beside
+    them is the carried document's patient, in the core's words. ROBERT's group, alone, is filed."""
+    data = (DATA / "clinical" / "hl7_oru_multi.hl7").read_bytes()
+    own, carried, robert = read_document(data, "r.hl7").documents
+    assert own.format == "hl7v2" and own.identity.family_name == "DURAND" and len(own.observations) == 3
+    assert own.envelope is not None and own.envelope.family_name == "FAURE" and own.envelope_from == "hl7v2-carried"
+    assert carried.envelope is not None and carried.envelope.family_name == "DURAND"
+    assert robert.envelope is None
+    patients = [
+        Patient("p-durand", "LAMBERT", "DURAND", ("JEANNE",), dt.date(1985, 7, 14), "F"),
+        Patient("p-robert", "ROBERT", "", ("PAUL",), dt.date(2001, 2, 3), "M"),
+    ]
+    index = PatientIndex(patients)
+    assert index.match(own.identity).decision == "auto"  # its own traits alone would file it
+    queue = _queue(tmp_path)
+    queued = queue.ingest_message("<m@x>", [("r.hl7", "application/hl7-v2", data)], index.match)
+    mine = next(q for q in queued if q.identity.family_name == "DURAND" and q.envelope_from == "hl7v2-carried")
+    assert mine.state == "waiting" and mine.patient_id is None
+    assert "le document CDA que porte ce message HL7 nomme un autre patient" in envelope_conflict(mine)
+    assert envelope_label(mine) == "Doc. porté" and envelope_label(carried) == "Enveloppe"
+    assert next(q for q in queued if q.identity.family_name == "ROBERT").patient_id == "p-robert"  # filed

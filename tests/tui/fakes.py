@@ -47,7 +47,7 @@ from core.model import (
     folder_key,
     folder_parts,
 )
-from core.practice.documents import envelope_conflict
+from core.practice.documents import envelope_conflict, envelope_label
 
 if TYPE_CHECKING:
     from core.clinical.patient_mail import Recipient
@@ -490,7 +490,7 @@ class FakeMailroom:
             no_candidate=str(why_no_candidate(doc.identity, len(self.patients.by_id)))
             if e.state == "waiting" and not e.candidates else "",
             message_id=f"<{e.message}@test>" if e.message else "",
-            envelope=doc.envelope, conflict=envelope_conflict(doc),
+            envelope=doc.envelope, conflict=envelope_conflict(doc), envelope_label=envelope_label(doc),
         )  # fmt: skip
 
     def differing_traits(self, identity: Identity, patient: Patient) -> frozenset[str]:

@@ -4,6 +4,8 @@ candidate's, at 80x24."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from core.clinical.readers import read_document
 from core.model import Candidate
 from tests.clinical.test_envelope_conflict import VINCI, oru
@@ -11,6 +13,8 @@ from tests.tui.conftest import settle
 from tests.tui.fakes import FakeEntry, FakeMailroom
 from tests.tui.test_flows import open_review_at, text_of
 from tui.app import MissiveApp
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "clinical"
 
 
 async def test_the_review_pane_shows_the_reason_and_both_identities(mailroom: FakeMailroom) -> None:
@@ -38,6 +42,30 @@ async def test_the_review_pane_shows_the_reason_and_both_identities(mailroom: Fa
         await pilot.press("up")  # another document: the usual title
         await settle(app, pilot)
         assert "deux patients" not in str(box.border_title)
+
+
+async def test_the_pid_own_results_show_the_carried_documents_patient_under_its_name(
+    mailroom: FakeMailroom,
+) -> None:
+    """An HL7 message's own results whose carried CDA names another patient: the column beside them is that
+    document's patient, named so by the core ('Doc. porté'), never 'Enveloppe' (it is not the container)."""
+    own = read_document((DATA / "hl7_oru_multi.hl7").read_bytes(), "r.hl7").documents[0]
+    assert own.envelope_from == "hl7v2-carried"
+    mailroom.documents.entries["d-own"] = FakeEntry(
+        "d-own", own, (Candidate("p-1", 0.9, ("date de naissance identique",)),), "review", "waiting"
+    )
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await open_review_at(app, pilot, "d-own")
+        box = app.screen.query_one("#review-compare")
+        assert "le document CDA que porte ce message HL7" in str(box.border_title)
+        compare = text_of(app, "#review-compare")
+        header = next(line for line in compare.splitlines() if "Document" in line)
+        assert "Enveloppe" not in header
+        assert header.index("Document") < header.index("Doc. porté") < header.index("Patient")
+        name = next(line for line in compare.splitlines() if line[2:].startswith("Nom "))
+        assert name.index("DURAND") < name.index("FAURE")
 
 
 def test_the_reader_and_messages_show_say_the_conflict() -> None:

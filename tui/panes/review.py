@@ -82,8 +82,9 @@ def comparison(item: ReviewItem, patient: Patient | None, differs: frozenset[str
         # box's title, ``compare_title``: every row stays visible at 80x24)
         envelope = [r[2][:18] for r in traits(item.envelope, None)]
         vw = min(vw, 18)
-    ew = max([len(t("review.envelope"))] + [len(v) for v in envelope]) if envelope else 0
-    head_env = f"{t('review.envelope'):<{ew}}  " if envelope else ""
+    column = item.envelope_label or t("review.envelope")  # the core says whose patient the column is
+    ew = max([len(column)] + [len(v) for v in envelope]) if envelope else 0
+    head_env = f"{column:<{ew}}  " if envelope else ""
     parts.append((f"  {'':<{w}} {t('review.document'):<{vw}}  {head_env}{t('review.patient')}\n", "bold"))
     for n, (trait, label, doc_value, pat_value) in enumerate(rows):
         differs_here = patient is not None and trait in differs
