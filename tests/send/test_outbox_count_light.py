@@ -4,10 +4,6 @@ email's message classes it uses (some 35 KB). A fresh interpreter counts a queue
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from core.mail.account import Account
@@ -15,8 +11,8 @@ from core.mail.compose import compose
 from core.mail.outbox import Outbox
 from core.mailroom import Mailroom
 from core.model import Draft
+from tests.fresh import fresh_json
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 PASS = "correct horse battery staple"
 
 COUNT = """
@@ -36,14 +32,5 @@ def test_the_outbox_count_does_not_load_the_composer(tmp_path: Path) -> None:
     letter = compose(Draft(to=("confrere@hopital.exemple.fr",), subject="Compte rendu", body="Bonjour"), account)
     Outbox(room.profile).enqueue(letter, "cabinet", "Compte rendu")
     room.close()
-    done = subprocess.run(
-        [sys.executable, "-c", COUNT, str(tmp_path / "p"), PASS],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"count": 1, "composer": False}
+    result = fresh_json(COUNT, str(tmp_path / "p"), PASS)
+    assert result == {"count": 1, "composer": False}

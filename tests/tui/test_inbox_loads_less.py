@@ -4,13 +4,8 @@ In a fresh interpreter: what the app imported at its inbox, then each feature st
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
+from tests.fresh import fresh_json
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 LATER = ("tui.panes.review", "tui.panes.move", "tui.panes.confirm")
 
 START = """
@@ -51,17 +46,7 @@ asyncio.run(main())
 
 
 def test_the_inbox_loads_the_chooser_the_confirmation_and_a_classer_when_asked_for() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", START, ",".join(LATER)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    out = fresh_json(START, ",".join(LATER))
     assert out["at_inbox"] == []
     assert out["folders_j"] == [True, 1]
     assert out["m"] == ["FolderChooser", ["Archives", "Envoyés", "Corbeille"]]

@@ -3,13 +3,8 @@ progress, not at start: an app at its inbox, in a fresh interpreter, has not imp
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
+from tests.fresh import fresh_json
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 BAR = ("textual.widgets._progress_bar", "textual.eta", "textual.clock")
 
 START = """
@@ -42,17 +37,7 @@ asyncio.run(main())
 
 
 def test_the_progress_bar_is_loaded_by_a_sync_progress_not_at_start() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", START, ",".join(BAR)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = fresh_json(START, ",".join(BAR))
     assert result["at_inbox"] == []
     assert result["shown"] == ["ProgressBar", 3, 10]
     assert result["gone"] is True
