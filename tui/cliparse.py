@@ -112,17 +112,14 @@ class _Parser(argparse.ArgumentParser):
         return found
 
     def error(self, message: str, prog: str | None = None) -> NoReturn:
-        from tui.i18n import language
+        from tui.i18n import language, t
 
         prog = prog or self.prog
-        english = language() == "en"
-        said = message if english else _french_usage(message)
+        said = message if language() == "en" else _french_usage(message)
         guess = _closest_choice(message)
         if guess:
-            said += f"; did you mean '{guess}'?" if english else f" ; vouliez-vous dire « {guess} » ?"
-        if english:
-            raise UsageError(f"{said} (see: {prog} --help)")
-        raise UsageError(f"{said} (voir : {prog} --help)")
+            said += t("cli.usage.did_you_mean", guess=guess)
+        raise UsageError(t("cli.usage.see_help", said=said, prog=prog))
 
 
 def _closest_choice(message: str) -> str | None:
