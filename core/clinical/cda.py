@@ -334,6 +334,31 @@ def _interval(value_el: ET.Element) -> tuple[str, str]:
     return _text(value_el) or value_el.get("value", ""), unit
 
 
+def _ratio(value_el: ET.Element) -> tuple[str, str]:
+    """An RTO result (HL7 v3 <numerator>/<denominator>) as it is said: a rate over one unit is the
+    numerator with both units ('260 l/min', a heart rate '86 /min'), a titre is '1:128'. Read as a
+    list of values it gave '260 - 1', an interval from 260 to 1."""
+    num, den = value_el.find("numerator"), value_el.find("denominator")
+    if num is None or den is None or num.get("value") is None or den.get("value") is None:
+        written = [x.get("value", "") for x in value_el if x.get("value") is not None]
+        return _text(value_el) or ":".join(written), ""
+
+    def unit_of(el: ET.Element) -> str:
+        return "" if el.get("unit", "") == "1" else el.get("unit", "").strip()
+
+    n, d = normalise_number(num.get("value", "")), normalise_number(den.get("value", ""))
+    n_unit, d_unit = unit_of(num), unit_of(den)
+    try:
+        per_one = float(d) == 1.0
+    except ValueError:
+        per_one = False
+    if per_one:
+        return n, f"{n_unit}/{d_unit}" if d_unit else n_unit
+    if not n_unit and not d_unit:
+        return f"{n}:{d}", ""
+    return f"{n} {n_unit}".strip() + " / " + f"{d} {d_unit}".strip(), ""
+
+
 def _observation(obs: ET.Element, refs: dict[str, str]) -> Observation:
     code_el = obs.find("code")
     value_el = obs.find("value")
@@ -361,12 +386,8 @@ def _observation(obs: ET.Element, refs: dict[str, str]) -> Observation:
             )
         elif kind == "IVL_PQ":
             value, unit = _interval(value_el)
-        elif kind in ("RTO_PQ_PQ", "RTO"):
-            value = _text(value_el) or " - ".join(
-                x.get("value", "") for x in value_el if x.get("value") is not None
-            )
-            low_el = value_el.find("low")
-            unit = low_el.get("unit", "") if low_el is not None else ""
+        elif kind.startswith("RTO"):  # RTO, RTO_PQ_PQ, RTO_INT_PQ...
+            value, unit = _ratio(value_el)
         else:
             value = _text(value_el) or value_el.get("value", "")
     low = high = ""

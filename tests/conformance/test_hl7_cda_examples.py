@@ -1,0 +1,90 @@
+"""CDA R2 written by HL7 itself: the sample document given with the CDA specification ("Good Health Clinic
+Consultation Note", HL7/CDA-core-sd input/examples/clinicaldocument-example.xml). What a careful human reads
+in it, through the reader a received attachment goes through and ``missive parse --json`` as a user runs it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from core.clinical.readers import read_document
+from tests.conformance.test_clinical_corpus import DATA
+
+HL7_CDA = DATA / "hl7-cda"
+SAMPLE = HL7_CDA / "clinicaldocument-example.xml"
+
+
+def _doc():
+    result = read_document(SAMPLE.read_bytes(), SAMPLE.name)
+    assert result.format == "cda"
+    (doc,) = result.documents
+    return doc
+
+
+def _results(doc) -> list[tuple[str, str, str]]:
+    return [(o.label, o.value, o.unit) for o in doc.observations]
+
+
+def test_the_specifications_sample_names_its_patient():
+    doc = _doc()
+    ident = doc.identity
+    assert (ident.family_name, ident.given_names, ident.birth_date, ident.sex) == (
+        "Levin",
+        ("Henry",),
+        dt.date(1932, 9, 24),
+        "M",
+    )
+    assert doc.title == "Good Health Clinic Consultation Note"
+
+
+def test_a_rate_written_as_a_ratio_is_a_value_per_unit_not_an_interval():
+    """<value xsi:type="RTO_PQ_PQ"><numerator value="260" unit="l"/><denominator value="1" unit="min"/>
+    is a peak flow of 260 l/min; the heart rate <numerator value="86"/><denominator value="1" unit="min"/>
+    is 86 /min. The reader wrote '260 - 1' and '86 - 1' with no unit: an interval from 260 down to 1."""
+    results = _results(_doc())
+    assert ("Peak flow", "260", "l/min") in results
+    assert [r for r in results if r[0] == "Heart rate"] == [
+        ("Heart rate", "86", "/min"),
+        ("Heart rate", "84", "/min"),
+    ]
+    assert [r for r in results if r[0] == "Respiratory rate"] == [
+        ("Respiratory rate", "16", "/min"),
+        ("Respiratory rate", "14", "/min"),
+    ]
+    # the body mass index is written 28.1 kg per 1 'ar' (the sample's own unit, kept as written)
+    assert ("Body mass index", "28.1", "kg/ar") in results
+    assert not any(" - " in value for _, value, _ in results)
+
+
+def test_the_cli_shows_the_rate_with_its_unit(capsys: pytest.CaptureFixture[str]):
+    from tui.cli import main
+
+    assert main(["parse", "--json", str(SAMPLE)]) == 0
+    (doc,) = json.loads(capsys.readouterr().out)["documents"]
+    peak = next(o for o in doc["observations"] if o["label"] == "Peak flow")
+    assert (peak["value"], peak["unit"], peak["low"], peak["high"]) == ("260", "l/min", "", "")
+
+
+@pytest.mark.parametrize(
+    ("numerator", "denominator", "shown"),
+    [
+        ('<numerator value="1"/>', '<denominator value="128"/>', ("1:128", "")),  # a titre
+        ('<numerator value="1" unit="1"/>', '<denominator value="64" unit="1"/>', ("1:64", "")),
+        ('<numerator value="5" unit="mg"/>', '<denominator value="1" unit="d"/>', ("5", "mg/d")),
+        ('<numerator value="5" unit="mg"/>', '<denominator value="2" unit="d"/>', ("5 mg / 2 d", "")),
+    ],
+)
+def test_a_ratio_reads_as_it_is_said(numerator: str, denominator: str, shown: tuple[str, str]):
+    from core.clinical import cda
+
+    xml = SAMPLE.read_text(encoding="utf-8").replace(
+        '<numerator value="260" unit="l"/>\n\t\t\t\t\t\t\t\t<denominator value="1" unit="min"/>',
+        f"{numerator}{denominator}",
+    )
+    assert xml != SAMPLE.read_text(encoding="utf-8")
+    (doc,) = cda.parse(xml.encode("utf-8"))
+    peak = next(o for o in doc.observations if o.label == "Peak flow")
+    assert (peak.value, peak.unit) == shown
