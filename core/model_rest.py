@@ -191,11 +191,28 @@ class Patient:
         )
 
 
+# The matcher's reasons (core.clinical.matching) saying that another record of the patient list may be this
+# same person: a true homonym, a twin, a duplicate, a shared INS. Nothing in the document tells those records
+# apart, so filing to one of them is a deliberate yes (checked in the practice software), never a reflex Entrée.
+RIVAL_REASONS = (
+    "homonyme : un autre dossier partage ces traits",
+    "homonyme ou jumeau dans le fichier patients",
+    "un autre dossier pourrait correspondre",
+    "INS partagé par plusieurs dossiers",
+)
+
+
 @dataclass(frozen=True)
 class Candidate:
     patient_id: str
     score: float  # 0..1
     reasons: tuple[str, ...] = ()
+
+    @property
+    def rival(self) -> str:
+        """The matcher's reason saying another record may be this same person (one of ``RIVAL_REASONS``), or
+        "" when none does: the core's word that filing to this candidate needs a deliberate yes."""
+        return next((r for r in self.reasons if r in RIVAL_REASONS), "")
 
     def to_json(self) -> dict[str, Any]:
         return {"patient_id": self.patient_id, "score": round(self.score, 3), "reasons": list(self.reasons)}

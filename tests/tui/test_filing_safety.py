@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from textual.widgets import Input, OptionList, Static
 
 from core.clinical.matching import differing_traits, why_no_candidate
-from core.model import Identity, Patient
+from core.model import Candidate, Identity, Patient
 from tests.tui.conftest import settle
 from tests.tui.fakes import FakeEntry, FakeMailroom
 from tests.tui.test_flows import open_review_at, text_of
@@ -235,3 +235,54 @@ def test_the_patient_search_line_leaves_an_unknown_sex_out() -> None:
     known = Patient("p-1", "DUPONT", "", ("Jeanne",), dt.date(1956, 3, 14), "F")
     assert patient_line(known) == "DUPONT Jeanne — 14/03/1956 F — p-1"
     assert patient_line(replace(known, sex="U")) == "DUPONT Jeanne — 14/03/1956 — p-1"
+
+
+def test_the_matcher_marks_a_candidate_another_record_may_be() -> None:
+    """Two records with the very same traits (a true homonym, or a duplicate): the matcher proposes both and
+    says of each that another record shares its traits; a lone record has no rival."""
+    from core.clinical.matching import PatientIndex
+
+    jeanne = Patient("p-1", "DUPONT", "", ("Jeanne",), dt.date(1956, 3, 14), "F")
+    twin = replace(jeanne, id="p-9")
+    result = PatientIndex([jeanne, twin]).match(JEANNE)
+    assert result.decision == "review"
+    assert {c.patient_id for c in result.candidates} == {"p-1", "p-9"}
+    assert all(c.rival == "homonyme : un autre dossier partage ces traits" for c in result.candidates)
+    alone = PatientIndex([jeanne]).match(JEANNE)
+    assert all(not c.rival for c in alone.candidates)
+
+
+async def test_filing_to_one_of_two_homonyms_asks_first_and_names_the_record(mailroom: FakeMailroom) -> None:
+    """The secretary's Entrée on the first of two records that share every trait filed the document to it,
+    though the document cannot tell them apart (the demo's GARCIA Hervé Paul went to the wrong twin): it is a
+    deliberate question naming the record, answered by o only."""
+    from tui.panes.confirm import ConfirmScreen
+
+    entry = mailroom.documents.entries["d-ambiguous"]
+    homonym = ("nom identique", "prénom identique", "homonyme : un autre dossier partage ces traits")
+    mailroom.patients.by_id["p-9"] = replace(mailroom.patients.by_id["p-1"], id="p-9")
+    mailroom.documents.entries["d-ambiguous"] = replace(
+        entry, candidates=(Candidate("p-1", 0.9, homonym), Candidate("p-9", 0.9, homonym))
+    )
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        assert not [line for line in text_of(app, "#review-compare").splitlines() if line.startswith("≠")]
+        await pilot.press("enter", "enter")  # the Entrée that files, pressed twice in a hurry
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmScreen), "filed to one of two homonyms without a question"
+        said = " ".join(question(app).split())
+        assert "Un autre dossier du fichier patients pourrait être cette même personne" in said
+        assert "logiciel métier" in said and "Classer pour le dossier n° p-1 ?" in said
+        assert mailroom.documents.decisions == []
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert mailroom.documents.decisions == []
+        await pilot.press("tab", "enter")  # the other record, after checking in the practice software
+        await settle(app, pilot)
+        assert "n° p-9" in question(app)
+        await pilot.press("o")
+        await settle(app, pilot)
+        assert mailroom.documents.decisions == [("file", "d-ambiguous", "p-9")]

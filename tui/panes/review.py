@@ -318,13 +318,18 @@ class ReviewPane(ReportsFailures, Vertical):
             return
         candidate, patient = item.candidates[index]
         differs = self._differs(item, patient)
-        if not differs:
+        if not differs and not candidate.rival:
             self.decide(item.id, "file", candidate.patient_id)
             return
-        # a trait differs (the core's comparison): filed only after a yes
+        # a trait differs, or another record may be this same person (the core's words): filed only after a yes
         from tui.panes.confirm import ConfirmScreen
 
-        question = t("confirm.file_differs", traits=", ".join(differing_labels(item.identity, differs)))
+        if differs:
+            question = t("confirm.file_differs", traits=", ".join(differing_labels(item.identity, differs)))
+        else:
+            question = t("confirm.file_rival", id=candidate.patient_id)
+        if candidate.rival:  # what the document cannot tell apart, said before the question
+            question = t("confirm.rival", reason=core_text(candidate.rival)) + "\n" + question
 
         def answered(yes: bool | None) -> None:
             if yes:
