@@ -176,11 +176,25 @@ def _part_der(entity: _Entity) -> bytes:
 
 
 def _sender(entity: _Entity) -> str | None:
-    value = entity.value("from")
-    if not value:
+    """The From address the signer's certificate must name, read as the list and the reader read it (every
+    From field, ``getaddresses``): None without a From. A From that holds no address, or several authors,
+    comes back whole, so that no certificate matches it: ``parseaddr`` gave '' for ``<>, carol@labo.test``
+    (shown as carol@labo.test) and the address was then not checked at all."""
+    values = [_field_text(raw) for name, raw in entity.headers if name == "from"]
+    text = " ".join(" ".join(values).split())
+    if not text:
         return None
-    addr = email.utils.parseaddr(value)[1].strip().lower()
-    return addr or None
+    found = [addr.strip().lower() for _name, addr in email.utils.getaddresses(values) if addr.strip()]
+    addresses = list(dict.fromkeys(found))
+    if len(addresses) == 1:
+        return addresses[0]
+    return ", ".join(addresses) if addresses else text.lower()
+
+
+def _field_text(raw: bytes) -> str:
+    """A header field's value as text (undecodable bytes shown as U+FFFD), its folding undone."""
+    value = raw.split(b":", 1)[1] if b":" in raw else b""
+    return re.sub(r"\r?\n[ \t]", " ", value.decode("utf-8", "replace")).strip()
 
 
 def _inner_entity(entity: _Entity) -> bytes:
