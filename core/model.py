@@ -19,6 +19,11 @@ SourceFormat = Literal["hprim-net", "hprim-2", "hl7v2", "cda", "xdm", "pdf"]
 
 # HL7 table 0078 / HPRIM flags of a value beyond the panic limits, and the words labs write beside one
 CRITICAL_FLAGS = frozenset({"HH", "LL", "AA"})
+# The flags that say which way a value is out: HL7 v2 table 0078 (H, L, HH, LL, off scale > and <) and the
+# HL7 v3 ObservationInterpretation codes CDA documents use (HX/LX above/below a threshold, HU/LU significantly
+# high/low: C-CDA writes a low hematocrit 'LX')
+HIGH_FLAGS = frozenset({"H", "HH", ">", "HU", "HX"})
+LOW_FLAGS = frozenset({"L", "LL", "<", "LU", "LX"})
 _CRITICAL_WORDS = re.compile(r"\b(critiques?|paniques?)\b", re.IGNORECASE)
 
 
@@ -391,6 +396,8 @@ __all__ = [
     "reply_attribution",
     "AddressChoice",
     "CRITICAL_FLAGS",
+    "HIGH_FLAGS",
+    "LOW_FLAGS",
     "Attachment",
     "Candidate",
     "ClinicalDocument",

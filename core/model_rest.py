@@ -17,6 +17,8 @@ from core.model import (
     _STATUS_WORDS,
     CRITICAL_FLAGS,
     DRAFTS_FOLDER,
+    HIGH_FLAGS,
+    LOW_FLAGS,
     Decision,
     DocumentState,
     MessageSummary,
@@ -95,6 +97,12 @@ class Observation:
     @property
     def abnormal(self) -> bool:
         return self.flag.upper() not in ("", "N") or self.critical
+
+    @property
+    def direction(self) -> str:
+        """'high' or 'low' when its flag says which way the value is out, else ''."""
+        flag = self.flag.upper().strip()
+        return "high" if flag in HIGH_FLAGS else "low" if flag in LOW_FLAGS else ""
 
     @property
     def critical(self) -> bool:

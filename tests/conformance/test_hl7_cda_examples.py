@@ -88,3 +88,33 @@ def test_a_ratio_reads_as_it_is_said(numerator: str, denominator: str, shown: tu
     (doc,) = cda.parse(xml.encode("utf-8"))
     peak = next(o for o in doc.observations if o.label == "Peak flow")
     assert (peak.value, peak.unit) == shown
+
+
+CCD = DATA / "fhir-converter" / "C-CDA_R2-1_CCD.xml.ccda"
+
+
+def test_a_value_below_a_threshold_reads_low_not_only_abnormal():
+    """HL7's C-CDA R2.1 CCD (as Microsoft's FHIR-Converter redistributes it) flags a hematocrit of 35.3 %
+    and platelets of 123 10*9/L with the HL7 v3 code interpretationCode="LX" (below low threshold). The
+    reader marked them '!' (abnormal, no direction): a doctor reads which way a value is out at a glance, as
+    for 'L'. A value flagged 'HX' reads high the same way."""
+    from core.model import Observation
+    from tui.panes.reader import flag_symbol, results_table
+
+    result = read_document(CCD.read_bytes(), CCD.name)
+    (doc,) = result.documents
+    assert (doc.identity.family_name, doc.identity.given_names) == ("Betterhalf", ("Eve",))
+    low = {o.label: o for o in doc.observations if o.flag == "LX"}
+    assert sorted(low) == ["Hematocrit", "Platelets"]
+    assert (low["Platelets"].value, low["Platelets"].unit, low["Platelets"].reference) == (
+        "123",
+        "10*9/L",
+        "150–350",
+    )
+    assert all(o.direction == "low" and o.abnormal and not o.critical for o in low.values())
+    table = results_table(doc).plain.splitlines()
+    assert next(line for line in table if "Platelets" in line).startswith("↓ ")
+    assert next(line for line in table if "Hematocrit" in line).startswith("↓ ")
+    assert flag_symbol(Observation(label="x", value="9", flag="HX")) == "↑"
+    assert flag_symbol(Observation(label="x", value="9", flag="HU")) == "↑"
+    assert flag_symbol(Observation(label="x", value="9", flag="A")) == "!"

@@ -23,10 +23,10 @@ if TYPE_CHECKING:
 
 def flag_symbol(obs: Observation) -> str:
     """A symbol beside the colour, so abnormal values read in 16 colours and in black and white."""
-    flag = obs.flag.upper()
-    if flag in ("H", "HH", ">"):
+    flag = obs.flag.upper().strip()
+    if obs.direction == "high":
         return "↑↑" if flag == "HH" else "↑"
-    if flag in ("L", "LL", "<"):
+    if obs.direction == "low":
         return "↓↓" if flag == "LL" else "↓"
     return "!" if obs.abnormal else ""
 
