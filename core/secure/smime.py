@@ -191,6 +191,21 @@ def _sender(entity: _Entity) -> str | None:
     return ", ".join(addresses) if addresses else text.lower()
 
 
+def _shown_sender(outer: _Entity, opened: bytes) -> str | None:
+    """The From a signer's certificate must name: the message's own From, which the list and the reader show
+    (the summary is read from the message as received), and the From of the signed content when it carries
+    its own (protected headers). Both must be the signer's: a letter Alice signed with her From inside, sent
+    again under 'From: carol@…', was valid for Alice while the reader said Carol."""
+    shown = _sender(outer)
+    try:
+        signed = _sender(_split(opened))
+    except ParseError:
+        signed = None
+    if shown is None or signed is None or signed == shown:
+        return shown or signed
+    return f"{shown}, {signed}"
+
+
 def _field_text(raw: bytes) -> str:
     """A header field's value as text (undecodable bytes shown as U+FFFD), its folding undone."""
     value = raw.split(b":", 1)[1] if b":" in raw else b""
@@ -413,8 +428,7 @@ def verify(
     else:
         raise ParseError(T("secure.smime.message-signe-mime"))
     rebuilt = _rebuild(entity, result.content)
-    # the address checked is the From the reader will show: the signed inner one when there is one
-    sender = sender or _sender(_split(rebuilt)) or _sender(entity)
+    sender = sender or _shown_sender(entity, rebuilt)
     status = _status(result, list(anchors), sender, at)
     return rebuilt, status, result.signer_cert
 
@@ -530,10 +544,7 @@ def _verdict(
     """The status of the worst signature layer, checked against the From the reader will show."""
     if not results:
         return None, None
-    try:
-        sender = _sender(_split(current)) or _sender(first)
-    except ParseError:
-        sender = _sender(first)
+    sender = _shown_sender(first, current)
     anchors = keys.trust_anchors()
     chosen: tuple[SignatureStatus, cms.SignedContent] | None = None
     for result in results:

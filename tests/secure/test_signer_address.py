@@ -60,3 +60,45 @@ def test_a_second_from_field_is_checked_too(pki, bob_keys):
     signed = smime.sign(letter, pki.alice.key, pki.alice.cert, [pki.inter.cert])
     opened = smime.open_message(signed, bob_keys)
     assert opened.signature is not None and not opened.signature.valid
+
+
+def _opaque_with_inner_from(pki, outer_from: bytes | None) -> bytes:
+    """Alice's opaque signature over an entity that carries its own From (protected headers), wrapped under
+    ``outer_from``: the From the list and the reader show (the message's own header)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
+
+    inner = (
+        b"From: Dr Alice Martin <alice@hopital.test>\r\n"
+        b"Content-Type: text/plain; charset=us-ascii\r\n"
+        b"\r\n"
+        b"Bien confraternellement.\r\n"
+    )
+    der = (
+        pkcs7.PKCS7SignatureBuilder()
+        .set_data(inner)
+        .add_signer(pki.alice.cert, pki.alice.key, hashes.SHA256())
+        .add_certificate(pki.inter.cert)
+        .sign(Encoding.DER, [pkcs7.PKCS7Options.Binary])
+    )
+    outer = [b"To: bob@clinique.test", b"Subject: Compte rendu"]
+    if outer_from is not None:
+        outer.insert(0, b"From: " + outer_from)
+    return smime._wrap_pkcs7_mime(outer, der, "signed-data")
+
+
+def test_a_signed_from_that_is_not_the_from_shown_is_a_mismatch(pki, bob_keys):
+    letter = _opaque_with_inner_from(pki, b"Carol Petit <carol@labo.test>")
+    assert summary_of(letter)["from"] == "carol@labo.test"  # what the list and the reader show
+    opened = smime.open_message(letter, bob_keys)
+    assert opened.signature is not None and not opened.signature.valid
+    assert opened.signature.reason == "sig.address-mismatch"
+    assert "carol@labo.test" in opened.signature.params["sender"]
+    status = smime.verify(letter, [pki.root.cert])[1]
+    assert not status.valid and status.reason == "sig.address-mismatch"
+
+
+@pytest.mark.parametrize("outer_from", [b"alice@hopital.test", None])
+def test_a_signed_from_that_agrees_with_the_from_shown_holds(pki, bob_keys, outer_from):
+    opened = smime.open_message(_opaque_with_inner_from(pki, outer_from), bob_keys)
+    assert opened.signature is not None and opened.signature.valid, opened.signature
