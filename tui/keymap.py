@@ -55,7 +55,8 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("app.compose", "f4,3", "app.show_pane('compose')", "app", show=False),
     KeySpec("app.directory", "f5,4", "app.show_pane('directory')", "app", show=False),
     KeySpec("app.help", "f1,question_mark", "app.help", "app"),
-    KeySpec("app.lock", "ctrl+l,f12", "app.lock", "app", show=False),
+    # priority: the modal screens (help, a question, the patient search, the palette) leave the app's keys out
+    KeySpec("app.lock", "ctrl+l,f12", "app.lock", "app", show=False, priority=True),
     KeySpec("app.quit", "ctrl+q", "app.quit", "app", show=False, priority=True),
     # Réception
     KeySpec("inbox.open", "enter", "open_message", "inbox", show=False),
