@@ -17,7 +17,13 @@ from xml.parsers import expat
 
 from core.clinical.hl7v2 import INS_OIDS, OBSOLETE_INS_OIDS
 from core.clinical.limits import check_observations
-from core.clinical.values import normalise_number, parse_birth_date, parse_datetime, parse_sex
+from core.clinical.values import (
+    normalise_number,
+    parse_birth_date,
+    parse_datetime,
+    parse_sex,
+    reference_bounds,
+)
 from core.errors import ParseError
 from core.model import ClinicalDocument, Identity, Observation
 from core.text import T
@@ -359,6 +365,23 @@ def _ratio(value_el: ET.Element) -> tuple[str, str]:
     return f"{n} {n_unit}".strip() + " / " + f"{d} {d_unit}".strip(), ""
 
 
+def _reference(obs: ET.Element) -> tuple[str, str]:
+    """The first reference range: its IVL_PQ bounds, else the norm as the lab wrote it in its <text>
+    (HL7's C-CDA examples: '4-5.6%', '<130 mg/dL (calc)', 'M 13-18 g/dl; F 12-16 g/dl')."""
+    for ranged in obs.findall("referenceRange/observationRange"):
+        value_el = ranged.find("value")
+        if value_el is not None:
+            low_el, high_el = value_el.find("low"), value_el.find("high")
+            low = normalise_number(low_el.get("value", "")) if low_el is not None else ""
+            high = normalise_number(high_el.get("value", "")) if high_el is not None else ""
+            if low or high:
+                return low, high
+        written = " ".join(_text(ranged.find("text")).split()) if ranged.find("text") is not None else ""
+        if written:
+            return reference_bounds(written)
+    return "", ""
+
+
 def _observation(obs: ET.Element, refs: dict[str, str]) -> Observation:
     code_el = obs.find("code")
     value_el = obs.find("value")
@@ -390,12 +413,7 @@ def _observation(obs: ET.Element, refs: dict[str, str]) -> Observation:
             value, unit = _ratio(value_el)
         else:
             value = _text(value_el) or value_el.get("value", "")
-    low = high = ""
-    ranges = obs.findall("referenceRange/observationRange/value")
-    if ranges:
-        low_el, high_el = ranges[0].find("low"), ranges[0].find("high")
-        low = normalise_number(low_el.get("value", "")) if low_el is not None else ""
-        high = normalise_number(high_el.get("value", "")) if high_el is not None else ""
+    low, high = _reference(obs)
     interpretation = obs.find("interpretationCode")
     status = obs.find("statusCode")
     status_code = status.get("code", "") if status is not None else ""

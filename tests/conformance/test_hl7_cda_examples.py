@@ -118,3 +118,27 @@ def test_a_value_below_a_threshold_reads_low_not_only_abnormal():
     assert flag_symbol(Observation(label="x", value="9", flag="HX")) == "↑"
     assert flag_symbol(Observation(label="x", value="9", flag="HU")) == "↑"
     assert flag_symbol(Observation(label="x", value="9", flag="A")) == "!"
+
+
+PATIENT_1 = DATA / "fhir-converter" / "Patient-1.ccda"
+
+
+def test_a_norm_written_as_text_is_shown():
+    """Microsoft's C-CDA sample Patient-1 writes each lipid and HbA1c norm as the lab's text only
+    (<referenceRange><observationRange><text>4-5.6%</text>): the reader showed no norm at all, so an HbA1c
+    of 7 % stood alone. The norm is shown as written, its bounds read where it has one or two."""
+    result = read_document(PATIENT_1.read_bytes(), PATIENT_1.name)
+    (doc,) = result.documents
+    assert (doc.identity.family_name, doc.identity.given_names) == ("Crawford", ("Wilma",))
+    first = {}
+    for o in doc.observations:
+        first.setdefault(o.label, o)
+    shown = {label: (o.value, o.unit, o.reference) for label, o in first.items() if o.reference}
+    assert shown["Hgb A1c MFr Bld"] == ("7", "%", "4-5.6%")
+    assert shown["LDLc SerPl-mCnc"] == ("150.2", "mg/dL", "< 130")
+    assert shown["HDLc SerPl-sCnc"] == ("63", "mg/dL", "> 40")
+    assert shown["Cholest SerPl-mCnc"] == ("251", "mg/dL", "125-200 mg/dL")
+    assert shown["Trigl SerPl Calc-mCnc"][2].startswith("10-39 years: 55-110 mg/dL | 40-59 years")
+    # an IVL_PQ range is still read first (HL7's CCD)
+    (ccd,) = read_document(CCD.read_bytes(), CCD.name).documents
+    assert next(o for o in ccd.observations if o.label == "Hemoglobin").reference == "12.0–15.5"
