@@ -365,6 +365,14 @@ def _ratio(value_el: ET.Element) -> tuple[str, str]:
     return f"{n} {n_unit}".strip() + " / " + f"{d} {d_unit}".strip(), ""
 
 
+def _referenced(value_el: ET.Element, refs: dict[str, str]) -> str:
+    """An ED value that only points into the narrative (<value xsi:type="ED"><reference value="#Fndng3"/>,
+    HL7's imaging report examples): the narrative's words, not an empty result."""
+    ref = value_el.find("reference")
+    target = ref.get("value", "") if ref is not None else ""
+    return " ".join(refs.get(target[1:], "").split()) if target.startswith("#") else ""
+
+
 def _reference(obs: ET.Element) -> tuple[str, str]:
     """The first reference range: its IVL_PQ bounds, else the norm as the lab wrote it in its <text>
     (HL7's C-CDA examples: '4-5.6%', '<130 mg/dL (calc)', 'M 13-18 g/dl; F 12-16 g/dl')."""
@@ -412,7 +420,7 @@ def _observation(obs: ET.Element, refs: dict[str, str]) -> Observation:
         elif kind.startswith("RTO"):  # RTO, RTO_PQ_PQ, RTO_INT_PQ...
             value, unit = _ratio(value_el)
         else:
-            value = _text(value_el) or value_el.get("value", "")
+            value = _text(value_el) or value_el.get("value", "") or _referenced(value_el, refs)
     low, high = _reference(obs)
     interpretation = obs.find("interpretationCode")
     status = obs.find("statusCode")

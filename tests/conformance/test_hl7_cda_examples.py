@@ -142,3 +142,24 @@ def test_a_norm_written_as_text_is_shown():
     # an IVL_PQ range is still read first (HL7's CCD)
     (ccd,) = read_document(CCD.read_bytes(), CCD.name).documents
     assert next(o for o in ccd.observations if o.label == "Hemoglobin").reference == "12.0–15.5"
+
+
+IMAGING = DATA / "fhir-converter" / "Diagnostic_Imaging_Report.ccda"
+
+
+def test_a_finding_that_points_into_the_narrative_is_not_an_empty_result():
+    """HL7's diagnostic imaging report example (as FHIR-Converter redistributes it) gives its History,
+    Finding and Impression as <value xsi:type="ED"><reference value="#Fndng3"/></value>: the words are in
+    the narrative. The results listed them with an empty value, an 'Impression' with nothing to say."""
+    (doc,) = read_document(IMAGING.read_bytes(), IMAGING.name).documents
+    assert (doc.identity.family_name, doc.title) == ("Everyman", "Chest X-Ray, PA and LAT View")
+    said = {o.label: o.value for o in doc.observations}
+    assert said["History"] == "Sore throat."
+    assert said["Impression"].startswith(
+        "No acute cardiopulmonary process. Round density in left superior hilus"
+    )
+    assert said["Finding"].startswith("The cardiomediastinum is within normal limits.")
+    assert (said["Nodule size"], next(o.unit for o in doc.observations if o.label == "Nodule size")) == (
+        "45",
+        "mm",
+    )
