@@ -101,6 +101,11 @@ READING_MODULES = (
     "core.clinical.search",  # the words of a letter read, kept for the inbox search
     "core.secure.smime_kinds",  # whether a letter may carry S/MIME (not the S/MIME machinery itself)
 )
+# What opening a profile imports after its key is derived (the account locks and asyncio, the log file's
+# handler): Mailroom.open imports them while the key derives instead. A sync adds its engine (``SYNC_MODULES``,
+# asked by `missive sync`): asyncio's ssl, aioimaplib, the IMAP client, the accounts, the pending operations.
+OPENING_MODULES = ("core.mail.accountlock", "logging.handlers")
+SYNC_MODULES = ("core.mail.sync", "core.mail.accounts", "core.mail.mailops")
 # What a letter with an S/MIME layer adds (X.509, CMS, asn1crypto: some 5 MB resident): loaded ahead only for a
 # profile that holds S/MIME keys or certificates (``uses_smime``); a plain letter is read without them.
 SMIME_READING_MODULES = ("core.secure.keystore", "core.secure.smime")
@@ -179,10 +184,18 @@ class Mailroom:
 
     # -- life cycle ---------------------------------------------------------------------------------------
     @classmethod
-    def open(cls, profile_dir: Path, passphrase: str) -> Mailroom:
+    def open(cls, profile_dir: Path, passphrase: str, ahead: Sequence[str] = ()) -> Mailroom:
+        """Unlock the profile. What opening it imports next (``OPENING_MODULES``) and the modules ``ahead``
+        (``SYNC_MODULES`` for a sync) are imported while the key derives: on two cores they cost no time."""
         from core.store.profile import Profile
 
-        return cls(Profile.open(Path(profile_dir), passphrase))
+        def prepare() -> None:
+            import importlib
+
+            for name in (*OPENING_MODULES, *ahead):
+                importlib.import_module(name)
+
+        return cls(Profile.open(Path(profile_dir), passphrase, meanwhile=prepare))
 
     @classmethod
     def create(cls, profile_dir: Path, passphrase: str) -> Mailroom:

@@ -214,8 +214,9 @@ class Context:
             raise BadInput(t("cli.secret.none", name=env_name))
         return getpass.getpass(prompt)
 
-    def mailroom(self) -> CommandsAPI:
-        """Open (once) the profile's façade with the passphrase."""
+    def mailroom(self, ahead: Sequence[str] = ()) -> CommandsAPI:
+        """Open (once) the profile's façade with the passphrase; the core's modules ``ahead`` (a command's own,
+        as ``SYNC_MODULES``) are imported while the key derives."""
         if self._mailroom is None:
             from core.config import missing_profile_message
             from core.errors import NotFound
@@ -224,7 +225,7 @@ class Context:
             if not profile_exists(self.profile_dir):
                 raise NotFound(missing_profile_message(self.profile_dir))  # before asking a passphrase
 
-            self._mailroom = Mailroom.open(self.profile_dir, self.passphrase())
+            self._mailroom = Mailroom.open(self.profile_dir, self.passphrase(), ahead)
             if not getattr(self.args, "lang", None):  # no --lang: the profile's language setting
                 from tui.i18n import set_language
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from core.config import Settings, load_settings, write_default_settings
@@ -45,10 +46,11 @@ class Profile:
         return profile
 
     @classmethod
-    def open(cls, path: Path, passphrase: str) -> Profile:
+    def open(cls, path: Path, passphrase: str, meanwhile: Callable[[], object] | None = None) -> Profile:
+        """Unlock the profile in ``path``; ``meanwhile`` runs while its key derives (``Vault.open``)."""
         path = Path(path)
         load_settings(path)  # a broken profile.toml is reported before the slow key derivation
-        return cls(path, Vault.open(path, passphrase))
+        return cls(path, Vault.open(path, passphrase, meanwhile))
 
     @staticmethod
     def exists(path: Path) -> bool:

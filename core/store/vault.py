@@ -22,7 +22,7 @@ import hmac
 import json
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
@@ -117,6 +117,34 @@ def _derive_scrypt(passphrase: str, salt: bytes, log2_n: int, r: int, p: int) ->
     from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
     return Scrypt(salt=salt, length=32, n=2**log2_n, r=r, p=p).derive(passphrase.encode("utf-8"))
+
+
+def _beside(derive: Callable[[], bytes], meanwhile: Callable[[], object]) -> bytes:
+    """``derive()``'s key, computed in a thread while ``meanwhile()`` runs in this one.
+
+    A failure of ``meanwhile`` (or Ctrl+C) is raised at once, as it would have been before the derivation
+    began: the derivation cannot be stopped half-way, so its thread ends by itself (within its own cost, 0.2 s
+    at the default one), writes nothing, and its key goes with it.
+    """
+    import threading
+
+    done: list[tuple[bytes | None, BaseException | None]] = []
+
+    def run() -> None:
+        try:
+            done.append((derive(), None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller, which raises it
+            done.append((None, exc))
+
+    worker = threading.Thread(target=run, name="missive-key-derivation", daemon=True)
+    worker.start()
+    meanwhile()
+    worker.join()
+    key, failure = done[0]
+    if failure is not None:
+        raise failure
+    assert key is not None
+    return key
 
 
 def _stored_kdf(kdf: dict[str, Any]) -> tuple[str, bytes, Any]:
@@ -219,7 +247,13 @@ class Vault:
         return (folder / VAULT_FILE).is_file()
 
     @classmethod
-    def open(cls, folder: Path, passphrase: str) -> Vault:
+    def open(cls, folder: Path, passphrase: str, meanwhile: Callable[[], object] | None = None) -> Vault:
+        """Unlock the vault in ``folder`` with ``passphrase`` (WrongPassphrase when it does not open it).
+
+        ``meanwhile``, when given, runs in this thread while the key derives in another (``_beside``): the
+        derivation leaves the interpreter free, so on two cores what the caller needs next (its imports) costs
+        no time. The stored parameters are checked before either starts; the key is the same.
+        """
         path = folder / VAULT_FILE
         if not path.is_file():
             from core.config import missing_profile_message
@@ -236,10 +270,13 @@ class Vault:
             blob = _unb64(meta["wrapped_key"])
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise _damaged(path, exc, settings=True) from exc
-        if name == "argon2id":
-            kek = _derive_argon2id(passphrase, salt, params)
-        else:
-            kek = _derive_scrypt(passphrase, salt, *params)
+
+        def derive() -> bytes:
+            if name == "argon2id":
+                return _derive_argon2id(passphrase, salt, params)
+            return _derive_scrypt(passphrase, salt, *params)
+
+        kek = derive() if meanwhile is None else _beside(derive, meanwhile)
         for aad in (VAULT_AAD_SEALED, VAULT_AAD):
             try:
                 data_key = AESGCM(kek).decrypt(blob[:12], blob[12:], aad)

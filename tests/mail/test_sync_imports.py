@@ -98,3 +98,72 @@ def test_every_name_of_core_model_is_there_and_the_rest_loads_on_first_use() -> 
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert done.stdout.split("\n")[:3] == ["False", "True True", "[]"]
+
+
+def _sync_watching_the_derivation(profile: Path, passphrase: str) -> tuple[int, str, dict[str, list[str]]]:
+    """`missive sync` in a fresh interpreter; which of the sync engine's modules were loaded when the key
+    derivation began and when the caller's work beside it was done."""
+    script = (
+        "import io, json, sys, contextlib\n"
+        "import core.store.vault as v\n"
+        "engine = ('core.mail.sync', 'core.mail.imap', 'core.mail.accounts', 'core.mail.mailops', 'asyncio')\n"
+        "seen = {}\n"
+        "real = v._beside\n"
+        "def beside(derive, meanwhile):\n"
+        "    seen['begun'] = [m for m in engine if m in sys.modules]\n"
+        "    def watched():\n"
+        "        meanwhile()\n"
+        "        seen['meanwhile'] = [m for m in engine if m in sys.modules]\n"
+        "    return real(derive, watched)\n"
+        "v._beside = beside\n"
+        "from tui.cli import main\n"
+        "err = io.StringIO()\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):\n"
+        f"    code = main(['--profile', {str(profile)!r}, 'sync'])\n"
+        "print(json.dumps([code, err.getvalue(), seen]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**os.environ, "MISSIVE_KDF": "floor", "MISSIVE_PASSPHRASE": passphrase},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    code, err, seen = json.loads(done.stdout.strip().splitlines()[-1])
+    return code, err, seen
+
+
+@pytest.mark.servers
+def test_a_standalone_sync_imports_its_engine_while_the_key_derives(
+    cli, profile_dir: Path, mail_servers, monkeypatch
+) -> None:
+    """The Argon2id derivation leaves the interpreter free: `missive sync` imports the sync engine (asyncio,
+    ssl, the IMAP client) meanwhile, on the other core. A wrong passphrase is still refused before the server
+    is asked anything, and a resync finds the same folder state."""
+    user = mail_servers.add_user("beside")
+    mail_servers.deliver(user, letter("Compte rendu", body="Tension normale.\n"))
+    monkeypatch.setenv("MISSIVE_ACCOUNT_PASSWORD", mail_servers.password)
+    assert cli("init")[0] == 0
+    code, _out, err = cli(
+        "account", "add", "cabinet", "--email", user,
+        "--imap", f"127.0.0.1:{mail_servers.imap_port}", "--smtp", f"127.0.0.1:{mail_servers.submission_port}",
+        "--user", user, "--ca-file", str(mail_servers.ca_file),
+    )  # fmt: skip
+    assert code == 0, err
+    assert cli("sync")[0] == 0
+    listed = cli("messages", "list", "--json")[1]
+    logins = mail_servers.log().count(f"Login: user=<{user}>")
+    assert logins >= 1
+
+    code, err, seen = _sync_watching_the_derivation(profile_dir, "not the passphrase")
+    assert code == 1 and "phrase de passe" in err.lower(), err
+    assert mail_servers.log().count(f"Login: user=<{user}>") == logins  # nothing sent to the server
+
+    code, err, seen = _sync_watching_the_derivation(profile_dir, PASS)  # the no-change resync
+    assert code == 0, err
+    assert seen["begun"] == []  # the derivation began before the engine was imported...
+    assert set(seen["meanwhile"]) == {"core.mail.sync", "core.mail.imap", "core.mail.accounts",
+                                      "core.mail.mailops", "asyncio"}  # ...which was, while it ran  # fmt: skip
+    assert mail_servers.log().count(f"Login: user=<{user}>") == logins + 1
+    assert cli("messages", "list", "--json")[1] == listed  # the same folder state

@@ -292,9 +292,9 @@ def sync_cmd(args: argparse.Namespace, ctx: Any) -> int:
     if answered is not None:
         _print_reports(answered)
         return 0
-    from core.mailroom import sync_report_json
+    from core.mailroom import SYNC_MODULES, sync_report_json
 
-    mr = ctx.mailroom()
+    mr = ctx.mailroom(ahead=SYNC_MODULES)  # the sync engine imported while the key derives
 
     def progress(p: Any) -> None:
         if sys.stderr.isatty():
