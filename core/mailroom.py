@@ -686,6 +686,7 @@ class Mailroom:
                 content = found[0] if found else None
             except MissiveError as exc:
                 log.info("document %s not read again (%s)", queued.id, type(exc).__name__)
+            read_again = content is not None and len(found) == 1  # this very document, read again
             if content is None:  # what the queue knows is still worth showing
                 content = ClinicalDocument(
                     format=queued.format,  # type: ignore[arg-type]  # a reader's format, stored as text
@@ -696,7 +697,12 @@ class Mailroom:
                 )
             kind = document_kind(content)
             label = "" if kind in (BIOLOGY, OTHER) else kind_label(kind)
-            out.append(MessageDocument(content, self._review_item(queued), label))
+            item = self._review_item(queued)
+            if read_again:  # the count as read today (one stored by an older reader said what it said then)
+                abnormal = sum(1 for o in content.observations if o.abnormal)
+                if abnormal != item.abnormal:
+                    item = replace(item, abnormal=abnormal)
+            out.append(MessageDocument(content, item, label))
         return tuple(out)
 
     def resolve_message_id(self, given: str) -> str:

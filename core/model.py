@@ -40,16 +40,19 @@ _STATUS_WORDS = {
 _BOUND = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
 
 
-def reference_text(low: str, high: str) -> str:
-    """A reference interval as labs write it: '2.20–2.60', '< 5' for an upper limit alone, '> 60' for a
-    lower limit alone, a written norm ('négatif') as it is. '–5' would read as minus five, 'négatif–' as
-    an interval."""
+def reference_text(
+    low: str, high: str, low_inclusive: bool | None = None, high_inclusive: bool | None = None
+) -> str:
+    """A reference interval as labs write it: '2.20–2.60', '< 5' for an upper limit alone ('≤ 5' when the
+    sender says a result may equal it), '> 60' for a lower limit alone ('≥ 60'), a written norm ('négatif')
+    as it is. '–5' would read as minus five, 'négatif–' as an interval. An inclusiveness nobody stated
+    (``None``: results read before it was kept, HPRIM Net's two fields) reads '<' / '>' as it always did."""
     if low and high:
         return f"{low}–{high}"
     if high:
-        return f"< {high}" if _BOUND.fullmatch(high) else high
+        return f"{'≤' if high_inclusive else '<'} {high}" if _BOUND.fullmatch(high) else high
     if low:
-        return f"> {low}" if _BOUND.fullmatch(low) else low
+        return f"{'≥' if low_inclusive else '>'} {low}" if _BOUND.fullmatch(low) else low
     return ""
 
 

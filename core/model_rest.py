@@ -9,6 +9,7 @@ costs to create (six generated methods compiled per class).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -78,6 +79,10 @@ class Observation:
     unit2: str = ""
     low2: str = ""
     high2: str = ""
+    # whether a result may equal its bound: HL7/HPRIM '<=5' (True) against '<5' (False), CDA's IVL_PQ
+    # inclusive="false"; None when the sender says nothing (a two-bound range, HPRIM Net's fields)
+    low_inclusive: bool | None = None
+    high_inclusive: bool | None = None
 
     @property
     def status_words(self) -> str:
@@ -87,7 +92,7 @@ class Observation:
     @property
     def reference(self) -> str:
         """The reference interval as the reader shows it (:func:`reference_text`)."""
-        return reference_text(self.low, self.high)
+        return reference_text(self.low, self.high, self.low_inclusive, self.high_inclusive)
 
     @property
     def reference2(self) -> str:
@@ -95,13 +100,23 @@ class Observation:
         return reference_text(self.low2, self.high2)
 
     @property
+    def verdict(self) -> str:
+        """The abnormal flag as the sender gives it (H, L, A, N...); when it gives none, 'H' or 'L' for a
+        number beyond its numeric reference bounds (:func:`beyond_bounds`), '' otherwise."""
+        given = self.flag.upper().strip()
+        if given:
+            return given
+        return beyond_bounds(self.value, self.low, self.high, self.low_inclusive, self.high_inclusive)
+
+    @property
     def abnormal(self) -> bool:
-        return self.flag.upper() not in ("", "N") or self.critical
+        return self.verdict not in ("", "N") or self.critical
 
     @property
     def direction(self) -> str:
-        """'high' or 'low' when its flag says which way the value is out, else ''."""
-        flag = self.flag.upper().strip()
+        """'high' or 'low' when its verdict (the sender's flag, else its bounds) says which way the value
+        is out, else ''."""
+        flag = self.verdict
         return "high" if flag in HIGH_FLAGS else "low" if flag in LOW_FLAGS else ""
 
     @property
@@ -112,7 +127,37 @@ class Observation:
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items()}
+        # an inclusiveness nobody stated is left out: results written before it existed compare equal
+        out = {k: v for k, v in asdict(self).items() if v is not None}
+        out["reference"] = self.reference  # as the reader shows it ('≤ 5', '2.20–2.60')
+        out["verdict"] = self.verdict
+        return out
+
+
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+
+
+def beyond_bounds(
+    value: str, low: str, high: str, low_inclusive: bool | None = None, high_inclusive: bool | None = None
+) -> str:
+    """'H' for a plain number above its upper bound, 'L' below its lower one, '' within them or when
+    either is not a plain number (a written norm, '<0.5', a ratio: no verdict is guessed).
+
+    A result equal to a bound is normal when the bound is inclusive ('<=5', CDA's default) or nobody said
+    (a two-bound range '2.20-2.60' includes its limits), abnormal when it is exclusive ('<5': below 5)."""
+    value = value.strip()
+    if not _PLAIN_NUMBER.fullmatch(value):
+        return ""
+    number = float(value)
+    if _PLAIN_NUMBER.fullmatch(high):
+        limit = float(high)
+        if number > limit or (number == limit and high_inclusive is False):
+            return "H"
+    if _PLAIN_NUMBER.fullmatch(low):
+        limit = float(low)
+        if number < limit or (number == limit and low_inclusive is False):
+            return "L"
+    return ""
 
 
 @dataclass(frozen=True)
@@ -276,7 +321,9 @@ class AddressChoice:
     """One address the composer offers while a recipient is typed, in the core's order."""
 
     address: str
-    label: str  # "LEFÈVRE Jean — Cardiologie, PAU" (directory), else the name the letters gave, else the address
+    label: (
+        str  # "LEFÈVRE Jean — Cardiologie, PAU" (directory), else the name the letters gave, else the address
+    )
     past: bool = False  # a past correspondent (letters from or to them in the store), listed first
     letters: int = 0  # how many stored letters were from or to this address
 

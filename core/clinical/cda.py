@@ -22,7 +22,7 @@ from core.clinical.values import (
     parse_birth_date,
     parse_datetime,
     parse_sex,
-    reference_bounds,
+    reference_limits,
 )
 from core.errors import ParseError
 from core.model import ClinicalDocument, Identity, Observation
@@ -373,9 +373,10 @@ def _referenced(value_el: ET.Element, refs: dict[str, str]) -> str:
     return " ".join(refs.get(target[1:], "").split()) if target.startswith("#") else ""
 
 
-def _reference(obs: ET.Element) -> tuple[str, str]:
-    """The first reference range: its IVL_PQ bounds, else the norm as the lab wrote it in its <text>
-    (HL7's C-CDA examples: '4-5.6%', '<130 mg/dL (calc)', 'M 13-18 g/dl; F 12-16 g/dl')."""
+def _reference(obs: ET.Element) -> tuple[str, str, bool | None, bool | None]:
+    """The first reference range (low, high, and whether each bound is inclusive): its IVL_PQ bounds, each
+    inclusive unless it says inclusive="false" (HL7 v3 data types, as in _interval), else the norm as the
+    lab wrote it in its <text> (HL7's C-CDA examples: '4-5.6%', '<130 mg/dL (calc)', 'M 13-18 g/dl')."""
     for ranged in obs.findall("referenceRange/observationRange"):
         value_el = ranged.find("value")
         if value_el is not None:
@@ -383,11 +384,16 @@ def _reference(obs: ET.Element) -> tuple[str, str]:
             low = normalise_number(low_el.get("value", "")) if low_el is not None else ""
             high = normalise_number(high_el.get("value", "")) if high_el is not None else ""
             if low or high:
-                return low, high
+                low_inclusive = high_inclusive = None
+                if low_el is not None and low:
+                    low_inclusive = low_el.get("inclusive", "").lower() != "false"
+                if high_el is not None and high:
+                    high_inclusive = high_el.get("inclusive", "").lower() != "false"
+                return low, high, low_inclusive, high_inclusive
         written = " ".join(_text(ranged.find("text")).split()) if ranged.find("text") is not None else ""
         if written:
-            return reference_bounds(written)
-    return "", ""
+            return reference_limits(written)
+    return "", "", None, None
 
 
 def _observation(obs: ET.Element, refs: dict[str, str]) -> Observation:
@@ -421,7 +427,7 @@ def _observation(obs: ET.Element, refs: dict[str, str]) -> Observation:
             value, unit = _ratio(value_el)
         else:
             value = _text(value_el) or value_el.get("value", "") or _referenced(value_el, refs)
-    low, high = _reference(obs)
+    low, high, low_inclusive, high_inclusive = _reference(obs)
     interpretation = obs.find("interpretationCode")
     status = obs.find("statusCode")
     status_code = status.get("code", "") if status is not None else ""
@@ -436,6 +442,8 @@ def _observation(obs: ET.Element, refs: dict[str, str]) -> Observation:
         unit=unit,
         low=low,
         high=high,
+        low_inclusive=low_inclusive,
+        high_inclusive=high_inclusive,
         flag=interpretation.get("code", "").upper() if interpretation is not None else "",
         status={"completed": "F", "active": "P", "aborted": "X", "cancelled": "X"}.get(
             status_code, status_code

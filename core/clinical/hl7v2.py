@@ -22,7 +22,7 @@ from core.clinical.values import (
     parse_birth_date,
     parse_datetime,
     parse_sex,
-    reference_bounds,
+    reference_limits,
 )
 from core.errors import ParseError
 from core.text import T
@@ -459,7 +459,7 @@ def _read_obx(seg: Segment, kind: str) -> Observation:
         value = "\n".join(v for v in values if v) if kind in ("TX", "FT") else (values[0] if values else "")
         if kind == "NM":
             value = normalise_number(value)
-    low, high = reference_bounds(_reference(seg))
+    low, high, low_inclusive, high_inclusive = reference_limits(_reference(seg))
     return Observation(
         code=seg.component(3, 1),
         label=seg.component(3, 2) or seg.component(3, 1),
@@ -467,6 +467,8 @@ def _read_obx(seg: Segment, kind: str) -> Observation:
         unit=seg.component(6, 2) if not seg.component(6, 1) else seg.component(6, 1),
         low=low,
         high=high,
+        low_inclusive=low_inclusive,
+        high_inclusive=high_inclusive,
         flag=seg.component(8, 1).upper(),
         status=seg.component(11, 1).upper(),
     )

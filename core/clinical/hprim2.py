@@ -19,7 +19,7 @@ from core.clinical.values import (
     parse_birth_date,
     parse_datetime,
     parse_sex,
-    reference_bounds,
+    reference_limits,
 )
 from core.errors import ParseError
 from core.text import T
@@ -188,7 +188,7 @@ def _read_obx(seg: Segment) -> Observation:
         value = "\n".join(v for v in values if v) if kind == "TX" else (values[0] if values else "")
     if kind == "NM":
         value = normalise_number(value)
-    low, high = reference_bounds(seg.text(seg.get(7)))
+    low, high, low_inclusive, high_inclusive = reference_limits(seg.text(seg.get(7)))
     return Observation(
         code=seg.component(3, 1),
         label=seg.component(3, 2).strip() or seg.component(3, 1),
@@ -196,6 +196,8 @@ def _read_obx(seg: Segment) -> Observation:
         unit=seg.text(seg.get(6)),
         low=low,
         high=high,
+        low_inclusive=low_inclusive,
+        high_inclusive=high_inclusive,
         flag=seg.component(8, 1).upper(),
         status=seg.component(11, 1).upper(),
     )

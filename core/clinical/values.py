@@ -39,22 +39,39 @@ def split_range(text: str) -> tuple[str, str] | None:
 
 
 def reference_bounds(reference: str) -> tuple[str, str]:
-    """(low, high) of a reference interval as labs write it: '2.20-2.60', '< 5', '>= 60'.
+    """(low, high) of a reference interval as labs write it: '2.20-2.60', '< 5', '>= 60' (see
+    :func:`reference_limits`, which also says whether a one-sided bound is inclusive)."""
+    low, high, _, _ = reference_limits(reference)
+    return low, high
 
-    Anything else (a written norm such as 'négatif') is kept whole as ``low``.
+
+# '<=' / '>=' as HL7 SN comparators write them; '=<' / '=>' and '≤' / '≥' as labs type them
+_ONE_SIDED = re.compile(r"^(<=|>=|=<|=>|≤|≥|<|>)\s*([-+]?\d+(?:[.,]\d+)?)(?![\d.,]|\s*[/:])")
+
+
+def reference_limits(reference: str) -> tuple[str, str, bool | None, bool | None]:
+    """(low, high, low inclusive, high inclusive) of a reference interval as labs write it.
+
+    '<=5' (or '≤5') is an upper limit a result may equal, '<5' one it must stay below (False), the same
+    for '>=' and '>'; ``None`` where the text says nothing (a two-bound range, a written norm). Anything
+    that is not an interval (a written norm such as 'négatif') is kept whole as ``low``.
     """
     if not reference:
-        return "", ""
+        return "", "", None, None
     both = split_range(reference)
     if both:
-        return both
+        return both[0], both[1], None, None
     # a one-sided bound, possibly followed by a unit or words (NIST: "<9 mcg/dL:  Acceptable background")
     # ... never the first term of a ratio: a titre '<1/80' or '<1:40' is a written norm ('< 1' it is not)
-    one_sided = re.match(r"^([<>])=?\s*([-+]?\d+(?:[.,]\d+)?)(?![\d.,]|\s*[/:])", reference)
+    one_sided = _ONE_SIDED.match(reference)
     if one_sided:
+        sign = one_sided.group(1)
         bound = normalise_number(one_sided.group(2))
-        return ("", bound) if one_sided.group(1) == "<" else (bound, "")
-    return reference, ""
+        inclusive = len(sign) == 2 or sign in "≤≥"
+        if sign in ("<", "<=", "=<", "≤"):
+            return "", bound, None, inclusive
+        return bound, "", inclusive, None
+    return reference, "", None, None
 
 
 def parse_date(text: str) -> dt.date | None:
@@ -176,6 +193,7 @@ __all__ = [
     "parse_datetime",
     "parse_sex",
     "reference_bounds",
+    "reference_limits",
     "sex_from_nir",
     "split_range",
 ]

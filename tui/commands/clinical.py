@@ -125,7 +125,15 @@ def summary(file: str, fmt: str, documents: list[ClinicalDocument]) -> str:
         conflict = envelope_line(doc)
         if conflict:
             lines.append(f"    {conflict}")
+        lines.extend(f"      {line}" for line in result_lines(doc))
     return "\n".join(lines)
+
+
+def result_lines(doc: ClinicalDocument) -> list[str]:
+    """One line per result, as the reader's table shows it (the core's verdict and interval)."""
+    from tui.results import result_line
+
+    return [result_line(obs) for obs in doc.observations]
 
 
 def envelope_line(doc: ClinicalDocument) -> str:

@@ -413,8 +413,13 @@ def messages_show(args: argparse.Namespace, ctx: Any) -> int:
         print(printable(t("cli.show.signed", signer=sig.signer or sig.subject, verdict=verdict)))
     if view.outside_trust:
         print(t("cli.show.outside_trust"))
-    for item in queued:
-        print(printable(t("cli.show.document", line=_document_line(item))))
+    from tui.commands.clinical import result_lines
+
+    for part in view.documents:
+        if part.queued is not None:
+            print(printable(t("cli.show.document", line=_document_line(part.queued))))
+        for line in result_lines(part.content):
+            print(f"    {line}")
     for a in view.attachments:
         print(printable(t("cli.show.attachment", name=a.filename, type=a.content_type, size=len(a.data))))
     for line in view.receipts:

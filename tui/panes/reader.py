@@ -13,22 +13,13 @@ from textual.selection import Selection
 from textual.visual import VisualType
 from textual.widgets import Static
 
-from core.model import ClinicalDocument, Identity, MessageView, Observation, ReviewItem, local_time, printable
+from core.model import ClinicalDocument, Identity, MessageView, ReviewItem, local_time, printable
 from tui import keymap
 from tui.i18n import t
+from tui.results import flag_symbol
 
 if TYPE_CHECKING:
     from tui.panes.inbox import InboxPane
-
-
-def flag_symbol(obs: Observation) -> str:
-    """A symbol beside the colour, so abnormal values read in 16 colours and in black and white."""
-    flag = obs.flag.upper().strip()
-    if obs.direction == "high":
-        return "↑↑" if flag == "HH" else "↑"
-    if obs.direction == "low":
-        return "↓↓" if flag == "LL" else "↓"
-    return "!" if obs.abnormal else ""
 
 
 def signature_line(view: MessageView) -> tuple[str, str]:
@@ -89,7 +80,11 @@ def filing_line(filing: ReviewItem) -> tuple[str, str]:
     """The queue's decision on one document, in words, with its style."""
     if filing.state == "filed":
         p = filing.patient
-        who = f"{p.used_name or p.birth_name} {' '.join(p.given_names)} ({t('review.patient_id', id=p.id)})" if p else "?"
+        who = (
+            f"{p.used_name or p.birth_name} {' '.join(p.given_names)} ({t('review.patient_id', id=p.id)})"
+            if p
+            else "?"
+        )
         when = filing.filed_at.astimezone().strftime("%d/%m/%Y %H:%M") if filing.filed_at else "—"
         how = t("reader.filed_auto") if filing.decision == "auto" else t("reader.filed_by_hand")
         return t("reader.filed", patient=who, when=when, how=how), "$success"
