@@ -136,7 +136,7 @@ def test_a_norm_written_as_text_is_shown():
     shown = {label: (o.value, o.unit, o.reference) for label, o in first.items() if o.reference}
     assert shown["Hgb A1c MFr Bld"] == ("7", "%", "4-5.6%")
     assert shown["LDLc SerPl-mCnc"] == ("150.2", "mg/dL", "< 130")
-    assert shown["HDLc SerPl-sCnc"] == ("63", "mg/dL", "> 40")
+    assert shown["HDLc SerPl-sCnc"] == ("63", "mg/dL", "≥ 40")  # the file writes ">=40 mg/dL": 40 is normal
     assert shown["Cholest SerPl-mCnc"] == ("251", "mg/dL", "125-200 mg/dL")
     assert shown["Trigl SerPl Calc-mCnc"][2].startswith("10-39 years: 55-110 mg/dL | 40-59 years")
     # an IVL_PQ range is still read first (HL7's CCD)
