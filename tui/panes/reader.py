@@ -48,7 +48,11 @@ def results_table(doc: ClinicalDocument) -> Content:
     parts: list[str | tuple[str, str]] = [(header + "\n", "bold")]
     for obs in doc.observations:
         label = (obs.label or obs.code)[:label_w]
-        value = f"{obs.value} {obs.unit}".strip()[:value_w]
+        said = f"{obs.value} {obs.unit}".strip()
+        # a text result longer than the column (a culture, a morphology, a report sent line by line) is
+        # written whole under its line: cut to the column it read 'Many spherocytes p'
+        whole = len(said) > value_w or "\n" in said
+        value = "" if whole else said
         ref = obs.reference
         symbol = flag_symbol(obs)
         line = f"{symbol:<2} {label:<{label_w}} {value:<{value_w}} {ref}"
@@ -60,6 +64,8 @@ def results_table(doc: ClinicalDocument) -> Content:
             line += f"  [{obs.status_words}]"
         if obs.comment:
             line += f"  {obs.comment}"
+        if whole:
+            line += "".join(f"\n     {text.strip()}" for text in said.splitlines() if text.strip())
         parts.append((line + "\n", "$error bold") if obs.abnormal else line + "\n")
     return Content.assemble(*parts)
 

@@ -1,0 +1,44 @@
+"""A text result is read whole on screen. NIST's HL7 v2.5.1 LRI sample of a blood count (as Microsoft's
+FHIR-Converter redistributes it) ends with three morphology findings written as text (OBX TX): the reader's
+results table cut every value to its 18-column value column, 'Many spherocytes present.' read
+'Many spherocytes p'. A value longer than the column is written whole under its line."""
+
+from __future__ import annotations
+
+from core.clinical.readers import read_document
+from core.model import ClinicalDocument, Identity, Observation
+from tests.conformance.test_clinical_corpus import DATA
+from tui.panes.reader import results_table
+
+CBC = DATA / "fhir-converter" / "LRI_2.0-NG_CBC_Typ_Message.hl7"
+
+
+def test_nist_cbc_morphology_findings_are_read_whole():
+    (doc,) = read_document(CBC.read_bytes(), CBC.name).documents
+    assert (doc.identity.family_name, doc.identity.given_names) == ("Jones", ("William", "A"))
+    assert len(doc.observations) == 28
+    lines = results_table(doc).plain.splitlines()
+    for said in (
+        "Many spherocytes present.",
+        "Reactive morphology in lymphoid cells.",
+        "Platelets show defective granulation.",
+    ):
+        assert any(line.strip() == said for line in lines), said
+    # the numbers stay in their column, on their line
+    wbc = next(line for line in lines if line.startswith("↑↑ Leukocytes"))
+    assert "105600 {cells}/uL" in wbc and "4300–10800" in wbc
+
+
+def test_a_text_result_sent_on_several_lines_keeps_them():
+    doc = ClinicalDocument(
+        format="hl7v2",
+        identity=Identity(family_name="DUPONT"),
+        observations=(
+            Observation(label="Conclusion", value="Absence de cellule suspecte.\nFrottis satisfaisant."),
+            Observation(label="Hémoglobine", value="13.2", unit="g/dL", low="12", high="16"),
+        ),
+    )
+    lines = results_table(doc).plain.splitlines()
+    assert lines[1].split() == ["Conclusion"]
+    assert [line.strip() for line in lines[2:4]] == ["Absence de cellule suspecte.", "Frottis satisfaisant."]
+    assert lines[4].split() == ["Hémoglobine", "13.2", "g/dL", "12–16"]
