@@ -19,6 +19,7 @@ from core.errors import TransportError
 from core.text import T
 
 _LITERAL_END = re.compile(rb"\{(\d+)\+?\}$")
+_CRLF = re.compile(rb"\r\n")
 _FETCH_START = re.compile(rb"^(\d+) FETCH \(", re.IGNORECASE)
 
 Item = bytes | str | list["Item"] | None
@@ -202,13 +203,13 @@ class ResponseStream:
 
     ``feed(data)`` returns the responses completed by ``data``: each untagged one as a ``Group`` (shaped like
     aioimaplib's lines, so ``parse_fetch`` reads it too), each tagged status as a ``Tagged``. Continuation
-    requests (``+``) are dropped: nothing that needs one is sent while a stream reads. A literal is copied
-    once, when it is whole; bytes are never scanned twice.
+    requests (``+``) are dropped: nothing that needs one is sent while a stream reads. A literal that arrives
+    whole is copied once, straight from ``data``; only what a response leaves unfinished at the end of
+    ``data`` is kept (copied) until the next bytes complete it. Bytes are never scanned twice.
     """
 
     def __init__(self) -> None:
-        self._buf = bytearray()
-        self._scan = 0  # where to look for the next CRLF (the line read so far has none)
+        self._buf = bytearray()  # the unfinished end of the last data: a line's start, or a literal's
         self._group: Group = []  # the response being read, when it has a literal
         self._need = -1  # literal bytes expected next (-1: a line is expected)
 
@@ -218,58 +219,90 @@ class ResponseStream:
         return bytes(self._buf)
 
     def feed(self, data: bytes | memoryview) -> list[Group | Tagged]:
-        buf = self._buf
-        buf += data
         out: list[Group | Tagged] = []
-        pos = 0
-        size = len(buf)
-        while True:
-            need = self._need
-            if need >= 0:
-                if size - pos < need:
-                    break
-                with memoryview(buf) as view:  # one copy (a slice of the bytearray would be a second)
+        with memoryview(data) as view:
+            size = len(view)
+            pos = self._finish(view, out) if self._buf else 0
+            if pos < 0:
+                return out  # all of it went to the unfinished line or literal
+            while pos < size:
+                need = self._need
+                if need >= 0:
+                    if size - pos < need:
+                        break
                     self._group.append(bytes(view[pos : pos + need]))
-                pos += need
-                self._need = -1
-                self._scan = pos
-                continue
-            end = buf.find(b"\r\n", max(pos, self._scan))
-            if end < 0:
-                self._scan = max(size - 1, pos)
-                break
-            line = bytes(buf[pos:end])
-            pos = self._scan = end + 2
-            literal = _LITERAL_END.search(line) if line.endswith(b"}") else None
-            if literal is not None:
-                self._group.append(line)
-                self._need = int(literal.group(1))
-                continue
-            if self._group:
-                self._group.append(line)
-                group, self._group = self._group, []
-            else:
-                group = [line]
-            head = group[0]
-            if head.startswith(b"* "):
-                group[0] = head[2:]
-                out.append(group)
-            elif head.startswith(b"+"):
-                continue
-            else:
-                tag, _, rest = head.partition(b" ")
-                status, _, text = rest.partition(b" ")
-                out.append(
-                    Tagged(
-                        tag.decode("ascii", "replace"),
-                        status.decode("ascii", "replace").upper(),
-                        text.decode("utf-8", "replace"),
-                    )
-                )
-        if pos:
-            del buf[:pos]
-            self._scan -= pos
+                    pos += need
+                    self._need = -1
+                    continue
+                m = _CRLF.search(view, pos)
+                if m is None:
+                    break
+                self._line(bytes(view[pos : m.start()]), out)
+                pos = m.end()
+            if pos < size:
+                self._buf += view[pos:]
         return out
+
+    def _finish(self, view: memoryview, out: list[Group | Tagged]) -> int:
+        """Complete the unfinished line or literal kept from before with the head of ``view``; where the
+        rest of ``view`` starts, or -1 when all of it was kept (still unfinished)."""
+        buf = self._buf
+        need = self._need
+        if need >= 0:  # a literal's first bytes
+            take = need - len(buf)
+            if len(view) < take:
+                buf += view
+                return -1
+            buf += view[:take]
+            self._group.append(bytes(buf))
+            buf.clear()
+            self._need = -1
+            return take
+        # a line's first bytes: no CRLF in them, but a CR may end them
+        if buf.endswith(b"\r") and len(view) and view[0] == 0x0A:
+            del buf[-1:]
+            after = 1
+            line = bytes(buf)
+        else:
+            m = _CRLF.search(view)
+            if m is None:
+                buf += view
+                return -1
+            buf += view[: m.start()]
+            line = bytes(buf)
+            after = m.end()
+        buf.clear()
+        self._line(line, out)
+        return after
+
+    def _line(self, line: bytes, out: list[Group | Tagged]) -> None:
+        """A whole line (without its CRLF): a literal announced, a response ended, or a tagged status."""
+        literal = _LITERAL_END.search(line) if line.endswith(b"}") else None
+        if literal is not None:
+            self._group.append(line)
+            self._need = int(literal.group(1))
+            return
+        if self._group:
+            self._group.append(line)
+            group, self._group = self._group, []
+        else:
+            group = [line]
+        head = group[0]
+        if head.startswith(b"* "):
+            group[0] = head[2:]
+            out.append(group)
+        elif head.startswith(b"+"):
+            return
+        else:
+            tag, _, rest = head.partition(b" ")
+            status, _, text = rest.partition(b" ")
+            out.append(
+                Tagged(
+                    tag.decode("ascii", "replace"),
+                    status.decode("ascii", "replace").upper(),
+                    text.decode("utf-8", "replace"),
+                )
+            )
 
 
 # ``n FETCH (UID u FLAGS (\\Seen $Filed) MODSEQ (m) RFC822.SIZE s BODY[] {len}``, its items in any order

@@ -157,6 +157,25 @@ def test_the_stream_reads_the_same_however_the_network_cuts_it(cuts: list[int]) 
     )
 
 
+def test_the_stream_reads_the_same_byte_by_byte_and_split_inside_every_crlf() -> None:
+    data = _wire(BODIES)
+    whole = _read(ResponseStream(), data, [])
+    assert _read(ResponseStream(), data, list(range(1, len(data)))) == whole
+    inside_crlf = [i + 1 for i in range(len(data) - 1) if data[i : i + 2] == b"\r\n"]
+    assert _read(ResponseStream(), data, inside_crlf) == whole
+
+
+def test_a_literal_that_arrives_whole_is_not_kept_and_an_unfinished_one_is() -> None:
+    stream = ResponseStream()
+    data = _wire(BODIES[:1])
+    cut = data.index(b"line")  # inside the first literal
+    assert stream.feed(data[:cut]) == []
+    assert stream.pending == data[data.index(b"}\r\n") + 3 : cut]  # the literal's first bytes, kept
+    out = stream.feed(data[cut:])
+    assert stream.pending == b""
+    assert parse_fetch_group(out[0])["BODY[]"] == BODIES[0]
+
+
 def test_bytes_after_the_last_response_stay_pending() -> None:
     stream = ResponseStream()
     out = stream.feed(_wire(BODIES[:1]) + b"* 3 EXPUNGE\r\n* 4 FE")
