@@ -34,6 +34,7 @@ _DECODED = frozenset({"quoted-printable", "base64", "x-uuencode", "uuencode", "u
 _FIELD = re.compile(r"([\041-\071\073-\176]+):[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)(?:\n|\Z)")
 _BLANK = re.compile(rb"\r?\n\r?\n")
 _AFTER = re.compile(rb"(--)?[ \t]*(?:\r\n|\n|\Z)")  # what may follow a boundary on its line
+_AFTER_LONE_CR = re.compile(rb"(--)?[ \t]*\r")  # where _AFTER fails: a delimiter line ended by a lone CR
 # a CR that does not end a CRLF (one search: several times faster than counting CRs and CRLFs)
 _LONE_CR = re.compile(rb"\r(?!\n)")
 _BASE64_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
@@ -141,16 +142,14 @@ def _scan(raw: bytes) -> Scanned | None:
     if not isinstance(raw, bytes) or not raw or raw.startswith((b"From ", b"\r\n", b"\n")):
         return None
     try:
-        # A lone CR is a line end to the parser: in a header, or in a multipart body (where it may start a
-        # delimiter line or end the line before one), only the full parser reads it as the parser does.
-        # The body of a single part is its payload as it is, lone CRs and all: not searched (a letter's
-        # 20 KB cost 10 us a letter, for the 9 letters in 10 that have one part).
+        # A lone CR is a line end to the parser. In a header (the message's or a part's) only the full parser
+        # reads it as the parser does; in a multipart body, where it starts a delimiter line or ends one
+        # (``_delimiters`` then gives up). Anywhere else in a body, the parser keeps it in the payload as it
+        # is, as this reading does: a part's body is not searched (an attached 100 KB cost 45 us a letter).
         head, body = _split(raw)
         if _LONE_CR.search(head) is not None:
             return None
         header = _header_of(head)
-        if header.get_content_maintype() == "multipart" and _LONE_CR.search(body) is not None:
-            return None
         leaves: list[Leaf] = []
         _walk(header, body, leaves, 0)
     except Exception:  # noqa: BLE001 - _Unusual, or anything the header parser raises: the full parser reads it
@@ -328,14 +327,20 @@ def _read_header(head: bytes) -> Message | None:
 
 def _delimiters(body: bytes, sep: bytes) -> list[tuple[int, int, bool]]:
     """(start, end, closing) of each delimiter line ``sep`` [``--``] [spaces] line end, at a line start (the
-    parser's boundary pattern), found with byte searches rather than a pattern tried at every position."""
+    parser's boundary pattern), found with byte searches rather than a pattern tried at every position.
+    Raises _Unusual where a lone CR (a line end to the parser) starts or ends a delimiter line."""
     found: list[tuple[int, int, bool]] = []
     at = body.find(sep)
     while at >= 0:
-        if at == 0 or body[at - 1] == 0x0A:
+        before = body[at - 1] if at else 0x0A
+        if before == 0x0D:
+            raise _Unusual  # a CR not before an LF (that would be the byte before): a line start to the parser
+        if before == 0x0A:
             m = _AFTER.match(body, at + len(sep))
             if m is not None:
                 found.append((at, m.end(), bool(m.group(1))))
+            elif _AFTER_LONE_CR.match(body, at + len(sep)) is not None:
+                raise _Unusual
         at = body.find(sep, at + 1)
     return found
 
@@ -369,8 +374,10 @@ def _walk(header: Message, body: bytes, leaves: list[Leaf], depth: int) -> None:
             raise _Unusual  # an empty part, or a delimiter glued to the one before
         if not content:
             raise _Unusual
-        part_header, part_body = _entity(content)
-        _walk(part_header, part_body, leaves, depth + 1)
+        part_head, part_body = _split(content)
+        if _LONE_CR.search(part_head) is not None:
+            raise _Unusual
+        _walk(_header_of(part_head), part_body, leaves, depth + 1)
 
 
 # the body formats read as a clinical document when a message's plain-text body is one
