@@ -103,6 +103,16 @@ class TransportError(MissiveError):
             self.permanent = permanent
 
 
+class KeptInOutbox(TransportError):
+    """A letter could not go now: it is safe in the outbox (``entry_id``). Queued, it is sent again by itself
+    (``permanent`` False); failed for good, it waits there for the doctor. Either way the outbox holds it: the
+    composer must not keep a second copy to send."""
+
+    def __init__(self, message: Text | str, entry_id: str, *, permanent: bool = False) -> None:
+        super().__init__(message, permanent=permanent)
+        self.entry_id = entry_id
+
+
 class ServerRefused(TransportError):
     """The server answered NO or BAD to a command: it is reachable, and sending the same again will not help."""
 

@@ -165,11 +165,12 @@ class SendersKnown(Message, bubble=False):
 
 
 class LetterSent(Message):
-    """A letter left the composer for the durable outbox."""
+    """A letter left the composer for the durable outbox (``queued``: the server did not take it yet)."""
 
-    def __init__(self, recipients: int) -> None:
+    def __init__(self, recipients: int, *, queued: bool = False) -> None:
         super().__init__()
         self.recipients = recipients
+        self.queued = queued
 
 
 class MailroomEventReceived(Message, bubble=False):

@@ -19,13 +19,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from core.errors import ConfigError, MissiveError, NotFound, StoreError, TransportError, os_reason
+from core.errors import (
+    ConfigError,
+    KeptInOutbox,
+    MissiveError,
+    NotFound,
+    StoreError,
+    TransportError,
+    os_reason,
+)
 from core.mail.account import Account
 from core.mail.compose import Composed, compose, header_value, keep_outer_headers
 from core.mail.outbox import Outbox, OutboxEntry
 from core.mail.smtp import BEFORE_DATA, SmtpError, Submitted
 from core.model import Draft
-from core.text import T, Text
+from core.text import T
 
 log = logging.getLogger("missive.send")
 
@@ -47,13 +55,9 @@ class SentFolder(Protocol):
 SentFor = Callable[[Account], SentFolder]
 
 
-class NotSent(TransportError):
-    """The letter could not go now: it is safe in the outbox (``entry_id``) and will be retried."""
-
-    def __init__(self, message: Text | str, entry_id: str, *, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.entry_id = entry_id
-        self.permanent = permanent
+class NotSent(KeptInOutbox):
+    """The letter could not go now: it is safe in the outbox (``entry_id``) and will be retried (the façade's
+    callers catch ``core.errors.KeptInOutbox``)."""
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.clinical.matching import differing_traits, why_no_candidate
 from core.config import Settings
-from core.errors import BadInput, MessageGone, NotFound, ServerRefused, WrongPassphrase
+from core.errors import BadInput, KeptInOutbox, MessageGone, NotFound, ServerRefused, WrongPassphrase
 from core.events import MailroomEvent
 from core.mail.messages import SummaryList
 from core.mail.send import Delivery
@@ -260,6 +260,7 @@ class FakeMailroom:
     refuse: bool = False  # the server says no to flags, moves and deletes (a test sets it)
     offline: bool = False  # the server is out of reach: operations are done here and queued
     queued_ops: list[tuple[str, str]] = field(default_factory=list)  # (action, id) waiting for the server
+    smtp_down: bool = False  # the submission server is out of reach: a letter sent waits in the outbox
 
     def __post_init__(self) -> None:
         from core.secure.outgoing import OutgoingPolicy
@@ -650,6 +651,16 @@ class FakeMailroom:
 
     async def send(self, draft: Draft, draft_id: str | None = None) -> Delivery:
         self.outgoing.check([*draft.to, *draft.cc])  # the real policy refuses as the real façade would
+        if self.smtp_down:  # as the real façade: queued durably, its draft deleted, SendFailed, then NotSent
+            self.outbox.append(draft)
+            if draft_id:
+                self.delete_draft(draft_id)
+            entry = f"o-{len(self.outbox)}"
+            reason = f"127.0.0.1:587 : connexion impossible — la lettre est gardée dans la boîte d'envoi ({entry})"
+            from core.events import SendFailed
+
+            self.emit(SendFailed(entry, reason))
+            raise KeptInOutbox(reason, entry)
         self.sent.append(draft)
         if draft_id:
             self.delete_draft(draft_id)

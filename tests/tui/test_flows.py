@@ -1022,3 +1022,26 @@ async def test_a_message_come_while_the_list_was_hidden_is_in_sight_when_it_come
         assert msg_list.cursor == 1 and msg_list.current.id == was_on.id
         assert msg_list.scroll_offset.y == 0, msg_list.scroll_offset  # the new message in sight
 
+
+
+async def test_a_letter_the_server_did_not_take_is_not_queued_twice(mailroom: FakeMailroom) -> None:
+    """The submission server down: ctrl+s puts the letter in the outbox (it leaves by itself later) and said
+    so, but the composer kept the letter, so a second ctrl+s queued a second copy: the colleague got it twice
+    once the server was back. Now the composer starts a fresh letter, and the failure is said once."""
+    mailroom.smtp_down = True
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("3")
+        await settle(app, pilot)
+        await pilot.press(*"claire.martin@chu-test.mssante.fr", "tab", "tab", *"Avis", "tab", *"Chere consoeur")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: len(mailroom.outbox) == 1, "the letter in the outbox")
+        await settle(app, pilot)
+        assert app.screen.query_one("#compose-to", Input).value == ""  # a fresh letter: nothing left to send
+        assert mailroom.drafts() == []  # nor a draft of it
+        said = [n.message for n in app._notifications if "boîte d'envoi" in n.message]
+        assert len(said) == 1 and "gardée dans la boîte d'envoi" in said[0], said
+        await pilot.press("3", "ctrl+s")
+        await settle(app, pilot)
+        assert len(mailroom.outbox) == 1 and mailroom.sent == []

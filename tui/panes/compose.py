@@ -34,7 +34,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
-from core.errors import BadInput, MissiveError
+from core.errors import BadInput, KeptInOutbox, MissiveError
 from core.model import Attachment, Draft, SavedDraft
 from tui import keymap
 from tui.facade import mailroom_of, missive_app
@@ -644,14 +644,24 @@ class ComposePane(ReportsFailures, Vertical):
     def send(self, draft_id: str, draft: Draft) -> None:
         mailroom = mailroom_of(self)
         mailroom.save_draft(draft, draft_id)  # kept until the outbox has it; the façade deletes it then
-        asyncio.run(mailroom.send(draft, draft_id))
+        try:
+            asyncio.run(mailroom.send(draft, draft_id))
+        except KeptInOutbox as exc:
+            # the server did not take it: the outbox holds it (the core said why, SendFailed) and its draft is
+            # gone. Queued, it leaves by itself: a fresh letter here, or a second ctrl+s queued a second copy.
+            # Refused for good, the letter stays here to be corrected.
+            if not exc.permanent:
+                self.post_message(LetterSent(len(draft.to) + len(draft.cc), queued=True))
+                self.post_message(DraftsChanged())
+            return
         self.post_message(LetterSent(len(draft.to) + len(draft.cc)))
         self.post_message(DraftsChanged())  # its draft is gone from Brouillons
 
     def on_letter_sent(self, message: LetterSent) -> None:
         """The letter left: a fresh one waits here, and Réception is shown (as Échap does), unless the doctor
         went elsewhere meanwhile. Left here, the keys meant for the list ('1', j…) were typed into À."""
-        self.notify(t("compose.sent", count=message.recipients))
+        if not message.queued:  # else the core's line (SendFailed) says where it is and why
+            self.notify(t("compose.sent", count=message.recipients))
         shown = self.display and self.is_on_screen
         self.start()
         self.protection, self.protected_for = None, ()
