@@ -320,6 +320,8 @@ class Mailroom:
                 opened = open_message(raw, self.keys)
                 inner = opened.inner_mime_bytes
                 meta.update(encrypted=opened.encrypted, signed=opened.signed)
+                if not opened.decrypted:
+                    meta["undecrypted"] = True  # read again once its key is imported (open_undecrypted)
                 if opened.signature is not None:
                     meta["signature"] = opened.signature.to_json()
                     if opened.signature.valid and opened.signer_cert:
@@ -1158,8 +1160,35 @@ class Mailroom:
         return status
 
     def import_identity_data(self, p12: bytes, password: str) -> dict[str, Any]:
-        """Our S/MIME key and certificate from the bytes of a .p12: emails, subject, expiry."""
-        return self.keys.import_p12(p12, password)
+        """Our S/MIME key and certificate from the bytes of a .p12: emails, subject, expiry, and
+        ``opened_letters``: the stored letters this key opens now (``open_undecrypted``)."""
+        info = self.keys.import_p12(p12, password)
+        return {**info, "opened_letters": self.open_undecrypted()}
+
+    def open_undecrypted(self) -> int:
+        """Read again, with the keys held now, the letters the sync could not decrypt (encrypted for a key the
+        profile did not hold yet, say a renewed certificate imported a day late): their documents go to À
+        classer or are filed as at sync; before, they never were, and nothing said so. The number opened."""
+        from core.mail.messages import FILED
+
+        waiting = [key for key, doc in self.messages.docs.items() if doc.get("undecrypted")]
+        opened = 0
+        for message_id in waiting:
+            try:
+                meta = self.on_new_message(self.messages.get_raw(message_id), message_id)
+            except Exception:  # noqa: BLE001 - one letter that cannot be read again stays as it was
+                log.warning("message %s could not be read again", message_id[:16])
+                continue
+            if meta.get("undecrypted"):
+                continue  # still not for a key of ours
+            filed = bool(meta.pop("filed", False))
+            self.messages.update_meta(message_id, **{"trust": None, **meta, "undecrypted": False})
+            if filed:
+                self.messages.add_flags(message_id, FILED)  # as the sync does: here, and on the server
+            opened += 1
+        if opened:
+            log.info("%d letters decrypted with an imported key", opened)
+        return opened
 
     def add_certificates(self, data: bytes, name: str) -> list[dict[str, Any]]:
         """The correspondents' certificates in a .pem/.der/.p7b (authorities left out: ``trust_authorities``)."""

@@ -158,6 +158,8 @@ def cmd_keys_import(args: argparse.Namespace, ctx: Any) -> int:
     info = ctx.mailroom().import_identity_data(data, password)
     who = ", ".join(info["emails"]) or info["subject"]
     print(t("cli.keys.imported", who=who, expires=info["not_after"][:10]))
+    if info.get("opened_letters"):
+        print(t("cli.keys.opened_letters", count=info["opened_letters"]))
     return 0
 
 
