@@ -290,6 +290,10 @@ class _Group:
                     embedded.extend(found)
                     if text:
                         texts.append(text)
+                elif kind in ("TX", "FT") and not seg.component(3, 1) and not seg.component(3, 2):
+                    # a line of a report sent as text, one OBX a line, with no test named: the report's
+                    # text (an empty one is its blank line), not a result with no name
+                    texts.extend([seg.text(r) for r in seg.repetitions(5)] if seg.get(5) else [""])
                 elif not _routing_flag(seg):
                     observations.append(_read_obx(seg, kind))
             elif seg.name == "NTE":
@@ -300,11 +304,12 @@ class _Group:
                     observations[-1] = replace(last, comment=joined)
                 elif comment:
                     texts.append(comment)
+        text = re.sub(r"\n{3,}", "\n\n", "\n".join(texts)).strip("\n")
         main = ClinicalDocument(
             format="hl7v2",
             identity=identity,
             observations=tuple(observations),
-            text="\n".join(texts),
+            text=text,
             title=title,
             author=sender,
             date=date or message_date,

@@ -42,3 +42,19 @@ def test_a_text_result_sent_on_several_lines_keeps_them():
     assert lines[1].split() == ["Conclusion"]
     assert [line.strip() for line in lines[2:4]] == ["Absence de cellule suspecte.", "Frottis satisfaisant."]
     assert lines[4].split() == ["Hémoglobine", "13.2", "g/dL", "12–16"]
+
+
+LFH = DATA / "hl7v2" / "linuxforhealth_ORU-multiline-short-mixed.hl7"
+
+
+def test_a_report_sent_one_text_line_an_obx_is_the_reports_text():
+    """LinuxForHealth's converter test message: an echocardiogram report sent as OBX|n|TX lines with no
+    test named (OBX-3 empty), one line of the report each, an empty one for a blank line. The reader listed
+    each line as a result with no name; they are the report's text, in their order, after the NTE."""
+    (doc,) = read_document(LFH.read_bytes(), LFH.name).documents
+    assert (doc.identity.family_name, doc.title) == ("Patient", "ECHO CARDIOGRAM COMPLETE")
+    assert doc.text == (
+        "Created for MRN: 0d70c6c8\n\n[PII] Emergency Department\nED Encounter Arrival Date: [ADDRESS] [PERSONALNAME]:"
+    )
+    # the one OBX that names something (ST, code 12345) is still a result
+    assert [(o.code, o.value) for o in doc.observations] == [("12345", "")]
