@@ -167,3 +167,66 @@ def test_a_standalone_sync_imports_its_engine_while_the_key_derives(
                                       "core.mail.mailops", "asyncio"}  # ...which was, while it ran  # fmt: skip
     assert mail_servers.log().count(f"Login: user=<{user}>") == logins + 1
     assert cli("messages", "list", "--json")[1] == listed  # the same folder state
+
+
+def _sync_as_the_program(profile: Path, passphrase: str, marks: Path) -> subprocess.CompletedProcess[str]:
+    """`missive sync` run as the program (``main()`` reading sys.argv), with an atexit handler and an object
+    that writes a mark when the interpreter is torn down."""
+    script = (
+        "import atexit, os, sys\n"
+        f"fd = os.open({str(marks)!r}, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)\n"
+        "atexit.register(os.write, fd, b'atexit\\n')\n"
+        "class TornDown:\n"
+        "    def __del__(self, write=os.write, fd=fd):\n"
+        "        write(fd, b'teardown\\n')\n"
+        "kept = TornDown()\n"
+        f"sys.argv = ['missive', '--profile', {str(profile)!r}, 'sync']\n"
+        "from tui.cli import main\n"
+        "raise SystemExit(main())\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**os.environ, "MISSIVE_KDF": "floor", "MISSIVE_PASSPHRASE": passphrase},
+        capture_output=True,
+        text=True,
+    )
+
+
+@pytest.mark.servers
+def test_a_finished_sync_ends_without_tearing_the_interpreter_down_and_says_the_same(
+    cli, profile_dir: Path, mail_servers, monkeypatch, tmp_path: Path
+) -> None:
+    """A finished `missive sync` ends at once (no teardown of every module: a tenth of a resync's work), after
+    what an exit must do: its output and its exit code are the same, the atexit handlers ran (the log's
+    flush), the letters are stored. A failed one says its line and its exit code the same way."""
+    user = mail_servers.add_user("leave")
+    mail_servers.deliver(user, letter("Compte rendu", body="Tension normale.\n"))
+    monkeypatch.setenv("MISSIVE_ACCOUNT_PASSWORD", mail_servers.password)
+    assert cli("init")[0] == 0
+    code, _out, err = cli(
+        "account", "add", "cabinet", "--email", user,
+        "--imap", f"127.0.0.1:{mail_servers.imap_port}", "--smtp", f"127.0.0.1:{mail_servers.submission_port}",
+        "--user", user, "--ca-file", str(mail_servers.ca_file),
+    )  # fmt: skip
+    assert code == 0, err
+    marks = tmp_path / "marks"
+
+    done = _sync_as_the_program(profile_dir, PASS, marks)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "cabinet: 1 nouveaux, 0 drapeaux reçus, 0 envoyés, 0 supprimés\n"
+    assert marks.read_text() == "atexit\n"  # the handlers ran; the teardown did not
+    listed = cli("messages", "list", "--json")[1]
+    assert [json.loads(line)["subject"] for line in listed.splitlines()] == ["Compte rendu"]
+
+    marks.unlink()
+    again = _sync_as_the_program(profile_dir, PASS, marks)  # the no-change resync: the same words
+    assert (again.returncode, again.stdout) == (0, "cabinet: 0 nouveaux, 0 drapeaux reçus, 0 envoyés, 0 supprimés\n")
+    assert marks.read_text() == "atexit\n"
+    assert cli("messages", "list", "--json")[1] == listed
+
+    marks.unlink()
+    refused = _sync_as_the_program(profile_dir, "not the passphrase", marks)
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert refused.stderr.startswith("missive : ") and "phrase de passe" in refused.stderr
+    assert "atexit" in marks.read_text()
