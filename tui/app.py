@@ -66,6 +66,7 @@ from tui.widgets.footer import KeyFooter  # noqa: E402
 from tui.widgets.status_bar import StatusBar  # noqa: E402
 
 if TYPE_CHECKING:
+    from textual.binding import Binding
     from textual.notifications import SeverityLevel
 
     from core.mailroom import MailroomAPI, SummaryRows
@@ -259,6 +260,13 @@ class MissiveApp(App[int]):
         """A toast says its words as text, never as markup: they often quote a server ('[AUTHENTICATIONFAILED]
         Invalid credentials' read ' Invalid credentials'; a '[/]' in one ended the app with MarkupError)."""
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
+    def get_key_display(self, binding: Binding) -> str:
+        """Textual's own widgets (the palette's keys panel) name keys as the footer and help do: 'F1', 'Échap',
+        'Ctrl+s' (Textual writes 'f1' and '^s')."""
+        from tui.widgets.footer import display
+
+        return display(binding)
 
     # -- start-up -----------------------------------------------------------------------------------------
     def on_mount(self) -> None:

@@ -11,6 +11,7 @@ F1-F12, over SSH and in tmux too, while alt+1 arrives as ESC 1, which Textual re
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 
 from textual.binding import Binding, BindingType
@@ -49,8 +50,8 @@ class KeySpec:
 # the rest (quit, forward, discard, next candidate...) is in help (F1) and the command palette (ctrl+p).
 KEYS: tuple[KeySpec, ...] = (
     # anywhere
-    # one footer entry, "f2-f5 Volets", stands for the four pane keys
-    KeySpec("app.inbox", "f2,1", "app.show_pane('inbox')", "app", display="f2-f5", footer="footer.panes"),
+    # one footer entry, "F2-F5 Volets", stands for the four pane keys
+    KeySpec("app.inbox", "f2,1", "app.show_pane('inbox')", "app", display="F2-F5", footer="footer.panes"),
     KeySpec("app.review", "f3,2", "app.show_pane('review')", "app", show=False),
     KeySpec("app.compose", "f4,3", "app.show_pane('compose')", "app", show=False),
     KeySpec("app.directory", "f5,4", "app.show_pane('directory')", "app", show=False),
@@ -155,20 +156,24 @@ def check_remap(remap: dict[str, str]) -> tuple[dict[str, str], list[str]]:
 # Textual's key names a keyboard writes otherwise: the words from the catalogues (Entrée, Échap, Espace…)
 _NAMED = ("enter", "escape", "space", "tab", "minus", "question_mark", "slash")
 _MODIFIERS = ("ctrl", "shift", "alt")
+_FUNCTION_KEY = re.compile(r"f\d{1,2}")
 
 
 def key_name(key: str) -> str:
     """One of Textual's key names as the keyboard says it, in the interface's language: "escape" is
-    "Échap", "ctrl+s" is "Ctrl+s" (the letter as typed: "N" is shift+n), "f1" and "c" stay as they are.
-    The footer and the help screen both name keys through it."""
+    "Échap", "ctrl+s" is "Ctrl+s" (the letter as typed: "N" is shift+n), "f1" is "F1" as printed on the
+    key, "c" stays as it is. The footer, the help screen and Textual's own widgets
+    (``MissiveApp.get_key_display``) name keys through it."""
     *modifiers, base = key.strip().split("+") if key.strip() != "+" else ["+"]
     if base in _NAMED:
         base = t(f"keyname.{base}")
+    elif _FUNCTION_KEY.fullmatch(base):
+        base = base.upper()
     return "+".join([*(t(f"keyname.{m}") if m in _MODIFIERS else m for m in modifiers), base])
 
 
 def key_names(keys: str) -> str:
-    """Several keys ("f1,question_mark") as :func:`key_name` names them: "f1, ?", "q, Échap"."""
+    """Several keys ("f1,question_mark") as :func:`key_name` names them: "F1, ?", "q, Échap"."""
     return ", ".join(key_name(k) for k in keys.split(","))
 
 

@@ -388,7 +388,7 @@ async def test_help_names_keys_in_french_and_wraps_under_the_description(mailroo
         shown = {spec.id: (str(k.render()), str(w.render())) for spec, k, w in rows}
         assert shown["review.file"][0] == "Entrée" and shown["reader.back"][0] == "q, Échap"
         assert shown["reader.page_down"][0] == "Espace" and shown["reader.page_up"][0] == "-, b"
-        assert shown["review.next"][0] == "Tab" and shown["app.help"][0] == "f1, ?"
+        assert shown["review.next"][0] == "Tab" and shown["app.help"][0] == "F1, ?"
         for english in ("enter", "escape", "esc", "space", "minus", "tab"):
             assert all(english not in key.split(", ") for key, _ in shown.values()), english
         assert "classement ou rejet" in shown["review.undo"][1] and "automatique" not in shown["review.undo"][1]
@@ -542,14 +542,14 @@ async def test_the_footer_shows_the_pane_keys_in_every_pane_at_80_columns(mailro
             assert shown_pane(app) == pane
             footer = app.screen.query_one(KeyFooter)
             placed = {item.key_display: (item, start, end) for item, start, end in footer.placed()}
-            assert "f2-f5" in placed and placed["f2-f5"][0].description == "Volets"
-            assert "f1" in placed and own in placed, (pane, sorted(placed))
+            assert "F2-F5" in placed and placed["F2-F5"][0].description == "Volets"
+            assert "F1" in placed and own in placed, (pane, sorted(placed))
             _palette, palette_x, _ = placed.pop("Ctrl+p")  # on the right: the other keys must end before it
             for item, start, end in placed.values():  # nothing cut or pushed out of sight at 80 columns
                 assert end - start == sum(map(len, item.cells_for(footer.compact))), (pane, item.key_display)
                 assert end < palette_x, (pane, item.key_display, start, end)
             line = footer.render_line(0).text
-            assert f"{own} " in line and "f2-f5 Volets" in line and line.rstrip().endswith("Ctrl+p palette")
+            assert f"{own} " in line and "F2-F5 Volets" in line and line.rstrip().endswith("Ctrl+p palette")
 
 
 # -- filing by hand (issue 6) -----------------------------------------------------------------------------

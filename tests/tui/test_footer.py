@@ -29,13 +29,15 @@ def column_of(app: MissiveApp, key_display: str) -> int:
     return next(start for item, start, _end in footer_of(app).placed() if item.key_display == key_display)
 
 
-async def test_the_keys_are_on_the_line_from_the_first_paint_and_follow_the_focus(mailroom: FakeMailroom) -> None:
+async def test_the_keys_are_on_the_line_from_the_first_paint_and_follow_the_focus(
+    mailroom: FakeMailroom,
+) -> None:
     app = MissiveApp(mailroom=mailroom)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         footer = footer_of(app)
         assert not footer.children  # one line drawn by the footer, no widget per key to lay out
-        assert line(app).startswith(" c Écrire  r Répondre  / Chercher  f2-f5 Volets  f1 Aide")
+        assert line(app).startswith(" c Écrire  r Répondre  / Chercher  F2-F5 Volets  F1 Aide")
         assert line(app).rstrip().endswith("▏Ctrl+p palette")
         await pilot.press("2")  # À classer: its document list has the focus
         await settle(app, pilot)
@@ -43,7 +45,7 @@ async def test_the_keys_are_on_the_line_from_the_first_paint_and_follow_the_focu
         await pilot.press("slash")  # the search field has the focus: typed keys go there, x is not a key
         await settle(app, pilot)
         assert app.focused is not None and isinstance(app.focused, Input)
-        assert " x Rejeter " not in line(app) and "f2-f5 Volets" in line(app)
+        assert " x Rejeter " not in line(app) and "F2-F5 Volets" in line(app)
         await pilot.press("escape")
         await settle(app, pilot)
         assert " x Rejeter " in line(app)
@@ -60,7 +62,7 @@ async def test_a_click_on_a_key_presses_it(mailroom: FakeMailroom) -> None:
         assert search.display and search.has_focus  # as if / had been typed
         await pilot.press("escape")
         await settle(app, pilot)
-        await pilot.click(KeyFooter, offset=(column_of(app, "f1") + 2, 0))
+        await pilot.click(KeyFooter, offset=(column_of(app, "F1") + 2, 0))
         await settle(app, pilot)
         from tui.panes.help import HelpScreen
 
@@ -89,7 +91,7 @@ async def test_the_line_says_the_keys_in_the_language_chosen_and_as_the_user_rem
     app = MissiveApp(mailroom=FakeMailroom(), lang="en", settings=settings)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        assert line(app).startswith(" c Write ") and " f9 Reply " in line(app) and " / Search " in line(app)
+        assert line(app).startswith(" c Write ") and " F9 Reply " in line(app) and " / Search " in line(app)
         assert "Écrire" not in line(app) and " r " not in line(app)
 
 
@@ -112,6 +114,39 @@ async def test_the_line_names_keys_as_the_keyboard_says_them_as_the_help_screen_
                 assert len(text) == 80 and text.rstrip().endswith("Ctrl+p palette"), (lang, text)
             compose = seen[1]
             assert f" {ctrl} " in compose and f" {escape} " in compose, (lang, compose)
-            assert " f1 " in compose  # nothing pushed out at 80 columns by the longer names
+            assert " F1 " in compose  # nothing pushed out at 80 columns by the longer names
             # the same names as the help screen's, from the one routine
             assert keymap.key_names("ctrl+s,escape") == f"{ctrl}, {escape}"
+
+
+async def test_function_keys_are_written_as_on_the_keyboard_in_the_line_the_help_and_the_palette() -> None:
+    """'F1 Aide', not 'f1 Aide': the line, the help screen and Textual's own widgets (App.get_key_display)
+    name a function key as its key cap does, in both languages; the user's remap too."""
+    assert (keymap.key_name("f1"), keymap.key_name("f12"), keymap.key_name("ctrl+f5")) == (
+        "F1",
+        "F12",
+        "Ctrl+F5",
+    )
+    assert keymap.key_names("f1,question_mark") == "F1, ?"
+    settings = dataclasses.replace(Settings(), keys={"inbox.reply": "f9"})
+    for lang in ("fr", "en"):
+        app = MissiveApp(mailroom=FakeMailroom(), lang=lang, settings=settings)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            assert " F2-F5 " in line(app) and " F1 " in line(app) and " F9 " in line(app)
+            assert not re.search(r"\bf\d", line(app)), line(app)
+            help_binding = next(b for b in app._bindings.key_to_bindings["f1"] if b.id == "app.help")
+            assert app.get_key_display(help_binding) == "F1"
+            lock = next(b for b in app._bindings.key_to_bindings["ctrl+l"] if b.id == "app.lock")
+            assert app.get_key_display(lock) == "Ctrl+l"  # not Textual's '^l'
+
+
+async def test_the_to_fields_placeholder_names_both_keys_that_complete() -> None:
+    """→ and Tab both take the suggested address (Tab moves on to Cc after it): the placeholder says both."""
+    for lang, words in (("fr", "(→ ou Tab pour compléter)"), ("en", "(→ or Tab to complete)")):
+        app = MissiveApp(mailroom=FakeMailroom(), lang=lang)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("f4")
+            await settle(app, pilot)
+            assert words in str(app.screen.query_one("#compose-to", Input).placeholder)

@@ -63,7 +63,7 @@ class FooterItem:
 
 
 def display(binding: Binding) -> str:
-    """How the line shows a binding's key: its own display when it has one ("f2-f5"), else the key as the
+    """How the line shows a binding's key: its own display when it has one ("F2-F5"), else the key as the
     keyboard says it in the interface's language (Échap, Entrée, Ctrl+s: the help screen's names)."""
     return binding.key_display or key_name(binding.key)
 
