@@ -200,6 +200,9 @@ def _verifier(anchors: Sequence[x509.Certificate], at: dt.datetime) -> verificat
     )
 
 
+_WEAK_ALGORITHMS = (("sha1", "SHA-1"), ("md5", "MD5"), ("md2", "MD2"))
+
+
 def chain_problem(
     cert: x509.Certificate,
     intermediates: Iterable[x509.Certificate],
@@ -225,6 +228,11 @@ def chain_problem(
                 return validity_problem(ca, now, authority=True)
     if "not valid at validation time" in text:
         return T("sig.chain-out-of-date")
+    if "Forbidden signature algorithm" in text:
+        # an authority that signed with SHA-1 or MD5 (StartCom's 2013 chain in a Thunderbird letter): the
+        # authority may well be imported, so 'importez l'autorité' would send the doctor in circles
+        weak = next((name for key, name in _WEAK_ALGORITHMS if key in text.lower()), "SHA-1/MD5")
+        return T("sig.chain-weak-algorithm", algorithm=weak)
     if "candidates exhausted" in text or "no issuer" in text.lower():
         return REASON_UNTRUSTED
     if "EKU" in text or "emailProtection" in text:
