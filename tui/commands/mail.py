@@ -295,6 +295,11 @@ def sync_cmd(args: argparse.Namespace, ctx: Any) -> int:
     from core.mailroom import SYNC_MODULES, sync_report_json
 
     mr = ctx.mailroom(ahead=SYNC_MODULES)  # the sync engine imported while the key derives
+    import gc
+
+    if not gc.isenabled():  # paused by tui.cli.main while the modules loaded
+        gc.freeze()  # what start-up made stays for the process's life: never walked again
+        gc.enable()  # the sync's own work is collected as always
 
     def progress(p: Any) -> None:
         if sys.stderr.isatty():
