@@ -586,9 +586,11 @@ def why_no_candidate(identity: Identity, patients: int) -> Text:
 
 def name_two_patients(document: Identity, envelope: Identity) -> bool:
     """True when a container (HL7 PID, XDM metadata) and the document it carries name two different patients:
-    two different INS; or a birth date that differs, a sex conflict, or family names that differ once folded
-    (accents, case, particles) as the matcher folds them. A side that only adds what the other lacks (an INS,
-    a birth name) agrees. A document with such a pair is never filed without a person's decision."""
+    two different INS; or a birth date that differs, a sex conflict, family names that differ once folded
+    (accents, case, particles) as the matcher folds them, or first given names below what the matcher files on
+    (``traits_agree``: the same, or one composite written two ways): same-sex twins differ by nothing else. A
+    side that only adds what the other lacks (an INS, a birth name, given names) agrees. A document with such a
+    pair is never filed without a person's decision."""
     ins_doc, ins_env = clean_nir(document.ins), clean_nir(envelope.ins)
     if ins_doc and ins_env and ins_doc != ins_env:
         return True
@@ -596,6 +598,11 @@ def name_two_patients(document: Identity, envelope: Identity) -> bool:
         return True
     if sexes_conflict(document.sex, envelope.sex):
         return True
+    given_doc, given_env = given_form(tuple(document.given_names)), given_form(tuple(envelope.given_names))
+    if given_doc.first and given_env.first:
+        same = max(compare_given_forms(given_doc, given_env), compare_given_forms(given_env, given_doc))
+        if same < GivenLevel.COMPOSITE:
+            return True
     names_doc = [name_form(n) for n in (document.birth_name, document.family_name) if n and n.strip()]
     names_env = [name_form(n) for n in (envelope.birth_name, envelope.family_name) if n and n.strip()]
     if names_doc and names_env:

@@ -233,3 +233,45 @@ def test_the_pid_own_results_wait_too_when_the_cda_it_carries_names_another_pati
     assert "le document CDA que porte ce message HL7 nomme un autre patient" in envelope_conflict(mine)
     assert envelope_label(mine) == "Doc. porté" and envelope_label(carried) == "Enveloppe"
     assert next(q for q in queued if q.identity.family_name == "ROBERT").patient_id == "p-robert"  # filed
+
+
+# -- twins: the given name is the one trait that tells them apart ------------------------------------------------
+TWINS = [
+    Patient("p-trois", "PAT-TROIS", "", ("DOMINIQUE",), dt.date(1979, 3, 28), "F"),
+    Patient("p-trois-2", "PAT-TROIS", "", ("CLAUDE",), dt.date(1979, 3, 28), "F"),  # her twin sister
+]
+
+
+@pytest.mark.parametrize(
+    ("given", "conflict"),
+    [
+        (("CLAUDE",), True),  # the twin sister: same family name, birth date and sex
+        (("Dominique",), False),
+        (("DOMINIQUE", "MARIE"), False),  # one side lists more given names
+        ((), False),  # a side that does not say
+    ],
+)
+def test_a_different_first_given_name_is_another_patient(given: tuple[str, ...], conflict: bool) -> None:
+    doc = Identity(family_name="PAT-TROIS", given_names=("DOMINIQUE",), birth_date=dt.date(1979, 3, 28), sex="F")
+    other = Identity(family_name="PAT-TROIS", given_names=given, birth_date=dt.date(1979, 3, 28), sex="F")
+    assert name_two_patients(doc, other) is conflict
+    assert name_two_patients(other, doc) is conflict
+
+
+@pytest.mark.parametrize(
+    ("doc", "env"),
+    [(("JEAN", "PIERRE"), ("JEAN-PIERRE",)), (("JEAN-PIERRE",), ("Jean Pierre",)), (("JEAN PIERRE",), ("JEAN", "PIERRE"))],
+)
+def test_a_composite_given_name_written_two_ways_is_one_patient(doc, env) -> None:
+    one = Identity(family_name="MARTIN", given_names=doc, birth_date=dt.date(1990, 1, 2))
+    assert not name_two_patients(one, Identity(family_name="MARTIN", given_names=env, birth_date=dt.date(1990, 1, 2)))
+
+
+def test_an_oru_whose_pid_names_the_twin_of_its_cdas_patient_is_never_filed_automatically(tmp_path: Path) -> None:
+    data = oru(pid_traits=b"PAT-TROIS^CLAUDE^CLAUDE^^^^L||19790328|F", pid_ins=False, cda_ins=False)
+    index = PatientIndex(TWINS)
+    (doc,) = read_document(data, "r.hl7").documents
+    assert index.match(doc.identity).decision == "auto"  # the CDA's traits alone file it to Dominique
+    assert doc.envelope is not None and doc.envelope.given_names[0] == "CLAUDE"
+    queued = _queue(tmp_path).ingest_message("<m@x>", [("r.hl7", "application/hl7-v2", data)], index.match)
+    assert [q.state for q in queued] == ["waiting"] and _filed_files(tmp_path) == []
