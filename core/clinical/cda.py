@@ -427,6 +427,10 @@ def _observation(obs: ET.Element, refs: dict[str, str]) -> Observation:
             value, unit = _ratio(value_el)
         else:
             value = _text(value_el) or value_el.get("value", "") or _referenced(value_el, refs)
+    if obs.get("negationInd", "").strip().lower() == "true":
+        # the observation did NOT hold: C-CDA's "no known allergy" is a negated 'Allergy to substance', a
+        # CI-SIS certificat de santé writes an absent anomaly so; without it the result said the opposite
+        value = str(T("clinical.cda.nie", value=value)) if value else str(T("clinical.cda.nie-seul"))
     low, high, low_inclusive, high_inclusive = _reference(obs)
     interpretation = obs.find("interpretationCode")
     status = obs.find("statusCode")

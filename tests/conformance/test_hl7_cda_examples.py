@@ -163,3 +163,23 @@ def test_a_finding_that_points_into_the_narrative_is_not_an_empty_result():
         "45",
         "mm",
     )
+
+
+NO_KNOWN_ALLERGY = DATA / "fhir-converter" / "PROBLEMS_in_Empty_C-CDA_2.1-C-CDAR2.1.ccda"
+
+
+def test_a_negated_observation_reads_absent_not_present():
+    """The ONC test sample (as FHIR-Converter redistributes it) says 'No Known Drug Allergies' in its
+    narrative and, in its entry, an allergy observation negationInd="true" whose value is 'Drug allergy
+    (disorder)'. The results listed 'Drug allergy (disorder)': the opposite of what the file says."""
+    from tui.panes.reader import results_table
+
+    (doc,) = read_document(NO_KNOWN_ALLERGY.read_bytes(), NO_KNOWN_ALLERGY.name).documents
+    assert (doc.identity.family_name, doc.identity.given_names) == ("Maur", ("Richard",))
+    assert "No Known Drug Allergies" in doc.text
+    allergy = doc.observations[0]
+    assert (allergy.code, allergy.value) == ("ASSERTION", "absence : Drug allergy (disorder)")
+    assert not any(o.value == "Drug allergy (disorder)" for o in doc.observations)
+    assert "absence : Drug allergy (disorder)" in results_table(doc).plain
+    # the problems the same file states (no negation) are read as they are
+    assert "Community Acquired Pneumonia" in [o.value for o in doc.observations]
