@@ -419,6 +419,14 @@ class DocumentQueue:
             )
             if old is None:
                 return new  # the original never reached us: the correction is an ordinary document
+            from core.clinical.matching import name_two_patients
+
+            if name_two_patients(new.identity, old.identity):
+                # a correction naming another patient than the document it replaces (a document first sent
+                # under the wrong patient, an entry id reused): the filed file stays; a person decides
+                log.warning("document %s: its correction %s names another patient; held for review", old.id, new.id)
+                held = replace(new, decision="review", patient_id=None)
+                return self._record(held, "correction-held", actor, target=old.id)
             if old.state == "waiting":
                 self._record(replace(old, state="rejected", replaced_by=new.id), "replaced", actor, by=new.id)
                 log.info("document %s replaced by %s before it was filed", old.id, new.id)

@@ -116,3 +116,50 @@ def test_a_correction_whose_metadata_names_another_patient_replaces_nothing_on_i
     assert correction.envelope is not None and correction.state == "waiting" and not correction.applied_to
     assert Path(original.filed_path).read_bytes() == first.data
     assert queue.get(original.id).replaced_by is None
+
+
+def test_a_correction_naming_another_patient_than_the_filed_original_replaces_nothing_on_its_own(
+    tmp_path: Path,
+) -> None:
+    """An "annule et remplace" whose document names another patient than the one it replaces (a lab fixing a
+    document sent under the wrong patient, or an entry id reused): the file filed for the first patient is
+    left as it is and the correction waits for a person, never filed by itself. It replaced the first
+    patient's file with the other patient's document."""
+    import datetime as dt
+
+    from core.model import Identity
+
+    other = Identity(
+        family_name="DURAND", given_names=("Paul",), birth_date=dt.date(1970, 1, 2), sex="M", ins=None
+    )
+    queue, _ = _queue(tmp_path)
+    first = letter_package(PATIENT, AUTHOR, title="Courrier", text="Version 1")
+    original = _ingest(queue, first.data, "<m1@x>")
+    assert original.state == "filed"
+    second = letter_package(other, AUTHOR, title="Courrier", text="Version 2", replaces=first.entry_uuids[0])
+    p2 = MatchResult("auto", "p-2", (Candidate("p-2", 0.99, ("traits",)),))
+    (correction,) = queue.ingest_message(
+        "<m2@x>", [("IHE_XDM.ZIP", "application/zip", second.data)], lambda _i: p2
+    )
+    assert not correction.applied_to and correction.state == "waiting" and correction.decision == "review"
+    assert Path(original.filed_path).read_bytes() == first.data
+    assert [f.read_bytes() for f in (tmp_path / "lgc").rglob("*") if f.is_file()] == [first.data]
+    assert queue.get(original.id).replaced_by is None and queue.get(original.id).state == "filed"
+
+
+def test_a_correction_naming_another_patient_leaves_a_waiting_original_waiting(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from core.model import Identity
+
+    other = Identity(family_name="DURAND", given_names=("Paul",), birth_date=dt.date(1970, 1, 2), sex="M")
+    queue, _profile = _queue(tmp_path)
+    review = MatchResult("review", None, (Candidate("p-1", 0.8),))
+    first = letter_package(PATIENT, AUTHOR, title="Courrier", text="Version 1")
+    (doc,) = read_document(first.data, "IHE_XDM.ZIP").documents
+    original = queue.ingest(doc, review, message_id="<m1@x>", raw=first.data)
+    second = letter_package(other, AUTHOR, title="Courrier", text="Version 2", replaces=first.entry_uuids[0])
+    (doc2,) = read_document(second.data, "IHE_XDM.ZIP").documents
+    correction = queue.ingest(doc2, review, message_id="<m2@x>", raw=second.data)
+    assert queue.get(original.id).state == "waiting" and queue.get(original.id).replaced_by is None
+    assert sorted(d.id for d in queue.pending()) == sorted([original.id, correction.id])
