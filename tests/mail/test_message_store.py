@@ -270,6 +270,32 @@ async def test_the_folder_state_is_saved_every_few_batches_and_names_only_what_i
     assert sorted(store.folder_state("cab", "INBOX").known()) == list(range(1, 251))
 
 
+async def test_the_free_heap_is_handed_back_every_few_batches_and_after_the_last(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fetch of 25 batches gives the C library's free heap back after every fourth stored batch and once
+    after the last (each hand-back costs page faults in the batches that follow; every batch made 34,000-
+    39,000 of them in a 10,000-message sync, every fourth 20,000-22,000, for the same peak); always from the
+    writer thread, after the batch it follows is stored."""
+    import threading
+
+    import core.mail.sync as sync_module
+
+    store = MessageStore(Profile.create(tmp_path / "p", "pw"))
+    source = ListSource(250)  # 25 batches of 10
+    trims: list[tuple[int, str]] = []
+
+    def trim(pad: int) -> int:
+        trims.append((len(store.list()), threading.current_thread().name))
+        return 1
+
+    monkeypatch.setattr(sync_module, "_malloc_trim", lambda: trim)
+    engine = SyncEngine(store, source_factory=lambda account: source)
+    assert (await engine.sync(ACCOUNT)).new == 250
+    assert [stored for stored, _ in trims] == [40, 80, 120, 160, 200, 240, 250]
+    assert all(name.startswith("missive-store") for _, name in trims)
+
+
 async def test_what_a_hook_says_is_stored_as_plain_values() -> None:
     """A hook's dataclass values become their JSON form (``to_json``, else their fields); plain values are
     kept as they are."""
