@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from core.errors import BadInput, MissiveError, NotFound, ServerRefused
@@ -299,11 +301,7 @@ class Mailroom:
         """Sync hook: open S/MIME layers, apply the trust policy, queue clinical documents (attachments, or
         an HPRIM/HL7 body); returns metadata to store with the message (ids and flags, no names).
         ``store_id``: the message's id in the store, recorded with its documents (where $Filed goes)."""
-        import email
-
-        from core.mail import fastmime
-        from core.secure.smime_kinds import may_be_smime
-
+        fastmime, may_be_smime = _hook_tools()
         meta: dict[str, Any] = {}
         inner = raw
         # the header and the parts' headers, MIME boundaries found without the parser's object tree; the full
@@ -331,7 +329,12 @@ class Mailroom:
             if inner is not raw:
                 scanned = fastmime.scan(inner)
         try:
-            msg = scanned.header if scanned is not None else email.message_from_bytes(inner)
+            if scanned is not None:
+                msg = scanned.header
+            else:
+                import email
+
+                msg = email.message_from_bytes(inner)
         except Exception:  # noqa: BLE001 - an unparsable message is still stored, raw
             log.warning("message structure unreadable; stored without analysis")
             return meta
@@ -350,6 +353,8 @@ class Mailroom:
             log.warning("trust-space check failed for one message")
         try:  # a delivery or read report about one of our letters: attached to it
             if scanned is not None and scanned.content_type == "multipart/report":
+                import email
+
                 msg = email.message_from_bytes(inner)  # a report is read whole
             self._receipt_hook(msg, meta)
         except Exception:  # noqa: BLE001 - a report we cannot read is still stored as a message
@@ -736,16 +741,13 @@ class Mailroom:
         from core.model import folder_key
 
         rows = self.messages.rows()
-        pairs = (
-            {(s.account, s.folder) for s in rows}
-            if isinstance(rows, list)
-            else rows.account_folders()
-        )
+        pairs = {(s.account, s.folder) for s in rows} if isinstance(rows, list) else rows.account_folders()
         accounts = {a for a, _ in pairs}
         if len(accounts) > 1:
             order = {name: i for i, name in enumerate(self.account_names())}
             ranked = sorted(
-                pairs, key=lambda p: (order.get(p[0], len(order)), p[0], p[1].upper() != "INBOX", p[1].lower())
+                pairs,
+                key=lambda p: (order.get(p[0], len(order)), p[0], p[1].upper() != "INBOX", p[1].lower()),
             )
             names = [INBOX] + [folder_key(a, f) for a, f in ranked]
         else:
@@ -2197,3 +2199,13 @@ def _backlog_order(queued: Any) -> tuple[bool, float, str]:
     oldest result, as a tray is, so that none waits forever behind the new ones); arrival when undated."""
     when = queued.date.timestamp() if queued.date is not None else float("inf")
     return (not queued.critical, when, queued.added)
+
+
+@functools.cache
+def _hook_tools() -> tuple[ModuleType, Callable[[str], bool]]:
+    """What the sync hook reads each letter with, imported once (not at start: the email package comes with
+    them): three import statements a letter cost the hook about 2 us."""
+    from core.mail import fastmime
+    from core.secure.smime_kinds import may_be_smime
+
+    return fastmime, may_be_smime

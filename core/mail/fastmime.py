@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from email.message import Message
 from email.parser import BytesHeaderParser
+from types import ModuleType
 from typing import Any, Protocol
 
 MAX_DEPTH = 8  # nested multiparts read here; deeper ones go to the full parser
@@ -300,6 +301,17 @@ class _Header(Message):
         super().set_charset(*args)
 
 
+def raw_value(msg: Message, name: str) -> Any:
+    """The first ``name`` field's value as ``msg.raw_items()`` gives it (no policy applied), or None; from
+    the table of a header ``_read_header`` read (its values are the raw ones), without a walk of them all."""
+    index = msg._index if isinstance(msg, _Header) else None
+    if index is not None:
+        values = index.get(name.lower())
+        return values[0] if values else None
+    wanted = name.lower()
+    return next((value for key, value in msg.raw_items() if key.lower() == wanted), None)
+
+
 def _read_header(head: bytes) -> Message | None:
     """The compat32 Message the parser builds from an ASCII header of plain ``Name: value`` lines and their
     continuations (its ``_parse_headers`` and ``header_source_parse``), or None for anything else.
@@ -394,8 +406,9 @@ def clinical_parts(
     (called only for attachments and plain-text bodies). ``sniff``: leave out the attachments that
     ``looks_clinical`` turns down (the readers would skip them), judged on the head of their payload only,
     which gives the same answer (a zip, whose directory is at its end, is always kept)."""
-    from core.clinical.readers import SNIFFED, detect_format, looks_clinical, may_be_text_report
-
+    readers = _readers()
+    sniffed, detect_format, looks_clinical = readers.SNIFFED, readers.detect_format, readers.looks_clinical
+    may_be_text_report = readers.may_be_text_report
     parts: list[tuple[str, str, bytes]] = []
     attached = False
     for header, ctype, payload in leaves:
@@ -403,17 +416,26 @@ def clinical_parts(
         if name:
             attached = True
             if sniff:
-                head = payload(SNIFFED)
+                head = payload(sniffed)
                 if not head.startswith(b"PK\x03\x04") and not looks_clinical(head, name, ctype):
                     continue
             parts.append((name, ctype, payload()))
         elif ctype == "text/plain" and header.get("Content-Disposition", "").lower().find("attachment") < 0:
             body = payload()
             # most letters' bodies are told apart from a report without being decoded
-            kind = detect_format(body[:SNIFFED]) if body.strip() and may_be_text_report(body) else None
+            kind = detect_format(body[:sniffed]) if body.strip() and may_be_text_report(body) else None
             if kind in BODY_FORMATS:
                 parts.append((BODY_FORMATS[kind], ctype, body))
     return parts, attached
+
+
+@functools.cache
+def _readers() -> ModuleType:
+    """core.clinical.readers, imported on first use (not with this module: a resync reads no letter), then
+    once: an import statement a letter cost the hook 1 us."""
+    from core.clinical import readers
+
+    return readers
 
 
 def has_attachment(leaves: Iterable[tuple[Message, str, Payload]]) -> bool:

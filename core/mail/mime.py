@@ -12,12 +12,12 @@ from email.utils import collapse_rfc2231_value, getaddresses, parsedate_to_datet
 from typing import TYPE_CHECKING, Any
 
 from core.errors import ParseError
-from core.mail.fastmime import decoded_payload
+from core.mail.fastmime import decoded_payload, raw_value
+from core.mail.threads import reference_chain
 from core.text import T
 
 if TYPE_CHECKING:
     from core.model import Attachment  # built by read() only: a sync's summaries never load it
-
 
 
 @functools.cache
@@ -85,10 +85,8 @@ def shown_subject(subject: str) -> str:
 def _decoded(msg: Message, name: str) -> str:
     """A header of a compat32 message as text: raw 8-bit bytes (UTF-8, else Windows-1252) and RFC 2047
     encoded words decoded, folding removed."""
-    from email.header import decode_header, make_header
-
-    wanted = name.lower()
-    text = next((str(v) for k, v in msg.raw_items() if k.lower() == wanted), "")
+    value = raw_value(msg, name)
+    text = "" if value is None else str(value)
     if not text.isascii() and any("\udc80" <= c <= "\udcff" for c in text):
         data = text.encode("utf-8", "surrogateescape")
         try:
@@ -96,6 +94,8 @@ def _decoded(msg: Message, name: str) -> str:
         except UnicodeDecodeError:
             text = data.decode("cp1252", errors="replace")
     if "=?" in text:
+        from email.header import decode_header, make_header
+
         try:
             text = str(make_header(decode_header(text)))
         except Exception:  # noqa: BLE001 - a malformed encoded word is shown as it is
@@ -230,8 +230,7 @@ def read(raw: bytes) -> tuple[Parsed, list[Attachment]]:
         text_was_html=was_html,
     )
     return parsed, [
-        Attachment(info.filename, info.content_type, decoded_payload(part))
-        for info, part in attachments
+        Attachment(info.filename, info.content_type, decoded_payload(part)) for info, part in attachments
     ]
 
 
@@ -280,6 +279,4 @@ def summary_fields(raw: bytes) -> dict[str, Any]:
 
 def thread_references(msg: Message) -> list[str]:
     """The ids of the messages this one follows (References, then In-Reply-To), for its conversation."""
-    from core.mail.threads import reference_chain
-
     return list(reference_chain(_header(msg, "References"), _header(msg, "In-Reply-To")))
