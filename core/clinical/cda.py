@@ -427,14 +427,23 @@ def _observation(obs: ET.Element, refs: dict[str, str]) -> Observation:
             value, unit = _ratio(value_el)
         else:
             value = _text(value_el) or value_el.get("value", "") or _referenced(value_el, refs)
+    mood = obs.get("moodCode", "").strip().upper()
+    status = obs.find("statusCode")
+    status_code = status.get("code", "") if status is not None else ""
+    if mood == "GOL":
+        # a goal of a care plan (C-CDA: SpO2 <low value="92" unit="%"/>): what is aimed at, never a result;
+        # its 'active' status is the goal's, not a provisional result's
+        value = str(T("clinical.cda.objectif", value=value)) if value else str(T("clinical.cda.objectif-seul"))
+        status_code = ""
+    elif mood not in ("", "EVN"):  # intended, requested, promised, proposed, appointed: not yet done
+        value = str(T("clinical.cda.prevu", value=value)) if value else str(T("clinical.cda.prevu-seul"))
+        status_code = ""
     if obs.get("negationInd", "").strip().lower() == "true":
         # the observation did NOT hold: C-CDA's "no known allergy" is a negated 'Allergy to substance', a
         # CI-SIS certificat de santé writes an absent anomaly so; without it the result said the opposite
         value = str(T("clinical.cda.nie", value=value)) if value else str(T("clinical.cda.nie-seul"))
     low, high, low_inclusive, high_inclusive = _reference(obs)
     interpretation = obs.find("interpretationCode")
-    status = obs.find("statusCode")
-    status_code = status.get("code", "") if status is not None else ""
     comments = [_text(c) for c in obs.findall("entryRelationship/act/text") if _text(c)]
     label = ""
     if code_el is not None:

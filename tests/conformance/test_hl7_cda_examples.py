@@ -183,3 +183,16 @@ def test_a_negated_observation_reads_absent_not_present():
     assert "absence : Drug allergy (disorder)" in results_table(doc).plain
     # the problems the same file states (no negation) are read as they are
     assert "Community Acquired Pneumonia" in [o.value for o in doc.observations]
+
+
+CARE_PLAN = DATA / "fhir-converter" / "Care_Plan.ccda"
+
+
+def test_a_goal_of_a_care_plan_is_not_a_result():
+    """HL7's Care Plan example (as FHIR-Converter redistributes it) gives a goal, moodCode="GOL": a pulse
+    oximetry of at least 92 % (<low value="92" unit="%"/>), status active. The results listed
+    'Pulse oximetry panel ≥92 % [provisoire]', a measured value to a reader; the 95 % measured (EVN) is
+    the result."""
+    (doc,) = read_document(CARE_PLAN.read_bytes(), CARE_PLAN.name).documents
+    spo2 = [(o.value, o.unit, o.status_words) for o in doc.observations if o.label == "Pulse oximetry panel"]
+    assert spo2 == [("objectif : ≥92", "%", ""), ("95", "%", "")]
