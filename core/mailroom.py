@@ -141,15 +141,16 @@ RETRY_MAX = 300.0
 LOGIN_RETRY = 3600.0  # a PSC approval denied or unanswered is asked again after an hour (or on demand)
 
 
-async def _until(stop: asyncio.Event, work: Any) -> Any:
-    """Await ``work`` unless ``stop`` is set first (then cancel it and return None)."""
+async def _until(stop: asyncio.Event, work: Any, also: asyncio.Event | None = None) -> Any:
+    """Await ``work`` unless ``stop`` (or ``also``) is set first (then cancel it and return None)."""
     import asyncio
 
     task = asyncio.ensure_future(work)
-    stopper = asyncio.ensure_future(stop.wait())
-    done, _ = await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    if task in done:
+    stoppers = {asyncio.ensure_future(event.wait()) for event in (stop, also) if event is not None}
+    done, _ = await asyncio.wait({task, *stoppers}, return_when=asyncio.FIRST_COMPLETED)
+    for stopper in stoppers:
         stopper.cancel()
+    if task in done:
         return task.result()
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -1269,9 +1270,15 @@ class Mailroom:
         return self.accounts.public()
 
     def remove_account(self, name: str) -> int:
-        """Forget account ``name`` and its messages in the local cache; how many messages were dropped."""
+        """Forget account ``name`` and its messages in the local cache; how many messages were dropped.
+
+        The messages go first: an app running on the profile sees the account leave (keep_synced's watch on
+        the accounts) and reads its list again at once, which must no longer hold them."""
+        if name not in self.accounts.names():
+            self.accounts.remove(name)  # NotFound, in the catalogue's words: nothing dropped
+        dropped = self.messages.forget_account(name)
         self.accounts.remove(name)
-        return self.messages.forget_account(name)
+        return dropped
 
     def list_messages(
         self, folder: str | None = None, account: str | None = None
@@ -1658,7 +1665,9 @@ class Mailroom:
     async def keep_synced(self, name: str, stop: asyncio.Event, *, idle_timeout: float = 540.0) -> None:
         """Keep account ``name`` up to date until ``stop`` is set: sync, then wait for news (IDLE) and sync
         again, forever; reconnect with a backoff. What the TUI runs in the background. Events (ids and counts
-        only): ``sync-state`` (syncing, online, offline with the last sync time), ``progress``, ``new-mail``.
+        only): ``sync-state`` (syncing, online, offline with the last sync time, removed), ``progress``,
+        ``new-mail``. An account removed from the profile (``missive account remove`` in another terminal) ends
+        the loop at once, an IDLE round included (:meth:`_watch_removal`), not when the round times out.
         """
         import asyncio
         import datetime as dt
@@ -1677,38 +1686,83 @@ class Mailroom:
         def progress(p: Any) -> None:
             self.emit(Progress(name, p.done, p.total))
 
-        while not stop.is_set():
-            try:
-                if state != "offline":  # a retry while offline stays offline until it succeeds: said once
-                    tell("syncing")
-                await _until(stop, self.sync(name, progress=progress))
-                if stop.is_set():
-                    break
-                last, delay = dt.datetime.now().strftime("%H:%M"), RETRY_FIRST
-                tell("online")
-                while not stop.is_set():
-                    new = await _until(stop, self.idle(name, timeout=idle_timeout))
-                    last = dt.datetime.now().strftime("%H:%M")
-                    if new:
-                        self.emit(NewMail(name, new))
-            except LoginRequired as exc:
-                # The inbox stays usable: ask for the approval on the phone; retry at once if given, else
-                # wait long (each attempt pushes a request to the doctor's phone: no storm).
-                tell("offline", " ".join(str(exc).split()))
-                if not await self._login_again(name, stop):
-                    await _until(stop, asyncio.sleep(LOGIN_RETRY))
-            except MissiveError as exc:
-                if name not in self.accounts.names():  # removed from the profile meanwhile (another window)
-                    log.info("account %s no longer in the profile: not kept in sync", name)
-                    tell("removed", str(T("mailroom.account-removed", account=name)))
-                    return
-                log.info("account %s offline (%s); retry in %.0f s", name, type(exc).__name__, delay)
-                network, reason = _offline_reason(name, exc)
-                if state != "offline" or reason != said:  # once, and again only when the reason changes
-                    tell("offline", reason, network)
-                    said = reason
-                await _until(stop, asyncio.sleep(delay))
-                delay = min(delay * 2, RETRY_MAX)
+        def left() -> bool:
+            """Removed from the profile meanwhile: said once (a line on screen, a log line), the loop ends."""
+            if name in self.accounts.names():
+                return False
+            log.info("account %s no longer in the profile: not kept in sync", name)
+            tell("removed", str(T("mailroom.account-removed", account=name)))
+            return True
+
+        removed = asyncio.Event()
+        watcher = asyncio.ensure_future(self._watch_removal(name, removed))
+        try:
+            while not stop.is_set():
+                try:
+                    if removed.is_set() and left():
+                        return
+                    removed.clear()
+                    if state != "offline":  # a retry while offline stays offline until it succeeds: said once
+                        tell("syncing")
+                    await _until(stop, self.sync(name, progress=progress))
+                    if stop.is_set():
+                        break
+                    last, delay = dt.datetime.now().strftime("%H:%M"), RETRY_FIRST
+                    tell("online")
+                    while not stop.is_set():
+                        new = await _until(stop, self.idle(name, timeout=idle_timeout), also=removed)
+                        if removed.is_set():
+                            if left():
+                                return
+                            removed.clear()  # the accounts were written, this one is still there
+                            continue
+                        last = dt.datetime.now().strftime("%H:%M")
+                        if new:
+                            self.emit(NewMail(name, new))
+                except LoginRequired as exc:
+                    # The inbox stays usable: ask for the approval on the phone; retry at once if given, else
+                    # wait long (each attempt pushes a request to the doctor's phone: no storm).
+                    tell("offline", " ".join(str(exc).split()))
+                    if not await self._login_again(name, stop):
+                        await _until(stop, asyncio.sleep(LOGIN_RETRY), also=removed)
+                except MissiveError as exc:
+                    if left():
+                        return
+                    log.info("account %s offline (%s); retry in %.0f s", name, type(exc).__name__, delay)
+                    network, reason = _offline_reason(name, exc)
+                    if state != "offline" or reason != said:  # once, and again only when the reason changes
+                        tell("offline", reason, network)
+                        said = reason
+                    await _until(stop, asyncio.sleep(delay), also=removed)
+                    delay = min(delay * 2, RETRY_MAX)
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+
+    async def _watch_removal(self, name: str, removed: asyncio.Event) -> None:
+        """Set ``removed`` whenever the profile's accounts are written and ``name`` is no longer among them.
+
+        Woken by the kernel (inotify on the accounts' folder: a write renames a new file in), so an idle app
+        uses no CPU; where inotify is not available nothing is watched, and the account's next sync or the end
+        of its IDLE round (at most ``idle_timeout``) says it, as before."""
+        from core.mail.dirwatch import DirWatch
+
+        watch = DirWatch.open([self.profile.collection("accounts").folder])
+        if watch is None:
+            return
+        try:
+            while True:
+                if await watch.wait(3600.0):
+                    try:
+                        gone = name not in self.accounts.names()
+                    except MissiveError as exc:  # read again at the next change
+                        log.info("accounts not read again (%s)", type(exc).__name__)
+                        continue
+                    if gone:
+                        removed.set()
+        finally:
+            watch.close()
 
     async def run_daemon(self, tasks_every: float | None = None) -> None:
         """``missive daemon``: keep every account synced (IDLE), send the outbox, run the periodic tasks

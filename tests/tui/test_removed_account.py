@@ -116,3 +116,87 @@ async def test_an_account_removed_in_another_window_leaves_the_running_app(
         assert any(w.name == "sync cabinet" and not w.is_finished for w in app.workers)
         assert "ancien" not in status()
         await pilot.press("ctrl+q")
+
+
+async def test_an_account_removed_while_online_and_idle_leaves_at_once(tmp_path: Path, caplog) -> None:
+    """Both Maildirs still there, nothing failing, each account in its IDLE round (540 s): `missive account
+    remove ancien` in another terminal is seen when the profile's accounts are written, not when the round
+    ends (it was, up to 9 minutes later): the French line on screen, a log line with the account's name only,
+    its sync loop over, the other account untouched."""
+    import logging
+
+    caplog.set_level(logging.INFO, logger="missive")
+    cabinet = maildir(tmp_path / "cabinet", mail(1, "dr@cabinet.mssante.fr"))
+    ancien = maildir(tmp_path / "ancien", mail(2, "dr@ancien.mssante.fr"))
+    mr = profile_with(tmp_path, cabinet=cabinet, ancien=ancien)
+    app = MissiveApp(mailroom=mr)
+    async with app.run_test(size=(80, 24)) as pilot:
+        status = lambda: text_of(app, "#status-accounts")  # noqa: E731
+        await until(pilot, lambda: status().count("en ligne") == 2, "both accounts online", 30)
+        messages = app.screen.query_one(MessageList)
+        await until(pilot, lambda: len(messages.rows) == 2, "both accounts' messages listed")
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tui.cli",
+                "--profile",
+                str(tmp_path / "profile"),
+                "account",
+                "remove",
+                "ancien",
+            ],
+            cwd=ROOT,
+            env={**os.environ, "MISSIVE_PASSPHRASE": PASS},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        said = lambda: [m for m in toasts(app) if "ancien" in m and "retiré" in m]  # noqa: E731
+        # far below the IDLE round's 540 s: the round is ended by the profile's change, not by its timeout
+        await until(pilot, lambda: bool(said()), "the removal said on screen", 60)
+        assert said() == [
+            "compte ancien retiré du profil : il n'est plus relevé et ses messages ne sont plus affichés"
+        ]
+        retrying = lambda: [w for w in app.workers if w.name == "sync ancien" and not w.is_finished]  # noqa: E731
+        await until(pilot, lambda: not retrying(), "the removed account's sync loop over", 30)
+        await until(
+            pilot, lambda: "ancien" not in status(), "the removed account gone from the status bar", 30
+        )
+        assert "cabinet: en ligne" in status()
+        await until(pilot, lambda: [r.subject for r in messages.rows] == ["Message 1"], "its message unlisted")
+        assert any(w.name == "sync cabinet" and not w.is_finished for w in app.workers)
+        logged = [r.getMessage() for r in caplog.records if "no longer in the profile" in r.getMessage()]
+        assert logged == ["account ancien no longer in the profile: not kept in sync"]
+        await pilot.press("ctrl+q")
+
+
+def test_an_accounts_messages_leave_before_the_account_does(tmp_path: Path) -> None:
+    """A running app reads its list again as soon as the account leaves the profile (its watch on the
+    accounts): by then the messages must be gone, or the list keeps them under 'ses messages ne sont plus
+    affichés' (seen under tmux: the account went first, its message stayed listed). An unknown name drops
+    nothing."""
+    import asyncio
+
+    from core.errors import NotFound
+
+    cabinet = maildir(tmp_path / "cabinet", mail(1, "dr@cabinet.mssante.fr"))
+    ancien = maildir(tmp_path / "ancien", mail(2, "dr@ancien.mssante.fr"))
+    mr = profile_with(tmp_path, cabinet=cabinet, ancien=ancien)
+    asyncio.run(mr.sync())
+    assert len(mr.messages.list()) == 2
+    seen: list[list[str]] = []
+    remove = mr.accounts.remove
+
+    def watched(name: str) -> None:
+        seen.append(sorted(m.account for m in mr.messages.list()))  # what an app reading now would list
+        remove(name)
+
+    mr.accounts.remove = watched  # type: ignore[method-assign]
+    with pytest.raises(NotFound):
+        mr.remove_account("nouveau")
+    assert len(mr.messages.list()) == 2
+    seen.clear()
+    assert mr.remove_account("ancien") == 1
+    assert seen == [["cabinet"]] and mr.account_names() == ["cabinet"]
