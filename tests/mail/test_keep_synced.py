@@ -6,6 +6,8 @@ import asyncio
 import shutil
 from pathlib import Path
 
+import pytest
+
 from core.events import NewMail, Progress, SyncState
 from core.mail.account import Account
 from core.mailroom import Mailroom
@@ -103,3 +105,37 @@ async def test_retries_while_offline_say_it_once(tmp_path: Path, monkeypatch) ->
     assert [e.state for e in events if isinstance(e, SyncState)][-1] == "online"
     stop.set()
     await asyncio.wait_for(runner, 5)
+
+
+@pytest.mark.servers
+async def test_an_imap_account_removed_during_its_idle_round_ends_it_at_once(tmp_path: Path, mail_servers) -> None:
+    """Against the suite's Dovecot: the account waits in IDLE (a 540 s round); `missive account remove` in
+    another process ends the round and the loop ('removed'), the IDLE connection given up, long before the
+    round's end."""
+    import os
+    import sys
+
+    from tests.mail.helpers import imap_account
+
+    user = mail_servers.add_user("idle-removed")
+    mail_servers.deliver(user, mail(1))
+    mr = Mailroom.create(tmp_path / "profile", PASS)
+    account = imap_account(mail_servers, user)
+    mr.accounts.add(account)
+    events: list = []
+    mr.subscribe(events.append)
+    stop = asyncio.Event()
+    runner = asyncio.create_task(mr.keep_synced(account.name, stop, idle_timeout=540))
+    await wait_for(events, lambda e: isinstance(e, SyncState) and e.state == "online", 60)
+    await asyncio.sleep(0.5)  # into its IDLE round
+    cli = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tui.cli", "--profile", str(tmp_path / "profile"), "account", "remove", account.name,
+        env={**os.environ, "MISSIVE_PASSPHRASE": PASS},
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    assert await cli.wait() == 0
+    [removed] = await wait_for(events, lambda e: isinstance(e, SyncState) and e.state == "removed", 60)
+    assert removed.reason.startswith(f"compte {account.name} retiré du profil")
+    await asyncio.wait_for(runner, 30)  # the loop is over, not waiting for the round's end
+    assert not stop.is_set()
