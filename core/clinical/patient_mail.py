@@ -20,12 +20,23 @@ PATIENT_DOMAIN = "patient.mssante.fr"
 END_HEADER = ("X-MSS-MES", "FIN")
 
 
+def _bare(address: str) -> str:
+    """The address itself, lower case: 'Paul Martin <INS@patient.mssante.fr>' is sent to the address inside
+    the brackets (``core.mail.compose.check_address``), so it is read here the same way."""
+    text = address.strip()
+    if "<" in text:
+        from email.utils import parseaddr
+
+        text = parseaddr(text)[1] or text
+    return text.strip().lower()
+
+
 def is_patient_address(address: str) -> bool:
-    return address.strip().lower().rpartition("@")[2] == PATIENT_DOMAIN
+    return _bare(address).rpartition("@")[2] == PATIENT_DOMAIN
 
 
 def ins_of(address: str) -> str:
-    return address.strip().lower().rpartition("@")[0].upper()
+    return _bare(address).rpartition("@")[0].upper()
 
 
 def patient_address(patient: Patient) -> str:

@@ -34,6 +34,13 @@ def _domain(address: str) -> str:
 
 
 def _normalise(address: str) -> str:
+    """The address itself, lower case: 'Nom <adresse>' is sent to the address inside the brackets
+    (``core.mail.compose.check_address``), so the policy judges that one."""
+    address = address.strip()
+    if "<" in address:
+        from email.utils import parseaddr
+
+        address = parseaddr(address)[1] or address
     address = address.strip().lower()
     if address.startswith("<") and address.endswith(">"):
         address = address[1:-1]
