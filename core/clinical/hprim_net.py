@@ -251,7 +251,9 @@ def _read_res(line: str) -> Observation:
     fields = line.rstrip("\r\n").split("|")
     fields += [""] * (RES_FIELDS - len(fields))
     label = html_to_text(fields[1]).strip().rstrip(":").strip()
-    low, high = fields[6].strip(), fields[7].strip()
+    # a lab with no norm for a result may write '-' in both bounds ('Voir compte-rendu ci-joint|...|-|-|'):
+    # no bound, not the interval '-–-'
+    low, high = ("" if b.strip(" -.") == "" else b.strip() for b in (fields[6], fields[7]))
     if low and not high:
         both = split_range(low)
         if both:

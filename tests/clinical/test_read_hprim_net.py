@@ -163,3 +163,21 @@ def test_garbage_with_hprim_extension_is_a_parse_error() -> None:
         read_document(b"\r\n\r\n  \r\n", "empty.hpr")
     with pytest.raises(ParseError):
         read_document(b"bonjour, ceci est un courriel ordinaire\n")
+
+
+def test_dashes_in_both_bounds_are_no_norm():
+    """Real HPRIM Net files published with a French lab viewer (yokoinc/hprimtool's samples, not copied:
+    they name real patients) write '-' in both bounds of a result that has no norm, 56 lines in 77 files
+    ('RES|Coqueluche ... PCR : |X_1(1)|A|Voir compte-rendu ci-joint||-|-|N|F||||'). The reader showed the
+    norm '-–-'; there is none. A negative bound is still one."""
+    text = (
+        "RES|Recherche virale PCR : |X_1(1)|A|Voir compte-rendu ci-joint||-|-|N|F||||\n"
+        "RES|Sodium : |NA(1)|N|141|mmol/L|134|144|N|F||||\n"
+        "RES|Excès de base : |EB(1)|N|-1.5|mmol/L|-2|2|N|F||||\n"
+    )
+    (doc,) = hprim_net.parse(text.encode("utf-8"))
+    assert [(o.value, o.low, o.high, o.reference) for o in doc.observations] == [
+        ("Voir compte-rendu ci-joint", "", "", ""),
+        ("141", "134", "144", "134–144"),
+        ("-1.5", "-2", "2", "-2–2"),
+    ]
