@@ -763,7 +763,7 @@ def _list_row(key: str, d: Mapping[str, Any]) -> tuple[Any, ...]:
         except (TypeError, ValueError, OverflowError):
             pass
     flags = get("flags") or ()
-    if not all(type(f) is str for f in flags):
+    if flags and not all(type(f) is str for f in flags):
         flags = [str(f) for f in flags]
     bits = (
         (ENCRYPTED if get("encrypted") else 0)
@@ -788,9 +788,9 @@ def _list_row(key: str, d: Mapping[str, Any]) -> tuple[Any, ...]:
         str(get("subject") or ""),
         _SEP.join(to if all(type(a) is str for a in to) else map(str, to)),
         date_text,
-        _SEP.join(flags),
+        _SEP.join(flags) if flags else "",
         json.dumps(sig, sort_keys=True) if isinstance(sig, dict) else "",
-        " ".join(_refs(d)),
+        " ".join(_refs(d)) if get("refs") else "",
     )
 
 

@@ -573,6 +573,7 @@ class ListIndex:
         shared = [i for i, c in enumerate(self.layout.columns) if c.kind == ENUM]
         seen = self._shared_texts
         project = self.layout.project
+        add = out.append
         for key, doc in docs:
             values = project(key, doc)
             if values is None:
@@ -580,9 +581,15 @@ class ListIndex:
             if shared:
                 row = list(values)
                 for i in shared:
-                    row[i] = seen.setdefault(row[i], row[i])
+                    text = row[i]
+                    row[i] = seen.setdefault(text, text)
                 values = tuple(row)
-            out.append((*(values[i] for i in sort_at), key, shard, tuple(values)))
+            else:
+                values = tuple(values)
+            if len(sort_at) == 2:  # the usual (the list's date and UID): no generator a row
+                add((values[sort_at[0]], values[sort_at[1]], key, shard, values))
+            else:
+                add((*(values[i] for i in sort_at), key, shard, values))
         return out
 
     @staticmethod
