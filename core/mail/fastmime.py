@@ -147,12 +147,12 @@ def _scan(raw: bytes) -> Scanned | None:
         # reads it as the parser does; in a multipart body, where it starts a delimiter line or ends one
         # (``_delimiters`` then gives up). Anywhere else in a body, the parser keeps it in the payload as it
         # is, as this reading does: a part's body is not searched (an attached 100 KB cost 45 us a letter).
-        head, body = _split(raw)
+        head, start = _split_at(raw, 0, len(raw))
         if _LONE_CR.search(head) is not None:
             return None
         header = _header_of(head)
         leaves: list[Leaf] = []
-        _walk(header, body, leaves, 0)
+        _walk(header, raw, start, len(raw), leaves, 0)
     except Exception:  # noqa: BLE001 - _Unusual, or anything the header parser raises: the full parser reads it
         return None
     return Scanned(header, tuple(leaves), header.get_content_type())
@@ -187,6 +187,18 @@ def _split(data: bytes) -> tuple[bytes, bytes]:
     if m is None:
         return data, b""
     return data[: m.start()], data[m.end() :]
+
+
+def _split_at(data: bytes, start: int, end: int) -> tuple[bytes, int]:
+    """``_split(data[start:end])`` without copying the body: the header, and where the body starts."""
+    if data.startswith(b"\r\n", start, end):  # no header at all
+        return b"", start + 2
+    if data.startswith(b"\n", start, end):
+        return b"", start + 1
+    m = _BLANK.search(data, start, end)
+    if m is None:
+        return data[start:end], end
+    return data[start : m.start()], m.end()
 
 
 def _header_of(head: bytes) -> Message:
@@ -337,59 +349,62 @@ def _read_header(head: bytes) -> Message | None:
     return msg
 
 
-def _delimiters(body: bytes, sep: bytes) -> list[tuple[int, int, bool]]:
+def _delimiters(data: bytes, sep: bytes, start: int, end: int) -> list[tuple[int, int, bool]]:
     """(start, end, closing) of each delimiter line ``sep`` [``--``] [spaces] line end, at a line start (the
-    parser's boundary pattern), found with byte searches rather than a pattern tried at every position.
-    Raises _Unusual where a lone CR (a line end to the parser) starts or ends a delimiter line."""
+    parser's boundary pattern), in the body ``data[start:end]``, found with byte searches rather than a
+    pattern tried at every position. Raises _Unusual where a lone CR (a line end to the parser) starts or
+    ends a delimiter line."""
     found: list[tuple[int, int, bool]] = []
-    at = body.find(sep)
+    at = data.find(sep, start, end)
     while at >= 0:
-        before = body[at - 1] if at else 0x0A
+        before = data[at - 1] if at > start else 0x0A
         if before == 0x0D:
             raise _Unusual  # a CR not before an LF (that would be the byte before): a line start to the parser
         if before == 0x0A:
-            m = _AFTER.match(body, at + len(sep))
+            m = _AFTER.match(data, at + len(sep), end)
             if m is not None:
                 found.append((at, m.end(), bool(m.group(1))))
-            elif _AFTER_LONE_CR.match(body, at + len(sep)) is not None:
+            elif _AFTER_LONE_CR.match(data, at + len(sep), end) is not None:
                 raise _Unusual
-        at = body.find(sep, at + 1)
+        at = data.find(sep, at + 1, end)
     return found
 
 
-def _walk(header: Message, body: bytes, leaves: list[Leaf], depth: int) -> None:
+def _walk(header: Message, data: bytes, start: int, end: int, leaves: list[Leaf], depth: int) -> None:
+    """The leaves of the entity whose header is ``header`` and body ``data[start:end]`` (parts are found by
+    their offsets in ``data``: a leaf's body is the only copy made of its bytes)."""
     ctype = header.get_content_type()
     maintype = ctype.partition("/")[0]
     if maintype == "message" or ctype == "multipart/digest":
         raise _Unusual  # the parser reads these as nested messages
     if maintype != "multipart":
-        leaves.append(Leaf(header, body, ctype))
+        leaves.append(Leaf(header, data[start:end], ctype))
         return
     if depth >= MAX_DEPTH:
         raise _Unusual
     boundary = header.get_boundary()
     if not boundary or not boundary.isascii():
         raise _Unusual
-    marks = _delimiters(body, b"--" + boundary.encode("ascii"))
+    marks = _delimiters(data, b"--" + boundary.encode("ascii"), start, end)
     closes = [i for i, (_, _, close) in enumerate(marks) if close]
     if not closes or closes[0] == 0:
         raise _Unusual  # no closing delimiter, or no part before it
     last = closes[0]  # the parser stops at the first closing delimiter; what follows is the epilogue
-    for start, end in zip(marks[:last], marks[1 : last + 1], strict=True):
-        content = body[start[1] : end[0]]
+    for before, after in zip(marks[:last], marks[1 : last + 1], strict=True):
+        first, stop = before[1], after[0]
         # the line end before a delimiter belongs to the delimiter
-        if content.endswith(b"\r\n"):
-            content = content[:-2]
-        elif content.endswith(b"\n"):
-            content = content[:-1]
+        if data.endswith(b"\r\n", first, stop):
+            stop -= 2
+        elif data.endswith(b"\n", first, stop):
+            stop -= 1
         else:
             raise _Unusual  # an empty part, or a delimiter glued to the one before
-        if not content:
+        if stop <= first:
             raise _Unusual
-        part_head, part_body = _split(content)
+        part_head, part_start = _split_at(data, first, stop)
         if _LONE_CR.search(part_head) is not None:
             raise _Unusual
-        _walk(_header_of(part_head), part_body, leaves, depth + 1)
+        _walk(_header_of(part_head), data, part_start, stop, leaves, depth + 1)
 
 
 # the body formats read as a clinical document when a message's plain-text body is one
