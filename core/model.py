@@ -200,8 +200,41 @@ def folder_label(key: str, lang: str | None = None) -> str:
     from core.text import render
 
     _account, name = folder_parts(key)
+    name = imap_folder_text(name)
     code = FOLDER_ROLES.get(name.lower())
     return render(code, lang=lang) if code else printable(name, one_line=True)
+
+
+def imap_folder_text(name: str) -> str:
+    """A server's folder name as it reads: IMAP writes non-ASCII names in modified UTF-7 (RFC 3501 §5.1.3:
+    'Envoy&AOk-s' is 'Envoyés', '&-' is '&'). A name that is not valid modified UTF-7 is returned as written;
+    the name itself (what SELECT takes) is never changed, only how it reads."""
+    if "&" not in name:
+        return name
+    import binascii
+
+    out: list[str] = []
+    at = 0
+    while (start := name.find("&", at)) >= 0:
+        end = name.find("-", start + 1)
+        if end < 0:
+            return name
+        out.append(name[at:start])
+        chunk = name[start + 1 : end]
+        if not chunk:
+            out.append("&")
+        else:
+            try:
+                raw = binascii.a2b_base64(chunk.replace(",", "/") + "=" * (-len(chunk) % 4), strict_mode=True)
+                text = raw.decode("utf-16-be")
+            except (ValueError, UnicodeDecodeError):
+                return name
+            if not text or any(" " <= c <= "~" for c in text):
+                return name  # printable ASCII is never encoded: not modified UTF-7
+            out.append(text)
+        at = end + 1
+    out.append(name[at:])
+    return "".join(out)
 
 
 def kind_label(kind: str, lang: str | None = None) -> str:
@@ -391,6 +424,7 @@ __all__ = [
     "ACCOUNT_SEP",
     "FOLDER_ROLES",
     "folder_label",
+    "imap_folder_text",
     "folded",
     "match_folder",
     "reference_text",

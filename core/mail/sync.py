@@ -35,7 +35,7 @@ from core.errors import TransportError
 from core.mail.account import Account
 from core.mail.imap import Fetched, FolderStatus, ImapClient
 from core.mail.messages import FolderState, MessageStore, clean_flags, summary_of
-from core.model import printable
+from core.model import folder_label
 from core.text import T
 
 if TYPE_CHECKING:
@@ -372,7 +372,7 @@ class SyncEngine:
         if not status.uidvalidity:
             # RFC 3501 requires it (a non-zero number). Read as 0 it looked like a change: the folder's cache and
             # the flags set here were dropped, and the letters fetched again kept ids made with 0 for good.
-            raise TransportError(T("mail.sync.no-uidvalidity", folder=printable(folder)))
+            raise TransportError(T("mail.sync.no-uidvalidity", folder=folder_label(folder)))
         state = self.store.folder_state(account.name, folder)
         if state.uidvalidity and state.uidvalidity != status.uidvalidity:
             log.info("account %s: UIDVALIDITY of a folder changed; its cache is rebuilt", account.name)
