@@ -395,9 +395,15 @@ class MessageStore:
         pending: dict[int, list[str]] = {}
         if ids is None:
             ids = [state.message_id(uid) for uid, _, _, _ in items]
+        local = state.pending or {}
         for blob, mid, (uid, flags, raw, extra) in zip(blob_ids, ids, items, strict=True):
             flags = clean_flags(flags)
             flags_of[uid] = flags  # what the server has
+            if uid in local:
+                # stored before a hard crash, flagged here, fetched again: the doctor's flags, not the
+                # server's copy; they stay pending and the sync pushes them
+                flags = clean_flags(local[uid])
+                pending[uid] = flags
             extra = dict(extra)
             if extra.pop("filed", False) and FILED not in flags:
                 # the hook filed a document of this message: $Filed here, and to the server at the push

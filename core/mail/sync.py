@@ -383,8 +383,9 @@ class SyncEngine:
         if _unchanged(state, status):
             return  # nothing changed on either side
 
-        # 1. local flag changes go up first, so the server's answer below already includes them
-        await self._push_flags(source, state, report)
+        # 1. local flag changes go up first, so the server's answer below already includes them (those of
+        # letters the state does not name yet, stored before a crash, go up once they are fetched again)
+        await self._push_flags(source, state, report, keep_unknown=True)
 
         # 2. expunges and new messages
         server = await source.uids()
@@ -419,8 +420,14 @@ class SyncEngine:
             state.highestmodseq = status.highestmodseq
         self.store.save_state(state)
 
-    async def _push_flags(self, source: MailSource, state: FolderState, report: SyncReport) -> None:
-        """Send the flags changed here (``state.pending``) to the server; the state saved after."""
+    async def _push_flags(
+        self, source: MailSource, state: FolderState, report: SyncReport, keep_unknown: bool = False
+    ) -> None:
+        """Send the flags changed here (``state.pending``) to the server; the state saved after.
+
+        A UID the state does not name is a letter stored before a hard crash and not yet named (the state is
+        saved every few batches): with ``keep_unknown`` its flags wait for the letter to be fetched again
+        (``MessageStore.prepare_new`` keeps them), else (expunged on the server meanwhile) they are dropped."""
         known = state.known()
         pending = state.pending or {}
         for uid, wanted in list(pending.items()):
@@ -430,6 +437,8 @@ class SyncEngine:
                 await source.store_flags(uid, add=now - before, remove=before - now)
                 known[uid] = sorted(now)
                 report.flags_out += 1
+            elif keep_unknown:
+                continue
             del pending[uid]
         self.store.save_state(state)
 
