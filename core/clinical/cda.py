@@ -523,6 +523,11 @@ def _embedded_pdf_text(body: ET.Element) -> str:
 def _non_xml_text(text_el: ET.Element) -> str:
     media = text_el.get("mediaType", "")
     payload = "".join(text_el.itertext())
+    ref = text_el.find("reference")
+    if not payload.strip() and ref is not None and ref.get("value", "").strip():
+        # the body is a file next to the CDA (<text><reference value="UD_sample.pdf"/>, HL7's unstructured
+        # document example), not in it: said, rather than a document with nothing to read
+        return str(T("clinical.cda.corps-reference", file=ref.get("value", "").strip()[:120]))
     if text_el.get("representation", "").upper() != "B64":
         return payload.strip()
     try:

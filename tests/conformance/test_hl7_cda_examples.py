@@ -196,3 +196,18 @@ def test_a_goal_of_a_care_plan_is_not_a_result():
     (doc,) = read_document(CARE_PLAN.read_bytes(), CARE_PLAN.name).documents
     spo2 = [(o.value, o.unit, o.status_words) for o in doc.observations if o.label == "Pulse oximetry panel"]
     assert spo2 == [("objectif : ≥92", "%", ""), ("95", "%", "")]
+
+
+UNSTRUCTURED_REF = DATA / "fhir-converter" / "Unstructured_Document_reference.ccda"
+
+
+def test_a_body_that_is_a_separate_file_is_said():
+    """HL7's unstructured document example by reference: <nonXMLBody><text><reference
+    value="UD_sample.pdf"/></text>, the report being a file beside the CDA, not in it. The reader showed a
+    document with nothing at all to read; it says where the report is and what to do."""
+    (doc,) = read_document(UNSTRUCTURED_REF.read_bytes(), UNSTRUCTURED_REF.name).documents
+    assert (doc.identity.family_name, doc.identity.given_names) == ("Levin", ("Henry", "L"))
+    assert doc.text == (
+        "(le compte rendu est un fichier à part, « UD_sample.pdf », que ce document ne contient pas : "
+        "demandez-le à l'expéditeur)"
+    )
