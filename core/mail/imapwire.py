@@ -321,10 +321,32 @@ def parse_fetch_group(group: Group) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
+# the shape Dovecot gives it, items in the order asked (MODSEQ, when the server sends it, after UID or FLAGS)
+_USUAL_HEAD = re.compile(
+    rb"(\d+) FETCH \(UID (\d+) (?:MODSEQ \((\d+)\) )?FLAGS \(([^()\"{}]*)\) (?:MODSEQ \((\d+)\) )?"
+    rb"RFC822\.SIZE (\d+) BODY\[\] \{\d+\}"
+)
+
+
 def _fetch_fast(group: Group) -> dict[str, Any] | None:
-    """The usual answer to ``(UID FLAGS RFC822.SIZE BODY.PEEK[])`` read with two patterns; None otherwise."""
+    """The usual answer to ``(UID FLAGS RFC822.SIZE BODY.PEEK[])`` read with one pattern (the items in the
+    order asked) or two (in any order); None otherwise."""
     if len(group) != 3 or group[2] != b")":
         return None
+    usual = _USUAL_HEAD.fullmatch(group[0])
+    if usual is not None:
+        seq, uid, modseq, flags, modseq_after, size = usual.groups()
+        if modseq is None or modseq_after is None:  # MODSEQ twice: the general reading (it keeps the last)
+            usual_msg: dict[str, Any] = {
+                "SEQ": int(seq),
+                "UID": int(uid),
+                "FLAGS": tuple(flags.decode("ascii", "replace").split()),
+                "RFC822.SIZE": int(size),
+                "BODY[]": group[1],
+            }
+            if modseq is not None or modseq_after is not None:
+                usual_msg["MODSEQ"] = int(modseq or modseq_after)
+            return usual_msg
     m = _FAST_HEAD.fullmatch(group[0])
     if not m:
         return None
