@@ -438,7 +438,9 @@ def clinical_parts(
         elif ctype == "text/plain" and header.get("Content-Disposition", "").lower().find("attachment") < 0:
             body = payload()
             # most letters' bodies are told apart from a report without being decoded
-            kind = detect_format(body[:sniffed]) if body.strip() and may_be_text_report(body) else None
+            # (``not isspace``: what ``strip()`` would say, without a copy of the body)
+            blank = not body or body.isspace()
+            kind = detect_format(body[:sniffed]) if not blank and may_be_text_report(body) else None
             if kind in BODY_FORMATS:
                 parts.append((BODY_FORMATS[kind], ctype, body))
     return parts, attached
