@@ -546,7 +546,8 @@ class SyncEngine:
                 result = self.on_new_message(raw, store_id)
             else:
                 result = self.on_new_message(raw)
-            if asyncio.iscoroutine(result) or isinstance(result, Awaitable):
+            # (a dict first: the ABC check costs 0.5 us a letter)
+            if type(result) is not dict and (asyncio.iscoroutine(result) or isinstance(result, Awaitable)):
                 result = await result
         except Exception as exc:  # noqa: BLE001 - a failing hook must not lose the message
             log.warning(

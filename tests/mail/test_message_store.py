@@ -296,6 +296,17 @@ async def test_the_free_heap_is_handed_back_every_few_batches_and_after_the_last
     assert all(name.startswith("missive-store") for _, name in trims)
 
 
+async def test_a_hook_that_is_a_coroutine_is_awaited() -> None:
+    """A hook may be async: what it says once awaited is what is stored, as for a plain one."""
+
+    async def hook(raw: bytes) -> dict[str, object]:
+        await asyncio.sleep(0)
+        return {"abnormal": True, "n": len(raw)}
+
+    engine = SyncEngine(MessageStore(MemoryProfile()), on_new_message=hook)
+    assert await engine._hook(b"raw", "0" * 32) == {"abnormal": True, "n": 3}
+
+
 async def test_what_a_hook_says_is_stored_as_plain_values() -> None:
     """A hook's dataclass values become their JSON form (``to_json``, else their fields); plain values are
     kept as they are."""
