@@ -19,19 +19,6 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from core.errors import BadInput, MissiveError, NotFound, ServerRefused
-from core.events import (
-    DocumentFiled,
-    MailroomEvent,
-    NeedsReview,
-    NewMail,
-    Progress,
-    PscBinding,
-    PscLogin,
-    SendFailed,
-    Sent,
-    SyncState,
-    SyncStateName,
-)
 from core.model import DRAFTS_FOLDER, INBOX, QUARANTINE_FOLDER
 from core.text import T
 
@@ -42,6 +29,7 @@ if TYPE_CHECKING:  # start-up stays lazy: these modules load when a service is f
     from core.config import Settings
     from core.directory.importer import ImportReport as DirectoryImport
     from core.directory.search import Directory
+    from core.events import MailroomEvent, SyncStateName  # the events: built where one is emitted
     from core.lists import Updated
     from core.mail.account import Account
     from core.mail.accounts import Accounts
@@ -552,6 +540,8 @@ class Mailroom:
             log.warning("automatic filing after sync failed (%s)", type(exc).__name__)
             return
         if filed:
+            from core.events import DocumentFiled
+
             self.emit(DocumentFiled(len(filed)))
 
     def prepare_reading(self) -> None:
@@ -1465,6 +1455,8 @@ class Mailroom:
         self._file_waiting()
         for r in reports:
             if r.new - r.own > 0:  # our own letters (Sent copies) are not news
+                from core.events import NewMail  # (not for a resync that found nothing)
+
                 self.emit(NewMail(r.account, r.new - r.own))
         return reports
 
@@ -1472,6 +1464,8 @@ class Mailroom:
         """Tell subscribers about documents the hook queued for a person since the last report."""
         count, self._queued_for_review = self._queued_for_review, 0
         if count:
+            from core.events import NeedsReview
+
             self.emit(NeedsReview(count, self.documents.pending_count()))
 
     async def sync_sent(self, account: str | None = None) -> None:
@@ -1529,6 +1523,7 @@ class Mailroom:
     async def send(self, draft: Draft, draft_id: str | None = None) -> Delivery:
         """Check the policy, sign/encrypt, queue durably, send. Raises NotSent when it stays queued (the
         outbox has it: the draft ``draft_id`` is deleted all the same); a refusal of the policy keeps it."""
+        from core.events import SendFailed
         from core.mail.send import NotSent
 
         if self.settings.receipts.read and not draft.read_receipt:
@@ -1610,6 +1605,8 @@ class Mailroom:
 
     async def flush_outbox(self, force: bool = False) -> FlushReport:
         """Retry what is due in the outbox (``force``: everything, failed letters included)."""
+        from core.events import SendFailed
+
         entries = {e.id: e for e in self.outbox.list()}
         report = await self._sending.flush(force=force)
         for delivery in report.deliveries:
@@ -1623,6 +1620,8 @@ class Mailroom:
         return report
 
     def _sent(self, delivery: Delivery) -> None:
+        from core.events import Sent
+
         self.audit.append("send", delivery.message_id, entry=delivery.entry_id, refused=len(delivery.refused))
         self.emit(Sent(delivery.entry_id))
 
@@ -1674,6 +1673,7 @@ class Mailroom:
 
         from core.auth.psc import LoginRequired
         from core.errors import MissiveError
+        from core.events import NewMail, Progress, SyncState
 
         last, delay, state, said = "", RETRY_FIRST, "", ""
 
@@ -1923,6 +1923,7 @@ class Mailroom:
         """Run the CIBA login of account ``name``: ``show`` (and a ``psc-binding`` event) get the French line
         with the code to compare on the phone; the refresh token is saved encrypted. Raises PscError."""
         from core.auth import psc
+        from core.events import PscBinding, PscLogin
 
         account = self.accounts.get(name)
         if account.auth_kind != "psc":
@@ -1939,6 +1940,7 @@ class Mailroom:
     async def _login_again(self, name: str, stop: asyncio.Event | None = None) -> bool:
         """After LoginRequired: one CIBA round in the background; False (and an event) when it failed."""
         from core.auth.psc import PscError
+        from core.events import PscLogin
 
         self.emit(PscLogin(name, "required"))
         try:
@@ -1970,6 +1972,7 @@ class Mailroom:
 
     def daemon_tasks(self) -> list[Callable[[], Any]]:
         """Periodic jobs of ``missive daemon``: the watched folder, and filing what waits to be filed."""
+        from core.events import DocumentFiled
         from core.watchfolder import watch_task
 
         tasks: list[Callable[[], Any]] = []

@@ -327,24 +327,31 @@ FLAGGED = "\\Flagged"
 SEEN = "\\Seen"
 
 
-# The engine's typed events are plain frozen dataclasses too: the interface reads them from here.
-from core.events import (  # noqa: E402
-    DocumentFiled,
-    MailroomEvent,
-    NeedsReview,
-    NewMail,
-    Progress,
-    PscBinding,
-    PscLogin,
-    SendFailed,
-    Sent,
-    SyncState,
-)
+# The engine's typed events are plain frozen dataclasses too: the interface reads them from here (loaded on
+# first use, as core.model_rest: a sync that finds nothing new builds none of their nine classes).
+_EVENTS = frozenset(
+    {
+        "DocumentFiled", "MailroomEvent", "NeedsReview", "NewMail", "Progress", "PscBinding", "PscLogin",
+        "SendFailed", "Sent", "SyncState",
+    }
+)  # fmt: skip
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from core.clinical.search import matches, query_terms, searchable
+    from core.events import (
+        DocumentFiled,
+        MailroomEvent,
+        NeedsReview,
+        NewMail,
+        Progress,
+        PscBinding,
+        PscLogin,
+        SendFailed,
+        Sent,
+        SyncState,
+    )
     from core.model_rest import (
         AddressChoice,
         Attachment,
@@ -393,7 +400,7 @@ _REST = frozenset(
 def __getattr__(name: str) -> Any:
     """The search rule (pure functions of text: ``searchable``, ``query_terms``, ``matches``), loaded when the
     interface first searches: one rule for the inbox, the patient search and the directory; and the dataclasses
-    of :mod:`core.model_rest`, loaded when one is first asked for."""
+    of :mod:`core.model_rest` and :mod:`core.events`, loaded when one is first asked for."""
     if name in ("searchable", "query_terms", "matches"):
         from core.clinical import search
 
@@ -402,6 +409,10 @@ def __getattr__(name: str) -> Any:
         from core import model_rest
 
         return getattr(model_rest, name)
+    if name in _EVENTS:
+        from core import events
+
+        return getattr(events, name)
     raise AttributeError(name)
 
 

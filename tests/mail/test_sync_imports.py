@@ -20,7 +20,8 @@ PASS = "correct horse battery staple"
 # Modules a resync that finds nothing new never needs. core.model_rest: the dataclasses of core.model a sync
 # never builds (drafts, clinical documents, the reader's views), each ~0.5 ms to create. secrets, tempfile and
 # shutil (with bz2 and lzma): a client certificate's files and blob ids needed them, a connection does not.
-NOT_FOR_A_RESYNC = ("core.model_rest", "secrets", "tempfile", "shutil", "bz2", "lzma")
+# core.events: the nine event classes (new mail, progress, documents filed...), built only where one is emitted.
+NOT_FOR_A_RESYNC = ("core.model_rest", "core.events", "secrets", "tempfile", "shutil", "bz2", "lzma")
 # xml.etree (with expat) reads a trust whitelist and html decodes entities in a report's text: not a sniffer's.
 # email.policy (with its header registry) parses a whole message: the summaries are made by the fast reader.
 NOT_FOR_A_FIRST_SYNC = (
@@ -84,20 +85,21 @@ def test_a_sync_and_a_resync_load_only_what_a_sync_needs(cli, profile_dir: Path,
 
 
 def test_every_name_of_core_model_is_there_and_the_rest_loads_on_first_use() -> None:
-    """core.model alone does not load core.model_rest; each name of its ``__all__`` still resolves, the moved
-    classes being core.model_rest's own (one class, whichever way it is imported)."""
+    """core.model alone loads neither core.model_rest nor core.events; each name of its ``__all__`` still
+    resolves, the classes being those modules' own (one class, whichever way it is imported)."""
     script = (
         "import sys, core.model as m\n"
-        "print('core.model_rest' in sys.modules)\n"
-        "from core.model import Draft\n"
-        "import core.model_rest as r\n"
-        "print(Draft is r.Draft, all(getattr(m, n) is not None for n in m.__all__))\n"
+        "print('core.model_rest' in sys.modules, 'core.events' in sys.modules)\n"
+        "from core.model import Draft, NewMail\n"
+        "import core.model_rest as r, core.events as e\n"
+        "print(Draft is r.Draft, NewMail is e.NewMail, all(getattr(m, n) is not None for n in m.__all__))\n"
         "print(sorted(n for n in m._REST if getattr(m, n) is not getattr(r, n)))\n"
+        "print(sorted(n for n in m._EVENTS if getattr(m, n) is not getattr(e, n)))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
     )
-    assert done.stdout.split("\n")[:3] == ["False", "True True", "[]"]
+    assert done.stdout.split("\n")[:4] == ["False False", "True True True", "[]", "[]"]
 
 
 def _sync_watching_the_derivation(profile: Path, passphrase: str) -> tuple[int, str, dict[str, list[str]]]:
