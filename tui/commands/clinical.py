@@ -117,11 +117,13 @@ def _read(path: Path) -> bytes:
 def summary(file: str, fmt: str, documents: list[ClinicalDocument]) -> str:
     """One French line per file, then one indented line per document (and one more for a document whose
     container names another patient: the core's reason and that patient)."""
+    from core.model import printable  # an identity or a title holds no terminal command
+
     count = len(documents)
     head = t(_plural("cli.parse.file", count), file=file, format=_FORMAT_NAMES.get(fmt, fmt), count=count)
-    lines = [head]
+    lines = [printable(head, one_line=True)]
     for doc in documents:
-        lines.append(f"  - {_document_line(doc)}")
+        lines.append(f"  - {printable(_document_line(doc), one_line=True)}")
         conflict = envelope_line(doc)
         if conflict:
             lines.append(f"    {conflict}")
