@@ -58,3 +58,18 @@ def test_a_report_sent_one_text_line_an_obx_is_the_reports_text():
     )
     # the one OBX that names something (ST, code 12345) is still a result
     assert [(o.code, o.value) for o in doc.observations] == [("12345", "")]
+
+
+def test_two_tests_cut_to_the_same_name_are_named_whole():
+    """NIST's blood count names the MCH 'Erythrocyte mean corpuscular hemoglobin [Entitic mass]' and the MCHC
+    'Erythrocyte mean corpuscular hemoglobin concentration [Mass/volume]': cut to the table's 34-cell column
+    both read 'Erythrocyte mean corpuscular hemog', 29 pg and 32.4 g/dL under one name. Each is named whole
+    under its line; a name cut to words no other test shares stays on its line alone."""
+    (doc,) = read_document(CBC.read_bytes(), CBC.name).documents
+    lines = results_table(doc).plain.splitlines()
+    mch = next(n for n, line in enumerate(lines) if "29 pg/{cell}" in line)
+    mchc = next(n for n, line in enumerate(lines) if "32.4 g/dL" in line)
+    assert lines[mch + 1].strip() == "(Erythrocyte mean corpuscular hemoglobin [Entitic mass])"
+    assert lines[mchc + 1].strip() == "(Erythrocyte mean corpuscular hemoglobin concentration [Mass/volume])"
+    hct = next(n for n, line in enumerate(lines) if line.startswith("   Hematocrit"))
+    assert lines[hct + 1].startswith("   Platelets") or lines[hct + 1].startswith("↑↑ Leukocytes")

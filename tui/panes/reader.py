@@ -46,8 +46,15 @@ def results_table(doc: ClinicalDocument) -> Content:
         f"   {t('reader.col_test'):<{label_w}} {t('reader.col_value'):<{value_w}} {t('reader.col_range')}"
     )
     parts: list[str | tuple[str, str]] = [(header + "\n", "bold")]
+    # two tests whose names are cut to the same words ('Erythrocyte mean corpuscular hemog' for the MCH and
+    # the MCHC of NIST's blood count) would read as one: each of those is named whole under its line
+    full: dict[str, set[str]] = {}
     for obs in doc.observations:
-        label = (obs.label or obs.code)[:label_w]
+        full.setdefault((obs.label or obs.code)[:label_w], set()).add(obs.label or obs.code)
+    for obs in doc.observations:
+        name = obs.label or obs.code
+        label = name[:label_w]
+        ambiguous = len(full[label]) > 1 and name != label
         said = f"{obs.value} {obs.unit}".strip()
         # a text result longer than the column (a culture, a morphology, a report sent line by line) is
         # written whole under its line: cut to the column it read 'Many spherocytes p'
@@ -64,6 +71,8 @@ def results_table(doc: ClinicalDocument) -> Content:
             line += f"  [{obs.status_words}]"
         if obs.comment:
             line += f"  {obs.comment}"
+        if ambiguous:
+            line += f"\n     ({name})"
         if whole:
             line += "".join(f"\n     {text.strip()}" for text in said.splitlines() if text.strip())
         parts.append((line + "\n", "$error bold") if obs.abnormal else line + "\n")
