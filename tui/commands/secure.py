@@ -127,6 +127,7 @@ def cmd_sign(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def cmd_verify(args: argparse.Namespace, ctx: Any) -> int:
+    from core.model import printable  # the signer's address and subject are the sender's words
     from tui.i18n import t
 
     status = ctx.mailroom().verify_message(_read(args.file))
@@ -140,10 +141,10 @@ def cmd_verify(args: argparse.Namespace, ctx: Any) -> int:
             }
         )
     elif status.valid:
-        print(t("cli.smime.valid", signer=status.signer, subject=status.subject))
+        print(printable(t("cli.smime.valid", signer=status.signer, subject=status.subject)))
     else:
         who = f" ({status.signer})" if status.signer else ""
-        print(t("cli.smime.invalid", who=who, reason=status.reason_text()))
+        print(printable(t("cli.smime.invalid", who=who, reason=status.reason_text())))
     return 0 if status.valid else 1
 
 
@@ -181,6 +182,7 @@ def cmd_keys_trust(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def cmd_keys_list(args: argparse.Namespace, ctx: Any) -> int:
+    from core.model import printable
     from tui.i18n import t
 
     listing = ctx.mailroom().key_listing()
@@ -191,14 +193,8 @@ def cmd_keys_list(args: argparse.Namespace, ctx: Any) -> int:
         print(t(f"cli.keys.section.{section}", count=len(listing[section])))
         for item in listing[section]:
             label = ", ".join(item["emails"]) or item["subject"]
-            print(
-                t(
-                    "cli.keys.line",
-                    fingerprint=item["fingerprint"][:16],
-                    label=label,
-                    expires=item["not_after"][:10],
-                )
-            )
+            line = t("cli.keys.line", fingerprint=item["fingerprint"][:16], label=label, expires=item["not_after"][:10])
+            print(printable(line, one_line=True))  # a harvested certificate's names are its sender's words
     return 0
 
 
