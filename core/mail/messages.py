@@ -16,6 +16,7 @@ summary only when it is read, so a 50,000-message inbox paints without building 
 from __future__ import annotations
 
 import builtins
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -157,6 +158,9 @@ class MessageStore:
         self.folders = profile.collection("folders")
         self.blobs = profile.blobs
         self._index: ListIndex | None = None
+        # the state a sync holds in memory while it reads a folder (``syncing``): flags set here meanwhile go
+        # into it too, or its next save (every few batches, at the folder's end) would drop them unsent
+        self._live: dict[tuple[str, str], FolderState] = {}
 
     # ------------------------------------------------------------------ reading
     def rows(
@@ -289,6 +293,9 @@ class MessageStore:
             state.pending = state.pending or {}
             state.pending[int(doc["uid"])] = new
             self.save_state(state)
+            live = self._live.get((state.account, state.folder))
+            if live is not None and live.uidvalidity == state.uidvalidity and live.pending is not None:
+                live.pending[int(doc["uid"])] = list(new)  # a new list: a push of the one before keeps it
         self.docs.put(message_id, doc)
 
     def add_flags(self, message_id: str, *flags: str) -> None:
@@ -361,6 +368,22 @@ class MessageStore:
 
     def save_state(self, state: FolderState) -> None:
         self.folders.put(folder_key(state.account, state.folder), state.to_json())
+
+    @contextlib.contextmanager
+    def syncing(self, state: FolderState) -> Iterator[FolderState]:
+        """While a sync reads a folder with ``state`` in memory: flags set here meanwhile (``set_flags``: a
+        letter opened, flagged, filed) go into it as well as into the saved state, so the sync's own saves
+        keep them and its push after the fetch sends them (they were dropped unsent: the saved state was
+        overwritten by the sync's copy, which did not have them)."""
+        if state.pending is None:
+            state.pending = {}
+        key = (state.account, state.folder)
+        self._live[key] = state
+        try:
+            yield state
+        finally:
+            if self._live.get(key) is state:
+                del self._live[key]
 
     def folder_names(self, account: str) -> builtins.list[str]:
         return sorted(d["folder"] for _, d in self.folders.find(lambda d: d.get("account") == account))
@@ -451,7 +474,9 @@ class MessageStore:
         state = new.state
         state.known().update(new.flags)
         if new.pending:
-            state.pending = {**(state.pending or {}), **new.pending}
+            if state.pending is None:
+                state.pending = {}
+            state.pending.update(new.pending)  # in place: ``set_flags`` may add to it meanwhile (``syncing``)
         if save_state:
             self.save_state(state)
         self._delete_blobs(stale_blobs)

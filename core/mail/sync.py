@@ -379,46 +379,47 @@ class SyncEngine:
             self.store.forget_folder(account.name, folder)
             state = FolderState(account.name, folder, pending={})
         state.uidvalidity = status.uidvalidity
-        known = state.known()
-        if _unchanged(state, status):
-            return  # nothing changed on either side
+        with self.store.syncing(state):  # flags set here while it reads go into this state too
+            known = state.known()
+            if _unchanged(state, status):
+                return  # nothing changed on either side
 
-        # 1. local flag changes go up first, so the server's answer below already includes them (those of
-        # letters the state does not name yet, stored before a crash, go up once they are fetched again)
-        await self._push_flags(source, state, report, keep_unknown=True)
+            # 1. local flag changes go up first, so the server's answer below already includes them (those of
+            # letters the state does not name yet, stored before a crash, go up once they are fetched again)
+            await self._push_flags(source, state, report, keep_unknown=True)
 
-        # 2. expunges and new messages
-        server = await source.uids()
-        server_set = set(server)
-        gone = [u for u in known if u not in server_set]
-        if gone:
-            report.expunged += self.store.forget_uids(state, gone)
-        new = [u for u in server if u not in known]
-        if new:
-            await self._fetch_new(source, state, new, report, progress)
+            # 2. expunges and new messages
+            server = await source.uids()
+            server_set = set(server)
+            gone = [u for u in known if u not in server_set]
+            if gone:
+                report.expunged += self.store.forget_uids(state, gone)
+            new = [u for u in server if u not in known]
+            if new:
+                await self._fetch_new(source, state, new, report, progress)
 
-        # 3. flags changed on the server
-        fetched = set(new)
-        old = [u for u in server if u in known and u not in fetched]
-        if old:
-            since = state.highestmodseq if condstore and state.highestmodseq else None
-            changed = await source.flags(old, changedsince=since)
-            report.flags_in += self.store.apply_server_flags(
-                state, {u: f for u, f in changed.items() if clean_flags(f) != known.get(u)}
-            )
+            # 3. flags changed on the server
+            fetched = set(new)
+            old = [u for u in server if u in known and u not in fetched]
+            if old:
+                since = state.highestmodseq if condstore and state.highestmodseq else None
+                changed = await source.flags(old, changedsince=since)
+                report.flags_in += self.store.apply_server_flags(
+                    state, {u: f for u, f in changed.items() if clean_flags(f) != known.get(u)}
+                )
 
-        # 4. flags set while the new messages were read ($Filed on a result filed at once) go up now, so
-        # other desks sharing the mailbox see them after their next sync, not after this desk's next one
-        if state.pending:
-            await self._push_flags(source, state, report)
+            # 4. flags set while the new messages were read ($Filed on a result filed at once) go up now, so
+            # other desks sharing the mailbox see them after their next sync, not after this desk's next one
+            if state.pending:
+                await self._push_flags(source, state, report)
 
-        state.uidnext = status.uidnext
-        state.exists = len(server)
-        state.highestmodseq = status.highestmodseq
-        if status.highestmodseq is not None and new:
-            # flags may have moved while we fetched: only trust the modseq seen at SELECT
+            state.uidnext = status.uidnext
+            state.exists = len(server)
             state.highestmodseq = status.highestmodseq
-        self.store.save_state(state)
+            if status.highestmodseq is not None and new:
+                # flags may have moved while we fetched: only trust the modseq seen at SELECT
+                state.highestmodseq = status.highestmodseq
+            self.store.save_state(state)
 
     async def _push_flags(
         self, source: MailSource, state: FolderState, report: SyncReport, keep_unknown: bool = False
@@ -439,7 +440,8 @@ class SyncEngine:
                 report.flags_out += 1
             elif keep_unknown:
                 continue
-            del pending[uid]
+            if pending.get(uid) is wanted:  # not set again here while it was sent (``MessageStore.syncing``)
+                del pending[uid]
         self.store.save_state(state)
 
     async def _fetch_new(

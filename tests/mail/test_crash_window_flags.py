@@ -72,3 +72,33 @@ async def test_a_pending_flag_of_a_letter_expunged_meanwhile_is_dropped(mail_ser
     await engine.sync(account)
     assert not store.folder_state(account.name, "INBOX").pending
     assert (await engine.sync(account)).flags_out == 0
+
+
+async def test_a_letter_read_while_the_first_sync_goes_on_is_read_on_the_server_too(mail_servers) -> None:
+    """The doctor opens the first letter while the rest of a first sync is still coming (the app lists
+    letters as they are stored): its \\Seen was kept only here. The sync held its own copy of the folder
+    state and saved it over the one set_flags had just saved, so the flag was never sent: other desks and
+    the webmail showed the letter unread, for good."""
+    user = mail_servers.add_user("readduringsync")
+    for i in range(250):  # three FETCH batches of 100
+        mail_servers.deliver(user, letter(f"L{i:03d}"))
+    store = MessageStore(MemoryProfile())
+    opened: dict[str, int | str] = {}
+
+    def hook(raw: bytes) -> dict:
+        if b"Subject: L220" in raw and not opened:  # the first batches are stored by now
+            first = next(m for m in store.list() if m.subject == "L000")
+            store.add_flags(first.id, "\\Seen")  # what opening it does (Mailroom.mark_seen)
+            opened.update(id=first.id, uid=first.uid)
+        return {}
+
+    engine = SyncEngine(store, backoff=0.2, on_new_message=hook)
+    account = imap_account(mail_servers, user)
+    report = await engine.sync(account)
+    assert report.new == 250 and opened
+    assert "\\Seen" in store.get(str(opened["id"])).flags
+    async with ImapClient(account) as imap:
+        await imap.select("INBOX")
+        server = await imap.flags([int(opened["uid"])])
+    assert "\\Seen" in server[int(opened["uid"])]
+    assert not store.folder_state(account.name, "INBOX").pending
