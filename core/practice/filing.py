@@ -127,8 +127,10 @@ PRESETS: dict[str, Preset] = {
 def preset(key: str) -> Preset:
     """The preset called ``key`` (case, spaces and accents ignored); ConfigError listing the known ones."""
     wanted = re.sub(r"[^a-z0-9]", "", _ascii(key).lower())
+    if wanted in PRESETS:  # by its key (the settings' usual way): no name folded
+        return PRESETS[wanted]
     for p in PRESETS.values():
-        if wanted in (p.key, re.sub(r"[^a-z0-9]", "", _ascii(p.name).lower())):
+        if wanted == re.sub(r"[^a-z0-9]", "", _ascii(p.name).lower()):
             return p
     raise ConfigError(
         T("clinical.filing.filing-preset-inconnu-prereglages", key=key, join=", ".join(PRESETS))
@@ -294,6 +296,8 @@ def render_name(template: str, fields: FilingFields, seq: int, extension: str) -
 
 
 def _ascii(text: str) -> str:
+    if text.isascii():
+        return text
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 
 
