@@ -258,7 +258,14 @@ class MissiveApp(App[int]):
         markup: bool = False,
     ) -> None:
         """A toast says its words as text, never as markup: they often quote a server ('[AUTHENTICATIONFAILED]
-        Invalid credentials' read ' Invalid credentials'; a '[/]' in one ended the app with MarkupError)."""
+        Invalid credentials' read ' Invalid credentials'; a '[/]' in one ended the app with MarkupError), and
+        without a terminal control character (a server's words: an OSC 52 would write the clipboard)."""
+        from core.model import printable
+
+        if isinstance(message, str):
+            message = printable(message)
+        if isinstance(title, str):
+            title = printable(title, one_line=True)
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def get_key_display(self, binding: Binding) -> str:

@@ -156,3 +156,20 @@ async def test_a_toast_says_a_servers_words_as_text() -> None:
         (notification,) = list(app._notifications)
         assert isinstance(notification, Notification) and notification.markup is False
         assert "[AUTHENTICATIONFAILED] Invalid credentials [/]" in Toast(notification).render().plain
+
+
+async def test_a_toast_writes_no_control_character_of_a_servers_words() -> None:
+    """A server's refusal quoted in a toast ('a1 NO \\x1b]52;c;…\\x07': an OSC 52 writes the clipboard on many
+    terminals) is shown with U+FFFD for each control character; its line breaks stay."""
+    from textual.widgets._toast import Toast
+
+    app = MissiveApp(mailroom=FakeMailroom())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        app.notify("compte x : UID FETCH refusé (\x1b]52;c;UFdORUQ=\x07\x9b2J)\nréessayez", severity="error")
+        await pilot.pause()
+        await settle(app, pilot)
+        (notification,) = list(app._notifications)
+        shown = Toast(notification).render().plain
+        assert "UID FETCH refusé" in shown and "réessayez" in shown
+        assert not any((ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) <= 0x9F for c in shown), repr(shown)
