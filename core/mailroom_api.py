@@ -266,6 +266,11 @@ class MailroomAPI(Protocol):
         """Check the policy, protect, queue durably, send; the draft ``draft_id`` is deleted once queued."""
         ...
 
+    async def flush_outbox(self, force: bool = False) -> FlushReport:
+        """Send again what is due in the outbox (``force``: everything, failed letters included); Sent or
+        SendFailed events say what left and what failed for good."""
+        ...
+
     # -- status -----------------------------------------------------------------------------------------------
     def outbox_count(self) -> int: ...
 
@@ -336,8 +341,6 @@ class CommandsAPI(MailroomAPI, SetupAPI, Protocol):
 
     # -- sending
     def patient_mail_address(self, patient_id: str) -> str: ...
-
-    async def flush_outbox(self, force: bool = False) -> FlushReport: ...
 
     def outbox_entries(self) -> list[OutboxEntry]: ...
 

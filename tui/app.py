@@ -74,6 +74,7 @@ if TYPE_CHECKING:
     from tui.panes.compose import ComposePane
 
 log = logging.getLogger("missive.tui")
+OUTBOX_EVERY = 60.0  # seconds between two looks at the outbox (as missive daemon)
 
 # The built-in themes: the top-level themes/ folder, installed by the wheel as tui/themes/ (see setup.py);
 # beside the code in a git checkout or an editable install.
@@ -638,6 +639,31 @@ class MissiveApp(App[int]):
                 name=f"sync {name}",
                 exit_on_error=False,
             )
+        if names:
+            self.run_worker(self._outbox_worker, thread=True, group="sync", name="outbox", exit_on_error=False)
+
+    def _outbox_worker(self) -> None:
+        """A letter the server did not take waits in the outbox, "sent again by itself": here, as the daemon
+        does, every OUTBOX_EVERY seconds while the app runs (what is due only: the outbox spaces the tries out;
+        a letter another process is sending is left to it). Sent and SendFailed events say what happened."""
+        mailroom = self.mailroom
+        if mailroom is None:
+            return
+
+        async def main() -> None:
+            stop = asyncio.Event()
+            self._sync_stops.append((asyncio.get_running_loop(), stop))
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), OUTBOX_EVERY)
+                    return
+                try:
+                    if mailroom.outbox_count():
+                        await mailroom.flush_outbox()
+                except Exception as exc:  # noqa: BLE001 - tried again at the next round; the outbox keeps the letter
+                    log.info("outbox not sent this round (%s)", type(exc).__name__)
+
+        asyncio.run(main())
 
     def _sync_worker(self, name: str) -> None:
         """Its own thread and event loop: the store's disk writes never block the screen."""

@@ -22,7 +22,7 @@ from core.config import Settings
 from core.errors import BadInput, KeptInOutbox, MessageGone, NotFound, ServerRefused, WrongPassphrase
 from core.events import MailroomEvent
 from core.mail.messages import SummaryList
-from core.mail.send import Delivery
+from core.mail.send import Delivery, FlushReport
 from core.model import (
     DRAFTS_FOLDER,
     QUARANTINE_FOLDER,
@@ -666,6 +666,18 @@ class FakeMailroom:
             self.delete_draft(draft_id)
         entry = hashlib.sha256(repr(draft).encode()).hexdigest()[:16]
         return Delivery(entry, f"<{entry}@test>", "sent")
+
+    async def flush_outbox(self, force: bool = False) -> FlushReport:
+        """As the real one: what waits leaves once the server is back (Sent each), else it waits."""
+        from core.events import Sent
+
+        if self.smtp_down or not self.outbox:
+            return FlushReport(queued=len(self.outbox))
+        left, self.outbox = self.outbox, []
+        for index, draft in enumerate(left, start=1):
+            self.sent.append(draft)
+            self.emit(Sent(f"o-{index}"))
+        return FlushReport(sent=len(left))
 
     # -- status ---------------------------------------------------------------------------------------------
     def outbox_count(self) -> int:

@@ -1045,3 +1045,34 @@ async def test_a_letter_the_server_did_not_take_is_not_queued_twice(mailroom: Fa
         await pilot.press("3", "ctrl+s")
         await settle(app, pilot)
         assert len(mailroom.outbox) == 1 and mailroom.sent == []
+
+
+async def test_a_letter_waiting_in_the_outbox_leaves_once_the_server_is_back(
+    mailroom: FakeMailroom, monkeypatch
+) -> None:
+    """'elle sera renvoyée automatiquement', the app said, but only `missive daemon` sent the outbox again: a
+    doctor who uses the app alone had her letter wait there for good. The app now looks at the outbox as the
+    daemon does; the letter leaves once, and the status bar's count goes back to 0."""
+    import tui.app
+    from tui.widgets.status_bar import StatusBar
+
+    monkeypatch.setattr(tui.app, "OUTBOX_EVERY", 0.05)
+    mailroom.accounts = ["cabinet"]
+    mailroom.smtp_down = True
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:  # no settle(): the account's sync never ends
+        await until(pilot, lambda: mailroom.synced == ["cabinet"], "the account kept in sync")
+        await pilot.press("3")
+        await until(pilot, lambda: app.screen.query("#compose-to") and app.screen.focused is not None
+                    and app.screen.focused.id == "compose-to", "the composer")
+        await pilot.press(*"claire.martin@chu-test.mssante.fr", "tab", "tab", *"Avis", "tab", *"Chere consoeur")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: len(mailroom.outbox) == 1, "the letter in the outbox")
+        await asyncio.sleep(0.3)  # a few rounds with the server still down: it waits
+        assert len(mailroom.outbox) == 1 and mailroom.sent == []
+        mailroom.smtp_down = False
+        await until(pilot, lambda: len(mailroom.sent) == 1, "the letter sent once the server is back")
+        bar = app.screen.query_one(StatusBar)
+        await until(pilot, lambda: "Envoi : 0" in str(bar.query_one("#status-counts", Static).render()), "count")
+        await asyncio.sleep(0.3)
+        assert len(mailroom.sent) == 1 and mailroom.outbox == []
