@@ -150,3 +150,17 @@ def test_bad_input_is_one_line_and_exit_2(cli, wired, tmp_path: Path, args: list
     code, out, err = cli(*args)
     assert code == 2
     assert err.startswith("missive : ") and err.count("\n") == 1 and expected in err
+
+
+def test_outbox_list_writes_no_control_character_of_a_servers_refusal(cli, wired, tmp_path: Path) -> None:
+    """The server's words kept with a letter that did not leave ('452 \\x1b]52;c;…\\x07': an OSC 52 writes the
+    clipboard on many terminals) are listed with U+FFFD for each control character."""
+    account, state = wired
+    body = tmp_path / "b.txt"
+    body.write_text("x", "utf-8")
+    state["account"] = account.with_changes(smtp_host="smtp.exemple.fr")
+    state["fail"] = SmtpError("smtp.exemple.fr:587: 452 \x1b]52;c;UFdORUQ=\x07\x9b2J try later")
+    assert cli("send", "--to", "a@exemple.fr", "--subject", "Objet \x1b[2J", "--body-file", str(body))[0] == 1
+    code, out, _ = cli("outbox", "list")
+    assert "try later" in out
+    assert not any((ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) <= 0x9F for c in out), repr(out)

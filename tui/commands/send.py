@@ -172,6 +172,8 @@ def cmd_send(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def cmd_outbox_list(args: argparse.Namespace, ctx: Any) -> int:
+    from core.model import printable
+
     entries = ctx.mailroom().outbox_entries()
     if args.json:
         for entry in entries:
@@ -193,9 +195,9 @@ def cmd_outbox_list(args: argparse.Namespace, ctx: Any) -> int:
             )
             + f"  {e.subject[:50]}"
         )
-        print(line)
+        print(printable(line, one_line=True))  # the subject, and the server's words below: no terminal command
         if e.last_error:
-            print(f"    {e.last_error}")
+            print(printable(f"    {e.last_error}", one_line=True))
     return 0
 
 
@@ -209,11 +211,13 @@ def cmd_outbox_sent(args: argparse.Namespace, ctx: Any) -> int:
     if not letters:
         print(t("cli.outbox.none_sent"))
         return 0
+    from core.model import printable  # a report's words are its sender's: no terminal command
+
     for letter in letters:
         when = letter.sent_at.astimezone().strftime("%d/%m/%Y %H:%M") if letter.sent_at else "?"
-        print(f"{when}  {letter.subject[:60]}")
+        print(printable(f"{when}  {letter.subject[:60]}", one_line=True))
         for r in letter.recipients:
-            print(f"    {r.address} — {r.to_json()['text']}")
+            print(printable(f"    {r.address} — {r.to_json()['text']}", one_line=True))
     return 0
 
 
