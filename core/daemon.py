@@ -210,6 +210,10 @@ async def _watch(mailroom: Any, name: str, notifier: Any, stop: asyncio.Event) -
                 await _sleep(LOGIN_RETRY, stop)
             continue
         except Exception as exc:  # noqa: BLE001 - one account's trouble must not stop the daemon
+            with contextlib.suppress(Exception):
+                if name not in _account_names(mailroom):  # removed from the profile: no longer watched
+                    log.info("account %s no longer in the profile: no longer watched", name)
+                    return
             failures += 1
             kind = "transport" if isinstance(exc, MissiveError) else type(exc).__name__
             log.warning(

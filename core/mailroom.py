@@ -1645,7 +1645,13 @@ class Mailroom:
         """Nothing is buffered: every write is durable when it returns."""
 
     async def idle(self, name: str, timeout: float = 540.0) -> int:
-        """One round of waiting for news on account ``name`` (IDLE, bounded), then a sync; new messages."""
+        """One round of waiting for news on account ``name`` (IDLE, bounded), then a sync; new messages.
+
+        The account removed from the profile meanwhile (``missive account remove`` in another terminal) ends
+        the round at once, with no sync of it (which stored its letters again after the removal had dropped
+        them): ``NotFound``, the catalogue's 'compte … retiré du profil'."""
+        import asyncio
+
         from core.mail.sync import SyncEngine
 
         engine = SyncEngine(
@@ -1655,10 +1661,17 @@ class Mailroom:
             account_lock=self._account_locks.held,
             connections=self._connections,
         )
+        removed = asyncio.Event()
+        watcher = asyncio.ensure_future(self._watch_removal(name, removed))
         try:
-            report = await engine.idle_once(self.accounts.get(name), timeout)
+            report = await _until(removed, engine.idle_once(self.accounts.get(name), timeout))
         finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
             self._report_review()
+        if report is None:
+            raise NotFound(T("mailroom.account-removed", account=name))
         return int(report.new - report.own)
 
     async def keep_synced(self, name: str, stop: asyncio.Event, *, idle_timeout: float = 540.0) -> None:

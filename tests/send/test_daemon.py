@@ -152,3 +152,40 @@ def test_sigterm_stops_the_daemon_cleanly(tmp_path: Path) -> None:
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     assert out.strip() == "stopped True"
+
+
+async def test_an_account_removed_while_the_daemon_waits_for_its_news_is_no_longer_watched(tmp_path: Path) -> None:
+    """`missive account remove ancien` in another terminal while `missive daemon` waits in ancien's IDLE round
+    (540 s): the round ends at once with no sync of it (the round's sync stored ancien's letters again after
+    the removal had dropped them), the daemon stops watching it (one log line; it retried it forever), and
+    keeps watching the other account."""
+    from core.daemon import _watch
+    from core.mail.account import Account
+    from core.mailroom import Mailroom
+
+    passphrase = "correct horse battery staple"
+    for name in ("cabinet", "ancien"):
+        for sub in ("cur", "new", "tmp"):
+            (tmp_path / name / sub).mkdir(parents=True)
+        (tmp_path / name / "new" / "1.a").write_bytes(
+            f"From: labo@labo.mssante.fr\r\nTo: dr@{name}.mssante.fr\r\nSubject: {name}\r\n"
+            f"Message-ID: <{name}@labo.mssante.fr>\r\n\r\ncorps\r\n".encode()
+        )
+    mr = Mailroom.create(tmp_path / "profile", passphrase)
+    for name in ("cabinet", "ancien"):
+        mr.accounts.add(Account(name=name, email=f"dr@{name}.mssante.fr", kind="maildir", maildir=str(tmp_path / name)))
+    await mr.sync()
+    assert sorted(m.account for m in mr.messages.list()) == ["ancien", "cabinet"]
+    stop = asyncio.Event()
+    watched = {name: asyncio.create_task(_watch(mr, name, Notifier("none", ""), stop)) for name in ("cabinet", "ancien")}
+    await asyncio.sleep(0.5)  # both in their IDLE round
+    cli = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tui.cli", "--profile", str(tmp_path / "profile"), "account", "remove", "ancien",
+        env={**os.environ, "MISSIVE_PASSPHRASE": passphrase}, cwd=ROOT, stdout=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    assert await cli.wait() == 0
+    await asyncio.wait_for(watched["ancien"], 30)  # over: far from the round's 540 s
+    assert not watched["cabinet"].done()
+    assert [m.account for m in mr.messages.list()] == ["cabinet"]  # ancien's letter not stored again
+    stop.set()
+    watched["cabinet"].cancel()
