@@ -1,0 +1,43 @@
+"""bench.memfloor: the floor under the app's memory, layer by layer, each measured in its own interpreter."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def memfloor(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "bench.memfloor", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_each_layer_is_measured_in_order_and_holds_the_one_before() -> None:
+    done = memfloor("--layers", "python,asyncio,textual", "--settle", "0.3")
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == ["layer", "rss", "MB", "+MB", "anon", "file", "modules"]
+    rows = {line.split()[0]: line.split() for line in lines[1:]}
+    assert list(rows) == ["python", "asyncio", "textual"]
+    rss = [float(rows[name][1]) for name in rows]
+    modules = [int(rows[name][-1]) for name in rows]
+    assert 0 < rss[0] < rss[1] < rss[2]  # a running Textual app holds more than asyncio, which holds more
+    assert modules[0] < modules[1] < modules[2]
+    assert abs(float(rows["asyncio"][2]) - (rss[1] - rss[0])) < 0.11  # each step is said beside its layer
+
+
+def test_an_unknown_layer_is_a_usage_error() -> None:
+    done = memfloor("--layers", "python,emacs")
+    assert done.returncode == 2
+    assert "emacs" in done.stderr and "textual" in done.stderr
