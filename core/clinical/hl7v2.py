@@ -510,10 +510,17 @@ def _read_ed(seg: Segment, read_embedded: bool) -> tuple[list[ClinicalDocument],
     if head.startswith(b"%PDF"):  # a report sent as a PDF (HL7 MDM, imaging): its text is the report
         from core.clinical import pdf
 
+        # an unreadable one (a password, damage, a scan with no text) is said where its text would be: the
+        # doctor cannot open a PDF carried inside an HL7 message, and silence read as 'no report'
         try:
-            return [], pdf.extract_text(content)
-        except ParseError:
-            return [], ""
+            text = pdf.extract_text(content)
+        except ParseError as exc:
+            protected = exc.text.code == "clinical.pdf.pdf-protege-mot-passe"
+            said = (
+                "clinical.hl7v2.pdf-joint-mot-de-passe" if protected else "clinical.hl7v2.pdf-joint-endommage"
+            )
+            return [], str(T(said))
+        return [], text if text.strip() else str(T("clinical.hl7v2.pdf-joint-sans-texte"))
     from core.clinical import rtf
 
     if comps[2].strip().upper() == "RTF" or rtf.looks_like(content):  # ED subtype RTF (MDM reports)

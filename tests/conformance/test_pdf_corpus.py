@@ -42,3 +42,50 @@ def test_missive_parse_reads_it(capsys: pytest.CaptureFixture[str]):
 
     assert main(["parse", str(PDF / "pypdf-r6-empty-password.pdf")]) == 0
     assert "PDF" in capsys.readouterr().out
+
+
+def _mdm_carrying(pdf: bytes) -> bytes:
+    """The ANS MDM example (an imaging report in OBX|1|ED) with its ED carrying this PDF instead of the CDA,
+    as labs and imaging centres send their report in HL7: ^application^PDF^Base64^..."""
+    import base64
+    import re
+
+    raw = (DATA / "ans" / "message_MDM_CR_Radio_INIT_N1_Base64.er7").read_bytes()
+    payload = b"^application^PDF^Base64^" + base64.b64encode(pdf)
+    carried = re.sub(rb"(OBX\|1\|ED\|[^|]*\|\|)[^|\r\n]*", lambda m: m.group(1) + payload, raw, count=1)
+    assert carried != raw
+    return carried
+
+
+def test_a_pdf_carried_in_hl7_that_cannot_be_read_is_said():
+    """A PDF report inside an HL7 message that asks for a password (pypdf's r4 file) gave no text at all: the
+    doctor saw the e-mail body and no report, with nothing said. Its place now says why and what to do; one
+    that reads gives its text."""
+    (doc,) = read_document(
+        _mdm_carrying((PDF / "pypdf-r4-user-password.pdf").read_bytes()), "cr.hl7"
+    ).documents
+    assert doc.format == "hl7v2" and doc.identity.family_name == "PAT-TROIS"
+    assert doc.text.splitlines()[0] == (
+        "(le compte rendu PDF que porte ce message HL7 est protégé par un mot de passe : missive ne peut pas "
+        "l'afficher ; demandez à l'expéditeur de le renvoyer sans mot de passe)"
+    )
+    (doc,) = read_document(
+        _mdm_carrying((PDF / "pypdf-r3-empty-password.pdf").read_bytes()), "cr.hl7"
+    ).documents
+    assert doc.text.startswith(TEXT + "\n")
+
+
+def test_a_pdf_carried_in_hl7_with_no_text_is_said():
+    """A scanned report (a page and no text: here a blank page pypdf writes) said nothing either."""
+    import io
+
+    from pypdf import PdfWriter
+
+    blank = PdfWriter()
+    blank.add_blank_page(595, 842)
+    out = io.BytesIO()
+    blank.write(out)
+    (doc,) = read_document(_mdm_carrying(out.getvalue()), "cr.hl7").documents
+    assert doc.text.splitlines()[0].startswith(
+        "(le compte rendu PDF que porte ce message HL7 ne contient aucun texte"
+    )
