@@ -485,4 +485,7 @@ class _warnings_to_log:  # noqa: N801 - used as a context manager, named like on
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split()) or "erreur inconnue"
+    """An error on one line, without a terminal control character: a core error may quote a server's words."""
+    from core.model import printable
+
+    return " ".join(printable(text, one_line=True).split()) or "erreur inconnue"

@@ -174,3 +174,12 @@ def test_a_profile_file_this_user_may_not_read_is_one_line_naming_it(tmp_path: P
         assert "le profil doit appartenir à l'utilisateur qui lance missive" in line, (name, line)
         assert "endommagé" not in line and "erreur interne" not in line
     assert missive("messages", "list", profile=profile)[0] == 0  # nothing was changed
+
+
+def test_an_error_line_writes_no_terminal_command(cli) -> None:
+    """An error says its words on one line of stderr without a control character: a core error may quote a
+    server's refusal ('a1 NO \\x1b]52;c;…\\x07'), or here the folder the command was given."""
+    assert cli("init")[0] == 0
+    code, _out, err = cli("messages", "list", "--folder", "\x1b]0;PWNED\x07\x9b2J")
+    assert code != 0 and "PWNED" in err
+    assert err.count("\n") == 1 and not any(ord(c) < 0x20 and c != "\n" or 0x7F <= ord(c) <= 0x9F for c in err)
