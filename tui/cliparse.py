@@ -301,6 +301,15 @@ def command_name(argv: Sequence[str]) -> str | None:
     return None
 
 
+def _ends_wanting_value(argv: Sequence[str]) -> bool:
+    """Whether the last word is a global option still waiting for its value (`missive --profile`): the app's
+    command appended there would be taken as that value, and the user told a sub-command is missing."""
+    if not argv or not argv[-1].startswith("--") or "=" in argv[-1]:
+        return False
+    valued = [flag for flag, kwargs in GLOBAL_OPTIONS if kwargs.get("action") is None]
+    return len([flag for flag in valued if flag.startswith(argv[-1])]) == 1
+
+
 class _Unbuilt:
     """What a module's ``register`` gets for a parser of a command that does not run: it takes every call
     (``add_argument``, ``add_subparsers``, ``add_parser``, ``set_defaults``...) and builds nothing."""
@@ -356,7 +365,7 @@ def run(argv: Sequence[str], as_program: bool = False) -> int:
         try:
             _language_first(argv)  # help and usage errors are printed while parsing
             command = command_name(argv)
-            if command is None and not {"-h", "--help", "--version"} & set(argv):
+            if command is None and not {"-h", "--help", "--version"} & set(argv) and not _ends_wanting_value(argv):
                 argv.append(DEFAULT_COMMAND)  # `missive` alone opens the app, as --help says
                 command = DEFAULT_COMMAND
             parser = build_parser(command)

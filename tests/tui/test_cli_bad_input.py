@@ -48,6 +48,17 @@ def test_a_mistyped_command_or_option_says_what_was_meant_and_where_to_look(tmp_
     assert code == 2 and "vouliez-vous" not in err
 
 
+def test_a_global_option_left_without_its_value_says_so() -> None:
+    """`missive --profile` (the folder forgotten) said "missive None : sous-commande manquante (voir : missive
+    None --help)": the app's command was taken as the folder."""
+    code, out, err = missive("--profile")
+    assert (code, out, err) == (2, "", "missive : argument --profile : une valeur attendue (voir : missive --help)\n")
+    code, _, err = missive("--lang", "en", "--prof")
+    assert code == 2 and err == "missive : argument --profile: expected one argument (see: missive --help)\n"
+    code, _, err = missive("--lang")
+    assert code == 2 and "argument --lang : une valeur attendue" in err and "None" not in err
+
+
 def test_parse_on_an_empty_folder_says_there_is_nothing_to_read(tmp_path: Path) -> None:
     (tmp_path / "vide").mkdir()
     code, out, err = missive("parse", str(tmp_path / "vide"))
