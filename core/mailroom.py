@@ -176,17 +176,27 @@ class Mailroom:
     # -- life cycle ---------------------------------------------------------------------------------------
     @classmethod
     def open(cls, profile_dir: Path, passphrase: str, ahead: Sequence[str] = ()) -> Mailroom:
-        """Unlock the profile. What opening it imports next (``OPENING_MODULES``) and the modules ``ahead``
-        (``SYNC_MODULES`` for a sync) are imported while the key derives: on two cores they cost no time."""
-        from core.store.profile import Profile
+        """Unlock the profile. The key derivation starts first (its stored parameters checked); the profile's
+        own modules and settings (``Profile.open``'s check of profile.toml: a broken one is said at once), what
+        opening it imports next (``OPENING_MODULES``) and the modules ``ahead`` (``SYNC_MODULES`` for a sync)
+        are loaded while it runs: on two cores they cost no time."""
+        from core.store.vault import Vault
+
+        path = Path(profile_dir)
 
         def prepare() -> None:
             import importlib
 
-            for name in (*OPENING_MODULES, *ahead):
+            from core.config import load_settings
+
+            load_settings(path)
+            for name in ("core.store.profile", *OPENING_MODULES, *ahead):
                 importlib.import_module(name)
 
-        return cls(Profile.open(Path(profile_dir), passphrase, meanwhile=prepare))
+        vault = Vault.open(path, passphrase, meanwhile=prepare)
+        from core.store.profile import Profile
+
+        return cls(Profile(path, vault))
 
     @classmethod
     def create(cls, profile_dir: Path, passphrase: str) -> Mailroom:

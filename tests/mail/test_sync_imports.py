@@ -108,7 +108,8 @@ def _sync_watching_the_derivation(profile: Path, passphrase: str) -> tuple[int, 
     script = (
         "import io, json, sys, contextlib\n"
         "import core.store.vault as v\n"
-        "engine = ('core.mail.sync', 'core.mail.imap', 'core.mail.accounts', 'core.mail.mailops', 'asyncio')\n"
+        "engine = ('core.store.profile', 'core.settings', 'core.mail.sync', 'core.mail.imap', 'core.mail.accounts',"
+        " 'core.mail.mailops', 'asyncio')\n"
         "seen = {}\n"
         "real = v._beside\n"
         "def beside(derive, meanwhile):\n"
@@ -140,8 +141,9 @@ def _sync_watching_the_derivation(profile: Path, passphrase: str) -> tuple[int, 
 def test_a_standalone_sync_imports_its_engine_while_the_key_derives(
     cli, profile_dir: Path, mail_servers, monkeypatch
 ) -> None:
-    """The Argon2id derivation leaves the interpreter free: `missive sync` imports the sync engine (asyncio,
-    ssl, the IMAP client) meanwhile, on the other core. A wrong passphrase is still refused before the server
+    """The Argon2id derivation leaves the interpreter free: `missive sync` starts it first and imports the
+    profile's modules, its settings and the sync engine (asyncio, ssl, the IMAP client) meanwhile, on the other
+    core. A wrong passphrase is still refused before the server
     is asked anything, and a resync finds the same folder state."""
     user = mail_servers.add_user("beside")
     mail_servers.deliver(user, letter("Compte rendu", body="Tension normale.\n"))
@@ -164,9 +166,10 @@ def test_a_standalone_sync_imports_its_engine_while_the_key_derives(
 
     code, err, seen = _sync_watching_the_derivation(profile_dir, PASS)  # the no-change resync
     assert code == 0, err
-    assert seen["begun"] == []  # the derivation began before the engine was imported...
-    assert set(seen["meanwhile"]) == {"core.mail.sync", "core.mail.imap", "core.mail.accounts",
-                                      "core.mail.mailops", "asyncio"}  # ...which was, while it ran  # fmt: skip
+    # the derivation began before the profile's own modules and settings and the engine were imported...
+    assert seen["begun"] == []
+    assert set(seen["meanwhile"]) == {"core.store.profile", "core.settings", "core.mail.sync", "core.mail.imap",
+                                      "core.mail.accounts", "core.mail.mailops", "asyncio"}  # ...they were, while it ran  # fmt: skip
     assert mail_servers.log().count(f"Login: user=<{user}>") == logins + 1
     assert cli("messages", "list", "--json")[1] == listed  # the same folder state
 
