@@ -73,3 +73,33 @@ def test_two_tests_cut_to_the_same_name_are_named_whole():
     assert lines[mchc + 1].strip() == "(Erythrocyte mean corpuscular hemoglobin concentration [Mass/volume])"
     hct = next(n for n, line in enumerate(lines) if line.startswith("   Hematocrit"))
     assert lines[hct + 1].startswith("   Platelets") or lines[hct + 1].startswith("↑↑ Leukocytes")
+
+
+def test_a_comment_of_several_lines_stays_under_its_result():
+    """FHIR-Converter's ORU-R01-01 (MIT; not copied: its practitioners' names cannot be checked as fictitious)
+    puts two NTE after its culture result, 'Submission of serum' and 'No Antibodies Detected'. The second
+    line was written at the margin, where it read as one more test. It is indented under its result, after
+    the result's own text. The result is rebuilt here as that file gives it."""
+    doc = ClinicalDocument(
+        format="hl7v2",
+        identity=Identity(family_name="Finn"),
+        observations=(
+            Observation(
+                code="625-4",
+                label="Bacteria identified in Stool by Culture",
+                value="Salmonella",
+                unit="beats/min",
+                low="70",
+                high="80",
+                flag="A",
+                status="P",
+                comment="Submission of serum\nNo Antibodies Detected",
+            ),
+            Observation(code="8867-4", label="Bacteria identified", value="27", status="I"),
+        ),
+    )
+    lines = results_table(doc).plain.splitlines()
+    assert lines[1].rstrip().endswith("Submission of serum")
+    assert lines[2:4] == ["     Salmonella beats/min", "     No Antibodies Detected"]
+    assert lines[4].split()[:3] == ["Bacteria", "identified", "27"]
+    assert not any(line.startswith("No Antibodies") for line in lines)

@@ -69,12 +69,15 @@ def results_table(doc: ClinicalDocument) -> Content:
             line += f"  = {second}{bounds}"
         if obs.status_words:
             line += f"  [{obs.status_words}]"
-        if obs.comment:
-            line += f"  {obs.comment}"
-        if ambiguous:
-            line += f"\n     ({name})"
-        if whole:
-            line += "".join(f"\n     {text.strip()}" for text in said.splitlines() if text.strip())
+        # a comment of several lines (NTE after NTE) keeps its later lines under the result, indented: at the
+        # margin 'No Antibodies Detected' read as one more test
+        first, *more = obs.comment.splitlines() or [""]
+        if first:
+            line += f"  {first}"
+        below = [f"({name})"] if ambiguous else []
+        below += said.splitlines() if whole else []
+        below += more
+        line += "".join(f"\n     {text.strip()}" for text in below if text.strip())
         parts.append((line + "\n", "$error bold") if obs.abnormal else line + "\n")
     return Content.assemble(*parts)
 
