@@ -245,9 +245,12 @@ def parse(data: bytes, read_embedded: bool = True) -> list[ClinicalDocument]:
 def _one_per_report(documents: list[ClinicalDocument]) -> list[ClinicalDocument]:
     """The CI-SIS sends one report twice (a level-1 rendering and the level-3 document): keep, per report
     (same document code and patient), the copy with the results, and the other's text when it has none."""
-    kept: dict[tuple[str, str, str], ClinicalDocument] = {}
+    kept: dict[tuple[str, ...], ClinicalDocument] = {}
     for doc in documents:
-        key = (doc.code, doc.identity.ins or "", doc.identity.family_name)
+        # the whole identity: two reports for twins (same code and family name) are two reports
+        ident = doc.identity
+        born = ident.birth_date.isoformat() if ident.birth_date else ""
+        key = (doc.code, ident.ins or "", ident.family_name, " ".join(ident.given_names[:1]), born, ident.sex)
         best = kept.get(key)
         if best is None:
             kept[key] = doc

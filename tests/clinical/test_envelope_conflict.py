@@ -275,3 +275,19 @@ def test_an_oru_whose_pid_names_the_twin_of_its_cdas_patient_is_never_filed_auto
     assert doc.envelope is not None and doc.envelope.given_names[0] == "CLAUDE"
     queued = _queue(tmp_path).ingest_message("<m@x>", [("r.hl7", "application/hl7-v2", data)], index.match)
     assert [q.state for q in queued] == ["waiting"] and _filed_files(tmp_path) == []
+
+
+def test_two_carried_reports_for_twins_are_two_documents() -> None:
+    """Two CDA carried by one ORU with the same report code and family name but another patient (a twin: her
+    given name) are two reports, never merged as the CI-SIS's two renderings of one report (the other was
+    dropped, unseen in À classer)."""
+    data = oru(pid_ins=False, cda_ins=False)
+    segments = re.split(rb"(\r\n|\r|\n)", data)
+    at = next(i for i, seg in enumerate(segments) if seg.startswith(b"OBX|1|ED|"))
+    head, _, payload = segments[at].rpartition(b"^")
+    cda = base64.b64decode(payload)
+    twin = cda.replace(b">DOMINIQUE</given>", b">CLAUDE</given>")
+    assert twin != cda
+    segments[at + 1 : at + 1] = [b"\r", head.replace(b"OBX|1|", b"OBX|13|", 1) + b"^" + base64.b64encode(twin)]
+    docs = read_document(b"".join(segments), "r.hl7").documents
+    assert sorted(d.identity.given_names[0] for d in docs) == ["CLAUDE", "DOMINIQUE"]
