@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import hashlib
+import os
 import re
 import shutil
 import tempfile
@@ -141,6 +142,8 @@ def build_demo(
             raise BadInput(T("demo.build.profil-demonstration-missive-refuse", folder=folder))
         shutil.rmtree(folder)
     shutil.rmtree(server, ignore_errors=True)
+    if os.path.lexists(server):  # not ours to remove: another user's folder made first in /tmp, or a link
+        raise BadInput(T("demo.build.server-dir-taken", folder=server))
     say = progress or (lambda _text: None)
     # the profile and the folders standing for the server and the practice software: the user's only
     write_private(folder / MARKER, BUILDING)  # "demo" once built: an interrupted build is built again
