@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import hmac
 import os
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -567,20 +568,30 @@ def _same_content(a: bytes, b: bytes) -> bool:
     return a == b or _normalise_crlf(a) == _normalise_crlf(b)
 
 
-def verify_signed_data(der: bytes, detached: bytes | None = None) -> SignedContent:
+KnownCertificates = Callable[[], Sequence[x509.Certificate]]
+
+
+def verify_signed_data(
+    der: bytes, detached: bytes | None = None, known: KnownCertificates | None = None
+) -> SignedContent:
     """Check the signature math of a SignedData (not the certificate chain: see ``core.secure.certs``).
 
     ``detached`` is the signed content of a multipart/signed message; for an opaque signature the
     content comes from the structure itself. When the digest of ``detached`` does not match, the same
     bytes with CRLF line ends are tried, since stored mail often lost its CRs.
+
+    ``known`` gives the certificates the profile already holds (correspondents', its own chain); it is
+    called only when the signer's certificate is not in the SignedData (RFC 5652 lets a sender omit it:
+    ``openssl cms -sign -nocerts``, clients that send their certificate only once), and they then also
+    serve to build the signer's chain.
     """
     try:
-        return _verify_signed_data(der, detached)
+        return _verify_signed_data(der, detached, known)
     except _DAMAGE as exc:  # asn1crypto parses lazily: damage can surface at any field access
         raise ParseError(T("secure.cms.partie-mime-endommagee-structure")) from exc
 
 
-def _verify_signed_data(der: bytes, detached: bytes | None) -> SignedContent:
+def _verify_signed_data(der: bytes, detached: bytes | None, known: KnownCertificates | None) -> SignedContent:
     info = load_content_info(der)
     if info["content_type"].native != "signed_data":
         raise ParseError(T("secure.cms.partie-mime-type-signature", native=info["content_type"].native))
@@ -621,7 +632,7 @@ def _verify_signed_data(der: bytes, detached: bytes | None) -> SignedContent:
 
     first: SignedContent | None = None
     for signer_info in signer_infos:
-        result = _verify_one(signer_info, candidates, certs, content_type)
+        result = _verify_one(signer_info, candidates, certs, content_type, known)
         if result.signature_ok:
             return result
         first = first or result
@@ -630,11 +641,22 @@ def _verify_signed_data(der: bytes, detached: bytes | None) -> SignedContent:
 
 
 def _verify_one(
-    signer_info: Any, candidates: list[bytes], certs: list[x509.Certificate], ctype: str
+    signer_info: Any,
+    candidates: list[bytes],
+    certs: list[x509.Certificate],
+    ctype: str,
+    known: KnownCertificates | None,
 ) -> SignedContent:
     with _guard("informations du signataire"):
         digest_name = signer_info["digest_algorithm"]["algorithm"].native
         signer = _find_signer(signer_info["sid"], certs)
+        if signer is None and known is not None:
+            # the sender left its certificate out: one the profile holds is as good (same issuer and serial,
+            # or same key identifier); the signature is then checked with its key, the chain as usual
+            held = [c for c in known() if c not in certs]
+            signer = _find_signer(signer_info["sid"], held)
+            if signer is not None:
+                certs = certs + held
         attrs = signer_info["signed_attrs"]
         # absent attributes parse as Void; never call .native on the whole set (an unknown one may not decode)
         has_attrs = not isinstance(attrs, core.Void) and attrs.contents is not None

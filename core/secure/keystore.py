@@ -276,6 +276,14 @@ class KeyStore:
     def trust_anchors(self) -> list[x509.Certificate]:
         return [x509.load_der_x509_certificate(_unb64(doc["cert"])) for _fp, doc in self.anchors.items()]
 
+    def known_certificates(self) -> list[x509.Certificate]:
+        """Every certificate held: correspondents' and our own, with our chains (the authorities of a letter
+        whose sender left the certificates out are most often those of our own chain, IGC-Santé)."""
+        out = [x509.load_der_x509_certificate(_unb64(doc["cert"])) for _fp, doc in self.certs.items()]
+        for _fp, doc in self.own.items():
+            out += [x509.load_der_x509_certificate(_unb64(c)) for c in doc.get("chain", [])]
+        return out
+
     def remove(self, fingerprint: str) -> bool:
         """Forget a correspondent's certificate or a trust anchor by (a prefix of) its fingerprint."""
         fingerprint = fingerprint.strip().lower()
@@ -312,7 +320,9 @@ class KeyStore:
         return {"own": own, "certificates": correspondents, "anchors": anchors}
 
 
-def require_identity(keys: KeyStore, address: str | None = None) -> tuple[PrivateKey, x509.Certificate, list[x509.Certificate]]:
+def require_identity(
+    keys: KeyStore, address: str | None = None
+) -> tuple[PrivateKey, x509.Certificate, list[x509.Certificate]]:
     """Our identity, or a SecurityError telling the doctor how to import one."""
     ident = keys.own_identity(address)
     if ident is None:

@@ -50,6 +50,10 @@ class KeyRing(Protocol):
 
     def trust_anchors(self) -> list[x509.Certificate]: ...
 
+    def known_certificates(self) -> list[x509.Certificate]:
+        """Certificates already held (correspondents', own chain): a signer's may be left out of a letter."""
+        ...
+
 
 @dataclass
 class StaticKeys:
@@ -57,12 +61,16 @@ class StaticKeys:
 
     identities: list[tuple[cms.PrivateKey, x509.Certificate]] = field(default_factory=list)
     anchors: list[x509.Certificate] = field(default_factory=list)
+    known: list[x509.Certificate] = field(default_factory=list)
 
     def decryption_identities(self) -> list[tuple[cms.PrivateKey, x509.Certificate]]:
         return list(self.identities)
 
     def trust_anchors(self) -> list[x509.Certificate]:
         return list(self.anchors)
+
+    def known_certificates(self) -> list[x509.Certificate]:
+        return list(self.known)
 
 
 # -- raw MIME helpers -----------------------------------------------------------------------------------------
@@ -528,7 +536,7 @@ def _open(raw: bytes, keys: KeyRing, at: dt.datetime | None) -> OpenedMessage:
             break
         if kind == "signed":
             content, der = _signed_parts(entity)
-            result = cms.verify_signed_data(der, content)
+            result = cms.verify_signed_data(der, content, keys.known_certificates)
         else:
             der = _part_der(entity)
             cms_type = cms.content_type_of(der)
@@ -547,7 +555,7 @@ def _open(raw: bytes, keys: KeyRing, at: dt.datetime | None) -> OpenedMessage:
                 continue
             if cms_type != "signed_data":
                 raise ParseError(T("secure.smime.contenu-mime-non-pris", cms_type=cms_type))
-            result = cms.verify_signed_data(der)
+            result = cms.verify_signed_data(der, known=keys.known_certificates)
         signed = True
         results.append(result)
         current = _rebuild(entity, result.content)

@@ -270,3 +270,54 @@ def test_openssl_encrypted_to_an_ec_certificate_says_what_to_do(pki, message, op
         "que les messages chiffrés pour une clé RSA ; demandez à l'expéditeur de le renvoyer chiffré pour "
         "votre certificat RSA"
     )
+
+
+@pytest.mark.parametrize(
+    "extra", [[], ["-nodetach"], ["-keyid"], ["-md", "sha1"]], ids=["detached", "opaque", "ski", "sha1"]
+)
+def test_a_signature_without_certificates_verifies_with_the_one_the_profile_holds(
+    pki, message, openssl, tmp_path, extra
+):
+    """openssl cms -sign -nocerts: a SignedData with no certificate at all (RFC 5652 lets a sender leave
+    them out; some clients send their certificate once, then sign without it). missive said 'certificat du
+    signataire non joint', a valid signature shown bad, although the profile held Alice's certificate
+    (harvested from an earlier letter) and the authority's chain (its own .p12's)."""
+    src = _write(tmp_path, "to-sign.eml", message)
+    signed = openssl(
+        "cms", "-sign", "-nocerts", "-in", src, "-signer", str(pki.alice.files["cert"]),
+        "-inkey", str(pki.alice.files["key"]), *extra,
+    ).stdout  # fmt: skip
+    held = StaticKeys(
+        [(pki.bob.key, pki.bob.cert)], [pki.root.cert], [pki.bob.cert, pki.alice.cert, pki.inter.cert]
+    )
+    opened = smime.open_message(signed, held)
+    assert opened.signature is not None and opened.signature.valid, opened.signature.reason_text()
+    assert opened.signature.signer == "alice@hopital.test" and "Alice Martin" in opened.signature.subject
+    assert "Veuillez trouver" in _body_text(opened.inner_mime_bytes)
+    # changed content is still caught with a held certificate
+    tampered = smime.open_message(signed.replace(b"Veuillez trouver", b"Veuillez trouvEr", 1), held).signature
+    if b"Veuillez trouver" in signed:  # detached: the text is in clear
+        assert tampered is not None and not tampered.valid and "modifié" in tampered.reason_text()
+    # a profile that does not hold it says what to do
+    unknown = smime.open_message(
+        signed, StaticKeys([(pki.bob.key, pki.bob.cert)], [pki.root.cert], [pki.bob.cert])
+    )
+    assert unknown.signature is not None and not unknown.signature.valid
+    assert unknown.signature.reason_text() == (
+        "le certificat du signataire n'est ni joint au message ni connu du profil : ajoutez-le "
+        "(« missive keys add-cert FICHIER ») ou demandez à l'expéditeur de le joindre"
+    )
+
+
+def test_a_held_certificate_of_another_signer_never_validates(pki, message, openssl, tmp_path):
+    """The held certificate is chosen by issuer and serial (or key id) and its key checks the signature:
+    Carol's certificate in the profile does not make a -nocerts letter signed by the stranger valid."""
+    msg = message.replace(b"alice@hopital.test", b"sam@ailleurs.test")
+    src = _write(tmp_path, "to-sign.eml", msg)
+    signed = openssl(
+        "cms", "-sign", "-nocerts", "-in", src, "-signer", str(pki.stranger.files["cert"]),
+        "-inkey", str(pki.stranger.files["key"]),
+    ).stdout  # fmt: skip
+    held = StaticKeys([], [pki.root.cert], [pki.alice.cert, pki.carol_ec.cert, pki.inter.cert])
+    status = smime.open_message(signed, held).signature
+    assert status is not None and not status.valid

@@ -134,3 +134,26 @@ def test_private_key_stays_inside_the_encrypted_profile(profile, pki):
             assert pem_body not in data and b"PRIVATE KEY" not in data, path
     reopened = KeyStore(type(profile).open(profile.path, "correct horse battery staple"))
     assert reopened.own_identity()[1] == pki.bob.cert
+
+
+def test_a_later_letter_without_certificates_verifies_with_the_harvested_one(
+    standin, pki, message, openssl, tmp_path
+):
+    """A correspondent whose client sends the certificate once (then signs without any): the profile
+    harvested it from the first letter, and its own .p12 chain holds the authority in between."""
+    keys = KeyStore(standin)
+    keys.set_identity(pki.bob.key, pki.bob.cert, [pki.inter.cert])
+    keys.trust(pki.root.cert)
+    src = tmp_path / "letter.eml"
+    src.write_bytes(message)
+    bare = openssl(
+        "cms", "-sign", "-nocerts", "-in", str(src), "-signer", str(pki.alice.files["cert"]),
+        "-inkey", str(pki.alice.files["key"]),
+    ).stdout  # fmt: skip
+    before = smime.open_message(bare, keys).signature
+    assert not before.valid and "ni connu du profil" in before.reason_text()
+    first = smime.open_message(smime.sign(message, pki.alice.key, pki.alice.cert, [pki.inter.cert]), keys)
+    assert first.signature.valid and keys.harvest(first.signer_cert)
+    after = smime.open_message(bare, keys).signature
+    assert after.valid, after.reason_text()
+    assert after.signer == "alice@hopital.test"

@@ -229,6 +229,9 @@ class FakeKeys:
     def trust_anchors(self) -> list[Any]:
         return [pki()[0].cert]
 
+    def known_certificates(self) -> list[Any]:
+        return []
+
     def cert_for(self, address: str) -> Any:
         return pki()[1].cert if address == "claire.martin@chu-test.mssante.fr" else None
 
