@@ -221,11 +221,7 @@ async def send_draft(
     log.info("queued outbox entry %s (%d bytes, %d recipients)", entry.id, entry.size, len(entry.recipients))
     delivery = await deliver(outbox, entry.id, account, submit=submit, sent_for=sent_for)
     if delivery.outcome in ("queued", "failed"):
-        when = (
-            "elle sera renvoyée automatiquement"
-            if delivery.outcome == "queued"
-            else "corrigez le problème, puis renvoyez-la"
-        )
+        when = T("mail.send.when-queued") if delivery.outcome == "queued" else T("mail.send.when-failed")
         raise NotSent(
             T("mail.send.lettre-gardee-boite-envoi", error=delivery.error, entry_id=entry.id, when=when),
             entry.id,

@@ -454,3 +454,31 @@ def test_the_doctors_resend_of_a_failed_letter_is_never_taken_for_a_crash_recove
     assert outbox.get(entry.id).data_started
     forced = outbox.claim(entry.id, force=True)
     assert forced is not None and not forced.data_started and not forced.uncertain
+
+
+async def test_a_letter_kept_in_the_outbox_is_said_in_english_under_lang_en(
+    profile: Profile, server: FakeServer, sent: FakeSent
+) -> None:
+    """'… the letter is kept in the outbox (…); elle sera renvoyée automatiquement': what happens next was a
+    French phrase inside the English line (the app's toast, `missive send`)."""
+    from core import text
+
+    outbox = Outbox(profile)
+    server.fail_with = [
+        SmtpError("x:587: connection lost"),
+        SmtpError("x:587: the server refused the letter (552 too big)", permanent=True, code=552),
+        SmtpError("x:587: connection lost"),
+    ]
+    text.set_language("en")
+    try:
+        for expected in ("it will be sent again by itself", "fix the problem, then send it again"):
+            with pytest.raises(NotSent) as info:
+                await send(outbox, server, sent)
+            said = str(info.value)
+            assert "kept in the outbox" in said and expected in said, said
+            assert "elle" not in said and "renvoyez" not in said
+    finally:
+        text.set_language("fr")
+    with pytest.raises(NotSent) as info:
+        await send(outbox, server, sent)
+    assert "elle sera renvoyée automatiquement" in str(info.value)  # French as before
