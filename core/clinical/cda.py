@@ -483,9 +483,12 @@ def _narrative(root: ET.Element) -> str:
         return ""
     try:
         if not _has_narrative(body):
-            pdf_text = _embedded_pdf_text(body)
+            pdf_text, unreadable = _embedded_pdf_text(body)
             if pdf_text:
                 return pdf_text
+            if unreadable:  # the report is only in a PDF copy that cannot be read: said, never silently empty
+                sections = render_sections(body).strip()
+                return str(T("clinical.cda.copie-pdf-illisible")) + (f"\n\n{sections}" if sections else "")
         return render_sections(body)
     except RecursionError:
         return _text(body)
@@ -507,17 +510,22 @@ def _has_narrative(body: ET.Element) -> bool:
     return False
 
 
-def _embedded_pdf_text(body: ET.Element) -> str:
-    """The text of the first PDF the body embeds (observationMedia, CI-SIS "Copie du document")."""
+def _embedded_pdf_text(body: ET.Element) -> tuple[str, bool]:
+    """The text of the first readable PDF the body embeds (observationMedia, CI-SIS "Copie du document"), and
+    whether a PDF copy was there that gave none (a password, damage, a scan)."""
+    unreadable = False
     for media in body.iter("observationMedia"):
         value = media.find("value")
         if value is None or value.get("mediaType", "") != "application/pdf":
             continue
         try:
-            return _non_xml_text(value)
+            text = _non_xml_text(value)
         except ParseError:
-            continue
-    return ""
+            text = ""
+        if text.strip():
+            return text, False
+        unreadable = True
+    return "", unreadable
 
 
 def _non_xml_text(text_el: ET.Element) -> str:

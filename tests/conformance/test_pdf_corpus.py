@@ -89,3 +89,30 @@ def test_a_pdf_carried_in_hl7_with_no_text_is_said():
     assert doc.text.splitlines()[0].startswith(
         "(le compte rendu PDF que porte ce message HL7 ne contient aucun texte"
     )
+
+
+def test_a_cda_whose_only_report_is_an_unreadable_pdf_copy_says_so():
+    """A CR-BIO whose sections say nothing and whose report is only its PDF copy (observationMedia, CI-SIS
+    'Copie du document'): the ANS CRP example with its sections emptied and pypdf's r4 user-password PDF as
+    the copy. The reader showed the section titles and nothing else; it now says the copy cannot be read."""
+    import base64
+    import re
+
+    xml = (DATA / "ans-cda" / "BIO-CR-BIO_2024.01_CRP_non_LOINC.xml").read_text(encoding="utf-8")
+    locked = base64.b64encode((PDF / "pypdf-r4-user-password.pdf").read_bytes()).decode()
+    copy = re.compile(r'(<value mediaType="application/pdf" representation="B64">)[^<]*')
+    emptied = re.sub(
+        r"<text>.*?</text>", "<text/>", copy.sub(lambda m: m.group(1) + locked, xml, 1), flags=re.S
+    )
+    (doc,) = read_document(emptied.encode("utf-8"), "cr-bio.xml").documents
+    assert doc.text.startswith(
+        "(le compte rendu est dans la copie PDF que porte ce document, et elle ne peut pas"
+    )
+    assert doc.observations  # the results of the entries are still read
+    # with a readable copy (an empty user password) its text is the report
+    readable = base64.b64encode((PDF / "pypdf-r3-empty-password.pdf").read_bytes()).decode()
+    emptied = re.sub(
+        r"<text>.*?</text>", "<text/>", copy.sub(lambda m: m.group(1) + readable, xml, 1), flags=re.S
+    )
+    (doc,) = read_document(emptied.encode("utf-8"), "cr-bio.xml").documents
+    assert doc.text == TEXT
