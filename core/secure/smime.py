@@ -400,7 +400,11 @@ def _signed_parts(entity: _Entity) -> tuple[bytes, bytes]:
 
 
 def _status(
-    result: cms.SignedContent, anchors: list[x509.Certificate], sender: str | None, at: dt.datetime | None
+    result: cms.SignedContent,
+    anchors: list[x509.Certificate],
+    sender: str | None,
+    at: dt.datetime | None,
+    known: cms.KnownCertificates | None = None,
 ) -> SignatureStatus:
     cert = result.signer_cert
     if not result.signature_ok:
@@ -409,7 +413,16 @@ def _status(
         signer = addresses[0] if addresses else (sender or "")
         return SignatureStatus.invalid(signer, subject, result.problem or certmod.REASON_UNTRUSTED)
     assert cert is not None
-    return certmod.signer_status(cert, result.certificates, anchors, sender, at)
+    status = certmod.signer_status(cert, result.certificates, anchors, sender, at)
+    if status.valid or known is None:
+        return status
+    # A letter may carry the signer's certificate without the authority in between (gpgsm --include-certs 1,
+    # clients set to attach only their own): the authorities the profile holds (its own .p12 chain) complete
+    # it. Looked up only then; the verdict with them is the better informed one.
+    held = [c for c in known() if certmod.is_ca(c) and c not in result.certificates]
+    if not held:
+        return status
+    return certmod.signer_status(cert, [*result.certificates, *held], anchors, sender, at)
 
 
 def verify(
@@ -575,7 +588,7 @@ def _verdict(
     anchors = keys.trust_anchors()
     chosen: tuple[SignatureStatus, cms.SignedContent] | None = None
     for result in results:
-        status = _status(result, anchors, sender, at)
+        status = _status(result, anchors, sender, at, keys.known_certificates)
         if chosen is None or (chosen[0].valid and not status.valid):
             chosen = (status, result)
     assert chosen is not None

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.secure import smime
+from core.secure.smime import StaticKeys
 
 pytestmark = pytest.mark.skipif(shutil.which("gpgsm") is None, reason="gpgsm is not installed")
 
@@ -76,3 +77,104 @@ def test_gpgsm_encrypted_is_read_by_missive(pki, message, gnupg, tmp_path, bob_k
     opened = smime.open_message(wrapped, bob_keys)
     assert opened.encrypted and opened.decrypted
     assert b"Veuillez trouver" in opened.inner_mime_bytes
+
+
+@pytest.fixture
+def alice_in_gpgsm(gnupg, pki, tmp_path):
+    """Alice's key in gpgsm: imported from a PKCS#12 in the legacy encryption gpgsm 2.2 reads (passphrase x),
+    used with the passphrase on fd 0 as a batch run needs."""
+    p12 = tmp_path / "alice.p12"
+    made = subprocess.run(
+        ["openssl", "pkcs12", "-export", "-legacy", "-in", str(pki.alice.files["cert"]),
+         "-inkey", str(pki.alice.files["key"]), "-passout", "pass:x", "-out", str(p12)],
+        capture_output=True, timeout=60,
+    )  # fmt: skip
+    if made.returncode != 0:
+        pytest.skip(reason="this openssl cannot write a legacy PKCS#12 (the only kind gpgsm 2.2 imports)")
+
+    def run(*args: str, data: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+        return gnupg("--pinentry-mode", "loopback", "--passphrase-fd", "0", *args, input=b"x\n" + data)
+
+    imported = run("--import", str(p12))
+    assert b"secret keys imported: 1" in imported.stderr, imported.stderr.decode(errors="replace")
+    return run
+
+
+CONTENT = (
+    b"Content-Type: text/plain; charset=utf-8\r\n"
+    b"Content-Transfer-Encoding: quoted-printable\r\n"
+    b"\r\n"
+    b"Cher confr=C3=A8re,\r\n"
+    b"Veuillez trouver le compte rendu de consultation.\r\n"
+)
+HEAD = [
+    b"From: Dr Alice Martin <alice@hopital.test>",
+    b"To: Dr Bob Durand <bob@clinique.test>",
+    b"Subject: CR",
+]
+
+
+def _detached(content: bytes, der: bytes) -> bytes:
+    import base64
+
+    sig = base64.encodebytes(der).replace(b"\n", b"\r\n")
+    return b"\r\n".join(
+        [*HEAD, b"MIME-Version: 1.0",
+         b'Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256; boundary="b1"',
+         b"", b"--b1", content, b"--b1",
+         b"Content-Type: application/pkcs7-signature; name=smime.p7s",
+         b"Content-Transfer-Encoding: base64", b"", sig, b"--b1--", b""]
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "held"),
+    [
+        pytest.param([], False, id="opaque-chain"),
+        pytest.param(["--detach-sign"], False, id="detached-chain"),
+        pytest.param(["--digest-algo", "sha1"], False, id="opaque-sha1"),
+        pytest.param(["--include-certs", "0"], True, id="opaque-no-certificate"),
+        pytest.param(["--detach-sign", "--include-certs", "0"], True, id="detached-no-certificate"),
+        pytest.param(["--include-certs", "1"], True, id="opaque-signer-only"),
+    ],
+)
+def test_gpgsm_signed_verifies_in_missive(pki, alice_in_gpgsm, tmp_path, args, held):
+    """gpgsm --sign, opaque and detached. With --include-certs 0 the letter carries no certificate, with 1
+    only Alice's: the profile then holds Alice's certificate (harvested) and the intermediate (its own .p12
+    chain). '--include-certs 1' said 'autorité non reconnue' although the profile held the authority."""
+    (tmp_path / "content").write_bytes(CONTENT)
+    proc = alice_in_gpgsm("--sign", *args, "-u", "alice@hopital.test", str(tmp_path / "content"))
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    if "--detach-sign" in args:
+        letter = _detached(CONTENT, proc.stdout)
+    else:
+        letter = smime._wrap_pkcs7_mime(HEAD, proc.stdout, "signed-data")
+    known = [pki.alice.cert, pki.inter.cert] if held else []
+    opened = smime.open_message(letter, StaticKeys([(pki.bob.key, pki.bob.cert)], [pki.root.cert], known))
+    assert opened.signed and opened.signature is not None
+    assert opened.signature.valid, opened.signature.reason_text()
+    assert opened.signature.signer == "alice@hopital.test"
+    assert b"Veuillez trouver" in opened.inner_mime_bytes
+    if held:  # without what the profile holds, the line says why
+        bare = smime.open_message(letter, StaticKeys([(pki.bob.key, pki.bob.cert)], [pki.root.cert]))
+        assert bare.signature is not None and not bare.signature.valid
+
+
+def test_missive_encrypted_for_two_is_decrypted_by_gpgsm(pki, message, alice_in_gpgsm, tmp_path):
+    """missive's default key transport (RSA PKCS#1 v1.5) for Bob and Alice, signed then encrypted: gpgsm
+    (Alice) decrypts and the signature inside verifies. gpgsm 2.2 does not read RSA-OAEP, which is why
+    missive encrypts with v1.5 unless asked."""
+    signed = smime.sign(message, pki.bob.key, pki.bob.cert, [pki.inter.cert])
+    encrypted = smime.encrypt(signed, [pki.bob.cert, pki.alice.cert])
+    (tmp_path / "letter.p7m").write_bytes(email.message_from_bytes(encrypted).get_payload(decode=True))
+    proc = alice_in_gpgsm("--decrypt", str(tmp_path / "letter.p7m"))
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    inner = email.message_from_bytes(proc.stdout)
+    assert inner.get_content_type() == "multipart/signed"
+    content = proc.stdout.split(b"\r\n\r\n", 1)[1]
+    boundary = inner.get_boundary().encode()
+    first = content.split(b"--" + boundary + b"\r\n", 2)[1]
+    (tmp_path / "signed").write_bytes(first[: first.rindex(b"\r\n")])
+    (tmp_path / "sig.p7s").write_bytes(inner.get_payload()[1].get_payload(decode=True))
+    verified = alice_in_gpgsm("--verify", str(tmp_path / "sig.p7s"), str(tmp_path / "signed"))
+    assert verified.returncode == 0 and b"Good signature" in verified.stderr, verified.stderr.decode()
