@@ -725,20 +725,15 @@ def _date_text(msg: email.message.Message) -> str | None:
         date = mime._date(msg)
         return date.isoformat() if date else None
     day, month, year, hour, minute, second, sign, tz_hours, tz_minutes = m.groups()
-    offset = (int(tz_hours) * 3600 + int(tz_minutes) * 60) * (-1 if sign == "-" else 1)
+    number = _MONTHS[month]
     try:
-        date = dt.datetime(
-            int(year),
-            _MONTHS[month],
-            int(day),
-            int(hour),
-            int(minute),
-            int(second or 0),
-            tzinfo=dt.timezone(dt.timedelta(seconds=offset)),
-        )
+        dt.date(int(year), number, int(day))
     except ValueError:  # 31 February: the email package says no date either
         return None
-    return date.isoformat()
+    # what datetime.isoformat() writes (the pattern took two digits for the time and the zone, four for the
+    # year), without building the datetime and its zone: 4.4 -> 2 us a letter
+    zone = "+00:00" if tz_hours == "00" and tz_minutes == "00" else f"{sign}{tz_hours}:{tz_minutes}"
+    return f"{year}-{number:02d}-{int(day):02d}T{hour}:{minute}:{second or '00'}{zone}"
 
 
 def _addresses(msg: Any, name: str) -> tuple[str, ...]:
