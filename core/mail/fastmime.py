@@ -183,10 +183,10 @@ def _split(data: bytes) -> tuple[bytes, bytes]:
     """An entity's header and body, cut at the first blank line (the header without its last line end)."""
     if data.startswith((b"\r\n", b"\n")):  # no header at all
         return b"", data[2 if data.startswith(b"\r\n") else 1 :]
-    m = _BLANK.search(data)
-    if m is None:
+    found = _blank_line(data, 0, len(data))
+    if found is None:
         return data, b""
-    return data[: m.start()], data[m.end() :]
+    return data[: found[0]], data[found[1] :]
 
 
 def _split_at(data: bytes, start: int, end: int) -> tuple[bytes, int]:
@@ -195,10 +195,34 @@ def _split_at(data: bytes, start: int, end: int) -> tuple[bytes, int]:
         return b"", start + 2
     if data.startswith(b"\n", start, end):
         return b"", start + 1
-    m = _BLANK.search(data, start, end)
-    if m is None:
+    found = _blank_line(data, start, end)
+    if found is None:
         return data[start:end], end
-    return data[start : m.start()], m.end()
+    return data[start : found[0]], found[1]
+
+
+def _blank_line(data: bytes, start: int, end: int) -> tuple[int, int] | None:
+    """Where ``_BLANK`` (a line end, then an empty line) first matches in ``data[start:end]``, found with two
+    byte searches instead of the pattern tried at each position of the header (1 us a letter): the first LF
+    followed by LF or CRLF, and the CR before it if there is one."""
+    # each search bounded by what the other found: only the header is searched (a search for the form the
+    # letter does not use would run through its whole body)
+    first = data.find(b"\n", start, end)
+    if first > start and data[first - 1] == 0x0D:  # CRLF line ends: LF CRLF is the likely end
+        crlf = data.find(b"\n\r\n", start, end)
+        lf = data.find(b"\n\n", start, crlf + 1 if crlf >= 0 else end)
+    else:
+        lf = data.find(b"\n\n", start, end)
+        crlf = data.find(b"\n\r\n", start, lf + 1 if lf >= 0 else end)
+    if crlf >= 0 and (lf < 0 or crlf < lf):
+        at, after = crlf, crlf + 3
+    elif lf >= 0:
+        at, after = lf, lf + 2
+    else:
+        return None
+    if at > start and data[at - 1] == 0x0D:
+        at -= 1
+    return at, after
 
 
 def _header_of(head: bytes) -> Message:

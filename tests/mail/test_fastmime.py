@@ -286,6 +286,19 @@ def test_an_hl7_report_attached_with_its_lone_crs_is_read_fast() -> None:
     assert reference_parts(full)[0] == [("res.hl7", "application/octet-stream", hl7)]
 
 
+@given(
+    st.lists(st.sampled_from([b"\r", b"\n", b"\r\n", b"x", b"\n\n"]), max_size=30).map(b"".join), st.data()
+)
+@settings(max_examples=500, deadline=None)
+def test_the_blank_line_is_found_where_the_pattern_finds_it(data: bytes, draw: st.DataObject) -> None:
+    """The end of a header (a line end, then an empty line) is found by byte searches where the pattern
+    ``\\r?\\n\\r?\\n`` first matches, within any bounds."""
+    start = draw.draw(st.integers(0, len(data)))
+    end = draw.draw(st.integers(start, len(data)))
+    m = fastmime._BLANK.search(data, start, end)
+    assert fastmime._blank_line(data, start, end) == (None if m is None else (m.start(), m.end()))
+
+
 @pytest.mark.parametrize(
     "raw",
     [
