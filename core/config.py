@@ -38,9 +38,11 @@ if TYPE_CHECKING:  # what __getattr__ (at the end) loads only when used, named f
     from core.settings import write_default_settings as write_default_settings
     from core.store.atomic import private_dir as private_dir
     from core.store.atomic import private_open as private_open
+    from core.store.kdf import begin
     from core.text import Text
 
     ask_daemon_sync = ask_sync
+    derive_key_ahead = begin
 
 SETTINGS_FILE = "profile.toml"
 APP_NAME = "missive"
@@ -127,7 +129,7 @@ def __getattr__(name: str) -> object:
     needs them, loaded only when used: ``take_secrets``/``child_environment`` (core.childenv),
     ``private_dir``/``private_open`` (core.store.atomic: files the app saves are private like the profile's),
     ``log_bug``/``where_logged``/``LibraryRecords`` (core.logs: a bug's place in the profile's log, never its
-    message)."""
+    message), ``derive_key_ahead`` (core.store.kdf.begin: the passphrase's key derived while the rest loads)."""
     if name in _SETTINGS_NAMES:
         from core import settings
 
@@ -150,4 +152,8 @@ def __getattr__(name: str) -> object:
         from core.store import atomic
 
         return getattr(atomic, name)
+    if name == "derive_key_ahead":  # core.store.kdf: a start with a given passphrase derives the key meanwhile
+        from core.store import kdf
+
+        return kdf.begin
     raise AttributeError(name)

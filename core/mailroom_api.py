@@ -99,6 +99,12 @@ class MailroomAPI(Protocol):
     @property
     def profile_path(self) -> Path | None: ...
 
+    @property
+    def unlock_seconds(self) -> float:
+        """How long this profile's unlock was under way: the passphrase's key derivation (also when it was begun
+        ahead, core.store.kdf) and the profile's opening, the time both ran counted once."""
+        ...
+
     def close(self) -> None: ...
 
     def subscribe(self, callback: Callable[[MailroomEvent], None]) -> None:

@@ -31,6 +31,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     answered = answer(words)
     if answered is not None:
         return answered
+    if as_program:
+        _derive_ahead(words)
     from tui.cliparse import command_name, run
 
     code = run(words, as_program)
@@ -58,6 +60,29 @@ def _leave(code: int) -> None:
         except (OSError, ValueError):  # a closed pipe (`missive sync | head -0`), a closed stream
             pass
     os._exit(code)
+
+
+def _derive_ahead(words: list[str]) -> None:
+    """``missive [tui]`` with ``MISSIVE_PASSPHRASE``: the profile's key derivation begins now, in a thread, before
+    the parser, the core and the interface are loaded (core.store.kdf); the profile's opening takes the key,
+    only if it was derived from exactly its passphrase, salt and parameters. Anything but a plain ``missive
+    tui`` (help, an abbreviated option, another command) begins nothing."""
+    import os
+
+    passphrase = os.environ.get("MISSIVE_PASSPHRASE")
+    if passphrase is None:
+        return
+    from tui.daemonsync import plain_command
+
+    options = plain_command(words, "tui", TUI_OPTIONS, implied=True)
+    if options is not None:
+        from core.config import derive_key_ahead, profile_folder
+
+        derive_key_ahead(profile_folder(options.get("profile")), passphrase)
+
+
+# what a plain ``missive tui`` may say (the global options, written in full)
+TUI_OPTIONS = {"--profile": "profile", "--lang": "lang", "--theme": "theme"}
 
 
 def __getattr__(name: str) -> object:

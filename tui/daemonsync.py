@@ -23,21 +23,30 @@ LANGUAGES = ("fr", "en")
 
 
 def plain_sync(words: Sequence[str]) -> dict[str, str] | None:
-    """The options of ``words`` when they are a plain ``missive sync``, else None (the parser's business).
+    """The options of ``words`` when they are a plain ``missive sync``, else None (the parser's business)."""
+    return plain_command(words, COMMAND, OPTIONS)
+
+
+def plain_command(
+    words: Sequence[str], command: str, known: dict[str, str], implied: bool = False
+) -> dict[str, str] | None:
+    """The options of ``words`` when they are a plain ``missive <command>`` with the options ``known`` (flag:
+    name), else None (the parser's business). ``implied``: the command may be left out (``missive`` alone is
+    ``missive tui``).
 
     As argparse reads them: options before or after the command, the last one given wins; a value that looks
     like an option, an empty one, an unknown language or anything else makes it the parser's."""
     options: dict[str, str] = {}
-    command = False
+    named = False
     i = 0
     while i < len(words):
         word = words[i]
-        if word == COMMAND and not command:
-            command = True
+        if word == command and not named:
+            named = True
             i += 1
             continue
         flag, equals, value = word.partition("=")
-        if flag not in OPTIONS:
+        if flag not in known:
             return None
         if not equals:
             if i + 1 >= len(words):
@@ -46,8 +55,8 @@ def plain_sync(words: Sequence[str]) -> dict[str, str] | None:
         i += 1 if equals else 2
         if not value or value.startswith("-"):
             return None
-        options[OPTIONS[flag]] = value
-    if not command or options.get("lang", LANGUAGES[0]) not in LANGUAGES:
+        options[known[flag]] = value
+    if not (named or implied) or options.get("lang", LANGUAGES[0]) not in LANGUAGES:
         return None
     return options
 

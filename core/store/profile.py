@@ -15,6 +15,7 @@ from pathlib import Path
 
 from core.config import Settings, load_settings, write_default_settings
 from core.errors import BadInput
+from core.store import kdf
 from core.store.atomic import DIR_MODE, FILE_MODE
 from core.store.audit import AuditLog
 from core.store.blobs import BlobStore
@@ -49,7 +50,11 @@ class Profile:
     def open(cls, path: Path, passphrase: str, meanwhile: Callable[[], object] | None = None) -> Profile:
         """Unlock the profile in ``path``; ``meanwhile`` runs while its key derives (``Vault.open``)."""
         path = Path(path)
-        load_settings(path)  # a broken profile.toml is reported before the slow key derivation
+        try:
+            load_settings(path)  # a broken profile.toml is reported before the slow key derivation
+        except BaseException:
+            kdf.drop()  # a derivation begun ahead (core.store.kdf) is not kept for an opening that did not happen
+            raise
         return cls(path, Vault.open(path, passphrase, meanwhile))
 
     @staticmethod

@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from core.errors import BadInput, MissiveError, NotFound, StoreCorrupted, StoreError, WrongPassphrase
+from core.store import kdf
 from core.store.atomic import FileLock, atomic_write, private_dir
 from core.text import T
 
@@ -47,7 +48,8 @@ VAULT_AAD_SEALED = (
 )
 AUDIT_SEAL = "audit/seal"
 
-MIB = 1024  # Argon2 counts memory in KiB
+MIB = kdf.MIB  # Argon2 counts memory in KiB
+MIN_SCRYPT_LOG2_N = kdf.MIN_SCRYPT_LOG2_N
 
 
 @dataclass(frozen=True)
@@ -61,13 +63,10 @@ class Argon2idCost:
 
 # New vaults: 64 MiB, 3 passes (RFC 9106's recommendation for memory-constrained settings, with one lane
 # because OpenSSL runs lanes one after the other here): about 0.17 s and 64 MiB on a 2-core PC, where scrypt
-# N=2^17 took 0.4 s and 128 MiB. The floor is OWASP's minimum (19 MiB, 2 passes; or 46 MiB, 1 pass): stored
-# parameters must give at least 19 MiB and 38 MiB-passes. Test suites use the floor (``MISSIVE_KDF=floor``).
+# N=2^17 took 0.4 s and 128 MiB. The floor (core.store.kdf) is OWASP's minimum (19 MiB, 2 passes; or 46 MiB,
+# 1 pass). Test suites use the floor (``MISSIVE_KDF=floor``).
 DEFAULT_ARGON2ID = Argon2idCost(memory_kib=64 * MIB, iterations=3)
-FLOOR_ARGON2ID = Argon2idCost(memory_kib=19 * MIB, iterations=2)
-_MIN_MIB_PASSES = 38
-# scrypt is read for vaults made before Argon2id; the same floor as then (N=2^14, r=8).
-MIN_SCRYPT_LOG2_N = 14
+FLOOR_ARGON2ID = Argon2idCost(memory_kib=kdf.FLOOR_MEMORY_KIB, iterations=kdf.FLOOR_ITERATIONS)
 
 
 def new_vault_cost() -> Argon2idCost:
@@ -103,14 +102,9 @@ def _derive_argon2id(passphrase: str, salt: bytes, cost: Argon2idCost) -> bytes:
     from cryptography.exceptions import UnsupportedAlgorithm
 
     try:
-        from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
-
-        kdf = Argon2id(
-            salt=salt, length=32, iterations=cost.iterations, lanes=cost.lanes, memory_cost=cost.memory_kib
-        )
+        return kdf.derive_argon2id(passphrase, salt, cost.memory_kib, cost.iterations, cost.lanes)
     except (ImportError, UnsupportedAlgorithm) as exc:
         raise MissiveError(T("store.vault.this-cryptography-library-has")) from exc
-    return kdf.derive(passphrase.encode("utf-8"))
 
 
 def _derive_scrypt(passphrase: str, salt: bytes, log2_n: int, r: int, p: int) -> bytes:
@@ -147,28 +141,13 @@ def _beside(derive: Callable[[], bytes], meanwhile: Callable[[], object]) -> byt
     return key
 
 
-def _stored_kdf(kdf: dict[str, Any]) -> tuple[str, bytes, Any]:
-    """Check the recorded KDF against the floor (and sane ceilings); ValueError names what is wrong."""
-    salt = _unb64(kdf["salt"])
-    if len(salt) < 16:
-        raise ValueError("salt shorter than 16 bytes")
-    name = kdf["name"]
+def _stored_kdf(recorded: dict[str, Any]) -> tuple[str, bytes, Any]:
+    """Check the recorded KDF against the floor (and sane ceilings, core.store.kdf); ValueError names what is
+    wrong."""
+    name, salt, params = kdf.checked(recorded)
     if name == "argon2id":
-        cost = Argon2idCost(int(kdf["memory_kib"]), int(kdf["iterations"]), int(kdf["lanes"]))
-        mib = cost.memory_kib / MIB
-        if mib < FLOOR_ARGON2ID.memory_kib / MIB or mib * cost.iterations < _MIN_MIB_PASSES:
-            raise ValueError("Argon2id parameters below the floor")
-        if mib > 1024 or cost.iterations > 16 or not 1 <= cost.lanes <= 16:  # no edited file asks for more
-            raise ValueError("Argon2id parameters out of range")
-        return name, salt, cost
-    if name == "scrypt":
-        log2_n, r, p = int(kdf["log2_n"]), int(kdf["r"]), int(kdf["p"])
-        if log2_n < MIN_SCRYPT_LOG2_N or r < 8 or p < 1:
-            raise ValueError("scrypt parameters below the floor")
-        if 128 * r * 2**log2_n > 2**30 or p > 16:  # at most 1 GiB, like Argon2id
-            raise ValueError("scrypt parameters out of range")
-        return name, salt, (log2_n, r, p)
-    raise ValueError("unknown key derivation")
+        return name, salt, Argon2idCost(*params)
+    return name, salt, params
 
 
 @dataclass(frozen=True)
@@ -215,6 +194,9 @@ class Vault:
             files=self._subkey(b"files"), names=self._subkey(b"names"), audit=self._subkey(b"audit")
         )
         self._aead = AESGCM(self.keys.files)
+        # a key derived ahead (core.store.kdf): when its derivation began and ended (time.perf_counter());
+        # None when the opening derived the key itself
+        self.derived_ahead: tuple[float, float] | None = None
 
     def subkey(self, purpose: bytes) -> bytes:
         """A key for one purpose (HKDF of the data key): never the data key itself."""
@@ -256,19 +238,23 @@ class Vault:
         """
         path = folder / VAULT_FILE
         if not path.is_file():
+            kdf.drop()
             from core.config import missing_profile_message
 
             raise NotFound(missing_profile_message(folder))
         try:
             meta = json.loads(path.read_text("utf-8"))
         except PermissionError:  # not damaged: not this user's to read
+            kdf.drop()
             raise StoreError(T("store.vault.denied", path=path)) from None
         except (OSError, ValueError) as exc:
+            kdf.drop()
             raise _damaged(path, exc) from exc
         try:
             name, salt, params = _stored_kdf(meta["kdf"])
             blob = _unb64(meta["wrapped_key"])
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            kdf.drop()
             raise _damaged(path, exc, settings=True) from exc
 
         def derive() -> bytes:
@@ -276,13 +262,32 @@ class Vault:
                 return _derive_argon2id(passphrase, salt, params)
             return _derive_scrypt(passphrase, salt, *params)
 
-        kek = derive() if meanwhile is None else _beside(derive, meanwhile)
+        # the key derived ahead (``missive tui`` with a given passphrase: core.store.kdf) if it was derived from
+        # exactly this file's salt and parameters and this passphrase; else derived now
+        ahead = None
+        if name == "argon2id":
+            ahead = kdf.take(passphrase, salt, (params.memory_kib, params.iterations, params.lanes))
+        else:
+            kdf.drop()
+        kek = None
+        if ahead is not None:
+            if meanwhile is not None:
+                meanwhile()  # while the derivation begun ahead ends
+            kek = ahead.key()
+            if kek is None:  # it failed: derived here, which says why
+                ahead = None
+                kek = derive()
+        if kek is None:
+            kek = derive() if meanwhile is None else _beside(derive, meanwhile)
         for aad in (VAULT_AAD_SEALED, VAULT_AAD):
             try:
                 data_key = AESGCM(kek).decrypt(blob[:12], blob[12:], aad)
             except InvalidTag:
                 continue
-            return cls(folder, data_key, name, kek=kek, sealed=aad == VAULT_AAD_SEALED)
+            vault = cls(folder, data_key, name, kek=kek, sealed=aad == VAULT_AAD_SEALED)
+            if ahead is not None:
+                vault.derived_ahead = (ahead.begun, ahead.ready)
+            return vault
         raise WrongPassphrase(T("store.vault.wrong-passphrase-profile-stays"))
 
     @staticmethod

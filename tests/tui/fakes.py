@@ -264,6 +264,7 @@ class FakeMailroom:
     offline: bool = False  # the server is out of reach: operations are done here and queued
     queued_ops: list[tuple[str, str]] = field(default_factory=list)  # (action, id) waiting for the server
     smtp_down: bool = False  # the submission server is out of reach: a letter sent waits in the outbox
+    unlock_seconds: float = 0.0  # no key derived here
 
     def __post_init__(self) -> None:
         from core.secure.outgoing import OutgoingPolicy

@@ -151,10 +151,15 @@ def cmd_tui(args: argparse.Namespace, ctx: Any) -> int:
     # like every other command, MISSIVE_PASSPHRASE unlocks without a prompt (scripts, benches); the context
     # has already taken it out of the environment when missive runs as a program
     passphrase = ctx.env("MISSIVE_PASSPHRASE")
-    restore = _unlock_splash(ctx.profile_dir, args.lang, checking=passphrase is not None)
+    restore = None
     ran = False
-    # from here on the terminal is the splash's (no echo): an interruption (Ctrl+C) gives it back as it was
+    # Ctrl+C while the splash takes the terminal is held until its restore is in hand, then raised: from then on
+    # an interruption gives the terminal back as it was (one that came as the splash was drawn left it without
+    # echo nor line editing, and the alternate screen up)
+    held = _HeldInterrupt()
     try:
+        restore = _unlock_splash(ctx.profile_dir, args.lang, checking=passphrase is not None)
+        held.release()
         if restore is not None:
             import gc
 
@@ -179,11 +184,42 @@ def cmd_tui(args: argparse.Namespace, ctx: Any) -> int:
         )
         ran = True
     finally:
+        held.release(raising=False)
         if restore is not None:
             restore(ran)
     if not profile_exists(ctx.profile_dir):  # the assistant was left before it created the profile
         sys.stderr.write(f"missive : {missing_profile_message(ctx.profile_dir)}\n")
     return code
+
+
+class _HeldInterrupt:
+    """Ctrl+C (SIGINT) held from now: noted, and raised as KeyboardInterrupt once released (in the main thread;
+    elsewhere nothing is held)."""
+
+    def __init__(self) -> None:
+        import signal
+
+        self._came = False
+        self._previous: Any = None
+        self._holding = False
+        try:
+            self._previous = signal.signal(signal.SIGINT, self._note)
+            self._holding = True
+        except ValueError:  # not the main thread: the interpreter's own handling stays
+            pass
+
+    def _note(self, signum: int, frame: Any) -> None:
+        self._came = True
+
+    def release(self, raising: bool = True) -> None:
+        if self._holding:
+            import signal
+
+            self._holding = False
+            signal.signal(signal.SIGINT, signal.default_int_handler if self._previous is None else self._previous)
+        if self._came and raising:
+            self._came = False
+            raise KeyboardInterrupt
 
 
 def _unlock_splash(profile_dir: Any, lang: str | None, checking: bool) -> Any:
