@@ -13,6 +13,11 @@ neomutt does not have) is read from the profile's log and printed apart, with mi
 missive derives the key in a thread while its interface loads (tui/opening.py), the unlock overlaps the loading:
 "w/o unlock" is the painted time minus the unlock's own duration (what the start would take if the key cost
 nothing), no longer the time after the unlock; the logged unlock itself is still the derivation and the opening.
+A plain ``missive tui`` with the passphrase given begins the derivation before the rest of missive loads (tui.cli,
+core.store.kdf) and the profile's opening takes that key: the logged unlock is then the time the derivation or
+the opening was under way, the time both ran counted once (never shorter than the derivation), and the log says
+the derivation's own time apart ("passphrase key derived ahead in X s"). "w/o unlock" is then about the time to
+the derivation's start plus the frame's drawing after the opening.
 When the profile keeps the inbox's frame of the last start and nothing it shows has changed (the resume frame,
 core.store.resumeframe), missive draws it as soon as the key is derived, before its interface has loaded:
 "painted" is then that frame (the same screen as the app's own first paint, which a test holds), and the app's
