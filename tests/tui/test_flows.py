@@ -1076,3 +1076,20 @@ async def test_a_letter_waiting_in_the_outbox_leaves_once_the_server_is_back(
         await until(pilot, lambda: "Envoi : 0" in str(bar.query_one("#status-counts", Static).render()), "count")
         await asyncio.sleep(0.3)
         assert len(mailroom.sent) == 1 and mailroom.outbox == []
+
+
+async def test_the_help_says_how_to_close_it(mailroom: FakeMailroom) -> None:
+    """Over the help, the keys line is still the pane's (p, x, u… do nothing there): the help's own frame says
+    which keys close it."""
+    from tui.panes.help import HelpScreen
+
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f1")
+        await settle(app, pilot)
+        assert isinstance(app.screen, HelpScreen)
+        assert str(app.screen.query_one("#help-body").border_subtitle) == "Échap, q, F1 : fermer l'aide"
+        await pilot.press("q")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, HelpScreen)

@@ -32,6 +32,8 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body") as body:
             body.border_title = t("help.title")
+            # how to leave it, where the eye looks: the keys line below is the pane's, whose keys do nothing here
+            body.border_subtitle = t("help.close_keys", keys=keymap.key_names("escape,q,f1"))
             with Grid(id="help-keys"):
                 scope = ""
                 for spec in keymap.KEYS:
