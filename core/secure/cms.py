@@ -29,6 +29,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.x963kdf import X963KDF
+from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from core.errors import ParseError, SecurityError
@@ -153,11 +155,91 @@ def _cert_ids(cert: x509.Certificate) -> tuple[tuple[bytes, int], bytes | None]:
     return (issuer, cert.serial_number), ski
 
 
+# ECDH key agreement (RFC 5753, RFC 8418): the X9.63 KDF hash of each dhSinglePass scheme. Cofactor and
+# standard ECDH agree on the prime curves S/MIME uses (cofactor 1).
+_KARI_KDF: dict[str, str] = {
+    "1.3.133.16.840.63.0.2": "sha1",
+    "1.3.132.1.11.0": "sha224",
+    "1.3.132.1.11.1": "sha256",
+    "1.3.132.1.11.2": "sha384",
+    "1.3.132.1.11.3": "sha512",
+    "1.3.133.16.840.63.0.3": "sha1",
+    "1.3.132.1.14.0": "sha224",
+    "1.3.132.1.14.1": "sha256",
+    "1.3.132.1.14.2": "sha384",
+    "1.3.132.1.14.3": "sha512",
+}
+_AES_WRAP = {"2.16.840.1.101.3.4.1.5": 16, "2.16.840.1.101.3.4.1.25": 24, "2.16.840.1.101.3.4.1.45": 32}
+
+
+def _kari_recipients(kari: Any) -> list[_Recipient]:
+    """The recipients of an ephemeral-static ECDH KeyAgreeRecipientInfo (what every client writes)."""
+    originator = kari["originator"]
+    if originator.name != "originator_key":
+        return []  # static-static ECDH: nobody sends it for mail
+    kea = kari["key_encryption_algorithm"]
+    wrap = cms.KeyEncryptionAlgorithm.load(kea["parameters"].dump())
+    ukm = kari["ukm"].native
+    extra = {
+        "kdf": kea["algorithm"].dotted,
+        "wrap": wrap["algorithm"].dotted,
+        "wrap_der": wrap.dump(),
+        "ephemeral": bytes(originator.chosen["public_key"].native),
+        "ukm": bytes(ukm) if ukm is not None else None,
+    }
+    out = []
+    for rek in kari["recipient_encrypted_keys"]:
+        rid = rek["rid"]
+        rec = _Recipient(algorithm="kari", encrypted_key=bytes(rek["encrypted_key"].native), extra=extra)
+        if rid.name == "issuer_and_serial_number":
+            rec.issuer_serial = (rid.chosen["issuer"].dump(), int(rid.chosen["serial_number"].native))
+        else:
+            rec.ski = bytes(
+                rid.chosen[0].native
+            )  # by position: asn1crypto 1.5 cannot look this field up by name
+        out.append(rec)
+    return out
+
+
+def _unwrap_kari(rec: _Recipient, key: PrivateKey) -> bytes:
+    """ECDH with the sender's ephemeral key, X9.63 KDF over ECC-CMS-SharedInfo, then AES key unwrap."""
+    extra = rec.extra
+    hash_name = _KARI_KDF.get(extra["kdf"])
+    size = _AES_WRAP.get(extra["wrap"])
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise SecurityError(T("secure.cms.accord-cle-ec"))
+    if hash_name is None or size is None:
+        # 3DES key wrap (openssl cms -encrypt's default without -aes*), or a KDF nobody else writes
+        unknown = extra["wrap"] if size is None else extra["kdf"]
+        name = {"1.2.840.113549.1.9.16.3.6": "3DES"}.get(unknown, unknown)
+        raise SecurityError(T("secure.cms.accord-cle-algorithme", algorithm=name))
+    try:
+        peer = ec.EllipticCurvePublicKey.from_encoded_point(key.curve, extra["ephemeral"])
+        shared = key.exchange(ec.ECDH(), peer)
+    except ValueError as exc:
+        raise ParseError(T("secure.cms.partie-mime-endommagee-structure")) from exc
+    # ECC-CMS-SharedInfo: keyInfo (the wrap algorithm as sent), [0] the sender's ukm, [2] the KEK size in bits
+    ukm = extra["ukm"]
+    entity = core.OctetString(ukm).dump() if ukm is not None else b""
+    parts = extra["wrap_der"] + (b"\xa0" + _length(len(entity)) + entity if ukm is not None else b"")
+    bits = core.OctetString((size * 8).to_bytes(4, "big")).dump()
+    parts += b"\xa2" + _length(len(bits)) + bits
+    shared_info = b"\x30" + _length(len(parts)) + parts
+    kek = X963KDF(_HASHES[hash_name](), size, shared_info).derive(shared)
+    try:
+        return aes_key_unwrap(kek, rec.encrypted_key)
+    except (InvalidUnwrap, ValueError) as exc:
+        raise SecurityError(T("secure.cms.cle-message-dechiffre-cle")) from exc
+
+
 def _recipients(infos: cms.RecipientInfos) -> list[_Recipient]:
     out: list[_Recipient] = []
     for info in infos:
+        if info.name == "kari":
+            out += _kari_recipients(info.chosen)
+            continue
         if info.name != "ktri":
-            continue  # key agreement (EC), KEK and password recipients: not ours to read
+            continue  # KEK and password recipients: not ours to read
         ktri = info.chosen
         rid = ktri["rid"]
         rec = _Recipient()
@@ -183,6 +265,8 @@ def _same_name(der_a: bytes, der_b: bytes) -> bool:
 
 
 def _unwrap_key(rec: _Recipient, key: PrivateKey) -> bytes:
+    if rec.algorithm == "kari":
+        return _unwrap_kari(rec, key)
     if not isinstance(key, rsa.RSAPrivateKey):
         raise SecurityError(T("secure.cms.message-peut-etre-dechiffre-2"))
     if rec.algorithm == "rsaes_pkcs1v15" or rec.algorithm == "rsa":

@@ -258,18 +258,96 @@ def test_openssl_ec_signature_is_valid(pki, bob_keys, message, openssl, tmp_path
     assert "Carol Petit" in status.subject
 
 
-def test_openssl_encrypted_to_an_ec_certificate_says_what_to_do(pki, message, openssl, tmp_path):
-    """ECDH key agreement (a KeyAgreeRecipientInfo), not read by missive: the line said only 'chiffré pour
-    aucun destinataire RSA'; it now says the sender should encrypt for the RSA certificate."""
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["-aes256"],
+        ["-aes128"],
+        ["-aes-256-gcm"],
+        ["-aes256", "-keyid"],
+        ["-aes192", "-keyopt", "ecdh_kdf_md:sha1"],
+        ["-aes256", "-keyopt", "ecdh_kdf_md:sha384"],
+        ["-aes256", "-keyopt", "ecdh_kdf_md:sha512"],
+        ["-aes256", "-keyopt", "ecdh_cofactor_mode:1"],
+    ],
+    ids=["aes256", "aes128", "aes256-gcm", "ski", "kdf-sha1", "kdf-sha384", "kdf-sha512", "cofactor"],
+)
+def test_openssl_encrypted_to_an_ec_certificate_is_read(pki, message, openssl, tmp_path, extra):
+    """ECDH key agreement (a KeyAgreeRecipientInfo, RFC 5753/8418), what every client writes for an EC
+    certificate: missive refused it ('ne lit que les messages chiffrés pour une clé RSA') although it
+    imports EC identities; a doctor with an EC certificate could read no encrypted letter. It now
+    derives the key (ECDH, X9.63 KDF, AES key unwrap) for P-256 and P-384."""
     src = _write(tmp_path, "msg.eml", message)
-    out = openssl("cms", "-encrypt", "-aes256", "-recip", str(pki.carol_ec.files["cert"]), "-in", src).stdout
+    p384 = ec_party(pki, tmp_path)
+    for party in (pki.carol_ec, p384):
+        out = openssl("cms", "-encrypt", "-recip", str(party.files["cert"]), *extra, "-in", src).stdout
+        opened = smime.open_message(out, StaticKeys([(party.key, party.cert)], [pki.root.cert]))
+        assert opened.encrypted and opened.decrypted, opened.problem
+        assert "Cher confrère" in _body_text(opened.inner_mime_bytes)
+        # someone else's EC key does not open it
+        other = smime.open_message(out, StaticKeys([(pki.bob.key, pki.bob.cert)], [pki.root.cert]))
+        assert not other.decrypted and "d'autres certificats" in other.problem
+
+
+def test_one_letter_for_an_rsa_and_an_ec_recipient_opens_for_both(pki, bob_keys, message, openssl, tmp_path):
+    src = _write(tmp_path, "msg.eml", message)
+    out = openssl(
+        "cms", "-encrypt", "-aes256", "-recip", str(pki.bob.files["cert"]),
+        "-recip", str(pki.carol_ec.files["cert"]), "-in", src,
+    ).stdout  # fmt: skip
+    assert smime.open_message(out, bob_keys).decrypted
+    assert smime.open_message(out, StaticKeys([(pki.carol_ec.key, pki.carol_ec.cert)], [])).decrypted
+
+
+def test_ec_key_agreement_with_3des_wrap_says_what_to_do(pki, message, openssl, tmp_path):
+    """openssl cms -encrypt without a cipher option: 3DES content and 3DES key wrap (RFC 3217), not read."""
+    src = _write(tmp_path, "msg.eml", message)
+    out = openssl("cms", "-encrypt", "-des3", "-recip", str(pki.carol_ec.files["cert"]), "-in", src).stdout
     opened = smime.open_message(out, StaticKeys([(pki.carol_ec.key, pki.carol_ec.cert)], [pki.root.cert]))
     assert opened.encrypted and not opened.decrypted
     assert opened.problem == (
-        "le message est chiffré par accord de clé (certificat EC), que missive ne sait pas lire : il ne lit "
-        "que les messages chiffrés pour une clé RSA ; demandez à l'expéditeur de le renvoyer chiffré pour "
-        "votre certificat RSA"
+        "le message est chiffré par accord de clé EC avec 3DES, que missive ne lit pas : demandez à "
+        "l'expéditeur de le renvoyer chiffré en AES"
     )
+
+
+def ec_party(pki, tmp_path: Path):
+    """A P-384 user under the test intermediate, with its files written."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from tests.secure.pki import make_user
+
+    party = make_user("Dave P384", ["dave@labo.test"], pki.inter, ec_key=True)
+    # make_user draws P-256: redo the certificate with a P-384 key and the same extensions
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    key = ec.generate_private_key(ec.SECP384R1())
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(party.cert.subject)
+        .issuer_name(party.cert.issuer)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(party.cert.not_valid_before_utc)
+        .not_valid_after(party.cert.not_valid_after_utc)
+    )
+    for ext in party.cert.extensions:
+        value = ext.value
+        if isinstance(value, x509.SubjectKeyIdentifier):
+            value = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+        builder = builder.add_extension(value, ext.critical)
+    party.key, party.cert = key, builder.sign(pki.inter.key, hashes.SHA256())
+    cert_path, key_path = tmp_path / "p384.crt", tmp_path / "p384.key"
+    cert_path.write_bytes(party.cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    party.files = {"cert": cert_path, "key": key_path}
+    return party
 
 
 @pytest.mark.parametrize(
