@@ -7,22 +7,49 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _held_after_the_directory(profile: Path, ready: Path) -> str:
+    """``missive demo --no-tui`` run as the program, held once the directory is imported (after the patients,
+    before the mail and its sync) until a signal comes: the ctrl+c lands there on a loaded machine too, where a
+    test that only watched for the directory's files could see the build finish first."""
+    return (
+        "import pathlib, sys, time\n"
+        "import core.demo.build as build\n"
+        "mailbox = build.build_mailbox\n"
+        "def held(people):\n"
+        f"    pathlib.Path({str(ready)!r}).write_text('ready')\n"
+        "    time.sleep(600)\n"
+        "    return mailbox(people)\n"
+        "build.build_mailbox = held\n"
+        f"sys.argv = ['missive', '--profile', {str(profile)!r}, 'demo', '--no-tui']\n"
+        "from tui.cli import main\n"
+        "raise SystemExit(main())\n"
+    )
+
+
 def test_a_demo_build_interrupted_by_ctrl_c_is_built_again_next_time(tmp_path: Path) -> None:
     profile = tmp_path / "demo"
+    ready = tmp_path / "held"
     env = {**os.environ, "TMPDIR": str(tmp_path), "MISSIVE_PASSPHRASE": "demo", "MISSIVE_KDF": "floor"}
     command = [sys.executable, "-m", "tui.cli", "--profile", str(profile), "demo", "--no-tui"]
     child = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", _held_after_the_directory(profile, ready)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
-        # the directory's extractions are written after the patients, before the mail and its sync
-        while not any(tmp_path.glob("missive-demo-*/annuaire/*")) and child.poll() is None:
-            pass
+        while not ready.exists() and child.poll() is None:
+            time.sleep(0.02)
+        assert any(tmp_path.glob("missive-demo-*/annuaire/*"))  # the directory is written, the mail is not
+        assert not any(tmp_path.glob("missive-demo-*/maildir"))
         child.send_signal(signal.SIGINT)  # what ctrl+c sends
         out, err = child.communicate(timeout=120)
     finally:
