@@ -87,6 +87,12 @@ def test_before_the_ca_is_trusted_the_reason_says_so(run):
     [
         ("alice.dsig.SHA256.multipart.bad.eml", "le message a été modifié après signature"),
         ("alice.dsig.SHA512.multipart.bad.eml", "le message a été modifié après signature"),
+        # an old SHA-1 signer: a changed letter is caught all the same
+        ("alice.dsig.SHA1.multipart.bad.eml", "le message a été modifié après signature"),
+        (
+            "alice.dsig.SHA1.multipart.mismatch-econtent.eml",
+            "le contenu signé ne correspond pas au message affiché",
+        ),
         # the signature embeds another text than the part shown: never "valid" for what is displayed
         (
             "alice.dsig.SHA256.multipart.mismatch-econtent.eml",
@@ -267,3 +273,20 @@ def test_alice_signature_forwarded_under_daves_is_not_valid_for_dave(bob, name):
         "Signature non valide (alice@example.com) : l'adresse de l'expéditeur (dave@example.com) ne correspond "
         "pas au certificat (alice@example.com)"
     )
+
+
+def test_an_empty_digest_algorithms_set_is_legal_and_the_signature_is_checked():
+    """OpenSSL's test/smime-eml/pkcs7-empty-digest-set.eml: a SignedData whose digestAlgorithms SET is
+    empty (RFC 5652 §5.1 allows any number, zero included; openssl itself answers 'signature failure').
+    missive checks the signer's own digest and signature: they hold for the text shown, not for a changed
+    one; the verdict is then the chain's (a self-signed CA:TRUE signer nobody trusts), in one line."""
+    from core.secure import cms
+
+    raw = (HERE / "openssl" / "pkcs7-empty-digest-set.eml").read_bytes()
+    content, der = smime._signed_parts(smime._split(raw))
+    assert der[23:28] == b"\x02\x01\x01\x31\x00"  # version 1, then the empty SET
+    assert cms.verify_signed_data(der, content).signature_ok
+    assert not cms.verify_signed_data(der, content.replace(b"signed", b"signet")).signature_ok
+    opened = smime.open_message(raw, smime.StaticKeys())
+    assert opened.signed and opened.signature is not None and not opened.signature.valid
+    assert b"This is the content to be signed." in opened.inner_mime_bytes
