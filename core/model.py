@@ -24,6 +24,20 @@ CRITICAL_FLAGS = frozenset({"HH", "LL", "AA"})
 # high/low: C-CDA writes a low hematocrit 'LX')
 HIGH_FLAGS = frozenset({"H", "HH", ">", "HU", "HX"})
 LOW_FLAGS = frozenset({"L", "LL", "<", "LU", "LX"})
+# How a germ responds to an antibiotic (an antibiogram line): HL7 v2 table 0078 and HPRIM Santé (S, VS, MS
+# susceptible, I intermediate, R resistant) and the HL7 v3 ObservationInterpretation codes of CDA documents (NS
+# non-susceptible, SDD susceptible-dose dependent). A susceptible germ is no abnormal result: counted abnormal,
+# every antibiotic that works read red and drowned the resistances a GP must see. Each reads in words.
+SUSCEPTIBLE_FLAGS = frozenset({"S", "VS", "MS"})
+SUSCEPTIBILITY_WORDS = {
+    "S": "clinical.susceptibility.sensible",
+    "VS": "clinical.susceptibility.tres-sensible",
+    "MS": "clinical.susceptibility.moderement-sensible",
+    "I": "clinical.susceptibility.intermediaire",
+    "SDD": "clinical.susceptibility.sensible-forte-posologie",
+    "R": "clinical.susceptibility.resistant",
+    "NS": "clinical.susceptibility.non-sensible",
+}
 _CRITICAL_WORDS = re.compile(r"\b(critiques?|paniques?)\b", re.IGNORECASE)
 
 
@@ -446,6 +460,8 @@ __all__ = [
     "CRITICAL_FLAGS",
     "HIGH_FLAGS",
     "LOW_FLAGS",
+    "SUSCEPTIBILITY_WORDS",
+    "SUSCEPTIBLE_FLAGS",
     "Attachment",
     "Candidate",
     "ClinicalDocument",

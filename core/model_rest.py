@@ -20,6 +20,8 @@ from core.model import (
     DRAFTS_FOLDER,
     HIGH_FLAGS,
     LOW_FLAGS,
+    SUSCEPTIBILITY_WORDS,
+    SUSCEPTIBLE_FLAGS,
     Decision,
     DocumentState,
     MessageSummary,
@@ -90,6 +92,17 @@ class Observation:
         return _STATUS_WORDS.get(self.status.upper().strip(), "")
 
     @property
+    def susceptibility(self) -> str:
+        """An antibiogram's verdict in words ('sensible', 'intermédiaire', 'résistant'), '' for any other
+        flag."""
+        code = SUSCEPTIBILITY_WORDS.get(self.flag.upper().strip())
+        if not code:
+            return ""
+        from core.text import render
+
+        return render(code)
+
+    @property
     def reference(self) -> str:
         """The reference interval as the reader shows it (:func:`reference_text`)."""
         return reference_text(self.low, self.high, self.low_inclusive, self.high_inclusive)
@@ -110,7 +123,8 @@ class Observation:
 
     @property
     def abnormal(self) -> bool:
-        return self.verdict not in ("", "N") or self.critical
+        verdict = self.verdict
+        return (verdict not in ("", "N") and verdict not in SUSCEPTIBLE_FLAGS) or self.critical
 
     @property
     def direction(self) -> str:
@@ -131,9 +145,13 @@ class Observation:
         out = {k: v for k, v in asdict(self).items() if v is not None}
         out["reference"] = self.reference  # as the reader shows it ('≤ 5', '2.20–2.60')
         out["verdict"] = self.verdict
+        if self.susceptibility:
+            out["susceptibility"] = self.susceptibility  # 'résistant': what the reader writes beside it
         return out
 
 
+# between the repetitions of one result value (HL7 OBX-5 '27~25' reads '27 ; 25')
+REPEAT_SEPARATOR = " ; "
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 
 
@@ -144,7 +162,16 @@ def beyond_bounds(
     either is not a plain number (a written norm, '<0.5', a ratio: no verdict is guessed).
 
     A result equal to a bound is normal when the bound is inclusive ('<=5', CDA's default) or nobody said
-    (a two-bound range '2.20-2.60' includes its limits), abnormal when it is exclusive ('<5': below 5)."""
+    (a two-bound range '2.20-2.60' includes its limits), abnormal when it is exclusive ('<5': below 5).
+
+    A value the sender repeats (HL7 OBX-5 '27~25', read '27 ; 25') is checked repetition by repetition: 'H'
+    or 'L' when those out go the same way, 'A' when one is above and another below."""
+    if REPEAT_SEPARATOR in value:
+        verdicts = {
+            beyond_bounds(part, low, high, low_inclusive, high_inclusive)
+            for part in value.split(REPEAT_SEPARATOR)
+        } - {""}
+        return verdicts.pop() if len(verdicts) == 1 else "A" if verdicts else ""
     value = value.strip()
     if not _PLAIN_NUMBER.fullmatch(value):
         return ""

@@ -31,6 +31,8 @@ def result_line(obs: Observation) -> str:
         line += f" = {obs.value2} {obs.unit2}".rstrip()
         if obs.reference2:
             line += t("cli.result.reference", reference=obs.reference2)
+    if obs.susceptibility:
+        line += f", {obs.susceptibility}"
     if obs.status_words:
         line += f" [{obs.status_words}]"
     return printable(line, one_line=True)

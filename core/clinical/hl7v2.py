@@ -452,7 +452,7 @@ def _reference(seg: Segment) -> str:
 
 
 def _read_obx(seg: Segment, kind: str) -> Observation:
-    from core.model_rest import Observation
+    from core.model_rest import REPEAT_SEPARATOR, Observation
 
     values = [seg.text(r) for r in seg.repetitions(5)]
     if kind in ("CE", "CWE", "CNE"):
@@ -463,10 +463,14 @@ def _read_obx(seg: Segment, kind: str) -> Observation:
         value = "; ".join(c for c in coded if c)
     elif kind == "SN":
         value = "".join(seg.components(seg.get(5)))
+    elif kind in ("TX", "FT"):
+        value = "\n".join(v for v in values if v)
     else:
-        value = "\n".join(v for v in values if v) if kind in ("TX", "FT") else (values[0] if values else "")
+        # a repeated value (OBX-5 '27~25': two measures of one test) is shown whole, '27 ; 25', each checked
+        # against the bounds (``beyond_bounds``): only its first repetition was kept
         if kind == "NM":
-            value = normalise_number(value)
+            values = [normalise_number(v) for v in values]
+        value = REPEAT_SEPARATOR.join(v for v in values if v)
     low, high, low_inclusive, high_inclusive = reference_limits(_reference(seg))
     return Observation(
         code=seg.component(3, 1),

@@ -67,6 +67,8 @@ def results_table(doc: ClinicalDocument) -> Content:
             second = f"{obs.value2} {obs.unit2}".strip()
             bounds = f" ({obs.reference2})" if obs.reference2 else ""
             line += f"  = {second}{bounds}"
+        if obs.susceptibility:
+            line += f"  {obs.susceptibility}"
         if obs.status_words:
             line += f"  [{obs.status_words}]"
         # a comment of several lines (NTE after NTE) keeps its later lines under the result, indented: at the
