@@ -175,7 +175,7 @@ def _identity(pid: Segment) -> Identity:
 
 
 def _read_obx(seg: Segment) -> Observation:
-    from core.model_rest import Observation
+    from core.model_rest import REPEAT_SEPARATOR, Observation
 
     kind = seg.component(2, 1).upper()
     values = [seg.text(r) for r in seg.repetitions(5)]
@@ -184,10 +184,14 @@ def _read_obx(seg: Segment) -> Observation:
             (comps[1] if len(comps) > 1 and comps[1].strip() else comps[0]).strip()
             for comps in (v.split(seg.delims.component) for v in values)
         )
+    elif kind == "TX":
+        value = "\n".join(v for v in values if v)
     else:
-        value = "\n".join(v for v in values if v) if kind == "TX" else (values[0] if values else "")
-    if kind == "NM":
-        value = normalise_number(value)
+        # a repeated value (OBX-5 '27^25' in HPRIM's separators) is shown whole, '27 ; 25', each repetition
+        # checked against the bounds: only the first was kept
+        if kind == "NM":
+            values = [normalise_number(v) for v in values]
+        value = REPEAT_SEPARATOR.join(v for v in values if v)
     low, high, low_inclusive, high_inclusive = reference_limits(seg.text(seg.get(7)))
     return Observation(
         code=seg.component(3, 1),

@@ -133,3 +133,24 @@ def test_missive_parse_shows_every_repetition(tmp_path: Path, capsys: pytest.Cap
     assert "↑  Glycemie : 5.1 ; 7.2 mmol/L (réf. 3.9–6.1)" in lines
     assert "!  Amoxicilline : >32 mg/L, résistant" in lines
     assert "Gentamicine : <=1 mg/L, sensible" in lines
+
+
+def test_hprim_sante_repeated_value_and_susceptibility() -> None:
+    """HPRIM Santé (component '~', repetition '^'): '5,1^7,2' reads '5.1 ; 7.2', high; S is no abnormal
+    result, R is."""
+    hpr = "\r\n".join(
+        [
+            "H|~^\\&|RES.HPR||LAB9~LABO TEST||ORU|||MED1~DR FICTIF||P|H2.2~C|202601051030",
+            "P|1||B1||DUPONT~MARIE||19800101|F",
+            "OBR|1|||GLY~Glycemie~L",
+            "OBX|1|NM|GLY~Glycemie~L||5,1^7,2|mmol/l|3.9 - 6.1||||F",
+            "OBX|2|ST|AMX~Amoxicilline~L||>32|mg/l||R|||F",
+            "OBX|3|ST|GEN~Gentamicine~L||<=1|mg/l||S|||F",
+            "L|1",
+        ]
+    ).encode()
+    (doc,) = read_document(hpr, "res.hpr").documents
+    obs = _observations(doc)
+    assert (obs["Glycemie"].value, obs["Glycemie"].direction) == ("5.1 ; 7.2", "high")
+    assert (obs["Amoxicilline"].abnormal, obs["Amoxicilline"].susceptibility) == (True, "résistant")
+    assert (obs["Gentamicine"].abnormal, obs["Gentamicine"].susceptibility) == (False, "sensible")
