@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from asn1crypto import cms, core
+from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, InvalidTag, UnsupportedAlgorithm
@@ -30,8 +31,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.x963kdf import X963KDF
-from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
-from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from core.errors import ParseError, SecurityError
 from core.text import T, Text
@@ -438,8 +439,43 @@ def _decrypt(der: bytes, identities: list[tuple[PrivateKey, x509.Certificate]]) 
 # -- encryption ---------------------------------------------------------------------------------------------
 
 
+def _kari_info(cert: x509.Certificate, public: ec.EllipticCurvePublicKey, cek: bytes) -> cms.RecipientInfo:
+    """ECDH to an EC certificate (RFC 5753/8418): an ephemeral key on its curve, dhSinglePass-stdDH with the
+    SHA-256 X9.63 KDF, the content key wrapped with AES-256 key wrap (what openssl and NSS read)."""
+    ephemeral = ec.generate_private_key(public.curve)
+    shared = ephemeral.exchange(ec.ECDH(), public)
+    wrap = cms.KeyEncryptionAlgorithm({"algorithm": "aes256_wrap"})
+    bits = core.OctetString((256).to_bytes(4, "big")).dump()
+    parts = wrap.dump() + b"\xa2" + _length(len(bits)) + bits
+    kek = X963KDF(hashes.SHA256(), 32, b"\x30" + _length(len(parts)) + parts).derive(shared)
+    point = ephemeral.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    asn_cert = asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
+    originator = asn1_keys.PublicKeyInfo({"algorithm": {"algorithm": "ec"}, "public_key": point})
+    return cms.RecipientInfo(
+        name="kari",
+        value=cms.KeyAgreeRecipientInfo(
+            {
+                "version": "v3",
+                "originator": cms.OriginatorIdentifierOrKey(name="originator_key", value=originator),
+                "key_encryption_algorithm": {"algorithm": "1.3.132.1.11.1", "parameters": wrap},
+                "recipient_encrypted_keys": [
+                    {
+                        "rid": cms.KeyAgreementRecipientIdentifier(
+                            name="issuer_and_serial_number",
+                            value=cms.IssuerAndSerialNumber(
+                                {"issuer": asn_cert.issuer, "serial_number": asn_cert.serial_number}
+                            ),
+                        ),
+                        "encrypted_key": aes_key_wrap(kek, cek),
+                    }
+                ],
+            }
+        ),
+    )
+
+
 def encrypt(content: bytes, recipients: list[x509.Certificate], *, oaep: bool = False) -> bytes:
-    """Build a DER EnvelopedData: AES-256-CBC content, RSA key transport to every recipient."""
+    """Build a DER EnvelopedData: AES-256-CBC content, RSA key transport or ECDH (EC certificates)."""
     if not recipients:
         raise SecurityError(T("secure.cms.aucun-certificat-destinataire-impossible"))
     cek = os.urandom(32)
@@ -455,6 +491,9 @@ def encrypt(content: bytes, recipients: list[x509.Certificate], *, oaep: bool = 
     infos = []
     for cert in recipients:
         public = cert.public_key()
+        if isinstance(public, ec.EllipticCurvePublicKey):
+            infos.append(_kari_info(cert, public, cek))
+            continue
         if not isinstance(public, rsa.RSAPublicKey):
             raise SecurityError(T("secure.cms.certificat-cle-rsa-missive", serial_number=cert.serial_number))
         if oaep:
@@ -491,7 +530,8 @@ def encrypt(content: bytes, recipients: list[x509.Certificate], *, oaep: bool = 
             )
         )
     # Small parts through asn1crypto; the big encrypted content is spliced in once, not copied per level.
-    version = core.Integer(0).dump()
+    # RFC 5652 §6.1: version 2 as soon as one recipient is a KeyAgreeRecipientInfo (version 3)
+    version = core.Integer(2 if any(info.name == "kari" for info in infos) else 0).dump()
     recipient_infos = cms.RecipientInfos(infos).dump()
     eci_head = (
         cms.ContentType("data").dump()

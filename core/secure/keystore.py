@@ -236,7 +236,8 @@ class KeyStore:
         """The certificate to encrypt to ``address``: valid now and fit for encryption, else None."""
         for cert in self.certs_for(address):
             if not certmod.validity_problem(cert) and not certmod.purpose_problem(cert, for_signing=False):
-                if isinstance(cert.public_key(), rsa.RSAPublicKey):
+                # RSA key transport or ECDH key agreement (cms.encrypt writes both)
+                if isinstance(cert.public_key(), (rsa.RSAPublicKey, ec.EllipticCurvePublicKey)):
                     return cert
         return None
 
@@ -257,7 +258,9 @@ class KeyStore:
             out.append(cert)
         if include_self:
             own = self.own_identity()
-            if own is not None and isinstance(own[1].public_key(), rsa.RSAPublicKey):
+            if own is not None and isinstance(
+                own[1].public_key(), (rsa.RSAPublicKey, ec.EllipticCurvePublicKey)
+            ):
                 out.append(own[1])
         unique = {certmod.fingerprint(c): c for c in out}
         return list(unique.values())

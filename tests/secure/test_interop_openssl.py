@@ -399,3 +399,27 @@ def test_a_held_certificate_of_another_signer_never_validates(pki, message, open
     held = StaticKeys([], [pki.root.cert], [pki.alice.cert, pki.carol_ec.cert, pki.inter.cert])
     status = smime.open_message(signed, held).signature
     assert status is not None and not status.valid
+
+
+def test_missive_encrypts_to_ec_and_rsa_recipients_and_openssl_reads_it(pki, message, openssl, tmp_path):
+    """An EC correspondent (P-256, P-384): missive refused to encrypt to it ('ne chiffre que vers des
+    certificats RSA') and KeyStore.cert_for never chose it. missive now writes ECDH key agreement
+    (dhSinglePass-stdDH-sha256kdf, AES-256 key wrap) beside RSA key transport; openssl decrypts for each."""
+    p384 = ec_party(pki, tmp_path)
+    encrypted = smime.encrypt(message, [pki.bob.cert, pki.carol_ec.cert, p384.cert])
+    src = _write(tmp_path, "enc.eml", encrypted)
+    assert b"Veuillez" not in encrypted
+    for party in (pki.bob, pki.carol_ec, p384):
+        out = openssl(
+            "cms",
+            "-decrypt",
+            "-in",
+            src,
+            "-inkey",
+            str(party.files["key"]),
+            "-recip",
+            str(party.files["cert"]),
+        ).stdout
+        assert "Veuillez trouver" in _body_text(out)
+        opened = smime.open_message(encrypted, StaticKeys([(party.key, party.cert)], []))
+        assert opened.decrypted and b"Veuillez trouver" in opened.inner_mime_bytes

@@ -157,3 +157,17 @@ def test_a_later_letter_without_certificates_verifies_with_the_harvested_one(
     after = smime.open_message(bare, keys).signature
     assert after.valid, after.reason_text()
     assert after.signer == "alice@hopital.test"
+
+
+def test_an_ec_correspondent_and_an_ec_identity_are_encrypted_to(standin, pki, message):
+    """cert_for chose only RSA certificates: a letter to an EC correspondent could not be encrypted, and a
+    doctor with an EC identity got no readable Sent copy (its own certificate was left out)."""
+    keys = KeyStore(standin)
+    keys.set_identity(pki.carol_ec.key, pki.carol_ec.cert)
+    keys.add_cert(pki.bob.cert)
+    mine = keys.recipient_certs(["bob@clinique.test"])
+    assert pki.carol_ec.cert in mine and pki.bob.cert in mine
+    assert smime.open_message(smime.encrypt(message, mine), keys).decrypted  # the Sent copy
+    other = KeyStore(type(standin)())
+    other.add_cert(pki.carol_ec.cert)
+    assert other.cert_for("carol@labo.test") == pki.carol_ec.cert
