@@ -312,6 +312,7 @@ class Mailroom:
         fastmime, may_be_smime = _hook_tools()
         meta: dict[str, Any] = {}
         inner = raw
+        shown_from = ""  # the From of the message as received, when an S/MIME layer holds another (see below)
         # the header and the parts' headers, MIME boundaries found without the parser's object tree; the full
         # parse (compat32) only for what the fast path leaves to it (fastmime.scan says None)
         scanned = fastmime.scan(raw)
@@ -335,6 +336,8 @@ class Mailroom:
             except Exception:  # noqa: BLE001 - a message we cannot open is still stored, raw
                 log.warning("S/MIME processing failed for one message")
             if inner is not raw:
+                # the list and the reader's summary show the From of the message as received
+                shown_from = _from_address(fastmime, scanned, raw)
                 scanned = fastmime.scan(inner)
         try:
             if scanned is not None:
@@ -348,14 +351,19 @@ class Mailroom:
             return meta
         leaves = fastmime.leaves_of(scanned) if scanned is not None else fastmime.leaves_of_tree(msg)
         sender = fastmime.address_of(str(msg.get("From", ""))).strip().lower()
-        if sender and sender in self.own_addresses():
+        # An encrypted or signed layer may carry a From of its own: both it and the one the list shows must be
+        # ours for an own letter, and each is judged by the trust policy (an outsider's letter encrypted with a
+        # From of ours inside was taken for our own: never quarantined, though the list named the outsider).
+        senders = {sender, shown_from} if shown_from and shown_from != sender else {sender}
+        if sender and all(s in self.own_addresses() for s in senders):
             # our own letter (a Sent copy, a copy to ourselves): never clinical input, never announced
             meta["own"] = True
             meta["has_attachments"] = fastmime.has_attachment(leaves)
             return meta
         try:  # outside the trust space: marked, so the reader says so (nothing is dropped)
             valid = bool((meta.get("signature") or {}).get("valid"))
-            if self.trust.classify_incoming(sender, valid, bool(meta.get("encrypted"))) == "quarantine":
+            encrypted = bool(meta.get("encrypted"))
+            if any(self.trust.classify_incoming(s, valid, encrypted) == "quarantine" for s in sorted(senders)):
                 meta["trust"] = "quarantine"
         except Exception:  # noqa: BLE001 - the policy check never blocks mail
             log.warning("trust-space check failed for one message")
@@ -2298,6 +2306,21 @@ def _backlog_order(queued: Any) -> tuple[bool, float, str]:
     oldest result, as a tray is, so that none waits forever behind the new ones); arrival when undated."""
     when = queued.date.timestamp() if queued.date is not None else float("inf")
     return (not queued.critical, when, queued.added)
+
+
+def _from_address(fastmime: ModuleType, scanned: Any, raw: bytes) -> str:
+    """The From address of ``raw`` as the message list reads it ('' when there is none)."""
+    if scanned is not None:
+        value = scanned.header.get("From", "")
+    else:
+        from email.parser import BytesHeaderParser
+        from email.policy import compat32
+
+        try:
+            value = BytesHeaderParser(policy=compat32).parsebytes(raw, headersonly=True).get("From", "")
+        except (ValueError, TypeError):
+            return ""
+    return str(fastmime.address_of(str(value or ""))).strip().lower()
 
 
 @functools.cache
