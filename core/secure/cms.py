@@ -73,6 +73,9 @@ class SignedContent:
     certificates: tuple[x509.Certificate, ...] = ()
     signing_time: dt.datetime | None = None
     content_type: str = "data"
+    # "SHA-1" when the signature holds but hashes with SHA-1: collisions can be bought, so it no longer proves
+    # who wrote the letter (core.secure.smime turns it into a verdict that is not the valid one)
+    weak_digest: str = ""
 
 
 @dataclass
@@ -755,13 +758,35 @@ def _verify_signed_data(der: bytes, detached: bytes | None, known: KnownCertific
             candidates.append(alt)
 
     first: SignedContent | None = None
+    weak: SignedContent | None = None
     for signer_info in signer_infos:
         result = _verify_one(signer_info, candidates, certs, content_type, known)
-        if result.signature_ok:
+        if result.signature_ok and not result.weak_digest:
             return result
+        if result.signature_ok:
+            weak = weak or result  # a letter signed twice, SHA-1 and SHA-256: the strong one decides
         first = first or result
     assert first is not None
-    return first
+    return weak or first
+
+
+_WEAK_DIGESTS = {"md5": "MD5", "sha1": "SHA-1"}
+
+
+def _weak_digest(signer_info: Any, digest_name: str) -> str:
+    """'SHA-1' or 'MD5' when the signer's digest or its signature algorithm (sha1WithRSA, ecdsa-with-SHA1,
+    RSA-PSS over SHA-1) uses it, else ''."""
+    names = [digest_name]
+    sig_alg = signer_info["signature_algorithm"]
+    algo = str(sig_alg["algorithm"].native)
+    if algo == "rsassa_pss":
+        names.append(str(sig_alg["parameters"]["hash_algorithm"]["algorithm"].native))
+    else:
+        names.append(algo.split("_", 1)[0])
+    for name in names:
+        if name in _WEAK_DIGESTS:
+            return _WEAK_DIGESTS[name]
+    return ""
 
 
 def _verify_one(
@@ -793,10 +818,15 @@ def _verify_one(
             signing_time = read.get("signing_time")
             # The signature covers the attributes as received, re-tagged from [0] IMPLICIT to SET OF.
             signed_bytes = b"\x31" + attrs.dump()[1:]
+        weak = _weak_digest(signer_info, digest_name)
 
     def verdict(content: bytes, ok: bool, problem: Text | None = None) -> SignedContent:
-        return SignedContent(content, ok, problem, signer, tuple(certs), signing_time, ctype)
+        return SignedContent(
+            content, ok, problem, signer, tuple(certs), signing_time, ctype, weak if ok else ""
+        )
 
+    if weak == "MD5":  # broken long ago: not even computed
+        return verdict(candidates[0], False, T("sig.weak-digest", algorithm=weak))
     if digest_name not in _HASHES:
         return verdict(candidates[0], False, T("sig.unsupported", algorithm=digest_name))
     if signer is None:

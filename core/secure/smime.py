@@ -415,14 +415,25 @@ def _status(
     assert cert is not None
     status = certmod.signer_status(cert, result.certificates, anchors, sender, at)
     if status.valid or known is None:
-        return status
+        return _weak_or(result, status)
     # A letter may carry the signer's certificate without the authority in between (gpgsm --include-certs 1,
     # clients set to attach only their own): the authorities the profile holds (its own .p12 chain) complete
     # it. Looked up only then; the verdict with them is the better informed one.
     held = [c for c in known() if certmod.is_ca(c) and c not in result.certificates]
     if not held:
         return status
-    return certmod.signer_status(cert, [*result.certificates, *held], anchors, sender, at)
+    return _weak_or(result, certmod.signer_status(cert, [*result.certificates, *held], anchors, sender, at))
+
+
+def _weak_or(result: cms.SignedContent, status: SignatureStatus) -> SignatureStatus:
+    """A signature over SHA-1 that holds, from a trusted signer, is not shown valid: SHA-1 collisions can be
+    bought, so it no longer proves who wrote the letter (Thunderbird refuses it too). A chain that fails says
+    that first: it is what the doctor can act on."""
+    if not status.valid or not result.weak_digest:
+        return status
+    return SignatureStatus.invalid(
+        status.signer, status.subject, T("sig.weak-digest", algorithm=result.weak_digest)
+    )
 
 
 def verify(
