@@ -48,6 +48,12 @@ SETTINGS_FILE = "profile.toml"
 APP_NAME = "missive"
 
 
+def profile_exists(folder: Path | str) -> bool:
+    """Whether ``folder`` holds a profile: its vault file (core.store.vault's VAULT_FILE), looked for without
+    loading the store or the façade (the unlock screen's first frame waits for nothing else)."""
+    return os.path.isfile(os.path.join(folder, "vault.json"))
+
+
 def default_profile_dir() -> Path:
     from pathlib import Path
 

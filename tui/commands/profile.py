@@ -142,9 +142,9 @@ def cmd_demo(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def cmd_tui(args: argparse.Namespace, ctx: Any) -> int:
-    from core.config import missing_profile_message
+    # the profile looked for without the façade (core.config): the unlock screen's first frame comes first
+    from core.config import missing_profile_message, profile_exists
     from core.errors import NotFound
-    from core.mailroom import profile_exists
 
     if not profile_exists(ctx.profile_dir) and not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise NotFound(missing_profile_message(ctx.profile_dir))  # said before the screen is taken
@@ -225,9 +225,8 @@ class _HeldInterrupt:
 def _unlock_splash(profile_dir: Any, lang: str | None, checking: bool) -> Any:
     """The unlock screen's first frame before the toolkit loads (tui.splash), in the profile's language; None
     without a profile (the set-up assistant comes instead) or a terminal."""
-    from core.config import load_settings
+    from core.config import load_settings, profile_exists
     from core.errors import MissiveError
-    from core.mailroom import profile_exists
     from tui.i18n import set_language
     from tui.splash import show
 
