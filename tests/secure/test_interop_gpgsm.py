@@ -89,8 +89,7 @@ def alice_in_gpgsm(gnupg, pki, tmp_path):
          "-inkey", str(pki.alice.files["key"]), "-passout", "pass:x", "-out", str(p12)],
         capture_output=True, timeout=60,
     )  # fmt: skip
-    if made.returncode != 0:
-        pytest.skip(reason="this openssl cannot write a legacy PKCS#12 (the only kind gpgsm 2.2 imports)")
+    assert made.returncode == 0, made.stderr.decode(errors="replace")  # a legacy PKCS#12: all gpgsm 2.2 imports
 
     def run(*args: str, data: bytes = b"") -> subprocess.CompletedProcess[bytes]:
         return gnupg("--pinentry-mode", "loopback", "--passphrase-fd", "0", *args, input=b"x\n" + data)
@@ -175,7 +174,13 @@ def test_missive_encrypted_for_two_is_decrypted_by_gpgsm(pki, message, alice_in_
     encrypted = smime.encrypt(signed, [pki.bob.cert, pki.alice.cert])
     (tmp_path / "letter.p7m").write_bytes(email.message_from_bytes(encrypted).get_payload(decode=True))
     proc = alice_in_gpgsm("--decrypt", str(tmp_path / "letter.p7m"))
-    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    # gpgsm 2.2 decrypts with Alice's key whatever the recipients' order, but when the first recipient info
+    # (the infos are sorted, so Bob's or Alice's by the serial numbers of the run) names a certificate its
+    # keybox does not hold (Bob's), it logs an error and ends with status 2 although the letter is decrypted
+    notes = [line for line in proc.stderr.decode(errors="replace").splitlines() if "encrypted to" not in line]
+    assert proc.returncode == 0 or (
+        proc.returncode == 2 and notes == ["gpgsm: failed to find the certificate: Unknown system error"]
+    ), proc.stderr.decode(errors="replace")
     inner = email.message_from_bytes(proc.stdout)
     assert inner.get_content_type() == "multipart/signed"
     content = proc.stdout.split(b"\r\n\r\n", 1)[1]
