@@ -553,6 +553,7 @@ def _open(raw: bytes, keys: KeyRing, at: dt.datetime | None) -> OpenedMessage:
     encrypted = signed = False
     note = ""
     results: list[cms.SignedContent] = []
+    sealed = 0  # results[:sealed] were signatures over a ciphertext opened since: they do not cover the text
     for _ in range(MAX_LAYERS):
         entity = first if current is raw else _split(current)
         kind = _layer_kind(entity)
@@ -572,6 +573,7 @@ def _open(raw: bytes, keys: KeyRing, at: dt.datetime | None) -> OpenedMessage:
                     status, signer = _verdict(results, current, first, keys, at)
                     return OpenedMessage(current, True, signed, status, signer, False, str(exc), note)
                 note = note or cms.legacy_cipher(der)
+                sealed = len(results)
                 current = _rebuild(entity, inner)
                 continue
             if cms_type == "compressed_data":
@@ -585,23 +587,37 @@ def _open(raw: bytes, keys: KeyRing, at: dt.datetime | None) -> OpenedMessage:
         current = _rebuild(entity, result.content)
     else:
         raise ParseError(T("secure.smime.message-empile-plus-couches", MAX_LAYERS=MAX_LAYERS))
-    status, signer = _verdict(results, current, first, keys, at)
+    status, signer = _verdict(results, current, first, keys, at, sealed)
     return OpenedMessage(current, encrypted, signed, status, signer, cipher_note=note)
 
 
 def _verdict(
-    results: list[cms.SignedContent], current: bytes, first: _Entity, keys: KeyRing, at: dt.datetime | None
+    results: list[cms.SignedContent],
+    current: bytes,
+    first: _Entity,
+    keys: KeyRing,
+    at: dt.datetime | None,
+    sealed: int = 0,
 ) -> tuple[SignatureStatus | None, bytes | None]:
-    """The status of the worst signature layer, checked against the From the reader will show."""
+    """The status of the worst signature layer, checked against the From the reader will show.
+
+    ``results[:sealed]`` signed an encrypted layer that was opened since (encrypt-then-sign): their signer
+    signed a ciphertext, which anyone can re-sign, not necessarily the text shown. When the content carries
+    its own signature, that one is shown; otherwise the verdict says the envelope alone is signed."""
     if not results:
         return None, None
     sender = _shown_sender(first, current)
     anchors = keys.trust_anchors()
     chosen: tuple[SignatureStatus, cms.SignedContent] | None = None
-    for result in results:
+    for result in results[sealed:] or results:
         status = _status(result, anchors, sender, at, keys.known_certificates)
         if chosen is None or (chosen[0].valid and not status.valid):
             chosen = (status, result)
     assert chosen is not None
-    cert = chosen[1].signer_cert
-    return chosen[0], certmod.der(cert) if cert is not None else None
+    status, result = chosen
+    if len(results) == sealed and status.valid:
+        return SignatureStatus.invalid(
+            status.signer, status.subject, T("sig.envelope-only", signer=status.signer)
+        ), None
+    cert = result.signer_cert
+    return status, certmod.der(cert) if cert is not None else None

@@ -59,7 +59,6 @@ def bob(run, monkeypatch):
 VALID = [
     "alice.dsig.SHA256.multipart.eml",  # clear-signed (detached), Thunderbird's default
     "alice.sig.SHA256.opaque.eml",  # opaque signed-data
-    "alice.env.sig.SHA256.opaque.eml",  # signed, then encrypted to Bob
     "alice.sig.SHA256.opaque.env.eml",
     "alice.dsig.SHA256.multipart.env.eml",
     "alice.dsig.SHA384.multipart.eml",
@@ -74,6 +73,19 @@ def test_thunderbird_signatures_are_valid_once_the_ca_is_trusted(bob, name):
     code, out, err = bob("smime", "verify", str(SMIME / name))
     assert code == 0, out + err
     assert out.strip() == f"Signature valide : alice@example.com ({ALICE},L=Mountain View,ST=California,C=US)"
+
+
+def test_encrypted_then_signed_is_not_shown_as_the_outer_signers_letter(bob):
+    """alice.env.sig: encrypted to Bob, then the ciphertext signed by Alice, with nothing signed inside.
+    Anyone can re-sign someone else's ciphertext, so the outer signer is not shown as the author of the
+    decrypted text (Thunderbird ignores such an outer signature, bug 1806161): the line says so."""
+    code, out, _ = bob("smime", "verify", str(SMIME / "alice.env.sig.SHA256.opaque.eml"))
+    assert code == 1
+    assert out.strip() == (
+        "Signature non valide (alice@example.com) : l'enveloppe chiffrée est signée par alice@example.com, "
+        "mais pas le contenu : rien ne prouve qui a écrit le message ; demandez à l'expéditeur de signer "
+        "avant de chiffrer"
+    )
 
 
 def test_before_the_ca_is_trusted_the_reason_says_so(run):

@@ -220,8 +220,47 @@ def test_openssl_encrypted_then_signed_is_opened(pki, bob_keys, message, openssl
     signed = _openssl_sign(openssl, tmp_path, pki.alice, headers + enc, "-nodetach")
     opened = smime.open_message(signed, bob_keys)
     assert opened.signed and opened.encrypted and opened.decrypted
-    assert opened.signature.valid, opened.signature.reason_text()
     assert "Cher confrère" in _body_text(opened.inner_mime_bytes)
+    # Alice signed the ciphertext, not necessarily the letter: anyone can re-sign someone else's envelope, so
+    # the decrypted text is not shown as hers (Thunderbird ignores such an outer signature too)
+    sig = opened.signature
+    assert sig is not None and not sig.valid
+    assert (sig.signer, sig.reason, sig.params) == (
+        "alice@hopital.test",
+        "sig.envelope-only",
+        {"signer": "alice@hopital.test"},
+    )
+    assert sig.reason_text() == (
+        "l'enveloppe chiffrée est signée par alice@hopital.test, mais pas le contenu : rien ne prouve qui a "
+        "écrit le message ; demandez à l'expéditeur de signer avant de chiffrer"
+    )
+
+
+def test_a_letter_signed_inside_and_outside_the_envelope_shows_the_inner_signer(
+    pki, bob_keys, message, openssl, tmp_path
+):
+    """Sign, encrypt, sign again (triple wrapping, RFC 2634): the content carries its own signature, which is
+    the one shown. A stranger's outer signature over Alice's signed and encrypted letter neither lends the
+    stranger the letter nor spoils Alice's."""
+    inner = _openssl_sign(openssl, tmp_path, pki.alice, message)
+    src = _write(tmp_path, "signed.eml", inner)
+    enc = openssl("smime", "-encrypt", "-aes256", "-in", src, str(pki.bob.files["cert"])).stdout
+    headers = b"From: Dr Alice Martin <alice@hopital.test>\r\nTo: bob@clinique.test\r\nSubject: x\r\n"
+    resigned = _openssl_sign(openssl, tmp_path, pki.carol_ec, headers + enc, "-nodetach")
+    opened = smime.open_message(resigned, bob_keys)
+    assert opened.decrypted and "Veuillez trouver" in _body_text(opened.inner_mime_bytes)
+    sig = opened.signature
+    assert sig is not None and sig.valid, sig.reason_text()
+    assert sig.signer == "alice@hopital.test" and "Alice Martin" in sig.subject
+    # the same envelope re-signed by Carol, with nothing signed inside, is not shown as Carol's letter
+    plain_src = _write(tmp_path, "plain.eml", message.replace(b"alice@hopital.test", b"carol@labo.test"))
+    plain_enc = openssl("smime", "-encrypt", "-aes256", "-in", plain_src, str(pki.bob.files["cert"])).stdout
+    carol_head = headers.replace(b"alice@hopital.test", b"carol@labo.test")
+    outer_only = smime.open_message(
+        _openssl_sign(openssl, tmp_path, pki.carol_ec, carol_head + plain_enc, "-nodetach"), bob_keys
+    )
+    assert outer_only.decrypted and outer_only.signature is not None
+    assert not outer_only.signature.valid and outer_only.signature.reason == "sig.envelope-only"
 
 
 def test_a_sha1_signature_is_not_shown_valid(pki, bob_keys, message, openssl, tmp_path):
