@@ -1549,10 +1549,15 @@ class Mailroom:
 
     async def send(self, draft: Draft, draft_id: str | None = None) -> Delivery:
         """Check the policy, sign/encrypt, queue durably, send. Raises NotSent when it stays queued (the
-        outbox has it: the draft ``draft_id`` is deleted all the same); a refusal of the policy keeps it."""
+        outbox has it: the draft ``draft_id`` is deleted all the same); a refusal of the policy keeps it.
+
+        Refused for good (5xx) while the composer holds it (``draft_id``): the letter goes back to its draft,
+        to be corrected, and leaves the outbox, so that no flush (``--all``, the app's, the daemon's) sends
+        that copy besides the corrected one. The draft is stored first: a crash in between leaves both."""
         from core.events import SendFailed
         from core.mail.send import NotSent
 
+        written = draft
         if self.settings.receipts.read and not draft.read_receipt:
             draft = replace(draft, read_receipt=True)
         self._check_patients(draft)
@@ -1565,6 +1570,15 @@ class Mailroom:
         try:
             delivery = await self._sending.send(draft)
         except NotSent as exc:
+            if draft_id and exc.permanent:
+                self.save_draft(written, draft_id)  # first: the letter is never only in memory
+                entry = self.outbox.get(exc.entry_id)
+                self.outbox.remove(exc.entry_id)
+                log.info("outbox entry %s refused for good: back to draft %s", exc.entry_id, draft_id)
+                error = entry.last_error if entry is not None else ""
+                back = NotSent(T("mailroom.refusee-rendue-au-brouillon", error=error), exc.entry_id, permanent=True)
+                self.emit(SendFailed(exc.entry_id, " ".join(str(back).split())))
+                raise back from None
             if draft_id:
                 self.delete_draft(draft_id)
             self.emit(SendFailed(exc.entry_id, " ".join(str(exc).split())))

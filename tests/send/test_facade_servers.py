@@ -168,3 +168,40 @@ async def test_the_facade_idle_sees_a_new_message(doctors, mail_servers) -> None
     await asyncio.to_thread(mail_servers.deliver, doctors.addresses["colleague"], letter)
     assert await asyncio.wait_for(waiting, 10) == 1
     assert [m.subject for m in mr.messages.list()] == ["x"]
+
+
+def _letters_in(folder: Path) -> list[Path]:
+    return [p for sub in ("new", "cur") if (folder / sub).is_dir() for p in (folder / sub).iterdir()]
+
+
+def test_a_letter_refused_for_good_goes_back_to_its_draft_and_no_flush_sends_it(doctors, mail_servers) -> None:
+    """Postfix refuses the recipient for good (554): the composer keeps the letter to be corrected, but the
+    outbox also kept it as "failed", so `missive outbox flush --all` (or the app's, the daemon's flush) sent
+    that copy besides the corrected one. The refused letter now goes back to its draft only (stored before
+    the outbox entry goes); the corrected letter reaches the colleague once, and a flush sends nothing."""
+    from core.errors import KeptInOutbox
+    from core.model import Draft
+    from tests.servers.harness import REFUSED
+
+    colleague = doctors.addresses["colleague"]
+    mr = Mailroom.open(doctors.folder / "sender", PASS)
+    letter = Draft(to=(REFUSED,), subject="Avis", body="Chère consœur,\nvoici mon avis.\n")
+    draft_id = mr.save_draft(letter)  # as the composer does before sending
+    with pytest.raises(KeptInOutbox) as refused:
+        asyncio.run(mr.send(letter, draft_id))
+    assert refused.value.permanent
+    said = str(refused.value)
+    assert "554" in said and "fenêtre de rédaction" in said and "gardée dans la boîte d'envoi" not in said
+    assert mr.outbox.list() == []  # nothing left that a flush could send
+    assert mr.draft(draft_id).draft == letter  # the letter is not lost: its draft holds it
+
+    corrected = Draft(to=(colleague,), subject="Avis", body="Chère consœur,\nvoici mon avis.\n")
+    asyncio.run(mr.send(corrected, draft_id))
+    assert mr.drafts() == [] and mr.outbox.list() == []
+    mr.close()
+
+    code, out, err = doctors("sender", "outbox", "flush", "--all")
+    assert (code, out.strip()) == (0, "envoyés : 0, en attente : 0, échecs : 0"), err
+    mailbox = mail_servers.maildir_of(colleague)
+    _wait_for_delivery(mailbox)
+    assert len(_letters_in(mailbox)) == 1

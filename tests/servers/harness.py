@@ -45,6 +45,7 @@ POOL = 100  # extra users pool1..poolN handed out by MailServers.add_user()
 OTHER_HOST = "mail.other-host.test"
 # A Mon espace santé mailbox (the ANS examples' test INS), so letters to a patient can be delivered and read
 PATIENT_DOMAIN = "patient.mssante.fr"
+REFUSED = f"refuse@{DOMAIN}"  # the submission server refuses this recipient for good (554 5.7.1)
 PATIENT = f"279035121518989@{PATIENT_DOMAIN}"
 PSC_CLIENT_ID = "missive-test"  # registered at the PSC stand-in with PSC_CLIENT_SECRET
 PSC_CLIENT_SECRET = "secret-du-client-de-test"
@@ -604,7 +605,7 @@ smtpd_sasl_type = dovecot
 smtpd_sasl_path = {auth_socket}
 smtpd_sasl_auth_enable = yes
 smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination
-smtpd_recipient_restrictions = permit_sasl_authenticated, reject
+smtpd_recipient_restrictions = check_recipient_access inline:{{ {REFUSED}=REJECT }}, permit_sasl_authenticated, reject
 smtpd_client_restrictions =
 smtpd_helo_required = no
 disable_dns_lookups = yes

@@ -264,6 +264,7 @@ class FakeMailroom:
     offline: bool = False  # the server is out of reach: operations are done here and queued
     queued_ops: list[tuple[str, str]] = field(default_factory=list)  # (action, id) waiting for the server
     smtp_down: bool = False  # the submission server is out of reach: a letter sent waits in the outbox
+    refused: tuple[str, ...] = ()  # recipients the submission server refuses for good (5xx)
     unlock_seconds: float = 0.0  # no key derived here
 
     def __post_init__(self) -> None:
@@ -655,6 +656,16 @@ class FakeMailroom:
 
     async def send(self, draft: Draft, draft_id: str | None = None) -> Delivery:
         self.outgoing.check([*draft.to, *draft.cc])  # the real policy refuses as the real façade would
+        if draft_id and set(self.refused) >= {*draft.to, *draft.cc}:
+            # as the real façade: refused for good, the letter goes back to its draft (stored first) and
+            # leaves the outbox, so no flush sends it besides the corrected one
+            self.save_draft(draft, draft_id)
+            entry = f"o-{len(self.outbox) + 1}"
+            reason = "554 5.7.1 refusé — la lettre n'est pas partie : elle reste dans la fenêtre de rédaction"
+            from core.events import SendFailed
+
+            self.emit(SendFailed(entry, reason))
+            raise KeptInOutbox(reason, entry, permanent=True)
         if self.smtp_down:  # as the real façade: queued durably, its draft deleted, SendFailed, then NotSent
             self.outbox.append(draft)
             if draft_id:

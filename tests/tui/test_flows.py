@@ -1047,6 +1047,32 @@ async def test_a_letter_the_server_did_not_take_is_not_queued_twice(mailroom: Fa
         assert len(mailroom.outbox) == 1 and mailroom.sent == []
 
 
+async def test_a_letter_refused_for_good_stays_in_the_composer_and_not_in_the_outbox(
+    mailroom: FakeMailroom,
+) -> None:
+    """Refused for good (5xx), the letter stays in the composer to be corrected, kept as a draft and not as an
+    outbox entry a flush would send besides the corrected letter; the corrected one leaves once."""
+    mailroom.refused = ("claire.martin@chu-test.mssante.fr",)
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("3")
+        await settle(app, pilot)
+        await pilot.press(*"claire.martin@chu-test.mssante.fr", "tab", "tab", *"Avis", "tab", *"Chere consoeur")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: any("fenêtre de rédaction" in n.message for n in app._notifications), "said")
+        await settle(app, pilot)
+        to = app.screen.query_one("#compose-to", Input)
+        assert to.value == "claire.martin@chu-test.mssante.fr"  # still here, to be corrected
+        assert [d.draft.subject for d in mailroom.drafts()] == ["Avis"] and mailroom.outbox == []
+        to.value = "jean.dupont@chu-test.mssante.fr"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: len(mailroom.sent) == 1, "the corrected letter sent")
+        await settle(app, pilot)
+        assert mailroom.sent[0].to == ("jean.dupont@chu-test.mssante.fr",) and mailroom.outbox == []
+        assert mailroom.drafts() == []
+
+
 async def test_a_letter_waiting_in_the_outbox_leaves_once_the_server_is_back(
     mailroom: FakeMailroom, monkeypatch
 ) -> None:

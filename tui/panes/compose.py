@@ -649,7 +649,8 @@ class ComposePane(ReportsFailures, Vertical):
         except KeptInOutbox as exc:
             # the server did not take it: the outbox holds it (the core said why, SendFailed) and its draft is
             # gone. Queued, it leaves by itself: a fresh letter here, or a second ctrl+s queued a second copy.
-            # Refused for good, the letter stays here to be corrected.
+            # Refused for good, the letter stays here to be corrected: the core put it back in its draft and
+            # took it out of the outbox (no flush sends that copy besides the corrected one).
             if not exc.permanent:
                 self.post_message(LetterSent(len(draft.to) + len(draft.cc), queued=True))
                 self.post_message(DraftsChanged())
