@@ -73,11 +73,13 @@ class DirWatch:
 
         loop.add_reader(self._fd, ready)
         try:
-            await asyncio.wait_for(changed, timeout)
-        except TimeoutError:
-            return False
+            # not asyncio.wait_for: on Python 3.11 it swallows a cancellation that comes as the change does
+            # (the waiter then went on watching for an hour, and whoever cancelled it waited as long)
+            done, _ = await asyncio.wait({changed}, timeout=timeout)
         finally:
             loop.remove_reader(self._fd)
+        if not done:
+            return False
         with contextlib.suppress(BlockingIOError, InterruptedError):
             while os.read(self._fd, 65536):
                 pass
