@@ -170,6 +170,12 @@ def test_fast_reading_equals_the_full_parse(label: str, raw: bytes) -> None:
         assert payload(SNIFFED) == whole[:SNIFFED] and payload(7) == whole[:7]
 
 
+# Samples malformed on purpose by their authors, left to the full parser (the equality test above still holds)
+MALFORMED_ON_PURPOSE = {
+    "conformance/openssl/pkcs7-empty-digest-set.eml",  # OpenSSL's: the signed part has no header block at all
+}
+
+
 def test_the_corpus_is_read_by_the_fast_path() -> None:
     """Every bench and demo letter, every attached document and every S/MIME sample is read without the full
     parser (a scanner that always gave up would pass the equality test above); only multipart messages with a
@@ -179,7 +185,7 @@ def test_the_corpus_is_read_by_the_fast_path() -> None:
     left = [label for label, raw in CORPUS if fastmime.scan(raw) is None]
     lone_cr = [label for label, raw in CORPUS if raw.count(b"\r") != raw.count(b"\r\n")]
     single = [label for label, raw in CORPUS if not email.message_from_bytes(raw).is_multipart()]
-    assert set(left) <= {label for label in lone_cr if label not in single}
+    assert set(left) <= {label for label in lone_cr if label not in single} | MALFORMED_ON_PURPOSE
     assert len(set(lone_cr) & set(single)) >= 3  # HL7 bodies: read by the fast path (equal: the test above)
     assert len(left) < len(CORPUS) / 10
     scanned = [found for _, raw in CORPUS if (found := fastmime.scan(raw)) is not None]
