@@ -57,11 +57,8 @@ def _sync_in_a_fresh_interpreter(profile: Path) -> tuple[int, set[str]]:
     return code, set(loaded) | {f"core.model.{name}" for name in built}
 
 
-@pytest.mark.servers
-def test_a_sync_and_a_resync_load_only_what_a_sync_needs(cli, profile_dir: Path, mail_servers, monkeypatch) -> None:
-    user = mail_servers.add_user("imports")
-    mail_servers.deliver(user, letter("Compte rendu", body="Tension normale.\n"))
-    mail_servers.deliver(user, letter("Rendez-vous", body="Mardi 10 h.\n", attachment=os.urandom(3000)))
+def _profile_with_account(cli, mail_servers, monkeypatch, user: str) -> None:
+    """A new profile with one account, "cabinet", on the suite's Dovecot and Postfix for ``user``."""
     monkeypatch.setenv("MISSIVE_ACCOUNT_PASSWORD", mail_servers.password)
     assert cli("init")[0] == 0
     code, _out, err = cli(
@@ -70,6 +67,14 @@ def test_a_sync_and_a_resync_load_only_what_a_sync_needs(cli, profile_dir: Path,
         "--user", user, "--ca-file", str(mail_servers.ca_file),
     )  # fmt: skip
     assert code == 0, err
+
+
+@pytest.mark.servers
+def test_a_sync_and_a_resync_load_only_what_a_sync_needs(cli, profile_dir: Path, mail_servers, monkeypatch) -> None:
+    user = mail_servers.add_user("imports")
+    mail_servers.deliver(user, letter("Compte rendu", body="Tension normale.\n"))
+    mail_servers.deliver(user, letter("Rendez-vous", body="Mardi 10 h.\n", attachment=os.urandom(3000)))
+    _profile_with_account(cli, mail_servers, monkeypatch, user)
     # the first sync sniffs the new letters and their attachment (the clinical readers' sniffers): none is a
     # report, so no document is built (core.model_rest) and no patient is matched (core.clinical.matching)
     code, loaded = _sync_in_a_fresh_interpreter(profile_dir)
@@ -147,14 +152,7 @@ def test_a_standalone_sync_imports_its_engine_while_the_key_derives(
     is asked anything, and a resync finds the same folder state."""
     user = mail_servers.add_user("beside")
     mail_servers.deliver(user, letter("Compte rendu", body="Tension normale.\n"))
-    monkeypatch.setenv("MISSIVE_ACCOUNT_PASSWORD", mail_servers.password)
-    assert cli("init")[0] == 0
-    code, _out, err = cli(
-        "account", "add", "cabinet", "--email", user,
-        "--imap", f"127.0.0.1:{mail_servers.imap_port}", "--smtp", f"127.0.0.1:{mail_servers.submission_port}",
-        "--user", user, "--ca-file", str(mail_servers.ca_file),
-    )  # fmt: skip
-    assert code == 0, err
+    _profile_with_account(cli, mail_servers, monkeypatch, user)
     assert cli("sync")[0] == 0
     listed = cli("messages", "list", "--json")[1]
     logins = mail_servers.log().count(f"Login: user=<{user}>")
@@ -209,14 +207,7 @@ def test_a_finished_sync_ends_without_tearing_the_interpreter_down_and_says_the_
     flush), the letters are stored. A failed one says its line and its exit code the same way."""
     user = mail_servers.add_user("leave")
     mail_servers.deliver(user, letter("Compte rendu", body="Tension normale.\n"))
-    monkeypatch.setenv("MISSIVE_ACCOUNT_PASSWORD", mail_servers.password)
-    assert cli("init")[0] == 0
-    code, _out, err = cli(
-        "account", "add", "cabinet", "--email", user,
-        "--imap", f"127.0.0.1:{mail_servers.imap_port}", "--smtp", f"127.0.0.1:{mail_servers.submission_port}",
-        "--user", user, "--ca-file", str(mail_servers.ca_file),
-    )  # fmt: skip
-    assert code == 0, err
+    _profile_with_account(cli, mail_servers, monkeypatch, user)
     marks = tmp_path / "marks"
 
     done = _sync_as_the_program(profile_dir, PASS, marks)
