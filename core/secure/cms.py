@@ -18,7 +18,7 @@ import hmac
 import os
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from asn1crypto import cms, core
@@ -76,6 +76,9 @@ class SignedContent:
     # "SHA-1" when the signature holds but hashes with SHA-1: collisions can be bought, so it no longer proves
     # who wrote the letter (core.secure.smime turns it into a verdict that is not the valid one)
     weak_digest: str = ""
+    # the other signerInfos whose signature holds over the same content (a letter signed by two people):
+    # the verdict is the best over all of them, not the first one's (its chain may fail where another's holds)
+    others: tuple[SignedContent, ...] = ()
 
 
 @dataclass
@@ -757,17 +760,22 @@ def _verify_signed_data(der: bytes, detached: bytes | None, known: KnownCertific
         if alt != content:
             candidates.append(alt)
 
-    first: SignedContent | None = None
-    weak: SignedContent | None = None
+    results: list[SignedContent] = []
+    damage: list[ParseError] = []
     for signer_info in signer_infos:
-        result = _verify_one(signer_info, candidates, certs, content_type, known)
-        if result.signature_ok and not result.weak_digest:
-            return result
-        if result.signature_ok:
-            weak = weak or result  # a letter signed twice, SHA-1 and SHA-256: the strong one decides
-        first = first or result
-    assert first is not None
-    return weak or first
+        try:
+            results.append(_verify_one(signer_info, candidates, certs, content_type, known))
+        except ParseError as exc:  # one damaged signerInfo beside one that holds does not hide it
+            damage.append(exc)
+    if not results:
+        raise damage[0]
+    # a letter signed twice, SHA-1 and SHA-256: the strong one comes first; every signature that holds is
+    # kept, since which one proves who wrote the letter depends on its chain and its address (core.secure.smime)
+    holding = [r for r in results if r.signature_ok and not r.weak_digest]
+    holding += [r for r in results if r.signature_ok and r.weak_digest]
+    if not holding:
+        return results[0]
+    return replace(holding[0], others=tuple(holding[1:]))
 
 
 _WEAK_DIGESTS = {"md5": "MD5", "sha1": "SHA-1"}

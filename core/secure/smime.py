@@ -425,6 +425,28 @@ def _status(
     return _weak_or(result, certmod.signer_status(cert, [*result.certificates, *held], anchors, sender, at))
 
 
+def _judged(
+    result: cms.SignedContent,
+    anchors: list[x509.Certificate],
+    sender: str | None,
+    at: dt.datetime | None,
+    known: cms.KnownCertificates | None = None,
+) -> tuple[SignatureStatus, cms.SignedContent]:
+    """The best verdict over every signer whose signature holds (``result`` and ``result.others``), with its
+    signer: the first valid one, else the first whose only fault is a weak digest (its chain is trusted and it
+    names the From), else the first signer's. A letter signed by a stranger and by a trusted colleague was
+    judged by the first signerInfo only: its failing chain hid the colleague's valid signature. Each signer
+    is judged by the usual rules (chain, dates, weak digest, every From named by its certificate)."""
+    judged = [(_status(r, anchors, sender, at, known), r) for r in (result, *result.others)]
+    for status, signer in judged:
+        if status.valid:
+            return status, signer
+    for status, signer in judged:
+        if status.reason == "sig.weak-digest":
+            return status, signer
+    return judged[0]
+
+
 def _weak_or(result: cms.SignedContent, status: SignatureStatus) -> SignatureStatus:
     """A signature over SHA-1 that holds, from a trusted signer, is not shown valid: SHA-1 collisions can be
     bought, so it no longer proves who wrote the letter (Thunderbird refuses it too). A chain that fails says
@@ -462,8 +484,8 @@ def verify(
         raise ParseError(T("secure.smime.message-signe-mime"))
     rebuilt = _rebuild(entity, result.content)
     sender = sender or _shown_sender(entity, rebuilt)
-    status = _status(result, list(anchors), sender, at)
-    return rebuilt, status, result.signer_cert
+    status, signer = _judged(result, list(anchors), sender, at)
+    return rebuilt, status, signer.signer_cert
 
 
 def decrypt(message: bytes, identities: Sequence[tuple[cms.PrivateKey, x509.Certificate]]) -> bytes:
@@ -610,9 +632,9 @@ def _verdict(
     anchors = keys.trust_anchors()
     chosen: tuple[SignatureStatus, cms.SignedContent] | None = None
     for result in results[sealed:] or results:
-        status = _status(result, anchors, sender, at, keys.known_certificates)
+        status, signer = _judged(result, anchors, sender, at, keys.known_certificates)
         if chosen is None or (chosen[0].valid and not status.valid):
-            chosen = (status, result)
+            chosen = (status, signer)
     assert chosen is not None
     status, result = chosen
     if len(results) == sealed and status.valid:
