@@ -23,6 +23,7 @@ from core.clinical.values import (
     parse_datetime,
     parse_sex,
     reference_limits,
+    shown_timestamp,
 )
 from core.errors import ParseError
 from core.model import ClinicalDocument, Identity, Observation
@@ -365,6 +366,23 @@ def _ratio(value_el: ET.Element) -> tuple[str, str]:
     return f"{n} {n_unit}".strip() + " / " + f"{d} {d_unit}".strip(), ""
 
 
+def _date_value(value_el: ET.Element) -> str:
+    """A TS or IVL_TS result as dates are read ('01/12/2022'; a period 'du 01/12/2022 au 05/12/2022'): the
+    ANS examples' "Date de début des dernières règles" and "Date estimée de l'accouchement" read '20221201'."""
+    if value_el.get("value"):
+        return shown_timestamp(value_el.get("value", ""))
+    low, high = value_el.find("low"), value_el.find("high")
+    start = shown_timestamp(low.get("value", "")) if low is not None else ""
+    end = shown_timestamp(high.get("value", "")) if high is not None else ""
+    if start and end:
+        return str(T("clinical.cda.periode", start=start, end=end))
+    if start:
+        return str(T("clinical.cda.depuis", start=start))
+    if end:
+        return str(T("clinical.cda.jusqu-a", end=end))
+    return _text(value_el)
+
+
 def _referenced(value_el: ET.Element, refs: dict[str, str]) -> str:
     """An ED value that only points into the narrative (<value xsi:type="ED"><reference value="#Fndng3"/>,
     HL7's imaging report examples): the narrative's words, not an empty result."""
@@ -425,6 +443,8 @@ def _observation(obs: ET.Element, refs: dict[str, str]) -> Observation:
             value, unit = _interval(value_el)
         elif kind.startswith("RTO"):  # RTO, RTO_PQ_PQ, RTO_INT_PQ...
             value, unit = _ratio(value_el)
+        elif kind in ("TS", "IVL_TS"):  # a date as the result (CI-SIS: last menstrual period, due date)
+            value = _date_value(value_el)
         else:
             value = _text(value_el) or value_el.get("value", "") or _referenced(value_el, refs)
     mood = obs.get("moodCode", "").strip().upper()

@@ -23,6 +23,7 @@ from core.clinical.values import (
     parse_datetime,
     parse_sex,
     reference_limits,
+    shown_timestamp,
 )
 from core.errors import ParseError
 from core.text import T
@@ -465,6 +466,9 @@ def _read_obx(seg: Segment, kind: str) -> Observation:
         value = "".join(seg.components(seg.get(5)))
     elif kind in ("TX", "FT"):
         value = "\n".join(v for v in values if v)
+    elif kind in ("DT", "TS", "DTM"):  # a date as the result (FHIR-Converter's MDHHS OML: last vaccination)
+        dates = [shown_timestamp(seg.text(seg.components(rep)[0])) for rep in seg.repetitions(5)]
+        value = REPEAT_SEPARATOR.join(d for d in dates if d)
     else:
         # a repeated value (OBX-5 '27~25': two measures of one test) is shown whole, '27 ; 25', each checked
         # against the bounds (``beyond_bounds``): only its first repetition was kept

@@ -134,6 +134,32 @@ def parse_datetime(text: str) -> dt.datetime | None:
     return dt.datetime(date.year, date.month, date.day)
 
 
+_TIMESTAMP_RE = re.compile(
+    r"^(\d{4})(?:(\d{2})(?:(\d{2})(?:(\d{2})(\d{2})?(?:\d{2})?)?)?)?(?:\.\d+)?(?:[+-]\d{4})?$"
+)
+
+
+def shown_timestamp(text: str) -> str:
+    """A date given as a result's value (an HL7 TS/DT/DTM or a CDA TS: '20221201', '20150818060605-0500') as
+    the doctor reads a date: '01/12/2022', '18/08/2015 06:06' (the sender's clock, as written), '12/2022' or
+    '2022' for a date given to the month or the year. What is not such a date is kept as written: the
+    ANS examples' "Date de début des dernières règles" read '20221201'."""
+    written = text.strip()
+    match = _TIMESTAMP_RE.match(written)
+    if not match:
+        return written
+    year, month, day, hour, minute = match.groups()
+    try:
+        if day is None:
+            return year if month is None else dt.date(int(year), int(month), 1).strftime("%m/%Y")
+        shown = dt.date(int(year), int(month), int(day)).strftime("%d/%m/%Y")
+        if hour is not None:
+            shown += " " + dt.time(int(hour), int(minute or 0)).strftime("%H:%M")
+    except ValueError:
+        return written
+    return shown
+
+
 def parse_sex(text: str) -> Sex:
     """M/F from the usual spellings (M, F, H, 1, 2, masculin, féminin); U otherwise."""
     code = text.strip().upper()[:1]
@@ -195,5 +221,6 @@ __all__ = [
     "reference_bounds",
     "reference_limits",
     "sex_from_nir",
+    "shown_timestamp",
     "split_range",
 ]

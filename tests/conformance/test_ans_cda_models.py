@@ -133,6 +133,7 @@ def test_medical_summary_vsm():
     assert "Pyélonéphrite aiguë" in [o.value for o in doc.observations]
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in Path(CDA).glob("*.xml")))
+# the antepartum summary (OBP-SAP) is of another ANS persona, DECOURCY (tests/conformance/test_dates_as_results.py)
+@pytest.mark.parametrize("name", sorted(p.name for p in Path(CDA).glob("*.xml") if not p.name.startswith("OBP-")))
 def test_every_ans_model_example_gives_the_test_patient(name: str):
     _pat_trois(_doc(name))
