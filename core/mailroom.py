@@ -273,11 +273,13 @@ class Mailroom:
         # A renewed (or revoked) Pro Santé Connect refresh token goes back into the encrypted profile; the
         # PSC client itself is imported only by an account that logs in with it.
         auth.save_refresh = accounts.set_refresh_token
+        auth.forget_refresh = accounts.forget_refresh_token
         # The module may be half imported by the background sync's thread (keep_synced imports it): without its
         # ``sessions`` yet, the one it makes falls back on auth.save_refresh, set just above.
         sessions = getattr(sys.modules.get("core.auth.psc"), "sessions", None)
         if sessions is not None:
             sessions.save_refresh = accounts.set_refresh_token
+            sessions.forget_refresh = accounts.forget_refresh_token
         return accounts
 
     @cached_property

@@ -385,9 +385,13 @@ class PscSessions:
 
     def __init__(self) -> None:
         self._tokens: dict[tuple[str, str, str, str], Tokens] = {}
-        self._gone: set[tuple[str, str, str, str]] = set()
+        # the refresh token the provider refused, per login: no request until another is stored
+        self._gone: dict[tuple[str, str, str, str], str] = {}
         self._locks: dict[tuple[str, str, str, str], asyncio.Lock] = {}
         self.save_refresh: Callable[[str, str], None] | None = None
+        # ``forget_refresh(account_name, refused)``: forget a refused refresh token unless another process of
+        # the profile stored a newer one meanwhile; returns that newer one, or "" (set by the façade)
+        self.forget_refresh: Callable[[str, str], str] | None = None
 
     @staticmethod
     def _key(account: Account) -> tuple[str, str, str, str]:
@@ -406,9 +410,27 @@ class PscSessions:
         if save is not None:
             save(account.name, refresh_token)
 
+    def _refused(self, account: Account, refused: str) -> str:
+        """The provider refused ``refused``: forget it in the profile, unless another process (the daemon, a
+        `missive send`, the app) renewed the login meanwhile -- the provider hands a new refresh token at each
+        renewal and refuses the old one, so the token this process held is refused while the stored one is
+        good. That stored one is returned (else "")."""
+        from core import auth
+
+        forget = self.forget_refresh or auth.forget_refresh
+        if forget is None:
+            self._save(account, "")
+            return ""
+        return forget(account.name, refused)
+
+    def _dead(self, key: tuple[str, str, str, str], account: Account) -> bool:
+        """This process saw the login refused, and no other process has stored a new one since."""
+        refused = self._gone.get(key)
+        return refused is not None and account.psc_refresh_token in ("", refused)
+
     def has_login(self, account: Account) -> bool:
         key = self._key(account)
-        if key in self._gone:
+        if self._dead(key, account):
             return False
         held = self._tokens.get(key)
         return bool((held and held.refresh_token) or account.psc_refresh_token)
@@ -426,17 +448,35 @@ class PscSessions:
             refresh = (
                 held.refresh_token if held is not None and held.refresh_token else account.psc_refresh_token
             )
-            if key in self._gone or not refresh:
+            if self._dead(key, account) or not refresh:
                 raise LoginRequired(T("auth.psc.compte-connexion-pro-sante", account_name=account.name))
             client = client or PscClient(PscConfig.of(account))
             try:
                 tokens = await client.refresh(refresh)
             except LoginRequired:
                 self._tokens.pop(key, None)
-                self._gone.add(key)
-                self._save(account, "")
-                log.warning("psc: refresh token refused for account %s; a new login is needed", account.name)
-                raise
+                newer = self._refused(account, refresh)
+                if not newer:
+                    self._gone[key] = refresh
+                    log.warning(
+                        "psc: refresh token refused for account %s; a new login is needed", account.name
+                    )
+                    raise
+                # renewed by another process of the profile meanwhile: its token is the one (tried once)
+                log.info(
+                    "psc: account %s renewed by another process; its refresh token is used", account.name
+                )
+                try:
+                    tokens = await client.refresh(newer)
+                except LoginRequired:
+                    self._gone[key] = newer
+                    self._refused(account, newer)
+                    log.warning(
+                        "psc: refresh token refused for account %s; a new login is needed", account.name
+                    )
+                    raise
+                refresh = newer
+            self._gone.pop(key, None)
             self._tokens[key] = tokens
             if tokens.refresh_token and tokens.refresh_token != refresh:
                 self._save(account, tokens.refresh_token)
@@ -463,7 +503,7 @@ class PscSessions:
         tokens = await client.poll(request, sleep=sleep)
         key = self._key(account)
         self._tokens[key] = tokens
-        self._gone.discard(key)
+        self._gone.pop(key, None)
         self._save(account, tokens.refresh_token)
         return tokens
 

@@ -165,6 +165,24 @@ class Accounts:
         if doc.get("psc_refresh_token", "") != refresh_token:
             self.collection.put(name, {**doc, "psc_refresh_token": refresh_token})
 
+    def forget_refresh_token(self, name: str, refused: str) -> str:
+        """The provider refused the refresh token ``refused``: forget it, unless another process of the profile
+        stored a newer one meanwhile (the provider hands a new one at each renewal and refuses the old one);
+        that newer one, else ''. Read and written under the collection's lock."""
+        import contextlib
+
+        lock = getattr(self.collection, "lock", None)
+        with lock.held() if lock is not None else contextlib.nullcontext():
+            doc = self.collection.get(name)
+            if doc is None:
+                return ""
+            stored = str(doc.get("psc_refresh_token") or "")
+            if stored and stored != refused:
+                return stored
+            if stored:
+                self.collection.put(name, {**doc, "psc_refresh_token": ""})
+            return ""
+
     def remove(self, name: str) -> None:
         if not self.collection.delete(name):
             raise NotFound(T("mail.accounts.aucun-compte-nomme-voir", name=name))
