@@ -19,6 +19,10 @@ Sidecar format (UTF-8 JSON object)::
       "replaces": "CR-2024-0041"                  optional: "annule et remplace" that earlier report (xdm)
     }
 
+One missive scans the folder at a time (a lock on the hidden file ``.missive-scan.lock`` in it): a second
+daemon of the profile, or another profile set to the same folder, waits for the next round instead of
+sending the pairs the first is sending.
+
 A pair is taken only when complete: the sidecar and the report both exist and neither has changed for
 ``settle_seconds`` (or since the previous scan), so a file still being copied is never sent half-written.
 Write the sidecar last. After sending, both files move to ``sent/`` (handed to missive's durable outbox:
@@ -224,6 +228,9 @@ def patient_identity(patient: Patient) -> Identity:
     )
 
 
+# held while a scan sends, so that two missive processes watching one folder never send a pair twice
+SCAN_LOCK = ".missive-scan.lock"
+_BUSY = -1
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO swapped in must not block the open
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -302,6 +309,35 @@ class _Folder:
                 chunks.append(chunk)
         finally:
             os.close(fd)
+
+    def scan_lock(self) -> int | None:
+        """Hold the folder's scan lock (``SCAN_LOCK``, a hidden file the scan leaves alone): its descriptor,
+        ``_BUSY`` when another process holds it, None where no lock can be taken (Windows, a share without
+        locks: the scan goes on as before)."""
+        try:
+            import fcntl
+        except ImportError:
+            return None
+        try:
+            fd = os.open(
+                self._name(SCAN_LOCK),
+                os.O_RDWR | os.O_CREAT | _NOFOLLOW | _NONBLOCK | _CLOEXEC,
+                0o600,
+                dir_fd=self.fd,
+            )
+        except OSError as exc:
+            log.info("watched folder: no scan lock (%s)", os_reason(exc))
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return _BUSY
+        except OSError as exc:
+            os.close(fd)
+            log.info("watched folder: no scan lock (%s)", os_reason(exc))
+            return None
+        return fd
 
     def subfolder(self, name: str) -> _Folder:
         """``sent/`` or ``failed/``, created 0700 when missing; a link or a file there is refused."""
@@ -410,7 +446,14 @@ class WatchFolder:
         if not self.folder.is_dir():
             raise BadInput(T("watchfolder.dossier-surveille-existe-creez", folder=self.folder))
         folder = _Folder.open(self.folder)
+        lock: int | None = None
         try:
+            lock = folder.scan_lock()
+            if lock == _BUSY:
+                # another missive (a second daemon of the profile, another profile set to this folder) is
+                # sending from it: the pairs it holds would be sent twice; they are its own this round
+                log.info("watched folder: another missive is scanning it, next round")
+                return WatchReport()
             # before anything is sent: a pair sent but not movable would be sent again at the next scan
             sent, failed = folder.subfolder(SENT), folder.subfolder(FAILED)
             try:
@@ -419,6 +462,8 @@ class WatchFolder:
                 sent.close()
                 failed.close()
         finally:
+            if lock is not None and lock >= 0:
+                os.close(lock)  # the lock goes with its descriptor
             folder.close()
 
     async def _scan(self, folder: _Folder, sent: _Folder, failed: _Folder) -> WatchReport:

@@ -379,3 +379,34 @@ async def test_a_correction_replaces_the_report_sent_before(tmp_path: Path) -> N
     assert "aucun compte rendu CR-unknown n'a été envoyé par missive" in reason
     with pytest.raises(BadInput, match="'replaces' exige 'xdm'"):
         parse_sidecar(json.dumps({**GOOD, "replaces": "CR-41"}).encode(), "x.json")
+
+
+async def test_two_daemons_watching_one_folder_send_a_report_once(tmp_path: Path) -> None:
+    """Two `missive daemon` on one profile (the second runs without the control socket), or two profiles set
+    to one folder: while the first sends a pair (an SMTP round, seconds), the second's scan saw the same
+    pair still there and sent it too."""
+    sent: list[Draft] = []
+    other = WatchFolder(tmp_path, lambda d: _record(sent, d), patients=_patients, author=AUTHOR)
+    during: list[object] = []
+
+    async def send(draft: Draft) -> None:
+        during.append(await other.scan())  # the other daemon's round comes while this one is sending
+        sent.append(draft)
+
+    first = WatchFolder(tmp_path, send, patients=_patients, author=AUTHOR)
+    report, side = _drop(tmp_path, "CR_43.pdf", PDF, GOOD)
+    _age(report, side)
+    result = await first.scan()
+    assert result.sent == ["CR_43.pdf"]
+    assert len(sent) == 1, "the report was sent twice"
+    assert during[0].sent == [] and during[0].failed == []
+    assert sorted(p.name for p in (tmp_path / "sent").iterdir()) == ["CR_43.pdf", "CR_43.pdf.json"]
+    assert not (tmp_path / "failed").exists() or not any((tmp_path / "failed").iterdir())
+    # once the first is done, the other scans as usual
+    report, side = _drop(tmp_path, "CR_44.pdf", PDF, GOOD)
+    _age(report, side)
+    assert (await other.scan()).sent == ["CR_44.pdf"] and len(sent) == 2
+
+
+async def _record(sent: list[Draft], draft: Draft) -> None:
+    sent.append(draft)
