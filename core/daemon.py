@@ -15,6 +15,10 @@ others. Notifications carry a count only (``core.notify``).
 While it runs, the daemon listens on the profile's control socket (``core.agent``): ``missive sync`` asks it
 to sync now rather than unlocking the profile a second time. The socket offers that one verb and answers
 with counts only; the profile key never leaves this process (see ``core.agent`` for why).
+
+One daemon per profile (``only_daemon``: a lock held for its whole life): a second one started by mistake
+(a service and a terminal, two terminals) would scan the watched folder beside the first, so a report could
+leave twice, and ring the doctor's phone twice for each letter. It stops at once with one line instead.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from core.auth.psc import LoginRequired
@@ -41,6 +46,37 @@ TASKS_EVERY = 10.0  # seconds between two runs of the periodic tasks (filing, wa
 RETRY_FIRST = 5.0  # an account that fails is retried after 5 s, 10 s, 20 s... up to RETRY_MAX
 RETRY_MAX = 300.0
 LOGIN_RETRY = 3600.0  # after a denied or unanswered PSC approval
+LOCK_NAME = "daemon.lock"  # in the profile folder: held by the running daemon (``only_daemon``)
+
+
+@contextlib.contextmanager
+def only_daemon(profile_dir: Path) -> Iterator[None]:
+    """Hold the profile's daemon lock while the block runs; ``MissiveError`` ('daemon.already-running') at
+    once when another daemon of this profile holds it. The kernel drops the lock with its process (a daemon
+    killed leaves nothing to clean up); the file stays, empty, 0600."""
+    import os
+
+    from core.store.atomic import private_dir, private_open
+
+    private_dir(profile_dir)
+    path = profile_dir / LOCK_NAME
+    fd = private_open(path, os.O_RDWR | os.O_CREAT)
+    try:
+        try:
+            if sys.platform == "win32":
+                import msvcrt
+
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            log.warning("another daemon runs on this profile: this one stops")
+            raise MissiveError(T("daemon.already-running", profile=str(profile_dir))) from None
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def install_stop_handlers(stop_event: asyncio.Event) -> Callable[[], None]:

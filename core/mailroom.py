@@ -1820,10 +1820,19 @@ class Mailroom:
         finally:
             watch.close()
 
-    async def run_daemon(self, tasks_every: float | None = None) -> None:
+    async def run_daemon(
+        self, tasks_every: float | None = None, started: Callable[[], None] | None = None
+    ) -> None:
         """``missive daemon``: keep every account synced (IDLE), send the outbox, run the periodic tasks
         (watched folder, filing, lists), notify; until SIGTERM or SIGINT, then return with nothing left
-        running."""
+        running. One per profile: another daemon of this profile running, ``MissiveError`` before anything
+        starts ('daemon.already-running'); ``started`` is called once this one holds the profile."""
+        from core import daemon
+
+        with daemon.only_daemon(self.profile.path):
+            await self._run_daemon(tasks_every, started)
+
+    async def _run_daemon(self, tasks_every: float | None, started: Callable[[], None] | None) -> None:
         import asyncio
 
         from core import daemon
@@ -1831,6 +1840,8 @@ class Mailroom:
 
         stop = asyncio.Event()
         remove = daemon.install_stop_handlers(stop)
+        if started is not None:  # from here on, SIGTERM stops it cleanly
+            started()
         # each account's IMAP connection stays open between syncs: the one in IDLE serves a `missive sync`
         self._connections = connections = Connections()
 

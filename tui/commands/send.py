@@ -254,9 +254,11 @@ def cmd_daemon(args: argparse.Namespace, ctx: Any) -> int:
 
     mailroom.subscribe(tell)
 
-    print(t("cli.daemon.started"), file=sys.stderr, flush=True)
+    def started() -> None:  # once it holds the profile (a second daemon of it stops with the core's line)
+        print(t("cli.daemon.started"), file=sys.stderr, flush=True)
+
     try:
-        asyncio.run(mailroom.run_daemon(args.every))
+        asyncio.run(mailroom.run_daemon(args.every, started=started))
     except KeyboardInterrupt:  # Windows: no signal handlers, Ctrl+C arrives as an exception
         pass
     print(t("cli.daemon.stopped"), file=sys.stderr, flush=True)
