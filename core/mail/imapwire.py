@@ -174,7 +174,13 @@ def parse_fetch(lines: Sequence[bytes | bytearray]) -> list[dict[str, Any]]:
             elif key == "MODSEQ":
                 msg[key] = _number(value[0]) if isinstance(value, list) and value else 0
             elif key == "FLAGS":
+                if value is not None and not isinstance(value, list):  # an atom: its letters became flags
+                    raise TransportError(T("mail.imapwire.imap-fetch-response-could"))
                 msg[key] = tuple(str(f) for f in value or () if f is not None)
+            elif key == "BODY[]" and value is not None and not isinstance(value, bytes):
+                # an atom or a list where the letter's bytes go: a server's error, said as one (stored as
+                # the letter, it failed the sync with a TypeError at every round)
+                raise TransportError(T("mail.imapwire.imap-fetch-response-could"))
             elif isinstance(value, str):
                 msg[key] = value
             elif isinstance(value, bytes):

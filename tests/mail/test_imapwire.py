@@ -63,6 +63,21 @@ def test_fetch_numbers_from_a_hostile_server() -> None:
             parse_fetch([b"1 FETCH (" + bad + b" FLAGS ())", b"done"])
 
 
+def test_a_body_or_flags_of_another_kind_is_a_transport_error() -> None:
+    # BODY[] as an atom or a list, FLAGS as an atom: the atom's text (or the list) went into the sync as the
+    # letter, which failed with a TypeError ("erreur interne") at every sync of the account
+    for bad in (b"BODY[] abc", b"BODY[] (a b)", b"FLAGS \\Seen BODY[] NIL", b"BODY[] 12"):
+        with pytest.raises(TransportError):
+            parse_fetch([b"1 FETCH (UID 5 " + bad + b")", b"done"])
+        (group,) = ResponseStream().feed(b"* 1 FETCH (UID 5 " + bad + b")\r\n")
+        with pytest.raises(TransportError):
+            parse_fetch_group(group)
+    (msg,) = parse_fetch([b"1 FETCH (UID 5 FLAGS () BODY[] NIL)", b"done"])
+    assert msg["BODY[]"] is None and msg["FLAGS"] == ()
+    (msg,) = parse_fetch([b'1 FETCH (UID 5 BODY[] "a\\"b")', b"done"])
+    assert msg["BODY[]"] == b'a"b'
+
+
 def test_list_and_search() -> None:
     lines = [
         b'(\\HasNoChildren \\Sent) "/" Sent',
