@@ -22,6 +22,14 @@ class NewMail:
 
 
 @dataclass(frozen=True)
+class NotDelivered:
+    """A sync brought ``count`` failure reports (DSN, or an MDN error) about letters of ours: one recipient at
+    least never got them. The sent letters say why (``Mailroom.receipt_status``)."""
+
+    count: int
+
+
+@dataclass(frozen=True)
 class NeedsReview:
     """A sync queued ``count`` documents that wait for a person's decision; ``pending``: the queue's total."""
 
@@ -96,7 +104,7 @@ class PscLogin:
 
 
 MailroomEvent = (
-    NewMail | NeedsReview | DocumentFiled | SendFailed | Sent | Progress | SyncState | PscBinding | PscLogin
+    NewMail | NotDelivered | NeedsReview | DocumentFiled | SendFailed | Sent | Progress | SyncState | PscBinding | PscLogin
 )
 
 __all__ = [
@@ -104,6 +112,7 @@ __all__ = [
     "MailroomEvent",
     "NeedsReview",
     "NewMail",
+    "NotDelivered",
     "Progress",
     "PscBinding",
     "PscLogin",

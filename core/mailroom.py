@@ -160,6 +160,7 @@ class Mailroom:
         )
         self.new_critical = 0  # messages with a critical result since the daemon last told the phone
         self._queued_for_review = 0  # documents the sync hook queued for a person since the last report
+        self._undelivered_news = 0  # failure reports about our letters the sync hook read since the last report
         self._last_move: MoveResult | None = None  # what undo_move() takes back (this session only)
         self._no_undo = T("mail.ops.rien-a-annuler")  # else why there is nothing: what undo_move() says
         from core.mail.accountlock import AccountLocks
@@ -447,8 +448,14 @@ class Mailroom:
                     settled.message_id, settled.account, settled.recipients, settled.subject
                 )
                 log.info("outbox entry %s: a report proves the server accepted it", settled.id)
-            if self.sent_letters.apply(report) is not None:
+            letter = self.sent_letters.apply(report)
+            if letter is not None:
                 log.info("%s report attached to a sent letter", report.kind.upper())
+                meta["receipt_for"] = letter.message_id  # its reader shows the letter's receipts
+                if report.failed:
+                    self._undelivered_news += 1  # said after the sync (NotDelivered); the report stays unread
+                elif report.good_news:
+                    meta["seen"] = True  # it arrived, or was read: nothing to do, kept read with the letter
         elif receipt_requested(msg):
             meta["read_receipt_requested"] = True
 
@@ -458,6 +465,20 @@ class Mailroom:
         if letter is None:
             return ()
         return tuple(f"{r.address} — {r.to_json()['text']}" for r in letter.recipients)
+
+    def _receipts_read(self, message_id: str, header_id: str) -> tuple[str, ...]:
+        """The receipt lines the reader shows: of the sent letter itself, or of the letter a delivery or read
+        report is about. Opening either tells the core the doctor has seen a failure (no longer counted)."""
+        about = header_id
+        if not header_id or self.receipt_status(header_id) is None:
+            about = str(self.messages.doc(message_id).get("receipt_for") or "")
+        lines = self._receipt_lines(about)
+        if lines:
+            try:
+                self.sent_letters.failure_seen(about)
+            except Exception as exc:  # noqa: BLE001 - the letter is shown all the same
+                log.warning("sent letter's failure not marked seen (%s)", type(exc).__name__)
+        return lines
 
     def receipt_statuses(self) -> dict[str, str]:
         """Message-ID -> short delivery/read status of every sent letter (the core's words)."""
@@ -629,7 +650,7 @@ class Mailroom:
             cipher_note=opened.cipher_note,
             problem=opened.problem,
             outside_trust=self._outside_trust(message_id),
-            receipts=self._receipt_lines(summary.message_id),
+            receipts=self._receipts_read(message_id, summary.message_id),
             read_receipt_asked=bool(self.messages.doc(message_id).get("read_receipt_requested"))
             and bool(self.read_receipt_request(message_id)),
             receipt_request=self._receipt_prompt(message_id, actor),
@@ -838,16 +859,33 @@ class Mailroom:
 
     def folder_counts(self) -> dict[str, FolderCount]:
         """Per folder of ``folders()``: unread and total messages (drafts: how many are kept)."""
-        from core.model import FolderCount
+        from core.model import FOLDER_ROLES, FolderCount, folder_parts, imap_folder_text
 
         out: dict[str, FolderCount] = {}
+        undelivered = self._undelivered_unseen()
         for name in self.folders():
             if name == DRAFTS_FOLDER:
                 out[name] = FolderCount(0, len(self.drafts_store))
                 continue
             rows = self._rows(name)
-            out[name] = FolderCount(rows.unread, len(rows))
+            account, folder = folder_parts(name)
+            failed = 0
+            if undelivered and FOLDER_ROLES.get(imap_folder_text(folder).lower()) == "folder.sent":
+                # said once per account, beside its first Sent folder
+                failed = sum(n for a, n in undelivered.items() if account is None or a == account)
+                for a in [a for a in undelivered if account is None or a == account]:
+                    del undelivered[a]
+            out[name] = FolderCount(rows.unread, len(rows), failed)
         return out
+
+    def _undelivered_unseen(self) -> dict[str, int]:
+        """Account -> its letters not delivered that the doctor has not opened since (nothing to read when the
+        profile has no sent letter)."""
+        try:
+            return dict(self.sent_letters.undelivered_unseen())
+        except Exception as exc:  # noqa: BLE001 - the counts are shown all the same
+            log.warning("sent letters unreadable for the folder counts (%s)", type(exc).__name__)
+            return {}
 
     # -- what the doctor does to a message: flags, move, archive, delete, undo --------------------------------
     @cached_property
@@ -1490,12 +1528,19 @@ class Mailroom:
         return reports
 
     def _report_review(self) -> None:
-        """Tell subscribers about documents the hook queued for a person since the last report."""
+        """Tell subscribers about documents the hook queued for a person since the last report, and about
+        letters of ours that failure reports say were not delivered."""
         count, self._queued_for_review = self._queued_for_review, 0
         if count:
             from core.events import NeedsReview
 
             self.emit(NeedsReview(count, self.documents.pending_count()))
+        failed, self._undelivered_news = self._undelivered_news, 0
+        if failed:
+            from core.events import NotDelivered
+
+            log.info("%d failure report(s) about sent letters", failed)
+            self.emit(NotDelivered(failed))
 
     async def sync_sent(self, account: str | None = None) -> None:
         """Bring the account's Sent folder into the store now (after a letter left), so it is listed at once

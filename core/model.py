@@ -345,8 +345,8 @@ SEEN = "\\Seen"
 # first use, as core.model_rest: a sync that finds nothing new builds none of their nine classes).
 _EVENTS = frozenset(
     {
-        "DocumentFiled", "MailroomEvent", "NeedsReview", "NewMail", "Progress", "PscBinding", "PscLogin",
-        "SendFailed", "Sent", "SyncState",
+        "DocumentFiled", "MailroomEvent", "NeedsReview", "NewMail", "NotDelivered", "Progress", "PscBinding",
+        "PscLogin", "SendFailed", "Sent", "SyncState",
     }
 )  # fmt: skip
 
@@ -359,6 +359,7 @@ if TYPE_CHECKING:
         MailroomEvent,
         NeedsReview,
         NewMail,
+        NotDelivered,
         Progress,
         PscBinding,
         PscLogin,
@@ -440,6 +441,7 @@ __all__ = [
     "MailroomEvent",
     "NeedsReview",
     "NewMail",
+    "NotDelivered",
     "Progress",
     "PscBinding",
     "PscLogin",

@@ -382,10 +382,12 @@ class Draft:
 
 @dataclass(frozen=True)
 class FolderCount:
-    """What the folder list shows beside a folder's name."""
+    """What the folder list shows beside a folder's name. ``undelivered``: beside Envoyés, the letters a
+    failure report says were not delivered and the doctor has not opened since."""
 
     unread: int
     total: int
+    undelivered: int = 0
 
 
 @dataclass(frozen=True)

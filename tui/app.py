@@ -42,6 +42,7 @@ from core.model import (  # noqa: E402
     MailroomEvent,
     NeedsReview,
     NewMail,
+    NotDelivered,
     Progress,
     PscBinding,
     PscLogin,
@@ -1052,6 +1053,13 @@ class MissiveApp(App[int]):
                 from tui.panes.inbox import InboxPane
 
                 self.notify(t("toast.new_mail", count=count))
+                main.query_one("#inbox", InboxPane).reload()
+            case NotDelivered(count=count):
+                from tui.panes.inbox import InboxPane
+
+                # a letter of hers never reached someone: said at once, and counted beside Envoyés
+                self.notify(t("toast.not_delivered", count=count), severity="error", timeout=20)
+                self.refresh_counts()
                 main.query_one("#inbox", InboxPane).reload()
             case NeedsReview() | DocumentFiled():
                 if main.query("#review"):

@@ -46,6 +46,7 @@ log = logging.getLogger("missive.store")
 
 SESSION_FLAGS = frozenset({"\\Recent"})
 FILED = "$Filed"
+SEEN_FLAG = "\\Seen"
 # consecutive UIDs whose ids end alike: one batch of a first sync (imap.BODY_BATCH), so one shard write
 UID_GROUP = 100
 GROUP_TAIL = 8  # characters of an id naming its group
@@ -431,6 +432,10 @@ class MessageStore:
             if extra.pop("filed", False) and FILED not in flags:
                 # the hook filed a document of this message: $Filed here, and to the server at the push
                 flags = clean_flags([*flags, FILED])
+                pending[uid] = flags
+            if extra.pop("seen", False) and SEEN_FLAG not in flags:
+                # the hook read it for the doctor (a report that her letter arrived): read here and there
+                flags = clean_flags([*flags, SEEN_FLAG])
                 pending[uid] = flags
             doc: dict[str, Any] = {
                 "account": state.account,

@@ -4,7 +4,7 @@ On sending, the SMTP client asks for a delivery status notification (DSN, RFC 34
 the extension, and a letter may ask for a read receipt (MDN, RFC 8098, ``Disposition-Notification-To``).
 The reports that come back at sync (``multipart/report``, ``report-type=delivery-status`` or
 ``disposition-notification``) are read by :func:`parse_report` and attached to the sent letter by its
-Message-ID and the recipient's address (:class:`SentLetters`): "remis le …", "lu le …", "échec : …".
+Message-ID and the recipient's address (:class:`SentLetters`): "remis le …", "lu le …", "non remise : …".
 
 Answering a read-receipt request is the doctor's decision ([receipts] answer = ask / always / never), and
 never automatic for a patient's mailbox (:func:`may_answer_automatically`).
@@ -17,7 +17,7 @@ import email
 import email.utils
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import Message
 from typing import Any, Literal
 
@@ -56,6 +56,7 @@ class RecipientReport:
     state: State
     at: dt.datetime | None = None
     reason: str = ""  # the server's words (addresses removed), for a failure
+    status: str = ""  # the DSN's Status field (RFC 3463: "5.1.1"), for a failure or a delay
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -63,6 +64,7 @@ class RecipientReport:
             "state": self.state,
             "at": self.at.isoformat() if self.at else None,
             "reason": self.reason,
+            "status": self.status,
         }
 
 
@@ -73,6 +75,16 @@ class Report:
     kind: Literal["dsn", "mdn"]
     original_message_id: str
     recipients: tuple[RecipientReport, ...]
+
+    @property
+    def failed(self) -> bool:
+        """It says the letter did not reach one of its recipients at least (a DSN failure, an MDN error)."""
+        return any(r.state == "failed" for r in self.recipients)
+
+    @property
+    def good_news(self) -> bool:
+        """It says only that the letter arrived (delivered, relayed), was read or processed: nothing to do."""
+        return all(r.state in ("delivered", "read", "processed") for r in self.recipients)
 
 
 def parse_report(raw: bytes | Message) -> Report | None:
@@ -158,11 +170,12 @@ def _dsn(msg: Message, when: dt.datetime | None) -> Report | None:
         recipient = _address(block.get("Original-Recipient") or block.get("Final-Recipient"))
         if state is None or not recipient:
             continue
-        reason = ""
+        reason = status = ""
         if state in ("failed", "delayed"):
+            status = _status_code(block.get("Status", "")) or _status_code(block.get("Diagnostic-Code", ""))
             reason = _server_words(block.get("Diagnostic-Code", "")) or str(block.get("Status", "")).strip()
         at = _date(block.get("Last-Attempt-Date")) or when or arrival
-        items.append(RecipientReport(recipient, state, at, reason))
+        items.append(RecipientReport(recipient, state, at, reason, status))
     if not message_id or not items:
         return None
     return Report("dsn", message_id, tuple(items))
@@ -204,6 +217,15 @@ def _mdn(msg: Message, when: dt.datetime | None) -> Report | None:
     return Report("mdn", message_id, (RecipientReport(recipient, state, when, reason),))
 
 
+_STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
+
+
+def _status_code(text: Any) -> str:
+    """The RFC 3463 enhanced status code in ``text`` ("5.1.1"), or ''."""
+    found = _STATUS.search(" ".join(str(text or "").split()))
+    return ".".join(found.groups()) if found else ""
+
+
 def _xtext_decode(text: str) -> str:
     return re.sub(r"\+([0-9A-Fa-f]{2})", lambda m: chr(int(m.group(1), 16)), text)
 
@@ -214,7 +236,8 @@ class RecipientStatus:
     address: str
     state: State = "sent"
     at: dt.datetime | None = None
-    reason: str = ""
+    reason: str = ""  # the server's words
+    status: str = ""  # RFC 3463 code of a failure or a delay ("5.1.1"); '' when none was said
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -222,6 +245,7 @@ class RecipientStatus:
             "state": self.state,
             "at": self.at.isoformat() if self.at else None,
             "reason": self.reason,
+            "status": self.status,
             "text": describe(self),
         }
 
@@ -236,6 +260,12 @@ class SentLetter:
     sent_at: dt.datetime | None
     read_receipt: bool
     recipients: tuple[RecipientStatus, ...]
+    failure_seen: bool = False  # the doctor opened the letter (or its failure report) since it failed
+
+    @property
+    def undelivered(self) -> bool:
+        """One recipient at least never got it (a failure report, or refused at sending)."""
+        return any(r.state == "failed" for r in self.recipients)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -245,6 +275,8 @@ class SentLetter:
             "sent_at": self.sent_at.isoformat() if self.sent_at else None,
             "read_receipt": self.read_receipt,
             "recipients": [r.to_json() for r in self.recipients],
+            "undelivered": self.undelivered,
+            "failure_seen": self.failure_seen,
         }
 
 
@@ -258,13 +290,14 @@ def _when(at: dt.datetime | None) -> str:
 
 
 def describe(status: RecipientStatus) -> str:
-    """The status in the doctor's words: "remis le …", "lu le …", "échec : …"."""
+    """The status in the doctor's words: "remis le …", "lu le …", "non remise : …"."""
     from core.text import render
 
     if status.state in ("delivered", "read", "processed", "deleted"):
         return render(f"receipts.{status.state}", {"at": _when(status.at)})
     if status.state == "failed":
-        return render("receipts.failed", {"reason": status.reason or render("receipts.not-delivered")})
+        return render("receipts.failed", {"reason": failure_reason(status.status or _status_code(status.reason),
+                                                                   status.reason)})  # fmt: skip
     if status.state == "delayed":
         return (
             render("receipts.delayed-why", {"reason": status.reason})
@@ -274,19 +307,46 @@ def describe(status: RecipientStatus) -> str:
     return render("receipts.sent")
 
 
-_WORDS = {
+# RFC 3463 enhanced status codes (subject.detail) the doctor may meet, said in her words (core/locale)
+_STATUS_WORDS = {
+    "1.1", "1.2", "1.3", "1.6", "1.10", "2.1", "2.2", "2.3", "3.4", "4.4", "4.7", "7.1",
+}  # fmt: skip
+_SUBJECT_WORDS = {"1", "2", "3", "4", "5", "6", "7"}
+
+
+def failure_reason(code: str, server_words: str = "") -> str:
+    """Why a letter was not delivered, in the interface's language, from its RFC 3463 status code
+    ("5.1.1": the address does not exist), then the server's own words (often English) in brackets."""
+    from core.text import render
+
+    klass, _, detail = code.partition(".")
+    subject = detail.partition(".")[0]
+    if detail in _STATUS_WORDS:
+        said = render(f"receipts.status.{detail}")
+    elif subject in _SUBJECT_WORDS:
+        said = render(f"receipts.status.{subject}")
+    elif klass == "4":
+        said = render("receipts.status.temporary")
+    else:
+        said = render("receipts.not-delivered-why")
+    if server_words and server_words != code:
+        said = render("receipts.server-said", {"reason": said, "server": server_words})
+    return said
+
+
+_WORDS = {  # in this order in a mixed status: what went wrong first, so a narrow column still shows it
+    "failed": "non remise",
+    "delayed": "retardé",
     "read": "lu",
     "processed": "traité",
     "delivered": "remis",
     "deleted": "supprimé",
-    "delayed": "retardé",
-    "failed": "échec",
     "sent": "envoyé",
 }
 
 
 def short_status(letter: SentLetter) -> str:
-    """One column's worth for the Envoyés list: "lu", "remis", or mixed counts "lu 1 · échec 1"."""
+    """One column's worth for the Envoyés list: "lu", "remis", or mixed counts "non remise 1 · lu 1"."""
     from core.text import render
 
     counts: dict[str, int] = {}
@@ -316,15 +376,21 @@ def _from_doc(doc: dict[str, Any]) -> SentLetter:
         read_receipt=bool(doc.get("read_receipt")),
         recipients=tuple(
             RecipientStatus(
-                str(r.get("address", "")), r.get("state", "sent"), date(r.get("at")), r.get("reason", "")
+                str(r.get("address", "")),
+                r.get("state", "sent"),
+                date(r.get("at")),
+                r.get("reason", ""),
+                str(r.get("status", "") or ""),
             )
             for r in doc.get("recipients", ())
         ),
+        failure_seen=bool(doc.get("failure_seen")),
     )
 
 
 def _to_doc(letter: SentLetter) -> dict[str, Any]:
     out = letter.to_json()
+    out.pop("undelivered", None)
     for r in out["recipients"]:
         r.pop("text", None)
     return out
@@ -400,21 +466,36 @@ class SentLetters:
                 and _RANK[news.state] >= _RANK[status.state]
                 and (news.state != status.state or news.at != status.at)
             ):
-                status = RecipientStatus(status.address, news.state, news.at, news.reason)
+                status = RecipientStatus(status.address, news.state, news.at, news.reason, news.status)
                 changed = True
             updated.append(status)
         if not changed:
             return letter
-        letter = SentLetter(
-            letter.message_id,
-            letter.account,
-            letter.subject,
-            letter.sent_at,
-            letter.read_receipt,
-            tuple(updated),
+        failed_now = any(r.state == "failed" for r in updated) and not letter.undelivered
+        letter = replace(
+            letter,
+            recipients=tuple(updated),
+            failure_seen=letter.failure_seen and not failed_now,  # a new failure is news again
         )
         self.docs.put(_key(letter.message_id), _to_doc(letter))
         return letter
+
+    def failure_seen(self, message_id: str) -> None:
+        """The doctor has seen that the letter was not delivered (she opened it or its report): no longer
+        counted beside Envoyés."""
+        letter = self.get(message_id)
+        if letter is not None and letter.undelivered and not letter.failure_seen:
+            self.docs.put(_key(letter.message_id), _to_doc(replace(letter, failure_seen=True)))
+
+    def undelivered_unseen(self) -> dict[str, int]:
+        """Account name -> how many of its letters were not delivered and the doctor has not looked at yet."""
+        out: dict[str, int] = {}
+        for _k, doc in self.docs.items():
+            if doc.get("failure_seen") or not any(r.get("state") == "failed" for r in doc.get("recipients", ())):
+                continue
+            account = str(doc.get("account", ""))
+            out[account] = out.get(account, 0) + 1
+        return out
 
 
 # -- answering a read-receipt request ------------------------------------------------------------------------
@@ -479,6 +560,7 @@ __all__ = [
     "describe",
     "dsn_mail_options",
     "dsn_options",
+    "failure_reason",
     "may_answer_automatically",
     "parse_report",
     "receipt_requested",

@@ -77,7 +77,8 @@ class SyncProgress:
 class SyncReport:
     account: str
     new: int = 0
-    own: int = 0  # of the new ones, our own letters (the hook marked them "own"): not news
+    own: int = 0  # of the new ones, not news: our own letters (the hook marked them "own"), and reports that
+    # a letter of ours arrived or was read (the hook read them for the doctor: "seen")
     flags_in: int = 0
     flags_out: int = 0
     expunged: int = 0
@@ -500,7 +501,7 @@ class SyncEngine:
                             whole = summary_of(msg.raw)
                             if "has_attachments" in whole:
                                 meta["has_attachments"] = whole["has_attachments"]
-                        own += bool(meta.get("own"))
+                        own += bool(meta.get("own") or meta.get("seen"))
                         items.append((msg.uid, list(msg.flags), msg.raw, meta))
                     ready = self.store.prepare_new(state, items, ids)
                     count = len(batch)

@@ -116,7 +116,8 @@ def test_reports_attach_to_the_letter_and_never_go_back(tmp_path: Path) -> None:
         b"279035121518989@patient.mssante.fr", b"a@y.fr"))  # fmt: skip
     letters.apply(delivered_late)  # a late "remis" does not undo "lu"
     texts = [r.to_json()["text"] for r in letters.get("<abc@x>").recipients]
-    assert texts[0].startswith("lu le ") and texts[1].startswith("échec : 550 5.1.1")
+    assert texts[0].startswith("lu le ")
+    assert texts[1].startswith("non remise : cette adresse n'existe pas chez le destinataire") and "550 5.1.1" in texts[1]
     assert letters.apply(parse_report(MSSANTE_MDN.replace(b"<abc@x>", b"<other@x>"))) is None
 
 
@@ -222,3 +223,53 @@ def test_a_report_dated_at_the_end_of_the_calendar_is_said_not_an_error() -> Non
 
     at = dt.datetime(9999, 12, 31, 23, 59, tzinfo=dt.timezone(dt.timedelta(hours=-12)))
     assert "31/12/9999 23:59" in describe(RecipientStatus("a@b.fr", "read", at))
+
+
+def test_a_failure_is_said_in_french_from_its_status_code_then_the_servers_words() -> None:
+    """The server's reason is often English ("User doesn't exist"): the doctor reads why in her words, from the
+    DSN's RFC 3463 code, and the server's words after it; in English when the interface is."""
+    from core.mail.receipts import RecipientStatus, describe, failure_reason
+    from core.text import set_language
+
+    (item,) = parse_report(POSTFIX_FAILURE).recipients
+    assert item.status == "5.1.1"
+    full = POSTFIX_FAILURE.replace(b"Status: 5.1.1", b"Status: 5.2.2").replace(b"550 5.1.1", b"552 5.2.2")
+    assert describe(RecipientStatus("a@b.fr", "failed", None, "", parse_report(full).recipients[0].status)) == (
+        "non remise : la boîte du destinataire est pleine"
+    )
+    assert failure_reason("5.7.26") == "refusée par le serveur du destinataire (sécurité ou règle du serveur)"
+    assert failure_reason("4.4.1") == "acheminement impossible jusqu'au destinataire"
+    assert failure_reason("", "boom") == "refusée par le serveur du destinataire (réponse du serveur : boom)"
+    # a failure stored by an earlier version (no status kept): the code is read in the server's words
+    old = RecipientStatus("a@b.fr", "failed", None, "550 5.1.1 [adresse] User unknown")
+    assert describe(old).startswith("non remise : cette adresse n'existe pas")
+    set_language("en")
+    try:
+        assert describe(old).startswith("not delivered: this address does not exist")
+    finally:
+        set_language("fr")
+
+
+def test_success_reports_are_read_for_the_doctor_failures_stay_news(tmp_path: Path) -> None:
+    """The sync hook: a report that the letter arrived is marked read and is no news; a failure report stays
+    unread, is announced after the sync (NotDelivered) and counted beside Envoyés until she opens the letter."""
+    from core.events import NotDelivered
+    from core.mailroom import Mailroom
+
+    room = Mailroom.create(tmp_path / "p", "une phrase de passe de test assez longue")
+    room.sent_letters.record("<abc@x>", "cabinet", ["a@y.fr", "279035121518989@patient.mssante.fr"], "CR")
+    heard: list[object] = []
+    room.subscribe(heard.append)
+    delivered = POSTFIX_FAILURE.replace(b"Action: failed", b"Action: delivered").replace(
+        b"279035121518989@patient.mssante.fr", b"a@y.fr")  # fmt: skip
+    meta = room.on_new_message(delivered)
+    assert meta["receipt"] == "dsn" and meta.get("seen") is True and meta["receipt_for"] == "<abc@x>"
+    failed = room.on_new_message(POSTFIX_FAILURE)
+    assert "seen" not in failed and failed["receipt_for"] == "<abc@x>"
+    # a report about a letter that is not ours is left as it came
+    assert "seen" not in room.on_new_message(delivered.replace(b"<abc@x>", b"<other@x>"))
+    room._report_review()
+    assert [e for e in heard if isinstance(e, NotDelivered)] == [NotDelivered(1)]
+    assert room.sent_letters.undelivered_unseen() == {"cabinet": 1}
+    room.sent_letters.failure_seen("<abc@x>")
+    assert room.sent_letters.undelivered_unseen() == {}

@@ -1,5 +1,5 @@
 """Receipts through the real Postfix and Dovecot: Postfix's DSN says "remis", a colleague's read receipt
-(MDN, from a second profile) says "lu", an unknown mailbox says "échec" with the server's reason."""
+(MDN, from a second profile) says "lu", an unknown mailbox says "non remise" with the reason in French and the server's words."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ async def test_delivered_read_and_failed(mail_servers, tmp_path: Path, capsys, m
     by = {r.address: r for r in letter.recipients}
     assert by[colleague].to_json()["text"].startswith("remis le ")
     failed = by[unknown].to_json()["text"]
-    assert failed.startswith("échec : ") and "User doesn't exist" in failed and unknown not in failed
+    assert failed.startswith("non remise : ") and "User doesn't exist" in failed and unknown not in failed
 
     # the colleague opens the letter and agrees to send the read receipt it asks for
     await reader.sync()
@@ -92,7 +92,7 @@ async def test_delivered_read_and_failed(mail_servers, tmp_path: Path, capsys, m
     letter = await sync_until(sender, mid, lambda s: states(s)[colleague] == "read", "lu")
     assert {r.address: r.to_json()["text"][:6] for r in letter.recipients} == {
         colleague: "lu le ",
-        unknown: "échec ",
+        unknown: "non re",
     }
 
     # what the doctor runs: the sent letters' statuses, and the letter itself with its receipts
@@ -105,4 +105,49 @@ async def test_delivered_read_and_failed(mail_servers, tmp_path: Path, capsys, m
     (copy,) = [s for s in sender.messages.list() if s.message_id == mid]  # the Sent copy, synced
     assert main(["--profile", str(tmp_path / "me"), "messages", "show", copy.id[:12], "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
-    assert [r["text"][:6] for r in shown["receipts"]] == ["lu le ", "échec "]
+    assert [r["text"][:6] for r in shown["receipts"]] == ["lu le ", "non re"]
+
+
+async def test_a_bounce_is_news_and_a_success_report_is_read_for_the_doctor(mail_servers, tmp_path: Path) -> None:
+    """Postfix's two reports for one letter: the failure (an unknown local mailbox) stays unread in Réception, is
+    announced and counted beside Envoyés, its reason in French; the success report is read at once, here and on
+    the server, and is no news. Opening the letter (or its report) says the doctor has seen the failure."""
+    from core.events import NewMail, NotDelivered
+
+    me, colleague = mail_servers.add_user("bounced"), mail_servers.add_user("colleague2")
+    unknown = f"inconnu-{int(time.time())}@{mail_servers.domain}"
+    sender = doctor(mail_servers, tmp_path / "me", "cabinet", me)
+    heard: list[object] = []
+    sender.subscribe(heard.append)
+    delivery = await sender.send(Draft(to=(colleague, unknown), subject="Adressage", body="Cher confrère,\n"))
+    mid = delivery.message_id
+    letter = await sync_until(
+        sender, mid, lambda s: states(s) == {colleague: "delivered", unknown: "failed"}, "remis + non remise"
+    )
+    (why,) = [r.to_json()["text"] for r in letter.recipients if r.address == unknown]
+    assert why.startswith("non remise : cette adresse n'existe pas chez le destinataire") and unknown not in why
+
+    dsns = [
+        s
+        for s in sender.messages.list()
+        if s.folder == "INBOX" and sender.messages.doc(s.id).get("receipt_for") == mid
+    ]
+    assert len(dsns) == 2, [s.subject for s in dsns]
+    unread = [s for s in dsns if s.unread]
+    read = [s for s in dsns if not s.unread]
+    assert len(unread) == 1 and len(read) == 1  # the failure stays news, the success report is read
+    assert "Undelivered" in unread[0].subject or "failure" in unread[0].subject.lower()
+    assert sum(e.count for e in heard if isinstance(e, NotDelivered)) == 1
+    assert sum(e.count for e in heard if isinstance(e, NewMail)) == 1  # the bounce; never the success report
+    assert sender.folder_counts()["Sent"].undelivered == 1
+
+    # the server holds the success report read too: a second desk on the same mailbox sees it read
+    other = doctor(mail_servers, tmp_path / "desk2", "cabinet", me)
+    await other.sync()
+    seen_there = {s.subject: s.unread for s in other.messages.list() if other.messages.doc(s.id).get("receipt")}
+    assert sorted(seen_there.values()) == [False, True]
+
+    # she opens the failure report: it shows what became of her letter, and the count beside Envoyés goes
+    view = sender.read_message(unread[0].id)
+    assert any(line.startswith(f"{unknown} — non remise : ") for line in view.receipts)
+    assert sender.folder_counts()["Sent"].undelivered == 0

@@ -377,6 +377,8 @@ class FakeMailroom:
 
     def _receipt_lines(self, header_id: str) -> tuple[str, ...]:
         letter = self.receipt_status(header_id)
+        if letter is not None and self.sent_letters is not None:
+            self.sent_letters.failure_seen(header_id)  # opened: as the real one, no longer counted
         return tuple(f"{r.address} — {r.to_json()['text']}" for r in letter.recipients) if letter else ()
 
     def receipt_statuses(self) -> dict[str, str]:
@@ -394,10 +396,13 @@ class FakeMailroom:
 
     def folder_counts(self) -> dict[str, FolderCount]:
         out = {}
+        undelivered = self.sent_letters.undelivered_unseen() if self.sent_letters is not None else {}
         for name in self.folders():
             rows = self.summaries(name)
             out[name] = FolderCount(
-                rows.unread, len(rows) if name != DRAFTS_FOLDER else len(self.saved_drafts)
+                rows.unread,
+                len(rows) if name != DRAFTS_FOLDER else len(self.saved_drafts),
+                sum(undelivered.values()) if name == "Sent" else 0,
             )
         return out
 

@@ -1,4 +1,4 @@
-"""Envoyés: each sent letter shows what became of it (remis, lu, échec) in a status column and in the reader."""
+"""Envoyés: each sent letter shows what became of it (remis, lu, non remise) in a status column and in the reader."""
 
 from __future__ import annotations
 
@@ -49,13 +49,13 @@ async def test_sent_letters_show_their_receipts(mailroom: FakeMailroom, tmp_path
         msg_list = app.screen.query_one(MessageList)
         (row,) = msg_list.rows
         line = msg_list._render_row(row, 110, False).text
-        assert COLLEAGUE[:10] in line and "lu 1 · échec 1" in line  # to whom, and the status column
+        assert COLLEAGUE[:10] in line and "non remise 1 · lu" in line  # to whom, and the status column
         await pilot.press("enter")
         await settle(app, pilot)
         shown = str(app.screen.query_one("#reader-signature", Static).render())
         local = (BASE + dt.timedelta(hours=2)).astimezone().strftime("%d/%m/%Y %H:%M")
         assert f"Accusé : {COLLEAGUE} — lu le {local}" in shown
-        assert f"Accusé : {OTHER} — échec : 550 5.1.1 inconnu" in shown
+        assert f"Accusé : {OTHER} — non remise : cette adresse n'existe pas chez le destinataire" in shown
 
 
 async def test_a_read_receipt_request_is_answered_only_when_the_doctor_presses_a(
@@ -85,3 +85,22 @@ async def test_a_read_receipt_request_is_answered_only_when_the_doctor_presses_a
         assert any("Accusé de lecture envoyé" in n.message for n in app._notifications)
         shown = str(app.screen.query_one("#reader-signature", Static).render())
         assert "demande un accusé de lecture" not in shown
+
+
+async def test_an_undelivered_letter_is_counted_beside_envoyes(mailroom: FakeMailroom, tmp_path: Path) -> None:
+    """The folder list says at once that a letter was not delivered: ✗1 beside Envoyés (the core's count)."""
+    from textual.widgets import OptionList
+
+    with_a_sent_letter(mailroom, tmp_path)
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        folders = app.screen.query_one("#folders", OptionList)
+        prompts = {o.id: str(o.prompt) for o in folders.options if o.id is not None}
+        assert prompts["Sent"].startswith("Envoyés") and prompts["Sent"].endswith("✗1")
+        assert len(prompts["Sent"]) <= 15
+        mailroom.sent_letters.failure_seen("<sent-1@test>")  # the core's decision when she opens it
+        app.screen.query_one(InboxPane).load_folder_counts()
+        await settle(app, pilot)
+        prompts = {o.id: str(o.prompt) for o in folders.options if o.id is not None}
+        assert "✗" not in prompts["Sent"]

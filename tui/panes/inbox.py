@@ -383,6 +383,8 @@ class InboxPane(ReportsFailures, Vertical):
             self.load_folder_counts()  # and the folder list's, from the core
             if not self.query_one("#inbox-search", Input).value.strip():
                 msg_list.border_subtitle = count_line(len(msg_list.rows), self._unread)
+        elif message.view.receipts:
+            self.load_folder_counts()  # a sent letter or its report: a failure seen leaves Envoyés' count
         if isinstance(self.screen, PromptFrames):  # the doctor waits for this frame, not for the clock's tick
             self.screen.paint_soon()
 
@@ -721,6 +723,11 @@ def folder_prompt(
     label = _folder_label(name) if label is None else label
     if count is None:
         return label
+    if count.undelivered:  # Envoyés: letters not delivered the doctor has not opened yet, before any other count
+        mark = t("inbox.folder_undelivered", count=count.undelivered)
+        room = max(1, width - len(mark) - 1)
+        label = label if len(label) <= room else label[: room - 1] + "…"
+        return f"{label.ljust(room)} {mark}"
     both = t("inbox.folder_count", name=label, unread=count.unread, total=count.total)
     if len(both) <= width:
         return t("inbox.folder_count", name=label.ljust(width - len(both) + len(label)), unread=count.unread,
