@@ -92,6 +92,12 @@ class StoreCorrupted(StoreError):
     """A store file fails authentication or does not parse; it is left untouched."""
 
 
+class AuditBroken(StoreCorrupted):
+    """The audit log no longer matches its seal (a record removed, a backup restored): no action that must leave
+    an audit record is done until ``missive audit reseal`` acknowledges the break. The message says so and gives
+    the commands to run."""
+
+
 class TransportError(MissiveError):
     """IMAP, SMTP, TLS or a webhook failed. ``permanent``: retrying cannot help (fix the setting first)."""
 

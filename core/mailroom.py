@@ -1303,6 +1303,33 @@ class Mailroom:
         """Since when the log is sealed against a roll-back (None: not sealed yet)."""
         return self.audit.seal_status()
 
+    def audit_breaks(self) -> list[dict[str, Any]]:
+        """The breaks of the log acknowledged by ``audit_reseal``, newest first (when, by whom, what was found,
+        the kept log and whether it is still there as it was)."""
+        return self.audit.breaks()
+
+    def audit_reseal(self) -> dict[str, Any]:
+        """Acknowledge a break of the audit log (the profile was opened with its passphrase): the log is kept as
+        it is in ``audit/broken-<time>.log`` and a new chain starts with a record of the break. BadInput when the
+        log is intact."""
+        details = self.audit.reseal()
+        kept = details.get("kept") or {}
+        log.warning(
+            "audit log break acknowledged: record %s, break %s, kept %s",
+            details["found"]["record"],
+            details["breaks"],
+            kept.get("file", "nothing"),
+        )
+        return details
+
+    def audit_break(self) -> str | None:
+        """None when the audit log matches its seal, else the line an audited action would be refused with."""
+        broken = self.audit.in_step()
+        if broken is None:
+            return None
+        log.warning("audit log out of step with its seal: audited actions refused until it is resealed")
+        return " ".join(str(broken).split())
+
     # -- accounts (``missive account ...``, ``missive messages list``) --------------------------------------------
     async def add_account(
         self, account: Account, *, login: bool = True, show: Callable[[str], Any] | None = None

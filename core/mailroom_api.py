@@ -130,6 +130,12 @@ class MailroomAPI(Protocol):
         thread once the profile is open, so the first message opened shows at once)."""
         ...
 
+    def audit_break(self) -> str | None:
+        """None when the audit log matches its seal; else the French line every audited action (reading a
+        message, filing, sending…) would now be refused with (``AuditBroken``), naming the commands to run.
+        Cheap (the log's length against its seal), blocking, writes nothing."""
+        ...
+
     def resume_frame(self, view: str) -> tuple[str, str | None]:
         """The start's screen key for ``view`` (what the interface gives: terminal size, colours, language,
         theme, date, versions) and the profile as it is now, with the frame kept under exactly that key, or
@@ -402,3 +408,7 @@ class CommandsAPI(MailroomAPI, SetupAPI, Protocol):
     def audit_records(self) -> list[dict[str, Any]]: ...
 
     def audit_seal(self) -> dict[str, Any] | None: ...
+
+    def audit_breaks(self) -> list[dict[str, Any]]: ...
+
+    def audit_reseal(self) -> dict[str, Any]: ...

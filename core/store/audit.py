@@ -13,6 +13,14 @@ record the log is sealed (what came before could have been rolled back unseen). 
 profile can reveal: the whole profile, ``vault.json`` included, restored from an older backup.
 ``audit/head`` (the same count and hash, in its own file, written by versions before the seal) is read only
 for a profile not sealed yet.
+
+A log out of step with its seal (a line removed, a backup of the profile restored while missive ran) stops every
+audited action (``AuditBroken``): nothing is done that would leave no record. ``reseal`` (``missive audit
+reseal``, under the passphrase) acknowledges the break without losing the evidence: the log is kept byte for
+byte in ``audit/broken-<time>.log`` (0600, never deleted by missive), and a new chain starts whose first record
+(``audit``/``break``) says when, by which OS user, what the check found (the record, the hash of the last good
+one, the old seal's values) and the kept file's SHA-256. ``verify`` then checks that chain as usual, and also
+every kept log back to the first: each must still be there, byte-identical, and readable up to its break.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import datetime as dt
 import getpass
 import hashlib
 import json
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,12 +40,16 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from core.errors import StoreCorrupted, disk_full
-from core.store.atomic import FileLock, private_dir, private_open
+from core.errors import AuditBroken, BadInput, StoreCorrupted, disk_full
+from core.store.atomic import FileLock, atomic_write, private_dir, private_open
 from core.store.vault import Vault
 from core.text import T
 
+log = logging.getLogger("missive.audit")
+
 GENESIS = "0" * 64
+BREAK = ("audit", "break")  # (action, object) of the record that starts a chain after an acknowledged break
+_MAX_KEPT = 1000  # kept logs followed back by verify (each names the one before it)
 
 
 @dataclass(frozen=True)
@@ -89,15 +102,11 @@ class AuditLog:
     def append(self, action: str, object_id: str, actor: str | None = None, **details: Any) -> None:
         """Record an action on an object (message, document, patient id...). Never pass names or results."""
         with self.lock.held():
-            count, last, seal = self._state()
-            sealed_count = count
-            count, last = self._checked(count, last, seal)
-            if count != sealed_count:
-                # a record appended by a process that stopped before sealing it: seal it now, before another
-                # is appended, so that two crashes in a row never leave two records out of the seal (which
-                # verify must take for records added from outside)
-                self._seal(count, last, seal, record_ts=None)
-                seal = self._vault.read_audit_seal()
+            try:
+                count, last, seal = self._in_step()
+            except AuditBroken:
+                log.warning("audited action %s refused: the log does not match its seal", action)
+                raise
             seq = count + 1
             record = {
                 "seq": seq,
@@ -126,6 +135,48 @@ class AuditLog:
             # the log's length in bytes with this record
             self._seal(seq, _hash(line, last), seal, record_ts=str(record["ts"]), size=size + len(line) + 1)
 
+    def _in_step(self) -> tuple[int, str, dict[str, Any] | None]:
+        """(count, last hash, seal) of a log that matches its seal, the caller holding the lock; AuditBroken
+        when it does not (nothing may then be done that must leave a record)."""
+        try:
+            count, last, seal = self._state()
+            sealed_count = count
+            count, last = self._checked(count, last, seal)
+        except AuditBroken:
+            raise
+        except StoreCorrupted as exc:
+            raise self._broken_error() from exc
+        if count != sealed_count:
+            # a record appended by a process that stopped before sealing it: seal it now, before another
+            # is appended, so that two crashes in a row never leave two records out of the seal (which
+            # verify must take for records added from outside)
+            self._seal(count, last, seal, record_ts=None)
+            seal = self._vault.read_audit_seal()
+        return count, last, seal
+
+    def _broken_error(self) -> AuditBroken:
+        profile = self.folder.parent
+        where = ""
+        try:
+            from core.config import default_profile_dir
+
+            if profile.resolve() != default_profile_dir().resolve():
+                where = f" --profile {profile}"
+        except (OSError, RuntimeError):
+            where = f" --profile {profile}"
+        return AuditBroken(T("store.audit.broken", where=where))
+
+    def in_step(self) -> AuditBroken | None:
+        """None when the log matches its seal (an audited action can be done), else the error that action would
+        raise. As cheap as an append's own check; writes nothing."""
+        with self.lock.held():
+            try:
+                count, last, seal = self._state()
+                self._checked(count, last, seal)
+            except StoreCorrupted:
+                return self._broken_error()
+        return None
+
     def _seal(
         self,
         count: int,
@@ -142,9 +193,16 @@ class AuditLog:
         since_ts = str(seal.get("since_ts") or record_ts or "") if seal is not None else record_ts
         if since_ts is None:  # sealing an adopted record of a profile never sealed: its own time
             since_ts = str(self._decode(self._lines()[count - 1], count).get("ts") or "")
-        self._vault.write_audit_seal(
-            {"count": count, "last": last, "since": since, "since_ts": since_ts, "size": size}
-        )
+        state: dict[str, Any] = {
+            "count": count,
+            "last": last,
+            "since": since,
+            "since_ts": since_ts,
+            "size": size,
+        }
+        if seal is not None and seal.get("breaks"):
+            state["breaks"] = int(seal["breaks"])  # acknowledged breaks, kept from seal to seal
+        self._vault.write_audit_seal(state)
 
     def _checked(self, count: int, last: str, seal: dict[str, Any] | None) -> tuple[int, str]:
         """(count, last hash) once the log is checked against its seal before an append: by the log's length
@@ -188,8 +246,160 @@ class AuditLog:
 
     def verify(self) -> AuditProblem | None:
         """None when the log is intact, else the first bad record and why (read under the audit lock, so a
-        record being appended by another process is never taken for damage)."""
-        return self._check()[0]
+        record being appended by another process is never taken for damage). After a break acknowledged by
+        ``reseal``, the logs it kept are checked too: each must be there, byte-identical."""
+        problem, records = self._check()
+        if problem is None:
+            for kept in self._kept(records):
+                if not kept["intact"]:
+                    return AuditProblem(
+                        1, str(T("store.audit.kept-altered", file=kept["file"], date=kept["ts"][:10]))
+                    )
+        return problem
+
+    def breaks(self) -> list[dict[str, Any]]:
+        """The breaks acknowledged by ``reseal``, newest first: when, by whom, what was found, the file kept and
+        whether it is still there as it was (``intact``) and how many of its records read up to the break."""
+        problem, records = self._check()
+        return self._kept(records)
+
+    def _kept(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Follow the chain of kept logs back from this one's first record."""
+        out: list[dict[str, Any]] = []
+        first = records[0] if records else None
+        while (
+            first is not None and (first.get("action"), first.get("object")) == BREAK and len(out) < _MAX_KEPT
+        ):
+            details = first.get("details") or {}
+            kept = details.get("kept") or {}
+            found = details.get("found") or {}
+            entry: dict[str, Any] = {
+                "ts": str(first.get("ts") or ""),
+                "actor": str(first.get("actor") or ""),
+                "record": found.get("record"),
+                "reason": str(found.get("reason") or ""),
+                "file": str(kept.get("file") or ""),
+                "intact": True,
+                "readable": 0,
+            }
+            out.append(entry)
+            first = None
+            if not kept:  # nothing was left to keep (the log had been deleted)
+                continue
+            path = self.folder.parent / entry["file"]
+            try:
+                data = path.read_bytes() if path.parent == self.folder else b""
+            except OSError:
+                data = b""
+            if hashlib.sha256(data).hexdigest() != kept.get("sha256") or len(data) != kept.get("size"):
+                entry["intact"] = False
+                continue
+            _, older, _ = self._chain([ln for ln in data.split(b"\n") if ln])
+            entry["readable"] = len(older)
+            first = older[0] if older else None
+        return out
+
+    def reseal(self, actor: str | None = None) -> dict[str, Any]:
+        """Acknowledge a break of the log so that audited work can go on, keeping the evidence: the log as it is
+        is copied to ``audit/broken-<time>.log`` (0600), and a new chain starts with one record saying what was
+        found. Refused (BadInput) when the log is intact. The caller opened the profile with its passphrase.
+        Returns the new record's details."""
+        with self.lock.held():
+            problem = self.verify()
+            if problem is None:
+                raise BadInput(T("store.audit.reseal-intact"))
+            try:
+                seal = self._vault.read_audit_seal()
+                seal_readable = True
+            except StoreCorrupted:
+                seal, seal_readable = None, False
+            lines = self._lines()
+            _, readable, last_good = self._chain(lines)
+            previous = 0
+            if seal is not None:
+                previous = int(seal.get("breaks") or 0)
+            if readable and (readable[0].get("action"), readable[0].get("object")) == BREAK:
+                previous = max(previous, int((readable[0].get("details") or {}).get("breaks") or 0))
+            now = dt.datetime.now(dt.UTC)
+            ts = now.isoformat(timespec="seconds")
+            details: dict[str, Any] = {
+                "breaks": previous + 1,
+                "found": {
+                    "record": problem.index,
+                    "reason": problem.reason,
+                    "last_good_hash": last_good,
+                    "records_read": len(readable),
+                    "lines": len(lines),
+                },
+                "seal": (
+                    {k: seal.get(k) for k in ("count", "last", "since", "since_ts", "size")}
+                    if seal is not None
+                    else None
+                ),
+                "seal_readable": seal_readable,
+                "kept": None,
+            }
+            if self.log_path.exists():
+                data = self.log_path.read_bytes()
+                name = self._keep(now, data, ".log")
+                details["kept"] = {
+                    "file": f"{self.folder.name}/{name}",
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                    "size": len(data),
+                }
+            if self.head_path.exists():  # the head of a profile made before the seal: kept beside it
+                details["kept_head"] = (
+                    f"{self.folder.name}/{self._keep(now, self.head_path.read_bytes(), '.head')}"
+                )
+            record = {
+                "seq": 1,
+                "ts": ts,
+                "actor": actor or _default_actor(),
+                "action": BREAK[0],
+                "object": BREAK[1],
+                "details": details,
+                "prev": GENESIS,
+            }
+            nonce = os.urandom(12)
+            line = base64.b64encode(nonce + self._aead.encrypt(nonce, json.dumps(record).encode(), b"1"))
+            try:
+                atomic_write(self.log_path, line + b"\n")
+            except OSError as exc:
+                raise disk_full(exc, self.folder) or exc from None
+            self.head_path.unlink(missing_ok=True)
+            self._vault.write_audit_seal(
+                {
+                    "count": 1,
+                    "last": _hash(line, GENESIS),
+                    "since": 1,
+                    "since_ts": ts,
+                    "size": len(line) + 1,
+                    "breaks": previous + 1,
+                }
+            )
+            return details
+
+    def _keep(self, now: dt.datetime, data: bytes, suffix: str) -> str:
+        """Write ``data`` into a new file ``broken-<time>[-n]<suffix>`` of the audit folder (0600, never over
+        another one), durably; returns its name."""
+        stamp = now.strftime("%Y%m%dT%H%M%SZ")
+        for n in range(1000):
+            name = f"broken-{stamp}{'' if n == 0 else f'-{n}'}{suffix}"
+            try:
+                fd = private_open(self.folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+            except FileExistsError:
+                continue
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    (self.folder / name).unlink()
+                raise disk_full(exc, self.folder) or exc from None
+            return name
+        raise StoreCorrupted(T("store.audit.kept-no-name", folder=self.folder))
 
     def seal_status(self) -> dict[str, Any] | None:
         """Since which record (and when) the log is sealed in vault.json; None when it is not sealed yet."""
@@ -200,6 +410,7 @@ class AuditLog:
             "count": int(seal["count"]),
             "since": int(seal["since"]),
             "since_ts": seal.get("since_ts") or "",
+            "breaks": int(seal.get("breaks") or 0),
         }
 
     def _check(self) -> tuple[AuditProblem | None, list[dict[str, Any]]]:

@@ -256,6 +256,7 @@ class FakeMailroom:
     synced: list[str] = field(default_factory=list)  # accounts the app keeps in sync in the background
     prepared: bool = False  # prepare_reading was called (after unlock)
     audit: list[tuple[str, str]] = field(default_factory=list)  # (action, id), as the real audit log
+    audit_broken: str | None = None  # the line of an audit log out of step with its seal: reads are refused
     outbox: list[Draft] = field(default_factory=list)
     accounts: list[str] = field(default_factory=list)  # none: the app starts no background sync
     sending_accounts: list[tuple[str, str]] = field(default_factory=lambda: [("cabinet", DOCTOR)])
@@ -326,6 +327,9 @@ class FakeMailroom:
     def prepare_reading(self) -> None:
         self.prepared = True
 
+    def audit_break(self) -> str | None:
+        return self.audit_broken
+
     def resume_frame(self, view: str) -> tuple[str, str | None]:
         key = f"{view}|{len(self.messages.list(None))}"
         kept = self.resume_frames.get(key)
@@ -342,6 +346,10 @@ class FakeMailroom:
         if message_id not in self.messages.raw:
             raise NotFound("ce message n'est plus dans le profil : synchronisez à nouveau")
         opened = open_message(self.messages.raw[message_id], self.keys)
+        if self.audit_broken is not None:  # as the core: no read without its audit record
+            from core.errors import AuditBroken
+
+            raise AuditBroken(self.audit_broken)
         self.audit.append(("read", message_id))
         parsed, attachments = mime.read(opened.inner_mime_bytes)
         if summary.message_id and parsed.text:  # as the core: the words of a letter opened, for the search

@@ -28,6 +28,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     q = asub.add_parser("list", help="afficher le journal d'audit (identifiants seulement)")
     q.add_argument("--json", action="store_true", help="une ligne JSON par enregistrement")
     q.set_defaults(func=cmd_audit_list)
+    q = asub.add_parser(
+        "reseal",
+        help="reprendre après une rupture du journal d'audit : l'ancien journal est conservé tel quel, un "
+        "nouveau commence par l'enregistrement de la rupture",
+    )
+    q.add_argument("--yes", "--oui", dest="yes", action="store_true", help="confirmer sans question (scripts)")
+    q.set_defaults(func=cmd_audit_reseal)
 
     p = sub.add_parser("config", help="réglages du profil")
     csub = p.add_subparsers(dest="config_command", metavar="ACTION")
@@ -73,13 +80,36 @@ def cmd_passphrase_change(args: argparse.Namespace, ctx: Any) -> int:
     return 0
 
 
+def _french_date(ts: str) -> str:
+    return "/".join(reversed(ts[:10].split("-")))
+
+
 def cmd_audit_verify(args: argparse.Namespace, ctx: Any) -> int:
     mr = ctx.mailroom()
     problem = mr.audit_problem()
     if problem is None:
         count = len(mr.audit_records())
         seal = mr.audit_seal()
-        if seal is None:
+        breaks = mr.audit_breaks()
+        if breaks:  # a new chain since the last acknowledged break: each said, the kept logs checked
+            print(t("cli.audit.intact_resealed", count=count, date=_french_date(breaks[0]["ts"]), breaks=len(breaks)))
+            for found in breaks:
+                where = (
+                    t("cli.audit.break_kept", file=found["file"], readable=found["readable"])
+                    if found["file"]
+                    else t("cli.audit.break_nothing_kept")
+                )
+                print(
+                    t(
+                        "cli.audit.break",
+                        date=_french_date(found["ts"]),
+                        actor=found["actor"],
+                        record=found["record"],
+                        reason=found["reason"],
+                        where=where,
+                    )
+                )
+        elif seal is None:
             print(t("cli.audit.intact_unsealed", count=count))
         elif seal["since"] <= 1:
             print(t("cli.audit.intact_sealed", count=count))
@@ -96,7 +126,35 @@ def cmd_audit_list(args: argparse.Namespace, ctx: Any) -> int:
         if args.json:
             ctx.print_json(rec)
         else:
-            print(f"{rec['seq']:>6} {rec['ts']} {rec['actor']:<12} {rec['action']:<8} {rec['object']}")
+            line = f"{rec['seq']:>6} {rec['ts']} {rec['actor']:<12} {rec['action']:<8} {rec['object']}"
+            if (rec["action"], rec["object"]) == ("audit", "break"):  # the record a reseal starts with
+                details = rec.get("details") or {}
+                kept = (details.get("kept") or {}).get("file") or "-"
+                line += " " + t("cli.audit.list_break", record=(details.get("found") or {}).get("record"), file=kept)
+            print(line)
+    return 0
+
+
+def cmd_audit_reseal(args: argparse.Namespace, ctx: Any) -> int:
+    mr = ctx.mailroom()  # under the passphrase: without it, nothing is read nor changed
+    problem = mr.audit_problem()
+    if problem is None:
+        raise BadInput(t("cli.audit.reseal_intact"))
+    question = t("cli.audit.reseal_question", index=problem.index, reason=problem.reason)
+    if not args.yes:
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            raise BadInput(t("cli.audit.reseal_confirm", question=question))
+        print(question)
+        answer = input(t("cli.audit.reseal_prompt"))
+        if answer.strip().lower() not in ("oui", "yes"):
+            print(t("cli.audit.reseal_cancelled"))
+            return 1
+    details = mr.audit_reseal()
+    kept = details.get("kept")
+    if kept:
+        print(t("cli.audit.resealed", file=kept["file"], readable=details["found"]["records_read"]))
+    else:
+        print(t("cli.audit.resealed_nothing"))
     return 0
 
 
