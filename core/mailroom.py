@@ -308,10 +308,14 @@ class Mailroom:
         return Directory(self.profile.path / "directory")
 
     # -- incoming mail -------------------------------------------------------------------------------------
-    def on_new_message(self, raw: bytes, store_id: str | None = None) -> dict[str, Any]:
+    def on_new_message(
+        self, raw: bytes, store_id: str | None = None, *, folder: str | None = None
+    ) -> dict[str, Any]:
         """Sync hook: open S/MIME layers, apply the trust policy, queue clinical documents (attachments, or
         an HPRIM/HL7 body); returns metadata to store with the message (ids and flags, no names).
-        ``store_id``: the message's id in the store, recorded with its documents (where $Filed goes)."""
+        ``store_id``: the message's id in the store, recorded with its documents (where $Filed goes).
+        ``folder``: the server folder it was found in (an inbox, where a letter with our own From arriving in
+        the clear is judged as any other in strict mode; a Sent folder, where our copies are ours)."""
         fastmime, may_be_smime = _hook_tools()
         meta: dict[str, Any] = {}
         inner = raw
@@ -358,7 +362,7 @@ class Mailroom:
         # ours for an own letter, and each is judged by the trust policy (an outsider's letter encrypted with a
         # From of ours inside was taken for our own: never quarantined, though the list named the outsider).
         senders = {sender, shown_from} if shown_from and shown_from != sender else {sender}
-        if sender and all(s in self.own_addresses() for s in senders):
+        if sender and all(s in self.own_addresses() for s in senders) and not self._forged_own(folder, meta):
             # our own letter (a Sent copy, a copy to ourselves): never clinical input, never announced
             meta["own"] = True
             meta["has_attachments"] = fastmime.has_attachment(leaves)
@@ -414,6 +418,26 @@ class Mailroom:
         except Exception:  # noqa: BLE001 - clinical extraction never blocks mail
             log.warning("clinical extraction failed for one message")
         return meta
+
+    def _forged_own(self, folder: str | None, meta: dict[str, Any]) -> bool:
+        """A letter with our own From that arrived in an inbox (or Junk) where strict mode wants it signed and
+        encrypted, and it is not: anyone can write our address in the clear, so it is judged as any letter
+        (Quarantine). Our copies in Sent, Drafts, Archive or Trash (a webmail's, missive's) stay ours."""
+        if folder is None:
+            return False  # not said where it was found (an older caller): as before
+        from core.model import FOLDER_ROLES, imap_folder_text
+
+        role = FOLDER_ROLES.get(imap_folder_text(folder).lower())
+        if role not in ("folder.inbox", "folder.junk"):
+            return False
+        try:
+            if self.trust.mode != "strict":
+                return False
+            valid = bool((meta.get("signature") or {}).get("valid"))
+            return self.trust.classify_incoming(None, valid, bool(meta.get("encrypted"))) == "quarantine"
+        except Exception:  # noqa: BLE001 - the policy check never blocks mail
+            log.warning("trust-space check failed for one own letter")
+            return False
 
     def own_addresses(self) -> frozenset[str]:
         """The practice's own addresses (its accounts'), lower case; read again at each sync."""
@@ -1235,7 +1259,8 @@ class Mailroom:
         opened = 0
         for message_id in waiting:
             try:
-                meta = self.on_new_message(self.messages.get_raw(message_id), message_id)
+                folder = (self.messages.docs.get(message_id) or {}).get("folder")
+                meta = self.on_new_message(self.messages.get_raw(message_id), message_id, folder=folder)
             except Exception:  # noqa: BLE001 - one letter that cannot be read again stays as it was
                 log.warning("message %s could not be read again", message_id[:16])
                 continue

@@ -237,6 +237,7 @@ class SyncEngine:
         self.before_sync = before_sync
         self.on_new_message = on_new_message
         self._hook_takes_id = _takes_two(on_new_message)
+        self._hook_takes_folder = _takes_folder(on_new_message)
         self.source_factory = source_factory
         self.retries = retries
         self.backoff = backoff
@@ -496,7 +497,7 @@ class SyncEngine:
                         # the hook says whether a letter has attachments (of the opened letter): the
                         # summary's own reading (a search of the whole letter) only when it does not
                         meta = summary_of(msg.raw, attachments=self.on_new_message is None)
-                        meta.update(await self._hook(msg.raw, mid))
+                        meta.update(await self._hook(msg.raw, mid, state.folder))
                         if "has_attachments" not in meta:
                             whole = summary_of(msg.raw)
                             if "has_attachments" in whole:
@@ -541,11 +542,13 @@ class SyncEngine:
             self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="missive-store")
         return self._writer
 
-    async def _hook(self, raw: bytes, store_id: str) -> dict[str, Any]:
+    async def _hook(self, raw: bytes, store_id: str, folder: str) -> dict[str, Any]:
         if self.on_new_message is None:
             return {}
         try:
-            if self._hook_takes_id:
+            if self._hook_takes_folder:  # where it arrived: an inbox, or a Sent folder holding our copies
+                result = self.on_new_message(raw, store_id, folder=folder)
+            elif self._hook_takes_id:
                 result = self.on_new_message(raw, store_id)
             else:
                 result = self.on_new_message(raw)
@@ -693,6 +696,18 @@ def _takes_two(hook: Any) -> bool:
         return False
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in params)
+
+
+def _takes_folder(hook: Any) -> bool:
+    """A hook ``(raw, store_id, *, folder)`` is told the server folder the message was found in."""
+    if hook is None:
+        return False
+    import inspect
+
+    try:
+        return "folder" in inspect.signature(hook).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _is_permanent(exc: TransportError) -> bool:
