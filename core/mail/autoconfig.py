@@ -119,8 +119,20 @@ class Found:
 
 
 def domain_of(email: str) -> str:
-    local, at, domain = (email or "").strip().rpartition("@")
-    if not at or not local or "." not in domain:
+    """The domain of an address typed by the doctor; BadInput when it is not one. The same rule as an
+    account's ``--email`` (one @, no space), and no empty name between dots: a typo ('dr@@cabinet.fr',
+    'dr martin@cabinet.fr', 'dr@cabinet..fr') is said at once, not after a search of a mangled domain's servers."""
+    text = (email or "").strip()
+    local, at, domain = text.rpartition("@")
+    labels = domain.rstrip(".").split(".")
+    if (
+        not at
+        or not local
+        or "@" in local
+        or any(c.isspace() for c in text)
+        or len(labels) < 2
+        or "" in labels
+    ):
         raise BadInput(T("mail.autoconfig.adresse-comme-nom-domaine", email=email))
     return domain.lower().rstrip(".")
 

@@ -82,3 +82,32 @@ def test_an_untrusted_certificate_is_reported(dns_for, mail_servers) -> None:
     dns_for([(f"_imaps._tcp.{DOMAIN}", "localhost", mail_servers.imaps_port, 0, 0)])
     probe = asyncio.run(autoconfig.probe_imap(autoconfig.srv_candidates(DOMAIN)[0]))  # system store only
     assert not probe.ok and "autorité de confiance" in probe.error
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "dr.martin@@cabinet.fr",
+        "dr martin@cabinet.fr",
+        "dr.martin@cabinet..fr",
+        "@cabinet.fr",
+        "dr.martin@cabinet",
+    ],
+)
+def test_a_mistyped_address_is_said_before_any_server_is_looked_for(
+    typed: str, tmp_path, monkeypatch, capsys
+) -> None:
+    """`missive account add --email` with a typo: one line, exit 2, no search of a mangled domain's servers
+    (with 'dr.martin@@cabinet.fr' it looked for cabinet.fr's servers, twelve lines of failures), nothing saved."""
+    from core.mailroom import Mailroom
+    from tui.cli import main
+
+    Mailroom.create(tmp_path / "p", "phrase de passe de test assez longue")
+    monkeypatch.setenv("MISSIVE_PASSPHRASE", "phrase de passe de test assez longue")
+    monkeypatch.setattr(autoconfig, "srv_candidates", lambda *a, **k: pytest.fail("servers looked for"))
+    code = main(["--profile", str(tmp_path / "p"), "account", "add", "cab", "--email", typed])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert err.strip().splitlines() == [f"missive : {typed!r} n'est pas une adresse comme nom@domaine.fr"]
+    assert "recherche" not in out
+    assert Mailroom.open(tmp_path / "p", "phrase de passe de test assez longue").account_names() == []
