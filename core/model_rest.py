@@ -361,6 +361,30 @@ class Attachment:
     content_type: str
     data: bytes
 
+    def __post_init__(self) -> None:
+        if not self.filename.isascii():
+            object.__setattr__(self, "filename", readable_file_name(self.filename))
+
+
+def readable_file_name(name: str) -> str:
+    """A file name as the file system gave it, as text a letter can carry. A name whose bytes are not UTF-8
+    (a Windows share's Latin-1 or Windows-1252 name: ``CR_r\xe9sultat.pdf``) comes from ``os.fsdecode`` with
+    lone surrogates, which no letter, draft or JSON can encode (the letter failed with UnicodeEncodeError):
+    its bytes are read as Windows-1252 (a superset of Latin-1's letters), the encoding such names are in."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        pass
+    try:
+        raw = name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that no file name gave
+        return name.encode("utf-8", "replace").decode("utf-8")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", "replace")
+
 
 @dataclass(frozen=True)
 class Draft:

@@ -410,3 +410,29 @@ async def test_two_daemons_watching_one_folder_send_a_report_once(tmp_path: Path
 
 async def _record(sent: list[Draft], draft: Draft) -> None:
     sent.append(draft)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="names are Unicode on Windows")
+async def test_a_report_named_in_latin1_is_sent_under_its_name(tmp_path: Path) -> None:
+    """A practice software on a Windows share writes 'CR_résultat.pdf' in Latin-1 / Windows-1252: os.fsdecode
+    gives its é as a lone surrogate, and the letter failed with UnicodeEncodeError (the pair went to failed/
+    with 'erreur inattendue', and `missive send --attach` said 'erreur interne')."""
+    import email
+
+    from core.mail.account import Account
+    from core.mail.compose import compose
+
+    account = Account(name="c", email="dr@cabinet.test", imap_host="h", smtp_host="h", user="u", password="p")
+    letters: list[bytes] = []
+
+    async def send(draft: Draft) -> None:
+        letters.append(compose(draft, account).data)  # what the façade does first with a draft
+
+    name = os.fsdecode(b"CR_r\xe9sultat.pdf")
+    report, side = _drop(tmp_path, name, PDF, GOOD)
+    _age(report, side)
+    result = await WatchFolder(tmp_path, send, patients=_patients, author=AUTHOR).scan()
+    assert result.failed == [] and len(letters) == 1
+    [part] = [p for p in email.message_from_bytes(letters[0]).walk() if p.get_filename()]
+    assert part.get_filename() == "CR_résultat.pdf" and part.get_payload(decode=True) == PDF
+    assert sorted(os.listdir(tmp_path / "sent")) == sorted([name, f"{name}.json"])
