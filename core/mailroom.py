@@ -397,6 +397,12 @@ class Mailroom:
                 matcher: Callable[[Identity], MatchResult] = match
 
                 signature = meta.get("signature") or {}
+                if self.audit.in_step() is not None:
+                    # the audit log is out of step with its seal: no document enters the queue without its
+                    # record; the letter is kept, its documents are queued once the log is resealed
+                    log.warning("documents of one message held: the audit log does not match its seal")
+                    meta["documents_held"] = True
+                    return meta
                 if meta.get("trust") == "quarantine" or (signature and not signature.get("valid")):
                     # outside the trust space, or signed and the signature fails (altered, or not the
                     # sender's certificate): a person decides, however well the identity matches
@@ -539,6 +545,7 @@ class Mailroom:
         from core.mail.compose import Composed
         from core.mail.receipts import build_mdn
 
+        self._audit_in_step()
         opened = email.message_from_bytes(self._opened_bytes(message_id))
         summary = self.messages.get(message_id)
         account = self.accounts.get(summary.account or None)
@@ -996,6 +1003,7 @@ class Mailroom:
             return await self._move(summary, trash, TRASH, actor)
         if not for_good:
             raise BadInput(T("mail.ops.confirmer-suppression"))
+        self._audit_in_step()
         account = self.accounts.get(summary.account)
         try:
             async with self._account_locks.held(account.name):
@@ -1013,6 +1021,7 @@ class Mailroom:
     async def _move(self, summary: MessageSummary, folder: str, role: str, actor: str | None) -> MoveResult:
         from core.model import MoveResult
 
+        self._audit_in_step()
         account = self.accounts.get(summary.account)
         try:
             async with self._account_locks.held(account.name):
@@ -1138,13 +1147,16 @@ class Mailroom:
 
     def file_document(self, doc_id: str, patient_id: str, actor: str | None = None) -> ReviewItem:
         """File a waiting document for ``patient_id`` into the practice software; audited."""
+        self._audit_in_step()
         return self._review_item(self.documents.file(doc_id, patient_id, actor=actor))
 
     def reject_document(self, doc_id: str, actor: str | None = None) -> ReviewItem:
+        self._audit_in_step()
         return self._review_item(self.documents.reject(doc_id, actor=actor))
 
     def undo_filing(self, doc_id: str, actor: str | None = None) -> ReviewItem:
         """Take back a document's filing, rejection or correction; the answer's ``undone`` says which."""
+        self._audit_in_step()
         queued, undone = self.documents.take_back(doc_id, actor=actor)
         return replace(self._review_item(queued), undone=undone)
 
@@ -1246,6 +1258,7 @@ class Mailroom:
     def import_identity_data(self, p12: bytes, password: str) -> dict[str, Any]:
         """Our S/MIME key and certificate from the bytes of a .p12: emails, subject, expiry, and
         ``opened_letters``: the stored letters this key opens now (``open_undecrypted``)."""
+        self._audit_in_step()
         info = self.keys.import_p12(p12, password)
         return {**info, "opened_letters": self.open_undecrypted()}
 
@@ -1253,9 +1266,17 @@ class Mailroom:
         """Read again, with the keys held now, the letters the sync could not decrypt (encrypted for a key the
         profile did not hold yet, say a renewed certificate imported a day late): their documents go to À
         classer or are filed as at sync; before, they never were, and nothing said so. The number opened."""
+        opened = self._read_again("undecrypted")
+        if opened:
+            log.info("%d letters decrypted with an imported key", opened)
+        return opened
+
+    def _read_again(self, flag: str) -> int:
+        """Run the sync hook again on the stored letters marked ``flag`` (still marked when it says so again):
+        their documents queued or filed as at sync. The number done."""
         from core.mail.messages import FILED
 
-        waiting = [key for key, doc in self.messages.docs.items() if doc.get("undecrypted")]
+        waiting = [key for key, doc in self.messages.docs.items() if doc.get(flag)]
         opened = 0
         for message_id in waiting:
             try:
@@ -1264,24 +1285,24 @@ class Mailroom:
             except Exception:  # noqa: BLE001 - one letter that cannot be read again stays as it was
                 log.warning("message %s could not be read again", message_id[:16])
                 continue
-            if meta.get("undecrypted"):
-                continue  # still not for a key of ours
+            if meta.get(flag):
+                continue  # still not for a key of ours, or the audit log still broken
             filed = bool(meta.pop("filed", False))
-            self.messages.update_meta(message_id, **{"trust": None, **meta, "undecrypted": False})
+            self.messages.update_meta(message_id, **{"trust": None, **meta, flag: False})
             if filed:
                 self.messages.add_flags(message_id, FILED)  # as the sync does: here, and on the server
             opened += 1
-        if opened:
-            log.info("%d letters decrypted with an imported key", opened)
         return opened
 
     def add_certificates(self, data: bytes, name: str) -> list[dict[str, Any]]:
         """The correspondents' certificates in a .pem/.der/.p7b (authorities left out: ``trust_authorities``)."""
+        self._audit_in_step()
         found = self._certificates(data, authorities=False, name=name)
         return [self.keys.add_cert(cert) for cert in found]
 
     def trust_authorities(self, data: bytes, name: str) -> list[dict[str, Any]]:
         """Trust the authorities in a .pem/.der/.p7b (IGC-Santé, a hospital's CA)."""
+        self._audit_in_step()
         return [self.keys.trust(cert) for cert in self._certificates(data, authorities=True, name=name)]
 
     @staticmethod
@@ -1300,6 +1321,7 @@ class Mailroom:
 
     def remove_key(self, fingerprint: str) -> None:
         """Forget a certificate or an authority (its SHA-256 fingerprint or a start of it); NotFound."""
+        self._audit_in_step()
         if not self.keys.remove(fingerprint):
             raise NotFound(T("mailroom.no-certificate", fingerprint=fingerprint))
 
@@ -1314,6 +1336,7 @@ class Mailroom:
     # -- the profile itself (``missive passphrase``, ``missive audit``) ----------------------------------------
     def change_passphrase(self, new_passphrase: str) -> None:
         """Encrypt the profile's key under a new passphrase (the data is not re-encrypted)."""
+        self._audit_in_step()
         self.profile.change_passphrase(new_passphrase)
 
     def audit_problem(self) -> AuditProblem | None:
@@ -1345,7 +1368,19 @@ class Mailroom:
             details["breaks"],
             kept.get("file", "nothing"),
         )
-        return details
+        held = self._read_again("documents_held")  # the documents of the letters that came meanwhile
+        if held:
+            log.info("documents of %d letters queued after the audit log was resealed", held)
+        return {**details, "held_letters": held}
+
+    def _audit_in_step(self) -> None:
+        """Before an action that must leave an audit record and changes something first (a server, the queue,
+        the practice software, the outbox): refused at once, nothing done, when the log is out of step with its
+        seal (AuditBroken, the line saying what to run)."""
+        broken = self.audit.in_step()
+        if broken is not None:
+            log.warning("audited action refused before it began: the audit log does not match its seal")
+            raise broken
 
     def audit_break(self) -> str | None:
         """None when the audit log matches its seal, else the line an audited action would be refused with."""
@@ -1460,17 +1495,21 @@ class Mailroom:
 
     def file_queued(self, doc_id: str, patient_id: str, actor: str | None = None) -> QueuedDocument:
         """``file_document`` returning the queue's record (where the file went, for ``missive file``)."""
+        self._audit_in_step()
         return self.documents.file(doc_id, patient_id, actor=actor)
 
     def undo_queued(self, doc_id: str, actor: str | None = None) -> tuple[QueuedDocument, Undone]:
         """``undo_filing`` for the command line: the queue's record and what was taken back."""
+        self._audit_in_step()
         return self.documents.take_back(doc_id, actor=actor)
 
     def reject_queued(self, doc_id: str, actor: str | None = None) -> QueuedDocument:
+        self._audit_in_step()
         return self.documents.reject(doc_id, actor=actor)
 
     def import_patients(self, source: Path, mapping: dict[str, str] | None = None) -> ImportReport:
         """Import (or update by id) the patients of a CSV exported by the practice software; all rows or none."""
+        self._audit_in_step()
         return self.patients.import_csv(Path(source), mapping)
 
     def patient_count(self) -> int:
@@ -1656,6 +1695,7 @@ class Mailroom:
         from core.events import SendFailed
         from core.mail.send import NotSent
 
+        self._audit_in_step()  # refused before the outbox takes the letter: the composer keeps it
         written = draft
         if self.settings.receipts.read and not draft.read_receipt:
             draft = replace(draft, read_receipt=True)
@@ -1747,6 +1787,7 @@ class Mailroom:
         """Retry what is due in the outbox (``force``: everything, failed letters included)."""
         from core.events import SendFailed
 
+        self._audit_in_step()  # the letters wait in the outbox until the log is resealed
         entries = {e.id: e for e in self.outbox.list()}
         report = await self._sending.flush(force=force)
         for delivery in report.deliveries:
