@@ -604,11 +604,21 @@ class Mailroom:
         if not self.messages.doc(message_id).get("read_receipt_requested"):
             return
         to = self.read_receipt_request(message_id)
-        if to and may_answer_automatically("always", to):
+        if to and may_answer_automatically("always", to, self._senders(message_id)):
             try:
                 self.queue_read_receipt(message_id, actor=actor)
             except Exception as exc:  # noqa: BLE001 - reading never fails because of a receipt
                 log.warning("read receipt for %s not queued (%s)", message_id[:16], type(exc).__name__)
+
+    def _senders(self, message_id: str) -> set[str]:
+        """Every From address of a stored letter: as the list shows it (received) and inside its S/MIME
+        layers (lower-cased; several when the letters disagree)."""
+        import email
+        from email.utils import getaddresses
+
+        opened = email.message_from_bytes(self._opened_bytes(message_id))
+        fields = [str(v) for v in opened.get_all("From", [])] + [self.messages.get(message_id).sender]
+        return {address.lower() for _name, address in getaddresses(fields) if address}
 
     def _file_waiting(self) -> None:
         """After a sync: settle filings a crash interrupted and file ``auto`` results still waiting."""

@@ -504,8 +504,13 @@ def receipt_requested(msg: Message) -> str:
     return email.utils.parseaddr(" ".join(str(msg.get("Disposition-Notification-To", "")).split()))[1]
 
 
-def may_answer_automatically(policy: str, sender: str) -> bool:
-    """Whether a read receipt goes out without asking: only with ``always``, and never to a patient."""
+def may_answer_automatically(policy: str, sender: str, senders: set[str] | None = None) -> bool:
+    """Whether a read receipt to ``sender`` goes out without asking: only with ``always``, never to a patient,
+    and (``senders``: the letter's From addresses) only to the letter's sender -- RFC 8098 §2.1: a receipt
+    asked for another address is sent only with the reader's consent (else anyone could learn when the doctor
+    read a letter)."""
+    if senders is not None and senders != {sender.lower()}:
+        return False
     return policy == "always" and not sender.lower().endswith("@" + PATIENT_DOMAIN)
 
 

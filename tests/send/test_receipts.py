@@ -273,3 +273,41 @@ def test_success_reports_are_read_for_the_doctor_failures_stay_news(tmp_path: Pa
     assert room.sent_letters.undelivered_unseen() == {"cabinet": 1}
     room.sent_letters.failure_seen("<abc@x>")
     assert room.sent_letters.undelivered_unseen() == {}
+
+
+def test_always_asks_when_the_receipt_goes_elsewhere_than_the_sender(tmp_path: Path) -> None:
+    """RFC 8098 §2.1: a receipt asked for another address than the sender's is not sent without the reader's
+    consent. With answer = "always", opening a letter from a colleague whose Disposition-Notification-To names
+    a third address queued a receipt to it: anyone could learn when the doctor read a letter."""
+    from core.mail.account import Account
+    from core.mail.messages import FolderState
+    from core.mailroom import Mailroom
+
+    folder = tmp_path / "profile"
+    Mailroom.create(folder, "une phrase de passe assez longue")
+    toml = folder / "profile.toml"
+    text = toml.read_text("utf-8").replace('answer = "ask"', 'answer = "always"', 1)
+    toml.write_text(text.replace("allow = []", 'allow = ["hopital.fr", "ailleurs.fr"]', 1), "utf-8")
+    room = Mailroom.open(folder, "une phrase de passe assez longue")
+    room.accounts.add(
+        Account(name="cabinet", email="dr@cabinet.fr", kind="maildir", maildir=str(tmp_path / "md"))
+    )
+    raws = [
+        (
+            f"From: {sender}\r\nTo: dr@cabinet.fr\r\nSubject: s\r\nMessage-ID: <e{n}@x>\r\n"
+            f"Disposition-Notification-To: {receipt}\r\n\r\nbonjour\r\n"
+        ).encode()
+        for n, (sender, receipt) in enumerate(
+            (
+                ("Dr Confrère <confrere@hopital.fr>", "suivi@ailleurs.fr"),
+                ("Dr Confrère <confrere@hopital.fr>", "Dr Confrère <CONFRERE@hopital.fr>"),
+            )
+        )
+    ]
+    items = [(n, [], raw, room.on_new_message(raw)) for n, raw in enumerate(raws, 1)]
+    elsewhere, same = room.messages.store_new(FolderState("cabinet", "INBOX", 1), items)
+    assert room.read_receipt_prompt(elsewhere) == "suivi@ailleurs.fr"  # the doctor is asked
+    assert len(room.outbox) == 0
+    assert room.read_receipt_prompt(same) == ""  # to the sender itself: automatic, as the setting says
+    (entry,) = room.outbox.list()
+    assert [r.lower() for r in entry.recipients] == ["confrere@hopital.fr"]
