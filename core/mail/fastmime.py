@@ -502,9 +502,55 @@ def leaves_of(found: Scanned) -> Iterator[tuple[Message, str, Payload]]:
 
 def leaves_of_tree(msg: Message) -> Iterator[tuple[Message, str, Payload]]:
     """``clinical_parts``'s input from a message the email package parsed whole."""
-    for part in msg.walk():
+    for part in walk_opened(msg):
         if not part.is_multipart():
             yield part, part.get_content_type(), functools.partial(_tree_payload, part)
+
+
+MAX_TREE_DEPTH = 64  # a forwarded letter within a forwarded letter...; deeper nesting is not read further
+
+
+def walk_opened(msg: Message, depth: int = 0) -> Iterator[Message]:
+    """``msg.walk()``, with a message/rfc822 part sent base64- or quoted-printable-encoded read as the message
+    it carries (``opened_message``): the email package reads such a part's encoded text as a message of its
+    own, whose 'body' is the base64 (Thunderbird's test rfc822_base64_attachment.eml; Exchange sends them)."""
+    opened = opened_message(msg)
+    if opened is not None:
+        yield from walk_opened(opened, depth + 1)
+        return
+    yield msg
+    if msg.is_multipart() and depth < MAX_TREE_DEPTH:
+        for sub in msg.get_payload():
+            if isinstance(sub, Message):
+                yield from walk_opened(sub, depth + 1)
+
+
+def opened_message(part: Message) -> Message | None:
+    """The message a message/rfc822 part carries encoded in base64 or quoted-printable (RFC 2046 forbids
+    it, Exchange and some gateways do it), decoded and parsed with the part's policy; None for any other part
+    (an rfc822 part sent as it is was already parsed as its message)."""
+    if part.get_content_type() != "message/rfc822":
+        return None
+    encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+    payload = part.get_payload()
+    if encoding not in ("base64", "quoted-printable") or not isinstance(payload, list) or not payload:
+        return None
+    carried = payload[0]
+    if not isinstance(carried, Message):
+        return None
+    import email
+
+    encoded = carried.as_bytes()
+    try:
+        if encoding == "base64":
+            data = binascii.a2b_base64(b"".join(encoded.split()))
+        else:
+            import quopri
+
+            data = quopri.decodestring(encoded.lstrip(b"\r\n"))
+        return email.message_from_bytes(data, policy=part.policy)
+    except (binascii.Error, ValueError, TypeError):
+        return None
 
 
 def _tree_payload(part: Message, limit: int | None = None) -> bytes:

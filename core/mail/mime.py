@@ -177,30 +177,92 @@ def walk(msg: Message) -> tuple[str, list[tuple[PartInfo, Message]]]:
 
 
 def walk_parts(msg: Message) -> tuple[str, list[tuple[PartInfo, Message]], bool]:
-    """The best readable text, the attachment parts, and whether the text came from HTML (no plain part)."""
-    plain: list[str] = []
-    html: list[str] = []
+    """The readable text, the attachment parts, and whether some of the text came from HTML.
+
+    The text follows the message's structure: of a multipart/alternative, its plain version (else the last
+    one that says something, RFC 2046's richest); of any other multipart, every part's text in order; a
+    message carried inside (message/rfc822: a letter forwarded as an attachment) under a line naming its
+    sender, date and subject. Before, every plain part anywhere was shown and all HTML dropped when there was
+    one: a Thunderbird letter whose HTML text carried a forwarded letter showed only the forwarded letter's
+    words, as if the sender had written them (its tests' nestedMessages.eml). Attachments are every file part,
+    those of a carried message included (a lab's letter forwarded with its report)."""
+    from core.mail.fastmime import walk_opened
+
     attachments: list[tuple[PartInfo, Message]] = []
-    for part in msg.walk():
-        if part.is_multipart():
+    for part in walk_opened(msg):
+        if part.is_multipart() or not _is_attachment(part):
             continue
         ctype = part.get_content_type()
-        filename = part.get_filename() or ""
-        disposition = (part.get_content_disposition() or "").lower()
-        if disposition == "attachment" or filename or not ctype.startswith("text/"):
-            payload = decoded_payload(part)
-            attachments.append(
-                (PartInfo(filename or f"part.{ctype.split('/')[-1]}", ctype, len(payload)), part)
-            )
-        elif ctype == "text/plain":
-            plain.append(_decode_text(part))
-        elif ctype == "text/html":
-            html.append(_decode_text(part))
-        else:
-            plain.append(_decode_text(part))
-    if plain or not html:
-        return "\n\n".join(plain), attachments, False
-    return "\n\n".join(html_to_text(h) for h in html), attachments, True
+        payload = decoded_payload(part)
+        name = part.get_filename() or f"part.{ctype.split('/')[-1]}"
+        attachments.append((PartInfo(name, ctype, len(payload)), part))
+    html_used: list[bool] = []
+    text = _text_of(msg, html_used, 0)
+    return text, attachments, bool(html_used)
+
+
+def _is_attachment(part: Message) -> bool:
+    """A leaf that is a file rather than text to read: said so, named, or not text at all."""
+    disposition = (part.get_content_disposition() or "").lower()
+    return disposition == "attachment" or bool(part.get_filename()) or not part.get_content_type().startswith(
+        "text/"
+    )
+
+
+def _text_of(part: Message, html_used: list[bool], depth: int) -> str:
+    from core.mail.fastmime import MAX_TREE_DEPTH, opened_message
+
+    ctype = part.get_content_type()
+    if depth > MAX_TREE_DEPTH:
+        return ""
+    carried = opened_message(part)
+    if carried is None and ctype == "message/rfc822" and part.is_multipart():
+        first = part.get_payload(0)
+        carried = first if isinstance(first, Message) else None
+    if carried is not None:
+        return _carried_message(carried, html_used, depth + 1)
+    if part.is_multipart():
+        children = [c for c in part.get_payload() if isinstance(c, Message)]
+        if ctype == "multipart/alternative":
+            for child in children:
+                if child.get_content_type() == "text/plain" and not _is_attachment(child):
+                    plain = _decode_text(child)
+                    if plain.strip():
+                        return plain
+            for child in reversed(children):
+                tried: list[bool] = []
+                said = _text_of(child, tried, depth + 1)
+                if said.strip():
+                    html_used.extend(tried)
+                    return said
+            return ""
+        texts = [_text_of(child, html_used, depth + 1) for child in children]
+        return "\n\n".join(t for t in texts if t.strip())
+    if _is_attachment(part):
+        return ""
+    if ctype == "text/html":
+        html_used.append(True)
+        return html_to_text(_decode_text(part))
+    return _decode_text(part)
+
+
+def _carried_message(carried: Message, html_used: list[bool], depth: int) -> str:
+    """A letter carried inside another (forwarded as an attachment): a line that says so, its sender, date and
+    subject as it gives them, then its text; never its words run on as the outer sender's."""
+    from core.model import local_time
+
+    lines = [str(T("mail.mime.message-joint"))]
+    sender, subject = _header(carried, "From"), _header(carried, "Subject")
+    if sender:
+        lines.append(str(T("mail.mime.message-joint-de", value=sender)))
+    when = _date(carried)
+    if when is not None:
+        shown = local_time(when) or when
+        lines.append(str(T("mail.mime.message-joint-date", value=shown.strftime("%d/%m/%Y %H:%M"))))
+    if subject:
+        lines.append(str(T("mail.mime.message-joint-objet", value=subject)))
+    text = _text_of(carried, html_used, depth)
+    return "\n".join(lines) + ("\n\n" + text if text.strip() else "")
 
 
 def parse(raw: bytes) -> Parsed:
