@@ -30,6 +30,14 @@ class NotDelivered:
 
 
 @dataclass(frozen=True)
+class MarksRefreshed:
+    """``count`` stored messages got new list marks ('!', critical): their results, analysed under older rules,
+    were counted again from the stored copies."""
+
+    count: int
+
+
+@dataclass(frozen=True)
 class NeedsReview:
     """A sync queued ``count`` documents that wait for a person's decision; ``pending``: the queue's total."""
 
@@ -104,12 +112,23 @@ class PscLogin:
 
 
 MailroomEvent = (
-    NewMail | NotDelivered | NeedsReview | DocumentFiled | SendFailed | Sent | Progress | SyncState | PscBinding | PscLogin
+    NewMail
+    | NotDelivered
+    | MarksRefreshed
+    | NeedsReview
+    | DocumentFiled
+    | SendFailed
+    | Sent
+    | Progress
+    | SyncState
+    | PscBinding
+    | PscLogin
 )
 
 __all__ = [
     "DocumentFiled",
     "MailroomEvent",
+    "MarksRefreshed",
     "NeedsReview",
     "NewMail",
     "NotDelivered",

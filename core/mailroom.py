@@ -75,6 +75,7 @@ if TYPE_CHECKING:  # start-up stays lazy: these modules load when a service is f
     from core.store.profile import Profile
 
 log = logging.getLogger("missive.mailroom")
+ANALYSIS_MARK = "\x00analysis"  # in the messages' folders collection: stored analyses follow today's rules
 
 # What unlocking a profile and reading a first letter import: the app loads them in a thread while the
 # passphrase is typed and derived (the key derivation leaves the interpreter free), so neither waits on them.
@@ -1621,12 +1622,45 @@ class Mailroom:
         finally:
             self._report_review()
         self._file_waiting()
+        self._refresh_analyses()
         for r in reports:
             if r.new - r.own > 0:  # our own letters (Sent copies) are not news
                 from core.events import NewMail  # (not for a resync that found nothing)
 
                 self.emit(NewMail(r.account, r.new - r.own))
         return reports
+
+    def _refresh_analyses(self) -> None:
+        """After a sync (in the background, never before the inbox's first frame): the documents analysed
+        under older abnormal/critical rules are counted again from their stored copies, and the messages whose
+        '!' or critical mark changes get the new one (``DocumentQueue.refresh_analyses``). Once done, a mark
+        in the folders collection makes it one read per sync until the rules change again."""
+        from core.clinical import ANALYSIS_RULES
+
+        folders = self.messages.folders
+        mark = folders.get(ANALYSIS_MARK)
+        if mark is not None and mark.get("rules") == ANALYSIS_RULES:
+            return
+        from core.store.profile import collection_has_files
+
+        if "documents" not in self.__dict__ and not collection_has_files(self.profile.path, "documents"):
+            folders.put(ANALYSIS_MARK, {"rules": ANALYSIS_RULES})  # no document ever: nothing to count again
+            return
+        try:
+            changed = self.documents.refresh_analyses()
+            known = self.messages.docs.get_many(changed)
+            for store_id in known:
+                abnormal, critical = changed[store_id]
+                self.messages.update_meta(store_id, abnormal=abnormal, critical=critical)
+            if known:
+                self.messages.refresh_list_index()
+                log.info("list marks of %d messages follow today's result rules", len(known))
+                from core.events import MarksRefreshed
+
+                self.emit(MarksRefreshed(len(known)))
+            folders.put(ANALYSIS_MARK, {"rules": ANALYSIS_RULES})
+        except Exception as exc:  # noqa: BLE001 - the mail is synced; the next sync tries again
+            log.warning("stored analyses not refreshed (%s)", type(exc).__name__)
 
     def _report_review(self) -> None:
         """Tell subscribers about documents the hook queued for a person since the last report, and about

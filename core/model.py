@@ -342,11 +342,11 @@ SEEN = "\\Seen"
 
 
 # The engine's typed events are plain frozen dataclasses too: the interface reads them from here (loaded on
-# first use, as core.model_rest: a sync that finds nothing new builds none of their nine classes).
+# first use, as core.model_rest: a sync that finds nothing new builds none of their classes).
 _EVENTS = frozenset(
     {
-        "DocumentFiled", "MailroomEvent", "NeedsReview", "NewMail", "NotDelivered", "Progress", "PscBinding",
-        "PscLogin", "SendFailed", "Sent", "SyncState",
+        "DocumentFiled", "MailroomEvent", "MarksRefreshed", "NeedsReview", "NewMail", "NotDelivered", "Progress",
+        "PscBinding", "PscLogin", "SendFailed", "Sent", "SyncState",
     }
 )  # fmt: skip
 
@@ -357,6 +357,7 @@ if TYPE_CHECKING:
     from core.events import (
         DocumentFiled,
         MailroomEvent,
+        MarksRefreshed,
         NeedsReview,
         NewMail,
         NotDelivered,
@@ -439,6 +440,7 @@ __all__ = [
     "searchable",
     "DocumentFiled",
     "MailroomEvent",
+    "MarksRefreshed",
     "NeedsReview",
     "NewMail",
     "NotDelivered",

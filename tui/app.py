@@ -40,6 +40,7 @@ from core.model import (  # noqa: E402
     INBOX,  # noqa: E402
     DocumentFiled,
     MailroomEvent,
+    MarksRefreshed,
     NeedsReview,
     NewMail,
     NotDelivered,
@@ -1054,6 +1055,10 @@ class MissiveApp(App[int]):
 
                 self.notify(t("toast.new_mail", count=count))
                 main.query_one("#inbox", InboxPane).reload()
+            case MarksRefreshed():
+                from tui.panes.inbox import InboxPane
+
+                main.query_one("#inbox", InboxPane).reload()  # results counted again: the '!' marks change
             case NotDelivered(count=count):
                 from tui.panes.inbox import InboxPane
 

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, is_dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from core.clinical import ANALYSIS_RULES
 from core.clinical.kinds import document_kind
 from core.errors import BadInput, MissiveError, NotFound
 from core.model import Candidate, ClinicalDocument, Decision, Identity, MatchResult, Undone
@@ -85,6 +86,7 @@ class QueuedDocument:
     kind: str = ""  # biologie, imagerie, anatomopathologie, courrier, document (core.clinical.kinds)
     envelope: Identity | None = None  # another patient named by its container (HL7 PID, XDM): never auto
     envelope_from: str = ""  # "hl7v2" or "xdm"
+    rules: int = ANALYSIS_RULES  # the abnormal/critical rules ``abnormal`` and ``critical`` were counted by
 
     @property
     def match(self) -> MatchResult:
@@ -171,6 +173,7 @@ def _from_doc(key: str, d: Mapping[str, Any]) -> QueuedDocument:
         kind=d.get("kind", ""),
         envelope=_identity_from_doc(d["envelope"]) if isinstance(d.get("envelope"), dict) else None,
         envelope_from=d.get("envelope_from", ""),
+        rules=int(d.get("rules", 1)),
     )
 
 
@@ -207,6 +210,7 @@ def _to_doc(q: QueuedDocument) -> dict[str, Any]:
         "kind": q.kind,
         "envelope": _identity_to_doc(q.envelope) if q.envelope is not None else None,
         "envelope_from": q.envelope_from,
+        "rules": q.rules,
     }
 
 
@@ -441,6 +445,47 @@ class DocumentQueue:
             self._record(applied, "replacement", actor, target=old.id)
         log.info("document %s: filed file replaced by the correction %s", old.id, new.id)
         return applied
+
+    def refresh_analyses(self) -> dict[str, tuple[bool, bool]]:
+        """Count again, from their stored copies and with today's rules, the abnormal and critical results of
+        the documents analysed under older ones (``ANALYSIS_RULES``); no network. Returns, for each stored
+        message (``store_ids``) one of whose documents changed: (abnormal, critical) over all its documents."""
+        from core.clinical.readers import read_document
+
+        stale = self.docs.find(lambda d: int(d.get("rules", 1)) < ANALYSIS_RULES)
+        if not stale:
+            return {}
+        touched: set[str] = set()
+        counted: dict[str, tuple[int, int]] = {}
+        for key, doc in stale:
+            counts = (int(doc.get("abnormal", 0)), int(doc.get("critical", 0)))
+            try:
+                documents = read_document(self.blobs.get(doc.get("blob_id", "")), doc.get("attachment", "")).documents
+                if len(documents) == 1:
+                    (document,) = documents
+                    counts = (sum(1 for o in document.observations if o.abnormal), document.critical)
+            except Exception as exc:  # noqa: BLE001 - one copy that cannot be read keeps what it said
+                log.info("document %s not analysed again (%s)", key, type(exc).__name__)
+            if counts != (int(doc.get("abnormal", 0)), int(doc.get("critical", 0))):
+                touched.update(doc.get("store_ids") or ())
+            counted[key] = counts
+        with self._held():  # only the counts change: what another process did meanwhile (a filing) stays
+            current = self.docs.get_many(counted)
+            self.docs.put_many(
+                {
+                    key: {**doc, "abnormal": counted[key][0], "critical": counted[key][1], "rules": ANALYSIS_RULES}
+                    for key, doc in current.items()
+                }
+            )
+        log.info("%d documents analysed again with today's rules (%d messages changed)", len(counted), len(touched))
+        if not touched:
+            return {}
+        out: dict[str, tuple[bool, bool]] = {}
+        for _key, doc in self.docs.find(lambda d: bool(set(d.get("store_ids") or ()) & touched)):
+            for store_id in set(doc.get("store_ids") or ()) & touched:
+                abnormal, critical = out.get(store_id, (False, False))
+                out[store_id] = (abnormal or int(doc.get("abnormal", 0)) > 0, critical or int(doc.get("critical", 0)) > 0)
+        return out
 
     def ingest_message(
         self,
