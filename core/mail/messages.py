@@ -90,6 +90,9 @@ class FolderState:
     uids: UidFlags | None = None  # server flags as last synced (a dict given here becomes a UidFlags)
     pending: dict[int, list[str]] | None = None  # flags set here, not yet on the server
     ids: int = IDS  # how this folder's message ids are made (message_id_for)
+    # ``pending`` as read from the profile (None: made here): what another process added since is kept by
+    # ``MessageStore.save_state``
+    base: dict[int, list[str]] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.uids is not None and not isinstance(self.uids, UidFlags):
@@ -120,6 +123,7 @@ class FolderState:
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> FolderState:
+        pending = {int(k): list(v) for k, v in (d.get("pending") or {}).items()}
         return cls(
             account=d["account"],
             folder=d["folder"],
@@ -128,8 +132,9 @@ class FolderState:
             highestmodseq=d.get("highestmodseq"),
             exists=int(d.get("exists") or 0),
             uids=UidFlags.from_json(d.get("uidmap") or d.get("uids")),  # "uids": as saved before
-            pending={int(k): list(v) for k, v in (d.get("pending") or {}).items()},
+            pending=pending,
             ids=int(d.get("ids") or 1),  # saved before ids had a group tail
+            base={uid: list(flags) for uid, flags in pending.items()},
         )
 
 
@@ -289,14 +294,18 @@ class MessageStore:
         doc["flags"] = new
         doc["filed"] = FILED in new
         # a message moved here but not yet on the server still has its UID in the folder it comes from
-        state = self.folder_state(doc["account"], doc.get("moving_from") or doc["folder"])
-        if state.uidvalidity == doc.get("uidvalidity") and doc.get("uid") is not None:
-            state.pending = state.pending or {}
-            state.pending[int(doc["uid"])] = new
-            self.save_state(state)
-            live = self._live.get((state.account, state.folder))
-            if live is not None and live.uidvalidity == state.uidvalidity and live.pending is not None:
-                live.pending[int(doc["uid"])] = list(new)  # a new list: a push of the one before keeps it
+        lock = getattr(self.folders, "lock", None)  # read and saved again with no other process in between
+        with lock.held() if lock is not None else contextlib.nullcontext():
+            state = self.folder_state(doc["account"], doc.get("moving_from") or doc["folder"])
+            if state.uidvalidity == doc.get("uidvalidity") and doc.get("uid") is not None:
+                state.pending = state.pending or {}
+                state.pending[int(doc["uid"])] = new
+                self.save_state(state)
+                live = self._live.get((state.account, state.folder))
+                if live is not None and live.uidvalidity == state.uidvalidity and live.pending is not None:
+                    live.pending[int(doc["uid"])] = list(new)  # a new list: a push of the one before keeps it
+                    # what was just saved, the sync's copy has too: once it sends it, its save drops it
+                    live.base = {**(live.base or {}), int(doc["uid"]): list(new)}
         self.docs.put(message_id, doc)
 
     def add_flags(self, message_id: str, *flags: str) -> None:
@@ -368,7 +377,25 @@ class MessageStore:
         return FolderState.from_json(doc)
 
     def save_state(self, state: FolderState) -> None:
-        self.folders.put(folder_key(state.account, state.folder), state.to_json())
+        """Save ``state``, keeping the flags another process (or another copy of the state) set here since it
+        was read: the app and the daemon each hold a folder's state for a whole sync round, and the letter
+        the doctor opened in the app meanwhile (``set_flags``: waiting for the server in ``pending``) was lost
+        with the daemon's save, read here and unread on the server for good. A flag waiting on disk that this
+        state did not read is kept; one it read and then sent to the server (gone from its ``pending``) goes."""
+        key = folder_key(state.account, state.folder)
+        lock = getattr(self.folders, "lock", None)
+        with lock.held() if lock is not None else contextlib.nullcontext():
+            stored = self.folders.get(key)
+            if stored and int(stored.get("uidvalidity") or 0) == state.uidvalidity:
+                base = state.base or {}
+                for raw, flags in (stored.get("pending") or {}).items():
+                    uid = int(raw)
+                    if base.get(uid) != list(flags) and uid not in (state.pending or {}):
+                        if state.pending is None:
+                            state.pending = {}
+                        state.pending[uid] = list(flags)  # set elsewhere after this state was read
+            self.folders.put(key, state.to_json())
+            state.base = {uid: list(flags) for uid, flags in (state.pending or {}).items()}
 
     @contextlib.contextmanager
     def syncing(self, state: FolderState) -> Iterator[FolderState]:
