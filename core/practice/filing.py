@@ -32,6 +32,7 @@ import hashlib
 import os
 import re
 import secrets
+import stat
 import sys
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -528,16 +529,35 @@ def withdraw(filed_path: Path) -> bytes:
     when the LGC has already taken it (programs often move imported files).
     """
     filed_path = Path(filed_path)
+    # whoever writes the import folder may have put a link (to another patient's file, a key) or a FIFO in
+    # the file's place: opened without following a link nor waiting, read only when it is a regular file
+    flags = (
+        os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    )
+    not_a_file = NotFound(T("clinical.filing.plus-fichier-ordinaire", filed_path_name=filed_path.name))
     try:
-        data = filed_path.read_bytes()
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        fd = os.open(filed_path, flags)
+    except (FileNotFoundError, NotADirectoryError):
         raise NotFound(
             T("clinical.filing.plus-dossier-import-logiciel", filed_path_name=filed_path.name)
         ) from None
     except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EISDIR):
+            raise not_a_file from None
         raise StoreError(
             T("clinical.filing.impossible-lire", filed_path_name=filed_path.name, os_reason=os_reason(exc))
         ) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise not_a_file
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise StoreError(
+            T("clinical.filing.impossible-lire", filed_path_name=filed_path.name, os_reason=os_reason(exc))
+        ) from None
+    finally:
+        os.close(fd)
     try:
         os.unlink(filed_path)
     except FileNotFoundError:

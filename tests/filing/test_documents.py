@@ -236,3 +236,38 @@ def test_a_replacement_interrupted_by_a_crash_is_finished_by_the_next_run(
     assert doc.state == "filed" and doc.replacement is None and doc.patient_id == "p-1"
     assert [p.read_bytes() for p in (tmp_path / "lgc").iterdir()] == [newer]  # the new version, once
     assert again.quarantined(filed.id) == RAW
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="POSIX links and FIFOs")
+@pytest.mark.parametrize("planted", ["symlink", "fifo"])
+def test_a_link_or_fifo_in_place_of_a_filed_file_is_neither_read_nor_kept(
+    tmp_path, marks, document, planted
+) -> None:
+    """Whoever can write the import folder (the practice software's share) swaps a filed file for a link to
+    another file (another patient's report, a key) or a FIFO. The undo read the link's target into the
+    profile as 'what was filed' (and a correction's undo wrote those bytes back into the import folder, for
+    the practice software to import under this patient); a FIFO made the undo, or a correction arriving at
+    sync, wait for ever."""
+    import os
+
+    queue, _ = make_queue(tmp_path, marks)
+    filed = queue.ingest(document, AUTO, message_id="m-1", raw=RAW)
+    path = Path(filed.filed_path)
+    secret = tmp_path / "autre-patient.hpr"
+    secret.write_bytes(b"H|autre patient|DURAND")
+    path.unlink()
+    if planted == "symlink":
+        path.symlink_to(secret)
+    else:
+        os.mkfifo(path)
+    with pytest.raises(NotFound, match="n'est plus un fichier ordinaire"):
+        queue.take_back(filed.id, actor="dr")
+    assert os.path.lexists(path)  # left where it is, for a person to look at
+    assert queue.get(filed.id).state == "filed"
+    with pytest.raises(NotFound):
+        queue.quarantined(filed.id)
+    # a correction: the new version is filed beside it, the planted entry neither read nor kept
+    newer = RAW.replace(b"****FIN****", b"CORRIGE\r\n****FIN****")
+    replaced = queue.replace_filed(filed.id, newer, actor="segur")
+    assert Path(replaced.filed_path).read_bytes() == newer and os.path.lexists(path)
+    assert b"DURAND" not in (queue.quarantined(filed.id) if queue.get(filed.id).quarantine_blob else b"")
