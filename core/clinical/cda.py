@@ -399,8 +399,7 @@ def _reference(obs: ET.Element) -> tuple[str, str, bool | None, bool | None]:
         value_el = ranged.find("value")
         if value_el is not None:
             low_el, high_el = value_el.find("low"), value_el.find("high")
-            low = normalise_number(low_el.get("value", "")) if low_el is not None else ""
-            high = normalise_number(high_el.get("value", "")) if high_el is not None else ""
+            low, high = _bound(low_el), _bound(high_el)
             if low or high:
                 low_inclusive = high_inclusive = None
                 if low_el is not None and low:
@@ -412,6 +411,18 @@ def _reference(obs: ET.Element) -> tuple[str, str, bool | None, bool | None]:
         if written:
             return reference_limits(written)
     return "", "", None, None
+
+
+def _bound(el: ET.Element | None) -> str:
+    """A reference bound's value; a bound in a unit UCUM lacks is given by its translation (<low
+    nullFlavor="OTH"><translation value="150">, C-CDA's non-UCUM example)."""
+    if el is None:
+        return ""
+    written = el.get("value", "")
+    translation = el.find("translation")
+    if not written and el.get("nullFlavor") and translation is not None:
+        written = translation.get("value", "")
+    return normalise_number(written)
 
 
 def _observation(obs: ET.Element, refs: dict[str, str]) -> Observation:
@@ -427,6 +438,12 @@ def _observation(obs: ET.Element, refs: dict[str, str]) -> Observation:
             second = value_el.find("translation")
             if second is not None and second.get("value") and kind == "PQ":
                 value2, unit2 = normalise_number(second.get("value", "")), second.get("code", "")
+                if not value and value_el.get("nullFlavor"):
+                    # a unit UCUM lacks (C-CDA's "Results Unit Non-UCUM": <value nullFlavor="OTH"><translation
+                    # value="152"><originalText>THOUS/MCL</originalText>): the result is the translation, in
+                    # the lab's own unit; it read "= 152", without unit or norm
+                    value, unit = value2, unit2 or _original_text(second, refs)
+                    value2 = unit2 = ""
         elif kind in ("CD", "CE", "CO", "CV", "CS"):
             value = (
                 value_el.get("displayName", "")
