@@ -146,6 +146,17 @@ def localise(node: DOMNode) -> None:
         ]
 
 
+def show_in_footer(node: DOMNode, words: dict[str, str]) -> None:
+    """Show a dialog's own keys on the keys line (the footer reads the dialog on top): each binding whose
+    action is in ``words`` gets that description, in the current language (call in ``__init__``)."""
+    bindings_map = node._bindings
+    for key, key_bindings in bindings_map.key_to_bindings.items():
+        bindings_map.key_to_bindings[key] = [
+            dataclasses.replace(b, description=words[b.action], show=True) if b.action in words else b
+            for b in key_bindings
+        ]
+
+
 def check_remap(remap: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     """Split a user's ``[keys]`` table into known ids and unknown ones (reported, not fatal)."""
     known = {k: v for k, v in remap.items() if k in BY_ID and isinstance(v, str) and v.strip()}

@@ -1105,8 +1105,8 @@ async def test_a_letter_waiting_in_the_outbox_leaves_once_the_server_is_back(
 
 
 async def test_the_help_says_how_to_close_it(mailroom: FakeMailroom) -> None:
-    """Over the help, the keys line is still the pane's (p, x, u… do nothing there): the help's own frame says
-    which keys close it."""
+    """The help's own frame says which keys close it (the keys line under it says 'Échap Fermer' too:
+    tests/tui/test_footer.py)."""
     from tui.panes.help import HelpScreen
 
     app = MissiveApp(mailroom=mailroom)

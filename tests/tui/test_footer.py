@@ -150,3 +150,34 @@ async def test_the_to_fields_placeholder_names_both_keys_that_complete() -> None
             await pilot.press("f4")
             await settle(app, pilot)
             assert words in str(app.screen.query_one("#compose-to", Input).placeholder)
+
+
+async def test_under_a_dialog_the_line_shows_the_dialogs_keys_not_the_panes(mailroom: FakeMailroom) -> None:
+    """The help, a question, the patient search take the keys: the line says theirs (Échap Fermer, o Oui, n Non),
+    not the pane's beneath (c Écrire, x Rejeter…), which do nothing there; the pane's come back after."""
+    from tui.panes.confirm import ConfirmScreen
+    from tui.panes.help import HelpScreen
+
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        main = app.screen
+        footer = main.query_one(KeyFooter)
+        await pilot.press("f1")
+        await settle(app, pilot)
+        assert isinstance(app.screen, HelpScreen)
+        shown = footer.render_line(0).text
+        assert shown.startswith(" Échap Fermer") and "c Écrire" not in shown, shown
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert footer.render_line(0).text.startswith(" c Écrire")
+        await pilot.press("2")  # À classer, then x: 'Rejeter ce document ?'
+        await settle(app, pilot)
+        await pilot.press("x")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        shown = footer.render_line(0).text
+        assert shown.startswith(" o Oui  n Non") and "x Rejeter" not in shown, shown
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert " x Rejeter " in footer.render_line(0).text

@@ -20,6 +20,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui import keymap
 from tui.i18n import t
 
 
@@ -44,6 +45,7 @@ class ConfirmScreen(ModalScreen[bool]):
         super().__init__()
         self.question = question
         self.deliberate = deliberate  # yes only with the letter o (y), never with Entrée
+        keymap.show_in_footer(self, {"answer(True)": t("footer.yes"), "answer(False)": t("footer.no")})
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box") as box:

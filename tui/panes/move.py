@@ -19,6 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui import keymap
 from tui.i18n import t
 
 
@@ -42,6 +43,7 @@ class FolderChooser(ModalScreen[str | None]):
         super().__init__()
         self.folders = folders
         self.label = label
+        keymap.show_in_footer(self, {"cancel": t("footer.cancel")})
 
     def compose(self) -> ComposeResult:
         with Vertical(id="move-box") as box:

@@ -30,6 +30,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from core.model import Patient, ReviewItem, folded, matches, searchable
+from tui import keymap
 from tui.facade import mailroom_of
 from tui.failures import ReportsFailures
 from tui.i18n import t
@@ -129,6 +130,7 @@ class PatientSearchScreen(ReportsFailures, ModalScreen[str | None]):
 
     def __init__(self, item: ReviewItem) -> None:
         super().__init__()
+        keymap.show_in_footer(self, {"back": t("footer.back")})
         self.item = item
         self.finder: PatientFinder | None = None
         self.shown: list[Patient] = []

@@ -22,7 +22,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -113,9 +113,20 @@ class KeyFooter(Widget, can_focus=False):
             self._items = self._read_items()
         return self._items
 
+    def keys_screen(self) -> Screen[Any]:
+        """The screen whose keys work now: a dialog over this footer's screen (the help, a question, the
+        patient search) takes the keys, so the line shows its keys, not the pane's beneath that do nothing."""
+        try:
+            top = self.app.screen
+        except Exception:  # noqa: BLE001 - no screen yet (the app starting or ending): this footer's own
+            return self.screen
+        if top is not self.screen and isinstance(top, ModalScreen) and self.screen in self.app.screen_stack:
+            return top
+        return self.screen
+
     def _read_items(self) -> tuple[FooterItem, ...]:
         app = self.app
-        active = self.screen.active_bindings
+        active = self.keys_screen().active_bindings
         out: list[FooterItem] = []
         seen_actions: set[str] = set()
         for _node, binding, enabled, tooltip in active.values():
@@ -141,13 +152,26 @@ class KeyFooter(Widget, can_focus=False):
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self.bindings_changed)
+        self.app.screen_change_signal.subscribe(self, self._screen_changed)
 
     def on_unmount(self) -> None:
         self.screen.bindings_updated_signal.unsubscribe(self)
+        self.app.screen_change_signal.unsubscribe(self)
+
+    def _screen_changed(self, screen: Screen[Any]) -> None:
+        """A dialog opened over this footer's screen, or closed: its keys are read (and followed) instead."""
+        if not self.is_attached:
+            return
+        if screen is not self.screen and self.keys_screen() is screen:
+            screen.bindings_updated_signal.subscribe(self, self.bindings_changed)
+        self._reread()
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
-        if not screen.app.app_focus or not self.is_attached or screen is not self.screen:
+        if not screen.app.app_focus or not self.is_attached or screen is not self.keys_screen():
             return  # the terminal lost the focus: the keys stay as they were (as Textual's footer)
+        self._reread()
+
+    def _reread(self) -> None:
         items = self._read_items()
         if items != self._items:  # a repaint of this line only: its size does not change
             self._items = items
