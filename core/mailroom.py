@@ -128,14 +128,18 @@ def preload(profile_dir: Path | None = None) -> None:
 RETRY_FIRST = 5.0  # seconds before reconnecting an account that failed; doubles up to RETRY_MAX
 RETRY_MAX = 300.0
 LOGIN_RETRY = 3600.0  # a PSC approval denied or unanswered is asked again after an hour (or on demand)
+READ_PUSH_AFTER = 2.0  # seconds the background sync waits after a letter is read here before telling the server
 
 
-async def _until(stop: asyncio.Event, work: Any, also: asyncio.Event | None = None) -> Any:
-    """Await ``work`` unless ``stop`` (or ``also``) is set first (then cancel it and return None)."""
+async def _until(
+    stop: asyncio.Event, work: Any, also: asyncio.Event | None = None, *more: asyncio.Event
+) -> Any:
+    """Await ``work`` unless ``stop`` (or ``also``, or one of ``more``) is set first (then cancel it and return
+    None)."""
     import asyncio
 
     task = asyncio.ensure_future(work)
-    stoppers = {asyncio.ensure_future(event.wait()) for event in (stop, also) if event is not None}
+    stoppers = {asyncio.ensure_future(event.wait()) for event in (stop, also, *more) if event is not None}
     done, _ = await asyncio.wait({task, *stoppers}, return_when=asyncio.FIRST_COMPLETED)
     for stopper in stoppers:
         stopper.cancel()
@@ -168,6 +172,8 @@ class Mailroom:
 
         self._account_locks = AccountLocks()  # per account: a sync round and an operation never interleave
         self._connections: Connections | None = None  # while the daemon runs: IMAP connections kept open
+        # keep_synced loops running (account, their loop, the event that ends their IDLE when a letter is read)
+        self._read_waiters: list[tuple[str, asyncio.AbstractEventLoop, asyncio.Event]] = []
         from core.logs import setup_logging
 
         setup_logging(profile.path)
@@ -810,10 +816,16 @@ class Mailroom:
         raise NotFound(T("mailroom.aucun-message-unique-voir", given=given[:40]))
 
     def mark_seen(self, message_id: str) -> None:
-        """Flag a message read here (the next sync tells the server)."""
-        if not self.messages.get(message_id).unread:
+        """Flag a message read here; the background sync of its account (``keep_synced``) tells the server
+        within seconds (a few letters read in a row go up together), else the next sync does."""
+        summary = self.messages.get(message_id)
+        if not summary.unread:
             return
         self.messages.add_flags(message_id, "\\Seen")
+        for account, loop, read_here in list(self._read_waiters):
+            if account == summary.account:
+                with contextlib.suppress(RuntimeError):  # that loop has ended meanwhile
+                    loop.call_soon_threadsafe(read_here.set)
 
     def folders(self) -> list[str]:
         """Folder names, INBOX first; the quarantine and drafts folders when they hold something.
@@ -1934,6 +1946,11 @@ class Mailroom:
 
         removed = asyncio.Event()
         watcher = asyncio.ensure_future(self._watch_removal(name, removed))
+        # a letter read here (mark_seen) ends the wait for news: a sync tells the server, so the other desks
+        # and the webmail see it read within seconds, not when the IDLE round ends (up to idle_timeout)
+        read_here = asyncio.Event()
+        waiter = (name, asyncio.get_running_loop(), read_here)
+        self._read_waiters.append(waiter)
         try:
             while not stop.is_set():
                 try:
@@ -1948,12 +1965,16 @@ class Mailroom:
                     last, delay = dt.datetime.now().strftime("%H:%M"), RETRY_FIRST
                     tell("online")
                     while not stop.is_set():
-                        new = await _until(stop, self.idle(name, timeout=idle_timeout), also=removed)
+                        new = await _until(stop, self.idle(name, timeout=idle_timeout), removed, read_here)
                         if removed.is_set():
                             if left():
                                 return
                             removed.clear()  # the accounts were written, this one is still there
                             continue
+                        if read_here.is_set() and new is None and not stop.is_set():
+                            await _until(stop, asyncio.sleep(READ_PUSH_AFTER), removed)  # the next ones too
+                            read_here.clear()
+                            await _until(stop, self.sync(name), removed)  # says itself what arrived
                         last = dt.datetime.now().strftime("%H:%M")
                         if new:
                             self.emit(NewMail(name, new))
@@ -1974,6 +1995,7 @@ class Mailroom:
                     await _until(stop, asyncio.sleep(delay), also=removed)
                     delay = min(delay * 2, RETRY_MAX)
         finally:
+            self._read_waiters.remove(waiter)
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
