@@ -97,7 +97,38 @@ class Found:
         return self.imap is not None and self.smtp is not None
 
     def report(self) -> list[str]:
-        return [p.line() for p in self.tried]
+        """What the test saw, one line per server tried; then, when DNS named servers of another domain than
+        the address's, the line that says to check them before giving a password."""
+        lines = [p.line() for p in self.tried]
+        foreign = self.foreign_servers()
+        if foreign:
+            lines.append(
+                str(
+                    T(
+                        "mail.autoconfig.srv-other-domain",
+                        hosts=", ".join(foreign),
+                        domain=domain_of(self.email),
+                    )
+                )
+            )
+        return lines
+
+    def foreign_servers(self) -> list[str]:
+        """The servers found that DNS SRV records named in another domain than the address's (RFC 6186 §6).
+
+        An SRV answer is not signed, and its target is checked against its own certificate only: a forged
+        answer can name any server with a valid certificate of its own, and the password would go to it. A
+        server of the address's domain, or of its parent (the operator's ``imap.mssante.fr`` for an address
+        at ``medecin.mssante.fr``), is not one: a forged answer cannot give it a certificate for that name."""
+        domain = domain_of(self.email)
+        out: list[str] = []
+        for probe in (self.imap, self.smtp):
+            if probe is None or probe.candidate.source != "srv":
+                continue
+            host = probe.candidate.host.lower().rstrip(".")
+            if not _same_organisation(host, domain) and host not in out:
+                out.append(host)
+        return out
 
     def bearer_only(self) -> bool:
         """The IMAP server takes nothing but bearer tokens (no PLAIN, no LOGIN)."""
@@ -116,6 +147,14 @@ class Found:
             and wanted & set(self.imap.mechanisms)
             and wanted & set(self.smtp.mechanisms)
         )
+
+
+def _same_organisation(host: str, domain: str) -> bool:
+    """``host`` is ``domain``, under it, or under its parent domain when that has two labels at least."""
+    if host == domain or host.endswith("." + domain):
+        return True
+    parent = domain.split(".", 1)[1] if domain.count(".") >= 2 else ""
+    return bool(parent) and (host == parent or host.endswith("." + parent))
 
 
 def domain_of(email: str) -> str:

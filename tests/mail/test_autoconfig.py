@@ -111,3 +111,32 @@ def test_a_mistyped_address_is_said_before_any_server_is_looked_for(
     assert err.strip().splitlines() == [f"missive : {typed!r} n'est pas une adresse comme nom@domaine.fr"]
     assert "recherche" not in out
     assert Mailroom.open(tmp_path / "p", "phrase de passe de test assez longue").account_names() == []
+
+
+def test_servers_named_by_dns_in_another_domain_are_said_before_the_password(dns_for, monkeypatch) -> None:
+    """RFC 6186 §6: an SRV answer is not signed, and its target is checked against its own certificate only. A
+    forged answer for cabinet.fr naming the attacker's server (with a valid certificate of its own) was taken
+    silently: the password typed next went to it. The report now names such servers and says to check them
+    with the operator; servers of the address's own domain (or of its parent, mssante.fr for
+    medecin.mssante.fr) are not flagged."""
+
+    async def accept(candidate, ca_file=None, timeout=0.0):
+        return autoconfig.Probe(candidate, True, ("PLAIN",))
+
+    monkeypatch.setattr(autoconfig, "probe_imap", accept)
+    monkeypatch.setattr(autoconfig, "probe_smtp", accept)
+    dns_for(
+        [
+            ("_imaps._tcp.cabinet-faux.test", "imap.attaquant.example", 993, 0, 0),
+            ("_submission._tcp.cabinet-faux.test", "smtp.cabinet-faux.test", 587, 0, 0),
+            ("_imaps._tcp.medecin.operateur.test", "imap.operateur.test", 993, 0, 0),
+            ("_submissions._tcp.medecin.operateur.test", "smtp.medecin.operateur.test", 465, 0, 0),
+        ]
+    )
+    found = asyncio.run(autoconfig.autoconfigure("dr@cabinet-faux.test"))
+    assert found.complete and found.foreign_servers() == ["imap.attaquant.example"]
+    last = found.report()[-1]
+    assert "imap.attaquant.example" in last and "cabinet-faux.test" in last and "vérifiez" in last
+    found = asyncio.run(autoconfig.autoconfigure("dr@medecin.operateur.test"))
+    assert found.complete and found.foreign_servers() == []
+    assert all("vérifiez" not in line for line in found.report())
