@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from core.errors import NotFound, StoreError
 from core.store.collection import Collection
-from core.text import T
+from core.text import T, Text
 
 if TYPE_CHECKING:  # the composer is loaded by a letter, not by the outbox count of the status bar
     from core.mail.compose import Composed
@@ -82,7 +82,7 @@ class OutboxEntry:
     attempts: int = 0
     created: float = 0.0
     next_try: float = 0.0
-    last_error: str = ""
+    last_error: str = ""  # why the last attempt failed, in the language of the one reading the entry
     permanent: bool = False  # last_error was a refusal (5xx) that retrying as is will not fix
     owner: str = ""
     lease_until: float = 0.0
@@ -90,6 +90,8 @@ class OutboxEntry:
     data_started: bool = False  # this attempt reached DATA: after a crash, the server may have the letter
     uncertain: bool = False  # failed because a crash during DATA left its fate unknown (never resent alone)
     recovering: bool = field(default=False, compare=False)  # set by claim(): was left in "sending"
+    # last_error as missive said it (a catalogue code and its values), stored so: read in the reader's language
+    error_text: Text | None = field(default=None, compare=False)
 
     def to_doc(self) -> dict[str, Any]:
         return {
@@ -104,7 +106,7 @@ class OutboxEntry:
             "attempts": self.attempts,
             "created": self.created,
             "next_try": self.next_try,
-            "last_error": self.last_error,
+            "last_error": self.error_text.to_json() if self.error_text is not None else self.last_error,
             "permanent": self.permanent,
             "owner": self.owner,
             "lease_until": self.lease_until,
@@ -116,6 +118,7 @@ class OutboxEntry:
     @classmethod
     def from_doc(cls, key: str, doc: dict[str, Any]) -> OutboxEntry:
         state = doc.get("state", "queued")
+        said = _stored_error(doc.get("last_error", ""))
         return cls(
             id=key,
             account=str(doc.get("account", "")),
@@ -129,7 +132,8 @@ class OutboxEntry:
             attempts=int(doc.get("attempts", 0)),
             created=float(doc.get("created", 0.0)),
             next_try=float(doc.get("next_try", 0.0)),
-            last_error=str(doc.get("last_error", "")),
+            last_error=str(said),
+            error_text=said if isinstance(said, Text) else None,
             permanent=bool(doc.get("permanent", False)),
             owner=str(doc.get("owner", "")),
             lease_until=float(doc.get("lease_until", 0.0)),
@@ -154,6 +158,21 @@ class OutboxEntry:
             "last_error": self.last_error,
             "in_doubt": self.uncertain,  # a crash during DATA: may have arrived; resent only when asked
         }
+
+
+# how versions before 2026-12-07 stored the give-up, in French whatever the language (read back as the code)
+_GAVE_UP_FRENCH = "non acceptée depuis 3 jours ; dernière erreur : "
+
+
+def _stored_error(value: Any) -> str | Text:
+    """A stored last_error: a code and its values (``Text.to_json``), or a sentence (the server's words, or an
+    older version's text: its French give-up is read as the code, so it too follows the reader's language)."""
+    if isinstance(value, dict):
+        return Text.from_json(value)
+    text = str(value or "")
+    if text.startswith(_GAVE_UP_FRENCH):
+        return T("mail.outbox.gave-up", days=int(GIVE_UP_AFTER // 86400), error=text[len(_GAVE_UP_FRENCH) :])
+    return text
 
 
 def _iso(ts: float) -> str | None:
@@ -280,7 +299,7 @@ class Outbox:
         unknown."""
         self._update(entry_id, data_started=True)
 
-    def mark_uncertain(self, entry_id: str, error: str) -> OutboxEntry:
+    def mark_uncertain(self, entry_id: str, error: str | Text) -> OutboxEntry:
         """A crash came after DATA had begun: the letter may have been delivered. Never resent on its own."""
         return self._update(
             entry_id,
@@ -322,7 +341,7 @@ class Outbox:
     def mark_retry(
         self,
         entry_id: str,
-        error: str,
+        error: str | Text,
         now: float | None = None,
         *,
         check_sent: bool = False,
@@ -337,7 +356,7 @@ class Outbox:
         now = time.time() if now is None else now
         entry = self._require(entry_id)
         if entry.state != "accepted" and now - entry.created > GIVE_UP_AFTER:
-            return self.mark_failed(entry_id, f"non acceptée depuis 3 jours ; dernière erreur : {error}")
+            return self.mark_failed(entry_id, T("mail.outbox.gave-up", days=int(GIVE_UP_AFTER // 86400), error=error))
         state: State = "accepted" if entry.state == "accepted" else "queued"
         return self._update(
             entry_id,
@@ -351,7 +370,7 @@ class Outbox:
             data_started=data_started and check_sent,  # else this process saw how the attempt ended
         )
 
-    def mark_failed(self, entry_id: str, error: str) -> OutboxEntry:
+    def mark_failed(self, entry_id: str, error: str | Text) -> OutboxEntry:
         """A permanent failure: kept, not retried until the doctor asks (``outbox flush --failed``)."""
         return self._update(
             entry_id, state="failed", last_error=error, permanent=True, owner="", lease_until=0.0
@@ -428,6 +447,10 @@ class Outbox:
         return entry
 
     def _update(self, entry_id: str, **changes: Any) -> OutboxEntry:
+        if "last_error" in changes:  # missive's own words keep their code; anything else is stored as said
+            error = changes["last_error"]
+            changes["error_text"] = error if isinstance(error, Text) else None
+            changes["last_error"] = str(error)
         with self._locked():
             entry = replace(self._require(entry_id), **changes)
             self._docs.put(entry_id, entry.to_doc())

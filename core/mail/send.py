@@ -320,7 +320,7 @@ async def _deliver_claimed(
         try:
             copy_needed = not await sent.contains(entry.message_id)
         except MissiveError as exc:
-            outbox.mark_retry(entry.id, f"envoyée, mais le dossier Envoyés est injoignable : {exc}", now)
+            outbox.mark_retry(entry.id, T("mail.outbox.sent-folder-unreachable", error=str(exc)), now)
             return Delivery(entry.id, entry.message_id, "sent", error=str(exc), resent=False)
     if copy_needed:
         try:
@@ -328,7 +328,7 @@ async def _deliver_claimed(
         except MissiveError as exc:
             # The letter is delivered; only its copy is missing. Keep the entry as "accepted" to retry the
             # copy later, and report the letter as sent.
-            outbox.mark_retry(entry.id, f"envoyée, mais la copie dans Envoyés a échoué : {exc}", now)
+            outbox.mark_retry(entry.id, T("mail.outbox.sent-copy-failed", error=str(exc)), now)
             log.warning("outbox entry %s: Sent copy failed, will retry", entry.id)
             return Delivery(
                 entry.id, entry.message_id, "sent", error=str(exc), refused=refused, resent=resent
@@ -369,10 +369,7 @@ async def flush_outbox(
         try:
             account = accounts[entry.account] if isinstance(accounts, Mapping) else accounts(entry.account)
         except (KeyError, NotFound):
-            outbox.mark_failed(
-                entry.id,
-                f"le compte {entry.account} n'existe plus : ajoutez-le à nouveau, puis renvoyez la lettre",
-            )
+            outbox.mark_failed(entry.id, T("mail.outbox.account-gone", account=entry.account))
             report.failed += 1
             continue
         delivery = await deliver(

@@ -482,3 +482,35 @@ async def test_a_letter_kept_in_the_outbox_is_said_in_english_under_lang_en(
     with pytest.raises(NotSent) as info:
         await send(outbox, server, sent)
     assert "elle sera renvoyée automatiquement" in str(info.value)  # French as before
+
+
+def test_a_letter_given_up_on_reads_in_the_readers_language_old_entries_too(profile: Profile) -> None:
+    """'non acceptée depuis 3 jours ; dernière erreur : …' was stored as French text, and read so under English:
+    it is stored as a code and its values now, and an entry stored by an older version reads in English too."""
+    import time
+
+    from core import text
+    from core.mail.compose import compose
+    from core.mail.outbox import GIVE_UP_AFTER
+
+    outbox = Outbox(profile)
+    entry = outbox.enqueue(compose(DRAFT, ACCOUNT), ACCOUNT.name, subject=DRAFT.subject)
+    given_up = outbox.mark_retry(entry.id, "421 4.3.2 busy", now=time.time() + GIVE_UP_AFTER + 60)
+    assert given_up.state == "failed"
+    stored = outbox._docs.get(entry.id)["last_error"]
+    assert stored["code"] == "mail.outbox.gave-up" and stored["params"]["error"] == "421 4.3.2 busy"
+    assert outbox.get(entry.id).last_error == "non acceptée depuis 3 jours ; dernière erreur : 421 4.3.2 busy"
+    older = outbox.enqueue(compose(DRAFT, ACCOUNT), ACCOUNT.name, subject=DRAFT.subject)
+    doc = outbox._docs.get(older.id)
+    outbox._docs.put(older.id, {**doc, "state": "failed",
+                                "last_error": "non acceptée depuis 3 jours ; dernière erreur : 450 plein"})  # fmt: skip
+    text.set_language("en")
+    try:
+        assert outbox.get(entry.id).last_error == "not accepted for 3 days; last error: 421 4.3.2 busy"
+        assert outbox.get(entry.id).to_json()["last_error"].startswith("not accepted for 3 days")
+        assert outbox.get(older.id).last_error == "not accepted for 3 days; last error: 450 plein"
+    finally:
+        text.set_language("fr")
+    # a server's words stay as they were said, and a later error replaces the code
+    outbox.mark_retry(older.id, "451 try later")
+    assert outbox._docs.get(older.id)["last_error"] == "451 try later"
