@@ -10,7 +10,8 @@
 - ``mailroom.emit(event)`` (a ``core.events`` dataclass) for the UI, optional.
 
 A failing account or task is logged (ids and counts only) and retried with a backoff; it never stops the
-others. Notifications carry a count only (``core.notify``).
+others. Notifications carry a count only (``core.notify``); a count the phone service did not take is said
+again with the next one, or within a minute once the service answers (``Notifier.retry``).
 
 While it runs, the daemon listens on the profile's control socket (``core.agent``): ``missive sync`` asks it
 to sync now rather than unlocking the profile a second time. The socket offers that one verb and answers
@@ -114,6 +115,9 @@ async def run_daemon(
     control = await _open_control(mailroom, notifier)
     loops = [asyncio.create_task(_watch(mailroom, name, notifier, stop_event)) for name in names]
     loops.append(asyncio.create_task(_every(flush_every, lambda: _flush(mailroom), "outbox", stop_event)))
+    retry = getattr(notifier, "retry", None)
+    if retry is not None:  # a push the phone service did not take is said again once it answers
+        loops.append(asyncio.create_task(_every(flush_every, retry, "notifications", stop_event)))
     for number, task in enumerate(tasks, 1):
         loops.append(asyncio.create_task(_every(tasks_every, task, f"task {number}", stop_event)))
     try:

@@ -10,7 +10,9 @@ reach the phone, because the API takes nothing but an integer. Configured in pro
 
 HTTPS only (plain http is accepted for 127.0.0.1 alone, for tests and local relays); redirects are not
 followed (they could downgrade to http). The POST runs in a thread with a timeout; a failure is logged as a
-count and never stops the caller.
+count and never stops the caller. What a failing service did not take is owed, not lost: the next push says
+it too ("3 nouveaux messages" for 2 announced during an outage and 1 after), and ``retry`` (the daemon, every
+minute) says it once the service answers again, with no new letter needed.
 """
 
 from __future__ import annotations
@@ -71,6 +73,8 @@ class Notifier:
         self.timeout = timeout
         self.sent = 0
         self.failures = 0
+        self.owed = 0  # new letters a failing service was not told of (said with the next push, or by retry)
+        self.owed_urgent = 0
         self._token = ""
         if self.kind != "none":
             _check_url(url)
@@ -103,7 +107,27 @@ class Notifier:
         said only when the setting asks); True when the service took it."""
         if not self.enabled or count <= 0:
             return False
-        return await asyncio.to_thread(self._post, int(count), int(urgent) if self.urgent else 0)
+        return await self._announce(int(count), int(urgent))
+
+    async def retry(self) -> bool:
+        """Tell the phone what a failing service was not told (``owed``); True when it took it. Nothing owed,
+        nothing sent."""
+        if not self.enabled or self.owed <= 0:
+            return False
+        return await self._announce(0, 0)
+
+    async def _announce(self, count: int, urgent: int) -> bool:
+        # what is owed is taken before the POST and given back if it fails: two accounts announcing at once
+        # never count it twice nor lose it
+        total, urgent_total = count + self.owed, urgent + self.owed_urgent
+        self.owed = self.owed_urgent = 0
+        ok = await asyncio.to_thread(self._post, total, urgent_total if self.urgent else 0)
+        if not ok:
+            self.owed += total
+            self.owed_urgent += urgent_total
+        elif count == 0:
+            log.info("notification delivered after the service came back")
+        return ok
 
     def _post(self, count: int, urgent: int = 0) -> bool:
         return self._send(message_for(count, urgent), count, urgent)

@@ -189,3 +189,22 @@ async def test_an_account_removed_while_the_daemon_waits_for_its_news_is_no_long
     assert [m.account for m in mr.messages.list()] == ["cabinet"]  # ancien's letter not stored again
     stop.set()
     watched["cabinet"].cancel()
+
+
+async def test_a_push_the_phone_service_refused_is_sent_again_once_it_answers() -> None:
+    """The phone service down when letters came: the daemon says them again (the count only) once it answers,
+    with no new letter needed."""
+    mailroom = FakeMailroom({"cabinet": [2]})
+    with WebhookServer() as rec:
+        rec.status = 503
+        notifier = Notifier("ntfy", rec.url)
+
+        def back_up() -> bool:
+            if rec.requests and rec.status == 503:
+                rec.status = 200  # the service answers again after the first refusal
+            return rec.status == 200 and len(rec.requests) >= 2
+
+        await _run_until(mailroom, back_up, notifier=notifier, flush_every=0.05)
+    # refused once, then taken: the same count, said once the service answered
+    assert [r.body.decode() for r in rec.requests] == ["2 nouveaux messages sécurisés"] * 2
+    assert notifier.owed == 0

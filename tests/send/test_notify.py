@@ -94,3 +94,31 @@ async def test_urgent_count_only_when_the_setting_asks() -> None:
     plain, urgent = (json.loads(r.body) for r in rec.requests)
     assert plain == {"text": "3 nouveaux messages sécurisés", "count": 3}
     assert urgent == {"text": "3 nouveaux messages sécurisés, dont 1 urgent", "count": 3, "urgent": 1}
+
+
+async def test_a_count_the_service_did_not_take_is_owed_not_lost() -> None:
+    """The phone service down when 2 letters came: the push failed and the 2 were never said. Now the next push
+    says them too, and retry() (the daemon, every minute) says them once the service answers, without waiting
+    for another letter; nothing is said twice."""
+    with WebhookServer() as rec:
+        notifier = Notifier("ntfy", rec.url)
+        rec.status = 503
+        assert await notifier.new_mail(2) is False
+        assert await notifier.retry() is False  # still down: still owed
+        rec.status = 200
+        assert await notifier.new_mail(1) is True
+        assert await notifier.retry() is False  # nothing owed any more
+        rec.status = 503
+        assert await notifier.new_mail(4) is False
+        rec.status = 200
+        assert await notifier.retry() is True
+        assert await notifier.retry() is False
+    bodies = [r.body.decode() for r in rec.requests]
+    assert bodies == [
+        "2 nouveaux messages sécurisés",
+        "2 nouveaux messages sécurisés",
+        "3 nouveaux messages sécurisés",
+        "4 nouveaux messages sécurisés",
+        "4 nouveaux messages sécurisés",
+    ]
+    assert notifier.owed == 0 and notifier.failures == 3
