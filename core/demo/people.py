@@ -106,6 +106,8 @@ def make_patients(count: int, seed: int = 1961) -> list[DemoPatient]:
         used = ""
         if sex == "F" and rng.random() < 0.35:
             used = rng.choice(FAMILY)
+            if used == family:  # a married name is another name ("ROUX (usage ROUX)" read as a bug): the next one,
+                used = FAMILY[(FAMILY.index(used) + 1) % len(FAMILY)]  # drawn without a number (same data)
         nir = make_nir(rng, sex, born)
         ins = nir if rng.random() < 0.6 else None  # INS qualified for most, not all
         p = Patient(
