@@ -70,6 +70,51 @@ def reference_text(
     return ""
 
 
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_POWER_OF_TEN = re.compile(r"\b10[*^](-?\d{1,2})\b")
+# UCUM codes (as HL7 v2.5+ and CDA labs write units) and the symbol a lab report prints for them
+_UCUM_SYMBOLS = {
+    "mm[Hg]": "mmHg",
+    "cm[H2O]": "cmH2O",
+    "Cel": "°C",
+    "[degF]": "°F",
+    "[pH]": "pH",
+    "[in_i]": "in",
+    "[in_us]": "in",
+    "[lb_av]": "lb",
+    "[oz_av]": "oz",
+}
+_MICRO_OF = {"g", "L", "l", "mol", "m", "U", "eq", "kat", "s", "[IU]", "IU"}
+
+
+def unit_text(unit: str) -> str:
+    """A unit as a lab report prints it, from the UCUM code HL7 and CDA labs send: '10⁹/L' for '10*9/L' (read
+    '10 × 9'), 'µg/mL' for 'ug/mL', 'UI/L' for '[IU]/L', 'mmHg' for 'mm[Hg]', '°C' for 'Cel'. Anything else is
+    kept as written (the ANS's HL7 and CDA examples, HL7's C-CDA examples, NIST's messages write UCUM)."""
+    text = unit.strip()
+    if not text or text.isalpha() and text not in _UCUM_SYMBOLS and not text.startswith("u"):
+        return text
+    text = _POWER_OF_TEN.sub(lambda m: "10" + m[1].translate(_SUPERSCRIPT), text)
+    return "/".join(_ucum_symbol(token) for token in text.split("/"))
+
+
+def _ucum_symbol(token: str) -> str:
+    if token in _UCUM_SYMBOLS:
+        return _UCUM_SYMBOLS[token]
+    if token[:1] in ("u", "m") and token[1:] in _MICRO_OF:
+        prefix = "µ" if token[0] == "u" else "m"
+        return prefix + (_international_units() if token[1:] == "[IU]" else token[1:])
+    if token == "[IU]":
+        return _international_units()
+    return token
+
+
+def _international_units() -> str:
+    from core.text import render
+
+    return render("clinical.unite.ui")  # 'UI' in French, 'IU' in English
+
+
 @dataclass(frozen=True)
 class SignatureStatus:
     """The outcome of S/MIME verification, kept with the message and shown in the reader."""
@@ -457,6 +502,7 @@ __all__ = [
     "folded",
     "match_folder",
     "reference_text",
+    "unit_text",
     "kind_label",
     "local_time",
     "reply_attribution",

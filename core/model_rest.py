@@ -31,6 +31,7 @@ from core.model import (
     Undone,
     printable,
     reference_text,
+    unit_text,
 )
 
 
@@ -106,6 +107,15 @@ class Observation:
     def reference(self) -> str:
         """The reference interval as the reader shows it (:func:`reference_text`)."""
         return reference_text(self.low, self.high, self.low_inclusive, self.high_inclusive)
+
+    @property
+    def shown_unit(self) -> str:
+        """The unit as the reader and the CLI show it (:func:`unit_text`: '10⁹/L' for UCUM's '10*9/L')."""
+        return unit_text(self.unit)
+
+    @property
+    def shown_unit2(self) -> str:
+        return unit_text(self.unit2)
 
     @property
     def reference2(self) -> str:

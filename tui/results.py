@@ -24,11 +24,11 @@ def flag_symbol(obs: Observation) -> str:
 def result_line(obs: Observation) -> str:
     """'↑  Créatinine : 1.42 mg/dL (réf. 0.74–1.06)': the arrow, the test, the value and the interval as
     the core words it ('≤ 5' where a result may equal its bound), on one printable line."""
-    line = f"{flag_symbol(obs):<2} {obs.label or obs.code} : {obs.value} {obs.unit}".rstrip()
+    line = f"{flag_symbol(obs):<2} {obs.label or obs.code} : {obs.value} {obs.shown_unit}".rstrip()
     if obs.reference:
         line += t("cli.result.reference", reference=obs.reference)
     if obs.value2:
-        line += f" = {obs.value2} {obs.unit2}".rstrip()
+        line += f" = {obs.value2} {obs.shown_unit2}".rstrip()
         if obs.reference2:
             line += t("cli.result.reference", reference=obs.reference2)
     if obs.susceptibility:

@@ -77,10 +77,10 @@ def test_missive_parse_says_two_abnormal_and_the_words(capsys: pytest.CaptureFix
     assert "14 résultats dont 2 anormaux" in out
     lines = [line.strip() for line in out.splitlines()]
     assert (
-        "!  Amoxicilline+clavulanate [Sensibilité] Isolat ; Alphanumérique ; CMI : ≥0.512 ug/mL, résistant"
+        "!  Amoxicilline+clavulanate [Sensibilité] Isolat ; Alphanumérique ; CMI : ≥0.512 µg/mL, résistant"
         in lines
     )
-    assert "Gentamicine [Sensibilité] Isolat ; Alphanumérique : <0.032 ug/mL, sensible" in lines
+    assert "Gentamicine [Sensibilité] Isolat ; Alphanumérique : <0.032 µg/mL, sensible" in lines  # UCUM ug: µg
 
 
 def test_hl7_table_0078_susceptibility_flags() -> None:

@@ -26,7 +26,7 @@ def test_nist_cbc_morphology_findings_are_read_whole():
         assert any(line.strip() == said for line in lines), said
     # the numbers stay in their column, on their line
     wbc = next(line for line in lines if line.startswith("↑↑ Leukocytes"))
-    assert "105600 {cells}/uL" in wbc and "4300–10800" in wbc
+    assert "105600 {cells}/µL" in wbc  # UCUM uL, printed µL (test_ucum_units.py) and "4300–10800" in wbc
 
 
 def test_a_text_result_sent_on_several_lines_keeps_them():

@@ -40,7 +40,7 @@ def results_table(doc: ClinicalDocument) -> Content:
     """A fixed-width table; abnormal lines in the theme's error colour with an arrow."""
     label_w = max([len(t("reader.col_test"))] + [len(o.label or o.code) for o in doc.observations])
     label_w = min(label_w, 34)
-    value_w = max([len(t("reader.col_value"))] + [len(o.value) + len(o.unit) + 1 for o in doc.observations])
+    value_w = max([len(t("reader.col_value"))] + [len(o.value) + len(o.shown_unit) + 1 for o in doc.observations])
     value_w = min(value_w, 18)
     header = (
         f"   {t('reader.col_test'):<{label_w}} {t('reader.col_value'):<{value_w}} {t('reader.col_range')}"
@@ -55,7 +55,7 @@ def results_table(doc: ClinicalDocument) -> Content:
         name = obs.label or obs.code
         label = name[:label_w]
         ambiguous = len(full[label]) > 1 and name != label
-        said = f"{obs.value} {obs.unit}".strip()
+        said = f"{obs.value} {obs.shown_unit}".strip()
         # a text result longer than the column (a culture, a morphology, a report sent line by line) is
         # written whole under its line: cut to the column it read 'Many spherocytes p'
         whole = len(said) > value_w or "\n" in said
@@ -64,7 +64,7 @@ def results_table(doc: ClinicalDocument) -> Content:
         symbol = flag_symbol(obs)
         line = f"{symbol:<2} {label:<{label_w}} {value:<{value_w}} {ref}"
         if obs.value2:
-            second = f"{obs.value2} {obs.unit2}".strip()
+            second = f"{obs.value2} {obs.shown_unit2}".strip()
             bounds = f" ({obs.reference2})" if obs.reference2 else ""
             line += f"  = {second}{bounds}"
         if obs.susceptibility:
