@@ -1,8 +1,9 @@
 """Files written by others, the way a doctor meets them: each is the attachment of a letter the real Dovecot
 delivers, missive syncs it, the document waits in À classer (no patient of the practice is named), and the
 reader shows what the file says: HL7's CDA sample (a peak flow of 260 l/min, not '260 - 1'), NIST's blood
-count (its morphology findings whole) and LinuxForHealth's report sent as OBX TX lines (text, not results
-without a name)."""
+count (its morphology findings whole), LinuxForHealth's report sent as OBX TX lines (text, not results
+without a name), the ANS's antepartum summary (its last menstrual period a date, not '20221201') and the ANS's
+HL7 lab report (its units printed: '10⁹/L', not '10*9/L')."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ FILES = {
     "cda": DATA / "hl7-cda" / "clinicaldocument-example.xml",
     "cbc": DATA / "fhir-converter" / "LRI_2.0-NG_CBC_Typ_Message.hl7",
     "echo": DATA / "hl7v2" / "linuxforhealth_ORU-multiline-short-mixed.hl7",
+    # the ANS's antepartum summary (a date as a result) and its HL7 lab report (UCUM units), corpus5
+    "obp": DATA / "ans-cda" / "OBP-SAP_2024.01.xml",
+    "oru": DATA / "ans" / "message_ORU_CR_Bio_INIT_N3_SEGUR.hl7",
 }
 
 
@@ -74,6 +78,14 @@ def test_files_of_others_read_through_a_sync(mail_servers, tmp_path: Path) -> No
     (cbc,) = [d.content for d in room.read_message(by_tag["cbc"]).documents]
     lines = [line.strip() for line in results_table(cbc).plain.splitlines()]
     assert "Many spherocytes present." in lines and "Platelets show defective granulation." in lines
+
+    (obp,) = [d.content for d in room.read_message(by_tag["obp"]).documents]
+    lmp = next(line for line in results_table(obp).plain.splitlines() if "dernières règles" in line)
+    assert lmp.split()[-1] == "01/12/2022"  # it read 20221201
+
+    (oru,) = [d.content for d in room.read_message(by_tag["oru"]).documents]
+    wbc = next(line for line in results_table(oru).plain.splitlines() if "Leucocytes [Nombre/Volume] Sang" in line)
+    assert "8.2 10⁹/L" in wbc and "5–10" in wbc  # it read '8.2 10*9/L'
 
     (echo,) = [d.content for d in room.read_message(by_tag["echo"]).documents]
     assert "ED Encounter Arrival Date: [ADDRESS] [PERSONALNAME]:" in echo.text.splitlines()
