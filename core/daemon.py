@@ -35,7 +35,7 @@ from typing import Any
 
 from core.auth.psc import LoginRequired
 from core.errors import MissiveError
-from core.events import MailroomEvent, NewMail
+from core.events import MailroomEvent, NewMail, TaskTrouble
 from core.text import T
 
 log = logging.getLogger("missive.daemon")
@@ -118,8 +118,13 @@ async def run_daemon(
     retry = getattr(notifier, "retry", None)
     if retry is not None:  # a push the phone service did not take is said again once it answers
         loops.append(asyncio.create_task(_every(flush_every, retry, "notifications", stop_event)))
+
+    def trouble(what: str, reason: str) -> None:
+        _emit(mailroom, TaskTrouble(what, reason))
+
     for number, task in enumerate(tasks, 1):
-        loops.append(asyncio.create_task(_every(tasks_every, task, f"task {number}", stop_event)))
+        what = getattr(task, "__name__", "") or f"task {number}"
+        loops.append(asyncio.create_task(_every(tasks_every, task, what, stop_event, trouble)))
     try:
         await stop_event.wait()
     finally:
@@ -283,18 +288,36 @@ async def _flush(mailroom: Any) -> None:
         log.info("outbox: %d sent, %d waiting, %d failed", report.sent, report.queued, report.failed)
 
 
-async def _every(period: float, job: Task, what: str, stop: asyncio.Event) -> None:
-    """Run ``job`` now and then every ``period`` seconds; a failure is logged and the loop goes on."""
+async def _every(
+    period: float,
+    job: Task,
+    what: str,
+    stop: asyncio.Event,
+    trouble: Callable[[str, str], None] | None = None,
+) -> None:
+    """Run ``job`` now and then every ``period`` seconds; a failure never stops the loop. It is logged, and
+    told to ``trouble`` (the core's French line: the watched folder missing...), once: again only when the
+    reason changes (a scan every 10 s wrote the same warning 8,640 times a day, and said nothing on screen);
+    the end of a run of failures is logged too."""
     failures = 0
+    said = ""
     while not stop.is_set():
         try:
             await job()
-            failures = 0
+            if failures:
+                log.info("%s works again after %d failures", what, failures)
+            failures, said = 0, ""
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - a periodic task's trouble must not stop the daemon
             failures += 1
-            log.warning("%s failed (%s), %d times in a row", what, type(exc).__name__, failures)
+            kind = type(exc).__name__
+            reason = str(exc) if isinstance(exc, MissiveError) else str(T("daemon.task-failed", kind=kind))
+            if reason != said:
+                log.warning("%s failed (%s), %d times in a row", what, kind, failures)
+                said = reason
+                if trouble is not None:
+                    trouble(what, reason)
         await _sleep(period, stop)
 
 

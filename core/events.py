@@ -111,6 +111,15 @@ class PscLogin:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class TaskTrouble:
+    """A periodic task of the daemon (``task``: the watched folder, filing, the lists...) fails: ``reason``, one
+    French line saying what to do. Said once, and again only when the reason changes."""
+
+    task: str
+    reason: str
+
+
 MailroomEvent = (
     NewMail
     | NotDelivered
@@ -123,6 +132,7 @@ MailroomEvent = (
     | SyncState
     | PscBinding
     | PscLogin
+    | TaskTrouble
 )
 
 __all__ = [
@@ -138,5 +148,6 @@ __all__ = [
     "SendFailed",
     "Sent",
     "SyncState",
+    "TaskTrouble",
     "SyncStateName",
 ]

@@ -391,7 +391,7 @@ SEEN = "\\Seen"
 _EVENTS = frozenset(
     {
         "DocumentFiled", "MailroomEvent", "MarksRefreshed", "NeedsReview", "NewMail", "NotDelivered", "Progress",
-        "PscBinding", "PscLogin", "SendFailed", "Sent", "SyncState",
+        "PscBinding", "PscLogin", "SendFailed", "Sent", "SyncState", "TaskTrouble",
     }
 )  # fmt: skip
 
@@ -412,6 +412,7 @@ if TYPE_CHECKING:
         SendFailed,
         Sent,
         SyncState,
+        TaskTrouble,
     )
     from core.model_rest import (
         AddressChoice,
@@ -495,6 +496,7 @@ __all__ = [
     "SendFailed",
     "Sent",
     "SyncState",
+    "TaskTrouble",
     "ACCOUNT_SEP",
     "FOLDER_ROLES",
     "folder_label",

@@ -678,12 +678,12 @@ def watch_task(mailroom: Any) -> Callable[[], Awaitable[None]] | None:
         sent_documents=mailroom.profile.collection(SENT_DOCUMENTS) if hasattr(mailroom, "profile") else None,
     )
 
-    async def run() -> None:
+    async def watched_folder() -> None:
         result = await watcher.scan()
         if result.sent or result.failed:
             log.info("watched folder: %d sent, %d failed", len(result.sent), len(result.failed))
 
-    return run
+    return watched_folder
 
 
 __all__ = ["FAILED", "SENT", "Sidecar", "WatchFolder", "WatchReport", "parse_sidecar", "watch_task"]

@@ -245,12 +245,14 @@ def cmd_daemon(args: argparse.Namespace, ctx: Any) -> int:
 
     mailroom = ctx.mailroom()
 
-    from core.model import PscBinding
+    from core.model import PscBinding, TaskTrouble, printable
 
     def tell(event: Any) -> None:
         # A Pro Santé Connect login asked again by the daemon: the code to compare on the phone.
         if isinstance(event, PscBinding):
             print(f"missive daemon : {event.account} : {event.message}", file=sys.stderr, flush=True)
+        elif isinstance(event, TaskTrouble):  # the watched folder missing...: said once, in the core's words
+            print(f"missive daemon : {printable(event.reason, one_line=True)}", file=sys.stderr, flush=True)
 
     mailroom.subscribe(tell)
 
