@@ -837,6 +837,10 @@ class Mailroom:
 
         rows = self.messages.rows()
         pairs = {(s.account, s.folder) for s in rows} if isinstance(rows, list) else rows.account_folders()
+        if not any(f.upper() == INBOX for _, f in pairs):
+            # nothing in any inbox yet (a fresh account, an empty mailbox): the folders the sync found on the
+            # server are listed all the same, so Dossiers is never an empty box (Réception 0/0)
+            pairs = set(pairs) | self._synced_folders()
         accounts = {a for a, _ in pairs}
         if len(accounts) > 1:
             order = {name: i for i, name in enumerate(self.account_names())}
@@ -852,6 +856,14 @@ class Mailroom:
         if len(self.drafts_store):
             names.append(DRAFTS_FOLDER)
         return names
+
+    def _synced_folders(self) -> set[tuple[str, str]]:
+        """(account, folder) of every folder a sync has seen on the server, messages or not."""
+        try:
+            return {(a, f) for a in self.account_names() for f in self.messages.folder_names(a)}
+        except Exception as exc:  # noqa: BLE001 - the folders with messages are listed all the same
+            log.warning("synced folders unreadable (%s)", type(exc).__name__)
+            return set()
 
     def resume_frame(self, view: str) -> tuple[str, str | None]:
         from core.store.resumeframe import frame_key, profile_stamp, read_frame
