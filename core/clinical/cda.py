@@ -367,8 +367,8 @@ def _ratio(value_el: ET.Element) -> tuple[str, str]:
 
 
 def _date_value(value_el: ET.Element) -> str:
-    """A TS or IVL_TS result as dates are read ('01/12/2022'; a period 'du 01/12/2022 au 05/12/2022'): the
-    ANS examples' "Date de début des dernières règles" and "Date estimée de l'accouchement" read '20221201'."""
+    """A TS, IVL_TS or EIVL_TS result as dates are read ('01/12/2022'; a period 'du 01/12/2022 au
+    05/12/2022'): the ANS examples' "Date de début des dernières règles" and "Date de la RCP" read '20221201'."""
     if value_el.get("value"):
         return shown_timestamp(value_el.get("value", ""))
     low, high = value_el.find("low"), value_el.find("high")
@@ -460,7 +460,8 @@ def _observation(obs: ET.Element, refs: dict[str, str]) -> Observation:
             value, unit = _interval(value_el)
         elif kind.startswith("RTO"):  # RTO, RTO_PQ_PQ, RTO_INT_PQ...
             value, unit = _ratio(value_el)
-        elif kind in ("TS", "IVL_TS"):  # a date as the result (CI-SIS: last menstrual period, due date)
+        elif kind == "TS" or kind.endswith("_TS"):  # a date as the result: CI-SIS last menstrual period (TS),
+            # due date (IVL_TS), date of the tumour board (CANCER-PPS: EIVL_TS)
             value = _date_value(value_el)
         else:
             value = _text(value_el) or value_el.get("value", "") or _referenced(value_el, refs)

@@ -20,6 +20,7 @@ from tests.conformance.test_clinical_corpus import DATA
 
 OBP_SAP = DATA / "ans-cda" / "OBP-SAP_2024.01.xml"
 MDHHS = DATA / "fhir-converter" / "MDHHS-OML-O21-1.hl7"
+PPS = DATA / "ans-cda" / "CANCER-PPS_2022.01_feuille-de-style-externe.xml"
 
 
 def _only(path):
@@ -38,6 +39,14 @@ def test_the_last_menstrual_period_of_an_antepartum_summary_is_a_date():
     # the numbers around it are unchanged
     weight = next(o for o in doc.observations if o.label == "Poids à la naissance")
     assert (weight.value, weight.unit) == ("3200", "g")
+
+
+def test_the_date_of_the_tumour_board_is_a_date():
+    """The ANS's programme personnalisé de soins (CANCER-PPS) writes the date of the multidisciplinary meeting
+    and of the handing of the document as <value xsi:type="EIVL_TS" value="20210110"/>: read '20210110'."""
+    doc = _only(PPS)
+    shown = {o.label: o.value for o in doc.observations if o.label.startswith("Date de")}
+    assert shown == {"Date de la RCP": "10/01/2021", "Date de remise du document au patient": "13/01/2021"}
 
 
 def test_a_date_asked_with_a_lab_order_is_a_date():
