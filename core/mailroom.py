@@ -1640,9 +1640,16 @@ class Mailroom:
         )
         accounts = [self.accounts.get(account)] if account else self.accounts.list()
         reports = []
+        failure: Exception | None = None
         try:
             for a in accounts:
-                reports.append(await engine.sync(a, progress=progress))
+                try:
+                    reports.append(await engine.sync(a, progress=progress))
+                except Exception as exc:  # one account's trouble never keeps the next ones from syncing
+                    if len(accounts) == 1:
+                        raise
+                    failure = failure or exc
+                    log.warning("account %s: sync failed (%s); the others go on", a.name, type(exc).__name__)
         finally:
             self._report_review()
         self._file_waiting()
@@ -1652,6 +1659,8 @@ class Mailroom:
                 from core.events import NewMail  # (not for a resync that found nothing)
 
                 self.emit(NewMail(r.account, r.new - r.own))
+        if failure is not None:
+            raise failure  # said as before, once the other accounts are synced
         return reports
 
     def _refresh_analyses(self) -> None:

@@ -115,3 +115,19 @@ def test_a_folder_that_is_not_a_maildir_is_one_clear_line(cli, tmp_path: Path) -
     code, _out, err = cli("sync")
     assert code == 1
     assert err.count("\n") == 1 and "n'est pas un Maildir" in err and "Traceback" not in err
+
+
+def test_one_account_failing_does_not_stop_the_others_sync(cli, tmp_path: Path) -> None:
+    """`missive sync` (cron, the daemon's socket) syncs every account: the first that failed (its server away,
+    its password changed, a Pro Santé Connect login to renew, here a folder that is not yet a Maildir) ended
+    the command, and the accounts after it in the list were never synced: their results never arrived while
+    the one line said only the first account's trouble."""
+    assert cli("init")[0] == 0
+    (tmp_path / "empty").mkdir()
+    make_maildir(tmp_path / "md")
+    for name, email, folder in (("a-absent", "a", "empty"), ("b-cabinet", "dr", "md")):
+        added = cli("account", "add", name, "--email", f"{email}@cabinet.mssante.fr", "--maildir", str(tmp_path / folder))
+        assert added[0] == 0
+    code, out, err = cli("sync")
+    assert code == 1 and err.count("\n") == 1 and "n'est pas un Maildir" in err  # the failure is still said
+    assert sorted(m["subject"] for m in listing(cli)) == ["archive", "lu", "nouveau"]  # and the other synced
