@@ -316,9 +316,12 @@ _SUBJECT_WORDS = {"1", "2", "3", "4", "5", "6", "7"}
 
 def failure_reason(code: str, server_words: str = "") -> str:
     """Why a letter was not delivered, in the interface's language, from its RFC 3463 status code
-    ("5.1.1": the address does not exist), then the server's own words (often English) in brackets."""
+    ("5.1.1": the address does not exist), then the server's own words (often English) in brackets; without a
+    code, the words given (an MDN's error, "refusé par le serveur à l'envoi")."""
     from core.text import render
 
+    if not code:  # no code said (an MDN's error, refused at sending): the words as they were given
+        return server_words or render("receipts.not-delivered-why")
     klass, _, detail = code.partition(".")
     subject = detail.partition(".")[0]
     if detail in _STATUS_WORDS:

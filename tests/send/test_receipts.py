@@ -239,7 +239,8 @@ def test_a_failure_is_said_in_french_from_its_status_code_then_the_servers_words
     )
     assert failure_reason("5.7.26") == "refusée par le serveur du destinataire (sécurité ou règle du serveur)"
     assert failure_reason("4.4.1") == "acheminement impossible jusqu'au destinataire"
-    assert failure_reason("", "boom") == "refusée par le serveur du destinataire (réponse du serveur : boom)"
+    assert failure_reason("", "902 Identifiant de patient inconnu") == "902 Identifiant de patient inconnu"
+    assert failure_reason("") == "refusée par le serveur du destinataire"
     # a failure stored by an earlier version (no status kept): the code is read in the server's words
     old = RecipientStatus("a@b.fr", "failed", None, "550 5.1.1 [adresse] User unknown")
     assert describe(old).startswith("non remise : cette adresse n'existe pas")
