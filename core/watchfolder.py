@@ -682,6 +682,13 @@ def watch_task(mailroom: Any) -> Callable[[], Awaitable[None]] | None:
         result = await watcher.scan()
         if result.sent or result.failed:
             log.info("watched folder: %d sent, %d failed", len(result.sent), len(result.failed))
+        if result.failed:  # said where someone sees it (the daemon's terminal); a count, never a file name
+            from core.events import TaskTrouble
+
+            said = T("watchfolder.set-aside", count=len(result.failed), folder=watcher.folder / FAILED)
+            emit = getattr(mailroom, "emit", None)
+            if emit is not None:
+                emit(TaskTrouble("watched_folder", str(said)))
 
     return watched_folder
 
