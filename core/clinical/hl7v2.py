@@ -466,6 +466,9 @@ def _read_obx(seg: Segment, kind: str) -> Observation:
         value = "".join(seg.components(seg.get(5)))
     elif kind in ("TX", "FT"):
         value = "\n".join(v for v in values if v)
+    elif kind == "RP":  # a reference pointer (a digital slide's address): the pointer, not '^^IM^MRXS'
+        pointers = [seg.text(seg.components(rep)[0]) for rep in seg.repetitions(5)]
+        value = REPEAT_SEPARATOR.join(p for p in pointers if p)
     elif kind in ("DT", "TS", "DTM"):  # a date as the result (FHIR-Converter's MDHHS OML: last vaccination)
         dates = [shown_timestamp(seg.text(seg.components(rep)[0])) for rep in seg.repetitions(5)]
         value = REPEAT_SEPARATOR.join(d for d in dates if d)

@@ -139,3 +139,25 @@ def test_batch_file_fhs_bhs_around_one_message():
     assert doc.identity.family_name == "XXXXXXXXXX" and doc.identity.source_id == "0000112234"
     assert doc.identity.birth_date is None  # '10131113': the year 1013 is a typing error, not a trait
     assert doc.observations == ()
+
+
+def test_a_reference_pointer_reads_as_its_address():
+    """An OBX typed RP (reference pointer: pointer^application^type^subtype) points to a digital slide in
+    FHIR-Converter's IHE PaLM sample OUL-R22-01 (not copied: it names public figures as its staff); the line is
+    rebuilt as the file gives it. It read 'http://…&SlideID=40bc…^^IM^MRXS': now the address alone."""
+    message = (
+        b"MSH|^~\\&|CASECENTER|CASECENTER FACILITY|IHEPALM||20190311101633+0100||OUL^R22^OUL_R22|1932|P|2.8|||NE|AL"
+        b"||UNICODE UTF-8|||LAB29^IHE\r"
+        b"PID|1||00000-0000000|000000|AAAAAAAA^AAAAAA^A||20190411101633+0215|M\r"
+        b"OBR||5ca95f51971d414bbcb4be9ca88e9846^L|40bcbe96bcbf8cda8b07403263b92cb4|SCAN^Scan Slide^3DHISTECH\r"
+        b"OBX|1|RP|3DHISTECH_SLD^3DHISTECH Digital Slide^L|1^1^1|http://172.16.237.4/CaseCenter/index.php?"
+        b"ContainerType=CaseView\\T\\ContainerID=0\\T\\SlideID=40bcbe96bcbf8cda8b07403263b92cb4^^IM^MRXS"
+        b"||||||F|||||||Unknown^3DHISTECH\r"
+    )
+    (doc,) = read_document(message, "slide.hl7").documents
+    (slide,) = doc.observations
+    assert (slide.label, slide.value) == (
+        "3DHISTECH Digital Slide",
+        "http://172.16.237.4/CaseCenter/index.php?ContainerType=CaseView&ContainerID=0"
+        "&SlideID=40bcbe96bcbf8cda8b07403263b92cb4",
+    )
