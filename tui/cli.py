@@ -1,8 +1,9 @@
 """The ``missive`` command line's entry point: ``main``.
 
 ``missive sync`` while ``missive daemon`` runs is answered first (tui.daemonsync), before the parser, the
-commands and the core are loaded: what such a sync costs is little more than the interpreter's start. Every
-other command goes to tui.cliparse (argparse front end, thin client of ``core``).
+commands and the core are loaded: what such a sync costs is little more than the interpreter's start. With no
+daemon, that plain sync runs its handler without building a parser (tui.clirun.run_plain_sync: same lines, same
+exit codes). Every other command goes to tui.cliparse (argparse front end, thin client of ``core``).
 Errors become one line on stderr: exit 2 for bad input or usage, 1 for a failed operation.
 """
 
@@ -31,6 +32,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     answered = answer(words)
     if answered is not None:
         return answered
+    options = plain_sync(words)
+    if options is not None:  # no daemon answered: the same sync, without building a parser (tui.clirun)
+        from tui.clirun import run_plain_sync
+
+        code = run_plain_sync(options, as_program)
+        if as_program:
+            _leave(code)
+        return code
     if as_program:
         _derive_ahead(words)
     from tui.cliparse import command_name, run

@@ -82,7 +82,7 @@ def answer(words: Sequence[str]) -> int | None:
         from tui.i18n import set_language
 
         set_language(options.get("lang"))
-        from tui.cliparse import failed
+        from tui.clirun import failed
 
         return failed(exc)
 

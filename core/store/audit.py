@@ -28,7 +28,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
-import getpass
 import hashlib
 import json
 import logging
@@ -479,6 +478,8 @@ class AuditLog:
 
 
 def _default_actor() -> str:
+    import getpass  # here: a sync that writes no audit record does without it (and termios)
+
     try:
         return getpass.getuser()
     except Exception:  # noqa: BLE001 - no user name on some Windows set-ups

@@ -284,41 +284,10 @@ def account_remove(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def sync_cmd(args: argparse.Namespace, ctx: Any) -> int:
-    from core.config import ask_daemon_sync
+    """``missive sync`` (its handler is tui.commands.syncrun's, which a plain sync runs without this module)."""
+    from tui.commands.syncrun import sync_cmd as sync
 
-    # a running `missive daemon` holds the profile unlocked: it syncs, this process neither imports the
-    # façade and the mail stack nor derives the key again (core.agent says why a socket, not a shared key)
-    answered = ask_daemon_sync(ctx.profile_dir, args.account)
-    if answered is not None:
-        _print_reports(answered)
-        return 0
-    from core.mailroom import SYNC_MODULES, sync_report_json
-
-    mr = ctx.mailroom(ahead=SYNC_MODULES)  # the sync engine imported while the key derives
-    import gc
-
-    if not gc.isenabled():  # paused by tui.cli.main while the modules loaded
-        gc.freeze()  # what start-up made stays for the process's life: never walked again
-        gc.enable()  # the sync's own work is collected as always
-
-    def progress(p: Any) -> None:
-        if sys.stderr.isatty():
-            sys.stderr.write(f"\r{p.account} {p.folder}: {p.done}/{p.total}")
-            sys.stderr.flush()
-
-    import asyncio  # here, not at the top: `missive sync --help` and the other commands do without it
-
-    reports = asyncio.run(mr.sync(args.account, progress=progress))
-    if sys.stderr.isatty():
-        sys.stderr.write("\n")
-    _print_reports([sync_report_json(r) for r in reports])
-    return 0
-
-
-def _print_reports(reports: list[dict[str, Any]]) -> None:
-    from tui.daemonsync import print_reports
-
-    print_reports(reports)
+    return sync(args, ctx)
 
 
 def messages_list(args: argparse.Namespace, ctx: Any) -> int:
