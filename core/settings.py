@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import FrozenInstanceError, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from core.config import SETTINGS_FILE
 from core.errors import ConfigError
@@ -87,15 +87,65 @@ auto_update = true         # the daemon refreshes both lists once a day
 """
 
 
-@dataclass(frozen=True)
-class TrustSettings:
+class _Section:
+    """What ``@dataclass(frozen=True)`` gives the settings classes (repr, ==, hash, no assignment), written once
+    here instead of generated and compiled for each class at import: those 66 generated methods were some 10 ms
+    of every command that opens a profile, a standalone ``missive sync`` included. The classes stay dataclasses
+    (``dataclasses.fields``, ``asdict``, ``replace`` work as before); each writes its own ``__init__`` with the
+    defaults of its fields (a test holds them equal, and the behaviour equal to ``@dataclass(frozen=True)``)."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr)
+        return f"{type(self).__qualname__}({shown})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return _compared(self) == _compared(other)
+
+    def __hash__(self) -> int:
+        return hash(_compared(self))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+
+def _compared(section: Any) -> tuple[Any, ...]:
+    return tuple(getattr(section, f.name) for f in fields(section) if f.compare)
+
+
+def _fill(section: _Section, values: dict[str, Any]) -> None:
+    """Set ``section``'s fields from its ``__init__``'s arguments (``locals()``)."""
+    for name in section.__dataclass_fields__:
+        object.__setattr__(section, name, values[name])
+
+
+@dataclass(init=False, repr=False, eq=False)
+class TrustSettings(_Section):
+    """``[trust]``: who may write to the practice (open, the MSSanté trust space, signed and encrypted only)."""
+
     mode: str = "trust-space"
     allow: tuple[str, ...] = ()
     encrypt_to_patients: bool = False
 
+    def __init__(
+        self,
+        mode: str = "trust-space",
+        allow: tuple[str, ...] = (),
+        encrypt_to_patients: bool = False,
+    ) -> None:
+        _fill(self, locals())
 
-@dataclass(frozen=True)
-class FilingSettings:
+
+@dataclass(init=False, repr=False, eq=False)
+class FilingSettings(_Section):
+    """``[filing]``: where and how reports are filed into the practice software's import folder."""
+
     preset: str = "generic"
     folder: str = ""
     template: str = ""
@@ -104,64 +154,138 @@ class FilingSettings:
     extension: str = ""
     encoding: str = ""
 
+    def __init__(
+        self,
+        preset: str = "generic",
+        folder: str = "",
+        template: str = "",
+        auto: bool = True,
+        layout: str = "",
+        extension: str = "",
+        encoding: str = "",
+    ) -> None:
+        _fill(self, locals())
 
-@dataclass(frozen=True)
-class NotificationSettings:
+
+@dataclass(init=False, repr=False, eq=False)
+class NotificationSettings(_Section):
+    """``[notifications]``: the push sent when new mail arrives (a count, never its content)."""
+
     kind: str = "none"
     url: str = ""
     token_env: str = ""
     urgent: bool = False  # add "dont N urgent(s)": how many new messages hold a critical result
 
+    def __init__(self, kind: str = "none", url: str = "", token_env: str = "", urgent: bool = False) -> None:
+        _fill(self, locals())
 
-@dataclass(frozen=True)
-class WatchSettings:
+
+@dataclass(init=False, repr=False, eq=False)
+class WatchSettings(_Section):
+    """``[watch]``: a folder the practice software drops reports into."""
+
     folder: str = ""
 
+    def __init__(self, folder: str = "") -> None:
+        _fill(self, locals())
 
-@dataclass(frozen=True)
-class PractitionerSettings:
+
+@dataclass(init=False, repr=False, eq=False)
+class PractitionerSettings(_Section):
+    """``[practitioner]``: the doctor and the practice named as the author of the letters written."""
+
     rpps: str = ""
     family_name: str = ""
     given_name: str = ""
     organisation: str = ""
     organisation_id: str = ""
 
+    def __init__(
+        self,
+        rpps: str = "",
+        family_name: str = "",
+        given_name: str = "",
+        organisation: str = "",
+        organisation_id: str = "",
+    ) -> None:
+        _fill(self, locals())
 
-@dataclass(frozen=True)
-class PatientMailSettings:
+
+@dataclass(init=False, repr=False, eq=False)
+class PatientMailSettings(_Section):
+    """``[patients]``: the practice's conventions for letters to patients."""
+
     fin_subject: bool = False  # "[FIN] " before the subject of a letter that ends the conversation
 
+    def __init__(self, fin_subject: bool = False) -> None:
+        _fill(self, locals())
 
-@dataclass(frozen=True)
-class ComposeSettings:
+
+@dataclass(init=False, repr=False, eq=False)
+class ComposeSettings(_Section):
+    """``[compose]``: the letter editor (built in, or the doctor's own)."""
+
     editor: str = "builtin"  # builtin | external: a new letter's body opens in the external editor at once
     editor_command: str = ""  # empty: $VISUAL, then $EDITOR, then vi
 
+    def __init__(self, editor: str = "builtin", editor_command: str = "") -> None:
+        _fill(self, locals())
 
-@dataclass(frozen=True)
-class ReceiptSettings:
+
+@dataclass(init=False, repr=False, eq=False)
+class ReceiptSettings(_Section):
+    """``[receipts]``: read receipts asked and answered."""
+
     read: bool = False  # ask for a read receipt on every letter
     answer: str = "ask"  # ask | always | never: answering a letter's read-receipt request
 
+    def __init__(self, read: bool = False, answer: str = "ask") -> None:
+        _fill(self, locals())
 
-@dataclass(frozen=True)
-class PscSettings:
+
+@dataclass(init=False, repr=False, eq=False)
+class PscSettings(_Section):
+    """``[psc]``: the Pro Santé Connect client the software vendor registered."""
+
     issuer: str = ""
     client_id: str = ""
     client_cert: str = ""
     ca_file: str = ""
 
+    def __init__(
+        self,
+        issuer: str = "",
+        client_id: str = "",
+        client_cert: str = "",
+        ca_file: str = "",
+    ) -> None:
+        _fill(self, locals())
 
-@dataclass(frozen=True)
-class ListsSettings:
+
+@dataclass(init=False, repr=False, eq=False)
+class ListsSettings(_Section):
+    """``[lists]``: where the trust whitelist and the directory are fetched from."""
+
     whitelist_url: str = ""
     directory_urls: tuple[str, ...] = ()
     ca_file: str = ""
     auto_update: bool = True
 
+    def __init__(
+        self,
+        whitelist_url: str = "",
+        directory_urls: tuple[str, ...] = (),
+        ca_file: str = "",
+        auto_update: bool = True,
+    ) -> None:
+        _fill(self, locals())
 
-@dataclass(frozen=True)
-class Settings:
+
+@dataclass(init=False, repr=False, eq=False)
+class Settings(_Section):
+    """The whole of ``profile.toml``: the top-level settings, one object per section, the key bindings and the
+    file as read (``raw``)."""
+
     language: str = "fr"
     theme: str = "dark"
     idle_lock_minutes: int = 10
@@ -177,6 +301,38 @@ class Settings:
     compose: ComposeSettings = field(default_factory=ComposeSettings)
     keys: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
+
+    def __init__(
+        self,
+        language: str = "fr",
+        theme: str = "dark",
+        idle_lock_minutes: int = 10,
+        trust: TrustSettings | None = None,
+        filing: FilingSettings | None = None,
+        notifications: NotificationSettings | None = None,
+        watch: WatchSettings | None = None,
+        practitioner: PractitionerSettings | None = None,
+        psc: PscSettings | None = None,
+        lists: ListsSettings | None = None,
+        receipts: ReceiptSettings | None = None,
+        patients: PatientMailSettings | None = None,
+        compose: ComposeSettings | None = None,
+        keys: dict[str, str] | None = None,
+        raw: dict[str, Any] | None = None,
+    ) -> None:
+        trust = TrustSettings() if trust is None else trust
+        filing = FilingSettings() if filing is None else filing
+        notifications = NotificationSettings() if notifications is None else notifications
+        watch = WatchSettings() if watch is None else watch
+        practitioner = PractitionerSettings() if practitioner is None else practitioner
+        psc = PscSettings() if psc is None else psc
+        lists = ListsSettings() if lists is None else lists
+        receipts = ReceiptSettings() if receipts is None else receipts
+        patients = PatientMailSettings() if patients is None else patients
+        compose = ComposeSettings() if compose is None else compose
+        keys = dict() if keys is None else keys
+        raw = dict() if raw is None else raw
+        _fill(self, locals())
 
 
 _SCHEMA: dict[str, dict[str, Any]] = {
