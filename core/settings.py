@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import FrozenInstanceError, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from core.config import SETTINGS_FILE
 from core.errors import ConfigError
+from core.frozen import Frozen, fill
 from core.text import T, Text, one_of
 
 DEFAULT_TOML = """\
@@ -87,46 +88,9 @@ auto_update = true         # the daemon refreshes both lists once a day
 """
 
 
-class _Section:
-    """What ``@dataclass(frozen=True)`` gives the settings classes (repr, ==, hash, no assignment), written once
-    here instead of generated and compiled for each class at import: those 66 generated methods were some 10 ms
-    of every command that opens a profile, a standalone ``missive sync`` included. The classes stay dataclasses
-    (``dataclasses.fields``, ``asdict``, ``replace`` work as before); each writes its own ``__init__`` with the
-    defaults of its fields (a test holds them equal, and the behaviour equal to ``@dataclass(frozen=True)``)."""
-
-    __dataclass_fields__: ClassVar[dict[str, Any]]
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr)
-        return f"{type(self).__qualname__}({shown})"
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return _compared(self) == _compared(other)
-
-    def __hash__(self) -> int:
-        return hash(_compared(self))
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise FrozenInstanceError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise FrozenInstanceError(f"cannot delete field {name!r}")
-
-
-def _compared(section: Any) -> tuple[Any, ...]:
-    return tuple(getattr(section, f.name) for f in fields(section) if f.compare)
-
-
-def _fill(section: _Section, values: dict[str, Any]) -> None:
-    """Set ``section``'s fields from its ``__init__``'s arguments (``locals()``)."""
-    for name in section.__dataclass_fields__:
-        object.__setattr__(section, name, values[name])
-
-
+# Frozen records written out (core.frozen): each class's generated methods were compiled at every start.
 @dataclass(init=False, repr=False, eq=False)
-class TrustSettings(_Section):
+class TrustSettings(Frozen):
     """``[trust]``: who may write to the practice (open, the MSSanté trust space, signed and encrypted only)."""
 
     mode: str = "trust-space"
@@ -139,11 +103,11 @@ class TrustSettings(_Section):
         allow: tuple[str, ...] = (),
         encrypt_to_patients: bool = False,
     ) -> None:
-        _fill(self, locals())
+        fill(self, locals())
 
 
 @dataclass(init=False, repr=False, eq=False)
-class FilingSettings(_Section):
+class FilingSettings(Frozen):
     """``[filing]``: where and how reports are filed into the practice software's import folder."""
 
     preset: str = "generic"
@@ -164,11 +128,11 @@ class FilingSettings(_Section):
         extension: str = "",
         encoding: str = "",
     ) -> None:
-        _fill(self, locals())
+        fill(self, locals())
 
 
 @dataclass(init=False, repr=False, eq=False)
-class NotificationSettings(_Section):
+class NotificationSettings(Frozen):
     """``[notifications]``: the push sent when new mail arrives (a count, never its content)."""
 
     kind: str = "none"
@@ -177,21 +141,21 @@ class NotificationSettings(_Section):
     urgent: bool = False  # add "dont N urgent(s)": how many new messages hold a critical result
 
     def __init__(self, kind: str = "none", url: str = "", token_env: str = "", urgent: bool = False) -> None:
-        _fill(self, locals())
+        fill(self, locals())
 
 
 @dataclass(init=False, repr=False, eq=False)
-class WatchSettings(_Section):
+class WatchSettings(Frozen):
     """``[watch]``: a folder the practice software drops reports into."""
 
     folder: str = ""
 
     def __init__(self, folder: str = "") -> None:
-        _fill(self, locals())
+        fill(self, locals())
 
 
 @dataclass(init=False, repr=False, eq=False)
-class PractitionerSettings(_Section):
+class PractitionerSettings(Frozen):
     """``[practitioner]``: the doctor and the practice named as the author of the letters written."""
 
     rpps: str = ""
@@ -208,43 +172,43 @@ class PractitionerSettings(_Section):
         organisation: str = "",
         organisation_id: str = "",
     ) -> None:
-        _fill(self, locals())
+        fill(self, locals())
 
 
 @dataclass(init=False, repr=False, eq=False)
-class PatientMailSettings(_Section):
+class PatientMailSettings(Frozen):
     """``[patients]``: the practice's conventions for letters to patients."""
 
     fin_subject: bool = False  # "[FIN] " before the subject of a letter that ends the conversation
 
     def __init__(self, fin_subject: bool = False) -> None:
-        _fill(self, locals())
+        fill(self, locals())
 
 
 @dataclass(init=False, repr=False, eq=False)
-class ComposeSettings(_Section):
+class ComposeSettings(Frozen):
     """``[compose]``: the letter editor (built in, or the doctor's own)."""
 
     editor: str = "builtin"  # builtin | external: a new letter's body opens in the external editor at once
     editor_command: str = ""  # empty: $VISUAL, then $EDITOR, then vi
 
     def __init__(self, editor: str = "builtin", editor_command: str = "") -> None:
-        _fill(self, locals())
+        fill(self, locals())
 
 
 @dataclass(init=False, repr=False, eq=False)
-class ReceiptSettings(_Section):
+class ReceiptSettings(Frozen):
     """``[receipts]``: read receipts asked and answered."""
 
     read: bool = False  # ask for a read receipt on every letter
     answer: str = "ask"  # ask | always | never: answering a letter's read-receipt request
 
     def __init__(self, read: bool = False, answer: str = "ask") -> None:
-        _fill(self, locals())
+        fill(self, locals())
 
 
 @dataclass(init=False, repr=False, eq=False)
-class PscSettings(_Section):
+class PscSettings(Frozen):
     """``[psc]``: the Pro Santé Connect client the software vendor registered."""
 
     issuer: str = ""
@@ -259,11 +223,11 @@ class PscSettings(_Section):
         client_cert: str = "",
         ca_file: str = "",
     ) -> None:
-        _fill(self, locals())
+        fill(self, locals())
 
 
 @dataclass(init=False, repr=False, eq=False)
-class ListsSettings(_Section):
+class ListsSettings(Frozen):
     """``[lists]``: where the trust whitelist and the directory are fetched from."""
 
     whitelist_url: str = ""
@@ -278,11 +242,11 @@ class ListsSettings(_Section):
         ca_file: str = "",
         auto_update: bool = True,
     ) -> None:
-        _fill(self, locals())
+        fill(self, locals())
 
 
 @dataclass(init=False, repr=False, eq=False)
-class Settings(_Section):
+class Settings(Frozen):
     """The whole of ``profile.toml``: the top-level settings, one object per section, the key bindings and the
     file as read (``raw``)."""
 
@@ -332,7 +296,7 @@ class Settings(_Section):
         compose = ComposeSettings() if compose is None else compose
         keys = dict() if keys is None else keys
         raw = dict() if raw is None else raw
-        _fill(self, locals())
+        fill(self, locals())
 
 
 _SCHEMA: dict[str, dict[str, Any]] = {

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import TransportError
+from core.frozen import Frozen, fill
 from core.text import T
 
 _LITERAL_END = re.compile(rb"\{(\d+)\+?\}$")
@@ -192,13 +193,16 @@ def parse_fetch(lines: Sequence[bytes | bytearray]) -> list[dict[str, Any]]:
 
 
 # -- reading a raw response stream -----------------------------------------------------------------------
-@dataclass(frozen=True)
-class Tagged:
+@dataclass(init=False, repr=False, eq=False)
+class Tagged(Frozen):
     """The tagged status line that ends a command: ``A12 OK Fetch completed.``"""
 
     tag: str
     status: str  # OK, NO, BAD (upper-case)
     text: str
+
+    def __init__(self, tag: str, status: str, text: str) -> None:
+        fill(self, locals())
 
 
 Group = list[bytes]  # an untagged response: its first line without "* ", then literal, text, literal, text...

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from core.errors import BadInput, ServerRefused, TransportError
+from core.frozen import Frozen, fill
 from core.mail.account import Account
 from core.mail.imap import FolderStatus
 from core.mail.messages import MessageStore
@@ -57,12 +58,15 @@ class OpsSource(Protocol):
     async def store_flags(self, uid: int, add: Any = (), remove: Any = ()) -> None: ...
 
 
-@dataclass(frozen=True)
-class Done:
+@dataclass(init=False, repr=False, eq=False)
+class Done(Frozen):
     """What an operation did: the message's id now ("" when removed), and whether it waits for the server."""
 
     message_id: str
     queued: bool
+
+    def __init__(self, message_id: str, queued: bool) -> None:
+        fill(self, locals())
 
 
 class MailOps:

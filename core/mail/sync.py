@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from core.errors import TransportError
+from core.frozen import Frozen, fill
 from core.mail.account import Account
 from core.mail.imap import Fetched, FolderStatus, ImapClient
 from core.mail.messages import FolderState, MessageStore, clean_flags, summary_of
@@ -65,12 +66,17 @@ class MailSource(Protocol):
     async def idle(self, timeout: float = ...) -> list[bytes]: ...
 
 
-@dataclass(frozen=True)
-class SyncProgress:
+@dataclass(init=False, repr=False, eq=False)
+class SyncProgress(Frozen):
+    """How far a folder's sync is: ``done`` messages of ``total``."""
+
     account: str
     folder: str
     done: int
     total: int
+
+    def __init__(self, account: str, folder: str, done: int, total: int) -> None:
+        fill(self, locals())
 
 
 @dataclass

@@ -40,6 +40,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from core.errors import AuditBroken, BadInput, StoreCorrupted, disk_full
+from core.frozen import Frozen, fill
 from core.store.atomic import FileLock, atomic_write, private_dir, private_open
 from core.store.vault import Vault
 from core.text import T
@@ -51,10 +52,15 @@ BREAK = ("audit", "break")  # (action, object) of the record that starts a chain
 _MAX_KEPT = 1000  # kept logs followed back by verify (each names the one before it)
 
 
-@dataclass(frozen=True)
-class AuditProblem:
+@dataclass(init=False, repr=False, eq=False)
+class AuditProblem(Frozen):
+    """Where the audit log's chain breaks, and why."""
+
     index: int  # 1-based record number
     reason: str
+
+    def __init__(self, index: int, reason: str) -> None:
+        fill(self, locals())
 
 
 def _hash(line: bytes, prev: str) -> str:

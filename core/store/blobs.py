@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import NotFound, StoreCorrupted
+from core.frozen import Frozen, fill
 from core.store.atomic import FileLock, atomic_write, clean_temp_files, private_dir
 from core.store.vault import Vault
 from core.text import T
@@ -39,8 +40,8 @@ def _random_id() -> str:
     return os.urandom(16).hex()
 
 
-@dataclass(frozen=True)
-class Sealed:
+@dataclass(init=False, repr=False, eq=False)
+class Sealed(Frozen):
     """Blobs encrypted by ``BlobStore.seal_many``, not yet written: their ids and the one file holding them.
 
     ``chunks`` are the file's bytes in order (a pack's head, then each member in two parts), written one after
@@ -52,6 +53,9 @@ class Sealed:
     ids: list[str]
     path: Path | None
     chunks: list[bytes]
+
+    def __init__(self, ids: list[str], path: Path | None, chunks: list[bytes]) -> None:
+        fill(self, locals())
 
 
 class BlobStore:

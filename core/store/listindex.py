@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import StoreCorrupted
+from core.frozen import Frozen, fill
 from core.store.atomic import atomic_write
 from core.store.docstore import Doc, ShardedCollection, ShardsMoved, Stamp
 
@@ -54,16 +55,19 @@ def _code_type(values: int) -> str:
     return "B" if values <= 1 << 8 else "H" if values <= 1 << 16 else _OFF_CODE
 
 
-@dataclass(frozen=True)
-class Column:
+@dataclass(init=False, repr=False, eq=False)
+class Column(Frozen):
     """``kind``: ``int`` (64-bit), ``text``, or ``enum`` (a text with few distinct values, stored once)."""
 
     name: str
     kind: str
 
+    def __init__(self, name: str, kind: str) -> None:
+        fill(self, locals())
 
-@dataclass(frozen=True)
-class Layout:
+
+@dataclass(init=False, repr=False, eq=False)
+class Layout(Frozen):
     """What an index holds. ``project(key, doc)`` gives one value per column, or None to leave a document out.
 
     Rows are sorted by the ``sort`` integer columns, largest first, then by key. Change ``version`` whenever
@@ -75,6 +79,16 @@ class Layout:
     columns: tuple[Column, ...]
     sort: tuple[str, ...]
     project: Callable[[str, Doc], tuple[Any, ...] | None]
+
+    def __init__(
+        self,
+        name: str,
+        version: int,
+        columns: tuple[Column, ...],
+        sort: tuple[str, ...],
+        project: Callable[[str, Doc], tuple[Any, ...] | None],
+    ) -> None:
+        fill(self, locals())
 
 
 class _Ints:

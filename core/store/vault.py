@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from core.errors import BadInput, MissiveError, NotFound, StoreCorrupted, StoreError, WrongPassphrase
+from core.frozen import Frozen, fill
 from core.store import kdf
 from core.store.atomic import FileLock, atomic_write, private_dir
 from core.text import T
@@ -52,13 +53,16 @@ MIB = kdf.MIB  # Argon2 counts memory in KiB
 MIN_SCRYPT_LOG2_N = kdf.MIN_SCRYPT_LOG2_N
 
 
-@dataclass(frozen=True)
-class Argon2idCost:
+@dataclass(init=False, repr=False, eq=False)
+class Argon2idCost(Frozen):
     """Argon2id parameters: memory in KiB, passes over it, lanes."""
 
     memory_kib: int
     iterations: int
     lanes: int = 1
+
+    def __init__(self, memory_kib: int, iterations: int, lanes: int = 1) -> None:
+        fill(self, locals())
 
 
 # New vaults: 64 MiB, 3 passes (RFC 9106's recommendation for memory-constrained settings, with one lane
@@ -150,13 +154,16 @@ def _stored_kdf(recorded: dict[str, Any]) -> tuple[str, bytes, Any]:
     return name, salt, params
 
 
-@dataclass(frozen=True)
-class Keys:
+@dataclass(init=False, repr=False, eq=False)
+class Keys(Frozen):
     """Sub-keys derived from the data key, one per purpose."""
 
     files: bytes
     names: bytes  # keyed names (blob ids are random; this serves index keys that must not leak)
     audit: bytes
+
+    def __init__(self, files: bytes, names: bytes, audit: bytes) -> None:
+        fill(self, locals())
 
 
 def _damaged(path: Path, exc: BaseException, settings: bool = False) -> StoreCorrupted:
