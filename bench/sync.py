@@ -10,6 +10,11 @@ the server is not pinned); `--runs N` repeats everything N times, each round int
 profile, and reports the median of each figure (the ratio of the medians, and each round's ratios).
 Both keep their default durability: mbsync fsyncs (FSync yes), missive fsyncs every stored file.
 missive runs from byte-compiled modules as pip installs it (compiled first, into a cache outside the tree).
+The no-change resync is also run as users run it: missive built as a wheel and installed by pip in a venv
+of its own (`venv --without-pip` then `pip --python`, as pipx does), its `missive` script, no PYTHONPATH.
+The target's line is that one; the development tree's (`python -m tui.cli` beside the editable install,
+whose import finder loads modules at every start) is printed beside it. `--no-wheel` skips the install
+(the target's line is then the tree's).
 The profile's key derivation runs at the cheapest cost the vault accepts (MISSIVE_KDF=floor, and
 MISSIVE_KDF_LOG2N=14 as older vaults spell it), as in the test suite: the KDF is not what is measured.
 
@@ -360,6 +365,44 @@ def missive_cmd(profile: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "tui.cli", "--profile", str(profile), *args]
 
 
+def install_wheel(folder: Path) -> Path:
+    """missive built as a wheel and installed by pip into a venv of its own under ``folder``, as a user installs
+    it (pipx's way: the venv without pip, pip pointed at it): the path of its ``missive`` script. Raises
+    BenchError when either step fails (no network for the build's setuptools, say)."""
+    wheels, venv = folder / "wheel", folder / "venv"
+    steps = (
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(ROOT)],
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)],
+    )
+    for step in steps:
+        done = subprocess.run(step, cwd=folder, capture_output=True, text=True)
+        if done.returncode != 0:
+            what = " ".join(step[:4])
+            raise BenchError(f"could not build or install missive's wheel ({what}): {done.stderr[-300:]}")
+    (wheel,) = wheels.glob("missive-*.whl")
+    python = venv / "bin" / "python"
+    install = [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", str(wheel)]
+    done = subprocess.run(install, cwd=folder, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BenchError(f"could not install missive's wheel with pip: {done.stderr[-300:]}")
+    return venv / "bin" / "missive"
+
+
+def wheel_env() -> dict[str, str]:
+    """The environment of the installed ``missive``: the bench's, without what points at the tree."""
+    env = dict(os.environ, **KDF_ENV, MISSIVE_PASSPHRASE=PASSPHRASE)
+    for name in ("PYTHONPATH", "PYTHONPYCACHEPREFIX", "PYTHONDONTWRITEBYTECODE"):
+        env.pop(name, None)  # pip byte-compiled the installed modules into the venv
+    return env
+
+
+def run_missive_wheel(script: Path, profile: Path, pin: str | None = None) -> Run:
+    """A no-change `missive sync` of ``profile`` by the installed ``script``."""
+    argv = [str(script), "--profile", str(profile), "sync"]
+    run = measure(argv, env=wheel_env(), cwd=script.parent, pin=pin)
+    return checked("missive sync (installed wheel)", run)
+
+
 def make_missive_profile(folder: Path, servers, user: str) -> Path:
     """A fresh profile with ``user``'s IMAP account over implicit TLS, added as `missive account add` does."""
     profile = folder / "profile"
@@ -512,6 +555,7 @@ class Round:
     missive_again: Run
     missive_daemon: Run | None = None  # the no-change resync asked of a running `missive daemon`
     missive_unlocked: Run | None = None  # a no-change resync, its peak counted from the unlock on
+    missive_wheel: Run | None = None  # the no-change resync by missive installed from its wheel
 
 
 @dataclass(frozen=True)
@@ -529,6 +573,7 @@ class Results:
     missive_daemon: Run | None = None  # no-change resync through the running daemon (client + daemon CPU)
     kdf_ms: dict[str, float] | None = None  # Argon2id key derivation, measured apart: cost name -> ms
     missive_unlocked: Run | None = None  # no-change resync, peak counted after unlock (median of rounds)
+    missive_wheel: Run | None = None  # no-change resync by missive installed from its wheel (median)
 
 
 def run_bench(
@@ -540,12 +585,13 @@ def run_bench(
     say: Callable[[str], None] = print,
     runs: int = 1,
     pin: str | None = None,
+    wheel: bool = False,
 ) -> Results:
     """Fill ``user``'s INBOX with ``count`` messages, then sync it with mbsync and missive, twice each, in
     ``runs`` rounds (each into a fresh Maildir and a fresh profile); clients on core ``pin`` when given.
 
     ``say`` gets one line per step. Raises BenchError when either tool fails or did not get every message
-    exactly once.
+    exactly once. ``wheel``: the no-change resync is also run by missive installed from its wheel (each round).
     """
     binary = ensure_mbsync()
     say(f"writing {count} messages into the Maildir of {user}, then `doveadm index`")
@@ -556,6 +602,11 @@ def run_bench(
     del messages
     index_mailbox(servers, user)
     compile_missive()
+    installed: Path | None = None
+    if wheel:
+        say("building missive's wheel and installing it in a venv of its own, as a user does")
+        (workdir / "installed").mkdir()
+        installed = install_wheel(workdir / "installed")
     rounds: list[Round] = []
     for n in range(1, runs + 1):
         folder = workdir / f"round-{n}"
@@ -569,6 +620,7 @@ def run_bench(
         say(f"no-change resync{where}: mbsync, then missive")
         mbsync_again = run_mbsync(binary, config, pin)
         missive_again = run_missive(profile, pin)
+        missive_wheel = run_missive_wheel(installed, profile, pin) if installed is not None else None
         missive_unlocked = run_missive_after_unlock(profile, pin)
         say(f"no-change resync{where} asked of a running `missive daemon`")
         missive_daemon = run_missive_through_daemon(profile, pin)
@@ -580,7 +632,10 @@ def run_bench(
         if got_missive != expected:
             raise BenchError(f"missive kept {len(got_missive)} messages where {count} were on the server")
         rounds.append(
-            Round(mbsync_full, missive_full, mbsync_again, missive_again, missive_daemon, missive_unlocked)
+            Round(
+                mbsync_full, missive_full, mbsync_again, missive_again, missive_daemon, missive_unlocked,
+                missive_wheel,
+            )  # fmt: skip
         )
     return Results(
         count,
@@ -600,6 +655,7 @@ def run_bench(
             if all(r.missive_unlocked is not None for r in rounds)
             else None
         ),
+        median_run([r.missive_wheel for r in rounds if r.missive_wheel is not None]) if installed else None,
     )
 
 
@@ -638,6 +694,12 @@ def report(results: Results) -> bool:
             f" {mine.cpu_seconds:>10.2f}s {peer.cpu_seconds:>7.2f}s {cpu} |"
             f" {mine.peak_rss_kib / 1024:>14.0f}MB {peer.peak_rss_kib / 1024:>5.0f}MB"
         )
+    if r.missive_wheel is not None:
+        w = r.missive_wheel
+        print(
+            f"{'resync (wheel)':<18} {w.seconds:>8.2f}s {'':>9} {'':>6} | {w.cpu_seconds:>10.2f}s"
+            f" (missive installed from its wheel, as users run it) | {w.peak_rss_kib / 1024:>14.0f}MB"
+        )
     if r.missive_daemon is not None:
         d = r.missive_daemon
         print(
@@ -659,12 +721,14 @@ def report(results: Results) -> bool:
             f"  round {n}: full sync {one.missive_full.seconds:.2f}s vs {one.mbsync_full.seconds:.2f}s"
             f" ({one.missive_full.seconds / one.mbsync_full.seconds:.2f}x), CPU {cpu_one:.2f}x,"
             f" resync {one.missive_again.seconds:.2f}s vs {one.mbsync_again.seconds:.2f}s"
+            + (f" (installed wheel {one.missive_wheel.seconds:.2f}s)" if one.missive_wheel else "")
             + (f" (via daemon {one.missive_daemon.seconds:.2f}s)," if one.missive_daemon else ",")
             + f" peak {one.missive_full.peak_rss_kib / 1024:.0f}MB"
         )
     full_ok = ratio <= MISSIVE_TARGET_RATIO
     cpu_ok = 0 < cpu_ratio <= MISSIVE_TARGET_RATIO
-    again_ok = r.missive_again.seconds <= RESYNC_TARGET_S
+    again = r.missive_wheel or r.missive_again  # what users run, when the bench installed it
+    again_ok = again.seconds <= RESYNC_TARGET_S
     peak_mb = max(r.missive_full.peak_rss_kib, r.missive_again.peak_rss_kib) / 1024
     peak_ok = peak_mb <= PEAK_TARGET_MB
     print(f"full sync: {ratio:.2f}x mbsync (target <= {MISSIVE_TARGET_RATIO}x: {_verdict(full_ok)})")
@@ -672,9 +736,15 @@ def report(results: Results) -> bool:
         f"full sync CPU-seconds: {cpu_ratio:.2f}x mbsync (target <= {MISSIVE_TARGET_RATIO}x: {_verdict(cpu_ok)})"
     )
     print(
-        f"no-change resync: {r.missive_again.seconds:.2f} s "
-        f"(target <= {RESYNC_TARGET_S} s: {_verdict(again_ok)})"
+        f"no-change resync: {again.seconds:.2f} s "
+        f"(target <= {RESYNC_TARGET_S} s: {_verdict(again_ok)}"
+        + (f"; installed from its wheel as users run it, {again.cpu_seconds:.2f} CPU-s)" if r.missive_wheel else ")")
     )
+    if r.missive_wheel is not None:
+        print(
+            f"no-change resync from the development tree (python -m tui.cli, editable install): "
+            f"{r.missive_again.seconds:.2f} s, {r.missive_again.cpu_seconds:.2f} CPU-s"
+        )
     if r.missive_daemon is not None:
         daemon_ok = r.missive_daemon.seconds <= RESYNC_TARGET_S
         print(
@@ -701,6 +771,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=10_000, help="messages in the mailbox (default 10000)")
     parser.add_argument("--pin", action="store_true", help=f"run both clients on core {PIN_CPU} (taskset)")
     parser.add_argument("--runs", type=int, default=1, help="rounds; each figure is their median (default 1)")
+    parser.add_argument(
+        "--no-wheel", action="store_true", help="do not install missive's wheel: the resync line is the tree's"
+    )
     args = parser.parse_args(argv)
     if args.count < 1 or args.runs < 1:
         print("bench.sync: --count and --runs must be at least 1", file=sys.stderr)
@@ -721,6 +794,7 @@ def main(argv: list[str] | None = None) -> int:
                 say=_progress,
                 runs=args.runs,
                 pin=PIN_CPU if args.pin else None,
+                wheel=not args.no_wheel,
             )
     except (BenchError, ServersUnavailable) as exc:
         print(f"bench.sync: {exc}", file=sys.stderr)

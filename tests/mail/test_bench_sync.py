@@ -109,3 +109,27 @@ def test_measure_reports_the_childs_own_cpu_time_and_pins_it() -> None:
     assert run.returncode == 0 and run.output.strip() == "[0]"
     assert 0.25 <= run.cpu_seconds < 5
     assert run.peak_rss_kib > 0
+
+
+def test_the_resync_target_is_read_on_the_installed_wheel_and_the_tree_is_shown_beside(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Users run missive installed from its wheel; the development tree's editable install loads more at start."""
+    run = bench.Run(seconds=2.0, peak_rss_kib=40_960, returncode=0, output="", cpu_seconds=3.0)
+    tree = bench.Run(seconds=0.17, peak_rss_kib=40_960, returncode=0, output="", cpu_seconds=0.18)
+    wheel = bench.Run(seconds=0.14, peak_rss_kib=40_960, returncode=0, output="", cpu_seconds=0.16)
+    rounds = (bench.Round(run, run, tree, tree, missive_wheel=wheel),)
+    results = bench.Results(10, 0.2, run, run, tree, tree, Path("."), Path("."), rounds, missive_wheel=wheel)
+    bench.report(results)
+    out = capsys.readouterr().out
+    assert "no-change resync: 0.14 s (target <= 0.15 s: met; installed from its wheel as users run it" in out
+    assert "no-change resync from the development tree (python -m tui.cli, editable install): 0.17 s" in out
+    assert "resync (wheel)" in out
+
+
+def test_the_installed_missive_runs_without_the_tree(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTHONPATH", str(bench.ROOT))
+    monkeypatch.setenv("PYTHONPYCACHEPREFIX", "/tmp/elsewhere")
+    env = bench.wheel_env()
+    assert "PYTHONPATH" not in env and "PYTHONPYCACHEPREFIX" not in env
+    assert env["MISSIVE_KDF"] == "floor" and env["MISSIVE_PASSPHRASE"] == bench.PASSPHRASE
