@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 class Frozen:
     """repr, ==, hash and immutability as ``@dataclass(frozen=True)`` gives them (fields in order; those with
-    ``repr=False`` or ``compare=False`` left out as it leaves them out)."""
+    ``repr=False``, ``compare=False`` or ``hash=False`` left out as it leaves them out)."""
 
     __dataclass_fields__: ClassVar[dict[str, Any]]
 
@@ -32,7 +32,8 @@ class Frozen:
         return _compared(self) == _compared(other)
 
     def __hash__(self) -> int:
-        return hash(_compared(self))
+        hashed = (f for f in fields(self) if (f.compare if f.hash is None else f.hash))
+        return hash(tuple(getattr(self, f.name) for f in hashed))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise FrozenInstanceError(f"cannot assign to field {name!r}")

@@ -13,6 +13,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from core.frozen import Frozen, fill
+
 Sex = Literal["M", "F", "U"]
 Decision = Literal["auto", "review", "new"]
 SourceFormat = Literal["hprim-net", "hprim-2", "hl7v2", "cda", "xdm", "pdf"]
@@ -115,8 +117,8 @@ def _international_units() -> str:
     return render("clinical.unite.ui")  # 'UI' in French, 'IU' in English
 
 
-@dataclass(frozen=True)
-class SignatureStatus:
+@dataclass(init=False, repr=False, eq=False)
+class SignatureStatus(Frozen):
     """The outcome of S/MIME verification, kept with the message and shown in the reader."""
 
     valid: bool
@@ -127,6 +129,12 @@ class SignatureStatus:
     # a sentence stored by an older version is kept and shown as it is.
     reason: str = ""
     params: dict[str, str] = field(default_factory=dict, hash=False)
+
+    def __init__(
+        self, valid: bool, signer: str = "", subject: str = "", reason: str = "", params: dict[str, str] | None = None
+    ) -> None:
+        params = {} if params is None else params
+        fill(self, locals())
 
     def reason_text(self) -> str:
         """Why, in the language chosen ('' for a valid signature)."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
+from core.frozen import Frozen, fill
+
 Security = Literal["starttls", "tls"]
 AccountKind = Literal["imap", "maildir"]
 AUTH_KINDS = ("password", "psc", "certificate", "command")
@@ -17,8 +19,8 @@ SECRET_FIELDS = (
 )
 
 
-@dataclass(frozen=True)
-class Account:
+@dataclass(init=False, repr=False, eq=False)
+class Account(Frozen):
     """One mailbox: IMAP+SMTP (MSSanté operator) or a local Maildir (demo, offline use)."""
 
     name: str
@@ -57,6 +59,39 @@ class Account:
     psc_refresh_token: str = (
         ""  # secret: the only PSC token kept (encrypted profile); access tokens stay in memory
     )
+
+    def __init__(
+        self,
+        name: str,
+        email: str,
+        kind: AccountKind = "imap",
+        imap_host: str = "",
+        imap_port: int = 143,
+        imap_security: Security = "starttls",
+        smtp_host: str = "",
+        smtp_port: int = 587,
+        smtp_security: Security = "starttls",
+        user: str = "",
+        password: str = "",
+        ca_file: str | None = None,
+        client_cert_p12: str | None = None,
+        client_cert_password: str = "",
+        xoauth2_command: str | None = None,
+        maildir: str | None = None,
+        mss_nil: str | None = None,
+        auth: str = "",
+        sasl: str = "",
+        psc_issuer: str = "",
+        psc_client_id: str = "",
+        psc_client_secret: str = "",
+        psc_client_p12: str | None = None,
+        psc_client_p12_password: str = "",
+        psc_ca_file: str | None = None,
+        psc_login_hint: str = "",
+        psc_scope: str = "",
+        psc_refresh_token: str = "",
+    ) -> None:
+        fill(self, locals())
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -24,6 +24,7 @@ from typing import Any
 import aioimaplib
 
 from core.errors import MissiveError, ServerRefused, TransportError
+from core.frozen import Frozen, fill
 from core.mail.account import Account
 from core.mail.imapwire import (
     ResponseStream,
@@ -149,8 +150,8 @@ class _IMAP4_SSL(aioimaplib.IMAP4_SSL):  # noqa: N801 - named after aioimaplib's
         _create_client(self, host, port, loop, conn_lost_cb, ssl_context)
 
 
-@dataclass(frozen=True)
-class FolderStatus:
+@dataclass(init=False, repr=False, eq=False)
+class FolderStatus(Frozen):
     """What SELECT says about a folder."""
 
     name: str
@@ -158,6 +159,11 @@ class FolderStatus:
     uidnext: int
     exists: int
     highestmodseq: int | None = None  # set when the server does CONDSTORE
+
+    def __init__(
+        self, name: str, uidvalidity: int, uidnext: int, exists: int, highestmodseq: int | None = None
+    ) -> None:
+        fill(self, locals())
 
 
 @dataclass(frozen=True)

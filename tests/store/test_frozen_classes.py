@@ -17,9 +17,12 @@ import pytest
 
 from core import settings as S
 from core.frozen import Frozen
+from core.mail.account import Account
+from core.mail.imap import FolderStatus
 from core.mail.imapwire import Tagged
 from core.mail.mailops import Done
 from core.mail.sync import SyncProgress
+from core.model import SignatureStatus
 from core.store.audit import AuditProblem
 from core.store.blobs import Sealed
 from core.store.listindex import Column, Layout
@@ -28,7 +31,8 @@ from core.store.vault import Argon2idCost, Keys
 CLASSES = [
     S.TrustSettings, S.FilingSettings, S.NotificationSettings, S.WatchSettings, S.PractitionerSettings,
     S.PatientMailSettings, S.ComposeSettings, S.ReceiptSettings, S.PscSettings, S.ListsSettings, S.Settings,
-    Column, Layout, AuditProblem, Sealed, Done, SyncProgress, Tagged, Argon2idCost, Keys,
+    Column, Layout, AuditProblem, Sealed, Done, SyncProgress, Tagged, Argon2idCost, Keys, Account, FolderStatus,
+    SignatureStatus,
 ]  # fmt: skip
 
 
@@ -49,6 +53,10 @@ VALUES: dict[str, tuple[Any, Any]] = {
     "list[str]": (["x"], ["x", "y"]),
     "list[bytes]": ([b"c"], [b"c", b"d"]),
     "Path | None": (None, Path("/p")),
+    "int | None": (None, 9),
+    "str | None": (None, "z"),
+    "AccountKind": ("imap", "maildir"),
+    "Security": ("starttls", "tls"),
     "tuple[str, ...]": (("s",), ("s", "t")),
     "tuple[Column, ...]": ((Column("n", "int"),), (Column("n", "int"), Column("t", "text"))),
     "Callable[[str, Doc], tuple[Any, ...] | None]": (_project, _other_project),
@@ -61,10 +69,11 @@ def _reference(cls: type) -> type:
     declares them."""
     spec = []
     for f in dataclasses.fields(cls):
+        flags = {"repr": f.repr, "hash": f.hash, "compare": f.compare}
         if f.default_factory is not dataclasses.MISSING:
-            spec.append((f.name, f.type, dataclasses.field(default_factory=f.default_factory)))
+            spec.append((f.name, f.type, dataclasses.field(default_factory=f.default_factory, **flags)))
         else:
-            spec.append((f.name, f.type, dataclasses.field(default=f.default)))
+            spec.append((f.name, f.type, dataclasses.field(default=f.default, **flags)))
     return dataclasses.make_dataclass(cls.__name__, spec, frozen=True)
 
 
@@ -93,7 +102,9 @@ def _sample(cls: type) -> dict[str, Any]:
             changed[f.name] = VALUES[f.type][1]
             continue
         default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
-        if isinstance(default, bool):
+        if default is None:
+            changed[f.name] = VALUES[f.type][1]
+        elif isinstance(default, bool):
             changed[f.name] = not default
         elif isinstance(default, int):
             changed[f.name] = default + 5
