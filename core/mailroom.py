@@ -196,20 +196,21 @@ class Mailroom:
         from core.store.vault import Vault
 
         path = Path(profile_dir)
+        read: list[Settings] = []  # profile.toml, read once while the key derives
 
         def prepare() -> None:
             import importlib
 
             from core.config import load_settings
 
-            load_settings(path)
+            read.append(load_settings(path))
             for name in ("core.store.profile", *OPENING_MODULES, *ahead):
                 importlib.import_module(name)
 
         vault = Vault.open(path, passphrase, meanwhile=prepare)
         from core.store.profile import Profile
 
-        mailroom = cls(Profile(path, vault))
+        mailroom = cls(Profile(path, vault, read[0] if read else None))
         mailroom.unlock_seconds = _unlock_seconds(started, time.perf_counter(), vault.derived_ahead)
         if vault.derived_ahead is not None:
             log.info("passphrase key derived ahead in %.3f s", vault.derived_ahead[1] - vault.derived_ahead[0])

@@ -25,12 +25,13 @@ from core.text import T
 
 
 class Profile:
-    def __init__(self, path: Path, vault: Vault) -> None:
+    def __init__(self, path: Path, vault: Vault, settings: Settings | None = None) -> None:
+        """``settings``: profile.toml as the opening has just read it (else it is read here)."""
         self.path = path
         self.vault = vault
         # (folders, files) found open to others and made private at this open; the façade logs it
         self.tightened: tuple[int, int] = tighten(path)
-        self.settings: Settings = load_settings(path)
+        self.settings: Settings = load_settings(path) if settings is None else settings
         self.db = DocStore(path / "db", vault)
         self.blobs = BlobStore(path / "blobs", vault, lock=self.db.lock)
         self.audit = AuditLog(path / "audit", vault)
@@ -51,11 +52,11 @@ class Profile:
         """Unlock the profile in ``path``; ``meanwhile`` runs while its key derives (``Vault.open``)."""
         path = Path(path)
         try:
-            load_settings(path)  # a broken profile.toml is reported before the slow key derivation
+            settings = load_settings(path)  # a broken profile.toml is reported before the slow key derivation
         except BaseException:
             kdf.drop()  # a derivation begun ahead (core.store.kdf) is not kept for an opening that did not happen
             raise
-        return cls(path, Vault.open(path, passphrase, meanwhile))
+        return cls(path, Vault.open(path, passphrase, meanwhile), settings)
 
     @staticmethod
     def exists(path: Path) -> bool:
