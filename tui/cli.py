@@ -24,7 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if as_program and plain_sync(words) is not None:
         # A sync's start-up makes objects that all stay (modules, classes, functions): the cyclic collector
         # would walk them again and again for nothing. Paused until the profile is open, then they are frozen
-        # out of its way (tui.commands.mail.sync_cmd): 3% of a no-change resync's instructions.
+        # out of its way (tui.commands.syncrun.sync_cmd): 3% of a no-change resync's instructions.
         import gc
 
         gc.disable()
@@ -34,6 +34,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return answered
     options = plain_sync(words)
     if options is not None:  # no daemon answered: the same sync, without building a parser (tui.clirun)
+        if as_program:  # its key derives while the sync's modules load: begun before them, as for `missive tui`
+            _begin_key(options.get("profile"))
         from tui.clirun import run_plain_sync
 
         code = run_plain_sync(options, as_program)
@@ -76,18 +78,25 @@ def _derive_ahead(words: list[str]) -> None:
     the parser, the core and the interface are loaded (core.store.kdf); the profile's opening takes the key,
     only if it was derived from exactly its passphrase, salt and parameters. Anything but a plain ``missive
     tui`` (help, an abbreviated option, another command) begins nothing."""
+    from tui.daemonsync import plain_command
+
+    options = plain_command(words, "tui", TUI_OPTIONS, implied=True)
+    if options is not None:
+        _begin_key(options.get("profile"))
+
+
+def _begin_key(profile: str | None) -> None:
+    """Begin deriving the key of the profile (``--profile``, else the default one) from ``MISSIVE_PASSPHRASE``,
+    in a thread (core.store.kdf); nothing without a passphrase given. The opening takes that key only if it was
+    derived from exactly its passphrase, salt and parameters."""
     import os
 
     passphrase = os.environ.get("MISSIVE_PASSPHRASE")
     if passphrase is None:
         return
-    from tui.daemonsync import plain_command
+    from core.config import derive_key_ahead, profile_folder
 
-    options = plain_command(words, "tui", TUI_OPTIONS, implied=True)
-    if options is not None:
-        from core.config import derive_key_ahead, profile_folder
-
-        derive_key_ahead(profile_folder(options.get("profile")), passphrase)
+    derive_key_ahead(profile_folder(profile), passphrase)
 
 
 # what a plain ``missive tui`` may say (the global options, written in full)

@@ -235,3 +235,65 @@ def test_a_finished_sync_ends_without_tearing_the_interpreter_down_and_says_the_
     assert refused.returncode == 1 and refused.stdout == ""
     assert refused.stderr.startswith("missive : ") and "phrase de passe" in refused.stderr
     assert "atexit" in marks.read_text()
+
+
+def _sync_as_the_program_watching_the_key(profile: Path, passphrase: str, marks: Path) -> subprocess.CompletedProcess[str]:
+    """`missive sync` run as the program; writes which of the sync's modules were loaded when a derivation was
+    begun ahead (core.store.kdf.begin), and whether it was begun."""
+    script = (
+        "import atexit, json, os, sys\n"
+        "import core.store.kdf as kdf\n"
+        "seen = {}\n"
+        "real = kdf.begin\n"
+        "def begin(folder, passphrase):\n"
+        "    seen['loaded'] = [m for m in sys.argv[1].split(',') if m in sys.modules]\n"
+        "    seen['begun'] = real(folder, passphrase)\n"
+        "    return seen['begun']\n"
+        "kdf.begin = begin\n"
+        f"atexit.register(lambda: open({str(marks)!r}, 'w').write(json.dumps(seen)))\n"
+        f"sys.argv = ['missive', '--profile', {str(profile)!r}, 'sync']\n"
+        "from tui.cli import main\n"
+        "raise SystemExit(main())\n"
+    )
+    later = "tui.clirun,core.logs,core.mailroom,core.store.vault,core.settings,asyncio,ssl,core.mail.sync"
+    return subprocess.run(
+        [sys.executable, "-c", script, later],
+        cwd=ROOT,
+        env={**os.environ, "MISSIVE_KDF": "floor", "MISSIVE_PASSPHRASE": passphrase},
+        capture_output=True,
+        text=True,
+    )
+
+
+@pytest.mark.servers
+def test_a_standalone_sync_begins_its_key_before_loading_the_sync(
+    cli, profile_dir: Path, mail_servers, monkeypatch, tmp_path: Path
+) -> None:
+    """Run as the program with MISSIVE_PASSPHRASE, a plain `missive sync` that no daemon answers begins the
+    Argon2id derivation before it loads the command's runner, the façade, the vault and the engine (as `missive
+    tui` does): on two cores the derivation then overlaps all of them. The opening takes that key (it says so
+    in the profile's log), a wrong passphrase is still refused before the server is asked anything, and the
+    words and exit codes are the same."""
+    user = mail_servers.add_user("ahead")
+    mail_servers.deliver(user, letter("Compte rendu", body="Tension normale.\n"))
+    _profile_with_account(cli, mail_servers, monkeypatch, user)
+    assert cli("sync")[0] == 0
+    logins = mail_servers.log().count(f"Login: user=<{user}>")
+    log = profile_dir / "missive.log"
+    ahead_before = log.read_text().count("passphrase key derived ahead")
+    marks = tmp_path / "marks"
+
+    done = _sync_as_the_program_watching_the_key(profile_dir, PASS, marks)
+    assert (done.returncode, done.stdout, done.stderr) == (
+        0, "cabinet: 0 nouveaux, 0 drapeaux reçus, 0 envoyés, 0 supprimés\n", ""
+    )  # fmt: skip
+    seen = json.loads(marks.read_text())
+    assert seen == {"loaded": [], "begun": True}
+    assert log.read_text().count("passphrase key derived ahead") == ahead_before + 1
+    assert mail_servers.log().count(f"Login: user=<{user}>") == logins + 1
+
+    refused = _sync_as_the_program_watching_the_key(profile_dir, "not the passphrase", marks)
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert refused.stderr.startswith("missive : ") and "phrase de passe" in refused.stderr
+    assert json.loads(marks.read_text())["begun"] is True
+    assert mail_servers.log().count(f"Login: user=<{user}>") == logins + 1  # nothing sent to the server
