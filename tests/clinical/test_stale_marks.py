@@ -23,10 +23,10 @@ ORU = (
 )
 
 
-def _letter() -> bytes:
+def _letter(oru: bytes = ORU) -> bytes:
     import base64
 
-    body = base64.encodebytes(ORU).decode()
+    body = base64.encodebytes(oru).decode()
     return (
         "From: labo@labo.test\r\nTo: dr@cabinet.test\r\nSubject: Antibiogramme\r\n"
         "Message-ID: <abx-1@labo.test>\r\nDate: Mon, 07 Dec 2026 08:00:00 +0100\r\nMIME-Version: 1.0\r\n"
@@ -37,7 +37,7 @@ def _letter() -> bytes:
     ).encode()
 
 
-def _room(tmp_path: Path) -> Mailroom:
+def _room(tmp_path: Path, oru: bytes = ORU) -> Mailroom:
     Mailroom.create(tmp_path / "profile", PASS)
     settings = tmp_path / "profile" / "profile.toml"
     settings.write_text(settings.read_text("utf-8").replace('mode = "trust-space"', 'mode = "open"', 1), "utf-8")
@@ -45,7 +45,7 @@ def _room(tmp_path: Path) -> Mailroom:
     room.accounts.add(Account(name="cabinet", email="dr@cabinet.test", kind="maildir", maildir=str(tmp_path / "M")))
     for sub in ("cur", "new", "tmp"):
         (tmp_path / "M" / sub).mkdir(parents=True, exist_ok=True)
-    (tmp_path / "M" / "new" / "1.abx.test").write_bytes(_letter())
+    (tmp_path / "M" / "new" / "1.abx.test").write_bytes(_letter(oru))
     return room
 
 
@@ -91,3 +91,23 @@ def test_a_new_analysis_carries_todays_rules(tmp_path: Path) -> None:
     asyncio.run(room.sync())
     ((_key, doc),) = room.documents.docs.items()
     assert doc["rules"] == ANALYSIS_RULES and doc["abnormal"] == 0
+
+
+def test_a_value_beyond_its_range_unflagged_by_the_lab_gets_its_mark(tmp_path: Path) -> None:
+    """The other rule of 2026-12-07: a value beyond its range with no flag from the lab is abnormal (computed).
+    A letter stored before, counted 'aucun anormal', gets its '!' at the next sync."""
+    beyond = ORU.replace(b"||4.1|mmol/L|3.5-5.0||", b"||5.9|mmol/L|3.5-5.0||")
+    room = _room(tmp_path, beyond)
+    asyncio.run(room.sync())
+    assert room.summaries("INBOX")[0].abnormal
+    (summary,) = room.summaries("INBOX")
+    ((key, doc),) = room.documents.docs.items()
+    doc.pop("rules")
+    room.documents.docs.put(key, {**doc, "abnormal": 0})
+    room.messages.update_meta(summary.id, abnormal=False)
+    room.messages.folders.delete(ANALYSIS_MARK)
+    room.messages.refresh_list_index()
+    assert not room.summaries("INBOX")[0].abnormal  # as stored on 2026-12-06
+    asyncio.run(room.sync())
+    assert room.summaries("INBOX")[0].abnormal
+    assert room.documents.docs.get(key)["abnormal"] == 1

@@ -157,6 +157,7 @@ async def test_under_a_dialog_the_line_shows_the_dialogs_keys_not_the_panes(mail
     not the pane's beneath (c Écrire, x Rejeter…), which do nothing there; the pane's come back after."""
     from tui.panes.confirm import ConfirmScreen
     from tui.panes.help import HelpScreen
+    from tui.panes.patient_search import PatientSearchScreen
 
     app = MissiveApp(mailroom=mailroom)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -181,3 +182,8 @@ async def test_under_a_dialog_the_line_shows_the_dialogs_keys_not_the_panes(mail
         await pilot.press("n")
         await settle(app, pilot)
         assert " x Rejeter " in footer.render_line(0).text
+        await pilot.press("p")  # the patient search: its field takes the letters, Échap goes back
+        await settle(app, pilot)
+        assert isinstance(app.screen, PatientSearchScreen)
+        shown = footer.render_line(0).text
+        assert " Échap Retour" in shown and "x Rejeter" not in shown, shown
