@@ -202,11 +202,13 @@ def walk_parts(msg: Message) -> tuple[str, list[tuple[PartInfo, Message]], bool]
 
 
 def _is_attachment(part: Message) -> bool:
-    """A leaf that is a file rather than text to read: said so, named, or not text at all."""
+    """A leaf that is a file rather than text to read: said so, named, or not text at all. A multipart the
+    parser could not split (no boundary, or not the one its parts use: CPython's msg_41, MimeKit's
+    empty-multipart from Outlook 12) is the letter's text, never a nameless 'part.alternative' file."""
     disposition = (part.get_content_disposition() or "").lower()
-    return disposition == "attachment" or bool(part.get_filename()) or not part.get_content_type().startswith(
-        "text/"
-    )
+    if disposition == "attachment" or part.get_filename():
+        return True
+    return part.get_content_maintype() not in ("text", "multipart")
 
 
 def _text_of(part: Message, html_used: list[bool], depth: int) -> str:
