@@ -20,8 +20,11 @@ Sidecar format (UTF-8 JSON object)::
     }
 
 One missive scans the folder at a time (a lock on the hidden file ``.missive-scan.lock`` in it): a second
-daemon of the profile, or another profile set to the same folder, waits for the next round instead of
-sending the pairs the first is sending.
+daemon of the profile waits for the next round instead of sending the pairs the first is sending. A folder
+belongs to one profile (the hidden file ``.missive-profile``, 0600, names it by a mark derived from its key):
+another profile set to the same folder (a second doctor on the same PC) sends nothing from it and says so,
+since a report dropped for one doctor would otherwise leave from the other's address, signed by the other,
+with the other named as the author of its CDA.
 
 A pair is taken only when complete: the sidecar and the report both exist and neither has changed for
 ``settle_seconds`` (or since the previous scan), so a file still being copied is never sent half-written.
@@ -230,6 +233,7 @@ def patient_identity(patient: Patient) -> Identity:
 
 # held while a scan sends, so that two missive processes watching one folder never send a pair twice
 SCAN_LOCK = ".missive-scan.lock"
+OWNER_FILE = ".missive-profile"  # the profile the folder belongs to (``WatchFolder.owner``), hidden, 0600
 _BUSY = -1
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO swapped in must not block the open
@@ -339,6 +343,43 @@ class _Folder:
             return None
         return fd
 
+    def claim(self, owner: str) -> None:
+        """The folder is ``owner``'s (a profile's mark): written at the first scan (0600, never replacing a
+        file), then checked at each; BadInput naming the marker when another profile's (or one this user
+        cannot read: another user's) is there."""
+        flags = os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _CLOEXEC
+        refused = BadInput(T("watchfolder.other-profile", folder=self.path, marker=self.path / OWNER_FILE))
+        for _attempt in range(3):
+            try:
+                fd = os.open(self._name(OWNER_FILE), flags, dir_fd=self.fd)
+            except FileNotFoundError:
+                try:
+                    fd = os.open(
+                        self._name(OWNER_FILE),
+                        os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC,
+                        0o600,
+                        dir_fd=self.fd,
+                    )
+                except FileExistsError:
+                    continue  # another profile wrote it meanwhile: read it
+                try:
+                    os.write(fd, owner.encode("ascii") + b"\n")
+                finally:
+                    os.close(fd)
+                log.info("watched folder: now this profile's")
+                return
+            except OSError:
+                raise refused from None  # another user's (unreadable), or a link
+            try:
+                mark = os.read(fd, 256).decode("ascii", "replace").strip()
+            finally:
+                os.close(fd)
+            if mark != owner:
+                log.warning("watched folder: another profile's; nothing sent from it")
+                raise refused
+            return
+        raise refused
+
     def subfolder(self, name: str) -> _Folder:
         """``sent/`` or ``failed/``, created 0700 when missing; a link or a file there is refused."""
         try:
@@ -429,8 +470,10 @@ class WatchFolder:
         settle_seconds: float = 2.0,
         orphan_seconds: float = ORPHAN_SECONDS,
         clock: Callable[[], float] = time.time,
+        owner: str | None = None,
     ) -> None:
         self.folder = Path(folder)
+        self.owner = owner  # the profile's mark: the folder is claimed for it (None: not checked)
         self.send = send
         self.patients = patients
         self.author = author
@@ -454,6 +497,8 @@ class WatchFolder:
                 # sending from it: the pairs it holds would be sent twice; they are its own this round
                 log.info("watched folder: another missive is scanning it, next round")
                 return WatchReport()
+            if self.owner is not None:
+                folder.claim(self.owner)  # another profile's folder: nothing is sent from it
             # before anything is sent: a pair sent but not movable would be sent again at the next scan
             sent, failed = folder.subfolder(SENT), folder.subfolder(FAILED)
             try:
@@ -664,6 +709,12 @@ def _document_key(document_id: str) -> str:
     return "x-" + hashlib.sha256(document_id.encode("utf-8")).hexdigest()[:24]
 
 
+def profile_mark(profile: Any) -> str:
+    """What names a profile in the folders it claims: derived from its data key (the same whatever the
+    passphrase, different for every profile), it says nothing of the key nor of the doctor."""
+    return profile.vault.subkey(b"watched-folder-owner")[:12].hex()
+
+
 def watch_task(mailroom: Any) -> Callable[[], Awaitable[None]] | None:
     """A periodic task for ``missive daemon`` when ``[watch] folder`` is set (None otherwise)."""
     folder = str(getattr(getattr(mailroom.settings, "watch", None), "folder", "") or "").strip()
@@ -676,6 +727,7 @@ def watch_task(mailroom: Any) -> Callable[[], Awaitable[None]] | None:
         patients=patients.get if patients is not None else None,
         author=getattr(mailroom, "cda_author", None),
         sent_documents=mailroom.profile.collection(SENT_DOCUMENTS) if hasattr(mailroom, "profile") else None,
+        owner=profile_mark(mailroom.profile) if hasattr(mailroom, "profile") else None,
     )
 
     async def watched_folder() -> None:

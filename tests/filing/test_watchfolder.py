@@ -436,3 +436,51 @@ async def test_a_report_named_in_latin1_is_sent_under_its_name(tmp_path: Path) -
     [part] = [p for p in email.message_from_bytes(letters[0]).walk() if p.get_filename()]
     assert part.get_filename() == "CR_résultat.pdf" and part.get_payload(decode=True) == PDF
     assert sorted(os.listdir(tmp_path / "sent")) == sorted([name, f"{name}.json"])
+
+
+async def test_a_folder_set_in_two_profiles_sends_only_for_the_first(tmp_path: Path) -> None:
+    """Two doctors on one PC, each with a profile, both set to the practice software's one export folder: a
+    report dropped for one left from whichever daemon scanned first, from that doctor's address, signed by
+    them and naming them as the CDA's author. The folder is the first profile's; the other sends nothing from
+    it and says so (the marker to delete if the folder is now its own)."""
+    from core.watchfolder import OWNER_FILE
+
+    theirs: list[Draft] = []
+    mine: list[Draft] = []
+    first = WatchFolder(tmp_path, lambda d: _record(mine, d), patients=_patients, author=AUTHOR, owner="a1")
+    other = WatchFolder(tmp_path, lambda d: _record(theirs, d), patients=_patients, author=AUTHOR, owner="b2")
+    assert (await first.scan()).sent == []  # the first scan claims the folder
+    marker = tmp_path / OWNER_FILE
+    assert marker.stat().st_mode & 0o777 == 0o600
+    report, side = _drop(tmp_path, "CR_45.pdf", PDF, GOOD)
+    _age(report, side)
+    with pytest.raises(BadInput) as refused:
+        await other.scan()
+    assert str(refused.value) == (
+        f"le dossier surveillé {tmp_path} est celui d'un autre profil missive (un autre médecin de ce poste ?) : "
+        "rien n'en part d'ici, sinon ses comptes rendus partiraient sous votre nom ; donnez à chaque profil son "
+        f"propre dossier ([watch] folder), ou, si ce dossier est bien le vôtre désormais, supprimez {marker}"
+    )
+    assert theirs == [] and report.exists() and side.exists()  # nothing sent, nothing moved
+    assert (await first.scan()).sent == ["CR_45.pdf"] and len(mine) == 1
+    # the marker deleted (the folder given to the other profile): it is the other's from then on
+    marker.unlink()
+    report, side = _drop(tmp_path, "CR_46.pdf", PDF, GOOD)
+    _age(report, side)
+    assert (await other.scan()).sent == ["CR_46.pdf"] and len(theirs) == 1
+    with pytest.raises(BadInput):
+        await first.scan()
+
+
+def test_a_profile_is_named_by_the_same_mark_in_every_process_and_another_by_another(tmp_path: Path) -> None:
+    from core.mailroom import Mailroom
+    from core.watchfolder import profile_mark
+
+    one = Mailroom.create(tmp_path / "one", "phrase de passe de test assez longue")
+    again = Mailroom.open(tmp_path / "one", "phrase de passe de test assez longue")
+    two = Mailroom.create(tmp_path / "two", "phrase de passe de test assez longue")
+    assert profile_mark(one.profile) == profile_mark(again.profile) != profile_mark(two.profile)
+    again.change_passphrase("une autre phrase de passe assez longue")
+    assert profile_mark(
+        Mailroom.open(tmp_path / "one", "une autre phrase de passe assez longue").profile
+    ) == (profile_mark(one.profile))
