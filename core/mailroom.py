@@ -1424,7 +1424,7 @@ class Mailroom:
         if broken is None:
             return None
         log.warning("audit log out of step with its seal: audited actions refused until it is resealed")
-        return " ".join(str(broken).split())
+        return str(broken)  # one line (its non-breaking spaces kept: « missive … » never split)
 
     # -- accounts (``missive account ...``, ``missive messages list``) --------------------------------------------
     async def add_account(

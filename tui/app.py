@@ -30,6 +30,7 @@ _STARTED = time.perf_counter()
 from textual import events  # noqa: E402 - the start clock is set before the heavy imports
 from textual.app import App, ComposeResult, SystemCommand  # noqa: E402
 from textual.containers import Horizontal  # noqa: E402
+from textual.content import Content  # noqa: E402
 from textual.screen import Screen  # noqa: E402
 from textual.theme import Theme  # noqa: E402
 from textual.widgets import ContentSwitcher, Static  # noqa: E402
@@ -149,6 +150,11 @@ class MainScreen(PromptFrames[None]):
                 yield Static(f" {index} {t('pane.' + pane)} ", id=f"tab-{pane}", classes="tab")
         with ContentSwitcher(initial="inbox", id="panes"):
             yield InboxPane(id="inbox")
+        # the audit log out of step with its seal: the core's line, kept in sight until it is resealed
+        said = missive_app(self).audit_line
+        line = Static(Content(said or ""), id="audit-broken")
+        line.display = said is not None
+        yield line
         yield StatusBar()
         yield KeyFooter()
 
@@ -223,6 +229,7 @@ class MissiveApp(App[int]):
         self._inputs = 0  # keys and clicks received: the screen is no longer the start's (resume frame)
         self._counts_timer: Any = None
         self._prefetched: tuple[MailroomAPI, SummaryRows] | None = None  # the inbox's list, read at unlock
+        self.audit_line: str | None = None  # the core's line while the audit log is out of step with its seal
         self._sync_started = False
         self._sync_stops: list[tuple[Any, Any]] = []  # (event loop, asyncio.Event) of each account's sync
         self._typed: deque[events.Key] = deque()  # keys typed ahead, routed one by one (on_event)
@@ -407,6 +414,39 @@ class MissiveApp(App[int]):
 
         self.push_screen(SetupScreen(mailroom=self.mailroom), done)
 
+    def audit_broken(self, line: str) -> None:
+        """The core refused an audited action (or found at unlock) that the audit log no longer matches its seal:
+        said once, as a toast and a line kept above the status bar with the commands to run; the refusals after
+        it (each letter opened, each filing) add nothing to the screen."""
+        if self.audit_line == line:
+            return
+        self.audit_line = line
+        log.warning("audit log out of step with its seal: audited actions refused, said on screen")
+        self.notify(line, severity="error", timeout=20)
+        main = self.main
+        if main is not None:
+            shown = main.query_one("#audit-broken", Static)
+            shown.update(Content(line))
+            shown.display = True
+
+    def _check_audit(self) -> None:
+        mailroom = self.mailroom
+        if mailroom is None:
+            return
+        broken = mailroom.audit_break()
+        if broken is not None:
+            self.call_from_thread(self.audit_broken, broken)
+
+    def audit_in_step(self) -> None:
+        """An audited action went through (a letter was read): the log was resealed meanwhile, the line goes."""
+        if self.audit_line is None:
+            return
+        self.audit_line = None
+        log.info("audit log in step with its seal again")
+        main = self.main
+        if main is not None:
+            main.query_one("#audit-broken", Static).display = False
+
     def _open_given(self, passphrase: str) -> None:
         from tui.messages import UnlockFailed
 
@@ -550,6 +590,9 @@ class MissiveApp(App[int]):
         log.info("start-up to painted inbox: %.3f s", elapsed)
         self.startup_done()
         self.refresh_counts()
+        # an audit log out of step with its seal is said now, not at the first letter opened (after the first
+        # paint: the start-up waits for nothing more)
+        self.run_worker(self._check_audit, thread=True, group="audit-check", exit_on_error=False)
         if self._frame_key:  # the background sync starts once the frame is kept (its words are the start's)
             self.call_after_refresh(self._keep_frame, _SETTLE_TRIES)
         elif self._exit_after_paint:

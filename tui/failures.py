@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from textual.worker import Worker, WorkerState
 
-from core.errors import MissiveError
+from core.errors import AuditBroken, MissiveError
 from tui.i18n import t
 
 if TYPE_CHECKING:
@@ -29,6 +29,12 @@ def report_failure(app: Any, worker: Worker[Any]) -> None:
     might: they are left out of the log, their frames kept)."""
     error = worker.error
     task = worker.group or worker.name or "?"
+    said = getattr(app, "audit_broken", None)
+    if isinstance(error, AuditBroken) and said is not None:
+        # the audit log out of step with its seal: said once and kept in sight, not a toast per letter opened
+        log.info("task %s refused: %s", task, type(error).__name__)
+        said(str(error))  # one line, the core's (its non-breaking spaces kept)
+        return
     if isinstance(error, MissiveError):
         app.notify(" ".join(str(error).split()), severity="error", timeout=8)
         log.info("task %s failed: %s", task, type(error).__name__)

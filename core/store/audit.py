@@ -56,7 +56,7 @@ _MAX_KEPT = 1000  # kept logs followed back by verify (each names the one before
 class AuditProblem(Frozen):
     """Where the audit log's chain breaks, and why."""
 
-    index: int  # 1-based record number
+    index: int  # 1-based record number; 0: a log kept by a reseal is missing or changed (``reason`` says which)
     reason: str
 
     def __init__(self, index: int, reason: str) -> None:
@@ -256,10 +256,10 @@ class AuditLog:
         problem, records = self._check()
         if problem is None:
             for kept in self._kept(records):
-                if not kept["intact"]:
-                    return AuditProblem(
-                        1, str(T("store.audit.kept-altered", file=kept["file"], date=kept["ts"][:10]))
-                    )
+                if not kept["intact"] and not kept["acknowledged"]:
+                    day = "/".join(reversed(kept["ts"][:10].split("-")))
+                    # index 0: no record of this log is wrong, the evidence kept beside it is gone
+                    return AuditProblem(0, str(T("store.audit.kept-altered", file=kept["file"], date=day)))
         return problem
 
     def breaks(self) -> list[dict[str, Any]]:
@@ -269,8 +269,11 @@ class AuditLog:
         return self._kept(records)
 
     def _kept(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Follow the chain of kept logs back from this one's first record."""
+        """Follow the chain of kept logs back from this one's first record. A kept log found missing or changed
+        is ``acknowledged`` when a later reseal was made for that very reason (its record says so): reported,
+        but no longer a failure of ``verify``."""
         out: list[dict[str, Any]] = []
+        acknowledged = False
         first = records[0] if records else None
         while (
             first is not None and (first.get("action"), first.get("object")) == BREAK and len(out) < _MAX_KEPT
@@ -286,8 +289,10 @@ class AuditLog:
                 "file": str(kept.get("file") or ""),
                 "intact": True,
                 "readable": 0,
+                "acknowledged": acknowledged,
             }
             out.append(entry)
+            acknowledged = acknowledged or found.get("record") == 0  # this reseal was for a kept log gone
             first = None
             if not kept:  # nothing was left to keep (the log had been deleted)
                 continue

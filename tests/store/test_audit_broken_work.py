@@ -30,7 +30,7 @@ def test_audited_work_waits_for_the_reseal_and_documents_that_came_meanwhile_are
     assert mr.audit_break() is None
     _cut_last(log)
     line = mr.audit_break()
-    assert line is not None and "« missive audit reseal --profile" in line and "\n" not in line
+    assert line is not None and "missive audit reseal --profile" in line and "\n" not in line
 
     before = log.read_bytes()
     with pytest.raises(AuditBroken):

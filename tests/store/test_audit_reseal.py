@@ -134,6 +134,12 @@ def test_a_kept_log_deleted_or_changed_fails_verify_but_stops_no_work(profile: P
     kept.unlink()
     assert profile.audit.verify() is not None
     assert not profile.audit.breaks()[0]["intact"]
+    # a reseal for that very reason: recorded, and from then on reported, not failed, by verify
+    again = profile.audit.reseal()
+    assert again["found"]["record"] == 0 and details["kept"]["file"] in again["found"]["reason"]
+    assert profile.audit.verify() is None
+    newest, gone = profile.audit.breaks()
+    assert newest["intact"] and not gone["intact"] and gone["acknowledged"]
 
 
 def test_an_intact_log_is_not_resealed(profile: Profile) -> None:

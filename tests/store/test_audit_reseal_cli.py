@@ -121,7 +121,7 @@ def test_audited_commands_are_refused_with_the_commands_to_run_and_work_again_af
     code, out, err = missive(profile.path, "patients", "import", str(csv))
     assert code == 1 and err.count("\n") == 1
     assert f"« missive audit reseal --profile {profile.path} »" in err and "ne correspond plus à son sceau" in err
-    assert "refused: the log does not match its seal" in (profile.path / "missive.log").read_text()
+    assert "audited action refused before it began" in (profile.path / "missive.log").read_text()
     assert missive(profile.path, "audit", "reseal", "--yes")[0] == 0
     code, out, err = missive(profile.path, "patients", "import", str(csv))
     assert code == 0, err
@@ -166,3 +166,8 @@ def test_a_second_reseal_keeps_both_logs_and_verify_lists_both_breaks(tmp_path: 
     kept[0].unlink()  # the evidence of the first break destroyed: verify says so
     code, out, err = missive(profile.path, "audit", "verify")
     assert code == 1 and err.count("\n") == 1 and f"audit/{kept[0].name}" in err and "supprimé ou modifié" in err
+    assert "enregistrement 0" not in err
+    assert missive(profile.path, "audit", "reseal", "--oui")[0] == 0  # acknowledged: said, no longer a failure
+    code, out, err = missive(profile.path, "audit", "verify")
+    assert code == 0 and "rupture(s) reconnue(s) : 3" in out
+    assert f"le journal d'avant, audit/{kept[0].name}, a été supprimé ou modifié depuis" in out

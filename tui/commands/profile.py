@@ -94,21 +94,18 @@ def cmd_audit_verify(args: argparse.Namespace, ctx: Any) -> int:
         if breaks:  # a new chain since the last acknowledged break: each said, the kept logs checked
             print(t("cli.audit.intact_resealed", count=count, date=_french_date(breaks[0]["ts"]), breaks=len(breaks)))
             for found in breaks:
-                where = (
-                    t("cli.audit.break_kept", file=found["file"], readable=found["readable"])
-                    if found["file"]
-                    else t("cli.audit.break_nothing_kept")
+                if not found["file"]:
+                    where = t("cli.audit.break_nothing_kept")
+                elif not found["intact"]:  # gone since, and acknowledged by a later reseal
+                    where = t("cli.audit.break_kept_gone", file=found["file"])
+                else:
+                    where = t("cli.audit.break_kept", file=found["file"], readable=found["readable"])
+                what = (
+                    t("cli.audit.break_at", record=found["record"], reason=found["reason"])
+                    if found["record"]
+                    else found["reason"]
                 )
-                print(
-                    t(
-                        "cli.audit.break",
-                        date=_french_date(found["ts"]),
-                        actor=found["actor"],
-                        record=found["record"],
-                        reason=found["reason"],
-                        where=where,
-                    )
-                )
+                print(t("cli.audit.break", date=_french_date(found["ts"]), actor=found["actor"], what=what, where=where))
         elif seal is None:
             print(t("cli.audit.intact_unsealed", count=count))
         elif seal["since"] <= 1:
@@ -117,8 +114,14 @@ def cmd_audit_verify(args: argparse.Namespace, ctx: Any) -> int:
             since = "/".join(reversed(seal["since_ts"][:10].split("-")))
             print(t("cli.audit.intact_sealed_since", count=count, date=since, record=seal["since"]))
         return 0
-    sys.stderr.write(f"missive : {t('cli.audit.altered', index=problem.index, reason=problem.reason)}\n")
+    sys.stderr.write(f"missive : {_problem_line(problem)}\n")
     return 1
+
+
+def _problem_line(problem: Any) -> str:
+    if problem.index == 0:  # not a record: a log kept by a reseal, deleted or changed since
+        return str(problem.reason)
+    return t("cli.audit.altered", index=problem.index, reason=problem.reason)
 
 
 def cmd_audit_list(args: argparse.Namespace, ctx: Any) -> int:
@@ -140,7 +143,7 @@ def cmd_audit_reseal(args: argparse.Namespace, ctx: Any) -> int:
     problem = mr.audit_problem()
     if problem is None:
         raise BadInput(t("cli.audit.reseal_intact"))
-    question = t("cli.audit.reseal_question", index=problem.index, reason=problem.reason)
+    question = t("cli.audit.reseal_question", problem=_problem_line(problem))
     if not args.yes:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             raise BadInput(t("cli.audit.reseal_confirm", question=question))

@@ -368,6 +368,7 @@ class InboxPane(ReportsFailures, Vertical):
 
     def on_message_opened(self, message: MessageOpened) -> None:
         self.view = message.view
+        missive_app(self).audit_in_step()  # read, so audited: a line about a broken audit log is no longer true
         self.query_one(Reader).show(message.view)
         full = self._full_for == message.view.summary.id
         self._full_for = None
