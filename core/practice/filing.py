@@ -212,9 +212,14 @@ class FilingProfile:
         return self.folder
 
     def target_folder(self, patient_id: str) -> Path:
-        """The folder a document for ``patient_id`` goes into."""
+        """The folder a document for ``patient_id`` goes into. A patient's folder that is a symbolic link
+        (put there by whoever writes the import folder: to another patient's folder, or anywhere) is refused:
+        what went through it would be filed by the practice software where the link points."""
         if self.layout == "patient-folders":
-            return self.root / patient_folder(patient_id)
+            folder = self.root / patient_folder(patient_id)
+            if folder.is_symlink():
+                raise StoreError(T("clinical.filing.dossier-patient-lien", folder=folder))
+            return folder
         return self.root
 
     def payload(self, data: bytes, fields: FilingFields) -> bytes:

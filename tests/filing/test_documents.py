@@ -271,3 +271,24 @@ def test_a_link_or_fifo_in_place_of_a_filed_file_is_neither_read_nor_kept(
     replaced = queue.replace_filed(filed.id, newer, actor="segur")
     assert Path(replaced.filed_path).read_bytes() == newer and os.path.lexists(path)
     assert b"DURAND" not in (queue.quarantined(filed.id) if queue.get(filed.id).quarantine_blob else b"")
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "symlink"), reason="POSIX links")
+def test_a_patients_folder_that_is_a_link_is_not_filed_into(tmp_path, marks, document) -> None:
+    """Layout patient-folders: a link put in the import folder in place of a patient's folder (to another
+    patient's folder, or anywhere) took that patient's results there: the practice software then filed them
+    in the other patient's record. Nothing is written through it; the document waits, and the line says
+    which folder to look at."""
+    from core.errors import StoreError
+    from core.practice.filing import patient_folder
+
+    queue, _ = make_queue(tmp_path, marks, layout="patient-folders")
+    lgc = tmp_path / "lgc"
+    other = lgc / patient_folder("p-2")
+    other.mkdir(parents=True)
+    (lgc / patient_folder("p-1")).symlink_to(other)
+    waiting = queue.ingest(document, REVIEW, message_id="m-1", raw=RAW)
+    with pytest.raises(StoreError, match="lien"):
+        queue.file(waiting.id, "p-1", actor="dr")
+    assert list(other.iterdir()) == []  # nothing landed in the other patient's folder
+    assert queue.get(waiting.id).state == "waiting"
