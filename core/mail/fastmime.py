@@ -492,7 +492,20 @@ def filename_of(header: Message) -> str:
         ctype = header.get("content-type")
         if ctype is None or (isinstance(ctype, str) and "name" not in ctype.lower()):
             return ""
-    return header.get_filename() or ""
+    name = header.get_filename() or ""
+    return _decoded_words(name) if "=?" in name else name
+
+
+def _decoded_words(name: str) -> str:
+    """A file name sent as RFC 2047 encoded words inside its quotes (Outlook, Thunderbird and lab mailers do,
+    though RFC 2047 forbids it: filename="=?iso-8859-1?Q?HasenundFr=F6sche=2Etxt?="), decoded as the reader's
+    parser decodes it; it was the document's name in À classer, and hid its extension."""
+    from email.header import decode_header, make_header
+
+    try:
+        return str(make_header(decode_header(name)))
+    except Exception:  # noqa: BLE001 - a malformed encoded word is kept as it is
+        return name
 
 
 def leaves_of(found: Scanned) -> Iterator[tuple[Message, str, Payload]]:

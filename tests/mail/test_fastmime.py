@@ -36,6 +36,10 @@ def reference_parts(msg: Message) -> tuple[list[tuple[str, str, bytes]], bool]:
         if part.is_multipart():
             continue
         name = part.get_filename() or ""
+        if "=?" in name:  # encoded words inside the quotes (Netscape, Outlook): the name the reader shows
+            from email.header import decode_header, make_header
+
+            name = str(make_header(decode_header(name)))
         ctype = part.get_content_type()
         if name:
             attached = True
