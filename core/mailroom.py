@@ -85,7 +85,6 @@ READING_MODULES = (
     "core.mail.messages",
     "core.mail.accounts",
     "core.mail.mime",
-    "email.policy",  # the whole-message parser's (core.mail.mime loads it on a first read, not for a sync)
     "core.mail.receipts",
     "core.practice.documents",
     "core.clinical.patient_mail",

@@ -272,19 +272,96 @@ def parse(raw: bytes) -> Parsed:
     return read(raw)[0]
 
 
+# The fields ``read`` takes from a message (the outer one; every part's MIME fields)
+_READ_FIELDS = frozenset(
+    {"message-id", "from", "to", "cc", "subject", "date", "x-mss-codecda", "x-mss-ins", "x-mss-nil"}
+)
+_PART_FIELDS = frozenset({"content-type", "content-disposition", "content-transfer-encoding"})
+# fields whose RFC 2047 encoded words compat32's decode_header reads as email.policy does (addresses: only
+# the address is kept, never the display name the words encode)
+_WORDS_DECODED = frozenset({"from", "to", "cc", "subject"})
+_CHARSETS = frozenset({"utf-8", "iso-8859-1", "iso-8859-15", "windows-1252", "us-ascii"})
+# an encoded word between blanks (or at an end of the field), in a charset above, its text without blanks
+_WORD = re.compile(r"(?<!\S)=\?([A-Za-z0-9_-]+)\?([QqBb])\?([!->@-~]*)\?=(?!\S)")
+_PLAIN_ADDRESSES = re.compile(r'[^"()\\:;\[\]]*')  # no quoted name, comment, group nor domain literal
+_PLAIN_ID = re.compile(r"\s*<[!-;=?-~]+>\s*")  # one message id, nothing around it but blanks
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_BASE64_TEXT = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+
+
+def _words_decoded_alike(value: str) -> bool:
+    """Every ``=?`` of ``value`` begins a well-formed encoded word between blanks, all in one common charset,
+    each word's bytes valid in it: then decode_header and email.policy give the same text."""
+    import binascii
+    import quopri
+
+    words = list(_WORD.finditer(value))
+    if len(words) != value.count("=?") or len({word.group(1).lower() for word in words}) != 1:
+        return False
+    for word in words:
+        charset, encoding, text = word.groups()
+        if charset.lower() not in _CHARSETS:
+            return False
+        try:
+            if encoding in "Bb":
+                if not _BASE64_TEXT.fullmatch(text):
+                    return False
+                data = binascii.a2b_base64(text)
+            else:
+                data = quopri.decodestring(text.replace("_", " ").encode("ascii"), header=True)
+            decoded = data.decode(charset)
+        except (ValueError, UnicodeDecodeError):
+            return False
+        if _CONTROL.search(decoded):  # a line end or a control character: the policy reads those its own way
+            return False
+    return True
+
+
+def _plain_reading(raw: bytes) -> Message | None:
+    """``raw`` parsed with compat32 (email.policy and its header registry not loaded) when nothing ``read``
+    takes from it needs email.policy's reading: the fields it reads ASCII, without RFC 2231 parameters, encoded
+    words only in From/To/Cc/Subject and well-formed (``_words_decoded_alike``), From/To/Cc plain address lists,
+    no parser defect. ``read`` then gives what the policy's parse gives (a test holds both equal on the corpus);
+    else None: the caller parses with the policy."""
+    try:
+        msg = email.message_from_bytes(bytes(raw))
+    except Exception:  # noqa: BLE001 - the policy's parse says what is wrong
+        return None
+    for part in msg.walk():
+        if part.defects:
+            return None
+        fields = _READ_FIELDS | _PART_FIELDS if part is msg else _PART_FIELDS
+        for name, value in part.items():
+            name = name.lower()
+            if name not in fields:
+                continue
+            if not isinstance(value, str) or not value.isascii() or "*" in value and name in _PART_FIELDS:
+                return None
+            if "=?" in value and (name not in _WORDS_DECODED or not _words_decoded_alike(value)):
+                return None
+            if name in ("from", "to", "cc") and not _PLAIN_ADDRESSES.fullmatch(value):
+                return None
+            if name == "message-id" and not _PLAIN_ID.fullmatch(value):
+                return None
+    return msg
+
+
 def read(raw: bytes) -> tuple[Parsed, list[Attachment]]:
-    """The message's headers and text, and its attachments with their bytes."""
+    """The message's headers and text, and its attachments with their bytes. An ordinary letter (ASCII fields,
+    no encoded words: ``_plain_reading``) is read without email.policy, which the others load."""
     from core.model import Attachment
 
-    msg = parse_bytes(raw)
+    plain = _plain_reading(raw) if isinstance(raw, bytes | bytearray) else None
+    msg = parse_bytes(raw) if plain is None else plain
+    field = _header if plain is None else _decoded  # compat32 leaves encoded words to be decoded
     encrypted, signed = security_of(msg)
     text, attachments, was_html = ("", [], False) if encrypted else walk_parts(msg)
     parsed = Parsed(
         message_id=_header(msg, "Message-ID"),
-        sender=(_addresses(msg, "From") or ("",))[0] or _header(msg, "From"),
+        sender=(_addresses(msg, "From") or ("",))[0] or field(msg, "From"),
         to=_addresses(msg, "To"),
         cc=_addresses(msg, "Cc"),
-        subject=shown_subject(_header(msg, "Subject")),
+        subject=shown_subject(field(msg, "Subject")),
         date=_date(msg),
         text=text,
         attachments=tuple(info for info, _ in attachments),
