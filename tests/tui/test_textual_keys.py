@@ -1,0 +1,80 @@
+"""The binding chain asks no Unicode name of the keys that name no character (tui.textual_keys): Textual's
+``key_to_character`` looked "ENTER", "F1", "SLASH"... up in unicodedata's name database at every focus change,
+and each failed lookup left pages of its tables (about 0.4 MB) in the app. The answers are Textual's own, and
+those keys still do what they do: F1 (help), / (search), Échap, Entrée (open), F2-F5 (panes)."""
+
+from __future__ import annotations
+
+from textual.keys import key_to_character
+
+from tests.fresh import fresh_json
+from tui.textual_keys import NOT_CHARACTERS
+
+
+def test_the_names_answered_are_those_textual_itself_finds_no_character_for() -> None:
+    assert {key: key_to_character(key) for key in NOT_CHARACTERS} == dict.fromkeys(NOT_CHARACTERS)
+
+
+KEYS = """
+import asyncio, json, sys, unicodedata
+failed = set()
+textual_lookup = unicodedata.lookup
+
+def lookup(name):
+    try:
+        return textual_lookup(name)
+    except KeyError:
+        if sys._getframe(1).f_code.co_name == "key_to_character":  # the binding chain's (not the pilot's)
+            failed.add(name)
+        raise
+
+unicodedata.lookup = lookup
+from textual.widgets import ContentSwitcher, Input, Static
+from tests.tui.conftest import settle
+from tests.tui.fakes import FakeMailroom
+from tui.app import MissiveApp
+from tui.widgets.message_list import MessageList
+
+async def main():
+    out = {}
+    app = MissiveApp(mailroom=FakeMailroom())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f1")
+        await settle(app, pilot)
+        out["f1"] = type(app.screen).__name__
+        await pilot.press("escape")
+        await settle(app, pilot)
+        out["escape"] = type(app.screen).__name__
+        await pilot.press("slash", *"durand")
+        await settle(app, pilot)
+        out["slash"] = [app.screen.query_one("#inbox-search", Input).has_focus,
+                        [s.id for s in app.screen.query_one(MessageList).rows]]
+        await pilot.press("escape")
+        await settle(app, pilot)
+        msg_list = app.screen.query_one(MessageList)
+        out["search_left"] = [len(msg_list.rows), msg_list.has_focus, msg_list.current.id]
+        await pilot.press("enter")
+        await settle(app, pilot)
+        out["enter"] = "certificat valide" in str(app.screen.query_one("#reader-signature", Static).render())
+        panes = []
+        for key in ("f5", "f3", "f4", "f2"):
+            await pilot.press(key)
+            await settle(app, pilot)
+            panes.append(str(app.screen.query_one(ContentSwitcher).current))
+        out["panes"] = panes
+    out["failed_lookups"] = sorted(failed)
+    print(json.dumps(out))
+
+asyncio.run(main())
+"""
+
+
+def test_the_keys_work_and_no_key_name_is_looked_up_in_vain() -> None:
+    out = fresh_json(KEYS)
+    assert out["f1"] == "HelpScreen" and out["escape"] != "HelpScreen"
+    assert out["slash"] == [True, ["m-letter"]]
+    assert out["search_left"] == [2, True, "m-lab"]
+    assert out["enter"] is True
+    assert out["panes"] == ["directory", "review", "compose", "inbox"]
+    assert out["failed_lookups"] == []  # without tui.textual_keys: ENTER, F1, F12, F2-F6, SLASH...
