@@ -81,6 +81,8 @@ _UCUM_SYMBOLS = {
     "Cel": "°C",
     "[degF]": "°F",
     "[pH]": "pH",
+    "[diop]": "δ",  # dioptre, as French prescriptions write it (ANS OPH-BRE: sphere, cylinder, addition)
+    "deg": "°",  # an angle (the cylinder's axis)
     "[in_i]": "in",
     "[in_us]": "in",
     "[lb_av]": "lb",

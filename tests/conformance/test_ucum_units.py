@@ -55,6 +55,8 @@ def test_the_reader_prints_micrograms():
         ("mm[Hg]", "mmHg"),
         ("Cel", "°C"),
         ("[degF]", "°F"),
+        ("[diop]", "δ"),  # the ANS's ophthalmology examples (OPH-BRE): '2.50 [diop]'
+        ("deg", "°"),
         # what is no UCUM code is kept as written
         ("G/L", "G/L"),
         ("mmol/L", "mmol/L"),
