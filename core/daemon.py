@@ -48,6 +48,51 @@ RETRY_FIRST = 5.0  # an account that fails is retried after 5 s, 10 s, 20 s... u
 RETRY_MAX = 300.0
 LOGIN_RETRY = 3600.0  # after a denied or unanswered PSC approval
 LOCK_NAME = "daemon.lock"  # in the profile folder: held by the running daemon (``only_daemon``)
+NOTIFY_QUIET = 30.0  # seconds between two pushes to the phone: a burst of letters rings it once, then once more
+NOTIFY_EVERY = 5.0  # seconds between two looks at what the phone was not told yet (held, or refused)
+
+
+class _Pushes:
+    """At most one push to the phone every ``quiet`` seconds. A lab's morning batch arrives over a few IDLE
+    rounds: each round pushed its own count (seen: 300 letters rang the phone 7 times in one second). The
+    first push goes at once; what comes within ``quiet`` seconds is held and said together by ``flush``
+    (the daemon's notifications loop, every few seconds). Counts only, as ever."""
+
+    def __init__(self, notifier: Any, quiet: float, retry_every: float = FLUSH_EVERY) -> None:
+        self.notifier = notifier
+        self.quiet = quiet
+        self.retry_every = retry_every  # a service that refused is asked again this often (one log line each)
+        self.held = 0
+        self.held_urgent = 0
+        self._last: float | None = None
+        self._retried = 0.0
+
+    async def new_mail(self, count: int, urgent: int = 0) -> None:
+        self.held += max(0, int(count))
+        self.held_urgent += max(0, int(urgent))
+        await self.flush()
+
+    async def flush(self) -> None:
+        import time
+
+        now = time.monotonic()
+        if self.held <= 0 or (self._last is not None and now - self._last < self.quiet):
+            return
+        count, urgent = self.held, self.held_urgent
+        self.held = self.held_urgent = 0
+        self._last = now
+        await self.notifier.new_mail(count, urgent)
+
+    async def tick(self) -> None:
+        """What was held goes once the quiet time is over; what the service refused, once it answers."""
+        import time
+
+        await self.flush()
+        retry = getattr(self.notifier, "retry", None)
+        now = time.monotonic()
+        if retry is not None and now - self._retried >= self.retry_every:
+            self._retried = now
+            await retry()
 
 
 @contextlib.contextmanager
@@ -104,20 +149,22 @@ async def run_daemon(
     notifier: Any = None,
     flush_every: float = FLUSH_EVERY,
     tasks_every: float = TASKS_EVERY,
+    notify_quiet: float = NOTIFY_QUIET,
 ) -> None:
     """Run until ``stop_event`` is set, then cancel every loop and return (no task left behind)."""
     if notifier is None:
         from core.notify import Notifier
 
         notifier = Notifier.from_settings(mailroom.settings.notifications)
+    pushes = _Pushes(notifier, notify_quiet, flush_every)
     names = _account_names(mailroom)
     log.info("daemon started: %d accounts, %d periodic tasks", len(names), len(tasks))
-    control = await _open_control(mailroom, notifier)
-    loops = [asyncio.create_task(_watch(mailroom, name, notifier, stop_event)) for name in names]
+    control = await _open_control(mailroom, pushes)
+    loops = [asyncio.create_task(_watch(mailroom, name, pushes, stop_event)) for name in names]
     loops.append(asyncio.create_task(_every(flush_every, lambda: _flush(mailroom), "outbox", stop_event)))
-    retry = getattr(notifier, "retry", None)
-    if retry is not None:  # a push the phone service did not take is said again once it answers
-        loops.append(asyncio.create_task(_every(flush_every, retry, "notifications", stop_event)))
+    # held pushes go after the quiet time; one the phone service did not take, once it answers
+    every = min(flush_every, NOTIFY_EVERY)
+    loops.append(asyncio.create_task(_every(every, pushes.tick, "notifications", stop_event)))
 
     def trouble(what: str, reason: str) -> None:
         _emit(mailroom, TaskTrouble(what, reason))

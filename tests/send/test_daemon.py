@@ -67,7 +67,8 @@ async def test_new_mail_is_notified_as_a_count_and_emitted_as_an_event() -> None
     mailroom = FakeMailroom({"cabinet": [2, 0, 1], "labo": [3]})
     with WebhookServer() as rec:
         notifier = Notifier("ntfy", rec.url)
-        await _run_until(mailroom, lambda: len(rec.requests) >= 3, notifier=notifier)
+        # each round's count on its own (no quiet time between pushes: see the burst test below)
+        await _run_until(mailroom, lambda: len(rec.requests) >= 3, notifier=notifier, notify_quiet=0)
     bodies = sorted(r.body.decode() for r in rec.requests)
     assert bodies == [
         "1 nouveau message sécurisé",
@@ -208,3 +209,20 @@ async def test_a_push_the_phone_service_refused_is_sent_again_once_it_answers() 
     # refused once, then taken: the same count, said once the service answered
     assert [r.body.decode() for r in rec.requests] == ["2 nouveaux messages sécurisés"] * 2
     assert notifier.owed == 0
+
+
+async def test_a_burst_of_letters_rings_the_phone_once_then_once_more_with_the_rest() -> None:
+    """A lab's morning batch of 300 letters arrived over 7 IDLE rounds in one second: the phone rang 7 times.
+    Now the first round's count goes at once, what the next rounds bring is held for the quiet time, then said
+    in one push."""
+    mailroom = FakeMailroom({"cabinet": [172, 22, 7, 14, 35, 46, 6]})
+    with WebhookServer() as rec:
+        notifier = Notifier("ntfy", rec.url)
+        await _run_until(
+            mailroom, lambda: len(rec.requests) >= 2, notifier=notifier, notify_quiet=0.5, flush_every=0.05
+        )
+    assert [r.body.decode() for r in rec.requests] == [
+        "172 nouveaux messages sécurisés",
+        "130 nouveaux messages sécurisés",
+    ]
+    assert sum(e.count for e in mailroom.events if isinstance(e, NewMail)) == 302  # the app still hears each
