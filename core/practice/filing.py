@@ -384,6 +384,8 @@ def write_temp(root: Path, data: bytes, tag: str = "") -> Path:
                     os_reason=os_reason(exc),
                 )
             ) from None
+        if folder.is_symlink():  # put there by whoever writes the import folder: the bytes would go elsewhere
+            raise StoreError(T("clinical.filing.dossier-temporaire-lien", folder=folder))
         if sys.platform == "win32":
             _hide(folder)
         tmp = folder / f".missive-{label}-{secrets.token_hex(6)}.tmp"

@@ -292,3 +292,21 @@ def test_a_patients_folder_that_is_a_link_is_not_filed_into(tmp_path, marks, doc
         queue.file(waiting.id, "p-1", actor="dr")
     assert list(other.iterdir()) == []  # nothing landed in the other patient's folder
     assert queue.get(waiting.id).state == "waiting"
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "symlink"), reason="POSIX links")
+def test_a_temporary_folder_that_is_a_link_gets_no_document(tmp_path, marks, document) -> None:
+    """The hidden temporary folder in the import folder, swapped for a link to another place (a share others
+    read, a USB stick): the document's bytes were written there in clear before being published."""
+    from core.errors import StoreError
+    from core.practice.filing import TEMP_DIR
+
+    queue, _ = make_queue(tmp_path, marks)
+    elsewhere = tmp_path / "ailleurs"
+    elsewhere.mkdir()
+    (tmp_path / "lgc").mkdir()
+    (tmp_path / "lgc" / TEMP_DIR).symlink_to(elsewhere)
+    waiting = queue.ingest(document, REVIEW, message_id="m-1", raw=RAW)
+    with pytest.raises(StoreError, match="lien"):
+        queue.file(waiting.id, "p-1", actor="dr")
+    assert list(elsewhere.iterdir()) == [] and queue.get(waiting.id).state == "waiting"
