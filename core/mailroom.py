@@ -1386,6 +1386,11 @@ class Mailroom:
         """Since when the log is sealed against a roll-back (None: not sealed yet)."""
         return self.audit.seal_status()
 
+    def audit_readable(self, kept: str | None = None) -> tuple[list[dict[str, Any]], AuditProblem | None]:
+        """The audit records that read up to the first problem, and that problem (None: intact); ``kept``: a log
+        kept by a reseal (``audit/broken-….log``) read up to its break."""
+        return self.audit.readable(kept)
+
     def audit_breaks(self) -> list[dict[str, Any]]:
         """The breaks of the log acknowledged by ``audit_reseal``, newest first (when, by whom, what was found,
         the kept log and whether it is still there as it was)."""

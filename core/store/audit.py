@@ -39,7 +39,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from core.errors import AuditBroken, BadInput, StoreCorrupted, disk_full
+from core.errors import AuditBroken, BadInput, NotFound, StoreCorrupted, disk_full
 from core.frozen import Frozen, fill
 from core.store.atomic import FileLock, atomic_write, private_dir, private_open
 from core.store.vault import Vault
@@ -248,6 +248,23 @@ class AuditLog:
         if problem:
             raise StoreCorrupted(T("store.audit.audit-record", index=problem.index, reason=problem.reason))
         return records
+
+    def readable(self, kept: str | None = None) -> tuple[list[dict[str, Any]], AuditProblem | None]:
+        """The records that read in order up to the first problem, and that problem (None: intact). ``kept``: a
+        log kept by a reseal (``audit/broken-….log``, as ``breaks`` names it) instead of the current one; it is
+        read as it is, up to its break (the seal it had is recorded in the break record, not checked here)."""
+        if kept is None:
+            problem, records = self._check()
+            return records, problem
+        name = Path(kept).name
+        if not (name.startswith("broken-") and name.endswith(".log")) or Path(kept).parent.name not in ("", "audit"):
+            raise BadInput(T("store.audit.kept-unknown", file=kept))
+        try:
+            data = (self.folder / name).read_bytes()
+        except FileNotFoundError:
+            raise NotFound(T("store.audit.kept-missing", file=f"{self.folder.name}/{name}")) from None
+        problem, records, _ = self._chain([ln for ln in data.split(b"\n") if ln])
+        return records, problem
 
     def verify(self) -> AuditProblem | None:
         """None when the log is intact, else the first bad record and why (read under the audit lock, so a

@@ -171,3 +171,19 @@ def test_a_second_reseal_keeps_both_logs_and_verify_lists_both_breaks(tmp_path: 
     code, out, err = missive(profile.path, "audit", "verify")
     assert code == 0 and "rupture(s) reconnue(s) : 3" in out
     assert f"le journal d'avant, audit/{kept[0].name}, a été supprimé ou modifié depuis" in out
+
+
+def test_a_broken_log_is_listed_as_far_as_it_reads_and_so_is_the_kept_one(tmp_path: Path) -> None:
+    profile = _made(tmp_path)
+    _cut_middle(profile)  # record 3 removed: 1 and 2 still read
+    code, out, err = missive(profile.path, "audit", "list")
+    assert code == 1 and [line.split()[4] for line in out.splitlines()] == ["profile", "doc0"]
+    assert err.count("\n") == 1 and "enregistrement 3 du journal d'audit" in err
+    assert missive(profile.path, "audit", "reseal", "--oui")[0] == 0
+    [kept] = (profile.path / "audit").glob("broken-*.log")
+    code, out, err = missive(profile.path, "audit", "list", "--kept", f"audit/{kept.name}")
+    lines = out.splitlines()
+    assert code == 0 and err == "" and [line.split()[4] for line in lines[:2]] == ["profile", "doc0"]
+    assert lines[2].startswith("(le journal conservé s'arrête là : enregistrement 3")
+    code, out, err = missive(profile.path, "audit", "list", "--kept", "../vault.json")
+    assert code == 2 and out == "" and "n'est pas un journal conservé" in err

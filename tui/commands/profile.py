@@ -27,6 +27,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     q.set_defaults(func=cmd_audit_verify)
     q = asub.add_parser("list", help="afficher le journal d'audit (identifiants seulement)")
     q.add_argument("--json", action="store_true", help="une ligne JSON par enregistrement")
+    q.add_argument(
+        "--kept",
+        metavar="FICHIER",
+        help="un journal conservé par « audit reseal » (audit/broken-….log), lu jusqu'à sa rupture",
+    )
     q.set_defaults(func=cmd_audit_list)
     q = asub.add_parser(
         "reseal",
@@ -125,7 +130,9 @@ def _problem_line(problem: Any) -> str:
 
 
 def cmd_audit_list(args: argparse.Namespace, ctx: Any) -> int:
-    for rec in ctx.mailroom().audit_records():
+    """The records up to the first problem (a broken log is listed as far as it reads), then that problem."""
+    records, problem = ctx.mailroom().audit_readable(args.kept)
+    for rec in records:
         if args.json:
             ctx.print_json(rec)
         else:
@@ -135,7 +142,13 @@ def cmd_audit_list(args: argparse.Namespace, ctx: Any) -> int:
                 kept = (details.get("kept") or {}).get("file") or "-"
                 line += " " + t("cli.audit.list_break", record=(details.get("found") or {}).get("record"), file=kept)
             print(line)
-    return 0
+    if problem is None:
+        return 0
+    if args.kept:  # a kept log is broken by definition: where it stops is what the listing says last
+        print(t("cli.audit.kept_stops", index=problem.index, reason=problem.reason))
+        return 0
+    sys.stderr.write(f"missive : {_problem_line(problem)}\n")
+    return 1
 
 
 def cmd_audit_reseal(args: argparse.Namespace, ctx: Any) -> int:
