@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import builtins
 import re
-import shlex
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -99,6 +98,8 @@ def validate(account: Account) -> Account:
             )
         )
     if account.xoauth2_command:
+        import shlex  # here: only an account that gets its token from a command needs it
+
         try:
             if not shlex.split(account.xoauth2_command):
                 raise ValueError
@@ -195,6 +196,8 @@ def access_token(account: Account, timeout: float = 60.0) -> str:
     """Run the account's XOAUTH2 command (no shell, no missive secret in its environment); the token."""
     if not account.xoauth2_command:
         raise BadInput(T("mail.accounts.compte-xoauth2-command", account_name=account.name))
+    import shlex
+
     argv = shlex.split(account.xoauth2_command)
     try:
         done = subprocess.run(

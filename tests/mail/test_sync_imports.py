@@ -23,9 +23,12 @@ PASS = "correct horse battery staple"
 # core.events: the nine event classes (new mail, progress, documents filed...), built only where one is emitted.
 # argparse, the command line's parser and the other mail commands: a plain sync runs its handler without them
 # (tui.clirun.run_plain_sync); getpass (with termios): the audit log's default actor, a resync writes no record.
+# shlex: an account's token command is split only for an account that has one. The readers of reports, the
+# S/MIME machinery and the practice's documents: nothing new, nothing to read, verify or file.
 NOT_FOR_A_RESYNC = (
     "core.model_rest", "core.events", "secrets", "tempfile", "shutil", "bz2", "lzma", "argparse", "tui.cliparse",
-    "tui.commands.mail", "getpass", "termios",
+    "tui.commands.mail", "getpass", "termios", "shlex", "core.clinical.readers", "core.secure.smime",
+    "core.secure.keystore", "core.practice.documents",
 )  # fmt: skip
 # xml.etree (with expat) reads a trust whitelist and html decodes entities in a report's text: not a sniffer's.
 # email.policy (with its header registry) parses a whole message: the summaries are made by the fast reader.
