@@ -304,7 +304,7 @@ async def test_a_hook_that_is_a_coroutine_is_awaited() -> None:
         return {"abnormal": True, "n": len(raw)}
 
     engine = SyncEngine(MessageStore(MemoryProfile()), on_new_message=hook)
-    assert await engine._hook(b"raw", "0" * 32) == {"abnormal": True, "n": 3}
+    assert await engine._hook(b"raw", "0" * 32, "INBOX") == {"abnormal": True, "n": 3}
 
 
 async def test_what_a_hook_says_is_stored_as_plain_values() -> None:
@@ -327,7 +327,7 @@ async def test_what_a_hook_says_is_stored_as_plain_values() -> None:
     said["o"] = Own("y")
     said["kind"] = Fields  # a class is not an instance: kept
     engine = SyncEngine(MessageStore(MemoryProfile()), on_new_message=lambda raw: said)
-    out = await engine._hook(b"raw", "0" * 32)
+    out = await engine._hook(b"raw", "0" * 32, "INBOX")
     assert out == {**said, "f": {"a": 3}, "o": {"own": "y"}}
 
 
