@@ -704,6 +704,12 @@ class Mailroom:
             receipt_request=self._receipt_prompt(message_id, actor),
             people=self._people_in([summary.sender, *summary.to]),
         )
+        if summary.too_big:
+            # only its headers were downloaded: what it is and where to read it, in place of its text
+            from core.mail.imapwire import mb_text
+
+            said = str(T("mail.sync.too-big-read", mb=mb_text(summary.size)))
+            return replace(view, body=said, problem=said)
         if not opened.decrypted:
             return view
         try:
@@ -2191,14 +2197,9 @@ class Mailroom:
 
     def import_identity(self, path: str, password: str) -> dict[str, Any]:
         """Our S/MIME key and certificate from a .p12 (same as ``missive keys import``)."""
-        from core.errors import BadInput, os_reason
+        from core.inputfile import read_input
 
-        file = Path(path).expanduser()
-        try:
-            data = file.read_bytes()
-        except OSError as exc:
-            raise BadInput(T("mailroom.impossible-lire", file=file, os_reason=os_reason(exc))) from None
-        return self.import_identity_data(data, password)
+        return self.import_identity_data(read_input(Path(path).expanduser(), "keys"), password)
 
     def save_settings(self, changes: dict[str, dict[str, Any]]) -> None:
         """Write settings to profile.toml (validated first; comments kept) and use them from now on."""
@@ -2351,6 +2352,21 @@ def _unlock_seconds(started: float, ended: float, derived: tuple[float, float] |
     begun, ready = derived
     both = max(0.0, min(ready, ended) - max(begun, started))
     return (ended - started) + (ready - begun) - both
+
+
+def read_input(path: str | Path, kind: str) -> bytes:
+    """A file the doctor names, of ``kind`` ('clinical', 'keys', 'whitelist', 'message', 'patients',
+    'attachment'): a regular file no larger than its kind's limit, or one French line (core.inputfile)."""
+    from core.inputfile import read_input as read
+
+    return read(path, kind)
+
+
+def read_standard_input(stream: Any, kind: str) -> bytes:
+    """What a command reads from its standard input, no more than ``kind``'s limit (core.inputfile)."""
+    from core.inputfile import read_stream
+
+    return read_stream(stream, kind)
 
 
 def profile_exists(profile_dir: Path) -> bool:

@@ -192,6 +192,7 @@ class MessageSummary:
     filed: bool = False
     critical: bool = False  # one of its documents holds a critical result: shown first, marked apart
     references: tuple[str, ...] = ()  # References then In-Reply-To's ids, oldest first (its conversation)
+    too_big: bool = False  # over the account's size limit: only its headers were downloaded (size: its own)
 
     @property
     def unread(self) -> bool:
@@ -219,6 +220,7 @@ class MessageSummary:
             "abnormal": self.abnormal,
             "filed": self.filed,
             "critical": self.critical,
+            "too_big": self.too_big,
         }
 
 

@@ -188,13 +188,11 @@ class CsvPreview:
 def preview_patients(path: str, lines: int = 3) -> CsvPreview:
     """The header, the first ``lines`` rows and a guessed mapping of a patients CSV (``missive patients import
     FILE --map SOURCE=TARGET``). Nothing is imported here."""
+    from core.inputfile import read_input
     from core.practice.patients import REQUIRED, _decode
 
     file = Path(path).expanduser()
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        raise BadInput(T("setup.impossible-lire", file=file, os_reason=os_reason(exc))) from None
+    data = read_input(file, "patients")  # a huge file, /dev/zero or a FIFO: one line, never a hang
     text = _decode(data, file.name)
     sample = text[:4096]
     try:

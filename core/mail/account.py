@@ -40,6 +40,10 @@ class Account(Frozen):
     xoauth2_command: str | None = None  # a command printing an access token (Pro Santé Connect)
     maildir: str | None = None  # for kind == "maildir": the Maildir root folder
     mss_nil: str | None = None  # X-MSS-NIL product reference to stamp on outgoing mail
+    # The largest letter the sync downloads, in MB (0: no limit). A larger one keeps only its headers and is
+    # listed as too big, to be read in the operator's webmail: MSSanté operators take letters of some tens of
+    # MB at most (their limits differ), and a server that announces more cannot make a sync hold gigabytes.
+    max_message_mb: int = 50
     # How to log in: "" (guessed: command, else password, else certificate), "password", "certificate",
     # "command" (xoauth2_command) or "psc" (Pro Santé Connect, CIBA: core.auth.psc).
     auth: str = ""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import ssl
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -27,8 +28,10 @@ from core.errors import MissiveError, ServerRefused, TransportError
 from core.frozen import Frozen, fill
 from core.mail.account import Account
 from core.mail.imapwire import (
+    MAX_LINE,
     ResponseStream,
     Tagged,
+    mb_text,
     parse_fetch,
     parse_fetch_group,
     parse_list,
@@ -52,6 +55,10 @@ IDLE_MAX = 9 * 60.0  # re-issue IDLE well before servers' 29-30 min cut-off, and
 
 
 READ_BUFFER = 256 * 1024  # what one read from the connection may fill (asyncio's own TLS buffer size)
+# The largest literal an answer read by aioimaplib may carry: headers, folder names, flags; never a whole letter
+# (those go through the bulk FETCH, bounded by the account's largest message). A server announcing more, or
+# sending a line longer than imapwire.MAX_LINE, is refused before aioimaplib gathers it.
+MAX_SMALL_LITERAL = 4 * 1024 * 1024
 
 
 class _Protocol(aioimaplib.IMAP4ClientProtocol, asyncio.BufferedProtocol):
@@ -72,6 +79,7 @@ class _Protocol(aioimaplib.IMAP4ClientProtocol, asyncio.BufferedProtocol):
     incomplete_line: bytes  # aioimaplib's own state (it ships no types)
     current_command: Any
     sasl_reply: bytes | None = None  # what to answer a SASL challenge during AUTHENTICATE (an error report)
+    refused: Text | None = None  # why the connection was cut here (a literal or a line too large)
 
     def _continuation(self, line: bytes) -> None:
         command = self.pending_sync_command
@@ -107,6 +115,8 @@ class _Protocol(aioimaplib.IMAP4ClientProtocol, asyncio.BufferedProtocol):
         if self.raw_sink is not None:
             self.raw_sink(d)
             return
+        if self.refused is not None:
+            return
         try:
             self._handle_responses(self.incomplete_line + d, self._handle_line, self.current_command)
             self.incomplete_line = b""
@@ -114,6 +124,39 @@ class _Protocol(aioimaplib.IMAP4ClientProtocol, asyncio.BufferedProtocol):
         except aioimaplib.IncompleteRead as incomplete_read:
             self.current_command = incomplete_read.cmd
             self.incomplete_line = incomplete_read.data
+            if len(self.incomplete_line) > MAX_LINE:
+                self._refuse(T("mail.imapwire.line-too-long", mb=mb_text(MAX_LINE)))
+        except _Refused:
+            pass  # the connection is cut: nothing more is read
+
+    def _handle_line(self, line: bytes, current_cmd: Any) -> Any:
+        literal = _LITERAL_SIZE.search(line) if line.endswith(b"}") else None
+        if literal is not None and int(literal.group(1)) > MAX_SMALL_LITERAL:
+            # announced before any of it came: refused before aioimaplib gathers it
+            self._refuse(
+                T(
+                    "mail.imapwire.small-literal-too-big",
+                    mb=mb_text(int(literal.group(1))),
+                    limit=mb_text(MAX_SMALL_LITERAL),
+                )
+            )
+            raise _Refused
+        return super()._handle_line(line, current_cmd)
+
+    def _refuse(self, why: Text) -> None:
+        """Cut the connection for an answer too large to hold; the commands waiting fail with ``why``."""
+        self.refused = why
+        self.incomplete_line = b""
+        self.current_command = None
+        if self.transport is not None:
+            self.transport.abort()
+
+
+class _Refused(Exception):
+    """Raised out of aioimaplib's line handling once the connection is cut (``_Protocol._refuse``)."""
+
+
+_LITERAL_SIZE = re.compile(rb"\{(\d+)\+?\}$")
 
 
 def _create_client(
@@ -173,6 +216,8 @@ class Fetched:
     raw: bytes = b""
     size: int = 0
     modseq: int | None = None
+    # larger than the account's limit: ``raw`` holds its headers only (the sync lists it as too big)
+    too_big: bool = False
 
 
 class ImapClient:
@@ -193,10 +238,18 @@ class ImapClient:
         self.lost = False
         self._raw: _RawFetch | None = None  # the bulk FETCH reading the connection, while one runs
         self._enabled = False  # ENABLE CONDSTORE sent on this connection
+        try:  # the largest letter downloaded whole (0: no limit); an older profile's account has the default
+            self.max_message = max(0, int(account.max_message_mb)) << 20
+        except (TypeError, ValueError):
+            self.max_message = Account.max_message_mb << 20
 
     # ------------------------------------------------------------------ connection
-    def _fail(self, reason: Text | str) -> TransportError:
-        return TransportError(T("mail.imap.message", host=self.host, port=self.port, reason=reason))
+    def _fail(self, reason: Text | str, permanent: bool | None = None) -> TransportError:
+        if permanent is None and reason is not None and reason is self._refused():
+            permanent = True  # an answer too large to hold: trying again meets the same answer
+        return TransportError(
+            T("mail.imap.message", host=self.host, port=self.port, reason=reason), permanent=permanent
+        )
 
     async def __aenter__(self) -> ImapClient:
         await self.connect()
@@ -398,6 +451,10 @@ class ImapClient:
                 command._exception = aioimaplib.Abort("connection lost")
                 command._event.set()
 
+    def _refused(self) -> Text | None:
+        """Why this side cut the connection (an answer too large to hold), if it did."""
+        return getattr(self._imap.protocol, "refused", None) if self._imap is not None else None
+
     def _abort(self) -> None:
         if self._imap is not None and self._imap.protocol.transport is not None:
             with contextlib.suppress(Exception):
@@ -412,7 +469,9 @@ class ImapClient:
             self.lost = True
         try:
             if not self.lost and self._imap.get_state() in ("AUTH", "SELECTED", "NONAUTH"):
-                if self._imap.has_pending_idle():  # an IDLE left when its task was cancelled: LOGOUT would wait
+                if (
+                    self._imap.has_pending_idle()
+                ):  # an IDLE left when its task was cancelled: LOGOUT would wait
                     self._imap.idle_done()
                 await asyncio.wait_for(self._imap.logout(), 5)
         except Exception:  # noqa: BLE001 - the connection is going away anyway
@@ -438,13 +497,15 @@ class ImapClient:
         except TimeoutError:
             raise self._fail(T("mail.imap.no-answer", what=what, seconds=f"{self.timeout * 4:.0f}")) from None
         except aioimaplib.AioImapException as exc:
-            raise self._fail(T("mail.imap.command-failed", what=what, detail=exc)) from None
+            raise self._fail(
+                self._refused() or T("mail.imap.command-failed", what=what, detail=exc)
+            ) from None
         except (OSError, ConnectionError) as exc:
-            raise self._fail(_os_reason(exc)) from None
+            raise self._fail(self._refused() or _os_reason(exc)) from None
         except RecursionError:
             raise self._fail(T("mail.imap.too-large", what=what)) from None
         if self.lost:
-            raise self._fail(T("mail.imap.lost-during", what=what))
+            raise self._fail(self._refused() or T("mail.imap.lost-during", what=what))
         if response.result != "OK":
             text = b" ".join(bytes(x) for x in response.lines[-1:]).decode("utf-8", "replace")
             raise ServerRefused(
@@ -528,15 +589,26 @@ class ImapClient:
         aioimaplib. A message expunged meanwhile is left out of its batch. Leaving the loop early leaves
         replies in flight: the connection is then closed, not reused.
         """
-        chunks = list(_chunks(sorted(set(uids)), batch))
-        if not chunks:
+        wanted = sorted(set(uids))
+        if not wanted:
             return
         if self.lost:
             raise self._fail(T("mail.imap.lost"))
+        if self.max_message:
+            big = await self._too_big(wanted)
+            if big:  # their headers, first: the bulk FETCH below takes the connection
+                skip = {m.uid for m in big}
+                wanted = [u for u in wanted if u not in skip]
+                yield big
+        chunks = list(_chunks(wanted, batch))
+        if not chunks:
+            return
         protocol = self._imap.protocol
         if protocol.pending_sync_command is not None or protocol.pending_async_commands:
             raise self._fail(T("mail.imap.busy"))
-        raw = _RawFetch()
+        # the server said none of these is larger than the limit: a literal larger than that (with room for
+        # servers that count line ends otherwise) is refused before it is held
+        raw = _RawFetch(self.max_message + self.max_message // 8 if self.max_message else None)
         self._raw = raw
         raw.feed(protocol.incomplete_line)
         protocol.incomplete_line = b""
@@ -572,12 +644,47 @@ class ImapClient:
                     self.lost = True
                     self._abort()
 
+    async def _too_big(self, wanted: list[int]) -> list[Fetched]:
+        """The letters of ``wanted`` larger than the account's limit, with their headers only: one SEARCH
+        LARGER over the folder (usually an empty answer), then their headers, flags and sizes."""
+        response = await self._run(
+            "UID SEARCH LARGER", self._imap.uid_search(f"LARGER {self.max_message}", charset=None)
+        )
+        wanted_set = set(wanted)
+        larger = [uid for uid in parse_search(response.lines) if uid in wanted_set]
+        out: list[Fetched] = []
+        for chunk in _chunks(larger, BATCH):
+            items = "(UID FLAGS RFC822.SIZE BODY.PEEK[HEADER])"
+            answer = await self._run("UID FETCH HEADER", self._imap.uid("fetch", uid_set(chunk), items))
+            for msg in parse_fetch(answer.lines):
+                uid = msg.get("UID")
+                if uid not in wanted_set:
+                    continue
+                header = msg.get("BODY[HEADER]")
+                size = int(msg.get("RFC822.SIZE") or 0)
+                log.warning(
+                    "a letter over the account's size limit kept without its body (uid %d, %d bytes)",
+                    uid,
+                    size,
+                )
+                out.append(
+                    Fetched(
+                        uid,
+                        msg.get("FLAGS", ()),
+                        header if isinstance(header, bytes) else b"",
+                        size,
+                        msg.get("MODSEQ"),
+                        too_big=True,
+                    )
+                )
+        return out
+
     async def _until_tagged(self, raw: _RawFetch, tag: str) -> Tagged:
         """Wait until the server has answered command ``tag``; no byte for ``timeout * 4`` s is a failure."""
         limit = self.timeout * 4
         while True:
             if raw.error is not None:
-                raise self._fail(raw.error)
+                raise self._fail(raw.error, permanent=raw.permanent or None)
             done = raw.tagged.pop(tag, None)
             if done is not None:
                 return done
@@ -735,11 +842,12 @@ async def _first(work: Awaitable[Any], wake: asyncio.Event | None) -> Any:
 class _RawFetch:
     """What a bulk FETCH has read so far: messages by UID, tagged answers by tag."""
 
-    def __init__(self) -> None:
-        self.stream = ResponseStream()
+    def __init__(self, max_literal: int | None = None) -> None:
+        self.stream = ResponseStream(max_literal)
         self.messages: dict[int, Fetched] = {}
         self.tagged: dict[str, Tagged] = {}
         self.error: Text | str | None = None
+        self.permanent = False  # the error is one retrying meets again (a literal over the limit)
         self.changed = asyncio.Event()
 
     def wake(self) -> None:
@@ -752,6 +860,7 @@ class _RawFetch:
             responses = self.stream.feed(data)
         except TransportError as exc:
             self.error = str(exc)
+            self.permanent = exc.permanent
             responses = []
         for response in responses:
             if isinstance(response, Tagged):

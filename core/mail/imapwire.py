@@ -25,6 +25,15 @@ _FETCH_START = re.compile(rb"^(\d+) FETCH \(", re.IGNORECASE)
 
 Item = bytes | str | list["Item"] | None
 
+# The longest line (outside literals) a server may send: a SEARCH answer naming 100,000 UIDs is under 1 MB.
+MAX_LINE = 16 * 1024 * 1024
+
+
+def mb_text(size: int) -> str:
+    """A size in MB as the French lines say it: '73' or '0,5'."""
+    mb = size / (1 << 20)
+    return f"{mb:.0f}" if mb >= 10 else f"{mb:.1f}".replace(".", ",")
+
 
 def _segments(lines: Sequence[bytes | bytearray]) -> list[list[bytes | bytearray]]:
     """Group lines into responses: text pieces and literal bytes, in order."""
@@ -218,10 +227,15 @@ class ResponseStream:
     ``data`` is kept (copied) until the next bytes complete it. Bytes are never scanned twice.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_literal: int | None = None, max_line: int = MAX_LINE) -> None:
         self._buf = bytearray()  # the unfinished end of the last data: a line's start, or a literal's
         self._group: Group = []  # the response being read, when it has a literal
         self._need = -1  # literal bytes expected next (-1: a line is expected)
+        # A literal announced larger than ``max_literal`` (the account's largest message: the sync asked only
+        # for letters under it) or a line longer than ``max_line`` is the server's error, or a hostile one
+        # making the sync hold gigabytes: TransportError before a byte of it is kept.
+        self.max_literal = max_literal
+        self.max_line = max_line
 
     @property
     def pending(self) -> bytes:
@@ -250,6 +264,10 @@ class ResponseStream:
                 self._line(bytes(view[pos : m.start()]), out)
                 pos = m.end()
             if pos < size:
+                if self._need < 0 and size - pos > self.max_line:
+                    raise TransportError(
+                        T("mail.imapwire.line-too-long", mb=mb_text(self.max_line)), permanent=True
+                    )
                 self._buf += view[pos:]
         return out
 
@@ -276,6 +294,10 @@ class ResponseStream:
         else:
             m = _CRLF.search(view)
             if m is None:
+                if len(buf) + len(view) > self.max_line:
+                    raise TransportError(
+                        T("mail.imapwire.line-too-long", mb=mb_text(self.max_line)), permanent=True
+                    )
                 buf += view
                 return -1
             buf += view[: m.start()]
@@ -289,8 +311,14 @@ class ResponseStream:
         """A whole line (without its CRLF): a literal announced, a response ended, or a tagged status."""
         literal = _LITERAL_END.search(line) if line.endswith(b"}") else None
         if literal is not None:
+            need = int(literal.group(1))
+            if self.max_literal is not None and need > self.max_literal:
+                raise TransportError(
+                    T("mail.imapwire.literal-too-big", mb=mb_text(need), limit=mb_text(self.max_literal)),
+                    permanent=True,
+                )
             self._group.append(line)
-            self._need = int(literal.group(1))
+            self._need = need
             return
         if self._group:
             self._group.append(line)

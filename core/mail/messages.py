@@ -622,6 +622,7 @@ def _summary(key: str, d: Mapping[str, Any]) -> MessageSummary:
         filed=bool(d.get("filed")),
         critical=bool(d.get("critical")),
         references=_refs(d),
+        too_big=bool(d.get("too_big")),
     )
 
 
@@ -800,6 +801,7 @@ def _names_a_file(raw: bytes) -> bool:
 ENCRYPTED, SIGNED, ATTACHMENTS, ABNORMAL, FILED_BIT, SEEN = 1, 2, 4, 8, 16, 32
 QUARANTINE = 64  # the sync hook set trust "quarantine" (sender outside the trust space): shown apart
 CRITICAL = 128  # a document of the message holds a critical result (HH, LL, AA, "critique")
+TOO_BIG = 256  # over the account's size limit: only its headers were downloaded
 NO_DATE = -(2**62)
 _SEP = "\x1f"
 _fromiso = dt.datetime.fromisoformat
@@ -832,6 +834,7 @@ def _list_row(key: str, d: Mapping[str, Any]) -> tuple[Any, ...]:
         | (SEEN if "\\Seen" in flags else 0)
         | (QUARANTINE if get("trust") == "quarantine" else 0)
         | (CRITICAL if get("critical") else 0)
+        | (TOO_BIG if get("too_big") else 0)
     )
     sig, uid, to = get("signature"), get("uid"), get("to") or ()
     return (
@@ -974,6 +977,7 @@ class _Decoded:
                     "filed": filed,
                     "critical": bool(bits & CRITICAL),
                     "references": tuple(refs[p].split()) if refs[p] else (),
+                    "too_big": bool(bits & TOO_BIG),
                 },
             )
             yield summary

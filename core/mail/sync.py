@@ -500,6 +500,15 @@ class SyncEngine:
                     for msg in batch:
                         mid = state.message_id(msg.uid)
                         ids.append(mid)
+                        if getattr(msg, "too_big", False):
+                            # over the account's limit: its headers only, listed as too big (no analysis: the
+                            # letter is not here); read in the operator's webmail
+                            meta = summary_of(msg.raw, attachments=False)
+                            meta.pop("encrypted", None)  # nothing was opened: no verdict, no claim
+                            meta.pop("signed", None)
+                            meta.update(too_big=True, size=msg.size)
+                            items.append((msg.uid, list(msg.flags), msg.raw, meta))
+                            continue
                         # the hook says whether a letter has attachments (of the opened letter): the
                         # summary's own reading (a search of the whole letter) only when it does not
                         meta = summary_of(msg.raw, attachments=self.on_new_message is None)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.clinical.identity import clean_nir, compact, is_valid_nir, split_family_name, split_given_names
-from core.errors import BadInput, NotFound, ParseError, StoreCorrupted, os_reason
+from core.errors import BadInput, NotFound, ParseError, StoreCorrupted
 from core.model import Patient
 from core.store.collection import Collection
 from core.text import T
@@ -285,23 +285,12 @@ class PatientRegistry:
     ) -> ImportReport:
         """Import (or update by id) the patients of a CSV file or its bytes; all rows or none."""
         if isinstance(source, (str, Path)):
+            from core.inputfile import read_input
+
             path = Path(source)
             name = name or path.name
-            try:
-                with path.open("rb") as file:
-                    data = file.read(MAX_CSV_BYTES + 1)  # a huge file is refused below, never read whole
-            except FileNotFoundError:
-                raise NotFound(
-                    T("clinical.patients.fichier-introuvable-verifiez-chemin", path_name=path.name)
-                ) from None
-            except IsADirectoryError:
-                raise BadInput(
-                    T("clinical.patients.dossier-donnez-fichier-csv", path_name=path.name)
-                ) from None
-            except OSError as exc:
-                raise BadInput(
-                    T("clinical.patients.lecture-impossible", path_name=path.name, os_reason=os_reason(exc))
-                ) from None
+            # a regular file of at most 64 MB: a huge file, /dev/zero or a FIFO is one line, never a hang
+            data = read_input(path, "patients")
         else:
             data = source
         name = name or "patients.csv"

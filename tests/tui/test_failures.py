@@ -7,6 +7,7 @@ Textual 8 does not bubble a worker's failure to the app, so each pane hands it t
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -150,12 +151,18 @@ async def test_attaching_a_folder_or_an_unreadable_file_says_what_is_wrong(
         expected = "bilans est un dossier"
     else:
         target.write_bytes(b"x")
-        expected = "bilans : lecture impossible"
+        expected = "bilans : accès refusé ; vérifiez les droits du fichier"
+        import core.inputfile
 
-        def refused(self: Path) -> bytes:
-            raise PermissionError(13, "Permission denied")
+        real_open = os.open
 
-        monkeypatch.setattr(Path, "read_bytes", refused)  # the tests run as root: no chmod would refuse it
+        def refused(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if str(path).endswith("bilans"):
+                raise PermissionError(13, "Permission denied")
+            return real_open(path, *args, **kwargs)
+
+        # the tests run as root: no chmod would refuse it
+        monkeypatch.setattr(core.inputfile.os, "open", refused)
     app = MissiveApp(mailroom=mailroom)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from core.errors import ParseError, os_reason
+from core.errors import BadInput, NotFound, ParseError
 from core.model import ClinicalDocument, Identity, ReadResult
 from tui.i18n import t
 
@@ -20,7 +20,6 @@ _FORMAT_NAMES = {
     "xdm": "IHE XDM",
     "pdf": "PDF",
 }
-MAX_FILE = 200 * 1024 * 1024
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -100,18 +99,13 @@ def report_files(
 
 
 def _read(path: Path) -> bytes:
+    """The file's bytes: a regular file of at most 200 MB (``/dev/zero``, a FIFO, a huge file: one line)."""
+    from core.mailroom import read_input
+
     try:
-        if path.stat().st_size > MAX_FILE:
-            raise ParseError(t("cli.parse.too_big", name=path.name))
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise ParseError(t("cli.read.not_found", file=path.name)) from None
-    except IsADirectoryError:
-        raise ParseError(t("cli.read.is_dir", file=path.name)) from None
-    except PermissionError:
-        raise ParseError(t("cli.read.denied", file=path.name)) from None
-    except OSError as exc:
-        raise ParseError(t("cli.read.failed", file=path.name, reason=os_reason(exc))) from None
+        return read_input(path, "clinical")
+    except (BadInput, NotFound) as exc:
+        raise ParseError(str(exc)) from None
 
 
 def summary(file: str, fmt: str, documents: list[ClinicalDocument]) -> str:

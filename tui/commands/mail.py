@@ -41,6 +41,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "--mss-nil", metavar="REF", help="référence NIL de la boîte MSSanté, si l'opérateur en donne une"
     )
     add.add_argument(
+        "--max-message-mb",
+        type=int,
+        metavar="MO",
+        help="taille maximale d'un message téléchargé (défaut : 50 ; 0 : sans limite) ; au-delà, ses en-têtes seuls",
+    )
+    add.add_argument(
         "--auth",
         choices=["password", "psc", "certificate", "command"],
         help="connexion : mot de passe, Pro Santé Connect (application e-CPS), certificat, commande de jeton",
@@ -127,6 +133,10 @@ def account_add(args: argparse.Namespace, ctx: Any) -> int:
     from core.mailroom import check_client_certificate, host_port, new_account
 
     fields: dict[str, Any] = {"name": args.name, "email": args.email, "mss_nil": args.mss_nil}
+    if args.max_message_mb is not None:
+        if args.max_message_mb < 0:
+            raise BadInput(t("cli.account.max_message_mb"))
+        fields["max_message_mb"] = args.max_message_mb
     if args.maildir:
         fields.update(kind="maildir", maildir=str(Path(args.maildir).expanduser().resolve()))
     else:
@@ -153,11 +163,9 @@ def account_add(args: argparse.Namespace, ctx: Any) -> int:
             sasl=args.sasl or "",
         )
         if args.client_cert:
-            path = Path(args.client_cert).expanduser()
-            try:
-                data = path.read_bytes()
-            except OSError:
-                raise BadInput(t("cli.account.unreadable", flag="--client-cert", path=path)) from None
+            from core.mailroom import read_input
+
+            data = read_input(Path(args.client_cert).expanduser(), "keys")
             fields["client_cert_p12"] = base64.b64encode(data).decode()
             fields["client_cert_password"] = ctx.secret(
                 "MISSIVE_CLIENT_CERT_PASSWORD", t("cli.account.cert_password")
@@ -232,11 +240,9 @@ def _psc_fields(args: argparse.Namespace, ctx: Any) -> dict[str, Any]:
     out["psc_login_hint"] = args.psc_id or (rpps if len(rpps) == 12 else f"8{rpps}" if rpps else "")
     cert = args.psc_client_cert or psc.client_cert
     if cert:
-        path = Path(cert).expanduser()
-        try:
-            data = path.read_bytes()
-        except OSError:
-            raise BadInput(t("cli.account.unreadable", flag="--psc-client-cert", path=path)) from None
+        from core.mailroom import read_input
+
+        data = read_input(Path(cert).expanduser(), "keys")
         password = ctx.secret("MISSIVE_PSC_CLIENT_CERT_PASSWORD", t("cli.account.psc_cert_password"))
         from core.mailroom import check_client_certificate
 
@@ -316,7 +322,7 @@ def messages_list(args: argparse.Namespace, ctx: Any) -> int:
                         "signed",
                     )
                 }
-                | {"account": m.account, "quarantined": quarantined, "filed": m.filed}
+                | {"account": m.account, "quarantined": quarantined, "filed": m.filed, "too_big": m.too_big}
             )
         else:
             # * unread, Q outside the trust space, » filed into the practice software (here or at another desk)
@@ -329,8 +335,10 @@ def messages_list(args: argparse.Namespace, ctx: Any) -> int:
             date = when.strftime("%d/%m/%Y %H:%M") if when else "?"
             # a draft (Brouillons) has no sender yet: to whom it will go, as the app's Brouillons shows it
             who = m.sender if m.folder != DRAFTS_FOLDER else "→ " + ", ".join(m.to)
+            # over the account's size limit: only its headers are here (read it in the operator's webmail)
+            subject = f"[{t('inbox.too_big', mb=_mb(m.size))}] {m.subject}" if m.too_big else m.subject
             # a subject or a name holds no terminal command (core.model.printable)
-            print(printable(f"{mark} {m.id[:12]}  {date}  {who[:30]:30}  {m.subject[:60]}", one_line=True))
+            print(printable(f"{mark} {m.id[:12]}  {date}  {who[:30]:30}  {subject[:60]}", one_line=True))
     if not args.json and outside and args.folder is None:
         print(t("cli.messages.quarantined", count=len(outside)))
     return 0
@@ -473,3 +481,8 @@ def _document_line(doc: ReviewItem) -> str:
 
     kind = f" ({kind_label(doc.kind)})" if doc.kind else ""
     return f"{doc.format}{kind}{results} — {where}"
+
+
+def _mb(size: int) -> int:
+    """A letter's size in whole MB, as its too-big mark says it."""
+    return max(1, round(size / (1 << 20)))

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
-from core.errors import BadInput, NotFound, os_reason
+from core.errors import BadInput
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -74,23 +73,18 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 # -- helpers ----------------------------------------------------------------------------------------------
 
 
-def _read(file: str | None) -> bytes:
+def _read(file: str | None, kind: str = "message") -> bytes:
+    """The file given (or the standard input for none or '-'), no larger than ``kind``'s limit: a huge file,
+    /dev/zero or a FIFO gives one line (core.inputfile)."""
+    from core.mailroom import read_input, read_standard_input
     from tui.i18n import t
 
     if file is None or file == "-":
-        data = sys.stdin.buffer.read()
+        data = read_standard_input(sys.stdin.buffer, kind)
         if not data:
             raise BadInput(t("cli.read.stdin_empty"))
         return data
-    path = Path(file)
-    try:
-        return path.read_bytes()
-    except FileNotFoundError as exc:
-        raise NotFound(t("cli.read.not_found", file=file)) from exc
-    except IsADirectoryError as exc:
-        raise BadInput(t("cli.read.is_dir", file=file)) from exc
-    except OSError as exc:
-        raise BadInput(t("cli.read.failed", file=file, reason=os_reason(exc))) from exc
+    return read_input(file, kind)
 
 
 def _write(data: bytes) -> None:
@@ -154,7 +148,7 @@ def cmd_verify(args: argparse.Namespace, ctx: Any) -> int:
 def cmd_keys_import(args: argparse.Namespace, ctx: Any) -> int:
     from tui.i18n import t
 
-    data = _read(args.file)
+    data = _read(args.file, "keys")
     password = ctx.secret("MISSIVE_P12_PASSWORD", t("cli.keys.p12_password"))
     info = ctx.mailroom().import_identity_data(data, password)
     who = ", ".join(info["emails"]) or info["subject"]
@@ -168,7 +162,7 @@ def cmd_keys_add_cert(args: argparse.Namespace, ctx: Any) -> int:
     from tui.i18n import t
 
     # An attached chain is left out: authorities go through `keys trust`, on purpose.
-    for info in ctx.mailroom().add_certificates(_read(args.file), args.file):
+    for info in ctx.mailroom().add_certificates(_read(args.file, "keys"), args.file):
         print(t("cli.keys.added", who=", ".join(info["emails"]), expires=info["not_after"][:10]))
     return 0
 
@@ -176,7 +170,7 @@ def cmd_keys_add_cert(args: argparse.Namespace, ctx: Any) -> int:
 def cmd_keys_trust(args: argparse.Namespace, ctx: Any) -> int:
     from tui.i18n import t
 
-    for info in ctx.mailroom().trust_authorities(_read(args.file), args.file):
+    for info in ctx.mailroom().trust_authorities(_read(args.file, "keys"), args.file):
         print(t("cli.keys.authority", subject=info["subject"]))
     return 0
 
@@ -212,7 +206,7 @@ def cmd_keys_remove(args: argparse.Namespace, ctx: Any) -> int:
 def cmd_trust_import(args: argparse.Namespace, ctx: Any) -> int:
     from tui.i18n import t
 
-    result = ctx.mailroom().import_whitelist(_read(args.file))
+    result = ctx.mailroom().import_whitelist(_read(args.file, "whitelist"))
     print(
         t("cli.trust.imported", domains=result["domains"], generated=result["generated"] or t("cli.unknown"))
     )

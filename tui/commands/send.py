@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from core.errors import BadInput, os_reason
+from core.errors import BadInput, NotFound
 from core.model import Attachment, Draft
 from tui.i18n import t
 
@@ -103,16 +103,17 @@ def _seconds(text: str) -> float:
 
 
 def _read_body(args: argparse.Namespace) -> str:
+    from core.mailroom import read_input, read_standard_input  # bounded: a huge file or a FIFO is one line
+
     if args.body_file:
-        path = Path(args.body_file)
         try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise BadInput(t("cli.send.body_unreadable", name=path.name, reason=os_reason(exc))) from None
+            raw = read_input(args.body_file, "message")
+        except NotFound as exc:  # a bad argument, as every other one of send: exit 2
+            raise BadInput(str(exc)) from None
     else:
         if sys.stdin is None or sys.stdin.isatty():
             raise BadInput(t("cli.send.no_body"))
-        raw = sys.stdin.buffer.read()
+        raw = read_standard_input(sys.stdin.buffer, "message")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -120,15 +121,15 @@ def _read_body(args: argparse.Namespace) -> str:
 
 
 def _read_attachments(paths: list[str]) -> tuple[Attachment, ...]:
+    from core.mailroom import read_input
+
     out = []
     for name in paths:
         path = Path(name)
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise BadInput(
-                t("cli.send.attachment_unreadable", name=path.name, reason=os_reason(exc))
-            ) from None
+            data = read_input(path, "attachment")  # at most 25 MB, a regular file: else one line
+        except NotFound as exc:
+            raise BadInput(str(exc)) from None
         ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         out.append(Attachment(filename=path.name, content_type=ctype, data=data))
     return tuple(out)

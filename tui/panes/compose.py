@@ -34,7 +34,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
-from core.errors import BadInput, KeptInOutbox, MissiveError
+from core.errors import KeptInOutbox, MissiveError
 from core.model import Attachment, Draft, SavedDraft
 from tui import keymap
 from tui.facade import mailroom_of, missive_app
@@ -48,7 +48,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("missive.tui")
 
 DRAFT_DELAY = 1.0  # seconds of quiet typing before the draft is written (encrypted) to the profile
-MAX_ATTACHMENT = 25 * 1024 * 1024
 
 
 def split_addresses(text: str) -> tuple[str, ...]:
@@ -581,18 +580,13 @@ class ComposePane(ReportsFailures, Vertical):
 
     @work(thread=True, group="attach", exit_on_error=False)
     def read_attachment(self, text: str) -> None:
+        from core.mailroom import read_input
+
         path = Path(text).expanduser()
-        if path.is_dir():
-            raise BadInput(t("compose.attach_folder", name=path.name))
-        if not path.is_file():
-            raise BadInput(t("compose.attach_missing", name=path.name))
-        if path.stat().st_size > MAX_ATTACHMENT:
-            raise BadInput(t("compose.attach_too_big", name=path.name))
         ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        try:
-            content = path.read_bytes()
-        except OSError as exc:  # not allowed to read it, a disk error: said, not an 'erreur interne'
-            raise BadInput(t("compose.attach_unreadable", name=path.name, error=exc.strerror or type(exc).__name__)) from None
+        # a regular file of at most 25 MB: a folder, a missing file, a FIFO or /dev/zero is one line, never a
+        # hang nor gigabytes held (core.inputfile)
+        content = read_input(path, "attachment")
         attachment = Attachment(path.name, ctype, content)
         self.app.call_from_thread(self._add_attachment, attachment)
 

@@ -301,7 +301,6 @@ class SetupScreen(Screen[Any]):
     def _account(self) -> Any:
         import base64
 
-        from core.errors import BadInput
         from core.mailroom import new_account
 
         found = self.found
@@ -323,12 +322,9 @@ class SetupScreen(Screen[Any]):
         p12_password = self.query_one("#account-p12-password", Input).value
         p12 = ""
         if p12_path:
-            try:
-                p12 = base64.b64encode(Path(p12_path).expanduser().read_bytes()).decode()
-            except OSError:
-                raise BadInput(
-                    f"impossible de lire {p12_path} : vérifiez le chemin du fichier .p12"
-                ) from None
+            from core.mailroom import read_input  # a huge file or a FIFO: one line, never a hang
+
+            p12 = base64.b64encode(read_input(Path(p12_path).expanduser(), "keys")).decode()
         if auth == "psc":
             defaults = self.mailroom.psc_defaults()
             import os

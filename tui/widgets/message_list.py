@@ -342,7 +342,10 @@ class MessageList(ScrollView, can_focus=True):
         if patient_width:
             filed = self._filed.get(s.message_id)
             columns.append(_fit(f"» {filed}" if filed else "", patient_width))
-        columns.append(tree + _fit(s.subject, subject_width - len(tree)))
+        subject = s.subject
+        if s.too_big:  # only its headers were downloaded (the core's limit): said before the subject
+            subject = f"[{t('inbox.too_big', mb=max(1, round(s.size / (1 << 20))))}] {subject}"
+        columns.append(tree + _fit(subject, subject_width - len(tree)))
         if status_width:
             columns.append(_fit(status or "", status_width))
         text = printable(" ".join(columns), one_line=True)  # a subject or a name holds no terminal command
