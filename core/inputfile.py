@@ -55,11 +55,11 @@ def read_input(path: str | os.PathLike[str], kind: str) -> bytes:
     the file, never its content) otherwise."""
     limit = LIMITS[kind]
     path = Path(path)
-    name = str(path)  # as given: the doctor knows which one
+    name = path.name or str(path)  # the file, named; a path not found is said as given (the path is wrong)
     try:
         fd = os.open(path, os.O_RDONLY | _NONBLOCK | _CLOEXEC | _BINARY)
     except FileNotFoundError:
-        raise NotFound(T("input.not-found", file=name)) from None
+        raise NotFound(T("input.not-found", file=str(path))) from None
     except IsADirectoryError:
         raise BadInput(T("input.is-dir", file=name)) from None
     except PermissionError:
