@@ -83,6 +83,7 @@ class Account(Frozen):
         xoauth2_command: str | None = None,
         maildir: str | None = None,
         mss_nil: str | None = None,
+        max_message_mb: int = 50,
         auth: str = "",
         sasl: str = "",
         psc_issuer: str = "",
