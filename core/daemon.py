@@ -248,7 +248,7 @@ async def _control_request(
         if not line:
             return None
         request = json.loads(line)
-    except (ValueError, asyncio.LimitOverrunError):
+    except (ValueError, RecursionError, asyncio.LimitOverrunError):  # RecursionError: brackets nested deep
         request = None
     account = request.get("account") if isinstance(request, dict) else None
     if not isinstance(request, dict) or request.get("op") != "sync" or not isinstance(account, str | None):

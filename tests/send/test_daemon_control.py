@@ -134,3 +134,27 @@ def test_no_daemon_means_the_ordinary_path() -> None:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     assert agent.socket_path(Path("/" + "x" * 120)) is None  # too long for sockaddr_un: no socket
+
+
+def test_a_deeply_nested_request_is_refused_like_any_malformed_one() -> None:
+    """A request line of nested brackets (within the 4 KB bound) made json raise RecursionError out of the
+    request's handler: no answer at all (the asker then unlocked the profile itself) and an unhandled error
+    in the daemon's log, where any other malformed line gets the 'requête invalide' answer."""
+    import asyncio
+
+    from core.daemon import _control_request
+
+    class Nobody:
+        async def sync(self, account=None):  # never reached
+            raise AssertionError("a malformed request must not sync")
+
+    async def ask(line: bytes) -> dict | None:
+        reader = asyncio.StreamReader(limit=agent.MAX_REQUEST)
+        reader.feed_data(line)
+        reader.feed_eof()
+        return await _control_request(Nobody(), None, reader, asyncio.Lock())
+
+    for line in (b"[" * 4000 + b"\n", b'{"op": "sync", "account": ' + b"[" * 3000 + b"}\n", b"{oops\n"):
+        answer = asyncio.run(ask(line))
+        assert answer is not None and answer["ok"] is False
+        assert answer["error"]["code"] == "agent.requete-invalide"
