@@ -187,3 +187,54 @@ def test_a_broken_log_is_listed_as_far_as_it_reads_and_so_is_the_kept_one(tmp_pa
     assert lines[2].startswith("(le journal conservé s'arrête là : enregistrement 3")
     code, out, err = missive(profile.path, "audit", "list", "--kept", "../vault.json")
     assert code == 2 and out == "" and "n'est pas un journal conservé" in err
+
+
+def _at_a_terminal(profile: Path, answer: bytes) -> tuple[int, str]:
+    """`missive audit reseal` at a terminal (a pty): the question, the prompt, then ``answer`` typed."""
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", "--profile", str(profile), "audit", "reseal"],
+        cwd=ROOT,
+        env={**os.environ, "MISSIVE_PASSPHRASE": PASS, "MISSIVE_KDF": "floor"},
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+    )
+    os.close(slave)
+    shown, answered = b"", False
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], 60)
+            if not ready:
+                raise AssertionError(f"no answer from the command: {shown!r}")
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the command ended (EIO on Linux)
+                break
+            if not chunk:
+                break
+            shown += chunk
+            if not answered and "Tapez « oui » pour confirmer".encode() in shown:
+                os.write(master, answer + b"\n")
+                answered = True
+    finally:
+        os.close(master)
+    return proc.wait(timeout=60), shown.decode("utf-8", "replace")
+
+
+def test_at_a_terminal_the_reseal_asks_first_and_only_oui_goes_on(tmp_path: Path) -> None:
+    profile = _made(tmp_path)
+    _cut_last(profile)
+    before = _audit_files(profile)
+    code, shown = _at_a_terminal(profile.path, b"non")
+    assert code == 1 and "rien n'est effacé" in shown and "Rien n'a été changé." in shown
+    assert _audit_files(profile) == before
+    broken = _log(profile).read_bytes()
+    code, shown = _at_a_terminal(profile.path, b"oui")
+    assert code == 0 and "Journal rescellé" in shown
+    [kept] = (profile.path / "audit").glob("broken-*.log")
+    assert kept.read_bytes() == broken
+    assert missive(profile.path, "audit", "verify")[0] == 0

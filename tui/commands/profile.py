@@ -161,7 +161,10 @@ def cmd_audit_reseal(args: argparse.Namespace, ctx: Any) -> int:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             raise BadInput(t("cli.audit.reseal_confirm", question=question))
         print(question)
-        answer = input(t("cli.audit.reseal_prompt"))
+        try:
+            answer = input(t("cli.audit.reseal_prompt"))
+        except EOFError:  # Ctrl+D: no answer is no
+            answer = ""
         if answer.strip().lower() not in ("oui", "yes"):
             print(t("cli.audit.reseal_cancelled"))
             return 1
