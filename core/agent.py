@@ -174,4 +174,5 @@ def report_json(report: Any) -> dict[str, Any]:
         "flags_in": int(report.flags_in),
         "flags_out": int(report.flags_out),
         "expunged": int(report.expunged),
+        "undelivered": int(getattr(report, "undelivered", 0)),  # failure reports about our letters
     }

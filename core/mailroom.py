@@ -1655,7 +1655,9 @@ class Mailroom:
         try:
             for a in accounts:
                 try:
+                    before = self._undelivered_news
                     reports.append(await engine.sync(a, progress=progress))
+                    reports[-1].undelivered = self._undelivered_news - before
                 except Exception as exc:  # one account's trouble never keeps the next ones from syncing
                     if len(accounts) == 1:
                         raise

@@ -102,4 +102,6 @@ def print_reports(reports: list[dict[str, Any]]) -> None:
                 expunged=r["expunged"],
             )
         )
+        if r.get("undelivered"):  # a letter of hers never reached someone: said on its own line
+            print(t("cli.sync.undelivered", account=r["account"], count=r["undelivered"]))
     sys.stdout.flush()

@@ -88,6 +88,7 @@ class SyncReport:
     flags_in: int = 0
     flags_out: int = 0
     expunged: int = 0
+    undelivered: int = 0  # of the new ones, reports that a letter of ours was not delivered (set by Mailroom)
     folders: int = 0
     reconnects: int = 0
 

@@ -101,7 +101,7 @@ def test_sync_goes_through_the_running_daemon_without_the_passphrase(mail_server
         assert refused["ok"] is False and refused["error"]["code"] == "agent.requete-invalide"
         answer = _ask(sock, b'{"op": "sync", "account": "cabinet"}\n')
         assert answer["ok"] is True
-        assert set(answer["reports"][0]) == {"account", "new", "flags_in", "flags_out", "expunged"}
+        assert set(answer["reports"][0]) == {"account", "new", "flags_in", "flags_out", "expunged", "undelivered"}
 
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(timeout=30)

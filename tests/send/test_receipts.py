@@ -312,3 +312,13 @@ def test_always_asks_when_the_receipt_goes_elsewhere_than_the_sender(tmp_path: P
     assert room.read_receipt_prompt(same) == ""  # to the sender itself: automatic, as the setting says
     (entry,) = room.outbox.list()
     assert [r.lower() for r in entry.recipients] == ["confrere@hopital.fr"]
+
+
+def test_missive_sync_says_a_letter_was_not_delivered(capsys) -> None:
+    from tui.daemonsync import print_reports
+
+    counts = {"account": "cabinet", "new": 2, "flags_in": 0, "flags_out": 0, "expunged": 0}
+    print_reports([{**counts, "undelivered": 1}, {**counts, "account": "autre", "undelivered": 0}])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == "cabinet: 1 lettre(s) non remise(s) : missive outbox sent dit à qui et pourquoi"
+    assert len(lines) == 3  # nothing said for an account without a failure

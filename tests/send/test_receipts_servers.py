@@ -121,9 +121,19 @@ async def test_a_bounce_is_news_and_a_success_report_is_read_for_the_doctor(mail
     sender.subscribe(heard.append)
     delivery = await sender.send(Draft(to=(colleague, unknown), subject="Adressage", body="Cher confrère,\n"))
     mid = delivery.message_id
+    said: list[int] = []  # what each sync report says of letters not delivered ('missive sync' prints it)
+    real_sync = sender.sync
+
+    async def counted_sync(*args, **kwargs):
+        reports = await real_sync(*args, **kwargs)
+        said.extend(r.undelivered for r in reports)
+        return reports
+
+    sender.sync = counted_sync  # type: ignore[method-assign]
     letter = await sync_until(
         sender, mid, lambda s: states(s) == {colleague: "delivered", unknown: "failed"}, "remis + non remise"
     )
+    assert sum(said) == 1
     (why,) = [r.to_json()["text"] for r in letter.recipients if r.address == unknown]
     assert why.startswith("non remise : cette adresse n'existe pas chez le destinataire") and unknown not in why
 
