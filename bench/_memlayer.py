@@ -13,7 +13,7 @@ LAYERS = ("python", "asyncio", "textual", "cryptography", "unlock", "code")
 # the modules of the inbox (beyond what they import themselves), imported by the ``code`` layer
 INBOX_MODULES = (
     "tui.cli",
-    "tui.cliparse",
+    "tui.clirun",
     "tui.commands.profile",
     "tui.app",
     "tui.panes.inbox",

@@ -3,7 +3,8 @@
 ``missive sync`` while ``missive daemon`` runs is answered first (tui.daemonsync), before the parser, the
 commands and the core are loaded: what such a sync costs is little more than the interpreter's start. With no
 daemon, that plain sync runs its handler without building a parser (tui.clirun.run_plain_sync: same lines, same
-exit codes). Every other command goes to tui.cliparse (argparse front end, thin client of ``core``).
+exit codes). A plain ``missive`` or ``missive tui`` opens the app the same way (tui.clirun.run_plain_tui). Every
+other command goes to tui.cliparse (argparse front end, thin client of ``core``).
 Errors become one line on stderr: exit 2 for bad input or usage, 1 for a failed operation.
 """
 
@@ -42,8 +43,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if as_program:
             _leave(code)
         return code
-    if as_program:
-        _derive_ahead(words)
+    from tui.daemonsync import plain_command
+
+    app_options = plain_command(words, "tui", TUI_OPTIONS, implied=True)
+    if app_options is not None:  # a plain `missive [tui]`: the app without argparse nor a parser (tui.clirun)
+        if as_program:  # its key derives while the interface loads (core.store.kdf)
+            _begin_key(app_options.get("profile"))
+        from tui.clirun import run_plain_tui
+
+        return run_plain_tui(app_options, as_program)
     from tui.cliparse import command_name, run
 
     code = run(words, as_program)

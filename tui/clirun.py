@@ -127,7 +127,8 @@ def execute(handler: Callable[[Any, Context], int | None], args: Any, as_program
 
 
 class PlainArgs:
-    """The words of a plain ``missive sync`` as the parser would give them (``args.profile``, ``.account``...)."""
+    """The words of a plain ``missive sync`` or ``missive tui`` as the parser would give them (``args.profile``,
+    ``.account``...)."""
 
     def __init__(self, command: str, options: dict[str, str]) -> None:
         self.command = command
@@ -149,6 +150,20 @@ def run_plain_sync(options: dict[str, str], as_program: bool = False) -> int:
 
     with _warnings_to_log():
         return execute(sync_cmd, PlainArgs("sync", options), as_program)
+
+
+def run_plain_tui(options: dict[str, str], as_program: bool = False) -> int:
+    """A plain ``missive`` or ``missive tui`` (``--profile``, ``--lang``, ``--theme`` written in full, each with
+    its value: ``options`` as tui.daemonsync.plain_command reads them): the app through the same handler,
+    context, wrappers, lines and exit codes as through the parser, without argparse (argparse, gettext and the
+    parser's classes, some 0.4 MB that stayed in the app). Help, abbreviations and mistakes are the parser's."""
+    from tui.i18n import set_language
+
+    set_language(options.get("lang"))
+    from tui.commands.profile import cmd_tui
+
+    with _warnings_to_log():
+        return execute(cmd_tui, PlainArgs("tui", options), as_program)
 
 
 def failed(exc: BaseException) -> int:

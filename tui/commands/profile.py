@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import BadInput
 from tui.i18n import t
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
