@@ -83,8 +83,9 @@ class SyncProgress(Frozen):
 class SyncReport:
     account: str
     new: int = 0
-    own: int = 0  # of the new ones, not news: our own letters (the hook marked them "own"), and reports that
-    # a letter of ours arrived or was read (the hook read them for the doctor: "seen")
+    own: int = 0  # of the new ones, not news: our own letters (the hook marked them "own"), reports that
+    # a letter of ours arrived or was read (the hook read them for the doctor: "seen"), and letters from outside
+    # the trust space (Quarantaine: no toast, no phone push for a stranger's letter)
     flags_in: int = 0
     flags_out: int = 0
     expunged: int = 0
@@ -518,7 +519,8 @@ class SyncEngine:
                             whole = summary_of(msg.raw)
                             if "has_attachments" in whole:
                                 meta["has_attachments"] = whole["has_attachments"]
-                        own += bool(meta.get("own") or meta.get("seen"))
+                        # (and a letter from outside the trust space: kept in Quarantaine, never announced)
+                        own += bool(meta.get("own") or meta.get("seen") or meta.get("trust") == "quarantine")
                         items.append((msg.uid, list(msg.flags), msg.raw, meta))
                     ready = self.store.prepare_new(state, items, ids)
                     count = len(batch)

@@ -40,7 +40,10 @@ async def test_sync_then_new_mail_then_offline_then_back(tmp_path: Path, monkeyp
     for sub in ("cur", "new", "tmp"):
         (root / sub).mkdir(parents=True)
     (root / "new" / "1.a").write_bytes(mail(1))
-    mr = Mailroom.create(tmp_path / "profile", PASS)
+    Mailroom.create(tmp_path / "profile", PASS)
+    settings = tmp_path / "profile" / "profile.toml"  # the lab is a correspondent (else: Quarantaine, no news)
+    settings.write_text(settings.read_text("utf-8").replace("allow = []", 'allow = ["labo.mssante.fr"]', 1))
+    mr = Mailroom.open(tmp_path / "profile", PASS)
     mr.accounts.add(Account(name="local", email="dr@cabinet.mssante.fr", kind="maildir", maildir=str(root)))
     events: list = []
     mr.subscribe(events.append)
