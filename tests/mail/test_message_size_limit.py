@@ -87,8 +87,8 @@ def test_the_cli_lists_the_letter_as_too_large_and_says_where_to_read_it(
     code, out, err = cli("messages", "list")
     assert code == 0, err
     line = next(li for li in out.splitlines() if "Gros scanner" in li)
-    assert "[trop volumineux, 2 Mo : webmail] Gros scanner" in line
-    assert not any("trop volumineux" in li for li in out.splitlines() if "Compte rendu" in li)
+    assert "[trop gros, 2 Mo] Gros scanner" in line
+    assert not any("trop gros, " in li for li in out.splitlines() if "Compte rendu" in li)
     rows = [json.loads(li) for li in cli("messages", "list", "--json")[1].splitlines()]
     big = next(r for r in rows if r["subject"] == "Gros scanner")
     assert big["too_big"] is True and big["size"] > 2 * MB

@@ -146,3 +146,29 @@ async def test_the_composer_refuses_a_huge_file_or_a_fifo_in_one_toast(mailroom,
         await pilot.press("enter")
         await until(pilot, lambda: any(expected in str(n.message) for n in app._notifications), "the toast")
         assert not app.screen.query_one("#compose-attachments").display  # nothing attached
+
+
+async def test_the_list_marks_a_letter_kept_without_its_body(mailroom) -> None:
+    """The core's too_big (over the account's size limit: its headers only) is said before the subject, at
+    80x24, and an ordinary letter carries no such mark."""
+    import datetime as dt
+
+    from core.model import MessageSummary
+    from tests.tui.conftest import settle
+    from tests.tui.fakes import BASE, DOCTOR
+    from tui.app import MissiveApp
+    from tui.widgets.message_list import MessageList
+
+    mailroom.messages.items["m-big"] = MessageSummary(
+        "m-big", "cabinet", "INBOX", 9, "<big@test>", "imagerie@chu-test.mssante.fr", (DOCTOR,),
+        "Scanner thoracique", BASE + dt.timedelta(hours=1), size=73 * MB, too_big=True,
+    )  # fmt: skip
+    mailroom.messages.raw["m-big"] = b"From: imagerie@chu-test.mssante.fr\r\nSubject: Scanner thoracique\r\n\r\n"
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        msg_list = app.screen.query_one(MessageList)
+        assert msg_list.rows[0].id == "m-big"
+        rows = ["".join(seg.text for seg in msg_list.render_line(y)._segments) for y in range(2)]
+        assert "[trop gros, 73 Mo] Scanner" in rows[0]
+        assert "trop gros" not in rows[1]
