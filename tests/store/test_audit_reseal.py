@@ -188,3 +188,33 @@ def test_the_break_survives_a_reopen_and_the_seal_keeps_the_count(profile: Profi
     new_lines = _log(reopened).read_bytes().splitlines()
     _log(reopened).write_bytes(b"".join(ln + b"\n" for ln in new_lines[1:]))
     assert reopened.audit.verify() is not None
+
+
+def test_a_seal_removed_from_vault_json_is_a_break_the_reseal_records(profile: Profile) -> None:
+    _fill(profile, 2)
+    meta = json.loads((profile.path / "vault.json").read_text())
+    del meta["audit_seal"]  # to pass for a profile made before the seal
+    (profile.path / "vault.json").write_text(json.dumps(meta))
+    with pytest.raises(AuditBroken):
+        profile.audit.append("read", "m1")
+    details = profile.audit.reseal()
+    assert details["seal"] is None and "disparu de vault.json" in details["found"]["reason"]
+    assert profile.audit.verify() is None and profile.audit.seal_status()["breaks"] == 1
+
+
+def test_a_profile_made_before_the_seal_keeps_its_head_beside_the_log(profile_dir: Path) -> None:
+    from tests.store.test_audit_seal import _as_made_before_the_seal
+
+    Profile.create(profile_dir, PASS)
+    _fill(Profile.open(profile_dir, PASS), 3)
+    _as_made_before_the_seal(profile_dir)
+    profile = Profile.open(profile_dir, PASS)
+    head = (profile_dir / "audit" / "head").read_bytes()
+    _write(profile, _log(profile).read_bytes().splitlines()[:-1])
+    broken = _log(profile).read_bytes()
+    with pytest.raises(AuditBroken):
+        profile.audit.append("read", "m1")
+    details = _reseal_and_check(profile, broken)
+    assert (profile_dir / details["kept_head"]).read_bytes() == head
+    assert not (profile_dir / "audit" / "head").exists()
+    assert Profile.open(profile_dir, PASS).vault.sealed
