@@ -169,9 +169,10 @@ class SignatureStatus(Frozen):
         )
 
 
-@dataclass(frozen=True)
-class MessageSummary:
-    """What the message list needs about one message (no body)."""
+@dataclass(init=False, repr=False, eq=False)
+class MessageSummary(Frozen):
+    """What the message list needs about one message (no body). Made by the thousand (a list, a sync): its
+    methods are written out as @dataclass(frozen=True) generated them (core.frozen), not generic ones."""
 
     id: str
     account: str
@@ -193,6 +194,80 @@ class MessageSummary:
     critical: bool = False  # one of its documents holds a critical result: shown first, marked apart
     references: tuple[str, ...] = ()  # References then In-Reply-To's ids, oldest first (its conversation)
     too_big: bool = False  # over the account's size limit: only its headers were downloaded (size: its own)
+
+    def __init__(
+        self,
+        id: str,
+        account: str,
+        folder: str,
+        uid: int | None,
+        message_id: str,
+        sender: str,
+        to: tuple[str, ...],
+        subject: str,
+        date: dt.datetime | None,
+        flags: tuple[str, ...] = (),
+        size: int = 0,
+        encrypted: bool = False,
+        signed: bool = False,
+        signature: SignatureStatus | None = None,
+        has_attachments: bool = False,
+        abnormal: bool = False,
+        filed: bool = False,
+        critical: bool = False,
+        references: tuple[str, ...] = (),
+    ) -> None:
+        set_ = object.__setattr__
+        set_(self, "id", id)
+        set_(self, "account", account)
+        set_(self, "folder", folder)
+        set_(self, "uid", uid)
+        set_(self, "message_id", message_id)
+        set_(self, "sender", sender)
+        set_(self, "to", to)
+        set_(self, "subject", subject)
+        set_(self, "date", date)
+        set_(self, "flags", flags)
+        set_(self, "size", size)
+        set_(self, "encrypted", encrypted)
+        set_(self, "signed", signed)
+        set_(self, "signature", signature)
+        set_(self, "has_attachments", has_attachments)
+        set_(self, "abnormal", abnormal)
+        set_(self, "filed", filed)
+        set_(self, "critical", critical)
+        set_(self, "references", references)
+
+    def _compared(self) -> tuple[Any, ...]:
+        return (
+            self.id,
+            self.account,
+            self.folder,
+            self.uid,
+            self.message_id,
+            self.sender,
+            self.to,
+            self.subject,
+            self.date,
+            self.flags,
+            self.size,
+            self.encrypted,
+            self.signed,
+            self.signature,
+            self.has_attachments,
+            self.abnormal,
+            self.filed,
+            self.critical,
+            self.references,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._compared() == other._compared()
+
+    def __hash__(self) -> int:
+        return hash(self._compared())
 
     @property
     def unread(self) -> bool:

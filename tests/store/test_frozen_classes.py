@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import datetime
 import functools
 import inspect
 from pathlib import Path
@@ -22,7 +23,7 @@ from core.mail.imap import FolderStatus
 from core.mail.imapwire import Tagged
 from core.mail.mailops import Done
 from core.mail.sync import SyncProgress
-from core.model import SignatureStatus
+from core.model import MessageSummary, SignatureStatus
 from core.store.audit import AuditProblem
 from core.store.blobs import Sealed
 from core.store.listindex import Column, Layout
@@ -32,7 +33,7 @@ CLASSES = [
     S.TrustSettings, S.FilingSettings, S.NotificationSettings, S.WatchSettings, S.PractitionerSettings,
     S.PatientMailSettings, S.ComposeSettings, S.ReceiptSettings, S.PscSettings, S.ListsSettings, S.Settings,
     Column, Layout, AuditProblem, Sealed, Done, SyncProgress, Tagged, Argon2idCost, Keys, Account, FolderStatus,
-    SignatureStatus,
+    SignatureStatus, MessageSummary,
 ]  # fmt: skip
 
 
@@ -54,6 +55,8 @@ VALUES: dict[str, tuple[Any, Any]] = {
     "list[bytes]": ([b"c"], [b"c", b"d"]),
     "Path | None": (None, Path("/p")),
     "int | None": (None, 9),
+    "dt.datetime | None": (None, datetime.datetime(2026, 12, 7, 8, 0, tzinfo=datetime.UTC)),
+    "SignatureStatus | None": (None, SignatureStatus(True, "dr@x.fr")),
     "str | None": (None, "z"),
     "AccountKind": ("imap", "maildir"),
     "Security": ("starttls", "tls"),
@@ -92,6 +95,12 @@ def _base(cls: type) -> dict[str, Any]:
         for f in dataclasses.fields(cls)
         if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
     }
+
+
+def _base_or_default(cls: type, f: dataclasses.Field[Any]) -> Any:
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return _base(cls)[f.name] if f.default is dataclasses.MISSING else f.default
 
 
 def _sample(cls: type) -> dict[str, Any]:
@@ -141,6 +150,13 @@ def test_each_class_behaves_as_its_frozen_dataclass(cls: type) -> None:
         assert mine == cls(**kwargs) and not (mine != cls(**kwargs))
         assert (mine == cls(**_sample(cls))) is (kwargs == _sample(cls)) and issubclass(cls, Frozen)
         assert mine != theirs and mine != object()
+        # each compared field on its own makes a difference, as in the dataclass
+        for f in dataclasses.fields(cls):
+            changed = {**kwargs, f.name: _sample(cls)[f.name] if kwargs != _sample(cls) else _base_or_default(cls, f)}
+            if changed[f.name] == kwargs.get(f.name, _base_or_default(cls, f)):
+                continue
+            ref_changed = ref(**{k: _as_reference(v) for k, v in changed.items()})
+            assert (cls(**changed) == mine) is (_as_reference(ref_changed) == _as_reference(theirs)), f.name
         # hashable exactly when the dataclass is (a dict field makes both unhashable)
         try:
             expected: Any = hash(theirs) is not None
