@@ -172,7 +172,8 @@ class SignatureStatus(Frozen):
 @dataclass(init=False, repr=False, eq=False)
 class MessageSummary(Frozen):
     """What the message list needs about one message (no body). Made by the thousand (a list, a sync): its
-    methods are written out as @dataclass(frozen=True) generated them (core.frozen), not generic ones."""
+    methods are written out as @dataclass(frozen=True) generated them (core.frozen), not generic ones. A new
+    field goes into ``__init__`` and ``_compared`` too (mypy and tests/store/test_frozen_classes.py say so)."""
 
     id: str
     account: str
@@ -216,6 +217,7 @@ class MessageSummary(Frozen):
         filed: bool = False,
         critical: bool = False,
         references: tuple[str, ...] = (),
+        too_big: bool = False,
     ) -> None:
         set_ = object.__setattr__
         set_(self, "id", id)
@@ -237,6 +239,7 @@ class MessageSummary(Frozen):
         set_(self, "filed", filed)
         set_(self, "critical", critical)
         set_(self, "references", references)
+        set_(self, "too_big", too_big)
 
     def _compared(self) -> tuple[Any, ...]:
         return (
@@ -259,6 +262,7 @@ class MessageSummary(Frozen):
             self.filed,
             self.critical,
             self.references,
+            self.too_big,
         )
 
     def __eq__(self, other: object) -> bool:
