@@ -503,11 +503,15 @@ class SyncEngine:
                         mid = state.message_id(msg.uid)
                         ids.append(mid)
                         if getattr(msg, "too_big", False):
-                            # over the account's limit: its headers only, listed as too big (no analysis: the
-                            # letter is not here); read in the operator's webmail
+                            # over the account's limit: its headers only, listed as too big, read in the
+                            # operator's webmail. The hook judges its headers for the trust policy (a letter
+                            # too large to read is no exception to Quarantine) and our own letters; nothing
+                            # else of it can be analysed, nor claimed (no verdict, no encryption)
                             meta = summary_of(msg.raw, attachments=False)
-                            meta.pop("encrypted", None)  # nothing was opened: no verdict, no claim
+                            meta.pop("encrypted", None)
                             meta.pop("signed", None)
+                            judged = await self._hook(msg.raw, mid, state.folder)
+                            meta.update({k: judged[k] for k in ("own", "trust") if k in judged})
                             meta.update(too_big=True, size=msg.size)
                             items.append((msg.uid, list(msg.flags), msg.raw, meta))
                             continue
