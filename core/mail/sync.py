@@ -564,11 +564,11 @@ class SyncEngine:
             self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="missive-store")
         return self._writer
 
-    async def _hook(self, raw: bytes, store_id: str, folder: str) -> dict[str, Any]:
+    async def _hook(self, raw: bytes, store_id: str, folder: str | None = None) -> dict[str, Any]:
         if self.on_new_message is None:
             return {}
         try:
-            if self._hook_takes_folder:  # where it arrived: an inbox, or a Sent folder holding our copies
+            if self._hook_takes_folder and folder is not None:  # where it arrived: an inbox, or a Sent folder
                 result = self.on_new_message(raw, store_id, folder=folder)
             elif self._hook_takes_id:
                 result = self.on_new_message(raw, store_id)
