@@ -647,11 +647,24 @@ class ImapClient:
     async def _too_big(self, wanted: list[int]) -> list[Fetched]:
         """The letters of ``wanted`` larger than the account's limit, with their headers only: one SEARCH
         LARGER over the folder (usually an empty answer), then their headers, flags and sizes."""
-        response = await self._run(
-            "UID SEARCH LARGER", self._imap.uid_search(f"LARGER {self.max_message}", charset=None)
-        )
         wanted_set = set(wanted)
-        larger = [uid for uid in parse_search(response.lines) if uid in wanted_set]
+        try:
+            response = await self._run(
+                "UID SEARCH LARGER", self._imap.uid_search(f"LARGER {self.max_message}", charset=None)
+            )
+            larger = [uid for uid in parse_search(response.lines) if uid in wanted_set]
+        except ServerRefused:
+            # a server that does not take LARGER (RFC 3501 has it): the sizes asked one by one instead,
+            # else its large letters would cut every sync at the bulk FETCH's bound
+            log.info("UID SEARCH LARGER refused: sizes asked with FETCH RFC822.SIZE")
+            larger = []
+            for chunk in _chunks(wanted, BATCH):
+                answer = await self._run(
+                    "UID FETCH RFC822.SIZE", self._imap.uid("fetch", uid_set(chunk), "(UID RFC822.SIZE)")
+                )
+                for msg in parse_fetch(answer.lines):
+                    if msg.get("UID") in wanted_set and int(msg.get("RFC822.SIZE") or 0) > self.max_message:
+                        larger.append(msg["UID"])
         out: list[Fetched] = []
         for chunk in _chunks(larger, BATCH):
             items = "(UID FLAGS RFC822.SIZE BODY.PEEK[HEADER])"

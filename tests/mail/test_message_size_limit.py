@@ -118,11 +118,20 @@ class LyingServer:
     endless line with no CRLF (``endless``). It then sends a few bytes and waits, as a hostile one would."""
 
     def __init__(
-        self, ctx, *, uids=(1, 2), header_literal: int = 0, body_literal: int = 0, endless: bool = False
+        self,
+        ctx,
+        *,
+        uids=(1, 2),
+        header_literal: int = 0,
+        body_literal: int = 0,
+        endless: bool = False,
+        big: bool = False,
+        refuse_larger: bool = False,
     ) -> None:
         self.ctx = ctx
         self.header_literal, self.body_literal, self.endless = header_literal, body_literal, endless
-        self.sizes = {1: len(LETTER), 2: 3 * MB if header_literal else len(LETTER)}
+        self.refuse_larger = refuse_larger  # a server that answers BAD to SEARCH LARGER
+        self.sizes = {1: len(LETTER), 2: 3 * MB if header_literal or big else len(LETTER)}
         self.sizes = {uid: size for uid, size in self.sizes.items() if uid in uids}
         self.port = 0
         self.sent_after_lie = 0
@@ -166,12 +175,22 @@ class LyingServer:
                     n = len(self.sizes)
                     say(b"* %d EXISTS" % n, b"* OK [UIDVALIDITY 7] ok", b"* OK [UIDNEXT %d] ok" % (n + 1),
                         tag + b" OK [READ-WRITE] done")  # fmt: skip
+                elif command.startswith("UID SEARCH LARGER") and self.refuse_larger:
+                    say(tag + b" BAD unknown search key")
+                elif command.startswith("UID FETCH") and command.endswith("(UID RFC822.SIZE)"):
+                    for uid in _uids(words[3], self.sizes):
+                        say(b"* %d FETCH (UID %d RFC822.SIZE %d)" % (uid, uid, self.sizes[uid]))
+                    say(tag + b" OK done")
                 elif command.startswith("UID SEARCH LARGER"):
                     limit = int(command.split()[-1])
                     big = [str(u).encode() for u, size in self.sizes.items() if size > limit]
                     say(b"* SEARCH " + b" ".join(big), tag + b" OK done")
                 elif command.startswith("UID SEARCH"):
                     say(b"* SEARCH " + b" ".join(b"%d" % u for u in self.sizes), tag + b" OK done")
+                elif command.startswith("UID FETCH") and "HEADER" in command and not self.header_literal:
+                    head = LETTER.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
+                    writer.write(b"* 2 FETCH (UID 2 FLAGS () RFC822.SIZE %d BODY[HEADER] {%d}\r\n" % (
+                        self.sizes[2], len(head)) + head + b")\r\n" + tag + b" OK done\r\n")  # fmt: skip
                 elif command.startswith("UID FETCH") and "HEADER" in command:
                     writer.write(
                         b"* 2 FETCH (UID 2 FLAGS () RFC822.SIZE %d BODY[HEADER] {%d}\r\n"
@@ -289,3 +308,17 @@ def test_the_response_stream_refuses_a_literal_or_a_line_over_its_bounds() -> No
     split.feed(b"* 1 FETCH (UID 1 " + b"x" * 3000)
     with pytest.raises(TransportError):
         split.feed(b"x" * 2000)  # the same line, in two reads
+
+
+@pytest.mark.parametrize("refuse_larger", [False, True], ids=["search-larger", "sizes-fetched"])
+async def test_a_server_without_search_larger_still_has_its_large_letters_listed(
+    certs, refuse_larger
+) -> None:
+    store = MessageStore(MemoryProfile())
+    engine = SyncEngine(store, backoff=0.2)
+    async with LyingServer(certs.contexts["good"], big=True, refuse_larger=refuse_larger) as server:
+        report = await engine.sync(_account(certs, server.port), folders=["INBOX"])
+    assert report.new == 2
+    by_uid = {m.uid: m for m in store.list()}
+    assert not by_uid[1].too_big and by_uid[2].too_big and by_uid[2].size == 3 * MB
+    assert store.get_raw(by_uid[2].id).endswith(b"\r\n\r\n") and b"Tension" not in store.get_raw(by_uid[2].id)
