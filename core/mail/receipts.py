@@ -387,7 +387,7 @@ def _from_doc(doc: dict[str, Any]) -> SentLetter:
             )
             for r in doc.get("recipients", ())
         ),
-        failure_seen=bool(doc.get("failure_seen")),
+        failure_seen=bool(doc.get("failure_seen", True)),  # stored before the count: old news
     )
 
 
@@ -460,7 +460,7 @@ class SentLetters:
         if letter is None:
             return None
         said = {r.recipient: r for r in report.recipients}
-        changed = False
+        changed = failed_now = False
         updated: list[RecipientStatus] = []
         for status in letter.recipients:
             news = said.get(status.address.lower())
@@ -469,12 +469,12 @@ class SentLetters:
                 and _RANK[news.state] >= _RANK[status.state]
                 and (news.state != status.state or news.at != status.at)
             ):
+                failed_now = failed_now or (news.state == "failed" and status.state != "failed")
                 status = RecipientStatus(status.address, news.state, news.at, news.reason, news.status)
                 changed = True
             updated.append(status)
         if not changed:
             return letter
-        failed_now = any(r.state == "failed" for r in updated) and not letter.undelivered
         letter = replace(
             letter,
             recipients=tuple(updated),
@@ -491,10 +491,11 @@ class SentLetters:
             self.docs.put(_key(letter.message_id), _to_doc(replace(letter, failure_seen=True)))
 
     def undelivered_unseen(self) -> dict[str, int]:
-        """Account name -> how many of its letters were not delivered and the doctor has not looked at yet."""
+        """Account name -> how many of its letters were not delivered and the doctor has not looked at yet. A
+        letter stored by a version before this count (no ``failure_seen``) failed long ago: not news now."""
         out: dict[str, int] = {}
         for _k, doc in self.docs.items():
-            if doc.get("failure_seen") or not any(r.get("state") == "failed" for r in doc.get("recipients", ())):
+            if doc.get("failure_seen", True) or not any(r.get("state") == "failed" for r in doc.get("recipients", ())):
                 continue
             account = str(doc.get("account", ""))
             out[account] = out.get(account, 0) + 1

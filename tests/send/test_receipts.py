@@ -274,6 +274,24 @@ def test_success_reports_are_read_for_the_doctor_failures_stay_news(tmp_path: Pa
     assert room.sent_letters.undelivered_unseen() == {"cabinet": 1}
     room.sent_letters.failure_seen("<abc@x>")
     assert room.sent_letters.undelivered_unseen() == {}
+    # a failure stored by an earlier version (no failure_seen) is old news: an upgrade counts none of them
+    from core.mail.receipts import _key
+
+    room.sent_letters.record("<old@x>", "cabinet", ["a@y.fr"], "CR")
+    doc = room.sent_letters.docs.get(_key("<old@x>"))
+    doc.pop("failure_seen")
+    doc["recipients"][0].update(state="failed", reason="550 5.1.1 unknown")
+    room.sent_letters.docs.put(_key("<old@x>"), doc)
+    assert room.sent_letters.undelivered_unseen() == {}
+    # ... a late report about it changes nothing of that; a recipient newly failed is news
+    room.sent_letters.apply(parse_report(POSTFIX_FAILURE.replace(b"<abc@x>", b"<old@x>").replace(
+        b"279035121518989@patient.mssante.fr", b"a@y.fr")))  # fmt: skip
+    assert room.sent_letters.undelivered_unseen() == {}
+    room.sent_letters.record("<new@x>", "cabinet", ["a@y.fr", "b@y.fr"], "CR")
+    assert room.sent_letters.undelivered_unseen() == {}
+    room.sent_letters.apply(parse_report(POSTFIX_FAILURE.replace(b"<abc@x>", b"<new@x>").replace(
+        b"279035121518989@patient.mssante.fr", b"b@y.fr")))  # fmt: skip
+    assert room.sent_letters.undelivered_unseen() == {"cabinet": 1}
 
 
 def test_always_asks_when_the_receipt_goes_elsewhere_than_the_sender(tmp_path: Path) -> None:
