@@ -284,6 +284,7 @@ _CHARSETS = frozenset({"utf-8", "iso-8859-1", "iso-8859-15", "windows-1252", "us
 # an encoded word between blanks (or at an end of the field), in a charset above, its text without blanks
 _WORD = re.compile(r"(?<!\S)=\?([A-Za-z0-9_-]+)\?([QqBb])\?([!->@-~]*)\?=(?!\S)")
 _PLAIN_ADDRESSES = re.compile(r'[^"()\\:;\[\]]*')  # no quoted name, comment, group nor domain literal
+_BLANK_LINE = re.compile(rb"\r?\n\r?\n")  # the end of the outer header
 _PLAIN_ID = re.compile(r"\s*<[!-;=?-~]+>\s*")  # one message id, nothing around it but blanks
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _BASE64_TEXT = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
@@ -322,7 +323,15 @@ def _plain_reading(raw: bytes) -> Message | None:
     takes from it needs email.policy's reading: the fields it reads ASCII, without RFC 2231 parameters, encoded
     words only in From/To/Cc/Subject and well-formed (``_words_decoded_alike``), From/To/Cc plain address lists,
     no parser defect. ``read`` then gives what the policy's parse gives (a test holds both equal on the corpus);
-    else None: the caller parses with the policy."""
+    else None: the caller parses with the policy.
+
+    An encoded word or an RFC 2231 parameter after the outer header (most often an attachment's name) is seen
+    in the bytes first: such a letter goes to the policy's parse at once, not parsed twice. Base64 has neither
+    ``=?`` nor ``*=``; a text body that holds one only loses this shortcut."""
+    blank = _BLANK_LINE.search(raw)
+    after = blank.end() if blank else len(raw)
+    if raw.find(b"=?", after) >= 0 or raw.find(b"*=", after) >= 0:
+        return None
     try:
         msg = email.message_from_bytes(bytes(raw))
     except Exception:  # noqa: BLE001 - the policy's parse says what is wrong

@@ -166,3 +166,23 @@ def test_an_ordinary_letter_opens_without_email_policy_and_an_unusual_one_loads_
     assert out["preloaded"] is False  # the inbox's preload leaves it out
     assert out["ordinary"] == [False, "Résultats d'analyses", "labo@bio.fr", ["cr.pdf"]]
     assert out["rfc2231"] == [True, ["résultat.pdf"]]
+
+
+def test_a_letter_whose_attachment_needs_the_policy_is_parsed_once() -> None:
+    """An encoded attachment name (RFC 2231 or 2047) is seen in the bytes: one parse, the policy's."""
+    calls = []
+    parse = mime.email.message_from_bytes
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(kwargs.get("policy"))
+        return parse(*args, **kwargs)
+
+    encoded = LETTER.replace('filename="cr.pdf"', 'filename="=?utf-8?q?r=C3=A9sultat?=.pdf"')
+    with mock.patch.object(mime.email, "message_from_bytes", counted):
+        for raw in (RFC2231, encoded):
+            calls.clear()
+            assert [a.filename for a in mime.read(raw.encode())[1]] == ["résultat.pdf"]
+            assert len(calls) == 1 and calls[0] is not None  # the policy's parse only
+        calls.clear()
+        assert [a.filename for a in mime.read(LETTER.encode())[1]] == ["cr.pdf"]
+        assert calls == [None]  # compat32 only
