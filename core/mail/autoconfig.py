@@ -53,6 +53,7 @@ class Probe:
     ok: bool
     mechanisms: tuple[str, ...] = ()
     error: Text | str = ""
+    unresolved: bool = False  # the host name is not in DNS (no such name; not a network failure)
 
     def line(self) -> str:
         """What the test saw, in the language chosen."""
@@ -91,6 +92,18 @@ class Found:
     smtp: Probe | None = None
     tried: list[Probe] = field(default_factory=list)
     from_srv: bool = False
+    # no SRV record and none of the usual names exists in DNS: most likely a typo in the address's domain
+    domain_unknown: bool = False
+
+    def problem(self) -> str:
+        """What to tell the doctor when the servers were not all found (empty when they were): the domain
+        that does not exist, said first, since a typo is the likely cause; else the servers not found."""
+        if self.complete:
+            return ""
+        domain = domain_of(self.email)
+        if self.domain_unknown:
+            return str(T("mail.autoconfig.domain-unknown", domain=domain))
+        return ""
 
     @property
     def complete(self) -> bool:
@@ -267,6 +280,8 @@ async def probe_imap(candidate: Candidate, ca_file: str | None = None, timeout: 
         )
         return Probe(candidate, True, tuple(mechanisms))
     except MissiveError as exc:
+        if _unresolved(exc):
+            return Probe(candidate, False, error=T("mail.autoconfig.no-such-host"), unresolved=True)
         return Probe(candidate, False, error=_short(exc))
     finally:
         await client.close()
@@ -301,12 +316,28 @@ async def probe_smtp(candidate: Candidate, ca_file: str | None = None, timeout: 
             return Probe(candidate, False, error=tls.describe(cause))
         if "STARTTLS" in str(exc):
             return Probe(candidate, False, error=T("mail.imap.no-starttls"))
-        return Probe(candidate, False, error=_connect_words(cause or exc))
+        return Probe(candidate, False, error=_connect_words(cause or exc), unresolved=_unresolved(exc))
     except OSError as exc:
-        return Probe(candidate, False, error=_connect_words(exc))
+        return Probe(candidate, False, error=_connect_words(exc), unresolved=_unresolved(exc))
     finally:
         if smtp.is_connected:
             smtp.close()
+
+
+def _unresolved(exc: BaseException) -> bool:
+    """Is a 'no such host name' from DNS behind ``exc`` (its causes walked)? A temporary DNS failure (the
+    network down) is not: it says nothing about the name."""
+    import socket
+
+    names = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, socket.gaierror):
+            return current.errno in names
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _connect_words(exc: BaseException) -> Text:
@@ -361,6 +392,10 @@ async def autoconfigure(email: str, ca_file: str | None = None, timeout: float =
                 if result.ok:
                     setattr(found, protocol, result)
                     break
+    # no SRV record, and every usual name tried is unknown to DNS: the domain itself does not exist
+    found.domain_unknown = bool(
+        not found.complete and not srv and found.tried and all(p.unresolved for p in found.tried)
+    )
     log.info(
         "autoconfig: %d candidates tried, imap %s, smtp %s, srv %s",
         len(found.tried),
@@ -375,6 +410,8 @@ def require(found: Found) -> Found:
     """``found`` when both servers answered; otherwise one French line with what was tried."""
     if found.complete:
         return found
+    if found.domain_unknown:
+        raise TransportError(T("mail.autoconfig.domain-unknown", domain=domain_of(found.email)), permanent=True)
     missing = (
         "IMAP" if found.smtp else T("mail.autoconfig.both") if found.imap is None else "SMTP"
     )

@@ -140,3 +140,22 @@ def test_servers_named_by_dns_in_another_domain_are_said_before_the_password(dns
     found = asyncio.run(autoconfig.autoconfigure("dr@medecin.operateur.test"))
     assert found.complete and found.foreign_servers() == []
     assert all("vérifiez" not in line for line in found.report())
+
+
+def test_a_domain_that_does_not_exist_is_said_in_one_line(tmp_path, monkeypatch, capsys) -> None:
+    """A domain no DNS knows ('.invalid' never resolves, RFC 2606): the line says the domain does not exist (a
+    typo, most likely) rather than 'no usable server found; give --imap and --smtp'; nothing saved."""
+    from core.mailroom import Mailroom
+    from tui.cli import main
+
+    Mailroom.create(tmp_path / "p", "phrase de passe de test assez longue")
+    monkeypatch.setenv("MISSIVE_PASSPHRASE", "phrase de passe de test assez longue")
+    monkeypatch.setattr(autoconfig, "srv_candidates", lambda domain: [])  # no SRV record (no DNS server needed)
+    code = main(["--profile", str(tmp_path / "p"), "account", "add", "cab", "--email", "dr@cabinet.invalid"])
+    _, err = capsys.readouterr()
+    assert code == 1
+    assert err.strip().splitlines() == [
+        "missive : le domaine cabinet.invalid n'existe pas (aucun de ses serveurs n'est connu du DNS) : vérifiez "
+        "l'adresse, une faute de frappe est probable"
+    ]
+    assert Mailroom.open(tmp_path / "p", "phrase de passe de test assez longue").account_names() == []

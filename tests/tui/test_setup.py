@@ -301,3 +301,29 @@ async def test_a_patients_file_with_brackets_is_previewed_as_text(mailroom: Mail
         await pilot.pause()
         assert app.is_running
         assert "MARTIN [/] | Jeanne [b]" in text_of(app, "#patients-preview")
+
+
+async def test_a_domain_that_does_not_exist_is_said_to_be_a_likely_typo(
+    mailroom: Mailroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'dr@cabinet-mssante.fr' for 'dr@cabinet.mssante.fr': every usual name failed 'introuvable' and the line
+    said no server was found and to give the servers by hand; the domain itself does not exist, which the core
+    now says, so the doctor fixes the address on this screen."""
+    from core.mail.autoconfig import Found
+
+    async def unknown(email: str) -> Found:
+        return Found(email=email, domain_unknown=True)
+
+    monkeypatch.setattr(mailroom, "autoconfigure", unknown)
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _at(pilot, app, "account")
+        await _type(pilot, "alice@cabinet-mssante.fr")
+        await pilot.press("enter")
+        await until(pilot, lambda: "n'existe pas" in text_of(app, "#setup-message"), "the line")
+        said = " ".join(text_of(app, "#setup-message").split())
+        assert said == (
+            "le domaine cabinet-mssante.fr n'existe pas (aucun de ses serveurs n'est connu du DNS) : vérifiez "
+            "l'adresse, une faute de frappe est probable"
+        )
+    assert mailroom.accounts.names() == []

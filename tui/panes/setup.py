@@ -252,7 +252,9 @@ class SetupScreen(Screen[Any]):
         self.query_one("#account-report", Static).update(report)
         if not found.complete:  # the core's line names command-line flags: here, what to do from this screen
             self.busy = False
-            self.say(t("setup.account.not_found", domain=email.rpartition("@")[2], email=email), error=True)
+            # a domain that does not exist: the core says so (a typo, most likely), the address can be fixed here
+            line = found.problem() or t("setup.account.not_found", domain=email.rpartition("@")[2], email=email)
+            self.say(line, error=True)
             return
         defaults = self.mailroom.psc_defaults()
         psc = found.bearer_only() or (found.bearer_offered() and bool(defaults["issuer"]))
