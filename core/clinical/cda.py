@@ -413,6 +413,15 @@ def _reference(obs: ET.Element) -> tuple[str, str, bool | None, bool | None]:
     return "", "", None, None
 
 
+def _measured(kind: str) -> bool:
+    """A value type that states a measure, a count, a date or a yes/no (not a finding that may be absent)."""
+    return (
+        kind in ("PQ", "INT", "REAL", "MO", "BL", "IVL_PQ", "IVL_INT", "TS")
+        or kind.startswith("RTO")
+        or kind.endswith("_TS")
+    )
+
+
 def _bound(el: ET.Element | None) -> str:
     """A reference bound's value; a bound in a unit UCUM lacks is given by its translation (<low
     nullFlavor="OTH"><translation value="150">, C-CDA's non-UCUM example)."""
@@ -428,7 +437,7 @@ def _bound(el: ET.Element | None) -> str:
 def _observation(obs: ET.Element, refs: dict[str, str]) -> Observation:
     code_el = obs.find("code")
     value_el = obs.find("value")
-    value = unit = value2 = unit2 = ""
+    value = unit = value2 = unit2 = kind = ""
     if value_el is not None:
         kind = _prefixless(value_el.get("type", "")).upper()  # xsi:type is a QName: "PQ" or "v3:PQ"
         if kind in ("PQ", "INT", "REAL", "MO"):
@@ -476,9 +485,13 @@ def _observation(obs: ET.Element, refs: dict[str, str]) -> Observation:
     elif mood not in ("", "EVN"):  # intended, requested, promised, proposed, appointed: not yet done
         value = str(T("clinical.cda.prevu", value=value)) if value else str(T("clinical.cda.prevu-seul"))
         status_code = ""
-    if obs.get("negationInd", "").strip().lower() == "true":
+    if obs.get("negationInd", "").strip().lower() == "true" and not _measured(kind):
         # the observation did NOT hold: C-CDA's "no known allergy" is a negated 'Allergy to substance', a
-        # CI-SIS certificat de santé writes an absent anomaly so; without it the result said the opposite
+        # CI-SIS certificat de santé writes an absent anomaly so; without it the result said the opposite.
+        # A quantity, a count, a date or a yes/no is what was measured or answered, never an absence: the
+        # ANS's certificats (CSE-CS8) and antepartum summary set negationInd="true" on 'Nombre de fœtus 1',
+        # 'Durée d'hospitalisation 3 d', '41 wk', 'Prééclampsie false', whose narrative says '1', '3 jours',
+        # '41 SA révolues', 'Non': they read 'absence : 1', 'absence : non'
         value = str(T("clinical.cda.nie", value=value)) if value else str(T("clinical.cda.nie-seul"))
     low, high, low_inclusive, high_inclusive = _reference(obs)
     interpretation = obs.find("interpretationCode")
