@@ -433,15 +433,20 @@ class Mailroom:
         return meta
 
     def _forged_own(self, folder: str | None, meta: dict[str, Any]) -> bool:
-        """A letter with our own From that arrived in an inbox (or Junk) where strict mode wants it signed and
-        encrypted, and it is not: anyone can write our address in the clear, so it is judged as any letter
-        (Quarantine). Our copies in Sent, Drafts, Archive or Trash (a webmail's, missive's) stay ours."""
+        """A letter with our own From that arrived where mail is delivered (the inbox, Junk, 'Courrier
+        indésirable', a folder a Sieve rule fills) where strict mode wants it signed and encrypted, and it is
+        not: anyone can write our address in the clear, so it is judged as any letter (Quarantine). Our copies
+        in Sent, Drafts, Archive or Trash (a webmail's, missive's; 'INBOX.Sent' as Dovecot names them) stay
+        ours."""
         if folder is None:
             return False  # not said where it was found (an older caller): as before
         from core.model import FOLDER_ROLES, imap_folder_text
 
-        role = FOLDER_ROLES.get(imap_folder_text(folder).lower())
-        if role not in ("folder.inbox", "folder.junk"):
+        name = imap_folder_text(folder).lower()
+        # 'INBOX.Drafts', 'INBOX/Trash': the folder's own name, under Dovecot's INBOX
+        last = name.replace("/", ".").rsplit(".", 1)[-1]
+        roles = {FOLDER_ROLES.get(name), FOLDER_ROLES.get(last)}
+        if roles & {"folder.sent", "folder.drafts", "folder.trash", "folder.archive", "folder.drafts-kept"}:
             return False
         try:
             if self.trust.mode != "strict":

@@ -66,3 +66,21 @@ def test_a_sync_quarantines_the_forgery_and_keeps_the_sent_copy(tmp_path: Path) 
     assert quarantined == ["<forged-1@ailleurs.example>"]
     assert [s.message_id for s in room.summaries("Sent")] == ["<sent-1@cabinet.test>"]
     assert [s.message_id for s in room.summaries("INBOX")] == []
+
+
+def test_strict_judges_our_plain_address_in_every_folder_mail_is_delivered_to(tmp_path: Path) -> None:
+    """Mail is delivered to more than 'INBOX' and 'Junk': a provider's spam filter puts it in 'Courrier
+    indésirable' (Outlook in French), 'Junk E-mail', or Dovecot's 'INBOX.Junk' / 'INBOX.Spam'; a Sieve rule
+    files a lab's letters in 'INBOX.Labo'. The forgery landed there as our own letter, never judged. Our
+    copies stay ours in Sent, Drafts, Trash or Archive, under Dovecot's 'INBOX.' names too."""
+    room = _room(tmp_path, "strict")
+    delivered = ["INBOX.Junk", "INBOX.Spam", "Junk E-mail", "Courrier ind&AOk-sirable", "INBOX.Labo"]
+    for n, folder in enumerate([*delivered, "INBOX/R&AOk-sultats"]):
+        meta = room.on_new_message(FORGED, f"{n:032d}", folder=folder)
+        assert not meta.get("own") and meta.get("trust") == "quarantine", folder
+    for n, folder in enumerate(
+        ["Sent", "INBOX.Sent", "Sent Items", "Envoy&AOk-s", "INBOX.Drafts", "Drafts", "INBOX/Trash",
+         "Deleted Items", "INBOX.Archive", "Archives", "Corbeille", "Brouillons"]
+    ):  # fmt: skip
+        meta = room.on_new_message(SENT_COPY, f"{n + 100:032d}", folder=folder)
+        assert meta.get("own") and "trust" not in meta, folder
