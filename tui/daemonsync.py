@@ -14,28 +14,34 @@ import sys
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without loading typing
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Collection, Sequence
     from typing import Any
 
 COMMAND = "sync"
 OPTIONS = {"--profile": "profile", "--account": "account", "--lang": "lang", "--theme": "theme"}
+AFTER = ("--account",)  # sync's own option: after the command only (the others are missive's, anywhere)
 LANGUAGES = ("fr", "en")
 
 
 def plain_sync(words: Sequence[str]) -> dict[str, str] | None:
     """The options of ``words`` when they are a plain ``missive sync``, else None (the parser's business)."""
-    return plain_command(words, COMMAND, OPTIONS)
+    return plain_command(words, COMMAND, OPTIONS, after=AFTER)
 
 
 def plain_command(
-    words: Sequence[str], command: str, known: dict[str, str], implied: bool = False
+    words: Sequence[str],
+    command: str,
+    known: dict[str, str],
+    implied: bool = False,
+    after: Collection[str] = (),
 ) -> dict[str, str] | None:
     """The options of ``words`` when they are a plain ``missive <command>`` with the options ``known`` (flag:
     name), else None (the parser's business). ``implied``: the command may be left out (``missive`` alone is
-    ``missive tui``).
+    ``missive tui``). ``after``: the command's own options, which argparse takes only after it.
 
-    As argparse reads them: options before or after the command, the last one given wins; a value that looks
-    like an option, an empty one, an unknown language or anything else makes it the parser's."""
+    As argparse reads them: the global options before or after the command, the last one given wins; a value
+    that looks like an option, an empty one, an unknown language (any of those given) or anything else makes it
+    the parser's."""
     options: dict[str, str] = {}
     named = False
     i = 0
@@ -46,14 +52,14 @@ def plain_command(
             i += 1
             continue
         flag, equals, value = word.partition("=")
-        if flag not in known:
+        if flag not in known or (flag in after and not named):
             return None
         if not equals:
             if i + 1 >= len(words):
                 return None
             value = words[i + 1]
         i += 1 if equals else 2
-        if not value or value.startswith("-"):
+        if not value or value.startswith("-") or (known[flag] == "lang" and value not in LANGUAGES):
             return None
         options[known[flag]] = value
     if not (named or implied) or options.get("lang", LANGUAGES[0]) not in LANGUAGES:

@@ -115,6 +115,9 @@ def test_a_plain_sync_fails_as_the_parsers_path_does(
         ["sync", "--profile"],
         ["sync", "--theme="],
         ["sync", "extra"],
+        ["--account", "local", "sync"],  # sync's own option before the command: argparse refuses it
+        ["--account=local", "sync"],
+        ["--lang", "de", "sync", "--lang", "en"],  # each language is checked, not only the last
     ],
 )
 def test_help_abbreviations_and_mistakes_are_still_the_parsers(
