@@ -494,9 +494,13 @@ class Mailroom:
             if letter is not None:
                 log.info("%s report attached to a sent letter", report.kind.upper())
                 meta["receipt_for"] = letter.message_id  # its reader shows the letter's receipts
-                if report.failed:
+                # about the letter's own recipients only: anyone who knows its Message-ID (every recipient)
+                # can write a report naming someone else, and such a one is left as it came (unread, news)
+                sent_to = {r.address.lower() for r in letter.recipients}
+                about_it = all(r.recipient in sent_to for r in report.recipients)
+                if any(r.state == "failed" and r.recipient in sent_to for r in report.recipients):
                     self._undelivered_news += 1  # said after the sync (NotDelivered); the report stays unread
-                elif report.good_news:
+                elif report.good_news and about_it:
                     meta["seen"] = True  # it arrived, or was read: nothing to do, kept read with the letter
         elif receipt_requested(msg):
             meta["read_receipt_requested"] = True

@@ -269,6 +269,16 @@ def test_success_reports_are_read_for_the_doctor_failures_stay_news(tmp_path: Pa
     assert "seen" not in failed and failed["receipt_for"] == "<abc@x>"
     # a report about a letter that is not ours is left as it came
     assert "seen" not in room.on_new_message(delivered.replace(b"<abc@x>", b"<other@x>"))
+    # so is one naming someone the letter never went to: anyone who knows its Message-ID (every recipient)
+    # could write one, to slip a letter in read and unannounced; nothing of the letter changes
+    stranger = delivered.replace(b"a@y.fr", b"quelquun@ailleurs.example")
+    assert "seen" not in room.on_new_message(stranger)
+    both = stranger.replace(  # a second block: the letter's recipient, then the stranger
+        b"Final-Recipient: rfc822; quelquun", b"Final-Recipient: rfc822; a@y.fr\nAction: delivered\n\nFinal-Recipient: rfc822; quelquun", 1)  # fmt: skip
+    assert parse_report(both) is not None and len(parse_report(both).recipients) == 2
+    assert "seen" not in room.on_new_message(both)
+    # nor is a failure said for someone else: no 'non remise' toast for a letter that reached everyone
+    room.on_new_message(POSTFIX_FAILURE.replace(b"279035121518989@patient.mssante.fr", b"quelquun@ailleurs.example"))
     room._report_review()
     assert [e for e in heard if isinstance(e, NotDelivered)] == [NotDelivered(1)]
     assert room.sent_letters.undelivered_unseen() == {"cabinet": 1}
