@@ -41,7 +41,7 @@ PASSWORD = "mot-de-passe-de-test"  # every test user's password
 CLIENT_CERT_USER = "carol"  # this user logs in only with a client certificate (plus the password)
 CLIENT_CERT_PASSWORD = "p12-pass"
 USERS = ("alice", "bob", "carol")
-POOL = 100  # extra users pool1..poolN handed out by MailServers.add_user()
+POOL = 300  # extra users pool1..poolN handed out by MailServers.add_user()
 OTHER_HOST = "mail.other-host.test"
 # A Mon espace santé mailbox (the ANS examples' test INS), so letters to a patient can be delivered and read
 PATIENT_DOMAIN = "patient.mssante.fr"
