@@ -236,7 +236,7 @@ class RecipientStatus:
     address: str
     state: State = "sent"
     at: dt.datetime | None = None
-    reason: str = ""  # the server's words
+    reason: str = ""  # the server's words, or missive's own as a catalogue code ("receipts.refused-at-sending")
     status: str = ""  # RFC 3463 code of a failure or a delay ("5.1.1"); '' when none was said
 
     def to_json(self) -> dict[str, Any]:
@@ -244,7 +244,7 @@ class RecipientStatus:
             "address": self.address,
             "state": self.state,
             "at": self.at.isoformat() if self.at else None,
-            "reason": self.reason,
+            "reason": _reason_text(self.reason),
             "status": self.status,
             "text": describe(self),
         }
@@ -314,6 +314,14 @@ _STATUS_WORDS = {
 _SUBJECT_WORDS = {"1", "2", "3", "4", "5", "6", "7"}
 
 
+def _reason_text(reason: str) -> str:
+    """A stored reason as the doctor reads it: missive's own words (a catalogue code, or the French sentence an
+    older version stored) in the interface's language; a server's words as they came."""
+    from core.text import code_of, render
+
+    return render(code_of(reason)) if reason else ""
+
+
 def failure_reason(code: str, server_words: str = "") -> str:
     """Why a letter was not delivered, in the interface's language, from its RFC 3463 status code
     ("5.1.1": the address does not exist), then the server's own words (often English) in brackets; without a
@@ -321,7 +329,7 @@ def failure_reason(code: str, server_words: str = "") -> str:
     from core.text import render
 
     if not code:  # no code said (an MDN's error, refused at sending): the words as they were given
-        return server_words or render("receipts.not-delivered-why")
+        return _reason_text(server_words) or render("receipts.not-delivered-why")
     klass, _, detail = code.partition(".")
     subject = detail.partition(".")[0]
     if detail in _STATUS_WORDS:
@@ -394,8 +402,9 @@ def _from_doc(doc: dict[str, Any]) -> SentLetter:
 def _to_doc(letter: SentLetter) -> dict[str, Any]:
     out = letter.to_json()
     out.pop("undelivered", None)
-    for r in out["recipients"]:
+    for r, status in zip(out["recipients"], letter.recipients, strict=True):
         r.pop("text", None)
+        r["reason"] = status.reason  # as stored: a code stays a code
     return out
 
 
@@ -418,8 +427,6 @@ class SentLetters:
     ) -> SentLetter:
         """Remember a letter the server accepted (``refused``: recipients it turned down at once)."""
         at = at or dt.datetime.now(dt.UTC)
-        from core.text import render
-
         turned_down = {r.lower() for r in refused}
         existing = self.get(message_id)
         if existing is not None:
@@ -431,7 +438,7 @@ class SentLetters:
             sent_at=at,
             read_receipt=read_receipt,
             recipients=tuple(
-                RecipientStatus(a, "failed", at, render("receipts.refused-at-sending"))
+                RecipientStatus(a, "failed", at, "receipts.refused-at-sending")  # said in the reader's language
                 if a.lower() in turned_down
                 else RecipientStatus(a)
                 for a in recipients

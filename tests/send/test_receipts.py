@@ -350,3 +350,27 @@ def test_missive_sync_says_a_letter_was_not_delivered(capsys) -> None:
     lines = capsys.readouterr().out.splitlines()
     assert lines[1] == "cabinet: 1 lettre(s) non remise(s) : missive outbox sent dit à qui et pourquoi"
     assert len(lines) == 3  # nothing said for an account without a failure
+
+
+def test_a_recipient_refused_at_sending_reads_in_the_readers_language(tmp_path: Path) -> None:
+    """'refusé par le serveur à l'envoi' was stored as French text, read so under English (as the outbox's
+    reasons were): it is stored as its code now, and the French stored by an older version reads in English."""
+    from core.mail.receipts import _key
+    from core.text import set_language
+
+    letters = SentLetters(MemoryProfile(tmp_path / "p"))
+    letters.record("<r@x>", "cabinet", ["a@y.fr", "b@y.fr"], "CR", refused=["b@y.fr"])
+    doc = letters.docs.get(_key("<r@x>"))
+    assert doc["recipients"][1]["reason"] == "receipts.refused-at-sending"
+    older = {**doc, "message_id": "<o@x>"}
+    older["recipients"] = [{**doc["recipients"][1], "reason": "refusé par le serveur à l'envoi"}]
+    letters.docs.put(_key("<o@x>"), older)
+    assert letters.get("<r@x>").recipients[1].to_json()["text"] == "non remise : refusé par le serveur à l'envoi"
+    set_language("en")
+    try:
+        shown = letters.get("<r@x>").recipients[1].to_json()
+        assert shown["text"] == "not delivered: refused by the server when sent"
+        assert shown["reason"] == "refused by the server when sent"
+        assert letters.get("<o@x>").recipients[0].to_json()["text"] == "not delivered: refused by the server when sent"
+    finally:
+        set_language("fr")
