@@ -425,7 +425,8 @@ class Mailroom:
                     meta["abnormal"] = any(q.abnormal for q in queued)
                     if any(q.critical for q in queued):
                         meta["critical"] = True
-                        self.new_critical += 1
+                        if meta.get("trust") != "quarantine":  # a letter in Quarantaine is no news (no push)
+                            self.new_critical += 1
                     if any(q.state == "filed" for q in queued):
                         meta["filed"] = True  # the store sets $Filed as it keeps the message
         except Exception:  # noqa: BLE001 - clinical extraction never blocks mail

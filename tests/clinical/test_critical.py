@@ -66,7 +66,10 @@ def test_critical_document_is_first_in_a_classer_and_counted(tmp_path: Path) -> 
 def test_a_message_with_a_critical_result_is_marked_in_the_list(tmp_path: Path) -> None:
     from core.mailroom import Mailroom
 
-    room = Mailroom.create(tmp_path / "profile", "une phrase de passe assez longue")
+    Mailroom.create(tmp_path / "profile", "une phrase de passe assez longue")
+    settings = tmp_path / "profile" / "profile.toml"  # the lab is a correspondent (else: Quarantaine, no news)
+    settings.write_text(settings.read_text("utf-8").replace("allow = []", 'allow = ["labo.mssante.fr"]', 1))
+    room = Mailroom.open(tmp_path / "profile", "une phrase de passe assez longue")
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = "labo@labo.mssante.fr", "dr@cabinet.mssante.fr", "Résultats"
     msg["Message-ID"] = "<k1@labo>"
@@ -81,6 +84,24 @@ def test_a_message_with_a_critical_result_is_marked_in_the_list(tmp_path: Path) 
     (mid,) = room.messages.store_new(FolderState("cabinet", "INBOX", 1), [(1, [], msg.as_bytes(), meta)])
     (row,) = room.messages.rows(folder="INBOX")  # the list index: the marker needs no decoding
     assert row.id == mid and row.critical and room.messages.get(mid).to_json()["critical"] is True
+
+
+def test_a_quarantined_letters_critical_result_never_makes_another_letter_urgent(tmp_path: Path) -> None:
+    """A letter from outside the trust space is no news (Quarantaine, no push: 71242e6); its critical result is
+    marked in Quarantaine but is not counted for the phone. It was: 'missive daemon' pushes nothing for it,
+    the count stayed, and the next letter from a colleague rang the phone 'dont 1 urgent'. Anyone can send a
+    critical-looking HPRIM file from anywhere."""
+    from core.mailroom import Mailroom
+
+    room = Mailroom.create(tmp_path / "profile", "une phrase de passe assez longue")
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "x@ailleurs.example", "dr@cabinet.mssante.fr", "Résultats"
+    msg["Message-ID"] = "<k2@ailleurs>"
+    msg.set_content("Résultats joints.")
+    msg.add_attachment(CRITICAL, maintype="application", subtype="x-hprim", filename="res.hpr")
+    meta = room.on_new_message(msg.as_bytes())
+    assert meta["trust"] == "quarantine" and meta["critical"] is True  # marked where it waits
+    assert room.new_critical == 0  # nothing urgent for the phone
 
 
 def test_the_phone_hears_only_counts() -> None:
