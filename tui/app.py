@@ -592,9 +592,10 @@ class MissiveApp(App[int]):
         log.info("start-up to painted inbox: %.3f s", elapsed)
         self.startup_done()
         self.refresh_counts()
-        # an audit log out of step with its seal is said now, not at the first letter opened (after the first
-        # paint: the start-up waits for nothing more)
-        self.run_worker(self._check_audit, thread=True, group="audit-check", exit_on_error=False)
+        if not self._exit_after_paint:
+            # an audit log out of step with its seal is said now, not at the first letter opened (after the first
+            # paint: the start-up waits for nothing more)
+            self.run_worker(self._check_audit, thread=True, group="audit-check", exit_on_error=False)
         if self._frame_key:  # the background sync starts once the frame is kept (its words are the start's)
             self.call_after_refresh(self._keep_frame, _SETTLE_TRIES)
         elif self._exit_after_paint:
