@@ -390,10 +390,13 @@ class MessageStore:
                 base = state.base or {}
                 for raw, flags in (stored.get("pending") or {}).items():
                     uid = int(raw)
-                    if base.get(uid) != list(flags) and uid not in (state.pending or {}):
+                    mine = (state.pending or {}).get(uid)
+                    # set elsewhere after this state was read, and not changed by this state since: the newer
+                    # (the letter filed in the app while the daemon's round still holds its \Seen unsent)
+                    if base.get(uid) != list(flags) and (mine is None or mine == base.get(uid)):
                         if state.pending is None:
                             state.pending = {}
-                        state.pending[uid] = list(flags)  # set elsewhere after this state was read
+                        state.pending[uid] = list(flags)
             self.folders.put(key, state.to_json())
             state.base = {uid: list(flags) for uid, flags in (state.pending or {}).items()}
 
