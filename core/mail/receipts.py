@@ -299,6 +299,9 @@ def describe(status: RecipientStatus) -> str:
         return render("receipts.failed", {"reason": failure_reason(status.status or _status_code(status.reason),
                                                                    status.reason)})  # fmt: skip
     if status.state == "delayed":
+        code = status.status or _status_code(status.reason)
+        if code:  # why it waits, in her words (4.2.2: the mailbox is full), the server still trying
+            return render("receipts.delayed-why", {"reason": failure_reason(code, status.reason, delayed=True)})
         return (
             render("receipts.delayed-why", {"reason": status.reason})
             if status.reason
@@ -322,7 +325,7 @@ def _reason_text(reason: str) -> str:
     return render(code_of(reason)) if reason else ""
 
 
-def failure_reason(code: str, server_words: str = "") -> str:
+def failure_reason(code: str, server_words: str = "", *, delayed: bool = False) -> str:
     """Why a letter was not delivered, in the interface's language, from its RFC 3463 status code
     ("5.1.1": the address does not exist), then the server's own words (often English) in brackets; without a
     code, the words given (an MDN's error, "refusé par le serveur à l'envoi")."""
@@ -334,10 +337,12 @@ def failure_reason(code: str, server_words: str = "") -> str:
     subject = detail.partition(".")[0]
     if detail in _STATUS_WORDS:
         said = render(f"receipts.status.{detail}")
+    elif delayed:  # a class's words say it failed ("acheminement impossible"): this one is still tried
+        said = render("receipts.status.retrying")
     elif subject in _SUBJECT_WORDS:
         said = render(f"receipts.status.{subject}")
     elif klass == "4":
-        said = render("receipts.status.temporary")
+        said = render("receipts.status.retrying" if delayed else "receipts.status.temporary")
     else:
         said = render("receipts.not-delivered-why")
     if server_words and server_words != code:

@@ -374,3 +374,22 @@ def test_a_recipient_refused_at_sending_reads_in_the_readers_language(tmp_path: 
         assert letters.get("<o@x>").recipients[0].to_json()["text"] == "not delivered: refused by the server when sent"
     finally:
         set_language("fr")
+
+
+def test_a_delay_says_why_in_french_too() -> None:
+    from core.mail.receipts import RecipientStatus, describe
+
+    full = RecipientStatus("a@b.fr", "delayed", None, "452 4.2.2 Mailbox full", "4.2.2")
+    assert describe(full) == (
+        "retardé (la boîte du destinataire est pleine (réponse du serveur : 452 4.2.2 Mailbox full))"
+    )
+    odd = RecipientStatus("a@b.fr", "delayed", None, "451 4.0.0 later", "4.0.0")
+    assert describe(odd).startswith("retardé (le serveur du destinataire n'a pas encore pris la lettre")
+    assert describe(RecipientStatus("a@b.fr", "delayed", None, "greylisted")) == "retardé (greylisted)"
+    delayed = parse_report(POSTFIX_FAILURE.replace(b"Action: failed", b"Action: delayed").replace(
+        b"Status: 5.1.1", b"Status: 4.4.1").replace(b"550 5.1.1", b"451 4.4.1"))  # fmt: skip
+    (item,) = delayed.recipients
+    assert item.state == "delayed" and item.status == "4.4.1"
+    assert describe(RecipientStatus("a@b.fr", "delayed", None, item.reason, item.status)).startswith(
+        "retardé (le serveur du destinataire n'a pas encore pris la lettre ; le vôtre réessaie"
+    )  # not 'acheminement impossible': it is still tried
