@@ -76,6 +76,7 @@ if TYPE_CHECKING:  # start-up stays lazy: these modules load when a service is f
 
 log = logging.getLogger("missive.mailroom")
 ANALYSIS_MARK = "\x00analysis"  # in the messages' folders collection: stored analyses follow today's rules
+HELD_MARK = "\x00held"  # in the folders collection: a letter's documents were held (audit log out of step)
 
 # What unlocking a profile and reading a first letter import: the app loads them in a thread while the
 # passphrase is typed and derived (the key derivation leaves the interpreter free), so neither waits on them.
@@ -165,6 +166,7 @@ class Mailroom:
         self.new_critical = 0  # messages with a critical result since the daemon last told the phone
         self._queued_for_review = 0  # documents the sync hook queued for a person since the last report
         self._undelivered_news = 0  # failure reports about our letters the sync hook read since the last report
+        self._held_here = False  # the sync hook held a letter's documents (audit log out of step) in this process
         self._last_move: MoveResult | None = None  # what undo_move() takes back (this session only)
         self._no_undo = T("mail.ops.rien-a-annuler")  # else why there is nothing: what undo_move() says
         from core.mail.accountlock import AccountLocks
@@ -409,6 +411,11 @@ class Mailroom:
                     # record; the letter is kept, its documents are queued once the log is resealed
                     log.warning("documents of one message held: the audit log does not match its seal")
                     meta["documents_held"] = True
+                    # looked for after each sync once the log is in step (a reseal in another process may
+                    # have looked before this letter was stored): this process's own syncs always look
+                    self._held_here = True
+                    with contextlib.suppress(Exception):
+                        self.messages.folders.put(HELD_MARK, {"held": True})
                     return meta
                 if meta.get("trust") == "quarantine" or (signature and not signature.get("valid")):
                     # outside the trust space, or signed and the signature fails (altered, or not the
@@ -1676,6 +1683,7 @@ class Mailroom:
         finally:
             self._report_review()
         self._file_waiting()
+        self._release_held()
         self._refresh_analyses()
         for r in reports:
             if r.new - r.own > 0:  # our own letters (Sent copies) are not news
@@ -1685,6 +1693,26 @@ class Mailroom:
         if failure is not None:
             raise failure  # said as before, once the other accounts are synced
         return reports
+
+    def _release_held(self) -> None:
+        """After a sync, the audit log in step again: the documents the hook held while it was broken are queued
+        (or filed), each with its record. The reseal does it for the letters stored by then; a letter a sync in
+        another process (the daemon) stored after the reseal looked is found here. One read of a mark per sync
+        when nothing was held."""
+        folders = self.messages.folders
+        if not self._held_here and folders.get(HELD_MARK) is None:
+            return
+        try:
+            if self.audit.in_step() is not None:
+                return  # still broken: held until the reseal
+            held = self._read_again("documents_held")
+            if held:
+                log.info("documents of %d held letters queued after the audit log was resealed", held)
+            self._held_here = False
+            if not any(doc.get("documents_held") for _key, doc in self.messages.docs.items()):
+                folders.delete(HELD_MARK)
+        except Exception as exc:  # noqa: BLE001 - the mail is synced; the next sync tries again
+            log.warning("held documents not queued (%s)", type(exc).__name__)
 
     def _refresh_analyses(self) -> None:
         """After a sync (in the background, never before the inbox's first frame): the documents analysed

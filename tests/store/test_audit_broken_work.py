@@ -66,3 +66,36 @@ def test_audited_work_waits_for_the_reseal_and_documents_that_came_meanwhile_are
     mr.read_message(first.id, actor="test")
     assert mr.audit_records()[-1]["action"] == "read" and mr.audit_problem() is None
     assert mr.audit_break() is None
+
+
+def test_a_letter_stored_by_a_sync_racing_the_reseal_gets_its_documents_at_the_next_sync(
+    tmp_path: Path,
+) -> None:
+    """'missive audit reseal' in a terminal while 'missive daemon' syncs: the daemon's hook held a letter's
+    documents (the log still broken), the reseal in the other process looked for held letters before that letter
+    was stored, found none, and nothing would ever look again: its result never reached À classer nor the
+    patient's file. The next sync, the log in step, queues what is still held."""
+    from core.mailroom import Mailroom
+    from tests.filing.test_mail_to_filing import PASS
+
+    mr, _lgc = synced_practice(tmp_path, {"1.result": letter(TRUSTED, 1)})
+    [doc] = mr.documents.list()
+    _cut_last(mr.profile.path / "audit" / "log")
+    (tmp_path / "Maildir" / "new" / "2.result").write_bytes(letter(TRUSTED, 2))
+    hook = mr.on_new_message
+    resealed: list[dict] = []
+
+    def meanwhile(raw: bytes, store_id: str | None = None, **kw: object) -> dict:
+        meta = hook(raw, store_id, **kw)  # type: ignore[arg-type]
+        if meta.get("documents_held") and not resealed:  # held; the letter is not stored yet
+            resealed.append(Mailroom.open(mr.profile.path, PASS).audit_reseal())  # the other process
+        return meta
+
+    mr.on_new_message = meanwhile  # type: ignore[method-assign]
+    asyncio.run(mr.sync())
+    assert resealed and resealed[0]["held_letters"] == 0  # it came too late for the reseal
+    # the sync that stored it queues its documents as it ends, the log in step again
+    assert not [m for m in mr.messages.list() if mr.messages.doc(m.id).get("documents_held")]
+    assert len([d for d in mr.documents.list() if d.id != doc.id]) == 1
+    assert mr.audit_problem() is None
+    assert (mr.profile.path / "audit" / "log").read_bytes().count(b"\n") >= 2  # the break, the document
