@@ -41,9 +41,9 @@ def install() -> None:
     """Answer the key names that name no character before Textual's ``key_to_character`` (once)."""
     import textual.screen
 
-    textual_own = getattr(textual.screen, "key_to_character")  # noqa: B009 - Textual does not export it
-    if getattr(textual_own, "__module__", None) == __name__:
-        return
+    textual_own = getattr(textual.screen, "key_to_character", None)  # Textual does not export it
+    if textual_own is None or getattr(textual_own, "__module__", None) == __name__:
+        return  # a Textual that asks no such question, or installed already
 
     def key_to_character(key: str) -> str | None:
         if key in NOT_CHARACTERS:

@@ -78,3 +78,13 @@ def test_the_keys_work_and_no_key_name_is_looked_up_in_vain() -> None:
     assert out["enter"] is True
     assert out["panes"] == ["directory", "review", "compose", "inbox"]
     assert out["failed_lookups"] == []  # without tui.textual_keys: ENTER, F1, F12, F2-F6, SLASH...
+
+
+def test_a_textual_without_the_function_is_left_as_it_is(monkeypatch) -> None:
+    import textual.screen
+
+    from tui import textual_keys
+
+    monkeypatch.delattr(textual.screen, "key_to_character")
+    textual_keys.install()  # nothing to answer for: no error, nothing added
+    assert not hasattr(textual.screen, "key_to_character")
