@@ -42,7 +42,7 @@ from typing import Any, Literal
 
 from core.errors import BadInput, ConfigError, NotFound, StoreError, os_reason
 from core.store.atomic import FileLock, fsync_dir
-from core.text import T, one_of
+from core.text import T, Text, one_of
 
 Layout = Literal["drop-folder", "patient-folders"]
 LAYOUTS: tuple[str, ...] = ("drop-folder", "patient-folders")
@@ -54,6 +54,25 @@ MAX_SEQUENCE = 9999
 TEMP_DIR = ".missive-tmp"  # hidden sub-folder of the import folder holding files not yet published
 _LOCK_NAME = ".lock"  # in TEMP_DIR: guards check-then-rename where there are no hard links
 PATIENT_HASH = 12  # hex characters of the hash that tells apart patient ids a folder name had to change
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+# POSIX: below the import folder every name is looked up relative to a descriptor of its folder, each folder
+# opened without following a link (as the watched folder does), so a patient's folder or the temporary folder
+# swapped for a link after a check is never written through. Windows (no dir_fd) goes by paths with checks.
+_AT = (
+    bool(_NOFOLLOW and _DIRECTORY)
+    and {
+        os.open,
+        os.mkdir,
+        os.link,
+        os.rename,
+        os.unlink,
+        os.stat,
+        os.rmdir,
+    }
+    <= os.supports_dir_fd
+)
 # Windows refuses these as file names whatever the extension (CON.txt is the console).
 _RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {
     f"{p}{n}" for p in ("COM", "LPT") for n in (*"123456789", "¹", "²", "³")
@@ -367,10 +386,117 @@ def _write_failed(folder: Path, exc: OSError) -> StoreError:
     )
 
 
+def _open_folder(folder: Path) -> int:
+    """The import folder itself, as a descriptor. Its path is the doctor's own setting (``[filing] folder``,
+    a link there included, as for the watched folder); what lies below it is opened with ``_open_sub``."""
+    try:
+        return os.open(folder, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
+    except OSError as exc:
+        raise _write_failed(folder, exc) from None
+
+
+def _open_sub(parent: int, name: str, path: Path, linked: Text, *, create: bool = False) -> int:
+    """The folder ``name`` of the folder open as ``parent``, as a descriptor, never through a link: a link
+    there (put by whoever writes the import folder) is refused with the line ``linked``. ``create``: made first when missing (mode as ``Path.mkdir``). FileNotFoundError when missing."""
+    if create:
+        try:
+            os.mkdir(name, dir_fd=parent)
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise StoreError(
+                T(
+                    "clinical.filing.impossible-creer-dossier-classement",
+                    folder=path,
+                    os_reason=os_reason(exc),
+                )
+            ) from None
+    try:
+        return os.open(name, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC, dir_fd=parent)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):  # Linux says ENOTDIR for a link with O_DIRECTORY
+            with contextlib.suppress(OSError):
+                if stat.S_ISLNK(os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode):
+                    raise StoreError(linked) from None
+        raise _write_failed(path, exc) from None
+
+
+def _close(*fds: int | None) -> None:
+    for fd in fds:
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def _fsync_fd(fd: int) -> None:
+    # The file is already in place: a share that cannot sync a folder must not turn that into a failure.
+    with contextlib.suppress(OSError):
+        os.fsync(fd)
+
+
+def _taken(name: str, folder: int) -> bool:
+    """Whether ``name`` exists in the folder open as ``folder`` (a link, even a broken one, counts)."""
+    try:
+        os.stat(name, dir_fd=folder, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return True
+
+
 def write_temp(root: Path, data: bytes, tag: str = "") -> Path:
-    """``data`` in a new file of ``root``'s hidden temporary folder, fsynced (file and folder); its path."""
+    """``data`` in a new file of ``root``'s hidden temporary folder, fsynced (file and folder); its path.
+
+    POSIX: written relative to the temporary folder opened without following a link, so that folder swapped
+    for a link at any moment gets nothing (``clinical.filing.dossier-temporaire-lien``)."""
     folder = temp_folder(root)
     label = re.sub(r"[^A-Za-z0-9-]", "", tag)[:MAX_FIELD]
+    if not _AT:
+        return _write_temp_by_path(root, folder, data, label)
+    _make_folder(root)
+    root_fd = _open_folder(root)
+    try:
+        for _attempt in range(20):
+            try:
+                dir_fd = _open_sub(
+                    root_fd,
+                    TEMP_DIR,
+                    folder,
+                    T("clinical.filing.dossier-temporaire-lien", folder=folder),
+                    create=True,
+                )
+            except FileNotFoundError:
+                continue  # made and removed again by another missive meanwhile
+            try:
+                name = f".missive-{label}-{secrets.token_hex(6)}.tmp"
+                flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
+                try:
+                    fd = os.open(name, flags, 0o600, dir_fd=dir_fd)
+                except FileNotFoundError:
+                    continue  # another missive removed the empty folder meanwhile: make it again
+                except OSError as exc:
+                    raise _write_failed(root, exc) from None
+                try:
+                    with os.fdopen(fd, "wb") as fh:
+                        fh.write(data)
+                        fh.flush()
+                        os.fsync(fh.fileno())
+                except OSError as exc:
+                    with contextlib.suppress(OSError):
+                        os.unlink(name, dir_fd=dir_fd)
+                    raise _write_failed(root, exc) from None
+                _fsync_fd(dir_fd)
+                return folder / name
+            finally:
+                _close(dir_fd)
+    finally:
+        _close(root_fd)
+    raise StoreError(T("clinical.filing.dossier-temporaire-disparait-sans", folder=folder))
+
+
+def _write_temp_by_path(root: Path, folder: Path, data: bytes, label: str) -> Path:
+    """``write_temp`` where folders cannot be held open (Windows): by paths, a link refused just before."""
     for _attempt in range(20):
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -427,7 +553,67 @@ def publish(
     """Give the file ``temp`` the first free name ``folder/name_for(n)``, never replacing a file; the path.
 
     The temporary name is removed once the file is published (``settle`` finishes that after a crash).
+    POSIX: ``folder`` (a patient's folder under the import folder) and the temporary folder are opened without
+    following a link and the file is linked from one descriptor to the other: either swapped for a link at any
+    moment fails with one line and nothing is published through it.
     """
+    if not _AT:
+        return _publish_by_path(temp, folder, name_for, before=before)
+    temps = temp.parent
+    root = temps.parent  # the import folder: ``temp`` is <root>/.missive-tmp/<name>
+    below: tuple[str, ...] = ()
+    try:
+        below = folder.relative_to(root).parts
+    except ValueError:  # not under the import folder: a folder of its own, as the caller named it
+        root = folder
+    _make_folder(root)
+    fds: list[int] = []
+    try:
+        fds.append(_open_folder(root))
+        target = fds[0]
+        path = root
+        for part in below:
+            path = path / part
+            target = _open_sub(
+                target, part, path, T("clinical.filing.dossier-patient-lien", folder=path), create=True
+            )
+            fds.append(target)
+        base = fds[0]
+        if root != temps.parent:
+            base = _open_folder(temps.parent)
+            fds.append(base)
+        temp_fd = _open_sub(
+            base, temps.name, temps, T("clinical.filing.dossier-temporaire-lien", folder=temps)
+        )
+        fds.append(temp_fd)
+        for seq in range(1, MAX_SEQUENCE + 1):
+            name = name_for(seq)
+            final = folder / name
+            if _taken(name, target):
+                continue
+            if before is not None:
+                before(final)
+            if _publish(temp, final, (temp_fd, target)):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(temp.name, dir_fd=temp_fd)
+                _fsync_fd(target)
+                _fsync_fd(temp_fd)
+                return final
+    except OSError as exc:
+        raise _write_failed(folder, exc) from None
+    finally:
+        _close(*fds)
+    raise StoreError(T("clinical.filing.fichiers-portent-deja-nom", MAX_SEQUENCE=MAX_SEQUENCE, folder=folder))
+
+
+def _publish_by_path(
+    temp: Path,
+    folder: Path,
+    name_for: Callable[[int], str],
+    *,
+    before: Callable[[Path], None] | None = None,
+) -> Path:
+    """``publish`` where folders cannot be held open (Windows): by paths."""
     _make_folder(folder)
     try:
         for seq in range(1, MAX_SEQUENCE + 1):
@@ -447,25 +633,80 @@ def publish(
     raise StoreError(T("clinical.filing.fichiers-portent-deja-nom", MAX_SEQUENCE=MAX_SEQUENCE, folder=folder))
 
 
+def _temp_folder_fd(temp: Path) -> int | None:
+    """The temporary folder of ``temp``, opened without following a link; None when it (or the import
+    folder) is gone. POSIX only."""
+    try:
+        root_fd = os.open(temp.parent.parent, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise _write_failed(temp.parent.parent, exc) from None
+    try:
+        return _open_sub(
+            root_fd,
+            temp.parent.name,
+            temp.parent,
+            T("clinical.filing.dossier-temporaire-lien", folder=temp.parent),
+        )
+    except FileNotFoundError:
+        return None
+    finally:
+        _close(root_fd)
+
+
 def settle(temp: Path) -> bool:
     """After a crash: was the staged ``temp`` published? Nothing is removed: the caller records the verdict
     first, then ``discard_temp`` (a crash in between must not turn "never published" into "gone, so published").
 
     Gone: published (the file is at its final name, or the practice software already took it). Two links:
-    published, the crash came before the temporary name was removed. One link: never published.
+    published, the crash came before the temporary name was removed. One link: never published. A temporary
+    folder swapped for a link gives no verdict (StoreError): what it points to says nothing of ours.
     """
+    if not _AT:
+        try:
+            return os.lstat(temp).st_nlink >= 2
+        except FileNotFoundError:
+            return True
+    folder = _temp_folder_fd(temp)
+    if folder is None:
+        return True
     try:
-        return os.lstat(temp).st_nlink >= 2
+        return os.stat(temp.name, dir_fd=folder, follow_symlinks=False).st_nlink >= 2
     except FileNotFoundError:
         return True
+    except OSError as exc:
+        raise _write_failed(temp.parent, exc) from None
+    finally:
+        _close(folder)
 
 
 def discard_temp(temp: Path) -> None:
-    """Remove a temporary (if still there) and its folder once empty."""
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(temp)
+    """Remove a temporary (if still there) and its folder once empty; never through a link put in the
+    temporary folder's place (POSIX)."""
+    if not _AT:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        with contextlib.suppress(OSError):
+            temp.parent.rmdir()  # only when empty: another desk's temporary keeps it
+        return
+    try:
+        folder = _temp_folder_fd(temp)
+    except StoreError:
+        return  # a link in its place: nothing of ours to remove there
+    if folder is None:
+        return
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp.name, dir_fd=folder)
+    finally:
+        _close(folder)
     with contextlib.suppress(OSError):
-        temp.parent.rmdir()  # only when empty: another desk's temporary keeps it
+        root_fd = os.open(temp.parent.parent, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
+        try:
+            os.rmdir(temp.parent.name, dir_fd=root_fd)  # only when empty: another desk's temporary keeps it
+        finally:
+            os.close(root_fd)
 
 
 def stale_temps(root: Path) -> list[Path]:
@@ -498,10 +739,17 @@ def write_new_file(
         discard_temp(temp)
 
 
-def _publish(tmp: Path, final: Path) -> bool:
-    """Give ``tmp`` the name ``final`` unless it exists: True when done, False when the name is taken."""
+def _publish(tmp: Path, final: Path, at: tuple[int, int] | None = None) -> bool:
+    """Give ``tmp`` the name ``final`` unless it exists: True when done, False when the name is taken.
+
+    ``at``: the descriptors of ``tmp``'s folder and ``final``'s (POSIX): both names are taken relative to them.
+    """
     try:
-        os.link(tmp, final)  # atomic and exclusive: the whole file appears at once, or nothing
+        # atomic and exclusive: the whole file appears at once, or nothing
+        if at is None:
+            os.link(tmp, final)
+        else:
+            os.link(tmp.name, final.name, src_dir_fd=at[0], dst_dir_fd=at[1], follow_symlinks=False)
         return True
     except FileExistsError:
         return False
@@ -517,6 +765,11 @@ def _publish(tmp: Path, final: Path) -> bool:
         except FileExistsError:
             return False
     with FileLock(tmp.parent / _LOCK_NAME).held():
+        if at is not None:
+            if _taken(final.name, at[1]):
+                return False
+            os.rename(tmp.name, final.name, src_dir_fd=at[0], dst_dir_fd=at[1])
+            return True
         if os.path.lexists(final):
             return False
         os.rename(tmp, final)

@@ -36,8 +36,8 @@ def crash_at(point: str) -> None:
     elif point == "linked":  # the file published, its temporary name still there
         original = filing._publish
 
-        def publish_then_die(tmp: Path, final: Path) -> bool:
-            original(tmp, final)
+        def publish_then_die(tmp: Path, final: Path, *at: object) -> bool:
+            original(tmp, final, *at)  # type: ignore[arg-type]  # the folders' descriptors (POSIX)
             os._exit(9)
 
         filing._publish = publish_then_die  # type: ignore[assignment]

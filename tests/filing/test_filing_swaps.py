@@ -1,0 +1,108 @@
+"""Whoever can write the import folder (the practice software's share) swaps a patient's folder, or the hidden
+temporary folder, for a symbolic link AFTER missive has checked it and before it writes. da5aa91 and 72dcb82
+refused such a link only when it was already there at the check: a swap in between took one patient's result
+into another patient's folder, or the document's bytes (in clear) to wherever the link pointed. Now every
+folder below the import folder is opened without following a link and written relative to that descriptor:
+the swap makes the filing fail with one French line (and a log line without health data); the document waits.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from core.clinical.readers import read_document
+from core.errors import StoreError
+from core.practice import filing
+from core.practice.filing import TEMP_DIR, patient_folder
+from tests.filing.test_documents import AUTO, RAW, REVIEW, make_queue
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX links and folder descriptors")
+
+
+@pytest.fixture
+def document():
+    return read_document(RAW, "res.hpr").documents[0]
+
+
+def test_a_patients_folder_swapped_for_a_link_after_the_check_gets_nothing(
+    tmp_path, document, monkeypatch, caplog
+) -> None:
+    queue, _ = make_queue(tmp_path, [], layout="patient-folders")
+    lgc = tmp_path / "lgc"
+    mine, other, aside = lgc / patient_folder("p-1"), lgc / patient_folder("p-2"), tmp_path / "aside"
+    mine.mkdir(parents=True)  # a result filed earlier made it: a real folder at the check
+    other.mkdir()
+    real_publish = filing.publish
+    swapped: list[Path] = []
+
+    def swap_then_publish(temp, folder, name_for, **kw):
+        if not swapped:  # every check has passed: the link goes in before the write
+            mine.rename(aside)
+            mine.symlink_to(other)
+            swapped.append(mine)
+        return real_publish(temp, folder, name_for, **kw)
+
+    monkeypatch.setattr(filing, "publish", swap_then_publish)
+    with caplog.at_level(logging.INFO, logger="missive"):
+        auto = queue.ingest(document, AUTO, message_id="m-1", raw=RAW)  # automatic: logged, retried later
+    assert swapped and auto.state == "waiting"
+    assert list(other.iterdir()) == [] and list(aside.iterdir()) == []  # in no patient's folder
+    failed = [r.getMessage() for r in caplog.records if "automatic filing failed" in r.getMessage()]
+    assert failed == [f"document {auto.id}: automatic filing failed (StoreError)"]
+    assert document.identity.family_name not in caplog.text
+    waiting = queue.ingest(document, REVIEW, message_id="m-2", raw=RAW)
+    with pytest.raises(StoreError, match="lien symbolique, pas le dossier du patient"):
+        queue.file(waiting.id, "p-1", actor="dr")  # a person: one French line
+    assert list(other.iterdir()) == [] and queue.get(waiting.id).state == "waiting"
+    assert not list(lgc.rglob("*.tmp"))  # no temporary left behind either
+    mine.unlink()  # a person removes the link: filed where it belongs
+    filed = queue.file(waiting.id, "p-1", actor="dr")
+    assert Path(filed.filed_path).parent == mine and Path(filed.filed_path).read_bytes() == RAW
+
+
+def test_the_temporary_folder_swapped_for_a_link_after_the_check_gets_no_byte(
+    tmp_path, document, monkeypatch
+) -> None:
+    queue, _ = make_queue(tmp_path, [])
+    lgc, elsewhere = tmp_path / "lgc", tmp_path / "ailleurs"
+    elsewhere.mkdir()
+    temps = lgc / TEMP_DIR
+    swapped: list[Path] = []
+
+    def token_hex(n: int) -> str:  # asked for the temporary's name: the folder was made and checked already
+        if not swapped:
+            temps.rmdir()
+            temps.symlink_to(elsewhere)
+            swapped.append(temps)
+        return secrets.token_hex(n)
+
+    monkeypatch.setattr(filing, "secrets", SimpleNamespace(token_hex=token_hex))
+    waiting = queue.ingest(document, REVIEW, message_id="m-1", raw=RAW)
+    with pytest.raises(StoreError, match="lien symbolique, pas le dossier temporaire"):
+        queue.file(waiting.id, "p-1", actor="dr")
+    assert swapped and list(elsewhere.iterdir()) == []  # not one byte through the link
+    assert queue.get(waiting.id).state == "waiting" and [p.name for p in lgc.iterdir()] == [TEMP_DIR]
+
+
+def test_a_temporary_folder_swapped_before_the_cleanup_keeps_what_the_link_points_to(tmp_path) -> None:
+    """Removing a temporary, or judging after a crash whether it was published, never goes through a link
+    put in the temporary folder's place: a file of that name elsewhere is neither removed nor read."""
+    lgc = tmp_path / "lgc"
+    temp = filing.write_temp(lgc, b"H|resultat", tag="doc-1")
+    elsewhere = tmp_path / "ailleurs"
+    elsewhere.mkdir()
+    (elsewhere / temp.name).write_bytes(b"not ours")
+    os.link(elsewhere / temp.name, elsewhere / "second-name")  # two links: would read as 'published'
+    temp.unlink()
+    temp.parent.rmdir()
+    temp.parent.symlink_to(elsewhere)
+    with pytest.raises(StoreError, match="lien symbolique"):
+        filing.settle(temp)
+    filing.discard_temp(temp)
+    assert (elsewhere / temp.name).read_bytes() == b"not ours" and temp.parent.is_symlink()
