@@ -76,6 +76,8 @@ if TYPE_CHECKING:  # start-up stays lazy: these modules load when a service is f
 
 log = logging.getLogger("missive.mailroom")
 ANALYSIS_MARK = "\x00analysis"  # in the messages' folders collection: stored analyses follow today's rules
+# names of Sent and Trash folders FOLDER_ROLES does not list (the last part of the name, lower case): our copies
+_COPY_FOLDERS = frozenset({"sent mail", "deleted messages", "messages envoyés", "éléments supprimés"})
 HELD_MARK = "\x00held"  # in the folders collection: a letter's documents were held (audit log out of step)
 
 # What unlocking a profile and reading a first letter import: the app loads them in a thread while the
@@ -455,6 +457,8 @@ class Mailroom:
         last = name.replace("/", ".").rsplit(".", 1)[-1]
         roles = {FOLDER_ROLES.get(name), FOLDER_ROLES.get(last)}
         if roles & {"folder.sent", "folder.drafts", "folder.trash", "folder.archive", "folder.drafts-kept"}:
+            return False
+        if last in _COPY_FOLDERS:  # other names servers give those folders ('[Gmail]/Sent Mail', Apple's)
             return False
         try:
             if self.trust.mode != "strict":

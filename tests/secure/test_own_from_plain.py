@@ -80,7 +80,8 @@ def test_strict_judges_our_plain_address_in_every_folder_mail_is_delivered_to(tm
         assert not meta.get("own") and meta.get("trust") == "quarantine", folder
     for n, folder in enumerate(
         ["Sent", "INBOX.Sent", "Sent Items", "Envoy&AOk-s", "INBOX.Drafts", "Drafts", "INBOX/Trash",
-         "Deleted Items", "INBOX.Archive", "Archives", "Corbeille", "Brouillons"]
+         "Deleted Items", "INBOX.Archive", "Archives", "Corbeille", "Brouillons", "[Gmail]/Sent Mail",
+         "Deleted Messages", "Messages envoy&AOk-s"]
     ):  # fmt: skip
         meta = room.on_new_message(SENT_COPY, f"{n + 100:032d}", folder=folder)
         assert meta.get("own") and "trust" not in meta, folder
