@@ -1985,6 +1985,7 @@ class Mailroom:
             self._report_review()
         if report is None:
             raise NotFound(T("mailroom.account-removed", account=name))
+        self._release_held()  # the daemon's rounds too: documents held while the audit log was out of step
         return int(report.new - report.own)
 
     async def keep_synced(self, name: str, stop: asyncio.Event, *, idle_timeout: float = 540.0) -> None:

@@ -99,3 +99,29 @@ def test_a_letter_stored_by_a_sync_racing_the_reseal_gets_its_documents_at_the_n
     assert len([d for d in mr.documents.list() if d.id != doc.id]) == 1
     assert mr.audit_problem() is None
     assert (mr.profile.path / "audit" / "log").read_bytes().count(b"\n") >= 2  # the break, the document
+
+
+def test_the_daemons_round_queues_what_its_hook_held_once_the_log_is_resealed(tmp_path: Path) -> None:
+    """The same race through 'missive daemon''s rounds (Mailroom.idle, not Mailroom.sync): its hook held the
+    letter, the reseal ran elsewhere first; the round that stored the letter queues its documents."""
+    from core.mailroom import Mailroom
+    from tests.filing.test_mail_to_filing import PASS
+
+    mr, _lgc = synced_practice(tmp_path, {"1.result": letter(TRUSTED, 1)})
+    [doc] = mr.documents.list()
+    _cut_last(mr.profile.path / "audit" / "log")
+    (tmp_path / "Maildir" / "new" / "2.result").write_bytes(letter(TRUSTED, 2))
+    hook = mr.on_new_message
+    resealed: list[dict] = []
+
+    def meanwhile(raw: bytes, store_id: str | None = None, **kw: object) -> dict:
+        meta = hook(raw, store_id, **kw)  # type: ignore[arg-type]
+        if meta.get("documents_held") and not resealed:
+            resealed.append(Mailroom.open(mr.profile.path, PASS).audit_reseal())
+        return meta
+
+    mr.on_new_message = meanwhile  # type: ignore[method-assign]
+    assert asyncio.run(mr.idle("cabinet", timeout=0.5)) >= 0
+    assert resealed and resealed[0]["held_letters"] == 0
+    assert not [m for m in mr.messages.list() if mr.messages.doc(m.id).get("documents_held")]
+    assert len([d for d in mr.documents.list() if d.id != doc.id]) == 1
