@@ -502,6 +502,7 @@ class Mailroom:
                     settled.message_id, settled.account, settled.recipients, settled.subject
                 )
                 log.info("outbox entry %s: a report proves the server accepted it", settled.id)
+            before = self.sent_letters.get(report.original_message_id)
             letter = self.sent_letters.apply(report)
             if letter is not None:
                 log.info("%s report attached to a sent letter", report.kind.upper())
@@ -510,7 +511,9 @@ class Mailroom:
                 # can write a report naming someone else, and such a one is left as it came (unread, news)
                 sent_to = {r.address.lower() for r in letter.recipients}
                 about_it = all(r.recipient in sent_to for r in report.recipients)
-                if any(r.state == "failed" and r.recipient in sent_to for r in report.recipients):
+                # a failure already known (the same report met again in another folder) is not news twice
+                known = {r.address.lower() for r in (before.recipients if before else ()) if r.state == "failed"}
+                if any(r.state == "failed" and r.recipient in sent_to - known for r in report.recipients):
                     self._undelivered_news += 1  # said after the sync (NotDelivered); the report stays unread
                 elif report.good_news and about_it:
                     meta["seen"] = True  # it arrived, or was read: nothing to do, kept read with the letter

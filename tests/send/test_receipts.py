@@ -267,6 +267,8 @@ def test_success_reports_are_read_for_the_doctor_failures_stay_news(tmp_path: Pa
     assert meta["receipt"] == "dsn" and meta.get("seen") is True and meta["receipt_for"] == "<abc@x>"
     failed = room.on_new_message(POSTFIX_FAILURE)
     assert "seen" not in failed and failed["receipt_for"] == "<abc@x>"
+    # the same report met again (moved to another folder by the webmail, fetched there): not news twice
+    assert room.on_new_message(POSTFIX_FAILURE)["receipt_for"] == "<abc@x>"
     # a report about a letter that is not ours is left as it came
     assert "seen" not in room.on_new_message(delivered.replace(b"<abc@x>", b"<other@x>"))
     # so is one naming someone the letter never went to: anyone who knows its Message-ID (every recipient)
