@@ -453,12 +453,13 @@ class Mailroom:
         from core.model import FOLDER_ROLES, imap_folder_text
 
         name = imap_folder_text(folder).lower()
-        # 'INBOX.Drafts', 'INBOX/Trash': the folder's own name, under Dovecot's INBOX
-        last = name.replace("/", ".").rsplit(".", 1)[-1]
-        roles = {FOLDER_ROLES.get(name), FOLDER_ROLES.get(last)}
+        # 'INBOX.Drafts', 'INBOX/Trash' (under Dovecot's INBOX), 'Archives/2024' (a year of the archive): each
+        # part of a hierarchical name is looked at
+        parts = {name, *name.replace("/", ".").split(".")}
+        roles = {FOLDER_ROLES.get(part) for part in parts}
         if roles & {"folder.sent", "folder.drafts", "folder.trash", "folder.archive", "folder.drafts-kept"}:
             return False
-        if last in _COPY_FOLDERS:  # other names servers give those folders ('[Gmail]/Sent Mail', Apple's)
+        if parts & _COPY_FOLDERS:  # other names servers give those folders ('[Gmail]/Sent Mail', Apple's)
             return False
         try:
             if self.trust.mode != "strict":

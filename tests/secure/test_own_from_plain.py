@@ -81,7 +81,7 @@ def test_strict_judges_our_plain_address_in_every_folder_mail_is_delivered_to(tm
     for n, folder in enumerate(
         ["Sent", "INBOX.Sent", "Sent Items", "Envoy&AOk-s", "INBOX.Drafts", "Drafts", "INBOX/Trash",
          "Deleted Items", "INBOX.Archive", "Archives", "Corbeille", "Brouillons", "[Gmail]/Sent Mail",
-         "Deleted Messages", "Messages envoy&AOk-s"]
+         "Deleted Messages", "Messages envoy&AOk-s", "Archives/2024", "INBOX.Archive.2023", "Sent/Labo"]
     ):  # fmt: skip
         meta = room.on_new_message(SENT_COPY, f"{n + 100:032d}", folder=folder)
         assert meta.get("own") and "trust" not in meta, folder
