@@ -613,7 +613,7 @@ class DocumentQueue:
                         get=_STATE_WORDS.get(queued.state, queued.state),
                     )
                 )
-            taken = filing.withdraw(Path(queued.filed_path))
+            taken = filing.withdraw(Path(queued.filed_path), self.filing.folder)
             kept = queued.blob_id if taken == self._blob_or_none(queued.blob_id) else self.blobs.put(taken)
             updated = replace(
                 queued,
@@ -685,7 +685,7 @@ class DocumentQueue:
         wanted = queued.replacement or {}
         old_path = Path(queued.filed_path or "")
         try:
-            taken: bytes | None = filing.withdraw(old_path) if queued.filed_path else None
+            taken: bytes | None = filing.withdraw(old_path, self.filing.folder) if queued.filed_path else None
         except NotFound:
             taken = None  # taken by the practice software, or withdrawn just before a crash
         if taken is None or taken == self._blob_or_none(queued.blob_id):

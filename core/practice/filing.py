@@ -782,13 +782,53 @@ def _fsync_dir(folder: Path) -> None:
         fsync_dir(folder)
 
 
-def withdraw(filed_path: Path) -> bytes:
+def _filed_folder(filed_path: Path, root: Path | None) -> int | None:
+    """The folder of a filed file, opened as a descriptor (POSIX): the import folder by its configured path,
+    a patient's folder below it without following a link. None where it goes by paths (Windows, or a file
+    outside today's import folder); NotFound when the folder is gone."""
+    if not _AT or root is None:
+        return None
+    try:
+        below = filed_path.parent.relative_to(root).parts
+    except ValueError:
+        return None
+    gone = NotFound(T("clinical.filing.plus-dossier-import-logiciel", filed_path_name=filed_path.name))
+    try:
+        fd = os.open(root, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
+    except (FileNotFoundError, NotADirectoryError):
+        raise gone from None
+    except OSError as exc:
+        raise _write_failed(root, exc) from None
+    path = root
+    for part in below:
+        path = path / part
+        try:
+            inner = _open_sub(fd, part, path, T("clinical.filing.dossier-patient-lien", folder=path))
+        except FileNotFoundError:
+            raise gone from None
+        finally:
+            os.close(fd)
+        fd = inner
+    return fd
+
+
+def withdraw(filed_path: Path, root: Path | None = None) -> bytes:
     """Take a filed file out of the LGC folder in one step (unlink); the bytes it held.
 
     Nothing is left behind in clear: the caller keeps the bytes encrypted (the profile's blob store). NotFound
-    when the LGC has already taken it (programs often move imported files).
+    when the LGC has already taken it (programs often move imported files). ``root``: the import folder; below
+    it, a patient's folder swapped for a link is neither read nor emptied through (POSIX).
     """
     filed_path = Path(filed_path)
+    folder = _filed_folder(filed_path, root)
+    name: Any = filed_path if folder is None else filed_path.name
+    try:
+        return _withdraw(filed_path, name, folder)
+    finally:
+        _close(folder)
+
+
+def _withdraw(filed_path: Path, name: Any, folder: int | None) -> bytes:
     # whoever writes the import folder may have put a link (to another patient's file, a key) or a FIFO in
     # the file's place: opened without following a link nor waiting, read only when it is a regular file
     flags = (
@@ -796,7 +836,7 @@ def withdraw(filed_path: Path) -> bytes:
     )
     not_a_file = NotFound(T("clinical.filing.plus-fichier-ordinaire", filed_path_name=filed_path.name))
     try:
-        fd = os.open(filed_path, flags)
+        fd = os.open(name, flags, dir_fd=folder)
     except (FileNotFoundError, NotADirectoryError):
         raise NotFound(
             T("clinical.filing.plus-dossier-import-logiciel", filed_path_name=filed_path.name)
@@ -819,7 +859,7 @@ def withdraw(filed_path: Path) -> bytes:
     finally:
         os.close(fd)
     try:
-        os.unlink(filed_path)
+        os.unlink(name, dir_fd=folder)
     except FileNotFoundError:
         raise NotFound(
             T("clinical.filing.ete-integre-logiciel-metier", filed_path_name=filed_path.name)
@@ -832,7 +872,10 @@ def withdraw(filed_path: Path) -> bytes:
                 os_reason=os_reason(exc),
             )
         ) from None
-    _fsync_dir(filed_path.parent)
+    if folder is None:
+        _fsync_dir(filed_path.parent)
+    else:
+        _fsync_fd(folder)
     return data
 
 

@@ -106,3 +106,23 @@ def test_a_temporary_folder_swapped_before_the_cleanup_keeps_what_the_link_point
         filing.settle(temp)
     filing.discard_temp(temp)
     assert (elsewhere / temp.name).read_bytes() == b"not ours" and temp.parent.is_symlink()
+
+
+def test_an_undo_never_reads_nor_removes_through_a_patients_folder_swapped_for_a_link(
+    tmp_path, document
+) -> None:
+    """A filed result's patient folder swapped for a link to a folder holding a file of the same name: the
+    undo read that file into the profile as 'what was filed' (for a correction's undo to write back into the
+    import folder) and removed it. Now the undo stops with one line; both stay where they are."""
+    queue, _ = make_queue(tmp_path, [], layout="patient-folders")
+    filed = queue.ingest(document, AUTO, message_id="m-1", raw=RAW)
+    path = Path(filed.filed_path)
+    private = tmp_path / "prive"
+    private.mkdir()
+    (private / path.name).write_bytes(b"H|autre patient|DURAND")
+    path.parent.rename(tmp_path / "aside")
+    path.parent.symlink_to(private)
+    with pytest.raises(StoreError, match="lien symbolique, pas le dossier du patient"):
+        queue.take_back(filed.id, actor="dr")
+    assert (private / path.name).read_bytes() == b"H|autre patient|DURAND"
+    assert queue.get(filed.id).state == "filed" and (tmp_path / "aside" / path.name).read_bytes() == RAW
