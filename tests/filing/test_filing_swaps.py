@@ -126,3 +126,29 @@ def test_an_undo_never_reads_nor_removes_through_a_patients_folder_swapped_for_a
         queue.take_back(filed.id, actor="dr")
     assert (private / path.name).read_bytes() == b"H|autre patient|DURAND"
     assert queue.get(filed.id).state == "filed" and (tmp_path / "aside" / path.name).read_bytes() == RAW
+
+
+def test_on_a_share_without_hard_links_the_rename_goes_by_the_folders_too(tmp_path, monkeypatch) -> None:
+    """Where a share refuses hard links, publishing renames under missive's lock: relative to the same folder
+    descriptors, never over a file, 0600, and never into a patient's folder that is a link."""
+    import errno
+
+    def no_links(*args, **kwargs):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    lgc = tmp_path / "lgc"
+    first = filing.write_new_file(lgc, lambda seq: f"res_{seq}.hpr", b"un")
+    second = filing.write_new_file(lgc, lambda seq: f"res_{seq}.hpr", b"deux")
+    assert (first.name, second.name) == ("res_1.hpr", "res_2.hpr")
+    assert first.read_bytes() == b"un" and second.read_bytes() == b"deux"
+    assert first.stat().st_mode & 0o777 == 0o600
+    assert not list(lgc.rglob("*.tmp"))  # (the lock file of the renames stays in the hidden folder)
+    other = lgc / "autre"
+    other.mkdir()
+    (lgc / "P1").symlink_to(other)
+    temp = filing.write_temp(lgc, b"trois", tag="doc-3")
+    with pytest.raises(StoreError, match="lien symbolique, pas le dossier du patient"):
+        filing.publish(temp, lgc / "P1", lambda seq: f"res_{seq}.hpr")
+    filing.discard_temp(temp)
+    assert list(other.iterdir()) == [] and not list(lgc.rglob("*.tmp"))
