@@ -35,7 +35,7 @@ import secrets
 import stat
 import sys
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -764,16 +764,33 @@ def _publish(tmp: Path, final: Path, at: tuple[int, int] | None = None) -> bool:
             return True
         except FileExistsError:
             return False
-    with FileLock(tmp.parent / _LOCK_NAME).held():
-        if at is not None:
+    if at is not None:
+        with _held_lock(at[0]):
             if _taken(final.name, at[1]):
                 return False
             os.rename(tmp.name, final.name, src_dir_fd=at[0], dst_dir_fd=at[1])
             return True
+    with FileLock(tmp.parent / _LOCK_NAME).held():
         if os.path.lexists(final):
             return False
         os.rename(tmp, final)
         return True
+
+
+@contextlib.contextmanager
+def _held_lock(folder: int) -> Iterator[None]:
+    """The lock file of the temporary folder open as ``folder`` (``FileLock``'s, flock), held: opened relative
+    to that folder without following a link, so a link planted there is neither followed nor chmodded."""
+    import fcntl
+
+    fd = os.open(
+        _LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_APPEND | _NOFOLLOW | _CLOEXEC, 0o600, dir_fd=folder
+    )
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _fsync_dir(folder: Path) -> None:

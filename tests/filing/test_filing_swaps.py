@@ -152,3 +152,26 @@ def test_on_a_share_without_hard_links_the_rename_goes_by_the_folders_too(tmp_pa
         filing.publish(temp, lgc / "P1", lambda seq: f"res_{seq}.hpr")
     filing.discard_temp(temp)
     assert list(other.iterdir()) == [] and not list(lgc.rglob("*.tmp"))
+
+
+def test_a_link_planted_as_the_renames_lock_is_neither_followed_nor_chmodded(tmp_path, monkeypatch) -> None:
+    """The lock of the renames ('.missive-tmp/.lock') was opened by path, following a link: one planted there
+    by whoever writes the import folder had its target (any file of the doctor's) opened and set to 0600.
+    Now it is opened relative to the temporary folder without following a link: the filing fails with one
+    line, the target is left as it was, nothing is published."""
+    import errno
+
+    def no_links(*args, **kwargs):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    lgc = tmp_path / "lgc"
+    (lgc / TEMP_DIR).mkdir(parents=True)
+    mine = tmp_path / "notes.txt"
+    mine.write_bytes(b"mes notes")
+    mine.chmod(0o644)
+    (lgc / TEMP_DIR / ".lock").symlink_to(mine)
+    with pytest.raises(StoreError, match="impossible d'écrire"):
+        filing.write_new_file(lgc, lambda seq: f"res_{seq}.hpr", b"un")
+    assert mine.stat().st_mode & 0o777 == 0o644 and mine.read_bytes() == b"mes notes"
+    assert not list(lgc.glob("res_*")) and not list(lgc.rglob("*.tmp"))
