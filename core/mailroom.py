@@ -137,19 +137,24 @@ async def _until(
     stop: asyncio.Event, work: Any, also: asyncio.Event | None = None, *more: asyncio.Event
 ) -> Any:
     """Await ``work`` unless ``stop`` (or ``also``, or one of ``more``) is set first (then cancel it and return
-    None)."""
+    None). Cancelled itself (an outer ``_until`` whose event came: keep_synced's round around ``idle``'s), it
+    cancels ``work`` and waits for it before going: left running, an IDLE round went on, its connection open
+    until its timeout (9 minutes), one more for each letter read in the app."""
     import asyncio
 
     task = asyncio.ensure_future(work)
     stoppers = {asyncio.ensure_future(event.wait()) for event in (stop, also, *more) if event is not None}
-    done, _ = await asyncio.wait({task, *stoppers}, return_when=asyncio.FIRST_COMPLETED)
-    for stopper in stoppers:
-        stopper.cancel()
+    try:
+        done, _ = await asyncio.wait({task, *stoppers}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for stopper in stoppers:
+            stopper.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
     if task in done:
         return task.result()
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        await task
     return None
 
 
