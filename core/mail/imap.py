@@ -816,7 +816,7 @@ class ImapClient:
                 left = deadline - asyncio.get_running_loop().time()
                 if left <= 0:
                     break
-                got = await _first(asyncio.wait_for(imap.wait_server_push(timeout=left + 5), left + 10), wake)
+                got = await _first(_server_push(imap, left + 5), wake)
                 if not isinstance(got, list):
                     break  # aioimaplib's own stop marker (the IDLE period is over), or woken
                 # "OK Still here" keep-alives are not news
@@ -833,6 +833,18 @@ class ImapClient:
         if self.lost:
             raise self._fail(T("mail.imap.lost-idle"))
         return [p for p in pushed if p != b"BYE connection lost"]
+
+
+async def _server_push(imap: Any, seconds: float) -> Any:
+    """What the server pushes during an IDLE (a list of lines, or aioimaplib's stop marker), waiting at most
+    ``seconds``: TimeoutError after that.
+
+    Read from aioimaplib's queue under ``asyncio.timeout``, not through ``wait_server_push`` (``asyncio.wait_for``):
+    Python 3.11's wait_for returns the result when a cancellation comes just as the server's keep-alive arrives,
+    and the IDLE round asked to end (a letter read in the app, the app or the daemon stopping) waited for the next
+    push, up to 9 minutes."""
+    async with asyncio.timeout(seconds):
+        return await imap.protocol.idle_queue.get()
 
 
 async def _first(work: Awaitable[Any], wake: asyncio.Event | None) -> Any:
