@@ -61,3 +61,31 @@ async def test_an_idle_round_cancelled_while_keep_alives_come_ends_at_once() -> 
         assert done, f"the IDLE round went on after it was cancelled (attempt {attempt})"
         server._idle_over.clear()
     assert server.done_sent == 50  # each round said DONE to the server
+
+
+class _SwallowingServer(_ChattyServer):
+    """A library call that swallows a cancellation (as Python 3.11's wait_for does when its result completes at
+    that moment): idle_start returns normally although the task was cancelled while it ran."""
+
+    async def idle_start(self, timeout: float) -> asyncio.Future[None]:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            pass  # swallowed, as aioimaplib's wait_for can
+
+        async def until_done() -> None:
+            await self._idle_over.wait()
+
+        return asyncio.ensure_future(until_done())
+
+
+async def test_a_cancellation_swallowed_below_still_ends_the_idle_round() -> None:
+    client = ImapClient(Account(name="cab", email="dr@cabinet.test", imap_host="127.0.0.1"))
+    server = _SwallowingServer()  # and no keep-alive: only the cancellation can end the round
+    client._imap = server
+    idle = asyncio.ensure_future(client.idle(timeout=540))
+    await asyncio.sleep(0.05)
+    idle.cancel()
+    done, _ = await asyncio.wait({idle}, timeout=5)
+    assert done and idle.cancelled()
+    assert server.done_sent == 1
