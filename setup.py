@@ -9,6 +9,8 @@ pyproject.toml left it out of the wheel (issue 13).
 from setuptools import find_packages, setup
 
 setup(
-    packages=[*find_packages(include=["core", "core.*", "tui", "tui.*"]), "tui.themes"],
+    # the catalogues' folders (core/locale, tui/locale) are data-only packages: listed, so setuptools neither
+    # warns at every install that they are importable yet unlisted nor may drop them some day
+    packages=[*find_packages(include=["core", "core.*", "tui", "tui.*"]), "core.locale", "tui.locale", "tui.themes"],
     package_dir={"tui.themes": "themes"},
 )
