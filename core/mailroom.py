@@ -78,6 +78,8 @@ log = logging.getLogger("missive.mailroom")
 ANALYSIS_MARK = "\x00analysis"  # in the messages' folders collection: stored analyses follow today's rules
 # names of Sent and Trash folders FOLDER_ROLES does not list (the last part of the name, lower case): our copies
 _COPY_FOLDERS = frozenset({"sent mail", "deleted messages", "messages envoyés", "éléments supprimés"})
+# the SPECIAL-USE roles (RFC 6154) of the folders our copies are kept in, whatever their names
+_COPY_ROLES = frozenset({"sent", "drafts", "trash", "archive"})
 HELD_MARK = "\x00held"  # in the folders collection: a letter's documents were held (audit log out of step)
 
 # What unlocking a profile and reading a first letter import: the app loads them in a thread while the
@@ -325,13 +327,14 @@ class Mailroom:
 
     # -- incoming mail -------------------------------------------------------------------------------------
     def on_new_message(
-        self, raw: bytes, store_id: str | None = None, *, folder: str | None = None
+        self, raw: bytes, store_id: str | None = None, *, folder: str | None = None, role: str | None = None
     ) -> dict[str, Any]:
         """Sync hook: open S/MIME layers, apply the trust policy, queue clinical documents (attachments, or
         an HPRIM/HL7 body); returns metadata to store with the message (ids and flags, no names).
         ``store_id``: the message's id in the store, recorded with its documents (where $Filed goes).
         ``folder``: the server folder it was found in (an inbox, where a letter with our own From arriving in
-        the clear is judged as any other in strict mode; a Sent folder, where our copies are ours)."""
+        the clear is judged as any other in strict mode; a Sent folder, where our copies are ours). ``role``:
+        what the server's LIST says that folder is for (SPECIAL-USE: 'sent', 'junk'...), before its name."""
         fastmime, may_be_smime = _hook_tools()
         meta: dict[str, Any] = {}
         inner = raw
@@ -378,7 +381,7 @@ class Mailroom:
         # ours for an own letter, and each is judged by the trust policy (an outsider's letter encrypted with a
         # From of ours inside was taken for our own: never quarantined, though the list named the outsider).
         senders = {sender, shown_from} if shown_from and shown_from != sender else {sender}
-        if sender and all(s in self.own_addresses() for s in senders) and not self._forged_own(folder, meta):
+        if sender and all(s in self.own_addresses() for s in senders) and not self._forged_own(folder, meta, role):
             # our own letter (a Sent copy, a copy to ourselves): never clinical input, never announced
             meta["own"] = True
             meta["has_attachments"] = fastmime.has_attachment(leaves)
@@ -447,25 +450,30 @@ class Mailroom:
             log.warning("clinical extraction failed for one message")
         return meta
 
-    def _forged_own(self, folder: str | None, meta: dict[str, Any]) -> bool:
+    def _forged_own(self, folder: str | None, meta: dict[str, Any], role: str | None = None) -> bool:
         """A letter with our own From that arrived where mail is delivered (the inbox, Junk, 'Courrier
         indésirable', a folder a Sieve rule fills) where strict mode wants it signed and encrypted, and it is
         not: anyone can write our address in the clear, so it is judged as any letter (Quarantine). Our copies
         in Sent, Drafts, Archive or Trash (a webmail's, missive's; 'INBOX.Sent' as Dovecot names them) stay
-        ours."""
+        ours. The server's SPECIAL-USE role of the folder (RFC 6154) says which is which whatever its name
+        ('Courrier parti' marked \\Sent is a Sent folder, 'Archive' marked \\Junk is where mail is delivered);
+        its name only when the server gives it none."""
         if folder is None:
             return False  # not said where it was found (an older caller): as before
         from core.model import FOLDER_ROLES, imap_folder_text
 
-        name = imap_folder_text(folder).lower()
-        # 'INBOX.Drafts', 'INBOX/Trash' (under Dovecot's INBOX), 'Archives/2024' (a year of the archive): each
-        # part of a hierarchical name is looked at
-        parts = {name, *name.replace("/", ".").split(".")}
-        roles = {FOLDER_ROLES.get(part) for part in parts}
-        if roles & {"folder.sent", "folder.drafts", "folder.trash", "folder.archive", "folder.drafts-kept"}:
+        if role in _COPY_ROLES:
             return False
-        if parts & _COPY_FOLDERS:  # other names servers give those folders ('[Gmail]/Sent Mail', Apple's)
-            return False
+        if role != "junk":  # no role said (or a virtual folder's, \All): by its name
+            name = imap_folder_text(folder).lower()
+            # 'INBOX.Drafts', 'INBOX/Trash' (under Dovecot's INBOX), 'Archives/2024' (a year of the archive):
+            # each part of a hierarchical name is looked at
+            parts = {name, *name.replace("/", ".").split(".")}
+            roles = {FOLDER_ROLES.get(part) for part in parts}
+            if roles & {"folder.sent", "folder.drafts", "folder.trash", "folder.archive", "folder.drafts-kept"}:
+                return False
+            if parts & _COPY_FOLDERS:  # other names servers give those folders ('[Gmail]/Sent Mail', Apple's)
+                return False
         try:
             if self.trust.mode != "strict":
                 return False
@@ -1351,8 +1359,12 @@ class Mailroom:
         opened = 0
         for message_id in waiting:
             try:
-                folder = (self.messages.docs.get(message_id) or {}).get("folder")
-                meta = self.on_new_message(self.messages.get_raw(message_id), message_id, folder=folder)
+                doc = self.messages.docs.get(message_id) or {}
+                folder = doc.get("folder")
+                role = self.messages.folder_roles(str(doc.get("account") or "")).get(folder or "")
+                meta = self.on_new_message(
+                    self.messages.get_raw(message_id), message_id, folder=folder, role=role
+                )
             except Exception:  # noqa: BLE001 - one letter that cannot be read again stays as it was
                 log.warning("message %s could not be read again", message_id[:16])
                 continue

@@ -238,6 +238,8 @@ class ImapClient:
         self.lost = False
         self._raw: _RawFetch | None = None  # the bulk FETCH reading the connection, while one runs
         self._enabled = False  # ENABLE CONDSTORE sent on this connection
+        # folder -> its SPECIAL-USE role ('sent', 'drafts', 'trash', 'junk', 'archive'...), from the last listing
+        self.roles: dict[str, str] = {}
         try:  # the largest letter downloaded whole (0: no limit); an older profile's account has the default
             self.max_message = max(0, int(account.max_message_mb)) << 20
         except (TypeError, ValueError):
@@ -519,10 +521,26 @@ class ImapClient:
         return response
 
     async def folders(self) -> list[str]:
-        """Selectable folders (INBOX first)."""
-        response = await self._run("LIST", self._imap.list('""', '"*"'))
-        names = [name for flags, name in parse_list(response.lines) if "\\Noselect" not in flags]
+        """Selectable folders (INBOX first). Their SPECIAL-USE roles (RFC 6154) are kept in ``roles``."""
+        pattern = '"*" RETURN (SPECIAL-USE)' if self.has("SPECIAL-USE") else '"*"'
+        response = await self._run("LIST", self._imap.list('""', pattern))
+        return self._listed(response.lines)
+
+    def _listed(self, lines: Sequence[bytes | bytearray]) -> list[str]:
+        """The selectable folders of a LIST answer, INBOX first; ``roles`` set to what it says of them: a
+        Sent folder is found by its \\Sent whatever its name ('Courrier parti'), names being the fallback."""
+        names: list[str] = []
+        roles: dict[str, str] = {}
+        for flags, name in parse_list(lines):
+            lowered = {f.lower() for f in flags}
+            if lowered & {"\\noselect", "\\nonexistent"}:  # \NonExistent: a parent, with RETURN options
+                continue
+            names.append(name)
+            role = next((f[1:] for f in sorted(lowered) if f[1:] in SPECIAL_USES), None)
+            if role is not None:
+                roles[name] = role
         names.sort(key=lambda n: (n.upper() != "INBOX", n))
+        self.roles = roles
         return names
 
     async def folders_status(self) -> tuple[list[str], dict[str, FolderStatus]]:
@@ -531,11 +549,13 @@ class ImapClient:
         a sync then selects only the folders that changed. No status for a folder the server left out."""
         if not (self.has("LIST-STATUS") and self.has("CONDSTORE")):
             return await self.folders(), {}
+        # the roles asked in the same answer: Dovecot leaves \Sent out of a LIST with RETURN (STATUS) alone
+        special = "SPECIAL-USE " if self.has("SPECIAL-USE") else ""
         response = await self._run(
-            "LIST", self._imap.list('""', '"*" RETURN (STATUS (MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ))')
+            "LIST",
+            self._imap.list('""', f'"*" RETURN ({special}STATUS (MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ))'),
         )
-        names = [name for flags, name in parse_list(response.lines) if "\\Noselect" not in flags]
-        names.sort(key=lambda n: (n.upper() != "INBOX", n))
+        names = self._listed(response.lines)
         statuses = {}
         for name, items in parse_status(response.lines).items():
             if {"MESSAGES", "UIDNEXT", "UIDVALIDITY", "HIGHESTMODSEQ"} <= set(items):

@@ -53,6 +53,7 @@ GROUP_TAIL = 8  # characters of an id naming its group
 CACHED_SHARDS = 4  # shards of message metadata kept in memory (16 by default: about 3 MB of a sync's peak)
 IDS = 2  # how ids of newly synced folders are made (1: a plain hash)
 REFS_MARK = "\x00refs"  # in the folders collection: every stored message has its references
+ROLES_MARK = "\x00roles"  # in the folders collection: an account's folders' SPECIAL-USE roles (its key + account)
 REFS_KEPT = 10  # the last ids of a message's references the list keeps (its parent is the last one)
 
 
@@ -416,6 +417,17 @@ class MessageStore:
             if self._live.get(key) is state:
                 del self._live[key]
 
+    def folder_roles(self, account: str) -> dict[str, str]:
+        """``account``'s folders' SPECIAL-USE roles as its server last listed them: {folder: 'sent'...}."""
+        doc = self.folders.get(folder_key(ROLES_MARK, account))
+        roles = (doc or {}).get("roles")
+        return {str(k): str(v) for k, v in roles.items()} if isinstance(roles, dict) else {}
+
+    def set_folder_roles(self, account: str, roles: Mapping[str, str]) -> None:
+        """Keep what the server's LIST said of ``account``'s folders (written only when it changed)."""
+        if dict(roles) != self.folder_roles(account):
+            self.folders.put(folder_key(ROLES_MARK, account), {"roles": dict(roles)})
+
     def folder_names(self, account: str) -> builtins.list[str]:
         return sorted(d["folder"] for _, d in self.folders.find(lambda d: d.get("account") == account))
 
@@ -561,6 +573,7 @@ class MessageStore:
         count = 0
         for folder in self.folder_names(account):
             count += self.forget_folder(account, folder)
+        self.folders.delete(folder_key(ROLES_MARK, account))
         return count
 
     def _docs_of(self, ids: builtins.list[str]) -> dict[str, dict[str, Any]]:

@@ -246,6 +246,9 @@ class SyncEngine:
         self.on_new_message = on_new_message
         self._hook_takes_id = _takes_two(on_new_message)
         self._hook_takes_folder = _takes_folder(on_new_message)
+        self._hook_takes_role = _takes_folder(on_new_message, "role")
+        # account -> {folder: SPECIAL-USE role} for this round (the server's LIST, else as last listed)
+        self._roles: dict[str, dict[str, str]] = {}
         self.source_factory = source_factory
         self.retries = retries
         self.backoff = backoff
@@ -328,6 +331,13 @@ class SyncEngine:
                 names, listed = await source.folders_status()  # one answer for every folder
             else:
                 names = await source.folders()
+            listed_roles = getattr(source, "roles", None)
+            if not only and isinstance(listed_roles, dict):
+                # what the server calls each folder (\Sent...): kept for the rounds that do not list (IDLE's)
+                self.store.set_folder_roles(account.name, listed_roles)
+                self._roles[account.name] = dict(listed_roles)
+            else:
+                self._roles[account.name] = self.store.folder_roles(account.name)
             for gone in set(self.store.folder_names(account.name)) - set(names):
                 if not only:
                     self.store.forget_folder(account.name, gone)
@@ -510,7 +520,7 @@ class SyncEngine:
                             meta = summary_of(msg.raw, attachments=False)
                             meta.pop("encrypted", None)
                             meta.pop("signed", None)
-                            judged = await self._hook(msg.raw, mid, state.folder)
+                            judged = await self._hook(msg.raw, mid, state.folder, self._role(state))
                             meta.update({k: judged[k] for k in ("own", "trust") if k in judged})
                             meta.update(too_big=True, size=msg.size)
                             items.append((msg.uid, list(msg.flags), msg.raw, meta))
@@ -518,7 +528,7 @@ class SyncEngine:
                         # the hook says whether a letter has attachments (of the opened letter): the
                         # summary's own reading (a search of the whole letter) only when it does not
                         meta = summary_of(msg.raw, attachments=self.on_new_message is None)
-                        meta.update(await self._hook(msg.raw, mid, state.folder))
+                        meta.update(await self._hook(msg.raw, mid, state.folder, self._role(state)))
                         if "has_attachments" not in meta:
                             whole = summary_of(msg.raw)
                             if "has_attachments" in whole:
@@ -564,11 +574,22 @@ class SyncEngine:
             self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="missive-store")
         return self._writer
 
-    async def _hook(self, raw: bytes, store_id: str, folder: str | None = None) -> dict[str, Any]:
+    def _role(self, state: FolderState) -> str | None:
+        """The SPECIAL-USE role the server gives ``state``'s folder ('sent', 'junk'...), None when it gives none."""
+        roles = self._roles.get(state.account)
+        if roles is None:  # a folder read outside a round
+            roles = self._roles[state.account] = self.store.folder_roles(state.account)
+        return roles.get(state.folder)
+
+    async def _hook(
+        self, raw: bytes, store_id: str, folder: str | None = None, role: str | None = None
+    ) -> dict[str, Any]:
         if self.on_new_message is None:
             return {}
         try:
-            if self._hook_takes_folder and folder is not None:  # where it arrived: an inbox, or a Sent folder
+            if self._hook_takes_role and folder is not None:  # and what the server says the folder is for
+                result = self.on_new_message(raw, store_id, folder=folder, role=role)
+            elif self._hook_takes_folder and folder is not None:  # where it arrived: an inbox, or a Sent folder
                 result = self.on_new_message(raw, store_id, folder=folder)
             elif self._hook_takes_id:
                 result = self.on_new_message(raw, store_id)
@@ -720,14 +741,15 @@ def _takes_two(hook: Any) -> bool:
     return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in params)
 
 
-def _takes_folder(hook: Any) -> bool:
-    """A hook ``(raw, store_id, *, folder)`` is told the server folder the message was found in."""
+def _takes_folder(hook: Any, name: str = "folder") -> bool:
+    """A hook ``(raw, store_id, *, folder)`` is told the server folder the message was found in; one that takes
+    ``role`` too, the folder's SPECIAL-USE role ('sent', 'junk'...; None when the server gives none)."""
     if hook is None:
         return False
     import inspect
 
     try:
-        return "folder" in inspect.signature(hook).parameters
+        return name in inspect.signature(hook).parameters
     except (TypeError, ValueError):
         return False
 

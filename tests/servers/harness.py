@@ -406,6 +406,13 @@ namespace inbox {{
     special_use = \\Trash
     auto = subscribe
   }}
+  # a Sent folder under a name no list of usual names holds (not created: a test that creates it gets the role)
+  mailbox "Courrier parti" {{
+    special_use = \\Sent
+  }}
+  mailbox "Rangement" {{
+    special_use = \\Archive
+  }}
 }}
 """
         )
