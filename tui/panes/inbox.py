@@ -81,6 +81,7 @@ class InboxPane(ReportsFailures, Vertical):
         self.loaded = False
         self.stale = False  # a draft changed while the pane was hidden: reload when shown
         self._unread = 0
+        self._listed: str | None = INBOX  # the folder whose messages the list shows
         self._patients_in: dict[str, str] = {}  # Message-ID -> patient names (core.clinical.search form)
         self._words_in: dict[str, str] = {}  # Message-ID -> words of a letter already opened (same form)
         # each folder's order (t cycles date, sender, subject: the store sorts) and conversations (T), kept for
@@ -206,16 +207,9 @@ class InboxPane(ReportsFailures, Vertical):
         empty = not message.summaries
         self._empty = empty
         self._arrange()
-        unread = message.summaries.unread  # the store's rows count without decoding
-        self._unread = unread
-        msg_list.border_subtitle = (
-            t(
-                "inbox.drafts_one" if len(message.summaries) <= 1 else "inbox.drafts_many",
-                count=len(message.summaries),
-            )
-            if message.folder == DRAFTS_FOLDER
-            else count_line(len(message.summaries), unread)
-        )
+        self._unread = message.summaries.unread  # the store's rows count without decoding
+        self._listed = message.folder
+        self._paint_count()
         self.call_after_refresh(self.load_filed_patients)  # the list first: the column comes after
         if not self.loaded:
             self.loaded = True
@@ -382,8 +376,7 @@ class InboxPane(ReportsFailures, Vertical):
             msg_list.replace(MessageSummary(**{**summary.__dict__, "flags": (*summary.flags, "\\Seen")}))
             self._unread = max(0, self._unread - 1)  # read now: the count says so at once
             self.load_folder_counts()  # and the folder list's, from the core
-            if not self.query_one("#inbox-search", Input).value.strip():
-                msg_list.border_subtitle = count_line(len(msg_list.rows), self._unread)
+            self._paint_count()
         elif message.view.receipts:
             self.load_folder_counts()  # a sent letter or its report: a failure seen leaves Envoyés' count
         if isinstance(self.screen, PromptFrames):  # the doctor waits for this frame, not for the clock's tick
@@ -411,12 +404,25 @@ class InboxPane(ReportsFailures, Vertical):
         if terms:
             for found in (self._patients_in, self._words_in):
                 ids.update(mid for mid, form in found.items() if matches(terms, form))
+        self.query_one(MessageList).filter(text, ids)
+        self._paint_count()
+
+    def _paint_count(self) -> None:
+        """The list's count line says what the list shows: the search's finds while one is typed, else the
+        folder's messages and unread (a search closed or erased gives that back; a reload during a search, a
+        sync's, keeps the finds)."""
         msg_list = self.query_one(MessageList)
-        msg_list.filter(text, ids)
-        if terms and not msg_list.rows:
+        search = self.query_one("#inbox-search", Input)
+        text = search.value if search.display else ""
+        count = len(msg_list.rows)
+        if query_terms(text) and not count:
             msg_list.border_subtitle = Content(t("inbox.no_result", query=text.strip()))  # as typed, not markup
-        elif terms:
-            msg_list.border_subtitle = t("inbox.found", count=len(msg_list.rows))
+        elif query_terms(text):
+            msg_list.border_subtitle = t("inbox.found", count=count)
+        elif self._listed == DRAFTS_FOLDER:
+            msg_list.border_subtitle = t("inbox.drafts_one" if count <= 1 else "inbox.drafts_many", count=count)
+        else:
+            msg_list.border_subtitle = count_line(count, self._unread)
 
     @work(thread=True, exclusive=True, group="inbox-patients", exit_on_error=False)
     def load_patient_names(self) -> None:
@@ -446,6 +452,7 @@ class InboxPane(ReportsFailures, Vertical):
             search.display = False
             self._searching = False
             self.query_one(MessageList).filter("")
+            self._paint_count()
             self.query_one(MessageList).focus()
         elif self.mode != "list":
             self._set_mode("list")
