@@ -19,6 +19,7 @@ from tests.tui.conftest import settle
 from tests.tui.fakes import FakeMailroom
 from tests.tui.test_flows import until
 from tui.app import MissiveApp
+from tui.panes.confirm import ConfirmScreen
 from tui.widgets.message_list import MessageList
 
 PASS = "correct horse battery staple"
@@ -204,3 +205,40 @@ async def test_a_letter_erased_to_nothing_leaves_no_draft_behind(mailroom: FakeM
         await settle(app, pilot)
         assert mailroom.saved_drafts == {}
         assert DRAFTS_FOLDER not in folder_ids(app)
+
+
+async def test_a_draft_keeps_its_end_of_conversation(mailroom: FakeMailroom) -> None:
+    """ctrl+t (X-MSS-MES: FIN, the patient cannot answer) is part of the letter: a draft reopened comes back with
+    it, and one without it does not take the previous letter's; toggled just before Échap, it is kept too."""
+    patient = "jeanne.dupont@patient.mssante.fr"
+    with_end = mailroom.save_draft(Draft(to=(patient,), subject="Fin", body="x", end_conversation=True))
+    without = mailroom.save_draft(Draft(to=(patient,), subject="Suite", body="y"))
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await open_drafts_folder(app, pilot)
+        await settle(app, pilot)
+        for draft_id, end in ((with_end, True), (without, False), (with_end, True)):
+            msg_list = app.screen.query_one(MessageList)
+            msg_list.cursor = next(i for i, s in enumerate(msg_list.rows) if s.id == draft_id)
+            await pilot.press("enter")
+            await settle(app, pilot)
+            if isinstance(app.screen, ConfirmScreen):  # the letter left open is kept, this one taken up
+                await pilot.press("o")
+                await settle(app, pilot)
+            assert app.screen.query_one("#compose").end_conversation is end, draft_id
+            assert ("Fin de la conversation" in str(app.screen.query_one("#compose-recipients").render())) is end
+            await pilot.press("escape")
+            await settle(app, pilot)
+        msg_list = app.screen.query_one(MessageList)
+        msg_list.cursor = next(i for i, s in enumerate(msg_list.rows) if s.id == without)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        if isinstance(app.screen, ConfirmScreen):
+            await pilot.press("o")
+            await settle(app, pilot)
+        pane = app.screen.query_one("#compose")
+        await until(pilot, lambda: pane._draft_timer is None, "nothing waiting to be saved")
+        await pilot.press("ctrl+t", "escape")  # toggled, then left at once
+        await settle(app, pilot)
+        assert mailroom.draft(without).draft.end_conversation is True

@@ -313,6 +313,7 @@ class ComposePane(ReportsFailures, Vertical):
         self.account = draft.account
         self.attachments = list(draft.attachments)
         self.in_reply_to = draft.in_reply_to
+        self.end_conversation = draft.end_conversation  # ctrl+t is the letter's, not the previous one's
         self._fill(", ".join(draft.to), ", ".join(draft.cc), draft.subject)
         self.query_one("#compose-body", TextArea).text = draft.body
         self._paint_attachments()
@@ -630,6 +631,7 @@ class ComposePane(ReportsFailures, Vertical):
         """ctrl+t: end the conversation (X-MSS-MES: FIN): the patient cannot reply to this letter."""
         self.end_conversation = not self.end_conversation
         self._paint_recipients()
+        self._schedule_draft()  # part of the letter: kept with it, even when Échap comes next
         self.notify(
             t("compose.end_conversation_on" if self.end_conversation else "compose.end_conversation_off")
         )
