@@ -187,3 +187,19 @@ async def test_under_a_dialog_the_line_shows_the_dialogs_keys_not_the_panes(mail
         assert isinstance(app.screen, PatientSearchScreen)
         shown = footer.render_line(0).text
         assert " Échap Retour" in shown and "x Rejeter" not in shown, shown
+
+
+async def test_the_command_palettes_key_is_said_in_the_interfaces_language(mailroom: FakeMailroom) -> None:
+    """Textual's palette describes its Échap in English ("Exit the command palette"): the keys line under it
+    read "Échap Exit the command palette" in the French interface."""
+    from tui.widgets.palette import Palette
+
+    for lang, words in (("fr", "Échap Fermer la palette"), ("en", "Esc Close the palette")):
+        app = MissiveApp(mailroom=FakeMailroom(), lang=lang)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("ctrl+p")
+            await settle(app, pilot)
+            assert isinstance(app.screen, Palette)
+            shown = app.screen_stack[-2].query_one(KeyFooter).render_line(0).text
+            assert words in shown and "Exit" not in shown, shown

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.command import CommandList, CommandPalette
 from textual.widgets.option_list import Option
 
+from tui import keymap
 from tui.i18n import t
 
 
@@ -17,6 +18,8 @@ class Palette(CommandPalette):
 
     def __init__(self, placeholder: str | None = None, **kwargs: Any) -> None:
         super().__init__(placeholder=placeholder or t("palette.placeholder"), **kwargs)
+        # Textual's own Échap binding is described in English ("Exit the command palette") on the keys line
+        keymap.show_in_footer(self, {"escape": t("palette.close")})
 
     def _start_no_matches_countdown(self, search_value: str) -> None:
         # Textual 8 writes "No matches found" in this private method; the same countdown, our words
