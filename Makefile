@@ -20,9 +20,10 @@ run: $(STAMP)
 	$(VENV)/bin/missive demo
 
 # tools the tests drive: openssl and gpgsm (S/MIME interop), tmux (the TUI as a user sees it), dnsmasq (SRV
-# records for autoconfiguration; dnsmasq-base is the program without the system service)
+# records for autoconfiguration; dnsmasq-base is the program without the system service), tnef (the reference
+# winmail.dat decoder, tests/mail/test_tnef.py's peer)
 sysdeps:
-	@missing=""; for t in openssl:openssl gpgsm:gpgsm tmux:tmux mbsync:isync dnsmasq:dnsmasq-base; do \
+	@missing=""; for t in openssl:openssl gpgsm:gpgsm tmux:tmux mbsync:isync dnsmasq:dnsmasq-base tnef:tnef; do \
 	  command -v $${t%%:*} >/dev/null || missing="$$missing $${t##*:}"; done; \
 	if [ -n "$$missing" ]; then export DEBIAN_FRONTEND=noninteractive; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; fi

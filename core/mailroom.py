@@ -766,6 +766,7 @@ class Mailroom:
             body=parsed.text,
             body_was_html=parsed.text_was_html,
             attachments=tuple(attachments),
+            notes=parsed.notes,
             documents=self._message_documents(parsed.message_id),
             headers=tuple(parsed.headers.items()),
         )

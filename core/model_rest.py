@@ -525,6 +525,7 @@ class MessageView:
     read_receipt_asked: bool = False  # the sender asks for a read receipt not sent yet
     receipt_request: str = ""  # the address to ask the doctor about ([receipts] answer = "ask"; key a)
     people: dict[str, str] = field(default_factory=dict)  # patient mailboxes -> "◆ NOM Prénom · INS …"
+    notes: tuple[str, ...] = ()  # what could not be read, one line each (the core's words: a winmail.dat)
 
     def __post_init__(self) -> None:
         for name in ("sender", "subject"):
@@ -532,6 +533,7 @@ class MessageView:
         for name in ("to", "cc"):
             object.__setattr__(self, name, tuple(printable(a, one_line=True) for a in getattr(self, name)))
         object.__setattr__(self, "body", printable(self.body))
+        object.__setattr__(self, "notes", tuple(printable(n, one_line=True) for n in self.notes))
         object.__setattr__(
             self, "headers", tuple((printable(k, True), printable(v, True)) for k, v in self.headers)
         )

@@ -454,6 +454,9 @@ def clinical_parts(
         name = filename_of(header)
         if name:
             attached = True
+            if _is_tnef(ctype, name):  # Outlook's winmail.dat: the files it carries are the attachments
+                parts.extend(_tnef_parts(payload(), sniff))
+                continue
             if sniff:
                 head = payload(sniffed)
                 if not head.startswith(b"PK\x03\x04") and not looks_clinical(head, name, ctype):
@@ -468,6 +471,44 @@ def clinical_parts(
             if kind in BODY_FORMATS:
                 parts.append((BODY_FORMATS[kind], ctype, body))
     return parts, attached
+
+
+def _is_tnef(ctype: str, name: str) -> bool:
+    return ctype in ("application/ms-tnef", "application/vnd.ms-tnef") or name.strip().lower() == "winmail.dat"
+
+
+def _tnef_parts(data: bytes, sniff: bool) -> list[tuple[str, str, bytes]]:
+    """``(name, content type, bytes)`` of the files a winmail.dat carries (those the readers would take, with
+    ``sniff``), and its text when that is an HPRIM or HL7 report; none when it cannot be read (the reader
+    says so on the message, where the part stays attached as it came)."""
+    from core.mail.tnef import TnefError, read_tnef
+
+    try:
+        content = read_tnef(data)
+    except TnefError as exc:
+        _log().warning("a winmail.dat part could not be read (%s)", exc.text.params.get("what", "?"))
+        return []
+    readers = _readers()
+    out: list[tuple[str, str, bytes]] = []
+    for inner in content.files:
+        head = inner.data[: readers.SNIFFED]
+        if sniff and not inner.data.startswith(b"PK\x03\x04"):
+            if not readers.looks_clinical(head, inner.name, inner.content_type):
+                continue
+        out.append((inner.name, inner.content_type, inner.data))
+    if content.body_kind == "text" and content.body.strip():
+        body = content.body.encode("utf-8")
+        if readers.may_be_text_report(body):
+            kind = readers.detect_format(body[: readers.SNIFFED])
+            if kind in BODY_FORMATS:
+                out.append((BODY_FORMATS[kind], "text/plain", body))
+    return out
+
+
+def _log() -> Any:
+    import logging
+
+    return logging.getLogger(__name__)
 
 
 @functools.cache

@@ -50,6 +50,7 @@ class Parsed:
     signed: bool = False
     headers: dict[str, str] = field(default_factory=dict)
     text_was_html: bool = False  # the message had no plain text: ``text`` is its HTML turned into text
+    notes: tuple[str, ...] = ()  # what the reader could not read, one line each (an unreadable winmail.dat)
 
 
 def parse_bytes(raw: bytes) -> EmailMessage:
@@ -365,6 +366,13 @@ def read(raw: bytes) -> tuple[Parsed, list[Attachment]]:
     field = _header if plain is None else _decoded  # compat32 leaves encoded words to be decoded
     encrypted, signed = security_of(msg)
     text, attachments, was_html = ("", [], False) if encrypted else walk_parts(msg)
+    infos: list[PartInfo] = [info for info, _ in attachments]
+    files: list[Attachment] = []
+    notes: list[str] = []
+    if any(tnef_part(info.content_type, info.filename) for info in infos):
+        infos, files, text, was_html, notes = _tnef_opened(attachments, text, was_html)
+    else:
+        files = [Attachment(info.filename, info.content_type, decoded_payload(part)) for info, part in attachments]
     parsed = Parsed(
         message_id=_header(msg, "Message-ID"),
         sender=(_addresses(msg, "From") or ("",))[0] or field(msg, "From"),
@@ -373,15 +381,59 @@ def read(raw: bytes) -> tuple[Parsed, list[Attachment]]:
         subject=shown_subject(field(msg, "Subject")),
         date=_date(msg),
         text=text,
-        attachments=tuple(info for info, _ in attachments),
+        attachments=tuple(infos),
         encrypted=encrypted,
         signed=signed,
         headers={k: _header(msg, k) for k in ("X-MSS-CODECDA", "X-MSS-INS", "X-MSS-NIL") if msg.get(k)},
         text_was_html=was_html,
+        notes=tuple(notes),
     )
-    return parsed, [
-        Attachment(info.filename, info.content_type, decoded_payload(part)) for info, part in attachments
-    ]
+    return parsed, files
+
+
+def tnef_part(content_type: str, filename: str) -> bool:
+    """An attachment that is Outlook's winmail.dat (``application/ms-tnef``), read by ``core.mail.tnef``."""
+    from core.mail.tnef import is_tnef
+
+    return is_tnef(content_type, filename)
+
+
+def _tnef_opened(
+    attachments: list[tuple[PartInfo, Message]], text: str, was_html: bool
+) -> tuple[list[PartInfo], list[Attachment], str, bool, list[str]]:
+    """The attachments with each winmail.dat replaced by the files it carries, the letter's text (the
+    winmail.dat's own when the message has none), and a note per winmail.dat that could not be read (it
+    stays attached as it came, to be saved) or whose text could not be made readable."""
+    from core.mail.tnef import TnefError, read_tnef
+    from core.model import Attachment
+
+    infos: list[PartInfo] = []
+    files: list[Attachment] = []
+    notes: list[str] = []
+    for info, part in attachments:
+        data = decoded_payload(part)
+        if not tnef_part(info.content_type, info.filename):
+            infos.append(info)
+            files.append(Attachment(info.filename, info.content_type, data))
+            continue
+        try:
+            content = read_tnef(data)
+        except TnefError:
+            infos.append(info)
+            files.append(Attachment(info.filename, info.content_type, data))
+            notes.append(str(T("mail.tnef.note-illisible")))
+            continue
+        for inner in content.files:
+            infos.append(PartInfo(inner.name, inner.content_type, len(inner.data)))
+            files.append(Attachment(inner.name, inner.content_type, inner.data))
+        if content.embedded_unread:
+            notes.append(str(T("mail.tnef.note-message-imbrique", count=len(content.embedded_unread))))
+        if not text.strip():
+            if content.body:
+                text, was_html = content.body, content.body_kind == "html"
+            elif content.body_kind == "rtf-unread":
+                notes.append(str(T("mail.tnef.note-rtf-seulement")))
+    return infos, files, text, was_html, notes
 
 
 _FILENAME = re.compile(rb'(?i)\bfilename\*?=\s*"?([^";\r\n]*)')

@@ -368,6 +368,7 @@ def messages_show(args: argparse.Namespace, ctx: Any) -> int:
                 ],
                 "receipts": [r.to_json() for r in sent.recipients] if sent is not None else [],
                 "read_receipt_requested": view.read_receipt_asked,
+                "notes": list(view.notes),
                 "text": view.body,
             }
         )
@@ -404,6 +405,8 @@ def messages_show(args: argparse.Namespace, ctx: Any) -> int:
             print(f"    {line}")
     for a in view.attachments:
         print(printable(t("cli.show.attachment", name=a.filename, type=a.content_type, size=len(a.data))))
+    for note in view.notes:  # what could not be read (an unreadable winmail.dat): the core's words
+        print(f"! {note}")
     for line in view.receipts:
         print(t("cli.show.receipt", line=line))
     if view.read_receipt_asked:

@@ -306,14 +306,14 @@ class Reader(VerticalScroll, can_focus=True):
         body = view.body if view.decrypted else (view.problem or t("reader.not_decrypted"))
         self.query_one("#reader-body", Static).update(Content(body.rstrip()))
         atts = self.query_one("#reader-attachments", Static)
+        lines = []
         if view.attachments:
             lines = [t("reader.attachments", count=len(view.attachments))] + [
                 f"  + {a.filename} ({a.content_type}, {len(a.data) // 1024 + 1} Ko)" for a in view.attachments
             ]
-            atts.update(printable_content(Content("\n".join(lines))))
-        else:
-            atts.update("")
-        atts.display = bool(view.attachments)
+        lines += [f"  ! {note}" for note in view.notes]  # what could not be read (the core's words)
+        atts.update(printable_content(Content("\n".join(lines))) if lines else "")
+        atts.display = bool(lines)
         self.scroll_home(animate=False)
 
     def clear(self, text: str) -> None:
