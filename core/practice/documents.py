@@ -751,8 +751,10 @@ class DocumentQueue:
             path = filing.publish(
                 temp, self.filing.target_folder(patient_id), self.filing.names(fields), before=intend
             )
-        except MissiveError:
-            if intent and filing.settle(temp):  # published after all: only its temporary name was left
+        except MissiveError as exc:
+            # (never published for certain when the import folder moved meanwhile: its path says nothing)
+            unpublished = isinstance(exc, filing.NotPublished)
+            if intent and not unpublished and filing.settle(temp):  # published after all: its temporary left
                 done = self._finish(
                     replace(queued, state="filing", intent=intent), actor, action=action, **details
                 )

@@ -29,6 +29,7 @@ import contextlib
 import datetime as dt
 import errno
 import hashlib
+import logging
 import os
 import re
 import secrets
@@ -43,6 +44,8 @@ from typing import Any, Literal
 from core.errors import BadInput, ConfigError, NotFound, StoreError, os_reason
 from core.store.atomic import FileLock, fsync_dir
 from core.text import T, Text, one_of
+
+log = logging.getLogger("missive.filing")
 
 Layout = Literal["drop-folder", "patient-folders"]
 LAYOUTS: tuple[str, ...] = ("drop-folder", "patient-folders")
@@ -555,7 +558,12 @@ def publish(
     The temporary name is removed once the file is published (``settle`` finishes that after a crash).
     POSIX: ``folder`` (a patient's folder under the import folder) and the temporary folder are opened without
     following a link and the file is linked from one descriptor to the other: either swapped for a link at any
-    moment fails with one line and nothing is published through it.
+    moment fails with one line and nothing is published through it. Just before the file is given its name
+    (after ``before``, which records the intent), the folders held open are checked to be still the ones the
+    configured path names: the import folder renamed or replaced meanwhile (the practice software's own
+    settings moved it), the file goes into the folder the path names now, never into the renamed one where the
+    practice software no longer looks; a path that no longer leads to a real folder fails with one line, and
+    the staged bytes are removed from the folder it left.
     """
     if not _AT:
         return _publish_by_path(temp, folder, name_for, before=before)
@@ -568,17 +576,12 @@ def publish(
         root = folder
     _make_folder(root)
     fds: list[int] = []
+    chain: list[int] = []  # the import folder and the patient's folder below it, as opened
+    moved = False  # the configured path names another folder than the one opened first
     try:
-        fds.append(_open_folder(root))
-        target = fds[0]
-        path = root
-        for part in below:
-            path = path / part
-            target = _open_sub(
-                target, part, path, T("clinical.filing.dossier-patient-lien", folder=path), create=True
-            )
-            fds.append(target)
-        base = fds[0]
+        chain = _open_chain(root, below)
+        target = chain[-1]
+        base = chain[0]
         if root != temps.parent:
             base = _open_folder(temps.parent)
             fds.append(base)
@@ -593,17 +596,88 @@ def publish(
                 continue
             if before is not None:
                 before(final)
+            now = _still_named(root, below, chain, folder)
+            if now is not chain:
+                moved = True
+                log.warning(
+                    "import folder renamed or replaced during a filing: filed where its path leads now"
+                )
+                fds.extend(chain)  # closed at the end: the first one may be the staged copy's ``base``
+                chain, target = now, now[-1]
+                if _taken(name, target):
+                    continue
             if _publish(temp, final, (temp_fd, target)):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(temp.name, dir_fd=temp_fd)
                 _fsync_fd(target)
                 _fsync_fd(temp_fd)
+                if moved:  # the staged copy's emptied folder, left in the renamed one
+                    with contextlib.suppress(OSError):
+                        os.rmdir(temps.name, dir_fd=base)
                 return final
-    except OSError as exc:
-        raise _write_failed(folder, exc) from None
+        raise StoreError(
+            T("clinical.filing.fichiers-portent-deja-nom", MAX_SEQUENCE=MAX_SEQUENCE, folder=folder)
+        )
+    except (OSError, StoreError) as exc:
+        if not (moved or isinstance(exc, NotPublished)):
+            if isinstance(exc, StoreError):
+                raise
+            raise _write_failed(folder, exc) from None
+        # the staged copy is in the folder the path no longer names, where the caller cannot reach it: removed
+        # here, and the caller told it was never published (its path, looked at now, would say 'gone')
+        with contextlib.suppress(OSError):
+            os.unlink(temp.name, dir_fd=temp_fd)
+        with contextlib.suppress(OSError):
+            os.rmdir(temps.name, dir_fd=base)
+        reason = exc.text if isinstance(exc, StoreError) else _write_failed(folder, exc).text
+        raise NotPublished(reason) from None
     finally:
+        _close(*fds, *chain)
+
+
+class NotPublished(StoreError):
+    """A publication that failed with the staged file certainly not published, and already removed: the import
+    folder was renamed or replaced during it (``publish``). The caller must not judge by the temporary's path,
+    which leads elsewhere now."""
+
+
+def _open_chain(root: Path, below: tuple[str, ...]) -> list[int]:
+    """The import folder (its configured path, a link there followed as the doctor set it) and each folder
+    ``below`` it, opened without following a link (made when missing), as descriptors, the import folder first."""
+    fds = [_open_folder(root)]
+    path = root
+    try:
+        for part in below:
+            path = path / part
+            fds.append(
+                _open_sub(
+                    fds[-1], part, path, T("clinical.filing.dossier-patient-lien", folder=path), create=True
+                )
+            )
+    except BaseException:
         _close(*fds)
-    raise StoreError(T("clinical.filing.fichiers-portent-deja-nom", MAX_SEQUENCE=MAX_SEQUENCE, folder=folder))
+        raise
+    return fds
+
+
+def _still_named(root: Path, below: tuple[str, ...], chain: list[int], folder: Path) -> list[int]:
+    """``chain`` when the configured path still names the folders it holds (same device and inode, looked up
+    afresh as ``_open_chain`` does); else the folders it names now, opened (the caller closes ``chain``).
+    NotPublished when the path no longer leads to a folder (renamed away): nothing is filed anywhere."""
+    try:
+        os.stat(root)  # followed, as ``_open_folder`` opens it
+    except OSError:
+        raise NotPublished(T("clinical.filing.dossier-import-deplace", folder=root)) from None
+    try:
+        fresh = _open_chain(root, below)
+    except StoreError as exc:  # not a folder, a link in a patient's folder's place, a folder not made
+        raise NotPublished(exc.text) from None
+    held = [os.fstat(fd) for fd in chain]
+    now = [os.fstat(fd) for fd in fresh]
+    if [(s.st_dev, s.st_ino) for s in held] == [(s.st_dev, s.st_ino) for s in now]:
+        _close(*fresh)
+        return chain
+    return fresh
 
 
 def _publish_by_path(

@@ -43,7 +43,9 @@ def _ids(room: Mailroom, folder: str) -> list[str]:
     return sorted(s.message_id for s in room.summaries(folder))
 
 
-async def test_a_sent_folder_of_an_unusual_name_is_known_by_its_special_use(tmp_path: Path, mail_servers) -> None:
+async def test_a_sent_folder_of_an_unusual_name_is_known_by_its_special_use(
+    tmp_path: Path, mail_servers
+) -> None:
     user = mail_servers.add_user("special")
     async with ImapClient(imap_account(mail_servers, user)) as imap:
         await imap.create_folder(SENT)
