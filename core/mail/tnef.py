@@ -10,7 +10,7 @@ that stream as MS-OXTNEF describes it:
 - an attachment begins at ``attAttachRenddata``; its name is ``attAttachTitle`` (8.3, in the stream's code
   page), its bytes ``attAttachData``, and ``attAttachment`` holds its MAPI properties, which take precedence:
   PR_ATTACH_LONG_FILENAME, PR_ATTACH_DATA_BIN / _OBJ, PR_ATTACH_MIME_TAG, PR_ATTACH_METHOD (an embedded
-  message, method 5, is itself a TNEF stream: read one level down, deeper ones only named);
+  message, method 5, is itself a TNEF stream: read one level down; a deeper or damaged one only named);
 - the message's text: ``attBody``, or in ``attMsgProps`` PR_BODY (plain), PR_BODY_HTML (made text), or
   PR_RTF_COMPRESSED (MS-OXRTFCP, decompressed with its CRC checked, then its plain text taken out of the RTF:
   the HTML Outlook encapsulates in RTF is read as HTML);
@@ -337,12 +337,17 @@ class _Reader:
                 inner = att.embedded
                 if inner is None and att.data is not None and looks_like_tnef(att.data):
                     inner = att.data
+                carried = None
                 if inner is not None and self.depth < MAX_EMBEDDED_DEPTH and looks_like_tnef(inner):
-                    carried = _Reader(inner, self.depth + 1, self.budget).read()
+                    try:
+                        carried = _Reader(inner, self.depth + 1, self.budget).read()
+                    except TnefError:
+                        carried = None  # a damaged message inside: named, the rest of the stream still read
+                if carried is None:
+                    unread.append(name or "message")
+                else:
                     files.extend(carried.files)
                     unread.extend(carried.embedded_unread)
-                else:
-                    unread.append(name or "message")
                 continue
             if att.data is None:
                 continue  # an attachment without data (an OLE picture's rendering only): nothing to give

@@ -182,6 +182,10 @@ def test_an_embedded_message_is_read_one_level_and_a_deeper_one_named() -> None:
     content = read_tnef(winmail([("lettre.pdf", b"%PDF-1.4 outer")], embedded=middle))
     assert [f.name for f in content.files] == ["lettre.pdf", "compte-rendu.pdf"]
     assert content.embedded_unread == ("Message",)
+    # a damaged message inside is named, and the files beside it still read
+    content = read_tnef(winmail([("lettre.pdf", b"%PDF-1.4 outer")], embedded=middle[:-3]))
+    assert [f.name for f in content.files] == ["lettre.pdf"]
+    assert content.embedded_unread == ("Message",)
 
 
 def test_a_message_with_a_winmail_dat_shows_its_files_and_its_text() -> None:
