@@ -224,3 +224,29 @@ def test_the_sync_hook_finds_the_hprim_result_inside_a_winmail_dat() -> None:
         parts, attached = fastmime.clinical_parts(leaves, sniff=True)
         assert attached
         assert [(name, data) for name, _, data in parts] == [("RESULTAT.HPR", HPRIM)]
+
+
+@pytest.mark.parametrize("name", ["umlaut.tnef", "MAPI_ATTACH_DATA_OBJ.tnef"])
+def test_a_message_that_is_a_winmail_dat_sent_binary_reads_whole(name: str) -> None:
+    """Exchange relaying inside an organisation sends the whole message as one application/ms-tnef part,
+    in binary: its files and its text are the letter's."""
+    data = (DATA / "tnef" / name).read_bytes()
+    raw = (
+        b"From: secretariat@chu.mssante.fr\r\nTo: dr@cabinet.mssante.fr\r\nSubject: CR\r\n"
+        b"Message-ID: <bin@chu.mssante.fr>\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: application/ms-tnef; name="winmail.dat"\r\nContent-Transfer-Encoding: binary\r\n\r\n'
+    ) + data
+    expected = read_tnef(data)
+    parsed, files = mime.read(raw)
+    assert [(a.filename, a.data) for a in files] == [(f.name, f.data) for f in expected.files]
+    assert parsed.text == expected.body and parsed.text.strip()
+    assert parsed.notes == ()
+
+
+def test_a_rich_text_body_that_cannot_be_read_is_said() -> None:
+    bad_crc = struct.pack("<IIII", 16, 4, 0x75465A4C, 123) + b"\x00abc"
+    tnef = stream(attribute(1, 0x00069003, properties((0x102, 0x1009, bad_crc))))
+    assert read_tnef(tnef).body_kind == "rtf-unread"
+    parsed, files = mime.read(letter_with_winmail(tnef, text=""))
+    assert files == [] and parsed.text == ""
+    assert len(parsed.notes) == 1 and "texte enrichi (RTF)" in parsed.notes[0]
