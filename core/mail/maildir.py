@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import time
 from collections.abc import AsyncGenerator, Iterable, Sequence
@@ -16,12 +17,13 @@ from pathlib import Path
 
 from core.errors import BadInput, MailboxMissing
 from core.mail.account import Account
-from core.mail.imap import Fetched, FolderStatus
+from core.mail.imap import MAX_SMALL_LITERAL, Fetched, FolderStatus
 from core.store.atomic import atomic_write
 from core.text import T
 
 _SYSTEM = {"S": "\\Seen", "R": "\\Answered", "F": "\\Flagged", "T": "\\Deleted", "D": "\\Draft"}
 _LETTER = {v: k for k, v in _SYSTEM.items()}
+log = logging.getLogger("missive.maildir")
 
 
 def _base(name: str) -> str:
@@ -46,6 +48,10 @@ class MaildirSource:
         self.root = Path(account.maildir).expanduser()
         self.current: Path | None = None
         self._files: dict[int, Path] = {}
+        try:  # the largest letter read whole (0: no limit), as an IMAP account's (``ImapClient.max_message``)
+            self.max_message = max(0, int(account.max_message_mb)) << 20
+        except (TypeError, ValueError):
+            self.max_message = Account.max_message_mb << 20
 
     async def connect(self) -> None:
         if not (self.root / "cur").is_dir() and not (self.root / "new").is_dir():
@@ -148,11 +154,39 @@ class MaildirSource:
             for uid in ordered[i : i + batch]:
                 path = self._files[uid]
                 try:
-                    raw = path.read_bytes()
+                    raw, size, too_big = self._read(path)
                 except FileNotFoundError:
                     continue  # removed meanwhile: the next sync sees it gone
-                out.append(Fetched(uid, self._flags_of(path, keywords), raw, len(raw)))
+                if too_big:
+                    log.warning(
+                        "a letter over the account's size limit kept without its body (uid %d, %d bytes)",
+                        uid,
+                        size,
+                    )
+                out.append(Fetched(uid, self._flags_of(path, keywords), raw, size, too_big=too_big))
             yield out
+
+    def _read(self, path: Path) -> tuple[bytes, int, bool]:
+        """The letter's bytes, its size, and whether it is over the account's limit: then its header only (up
+        to the blank line that ends it, 4 MB at most, as an IMAP server's header answer), listed as too big."""
+        with path.open("rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if not self.max_message or size <= self.max_message:
+                return fh.read(), size, False
+            head = bytearray()
+            while len(head) < MAX_SMALL_LITERAL and (chunk := fh.read(65536)):
+                start = max(0, len(head) - 3)  # a blank line across two reads
+                head += chunk
+                found = [i for i in (head.find(b"\r\n\r\n", start), head.find(b"\n\n", start)) if i >= 0]
+                if found:
+                    end = min(found)
+                    return bytes(head[: end + (4 if head.startswith(b"\r\n\r\n", end) else 2)]), size, True
+            del head[MAX_SMALL_LITERAL:]
+            return (
+                bytes(head[: head.rfind(b"\n") + 1]) + b"\r\n",
+                size,
+                True,
+            )  # no blank line within the bound
 
     async def store_flags(self, uid: int, add: Iterable[str] = (), remove: Iterable[str] = ()) -> None:
         path = self._files.get(uid)

@@ -322,3 +322,76 @@ async def test_a_server_without_search_larger_still_has_its_large_letters_listed
     by_uid = {m.uid: m for m in store.list()}
     assert not by_uid[1].too_big and by_uid[2].too_big and by_uid[2].size == 3 * MB
     assert store.get_raw(by_uid[2].id).endswith(b"\r\n\r\n") and b"Tension" not in store.get_raw(by_uid[2].id)
+
+
+# -- a Maildir account ----------------------------------------------------------------------------------------
+
+
+def test_a_maildir_letter_over_the_limit_is_listed_as_too_large_as_on_imap(
+    cli, tmp_path, monkeypatch
+) -> None:
+    """A Maildir account read any size whole: a 2 MB scan under a 1 MB limit came into the profile and the
+    hook. Now it gets what an IMAP account's letter gets: its headers only, '[trop gros, N Mo]', the reader's
+    note, the trust policy still applied to its headers; the others are read whole."""
+    root = tmp_path / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (root / sub).mkdir(parents=True)
+    scan = letter("Gros scanner", attachment=os.urandom(int(1.5 * MB)))
+    (root / "new" / "1.big.host").write_bytes(scan)
+    (root / "new" / "2.small.host").write_bytes(letter("Compte rendu", body="Tension normale.\n"))
+    assert cli("init")[0] == 0
+    code, out, err = cli(
+        "account",
+        "add",
+        "local",
+        "--email",
+        "doc@missive.test",
+        "--maildir",
+        str(root),
+        "--max-message-mb",
+        "1",
+    )
+    assert code == 0, err
+    code, out, err = cli("sync")
+    assert code == 0, err
+    code, out, err = cli("messages", "list")
+    assert code == 0, err
+    line = next(li for li in out.splitlines() if "Gros scanner" in li)
+    assert "[trop gros, 2 Mo] Gros scanner" in line
+    assert not any("trop gros, " in li for li in out.splitlines() if "Compte rendu" in li)
+    rows = [json.loads(li) for li in cli("messages", "list", "--json")[1].splitlines()]
+    big = next(r for r in rows if r["subject"] == "Gros scanner")
+    assert big["too_big"] is True and big["size"] == len(scan)
+    code, out, err = cli("messages", "show", big["id"])
+    assert code == 0, err
+    assert "seuls ses en-têtes ont été téléchargés" in out
+    from core.mailroom import Mailroom
+
+    mr = Mailroom.open(tmp_path / "profile", "correct horse battery staple")
+    kept = mr.messages.get_raw(big["id"])
+    assert kept == scan.split(b"\n\n", 1)[0] + b"\n\n" and b"big.bin" not in kept  # nothing of its body
+    small = next(r for r in rows if r["subject"] == "Compte rendu")
+    assert not small.get("too_big") and b"Tension normale." in mr.messages.get_raw(small["id"])
+    assert (root / "new" / "1.big.host").read_bytes() == scan  # the file itself is left as it is
+
+
+@pytest.mark.parametrize("at", [65532, 65533, 65534, 65535, 65536])
+async def test_a_maildir_letters_header_is_cut_at_its_blank_line_even_across_two_reads(tmp_path, at) -> None:
+    """The header is read by 64 KiB: a blank line (CRLF) that straddles two reads still ends it."""
+    from core.mail.account import Account
+    from core.mail.maildir import MaildirSource
+
+    root = tmp_path / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (root / sub).mkdir(parents=True)
+    start = b"From: labo@missive.test\r\nSubject: Gros\r\nX-Pad: "
+    head = start + b"p" * (at - len(start)) + b"\r\n\r\n"
+    (root / "new" / "1.big.host").write_bytes(head + b"corps " * (MB // 3))
+    source = MaildirSource(
+        Account(name="l", email="d@missive.test", kind="maildir", maildir=str(root), max_message_mb=1)
+    )
+    await source.connect()
+    await source.select("INBOX")
+    batches = [batch async for batch in source.fetch(await source.uids())]
+    [[got]] = batches
+    assert got.too_big and got.raw == head and got.size == len(head) + 6 * (MB // 3)
