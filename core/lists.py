@@ -63,9 +63,19 @@ class _HttpsOnlyRedirect(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-def _check_url(url: str) -> str:
+class _WebRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
+        if not newurl.lower().startswith(("https://", "http://")):
+            return None  # no ftp:// nor file:// from a server's answer
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _check_url(url: str, plain_http: bool = False) -> str:
     parts = urllib.parse.urlsplit(url or "")
-    if parts.scheme != "https" or not parts.hostname:
+    schemes = ("https", "http") if plain_http else ("https",)
+    if parts.scheme not in schemes or not parts.hostname:
+        if plain_http:
+            raise BadInput(T("lists.http-or-https", url=url))
         raise BadInput(T("lists.donnez-adresse-https-missive", url=url))
     return url
 
@@ -91,12 +101,14 @@ def download(
     last_modified: str = "",
     max_bytes: int = MAX_WHITELIST_BYTES,
     timeout: float = TIMEOUT,
+    plain_http: bool = False,
 ) -> Fetched:
     """GET ``url`` into a private temporary file of ``folder`` (0600), conditionally; ListError on any failure
-    (the temporary file is then removed)."""
+    (the temporary file is then removed). ``plain_http``: http is taken too (CRLs, which are signed: what
+    they say is checked against their authority, not against the connection)."""
     from core.mail.tls import client_context
 
-    _check_url(url)
+    _check_url(url, plain_http)
     context = client_context(ca_file)
     headers = {"User-Agent": "missive", "Accept-Encoding": "identity"}
     if etag:
@@ -104,7 +116,8 @@ def download(
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     request = urllib.request.Request(url, headers=headers)
-    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _HttpsOnlyRedirect())
+    redirect = _WebRedirect() if plain_http else _HttpsOnlyRedirect()
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), redirect)
     where = _where(url)
     try:
         response = opener.open(request, timeout=timeout)
@@ -411,6 +424,77 @@ class Lists:
         self._save(key, doc)
         log.info("lists: directory updated from %d of %d files", len(new), len(urls))
         return Updated(key, True, str(T("lists.directory-updated", summary=report.summary())))
+
+
+@dataclass
+class CrlUpdate:
+    """What ``Lists.update_crls`` did: one line per list (in the language chosen), the failures apart."""
+
+    lines: list[str]
+    failures: list[str]
+
+
+def update_crls(lists: Lists, keys: Any, urls: list[str], ca_file: str | None = None) -> CrlUpdate:
+    """Download each CRL of ``urls`` (http or https, conditional, bounded), check it against the authorities
+    in use (``keys.authorities()``) and keep it (``keys.crls.keep``); a list that fails (unreachable, not a CRL,
+    a bad signature, out of date, older than the one held) leaves the one held as it was. The profile's
+    ``lists`` collection keeps what was fetched and when, under "crl" (the daemon refreshes it daily)."""
+    from core.secure.crl import MAX_CRL_BYTES
+    from core.store.atomic import private_dir
+
+    key = "crl"
+    doc = lists._doc(key)
+    sources: dict[str, dict[str, str]] = dict(doc.get("sources") or {})
+    private_dir(lists.work_folder)
+    lines: list[str] = []
+    failures: list[str] = []
+    changed = False
+    authorities = keys.authorities()
+    if not urls and authorities:
+        lines.append(str(T("lists.crl-none")))
+    for url in urls:
+        seen = sources.get(url, {})
+        try:
+            fetched = download(
+                url,
+                lists.work_folder,
+                ca_file=ca_file,
+                etag=seen.get("etag", ""),
+                last_modified=seen.get("last_modified", ""),
+                max_bytes=MAX_CRL_BYTES,
+                plain_http=True,
+            )
+            if fetched.status == 304:
+                lines.append(str(T("lists.crl-current", url=url)))
+                continue
+            assert fetched.path is not None
+            try:
+                data = fetched.path.read_bytes()
+            finally:
+                fetched.path.unlink(missing_ok=True)
+            kept = keys.crls.keep(data, authorities, url=url)
+        except MissiveError as exc:
+            where = _where(url) if url.lower().startswith("https://") else url
+            words = " ".join(str(exc).split())
+            failures.append(str(T("lists.crl-kept", where=where, reason=words)))
+            log.warning("lists: a CRL update failed (%s)", type(exc).__name__)
+            continue
+        sources[url] = {"etag": fetched.etag, "last_modified": fetched.last_modified}
+        changed = changed or kept["changed"]
+        until = kept["next_update"]
+        next_update = dt.datetime.fromisoformat(until).strftime("%d/%m/%Y") if until else "?"
+        code = "lists.crl-updated" if kept["changed"] else "lists.crl-same"
+        lines.append(str(T(code, issuer=kept["issuer"], entries=kept["entries"], next=next_update)))
+    now = _now()
+    doc.update(urls=urls, sources=sources, checked=now)
+    if changed:
+        doc["updated"] = now
+    if failures:
+        doc.update(failed=now, error=failures[0])
+    else:
+        doc.update(failed=None, error="")
+    lists._save(key, doc)
+    return CrlUpdate(lines, failures)
 
 
 def _remove_tree(folder: Path) -> None:

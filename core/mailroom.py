@@ -1414,8 +1414,31 @@ class Mailroom:
         return self.trust.import_whitelist(xml)
 
     def trust_info(self) -> dict[str, Any]:
-        """The trust mode, the whitelist, the extra allowed addresses, and the whitelist's download ages."""
-        return self.trust.describe() | {"whitelist_download": self.lists_info()["whitelist"]}
+        """The trust mode, the whitelist, the extra allowed addresses, the whitelist's download ages, and the
+        revocation lists held (issuer, thisUpdate, nextUpdate, entries, age, expired) with their download's."""
+        from core.lists import age_words
+
+        crls = [
+            {**doc, "age": age_words(doc["this_update"])} for doc in self.keys.crls.listing()
+        ]
+        return self.trust.describe() | {
+            "whitelist_download": self.lists_info()["whitelist"],
+            "crls": crls,
+            "crl_download": self.lists.info("crl"),
+        }
+
+    def update_crls(self, urls: Sequence[str] | None = None, ca_file: str | None = None) -> Any:
+        """Download the certificate revocation lists: ``urls``, else ``[lists] crl_urls`` and (unless
+        ``crl_from_certificates = false``) the distribution points the authorities and certificates held name.
+        Each one is kept only once its authority's signature and its dates hold (core.lists.update_crls)."""
+        from core.lists import update_crls
+
+        chosen = list(urls or ())
+        if not chosen:
+            chosen = list(self.settings.lists.crl_urls)
+            if self.settings.lists.crl_from_certificates:
+                chosen += self.keys.crl_urls()
+        return update_crls(self.lists, self.keys, list(dict.fromkeys(chosen)), self._lists_ca(ca_file))
 
     # -- the profile itself (``missive passphrase``, ``missive audit``) ----------------------------------------
     def change_passphrase(self, new_passphrase: str) -> None:
@@ -2361,6 +2384,7 @@ class Mailroom:
 
                 for what, state, update in (
                     ("whitelist", self.lists, self.update_whitelist),
+                    ("crl", self.lists, self.update_crls),
                     ("directory", directory_lists(self.profile.path), self.update_directory),
                 ):
                     if state.due(what):

@@ -400,6 +400,10 @@ class CommandsAPI(MailroomAPI, SetupAPI, Protocol):
 
     def trust_info(self) -> dict[str, Any]: ...
 
+    def update_crls(self, urls: Sequence[str] | None = None, ca_file: str | None = None) -> Any:
+        """Download the authorities' revocation lists and keep those that hold (core.lists.CrlUpdate)."""
+        ...
+
     # -- the profile
     def change_passphrase(self, new_passphrase: str) -> None: ...
 

@@ -81,7 +81,9 @@ directory_urls = [
   "https://service.annuaire.sante.fr/annuaire-sante-webservices/V300/services/extraction/Extraction_Correspondance_MSSante",
 ]
 ca_file = ""               # PEM of the IGC Santé chain when the servers use it (empty = the system store)
-auto_update = true         # the daemon refreshes both lists once a day
+auto_update = true         # the daemon refreshes the lists and the revocation lists (CRLs) once a day
+crl_urls = []              # CRLs to fetch (http or https; each is checked against its authority's signature)
+crl_from_certificates = true  # also the CRL distribution points your authorities and certificates name
 
 [keys]
 # remap a binding by its id, e.g. "app.quit" = "ctrl+q"
@@ -234,6 +236,8 @@ class ListsSettings(Frozen):
     directory_urls: tuple[str, ...] = ()
     ca_file: str = ""
     auto_update: bool = True
+    crl_urls: tuple[str, ...] = ()
+    crl_from_certificates: bool = True
 
     def __init__(
         self,
@@ -241,6 +245,8 @@ class ListsSettings(Frozen):
         directory_urls: tuple[str, ...] = (),
         ca_file: str = "",
         auto_update: bool = True,
+        crl_urls: tuple[str, ...] = (),
+        crl_from_certificates: bool = True,
     ) -> None:
         fill(self, locals())
 
@@ -324,7 +330,14 @@ _SCHEMA: dict[str, dict[str, Any]] = {
         "organisation_id": str,
     },
     "psc": {"issuer": str, "client_id": str, "client_cert": str, "ca_file": str},
-    "lists": {"whitelist_url": str, "directory_urls": list, "ca_file": str, "auto_update": bool},
+    "lists": {
+        "whitelist_url": str,
+        "directory_urls": list,
+        "ca_file": str,
+        "auto_update": bool,
+        "crl_urls": list,
+        "crl_from_certificates": bool,
+    },
     "keys": {},
 }
 

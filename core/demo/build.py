@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from core.demo.documents import directory_extractions
-from core.demo.mail import COLLEAGUE, DOCTOR, LAB, LAB2, DemoMail, build_mailbox
+from core.demo.mail import COLLEAGUE, DOCTOR, LAB, LAB2, REPLACEMENT, DemoMail, build_mailbox
 from core.demo.people import make_patients, make_practitioners, patients_csv
-from core.demo.pki import DemoPKI, make_demo_pki
+from core.demo.pki import DemoPKI, make_crl, make_demo_pki
 from core.errors import BadInput
 from core.store.atomic import atomic_write, private_dir, write_private
 from core.text import T
@@ -31,6 +31,7 @@ CERTIFIED = {
     LAB: "Laboratoire BIODEMO",
     LAB2: "Biologie CH de démonstration",
     COLLEAGUE: "Dr Claire LEFÈVRE",
+    REPLACEMENT: "Dr Julien ROUX",
 }
 
 
@@ -88,11 +89,13 @@ def _settings(text: str, lgc: Path) -> str:
 
 def _import_keys(keys: Any, pki: DemoPKI) -> None:
     """The doctor's own key, the demo root as trust anchor, the colleague's certificate (letters to her
-    are encrypted); the labs' certificates arrive with their signed mail, as in real life."""
+    are encrypted); the labs' certificates arrive with their signed mail, as in real life. The demo CA's
+    revocation list, as 'missive trust update' would fetch it: the replacement's certificate is revoked."""
     doctor = pki[DOCTOR]
     keys.set_identity(doctor.key, doctor.cert, [pki.ca.cert])
     keys.trust(pki.ca.cert)
     keys.add_cert(pki[COLLEAGUE].cert, source="import")
+    keys.crls.keep(make_crl(pki.ca, [pki[REPLACEMENT].cert]), [pki.ca.cert])
 
 
 def protect(mail: DemoMail, pki: DemoPKI) -> bytes:

@@ -27,6 +27,8 @@ LAB2 = "biologie@ch-demo.mssante.fr"
 LAB_DESK = "secretariat@labo-biodemo.mssante.fr"  # writes for the lab, but holds no certificate of its own
 COLLEAGUE = "claire.lefevre@cardio-pau.mssante.fr"
 OUTSIDER = "patient.inconnu@gmail.example"
+# the replacement doctor of the summer: the demo CA revoked his certificate when his card was reported stolen
+REPLACEMENT = "julien.roux@remplacants-demo.mssante.fr"
 CARDIOLOGIST = CdaAuthor("10100000017", "LEFÈVRE", "Claire", "Cabinet de cardiologie du Parc")
 INS_TEST_OID = "1.2.250.1.213.1.4.10"  # the INS OID for test identities: every demo patient is fictitious
 
@@ -230,5 +232,13 @@ def build_mailbox(patients: list[DemoPatient], count: int = 260, seed: int = 202
     mails.append(DemoMail(msg.as_bytes(), "signed-mismatch", sign_as=LAB, expected_patient=dp.patient.id))
     msg = _message(OUTSIDER, "Demande de rendez-vous", now - dt.timedelta(minutes=30), "Bonjour docteur, ...")
     mails.append(DemoMail(msg.as_bytes(), "outsider"))
+    # signed with a certificate its authority revoked (the card was reported stolen): the reader says so
+    msg = _message(
+        REPLACEMENT,
+        "Disponibilités pour un remplacement",
+        now - dt.timedelta(hours=3),
+        "Bonjour,\n\nJe suis disponible pour vous remplacer la semaine prochaine.\n\nJulien Roux",
+    )
+    mails.append(DemoMail(msg.as_bytes(), "signed-revoked", sign_as=REPLACEMENT))
     rng.shuffle(mails)
     return mails

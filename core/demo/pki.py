@@ -110,6 +110,28 @@ def make_person(ca: DemoIdentity, common_name: str, address: str, now: dt.dateti
     return DemoIdentity(key, cert)
 
 
+def make_crl(ca: DemoIdentity, revoked: list[x509.Certificate], now: dt.datetime | None = None) -> bytes:
+    """The demo CA's certificate revocation list (DER), listing ``revoked``, valid 90 days."""
+    from cryptography.hazmat.primitives import serialization
+
+    now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca.cert.subject)
+        .last_update(now - dt.timedelta(hours=1))
+        .next_update(now + dt.timedelta(days=90))
+    )
+    for cert in revoked:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder()
+            .serial_number(cert.serial_number)
+            .revocation_date(now - dt.timedelta(days=2))
+            .add_extension(x509.CRLReason(x509.ReasonFlags.key_compromise), critical=False)
+            .build()
+        )
+    return builder.sign(ca.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
 def make_demo_pki(people: dict[str, str], now: dt.datetime | None = None) -> DemoPKI:
     """A root and one certificate per ``{address: common name}``."""
     now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)

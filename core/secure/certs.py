@@ -9,8 +9,8 @@ language chosen.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -21,6 +21,12 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from core.errors import ParseError
 from core.model import SignatureStatus
 from core.text import T, Text
+
+if TYPE_CHECKING:
+    from core.secure.crl import Revocation
+
+    # what the profile's CRLs say of a certificate at a time (core.secure.crl.CrlStore.status)
+    RevocationCheck = Callable[[x509.Certificate, dt.datetime | None], Revocation]
 
 REASON_UNTRUSTED = T("sig.chain-untrusted")
 REASON_NO_ANCHOR = T("sig.no-anchor")
@@ -210,34 +216,43 @@ def chain_problem(
     at: dt.datetime | None = None,
 ) -> Text | None:
     """None when ``cert`` chains to one of ``anchors`` at ``at``, else the reason (a catalogue code)."""
+    return _chain(cert, intermediates, anchors, at)[1]
+
+
+def _chain(
+    cert: x509.Certificate,
+    intermediates: Iterable[x509.Certificate],
+    anchors: Sequence[x509.Certificate],
+    at: dt.datetime | None = None,
+) -> tuple[list[x509.Certificate], Text | None]:
+    """(the chain from ``cert`` to its anchor, None) when it holds, else ([], the reason)."""
     if not anchors:
-        return REASON_NO_ANCHOR
+        return [], REASON_NO_ANCHOR
     now = _utc(at)
     pool = [c for c in intermediates if c != cert]
     try:
-        _verifier(anchors, now).verify(cert, pool)
-        return None
+        return list(_verifier(anchors, now).verify(cert, pool).chain), None
     except verification.VerificationError as exc:
         text = str(exc)
     except (ValueError, TypeError) as exc:  # malformed extensions surface as plain errors
-        return T("sig.cert-invalid", detail=" ".join(str(exc).split())[:80])
+        return [], T("sig.cert-invalid", detail=" ".join(str(exc).split())[:80])
     # Name the most useful cause: an expired authority beats a generic "not trusted".
     for ca in pool + list(anchors):
         if is_ca(ca) and validity_problem(ca, now):
             if ca.subject == cert.issuer or ca in anchors:
-                return validity_problem(ca, now, authority=True)
+                return [], validity_problem(ca, now, authority=True)
     if "not valid at validation time" in text:
-        return T("sig.chain-out-of-date")
+        return [], T("sig.chain-out-of-date")
     if "Forbidden signature algorithm" in text:
         # an authority that signed with SHA-1 or MD5 (StartCom's 2013 chain in a Thunderbird letter): the
         # authority may well be imported, so 'importez l'autorité' would send the doctor in circles
         weak = next((name for key, name in _WEAK_ALGORITHMS if key in text.lower()), "SHA-1/MD5")
-        return T("sig.chain-weak-algorithm", algorithm=weak)
+        return [], T("sig.chain-weak-algorithm", algorithm=weak)
     if "candidates exhausted" in text or "no issuer" in text.lower():
-        return REASON_UNTRUSTED
+        return [], REASON_UNTRUSTED
     if "EKU" in text or "emailProtection" in text:
-        return T("sig.ca-not-for-mail")
-    return T("sig.chain-untrusted-detail", detail=" ".join(text.split("(encountered")[0].split())[:100])
+        return [], T("sig.ca-not-for-mail")
+    return [], T("sig.chain-untrusted-detail", detail=" ".join(text.split("(encountered")[0].split())[:100])
 
 
 def signer_status(
@@ -246,22 +261,52 @@ def signer_status(
     anchors: Sequence[x509.Certificate],
     sender: str | None,
     at: dt.datetime | None = None,
+    revocation: RevocationCheck | None = None,
 ) -> SignatureStatus:
-    """The verdict on a signer whose signature math already holds: dates, purpose, chain, address."""
+    """The verdict on a signer whose signature math already holds: dates, purpose, chain, address, and with
+    ``revocation`` (the profile's CRLs) whether a certificate of the chain was revoked."""
     addresses = emails(cert)
     sender_l = (sender or "").strip().lower()
     shown = sender_l if sender_l in addresses else (addresses[0] if addresses else sender_l)
     subject = subject_text(cert)
-    for problem in (
-        validity_problem(cert, at),
-        purpose_problem(cert, for_signing=True),
-        chain_problem(cert, intermediates, anchors, at),
-    ):
+    for problem in (validity_problem(cert, at), purpose_problem(cert, for_signing=True)):
         if problem:
             return SignatureStatus.invalid(shown, subject, problem)
+    chain, problem = _chain(cert, intermediates, anchors, at)
+    if problem:
+        return SignatureStatus.invalid(shown, subject, problem)
     if sender_l and sender_l not in addresses:
         listed = ", ".join(addresses) or "-"
         return SignatureStatus.invalid(
             shown, subject, T("sig.address-mismatch", sender=sender_l, listed=listed)
         )
-    return SignatureStatus(True, shown, subject, "")
+    if revocation is None:
+        return SignatureStatus(True, shown, subject, "")
+    note = revocation_problem(chain, revocation, at)
+    if note is None:
+        return SignatureStatus(True, shown, subject, "")
+    if note.code.startswith("sig.revocation-"):  # not known: still valid, and the verdict says so
+        return SignatureStatus(True, shown, subject, note.code, {k: str(v) for k, v in note.params.items()})
+    return SignatureStatus.invalid(shown, subject, note)
+
+
+def revocation_problem(
+    chain: Sequence[x509.Certificate], revocation: RevocationCheck, at: dt.datetime | None = None
+) -> Text | None:
+    """None when no certificate of ``chain`` (leaf first, its anchor last and not checked) is revoked and each
+    one's CRL is current; else "sig.cert-revoked" / "sig.ca-revoked" (revoked), or "sig.revocation-unknown" /
+    "sig.revocation-stale" (not known: no CRL of that authority, or only one past its nextUpdate)."""
+    unknown: Text | None = None
+    for position, member in enumerate(chain[:-1]):
+        found = revocation(member, at)
+        if found.state == "revoked":
+            date = _fr_date(found.revoked_on) if found.revoked_on else "?"
+            if position == 0:
+                return T("sig.cert-revoked", date=date, authority=found.issuer)
+            return T("sig.ca-revoked", date=date, authority=subject_text(member))
+        if found.state == "unknown" and unknown is None:
+            if found.stale_since is not None:
+                unknown = T("sig.revocation-stale", authority=found.issuer, date=_fr_date(found.stale_since))
+            else:
+                unknown = T("sig.revocation-unknown", authority=found.issuer)
+    return unknown

@@ -10,13 +10,13 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from core.errors import BadInput, NotFound, ParseError, SecurityError
+from core.errors import BadInput, NotFound, ParseError, PolicyRefused, SecurityError
 from core.secure import certs as certmod
 from core.secure import p12
 from core.secure.cms import PrivateKey
@@ -24,10 +24,17 @@ from core.secure.trust import shown
 from core.store.collection import Collection
 from core.text import T
 
+if TYPE_CHECKING:
+    from core.secure.crl import CrlStore, Revocation
+
 OWN = "smime_own"
 CERTS = "smime_certs"
 INDEX = "smime_cert_index"
 ANCHORS = "smime_anchors"
+
+
+class RecipientRevoked(PolicyRefused):
+    """The only certificate held for a recipient was revoked by its authority: nothing is encrypted to it."""
 
 
 class _HasCollections(Protocol):
@@ -63,6 +70,39 @@ class KeyStore:
         self.index: Collection = profile.collection(INDEX)
         self.anchors: Collection = profile.collection(ANCHORS)
         self._keys: dict[str, PrivateKey] = {}  # loaded private keys: an RSA load checks the key (~70 ms)
+        self._crls: CrlStore | None = None
+
+    @property
+    def crls(self) -> CrlStore:
+        """The profile's certificate revocation lists (core.secure.crl), read when first needed."""
+        if self._crls is None:
+            from core.secure.crl import DER, META, CrlStore
+
+            self._crls = CrlStore(self.profile.collection(META), self.profile.collection(DER))
+        return self._crls
+
+    def revocation(self, cert: x509.Certificate, at: dt.datetime | None = None) -> Revocation:
+        """What the profile's CRLs say of ``cert`` (good, revoked, unknown): S/MIME's ``KeyRing.revocation``."""
+        return self.crls.status(cert, at)
+
+    def authorities(self) -> list[x509.Certificate]:
+        """The authorities in use, whose CRLs are kept: the trust anchors and the authorities of the chains
+        held (our own .p12's, those imported beside a correspondent's certificate)."""
+        found = {certmod.fingerprint(c): c for c in self.trust_anchors()}
+        for cert in self.known_certificates():
+            if certmod.is_ca(cert):
+                found.setdefault(certmod.fingerprint(cert), cert)
+        return list(found.values())
+
+    def crl_urls(self) -> list[str]:
+        """The CRL distribution points named by the authorities in use and by the certificates held (a
+        correspondent's certificate names its authority's list)."""
+        from core.secure.crl import distribution_points
+
+        urls: list[str] = []
+        for cert in [*self.authorities(), *self.known_certificates()]:
+            urls.extend(distribution_points(cert))
+        return list(dict.fromkeys(urls))
 
     def _audit(self, object_id: str, **details: Any) -> None:
         audit = getattr(self.profile, "audit", None)
@@ -232,14 +272,27 @@ class KeyStore:
 
         return sorted(found, key=rank, reverse=True)
 
-    def cert_for(self, address: str) -> x509.Certificate | None:
-        """The certificate to encrypt to ``address``: valid now and fit for encryption, else None."""
+    def _usable(self, address: str) -> tuple[x509.Certificate | None, x509.Certificate | None]:
+        """(the certificate to encrypt to ``address``, or None; the first one passed over as revoked)."""
+        revoked = None
         for cert in self.certs_for(address):
             if not certmod.validity_problem(cert) and not certmod.purpose_problem(cert, for_signing=False):
                 # RSA key transport or ECDH key agreement (cms.encrypt writes both)
                 if isinstance(cert.public_key(), (rsa.RSAPublicKey, ec.EllipticCurvePublicKey)):
-                    return cert
-        return None
+                    if self.revocation(cert).state == "revoked":
+                        revoked = revoked or cert
+                        continue
+                    return cert, revoked
+        return None, revoked
+
+    def cert_for(self, address: str) -> x509.Certificate | None:
+        """The certificate to encrypt to ``address``: valid now, fit for encryption, not revoked; else None."""
+        return self._usable(address)[0]
+
+    def revoked_for(self, address: str) -> x509.Certificate | None:
+        """The revoked certificate that would have been used for ``address`` when no other one can be."""
+        cert, revoked = self._usable(address)
+        return revoked if cert is None else None
 
     def recipient_certs(
         self, addresses: Iterable[str], *, include_self: bool = True
@@ -247,7 +300,15 @@ class KeyStore:
         """Certificates to encrypt to every address (and to ourselves); NotFound names the first missing."""
         out: list[x509.Certificate] = []
         for address in addresses:
-            cert = self.cert_for(address)
+            cert, revoked = self._usable(address)
+            if cert is None and revoked is not None:
+                raise RecipientRevoked(
+                    T(
+                        "secure.keystore.recipient-revoked",
+                        shown=shown(address.strip().lower()),
+                        fingerprint=certmod.fingerprint(revoked)[:16],
+                    )
+                )
             if cert is None:
                 raise NotFound(
                     T(

@@ -61,7 +61,9 @@ class OutgoingPolicy:
         self.trust = trust
 
     def will_encrypt(self, recipients: Sequence[str]) -> bool:
-        """True when the letter can be encrypted for every recipient."""
+        """True when the letter can be encrypted for every recipient. A recipient whose only certificate was
+        revoked stops the letter (RecipientRevoked, a PolicyRefused naming the address): neither encrypted to
+        a key that may be in someone else's hands, nor sent in clear without the doctor knowing."""
         if not recipients or not all(self.trust.may_encrypt_to(r) for r in recipients):
             return False
         try:
@@ -107,7 +109,10 @@ class OutgoingPolicy:
         """The fate of a letter from ``sender`` (the account's address; "" when unknown) to ``recipients``
         (To and Cc): the same ``will_encrypt``, ``signer`` and trust check as ``protect`` and ``check``."""
         recipients = [r.strip() for r in recipients if r.strip()]
-        encrypted = self.will_encrypt(recipients)
+        try:
+            encrypted = self.will_encrypt(recipients)
+        except PolicyRefused:  # a revoked certificate: said below, per recipient
+            encrypted = False
         signed, sign_problem = False, ""
         try:
             signed = (self.signer(sender) if sender else self.keys.own_identity()) is not None
@@ -119,23 +124,44 @@ class OutgoingPolicy:
                 self.trust.check_outgoing([address], encrypted)
             except PolicyRefused as exc:
                 refused.append((address.lower(), " ".join(str(exc).split())))
+        revoked = self._revoked(recipients)
+        refused += [(address, reason) for address, reason in revoked if (address, reason) not in refused]
         unknown, patients = [], []
         if not encrypted:
             for address in recipients:
                 if not self.trust.may_encrypt_to(address):
                     patients.append(address.lower())
-                elif self.keys.cert_for(address) is None:
+                elif self.keys.cert_for(address) is None and address.lower() not in dict(revoked):
                     unknown.append(address.lower())
         return LetterProtection(
             encrypted, signed, tuple(unknown), tuple(patients), tuple(refused), sign_problem
         )
 
+    def _revoked(self, recipients: Sequence[str]) -> list[tuple[str, str]]:
+        """(address, the refusal's line) for each recipient whose only certificate was revoked."""
+        from core.secure.keystore import RecipientRevoked
+
+        out = []
+        for address in recipients:
+            if not self.trust.may_encrypt_to(address):
+                continue
+            try:
+                self.keys.recipient_certs([address], include_self=False)
+            except RecipientRevoked as exc:
+                out.append((address.lower(), " ".join(str(exc).split())))
+            except NotFound:
+                pass
+        return out
+
     def describe(self, recipients: Sequence[str]) -> dict[str, str]:
         """Per recipient, what will happen: "encrypted", "signed" (clear but signed), "clear" or "refused"."""
         has_key = bool(self.keys.own_identity())
         out: dict[str, str] = {}
+        revoked = {address for address, _reason in self._revoked(recipients)}
         for address in recipients:
             if self.trust.mode == "trust-space" and not self.trust.is_allowed(address):
+                out[address] = "refused"
+            elif address.lower() in revoked:
                 out[address] = "refused"
             elif self.trust.may_encrypt_to(address) and self.keys.cert_for(address) is not None:
                 out[address] = "encrypted"

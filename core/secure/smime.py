@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.message import Message
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -35,6 +35,9 @@ from core.secure.smime_kinds import (
     may_be_smime,  # noqa: F401 - its home before core.secure.smime_kinds
 )
 from core.text import T
+
+if TYPE_CHECKING:
+    from core.secure.certs import RevocationCheck
 
 CRLF = b"\r\n"
 MAX_LAYERS = 6  # signed-then-encrypted-then-signed... deeper nesting is garbage, not mail
@@ -62,6 +65,8 @@ class StaticKeys:
     identities: list[tuple[cms.PrivateKey, x509.Certificate]] = field(default_factory=list)
     anchors: list[x509.Certificate] = field(default_factory=list)
     known: list[x509.Certificate] = field(default_factory=list)
+    # the CRLs' verdict on a certificate (core.secure.crl.CrlStore.status); None: revocation not checked
+    revocation: RevocationCheck | None = None
 
     def decryption_identities(self) -> list[tuple[cms.PrivateKey, x509.Certificate]]:
         return list(self.identities)
@@ -405,6 +410,7 @@ def _status(
     sender: str | None,
     at: dt.datetime | None,
     known: cms.KnownCertificates | None = None,
+    revocation: RevocationCheck | None = None,
 ) -> SignatureStatus:
     cert = result.signer_cert
     if not result.signature_ok:
@@ -413,7 +419,7 @@ def _status(
         signer = addresses[0] if addresses else (sender or "")
         return SignatureStatus.invalid(signer, subject, result.problem or certmod.REASON_UNTRUSTED)
     assert cert is not None
-    status = certmod.signer_status(cert, result.certificates, anchors, sender, at)
+    status = certmod.signer_status(cert, result.certificates, anchors, sender, at, revocation)
     if status.valid or known is None:
         return _weak_or(result, status)
     # A letter may carry the signer's certificate without the authority in between (gpgsm --include-certs 1,
@@ -422,7 +428,9 @@ def _status(
     held = [c for c in known() if certmod.is_ca(c) and c not in result.certificates]
     if not held:
         return status
-    return _weak_or(result, certmod.signer_status(cert, [*result.certificates, *held], anchors, sender, at))
+    return _weak_or(
+        result, certmod.signer_status(cert, [*result.certificates, *held], anchors, sender, at, revocation)
+    )
 
 
 def _judged(
@@ -431,13 +439,14 @@ def _judged(
     sender: str | None,
     at: dt.datetime | None,
     known: cms.KnownCertificates | None = None,
+    revocation: RevocationCheck | None = None,
 ) -> tuple[SignatureStatus, cms.SignedContent]:
     """The best verdict over every signer whose signature holds (``result`` and ``result.others``), with its
     signer: the first valid one, else the first whose only fault is a weak digest (its chain is trusted and it
     names the From), else the first signer's. A letter signed by a stranger and by a trusted colleague was
     judged by the first signerInfo only: its failing chain hid the colleague's valid signature. Each signer
     is judged by the usual rules (chain, dates, weak digest, every From named by its certificate)."""
-    judged = [(_status(r, anchors, sender, at, known), r) for r in (result, *result.others)]
+    judged = [(_status(r, anchors, sender, at, known, revocation), r) for r in (result, *result.others)]
     for status, signer in judged:
         if status.valid:
             return status, signer
@@ -464,6 +473,7 @@ def verify(
     *,
     sender: str | None = None,
     at: dt.datetime | None = None,
+    revocation: RevocationCheck | None = None,
 ) -> tuple[bytes, SignatureStatus, x509.Certificate | None]:
     """Verify the signature of a signed message (detached or opaque).
 
@@ -484,7 +494,7 @@ def verify(
         raise ParseError(T("secure.smime.message-signe-mime"))
     rebuilt = _rebuild(entity, result.content)
     sender = sender or _shown_sender(entity, rebuilt)
-    status, signer = _judged(result, list(anchors), sender, at)
+    status, signer = _judged(result, list(anchors), sender, at, revocation=revocation)
     return rebuilt, status, signer.signer_cert
 
 
@@ -630,9 +640,11 @@ def _verdict(
         return None, None
     sender = _shown_sender(first, current)
     anchors = keys.trust_anchors()
+    # the profile's CRLs (KeyStore.revocation); a key ring without them does not check revocation
+    revocation: RevocationCheck | None = getattr(keys, "revocation", None)
     chosen: tuple[SignatureStatus, cms.SignedContent] | None = None
     for result in results[sealed:] or results:
-        status, signer = _judged(result, anchors, sender, at, keys.known_certificates)
+        status, signer = _judged(result, anchors, sender, at, keys.known_certificates, revocation)
         if chosen is None or (chosen[0].valid and not status.valid):
             chosen = (status, signer)
     assert chosen is not None

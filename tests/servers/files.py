@@ -1,6 +1,7 @@
 """A small HTTPS file server on 127.0.0.1 (test CA) for the list downloads: ETag, Last-Modified, 304, and on
 command a truncated body or any bytes (an unparsable file). A server with a certificate from another CA stands
-for "the wrong certificate"."""
+for "the wrong certificate". ``FileServer(folder, tls=False)`` serves plain http, as IGC Santé publishes its
+certificate revocation lists."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ class Route:
 class FileServer:
     """``FileServer(folder).start()``; ``serve(path, body, mode=...)``; ``url(path)``; ``stop()``."""
 
-    def __init__(self, folder: Path, ca: TestCA | None = None) -> None:
+    def __init__(self, folder: Path, ca: TestCA | None = None, *, tls: bool = True) -> None:
+        self.tls = tls
         self.ca = ca or TestCA(folder / "pki")
         self.ca_file = self.ca.ca_file
         self.cert = self.ca.server("files", ["127.0.0.1", "localhost"])
@@ -43,7 +45,8 @@ class FileServer:
 
     def url(self, path: str) -> str:
         assert self._httpd is not None
-        return f"https://127.0.0.1:{self._httpd.server_address[1]}{path}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self._httpd.server_address[1]}{path}"
 
     def start(self) -> FileServer:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -86,7 +89,8 @@ class FileServer:
 
         httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         httpd.daemon_threads = True
-        httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+        if self.tls:
+            httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
         self._httpd = httpd
         threading.Thread(target=httpd.serve_forever, name="file-server", daemon=True).start()
         return self

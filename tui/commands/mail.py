@@ -390,9 +390,12 @@ def messages_show(args: argparse.Namespace, ctx: Any) -> int:
             print(t("cli.show.no_key"))
     if view.signature is not None:
         sig = view.signature
-        verdict = (
-            t("cli.show.sig_valid") if sig.valid else t("cli.show.sig_invalid", reason=sig.reason_text())
-        )
+        if sig.valid and sig.reason:  # valid, with a note (revocation not checked)
+            verdict = t("cli.show.sig_valid_note", reason=sig.reason_text())
+        elif sig.valid:
+            verdict = t("cli.show.sig_valid")
+        else:
+            verdict = t("cli.show.sig_invalid", reason=sig.reason_text())
         print(printable(t("cli.show.signed", signer=sig.signer or sig.subject, verdict=verdict)))
     if view.outside_trust:
         print(t("cli.show.outside_trust"))

@@ -60,10 +60,19 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     q.add_argument("file", help="listeblanchemssante.xml")
     q.set_defaults(func=cmd_trust_import)
     q = tsub.add_parser(
-        "update", help="télécharger la liste blanche MSSanté (TLS vérifié, seulement si elle a changé)"
+        "update",
+        help="télécharger la liste blanche MSSanté (TLS vérifié, seulement si elle a changé)"
+        " et les listes de révocation (CRL) des autorités",
     )
     q.add_argument("--url", help="adresse de la liste (défaut : [lists] whitelist_url)")
     q.add_argument("--ca-file", metavar="PEM", help="autorités du serveur (IGC Santé), sinon le système")
+    q.add_argument(
+        "--crl-url",
+        action="append",
+        metavar="URL",
+        help="adresse d'une liste de révocation, à la place de [lists] crl_urls et des points de distribution"
+        " (répétable)",
+    )
     q.set_defaults(func=cmd_trust_update)
     q = tsub.add_parser("show", help="afficher le mode et la liste de confiance")
     q.add_argument("--json", action="store_true", help="sortie JSON")
@@ -134,6 +143,9 @@ def cmd_verify(args: argparse.Namespace, ctx: Any) -> int:
                 "reason": status.reason_text(),
             }
         )
+    elif status.valid and status.reason:  # valid, with a note: its revocation was not checked
+        words = t("cli.smime.valid_note", signer=status.signer, subject=status.subject, reason=status.reason_text())
+        print(printable(words))
     elif status.valid:
         print(printable(t("cli.smime.valid", signer=status.signer, subject=status.subject)))
     else:
@@ -214,8 +226,22 @@ def cmd_trust_import(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def cmd_trust_update(args: argparse.Namespace, ctx: Any) -> int:
-    print(ctx.mailroom().update_whitelist(args.url, args.ca_file).message)
-    return 0
+    from core.errors import MissiveError
+
+    mailroom = ctx.mailroom()
+    failed: MissiveError | None = None
+    try:
+        print(mailroom.update_whitelist(args.url, args.ca_file).message)
+    except MissiveError as exc:  # the revocation lists are fetched all the same, then the failure is said
+        failed = exc
+    crls = mailroom.update_crls(args.crl_url, args.ca_file)
+    for line in crls.lines:
+        print(line)
+    for line in crls.failures:
+        print(line, file=sys.stderr)
+    if failed is not None:
+        raise failed
+    return 1 if crls.failures else 0
 
 
 def cmd_trust_show(args: argparse.Namespace, ctx: Any) -> int:
@@ -238,4 +264,34 @@ def cmd_trust_show(args: argparse.Namespace, ctx: Any) -> int:
     print(t("cli.trust.updated", updated=lists["updated_age"], checked=lists["checked_age"], failed=failed))
     print(t("cli.trust.allow", allow=", ".join(info["allow"]) or "-"))
     print(t("cli.trust.patients", answer=t("cli.yes" if info["encrypt_to_patients"] else "cli.no")))
+    crls = info["crls"]
+    print(t("cli.trust.crls", count=len(crls)))
+    for crl in crls:
+        key = "cli.trust.crl_expired" if crl["expired"] else "cli.trust.crl"
+        print(
+            t(
+                key,
+                issuer=crl["issuer"],
+                this_update=_when(crl["this_update"]),
+                next_update=_when(crl["next_update"]),
+                entries=crl["entries"],
+                age=crl["age"],
+            )
+        )
+    download = info["crl_download"]
+    if download["checked"] or download["failed"]:
+        failed = t("cli.trust.last_error", error=download["error"]) if download["error"] else ""
+        print(t("cli.trust.crl_checked", checked=download["checked_age"], failed=failed))
     return 0
+
+
+def _when(iso: str) -> str:
+    """'05/12/2026 03:00 UTC' for an ISO date ('-' when none)."""
+    import datetime as dt
+
+    if not iso:
+        return "-"
+    try:
+        return dt.datetime.fromisoformat(iso).strftime("%d/%m/%Y %H:%M UTC")
+    except ValueError:
+        return iso

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 def signature_line(view: MessageView) -> tuple[str, str]:
     """(words, css class) for the S/MIME status."""
     sig = view.signature
+    if sig is not None and sig.valid and sig.reason:  # valid, with a note: its revocation was not checked
+        return t("reader.sig_ok_note", signer=sig.signer or sig.subject, reason=sig.reason_text()), "sig-ok"
     if sig is not None and sig.valid:
         return t("reader.sig_ok", signer=sig.signer or sig.subject), "sig-ok"
     if sig is not None:
