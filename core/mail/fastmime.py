@@ -454,7 +454,7 @@ def clinical_parts(
         name = filename_of(header)
         if name:
             attached = True
-            if _is_tnef(ctype, name):  # Outlook's winmail.dat: the files it carries are the attachments
+            if is_tnef(ctype, name):  # Outlook's winmail.dat: the files it carries are the attachments
                 parts.extend(_tnef_parts(payload(), sniff))
                 continue
             if sniff:
@@ -473,8 +473,11 @@ def clinical_parts(
     return parts, attached
 
 
-def _is_tnef(ctype: str, name: str) -> bool:
-    return ctype in ("application/ms-tnef", "application/vnd.ms-tnef") or name.strip().lower() == "winmail.dat"
+def is_tnef(content_type: str, filename: str) -> bool:
+    """A part that carries Outlook's TNEF stream (read by core.mail.tnef): its type says so, or it is named
+    winmail.dat (some gateways send it as application/octet-stream)."""
+    ctype = content_type.lower()
+    return ctype in ("application/ms-tnef", "application/vnd.ms-tnef") or filename.strip().lower() == "winmail.dat"
 
 
 def _tnef_parts(data: bytes, sniff: bool) -> list[tuple[str, str, bytes]]:

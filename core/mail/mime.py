@@ -12,7 +12,7 @@ from email.utils import collapse_rfc2231_value, getaddresses, parsedate_to_datet
 from typing import TYPE_CHECKING, Any
 
 from core.errors import ParseError
-from core.mail.fastmime import decoded_payload, raw_value
+from core.mail.fastmime import decoded_payload, is_tnef, raw_value
 from core.mail.threads import reference_chain
 from core.text import T
 
@@ -369,7 +369,7 @@ def read(raw: bytes) -> tuple[Parsed, list[Attachment]]:
     infos: list[PartInfo] = [info for info, _ in attachments]
     files: list[Attachment] = []
     notes: list[str] = []
-    if any(tnef_part(info.content_type, info.filename) for info in infos):
+    if any(is_tnef(info.content_type, info.filename) for info in infos):
         infos, files, text, was_html, notes = _tnef_opened(attachments, text, was_html)
     else:
         files = [Attachment(info.filename, info.content_type, decoded_payload(part)) for info, part in attachments]
@@ -391,13 +391,6 @@ def read(raw: bytes) -> tuple[Parsed, list[Attachment]]:
     return parsed, files
 
 
-def tnef_part(content_type: str, filename: str) -> bool:
-    """An attachment that is Outlook's winmail.dat (``application/ms-tnef``), read by ``core.mail.tnef``."""
-    from core.mail.tnef import is_tnef
-
-    return is_tnef(content_type, filename)
-
-
 def _tnef_opened(
     attachments: list[tuple[PartInfo, Message]], text: str, was_html: bool
 ) -> tuple[list[PartInfo], list[Attachment], str, bool, list[str]]:
@@ -412,7 +405,7 @@ def _tnef_opened(
     notes: list[str] = []
     for info, part in attachments:
         data = decoded_payload(part)
-        if not tnef_part(info.content_type, info.filename):
+        if not is_tnef(info.content_type, info.filename):
             infos.append(info)
             files.append(Attachment(info.filename, info.content_type, data))
             continue

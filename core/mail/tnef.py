@@ -121,15 +121,6 @@ class TnefContent:
     embedded_unread: tuple[str, ...] = ()
 
 
-def is_tnef(content_type: str, filename: str) -> bool:
-    """A MIME part that carries a TNEF stream: its type says so, or it is named winmail.dat."""
-    ctype = content_type.lower()
-    return (
-        ctype in ("application/ms-tnef", "application/vnd.ms-tnef")
-        or filename.strip().lower() == "winmail.dat"
-    )
-
-
 def looks_like_tnef(data: bytes) -> bool:
     """The stream begins with the TNEF signature."""
     return len(data) >= 4 and struct.unpack_from("<I", data, 0)[0] == SIGNATURE
