@@ -373,12 +373,19 @@ class KeyStore:
     def listing(self) -> dict[str, list[dict[str, Any]]]:
         """Everything the store holds, described (no private key material)."""
         own = [
-            dict(certmod.describe(cert), default=i == 0) for i, (_d, cert) in enumerate(self._identities())
+            dict(certmod.describe(cert), default=i == 0, revocation=self.revocation(cert).state)
+            for i, (_d, cert) in enumerate(self._identities())
         ]
         correspondents = []
         for _fp, doc in self.certs.items():
             cert = x509.load_der_x509_certificate(_unb64(doc["cert"]))
-            correspondents.append(dict(certmod.describe(cert), source=doc.get("source", "import")))
+            correspondents.append(
+                dict(
+                    certmod.describe(cert),
+                    source=doc.get("source", "import"),
+                    revocation=self.revocation(cert).state,  # good, revoked, unknown (no current CRL)
+                )
+            )
         correspondents.sort(key=lambda d: (d["emails"][:1], d["not_after"]))
         anchors = [certmod.describe(c) for c in self.trust_anchors()]
         return {"own": own, "certificates": correspondents, "anchors": anchors}

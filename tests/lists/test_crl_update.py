@@ -122,6 +122,8 @@ def test_trust_update_fetches_checks_and_keeps_the_crl(
     code, out, err = cli("smime", "verify", str(letter))
     assert code == 0 and out.strip() == "Signature valide : alice@hopital.test (CN=Alice Martin)"
 
+    assert "RÉVOQUÉ" not in cli("keys", "list")[1]
+
     # nothing new: a conditional request, a 304
     code, out, err = cli(*update)
     assert code == 0 and "liste de révocation déjà à jour" in out
@@ -143,6 +145,8 @@ def test_trust_update_fetches_checks_and_keeps_the_crl(
     code, out, err = cli(*update)
     assert code == 0 and "mise à jour : 1 certificats révoqués" in out, err
     assert ", 1 certificats révoqués" in cli("trust", "show")[1]
+    assert "alice@hopital.test  expire le " in cli("keys", "list")[1]
+    assert "— RÉVOQUÉ par son autorité" in cli("keys", "list")[1]
     code, out, err = cli("smime", "verify", str(letter))
     assert code == 1 and "certificat révoqué le " in out, out
     code, out, err = cli("smime", "verify", "--json", str(letter))

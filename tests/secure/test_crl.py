@@ -166,6 +166,8 @@ def test_nothing_is_encrypted_to_a_revoked_recipient(keys: KeyStore, pki: PKI, m
     assert not decided.encrypted and not decided.can_send and decided.unknown == ()
     assert decided.refused[0][0] == "alice@hopital.test"
     assert policy.describe(["alice@hopital.test"]) == {"alice@hopital.test": "refused"}
+    states = {c["emails"][0]: c["revocation"] for c in keys.listing()["certificates"]}
+    assert states == {"alice@hopital.test": "revoked", "bob@clinique.test": "good"}
     with pytest.raises(RecipientRevoked):
         smime.encrypt(message, keys.recipient_certs(["alice@hopital.test"]))
     # a new certificate for her, issued after the revocation: used, the revoked one passed over

@@ -200,6 +200,8 @@ def cmd_keys_list(args: argparse.Namespace, ctx: Any) -> int:
         for item in listing[section]:
             label = ", ".join(item["emails"]) or item["subject"]
             line = t("cli.keys.line", fingerprint=item["fingerprint"][:16], label=label, expires=item["not_after"][:10])
+            if item.get("revocation") == "revoked":
+                line += t("cli.keys.revoked")
             print(printable(line, one_line=True))  # a harvested certificate's names are its sender's words
     return 0
 
