@@ -112,3 +112,35 @@ async def test_o_in_a_terminal_without_viewer_says_where_the_copy_is(runtime: Pa
         assert copy.read_bytes() == b"%PDF" and _mode(copy) == 0o600
     attachments.empty_viewing_dir()
     assert not copy.exists()
+
+
+async def test_o_on_a_letter_with_several_attachments_asks_which_one(runtime: Path) -> None:
+    """o opened the first attachment whatever the letter held: the second of two PDFs, or the 40th of 40, could
+    not be opened. With more than one, o lists them (Entrée opens the one chosen, Échap none)."""
+    from core.model import MessageView
+    from tui.app import MissiveApp
+    from tui.panes.inbox import InboxPane
+    from tui.panes.move import FolderChooser
+
+    mailroom = FakeMailroom()
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        pane = app.screen.query_one(InboxPane)
+        files = tuple(Attachment(f"cr-{i:02d}.pdf", "application/pdf", b"%PDF-" + bytes([65 + i])) for i in range(40))
+        pane.view = MessageView(mailroom.messages.items["m-lab"], attachments=files)
+        folder = runtime / "missive-ouverts" / str(os.getpid())
+        await pilot.press("o")
+        await settle(app, pilot)
+        assert isinstance(app.screen, FolderChooser)
+        assert "Ouvrir la pièce jointe" in str(app.screen.query_one("#move-box").border_title)
+        await pilot.press("escape")  # none opened
+        await settle(app, pilot)
+        assert not isinstance(app.screen, FolderChooser)
+        assert not folder.exists() or not any(folder.iterdir())
+        await pilot.press("o", *["down"] * 39, "enter")  # the last one
+        await settle(app, pilot)
+        assert not isinstance(app.screen, FolderChooser)
+        assert [p.name for p in folder.iterdir()] == ["cr-39.pdf"]
+        assert (folder / "cr-39.pdf").read_bytes() == b"%PDF-" + bytes([65 + 39])
+    attachments.empty_viewing_dir()

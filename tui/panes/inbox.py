@@ -663,14 +663,32 @@ class InboxPane(ReportsFailures, Vertical):
         )
 
     def action_open_attachment(self) -> None:
-        if self.view is None or not self.view.attachments:
+        view = self.view
+        if view is None or not view.attachments:
             self.notify(t("reader.no_attachment"))
             return
-        self.open_attachment(self.view)
+        if len(view.attachments) == 1:
+            self.open_attachment(view, 0)
+            return
+
+        def label(place: str) -> str:
+            att = view.attachments[int(place)]
+            return f"{att.filename} ({att.content_type}, {len(att.data) // 1024 + 1} Ko)"
+
+        def chosen(place: str | None) -> None:
+            if place is not None:
+                self.open_attachment(view, int(place))
+
+        from tui.panes.move import FolderChooser  # loaded by a first choice, not with Réception
+
+        places = [str(i) for i in range(len(view.attachments))]
+        self.app.push_screen(
+            FolderChooser(places, label, title=t("reader.open_title"), keys=t("reader.open_keys"), width=76), chosen
+        )
 
     @work(thread=True, group="attachments", exit_on_error=False)
-    def open_attachment(self, view: MessageView) -> None:
-        att = view.attachments[0]
+    def open_attachment(self, view: MessageView, place: int = 0) -> None:
+        att = view.attachments[place]
         # a clear copy in a private folder emptied when the app exits; the viewer never sees the passphrase
         opened = attachments.open_copy(att.filename, att.data, env=child_environment())
         key = "reader.opened" if opened.viewer else "reader.opened_no_viewer"

@@ -1,4 +1,5 @@
-"""Déplacer vers… : the folders of the message's account, Enter moves there, Escape leaves it where it is.
+"""Déplacer vers… : the folders of the message's account, Enter moves there, Escape leaves it where it is. The
+same chooser lists a letter's attachments for o (Ouvrir…).
 
 | Key | Action |
 | --- | --- |
@@ -24,7 +25,8 @@ from tui.i18n import t
 
 
 class FolderChooser(ModalScreen[str | None]):
-    """Dismissed with the chosen folder's name (its server name), or None."""
+    """Dismissed with the chosen folder's name (its server name), or None. ``title`` and ``keys`` say what the
+    choice is for when it is not a move (the attachment to open: ids are then their places)."""
 
     BINDINGS = [
         Binding("escape,q", "cancel", show=False),
@@ -39,17 +41,29 @@ class FolderChooser(ModalScreen[str | None]):
     #move-keys { height: auto; color: $text-muted; }
     """
 
-    def __init__(self, folders: list[str], label: Callable[[str], str]) -> None:
+    def __init__(
+        self,
+        folders: list[str],
+        label: Callable[[str], str],
+        *,
+        title: str | None = None,
+        keys: str | None = None,
+        width: int = 48,
+    ) -> None:
         super().__init__()
         self.folders = folders
         self.label = label
+        self.title_words = title or t("inbox.move_title")
+        self.keys_words = keys or t("inbox.move_keys")
+        self.box_width = width
         keymap.show_in_footer(self, {"cancel": t("footer.cancel")})
 
     def compose(self) -> ComposeResult:
         with Vertical(id="move-box") as box:
-            box.border_title = t("inbox.move_title")
+            box.border_title = self.title_words
+            box.styles.width = self.box_width
             yield OptionList(*(Option(Content(self.label(name)), id=name) for name in self.folders), id="move-folders")
-            yield Static(t("inbox.move_keys"), id="move-keys", markup=False)
+            yield Static(self.keys_words, id="move-keys", markup=False)
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
