@@ -405,12 +405,18 @@ def kind_label(kind: str, lang: str | None = None) -> str:
 _UNPRINTABLE = {c: "\ufffd" for c in (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)) if c not in (0x09, 0x0A)}
 _UNPRINTABLE[0x0D] = ""
 _UNPRINTABLE_LINE = {**_UNPRINTABLE, 0x09: " ", 0x0A: " ", 0x0D: " "}
+# whether there is anything to replace: one search, where translate maps every character (a 10 MB letter's
+# body, checked at each MessageView, took seconds)
+_ANY_UNPRINTABLE = re.compile("[" + "".join(re.escape(chr(c)) for c in _UNPRINTABLE) + "]")
+_ANY_UNPRINTABLE_LINE = re.compile("[" + "".join(re.escape(chr(c)) for c in _UNPRINTABLE_LINE) + "]")
 
 
 def printable(text: str, one_line: bool = False) -> str:
     """``text`` as a terminal may show it: no control character that the terminal would read as a command
     (a letter's subject, names, body come from anyone). ``one_line``: line ends and tabs are spaces."""
     if text.isprintable() and not one_line:
+        return text
+    if (_ANY_UNPRINTABLE_LINE if one_line else _ANY_UNPRINTABLE).search(text) is None:
         return text
     return text.translate(_UNPRINTABLE_LINE if one_line else _UNPRINTABLE)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from rich._wrap import divide_line
+from rich.cells import cell_len, set_cell_size
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
@@ -172,6 +174,16 @@ class WrappedText(Static):
         character, characters taken from it)."""
         if (found := self._wraps.get(width)) is not None:
             return found
+        if not self._text.spans:  # a letter's text: the same lines, cut as strings (a 150,000-line letter took
+            found = _wrap_plain(self._text.plain, width)  # 47 s as one Content per line, 1 s as strings)
+        else:
+            found = self._wrap_content(width)
+        if len(self._wraps) >= 4:  # a resize: the widths seen before are not needed again
+            self._wraps.clear()
+        self._wraps[width] = found
+        return found
+
+    def _wrap_content(self, width: int) -> tuple[Content, tuple[tuple[int, int, int], ...]]:
         lines: list[Content] = []
         origins: list[tuple[int, int, int]] = []
         for y, line in enumerate(self._text.split("\n", allow_blank=True)):
@@ -184,11 +196,7 @@ class WrappedText(Static):
                     piece = piece.rstrip()
                 lines.append(piece.truncate(width).rstrip_end(width))
                 origins.append((y, start, taken))
-        found = (Content("\n").join(lines), tuple(origins))
-        if len(self._wraps) >= 4:  # a resize: the widths seen before are not needed again
-            self._wraps.clear()
-        self._wraps[width] = found
-        return found
+        return Content("\n").join(lines), tuple(origins)
 
     def render(self) -> Content:
         width = self.size.width
@@ -210,6 +218,49 @@ class WrappedText(Static):
             return Offset(start + max(0, min(at.x, taken)), y)
 
         return Selection(in_text(selection.start), in_text(selection.end)).extract(self._text.plain), "\n"
+
+
+MAX_LINES = 5000  # of a letter's text drawn in the reader: about 80 pages, under a second to lay out
+
+
+def screenful(body: str) -> str:
+    """The letter's text as the reader draws it: whole up to MAX_LINES lines, else those lines and one line
+    saying how many are not shown and where the whole text is (a 150,000-line letter froze the app for a
+    minute and took 1 GB to lay out every line)."""
+    parts = body.split("\n", MAX_LINES)
+    if len(parts) <= MAX_LINES:
+        return body
+    hidden = parts[-1].count("\n") + 1
+    shown = "\n".join(parts[:MAX_LINES])
+    return f"{shown}\n\n{t('reader.cut', shown=MAX_LINES, hidden=hidden, total=MAX_LINES + hidden)}"
+
+
+_TRAILING_SPACE = re.compile(r"\s+$")
+
+
+def _wrap_plain(text: str, width: int) -> tuple[Content, tuple[tuple[int, int, int], ...]]:
+    """WrappedText.wrapped for a text without styles, line by line as strings: the same lines as Content's
+    expand_tabs, divide, rstrip, truncate and rstrip_end give (tests/tui/test_reader_wrap.py compares them),
+    one Content made at the end."""
+    lines: list[str] = []
+    origins: list[tuple[int, int, int]] = []
+    for y, line in enumerate(text.split("\n")):
+        if "\t" in line:
+            line = line.expandtabs(8)
+        offsets = divide_line(line, width, fold=True)
+        last = len(offsets)
+        for index, (start, end) in enumerate(zip([0, *offsets], [*offsets, len(line)], strict=True)):
+            piece = line[start:end]
+            taken = len(piece)
+            if index < last:
+                piece = piece.rstrip()
+            if cell_len(piece) > width:
+                piece = set_cell_size(piece, width)
+            if len(piece) > width and (space := _TRAILING_SPACE.search(piece)) is not None:
+                piece = piece[: len(piece) - min(len(space.group(0)), len(piece) - width)]
+            lines.append(piece)
+            origins.append((y, start, taken))
+    return Content("\n".join(lines)), tuple(origins)
 
 
 class Reader(VerticalScroll, can_focus=True):
@@ -306,7 +357,7 @@ class Reader(VerticalScroll, can_focus=True):
         docs.update(printable_content(Content("\n").join(blocks)) if blocks else "")
         docs.display = bool(blocks)
         body = view.body if view.decrypted else (view.problem or t("reader.not_decrypted"))
-        self.query_one("#reader-body", Static).update(Content(body.rstrip()))
+        self.query_one("#reader-body", Static).update(Content(screenful(body.rstrip())))
         atts = self.query_one("#reader-attachments", Static)
         lines = []
         if view.attachments:
