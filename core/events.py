@@ -53,6 +53,19 @@ class DocumentFiled:
 
 
 @dataclass(frozen=True)
+class RoundNews:
+    """The end of a sync round of ``account`` (None: every account) that brought news: ``new`` messages,
+    ``filed`` documents filed without a click, ``review`` documents waiting for a person; ``message`` says them
+    in one line (the core's words, counts only), shown once rather than one toast per event."""
+
+    account: str | None
+    new: int
+    filed: int
+    review: int
+    message: str
+
+
+@dataclass(frozen=True)
 class SendFailed:
     """A letter stayed in the outbox (``entry_id``; None for several at once): ``reason`` says why."""
 
@@ -126,6 +139,7 @@ MailroomEvent = (
     | MarksRefreshed
     | NeedsReview
     | DocumentFiled
+    | RoundNews
     | SendFailed
     | Sent
     | Progress
@@ -145,6 +159,7 @@ __all__ = [
     "Progress",
     "PscBinding",
     "PscLogin",
+    "RoundNews",
     "SendFailed",
     "Sent",
     "SyncState",

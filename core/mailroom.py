@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.errors import BadInput, MissiveError, NotFound, ServerRefused
 from core.model import DRAFTS_FOLDER, INBOX, QUARANTINE_FOLDER
-from core.text import T
+from core.text import T, Text
 
 if TYPE_CHECKING:  # start-up stays lazy: these modules load when a service is first used
     import asyncio
@@ -108,6 +108,23 @@ SMIME_READING_MODULES = ("core.secure.keystore", "core.secure.smime")
 _SMIME_COLLECTIONS = ("smime_own", "smime_certs", "smime_anchors")
 
 
+def round_news(new: int, filed: int, review: int) -> str:
+    """A sync round's news in one line of the current language, counts only (never a name, a subject or a
+    result): '12 nouveaux messages, 3 résultats classés, 2 documents à classer'; the parts with a count."""
+    parts: list[Text] = []
+    if new > 0:
+        parts.append(T("mailroom.news.new-one") if new == 1 else T("mailroom.news.new-many", count=new))
+    if filed > 0:
+        parts.append(
+            T("mailroom.news.filed-one") if filed == 1 else T("mailroom.news.filed-many", count=filed)
+        )
+    if review > 0:
+        parts.append(
+            T("mailroom.news.review-one") if review == 1 else T("mailroom.news.review-many", count=review)
+        )
+    return ", ".join(str(part) for part in parts)
+
+
 def uses_smime(profile_dir: Path) -> bool:
     """Whether the profile holds S/MIME material (its own identity, a correspondent's certificate harvested from
     a verified letter, a trust anchor). Read from the collections' files, before the unlock: their names and
@@ -174,6 +191,9 @@ class Mailroom:
         )
         self.new_critical = 0  # messages with a critical result since the daemon last told the phone
         self._queued_for_review = 0  # documents the sync hook queued for a person since the last report
+        # this sync round's news, said in one line at its end (RoundNews): documents filed, documents to review
+        self._round_filed = 0
+        self._round_review = 0
         self._undelivered_news = 0  # failure reports about our letters the sync hook read since the last report
         self._held_here = False  # the sync hook held a letter's documents (audit log out of step) in this process
         self._last_move: MoveResult | None = None  # what undo_move() takes back (this session only)
@@ -446,6 +466,7 @@ class Mailroom:
                             self.new_critical += 1
                     if any(q.state == "filed" for q in queued):
                         meta["filed"] = True  # the store sets $Filed as it keeps the message
+                        self._round_filed += sum(1 for q in queued if q.state == "filed")
         except Exception:  # noqa: BLE001 - clinical extraction never blocks mail
             log.warning("clinical extraction failed for one message")
         return meta
@@ -678,6 +699,7 @@ class Mailroom:
         if filed:
             from core.events import DocumentFiled
 
+            self._round_filed += len(filed)
             self.emit(DocumentFiled(len(filed)))
 
     def prepare_reading(self) -> None:
@@ -1729,8 +1751,11 @@ class Mailroom:
                         raise
                     failure = failure or exc
                     log.warning("account %s: sync failed (%s); the others go on", a.name, type(exc).__name__)
-        finally:
+        except BaseException:
             self._report_review()
+            self._tell_round(account, 0)  # what the hook queued before the failure is said all the same
+            raise
+        self._report_review()
         self._file_waiting()
         self._release_held()
         self._refresh_analyses()
@@ -1739,6 +1764,7 @@ class Mailroom:
                 from core.events import NewMail  # (not for a resync that found nothing)
 
                 self.emit(NewMail(r.account, r.new - r.own))
+        self._tell_round(account, sum(max(0, r.new - r.own) for r in reports))
         if failure is not None:
             raise failure  # said as before, once the other accounts are synced
         return reports
@@ -1802,6 +1828,7 @@ class Mailroom:
         if count:
             from core.events import NeedsReview
 
+            self._round_review += count
             self.emit(NeedsReview(count, self.documents.pending_count()))
         failed, self._undelivered_news = self._undelivered_news, 0
         if failed:
@@ -1809,6 +1836,17 @@ class Mailroom:
 
             log.info("%d failure report(s) about sent letters", failed)
             self.emit(NotDelivered(failed))
+
+    def _tell_round(self, account: str | None, new: int) -> None:
+        """The end of a sync round: its news in one line (RoundNews), counts only, instead of one toast per
+        event: '12 nouveaux messages, 3 résultats classés, 2 documents à classer'. Nothing when there is none."""
+        filed, review = self._round_filed, self._round_review
+        self._round_filed = self._round_review = 0
+        if new <= 0 and not filed and not review:
+            return
+        from core.events import RoundNews
+
+        self.emit(RoundNews(account, max(new, 0), filed, review, round_news(max(new, 0), filed, review)))
 
     async def sync_sent(self, account: str | None = None) -> None:
         """Bring the account's Sent folder into the store now (after a letter left), so it is listed at once
@@ -2021,6 +2059,7 @@ class Mailroom:
         )
         removed = asyncio.Event()
         watcher = asyncio.ensure_future(self._watch_removal(name, removed))
+        report = None
         try:
             report = await _until(removed, engine.idle_once(self.accounts.get(name), timeout))
         finally:
@@ -2028,10 +2067,14 @@ class Mailroom:
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
             self._report_review()
+            if report is None:  # stopped, failed or removed: what the hook queued is said all the same
+                self._tell_round(name, 0)
         if report is None:
             raise NotFound(T("mailroom.account-removed", account=name))
         self._release_held()  # the daemon's rounds too: documents held while the audit log was out of step
-        return int(report.new - report.own)
+        new = int(report.new - report.own)
+        self._tell_round(name, new)
+        return new
 
     async def keep_synced(self, name: str, stop: asyncio.Event, *, idle_timeout: float = 540.0) -> None:
         """Keep account ``name`` up to date until ``stop`` is set: sync, then wait for news (IDLE) and sync

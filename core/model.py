@@ -488,7 +488,7 @@ SEEN = "\\Seen"
 _EVENTS = frozenset(
     {
         "DocumentFiled", "MailroomEvent", "MarksRefreshed", "NeedsReview", "NewMail", "NotDelivered", "Progress",
-        "PscBinding", "PscLogin", "SendFailed", "Sent", "SyncState", "TaskTrouble",
+        "PscBinding", "PscLogin", "RoundNews", "SendFailed", "Sent", "SyncState", "TaskTrouble",
     }
 )  # fmt: skip
 
@@ -506,6 +506,7 @@ if TYPE_CHECKING:
         Progress,
         PscBinding,
         PscLogin,
+        RoundNews,
         SendFailed,
         Sent,
         SyncState,
@@ -590,6 +591,7 @@ __all__ = [
     "Progress",
     "PscBinding",
     "PscLogin",
+    "RoundNews",
     "SendFailed",
     "Sent",
     "SyncState",

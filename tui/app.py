@@ -48,6 +48,7 @@ from core.model import (  # noqa: E402
     Progress,
     PscBinding,
     PscLogin,
+    RoundNews,
     SendFailed,
     Sent,
     SyncState,
@@ -1096,11 +1097,13 @@ class MissiveApp(App[int]):
         status = main.query_one(StatusBar)
         event = message.event
         match event:
-            case NewMail(count=count):
+            case NewMail():
                 from tui.panes.inbox import InboxPane
 
-                self.notify(t("toast.new_mail", count=count))
-                main.query_one("#inbox", InboxPane).reload()
+                main.query_one("#inbox", InboxPane).reload()  # said with the round's other news (RoundNews)
+            case RoundNews(message=text):
+                # one toast per sync round, the core's words: '12 nouveaux messages, 3 résultats classés, ...'
+                self.notify(text)
             case MarksRefreshed():
                 from tui.panes.inbox import InboxPane
 
@@ -1117,9 +1120,7 @@ class MissiveApp(App[int]):
                     from tui.panes.review import ReviewPane
 
                     main.query_one("#review", ReviewPane).reload()
-                self.refresh_counts()
-                if isinstance(event, NeedsReview):
-                    self.notify(t("toast.needs_review", count=event.count))
+                self.refresh_counts()  # (said with the round's other news: RoundNews)
             case SendFailed(reason=reason):
                 self.notify(t("toast.send_failed", reason=reason), severity="error", timeout=10)
                 self.refresh_counts()
