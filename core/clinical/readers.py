@@ -105,6 +105,10 @@ def read_document(data: bytes, filename: str = "", *, _depth: int = 0) -> ReadRe
         raise ParseError(T("clinical.readers.vide", label=_label(filename)))
     if len(data) > MAX_INPUT:
         raise ParseError(T("clinical.readers.depasse-200-document-clinique", label=_label(filename)))
+    if data.startswith(_TNEF_SIGNATURE):
+        # Outlook's winmail.dat: an HPRIM file stored inside it would be found by its lines, behind the
+        # stream's own bytes, and its identity read from the wrong lines (a name on the birth date's line)
+        raise ParseError(T("clinical.readers.winmail-dat", label=_label(filename)))
     kind = detect_format(data, filename)
     if kind is None:
         raise ParseError(T("clinical.readers.format-non-reconnu-hprim", label=_label(filename)))
@@ -132,6 +136,9 @@ def read_document(data: bytes, filename: str = "", *, _depth: int = 0) -> ReadRe
         limits.check_identity(doc.identity, _label(filename))
         limits.check_observations(len(doc.observations), _label(filename))
     return ReadResult(format=kind, documents=documents)
+
+
+_TNEF_SIGNATURE = b"\x78\x9f\x3e\x22"  # 0x223E9F78, little-endian: a TNEF stream (core/mail/tnef.py)
 
 
 def _label(filename: str) -> str:

@@ -250,3 +250,20 @@ def test_a_rich_text_body_that_cannot_be_read_is_said() -> None:
     parsed, files = mime.read(letter_with_winmail(tnef, text=""))
     assert files == [] and parsed.text == ""
     assert len(parsed.notes) == 1 and "texte enrichi (RTF)" in parsed.notes[0]
+
+
+def test_the_clinical_readers_refuse_a_winmail_dat_given_whole(cli, tmp_path: Path) -> None:
+    """A winmail.dat is never read as the HPRIM file it carries: behind the stream's bytes, the identity was
+    read from the wrong lines ('RESULTAT.HPR T A2008' as the family name, no birth date)."""
+    from core.clinical.readers import read_document
+    from core.errors import ParseError
+
+    tnef = winmail([("RESULTAT.HPR", HPRIM)])
+    with pytest.raises(ParseError) as caught:
+        read_document(tnef, "winmail.dat")
+    assert "winmail.dat" in str(caught.value) and "\n" not in str(caught.value)
+    path = tmp_path / "winmail.dat"
+    path.write_bytes(tnef)
+    code, out, err = cli("parse", str(path))
+    assert code == 1 and "LEFÈVRE" not in out + err and "Traceback" not in err
+    assert "winmail.dat d'Outlook" in out + err
