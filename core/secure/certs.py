@@ -303,7 +303,9 @@ def revocation_problem(
             date = _fr_date(found.revoked_on) if found.revoked_on else "?"
             if position == 0:
                 return T("sig.cert-revoked", date=date, authority=found.issuer)
-            return T("sig.ca-revoked", date=date, authority=subject_text(member))
+            from core.secure.crl import short_name
+
+            return T("sig.ca-revoked", date=date, authority=short_name(member.subject))
         if found.state == "unknown" and unknown is None:
             if found.stale_since is not None:
                 unknown = T("sig.revocation-stale", authority=found.issuer, date=_fr_date(found.stale_since))

@@ -47,7 +47,7 @@ class Revocation:
     """What the profile's CRLs say of one certificate."""
 
     state: State
-    issuer: str  # the issuing authority's name (RFC 4514), for the words shown
+    issuer: str  # the issuing authority's common name, for the words shown
     revoked_on: dt.datetime | None = None  # when "revoked"
     stale_since: dt.datetime | None = None  # "unknown" because the only CRL held expired then
 
@@ -62,6 +62,18 @@ def issuer_text(name: x509.Name) -> str:
         return name.rfc4514_string()
     except ValueError:
         return "?"
+
+
+def short_name(name: x509.Name) -> str:
+    """An authority as a verdict names it: its common name ('AC IGC-SANTE ELEMENTAIRE PERSONNES'), else its
+    whole name."""
+    try:
+        common = name.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+        if common and str(common[0].value).strip():
+            return str(common[0].value).strip()
+    except ValueError:
+        pass
+    return issuer_text(name)
 
 
 def load_crl(data: bytes) -> x509.CertificateRevocationList:
@@ -214,7 +226,7 @@ class CrlStore:
 
     def status(self, cert: x509.Certificate, at: dt.datetime | None = None) -> Revocation:
         """What the CRL of ``cert``'s issuer says of it (see the module docstring)."""
-        issuer = issuer_text(cert.issuer)
+        issuer = short_name(cert.issuer)
         found = self._crl(name_key(cert.issuer))
         if found is None:
             return Revocation("unknown", issuer)

@@ -82,7 +82,7 @@ def test_a_revoked_signer_is_said_revoked_not_valid(keys: KeyStore, pki: PKI, me
     assert status is not None and not status.valid
     assert status.reason == "sig.cert-revoked"
     assert status.reason_text().startswith("certificat révoqué le ")
-    assert "Missive Test Intermediate CA" in status.reason_text()
+    assert "par son autorité (Missive Test Intermediate CA) : la signature" in status.reason_text()
     assert opened.signer_cert is not None  # the verdict is about that certificate
     # strict mode sends such a letter to the quarantine: it is not validly signed
     assert TrustPolicy("strict").classify_incoming("alice@hopital.test", status.valid, True) == "quarantine"
