@@ -42,6 +42,7 @@ class StatusBar(Horizontal):
 
     def on_mount(self) -> None:
         self.call_later(self._paint_counts)  # is_mounted is true only once Mount is handled: "À classer : 0" too
+        self.call_later(self._paint_accounts)  # a state told before the line's children were there
 
     def watch_outbox(self) -> None:
         self._paint_counts()
@@ -69,9 +70,13 @@ class StatusBar(Horizontal):
             else state
         )
         self._accounts[name] = label
-        self.query_one("#status-accounts", Static).update(
-            "  ".join(f"{n}: {s}" for n, s in self._accounts.items()) or t("status.no_account")
-        )
+        self._paint_accounts()
+
+    def _paint_accounts(self) -> None:
+        # A sync's first state may come while the bar is mounted but its children not yet (a loaded machine:
+        # the installed app ended on "erreur interne (NoMatches)" in a CI run): kept, painted at mount.
+        for line in self.query("#status-accounts").results(Static):
+            line.update("  ".join(f"{n}: {s}" for n, s in self._accounts.items()) or t("status.no_account"))
 
     def accounts(self) -> list[str]:
         """The accounts shown, in their order."""
@@ -83,9 +88,7 @@ class StatusBar(Horizontal):
         for name in gone:
             del self._accounts[name]
         if gone:
-            self.query_one("#status-accounts", Static).update(
-                "  ".join(f"{n}: {s}" for n, s in self._accounts.items()) or t("status.no_account")
-            )
+            self._paint_accounts()
 
     def set_progress(self, done: int, total: int) -> None:
         bars = self.query("#status-progress")
