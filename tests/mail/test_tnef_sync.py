@@ -4,14 +4,20 @@ winmail.dat (not the winmail.dat), and one that cannot be read stays attached wi
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
+import pytest
+
 from core.mailroom import Mailroom
+from tests.mail.helpers import imap_account
 from tests.mail.tnef_build import letter_with_winmail, winmail
 
 PASS = "correct horse battery staple"
-HPRIM = (Path(__file__).resolve().parent.parent / "data" / "clinical" / "hprim_net_cp1252_crlf.hpr").read_bytes()
+HPRIM = (
+    Path(__file__).resolve().parent.parent / "data" / "clinical" / "hprim_net_cp1252_crlf.hpr"
+).read_bytes()
 
 
 def make_maildir(root: Path) -> None:
@@ -29,7 +35,9 @@ def test_a_result_inside_a_winmail_dat_reaches_the_queue_and_the_reader(
     root = tmp_path / "Maildir"
     make_maildir(root)
     assert cli("init")[0] == 0
-    code, _out, err = cli("account", "add", "local", "--email", "dr@cabinet.mssante.fr", "--maildir", str(root))
+    code, _out, err = cli(
+        "account", "add", "local", "--email", "dr@cabinet.mssante.fr", "--maildir", str(root)
+    )
     assert code == 0, err
     code, _out, err = cli("sync")
     assert code == 0, err
@@ -57,3 +65,31 @@ def test_a_result_inside_a_winmail_dat_reaches_the_queue_and_the_reader(
     notes = [line for line in out.splitlines() if line.startswith("! ")]
     assert len(notes) == 1 and notes[0].startswith("! pièce winmail.dat illisible"), out
     assert "Traceback" not in out + err
+
+
+@pytest.mark.servers
+def test_a_result_inside_a_winmail_dat_through_the_real_dovecot(mail_servers, tmp_path: Path) -> None:
+    """The same letter delivered to the suite's Dovecot (LMTP, as Postfix would) and synced over IMAP."""
+    user = mail_servers.add_user("tnef")
+    tnef = winmail([("RESULTAT.HPR", HPRIM), ("Lettre de sortie.pdf", b"%PDF-1.4 lettre")])
+    mail_servers.deliver(user, letter_with_winmail(tnef, subject="Resultats", number=3))
+    profile = tmp_path / "p"
+    Mailroom.create(profile, PASS).close()
+    room = Mailroom.open(profile, PASS)
+    try:
+        room.accounts.add(imap_account(mail_servers, user))
+        asyncio.run(room.sync())
+        queued = room.documents.list()
+        assert [(q.message_id, q.attachment, q.format) for q in queued] == [
+            ("<tnef3@chu.mssante.fr>", "RESULTAT.HPR", "hprim-net")
+        ]
+        (summary,) = room.messages.list()
+        view = room.read_message(summary.id)
+        assert [(a.filename, a.data) for a in view.attachments] == [
+            ("RESULTAT.HPR", HPRIM),
+            ("Lettre de sortie.pdf", b"%PDF-1.4 lettre"),
+        ]
+        assert [d.content.format for d in view.documents] == ["hprim-net"]
+        assert view.notes == ()
+    finally:
+        room.close()
