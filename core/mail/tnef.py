@@ -301,7 +301,7 @@ class _Reader:
             values: list[bytes] = []
             if base in _VARIABLE:
                 n = cur.u32()
-                if n > MAX_VALUES or (not multi and n != 1 and n > MAX_VALUES):
+                if n > MAX_VALUES:
                     raise _bad("values")
                 for _ in range(n):
                     size = cur.u32()
