@@ -136,6 +136,8 @@ def check_crl(
             continue
     if signer is None:
         raise CrlRefused(T("secure.crl.bad-signature", issuer=issuer))
+    if _partial(crl):
+        raise CrlRefused(T("secure.crl.partial", issuer=issuer))
     try:
         usage = signer.extensions.get_extension_for_class(x509.KeyUsage).value
         if not usage.crl_sign:
@@ -150,6 +152,38 @@ def check_crl(
     if next_update < now:
         raise CrlRefused(T("secure.crl.expired", issuer=issuer, date=_date(next_update)))
     return signer
+
+
+def _partial(crl: x509.CertificateRevocationList) -> bool:
+    """A list that is not the whole of what its authority revoked: a delta CRL, an indirect CRL (listing
+    another authority's certificates) or one for some revocation reasons only. Kept as "the" list of its
+    authority, it would make certificates it leaves out read as not revoked."""
+    try:
+        crl.extensions.get_extension_for_class(x509.DeltaCRLIndicator)
+        return True
+    except x509.ExtensionNotFound:
+        pass
+    try:
+        point = crl.extensions.get_extension_for_class(x509.IssuingDistributionPoint).value
+    except x509.ExtensionNotFound:
+        return False
+    return bool(point.indirect_crl or point.only_some_reasons or point.only_contains_attribute_certs)
+
+
+def _covers(crl: x509.CertificateRevocationList, cert: x509.Certificate) -> bool:
+    """Whether ``cert`` is of the kind ``crl`` lists (an authority's list may hold only its end-entity
+    certificates, or only its authorities: the ARL)."""
+    try:
+        point = crl.extensions.get_extension_for_class(x509.IssuingDistributionPoint).value
+    except x509.ExtensionNotFound:
+        return True
+    try:
+        authority = bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        authority = False
+    if point.only_contains_user_certs and authority:
+        return False
+    return not (point.only_contains_ca_certs and not authority)
 
 
 class CrlStore:
@@ -234,6 +268,8 @@ class CrlStore:
         entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
         if entry is not None:
             return Revocation("revoked", issuer, revoked_on=entry.revocation_date_utc)
+        if not _covers(crl, cert):
+            return Revocation("unknown", issuer)  # the list held is for the other kind of certificate
         next_update = crl.next_update_utc
         if next_update is None or next_update < _utc(at):
             return Revocation("unknown", issuer, stale_since=next_update)

@@ -209,3 +209,31 @@ def test_distribution_points_are_read_from_the_authorities_and_certificates(stan
     keys = KeyStore(standin)
     keys.trust(inter_cert)
     assert keys.crl_urls() == [url]
+
+
+def test_a_partial_crl_is_refused_and_one_for_the_other_kind_of_certificate_says_nothing(
+    keys: KeyStore, pki: PKI
+) -> None:
+    def scoped(extension: x509.ExtensionType, revoked: list[x509.Certificate] = []) -> bytes:  # noqa: B006
+        crl = x509.load_der_x509_crl(make_crl(pki.inter, revoked))
+        builder = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(crl.issuer)
+            .last_update(crl.last_update_utc)
+            .next_update(crl.next_update_utc)  # type: ignore[arg-type]
+            .add_extension(extension, critical=True)
+        )
+        for entry in crl:
+            builder = builder.add_revoked_certificate(entry)
+        return builder.sign(pki.inter.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)  # type: ignore[arg-type]
+
+    with pytest.raises(CrlRefused, match="liste partielle"):
+        keys.crls.keep(scoped(x509.DeltaCRLIndicator(1), [pki.alice.cert]), keys.authorities())
+    some = x509.IssuingDistributionPoint(None, None, False, False, frozenset({x509.ReasonFlags.key_compromise}), False, False)
+    with pytest.raises(CrlRefused, match="liste partielle"):
+        keys.crls.keep(scoped(some), keys.authorities())
+    assert keys.crls.listing() == []
+    # the authority's list of its authorities only (an ARL) says nothing of Alice's end-entity certificate
+    arl = x509.IssuingDistributionPoint(None, None, False, True, None, False, False)
+    keys.crls.keep(scoped(arl), keys.authorities())
+    assert keys.revocation(pki.alice.cert).state == "unknown"
