@@ -290,6 +290,7 @@ class MissiveApp(App[int]):
 
     # -- start-up -----------------------------------------------------------------------------------------
     def on_mount(self) -> None:
+        self._catch_hangup()
         if self.mailroom is None:  # while the passphrase is typed and derived
             preload = threading.Thread(target=_preload, args=(self.profile_dir,), name="missive-preload", daemon=True)
             preload.start()
@@ -875,6 +876,31 @@ class MissiveApp(App[int]):
         pane = next(iter(main.query("#compose").results(ComposePane)), None) if main is not None else None
         # a composer mounted a moment ago and not composed yet holds nothing (c typed twice quickly: NoMatches)
         return pane if pane is not None and pane.is_mounted and pane.has_unsent() else None
+
+    def _catch_hangup(self) -> None:
+        """The terminal going away (an SSH link cut, the terminal window closed: SIGHUP) or the system stopping
+        missive (SIGTERM) killed the app at once: the words typed since the last draft save (a second of typing)
+        were lost, and the attachments opened stayed in clear in the viewing folder until the next start. Now
+        the letter is saved, then the app ends as ctrl+q ends it. POSIX only (Windows has neither signal)."""
+        import signal
+
+        loop = asyncio.get_running_loop()
+        for name in ("SIGHUP", "SIGTERM"):
+            signum = getattr(signal, name, None)
+            if signum is None:
+                continue
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # no such handler here
+                loop.add_signal_handler(signum, self._hung_up, name)
+
+    def _hung_up(self, name: str) -> None:
+        log.info("%s: the app ends (the letter being written saved first)", name)
+        composer = self.unsent_letter()
+        if composer is not None:
+            try:
+                composer.keep_draft_at_once()
+            except Exception as exc:  # noqa: BLE001 - ending anyway; the log says what failed (no data)
+                log.warning("%s: the draft could not be saved (%s)", name, type(exc).__name__)
+        self.exit(0)
 
     async def action_quit(self) -> None:
         """Quit; with a letter not sent yet, only after a question (its draft is saved first)."""

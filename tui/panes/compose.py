@@ -683,6 +683,16 @@ class ComposePane(ReportsFailures, Vertical):
             self._draft_timer.stop()
         self._save_draft()
 
+    def keep_draft_at_once(self) -> None:
+        """Save the draft in this thread, before returning: the app is about to end (its terminal is gone), no
+        worker would outlive it."""
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+            self._draft_timer = None
+        if self.has_unsent():
+            self._kept_id = self.draft_id
+            mailroom_of(self).save_draft(self.draft(), self.draft_id)
+
     def action_discard(self) -> None:
         """F8: throw the letter away, after a question when there is anything to lose."""
         if not self.has_unsent():
