@@ -161,6 +161,9 @@ class MainScreen(PromptFrames[None]):
         yield StatusBar()
         yield KeyFooter()
 
+    def on_mount(self) -> None:
+        self.call_later(missive_app(self).tell_early_events)  # after Mount: is_mounted is true by then
+
     def show(self, pane: str) -> Any:
         """Switch to a pane, mounting it the first time (panes are loaded lazily)."""
         switcher = self.query_one(ContentSwitcher)
@@ -235,6 +238,7 @@ class MissiveApp(App[int]):
         self.audit_line: str | None = None  # the core's line while the audit log is out of step with its seal
         self._sync_started = False
         self._sync_stops: list[tuple[Any, Any]] = []  # (event loop, asyncio.Event) of each account's sync
+        self._early_events: list[MailroomEvent] = []  # the engine's news before the main screen was composed
         self._typed: deque[events.Key] = deque()  # keys typed ahead, routed one by one (on_event)
         self._route_queued = False  # a look at them is in the app's queue
         self._route_timer: asyncio.TimerHandle | None = None  # or due later
@@ -1116,9 +1120,27 @@ class MissiveApp(App[int]):
         """Called by the engine, maybe from another thread: hand it to the event loop as a message."""
         self.post_message(MailroomEventReceived(event))
 
-    def on_mailroom_event_received(self, message: MailroomEventReceived) -> None:
+    def tell_early_events(self) -> None:
+        """The engine's news kept while the main screen was being composed, told now that it is there."""
         main = self.main
         if main is None:
+            return  # kept for the next main screen's mount
+        if not main.is_mounted:
+            self.set_timer(0.05, self.tell_early_events)  # not yet after all: once more, shortly
+            return
+        early, self._early_events = self._early_events, []
+        for event in early:
+            self.on_mailroom_event_received(MailroomEventReceived(event))
+
+    def on_mailroom_event_received(self, message: MailroomEventReceived) -> None:
+        main = self.main
+        if main is None or not main.is_mounted:
+            # The engine may speak before the main screen is composed (its first round begins at unlock; on a
+            # loaded machine the installed app ended on "erreur interne (NoMatches): No nodes match 'StatusBar'"):
+            # kept, and told once the screen is there (MainScreen.on_mount), not dropped.
+            if isinstance(message.event, Progress):  # only the last progress matters
+                self._early_events = [e for e in self._early_events if not isinstance(e, Progress)]
+            self._early_events.append(message.event)
             return
         status = main.query_one(StatusBar)
         event = message.event
