@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import mimetypes
+import os
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
@@ -74,6 +75,50 @@ class AddressSuggester(Suggester):
                 prefix = f"{head}, " if head else ""
                 return prefix + last + address[len(last) :]
         return None
+
+
+class PathSuggester(Suggester):
+    """Completes the file path being typed for ctrl+o inline (→ or Tab accepts): the first name of that folder
+    that starts with the last part typed (a folder gets its '/'); hidden names only when a '.' is typed. Nothing
+    is read but the folder's list of names."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        return await asyncio.to_thread(complete_path, value)
+
+
+def complete_path(value: str) -> str | None:
+    """``value`` completed with the rest of the first matching name of its folder (see PathSuggester)."""
+    if not value.strip():
+        return None
+    head, sep, start = value.rpartition(os.sep)
+    folder = os.path.expanduser(head + sep) if sep else "."
+    try:
+        with os.scandir(folder) as entries:
+            names = sorted(
+                (entry.name, entry.is_dir())
+                for entry in entries
+                if entry.name.startswith(start) and (start.startswith(".") or not entry.name.startswith("."))
+            )
+    except OSError:
+        return None
+    for name, is_dir in names:
+        if name != start or is_dir:
+            return value + name[len(start) :] + (os.sep if is_dir else "")
+    return None
+
+
+class PathInput(Input):
+    """The path of the file to attach: Tab takes the completion shown (as →) and stays in the field."""
+
+    BINDINGS = [Binding("tab", "complete", show=False)]
+
+    def action_complete(self) -> None:
+        if self._suggestion and self._suggestion != self.value:
+            self.value = self._suggestion
+            self.cursor_position = len(self.value)
 
 
 class AddressInput(Input):
@@ -213,7 +258,9 @@ class ComposePane(ReportsFailures, Vertical):
         attachments = Static("", id="compose-attachments")
         attachments.display = False
         yield attachments
-        attach_path = Input(placeholder=t("compose.attach_placeholder"), id="compose-attach-path")
+        attach_path = PathInput(
+            placeholder=t("compose.attach_placeholder"), id="compose-attach-path", suggester=PathSuggester()
+        )
         attach_path.display = False
         yield attach_path
         yield LetterBody(id="compose-body", soft_wrap=True, show_line_numbers=False)
