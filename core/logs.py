@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -17,7 +16,6 @@ from core.text import T
 
 if TYPE_CHECKING:
     import io
-    import logging.handlers
 
 _MASKS = [
     (re.compile(r"\b[12378]\s?\d{2}\s?\d{2}\s?(?:\d{2}|2A|2B)\s?\d{3}\s?\d{3}(?:\s?\d{2})?\b"), "[nir]"),
@@ -40,28 +38,55 @@ class ScrubFilter(logging.Filter):
         return True
 
 
-@cache
-def _private_file_handler() -> type[logging.handlers.RotatingFileHandler]:
-    """The log file's handler class, made when a profile's log is opened (logging.handlers, with socket and
-    pickle, is not imported by a command that never opens one: `missive sync` asking the daemon)."""
-    import logging.handlers
+class _PrivateFileHandler(logging.FileHandler):
+    """The log file, created 0600 whatever the umask, rotated once it would pass ``max_bytes``: the file becomes
+    ``.1``, ``.1`` becomes ``.2``... and the oldest beyond ``backups`` goes (what logging.handlers'
+    RotatingFileHandler did; that module, and the pickle and socket it imports, held 0.2 MB of the app for a
+    rename). A line that cannot be written (disk full) is counted, never printed over the user's screen: the
+    failure that matters is reported on its own, in one line."""
 
-    class _PrivateFileHandler(logging.handlers.RotatingFileHandler):
-        """The log file, created 0600 whatever the umask (rotation renames it and keeps its mode)."""
+    def __init__(self, path: Path, max_bytes: int, backups: int) -> None:
+        self.max_bytes, self.backups = max_bytes, backups
+        self.failures = 0
+        super().__init__(path, mode="a", encoding="utf-8")
 
-        def _open(self) -> io.TextIOWrapper:
-            from core.store.atomic import private_open
+    def _open(self) -> io.TextIOWrapper:
+        from core.store.atomic import private_open
 
-            fd = private_open(Path(self.baseFilename), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-            # with an encoding, open() is in text mode: a TextIOWrapper, as logging.FileHandler._open gives
-            return cast("io.TextIOWrapper", open(fd, self.mode, encoding=self.encoding, errors=self.errors))  # noqa: SIM115
+        fd = private_open(Path(self.baseFilename), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        # with an encoding, open() is in text mode: a TextIOWrapper, as logging.FileHandler._open gives
+        return cast("io.TextIOWrapper", open(fd, self.mode, encoding=self.encoding, errors=self.errors))  # noqa: SIM115
 
-        def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
-            # A log line that cannot be written (disk full) must not print a traceback over the user's
-            # screen: the failure that matters is reported on its own, in one line.
-            self.failures = getattr(self, "failures", 0) + 1
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            if self._full(record):
+                self._rotate()
+            logging.FileHandler.emit(self, record)
+        except Exception:  # noqa: BLE001 - counted by handleError, as logging does
+            self.handleError(record)
 
-    return _PrivateFileHandler
+    def _full(self, record: logging.LogRecord) -> bool:
+        if self.stream is None:  # closed by a rotation that failed half-way: opened again
+            self.stream = self._open()
+        if self.max_bytes <= 0 or not os.path.isfile(self.baseFilename):
+            return False
+        self.stream.seek(0, 2)  # appended to by another process too
+        return self.stream.tell() + len(f"{self.format(record)}\n") >= self.max_bytes
+
+    def _rotate(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
+            self.stream = None  # logging's own way to say "closed"
+        base = self.baseFilename
+        for i in range(self.backups - 1, 0, -1):
+            if os.path.exists(f"{base}.{i}"):
+                os.replace(f"{base}.{i}", f"{base}.{i + 1}")
+        if self.backups > 0 and os.path.exists(base):
+            os.replace(base, f"{base}.1")
+        self.stream = self._open()
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        self.failures += 1
 
 
 def setup_logging(profile_dir: Path, level: int = logging.INFO) -> Path:
@@ -80,7 +105,7 @@ def setup_logging(profile_dir: Path, level: int = logging.INFO) -> Path:
     from core.store.atomic import private_dir
 
     private_dir(profile_dir)
-    handler = _private_file_handler()(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+    handler = _PrivateFileHandler(path, max_bytes=1_000_000, backups=3)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     handler.addFilter(ScrubFilter())
     handler._missive = True  # type: ignore[attr-defined]  # our mark, to find our handler again

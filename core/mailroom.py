@@ -96,10 +96,10 @@ READING_MODULES = (
     "core.clinical.search",  # the words of a letter read, kept for the inbox search
     "core.secure.smime_kinds",  # whether a letter may carry S/MIME (not the S/MIME machinery itself)
 )
-# What opening a profile imports after its key is derived (the account locks and asyncio, the log file's
-# handler): Mailroom.open imports them while the key derives instead. A sync adds its engine (``SYNC_MODULES``,
-# asked by `missive sync`): asyncio's ssl, aioimaplib, the IMAP client, the accounts, the pending operations.
-OPENING_MODULES = ("core.mail.accountlock", "logging.handlers")
+# What opening a profile imports after its key is derived (the account locks and asyncio): Mailroom.open imports
+# them while the key derives instead. A sync adds its engine (``SYNC_MODULES``, asked by `missive sync`):
+# asyncio's ssl, aioimaplib, the IMAP client, the accounts, the pending operations.
+OPENING_MODULES = ("core.mail.accountlock",)
 SYNC_MODULES = ("core.mail.sync", "core.mail.accounts", "core.mail.mailops")
 # What a letter with an S/MIME layer adds (X.509, CMS, asn1crypto: some 5 MB resident): loaded ahead only for a
 # profile that holds S/MIME keys or certificates (``uses_smime``); a plain letter is read without them.
