@@ -10,50 +10,52 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from core.frozen import Frozen
+
 SyncStateName = Literal["syncing", "online", "offline", "removed"]
 
 
-@dataclass(frozen=True)
-class NewMail:
+@dataclass(frozen=True, repr=False, eq=False)
+class NewMail(Frozen):
     """A sync stored ``count`` new messages for ``account``."""
 
     account: str
     count: int
 
 
-@dataclass(frozen=True)
-class NotDelivered:
+@dataclass(frozen=True, repr=False, eq=False)
+class NotDelivered(Frozen):
     """A sync brought ``count`` failure reports (DSN, or an MDN error) about letters of ours: one recipient at
     least never got them. The sent letters say why (``Mailroom.receipt_status``)."""
 
     count: int
 
 
-@dataclass(frozen=True)
-class MarksRefreshed:
+@dataclass(frozen=True, repr=False, eq=False)
+class MarksRefreshed(Frozen):
     """``count`` stored messages got new list marks ('!', critical): their results, analysed under older rules,
     were counted again from the stored copies."""
 
     count: int
 
 
-@dataclass(frozen=True)
-class NeedsReview:
+@dataclass(frozen=True, repr=False, eq=False)
+class NeedsReview(Frozen):
     """A sync queued ``count`` documents that wait for a person's decision; ``pending``: the queue's total."""
 
     count: int
     pending: int
 
 
-@dataclass(frozen=True)
-class DocumentFiled:
+@dataclass(frozen=True, repr=False, eq=False)
+class DocumentFiled(Frozen):
     """``count`` documents were filed into the practice software without a click."""
 
     count: int
 
 
-@dataclass(frozen=True)
-class RoundNews:
+@dataclass(frozen=True, repr=False, eq=False)
+class RoundNews(Frozen):
     """The end of a sync round of ``account`` (None: every account) that brought news: ``new`` messages,
     ``filed`` documents filed without a click, ``review`` documents waiting for a person; ``message`` says them
     in one line (the core's words, counts only), shown once rather than one toast per event."""
@@ -65,8 +67,8 @@ class RoundNews:
     message: str
 
 
-@dataclass(frozen=True)
-class SendFailed:
+@dataclass(frozen=True, repr=False, eq=False)
+class SendFailed(Frozen):
     """A letter stayed in the outbox (``entry_id``; None for several at once): ``reason`` says why."""
 
     entry_id: str | None
@@ -74,15 +76,15 @@ class SendFailed:
     count: int = 1
 
 
-@dataclass(frozen=True)
-class Sent:
+@dataclass(frozen=True, repr=False, eq=False)
+class Sent(Frozen):
     """The server accepted the outbox entry ``entry_id``."""
 
     entry_id: str
 
 
-@dataclass(frozen=True)
-class Progress:
+@dataclass(frozen=True, repr=False, eq=False)
+class Progress(Frozen):
     """A sync of ``account`` is at ``done`` of ``total`` messages."""
 
     account: str
@@ -90,8 +92,8 @@ class Progress:
     total: int
 
 
-@dataclass(frozen=True)
-class SyncState:
+@dataclass(frozen=True, repr=False, eq=False)
+class SyncState(Frozen):
     """``account`` is syncing, online (``since``: last sync, HH:MM) or offline (``reason``); ``removed``: the
     account is no longer in the profile (``missive account remove`` from another window): it is no longer kept in
     sync and its messages are gone from the cache. ``network``: offline because the server is out of reach (the
@@ -105,8 +107,8 @@ class SyncState:
     network: bool = True
 
 
-@dataclass(frozen=True)
-class PscBinding:
+@dataclass(frozen=True, repr=False, eq=False)
+class PscBinding(Frozen):
     """A Pro Santé Connect login of ``account`` waits for the doctor's phone: ``message`` (French, the core's
     words) gives the code to compare."""
 
@@ -114,8 +116,8 @@ class PscBinding:
     message: str
 
 
-@dataclass(frozen=True)
-class PscLogin:
+@dataclass(frozen=True, repr=False, eq=False)
+class PscLogin(Frozen):
     """A Pro Santé Connect login of ``account`` is ``required`` (asked on the phone), ``ok`` or ``failed``
     (``reason``, one French line)."""
 
@@ -124,8 +126,8 @@ class PscLogin:
     reason: str = ""
 
 
-@dataclass(frozen=True)
-class TaskTrouble:
+@dataclass(frozen=True, repr=False, eq=False)
+class TaskTrouble(Frozen):
     """A periodic task of the daemon (``task``: the watched folder, filing, the lists...) fails: ``reason``, one
     French line saying what to do. Said once, and again only when the reason changes."""
 

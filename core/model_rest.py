@@ -13,6 +13,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from core.frozen import Frozen
 from core.model import (
     _CRITICAL_WORDS,
     _STATUS_WORDS,
@@ -35,8 +36,8 @@ from core.model import (
 )
 
 
-@dataclass(frozen=True)
-class Identity:
+@dataclass(frozen=True, repr=False, eq=False)
+class Identity(Frozen):
     """A patient identity as a document states it (nothing here is trusted yet)."""
 
     family_name: str = ""  # name used in the document (usage name when known, else birth name)
@@ -64,8 +65,8 @@ class Identity:
         }
 
 
-@dataclass(frozen=True)
-class Observation:
+@dataclass(frozen=True, repr=False, eq=False)
+class Observation(Frozen):
     """One result line: a lab value or a coded/textual observation."""
 
     code: str = ""
@@ -197,8 +198,8 @@ def beyond_bounds(
     return ""
 
 
-@dataclass(frozen=True)
-class ClinicalDocument:
+@dataclass(frozen=True, repr=False, eq=False)
+class ClinicalDocument(Frozen):
     """What a reader extracts from one report: identity, results, text and provenance."""
 
     format: SourceFormat
@@ -239,8 +240,8 @@ class ClinicalDocument:
         return out
 
 
-@dataclass(frozen=True)
-class Patient:
+@dataclass(frozen=True, repr=False, eq=False)
+class Patient(Frozen):
     """A patient of the practice, as imported from the practice software."""
 
     id: str
@@ -292,8 +293,8 @@ RIVAL_REASONS = (
 )
 
 
-@dataclass(frozen=True)
-class Candidate:
+@dataclass(frozen=True, repr=False, eq=False)
+class Candidate(Frozen):
     patient_id: str
     score: float  # 0..1
     reasons: tuple[str, ...] = ()
@@ -308,8 +309,8 @@ class Candidate:
         return {"patient_id": self.patient_id, "score": round(self.score, 3), "reasons": list(self.reasons)}
 
 
-@dataclass(frozen=True)
-class MatchResult:
+@dataclass(frozen=True, repr=False, eq=False)
+class MatchResult(Frozen):
     decision: Decision
     patient_id: str | None = None  # set only when decision == "auto"
     candidates: tuple[Candidate, ...] = ()
@@ -327,8 +328,8 @@ class MatchResult:
         return out
 
 
-@dataclass(frozen=True)
-class DirectoryEntry:
+@dataclass(frozen=True, repr=False, eq=False)
+class DirectoryEntry(Frozen):
     """A practitioner from the public directory (RPPS + MSSanté extractions)."""
 
     rpps: str
@@ -353,8 +354,8 @@ class DirectoryEntry:
         return d
 
 
-@dataclass(frozen=True)
-class AddressChoice:
+@dataclass(frozen=True, repr=False, eq=False)
+class AddressChoice(Frozen):
     """One address the composer offers while a recipient is typed, in the core's order."""
 
     address: str
@@ -365,8 +366,8 @@ class AddressChoice:
     letters: int = 0  # how many stored letters were from or to this address
 
 
-@dataclass(frozen=True)
-class Attachment:
+@dataclass(frozen=True, repr=False, eq=False)
+class Attachment(Frozen):
     filename: str
     content_type: str
     data: bytes
@@ -396,8 +397,8 @@ def readable_file_name(name: str) -> str:
         return raw.decode("cp1252", "replace")
 
 
-@dataclass(frozen=True)
-class Draft:
+@dataclass(frozen=True, repr=False, eq=False)
+class Draft(Frozen):
     """An outgoing letter before it is signed, encrypted and queued."""
 
     to: tuple[str, ...]
@@ -414,8 +415,8 @@ class Draft:
     read_receipt: bool = False  # ask for a read receipt (MDN, Disposition-Notification-To)
 
 
-@dataclass(frozen=True)
-class FolderCount:
+@dataclass(frozen=True, repr=False, eq=False)
+class FolderCount(Frozen):
     """What the folder list shows beside a folder's name. ``undelivered``: beside Envoyés, the letters a
     failure report says were not delivered and the doctor has not opened since."""
 
@@ -424,8 +425,8 @@ class FolderCount:
     undelivered: int = 0
 
 
-@dataclass(frozen=True)
-class MoveResult:
+@dataclass(frozen=True, repr=False, eq=False)
+class MoveResult(Frozen):
     """What a move, an archive or a delete did. ``message_id`` is the message's id now (it changes when the
     server has moved it; "" once removed for good). ``role``: "trash", "archive" or "" (a folder chosen).
     ``queued``: the server was out of reach; done here, it is done there at the next sync."""
@@ -443,8 +444,8 @@ class MoveResult:
         return bool(self.message_id) and not self.expunged
 
 
-@dataclass(frozen=True)
-class ReviewItem:
+@dataclass(frozen=True, repr=False, eq=False)
+class ReviewItem(Frozen):
     """A document of the queue as a person decides on it: what it states, the candidate patients (resolved),
     where it stands. ``identity``, ``title`` and ``date`` are health data: show, never log."""
 
@@ -489,8 +490,8 @@ class ReviewItem:
         }
 
 
-@dataclass(frozen=True)
-class MessageDocument:
+@dataclass(frozen=True, repr=False, eq=False)
+class MessageDocument(Frozen):
     """One clinical part of a message: its content as read, and the queue's decision about it."""
 
     content: ClinicalDocument
@@ -498,8 +499,8 @@ class MessageDocument:
     kind_label: str = ""  # imaging, pathology, a letter: said before the title ("" for results)
 
 
-@dataclass(frozen=True)
-class MessageView:
+@dataclass(frozen=True, repr=False, eq=False)
+class MessageView(Frozen):
     """One message as the doctor reads it: S/MIME layers removed, headers, text, verdicts, parts. Its texts
     hold no terminal control character (``printable``): anyone can write them."""
 
@@ -539,8 +540,8 @@ class MessageView:
         )
 
 
-@dataclass(frozen=True)
-class SavedDraft:
+@dataclass(frozen=True, repr=False, eq=False)
+class SavedDraft(Frozen):
     """A draft kept in the encrypted store until it is sent or thrown away."""
 
     id: str
@@ -558,8 +559,8 @@ class SavedDraft:
         )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class ReadResult:
+@dataclass(frozen=True, repr=False, eq=False)
+class ReadResult(Frozen):
     """What one clinical file holds: its format and the documents read from it."""
 
     format: SourceFormat

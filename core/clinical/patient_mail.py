@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from core.errors import BadInput, PolicyRefused
+from core.frozen import Frozen
 from core.model import Patient
 from core.text import T
 
@@ -48,8 +49,8 @@ def patient_address(patient: Patient) -> str:
     return f"{patient.ins}@{PATIENT_DOMAIN}"
 
 
-@dataclass(frozen=True)
-class Recipient:
+@dataclass(frozen=True, repr=False, eq=False)
+class Recipient(Frozen):
     """Who an address is, as the screen shows it: a patient (name and INS) or a colleague."""
 
     address: str

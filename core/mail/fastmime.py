@@ -26,6 +26,8 @@ from email.parser import BytesHeaderParser
 from types import ModuleType
 from typing import Any, Protocol
 
+from core.frozen import Frozen
+
 MAX_DEPTH = 8  # nested multiparts read here; deeper ones go to the full parser
 _PARSER = BytesHeaderParser()  # compat32, as email.message_from_bytes
 # the transfer encodings compat32's get_payload(decode=True) decodes; any other gives the body's bytes back
@@ -58,8 +60,8 @@ class _Unusual(Exception):
     """Something the full parser must read."""
 
 
-@dataclass(frozen=True)
-class Leaf:
+@dataclass(frozen=True, repr=False, eq=False)
+class Leaf(Frozen):
     """One non-multipart part: its header (a compat32 Message without payload) and its raw body."""
 
     header: Message
@@ -112,8 +114,8 @@ def base64_head(body: bytes, limit: int) -> bytes | None:
         span *= 2
 
 
-@dataclass(frozen=True)
-class Scanned:
+@dataclass(frozen=True, repr=False, eq=False)
+class Scanned(Frozen):
     """The message's header (compat32 Message, no payload) and its leaf parts in ``msg.walk()`` order."""
 
     header: Message

@@ -12,6 +12,7 @@ from email.utils import collapse_rfc2231_value, getaddresses, parsedate_to_datet
 from typing import TYPE_CHECKING, Any
 
 from core.errors import ParseError
+from core.frozen import Frozen
 from core.mail.fastmime import decoded_payload, is_tnef, raw_value
 from core.mail.threads import reference_chain
 from core.text import T
@@ -29,15 +30,15 @@ def _policy() -> email.policy.EmailPolicy[EmailMessage]:
     return email.policy.default.clone(raise_on_defect=False)
 
 
-@dataclass(frozen=True)
-class PartInfo:
+@dataclass(frozen=True, repr=False, eq=False)
+class PartInfo(Frozen):
     filename: str
     content_type: str
     size: int
 
 
-@dataclass(frozen=True)
-class Parsed:
+@dataclass(frozen=True, repr=False, eq=False)
+class Parsed(Frozen):
     message_id: str
     sender: str
     to: tuple[str, ...]

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from core.errors import NotFound, StoreError
+from core.frozen import Frozen
 from core.store.collection import Collection
 from core.text import T, Text
 
@@ -66,8 +67,8 @@ class Blobs(Protocol):
     def delete(self, blob_id: str) -> None: ...
 
 
-@dataclass(frozen=True)
-class OutboxEntry:
+@dataclass(frozen=True, repr=False, eq=False)
+class OutboxEntry(Frozen):
     """One letter waiting in (or going through) the outbox."""
 
     id: str

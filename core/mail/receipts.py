@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from email.message import Message
 from typing import Any, Literal
 
+from core.frozen import Frozen
 from core.mail.fastmime import decoded_payload
 
 State = Literal["sent", "delayed", "delivered", "processed", "read", "deleted", "failed"]
@@ -48,8 +49,8 @@ def dsn_mail_options(message_id: str) -> list[str]:
     return ["RET=HDRS", *([f"ENVID={envid}"] if 0 < len(envid) <= 100 else [])]
 
 
-@dataclass(frozen=True)
-class RecipientReport:
+@dataclass(frozen=True, repr=False, eq=False)
+class RecipientReport(Frozen):
     """What one report says of one recipient."""
 
     recipient: str
@@ -68,8 +69,8 @@ class RecipientReport:
         }
 
 
-@dataclass(frozen=True)
-class Report:
+@dataclass(frozen=True, repr=False, eq=False)
+class Report(Frozen):
     """A delivery (``dsn``) or read (``mdn``) report about the letter ``original_message_id``."""
 
     kind: Literal["dsn", "mdn"]
@@ -231,8 +232,8 @@ def _xtext_decode(text: str) -> str:
 
 
 # -- the sent letters and their receipts ---------------------------------------------------------------------
-@dataclass(frozen=True)
-class RecipientStatus:
+@dataclass(frozen=True, repr=False, eq=False)
+class RecipientStatus(Frozen):
     address: str
     state: State = "sent"
     at: dt.datetime | None = None
@@ -250,8 +251,8 @@ class RecipientStatus:
         }
 
 
-@dataclass(frozen=True)
-class SentLetter:
+@dataclass(frozen=True, repr=False, eq=False)
+class SentLetter(Frozen):
     """A letter the server accepted, with what came back about each recipient. ``subject``: health data."""
 
     message_id: str

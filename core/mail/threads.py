@@ -25,13 +25,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from core.frozen import Frozen
+
 MAX_LEVELS = 6
 _ID = re.compile(r"<[^<>\s]+>")
 _REPLY = re.compile(r"^\s*(?:(?:re|r[ée]f|aw|sv|tr|fwd?|wg|antw)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class ThreadItem:
+@dataclass(frozen=True, repr=False, eq=False)
+class ThreadItem(Frozen):
     """One message: its Message-ID, its references oldest first (In-Reply-To last), subject, date order."""
 
     message_id: str

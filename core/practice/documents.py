@@ -31,6 +31,7 @@ from typing import Any, Literal
 from core.clinical import ANALYSIS_RULES
 from core.clinical.kinds import document_kind
 from core.errors import BadInput, MissiveError, NotFound
+from core.frozen import Frozen
 from core.model import Candidate, ClinicalDocument, Decision, Identity, MatchResult, Undone
 from core.practice import filing
 from core.text import T
@@ -48,8 +49,8 @@ FILED_FLAG = "$Filed"
 COLLECTION = "documents"
 
 
-@dataclass(frozen=True)
-class QueuedDocument:
+@dataclass(frozen=True, repr=False, eq=False)
+class QueuedDocument(Frozen):
     """One document of the queue. ``identity``, ``title`` and ``date`` are health data: show, never log."""
 
     id: str

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from core.errors import BadInput, ConfigError, NotFound, StoreError, os_reason
+from core.frozen import Frozen
 from core.store.atomic import FileLock, fsync_dir
 from core.text import T, Text, one_of
 
@@ -85,8 +86,8 @@ _FORMAT_EXTENSIONS = {"hl7v2": ".hl7", "cda": ".xml", "xdm": ".zip", "pdf": ".pd
 _TEXT_FORMATS = ("hprim-net", "hprim-2", "hl7v2")
 
 
-@dataclass(frozen=True)
-class Preset:
+@dataclass(frozen=True, repr=False, eq=False)
+class Preset(Frozen):
     """Documented defaults for one practice program. ``verified`` is False for all: see the module doc."""
 
     key: str
@@ -160,8 +161,8 @@ def preset(key: str) -> Preset:
     )
 
 
-@dataclass(frozen=True)
-class FilingFields:
+@dataclass(frozen=True, repr=False, eq=False)
+class FilingFields(Frozen):
     """What a file name may be made of: ids and codes only, never a patient's name."""
 
     patient_id: str
@@ -171,8 +172,8 @@ class FilingFields:
     format: str = "hprim-net"
 
 
-@dataclass(frozen=True)
-class FilingProfile:
+@dataclass(frozen=True, repr=False, eq=False)
+class FilingProfile(Frozen):
     """Where and how documents are filed: a preset plus the ``[filing]`` settings that override it."""
 
     preset: Preset

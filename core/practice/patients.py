@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.clinical.identity import clean_nir, compact, is_valid_nir, split_family_name, split_given_names
 from core.errors import BadInput, NotFound, ParseError, StoreCorrupted
+from core.frozen import Frozen
 from core.model import Patient
 from core.store.collection import Collection
 from core.text import T
@@ -68,8 +69,8 @@ class ImportRefused(ParseError):
         )
 
 
-@dataclass(frozen=True)
-class ImportReport:
+@dataclass(frozen=True, repr=False, eq=False)
+class ImportReport(Frozen):
     """What an import did (counts only)."""
 
     added: int

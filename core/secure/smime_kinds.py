@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from core.frozen import Frozen
+
 if TYPE_CHECKING:
     from core.model import SignatureStatus
 
@@ -22,8 +24,8 @@ def may_be_smime(content_type: str) -> bool:
     return content_type.lower() in ("multipart/signed", "application/octet-stream", *PKCS7_MIME)
 
 
-@dataclass(frozen=True)
-class OpenedMessage:
+@dataclass(frozen=True, repr=False, eq=False)
+class OpenedMessage(Frozen):
     """A received message with its S/MIME layers removed, as stored at sync time (``smime.open_message``; a
     message that cannot be S/MIME is its own opened message, neither signed nor encrypted)."""
 

@@ -243,3 +243,52 @@ def test_no_method_of_these_classes_is_compiled_from_generated_source(cls: type)
         code = getattr(cls, name).__code__
         assert code.co_filename.endswith(".py"), (cls.__name__, name, code.co_filename)
     assert cls.__repr__ is Frozen.__repr__ and cls.__setattr__ is Frozen.__setattr__
+
+
+# Frozen dataclasses built in numbers or with many fields keep their generated __init__ (and the frozen
+# __setattr__ and __delattr__) but take repr, == and hash from Frozen: three methods fewer compiled per class
+# (some 4.6 KB each, 0.2 MB of the app for these 47 classes)
+RECORD_MODULES = (
+    "core.model_rest", "core.events", "core.mail.receipts", "core.practice.filing", "core.practice.documents",
+    "core.mail.mime", "core.mail.fastmime", "core.clinical.patient_mail", "core.mail.threads", "core.mail.outbox",
+    "core.secure.smime_kinds", "core.practice.patients",
+)  # fmt: skip
+
+
+def _records() -> list[type]:
+    import importlib
+
+    found = []
+    for name in RECORD_MODULES:
+        module = importlib.import_module(name)
+        for value in vars(module).values():
+            if isinstance(value, type) and value.__module__ == name and dataclasses.is_dataclass(value):
+                if value.__dataclass_params__.frozen:  # type: ignore[attr-defined]
+                    found.append(value)
+    return found
+
+
+@pytest.mark.parametrize("cls", _records(), ids=lambda c: c.__name__)
+def test_records_take_repr_eq_and_hash_from_frozen_and_behave_as_the_dataclass(cls: type) -> None:
+    assert issubclass(cls, Frozen)
+    assert not {"__repr__", "__eq__", "__hash__"} & set(vars(cls)), "generated again for this class"
+    ref = _reference(cls)
+
+    def made(kind: type, values: dict[str, Any]) -> Any:
+        obj = object.__new__(kind)  # every field set without __init__ (its checks are not what is compared)
+        for name, value in values.items():
+            object.__setattr__(obj, name, value)
+        return obj
+
+    names = [f.name for f in dataclasses.fields(cls)]
+    values: dict[str, Any] = {n: f"v{i}" for i, n in enumerate(names)}
+    mine, theirs = made(cls, values), made(ref, values)
+    assert repr(mine) == repr(theirs)
+    assert hash(mine) == hash(theirs)
+    assert mine == made(cls, values) and not (mine != made(cls, values)) and mine != theirs and mine != object()
+    for f in dataclasses.fields(cls):
+        changed = {**values, f.name: "other"}
+        assert (made(cls, changed) == mine) is (made(ref, changed) == theirs), f.name
+        assert (hash(made(cls, changed)) == hash(mine)) is (hash(made(ref, changed)) == hash(theirs)), f.name
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(mine, names[0], 1)
