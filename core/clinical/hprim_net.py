@@ -40,6 +40,19 @@ _NEE_RE = re.compile(r"^(?P<first>.+?)\s+(?:NEE|NÉE)\.?\s+(?P<second>.+)$", re.
 _EP_RE = re.compile(r"^(?P<first>.+?)\s+(?:EP|EPSE|EPOUSE|ÉPOUSE|EP\.)\.?\s+(?P<second>.+)$", re.IGNORECASE)
 _MARK_RE = re.compile(r"^[ \t]*\*\*\*\*(?:LAB|FIN|FINFICHIER)\*\*\*\*[ \t]*\r?$", re.MULTILINE)
 _DATE_LINE_RE = re.compile(r"^\s*(?:\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2}|\.)?\s*$")
+# What a birth date line may hold (the value itself is judged by parse_birth_date: a date of that shape that
+# cannot be read leaves the identity without a birth date, so a person decides): nothing, '.', or one date.
+_BIRTH_LINE_RE = re.compile(
+    r"\s*(?:\.|\d{1,2}[/.-]\d{1,2}[/.-]\d{4}(?:\s+\d{1,2}[:hH]\d{2}(?::\d{2})?)?|\d{4}-?\d{2}-?\d{2})?\s*"
+)
+# A file's name where a name should be ('RESULTAT.HPR': lines of another file, or a container's, read as
+# the header)
+_FILE_NAME_RE = re.compile(
+    r"\.(?:hpr|hpm\d?|hprim|hl7|er7|txt|dat|xml|pdf|zip|doc|docx|rtf|eml|msg|p7m|apz)\b", re.IGNORECASE
+)
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+MAX_NAME = 100  # MedShake reads 50 characters of a name line; a longer one is not a name
+MAX_HEADER_LINE = 1000  # line 1 may be a 120-column banner (SOLABIO); a header line is never a page
 
 
 def looks_like(text: str) -> bool:
@@ -63,6 +76,8 @@ def parse(data: bytes) -> list[ClinicalDocument]:
     limits.check_result_lines(decoded.text, "RES|", T("clinical.what.hprim"))
     lines = split_lines(decoded.text, keepends=True)
     reports = _split_reports(lines)
+    for n, chunk in enumerate(reports, 1):
+        _check_header(chunk, n)
     read = [_read_report(chunk, decoded, n == 0) for n, chunk in enumerate(reports)]
     documents = [doc for doc in read if doc is not None]
     if not documents:
@@ -102,6 +117,54 @@ def _looks_like_report(chunk: list[str]) -> bool:
         return False
     # a whole header (even with a date nobody can read: that report goes to review), or a birth date
     return len(lines) >= HEADER_LINES or parse_date(lines[6]) is not None
+
+
+def _check_header(chunk: list[str], report: int) -> None:
+    """ParseError when a report's 12 header lines are not an identity where the format puts it.
+
+    The header is the report's first 12 lines (the file's first non-blank lines, after a BOM): it is never
+    looked for further on. Lines before it (a forwarded letter's heading, a container's bytes, the end of
+    another file) shift every field, and a plausible but wrong identity would come out of the wrong lines
+    (a file name as the family name, the family name as the given names): the file is refused rather than
+    read that way. What is checked is the shape of the identity's lines (family name, given names, birth
+    date, NIR), not their values: a birth date of the right shape that cannot be a date still reads as no
+    birth date, and a person decides.
+    """
+    lines = [strip_eol(line) for line in chunk]
+    opening = lines[0].strip() if lines else ""
+    if opening == LAB or opening.startswith(("RES|", "TEX|")):
+        return  # no header: no identity is read
+    header = lines[:HEADER_LINES]
+    for number, line in enumerate(header, 1):
+        limits.check_field(line, T("clinical.what.hprim"))  # a huge field: the limits' own words
+        mark = line.strip()
+        if mark in (LAB, FIN) or line.startswith(("RES|", "TEX|")):
+            _refuse(report, number, "short")
+        if len(line) > MAX_HEADER_LINE:
+            _refuse(report, number, "long")
+        if _CONTROL_RE.search(line) or "|" in line:
+            _refuse(report, number, "record")
+    header += [""] * (HEADER_LINES - len(header))
+    for number in (2, 3):
+        value = header[number - 1]
+        if len(value.strip()) > MAX_NAME or _FILE_NAME_RE.search(value) or re.search(r"\d", value):
+            _refuse(report, number, "name" if number == 2 else "given")
+    if not _BIRTH_LINE_RE.fullmatch(header[6]):
+        _refuse(report, 7, "birth")
+    nir = header[7].strip()
+    if nir and nir != "." and not re.fullmatch(r"[0-9][0-9 ]*(?:[AB][0-9 ]*)?", nir, re.IGNORECASE):
+        _refuse(report, 8, "nir")
+
+
+def _refuse(report: int, line: int, what: str) -> None:
+    raise ParseError(
+        T(
+            "clinical.hprim_net.entete-decale",
+            report=report,
+            line=line,
+            what=T(f"clinical.hprim_net.ligne.{what}"),
+        )
+    )
 
 
 def _read_report(chunk: list[str], decoded: DecodedText, first: bool) -> ClinicalDocument | None:
