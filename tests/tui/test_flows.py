@@ -826,6 +826,10 @@ async def test_discarding_a_letter_asks_then_deletes_its_draft(mailroom: FakeMai
         await settle(app, pilot)
         assert app.screen.query_one("#compose-subject", Input).value == ""
         assert drafts_of(mailroom) == []
+        # F8 again on the empty letter (or Abandonner from the palette) did nothing at all: now it says why
+        await pilot.press("f8")
+        await settle(app, pilot)
+        assert any("rien à abandonner" in str(n.message) for n in app._notifications)
 
 
 async def test_ctrl_c_and_the_palette_speak_french(mailroom: FakeMailroom) -> None:

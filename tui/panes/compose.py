@@ -743,6 +743,7 @@ class ComposePane(ReportsFailures, Vertical):
     def action_discard(self) -> None:
         """F8: throw the letter away, after a question when there is anything to lose."""
         if not self.has_unsent():
+            self.notify(t("compose.nothing_to_discard"))  # F8 (or Abandonner in the palette) did nothing, silently
             return
         from tui.panes.confirm import ConfirmScreen
 
