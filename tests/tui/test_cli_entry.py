@@ -267,6 +267,29 @@ def test_config_check_passes_only_with_a_profile(profile, profile_dir: Path, tmp
     assert code == 1 and "aucun profil" in err
 
 
+def test_config_check_names_a_theme_that_does_not_exist(profile, profile_dir: Path, cli_run) -> None:
+    """theme = "nope" in profile.toml: the app fell back to the dark theme with a toast, and 'config check', the
+    command to run after editing profile.toml, said OK."""
+    settings = profile_dir / "profile.toml"
+    text = settings.read_text("utf-8")
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if row.startswith("theme"))
+    settings.write_text(text.replace('theme = "dark"', 'theme = "nope"', 1), "utf-8")
+    code, out, err = cli_run("--profile", str(profile_dir), "config", "check")
+    assert code == 2 and not out and err.count("\n") == 1
+    assert f"profile.toml ligne {line} : theme « nope » introuvable ; thèmes : ansi16, dark, high-contrast" in err
+    for name in ("light", "nord"):  # missive's and Textual's own themes are themes
+        settings.write_text(text.replace('theme = "dark"', f'theme = "{name}"', 1), "utf-8")
+        assert cli_run("--profile", str(profile_dir), "config", "check")[0] == 0
+    themes = profile_dir / "themes"
+    themes.mkdir()
+    (themes / "cabinet.toml").write_text('primary = "#004488"\n', "utf-8")  # a theme of the profile's own
+    settings.write_text(text.replace('theme = "dark"', 'theme = "cabinet"', 1), "utf-8")
+    assert cli_run("--profile", str(profile_dir), "config", "check")[0] == 0
+    (themes / "abime.toml").write_text("primary = [\n", "utf-8")  # a theme file that does not read
+    code, _, err = cli_run("--profile", str(profile_dir), "config", "check")
+    assert code == 2 and "thème abime.toml illisible" in err
+
+
 @pytest.fixture
 def cli_run(capsys: pytest.CaptureFixture[str]):
     def run(*args: str) -> tuple[int, str, str]:

@@ -10,6 +10,7 @@ from tui.i18n import t
 
 if TYPE_CHECKING:
     import argparse
+    from pathlib import Path
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -186,9 +187,33 @@ def cmd_config_check(args: argparse.Namespace, ctx: Any) -> int:
 
     if not profile_exists(ctx.profile_dir):
         raise NotFound(missing_profile_message(ctx.profile_dir))
-    load_settings(ctx.profile_dir)
+    settings = load_settings(ctx.profile_dir)
+    _check_theme(ctx.profile_dir, settings.theme)
     print(t("cli.config.ok"))
     return 0
+
+
+def _check_theme(profile_dir: Path, name: str) -> None:
+    """The theme named in profile.toml exists (missive's, Textual's or a file of <profile>/themes/) and the
+    profile's theme files read: the app fell back to the dark theme with a toast while 'config check' said OK."""
+    from textual.theme import BUILTIN_THEMES
+
+    from core.errors import ConfigError
+    from tui.app import discover_themes
+
+    themes, problems = discover_themes(profile_dir)
+    if problems:
+        raise ConfigError(problems[0])
+    own = sorted(theme.name for theme in themes)
+    if name in own or name in BUILTIN_THEMES:
+        return
+    path = profile_dir / "profile.toml"
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except (OSError, UnicodeError):
+        lines = []
+    line = next((n for n, text in enumerate(lines, 1) if text.strip().startswith("theme")), 0)
+    raise ConfigError(t("cli.config.unknown_theme", line=line, name=name, known=", ".join(own), file=path))
 
 
 def cmd_config_path(args: argparse.Namespace, ctx: Any) -> int:
