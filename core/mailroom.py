@@ -462,7 +462,10 @@ class Mailroom:
                     meta["abnormal"] = any(q.abnormal for q in queued)
                     if any(q.critical for q in queued):
                         meta["critical"] = True
-                        if meta.get("trust") != "quarantine":  # a letter in Quarantaine is no news (no push)
+                        # a letter in Quarantaine is no news (no push), nor a copy of a result already in
+                        if meta.get("trust") != "quarantine" and any(
+                            q.critical for q in queued if q.state != "duplicate"
+                        ):
                             self.new_critical += 1
                     if any(q.state == "filed" for q in queued):
                         meta["filed"] = True  # the store sets $Filed as it keeps the message
@@ -1166,11 +1169,13 @@ class Mailroom:
 
     # -- the document queue ---------------------------------------------------------------------------------
     def review_items(self) -> tuple[list[ReviewItem], list[ReviewItem]]:
-        """(documents waiting for a decision, documents filed), oldest first."""
-        items = self.documents.list(("waiting", "filed"))
+        """(documents waiting for a decision, documents decided: filed, then the duplicates of documents of the
+        queue, each saying which one stands for it), oldest first."""
+        items = self.documents.list(("waiting", "filed", "duplicate"))
         waiting = sorted((q for q in items if q.state == "waiting"), key=_backlog_order)
         pending = [self._review_item(q) for q in waiting]
         filed = [self._review_item(q) for q in items if q.state == "filed"]
+        filed += [self._review_item(q) for q in items if q.state == "duplicate"]
         return pending, filed
 
     def differing_traits(self, identity: Identity, patient: Patient) -> frozenset[str]:
@@ -1295,6 +1300,10 @@ class Mailroom:
             filed_at=_when(queued.filed_at),
             kind=queued.kind,
             abnormal=queued.abnormal,
+            duplicate_of=queued.duplicate_of,
+            duplicate_note=self.documents.duplicate_note(queued),
+            version_of=queued.version_of,
+            version_note=self.documents.version_note(queued),
         )
 
     def _why_no_candidate(self, identity: Identity) -> Any:
@@ -1624,8 +1633,16 @@ class Mailroom:
 
     # -- the command line's view of the queue and the patients (``missive documents``, ``patients``, ``match``)
     def queued_documents(self, include_rejected: bool = False) -> list[QueuedDocument]:
-        """Every document of the queue as recorded (waiting and filed; rejected too when asked), oldest first."""
-        return self.documents.list(None if include_rejected else ("waiting", "filed"))
+        """Every document of the queue as recorded (waiting, filed and duplicates; rejected too when asked),
+        oldest first."""
+        return self.documents.list(None if include_rejected else ("waiting", "filed", "duplicate"))
+
+    def document_notes(self, doc_id: str) -> tuple[str, str]:
+        """What the screen says of a document beside its state, in the core's words: (of a duplicate: the
+        document that stands for it and where that one is; of a new version of a result: the earlier one it
+        completes, corrects or follows); '' for what does not apply."""
+        queued = self.documents.get(doc_id)
+        return self.documents.duplicate_note(queued), self.documents.version_note(queued)
 
     def file_queued(self, doc_id: str, patient_id: str, actor: str | None = None) -> QueuedDocument:
         """``file_document`` returning the queue's record (where the file went, for ``missive file``)."""

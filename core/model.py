@@ -476,7 +476,8 @@ def match_folder(typed: str, keys: Iterable[str]) -> str | None:
 
 
 # "filing": an interrupted filing that could not be settled yet (the queue retries; shown as waiting)
-DocumentState = Literal["waiting", "filing", "filed", "rejected"]
+# "duplicate": the same bytes as another document of the queue (received in another letter): never filed again
+DocumentState = Literal["waiting", "filing", "filed", "rejected", "duplicate"]
 Undone = Literal["filing", "rejection", "correction"]  # what an undo took back (a correction: the first
 # version is filed again in its place)
 FLAGGED = "\\Flagged"

@@ -218,6 +218,10 @@ class ClinicalDocument(Frozen):
     # document's own (``core.clinical.matching.name_two_patients``): never filed automatically.
     envelope: Identity | None = None
     envelope_from: str = ""  # "hl7v2" or "xdm": which container
+    # The lab request it answers (sender's code and its order or dossier number: HL7 OBR/ORC-2/3, HPRIM Santé
+    # OBR-2/3, HPRIM Net lines 9-11, CDA setId): two documents with the same one and other bytes are two versions
+    # of one result (partial then complete, a correction). Identifies a patient's request: never logged.
+    order: str = ""
 
     @property
     def critical(self) -> int:
@@ -472,10 +476,16 @@ class ReviewItem(Frozen):
     conflict: str = ""  # why it is not filed automatically when ``envelope`` is set, in the core's words
     envelope_label: str = ""  # what ``envelope``'s column is (the container, or the document carried), ditto
     undone: Undone | None = None  # set on undo_filing's answer: what that undo took back
+    duplicate_of: str | None = None  # state "duplicate": the document with the same bytes that stands for it
+    duplicate_note: str = ""  # that document and where it stands, in the core's words
+    version_of: str | None = None  # an earlier document for the same lab request (other bytes)
+    version_note: str = ""  # what this one is to it (completes, corrects, follows), in the core's words
 
     def to_json(self) -> dict[str, Any]:
         """Ids, state and decision; no identity (what `messages show --json` prints)."""
         return {
+            "duplicate_of": self.duplicate_of,
+            "version_of": self.version_of,
             "id": self.id,
             "message_id": self.message_id,
             "format": self.format,

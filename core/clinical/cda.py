@@ -137,7 +137,16 @@ def _document(root: ET.Element, data: bytes) -> ClinicalDocument:
         date=parse_datetime(effective.get("value", "")) if effective is not None else None,
         code=code_el.get("code", "") if code_el is not None else "",
         raw=data,
+        order=_set_id(root),
     )
+
+
+def _set_id(root: ET.Element) -> str:
+    """The document's setId (the same for every version of it), as the order its versions share."""
+    set_id = _child(root, "setId")
+    if set_id is None or not (set_id.get("root") or set_id.get("extension")):
+        return ""
+    return f"cda|{set_id.get('root', '')}|{set_id.get('extension', '')}"
 
 
 def _child(el: ET.Element | None, *path: str) -> ET.Element | None:

@@ -233,6 +233,11 @@ def parse(data: bytes, read_embedded: bool = True) -> list[ClinicalDocument]:
             lines = [msh.line, *(s.line for s in ([group.pid] if group.pid else []) + group.segments)]
             raw = decoded.encode_back("".join(lines))
         main, embedded = group.build(message_date, sender, raw, read_embedded)
+        if group.request:
+            # the lab's request (sending facility, placer else filler number): every version of a result shares it
+            order = f"hl7v2|{msh.component(4, 1) or msh.component(3, 1)}|{group.request}"
+            main = replace(main, order=order)
+            embedded = [doc if doc.order else replace(doc, order=order) for doc in embedded]
         if embedded and not main.observations:
             # CI-SIS "transmission de documents CDA en HL7v2" (how labs send a CR-BIO): the message is an
             # envelope whose only content is the CDA; its other OBX are routing flags, not results
@@ -268,9 +273,12 @@ class _Group:
     pid: Segment | None
     segments: list[Segment] = field(default_factory=list)
     obx: int = 0
+    request: str = ""  # the first ORC/OBR's placer (else filler) order number
 
     def add(self, seg: Segment) -> None:
         self.segments.append(seg)
+        if seg.name in ("ORC", "OBR") and not self.request:
+            self.request = seg.component(2, 1) or seg.component(3, 1)
 
     def build(
         self, message_date: dt.datetime | None, sender: str, raw: bytes, read_embedded: bool

@@ -79,6 +79,7 @@ def parse(data: bytes) -> list[ClinicalDocument]:
     records, delims = _records(decoded.text)
     header = Segment("H", ["H", delims.field, *records[0][1][2:]], delims)
     sender = header.component(4, 2) or header.component(4, 1)
+    sender_code = header.component(4, 1)
     recipient = header.component(9, 2) or header.component(9, 1)
     message_date = parse_datetime(header.component(13, 1))
     patients: list[_Patient] = []
@@ -97,7 +98,10 @@ def parse(data: bytes) -> list[ClinicalDocument]:
     documents = []
     for patient in patients:
         raw = data if len(patients) == 1 else decoded.encode_back(head_written + "".join(patient.written))
-        documents.append(patient.build(sender, recipient, message_date, raw))
+        document = patient.build(sender, recipient, message_date, raw)
+        if patient.request:
+            document = replace(document, order=f"hprim-2|{sender_code}|{patient.request}")
+        documents.append(document)
     return documents
 
 
@@ -111,10 +115,12 @@ class _Patient:
         self.code = ""
         self.date: dt.datetime | None = None
         self._last = ""  # record type before the current C record
+        self.request = ""  # the first OBR's request number (placer, else filler): what its versions share
 
     def add(self, seg: Segment, written: str) -> None:
         self.written.append(written)
         if seg.name == "OBR":
+            self.request = self.request or seg.component(2, 1) or seg.component(3, 1)
             if not self.title:
                 self.code = seg.component(4, 1)
                 self.title = seg.component(4, 2) or self.code

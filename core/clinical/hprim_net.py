@@ -201,6 +201,7 @@ def _read_report(chunk: list[str], decoded: DecodedText, first: bool) -> Clinica
     if lab_text:
         text_lines.extend(["", *lab_text] if any(t.strip() for t in text_lines) else lab_text)
     identity, date, author, recipient = _read_header(header)
+    order = _order(header)
     text = re.sub(r"\n[ \t]*\n(?:[ \t]*\n)+", "\n\n", "\n".join(text_lines)).strip("\n")
     return ClinicalDocument(
         format="hprim-net",
@@ -212,6 +213,7 @@ def _read_report(chunk: list[str], decoded: DecodedText, first: bool) -> Clinica
         recipient=recipient,
         date=date,
         raw=decoded.encode_back("".join(chunk), at_start=first and not decoded.text[:1].isspace()),
+        order=order,
     )
 
 
@@ -276,6 +278,18 @@ def _read_header(header: list[str]) -> tuple[Identity, dt.datetime | None, str, 
         source_id=source_id or None,
     )
     return identity, parse_datetime(field[9]), _party(header[10]), _party(header[11])
+
+
+def _order(header: list[str]) -> str:
+    """The lab's request: its code (line 11), the dossier number (line 9) and the dossier's date (line 10); ''
+    without a dossier number."""
+    if len(header) < 11:
+        return ""
+    dossier = _blank_dot(header[8])
+    if not dossier:
+        return ""
+    code = (_blank_dot(header[10]).split(None, 1) or [""])[0]
+    return f"hprim-net|{code}|{dossier}|{_blank_dot(header[9])[:10]}"
 
 
 def _blank_dot(line: str) -> str:

@@ -38,15 +38,24 @@ from core.text import T
 
 log = logging.getLogger("missive.documents")
 
-State = Literal["waiting", "filing", "filed", "rejected"]
+# "duplicate": the same bytes as a document already in the queue (``duplicate_of``): never filed nor reviewed
+State = Literal["waiting", "filing", "filed", "rejected", "duplicate"]
 _STATE_WORDS = {
     "waiting": "en attente",
     "filing": "en cours de classement",
     "filed": "classé",
     "rejected": "écarté",
+    "duplicate": "doublon",
 }
 FILED_FLAG = "$Filed"
 COLLECTION = "documents"
+# Content digests and lab requests -> documents (keys keyed by the profile: ``DocumentQueue._keyed``), inside the
+# encrypted store: finds an earlier copy of a document, or an earlier version of a result, in one read.
+KEYS_COLLECTION = "document_keys"
+_KEYS_BUILT = "built"  # the marker of an index built over the documents queued before it existed
+_KEYS_VERSION = 1
+# Result statuses of the lab (HL7/HPRIM OBX-11, HPRIM Net RES field 9) that say the report is not complete yet
+_PARTIAL_STATUSES = frozenset({"P", "R", "I", "S"})
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -88,6 +97,10 @@ class QueuedDocument(Frozen):
     envelope: Identity | None = None  # another patient named by its container (HL7 PID, XDM): never auto
     envelope_from: str = ""  # "hl7v2" or "xdm"
     rules: int = ANALYSIS_RULES  # the abnormal/critical rules ``abnormal`` and ``critical`` were counted by
+    duplicate_of: str | None = None  # the document of the queue with the same bytes (state ``duplicate``)
+    version_of: str | None = None  # an earlier document for the same lab request, with other bytes
+    order_key: str = ""  # that request, keyed by the profile (``DocumentQueue._keyed``): never the number itself
+    status: str = ""  # partial, final or correction, as its results say ('' when they do not)
 
     @property
     def match(self) -> MatchResult:
@@ -111,6 +124,9 @@ class QueuedDocument(Frozen):
             "replaced_by": self.replaced_by,
             "applied_to": self.applied_to,
             "kind": self.kind,
+            "duplicate_of": self.duplicate_of,
+            "version_of": self.version_of,
+            "status": self.status,
         }
 
 
@@ -175,6 +191,10 @@ def _from_doc(key: str, d: Mapping[str, Any]) -> QueuedDocument:
         envelope=_identity_from_doc(d["envelope"]) if isinstance(d.get("envelope"), dict) else None,
         envelope_from=d.get("envelope_from", ""),
         rules=int(d.get("rules", 1)),
+        duplicate_of=d.get("duplicate_of"),
+        version_of=d.get("version_of"),
+        order_key=d.get("order_key", ""),
+        status=d.get("status", ""),
     )
 
 
@@ -212,6 +232,10 @@ def _to_doc(q: QueuedDocument) -> dict[str, Any]:
         "envelope": _identity_to_doc(q.envelope) if q.envelope is not None else None,
         "envelope_from": q.envelope_from,
         "rules": q.rules,
+        "duplicate_of": q.duplicate_of,
+        "version_of": q.version_of,
+        "order_key": q.order_key,
+        "status": q.status,
     }
 
 
@@ -252,6 +276,7 @@ class DocumentQueue:
     ) -> None:
         self.profile = profile
         self.docs = profile.collection(COLLECTION)
+        self.keys = profile.collection(KEYS_COLLECTION)
         self.blobs = profile.blobs
         self.audit = profile.audit
         section = dict(filing_settings) if filing_settings is not None else _settings_section(profile)
@@ -263,6 +288,7 @@ class DocumentQueue:
         db = getattr(profile, "db", None)
         self._lock = lock if lock is not None else getattr(db, "lock", None) or threading.RLock()
         vault = getattr(profile, "vault", None)
+        self._vault = vault
         # tells this profile's temporary files from another desk's in a shared import folder
         self.desk = vault.keyed_name("filing-desk")[:8] if vault is not None else "local"
         self._migrate_quarantine()
@@ -351,6 +377,8 @@ class DocumentQueue:
         digest = hashlib.sha256(data).hexdigest()
         key_source = f"{message_id}\0{attachment}\0{index}\0{digest}".encode()
         doc_id = "d-" + hashlib.sha256(key_source).hexdigest()[:16]
+        content_key = self._content_key(digest)
+        order_key = self._order_key(document)
         with self._held():  # two processes syncing the same message: the second finds the first's document
             existing = self.docs.get(doc_id)
             if existing is not None:
@@ -359,6 +387,21 @@ class DocumentQueue:
                     found = replace(found, store_ids=(*found.store_ids, store_id))
                     self.docs.put(doc_id, _to_doc(found))
                 return found
+            self._ensure_keys()
+            # The same bytes in another letter (sent again, forwarded, to two addresses of the practice): the
+            # first copy stands for it, whatever became of it (filed, waiting, undone, set aside).
+            original = self._original(content_key)
+            if original is not None:
+                return self._add_duplicate(
+                    doc_id, original, document, match, data, message_id, attachment, store_id, order_key
+                )
+            earlier = self._latest_version(order_key) if order_key else None
+            # the index first: a crash before the document's record leaves a key naming no document (skipped)
+            keys: dict[str, dict[str, Any]] = {f"c-{content_key}": {"doc": doc_id}}
+            if order_key:
+                versions = [d for d in (self.keys.get(f"o-{order_key}") or {}).get("docs", ()) if d != doc_id]
+                keys[f"o-{order_key}"] = {"docs": [*versions, doc_id]}
+            self.keys.put_many(keys)
             blob_id = self.blobs.put(data)
             queued = QueuedDocument(
                 id=doc_id,
@@ -384,10 +427,168 @@ class DocumentQueue:
                 envelope_from=document.envelope_from,
                 added=_now(),
                 store_ids=(store_id,) if store_id else (),
+                version_of=earlier.id if earlier is not None else None,
+                order_key=order_key,
+                status=_version_status(document),
             )
             if document.envelope is not None:
                 log.warning("document %s: its container names another patient; held for review", doc_id)
-            return self._record(queued, "document", None, message=message_id, decision=match.decision)
+            extra = {"version_of": earlier.id} if earlier is not None else {}
+            if earlier is not None:
+                log.info("document %s: a new version of the result of %s (other bytes); queued", doc_id, earlier.id)
+            return self._record(queued, "document", None, message=message_id, decision=match.decision, **extra)
+
+    # ------------------------------------------------------------------ duplicates and versions
+    def _keyed(self, text: str) -> str:
+        """A key that reveals nothing of ``text`` without the profile's key (HMAC-SHA256); a profile without a
+        vault (the tests' in-memory one) takes a plain hash."""
+        if self._vault is not None:
+            return str(self._vault.keyed_name(text))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+    def _order_key(self, document: ClinicalDocument) -> str:
+        """The key of the lab request a document answers, for its patient (a request number two patients share,
+        in two groups of one HL7 message, makes no versions of each other); '' when the document names none."""
+        if not document.order:
+            return ""
+        from core.model import folded
+
+        ident = document.identity
+        born = ident.birth_date.isoformat() if ident.birth_date else ""
+        who = " ".join(folded(ident.family_name).split())
+        return self._keyed(f"document-order\0{document.format}\0{document.order}\0{who}\0{born}")
+
+    def _content_key(self, digest: str) -> str:
+        """The key of a document's bytes (``digest``: their SHA-256), as the index keeps it."""
+        return self._keyed(f"document-content\0{digest}")
+
+    def _original(self, content_key: str) -> QueuedDocument | None:
+        """The document of the queue with these bytes, if any (never a duplicate: they name their original)."""
+        entry = self.keys.get(f"c-{content_key}")
+        doc_id = str((entry or {}).get("doc") or "")
+        doc = self.docs.get(doc_id) if doc_id else None
+        if doc is None:
+            return None  # none, or a key a crash left before its document's record
+        found = _from_doc(doc_id, doc)
+        if found.state == "duplicate" and found.duplicate_of:
+            doc = self.docs.get(found.duplicate_of)
+            return _from_doc(found.duplicate_of, doc) if doc is not None else None
+        return found
+
+    def _latest_version(self, order_key: str) -> QueuedDocument | None:
+        """The last document queued for this lab request (not a duplicate)."""
+        for doc_id in reversed(list((self.keys.get(f"o-{order_key}") or {}).get("docs", ()))):
+            doc = self.docs.get(str(doc_id))
+            if doc is not None and doc.get("state") != "duplicate":
+                return _from_doc(str(doc_id), doc)
+        return None
+
+    def _add_duplicate(
+        self,
+        doc_id: str,
+        original: QueuedDocument,
+        document: ClinicalDocument,
+        match: MatchResult,
+        data: bytes,
+        message_id: str,
+        attachment: str,
+        store_id: str | None,
+        order_key: str,
+    ) -> QueuedDocument:
+        """Record a copy of ``original`` met in another letter: set aside at once as its duplicate (not filed,
+        not reviewed), its own bytes kept (encrypted) as for any document, audited. The caller holds the lock."""
+        queued = QueuedDocument(
+            id=doc_id,
+            message_id=message_id,
+            attachment=attachment,
+            format=document.format,
+            identity=document.identity,
+            decision=match.decision,
+            candidates=tuple(match.candidates),
+            patient_id=None,
+            state="duplicate",
+            blob_id=self.blobs.put(data),
+            title=document.title,
+            sender=document.author,
+            date=document.date,
+            observations=len(document.observations),
+            abnormal=sum(1 for o in document.observations if o.abnormal),
+            critical=document.critical,
+            entry_id=document.entry_id,
+            replaces=document.replaces,
+            kind=document_kind(document),
+            envelope=document.envelope,
+            envelope_from=document.envelope_from,
+            added=_now(),
+            store_ids=(store_id,) if store_id else (),
+            duplicate_of=original.id,
+            order_key=order_key,
+            status=_version_status(document),
+        )
+        log.info("document %s: the same bytes as %s (%s); not queued again", doc_id, original.id, original.state)
+        return self._record(
+            queued, "duplicate", None, message=message_id, original=original.id, original_state=original.state
+        )
+
+    def _ensure_keys(self) -> None:
+        """Index the documents queued before the index existed (once per profile; the caller holds the lock):
+        their bytes' keys, oldest first, so that a copy of one of them is known as its duplicate."""
+        if (self.keys.get(_KEYS_BUILT) or {}).get("version") == _KEYS_VERSION:
+            return
+        found = sorted(self.docs.items(), key=lambda kv: (str(kv[1].get("added", "")), kv[0]))
+        entries: dict[str, dict[str, Any]] = {}
+        for doc_id, doc in found:
+            if doc.get("state") == "duplicate":
+                continue
+            blob = self._blob_or_none(str(doc.get("blob_id", "")))
+            if blob is None:
+                continue
+            key = f"c-{self._content_key(hashlib.sha256(blob).hexdigest())}"
+            if key not in entries and self.keys.get(key) is None:
+                entries[key] = {"doc": doc_id}
+        if entries:
+            self.keys.put_many(entries)
+        self.keys.put(_KEYS_BUILT, {"version": _KEYS_VERSION})
+        if found:
+            log.info("document index built over %d documents", len(found))
+
+    def duplicate_note(self, queued: QueuedDocument) -> str:
+        """What the screen says of a duplicate: the document it copies and where that one stands (filed where,
+        waiting, set aside), in the core's words; '' for any other document."""
+        if queued.state != "duplicate" or not queued.duplicate_of:
+            return ""
+        try:
+            original = self.get(queued.duplicate_of)
+        except NotFound:
+            return str(T("clinical.documents.doublon-de", original=queued.duplicate_of))
+        if original.state == "filed" and original.filed_path:
+            return str(
+                T(
+                    "clinical.documents.doublon-de-classe",
+                    original=original.id,
+                    patient=original.patient_id or "?",
+                    file=Path(original.filed_path).name,
+                )
+            )
+        state = str(T(f"clinical.documents.etat-{original.state}"))
+        return str(T("clinical.documents.doublon-de-etat", original=original.id, state=state))
+
+    def version_note(self, queued: QueuedDocument) -> str:
+        """What the screen says of a new version of a result: the earlier document it completes, corrects or
+        follows (its results' statuses say which), in the core's words; '' when none is known."""
+        if not queued.version_of:
+            return ""
+        try:
+            earlier = self.get(queued.version_of)
+        except NotFound:
+            earlier = None
+        if queued.status == "correction":
+            code = "clinical.documents.version-corrige"
+        elif queued.status == "final" and earlier is not None and earlier.status == "partial":
+            code = "clinical.documents.version-complete"
+        else:
+            code = "clinical.documents.version-remplace"
+        return str(T(code, earlier=queued.version_of))
 
     def ingest(
         self, document: ClinicalDocument, match: MatchResult, *, mark: bool = True, **origin: Any
@@ -397,6 +598,8 @@ class DocumentQueue:
         ``mark=False``: leave ``$Filed`` to the caller (the sync hook: the message is not stored yet).
         """
         queued = self.add(document, match, **origin)
+        if queued.state == "duplicate":
+            return queued  # its original was (or will be) filed, reviewed or set aside: nothing more to do
         if queued.replaces and queued.state == "waiting" and not queued.applied_to and queued.envelope is None:
             # (a correction whose container names another patient replaces nothing on its own: it waits)
             applied = self.apply_replacement(queued.id, actor="auto")
@@ -542,6 +745,7 @@ class DocumentQueue:
             raise BadInput(T("clinical.documents.aucun-patient-utilisez-patient"))
         with self._held():
             queued = self._settle(self.get(doc_id))
+            self._refuse_duplicate(queued)
             if queued.state == "filed":
                 raise BadInput(
                     T(
@@ -601,6 +805,7 @@ class DocumentQueue:
         filed again in its place): what the screen and the command line say after an undo."""
         with self._held():
             queued = self._settle(self.get(doc_id))
+            self._refuse_duplicate(queued)
             if queued.state == "rejected":  # set aside by mistake: waiting again, nothing was written anywhere
                 back = self._record(replace(queued, state="waiting"), "undo", actor, message=queued.message_id)
                 return back, "rejection"
@@ -717,6 +922,7 @@ class DocumentQueue:
         """Set a waiting document aside (not for this practice, duplicate...); audited."""
         with self._held():
             queued = self._settle(self.get(doc_id))
+            self._refuse_duplicate(queued)
             if queued.state == "filed":
                 raise BadInput(T("clinical.documents.document-classe-annulez-abord", doc_id=doc_id))
             return self._record(replace(queued, state="rejected"), "reject", actor, message=queued.message_id)
@@ -865,6 +1071,13 @@ class DocumentQueue:
         self.audit.append(action, updated.id, actor=actor, **details)
         return updated
 
+    def _refuse_duplicate(self, queued: QueuedDocument) -> None:
+        """A duplicate is decided by its original: filing it would put a second copy in the patient's record."""
+        if queued.state == "duplicate":
+            raise BadInput(
+                T("clinical.documents.doublon-rien-a-faire", doc_id=queued.id, original=queued.duplicate_of or "?")
+            )
+
     def _blob_or_none(self, blob_id: str) -> bytes | None:
         try:
             return self.blobs.get(blob_id)
@@ -939,6 +1152,19 @@ class DocumentQueue:
 
 
 __all__ = ["COLLECTION", "FILED_FLAG", "DocumentQueue", "QueuedDocument"]
+
+
+def _version_status(document: ClinicalDocument) -> str:
+    """Where a result stands by its lab's own statuses: 'correction' (a result corrected), 'partial' (some not
+    validated or still to come), 'final' (all validated); '' when the document says nothing of it."""
+    statuses = {o.status.strip().upper() for o in document.observations if o.status.strip()}
+    if "C" in statuses:
+        return "correction"
+    if statuses & _PARTIAL_STATUSES:
+        return "partial"
+    if statuses and statuses <= {"F"}:
+        return "final"
+    return ""
 
 
 def envelope_conflict(document: ClinicalDocument | QueuedDocument) -> str:

@@ -1,7 +1,10 @@
 """A process filing on a shared profile, for the exactly-once tests (tests/filing/test_exactly_once.py).
 
 ``python -m tests.filing.filing_worker PROFILE loop SECONDS``: queue results ``<m0@lab>``, ``<m1@lab>``... (the
-same ones in every worker, so workers race for each) and file them, for SECONDS; prints how many.
+same ones in every worker, so workers race for each; each letter's result has bytes of its own, as different
+results do) and file them, for SECONDS; prints how many.
+``python -m tests.filing.filing_worker PROFILE same COUNT``: queue the same result (the same bytes) in COUNT
+letters of this worker's own and file them; prints the states it got.
 ``python -m tests.filing.filing_worker PROFILE crash POINT``: file one result and die (``os._exit``) at POINT.
 """
 
@@ -62,10 +65,18 @@ def main(argv: list[str]) -> int:
         else:
             queue.auto_file(queued.id)
         return 3  # the crash point was never reached
+    if mode == "same":
+        states = []
+        for n in range(int(arg)):
+            queued = queue.add(document, AUTO, message_id=f"<{os.getpid()}-{n}@lab>", attachment="res.hpr", raw=RAW)
+            states.append(queue.auto_file(queued.id)[0].state if queued.state == "waiting" else queued.state)
+        print(" ".join(states))
+        return 0
     deadline = time.monotonic() + float(arg)
     n = 0
     while time.monotonic() < deadline:
-        queued = queue.add(document, AUTO, message_id=f"<m{n}@lab>", attachment="res.hpr", raw=RAW)
+        raw = RAW + f"\r\n{n}\r\n".encode()  # another result in each letter (the same bytes would be a duplicate)
+        queued = queue.add(document, AUTO, message_id=f"<m{n}@lab>", attachment="res.hpr", raw=raw)
         queue.auto_file(queued.id)
         if n % 25 == 0:
             queue.auto_file()  # what the daemon's round does: every waiting result

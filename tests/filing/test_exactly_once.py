@@ -95,6 +95,26 @@ def test_two_processes_filing_on_one_profile_never_file_a_result_twice(tmp_path:
     assert not (lgc / ".missive-tmp").exists()
 
 
+def test_two_processes_meeting_the_same_result_in_their_own_letters_file_it_once(tmp_path: Path) -> None:
+    """The same result in many letters (sent again, forwarded, to two addresses), met by the app and the daemon
+    at once: one of them files it, once; every other copy is a duplicate of that one, in both processes."""
+    profile, lgc = practice(tmp_path)
+    worker = [sys.executable, "-m", "tests.filing.filing_worker", str(profile), "same", "20"]
+    procs = [
+        subprocess.Popen(worker, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    outs = [p.communicate(timeout=300) for p in procs]
+    for p, (_, err) in zip(procs, outs, strict=True):
+        assert p.returncode == 0, err.decode()
+    states = collections.Counter(word for out, _ in outs for word in out.decode().split())
+    assert states == {"filed": 1, "duplicate": 39}
+    docs = Mailroom.open(profile, PASS).documents.list()
+    [first] = [d for d in docs if d.state == "filed"]
+    assert len(docs) == 40 and {d.duplicate_of for d in docs if d is not first} == {first.id}
+    assert list(filed_ids(lgc).items()) == [(first.id, 1)]
+
+
 @pytest.mark.parametrize(
     "points", [(p,) for p in CRASH_POINTS] + [("intent", "settling"), ("linked", "settling")]
 )
@@ -138,7 +158,8 @@ def letter(number: int) -> bytes:
             'Content-Type: application/octet-stream; name="res.hpr"\r\n'
             'Content-Disposition: attachment; filename="res.hpr"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
         ).encode()
-        + base64.encodebytes(RAW)
+        # a result of its own in each letter (the same bytes in two letters would be one result and a duplicate)
+        + base64.encodebytes(RAW + f"\r\n{number}\r\n".encode())
         + b"--b--\r\n"
     )
 

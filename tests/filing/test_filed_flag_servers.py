@@ -42,7 +42,7 @@ def result_letter(tag: str, sender: str = "labo@missive.test") -> bytes:
             'Content-Type: application/octet-stream; name="res.hpr"\r\n'
             'Content-Disposition: attachment; filename="res.hpr"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
         ).encode()
-        + base64.encodebytes(RESULT)
+        + base64.encodebytes(RESULT + f"\r\n{tag}\r\n".encode())  # a result of its own (else a duplicate)
         + b"--b--\r\n"
     )
 

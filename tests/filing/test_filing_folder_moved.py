@@ -58,9 +58,10 @@ def test_renamed_between_two_filings_the_second_goes_where_the_path_leads(tmp_pa
     assert first.state == "filed" and Path(first.filed_path).parent == lgc
     lgc.rename(old)
     lgc.mkdir()  # the practice software's new import folder, at the configured path
-    second = queue.ingest(document, AUTO, message_id="m-2", raw=RAW)
+    other = RAW + b"\r\n"  # another result (the same bytes again would be a duplicate, filed nowhere)
+    second = queue.ingest(document, AUTO, message_id="m-2", raw=other)
     assert second.state == "filed" and Path(second.filed_path).parent == lgc
-    assert Path(second.filed_path).read_bytes() == RAW
+    assert Path(second.filed_path).read_bytes() == other
     assert _files(old) == [Path(first.filed_path).name]  # nothing more in the renamed folder
 
 

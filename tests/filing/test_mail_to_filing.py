@@ -22,7 +22,8 @@ PATIENTS = (
 
 
 def letter(sender: str, number: int) -> bytes:
-    encoded = base64.encodebytes(RESULT)
+    # a result of its own in each letter: the same bytes in two letters are one result and its duplicate
+    encoded = base64.encodebytes(RESULT + f"\r\n{number}\r\n".encode())
     return (
         (
             f"From: {sender}\r\nTo: dr@cabinet.mssante.fr\r\nSubject: Resultats\r\n"

@@ -160,6 +160,7 @@ class FakeEntry:
     message: str = ""  # the store id of the letter it came in
     critical: int = 0  # critical results in it
     filed_at: dt.datetime | None = None
+    duplicate_of: str | None = None  # state "duplicate": the entry with the same bytes
 
 
 class FakeDocuments:
@@ -189,6 +190,13 @@ class FakeDocuments:
         """A bare PDF letter whose identity could not be read: no candidate at all."""
         letter = ClinicalDocument(format="pdf", identity=Identity(), title="Courrier du Dr Martin")
         self.entries["d-letter"] = FakeEntry("d-letter", letter, (), "review", "waiting")
+
+    def add_duplicate(self) -> None:
+        """The lab's result again, in another letter: a duplicate of the one waiting (as the core records it)."""
+        first = self.entries["d-ambiguous"]
+        self.entries["d-copy"] = FakeEntry(
+            "d-copy", first.document, first.candidates, "review", "duplicate", message="m-lab", duplicate_of=first.id
+        )
 
     def get(self, doc_id: str) -> FakeEntry:
         if doc_id not in self.entries:
@@ -510,7 +518,25 @@ class FakeMailroom:
             if e.state == "waiting" and not e.candidates else "",
             message_id=f"<{e.message}@test>" if e.message else "",
             envelope=doc.envelope, conflict=envelope_conflict(doc), envelope_label=envelope_label(doc),
+            duplicate_of=e.duplicate_of, duplicate_note=self._duplicate_note(e),
         )  # fmt: skip
+
+    def _duplicate_note(self, e: FakeEntry) -> str:
+        """The core's words (``DocumentQueue.duplicate_note``) for a duplicate and its original's state."""
+        from core.text import T
+
+        if e.duplicate_of is None:
+            return ""
+        first = self.documents.get(e.duplicate_of)
+        if first.state == "filed":
+            return str(T("clinical.documents.doublon-de-classe", original=first.id, patient=first.patient_id,
+                         file=f"{first.id}.hpr"))  # fmt: skip
+        state = str(T(f"clinical.documents.etat-{first.state}"))
+        return str(T("clinical.documents.doublon-de-etat", original=first.id, state=state))
+
+    def _refuse_duplicate(self, entry: FakeEntry) -> None:
+        if entry.state == "duplicate":
+            raise BadInput(f"le document {entry.id} est un doublon de {entry.duplicate_of} : agissez sur l'original")
 
     def differing_traits(self, identity: Identity, patient: Patient) -> frozenset[str]:
         return differing_traits(identity, patient)
@@ -521,7 +547,8 @@ class FakeMailroom:
         waiting.sort(
             key=lambda i: (not i.critical, i.date.timestamp() if i.date else float("inf"))
         )  # as the core
-        return waiting, [self._item(e) for e in entries if e.state == "filed"]
+        decided = [self._item(e) for e in entries if e.state == "filed"]
+        return waiting, decided + [self._item(e) for e in entries if e.state == "duplicate"]  # as the core
 
     def review_count(self) -> int:
         return len(self.review_items()[0])
@@ -568,6 +595,7 @@ class FakeMailroom:
 
     def file_document(self, doc_id: str, patient_id: str, actor: str | None = None) -> ReviewItem:
         entry = self.documents.get(doc_id)
+        self._refuse_duplicate(entry)
         if entry.state == "filed":
             raise BadInput(f"le document {doc_id} est déjà classé")
         if patient_id not in self.patients.by_id:
@@ -579,6 +607,7 @@ class FakeMailroom:
 
     def reject_document(self, doc_id: str, actor: str | None = None) -> ReviewItem:
         entry = self.documents.get(doc_id)
+        self._refuse_duplicate(entry)
         if entry.state == "filed":
             raise BadInput(f"le document {doc_id} est classé : annulez d'abord le classement")
         entry.state = "rejected"
@@ -588,6 +617,7 @@ class FakeMailroom:
 
     def undo_filing(self, doc_id: str, actor: str | None = None) -> ReviewItem:
         entry = self.documents.get(doc_id)
+        self._refuse_duplicate(entry)
         if entry.state not in ("filed", "rejected"):  # as the core: a rejection is taken back too
             raise BadInput(f"le document {doc_id} n'est pas classé : rien à annuler")
         undone: Undone = "rejection" if entry.state == "rejected" else "filing"

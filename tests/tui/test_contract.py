@@ -144,6 +144,28 @@ def test_decisions_on_a_waiting_document(subject: Subject) -> None:
     assert again.state == "waiting" and again.undone == "rejection"
 
 
+def test_a_second_copy_of_a_waiting_document_is_listed_as_its_duplicate(subject: Subject, tmp_path: Path) -> None:
+    """The lab's result again in another letter: not queued again; listed among the decided ones, saying which
+    document stands for it and where that one is; no decision can be taken on it."""
+    mr = subject.mailroom
+    if isinstance(mr, FakeMailroom):
+        mr.documents.add_duplicate()
+    else:
+        (tmp_path / "Maildir" / "new" / "5.lab-again").write_bytes(lab_message())  # another Message-ID
+        asyncio.run(mr.sync())
+    pending, decided = mr.review_items()
+    [copy] = [i for i in decided if i.state == "duplicate"]
+    [first] = [i for i in pending if i.id == copy.duplicate_of]
+    assert mr.review_count() == len(pending) and copy.id not in {i.id for i in pending}
+    assert copy.duplicate_note == f"doublon du document {first.id} (en attente de classement)"
+    for decide in (mr.file_document, mr.reject_document, mr.undo_filing):
+        with pytest.raises(BadInput, match=f"doublon de {first.id}"):
+            decide(copy.id, *(("p-1",) if decide == mr.file_document else ()))
+    mr.file_document(first.id, "p-1", actor="tui")  # the first is filed: the copy says so
+    [copy] = [i for i in mr.review_items()[1] if i.state == "duplicate"]
+    assert copy.duplicate_note.startswith(f"doublon du document {first.id}, déjà classé pour le patient n° p-1 (")
+
+
 def test_patients_directory_and_recipients(subject: Subject) -> None:
     mr = subject.mailroom
     assert {p.id for p in mr.list_patients()} == {"p-1", "p-2", "p-3"}

@@ -26,7 +26,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
     d = sub.add_parser("documents", parents=[common], help="documents reçus : liste, annuler un classement")
     dsub = d.add_subparsers(dest="documents_command", metavar="ACTION", parser_class=type(d))
-    lst = dsub.add_parser("list", parents=[common], help="documents en attente et classés")
+    lst = dsub.add_parser("list", parents=[common], help="documents en attente, classés et doublons")
     lst.add_argument("--all", action="store_true", help="aussi les documents écartés")
     lst.add_argument("--json", action="store_true", help="un objet JSON par document et par ligne")
     lst.set_defaults(func=list_command)
@@ -50,14 +50,15 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     pre.set_defaults(func=presets_command)
 
 
-def _row(doc: Any) -> str:
+def _row(doc: Any, notes: tuple[str, str] = ("", "")) -> str:
     from tui.i18n import t
 
-    state = (
-        t(f"cli.state.{doc.state}") if doc.state in ("waiting", "filing", "filed", "rejected") else doc.state
-    )
+    known = ("waiting", "filing", "filed", "rejected", "duplicate")
+    state = t(f"cli.state.{doc.state}") if doc.state in known else doc.state
     patient = doc.patient_id or "-"
-    return f"{doc.id}  {state:<10} {doc.decision:<7} {doc.format:<10} patient={patient}"
+    line = f"{doc.id}  {state:<10} {doc.decision:<7} {doc.format:<10} patient={patient}"
+    # a duplicate: which document stands for it and where that one is; a new version: what it is to the earlier
+    return "".join([line, *(f" — {note}" for note in notes if note)])
 
 
 def _show_decision(args: argparse.Namespace, ctx: Any, doc: Any, line: str, **extra: Any) -> int:
@@ -79,7 +80,8 @@ def file_command(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def list_command(args: argparse.Namespace, ctx: Any) -> int:
-    docs = ctx.mailroom().queued_documents(include_rejected=args.all)
+    mailroom = ctx.mailroom()
+    docs = mailroom.queued_documents(include_rejected=args.all)
     if args.json:
         for doc in docs:
             ctx.print_json(doc.to_json())
@@ -90,7 +92,8 @@ def list_command(args: argparse.Namespace, ctx: Any) -> int:
         print(t("cli.documents.none"))
         return 0
     for doc in docs:
-        print(_row(doc))
+        notes = mailroom.document_notes(doc.id) if doc.duplicate_of or doc.version_of else ("", "")
+        print(_row(doc, notes))
     return 0
 
 

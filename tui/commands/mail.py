@@ -481,8 +481,12 @@ def _document_line(doc: ReviewItem) -> str:
         where = t("cli.doc.waiting", id=doc.id)
         if doc.conflict:  # its container names another patient: the core's reason
             where += f" — ⚠ {doc.conflict}"
+    elif doc.state == "duplicate":  # the same file as another document: that one stands for it
+        where = doc.duplicate_note
     else:
         where = t("cli.doc.rejected")
+    if doc.version_note:  # a new version of a result: what it is to the earlier one (the core's words)
+        where += f" — {doc.version_note}"
     from core.model import kind_label
 
     kind = f" ({kind_label(doc.kind)})" if doc.kind else ""

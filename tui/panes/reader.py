@@ -114,6 +114,8 @@ def filing_line(filing: ReviewItem) -> tuple[str, str]:
         return t("reader.filed", patient=who, when=when, how=how), "$success"
     if filing.state == "rejected":
         return t("reader.rejected"), "$text-muted"
+    if filing.state == "duplicate":  # the same file came in another letter: that document stands for it
+        return t("reader.duplicate", note=filing.duplicate_note), "$text-muted"
     return t("reader.waiting"), "$warning bold"
 
 
@@ -126,6 +128,9 @@ def whose(doc: ClinicalDocument, filing: ReviewItem | None) -> Content:
     if filing is not None:
         parts.append(filing_line(filing))
         parts.append("\n")
+        if filing.version_note:  # a new version of a result: what it is to the earlier one (the core's words)
+            parts.append((f"↻ {filing.version_note}", "$warning"))
+            parts.append("\n")
         if filing.conflict and filing.envelope is not None:
             # its container names another patient: the core's reason, and that patient
             parts.append((f"⚠ {filing.conflict} — {identity_line(filing.envelope)}", "$warning bold"))

@@ -195,6 +195,8 @@ class ReviewPane(ReportsFailures, Vertical):
             if self.is_pending(item):
                 kind = f"[{kind_label(item.kind)}] " if item.kind else ""
                 label = f"{'‼' if item.critical else '?'} {when} {who} — {kind}{item.title}"
+            elif item.state == "duplicate":  # the same file as another document: that one stands for it
+                label = f"= {when} {who} — {t('review.duplicate', original=item.duplicate_of or '?')}"
             else:
                 p = item.patient
                 target = f"{p.used_name or p.birth_name} {' '.join(p.given_names)}" if p else "?"
@@ -205,7 +207,9 @@ class ReviewPane(ReportsFailures, Vertical):
         self.query_one("#review-empty").display = empty
         self.query_one("#review-detail").display = not empty
         docs.display = not empty
-        docs.border_subtitle = t("review.count", pending=len(self.pending), filed=len(self.filed))
+        copies = sum(1 for i in self.filed if i.state == "duplicate")
+        counted = {"pending": len(self.pending), "filed": len(self.filed) - copies}
+        docs.border_subtitle = t("review.count_copies", **counted, copies=copies) if copies else t("review.count", **counted)
         if items:
             ids = [item.id for item in items]
             docs.highlighted = ids.index(keep) if keep in ids else 0
@@ -223,6 +227,11 @@ class ReviewPane(ReportsFailures, Vertical):
         candidates = self.query_one("#review-candidates", OptionList)
         candidates.clear_options()
         if not self.is_pending(item):
+            # a duplicate: the document that stands for it and where it is; a new version of a result: what it
+            # is to the earlier one (the core's words, where a candidate would be)
+            for note in (item.duplicate_note, item.version_note):
+                if note:
+                    candidates.add_option(Option(Content.styled(note, "$warning bold"), disabled=True))
             self._render_compare(item, item.patient)
             return
         for cand, patient in item.candidates:
@@ -256,6 +265,7 @@ class ReviewPane(ReportsFailures, Vertical):
     def _render_compare(self, item: ReviewItem, patient: Patient | None) -> None:
         compare = self.query_one("#review-compare", Static)
         compare.border_title = compare_title(item)
+        compare.border_subtitle = item.version_note  # a new version of a result: what it is to the earlier one
         compare.update(printable_content(comparison(item, patient, self._differs(item, patient))))
 
     def _differs(self, item: ReviewItem, patient: Patient | None) -> frozenset[str]:
@@ -296,7 +306,9 @@ class ReviewPane(ReportsFailures, Vertical):
             return False
         if action == "undo" and self.is_pending(item):  # the highlight moved on: u takes back the last decision
             return self._undoable() is not None
-        return self.is_pending(item) if action in self.WAITING_ONLY else not self.is_pending(item)
+        if action in self.WAITING_ONLY:
+            return self.is_pending(item)
+        return not self.is_pending(item) and item.state != "duplicate"  # a duplicate's original is decided on
 
     def _undoable(self) -> str | None:
         """The document filed or rejected last in this pane, while it is still decided (not waiting again)."""

@@ -1,0 +1,34 @@
+"""À classer at 80x24, a document received a second time (the same file in another letter): listed among the
+decided ones as a duplicate of the first, the core's words saying where that one stands; no key decides on it."""
+
+from __future__ import annotations
+
+from textual.widgets import OptionList
+
+from tests.tui.conftest import settle
+from tests.tui.fakes import FakeMailroom
+from tests.tui.test_flows import open_review_at
+from tui.app import MissiveApp
+from tui.panes.review import ReviewPane
+
+
+async def test_a_duplicate_is_shown_as_such_and_nothing_decides_on_it(mailroom: FakeMailroom) -> None:
+    mailroom.documents.add_duplicate()
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await open_review_at(app, pilot, "d-copy")
+        docs = app.screen.query_one("#review-docs", OptionList)
+        row = str(docs.get_option_at_index(docs.highlighted).prompt)
+        assert row.startswith("= ") and "doublon de d-ambiguous" in row
+        assert "1 doublons" in str(docs.border_subtitle) and "1 à classer" in str(docs.border_subtitle)
+        candidates = app.screen.query_one("#review-candidates", OptionList)
+        shown = [str(candidates.get_option_at_index(n).prompt) for n in range(candidates.option_count)]
+        assert shown == ["doublon du document d-ambiguous (en attente de classement)"]
+        for key in ("enter", "x", "u", "p"):  # file, reject, undo, find a patient: none applies to a copy
+            await pilot.press(key)
+            await settle(app, pilot)
+        assert mailroom.documents.decisions == []
+        assert mailroom.documents.entries["d-copy"].state == "duplicate"
+        pane = app.screen.query_one(ReviewPane)
+        assert not any(pane.check_action(a, ()) for a in ("undo", "file_document", "reject", "find_patient"))
