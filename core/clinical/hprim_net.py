@@ -78,6 +78,7 @@ def parse(data: bytes) -> list[ClinicalDocument]:
     reports = _split_reports(lines)
     for n, chunk in enumerate(reports, 1):
         _check_header(chunk, n)
+        _check_one_report(chunk, n)
     read = [_read_report(chunk, decoded, n == 0) for n, chunk in enumerate(reports)]
     documents = [doc for doc in read if doc is not None]
     if not documents:
@@ -86,37 +87,83 @@ def parse(data: bytes) -> list[ClinicalDocument]:
 
 
 def _split_reports(lines: list[str]) -> list[list[str]]:
-    """Cut the file after each ****FIN****, stop at ****FINFICHIER****; blank lines between reports go.
+    """Cut the file after each ****FIN**** and at each ****FINFICHIER****; blank lines between reports go.
 
     What follows a ****FIN**** is a new report only when it looks like one (a LAB block, RES lines or a
     12-line header with a name and a birth date): a stray line there (a signature, a form feed, "FIN")
-    is not a second document with no identity.
+    is not a second document with no identity. ****FINFICHIER**** ends a file, not the reading: two files
+    glued together (a lab's batch, two attachments saved as one) give each report, never the second
+    patient's report inside the first's bytes; after it, only a LAB block, RES lines or a header with a
+    birth date make a report (a mail's signature there stays ignored).
     """
-    reports: list[list[str]] = []
+    reports: list[tuple[list[str], bool]] = []  # (lines, after a ****FINFICHIER****)
     current: list[str] = []
+    ended = False
     for line in lines:
         mark = strip_eol(line).strip()
         if mark == FIN_FILE:
-            break
+            if any(strip_eol(kept).strip() for kept in current):
+                reports.append((current, ended))
+            current = []
+            ended = True
+            continue
         if not current and not mark:
             continue  # blank lines between reports (or before the first)
         current.append(line)
         if mark == FIN:
-            reports.append(current)
+            reports.append((current, ended))
             current = []
     if any(strip_eol(line).strip() for line in current):
-        reports.append(current)
-    return [chunk for n, chunk in enumerate(reports) if n == 0 or _looks_like_report(chunk)]
+        reports.append((current, ended))
+    return [
+        chunk
+        for n, (chunk, after_end) in enumerate(reports)
+        if n == 0 or _looks_like_report(chunk, strict=after_end)
+    ]
 
 
-def _looks_like_report(chunk: list[str]) -> bool:
+def _looks_like_report(chunk: list[str], strict: bool = False) -> bool:
     lines = [strip_eol(line) for line in chunk]
     if any(line.strip() == LAB or line.startswith(("RES|", "TEX|")) for line in lines):
         return True
     if len(lines) < 7 or not lines[1].strip():
         return False
+    if strict:
+        return parse_date(lines[6]) is not None
     # a whole header (even with a date nobody can read: that report goes to review), or a birth date
     return len(lines) >= HEADER_LINES or parse_date(lines[6]) is not None
+
+
+def _check_one_report(chunk: list[str], report: int) -> None:
+    """ParseError when one report (up to its ****FIN****) holds a second one: a second ****LAB**** block,
+    or a second patient's 12-line header after its own. Two reports glued without a ****FIN**** cannot be
+    cut where nothing says they end: read as one, the second patient's results would go to the first."""
+    lines = [strip_eol(line) for line in chunk]
+    opening = lines[0].strip() if lines else ""
+    start = 0 if opening == LAB or opening.startswith(("RES|", "TEX|")) else HEADER_LINES
+    if sum(1 for line in lines if line.strip() == LAB) > 1:
+        raise ParseError(T("clinical.hprim_net.sans-fin", report=report))
+    for i in range(start, len(lines) - 6):
+        if _header_at(lines, i):
+            raise ParseError(T("clinical.hprim_net.sans-fin", report=report))
+
+
+_NAME_LINE_RE = re.compile(r"[^\W\d_]+(?:[ '.,-]+[^\W\d_]+)*\.?")
+
+
+def _header_at(lines: list[str], i: int) -> bool:
+    """Lines i.. look like a patient's header: a first line, a name, given names, a birth date on the 7th."""
+    if not lines[i].strip() or lines[i].startswith(("RES|", "TEX|")):
+        return False
+    if not all(_NAME_LINE_RE.fullmatch(lines[i + n].strip()) for n in (1, 2)):
+        return False
+    birth = lines[i + 6].strip()
+    if not (birth and birth != "." and _BIRTH_LINE_RE.fullmatch(birth) and parse_date(birth) is not None):
+        return False
+    # and the header's other marks: a NIR on the 8th line, or the record's date on the 10th
+    nir = lines[i + 7].strip() if i + 7 < len(lines) else ""
+    dated = i + 9 < len(lines) and parse_date(lines[i + 9]) is not None
+    return dated or bool(re.fullmatch(r"[12][0-9]{4}[0-9AB][0-9]{7}\s?[0-9]{0,2}", nir, re.IGNORECASE))
 
 
 def _check_header(chunk: list[str], report: int) -> None:
