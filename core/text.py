@@ -28,9 +28,7 @@ LANGUAGES = ("fr", "en")
 _current = DEFAULT_LANGUAGE
 
 
-@cache
-def catalogue(lang: str) -> dict[str, str]:
-    """The core's texts in ``lang`` (read once)."""
+def _read(lang: str) -> dict[str, str]:
     import json  # only when a text is shown: `missive --help` never pays for it
 
     try:
@@ -38,6 +36,29 @@ def catalogue(lang: str) -> dict[str, str]:
             return dict(json.load(fh))
     except FileNotFoundError:
         return {}
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    """The core's texts in ``lang``, all of them (read once): the checks of the catalogues, and an old stored
+    sentence looked up among them (``code_of``). ``render`` reads only the sections it shows."""
+    return _read(lang)
+
+
+@cache
+def _section(lang: str, name: str) -> dict[str, str]:
+    """The texts of ``lang`` whose code begins with ``name.`` (or, for "", those kept under a sentence). A
+    session shows a few of the catalogue's sixty sections (the app's inbox: the folders' names, where the whole
+    catalogue held 185 KB): each is read from the file the first time one of its texts is shown (a ms)."""
+    whole = _read(lang)
+    if not name:  # the few texts kept under their French words (match reasons stored so): one section
+        return {code: text for code, text in whole.items() if not _is_code(code)}
+    prefix = f"{name}."
+    return {code: text for code, text in whole.items() if code.startswith(prefix) and _is_code(code)}
+
+
+def _template(code: str, lang: str) -> str | None:
+    return _section(lang, code.partition(".")[0] if _is_code(code) else "").get(code)
 
 
 def set_language(lang: str | None) -> str:
@@ -101,9 +122,9 @@ def render(code: str, params: Mapping[str, Any] | None = None, lang: str | None 
     catalogue is returned as it is: a sentence stored by an older version is still shown.
     """
     lang = lang or _current
-    template = catalogue(lang).get(code)
-    if template is None:
-        template = catalogue(DEFAULT_LANGUAGE).get(code)
+    template = _template(code, lang)
+    if template is None and lang != DEFAULT_LANGUAGE:
+        template = _template(code, DEFAULT_LANGUAGE)
     if template is None:
         return code
     if not params:
@@ -129,8 +150,17 @@ def _french_codes() -> dict[str, str]:
 
 def code_of(sentence: str) -> str:
     """The code of a French sentence stored by an older version when a catalogue has it (a verdict kept
-    before verdicts were codes), so that it too reads in the language chosen; else the sentence itself."""
+    before verdicts were codes), so that it too reads in the language chosen; else the sentence itself. A
+    code is given back as it is, without reading the catalogue (every signed letter's verdict is one)."""
+    if _is_code(sentence):
+        return sentence
     return _french_codes().get(sentence, sentence)
+
+
+def _is_code(text: str) -> bool:
+    """Whether ``text`` has a catalogue code's shape (``section.name``, no space): no French sentence has."""
+    name, dot, rest = text.partition(".")
+    return bool(name and dot and rest) and " " not in text
 
 
 __all__ = [

@@ -4,6 +4,7 @@ come from core/locale, and the command line speaks the language asked for."""
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import string
 from pathlib import Path
@@ -231,3 +232,37 @@ def test_help_is_english_with_lang_en_and_french_otherwise(cli, capsys) -> None:
     assert "rename a column of the file" in shown("patients", "import", "--help", "--lang", "en")
     code, _, err = cli("--lang", "en", "patients", "import")
     assert code == 2 and "required" in err and "see: missive patients import --help" in err
+
+
+
+def test_a_text_is_read_from_its_section_alone_and_reads_as_the_whole_catalogue_says(monkeypatch) -> None:
+    """The whole French catalogue was 185 KB of the app, which shows only the folders' names at its inbox:
+    ``render`` keeps the section of the code it shows (``folder.`` ...), with the same words as the catalogue."""
+    reads: list[str] = []
+    real_read = text._read
+    monkeypatch.setattr(text, "_read", lambda lang: reads.append(lang) or real_read(lang))
+    monkeypatch.setattr(text, "_section", functools.cache(text._section.__wrapped__))
+    monkeypatch.setattr(text, "catalogue", functools.cache(text.catalogue.__wrapped__))
+    codes = json.loads((ROOT / "core/locale/fr.json").read_text("utf-8"))
+    folder = [c for c in codes if c.startswith("folder.")]
+    assert len(folder) > 1
+    for code in folder:
+        assert render(code, lang="fr") == codes[code]
+    assert reads == ["fr"] and text._section.cache_info().currsize == 1  # one section kept, read once
+    assert text.catalogue.cache_info().currsize == 0  # never the whole catalogue
+    assert all(code.startswith("folder.") for code in text._section("fr", "folder"))
+    for lang in ("fr", "en"):
+        for code, template in text.catalogue(lang).items():
+            if "{" not in template:
+                assert render(code, lang=lang) == template, code
+    assert render("pas un code, une phrase", lang="en") == "pas un code, une phrase"
+    assert render("module.absent", lang="en") == "module.absent"
+
+
+def test_a_verdict_stored_as_a_code_is_taken_without_reading_the_catalogue(monkeypatch) -> None:
+    monkeypatch.setattr(text, "catalogue", functools.cache(text.catalogue.__wrapped__))
+    monkeypatch.setattr(text, "_french_codes", functools.cache(text._french_codes.__wrapped__))
+    assert text.code_of("sig.whatever-code") == "sig.whatever-code"
+    assert text.catalogue.cache_info().currsize == 0
+    sentence, code = next((v, c) for c, v in text.catalogue("fr").items() if "{" not in v and " " in v)
+    assert text.code_of(sentence) == code  # an old French sentence still finds its code

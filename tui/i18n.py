@@ -16,13 +16,27 @@ LANGUAGES = ("fr", "en")
 _current = DEFAULT_LANGUAGE
 
 
-@cache
-def catalogue(lang: str) -> dict[str, str]:
-    """The strings of ``lang`` (read once)."""
+def _read(lang: str) -> dict[str, str]:
     import json
 
     with open(os.path.join(LOCALE_DIR, f"{lang}.json"), encoding="utf-8") as fh:
-        return json.load(fh)
+        return dict(json.load(fh))
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    """The strings of ``lang``, all of them (read once): the checks of the catalogues. ``t`` reads only the
+    sections it shows."""
+    return _read(lang)
+
+
+@cache
+def _section(lang: str, name: str) -> dict[str, str]:
+    """The strings of ``lang`` whose key begins with ``name.``: the app never shows the command line's help
+    (a third of the catalogue) nor the set-up assistant's, and each section is read from the file the first
+    time one of its strings is shown (a millisecond)."""
+    prefix = f"{name}."
+    return {key: text for key, text in _read(lang).items() if key.startswith(prefix)}
 
 
 def set_language(lang: str | None) -> str:
@@ -41,9 +55,10 @@ def language() -> str:
 
 def t(key: str, **values: object) -> str:
     """The string for ``key`` in the current language, with ``{name}`` placeholders filled."""
-    text = catalogue(_current).get(key)
+    name = key.partition(".")[0]
+    text = _section(_current, name).get(key)
     if text is None:
-        text = catalogue(DEFAULT_LANGUAGE).get(key, key)
+        text = _section(DEFAULT_LANGUAGE, name).get(key, key)
     return text.format(**values) if values else text
 
 

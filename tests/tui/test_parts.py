@@ -212,3 +212,23 @@ def test_no_app_key_is_an_editing_key_of_a_text_field() -> None:
         assert not clash - {"enter", "escape", "up", "down", "pageup", "pagedown", "home", "end"}, spec.id
     assert not keys_of(LetterBody.BINDINGS) & {"f6", "f7"}
     assert keys_of(LetterBody.BINDINGS) >= {"ctrl+z", "shift+left", "backspace"}
+
+
+def test_a_string_is_read_from_its_section_alone(monkeypatch) -> None:
+    """The app never shows the command line's help (a third of the catalogue) nor the set-up assistant's:
+    ``t`` keeps the sections it shows, with the same words as the whole catalogue."""
+    import functools
+
+    from tui import i18n
+
+    monkeypatch.setattr(i18n, "_section", functools.cache(i18n._section.__wrapped__))
+    monkeypatch.setattr(i18n, "catalogue", functools.cache(i18n.catalogue.__wrapped__))
+    monkeypatch.setattr(i18n, "_current", "fr")
+    assert i18n.t("inbox.absent-key") == "inbox.absent-key"
+    assert i18n._section.cache_info().currsize == 1 and i18n.catalogue.cache_info().currsize == 0
+    assert i18n.t("nowhere.key") == "nowhere.key"
+    for lang in ("fr", "en"):
+        monkeypatch.setattr(i18n, "_current", lang)
+        for key, text in i18n.catalogue(lang).items():
+            if "{" not in text:
+                assert i18n.t(key) == text, key
