@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input
 
 from core.errors import MissiveError, StoreError
 from tests.tui.conftest import settle
@@ -52,6 +53,18 @@ async def test_attaching_a_missing_file_says_so(mailroom: FakeMailroom, tmp_path
         await pilot.press(*str(tmp_path / "absent.pdf"), "enter")
         await until(pilot, lambda: bool(errors(app)), "a toast about the missing file")
         assert any("absent.pdf : fichier introuvable" in message for message in errors(app))
+        # the path is back in its field, to correct rather than retype (it closed, empty)
+        await settle(app, pilot)
+        field = app.screen.query_one("#compose-attach-path", Input)
+        assert field.display and field.has_focus and field.value == str(tmp_path / "absent.pdf")
+        (tmp_path / "present.pdf").write_bytes(b"%PDF")
+        await pilot.press(*["backspace"] * len("absent.pdf"), *"present.pdf")
+        await settle(app, pilot)
+        assert field.value == str(tmp_path / "present.pdf"), field.value
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert [a.filename for a in app.screen.query_one("#compose").attachments] == ["present.pdf"]
+        assert not field.display
 
 
 async def test_filing_into_an_unwritable_folder_says_so(

@@ -259,7 +259,10 @@ class ComposePane(ReportsFailures, Vertical):
         attachments.display = False
         yield attachments
         attach_path = PathInput(
-            placeholder=t("compose.attach_placeholder"), id="compose-attach-path", suggester=PathSuggester()
+            placeholder=t("compose.attach_placeholder"),
+            id="compose-attach-path",
+            suggester=PathSuggester(),
+            select_on_focus=False,  # a path given back to correct: the caret after it, not all of it selected
         )
         attach_path.display = False
         yield attach_path
@@ -634,9 +637,20 @@ class ComposePane(ReportsFailures, Vertical):
         ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         # a regular file of at most 25 MB: a folder, a missing file, a FIFO or /dev/zero is one line, never a
         # hang nor gigabytes held (core.inputfile)
-        content = read_input(path, "attachment")
+        try:
+            content = read_input(path, "attachment")
+        except MissiveError:
+            self.app.call_from_thread(self._attach_again, text)  # the path back, to correct it, not retype it
+            raise  # said in a toast (ReportsFailures)
         attachment = Attachment(path.name, ctype, content)
         self.app.call_from_thread(self._add_attachment, attachment)
+
+    def _attach_again(self, text: str) -> None:
+        path_input = self.query_one("#compose-attach-path", Input)
+        path_input.value = text
+        path_input.cursor_position = len(text)
+        path_input.display = True
+        path_input.focus()
 
     def _add_attachment(self, attachment: Attachment) -> None:
         self.attachments.append(attachment)
