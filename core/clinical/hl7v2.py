@@ -170,12 +170,29 @@ def split_segments(text: str) -> list[Segment]:
     start = text.find("MSH")
     if start < 0 or len(text) < start + 8:
         raise ParseError(T("clinical.hl7v2.message-hl7-sans-segment"))
+    # MSH is the message's first segment (after a batch's FHS/BHS, MLLP framing bytes, blanks or a BOM):
+    # a PID written before it, or any other line, is not read, and the file is not read as a message
+    for before in split_lines(text[:start]):
+        line = before.strip("\ufeff\x0b\x1c\x00 \t")
+        if line and not (line.startswith(("FHS", "BHS")) and len(line) > 3 and not line[3].isalnum()):
+            raise ParseError(T("clinical.hl7v2.msh-pas-en-tete"))
     sep = text[start + 3]
     encoding = text[start + 4 : start + 8]
     limits.check_result_lines(text, "OBX" + sep, T("clinical.what.hl7"))
     if sep.isalnum() or sep in "\r\n " or len(set(encoding + sep)) < 5 or any(c.isalnum() for c in encoding):
         raise ParseError(T("clinical.hl7v2.segment-msh-declare-separateurs"))
     delims = Delimiters(sep, encoding[0], encoding[1], encoding[2], encoding[3])
+    # another message's MSH inside a segment: two files glued where the first did not end its last segment
+    # ('...|F' + 'MSH|^~\\&|...'); read as one, the second message's results went to the first's patient
+    token = text[start : start + 8]
+    at = text.find(token, start + 1)
+    while at >= 0:
+        back = at - 1
+        while back >= 0 and text[back] in "\x0b\x1c\x00 \t":  # MLLP framing, blanks
+            back -= 1
+        if back >= 0 and text[back] not in "\r\n":
+            raise ParseError(T("clinical.hl7v2.messages-colles"))
+        at = text.find(token, at + 1)
     segments: list[Segment] = []
     for written in split_lines(text[start:], keepends=True):
         line = written.rstrip("\r\n").strip("\x0b\x1c\x00 ")  # MLLP framing bytes, stray blanks
@@ -213,24 +230,39 @@ def parse(data: bytes, read_embedded: bool = True) -> list[ClinicalDocument]:
     message_date = parse_datetime(msh.component(7, 1))
     sender = msh.component(4, 1) or msh.component(3, 1)
     groups: list[_Group] = []
+    header = msh
     for seg in segments[1:]:
-        if seg.name == "PID":
-            groups.append(_Group(pid=seg))
+        if seg.name == "MSH":
+            # a second message glued after the first (a batch, two files saved as one): what follows is
+            # never the last patient's of the message before
+            header = seg
+            groups.append(_Group(pid=None, msh=seg, closed=True))
+        elif seg.name == "PID":
+            _check_pid(seg)
+            groups.append(_Group(pid=seg, msh=header))
+        elif groups and groups[-1].closed:
+            if seg.name in ("OBR", "OBX", "NTE"):
+                groups.append(_Group(pid=None, msh=header))
+                groups[-1].add(seg)
         elif groups:
             groups[-1].add(seg)
             if seg.name == "OBX":
                 groups[-1].obx += 1
                 limits.check_observations(groups[-1].obx, T("clinical.what.hl7"))
         elif seg.name in ("OBR", "OBX", "NTE"):
-            groups.append(_Group(pid=None))  # results without a PID: keep them, identity unknown
+            groups.append(_Group(pid=None, msh=header))  # results without a PID: keep them, identity unknown
             groups[-1].add(seg)
+    groups = [g for g in groups if not g.closed]
     if not groups:
         raise ParseError(T("clinical.hl7v2.message-hl7-sans-segment-2"))
     documents: list[ClinicalDocument] = []
     for group in groups:
         raw = data
         if len(groups) > 1:
-            lines = [msh.line, *(s.line for s in ([group.pid] if group.pid else []) + group.segments)]
+            lines = [
+                (group.msh or msh).line,
+                *(s.line for s in ([group.pid] if group.pid else []) + group.segments),
+            ]
             raw = decoded.encode_back("".join(lines))
         main, embedded = group.build(message_date, sender, raw, read_embedded)
         if group.request:
@@ -273,6 +305,9 @@ class _Group:
     pid: Segment | None
     segments: list[Segment] = field(default_factory=list)
     obx: int = 0
+    msh: Segment | None = None  # the message's MSH (a file may hold several messages)
+    closed: bool = False  # a message's start: no patient, nothing added to it
+
     request: str = ""  # the first ORC/OBR's placer (else filler) order number
 
     def add(self, seg: Segment) -> None:
@@ -358,6 +393,23 @@ class _Group:
             if carried is not None and main.observations:
                 main = replace(main, envelope=carried, envelope_from="hl7v2-carried")
         return main, embedded
+
+
+# a timestamp's shape, loosely: the HL7 standard's own example writes '196203520' (read as no date, a person
+# decides); a name, a sex code or an address there is a shifted field
+_TS_RE = re.compile(r"\d{4,14}(?:\.\d{1,4})?(?:[+-]\d{4})?")
+
+
+def _check_pid(pid: Segment) -> None:
+    """ParseError when PID's typed fields do not hold their type: a birth date (PID-7) that is no HL7
+    timestamp, a sex (PID-8) that is no code. A field lost or added before them (a '|' missing or doubled)
+    shifts the identity, and another field would be read as the name or the birth date."""
+    birth = pid.component(7, 1)
+    if birth and not _TS_RE.fullmatch(birth):
+        raise ParseError(T("clinical.hl7v2.pid-type", field="PID-7"))
+    sex = pid.component(8, 1)
+    if sex and not (len(sex) <= 9 and (sex.isalpha() or (len(sex) == 1 and sex.isdigit()))):
+        raise ParseError(T("clinical.hl7v2.pid-type", field="PID-8"))
 
 
 def _routing_flag(obx: Segment) -> bool:
