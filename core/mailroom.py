@@ -462,9 +462,11 @@ class Mailroom:
                     meta["abnormal"] = any(q.abnormal for q in queued)
                     if any(q.critical for q in queued):
                         meta["critical"] = True
-                        # a letter in Quarantaine is no news (no push), nor a copy of a result already in
+                        # a letter in Quarantaine is no news (no push), nor a copy of a result already
+                        # decided; a copy of one still waiting is (that one may have come from Quarantaine,
+                        # which rang nothing: the lab's own copy is then the only news of it)
                         if meta.get("trust") != "quarantine" and any(
-                            q.critical for q in queued if q.state != "duplicate"
+                            q.critical for q in queued if self._critical_news(q)
                         ):
                             self.new_critical += 1
                     if any(q.state == "filed" for q in queued):
@@ -473,6 +475,16 @@ class Mailroom:
         except Exception:  # noqa: BLE001 - clinical extraction never blocks mail
             log.warning("clinical extraction failed for one message")
         return meta
+
+    def _critical_news(self, queued: QueuedDocument) -> bool:
+        """Whether a document just queued is news for the phone: any but a copy of a document already decided
+        (filed, set aside); a copy of one still waiting for a person is."""
+        if queued.state != "duplicate" or not queued.duplicate_of:
+            return True
+        try:
+            return self.documents.get(queued.duplicate_of).state == "waiting"
+        except MissiveError:
+            return True
 
     def _forged_own(self, folder: str | None, meta: dict[str, Any], role: str | None = None) -> bool:
         """A letter with our own From that arrived where mail is delivered (the inbox, Junk, 'Courrier

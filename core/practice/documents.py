@@ -391,11 +391,31 @@ class DocumentQueue:
             # The same bytes in another letter (sent again, forwarded, to two addresses of the practice): the
             # first copy stands for it, whatever became of it (filed, waiting, undone, set aside).
             original = self._original(content_key)
+            # ... except a first copy a person set aside (rejected: its sender, its letter in Quarantaine, was
+            # judged, nothing of it is in the record; the copy waits for a person) and one never filed, waiting for a person, that this copy,
+            # from a sender the policy trusts, would file alone (the first came from outside the trust space or
+            # failed its signature): the lab's own copy then stands, never parked behind the doubtful one. (A
+            # filing undone is a person's decision: its copies stay duplicates.)
+            taken_over = None
+            if original is not None and (
+                original.state == "rejected"
+                or (
+                    original.state == "waiting"
+                    and original.decision != "auto"
+                    and original.quarantine_blob is None
+                    and match.decision == "auto"
+                )
+            ):
+                taken_over, original = original, None
+                if taken_over.state == "rejected" and match.decision == "auto":
+                    # a person set these bytes aside once (perhaps after undoing their filing): a person decides
+                    match = MatchResult("review", None, match.candidates)
             if original is not None:
                 return self._add_duplicate(
                     doc_id, original, document, match, data, message_id, attachment, store_id, order_key
                 )
-            earlier = self._latest_version(order_key) if order_key else None
+            skip = taken_over.id if taken_over is not None else ""
+            earlier = self._latest_version(order_key, skip) if order_key else None
             # the index first: a crash before the document's record leaves a key naming no document (skipped)
             keys: dict[str, dict[str, Any]] = {f"c-{content_key}": {"doc": doc_id}}
             if order_key:
@@ -436,7 +456,21 @@ class DocumentQueue:
             extra = {"version_of": earlier.id} if earlier is not None else {}
             if earlier is not None:
                 log.info("document %s: a new version of the result of %s (other bytes); queued", doc_id, earlier.id)
-            return self._record(queued, "document", None, message=message_id, decision=match.decision, **extra)
+            if taken_over is not None:
+                extra["copy_of"] = taken_over.id
+            recorded = self._record(queued, "document", None, message=message_id, decision=match.decision, **extra)
+            if taken_over is not None and taken_over.state == "waiting":
+                # the doubtful copy waiting for a person is now this one's duplicate: one document to decide
+                log.info("document %s: the same bytes as %s, which now stands for it", taken_over.id, doc_id)
+                self._record(
+                    replace(taken_over, state="duplicate", duplicate_of=doc_id),
+                    "duplicate",
+                    "auto",
+                    message=taken_over.message_id,
+                    original=doc_id,
+                    original_state="waiting",
+                )
+            return recorded
 
     # ------------------------------------------------------------------ duplicates and versions
     def _keyed(self, text: str) -> str:
@@ -475,9 +509,12 @@ class DocumentQueue:
             return _from_doc(found.duplicate_of, doc) if doc is not None else None
         return found
 
-    def _latest_version(self, order_key: str) -> QueuedDocument | None:
-        """The last document queued for this lab request (not a duplicate)."""
+    def _latest_version(self, order_key: str, skip: str = "") -> QueuedDocument | None:
+        """The last document queued for this lab request (not a duplicate, nor ``skip``: a copy of the same
+        bytes this one stands in for)."""
         for doc_id in reversed(list((self.keys.get(f"o-{order_key}") or {}).get("docs", ()))):
+            if doc_id == skip:
+                continue
             doc = self.docs.get(str(doc_id))
             if doc is not None and doc.get("state") != "duplicate":
                 return _from_doc(str(doc_id), doc)

@@ -109,3 +109,35 @@ def test_the_phone_hears_only_counts() -> None:
     assert message_for(3, 1) == "3 nouveaux messages sécurisés, dont 1 urgent"
     assert message_for(1, 2) == "1 nouveau message sécurisé, dont 1 urgent"
     assert message_for(4, 2) == "4 nouveaux messages sécurisés, dont 2 urgents"
+
+
+def test_the_labs_copy_of_a_critical_result_first_seen_in_quarantine_rings(tmp_path: Path) -> None:
+    """An outsider's letter with the lab's critical result arrives first (Quarantaine: no push), then the lab's
+    own letter with the same file: a duplicate of the one waiting, it was no news either, and the critical
+    result reached the phone never. A copy of a result already decided stays silent."""
+    from core.mailroom import Mailroom
+
+    Mailroom.create(tmp_path / "profile", "une phrase de passe assez longue")
+    settings = tmp_path / "profile" / "profile.toml"
+    settings.write_text(settings.read_text("utf-8").replace("allow = []", 'allow = ["labo.mssante.fr"]', 1))
+    room = Mailroom.open(tmp_path / "profile", "une phrase de passe assez longue")
+
+    def letter(sender: str, message_id: str) -> bytes:
+        msg = EmailMessage()
+        msg["From"], msg["To"], msg["Subject"] = sender, "dr@cabinet.mssante.fr", "Résultats"
+        msg["Message-ID"] = message_id
+        msg.set_content("Résultats joints.")
+        msg.add_attachment(CRITICAL, maintype="application", subtype="x-hprim", filename="res.hpr")
+        return msg.as_bytes()
+
+    assert room.on_new_message(letter("x@ailleurs.example", "<k3@ailleurs>"))["trust"] == "quarantine"
+    assert room.new_critical == 0
+    meta = room.on_new_message(letter("labo@labo.mssante.fr", "<k3@labo>"))
+    assert meta.get("trust") != "quarantine" and meta["critical"] is True
+    assert room.new_critical == 1
+    (first,) = [d for d in room.documents.list() if d.state == "waiting"]
+    room.documents.reject(first.id, actor="dr")  # decided: set aside
+    room.on_new_message(letter("labo@labo.mssante.fr", "<k3-bis@labo>"))
+    assert room.new_critical == 2  # the set-aside one decides nothing of the lab's copy: waiting, news
+    room.on_new_message(letter("labo@labo.mssante.fr", "<k3-ter@labo>"))
+    assert room.new_critical == 3  # a copy of one still waiting: news again

@@ -66,13 +66,49 @@ def test_the_same_result_in_a_second_letter_is_not_filed_again(tmp_path) -> None
 def test_a_copy_of_a_result_waiting_for_review_is_not_queued_for_review_again(tmp_path) -> None:
     queue, _ = make_queue(tmp_path)
     first = ingest(queue, RAW, "<r1@labo>", REVIEW)
-    again = ingest(queue, RAW, "<r1-bis@labo>", AUTO)  # even one the matcher would file alone
+    again = ingest(queue, RAW, "<r1-bis@labo>", REVIEW)
     assert again.state == "duplicate" and [d.id for d in queue.pending()] == [first.id]
     assert files(tmp_path) == [] and queue.pending_count() == 1
     assert queue.duplicate_note(again) == f"doublon du document {first.id} (en attente de classement)"
     # the person files the first: the copy says so from then on
     queue.file(first.id, "p-1", actor="dr")
     assert "déjà classé pour le patient n° p-1" in queue.duplicate_note(queue.get(again.id))
+    assert len(files(tmp_path)) == 1
+
+
+def test_the_labs_copy_is_filed_when_a_doubtful_copy_of_it_waits_for_a_person(tmp_path) -> None:
+    """First copy wins, except over a copy from outside the trust space (or badly signed: a person decides it)
+    when the lab's own copy, which would be filed alone, comes second: it was parked as the doubtful one's
+    duplicate, never filed, its critical result never rung."""
+    queue, profile = make_queue(tmp_path)
+    doubtful = ingest(queue, RAW, "<fwd@ailleurs>", REVIEW)  # a Quarantaine letter: never auto
+    lab = ingest(queue, RAW, "<r1@labo>", AUTO)
+    assert lab.state == "filed" and lab.duplicate_of is None and lab.version_of is None
+    assert len(files(tmp_path)) == 1 and queue.pending() == []
+    parked = queue.get(doubtful.id)
+    assert parked.state == "duplicate" and parked.duplicate_of == lab.id
+    assert "déjà classé pour le patient n° p-1" in queue.duplicate_note(parked)
+    record = [r for r in profile.audit.records if r["object"] == doubtful.id][-1]
+    assert record["action"] == "duplicate" and record["original"] == lab.id
+    third = ingest(queue, RAW, "<r1-resent@labo>", AUTO)  # the lab sends it once more
+    assert third.state == "duplicate" and third.duplicate_of == lab.id and len(files(tmp_path)) == 1
+
+
+def test_a_copy_of_a_document_set_aside_stands_on_its_own(tmp_path) -> None:
+    """A copy a person set aside (its letter judged: an outsider's, a Quarantaine one) decides nothing of the
+    same bytes from the lab: they wait for a person again, never buried as 'doublon (écarté)', never filed alone
+    behind the person's back (the one set aside may have been filed for the wrong patient, then undone)."""
+    queue, _ = make_queue(tmp_path)
+    doubtful = ingest(queue, RAW, "<fwd@ailleurs>", REVIEW)
+    queue.reject(doubtful.id, actor="dr")
+    again = ingest(queue, RAW, "<r1@labo>", REVIEW)
+    assert again.state == "waiting" and [d.id for d in queue.pending()] == [again.id]
+    assert again.version_of is None and queue.get(doubtful.id).state == "rejected"
+    queue.reject(again.id, actor="dr")
+    resent = ingest(queue, RAW, "<r1-resent@labo>", AUTO)
+    assert resent.state == "waiting" and resent.decision == "review" and files(tmp_path) == []
+    assert [d.id for d in queue.pending()] == [resent.id]
+    queue.file(resent.id, "p-1", actor="dr")
     assert len(files(tmp_path)) == 1
 
 
