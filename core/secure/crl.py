@@ -10,7 +10,8 @@ bytes (``smime_crl_der``) per authority, keyed by the hash of the authority's na
 
 Verdicts (``status``): "good" (a current CRL of the issuer does not list the certificate), "revoked" (listed, in
 any CRL held, even one past its nextUpdate: a revocation is for good), "unknown" (no CRL of the issuer, or only
-one past its nextUpdate). Nothing here logs or names a person: authorities' names and serial numbers only.
+one past its nextUpdate, or one whose authority key identifier is not the certificate's: another key of an
+authority of the same name). Nothing here logs or names a person: authorities' names and serial numbers only.
 """
 
 from __future__ import annotations
@@ -170,6 +171,15 @@ def _partial(crl: x509.CertificateRevocationList) -> bool:
     return bool(point.indirect_crl or point.only_some_reasons or point.only_contains_attribute_certs)
 
 
+def _authority_key_id(signed: x509.CertificateRevocationList | x509.Certificate) -> bytes | None:
+    """The key identifier of the authority key that signed a CRL or a certificate (RFC 5280 asks it of both),
+    None when not given."""
+    try:
+        return signed.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
+    except (x509.ExtensionNotFound, ValueError):
+        return None
+
+
 def _covers(crl: x509.CertificateRevocationList, cert: x509.Certificate) -> bool:
     """Whether ``cert`` is of the kind ``crl`` lists (an authority's list may hold only its end-entity
     certificates, or only its authorities: the ARL)."""
@@ -265,6 +275,11 @@ class CrlStore:
         if found is None:
             return Revocation("unknown", issuer)
         _doc, crl = found
+        held_by, issued_by = _authority_key_id(crl), _authority_key_id(cert)
+        if held_by and issued_by and held_by != issued_by:
+            # the list of another key of an authority of the same name (a CA renewed with a new key, both
+            # generations in use): it says nothing of this certificate, neither good nor revoked
+            return Revocation("unknown", issuer)
         entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
         if entry is not None:
             return Revocation("revoked", issuer, revoked_on=entry.revocation_date_utc)

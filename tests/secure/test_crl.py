@@ -34,8 +34,10 @@ def make_crl(
     this_update: dt.datetime | None = None,
     next_update: dt.datetime | None = None,
     key: rsa.RSAPrivateKey | None = None,
+    key_id: bool = False,
 ) -> bytes:
-    """A DER CRL of ``ca`` listing ``revoked`` (revoked two days ago), signed by ``key`` (default: the CA's)."""
+    """A DER CRL of ``ca`` listing ``revoked`` (revoked two days ago), signed by ``key`` (default: the CA's);
+    ``key_id``: with the authority key identifier RFC 5280 asks of every CRL."""
     this_update = this_update or NOW - DAY
     builder = (
         x509.CertificateRevocationListBuilder()
@@ -43,6 +45,10 @@ def make_crl(
         .last_update(this_update)
         .next_update(next_update or this_update + 7 * DAY)
     )
+    if key_id:
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False
+        )
     for cert in revoked:
         builder = builder.add_revoked_certificate(
             x509.RevokedCertificateBuilder()
@@ -237,3 +243,23 @@ def test_a_partial_crl_is_refused_and_one_for_the_other_kind_of_certificate_says
     arl = x509.IssuingDistributionPoint(None, None, False, True, None, False, False)
     keys.crls.keep(scoped(arl), keys.authorities())
     assert keys.revocation(pki.alice.cert).state == "unknown"
+
+
+def test_a_crl_of_another_key_of_an_authority_of_the_same_name_says_nothing_of_its_certificates(
+    keys: KeyStore, pki: PKI
+) -> None:
+    """An authority renewed with a new key keeps its name (both generations' certificates in use, each key
+    publishing its own list): the profile holds one list per name, and a certificate of the other key was
+    judged by it, 'good' though its own authority revoked it. The list's authority key identifier (RFC 5280:
+    in every CRL) must be the certificate's: otherwise revocation is unknown, never good."""
+    renewed = make_ca(pki.inter.name, issuer=pki.root)  # same name, new key
+    assert renewed.cert.subject == pki.inter.cert.subject
+    carol = make_user("Carol Renouvelée", ["carol@hopital.test"], renewed)
+    keys.crls.keep(make_crl(pki.inter, key_id=True), keys.authorities())
+    with pytest.raises(CrlRefused):  # the renewed key's list, listing Carol: one list per name, the newer held
+        keys.crls.keep(
+            make_crl(renewed, [carol.cert], this_update=NOW - 2 * DAY, key_id=True),
+            [*keys.authorities(), renewed.cert],
+        )
+    assert keys.revocation(carol.cert).state == "unknown"  # was "good"
+    assert keys.revocation(pki.alice.cert).state == "good"  # the list's own key's certificates: as before
