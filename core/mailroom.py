@@ -785,6 +785,11 @@ class Mailroom:
 
             said = str(T("mail.sync.too-big-read", mb=mb_text(summary.size)))
             return replace(view, body=said, problem=said)
+        if not raw.strip():
+            # nothing came for it (a server's empty answer, a file read while still being written): a blank
+            # letter, no sender nor date, said nothing; now it says what it is and where to look
+            said = str(T("mail.sync.empty-read"))
+            return replace(view, body=said, problem=said)
         if not opened.decrypted:
             return view
         try:

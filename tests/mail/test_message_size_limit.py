@@ -395,3 +395,27 @@ async def test_a_maildir_letters_header_is_cut_at_its_blank_line_even_across_two
     batches = [batch async for batch in source.fetch(await source.uids())]
     [[got]] = batches
     assert got.too_big and got.raw == head and got.size == len(head) + 6 * (MB // 3)
+
+
+async def test_an_empty_message_says_so_in_the_reader(tmp_path) -> None:  # noqa: ANN001
+    """A message of no byte (a file read while still being written into a Maildir's new/, a server's empty
+    answer) read as a blank letter: no sender, no date, no text, and nothing said. It now says what it is."""
+    from core.mail.account import Account
+    from core.mailroom import Mailroom
+
+    root = tmp_path / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (root / sub).mkdir(parents=True)
+    (root / "new" / "1.vide").write_bytes(b"")
+    Mailroom.create(tmp_path / "profile", "correct horse battery staple")
+    mr = Mailroom.open(tmp_path / "profile", "correct horse battery staple")
+    try:
+        mr.accounts.add(Account(name="cab", email="dr@cabinet.mssante.fr", kind="maildir", maildir=str(root)))
+        await mr.sync()
+        ids = [s.id for folder in mr.folders() for s in mr.summaries(folder)]
+        assert len(ids) == 1
+        view = mr.read_message(ids[0])
+        assert view.body.startswith("Ce message est vide : aucun octet n'a été reçu pour lui")
+        assert view.problem == view.body
+    finally:
+        mr.close()
