@@ -8,6 +8,7 @@ One document per P record.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -49,9 +50,22 @@ def _delimiters_ok(chars: str) -> bool:
 def _records(text: str) -> tuple[list[tuple[str, list[str]]], Delimiters]:
     start = text.find("H")
     head = text[start : start + 7] if start >= 0 else ""
+    if start < 0 or text[:start].strip("\ufeff \t\r\n"):
+        # the H record is the file's first (STANDARDS.md §3): lines before it (a P record, another file's
+        # end, a forwarded heading) are never read as a patient's, and the file is not read
+        raise ParseError(T("clinical.hprim2.fichier-hprim-commence-enregistrement"))
     if len(head) < 7 or not _delimiters_ok(head[1:7]):
         raise ParseError(T("clinical.hprim2.fichier-hprim-commence-enregistrement"))
     delims = Delimiters(head[1], head[2], head[3], head[4], head[5])
+    # another file's H record inside a record: glued after a last record with no line end ('L|1' + 'H|~^\\&|')
+    at = text.find(head, start + 1)
+    while at >= 0:
+        back = at - 1
+        while back >= 0 and text[back] in " \t":
+            back -= 1
+        if back >= 0 and text[back] not in "\r\n":
+            raise ParseError(T("clinical.hprim2.apres-l"))
+        at = text.find(head, at + 1)
     sep = delims.field
     limits.check_lines(text, T("clinical.what.hprim2"))
     records: list[tuple[list[str], list[str]]] = []  # (written line(s) with endings, content pieces)
@@ -74,35 +88,70 @@ def _records(text: str) -> tuple[list[tuple[str, list[str]]], Delimiters]:
 
 
 def parse(data: bytes) -> list[ClinicalDocument]:
-    """One document per patient (P record): identity, OBX results with their C comments, text."""
+    """One document per patient (P record): identity, OBX results with their C comments, text.
+
+    A file may hold several messages one after the other (each from its H record to its L record: two files
+    glued together, a lab's batch): each is read with its own header, never as the last patient's of the
+    message before."""
     decoded = decode(data)
     records, delims = _records(decoded.text)
-    header = Segment("H", ["H", delims.field, *records[0][1][2:]], delims)
+    messages: list[list[tuple[str, list[str]]]] = []
+    for record in records:
+        if record[1][0].strip().upper() == "H" or not messages:
+            messages.append([])
+        messages[-1].append(record)
+    read = [_read_message(message, delims) for message in messages]
+    patients = [(head_written, header, patient) for head_written, header, found in read for patient in found]
+    if not patients:
+        raise ParseError(T("clinical.hprim2.fichier-hprim-sans-enregistrement"))
+    documents = []
+    for head_written, (sender, recipient, message_date), patient in patients:
+        raw = data if len(patients) == 1 else decoded.encode_back(head_written + "".join(patient.written))
+        documents.append(patient.build(sender, recipient, message_date, raw))
+    return documents
+
+
+def _read_message(
+    records: list[tuple[str, list[str]]], delims: Delimiters
+) -> tuple[str, tuple[str, str, dt.datetime | None], list[_Patient]]:
+    """One message (H record first): its header's bytes, (sender, recipient, date) and its patients."""
+    first = records[0][1]
+    encoding = delims.component + delims.repetition + delims.escape + delims.subcomponent
+    if first[0].strip().upper() != "H" or first[1:2] != [encoding]:  # another file's separators: unsafe
+        raise ParseError(T("clinical.hprim2.fichier-hprim-commence-enregistrement"))
+    header = Segment("H", ["H", delims.field, *first[2:]], delims)
     sender = header.component(4, 2) or header.component(4, 1)
-    sender_code = header.component(4, 1)
     recipient = header.component(9, 2) or header.component(9, 1)
     message_date = parse_datetime(header.component(13, 1))
     patients: list[_Patient] = []
-    for written, fields in records[1:]:
+    for n, (written, fields) in enumerate(records[1:], 2):
         kind = fields[0].strip().upper()
         seg = Segment(kind, fields, delims)
         if kind == "P":
+            _check_p(seg)
             patients.append(_Patient(seg, [written]))
         elif kind == "L":
+            if n < len(records):
+                # records after the end, with no H of their own (another file cut before its header)
+                raise ParseError(T("clinical.hprim2.apres-l"))
             break
         elif patients:
             patients[-1].add(seg, written)
-    if not patients:
-        raise ParseError(T("clinical.hprim2.fichier-hprim-sans-enregistrement"))
-    head_written = records[0][0]
-    documents = []
-    for patient in patients:
-        raw = data if len(patients) == 1 else decoded.encode_back(head_written + "".join(patient.written))
-        document = patient.build(sender, recipient, message_date, raw)
-        if patient.request:
-            document = replace(document, order=f"hprim-2|{sender_code}|{patient.request}")
-        documents.append(document)
-    return documents
+    return records[0][0], (sender, recipient, message_date), patients
+
+
+_DATE_RE = re.compile(r"\d{4,14}")
+
+
+def _check_p(pid: Segment) -> None:
+    """ParseError when the P record's typed fields do not hold their type (P-7 birth date, P-8 sex): a field
+    missing or added before them shifts the identity, another field read as the name or the birth date."""
+    birth = pid.component(7, 1)
+    if birth and not _DATE_RE.fullmatch(birth):
+        raise ParseError(T("clinical.hprim2.p-type", field="P-7"))
+    sex = pid.component(8, 1)
+    if sex and not (len(sex) <= 9 and (sex.isalpha() or (len(sex) == 1 and sex.isdigit()))):
+        raise ParseError(T("clinical.hprim2.p-type", field="P-8"))
 
 
 class _Patient:
