@@ -99,6 +99,11 @@ class MailroomAPI(Protocol):
     @property
     def profile_path(self) -> Path | None: ...
 
+    def save_settings(self, changes: dict[str, dict[str, Any]]) -> None:
+        """Write ``{section: {key: value}}`` to profile.toml ('' for the top level: the theme chosen in the app),
+        validated first, comments kept, and use it from now on."""
+        ...
+
     @property
     def unlock_seconds(self) -> float:
         """How long this profile's unlock was under way: the passphrase's key derivation (also when it was begun
@@ -318,8 +323,6 @@ class SetupAPI(Protocol):
     def update_whitelist(self, url: str | None = None, ca_file: str | None = None) -> Any: ...
 
     def import_identity(self, path: str, password: str) -> dict[str, Any]: ...
-
-    def save_settings(self, changes: dict[str, dict[str, Any]]) -> None: ...
 
     def import_patients(self, source: Path, mapping: dict[str, str] | None = None) -> ImportReport: ...
 

@@ -223,6 +223,7 @@ class MissiveApp(App[int]):
         self.mailroom: MailroomAPI | None = mailroom
         self.settings = settings
         self._theme_name = theme or getattr(settings, "theme", None) or "dark"
+        self._kept_theme = self._theme_name  # what profile.toml says, or the start's --theme (see _theme_chosen)
         self.idle_minutes = int(getattr(settings, "idle_lock_minutes", 10) or 0)
         self.remap, self._unknown_keys = keymap.check_remap(dict(getattr(settings, "keys", {}) or {}))
         self.locked = False
@@ -306,6 +307,8 @@ class MissiveApp(App[int]):
         else:
             problems.append(t("app.unknown_theme", name=self._theme_name))
             self.theme = "dark" if "dark" in self.available_themes else "textual-dark"
+        self._kept_theme = self.theme  # the start's (its own publish comes next and is not a choice)
+        self.theme_changed_signal.subscribe(self, self._theme_chosen)
         for problem in problems:
             self.notify(problem, severity="warning")
         if self._unknown_keys:
@@ -880,6 +883,20 @@ class MissiveApp(App[int]):
         pane = next(iter(main.query("#compose").results(ComposePane)), None) if main is not None else None
         # a composer mounted a moment ago and not composed yet holds nothing (c typed twice quickly: NoMatches)
         return pane if pane is not None and pane.is_mounted and pane.has_unsent() else None
+
+    def _theme_chosen(self, theme: Theme) -> None:
+        """A theme chosen in the palette (Thème) is kept in profile.toml for the next starts: it lasted until
+        the app was quit, and the next start was dark again."""
+        if theme.name == self._kept_theme or self.mailroom is None:
+            return
+        self._kept_theme = theme.name
+        mailroom, name = self.mailroom, theme.name
+
+        def keep() -> None:
+            mailroom.save_settings({"": {"theme": name}})
+            self.call_from_thread(self.notify, t("app.theme_kept", name=name))
+
+        self.run_worker(keep, thread=True, exclusive=True, group="theme", exit_on_error=False)
 
     def _catch_hangup(self) -> None:
         """The terminal going away (an SSH link cut, the terminal window closed: SIGHUP) or the system stopping

@@ -680,6 +680,13 @@ class FakeMailroom:
         return ""
 
     # -- Rédaction ------------------------------------------------------------------------------------------
+    def save_settings(self, changes: dict[str, dict[str, Any]]) -> None:
+        for section, values in changes.items():
+            if section == "":
+                self.settings = replace(self.settings, **values)
+            else:
+                self.settings = replace(self.settings, **{section: replace(getattr(self.settings, section), **values)})
+
     def save_draft(self, draft: Draft, draft_id: str | None = None) -> str:
         draft_id = draft_id or f"dr-{len(self.saved_drafts) + 1}"
         self._draft_clock += dt.timedelta(seconds=1)

@@ -337,3 +337,9 @@ def test_the_text_of_a_letter_already_read_is_searchable_and_no_other(subject: S
     assert found("patiente", "Trash") == ["Compte rendu de consultation"]  # in the Corbeille: still found
     asyncio.run(mr.delete_message(trashed, for_good=True))
     assert found("patiente", "Trash") == [] and mr.read_words_by_message() == {}  # removed for good: its words too
+
+
+def test_a_setting_saved_is_the_one_used(subject: Subject) -> None:
+    """The theme chosen in the app's palette is written to profile.toml and read back at once."""
+    subject.mailroom.save_settings({"": {"theme": "light"}})
+    assert subject.mailroom.settings.theme == "light"
