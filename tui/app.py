@@ -980,6 +980,23 @@ class MissiveApp(App[int]):
             yield SystemCommand(spec.description, spec.tooltip, self._palette_callback(spec))
         yield SystemCommand(t("setup.palette"), t("setup.palette_help"), self.action_setup)
         yield SystemCommand(t("palette.theme"), t("palette.theme_help"), self.search_themes)
+        yield SystemCommand(t("palette.language"), t("palette.language_help"), self.switch_language)
+
+    def switch_language(self) -> None:
+        """Palette, Langue: the other language written to profile.toml, taken at the next start (every pane's
+        words are set when it is built). There was no way to change it but editing profile.toml or --lang."""
+        mailroom = self.mailroom
+        if mailroom is None:
+            return
+        from tui.i18n import language
+
+        other = "en" if language() == "fr" else "fr"  # the other one than the screen's (--lang included)
+
+        def keep() -> None:
+            mailroom.save_settings({"": {"language": other}})
+            self.call_from_thread(self.notify, t("app.language_next_start", language=t(f"language.{other}")))
+
+        self.run_worker(keep, thread=True, exclusive=True, group="language", exit_on_error=False)
 
     def search_themes(self) -> None:
         """The theme chooser (Textual's, with its search field in the interface's language)."""
