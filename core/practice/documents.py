@@ -53,7 +53,8 @@ COLLECTION = "documents"
 # encrypted store: finds an earlier copy of a document, or an earlier version of a result, in one read.
 KEYS_COLLECTION = "document_keys"
 _KEYS_BUILT = "built"  # the marker of an index built over the documents queued before it existed
-_KEYS_VERSION = 1
+# 2: a content key names the patient the bytes were read for (_content_key); version 1's keys are not used
+_KEYS_VERSION = 2
 # Result statuses of the lab (HL7/HPRIM OBX-11, HPRIM Net RES field 9) that say the report is not complete yet
 _PARTIAL_STATUSES = frozenset({"P", "R", "I", "S"})
 
@@ -377,7 +378,7 @@ class DocumentQueue:
         digest = hashlib.sha256(data).hexdigest()
         key_source = f"{message_id}\0{attachment}\0{index}\0{digest}".encode()
         doc_id = "d-" + hashlib.sha256(key_source).hexdigest()[:16]
-        content_key = self._content_key(digest)
+        content_key = self._content_key(digest, document.identity, document.envelope)
         order_key = self._order_key(document)
         with self._held():  # two processes syncing the same message: the second finds the first's document
             existing = self.docs.get(doc_id)
@@ -492,9 +493,13 @@ class DocumentQueue:
         who = " ".join(folded(ident.family_name).split())
         return self._keyed(f"document-order\0{document.format}\0{document.order}\0{who}\0{born}")
 
-    def _content_key(self, digest: str) -> str:
-        """The key of a document's bytes (``digest``: their SHA-256), as the index keeps it."""
-        return self._keyed(f"document-content\0{digest}")
+    def _content_key(
+        self, digest: str, identity: Identity | None = None, envelope: Identity | None = None
+    ) -> str:
+        """The key of a document's bytes (``digest``: their SHA-256) for the patient they were read for, as the
+        index keeps it. The same bytes for two patients are two documents: a file whose patient is said beside
+        it, not inside (a leaflet in two patients' XDM packages, which name each one's patient), is each one's."""
+        return self._keyed(f"document-content\0{digest}\0{_who(identity)}\0{_who(envelope)}")
 
     def _original(self, content_key: str) -> QueuedDocument | None:
         """The document of the queue with these bytes, if any (never a duplicate: they name their original)."""
@@ -580,7 +585,9 @@ class DocumentQueue:
             blob = self._blob_or_none(str(doc.get("blob_id", "")))
             if blob is None:
                 continue
-            key = f"c-{self._content_key(hashlib.sha256(blob).hexdigest())}"
+            identity = _identity_from_doc(doc["identity"]) if isinstance(doc.get("identity"), dict) else None
+            envelope = _identity_from_doc(doc["envelope"]) if isinstance(doc.get("envelope"), dict) else None
+            key = f"c-{self._content_key(hashlib.sha256(blob).hexdigest(), identity, envelope)}"
             if key not in entries and self.keys.get(key) is None:
                 entries[key] = {"doc": doc_id}
         if entries:
@@ -1189,6 +1196,18 @@ class DocumentQueue:
 
 
 __all__ = ["COLLECTION", "FILED_FLAG", "DocumentQueue", "QueuedDocument"]
+
+
+def _who(identity: Identity | None) -> str:
+    """A patient as a content key tells them apart (names blind to case and accents, birth date, sex, INS);
+    '' for none."""
+    if identity is None:
+        return ""
+    from core.model import folded
+
+    names = [" ".join(folded(n).split()) for n in (identity.family_name, *identity.given_names)]
+    born = identity.birth_date.isoformat() if identity.birth_date else ""
+    return "\x1f".join([*names, born, identity.sex or "", identity.ins or ""])
 
 
 def _version_status(document: ClinicalDocument) -> str:

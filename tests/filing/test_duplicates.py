@@ -328,3 +328,35 @@ def test_the_request_key_is_per_patient_and_keyed(tmp_path) -> None:
     other = replace(document, identity=replace(document.identity, family_name="DURAND"))
     assert queue._order_key(other) != key  # the same request number for another patient: no version of it
     assert queue._order_key(replace(document, order="")) == ""
+
+
+def test_the_same_file_for_two_patients_is_each_ones_document(tmp_path) -> None:
+    """A file whose patient is said beside it, not inside: the same leaflet PDF in two patients' XDM packages
+    (each METADATA.XML names its patient). The second patient's copy was taken as a duplicate of the first
+    patient's document: never in À classer for them, their letter saying 'déjà classé pour le patient n° …' of
+    another patient. The same bytes for the same patient stay one document."""
+    import datetime as dt
+
+    from core.clinical.xdm_writer import XdmDocument, write_xdm
+    from core.demo.documents import pdf_letter
+    from core.model import Identity
+    from tests.filing.test_xdm_writer import AUTHOR, PATIENT
+
+    queue, _ = make_queue(tmp_path)
+    leaflet = pdf_letter("Consignes après coloscopie", ["Reprendre une alimentation normale.", "Appeler si fièvre."])
+    other = Identity(family_name="LEROY", given_names=("Marc",), birth_date=dt.date(1961, 5, 2), sex="M")
+
+    def package(patient: Identity, message_id: str):
+        report = pdf_letter(f"Compte rendu de coloscopie {patient.family_name}", ["Pas de polype."])
+        data = write_xdm(
+            patient, AUTHOR, [XdmDocument(report, "application/pdf", "CR"), XdmDocument(leaflet, "application/pdf")]
+        ).data
+        return queue.ingest_message(message_id, [("IHE_XDM.ZIP", "application/zip", data)], lambda i: REVIEW)
+
+    first = package(PATIENT, "<a@hopital>")
+    second = package(other, "<b@hopital>")
+    assert [d.state for d in first + second] == ["waiting"] * 4  # the second patient's leaflet was 'duplicate'
+    assert len(queue.pending()) == 4 and sum(d.identity.family_name == "LEROY" for d in queue.pending()) == 2
+    again = package(other, "<b-resent@hopital>")  # the same package again: its two documents are copies
+    assert [d.state for d in again] == ["duplicate", "duplicate"]
+    assert [d.duplicate_of for d in again] == [d.id for d in second]
