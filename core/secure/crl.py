@@ -137,7 +137,11 @@ def check_crl(
             continue
     if signer is None:
         raise CrlRefused(T("secure.crl.bad-signature", issuer=issuer))
-    if _partial(crl):
+    try:
+        partial = _partial(crl)
+    except ValueError as exc:  # an extension that does not parse (read lazily): the list cannot be judged
+        raise CrlRefused(T("secure.crl.unreadable")) from exc
+    if partial:
         raise CrlRefused(T("secure.crl.partial", issuer=issuer))
     try:
         usage = signer.extensions.get_extension_for_class(x509.KeyUsage).value

@@ -263,3 +263,28 @@ def test_a_crl_of_another_key_of_an_authority_of_the_same_name_says_nothing_of_i
         )
     assert keys.revocation(carol.cert).state == "unknown"  # was "good"
     assert keys.revocation(pki.alice.cert).state == "good"  # the list's own key's certificates: as before
+
+
+def test_a_crl_whose_extension_does_not_parse_is_refused_in_one_line(keys: KeyStore, pki: PKI) -> None:
+    """Its authority's signature holds, but an extension's value is not what its type says (cryptography reads
+    extensions lazily): a ValueError went out of CrlStore.keep, past 'missive trust update''s handling of a
+    refused list (MissiveError) — a traceback, the other lists not tried. Now refused as unreadable, the list
+    held kept."""
+    from cryptography.x509.oid import ExtensionOID
+
+    keys.crls.keep(make_crl(pki.inter), keys.authorities())
+    broken = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(pki.inter.cert.subject)
+        .last_update(NOW - DAY / 2)
+        .next_update(NOW + 7 * DAY)
+        .add_extension(
+            x509.UnrecognizedExtension(ExtensionOID.ISSUING_DISTRIBUTION_POINT, b"\x30\x03\x01\x01"), critical=True
+        )
+        .sign(pki.inter.key, hashes.SHA256())  # type: ignore[arg-type]
+        .public_bytes(serialization.Encoding.DER)
+    )
+    with pytest.raises(CrlRefused, match="liste de révocation \\(CRL\\) lisible") as caught:
+        keys.crls.keep(broken, keys.authorities())
+    assert "\n" not in str(caught.value)
+    assert keys.revocation(pki.alice.cert).state == "good"  # the list held is still the one used
