@@ -107,7 +107,10 @@ def parse(data: bytes) -> list[ClinicalDocument]:
     documents = []
     for head_written, (sender, recipient, message_date), patient in patients:
         raw = data if len(patients) == 1 else decoded.encode_back(head_written + "".join(patient.written))
-        documents.append(patient.build(sender, recipient, message_date, raw))
+        document = patient.build(sender, recipient, message_date, raw)
+        if patient.request:  # the lab's request (its H-4 code and the OBR's number): what its versions share
+            document = replace(document, order=f"hprim-2|{patient.sender_code}|{patient.request}")
+        documents.append(document)
     return documents
 
 
@@ -130,6 +133,7 @@ def _read_message(
         if kind == "P":
             _check_p(seg)
             patients.append(_Patient(seg, [written]))
+            patients[-1].sender_code = header.component(4, 1)
         elif kind == "L":
             if n < len(records):
                 # records after the end, with no H of their own (another file cut before its header)
@@ -165,6 +169,7 @@ class _Patient:
         self.date: dt.datetime | None = None
         self._last = ""  # record type before the current C record
         self.request = ""  # the first OBR's request number (placer, else filler): what its versions share
+        self.sender_code = ""  # its message's sender (H-4's code), with ``request`` the lab's request
 
     def add(self, seg: Segment, written: str) -> None:
         self.written.append(written)
