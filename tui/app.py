@@ -988,9 +988,8 @@ class MissiveApp(App[int]):
         mailroom = self.mailroom
         if mailroom is None:
             return
-        from tui.i18n import language
-
-        other = "en" if language() == "fr" else "fr"  # the other one than the screen's (--lang included)
+        # the other one than profile.toml's: a second Langue takes a switch back before the next start
+        other = "en" if mailroom.settings.language == "fr" else "fr"
 
         def keep() -> None:
             mailroom.save_settings({"": {"language": other}})
