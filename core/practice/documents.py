@@ -382,6 +382,12 @@ class DocumentQueue:
         order_key = self._order_key(document)
         with self._held():  # two processes syncing the same message: the second finds the first's document
             existing = self.docs.get(doc_id)
+            patient = f"{_who(document.identity)}\0{_who(document.envelope)}"
+            if existing is not None and patient != _recorded_patient(existing):
+                # the same bytes at the same place of another letter with the same Message-ID (none: 'unknown')
+                # for another patient (a leaflet in two patients' XDM packages): another document, not this one
+                doc_id = "d-" + hashlib.sha256(key_source + b"\0" + patient.encode()).hexdigest()[:16]
+                existing = self.docs.get(doc_id)
             if existing is not None:
                 found = _from_doc(doc_id, existing)
                 if store_id and store_id not in found.store_ids:
@@ -1196,6 +1202,13 @@ class DocumentQueue:
 
 
 __all__ = ["COLLECTION", "FILED_FLAG", "DocumentQueue", "QueuedDocument"]
+
+
+def _recorded_patient(doc: Mapping[str, Any]) -> str:
+    """``_who`` of a recorded document's identity and container's, as ``DocumentQueue.add`` compares them."""
+    identity = _identity_from_doc(doc["identity"]) if isinstance(doc.get("identity"), dict) else None
+    envelope = _identity_from_doc(doc["envelope"]) if isinstance(doc.get("envelope"), dict) else None
+    return f"{_who(identity)}\0{_who(envelope)}"
 
 
 def _who(identity: Identity | None) -> str:

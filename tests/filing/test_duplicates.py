@@ -330,6 +330,47 @@ def test_the_request_key_is_per_patient_and_keyed(tmp_path) -> None:
     assert queue._order_key(replace(document, order="")) == ""
 
 
+def _two_patients_packages(queue: DocumentQueue):
+    """package(patient, message_id): an XDM package for ``patient`` (their report and the same leaflet PDF as
+    every package's), queued as a letter's attachment; and the second patient."""
+    import datetime as dt
+
+    from core.clinical.xdm_writer import XdmDocument, write_xdm
+    from core.demo.documents import pdf_letter
+    from core.model import Identity
+    from tests.filing.test_xdm_writer import AUTHOR
+
+    leaflet = pdf_letter("Consignes après coloscopie", ["Reprendre une alimentation normale.", "Appeler si fièvre."])
+    other = Identity(family_name="LEROY", given_names=("Marc",), birth_date=dt.date(1961, 5, 2), sex="M")
+
+    def package(patient: Identity, message_id: str):
+        report = pdf_letter(f"Compte rendu de coloscopie {patient.family_name}", ["Pas de polype."])
+        data = write_xdm(
+            patient, AUTHOR, [XdmDocument(report, "application/pdf", "CR"), XdmDocument(leaflet, "application/pdf")]
+        ).data
+        return queue.ingest_message(message_id, [("IHE_XDM.ZIP", "application/zip", data)], lambda i: REVIEW)
+
+    return package, other
+
+
+def test_two_letters_without_message_id_for_two_patients_keep_each_ones_document(tmp_path) -> None:
+    """Two letters with no Message-ID ('unknown', as the sync names them; or the same one) carrying, at the same
+    place, the same leaflet for two patients: the document's id (message id, attachment, index, bytes) was the
+    same, and the second patient's leaflet was taken for the first's document, returned as it was (MARTIN's),
+    with no trace. The same letter met again (another folder) still keeps its one document."""
+    from tests.filing.test_xdm_writer import PATIENT
+
+    queue, _ = make_queue(tmp_path)
+    package, other = _two_patients_packages(queue)
+    first = package(PATIENT, "unknown")
+    second = package(other, "unknown")
+    assert len({d.id for d in first + second}) == 4  # was 3: the leaflet's id shared
+    assert [d.identity.family_name for d in second] == ["LEROY", "LEROY"]
+    assert len(queue.pending()) == 4
+    assert [d.id for d in package(other, "unknown")] == [d.id for d in second]  # met again: the same documents
+    assert len(queue.list()) == 4
+
+
 def test_the_same_file_for_two_patients_is_each_ones_document(tmp_path) -> None:
     """A file whose patient is said beside it, not inside: the same leaflet PDF in two patients' XDM packages
     (each METADATA.XML names its patient). The second patient's copy was taken as a duplicate of the first
