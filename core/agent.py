@@ -19,6 +19,15 @@ Security (why a socket offering one verb, not the key kept in the kernel keyring
   could run the daemon's own sync anyway -- gets an answer. Unix only (no such socket on Windows: there
   ``missive sync`` always takes the ordinary path).
 - The request is a short JSON line, read with a size bound and a timeout; anything else is refused.
+
+Following (protocol ``FOLLOW_VERSION``): the app (``missive tui``) on a profile whose daemon runs does not open
+IMAP sessions of its own. It asks ``{"op": "follow", "v": 1}``; the daemon answers ``{"ok": true, "v": 1}`` and
+keeps the connection open, writing one line per piece of news it stored (``{"event": "synced", "account": ...,
+"new": 3, ...}``: an account's round, counts only; documents queued or filed, letters sent: counts only), and
+the app reads the store (the same encrypted files) again. The connection closing (the daemon stopped, or was
+killed: the kernel closes its sockets) tells the app to sync by itself again. A daemon that does not know the
+verb answers 'requête invalide' and the app syncs by itself, as before. What crosses the socket stays counts
+and account names: the daemon's sync of the letters is what the app reads, from the profile, with its own key.
 """
 
 from __future__ import annotations
@@ -37,6 +46,8 @@ MAX_REQUEST = 4096  # bytes of one request line
 MAX_PATH = 100  # bytes: sockaddr_un's sun_path holds 104-108 on the systems missive runs on
 CONNECT_TIMEOUT = 2.0  # seconds to reach a daemon; the sync itself may take as long as it takes
 REQUEST_TIMEOUT = 10.0  # seconds the daemon waits for a request line once connected
+FOLLOW_VERSION = 1  # the "follow" verb's protocol: the daemon writes its news to the app (see above)
+MAX_EVENT = 4096  # bytes of one line of news
 
 
 def socket_path(profile_dir: str | os.PathLike[str]) -> Path | None:
@@ -97,6 +108,132 @@ def ask_sync(profile_dir: str | os.PathLike[str], account: str | None = None) ->
         raise refusal(reply.get("error"))
     reports = reply.get("reports")
     return [r for r in reports if isinstance(r, dict)] if isinstance(reports, list) else None
+
+
+class NotFollowed(Exception):
+    """The daemon answered, but not yes to ``follow`` (a daemon of an older missive): the app syncs by itself."""
+
+
+async def open_follow(profile_dir: str | os.PathLike[str]) -> tuple[Any, Any] | None:
+    """Ask the daemon of ``profile_dir`` to tell this process its news (``follow``): the open connection's
+    (reader, writer) once the daemon said yes, else None when no daemon answers; ``NotFollowed`` when one
+    answered no (too old for the verb). Either way the caller syncs by itself."""
+    import asyncio
+
+    path = _socket_file(profile_dir)
+    if path is None or not os.path.exists(path):
+        return None
+    try:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_unix_connection(path, limit=MAX_EVENT), CONNECT_TIMEOUT
+        )
+    except (OSError, TimeoutError):
+        return None  # a socket left by a daemon that stopped without removing it
+    try:
+        writer.write(json.dumps({"op": "follow", "v": FOLLOW_VERSION}).encode() + b"\n")
+        await writer.drain()
+        line = await asyncio.wait_for(reader.readline(), REQUEST_TIMEOUT)
+    except (OSError, TimeoutError, ValueError, asyncio.LimitOverrunError):
+        writer.close()
+        return None  # went away meanwhile
+    try:
+        reply = json.loads(line) if line else None
+    except ValueError:
+        reply = None
+    if isinstance(reply, dict) and reply.get("ok") is True and reply.get("v") == FOLLOW_VERSION:
+        return reader, writer
+    writer.close()
+    if not line:
+        return None
+    raise NotFollowed
+
+
+def socket_stamp(profile_dir: str | os.PathLike[str]) -> tuple[int, int] | None:
+    """(inode, modification time) of the profile's control socket, None without one: a new daemon makes a new
+    socket, so a stamp already asked (a daemon too old to be followed) need not be asked again."""
+    path = _socket_file(profile_dir)
+    if path is None:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns)
+
+
+def news_json(event: Any) -> dict[str, Any] | None:
+    """What a follower is told of one of the daemon's events (``core.events``): its kind and counts (and the
+    account's name), nothing else; None for the events a follower has no use for."""
+    from core import events
+
+    if isinstance(event, events.Synced):
+        return {
+            "event": "synced",
+            "account": str(event.account),
+            "new": int(event.new),
+            "changed": int(event.changed),
+        }
+    if isinstance(event, events.RoundNews):
+        account = None if event.account is None else str(event.account)
+        return {
+            "event": "round",
+            "account": account,
+            "new": int(event.new),
+            "filed": int(event.filed),
+            "review": int(event.review),
+        }
+    if isinstance(event, events.NeedsReview):
+        return {"event": "review", "count": int(event.count), "pending": int(event.pending)}
+    if isinstance(event, events.DocumentFiled):
+        return {"event": "filed", "count": int(event.count)}
+    if isinstance(event, events.NotDelivered):
+        return {"event": "undelivered", "count": int(event.count)}
+    if isinstance(event, events.MarksRefreshed):
+        return {"event": "marks", "count": int(event.count)}
+    if isinstance(event, events.Sent):
+        return {"event": "sent"}
+    if isinstance(event, events.SendFailed):  # its count only: the server's words stay in the daemon's log
+        return {"event": "send-failed", "count": int(event.count)}
+    return None
+
+
+def news_event(data: Any) -> Any:
+    """The ``core.events`` event a line of news (``news_json``) stands for, or None when it is not one."""
+    from core import events
+
+    if not isinstance(data, dict):
+        return None
+
+    def count(name: str) -> int:
+        value = data.get(name)
+        return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+    kind = data.get("event")
+    account = data.get("account")
+    if kind == "synced" and isinstance(account, str):
+        return events.Synced(account, count("new"), count("changed"))
+    if kind == "round" and isinstance(account, str | None):
+        from core.mailroom import round_news  # the line in this process's language
+
+        new, filed, review = count("new"), count("filed"), count("review")
+        return events.RoundNews(account, new, filed, review, round_news(new, filed, review))
+    if kind == "review":
+        return events.NeedsReview(count("count"), count("pending"))
+    if kind == "filed":
+        return events.DocumentFiled(count("count"))
+    if kind == "undelivered":
+        return events.NotDelivered(count("count"))
+    if kind == "marks":
+        return events.MarksRefreshed(count("count"))
+    if kind == "sent":
+        return events.Sent("")
+    if kind == "send-failed":
+        from core.text import T
+
+        failed = max(1, count("count"))
+        line = T("agent.envoi-reste-un") if failed == 1 else T("agent.envoi-reste-plusieurs", count=failed)
+        return events.SendFailed(None, str(line), failed)
+    return None
 
 
 def answers(path: Path) -> bool:

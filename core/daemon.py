@@ -200,6 +200,10 @@ async def _open_control(mailroom: Any, notifier: Any) -> Callable[[], Awaitable[
             return None
         path.unlink()  # left by a daemon that stopped without removing it
     busy = asyncio.Lock()  # one sync asked through the socket at a time
+    followers = _Followers(asyncio.get_running_loop())
+    subscribe = getattr(mailroom, "subscribe", None)
+    if subscribe is not None:
+        subscribe(followers.tell)
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -210,6 +214,8 @@ async def _open_control(mailroom: Any, notifier: Any) -> Callable[[], Awaitable[
             if reply is not None:
                 writer.write(agent.encode(reply))
                 await writer.drain()
+                if reply.get("follow"):
+                    await followers.serve(reader, writer)
         except (TimeoutError, OSError):
             pass  # the asker went away
         finally:
@@ -230,6 +236,7 @@ async def _open_control(mailroom: Any, notifier: Any) -> Callable[[], Awaitable[
         server.close()
         with contextlib.suppress(OSError):
             path.unlink()
+        await followers.close()  # the apps that followed this daemon sync by themselves from now on
 
     return close
 
@@ -250,6 +257,9 @@ async def _control_request(
         request = json.loads(line)
     except (ValueError, RecursionError, asyncio.LimitOverrunError):  # RecursionError: brackets nested deep
         request = None
+    if isinstance(request, dict) and request.get("op") == "follow" and request.get("v") == agent.FOLLOW_VERSION:
+        log.info("control socket: an app follows this daemon")
+        return {"ok": True, "v": agent.FOLLOW_VERSION, "follow": True}
     account = request.get("account") if isinstance(request, dict) else None
     if not isinstance(request, dict) or request.get("op") != "sync" or not isinstance(account, str | None):
         log.warning("control socket: a malformed request was refused")
@@ -272,6 +282,68 @@ async def _control_request(
         with contextlib.suppress(Exception):
             await notifier.new_mail(news, urgent)
     return {"ok": True, "reports": [agent.report_json(r) for r in reports]}
+
+
+class _Followers:
+    """The apps that follow this daemon (``core.agent``'s ``follow``): each is written a line of news (counts
+    only, ``agent.news_json``) for each event of the façade that changes what the app shows."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.queues: set[asyncio.Queue[dict[str, Any] | None]] = set()
+        self.serving: set[asyncio.Task[Any]] = set()
+        self.closed = False
+
+    def tell(self, event: Any) -> None:
+        """A façade event (maybe from another thread): to every follower, in the daemon's loop."""
+        from core import agent
+
+        news = agent.news_json(event)
+        if news is None or self.closed:
+            return
+        with contextlib.suppress(RuntimeError):  # the loop has ended: the daemon is stopping
+            self.loop.call_soon_threadsafe(self._put, news)
+
+    def _put(self, news: dict[str, Any] | None) -> None:
+        for queue in self.queues:
+            queue.put_nowait(news)
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Write the news to one follower until it goes away (or the daemon stops)."""
+        from core import agent
+
+        if self.closed:
+            return
+        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self.queues.add(queue)
+        task = asyncio.current_task()
+        if task is not None:
+            self.serving.add(task)
+        gone = asyncio.ensure_future(reader.read(1))  # the follower writes nothing more: EOF when it leaves
+        try:
+            while True:
+                news = asyncio.ensure_future(queue.get())
+                done, _ = await asyncio.wait({news, gone}, return_when=asyncio.FIRST_COMPLETED)
+                if news not in done:
+                    news.cancel()
+                    return
+                line = news.result()
+                if line is None:
+                    return
+                writer.write(agent.encode(line))
+                await writer.drain()
+        finally:
+            gone.cancel()
+            self.queues.discard(queue)
+            if task is not None:
+                self.serving.discard(task)
+
+    async def close(self) -> None:
+        """The daemon stops: each follower's connection is closed (it then syncs by itself)."""
+        self.closed = True
+        self._put(None)
+        if self.serving:
+            await asyncio.wait(set(self.serving), timeout=2.0)
 
 
 def _account_names(mailroom: Any) -> list[str]:

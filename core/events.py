@@ -12,7 +12,7 @@ from typing import Literal
 
 from core.frozen import Frozen
 
-SyncStateName = Literal["syncing", "online", "offline", "removed"]
+SyncStateName = Literal["syncing", "online", "offline", "removed", "daemon"]
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -21,6 +21,17 @@ class NewMail(Frozen):
 
     account: str
     count: int
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class Synced(Frozen):
+    """A round of ``account`` ended: ``new`` messages stored, ``changed`` other changes (flags from the server,
+    removals, flags and moves sent). What the daemon tells the app that follows it (``core.agent``): the app's
+    lists are read again from the store."""
+
+    account: str
+    new: int
+    changed: int
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -96,9 +107,10 @@ class Progress(Frozen):
 class SyncState(Frozen):
     """``account`` is syncing, online (``since``: last sync, HH:MM) or offline (``reason``); ``removed``: the
     account is no longer in the profile (``missive account remove`` from another window): it is no longer kept in
-    sync and its messages are gone from the cache. ``network``: offline because the server is out of reach (the
-    cached view stays); False when something must be fixed first, said in ``reason`` (a Maildir folder that does
-    not exist, a refused password)."""
+    sync and its messages are gone from the cache; ``daemon``: ``missive daemon`` syncs the account for this app,
+    which shows what its rounds store (``since``: the time it began to). ``network``: offline because the server
+    is out of reach (the cached view stays); False when something must be fixed first, said in ``reason`` (a
+    Maildir folder that does not exist, a refused password)."""
 
     account: str
     state: SyncStateName
@@ -146,6 +158,7 @@ MailroomEvent = (
     | Sent
     | Progress
     | SyncState
+    | Synced
     | PscBinding
     | PscLogin
     | TaskTrouble
@@ -165,6 +178,7 @@ __all__ = [
     "SendFailed",
     "Sent",
     "SyncState",
+    "Synced",
     "TaskTrouble",
     "SyncStateName",
 ]

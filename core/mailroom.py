@@ -150,6 +150,7 @@ RETRY_FIRST = 5.0  # seconds before reconnecting an account that failed; doubles
 RETRY_MAX = 300.0
 LOGIN_RETRY = 3600.0  # a PSC approval denied or unanswered is asked again after an hour (or on demand)
 READ_PUSH_AFTER = 2.0  # seconds the background sync waits after a letter is read here before telling the server
+DAEMON_LOOK_EVERY = 2.0  # seconds between two looks for a daemon's socket where the folder cannot be watched
 
 
 async def _until(
@@ -204,6 +205,8 @@ class Mailroom:
         self._connections: Connections | None = None  # while the daemon runs: IMAP connections kept open
         # keep_synced loops running (account, their loop, the event that ends their IDLE when a letter is read)
         self._read_waiters: list[tuple[str, asyncio.AbstractEventLoop, asyncio.Event]] = []
+        # accounts the running `missive daemon` syncs for this app (keep_synced follows it): no IMAP session here
+        self._followed: set[str] = set()
         from core.logs import setup_logging
 
         setup_logging(profile.path)
@@ -914,6 +917,16 @@ class Mailroom:
                 with contextlib.suppress(RuntimeError):  # that loop has ended meanwhile
                     loop.call_soon_threadsafe(read_here.set)
 
+    def sync_now(self) -> int:
+        """A round of every account now (the refresh key): each ``keep_synced`` loop leaves its wait as for a
+        letter read, and syncs (or asks the daemon it follows for a round); how many were asked."""
+        asked = 0
+        for _account, loop, wake in list(self._read_waiters):
+            with contextlib.suppress(RuntimeError):  # that loop has ended meanwhile
+                loop.call_soon_threadsafe(wake.set)
+                asked += 1
+        return asked
+
     def folders(self) -> list[str]:
         """Folder names, INBOX first; the quarantine and drafts folders when they hold something.
 
@@ -1055,13 +1068,50 @@ class Mailroom:
 
     async def _flag(self, message_id: str, flag: str, on: bool) -> MessageSummary:
         account = self.accounts.get(self.messages.get(message_id).account)
+        followed = account.name in self._followed
         try:
             async with self._account_locks.held(account.name):  # never in the middle of a sync round
-                await self.mailops.set_flag(account, message_id, flag, on)
+                await self._ops(followed).set_flag(account, message_id, flag, on)
         except ServerRefused as exc:
             log.warning("flag change of %s refused by the server", message_id[:12])
             raise ServerRefused(T("mail.ops.serveur-refuse-drapeau", reason=_reason(exc))) from None
+        if followed:
+            await self._daemon_round(account.name)  # the daemon's round sends it (kept here until then)
         return self.messages.get(message_id)
+
+    def _ops(self, followed: bool) -> MailOps:
+        """The operations on messages: on the server now, or (``followed``: the daemon syncs this account for
+        the app) written here for the daemon's round, which this process then asks for (``_daemon_round``)."""
+        return self._daemon_ops if followed else self.mailops
+
+    @cached_property
+    def _daemon_ops(self) -> MailOps:
+        from core.mail.mailops import MailOps
+
+        return MailOps(
+            self.messages,
+            self.profile.collection("mailops"),
+            self.profile.collection("mailroles"),
+            _left_to_the_daemon,
+        )
+
+    async def _daemon_round(self, account: str) -> bool:
+        """Ask the running daemon for a sync round of ``account`` (it sends what waits here: flags, moves,
+        removals; and brings what came); whether it did. The daemon gone, what waits stays for the sync this
+        app takes over with (keep_synced); the daemon's sync failing (the server out of reach) is logged, and
+        the operation waits in the same way."""
+
+        from core import agent
+
+        try:
+            reports = await _in_daemon_thread(agent.ask_sync, self.profile.path, account)
+        except MissiveError as exc:
+            log.info("account %s: the daemon's round failed (%s); kept for the next one", account, type(exc).__name__)
+            return False
+        if reports is None:
+            log.info("account %s: no daemon answers; kept for this app's own sync", account)
+            return False
+        return True
 
     async def set_seen(self, message_id: str, seen: bool) -> MessageSummary:
         """Mark the message read or unread, here at once and on the server (now, or at the next sync)."""
@@ -1127,12 +1177,17 @@ class Mailroom:
             raise BadInput(T("mail.ops.confirmer-suppression"))
         self._audit_in_step()
         account = self.accounts.get(summary.account)
+        followed = account.name in self._followed
         try:
             async with self._account_locks.held(account.name):
-                done = await self.mailops.expunge(account, message_id)
+                done = await self._ops(followed).expunge(account, message_id)
         except ServerRefused as exc:
             log.warning("removal of %s refused by the server", message_id[:12])
             raise ServerRefused(T("mail.ops.serveur-refuse-suppression", reason=_reason(exc))) from None
+        if followed and done.queued and await self._daemon_round(account.name):
+            from core.mail.mailops import Done
+
+            done = Done("", self._op_waits(message_id))
         self._forget_read_words(summary.message_id)
         if self._last_move is not None and self._last_move.message_id == message_id:
             self._last_move, self._no_undo = None, T("mail.ops.undo-supprime")  # deleted for good since
@@ -1145,12 +1200,15 @@ class Mailroom:
 
         self._audit_in_step()
         account = self.accounts.get(summary.account)
+        followed = account.name in self._followed
         try:
             async with self._account_locks.held(account.name):
-                done = await self.mailops.move(account, summary.id, folder)
+                done = await self._ops(followed).move(account, summary.id, folder)
         except ServerRefused as exc:
             log.warning("move of %s (%s) refused by the server", summary.id[:12], role)
             raise ServerRefused(T("mail.ops.serveur-refuse-deplacement", reason=_reason(exc))) from None
+        if followed and done.queued:
+            done = await self._moved_by_daemon(account.name, summary, folder, done)
         shown_role = role if role in ("trash", "archive") else ""
         result = MoveResult(done.message_id, summary.account, summary.folder, folder, shown_role, done.queued)
         action = {"trash": "delete", "archive": "archive", "undo": "undo-move"}.get(role, "move")
@@ -1164,6 +1222,32 @@ class Mailroom:
         )
         self._last_move = result if result.undoable else None
         return result
+
+    def _op_waits(self, message_id: str) -> bool:
+        return bool(self.mailops.ops.find(lambda op: op.get("store_id") == message_id))
+
+    async def _moved_by_daemon(self, account: str, summary: MessageSummary, folder: str, done: Any) -> Any:
+        """A move written here for the daemon (the account followed): its round asked for and awaited; the
+        message's id once moved (the one the destination's sync gives it), as a move done here returns it.
+        Still waiting (the daemon gone, its server out of reach): queued, as when the server is out of reach."""
+        from core.mail.mailops import Done
+
+        blob = self.messages.doc(summary.id).get("blob")
+        if not await self._daemon_round(account) or self._op_waits(summary.id):
+            return done
+        if self.messages.has(summary.id):
+            now = self.messages.get(summary.id)
+            if now.folder == summary.folder:  # the daemon's round gave it up: the server said no
+                log.warning("move of %s refused by the server (the daemon's round)", summary.id[:12])
+                raise ServerRefused(T("mail.ops.serveur-refuse-deplacement", reason=str(T("agent.refus-demon"))))
+            return Done(summary.id, False)
+        if blob:
+            found = self.messages.docs.find(
+                lambda doc: doc.get("blob") == blob and doc.get("folder") == folder and doc.get("account") == account
+            )
+            if found:
+                return Done(found[0][0], False)
+        return Done("", False)  # moved, then dropped here: the destination's next sync brings it back
 
     async def undo_move(self, actor: str | None = None) -> MoveResult:
         """Take back the last move, archive or delete of this session: the message goes back to its folder.
@@ -1798,6 +1882,8 @@ class Mailroom:
                 from core.events import NewMail  # (not for a resync that found nothing)
 
                 self.emit(NewMail(r.account, r.new - r.own))
+            if self._subscribers:  # (core.events is not loaded for a `missive sync` that finds nothing)
+                self.emit(_synced(r))
         self._tell_round(account, sum(max(0, r.new - r.own) for r in reports))
         if failure is not None:
             raise failure  # said as before, once the other accounts are synced
@@ -1889,6 +1975,9 @@ class Mailroom:
         from core.mail.sync import SyncEngine, default_source
 
         acc = self.accounts.get(account)
+        if acc.name in self._followed:
+            await self._daemon_round(acc.name)  # the daemon's round brings Sent in too
+            return
         source = default_source(acc)
         await source.connect()
         try:
@@ -2033,8 +2122,13 @@ class Mailroom:
             log.warning("sent letter %s not recorded (%s)", delivery.entry_id, type(exc).__name__)
 
     async def flush_outbox(self, force: bool = False) -> FlushReport:
-        """Retry what is due in the outbox (``force``: everything, failed letters included)."""
+        """Retry what is due in the outbox (``force``: everything, failed letters included). While the daemon
+        syncs for this app (``keep_synced`` follows it), it sends the outbox every minute: nothing here."""
         from core.events import SendFailed
+        from core.mail.send import FlushReport
+
+        if self._followed and not force:
+            return FlushReport()
 
         self._audit_in_step()  # the letters wait in the outbox until the log is resealed
         entries = {e.id: e for e in self.outbox.list()}
@@ -2107,15 +2201,22 @@ class Mailroom:
             raise NotFound(T("mailroom.account-removed", account=name))
         self._release_held()  # the daemon's rounds too: documents held while the audit log was out of step
         new = int(report.new - report.own)
+        if self._subscribers:
+            self.emit(_synced(report))
         self._tell_round(name, new)
         return new
 
     async def keep_synced(self, name: str, stop: asyncio.Event, *, idle_timeout: float = 540.0) -> None:
         """Keep account ``name`` up to date until ``stop`` is set: sync, then wait for news (IDLE) and sync
         again, forever; reconnect with a backoff. What the TUI runs in the background. Events (ids and counts
-        only): ``sync-state`` (syncing, online, offline with the last sync time, removed), ``progress``,
+        only): ``sync-state`` (syncing, online, offline with the last sync time, removed, daemon), ``progress``,
         ``new-mail``. An account removed from the profile (``missive account remove`` in another terminal) ends
         the loop at once, an IDLE round included (:meth:`_watch_removal`), not when the round times out.
+
+        While ``missive daemon`` runs on the profile and answers ``follow`` (core.agent), this process opens no
+        IMAP session for the account: the daemon's rounds store the news, this loop says them (``_follow``).
+        The daemon looked for at the start and whenever its socket appears (an IDLE round here ends for it);
+        the daemon gone (stopped, killed), this loop syncs by itself again at once.
         """
         import asyncio
         import datetime as dt
@@ -2150,26 +2251,59 @@ class Mailroom:
         read_here = asyncio.Event()
         waiter = (name, asyncio.get_running_loop(), read_here)
         self._read_waiters.append(waiter)
+        daemon_came = asyncio.Event()  # set by the look-out (_look_for_daemon) with the daemon's link
+        links: list[Any] = []
+        looking: asyncio.Future[Any] | None = None
+        first = True
+        taken_over = False  # the daemon gone: the lists read again after this app's first sync
         try:
             while not stop.is_set():
                 try:
                     if removed.is_set() and left():
                         return
                     removed.clear()
+                    if first or daemon_came.is_set():
+                        link = links.pop() if links else await _until(stop, self._open_follow())
+                        first = False
+                        daemon_came.clear()
+                        if link is not None:
+                            if looking is not None:
+                                looking.cancel()
+                                looking = None
+                            last = dt.datetime.now().strftime("%H:%M")
+                            tell("daemon")
+                            gone = await self._follow(name, link, stop, removed, read_here)
+                            if not gone:
+                                first = True  # stopped, or the accounts written: the daemon followed again
+                                continue
+                            log.info("account %s: the daemon went away; synced by this app again", name)
+                            state, taken_over = "", True
+                    if looking is None or looking.done():
+                        looking = asyncio.ensure_future(self._look_for_daemon(links, daemon_came))
                     if state != "offline":  # a retry while offline stays offline until it succeeds: said once
                         tell("syncing")
                     await _until(stop, self.sync(name, progress=progress))
                     if stop.is_set():
                         break
+                    if taken_over:  # what the daemon stored before it went is shown too
+                        from core.events import Synced
+
+                        taken_over = False
+                        self.emit(Synced(name, 0, 1))
                     last, delay = dt.datetime.now().strftime("%H:%M"), RETRY_FIRST
                     tell("online")
-                    while not stop.is_set():
-                        new = await _until(stop, self.idle(name, timeout=idle_timeout), removed, read_here)
+                    while not stop.is_set() and not daemon_came.is_set():
+                        new = await _until(
+                            stop, self.idle(name, timeout=idle_timeout), removed, read_here, daemon_came
+                        )
                         if removed.is_set():
                             if left():
                                 return
                             removed.clear()  # the accounts were written, this one is still there
                             continue
+                        if daemon_came.is_set():
+                            log.info("account %s: a daemon runs; its rounds sync it for this app", name)
+                            break  # the IDLE round ended (_until): the daemon takes over
                         if read_here.is_set() and new is None and not stop.is_set():
                             await _until(stop, asyncio.sleep(READ_PUSH_AFTER), removed)  # the next ones too
                             read_here.clear()
@@ -2191,13 +2325,138 @@ class Mailroom:
                     if state != "offline" or reason != said:  # once, and again only when the reason changes
                         tell("offline", reason, network)
                         said = reason
-                    await _until(stop, asyncio.sleep(delay), also=removed)
+                    await _until(stop, asyncio.sleep(delay), removed, daemon_came)
                     delay = min(delay * 2, RETRY_MAX)
         finally:
             self._read_waiters.remove(waiter)
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+            for task in (watcher, looking):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            for _reader, writer in links:
+                writer.close()
+
+    async def _first_round(self, name: str) -> bool:
+        """Following begins: the daemon's round (what waits here goes up), then the lists read again (the
+        daemon may have stored letters before this app followed it)."""
+        from core.events import Synced
+
+        asked = await self._daemon_round(name)
+        self.emit(Synced(name, 0, 1))
+        return asked
+
+    async def _round_after(self, previous: asyncio.Future[Any], name: str) -> bool:
+        """The daemon's round for ``name``, once the one asked before has answered (it may have read the
+        folder before this letter was read: a round of its own, then)."""
+        import asyncio
+
+        await asyncio.wait({previous})  # its outcome left to it; a cancellation of this one goes through
+        return await self._daemon_round(name)
+
+    async def _open_follow(self) -> Any:
+        """The running daemon's link for this app (core.agent.open_follow), or None."""
+        from core import agent
+
+        try:
+            return await agent.open_follow(self.profile.path)
+        except agent.NotFollowed:
+            log.info("the running daemon cannot be followed (an older missive): this app syncs by itself")
+            return None
+
+    async def _look_for_daemon(self, links: list[Any], came: asyncio.Event) -> None:
+        """While this app syncs by itself: look for a daemon of the profile (its socket appearing, woken by the
+        kernel where the folder can be watched, else every few seconds); one that follows found, its link goes
+        in ``links`` and ``came`` is set. A daemon too old to be followed is asked once (by its socket's
+        stamp)."""
+        from core import agent
+        from core.mail.dirwatch import DirWatch
+
+        if agent.socket_path(self.profile.path) is None:
+            return  # no socket here (Windows, a path too long): no daemon to follow
+        refused: tuple[int, int] | None = None
+        watch = DirWatch.open([self.profile.path])
+        try:
+            while True:
+                stamp = agent.socket_stamp(self.profile.path)
+                if stamp is not None and stamp != refused:
+                    try:
+                        link = await agent.open_follow(self.profile.path)
+                    except agent.NotFollowed:  # asked again only once another daemon starts
+                        log.info("the running daemon cannot be followed (an older missive): this app syncs by itself")
+                        refused, link = stamp, None
+                    if link is not None:
+                        links.append(link)
+                        came.set()
+                        return
+                if watch is None:
+                    import asyncio
+
+                    await asyncio.sleep(DAEMON_LOOK_EVERY)
+                else:  # a socket there that did not answer (left by a daemon killed): looked at again now and then
+                    await watch.wait(3600.0 if stamp is None or stamp == refused else DAEMON_LOOK_EVERY * 5)
+        finally:
+            if watch is not None:
+                watch.close()
+
+    async def _follow(
+        self, name: str, link: Any, stop: asyncio.Event, removed: asyncio.Event, read_here: asyncio.Event
+    ) -> bool:
+        """Follow the daemon for account ``name``: no session here; its rounds' news said as ours (the store is
+        the same files); a letter read here asks it for a round (it sends the \\Seen). True when the daemon
+        went away (this app syncs by itself again), False on ``stop`` or the account removed."""
+        import asyncio
+        import json
+
+        from core import agent
+        from core.events import NewMail, RoundNews, Synced
+
+        reader, writer = link
+        self._followed.add(name)
+        log.info("account %s: synced by the running daemon for this app", name)
+        try:
+            asked = asyncio.ensure_future(self._first_round(name))  # what waits here goes up; the news comes
+            while not stop.is_set() and not removed.is_set():
+                line = asyncio.ensure_future(reader.readline())
+                ended = {asyncio.ensure_future(e.wait()) for e in (stop, removed, read_here)}
+                try:
+                    await asyncio.wait({line, *ended}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for task in ended:
+                        task.cancel()
+                if not line.done():
+                    line.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await line
+                    if read_here.is_set() and not stop.is_set() and not removed.is_set():
+                        await _until(stop, asyncio.sleep(READ_PUSH_AFTER), removed)  # the next ones too
+                        read_here.clear()
+                        asked = asyncio.ensure_future(self._round_after(asked, name))
+                    continue
+                try:
+                    data = line.result()
+                    event = agent.news_event(json.loads(data)) if data else None
+                except (OSError, ValueError, asyncio.LimitOverrunError):
+                    data, event = b"", None
+                if not data:
+                    return True  # the connection closed: the daemon stopped, or was killed
+                if isinstance(event, Synced):
+                    if event.account != name:
+                        continue
+                    if event.new:
+                        self.emit(NewMail(name, event.new))
+                    self.emit(event)
+                elif isinstance(event, RoundNews) and event.account is not None:
+                    if event.account == name:
+                        self.emit(event)
+                elif event is not None and name == min(self._followed):  # said once, by one account's loop
+                    self.emit(event)
+            return False
+        finally:
+            self._followed.discard(name)
+            writer.close()
+            if not asked.done():
+                asked.cancel()
 
     async def _watch_removal(self, name: str, removed: asyncio.Event) -> None:
         """Set ``removed`` whenever the profile's accounts are written and ``name`` is no longer among them.
@@ -2481,6 +2740,53 @@ def _never_auto(match: Callable[[Identity], MatchResult]) -> Callable[[Identity]
         return replace(result, decision="review", patient_id=None) if result.decision == "auto" else result
 
     return review
+
+
+def _synced(report: Any) -> Any:
+    """The ``Synced`` event of one account's round (``new``: news only, our own letters among the changes)."""
+    from core.events import Synced
+
+    news = max(0, int(report.new) - int(report.own))
+    changed = int(report.own) + int(report.flags_in) + int(report.flags_out) + int(report.expunged)
+    return Synced(str(report.account), news, changed)
+
+
+async def _in_daemon_thread(call: Callable[..., Any], *args: Any) -> Any:
+    """``call(*args)`` in a thread of its own that never holds the process back: a round asked of the daemon
+    waits as long as its sync takes, and the app quitting meanwhile must not wait for it (``asyncio.to_thread``'s
+    executor is waited for when the event loop ends)."""
+    import asyncio
+    import threading
+
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[Any] = loop.create_future()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if answer.done():
+            return  # cancelled meanwhile
+        if error is not None:
+            answer.set_exception(error)
+        else:
+            answer.set_result(result)
+
+    def run() -> None:
+        try:
+            result, error = call(*args), None
+        except Exception as exc:  # noqa: BLE001 - handed to the waiting coroutine
+            result, error = None, exc
+        with contextlib.suppress(RuntimeError):  # the loop has ended: nobody waits any more
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=run, name="missive-daemon-round", daemon=True).start()
+    return await answer
+
+
+def _left_to_the_daemon(account: Any) -> Any:
+    """The mailbox of an account the daemon syncs for this app: none here (``MailOps`` keeps the operation for
+    the daemon's round, as for a server out of reach)."""
+    from core.errors import TransportError
+
+    raise TransportError(T("agent.laisse-au-demon"))
 
 
 def _reason(exc: BaseException) -> str:

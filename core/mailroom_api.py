@@ -153,6 +153,11 @@ class MailroomAPI(Protocol):
 
     def mark_seen(self, message_id: str) -> None: ...
 
+    def sync_now(self) -> int:
+        """A round of every account now (the refresh key): the background sync's own, or the running daemon's
+        when it syncs for this app; how many accounts were asked (0: no background sync runs)."""
+        ...
+
     def folder_counts(self) -> dict[str, FolderCount]:
         """Per folder of ``folders()``: unread and total, for the folder list."""
         ...

@@ -489,7 +489,7 @@ SEEN = "\\Seen"
 _EVENTS = frozenset(
     {
         "DocumentFiled", "MailroomEvent", "MarksRefreshed", "NeedsReview", "NewMail", "NotDelivered", "Progress",
-        "PscBinding", "PscLogin", "RoundNews", "SendFailed", "Sent", "SyncState", "TaskTrouble",
+        "PscBinding", "PscLogin", "RoundNews", "SendFailed", "Sent", "SyncState", "Synced", "TaskTrouble",
     }
 )  # fmt: skip
 
@@ -510,6 +510,7 @@ if TYPE_CHECKING:
         RoundNews,
         SendFailed,
         Sent,
+        Synced,
         SyncState,
         TaskTrouble,
     )
@@ -596,6 +597,7 @@ __all__ = [
     "SendFailed",
     "Sent",
     "SyncState",
+    "Synced",
     "TaskTrouble",
     "ACCOUNT_SEP",
     "FOLDER_ROLES",

@@ -51,6 +51,7 @@ from core.model import (  # noqa: E402
     RoundNews,
     SendFailed,
     Sent,
+    Synced,
     SyncState,
 )
 from tui import keymap, textual_keys  # noqa: E402
@@ -956,6 +957,13 @@ class MissiveApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.remap))
 
+    def action_sync_now(self) -> None:
+        """ctrl+r: a round of every account now (the background sync's, or the daemon's when it syncs here)."""
+        if self.locked or self.mailroom is None:
+            return
+        asked = self.mailroom.sync_now()
+        self.notify(t("toast.sync_asked") if asked else t("toast.sync_not_running"))
+
     def action_lock(self, idle: bool = False) -> None:
         """ctrl+l/F12 locks at once; the idle timer locks with idle=True (the prompt says which)."""
         if self.locked or self.mailroom is None:
@@ -1185,6 +1193,11 @@ class MissiveApp(App[int]):
             case RoundNews(message=text):
                 # one toast per sync round, the core's words: '12 nouveaux messages, 3 résultats classés, ...'
                 self.notify(text)
+            case Synced(new=0, changed=changed) if changed:
+                from tui.panes.inbox import InboxPane
+
+                self.refresh_counts()  # flags, removals, moves: another desk's, or the daemon's round
+                main.query_one("#inbox", InboxPane).reload()
             case MarksRefreshed():
                 from tui.panes.inbox import InboxPane
 

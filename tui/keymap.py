@@ -58,6 +58,7 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("app.help", "f1,question_mark", "app.help", "app"),
     # priority: the modal screens (help, a question, the patient search, the palette) leave the app's keys out
     KeySpec("app.lock", "ctrl+l,f12", "app.lock", "app", show=False, priority=True),
+    KeySpec("app.sync", "ctrl+r", "app.sync_now", "app", show=False),
     KeySpec("app.quit", "ctrl+q", "app.quit", "app", show=False, priority=True),
     # Réception
     KeySpec("inbox.open", "enter", "open_message", "inbox", show=False),

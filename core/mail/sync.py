@@ -108,42 +108,56 @@ class Connections:
     the event loop that made it; ``close`` logs out of every connection kept."""
 
     HANDOVER = 5.0  # seconds a sync waits for the IDLE of its account to give its connection back
+    BUSY_WAIT = 30.0  # seconds a round waits for another round (a sync asked of the daemon) to give it back
 
     def __init__(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._free: dict[str, MailSource] = {}
         self._idling: dict[str, asyncio.Event] = {}  # account -> set to end its IDLE
-        self._waiting: dict[
-            str, asyncio.Future[MailSource]
-        ] = {}  # account -> the sync its IDLE hands over to
+        # account -> the sync its IDLE (or the round holding it) hands over to
+        self._waiting: dict[str, asyncio.Future[MailSource | None]] = {}
         self.handed_over = (
             False  # the last ``take`` got the connection from its IDLE (its DONE just answered)
         )
         self._stopping = False
+        # accounts whose kept connection a round holds now: another round waits for it rather than logging in
+        # a second time (the IDLE round beside a sync an app asked of the daemon)
+        self._taken: set[str] = set()
 
     async def take(self, account: str) -> MailSource | None:
-        """The account's open connection (handed over by its IDLE), or None: the caller opens one."""
+        """The account's open connection (handed over by its IDLE, or given back by the round that holds it),
+        or None: the caller opens one."""
         if asyncio.get_running_loop() is not self._loop:
             return None
         self.handed_over = False
         source = self._free.pop(account, None)
         wake = self._idling.get(account)
-        if source is None and wake is not None and account not in self._waiting:
-            handed: asyncio.Future[MailSource] = self._loop.create_future()
+        busy = account in self._taken and wake is None
+        if source is None and (wake is not None or busy) and account not in self._waiting:
+            handed: asyncio.Future[MailSource | None] = self._loop.create_future()
             self._waiting[account] = handed
-            wake.set()
+            if wake is not None:
+                wake.set()
             try:
-                source = await asyncio.wait_for(asyncio.shield(handed), self.HANDOVER)
+                source = await asyncio.wait_for(asyncio.shield(handed), self.BUSY_WAIT if busy else self.HANDOVER)
             except TimeoutError:
                 source = None
+                log.info("account %s: the connection was not given back in time; another one is opened", account)
             finally:
                 if self._waiting.get(account) is handed:
                     del self._waiting[account]
                 if source is None and handed.done() and not handed.cancelled():
                     source = handed.result()  # given just as the wait ended
                 handed.cancel()
-            self.handed_over = source is not None
+            self.handed_over = source is not None and not busy
+        if source is not None:
+            self._taken.add(account)
         return source
+
+    def holding(self, account: str) -> None:
+        """The caller opens the account's connection (none was kept): a round beside it waits for it."""
+        if asyncio.get_running_loop() is self._loop:
+            self._taken.add(account)
 
     def give(self, account: str, source: MailSource) -> MailSource | None:
         """Hand ``source`` to the sync waiting for it, else keep it for the account's next sync; returns it
@@ -154,16 +168,28 @@ class Connections:
         if handed is not None and not handed.done():
             handed.set_result(source)  # to that sync alone: no other can take it meanwhile
             return None
+        self._taken.discard(account)
         if account in self._free:
             return source
         self._free[account] = source
         return None
 
+    def dropped(self, account: str) -> None:
+        """The round that held the account's kept connection closed it (a failure): a round waiting for it
+        opens its own at once."""
+        if asyncio.get_running_loop() is not self._loop:
+            return
+        self._taken.discard(account)
+        handed = self._waiting.get(account)
+        if handed is not None and not handed.done() and account not in self._idling:
+            del self._waiting[account]
+            handed.set_result(None)
+
     def idling(self, account: str) -> asyncio.Event:
         """Say the account's connection is in IDLE: the event returned is set when a sync wants it (or when
         the process stops: ``stop``)."""
         wake = asyncio.Event()
-        if self._stopping:
+        if self._stopping or account in self._waiting:  # a sync waits for this connection: given at once
             wake.set()
         self._idling[account] = wake
         return wake
@@ -361,7 +387,15 @@ class SyncEngine:
                 except TransportError:
                     await kept.close()  # dropped by the server meanwhile: a new one
         source = self.source_factory(account)
-        await source.connect()
+        keeps = self.connections is not None and _keepable(source)  # a Maildir has no connection to wait for
+        if keeps and self.connections is not None:
+            self.connections.holding(account.name)
+        try:
+            await source.connect()
+        except BaseException:
+            if keeps and self.connections is not None:
+                self.connections.dropped(account.name)  # a round waiting for a connection opens its own
+            raise
         return source
 
     async def _release(self, account: Account, source: MailSource, done: bool) -> None:
@@ -370,6 +404,8 @@ class SyncEngine:
             extra = self.connections.give(account.name, source)
             if extra is None:
                 return
+        elif self.connections is not None and _keepable(source):
+            self.connections.dropped(account.name)
         await source.close()
 
     async def _sync_folder(

@@ -5,6 +5,7 @@ IDLE is handed over to a sync and IDLE resumes on it, and a connection the serve
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 
@@ -174,4 +175,124 @@ async def test_stopping_ends_the_idle_even_when_its_cancellation_is_lost(mail_se
         # and an IDLE started after the stop returns at once
         assert (await asyncio.wait_for(engine.idle_once(account, timeout=300), 20)).new == 0
     finally:
+        await connections.close()
+
+
+async def test_a_round_beside_a_sync_that_holds_the_connection_waits_for_it(mail_servers) -> None:
+    """The daemon's IDLE round beginning while a sync asked of it (an app following the daemon, `missive sync`)
+    holds the account's connection waited for nothing and logged in a second time (a second session on the
+    server for each such sync). It now waits for the sync to give the connection back."""
+    import threading
+
+    user = mail_servers.add_user("busy")
+    mail_servers.deliver(user, letter("retenu"))
+    account = imap_account(mail_servers, user)
+    store = MessageStore(MemoryProfile())
+    opened = _Opened()
+    connections = Connections()
+    locks = AccountLocks()
+    entered, gate = threading.Event(), threading.Event()
+
+    def hook(raw: bytes) -> dict:  # the sync stays in its fetch (the store's thread) until the gate opens
+        entered.set()
+        gate.wait(20)
+        return {}
+
+    def engine() -> SyncEngine:
+        return SyncEngine(
+            store, on_new_message=hook, source_factory=opened, connections=connections, account_lock=locks.held
+        )
+
+    try:
+        syncing = asyncio.create_task(engine().sync(account))
+        assert await asyncio.to_thread(entered.wait, 20)
+        idle = asyncio.create_task(engine().idle_once(account, timeout=60))
+        await asyncio.sleep(0.5)
+        assert opened.count == 1 and not idle.done()  # waiting for the connection, not logging in again
+        gate.set()
+        assert (await asyncio.wait_for(syncing, 20)).new == 1
+        await _until(lambda: account.name in connections._idling)
+        assert opened.count == 1  # the IDLE runs on the connection the sync gave back
+        connections.stop()
+        assert (await asyncio.wait_for(idle, 20)).new == 0
+    finally:
+        gate.set()
+        await connections.close()
+
+
+async def test_a_sync_beside_a_maildir_accounts_wait_for_news_does_not_wait_for_it(tmp_path, monkeypatch) -> None:
+    """A Maildir account has no connection to hand over: a sync asked of the daemon while its wait for news runs
+    reads the folder at once (it waited for a connection that would never be given back)."""
+    from core.mail.account import Account
+    from tests.mail.test_maildir_account import make_maildir
+
+    monkeypatch.setattr(Connections, "BUSY_WAIT", 3600.0)
+    root = tmp_path / "Maildir"
+    make_maildir(root)
+    account = Account(name="local", email="dr@cabinet.mssante.fr", kind="maildir", maildir=str(root))
+    store = MessageStore(MemoryProfile())
+    connections = Connections()
+    locks = AccountLocks()
+
+    def engine() -> SyncEngine:
+        return SyncEngine(store, connections=connections, account_lock=locks.held)
+
+    try:
+        await engine().sync(account)
+        idle = asyncio.create_task(engine().idle_once(account, timeout=3600))
+        await asyncio.sleep(0.5)  # waiting for news in the folder
+        assert not idle.done()
+        assert (await asyncio.wait_for(engine().sync(account), 60)).new == 0  # at once, not after the wait
+        idle.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await idle
+    finally:
+        await connections.close()
+
+
+async def test_a_sync_waiting_for_the_connection_gets_it_when_its_holder_goes_into_idle(
+    mail_servers, monkeypatch
+) -> None:
+    """A sync asked of the daemon while its IDLE round holds the connection but has not begun its IDLE yet (it
+    selects the folder) waits for it; the round going into IDLE then hands it over at once, rather than waiting
+    for news with a sync waiting behind it (seen: 30 s, then a second login)."""
+    monkeypatch.setattr(Connections, "BUSY_WAIT", 3600.0)
+    user = mail_servers.add_user("holder")
+    mail_servers.deliver(user, letter("premier"))
+    account = imap_account(mail_servers, user)
+    store = MessageStore(MemoryProfile())
+    entered, gate = asyncio.Event(), asyncio.Event()
+    held = [False]
+
+    class SlowSelect(ImapClient):
+        async def select(self, folder: str):  # the IDLE round's select waits for the gate, once
+            if held[0]:
+                held[0] = False
+                entered.set()
+                await gate.wait()
+            return await super().select(folder)
+
+    opened = _Opened()
+    opened_with = lambda account: (setattr(opened, "count", opened.count + 1), SlowSelect(account))[1]  # noqa: E731
+    connections = Connections()
+    locks = AccountLocks()
+
+    def engine() -> SyncEngine:
+        return SyncEngine(store, source_factory=opened_with, connections=connections, account_lock=locks.held)
+
+    try:
+        await engine().sync(account)
+        held[0] = True
+        idle = asyncio.create_task(engine().idle_once(account, timeout=3600))
+        await asyncio.wait_for(entered.wait(), 20)
+        asked = asyncio.create_task(engine().sync(account))  # waits: the connection is held
+        await asyncio.sleep(0.3)
+        assert not asked.done()
+        gate.set()  # the round goes on into IDLE: the waiting sync gets the connection now
+        assert (await asyncio.wait_for(asked, 60)).new == 0
+        assert opened.count == 1
+        connections.stop()
+        await asyncio.wait_for(idle, 20)
+    finally:
+        gate.set()
         await connections.close()

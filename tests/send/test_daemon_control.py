@@ -158,3 +158,32 @@ def test_a_deeply_nested_request_is_refused_like_any_malformed_one() -> None:
         answer = asyncio.run(ask(line))
         assert answer is not None and answer["ok"] is False
         assert answer["error"]["code"] == "agent.requete-invalide"
+
+
+def test_what_a_following_app_is_told_is_counts_only() -> None:
+    """The lines the daemon writes to an app that follows it (core.agent.news_json): each event's kind, counts
+    and account name; a failure's words (the server's answer, which may name a recipient) never cross."""
+    from core import events
+
+    said = [
+        events.Synced("cab", 2, 1),
+        events.RoundNews("cab", 2, 1, 0, "2 nouveaux messages, 1 résultat classé"),
+        events.NeedsReview(1, 3),
+        events.DocumentFiled(1),
+        events.NotDelivered(1),
+        events.MarksRefreshed(4),
+        events.Sent("entry-1"),
+        events.SendFailed("entry-2", "550 5.1.1 <1234567890123@patient.mssante.fr>: adresse inconnue", 1),
+    ]
+    lines = [json.dumps(agent.news_json(e)) for e in said]
+    assert "patient.mssante.fr" not in "".join(lines) and "entry-" not in "".join(lines)
+    back = [agent.news_event(json.loads(line)) for line in lines]
+    assert back[0] == said[0] and back[2:6] == said[2:6]
+    assert (back[1].account, back[1].new, back[1].filed, back[1].review) == ("cab", 2, 1, 0)
+    assert back[1].message  # the line made again in the app's language
+    assert isinstance(back[6], events.Sent) and isinstance(back[7], events.SendFailed)
+    assert "outbox" in back[7].reason and "patient" not in back[7].reason
+    assert agent.news_json(events.Progress("cab", 1, 2)) is None  # what the app has no use for stays home
+    for junk in ({"event": "synced"}, {"event": "synced", "account": "cab", "new": -3}, [], "x"):
+        event = agent.news_event(junk)
+        assert event is None or (event.new, event.changed) == (0, 0)

@@ -404,6 +404,10 @@ class FakeMailroom:
         """The sent letter (``core.mail.receipts.SentLetter``) with this Message-ID, or None."""
         return self.sent_letters.get(message_id) if self.sent_letters is not None else None
 
+    def sync_now(self) -> int:
+        self.syncs_asked = getattr(self, "syncs_asked", 0) + 1
+        return 0  # no background sync runs here
+
     def mark_seen(self, message_id: str) -> None:
         summary = self.messages.get(message_id)
         if summary.unread:

@@ -125,6 +125,10 @@ def test_an_outsider_is_flagged_and_mark_seen_sticks(subject: Subject) -> None:
     assert not next(s for s in mr.summaries(QUARANTINE_FOLDER) if s.id == outsider).unread
 
 
+def test_a_sync_asked_with_no_background_sync_running_asks_none(subject: Subject) -> None:
+    assert subject.mailroom.sync_now() == 0  # the refresh key before the background sync starts: nothing to wake
+
+
 def test_decisions_on_a_waiting_document(subject: Subject) -> None:
     mr = subject.mailroom
     pending, _filed = mr.review_items()

@@ -63,10 +63,10 @@ class StatusBar(Horizontal):
                 self.query_one("#status-counts", Static).update(counts)
 
     def set_account(self, name: str, state: str, since: str = "") -> None:
-        """``state``: online, syncing, offline (with the last sync time)."""
+        """``state``: online, syncing, offline (with the last sync time), daemon (``missive daemon`` syncs)."""
         label = (
             t(f"status.{state}", since=f" ({since})" if since else "")
-            if state in ("online", "syncing", "offline")
+            if state in ("online", "syncing", "offline", "daemon")
             else state
         )
         self._accounts[name] = label
