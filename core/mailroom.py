@@ -1025,7 +1025,7 @@ class Mailroom:
 
     def folder_counts(self) -> dict[str, FolderCount]:
         """Per folder of ``folders()``: unread and total messages (drafts: how many are kept)."""
-        from core.model import FOLDER_ROLES, FolderCount, folder_parts, imap_folder_text
+        from core.model import FolderCount, folder_parts
 
         out: dict[str, FolderCount] = {}
         undelivered = self._undelivered_unseen()
@@ -1036,13 +1036,28 @@ class Mailroom:
             rows = self._rows(name)
             account, folder = folder_parts(name)
             failed = 0
-            if undelivered and FOLDER_ROLES.get(imap_folder_text(folder).lower()) == "folder.sent":
+            if undelivered and self._is_sent_folder(account, folder):
                 # said once per account, beside its first Sent folder
                 failed = sum(n for a, n in undelivered.items() if account is None or a == account)
                 for a in [a for a in undelivered if account is None or a == account]:
                     del undelivered[a]
             out[name] = FolderCount(rows.unread, len(rows), failed)
         return out
+
+    def _is_sent_folder(self, account: str | None, folder: str) -> bool:
+        """Whether ``folder`` (of ``account``; None: of the only account) is where the account's sent letters
+        are: the folder its server marks \\Sent (SPECIAL-USE, as the last sync listed it) whatever its name, or,
+        for an account whose server marks none, a folder of a usual Sent name."""
+        from core.model import FOLDER_ROLES, imap_folder_text
+
+        for name in [account] if account is not None else self.account_names() or [""]:
+            roles = self.messages.folder_roles(name)
+            if "sent" in roles.values():
+                if roles.get(folder) == "sent":
+                    return True
+            elif FOLDER_ROLES.get(imap_folder_text(folder).lower()) == "folder.sent":
+                return True
+        return False
 
     def _undelivered_unseen(self) -> dict[str, int]:
         """Account -> its letters not delivered that the doctor has not opened since (nothing to read when the
@@ -1971,7 +1986,7 @@ class Mailroom:
     async def sync_sent(self, account: str | None = None) -> None:
         """Bring the account's Sent folder into the store now (after a letter left), so it is listed at once
         rather than at the next full sync (the background sync waits on INBOX only)."""
-        from core.mail.send import ImapSent
+        from core.mail.send import sent_folders
         from core.mail.sync import SyncEngine, default_source
 
         acc = self.accounts.get(account)
@@ -1981,7 +1996,9 @@ class Mailroom:
         source = default_source(acc)
         await source.connect()
         try:
-            names = [n for n in await source.folders() if n in ImapSent.NAMES]
+            listed = await source.folders()
+            # the folder the server marks \\Sent whatever its name ('Courrier parti'), the usual names besides
+            names = sent_folders(listed, getattr(source, "roles", None) or {})
         finally:
             await source.close()
         if names:

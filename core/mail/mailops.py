@@ -86,11 +86,16 @@ class MailOps:
 
     # -- folders of a role -----------------------------------------------------------------------------------
     def folder_of_role(self, account: str, role: str) -> str:
-        """The account's Trash or Archive folder: as the server last said, else a folder of a usual name, else
-        the name it will be created with."""
+        """The account's Trash or Archive folder: as the server last said (at the last operation, else at the
+        last sync's listing: its SPECIAL-USE mark, whatever the folder's name), else a folder of a usual name,
+        else the name it will be created with."""
         known = (self.roles.get(account) or {}).get(role)
         if known:
             return str(known)
+        listed = self.store.folder_roles(account)
+        marked = next((folder for folder, its in listed.items() if its == role), None)
+        if marked:
+            return marked
         names = set(self.store.folder_names(account))
         return next((n for n in ROLE_NAMES[role] if n in names), ROLE_DEFAULT[role])
 

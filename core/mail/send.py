@@ -24,6 +24,7 @@ from core.errors import (
     KeptInOutbox,
     MissiveError,
     NotFound,
+    ServerRefused,
     StoreError,
     TransportError,
     os_reason,
@@ -150,35 +151,72 @@ class MaildirSent:
         fsync_dir(self.folder / "cur")
 
 
-class ImapSent:
-    """The Sent folder of an IMAP account, through core.mail.imap."""
+# Names operators give the Sent folder, for a server that marks none \\Sent (no RFC 6154 SPECIAL-USE).
+SENT_NAMES = ("Sent", "INBOX.Sent", "Sent Items", "Sent Messages", "Envoyés", "Éléments envoyés")
+SENT_DEFAULT = "Sent"  # created with that name when the account has no Sent folder at all
 
-    # Names operators give the Sent folder, when there is no folder called plainly "Sent".
-    NAMES = ("Sent", "INBOX.Sent", "Sent Items", "Sent Messages", "Envoyés", "Éléments envoyés")
+
+def _usual_rank(name: str) -> int | None:
+    """Where ``name`` stands among the usual Sent names (read as the server writes them: IMAP's modified
+    UTF-7 'Envoy&AOk-s' is 'Envoyés'), None when it is not one of them."""
+    from core.model import imap_folder_text
+
+    text = imap_folder_text(name).lower()
+    return next((i for i, usual in enumerate(SENT_NAMES) if usual.lower() == text), None)
+
+
+def sent_folders(names: Sequence[str], roles: Mapping[str, str]) -> list[str]:
+    """The account's Sent folders among its ``names``, the one its copies go to first: those the server marks
+    \\Sent (``roles``, from its LIST's SPECIAL-USE) whatever their names ('Courrier parti', 'Éléments envoyés'),
+    then, after them, the folders of a usual Sent name (the only ones when the server marks none)."""
+    unranked = len(SENT_NAMES)
+
+    def rank(name: str) -> int:
+        found = _usual_rank(name)
+        return unranked if found is None else found
+
+    marked = sorted((n for n in names if roles.get(n) == "sent"), key=rank)  # stable: the server's order
+    named = sorted((n for n in names if n not in marked and _usual_rank(n) is not None), key=rank)
+    return marked + named
+
+
+class ImapSent:
+    """The Sent folder of an IMAP account, through core.mail.imap: the folder the server marks \\Sent,
+    whatever its name, else one of a usual name (``sent_folders``); created as 'Sent' only when it has none."""
+
+    NAMES = SENT_NAMES
 
     def __init__(self, account: Account) -> None:
         self.account = account
 
-    async def _folder(self, imap: Any) -> str | None:
-        folders = await imap.folders()
-        return next((name for name in self.NAMES if name in folders), None)
+    async def _folders(self, imap: Any) -> list[str]:
+        names = await imap.folders()  # fills imap.roles when the server has SPECIAL-USE
+        return sent_folders(names, getattr(imap, "roles", None) or {})
 
     async def contains(self, message_id: str) -> bool:
         from core.mail.imap import ImapClient
 
         async with ImapClient(self.account) as imap:
-            folder = await self._folder(imap)
-            if folder is None:
-                return False  # no Sent folder at all: nothing was ever copied there
-            # Any failure from here on propagates: "could not look" must never read as "not there".
-            await imap.select(folder)
-            return bool(await imap.search_header("Message-ID", message_id))
+            # every Sent folder is looked in: a copy made before the server marked another one \Sent counts
+            for folder in await self._folders(imap):
+                # Any failure from here on propagates: "could not look" must never read as "not there".
+                await imap.select(folder)
+                if await imap.search_header("Message-ID", message_id):
+                    return True
+            return False  # no Sent folder at all (nothing was ever copied there), or not in any
 
     async def append(self, data: bytes) -> None:
         from core.mail.imap import ImapClient
 
         async with ImapClient(self.account) as imap:
-            folder = await self._folder(imap) or "Sent"
+            folders = await self._folders(imap)
+            if folders:
+                folder = folders[0]
+            else:
+                folder = SENT_DEFAULT
+                log.info("no Sent folder on the server: %s created", SENT_DEFAULT)
+                with contextlib.suppress(ServerRefused):  # there but not listed: the APPEND says if it is
+                    await imap.create_folder(folder)
             await imap.append(folder, data, ("\\Seen",))
 
 

@@ -42,6 +42,12 @@ CLIENT_CERT_USER = "carol"  # this user logs in only with a client certificate (
 CLIENT_CERT_PASSWORD = "p12-pass"
 USERS = ("alice", "bob", "carol")
 POOL = 300  # extra users pool1..poolN handed out by MailServers.add_user()
+# users own1..ownN (MailServers.add_user_without_sent): their Sent and Trash are not created by the server, so the
+# folders of those roles are the ones a test creates under another name (\Sent 'Courrier parti', \Trash
+# 'Poubelle' below): an operator's server whose Sent folder is called otherwise
+OWN_NAMES_POOL = 10
+# (a passwd-file userdb passes on only the extra fields named userdb_*; the setting path is doveconf's)
+OWN_NAMES_FIELDS = "userdb_namespace/inbox/mailbox/Sent/auto=no userdb_namespace/inbox/mailbox/Trash/auto=no"
 OTHER_HOST = "mail.other-host.test"
 # A Mon espace santé mailbox (the ANS examples' test INS), so letters to a patient can be delivered and read
 PATIENT_DOMAIN = "patient.mssante.fr"
@@ -202,6 +208,16 @@ class MailServers:
             )
         return self.address(f"pool{self._user_count}")
 
+    def add_user_without_sent(self) -> str:
+        """An empty mailbox (password ``PASSWORD``) with no Sent nor Trash folder made by the server: the folders
+        marked \\Sent and \\Trash are those the test creates ('Courrier parti', 'Poubelle')."""
+        self._own_count = getattr(self, "_own_count", 0) + 1
+        if self._own_count > OWN_NAMES_POOL:
+            raise ServersUnavailable(
+                f"more than {OWN_NAMES_POOL} such users asked for: raise OWN_NAMES_POOL in tests/servers/harness.py"
+            )
+        return self.address(f"own{self._own_count}")
+
     def add_psc_user(self, prefix: str = "psc") -> tuple[str, str]:
         """A fresh mailbox whose owner logs in with the PSC stand-in: returns (national id, address)."""
         address = self.add_user(prefix)
@@ -312,12 +328,15 @@ class MailServers:
         mail = self.root / "mail"
         mail.mkdir(exist_ok=True)
         shutil.chown(mail, "mail", "mail")
-        everyone = [*USERS, *(f"pool{i}" for i in range(1, POOL + 1)), PATIENT]
+        own = [f"own{i}" for i in range(1, OWN_NAMES_POOL + 1)]
+        everyone = [*USERS, *(f"pool{i}" for i in range(1, POOL + 1)), *own, PATIENT]
         lines = [f"{self.address(u)}:{{PLAIN}}{PASSWORD}::::::" for u in everyone if u != CLIENT_CERT_USER]
         users = self.root / "users"
         users.write_text("\n".join(lines) + "\n")
         # Every user exists for delivery (LMTP), whatever the way they log in.
-        (self.root / "userdb").write_text("".join(f"{self.address(u)}:::::::\n" for u in everyone))
+        (self.root / "userdb").write_text(
+            "".join(f"{self.address(u)}:::::::{OWN_NAMES_FIELDS if u in own else ''}\n" for u in everyone)
+        )
         # The second passdb is only consulted under a file name ending in "valid", i.e. when Dovecot saw a
         # valid client certificate (%{cert}); carol exists only there.
         (self.root / "certusers").write_text("")
@@ -412,6 +431,9 @@ namespace inbox {{
   }}
   mailbox "Rangement" {{
     special_use = \\Archive
+  }}
+  mailbox "Poubelle" {{
+    special_use = \\Trash
   }}
 }}
 """
