@@ -1175,10 +1175,11 @@ class MissiveApp(App[int]):
 
     def on_mailroom_event_received(self, message: MailroomEventReceived) -> None:
         main = self.main
-        if main is None or not main.is_mounted:
-            # The engine may speak before the main screen is composed (its first round begins at unlock; on a
-            # loaded machine the installed app ended on "erreur interne (NoMatches): No nodes match 'StatusBar'"):
-            # kept, and told once the screen is there (MainScreen.on_mount), not dropped.
+        if main is None or not main.is_mounted or not main.query(StatusBar) or not main.query("#inbox"):
+            # The engine may speak before the main screen is composed (its first round begins at unlock), or as
+            # the app ends and the screen's parts are taken down (a round's last news racing the quit): on a
+            # loaded machine the installed app ended on "erreur interne (NoMatches): No nodes match 'StatusBar'
+            # on MainScreen()". Kept, and told once the screen is there (MainScreen.on_mount), not dropped.
             if isinstance(message.event, Progress):  # only the last progress matters
                 self._early_events = [e for e in self._early_events if not isinstance(e, Progress)]
             self._early_events.append(message.event)

@@ -64,3 +64,18 @@ async def test_the_engines_news_before_the_main_screen_is_composed_are_told_once
         assert text == f"cabinet: {t('status.offline', since=' (07:58)')}"
         assert not status.query("#status-progress")  # 10 of 10: no bar
         assert app._early_events == []
+
+
+async def test_news_coming_as_the_screens_parts_are_taken_down_fail_nothing(mailroom: FakeMailroom) -> None:
+    """The app ending: its main screen still mounted while its parts are removed, a sync's last news arrives
+    (the CI's failure at c360dad: 'No nodes match StatusBar on MainScreen()'). Nothing fails; the news is kept."""
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        main = app.screen
+        assert isinstance(main, MainScreen) and main.is_mounted
+        await main.query_one(StatusBar).remove()
+        app.on_mailroom_event_received(MailroomEventReceived(SyncState("cabinet", "online", "08:00")))
+        await pilot.pause()
+        assert app._early_events == [SyncState("cabinet", "online", "08:00")]
+        assert app.return_code is None  # no internal error ended it
