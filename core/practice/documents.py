@@ -430,33 +430,18 @@ class DocumentQueue:
                 keys[f"o-{order_key}"] = {"docs": [*versions, doc_id]}
             self.keys.put_many(keys)
             blob_id = self.blobs.put(data)
-            queued = QueuedDocument(
-                id=doc_id,
+            queued = _queued(
+                doc_id,
+                document,
+                match,
                 message_id=message_id,
                 attachment=attachment,
-                format=document.format,
-                identity=document.identity,
-                decision=match.decision,
-                candidates=tuple(match.candidates),
+                blob_id=blob_id,
+                store_id=store_id,
+                order_key=order_key,
                 patient_id=match.patient_id if match.decision == "auto" else None,
                 state="waiting",
-                blob_id=blob_id,
-                title=document.title,
-                sender=document.author,
-                date=document.date,
-                observations=len(document.observations),
-                abnormal=sum(1 for o in document.observations if o.abnormal),
-                critical=document.critical,
-                entry_id=document.entry_id,
-                replaces=document.replaces,
-                kind=document_kind(document),
-                envelope=document.envelope,
-                envelope_from=document.envelope_from,
-                added=_now(),
-                store_ids=(store_id,) if store_id else (),
                 version_of=earlier.id if earlier is not None else None,
-                order_key=order_key,
-                status=_version_status(document),
             )
             if document.envelope is not None:
                 log.warning("document %s: its container names another patient; held for review", doc_id)
@@ -545,33 +530,18 @@ class DocumentQueue:
     ) -> QueuedDocument:
         """Record a copy of ``original`` met in another letter: set aside at once as its duplicate (not filed,
         not reviewed), its own bytes kept (encrypted) as for any document, audited. The caller holds the lock."""
-        queued = QueuedDocument(
-            id=doc_id,
+        queued = _queued(
+            doc_id,
+            document,
+            match,
             message_id=message_id,
             attachment=attachment,
-            format=document.format,
-            identity=document.identity,
-            decision=match.decision,
-            candidates=tuple(match.candidates),
+            blob_id=self.blobs.put(data),
+            store_id=store_id,
+            order_key=order_key,
             patient_id=None,
             state="duplicate",
-            blob_id=self.blobs.put(data),
-            title=document.title,
-            sender=document.author,
-            date=document.date,
-            observations=len(document.observations),
-            abnormal=sum(1 for o in document.observations if o.abnormal),
-            critical=document.critical,
-            entry_id=document.entry_id,
-            replaces=document.replaces,
-            kind=document_kind(document),
-            envelope=document.envelope,
-            envelope_from=document.envelope_from,
-            added=_now(),
-            store_ids=(store_id,) if store_id else (),
             duplicate_of=original.id,
-            order_key=order_key,
-            status=_version_status(document),
         )
         log.info("document %s: the same bytes as %s (%s); not queued again", doc_id, original.id, original.state)
         return self._record(
@@ -1221,6 +1191,54 @@ def _who(identity: Identity | None) -> str:
     names = [" ".join(folded(n).split()) for n in (identity.family_name, *identity.given_names)]
     born = identity.birth_date.isoformat() if identity.birth_date else ""
     return "\x1f".join([*names, born, identity.sex or "", identity.ins or ""])
+
+
+def _queued(
+    doc_id: str,
+    document: ClinicalDocument,
+    match: MatchResult,
+    *,
+    message_id: str,
+    attachment: str,
+    blob_id: str,
+    store_id: str | None,
+    order_key: str,
+    patient_id: str | None,
+    state: State,
+    version_of: str | None = None,
+    duplicate_of: str | None = None,
+) -> QueuedDocument:
+    """The queue's record of a document read from a letter: what it says, as read, whatever becomes of it (one
+    place for the queued document and its duplicate, so a field added is added to both)."""
+    return QueuedDocument(
+        id=doc_id,
+        message_id=message_id,
+        attachment=attachment,
+        format=document.format,
+        identity=document.identity,
+        decision=match.decision,
+        candidates=tuple(match.candidates),
+        patient_id=patient_id,
+        state=state,
+        blob_id=blob_id,
+        title=document.title,
+        sender=document.author,
+        date=document.date,
+        observations=len(document.observations),
+        abnormal=sum(1 for o in document.observations if o.abnormal),
+        critical=document.critical,
+        entry_id=document.entry_id,
+        replaces=document.replaces,
+        kind=document_kind(document),
+        envelope=document.envelope,
+        envelope_from=document.envelope_from,
+        added=_now(),
+        store_ids=(store_id,) if store_id else (),
+        version_of=version_of,
+        duplicate_of=duplicate_of,
+        order_key=order_key,
+        status=_version_status(document),
+    )
 
 
 def _version_status(document: ClinicalDocument) -> str:
