@@ -165,6 +165,9 @@ class Segment:
         return unescape(value, self.delims).strip()
 
 
+_SEGMENT_NAME = re.compile(r"[A-Z][A-Z0-9]{2}")
+
+
 def split_segments(text: str) -> list[Segment]:
     """Segments of an HL7 message (MSH first), with the separators MSH declares."""
     start = text.find("MSH")
@@ -199,6 +202,10 @@ def split_segments(text: str) -> list[Segment]:
         if len(line) < 3:
             continue
         name = line[:3]
+        if not _SEGMENT_NAME.fullmatch(name) or line[3:4] not in ("", sep) or name in ("RES", "TEX"):
+            # a line that is no segment: another file glued to the message (an HPRIM or XML file, a footer)
+            # would be filed whole with the message's patient
+            raise ParseError(T("clinical.hl7v2.ligne-non-segment"))
         # an OBX may carry a whole document (ED, base64); no other segment is longer than a few KB
         if len(line) > (limits.MAX_SEGMENT if name == "OBX" else limits.MAX_LINE):
             raise limits.line_too_long(T("clinical.what.hl7-segment", segment=_shown(name)), limits.MAX_LINE)

@@ -82,9 +82,15 @@ def _records(text: str) -> tuple[list[tuple[str, list[str]]], Delimiters]:
             if size > limits.MAX_LINE:
                 raise limits.line_too_long(T("clinical.what.hprim2-continued"))
             continue
+        if not re.match(r"[A-Z][A-Z0-9]{0,2}" + re.escape(sep), line) or line.startswith(_HL7_ONLY):
+            # a line that is no record: another file glued to the message, filed whole with its patient
+            raise ParseError(T("clinical.hprim2.ligne-non-enregistrement"))
         records.append(([written], [line]))
         size = len(line)
     return [("".join(written), "".join(content).split(sep)) for written, content in records], delims
+
+
+_HL7_ONLY = ("MSH", "FHS", "BHS", "PID", "PV1", "ORC", "EVN")  # an HL7 message glued to an HPRIM 2 file
 
 
 def parse(data: bytes) -> list[ClinicalDocument]:

@@ -115,11 +115,14 @@ def _split_reports(lines: list[str]) -> list[list[str]]:
             current = []
     if any(strip_eol(line).strip() for line in current):
         reports.append((current, ended))
-    return [
-        chunk
-        for n, (chunk, after_end) in enumerate(reports)
-        if n == 0 or _looks_like_report(chunk, strict=after_end)
-    ]
+    kept = []
+    for n, (chunk, after_end) in enumerate(reports):
+        if n == 0 or _looks_like_report(chunk, strict=after_end):
+            kept.append(chunk)
+        elif any(_FOREIGN_RE.match(strip_eol(line).lstrip("\ufeff \t")) or "\x00" in line for line in chunk):
+            # another format's file glued after the last report: the whole attachment would be filed with it
+            raise ParseError(T("clinical.hprim_net.autre-fichier", report=len(kept)))
+    return kept
 
 
 def _looks_like_report(chunk: list[str], strict: bool = False) -> bool:
@@ -141,13 +144,19 @@ def _check_one_report(chunk: list[str], report: int) -> None:
     lines = [strip_eol(line) for line in chunk]
     opening = lines[0].strip() if lines else ""
     start = 0 if opening == LAB or opening.startswith(("RES|", "TEX|")) else HEADER_LINES
+    # a second header may start inside the first's 12 lines (a file cut there, the next glued on)
+    scan = 0 if start == 0 else 1
+    if any(_FOREIGN_RE.match(line.lstrip("\ufeff \t")) for line in lines[start:]):
+        raise ParseError(T("clinical.hprim_net.autre-fichier", report=report))
     if sum(1 for line in lines if line.strip() == LAB) > 1:
         raise ParseError(T("clinical.hprim_net.sans-fin", report=report))
-    for i in range(start, len(lines) - 6):
+    for i in range(scan, len(lines) - 6):
         if _header_at(lines, i):
             raise ParseError(T("clinical.hprim_net.sans-fin", report=report))
 
 
+# the first line of another format's file (HL7, HPRIM 2, XML, PDF, zip): glued into a report, filed with it
+_FOREIGN_RE = re.compile(r"(?:MSH|FHS|BHS)[|^]|H[|][~^][~^]|<\?xml|<ClinicalDocument|%PDF-|PK\x03\x04")
 _NAME_LINE_RE = re.compile(r"[^\W\d_]+(?:[ '.,-]+[^\W\d_]+)*\.?")
 
 
