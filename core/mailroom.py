@@ -1044,6 +1044,13 @@ class Mailroom:
             out[name] = FolderCount(rows.unread, len(rows), failed)
         return out
 
+    def sent_folder(self, name: str) -> bool:
+        """Whether the folder list's ``name`` holds the account's sent letters (``_is_sent_folder``)."""
+        from core.model import folder_parts
+
+        account, folder = folder_parts(name)
+        return self._is_sent_folder(account, folder)
+
     def _is_sent_folder(self, account: str | None, folder: str) -> bool:
         """Whether ``folder`` (of ``account``; None: of the only account) is where the account's sent letters
         are: the folder its server marks \\Sent (SPECIAL-USE, as the last sync listed it) whatever its name, or,

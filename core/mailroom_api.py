@@ -162,6 +162,12 @@ class MailroomAPI(Protocol):
         """Per folder of ``folders()``: unread and total, for the folder list."""
         ...
 
+    def sent_folder(self, name: str) -> bool:
+        """Whether ``name`` (a key of ``folders()``) holds the account's sent letters: the folder its server
+        marks \\Sent whatever its name ('Courrier parti'), else one of a usual Sent name. Its list names the
+        recipients, and a reply there writes to them again."""
+        ...
+
     async def set_seen(self, message_id: str, seen: bool) -> MessageSummary:
         """Read / unread, here at once and on the server (now, or at the next sync); the summary as it is now."""
         ...

@@ -43,10 +43,12 @@ class MessagesLoaded(Message, bubble=False):
         statuses: dict[str, str] | None = None,
         labels: dict[str, str] | None = None,
         counts: dict[str, FolderCount] | None = None,
+        sent: bool = False,
     ) -> None:
         super().__init__()
         self.folder = folder
         self.folders = folders
+        self.sent = sent  # the folder holds the sent letters (the core's say): the list names the recipients
         self.counts = counts or {}  # folder -> unread and total, shown in the folder list
         self.summaries = summaries
         self.statuses = statuses or {}  # sent letters: Message-ID -> "remis", "lu", "échec"...

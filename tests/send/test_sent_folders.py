@@ -23,3 +23,29 @@ def test_without_marks_the_usual_names_in_their_order_as_the_server_writes_them(
 def test_two_folders_marked_sent_the_one_of_a_usual_name_first() -> None:
     names = ["INBOX", "Archives envoyées", "Sent"]
     assert sent_folders(names, {"Archives envoyées": "sent", "Sent": "sent"}) == ["Sent", "Archives envoyées"]
+
+
+def test_the_mailrooms_sent_folder_follows_the_servers_mark(tmp_path) -> None:
+    """Mailroom.sent_folder (the app's Envoyés columns) and the count of failures: the folder the last sync's
+    listing marks \\Sent, whatever its name, and then no other; the usual names for an account with no mark."""
+    from core.mail.account import Account
+    from core.mailroom import Mailroom
+    from core.model import folder_key
+
+    room = Mailroom.create(tmp_path / "p", "une phrase de passe de test assez longue")
+    room.accounts.add(
+        Account(name="cabinet", email="dr@cabinet.test", kind="maildir", maildir=str(tmp_path / "m"))
+    )
+    room.accounts.add(
+        Account(name="autre", email="dr@autre.test", kind="maildir", maildir=str(tmp_path / "n"))
+    )
+    assert (
+        room.sent_folder("Sent") and room.sent_folder("Sent Items") and not room.sent_folder("Courrier parti")
+    )
+    room.messages.set_folder_roles("cabinet", {"Courrier parti": "sent", "Poubelle": "trash"})
+    assert room.sent_folder(folder_key("cabinet", "Courrier parti"))
+    assert not room.sent_folder(folder_key("cabinet", "Sent")) and not room.sent_folder(
+        folder_key("cabinet", "Poubelle")
+    )
+    assert room.sent_folder(folder_key("autre", "Sent"))  # its server marks nothing: by name
+    assert not room.sent_folder(folder_key("autre", "Courrier parti"))

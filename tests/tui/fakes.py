@@ -269,6 +269,7 @@ class FakeMailroom:
     accounts: list[str] = field(default_factory=list)  # none: the app starts no background sync
     sending_accounts: list[tuple[str, str]] = field(default_factory=lambda: [("cabinet", DOCTOR)])
     sent_letters: Any = None  # a core.mail.receipts.SentLetters, for the tests of Envoyés
+    sent_folders: frozenset[str] = frozenset({"Sent"})  # the folders holding sent letters, as the core says
     refuse: bool = False  # the server says no to flags, moves and deletes (a test sets it)
     offline: bool = False  # the server is out of reach: operations are done here and queued
     queued_ops: list[tuple[str, str]] = field(default_factory=list)  # (action, id) waiting for the server
@@ -414,6 +415,9 @@ class FakeMailroom:
             self.messages.seen.append(message_id)
             self.messages.items[message_id] = replace(summary, flags=(*summary.flags, "\\Seen"))
 
+    def sent_folder(self, name: str) -> bool:
+        return folder_parts(name)[1] in self.sent_folders
+
     def folder_counts(self) -> dict[str, FolderCount]:
         out = {}
         undelivered = self.sent_letters.undelivered_unseen() if self.sent_letters is not None else {}
@@ -422,7 +426,7 @@ class FakeMailroom:
             out[name] = FolderCount(
                 rows.unread,
                 len(rows) if name != DRAFTS_FOLDER else len(self.saved_drafts),
-                sum(undelivered.values()) if name == "Sent" else 0,
+                sum(undelivered.values()) if self.sent_folder(name) else 0,
             )
         return out
 

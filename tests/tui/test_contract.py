@@ -206,6 +206,12 @@ def test_drafts_are_kept_reopened_replaced_and_deleted(subject: Subject) -> None
         mr.draft(draft_id)
 
 
+def test_the_sent_folder_is_the_cores_decision(subject: Subject) -> None:
+    """No SPECIAL-USE mark known (a Maildir account, a server without it): a folder of a usual Sent name."""
+    mr = subject.mailroom
+    assert mr.sent_folder("Sent") and not mr.sent_folder("INBOX") and not mr.sent_folder("Courrier parti")
+
+
 def test_status_counts(subject: Subject) -> None:
     mr = subject.mailroom
     assert mr.outbox_count() == 0

@@ -104,3 +104,26 @@ async def test_an_undelivered_letter_is_counted_beside_envoyes(mailroom: FakeMai
         await settle(app, pilot)
         prompts = {o.id: str(o.prompt) for o in folders.options if o.id is not None}
         assert "✗" not in prompts["Sent"]
+
+
+async def test_a_sent_folder_of_another_name_names_the_recipients(mailroom: FakeMailroom) -> None:
+    """Which folder holds the sent letters is the core's say (the server's \\Sent mark, 'Courrier parti'), not
+    the folder's name: its list names to whom each letter went, even one sent from the webmail (no receipt)."""
+    mailroom.sent_folders = frozenset({"Courrier parti"})
+    raw = plain_message(DOCTOR, "Adressage", BASE, "Cher confrère,\n")
+    mailroom.messages.raw["m-web"] = raw
+    mailroom.messages.items["m-web"] = MessageSummary(
+        "m-web", "cabinet", "Courrier parti", 1, "<web-1@test>", DOCTOR, (COLLEAGUE,), "Adressage", BASE,
+        flags=("\\Seen",),
+    )  # fmt: skip
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        pane = app.screen.query_one(InboxPane)
+        pane.folder = "Courrier parti"
+        pane.reload()
+        await settle(app, pilot)
+        msg_list = app.screen.query_one(MessageList)
+        (row,) = msg_list.rows
+        line = msg_list._render_row(row, 110, False).text
+        assert f"→ {COLLEAGUE[:10]}" in line and DOCTOR[:10] not in line

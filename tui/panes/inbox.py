@@ -165,7 +165,8 @@ class InboxPane(ReportsFailures, Vertical):
         statuses = mailroom.receipt_statuses()
         labels = mailroom.patient_labels()
         counts = mailroom.folder_counts()
-        self.post_message(MessagesLoaded(folder, folders, summaries, statuses, labels, counts))
+        sent = folder is not None and mailroom.sent_folder(folder)
+        self.post_message(MessagesLoaded(folder, folders, summaries, statuses, labels, counts, sent))
 
     @work(thread=True, exclusive=True, group="inbox-counts", exit_on_error=False)
     def load_folder_counts(self) -> None:
@@ -198,8 +199,7 @@ class InboxPane(ReportsFailures, Vertical):
         msg_list = self.query_one(MessageList)
         msg_list.border_title = Content(self._title(message.folder))  # a folder's name is text, not markup
         # Envoyés and Brouillons: the column names the recipients
-        sent = _folder_label(message.folder or "") == folder_label("Sent")
-        msg_list.own_letters = message.folder == DRAFTS_FOLDER or sent
+        msg_list.own_letters = message.folder == DRAFTS_FOLDER or message.sent
         msg_list.set_messages(message.summaries, message.statuses, message.labels)
         if self._keep_row is not None:  # the message acted on left the list: the cursor stays at its row
             msg_list.cursor = min(self._keep_row, max(0, len(msg_list.rows) - 1))
