@@ -455,10 +455,12 @@ def clinical_parts(
     for header, ctype, payload in leaves:
         name = filename_of(header)
         if name:
-            attached = True
             if is_tnef(ctype, name):  # Outlook's winmail.dat: the files it carries are the attachments
-                parts.extend(_tnef_parts(payload(), sniff))
+                found, carries = _tnef_parts(payload(), sniff)
+                parts.extend(found)
+                attached = attached or carries  # one that carries only the letter's text is no attachment
                 continue
+            attached = True
             if sniff:
                 head = payload(sniffed)
                 if not head.startswith(b"PK\x03\x04") and not looks_clinical(head, name, ctype):
@@ -482,17 +484,19 @@ def is_tnef(content_type: str, filename: str) -> bool:
     return ctype in ("application/ms-tnef", "application/vnd.ms-tnef") or filename.strip().lower() == "winmail.dat"
 
 
-def _tnef_parts(data: bytes, sniff: bool) -> list[tuple[str, str, bytes]]:
+def _tnef_parts(data: bytes, sniff: bool) -> tuple[list[tuple[str, str, bytes]], bool]:
     """``(name, content type, bytes)`` of the files a winmail.dat carries (those the readers would take, with
     ``sniff``), and its text when that is an HPRIM or HL7 report; none when it cannot be read (the reader
-    says so on the message, where the part stays attached as it came)."""
+    says so on the message, where the part stays attached as it came). And whether the reader shows an
+    attachment for it, as ``mime.read`` does: a file it carries, or itself when it cannot be read (Outlook's
+    rich-text letters carry a winmail.dat that holds only their text: the reader shows none)."""
     from core.mail.tnef import TnefError, read_tnef
 
     try:
         content = read_tnef(data)
     except TnefError as exc:
         _log().warning("a winmail.dat part could not be read (%s)", exc.text.params.get("what", "?"))
-        return []
+        return [], True
     readers = _readers()
     out: list[tuple[str, str, bytes]] = []
     for inner in content.files:
@@ -507,7 +511,7 @@ def _tnef_parts(data: bytes, sniff: bool) -> list[tuple[str, str, bytes]]:
             kind = readers.detect_format(body[: readers.SNIFFED])
             if kind in BODY_FORMATS:
                 out.append((BODY_FORMATS[kind], "text/plain", body))
-    return out
+    return out, bool(content.files)
 
 
 def _log() -> Any:

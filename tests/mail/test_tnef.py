@@ -267,3 +267,26 @@ def test_the_clinical_readers_refuse_a_winmail_dat_given_whole(cli, tmp_path: Pa
     code, out, err = cli("parse", str(path))
     assert code == 1 and "LEFÈVRE" not in out + err and "Traceback" not in err
     assert "winmail.dat d'Outlook" in out + err
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=[p.name for p in CORPUS])
+def test_the_lists_attachment_mark_is_what_the_reader_shows(path: Path) -> None:
+    """Outlook's rich-text letters carry a winmail.dat that holds only their text: the reader shows no
+    attachment for it, and the list's mark (the sync hook's ``attached``) must not promise one."""
+    raw = letter_with_winmail(path.read_bytes())
+    _, files = mime.read(raw)
+    scanned = fastmime.scan(raw)
+    assert scanned is not None
+    for leaves in (list(fastmime.leaves_of(scanned)), list(fastmime.leaves_of_tree(mime.parse_bytes(raw)))):
+        for sniff in (True, False):
+            assert fastmime.clinical_parts(leaves, sniff=sniff)[1] == bool(files)
+
+
+def test_a_winmail_dat_of_text_alone_is_no_attachment_but_one_unread_stays_one() -> None:
+    text_only = winmail([], rtf=rb"{\rtf1 Cher confr\'e8re\par}")
+    for tnef, expected in ((text_only, False), (text_only[:-7], True), (winmail([("a.pdf", b"%PDF-1.4")]), True)):
+        raw = letter_with_winmail(tnef)
+        scanned = fastmime.scan(raw)
+        assert scanned is not None
+        assert fastmime.clinical_parts(fastmime.leaves_of(scanned), sniff=True)[1] is expected
+        assert bool(mime.read(raw)[1]) is expected
