@@ -90,7 +90,8 @@ def comparison(item: ReviewItem, patient: Patient | None, differs: frozenset[str
         differs_here = patient is not None and trait in differs
         env = f"{envelope[n]:<{ew}}  " if envelope else ""
         value = doc_value[:vw] if envelope else doc_value
-        line = f"{'≠' if differs_here else ' '} {label:<{w}} {value:<{vw}}  {env}{pat_value}\n"
+        end = "\n" if n < len(rows) - 1 else ""  # no blank line under the last trait: a row of the screen
+        line = f"{'≠' if differs_here else ' '} {label:<{w}} {value:<{vw}}  {env}{pat_value}{end}"
         parts.append((line, "$warning bold") if differs_here else line)
     return Content.assemble(*parts)
 
