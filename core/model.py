@@ -401,13 +401,25 @@ def kind_label(kind: str, lang: str | None = None) -> str:
 
 # C0 controls but line feed and tab, DEL, C1 controls: in a subject, a name or a body they are written to the
 # terminal as they are, and ESC/CSI/OSC start commands (move the cursor over a verdict, set the title, write
-# the clipboard: OSC 52). Each is shown as U+FFFD; a carriage return is dropped.
-_UNPRINTABLE = {c: "\ufffd" for c in (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)) if c not in (0x09, 0x0A)}
+# the clipboard: OSC 52). The bidirectional controls (Unicode's Bidi_Control: ALM, LRM, RLM, the embeddings
+# and overrides LRE..RLO, the isolates LRI..PDI) turn what follows around on a terminal or in a file manager
+# that applies the bidi algorithm: 'CR_\u202efdp.exe' reads 'CR_exe.pdf'. Each is shown as U+FFFD; a carriage
+# return is dropped.
+BIDI_CONTROLS = (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+_UNPRINTABLE = {
+    c: "\ufffd"
+    for c in (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), *BIDI_CONTROLS)
+    if c not in (0x09, 0x0A)
+}
 _UNPRINTABLE[0x0D] = ""
 _UNPRINTABLE_LINE = {**_UNPRINTABLE, 0x09: " ", 0x0A: " ", 0x0D: " "}
 # whether there is anything to replace: one search, where translate maps every character (a 10 MB letter's
 # body, checked at each MessageView, took seconds)
 _ANY_UNPRINTABLE = re.compile("[" + "".join(re.escape(chr(c)) for c in _UNPRINTABLE) + "]")
+# what JSON leaves as it is and a terminal reads as a command (json escapes C0 controls itself)
+TERMINAL_COMMANDS = re.compile(
+    "[" + "".join(re.escape(chr(c)) for c in (0x7F, *range(0x80, 0xA0), *BIDI_CONTROLS)) + "]"
+)
 _ANY_UNPRINTABLE_LINE = re.compile("[" + "".join(re.escape(chr(c)) for c in _UNPRINTABLE_LINE) + "]")
 
 

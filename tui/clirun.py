@@ -104,7 +104,13 @@ class Context:
     def print_json(obj: Any) -> None:
         import json
 
-        sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+        # json escapes C0 controls only: DEL, the C1 controls (U+009B is CSI) and the bidi controls of a
+        # letter's subject or a file name reached the terminal as they were. Escaped as \uXXXX, the line is
+        # the same JSON (a program reading it gets the same text) and writes no terminal command.
+        from core.model import TERMINAL_COMMANDS
+
+        text = json.dumps(obj, ensure_ascii=False, default=str)
+        sys.stdout.write(TERMINAL_COMMANDS.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
 
 
 def execute(handler: Callable[[Any, Context], int | None], args: Any, as_program: bool = False) -> int:
