@@ -433,6 +433,63 @@ def printable(text: str, one_line: bool = False) -> str:
     return text.translate(_UNPRINTABLE_LINE if one_line else _UNPRINTABLE)
 
 
+# Not in a file name missive writes: controls and bidi controls (a name shown in a file manager, or that ends a
+# line), what Windows forbids (and the path separators of both systems), a trailing dot or space (Windows drops
+# it: 'cr.exe.' is cr.exe) and a leading dot (a hidden file). A name that is a device on Windows (CON, NUL,
+# COM1...: writing there never makes a file) gets a '_' in front.
+_NOT_IN_A_FILE_NAME = re.compile(
+    "["
+    + "".join(re.escape(chr(c)) for c in (*range(0x00, 0x20), *range(0x7F, 0xA0), *BIDI_CONTROLS))
+    + '<>:"/\\\\|?*]'
+)
+_WINDOWS_DEVICE = re.compile(
+    r"(?i)(con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3]|conin\$|conout\$)"
+)
+FILE_NAME_BYTES = 200  # under every file system's 255, with room for a ' (12)' and a copy's suffix
+
+
+def file_name_to_write(name: str, default: str = "piece-jointe") -> str:
+    """An attachment's name (the sender's words) as a file this computer may be given: its last part only
+    (a name with '/' or '\\' is a path), no control, bidi control or character Windows forbids ('_' in
+    their place), no leading dot or trailing dot or space, not a Windows device name, at most
+    ``FILE_NAME_BYTES`` bytes of UTF-8 (the end of the name cut, its extension kept). A NUL in a name
+    (RFC 2231's ``%00``) stopped the save with ValueError, a long name with 'File name too long'."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = _NOT_IN_A_FILE_NAME.sub("_", name).strip(" .")
+    if _WINDOWS_DEVICE.fullmatch(name.split(".", 1)[0].rstrip(" ")):
+        name = "_" + name
+    if len(name.encode("utf-8")) > FILE_NAME_BYTES:
+        stem, dot, extension = name.rpartition(".")
+        if not dot or len(extension) > 16 or not stem:
+            stem, dot, extension = name, "", ""
+        room = FILE_NAME_BYTES - len((dot + extension).encode("utf-8"))
+        stem = stem.encode("utf-8")[:room].decode("utf-8", "ignore").rstrip(" .")
+        name = stem + dot + extension
+    return name or default
+
+
+# What a system's viewer runs rather than shows (Windows' os.startfile and xdg-open or macOS's open go by the
+# name's extension): programs, scripts, shortcuts, installers, Office files with macros. Outlook blocks the
+# same list (Microsoft's "Blocked attachments in Outlook"), plus the desktops' own launchers.
+_RUNS_A_PROGRAM = frozenset(
+    """ade adp app application appref-ms appx appxbundle apk arj asp aspx asx bas bash bat bgi cab cer chm cmd cnt
+    com command cpl crt csh der desktop diagcab dll dmg docm dotm exe fxp gadget grp hlp hpj hta htc iso img inf
+    ins isp its jar jnlp js jse ksh lnk mad maf mag mam maq mar mas mat mau mav maw mcf mda mdb mde mdt mdw mdz
+    msc msh msh1 msh2 mshxml msh1xml msh2xml msi msix msixbundle msp mst msu ops osd pcd pif pkg pl plg potm ppam
+    ppsm pptm prf prg printerexport ps1 ps1xml ps2 ps2xml psc1 psc2 psd1 psdm1 psm1 py pyc pyo pyw pyz pyzw reg
+    rpm run scf scpt scr sct settingcontent-ms sh shb shs sldm slk terminal theme tmp tool url vb vbe vbp
+    vbs vhd vhdx vsmacros vsw webloc webpnp website workflow ws wsb wsc wsf wsh xbap xlam xll xlsm xltm xnk deb
+    appimage flatpakref kwinscript""".split()
+)
+
+
+def runs_a_program(name: str) -> bool:
+    """Whether a viewer given a file of this name (as ``file_name_to_write`` makes it) would run it: the doctor
+    pressing ``o`` on 'resultats.pdf.exe' from a compromised mailbox must never start a program."""
+    _, dot, extension = file_name_to_write(name).rpartition(".")
+    return bool(dot) and extension.lower() in _RUNS_A_PROGRAM
+
+
 def local_time(when: dt.datetime | None) -> dt.datetime | None:
     """A message's date as the doctor reads it: in this computer's time zone (a lab's server that writes its Date
     in UTC says 08:30 for a result sent at 09:30 in Paris). A date with no zone is left as written, and so is one

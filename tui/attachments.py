@@ -19,6 +19,7 @@ from pathlib import Path
 
 from core.config import private_dir, private_open
 from core.errors import MissiveError
+from core.model import file_name_to_write, runs_a_program
 from tui.i18n import t
 
 
@@ -99,8 +100,9 @@ def empty_process_folders(folder: Path, *, at_start: bool) -> int:
 
 
 def write_new(folder: Path, name: str, data: bytes) -> Path:
-    """Write ``data`` 0600 under ``name`` in ``folder``, never replacing a file already there."""
-    path = folder / (Path(name).name or "piece-jointe")
+    """Write ``data`` 0600 under ``name`` in ``folder``, never replacing a file already there. ``name`` is the
+    sender's: only a name a file of this computer may carry is used (core.model.file_name_to_write)."""
+    path = folder / file_name_to_write(name)
     stem, suffix, number = path.stem, path.suffix, 1
     while True:
         try:
@@ -122,8 +124,9 @@ def save(attachments: list[tuple[str, bytes]], folder: Path | None = None) -> tu
 
 @dataclass(frozen=True)
 class Opened:
-    path: Path
+    path: Path | None  # None: not written, a file that a viewer would run (``runs``)
     viewer: bool  # False: no viewer in this terminal, the file waits at ``path`` until the app exits
+    runs: bool = False  # a program, a script, a shortcut: never given to a viewer (core.model.runs_a_program)
 
 
 def has_viewer() -> bool:
@@ -136,7 +139,11 @@ def has_viewer() -> bool:
 
 
 def open_copy(name: str, data: bytes, env: dict[str, str] | None = None) -> Opened:
-    """Write the attachment into the private viewing folder and hand it to the system's viewer if any."""
+    """Write the attachment into the private viewing folder and hand it to the system's viewer if any. A file
+    the viewer would run rather than show (os.startfile on 'resultats.pdf.exe', xdg-open on a .desktop) is
+    neither written nor opened: ``s`` saves it for whoever means to."""
+    if runs_a_program(name):
+        return Opened(None, viewer=False, runs=True)
     folder = _own_private_dir(viewing_dir())
     path = write_new(_own_private_dir(folder / str(os.getpid())), name, data)
     if not has_viewer():

@@ -46,10 +46,12 @@ from core.model import (
     FolderCount,
     MessageSummary,
     MessageView,
+    file_name_to_write,
     folder_label,
     folder_parts,
     local_time,
     matches,
+    printable,
     query_terms,
     reply_attribution,
 )
@@ -672,8 +674,8 @@ class InboxPane(ReportsFailures, Vertical):
             return
 
         def label(place: str) -> str:
-            att = view.attachments[int(place)]
-            return f"{att.filename} ({att.content_type}, {len(att.data) // 1024 + 1} Ko)"
+            att = view.attachments[int(place)]  # the sender's words: no terminal command
+            return printable(f"{att.filename} ({att.content_type}, {len(att.data) // 1024 + 1} Ko)", one_line=True)
 
         def chosen(place: str | None) -> None:
             if place is not None:
@@ -691,6 +693,10 @@ class InboxPane(ReportsFailures, Vertical):
         att = view.attachments[place]
         # a clear copy in a private folder emptied when the app exits; the viewer never sees the passphrase
         opened = attachments.open_copy(att.filename, att.data, env=child_environment())
+        if opened.runs:
+            said = t("reader.open_runs", extension=file_name_to_write(att.filename).rpartition(".")[2])
+            self.app.call_from_thread(self.notify, said, severity="error", timeout=10)
+            return
         key = "reader.opened" if opened.viewer else "reader.opened_no_viewer"
         self.app.call_from_thread(self.notify, t(key, path=str(opened.path)))
 
