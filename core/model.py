@@ -412,7 +412,10 @@ _UNPRINTABLE = {
     if c not in (0x09, 0x0A)
 }
 _UNPRINTABLE[0x0D] = ""
-_UNPRINTABLE_LINE = {**_UNPRINTABLE, 0x09: " ", 0x0A: " ", 0x0D: " "}
+# Unicode's line and paragraph separators end a line for str.splitlines and the email package (a subject
+# holding one could not be answered: a header may not hold a line end)
+_UNPRINTABLE.update({0x2028: "\n", 0x2029: "\n"})
+_UNPRINTABLE_LINE = {**_UNPRINTABLE, 0x09: " ", 0x0A: " ", 0x0D: " ", 0x2028: " ", 0x2029: " "}
 # whether there is anything to replace: one search, where translate maps every character (a 10 MB letter's
 # body, checked at each MessageView, took seconds)
 _ANY_UNPRINTABLE = re.compile("[" + "".join(re.escape(chr(c)) for c in _UNPRINTABLE) + "]")
@@ -433,13 +436,13 @@ def printable(text: str, one_line: bool = False) -> str:
     return text.translate(_UNPRINTABLE_LINE if one_line else _UNPRINTABLE)
 
 
-# Not in a file name missive writes: controls and bidi controls (a name shown in a file manager, or that ends a
-# line), what Windows forbids (and the path separators of both systems), a trailing dot or space (Windows drops
-# it: 'cr.exe.' is cr.exe) and a leading dot (a hidden file). A name that is a device on Windows (CON, NUL,
-# COM1...: writing there never makes a file) gets a '_' in front.
+# Not in a file name missive writes: controls, line separators and bidi controls (a name shown in a file
+# manager, or that ends a line), what Windows forbids (and the path separators of both systems), a trailing
+# dot or space (Windows drops it: 'cr.exe.' is cr.exe) and a leading dot (a hidden file). A name that is a
+# device on Windows (CON, NUL, COM1...: writing there never makes a file) gets a '_' in front.
 _NOT_IN_A_FILE_NAME = re.compile(
     "["
-    + "".join(re.escape(chr(c)) for c in (*range(0x00, 0x20), *range(0x7F, 0xA0), *BIDI_CONTROLS))
+    + "".join(re.escape(chr(c)) for c in (*range(0x00, 0x20), *range(0x7F, 0xA0), *BIDI_CONTROLS, 0x2028, 0x2029))
     + '<>:"/\\\\|?*]'
 )
 _WINDOWS_DEVICE = re.compile(

@@ -144,7 +144,8 @@ def parse_sidecar(data: bytes, name: str) -> Sidecar:
     subject = obj.get("subject")
     if not isinstance(subject, str) or not subject.strip():
         raise BadInput(T("watchfolder.subject-absent-vide", name=name))
-    if "\n" in subject or "\r" in subject or len(subject) > 900:
+    # every line end (the email package refuses VT, FF, NEL, U+2028... too: 'non envoyé (ValueError)') and NUL
+    if "\0" in subject or len((subject + ".").splitlines()) > 1 or len(subject) > 900:
         raise BadInput(T("watchfolder.subject-doit-tenir-ligne", name=name))
     body = obj.get("body", "")
     if not isinstance(body, str):

@@ -18,13 +18,14 @@ from email.utils import format_datetime, make_msgid, parseaddr
 
 from core.errors import BadInput
 from core.mail.account import Account
-from core.model import Draft
+from core.model import Draft, file_name_to_write
 from core.text import T
 
 # CRLF line ends and 78-column folding: what SMTP and IMAP APPEND expect on the wire.
 WIRE = policy.SMTP
 
-_ADDR = re.compile(r"^[^@\s<>(),;:\"\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
+# no space, control (C0, DEL, C1: a NUL or an ESC went to RCPT TO) nor special in the local part
+_ADDR = re.compile(r"^[^@\s\x00-\x1f\x7f-\x9f<>(),;:\"\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
 _HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322 ftext: printable ASCII but ':'
 _CONTENT_TYPE = re.compile(r"^[A-Za-z0-9][\w!#$&^.+-]*/[A-Za-z0-9][\w!#$&^.+-]*$")
 # Headers a Draft may add besides X-*: they cannot break threading or addressing.
@@ -76,7 +77,9 @@ def sender_domain(email: str) -> str:
 
 
 def _one_line(value: str, what: str) -> str:
-    if "\r" in value or "\n" in value or "\0" in value:
+    # every line end str.splitlines knows (VT, FF, FS/GS/RS, NEL, U+2028/9 besides CR and LF): the email
+    # package refuses them all in a header with ValueError, which came out as an internal error
+    if "\0" in value or len((value + ".").splitlines()) > 1:
         raise BadInput(T("mail.compose.doit-tenir-seule-ligne", what=what))
     return value
 
@@ -127,7 +130,9 @@ def compose(draft: Draft, account: Account, *, now: dt.datetime | None = None) -
         if not _CONTENT_TYPE.match(ctype):
             ctype = mimetypes.guess_type(attachment.filename)[0] or "application/octet-stream"
         maintype, subtype = ctype.split("/", 1)
-        filename = _one_line(attachment.filename, f"le nom de la pièce jointe {n}") or f"piece-{n}"
+        # a name a file may carry (a forwarded letter's attachment is named by its first sender: a line end, a
+        # control or a path in it is not refused, it is made safe, as the colleague's computer will need it)
+        filename = file_name_to_write(attachment.filename, f"piece-{n}")
         # Bytes go out base64 whatever the type: a lab file's own charset must not be re-encoded.
         msg.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=filename)
     recipients = tuple(dict.fromkeys([*to, *cc]))

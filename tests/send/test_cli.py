@@ -119,6 +119,18 @@ def test_a_letter_that_cannot_go_stays_listed_and_flush_sends_it(cli, wired, tmp
             ["send", "--to", "pas-une-adresse", "--subject", "s", "--body-file", "{body}"],
             "le destinataire 1 (--to) : adresse e-mail invalide",
         ),
+        (
+            ["send", "--to", "a@exemple.fr", "--subject", "s\x0cBcc: evil@exemple.fr", "--body-file", "{body}"],
+            "l'objet doit tenir sur une seule ligne",  # was 'erreur interne (ValueError)'
+        ),
+        (
+            ["send", "--to", "a@exemple.fr", "--subject", "s\u2028Bcc: evil@exemple.fr", "--body-file", "{body}"],
+            "l'objet doit tenir sur une seule ligne",
+        ),
+        (
+            ["send", "--to", "a\x1bMb@exemple.fr", "--subject", "s", "--body-file", "{body}"],
+            "le destinataire 1 (--to) : adresse e-mail invalide",  # the ESC went to RCPT TO
+        ),
         (["send", "--to", "a@exemple.fr", "--subject", "s", "--body-file", "{tmp}/absent.txt"], "absent.txt"),
         (
             [

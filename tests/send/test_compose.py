@@ -92,6 +92,16 @@ def test_no_mss_nil_header_when_the_account_has_none() -> None:
         Draft(to=("a@exemple.fr",), subject="s\r\nBcc: evil@exemple.fr", body="b"),
         Draft(to=("a@exemple.fr",), subject="s", body="b", extra_headers=(("From", "x@y.fr"),)),
         Draft(to=("a@exemple.fr",), subject="s", body="b", extra_headers=(("X-MSS-INS", "O\nX: y"),)),
+        # every other line end the email package refuses (with ValueError: an internal error, not one line)
+        *(
+            Draft(to=("a@exemple.fr",), subject=f"s{end}Bcc: evil@exemple.fr", body="b")
+            for end in ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+        ),
+        Draft(to=("a@exemple.fr",), subject="s", body="b", extra_headers=(("X-MSS-INS", "O\u2028X: y"),)),
+        Draft(to=("a@exemple.fr",), subject="s", body="b", in_reply_to="<a\x0cb@exemple.fr>"),
+        # a control in an address went to RCPT TO as it was
+        Draft(to=("a\x00b@exemple.fr",), subject="s", body="b"),
+        Draft(to=("a\x1bMb@exemple.fr",), subject="s", body="b"),
     ],
 )
 def test_bad_drafts_are_refused_with_a_one_line_error_without_the_address(draft: Draft) -> None:
@@ -133,3 +143,19 @@ def test_any_one_line_subject_and_any_body_round_trip(subject: str, body: str) -
     expected = body.replace("\r\n", "\n").replace("\r", "\n")
     got = msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
     assert got.rstrip("\n") == expected.rstrip("\n")
+
+
+def test_an_attachment_named_by_anyone_goes_out_under_a_name_a_file_may_carry() -> None:
+    """A forwarded letter's attachment keeps the name its first sender gave: a line end in it (which the email
+    package refuses with ValueError), a control or a path is made safe, not refused nor sent as it was."""
+    names = ("cr\x0bBcc: evil@exemple.fr.pdf", "cr\u2028x.pdf", "../../etc/cr\x00\u202efdp.exe", "\x1b]0;x\x07.pdf")
+    draft = Draft(
+        to=("a@exemple.fr",),
+        subject="Tr: cr",
+        body="b",
+        attachments=tuple(Attachment(name, "application/pdf", b"%PDF") for name in names),
+    )
+    data = compose(draft, ACCOUNT).data
+    sent = [part.get_filename() for part in message_from_bytes(data).walk() if part.get_filename()]
+    assert sent == ["cr_Bcc_ evil@exemple.fr.pdf", "cr_x.pdf", "cr__fdp.exe", "_]0;x_.pdf"]
+    assert header_value(data, "Bcc") is None
