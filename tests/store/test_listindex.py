@@ -403,3 +403,52 @@ def test_message_keys_are_held_as_16_bytes_and_other_keys_as_texts(profile: Prof
     again = MessageStore(Profile.open(profile.path, PASS))
     assert list(again.rows()) == list(rows)
     assert again.rows().index_of("Brouillon-1") == rows.index_of("Brouillon-1")
+
+
+DATES = [
+    "2026-03-01T08:30:00+01:00",
+    "2026-03-01T08:30:00+00:00",
+    "2026-03-01T08:30:00Z",
+    "2026-03-01T08:30:00-05:30",
+    "2026-03-01T08:30:00.123456+14:00",
+    "2026-03-01T23:59:59.999999-12:00",
+    "2026-03-01T08:30:00",  # naive: read as UTC for its order, given back without a zone
+    "2026-03-01",
+    "1969-12-31T23:59:59.000001+00:00",  # before 1970: a negative order
+    "1901-01-01T00:00:00+00:20",  # an old zone of minutes
+    "0001-01-01T00:00:00+01:00",  # before year 1 in UTC
+    "9999-12-31T23:59:59.999999-01:00",  # after year 9999 in UTC
+    "2026-03-01T08:30:00+01:00:30.5",  # seconds and microseconds in the offset
+    "not a date",
+    "",
+]
+
+
+def test_the_date_is_given_back_from_its_order_and_zone_not_kept_as_text(profile: Profile) -> None:
+    """A row's date was kept as its ISO text (25 bytes and a 4-byte offset a row: 0.29 MB of a 10,000-message
+    list). The index keeps the order (microseconds since 1970) and the date's zone (an enum, one byte a row),
+    and gives back the same datetime as reading the text: the same instant, the same wall clock and zone (or
+    none), for every form of date a message's metadata may hold."""
+    store = MessageStore(profile)
+    fill(store, {i: meta(i, date=text or None) for i, text in enumerate(DATES)})
+    table = store._list_index().table()
+    assert "date" not in table.columns and table.codes("zone").itemsize == 1
+    by_uid = {s.uid: s for s in store.rows()}
+    for i, text in enumerate(DATES):
+        try:
+            want = dt.datetime.fromisoformat(text) if text else None
+        except ValueError:
+            want = None
+        got = by_uid[i].date
+        assert got == want, text
+        if want is not None:
+            assert got is not None and got.isoformat() == want.isoformat(), text
+            assert got.tzinfo == want.tzinfo and got.utcoffset() == want.utcoffset(), text
+    # the same rows as a full read, in its order (but for year 1 at +01:00: before 0001-01-01 UTC, which a
+    # full read puts after the rows without a date, the index among the dated rows)
+    early = DATES.index("0001-01-01T00:00:00+01:00")
+    assert [s for s in store.rows() if s.uid != early] == [s for s in reference(store) if s.uid != early]
+    again = MessageStore(Profile.open(profile.path, PASS))  # read back from the index file
+    assert [(s.date.isoformat() if s.date else None) for s in again.rows()] == [
+        (s.date.isoformat() if s.date else None) for s in store.rows()
+    ]
