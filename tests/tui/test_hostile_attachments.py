@@ -172,3 +172,27 @@ def test_a_synced_letters_hostile_attachment_is_saved_under_a_safe_name(
     folder, paths = attachments.save([(a.filename, a.data) for a in view.attachments], tmp_path / "dl")
     assert [p.name for p in paths] == ["cr__fdp.exe"] and paths[0].read_bytes() == b"%PDF"
     assert list(tmp_path.glob("cr*")) == []
+
+
+async def test_forwarding_a_letter_writes_no_terminal_command_of_its_attachments_names() -> None:
+    """f puts the letter's attachments in Rédaction, listed by name: the sender's words went to the screen as
+    they were (an OSC sequence sets the window title or writes the clipboard)."""
+    from dataclasses import replace
+
+    from tui.app import MissiveApp, full_frame
+
+    files = (Attachment("\x1b]0;PWNED\x07cr.pdf", "application/pdf", b"%PDF"),)
+
+    class Hostile(FakeMailroom):
+        def read_message(self, message_id, actor=None):  # type: ignore[no-untyped-def]
+            return replace(super().read_message(message_id, actor), attachments=files)
+
+    app = MissiveApp(mailroom=Hostile())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        await pilot.press("f")
+        await settle(app, pilot)
+        frame = full_frame(app)
+        assert "PWNED" in frame and "\x1b]0;" not in frame

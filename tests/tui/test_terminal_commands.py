@@ -173,3 +173,25 @@ async def test_a_toast_writes_no_control_character_of_a_servers_words() -> None:
         shown = Toast(notification).render().plain
         assert "UID FETCH refusé" in shown and "réessayez" in shown
         assert not any((ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) <= 0x9F for c in shown), repr(shown)
+
+
+async def test_a_reply_or_a_forward_writes_no_control_character_of_the_letter_to_the_terminal() -> None:
+    """r and f start the composer with the letter's subject, sender and recipients, taken from its list row,
+    which holds them as they came: an OSC in the subject went to the screen in the subject's field, and a
+    bidi override with it."""
+    room = FakeMailroom()
+    when = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    raw = plain_message("a@b.fr", f"Objet{TITLE}", when, "corps\n")
+    room.messages.add("m-esc", raw, f"Evil{TITLE} <a@b.fr>", f"Bonjour {TITLE} fin \u202e", when)
+    app = MissiveApp(mailroom=room)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        for key in ("f", "r"):
+            await pilot.press("1", "enter")
+            await settle(app, pilot)
+            await pilot.press(key)
+            await settle(app, pilot)
+            frame = full_frame(app)
+            assert "PWNED" in frame and "\x1b]0;" not in frame and "\u202e" not in frame, key
+            await pilot.press("f8", "o")  # the letter thrown away
+            await settle(app, pilot)

@@ -36,7 +36,7 @@ from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
 from core.errors import KeptInOutbox, MissiveError
-from core.model import Attachment, Draft, SavedDraft
+from core.model import Attachment, Draft, SavedDraft, printable
 from tui import keymap
 from tui.facade import mailroom_of, missive_app
 from tui.failures import ReportsFailures
@@ -660,7 +660,8 @@ class ComposePane(ReportsFailures, Vertical):
     def _paint_attachments(self) -> None:
         widget = self.query_one("#compose-attachments", Static)
         widget.display = bool(self.attachments)
-        widget.update(Content(" ".join(f"+ {a.filename}" for a in self.attachments)))
+        # a forwarded letter's attachments are named by their sender: no terminal command in their names
+        widget.update(Content(printable(" ".join(f"+ {a.filename}" for a in self.attachments), one_line=True)))
 
     # -- sending ------------------------------------------------------------------------------------------
     def action_send(self) -> None:

@@ -710,32 +710,36 @@ def count_line(count: int, unread: int) -> str:
 def letter_about(kind: str, view: MessageView, own_letter: bool, own: frozenset[str]) -> LetterRequested:
     """The letter a reply, a reply to all or a forward starts with."""
     s = view.summary
+    # the list's row holds the letter's words as they came: the composer shows them, so no terminal command
+    # (an ESC in a subject answered went to the screen in the subject's field)
+    original, sender = printable(s.subject, one_line=True), printable(s.sender, one_line=True)
+    recipients = tuple(printable(a, one_line=True) for a in s.to)
     if kind == "forward":
-        subject = s.subject if s.subject.lower().startswith(("tr:", "fwd:")) else f"Tr: {s.subject}"
+        subject = original if original.lower().startswith(("tr:", "fwd:")) else f"Tr: {original}"
         when = local_time(s.date)
         date = when.strftime("%d/%m/%Y %H:%M") if when else ""
         head = [
             t("compose.forwarded"),
-            f"{t('reader.from')} {s.sender}",
+            f"{t('reader.from')} {sender}",
             f"{t('reader.date')} {date}",
-            f"{t('reader.to')} {', '.join(s.to)}",
+            f"{t('reader.to')} {', '.join(recipients)}",
         ]
         if view.cc:
             head.append(f"{t('reader.cc')} {', '.join(view.cc)}")
-        head.append(f"{t('reader.subject')} {s.subject}")
+        head.append(f"{t('reader.subject')} {original}")
         body = "\n\n" + "\n".join(head) + "\n\n" + view.body
         return LetterRequested((), subject, body, attachments=tuple(view.attachments), account=s.account)
-    subject = s.subject if s.subject.lower().startswith("re:") else f"Re: {s.subject}"
+    subject = original if original.lower().startswith("re:") else f"Re: {original}"
     # above the quote, the core's attribution line: the original's date and sender (in the letter only)
-    said = reply_attribution(s.sender, s.date)
+    said = reply_attribution(sender, s.date)
     quoted = "\n\n" + said + "\n" + "\n".join(f"> {line}" for line in view.body.splitlines()) if view.body else ""
     # in Envoyés, answering our own letter writes to its recipients again, not to ourselves
-    to: tuple[str, ...] = tuple(s.to) if own_letter else (s.sender,)
+    to: tuple[str, ...] = recipients if own_letter else (sender,)
     cc: tuple[str, ...] = ()
     if kind == "reply_all":
         seen = {a.lower() for a in to} | {a.lower() for a in own}
         rest: list[str] = []
-        for a in (*s.to, *view.cc):
+        for a in (*recipients, *view.cc):
             if a.lower() not in seen:  # each address once, in order
                 seen.add(a.lower())
                 rest.append(a)
