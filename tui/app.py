@@ -1350,7 +1350,7 @@ def run_app(
         setup=setup,
     )
     from tui.attachments import empty_viewing_dir
-    from tui.editor import empty_editing_dir
+    from tui.scratch import empty_editing_dir  # not tui.editor: its code loads when a letter is edited
 
     empty_viewing_dir(at_start=True)  # attachments opened by a session that did not exit cleanly
     empty_editing_dir(at_start=True)  # a letter left by a session that died while its editor was open

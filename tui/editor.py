@@ -14,41 +14,20 @@ import logging
 import os
 import shlex
 import subprocess
-import tempfile
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 from core.config import child_environment, private_open
-from tui.attachments import _own_private_dir, empty_process_folders
+from tui.attachments import _own_private_dir
+from tui.scratch import editing_dir
 
 log = logging.getLogger("missive.tui")
-
-FOLDER_NAME = "missive-redaction"
-
-
-def editing_dir() -> Path:
-    """The private folder of letters being edited (not created here)."""
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
-    if runtime and Path(runtime).is_dir():
-        return Path(runtime) / FOLDER_NAME
-    user = os.getuid() if hasattr(os, "getuid") else os.getlogin()
-    shm = Path("/dev/shm")
-    if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK):
-        return shm / f"{FOLDER_NAME}-{user}"
-    return Path(tempfile.gettempdir()) / f"{FOLDER_NAME}-{user}"
 
 
 def editor_command(configured: str = "") -> list[str]:
     """The editor to run: the profile's ``[compose] editor_command``, else $VISUAL, $EDITOR, vi."""
     text = configured.strip() or os.environ.get("VISUAL", "").strip() or os.environ.get("EDITOR", "").strip()
     return shlex.split(text) if text else ["vi"]
-
-
-def empty_editing_dir(*, at_start: bool = False) -> int:
-    """Remove this process's letters being edited (at exit) or, at start, those of processes no longer
-    running (a crash while the editor was open). Returns how many folders were removed."""
-    return empty_process_folders(editing_dir(), at_start=at_start)
 
 
 @dataclass(frozen=True)

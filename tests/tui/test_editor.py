@@ -14,10 +14,11 @@ from textual.drivers.headless_driver import HeadlessDriver
 from textual.widgets import Input, TextArea
 
 from core.config import ComposeSettings, Settings
+from tests.fresh import fresh_json
 from tests.tui.conftest import settle
 from tests.tui.fakes import FakeMailroom
 from tests.tui.test_flows import until
-from tui import editor
+from tui import editor, scratch
 from tui.app import MissiveApp
 
 EDITOR = """#!/bin/sh
@@ -167,7 +168,7 @@ def test_a_letter_left_by_a_crashed_session_is_deleted_at_the_next_start(
     alive = folder / str(os.getppid())  # another running missive's letter stays
     alive.mkdir(mode=0o700)
     (alive / "lettre-4567.txt").write_text("…")
-    assert editor.empty_editing_dir(at_start=True) == 1
+    assert scratch.empty_editing_dir(at_start=True) == 1
     assert not dead.exists() and alive.exists()
 
 
@@ -180,3 +181,40 @@ def test_the_editor_is_the_profile_setting_then_visual_then_editor(monkeypatch: 
     assert editor.editor_command("") == ["emacs", "-nw"]
     monkeypatch.delenv("EDITOR")
     assert editor.editor_command("") == ["vi"]
+
+
+START = """
+import json, os, sys
+from pathlib import Path
+from core.store.profile import Profile
+import tui.app
+
+profile = Path(sys.argv[1]) / "profil"
+Profile.create(profile, "correct horse battery staple")
+dead = Path(os.environ["XDG_RUNTIME_DIR"]) / "missive-redaction" / "999999999"  # a session that died editing
+dead.mkdir(parents=True, mode=0o700)
+(dead / "lettre-0123.txt").write_text("Cher confrère")
+seen = {}
+
+def run(self, *args, **kwargs):
+    seen["loaded"] = [m for m in ("tui.editor", "shlex") if m in sys.modules]
+    seen["left"] = dead.exists()
+    return 0
+
+tui.app.MissiveApp.run = run
+seen["code"] = tui.app.run_app(profile)
+print(json.dumps(seen))
+"""
+
+
+def test_the_app_starts_without_the_editors_code_and_still_empties_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's start empties the folder of letters left by a session that died with its editor open
+    (tui.scratch); the editor's own code (and shlex) loads when a letter is edited, not at every start
+    (about 60 KB of the app's memory). Fails without: run_app imported tui.editor for that folder."""
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    out = fresh_json(START, str(tmp_path))
+    assert out == {"loaded": [], "left": False, "code": 0}
