@@ -116,7 +116,7 @@ class AuditLog:
             record = {
                 "seq": seq,
                 "ts": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "actor": actor or _default_actor(),
+                **_who(actor),
                 "action": action,
                 "object": object_id,
                 "details": details,
@@ -381,7 +381,7 @@ class AuditLog:
             record = {
                 "seq": 1,
                 "ts": ts,
-                "actor": actor or _default_actor(),
+                **_who(actor),
                 "action": BREAK[0],
                 "object": BREAK[1],
                 "details": details,
@@ -503,6 +503,19 @@ class AuditLog:
             records.append(rec)
             prev = _hash(line, prev)
         return None, records, prev
+
+
+# The interfaces a person acts through: the façade's callers name them as ``actor``; the record's actor is then
+# the person (the computer's user name: the secretary's session or the doctor's) and ``via`` the interface.
+INTERFACES = frozenset({"tui", "cli"})
+
+
+def _who(actor: str | None) -> dict[str, str]:
+    """The record's ``actor`` (who: a person's user name, or ``auto`` for a decision the rules took) and, when a
+    person acted through one of missive's interfaces, ``via``."""
+    if actor in INTERFACES:
+        return {"actor": _default_actor(), "via": str(actor)}
+    return {"actor": actor or _default_actor()}
 
 
 def _default_actor() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from pathlib import Path
 
@@ -75,6 +76,14 @@ def test_review_document_filed_from_the_cli_then_undone(profile, profile_dir, lg
     assert mailroom.documents.quarantined(waiting.id) == RAW  # kept, encrypted in the profile
     assert "$Filed" not in mailroom.messages.get(mid).flags
     assert "undo" in [r["action"] for r in _audit(mailroom)]
+    # who did it, and through what: the computer's user (the secretary's or the doctor's session), at the
+    # command line; never "cli" alone, which says no one
+    code, out, err = cli("audit", "list")
+    assert code == 0, err
+    lines = [line.split()[2:5] for line in out.splitlines() if line.endswith(waiting.id)]
+    assert [words for words in lines if words[-1] in ("file", "undo")] == [
+        [getpass.getuser(), "(cli)", action] for action in ("file", "undo")
+    ]
     # and it can be filed again from there
     code, out, err = cli("file", waiting.id, "--patient", "p-1")
     assert code == 0, err

@@ -4,6 +4,7 @@ audited with the actor "cli"; each refusal one line in French (English with
 
 from __future__ import annotations
 
+import getpass
 import json
 import tempfile
 from pathlib import Path
@@ -66,11 +67,12 @@ def test_flag_seen_move_archive_and_delete_through_the_command_line(demo, profil
 
     mr = Mailroom.open(profile_dir, "correct horse battery staple")
     actions = [
-        (r["action"], r["actor"])
+        (r["action"], r["actor"], r["via"])
         for r in mr.audit.records()
         if r["action"] in ("archive", "move", "delete", "expunge")
     ]
-    assert actions == [("archive", "cli"), ("move", "cli"), ("delete", "cli"), ("expunge", "cli")]
+    who = getpass.getuser()  # the person at the command line, and that it was the command line
+    assert actions == [(action, who, "cli") for action in ("archive", "move", "delete", "expunge")]
 
 
 def test_a_wrong_folder_or_id_is_one_line_and_changes_nothing(demo) -> None:

@@ -3,6 +3,7 @@ letter shows as readable text (no tags)."""
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 
 from textual.widgets import Static
@@ -49,4 +50,6 @@ async def test_opening_a_message_is_audited_and_html_shows_as_text(tmp_path: Pat
         assert "<" not in body and "color" not in body  # no tags, no style sheet
         await pilot.press("ctrl+q")
     reads = [r for r in mr.audit.records() if r["action"] == "read"]
-    assert reads_before == [] and [(r["object"], r["actor"]) for r in reads] == [(message.id, "tui")]
+    # who read it (the computer's user: the secretary's session or the doctor's), and through the app
+    who = getpass.getuser()
+    assert reads_before == [] and [(r["object"], r["actor"], r["via"]) for r in reads] == [(message.id, who, "tui")]

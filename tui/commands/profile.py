@@ -139,7 +139,8 @@ def cmd_audit_list(args: argparse.Namespace, ctx: Any) -> int:
         if args.json:
             ctx.print_json(rec)
         else:
-            line = f"{rec['seq']:>6} {rec['ts']} {rec['actor']:<12} {rec['action']:<8} {rec['object']}"
+            who = f"{rec['actor']} ({rec['via']})" if rec.get("via") else rec["actor"]  # the person, and through what
+            line = f"{rec['seq']:>6} {rec['ts']} {who:<12} {rec['action']:<8} {rec['object']}"
             if (rec["action"], rec["object"]) == ("audit", "break"):  # the record a reseal starts with
                 details = rec.get("details") or {}
                 kept = (details.get("kept") or {}).get("file") or "-"
