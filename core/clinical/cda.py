@@ -40,19 +40,26 @@ def _local(name: str) -> str:
     return name.rsplit("}", 1)[-1]
 
 
+def _qualified(name: str) -> str:
+    return "{" + name if "}" in name else name
+
+
 def _prefixless(name: str) -> str:
     return name.rsplit(":", 1)[-1]
 
 
-def parse_xml_safely(data: bytes, *, undeclared_prefixes: bool = False) -> ET.Element:
+def parse_xml_safely(
+    data: bytes, *, undeclared_prefixes: bool = False, qualified: bool = False
+) -> ET.Element:
     """An ElementTree (names without namespace) from XML bytes; ParseError on a DTD, entity or bad XML.
 
     ``undeclared_prefixes``: a document whose prefixes are not declared (the ANS DRIM-M example
     METADATA.XML starts with ``<ns3:SubmitObjectsRequest>`` and declares no namespace) is read again
     without namespace processing, names reduced to their local part, instead of being refused.
+    ``qualified``: names keep their namespace as ElementTree writes it (``{uri}local``).
     """
     try:
-        return _parse_xml(data, namespaces=True)
+        return _parse_xml(data, namespaces=True, qualified=qualified)
     except _UnboundPrefix:
         if not undeclared_prefixes:
             raise ParseError(T("clinical.cda.xml-mal-forme-prefixe")) from None
@@ -63,12 +70,12 @@ class _UnboundPrefix(Exception):
     pass
 
 
-def _parse_xml(data: bytes, namespaces: bool) -> ET.Element:
+def _parse_xml(data: bytes, namespaces: bool, qualified: bool = False) -> ET.Element:
     if len(data) > MAX_XML_BYTES:
         raise ParseError(T("clinical.cda.document-xml-plus-refuse"))
     builder = ET.TreeBuilder()
     parser = expat.ParserCreate(namespace_separator="}") if namespaces else expat.ParserCreate()
-    local = _local if namespaces else _prefixless
+    local = (_qualified if qualified else _local) if namespaces else _prefixless
 
     def refuse(*_args: object) -> NoReturn:
         raise _Refused

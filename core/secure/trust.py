@@ -66,15 +66,20 @@ def parse_whitelist(xml: bytes) -> tuple[list[str], str]:
     """(domains, generation date) of an MSSanté ``listeblanchemssante.xml``."""
     if len(xml) > MAX_WHITELIST_BYTES:
         raise BadInput(T("secure.trust.fichier-liste-blanche-depasse"))
+    # expat refuses the DTD itself, whatever the encoding or its place: a look for '<!DOCTYPE' in the first
+    # 4 KB of bytes missed one in UTF-16 or after 4 KB of comments, and its entities were expanded
+    from core.clinical.cda import parse_xml_safely  # only to read a whitelist, not for each letter's check
+
     head = xml[:4096].lower()
     if b"<!doctype" in head or b"<!entity" in xml.lower():
         raise ParseError(T("secure.trust.liste-blanche-declare-doctype"))
-    import xml.etree.ElementTree as ET  # with expat: only to read a whitelist, not for each letter's check
-
     try:
-        root = ET.fromstring(xml)
-    except ET.ParseError as exc:
-        raise ParseError(T("secure.trust.liste-blanche-xml-valide", position=exc.position[0])) from exc
+        root = parse_xml_safely(xml, qualified=True)
+    except ParseError as exc:
+        if exc.text.code == "clinical.cda.document-xml-declare-dtd":
+            raise ParseError(T("secure.trust.liste-blanche-declare-doctype")) from None
+        line = exc.text.params.get("lineno", "?")
+        raise ParseError(T("secure.trust.liste-blanche-xml-valide", position=line)) from None
     if not root.tag.startswith("{" + WHITELIST_NS + "}") and root.tag.startswith("{"):
         raise ParseError(T("secure.trust.liste-blanche-espace-noms", WHITELIST_NS=WHITELIST_NS))
     domains: list[str] = []

@@ -168,6 +168,22 @@ def test_trust_import_and_show(run):
     assert info["mode"] == "trust-space" and info["whitelist_domains"] == 5
 
 
+def test_trust_import_refuses_a_whitelist_declaring_entities_in_utf16(run, tmp_path):
+    """The whitelist decides who is in the trust space: a DOCTYPE in it is refused whatever its encoding (its
+    entity was expanded, in UTF-16, into a domain of the list)."""
+    ns = "https://listeblanche.mssante.fr/schema"
+    xml = (
+        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE l [<!ENTITY a "evil.example">]>'
+        f'<ListeBlanche xmlns="{ns}"><Domaine><Nom>&a;</Nom></Domaine></ListeBlanche>'
+    )
+    path = tmp_path / "listeblanchemssante.xml"
+    path.write_bytes(xml.encode("utf-16"))
+    code, _out, err = run("trust", "import-whitelist", str(path))
+    assert code == 2 and "DOCTYPE" in err and err.count("\n") == 1, err
+    code, out, _ = run("trust", "show", "--json")
+    assert json.loads(out)["whitelist_domains"] == 0
+
+
 def test_cli_reads_stdin_and_writes_stdout_as_a_real_process(pki, message, tmp_path):
     import os
 

@@ -130,6 +130,32 @@ def test_bad_whitelists_are_parse_errors(xml):
         parse_whitelist(xml)
 
 
+NS = "https://listeblanche.mssante.fr/schema"
+LIST = f'<ListeBlanche xmlns="{NS}"><Domaine><Nom>&a;</Nom></Domaine><Domaine><Nom>b.fr</Nom></Domaine></ListeBlanche>'
+
+
+@pytest.mark.parametrize(
+    "xml",
+    [
+        # the DOCTYPE was looked for in the bytes: in UTF-16, its entity was expanded into the trust space
+        f'<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE l [<!ENTITY a "evil.example">]>{LIST}'.encode("utf-16"),
+        # or after 4 KB of comments, an external DTD (no entity declared inside)
+        f'<?xml version="1.0"?><!-- {"x" * 5000} --><!DOCTYPE l SYSTEM "http://127.0.0.1:9/l.dtd">{LIST}'.replace(
+            "&a;", "a.fr"
+        ).encode(),
+    ],
+    ids=["utf-16", "after-4-kb"],
+)
+def test_a_whitelist_declaring_a_doctype_anywhere_is_refused(xml):
+    with pytest.raises(ParseError, match="déclare un DOCTYPE"):
+        parse_whitelist(xml)
+
+
+def test_a_whitelist_in_utf16_without_doctype_is_read():
+    xml = f'<?xml version="1.0" encoding="UTF-16"?>{LIST.replace("&a;", "a.fr")}'.encode("utf-16")
+    assert parse_whitelist(xml) == (["a.fr", "b.fr"], "")
+
+
 def test_unknown_mode_is_refused():
     with pytest.raises(BadInput, match="open, trust-space ou strict"):
         TrustPolicy("paranoid")
