@@ -81,6 +81,48 @@ class _Protocol(aioimaplib.IMAP4ClientProtocol, asyncio.BufferedProtocol):
     sasl_reply: bytes | None = None  # what to answer a SASL challenge during AUTHENTICATE (an error report)
     refused: Text | None = None  # why the connection was cut here (a literal or a line too large)
 
+    async def welcome(self, command: bytes) -> None:
+        """aioimaplib's, without its CAPABILITY command when the greeting carries the capabilities (``* OK
+        [CAPABILITY ...]``, RFC 3501 7.1, as Dovecot, Cyrus and most servers send it): one round trip less
+        for every connection. The same capabilities either way; a greeting without them is asked as before."""
+        said = _capabilities_in(command)
+        if said is None:
+            await super().welcome(command)
+        else:
+            await self._welcomed(command, said)
+
+    async def _welcomed(self, command: bytes, said: list[str]) -> None:
+        async with self.state_condition:  # as aioimaplib's change_state: the state changes under its condition
+            if b"PREAUTH" in command:
+                self.state = aioimaplib.AUTH
+            elif b"OK" in command:
+                self.state = aioimaplib.NONAUTH
+            else:
+                raise aioimaplib.Error(command.decode())
+            versions = [c for c in said if c.upper() in aioimaplib.AllowedVersions]
+            if not versions:
+                raise aioimaplib.Error("server not IMAP4 compliant")
+            self.capabilities = set(said)
+            self.imap_version = versions[-1].upper()
+            self.state_condition.notify_all()
+
+    async def login(self, user: str, password: str) -> Any:
+        """aioimaplib's LOGIN, reading the capabilities the server gives with its OK in either form: an untagged
+        ``* CAPABILITY ...`` line (what Dovecot sends a client that asked CAPABILITY before) or the response code
+        ``OK [CAPABILITY ...] Logged in``, which aioimaplib split into words ('SPECIAL-USE]', 'Logged', 'in':
+        SPECIAL-USE, the last one listed, was then missing)."""
+        async with self.state_condition:  # as aioimaplib's change_state
+            command = aioimaplib.Command("LOGIN", self.new_tag(), user, aioimaplib.quoted(password), loop=self.loop)
+            response = await self.execute(command, scrub=password)
+            if response.result == "OK":
+                self.state = aioimaplib.AUTH
+                for line in response.lines:
+                    said = _capabilities_in(line)
+                    if said is not None:
+                        self.capabilities = self.capabilities.union(said)
+            self.state_condition.notify_all()
+            return response
+
     def _continuation(self, line: bytes) -> None:
         command = self.pending_sync_command
         if self.sasl_reply is not None and command is not None and command.name == "AUTHENTICATE":
@@ -157,6 +199,22 @@ class _Refused(Exception):
 
 
 _LITERAL_SIZE = re.compile(rb"\{(\d+)\+?\}$")
+
+
+def _capabilities_in(line: bytes | bytearray) -> list[str] | None:
+    """The capabilities a server's line lists, as an untagged answer (``CAPABILITY IMAP4rev1 ...``, the ``* ``
+    taken off) or as a response code (``OK [CAPABILITY IMAP4rev1 ...] ready``: a greeting, a LOGIN's OK); None
+    when it lists none."""
+    line = bytes(line)
+    if line[:11].upper() == b"CAPABILITY ":
+        said = line[11:]
+    else:
+        start = line.upper().find(b"[CAPABILITY ")
+        end = line.find(b"]", start)
+        if start < 0 or end < 0:
+            return None
+        said = line[start + len(b"[CAPABILITY ") : end]
+    return said.decode("ascii", "replace").split() or None
 
 
 def _create_client(
@@ -238,6 +296,7 @@ class ImapClient:
         self.lost = False
         self._raw: _RawFetch | None = None  # the bulk FETCH reading the connection, while one runs
         self._enabled = False  # ENABLE CONDSTORE sent on this connection
+        self._enable_wanted = False  # asked by enable_condstore: sent before the first SELECT
         # folder -> its SPECIAL-USE role ('sent', 'drafts', 'trash', 'junk', 'archive'...), from the last listing
         self.roles: dict[str, str] = {}
         try:  # the largest letter downloaded whole (0: no limit); an older profile's account has the default
@@ -565,15 +624,23 @@ class ImapClient:
         return names, statuses
 
     async def enable_condstore(self) -> bool:
+        """Whether the server does CONDSTORE (RFC 7162). Its ENABLE goes just before the connection's first
+        SELECT: a sync whose listing (LIST-STATUS, itself asking HIGHESTMODSEQ) shows no folder changed selects
+        none, and spares that round trip."""
         if not self.has("CONDSTORE"):
             return False
-        if self.has("ENABLE") and not self._enabled:  # once per connection (a kept one is asked again)
+        self._enable_wanted = True
+        return True
+
+    async def _enable_once(self) -> None:
+        """ENABLE CONDSTORE, once per connection (a kept one is asked again), when a sync asked for it."""
+        if self._enable_wanted and not self._enabled and self.has("ENABLE"):
             with contextlib.suppress(TransportError):
                 await self._run("ENABLE", self._imap.enable("CONDSTORE"))
             self._enabled = True
-        return True
 
     async def select(self, folder: str) -> FolderStatus:
+        await self._enable_once()
         arg = quote(folder)
         if self.has("CONDSTORE"):
             arg += " (CONDSTORE)"

@@ -210,12 +210,16 @@ class MessageStore:
         except Exception as exc:  # noqa: BLE001 - never fails a sync that has stored its messages
             log.warning("list index not refreshed after sync (%s)", type(exc).__name__)
 
+    def refs_done(self) -> bool:
+        """Every stored message has its references (``backfill_refs`` has nothing left to do): one read."""
+        return self.folders.get(REFS_MARK) is not None
+
     def backfill_refs(self, limit: int = 5000) -> int:
         """Messages stored before their references were kept (no ``refs`` in their metadata) get them, read
         from their stored header, at most ``limit`` per call; how many were done. Once none is left, a mark
         in the folders collection makes every later call one read. The sync calls it, then the list index
         is refreshed, so conversations reach mail synced by older versions."""
-        if self.folders.get(REFS_MARK) is not None:
+        if self.refs_done():
             return 0
         todo = self.docs.find(lambda d: "refs" not in d) if len(self.folders) else []
         if not todo:

@@ -335,7 +335,10 @@ class SyncEngine:
     ) -> None:
         # mail stored by a version that did not keep the references gets them (once, in batches;
         # a new profile is marked at its first sync, before anything is stored: no pass over it)
-        older = await asyncio.wrap_future(self._store_thread().submit(self.store.backfill_refs))
+        # (its mark read here: a sync with none to do starts no thread for it)
+        older = 0
+        if not self.store.refs_done():
+            older = await asyncio.wrap_future(self._store_thread().submit(self.store.backfill_refs))
         await self._sync_once(account, report, progress, folders)
         if report.new or report.flags_in or report.expunged or older:
             # paid here, in the sync, rather than by the next opening of the inbox

@@ -211,12 +211,20 @@ def _writers() -> ThreadPoolExecutor:
 
 
 def clean_temp_files(folder: Path) -> None:
-    """Remove temporaries left by a crash (they never hold the only copy of anything)."""
-    if not folder.is_dir():
+    """Remove temporaries left by a crash (they never hold the only copy of anything): the names
+    ``atomic_write`` gives them, ``.<name>.<random>.part``. One listing of the folder, no pattern compiled (a
+    glob compiled a regular expression and walked pathlib's selectors for every collection a command opened:
+    2% of a no-change `missive sync`)."""
+    try:
+        entries = os.scandir(folder)
+    except OSError:  # no folder yet (or not a folder): nothing left behind
         return
-    for tmp in folder.glob(f".*{TEMP_SUFFIX}"):
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+    with entries:
+        for entry in entries:
+            name = entry.name
+            if name.startswith(".") and name.endswith(TEMP_SUFFIX) and len(name) > len(TEMP_SUFFIX):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
 
 
 class FileLock:

@@ -220,3 +220,21 @@ def test_an_empty_collection_told_what_comes_takes_its_shards_at_once(profile: P
     for g in range(1, 50):
         grown.put_many({f"m{g:03d}{i:02d}-{g:04d}": {"i": i} for i in range(20)})
     assert grown.gen > 0 and len(grown) == 990
+
+
+def test_opening_a_collection_removes_only_the_temporaries_a_crash_left(profile: Profile) -> None:
+    """What atomic_write leaves when a crash stops it (``.<name>.<random>.part``) goes when the collection opens
+    again; its shards, a file merely ending in .part, a hidden file of another kind and a bare '.part' stay."""
+    c = profile.collection("kept")
+    c.put("a", {"v": 1})
+    folder = profile.path / "db" / "kept"
+    left = [folder / ".g0-00000.mdb.1a2b3c4d.part", folder / "..part"]
+    others = [folder / "notes.part", folder / ".hidden", folder / ".part", folder / ".part.bak"]
+    for path in (*left, *others):
+        path.write_bytes(b"x")
+    shards = sorted(folder.glob("g*.mdb"))
+    reopened = Profile.open(profile.path, "correct horse battery staple").collection("kept")
+    assert reopened.get("a") == {"v": 1}
+    assert not any(path.exists() for path in left)
+    assert all(path.exists() for path in others) and sorted(folder.glob("g*.mdb")) == shards
+
