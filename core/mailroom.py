@@ -349,6 +349,20 @@ class Mailroom:
         return Directory(self.profile.path / "directory")
 
     # -- incoming mail -------------------------------------------------------------------------------------
+    def _outside_by_header(self, fastmime: ModuleType, raw: bytes, inner: bytes, meta: dict[str, Any]) -> bool:
+        """Whether the trust policy quarantines a message whose structure could not be read, from the From of
+        its header (and of its opened S/MIME layer's); when even that cannot be judged, it is quarantined."""
+        try:
+            senders = {_from_address(fastmime, None, raw), _from_address(fastmime, None, inner)}
+            valid = bool((meta.get("signature") or {}).get("valid"))
+            encrypted = bool(meta.get("encrypted"))
+            return any(
+                self.trust.classify_incoming(s or None, valid, encrypted) == "quarantine" for s in sorted(senders)
+            )
+        except Exception:  # noqa: BLE001 - a letter that cannot be judged is a person's decision
+            log.warning("trust-space check failed for one message")
+            return True
+
     def on_new_message(
         self, raw: bytes, store_id: str | None = None, *, folder: str | None = None, role: str | None = None
     ) -> dict[str, Any]:
@@ -397,6 +411,10 @@ class Mailroom:
                 msg = email.message_from_bytes(inner)
         except Exception:  # noqa: BLE001 - an unparsable message is still stored, raw
             log.warning("message structure unreadable; stored without analysis")
+            # judged by its header alone all the same: a structure made unreadable on purpose (thousands of
+            # nested parts or carried letters) carried an outsider's letter past Quarantaine, unmarked
+            if self._outside_by_header(fastmime, raw, inner, meta):
+                meta["trust"] = "quarantine"
             return meta
         leaves = fastmime.leaves_of(scanned) if scanned is not None else fastmime.leaves_of_tree(msg)
         sender = fastmime.address_of(str(msg.get("From", ""))).strip().lower()
