@@ -294,6 +294,20 @@ class MissiveApp(App[int]):
 
         return display(binding)
 
+    @property
+    def _background_screens(self) -> list[Screen[Any]]:
+        """The screens under the current one that may show through it (Textual's list), without Textual's empty
+        default screen at the bottom of the stack when the current one is opaque (the main screen): Textual 8.x
+        always counts the screen just below as visible, so that empty screen did a layout of its own after the
+        first paint and at each resize, and each one repainted the whole main screen (a whole frame, drawn
+        while the doctor opens the first letter). A screen kept behind another on purpose (the inbox laid out
+        behind the unlock screen) and those under a dialog stay as Textual lists them."""
+        screens: list[Screen[Any]] = App._background_screens.fget(self)  # type: ignore[attr-defined]
+        stack = self._screen_stack
+        if screens and stack and stack[-1].styles.background.a >= 1:
+            return [screen for screen in screens if screen.id != "_default"]
+        return screens
+
     # -- start-up -----------------------------------------------------------------------------------------
     def on_mount(self) -> None:
         self._catch_hangup()
