@@ -140,3 +140,76 @@ async def test_a_letter_too_long_for_the_screen_says_how_much_is_not_shown() -> 
         from textual.widgets import TextArea
 
         assert "Ligne 11999 du compte rendu." in app.screen.query_one("#compose-body", TextArea).text
+
+
+async def test_each_line_is_drawn_as_textual_draws_the_whole_text() -> None:
+    """The reader draws a line of the letter when it is first shown, not the whole letter: each strip is the one
+    Textual's own drawing of the whole wrapped text gives (segments, styles and the places a mouse selection
+    reads), with and without styles in the text."""
+    from textual.visual import Visual
+
+    styled = Content.assemble(("Patient ", "bold"), "né le\n", ("HbA1c", "$error"))
+    long = Content.assemble(*(part for i in range(250) for part in (("HbA1c ", "bold"), f"ligne {i}\t7,2 %\n")))
+    texts = [*(Content(text) for text in TEXTS), styled, long]
+
+    class Many(App[None]):
+        CSS = "WrappedText { width: 37; height: auto; }"  # every line of the longest text laid out
+
+        def compose(self) -> ComposeResult:
+            with Horizontal():
+                for i, text in enumerate(texts):
+                    yield WrappedText(text, id=f"wrapped-{i}")
+
+    app = Many()
+    async with app.run_test(size=(40 * len(texts), 300)) as pilot:
+        await pilot.pause()
+        for i in range(len(texts)):
+            widget = app.query_one(f"#wrapped-{i}", WrappedText)
+            width, height = widget.size
+            whole = Visual.to_strips(widget, widget._render(), width, height, widget.visual_style)
+            assert len(whole) == height
+            for y in [*range(0, height, 7), *reversed(range(height))]:  # down the text, then anywhere
+                assert list(widget.render_line(y)) == list(whole[y]), (i, y)
+
+
+async def test_the_first_screen_of_a_long_letter_draws_only_what_it_shows() -> None:
+    """Opening a letter of 5,000 lines drew all 5,000 (Textual draws a text whole whenever it changes) for a
+    screen that shows 19 of them: now the lines from the top as far as they are shown, a screen and more."""
+    from dataclasses import replace
+
+    from textual.visual import Visual
+
+    from tests.tui.conftest import settle
+    from tests.tui.fakes import FakeMailroom
+    from tui.app import MissiveApp
+    from tui.panes.reader import FIRST_DRAWN
+
+    body = "".join(f"Ligne {i} du compte rendu, avec assez de mots pour la remplir.\n" for i in range(5000))
+
+    class Long(FakeMailroom):  # a letter alone: its text right under its headers
+        def read_message(self, message_id, actor=None):  # type: ignore[no-untyped-def]
+            return replace(super().read_message(message_id, actor), body=body, documents=(), attachments=())
+
+    drawn: list[int] = []
+    to_strips = Visual.to_strips.__func__  # type: ignore[attr-defined]
+
+    def counted(cls, widget, visual, width, height, style, **kwargs):  # type: ignore[no-untyped-def]
+        strips = to_strips(cls, widget, visual, width, height, style, **kwargs)
+        if isinstance(widget, WrappedText):
+            drawn.append(len(strips))
+        return strips
+
+    app = MissiveApp(mailroom=Long())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        Visual.to_strips = classmethod(counted)  # type: ignore[method-assign,assignment]
+        try:
+            await pilot.press("enter")
+            await settle(app, pilot)
+        finally:
+            Visual.to_strips = classmethod(to_strips)  # type: ignore[method-assign,assignment]
+        reader_rows = app.screen.query_one("#reader").size.height
+        assert "Ligne 0 du compte rendu" in app.screen.query_one("#reader-body", WrappedText)._text.plain
+        assert drawn, "the letter was not drawn"
+        # drawn again once the scrollbar has taken its column (Textual drew the 5,000 lines each time)
+        assert FIRST_DRAWN >= reader_rows and sum(drawn) <= 2 * FIRST_DRAWN, (sum(drawn), reader_rows)

@@ -12,8 +12,14 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.geometry import Offset, Size
 from textual.selection import Selection
-from textual.visual import VisualType
+from textual.strip import Strip
+from textual.visual import Visual, VisualType
 from textual.widgets import Static
+
+try:  # textual 8.x's cache of a widget's drawn lines (see WrappedText._render_content)
+    from textual.widget import _RenderCache
+except ImportError:  # another release moved it: the whole text is drawn, as Textual draws it
+    _RenderCache = None  # type: ignore[assignment,misc]
 
 from core.model import ClinicalDocument, Identity, MessageView, ReviewItem, local_time, printable
 from tui import keymap
@@ -207,6 +213,25 @@ class WrappedText(Static):
         width = self.size.width
         return self.wrapped(width)[0] if width > 0 else self._text
 
+    def _render_content(self) -> None:
+        """Textual draws every line of the text whenever it changed (a letter's 5,000 lines for its first screen);
+        here the lines are drawn from the top as far as they are shown (_LinesOnDemand), by Textual's own drawing
+        (tests/tui/test_reader_wrap.py compares them with the whole text's, strip for strip). A selection being
+        made, or a text aligned otherwise than at the top left, is drawn whole by Textual."""
+        width, height = self.size
+        visual = self._render() if width > 0 else None
+        if (
+            _RenderCache is None
+            or not isinstance(visual, Content)
+            or self.text_selection is not None
+            or tuple(self.styles.content_align) != ("left", "top")
+        ):
+            super()._render_content()
+            return
+        count = min(height, visual.plain.count("\n") + 1)
+        self._render_cache = _RenderCache(self.size, _LinesOnDemand(self, visual, count, width))  # type: ignore[arg-type]
+        self._dirty_regions.clear()
+
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self.wrapped(width)[1]) if width > 0 else 0
 
@@ -223,6 +248,41 @@ class WrappedText(Static):
             return Offset(start + max(0, min(at.x, taken)), y)
 
         return Selection(in_text(selection.start), in_text(selection.end)).extract(self._text.plain), "\n"
+
+
+class _LinesOnDemand:
+    """A text's lines as Textual draws them (``Visual.to_strips``), drawn from the top as far as they are asked
+    for: the first FIRST_DRAWN lines at once (the screen a letter opens on), then twice as many each time a
+    line further down is asked for (a scroll), which draws a letter read to its end about twice in all. A line
+    is drawn with the ones above it, as part of the same text: the same strip as the whole text's."""
+
+    def __init__(self, widget: WrappedText, visual: Content, count: int, width: int) -> None:
+        self._widget = widget
+        self._visual = visual
+        self._count = count
+        self._width = width
+        self._style = widget.visual_style
+        self._drawn: list[Strip] = []
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, y: int) -> Strip:
+        if not 0 <= y < self._count:
+            raise IndexError(y)  # beyond the text: Textual draws a blank line there
+        if y >= len(self._drawn):
+            lines = min(self._count, max(y + 1, 2 * len(self._drawn), FIRST_DRAWN))
+            plain, end = self._visual.plain, -1
+            for _ in range(lines):
+                end = plain.find("\n", end + 1)
+                if end < 0:
+                    break
+            part = self._visual if end < 0 else self._visual[:end]
+            self._drawn = Visual.to_strips(self._widget, part, self._width, lines, self._style)
+        return self._drawn[y]
+
+
+FIRST_DRAWN = 100  # lines of a text drawn when its first line is: a screen and more
 
 
 MAX_LINES = 5000  # of a letter's text drawn in the reader: about 80 pages, under a second to lay out
