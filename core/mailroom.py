@@ -817,7 +817,9 @@ class Mailroom:
             parsed, attachments = mime.read(opened.inner_mime_bytes)
         except MissiveError as exc:
             log.warning("message %s: structure unreadable (%s)", message_id[:16], type(exc).__name__)
-            return replace(view, problem=str(exc))
+            # said in the letter's place, as for an empty or too large one: the reader and messages show
+            # showed a blank letter (the problem was shown only for a letter not decrypted)
+            return replace(view, body=str(exc), problem=str(exc))
         self._keep_read_words(parsed.message_id or summary.message_id, message_id, parsed.text)
         return replace(
             view,

@@ -3,7 +3,8 @@ one inside the other: the parser gives up) from outside the trust space.
 
 The sync hook stored such a letter "without analysis" and returned before the trust policy judged it: it landed
 in Réception, not Quarantaine, and the reader did not say it came from outside the trust space. It is now
-judged by its header's From all the same; a sender the policy accepts keeps it in Réception."""
+judged by its header's From all the same; a sender the policy accepts keeps it in Réception. And the reader
+showed it as a blank letter: it now says the letter cannot be read."""
 
 from __future__ import annotations
 
@@ -73,3 +74,4 @@ def test_an_unreadable_structure_from_outside_the_trust_space_is_quarantined(
         code, shown, err = cli("messages", "show", rows[subject]["id"])
         assert code == 0, err
         assert "Hors espace de confiance" in shown, subject
+        assert "le message est illisible (format MIME invalide)" in shown, subject  # was a blank letter
