@@ -96,11 +96,14 @@ def results_table(doc: ClinicalDocument) -> Content:
 
 def identity_line(identity: Identity) -> str:
     """The patient as the document names them: name, given names, birth date, sex, INS."""
-    parts = [
-        " ".join(x for x in (identity.family_name, *identity.given_names) if x) or t("review.no_identity")
-    ]
+    name = " ".join(x for x in (identity.family_name, *identity.given_names) if x) or t("review.no_identity")
+    if identity.birth_name and identity.birth_name != identity.family_name:  # a used name: the birth name too
+        name += t("reader.birth_name", name=identity.birth_name)
+    parts = [name]
     if identity.birth_date is not None:
         parts.append(t("reader.born", date=identity.birth_date.strftime("%d/%m/%Y")))
+    if identity.sex in ("M", "F"):  # as the review's Sexe row: an unknown sex is left unsaid
+        parts.append(t("reader.male" if identity.sex == "M" else "reader.female"))
     if identity.ins or identity.nir:
         parts.append(f"INS {identity.ins or identity.nir}")
     return " · ".join(parts)
