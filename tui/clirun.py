@@ -9,6 +9,7 @@ Nothing here loads argparse: tui.cliparse reads the other commands' words and ca
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 from pathlib import Path
@@ -172,6 +173,10 @@ def run_plain_tui(options: dict[str, str], as_program: bool = False) -> int:
         return execute(cmd_tui, PlainArgs("tui", options), as_program)
 
 
+# the system's refusals to write that say what to do, not a bug: read-only file system, disk full, quota
+_CANNOT_WRITE = frozenset(getattr(errno, name) for name in ("EROFS", "ENOSPC", "EDQUOT") if hasattr(errno, name))
+
+
 def failed(exc: BaseException) -> int:
     """Say a command's failure on one line of stderr; its exit code. A core error says its own line; a bug
     says its type and where its trace is logged (``MISSIVE_DEBUG=1``: raised as it is)."""
@@ -190,6 +195,13 @@ def failed(exc: BaseException) -> int:
 
         where = exc.filename or ""
         sys.stderr.write(f"missive : {t('cli.denied', path=where)}\n")
+        return 1
+    if isinstance(exc, OSError) and exc.errno in _CANNOT_WRITE:  # a disk mounted read-only, or full: no bug
+        from core.errors import os_reason
+        from tui.i18n import t
+
+        where = exc.filename or ""
+        sys.stderr.write(f"missive : {t('cli.cannot_write', path=where, reason=os_reason(exc))}\n")
         return 1
     if os.environ.get("MISSIVE_DEBUG") == "1" or not isinstance(exc, Exception):
         raise exc

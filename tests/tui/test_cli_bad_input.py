@@ -194,3 +194,49 @@ def test_an_error_line_writes_no_terminal_command(cli) -> None:
     code, _out, err = cli("messages", "list", "--folder", "\x1b]0;PWNED\x07\x9b2J")
     assert code != 0 and "PWNED" in err
     assert err.count("\n") == 1 and not any(ord(c) < 0x20 and c != "\n" or 0x7F <= ord(c) <= 0x9F for c in err)
+
+
+# A profile on a disk mounted read-only (a USB key's lock switch, a file system remounted read-only after an
+# error): every write the operating system refuses with EROFS, as it would (the suite cannot mount one).
+_READ_ONLY = r"""
+import errno, os, sys
+root = os.path.realpath(sys.argv[1])
+def refused(path):
+    return os.path.realpath(os.fspath(path)).startswith(root)
+real_open, real_mkdir = os.open, os.mkdir
+WRITES = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+def read_only_open(path, flags, *args, **kwargs):
+    if flags & WRITES and refused(path):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), os.fspath(path))
+    return real_open(path, flags, *args, **kwargs)
+def read_only_mkdir(path, *args, **kwargs):
+    if refused(path):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), os.fspath(path))
+    return real_mkdir(path, *args, **kwargs)
+os.open, os.mkdir = read_only_open, read_only_mkdir
+from tui.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.parametrize("words", [("messages", "list"), ("patients", "list"), ("init",)])
+def test_a_profile_on_a_read_only_disk_is_one_line_naming_it(tmp_path: Path, words: tuple[str, ...]) -> None:
+    profile = tmp_path / "profil"
+    where = profile if words != ("init",) else tmp_path / "nouveau"
+    if words != ("init",):
+        assert missive("init", profile=profile)[0] == 0
+    before = sorted((p.name, p.stat().st_size) for p in profile.rglob("*")) if profile.exists() else []
+    done = subprocess.run(
+        [sys.executable, "-c", _READ_ONLY, str(tmp_path), "--profile", str(where), *words],
+        cwd=ROOT,
+        env={**os.environ, "MISSIVE_PASSPHRASE": PASS, "MISSIVE_KDF": "floor"},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1 and done.stdout == "", done.stderr
+    [line] = done.stderr.splitlines()  # one line: no "internal error OSError at …" before it
+    assert line.startswith(f"missive : {where}"), line
+    assert "disque en lecture seule" in line and "missive ne peut pas y écrire" in line, line
+    assert "erreur interne" not in line
+    if before:
+        assert sorted((p.name, p.stat().st_size) for p in profile.rglob("*")) == before  # nothing changed
