@@ -866,6 +866,8 @@ def _list_row(key: str, d: Mapping[str, Any]) -> tuple[Any, ...]:
         | (TOO_BIG if get("too_big") else 0)
     )
     sig, uid, to = get("signature"), get("uid"), get("to") or ()
+    mid_head, mid_domain = _halves(str(get("message_id") or ""))
+    sender_head, sender_domain = _halves(str(get("from") or ""))
     return (
         order,
         uid if type(uid) is int and uid >= 0 else -1,
@@ -873,20 +875,48 @@ def _list_row(key: str, d: Mapping[str, Any]) -> tuple[Any, ...]:
         bits,
         str(get("account") or ""),
         str(get("folder") or ""),
-        str(get("message_id") or ""),
-        str(get("from") or ""),
+        mid_head,
+        sender_head,
         str(get("subject") or ""),
         _SEP.join(to if all(type(a) is str for a in to) else map(str, to)),
         zone,
         _SEP.join(flags) if flags else "",
         json.dumps(sig, sort_keys=True) if isinstance(sig, dict) else "",
         " ".join(_refs(d)) if get("refs") else "",
+        mid_domain,
+        sender_domain,
     )
+
+
+def _halves(text: str) -> tuple[str, str]:
+    """``text`` cut before its last '@': the domain's half ('' without one) goes to an enum column."""
+    at = text.rfind("@")
+    if at < 0:
+        return text, ""
+    return text[:at], text[at:].replace("\0", "\ufffd")  # as a text column holds a NUL
+
+
+class _Halves:
+    """A text column held as two: the text before its last '@' (a text column) and the rest (an enum column).
+    The domains of senders and Message-IDs repeat from letter to letter: stored once, 1-2 bytes a row instead
+    of some 20 (0.4 MB of a 10,000-message list for the two columns)."""
+
+    __slots__ = ("heads", "codes", "domains")
+
+    def __init__(self, heads: Any, codes: array[int], domains: list[str]) -> None:
+        self.heads, self.codes, self.domains = heads, codes, domains
+
+    def get(self, i: int) -> str:
+        return self.heads.get(i) + self.domains[self.codes[i]]
+
+    def all(self) -> list[str]:
+        domains = self.domains
+        return [head + domains[code] for head, code in zip(self.heads.all(), self.codes, strict=True)]
 
 
 LIST_LAYOUT = Layout(
     name="list",
-    version=4,  # 3: the references (conversations); 4: the date's zone instead of its text
+    version=5,  # 3: the references (conversations); 4: the date's zone instead of its text; 5: domains apart
     columns=(
         Column("order", INT),
         Column("uid", INT),
@@ -902,6 +932,8 @@ LIST_LAYOUT = Layout(
         Column("flags", ENUM),
         Column("signature", ENUM),
         Column("refs", TEXT),
+        Column("message_id_at", ENUM),  # from the last '@' on; "message_id" holds the text before it
+        Column("sender_at", ENUM),  # the same for "sender"
     ),
     sort=("order", "uid"),
     project=_list_row,
@@ -920,8 +952,10 @@ class _Decoded:
         self.table = table
         self.keys = table.keys
         self.order, self.uid, self.size, self.bits = (table.ints(n) for n in ("order", "uid", "size", "bits"))
-        self.message_id, self.sender, self.subject, self.refs = (
-            table.texts(n) for n in ("message_id", "sender", "subject", "refs")
+        self.subject, self.refs = table.texts("subject"), table.texts("refs")
+        self.message_id, self.sender = (
+            _Halves(table.texts(n), table.codes(f"{n}_at"), table.enum_values(f"{n}_at"))
+            for n in ("message_id", "sender")
         )
         self.account_codes, self.folder_codes, self.to_codes, self.flag_codes, self.sig_codes = (
             table.codes(n) for n in ("account", "folder", "to", "flags", "signature")
