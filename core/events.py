@@ -44,8 +44,9 @@ class NotDelivered(Frozen):
 
 @dataclass(frozen=True, repr=False, eq=False)
 class MarksRefreshed(Frozen):
-    """``count`` stored messages got new list marks ('!', critical): their results, analysed under older rules,
-    were counted again from the stored copies."""
+    """``count`` stored messages got new list marks: their results, analysed under older rules, were counted
+    again from the stored copies ('!', critical), or their signatures were judged again with a revocation list
+    that arrived since (✓, ~, ✗)."""
 
     count: int
 

@@ -22,7 +22,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -432,6 +432,8 @@ class CrlUpdate:
 
     lines: list[str]
     failures: list[str]
+    # the authorities (crl.name_key) whose list changed: the letters they vouched for are judged again
+    authorities: list[str] = field(default_factory=list)
 
 
 def update_crls(lists: Lists, keys: Any, urls: list[str], ca_file: str | None = None) -> CrlUpdate:
@@ -449,6 +451,7 @@ def update_crls(lists: Lists, keys: Any, urls: list[str], ca_file: str | None = 
     lines: list[str] = []
     failures: list[str] = []
     changed = False
+    changed_authorities: list[str] = []
     authorities = keys.authorities()
     if not urls and authorities:
         lines.append(str(T("lists.crl-none")))
@@ -481,6 +484,8 @@ def update_crls(lists: Lists, keys: Any, urls: list[str], ca_file: str | None = 
             continue
         sources[url] = {"etag": fetched.etag, "last_modified": fetched.last_modified}
         changed = changed or kept["changed"]
+        if kept["changed"]:
+            changed_authorities.append(kept["authority"])
         until = kept["next_update"]
         next_update = dt.datetime.fromisoformat(until).strftime("%d/%m/%Y") if until else "?"
         code = "lists.crl-updated" if kept["changed"] else "lists.crl-same"
@@ -494,7 +499,7 @@ def update_crls(lists: Lists, keys: Any, urls: list[str], ca_file: str | None = 
     else:
         doc.update(failed=None, error="")
     lists._save(key, doc)
-    return CrlUpdate(lines, failures)
+    return CrlUpdate(lines, failures, list(dict.fromkeys(changed_authorities)))
 
 
 def _remove_tree(folder: Path) -> None:

@@ -394,6 +394,13 @@ class Mailroom:
                     meta["undecrypted"] = True  # read again once its key is imported (open_undecrypted)
                 if opened.signature is not None:
                     meta["signature"] = opened.signature.to_json()
+                    if opened.revocation_links:
+                        # what a revocation list arriving later needs to judge it again (never read again):
+                        # its chain's authorities and serial numbers, and when missive had it in hand
+                        meta["sig_basis"] = {
+                            "seen": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                            "chain": list(opened.revocation_links),
+                        }
                     if opened.signature.valid and opened.signer_cert:
                         self.keys.harvest(opened.signer_cert)
             except Exception:  # noqa: BLE001 - a message we cannot open is still stored, raw
@@ -1612,7 +1619,55 @@ class Mailroom:
             chosen = list(self.settings.lists.crl_urls)
             if self.settings.lists.crl_from_certificates:
                 chosen += self.keys.crl_urls()
-        return update_crls(self.lists, self.keys, list(dict.fromkeys(chosen)), self._lists_ca(ca_file))
+        update = update_crls(self.lists, self.keys, list(dict.fromkeys(chosen)), self._lists_ca(ca_file))
+        if update.authorities:
+            again = self.judge_signatures_again(update.authorities)
+            if again:
+                update.lines.append(str(T("lists.crl-letters", count=again)))
+        return update
+
+    def judge_signatures_again(self, authorities: Sequence[str]) -> int:
+        """The stored letters whose valid signature rests on a certificate issued by one of ``authorities``
+        (core.secure.crl.name_key of their names; their revocation list just changed) are judged again against
+        the CRLs held now, from what their verdict kept (``sig_basis``: the chain's authorities and serial
+        numbers, and when missive had the letter): a certificate revoked since before that time makes the
+        letter's signature "certificat révoqué" (quarantined in strict mode), one whose revocation was not
+        known becomes checked. No letter is read again. How many verdicts changed."""
+        from core.secure.crl import judge_again
+
+        wanted = set(authorities)
+
+        def vouched(doc: dict[str, Any]) -> bool:
+            basis = doc.get("sig_basis")
+            if not isinstance(basis, dict):
+                return False
+            return any(isinstance(link, dict) and link.get("crl") in wanted for link in basis.get("chain") or ())
+
+        crls = self.keys.crls
+        updates: dict[str, dict[str, Any]] = {}
+        for key, doc in self.messages.docs.find(vouched):
+            try:
+                again = judge_again(doc.get("signature") or {}, doc["sig_basis"], crls)
+            except (KeyError, TypeError, ValueError) as exc:
+                log.warning("signature of message %s not judged again (%s)", key[:16], type(exc).__name__)
+                continue
+            if again is None or again.to_json() == doc.get("signature"):
+                continue
+            doc = {**doc, "signature": again.to_json()}
+            if not again.valid and not doc.get("own"):
+                with contextlib.suppress(Exception):  # the policy check never blocks the verdict
+                    sender = str(doc.get("from") or "")
+                    if self.trust.classify_incoming(sender, False, bool(doc.get("encrypted"))) == "quarantine":
+                        doc["trust"] = "quarantine"
+            updates[key] = doc
+        if updates:
+            self.messages.docs.put_many(updates)
+            self.messages.refresh_list_index()
+            log.info("signature verdicts of %d stored letters changed with a revocation list", len(updates))
+            from core.events import MarksRefreshed
+
+            self.emit(MarksRefreshed(len(updates)))  # an app following the daemon shows the new marks
+        return len(updates)
 
     # -- the profile itself (``missive passphrase``, ``missive audit``) ----------------------------------------
     def change_passphrase(self, new_passphrase: str) -> None:

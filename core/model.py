@@ -17,6 +17,7 @@ from core.frozen import Frozen, fill
 
 Sex = Literal["M", "F", "U"]
 Decision = Literal["auto", "review", "new"]
+SignatureVerdict = Literal["good", "unchecked", "bad"]  # SignatureStatus.verdict
 SourceFormat = Literal["hprim-net", "hprim-2", "hl7v2", "cda", "xdm", "pdf"]
 
 # HL7 table 0078 / HPRIM flags of a value beyond the panic limits, and the words labs write beside one
@@ -143,6 +144,15 @@ class SignatureStatus(Frozen):
         from core.text import render
 
         return render(self.reason, self.params) if self.reason else ""
+
+    @property
+    def verdict(self) -> SignatureVerdict:
+        """What the message list marks: "good" (valid, and every certificate of its chain checked against a
+        current revocation list), "unchecked" (valid, but its revocation could not be checked: no current
+        list of its authority in the profile), "bad" (not valid: altered, untrusted, expired, revoked...)."""
+        if not self.valid:
+            return "bad"
+        return "unchecked" if self.reason.startswith("sig.revocation-") else "good"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

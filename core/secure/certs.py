@@ -262,9 +262,11 @@ def signer_status(
     sender: str | None,
     at: dt.datetime | None = None,
     revocation: RevocationCheck | None = None,
+    chain_out: list[x509.Certificate] | None = None,
 ) -> SignatureStatus:
     """The verdict on a signer whose signature math already holds: dates, purpose, chain, address, and with
-    ``revocation`` (the profile's CRLs) whether a certificate of the chain was revoked."""
+    ``revocation`` (the profile's CRLs) whether a certificate of the chain was revoked. ``chain_out`` receives
+    the verified chain (leaf first) when it holds."""
     addresses = emails(cert)
     sender_l = (sender or "").strip().lower()
     shown = sender_l if sender_l in addresses else (addresses[0] if addresses else sender_l)
@@ -280,14 +282,21 @@ def signer_status(
         return SignatureStatus.invalid(
             shown, subject, T("sig.address-mismatch", sender=sender_l, listed=listed)
         )
+    if chain_out is not None:
+        chain_out[:] = chain
     if revocation is None:
         return SignatureStatus(True, shown, subject, "")
-    note = revocation_problem(chain, revocation, at)
+    return revocation_verdict(shown, subject, revocation_problem(chain, revocation, at))
+
+
+def revocation_verdict(signer: str, subject: str, note: Text | None) -> SignatureStatus:
+    """The verdict on a signature that holds in every other respect, once its chain's revocation is judged
+    (``revocation_problem``, ``crl.judge``): valid; valid with a note when it is not known; revoked, not valid."""
     if note is None:
-        return SignatureStatus(True, shown, subject, "")
+        return SignatureStatus(True, signer, subject, "")
     if note.code.startswith("sig.revocation-"):  # not known: still valid, and the verdict says so
-        return SignatureStatus(True, shown, subject, note.code, {k: str(v) for k, v in note.params.items()})
-    return SignatureStatus.invalid(shown, subject, note)
+        return SignatureStatus(True, signer, subject, note.code, {k: str(v) for k, v in note.params.items()})
+    return SignatureStatus.invalid(signer, subject, note)
 
 
 def revocation_problem(
@@ -296,19 +305,6 @@ def revocation_problem(
     """None when no certificate of ``chain`` (leaf first, its anchor last and not checked) is revoked and each
     one's CRL is current; else "sig.cert-revoked" / "sig.ca-revoked" (revoked), or "sig.revocation-unknown" /
     "sig.revocation-stale" (not known: no CRL of that authority, or only one past its nextUpdate)."""
-    unknown: Text | None = None
-    for position, member in enumerate(chain[:-1]):
-        found = revocation(member, at)
-        if found.state == "revoked":
-            date = _fr_date(found.revoked_on) if found.revoked_on else "?"
-            if position == 0:
-                return T("sig.cert-revoked", date=date, authority=found.issuer)
-            from core.secure.crl import short_name
+    from core.secure.crl import judge, link_of
 
-            return T("sig.ca-revoked", date=date, authority=short_name(member.subject))
-        if found.state == "unknown" and unknown is None:
-            if found.stale_since is not None:
-                unknown = T("sig.revocation-stale", authority=found.issuer, date=_fr_date(found.stale_since))
-            else:
-                unknown = T("sig.revocation-unknown", authority=found.issuer)
-    return unknown
+    return judge([(revocation(member, at), link_of(member)) for member in chain[:-1]])

@@ -22,14 +22,17 @@ import hashlib
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from core.errors import SecurityError
 from core.store.collection import Collection
-from core.text import T
+from core.text import T, Text
+
+if TYPE_CHECKING:
+    from core.model import SignatureStatus
 
 META = "smime_crls"
 DER = "smime_crl_der"
@@ -51,6 +54,109 @@ class Revocation:
     issuer: str  # the issuing authority's common name, for the words shown
     revoked_on: dt.datetime | None = None  # when "revoked"
     stale_since: dt.datetime | None = None  # "unknown" because the only CRL held expired then
+    # when "revoked": since when the authority holds it untrustworthy, the revocation date or, earlier, the
+    # invalidity date it gives (RFC 5280 §5.3.2: the key known or suspected compromised since then)
+    invalid_since: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Link:
+    """One certificate of a verified chain (leaf first, the anchor left out), as its revocation is looked up:
+    kept with a letter's verdict (``to_json``) so that a CRL arriving later judges it again without the letter
+    being read again (``judge``). Public data only: authorities' names, serial numbers, key identifiers."""
+
+    issuer_key: str  # name_key of its issuer: where its authority's CRL is kept
+    issuer: str  # its issuer's short name (said when its revocation is not known)
+    subject: str  # its own short name (said when this authority is revoked)
+    serial: int
+    akid: bytes | None  # the key identifier of the authority key that signed it
+    ca: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "crl": self.issuer_key,
+            "issuer": self.issuer,
+            "subject": self.subject,
+            "serial": format(self.serial, "x"),
+            "akid": self.akid.hex() if self.akid else "",
+            "ca": self.ca,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Link:
+        akid = str(data.get("akid") or "")
+        return cls(
+            str(data["crl"]),
+            str(data.get("issuer") or "?"),
+            str(data.get("subject") or "?"),
+            int(str(data["serial"]), 16),
+            bytes.fromhex(akid) if akid else None,
+            bool(data.get("ca")),
+        )
+
+
+def link_of(cert: x509.Certificate) -> Link:
+    try:
+        authority = bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except (x509.ExtensionNotFound, ValueError):
+        authority = False
+    return Link(
+        name_key(cert.issuer),
+        short_name(cert.issuer),
+        short_name(cert.subject),
+        cert.serial_number,
+        _authority_key_id(cert),
+        authority,
+    )
+
+
+def judge(found: Sequence[tuple[Revocation, Link]], seen: dt.datetime | None = None) -> Text | None:
+    """The revocation verdict on a chain: what the CRLs say of each of its certificates (leaf first, the
+    anchor left out). None when none is revoked and each one's CRL is current; "sig.cert-revoked" /
+    "sig.ca-revoked" when one is; else "sig.revocation-unknown" / "sig.revocation-stale" (not known).
+
+    ``seen``: when missive first held the letter (its own clock, at the sync that stored it); None: now. A
+    certificate the authority holds untrustworthy only since after that time signed the letter while it was
+    good: the letter stays valid (RFC 5280 §6.3: revocation is judged at a time). The signing time a letter
+    claims (CMS signingTime) is written by the signer, a thief of the key included: it is not relied upon."""
+    unknown: Text | None = None
+    for position, (state, link) in enumerate(found):
+        if state.state == "revoked":
+            since = state.invalid_since or state.revoked_on
+            if seen is not None and since is not None and since > seen:
+                continue  # revoked after the letter was in hand: it was signed while the certificate held
+            date = _fr_date(state.revoked_on) if state.revoked_on else "?"
+            if position == 0:
+                return T("sig.cert-revoked", date=date, authority=state.issuer)
+            return T("sig.ca-revoked", date=date, authority=link.subject)
+        if state.state == "unknown" and unknown is None:
+            if state.stale_since is not None:
+                unknown = T("sig.revocation-stale", authority=state.issuer, date=_fr_date(state.stale_since))
+            else:
+                unknown = T("sig.revocation-unknown", authority=state.issuer)
+    return unknown
+
+
+def judge_again(
+    signature: dict[str, Any], basis: dict[str, Any], store: CrlStore, at: dt.datetime | None = None
+) -> SignatureStatus | None:
+    """A stored letter's verdict judged again against the CRLs held now (``judge``), from what it kept
+    (``basis``: its chain's ``Link``s and when missive had it, "seen"); None when revocation has nothing to
+    say to it (a signature not valid: revoked already, which is for good, or failing for another reason)."""
+    from core.model import SignatureStatus
+    from core.secure.certs import revocation_verdict
+
+    status = SignatureStatus.from_json(signature)
+    if not status.valid:
+        return None
+    links = [Link.from_json(item) for item in basis["chain"]]
+    seen = dt.datetime.fromisoformat(str(basis["seen"]))
+    note = judge([(store.status_of(link, at), link) for link in links], seen)
+    return revocation_verdict(status.signer, status.subject, note)
+
+
+def _fr_date(when: dt.datetime) -> str:
+    return when.strftime("%d/%m/%Y")
 
 
 def name_key(name: x509.Name) -> str:
@@ -184,17 +290,31 @@ def _authority_key_id(signed: x509.CertificateRevocationList | x509.Certificate)
         return None
 
 
-def _covers(crl: x509.CertificateRevocationList, cert: x509.Certificate) -> bool:
-    """Whether ``cert`` is of the kind ``crl`` lists (an authority's list may hold only its end-entity
-    certificates, or only its authorities: the ARL)."""
+def store_key(name: str, key_id: bytes | None) -> str:
+    """Where the list of one authority key is kept: its name's key and its key identifier, as a renewed
+    authority (same name, new key) has a list of each generation's certificates."""
+    return f"{name}.{key_id.hex()}" if key_id else name
+
+
+def _signing_key_id(crl: x509.CertificateRevocationList, signer: x509.Certificate) -> bytes:
+    """The identifier of the key that signed ``crl``: the one the list gives (RFC 5280 asks it), else its
+    authority's subject key identifier, else that identifier computed from its key (RFC 5280 §4.2.1.2)."""
+    given = _authority_key_id(crl)
+    if given:
+        return given
+    try:
+        return signer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    except (x509.ExtensionNotFound, ValueError):
+        return x509.SubjectKeyIdentifier.from_public_key(signer.public_key()).digest
+
+
+def _covers(crl: x509.CertificateRevocationList, authority: bool) -> bool:
+    """Whether a certificate (an ``authority``'s, or an end entity's) is of the kind ``crl`` lists (an
+    authority's list may hold only its end-entity certificates, or only its authorities: the ARL)."""
     try:
         point = crl.extensions.get_extension_for_class(x509.IssuingDistributionPoint).value
     except x509.ExtensionNotFound:
         return True
-    try:
-        authority = bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
-    except x509.ExtensionNotFound:
-        authority = False
     if point.only_contains_user_certs and authority:
         return False
     return not (point.only_contains_ca_certs and not authority)
@@ -220,16 +340,30 @@ class CrlStore:
         """Check a CRL (``check_crl``) and keep it unless the one held is as new or newer. Returns its
         description with ``changed``; CrlRefused leaves what was held as it was."""
         crl = load_crl(data)
-        check_crl(crl, authorities, at)
+        signer = check_crl(crl, authorities, at)
         try:  # every entry read once here: a damaged one refuses the list, not a later verdict
             for entry in crl:
-                _ = (entry.serial_number, entry.revocation_date_utc)
+                _ = (entry.serial_number, entry.revocation_date_utc, len(entry.extensions))
         except ValueError as exc:
             raise CrlRefused(T("secure.crl.unreadable")) from exc
-        key = name_key(crl.issuer)
+        name = name_key(crl.issuer)
+        key_id = _signing_key_id(crl, signer)
+        key = store_key(name, key_id)
         der = crl.public_bytes(serialization.Encoding.DER)
         digest = hashlib.sha256(der).hexdigest()
         held = self.meta.get(key)
+        # a list kept by an older version under the authority's name alone: the same key's list is replaced by
+        # this one (and counts as the one held); another key's stays, found by its own key identifier
+        legacy = self._crl(name) if key != name else None
+        if legacy is not None:
+            try:
+                same_key = legacy[1].is_signature_valid(signer.public_key())  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                same_key = False
+            if not same_key:
+                legacy = None
+            elif held is None:
+                held = legacy[0]
         this_update = crl.last_update_utc.isoformat()
         if held is not None and held.get("sha256") != digest:
             if held.get("this_update", "") > this_update:
@@ -239,6 +373,8 @@ class CrlStore:
         changed = held is None or held.get("sha256") != digest
         doc = {
             "issuer": issuer_text(crl.issuer),
+            "name": name,
+            "key_id": key_id.hex(),
             "this_update": this_update,
             "next_update": crl.next_update_utc.isoformat() if crl.next_update_utc else "",
             "entries": len(crl),
@@ -248,10 +384,13 @@ class CrlStore:
             if changed
             else (held or {}).get("kept", ""),
         }
-        if changed:
+        if changed or self.ders.get(key) is None:
             self.ders.put(key, {"der": base64.b64encode(der).decode("ascii")})
         self.meta.put(key, doc)
-        return {**doc, "changed": changed}
+        if legacy is not None:
+            self.meta.delete(name)
+            self.ders.delete(name)
+        return {**doc, "changed": changed, "authority": name}
 
     def _crl(self, key: str) -> tuple[dict[str, Any], x509.CertificateRevocationList] | None:
         doc = self.meta.get(key)
@@ -274,25 +413,49 @@ class CrlStore:
 
     def status(self, cert: x509.Certificate, at: dt.datetime | None = None) -> Revocation:
         """What the CRL of ``cert``'s issuer says of it (see the module docstring)."""
-        issuer = short_name(cert.issuer)
-        found = self._crl(name_key(cert.issuer))
+        return self.status_of(link_of(cert), at)
+
+    def status_of(self, link: Link, at: dt.datetime | None = None) -> Revocation:
+        """What the CRL of a certificate's issuer says of it, from what a verdict keeps of it (``Link``)."""
+        issuer = link.issuer
+        found = self._of(link)
         if found is None:
             return Revocation("unknown", issuer)
         _doc, crl = found
-        held_by, issued_by = _authority_key_id(crl), _authority_key_id(cert)
-        if held_by and issued_by and held_by != issued_by:
-            # the list of another key of an authority of the same name (a CA renewed with a new key, both
-            # generations in use): it says nothing of this certificate, neither good nor revoked
-            return Revocation("unknown", issuer)
-        entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
+        entry = crl.get_revoked_certificate_by_serial_number(link.serial)
         if entry is not None:
-            return Revocation("revoked", issuer, revoked_on=entry.revocation_date_utc)
-        if not _covers(crl, cert):
+            since = entry.revocation_date_utc
+            try:
+                invalid = entry.extensions.get_extension_for_class(x509.InvalidityDate).value.invalidity_date_utc
+                since = min(since, invalid)
+            except (x509.ExtensionNotFound, ValueError):
+                pass
+            return Revocation("revoked", issuer, revoked_on=entry.revocation_date_utc, invalid_since=since)
+        if not _covers(crl, link.ca):
             return Revocation("unknown", issuer)  # the list held is for the other kind of certificate
         next_update = crl.next_update_utc
         if next_update is None or next_update < _utc(at):
             return Revocation("unknown", issuer, stale_since=next_update)
         return Revocation("good", issuer)
+
+    def _of(self, link: Link) -> tuple[dict[str, Any], x509.CertificateRevocationList] | None:
+        """The list held of the authority key that signed a certificate: by its issuer's name and the authority
+        key identifier it carries; a certificate that carries none (older authorities) has the one list of its
+        issuer's name, if there is only one (two keys of that name: which one signed it is not known)."""
+        if link.akid:
+            found = self._crl(store_key(link.issuer_key, link.akid))
+            if found is not None:
+                return found
+            legacy = self._crl(link.issuer_key)  # kept under its name alone by an older version
+            if legacy is not None and _authority_key_id(legacy[1]) in (None, link.akid):
+                return legacy
+            return None
+        held = [
+            found
+            for key in self.meta.keys()
+            if key.split(".", 1)[0] == link.issuer_key and (found := self._crl(key)) is not None
+        ]
+        return held[0] if len(held) == 1 else None
 
     def listing(self, now: dt.datetime | None = None) -> list[dict[str, Any]]:
         """Each CRL held: issuer, thisUpdate, nextUpdate, entries, where from, whether expired."""

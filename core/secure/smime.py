@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.message import Message
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -411,6 +411,7 @@ def _status(
     at: dt.datetime | None,
     known: cms.KnownCertificates | None = None,
     revocation: RevocationCheck | None = None,
+    chain_out: list[x509.Certificate] | None = None,
 ) -> SignatureStatus:
     cert = result.signer_cert
     if not result.signature_ok:
@@ -419,7 +420,7 @@ def _status(
         signer = addresses[0] if addresses else (sender or "")
         return SignatureStatus.invalid(signer, subject, result.problem or certmod.REASON_UNTRUSTED)
     assert cert is not None
-    status = certmod.signer_status(cert, result.certificates, anchors, sender, at, revocation)
+    status = certmod.signer_status(cert, result.certificates, anchors, sender, at, revocation, chain_out)
     if status.valid or known is None:
         return _weak_or(result, status)
     # A letter may carry the signer's certificate without the authority in between (gpgsm --include-certs 1,
@@ -429,7 +430,8 @@ def _status(
     if not held:
         return status
     return _weak_or(
-        result, certmod.signer_status(cert, [*result.certificates, *held], anchors, sender, at, revocation)
+        result,
+        certmod.signer_status(cert, [*result.certificates, *held], anchors, sender, at, revocation, chain_out),
     )
 
 
@@ -440,13 +442,19 @@ def _judged(
     at: dt.datetime | None,
     known: cms.KnownCertificates | None = None,
     revocation: RevocationCheck | None = None,
+    chains: dict[int, list[x509.Certificate]] | None = None,
 ) -> tuple[SignatureStatus, cms.SignedContent]:
     """The best verdict over every signer whose signature holds (``result`` and ``result.others``), with its
     signer: the first valid one, else the first whose only fault is a weak digest (its chain is trusted and it
     names the From), else the first signer's. A letter signed by a stranger and by a trusted colleague was
     judged by the first signerInfo only: its failing chain hid the colleague's valid signature. Each signer
     is judged by the usual rules (chain, dates, weak digest, every From named by its certificate)."""
-    judged = [(_status(r, anchors, sender, at, known, revocation), r) for r in (result, *result.others)]
+    judged = []
+    for signer in (result, *result.others):
+        chain: list[x509.Certificate] = []
+        judged.append((_status(signer, anchors, sender, at, known, revocation, chain), signer))
+        if chains is not None:
+            chains[id(signer)] = chain  # its verified chain, kept with the verdict (``_verdict``)
     for status, signer in judged:
         if status.valid:
             return status, signer
@@ -602,7 +610,7 @@ def _open(raw: bytes, keys: KeyRing, at: dt.datetime | None) -> OpenedMessage:
                 try:
                     inner = cms.decrypt(der, keys.decryption_identities())
                 except SecurityError as exc:
-                    status, signer = _verdict(results, current, first, keys, at)
+                    status, signer, _links = _verdict(results, current, first, keys, at)
                     return OpenedMessage(current, True, signed, status, signer, False, str(exc), note)
                 note = note or cms.legacy_cipher(der)
                 sealed = len(results)
@@ -619,8 +627,8 @@ def _open(raw: bytes, keys: KeyRing, at: dt.datetime | None) -> OpenedMessage:
         current = _rebuild(entity, result.content)
     else:
         raise ParseError(T("secure.smime.message-empile-plus-couches", MAX_LAYERS=MAX_LAYERS))
-    status, signer = _verdict(results, current, first, keys, at, sealed)
-    return OpenedMessage(current, encrypted, signed, status, signer, cipher_note=note)
+    status, signer, links = _verdict(results, current, first, keys, at, sealed)
+    return OpenedMessage(current, encrypted, signed, status, signer, cipher_note=note, revocation_links=links)
 
 
 def _verdict(
@@ -630,21 +638,22 @@ def _verdict(
     keys: KeyRing,
     at: dt.datetime | None,
     sealed: int = 0,
-) -> tuple[SignatureStatus | None, bytes | None]:
+) -> tuple[SignatureStatus | None, bytes | None, tuple[dict[str, Any], ...]]:
     """The status of the worst signature layer, checked against the From the reader will show.
 
     ``results[:sealed]`` signed an encrypted layer that was opened since (encrypt-then-sign): their signer
     signed a ciphertext, which anyone can re-sign, not necessarily the text shown. When the content carries
     its own signature, that one is shown; otherwise the verdict says the envelope alone is signed."""
     if not results:
-        return None, None
+        return None, None, ()
     sender = _shown_sender(first, current)
     anchors = keys.trust_anchors()
     # the profile's CRLs (KeyStore.revocation); a key ring without them does not check revocation
     revocation: RevocationCheck | None = getattr(keys, "revocation", None)
     chosen: tuple[SignatureStatus, cms.SignedContent] | None = None
+    chains: dict[int, list[x509.Certificate]] = {}
     for result in results[sealed:] or results:
-        status, signer = _judged(result, anchors, sender, at, keys.known_certificates, revocation)
+        status, signer = _judged(result, anchors, sender, at, keys.known_certificates, revocation, chains)
         if chosen is None or (chosen[0].valid and not status.valid):
             chosen = (status, signer)
     assert chosen is not None
@@ -652,6 +661,11 @@ def _verdict(
     if len(results) == sealed and status.valid:
         return SignatureStatus.invalid(
             status.signer, status.subject, T("sig.envelope-only", signer=status.signer)
-        ), None
+        ), None, ()
     cert = result.signer_cert
-    return status, certmod.der(cert) if cert is not None else None
+    links: tuple[dict[str, Any], ...] = ()
+    if status.valid and revocation is not None:
+        from core.secure.crl import link_of
+
+        links = tuple(link_of(member).to_json() for member in chains.get(id(result), [])[:-1])
+    return status, certmod.der(cert) if cert is not None else None, links

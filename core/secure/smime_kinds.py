@@ -7,7 +7,7 @@ cannot be S/MIME does not make the process import the S/MIME machinery (asn1cryp
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.frozen import Frozen
 
@@ -37,3 +37,6 @@ class OpenedMessage(Frozen):
     decrypted: bool = True  # False when encrypted for a key the profile does not hold
     problem: str = ""  # why it could not be decrypted (no health data)
     cipher_note: str = ""  # "chiffrement ancien (3DES)" when a layer used an outdated cipher
+    # the verified chain of a valid signature (leaf first, its anchor left out) as its revocation is looked up
+    # (core.secure.crl.Link.to_json): kept with the letter, so that a CRL arriving later judges it again
+    revocation_links: tuple[dict[str, Any], ...] = ()

@@ -249,20 +249,68 @@ def test_a_crl_of_another_key_of_an_authority_of_the_same_name_says_nothing_of_i
     keys: KeyStore, pki: PKI
 ) -> None:
     """An authority renewed with a new key keeps its name (both generations' certificates in use, each key
-    publishing its own list): the profile holds one list per name, and a certificate of the other key was
-    judged by it, 'good' though its own authority revoked it. The list's authority key identifier (RFC 5280:
-    in every CRL) must be the certificate's: otherwise revocation is unknown, never good."""
+    publishing its own list). A certificate of one key is never judged by the other key's list (RFC 5280: the
+    authority key identifier is in every CRL and certificate), and the profile keeps a list per key: the
+    renewed key's list no longer replaces (or, older, is refused in place of) the other's."""
     renewed = make_ca(pki.inter.name, issuer=pki.root)  # same name, new key
     assert renewed.cert.subject == pki.inter.cert.subject
     carol = make_user("Carol Renouvelée", ["carol@hopital.test"], renewed)
     keys.crls.keep(make_crl(pki.inter, key_id=True), keys.authorities())
-    with pytest.raises(CrlRefused):  # the renewed key's list, listing Carol: one list per name, the newer held
-        keys.crls.keep(
-            make_crl(renewed, [carol.cert], this_update=NOW - 2 * DAY, key_id=True),
-            [*keys.authorities(), renewed.cert],
-        )
-    assert keys.revocation(carol.cert).state == "unknown"  # was "good"
-    assert keys.revocation(pki.alice.cert).state == "good"  # the list's own key's certificates: as before
+    assert keys.revocation(carol.cert).state == "unknown"  # the other key's list says nothing of her (was "good")
+    assert keys.revocation(pki.alice.cert).state == "good"
+    # the renewed key's list, listing Carol, issued a day before the other's: kept beside it (was refused)
+    kept = keys.crls.keep(
+        make_crl(renewed, [carol.cert], this_update=NOW - 2 * DAY, key_id=True),
+        [*keys.authorities(), renewed.cert],
+    )
+    assert kept["changed"]
+    assert keys.revocation(carol.cert).state == "revoked"
+    assert keys.revocation(pki.alice.cert).state == "good"  # her key's list, still held
+    assert [d["issuer"] for d in keys.crls.listing()].count(crlmod.issuer_text(pki.inter.cert.subject)) == 2
+    # each key's list is replaced by its own key's newer list only, and an older one of that key is refused
+    keys.crls.keep(make_crl(pki.inter, [pki.alice.cert], this_update=NOW - DAY / 2, key_id=True), keys.authorities())
+    assert keys.revocation(pki.alice.cert).state == "revoked"
+    assert keys.revocation(carol.cert).state == "revoked"
+    with pytest.raises(CrlRefused):
+        keys.crls.keep(make_crl(pki.inter, key_id=True), keys.authorities())
+    assert len(keys.crls.listing()) == 2
+
+
+def test_a_list_kept_under_its_authoritys_name_alone_is_read_and_replaced_by_its_own_keys_list(
+    keys: KeyStore, pki: PKI
+) -> None:
+    """Profiles of the previous version hold each list under its authority's name alone: still read, and the
+    same key's next list takes its place (one list, not two); another key's list does not."""
+    import base64
+
+    legacy = make_crl(pki.inter, [pki.alice.cert], key_id=True)
+    name = crlmod.name_key(pki.inter.cert.subject)
+    keys.crls.meta.put(
+        name,
+        {
+            "issuer": crlmod.issuer_text(pki.inter.cert.subject),
+            "this_update": (NOW - DAY).isoformat(),
+            "next_update": (NOW + 6 * DAY).isoformat(),
+            "entries": 1,
+            "sha256": __import__("hashlib").sha256(legacy).hexdigest(),
+            "url": "",
+            "kept": NOW.isoformat(),
+        },
+    )
+    keys.crls.ders.put(name, {"der": base64.b64encode(legacy).decode("ascii")})
+    assert keys.revocation(pki.alice.cert).state == "revoked"
+    renewed = make_ca(pki.inter.name, issuer=pki.root)
+    carol = make_user("Carol Renouvelée", ["carol@hopital.test"], renewed)
+    assert keys.revocation(carol.cert).state == "unknown"
+    keys.crls.keep(make_crl(renewed, this_update=NOW - DAY / 2, key_id=True), [*keys.authorities(), renewed.cert])
+    assert keys.revocation(pki.alice.cert).state == "revoked" and keys.revocation(carol.cert).state == "good"
+    assert len(keys.crls.listing()) == 2
+    with pytest.raises(CrlRefused):  # older than the one held under the name alone: refused as before
+        keys.crls.keep(make_crl(pki.inter, this_update=NOW - 2 * DAY, key_id=True), keys.authorities())
+    keys.crls.keep(make_crl(pki.inter, this_update=NOW - DAY / 2, key_id=True), keys.authorities())
+    assert keys.revocation(pki.alice.cert).state == "good"
+    assert name not in keys.crls.meta.keys() and name not in keys.crls.ders.keys()
+    assert len(keys.crls.listing()) == 2
 
 
 def test_a_crl_whose_extension_does_not_parse_is_refused_in_one_line(keys: KeyStore, pki: PKI) -> None:

@@ -46,11 +46,17 @@ PATIENT_WIDTH = 20  # the filed patient's column ("» NOM Prénom")...
 PATIENT_MIN_WIDTH = 72  # ...shown only in a list this wide (a terminal of 90 columns): never at 80x24
 
 
+# the core's verdict on a signature (SignatureStatus.verdict), one cell each: "~" is a signature that holds
+# whose certificate's revocation could not be checked (no current CRL of its authority): not "✓", which says
+# it was, and not in the warning colour either, which would flag every letter of a profile with no CRL
+SIGNATURE_MARKS = {"good": "✓", "unchecked": "~", "bad": "✗"}
+
+
 def markers(summary: MessageSummary) -> str:
     """Six one-cell markers: flagged or unread (an unread row is also bold), signature, encrypted, attachment,
     abnormal or critical, filed (see help legend)."""
     if summary.signature is not None:
-        sig = "✓" if summary.signature.valid else "✗"
+        sig = SIGNATURE_MARKS[summary.signature.verdict]
     else:
         sig = "s" if summary.signed else " "
     return "".join(
@@ -313,7 +319,7 @@ class MessageList(ScrollView, can_focus=True):
             mark_style = base + self.get_component_rich_style("message-list--critical", partial=True)
         elif s.abnormal:
             mark_style = base + self.get_component_rich_style("message-list--abnormal", partial=True)
-        elif s.signature is not None and not s.signature.valid:
+        elif s.signature is not None and s.signature.verdict == "bad":
             mark_style = base + self.get_component_rich_style("message-list--bad", partial=True)
         rest = max(0, width - MARKERS_WIDTH - DATE_WIDTH - 3)
         # a sent letter: to whom, and what became of it (the Envoyés list's status column)
