@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
@@ -56,6 +57,15 @@ def _unb64(text: str) -> bytes:
     return base64.b64decode(text.encode("ascii"))
 
 
+def _issued_by(cert: x509.Certificate, authority: x509.Certificate) -> bool:
+    """Whether ``authority``'s key signed ``cert`` (names alone are shared by a renewed authority's keys)."""
+    try:
+        cert.verify_directly_issued_by(authority)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -84,6 +94,28 @@ class KeyStore:
     def revocation(self, cert: x509.Certificate, at: dt.datetime | None = None) -> Revocation:
         """What the profile's CRLs say of ``cert`` (good, revoked, unknown): S/MIME's ``KeyRing.revocation``."""
         return self.crls.status(cert, at)
+
+    def chain_revocation(self, cert: x509.Certificate) -> tuple[Revocation, x509.Certificate]:
+        """What the CRLs say of ``cert`` and of the authorities above it that the profile holds (found by name
+        and signature, up to a self-signed one, which no list of its own can revoke): the first one revoked
+        (with that certificate), else what they say of ``cert`` itself. A recipient whose intermediate
+        authority was revoked is as unusable as one whose own certificate was."""
+        pool = self.authorities()
+        found = self.revocation(cert)
+        if found.state == "revoked":
+            return found, cert
+        current = cert
+        for _ in range(8):  # IGC Santé's chains are three deep; a loop of names ends here
+            if current.issuer == current.subject:
+                break
+            parent = next((ca for ca in pool if ca.subject == current.issuer and _issued_by(current, ca)), None)
+            if parent is None or parent.issuer == parent.subject:
+                break
+            above = self.revocation(parent)
+            if above.state == "revoked":
+                return above, parent
+            current = parent
+        return found, cert
 
     def authorities(self) -> list[x509.Certificate]:
         """The authorities in use, whose CRLs are kept: the trust anchors and the authorities of the chains
@@ -279,7 +311,7 @@ class KeyStore:
             if not certmod.validity_problem(cert) and not certmod.purpose_problem(cert, for_signing=False):
                 # RSA key transport or ECDH key agreement (cms.encrypt writes both)
                 if isinstance(cert.public_key(), (rsa.RSAPublicKey, ec.EllipticCurvePublicKey)):
-                    if self.revocation(cert).state == "revoked":
+                    if self.chain_revocation(cert)[0].state == "revoked":
                         revoked = revoked or cert
                         continue
                     return cert, revoked
@@ -302,6 +334,18 @@ class KeyStore:
         for address in addresses:
             cert, revoked = self._usable(address)
             if cert is None and revoked is not None:
+                from core.secure.crl import short_name as crl_short_name
+
+                authority = self.chain_revocation(revoked)[1]
+                if authority is not revoked:  # an authority above it was revoked, not the certificate itself
+                    raise RecipientRevoked(
+                        T(
+                            "secure.keystore.recipient-ca-revoked",
+                            shown=shown(address.strip().lower()),
+                            authority=crl_short_name(authority.subject),
+                            fingerprint=certmod.fingerprint(revoked)[:16],
+                        )
+                    )
                 raise RecipientRevoked(
                     T(
                         "secure.keystore.recipient-revoked",
@@ -383,7 +427,8 @@ class KeyStore:
                 dict(
                     certmod.describe(cert),
                     source=doc.get("source", "import"),
-                    revocation=self.revocation(cert).state,  # good, revoked, unknown (no current CRL)
+                    # good, revoked (it or an authority above it), unknown (no current CRL)
+                    revocation=self.chain_revocation(cert)[0].state,
                 )
             )
         correspondents.sort(key=lambda d: (d["emails"][:1], d["not_after"]))

@@ -186,6 +186,48 @@ def test_nothing_is_encrypted_to_a_revoked_recipient(keys: KeyStore, pki: PKI, m
         keys.recipient_certs(["nobody@hopital.test"])
 
 
+def test_nothing_is_encrypted_to_a_recipient_whose_intermediate_authority_was_revoked(
+    keys: KeyStore, pki: PKI, message: bytes
+) -> None:
+    """Alice's own certificate is not listed, but the root's list revokes the intermediate authority that issued
+    it: encryption checked her certificate only and wrote to her. Now the chain the profile holds above her
+    certificate (by name and signature) is checked too; a renewed intermediate of the same name, whose key was
+    not revoked, still serves its certificates."""
+    policy = OutgoingPolicy(keys, TrustPolicy("open"))
+    keys.crls.keep(make_crl(pki.root, [pki.inter.cert]), keys.authorities())
+    keys.crls.keep(make_crl(pki.inter), keys.authorities())
+    assert keys.revocation(pki.alice.cert).state == "good"  # her own certificate: not listed
+    with pytest.raises(RecipientRevoked) as caught:
+        keys.recipient_certs(["alice@hopital.test"], include_self=False)
+    line = str(caught.value)
+    assert "\n" not in line and line.startswith(
+        "l'autorité Missive Test Intermediate CA, qui a émis le certificat de alice@hopital.test, a été révoquée"
+    ), line
+    assert "missive keys add-cert" in line and "missive keys remove" in line
+    assert keys.cert_for("alice@hopital.test") is None
+    assert policy.describe(["alice@hopital.test"]) == {"alice@hopital.test": "refused"}
+    states = {c["emails"][0]: c["revocation"] for c in keys.listing()["certificates"]}
+    assert states["alice@hopital.test"] == "revoked"
+    with pytest.raises(RecipientRevoked):
+        policy.check(["alice@hopital.test"])
+
+
+def test_an_authority_of_the_same_name_revoked_does_not_stop_the_other_keys_certificates(
+    keys: KeyStore, pki: PKI
+) -> None:
+    """Two generations of an intermediate (same name, two keys), the other one revoked by the root: Alice's
+    certificate, signed by the key that was not revoked, is still written to (the authority above a certificate
+    is found by its signature, not its name alone)."""
+    other = make_ca(pki.inter.name, issuer=pki.root)
+    keys.trust(other.cert)  # held by the profile, and met before Alice's own authority
+    keys.crls.keep(make_crl(pki.root, [other.cert]), keys.authorities())
+    keys.crls.keep(make_crl(pki.inter, key_id=True), keys.authorities())
+    assert keys.cert_for("alice@hopital.test") == pki.alice.cert
+    assert OutgoingPolicy(keys, TrustPolicy("open")).describe(["alice@hopital.test"]) == {
+        "alice@hopital.test": "encrypted"
+    }
+
+
 def test_distribution_points_are_read_from_the_authorities_and_certificates(standin, pki: PKI) -> None:
     root = make_ca("CRL Root")
     url = "http://crl.example.test/inter.crl"
