@@ -2242,6 +2242,12 @@ class Mailroom:
                 self.emit(SendFailed(delivery.entry_id, " ".join(delivery.error.split())))
         return report
 
+    async def send_outbox_now(self) -> FlushReport:
+        """The doctor's "send now" (the app's ctrl+r): the letters waiting for their next try are tried at once,
+        never a failed one. While the daemon syncs for this app it sends them, now due, within its minute."""
+        self.outbox.hasten()
+        return await self.flush_outbox()
+
     def _sent(self, delivery: Delivery) -> None:
         from core.events import Sent
 

@@ -977,6 +977,18 @@ class MissiveApp(App[int]):
             return
         asked = self.mailroom.sync_now()
         self.notify(t("toast.sync_asked") if asked else t("toast.sync_not_running"))
+        # and what waits in the outbox, now: once the network is back the doctor need not wait out the retries'
+        # spacing (up to an hour after a morning offline); Sent and SendFailed say what became of each letter
+        self.run_worker(self._send_outbox_now, thread=True, group="outbox-now", exclusive=True, exit_on_error=False)
+
+    def _send_outbox_now(self) -> None:
+        mailroom = self.mailroom
+        if mailroom is None or not mailroom.outbox_count():
+            return
+        try:
+            asyncio.run(mailroom.send_outbox_now())
+        except Exception as exc:  # noqa: BLE001 - the outbox keeps the letter; the next round tries again
+            log.info("outbox not sent on request (%s)", type(exc).__name__)
 
     def action_lock(self, idle: bool = False) -> None:
         """ctrl+l/F12 locks at once; the idle timer locks with idle=True (the prompt says which)."""

@@ -371,6 +371,19 @@ class Outbox:
             data_started=data_started and check_sent,  # else this process saw how the attempt ended
         )
 
+    def hasten(self, now: float | None = None) -> int:
+        """The doctor asks to send now (the network is back): every letter waiting for its next try is due at
+        once, whatever the spacing of the tries. Never a failed one (refused for good, or one that may have
+        arrived: the doctor resends those herself), nor one being sent. How many were brought forward."""
+        now = time.time() if now is None else now
+        hastened = 0
+        with self._locked():
+            for entry in self.list():
+                if entry.state == "queued" and entry.next_try > now:
+                    self._docs.put(entry.id, replace(entry, next_try=now).to_doc())
+                    hastened += 1
+        return hastened
+
     def mark_failed(self, entry_id: str, error: str | Text) -> OutboxEntry:
         """A permanent failure: kept, not retried until the doctor asks (``outbox flush --failed``)."""
         return self._update(

@@ -153,6 +153,27 @@ async def test_temporary_failure_keeps_the_letter_with_backoff_then_it_goes_once
     assert server.copies_of(entry.message_id) == 1 and outbox.list() == []
 
 
+async def test_send_now_brings_the_next_try_forward_never_a_failed_letter(
+    profile: Profile, server: FakeServer, sent: FakeSent
+) -> None:
+    """The app's ctrl+r once the network is back: a letter waiting for its next try (spaced out up to an hour)
+    leaves now; a failed one (refused for good, or one that may have arrived) stays for the doctor to resend."""
+    outbox = Outbox(profile)
+    server.fail_with = [SmtpError("x:587: connection lost"), SmtpError("x:587: 550 no such user", permanent=True, code=550)]
+    for _ in range(2):
+        with pytest.raises(NotSent):
+            await send(outbox, server, sent)
+    waiting, failed = sorted(outbox.list(), key=lambda e: e.state != "queued")
+    assert (waiting.state, failed.state) == ("queued", "failed") and waiting.next_try > waiting.created
+    report = await flush_outbox(outbox, {"cabinet": ACCOUNT}, submit=server.submit, sent_for=lambda a: sent)
+    assert report.sent == 0  # not due: the spacing of the tries holds
+    assert outbox.hasten() == 1
+    report = await flush_outbox(outbox, {"cabinet": ACCOUNT}, submit=server.submit, sent_for=lambda a: sent)
+    assert report.sent == 1 and server.copies_of(waiting.message_id) == 1
+    assert [(e.id, e.state) for e in outbox.list()] == [(failed.id, "failed")]
+    assert outbox.hasten() == 0 and server.copies_of(failed.message_id) == 0
+
+
 async def test_a_permanent_refusal_is_kept_as_failed_and_not_retried_until_forced(
     profile: Profile, server: FakeServer, sent: FakeSent
 ) -> None:

@@ -274,6 +274,7 @@ class FakeMailroom:
     offline: bool = False  # the server is out of reach: operations are done here and queued
     queued_ops: list[tuple[str, str]] = field(default_factory=list)  # (action, id) waiting for the server
     smtp_down: bool = False  # the submission server is out of reach: a letter sent waits in the outbox
+    flushes: list[bool | str] = field(default_factory=list)  # each flush_outbox asked: its force; "now"
     refused: tuple[str, ...] = ()  # recipients the submission server refuses for good (5xx)
     unlock_seconds: float = 0.0  # no key derived here
 
@@ -744,6 +745,7 @@ class FakeMailroom:
         """As the real one: what waits leaves once the server is back (Sent each), else it waits."""
         from core.events import Sent
 
+        self.flushes.append(force)
         if self.smtp_down or not self.outbox:
             return FlushReport(queued=len(self.outbox))
         left, self.outbox = self.outbox, []
@@ -751,6 +753,11 @@ class FakeMailroom:
             self.sent.append(draft)
             self.emit(Sent(f"o-{index}"))
         return FlushReport(sent=len(left))
+
+    async def send_outbox_now(self) -> FlushReport:
+        """As the real one: what waits is tried at once (the fake's outbox has no spacing of tries)."""
+        self.flushes.append("now")
+        return await self.flush_outbox()
 
     # -- status ---------------------------------------------------------------------------------------------
     def outbox_count(self) -> int:

@@ -217,6 +217,8 @@ def test_status_counts(subject: Subject) -> None:
     assert mr.outbox_count() == 0
     report = asyncio.run(mr.flush_outbox())  # the app looks at the outbox every minute: nothing due, nothing sent
     assert (report.sent, report.failed) == (0, 0) and mr.outbox_count() == 0
+    report = asyncio.run(mr.send_outbox_now())  # ctrl+r: nothing waits, nothing is tried
+    assert (report.sent, report.failed) == (0, 0) and mr.outbox_count() == 0
     assert mr.review_count() >= 1
     assert isinstance(mr.account_names(), list)
 

@@ -1108,6 +1108,32 @@ async def test_a_letter_waiting_in_the_outbox_leaves_once_the_server_is_back(
         assert len(mailroom.sent) == 1 and mailroom.outbox == []
 
 
+async def test_ctrl_r_sends_the_outbox_now(mailroom: FakeMailroom) -> None:
+    """The network back after a morning offline, the doctor presses ctrl+r: the letter waiting in the outbox
+    leaves now. It waited for the outbox's next try, spaced out up to an hour after failed ones, and the app had no
+    other way to send it (only `missive outbox flush` at a terminal). (The core brings its next try forward:
+    tests/send/test_outbox.py::test_send_now_brings_the_next_try_forward_never_a_failed_letter.)"""
+    mailroom.smtp_down = True
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("3")
+        await settle(app, pilot)
+        await pilot.press(*"claire.martin@chu-test.mssante.fr", "tab", "tab", *"Avis", "tab", *"Chere consoeur")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: len(mailroom.outbox) == 1, "the letter in the outbox")
+        await settle(app, pilot)
+        assert mailroom.sent == [] and mailroom.flushes == []
+        mailroom.smtp_down = False
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: len(mailroom.sent) == 1, "the letter sent on ctrl+r")
+        await settle(app, pilot)
+        assert mailroom.outbox == [] and mailroom.flushes == ["now", False]
+        await pilot.press("ctrl+r")  # nothing waits: nothing is tried
+        await settle(app, pilot)
+        assert mailroom.flushes == ["now", False] and len(mailroom.sent) == 1
+
+
 async def test_the_help_says_how_to_close_it(mailroom: FakeMailroom) -> None:
     """The help's own frame says which keys close it (the keys line under it says 'Échap Fermer' too:
     tests/tui/test_footer.py)."""
