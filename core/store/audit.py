@@ -519,9 +519,15 @@ def _who(actor: str | None) -> dict[str, str]:
 
 
 def _default_actor() -> str:
-    import getpass  # here: a sync that writes no audit record does without it (and termios)
-
+    """The OS user's name, as ``getpass.getuser`` finds it (its environment variables, then the password
+    database), without importing getpass: getpass and termios were imported by the first letter opened, between
+    the key and the letter on screen."""
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        if user := os.environ.get(name):
+            return user
     try:
-        return getpass.getuser()
+        import pwd
+
+        return pwd.getpwuid(os.getuid())[0]
     except Exception:  # noqa: BLE001 - no user name on some Windows set-ups
         return "unknown"
