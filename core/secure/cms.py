@@ -578,18 +578,34 @@ def _length(n: int) -> bytes:
 # -- signature verification ---------------------------------------------------------------------------------
 
 
-def _certificates(signed: Any) -> list[x509.Certificate]:
+MAX_CERTIFICATES = 100  # kept for the chain: a signer and its chain are a few
+MAX_SCANNED = 5000  # certificates looked through for the signers' own; a letter carrying more is read no further
+
+
+def _certificates(signed: Any, signer_infos: Sequence[Any] = ()) -> list[x509.Certificate]:
+    """The SignedData's certificates: the first ``MAX_CERTIFICATES``, and a signer's own wherever it is among
+    the first ``MAX_SCANNED`` (a SET OF is sorted by its bytes: the signer's place is anyone's guess)."""
     out: list[x509.Certificate] = []
     certs = signed["certificates"]
-    if certs.native is None:
+    # absent: Void. (``.native`` made every certificate a Python dict first: 3 ms each, so a letter carrying
+    # 75,000 certificates in its 25 MB held the sync for minutes; the chain's builder then had them all.)
+    if isinstance(certs, core.Void):
         return out
-    for choice in certs:
+    for n, choice in enumerate(certs):
+        if n >= MAX_SCANNED:
+            break
         if choice.name != "certificate":
             continue
         try:
-            out.append(x509.load_der_x509_certificate(choice.chosen.dump()))
-        except (ValueError, x509.InvalidVersion):
+            cert = x509.load_der_x509_certificate(choice.chosen.dump())
+            # read now, as asn1crypto's whole parse did: a damaged key (an algorithm no one reads), name or
+            # extension fails here, not later in the signature's or the chain's check
+            cert.public_key()
+            _ = (cert.subject, cert.issuer, cert.extensions)
+        except (ValueError, x509.InvalidVersion, UnsupportedAlgorithm, x509.UnsupportedGeneralNameType):
             continue  # an unreadable extra certificate does not spoil the signer's
+        if len(out) < MAX_CERTIFICATES or any(_find_signer(info["sid"], [cert]) for info in signer_infos):
+            out.append(cert)
     return out
 
 
@@ -732,8 +748,8 @@ def _verify_signed_data(der: bytes, detached: bytes | None, known: KnownCertific
         embedded = encap["content"]
         # every content type travels as the bytes of an OCTET STRING (RFC 5652 §5.2)
         inner = None if isinstance(embedded, core.Void) else embedded.__bytes__()
-        certs = _certificates(signed)
         signer_infos = list(signed["signer_infos"])
+        certs = _certificates(signed, signer_infos)
     if inner is not None and detached is not None and not _same_content(inner, detached):
         # a multipart/signed whose signature also embeds a content, different from the part shown: the
         # signature may hold for the hidden copy, never for what the reader displays
