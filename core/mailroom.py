@@ -1626,13 +1626,30 @@ class Mailroom:
                 update.lines.append(str(T("lists.crl-letters", count=again)))
         return update
 
+    def _signature_basis(self, message_id: str) -> dict[str, Any]:
+        """What a stored letter's signature rests on (``sig_basis``), learnt by opening it once; an empty chain
+        when it cannot be learnt (unreadable, failing today for another reason than revocation: an expired
+        certificate...); its stored verdict is kept either way."""
+        from core.secure.smime import open_message
+
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        try:
+            opened = open_message(self.messages.get_raw(message_id), self.keys)
+        except Exception as exc:  # noqa: BLE001 - a letter that cannot be opened keeps its verdict
+            log.info("signature of message %s not read again (%s)", message_id[:16], type(exc).__name__)
+            return {"seen": now, "chain": []}
+        return {"seen": now, "chain": list(opened.revocation_links)}
+
     def judge_signatures_again(self, authorities: Sequence[str]) -> int:
         """The stored letters whose valid signature rests on a certificate issued by one of ``authorities``
         (core.secure.crl.name_key of their names; their revocation list just changed) are judged again against
         the CRLs held now, from what their verdict kept (``sig_basis``: the chain's authorities and serial
         numbers, and when missive had the letter): a certificate revoked since before that time makes the
         letter's signature "certificat révoqué" (quarantined in strict mode), one whose revocation was not
-        known becomes checked. No letter is read again. How many verdicts changed."""
+        known becomes checked. No letter is read again, but once those stored by an older version (valid, no
+        ``sig_basis``): each is opened once to learn its chain, its verdict kept, then judged as the others (the
+        time it was in hand is not known: taken as now, so only a revocation before now counts, as at a sync).
+        How many verdicts changed."""
         from core.secure.crl import judge_again
 
         wanted = set(authorities)
@@ -1640,12 +1657,20 @@ class Mailroom:
         def vouched(doc: dict[str, Any]) -> bool:
             basis = doc.get("sig_basis")
             if not isinstance(basis, dict):
-                return False
+                # stored before verdicts kept their chain: looked at once (below)
+                return basis is None and bool((doc.get("signature") or {}).get("valid"))
             return any(isinstance(link, dict) and link.get("crl") in wanted for link in basis.get("chain") or ())
 
         crls = self.keys.crls
-        updates: dict[str, dict[str, Any]] = {}
+        updates: dict[str, dict[str, Any]] = {}  # verdicts changed
+        learnt: dict[str, dict[str, Any]] = {}  # an older version's letters: their basis, verdict unchanged
         for key, doc in self.messages.docs.find(vouched):
+            if doc.get("sig_basis") is None:
+                doc = {**doc, "sig_basis": self._signature_basis(key)}
+                learnt[key] = doc
+                chain = doc["sig_basis"]["chain"]
+                if not any(link.get("crl") in wanted for link in chain):
+                    continue  # nothing to judge it by, or its authority's list did not change
             try:
                 again = judge_again(doc.get("signature") or {}, doc["sig_basis"], crls)
             except (KeyError, TypeError, ValueError) as exc:
@@ -1660,13 +1685,16 @@ class Mailroom:
                     if self.trust.classify_incoming(sender, False, bool(doc.get("encrypted"))) == "quarantine":
                         doc["trust"] = "quarantine"
             updates[key] = doc
+        if updates or learnt:
+            self.messages.docs.put_many({**learnt, **updates})
         if updates:
-            self.messages.docs.put_many(updates)
             self.messages.refresh_list_index()
             log.info("signature verdicts of %d stored letters changed with a revocation list", len(updates))
             from core.events import MarksRefreshed
 
             self.emit(MarksRefreshed(len(updates)))  # an app following the daemon shows the new marks
+        if learnt:
+            log.info("chains of %d letters stored by an older version read once", len(learnt))
         return len(updates)
 
     # -- the profile itself (``missive passphrase``, ``missive audit``) ----------------------------------------

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 CRLF = b"\r\n"
 MAX_LAYERS = 6  # signed-then-encrypted-then-signed... deeper nesting is garbage, not mail
 MAX_INFLATED = 100 * 1024 * 1024  # a compressed layer inflates to at most this (mail servers take ~25 MB)
+REVOKED = ("sig.cert-revoked", "sig.ca-revoked")  # verdicts that hold in every respect but revocation
 _PKCS7_SIG = ("application/pkcs7-signature", "application/x-pkcs7-signature")
 _MICALG = {"sha256": "sha-256", "sha384": "sha-384", "sha512": "sha-512"}
 
@@ -664,7 +665,7 @@ def _verdict(
         ), None, ()
     cert = result.signer_cert
     links: tuple[dict[str, Any], ...] = ()
-    if status.valid and revocation is not None:
+    if revocation is not None and (status.valid or status.reason in REVOKED):
         from core.secure.crl import link_of
 
         links = tuple(link_of(member).to_json() for member in chains.get(id(result), [])[:-1])

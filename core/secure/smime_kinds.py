@@ -37,6 +37,6 @@ class OpenedMessage(Frozen):
     decrypted: bool = True  # False when encrypted for a key the profile does not hold
     problem: str = ""  # why it could not be decrypted (no health data)
     cipher_note: str = ""  # "chiffrement ancien (3DES)" when a layer used an outdated cipher
-    # the verified chain of a valid signature (leaf first, its anchor left out) as its revocation is looked up
+    # the verified chain of a valid (or revoked) signature (leaf first, its anchor left out) as its revocation is looked up
     # (core.secure.crl.Link.to_json): kept with the letter, so that a CRL arriving later judges it again
     revocation_links: tuple[dict[str, Any], ...] = ()

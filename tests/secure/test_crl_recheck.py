@@ -154,3 +154,54 @@ async def test_a_crl_arriving_later_judges_the_stored_letters_again(tmp_path: Pa
     # the same list again (a 304): nothing to judge again
     update = mr.update_crls([crl_server.url("/ca.crl")])
     assert update.authorities == [] and not any("lettres reçues" in line for line in update.lines)
+
+
+async def test_letters_stored_by_an_older_version_are_read_once_then_judged(
+    tmp_path: Path, crl_server, monkeypatch
+) -> None:
+    """Letters stored before verdicts kept their chain (no ``sig_basis``) would keep "~" (or an unchecked ✓)
+    forever: the first list that changes opens each of them once to learn its chain, keeps its verdict, and judges
+    it; the time missive had it in hand is not known, so only a revocation before now counts. After that no
+    letter is read again."""
+    ca = make_ca("CA Santé de test")
+    alice = make_user("Alice Martin", ["alice@hopital.test"], ca)
+    carol = make_user("Carol Roux", ["carol@hopital.test"], ca)
+    root = tmp_path / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (root / sub).mkdir(parents=True)
+    (root / "new" / "1.host").write_bytes(letter(alice, "alice", 1))
+    (root / "new" / "2.host").write_bytes(letter(carol, "carol", 2))
+    mr = Mailroom.create(tmp_path / "profile", PASS)
+    mr.keys.trust(ca.cert)
+    mr.save_settings({"trust": {"mode": "open"}})
+    mr = Mailroom.open(tmp_path / "profile", PASS)
+    mr.accounts.add(Account(name="cabinet", email=DOCTOR, kind="maildir", maildir=str(root)))
+    await mr.sync()
+    rows = _by_subject(mr)
+    for row in rows.values():  # as an older version stored them: the verdict, no chain
+        doc = mr.messages.doc(row.id)
+        del doc["sig_basis"]
+        mr.messages.docs.put(row.id, doc)
+
+    crl_server.serve("/ca.crl", crl_of(ca, [(alice.cert, NOW - 2 * DAY, None)]))
+    update = mr.update_crls([crl_server.url("/ca.crl")])
+    assert update.failures == [] and "2 lettres reçues" in " ".join(update.lines)
+    rows = _by_subject(mr)
+    assert {s: (r.signature.verdict, r.signature.reason) for s, r in rows.items()} == {
+        "alice": ("bad", "sig.cert-revoked"),
+        "carol": ("good", ""),
+    }
+    assert all(mr.messages.doc(r.id)["sig_basis"]["chain"] for r in rows.values())
+
+    # the authority's next list (Carol revoked, after the letters came... as far as "now" goes: not before)
+    def never_read(*_args: Any) -> bytes:
+        raise AssertionError("a letter was read again")
+
+    later = crl_of(ca, [(alice.cert, NOW - 2 * DAY, None), (carol.cert, NOW + dt.timedelta(minutes=5), None)])
+    crl_server.serve("/ca.crl", later)
+    monkeypatch.setattr(mr.messages, "get_raw", never_read)
+    monkeypatch.setattr(mr.messages.blobs, "get", never_read)
+    update = mr.update_crls([crl_server.url("/ca.crl")])
+    monkeypatch.undo()
+    assert update.failures == [] and update.authorities  # the list changed; nothing was read again
+    assert _by_subject(mr)["carol"].signature.verdict == "good"  # revoked after missive had it in hand
