@@ -491,6 +491,8 @@ async def test_escape_in_the_attachment_path_closes_only_the_path(mailroom: Fake
 
 
 async def test_escape_in_the_annuaire_search_goes_to_the_results_or_back(mailroom: FakeMailroom) -> None:
+    from tui.widgets.footer import KeyFooter
+
     app = MissiveApp(mailroom=mailroom)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
@@ -502,6 +504,12 @@ async def test_escape_in_the_annuaire_search_goes_to_the_results_or_back(mailroo
         await pilot.press("escape")
         await pilot.pause()
         assert results.has_focus
+        assert "Échap" in str(app.screen.query_one(KeyFooter).render_line(0).text)  # the keys line offers it
+        await pilot.press("escape")  # in the results: back to Réception (it did nothing there)
+        await settle(app, pilot)
+        assert shown_pane(app) == "inbox"
+        await pilot.press("4")
+        await settle(app, pilot)
         await pilot.press("slash", "ctrl+a", *"personne")
         await until(pilot, lambda: not results.display, "nobody found")
         await pilot.press("escape")  # no results to go to: back to Réception

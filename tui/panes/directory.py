@@ -5,7 +5,7 @@
 | / | search |
 | enter | in the search: write to the only address found, or go to the results; in the results: write |
 | down | in the search: go to the results |
-| escape | in the search: to the results, or back to Réception when there are none |
+| escape | in the search: to the results, or back to Réception when there are none; in the results: back |
 """
 
 from __future__ import annotations
@@ -73,14 +73,15 @@ class DirectoryPane(ReportsFailures, Vertical):
         self.focus_search()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "leave_search":  # escape answers (and shows in the footer) only in the search box
-            return any(box.has_focus for box in self.query("#directory-search"))
+        if action == "leave_search":  # escape answers (and shows in the footer) in the search box and the results
+            return any(w.has_focus for w in self.query("#directory-search, #directory-results"))
         return True
 
     def action_leave_search(self) -> None:
-        """Escape in the search box: a text field keeps 1-4, so leave it for the results or Réception."""
+        """Escape in the search box: a text field keeps 1-4, so leave it for the results or Réception; in the
+        results: back to Réception (it did nothing there, the footer no longer offering it)."""
         results = self.query_one("#directory-results", OptionList)
-        if results.display and results.option_count:
+        if not results.has_focus and results.display and results.option_count:
             results.focus()
         else:
             missive_app(self).action_show_pane("inbox")
