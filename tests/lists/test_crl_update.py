@@ -189,3 +189,29 @@ def test_the_daemons_daily_refresh_fetches_the_crls_too(tmp_path: Path, crl_serv
     assert mr.trust_info()["crl_download"]["checked"]
     asyncio.run(refresh())  # the next round, within the day: nothing fetched again
     assert [path for path, _status, _cond in crl_server.log] == ["/ca.crl"]
+
+
+def test_trust_show_tells_a_renewed_authoritys_two_lists_apart(cli, crl_server, https_server, tmp_path: Path) -> None:
+    """An authority renewed with a new key under the same name publishes a list per key: both are kept, and
+    `trust show` tells them apart by their key identifier (two identical lines said nothing of which is which)."""
+    from cryptography.x509 import AuthorityKeyIdentifier
+
+    first, renewed = make_ca("CA Santé de test"), make_ca("CA Santé de test")
+    for n, ca in enumerate((first, renewed)):
+        (tmp_path / f"ca{n}.pem").write_bytes(ca.cert_pem)
+        crl_server.serve(f"/ca{n}.crl", make_crl(ca, key_id=True))
+    assert cli("init")[0] == 0
+    for n in (0, 1):
+        assert cli("keys", "trust", str(tmp_path / f"ca{n}.pem"))[0] == 0
+    https_server.serve("/l.xml", whitelist("hopital.test"))
+    code, out, err = cli(
+        "trust", "update", "--url", https_server.url("/l.xml"), "--ca-file", str(https_server.ca_file),
+        "--crl-url", crl_server.url("/ca0.crl"), "--crl-url", crl_server.url("/ca1.crl"),
+    )
+    assert code == 0, err
+    shown = cli("trust", "show")[1]
+    assert "Listes de révocation : 2" in shown
+    for ca in (first, renewed):
+        key = AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()).key_identifier  # type: ignore[arg-type]
+        assert key is not None
+        assert f"CN=CA Santé de test,O=Missive Test,C=FR (clé {key.hex()[:8].upper()}…) : émise le " in shown, shown

@@ -268,12 +268,16 @@ def cmd_trust_show(args: argparse.Namespace, ctx: Any) -> int:
     print(t("cli.trust.patients", answer=t("cli.yes" if info["encrypt_to_patients"] else "cli.no")))
     crls = info["crls"]
     print(t("cli.trust.crls", count=len(crls)))
+    names = [crl["issuer"] for crl in crls]
     for crl in crls:
         key = "cli.trust.crl_expired" if crl["expired"] else "cli.trust.crl"
+        issuer = crl["issuer"]
+        if names.count(issuer) > 1 and crl.get("key_id"):  # a renewed authority: a list per key, told apart
+            issuer = t("cli.trust.crl_key", issuer=issuer, keyid=str(crl["key_id"])[:8].upper())
         print(
             t(
                 key,
-                issuer=crl["issuer"],
+                issuer=issuer,
                 this_update=_when(crl["this_update"]),
                 next_update=_when(crl["next_update"]),
                 entries=crl["entries"],
