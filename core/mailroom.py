@@ -483,7 +483,7 @@ class Mailroom:
                     message_id, parts, matcher, store_id=store_id, mark=False
                 )
                 self._queued_for_review += sum(
-                    1 for q in queued if q.state == "waiting" and q.decision != "auto"
+                    1 for q in queued if (q.state == "waiting" and q.decision != "auto") or q.state == "unreadable"
                 )
                 if queued:
                     meta["documents"] = len(queued)
@@ -904,7 +904,7 @@ class Mailroom:
                 content = ClinicalDocument(
                     format=queued.format,  # type: ignore[arg-type]  # a reader's format, stored as text
                     identity=queued.identity,
-                    title=queued.title,
+                    title=queued.title or (queued.attachment if queued.unreadable else ""),  # a file never read
                     author=queued.sender,
                     date=queued.date,
                 )
@@ -1319,10 +1319,10 @@ class Mailroom:
 
     # -- the document queue ---------------------------------------------------------------------------------
     def review_items(self) -> tuple[list[ReviewItem], list[ReviewItem]]:
-        """(documents waiting for a decision, documents decided: filed, then the duplicates of documents of the
-        queue, each saying which one stands for it), oldest first."""
-        items = self.documents.list(("waiting", "filed", "duplicate"))
-        waiting = sorted((q for q in items if q.state == "waiting"), key=_backlog_order)
+        """(documents waiting for a decision: files that could not be read among them; documents decided: filed,
+        then the duplicates of documents of the queue, each saying which one stands for it), oldest first."""
+        items = self.documents.list(("waiting", "unreadable", "filed", "duplicate"))
+        waiting = sorted((q for q in items if q.state in ("waiting", "unreadable")), key=_backlog_order)
         pending = [self._review_item(q) for q in waiting]
         filed = [self._review_item(q) for q in items if q.state == "filed"]
         filed += [self._review_item(q) for q in items if q.state == "duplicate"]
@@ -1411,6 +1411,12 @@ class Mailroom:
         self._audit_in_step()
         return self._review_item(self.documents.reject(doc_id, actor=actor))
 
+    def mark_dealt_with(self, doc_id: str, actor: str | None = None) -> ReviewItem:
+        """A file that could not be read, dealt with by a person otherwise (not filed): out of À classer;
+        audited with who did it. BadInput for any other document."""
+        self._audit_in_step()
+        return self._review_item(self.documents.dealt_with(doc_id, actor=actor))
+
     def undo_filing(self, doc_id: str, actor: str | None = None) -> ReviewItem:
         """Take back a document's filing, rejection or correction; the answer's ``undone`` says which."""
         self._audit_in_step()
@@ -1454,6 +1460,9 @@ class Mailroom:
             duplicate_note=self.documents.duplicate_note(queued),
             version_of=queued.version_of,
             version_note=self.documents.version_note(queued),
+            unreadable=queued.unreadable,
+            unreadable_note=self.documents.unreadable_note(queued),
+            hand_fileable=queued.hand_fileable,
         )
 
     def _why_no_candidate(self, identity: Identity) -> Any:
@@ -1861,7 +1870,9 @@ class Mailroom:
     def queued_documents(self, include_rejected: bool = False) -> list[QueuedDocument]:
         """Every document of the queue as recorded (waiting, filed and duplicates; rejected too when asked),
         oldest first."""
-        return self.documents.list(None if include_rejected else ("waiting", "filed", "duplicate"))
+        return self.documents.list(
+            None if include_rejected else ("waiting", "unreadable", "filed", "duplicate")
+        )
 
     def document_notes(self, doc_id: str) -> tuple[str, str]:
         """What the screen says of a document beside its state, in the core's words: (of a duplicate: the
@@ -1883,6 +1894,16 @@ class Mailroom:
     def reject_queued(self, doc_id: str, actor: str | None = None) -> QueuedDocument:
         self._audit_in_step()
         return self.documents.reject(doc_id, actor=actor)
+
+    def dealt_queued(self, doc_id: str, actor: str | None = None) -> QueuedDocument:
+        """``mark_dealt_with`` for the command line: the queue's record."""
+        self._audit_in_step()
+        return self.documents.dealt_with(doc_id, actor=actor)
+
+    def unreadable_note(self, doc_id: str) -> str:
+        """Of a file that could not be read: its format and the reader's refusal, in the core's words; ''
+        for any other document."""
+        return self.documents.unreadable_note(self.documents.get(doc_id))
 
     def import_patients(self, source: Path, mapping: dict[str, str] | None = None) -> ImportReport:
         """Import (or update by id) the patients of a CSV exported by the practice software; all rows or none."""
@@ -3183,8 +3204,11 @@ def run(coro: Any) -> Any:
 
 def _backlog_order(queued: Any) -> tuple[bool, float, str]:
     """À classer's order: critical results first, then the oldest document first (a backlog is worked from its
-    oldest result, as a tray is, so that none waits forever behind the new ones); arrival when undated."""
+    oldest result, as a tray is, so that none waits forever behind the new ones); arrival when undated. A file
+    that could not be read comes right after the critical ones: nobody knows what it holds."""
     when = queued.date.timestamp() if queued.date is not None else float("inf")
+    if getattr(queued, "state", "") == "unreadable":
+        when = float("-inf")
     return (not queued.critical, when, queued.added)
 
 

@@ -559,9 +559,9 @@ def match_folder(typed: str, keys: Iterable[str]) -> str | None:
 
 # "filing": an interrupted filing that could not be settled yet (the queue retries; shown as waiting)
 # "duplicate": the same bytes as another document of the queue (received in another letter): never filed again
-DocumentState = Literal["waiting", "filing", "filed", "rejected", "duplicate"]
-Undone = Literal["filing", "rejection", "correction"]  # what an undo took back (a correction: the first
-# version is filed again in its place)
+DocumentState = Literal["waiting", "filing", "filed", "rejected", "duplicate", "unreadable", "dealt"]
+Undone = Literal["filing", "rejection", "correction", "dealt"]  # what an undo took back (a correction: the first
+# version is filed again in its place; dealt: an unreadable file marked dealt with)
 FLAGGED = "\\Flagged"
 SEEN = "\\Seen"
 

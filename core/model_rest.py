@@ -480,6 +480,9 @@ class ReviewItem(Frozen):
     duplicate_note: str = ""  # that document and where it stands, in the core's words
     version_of: str | None = None  # an earlier document for the same lab request (other bytes)
     version_note: str = ""  # what this one is to it (completes, corrects, follows), in the core's words
+    unreadable: str = ""  # state "unreadable": the reader's refusal as a code (no health data)
+    unreadable_note: str = ""  # its format and the reader's refusal, in the core's words
+    hand_fileable: bool = True  # whether a person may file it (an unreadable zip or unsafe XML: never)
 
     def to_json(self) -> dict[str, Any]:
         """Ids, state and decision; no identity (what `messages show --json` prints)."""
@@ -497,6 +500,7 @@ class ReviewItem(Frozen):
             "abnormal": self.abnormal,
             "critical": self.critical,
             "kind": self.kind,
+            "unreadable": self.unreadable or None,
         }
 
 

@@ -184,4 +184,48 @@ def looks_clinical(data: bytes, filename: str = "", content_type: str = "") -> b
         return False
 
 
-__all__ = ["ReadResult", "detect_format", "looks_clinical", "may_be_text_report", "read_document"]
+_TYPE_FORMATS: dict[str, SourceFormat] = {
+    "application/hl7-v2": "hl7v2",
+    "x-application/hl7-v2": "hl7v2",
+    "application/x-hl7": "hl7v2",
+    "application/x-hprim": "hprim-net",
+    "text/x-hprim": "hprim-net",
+    "application/x-hprim-net": "hprim-net",
+    "application/hl7-cda+xml": "cda",
+}
+
+
+def claimed_format(data: bytes, filename: str = "", content_type: str = "") -> SourceFormat | None:
+    """The clinical format a file claims to be, by its content (as ``detect_format`` reads it), else its
+    extension or MIME type: what a reader that refuses it was meant to read. None for a file that is not a
+    clinical one by itself: a PDF (a letter as often as a report), a zip that is no XDM package, an image, a
+    signature. Never raises."""
+    name = filename.lower()
+    ctype = content_type.lower().split(";", 1)[0].strip()
+    try:
+        if data.startswith(b"PK\x03\x04"):
+            from core.clinical import xdm
+
+            return "xdm" if xdm.looks_like(data) or name.startswith("ihe_xdm") else None
+        if data.startswith(_TNEF_SIGNATURE) or pdf.looks_like(data):
+            return None
+        kind = detect_format(data, filename)
+    except Exception:  # noqa: BLE001 - a sniffer must never break mail reading
+        kind = None
+    if kind is not None and kind != "pdf":
+        return kind
+    if name.endswith(_HPRIM_EXTENSIONS):
+        return "hprim-net"
+    if name.endswith(_HL7_EXTENSIONS):
+        return "hl7v2"
+    return _TYPE_FORMATS.get(ctype)
+
+
+__all__ = [
+    "ReadResult",
+    "claimed_format",
+    "detect_format",
+    "looks_clinical",
+    "may_be_text_report",
+    "read_document",
+]

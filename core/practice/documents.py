@@ -39,14 +39,24 @@ from core.text import T
 log = logging.getLogger("missive.documents")
 
 # "duplicate": the same bytes as a document already in the queue (``duplicate_of``): never filed nor reviewed
-State = Literal["waiting", "filing", "filed", "rejected", "duplicate"]
+# "unreadable": a file a clinical reader claimed (its extension, MIME type or content) and then refused: waits for
+# a person (À classer), never filed alone; "dealt": such a file a person marked dealt with (not filed)
+State = Literal["waiting", "filing", "filed", "rejected", "duplicate", "unreadable", "dealt"]
 _STATE_WORDS = {
     "waiting": "en attente",
     "filing": "en cours de classement",
     "filed": "classé",
     "rejected": "écarté",
     "duplicate": "doublon",
+    "unreadable": "illisible",
+    "dealt": "traité à la main",
 }
+# What waits for a person's decision: the status bar's count, À classer's upper list
+PENDING_STATES = ("waiting", "unreadable")
+# Files that could not be read and may still go into the practice software's import folder by hand: text
+# reports and CDA (a zip refused by the XDM reader, or an XML declaring a DTD, is never put there)
+_HAND_FILEABLE = frozenset({"hprim-net", "hprim-2", "hl7v2", "cda"})
+_NEVER_HAND_FILED = frozenset({"clinical.cda.document-xml-declare-dtd", "clinical.cda.document-xml-plus-refuse"})
 FILED_FLAG = "$Filed"
 COLLECTION = "documents"
 # Content digests and lab requests -> documents (keys keyed by the profile: ``DocumentQueue._keyed``), inside the
@@ -102,6 +112,17 @@ class QueuedDocument(Frozen):
     version_of: str | None = None  # an earlier document for the same lab request, with other bytes
     order_key: str = ""  # that request, keyed by the profile (``DocumentQueue._keyed``): never the number itself
     status: str = ""  # partial, final or correction, as its results say ('' when they do not)
+    # state "unreadable" (and after it): the reader's refusal as a code (``clinical.hl7v2.ligne-non-segment``);
+    # its sentence (no health data, as every error's) is ``unreadable_text`` (``Text.to_json``), shown, never logged
+    unreadable: str = ""
+    unreadable_text: dict[str, Any] | None = None
+
+    @property
+    def hand_fileable(self) -> bool:
+        """An unreadable file a person may still file by hand into a patient's folder (its raw bytes)."""
+        return (
+            not self.unreadable or self.format in _HAND_FILEABLE and self.unreadable not in _NEVER_HAND_FILED
+        )
 
     @property
     def match(self) -> MatchResult:
@@ -128,6 +149,7 @@ class QueuedDocument(Frozen):
             "duplicate_of": self.duplicate_of,
             "version_of": self.version_of,
             "status": self.status,
+            "unreadable": self.unreadable or None,
         }
 
 
@@ -196,6 +218,8 @@ def _from_doc(key: str, d: Mapping[str, Any]) -> QueuedDocument:
         version_of=d.get("version_of"),
         order_key=d.get("order_key", ""),
         status=d.get("status", ""),
+        unreadable=d.get("unreadable", ""),
+        unreadable_text=dict(d["unreadable_text"]) if isinstance(d.get("unreadable_text"), dict) else None,
     )
 
 
@@ -237,6 +261,8 @@ def _to_doc(q: QueuedDocument) -> dict[str, Any]:
         "version_of": q.version_of,
         "order_key": q.order_key,
         "status": q.status,
+        "unreadable": q.unreadable,
+        "unreadable_text": q.unreadable_text,
     }
 
 
@@ -334,7 +360,8 @@ class DocumentQueue:
         return self.list(("filed",))
 
     def pending_count(self) -> int:
-        return len(self.docs.find(lambda d: d.get("state") == "waiting"))
+        """Documents waiting for a person: to be classed, and files that could not be read."""
+        return len(self.docs.find(lambda d: d.get("state") in PENDING_STATES))
 
     def raw(self, doc_id: str) -> bytes:
         """The bytes that will be (or were) filed: the document exactly as the sender wrote it."""
@@ -464,6 +491,74 @@ class DocumentQueue:
                 )
             return recorded
 
+    def add_unreadable(
+        self,
+        data: bytes,
+        format: str,
+        refusal: MissiveError,
+        *,
+        message_id: str = "",
+        attachment: str = "",
+        index: int = 0,
+        store_id: str | None = None,
+    ) -> QueuedDocument:
+        """Queue a file a clinical reader claimed (``format``) and then refused (``refusal``), for a person: state
+        ``unreadable``, never filed alone; its bytes kept encrypted. The same file again (the same message synced
+        twice: the first; another letter: its duplicate) is one entry. Audited, logged with ids and the code."""
+        digest = hashlib.sha256(data).hexdigest()
+        key_source = f"{message_id}\0{attachment}\0{index}\0{digest}\0unreadable"
+        doc_id = "d-" + hashlib.sha256(key_source.encode()).hexdigest()[:16]
+        key = "u-" + self._keyed(f"document-unreadable\0{digest}")
+        code = refusal.text.code
+        with self._held():
+            existing = self.docs.get(doc_id)
+            if existing is not None:
+                found = _from_doc(doc_id, existing)
+                if store_id and store_id not in found.store_ids:
+                    found = replace(found, store_ids=(*found.store_ids, store_id))
+                    self.docs.put(doc_id, _to_doc(found))
+                return found
+            first = str((self.keys.get(key) or {}).get("doc") or "")
+            entry = self.docs.get(first) if first else None
+            original = _from_doc(first, entry) if entry is not None else None
+            if original is None:
+                self.keys.put(key, {"doc": doc_id})  # the index first: a key naming no document is skipped
+            queued = QueuedDocument(
+                id=doc_id,
+                message_id=message_id,
+                attachment=attachment,
+                format=format,
+                identity=Identity(),
+                decision="review",
+                candidates=(),
+                patient_id=None,
+                state="unreadable" if original is None else "duplicate",
+                blob_id=self.blobs.put(data),
+                added=_now(),
+                store_ids=(store_id,) if store_id else (),
+                duplicate_of=original.id if original is not None else None,
+                unreadable=code,
+                unreadable_text=_without_name(refusal.text.to_json(), attachment),
+            )
+            if original is not None:
+                log.info("document %s: the same unreadable file as %s (%s); not queued again", doc_id, original.id, original.state)
+                return self._record(
+                    queued, "duplicate", None, message=message_id, original=original.id, original_state=original.state
+                )
+            log.warning("message %s: a %s file could not be read (%s); queued as %s for a person", message_id[:40], format, code, doc_id)
+            return self._record(queued, "unreadable", None, message=message_id, reason=code, format=format)
+
+    def unreadable_note(self, queued: QueuedDocument) -> str:
+        """What the screen says of a file that could not be read: its format and the reader's refusal, in the
+        core's words; '' for any other document."""
+        if not queued.unreadable:
+            return ""
+        from core.text import Text
+
+        reason = str(Text.from_json(queued.unreadable_text)) if queued.unreadable_text else queued.unreadable
+        kind = str(T(f"clinical.documents.format-{queued.format}")) if queued.format else "?"
+        return str(T("clinical.documents.illisible", format=kind, reason=reason))
+
     # ------------------------------------------------------------------ duplicates and versions
     def _keyed(self, text: str) -> str:
         """A key that reveals nothing of ``text`` without the profile's key (HMAC-SHA256); a profile without a
@@ -556,7 +651,7 @@ class DocumentQueue:
         found = sorted(self.docs.items(), key=lambda kv: (str(kv[1].get("added", "")), kv[0]))
         entries: dict[str, dict[str, Any]] = {}
         for doc_id, doc in found:
-            if doc.get("state") == "duplicate":
+            if doc.get("state") == "duplicate" or doc.get("unreadable"):  # (an unreadable file: its own key)
                 continue
             blob = self._blob_or_none(str(doc.get("blob_id", "")))
             if blob is None:
@@ -724,18 +819,29 @@ class DocumentQueue:
         every document in it (``auto`` ones are filed at once). What the sync hook of the façade calls, with
         the message's ``store_id`` and ``mark=False`` (it marks the message ``$Filed`` as it stores it).
 
-        An unreadable attachment is skipped (logged by message id); the mail itself is not affected.
+        An attachment a clinical reader claims (by its extension, MIME type or content) and then refuses is
+        queued ``unreadable`` for a person (``add_unreadable``: never filed alone); another one that cannot be
+        read (a PDF letter: not a clinical file by itself) is skipped, logged by message id. The mail itself is
+        not affected.
         """
-        from core.clinical.readers import looks_clinical, read_document
+        from core.clinical.readers import claimed_format, looks_clinical, read_document
 
         out: list[QueuedDocument] = []
-        for name, content_type, data in attachments:
+        for position, (name, content_type, data) in enumerate(attachments):
             if not looks_clinical(data, name, content_type):
                 continue
             try:
                 result = read_document(data, name)
             except MissiveError as exc:
-                log.info("message %s: attachment not read (%s)", message_id[:40], type(exc).__name__)
+                claimed = claimed_format(data, name, content_type) if data.strip() else None
+                if claimed is None:
+                    log.info("message %s: attachment not read (%s)", message_id[:40], type(exc).__name__)
+                    continue
+                out.append(
+                    self.add_unreadable(
+                        data, claimed, exc, message_id=message_id, attachment=name, index=position, store_id=store_id
+                    )
+                )
                 continue
             single = len(result.documents) == 1
             for index, document in enumerate(result.documents):
@@ -774,8 +880,11 @@ class DocumentQueue:
                         Path_name=Path(queued.filed_path or "").name,
                     )
                 )
+            if not queued.hand_fileable:
+                raise BadInput(T("clinical.documents.illisible-non-classable", doc_id=doc_id))
             self._check_patient(patient_id)
-            updated = self._publish(queued, patient_id, actor)
+            extra = {"unreadable": queued.unreadable} if queued.unreadable else {}
+            updated = self._publish(queued, patient_id, actor, **extra)
         if mark:
             self._mark(updated, True)
         return updated
@@ -829,6 +938,9 @@ class DocumentQueue:
             if queued.state == "rejected":  # set aside by mistake: waiting again, nothing was written anywhere
                 back = self._record(replace(queued, state="waiting"), "undo", actor, message=queued.message_id)
                 return back, "rejection"
+            if queued.state == "dealt":  # marked dealt with by mistake: in front of a person again
+                back = self._record(replace(queued, state="unreadable"), "undo", actor, message=queued.message_id)
+                return back, "dealt"
             if queued.state == "filed" and queued.previous_blob:  # a correction was applied: the first back
                 return self._undo_replacement(queued, actor), "correction"
             if queued.state != "filed" or not queued.filed_path:
@@ -843,7 +955,7 @@ class DocumentQueue:
             kept = queued.blob_id if taken == self._blob_or_none(queued.blob_id) else self.blobs.put(taken)
             updated = replace(
                 queued,
-                state="waiting",
+                state="unreadable" if queued.unreadable else "waiting",
                 decision="review",
                 patient_id=None,
                 filed_path=None,
@@ -945,7 +1057,26 @@ class DocumentQueue:
             self._refuse_duplicate(queued)
             if queued.state == "filed":
                 raise BadInput(T("clinical.documents.document-classe-annulez-abord", doc_id=doc_id))
+            if queued.unreadable:  # a file that could not be read: a person dealt with it otherwise
+                return self._dealt_with(queued, actor)
             return self._record(replace(queued, state="rejected"), "reject", actor, message=queued.message_id)
+
+    def dealt_with(self, doc_id: str, actor: str | None = None) -> QueuedDocument:
+        """A file that could not be read, dealt with by a person otherwise (opened in the letter, asked again
+        of its sender, entered by hand): out of À classer, never filed; audited (``dealt-with``, who)."""
+        with self._held():
+            queued = self._settle(self.get(doc_id))
+            self._refuse_duplicate(queued)
+            return self._dealt_with(queued, actor)
+
+    def _dealt_with(self, queued: QueuedDocument, actor: str | None) -> QueuedDocument:
+        if queued.state != "unreadable":
+            state = _STATE_WORDS.get(queued.state, queued.state)
+            raise BadInput(T("clinical.documents.pas-illisible", doc_id=queued.id, state=state))
+        log.info("document %s: unreadable file marked dealt with", queued.id)
+        return self._record(
+            replace(queued, state="dealt"), "dealt-with", actor, message=queued.message_id, reason=queued.unreadable
+        )
 
     # ------------------------------------------------------------------ exactly once
     def _publish(
@@ -1043,7 +1174,7 @@ class DocumentQueue:
             filing.discard_temp(temp)
             return done
         log.info("document %s: an interrupted filing was never published; back to waiting", queued.id)
-        back = replace(queued, state="waiting", intent=None)
+        back = replace(queued, state="unreadable" if queued.unreadable else "waiting", intent=None)
         self.docs.put(queued.id, _to_doc(back))
         if intent.get("temp"):
             filing.discard_temp(temp)  # only now: its absence would mean "published"
@@ -1172,6 +1303,16 @@ class DocumentQueue:
 
 
 __all__ = ["COLLECTION", "FILED_FLAG", "DocumentQueue", "QueuedDocument"]
+
+
+def _without_name(text: dict[str, Any], filename: str) -> dict[str, Any]:
+    """A reader's refusal (``Text.to_json``) with the file's name said as "document", as the readers say it of
+    a file without one: a lab may name a file after the patient, and the refusal is printed by listings."""
+    name = filename.rsplit("/", 1)[-1]
+    if not name:
+        return text
+    params = {k: str(v).replace(repr(name), "document").replace(name, "document") for k, v in text["params"].items()}
+    return {"code": text["code"], "params": params}
 
 
 def _recorded_patient(doc: Mapping[str, Any]) -> str:

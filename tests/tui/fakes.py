@@ -161,6 +161,7 @@ class FakeEntry:
     critical: int = 0  # critical results in it
     filed_at: dt.datetime | None = None
     duplicate_of: str | None = None  # state "duplicate": the entry with the same bytes
+    unreadable: str = ""  # state "unreadable": the reader's refusal as a code
 
 
 class FakeDocuments:
@@ -190,6 +191,15 @@ class FakeDocuments:
         """A bare PDF letter whose identity could not be read: no candidate at all."""
         letter = ClinicalDocument(format="pdf", identity=Identity(), title="Courrier du Dr Martin")
         self.entries["d-letter"] = FakeEntry("d-letter", letter, (), "review", "waiting")
+
+    def add_unreadable(self) -> None:
+        """An HL7 file with another file glued on, which the reader refused: in front of a person, as the core
+        records it (state unreadable, no identity, the refusal's code)."""
+        damaged = ClinicalDocument(format="hl7v2", identity=Identity())
+        self.entries["d-unreadable"] = FakeEntry(
+            "d-unreadable", damaged, (), "review", "unreadable", message="m-lab",
+            unreadable="clinical.hl7v2.ligne-non-segment",
+        )  # fmt: skip
 
     def add_duplicate(self) -> None:
         """The lab's result again, in another letter: a duplicate of the one waiting (as the core records it)."""
@@ -528,7 +538,17 @@ class FakeMailroom:
             message_id=f"<{e.message}@test>" if e.message else "",
             envelope=doc.envelope, conflict=envelope_conflict(doc), envelope_label=envelope_label(doc),
             duplicate_of=e.duplicate_of, duplicate_note=self._duplicate_note(e),
+            unreadable=e.unreadable, unreadable_note=self._unreadable_note(e), hand_fileable=True,
         )  # fmt: skip
+
+    def _unreadable_note(self, e: FakeEntry) -> str:
+        """The core's words (``DocumentQueue.unreadable_note``) for a file that could not be read."""
+        from core.text import T
+
+        if not e.unreadable:
+            return ""
+        kind = str(T(f"clinical.documents.format-{e.document.format}"))
+        return str(T("clinical.documents.illisible", format=kind, reason=str(T(e.unreadable))))
 
     def _duplicate_note(self, e: FakeEntry) -> str:
         """The core's words (``DocumentQueue.duplicate_note``) for a duplicate and its original's state."""
@@ -552,10 +572,13 @@ class FakeMailroom:
 
     def review_items(self) -> tuple[list[ReviewItem], list[ReviewItem]]:
         entries = self.documents.entries.values()
-        waiting = [self._item(e) for e in entries if e.state == "waiting"]
-        waiting.sort(
-            key=lambda i: (not i.critical, i.date.timestamp() if i.date else float("inf"))
-        )  # as the core
+        waiting = [self._item(e) for e in entries if e.state in ("waiting", "unreadable")]
+        waiting.sort(  # as the core: critical first, then the files that could not be read, then by date
+            key=lambda i: (
+                not i.critical,
+                float("-inf") if i.state == "unreadable" else i.date.timestamp() if i.date else float("inf"),
+            )
+        )
         decided = [self._item(e) for e in entries if e.state == "filed"]
         return waiting, decided + [self._item(e) for e in entries if e.state == "duplicate"]  # as the core
 
@@ -619,18 +642,31 @@ class FakeMailroom:
         self._refuse_duplicate(entry)
         if entry.state == "filed":
             raise BadInput(f"le document {doc_id} est classé : annulez d'abord le classement")
+        if entry.state == "unreadable":  # as the core: an unreadable file is marked dealt with
+            return self.mark_dealt_with(doc_id, actor)
         entry.state = "rejected"
         self.documents.decisions.append(("reject", doc_id, None))
         self.audit.append(("reject", doc_id))
         return self._item(entry)
 
+    def mark_dealt_with(self, doc_id: str, actor: str | None = None) -> ReviewItem:
+        entry = self.documents.get(doc_id)
+        self._refuse_duplicate(entry)
+        if entry.state != "unreadable":
+            raise BadInput(f"le document {doc_id} n'est pas un fichier illisible en attente : rien à marquer traité")
+        entry.state = "dealt"
+        self.documents.decisions.append(("dealt", doc_id, None))
+        self.audit.append(("dealt-with", doc_id))
+        return self._item(entry)
+
     def undo_filing(self, doc_id: str, actor: str | None = None) -> ReviewItem:
         entry = self.documents.get(doc_id)
         self._refuse_duplicate(entry)
-        if entry.state not in ("filed", "rejected"):  # as the core: a rejection is taken back too
+        if entry.state not in ("filed", "rejected", "dealt"):  # as the core: a rejection is taken back too
             raise BadInput(f"le document {doc_id} n'est pas classé : rien à annuler")
-        undone: Undone = "rejection" if entry.state == "rejected" else "filing"
-        entry.state, entry.decision, entry.patient_id, entry.filed_at = "waiting", "review", None, None
+        undone: Undone = "filing" if entry.state == "filed" else "dealt" if entry.state == "dealt" else "rejection"
+        back: DocumentState = "unreadable" if entry.unreadable else "waiting"
+        entry.state, entry.decision, entry.patient_id, entry.filed_at = back, "review", None, None
         self.documents.decisions.append(("undo", doc_id, None))
         self.audit.append(("undo", doc_id))
         return replace(self._item(entry), undone=undone)

@@ -170,6 +170,35 @@ def test_a_second_copy_of_a_waiting_document_is_listed_as_its_duplicate(subject:
     assert copy.duplicate_note.startswith(f"doublon du document {first.id}, déjà classé pour le patient n° p-1 (")
 
 
+def test_a_file_that_could_not_be_read_waits_and_is_dealt_with(subject: Subject, tmp_path: Path) -> None:
+    """A clinical file the reader refused: among the documents waiting (counted), the core's words saying what
+    could not be read; marked dealt with (audited), out of the list; taken back; nothing else is."""
+    mr = subject.mailroom
+    if isinstance(mr, FakeMailroom):
+        mr.documents.add_unreadable()
+    else:
+        from tests.filing.test_unreadable_servers import GLUED, letter
+
+        (tmp_path / "Maildir" / "new" / "5.glued").write_bytes(letter("glued", ("cr.hl7", "text/plain", GLUED)))
+        asyncio.run(mr.sync())
+    pending, _decided = mr.review_items()
+    [unreadable] = [i for i in pending if i.state == "unreadable"]
+    assert unreadable.unreadable == "clinical.hl7v2.ligne-non-segment" and unreadable.hand_fileable
+    assert unreadable.unreadable_note.startswith("fichier HL7 v2 reçu mais illisible : le fichier HL7 contient")
+    assert mr.review_count() == len(pending) and unreadable.candidates == ()
+    waiting = next(i for i in pending if i.state == "waiting")
+    with pytest.raises(BadInput):
+        mr.mark_dealt_with(waiting.id)  # a document that was read is filed or rejected, never "dealt with"
+    dealt = mr.mark_dealt_with(unreadable.id, actor="tui")
+    assert dealt.state == "dealt" and ("dealt-with", unreadable.id) in subject.audited()
+    assert unreadable.id not in {i.id for group in mr.review_items() for i in group}
+    assert mr.review_count() == len(pending) - 1
+    with pytest.raises(BadInput):
+        mr.mark_dealt_with(unreadable.id)  # once
+    back = mr.undo_filing(unreadable.id, actor="tui")
+    assert back.state == "unreadable" and back.undone == "dealt" and mr.review_count() == len(pending)
+
+
 def test_patients_directory_and_recipients(subject: Subject) -> None:
     mr = subject.mailroom
     assert {p.id for p in mr.list_patients()} == {"p-1", "p-2", "p-3"}

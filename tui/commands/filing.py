@@ -1,4 +1,4 @@
-"""``missive file``, ``missive documents list|undo|reject`` and ``missive filing presets``.
+"""``missive file``, ``missive documents list|undo|reject|dealt`` and ``missive filing presets``.
 
 Thin front ends of the façade's document queue (``Mailroom.queued_documents``, ``file_queued``...) and of its
 filing presets (``core.mailroom.filing_presets``). Listings show ids, decisions and states, never the patient's identity.
@@ -42,6 +42,14 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     rej.add_argument("document_id", metavar="DOCUMENT_ID", help="l'id donné par `missive documents list`")
     rej.add_argument("--json", action="store_true", help="le résultat en JSON")
     rej.set_defaults(func=reject_command)
+    dealt = dsub.add_parser(
+        "dealt",
+        parents=[common],
+        help="marquer traité un fichier illisible (ouvert dans la lettre, redemandé à l'expéditeur) : jamais classé",
+    )
+    dealt.add_argument("document_id", metavar="DOCUMENT_ID", help="l'id donné par `missive documents list`")
+    dealt.add_argument("--json", action="store_true", help="le résultat en JSON")
+    dealt.set_defaults(func=dealt_command)
 
     fl = sub.add_parser("filing", parents=[common], help="classement : préréglages des logiciels métier")
     fsub = fl.add_subparsers(dest="filing_command", metavar="ACTION", parser_class=type(fl))
@@ -50,10 +58,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     pre.set_defaults(func=presets_command)
 
 
-def _row(doc: Any, notes: tuple[str, str] = ("", "")) -> str:
+def _row(doc: Any, notes: tuple[str, ...] = ("", "")) -> str:
     from tui.i18n import t
 
-    known = ("waiting", "filing", "filed", "rejected", "duplicate")
+    known = ("waiting", "filing", "filed", "rejected", "duplicate", "unreadable", "dealt")
     state = t(f"cli.state.{doc.state}") if doc.state in known else doc.state
     patient = doc.patient_id or "-"
     line = f"{doc.id}  {state:<10} {doc.decision:<7} {doc.format:<10} patient={patient}"
@@ -93,6 +101,11 @@ def list_command(args: argparse.Namespace, ctx: Any) -> int:
         return 0
     for doc in docs:
         notes = mailroom.document_notes(doc.id) if doc.duplicate_of or doc.version_of else ("", "")
+        if doc.unreadable and doc.state != "duplicate":  # what could not be read (the core's words), what to do
+            from tui.i18n import t
+
+            todo = t("cli.documents.unreadable_todo", id=doc.id) if doc.state == "unreadable" else ""
+            notes = (*notes, mailroom.unreadable_note(doc.id), todo)
         print(_row(doc, notes))
     return 0
 
@@ -109,7 +122,15 @@ def reject_command(args: argparse.Namespace, ctx: Any) -> int:
     from tui.i18n import t
 
     doc = ctx.mailroom().reject_queued(args.document_id, actor="cli")
-    return _show_decision(args, ctx, doc, t("cli.file.rejected", id=doc.id))
+    # (a file that could not be read is marked dealt with, never set aside: the core's decision)
+    return _show_decision(args, ctx, doc, t("cli.file.dealt" if doc.state == "dealt" else "cli.file.rejected", id=doc.id))
+
+
+def dealt_command(args: argparse.Namespace, ctx: Any) -> int:
+    from tui.i18n import t
+
+    doc = ctx.mailroom().dealt_queued(args.document_id, actor="cli")
+    return _show_decision(args, ctx, doc, t("cli.file.dealt", id=doc.id))
 
 
 def presets_command(args: argparse.Namespace, ctx: Any) -> int:

@@ -483,6 +483,10 @@ def _document_line(doc: ReviewItem) -> str:
             where += f" — ⚠ {doc.conflict}"
     elif doc.state == "duplicate":  # the same file as another document: that one stands for it
         where = doc.duplicate_note
+    elif doc.state == "unreadable":  # the reader refused it: what could not be read, and what to do
+        where = f"{doc.unreadable_note} — {t('cli.documents.unreadable_todo', id=doc.id)}"
+    elif doc.state == "dealt":
+        where = t("cli.state.dealt")
     else:
         where = t("cli.doc.rejected")
     if doc.version_note:  # a new version of a result: what it is to the earlier one (the core's words)

@@ -125,6 +125,10 @@ def filing_line(filing: ReviewItem) -> tuple[str, str]:
         return t("reader.rejected"), "$text-muted"
     if filing.state == "duplicate":  # the same file came in another letter: that document stands for it
         return t("reader.duplicate", note=filing.duplicate_note), "$text-muted"
+    if filing.state == "unreadable":  # the reader refused it: what could not be read (the core's words)
+        return t("reader.unreadable", note=filing.unreadable_note), "$warning bold"
+    if filing.state == "dealt":
+        return t("reader.dealt"), "$text-muted"
     return t("reader.waiting"), "$warning bold"
 
 

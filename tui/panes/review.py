@@ -6,10 +6,14 @@
 | tab | next candidate |
 | p | find the patient by name, birth date or id, and file to them after a confirmation |
 | n | says that patients are created in the practice software, and opens the search |
-| x | reject |
+| x | reject (a file that could not be read: mark it dealt with) |
 | u | undo the last filing or rejection (the document waits again) |
 
 Only the keys that apply to the highlighted document are active (and shown in the footer).
+
+A file that could not be read (the core's state ``unreadable``) waits among the others, marked ✗: the card says
+what could not be read (the core's words) and what to do in place of the identities; it is filed by hand (p)
+when the core allows it, or marked dealt with (x).
 """
 
 from __future__ import annotations
@@ -98,7 +102,16 @@ def comparison(item: ReviewItem, patient: Patient | None, differs: frozenset[str
 
 def compare_title(item: ReviewItem) -> str:
     """The comparison's title: the core's reason when the document's container names another patient."""
+    if item.unreadable:
+        return f"✗ {t('review.unreadable_title')}"
     return f"⚠ {item.conflict}" if item.conflict else t("review.compare")
+
+
+def unreadable_todo(item: ReviewItem) -> list[str]:
+    """What to do with a file that could not be read (said where candidates would be): open the letter, ask
+    again, then file it by hand (when the core allows it) or mark it dealt with."""
+    todo = t("review.unreadable_todo_file" if item.hand_fileable else "review.unreadable_todo_nofile")
+    return [t("review.unreadable_todo", file=item.attachment or "?"), todo]
 
 
 class ReviewPane(ReportsFailures, Vertical):
@@ -193,7 +206,9 @@ class ReviewPane(ReportsFailures, Vertical):
             else:
                 who = t("review.no_identity")
             when = item.date.strftime("%d/%m") if item.date else "     "
-            if self.is_pending(item):
+            if self.is_pending(item) and item.unreadable:  # nothing read: its file's name, and that it is unreadable
+                label = f"✗ {when} {item.attachment or '?'} — {t('review.unreadable_row')}"
+            elif self.is_pending(item):
                 kind = f"[{kind_label(item.kind)}] " if item.kind else ""
                 label = f"{'‼' if item.critical else '?'} {when} {who} — {kind}{item.title}"
             elif item.state == "duplicate":  # the same file as another document: that one stands for it
@@ -235,6 +250,9 @@ class ReviewPane(ReportsFailures, Vertical):
                     candidates.add_option(Option(Content.styled(note, "$warning bold"), disabled=True))
             self._render_compare(item, item.patient)
             return
+        if item.unreadable:  # nothing was read: what to do, where a candidate would be
+            for line in unreadable_todo(item):
+                candidates.add_option(Option(Content.styled(line, "$warning bold"), disabled=True))
         for cand, patient in item.candidates:
             name = (
                 f"{patient.used_name or patient.birth_name} {' '.join(patient.given_names)}"
@@ -253,7 +271,7 @@ class ReviewPane(ReportsFailures, Vertical):
             )
         if item.candidates:
             candidates.highlighted = 0
-        elif item.no_candidate:  # why nobody is proposed, in the core's words, where a candidate would be
+        elif item.no_candidate and not item.unreadable:  # why nobody is proposed, in the core's words, where a candidate would be
             candidates.add_option(Option(Content.styled(item.no_candidate, "$warning bold"), disabled=True))
         self._compare()
 
@@ -267,6 +285,9 @@ class ReviewPane(ReportsFailures, Vertical):
         compare = self.query_one("#review-compare", Static)
         compare.border_title = compare_title(item)
         compare.border_subtitle = item.version_note  # a new version of a result: what it is to the earlier one
+        if item.unreadable and self.is_pending(item):  # no identity was read: what could not be (the core's words)
+            compare.update(printable_content(Content.styled(item.unreadable_note, "$warning bold")))
+            return
         compare.update(printable_content(comparison(item, patient, self._differs(item, patient))))
 
     def _differs(self, item: ReviewItem, patient: Patient | None) -> frozenset[str]:
@@ -308,6 +329,8 @@ class ReviewPane(ReportsFailures, Vertical):
         if action == "undo" and self.is_pending(item):  # the highlight moved on: u takes back the last decision
             return self._undoable() is not None
         if action in self.WAITING_ONLY:
+            if item.unreadable and not item.hand_fileable and action != "reject":
+                return False  # the core says this file must not reach the practice software: x only
             return self.is_pending(item)
         return not self.is_pending(item) and item.state != "duplicate"  # a duplicate's original is decided on
 
@@ -376,13 +399,18 @@ class ReviewPane(ReportsFailures, Vertical):
             return
         from tui.panes.confirm import ConfirmScreen
 
+        decision = "dealt" if item.unreadable else "reject"  # a file that could not be read: dealt with
+
         def answered(yes: bool | None) -> None:
             if yes:
-                self.decide(item.id, "reject", None)
+                self.decide(item.id, decision, None)
 
-        self.app.push_screen(
-            ConfirmScreen(t("confirm.reject", title=item.title or "—"), deliberate=True), answered
+        question = (
+            t("confirm.dealt", file=item.attachment or "?")
+            if item.unreadable
+            else t("confirm.reject", title=item.title or "—")
         )
+        self.app.push_screen(ConfirmScreen(question, deliberate=True), answered)
 
     def action_undo(self) -> None:
         if self.current is not None and not self.is_pending(self.current):
@@ -403,6 +431,8 @@ class ReviewPane(ReportsFailures, Vertical):
             mailroom.file_document(doc_id, patient_id, actor="tui")
         elif decision == "reject":
             mailroom.reject_document(doc_id, actor="tui")
+        elif decision == "dealt":
+            mailroom.mark_dealt_with(doc_id, actor="tui")
         else:
             undone = mailroom.undo_filing(doc_id, actor="tui").undone
         self.post_message(DocumentDecided(doc_id, decision, undone))

@@ -1,0 +1,67 @@
+"""À classer at 80x24, a clinical file the reader refused (the core's state ``unreadable``): listed among the
+documents waiting (✗, its file's name), counted in the status bar, its card saying what could not be read (the
+core's words) and what to do; x marks it dealt with after a yes (through the façade's ``mark_dealt_with``), u
+takes that back; p files it by hand to a patient found by search."""
+
+from __future__ import annotations
+
+from textual.widgets import OptionList, Static
+
+from tests.tui.conftest import settle
+from tests.tui.fakes import FakeMailroom
+from tests.tui.test_flows import open_review_at, text_of, until
+from tui.app import MissiveApp
+from tui.panes.confirm import ConfirmScreen
+
+
+async def test_an_unreadable_file_is_shown_counted_and_dealt_with(mailroom: FakeMailroom) -> None:
+    mailroom.documents.add_unreadable()
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await open_review_at(app, pilot, "d-unreadable")
+        assert "À classer : 2" in text_of(app, "#status-counts")  # the ambiguous result and the unreadable file
+        docs = app.screen.query_one("#review-docs", OptionList)
+        assert docs.highlighted == 0  # right after the critical results: before the ambiguous one
+        row = str(docs.get_option_at_index(0).prompt)
+        assert row.startswith("✗ ") and "res.hpr — fichier illisible : à voir" in row
+        compare = app.screen.query_one("#review-compare", Static)
+        assert "fichier HL7 v2 reçu mais illisible : le fichier HL7 contient une ligne" in str(compare.render())
+        assert "Fichier reçu que missive ne sait pas lire" in str(compare.border_title)
+        candidates = app.screen.query_one("#review-candidates", OptionList)
+        todo = [str(candidates.get_option_at_index(n).prompt) for n in range(candidates.option_count)]
+        assert "Ouvrez la lettre" in todo[0] and "demandez à l'expéditeur" in todo[0] and "res.hpr" in todo[0]
+        assert "p : le classer à la main" in todo[1] and "x : le marquer traité" in todo[1]
+
+        await pilot.press("x")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmScreen) and "Marquer traité" in app.screen.question
+        await pilot.press("o")
+        await settle(app, pilot)
+        assert mailroom.documents.entries["d-unreadable"].state == "dealt"
+        assert ("dealt", "d-unreadable", None) in mailroom.documents.decisions
+        assert "À classer : 1" in text_of(app, "#status-counts")
+        assert "d-unreadable" not in [docs.get_option_at_index(n).id for n in range(docs.option_count)]
+
+        await pilot.press("u")  # taken back: in front of a person again
+        await settle(app, pilot)
+        assert mailroom.documents.entries["d-unreadable"].state == "unreadable"
+        assert "À classer : 2" in text_of(app, "#status-counts")
+        assert any(n.message == "Fichier illisible remis à classer" for n in app._notifications)
+
+        from tui.panes.patient_search import PatientSearchScreen
+
+        await open_review_at(app, pilot, "d-unreadable")
+        await pilot.press("p")  # filed by hand, to a patient found by search
+        await settle(app, pilot)
+        assert isinstance(app.screen, PatientSearchScreen)
+        results = app.screen.query_one("#patient-results", OptionList)
+        await pilot.press(*"02/11/1948")  # by birth date
+        await until(pilot, lambda: results.option_count == 1, "one patient born that day")
+        await pilot.press("enter", "enter")  # to the results, then choose: the traits, and a question
+        await pilot.pause()
+        assert mailroom.documents.entries["d-unreadable"].state == "unreadable"  # nothing before the yes
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert mailroom.documents.entries["d-unreadable"].state == "filed"
+        assert ("file", "d-unreadable", "p-3") in mailroom.documents.decisions
