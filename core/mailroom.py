@@ -1630,9 +1630,11 @@ class Mailroom:
                 chosen += self.keys.crl_urls()
         update = update_crls(self.lists, self.keys, list(dict.fromkeys(chosen)), self._lists_ca(ca_file))
         if update.authorities:
-            again = self.judge_signatures_again(update.authorities)
+            again, filed = self.judge_signatures_again(update.authorities)
             if again:
                 update.lines.append(str(T("lists.crl-letters", count=again)))
+            if filed:
+                update.lines.append(str(T("lists.crl-letters-filed", count=filed)))
         return update
 
     def _signature_basis(self, message_id: str) -> dict[str, Any]:
@@ -1649,7 +1651,7 @@ class Mailroom:
             return {"seen": now, "chain": []}
         return {"seen": now, "chain": list(opened.revocation_links)}
 
-    def judge_signatures_again(self, authorities: Sequence[str]) -> int:
+    def judge_signatures_again(self, authorities: Sequence[str]) -> tuple[int, int]:
         """The stored letters whose valid signature rests on a certificate issued by one of ``authorities``
         (core.secure.crl.name_key of their names; their revocation list just changed) are judged again against
         the CRLs held now, from what their verdict kept (``sig_basis``: the chain's authorities and serial
@@ -1658,7 +1660,8 @@ class Mailroom:
         known becomes checked. No letter is read again, but once those stored by an older version (valid, no
         ``sig_basis``): each is opened once to learn its chain, its verdict kept, then judged as the others (the
         time it was in hand is not known: taken as now, so only a revocation before now counts, as at a sync).
-        How many verdicts changed."""
+        How many verdicts changed, and how many of the letters now revoked had documents filed already (a
+        person looks at those: they were filed on a signature that no longer holds)."""
         from core.secure.crl import judge_again
 
         wanted = set(authorities)
@@ -1673,6 +1676,7 @@ class Mailroom:
         crls = self.keys.crls
         updates: dict[str, dict[str, Any]] = {}  # verdicts changed
         learnt: dict[str, dict[str, Any]] = {}  # an older version's letters: their basis, verdict unchanged
+        filed = 0  # letters now revoked whose documents were filed already
         for key, doc in self.messages.docs.find(vouched):
             if doc.get("sig_basis") is None:
                 doc = {**doc, "sig_basis": self._signature_basis(key)}
@@ -1694,6 +1698,8 @@ class Mailroom:
                     if self.trust.classify_incoming(sender, False, bool(doc.get("encrypted"))) == "quarantine":
                         doc["trust"] = "quarantine"
             updates[key] = doc
+            if not again.valid and doc.get("filed"):
+                filed += 1
         if updates or learnt:
             self.messages.docs.put_many({**learnt, **updates})
         if updates:
@@ -1704,7 +1710,9 @@ class Mailroom:
             self.emit(MarksRefreshed(len(updates)))  # an app following the daemon shows the new marks
         if learnt:
             log.info("chains of %d letters stored by an older version read once", len(learnt))
-        return len(updates)
+        if filed:
+            log.warning("%d letters whose documents were filed are now signed by a revoked certificate", filed)
+        return len(updates), filed
 
     # -- the profile itself (``missive passphrase``, ``missive audit``) ----------------------------------------
     def change_passphrase(self, new_passphrase: str) -> None:

@@ -119,6 +119,10 @@ async def test_a_crl_arriving_later_judges_the_stored_letters_again(tmp_path: Pa
         basis = mr.messages.doc(message_id)["sig_basis"]
         mr.messages.update_meta(message_id, sig_basis={**basis, "seen": (NOW - 3 * DAY).isoformat()})
 
+    # Alice's later letter and Carol's had their documents filed (as the sync's filing marks them)
+    for subject in ("alice apres", "carol"):
+        mr.messages.update_meta(rows[subject].id, filed=True)
+
     # Alice revoked two days ago; Dave revoked yesterday, his key known compromised five days ago
     crl_server.serve(
         "/ca.crl", crl_of(ca, [(alice.cert, NOW - 2 * DAY, None), (dave.cert, NOW - DAY, NOW - 5 * DAY)])
@@ -133,6 +137,10 @@ async def test_a_crl_arriving_later_judges_the_stored_letters_again(tmp_path: Pa
     monkeypatch.undo()
     assert update.failures == []
     assert "4 lettres reçues : vérification de la signature revue avec la liste de révocation" in update.lines
+    # the filed letter now revoked is said (its documents came on a signature that no longer holds); Carol's not
+    assert "dont 1 lettres dont des documents ont déjà été classés : leur signature n'est plus reconnue" in (
+        " ".join(update.lines)
+    )
 
     rows = _by_subject(mr)  # the list, read from the list index as the app reads it
     verdicts = {subject: (row.signature.verdict, row.signature.reason) for subject, row in rows.items()}
