@@ -31,9 +31,20 @@ def scrub(text: str) -> str:
     return text
 
 
+# A server's words end up in a line (a refusal, an IDLE failure): a line end in them wrote a second, forged line
+# into the log ('... ERROR missive.audit ...'), an ESC a terminal command for whoever reads it with cat or tail.
+# Controls (C0, DEL, C1), line separators and bidi controls are written escaped, as \x1b or \u202e.
+_LOG_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 class ScrubFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = scrub(record.getMessage())
+        record.msg = _LOG_CONTROLS.sub(_escaped, scrub(record.getMessage()))
         record.args = None
         return True
 

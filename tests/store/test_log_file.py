@@ -89,3 +89,19 @@ def test_opening_a_profile_imports_no_logging_handlers(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["False"]
     assert (tmp_path / "p" / "missive.log").is_file()
+
+
+def test_a_servers_words_write_one_line_and_no_terminal_command(tmp_path: Path, own_log) -> None:
+    """A refusal is logged with the server's words (core.mail.mailops: 'refused by the server, given up: %s'):
+    a line end in them forged a second line in the log, an ESC a command for whoever reads it in a terminal."""
+    path = logs.setup_logging(tmp_path / "profile")
+    words = "NO [CANNOT] refusé\r\n2026-12-07 10:00:00,000 ERROR missive.audit forged\x1b]0;x\x07 \u202e \x85fin"
+    logging.getLogger("missive.mail.mailops").warning("operation %s (%s) refused by the server, given up: %s",
+                                                      "op-1", "move", words)  # fmt: skip
+    for handler in own_log.handlers:
+        handler.flush()
+    (line,) = path.read_text("utf-8").splitlines()
+    assert line.endswith(
+        "given up: NO [CANNOT] refusé\\x0d\\x0a[date] 10:00:00,000 ERROR missive.audit forged\\x1b]0;x\\x07"
+        " \\u202e \\x85fin"
+    )
