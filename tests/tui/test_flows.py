@@ -517,6 +517,26 @@ async def test_escape_in_the_annuaire_search_goes_to_the_results_or_back(mailroo
         assert shown_pane(app) == "inbox"
 
 
+async def test_escape_in_a_classer_closes_the_filter_then_leads_back(mailroom: FakeMailroom) -> None:
+    """Escape always leads back: in À classer it closed the documents' filter, and without one did nothing."""
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        search = app.screen.query_one("#review-search", Input)
+        await pilot.press("slash", *"dup")
+        await settle(app, pilot)
+        assert search.display and search.has_focus
+        await pilot.press("escape")  # the filter first
+        await settle(app, pilot)
+        assert shown_pane(app) == "review" and not search.display
+        assert app.screen.query_one("#review-docs", OptionList).has_focus
+        await pilot.press("escape")  # then back
+        await settle(app, pilot)
+        assert shown_pane(app) == "inbox"
+
+
 async def test_down_in_the_annuaire_search_goes_to_the_results_and_entree_writes(mailroom: FakeMailroom) -> None:
     """As in the patient search: "martin ↓ Entrée" writes to the first address found (↓ did nothing, so Entrée
     only went to the results and a second Entrée was needed)."""

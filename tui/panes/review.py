@@ -470,8 +470,12 @@ class ReviewPane(ReportsFailures, Vertical):
         self.query_one("#review-docs").focus()
 
     def key_escape(self) -> None:
+        """Escape closes the documents' filter; without one, leads back to Réception (as in Rédaction and the
+        Annuaire: it did nothing here)."""
         search = self.query_one("#review-search", Input)
         if search.display:
             search.value = ""
             search.display = False
             self.query_one("#review-docs").focus()
+        else:
+            missive_app(self).action_show_pane("inbox")
