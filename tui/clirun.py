@@ -231,8 +231,15 @@ def _library_logs_to_profile() -> Iterator[None]:
     saved = threading.excepthook, sys.unraisablehook
 
     def thread_failed(failure: Any) -> None:
-        if failure.exc_type is not SystemExit and failure.exc_value is not None:
-            log_bug(logger, failure.exc_value)
+        if failure.exc_type is SystemExit or failure.exc_value is None:
+            return
+        thread = getattr(failure.thread, "name", "")
+        if thread == "textual-output" and isinstance(failure.exc_value, OSError):
+            # the screen's writer found the terminal gone (SIGHUP: an SSH link cut, the window closed), as the
+            # app saves the letter and ends: no bug
+            logger.info("the terminal went away (%s)", type(failure.exc_value).__name__)
+            return
+        log_bug(logger, failure.exc_value)
 
     def unraisable(failure: Any) -> None:
         if failure.exc_value is not None:

@@ -76,10 +76,13 @@ def show(checking: bool) -> Callable[[bool], None] | None:
 
     def restore(app_ran: bool) -> None:
         close_gate()
-        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
-        if not app_ran:  # Textual never took the screen: leave the alternate screen drawn here
-            sys.stdout.write(LEAVE)
-            sys.stdout.flush()
+        try:
+            termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+            if not app_ran:  # Textual never took the screen: leave the alternate screen drawn here
+                sys.stdout.write(LEAVE)
+                sys.stdout.flush()
+        except (termios.error, OSError):  # the terminal is gone (SIGHUP: SSH cut, window closed): nothing to give back
+            pass
 
     return restore
 

@@ -37,3 +37,7 @@ def test_a_terminal_hung_up_keeps_the_letter_being_written(demo) -> None:  # noq
     finally:
         mailroom.close()
     assert bodies == ["Dernière phrase tapée avant la coupure."], bodies
+    # and it ended as ctrl+q ends it: giving the terminal's settings back to a terminal that is gone is no bug
+    # (it logged "internal error … splash.py … restore" and ended with code 1)
+    log = (profile / "missive.log").read_text("utf-8")
+    assert "SIGHUP: the app ends" in log and "internal error" not in log, log[-2000:]
