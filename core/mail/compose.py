@@ -102,11 +102,14 @@ def compose(draft: Draft, account: Account, *, now: dt.datetime | None = None) -
     msg["Date"] = format_datetime(when if when.tzinfo else when.astimezone())
     message_id = make_msgid(domain=sender_domain(sender))
     msg["Message-ID"] = message_id
-    if draft.in_reply_to:
-        msg["In-Reply-To"] = _msgid(draft.in_reply_to, "l'identifiant du message auquel vous répondez")
-    refs = [_msgid(r, "une référence") for r in draft.references]
-    if draft.in_reply_to and _msgid(draft.in_reply_to, "") not in refs:
-        refs.append(_msgid(draft.in_reply_to, ""))
+    # the letter answered names itself (its sender's words): an identifier that is none (a space, no '@', a
+    # control: an ESC went out in In-Reply-To) is left out, the reply leaves unthreaded rather than not at all
+    replied = _thread_id(draft.in_reply_to) if draft.in_reply_to else None
+    if replied:
+        msg["In-Reply-To"] = replied
+    refs = [ref for ref in map(_thread_id, draft.references) if ref]
+    if replied and replied not in refs:
+        refs.append(replied)
     if refs:
         msg["References"] = " ".join(refs)
     if draft.end_conversation:  # Référentiel #2 ECO.2.2.8: the patient cannot answer
@@ -143,9 +146,17 @@ def _msgid(value: str, what: str) -> str:
     text = _one_line(value.strip(), what or "un identifiant de message")
     if not text.startswith("<"):
         text = f"<{text}>"
-    if not text.endswith(">") or " " in text or text.count("@") != 1:
+    if not text.endswith(">") or text.count("@") != 1 or any(c.isspace() or not c.isprintable() for c in text):
         raise BadInput(T("mail.compose.message-valide", value=what or "un identifiant de message"))
     return text
+
+
+def _thread_id(value: str) -> str | None:
+    """``value`` as a Message-ID for In-Reply-To or References, None when it is none."""
+    try:
+        return _msgid(value, "")
+    except BadInput:
+        return None
 
 
 def _split_head(data: bytes) -> tuple[bytes, bytes, bytes]:

@@ -98,7 +98,6 @@ def test_no_mss_nil_header_when_the_account_has_none() -> None:
             for end in ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
         ),
         Draft(to=("a@exemple.fr",), subject="s", body="b", extra_headers=(("X-MSS-INS", "O\u2028X: y"),)),
-        Draft(to=("a@exemple.fr",), subject="s", body="b", in_reply_to="<a\x0cb@exemple.fr>"),
         # a control in an address went to RCPT TO as it was
         Draft(to=("a\x00b@exemple.fr",), subject="s", body="b"),
         Draft(to=("a\x1bMb@exemple.fr",), subject="s", body="b"),
@@ -159,3 +158,18 @@ def test_an_attachment_named_by_anyone_goes_out_under_a_name_a_file_may_carry() 
     sent = [part.get_filename() for part in message_from_bytes(data).walk() if part.get_filename()]
     assert sent == ["cr_Bcc_ evil@exemple.fr.pdf", "cr_x.pdf", "cr__fdp.exe", "_]0;x_.pdf"]
     assert header_value(data, "Bcc") is None
+
+
+def test_a_reply_to_a_letter_whose_message_id_is_none_leaves_unthreaded() -> None:
+    """The letter answered names itself: an ESC in its Message-ID went out in In-Reply-To, and an identifier
+    with a space, a line end or no '@' stopped the reply with 'n'est pas un Message-ID valide'."""
+    for named in ("<a\x1b]0;x\x07@exemple.fr>", "<a\x0cb@exemple.fr>", "<a b@exemple.fr>", "<sans-arobase>"):
+        draft = Draft(to=("a@exemple.fr",), subject="Re: s", body="b", in_reply_to=named, references=(named,))
+        data = compose(draft, ACCOUNT).data
+        assert header_value(data, "In-Reply-To") is None and header_value(data, "References") is None, ascii(named)
+        assert b"\x1b" not in data and b"\x0c" not in data
+    draft = Draft(to=("a@exemple.fr",), subject="Re: s", body="b", in_reply_to="<orig@exemple.fr>",
+                  references=("<a\x1b@x>", "<first@exemple.fr>"))  # fmt: skip
+    data = compose(draft, ACCOUNT).data
+    assert header_value(data, "In-Reply-To") == "<orig@exemple.fr>"
+    assert header_value(data, "References") == "<first@exemple.fr> <orig@exemple.fr>"
