@@ -81,6 +81,7 @@ class KeyStore:
         self.anchors: Collection = profile.collection(ANCHORS)
         self._keys: dict[str, PrivateKey] = {}  # loaded private keys: an RSA load checks the key (~70 ms)
         self._crls: CrlStore | None = None
+        self._authorities: tuple[tuple[Any, ...], list[x509.Certificate]] | None = None
 
     @property
     def crls(self) -> CrlStore:
@@ -95,12 +96,14 @@ class KeyStore:
         """What the profile's CRLs say of ``cert`` (good, revoked, unknown): S/MIME's ``KeyRing.revocation``."""
         return self.crls.status(cert, at)
 
-    def chain_revocation(self, cert: x509.Certificate) -> tuple[Revocation, x509.Certificate]:
+    def chain_revocation(
+        self, cert: x509.Certificate, pool: list[x509.Certificate] | None = None
+    ) -> tuple[Revocation, x509.Certificate]:
         """What the CRLs say of ``cert`` and of the authorities above it that the profile holds (found by name
         and signature, up to a self-signed one, which no list of its own can revoke): the first one revoked
         (with that certificate), else what they say of ``cert`` itself. A recipient whose intermediate
         authority was revoked is as unusable as one whose own certificate was."""
-        pool = self.authorities()
+        pool = self.authorities() if pool is None else pool  # ``pool``: authorities() read once by the caller
         found = self.revocation(cert)
         if found.state == "revoked":
             return found, cert
@@ -120,10 +123,20 @@ class KeyStore:
     def authorities(self) -> list[x509.Certificate]:
         """The authorities in use, whose CRLs are kept: the trust anchors and the authorities of the chains
         held (our own .p12's, those imported beside a correspondent's certificate)."""
+        # read again only when what is held changed (certificates are kept under their fingerprints): a letter's
+        # recipients each have their chain looked for in it (chain_revocation), as the composer asks
+        stamp = (
+            tuple(self.anchors.keys()),
+            tuple(self.certs.keys()),
+            tuple((key, len(doc.get("chain") or ())) for key, doc in self.own.items()),
+        )
+        if self._authorities is not None and self._authorities[0] == stamp:
+            return list(self._authorities[1])
         found = {certmod.fingerprint(c): c for c in self.trust_anchors()}
         for cert in self.known_certificates():
             if certmod.is_ca(cert):
                 found.setdefault(certmod.fingerprint(cert), cert)
+        self._authorities = (stamp, list(found.values()))
         return list(found.values())
 
     def crl_urls(self) -> list[str]:
@@ -421,6 +434,7 @@ class KeyStore:
             for i, (_d, cert) in enumerate(self._identities())
         ]
         correspondents = []
+        pool = self.authorities()  # read once: each certificate's chain is looked for in it
         for _fp, doc in self.certs.items():
             cert = x509.load_der_x509_certificate(_unb64(doc["cert"]))
             correspondents.append(
@@ -428,7 +442,7 @@ class KeyStore:
                     certmod.describe(cert),
                     source=doc.get("source", "import"),
                     # good, revoked (it or an authority above it), unknown (no current CRL)
-                    revocation=self.chain_revocation(cert)[0].state,
+                    revocation=self.chain_revocation(cert, pool)[0].state,
                 )
             )
         correspondents.sort(key=lambda d: (d["emails"][:1], d["not_after"]))
