@@ -15,8 +15,18 @@ from tests.tui.test_tmux_demo import pytestmark  # noqa: F401 - same skips
 
 
 def _running(profile: Path) -> list[str]:
+    """The app's processes for this profile. A tmux server keeps the command line of the new-session that started
+    it, which names the app too: while another session (another test's, a person's) keeps that server alive after
+    this test's session is killed, it would be taken for the app outliving its terminal."""
     found = subprocess.run(["pgrep", "-f", f"bin/missive --profile {profile} "], capture_output=True, text=True, check=False)
-    return found.stdout.split()
+    return [pid for pid in found.stdout.split() if _command_name(pid) not in ("", "tmux", "tmux: server")]
+
+
+def _command_name(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text("utf-8").strip()
+    except OSError:
+        return ""  # gone meanwhile: not running
 
 
 def test_a_terminal_hung_up_keeps_the_letter_being_written(demo) -> None:  # noqa: F811 - the fixture
