@@ -141,6 +141,10 @@ def preload(profile_dir: Path | None = None) -> None:
 
     for name in READING_MODULES:
         importlib.import_module(name)
+    # the audit's user name where no LOGNAME/USER names it (a service, a container: core.store.audit reads the
+    # password database then); a built-in module, no memory to speak of, absent on Windows
+    with contextlib.suppress(ImportError):
+        importlib.import_module("pwd")
     if profile_dir is not None and uses_smime(Path(profile_dir)):
         for name in SMIME_READING_MODULES:
             importlib.import_module(name)

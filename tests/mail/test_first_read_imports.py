@@ -33,11 +33,18 @@ LETTER = (
 )
 
 
+@pytest.mark.parametrize("logname", ["drmartin", None], ids=["named", "no-name-in-the-environment"])
 def test_the_first_letter_read_imports_nothing_the_preload_has_not(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, logname: str | None
 ) -> None:
+    """Also where no LOGNAME, USER, LNAME nor USERNAME names the user (a service, a container, CI): the name then
+    comes from the password database, whose module the first read imported (tests/secure/
+    test_smime_loaded_when_needed.py failed there: ['pwd'])."""
     monkeypatch.setenv("MISSIVE_KDF", "floor")  # the profile is written here, opened in a new interpreter
-    monkeypatch.setenv("LOGNAME", "drmartin")
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        monkeypatch.delenv(name, raising=False)
+    if logname is not None:
+        monkeypatch.setenv("LOGNAME", logname)
     from core.mail.messages import FolderState, MessageStore, summary_of
     from core.store.profile import Profile
 
@@ -47,7 +54,7 @@ def test_the_first_letter_read_imports_nothing_the_preload_has_not(
     out = fresh_json(READ, str(folder))
     assert out["body"] == "Cher confrere."
     assert out["imported"] == []  # getpass and termios before
-    assert (out["actor"], out["via"]) == ("drmartin", "tui")
+    assert (out["actor"], out["via"]) == (logname or getpass.getuser(), "tui")
 
 
 @pytest.mark.parametrize(
