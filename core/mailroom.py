@@ -1434,7 +1434,7 @@ class Mailroom:
         none_why = ""
         if queued.state == "waiting" and not queued.candidates:
             none_why = str(self._why_no_candidate(queued.identity))
-        from core.practice.documents import envelope_conflict, envelope_label
+        from core.practice.documents import envelope_conflict, envelope_label, set_aside
 
         conflict = envelope_conflict(queued)
         return ReviewItem(
@@ -1467,6 +1467,7 @@ class Mailroom:
             unreadable=queued.unreadable,
             unreadable_note=self.documents.unreadable_note(queued),
             hand_fileable=queued.hand_fileable,
+            set_aside=set_aside(queued),
         )
 
     def _why_no_candidate(self, identity: Identity) -> Any:

@@ -562,6 +562,7 @@ def match_folder(typed: str, keys: Iterable[str]) -> str | None:
 DocumentState = Literal["waiting", "filing", "filed", "rejected", "duplicate", "unreadable", "dealt"]
 Undone = Literal["filing", "rejection", "correction", "dealt"]  # what an undo took back (a correction: the first
 # version is filed again in its place; dealt: an unreadable file marked dealt with)
+SetAside = Literal["reject", "dealt"]  # what setting a document aside does: rejected, or (an unreadable file) dealt with
 FLAGGED = "\\Flagged"
 SEEN = "\\Seen"
 

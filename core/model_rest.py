@@ -26,6 +26,7 @@ from core.model import (
     Decision,
     DocumentState,
     MessageSummary,
+    SetAside,
     Sex,
     SignatureStatus,
     SourceFormat,
@@ -483,6 +484,7 @@ class ReviewItem(Frozen):
     unreadable: str = ""  # state "unreadable": the reader's refusal as a code (no health data)
     unreadable_note: str = ""  # its format and the reader's refusal, in the core's words
     hand_fileable: bool = True  # whether a person may file it (an unreadable zip or unsafe XML: never)
+    set_aside: SetAside = "reject"  # what setting it aside does (x): rejected, or an unreadable file dealt with
 
     def to_json(self) -> dict[str, Any]:
         """Ids, state and decision; no identity (what `messages show --json` prints)."""

@@ -147,6 +147,19 @@ def localise(node: DOMNode) -> None:
         ]
 
 
+def relabel(node: DOMNode, spec_id: str, label_id: str) -> None:
+    """Show the binding ``spec_id`` under the words of ``key.<label_id>`` (its tooltip ``tip.<label_id>``): a key
+    whose meaning follows what is selected (call before ``refresh_bindings``)."""
+    bindings_map = node._bindings
+    for key, key_bindings in bindings_map.key_to_bindings.items():
+        bindings_map.key_to_bindings[key] = [
+            dataclasses.replace(b, description=t(f"key.{label_id}"), tooltip=t(f"tip.{label_id}"))
+            if b.id == spec_id
+            else b
+            for b in key_bindings
+        ]
+
+
 def show_in_footer(node: DOMNode, words: dict[str, str]) -> None:
     """Show a dialog's own keys on the keys line (the footer reads the dialog on top): each binding whose
     action is in ``words`` gets that description, in the current language (call in ``__init__``)."""

@@ -32,7 +32,7 @@ from core.clinical import ANALYSIS_RULES
 from core.clinical.kinds import document_kind
 from core.errors import BadInput, MissiveError, NotFound
 from core.frozen import Frozen
-from core.model import Candidate, ClinicalDocument, Decision, Identity, MatchResult, Undone
+from core.model import Candidate, ClinicalDocument, Decision, Identity, MatchResult, SetAside, Undone
 from core.practice import filing
 from core.text import T
 
@@ -1057,7 +1057,7 @@ class DocumentQueue:
             self._refuse_duplicate(queued)
             if queued.state == "filed":
                 raise BadInput(T("clinical.documents.document-classe-annulez-abord", doc_id=doc_id))
-            if queued.unreadable:  # a file that could not be read: a person dealt with it otherwise
+            if set_aside(queued) == "dealt":  # a file that could not be read: a person dealt with it otherwise
                 return self._dealt_with(queued, actor)
             return self._record(replace(queued, state="rejected"), "reject", actor, message=queued.message_id)
 
@@ -1405,6 +1405,12 @@ def envelope_conflict(document: ClinicalDocument | QueuedDocument) -> str:
     if document.envelope_from == "hl7v2-carried":
         return str(T("clinical.documents.conflit-document-porte-hl7v2"))
     return str(T("clinical.documents.conflit-enveloppe-hl7v2"))
+
+
+def set_aside(queued: QueuedDocument) -> SetAside:
+    """What setting a document aside does (``reject``, the app's x): a file that could not be read is marked
+    dealt with (a person saw to it otherwise), any other document is rejected."""
+    return "dealt" if queued.unreadable else "reject"
 
 
 def envelope_label(document: ClinicalDocument | QueuedDocument) -> str:

@@ -539,6 +539,7 @@ class FakeMailroom:
             envelope=doc.envelope, conflict=envelope_conflict(doc), envelope_label=envelope_label(doc),
             duplicate_of=e.duplicate_of, duplicate_note=self._duplicate_note(e),
             unreadable=e.unreadable, unreadable_note=self._unreadable_note(e), hand_fileable=True,
+            set_aside="dealt" if e.unreadable else "reject",
         )  # fmt: skip
 
     def _unreadable_note(self, e: FakeEntry) -> str:

@@ -184,6 +184,8 @@ def test_a_file_that_could_not_be_read_waits_and_is_dealt_with(subject: Subject,
     pending, _decided = mr.review_items()
     [unreadable] = [i for i in pending if i.state == "unreadable"]
     assert unreadable.unreadable == "clinical.hl7v2.ligne-non-segment" and unreadable.hand_fileable
+    assert unreadable.set_aside == "dealt"  # x marks it dealt with; any other waiting document is rejected
+    assert {i.set_aside for i in pending if i.state == "waiting"} == {"reject"}
     assert unreadable.unreadable_note.startswith("fichier HL7 v2 reçu mais illisible : le fichier HL7 contient")
     assert mr.review_count() == len(pending) and unreadable.candidates == ()
     waiting = next(i for i in pending if i.state == "waiting")

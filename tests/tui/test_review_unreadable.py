@@ -65,3 +65,38 @@ async def test_an_unreadable_file_is_shown_counted_and_dealt_with(mailroom: Fake
         await settle(app, pilot)
         assert mailroom.documents.entries["d-unreadable"].state == "filed"
         assert ("file", "d-unreadable", "p-3") in mailroom.documents.decisions
+
+
+async def test_the_keys_line_says_what_x_does_to_the_selected_document(mailroom: FakeMailroom) -> None:
+    """x's word on the keys line follows the document: "Marquer traité" on a file that could not be read (the
+    core's ``set_aside``: what the card and the question say), "Rejeter" on the next one; nothing cut at 80x24."""
+    from tui.widgets.footer import KeyFooter
+
+    mailroom.documents.add_unreadable()
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await open_review_at(app, pilot, "d-unreadable")
+        footer = app.screen.query_one(KeyFooter)
+
+        def x_word() -> str:
+            placed = {item.key_display: (item, start, end) for item, start, end in footer.placed()}
+            item, start, end = placed["x"]
+            _palette, palette_x, _ = placed["Ctrl+p"]
+            assert end < palette_x and end - start == sum(map(len, item.cells_for(footer.compact)))  # not cut
+            return str(item.description)
+
+        assert x_word() == "Marquer traité"
+        assert " x Marquer traité " in footer.render_line(0).text and "Rejeter" not in footer.render_line(0).text
+        await pilot.press("down")  # the ambiguous result: x rejects it
+        await settle(app, pilot)
+        assert app.screen.query_one("#review-docs", OptionList).get_option_at_index(1).id != "d-unreadable"
+        assert x_word() == "Rejeter"
+        await pilot.press("x")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmScreen) and "Marquer traité" not in app.screen.question
+        await pilot.press("escape")
+        await settle(app, pilot)
+        await pilot.press("up")  # back on the unreadable file: its word again
+        await settle(app, pilot)
+        assert x_word() == "Marquer traité"

@@ -240,6 +240,8 @@ class ReviewPane(ReportsFailures, Vertical):
         return items[index] if index is not None and 0 <= index < len(items) else None
 
     def _show(self, item: ReviewItem) -> None:
+        # x's word on the keys line: what the core says setting this document aside does (rejected, or dealt with)
+        keymap.relabel(self, "review.reject", f"review.{item.set_aside}")
         candidates = self.query_one("#review-candidates", OptionList)
         candidates.clear_options()
         if not self.is_pending(item):
@@ -399,7 +401,7 @@ class ReviewPane(ReportsFailures, Vertical):
             return
         from tui.panes.confirm import ConfirmScreen
 
-        decision = "dealt" if item.unreadable else "reject"  # a file that could not be read: dealt with
+        decision = item.set_aside  # the core's word: rejected, or (a file that could not be read) dealt with
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -407,7 +409,7 @@ class ReviewPane(ReportsFailures, Vertical):
 
         question = (
             t("confirm.dealt", file=item.attachment or "?")
-            if item.unreadable
+            if decision == "dealt"
             else t("confirm.reject", title=item.title or "—")
         )
         self.app.push_screen(ConfirmScreen(question, deliberate=True), answered)
