@@ -880,6 +880,9 @@ class DocumentQueue:
                         Path_name=Path(queued.filed_path or "").name,
                     )
                 )
+            if queued.state in ("rejected", "dealt"):  # set aside by a person: filed only once deliberately taken back
+                state = str(T(f"clinical.documents.etat-{queued.state}"))
+                raise BadInput(T("clinical.documents.mis-de-cote-reprenez-abord", doc_id=doc_id, state=state))
             if not queued.hand_fileable:
                 raise BadInput(T("clinical.documents.illisible-non-classable", doc_id=doc_id))
             self._check_patient(patient_id)

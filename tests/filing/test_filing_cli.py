@@ -179,3 +179,23 @@ def test_presets_listing(cli) -> None:
     assert code == 0 and len(rows) == 14 and not any(r["verified"] for r in rows)
     code, out, _ = cli("filing", "presets")
     assert "Mon logiciel médical" in out and "non vérifié" in out
+
+
+def test_a_document_set_aside_is_filed_only_once_taken_back(profile, profile_dir, lgc, cli) -> None:
+    """A rejected document (set aside by a person) is not filed by `missive file`: one French line says to take
+    it back first (`missive documents undo`), as the app offers no p on it; nothing is written or changed.
+    Taken back, it is filed."""
+    mailroom = _open(profile_dir)
+    doc = _add(mailroom, "review", _message(mailroom))
+    assert cli("documents", "reject", doc.id)[0] == 0
+    before = len(_audit(_open(profile_dir)))
+    code, out, err = cli("file", doc.id, "--patient", "p-1")
+    assert code != 0 and out == "" and len(err.strip().splitlines()) == 1
+    assert "mis de côté (écarté)" in err and f"missive documents undo {doc.id}" in err and "Traceback" not in err
+    reopened = _open(profile_dir)
+    assert reopened.documents.get(doc.id).state == "rejected" and len(_audit(reopened)) == before
+    assert not lgc.exists() or not any(lgc.iterdir())  # nothing in the practice software's import folder
+    assert cli("documents", "undo", doc.id)[0] == 0
+    code, out, err = cli("file", doc.id, "--patient", "p-1")
+    assert code == 0, err
+    assert _open(profile_dir).documents.get(doc.id).state == "filed" and len(list(lgc.iterdir())) == 1

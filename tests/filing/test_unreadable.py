@@ -58,6 +58,9 @@ def test_filed_by_hand_dealt_with_and_taken_back(queue: DocumentQueue, profile, 
     assert dealt.state == "dealt" and queue.pending_count() == 0
     with pytest.raises(BadInput, match="rien à marquer traité"):
         queue.dealt_with(doc.id)
+    with pytest.raises(BadInput, match=f"mis de côté \\(traité à la main\\) .* `missive documents undo {doc.id}`"):
+        queue.file(doc.id, "P-1", actor="dr")  # set aside by a person: filed only once taken back
+    assert queue.get(doc.id).state == "dealt" and not list((tmp_path / "lgc").glob("*.hl7"))
     back, undone = queue.take_back(doc.id, actor="dr")
     assert (back.state, undone) == ("unreadable", "dealt")
     assert queue.reject(doc.id, actor="dr").state == "dealt"  # `documents reject` on such a file: dealt with

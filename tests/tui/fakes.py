@@ -631,6 +631,8 @@ class FakeMailroom:
         self._refuse_duplicate(entry)
         if entry.state == "filed":
             raise BadInput(f"le document {doc_id} est déjà classé")
+        if entry.state in ("rejected", "dealt"):  # as the core: set aside, filed only once taken back
+            raise BadInput(f"le document {doc_id} a été mis de côté : reprenez-le d'abord (missive documents undo)")
         if patient_id not in self.patients.by_id:
             raise NotFound(f"aucun patient d'id {patient_id}")
         entry.state, entry.patient_id, entry.filed_at = "filed", patient_id, BASE

@@ -144,6 +144,8 @@ def test_decisions_on_a_waiting_document(subject: Subject) -> None:
     assert undone.undone == "filing"
     assert mr.reject_document(waiting.id).state == "rejected"
     assert waiting.id not in [i.id for group in mr.review_items() for i in group]
+    with pytest.raises(BadInput):
+        mr.file_document(waiting.id, "p-1")  # set aside: filed only once the rejection is taken back
     again = mr.undo_filing(waiting.id, actor="tui")  # the rejection taken back, and said to be one
     assert again.state == "waiting" and again.undone == "rejection"
 
@@ -197,6 +199,8 @@ def test_a_file_that_could_not_be_read_waits_and_is_dealt_with(subject: Subject,
     assert mr.review_count() == len(pending) - 1
     with pytest.raises(BadInput):
         mr.mark_dealt_with(unreadable.id)  # once
+    with pytest.raises(BadInput):
+        mr.file_document(unreadable.id, "p-1")  # set aside: filed only once taken back
     back = mr.undo_filing(unreadable.id, actor="tui")
     assert back.state == "unreadable" and back.undone == "dealt" and mr.review_count() == len(pending)
 
