@@ -581,3 +581,6 @@ class ReadResult(Frozen):
 
     format: SourceFormat
     documents: list[ClinicalDocument] = field(default_factory=list)
+    # a package's documents that could not be read (XDM): (its file's name in the package, its bytes, the
+    # reader's refusal, a core.errors.ParseError); queued for a person as files that could not be read
+    refused: tuple[tuple[str, bytes, Any], ...] = field(default=(), repr=False, compare=False)

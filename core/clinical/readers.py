@@ -114,8 +114,12 @@ def read_document(data: bytes, filename: str = "", *, _depth: int = 0) -> ReadRe
         raise ParseError(T("clinical.readers.format-non-reconnu-hprim", label=_label(filename)))
     if kind == "xdm" and _depth > 0:
         raise ParseError(T("clinical.readers.paquet-xdm-paquet-xdm", label=_label(filename)))
+    refused: list[tuple[str, bytes, ParseError]] = []
     try:
-        documents = _READERS[kind](data, filename)
+        if kind == "xdm":  # a package: its documents that cannot be read are said, not only counted
+            documents = _reader("xdm").parse(data, refused=refused)
+        else:
+            documents = _READERS[kind](data, filename)
     except ParseError:
         raise
     except RecursionError:
@@ -135,7 +139,7 @@ def read_document(data: bytes, filename: str = "", *, _depth: int = 0) -> ReadRe
     for doc in documents:  # every reader, the embedded and packaged documents included
         limits.check_identity(doc.identity, _label(filename))
         limits.check_observations(len(doc.observations), _label(filename))
-    return ReadResult(format=kind, documents=documents)
+    return ReadResult(format=kind, documents=documents, refused=tuple(refused))
 
 
 _TNEF_SIGNATURE = b"\x78\x9f\x3e\x22"  # 0x223E9F78, little-endian: a TNEF stream (core/mail/tnef.py)

@@ -120,8 +120,13 @@ class SafeZip:
         return bytes(out)
 
 
-def parse(data: bytes, read_document: DocumentReader | None = None) -> list[ClinicalDocument]:
-    """Every document listed by every METADATA.XML of the package."""
+def parse(
+    data: bytes,
+    read_document: DocumentReader | None = None,
+    refused: list[tuple[str, bytes, ParseError]] | None = None,
+) -> list[ClinicalDocument]:
+    """Every document listed by every METADATA.XML of the package; each listed document found in the zip but
+    refused by its reader is appended to ``refused`` (its file's name, its bytes, the refusal) when given."""
     if read_document is None:
         from core.clinical.readers import read_document as _read
 
@@ -156,12 +161,15 @@ def parse(data: bytes, read_document: DocumentReader | None = None) -> list[Clin
             if key in seen:
                 continue
             seen.add(key)
+            content = archive.read(entry)
             try:
-                found = read_document(archive.read(entry), PurePosixPath(uri).name)
+                found = read_document(content, PurePosixPath(uri).name)
             except ZipBombRefused:
                 raise
-            except ParseError:
+            except ParseError as exc:
                 unreadable += 1
+                if refused is not None:
+                    refused.append((PurePosixPath(uri).name, content, exc))
                 continue
             for doc in found:
                 printed_only = doc.format == "pdf" and bool(identity.family_name or identity.ins)

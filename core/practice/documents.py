@@ -843,6 +843,18 @@ class DocumentQueue:
                     )
                 )
                 continue
+            for part, (part_name, part_data, refusal) in enumerate(result.refused):
+                # a package's document its reader refused: a file that could not be read, as an attachment
+                claimed = claimed_format(part_data, part_name, "") if part_data.strip() else None
+                if claimed is None or claimed == "xdm":
+                    log.info("message %s: a packaged document not read (%s)", message_id[:40], type(refusal).__name__)
+                    continue
+                out.append(
+                    self.add_unreadable(
+                        part_data, claimed, refusal, message_id=message_id, attachment=f"{name}/{part_name}",
+                        index=position * 10_000 + part, store_id=store_id,
+                    )
+                )  # fmt: skip
             single = len(result.documents) == 1
             for index, document in enumerate(result.documents):
                 # One report per file: a multi-report HPRIM file is filed report by report.

@@ -91,3 +91,37 @@ def test_a_refused_zip_is_never_filed_by_hand(queue: DocumentQueue, tmp_path: Pa
 )
 def test_what_a_clinical_reader_claims(data: bytes, name: str, ctype: str, claimed: str | None) -> None:
     assert claimed_format(data, name, ctype) == claimed
+
+
+def test_the_unreadable_documents_of_a_package_wait_for_a_person(queue: DocumentQueue, profile) -> None:
+    """An XDM package whose reader refuses some of its documents (an HL7 file with an HPRIM file glued on, a CDA
+    cut in half): each of those is a file that could not be read, with its own refusal; the readable one is
+    queued as before; the same letter read again adds nothing."""
+    from core.model import MatchResult
+    from tests.clinical.test_xdm_layouts import _metadata, _zip
+
+    cda = (DATA / "clinical" / "cda_small.xml").read_bytes()
+    package = _zip({
+        "IHE_XDM/SUBSET01/METADATA.XML": _metadata("DOC0001.XML", "DOC0002.HL7", "DOC0003.XML"),
+        "IHE_XDM/SUBSET01/DOC0001.XML": cda,
+        "IHE_XDM/SUBSET01/DOC0002.HL7": HL7 + b"\r\n" + HPRIM,
+        "IHE_XDM/SUBSET01/DOC0003.XML": cda[: len(cda) // 2],
+    })  # fmt: skip
+
+    def ingest() -> list:
+        return queue.ingest_message(
+            "<xdm@x>", [("IHE_XDM.ZIP", "application/zip", package)], lambda _: MatchResult("review", None, ())
+        )
+
+    out = ingest()
+    assert sorted(d.state for d in out) == ["unreadable", "unreadable", "waiting"]
+    [read] = [d for d in out if d.state == "waiting"]
+    assert read.identity.birth_name == "FONTAINE" and read.attachment == "IHE_XDM.ZIP"
+    glued, cut = sorted((d for d in out if d.state == "unreadable"), key=lambda d: d.attachment)
+    assert (glued.attachment, glued.format, glued.hand_fileable) == ("IHE_XDM.ZIP/DOC0002.HL7", "hl7v2", True)
+    assert glued.unreadable.startswith("clinical.hl7v2.") and queue.blobs.get(glued.blob_id) == HL7 + b"\r\n" + HPRIM
+    assert (cut.attachment, cut.format) == ("IHE_XDM.ZIP/DOC0003.XML", "cda") and cut.unreadable
+    assert "DOC0003" not in queue.unreadable_note(cut)  # the file's name said as "document"
+    assert queue.pending_count() == 3 and queue.auto_file() == []
+    assert sorted(d.id for d in ingest()) == sorted(d.id for d in out) and queue.pending_count() == 3
+    assert [r["action"] for r in profile.audit.records()].count("unreadable") == 2
