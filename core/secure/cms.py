@@ -602,7 +602,13 @@ def _certificates(signed: Any, signer_infos: Sequence[Any] = ()) -> list[x509.Ce
             # extension fails here, not later in the signature's or the chain's check
             cert.public_key()
             _ = (cert.subject, cert.issuer, cert.extensions)
-        except (ValueError, x509.InvalidVersion, UnsupportedAlgorithm, x509.UnsupportedGeneralNameType):
+        except (
+            ValueError,
+            x509.InvalidVersion,
+            x509.DuplicateExtension,  # an Exception, not a ValueError: an extension listed twice
+            x509.UnsupportedGeneralNameType,
+            UnsupportedAlgorithm,
+        ):
             continue  # an unreadable extra certificate does not spoil the signer's
         if len(out) < MAX_CERTIFICATES or any(_find_signer(info["sid"], [cert]) for info in signer_infos):
             out.append(cert)
