@@ -1648,13 +1648,22 @@ class Mailroom:
         certificate...); its stored verdict is kept either way."""
         from core.secure.smime import open_message
 
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        # When missive had it: by the time it wrote the file of its raw copy (that file's time, missive's own
+        # clock, never the sender's word; a file rewritten since only gives a later time), else now. "now" alone
+        # made every older letter whose signer was revoked since, for whatever reason, "certificat révoqué"
+        # months after it was read as valid (and quarantined in strict mode).
+        when = dt.datetime.now(dt.UTC)
+        with contextlib.suppress(Exception):
+            stored = self.messages.stored_at(message_id)
+            if stored is not None and stored < when:
+                when = stored
+        seen = when.isoformat(timespec="seconds")
         try:
             opened = open_message(self.messages.get_raw(message_id), self.keys)
         except Exception as exc:  # noqa: BLE001 - a letter that cannot be opened keeps its verdict
             log.info("signature of message %s not read again (%s)", message_id[:16], type(exc).__name__)
-            return {"seen": now, "chain": []}
-        return {"seen": now, "chain": list(opened.revocation_links)}
+            return {"seen": seen, "chain": []}
+        return {"seen": seen, "chain": list(opened.revocation_links)}
 
     def judge_signatures_again(self, authorities: Sequence[str]) -> tuple[int, int]:
         """The stored letters whose valid signature rests on a certificate issued by one of ``authorities``
@@ -1664,7 +1673,7 @@ class Mailroom:
         letter's signature "certificat révoqué" (quarantined in strict mode), one whose revocation was not
         known becomes checked. No letter is read again, but once those stored by an older version (valid, no
         ``sig_basis``): each is opened once to learn its chain, its verdict kept, then judged as the others (the
-        time it was in hand is not known: taken as now, so only a revocation before now counts, as at a sync).
+        time it was in hand is taken from its stored copy's file, else now).
         How many verdicts changed, and how many of the letters now revoked had documents filed already (a
         person looks at those: they were filed on a signature that no longer holds)."""
         from core.secure.crl import judge_again

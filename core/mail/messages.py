@@ -284,6 +284,12 @@ class MessageStore:
     def get_raw(self, message_id: str) -> bytes:
         return self.blobs.get(self._doc(message_id)["blob"])
 
+    def stored_at(self, message_id: str) -> dt.datetime | None:
+        """No earlier than when the message was stored here (its raw copy's file time, missive's clock): for a
+        message stored before its metadata kept that time; None when it cannot be told."""
+        when = self.blobs.written_at(self._doc(message_id)["blob"])
+        return None if when is None else dt.datetime.fromtimestamp(when, dt.UTC)
+
     def update_meta(self, message_id: str, **fields: Any) -> None:
         """Merge fields (signature status, abnormal, document ids...) into a message's metadata."""
         doc = self._doc(message_id)

@@ -121,6 +121,14 @@ class BlobStore:
             atomic_write(sealed.path, sealed.chunks)
 
     # -- reading -----------------------------------------------------------------------------------------
+    def written_at(self, blob_id: str) -> float | None:
+        """When the file holding ``blob_id`` was last written (its mtime, missive's own clock): no earlier than
+        when the blob was stored (a pack rewritten since only makes it later); None when it cannot be told."""
+        try:
+            return self._path(blob_id).stat().st_mtime
+        except (OSError, NotFound):
+            return None
+
     def get(self, blob_id: str) -> bytes:
         name, member = self._parse(blob_id)
         path = self._file(name)
