@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -17,6 +18,14 @@ os.environ.setdefault("MISSIVE_KDF", "floor")
 # runs, its CLI processes too; a test that wants another zone sets TZ itself (tests/tui/test_local_time.py).
 os.environ["TZ"] = "UTC"
 time.tzset()
+
+# Ctrl+C as a terminal gives it: a suite started in the background by a shell without job control (`make test &`
+# in a script, `nohup ... &`) inherits SIGINT ignored, and so would every program the tests start, which then keep
+# ignoring it as programs must; the tests that press ctrl+c (tests/demo/test_demo_interrupted.py,
+# tests/tui/test_key_ahead.py) hung until their timeout. A handler here is reset to the default in each program
+# started (exec), as under a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 if importlib.util.find_spec("tests.servers.fixtures") is not None:
     pytest_plugins = ["tests.servers.fixtures"]
