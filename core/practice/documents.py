@@ -56,7 +56,21 @@ PENDING_STATES = ("waiting", "unreadable")
 # Files that could not be read and may still go into the practice software's import folder by hand: text
 # reports and CDA (a zip refused by the XDM reader, or an XML declaring a DTD, is never put there)
 _HAND_FILEABLE = frozenset({"hprim-net", "hprim-2", "hl7v2", "cda"})
-_NEVER_HAND_FILED = frozenset({"clinical.cda.document-xml-declare-dtd", "clinical.cda.document-xml-plus-refuse"})
+# ... nor a file the reader refused as two files glued together: the second may be another patient's (the reader
+# says "rien n'est classé d'après ce fichier"); filed as it is into one patient's folder, the practice software
+# would import the other patient's results with it
+NEVER_HAND_FILED = frozenset(
+    {
+        "clinical.cda.document-xml-declare-dtd",
+        "clinical.cda.document-xml-plus-refuse",
+        "clinical.hl7v2.ligne-non-segment",
+        "clinical.hl7v2.messages-colles",
+        "clinical.hprim2.ligne-non-enregistrement",
+        "clinical.hprim2.apres-l",
+        "clinical.hprim_net.autre-fichier",
+        "clinical.hprim_net.sans-fin",
+    }
+)
 FILED_FLAG = "$Filed"
 COLLECTION = "documents"
 # Content digests and lab requests -> documents (keys keyed by the profile: ``DocumentQueue._keyed``), inside the
@@ -121,7 +135,7 @@ class QueuedDocument(Frozen):
     def hand_fileable(self) -> bool:
         """An unreadable file a person may still file by hand into a patient's folder (its raw bytes)."""
         return (
-            not self.unreadable or self.format in _HAND_FILEABLE and self.unreadable not in _NEVER_HAND_FILED
+            not self.unreadable or self.format in _HAND_FILEABLE and self.unreadable not in NEVER_HAND_FILED
         )
 
     @property

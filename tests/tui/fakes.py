@@ -47,7 +47,7 @@ from core.model import (
     folder_key,
     folder_parts,
 )
-from core.practice.documents import envelope_conflict, envelope_label
+from core.practice.documents import NEVER_HAND_FILED, envelope_conflict, envelope_label
 
 if TYPE_CHECKING:
     from core.clinical.patient_mail import Recipient
@@ -192,13 +192,12 @@ class FakeDocuments:
         letter = ClinicalDocument(format="pdf", identity=Identity(), title="Courrier du Dr Martin")
         self.entries["d-letter"] = FakeEntry("d-letter", letter, (), "review", "waiting")
 
-    def add_unreadable(self) -> None:
-        """An HL7 file with another file glued on, which the reader refused: in front of a person, as the core
-        records it (state unreadable, no identity, the refusal's code)."""
+    def add_unreadable(self, code: str = "clinical.hl7v2.ligne-non-segment") -> None:
+        """An HL7 file the reader refused (by default: another file glued on, never filed by hand): in front of
+        a person, as the core records it (state unreadable, no identity, the refusal's code)."""
         damaged = ClinicalDocument(format="hl7v2", identity=Identity())
         self.entries["d-unreadable"] = FakeEntry(
-            "d-unreadable", damaged, (), "review", "unreadable", message="m-lab",
-            unreadable="clinical.hl7v2.ligne-non-segment",
+            "d-unreadable", damaged, (), "review", "unreadable", message="m-lab", unreadable=code,
         )  # fmt: skip
 
     def add_duplicate(self) -> None:
@@ -538,7 +537,8 @@ class FakeMailroom:
             message_id=f"<{e.message}@test>" if e.message else "",
             envelope=doc.envelope, conflict=envelope_conflict(doc), envelope_label=envelope_label(doc),
             duplicate_of=e.duplicate_of, duplicate_note=self._duplicate_note(e),
-            unreadable=e.unreadable, unreadable_note=self._unreadable_note(e), hand_fileable=True,
+            unreadable=e.unreadable, unreadable_note=self._unreadable_note(e),
+            hand_fileable=e.unreadable not in NEVER_HAND_FILED,
             set_aside="dealt" if e.unreadable else "reject",
         )  # fmt: skip
 
@@ -633,6 +633,10 @@ class FakeMailroom:
             raise BadInput(f"le document {doc_id} est déjà classé")
         if entry.state in ("rejected", "dealt"):  # as the core: set aside, filed only once taken back
             raise BadInput(f"le document {doc_id} a été mis de côté : reprenez-le d'abord (missive documents undo)")
+        if entry.unreadable in NEVER_HAND_FILED:  # as the core: never filed by hand, as it is
+            from core.text import T
+
+            raise BadInput(T("clinical.documents.illisible-non-classable", doc_id=doc_id))
         if patient_id not in self.patients.by_id:
             raise NotFound(f"aucun patient d'id {patient_id}")
         entry.state, entry.patient_id, entry.filed_at = "filed", patient_id, BASE

@@ -185,7 +185,10 @@ def test_a_file_that_could_not_be_read_waits_and_is_dealt_with(subject: Subject,
         asyncio.run(mr.sync())
     pending, _decided = mr.review_items()
     [unreadable] = [i for i in pending if i.state == "unreadable"]
-    assert unreadable.unreadable == "clinical.hl7v2.ligne-non-segment" and unreadable.hand_fileable
+    # another file glued on (it may be another patient's): never filed by hand as it is, marked dealt with only
+    assert unreadable.unreadable == "clinical.hl7v2.ligne-non-segment" and not unreadable.hand_fileable
+    with pytest.raises(BadInput, match="deux fichiers collés"):
+        mr.file_document(unreadable.id, "p-1", actor="tui")
     assert unreadable.set_aside == "dealt"  # x marks it dealt with; any other waiting document is rejected
     assert {i.set_aside for i in pending if i.state == "waiting"} == {"reject"}
     assert unreadable.unreadable_note.startswith("fichier HL7 v2 reçu mais illisible : le fichier HL7 contient")

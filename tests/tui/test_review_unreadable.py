@@ -12,6 +12,8 @@ from tests.tui.fakes import FakeMailroom
 from tests.tui.test_flows import open_review_at, text_of, until
 from tui.app import MissiveApp
 from tui.panes.confirm import ConfirmScreen
+from tui.panes.patient_search import PatientSearchScreen
+from tui.panes.review import ReviewPane
 
 
 async def test_an_unreadable_file_is_shown_counted_and_dealt_with(mailroom: FakeMailroom) -> None:
@@ -31,7 +33,11 @@ async def test_an_unreadable_file_is_shown_counted_and_dealt_with(mailroom: Fake
         candidates = app.screen.query_one("#review-candidates", OptionList)
         todo = [str(candidates.get_option_at_index(n).prompt) for n in range(candidates.option_count)]
         assert "Ouvrez la lettre" in todo[0] and "demandez à l'expéditeur" in todo[0] and "res.hpr" in todo[0]
-        assert "p : le classer à la main" in todo[1] and "x : le marquer traité" in todo[1]
+        # another file glued on (it may be another patient's): x only, p does nothing
+        assert "ne peut pas être classé tel quel" in todo[1] and "x : le marquer traité" in todo[1]
+        await pilot.press("p")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, PatientSearchScreen)
 
         await pilot.press("x")
         await settle(app, pilot)
@@ -49,10 +55,12 @@ async def test_an_unreadable_file_is_shown_counted_and_dealt_with(mailroom: Fake
         assert "À classer : 2" in text_of(app, "#status-counts")
         assert any(n.message == "Fichier illisible remis à classer" for n in app._notifications)
 
-        from tui.panes.patient_search import PatientSearchScreen
-
+        # a file refused for another reason (its MSH not first): filed by hand, to a patient found by search
+        mailroom.documents.entries["d-unreadable"].unreadable = "clinical.hl7v2.msh-pas-en-tete"
+        app.screen.query_one("#review", ReviewPane).reload()
+        await settle(app, pilot)
         await open_review_at(app, pilot, "d-unreadable")
-        await pilot.press("p")  # filed by hand, to a patient found by search
+        await pilot.press("p")
         await settle(app, pilot)
         assert isinstance(app.screen, PatientSearchScreen)
         results = app.screen.query_one("#patient-results", OptionList)

@@ -104,7 +104,8 @@ def list_command(args: argparse.Namespace, ctx: Any) -> int:
         if doc.unreadable and doc.state != "duplicate":  # what could not be read (the core's words), what to do
             from tui.i18n import t
 
-            todo = t("cli.documents.unreadable_todo", id=doc.id) if doc.state == "unreadable" else ""
+            key = "cli.documents.unreadable_todo" if doc.hand_fileable else "cli.documents.unreadable_todo_nofile"
+            todo = t(key, id=doc.id) if doc.state == "unreadable" else ""
             notes = (*notes, mailroom.unreadable_note(doc.id), todo)
         print(_row(doc, notes))
     return 0

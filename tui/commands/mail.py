@@ -484,7 +484,8 @@ def _document_line(doc: ReviewItem) -> str:
     elif doc.state == "duplicate":  # the same file as another document: that one stands for it
         where = doc.duplicate_note
     elif doc.state == "unreadable":  # the reader refused it: what could not be read, and what to do
-        where = f"{doc.unreadable_note} — {t('cli.documents.unreadable_todo', id=doc.id)}"
+        todo = "cli.documents.unreadable_todo" if doc.hand_fileable else "cli.documents.unreadable_todo_nofile"
+        where = f"{doc.unreadable_note} — {t(todo, id=doc.id)}"
     elif doc.state == "dealt":
         where = t("cli.state.dealt")
     else:
