@@ -61,6 +61,23 @@ def letter(sender: Party, subject: str, n: int, to: Party | None = None) -> byte
     return smime.encrypt(signed, [to.cert]) if to is not None else signed
 
 
+async def synced_letters(tmp_path: Path, ca: Party, letters: list[tuple[Party, str]]) -> Mailroom:
+    """A profile in open trust mode that trusts ``ca``, with a Maildir account holding one letter signed by each
+    (sender, subject) of ``letters``, synced once."""
+    root = tmp_path / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (root / sub).mkdir(parents=True)
+    for n, (sender, subject) in enumerate(letters, 1):
+        (root / "new" / f"{n}.host").write_bytes(letter(sender, subject, n))
+    mr = Mailroom.create(tmp_path / "profile", PASS)
+    mr.keys.trust(ca.cert)
+    mr.save_settings({"trust": {"mode": "open"}})
+    mr = Mailroom.open(tmp_path / "profile", PASS)
+    mr.accounts.add(Account(name="cabinet", email=DOCTOR, kind="maildir", maildir=str(root)))
+    await mr.sync()
+    return mr
+
+
 @pytest.fixture(autouse=True)
 def french() -> None:
     set_language("fr")
@@ -174,17 +191,7 @@ async def test_letters_stored_by_an_older_version_are_read_once_then_judged(
     ca = make_ca("CA Santé de test")
     alice = make_user("Alice Martin", ["alice@hopital.test"], ca)
     carol = make_user("Carol Roux", ["carol@hopital.test"], ca)
-    root = tmp_path / "Maildir"
-    for sub in ("cur", "new", "tmp"):
-        (root / sub).mkdir(parents=True)
-    (root / "new" / "1.host").write_bytes(letter(alice, "alice", 1))
-    (root / "new" / "2.host").write_bytes(letter(carol, "carol", 2))
-    mr = Mailroom.create(tmp_path / "profile", PASS)
-    mr.keys.trust(ca.cert)
-    mr.save_settings({"trust": {"mode": "open"}})
-    mr = Mailroom.open(tmp_path / "profile", PASS)
-    mr.accounts.add(Account(name="cabinet", email=DOCTOR, kind="maildir", maildir=str(root)))
-    await mr.sync()
+    mr = await synced_letters(tmp_path, ca, [(alice, "alice"), (carol, "carol")])
     rows = _by_subject(mr)
     for row in rows.values():  # as an older version stored them: the verdict, no chain
         doc = mr.messages.doc(row.id)

@@ -13,11 +13,9 @@ from typing import Any
 
 import pytest
 
-from core.mail.account import Account
-from core.mailroom import Mailroom
 from core.text import set_language
 from tests.secure.pki import make_ca, make_user
-from tests.secure.test_crl_recheck import DAY, DOCTOR, NOW, PASS, crl_of, letter
+from tests.secure.test_crl_recheck import DAY, NOW, crl_of, synced_letters
 from tests.servers.files import FileServer
 
 
@@ -37,17 +35,7 @@ async def test_an_older_versions_letter_is_judged_at_the_time_it_was_stored(tmp_
     ca = make_ca("CA Santé de test")
     alice = make_user("Alice Martin", ["alice@hopital.test"], ca)
     bob = make_user("Bob Durand", ["bob@hopital.test"], ca)
-    root = tmp_path / "Maildir"
-    for sub in ("cur", "new", "tmp"):
-        (root / sub).mkdir(parents=True)
-    (root / "new" / "1.host").write_bytes(letter(alice, "alice", 1))
-    (root / "new" / "2.host").write_bytes(letter(bob, "bob", 2))
-    mr = Mailroom.create(tmp_path / "profile", PASS)
-    mr.keys.trust(ca.cert)
-    mr.save_settings({"trust": {"mode": "open"}})
-    mr = Mailroom.open(tmp_path / "profile", PASS)
-    mr.accounts.add(Account(name="cabinet", email=DOCTOR, kind="maildir", maildir=str(root)))
-    await mr.sync()
+    mr = await synced_letters(tmp_path, ca, [(alice, "alice"), (bob, "bob")])
     rows: dict[str, Any] = {s.subject: s for s in mr.messages.list()}
     for row in rows.values():  # as an older version stored them: the verdict, no chain
         doc = mr.messages.doc(row.id)

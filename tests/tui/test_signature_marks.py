@@ -11,10 +11,8 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static
 
-from core.mail.account import Account
-from core.mailroom import Mailroom
 from tests.secure.pki import make_ca, make_user
-from tests.secure.test_crl_recheck import DAY, DOCTOR, NOW, PASS, crl_of, letter
+from tests.secure.test_crl_recheck import DAY, NOW, crl_of, synced_letters
 from tests.servers.files import FileServer
 from tests.tui.conftest import settle
 from tests.tui.test_flows import until
@@ -47,17 +45,7 @@ async def test_the_list_marks_unchecked_revocation_apart_and_follows_a_later_crl
     ca = make_ca("CA Santé de test")
     alice = make_user("Alice Martin", ["alice@hopital.test"], ca)
     carol = make_user("Carol Roux", ["carol@hopital.test"], ca)
-    root = tmp_path / "Maildir"
-    for sub in ("cur", "new", "tmp"):
-        (root / sub).mkdir(parents=True)
-    (root / "new" / "1.host").write_bytes(letter(alice, "alice compte rendu", 1))
-    (root / "new" / "2.host").write_bytes(letter(carol, "carol compte rendu", 2))
-    mr = Mailroom.create(tmp_path / "profile", PASS)
-    mr.keys.trust(ca.cert)
-    mr.save_settings({"trust": {"mode": "open"}})
-    mr = Mailroom.open(tmp_path / "profile", PASS)
-    mr.accounts.add(Account(name="cabinet", email=DOCTOR, kind="maildir", maildir=str(root)))
-    await mr.sync()
+    mr = await synced_letters(tmp_path, ca, [(alice, "alice compte rendu"), (carol, "carol compte rendu")])
     mr.accounts.remove("cabinet")  # synced once: no background sync while the test drives the app
 
     app = MissiveApp(mailroom=mr)
