@@ -435,12 +435,23 @@ class ImapClient:
             )
         return offered[0]
 
+    async def _bearer_mechanism(self) -> str:
+        """``_mechanism()``; when the capabilities at hand (the greeting's, which spare the CAPABILITY command)
+        name no bearer mechanism, or not the one asked, the server is asked with CAPABILITY once before the login
+        is refused: nothing obliges a greeting to list every mechanism the command gives."""
+        try:
+            return self._mechanism()
+        except TransportError:
+            with contextlib.suppress(TimeoutError, aioimaplib.AioImapException):
+                await asyncio.wait_for(self._imap.protocol.capability(), self.timeout)
+            return self._mechanism()
+
     async def _bearer_login(self, user: str) -> None:
         """AUTHENTICATE with a bearer token (Pro Santé Connect or the token command); one retry with a renewed
         token when the server refuses the first (it may have expired on the way), then a permanent error."""
         from core.auth import psc
 
-        mechanism = self._mechanism()
+        mechanism = await self._bearer_mechanism()
         psc_login = self.account.auth_kind == "psc"
         for attempt in (1, 2):
             if psc_login:
