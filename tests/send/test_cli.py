@@ -98,6 +98,7 @@ def test_a_letter_that_cannot_go_stays_listed_and_flush_sends_it(cli, wired, tmp
     assert (
         err.count("\n") == 1
         and "la lettre est gardée dans la boîte d'envoi" in err
+        and "ctrl+r dans l'application" in err  # what sends it now, from the app too
         and "Résultats" not in err
     )
     code, out, err = cli("outbox", "list", "--json")

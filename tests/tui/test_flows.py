@@ -392,6 +392,7 @@ async def test_help_names_keys_in_french_and_wraps_under_the_description(mailroo
         for english in ("enter", "escape", "esc", "space", "minus", "tab"):
             assert all(english not in key.split(", ") for key, _ in shown.values()), english
         assert "classement ou rejet" in shown["review.undo"][1] and "automatique" not in shown["review.undo"][1]
+        assert "illisible : le marquer traité" in shown["review.reject"][1]  # x on a file that could not be read
         # every description starts in the same column, and its wrapped lines stay under it
         assert len({w.region.x for w in whats}) == 1 and whats[0].region.x > 16
         assert all(w.region.right <= 80 for w in whats)
