@@ -171,6 +171,13 @@ class _Source:
     open: Callable[[], IO[bytes]]
 
 
+# A line of an extraction is a few hundred bytes: one of 1 MiB is no extraction (a zip bomb of one endless line
+# would otherwise be read whole into memory by readline). A member compressed over 200:1 is no text extraction
+# either (the Annuaire Santé's are 5-30:1): refused before anything is read.
+MAX_LINE = 1 << 20
+MAX_RATIO = 200
+
+
 def _sources(path: Path) -> tuple[list[_Source], zipfile.ZipFile | None]:
     """The readable members of ``path``: itself, or each file of a zip archive."""
     try:
@@ -192,6 +199,16 @@ def _sources(path: Path) -> tuple[list[_Source], zipfile.ZipFile | None]:
         infos = [i for i in archive.infolist() if not i.is_dir()]
     except (zipfile.BadZipFile, OSError):
         raise BadInput(T("directory.importer.archive-zip-lisible-telechargez", path_name=path.name)) from None
+    for info in infos:
+        if info.file_size > MAX_RATIO * max(info.compress_size, 1 << 16):
+            archive.close()
+            raise BadInput(
+                T(
+                    "directory.importer.archive-suspecte",
+                    label=f"{path.name}:{info.filename}",
+                    ratio=info.file_size // max(info.compress_size, 1),
+                )
+            )
     return [
         _Source(f"{path.name}:{info.filename}", info.file_size, functools.partial(archive.open, info))
         for info in infos
@@ -246,7 +263,7 @@ class _Reader:
         try:
             # any readable binary stream will do (a file, a zip member); typeshed asks for a RawIOBase
             stream = io.BufferedReader(self.source.open(), 1 << 20)  # type: ignore[type-var]  # see above
-            first = stream.readline()
+            first = stream.readline(MAX_LINE)
         except (OSError, zipfile.BadZipFile, EOFError) as exc:
             raise BadInput(
                 T(
@@ -256,6 +273,7 @@ class _Reader:
                 )
             ) from None
         self.read_bytes += len(first)
+        self._check_length(first, 1)
         if first.startswith(b"\xef\xbb\xbf"):
             first = first[3:]
         header, utf8 = _decode(first)
@@ -263,6 +281,13 @@ class _Reader:
         self.sep = _guess_separator(header)
         self.layout = recognise(split_header(header, self.sep))
         return stream, self.layout
+
+    def _check_length(self, raw: bytes, line_no: int) -> None:
+        """A line cut at MAX_LINE with no end: refused (no extraction has such lines)."""
+        if len(raw) >= MAX_LINE and not raw.endswith(b"\n"):
+            raise BadInput(
+                T("directory.importer.ligne-trop-longue", label=self.source.label, line_no=line_no, mib=MAX_LINE >> 20)
+            )
 
     def rows(self, stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
         assert self.layout is not None
@@ -272,9 +297,11 @@ class _Reader:
         next_tick = self.read_bytes + step
         line_no = 1
         try:
-            for raw in stream:
+            for raw in iter(functools.partial(stream.readline, MAX_LINE), b""):
                 line_no += 1
                 self.read_bytes += len(raw)
+                if len(raw) == MAX_LINE:
+                    self._check_length(raw, line_no)
                 if self.progress is not None and self.read_bytes >= next_tick:
                     next_tick = self.read_bytes + step
                     self.progress("read", self.base + self.read_bytes, self.total)

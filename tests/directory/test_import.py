@@ -201,3 +201,31 @@ def test_any_junk_line_is_counted_never_a_crash(tmp_path: Path, junk: list[str])
     non_blank = sum(1 for t in junk if t.strip())
     assert report.rpps_rows == 12
     assert report.bad_lines == non_blank  # none became a row, none was silently dropped
+
+
+def test_an_endless_line_or_a_zip_bomb_is_refused_before_it_fills_memory(tmp_path: Path) -> None:
+    """A line is read at most 1 MiB at a time (readline read an endless line whole into memory: a few MB of zip
+    could hold GBs of one line), and a zip member compressed far beyond any text extraction is refused before
+    anything is read; nothing is imported and the index kept is unchanged."""
+    import zipfile
+
+    folder = tmp_path / "directory"
+    good = gen.write(tmp_path / "rpps.txt", gen.rpps_lines(20, 56, extra=gen.LEFEVRE_CASE[:1]))
+    Directory(folder).import_files([good])
+    header = "".join(gen.rpps_lines(0, 56)).encode()
+    endless = tmp_path / "PS_LibreAcces_Personne_activite.txt"
+    endless.write_bytes(header + b"8|" + b"A" * (3 << 20))
+    packed = tmp_path / "PS_LibreAcces.zip"
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(endless, endless.name)
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("PS_LibreAcces_Personne_activite.txt", header + b"\0" * (40 << 20))
+    d = Directory(folder)
+    for path in (endless, packed):
+        with pytest.raises(BadInput, match=r"la ligne 2 dépasse 1 Mo, ce n'est pas une extraction") as refused:
+            d.import_files([path])
+        assert "\n" not in str(refused.value)
+    with pytest.raises(BadInput, match=r"bomb.zip:PS_LibreAcces_Personne_activite.txt : compressé \d+ fois"):
+        d.import_files([bomb])
+    assert d.search("lefevre jean")[0].family_name == "LEFÈVRE"  # the index kept is the one imported before
