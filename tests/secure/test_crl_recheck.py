@@ -212,7 +212,10 @@ async def test_letters_stored_by_an_older_version_are_read_once_then_judged(
     def never_read(*_args: Any) -> bytes:
         raise AssertionError("a letter was read again")
 
-    later = crl_of(ca, [(alice.cert, NOW - 2 * DAY, None), (carol.cert, NOW + dt.timedelta(minutes=5), None)])
+    # (after the letter was stored: from the clock now, not NOW, taken when the module was imported, which a long
+    # run of the suite leaves many minutes before the sync above)
+    after_storing = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(minutes=5)
+    later = crl_of(ca, [(alice.cert, NOW - 2 * DAY, None), (carol.cert, after_storing, None)])
     crl_server.serve("/ca.crl", later)
     monkeypatch.setattr(mr.messages, "get_raw", never_read)
     monkeypatch.setattr(mr.messages.blobs, "get", never_read)
