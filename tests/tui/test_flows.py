@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable
 
+from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static, TextArea
 
 from core.config import Settings
@@ -1057,6 +1058,12 @@ async def test_a_message_come_while_the_list_was_hidden_is_in_sight_when_it_come
 
 
 
+async def _send_letter_to_colleague(pilot: Pilot[object]) -> None:
+    """In the composer: a letter « Avis » to Claire Martin, sent with ctrl+s."""
+    await pilot.press(*"claire.martin@chu-test.mssante.fr", "tab", "tab", *"Avis", "tab", *"Chere consoeur")
+    await pilot.press("ctrl+s")
+
+
 async def test_a_letter_the_server_did_not_take_is_not_queued_twice(mailroom: FakeMailroom) -> None:
     """The submission server down: ctrl+s puts the letter in the outbox (it leaves by itself later) and said
     so, but the composer kept the letter, so a second ctrl+s queued a second copy: the colleague got it twice
@@ -1067,8 +1074,7 @@ async def test_a_letter_the_server_did_not_take_is_not_queued_twice(mailroom: Fa
         await settle(app, pilot)
         await pilot.press("3")
         await settle(app, pilot)
-        await pilot.press(*"claire.martin@chu-test.mssante.fr", "tab", "tab", *"Avis", "tab", *"Chere consoeur")
-        await pilot.press("ctrl+s")
+        await _send_letter_to_colleague(pilot)
         await until(pilot, lambda: len(mailroom.outbox) == 1, "the letter in the outbox")
         await settle(app, pilot)
         assert app.screen.query_one("#compose-to", Input).value == ""  # a fresh letter: nothing left to send
@@ -1091,8 +1097,7 @@ async def test_a_letter_refused_for_good_stays_in_the_composer_and_not_in_the_ou
         await settle(app, pilot)
         await pilot.press("3")
         await settle(app, pilot)
-        await pilot.press(*"claire.martin@chu-test.mssante.fr", "tab", "tab", *"Avis", "tab", *"Chere consoeur")
-        await pilot.press("ctrl+s")
+        await _send_letter_to_colleague(pilot)
         await until(pilot, lambda: any("fenêtre de rédaction" in n.message for n in app._notifications), "said")
         await settle(app, pilot)
         to = app.screen.query_one("#compose-to", Input)
@@ -1124,8 +1129,7 @@ async def test_a_letter_waiting_in_the_outbox_leaves_once_the_server_is_back(
         await pilot.press("3")
         await until(pilot, lambda: app.screen.query("#compose-to") and app.screen.focused is not None
                     and app.screen.focused.id == "compose-to", "the composer")
-        await pilot.press(*"claire.martin@chu-test.mssante.fr", "tab", "tab", *"Avis", "tab", *"Chere consoeur")
-        await pilot.press("ctrl+s")
+        await _send_letter_to_colleague(pilot)
         await until(pilot, lambda: len(mailroom.outbox) == 1, "the letter in the outbox")
         await asyncio.sleep(0.3)  # a few rounds with the server still down: it waits
         assert len(mailroom.outbox) == 1 and mailroom.sent == []
@@ -1148,8 +1152,7 @@ async def test_ctrl_r_sends_the_outbox_now(mailroom: FakeMailroom) -> None:
         await settle(app, pilot)
         await pilot.press("3")
         await settle(app, pilot)
-        await pilot.press(*"claire.martin@chu-test.mssante.fr", "tab", "tab", *"Avis", "tab", *"Chere consoeur")
-        await pilot.press("ctrl+s")
+        await _send_letter_to_colleague(pilot)
         await until(pilot, lambda: len(mailroom.outbox) == 1, "the letter in the outbox")
         await settle(app, pilot)
         assert mailroom.sent == [] and mailroom.flushes == []
