@@ -30,6 +30,15 @@ def _base(name: str) -> str:
     return name.split(":", 1)[0]
 
 
+def _mtime(path: Path) -> float:
+    """When a new file arrived; one another program moved (new/ to cur/) or removed meanwhile sorts last and
+    gets its UID now: the fetch skips it if gone, the next scan finds it under its new name (same base)."""
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return float("inf")
+
+
 def _names(folder: Path) -> list[str]:
     """The files of a folder; none when it is gone (moved away: the next select says the Maildir is missing)."""
     try:
@@ -96,7 +105,7 @@ class MaildirSource:
                         files[_base(entry.name)] = Path(entry.path)
         uids: dict[str, int] = {k: v for k, v in data["uids"].items() if k in files}
         changed = len(uids) != len(data["uids"])
-        for base in sorted(set(files) - set(uids), key=lambda b: (files[b].stat().st_mtime, b)):
+        for base in sorted(set(files) - set(uids), key=lambda b: (_mtime(files[b]), b)):
             uids[base] = data["next"]
             data["next"] += 1
             changed = True
@@ -112,7 +121,11 @@ class MaildirSource:
         if not (path / "cur").is_dir() and not (path / "new").is_dir():
             raise MailboxMissing(T("mail.maildir.dossier-maildir-introuvable", path=path))
         self.current = path
-        self._files = await asyncio.to_thread(self._scan, path)
+        try:
+            self._files = await asyncio.to_thread(self._scan, path)
+        except (FileNotFoundError, NotADirectoryError):  # the folder moved away while it was read
+            self.current = None
+            raise MailboxMissing(T("mail.maildir.dossier-maildir-introuvable", path=path)) from None
         return FolderStatus(folder, self._uidvalidity, self._next, len(self._files), None)
 
     async def uids(self) -> list[int]:
