@@ -680,7 +680,11 @@ class MissiveApp(App[int]):
         """Start-up is over (the inbox is painted, or the unlock screen waits for the passphrase): what it built
         (modules, the toolkit, the list) lives as long as the app, and is kept out of the garbage collector's
         full passes, which otherwise walk it all (30 ms and more) in the middle of a key. The command line
-        turns the collector off while the app starts (``missive tui``): it is turned on again here."""
+        turns the collector off while the app starts (``missive tui``): it is turned on again here.
+        What start-up threw away in cycles while the collector was off (about 6,000 objects, 0.85 MB at the
+        bench's inbox) is collected first: frozen, it would be kept for the app's life, and the modules and
+        data loaded next (the first letter's, a sync's) take the room it leaves instead of new memory."""
+        gc.collect()
         gc.freeze()
         gc.enable()
 

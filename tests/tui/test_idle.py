@@ -100,6 +100,33 @@ async def test_start_up_objects_are_kept_out_of_full_collections(mailroom: FakeM
         gc.unfreeze()
 
 
+class _Thrown:
+    """An object start-up throws away in a cycle (as Textual's first styles and layouts are)."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+async def test_what_start_up_threw_away_in_cycles_is_collected_not_frozen(mailroom: FakeMailroom) -> None:
+    """The collector is off while the app starts: the cycles start-up leaves behind (6,000 objects, 0.85 MB
+    at the bench's inbox) are collected before the rest is frozen, never kept for the app's life."""
+    import weakref
+
+    gc.unfreeze()
+    gc.disable()  # as `missive tui` leaves it while the app starts
+    try:
+        thrown = weakref.ref(_Thrown())
+        assert thrown() is not None  # in a cycle: only the collector frees it
+        app = MissiveApp(mailroom=mailroom)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            assert app._painted and gc.get_freeze_count() > 0
+            assert thrown() is None
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
 async def test_the_collector_is_on_again_when_the_unlock_screen_waits(
     mailroom: FakeMailroom, tmp_path
 ) -> None:
