@@ -30,7 +30,9 @@ def stop_the_clock(app: MissiveApp) -> list[Any]:
 
 def headers_height(app: MissiveApp) -> int:
     """The reader's header lines as laid out on screen (one line, "no message open", before any)."""
-    return app.screen.query_one("#reader-headers").region.height
+    from tui.panes.reader import Reader
+
+    return len(app.screen.query_one(Reader).section_text("headers").split("\n"))
 
 
 async def test_an_opened_message_is_drawn_without_waiting_for_the_frame_clock(mailroom: FakeMailroom) -> None:

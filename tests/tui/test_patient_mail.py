@@ -10,6 +10,7 @@ from textual.widgets import Input, Static
 from core.model import MessageSummary
 from tests.tui.conftest import settle
 from tests.tui.fakes import BASE, DOCTOR, FakeMailroom, plain_message
+from tests.tui.test_flows import text_of
 from tui.app import MissiveApp
 from tui.widgets.message_list import MessageList
 
@@ -78,5 +79,5 @@ async def test_the_reader_names_the_patient(mailroom: FakeMailroom) -> None:
         msg_list.cursor = next(i for i, s in enumerate(msg_list.rows) if s.id == "m-patient")
         await pilot.press("enter")
         await settle(app, pilot)
-        headers = str(app.screen.query_one("#reader-headers", Static).render())
+        headers = text_of(app, "#reader-headers")
         assert f"◆ DUPONT Jeanne · INS {INS} <{PATIENT}>" in headers

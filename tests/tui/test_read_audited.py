@@ -6,12 +6,10 @@ from __future__ import annotations
 import getpass
 from pathlib import Path
 
-from textual.widgets import Static
-
 from core.mail.account import Account
 from core.mailroom import Mailroom
 from tests.tui.conftest import settle
-from tests.tui.test_flows import until
+from tests.tui.test_flows import text_of, until
 from tui.app import MissiveApp
 from tui.widgets.message_list import MessageList
 
@@ -44,8 +42,8 @@ async def test_opening_a_message_is_audited_and_html_shows_as_text(tmp_path: Pat
         await settle(app, pilot)
         assert app.screen.query_one(MessageList).current.id == message.id
         await pilot.press("enter")
-        await until(pilot, lambda: "TA 12/8" in str(app.screen.query_one("#reader-body", Static).render()), "body")
-        body = str(app.screen.query_one("#reader-body", Static).render())
+        await until(pilot, lambda: "TA 12/8" in text_of(app, "#reader-body"), "body")
+        body = text_of(app, "#reader-body")
         assert "Cher confrère" in body and "Pouls 72" in body
         assert "<" not in body and "color" not in body  # no tags, no style sheet
         await pilot.press("ctrl+q")

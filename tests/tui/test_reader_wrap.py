@@ -1,5 +1,6 @@
-"""The reader's letter text (WrappedText) is wrapped once per width, yet draws and copies exactly what
-Textual's own Static draws and copies: the same lines, cell for cell, and the same selected text."""
+"""The reader (one Line-API widget) draws and copies a letter exactly as Textual's own Static draws and copies it:
+the same lines, cell for cell, styles and the places a mouse selection reads, and the same selected text; and it
+wraps and draws only what the screen shows."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from textual.content import Content
 from textual.strip import Strip
 from textual.widgets import Static
 
-from tui.panes.reader import WrappedText
+from tui.panes.reader import Reader, _wrap_line
 
 TEXTS = [
     "",
@@ -24,18 +25,32 @@ TEXTS = [
     "a\r\nb\x07c",  # control characters dropped as Textual drops them
     "fin avec saut\n",
 ]
+STYLED = [
+    Content.assemble(("Patient ", "bold"), "né le\n", ("HbA1c", "$error")),
+    Content.assemble(*(part for i in range(12) for part in (("HbA1c ", "bold"), f"ligne {i}\t7,2 % " * (i % 4) + "\n"))),
+    Content("Certificat valide : biologie@labo-test.mssante.fr " * 3).stylize("$success bold"),
+]
+
+
+def reader_with(text: str | Content, **kwargs: str) -> Reader:
+    reader = Reader(**kwargs)
+    reader._set_text([(text, 0)], {"body": 0})
+    return reader
 
 
 class Side(App[None]):
-    def __init__(self, width: int) -> None:
+    CSS = "Horizontal > * { height: 1fr; } Reader { scrollbar-size-vertical: 1; }"
+
+    def __init__(self, width: int, texts: list[str | Content]) -> None:
         super().__init__()
         self.width = width
+        self.texts = texts
 
     def compose(self) -> ComposeResult:
         with Horizontal():
-            for i, text in enumerate(TEXTS):
-                yield Static(Content(text), id=f"static-{i}")
-                yield WrappedText(Content(text), id=f"wrapped-{i}")
+            for i, text in enumerate(self.texts):
+                yield Static(Content(text) if isinstance(text, str) else text, id=f"static-{i}")
+                yield reader_with(text).set_styles(f"width: {self.width};")
 
     def on_mount(self) -> None:
         for widget in self.query("Static"):
@@ -43,32 +58,36 @@ class Side(App[None]):
             widget.styles.height = "auto"
 
 
-def cells(widget: Static) -> list[list[tuple[str, str]]]:
-    strips: list[Strip] = [widget.render_line(y) for y in range(widget.size.height)]
-    return [[(ch, str(seg.style)) for seg in strip for ch in seg.text] for strip in strips]
+def cells(strips: list[Strip]) -> list[list[tuple[str, str, object]]]:
+    return [[(ch, str(seg.style), seg.style and seg.style.meta.get("offset")) for seg in strip for ch in seg.text] for strip in strips]
 
 
 async def test_the_letter_is_drawn_as_textual_draws_it_at_every_width() -> None:
-    for width in (10, 37, 74, 96, 98):
-        app = Side(width)
-        async with app.run_test(size=(2 * width * len(TEXTS), 300)) as pilot:
+    texts: list[str | Content] = [*TEXTS, *STYLED]
+    for width in (10, 37, 96):
+        app = Side(width, texts)
+        async with app.run_test(size=(2 * width * len(texts), 120)) as pilot:
             await pilot.pause()
-            for i in range(len(TEXTS)):
-                static, wrapped = app.query_one(f"#static-{i}", Static), app.query_one(f"#wrapped-{i}", Static)
-                assert wrapped.size == static.size, (width, TEXTS[i][:20])
-                assert cells(wrapped) == cells(static), (width, TEXTS[i][:20])
+            readers = list(app.query(Reader))
+            for i, reader in enumerate(readers):
+                static = app.query_one(f"#static-{i}", Static)
+                assert not reader.show_vertical_scrollbar
+                height = static.size.height
+                assert reader.virtual_size.height == height, (width, str(texts[i])[:20])
+                drawn = [reader.render_line(y) for y in range(height)]
+                assert cells(drawn) == cells([static.render_line(y) for y in range(height)]), (width, str(texts[i])[:20])
 
 
 async def test_a_selection_copies_the_letter_as_textual_copies_it() -> None:
     text = "Cher confrère, voici le compte rendu\tde votre patient née le 12/03/1950, HbA1c 7,2 %.\n\nBien à vous."
 
     class Two(App[None]):
-        CSS = "Static { width: 24; height: auto; }"
+        CSS = "Static, Reader { width: 24; height: 12; }"
 
         def compose(self) -> ComposeResult:
             with Horizontal():
                 yield Static(Content(text), id="static")
-                yield WrappedText(Content(text), id="wrapped")
+                yield reader_with(text, id="wrapped")
 
     app = Two()
     async with app.run_test(size=(60, 20)) as pilot:
@@ -93,17 +112,15 @@ def test_a_plain_letter_is_cut_as_strings_into_the_lines_content_gives() -> None
     which stay for a text with styles."""
     import random
 
-    from tui.panes.reader import _wrap_plain
-
     words = ["a", "mot", "très", "long" * 20, "\t", "  ", "日本語の", "émoji😀", "x" * 200, "  fin  ", "é" * 70, ""]
     rng = random.Random(3)
     for _ in range(60):
         lines = [" ".join(rng.choice(words) for _ in range(rng.randint(0, 30))) for _ in range(rng.randint(1, 6))]
         text = "\n".join(lines) + rng.choice(["", "\n", "  \n\n"])
         for width in (3, 37, 76):
-            styled = WrappedText(Content(text))._wrap_content(width)
-            plain = _wrap_plain(Content(text).plain, width)
-            assert (plain[0].plain, plain[1]) == (styled[0].plain, styled[1]), (text, width)
+            for line in text.split("\n"):
+                styled = [(start, taken, piece.plain) for start, taken, piece in _wrap_line(Content(line), width)]  # type: ignore[union-attr]
+                assert _wrap_line(line, width) == styled, (line, width)
 
 
 async def test_a_letter_too_long_for_the_screen_says_how_much_is_not_shown() -> None:
@@ -127,7 +144,7 @@ async def test_a_letter_too_long_for_the_screen_says_how_much_is_not_shown() -> 
         await settle(app, pilot)
         await pilot.press("enter")
         await settle(app, pilot)
-        shown = app.screen.query_one("#reader-body", WrappedText)._text.plain
+        shown = app.screen.query_one(Reader).section_text("body")
         lines = shown.split("\n")
         assert lines[0] == "Ligne 0 du compte rendu." and lines[MAX_LINES - 1] == f"Ligne {MAX_LINES - 1} du compte rendu."
         assert f"Ligne {MAX_LINES} du" not in shown
@@ -142,74 +159,3 @@ async def test_a_letter_too_long_for_the_screen_says_how_much_is_not_shown() -> 
         assert "Ligne 11999 du compte rendu." in app.screen.query_one("#compose-body", TextArea).text
 
 
-async def test_each_line_is_drawn_as_textual_draws_the_whole_text() -> None:
-    """The reader draws a line of the letter when it is first shown, not the whole letter: each strip is the one
-    Textual's own drawing of the whole wrapped text gives (segments, styles and the places a mouse selection
-    reads), with and without styles in the text."""
-    from textual.visual import Visual
-
-    styled = Content.assemble(("Patient ", "bold"), "né le\n", ("HbA1c", "$error"))
-    long = Content.assemble(*(part for i in range(250) for part in (("HbA1c ", "bold"), f"ligne {i}\t7,2 %\n")))
-    texts = [*(Content(text) for text in TEXTS), styled, long]
-
-    class Many(App[None]):
-        CSS = "WrappedText { width: 37; height: auto; }"  # every line of the longest text laid out
-
-        def compose(self) -> ComposeResult:
-            with Horizontal():
-                for i, text in enumerate(texts):
-                    yield WrappedText(text, id=f"wrapped-{i}")
-
-    app = Many()
-    async with app.run_test(size=(40 * len(texts), 300)) as pilot:
-        await pilot.pause()
-        for i in range(len(texts)):
-            widget = app.query_one(f"#wrapped-{i}", WrappedText)
-            width, height = widget.size
-            whole = Visual.to_strips(widget, widget._render(), width, height, widget.visual_style)
-            assert len(whole) == height
-            for y in [*range(0, height, 7), *reversed(range(height))]:  # down the text, then anywhere
-                assert list(widget.render_line(y)) == list(whole[y]), (i, y)
-
-
-async def test_the_first_screen_of_a_long_letter_draws_only_what_it_shows() -> None:
-    """Opening a letter of 5,000 lines drew all 5,000 (Textual draws a text whole whenever it changes) for a
-    screen that shows 19 of them: now the lines from the top as far as they are shown, a screen and more."""
-    from dataclasses import replace
-
-    from textual.visual import Visual
-
-    from tests.tui.conftest import settle
-    from tests.tui.fakes import FakeMailroom
-    from tui.app import MissiveApp
-    from tui.panes.reader import FIRST_DRAWN
-
-    body = "".join(f"Ligne {i} du compte rendu, avec assez de mots pour la remplir.\n" for i in range(5000))
-
-    class Long(FakeMailroom):  # a letter alone: its text right under its headers
-        def read_message(self, message_id, actor=None):  # type: ignore[no-untyped-def]
-            return replace(super().read_message(message_id, actor), body=body, documents=(), attachments=())
-
-    drawn: list[int] = []
-    to_strips = Visual.to_strips.__func__  # type: ignore[attr-defined]
-
-    def counted(cls, widget, visual, width, height, style, **kwargs):  # type: ignore[no-untyped-def]
-        strips = to_strips(cls, widget, visual, width, height, style, **kwargs)
-        if isinstance(widget, WrappedText):
-            drawn.append(len(strips))
-        return strips
-
-    app = MissiveApp(mailroom=Long())
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
-        Visual.to_strips = classmethod(counted)  # type: ignore[method-assign,assignment]
-        try:
-            await pilot.press("enter")
-            await settle(app, pilot)
-        finally:
-            Visual.to_strips = classmethod(to_strips)  # type: ignore[method-assign,assignment]
-        reader_rows = app.screen.query_one("#reader").size.height
-        assert "Ligne 0 du compte rendu" in app.screen.query_one("#reader-body", WrappedText)._text.plain
-        assert drawn, "the letter was not drawn"
-        # drawn again once the scrollbar has taken its column (Textual drew the 5,000 lines each time)
-        assert FIRST_DRAWN >= reader_rows and sum(drawn) <= 2 * FIRST_DRAWN, (sum(drawn), reader_rows)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from tests.tui.test_flows import until
+from tests.tui.test_flows import text_of, until
 from tui.app import MissiveApp
 from tui.widgets.message_list import MessageList
 
@@ -67,7 +67,7 @@ async def test_a_letter_already_read_is_found_by_its_text_and_one_never_opened_i
         await until(pilot, lambda: rows() == ["Lettre 2", "Lettre 1"], "the inbox listed")
         await pilot.press("j", "enter")  # open Lettre 1 only
         await until(
-            pilot, lambda: "Taux d" in str(app.screen.query_one("#reader-body").render()), "the letter"
+            pilot, lambda: "Taux d" in text_of(app, "#reader-body"), "the letter"
         )
         await pilot.press("escape")  # back to the list
         await pilot.press("slash", *"hemoglobine")  # no accent, lower case

@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from textual.widgets import Static
-
 from core.mail.receipts import RecipientReport, Report, SentLetters
 from core.model import MessageSummary
 from tests.filing.fakes import MemoryProfile
 from tests.tui.conftest import settle
 from tests.tui.fakes import BASE, DOCTOR, FakeMailroom, plain_message
+from tests.tui.test_flows import text_of
 from tui.app import MissiveApp
 from tui.panes.inbox import InboxPane
 from tui.widgets.message_list import MessageList
@@ -52,7 +51,7 @@ async def test_sent_letters_show_their_receipts(mailroom: FakeMailroom, tmp_path
         assert COLLEAGUE[:10] in line and "non remise 1 · lu" in line  # to whom, and the status column
         await pilot.press("enter")
         await settle(app, pilot)
-        shown = str(app.screen.query_one("#reader-signature", Static).render())
+        shown = text_of(app, "#reader-signature")
         local = (BASE + dt.timedelta(hours=2)).astimezone().strftime("%d/%m/%Y %H:%M")
         assert f"Accusé : {COLLEAGUE} — lu le {local}" in shown
         assert f"Accusé : {OTHER} — non remise : cette adresse n'existe pas chez le destinataire" in shown
@@ -76,14 +75,14 @@ async def test_a_read_receipt_request_is_answered_only_when_the_doctor_presses_a
         await settle(app, pilot)
         await pilot.press("enter")
         await settle(app, pilot)
-        shown = str(app.screen.query_one("#reader-signature", Static).render())
+        shown = text_of(app, "#reader-signature")
         assert "demande un accusé de lecture (à dr.durand@chu-test.mssante.fr) : a pour l'envoyer" in shown
         assert asked == []  # opening the letter sent nothing
         await pilot.press("a")
         await settle(app, pilot)
         assert len(asked) == 1
         assert any("Accusé de lecture envoyé" in n.message for n in app._notifications)
-        shown = str(app.screen.query_one("#reader-signature", Static).render())
+        shown = text_of(app, "#reader-signature")
         assert "demande un accusé de lecture" not in shown
 
 

@@ -15,7 +15,7 @@ from tests.secure.pki import make_ca, make_user
 from tests.secure.test_crl_recheck import DAY, NOW, crl_of, synced_letters
 from tests.servers.files import FileServer
 from tests.tui.conftest import settle
-from tests.tui.test_flows import until
+from tests.tui.test_flows import text_of, until
 from tui.app import MissiveApp
 from tui.widgets.message_list import MessageList
 
@@ -72,6 +72,6 @@ async def test_the_list_marks_unchecked_revocation_apart_and_follows_a_later_crl
         msg_list.cursor = alice_row
         await pilot.press("enter")
         sig = "#reader-signature"
-        await until(pilot, lambda: "révoqué" in str(app.screen.query_one(sig, Static).render()), "the reader")
-        assert "certificat révoqué le " in str(app.screen.query_one(sig, Static).render())
+        await until(pilot, lambda: "révoqué" in text_of(app, sig), "the reader")
+        assert "certificat révoqué le " in text_of(app, sig)
         await pilot.press("ctrl+q")

@@ -33,6 +33,7 @@ from textual.widgets import ContentSwitcher, Input, Static
 from tests.tui.conftest import settle
 from tests.tui.fakes import FakeMailroom
 from tui.app import MissiveApp
+from tests.tui.test_flows import text_of
 from tui.widgets.message_list import MessageList
 
 async def main():
@@ -56,7 +57,7 @@ async def main():
         out["search_left"] = [len(msg_list.rows), msg_list.has_focus, msg_list.current.id]
         await pilot.press("enter")
         await settle(app, pilot)
-        out["enter"] = "certificat valide" in str(app.screen.query_one("#reader-signature", Static).render())
+        out["enter"] = "certificat valide" in text_of(app, "#reader-signature")
         panes = []
         for key in ("f5", "f3", "f4", "f2"):
             await pilot.press(key)

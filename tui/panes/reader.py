@@ -7,19 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from rich._wrap import divide_line
 from rich.cells import cell_len, set_cell_size
-from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from rich.segment import Segment
 from textual.content import Content
 from textual.geometry import Offset, Size
+from textual.scroll_view import ScrollView
 from textual.selection import Selection
 from textual.strip import Strip
-from textual.visual import Visual, VisualType
-from textual.widgets import Static
-
-try:  # textual 8.x's cache of a widget's drawn lines (see WrappedText._render_content)
-    from textual.widget import _RenderCache
-except ImportError:  # another release moved it: the whole text is drawn, as Textual draws it
-    _RenderCache = None  # type: ignore[assignment,misc]
+from textual.style import Style as VisualStyle
 
 from core.model import ClinicalDocument, Identity, MessageView, ReviewItem, local_time, printable
 from tui import keymap
@@ -165,133 +159,6 @@ def printable_content(content: Content) -> Content:
     return content if safe == plain else Content(safe, list(content.spans))
 
 
-class WrappedText(Static):
-    """A letter's text, wrapped once for each width it is shown at.
-
-    Textual wraps a Static's text twice in each layout that changes it (once to measure its height, once to
-    draw it) and again in each layout where the reader's scrollbar comes or goes; for a letter that was half
-    the frame of an open. Here the text is wrapped as Textual wraps it (the same line breaks: rich's
-    ``divide_line``, folding words longer than the line, spaces at a break dropped), kept for that width,
-    and handed to Textual as lines that need no wrapping. What is drawn is the same; a selection copies the
-    letter's own text (no line break where the screen wrapped it)."""
-
-    DEFAULT_CSS = "WrappedText { text-wrap: nowrap; text-overflow: fold; }"
-
-    def __init__(self, content: VisualType = "", **kwargs: Any) -> None:
-        super().__init__(content, **kwargs)
-        self._text = content if isinstance(content, Content) else Content(str(content))
-        self._wraps: dict[int, tuple[Content, tuple[tuple[int, int, int], ...]]] = {}
-
-    def update(self, content: VisualType = "", *, layout: bool = True) -> None:
-        self._text = content if isinstance(content, Content) else Content(str(content))
-        self._wraps.clear()
-        super().update(self._text, layout=layout)
-
-    def wrapped(self, width: int) -> tuple[Content, tuple[tuple[int, int, int], ...]]:
-        """The text's lines at ``width`` and, for each, where it comes from: (line of the text, first
-        character, characters taken from it)."""
-        if (found := self._wraps.get(width)) is not None:
-            return found
-        if not self._text.spans:  # a letter's text: the same lines, cut as strings (a 150,000-line letter took
-            found = _wrap_plain(self._text.plain, width)  # 47 s as one Content per line, 1 s as strings)
-        else:
-            found = self._wrap_content(width)
-        if len(self._wraps) >= 4:  # a resize: the widths seen before are not needed again
-            self._wraps.clear()
-        self._wraps[width] = found
-        return found
-
-    def _wrap_content(self, width: int) -> tuple[Content, tuple[tuple[int, int, int], ...]]:
-        lines: list[Content] = []
-        origins: list[tuple[int, int, int]] = []
-        for y, line in enumerate(self._text.split("\n", allow_blank=True)):
-            line = line.expand_tabs(8)
-            offsets = divide_line(line.plain, width, fold=True)
-            pieces = line.divide(offsets)
-            for index, (start, piece) in enumerate(zip([0, *offsets], pieces, strict=True)):
-                taken = len(piece)
-                if index < len(pieces) - 1:
-                    piece = piece.rstrip()
-                lines.append(piece.truncate(width).rstrip_end(width))
-                origins.append((y, start, taken))
-        return Content("\n").join(lines), tuple(origins)
-
-    def render(self) -> Content:
-        width = self.size.width
-        return self.wrapped(width)[0] if width > 0 else self._text
-
-    def _render_content(self) -> None:
-        """Textual draws every line of the text whenever it changed (a letter's 5,000 lines for its first screen);
-        here the lines are drawn from the top as far as they are shown (_LinesOnDemand), by Textual's own drawing
-        (tests/tui/test_reader_wrap.py compares them with the whole text's, strip for strip). A selection being
-        made, or a text aligned otherwise than at the top left, is drawn whole by Textual."""
-        width, height = self.size
-        visual = self._render() if width > 0 else None
-        if (
-            _RenderCache is None
-            or not isinstance(visual, Content)
-            or self.text_selection is not None
-            or tuple(self.styles.content_align) != ("left", "top")
-        ):
-            super()._render_content()
-            return
-        count = min(height, visual.plain.count("\n") + 1)
-        self._render_cache = _RenderCache(self.size, _LinesOnDemand(self, visual, count, width))  # type: ignore[arg-type]
-        self._dirty_regions.clear()
-
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(self.wrapped(width)[1]) if width > 0 else 0
-
-    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
-        width = self.size.width
-        if width <= 0 or not self._text:
-            return super().get_selection(selection)
-        origins = self.wrapped(width)[1]
-
-        def in_text(at: Offset | None) -> Offset | None:
-            if at is None:
-                return None
-            y, start, taken = origins[max(0, min(at.y, len(origins) - 1))]
-            return Offset(start + max(0, min(at.x, taken)), y)
-
-        return Selection(in_text(selection.start), in_text(selection.end)).extract(self._text.plain), "\n"
-
-
-class _LinesOnDemand:
-    """A text's lines as Textual draws them (``Visual.to_strips``), drawn from the top as far as they are asked
-    for: the first FIRST_DRAWN lines at once (the screen a letter opens on), then twice as many each time a
-    line further down is asked for (a scroll), which draws a letter read to its end about twice in all. A line
-    is drawn with the ones above it, as part of the same text: the same strip as the whole text's."""
-
-    def __init__(self, widget: WrappedText, visual: Content, count: int, width: int) -> None:
-        self._widget = widget
-        self._visual = visual
-        self._count = count
-        self._width = width
-        self._style = widget.visual_style
-        self._drawn: list[Strip] = []
-
-    def __len__(self) -> int:
-        return self._count
-
-    def __getitem__(self, y: int) -> Strip:
-        if not 0 <= y < self._count:
-            raise IndexError(y)  # beyond the text: Textual draws a blank line there
-        if y >= len(self._drawn):
-            lines = min(self._count, max(y + 1, 2 * len(self._drawn), FIRST_DRAWN))
-            plain, end = self._visual.plain, -1
-            for _ in range(lines):
-                end = plain.find("\n", end + 1)
-                if end < 0:
-                    break
-            part = self._visual if end < 0 else self._visual[:end]
-            self._drawn = Visual.to_strips(self._widget, part, self._width, lines, self._style)
-        return self._drawn[y]
-
-
-FIRST_DRAWN = 100  # lines of a text drawn when its first line is: a screen and more
-
-
 MAX_LINES = 5000  # of a letter's text drawn in the reader: about 80 pages, under a second to lay out
 
 
@@ -310,42 +177,42 @@ def screenful(body: str) -> str:
 _TRAILING_SPACE = re.compile(r"\s+$")
 
 
-def _wrap_plain(text: str, width: int) -> tuple[Content, tuple[tuple[int, int, int], ...]]:
-    """WrappedText.wrapped for a text without styles, line by line as strings: the same lines as Content's
-    expand_tabs, divide, rstrip, truncate and rstrip_end give (tests/tui/test_reader_wrap.py compares them),
-    one Content made at the end."""
-    lines: list[str] = []
-    origins: list[tuple[int, int, int]] = []
-    for y, line in enumerate(text.split("\n")):
-        if "\t" in line:
-            line = line.expandtabs(8)
-        offsets = divide_line(line, width, fold=True)
-        last = len(offsets)
-        for index, (start, end) in enumerate(zip([0, *offsets], [*offsets, len(line)], strict=True)):
-            piece = line[start:end]
-            taken = len(piece)
-            if index < last:
-                piece = piece.rstrip()
-            if cell_len(piece) > width:
-                piece = set_cell_size(piece, width)
-            if len(piece) > width and (space := _TRAILING_SPACE.search(piece)) is not None:
-                piece = piece[: len(piece) - min(len(space.group(0)), len(piece) - width)]
-            lines.append(piece)
-            origins.append((y, start, taken))
-    return Content("\n".join(lines)), tuple(origins)
+_Row = tuple[int, int, int, "str | Content"]  # a screen line: (line of the text, first character, characters, piece)
+
+SECTIONS = ("headers", "trust", "signature", "documents", "body", "attachments")
+SIG_STYLES = {"sig-ok": "$success bold", "sig-bad": "$error bold", "sig-none": "$text-muted"}  # as app.tcss's
 
 
-class Reader(VerticalScroll, can_focus=True):
+class Reader(ScrollView, can_focus=True):
     """Shows one opened message; bodies are decoded in a worker before they get here.
+
+    One widget draws it all, line by line (Textual's Line API, as its Log): the headers, the signature's verdict,
+    the documents, the letter and its attachments are lines of one text, wrapped as Textual wraps a Static's
+    text (rich's ``divide_line``, words longer than the line folded, spaces at a break dropped), only as far down
+    as the screen shows (a 5,000-line letter opens on its first screen's lines), kept for the width they were
+    wrapped at, and drawn only for the lines on screen. The next message replaces the text in place: nothing
+    is mounted or removed, and the reader keeps its size, so the screen is not laid out again.
 
     Over the whole screen (class ``-full``, set by Réception): space pages down, ``-``/``b`` up, ``q``/Échap
     goes back to the list. Below the list these keys keep their Réception meaning (``q`` quits)."""
 
+    DEFAULT_CSS = "Reader { overflow-x: hidden; }"
     BINDINGS = keymap.bindings("reader")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         keymap.localise(self)
+        self._lines: list[str | Content] = []  # the text, line by line
+        self._plains: list[str] = []  # the same without styles
+        self._sections: dict[str, tuple[int, int]] = {}  # section -> (first line, line after it)
+        self._width = 0  # the width the rows are wrapped at (0: not yet)
+        self._laid_out_for = Size(0, 0)  # the size inside the border they were wrapped for
+        self._rows: list[_Row] = []  # the screen lines of the text's first _done lines
+        self._done = 0
+        self._rest = 0  # screen lines the text's other lines are expected to take
+        self._strips: dict[int, Strip] = {}
+        self.drawn = 0  # screen lines drawn since the reader was made (tests/tui/test_reader_lines.py)
+        self._set_text([(t("reader.empty"), 0)], {"headers": 0})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("back", "page_down", "page_up", "next_message") and not self.has_class("-full"):
@@ -366,13 +233,17 @@ class Reader(VerticalScroll, can_focus=True):
         if (pane := self._inbox()) is not None:
             pane.step_full_view(step)
 
-    def compose(self) -> ComposeResult:
-        yield Static(t("reader.empty"), id="reader-headers")
-        yield Static(t("reader.outside_trust"), id="reader-trust")
-        yield Static("", id="reader-signature")
-        yield Static("", id="reader-documents")
-        yield WrappedText("", id="reader-body")
-        yield Static("", id="reader-attachments")
+    def action_scroll_end(self) -> None:
+        self._wrap_to(None)  # the last line is where the whole text's wrapping puts it
+        self._sync_size()
+        super().action_scroll_end()
+
+    # the text
+
+    def section_text(self, name: str) -> str:
+        """The plain text of one part of the reader (SECTIONS), '' when it is not shown."""
+        first, end = self._sections.get(name, (0, 0))
+        return "\n".join(self._plains[first:end])
 
     def show(self, view: MessageView) -> None:
         when = local_time(view.date)
@@ -385,8 +256,12 @@ class Reader(VerticalScroll, can_focus=True):
             (f"{t('reader.date')} ", "bold"), date, "\n",
             (f"{t('reader.subject')} ", "bold"), view.subject,
         )  # fmt: skip
-        self.query_one("#reader-headers", Static).update(printable_content(headers))
-        self.query_one("#reader-trust").display = view.outside_trust
+        parts: list[tuple[str | Content, int]] = [(printable_content(headers), 0)]
+        names = {"headers": 0}
+        if view.outside_trust:
+            names["trust"] = len(parts)
+            style = "$warning bold reverse" if self.app.native_ansi_color else "$warning bold"  # as :ansi
+            parts.append((Content(t("reader.outside_trust")).stylize(style), 0))
         words, cls = signature_line(view)
         if view.encrypted:
             words += " · " + (t("reader.encrypted") if view.decrypted else t("reader.not_decrypted"))
@@ -396,10 +271,8 @@ class Reader(VerticalScroll, can_focus=True):
             words += "\n" + t("reader.receipt_asked", address=view.receipt_request)
         if view.receipts:  # a sent letter: what became of it, per recipient
             words += "\n" + "\n".join(f"{t('reader.receipt')} {line}" for line in view.receipts)
-        sig = self.query_one("#reader-signature", Static)
-        sig.update(printable_content(Content(words)))
-        sig.set_classes(cls)
-        docs = self.query_one("#reader-documents", Static)
+        names["signature"] = len(parts)
+        parts.append((printable_content(Content(words)).stylize(SIG_STYLES[cls]), 0))
         blocks: list[Content] = []
         for part in view.documents:
             doc = part.content
@@ -426,23 +299,207 @@ class Reader(VerticalScroll, can_focus=True):
                 blocks.append(results_table(doc))
             if doc.text:
                 blocks.append(Content(doc.text.strip() + "\n"))
-        docs.update(printable_content(Content("\n").join(blocks)) if blocks else "")
-        docs.display = bool(blocks)
+        if blocks:
+            names["documents"] = len(parts)
+            parts.append((printable_content(Content("\n").join(blocks)), 1))
         body = view.body if view.decrypted else (view.problem or t("reader.not_decrypted"))
-        self.query_one("#reader-body", Static).update(Content(screenful(body.rstrip())))
-        atts = self.query_one("#reader-attachments", Static)
+        names["body"] = len(parts)
+        parts.append((screenful(body.rstrip()), 1))
         lines = []
         if view.attachments:
             lines = [t("reader.attachments", count=len(view.attachments))] + [
                 f"  + {a.filename} ({a.content_type}, {len(a.data) // 1024 + 1} Ko)" for a in view.attachments
             ]
         lines += [f"  ! {note}" for note in view.notes]  # what could not be read (the core's words)
-        atts.update(printable_content(Content("\n".join(lines))) if lines else "")
-        atts.display = bool(lines)
+        if lines:
+            names["attachments"] = len(parts)
+            parts.append((printable_content(Content("\n".join(lines))).stylize("$text-accent"), 1))
+        self._set_text(parts, names)
         self.scroll_home(animate=False)
 
     def clear(self, text: str) -> None:
-        self.query_one("#reader-headers", Static).update(text)
-        self.query_one("#reader-trust").display = False
-        for wid in ("#reader-signature", "#reader-documents", "#reader-body", "#reader-attachments"):
-            self.query_one(wid, Static).update("")
+        self._set_text([(text, 0)], {"headers": 0})
+
+    def _set_text(self, parts: list[tuple[str | Content, int]], names: dict[str, int]) -> None:
+        """The reader's text: each part with the blank lines above it; a string is a letter's text (no styles)."""
+        lines: list[str | Content] = []
+        spans: list[tuple[int, int]] = []
+        for text, gap in parts:
+            lines.extend([""] * gap)
+            first = len(lines)
+            if isinstance(text, str):
+                lines.extend(text.split("\n"))
+            elif text.spans:
+                lines.extend(text.split("\n", allow_blank=True))
+            else:
+                lines.extend(text.plain.split("\n"))
+            spans.append((first, len(lines)))
+        self._lines = lines
+        self._plains = [line if isinstance(line, str) else line.plain for line in lines]
+        self._sections = {name: spans[index] for name, index in names.items()}
+        self._width = 0
+        if self.is_mounted:
+            self._lay_out()
+            self.refresh()
+
+    # wrapping
+
+    def _lay_out(self) -> None:
+        """Wraps the text's first screen for the reader's width (one column less when it needs a scrollbar) and
+        sizes the scrollable area: the lines not yet wrapped counted as their length says."""
+        inner_width, inner_height = self._laid_out_for = self.container_size
+        if inner_width <= 0:
+            return
+        narrower = max(1, inner_width - self.styles.scrollbar_size_vertical)  # beside a scrollbar
+        self._start_wrap(inner_width)
+        if self._rest > 2 * inner_height:  # a long text: wrapped as far as it is shown
+            self._start_wrap(narrower)
+        else:  # a short one is wrapped whole: whether it needs a scrollbar is then exact
+            self._wrap_to(None)
+            if len(self._rows) > inner_height:
+                self._start_wrap(narrower)
+                self._wrap_to(None)
+        self._sync_size()
+
+    def _start_wrap(self, width: int) -> None:
+        self._width = width
+        self._rows = []
+        self._done = 0
+        self._rest = sum(_expected_rows(plain, width) for plain in self._plains)
+        self._strips.clear()
+
+    def _wrap_to(self, row: int | None) -> None:
+        """Wraps the text's lines until screen line ``row`` is known (None: all of them)."""
+        rows, lines, width = self._rows, self._lines, self._width
+        while self._done < len(lines) and (row is None or len(rows) <= row):
+            line = lines[self._done]
+            self._rest -= _expected_rows(self._plains[self._done], width)
+            rows.extend((self._done, *piece) for piece in _wrap_line(line, width))
+            self._done += 1
+
+    def _sync_size(self) -> None:
+        """The scrollable area as tall as the rows known and expected; the screen is not laid out again (the
+        reader's own size does not change), only its scrollbar is updated."""
+        size = Size(self._width, len(self._rows) + self._rest)
+        if size != self.virtual_size:
+            self.set_reactive(Reader.virtual_size, size)
+            self._scroll_update(size)
+            self.refresh()
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        """A new size (the reader shown, over the whole screen or back below the list, a resized terminal): the text
+        is wrapped again before its lines are drawn at that size."""
+        changed = super()._size_updated(size, virtual_size, container_size, layout)
+        if self.container_size != self._laid_out_for:
+            self._lay_out()
+        return changed
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self._strips.clear()
+        self.refresh()
+
+    # drawing
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        row = scroll_y + y
+        if not self._width:
+            self._lay_out()
+        if (strip := self._strips.get(row)) is not None:
+            return strip
+        if row >= len(self._rows):
+            before = len(self._rows) + self._rest
+            self._wrap_to(row)
+            if len(self._rows) + self._rest != before:
+                self.call_after_refresh(self._sync_size)
+        style = self.visual_style
+        if row >= len(self._rows):
+            return Strip.blank(self._width, style.rich_style)
+        strip = self._draw(self._rows[row], style)
+        self.drawn += 1
+        if len(self._strips) > 1000:
+            self._strips.clear()
+        self._strips[row] = strip
+        return strip
+
+    def _draw(self, row: _Row, style: VisualStyle) -> Strip:
+        """One screen line as Textual draws a Static's line: each span's style over the reader's, and each cell
+        naming its place in the text (a mouse selection reads it)."""
+        y, start, taken, piece = row
+        content = Content(piece) if isinstance(piece, str) else piece
+        selection = self.text_selection
+        if selection is not None and (span := selection.get_span(y)) is not None:
+            first, last = span
+            if last == -1:
+                last = start + taken
+            first, last = max(first, start) - start, min(last, start + taken) - start
+            if first < last:
+                chosen = VisualStyle.from_styles(self.screen.get_component_styles("screen--selection"))
+                content = content.stylize(chosen, first, last)
+        segments = []
+        x = start
+        for text, text_style in content.render(style, end="", parse_style=self._get_style):
+            segments.append(Segment(text, (style + text_style).rich_style_with_offset(x, y)))
+            x += len(text)
+        return Strip(segments, content.cell_length)
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The text selected, as it is in the letter (no line break where the screen wrapped it)."""
+        lines = self._plains
+        if not lines or (selection.start is not None and selection.start.y >= len(lines)):
+            return None
+        start = selection.start or Offset(0, 0)
+        end = selection.end or Offset(len(lines[-1]), len(lines) - 1)
+        if end.y >= len(lines):
+            end = Offset(len(lines[-1]), len(lines) - 1)
+        if start.y == end.y:
+            return lines[start.y][start.x : end.x], "\n"
+        return "\n".join([lines[start.y][start.x :], *lines[start.y + 1 : end.y], lines[end.y][: end.x]]), "\n"
+
+
+def _expected_rows(plain: str, width: int) -> int:
+    """The screen lines a line of the text is expected to take at ``width`` by its length in characters (wrapping
+    at words, or characters two cells wide, may take more): counted for each line of a letter, so cheap."""
+    if "\t" in plain:
+        plain = plain.expandtabs(8)
+    return -(-len(plain) // width) or 1
+
+
+def _wrap_line(line: str | Content, width: int) -> list[tuple[int, int, str | Content]]:
+    """A line of the text wrapped at ``width`` as Textual wraps a Static's text: (first character, characters
+    taken, what is shown) for each screen line."""
+    if not isinstance(line, str):
+        if "\t" not in line.plain and line.cell_length <= width:  # what the steps below give a line that fits
+            return [(0, len(line), line)]
+        line = line.expand_tabs(8)
+        offsets = divide_line(line.plain, width, fold=True)
+        pieces = line.divide(offsets)
+        out: list[tuple[int, int, str | Content]] = []
+        for index, (start, part) in enumerate(zip([0, *offsets], pieces, strict=True)):
+            taken = len(part)
+            if index < len(pieces) - 1:
+                part = part.rstrip()
+            out.append((start, taken, part.truncate(width).rstrip_end(width)))
+        return out
+    if "\t" in line:
+        line = line.expandtabs(8)
+    if cell_len(line) <= width:
+        return [(0, len(line), line)]
+    offsets = divide_line(line, width, fold=True)
+    last = len(offsets)
+    rows: list[tuple[int, int, str | Content]] = []
+    for index, (start, end) in enumerate(zip([0, *offsets], [*offsets, len(line)], strict=True)):
+        piece = line[start:end]
+        taken = len(piece)
+        if index < last:
+            piece = piece.rstrip()
+        if cell_len(piece) > width:
+            piece = set_cell_size(piece, width)
+        if len(piece) > width and (space := _TRAILING_SPACE.search(piece)) is not None:
+            piece = piece[: len(piece) - min(len(space.group(0)), len(piece) - width)]
+        rows.append((start, taken, piece))
+    return rows
