@@ -190,6 +190,8 @@ def news_json(event: Any) -> dict[str, Any] | None:
         return {"event": "undelivered", "count": int(event.count)}
     if isinstance(event, events.MarksRefreshed):
         return {"event": "marks", "count": int(event.count)}
+    if isinstance(event, events.RevokedFiled):
+        return {"event": "revoked-filed", "count": int(event.count), "pending": int(event.pending)}
     if isinstance(event, events.Sent):
         return {"event": "sent"}
     if isinstance(event, events.SendFailed):  # its count only: the server's words stay in the daemon's log
@@ -225,6 +227,10 @@ def news_event(data: Any) -> Any:
         return events.NotDelivered(count("count"))
     if kind == "marks":
         return events.MarksRefreshed(count("count"))
+    if kind == "revoked-filed":
+        from core.mailroom import revoked_filed_line  # the line in this process's language
+
+        return events.RevokedFiled(count("count"), count("pending"), revoked_filed_line(count("count")))
     if kind == "sent":
         return events.Sent("")
     if kind == "send-failed":

@@ -60,6 +60,18 @@ class NeedsReview(Frozen):
 
 
 @dataclass(frozen=True, repr=False, eq=False)
+class RevokedFiled(Frozen):
+    """A revocation list that arrived since showed that ``count`` documents already filed came from letters whose
+    signer was revoked before missive had them: each waits in À classer for a person to check the practice
+    software (its file was not taken out); ``pending``: the queue's total; ``message`` says it in one line (the
+    core's words, counts only)."""
+
+    count: int
+    pending: int
+    message: str
+
+
+@dataclass(frozen=True, repr=False, eq=False)
 class DocumentFiled(Frozen):
     """``count`` documents were filed into the practice software without a click."""
 
@@ -153,6 +165,7 @@ MailroomEvent = (
     | NotDelivered
     | MarksRefreshed
     | NeedsReview
+    | RevokedFiled
     | DocumentFiled
     | RoundNews
     | SendFailed
@@ -173,6 +186,7 @@ __all__ = [
     "NewMail",
     "NotDelivered",
     "Progress",
+    "RevokedFiled",
     "PscBinding",
     "PscLogin",
     "RoundNews",

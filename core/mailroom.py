@@ -108,6 +108,12 @@ SMIME_READING_MODULES = ("core.secure.keystore", "core.secure.smime")
 _SMIME_COLLECTIONS = ("smime_own", "smime_certs", "smime_anchors")
 
 
+def revoked_filed_line(count: int) -> str:
+    """The app's line when a revocation list showed that ``count`` documents already filed came from a revoked
+    signer's letters (counts only): they wait in À classer to be checked in the practice software."""
+    return str(T("mailroom.revoked-filed", count=count))
+
+
 def round_news(new: int, filed: int, review: int) -> str:
     """A sync round's news in one line of the current language, counts only (never a name, a subject or a
     result): '12 nouveaux messages, 3 résultats classés, 2 documents à classer'; the parts with a count."""
@@ -1323,12 +1329,15 @@ class Mailroom:
 
     # -- the document queue ---------------------------------------------------------------------------------
     def review_items(self) -> tuple[list[ReviewItem], list[ReviewItem]]:
-        """(documents waiting for a decision: files that could not be read among them; documents decided: filed,
+        """(documents waiting for a decision: filed documents whose letter's signer turned out revoked first (to
+        be checked in the practice software), files that could not be read among them; documents decided: filed,
         then the duplicates of documents of the queue, each saying which one stands for it), oldest first."""
         items = self.documents.list(("waiting", "unreadable", "filed", "duplicate"))
         waiting = sorted((q for q in items if q.state in ("waiting", "unreadable")), key=_backlog_order)
-        pending = [self._review_item(q) for q in waiting]
-        filed = [self._review_item(q) for q in items if q.state == "filed"]
+        # filed from a letter whose signer turned out revoked: first, a person checks the practice software
+        checks = sorted((q for q in items if q.revoked_check), key=_backlog_order)
+        pending = [self._review_item(q) for q in (*checks, *waiting)]
+        filed = [self._review_item(q) for q in items if q.state == "filed" and not q.revoked_check]
         filed += [self._review_item(q) for q in items if q.state == "duplicate"]
         return pending, filed
 
@@ -1468,6 +1477,8 @@ class Mailroom:
             unreadable_note=self.documents.unreadable_note(queued),
             hand_fileable=queued.hand_fileable,
             set_aside=set_aside(queued),
+            signer_revoked=queued.signer_revoked,
+            revoked_note=self.documents.revoked_note(queued),
         )
 
     def _why_no_candidate(self, identity: Identity) -> Any:
@@ -1635,11 +1646,13 @@ class Mailroom:
                 chosen += self.keys.crl_urls()
         update = update_crls(self.lists, self.keys, list(dict.fromkeys(chosen)), self._lists_ca(ca_file))
         if update.authorities:
-            again, filed = self.judge_signatures_again(update.authorities)
+            again, filed, flagged = self.judge_signatures_again(update.authorities)
             if again:
                 update.lines.append(str(T("lists.crl-letters", count=again)))
             if filed:
                 update.lines.append(str(T("lists.crl-letters-filed", count=filed)))
+            if flagged:
+                update.lines.append(str(T("lists.crl-documents-check", count=flagged)))
         return update
 
     def _signature_basis(self, message_id: str) -> dict[str, Any]:
@@ -1665,7 +1678,7 @@ class Mailroom:
             return {"seen": seen, "chain": []}
         return {"seen": seen, "chain": list(opened.revocation_links)}
 
-    def judge_signatures_again(self, authorities: Sequence[str]) -> tuple[int, int]:
+    def judge_signatures_again(self, authorities: Sequence[str]) -> tuple[int, int, int]:
         """The stored letters whose valid signature rests on a certificate issued by one of ``authorities``
         (core.secure.crl.name_key of their names; their revocation list just changed) are judged again against
         the CRLs held now, from what their verdict kept (``sig_basis``: the chain's authorities and serial
@@ -1674,8 +1687,10 @@ class Mailroom:
         known becomes checked. No letter is read again, but once those stored by an older version (valid, no
         ``sig_basis``): each is opened once to learn its chain, its verdict kept, then judged as the others (the
         time it was in hand is taken from its stored copy's file, else now).
-        How many verdicts changed, and how many of the letters now revoked had documents filed already (a
-        person looks at those: they were filed on a signature that no longer holds)."""
+        How many verdicts changed, how many of the letters now revoked had documents filed already, and how many
+        such documents now wait in À classer for a person to check the practice software (they were filed on a
+        signature that no longer holds: ``DocumentQueue.signer_revoked_found``; the files stay where they are);
+        ``RevokedFiled`` tells the app."""
         from core.secure.crl import judge_again
 
         wanted = set(authorities)
@@ -1691,6 +1706,7 @@ class Mailroom:
         updates: dict[str, dict[str, Any]] = {}  # verdicts changed
         learnt: dict[str, dict[str, Any]] = {}  # an older version's letters: their basis, verdict unchanged
         filed = 0  # letters now revoked whose documents were filed already
+        revoked: dict[str, str] = {}  # letters now revoked (store id -> Message-ID)
         for key, doc in self.messages.docs.find(vouched):
             if doc.get("sig_basis") is None:
                 doc = {**doc, "sig_basis": self._signature_basis(key)}
@@ -1712,10 +1728,22 @@ class Mailroom:
                     if self.trust.classify_incoming(sender, False, bool(doc.get("encrypted"))) == "quarantine":
                         doc["trust"] = "quarantine"
             updates[key] = doc
-            if not again.valid and doc.get("filed"):
-                filed += 1
+            if not again.valid and again.reason in ("sig.cert-revoked", "sig.ca-revoked"):
+                revoked[key] = str(doc.get("message_id") or "")
         if updates or learnt:
             self.messages.docs.put_many({**learnt, **updates})
+        # the documents already filed from the letters now revoked wait for a person (the files stay: the practice
+        # software has imported them); those still waiting to be filed automatically wait for a decision
+        flagged = 0
+        for key, header_id in revoked.items():
+            try:
+                found, _withdrawn = self.documents.signer_revoked_found(key, header_id)
+            except MissiveError as exc:
+                log.warning("documents of message %s not put back for a check (%s)", key[:16], type(exc).__name__)
+                continue
+            flagged += len(found)
+            if found or updates[key].get("filed"):
+                filed += 1
         if updates:
             self.messages.refresh_list_index()
             log.info("signature verdicts of %d stored letters changed with a revocation list", len(updates))
@@ -1726,7 +1754,11 @@ class Mailroom:
             log.info("chains of %d letters stored by an older version read once", len(learnt))
         if filed:
             log.warning("%d letters whose documents were filed are now signed by a revoked certificate", filed)
-        return len(updates), filed
+        if flagged:
+            from core.events import RevokedFiled
+
+            self.emit(RevokedFiled(flagged, self.documents.pending_count(), revoked_filed_line(flagged)))
+        return len(updates), filed, flagged
 
     # -- the profile itself (``missive passphrase``, ``missive audit``) ----------------------------------------
     def change_passphrase(self, new_passphrase: str) -> None:
@@ -1921,6 +1953,11 @@ class Mailroom:
         """``mark_dealt_with`` for the command line: the queue's record."""
         self._audit_in_step()
         return self.documents.dealt_with(doc_id, actor=actor)
+
+    def revoked_note(self, doc_id: str) -> str:
+        """Of a filed document whose letter's signer turned out revoked, not checked yet: what was filed where
+        and what to check, in the core's words; '' for any other document."""
+        return self.documents.revoked_note(self.documents.get(doc_id))
 
     def unreadable_note(self, doc_id: str) -> str:
         """Of a file that could not be read: its format and the reader's refusal, in the core's words; ''

@@ -572,7 +572,8 @@ SEEN = "\\Seen"
 _EVENTS = frozenset(
     {
         "DocumentFiled", "MailroomEvent", "MarksRefreshed", "NeedsReview", "NewMail", "NotDelivered", "Progress",
-        "PscBinding", "PscLogin", "RoundNews", "SendFailed", "Sent", "SyncState", "Synced", "TaskTrouble",
+        "PscBinding", "PscLogin", "RevokedFiled", "RoundNews", "SendFailed", "Sent", "SyncState", "Synced",
+        "TaskTrouble",
     }
 )  # fmt: skip
 
@@ -590,6 +591,7 @@ if TYPE_CHECKING:
         Progress,
         PscBinding,
         PscLogin,
+        RevokedFiled,
         RoundNews,
         SendFailed,
         Sent,
@@ -676,6 +678,7 @@ __all__ = [
     "Progress",
     "PscBinding",
     "PscLogin",
+    "RevokedFiled",
     "RoundNews",
     "SendFailed",
     "Sent",

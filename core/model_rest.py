@@ -485,6 +485,10 @@ class ReviewItem(Frozen):
     unreadable_note: str = ""  # its format and the reader's refusal, in the core's words
     hand_fileable: bool = True  # whether a person may file it (an unreadable zip or unsafe XML: never)
     set_aside: SetAside = "reject"  # what setting it aside does (x): rejected, or an unreadable file dealt with
+    # filed, then its letter's signer turned out revoked: "check" while it waits for a person to check the practice
+    # software (listed with the waiting documents, x marks it checked), "checked" once done; '' otherwise
+    signer_revoked: str = ""
+    revoked_note: str = ""  # while "check": what was filed where and what to check, in the core's words
 
     def to_json(self) -> dict[str, Any]:
         """Ids, state and decision; no identity (what `messages show --json` prints)."""
@@ -503,6 +507,7 @@ class ReviewItem(Frozen):
             "critical": self.critical,
             "kind": self.kind,
             "unreadable": self.unreadable or None,
+            "signer_revoked": self.signer_revoked or None,
         }
 
 

@@ -48,6 +48,7 @@ from core.model import (  # noqa: E402
     Progress,
     PscBinding,
     PscLogin,
+    RevokedFiled,
     RoundNews,
     SendFailed,
     Sent,
@@ -1240,6 +1241,18 @@ class MissiveApp(App[int]):
                 self.notify(t("toast.not_delivered", count=count), severity="error", timeout=20)
                 self.refresh_counts()
                 main.query_one("#inbox", InboxPane).reload()
+            case RevokedFiled(message=text):
+                from tui.panes.inbox import InboxPane
+
+                # filed results whose letter's signer turned out revoked: said at once (the core's words, counts
+                # only); they wait in À classer, counted with the others
+                self.notify(text, severity="warning", timeout=30)
+                if main.query("#review"):
+                    from tui.panes.review import ReviewPane
+
+                    main.query_one("#review", ReviewPane).reload()
+                self.refresh_counts()
+                main.query_one("#inbox", InboxPane).reload()  # the letters' marks: ✗
             case NeedsReview() | DocumentFiled():
                 if main.query("#review"):
                     from tui.panes.review import ReviewPane

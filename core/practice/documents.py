@@ -53,6 +53,16 @@ _STATE_WORDS = {
 }
 # What waits for a person's decision: the status bar's count, À classer's upper list
 PENDING_STATES = ("waiting", "unreadable")
+# ``signer_revoked`` of a filed document whose letter's signer turned out revoked (before missive had the letter)
+# after it was filed: "check" while a person has to check the practice software (it waits in À classer too),
+# "checked" once marked dealt with (x, ``dealt_with``); the file itself is never taken out on its own
+REVOKED_CHECK, REVOKED_CHECKED = "check", "checked"
+
+
+def waits_for_a_person(d: Mapping[str, Any]) -> bool:
+    """A stored document (the collection's dict) that À classer lists above the line and counts."""
+    state = d.get("state")
+    return state in PENDING_STATES or (state == "filed" and d.get("signer_revoked") == REVOKED_CHECK)
 # Files that could not be read and may still go into the practice software's import folder by hand: text
 # reports and CDA (a zip refused by the XDM reader, or an XML declaring a DTD, is never put there)
 _HAND_FILEABLE = frozenset({"hprim-net", "hprim-2", "hl7v2", "cda"})
@@ -130,6 +140,14 @@ class QueuedDocument(Frozen):
     # its sentence (no health data, as every error's) is ``unreadable_text`` (``Text.to_json``), shown, never logged
     unreadable: str = ""
     unreadable_text: dict[str, Any] | None = None
+    # filed, then its letter's signer found revoked (REVOKED_CHECK: a person checks the practice software;
+    # REVOKED_CHECKED: done); '' otherwise
+    signer_revoked: str = ""
+
+    @property
+    def revoked_check(self) -> bool:
+        """Filed from a letter whose signer turned out revoked, not yet checked by a person."""
+        return self.state == "filed" and self.signer_revoked == REVOKED_CHECK
 
     @property
     def hand_fileable(self) -> bool:
@@ -164,6 +182,7 @@ class QueuedDocument(Frozen):
             "version_of": self.version_of,
             "status": self.status,
             "unreadable": self.unreadable or None,
+            "signer_revoked": self.signer_revoked or None,
         }
 
 
@@ -234,6 +253,7 @@ def _from_doc(key: str, d: Mapping[str, Any]) -> QueuedDocument:
         status=d.get("status", ""),
         unreadable=d.get("unreadable", ""),
         unreadable_text=dict(d["unreadable_text"]) if isinstance(d.get("unreadable_text"), dict) else None,
+        signer_revoked=str(d.get("signer_revoked") or ""),
     )
 
 
@@ -277,6 +297,7 @@ def _to_doc(q: QueuedDocument) -> dict[str, Any]:
         "status": q.status,
         "unreadable": q.unreadable,
         "unreadable_text": q.unreadable_text,
+        "signer_revoked": q.signer_revoked,
     }
 
 
@@ -374,8 +395,9 @@ class DocumentQueue:
         return self.list(("filed",))
 
     def pending_count(self) -> int:
-        """Documents waiting for a person: to be classed, and files that could not be read."""
-        return len(self.docs.find(lambda d: d.get("state") in PENDING_STATES))
+        """Documents waiting for a person: to be classed, files that could not be read, and filed documents whose
+        letter's signer turned out revoked (to be checked in the practice software)."""
+        return len(self.docs.find(waits_for_a_person))
 
     def raw(self, doc_id: str) -> bytes:
         """The bytes that will be (or were) filed: the document exactly as the sender wrote it."""
@@ -572,6 +594,53 @@ class DocumentQueue:
         reason = str(Text.from_json(queued.unreadable_text)) if queued.unreadable_text else queued.unreadable
         kind = str(T(f"clinical.documents.format-{queued.format}")) if queued.format else "?"
         return str(T("clinical.documents.illisible", format=kind, reason=reason))
+
+    def revoked_note(self, queued: QueuedDocument) -> str:
+        """Of a filed document whose letter's signer turned out revoked: what was filed where (the patient's id
+        and the file's name in the import folder) and what to check, in the core's words; '' otherwise."""
+        if queued.signer_revoked != REVOKED_CHECK or queued.state != "filed":
+            return ""
+        name = Path(queued.filed_path or "").name or "?"
+        return str(T("clinical.documents.signataire-revoque", patient=queued.patient_id or "?", file=name))
+
+    def signer_revoked_found(self, store_id: str, header_id: str) -> tuple[builtins.list[QueuedDocument], int]:
+        """The letter ``store_id`` (Message-ID ``header_id``) turned out signed by a certificate revoked before
+        missive had it: each of its documents already filed (automatically or by hand) waits for a person to
+        check the practice software (``signer_revoked``: check), once: one flagged already is left as it is. Its
+        file stays where it is (the practice software has imported it already). A document of it still waiting
+        to be filed automatically now waits for a person's decision instead. Audited (``signer-revoked``, by
+        "auto"). (The documents flagged now, how many automatic decisions were withdrawn.)"""
+        header_id = " ".join(header_id.split())
+
+        def of_letter(d: Mapping[str, Any]) -> bool:
+            if d.get("state") not in ("filed", "waiting", "filing"):
+                return False
+            if store_id and store_id in (d.get("store_ids") or ()):
+                return True
+            return bool(header_id) and header_id != "unknown" and d.get("message_id") == header_id
+
+        flagged: list[QueuedDocument] = []
+        withdrawn = 0
+        with self._held():
+            for key, doc in self.docs.find(of_letter):
+                queued = self._settle(_from_doc(key, doc))
+                if queued.state == "filed" and not queued.signer_revoked:
+                    updated = replace(queued, signer_revoked=REVOKED_CHECK)
+                    self._record(
+                        updated, "signer-revoked", "auto", message=queued.message_id, patient=queued.patient_id,
+                        file=Path(queued.filed_path or "").name,
+                    )  # fmt: skip
+                    flagged.append(updated)
+                elif queued.state == "waiting" and queued.decision == "auto":
+                    self._record(replace(queued, decision="review"), "signer-revoked", "auto", message=queued.message_id)
+                    withdrawn += 1
+        if flagged or withdrawn:
+            log.warning(
+                "documents of a letter whose signer is revoked: %d filed to check, %d no longer filed automatically",
+                len(flagged),
+                withdrawn,
+            )
+        return flagged, withdrawn
 
     # ------------------------------------------------------------------ duplicates and versions
     def _keyed(self, text: str) -> str:
@@ -990,6 +1059,8 @@ class DocumentQueue:
                 filed_path=None,
                 filed_at=None,
                 quarantine_blob=kept,
+                # taken back out by a person: the check is done (filed again by hand, it is not asked again)
+                signer_revoked=REVOKED_CHECKED if queued.signer_revoked else "",
             )
             self._record(
                 updated,
@@ -1084,6 +1155,8 @@ class DocumentQueue:
         with self._held():
             queued = self._settle(self.get(doc_id))
             self._refuse_duplicate(queued)
+            if queued.revoked_check:  # filed from a revoked signer's letter: x marks it checked, nothing moves
+                return self._dealt_with(queued, actor)
             if queued.state == "filed":
                 raise BadInput(T("clinical.documents.document-classe-annulez-abord", doc_id=doc_id))
             if set_aside(queued) == "dealt":  # a file that could not be read: a person dealt with it otherwise
@@ -1099,6 +1172,12 @@ class DocumentQueue:
             return self._dealt_with(queued, actor)
 
     def _dealt_with(self, queued: QueuedDocument, actor: str | None) -> QueuedDocument:
+        if queued.revoked_check:  # a person checked the practice software: out of À classer, still filed
+            log.info("document %s: filed from a revoked signer's letter, marked checked", queued.id)
+            return self._record(
+                replace(queued, signer_revoked=REVOKED_CHECKED), "dealt-with", actor, message=queued.message_id,
+                reason="signer-revoked", patient=queued.patient_id,
+            )  # fmt: skip
         if queued.state != "unreadable":
             state = _STATE_WORDS.get(queued.state, queued.state)
             raise BadInput(T("clinical.documents.pas-illisible", doc_id=queued.id, state=state))
@@ -1439,7 +1518,7 @@ def envelope_conflict(document: ClinicalDocument | QueuedDocument) -> str:
 def set_aside(queued: QueuedDocument) -> SetAside:
     """What setting a document aside does (``reject``, the app's x): a file that could not be read is marked
     dealt with (a person saw to it otherwise), any other document is rejected."""
-    return "dealt" if queued.unreadable else "reject"
+    return "dealt" if queued.unreadable or queued.revoked_check else "reject"
 
 
 def envelope_label(document: ClinicalDocument | QueuedDocument) -> str:

@@ -183,6 +183,10 @@ def test_what_a_following_app_is_told_is_counts_only() -> None:
     assert back[1].message  # the line made again in the app's language
     assert isinstance(back[6], events.Sent) and isinstance(back[7], events.SendFailed)
     assert "outbox" in back[7].reason and "patient" not in back[7].reason
+    # filed results whose signer turned out revoked: counts cross, the line is made again in the app's language
+    revoked = agent.news_event(json.loads(json.dumps(agent.news_json(events.RevokedFiled(2, 5, "x")))))
+    assert isinstance(revoked, events.RevokedFiled) and (revoked.count, revoked.pending) == (2, 5)
+    assert revoked.message.startswith("2 document(s) classé(s) d'après une lettre dont le signataire est révoqué")
     assert agent.news_json(events.Progress("cab", 1, 2)) is None  # what the app has no use for stays home
     for junk in ({"event": "synced"}, {"event": "synced", "account": "cab", "new": -3}, [], "x"):
         event = agent.news_event(junk)

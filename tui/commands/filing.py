@@ -45,7 +45,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     dealt = dsub.add_parser(
         "dealt",
         parents=[common],
-        help="marquer traité un fichier illisible (ouvert dans la lettre, redemandé à l'expéditeur) : jamais classé",
+        help=(
+            "marquer traité un fichier illisible (ouvert dans la lettre, redemandé à l'expéditeur) : jamais classé ;"
+            " ou vérifié un document classé dont le signataire s'est révélé révoqué : il reste classé"
+        ),
     )
     dealt.add_argument("document_id", metavar="DOCUMENT_ID", help="l'id donné par `missive documents list`")
     dealt.add_argument("--json", action="store_true", help="le résultat en JSON")
@@ -107,6 +110,10 @@ def list_command(args: argparse.Namespace, ctx: Any) -> int:
             key = "cli.documents.unreadable_todo" if doc.hand_fileable else "cli.documents.unreadable_todo_nofile"
             todo = t(key, id=doc.id) if doc.state == "unreadable" else ""
             notes = (*notes, mailroom.unreadable_note(doc.id), todo)
+        if doc.state == "filed" and doc.signer_revoked == "check":  # filed, then its signer found revoked
+            from tui.i18n import t
+
+            notes = (*notes, mailroom.revoked_note(doc.id), t("cli.documents.revoked_todo", id=doc.id))
         print(_row(doc, notes))
     return 0
 
@@ -124,14 +131,16 @@ def reject_command(args: argparse.Namespace, ctx: Any) -> int:
 
     doc = ctx.mailroom().reject_queued(args.document_id, actor="cli")
     # (a file that could not be read is marked dealt with, never set aside: the core's decision)
-    return _show_decision(args, ctx, doc, t("cli.file.dealt" if doc.state == "dealt" else "cli.file.rejected", id=doc.id))
+    said = "cli.file.checked" if doc.state == "filed" else "cli.file.dealt" if doc.state == "dealt" else "cli.file.rejected"
+    return _show_decision(args, ctx, doc, t(said, id=doc.id))
 
 
 def dealt_command(args: argparse.Namespace, ctx: Any) -> int:
     from tui.i18n import t
 
     doc = ctx.mailroom().dealt_queued(args.document_id, actor="cli")
-    return _show_decision(args, ctx, doc, t("cli.file.dealt", id=doc.id))
+    # a filed document whose letter's signer turned out revoked: checked, still filed
+    return _show_decision(args, ctx, doc, t("cli.file.checked" if doc.state == "filed" else "cli.file.dealt", id=doc.id))
 
 
 def presets_command(args: argparse.Namespace, ctx: Any) -> int:

@@ -135,6 +135,12 @@ def whose(doc: ClinicalDocument, filing: ReviewItem | None) -> Content:
     if filing is not None:
         parts.append(filing_line(filing))
         parts.append("\n")
+        if filing.revoked_note:  # filed, then its letter's signer found revoked: what to check (the core's words)
+            parts.append((f"✗ {t('review.revoked_title')} : {filing.revoked_note}", "$error bold"))
+            parts.append("\n")
+        elif filing.signer_revoked == "checked":
+            parts.append((t("reader.revoked_checked"), "$text-muted"))
+            parts.append("\n")
         if filing.version_note:  # a new version of a result: what it is to the earlier one (the core's words)
             parts.append((f"↻ {filing.version_note}", "$warning"))
             parts.append("\n")

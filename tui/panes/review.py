@@ -14,6 +14,11 @@ Only the keys that apply to the highlighted document are active (and shown in th
 A file that could not be read (the core's state ``unreadable``) waits among the others, marked ✗: the card says
 what could not be read (the core's words) and what to do in place of the identities; it is filed by hand (p)
 when the core allows it, or marked dealt with (x).
+
+A document filed (automatically or by hand) from a letter whose signer turned out revoked afterwards (the core's
+``signer_revoked``: "check") waits first, marked ✗ « signataire révoqué après classement »: the card says what was
+filed where and what to check in the practice software (the core's words); x marks it checked (its file stays
+where it is: the practice software imported it already).
 """
 
 from __future__ import annotations
@@ -102,6 +107,8 @@ def comparison(item: ReviewItem, patient: Patient | None, differs: frozenset[str
 
 def compare_title(item: ReviewItem) -> str:
     """The comparison's title: the core's reason when the document's container names another patient."""
+    if item.signer_revoked == "check":
+        return f"✗ {t('review.revoked_title')}"
     if item.unreadable:
         return f"✗ {t('review.unreadable_title')}"
     return f"⚠ {item.conflict}" if item.conflict else t("review.compare")
@@ -206,7 +213,9 @@ class ReviewPane(ReportsFailures, Vertical):
             else:
                 who = t("review.no_identity")
             when = item.date.strftime("%d/%m") if item.date else "     "
-            if self.is_pending(item) and item.unreadable:  # nothing read: its file's name, and that it is unreadable
+            if self.is_pending(item) and item.signer_revoked == "check":  # filed, then its signer found revoked
+                label = f"✗ {when} {t('review.revoked_row')} — {who}"  # what it is first: the name is cut at 80
+            elif self.is_pending(item) and item.unreadable:  # nothing read: its file's name, and that it is unreadable
                 label = f"✗ {when} {item.attachment or '?'} — {t('review.unreadable_row')}"
             elif self.is_pending(item):
                 kind = f"[{kind_label(item.kind)}] " if item.kind else ""
@@ -241,9 +250,17 @@ class ReviewPane(ReportsFailures, Vertical):
 
     def _show(self, item: ReviewItem) -> None:
         # x's word on the keys line: what the core says setting this document aside does (rejected, or dealt with)
-        keymap.relabel(self, "review.reject", f"review.{item.set_aside}")
+        check = self.is_pending(item) and item.signer_revoked == "check"  # filed, then its signer found revoked
+        keymap.relabel(self, "review.reject", "review.checked" if check else f"review.{item.set_aside}")
         candidates = self.query_one("#review-candidates", OptionList)
         candidates.clear_options()
+        candidates.border_title = t("review.revoked_todo" if check else "review.candidates")
+        if check:
+            # filed from a letter whose signer turned out revoked: what was filed where, what to check (the core's
+            # words, where a candidate would be); the document beside the patient it was filed to
+            candidates.add_option(Option(Content.styled(item.revoked_note, "$warning bold"), disabled=True))
+            self._render_compare(item, item.patient)
+            return
         if not self.is_pending(item):
             # a duplicate: the document that stands for it and where it is; a new version of a result: what it
             # is to the earlier one (the core's words, where a candidate would be)
@@ -331,6 +348,8 @@ class ReviewPane(ReportsFailures, Vertical):
         if action == "undo" and self.is_pending(item):  # the highlight moved on: u takes back the last decision
             return self._undoable() is not None
         if action in self.WAITING_ONLY:
+            if item.signer_revoked == "check" and self.is_pending(item):
+                return action == "reject"  # filed already: x marks it checked, nothing else applies
             if item.unreadable and not item.hand_fileable and action != "reject":
                 return False  # the core says this file must not reach the practice software: x only
             return self.is_pending(item)
@@ -401,17 +420,20 @@ class ReviewPane(ReportsFailures, Vertical):
             return
         from tui.panes.confirm import ConfirmScreen
 
-        decision = item.set_aside  # the core's word: rejected, or (a file that could not be read) dealt with
+        # the core's word: rejected, or (a file that could not be read) dealt with; filed from a revoked signer's
+        # letter: checked (still filed)
+        decision: str = "checked" if item.signer_revoked == "check" else item.set_aside
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self.decide(item.id, decision, None)
 
-        question = (
-            t("confirm.dealt", file=item.attachment or "?")
-            if decision == "dealt"
-            else t("confirm.reject", title=item.title or "—")
-        )
+        if decision == "checked":
+            question = t("confirm.revoked_checked", id=item.patient_id or "?")
+        elif decision == "dealt":
+            question = t("confirm.dealt", file=item.attachment or "?")
+        else:
+            question = t("confirm.reject", title=item.title or "—")
         self.app.push_screen(ConfirmScreen(question, deliberate=True), answered)
 
     def action_undo(self) -> None:
@@ -433,7 +455,7 @@ class ReviewPane(ReportsFailures, Vertical):
             mailroom.file_document(doc_id, patient_id, actor="tui")
         elif decision == "reject":
             mailroom.reject_document(doc_id, actor="tui")
-        elif decision == "dealt":
+        elif decision in ("dealt", "checked"):  # checked: filed from a revoked signer's letter, seen to
             mailroom.mark_dealt_with(doc_id, actor="tui")
         else:
             undone = mailroom.undo_filing(doc_id, actor="tui").undone
@@ -454,6 +476,8 @@ class ReviewPane(ReportsFailures, Vertical):
                 at = waiting.index(message.doc_id)
                 rest = waiting[at + 1 :] or waiting[:at][-1:]
                 self._acted_on = rest[0] if rest else None
+            if message.decision == "checked":
+                self._last_decided = None  # u must not take the file out of the import folder on its own
         self.reload()
 
     # -- search -------------------------------------------------------------------------------------------
