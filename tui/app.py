@@ -100,6 +100,8 @@ _POLL = 0.002
 # says it when this happens): at most _WORK_LIMIT seconds while the work runs, then _HOLD_LIMIT for the destination.
 # Held keys are looked at again every _HOLD_POLL seconds, and at once on release.
 _WORK_LIMIT = 60.0
+START_GARBAGE_QUIET = 1.0  # seconds without a key or click (and nothing being drawn) before start-up's garbage goes
+_GARBAGE_LOOKS = 20  # looks at most for a screen with nothing to draw (then quiet keys are enough)
 _SETTLE_TRIES = 25  # looks at the first inbox screen, _SETTLE_POLL apart, for it to settle before it is kept
 _SETTLE_POLL = 0.02
 _HOLD_LIMIT = 20.0
@@ -237,6 +239,8 @@ class MissiveApp(App[int]):
         self._start_batch = False  # nothing drawn while the splash shows the start (see _wait_opening)
         self._inputs = 0  # keys and clicks received: the screen is no longer the start's (resume frame)
         self._counts_timer: Any = None
+        self._garbage_timer: Any = None  # the collection of what start-up threw away, once quiet (startup_done)
+        self._garbage_looks = 0
         self._prefetched: tuple[MailroomAPI, SummaryRows] | None = None  # the inbox's list, read at unlock
         self.audit_line: str | None = None  # the core's line while the audit log is out of step with its seal
         self._sync_started = False
@@ -682,12 +686,32 @@ class MissiveApp(App[int]):
         (modules, the toolkit, the list) lives as long as the app, and is kept out of the garbage collector's
         full passes, which otherwise walk it all (30 ms and more) in the middle of a key. The command line
         turns the collector off while the app starts (``missive tui``): it is turned on again here.
-        What start-up threw away in cycles while the collector was off (about 6,000 objects, 0.85 MB at the
-        bench's inbox) is collected first: frozen, it would be kept for the app's life, and the modules and
-        data loaded next (the first letter's, a sync's) take the room it leaves instead of new memory."""
-        gc.collect()
+        What start-up threw away in cycles while the collector was off (about 6,400 objects, 0.85 MB at the
+        bench's inbox: Textual's first styles and layouts, temporary nodes) is frozen with the rest, and would
+        be kept for the app's life: it is collected once the app is quiet (``_collect_start_garbage``), not
+        now, where the full pass would hold up the letter the doctor opens as soon as the inbox shows."""
+        owed = not gc.isenabled()
         gc.freeze()
         gc.enable()
+        if owed and self._garbage_timer is None:
+            self._garbage_timer = self.set_timer(START_GARBAGE_QUIET, self._collect_start_garbage)
+
+    def _collect_start_garbage(self) -> None:
+        """One full collection of what start-up left in cycles, once no key nor click came for
+        START_GARBAGE_QUIET seconds and nothing waits to be drawn; else looked at again when that could be.
+        The modules and data loaded next (the first letter's, a sync's) then take the room it leaves."""
+        quiet = time.monotonic() - self._last_activity
+        self._garbage_looks += 1
+        drawing = not self._settled() and self._garbage_looks <= _GARBAGE_LOOKS  # never polled for long
+        if quiet < START_GARBAGE_QUIET or self._typed or drawing:
+            self._garbage_timer = self.set_timer(
+                max(START_GARBAGE_QUIET - quiet, 0.25), self._collect_start_garbage
+            )
+            return
+        self._garbage_timer = None
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
 
     # -- background sync ----------------------------------------------------------------------------------
     def _start_background_sync(self) -> None:
