@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # what __getattr__ (at the end) loads only when used, named f
     from core.logs import LibraryRecords as LibraryRecords
     from core.logs import log_bug as log_bug
     from core.logs import where_logged as where_logged
+    from core.mail.nochange import resync
     from core.settings import DEFAULT_TOML as DEFAULT_TOML
     from core.settings import ComposeSettings as ComposeSettings
     from core.settings import FilingSettings as FilingSettings
@@ -42,6 +43,7 @@ if TYPE_CHECKING:  # what __getattr__ (at the end) loads only when used, named f
     from core.text import Text
 
     ask_daemon_sync = ask_sync
+    resync_if_unchanged = resync
     derive_key_ahead = begin
 
 SETTINGS_FILE = "profile.toml"
@@ -146,6 +148,10 @@ def __getattr__(name: str) -> object:
         from core import agent
 
         return agent.ask_sync
+    if name == "resync_if_unchanged":  # core.mail.nochange: a sync that finds nothing new, without its machinery
+        from core.mail import nochange
+
+        return nochange.resync
     if name in ("take_secrets", "child_environment"):
         from core import childenv
 

@@ -125,6 +125,15 @@ def setup_logging(profile_dir: Path, level: int = logging.INFO) -> Path:
     return path
 
 
+def log_unlock(derived_ahead: tuple[float, float] | None) -> None:
+    """The opening's line when the passphrase's key was derived ahead (core.store.kdf): how long it took.
+    Written by the façade's opening and by a no-change sync that needed no façade (core.mail.nochange)."""
+    if derived_ahead is not None:
+        logging.getLogger("missive.mailroom").info(
+            "passphrase key derived ahead in %.3f s", derived_ahead[1] - derived_ahead[0]
+        )
+
+
 def log_bug(logger: logging.Logger, exc: BaseException) -> None:
     """Log an unexpected error as its type and where it happened (files, lines, functions), innermost first:
     never its message nor the values around it, which may hold health data."""

@@ -19,6 +19,10 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from core.errors import BadInput, MissiveError, NotFound, ServerRefused
+
+# marks in the folders collection (a no-change `missive sync` reads them without this module: core.mail.nochange)
+from core.mail.folderstate import ANALYSIS_MARK as ANALYSIS_MARK
+from core.mail.folderstate import HELD_MARK
 from core.model import DRAFTS_FOLDER, INBOX, QUARANTINE_FOLDER
 from core.text import T, Text
 
@@ -75,12 +79,10 @@ if TYPE_CHECKING:  # start-up stays lazy: these modules load when a service is f
     from core.store.profile import Profile
 
 log = logging.getLogger("missive.mailroom")
-ANALYSIS_MARK = "\x00analysis"  # in the messages' folders collection: stored analyses follow today's rules
 # names of Sent and Trash folders FOLDER_ROLES does not list (the last part of the name, lower case): our copies
 _COPY_FOLDERS = frozenset({"sent mail", "deleted messages", "messages envoyés", "éléments supprimés"})
 # the SPECIAL-USE roles (RFC 6154) of the folders our copies are kept in, whatever their names
 _COPY_ROLES = frozenset({"sent", "drafts", "trash", "archive"})
-HELD_MARK = "\x00held"  # in the folders collection: a letter's documents were held (audit log out of step)
 
 # What unlocking a profile and reading a first letter import: the app loads them in a thread while the
 # passphrase is typed and derived (the key derivation leaves the interpreter free), so neither waits on them.
@@ -254,9 +256,30 @@ class Mailroom:
         from core.store.profile import Profile
 
         mailroom = cls(Profile(path, vault, read[0] if read else None))
-        mailroom.unlock_seconds = _unlock_seconds(started, time.perf_counter(), vault.derived_ahead)
-        if vault.derived_ahead is not None:
-            log.info("passphrase key derived ahead in %.3f s", vault.derived_ahead[1] - vault.derived_ahead[0])
+        from core.store.kdf import unlock_seconds
+
+        mailroom.unlock_seconds = unlock_seconds(started, time.perf_counter(), vault.derived_ahead)
+        from core.logs import log_unlock
+
+        log_unlock(vault.derived_ahead)
+        return mailroom
+
+    @classmethod
+    def adopt(cls, checked: Any, ahead: Sequence[str] = ()) -> Mailroom:
+        """The façade over the profile a no-change check unlocked and handed over (core.mail.nochange's
+        ``Checked``: it found something to do, or could not tell): its key is not derived again. The modules
+        ``ahead`` are imported now; the unlock is logged as ``open`` logs it."""
+        import importlib
+
+        for name in (*OPENING_MODULES, *ahead):
+            importlib.import_module(name)
+        mailroom = cls(checked.profile)
+        mailroom.unlock_seconds = checked.unlock_seconds
+        from core.logs import log_unlock
+
+        log_unlock(checked.derived_ahead)
+        if checked.why:
+            log.info("no-change check handed the sync over (%s)", checked.why)
         return mailroom
 
     @classmethod
@@ -741,8 +764,9 @@ class Mailroom:
 
     def _file_waiting(self) -> None:
         """After a sync: settle filings a crash interrupted and file ``auto`` results still waiting."""
-        section = getattr(self.profile.settings, "filing", None)
-        if "documents" not in self.__dict__ and not str(getattr(section, "folder", "x") or "").strip():
+        from core.settings import filing_folder_set
+
+        if "documents" not in self.__dict__ and not filing_folder_set(self.profile.settings):
             return  # no filing folder: auto_file would do nothing (and the queue's modules stay unimported)
         try:
             filed = self.documents.auto_file()
@@ -3029,16 +3053,6 @@ def _when(text: str | None) -> dt.datetime | None:
         return dt.datetime.fromisoformat(text)
     except ValueError:
         return None
-
-
-def _unlock_seconds(started: float, ended: float, derived: tuple[float, float] | None) -> float:
-    """How long an unlock was under way: the opening (``started`` to ``ended``) and a key derivation begun ahead
-    of it (``derived``: from, to), the time both ran counted once (never shorter than either)."""
-    if derived is None:
-        return ended - started
-    begun, ready = derived
-    both = max(0.0, min(ready, ended) - max(begun, started))
-    return (ended - started) + (ready - begun) - both
 
 
 def read_input(path: str | Path, kind: str) -> bytes:

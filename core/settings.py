@@ -385,6 +385,13 @@ def _toml_error(path: Path, exc: tomllib.TOMLDecodeError) -> ConfigError:
     return ConfigError(T("config.syntaxe-incorrecte-verifiez-guillemets", where=where, path=path))
 
 
+def filing_folder_set(settings: Any) -> bool:
+    """Whether ``[filing] folder`` names the practice software's import folder: a sync then files the results
+    still waiting (``DocumentQueue.auto_file``), even when no letter came; without one there is nothing to file."""
+    section = getattr(settings, "filing", None)
+    return bool(str(getattr(section, "folder", "x") or "").strip())
+
+
 def load_settings(profile_dir: Path) -> Settings:
     """Read and validate ``profile.toml``; a missing file means the defaults."""
     path = profile_dir / SETTINGS_FILE

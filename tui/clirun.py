@@ -78,18 +78,21 @@ class Context:
 
         return getpass.getpass(prompt)
 
-    def mailroom(self, ahead: Sequence[str] = ()) -> CommandsAPI:
+    def mailroom(self, ahead: Sequence[str] = (), opened: Any = None) -> CommandsAPI:
         """Open (once) the profile's façade with the passphrase; the core's modules ``ahead`` (a command's own,
-        as ``SYNC_MODULES``) are imported while the key derives."""
+        as ``SYNC_MODULES``) are imported while the key derives. ``opened``: the profile a no-change sync's check
+        unlocked and handed over (``core.config.resync_if_unchanged``), taken as it is."""
         if self._mailroom is None:
             from core.config import missing_profile_message
             from core.errors import NotFound
             from core.mailroom import Mailroom, profile_exists
 
-            if not profile_exists(self.profile_dir):
+            if opened is not None:
+                self._mailroom = Mailroom.adopt(opened, ahead)
+            elif not profile_exists(self.profile_dir):
                 raise NotFound(missing_profile_message(self.profile_dir))  # before asking a passphrase
-
-            self._mailroom = Mailroom.open(self.profile_dir, self.passphrase(), ahead)
+            else:
+                self._mailroom = Mailroom.open(self.profile_dir, self.passphrase(), ahead)
             if not getattr(self.args, "lang", None):  # no --lang: the profile's language setting
                 from tui.i18n import set_language
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import builtins
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -197,6 +196,7 @@ def access_token(account: Account, timeout: float = 60.0) -> str:
     if not account.xoauth2_command:
         raise BadInput(T("mail.accounts.compte-xoauth2-command", account_name=account.name))
     import shlex
+    import subprocess  # here: only an account with a token command runs one (a resync reads the accounts)
 
     argv = shlex.split(account.xoauth2_command)
     try:

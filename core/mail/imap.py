@@ -25,21 +25,28 @@ from typing import Any
 import aioimaplib
 
 from core.errors import MissiveError, ServerRefused, TransportError
-from core.frozen import Frozen, fill
 from core.mail.account import Account
 from core.mail.imapwire import (
     MAX_LINE,
+    SPECIAL_USES,
     ResponseStream,
     Tagged,
+    capabilities_in,
+    list_status_pattern,
+    listed,
+    listed_statuses,
     mb_text,
     parse_fetch,
     parse_fetch_group,
     parse_list,
     parse_search,
-    parse_status,
     quote,
     uid_set,
 )
+
+# named from here before (core.mail.nochange reads them without this module)
+from core.mail.imapwire import MAX_SMALL_LITERAL as MAX_SMALL_LITERAL
+from core.mail.imapwire import FolderStatus as FolderStatus
 from core.mail.tls import HANDSHAKE_CUT, context_for, tls_error
 from core.text import T, Text
 
@@ -55,10 +62,6 @@ IDLE_MAX = 9 * 60.0  # re-issue IDLE well before servers' 29-30 min cut-off, and
 
 
 READ_BUFFER = 256 * 1024  # what one read from the connection may fill (asyncio's own TLS buffer size)
-# The largest literal an answer read by aioimaplib may carry: headers, folder names, flags; never a whole letter
-# (those go through the bulk FETCH, bounded by the account's largest message). A server announcing more, or
-# sending a line longer than imapwire.MAX_LINE, is refused before aioimaplib gathers it.
-MAX_SMALL_LITERAL = 4 * 1024 * 1024
 
 
 class _Protocol(aioimaplib.IMAP4ClientProtocol, asyncio.BufferedProtocol):
@@ -85,7 +88,7 @@ class _Protocol(aioimaplib.IMAP4ClientProtocol, asyncio.BufferedProtocol):
         """aioimaplib's, without its CAPABILITY command when the greeting carries the capabilities (``* OK
         [CAPABILITY ...]``, RFC 3501 7.1, as Dovecot, Cyrus and most servers send it): one round trip less
         for every connection. The same capabilities either way; a greeting without them is asked as before."""
-        said = _capabilities_in(command)
+        said = capabilities_in(command)
         if said is None:
             await super().welcome(command)
         else:
@@ -117,7 +120,7 @@ class _Protocol(aioimaplib.IMAP4ClientProtocol, asyncio.BufferedProtocol):
             if response.result == "OK":
                 self.state = aioimaplib.AUTH
                 for line in response.lines:
-                    said = _capabilities_in(line)
+                    said = capabilities_in(line)
                     if said is not None:
                         self.capabilities = self.capabilities.union(said)
             self.state_condition.notify_all()
@@ -201,22 +204,6 @@ class _Refused(Exception):
 _LITERAL_SIZE = re.compile(rb"\{(\d+)\+?\}$")
 
 
-def _capabilities_in(line: bytes | bytearray) -> list[str] | None:
-    """The capabilities a server's line lists, as an untagged answer (``CAPABILITY IMAP4rev1 ...``, the ``* ``
-    taken off) or as a response code (``OK [CAPABILITY IMAP4rev1 ...] ready``: a greeting, a LOGIN's OK); None
-    when it lists none."""
-    line = bytes(line)
-    if line[:11].upper() == b"CAPABILITY ":
-        said = line[11:]
-    else:
-        start = line.upper().find(b"[CAPABILITY ")
-        end = line.find(b"]", start)
-        if start < 0 or end < 0:
-            return None
-        said = line[start + len(b"[CAPABILITY ") : end]
-    return said.decode("ascii", "replace").split() or None
-
-
 def _create_client(
     imap: aioimaplib.IMAP4,
     host: str,
@@ -249,22 +236,6 @@ class _IMAP4_SSL(aioimaplib.IMAP4_SSL):  # noqa: N801 - named after aioimaplib's
         if ssl_context is None:
             ssl_context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
         _create_client(self, host, port, loop, conn_lost_cb, ssl_context)
-
-
-@dataclass(init=False, repr=False, eq=False)
-class FolderStatus(Frozen):
-    """What SELECT says about a folder."""
-
-    name: str
-    uidvalidity: int
-    uidnext: int
-    exists: int
-    highestmodseq: int | None = None  # set when the server does CONDSTORE
-
-    def __init__(
-        self, name: str, uidvalidity: int, uidnext: int, exists: int, highestmodseq: int | None = None
-    ) -> None:
-        fill(self, locals())
 
 
 @dataclass(frozen=True)
@@ -597,20 +568,8 @@ class ImapClient:
         return self._listed(response.lines)
 
     def _listed(self, lines: Sequence[bytes | bytearray]) -> list[str]:
-        """The selectable folders of a LIST answer, INBOX first; ``roles`` set to what it says of them: a
-        Sent folder is found by its \\Sent whatever its name ('Courrier parti'), names being the fallback."""
-        names: list[str] = []
-        roles: dict[str, str] = {}
-        for flags, name in parse_list(lines):
-            lowered = {f.lower() for f in flags}
-            if lowered & {"\\noselect", "\\nonexistent"}:  # \NonExistent: a parent, with RETURN options
-                continue
-            names.append(name)
-            role = next((f[1:] for f in sorted(lowered) if f[1:] in SPECIAL_USES), None)
-            if role is not None:
-                roles[name] = role
-        names.sort(key=lambda n: (n.upper() != "INBOX", n))
-        self.roles = roles
+        """The selectable folders of a LIST answer, INBOX first; ``roles`` set to what it says of them."""
+        names, self.roles = listed(lines)
         return names
 
     async def folders_status(self) -> tuple[list[str], dict[str, FolderStatus]]:
@@ -620,19 +579,8 @@ class ImapClient:
         if not (self.has("LIST-STATUS") and self.has("CONDSTORE")):
             return await self.folders(), {}
         # the roles asked in the same answer: Dovecot leaves \Sent out of a LIST with RETURN (STATUS) alone
-        special = "SPECIAL-USE " if self.has("SPECIAL-USE") else ""
-        response = await self._run(
-            "LIST",
-            self._imap.list('""', f'"*" RETURN ({special}STATUS (MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ))'),
-        )
-        names = self._listed(response.lines)
-        statuses = {}
-        for name, items in parse_status(response.lines).items():
-            if {"MESSAGES", "UIDNEXT", "UIDVALIDITY", "HIGHESTMODSEQ"} <= set(items):
-                statuses[name] = FolderStatus(
-                    name, items["UIDVALIDITY"], items["UIDNEXT"], items["MESSAGES"], items["HIGHESTMODSEQ"]
-                )
-        return names, statuses
+        response = await self._run("LIST", self._imap.list('""', list_status_pattern(self.has("SPECIAL-USE"))))
+        return self._listed(response.lines), listed_statuses(response.lines)
 
     async def enable_condstore(self) -> bool:
         """Whether the server does CONDSTORE (RFC 7162). Its ENABLE goes just before the connection's first
@@ -1017,7 +965,6 @@ class _RawFetch:
         self.changed.set()
 
 
-SPECIAL_USES = frozenset({"all", "archive", "drafts", "flagged", "junk", "sent", "trash"})
 
 
 def copyuid(lines: Sequence[bytes | bytearray], uid: int) -> tuple[int, int] | None:

@@ -27,6 +27,10 @@ Item = bytes | str | list["Item"] | None
 
 # The longest line (outside literals) a server may send: a SEARCH answer naming 100,000 UIDs is under 1 MB.
 MAX_LINE = 16 * 1024 * 1024
+# The largest literal an answer read by aioimaplib may carry: headers, folder names, flags; never a whole letter
+# (those go through the bulk FETCH, bounded by the account's largest message). A server announcing more, or
+# sending a line longer than imapwire.MAX_LINE, is refused before aioimaplib gathers it.
+MAX_SMALL_LITERAL = 4 * 1024 * 1024
 
 
 def mb_text(size: int) -> str:
@@ -490,3 +494,74 @@ def quote(text: str) -> str:
     if any(c in text for c in "\r\n\0"):
         raise ValueError("CR, LF and NUL are not allowed in IMAP strings")
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+SPECIAL_USES = frozenset({"all", "archive", "drafts", "flagged", "junk", "sent", "trash"})
+
+
+@dataclass(init=False, repr=False, eq=False)
+class FolderStatus(Frozen):
+    """What SELECT says about a folder."""
+
+    name: str
+    uidvalidity: int
+    uidnext: int
+    exists: int
+    highestmodseq: int | None = None  # set when the server does CONDSTORE
+
+    def __init__(
+        self, name: str, uidvalidity: int, uidnext: int, exists: int, highestmodseq: int | None = None
+    ) -> None:
+        fill(self, locals())
+
+
+def capabilities_in(line: bytes | bytearray) -> list[str] | None:
+    """The capabilities a server's line lists, as an untagged answer (``CAPABILITY IMAP4rev1 ...``, the ``* ``
+    taken off) or as a response code (``OK [CAPABILITY IMAP4rev1 ...] ready``: a greeting, a LOGIN's OK); None
+    when it lists none."""
+    line = bytes(line)
+    if line[:11].upper() == b"CAPABILITY ":
+        said = line[11:]
+    else:
+        start = line.upper().find(b"[CAPABILITY ")
+        end = line.find(b"]", start)
+        if start < 0 or end < 0:
+            return None
+        said = line[start + len(b"[CAPABILITY ") : end]
+    return said.decode("ascii", "replace").split() or None
+
+
+def listed(lines: Sequence[bytes | bytearray]) -> tuple[list[str], dict[str, str]]:
+    """The selectable folders of a LIST answer, INBOX first, and their SPECIAL-USE roles: a Sent folder is found
+    by its \\Sent whatever its name ('Courrier parti'), names being the fallback."""
+    names: list[str] = []
+    roles: dict[str, str] = {}
+    for flags, name in parse_list(lines):
+        lowered = {f.lower() for f in flags}
+        if lowered & {"\\noselect", "\\nonexistent"}:  # \NonExistent: a parent, with RETURN options
+            continue
+        names.append(name)
+        role = next((f[1:] for f in sorted(lowered) if f[1:] in SPECIAL_USES), None)
+        if role is not None:
+            roles[name] = role
+    names.sort(key=lambda n: (n.upper() != "INBOX", n))
+    return names, roles
+
+
+def list_status_pattern(special_use: bool) -> str:
+    """LIST-STATUS's pattern and options (RFC 5819): what SELECT would say of each folder, and the roles asked
+    in the same answer when the server has SPECIAL-USE (Dovecot leaves \\Sent out of a LIST with RETURN (STATUS)
+    alone)."""
+    special = "SPECIAL-USE " if special_use else ""
+    return f'"*" RETURN ({special}STATUS (MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ))'
+
+
+def listed_statuses(lines: Sequence[bytes | bytearray]) -> dict[str, FolderStatus]:
+    """The folders' statuses a LIST-STATUS answer gives whole (no status for a folder the server left out)."""
+    statuses = {}
+    for name, items in parse_status(lines).items():
+        if {"MESSAGES", "UIDNEXT", "UIDVALIDITY", "HIGHESTMODSEQ"} <= set(items):
+            statuses[name] = FolderStatus(
+                name, items["UIDVALIDITY"], items["UIDNEXT"], items["MESSAGES"], items["HIGHESTMODSEQ"]
+            )
+    return statuses

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from core.errors import BadInput, MailboxMissing
 from core.mail.account import Account
-from core.mail.imap import MAX_SMALL_LITERAL, Fetched, FolderStatus
+from core.mail.imap import Fetched
+from core.mail.imapwire import MAX_SMALL_LITERAL, FolderStatus
 from core.store.atomic import atomic_write
 from core.text import T
 

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from core.errors import BadInput, ServerRefused, TransportError
 from core.frozen import Frozen, fill
 from core.mail.account import Account
-from core.mail.imap import FolderStatus
+from core.mail.imapwire import FolderStatus
 from core.mail.messages import MessageStore
 from core.text import T
 
@@ -256,9 +256,9 @@ class MailOps:
     async def replay(self, source: OpsSource, account: Account) -> int:
         """Do the operations that waited for the server, oldest first (the sync's ``before_sync``); an
         operation the server refuses is given up and the message shown where it is. Returns how many ran."""
-        waiting = sorted(
-            (op_id, op) for op_id, op in self.ops.find(lambda op: op.get("account") == account.name)
-        )
+        from core.mail.nochange import waiting_operations
+
+        waiting = waiting_operations(self.ops, account.name)
         if not waiting:
             return 0
         await self._learn_roles(source, account.name)

@@ -18,8 +18,6 @@ from __future__ import annotations
 import builtins
 import contextlib
 import datetime as dt
-import functools
-import hashlib
 import importlib
 import json
 import logging
@@ -32,7 +30,21 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
 
 from core.errors import MessageGone
-from core.mail.uidflags import UidFlags
+
+# a folder's state is read without this module (core.mail.nochange); still named from here
+from core.mail.folderstate import (
+    GROUP_TAIL,
+    REFS_MARK,
+    ROLES_MARK,
+    UID_GROUP,
+    folder_key,
+    stored_folder_names,
+    stored_roles,
+    stored_state,
+)
+from core.mail.folderstate import IDS as IDS
+from core.mail.folderstate import FolderState as FolderState
+from core.mail.folderstate import message_id_for as message_id_for
 from core.model import MessageSummary, SignatureStatus
 from core.store.docstore import ShardedCollection
 from core.store.listindex import ENUM, INT, TEXT, Column, Layout, ListIndex, Table
@@ -46,96 +58,12 @@ log = logging.getLogger("missive.store")
 SESSION_FLAGS = frozenset({"\\Recent"})
 FILED = "$Filed"
 SEEN_FLAG = "\\Seen"
-# consecutive UIDs whose ids end alike: one batch of a first sync (imap.BODY_BATCH), so one shard write
-UID_GROUP = 100
-GROUP_TAIL = 8  # characters of an id naming its group
 CACHED_SHARDS = 4  # shards of message metadata kept in memory (16 by default: about 3 MB of a sync's peak)
-IDS = 2  # how ids of newly synced folders are made (1: a plain hash)
-REFS_MARK = "\x00refs"  # in the folders collection: every stored message has its references
-ROLES_MARK = "\x00roles"  # in the folders collection: an account's folders' SPECIAL-USE roles (its key + account)
 REFS_KEPT = 10  # the last ids of a message's references the list keeps (its parent is the last one)
-
-
-def message_id_for(account: str, folder: str, uidvalidity: int, uid: int, ids: int = IDS) -> str:
-    """The store's id of a message: a hash, ending with a hash of its UID group (``ids=1``: the old form)."""
-    place = f"{account}\x1f{folder}\x1f{uidvalidity}\x1f"
-    whole = hashlib.sha256(f"{place}{uid}".encode()).hexdigest()
-    if ids == 1:
-        return whole[:32]
-    return whole[: 32 - GROUP_TAIL] + _group_tail(place, (uid - 1) // UID_GROUP)  # UIDs start at 1
-
-
-@functools.lru_cache(maxsize=256)
-def _group_tail(place: str, group: int) -> str:
-    """The tail shared by a UID group's ids (a sync asks it twice per message, for 100 messages a group)."""
-    return hashlib.sha256(f"{place}g{group}".encode()).hexdigest()[:GROUP_TAIL]
-
-
-def folder_key(account: str, folder: str) -> str:
-    return f"{account}/{folder}"
 
 
 def clean_flags(flags: Iterable[str]) -> list[str]:
     return sorted({f for f in flags if f and f not in SESSION_FLAGS})
-
-
-@dataclass
-class FolderState:
-    account: str
-    folder: str
-    uidvalidity: int = 0
-    uidnext: int = 0
-    highestmodseq: int | None = None
-    exists: int = 0
-    uids: UidFlags | None = None  # server flags as last synced (a dict given here becomes a UidFlags)
-    pending: dict[int, list[str]] | None = None  # flags set here, not yet on the server
-    ids: int = IDS  # how this folder's message ids are made (message_id_for)
-    # ``pending`` as read from the profile (None: made here): what another process added since is kept by
-    # ``MessageStore.save_state``
-    base: dict[int, list[str]] | None = field(default=None, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        if self.uids is not None and not isinstance(self.uids, UidFlags):
-            self.uids = UidFlags(self.uids)
-
-    def known(self) -> UidFlags:
-        """``uids``, made (empty) when there is none yet: changes to it are saved with the state."""
-        if self.uids is None:
-            self.uids = UidFlags()
-        return self.uids
-
-    def message_id(self, uid: int) -> str:
-        return message_id_for(self.account, self.folder, self.uidvalidity, uid, self.ids)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "account": self.account,
-            "folder": self.folder,
-            "uidvalidity": self.uidvalidity,
-            "uidnext": self.uidnext,
-            "highestmodseq": self.highestmodseq,
-            "exists": self.exists,
-            # packed arrays (core.mail.uidflags): saved after every batch of a first sync, so kept cheap to write
-            "uidmap": (self.uids or UidFlags()).to_json(),
-            "pending": {str(k): v for k, v in (self.pending or {}).items()},
-            "ids": self.ids,
-        }
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> FolderState:
-        pending = {int(k): list(v) for k, v in (d.get("pending") or {}).items()}
-        return cls(
-            account=d["account"],
-            folder=d["folder"],
-            uidvalidity=int(d.get("uidvalidity") or 0),
-            uidnext=int(d.get("uidnext") or 0),
-            highestmodseq=d.get("highestmodseq"),
-            exists=int(d.get("exists") or 0),
-            uids=UidFlags.from_json(d.get("uidmap") or d.get("uids")),  # "uids": as saved before
-            pending=pending,
-            ids=int(d.get("ids") or 1),  # saved before ids had a group tail
-            base={uid: list(flags) for uid, flags in pending.items()},
-        )
 
 
 @dataclass
@@ -381,10 +309,7 @@ class MessageStore:
 
     # ------------------------------------------------------------------ used by the sync engine
     def folder_state(self, account: str, folder: str) -> FolderState:
-        doc = self.folders.get(folder_key(account, folder))
-        if doc is None:
-            return FolderState(account, folder, pending={})
-        return FolderState.from_json(doc)
+        return stored_state(self.folders, account, folder)
 
     def save_state(self, state: FolderState) -> None:
         """Save ``state``, keeping the flags another process (or another copy of the state) set here since it
@@ -428,9 +353,7 @@ class MessageStore:
 
     def folder_roles(self, account: str) -> dict[str, str]:
         """``account``'s folders' SPECIAL-USE roles as its server last listed them: {folder: 'sent'...}."""
-        doc = self.folders.get(folder_key(ROLES_MARK, account))
-        roles = (doc or {}).get("roles")
-        return {str(k): str(v) for k, v in roles.items()} if isinstance(roles, dict) else {}
+        return stored_roles(self.folders, account)
 
     def set_folder_roles(self, account: str, roles: Mapping[str, str]) -> None:
         """Keep what the server's LIST said of ``account``'s folders (written only when it changed)."""
@@ -438,7 +361,7 @@ class MessageStore:
             self.folders.put(folder_key(ROLES_MARK, account), {"roles": dict(roles)})
 
     def folder_names(self, account: str) -> builtins.list[str]:
-        return sorted(d["folder"] for _, d in self.folders.find(lambda d: d.get("account") == account))
+        return stored_folder_names(self.folders, account)
 
     def expect_new(self, count: int) -> None:
         """``count`` new messages are about to be stored (a folder's first sync): a store still empty is

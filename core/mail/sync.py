@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from core.errors import TransportError
 from core.frozen import Frozen, fill
 from core.mail.account import Account
+from core.mail.folderstate import unchanged as _unchanged
 from core.mail.imap import Fetched, FolderStatus, ImapClient
 from core.mail.messages import FolderState, MessageStore, clean_flags, summary_of
 from core.model import folder_label
@@ -218,21 +219,6 @@ STATE_EVERY_SECONDS = 2.0  # or at most this long between them
 # after each, the next batches fault the pages in again (a 10,000-message sync: 34,000-39,000 page faults
 # trimming after every batch, 20,000-22,000 after every fourth, the same peak)
 TRIM_EVERY_BATCHES = 4
-
-
-def _unchanged(state: FolderState, status: FolderStatus) -> bool:
-    """Nothing changed on either side since ``state`` was saved: same UIDVALIDITY, UIDNEXT, number of
-    messages and HIGHESTMODSEQ (CONDSTORE: a flag set or a message expunged moves it), no local change
-    waiting to go up."""
-    return bool(
-        state.uidnext  # synced before (an empty folder too: nothing to fetch, nothing to write)
-        and not state.pending
-        and status.uidvalidity == state.uidvalidity
-        and status.uidnext == state.uidnext
-        and status.exists == state.exists == len(state.known())
-        and status.highestmodseq is not None
-        and status.highestmodseq == state.highestmodseq
-    )
 
 
 def _keepable(source: MailSource) -> bool:

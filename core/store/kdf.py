@@ -152,6 +152,16 @@ def take(passphrase: str, salt: bytes, params: tuple[int, int, int]) -> Ahead | 
     return ahead
 
 
+def unlock_seconds(started: float, ended: float, derived: tuple[float, float] | None) -> float:
+    """How long an unlock was under way: the opening (``started`` to ``ended``) and a key derivation begun ahead
+    of it (``derived``: from, to), the time both ran counted once (never shorter than either)."""
+    if derived is None:
+        return ended - started
+    begun, ready = derived
+    both = max(0.0, min(ready, ended) - max(begun, started))
+    return (ended - started) + (ready - begun) - both
+
+
 def drop() -> None:
     """Forget a derivation begun ahead (its passphrase and key) without waiting for it: the opening that would
     have taken it did not happen (a damaged settings file)."""

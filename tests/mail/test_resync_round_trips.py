@@ -13,7 +13,8 @@ from collections.abc import Iterator
 import aioimaplib
 import pytest
 
-from core.mail.imap import _IMAP4, _capabilities_in
+from core.mail.imap import _IMAP4
+from core.mail.imapwire import capabilities_in as _capabilities_in
 from core.mail.messages import MessageStore
 from core.mail.sync import SyncEngine
 from tests.mail.helpers import MemoryProfile, imap_account, letter

@@ -81,7 +81,7 @@ def test_the_unlock_reported_holds_the_whole_derivation(profile_dir: Path, caplo
 def test_an_unlock_counts_the_derivation_and_the_opening_once(
     opening: tuple[float, float], derived: tuple[float, float] | None, unlock: float
 ) -> None:
-    from core.mailroom import _unlock_seconds
+    from core.store.kdf import unlock_seconds as _unlock_seconds
 
     assert _unlock_seconds(*opening, derived) == pytest.approx(unlock)
 

@@ -19,14 +19,26 @@ def sync_cmd(args: Any, ctx: Any) -> int:
     if answered is not None:
         print_reports(answered)
         return 0
+    from core.config import profile_exists, resync_if_unchanged
+
+    checked = None
+    if profile_exists(ctx.profile_dir):  # else the façade's opening says how to make one
+        # unlocked, and each account's server asked whether anything changed, without the sync's machinery: a
+        # sync with nothing to do ends here; otherwise the profile (its key) goes on to the full sync
+        checked = resync_if_unchanged(ctx.profile_dir, ctx.passphrase(), args.account)
+        if checked.reports is not None:
+            _collect_again()
+            if not getattr(args, "lang", None):  # no --lang: the profile's language setting
+                from tui.i18n import set_language
+
+                set_language(checked.profile.settings.language)
+            print_reports(checked.reports)
+            return 0
     from core.mailroom import SYNC_MODULES, sync_report_json
 
-    mr = ctx.mailroom(ahead=SYNC_MODULES)  # the sync engine imported while the key derives
-    import gc
-
-    if not gc.isenabled():  # paused by tui.cli.main while the modules loaded
-        gc.freeze()  # what start-up made stays for the process's life: never walked again
-        gc.enable()  # the sync's own work is collected as always
+    # the sync engine imported while the key derives (or now, after a check that handed the profile over)
+    mr = ctx.mailroom(ahead=SYNC_MODULES, opened=checked)
+    _collect_again()
 
     def progress(p: Any) -> None:
         if sys.stderr.isatty():
@@ -40,3 +52,13 @@ def sync_cmd(args: Any, ctx: Any) -> int:
         sys.stderr.write("\n")
     print_reports([sync_report_json(r) for r in reports])
     return 0
+
+
+def _collect_again() -> None:
+    """The cyclic collector, paused by tui.cli.main while the modules loaded, works again; what start-up made
+    stays for the process's life and is frozen out of its way (never walked again)."""
+    import gc
+
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()  # the sync's own work is collected as always

@@ -1,0 +1,250 @@
+"""A `missive sync` with nothing new ends after one short IMAP exchange, without the sync's machinery (issue 18:
+a standalone no-change resync), and every doubt hands the opened profile over to the full sync
+(core.mail.nochange). Against the suite's Dovecot (implicit TLS): what the check decides, what a resync in a
+fresh interpreter loads and writes, and the error lines, which stay the full sync's own."""
+
+from __future__ import annotations
+
+import imaplib
+import json
+import os
+import ssl
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.errors import TransportError
+from core.mail import nochange
+from core.mail.account import Account
+from core.mail.accounts import Accounts
+from core.mail.folderstate import ANALYSIS_MARK, HELD_MARK, REFS_MARK, ROLES_MARK, folder_key
+from core.mailroom import Mailroom, run
+from tests.mail.helpers import letter
+
+ROOT = Path(__file__).resolve().parents[2]
+PASS = "correct horse battery staple"
+# what the full sync loads and the check never needs
+MACHINERY = ("asyncio", "aioimaplib", "core.mail.sync", "core.mail.imap", "core.mailroom", "core.mail.messages")
+
+pytestmark = pytest.mark.servers
+
+
+def _account(mail_servers, user: str, **changes: object) -> Account:
+    account = Account(
+        name="cabinet",
+        email=user,
+        imap_host="127.0.0.1",
+        imap_port=mail_servers.imaps_port,
+        imap_security="tls",
+        smtp_host="127.0.0.1",
+        smtp_port=mail_servers.submission_port,
+        user=user,
+        password=mail_servers.password,
+        ca_file=str(mail_servers.ca_file),
+    )
+    return account.with_changes(**changes) if changes else account
+
+
+@pytest.fixture
+def synced(profile_dir: Path, mail_servers) -> str:
+    """A profile whose one account (implicit TLS on the suite's Dovecot) holds two letters, synced once in full."""
+    user = mail_servers.add_user("calme")
+    mail_servers.deliver(user, letter("Compte rendu", body="Tension normale.\n"))
+    mail_servers.deliver(user, letter("Rendez-vous", body="Mardi 10 h.\n"))
+    mr = Mailroom.create(profile_dir, PASS)
+    mr.accounts.add(_account(mail_servers, user))
+    assert run(mr.sync())[0].new == 2
+    return user
+
+
+def _check(profile_dir: Path, account: str | None = None) -> nochange.Checked:
+    return nochange.resync(profile_dir, PASS, account)
+
+
+def _resync_in_a_fresh_interpreter(profile: Path) -> tuple[int, str, str, list[str]]:
+    """`missive sync` in a fresh interpreter: exit code, output, error, the machinery's modules it loaded."""
+    script = (
+        "import io, json, sys, contextlib\n"
+        "from tui.cli import main\n"
+        "out, err = io.StringIO(), io.StringIO()\n"
+        "with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):\n"
+        f"    code = main(['--profile', {str(profile)!r}, 'sync'])\n"
+        f"loaded = [m for m in {MACHINERY!r} if m in sys.modules]\n"
+        "print(json.dumps([code, out.getvalue(), err.getvalue(), loaded]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**os.environ, "MISSIVE_KDF": "floor", "MISSIVE_PASSPHRASE": PASS},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    code, out, err, loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    return code, out, err, loaded
+
+
+def _files(profile: Path) -> dict[str, tuple[int, int]]:
+    """Every file of the profile but its log: (size, modification time)."""
+    return {
+        str(p.relative_to(profile)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in profile.rglob("*")
+        if p.is_file() and not p.name.startswith("missive.log")
+    }
+
+
+def test_a_resync_with_nothing_new_ends_without_the_sync_machinery_and_writes_nothing(
+    profile_dir: Path, synced: str, mail_servers
+) -> None:
+    before = _files(profile_dir)
+    logins = mail_servers.log().count(f"user=<{synced}>")
+    code, out, err, loaded = _resync_in_a_fresh_interpreter(profile_dir)
+    assert (code, err, loaded) == (0, "", [])
+    assert out == "cabinet: 0 nouveaux, 0 drapeaux reçus, 0 envoyés, 0 supprimés\n"
+    assert _files(profile_dir) == before  # nothing written (a folder state, a mark, a shard)
+    log = (profile_dir / "missive.log").read_text()
+    assert "handed the sync over" not in log
+    # one connection: one login more in Dovecot's log
+    assert mail_servers.log().count(f"user=<{synced}>") - logins in (1, 2)  # its Login line (and its Logged out)
+    checked = _check(profile_dir)
+    assert checked.reports == [
+        {"account": "cabinet", "new": 0, "flags_in": 0, "flags_out": 0, "expunged": 0, "undelivered": 0}
+    ]
+
+
+def test_a_new_letter_hands_the_opened_profile_over_to_the_full_sync(
+    profile_dir: Path, synced: str, mail_servers
+) -> None:
+    mail_servers.deliver(synced, letter("Résultats", body="Glycémie 1,02 g/L.\n"))
+    assert _check(profile_dir).why == "folder changed"
+    code, out, err, loaded = _resync_in_a_fresh_interpreter(profile_dir)
+    assert (code, err) == (0, "")
+    assert out == "cabinet: 1 nouveaux, 0 drapeaux reçus, 0 envoyés, 0 supprimés\n"
+    assert "core.mail.sync" in loaded
+    assert "no-change check handed the sync over (folder changed)" in (profile_dir / "missive.log").read_text()
+    # and the next resync is a no-change one again
+    assert _resync_in_a_fresh_interpreter(profile_dir)[3] == []
+
+
+def test_a_flag_changed_on_the_server_is_a_change(profile_dir: Path, synced: str, mail_servers) -> None:
+    context = ssl.create_default_context(cafile=str(mail_servers.ca_file))
+    with imaplib.IMAP4_SSL("127.0.0.1", mail_servers.imaps_port, ssl_context=context) as imap:
+        imap.login(synced, mail_servers.password)
+        imap.select("INBOX")
+        imap.store("1", "+FLAGS", "\\Flagged")
+    assert _check(profile_dir).why == "folder changed"
+    mr = Mailroom.open(profile_dir, PASS)
+    assert run(mr.sync())[0].flags_in == 1
+
+
+def test_a_flag_set_here_and_not_yet_sent_is_a_change(profile_dir: Path, synced: str) -> None:
+    mr = Mailroom.open(profile_dir, PASS)
+    mr.messages.set_flags(mr.messages.list()[0].id, ["\\Flagged"])
+    assert _check(profile_dir).why == "folder changed"
+    assert run(mr.sync())[0].flags_out == 1
+
+
+@pytest.mark.parametrize(
+    ("doubt", "why"),
+    [
+        ("operation", "operations"),
+        ("references", "references"),
+        ("held", "held"),
+        ("analyses", "analyses"),
+        ("roles", "roles"),
+        ("folder gone", "folder gone"),
+        ("filing", "filing"),
+        ("open profile", "tightened"),
+    ],
+)
+def test_each_thing_left_to_do_here_hands_over(profile_dir: Path, synced: str, doubt: str, why: str) -> None:
+    assert _check(profile_dir).reports is not None  # nothing to do before the doubt
+    mr = Mailroom.open(profile_dir, PASS)
+    folders = mr.messages.folders
+    if doubt == "operation":  # a move the server has not heard of yet
+        mr.profile.collection("mailops").put("op1", {"account": "cabinet", "kind": "move", "folder": "INBOX"})
+    elif doubt == "references":
+        folders.delete(REFS_MARK)
+    elif doubt == "held":
+        folders.put(HELD_MARK, {"held": True})
+    elif doubt == "analyses":
+        folders.put(ANALYSIS_MARK, {"rules": 1})
+    elif doubt == "roles":
+        folders.put(folder_key(ROLES_MARK, "cabinet"), {"roles": {"INBOX": "sent"}})
+    elif doubt == "folder gone":
+        state = mr.messages.folder_state("cabinet", "INBOX")
+        folders.put(folder_key("cabinet", "Ancien"), {**state.to_json(), "folder": "Ancien"})
+    elif doubt == "filing":
+        settings = profile_dir / "profile.toml"
+        text = settings.read_text().replace('folder = ""', f'folder = "{profile_dir.parent / "lgc"}"', 1)
+        settings.write_text(text)
+    elif doubt == "open profile":
+        profile_dir.chmod(0o755)
+    checked = _check(profile_dir)
+    assert (checked.reports, checked.why) == (None, why)
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"kind": "maildir", "maildir": "/nulle/part"}, "not IMAP"),
+        ({"auth": "command", "xoauth2_command": "true"}, "bearer"),
+        ({"password": "mot de passe\x7f"}, "credentials"),
+    ],
+)
+def test_an_account_the_check_does_not_log_in_as_the_full_client_hands_over(
+    profile_dir: Path, synced: str, mail_servers, change: dict[str, object], why: str
+) -> None:
+    mr = Mailroom.open(profile_dir, PASS)
+    Accounts(mr.profile.collection("accounts")).add(_account(mail_servers, synced, **change), replace=True)
+    checked = _check(profile_dir)
+    assert (checked.reports, checked.why) == (None, why)
+
+
+def test_an_account_on_starttls_is_checked_over_the_upgraded_connection(
+    profile_dir: Path, synced: str, mail_servers
+) -> None:
+    mr = Mailroom.open(profile_dir, PASS)
+    starttls = _account(mail_servers, synced, imap_security="starttls", imap_port=mail_servers.imap_port)
+    Accounts(mr.profile.collection("accounts")).add(starttls, replace=True)
+    checked = _check(profile_dir)
+    assert checked.reports is not None, checked.why
+    code, out, err, loaded = _resync_in_a_fresh_interpreter(profile_dir)
+    assert (code, err, loaded) == (0, "", [])
+    mail_servers.deliver(synced, letter("Résultats", body="Glycémie 1,02 g/L.\n"))
+    assert _check(profile_dir).why == "folder changed"
+
+
+def _full_sync_error(profile_dir: Path) -> str:
+    """The line the full sync's failure makes (tui.clirun.failed: one line, 'missive : ...')."""
+    mr = Mailroom.open(profile_dir, PASS)
+    with pytest.raises(TransportError) as failure:
+        run(mr.sync())
+    return f"missive : {' '.join(str(failure.value).split())}\n"
+
+
+@pytest.mark.parametrize(
+    "trouble", ["wrong password", "other host's certificate", "untrusted authority", "no STARTTLS"]
+)
+def test_a_failure_says_the_full_syncs_own_line(
+    profile_dir: Path, synced: str, mail_servers, tmp_path: Path, trouble: str
+) -> None:
+    mr = Mailroom.open(profile_dir, PASS)
+    if trouble == "wrong password":
+        change: dict[str, object] = {"password": "pas-le-bon"}
+    elif trouble == "other host's certificate":
+        change = {"imap_port": mail_servers.imaps_wronghost_port}
+    elif trouble == "no STARTTLS":  # a server in clear: the password is never sent
+        change = {"imap_security": "starttls", "imap_port": mail_servers.imap_plain_port}
+    else:
+        other = tmp_path / "autre-autorite.pem"
+        other.write_text(ssl.get_server_certificate(("127.0.0.1", mail_servers.smtps_port)))  # not a CA of it
+        change = {"ca_file": str(other)}
+    Accounts(mr.profile.collection("accounts")).add(_account(mail_servers, synced, **change), replace=True)
+    assert _check(profile_dir).why in ("refused", "connection", "no STARTTLS")
+    expected = _full_sync_error(profile_dir)
+    code, out, err, _loaded = _resync_in_a_fresh_interpreter(profile_dir)
+    assert (code, out, err) == (1, "", expected)
