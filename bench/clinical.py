@@ -4,6 +4,13 @@ Matching is measured side by side with the naive peer, MedShakeEHR's approach (S
 patient on name / first name / birth date / NIR equality and keep those with two criteria or more. Prints the
 100k/1k ratio of missive's matching time per document (target: under 1.5) and missive/peer speed ratios.
 Run: .venv/bin/python -m bench.clinical [--sizes 1000,10000,100000] [--docs 2000] [--runs 3] [--stored-only]
+
+``--cli`` times the command a user runs, ``missive match FILE...`` (a new process: unlock, read each file,
+match, print the report), on profiles of each size, beside the naive peer run the same way (a process that
+reads the same files and scores every patient); and the sync hook's path in-process (a letter carrying a lab
+result stored by ``Mailroom``: read, matched, filed or queued). Each is timed with N documents and with one in
+interleaved rounds, so start-up cancels out: the cost per document is (t_N - t_1) / (N - 1).
+Run: .venv/bin/python -m bench.clinical --cli [--sizes 1000,10000,100000] [--docs 1000] [--runs 3] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -257,6 +264,284 @@ def bench_stored(sizes: list[int], docs: int, rounds: int = 5, runs: int = 1) ->
     return ratios
 
 
+# ------------------------------------------------------------------------------------ the command a user runs
+
+PASSPHRASE = "bench"
+
+
+def _document_patients(population: list[Patient], count: int, seed: int) -> list[Patient]:
+    """The patients the lab results are for: as ``documents_for``, 80% in the registry (one in ten with a
+    typo in the family name), 20% strangers; the registry's part drawn from its first patients, which
+    every size holds."""
+    rng = random.Random(seed)
+    strangers = make_patients(max(1, count // 5), seed=seed + 1)
+    out: list[Patient] = []
+    for i in range(count):
+        if i % 5 == 4:
+            out.append(rng.choice(strangers))
+            continue
+        p = rng.choice(population)
+        if i % 10 == 3:
+            name = _typo(rng, lab_style(p.used_name or p.birth_name))
+            p = replace(p, used_name=name) if p.used_name else replace(p, birth_name=name)
+        out.append(p)
+    return out
+
+
+def _write_documents(folder: Path, patients: list[Patient], seed: int) -> list[Path]:
+    """One lab-result file per patient, HPRIM Net and HL7 v2.5 in turn (0600, in a 0700 folder)."""
+    import os
+
+    rng = random.Random(seed)
+    folder.mkdir(mode=0o700, parents=True)
+    paths = []
+    for i, p in enumerate(patients):
+        if i % 2 == 0:
+            data, name = hprim_net_file(p, rng), f"r{i:05d}.hpr"
+        else:
+            data, name = hl7_file(p, rng), f"r{i:05d}.hl7"
+        path = folder / name
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        paths.append(path)
+    return paths
+
+
+def _missive(*args: str) -> list[str]:
+    """``missive ARGS`` as a user runs it: the venv's console script when there is one."""
+    script = Path(sys.executable).parent / "missive"
+    if script.is_file():
+        return [str(script), *args]
+    return [sys.executable, "-c", "import sys; from tui.cli import main; sys.exit(main())", *args]
+
+
+_PEER = """
+import csv, datetime, sys
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+from bench.clinical import NaivePeer
+from core.clinical.readers import read_document
+from core.model import Patient
+with open(sys.argv[2], newline="", encoding="utf-8") as f:
+    patients = [
+        Patient(r["id"], r["birth_name"], r["used_name"], tuple(r["given_names"].split()),
+                datetime.date.fromisoformat(r["birth_date"]) if r["birth_date"] else None, r["sex"], r["ins"])
+        for r in csv.DictReader(f)
+    ]
+peer = NaivePeer(patients)
+for path in sorted(Path(sys.argv[3]).iterdir())[: int(sys.argv[4])]:
+    for doc in read_document(path.read_bytes(), path.name).documents:
+        print(path.name, peer.match(doc.identity))
+"""
+
+
+def _peer(root: Path, csv_path: Path, folder: Path, count: int) -> list[str]:
+    """The naive peer as a command: load the patient list (CSV), read the first ``count`` files of ``folder``
+    (with missive's readers), score every patient for each."""
+    return [sys.executable, "-c", _PEER, str(root), str(csv_path), str(folder), str(count)]
+
+
+def _run(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Run a command to its end: its wall time and its own CPU-seconds (user + system, from wait4 on the
+    child: other work on a shared machine stretches the wall time much more than the child's CPU time)."""
+    import os
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors)
+        if hasattr(os, "wait4"):
+            _, status, usage = os.wait4(proc.pid, 0)
+            elapsed = time.perf_counter() - start
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            cpu = usage.ru_utime + usage.ru_stime
+        else:  # no wait4 (Windows): the wall time stands for both
+            proc.wait()
+            elapsed = cpu = time.perf_counter() - start
+        if proc.returncode != 0:
+            errors.seek(0)
+            tail = errors.read().decode(errors="replace")[-400:]
+            raise SystemExit(f"{argv[0]} failed ({proc.returncode}): {tail}")
+    return elapsed, cpu
+
+
+def _write_csv(path: Path, patients: list[Patient]) -> None:
+    import csv
+    import os
+
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(["id", "birth_name", "used_name", "given_names", "birth_date", "sex", "ins"])
+        for p in patients:
+            out.writerow(
+                [p.id, p.birth_name, p.used_name, " ".join(p.given_names),
+                 p.birth_date.isoformat() if p.birth_date else "", p.sex, p.ins or ""]
+            )  # fmt: skip
+
+
+def _letter(path: Path, number: int) -> bytes:
+    """A lab's letter carrying one result file (plain MIME: the hook's path, without S/MIME's cost)."""
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"] = "labo@labo.mssante.fr"
+    msg["To"] = "medecin@cabinet.mssante.fr"
+    msg["Subject"] = "Resultats"
+    msg["Message-ID"] = f"<bench-{number}@labo.mssante.fr>"
+    msg["Date"] = "Sat, 10 Jan 2026 10:15:00 +0100"
+    msg.set_content("Veuillez trouver ci-joint les resultats.")
+    subtype = "hprim" if path.suffix == ".hpr" else "hl7-v2"
+    msg.add_attachment(path.read_bytes(), maintype="application", subtype=subtype, filename=path.name)
+    return msg.as_bytes()
+
+
+def _hook_once(folder: Path, letters: list[bytes]) -> tuple[float, float]:
+    """Wall and CPU seconds for a freshly opened profile to store ``letters`` as a sync does (each analysed: its result
+    read, matched, filed or queued). The profile's documents and letters are put back afterwards."""
+    import shutil
+
+    from core.mailroom import Mailroom
+
+    work = folder.with_name(folder.name + "-hook")
+    if work.exists():
+        shutil.rmtree(work)
+    shutil.copytree(folder, work)
+    try:
+        room = Mailroom.open(work, PASSPHRASE)
+        start, cpu = time.perf_counter(), time.process_time()
+        metas = [room.on_new_message(raw, f"bench/{i}", folder="INBOX", role="inbox") for i, raw in enumerate(letters)]
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+        if any(meta.get("documents") != 1 for meta in metas):  # each letter's result read and matched
+            raise SystemExit("sync hook: a letter's result was not read")
+        return elapsed, cpu
+    finally:
+        shutil.rmtree(work)
+
+
+Timings = dict[tuple[str, int, int], tuple[float, float]]  # (who, size, files) -> best (wall, cpu) seconds
+
+
+def _k(n: int) -> str:
+    return f"{n // 1000}k" if n >= 1000 and n % 1000 == 0 else str(n)
+
+
+def bench_cli(sizes: list[int], docs: int, runs: int = 3, rounds: int = 3) -> list[float]:
+    """``missive match FILE...`` as a user runs it, per size: N files and one file timed in interleaved
+    rounds (best of ``rounds`` each), the cost per document (t_N - t_1) / (N - 1) in the child's CPU time and
+    in wall time; the naive peer the same way. Repeated ``runs`` times; prints each run's 100k/1k ratios and
+    their medians (the target's verdict reads the CPU time's, which other work on a shared machine disturbs
+    least). Returns missive's ratios in CPU time."""
+    import os
+    import tempfile
+
+    os.environ["MISSIVE_KDF"] = "floor"
+    env = {**os.environ, "MISSIVE_PASSPHRASE": PASSPHRASE, "MISSIVE_KDF": "floor", "LANG": "fr_FR.UTF-8"}
+    from core.mailroom import Mailroom
+
+    root = Path(__file__).resolve().parent.parent
+    population = make_patients(max(sizes), seed=11)
+    for_docs = _document_patients(population[: min(sizes)], docs, seed=12)
+    ratios: list[float] = []
+    wall_ratios: list[float] = []
+    peer_ratios: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        many = Path(tmp) / "documents"
+        _write_documents(many, for_docs, seed=13)
+        one = Path(tmp) / "one"
+        _write_documents(one, for_docs[:1], seed=13)
+        # the peer is linear in the patients: fewer documents at the larger sizes (as bench_matching does)
+        peer_docs = {n: min(docs, max(20, 2_000_000 // n)) for n in sizes}
+        folders: dict[int, Path] = {}
+        csvs: dict[int, Path] = {}
+        for n in sorted(sizes):
+            folders[n] = Path(tmp) / f"p{n}"
+            start = time.perf_counter()
+            room = Mailroom.create(folders[n], PASSPHRASE)
+            room.profile.collection("patients").put_many({p.id: p.to_json() for p in population[:n]})
+            room.patients.index()
+            csvs[n] = Path(tmp) / f"patients{n}.csv"
+            _write_csv(csvs[n], population[:n])
+            print(f"cli {n:>7} patients: profile built in {time.perf_counter() - start:.1f} s")
+        print(f"cli: {docs} lab results (HPRIM Net and HL7, 80% for registry patients, 20% strangers)")
+        inf = (float("inf"), float("inf"))
+        for run in range(1, runs + 1):
+            best: Timings = {}
+            for _ in range(rounds):
+                for n, folder in folders.items():
+                    command = _missive("--profile", str(folder), "match")
+                    for key, argv in (
+                        (("missive", n, docs), [*command, str(many)]),
+                        (("missive", n, 1), [*command, str(one)]),
+                        (("peer", n, peer_docs[n]), _peer(root, csvs[n], many, peer_docs[n])),
+                        (("peer", n, 1), _peer(root, csvs[n], many, 1)),
+                    ):
+                        wall, cpu = _run(argv, env)
+                        low_wall, low_cpu = best.get(key, inf)
+                        best[key] = (min(low_wall, wall), min(low_cpu, cpu))
+
+            def per_doc(who: str, n: int, files: int, which: int, best: Timings = best) -> float:
+                """Seconds per document beyond the first: ``which`` 0 for wall time, 1 for CPU time."""
+                return (best[(who, n, files)][which] - best[(who, n, 1)][which]) / (files - 1)
+
+            where = f" (run {run} of {runs})" if runs > 1 else ""
+            for n in folders:
+                m_wall, m_cpu = best[("missive", n, docs)]
+                o_wall, o_cpu = best[("missive", n, 1)]
+                print(
+                    f"missive match {n:>7} patients{where}: {per_doc('missive', n, docs, 1) * 1e3:.3f} ms CPU/doc, "
+                    f"{per_doc('missive', n, docs, 0) * 1e3:.3f} ms wall/doc ({docs} files {m_cpu:.2f} s CPU "
+                    f"{m_wall:.2f} s wall, 1 file {o_cpu:.2f} s CPU {o_wall:.2f} s wall); naive peer "
+                    f"{per_doc('peer', n, peer_docs[n], 1) * 1e3:.3f} ms CPU/doc, "
+                    f"{per_doc('peer', n, peer_docs[n], 0) * 1e3:.3f} ms wall/doc ({peer_docs[n]} files)"
+                )
+            lo, hi = min(folders), max(folders)
+            ratios.append(per_doc("missive", hi, docs, 1) / per_doc("missive", lo, docs, 1))
+            wall_ratios.append(per_doc("missive", hi, docs, 0) / per_doc("missive", lo, docs, 0))
+            peer_ratios.append(per_doc("peer", hi, peer_docs[hi], 1) / per_doc("peer", lo, peer_docs[lo], 1))
+            print(
+                f"missive match time per document, {_k(hi)}/{_k(lo)} ratio{where}: {ratios[-1]:.2f} in CPU time, "
+                f"{wall_ratios[-1]:.2f} in wall time (target <= 1.5); naive peer {peer_ratios[-1]:.2f} in CPU time"
+            )
+        # the sync hook: letters carrying one result each, stored by a freshly opened profile
+        hook_docs = min(docs, 100)
+        letters = [_letter(path, i) for i, path in enumerate(sorted(many.iterdir())[:hook_docs])]
+        hook: dict[tuple[int, int], tuple[float, float]] = {}
+        for _ in range(rounds):
+            for n, folder in folders.items():
+                for count in (hook_docs, 1):
+                    wall, cpu = _hook_once(folder, letters[:count])
+                    low_wall, low_cpu = hook.get((n, count), inf)
+                    hook[(n, count)] = (min(low_wall, wall), min(low_cpu, cpu))
+
+        def per_letter(n: int, which: int) -> float:
+            return (hook[(n, hook_docs)][which] - hook[(n, 1)][which]) / (hook_docs - 1)
+
+        for n in folders:
+            print(
+                f"sync hook {n:>7} patients: {per_letter(n, 1) * 1e3:.2f} ms CPU/letter, {per_letter(n, 0) * 1e3:.2f} "
+                f"ms wall/letter ({hook_docs} letters, a result each)"
+            )
+        lo, hi = min(folders), max(folders)
+        print(
+            f"sync hook time per letter, {_k(hi)}/{_k(lo)} ratio: {per_letter(hi, 1) / per_letter(lo, 1):.2f} in CPU "
+            f"time, {per_letter(hi, 0) / per_letter(lo, 0):.2f} in wall time"
+        )
+    if ratios:
+        verdict = "met" if statistics.median(ratios) <= 1.5 else "NOT met"
+        print(
+            f"missive match time per document, {_k(max(sizes))}/{_k(min(sizes))} ratio, median of "
+            f"{len(ratios)} runs: {statistics.median(ratios):.2f} in CPU time (target <= 1.5: {verdict}; runs: "
+            + ", ".join(f"{r:.2f}" for r in ratios)
+            + f"), {statistics.median(wall_ratios):.2f} in wall time (runs: "
+            + ", ".join(f"{r:.2f}" for r in wall_ratios)
+            + f"); naive peer {statistics.median(peer_ratios):.2f} in CPU time"
+        )
+    return ratios
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000", help="patient counts, comma-separated")
@@ -266,9 +551,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--stored-only", action="store_true", help="only the stored index (the path of missive match)"
     )
+    parser.add_argument(
+        "--cli", action="store_true", help="only `missive match FILE...` as a user runs it, and the sync hook"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="with --cli: interleaved rounds, the best kept")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    if args.cli:
+        docs = args.docs if args.docs != parser.get_default("docs") else 1000
+        if docs < 2:
+            parser.error("--docs must be at least 2 with --cli")
+        if args.rounds < 1:
+            parser.error("--rounds must be at least 1")
+        bench_cli([int(s) for s in args.sizes.split(",")], docs, runs=args.runs, rounds=args.rounds)
+        return 0
     if not args.stored_only:
         bench_readers(args.files)
         bench_matching([int(s) for s in args.sizes.split(",")], args.docs)
