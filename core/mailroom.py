@@ -60,6 +60,7 @@ if TYPE_CHECKING:  # start-up stays lazy: these modules load when a service is f
         MessageSummary,
         MessageView,
         MoveResult,
+        OutgoingLetter,
         Patient,
         ReadResult,
         ReviewItem,
@@ -2355,7 +2356,6 @@ class Mailroom:
     async def flush_outbox(self, force: bool = False) -> FlushReport:
         """Retry what is due in the outbox (``force``: everything, failed letters included). While the daemon
         syncs for this app (``keep_synced`` follows it), it sends the outbox every minute: nothing here."""
-        from core.events import SendFailed
         from core.mail.send import FlushReport
 
         if self._followed and not force:
@@ -2364,6 +2364,13 @@ class Mailroom:
         self._audit_in_step()  # the letters wait in the outbox until the log is resealed
         entries = {e.id: e for e in self.outbox.list()}
         report = await self._sending.flush(force=force)
+        self._flushed(entries, report)
+        return report
+
+    def _flushed(self, entries: dict[str, OutboxEntry], report: FlushReport) -> None:
+        """What a flush delivered is recorded (Sent letters, audit ``send``) and said (Sent, SendFailed events)."""
+        from core.events import SendFailed
+
         for delivery in report.deliveries:
             if delivery.outcome == "sent" and delivery.resent:
                 entry = entries.get(delivery.entry_id)
@@ -2372,7 +2379,6 @@ class Mailroom:
                 self._sent(delivery)
             elif delivery.outcome == "failed":
                 self.emit(SendFailed(delivery.entry_id, " ".join(delivery.error.split())))
-        return report
 
     async def send_outbox_now(self) -> FlushReport:
         """The doctor's "send now" (the app's ctrl+r): the letters waiting for their next try are tried at once,
@@ -2761,6 +2767,180 @@ class Mailroom:
     def outbox_entries(self) -> list[OutboxEntry]:
         """Letters waiting in the outbox (queued, being sent, failed), as ``missive outbox list`` shows them."""
         return self.outbox.list()
+
+    # -- À envoyer: the outbox as the doctor sees it and acts on it -------------------------------------------
+    def outbox_letters(self) -> list[OutgoingLetter]:
+        """Every letter of the outbox, oldest first, in the core's words: state, attempts, the last failure,
+        when it goes again (``OutgoingLetter``)."""
+        import time
+
+        now = time.time()
+        return [self._outgoing(entry, now) for entry in self.outbox.list()]
+
+    def _outgoing(self, entry: OutboxEntry, now: float) -> OutgoingLetter:
+        from core.model import OutgoingLetter
+
+        def when(ts: float) -> dt.datetime | None:
+            return dt.datetime.fromtimestamp(ts).astimezone() if ts else None
+
+        busy = self.outbox.busy(entry, now)
+        next_try = None
+        question = ""
+        if busy and entry.state == "sending":
+            state, note = "sending", T("mail.outbox.note-sending")
+        elif entry.state == "failed" and entry.uncertain:
+            state, note = "doubt", T("mail.outbox.note-doubt")
+            question = str(T("mail.outbox.resend-doubt"))
+        elif entry.state == "failed":
+            state, note = "failed", T("mail.outbox.note-failed")
+        else:
+            state = "accepted" if entry.state == "accepted" else "waiting"
+            if busy:
+                note = T("mail.outbox.note-sending")
+            elif entry.next_try > now + 30:
+                next_try = when(entry.next_try)
+                shown = next_try.strftime("%H:%M") if next_try is not None else ""
+                if next_try is not None and next_try.date() != dt.date.today():
+                    shown = next_try.strftime("%d/%m %H:%M")
+                note = T("mail.outbox.note-next", when=shown)
+            else:
+                note = T("mail.outbox.note-due")
+        return OutgoingLetter(
+            id=entry.id,
+            account=entry.account,
+            recipients=entry.recipients,
+            subject=entry.subject,
+            queued=when(entry.created),
+            state=state,
+            state_label=str(T(f"mail.outbox.state-{state}")),
+            attempts=entry.attempts,
+            reason=" ".join(entry.last_error.split()),
+            next_try=next_try,
+            next_note=str(note),
+            size=entry.size,
+            can_resend=not busy,
+            can_withdraw=not busy and entry.state != "accepted",
+            resend_question=question,
+        )
+
+    async def send_outgoing(self, entry_id: str | None = None) -> FlushReport:
+        """Send now, as the doctor asks (À envoyer, ``missive outbox send``): the letter ``entry_id`` whatever its
+        state, a failed one included (she fixed the cause; one in doubt after the screen's question), or, with
+        None, every letter but those in doubt (one that may have arrived is resent only one by one, asked).
+        Never one another process is delivering right now (counted ``busy``): the outbox's claim sees to it.
+        Each letter sent is audited (``send``) and said (Sent, SendFailed), as a flush's."""
+        self._audit_in_step()
+        entries = {e.id: e for e in self.outbox.list()}
+        if entry_id is not None and entry_id not in entries:
+            raise NotFound(T("mail.outbox.aucune-lettre-boite-envoi", entry_id=entry_id))
+        only = {entry_id} if entry_id is not None else {k for k, e in entries.items() if not e.uncertain}
+        if not only:
+            from core.mail.send import FlushReport
+
+            return FlushReport()
+        report = await self._sending.flush(force=True, only=only)
+        self._flushed(entries, report)
+        return report
+
+    def withdraw_outgoing(self, entry_id: str, actor: str | None = None) -> str:
+        """Take a letter back out of the outbox, never to leave as it is: it becomes a draft (Brouillons,
+        encrypted), stored before the outbox forgets it; the draft's id. Refused in one line, nothing changed,
+        for a letter being sent right now or already accepted by the server. Audited (``withdraw``, ids only)."""
+        self._audit_in_step()
+        kept: list[tuple[str, str]] = []
+
+        def keep(entry: OutboxEntry, data: bytes) -> str:
+            draft_id = self.save_draft(self._letter_as_draft(entry, data))
+            kept.append((entry.message_id, draft_id))
+            return draft_id
+
+        draft_id = self.outbox.withdraw(entry_id, keep)
+        message_id, _ = kept[0]
+        log.info("outbox entry %s withdrawn to draft %s", entry_id, draft_id)
+        self.audit.append("withdraw", message_id, actor=actor, entry=entry_id, draft=draft_id)
+        return draft_id
+
+    def outgoing_view(self, entry_id: str, actor: str | None = None) -> MessageView:
+        """A letter of the outbox as it will leave, read-only (its S/MIME layers opened with the doctor's own
+        key: she is always among its recipients). Audited (``read``), as reading a message is."""
+        import time
+
+        from core.model import MessageSummary, MessageView
+
+        entry = self.outbox.get(entry_id)
+        if entry is None:
+            raise NotFound(T("mail.outbox.aucune-lettre-boite-envoi", entry_id=entry_id))
+        self._audit_in_step()
+        data = self.outbox.data(entry)
+        letter = self._outgoing(entry, time.time())
+        summary = MessageSummary(
+            id=entry.id, account=entry.account, folder="", uid=None, message_id=entry.message_id,
+            sender=entry.sender, to=entry.recipients, subject=entry.subject, date=letter.queued,
+            flags=("\\Seen",), size=entry.size,
+        )  # fmt: skip
+        parsed, attachments, opened = self._open_letter(entry, data)
+        self.audit.append("read", entry.message_id, actor=actor, outbox=entry.id)
+        return MessageView(
+            summary=summary,
+            sender=parsed.sender or entry.sender,
+            to=parsed.to or entry.recipients,
+            cc=parsed.cc,
+            subject=parsed.subject or entry.subject,
+            date=letter.queued,
+            body=parsed.text,
+            body_was_html=parsed.text_was_html,
+            signed=opened.signed,
+            signature=opened.signature,
+            encrypted=opened.encrypted,
+            attachments=tuple(attachments),
+            headers=tuple(parsed.headers.items()),
+        )
+
+    def _open_letter(self, entry: OutboxEntry, data: bytes) -> tuple[Any, list[Any], Any]:
+        """An outbox letter's S/MIME layers opened and its parts read; StoreError when it cannot be (no key)."""
+        from core.errors import StoreError
+        from core.mail import mime
+
+        try:
+            opened = self._open_layers(data)
+            if not opened.decrypted:
+                raise StoreError(T("mail.outbox.letter-unreadable", entry_id=entry.id))
+            parsed, attachments = mime.read(opened.inner_mime_bytes)
+        except MissiveError as exc:
+            log.warning("outbox entry %s could not be opened (%s)", entry.id, type(exc).__name__)
+            raise StoreError(T("mail.outbox.letter-unreadable", entry_id=entry.id)) from None
+        return parsed, attachments, opened
+
+    def _letter_as_draft(self, entry: OutboxEntry, data: bytes) -> Draft:
+        """The draft a withdrawn letter becomes: its recipients, subject, text, files, thread and options."""
+        from email.parser import BytesHeaderParser
+
+        from core.model import Draft
+
+        parsed, attachments, opened = self._open_letter(entry, data)
+        head = BytesHeaderParser().parsebytes(opened.inner_mime_bytes)
+        outer = BytesHeaderParser().parsebytes(data)
+
+        def header(name: str) -> str:
+            return " ".join(str(head.get(name) or outer.get(name) or "").split())
+
+        to = tuple(parsed.to) or tuple(a for a in entry.recipients if a not in parsed.cc)
+        extra = tuple(
+            (name, value) for name, value in parsed.headers.items() if name.upper().startswith("X-MSS-")
+        )
+        return Draft(
+            to=to,
+            cc=tuple(parsed.cc),
+            subject=parsed.subject or entry.subject,
+            body=parsed.text,
+            attachments=tuple(attachments),
+            account=entry.account,
+            in_reply_to=header("In-Reply-To") or None,
+            references=tuple(header("References").split()),
+            extra_headers=extra,
+            end_conversation=header("X-MSS-MES").upper() == "FIN",
+            read_receipt=bool(header("Disposition-Notification-To")),
+        )
 
     def sent_list(self, limit: int | None = None) -> list[SentLetter]:
         """Letters the server accepted, newest first, each recipient with its delivery and read status."""

@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # start-up stays lazy: the types only
         MessageSummary,
         MessageView,
         MoveResult,
+        OutgoingLetter,
         Patient,
         ReviewItem,
         SavedDraft,
@@ -311,6 +312,26 @@ class MailroomAPI(Protocol):
         ...
 
     def outbox_count(self) -> int: ...
+
+    # -- À envoyer ----------------------------------------------------------------------------------------------
+    def outbox_letters(self) -> list[OutgoingLetter]:
+        """Every letter of the outbox, oldest first: recipients, subject, when queued, state, attempts, the last
+        failure and when it goes again, in the core's words; what may be done with it (resend, withdraw)."""
+        ...
+
+    async def send_outgoing(self, entry_id: str | None = None) -> FlushReport:
+        """Send now: the letter ``entry_id`` whatever its state (failed included), or every letter but those in
+        doubt (None). Never one another process is sending (``busy``). Each letter sent audited (``send``)."""
+        ...
+
+    def withdraw_outgoing(self, entry_id: str, actor: str | None = None) -> str:
+        """Take the letter out of the outbox into Brouillons (stored first); the draft's id. Refused, nothing
+        changed, for a letter being sent or already accepted. Audited (``withdraw``)."""
+        ...
+
+    def outgoing_view(self, entry_id: str, actor: str | None = None) -> MessageView:
+        """The outbox letter as it will leave, read-only; audited (``read``)."""
+        ...
 
     def account_names(self) -> list[str]: ...
 

@@ -421,6 +421,37 @@ class Draft(Frozen):
 
 
 @dataclass(frozen=True, repr=False, eq=False)
+class OutgoingLetter(Frozen):
+    """One letter of the outbox as the À envoyer screen shows it, every word the core's. ``recipients`` and
+    ``subject`` are the doctor's own letter on her own screen: never logged. ``state``: waiting, sending,
+    failed (refused, or given up), doubt (a crash during its handing over: it may have arrived), accepted
+    (the server took it; only its Sent copy is left). ``reason``: the last failure ('' none); ``next_note``:
+    when it goes again, or that it goes only when asked. ``resend_question``: asked before sending it again
+    ('' none). A letter another process is sending right now can be neither resent nor withdrawn."""
+
+    id: str
+    account: str
+    recipients: tuple[str, ...]
+    subject: str
+    queued: dt.datetime | None
+    state: str
+    state_label: str
+    attempts: int = 0
+    reason: str = ""
+    next_try: dt.datetime | None = None
+    next_note: str = ""
+    size: int = 0
+    can_resend: bool = True
+    can_withdraw: bool = True
+    resend_question: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("subject", "reason", "next_note", "state_label", "resend_question"):
+            object.__setattr__(self, name, printable(getattr(self, name), one_line=True))
+        object.__setattr__(self, "recipients", tuple(printable(a, one_line=True) for a in self.recipients))
+
+
+@dataclass(frozen=True, repr=False, eq=False)
 class FolderCount(Frozen):
     """What the folder list shows beside a folder's name. ``undelivered``: beside Envoyés, the letters a
     failure report says were not delivered and the doctor has not opened since."""

@@ -823,6 +823,10 @@ class MissiveApp(App[int]):
         main = self.main
         if main is None or pane not in PANES:
             return
+        from tui.panes.outbox import OutboxScreen
+
+        if isinstance(self.screen, OutboxScreen):  # F2-F5 there: back to the main screen, on that pane
+            self.pop_screen()
         if self.screen is not main:
             return
         main.set_focus(None)  # keys typed ahead go nowhere, not to the pane being hidden (its q quits)
@@ -1000,6 +1004,22 @@ class MissiveApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.remap))
 
+    def action_outbox(self) -> None:
+        """F7 (or a click on the status bar's count): À envoyer, the outbox letter by letter, over the main screen."""
+        from tui.panes.outbox import OutboxScreen
+
+        if self.locked or self.mailroom is None or self.main is None or isinstance(self.screen, OutboxScreen):
+            return
+        if self.screen is not self.main:  # a question or the help is up: answered first
+            return
+        from textual.widgets import Input, TextArea
+
+        if isinstance(self.focused, Input | TextArea):
+            # a letter being typed: a stray F7 must not take the keys that follow (its e sends a letter)
+            self.bell()
+            return
+        self.push_screen(OutboxScreen())
+
     def action_sync_now(self) -> None:
         """ctrl+r: a round of every account now (the background sync's, or the daemon's when it syncs here)."""
         if self.locked or self.mailroom is None:
@@ -1038,8 +1058,8 @@ class MissiveApp(App[int]):
         if self.main is None or self.locked:
             return
         for spec in keymap.KEYS:
-            if spec.action == "app.quit" and spec.scope != "app":
-                continue
+            if spec.action == "app.quit" and spec.scope != "app" or spec.scope == "outbox":
+                continue  # À envoyer's own keys act on its list: the palette offers the screen (app.outbox)
             yield SystemCommand(spec.description, spec.tooltip, self._palette_callback(spec))
         yield SystemCommand(t("setup.palette"), t("setup.palette_help"), self.action_setup)
         yield SystemCommand(t("palette.theme"), t("palette.theme_help"), self.search_themes)
@@ -1286,10 +1306,12 @@ class MissiveApp(App[int]):
             case SendFailed(reason=reason):
                 self.notify(t("toast.send_failed", reason=reason), severity="error", timeout=10)
                 self.refresh_counts()
+                self._outbox_changed()
             case Sent():
                 from tui.panes.inbox import InboxPane
 
                 self.refresh_counts()
+                self._outbox_changed()
                 main.query_one("#inbox", InboxPane).reload()  # the Sent folder, synced as the letter left
             case Progress(done=done, total=total):
                 status.set_progress(done, total)
@@ -1316,6 +1338,14 @@ class MissiveApp(App[int]):
                     self.notify(t("toast.offline"), severity="warning")
                 elif state == "offline":  # not the network: what to fix, in the core's words
                     self.notify(reason, severity="error", timeout=20)
+
+    def _outbox_changed(self) -> None:
+        """A letter left or failed: À envoyer, when it is up, reads the outbox again."""
+        from tui.panes.outbox import OutboxScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, OutboxScreen):
+                screen.reload()
 
     def refresh_counts(self) -> None:
         self._read_counts()

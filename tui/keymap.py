@@ -59,6 +59,7 @@ KEYS: tuple[KeySpec, ...] = (
     # priority: the modal screens (help, a question, the patient search, the palette) leave the app's keys out
     KeySpec("app.lock", "ctrl+l,f12", "app.lock", "app", show=False, priority=True),
     KeySpec("app.sync", "ctrl+r", "app.sync_now", "app", show=False),
+    KeySpec("app.outbox", "f7", "app.outbox", "app", show=False),
     KeySpec("app.quit", "ctrl+q", "app.quit", "app", show=False, priority=True),
     # Réception
     KeySpec("inbox.open", "enter", "open_message", "inbox", show=False),
@@ -104,6 +105,12 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("compose.editor", "ctrl+g", "external_editor", "compose", show=False),
     KeySpec("compose.discard", "f8", "discard", "compose", show=False),
     KeySpec("compose.leave", "escape", "leave", "compose"),
+    # À envoyer (F7): the outbox, letter by letter
+    KeySpec("outbox.read", "enter", "read", "outbox", priority=True),  # before the list's own Entrée
+    KeySpec("outbox.send", "e", "send_one", "outbox"),
+    KeySpec("outbox.send_all", "E", "send_all", "outbox", show=False),
+    KeySpec("outbox.withdraw", "b", "withdraw", "outbox"),
+    KeySpec("outbox.back", "escape,q", "back", "outbox"),
     # Annuaire
     KeySpec("directory.letter", "enter", "letter", "directory"),
     KeySpec("directory.search", "slash", "search", "directory"),

@@ -32,10 +32,10 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from core.errors import NotFound, StoreError
 from core.frozen import Frozen
@@ -47,6 +47,7 @@ if TYPE_CHECKING:  # the composer is loaded by a letter, not by the outbox count
 
 State = Literal["queued", "sending", "accepted", "failed"]
 STATES: tuple[State, ...] = ("queued", "sending", "accepted", "failed")
+R = TypeVar("R")
 
 BACKOFF_FIRST = 30.0  # seconds before the first retry
 BACKOFF_MAX = 3600.0  # never wait more than an hour between two tries
@@ -389,6 +390,28 @@ class Outbox:
         return self._update(
             entry_id, state="failed", last_error=error, permanent=True, owner="", lease_until=0.0
         )
+
+    def withdraw(self, entry_id: str, keep: Callable[[OutboxEntry, bytes], R]) -> R:
+        """The doctor takes a letter back out of the outbox (it will not leave): ``keep(entry, data)`` stores it
+        elsewhere first (a draft), then the entry and its blob go; all under the outbox's lock, so no flush of
+        this or another process (the daemon) can claim it in between. A letter being sent right now, or already
+        accepted by the server, is refused (BadInput), nothing changed; so is one ``keep`` could not store."""
+        from core.errors import BadInput
+
+        with self._locked():
+            entry = self._require(entry_id)
+            if entry.state == "accepted":
+                raise BadInput(T("mail.outbox.withdraw-accepted"))
+            if self.busy(entry):
+                raise BadInput(T("mail.outbox.withdraw-sending"))
+            kept = keep(entry, self.data(entry))
+            self.remove(entry_id)  # re-entrant: the lock is still ours
+        return kept
+
+    def busy(self, entry: OutboxEntry, now: float | None = None) -> bool:
+        """Is a process (this one or another: the daemon, ``missive send``) delivering this letter right now?"""
+        now = time.time() if now is None else now
+        return bool(entry.owner) and entry.state in ("sending", "accepted") and not self._is_stale(entry, now)
 
     def remove(self, entry_id: str) -> None:
         """Forget an entry and its blob (only after acceptance and the Sent copy)."""

@@ -14,7 +14,7 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -399,11 +399,17 @@ async def flush_outbox(
     sent_for: SentFor | None = None,
     force: bool = False,
     now: float | None = None,
+    only: Collection[str] | None = None,
 ) -> FlushReport:
-    """Try every due entry (``force``: every entry, failed ones included, ignoring backoff)."""
+    """Try every due entry (``force``: every entry, failed ones included, ignoring backoff); ``only``: those
+    entries alone (one another process is delivering counts as busy)."""
     now = time.time() if now is None else now
     report = FlushReport()
-    for entry in outbox.due(now, force=force):
+    due = outbox.due(now, force=force)
+    if only is not None:
+        report.busy += len(set(only) - {e.id for e in due if e.id in only})
+        due = [e for e in due if e.id in only]
+    for entry in due:
         try:
             account = accounts[entry.account] if isinstance(accounts, Mapping) else accounts(entry.account)
         except (KeyError, NotFound):
@@ -461,8 +467,8 @@ class SendService:
             sent_for=self.sent_for,
         )
 
-    async def flush(self, force: bool = False) -> FlushReport:
-        """Retry what is due (``force``: everything, failed letters included)."""
+    async def flush(self, force: bool = False, only: Collection[str] | None = None) -> FlushReport:
+        """Retry what is due (``force``: everything, failed letters included; ``only``: those entries)."""
         return await flush_outbox(
-            self.outbox, self.accounts, submit=self.submit, sent_for=self.sent_for, force=force
+            self.outbox, self.accounts, submit=self.submit, sent_for=self.sent_for, force=force, only=only
         )

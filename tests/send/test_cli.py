@@ -177,3 +177,44 @@ def test_outbox_list_writes_no_control_character_of_a_servers_refusal(cli, wired
     code, out, _ = cli("outbox", "list")
     assert "try later" in out
     assert not any((ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) <= 0x9F for c in out), repr(out)
+
+
+def test_outbox_show_send_and_withdraw_one_letter(cli, wired, tmp_path: Path, profile_dir: Path) -> None:
+    """What À envoyer does, from the command line: a refused letter shown as it will leave, sent again once the
+    cause is fixed; another withdrawn into Brouillons (kept, never destroyed); each audited."""
+    account, state = wired
+    body = tmp_path / "b.txt"
+    body.write_text("Cher confrère,\nvoici.\n", "utf-8")
+    state["account"] = account.with_changes(smtp_host="smtp.exemple.fr")
+    state["fail"] = SmtpError("554 5.7.1 <a@exemple.fr>: Recipient address rejected", permanent=True, code=554)
+    for subject in ("Avis", "Suite"):
+        assert cli("send", "--to", "a@exemple.fr", "--subject", subject, "--body-file", str(body))[0] == 1
+    entries = [json.loads(line) for line in cli("outbox", "list", "--json")[1].splitlines()]
+    assert [(e["subject"], e["state"]) for e in entries] == [("Avis", "failed"), ("Suite", "failed")]
+    avis, suite = entries[0]["id"], entries[1]["id"]
+    code, out, err = cli("outbox", "show", avis)
+    assert code == 0, err
+    assert "Objet : Avis" in out and "À : a@exemple.fr" in out and out.rstrip().endswith("voici.")
+    code, out, err = cli("outbox", "send", avis)  # still refused: says why, exit 1, kept
+    assert code == 1 and "Recipient address rejected" in out
+    assert len(cli("outbox", "list", "--json")[1].splitlines()) == 2
+    state["fail"] = None
+    code, out, err = cli("outbox", "send", avis)
+    assert code == 0 and "envoyés : 1" in out, err
+    assert len(sent_files(account)) == 1
+    code, out, err = cli("outbox", "withdraw", suite)
+    assert code == 0 and "Brouillons" in out, err
+    assert cli("outbox", "list")[1].strip() == "boîte d'envoi vide"
+    code, out, err = cli("outbox", "withdraw", suite)  # no longer there: one line, exit 1
+    assert code != 0 and err.count("\n") == 1 and "missive outbox list" in err
+    mr = Mailroom.open(profile_dir, "correct horse battery staple")
+    try:
+        assert [d.draft.subject for d in mr.drafts()] == ["Suite"] and "voici." in mr.drafts()[0].draft.body
+        actions = [(r["action"], r["details"]) for r in mr.audit.records()]
+        assert ("withdraw", {"entry": suite, "draft": mr.drafts()[0].id}) in [
+            (a, {k: v for k, v in d.items() if k in ("entry", "draft")}) for a, d in actions
+        ]
+        assert any(a == "read" and d.get("outbox") == avis for a, d in actions)
+        assert sum(a == "send" for a, _ in actions) == 1
+    finally:
+        mr.close()

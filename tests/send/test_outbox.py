@@ -535,3 +535,60 @@ def test_a_letter_given_up_on_reads_in_the_readers_language_old_entries_too(prof
     # a server's words stay as they were said, and a later error replaces the code
     outbox.mark_retry(older.id, "451 try later")
     assert outbox._docs.get(older.id)["last_error"] == "451 try later"
+
+
+async def test_a_letter_being_sent_or_accepted_is_never_withdrawn_nor_taken_twice(
+    profile: Profile, server: FakeServer, sent: FakeSent
+) -> None:
+    """À envoyer's withdraw and send-one against a letter another process (the daemon) is delivering: refused in one
+    line, nothing changed, never a second copy; once that process is done, the letter is gone from the outbox."""
+    from core.errors import BadInput
+
+    outbox = Outbox(profile)
+    gate = asyncio.Event()
+    started = asyncio.Event()
+
+    async def slow(account, data, sender, rcpts):
+        started.set()
+        await gate.wait()
+        return await server.submit(account, data, sender, rcpts)
+
+    task = asyncio.create_task(send_draft(DRAFT, ACCOUNT, outbox, submit=slow, sent_for=lambda a: sent))
+    await started.wait()
+    other = Outbox(Profile.open(profile.path, PASS))  # the app, while the daemon has the letter on the wire
+    [entry] = other.list()
+    assert other.busy(entry)
+    kept: list[str] = []
+    with pytest.raises(BadInput, match="en cours d'envoi"):
+        other.withdraw(entry.id, lambda e, data: kept.append(e.id))
+    assert kept == [] and [e.id for e in other.list()] == [entry.id]
+    report = await flush_outbox(
+        other, {"cabinet": ACCOUNT}, submit=server.submit, sent_for=lambda a: sent, force=True, only={entry.id}
+    )
+    assert (report.sent, report.busy) == (0, 1) and server.delivered == []
+    gate.set()
+    await task
+    assert len(server.delivered) == 1 and other.list() == []
+
+
+async def test_a_letter_refused_for_good_is_withdrawn_whole_and_only_once_kept(
+    profile: Profile, server: FakeServer, sent: FakeSent
+) -> None:
+    """Withdrawn: the letter is handed over (entry and bytes) before the outbox forgets it; a keeper that fails
+    leaves it where it was."""
+    outbox = Outbox(profile)
+    server.fail_with.append(SmtpError("554 5.7.1 refused", permanent=True, code=554))
+    with pytest.raises(NotSent):
+        await send(outbox, server, sent)
+    [entry] = outbox.list()
+    assert entry.state == "failed" and not outbox.busy(entry)
+
+    def broken(e, data):
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        outbox.withdraw(entry.id, broken)
+    assert [e.id for e in reopen(profile).list()] == [entry.id]  # nothing lost
+    got = outbox.withdraw(entry.id, lambda e, data: (e.message_id, data))
+    assert got[0] == entry.message_id and b"Bonjour" in got[1]
+    assert reopen(profile).list() == []

@@ -39,6 +39,7 @@ from core.model import (
     MessageSummary,
     MessageView,
     MoveResult,
+    OutgoingLetter,
     Patient,
     ReviewItem,
     SavedDraft,
@@ -285,6 +286,9 @@ class FakeMailroom:
     smtp_down: bool = False  # the submission server is out of reach: a letter sent waits in the outbox
     flushes: list[bool | str] = field(default_factory=list)  # each flush_outbox asked: its force; "now"
     refused: tuple[str, ...] = ()  # recipients the submission server refuses for good (5xx)
+    # per letter of ``outbox`` (same order): its entry id, and (state, reason) as the core words them
+    outbox_ids: list[str] = field(default_factory=list)
+    outbox_notes: dict[str, tuple[str, str]] = field(default_factory=dict)
     unlock_seconds: float = 0.0  # no key derived here
 
     def __post_init__(self) -> None:
@@ -769,10 +773,9 @@ class FakeMailroom:
             self.emit(SendFailed(entry, reason))
             raise KeptInOutbox(reason, entry, permanent=True)
         if self.smtp_down:  # as the real façade: queued durably, its draft deleted, SendFailed, then NotSent
-            self.outbox.append(draft)
+            entry = self.queue_letter(draft, "127.0.0.1:587 : connexion impossible (connexion refusée)")
             if draft_id:
                 self.delete_draft(draft_id)
-            entry = f"o-{len(self.outbox)}"
             reason = f"127.0.0.1:587 : connexion impossible — la lettre est gardée dans la boîte d'envoi ({entry})"
             from core.events import SendFailed
 
@@ -789,13 +792,115 @@ class FakeMailroom:
         from core.events import Sent
 
         self.flushes.append(force)
+        self._sync_outbox_ids()
         if self.smtp_down or not self.outbox:
             return FlushReport(queued=len(self.outbox))
-        left, self.outbox = self.outbox, []
-        for index, draft in enumerate(left, start=1):
+        waiting = [e for e in self.outbox_ids if force or self.outbox_notes.get(e, ("waiting", ""))[0] != "failed"]
+        sent = 0
+        for entry in waiting:
+            draft = self.outbox[self.outbox_ids.index(entry)]
+            if set(self.refused) >= {*draft.to, *draft.cc}:
+                self.outbox_notes[entry] = ("failed", "554 5.7.1 <refus> : Recipient address rejected: Access denied")
+                continue
+            self._unqueue(entry)
             self.sent.append(draft)
-            self.emit(Sent(f"o-{index}"))
-        return FlushReport(sent=len(left))
+            self.audit.append(("send", entry))
+            self.emit(Sent(entry))
+            sent += 1
+        return FlushReport(sent=sent, queued=len(self.outbox) if not force else 0)
+
+    def queue_letter(self, draft: Draft, reason: str = "", *, failed: bool = False) -> str:
+        """Put a letter in the fake's outbox (as the real send does when the server does not take it): its id."""
+        entry = f"o-{len(self.outbox_ids) + len(self.sent) + 1}"
+        while entry in self.outbox_ids:
+            entry += "x"
+        self.outbox.append(draft)
+        self.outbox_ids.append(entry)
+        self.outbox_notes[entry] = ("failed" if failed else "waiting", reason)
+        return entry
+
+    def _unqueue(self, entry: str) -> Draft:
+        index = self.outbox_ids.index(entry)
+        del self.outbox_ids[index]
+        self.outbox_notes.pop(entry, None)
+        return self.outbox.pop(index)
+
+    def _entry(self, entry_id: str) -> Draft:
+        if entry_id not in self.outbox_ids:
+            raise NotFound(f"aucune lettre {entry_id} dans la boîte d'envoi : voir `missive outbox list`")
+        return self.outbox[self.outbox_ids.index(entry_id)]
+
+    # -- À envoyer --------------------------------------------------------------------------------------------
+    def outbox_letters(self) -> list[OutgoingLetter]:
+        from core.text import T
+
+        self._sync_outbox_ids()
+        letters = []
+        for index, (entry, draft) in enumerate(zip(self.outbox_ids, self.outbox, strict=True)):
+            state, reason = self.outbox_notes.get(entry, ("waiting", ""))
+            note = T("mail.outbox.note-failed") if state == "failed" else T("mail.outbox.note-due")
+            letters.append(
+                OutgoingLetter(
+                    id=entry, account=draft.account or "cabinet", recipients=(*draft.to, *draft.cc),
+                    subject=draft.subject, queued=BASE + dt.timedelta(minutes=index), state=state,
+                    state_label=str(T(f"mail.outbox.state-{state}")), attempts=1, reason=reason,
+                    next_note=str(note), size=len(draft.body),
+                )  # fmt: skip
+            )
+        return letters
+
+    async def send_outgoing(self, entry_id: str | None = None) -> FlushReport:
+        from core.events import SendFailed, Sent
+
+        self._sync_outbox_ids()
+        if entry_id is not None:
+            self._entry(entry_id)
+        self.flushes.append(f"send {entry_id or 'all'}")
+        chosen = [entry_id] if entry_id is not None else list(self.outbox_ids)
+        report = FlushReport()
+        for entry in chosen:
+            draft = self._entry(entry)
+            if self.smtp_down:
+                self.outbox_notes[entry] = ("waiting", "127.0.0.1:587 : connexion impossible (connexion refusée)")
+                report.queued += 1
+            elif set(self.refused) >= {*draft.to, *draft.cc}:
+                reason = "554 5.7.1 <refus> : Recipient address rejected: Access denied"
+                self.outbox_notes[entry] = ("failed", reason)
+                self.emit(SendFailed(entry, reason))
+                report.failed += 1
+            else:
+                self._unqueue(entry)
+                self.sent.append(draft)
+                self.audit.append(("send", entry))
+                self.emit(Sent(entry))
+                report.sent += 1
+        return report
+
+    def withdraw_outgoing(self, entry_id: str, actor: str | None = None) -> str:
+        self._sync_outbox_ids()
+        draft = self._entry(entry_id)
+        draft_id = self.save_draft(draft)  # stored first, as the real one
+        self._unqueue(entry_id)
+        self.audit.append(("withdraw", entry_id))
+        return draft_id
+
+    def outgoing_view(self, entry_id: str, actor: str | None = None) -> MessageView:
+        self._sync_outbox_ids()
+        draft = self._entry(entry_id)
+        self.audit.append(("read", entry_id))
+        summary = MessageSummary(
+            id=entry_id, account=draft.account or "cabinet", folder="", uid=None, message_id=f"<{entry_id}@test>",
+            sender=DOCTOR, to=(*draft.to, *draft.cc), subject=draft.subject, date=BASE, flags=("\\Seen",),
+        )  # fmt: skip
+        return MessageView(
+            summary=summary, sender=DOCTOR, to=draft.to, cc=draft.cc, subject=draft.subject, date=BASE,
+            body=draft.body, attachments=draft.attachments,
+        )  # fmt: skip
+
+    def _sync_outbox_ids(self) -> None:
+        """A test that appended to ``outbox`` by hand: its letters get ids."""
+        while len(self.outbox_ids) < len(self.outbox):
+            self.outbox_ids.append(f"o-h{len(self.outbox_ids) + 1}")
 
     async def send_outbox_now(self) -> FlushReport:
         """As the real one: what waits is tried at once (the fake's outbox has no spacing of tries)."""

@@ -261,6 +261,66 @@ def test_status_counts(subject: Subject) -> None:
     assert isinstance(mr.account_names(), list)
 
 
+def _submission(subject: Subject, up: bool) -> None:
+    """The submission server out of reach (a port nothing listens on) or back (the Maildir account then files its
+    letters in Sent, as the demo's does)."""
+    if isinstance(subject.mailroom, FakeMailroom):
+        subject.mailroom.smtp_down = not up
+        return
+    from dataclasses import replace
+
+    accounts = subject.mailroom.accounts  # type: ignore[attr-defined]  # the real façade's
+    account = accounts.get("cabinet")
+    accounts.add(replace(account, smtp_host="" if up else "127.0.0.1", smtp_port=587 if up else 1), replace=True)
+
+
+def test_the_outbox_listed_read_withdrawn_to_drafts_and_sent_again(subject: Subject) -> None:
+    """À envoyer: each letter kept with its state and the core's reason; read-only (audited), withdrawn into
+    Brouillons whole (audited), sent again on demand once the server is back (audited as sent)."""
+    from core.errors import KeptInOutbox
+
+    mr = subject.mailroom
+    _submission(subject, up=False)
+    avis = Draft(
+        to=("dr.durand@chu-test.mssante.fr",), cc=("claire.martin@chu-test.mssante.fr",), subject="Avis",
+        body="Cher confrère,\nmerci.\n", attachments=(Attachment("ecg.txt", "text/plain", b"rythme sinusal"),),
+    )  # fmt: skip
+    second = Draft(to=("dr.durand@chu-test.mssante.fr",), subject="Suite", body="Bien à vous\n")
+    for draft in (avis, second):
+        with pytest.raises(KeptInOutbox):
+            asyncio.run(mr.send(draft))
+    letters = mr.outbox_letters()
+    assert [(x.subject, x.state, x.state_label) for x in letters] == [
+        ("Avis", "waiting", "en attente"), ("Suite", "waiting", "en attente"),
+    ]  # fmt: skip
+    first = letters[0]
+    assert set(first.recipients) == {"dr.durand@chu-test.mssante.fr", "claire.martin@chu-test.mssante.fr"}
+    assert "connexion impossible" in first.reason and first.attempts == 1 and first.next_note
+    assert first.queued is not None and first.can_resend and first.can_withdraw and not first.resend_question
+    view = mr.outgoing_view(first.id, actor="tui")
+    assert view.subject == "Avis" and "merci." in view.body and [a.filename for a in view.attachments] == ["ecg.txt"]
+    assert any(action == "read" for action, _ in subject.audited())
+    draft_id = mr.withdraw_outgoing(first.id, actor="tui")
+    back = mr.draft(draft_id).draft
+    assert (back.to, back.cc, back.subject, back.body.replace("\r\n", "\n")) == (
+        avis.to, avis.cc, "Avis", "Cher confrère,\nmerci.\n",
+    )  # fmt: skip
+    assert [(a.filename, a.data) for a in back.attachments] == [("ecg.txt", b"rythme sinusal")]
+    assert any(action == "withdraw" for action, _ in subject.audited())
+    assert [x.subject for x in mr.outbox_letters()] == ["Suite"] and mr.outbox_count() == 1
+    with pytest.raises(NotFound):
+        mr.withdraw_outgoing(first.id)
+    with pytest.raises(NotFound):
+        asyncio.run(mr.send_outgoing(first.id))
+    report = asyncio.run(mr.send_outgoing(letters[1].id))  # still out of reach: it waits, said why
+    assert report.sent == 0 and mr.outbox_count() == 1
+    assert "connexion impossible" in mr.outbox_letters()[0].reason
+    _submission(subject, up=True)
+    report = asyncio.run(mr.send_outgoing())
+    assert report.sent == 1 and mr.outbox_count() == 0 and mr.outbox_letters() == []
+    assert sum(action == "send" for action, _ in subject.audited()) == 1
+
+
 def test_flag_unread_delete_undo_archive_and_counts(subject: Subject) -> None:
     mr = subject.mailroom
     letter = by_subject(subject, "Compte rendu de consultation", "INBOX")

@@ -83,6 +83,30 @@ def test_help_screen(snap_compare, size, theme) -> None:
     assert snap_compare(_app(theme), terminal_size=size, run_before=_keys("f1"))
 
 
+def _app_with_outbox(theme: str) -> MissiveApp:
+    """Two letters the server did not take: one refused for good, one waiting for a server out of reach."""
+    from core.model import Draft
+
+    mailroom = FakeMailroom()
+    mailroom.queue_letter(
+        Draft(to=("refuse@chu-test.mssante.fr", "dr.durand@chu-test.mssante.fr"), subject="Avis cardio", body="x"),
+        "554 5.7.1 <refuse@chu-test.mssante.fr>: Recipient address rejected: Access denied",
+        failed=True,
+    )
+    mailroom.queue_letter(
+        Draft(to=("claire.martin@chu-test.mssante.fr",), subject="Compte rendu", body="y"),
+        "127.0.0.1:587 : connexion impossible (connexion refusée)",
+    )
+    return MissiveApp(mailroom=mailroom, theme=theme)
+
+
+@themes
+def test_outbox_screen(snap_compare, theme) -> None:
+    """À envoyer at 80x24: each letter's state, recipients, subject, attempts and next step; the highlighted
+    letter's reason whole below the list; its keys on the keys line."""
+    assert snap_compare(_app_with_outbox(theme), terminal_size=(80, 24), run_before=_keys("f7"))
+
+
 @matrix
 @themes
 def test_lock_screen(snap_compare, size, theme) -> None:

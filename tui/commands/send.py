@@ -69,6 +69,21 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     fp.add_argument("--json", action="store_true", help="compte rendu en JSON")
     fp.set_defaults(func=cmd_outbox_flush)
+    op = osub.add_parser(
+        "send", parents=[common], help="envoyer maintenant une lettre de la boîte d'envoi (en échec aussi)"
+    )
+    op.add_argument("id", metavar="ID", help="l'identifiant de la lettre (missive outbox list)")
+    op.set_defaults(func=cmd_outbox_send)
+    wp = osub.add_parser(
+        "withdraw",
+        parents=[common],
+        help="retirer une lettre de la boîte d'envoi : elle ne part pas, elle est gardée dans Brouillons",
+    )
+    wp.add_argument("id", metavar="ID", help="l'identifiant de la lettre (missive outbox list)")
+    wp.set_defaults(func=cmd_outbox_withdraw)
+    vp = osub.add_parser("show", parents=[common], help="afficher une lettre telle qu'elle partira")
+    vp.add_argument("id", metavar="ID", help="l'identifiant de la lettre (missive outbox list)")
+    vp.set_defaults(func=cmd_outbox_show)
     sp = osub.add_parser(
         "sent", parents=[common], help="lettres envoyées : remis, lu, échec par destinataire"
     )
@@ -239,6 +254,45 @@ def cmd_outbox_flush(args: argparse.Namespace, ctx: Any) -> int:
             )
         )
     return 1 if report.failed or report.queued else 0
+
+
+def cmd_outbox_send(args: argparse.Namespace, ctx: Any) -> int:
+    """One letter now, whatever its state (the doctor names it: a refused one once the cause is fixed)."""
+    import asyncio
+
+    report = asyncio.run(ctx.mailroom().send_outgoing(args.id))
+    print(t("cli.outbox.flushed", sent=report.sent, waiting=report.queued + report.busy, failed=report.failed))
+    if not report.sent:
+        from core.model import printable
+
+        for letter in ctx.mailroom().outbox_letters():
+            if letter.id == args.id and letter.reason:  # why it did not leave, in the core's words
+                print(printable(f"    {letter.reason}", one_line=True))
+    return 0 if report.sent else 1
+
+
+def cmd_outbox_withdraw(args: argparse.Namespace, ctx: Any) -> int:
+    draft_id = ctx.mailroom().withdraw_outgoing(args.id, actor="cli")
+    print(t("cli.outbox.withdrawn", draft=draft_id))
+    return 0
+
+
+def cmd_outbox_show(args: argparse.Namespace, ctx: Any) -> int:
+    from core.model import local_time, printable
+
+    view = ctx.mailroom().outgoing_view(args.id, actor="cli")
+    print(t("cli.show.from", sender=view.sender))
+    print(t("cli.show.to", to=", ".join(view.to)))
+    if view.cc:
+        print(t("cli.show.cc", cc=", ".join(view.cc)))
+    when = local_time(view.date)
+    print(t("cli.outbox.queued", date=when.strftime("%d/%m/%Y %H:%M") if when else "?"))
+    print(t("cli.show.subject", subject=view.subject))
+    for a in view.attachments:
+        print(printable(t("cli.show.attachment", name=a.filename, type=a.content_type, size=len(a.data))))
+    print()
+    print(view.body)
+    return 0
 
 
 def cmd_daemon(args: argparse.Namespace, ctx: Any) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.reactive import reactive
@@ -56,11 +57,18 @@ class StatusBar(Horizontal):
     def _paint_counts(self) -> None:
         if self.is_mounted:
             counts = t("status.counts", outbox=self.outbox, review=self.review)
+            if self.outbox:  # letters wait: the key of À envoyer, where they are listed with what to do
+                counts = t("status.counts_outbox", outbox=self.outbox, review=self.review)
             if self.critical:
                 counts += "  " + t("status.critical", count=self.critical)
             if counts != self._counts:  # the same words again: no layout of the screen for nothing
                 self._counts = counts
                 self.query_one("#status-counts", Static).update(counts)
+
+    async def on_click(self, event: events.Click) -> None:
+        """A click on the counts: À envoyer (the outbox's letters), as F7."""
+        if event.widget is not None and event.widget.id == "status-counts" and self.outbox:
+            await self.app.run_action("app.outbox")
 
     def set_account(self, name: str, state: str, since: str = "") -> None:
         """``state``: online, syncing, offline (with the last sync time), daemon (``missive daemon`` syncs)."""
