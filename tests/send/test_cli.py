@@ -218,3 +218,38 @@ def test_outbox_show_send_and_withdraw_one_letter(cli, wired, tmp_path: Path, pr
         assert sum(a == "send" for a, _ in actions) == 1
     finally:
         mr.close()
+
+
+def test_a_letter_that_may_have_arrived_is_sent_again_only_by_name_and_an_accepted_one_never_withdrawn(
+    cli, wired, tmp_path: Path, profile_dir: Path
+) -> None:
+    """'Send all' (À envoyer's E) leaves out a letter a crash during its handing over left in doubt: the core asks
+    its question first and it goes only by name; a letter the server already accepted cannot be withdrawn."""
+    import asyncio
+
+    from core.errors import BadInput
+
+    account, state = wired
+    body = tmp_path / "b.txt"
+    body.write_text("x", "utf-8")
+    state["account"] = account.with_changes(smtp_host="smtp.exemple.fr")
+    state["fail"] = SmtpError("smtp.exemple.fr:587: cannot connect (Connection refused)")
+    for subject in ("Avis", "Suite", "Fin"):
+        assert cli("send", "--to", "a@exemple.fr", "--subject", subject, "--body-file", str(body))[0] == 1
+    state["fail"] = None
+    mr = Mailroom.open(profile_dir, "correct horse battery staple")
+    try:
+        doubt, plain, accepted = (e.id for e in mr.outbox.list())
+        mr.outbox.mark_uncertain(doubt, "peut-être reçue")
+        mr.outbox.mark_accepted(accepted)
+        letters = {x.id: x for x in mr.outbox_letters()}
+        assert letters[doubt].state == "doubt" and "deux fois" in letters[doubt].resend_question
+        assert letters[accepted].state == "accepted" and not letters[accepted].can_withdraw
+        with pytest.raises(BadInput, match="déjà accepté"):
+            mr.withdraw_outgoing(accepted)
+        report = asyncio.run(mr.send_outgoing())
+        assert report.sent == 2 and [e.id for e in mr.outbox.list()] == [doubt]  # the doubtful one left alone
+        report = asyncio.run(mr.send_outgoing(doubt))  # by name, once the question was answered
+        assert report.sent == 1 and mr.outbox.list() == []
+    finally:
+        mr.close()
