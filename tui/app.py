@@ -1057,9 +1057,12 @@ class MissiveApp(App[int]):
         which writes the screen (patients' names, results) in clear to a file."""
         if self.main is None or self.locked:
             return
+        reader = self._shown_reader()
         for spec in keymap.KEYS:
             if spec.action == "app.quit" and spec.scope != "app" or spec.scope == "outbox":
                 continue  # À envoyer's own keys act on its list: the palette offers the screen (app.outbox)
+            if spec.scope == "reader" and (reader is None or not reader.check_action(spec.action.split("(")[0], ())):
+                continue  # the reader's keys while it shows a letter, and those it takes there (j, k, q: full screen)
             yield SystemCommand(spec.description, spec.tooltip, self._palette_callback(spec))
         yield SystemCommand(t("setup.palette"), t("setup.palette_help"), self.action_setup)
         yield SystemCommand(t("palette.theme"), t("palette.theme_help"), self.search_themes)
@@ -1088,6 +1091,18 @@ class MissiveApp(App[int]):
 
         self.push_screen(Palette(providers=[ThemeProvider], placeholder=t("palette.themes")))
 
+    def _shown_reader(self) -> Any:
+        """Réception's reader while it shows a letter (below the list or over the whole screen), else None."""
+        main = self.main
+        if main is None:
+            return None
+        from tui.panes.inbox import InboxPane
+
+        inbox = next(iter(main.query(InboxPane)), None)
+        if inbox is None or inbox.mode == "list" or main.query_one(ContentSwitcher).current != "inbox":
+            return None
+        return inbox.query_one("#reader")
+
     def _palette_callback(self, spec: keymap.KeySpec) -> Callable[[], Any]:
         async def run() -> None:
             if spec.scope == "app":
@@ -1095,6 +1110,10 @@ class MissiveApp(App[int]):
                 return
             main = self.main
             if main is None:  # listed only once the profile is open (get_system_commands)
+                return
+            if spec.scope == "reader":  # inside Réception (full screen or below the list), not a pane of its own
+                if (reader := self._shown_reader()) is not None:
+                    await self.run_action(spec.action, reader)
                 return
             await self.run_action(spec.action, main.show(spec.scope))
 
