@@ -9,8 +9,8 @@ and nothing at all waits here, the sync has nothing to do: its counts (all zero)
 written but the log's unlock line, as the full sync writes it. On any doubt the opened profile is handed over
 and the full sync runs on it (same key: no second derivation), from its first step:
 
-- the profile was open to other users (the façade says so in its log), a filing folder is set (results may wait
-  to be filed), letters' documents were held, stored analyses follow older rules, references are being read
+- the profile was open to other users (the façade says so in its log), a filing folder is set and results wait
+  to be filed (or a filing to be settled: ``DocumentQueue.auto_file_waiting``), letters' documents were held, stored analyses follow older rules, references are being read
   again (``REFS_MARK`` absent), an operation of the doctor's waits for the server (``mailops``);
 - an account not on IMAP (a Maildir), one logging in with a bearer token (Pro Santé Connect, a token command),
   a user name or a password the LOGIN command cannot carry as the full client sends it;
@@ -139,8 +139,11 @@ def _nothing_new(profile: Profile, name: str | None) -> list[dict[str, Any]]:
 
     if any(profile.tightened):
         raise Unsure("tightened")  # the façade logs what it made private
-    if filing_folder_set(profile.settings):
-        raise Unsure("filing")  # results may wait to be filed (Mailroom._file_waiting)
+    if filing_folder_set(profile.settings):  # results may wait to be filed (Mailroom._file_waiting)
+        from core.practice.documents import DocumentQueue
+
+        if DocumentQueue(profile).auto_file_waiting():
+            raise Unsure("filing")
     folders = profile.collection("folders")
     if folders.get(REFS_MARK) is None:
         raise Unsure("references")  # MessageStore.backfill_refs has work, or marks a new profile

@@ -315,6 +315,11 @@ def _settings_section(profile: Any) -> dict[str, Any]:
     return dict(section)
 
 
+def _auto_ready(seen: QueuedDocument) -> bool:
+    """A document ``auto_file`` files: waiting (or being filed), decided ``auto``, with its patient."""
+    return seen.state in ("waiting", "filing") and seen.decision == "auto" and bool(seen.patient_id)
+
+
 class DocumentQueue:
     """Documents from mail waiting to be filed, filed, or rejected; filing goes through ``filing.py``.
 
@@ -1004,7 +1009,7 @@ class DocumentQueue:
             candidates = self.pending()
         out: list[QueuedDocument] = []
         for seen in candidates:
-            if seen.state not in ("waiting", "filing") or seen.decision != "auto" or not seen.patient_id:
+            if not _auto_ready(seen):
                 continue
             try:
                 with self._held():
@@ -1288,17 +1293,31 @@ class DocumentQueue:
             filing.discard_temp(temp)  # only now: its absence would mean "published"
         return back
 
+    def auto_file_waiting(self) -> bool:
+        """Whether ``auto_file`` (all documents) has anything to do: an interrupted filing to settle, a temporary
+        file of this desk to remove, an ``auto`` document waiting. Reads only: a `missive sync` that finds no
+        new letter asks it before it decides there is nothing to do (core.mail.nochange)."""
+        if not (self.filing.auto and self.filing.configured):
+            return False
+        if self._stuck() or self._stale_temps():
+            return True
+        return any(_auto_ready(seen) for seen in self.pending())
+
+    def _stuck(self) -> builtins.list[str]:
+        """Documents whose filing was interrupted (``filing``, or a correction half applied)."""
+        return [k for k, _ in self.docs.find(lambda d: d.get("state") == "filing" or bool(d.get("replacement")))]
+
+    def _stale_temps(self) -> builtins.list[Path]:
+        """This desk's temporary files left in the import folder."""
+        if not self.filing.configured:
+            return []
+        return [t for t in filing.stale_temps(self.filing.root) if t.name.startswith(f".missive-{self.desk}-")]
+
     def recover(self) -> int:
         """Settle every interrupted filing of this profile and remove its orphaned temporary files (written
         just before a crash, before their intent); how many filings were settled."""
-        stuck = [
-            k for k, _ in self.docs.find(lambda d: d.get("state") == "filing" or bool(d.get("replacement")))
-        ]
-        temps = (
-            [t for t in filing.stale_temps(self.filing.root) if t.name.startswith(f".missive-{self.desk}-")]
-            if self.filing.configured
-            else []
-        )
+        stuck = self._stuck()
+        temps = self._stale_temps()
         if not stuck and not temps:
             return 0
         settled = 0

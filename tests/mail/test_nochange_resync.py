@@ -147,6 +147,18 @@ def test_a_flag_set_here_and_not_yet_sent_is_a_change(profile_dir: Path, synced:
     assert run(mr.sync())[0].flags_out == 1
 
 
+def _set_filing_folder(profile_dir: Path) -> None:
+    settings = profile_dir / "profile.toml"
+    text = settings.read_text().replace('folder = ""', f'folder = "{profile_dir.parent / "lgc"}"', 1)
+    settings.write_text(text)
+
+
+def _waiting_auto_document() -> dict[str, object]:
+    """A queued document as the queue stores it (core.practice.documents._to_doc's fields that matter here):
+    waiting, decided ``auto`` for patient P1 (a filing that failed, to be tried again)."""
+    return {"message_id": "m1", "decision": "auto", "patient_id": "P1", "state": "waiting", "blob_id": "b1"}
+
+
 @pytest.mark.parametrize(
     ("doubt", "why"),
     [
@@ -157,6 +169,7 @@ def test_a_flag_set_here_and_not_yet_sent_is_a_change(profile_dir: Path, synced:
         ("roles", "roles"),
         ("folder gone", "folder gone"),
         ("filing", "filing"),
+        ("filing interrupted", "filing"),
         ("open profile", "tightened"),
     ],
 )
@@ -177,10 +190,18 @@ def test_each_thing_left_to_do_here_hands_over(profile_dir: Path, synced: str, d
     elif doubt == "folder gone":
         state = mr.messages.folder_state("cabinet", "INBOX")
         folders.put(folder_key("cabinet", "Ancien"), {**state.to_json(), "folder": "Ancien"})
-    elif doubt == "filing":
-        settings = profile_dir / "profile.toml"
-        text = settings.read_text().replace('folder = ""', f'folder = "{profile_dir.parent / "lgc"}"', 1)
-        settings.write_text(text)
+    elif doubt.startswith("filing"):
+        _set_filing_folder(profile_dir)
+        assert _check(profile_dir).reports is not None  # a filing folder with nothing waiting: nothing to do
+        mr = Mailroom.open(profile_dir, PASS)
+        if doubt == "filing":  # a result decided ``auto`` for a known patient, still waiting to be filed
+            mr.profile.collection("documents").put("d1", _waiting_auto_document())
+        else:  # a temporary file of this desk left in the import folder by a filing a crash cut short
+            from core.practice import filing
+
+            temps = filing.temp_folder(profile_dir.parent / "lgc")
+            temps.mkdir(parents=True)
+            (temps / f".missive-{mr.documents.desk}-cr.hpr.tmp").write_bytes(b"")
     elif doubt == "open profile":
         profile_dir.chmod(0o755)
     checked = _check(profile_dir)
