@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import functools
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import cached_property
@@ -211,6 +212,11 @@ class Mailroom:
         self._undelivered_news = 0  # failure reports about our letters the sync hook read since the last report
         self._held_here = False  # the sync hook held a letter's documents (audit log out of step) in this process
         self._last_move: MoveResult | None = None  # what undo_move() takes back (this session only)
+        # drafts whose letter the outbox has (sent or queued) in this process: a save of one arriving after
+        # (the composer's typing-pause timer, a save worker already under way) would bring it back in Brouillons,
+        # a second copy to send; the lock makes 'left, deleted' and 'saved' one or the other, never interleaved
+        self._left_drafts: set[str] = set()
+        self._drafts_lock = threading.Lock()
         self._no_undo = T("mail.ops.rien-a-annuler")  # else why there is nothing: what undo_move() says
         from core.mail.accountlock import AccountLocks
 
@@ -2057,8 +2063,13 @@ class Mailroom:
         return Drafts(self.profile.collection(COLLECTION), self.profile.blobs)
 
     def save_draft(self, draft: Draft, draft_id: str | None = None) -> str:
-        """Keep a draft, encrypted (a new one when ``draft_id`` is None); returns its id."""
-        return self.drafts_store.save(draft, draft_id)
+        """Keep a draft, encrypted (a new one when ``draft_id`` is None); returns its id. A draft whose letter
+        the outbox took here (:meth:`send`) is not kept again: it stays out of Brouillons."""
+        with self._drafts_lock:
+            if draft_id is not None and draft_id in self._left_drafts:
+                log.info("draft %s already left for the outbox: not kept again", draft_id)
+                return draft_id
+            return self.drafts_store.save(draft, draft_id)
 
     def drafts(self) -> list[SavedDraft]:
         return self.drafts_store.list()
@@ -2068,6 +2079,12 @@ class Mailroom:
 
     def delete_draft(self, draft_id: str) -> None:
         self.drafts_store.delete(draft_id)
+
+    def _draft_left(self, draft_id: str) -> None:
+        """The outbox has the letter of draft ``draft_id``: the draft goes, and no later save brings it back."""
+        with self._drafts_lock:
+            self._left_drafts.add(draft_id)
+            self.drafts_store.delete(draft_id)
 
     # -- status ---------------------------------------------------------------------------------------------
     def outbox_count(self) -> int:
@@ -2289,11 +2306,11 @@ class Mailroom:
                 self.emit(SendFailed(exc.entry_id, " ".join(str(back).split())))
                 raise back from None
             if draft_id:
-                self.delete_draft(draft_id)
+                self._draft_left(draft_id)
             self.emit(SendFailed(exc.entry_id, " ".join(str(exc).split())))
             raise
         if draft_id:
-            self.delete_draft(draft_id)
+            self._draft_left(draft_id)
         self._record_sent(delivery, draft)
         try:
             await self.sync_sent(draft.account)

@@ -300,6 +300,7 @@ class FakeMailroom:
         self.keys = FakeKeys()
         self.outgoing = OutgoingPolicy(self.keys, trust_policy())
         self.saved_drafts: dict[str, SavedDraft] = {}
+        self.left_drafts: set[str] = set()  # drafts whose letter the outbox took (save_draft keeps them out)
         self.read_words: dict[str, str] = {}  # Message-ID -> words of the letters opened (the search)
         self.resume_frames: dict[str, str] = {}  # key -> the first inbox frame kept (resume_frame)
         self._draft_clock = BASE
@@ -744,6 +745,8 @@ class FakeMailroom:
                 self.settings = replace(self.settings, **{section: replace(getattr(self.settings, section), **values)})
 
     def save_draft(self, draft: Draft, draft_id: str | None = None) -> str:
+        if draft_id is not None and draft_id in self.left_drafts:  # as the real façade: gone to the outbox
+            return draft_id
         draft_id = draft_id or f"dr-{len(self.saved_drafts) + 1}"
         self._draft_clock += dt.timedelta(seconds=1)
         self.saved_drafts[draft_id] = SavedDraft(draft_id, draft, self._draft_clock)
@@ -775,6 +778,7 @@ class FakeMailroom:
         if self.smtp_down:  # as the real façade: queued durably, its draft deleted, SendFailed, then NotSent
             entry = self.queue_letter(draft, "127.0.0.1:587 : connexion impossible (connexion refusée)")
             if draft_id:
+                self.left_drafts.add(draft_id)
                 self.delete_draft(draft_id)
             reason = f"127.0.0.1:587 : connexion impossible — la lettre est gardée dans la boîte d'envoi ({entry})"
             from core.events import SendFailed
@@ -783,6 +787,7 @@ class FakeMailroom:
             raise KeptInOutbox(reason, entry)
         self.sent.append(draft)
         if draft_id:
+            self.left_drafts.add(draft_id)
             self.delete_draft(draft_id)
         entry = hashlib.sha256(repr(draft).encode()).hexdigest()[:16]
         return Delivery(entry, f"<{entry}@test>", "sent")

@@ -274,6 +274,29 @@ def _submission(subject: Subject, up: bool) -> None:
     accounts.add(replace(account, smtp_host="" if up else "127.0.0.1", smtp_port=587 if up else 1), replace=True)
 
 
+def test_a_draft_saved_after_its_letter_left_stays_out_of_brouillons(subject: Subject) -> None:
+    """The composer's typing-pause save (or a save worker already under way) landing after ctrl+s had sent or
+    queued the letter brought its draft back in Brouillons: the letter out and a second copy to send (the
+    fresh-clone CI's test_drafts_folder, 'Brouillons gone' never reached under load)."""
+    from core.errors import KeptInOutbox
+
+    mr = subject.mailroom
+    letter = Draft(to=("dr.durand@chu-test.mssante.fr",), subject="Avis", body="Chère consœur")
+    for up in (False, True):  # queued (the server out of reach), then sent
+        _submission(subject, up=up)
+        draft_id = mr.save_draft(letter)
+        if up:
+            asyncio.run(mr.send(letter, draft_id))
+        else:
+            with pytest.raises(KeptInOutbox):
+                asyncio.run(mr.send(letter, draft_id))
+        assert mr.save_draft(letter, draft_id) == draft_id  # the late save: said done, nothing kept
+        assert mr.drafts() == [] and DRAFTS_FOLDER not in mr.folders()
+        other = mr.save_draft(letter)  # a new letter is kept as ever
+        assert [d.id for d in mr.drafts()] == [other]
+        mr.delete_draft(other)
+
+
 def test_the_outbox_listed_read_withdrawn_to_drafts_and_sent_again(subject: Subject) -> None:
     """À envoyer: each letter kept with its state and the core's reason; read-only (audited), withdrawn into
     Brouillons whole (audited), sent again on demand once the server is back (audited as sent)."""
