@@ -2428,8 +2428,9 @@ class Mailroom:
     def close(self) -> None:
         """Nothing is buffered: every write is durable when it returns."""
 
-    async def idle(self, name: str, timeout: float = 540.0) -> int:
-        """One round of waiting for news on account ``name`` (IDLE, bounded), then a sync; new messages.
+    async def idle(self, name: str, timeout: float = 540.0, woken_by: Sequence[asyncio.Event] = ()) -> int:
+        """One round of waiting for news on account ``name`` (IDLE, bounded), then a sync; new messages. One of
+        ``woken_by`` set ends the wait (0, nothing synced), never the sync once begun (``SyncEngine.idle_once``).
 
         The account removed from the profile meanwhile (``missive account remove`` in another terminal) ends
         the round at once, with no sync of it (which stored its letters again after the removal had dropped
@@ -2449,7 +2450,7 @@ class Mailroom:
         watcher = asyncio.ensure_future(self._watch_removal(name, removed))
         report = None
         try:
-            report = await _until(removed, engine.idle_once(self.accounts.get(name), timeout))
+            report = await _until(removed, engine.idle_once(self.accounts.get(name), timeout, woken_by=woken_by))
         finally:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -2553,24 +2554,30 @@ class Mailroom:
                     last, delay = dt.datetime.now().strftime("%H:%M"), RETRY_FIRST
                     tell("online")
                     while not stop.is_set() and not daemon_came.is_set():
+                        # a letter read here, the refresh key or the daemon ends the wait for news, never
+                        # the round's sync once news came (cancelled midway, its letters were stored but
+                        # never said: not listed, no toast, until the next letter)
                         new = await _until(
-                            stop, self.idle(name, timeout=idle_timeout), removed, read_here, daemon_came
+                            stop,
+                            self.idle(name, timeout=idle_timeout, woken_by=(read_here, daemon_came)),
+                            removed,
                         )
                         if removed.is_set():
                             if left():
                                 return
                             removed.clear()  # the accounts were written, this one is still there
                             continue
+                        if new:
+                            last = dt.datetime.now().strftime("%H:%M")
+                            self.emit(NewMail(name, new))
                         if daemon_came.is_set():
                             log.info("account %s: a daemon runs; its rounds sync it for this app", name)
                             break  # the IDLE round ended (_until): the daemon takes over
-                        if read_here.is_set() and new is None and not stop.is_set():
+                        if read_here.is_set() and not stop.is_set():
                             await _until(stop, asyncio.sleep(READ_PUSH_AFTER), removed)  # the next ones too
                             read_here.clear()
                             await _until(stop, self.sync(name), removed)  # says itself what arrived
                         last = dt.datetime.now().strftime("%H:%M")
-                        if new:
-                            self.emit(NewMail(name, new))
                 except LoginRequired as exc:
                     # The inbox stays usable: ask for the approval on the phone; retry at once if given, else
                     # wait long (each attempt pushes a request to the doctor's phone: no storm).

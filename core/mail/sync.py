@@ -80,6 +80,28 @@ class SyncProgress(Frozen):
         fill(self, locals())
 
 
+async def _unless_woken(waiting: Awaitable[Any], woken_by: Sequence[asyncio.Event]) -> bool:
+    """Await ``waiting`` unless one of ``woken_by`` is set first (then it is cancelled): whether it ended."""
+    task = asyncio.ensure_future(waiting)
+    if not woken_by:
+        await task
+        return True
+    wakers = {asyncio.ensure_future(event.wait()) for event in woken_by}
+    try:
+        await asyncio.wait({task, *wakers}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waker in wakers:
+            waker.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    if task.cancelled():
+        return False
+    task.result()  # its failure, as before (offline: the caller's retry)
+    return True
+
+
 @dataclass
 class SyncReport:
     account: str
@@ -637,10 +659,21 @@ class SyncEngine:
         return out
 
     # ------------------------------------------------------------------ waiting for news
-    async def idle_once(self, account: Account, timeout: float = 540.0, folder: str = "INBOX") -> SyncReport:
-        """Wait (IDLE, bounded) for news on ``folder``, then sync it; returns what arrived."""
+    async def idle_once(
+        self,
+        account: Account,
+        timeout: float = 540.0,
+        folder: str = "INBOX",
+        woken_by: Sequence[asyncio.Event] = (),
+    ) -> SyncReport:
+        """Wait (IDLE, bounded) for news on ``folder``, then sync it; returns what arrived.
+
+        One of ``woken_by`` set ends the wait only, with nothing synced (an empty report: the caller syncs as it
+        was woken for). Once the wait is over the sync runs to its end: cancelled midway (the app's refresh key
+        or a letter read, as the news was being stored) its letters were stored but its report lost, and the app
+        never listed them nor said they came until the next letter."""
         source = await self._connected(account)
-        done = False
+        done = woken = False
         wake: asyncio.Event | None = None
         try:
             status = await source.select(folder)
@@ -648,14 +681,16 @@ class SyncEngine:
             if status.uidnext == state.uidnext and status.exists == state.exists:
                 if self.connections is not None and isinstance(source, ImapClient):
                     wake = self.connections.idling(account.name)  # a sync asked meanwhile ends it
-                    await source.idle(timeout, wake=wake)
+                    woken = not await _unless_woken(source.idle(timeout, wake=wake), woken_by)
                 else:
-                    await source.idle(timeout)
-            done = True
+                    woken = not await _unless_woken(source.idle(timeout), woken_by)
+            done = not woken  # an IDLE left midway: that connection is not given to the next sync
         finally:
             await self._release(account, source, done)  # given back first: a sync waiting for it gets it
             if wake is not None and self.connections is not None:
                 self.connections.idle_over(account.name, wake)
+        if woken:
+            return SyncReport(account.name)
         return await self.sync(account, folders=[folder])
 
     async def idle(

@@ -142,3 +142,56 @@ async def test_an_imap_account_removed_during_its_idle_round_ends_it_at_once(tmp
     assert removed.reason.startswith(f"compte {account.name} retiré du profil")
     await asyncio.wait_for(runner, 30)  # the loop is over, not waiting for the round's end
     assert not stop.is_set()
+
+
+async def test_a_refresh_asked_while_the_news_are_stored_still_says_them(tmp_path: Path) -> None:
+    """gp8, on the installed app: a letter arrived and ctrl+r was pressed (or a letter opened) as the IDLE round
+    was storing it. The wake cancelled the whole round, its sync included: the letter was stored, its report
+    lost, and the next sync found nothing new: no NewMail, so the inbox never listed it (nor the toast said it)
+    until another letter came. The wake now ends the wait for news only, never the sync once begun."""
+    from core.mail.sync import SyncEngine
+
+    root = tmp_path / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (root / sub).mkdir(parents=True)
+    Mailroom.create(tmp_path / "profile", PASS)
+    settings = tmp_path / "profile" / "profile.toml"
+    settings.write_text(settings.read_text("utf-8").replace("allow = []", 'allow = ["labo.mssante.fr"]', 1))
+    mr = Mailroom.open(tmp_path / "profile", PASS)
+    mr.accounts.add(Account(name="local", email="dr@cabinet.mssante.fr", kind="maildir", maildir=str(root)))
+    events: list = []
+    mr.subscribe(events.append)
+    stop = asyncio.Event()
+    runner = asyncio.create_task(mr.keep_synced("local", stop, idle_timeout=30))
+    try:
+        await wait_for(events, lambda e: isinstance(e, SyncState) and e.state == "online")
+
+        # the round's sync stores the letter, then the refresh key comes while it ends (the hook, the filing)
+        real_sync = SyncEngine.sync
+        stored, finish = asyncio.Event(), asyncio.Event()
+        armed = [True]
+
+        async def storing_then_slow(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            report = await real_sync(self, *args, **kwargs)
+            if armed and report.new:
+                armed.clear()
+                stored.set()
+                await finish.wait()
+            return report
+
+        SyncEngine.sync = storing_then_slow  # type: ignore[method-assign]
+        try:
+            events.clear()
+            (root / "new" / "1.a").write_bytes(mail(1))
+            await asyncio.wait_for(stored.wait(), 15)
+            assert mr.sync_now() == 1  # ctrl+r, as the letter is being stored
+            await asyncio.sleep(0.5)  # the wake goes through the loop before the round ends
+            finish.set()
+            [arrived] = await wait_for(events, lambda e: isinstance(e, NewMail) and e.account == "local")
+            assert arrived == NewMail("local", 1)
+        finally:
+            SyncEngine.sync = real_sync  # type: ignore[method-assign]
+        assert [m.subject for m in mr.messages.list()] == ["n1"]
+    finally:
+        stop.set()
+        await asyncio.wait_for(runner, 10)
