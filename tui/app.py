@@ -835,11 +835,14 @@ class MissiveApp(App[int]):
         widget = main.show(pane)
         if pane == "inbox":
             widget.reload_if_stale()  # a draft saved, sent or thrown away meanwhile: Brouillons follows
-        focus = {"inbox": "#message-list", "review": "#review-docs", "compose": "#compose-to"}.get(pane)
+        focus = {"review": "#review-docs", "compose": "#compose-to"}.get(pane)
 
         def give_focus() -> None:
             if pane == "directory":
                 widget.focus_search()
+            elif pane == "inbox":
+                if widget.is_attached:  # none left if we are quitting
+                    widget.focus_shown()  # the reader when it fills the screen, else the list
             elif focus:
                 widget.query(focus).focus()  # none left if we are quitting
             self.call_later(self.release_keys, "pane")  # after the focus given just now: the app's queue keeps order

@@ -112,6 +112,38 @@ async def test_reply_from_the_full_screen_reader_answers_the_message_shown(mailr
         assert app.screen.query_one("#compose-to").value == "dr.durand@chu-test.mssante.fr"
 
 
+async def test_back_from_a_reply_begun_full_screen_the_keys_go_to_the_letter_shown() -> None:
+    """gp8, on the installed app: r in the full-screen reader, then Échap in Rédaction: the letter was over the
+    whole screen again but the focus went to the hidden list. Space and the arrows did nothing on screen and
+    moved the list's cursor unseen (d would then have thrown away another letter than the one shown)."""
+    app = MissiveApp(mailroom=_with_long_letter(FakeMailroom(extra_messages=40)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        pane = app.screen.query_one(InboxPane)
+        msg_list = app.screen.query_one(MessageList)
+        reader = app.screen.query_one(Reader)
+        while msg_list.current.id != "m-long":
+            await pilot.press("down")
+        row = msg_list.cursor
+        await pilot.press("v")
+        await settle(app, pilot)
+        assert pane.mode == "full" and reader.has_focus
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert app.screen.query_one("#compose-to").value == "dr.long@chu-test.mssante.fr"
+        await pilot.press("escape")  # back, the draft kept
+        await settle(app, pilot)
+        assert pane.mode == "full" and reader.display and not msg_list.display
+        assert reader.has_focus
+        await pilot.press("space")
+        await settle(app, pilot)
+        assert reader.scroll_y >= 15  # the letter shown turned a page
+        assert msg_list.cursor == row  # and the hidden list did not move
+        await pilot.press("q")
+        await settle(app, pilot)
+        assert pane.mode == "list" and msg_list.has_focus and msg_list.cursor == row
+
+
 def _with_a_conversation(mailroom: FakeMailroom) -> FakeMailroom:
     """The colleague's letter (m-letter) answered twice: the doctor's reply, then the colleague's."""
     day = BASE - dt.timedelta(days=1)

@@ -318,6 +318,19 @@ class InboxPane(ReportsFailures, Vertical):
             return
         await missive_app(self).action_quit()
 
+    def focus_shown(self) -> None:
+        """The pane shown again (back from Rédaction, À classer…): the focus to what is on screen, the reader
+        when it fills the screen. The list had it, hidden: space, j/k and the arrows moved its cursor unseen
+        and d, m or A acted on the row it came to, not on the letter on screen."""
+        target = (
+            self.query_one(Reader)
+            if self.mode == "full"
+            else self.query_one("#folders")
+            if self._empty
+            else self.query_one(MessageList)
+        )
+        target.focus()
+
     def leave_full_view(self) -> None:
         """q or Échap in the full-screen reader: back to the list, on the same row."""
         self._set_mode("list")
