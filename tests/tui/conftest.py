@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from pathlib import Path
 
 import pytest
 
@@ -55,3 +57,17 @@ async def settle(app, pilot) -> None:
         await pilot.pause()
         await workers_done(app)
     await pilot.pause()
+
+
+def delivered(maildir: Path, needle: bytes, timeout: float = 60.0) -> bytes:
+    """The raw letter holding ``needle`` once the suite's Postfix/Dovecot has put it in ``maildir`` (a generous
+    deadline only turns a letter that never arrives into a failure that says so)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for sub in ("new", "cur"):
+            for path in (maildir / sub).iterdir() if (maildir / sub).is_dir() else ():
+                raw = path.read_bytes()
+                if needle in raw:
+                    return raw
+        time.sleep(0.05)
+    raise AssertionError(f"nothing with {needle!r} delivered to {maildir}")

@@ -4,7 +4,6 @@ profile sending through the suite's Postfix and Dovecot."""
 
 from __future__ import annotations
 
-import time
 from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
@@ -15,6 +14,7 @@ from textual.widgets import Input, OptionList, Static, TextArea
 from core.mail.account import Account
 from core.mailroom import Mailroom
 from core.model import DRAFTS_FOLDER, Attachment, Draft
+from tests.tui.conftest import delivered as _delivered
 from tests.tui.conftest import settle
 from tests.tui.fakes import FakeMailroom
 from tests.tui.test_flows import until
@@ -108,18 +108,6 @@ async def test_another_letter_being_written_is_kept_before_a_draft_is_reopened(m
 
 
 # -- a real profile, quit and restarted, the letter sent through the suite's Postfix ------------------------------
-
-
-def _delivered(maildir: Path, needle: bytes, timeout: float = 60.0) -> bytes:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for sub in ("new", "cur"):
-            for path in (maildir / sub).iterdir() if (maildir / sub).is_dir() else ():
-                raw = path.read_bytes()
-                if needle in raw:
-                    return raw
-        time.sleep(0.05)
-    raise AssertionError(f"nothing with {needle!r} delivered to {maildir}")
 
 
 @pytest.mark.servers

@@ -4,7 +4,6 @@ suite's Postfix refuses, then one it could not reach sent once the account is fi
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from core.errors import KeptInOutbox
 from core.mail.account import Account
 from core.mailroom import Mailroom
 from core.model import DRAFTS_FOLDER, Draft
+from tests.tui.conftest import delivered as _delivered
 from tests.tui.conftest import settle
 from tests.tui.fakes import FakeMailroom
 from tests.tui.test_flows import text_of, until
@@ -110,18 +110,6 @@ async def test_f2_from_the_outbox_goes_to_the_pane_and_the_status_count_opens_it
 
 
 # -- a real profile: the suite's Postfix refuses one letter, another waits for a server it could not reach -------
-
-
-def _delivered(maildir: Path, needle: bytes, timeout: float = 60.0) -> bytes:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for sub in ("new", "cur"):
-            for path in (maildir / sub).iterdir() if (maildir / sub).is_dir() else ():
-                raw = path.read_bytes()
-                if needle in raw:
-                    return raw
-        time.sleep(0.05)
-    raise AssertionError(f"nothing with {needle!r} delivered to {maildir}")
 
 
 @pytest.mark.servers

@@ -18,6 +18,7 @@ from core.mail.account import Account
 from core.mailroom import Mailroom
 from core.model import INBOX, folder_key
 from core.secure import certs
+from tests.tui.conftest import delivered as _delivered
 from tests.tui.conftest import settle
 from tests.tui.fakes import BASE, DOCTOR, FakeMailroom, plain_message
 from tests.tui.test_flows import until
@@ -111,18 +112,6 @@ async def test_one_account_shows_no_from_row_and_no_account_headings(mailroom: F
 
 
 # -- the real thing: two accounts on the suite's servers, the letter sent from the second ---------------------------
-
-
-def _delivered(maildir: Path, needle: bytes, timeout: float = 60.0) -> bytes:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for sub in ("new", "cur"):
-            for path in (maildir / sub).iterdir() if (maildir / sub).is_dir() else ():
-                raw = path.read_bytes()
-                if needle in raw:
-                    return raw
-        time.sleep(0.05)
-    raise AssertionError(f"nothing with {needle!r} delivered to {maildir}")
 
 
 @pytest.mark.servers
