@@ -42,3 +42,20 @@ async def test_the_lock_key_locks_over_any_screen(mailroom: FakeMailroom, over: 
         await pilot.press(*PASSPHRASE, "enter")
         await settle(app, pilot)
         assert isinstance(app.screen, MainScreen)
+
+
+async def test_entree_typed_before_the_terminal_was_set_unlocks(mailroom: FakeMailroom) -> None:
+    """gp8, on the installed app: the passphrase and Entrée typed as `missive` starts, before the splash set
+    the terminal, reach the app as the passphrase then a line feed (the terminal, still holding keys for a
+    line, made the carriage return one): ctrl+j, not Entrée. It was lost: the field stayed filled, nothing
+    checked, the doctor waiting. A line feed in the passphrase field submits it; in an empty field nothing."""
+    app = MissiveApp("/nonexistent", opener=opener_for(mailroom))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, LockScreen)
+        await pilot.press("ctrl+j")  # nothing typed yet: nothing to check
+        await settle(app, pilot)
+        assert isinstance(app.screen, LockScreen)
+        await pilot.press(*PASSPHRASE, "ctrl+j")
+        await settle(app, pilot)
+        assert isinstance(app.screen, MainScreen), app.screen

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Input, Label, Static
@@ -17,6 +18,11 @@ from tui.messages import Unlocked, UnlockFailed
 
 class LockScreen(ReportsFailures, Screen[None]):
     """Asks the passphrase; the key derivation runs in a worker so the screen never freezes."""
+
+    # Entrée typed before missive set the terminal (the passphrase typed as the command starts, before the
+    # splash: the terminal still held keys for a line) reaches it as a line feed, ctrl+j, not Entrée: it was
+    # lost and the doctor waited before a filled field. A line feed is never part of a passphrase: it submits.
+    BINDINGS = [Binding("ctrl+j", "submit_passphrase", show=False)]
 
     def __init__(self, relock: bool = False, idle: bool = True, checking: bool = False) -> None:
         super().__init__()
@@ -49,6 +55,11 @@ class LockScreen(ReportsFailures, Screen[None]):
         # releases them then), thrown away if it is refused (never into this field)
         missive_app(self).hold_keys("unlock", self.try_unlock(event.value))
         event.input.value = ""
+
+    async def action_submit_passphrase(self) -> None:
+        box = self.query_one("#lock-passphrase", Input)
+        if not box.disabled and box.has_focus:
+            await box.action_submit()
 
     @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
     def try_unlock(self, passphrase: str) -> None:
