@@ -52,7 +52,10 @@ if TYPE_CHECKING:
     from core.mail.account import Account
     from core.store.profile import Profile
 
-TIMEOUT = 30.0  # seconds the connection, the handshake and each answer may take (the full client's greeting wait)
+TIMEOUT = 30.0  # seconds each answer may take once connected (the full client's wait)
+# seconds the connection, TLS handshake and greeting may take here: a server that does not answer is then met
+# again by the full sync with its own 30 s wait, so this look costs at most that much more, not another 30 s
+CONNECT_WAIT = 8.0
 LOGOUT_WAIT = 5.0  # the full client waits as long for LOGOUT's answer
 # what the full client (aioimaplib) sends unquoted as LOGIN's user name: an IMAP atom (RFC 3501: no space,
 # control, quote, backslash, parenthesis, brace, wildcard or ']')
@@ -222,7 +225,7 @@ class _Connection:
         host, port = self.account.imap_host, self.account.imap_port
         raw: socket.socket | None = None
         try:
-            raw = socket.create_connection((host, port), timeout=TIMEOUT)
+            raw = socket.create_connection((host, port), timeout=CONNECT_WAIT)
             if self.account.imap_security == "starttls":
                 _starttls(raw)
             self._sock = ctx.wrap_socket(raw, server_hostname=host)  # the handshake, verified, here
@@ -230,6 +233,7 @@ class _Connection:
             # implicit TLS: the greeting; after STARTTLS the capabilities are asked again (those said in clear
             # may have been forged), as the full client asks them
             greeting = self._line() if self.account.imap_security == "tls" else b"* OK"
+            self._sock.settimeout(TIMEOUT)
         except OSError as exc:  # refused, unreachable, TLS refused, timed out: the full sync says it
             self._shut(raw)
             raise Unsure("connection") from exc

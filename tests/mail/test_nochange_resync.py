@@ -269,3 +269,29 @@ def test_a_failure_says_the_full_syncs_own_line(
     expected = _full_sync_error(profile_dir)
     code, out, err, _loaded = _resync_in_a_fresh_interpreter(profile_dir)
     assert (code, out, err) == (1, "", expected)
+
+
+def test_a_server_that_does_not_answer_is_given_up_at_the_connection_wait(
+    profile_dir: Path, synced: str, mail_servers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that takes the connection and says nothing (a hung server, a filtering firewall): the look
+    waited the answers' 30 s before handing over, and the full sync waited its own 30 s again. It now gives
+    up at its shorter connection wait (here 0.2 s instead of 8), and the full sync says what is wrong."""
+    import socket
+    import threading
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)  # the kernel completes the connection; nothing is ever written
+    try:
+        mr = Mailroom.open(profile_dir, PASS)
+        account = _account(mail_servers, synced, imap_port=silent.getsockname()[1])
+        Accounts(mr.profile.collection("accounts")).add(account, replace=True)
+        monkeypatch.setattr(nochange, "CONNECT_WAIT", 0.2)
+        got: list[nochange.Checked] = []
+        look = threading.Thread(target=lambda: got.append(_check(profile_dir)), daemon=True)
+        look.start()
+        look.join(20)  # far under the answers' wait (TIMEOUT, 30 s): only the connection wait ends it this soon
+        assert got and got[0].why == "connection"
+    finally:
+        silent.close()
