@@ -177,3 +177,26 @@ async def test_a_letter_postfix_refused_is_shown_with_its_reason_and_withdrawn_a
                     "Brouillons")  # fmt: skip
         await pilot.press("ctrl+q")
     app.mailroom.close()  # type: ignore[union-attr]
+
+
+async def test_an_empty_outbox_offers_no_key_that_does_nothing(mailroom: FakeMailroom) -> None:
+    """gp8: the empty À envoyer screen still offered « Entrée Lire e Envoyer b Retirer », which did nothing."""
+    from tui.widgets.footer import KeyFooter
+
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f7")
+        await until(pilot, lambda: isinstance(app.screen, OutboxScreen), "À envoyer")
+        await until(pilot, lambda: app.screen.query_one("#outbox-empty").display, "the empty outbox said")
+        await settle(app, pilot)
+        keys = app.screen.query_one(KeyFooter).render_line(0).text
+        assert "Retour" in keys and "Lire" not in keys and "Envoyer" not in keys and "Retirer" not in keys, keys
+
+        # a letter arrives: its keys are offered again
+        mailroom.queue_letter(Draft(to=(COLLEAGUE,), subject="Avis", body="x"), "connexion impossible")
+        app.screen.reload()
+        await until(pilot, lambda: bool(rows(app)), "the letter listed")
+        await settle(app, pilot)
+        keys = app.screen.query_one(KeyFooter).render_line(0).text
+        assert "Lire" in keys and "Envoyer" in keys and "Retirer" in keys, keys

@@ -189,6 +189,12 @@ class OutboxScreen(ReportsFailures, Screen[None]):
             ids = [letter.id for letter in letters]
             options.highlighted = ids.index(wanted) if wanted in ids else 0
         self._paint_detail()
+        self.refresh_bindings()  # the keys line offers what applies to the list now (none but Échap when empty)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("read", "send_one", "send_all", "withdraw") and not self.letters:
+            return False  # nothing to read, send or withdraw: the keys line offers Échap only (gp8's finding)
+        return True
 
     def selected(self) -> OutgoingLetter | None:
         options = self.query_one(OptionList)
