@@ -203,8 +203,11 @@ def test_no_app_key_is_an_editing_key_of_a_text_field() -> None:
             out |= {k.strip() for k in (b.key if hasattr(b, "key") else b[0]).split(",")}
         return out
 
-    # the fields each scope's keys can meet: app keys reach every field; only Rédaction has a text area
-    text_area, line = keys_of(TextArea.BINDINGS), keys_of(Input.BINDINGS)
+    # the fields each scope's keys can meet: app keys reach every field; the only text area is Rédaction's letter
+    # body, which answers to neither F6 nor F7 (Textual's TextArea selects with them): F7 is then free for À
+    # envoyer, which a text field's F7 does not open (tests/tui/test_tmux_compose.py: F7 in the letter keeps it)
+    assert [c.__name__ for c in TextArea.__subclasses__() if c.__module__.startswith("tui.")] == ["LetterBody"]
+    text_area, line = keys_of(LetterBody.BINDINGS), keys_of(Input.BINDINGS)
     fields = {"app": text_area | line, "compose": text_area | line}
     for spec in keymap.KEYS:
         clash = set(spec.key.split(",")) & fields.get(spec.scope, line)
