@@ -32,19 +32,25 @@ async def wait_for(events: list, predicate, timeout: float = 15.0):
     raise AssertionError(f"no such event within {timeout} s: {events}")
 
 
+def _local_account(tmp_path: Path) -> tuple[Path, Mailroom]:
+    """A profile with one Maildir account, "local"; the lab a correspondent (else: Quarantaine, no news)."""
+    root = tmp_path / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (root / sub).mkdir(parents=True)
+    Mailroom.create(tmp_path / "profile", PASS)
+    settings = tmp_path / "profile" / "profile.toml"
+    settings.write_text(settings.read_text("utf-8").replace("allow = []", 'allow = ["labo.mssante.fr"]', 1))
+    mr = Mailroom.open(tmp_path / "profile", PASS)
+    mr.accounts.add(Account(name="local", email="dr@cabinet.mssante.fr", kind="maildir", maildir=str(root)))
+    return root, mr
+
+
 async def test_sync_then_new_mail_then_offline_then_back(tmp_path: Path, monkeypatch) -> None:
     import core.mailroom
 
     monkeypatch.setattr(core.mailroom, "RETRY_FIRST", 0.2)
-    root = tmp_path / "Maildir"
-    for sub in ("cur", "new", "tmp"):
-        (root / sub).mkdir(parents=True)
+    root, mr = _local_account(tmp_path)
     (root / "new" / "1.a").write_bytes(mail(1))
-    Mailroom.create(tmp_path / "profile", PASS)
-    settings = tmp_path / "profile" / "profile.toml"  # the lab is a correspondent (else: Quarantaine, no news)
-    settings.write_text(settings.read_text("utf-8").replace("allow = []", 'allow = ["labo.mssante.fr"]', 1))
-    mr = Mailroom.open(tmp_path / "profile", PASS)
-    mr.accounts.add(Account(name="local", email="dr@cabinet.mssante.fr", kind="maildir", maildir=str(root)))
     events: list = []
     mr.subscribe(events.append)
     stop = asyncio.Event()
@@ -151,14 +157,7 @@ async def test_a_refresh_asked_while_the_news_are_stored_still_says_them(tmp_pat
     until another letter came. The wake now ends the wait for news only, never the sync once begun."""
     from core.mail.sync import SyncEngine
 
-    root = tmp_path / "Maildir"
-    for sub in ("cur", "new", "tmp"):
-        (root / sub).mkdir(parents=True)
-    Mailroom.create(tmp_path / "profile", PASS)
-    settings = tmp_path / "profile" / "profile.toml"
-    settings.write_text(settings.read_text("utf-8").replace("allow = []", 'allow = ["labo.mssante.fr"]', 1))
-    mr = Mailroom.open(tmp_path / "profile", PASS)
-    mr.accounts.add(Account(name="local", email="dr@cabinet.mssante.fr", kind="maildir", maildir=str(root)))
+    root, mr = _local_account(tmp_path)
     events: list = []
     mr.subscribe(events.append)
     stop = asyncio.Event()
