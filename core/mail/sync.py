@@ -81,7 +81,16 @@ class SyncProgress(Frozen):
 
 
 async def _unless_woken(waiting: Awaitable[Any], woken_by: Sequence[asyncio.Event]) -> bool:
-    """Await ``waiting`` unless one of ``woken_by`` is set first (then it is cancelled): whether it ended."""
+    """Await ``waiting`` unless one of ``woken_by`` is set first (then it is cancelled): whether it ended.
+
+    Not begun in a task already asked to end: Python 3.11's wait_for (aioimaplib's, the connection's, SELECT's)
+    drops a cancellation that comes as its result does, and the round went on into a wait of its own (a new task,
+    which never heard of it) for up to 9 minutes; the app's sync thread outlived its stop."""
+    current = asyncio.current_task()
+    if current is not None and current.cancelling():
+        if asyncio.iscoroutine(waiting):
+            waiting.close()  # never awaited: no warning
+        raise asyncio.CancelledError
     task = asyncio.ensure_future(waiting)
     if not woken_by:
         await task
