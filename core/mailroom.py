@@ -2009,10 +2009,14 @@ class Mailroom:
 
     def match_document(self, document: ClinicalDocument) -> MatchResult:
         """``match_identity`` for a document as read, as the filing path decides: one whose container (HL7
-        PID, XDM metadata) names another patient is never ``auto``; its ``conflict`` says why."""
+        PID, XDM metadata) names another patient is never ``auto``; its ``conflict`` says why. When nobody is
+        proposed, ``no_candidate`` says why in the words À classer shows for that document (``_review_item``)."""
         from core.practice.documents import match_document
 
-        return match_document(document, self.patients.index().match)
+        found = match_document(document, self.patients.index().match)
+        if found.candidates:
+            return found
+        return replace(found, no_candidate=str(self._why_no_candidate(document.identity)))
 
     # -- directory and recipients ---------------------------------------------------------------------------
     def directory_search(self, text: str, limit: int = 200) -> list[DirectoryEntry]:

@@ -321,6 +321,9 @@ class MatchResult(Frozen):
     candidates: tuple[Candidate, ...] = ()
     # set when the document's container names another patient than the document: why it is never auto
     conflict: str = ""
+    # set by the façade when nobody is proposed: why, in the words À classer shows for the same document (no
+    # patient list, an identity it could not read, nobody born that day...): the one verdict the CLI prints too
+    no_candidate: str = ""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -330,6 +333,8 @@ class MatchResult(Frozen):
         }
         if self.conflict:
             out["conflict"] = self.conflict
+        if self.no_candidate:
+            out["no_candidate"] = self.no_candidate
         return out
 
 

@@ -573,11 +573,19 @@ def differing_traits(identity: Identity, patient: Patient) -> frozenset[str]:
 
 
 def why_no_candidate(identity: Identity, patients: int) -> Text:
-    """Why the matcher proposed nobody for ``identity`` among ``patients`` registry patients, in words for the
-    review screen: no patient list, an identity it could not read, nobody with that birth date or name."""
+    """Why the matcher proposed nobody for ``identity`` among ``patients`` registry patients, in the words that
+    À classer and ``missive match`` both show (one verdict, the core's): no patient list; an identity it could
+    not read (no name, given name, birth date nor INS: an empty HL7 PID, an HPRIM header without them); one
+    without family name nor birth date (a given name, an INS nobody has: nothing the matcher can look up);
+    nobody with that name, or born that day."""
     if not patients:
         return T("mailroom.review.no-patients")
-    if not identity.family_name and not identity.given_names and identity.birth_date is None:
+    named = bool((identity.family_name or identity.birth_name).strip())
+    if not named and identity.birth_date is None:
+        if clean_nir(identity.ins):
+            return T("mailroom.review.ins-unknown")
+        if any(g.strip() for g in identity.given_names):
+            return T("mailroom.review.identity-partial")
         return T("mailroom.review.identity-unreadable")
     if identity.birth_date is None:
         return T("mailroom.review.nobody-named")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 DATA = Path(__file__).resolve().parent.parent / "data" / "clinical"
 
 
@@ -68,9 +70,100 @@ def test_match_walks_a_folder_and_prints_french_lines(profile, cli, tmp_path: Pa
     code, out, _ = cli("match", str(folder))
     assert code == 0
     assert out.index("a.hpr") < out.index("b.hpr")
-    assert out.count("automatique : patient 1001") == 2 and "à vérifier" in out and "nouveau" in out
+    assert out.count("automatique : patient 1001") == 2 and "à vérifier" in out
+    assert out.count("aucun candidat : aucun patient né le 02/04/1940 avec un nom ou un prénom proche") == 2
 
 
 def test_patients_without_action_is_a_usage_error(profile, cli) -> None:
     code, _, err = cli("patients")
     assert code == 2 and "missive patients : sous-commande manquante" in err
+
+
+def _blank_identity_files() -> dict[str, tuple[bytes, str]]:
+    """Each clinical reader's file with no patient identity (or a part that names nobody), made from the test data
+    in memory: (bytes, file name) by case. The first document of each is the one without identity."""
+    import io
+    import re
+    import zipfile
+
+    oru = (DATA / "hl7_oru_multi.hl7").read_bytes()
+    pid = re.search(rb"PID\|[^\r\n]*", oru)
+    hprim2 = (DATA / "hprim2_multi.hpr").read_bytes()
+    p1 = re.search(rb"P\|1\|1001\|[^\r\n]*", hprim2)
+    net = (DATA / "match_four.hpr").read_bytes().split(b"****FIN****")[0] + b"****FIN****\r\n"
+    lines = net.split(b"\n")
+    lines[1] = lines[2] = lines[6] = b"\r"  # family name, given names, birth date: blank
+    cda = (DATA / "cda_small.xml").read_bytes()
+    ins_only = re.sub(rb"<patient>.*?</patient>", b"<patient/>", cda, flags=re.S)
+    bare = re.sub(rb'<id root="1.2.250.1.213.1.4.8"[^>]*/>', b"", ins_only)
+    meta = (
+        '<lcm:SubmitObjectsRequest xmlns:lcm="urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0" '
+        'xmlns:rim="urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"><rim:RegistryObjectList>'
+        '<rim:ExtrinsicObject id="d1" mimeType="text/xml"><rim:Slot name="sourcePatientInfo"><rim:ValueList>'
+        "<rim:Value>PID-5|</rim:Value><rim:Value>PID-7|</rim:Value></rim:ValueList></rim:Slot>"
+        '<rim:Slot name="URI"><rim:ValueList><rim:Value>DOC0001.XML</rim:Value></rim:ValueList></rim:Slot>'
+        "</rim:ExtrinsicObject></rim:RegistryObjectList></lcm:SubmitObjectsRequest>"
+    )
+    xdm = io.BytesIO()
+    with zipfile.ZipFile(xdm, "w") as zf:
+        zf.writestr("IHE_XDM/SUBSET01/METADATA.XML", meta)
+        zf.writestr("IHE_XDM/SUBSET01/DOC0001.XML", bare)
+    assert pid and p1
+    return {
+        "hl7-empty-pid": (oru.replace(pid.group(0), b"PID|1", 1), "r.hl7"),
+        "hl7-pid-id-only": (oru.replace(pid.group(0), b"PID|1||P42^^^LABO&1.2.3&ISO^PI", 1), "r.hl7"),
+        "hl7-minimal": (b"MSH|^~\\&|x\rPID|||", "m.hl7"),
+        "hprim-sante-empty-p": (hprim2.replace(p1.group(0), b"P|1", 1), "s.hpr"),
+        "hprim-net-no-name-nor-date": (b"\n".join(lines), "n.hpr"),
+        "cda-no-patient": (bare, "c.xml"),
+        "xdm-empty-metadata-and-cda": (xdm.getvalue(), "IHE_XDM.ZIP"),
+        "hl7-given-name-only": (oru.replace(pid.group(0), b"PID|1||||^JEANNE^^^^^L", 1), "g.hl7"),
+        "cda-ins-only": (ins_only, "i.xml"),
+    }
+
+
+BLANK = _blank_identity_files()
+UNREADABLE = "aucun candidat : l'identité du patient est illisible dans le document"
+PARTIAL = {
+    "hl7-given-name-only": "le document ne donne ni le nom de famille ni la date de naissance",
+    "cda-ins-only": "aucun patient n'a l'INS du document",
+}
+
+
+@pytest.mark.parametrize("case", sorted(BLANK))
+def test_match_says_the_words_a_classer_shows_for_a_document_without_identity(
+    profile, profile_dir, cli, tmp_path: Path, case: str
+) -> None:
+    """`missive match` and À classer give one verdict, the core's, for a document whose identity is empty or
+    names nobody (an HL7 PID with no trait, an HPRIM header without name nor birth date, a CDA or XDM without a
+    patient): « identité illisible », never « aucun patient correspondant (nouveau) », which sent the doctor
+    to create a patient from a result that names none."""
+    from core.mail.messages import MessageStore
+    from core.mailroom import Mailroom
+
+    assert cli("patients", "import", str(DATA / "patients.csv"))[0] == 0
+    data, name = BLANK[case]
+    path = tmp_path / name
+    path.write_bytes(data)
+    code, out, err = cli("match", str(path))
+    assert code == 0, err
+    first = out.splitlines()[1]  # the file's line, then one line per document
+    assert "nouveau" not in first
+    expected = PARTIAL.get(case, UNREADABLE)
+    assert expected in first
+    code, out, err = cli("match", str(path), "--json")
+    document = json.loads(out)["documents"][0]
+    assert document["decision"] == "new" and document["candidates"] == [] and expected in document["no_candidate"]
+
+    # The same file arriving by mail waits in À classer with the same words (the app shows ReviewItem's).
+    mailroom = Mailroom.open(profile_dir, "correct horse battery staple")
+    store = MessageStore(mailroom.profile)
+    state = store.folder_state("cabinet", "INBOX")
+    state.uidvalidity = 1
+    [mid] = store.store_new(state, [(1, [], b"Subject: resultats\r\n\r\nx\r\n", {})])
+    queued = mailroom.documents.ingest_message(
+        mid, [(name, "application/octet-stream", data)], mailroom.patients.index().match
+    )
+    waiting, _ = mailroom.review_items()
+    item = next(i for i in waiting if i.id == queued[0].id)
+    assert item.no_candidate == first.removeprefix("  - ")

@@ -113,8 +113,8 @@ def _match_line(m: MatchResult) -> str:
 
     if m.decision == "auto":
         return t("cli.match.auto", patient=m.patient_id, score=f"{m.candidates[0].score:.2f}")
-    if m.decision == "new":
-        return t("cli.match.new")
+    if not m.candidates:  # nobody proposed: the core's words, those À classer shows for the same document
+        return m.no_candidate or t("cli.match.new")
     shown = ", ".join(
         f"{c.patient_id} ({c.score:.2f} : {', '.join(core_text(r) for r in c.reasons[:3])})"
         for c in m.candidates
