@@ -263,7 +263,12 @@ class MessageList(ScrollView, can_focus=True):
             self.post_message(self.Selected(self.current))
 
     def on_click(self, event: events.Click) -> None:
-        self._move(self.scroll_offset.y + event.y)
+        # the click's y counts from the widget's top, its border included: the row is that of the content region
+        # (the border's row opened the letter below the one clicked, the last row's one not even on screen)
+        offset = event.get_content_offset(self)
+        if offset is None or self.scroll_offset.y + offset.y >= len(self._rows):
+            return  # the border, the scrollbar, below the last letter: no letter was clicked
+        self._move(self.scroll_offset.y + offset.y)
         self.action_select()
 
     def on_resize(self) -> None:
