@@ -74,3 +74,44 @@ async def test_the_next_letter_is_shown_in_place_without_laying_the_screen_out()
         assert reader.section_text("headers") != first  # the next letter is shown
         assert list(app.screen.walk_children(with_self=True)) == widgets
         assert not layouts, "the screen was laid out again for the next letter"
+
+
+WIDE = "".join(f"Ligne {i} : " + " ".join(f"mot{i}x{j}" for j in range(24)) + "\n" for i in range(400))
+
+
+class Wide(FakeMailroom):  # a letter of long lines: each takes more screen lines at 80 columns than at 120
+    def read_message(self, message_id, actor=None):  # type: ignore[no-untyped-def]
+        return replace(super().read_message(message_id, actor), body=WIDE, documents=(), attachments=())
+
+
+async def test_a_resized_terminal_keeps_the_line_read_at_the_top() -> None:
+    """Reading far down a letter at 80 columns, the doctor widens the terminal to 120 (or narrows it): the same
+    sentence stays at the top of the reader. The reader kept its screen row, which, the lines wrapped again for
+    the new width, was another place in the letter (further down when wider, back up when narrower)."""
+    app = MissiveApp(mailroom=Wide())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("enter", "enter")  # the letter over the whole screen
+        await settle(app, pilot)
+        reader = app.screen.query_one(Reader)
+        for _ in range(40):  # page down until a line of the letter begins at the top, far down
+            await pilot.press("space")
+            await settle(app, pilot)
+            top = shown(reader)[0]
+            if top.startswith("Ligne ") and int(top.split()[1]) >= 60:
+                break
+        marker = " ".join(top.split()[:3])  # "Ligne 63 :"
+        assert marker.startswith("Ligne ") and int(marker.split()[1]) >= 60, top
+        for width, height in ((120, 24), (60, 30), (80, 24)):
+            await pilot.resize_terminal(width, height)
+            await settle(app, pilot)
+            assert reader._laid_out_for == reader.container_size  # wrapped again for the new size
+            assert shown(reader)[0].startswith(marker + " "), (width, marker, shown(reader)[:2])
+        mid = reader.scroll_offset.y + 1  # the line's second screen line at the top: the same words stay there
+        await pilot.press("down")
+        await settle(app, pilot)
+        assert reader.scroll_offset.y == mid
+        words = shown(reader)[0].split()[0]
+        await pilot.resize_terminal(100, 24)
+        await settle(app, pilot)
+        assert words in shown(reader)[0].split(), (words, shown(reader)[:2])

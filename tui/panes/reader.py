@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from typing import TYPE_CHECKING, Any
 
 from rich._wrap import divide_line
@@ -394,11 +395,36 @@ class Reader(ScrollView, can_focus=True):
 
     def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
         """A new size (the reader shown, over the whole screen or back below the list, a resized terminal): the text
-        is wrapped again before its lines are drawn at that size."""
+        is wrapped again before its lines are drawn at that size, and the line read at the top stays at the top
+        (the same words, not the same screen row: 120 rows down at 80 columns is further in the text than 120
+        rows down at 120 columns)."""
+        place = self._place_at_top()  # read before the new size clamps the offset to the old wrapping
         changed = super()._size_updated(size, virtual_size, container_size, layout)
         if self.container_size != self._laid_out_for:
             self._lay_out()
+            if place is not None:
+                self._show_at_top(*place)
         return changed
+
+    def _place_at_top(self) -> tuple[int, int] | None:
+        """Where the text is read: (line of the text, first character) of the screen line at the top, None at the
+        text's start or before any wrapping."""
+        top = self.scroll_offset.y
+        if not self._width or top <= 0:
+            return None
+        self._wrap_to(top)
+        if top >= len(self._rows):
+            return None
+        line, start, _taken, _piece = self._rows[top]
+        return line, start
+
+    def _show_at_top(self, line: int, start: int) -> None:
+        """Scrolls, at once, so that the screen line holding character ``start`` of ``line`` is at the top."""
+        while self._done <= line and self._done < len(self._lines):
+            self._wrap_to(len(self._rows))  # one more line of the text
+        row = bisect_right(self._rows, (line, start), key=lambda r: (r[0], r[1])) - 1
+        self._sync_size()
+        self.scroll_to(y=max(0, row), animate=False, immediate=True)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
