@@ -8,6 +8,10 @@ CPU-seconds (user + system of that child alone, from GNU time, else wait4 on the
 RSS; then a second run of each with nothing changed. `--pin` runs both clients on one core (`taskset -c 0`;
 the server is not pinned); `--runs N` repeats everything N times, each round into a fresh Maildir and a fresh
 profile, and reports the median of each figure (the ratio of the medians, and each round's ratios).
+The no-change resync is timed ``--resyncs N`` times a round (default 5), each tool in turn (mbsync, then
+missive's), and each figure is the median of those runs: the two medians come from the same minutes.
+``--imap-security starttls`` has both tools reach Dovecot's STARTTLS port (the default of `missive account
+add`) instead of its implicit-TLS one.
 Both keep their default durability: mbsync fsyncs (FSync yes), missive fsyncs every stored file.
 missive runs from byte-compiled modules as pip installs it (compiled first, into a cache outside the tree).
 The no-change resync is also run as users run it: missive built as a wheel and installed by pip in a venv
@@ -28,7 +32,7 @@ starts.
 Targets (issue 18): full sync within 1.0x mbsync's wall time and CPU-seconds; no-change resync at most
 0.15 s; missive's peak RSS during a sync at most 60 MB. The machine may be shared: compare ratios of one run.
 Run as root (the harness starts Dovecot):
-    .venv/bin/python -m bench.sync [--count 10000] [--pin] [--runs 3]
+    .venv/bin/python -m bench.sync [--count 10000] [--pin] [--runs 3] [--resyncs 5] [--imap-security starttls]
 """
 
 from __future__ import annotations
@@ -265,8 +269,9 @@ def ensure_mbsync() -> str:
     return found
 
 
-def write_mbsync_config(folder: Path, servers, user: str) -> tuple[Path, Path]:
-    """An mbsync config pulling every folder of ``user`` over implicit TLS into ``folder/mbsync``.
+def write_mbsync_config(folder: Path, servers, user: str, security: str = "tls") -> tuple[Path, Path]:
+    """An mbsync config pulling every folder of ``user`` over implicit TLS (``security="starttls"``: STARTTLS on
+    the plain IMAP port) into ``folder/mbsync``.
 
     Returns (config file, local Maildir root). The server certificate is checked against the harness CA
     only (the name `localhost` is in the certificate).
@@ -280,10 +285,10 @@ def write_mbsync_config(folder: Path, servers, user: str) -> tuple[Path, Path]:
     config.write_text(
         f"""IMAPAccount bench
 Host localhost
-Port {servers.imaps_port}
+Port {servers.imap_port if security == "starttls" else servers.imaps_port}
 User {servers.address(user)}
 PassCmd "cat {secret}"
-SSLType IMAPS
+SSLType {"STARTTLS" if security == "starttls" else "IMAPS"}
 SSLVersions TLSv1.2 TLSv1.3
 SystemCertificates no
 CertificateFile {servers.ca_file}
@@ -403,8 +408,9 @@ def run_missive_wheel(script: Path, profile: Path, pin: str | None = None) -> Ru
     return checked("missive sync (installed wheel)", run)
 
 
-def make_missive_profile(folder: Path, servers, user: str) -> Path:
-    """A fresh profile with ``user``'s IMAP account over implicit TLS, added as `missive account add` does."""
+def make_missive_profile(folder: Path, servers, user: str, security: str = "tls") -> Path:
+    """A fresh profile with ``user``'s IMAP account over implicit TLS (``security="starttls"``: STARTTLS on the
+    plain IMAP port), added as `missive account add` does."""
     profile = folder / "profile"
     env = missive_env()
     checked("missive init", measure(missive_cmd(profile, "init"), env=env, cwd=ROOT))
@@ -417,9 +423,9 @@ def make_missive_profile(folder: Path, servers, user: str) -> Path:
         "--email",
         servers.address(user),
         "--imap",
-        f"localhost:{servers.imaps_port}",
+        f"localhost:{servers.imap_port if security == 'starttls' else servers.imaps_port}",
         "--imap-security",
-        "tls",
+        security,
         "--smtp",
         f"localhost:{servers.smtps_port}",
         "--smtp-security",
@@ -574,6 +580,8 @@ class Results:
     kdf_ms: dict[str, float] | None = None  # Argon2id key derivation, measured apart: cost name -> ms
     missive_unlocked: Run | None = None  # no-change resync, peak counted after unlock (median of rounds)
     missive_wheel: Run | None = None  # no-change resync by missive installed from its wheel (median)
+    resyncs: int = 1  # no-change resyncs timed per round, each tool in turn (each figure: their median)
+    security: str = "tls"  # how both tools reached Dovecot: implicit TLS or STARTTLS
 
 
 def run_bench(
@@ -586,12 +594,17 @@ def run_bench(
     runs: int = 1,
     pin: str | None = None,
     wheel: bool = False,
+    resyncs: int = 1,
+    security: str = "tls",
 ) -> Results:
     """Fill ``user``'s INBOX with ``count`` messages, then sync it with mbsync and missive, twice each, in
     ``runs`` rounds (each into a fresh Maildir and a fresh profile); clients on core ``pin`` when given.
 
     ``say`` gets one line per step. Raises BenchError when either tool fails or did not get every message
     exactly once. ``wheel``: the no-change resync is also run by missive installed from its wheel (each round).
+    ``resyncs``: each round times the no-change resync that many times, the tools in turn (mbsync, missive,
+    its wheel, missive with its peak counted after unlock), and keeps each figure's median. ``security``: "tls"
+    (implicit) or "starttls", for both tools.
     """
     binary = ensure_mbsync()
     say(f"writing {count} messages into the Maildir of {user}, then `doveadm index`")
@@ -611,17 +624,26 @@ def run_bench(
     for n in range(1, runs + 1):
         folder = workdir / f"round-{n}"
         folder.mkdir()
-        config, local = write_mbsync_config(folder, servers, user)
-        profile = make_missive_profile(folder, servers, user)
+        config, local = write_mbsync_config(folder, servers, user, security)
+        profile = make_missive_profile(folder, servers, user, security)
         where = f" (round {n} of {runs})" if runs > 1 else ""
         say(f"full sync{where}: mbsync, then missive")
         mbsync_full = run_mbsync(binary, config, pin)
         missive_full = run_missive(profile, pin)
-        say(f"no-change resync{where}: mbsync, then missive")
-        mbsync_again = run_mbsync(binary, config, pin)
-        missive_again = run_missive(profile, pin)
-        missive_wheel = run_missive_wheel(installed, profile, pin) if installed is not None else None
-        missive_unlocked = run_missive_after_unlock(profile, pin)
+        times = f" {resyncs} times" if resyncs > 1 else ""
+        say(f"no-change resync{where}{times}: mbsync, then missive, in turn")
+        again: dict[str, list[Run]] = {"mbsync": [], "missive": [], "wheel": [], "unlocked": []}
+        for _ in range(resyncs):
+            again["mbsync"].append(run_mbsync(binary, config, pin))
+            again["missive"].append(run_missive(profile, pin))
+            if installed is not None:
+                again["wheel"].append(run_missive_wheel(installed, profile, pin))
+            unlocked = run_missive_after_unlock(profile, pin)
+            if unlocked is not None:
+                again["unlocked"].append(unlocked)
+        mbsync_again, missive_again = median_run(again["mbsync"]), median_run(again["missive"])
+        missive_wheel = median_run(again["wheel"]) if again["wheel"] else None
+        missive_unlocked = median_run(again["unlocked"]) if len(again["unlocked"]) == resyncs else None
         say(f"no-change resync{where} asked of a running `missive daemon`")
         missive_daemon = run_missive_through_daemon(profile, pin)
         say("checking that both kept every message once")
@@ -656,6 +678,8 @@ def run_bench(
             else None
         ),
         median_run([r.missive_wheel for r in rounds if r.missive_wheel is not None]) if installed else None,
+        resyncs,
+        security,
     )
 
 
@@ -668,8 +692,9 @@ def report(results: Results) -> bool:
     r = results
     ratio = r.missive_full.seconds / r.mbsync_full.seconds
     cpu_ratio = r.missive_full.cpu_seconds / r.mbsync_full.cpu_seconds if r.mbsync_full.cpu_seconds else 0.0
+    over = "STARTTLS" if r.security == "starttls" else "implicit TLS"
     print(
-        f"{r.count} messages, {r.megabytes:.0f} MB, from Dovecot over implicit TLS on 127.0.0.1, "
+        f"{r.count} messages, {r.megabytes:.0f} MB, from Dovecot over {over} on 127.0.0.1, "
         "each tool in its own process"
         + (f", both pinned to core {r.pinned} (taskset)" if r.pinned is not None else ", not pinned")
     )
@@ -680,6 +705,8 @@ def report(results: Results) -> bool:
     )
     if len(r.rounds) > 1:
         print(f"median of {len(r.rounds)} rounds (each into a fresh Maildir and profile)")
+    if r.resyncs > 1:
+        print(f"each no-change resync: the median of {r.resyncs} runs a round, mbsync's and missive's in turn")
     print(
         f"{'':<18} {'missive':>9} {'mbsync':>9} {'ratio':>6} | {'CPU missive':>11} {'mbsync':>8} {'ratio':>6}"
         f" | {'peak RSS missive':>16} {'mbsync':>7}"
@@ -772,11 +799,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pin", action="store_true", help=f"run both clients on core {PIN_CPU} (taskset)")
     parser.add_argument("--runs", type=int, default=1, help="rounds; each figure is their median (default 1)")
     parser.add_argument(
+        "--resyncs", type=int, default=5, help="no-change resyncs a round, the tools in turn; median (default 5)"
+    )
+    parser.add_argument(
+        "--imap-security", choices=("tls", "starttls"), default="tls",
+        help="how both tools reach Dovecot: implicit TLS (default) or STARTTLS, `missive account add`'s default",
+    )  # fmt: skip
+    parser.add_argument(
         "--no-wheel", action="store_true", help="do not install missive's wheel: the resync line is the tree's"
     )
     args = parser.parse_args(argv)
-    if args.count < 1 or args.runs < 1:
-        print("bench.sync: --count and --runs must be at least 1", file=sys.stderr)
+    if args.count < 1 or args.runs < 1 or args.resyncs < 1:
+        print("bench.sync: --count, --runs and --resyncs must be at least 1", file=sys.stderr)
         return 2
     if args.pin and shutil.which("taskset") is None:
         print("bench.sync: --pin needs taskset (util-linux)", file=sys.stderr)
@@ -795,6 +829,8 @@ def main(argv: list[str] | None = None) -> int:
                 runs=args.runs,
                 pin=PIN_CPU if args.pin else None,
                 wheel=not args.no_wheel,
+                resyncs=args.resyncs,
+                security=args.imap_security,
             )
     except (BenchError, ServersUnavailable) as exc:
         print(f"bench.sync: {exc}", file=sys.stderr)

@@ -135,3 +135,31 @@ def test_the_installed_missive_runs_without_the_tree(monkeypatch: pytest.MonkeyP
     env = bench.wheel_env()
     assert "PYTHONPATH" not in env and "PYTHONPYCACHEPREFIX" not in env
     assert env["MISSIVE_KDF"] == "floor" and env["MISSIVE_PASSPHRASE"] == bench.PASSPHRASE
+
+
+@pytest.mark.servers
+def test_resyncs_are_timed_in_turn_and_starttls_is_measured_too(
+    mail_servers, mbsync: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--resyncs 3 --imap-security starttls: both tools reach Dovecot's STARTTLS port (account add's default),
+    each no-change resync figure is the median of three runs, and the report says both."""
+    user = mail_servers.add_user("benchstarttls")
+    results = bench.run_bench(
+        mail_servers, user, 5, tmp_path, seed=12, say=lambda _: None, resyncs=3, security="starttls"
+    )
+    assert results.resyncs == 3 and results.security == "starttls"
+    assert f"Port {mail_servers.imap_port}" in (tmp_path / "round-1" / "mbsyncrc").read_text()
+    assert "SSLType STARTTLS" in (tmp_path / "round-1" / "mbsyncrc").read_text()
+    store = bench.missive_store(results.profile)
+    from core.mail.accounts import Accounts
+    from core.store.profile import Profile
+
+    (account,) = Accounts(Profile.open(results.profile, bench.PASSPHRASE).collection("accounts")).list()
+    assert account.imap_security == "starttls" and account.imap_port == mail_servers.imap_port
+    assert len(store.list(folder="INBOX")) == 5
+    assert "bench: 0 nouveaux" in results.missive_again.output
+    assert results.missive_unlocked is not None
+    bench.report(results)
+    out = capsys.readouterr().out
+    assert "from Dovecot over STARTTLS" in out
+    assert "each no-change resync: the median of 3 runs a round" in out
