@@ -249,6 +249,19 @@ class Fetched:
     too_big: bool = False
 
 
+def login_refused(account: Account, detail: str) -> TransportError:
+    """The failure of a LOGIN ``account``'s server refused, ``detail`` its answer's text (or its NO / BAD):
+    permanent, as trying the same user and password again cannot help (and counts against the account on
+    servers that lock it after a few failures), unless the server says it is a passing trouble
+    (``[UNAVAILABLE]``, RFC 5530: its authentication service is down)."""
+    reason = T("mail.imap.login-refused", user=account.user or account.email, detail=detail)
+    passing = detail.upper().startswith("[UNAVAILABLE]")
+    return TransportError(
+        T("mail.imap.message", host=account.imap_host, port=account.imap_port, reason=reason),
+        permanent=not passing,
+    )
+
+
 class ImapClient:
     """One authenticated IMAP connection for an account. ``async with ImapClient(account) as imap: ...``."""
 
@@ -386,7 +399,7 @@ class ImapClient:
             raise self._fail(T("mail.imap.login-failed", detail=exc)) from None
         if response.result != "OK":
             text = b" ".join(bytes(x) for x in response.lines[-1:]).decode("utf-8", "replace")
-            raise self._fail(T("mail.imap.login-refused", user=user, detail=text.strip() or response.result))
+            raise login_refused(self.account, text.strip() or response.result)
 
     def _mechanism(self) -> str:
         """XOAUTH2 or OAUTHBEARER (RFC 7628): the account's choice, else the first the server offers."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import time
 
 import pytest
 
@@ -15,6 +16,17 @@ from core.mail.sync import SyncEngine
 from tests.mail.helpers import MemoryProfile, imap_account, letter
 
 pytestmark = pytest.mark.servers
+
+
+def _failed_logins(mail_servers, user: str) -> int:
+    """LOGINs Dovecot refused for ``user``: its line for a connection closed after a failed login, written
+    once the client has gone (waited for, up to 10 s, until there is one)."""
+    deadline = time.monotonic() + 10
+    while True:
+        found = sum("auth failed" in line and f"user=<{user}>" in line for line in mail_servers.log().splitlines())
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
 
 
 def _engine(**kw) -> tuple[MessageStore, SyncEngine]:
@@ -214,6 +226,10 @@ async def test_wrong_password_is_one_clear_line(mail_servers) -> None:
     text = str(err.value)
     assert "connexion refusée pour" in text and f"{mail_servers.host}:{mail_servers.imap_port}" in text
     assert "\n" not in text and "pas le bon" not in text
+    assert err.value.permanent  # wrong credentials: trying again cannot help
+    # one LOGIN, not one per retry: the engine retried a refusal said in French (its English markers did not
+    # match), 6 failed LOGINs in 15 s of backoff, and a daemon kept at it
+    assert _failed_logins(mail_servers, user) == 1
 
 
 @pytest.mark.parametrize("security", ["starttls", "tls"])
@@ -317,3 +333,13 @@ async def test_one_batch_of_whole_messages_is_on_its_way_while_one_is_read(mail_
                 assert sum(b" UID FETCH " in line for line in sent) == fetches[-1]
                 assert batch
         assert fetches == [2, 3, 4, 4]  # batch n read while batch n+1 is on its way, never n+2
+
+
+def test_a_login_refused_for_a_passing_trouble_is_tried_again(mail_servers) -> None:
+    """RFC 5530's [UNAVAILABLE] (the server's authentication service is down) is not the credentials' fault."""
+    from core.mail.imap import login_refused
+
+    account = imap_account(mail_servers, mail_servers.address("alice"))
+    assert login_refused(account, "[AUTHENTICATIONFAILED] Authentication failed.").permanent
+    assert login_refused(account, "NO").permanent
+    assert not login_refused(account, "[UNAVAILABLE] Temporary authentication failure.").permanent
