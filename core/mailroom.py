@@ -829,6 +829,8 @@ class Mailroom:
             log.warning("message %s could not be opened (%s)", message_id[:16], type(exc).__name__)
             opened = OpenedMessage(raw, False, False, None, None, decrypted=True)
         self.audit.append("read", message_id, actor=actor)
+        repaired = self._repair_summary(summary, raw)  # once the read is allowed (and recorded)
+        summary = repaired or summary
         view = MessageView(
             summary=summary,
             sender=summary.sender,
@@ -847,6 +849,7 @@ class Mailroom:
             and bool(self.read_receipt_request(message_id)),
             receipt_request=self._receipt_prompt(message_id, actor),
             people=self._people_in([summary.sender, *summary.to]),
+            summary_repaired=repaired is not None,
         )
         if summary.too_big:
             # only its headers were downloaded: what it is and where to read it, in place of its text
@@ -883,6 +886,21 @@ class Mailroom:
             documents=self._message_documents(parsed.message_id),
             headers=tuple(parsed.headers.items()),
         )
+
+    def _repair_summary(self, summary: MessageSummary, raw: bytes) -> MessageSummary | None:
+        """A letter listed blank (its header not read as it was stored: an import race before 72423d4) gets its
+        list row from the letter itself as it is opened; the repaired summary, or None. Never keeps the letter
+        from being read; the log says it with the id only."""
+        if summary.sender or summary.subject or summary.date or summary.message_id or summary.to:
+            return None
+        try:
+            repaired = self.messages.repair_summary(summary.id, raw)
+        except Exception as exc:  # noqa: BLE001 - the letter is read all the same, its row stays blank
+            log.warning("message %s: blank list row not repaired (%s)", summary.id[:16], type(exc).__name__)
+            return None
+        if repaired is not None:
+            log.info("message %s: blank list row read again from the letter", summary.id[:16])
+        return repaired
 
     def _keep_read_words(self, header_id: str, message_id: str, text: str) -> None:
         """The words of a letter the doctor opened, in the search's form, in the profile's encrypted

@@ -584,6 +584,9 @@ class MessageView(Frozen):
     receipt_request: str = ""  # the address to ask the doctor about ([receipts] answer = "ask"; key a)
     people: dict[str, str] = field(default_factory=dict)  # patient mailboxes -> "◆ NOM Prénom · INS …"
     notes: tuple[str, ...] = ()  # what could not be read, one line each (the core's words: a winmail.dat)
+    # the list's row was blank (a header not read when the letter was stored) and was read again from the
+    # letter as it was opened: ``summary`` is the repaired row, for the list to show in place of the blank one
+    summary_repaired: bool = False
 
     def __post_init__(self) -> None:
         for name in ("sender", "subject"):

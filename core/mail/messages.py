@@ -218,6 +218,27 @@ class MessageStore:
         when = self.blobs.written_at(self._doc(message_id)["blob"])
         return None if when is None else dt.datetime.fromtimestamp(when, dt.UTC)
 
+    def repair_summary(self, message_id: str, raw: bytes) -> MessageSummary | None:
+        """A letter stored with a blank summary (no sender, recipient, subject, date nor Message-ID: what
+        ``summary_of`` keeps when it could not read the header, as an import race did before 72423d4) gets its
+        summary read again from its stored bytes ``raw``. Only those fields are written, into the metadata as
+        read under the profile's lock, so a flag set meanwhile (here or in another process) stays. The repaired
+        summary, or None when the row is not blank or the header still gives nothing."""
+        if not _blank_summary(self._doc(message_id)):
+            return None
+        found = summary_of(raw, attachments=False)
+        fields = {k: found[k] for k in _SUMMARY_KEYS if k in found}
+        if _blank_summary(fields):
+            return None
+        lock = getattr(self.docs, "lock", None)
+        with lock.held() if lock is not None else contextlib.nullcontext():
+            doc = self._doc(message_id)  # as it is now: flags set since the letter was opened are kept
+            if not _blank_summary(doc):
+                return None
+            doc.update(fields)
+            self.docs.put(message_id, doc)
+        return _summary(message_id, doc)
+
     def update_meta(self, message_id: str, **fields: Any) -> None:
         """Merge fields (signature status, abnormal, document ids...) into a message's metadata."""
         doc = self._doc(message_id)
@@ -572,6 +593,14 @@ def _summary(key: str, d: Mapping[str, Any]) -> MessageSummary:
         references=_refs(d),
         too_big=bool(d.get("too_big")),
     )
+
+
+_SUMMARY_KEYS = ("message_id", "from", "to", "subject", "date", "refs")  # what summary_of's fallback blanks
+
+
+def _blank_summary(d: Mapping[str, Any]) -> bool:
+    """The summary fields of ``d`` say nothing: no Message-ID, sender, recipient, subject nor date."""
+    return not any(d.get(k) for k in ("message_id", "from", "to", "subject", "date"))
 
 
 def _refs(d: Mapping[str, Any]) -> tuple[str, ...]:

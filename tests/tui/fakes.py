@@ -376,6 +376,14 @@ class FakeMailroom:
             raise AuditBroken(self.audit_broken)
         self.audit.append(("read", message_id))
         parsed, attachments = mime.read(opened.inner_mime_bytes)
+        repaired = not (summary.sender or summary.subject or summary.date or summary.message_id or summary.to)
+        if repaired and (parsed.sender or parsed.subject or parsed.date or parsed.message_id):
+            # as the core: a row left blank (its header not read as it was stored) is read again from the letter
+            summary = replace(summary, message_id=parsed.message_id, sender=parsed.sender, to=parsed.to,
+                              subject=parsed.subject, date=parsed.date)  # fmt: skip
+            self.messages.items[message_id] = summary
+        else:
+            repaired = False
         if summary.message_id and parsed.text:  # as the core: the words of a letter opened, for the search
             from core.clinical.search import searchable_text
 
@@ -394,6 +402,7 @@ class FakeMailroom:
             receipts=self._receipt_lines(summary.message_id),
             receipt_request=self.read_receipt_prompt(message_id, actor),
             people={a: label for a in (summary.sender, *summary.to) if (label := self.patient_labels().get(a.lower()))},
+            summary_repaired=repaired,
         )  # fmt: skip
 
     def read_receipt_prompt(self, message_id: str, actor: str | None = None) -> str:

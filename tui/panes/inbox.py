@@ -386,6 +386,8 @@ class InboxPane(ReportsFailures, Vertical):
         elif self.mode != "split":
             self._set_mode("split")
         summary = message.view.summary
+        if message.view.summary_repaired and not summary.unread:  # a blank row, read again by the core
+            self.query_one(MessageList).replace(summary)
         if summary.unread:
             msg_list = self.query_one(MessageList)
             msg_list.replace(MessageSummary(**{**summary.__dict__, "flags": (*summary.flags, "\\Seen")}))
