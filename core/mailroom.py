@@ -216,6 +216,9 @@ class Mailroom:
         # (the composer's typing-pause timer, a save worker already under way) would bring it back in Brouillons,
         # a second copy to send; the lock makes 'left, deleted' and 'saved' one or the other, never interleaved
         self._left_drafts: set[str] = set()
+        # account name -> (the account as checked, the server's answer): a LOGIN refused by the no-change check
+        # of this process (core.mail.nochange), said by the next sync of that same account without a second try
+        self._refused_logins: dict[str, tuple[Any, str]] = {}
         self._drafts_lock = threading.Lock()
         self._no_undo = T("mail.ops.rien-a-annuler")  # else why there is nothing: what undo_move() says
         from core.mail.accountlock import AccountLocks
@@ -287,6 +290,9 @@ class Mailroom:
         log_unlock(checked.derived_ahead)
         if checked.why:
             log.info("no-change check handed the sync over (%s)", checked.why)
+        refused = getattr(checked, "refused", None)
+        if refused is not None:
+            mailroom._refused_logins[refused[0].name] = refused
         return mailroom
 
     @classmethod
@@ -2108,6 +2114,20 @@ class Mailroom:
             self._left_drafts.add(draft_id)
             self.drafts_store.delete(draft_id)
 
+    def _refused_before(self, account: Account) -> None:
+        """Raise the failure of ``account``'s LOGIN when this process's no-change check saw its server refuse it
+        (same account, same password; once): the line is the full client's own (core.mail.imap.login_refused),
+        and the server is not asked a second time. A refusal for a passing trouble ([UNAVAILABLE]) is tried."""
+        refused = self._refused_logins.pop(account.name, None)
+        if refused is None or refused[0] != account:
+            return
+        from core.mail.imap import login_refused
+
+        failure = login_refused(account, refused[1])
+        if failure.permanent:
+            log.info("account %s: its login was refused at the no-change check; not tried again", account.name)
+            raise failure
+
     # -- status ---------------------------------------------------------------------------------------------
     def outbox_count(self) -> int:
         return len(self.outbox)
@@ -2130,6 +2150,7 @@ class Mailroom:
         try:
             for a in accounts:
                 try:
+                    self._refused_before(a)
                     before = self._undelivered_news
                     reports.append(await engine.sync(a, progress=progress))
                     reports[-1].undelivered = self._undelivered_news - before

@@ -21,8 +21,10 @@ and the full sync runs on it (same key: no second derivation), from its first st
 - a folder new, gone, with other roles, or whose UIDVALIDITY, UIDNEXT, EXISTS or HIGHESTMODSEQ moved, or with
   flags set here that wait to go up.
 
-A failure is never said here: the full sync meets it again and says it in its own words (a refused password, a
-certificate, a server that does not answer), so every error line stays the one the full sync writes. Security is
+A failure is never said here: the full sync meets it again and says it in its own words (a certificate, a server
+that does not answer), so every error line stays the one the full sync writes. A LOGIN the server refused is
+handed over with the profile (``Checked.refused``): the full sync says its own line about that answer without
+logging in again (core.mailroom, ``Mailroom.adopt``), so a wrong password is tried once, not twice. Security is
 the full client's: the TLS context is core.mail.tls's (verified chain and host name, TLS 1.2 minimum, the
 account's CA file and client certificate), the password goes only over that verified connection, as LOGIN.
 """
@@ -67,10 +69,29 @@ class Unsure(Exception):
     """Something this check does not settle: the full sync decides (its type only is logged, never its words)."""
 
 
+class Refused(Unsure):
+    """The server answered a command with NO or BAD; ``answer``: that answer's status and text, as aioimaplib
+    splits them (``b"NO"``, ``b"[AUTHENTICATIONFAILED] Authentication failed."``)."""
+
+    def __init__(self, answer: tuple[bytes, bytes]) -> None:
+        super().__init__("refused")
+        self.answer = answer
+
+
+class LoginRefused(Unsure):
+    """``account``'s server refused its LOGIN, saying ``detail`` (its answer's text, else its NO or BAD): what
+    the full client's login says (core.mail.imap.login_refused)."""
+
+    def __init__(self, account: Account, detail: str) -> None:
+        super().__init__("refused")
+        self.account = account
+        self.detail = detail
+
+
 class Checked:
     """What ``resync`` found: ``reports`` (each account's counts, all zero) when nothing was new, else None and the
     opened ``profile`` for the full sync; ``unlock_seconds`` and ``derived_ahead`` as the façade's opening keeps
-    them."""
+    them. ``refused``: the account (as checked) whose server refused its LOGIN, and what the server said."""
 
     def __init__(
         self,
@@ -84,6 +105,7 @@ class Checked:
         self.unlock_seconds = unlock_seconds
         self.derived_ahead = derived_ahead
         self.why = ""  # the kind of doubt that handed over (a class name), for the log
+        self.refused: tuple[Account, str] | None = None
 
 
 def resync(profile_dir: Path, passphrase: str, account: str | None = None) -> Checked:
@@ -120,6 +142,8 @@ def resync(profile_dir: Path, passphrase: str, account: str | None = None) -> Ch
         checked.reports = _nothing_new(profile, account)
     except Exception as exc:  # noqa: BLE001 - any doubt: the full sync runs and says what it meets
         checked.why = type(exc).__name__ if not isinstance(exc, Unsure) else (str(exc) or "Unsure")
+        if isinstance(exc, LoginRefused):
+            checked.refused = (exc.account, exc.detail)
         return checked
     from core.logs import log_unlock, setup_logging
 
@@ -184,7 +208,12 @@ def _account_unchanged(account: Account, folders: Any) -> None:
     if not _ATOM.fullmatch(user) or not (password.isascii() and password.isprintable()):
         raise Unsure("credentials")
     with _Connection(account) as imap:
-        imap.login(user, password)
+        try:
+            imap.login(user, password)
+        except Refused as exc:  # worded as the full client words it: the full sync says it without a second LOGIN
+            result, said = exc.answer
+            detail = said.decode("utf-8", "replace").strip() or result.decode("ascii", "replace")
+            raise LoginRefused(account, detail) from None
         if not (imap.has("LIST-STATUS") and imap.has("CONDSTORE")):
             raise Unsure("capabilities")
         from core.mail.imapwire import list_status_pattern
@@ -303,7 +332,8 @@ class _Connection:
                 if line.startswith(tag + b" "):
                     status = line[len(tag) + 1 :]
                     if status[:3].upper() != b"OK " and status.upper() != b"OK":
-                        raise Unsure("refused")
+                        result, _, said = status.partition(b" ")  # aioimaplib's split of a tagged answer
+                        raise Refused((result, said))
                     lines.append(status[3:])
                     return lines
                 if not line.startswith(b"* "):

@@ -11,6 +11,7 @@ import os
 import ssl
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -295,3 +296,47 @@ def test_a_server_that_does_not_answer_is_given_up_at_the_connection_wait(
         assert got and got[0].why == "connection"
     finally:
         silent.close()
+
+
+def _failed_logins(mail_servers, user: str, at_least: int) -> int:
+    """LOGINs Dovecot refused for ``user``: its line for a connection closed after a failed login, written once
+    the client has gone (waited for, up to 10 s, until there are ``at_least``)."""
+    deadline = time.monotonic() + 10
+    while True:
+        lines = mail_servers.log().splitlines()
+        found = sum("auth failed" in line and f"user=<{user}>" in line for line in lines)
+        if found >= at_least or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+def test_a_refused_password_is_tried_once_and_the_full_sync_says_the_same_line(
+    profile_dir: Path, synced: str, mail_servers
+) -> None:
+    """The check's refused LOGIN is handed over: the full sync says its own line about that answer without
+    logging in again (a second failed LOGIN cost another of the server's failure delays, and counts against
+    the account on servers that lock it after a few)."""
+    mr = Mailroom.open(profile_dir, PASS)
+    Accounts(mr.profile.collection("accounts")).add(_account(mail_servers, synced, password="pas-le-bon"), replace=True)
+    expected = _full_sync_error(profile_dir)  # the full sync's own line, alone: one failed LOGIN
+    assert _failed_logins(mail_servers, synced, 1) == 1
+    checked = _check(profile_dir)
+    assert checked.why == "refused" and checked.refused is not None
+    assert checked.refused[1] == "[AUTHENTICATIONFAILED] Authentication failed."  # what the full client says
+    assert _failed_logins(mail_servers, synced, 2) == 2
+    code, out, err, _loaded = _resync_in_a_fresh_interpreter(profile_dir)
+    assert (code, out, err) == (1, "", expected)
+    assert _failed_logins(mail_servers, synced, 4) == 3  # the resync's check only: 4 would be a second LOGIN
+    assert "login was refused at the no-change check; not tried again" in (profile_dir / "missive.log").read_text()
+
+
+def test_a_refusal_handed_over_is_not_used_for_other_credentials(profile_dir: Path, synced: str, mail_servers) -> None:
+    """The account changed between the check and the sync (the password corrected): the sync logs in."""
+    mr = Mailroom.open(profile_dir, PASS)
+    accounts = Accounts(mr.profile.collection("accounts"))
+    accounts.add(_account(mail_servers, synced, password="pas-le-bon"), replace=True)
+    checked = _check(profile_dir)
+    assert checked.refused is not None
+    Accounts(checked.profile.collection("accounts")).add(_account(mail_servers, synced), replace=True)
+    adopted = Mailroom.adopt(checked)
+    assert run(adopted.sync())[0].new == 0
