@@ -1,14 +1,20 @@
 """One layer of bench.memfloor, in its own interpreter: ``python -m bench._memlayer LAYER OUT SETTLE``.
 
 Imports nothing of its own beyond what the layer is (``sys`` and ``time`` are loaded by any interpreter), so
-the ``python`` layer is the interpreter and its site set-up alone. Writes ``rss anon modules`` (KB, KB, count)
-to OUT, read by itself from /proc/self/smaps_rollup ``SETTLE`` seconds after it is up.
+the ``python`` layer is the interpreter and its site set-up alone, and no layer below ``code`` imports a line of
+missive (what missive's modules load, hashlib with the vault's hmac for one, is theirs). Writes ``rss anon
+modules`` (KB, KB, count) to OUT, read by itself from /proc/self/smaps_rollup ``SETTLE`` seconds after it is
+up, and the names of the modules loaded then to OUT.modules.
 """
 
 import sys
 import time
 
 LAYERS = ("python", "asyncio", "textual", "cryptography", "unlock", "code")
+
+# the vault's default Argon2id cost (core.store.vault.DEFAULT_ARGON2ID, which a test holds equal): written here so
+# that the unlock layer imports no module of missive's
+UNLOCK_MEMORY_KIB, UNLOCK_ITERATIONS, UNLOCK_LANES = 64 * 1024, 3, 1
 
 # the modules of the inbox (beyond what they import themselves), imported by the ``code`` layer
 INBOX_MODULES = (
@@ -35,23 +41,32 @@ def _figures() -> str:
     return f"{fields['Rss']} {fields['Anonymous']} {len(sys.modules)}"
 
 
+def _modules() -> str:
+    return "\n".join(sorted(name for name, module in sys.modules.items() if module is not None))
+
+
 def _unlock() -> None:
     """One Argon2id derivation at the vault's default cost, one AES-GCM seal and open."""
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
     from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
-    from core.store.vault import DEFAULT_ARGON2ID as cost
-
     key = Argon2id(
-        salt=bytes(16), length=32, iterations=cost.iterations, lanes=cost.lanes, memory_cost=cost.memory_kib
+        salt=bytes(16),
+        length=32,
+        iterations=UNLOCK_ITERATIONS,
+        lanes=UNLOCK_LANES,
+        memory_cost=UNLOCK_MEMORY_KIB,
     ).derive(b"memfloor")
     aead = AESGCM(key)
     aead.decrypt(bytes(12), aead.encrypt(bytes(12), bytes(100_000), b"memfloor"), b"memfloor")
 
 
 def _write(out: str) -> None:
+    figures = _figures()
+    with open(out + ".modules", "w") as f:
+        f.write(_modules())
     with open(out, "w") as f:
-        f.write(_figures())
+        f.write(figures)
 
 
 def layer(name: str, out: str, settle: float) -> None:
@@ -62,7 +77,6 @@ def layer(name: str, out: str, settle: float) -> None:
         return
     if name == "asyncio":
         import asyncio  # noqa: F401
-        import hashlib  # noqa: F401
 
         time.sleep(settle)
         _write(out)

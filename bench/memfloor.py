@@ -7,13 +7,15 @@ Each layer is a fresh interpreter in a 120x40 pseudo-terminal, its resident set 
 ``--settle`` seconds after it is up, as bench.startup reads missive's ``rss`` after the paint:
 
 - ``python``: the interpreter and its site set-up, nothing imported;
-- ``asyncio``: asyncio and hashlib, which every Textual program loads (asyncio imports ssl: libssl and
-  libcrypto; hashlib loads libcrypto too);
+- ``asyncio``: asyncio, which every Textual program loads (asyncio imports ssl: libssl and libcrypto);
+  not hashlib, which neither Textual nor cryptography loads: missive's vault does (hmac), so it counts in
+  ``code``;
 - ``textual``: a running Textual app showing one Static;
 - ``cryptography``: the same app with cryptography's AES-GCM, HKDF and Argon2id imported (what the vault
   imports: the library the design card binds, with its own OpenSSL);
 - ``unlock``: the same after one Argon2id derivation at the vault's default cost and an AES-GCM seal and open
-  (what the unlock runs; the derivation's memory is given back, its code stays mapped);
+  (what the unlock runs; the derivation's memory is given back, its code stays mapped), with none of missive's
+  modules (the vault's are in ``code``);
 - ``code``: the same with missive's modules of the inbox imported (the app, the inbox and reader panes, the
   message list, the façade, the store and what ``core.mailroom.preload`` loads for the first read), nothing
   run: what missive's code costs without its data and screens.
@@ -51,6 +53,11 @@ def layer_env() -> dict[str, str]:
 
 def measure(name: str, settle: float) -> dict[str, float]:
     """Run layer ``name`` in a pseudo-terminal of 120x40; its figures."""
+    return run_layer(name, settle)[0]
+
+
+def run_layer(name: str, settle: float) -> tuple[dict[str, float], list[str]]:
+    """Run layer ``name`` in a pseudo-terminal of 120x40; its figures and the names of the modules it loaded."""
     import fcntl
     import termios
 
@@ -85,7 +92,9 @@ def measure(name: str, settle: float) -> dict[str, float]:
         if child.returncode != 0 or not out.exists():
             raise SystemExit(f"layer {name} failed (exit {child.returncode}): {said[-600:]!r}")
         rss, anon, modules = (float(x) for x in out.read_text().split())
-        return {"rss": rss / 1024, "anon": anon / 1024, "file": (rss - anon) / 1024, "modules": modules}
+        names = Path(f"{out}.modules").read_text().split()
+        figures = {"rss": rss / 1024, "anon": anon / 1024, "file": (rss - anon) / 1024, "modules": modules}
+        return figures, names
 
 
 def app_rss(size: int, runs: int) -> float | None:

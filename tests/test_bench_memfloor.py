@@ -54,3 +54,23 @@ def test_the_layers_run_from_the_byte_compiled_modules_bench_startup_makes(monke
     assert "PYTHONDONTWRITEBYTECODE" not in env
     assert env["PYTHONPYCACHEPREFIX"] == str(startup.PYCACHE)
     assert str(ROOT) in env["PYTHONPATH"].split(os.pathsep)
+
+
+def test_the_floor_under_missive_holds_no_module_of_missive_nor_what_only_missive_loads() -> None:
+    """The layers below ``code`` are the libraries missive stands on, as they load themselves: the unlock layer
+    imported the vault for its cost (missive's modules, and hmac with hashlib: 1.0 MB of missive's own counted
+    as floor), and the asyncio layer hashlib, which neither Textual nor cryptography loads (0.7 MB said as
+    asyncio's step instead of Textual's)."""
+    from bench import memfloor
+    from bench._memlayer import UNLOCK_ITERATIONS, UNLOCK_LANES, UNLOCK_MEMORY_KIB
+    from core.store.vault import DEFAULT_ARGON2ID
+
+    cost = DEFAULT_ARGON2ID
+    assert (UNLOCK_MEMORY_KIB, UNLOCK_ITERATIONS, UNLOCK_LANES) == (cost.memory_kib, cost.iterations, cost.lanes)
+    for name in ("asyncio", "unlock"):
+        _, modules = memfloor.run_layer(name, 0.1)
+        assert "asyncio" in modules
+        mine = [m for m in modules if m.split(".")[0] in ("core", "tui", "hashlib", "hmac", "_hashlib")]
+        assert mine == [], name
+    _, code = memfloor.run_layer("code", 0.1)
+    assert {"core.store.vault", "hashlib", "tui.app"} <= set(code)
