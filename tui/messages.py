@@ -169,10 +169,19 @@ class SendersKnown(Message, bubble=False):
 class LetterSent(Message):
     """A letter left the composer for the durable outbox (``queued``: the server did not take it yet)."""
 
-    def __init__(self, recipients: int, *, queued: bool = False) -> None:
+    def __init__(self, recipients: int, *, queued: bool = False, draft_id: str | None = None) -> None:
         super().__init__()
         self.recipients = recipients
         self.queued = queued
+        self.draft_id = draft_id  # the composer's letter that left
+
+
+class SendEnded(Message, bubble=False):
+    """The composer's send of one letter is over, whatever its outcome (it may be sent again)."""
+
+    def __init__(self, draft_id: str) -> None:
+        super().__init__()
+        self.draft_id = draft_id
 
 
 class MailroomEventReceived(Message, bubble=False):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
@@ -276,6 +277,8 @@ class FakeMailroom:
     audit: list[tuple[str, str]] = field(default_factory=list)  # (action, id), as the real audit log
     audit_broken: str | None = None  # the line of an audit log out of step with its seal: reads are refused
     outbox: list[Draft] = field(default_factory=list)
+    # set: send waits for it (a server slow to answer), in the composer's sending thread
+    send_gate: threading.Event | None = None
     accounts: list[str] = field(default_factory=list)  # none: the app starts no background sync
     sending_accounts: list[tuple[str, str]] = field(default_factory=lambda: [("cabinet", DOCTOR)])
     sent_letters: Any = None  # a core.mail.receipts.SentLetters, for the tests of Envoyés
@@ -774,6 +777,8 @@ class FakeMailroom:
 
     async def send(self, draft: Draft, draft_id: str | None = None) -> Delivery:
         self.outgoing.check([*draft.to, *draft.cc])  # the real policy refuses as the real façade would
+        if self.send_gate is not None:
+            self.send_gate.wait(60)  # only turns a test that forgets to open it into a slow one
         if draft_id and set(self.refused) >= {*draft.to, *draft.cc}:
             # as the real façade: refused for good, the letter goes back to its draft (stored first) and
             # leaves the outbox, so no flush sends it besides the corrected one

@@ -41,7 +41,7 @@ from tui import keymap
 from tui.facade import mailroom_of, missive_app
 from tui.failures import ReportsFailures
 from tui.i18n import t
-from tui.messages import AddressesFound, DraftsChanged, LetterSent, ProtectionDecided, SendersKnown
+from tui.messages import AddressesFound, DraftsChanged, LetterSent, ProtectionDecided, SendEnded, SendersKnown
 
 if TYPE_CHECKING:
     from core.mailroom import MailroomAPI
@@ -231,6 +231,10 @@ class ComposePane(ReportsFailures, Vertical):
         self._taken = ""  # a field's value right after a choice was taken: no new list for it
         self.account: str | None = None  # the account the letter leaves from (None: the default one)
         self.senders: list[tuple[str, str]] = []  # (account, address) the letter can leave from
+        # the letters whose send is under way (draft ids): the outbox has them, or is about to. A server slow
+        # to answer kept the letter on screen with no word for a minute; ctrl+s again queued a second copy,
+        # and the colleague got the letter twice (gp9, Postfix stopped mid-send)
+        self.sending: set[str] = set()
 
     def compose(self) -> ComposeResult:
         # Set up here, not in on_mount: a quit during the mount leaves no children to query (a traceback).
@@ -328,9 +332,11 @@ class ComposePane(ReportsFailures, Vertical):
         cc: tuple[str, ...] = (),
         attachments: tuple[Attachment, ...] = (),
         account: str | None = None,
+        focus: bool = True,
     ) -> None:
         """A fresh letter (from c, r, f or Annuaire); the previous draft stays saved. ``account``: the account of
-        the message answered (the letter leaves from it), else the default one."""
+        the message answered (the letter leaves from it), else the default one. ``focus``: its first field
+        takes the focus (not when the composer is out of sight)."""
         self.draft_id = uuid.uuid4().hex
         self.account = account
         self.attachments = list(attachments)  # a forward keeps the original's files
@@ -341,7 +347,8 @@ class ComposePane(ReportsFailures, Vertical):
         self._paint_attachments()
         self._as_started = self.draft()
         target = "#compose-subject" if to and not subject else "#compose-body" if to else "#compose-to"
-        self.query_one(target).focus()
+        if focus:
+            self.query_one(target).focus()
         self.ready()
         self._show_account()  # and the indicators at once for a reply or a letter from Annuaire
         if to and mailroom_of(self).settings.compose.editor == "external":
@@ -489,6 +496,8 @@ class ComposePane(ReportsFailures, Vertical):
 
     def _save_draft(self) -> None:
         self._draft_timer = None
+        if self.draft_id in self.sending:  # the outbox has the letter: its draft is the core's to delete or restore
+            return
         if self.has_unsent():
             self._kept_id = self.draft_id
             self.save_draft(self.draft_id, self.draft())
@@ -665,6 +674,9 @@ class ComposePane(ReportsFailures, Vertical):
 
     # -- sending ------------------------------------------------------------------------------------------
     def action_send(self) -> None:
+        if self.draft_id in self.sending:  # this letter is leaving: a second ctrl+s would send it twice
+            self.notify(t("compose.sending_already"), severity="warning")
+            return
         draft = self.draft()
         if not draft.to:
             self.notify(t("compose.need_recipient"), severity="warning")
@@ -682,12 +694,18 @@ class ComposePane(ReportsFailures, Vertical):
             draft_id = self.draft_id
 
             def answered(yes: bool | None) -> None:
-                if yes and draft_id == self.draft_id:
-                    self.send(draft_id, replace(draft, confirm_mixed=True))
+                if yes and draft_id == self.draft_id and draft_id not in self.sending:
+                    self._start_sending(draft_id, replace(draft, confirm_mixed=True))
 
             self.app.push_screen(ConfirmScreen(t("confirm.mixed_patient"), deliberate=True), answered)
             return
-        self.send(self.draft_id, draft)
+        self._start_sending(self.draft_id, draft)
+
+    def _start_sending(self, draft_id: str, draft: Draft) -> None:
+        """The letter goes: said at once (the server may take a while to answer), and kept from a second send."""
+        self.sending.add(draft_id)
+        self.notify(t("compose.sending"))
+        self.send(draft_id, draft)
 
     def action_toggle_end(self) -> None:
         """ctrl+t: end the conversation (X-MSS-MES: FIN): the patient cannot reply to this letter."""
@@ -701,6 +719,12 @@ class ComposePane(ReportsFailures, Vertical):
     @work(thread=True, exclusive=True, group="send", exit_on_error=False)
     def send(self, draft_id: str, draft: Draft) -> None:
         mailroom = mailroom_of(self)
+        try:
+            self._send(mailroom, draft_id, draft)
+        finally:
+            self.post_message(SendEnded(draft_id))
+
+    def _send(self, mailroom: MailroomAPI, draft_id: str, draft: Draft) -> None:
         mailroom.save_draft(draft, draft_id)  # kept until the outbox has it; the façade deletes it then
         try:
             asyncio.run(mailroom.send(draft, draft_id))
@@ -710,19 +734,26 @@ class ComposePane(ReportsFailures, Vertical):
             # Refused for good, the letter stays here to be corrected: the core put it back in its draft and
             # took it out of the outbox (no flush sends that copy besides the corrected one).
             if not exc.permanent:
-                self.post_message(LetterSent(len(draft.to) + len(draft.cc), queued=True))
+                self.post_message(LetterSent(len(draft.to) + len(draft.cc), queued=True, draft_id=draft_id))
                 self.post_message(DraftsChanged())
             return
-        self.post_message(LetterSent(len(draft.to) + len(draft.cc)))
+        self.post_message(LetterSent(len(draft.to) + len(draft.cc), draft_id=draft_id))
         self.post_message(DraftsChanged())  # its draft is gone from Brouillons
+
+    def on_send_ended(self, message: SendEnded) -> None:
+        self.sending.discard(message.draft_id)
 
     def on_letter_sent(self, message: LetterSent) -> None:
         """The letter left: a fresh one waits here, and Réception is shown (as Échap does), unless the doctor
         went elsewhere meanwhile. Left here, the keys meant for the list ('1', j…) were typed into À."""
         if not message.queued:  # else the core's line (SendFailed) says where it is and why
             self.notify(t("compose.sent", count=message.recipients))
+        if message.draft_id is not None and message.draft_id != self.draft_id:
+            return  # another letter begun while that one was leaving: it stays as it is, and where the focus is
         shown = self.display and self.is_on_screen
-        self.start()
+        # the focus goes to the fresh letter's first field only on screen: the composer hidden (the doctor went
+        # to Réception meanwhile), the keys typed for the list went into its hidden À field
+        self.start(focus=shown)
         self.protection, self.protected_for = None, ()
         self._paint_recipients()
         app = missive_app(self)
@@ -733,6 +764,8 @@ class ComposePane(ReportsFailures, Vertical):
     def has_unsent(self) -> bool:
         """Whether anything typed would be lost with this letter (a recipient, a subject, a body, a file). A
         reply, forward or letter from Annuaire left as it was filled holds nothing typed: r again makes it."""
+        if self.draft_id in self.sending:  # in the outbox's hands: nothing here is lost (no question to quit)
+            return False
         draft = self.draft()
         started = self._as_started  # (the From account aside: it is settled once the accounts are read)
         if started is not None and replace(draft, account=None) == replace(started, account=None):

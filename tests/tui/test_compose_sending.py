@@ -1,0 +1,83 @@
+"""A letter whose server is slow to answer: the composer says it is leaving, a second ctrl+s sends nothing twice,
+and the doctor who went to Réception meanwhile keeps her keys there when it has left (gp9 on the installed wheel:
+Postfix stopped mid-send, the letter stayed on screen a minute with no word, ctrl+s again queued a second copy
+and the colleague got it twice; then « j » for the list went into the hidden composer's À field)."""
+
+from __future__ import annotations
+
+import threading
+
+from textual.widgets import Input
+
+from tests.tui.conftest import settle
+from tests.tui.fakes import FakeMailroom
+from tests.tui.test_flows import until
+from tui.app import MissiveApp
+from tui.panes.compose import ComposePane
+from tui.widgets.message_list import MessageList
+
+COLLEAGUE = "claire.martin@chu-test.mssante.fr"
+
+
+def said(app: MissiveApp, words: str) -> bool:
+    return any(words in str(n.message) for n in app._notifications)
+
+
+async def _letter(pilot, subject: str) -> None:
+    await pilot.press("3")
+    await pilot.press(*COLLEAGUE, "tab", "tab", *subject, "tab", *"Chère consœur")
+
+
+async def test_a_second_ctrl_s_while_the_letter_leaves_sends_nothing_twice(mailroom: FakeMailroom) -> None:
+    mailroom.send_gate = threading.Event()
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await _letter(pilot, "Avis")
+        await settle(app, pilot)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: said(app, "Envoi en cours"), "the composer says the letter is leaving")
+        composer = app.screen.query_one(ComposePane)
+        assert not composer.has_unsent()  # in the outbox's hands: quitting asks nothing, loses nothing
+        await pilot.press("ctrl+s")  # nothing seems to happen: pressed again, by habit
+        await until(pilot, lambda: said(app, "Cette lettre part déjà"), "the second ctrl+s is declined")
+        mailroom.send_gate.set()
+        await until(pilot, lambda: said(app, "confiée"), "the letter left")
+        await settle(app, pilot)
+        assert [d.subject for d in mailroom.sent] == ["Avis"]
+
+
+async def test_the_letter_leaving_while_the_doctor_is_in_reception_leaves_her_keys_there(
+    mailroom: FakeMailroom,
+) -> None:
+    mailroom.send_gate = threading.Event()
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await _letter(pilot, "Avis")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: said(app, "Envoi en cours"), "the composer says the letter is leaving")
+        await pilot.press("f2")  # to Réception while it leaves (settle would wait for the send: pauses)
+        await until(pilot, lambda: isinstance(app.focused, MessageList), "Réception's list has the keys")
+        mailroom.send_gate.set()
+        await until(pilot, lambda: said(app, "confiée"), "the letter left")
+        await settle(app, pilot)
+        assert isinstance(app.focused, MessageList), app.focused  # not the hidden composer's À field
+        await pilot.press("j")
+        await settle(app, pilot)
+        assert app.screen.query_one("#compose-to", Input).value == ""
+        assert app.screen.query_one(MessageList).cursor == 1
+        # another letter begun while one leaves stays as it is when that one has left
+        mailroom.send_gate = threading.Event()
+        await _letter(pilot, "Premier")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: said(app, "Envoi en cours"), "the first letter is leaving")
+        await pilot.press("escape", "c")  # a second letter, begun at once
+        await until(pilot, lambda: app.screen.query_one("#compose-to", Input).has_focus, "a fresh letter")
+        await pilot.press(*COLLEAGUE, "tab", "tab", *"Second")
+        await until(pilot, lambda: app.screen.query_one("#compose-subject", Input).value == "Second", "typed")
+        mailroom.send_gate.set()
+        await until(pilot, lambda: [d.subject for d in mailroom.sent] == ["Avis", "Premier"], "the first left")
+        await settle(app, pilot)
+        assert app.screen.query_one("#compose-subject", Input).value == "Second"
+        assert app.screen.query_one("#compose-to", Input).value.startswith(COLLEAGUE)
