@@ -13,7 +13,7 @@ from textual.widgets import OptionList, Static
 from core.errors import KeptInOutbox
 from core.mail.account import Account
 from core.mailroom import Mailroom
-from core.model import DRAFTS_FOLDER, Draft
+from core.model import DRAFTS_FOLDER, Attachment, Draft
 from tests.tui.conftest import delivered as _delivered
 from tests.tui.conftest import settle
 from tests.tui.fakes import FakeMailroom
@@ -107,6 +107,24 @@ async def test_f2_from_the_outbox_goes_to_the_pane_and_the_status_count_opens_it
         await pilot.press("f3")
         await settle(app, pilot)
         assert not isinstance(app.screen, OutboxScreen) and app.screen.query_one(StatusBar)
+
+
+async def test_the_letter_read_in_the_outbox_offers_no_key_for_its_attachments(mailroom: FakeMailroom) -> None:
+    """À envoyer's reader is read-only: its attachments' line said « s enregistrer, o ouvrir », Réception's keys,
+    and s and o did nothing there (gp9 on the installed wheel). It names the files and their count alone."""
+    pdf = Attachment("compte-rendu.pdf", "application/pdf", b"%PDF-1.4 ...")
+    mailroom.queue_letter(Draft(to=(COLLEAGUE,), subject="Avis", body="Bien à vous\n", attachments=(pdf,)), "x")
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f7")
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, OutboxReader)
+        said = text_of(app, "#reader-attachments")
+        assert "1 pièce(s) jointe(s)" in said and "compte-rendu.pdf" in said
+        assert "enregistrer" not in said and "ouvrir" not in said
 
 
 # -- a real profile: the suite's Postfix refuses one letter, another waits for a server it could not reach -------

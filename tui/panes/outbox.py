@@ -93,6 +93,7 @@ class OutboxReader(ModalScreen[None]):
         from tui.panes.reader import Reader
 
         reader = Reader(id="outbox-reader")
+        reader.attachment_keys = False  # read-only: s and o are Réception's
         reader.border_title = t("outbox.reader_title")
         reader.border_subtitle = t("outbox.reader_keys")
         yield reader

@@ -205,6 +205,9 @@ class Reader(ScrollView, can_focus=True):
 
     DEFAULT_CSS = "Reader { overflow-x: hidden; }"
     BINDINGS = keymap.bindings("reader")
+    # the attachments' line offers s and o (Réception's keys); a reader without them (À envoyer's, read-only)
+    # says the count alone: it offered keys that did nothing there
+    attachment_keys = True
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -314,7 +317,8 @@ class Reader(ScrollView, can_focus=True):
         parts.append((screenful(body.rstrip()), 1))
         lines = []
         if view.attachments:
-            lines = [t("reader.attachments", count=len(view.attachments))] + [
+            said = "reader.attachments" if self.attachment_keys else "reader.attachments_listed"
+            lines = [t(said, count=len(view.attachments))] + [
                 f"  + {a.filename} ({a.content_type}, {len(a.data) // 1024 + 1} Ko)" for a in view.attachments
             ]
         lines += [f"  ! {note}" for note in view.notes]  # what could not be read (the core's words)
