@@ -143,6 +143,17 @@ def discover_themes(profile_dir: Path | None) -> tuple[list[Theme], list[str]]:
     return list(themes.values()), problems
 
 
+class PaneTab(Static):
+    """One pane's name on the tab line: a click shows it, as its key does (it looked like a tab and did nothing)."""
+
+    def __init__(self, pane: str, label: str) -> None:
+        super().__init__(label, id=f"tab-{pane}", classes="tab")
+        self.pane = pane
+
+    async def on_click(self) -> None:
+        await self.app.run_action(f"show_pane({self.pane!r})")  # as the key: checked as it is (the lock)
+
+
 class MainScreen(PromptFrames[None]):
     """The four panes behind a tab line, the status bar and the footer."""
 
@@ -154,7 +165,7 @@ class MainScreen(PromptFrames[None]):
 
         with Horizontal(id="tabs"):
             for index, pane in enumerate(PANES, start=1):
-                yield Static(f" {index} {t('pane.' + pane)} ", id=f"tab-{pane}", classes="tab")
+                yield PaneTab(pane, f" {index} {t('pane.' + pane)} ")
         with ContentSwitcher(initial="inbox", id="panes"):
             yield InboxPane(id="inbox")
         # the audit log out of step with its seal: the core's line, kept in sight until it is resealed

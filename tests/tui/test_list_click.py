@@ -52,3 +52,19 @@ async def test_a_click_on_a_row_opens_that_letter_not_the_next() -> None:
         await pilot.click(MessageList, offset=(30, 0))
         await settle(app, pilot)
         assert msg_list.current.id == wanted.id and pane.view.summary.id == wanted.id and pane.mode == "split"
+
+
+async def test_a_click_on_a_pane_tab_shows_that_pane() -> None:
+    """The tab line (« 1 Réception  2 À classer  3 Rédaction  4 Annuaire ») looked like tabs and a click on one
+    did nothing (gp9 on the installed wheel): it shows that pane, as its key does, its field focused."""
+    from textual.widgets import ContentSwitcher
+
+    app = MissiveApp(mailroom=_letters(3))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        switcher = app.screen.query_one("#panes", ContentSwitcher)
+        for pane, focused in (("review", "review-docs"), ("compose", "compose-to"), ("inbox", "message-list")):
+            await pilot.click(f"#tab-{pane}")
+            await settle(app, pilot)
+            assert switcher.current == pane
+            assert app.focused is not None and app.focused.id == focused, (pane, app.focused)
