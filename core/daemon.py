@@ -33,7 +33,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from core.auth.psc import LoginRequired
+from core.auth import LoginRequired
 from core.errors import MissiveError
 from core.events import MailroomEvent, NewMail, TaskTrouble
 from core.text import T

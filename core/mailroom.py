@@ -2525,7 +2525,7 @@ class Mailroom:
         import asyncio
         import datetime as dt
 
-        from core.auth.psc import LoginRequired
+        from core.auth import LoginRequired  # not core.auth.psc: the OpenID client, for PSC accounts only
         from core.errors import MissiveError
         from core.events import NewMail, Progress, SyncState
 
@@ -3147,7 +3147,7 @@ class Mailroom:
 
     async def _login_again(self, name: str, stop: asyncio.Event | None = None) -> bool:
         """After LoginRequired: one CIBA round in the background; False (and an event) when it failed."""
-        from core.auth.psc import PscError
+        from core.auth import PscError
         from core.events import PscLogin
 
         self.emit(PscLogin(name, "required"))

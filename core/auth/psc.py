@@ -35,7 +35,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from core.errors import BadInput, SecurityError, TransportError
+from core.auth import LoginRequired as LoginRequired
+from core.auth import PscError as PscError
+from core.errors import BadInput, SecurityError
 from core.text import T
 
 if TYPE_CHECKING:
@@ -51,16 +53,6 @@ DEFAULT_INTERVAL = 5.0  # CIBA §7.3: when the provider names no interval
 DEFAULT_REQUEST_LIFETIME = 120.0
 REFRESH_MARGIN = 60.0  # renew an access token this long before it expires (or at 80 % of a shorter life)
 _CODE_LETTERS = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
-
-
-class PscError(TransportError):
-    """Pro Santé Connect said no, or could not be reached; the message is one French line."""
-
-
-class LoginRequired(PscError):
-    """No usable refresh token: a CIBA login (approval on the phone) is needed. Retrying alone cannot help."""
-
-    permanent = True
 
 
 def binding_code() -> str:

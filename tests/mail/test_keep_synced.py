@@ -194,3 +194,46 @@ async def test_a_refresh_asked_while_the_news_are_stored_still_says_them(tmp_pat
     finally:
         stop.set()
         await asyncio.wait_for(runner, 10)
+
+
+KEPT_WITHOUT_PSC = """
+import asyncio, json, sys, tempfile
+from pathlib import Path
+from core.events import SyncState
+from tests.mail.test_keep_synced import _local_account, mail, wait_for
+
+async def main():
+    with tempfile.TemporaryDirectory() as folder:
+        root, mr = _local_account(Path(folder))
+        (root / "new" / "1.a").write_bytes(mail(1))
+        events = []
+        mr.subscribe(events.append)
+        stop = asyncio.Event()
+        runner = asyncio.create_task(mr.keep_synced("local", stop, idle_timeout=30))
+        await wait_for(events, lambda e: isinstance(e, SyncState) and e.state == "online")
+        stop.set()
+        await asyncio.wait_for(runner, 15)
+        subjects = [m.subject for m in mr.messages.list()]
+        mr.close()
+    print(json.dumps({"subjects": subjects, "psc": "core.auth.psc" in sys.modules,
+                      "urllib": "urllib.request" in sys.modules}))
+
+asyncio.run(main())
+"""
+
+
+def test_an_account_that_does_not_log_in_with_pro_sante_connect_is_kept_without_its_client() -> None:
+    """The background sync catches a PSC login's errors (core.auth) without importing the OpenID client
+    (core.auth.psc: urllib.request, http.client, about 0.65 MB of the app) for an account that never uses it."""
+    from tests.fresh import fresh_json
+
+    out = fresh_json(KEPT_WITHOUT_PSC)
+    assert out == {"subjects": ["n1"], "psc": False, "urllib": False}
+
+
+def test_the_login_errors_are_the_clients_own() -> None:
+    import core.auth
+    from core.auth import psc
+
+    assert psc.LoginRequired is core.auth.LoginRequired and psc.PscError is core.auth.PscError
+    assert issubclass(core.auth.LoginRequired, core.auth.PscError) and core.auth.LoginRequired.permanent
