@@ -389,7 +389,7 @@ def _decrypt_gcm(algo: Any, key: bytes, ciphertext: bytes, mac: bytes, aad: byte
         params = _GCMParameters.load(algo["parameters"].dump())
         nonce = bytes(params["aes_nonce"].native)
         icvlen = int(params["aes_icvlen"].native)
-    if len(key) != expected or not nonce or icvlen != len(mac) or not 4 <= icvlen <= 16:
+    if len(key) != expected or not nonce or icvlen != len(mac) or not 12 <= icvlen <= 16:
         raise SecurityError(T("secure.cms.message-peut-etre-dechiffre-3"))
     try:
         if icvlen == 16:
@@ -421,6 +421,8 @@ def _decrypt(der: bytes, identities: list[tuple[PrivateKey, x509.Certificate]]) 
         kinds = {info.name for info in env["recipient_infos"]}
     if not recipients and "kari" in kinds:  # ECDH key agreement (openssl cms -encrypt to an EC certificate)
         raise SecurityError(T("secure.cms.accord-cle-ec"))
+    if not recipients and kinds & {"pwri", "kekri"}:  # a password or a shared key, not a certificate
+        raise SecurityError(T("secure.cms.chiffre-mot-de-passe"))
     cek = _content_key(recipients, identities)
     with _guard("contenu chiffré"):
         if kind == "enveloped_data":

@@ -361,6 +361,8 @@ def messages_show(args: argparse.Namespace, ctx: Any) -> int:
                 "subject": view.subject,
                 "date": view.date.isoformat() if view.date else None,
                 "encrypted": view.encrypted,
+                # an encrypted letter missive cannot read: why, in the core's words (else null)
+                "unreadable": None if view.decrypted else (view.problem or None),
                 "signature": view.signature.to_json() if view.signature is not None else None,
                 "documents": [q.to_json() for q in queued],
                 "attachments": [
@@ -386,6 +388,8 @@ def messages_show(args: argparse.Namespace, ctx: Any) -> int:
         if view.decrypted:
             note = t("cli.show.cipher_note", note=view.cipher_note) if view.cipher_note else ""
             print(t("cli.show.encrypted", note=note))
+        elif view.problem:  # why it cannot be read (no key, a cipher or a recipient kind missive lacks): the core's words
+            print(printable(t("cli.show.not_decrypted", problem=view.problem)))
         else:
             print(t("cli.show.no_key"))
     if view.signature is not None:

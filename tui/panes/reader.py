@@ -25,6 +25,18 @@ if TYPE_CHECKING:
     from tui.panes.inbox import InboxPane
 
 
+def encryption_words(view: MessageView) -> str:
+    """What the signature line adds for an encrypted letter: ' · chiffré' (and an outdated cipher's note), or
+    why it cannot be read. A letter not decrypted for another reason than a missing key (a cipher missive lacks,
+    a password-encrypted letter) has its reason, the core's words, as its text below: the line no longer sends
+    the doctor to import a key that changes nothing."""
+    if not view.encrypted:
+        return ""
+    if not view.decrypted:
+        return " · " + (t("reader.unreadable") if view.problem else t("reader.not_decrypted"))
+    return " · " + t("reader.encrypted") + (f" ({view.cipher_note})" if view.cipher_note else "")
+
+
 def signature_line(view: MessageView) -> tuple[str, str]:
     """(words, css class) for the S/MIME status."""
     sig = view.signature
@@ -273,10 +285,7 @@ class Reader(ScrollView, can_focus=True):
             style = "$warning bold reverse" if self.app.native_ansi_color else "$warning bold"  # as :ansi
             parts.append((Content(t("reader.outside_trust")).stylize(style), 0))
         words, cls = signature_line(view)
-        if view.encrypted:
-            words += " · " + (t("reader.encrypted") if view.decrypted else t("reader.not_decrypted"))
-            if view.decrypted and view.cipher_note:
-                words += f" ({view.cipher_note})"
+        words += encryption_words(view)
         if view.receipt_request:  # the sender asks a read receipt: the doctor decides (key a)
             words += "\n" + t("reader.receipt_asked", address=view.receipt_request)
         if view.receipts:  # a sent letter: what became of it, per recipient
