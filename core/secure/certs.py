@@ -250,6 +250,10 @@ def _chain(
         return [], T("sig.chain-weak-algorithm", algorithm=weak)
     if "candidates exhausted" in text or "no issuer" in text.lower():
         return [], REASON_UNTRUSTED
+    if "cA must not be asserted in an EE certificate" in text:
+        # the signer's own certificate is an authority's (a self-signed one made with openssl req -x509 has
+        # CA:TRUE): importing it changes nothing, so 'importez l'autorité' would send the doctor in circles
+        return [], T("sig.signer-is-ca")
     if "EKU" in text or "emailProtection" in text:
         return [], T("sig.ca-not-for-mail")
     return [], T("sig.chain-untrusted-detail", detail=" ".join(text.split("(encountered")[0].split())[:100])

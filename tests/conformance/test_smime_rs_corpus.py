@@ -12,6 +12,7 @@ sent the doctor to import a key that changes nothing.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import shutil
@@ -19,7 +20,13 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, load_pem_private_key, pkcs12
+from cryptography.hazmat.primitives.serialization import (
+    BestAvailableEncryption,
+    Encoding,
+    load_pem_private_key,
+    pkcs7,
+    pkcs12,
+)
 
 from tests.conformance.test_clinical_corpus import DATA
 
@@ -31,12 +38,21 @@ READABLE = {
     "test_encrypted_oaep_mgf1_mismatch.eml": ("Test OAEP SHA-256 with MGF1 SHA-384", "OpenSSL-generated test fixture"),
     "test_encrypted_gcm_icvlen12.eml": ("Test AES-256-GCM ICVlen 12", "AES-GCM ICVlen 12 test"),
     "test_encrypted_gcm_nonce16.eml": ("Test AES-256-GCM 16-byte nonce", "AES-GCM 16-byte nonce test"),
+    # one recipient of each kind (RSA, X25519 and P-256 key agreement, a shared key, a password): ours is found
+    "test_encrypted_multi_type_all.eml": ("Test KTRI+KARI+KEKRI+PWRI", "Multi-recipient-type test"),
+    # RecipientInfo version 2 where RFC 5652 says 0: a number that protects nothing (OpenSSL reads it too)
+    "test_encrypted_ktri_bad_version.eml": ("Test KTRI bad version", "Multi-recipient-type test"),
 }
 UNREADABLE = {
     "test_encrypted_ccm128.eml": (
         "Test AES-128-CCM",
         "le chiffrement authentifié aes128_ccm n'est pas pris en charge (AES-GCM) : demandez à l'expéditeur"
         " d'utiliser AES-GCM ou AES-CBC",
+    ),
+    "test_encrypted_x25519.eml": (
+        "Test X25519 x25519",
+        "le message a été chiffré pour d'autres certificats, pas pour votre clé : demandez à l'expéditeur"
+        " d'utiliser votre certificat actuel",
     ),
     "test_encrypted_pwri.eml": (
         "Test PWRI",
@@ -45,6 +61,7 @@ UNREADABLE = {
     ),
 }
 PSS = "signed-rsa-pss-wildduck.eml"
+ED25519 = "ed25519.eml"
 
 
 def _p12(name: str, tmp_path: Path) -> Path:
@@ -62,7 +79,7 @@ def shown(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, tup
     root = tmp_path / "Maildir"
     for sub in ("cur", "new", "tmp"):
         (root / sub).mkdir(parents=True)
-    names = [*READABLE, *UNREADABLE, PSS]
+    names = [*READABLE, *UNREADABLE, PSS, ED25519]
     for n, name in enumerate(names):
         shutil.copy(RS / name, root / "new" / f"17000000{n:02d}.real9:2,")
     assert cli("init")[0] == 0
@@ -70,6 +87,11 @@ def shown(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, tup
     for key in ("test_rsa", "test_p256"):
         code, out, err = cli("keys", "import", str(_p12(key, tmp_path)))
         assert code == 0 and "Kalle Krüptija" in out, err
+    # the Ed25519 letter's signer, self-signed, trusted as the doctor would (keys trust FILE)
+    signed = base64.b64decode((RS / ED25519).read_bytes().split(b"\n\n", 1)[1])
+    (signer,) = pkcs7.load_der_pkcs7_certificates(signed)
+    (tmp_path / "anu.pem").write_bytes(signer.public_bytes(Encoding.PEM))
+    assert cli("keys", "trust", str(tmp_path / "anu.pem"))[0] == 0
     assert cli("account", "add", "local", "--email", "tiiu@naide.ee", "--maildir", str(root))[0] == 0
     code, out, err = cli("sync")
     assert (code, err) == (0, "") and f"local: {len(names)} nouveaux" in out, (out, err)
@@ -114,12 +136,25 @@ def test_a_thunderbird_rsa_pss_signature_over_a_letter_that_lost_a_line_break_is
     assert hashlib.sha256(part.replace(b"\n", b"\r\n")).hexdigest() == signed_digest
 
 
+def test_an_ed25519_signer_whose_certificate_is_an_authority_is_said_in_french(shown):
+    """smime-rs's Ed25519 letter (RFC 8419; its signature holds) is signed with a self-signed certificate that
+    says CA:TRUE, as `openssl req -x509` makes them. Trusted as the doctor would, it read « autorité non
+    reconnue (importez l'autorité avec « missive keys trust ») : validation failed: basicConstraints.cA must
+    not be asserted in an EE certificate »: English, and an advice already followed."""
+    text, view = shown["Test Ed25519"]
+    assert view["signature"]["valid"] is False and view["text"].strip() == "Hello from Ed25519!"
+    line = next(line for line in text.splitlines() if line.startswith("Signé par"))
+    assert line == (
+        "Signé par : anu@naide.ee — signature non valide : le certificat du signataire est celui d'une autorité"
+        " (CA), pas un certificat de messagerie : la signature ne peut pas être reconnue, même avec ce certificat"
+        " importé ; demandez à l'expéditeur de signer avec un certificat personnel"
+    )
+
+
 def test_a_gcm_tag_cut_below_12_bytes_is_refused():
     """RFC 5084 allows AES-GCM tags of 12 to 16 bytes. The tag length is a parameter nobody authenticates: one who
     holds a letter in transit may rewrite it to 4 and cut the tag, leaving 2^32 guesses to forge a changed text.
     missive read such a letter (tags of 4 to 16 bytes); smime-rs's 12-byte one is read, the cut one refused."""
-    import base64
-
     from asn1crypto import cms as asn1_cms
 
     from core.errors import SecurityError
