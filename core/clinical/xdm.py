@@ -59,8 +59,12 @@ DocumentReader = Callable[[bytes, str], list[ClinicalDocument]]
 
 
 def looks_like(data: bytes) -> bool:
-    """A zip whose central directory names something under IHE_XDM/."""
-    return data.startswith(b"PK\x03\x04") and re.search(rb"(?i)IHE_XDM[/\\]", data) is not None
+    """A zip whose central directory names something under IHE_XDM/, or an XDM subset's METADATA.XML without
+    it (the Direct Project's xdmail wrote "SUBSET01\\METADATA.xml" at the zip's root): such a package is not
+    read (parse says why, in À classer), but it is not taken for an ordinary zip either, its documents unsaid."""
+    if not data.startswith(b"PK\x03\x04"):
+        return False
+    return re.search(rb"(?i)IHE_XDM[/\\]|SUBSET\d+[/\\]METADATA\.XML", data) is not None
 
 
 class SafeZip:
