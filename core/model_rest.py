@@ -218,7 +218,7 @@ class ClinicalDocument(Frozen):
     # The patient its container names (HL7 PID, XDM metadata entry) when that is another patient than the
     # document's own (``core.clinical.matching.name_two_patients``): never filed automatically.
     envelope: Identity | None = None
-    envelope_from: str = ""  # "hl7v2" or "xdm": which container
+    envelope_from: str = ""  # "hl7v2", "hl7v2-carried", "xdm" or "cda" (a second recordTarget): which container
     # The lab request it answers (sender's code and its order or dossier number: HL7 OBR/ORC-2/3, HPRIM Santé
     # OBR-2/3, HPRIM Net lines 9-11, CDA setId): two documents with the same one and other bytes are two versions
     # of one result (partial then complete, a correction). Identifies a patient's request: never logged.

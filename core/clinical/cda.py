@@ -133,9 +133,13 @@ def _document(root: ET.Element, data: bytes) -> ClinicalDocument:
     code_el = _child(root, "code")
     title = _text(_child(root, "title")) or (code_el.get("displayName", "") if code_el is not None else "")
     effective = _child(root, "effectiveTime")
+    identity, other = _identities(root)
     return ClinicalDocument(
         format="cda",
-        identity=_identity(root),
+        identity=identity,
+        # a second recordTarget naming another patient (CDA R2 allows several; the CI-SIS one): a person decides
+        envelope=other,
+        envelope_from="cda" if other is not None else "",
         observations=tuple(_observations(root)),
         text=_narrative(root),
         title=title,
@@ -168,8 +172,21 @@ def _text(el: ET.Element | None) -> str:
     return " ".join("".join(el.itertext()).split()) if el is not None else ""
 
 
-def _identity(root: ET.Element) -> Identity:
-    role = _child(root, "recordTarget", "patientRole")
+def _identities(root: ET.Element) -> tuple[Identity, Identity | None]:
+    """The patient of the first recordTarget, and the first other recordTarget's patient that names someone else
+    (None when there is none): the document was filed on the first alone, whatever the others said."""
+    from core.clinical.matching import name_two_patients
+
+    roles = [rt.find("patientRole") for rt in root.findall("recordTarget")]
+    identities = [_identity(role) for role in roles if role is not None]
+    if not identities:
+        return Identity(), None
+    first = identities[0]
+    other = next((i for i in identities[1:] if name_two_patients(first, i)), None)
+    return first, other
+
+
+def _identity(role: ET.Element | None) -> Identity:
     if role is None:
         return Identity()
     ins = ins_oid = source_id = None

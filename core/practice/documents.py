@@ -130,7 +130,7 @@ class QueuedDocument(Frozen):
     previous_blob: str | None = None  # after a replacement: the first version's bytes (undo restores them)
     kind: str = ""  # biologie, imagerie, anatomopathologie, courrier, document (core.clinical.kinds)
     envelope: Identity | None = None  # another patient named by its container (HL7 PID, XDM): never auto
-    envelope_from: str = ""  # "hl7v2" or "xdm"
+    envelope_from: str = ""  # "hl7v2", "hl7v2-carried", "xdm" or "cda" (a second recordTarget)
     rules: int = ANALYSIS_RULES  # the abnormal/critical rules ``abnormal`` and ``critical`` were counted by
     duplicate_of: str | None = None  # the document of the queue with the same bytes (state ``duplicate``)
     version_of: str | None = None  # an earlier document for the same lab request, with other bytes
@@ -1529,6 +1529,8 @@ def envelope_conflict(document: ClinicalDocument | QueuedDocument) -> str:
         return ""
     if document.envelope_from == "xdm":
         return str(T("clinical.documents.conflit-enveloppe-xdm"))
+    if document.envelope_from == "cda":
+        return str(T("clinical.documents.conflit-cda-deux-patients"))
     if document.envelope_from == "hl7v2-carried":
         return str(T("clinical.documents.conflit-document-porte-hl7v2"))
     return str(T("clinical.documents.conflit-enveloppe-hl7v2"))
@@ -1547,6 +1549,8 @@ def envelope_label(document: ClinicalDocument | QueuedDocument) -> str:
         return ""
     if document.envelope_from == "hl7v2-carried":
         return str(T("clinical.documents.colonne-document-porte"))
+    if document.envelope_from == "cda":
+        return str(T("clinical.documents.colonne-second-patient"))
     return str(T("clinical.documents.colonne-enveloppe"))
 
 
