@@ -115,3 +115,35 @@ async def test_a_resized_terminal_keeps_the_line_read_at_the_top() -> None:
         await pilot.resize_terminal(100, 24)
         await settle(app, pilot)
         assert words in shown(reader)[0].split(), (words, shown(reader)[:2])
+
+
+async def test_a_first_letter_needing_the_scrollbar_lays_nothing_out_again() -> None:
+    """At 120x40 the empty reader is below the list before any letter is open (4e74059): opening one changed no
+    widget's place, but its scrollbar came, and with it a layout of the screen and a new column at which Textual
+    cut again every line of every widget under the reader (a third of the first open's frame: 612 strips made
+    instead of 194). The reader keeps its scrollbar's column from the start, blank while the text fits."""
+    app = MissiveApp(mailroom=Long())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        reader = app.screen.query_one(Reader)
+        bar = reader.vertical_scrollbar
+        background = reader.rich_style.bgcolor
+        cells = [seg for strip in bar.render_lines(bar.region.reset_offset) for seg in strip]
+        assert cells and all(not seg.text.strip() and seg.style and seg.style.bgcolor == background for seg in cells)
+        regions = {widget: widget.region for widget in app.screen.walk_children(with_self=True)}
+        layouts: list[Any] = []
+        refresh_layout = app.screen._refresh_layout
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            layouts.append(args)
+            return refresh_layout(*args, **kwargs)
+
+        app.screen._refresh_layout = counted  # type: ignore[method-assign]
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert "Ligne 0 du compte rendu" in "\n".join(shown(reader))
+        assert not layouts, "the screen was laid out again for the first letter"
+        assert {widget: widget.region for widget in app.screen.walk_children(with_self=True)} == regions
+        assert bar.window_size < bar.window_virtual_size  # the scrollbar says there is more below
+        cells = [seg for strip in bar.render_lines(bar.region.reset_offset) for seg in strip]
+        assert any(seg.style and (seg.style.reverse or seg.text.strip()) for seg in cells)  # its thumb is drawn

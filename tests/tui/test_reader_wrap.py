@@ -50,7 +50,8 @@ class Side(App[None]):
         with Horizontal():
             for i, text in enumerate(self.texts):
                 yield Static(Content(text) if isinstance(text, str) else text, id=f"static-{i}")
-                yield reader_with(text).set_styles(f"width: {self.width};")
+                # the reader keeps its scrollbar's column (one cell here): its text is as wide as the Static
+                yield reader_with(text).set_styles(f"width: {self.width + 1};")
 
     def on_mount(self) -> None:
         for widget in self.query("Static"):
@@ -71,7 +72,7 @@ async def test_the_letter_is_drawn_as_textual_draws_it_at_every_width() -> None:
             readers = list(app.query(Reader))
             for i, reader in enumerate(readers):
                 static = app.query_one(f"#static-{i}", Static)
-                assert not reader.show_vertical_scrollbar
+                assert reader.scrollable_content_region.width == width
                 height = static.size.height
                 assert reader.virtual_size.height == height, (width, str(texts[i])[:20])
                 drawn = [reader.render_line(y) for y in range(height)]
@@ -82,7 +83,8 @@ async def test_a_selection_copies_the_letter_as_textual_copies_it() -> None:
     text = "Cher confrère, voici le compte rendu\tde votre patient née le 12/03/1950, HbA1c 7,2 %.\n\nBien à vous."
 
     class Two(App[None]):
-        CSS = "Static, Reader { width: 24; height: 12; }"
+        # the reader's text as wide as the Static, beside its scrollbar's column
+        CSS = "Static, Reader { width: 24; height: 12; } Reader { width: 26; scrollbar-size-vertical: 2; }"
 
         def compose(self) -> ComposeResult:
             with Horizontal():

@@ -8,10 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from rich._wrap import divide_line
 from rich.cells import cell_len, set_cell_size
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.segment import Segment
+from rich.style import Style as RichStyle
 from textual.content import Content
 from textual.geometry import Offset, Size
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBarRender
 from textual.selection import Selection
 from textual.strip import Strip
 from textual.style import Style as VisualStyle
@@ -202,6 +205,19 @@ SECTIONS = ("headers", "trust", "signature", "documents", "body", "attachments")
 SIG_STYLES = {"sig-ok": "$success bold", "sig-bad": "$error bold", "sig-none": "$text-muted"}  # as app.tcss's
 
 
+class _FitsBar:
+    """The scrollbar's column while the whole text fits: the reader's own background, nothing to click."""
+
+    def __init__(self, style: RichStyle) -> None:
+        self.style = style
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        blank = Segment(" " * options.max_width, self.style)
+        for _ in range(options.height or console.height):
+            yield blank
+            yield Segment.line()
+
+
 class Reader(ScrollView, can_focus=True):
     """Shows one opened message; bodies are decoded in a worker before they get here.
 
@@ -213,9 +229,14 @@ class Reader(ScrollView, can_focus=True):
     is mounted or removed, and the reader keeps its size, so the screen is not laid out again.
 
     Over the whole screen (class ``-full``, set by Réception): space pages down, ``-``/``b`` up, ``q``/Échap
-    goes back to the list. Below the list these keys keep their Réception meaning (``q`` quits)."""
+    goes back to the list. Below the list these keys keep their Réception meaning (``q`` quits).
 
-    DEFAULT_CSS = "Reader { overflow-x: hidden; }"
+    Its scrollbar's column is kept whether or not the text needs it (``overflow-y: scroll``), blank while the
+    text fits: a letter that needs it once an empty reader or a short one was shown changes no layout, and the
+    screen's other widgets are not cut again at a new column (Textual re-divides every line of every widget
+    under the reader when a scrollbar comes: a third of a first open's frame)."""
+
+    DEFAULT_CSS = "Reader { overflow-x: hidden; overflow-y: scroll; }"
     BINDINGS = keymap.bindings("reader")
     # the attachments' line offers s and o (Réception's keys); a reader without them (À envoyer's, read-only)
     # says the count alone: it offered keys that did nothing there
@@ -235,6 +256,17 @@ class Reader(ScrollView, can_focus=True):
         self._strips: dict[int, Strip] = {}
         self.drawn = 0  # screen lines drawn since the reader was made (tests/tui/test_reader_lines.py)
         self._set_text([(t("reader.empty"), 0)], {"headers": 0})
+
+    def on_mount(self) -> None:
+        # Textual's documented way to draw a widget's scrollbar otherwise (ScrollBar.renderer)
+        setattr(self.vertical_scrollbar, "renderer", self._scrollbar)  # noqa: B010 - a ClassVar set per bar
+
+    def _scrollbar(self, *, window_size: int = 0, **bar: Any) -> RenderableType:
+        """Textual's scrollbar when there is something to scroll (it says 0 for ``window_size`` when the text
+        fits), else the reader's background."""
+        if window_size:
+            return ScrollBarRender(window_size=window_size, **bar)
+        return _FitsBar(RichStyle(bgcolor=self.rich_style.bgcolor))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("back", "page_down", "page_up", "next_message") and not self.has_class("-full"):
@@ -365,20 +397,14 @@ class Reader(ScrollView, can_focus=True):
     # wrapping
 
     def _lay_out(self) -> None:
-        """Wraps the text's first screen for the reader's width (one column less when it needs a scrollbar) and
-        sizes the scrollable area: the lines not yet wrapped counted as their length says."""
+        """Wraps the text's first screen for the width beside the scrollbar's column and sizes the scrollable
+        area: the lines not yet wrapped counted as their length says (a short text is wrapped whole)."""
         inner_width, inner_height = self._laid_out_for = self.container_size
         if inner_width <= 0:
             return
-        narrower = max(1, inner_width - self.styles.scrollbar_size_vertical)  # beside a scrollbar
-        self._start_wrap(inner_width)
-        if self._rest > 2 * inner_height:  # a long text: wrapped as far as it is shown
-            self._start_wrap(narrower)
-        else:  # a short one is wrapped whole: whether it needs a scrollbar is then exact
+        self._start_wrap(max(1, inner_width - self.styles.scrollbar_size_vertical))
+        if self._rest <= 2 * inner_height:
             self._wrap_to(None)
-            if len(self._rows) > inner_height:
-                self._start_wrap(narrower)
-                self._wrap_to(None)
         self._sync_size()
 
     def _start_wrap(self, width: int) -> None:
