@@ -220,6 +220,9 @@ class Mailroom:
         # of this process (core.mail.nochange), said by the next sync of that same account without a second try
         self._refused_logins: dict[str, tuple[Any, str]] = {}
         self._drafts_lock = threading.Lock()
+        # letters read with words_later: their words for the search, kept by keep_read_words (header id -> (id, text))
+        self._words_due: dict[str, tuple[str, str]] = {}
+        self._words_lock = threading.Lock()
         self._no_undo = T("mail.ops.rien-a-annuler")  # else why there is nothing: what undo_move() says
         from core.mail.accountlock import AccountLocks
 
@@ -815,9 +818,11 @@ class Mailroom:
 
         return open_message(raw, self.keys)
 
-    def read_message(self, message_id: str, actor: str | None = None) -> MessageView:
+    def read_message(self, message_id: str, actor: str | None = None, words_later: bool = False) -> MessageView:
         """The message as the doctor reads it (S/MIME layers removed, HTML turned into text, the document
-        queue's decisions for its clinical parts); audited on every read.
+        queue's decisions for its clinical parts); audited on every read. Its words for the search are kept in
+        the profile now, or with ``words_later`` by the next ``keep_read_words`` (a write to the profile: the app
+        shows the letter first).
 
 
         The signature verdict is the one stored at sync time (verified once, when the message arrived).
@@ -877,7 +882,11 @@ class Mailroom:
             # said in the letter's place, as for an empty or too large one: the reader and messages show
             # showed a blank letter (the problem was shown only for a letter not decrypted)
             return replace(view, body=str(exc), problem=str(exc))
-        self._keep_read_words(parsed.message_id or summary.message_id, message_id, parsed.text)
+        if words_later:
+            with self._words_lock:
+                self._words_due[parsed.message_id or summary.message_id] = (message_id, parsed.text)
+        else:
+            self._keep_read_words(parsed.message_id or summary.message_id, message_id, parsed.text)
         return replace(
             view,
             sender=parsed.sender or summary.sender,
@@ -907,6 +916,13 @@ class Mailroom:
         if repaired is not None:
             log.info("message %s: blank list row read again from the letter", summary.id[:16])
         return repaired
+
+    def keep_read_words(self) -> None:
+        """Keep the words of the letters read with ``words_later`` since the last call."""
+        with self._words_lock:
+            due, self._words_due = self._words_due, {}
+        for header_id, (message_id, text) in due.items():
+            self._keep_read_words(header_id, message_id, text)
 
     def _keep_read_words(self, header_id: str, message_id: str, text: str) -> None:
         """The words of a letter the doctor opened, in the search's form, in the profile's encrypted

@@ -127,8 +127,14 @@ class MailroomAPI(Protocol):
         lists the drafts kept (rows whose id is the draft's)."""
         ...
 
-    def read_message(self, message_id: str, actor: str | None = None) -> MessageView:
-        """The message as the doctor reads it; audited (``read``) every time."""
+    def read_message(self, message_id: str, actor: str | None = None, words_later: bool = False) -> MessageView:
+        """The message as the doctor reads it; audited (``read``) every time. Its words are kept for the search
+        (``read_words_by_message``) now, or with ``words_later`` by the next ``keep_read_words``."""
+        ...
+
+    def keep_read_words(self) -> None:
+        """Keep for the search the words of the letters read with ``words_later`` (a write to the profile, which
+        the app does once the letter is on its way to the screen)."""
         ...
 
     def prepare_reading(self) -> None:

@@ -305,6 +305,7 @@ class FakeMailroom:
         self.saved_drafts: dict[str, SavedDraft] = {}
         self.left_drafts: set[str] = set()  # drafts whose letter the outbox took (save_draft keeps them out)
         self.read_words: dict[str, str] = {}  # Message-ID -> words of the letters opened (the search)
+        self.words_due: dict[str, str] = {}  # the same, of letters read with words_later (keep_read_words)
         self.resume_frames: dict[str, str] = {}  # key -> the first inbox frame kept (resume_frame)
         self._draft_clock = BASE
         self._last_move: MoveResult | None = None
@@ -365,7 +366,7 @@ class FakeMailroom:
     def keep_resume_frame(self, key: str, frame: str) -> None:
         self.resume_frames[key] = frame
 
-    def read_message(self, message_id: str, actor: str | None = None) -> MessageView:
+    def read_message(self, message_id: str, actor: str | None = None, words_later: bool = False) -> MessageView:
         from core.mail import mime
         from core.secure.smime import open_message
 
@@ -390,7 +391,7 @@ class FakeMailroom:
         if summary.message_id and parsed.text:  # as the core: the words of a letter opened, for the search
             from core.clinical.search import searchable_text
 
-            self.read_words[summary.message_id] = searchable_text(parsed.text)
+            (self.words_due if words_later else self.read_words)[summary.message_id] = searchable_text(parsed.text)
         documents = tuple(
             MessageDocument(e.document, self._item(e), _kind_label(e.document))
             for e in self.documents.entries.values()
@@ -407,6 +408,10 @@ class FakeMailroom:
             people={a: label for a in (summary.sender, *summary.to) if (label := self.patient_labels().get(a.lower()))},
             summary_repaired=repaired,
         )  # fmt: skip
+
+    def keep_read_words(self) -> None:
+        self.read_words.update(self.words_due)
+        self.words_due.clear()
 
     def read_receipt_prompt(self, message_id: str, actor: str | None = None) -> str:
         """No letter of the fake asks a read receipt (a test sets this)."""

@@ -472,6 +472,24 @@ def test_the_text_of_a_letter_already_read_is_searchable_and_no_other(subject: S
     assert found("patiente", "Trash") == [] and mr.read_words_by_message() == {}  # removed for good: its words too
 
 
+def test_the_words_of_a_letter_read_words_later_are_kept_by_keep_read_words(subject: Subject) -> None:
+    """The app shows the letter first, then writes its words (a write to the profile the letter waited for)."""
+    from core.model import matches
+
+    mr = subject.mailroom
+    letter = by_subject(subject, "Compte rendu de consultation")
+
+    def found() -> bool:
+        return any(matches("patiente", form) for form in mr.read_words_by_message().values())
+
+    view = mr.read_message(letter, words_later=True)
+    assert "patiente" in view.body and not found()
+    mr.keep_read_words()
+    assert found()
+    mr.keep_read_words()  # nothing more due: nothing changes
+    assert found()
+
+
 def test_a_setting_saved_is_the_one_used(subject: Subject) -> None:
     """The theme chosen in the app's palette is written to profile.toml and read back at once."""
     subject.mailroom.save_settings({"": {"theme": "light"}})

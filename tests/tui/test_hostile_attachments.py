@@ -184,8 +184,8 @@ async def test_forwarding_a_letter_writes_no_terminal_command_of_its_attachments
     files = (Attachment("\x1b]0;PWNED\x07cr.pdf", "application/pdf", b"%PDF"),)
 
     class Hostile(FakeMailroom):
-        def read_message(self, message_id, actor=None):  # type: ignore[no-untyped-def]
-            return replace(super().read_message(message_id, actor), attachments=files)
+        def read_message(self, message_id, actor=None, words_later=False):  # type: ignore[no-untyped-def]
+            return replace(super().read_message(message_id, actor, words_later), attachments=files)
 
     app = MissiveApp(mailroom=Hostile())
     async with app.run_test(size=(100, 30)) as pilot:

@@ -16,8 +16,8 @@ BODY = "".join(f"Ligne {i} du compte rendu, avec assez de mots pour la remplir.\
 
 
 class Long(FakeMailroom):  # a letter alone: its text right under its headers
-    def read_message(self, message_id, actor=None):  # type: ignore[no-untyped-def]
-        return replace(super().read_message(message_id, actor), body=BODY, documents=(), attachments=())
+    def read_message(self, message_id, actor=None, words_later=False):  # type: ignore[no-untyped-def]
+        return replace(super().read_message(message_id, actor, words_later), body=BODY, documents=(), attachments=())
 
 
 def shown(reader: Reader) -> list[str]:
@@ -80,8 +80,8 @@ WIDE = "".join(f"Ligne {i} : " + " ".join(f"mot{i}x{j}" for j in range(24)) + "\
 
 
 class Wide(FakeMailroom):  # a letter of long lines: each takes more screen lines at 80 columns than at 120
-    def read_message(self, message_id, actor=None):  # type: ignore[no-untyped-def]
-        return replace(super().read_message(message_id, actor), body=WIDE, documents=(), attachments=())
+    def read_message(self, message_id, actor=None, words_later=False):  # type: ignore[no-untyped-def]
+        return replace(super().read_message(message_id, actor, words_later), body=WIDE, documents=(), attachments=())
 
 
 async def test_a_resized_terminal_keeps_the_line_read_at_the_top() -> None:

@@ -138,8 +138,8 @@ async def test_a_letter_too_long_for_the_screen_says_how_much_is_not_shown() -> 
     body = "".join(f"Ligne {i} du compte rendu.\n" for i in range(12_000))
 
     class Huge(FakeMailroom):
-        def read_message(self, message_id, actor=None):  # type: ignore[no-untyped-def]
-            return replace(super().read_message(message_id, actor), body=body)
+        def read_message(self, message_id, actor=None, words_later=False):  # type: ignore[no-untyped-def]
+            return replace(super().read_message(message_id, actor, words_later), body=body)
 
     app = MissiveApp(mailroom=Huge())
     async with app.run_test(size=(80, 24)) as pilot:

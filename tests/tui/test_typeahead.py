@@ -68,11 +68,11 @@ async def test_a_letter_typed_in_one_go_lands_field_by_field() -> None:
 class SlowReadMailroom(FakeMailroom):
     """A message read from a slow disk: r's reply is written once the reading thread is done."""
 
-    def read_message(self, message_id: str, actor: str | None = None):  # type: ignore[no-untyped-def]
+    def read_message(self, message_id: str, actor: str | None = None, words_later: bool = False):  # type: ignore[no-untyped-def]
         import time
 
         time.sleep(0.3)  # a loaded machine; not asserted, only makes the read outlast the keys typed after r
-        return super().read_message(message_id, actor)
+        return super().read_message(message_id, actor, words_later)
 
 
 async def test_r_then_the_letter_typed_at_once_writes_the_letter_and_deletes_nothing() -> None:
@@ -172,9 +172,9 @@ class ReadTakesSeconds(FakeMailroom):
         super().__init__(**kwargs)
         self.clock = clock
 
-    def read_message(self, message_id: str, actor: str | None = None):  # type: ignore[no-untyped-def]
+    def read_message(self, message_id: str, actor: str | None = None, words_later: bool = False):  # type: ignore[no-untyped-def]
         self.clock.now += 3.0
-        return super().read_message(message_id, actor)
+        return super().read_message(message_id, actor, words_later)
 
 
 @pytest.mark.parametrize(("key", "field"), [("r", "#compose-body"), ("g", "#compose-body"), ("f", "#compose-to")])
@@ -229,7 +229,7 @@ async def test_keys_wait_for_the_composer_however_late_it_takes_the_keyboard(
 
 
 class ReadFails(FakeMailroom):
-    def read_message(self, message_id: str, actor: str | None = None):  # type: ignore[no-untyped-def]
+    def read_message(self, message_id: str, actor: str | None = None, words_later: bool = False):  # type: ignore[no-untyped-def]
         raise NotFound("message illisible : synchronisez à nouveau")
 
 

@@ -24,6 +24,7 @@ Messages from outside the trust space (quarantined at sync) are listed only in t
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -370,10 +371,15 @@ class InboxPane(ReportsFailures, Vertical):
         if summary.folder == DRAFTS_FOLDER:  # a draft: the composer goes on with it (text, recipients, files)
             self.post_message(DraftReopened(mailroom.draft(summary.id)))
             return
-        view = mailroom.read_message(summary.id, actor="tui")
+        view = mailroom.read_message(summary.id, actor="tui", words_later=True)
+        self.post_message(MessageOpened(view))
+        # then what reading it changes in the profile, each a write (20-60 ms on a busy disk) the letter used to
+        # wait for: read on the server at the next sync, and its words for the search
         if summary.unread:
             mailroom.mark_seen(summary.id)
-        self.post_message(MessageOpened(view))
+            with contextlib.suppress(RuntimeError):  # the app ended meanwhile
+                self.app.call_from_thread(self.load_folder_counts)  # the folder list's count, now the core's
+        mailroom.keep_read_words()
 
     def on_message_opened(self, message: MessageOpened) -> None:
         self.view = message.view
@@ -392,8 +398,7 @@ class InboxPane(ReportsFailures, Vertical):
             msg_list = self.query_one(MessageList)
             msg_list.replace(MessageSummary(**{**summary.__dict__, "flags": (*summary.flags, "\\Seen")}))
             self._unread = max(0, self._unread - 1)  # read now: the count says so at once
-            self.load_folder_counts()  # and the folder list's, from the core
-            self._paint_count()
+            self._paint_count()  # the folder list's once the core has it (open_message)
         elif message.view.receipts:
             self.load_folder_counts()  # a sent letter or its report: a failure seen leaves Envoyés' count
         if isinstance(self.screen, PromptFrames):  # the doctor waits for this frame, not for the clock's tick
