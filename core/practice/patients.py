@@ -392,6 +392,14 @@ class PatientRegistry:
             raise StoreCorrupted(T("clinical.patients.fiche-patient-illisible-importez", key=key)) from None
 
 
+def stored(collection: Collection, patient_id: str) -> Patient | None:
+    """The patient ``patient_id`` of a registry's ``collection`` (``PatientRegistry.get``), or None: without the
+    registry's matching index (its SQLite file, sqlite3 and core.clinical.matching: about 0.9 MB) nor its CSV
+    reader loaded (the inbox names the patients its letters' documents were filed for with it)."""
+    doc = collection.get(patient_id)
+    return None if doc is None else PatientRegistry._load(patient_id, doc)
+
+
 def listed(collection: Collection) -> list[Patient]:
     """Every patient of a registry's ``collection``, sorted by id: ``PatientRegistry.list`` without the
     registry, its matching index (core.clinical.matching, the SQLite file) nor its CSV reader loaded (the

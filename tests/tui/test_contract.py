@@ -402,6 +402,43 @@ def test_undo_after_a_restart_says_where_the_message_went(tmp_path: Path) -> Non
         again.close()
 
 
+FILED_WITHOUT_INDEX = """
+import json, sys
+from pathlib import Path
+from core.mailroom import Mailroom
+
+mr = Mailroom.open(Path(sys.argv[1]), sys.argv[2])
+filed = mr.filed_patients()
+patient = mr.patient("p-1")
+absent = mr.patient("p-nobody")
+mr.close()
+print(json.dumps({"filed": sorted(filed.values()), "patient": patient.birth_name if patient else None,
+                  "absent": absent, "sqlite3": "sqlite3" in sys.modules,
+                  "index": "core.store.patientindex" in sys.modules}))
+"""
+
+
+def test_the_patients_documents_were_filed_for_are_named_without_the_matching_index(tmp_path: Path) -> None:
+    """The inbox's patient column (filed_patients, at each paint) reads the patients' collection, not the
+    registry's matching index (its SQLite file, sqlite3, core.clinical.matching: about 0.9 MB of the app)."""
+    from tests.fresh import fresh_json
+
+    made = real_mailroom(tmp_path)
+    mr = made.mailroom
+    pending, _filed = mr.review_items()
+    waiting = next(i for i in pending if i.candidates and i.message_id)
+    mr.file_document(waiting.id, "p-1", actor="tui")
+    mr.close()
+    out = fresh_json(FILED_WITHOUT_INDEX, str(tmp_path / "profile"), PASS)
+    assert out == {
+        "filed": ["DUPONT Jeanne"],
+        "patient": "DUPONT",
+        "absent": None,
+        "sqlite3": False,
+        "index": False,
+    }
+
+
 def test_completion_offers_past_correspondents_first_and_never_our_own_address(subject: Subject) -> None:
     mr = subject.mailroom
     [durand, *_] = mr.complete_address("dur")
