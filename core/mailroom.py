@@ -167,6 +167,15 @@ READ_PUSH_AFTER = 2.0  # seconds the background sync waits after a letter is rea
 DAEMON_LOOK_EVERY = 2.0  # seconds between two looks for a daemon's socket where the folder cannot be watched
 
 
+def _mail_source(account: Account) -> Any:
+    """``core.mail.sync.default_source``, imported when an operation goes to the server: the inbox's list asks
+    the mail operations only the folder roles (its Trash, for the quarantine), and an app that follows a
+    daemon never syncs itself (the sync engine, the IMAP client, aioimaplib: about 2.9 MB of the app)."""
+    from core.mail.sync import default_source
+
+    return default_source(account)
+
+
 async def _until(
     stop: asyncio.Event, work: Any, also: asyncio.Event | None = None, *more: asyncio.Event
 ) -> Any:
@@ -1187,13 +1196,12 @@ class Mailroom:
     @cached_property
     def mailops(self) -> MailOps:
         from core.mail.mailops import MailOps
-        from core.mail.sync import default_source
 
         return MailOps(
             self.messages,
             self.profile.collection("mailops"),
             self.profile.collection("mailroles"),
-            default_source,
+            _mail_source,
         )
 
     async def _flag(self, message_id: str, flag: str, on: bool) -> MessageSummary:

@@ -439,6 +439,35 @@ def test_the_patients_documents_were_filed_for_are_named_without_the_matching_in
     }
 
 
+LISTED_WITHOUT_SYNC = """
+import json, sys
+from pathlib import Path
+from core.mailroom import Mailroom
+from core.model import QUARANTINE_FOLDER
+
+mr = Mailroom.open(Path(sys.argv[1]), sys.argv[2])
+inbox = [s.subject for s in mr.summaries("INBOX")]
+quarantine = [s.subject for s in mr.summaries(QUARANTINE_FOLDER)]
+counts = mr.folder_counts()
+mr.close()
+print(json.dumps({"inbox": len(inbox), "quarantine": quarantine, "counted": QUARANTINE_FOLDER in counts,
+                  "sync": sorted(m for m in ("core.mail.sync", "core.mail.imap", "aioimaplib") if m in sys.modules)}))
+"""
+
+
+def test_the_lists_and_the_quarantine_are_read_without_the_sync_engine(tmp_path: Path) -> None:
+    """The inbox's list with letters in quarantine asks the mail operations for the accounts' Trash (folder
+    roles) only: the sync engine, the IMAP client and aioimaplib (about 2.9 MB of the app) load when an
+    operation goes to the server, which an app following a daemon never does itself."""
+    from tests.fresh import fresh_json
+
+    made = real_mailroom(tmp_path)
+    expected = len(made.mailroom.summaries("INBOX"))
+    made.mailroom.close()
+    out = fresh_json(LISTED_WITHOUT_SYNC, str(tmp_path / "profile"), PASS)
+    assert out == {"inbox": expected, "quarantine": ["Question"], "counted": True, "sync": []}
+
+
 def test_completion_offers_past_correspondents_first_and_never_our_own_address(subject: Subject) -> None:
     mr = subject.mailroom
     [durand, *_] = mr.complete_address("dur")
