@@ -143,6 +143,33 @@ def discover_themes(profile_dir: Path | None) -> tuple[list[Theme], list[str]]:
     return list(themes.values()), problems
 
 
+class SendsUnderWay:
+    """The composer's sends still talking to the server, counted from their threads: the app may end before
+    one does (ctrl+q while the server is slow to answer), and the process then waits for it."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._changed = threading.Condition()
+
+    def started(self) -> None:
+        with self._changed:
+            self._count += 1
+
+    def ended(self) -> None:
+        with self._changed:
+            self._count -= 1
+            self._changed.notify_all()
+
+    def __bool__(self) -> bool:
+        with self._changed:
+            return self._count > 0
+
+    def wait(self) -> None:
+        with self._changed:
+            while self._count > 0:
+                self._changed.wait()
+
+
 class PaneTab(Static):
     """One pane's name on the tab line: a click shows it, as its key does (it looked like a tab and did nothing)."""
 
@@ -253,6 +280,8 @@ class MissiveApp(App[int]):
         self._garbage_timer: Any = None  # the collection of what start-up threw away, once quiet (startup_done)
         self._garbage_looks = 0
         self._prefetched: tuple[MailroomAPI, SummaryRows] | None = None  # the inbox's list, read at unlock
+        self.sends = SendsUnderWay()  # the composer's letters leaving now (ctrl+s, the server not done)
+        self._said_sends = False
         self.audit_line: str | None = None  # the core's line while the audit log is out of step with its seal
         self._sync_started = False
         self._sync_stops: list[tuple[Any, Any]] = []  # (event loop, asyncio.Event) of each account's sync
@@ -990,6 +1019,20 @@ class MissiveApp(App[int]):
                 log.warning("%s: the draft could not be saved (%s)", name, type(exc).__name__)
         self.exit(0)
 
+    async def run_async(self, **kwargs: Any) -> int | None:
+        result = await super().run_async(**kwargs)
+        # the terminal is given back here; asyncio.run then waits for the worker threads, a send among them
+        self.say_sends_at_exit()
+        return result
+
+    def say_sends_at_exit(self) -> None:
+        """Quit while a letter leaves (the server slow to answer): the terminal stayed blank up to a minute, the
+        process waiting for the send's thread. One line says why, once; the letter is in the outbox whatever
+        the server does."""
+        if self.sends and not self._said_sends:
+            self._said_sends = True
+            print(t("app.sending_at_exit"), file=sys.stderr, flush=True)
+
     async def action_quit(self) -> None:
         """Quit; with a letter not sent yet, only after a question (its draft is saved first)."""
         composer = self.unsent_letter()
@@ -1496,6 +1539,8 @@ def run_app(
         empty_editing_dir()
         if opening is not None and app.mailroom is None:  # left before the profile was taken: closed
             opening.discard()
+    app.say_sends_at_exit()
+    app.sends.wait()  # closed under a send, the profile failed its end ('Sent folder not synced', RuntimeError)
     if app.mailroom is not None:
         app.mailroom.close()
     return int(result or 0)

@@ -81,3 +81,59 @@ async def test_the_letter_leaving_while_the_doctor_is_in_reception_leaves_her_ke
         await settle(app, pilot)
         assert app.screen.query_one("#compose-subject", Input).value == "Second"
         assert app.screen.query_one("#compose-to", Input).value.startswith(COLLEAGUE)
+
+
+async def test_the_app_counts_the_letter_leaving_until_the_server_is_done(mailroom: FakeMailroom) -> None:
+    """What run_app waits for at the end (below): the composer's send counted from ctrl+s to its end."""
+    mailroom.send_gate = threading.Event()
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert not app.sends
+        await _letter(pilot, "Avis")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: bool(app.sends), "the send is counted")
+        mailroom.send_gate.set()
+        await until(pilot, lambda: not app.sends, "the send's end is counted")
+        assert [d.subject for d in mailroom.sent] == ["Avis"]
+
+
+def test_quit_while_a_letter_leaves_says_so_and_closes_the_profile_after_the_send(
+    tmp_path, monkeypatch, capsys
+) -> None:
+    """ctrl+q while the server is slow to answer: the terminal stayed blank until the send's thread ended (up to
+    a minute, gp9 on the installed wheel), and the profile was closed under that send ('Sent folder not synced
+    after letter … (RuntimeError)' in the log). run_app now says why it waits, waits, then closes the profile."""
+    from core.mailroom import Mailroom
+    from tui import app as app_module
+
+    profile = tmp_path / "profile"
+    Mailroom.create(profile, "correct horse battery staple").close()
+    order: list[str] = []
+    sent = threading.Event()
+
+    def run(self: MissiveApp) -> int:  # the app's session: a letter leaves, then ctrl+q before the server answers
+        self.mailroom = FakeMailroom()
+        self.mailroom.close = lambda: order.append("closed")  # type: ignore[method-assign]
+        self.sends.started()
+
+        def server_answers() -> None:
+            sent.wait(30)
+            order.append("sent")
+            self.sends.ended()
+
+        threading.Thread(target=server_answers, daemon=True).start()
+        return 0
+
+    monkeypatch.setattr(app_module.MissiveApp, "run", run)
+    said: list[str] = []
+
+    def say(text: str, **_: object) -> None:
+        said.append(text)
+        order.append("said")
+        sent.set()  # the server answers once the line is on the terminal
+
+    monkeypatch.setattr(app_module, "print", say, raising=False)
+    assert app_module.run_app(profile, passphrase="correct horse battery staple") == 0
+    assert order == ["said", "sent", "closed"]
+    assert "une lettre est en cours d'envoi" in said[0] and "boîte d'envoi" in said[0]

@@ -719,9 +719,12 @@ class ComposePane(ReportsFailures, Vertical):
     @work(thread=True, exclusive=True, group="send", exit_on_error=False)
     def send(self, draft_id: str, draft: Draft) -> None:
         mailroom = mailroom_of(self)
+        sends = missive_app(self).sends
+        sends.started()
         try:
             self._send(mailroom, draft_id, draft)
         finally:
+            sends.ended()
             self.post_message(SendEnded(draft_id))
 
     def _send(self, mailroom: MailroomAPI, draft_id: str, draft: Draft) -> None:
