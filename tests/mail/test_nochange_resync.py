@@ -64,15 +64,16 @@ def _check(profile_dir: Path, account: str | None = None) -> nochange.Checked:
     return nochange.resync(profile_dir, PASS, account)
 
 
-def _resync_in_a_fresh_interpreter(profile: Path) -> tuple[int, str, str, list[str]]:
-    """`missive sync` in a fresh interpreter: exit code, output, error, the machinery's modules it loaded."""
+def _resync_in_a_fresh_interpreter(profile: Path, also: tuple[str, ...] = ()) -> tuple[int, str, str, list[str]]:
+    """`missive sync` in a fresh interpreter: exit code, output, error, the machinery's modules it loaded (and
+    those of ``also``)."""
     script = (
         "import io, json, sys, contextlib\n"
         "from tui.cli import main\n"
         "out, err = io.StringIO(), io.StringIO()\n"
         "with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):\n"
         f"    code = main(['--profile', {str(profile)!r}, 'sync'])\n"
-        f"loaded = [m for m in {MACHINERY!r} if m in sys.modules]\n"
+        f"loaded = [m for m in {(*MACHINERY, *also)!r} if m in sys.modules]\n"
         "print(json.dumps([code, out.getvalue(), err.getvalue(), loaded]))\n"
     )
     done = subprocess.run(
@@ -340,3 +341,65 @@ def test_a_refusal_handed_over_is_not_used_for_other_credentials(profile_dir: Pa
     Accounts(checked.profile.collection("accounts")).add(_account(mail_servers, synced), replace=True)
     adopted = Mailroom.adopt(checked)
     assert run(adopted.sync())[0].new == 0
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"state": "waiting", "decision": "auto", "patient_id": "P1"},
+        {"state": "filing", "decision": "auto", "patient_id": "P1"},
+        {"state": "filing", "decision": "review"},
+        {"state": "filed", "decision": "auto", "patient_id": "P1", "replacement": {"id": "d0"}},
+        {"state": "waiting", "decision": "auto", "patient_id": "P1", "critical": 1},
+    ],
+)
+def test_a_document_auto_file_would_take_keeps_the_queue_looked_at(profile_dir: Path, record: dict) -> None:
+    """The check reads the queue's records without loading the queue (core.mail.nochange._documents_idle):
+    whatever DocumentQueue.auto_file_waiting would take, it sends to it."""
+    from core.practice.documents import DocumentQueue
+
+    Mailroom.create(profile_dir, PASS)
+    _set_filing_folder(profile_dir)
+    mr = Mailroom.open(profile_dir, PASS)
+    mr.profile.collection("documents").put("d1", {"message_id": "m1", "blob_id": "b1", **record})
+    assert DocumentQueue(mr.profile).auto_file_waiting()
+    assert not nochange._documents_idle(mr.profile)
+
+
+def test_filed_documents_and_those_waiting_for_a_person_leave_the_queue_unloaded(profile_dir: Path) -> None:
+    """A doctor's profile holds filed results and some waiting for a decision: nothing for auto_file, which the
+    check tells without the queue's modules; a temporary file left in the import folder (this desk's or
+    another's) is looked at by the queue, as is a folder it cannot read."""
+    from core.practice import filing
+    from core.practice.documents import DocumentQueue
+
+    Mailroom.create(profile_dir, PASS)
+    _set_filing_folder(profile_dir)
+    mr = Mailroom.open(profile_dir, PASS)
+    docs = mr.profile.collection("documents")
+    docs.put("d1", {"message_id": "m1", "blob_id": "b1", "state": "filed", "decision": "auto", "patient_id": "P1"})
+    docs.put("d2", {"message_id": "m2", "blob_id": "b2", "state": "waiting", "decision": "review"})
+    docs.put("d3", {"message_id": "m3", "blob_id": "b3", "state": "waiting", "decision": "auto"})  # no patient
+    docs.put("d4", {"message_id": "m4", "blob_id": "b4", "state": "rejected", "decision": "auto", "patient_id": "P2"})
+    assert not DocumentQueue(mr.profile).auto_file_waiting()
+    assert nochange._documents_idle(mr.profile)
+    temps = filing.temp_folder(profile_dir.parent / "lgc")
+    temps.mkdir(parents=True)
+    assert nochange._documents_idle(mr.profile)  # the hidden folder, empty
+    (temps / ".missive-autrebureau-cr.hpr.tmp").write_bytes(b"")  # another desk's: not this one's to settle
+    assert not nochange._documents_idle(mr.profile)
+    assert not DocumentQueue(mr.profile).auto_file_waiting()
+
+
+def test_a_resync_with_a_filing_folder_and_nothing_to_file_leaves_the_queue_unloaded(
+    profile_dir: Path, synced: str
+) -> None:
+    _set_filing_folder(profile_dir)
+    mr = Mailroom.open(profile_dir, PASS)
+    mr.profile.collection("documents").put(
+        "d1", {"message_id": "m1", "blob_id": "b1", "state": "filed", "decision": "auto", "patient_id": "P1"}
+    )
+    script_loaded = _resync_in_a_fresh_interpreter(profile_dir, also=("core.practice.documents",))
+    code, out, err, loaded = script_loaded
+    assert (code, err, loaded) == (0, "", [])
+    assert out == "cabinet: 0 nouveaux, 0 drapeaux reçus, 0 envoyés, 0 supprimés\n"
