@@ -16,11 +16,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from core.errors import disk_full
+
+if TYPE_CHECKING:  # loaded by write_many's first batch: a command that writes one file at most does without
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 TEMP_SUFFIX = ".part"
 FILE_MODE = 0o600  # every file missive creates: its user's only, whatever the umask
@@ -206,6 +208,8 @@ def _writers() -> ThreadPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
             _pool = ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="missive-write")
         return _pool
 
