@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import functools
 import json
+import re
 import string
 from pathlib import Path
 
@@ -266,3 +267,10 @@ def test_a_verdict_stored_as_a_code_is_taken_without_reading_the_catalogue(monke
     assert text.catalogue.cache_info().currsize == 0
     sentence, code = next((v, c) for c, v in text.catalogue("fr").items() if "{" not in v and " " in v)
     assert text.code_of(sentence) == code  # an old French sentence still finds its code
+
+
+def test_the_french_texts_name_a_file_to_give_fichier_not_file() -> None:
+    """The app's toast in Annuaire with no directory said « lancez d'abord 'missive directory import FILE' »
+    (gp9 on the installed wheel): an English word in a French line, where other lines say FICHIER."""
+    said = [code for code, words in text.catalogue("fr").items() if re.search(r"\bFILE\b", words)]
+    assert said == []
