@@ -190,6 +190,7 @@ def in_pty(
     quit_key: bytes | None,
     mode: str = "paint",
     live: Callable[[], bool] | None = None,
+    cwd: Path | None = None,
 ) -> PtyRun:
     """One run in a 120x40 pseudo-terminal, under GNU time for the program's own peak memory.
 
@@ -219,6 +220,7 @@ def in_pty(
         stderr=slave,
         start_new_session=True,
         close_fds=True,
+        cwd=cwd,
     )
     os.close(slave)
     run = PtyRun(0.0, 0.0)
@@ -330,7 +332,10 @@ def run_missive(profile: Path, count: int, mode: str = "paint") -> PtyRun:
     # "open" waits for the end of start-up (the app's first screen settled: the frames after its paint drawn, the
     # status bar's counts read, its frame kept), so that its Entrée times the letter, not start-up's last frames
     said = PAINTED if mode != "open" else START_OVER
-    return in_pty(argv, env, newest_subject(count), None, mode, live=functools.partial(_says, log, logged, said))
+    # run in ROOT: `python -m` puts the working directory first on sys.path, before PYTHONPATH, so a bench started
+    # from another checkout timed that checkout's missive
+    live = functools.partial(_says, log, logged, said)
+    return in_pty(argv, env, newest_subject(count), None, mode, live=live, cwd=ROOT)
 
 
 PAINTED = b"start-up to painted inbox"  # missive's log: its own paint of the inbox (keys act at once)

@@ -13,8 +13,12 @@ def test_open_waits_for_start_up_over_and_the_paint_for_the_paint(monkeypatch: A
     log.write_bytes(b"2026-12-07 INFO missive.tui start-up over: 1.0 s (screen settled)\n")  # a run before
     asked: dict[str, Any] = {}
 
-    def in_pty(argv: list[str], env: dict[str, str], marker: bytes, quit_key: Any, mode: str, live: Any) -> Any:
+    def in_pty(
+        argv: list[str], env: dict[str, str], marker: bytes, quit_key: Any, mode: str, live: Any, cwd: Path
+    ) -> Any:
         asked[mode] = live
+        # `python -m` imports from the working directory first: the bench's own checkout is the one timed
+        assert cwd == startup.ROOT and env["PYTHONPATH"].split(":")[0] == str(startup.ROOT)
         return startup.PtyRun(0.1, 0.2)
 
     monkeypatch.setattr(startup, "in_pty", in_pty)
