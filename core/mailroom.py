@@ -481,6 +481,13 @@ class Mailroom:
             if self._outside_by_header(fastmime, raw, inner, meta):
                 meta["trust"] = "quarantine"
             return meta
+        if inner is not raw and msg.get("Subject") is not None:
+            # the subject inside the encrypted or signed content (RFC 9788 header protection: the outer one
+            # reads '...'; a letter whose only Subject is in its signed part): the list said the outer one, or
+            # none, while the reader showed this one
+            from core.mail import mime
+
+            meta["subject"] = mime.shown_subject(mime._decoded(msg, "Subject"))
         leaves = fastmime.leaves_of(scanned) if scanned is not None else fastmime.leaves_of_tree(msg)
         sender = fastmime.address_of(str(msg.get("From", ""))).strip().lower()
         # An encrypted or signed layer may carry a From of its own: both it and the one the list shows must be

@@ -166,8 +166,9 @@ class KeyStore:
         except ParseError:
             raise
         except ValueError as exc:
-            if b"\x30" != data[:1]:
-                raise ParseError(T("secure.keystore.fichier-pkcs-p12-pfx")) from exc
+            # p12.load said ParseError already for what is no PKCS#12 (a PEM text, other bytes); the bytes it
+            # read were one, armoured or not: a wrong password (or damage). Looking at the file's first byte
+            # here told a '-----BEGIN PKCS12-----' one (RFC 9216's Bob) 'not a PKCS#12' for a wrong password.
             raise BadInput(T("secure.keystore.mot-passe-p12-faux")) from exc
         except Exception as exc:  # unsupported legacy PBE and the like surface as several types
             raise ParseError(
