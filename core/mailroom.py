@@ -3363,9 +3363,10 @@ def read_clinical_file(data: bytes, filename: str = "") -> ReadResult:
     return read_document(data, filename)
 
 
-def envelope_conflict(document: ClinicalDocument) -> str:
-    """Why a document read from a file is never filed automatically because its container (HL7 PID, XDM
-    metadata) names another patient ('' when it does not): the same words À classer shows."""
+def envelope_conflict(document: ClinicalDocument | QueuedDocument) -> str:
+    """Why a document (read from a file, or waiting in the queue) is never filed automatically because its
+    container (HL7 PID, XDM metadata, a CDA's second recordTarget) names another patient ('' when it does not):
+    the same words À classer shows."""
     from core.practice.documents import envelope_conflict as conflict
 
     return conflict(document)

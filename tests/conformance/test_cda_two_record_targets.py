@@ -80,6 +80,8 @@ def test_through_a_sync_it_waits_for_a_person(cli, tmp_path: Path, profile_dir: 
     two = by_file["note1.xml"]
     assert (two["decision"], two["patient_id"], two["state"]) == ("review", None, "waiting")
     assert [c["patient_id"] for c in two["candidates"]] == ["p-levin"]
+    code, out, _ = cli("documents", "list")  # the list says why it waits (it said 'review' alone)
+    assert f"⚠ {REASON}" in next(line for line in out.splitlines() if line.startswith(two["id"]))
     # the letter says why, and the reader shows both patients (tui.panes.reader: conflict and envelope)
     code, out, _ = cli("messages", "list", "--json")
     (letter,) = [m["id"] for m in map(json.loads, out.splitlines()) if m["subject"] == "Compte rendu 1"]

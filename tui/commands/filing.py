@@ -114,6 +114,12 @@ def list_command(args: argparse.Namespace, ctx: Any) -> int:
             from tui.i18n import t
 
             notes = (*notes, mailroom.revoked_note(doc.id), t("cli.documents.revoked_todo", id=doc.id))
+        if doc.state == "waiting":  # its container (or a second recordTarget) names another patient: the core's why
+            from core.mailroom import envelope_conflict
+
+            conflict = envelope_conflict(doc)
+            if conflict:
+                notes = (*notes, f"⚠ {conflict}")
         print(_row(doc, notes))
     return 0
 
