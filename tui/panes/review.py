@@ -142,6 +142,7 @@ class ReviewPane(ReportsFailures, Vertical):
         search.display = False
         yield search
         docs = KeyedList(id="review-docs")
+        docs.select_on_click = False  # Entrée files: a click only shows the document
         docs.border_title = t("pane.review")
         yield docs
         yield Static(t("review.empty"), id="review-empty")
