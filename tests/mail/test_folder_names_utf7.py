@@ -49,3 +49,19 @@ async def test_dovecot_lists_a_french_folder_that_reads_in_french(mail_servers) 
     names = store.folder_names(account.name)
     assert "R&AOk-sultats" in names  # kept as the server names it: the name to SELECT
     assert "Résultats" in [folder_label(n, "fr") for n in names]
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_servers_drafts_folder_and_the_drafts_kept_in_the_profile_read_apart(lang: str) -> None:
+    """A server with a Drafts folder (Dovecot makes one) and a letter kept in the profile: the folder list showed
+    « Brouillons » twice, the server's (other clients' drafts, a letter moved there with m) and missive's own,
+    which Entrée takes up again (gp9 on the installed wheel, real Dovecot). They read apart, and the name the
+    doctor sees for missive's drafts still names them on the command line."""
+    from core.model import DRAFTS_FOLDER
+
+    server, kept = folder_label("Drafts", lang), folder_label(DRAFTS_FOLDER, lang)
+    assert server != kept and server == folder_label("Brouillons", lang)
+    assert len(server) <= 15  # whole in the folder list (16 columns), not cut as « Brouillons (se… »
+    assert match_folder(server, ["INBOX", "Drafts", DRAFTS_FOLDER]) == "Drafts"
+    if lang == "fr":  # (in English the server's own name is "Drafts": typed, it is the server's folder)
+        assert match_folder(kept, ["INBOX", "Drafts", DRAFTS_FOLDER]) == DRAFTS_FOLDER
