@@ -1,6 +1,6 @@
 """The practice's patient registry: CSV import from the practice software, listing, and the match index.
 
-CSV format (UTF-8, a BOM is tolerated, comma or semicolon separated), canonical header::
+CSV format (UTF-8, a BOM is tolerated, or Windows-1252; comma or semicolon separated), canonical header::
 
     id,birth_name,used_name,given_names,birth_date,sex,ins,ins_status
 
@@ -127,11 +127,24 @@ def parse_birth_date(text: str) -> dt.date:
     return date
 
 
+# A UTF-8 sequence for a letter of Latin-1's upper half (é is C3 A9): found in a file that is not UTF-8 as a
+# whole, the file mixes two encodings and reading it as Windows-1252 would make "Ã©" of its é.
+_UTF8_LETTER = re.compile(rb"[\xc2-\xc3][\x80-\xbf]")
+
+
 def _decode(data: bytes, source: str) -> str:
+    """UTF-8 (a BOM tolerated), else Windows-1252 for the whole file: the practice software and Excel's
+    « CSV (séparateur : point-virgule) » export in it. A file that is neither (bytes Windows-1252 does not
+    define, or UTF-8 letters beside Windows-1252 ones) is refused, naming the first line in doubt."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
+        if not _UTF8_LETTER.search(data):
+            try:
+                return data.decode("cp1252")
+            except UnicodeDecodeError:
+                pass
         raise ParseError(
             T("clinical.patients.ligne-utf-exportez-fichier", source=source, line=line)
         ) from None

@@ -163,8 +163,13 @@ def test_map_of_a_missing_column_is_bad_input() -> None:
     [
         (b"", "le fichier est vide"),
         (b"id,nom\n1,X\n", "absente.* de l'en-tête"),
-        (
-            "id,birth_name,given_names,birth_date\n1,Lef\xe8vre,A,1970-01-01\n".encode("latin-1"),
+        (  # UTF-8 on one line, Windows-1252 on the next: neither reading is right
+            "id,birth_name,given_names,birth_date\n1,Lefèvre,A,1970-01-01\n".encode()
+            + "2,Lefèvre,B,1970-01-01\n".encode("cp1252"),
+            "la ligne 3 n'est pas en UTF-8",
+        ),
+        (  # a byte Windows-1252 does not define: not a Windows export either
+            "id,birth_name,given_names,birth_date\n1,Lef\xe8vre,A\x81,1970-01-01\n".encode("latin-1"),
             "la ligne 2 n'est pas en UTF-8",
         ),
         (b"id,birth_name,birth_name,given_names,birth_date\n", "en double"),
@@ -173,6 +178,21 @@ def test_map_of_a_missing_column_is_bad_input() -> None:
 def test_bad_files_give_one_clear_error(data: bytes, needle: str) -> None:
     with pytest.raises(ParseError, match=needle):
         registry().import_csv(data)
+
+
+def test_a_windows_1252_export_with_crlf_imports_its_accents() -> None:
+    """Excel's « CSV (séparateur : point-virgule) » and the practice software write Windows-1252: it was
+    refused as « pas en UTF-8 », and a secretary cannot choose her software's encoding."""
+    data = (
+        "id;birth_name;used_name;given_names;birth_date;sex\r\n"
+        "1;MÜLLER-SCHMIDT;;Renée Œdile;31/12/1948;F\r\n"
+        "2;N’DIAYE;LEFÈVRE;Aïssatou;05/07/1990;F\r\n"
+    ).encode("cp1252")
+    reg = registry()
+    assert reg.import_csv(data).added == 2
+    one, two = reg.get("1"), reg.get("2")
+    assert (one.birth_name, one.given_names) == ("MÜLLER-SCHMIDT", ("Renée", "Œdile"))
+    assert (two.birth_name, two.used_name, two.given_names) == ("N’DIAYE", "LEFÈVRE", ("Aïssatou",))
 
 
 def test_broken_quotes_and_extra_fields_are_reported_by_line() -> None:
