@@ -212,12 +212,19 @@ def preview_patients(path: str, lines: int = 3) -> CsvPreview:
             break
     mapping: dict[str, str] = {}
     taken: set[str] = set()
+    names = {column.strip().lower() for column in header}
     for column in header:
         name = column.strip().lower()
         for target, words in _GUESSES.items():
             if target in taken:
                 continue
             if name in words:
+                if name == "nom" and names & set(_GUESSES["birth_name"][:-1]):
+                    # "Nom" beside "Nom de naissance" is the name used: taken first as the birth name, the
+                    # birth-name column went unmapped and a married woman was filed under her husband's name
+                    target = "used_name"
+                    if target in taken or names & set(_GUESSES["used_name"]):
+                        break
                 mapping[column] = target
                 taken.add(target)
                 break

@@ -9,7 +9,8 @@ or ``DD/MM/YYYY``; sex ``M``/``F``/``U`` (``H`` is read as ``M``, empty as ``U``
 matricule with a valid key, or empty; ins_status ``qualifiee`` when the practice software qualified that INS
 (INSi), anything else (or empty) when not: only a qualified INS gives the patient's Mon espace santé address
 (``<INS>@patient.mssante.fr``). Columns may be renamed with a mapping (``--map NOM=birth_name``);
-other columns are ignored. A re-import updates patients by id. When any row is bad, the whole import is
+other columns are ignored. A blank birth_name beside a used_name is that name (the practice software leaves
+"Nom de naissance" blank when it is the name used). A re-import updates patients by id. When any row is bad, the whole import is
 refused and every bad row is reported by line number (values are never echoed: they are health data).
 """
 
@@ -157,6 +158,10 @@ def _row_to_patient(row: dict[str, str]) -> Patient:
         raise ValueError(str(T("clinical.patients.row.empty", column="id")))
     birth_name = " ".join(row.get("birth_name", "").split())
     used_name = " ".join(row.get("used_name", "").split())
+    if used_name and not compact(birth_name):
+        # the practice software leaves "Nom de naissance" blank when it is the name used: that name is the
+        # birth name as far as the practice knows (a result naming another birth name waits for a person)
+        birth_name, used_name = used_name, ""
     if birth_name and not used_name:
         # "DUPONT EP MARTIN" typed in the birth-name column: keep the birth name, move the used one.
         used, birth = split_family_name(birth_name)
@@ -168,6 +173,8 @@ def _row_to_patient(row: dict[str, str]) -> Patient:
     if not any(compact(g) for g in given):
         raise ValueError(str(T("clinical.patients.row.empty", column="given_names")))
     raw_date = row.get("birth_date", "")
+    if not raw_date.strip():  # a short line of the export: said as empty, not as a wrong format
+        raise ValueError(str(T("clinical.patients.row.empty", column="birth_date")))
     try:
         birth_date = parse_birth_date(raw_date)
     except ValueError as exc:

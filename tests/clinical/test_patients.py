@@ -256,3 +256,46 @@ def test_ins_status_says_which_ins_gives_a_patient_mailbox() -> None:
         read_patients_csv(
             b"id,birth_name,given_names,birth_date,ins,ins_status\nP3,X,Y,2000-01-01,,qualifiee\n"
         )
+
+
+def test_a_blank_birth_name_beside_the_name_used_is_that_name() -> None:
+    """The practice software leaves « Nom de naissance » blank when it is the name used (most men): every
+    such row was refused « birth_name est vide », so the practice's list could not be imported at all."""
+    data = (
+        b"id;used_name;birth_name;given_names;birth_date\r\n"
+        b"1;ROUX;;Jacques;03/04/1951\r\n"
+        b"2;MARTIN;DUPONT;Marie;12/03/1985\r\n"
+        b"3;;;Paul;12/03/1985\r\n"
+    )
+    with pytest.raises(ImportRefused) as info:
+        registry().import_csv(data)
+    assert [line for line, _ in info.value.problems] == [4]  # nobody's name at all is still refused
+    reg = registry()
+    assert reg.import_csv(data.rsplit(b"3;", 1)[0]).added == 2
+    assert (reg.get("1").birth_name, reg.get("1").used_name) == ("ROUX", "")
+    assert (reg.get("2").birth_name, reg.get("2").used_name) == ("DUPONT", "MARTIN")
+
+
+def test_a_short_line_says_the_birth_date_is_missing() -> None:
+    with pytest.raises(ImportRefused) as info:
+        registry().import_csv(b"id;birth_name;given_names;birth_date;sex\r\n1;ROUX;Jacques\r\n")
+    assert info.value.problems == [(2, "birth_date est vide")]
+
+
+def test_the_wizard_takes_nom_beside_nom_de_naissance_as_the_name_used(tmp_path: Path) -> None:
+    """« Nom » was guessed as the birth name even beside « Nom de naissance », which then went unmapped: a
+    married woman was imported under her husband's name as her birth name."""
+    from core.setup import preview_patients
+
+    csv = tmp_path / "export.csv"
+    csv.write_bytes("N° dossier;Nom;Nom de naissance;Prénom;Date de naissance;Sexe\r\n".encode("cp1252"))
+    assert preview_patients(str(csv)).mapping == {
+        "N° dossier": "id",
+        "Nom": "used_name",
+        "Nom de naissance": "birth_name",
+        "Prénom": "given_names",
+        "Date de naissance": "birth_date",
+        "Sexe": "sex",
+    }
+    csv.write_bytes(b"Nom;Prenom;DDN\r\n")  # « Nom » alone is the birth name, as before
+    assert preview_patients(str(csv)).mapping == {"Nom": "birth_name", "Prenom": "given_names", "DDN": "birth_date"}
