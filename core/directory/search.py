@@ -32,7 +32,19 @@ _COLUMNS = (
 
 
 # what a doctor types -> the words of the official labels (accent-free, as indexed)
-_SYNONYMS: dict[str, tuple[str, ...]] = {"generaliste": ("generale",), "generalistes": ("generale",)}
+_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "generaliste": ("generale",),
+    "generalistes": ("generale",),
+    "radiologue": ("radio",),  # "Radio-diagnostic", "Radiodiagnostic et imagerie médicale"
+    "anesthesiste": ("anesthesi",),
+    "chirurgien": ("chirurgie",),
+    "orthopediste": ("orthopedi",),
+}
+# The practitioner's name of a specialty and the specialty's own ("cardiologue" for "Cardiologie", "pédiatre"
+# for "Pédiatrie", "ophtalmologiste" for "Ophtalmologie"): both begin with the same stem.
+_PRACTITIONER_ENDINGS = (("logiste", "log"), ("logues", "log"), ("logue", "log"), ("iatres", "iatr"), ("iatre", "iatr"))
+# a title typed before the name ("dr martin", "docteur lhote"): the directory does not hold it
+_TITLES = frozenset({"dr", "docteur", "pr", "professeur", "mme", "madame", "mr", "monsieur"})
 
 
 class Directory:
@@ -155,6 +167,8 @@ class Directory:
 
     def _search(self, db: sqlite3.Connection, text: str, limit: int, only_mss: bool) -> list[DirectoryEntry]:
         tokens = words(text)[:12]  # a pasted paragraph is not a search; twelve words is plenty
+        while len(tokens) > 1 and tokens[0] in _TITLES:
+            tokens = tokens[1:]
         if not tokens:
             return []
         terms = [self._term(db, t) for t in tokens]
@@ -182,12 +196,14 @@ class Directory:
         """``_expand``, or'ed with the words the directory uses for what the doctor typed: the specialty
         table says "Qualifié en Médecine générale" (SM26), "Médecine Générale" (SM54)... and never
         "généraliste", the word a doctor types."""
-        term = cls._expand(db, token)
-        for typed, written in _SYNONYMS.items():
-            if len(token) >= 8 and typed.startswith(token):
-                alternatives = [t for t in (term, *(cls._expand(db, w) for w in written)) if t is not None]
-                return "(" + " OR ".join(alternatives) + ")" if alternatives else None
-        return term
+        if len(token) < 8:
+            return cls._expand(db, token)
+        written = [w for typed, ws in _SYNONYMS.items() if typed.startswith(token) for w in ws]
+        written += [token[: -len(end)] + stem for end, stem in _PRACTITIONER_ENDINGS if token.endswith(end)][:1]
+        if not written:
+            return cls._expand(db, token)
+        alternatives = [t for t in (cls._expand(db, w) for w in (token, *written)) if t is not None]
+        return "(" + " OR ".join(alternatives) + ")" if alternatives else None
 
     @staticmethod
     def _expand(db: sqlite3.Connection, token: str) -> str | None:

@@ -122,3 +122,32 @@ def test_generaliste_finds_the_gps_whatever_their_specialty_label(directory: Dir
     assert "Qualifié en Médecine générale" in labels and "Médecine Générale" in labels
     assert labels <= {"Qualifié en Médecine générale", "Médecine Générale"}
     assert directory.search("medecin generaliste", 5)
+
+
+@pytest.mark.parametrize(
+    ("typed", "label"),
+    [
+        ("cardiologue", "Cardiologie et maladies vasculaires"),
+        ("dermatologue", "Dermatologie et vénéréologie"),
+        ("pédiatre", "Pédiatrie"),
+        ("gynécologue", "Gynécologie-obstétrique"),
+        ("radiologue", "Radio-diagnostic"),
+        ("anesthésiste", "Anesthésie-réanimation"),
+        ("ophtalmologiste", "Ophtalmologie"),
+        ("gastro-entérologue", "Gastro-entérologie et hépatologie"),
+        ("pneumologues", "Pneumologie"),
+    ],
+)
+def test_the_practitioners_name_of_a_specialty_finds_it(directory: Directory, typed: str, label: str) -> None:
+    """The secretary types « cardiologue », « pédiatre »: the table says « Cardiologie », « Pédiatrie », and
+    nothing was found (only « cardio » was)."""
+    hits = directory.search(typed, 50)
+    assert hits and all(e.specialty == label for e in hits), typed
+
+
+def test_a_title_before_the_name_is_not_a_word_to_find(directory: Directory) -> None:
+    """« dr martin », « Docteur Lefèvre »: the directory holds no title, and every such search found nobody."""
+    martins = directory.search("martin", 5)
+    assert martins and directory.search("dr martin", 5) == martins
+    assert directory.search("Docteur Lefèvre Jean")[0].rpps == "19999990001"
+    assert directory.search("pr lefevre jean")[0].rpps == "19999990001"
