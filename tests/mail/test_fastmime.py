@@ -186,6 +186,7 @@ CARRYING_A_LETTER = {
     "conformance/thunderbird/nestedMessages.eml",
     "conformance/thunderbird/attachedMessageWithMissingHeaders.eml",
     "conformance/thunderbird/rfc822_base64_attachment.eml",
+    "conformance/smime-manual/alice.env.mixed.dsig.SHA256.multipart.eml",  # Thunderbird's: a message/rfc822 inside
 }
 
 
