@@ -345,7 +345,7 @@ class ImapClient:
         protocol = self._imap.protocol
         if "STARTTLS" not in protocol.capabilities:
             # Never fall back to plaintext: the password would cross the network in clear.
-            raise self._fail(T("mail.imap.no-starttls"))
+            raise self._fail(T("mail.imap.no-starttls"), permanent=True)
         command = aioimaplib.Command("STARTTLS", protocol.new_tag(), loop=protocol.loop)
         try:
             response = await asyncio.wait_for(protocol.execute(command), self.timeout)
@@ -364,7 +364,7 @@ class ImapClient:
             )
         if protocol.incomplete_line:
             # Bytes sent in clear after "OK" would be read as if protected (STARTTLS injection).
-            raise self._fail(T("mail.imap.clear-after-starttls"))
+            raise self._fail(T("mail.imap.clear-after-starttls"), permanent=True)
         loop = asyncio.get_running_loop()
         try:
             transport = await asyncio.wait_for(

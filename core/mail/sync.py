@@ -824,18 +824,7 @@ def _takes_folder(hook: Any, name: str = "folder") -> bool:
 
 
 def _is_permanent(exc: TransportError) -> bool:
-    """Failures that retrying cannot fix: wrong credentials, TLS refusal, no STARTTLS."""
-    if exc.permanent:
-        return True
-    text = str(exc)
-    return any(
-        marker in text
-        for marker in (
-            "login refused",
-            "certificate",
-            "STARTTLS",
-            "TLS failed",
-            "does not accept XOAUTH2",
-            "token command",
-        )
-    )
+    """Failures that retrying cannot fix (wrong credentials, TLS refusal, no STARTTLS...): the error says so
+    itself (``permanent``). Its text was searched for English words too, which never matched the French the
+    doctor reads: the same failure was retried or not depending on the language."""
+    return bool(exc.permanent)
