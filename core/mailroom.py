@@ -164,6 +164,7 @@ RETRY_FIRST = 5.0  # seconds before reconnecting an account that failed; doubles
 RETRY_MAX = 300.0
 LOGIN_RETRY = 3600.0  # a PSC approval denied or unanswered is asked again after an hour (or on demand)
 READ_PUSH_AFTER = 2.0  # seconds the background sync waits after a letter is read here before telling the server
+REVOKED_LOOK_EVERY = 30.0  # seconds between two looks at the documents where their folder cannot be watched
 DAEMON_LOOK_EVERY = 2.0  # seconds between two looks for a daemon's socket where the folder cannot be watched
 
 
@@ -241,6 +242,10 @@ class Mailroom:
         self._read_waiters: list[tuple[str, asyncio.AbstractEventLoop, asyncio.Event]] = []
         # accounts the running `missive daemon` syncs for this app (keep_synced follows it): no IMAP session here
         self._followed: set[str] = set()
+        # filed documents put back for a check (signer revoked) already said in this process; None: nobody here
+        # watches the documents (a command, the daemon), RevokedFiled is said as it comes (_revoked_once)
+        self._revoked_told: frozenset[str] | None = None
+        self._revoked_lock = threading.Lock()
         from core.logs import setup_logging
 
         setup_logging(profile.path)
@@ -318,6 +323,16 @@ class Mailroom:
         self._subscribers.append(callback)
 
     def emit(self, event: MailroomEvent) -> None:
+        from core.events import RevokedFiled
+
+        if isinstance(event, RevokedFiled):
+            told = self._revoked_once(event)
+            if told is None:
+                return  # said already: the watch on the documents saw them first (_watch_revoked)
+            event = told
+        self._tell(event)
+
+    def _tell(self, event: MailroomEvent) -> None:
         for callback in list(self._subscribers):
             try:
                 callback(event)
@@ -2581,6 +2596,7 @@ class Mailroom:
 
         removed = asyncio.Event()
         watcher = asyncio.ensure_future(self._watch_removal(name, removed))
+        revocations = asyncio.ensure_future(self._watch_revoked())
         # a letter read here (mark_seen) ends the wait for news: a sync tells the server, so the other desks
         # and the webmail see it read within seconds, not when the IDLE round ends (up to idle_timeout)
         read_here = asyncio.Event()
@@ -2670,7 +2686,7 @@ class Mailroom:
                     delay = min(delay * 2, RETRY_MAX)
         finally:
             self._read_waiters.remove(waiter)
-            for task in (watcher, looking):
+            for task in (watcher, revocations, looking):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -2822,6 +2838,65 @@ class Mailroom:
                         removed.set()
         finally:
             watch.close()
+
+    async def _watch_revoked(self) -> None:
+        """While the app keeps an account synced: filed documents put back for a check by another process
+        (``missive trust update`` in another terminal, with no daemon to say it) are said as this process's own
+        (``RevokedFiled``, once), as the documents are written. Woken by the kernel (inotify on the documents'
+        folder: a write renames a new file in), after the writes have settled; where inotify is not available,
+        looked at every ``REVOKED_LOOK_EVERY`` seconds. Those waiting for a check when it starts are no news."""
+        import asyncio
+
+        from core.mail.dirwatch import DirWatch
+
+        try:
+            folder = getattr(self.documents.docs, "folder", None)
+            if folder is None:
+                return
+            await asyncio.to_thread(self._revoked_once, None)  # what waits now is known, not news
+        except Exception as exc:  # noqa: BLE001 - never stops the account's sync; news come with the counts
+            log.info("documents not watched for revocations (%s)", type(exc).__name__)
+            return
+        watch = DirWatch.open([folder])
+        try:
+            while True:
+                if watch is None:
+                    await asyncio.sleep(REVOKED_LOOK_EVERY)
+                elif not await watch.wait(3600.0):
+                    continue
+                else:
+                    for _ in range(20):  # the other process's writes settled (a few documents, one letter each)
+                        if not await watch.wait(0.25):
+                            break
+                try:
+                    news = await asyncio.to_thread(self._revoked_once, None)
+                except Exception as exc:  # noqa: BLE001 - read again at the next change
+                    log.info("documents not read again (%s)", type(exc).__name__)
+                    continue
+                if news is not None:
+                    self._tell(news)
+        finally:
+            if watch is not None:
+                watch.close()
+
+    def _revoked_once(self, event: Any) -> Any:
+        """The ``RevokedFiled`` to say for the filed documents put back for a check and not said yet in this
+        process (``event``: one this process or the daemon it follows is saying; None: the documents' watch
+        looking), or None when there are none. The first call with no event only learns what waits already.
+        While nothing here watches (``_revoked_told`` None), an event is said as it comes."""
+        from core.events import RevokedFiled
+
+        with self._revoked_lock:
+            if self._revoked_told is None and event is not None:
+                return event
+            checks = self.documents.revoked_checks()
+            told, self._revoked_told = self._revoked_told, (self._revoked_told or frozenset()) | checks
+            if told is None:
+                return None
+            new = len(checks - told)
+            if not new:
+                return None
+            return RevokedFiled(new, self.documents.pending_count(), revoked_filed_line(new))
 
     async def run_daemon(
         self, tasks_every: float | None = None, started: Callable[[], None] | None = None

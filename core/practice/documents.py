@@ -399,6 +399,13 @@ class DocumentQueue:
     def filed(self) -> builtins.list[QueuedDocument]:
         return self.list(("filed",))
 
+    def revoked_checks(self) -> frozenset[str]:
+        """The ids of the filed documents waiting for a person's check because their letter's signer turned out
+        revoked (``revoked_check``): what an app compares to tell such news once, whichever process found them."""
+        return frozenset(
+            k for k, _ in self.docs.find(lambda d: d.get("state") == "filed" and d.get("signer_revoked") == REVOKED_CHECK)
+        )
+
     def pending_count(self) -> int:
         """Documents waiting for a person: to be classed, files that could not be read, and filed documents whose
         letter's signer turned out revoked (to be checked in the practice software)."""
