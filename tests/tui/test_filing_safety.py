@@ -286,3 +286,48 @@ async def test_filing_to_one_of_two_homonyms_asks_first_and_names_the_record(mai
         await pilot.press("o")
         await settle(app, pilot)
         assert mailroom.documents.decisions == [("file", "d-ambiguous", "p-9")]
+
+
+async def test_three_enter_in_the_patient_search_never_file_for_a_patient_whose_traits_differ(
+    mailroom: FakeMailroom,
+) -> None:
+    """Search, choose, confirm: three Entrée (or a double click) in the patient search filed the result for a
+    namesake whose given names or birth date differ, where À classer asks and only o answers (gp9)."""
+    from tui.panes.confirm import ConfirmScreen
+
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        await pilot.press("p")
+        await settle(app, pilot)
+        await pilot.press(*"dupond")
+        await settle(app, pilot)
+        await pilot.press("enter", "enter", "enter", "enter")  # in a hurry, or typed ahead
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmScreen) and "Des traits diffèrent" in question(app)
+        assert mailroom.documents.decisions == []
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert mailroom.documents.decisions == []
+        await pilot.press("enter", "enter")  # chosen again, then confirmed
+        await settle(app, pilot)
+        await pilot.press("o")
+        await settle(app, pilot)
+        assert mailroom.documents.decisions == [("file", "d-ambiguous", "p-2")]
+
+
+async def test_the_patient_search_files_for_a_patient_whose_traits_agree_after_two_enter(
+    mailroom: FakeMailroom,
+) -> None:
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        await pilot.press("p")
+        await settle(app, pilot)
+        await pilot.press("enter", "enter", "enter")  # DUPONT Jeanne: every trait agrees
+        await settle(app, pilot)
+        assert mailroom.documents.decisions == [("file", "d-ambiguous", "p-1")]

@@ -235,11 +235,31 @@ class PatientSearchScreen(ReportsFailures, ModalScreen[str | None]):
         if patient is None:
             return
         if self.chosen is not None and self.chosen.id == patient.id:
-            self.dismiss(patient.id)  # the second enter, on the patient whose traits are on screen
+            self._file_for(patient)  # the second enter, on the patient whose traits are on screen
             return
         self.chosen = patient
         confirm = self.query_one("#patient-confirm", Static)
         confirm.update(Content(t("search.confirm", patient=patient_line(patient))))
+
+    def _file_for(self, patient: Patient) -> None:
+        """Filed for ``patient``; a trait that differs (the core's comparison) asks first, and only o answers, as
+        in À classer: three Entrée (search, choose, confirm) or a double click filed a result for a namesake whose
+        birth date or given names differ."""
+        differs = mailroom_of(self).differing_traits(self.item.identity, patient)
+        if not differs:
+            self.dismiss(patient.id)
+            return
+        from tui.panes.confirm import ConfirmScreen
+        from tui.panes.review import differing_labels
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.dismiss(patient.id)
+            else:
+                self._disarm()
+
+        question = t("confirm.file_differs", traits=", ".join(differing_labels(self.item.identity, differs)))
+        self.app.push_screen(ConfirmScreen(question, deliberate=True), answered)
 
     def _patient(self, patient_id: str | None) -> Patient | None:
         return next((p for p in self.shown if p.id == patient_id), None)
