@@ -200,6 +200,7 @@ class _Comparison:
     sex_conflict: bool
     sex_known: bool
     ident: IdLevel
+    given_missing: bool = False  # the document names no given name (said so, not "prénom différent")
 
     @property
     def traits_agree(self) -> bool:
@@ -260,7 +261,7 @@ class _Comparison:
         out.append(f"{which} {_NAME_REASON[self.name]}")
         if self.birth_contradicted and out[-1] != "nom de naissance différent":
             out.append("nom de naissance différent")
-        out.append(_GIVEN_REASON[self.given])
+        out.append("prénom absent du document" if self.given_missing else _GIVEN_REASON[self.given])
         if self.sex_conflict:
             out.append("sexe incompatible")
         elif self.sex_known:
@@ -499,6 +500,7 @@ class PatientIndex:
             sex_conflict=sexes_conflict(sex, p.sex),
             sex_known=sex in ("M", "F") and p.sex in ("M", "F"),
             ident=ident,
+            given_missing=not doc.given.first,
         )
 
 

@@ -221,6 +221,7 @@ def test_swap_look_alike_blocks_an_exact_match() -> None:
         (dict(family_name="DURANT"), "nom de naissance très proche (faute de frappe ?)"),
         (dict(given_names=("PAULO",)), "prénom très proche (faute de frappe ?)"),
         (dict(birth_date=None), "date de naissance absente"),
+        (dict(given_names=()), "prénom absent du document"),  # was « prénom différent »: no name was given
     ],
 )
 def test_one_conflicting_or_uncertain_trait_means_review(change: dict, reason: str) -> None:
