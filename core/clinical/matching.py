@@ -201,6 +201,7 @@ class _Comparison:
     sex_known: bool
     ident: IdLevel
     given_missing: bool = False  # the document names no given name (said so, not "prénom différent")
+    nir_differs: bool = False  # a bare NIR (maybe the insured's) that is not the patient's INS: said, not weighed
 
     @property
     def traits_agree(self) -> bool:
@@ -256,6 +257,8 @@ class _Comparison:
             out.append("NIR identique (peut être celui de l'assuré)")
         elif self.ident == IdLevel.INS_DIFFERENT:
             out.append("INS différent")
+        elif self.nir_differs:
+            out.append("NIR différent (peut être celui de l'assuré)")
         out.append(_DATE_REASON[self.date])
         which = "nom d'usage" if self.name_via_used else "nom de naissance"
         out.append(f"{which} {_NAME_REASON[self.name]}")
@@ -501,6 +504,7 @@ class PatientIndex:
             sex_known=sex in ("M", "F") and p.sex in ("M", "F"),
             ident=ident,
             given_missing=not doc.given.first,
+            nir_differs=ident == IdLevel.NONE and bool(doc.nir and entry.ins),
         )
 
 

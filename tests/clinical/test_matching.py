@@ -182,6 +182,17 @@ def test_nir_alone_is_never_auto() -> None:
     assert any("NIR identique" in reason for reason in r.candidates[0].reasons)
 
 
+def test_a_nir_that_is_not_the_patients_ins_is_said_and_weighs_nothing() -> None:
+    """An HPRIM result for Paul carrying another NIR (his wife's, as insured): À classer showed two numbers on
+    the INS / NIR line and no reason naming them. The reason says it; the score is what it was."""
+    other = "2850375056123" + f"{97 - 2850375056123 % 97:02d}"
+    base = dict(family_name="DURAND", given_names=("PAUL",), birth_date=dt.date(1965, 4, 21), sex="U")
+    plain = index().match(doc(**base)).candidates[0]
+    withnir = index().match(doc(**base, nir=other)).candidates[0]
+    assert withnir.patient_id == "P2" and "NIR différent (peut être celui de l'assuré)" in withnir.reasons
+    assert withnir.score == plain.score and not any("NIR" in r for r in plain.reasons)
+
+
 def test_child_with_parent_nir_is_matched_on_its_own_traits() -> None:
     child = Patient("P10", "Durand", "", ("Léa",), dt.date(2012, 8, 2), "F")
     r = index(child).match(
