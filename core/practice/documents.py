@@ -1561,6 +1561,15 @@ def envelope_label(document: ClinicalDocument | QueuedDocument) -> str:
     return str(T("clinical.documents.colonne-enveloppe"))
 
 
+# the first reason of a candidate proposed for the other identity a document carries (French phrases: the codes
+# of match reasons, see core.text.render)
+_ENVELOPE_CANDIDATE = {
+    "": "proposé pour le patient de l'enveloppe, pas pour celui du document",
+    "hl7v2-carried": "proposé pour le patient du document porté, pas pour celui du message",
+    "cda": "proposé pour l'autre patient que nomme le document",
+}
+
+
 def match_document(document: ClinicalDocument, match: Callable[[Identity], MatchResult]) -> MatchResult:
     """The matcher's answer for a document read from mail. When its container names another patient
     (``document.envelope``): the candidates for both identities (the document's own first), never ``auto``,
@@ -1569,6 +1578,13 @@ def match_document(document: ClinicalDocument, match: Callable[[Identity], Match
     if document.envelope is None:
         return own
     seen = {c.patient_id for c in own.candidates}
-    extra = tuple(c for c in match(document.envelope).candidates if c.patient_id not in seen)
+    # proposed for the other identity: its reasons (« nom de naissance identique »...) are the other's, said first
+    # (read beside the document's identity, they described traits the document does not have)
+    other = _ENVELOPE_CANDIDATE.get(document.envelope_from, _ENVELOPE_CANDIDATE[""])
+    extra = tuple(
+        replace(c, reasons=(other, *c.reasons))
+        for c in match(document.envelope).candidates
+        if c.patient_id not in seen
+    )
     candidates = own.candidates + extra
     return MatchResult("review" if candidates else "new", None, candidates, conflict=envelope_conflict(document))

@@ -291,3 +291,20 @@ def test_two_carried_reports_for_twins_are_two_documents() -> None:
     segments[at + 1 : at + 1] = [b"\r", head.replace(b"OBX|1|", b"OBX|13|", 1) + b"^" + base64.b64encode(twin)]
     docs = read_document(b"".join(segments), "r.hl7").documents
     assert sorted(d.identity.given_names[0] for d in docs) == ["CLAUDE", "DOMINIQUE"]
+
+
+def test_a_candidate_proposed_for_the_envelopes_patient_says_so_first(tmp_path: Path) -> None:
+    """The candidates of the other identity (here the PID's DE VINCI) came with reasons that describe that
+    identity, read beside the document's own (PAT-TROIS): « nom identique » for a name the document does not
+    have (gp9: « nom de naissance identique » beside a patient whose birth name differs). Their first reason
+    now says whose identity they were proposed for, in the core's words (French phrase, rendered per language)."""
+    from core.text import render
+
+    data = oru(pid_traits=VINCI, pid_ins=False, cda_ins=False)
+    queue = _queue(tmp_path)
+    (queued,) = queue.ingest_message("<m@x>", [("r.hl7", "application/hl7-v2", data)], PatientIndex(PATIENTS).match)
+    own, other = queued.candidates
+    assert own.patient_id == "p-trois" and not any("enveloppe" in r for r in own.reasons)
+    assert other.patient_id == "p-vinci"
+    assert other.reasons[0] == "proposé pour le patient de l'enveloppe, pas pour celui du document"
+    assert render(other.reasons[0], lang="en") == "proposed for the envelope's patient, not the document's"
