@@ -32,3 +32,22 @@ async def test_a_duplicate_is_shown_as_such_and_nothing_decides_on_it(mailroom: 
         assert mailroom.documents.entries["d-copy"].state == "duplicate"
         pane = app.screen.query_one(ReviewPane)
         assert not any(pane.check_action(a, ()) for a in ("undo", "file_document", "reject", "find_patient"))
+
+
+async def test_a_decided_documents_candidates_box_does_not_offer_the_keys_of_a_waiting_one(
+    mailroom: FakeMailroom,
+) -> None:
+    """A filed document showed « Patients candidats (Tab : suivant, Entrée : classer, p : autre patient) » over
+    an empty box, where none of those keys does anything: the title says u undoes the filing, and a copy that
+    nothing decides on."""
+    mailroom.documents.add_duplicate()
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await open_review_at(app, pilot, "d-auto")
+        candidates = app.screen.query_one("#review-candidates", OptionList)
+        assert str(candidates.border_title) == "Classé (u : annuler le classement)"
+        await open_review_at(app, pilot, "d-copy")
+        assert str(candidates.border_title) == "Doublon : rien à décider ici"
+        await open_review_at(app, pilot, "d-ambiguous")
+        assert str(candidates.border_title).startswith("Patients candidats (Tab : suivant")

@@ -65,7 +65,7 @@ def traits(identity: Identity, patient: Patient | None) -> list[tuple[str, str, 
         ("name", t("review.t_name"), identity.family_name, (p.used_name or p.birth_name) if p else ""),
         ("birth_name", t("review.t_birth_name"), identity.birth_name or identity.family_name,
          p.birth_name if p else ""),
-        ("given", t("review.t_given"), " ".join(identity.given_names), " ".join(p.given_names) if p else ""),
+        ("given", t("review.t_given"), " ".join(identity.given_names) or "—", " ".join(p.given_names) if p else ""),
         ("birth_date", t("review.t_birth_date"), _date(identity.birth_date), _date(p.birth_date) if p else ""),
         ("sex", t("review.t_sex"), _sex(identity.sex), _sex(p.sex) if p else ""),
         ("ins", t("review.t_ins"), identity.ins or identity.nir or "—", (p.ins or "—") if p else ""),
@@ -263,6 +263,9 @@ class ReviewPane(ReportsFailures, Vertical):
             self._render_compare(item, item.patient)
             return
         if not self.is_pending(item):
+            # decided: the title says what still applies (u undoes a filing; nothing decides on a copy), not the
+            # keys of a document waiting (Tab, Entrée, p did nothing here)
+            candidates.border_title = t("review.filed_title" if item.state == "filed" else "review.copy_title")
             # a duplicate: the document that stands for it and where it is; a new version of a result: what it
             # is to the earlier one (the core's words, where a candidate would be)
             for note in (item.duplicate_note, item.version_note):
