@@ -988,6 +988,21 @@ class Mailroom:
     def _outside_trust(self, message_id: str) -> bool:
         return self.messages.doc(message_id).get("trust") == "quarantine"
 
+    def _held_why(self, queued: QueuedDocument) -> str:
+        """Why a document with candidates waits though the matcher may have found its patient: a bare PDF (its
+        identity read in its text), or a letter from outside the trust space, is never filed alone. "" else."""
+        from core.errors import MissiveError
+
+        if queued.state != "waiting" or not queued.candidates:
+            return ""
+        if queued.format == "pdf":
+            return str(T("mailroom.review.held-pdf"))
+        for store_id in queued.store_ids:
+            with contextlib.suppress(MissiveError):
+                if self._outside_trust(store_id):
+                    return str(T("mailroom.review.held-untrusted"))
+        return ""
+
     def _message_documents(self, header_id: str) -> tuple[MessageDocument, ...]:
         """The clinical parts the queue holds for the message with Message-ID ``header_id``."""
         from core.errors import MissiveError
@@ -1548,6 +1563,7 @@ class Mailroom:
 
         conflict = envelope_conflict(queued)
         return ReviewItem(
+            held=self._held_why(queued) if not conflict else "",
             no_candidate=none_why,
             envelope=queued.envelope,
             conflict=conflict,

@@ -509,6 +509,7 @@ class ReviewItem(Frozen):
     filed_at: dt.datetime | None = None
     kind: str = ""  # biologie, imagerie, anatomopathologie, courrier (the core's reading)
     no_candidate: str = ""  # waiting with no candidate: why, in the core's words (no patient list, ...)
+    held: str = ""  # waiting though the matcher may have found the patient: why (a bare PDF, an outside sender)
     envelope: Identity | None = None  # the other patient its container names (health data: show, never log)
     conflict: str = ""  # why it is not filed automatically when ``envelope`` is set, in the core's words
     envelope_label: str = ""  # what ``envelope``'s column is (the container, or the document carried), ditto

@@ -89,6 +89,19 @@ def test_only_the_trusted_lab_result_is_filed_automatically(tmp_path: Path, cli)
     assert "dont 1 anormal(aux) — classé (patient P-1)" in shown["labo@labo-ormes.mssante.fr"]
 
 
+def test_a_result_from_outside_the_trust_space_says_why_it_waits(tmp_path: Path) -> None:
+    """À classer showed a result matching one patient on every trait (90 %, all identical) waiting with no
+    reason: the letter came from outside the trust space. The core says it, as the comparison's title."""
+    from tui.panes.review import compare_title
+
+    mr, _lgc = synced_practice(tmp_path, {"2.outsider": letter("labo.ormes@gmail.example", 2)})
+    pending, _filed = mr.review_items()
+    assert [i.held for i in pending] == ["expéditeur hors espace de confiance : à vérifier"]
+    assert compare_title(pending[0]) == "⚠ expéditeur hors espace de confiance : à vérifier"
+    trusted, _ = synced_practice(tmp_path / "t", {"1.trusted": letter("labo@labo-ormes.mssante.fr", 1)})
+    assert trusted.review_items() == ([], trusted.review_items()[1])  # filed: nothing waits, nothing said
+
+
 def test_a_result_sent_as_the_message_body_is_read_and_filed(tmp_path: Path) -> None:
     """Labs (and Apicrypt) often send the HPRIM report as the body itself; an ordinary letter is left alone."""
     head = (

@@ -111,7 +111,9 @@ def compare_title(item: ReviewItem) -> str:
         return f"✗ {t('review.revoked_title')}"
     if item.unreadable:
         return f"✗ {t('review.unreadable_title')}"
-    return f"⚠ {item.conflict}" if item.conflict else t("review.compare")
+    if item.conflict:
+        return f"⚠ {item.conflict}"
+    return f"⚠ {item.held}" if item.held else t("review.compare")
 
 
 def unreadable_todo(item: ReviewItem) -> list[str]:
