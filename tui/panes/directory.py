@@ -96,6 +96,11 @@ class DirectoryPane(ReportsFailures, Vertical):
 
     @on(Input.Changed, "#directory-search")
     def _changed(self, event: Input.Changed) -> None:
+        if event.value.startswith("/"):
+            # « / » is the pane's search key, but the field has the focus when the pane opens: typed as
+            # Réception's « / » is, it went into the field (« /lhote »). No name, town or specialty starts so.
+            event.input.value = event.value.lstrip("/")
+            return
         if self._timer is not None:
             self._timer.stop()
         query = event.value
