@@ -210,6 +210,14 @@ def preview_patients(path: str, lines: int = 3) -> CsvPreview:
         rows.append(row)
         if len(rows) >= lines:
             break
+    mapping = guess_patient_columns(header)
+    taken = set(mapping.values())
+    missing = [c for c in REQUIRED if c not in taken]
+    return CsvPreview(header, rows, mapping, missing)
+
+
+def guess_patient_columns(header: list[str]) -> dict[str, str]:
+    """Source column -> missive column, guessed from the usual French names (``_GUESSES``)."""
     mapping: dict[str, str] = {}
     taken: set[str] = set()
     names = {column.strip().lower() for column in header}
@@ -228,8 +236,7 @@ def preview_patients(path: str, lines: int = 3) -> CsvPreview:
                 mapping[column] = target
                 taken.add(target)
                 break
-    missing = [c for c in REQUIRED if c not in taken]
-    return CsvPreview(header, rows, mapping, missing)
+    return mapping
 
 
 # ------------------------------------------------------------------------------------------- notifications

@@ -231,6 +231,21 @@ def read_patients_csv(
             T("clinical.patients.colonne-double-tete-apres", source=source, join=", ".join(dupes))
         )
     missing = [c for c in REQUIRED if c not in columns]
+    if missing and not mapping:
+        # the practice software's own header (« N° dossier;Nom;Prénom;Date de naissance »): the wizard's guess,
+        # given as the options to type (never applied unasked: a wrong guess would file under wrong names)
+        from core.setup import guess_patient_columns
+
+        guess = guess_patient_columns(names)
+        if guess and all(c in guess.values() for c in missing):
+            raise ParseError(
+                T(
+                    "clinical.patients.colonnes-logiciel-map",
+                    source=source,
+                    join=", ".join(missing),
+                    options=" ".join(f"--map '{k}={v}'" for k, v in guess.items()),
+                )
+            )
     if missing:
         raise ParseError(
             T(

@@ -299,3 +299,21 @@ def test_the_wizard_takes_nom_beside_nom_de_naissance_as_the_name_used(tmp_path:
     }
     csv.write_bytes(b"Nom;Prenom;DDN\r\n")  # « Nom » alone is the birth name, as before
     assert preview_patients(str(csv)).mapping == {"Nom": "birth_name", "Prenom": "given_names", "DDN": "birth_date"}
+
+
+def test_a_practice_software_header_is_answered_with_the_options_to_type() -> None:
+    """« N° dossier;Nom;Prénom;Date de naissance » got « colonne(s) id, birth_name, given_names, birth_date
+    absente(s) … renommez avec --map SOURCE=TARGET »: the secretary had to work out four options herself. The
+    wizard's guess is given as the options to type; nothing is imported on a guess."""
+    data = "N° dossier;Nom;Prénom;Date de naissance\r\n2001;ROUX;Jacques;03/04/1951\r\n".encode("cp1252")
+    reg = registry()
+    with pytest.raises(ParseError) as info:
+        reg.import_csv(data, name="export.csv")
+    assert str(info.value) == (
+        "export.csv : colonne(s) id, birth_name, given_names, birth_date absente(s) de l'en-tête ; si ce sont "
+        "celles de votre logiciel, importez avec : --map 'N° dossier=id' --map 'Nom=birth_name' "
+        "--map 'Prénom=given_names' --map 'Date de naissance=birth_date'"
+    )
+    assert reg.list() == []
+    mapping = {"N° dossier": "id", "Nom": "birth_name", "Prénom": "given_names", "Date de naissance": "birth_date"}
+    assert reg.import_csv(data, mapping).added == 1
