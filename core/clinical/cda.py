@@ -175,15 +175,33 @@ def _text(el: ET.Element | None) -> str:
 def _identities(root: ET.Element) -> tuple[Identity, Identity | None]:
     """The patient of the first recordTarget, and the first other recordTarget's patient that names someone else
     (None when there is none): the document was filed on the first alone, whatever the others said."""
-    from core.clinical.matching import name_two_patients
-
     roles = [rt.find("patientRole") for rt in root.findall("recordTarget")]
     identities = [_identity(role) for role in roles if role is not None]
     if not identities:
         return Identity(), None
     first = identities[0]
-    other = next((i for i in identities[1:] if name_two_patients(first, i)), None)
+    other = next((i for i in identities[1:] if not _clearly_the_same(first, i)), None)
     return first, other
+
+
+def _clearly_the_same(first: Identity, other: Identity) -> bool:
+    """Whether a second recordTarget is the first's patient written again: nothing differs (``name_two_patients``)
+    and something the two share says so — the same INS, or a name and a birth date on both sides. A second one
+    that can be compared on nothing (an INS alone beside a name and birth date, an empty one) is not taken for the
+    same patient: the document waits for a person (it was ignored, and the first patient's record got it)."""
+    from core.clinical.matching import clean_nir, name_two_patients
+
+    if name_two_patients(first, other):
+        return False
+    if clean_nir(first.ins) and clean_nir(other.ins):
+        return True  # equal: two different ones name two patients
+    return (
+        _named(first) and _named(other) and first.birth_date is not None and other.birth_date is not None
+    )
+
+
+def _named(identity: Identity) -> bool:
+    return any(n.strip() for n in (identity.family_name, identity.birth_name))
 
 
 def _identity(role: ET.Element | None) -> Identity:

@@ -87,3 +87,23 @@ def test_through_a_sync_it_waits_for_a_person(cli, tmp_path: Path, profile_dir: 
     (letter,) = [m["id"] for m in map(json.loads, out.splitlines()) if m["subject"] == "Compte rendu 1"]
     code, out, err = cli("messages", "show", letter)
     assert code == 0 and f"⚠ {REASON}" in out, out + err
+
+
+def test_a_second_record_target_that_cannot_be_compared_is_not_taken_for_the_first() -> None:
+    """A second recordTarget that shares nothing comparable with the first (an INS alone beside a name and a birth
+    date, or nothing at all) was taken for the same patient (no trait differed): the document was filed for the
+    first patient alone (sec9's review of 9b02957). Only one that says it is the same person — the same INS, or a
+    name and birth date that agree — is; any other makes the document wait for a person."""
+    data = SAMPLE.read_bytes()
+    end = data.index(b"</recordTarget>") + len(b"</recordTarget>")
+    ins_alone = (
+        b'<recordTarget><patientRole><id extension="279035121518989" root="1.2.250.1.213.1.4.8"/>'
+        b"</patientRole></recordTarget>"
+    )
+    empty = b"<recordTarget><patientRole><patient/></patientRole></recordTarget>"
+    for second in (ins_alone, empty):
+        (doc,) = read_document(data[:end] + second + data[end:], "note.xml").documents
+        assert doc.envelope is not None, second
+        assert envelope_conflict(doc) == REASON
+    (same,) = read_document(_two_patients(("Henry", "Levin", "19320924", "M")), "note.xml").documents
+    assert same.envelope is None  # a name and a birth date that agree: the same patient
