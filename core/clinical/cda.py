@@ -189,7 +189,8 @@ def _clearly_the_same(first: Identity, other: Identity) -> bool:
     and something the two share says so — the same INS, or a name and a birth date on both sides. A second one
     that can be compared on nothing (an INS alone beside a name and birth date, an empty one) is not taken for the
     same patient: the document waits for a person (it was ignored, and the first patient's record got it)."""
-    from core.clinical.matching import clean_nir, name_two_patients
+    from core.clinical.identity import clean_nir
+    from core.clinical.matching import name_two_patients
 
     if name_two_patients(first, other):
         return False
