@@ -137,3 +137,35 @@ def test_quit_while_a_letter_leaves_says_so_and_closes_the_profile_after_the_sen
     assert app_module.run_app(profile, passphrase="correct horse battery staple") == 0
     assert order == ["said", "sent", "closed"]
     assert "une lettre est en cours d'envoi" in said[0] and "boîte d'envoi" in said[0]
+
+
+async def test_what_is_typed_while_the_letter_leaves_is_not_lost_unsaid(mailroom: FakeMailroom) -> None:
+    """Keys typed after ctrl+s went into the letter on screen, which was neither sent (the core had it already)
+    nor kept (the fresh letter after the send cleared it), and nothing said so (sec9: « PS: dose 5 mg » lost). While
+    it leaves its fields take no keys; a letter begun meanwhile takes them as usual."""
+    from textual.widgets import TextArea
+
+    mailroom.send_gate = threading.Event()
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await _letter(pilot, "Avis")
+        await settle(app, pilot)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: said(app, "Envoi en cours"), "the composer says the letter is leaving")
+        composer = app.screen.query_one(ComposePane)
+        body = composer.query_one("#compose-body", TextArea)
+        await pilot.press(*" PS")
+        subject = composer.query_one("#compose-subject", Input)
+        subject.focus()
+        await pilot.press(*"X")
+        await pilot.pause(0.2)  # not settle: it waits for the send worker, which waits for the gate
+        assert body.text == "Chère consœur" and subject.value == "Avis"  # nothing typed into the leaving letter
+        mailroom.send_gate.set()
+        await until(pilot, lambda: said(app, "confiée"), "the letter left")
+        await settle(app, pilot)
+        assert [(d.subject, d.body) for d in mailroom.sent] == [("Avis", "Chère consœur")]
+        await pilot.press("3")  # the fresh letter takes keys
+        await settle(app, pilot)
+        to = composer.query_one("#compose-to", Input)
+        assert not to.disabled and not body.read_only

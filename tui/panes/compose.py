@@ -338,6 +338,7 @@ class ComposePane(ReportsFailures, Vertical):
         the message answered (the letter leaves from it), else the default one. ``focus``: its first field
         takes the focus (not when the composer is out of sight)."""
         self.draft_id = uuid.uuid4().hex
+        self._paint_sending()  # a fresh letter takes keys, whatever the previous one is doing
         self.account = account
         self.attachments = list(attachments)  # a forward keeps the original's files
         self.in_reply_to = in_reply_to
@@ -366,6 +367,7 @@ class ComposePane(ReportsFailures, Vertical):
         """Go on writing a kept draft (from Brouillons): it keeps its id, so saving replaces it."""
         draft = saved.draft
         self.draft_id = saved.id
+        self._paint_sending()
         self._kept_id = saved.id
         self.account = draft.account
         self.attachments = list(draft.attachments)
@@ -704,6 +706,7 @@ class ComposePane(ReportsFailures, Vertical):
     def _start_sending(self, draft_id: str, draft: Draft) -> None:
         """The letter goes: said at once (the server may take a while to answer), and kept from a second send."""
         self.sending.add(draft_id)
+        self._paint_sending()
         self.notify(t("compose.sending"))
         self.send(draft_id, draft)
 
@@ -745,6 +748,20 @@ class ComposePane(ReportsFailures, Vertical):
 
     def on_send_ended(self, message: SendEnded) -> None:
         self.sending.discard(message.draft_id)
+        self._paint_sending()  # refused for good, the letter stays here to be corrected: its fields take keys again
+
+    def _paint_sending(self) -> None:
+        """While the letter on screen is leaving its fields take no keys: what was typed after ctrl+s was neither
+        sent nor kept (the fresh letter that follows the send cleared it), and nothing said so (sec9)."""
+        leaving = self.draft_id in self.sending
+        fields = [f for f in self.query(Input) if f.id != "compose-attach-path"]
+        body = self.query_one("#compose-body", TextArea)
+        had_focus = any(f.has_focus for f in fields)
+        for field in fields:
+            field.disabled = leaving
+        body.read_only = leaving
+        if leaving and had_focus:
+            body.focus()  # the focus stays in the letter (read only), not on a widget of another pane
 
     def on_letter_sent(self, message: LetterSent) -> None:
         """The letter left: a fresh one waits here, and Réception is shown (as Échap does), unless the doctor
