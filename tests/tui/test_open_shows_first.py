@@ -63,3 +63,32 @@ async def test_an_unread_letter_shows_before_its_flag_and_words_are_written() ->
         assert mailroom.asked == ["seen", "words"]
         assert mailroom.messages.seen == ["m-lab"] and "<m-lab@test>" in mailroom.read_words
         assert inbox_prompt(app) != before  # the folder list's unread count, read from the core after the flag
+
+
+class Refusing(FakeMailroom):
+    """A profile that cannot store the read flag (a full disk, say)."""
+
+    def mark_seen(self, message_id: str) -> None:
+        from core.errors import StoreError
+
+        raise StoreError("disque plein : le message n'a pas pu être marqué lu")
+
+
+async def test_a_read_flag_that_cannot_be_stored_leaves_the_row_unread_and_keeps_the_words() -> None:
+    """Shown before its flag is written, the letter's row said « lu » while the core kept it unread when the flag
+    could not be stored, and its words for the search were not kept (sec9's review of 3b229f5). The row goes back to
+    the core's, the failure is said, and the words are kept: the letter was read (and audited)."""
+    from tui.widgets.message_list import MessageList
+
+    mailroom = Refusing()
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert "Résultats DUPONT Jeanne" in app.screen.query_one(Reader).section_text("headers")
+        assert any("disque plein" in str(n.message) for n in app._notifications)
+        rows = app.screen.query_one(MessageList)
+        assert mailroom.messages.items["m-lab"].unread
+        assert next(r for r in rows._rows if r.id == "m-lab").unread  # the list says what the core keeps
+        assert "<m-lab@test>" in mailroom.read_words

@@ -34,6 +34,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
@@ -69,6 +70,14 @@ from tui.widgets.message_list import MessageList
 log = logging.getLogger("missive.tui")
 _Answer = TypeVar("_Answer")
 TALL = 36  # terminal rows from which the reader stays below the list (14 rows of it) with no message open
+
+
+class _SeenNotStored(Message):
+    """The letter shown read could not be marked read in the profile: its row goes back to the core's (unread)."""
+
+    def __init__(self, summary: MessageSummary) -> None:
+        super().__init__()
+        self.summary = summary
 
 
 class InboxPane(ReportsFailures, Vertical):
@@ -375,11 +384,25 @@ class InboxPane(ReportsFailures, Vertical):
         self.post_message(MessageOpened(view))
         # then what reading it changes in the profile, each a write (20-60 ms on a busy disk) the letter used to
         # wait for: read on the server at the next sync, and its words for the search
-        if summary.unread:
-            mailroom.mark_seen(summary.id)
-            with contextlib.suppress(RuntimeError):  # the app ended meanwhile
-                self.app.call_from_thread(self.load_folder_counts)  # the folder list's count, now the core's
-        mailroom.keep_read_words()
+        try:
+            if summary.unread:
+                try:
+                    mailroom.mark_seen(summary.id)
+                except Exception:
+                    # said as before (ReportsFailures: a French line, a log line); the row shown read goes back
+                    # to what the core keeps, after MessageOpened (the same queue)
+                    self.post_message(_SeenNotStored(summary))
+                    raise
+                with contextlib.suppress(RuntimeError):  # the app ended meanwhile
+                    self.app.call_from_thread(self.load_folder_counts)  # the folder list's count, now the core's
+        finally:
+            mailroom.keep_read_words()  # read and audited whatever became of its flag: its words are searchable
+
+    @on(_SeenNotStored)
+    def _unread_again(self, message: _SeenNotStored) -> None:
+        self.query_one(MessageList).replace(message.summary)
+        self._unread += 1
+        self._paint_count()
 
     def on_message_opened(self, message: MessageOpened) -> None:
         self.view = message.view
