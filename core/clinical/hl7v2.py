@@ -396,7 +396,11 @@ class _Group:
             ]
             # The PID's own results are then in doubt too: the message names two patients and nothing says
             # which side is wrong. They wait for a person, beside the patient the carried document names.
-            carried = next((doc.identity for doc in embedded if doc.envelope is not None), None)
+            # (a carried CDA that names two patients itself, its first this PID's: the other one is its second)
+            carried = next(
+                (doc.envelope if doc.envelope_from == "cda" else doc.identity for doc in embedded if doc.envelope),
+                None,
+            )
             if carried is not None and main.observations:
                 main = replace(main, envelope=carried, envelope_from="hl7v2-carried")
         return main, embedded

@@ -308,3 +308,32 @@ def test_a_candidate_proposed_for_the_envelopes_patient_says_so_first(tmp_path: 
     assert other.patient_id == "p-vinci"
     assert other.reasons[0] == "proposé pour le patient de l'enveloppe, pas pour celui du document"
     assert render(other.reasons[0], lang="en") == "proposed for the envelope's patient, not the document's"
+
+
+def test_an_oru_carrying_a_cda_with_two_patients_shows_the_second_beside_its_own_results() -> None:
+    """An ORU whose carried CDA names two patients, the first the PID's: the PID's own results wait (the message
+    names two patients), and their other column showed the PID's own patient under « Doc. porté », the second
+    patient nowhere (sec9's review of 9b02957). It shows the CDA's second patient."""
+    data = (DATA / "clinical" / "hl7_oru_multi.hl7").read_bytes()
+    parts = re.split(rb"(\r\n|\r|\n)", data)
+    for i, seg in enumerate(parts):
+        if b"|ED|" in seg:
+            head, _, payload = seg.rpartition(b"^")
+            cda = base64.b64decode(payload)
+            start, end = cda.index(b"<recordTarget"), cda.index(b"</recordTarget>") + len(b"</recordTarget>")
+            faure = cda[start:end]
+            durand = (
+                faure.replace(b'extension="285077512345655"', b'extension="185077512345608"')
+                .replace(b'<given qualifier="BR">MARIE</given>', b'<given qualifier="BR">JEANNE</given>')
+                .replace(b"<given>MARIE ANNE-LISE</given>", b"<given>JEANNE CLAIRE</given>")
+                .replace(b'<family qualifier="BR">FONTAINE</family>', b'<family qualifier="BR">LAMBERT</family>')
+                .replace(b'<family qualifier="SP">FAURE</family>', b'<family qualifier="SP">DURAND</family>')
+            )
+            parts[i] = head + b"^" + base64.b64encode(cda[:start] + durand + faure + cda[end:])
+    docs = read_document(b"".join(parts), "r.hl7").documents
+    [main] = [d for d in docs if d.format != "cda" and d.identity.family_name == "DURAND"]  # (ROBERT's follows)
+    [carried] = [d for d in docs if d.format == "cda"]
+    assert carried.identity.family_name == "DURAND" and carried.envelope is not None
+    assert carried.envelope.family_name == "FAURE"
+    assert main.identity.family_name == "DURAND" and main.envelope is not None
+    assert main.envelope.family_name == "FAURE", main.envelope  # not DURAND, the PID's own patient
