@@ -326,7 +326,11 @@ class Mailroom:
         from core.events import RevokedFiled
 
         if isinstance(event, RevokedFiled):
-            told = self._revoked_once(event)
+            try:
+                told = self._revoked_once(event)
+            except Exception as exc:  # noqa: BLE001 - the news said as it comes: the revocation work is done
+                log.info("revoked documents not counted (%s)", type(exc).__name__)
+                told = event
             if told is None:
                 return  # said already: the watch on the documents saw them first (_watch_revoked)
             event = told

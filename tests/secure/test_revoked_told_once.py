@@ -61,3 +61,23 @@ async def test_each_revocation_is_said_once_whichever_process_finds_it(tmp_path:
     finally:
         stop.set()
         await asyncio.wait_for(kept, 30)
+
+
+def test_a_store_that_cannot_be_read_while_news_are_counted_still_says_them(tmp_path: Path, monkeypatch) -> None:
+    """Counting the filed documents already said reads the store: a failure there (a damaged document file) made
+    the CRL update itself fail after its work was done (sec9). The news are said as they come, and logged."""
+    from core.errors import StoreError
+
+    Mailroom.create(tmp_path / "p", PASS)
+    mr = Mailroom.open(tmp_path / "p", PASS)
+    heard: list[MailroomEvent] = []
+    mr.subscribe(heard.append)
+    mr._revoked_told = frozenset()  # an app watches the documents
+
+    def unreadable() -> frozenset[str]:
+        raise StoreError("documents illisibles")
+
+    monkeypatch.setattr(mr.documents, "revoked_checks", unreadable)
+    news = RevokedFiled(1, 1, "1 document classé à vérifier")
+    mr.emit(news)
+    assert heard == [news]
