@@ -96,7 +96,7 @@ async def test_a_report_swapped_for_a_symlink_never_sends_a_file_from_outside_th
     folder.mkdir()
     marker = b"SECRET-" + os.urandom(8).hex().encode()
     secret.write_bytes(b"root:" + marker + b":19000:0:99999:7:::\n")
-    reports = {f"CR_{n}.txt": f"Compte rendu {n}\n".encode() * 40 for n in range(8)}
+    reports = {f"CR_{n}.txt": f"Compte rendu {n}\n".encode() * 40 for n in range(9)}
     colleague = mail_servers.add_user("colleague")  # an empty mailbox: everything in it came from here
     sidecar = json.dumps({"to": [colleague], "subject": "Compte rendu"})
 
@@ -164,7 +164,13 @@ async def test_a_report_swapped_for_a_symlink_never_sends_a_file_from_outside_th
     for n in range(1, 8):
         name = f"CR_{n}.txt"
         assert name in handled or os.path.lexists(folder / name), (name, outcomes)
-    assert any(o.startswith("sent:") for o in outcomes), outcomes
+    # the scanner still sends what nobody swaps (a scanner refusing everything would pass the lines above); asked
+    # of a report dropped after the race, not of the racing scans, which may all meet a link (seen once in CI:
+    # four set aside, three left waiting, none sent)
+    drop("CR_8.txt")
+    last = await WatchFolder(folder, send, settle_seconds=0).scan()
+    assert "CR_8.txt" in last.sent, (last.sent, last.failed)  # (a racing report left waiting may go with it)
+    assert not set(last.sent) & set(handled), (last.sent, outcomes)  # still never twice
 
     for draft in drafts:  # what was handed to the outbox
         [attachment] = draft.attachments
