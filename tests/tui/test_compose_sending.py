@@ -28,15 +28,20 @@ async def _letter(pilot, subject: str) -> None:
     await pilot.press(*COLLEAGUE, "tab", "tab", *subject, "tab", *"Chère consœur")
 
 
+async def _leaving(app: MissiveApp, pilot) -> None:
+    """A letter « Avis » written and sent (ctrl+s), the composer saying it is leaving (the façade's gate shut)."""
+    await settle(app, pilot)
+    await _letter(pilot, "Avis")
+    await settle(app, pilot)
+    await pilot.press("ctrl+s")
+    await until(pilot, lambda: said(app, "Envoi en cours"), "the composer says the letter is leaving")
+
+
 async def test_a_second_ctrl_s_while_the_letter_leaves_sends_nothing_twice(mailroom: FakeMailroom) -> None:
     mailroom.send_gate = threading.Event()
     app = MissiveApp(mailroom=mailroom)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
-        await _letter(pilot, "Avis")
-        await settle(app, pilot)
-        await pilot.press("ctrl+s")
-        await until(pilot, lambda: said(app, "Envoi en cours"), "the composer says the letter is leaving")
+        await _leaving(app, pilot)
         composer = app.screen.query_one(ComposePane)
         assert not composer.has_unsent()  # in the outbox's hands: quitting asks nothing, loses nothing
         await pilot.press("ctrl+s")  # nothing seems to happen: pressed again, by habit
@@ -148,11 +153,7 @@ async def test_what_is_typed_while_the_letter_leaves_is_not_lost_unsaid(mailroom
     mailroom.send_gate = threading.Event()
     app = MissiveApp(mailroom=mailroom)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
-        await _letter(pilot, "Avis")
-        await settle(app, pilot)
-        await pilot.press("ctrl+s")
-        await until(pilot, lambda: said(app, "Envoi en cours"), "the composer says the letter is leaving")
+        await _leaving(app, pilot)
         composer = app.screen.query_one(ComposePane)
         body = composer.query_one("#compose-body", TextArea)
         await pilot.press(*" PS")

@@ -24,6 +24,15 @@ def question(app: MissiveApp) -> str:
     return str(app.screen.query_one("#confirm-question", Static).render())
 
 
+async def _patient_search(app: MissiveApp, pilot) -> None:
+    """The app started, À classer shown, its patient search opened (p) on the first waiting document."""
+    await settle(app, pilot)
+    await pilot.press("2")
+    await settle(app, pilot)
+    await pilot.press("p")
+    await settle(app, pilot)
+
+
 def test_the_core_says_which_traits_differ() -> None:
     same = Patient("p-1", "DUPONT", "", ("Jeanne",), dt.date(1956, 3, 14), "F")
     assert differing_traits(JEANNE, same) == frozenset()
@@ -143,11 +152,7 @@ async def test_rejecting_asks_first(mailroom: FakeMailroom) -> None:
 async def test_the_patient_search_starts_from_the_documents_name(mailroom: FakeMailroom) -> None:
     app = MissiveApp(mailroom=mailroom)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
-        await pilot.press("2")
-        await settle(app, pilot)
-        await pilot.press("p")
-        await settle(app, pilot)
+        await _patient_search(app, pilot)
         query = app.screen.query_one("#patient-query", Input)
         assert query.value == "DUPONT" and query.has_focus
         results = app.screen.query_one("#patient-results", OptionList)
@@ -297,11 +302,7 @@ async def test_three_enter_in_the_patient_search_never_file_for_a_patient_whose_
 
     app = MissiveApp(mailroom=mailroom)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
-        await pilot.press("2")
-        await settle(app, pilot)
-        await pilot.press("p")
-        await settle(app, pilot)
+        await _patient_search(app, pilot)
         await pilot.press(*"dupond")
         await settle(app, pilot)
         await pilot.press("enter", "enter", "enter", "enter")  # in a hurry, or typed ahead
@@ -323,11 +324,7 @@ async def test_the_patient_search_files_for_a_patient_whose_traits_agree_after_t
 ) -> None:
     app = MissiveApp(mailroom=mailroom)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
-        await pilot.press("2")
-        await settle(app, pilot)
-        await pilot.press("p")
-        await settle(app, pilot)
+        await _patient_search(app, pilot)
         await pilot.press("enter", "enter", "enter")  # DUPONT Jeanne: every trait agrees
         await settle(app, pilot)
         assert mailroom.documents.decisions == [("file", "d-ambiguous", "p-1")]
