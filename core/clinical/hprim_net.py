@@ -20,7 +20,7 @@ from core.clinical.values import (
     parse_birth_date,
     parse_date,
     parse_datetime,
-    sex_from_nir,
+    sex_of_patient,
     split_range,
 )
 from core.errors import ParseError
@@ -323,13 +323,14 @@ def _read_header(header: list[str]) -> tuple[Identity, dt.datetime | None, str, 
     field = [_blank_dot(line) for line in header]
     family_name, birth_name = split_name_notation(field[1])
     nir = clean_nir(field[7])
+    birth_date = parse_birth_date(field[6])
     source_id = field[0] if field[0] and len(field[0]) <= 20 and "  " not in field[0] else field[8]
     identity = Identity(
         family_name=family_name,
         birth_name=birth_name,
         given_names=split_given_names(field[2]),
-        birth_date=parse_birth_date(field[6]),
-        sex=sex_from_nir(nir),
+        birth_date=birth_date,
+        sex=sex_of_patient(nir, birth_date),  # line 8 may be the insured parent's number
         nir=nir,
         source_id=source_id or None,
     )

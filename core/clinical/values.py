@@ -199,6 +199,23 @@ def sex_from_nir(nir: str | None) -> Sex:
     return sexes.get(nir[0], "U")
 
 
+def sex_of_patient(nir: str | None, birth_date: dt.date | None) -> Sex:
+    """The patient's sex from an HPRIM Net NIR (line 8), only when that NIR is the patient's own as far as it
+    shows: a valid key, and the year and month of birth it carries (characters 2-5) those of the header's birth
+    date (line 7), a month above 12 (the civil month unknown: 20-42, 50 and up) agreeing with any month. The line
+    carries the insured person's number, which for a child on a parent's card (or a spouse) is another person's:
+    its first digit then says nothing of the patient (a boy's result carrying his mother's NIR read « F »,
+    « sexe incompatible », and his father's would have ruled out his twin sister as a rival). The header has no
+    field saying whose number it is (no rank nor « qualité » as on the carte Vitale): U otherwise, as for no NIR."""
+    sex = sex_from_nir(nir)
+    if sex == "U" or not nir or birth_date is None:
+        return "U"
+    month = int(nir[3:5])
+    if nir[1:3] != f"{birth_date.year % 100:02d}" or (1 <= month <= 12 and month != birth_date.month):
+        return "U"
+    return sex
+
+
 def html_to_text(text: str) -> str:
     """Decode HTML entities and turn the few tags labs put in free text into line breaks."""
     if "<" in text:
@@ -221,6 +238,7 @@ __all__ = [
     "reference_bounds",
     "reference_limits",
     "sex_from_nir",
+    "sex_of_patient",
     "shown_timestamp",
     "split_range",
 ]
