@@ -26,7 +26,9 @@ that does not answer), so every error line stays the one the full sync writes. A
 handed over with the profile (``Checked.refused``): the full sync says its own line about that answer without
 logging in again (core.mailroom, ``Mailroom.adopt``), so a wrong password is tried once, not twice. Security is
 the full client's: the TLS context is core.mail.tls's (verified chain and host name, TLS 1.2 minimum, the
-account's CA file and client certificate), the password goes only over that verified connection, as LOGIN.
+account's CA file and client certificate; an account on the system store looks its authority up in the store's
+hashed folder rather than loading the whole store: ``look_context_for``, never trusting more), the password
+goes only over that verified connection, as LOGIN.
 """
 
 from __future__ import annotations
@@ -275,9 +277,9 @@ class _Connection:
         import socket
 
         from core.mail.imapwire import capabilities_in
-        from core.mail.tls import context_for
+        from core.mail.tls import look_context_for
 
-        ctx = context_for(self.account)
+        ctx = look_context_for(self.account)
         host, port = self.account.imap_host, self.account.imap_port
         raw: socket.socket | None = None
         try:
