@@ -281,12 +281,16 @@ class _Connection:
 
         ctx = look_context_for(self.account)
         host, port = self.account.imap_host, self.account.imap_port
+        # an ASCII host name as the bytes the idna codec makes of it (a name it would refuse, an empty or too
+        # long label, is refused by the resolver instead: the full sync decides), so that the codec and what
+        # it loads (stringprep, unicodedata: some 2 ms of every resync) are not loaded; any other through it
+        name: Any = host.encode("ascii") if host.isascii() else host
         raw: socket.socket | None = None
         try:
-            raw = socket.create_connection((host, port), timeout=CONNECT_WAIT)
+            raw = socket.create_connection((name, port), timeout=CONNECT_WAIT)
             if self.account.imap_security == "starttls":
                 _starttls(raw)
-            self._sock = ctx.wrap_socket(raw, server_hostname=host)  # the handshake, verified, here
+            self._sock = ctx.wrap_socket(raw, server_hostname=name)  # the handshake, verified, here
             self._file = self._sock.makefile("rb")
             # implicit TLS: the greeting; after STARTTLS the capabilities are asked again (those said in clear
             # may have been forged), as the full client asks them
