@@ -112,19 +112,20 @@ def parse_mapping(pairs: list[str] | None) -> dict[str, str]:
     return mapping
 
 
-def parse_birth_date(text: str) -> dt.date:
-    """``YYYY-MM-DD`` or ``DD/MM/YYYY``; raises ValueError otherwise (or for a future date)."""
+def parse_birth_date(text: str, column: str = "birth_date") -> dt.date:
+    """``YYYY-MM-DD`` or ``DD/MM/YYYY``; raises ValueError otherwise (or for a future date), its message naming
+    ``column`` (the file's own name for the birth-date column)."""
     text = text.strip()
-    m = _ISO.match(text)
-    if m:
-        date = dt.date(int(m[1]), int(m[2]), int(m[3]))
-    else:
-        m = _FR.match(text)
-        if not m:
-            raise ValueError(str(T("clinical.patients.row.birth-date-format")))
-        date = dt.date(int(m[3]), int(m[2]), int(m[1]))
+    m = _ISO.match(text) or _FR.match(text)
+    if not m:
+        raise ValueError(str(T("clinical.patients.row.birth-date-format", column=column)))
+    year, month, day = (m[1], m[2], m[3]) if m.re is _ISO else (m[3], m[2], m[1])
+    try:
+        date = dt.date(int(year), int(month), int(day))
+    except ValueError:
+        raise ValueError(str(T("clinical.patients.row.birth-date-invalid", column=column))) from None
     if date > dt.date.today() or date.year < 1850:
-        raise ValueError(str(T("clinical.patients.row.birth-date-impossible")))
+        raise ValueError(str(T("clinical.patients.row.birth-date-impossible", column=column)))
     return date
 
 
@@ -151,11 +152,16 @@ def _decode(data: bytes, source: str) -> str:
         ) from None
 
 
-def _row_to_patient(row: dict[str, str]) -> Patient:
-    """One CSV row (canonical keys) to a Patient; ValueError with a value-free message when bad."""
+def _row_to_patient(row: dict[str, str], shown: Mapping[str, str] | None = None) -> Patient:
+    """One CSV row (canonical keys) to a Patient; ValueError with a value-free message when bad, naming each
+    column as ``shown`` names it (the file's own header, before --map: « Date de naissance », not birth_date)."""
+
+    def col(name: str) -> str:
+        return (shown or {}).get(name, name)
+
     pid = row.get("id", "").strip()
     if not pid:
-        raise ValueError(str(T("clinical.patients.row.empty", column="id")))
+        raise ValueError(str(T("clinical.patients.row.empty", column=col("id"))))
     birth_name = " ".join(row.get("birth_name", "").split())
     used_name = " ".join(row.get("used_name", "").split())
     if used_name and not compact(birth_name):
@@ -168,27 +174,26 @@ def _row_to_patient(row: dict[str, str]) -> Patient:
         if birth:
             birth_name, used_name = birth, used
     if not compact(birth_name):
-        raise ValueError(str(T("clinical.patients.row.empty", column="birth_name")))
+        if "used_name" in (shown or {}) and col("used_name") != col("birth_name"):
+            both = T("clinical.patients.row.empty-names", birth=col("birth_name"), used=col("used_name"))
+            raise ValueError(str(both))
+        raise ValueError(str(T("clinical.patients.row.empty", column=col("birth_name"))))
     given = split_given_names(row.get("given_names", ""))
     if not any(compact(g) for g in given):
-        raise ValueError(str(T("clinical.patients.row.empty", column="given_names")))
+        raise ValueError(str(T("clinical.patients.row.empty", column=col("given_names"))))
     raw_date = row.get("birth_date", "")
     if not raw_date.strip():  # a short line of the export: said as empty, not as a wrong format
-        raise ValueError(str(T("clinical.patients.row.empty", column="birth_date")))
-    try:
-        birth_date = parse_birth_date(raw_date)
-    except ValueError as exc:
-        msg = str(exc) if "birth_date" in str(exc) else str(T("clinical.patients.row.birth-date-invalid"))
-        raise ValueError(msg) from None
+        raise ValueError(str(T("clinical.patients.row.empty", column=col("birth_date"))))
+    birth_date = parse_birth_date(raw_date, col("birth_date"))
     sex = _SEXES.get(row.get("sex", "").strip().upper())
     if sex is None:
-        raise ValueError(str(T("clinical.patients.row.sex")))
+        raise ValueError(str(T("clinical.patients.row.sex", column=col("sex"))))
     ins = clean_nir(row.get("ins", ""))
     if ins and not is_valid_nir(ins):
-        raise ValueError(str(T("clinical.patients.row.ins")))
+        raise ValueError(str(T("clinical.patients.row.ins", column=col("ins"))))
     qualified = row.get("ins_status", "").strip().lower() in _QUALIFIED
     if qualified and not ins:
-        raise ValueError(str(T("clinical.patients.row.ins-status")))
+        raise ValueError(str(T("clinical.patients.row.ins-status", column=col("ins_status"), ins=col("ins"))))
     return Patient(
         id=pid,
         birth_name=birth_name,
@@ -226,9 +231,10 @@ def read_patients_csv(
             raise BadInput(T("clinical.patients.colonne-source-map-tete", source=source, src=src))
     columns = [mapping.get(h, h) for h in names]
     dupes = sorted({c for c in columns if c in COLUMNS and columns.count(c) > 1})
-    if dupes:
+    if dupes:  # each with the file's own columns that became it (« Nom, NOM → birth_name »)
+        said = [f"{', '.join(n for n, c in zip(names, columns, strict=True) if c == d)} → {d}" for d in dupes]
         raise ParseError(
-            T("clinical.patients.colonne-double-tete-apres", source=source, join=", ".join(dupes))
+            T("clinical.patients.colonne-double-tete-apres", source=source, join=" ; ".join(said))
         )
     missing = [c for c in REQUIRED if c not in columns]
     if missing and not mapping:
@@ -256,6 +262,7 @@ def read_patients_csv(
             )
         )
     wanted = [(i, c) for i, c in enumerate(columns) if c in COLUMNS]
+    shown = {c: names[i] for i, c in wanted}  # each column as the file's header names it
     patients: list[Patient] = []
     problems: list[tuple[int, str]] = []
     seen_ids: dict[str, int] = {}
@@ -277,17 +284,19 @@ def read_patients_csv(
             continue
         row = {c: (values[i] if i < len(values) else "") for i, c in wanted}
         try:
-            patient = _row_to_patient(row)
+            patient = _row_to_patient(row, shown)
         except ValueError as exc:
             problems.append((line, str(exc)))
             continue
         if patient.id in seen_ids:
-            problems.append((line, str(T("clinical.patients.row.id-twice", first=seen_ids[patient.id]))))
+            twice = T("clinical.patients.row.id-twice", column=shown["id"], first=seen_ids[patient.id])
+            problems.append((line, str(twice)))
             continue
         seen_ids[patient.id] = line
         if patient.ins:
             if patient.ins in seen_ins:
-                problems.append((line, str(T("clinical.patients.row.ins-twice", first=seen_ins[patient.ins]))))
+                twice = T("clinical.patients.row.ins-twice", column=shown["ins"], first=seen_ins[patient.ins])
+                problems.append((line, str(twice)))
                 continue
             seen_ins[patient.ins] = line
         patients.append(patient)

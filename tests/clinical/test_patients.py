@@ -122,9 +122,9 @@ def test_bad_rows_are_said_in_english_under_lang_en() -> None:
         problems = dict(info.value.problems)
     finally:
         set_language(None)
-    assert "nothing was imported — line 3: birth_date" in message, message
-    assert "sex must be M, F or U" in problems[4] and "birth_name is empty" in problems[6]
-    assert "id already used on line 2" in problems[9]
+    assert 'nothing was imported — line 3: "birth_date"' in message, message
+    assert '"sex" must be M, F or U' in problems[4] and '"birth_name" and "used_name" are empty' in problems[6]
+    assert '"id" already used on line 2' in problems[9]
     assert not [w for w in ("ligne", " doit ", " est ", "déjà", " : ") if w in message], message
 
 
@@ -252,7 +252,7 @@ def test_ins_status_says_which_ins_gives_a_patient_mailbox() -> None:
 
     from core.practice.patients import ImportRefused
 
-    with pytest.raises(ImportRefused, match="ins_status dit qualifiée mais la colonne ins est vide"):
+    with pytest.raises(ImportRefused, match="« ins_status » dit qualifiée mais la colonne « ins » est vide"):
         read_patients_csv(
             b"id,birth_name,given_names,birth_date,ins,ins_status\nP3,X,Y,2000-01-01,,qualifiee\n"
         )
@@ -279,7 +279,7 @@ def test_a_blank_birth_name_beside_the_name_used_is_that_name() -> None:
 def test_a_short_line_says_the_birth_date_is_missing() -> None:
     with pytest.raises(ImportRefused) as info:
         registry().import_csv(b"id;birth_name;given_names;birth_date;sex\r\n1;ROUX;Jacques\r\n")
-    assert info.value.problems == [(2, "birth_date est vide")]
+    assert info.value.problems == [(2, "« birth_date » est vide")]
 
 
 def test_the_wizard_takes_nom_beside_nom_de_naissance_as_the_name_used(tmp_path: Path) -> None:
@@ -317,3 +317,47 @@ def test_a_practice_software_header_is_answered_with_the_options_to_type() -> No
     assert reg.list() == []
     mapping = {"N° dossier": "id", "Nom": "birth_name", "Prénom": "given_names", "Date de naissance": "birth_date"}
     assert reg.import_csv(data, mapping).added == 1
+
+
+def test_each_bad_row_names_the_column_as_the_files_own_header_does() -> None:
+    """Imported with --map, a practice software's export was answered in missive's column names (« birth_date
+    est vide », « sex doit valoir M, F ou U »), names the secretary never typed nor sees in her file."""
+    data = (
+        "N° dossier;Nom;Nom de naissance;Prénom;Date de naissance;Sexe;Matricule INS\r\n"
+        "2001;ROUX;;Jacques;03/04/1951;H;\r\n"
+        "2002;MARTIN;DUPONT;Marie;;F;\r\n"  # a short export line: no birth date
+        "2003;LEBLANC;;Paul;31/02/1950;M;\r\n"
+        "2004;;;Anne;12/03/1985;F;\r\n"
+        "2005;PETIT;;Luc;1985/03/12;X;\r\n"
+        "2001;ROUX;;Jacques;03/04/1951;H;123\r\n"
+    ).encode("cp1252")
+    mapping = {
+        "N° dossier": "id",
+        "Nom": "used_name",
+        "Nom de naissance": "birth_name",
+        "Prénom": "given_names",
+        "Date de naissance": "birth_date",
+        "Sexe": "sex",
+        "Matricule INS": "ins",
+    }
+    with pytest.raises(ImportRefused) as info:
+        registry().import_csv(data, mapping, name="export.csv")
+    assert info.value.problems == [
+        (3, "« Date de naissance » est vide"),
+        (4, "« Date de naissance » n'est pas une date valide"),
+        (5, "« Nom de naissance » et « Nom » sont vides"),
+        (6, "« Date de naissance » n'est pas au format AAAA-MM-JJ ou JJ/MM/AAAA"),
+        (7, "« Matricule INS » n'est pas un matricule valide de 15 caractères (longueur ou clé fausse)"),
+    ]
+    message = str(info.value)
+    assert "birth_date" not in message and "birth_name" not in message and "ins " not in message, message
+    bad_sex = data.replace(b"1985/03/12;X", b"12/03/1985;X")
+    with pytest.raises(ImportRefused) as info:
+        registry().import_csv(bad_sex, mapping)
+    assert (6, "« Sexe » doit valoir M, F ou U") in info.value.problems
+    twice = data.split(b"\r\n2002")[0] + b"\r\n2001;ROUX;;Jacques;03/04/1951;H;\r\n"
+    with pytest.raises(ImportRefused) as info:
+        registry().import_csv(twice, mapping)
+    assert info.value.problems == [(3, "« N° dossier » déjà utilisé ligne 2")]
+    with pytest.raises(ParseError, match="colonne\\(s\\) Nom, Nom de naissance → birth_name en double"):
+        registry().import_csv(data, {**mapping, "Nom": "birth_name"})
