@@ -4,8 +4,9 @@ Both tools sync the same mailbox of the suite's Dovecot (tests/servers, implicit
 certificate verified against the harness's throwaway CA), in the same run, each as the command a user would
 run, in its own process: `mbsync -a` (isync, Debian's package) into a Maildir, and `missive sync` into a
 fresh encrypted profile whose IMAP account was added with `missive account add`. For each: wall time,
-CPU-seconds (user + system of that child alone, from GNU time, else wait4 on the child) and its own peak
-RSS; then a second run of each with nothing changed. `--pin` runs both clients on one core (`taskset -c 0`;
+CPU-seconds (user + system of that child alone, from GNU time, else wait4 on the child; the full sync's
+printed split into user and system, beside the machine's 1-minute load average as each run started) and its
+own peak RSS; then a second run of each with nothing changed. `--pin` runs both clients on one core (`taskset -c 0`;
 the server is not pinned); `--runs N` repeats everything N times, each round into a fresh Maildir and a fresh
 profile, and reports the median of each figure (the ratio of the medians, and each round's ratios).
 The no-change resync is timed ``--resyncs N`` times a round (default 5), each tool in turn (mbsync, then
@@ -163,6 +164,8 @@ class Run:
     returncode: int
     output: str
     cpu_seconds: float = 0.0  # user + system of the child alone
+    system_seconds: float = 0.0  # the system (kernel) part of ``cpu_seconds``
+    load: float = -1.0  # the machine's 1-minute load average as the run started (-1: not known)
 
 
 def median_run(runs: Sequence[Run]) -> Run:
@@ -173,6 +176,8 @@ def median_run(runs: Sequence[Run]) -> Run:
         max(r.returncode for r in runs),
         runs[-1].output,
         statistics.median(r.cpu_seconds for r in runs),
+        statistics.median(r.system_seconds for r in runs),
+        statistics.median(r.load for r in runs),
     )
 
 
@@ -199,6 +204,7 @@ def measure(
             argv = ["taskset", "-c", pin, *argv]
         if gnu_time.exists():
             argv = [str(gnu_time), "-f", "%M %U %S", "-o", str(stats_file), *argv]
+        load = _load_average()
         with (Path(tmp) / "output").open("w+b") as sink:
             start = time.perf_counter()
             proc = subprocess.Popen(
@@ -217,7 +223,7 @@ def measure(
                 time.sleep(0.002 if polling else 0.005)
             seconds = time.perf_counter() - start
             proc.returncode = os.waitstatus_to_exitcode(status)
-            cpu = usage.ru_utime + usage.ru_stime
+            cpu, system = usage.ru_utime + usage.ru_stime, usage.ru_stime
             sink.seek(0)
             output = sink.read().decode("utf-8", "replace")
         peak = polled
@@ -225,8 +231,17 @@ def measure(
             lines = stats_file.read_text().strip().splitlines()
             fields = lines[-1].split() if lines else []
             if len(fields) == 3 and fields[0].isdigit():
-                peak, cpu = int(fields[0]), float(fields[1]) + float(fields[2])
-    return Run(seconds, peak, proc.returncode, output, cpu)
+                peak, cpu, system = int(fields[0]), float(fields[1]) + float(fields[2]), float(fields[2])
+    return Run(seconds, peak, proc.returncode, output, cpu, system, load)
+
+
+def _load_average() -> float:
+    """The 1-minute load average now (-1.0 where the system does not tell): printed beside each figure, as
+    the CPU-seconds of a run move with what else the machine runs (helpers' tests, the server)."""
+    try:
+        return os.getloadavg()[0]
+    except (OSError, AttributeError):
+        return -1.0
 
 
 def _vm_hwm_kib(pid: int) -> int:
@@ -683,6 +698,16 @@ def run_bench(
     )
 
 
+def _cpu_split(mine: Run, peer: Run) -> str:
+    """Each tool's CPU-seconds as user + system, and the load average as its run started."""
+
+    def one(run: Run) -> str:
+        load = f"load {run.load:.1f}" if run.load >= 0 else "load unknown"
+        return f"{run.cpu_seconds - run.system_seconds:.2f} user + {run.system_seconds:.2f} system ({load})"
+
+    return f"missive {one(mine)}, mbsync {one(peer)}"
+
+
 def _verdict(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
@@ -751,7 +776,9 @@ def report(results: Results) -> bool:
             + (f" (installed wheel {one.missive_wheel.seconds:.2f}s)" if one.missive_wheel else "")
             + (f" (via daemon {one.missive_daemon.seconds:.2f}s)," if one.missive_daemon else ",")
             + f" peak {one.missive_full.peak_rss_kib / 1024:.0f}MB"
+            + f"; {_cpu_split(one.missive_full, one.mbsync_full)}"
         )
+    print(f"full sync CPU: {_cpu_split(r.missive_full, r.mbsync_full)}")
     full_ok = ratio <= MISSIVE_TARGET_RATIO
     cpu_ok = 0 < cpu_ratio <= MISSIVE_TARGET_RATIO
     again = r.missive_wheel or r.missive_again  # what users run, when the bench installed it

@@ -92,6 +92,25 @@ def test_the_report_names_both_tools_and_the_verdicts(capsys: pytest.CaptureFixt
     assert "80MB" in out and "40MB" in out
 
 
+def test_the_full_syncs_cpu_is_split_into_user_and_system_beside_the_load(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """mbsync's CPU is mostly the kernel's (a file and an fsync a message), missive's its own code: the report
+    says which, and the load average each run started under (a busy machine moves both)."""
+    mine = bench.Run(10.0, 40_960, 0, "", cpu_seconds=5.5, system_seconds=0.9, load=2.25)
+    peer = bench.Run(20.0, 11_000, 0, "", cpu_seconds=4.5, system_seconds=3.2, load=0.5)
+    quick = bench.Run(0.5, 40_960, 0, "", cpu_seconds=0.1)
+    rounds = (bench.Round(peer, mine, quick, quick), bench.Round(peer, mine, quick, quick))
+    bench.report(bench.Results(10, 0.2, peer, mine, quick, quick, Path("."), Path("."), rounds))
+    out = capsys.readouterr().out
+    split = "missive 4.60 user + 0.90 system (load 2.2), mbsync 1.30 user + 3.20 system (load 0.5)"
+    assert f"full sync CPU: {split}" in out
+    assert out.count(split) == 3  # the medians' line, then each round's
+    unknown = bench.Run(1.0, 1, 0, "", cpu_seconds=1.0)
+    bench.report(bench.Results(10, 0.2, unknown, unknown, quick, quick, Path("."), Path(".")))
+    assert "(load unknown)" in capsys.readouterr().out
+
+
 def test_the_median_of_rounds_is_taken_figure_by_figure() -> None:
     runs = [
         bench.Run(3.0, 100, 0, "a", 9.0),
@@ -110,6 +129,8 @@ def test_measure_reports_the_childs_own_cpu_time_and_pins_it() -> None:
     run = bench.measure([sys.executable, "-c", busy], pin="0")
     assert run.returncode == 0 and run.output.strip() == "[0]"
     assert 0.25 <= run.cpu_seconds < 5
+    assert 0 <= run.system_seconds < run.cpu_seconds  # a busy loop in user space: its system part is smaller
+    assert run.load >= 0  # Linux tells its load average
     assert run.peak_rss_kib > 0
 
 
