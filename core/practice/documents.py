@@ -174,7 +174,10 @@ class QueuedDocument(Frozen):
             "filed_path": self.filed_path,
             "filed_at": self.filed_at,
             "critical": self.critical,
-            "quarantined": self.quarantine_blob is not None,
+            # the file taken back out of the import folder (undo, a correction's withdrawal) is kept, encrypted in
+            # the profile: not « quarantined », which messages list --json says of a letter from outside the trust
+            # space (the key was named so before 2026-12; the README never documented it)
+            "withdrawn_copy_kept": self.quarantine_blob is not None,
             "replaced_by": self.replaced_by,
             "applied_to": self.applied_to,
             "kind": self.kind,

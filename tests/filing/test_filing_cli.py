@@ -56,6 +56,8 @@ def test_review_document_filed_from_the_cli_then_undone(profile, profile_dir, lg
     assert code == 0, err
     [row] = [json.loads(line) for line in out.splitlines()]
     assert row["id"] == waiting.id and row["state"] == "waiting" and row["decision"] == "review"
+    # nothing taken back out of the import folder yet; and no « quarantined », a letter's word in messages list
+    assert row["withdrawn_copy_kept"] is False and "quarantined" not in row
     assert waiting.identity.family_name not in out  # the identity stays in the encrypted store
 
     code, out, err = cli("file", waiting.id, "--patient", "p-1")
@@ -74,6 +76,10 @@ def test_review_document_filed_from_the_cli_then_undone(profile, profile_dir, lg
     mailroom = _open(profile_dir)
     assert mailroom.documents.get(waiting.id).state == "waiting"
     assert mailroom.documents.quarantined(waiting.id) == RAW  # kept, encrypted in the profile
+    code, out, err = cli("documents", "list", "--json")
+    assert code == 0, err
+    [row] = [json.loads(line) for line in out.splitlines()]
+    assert row["withdrawn_copy_kept"] is True and "quarantined" not in row
     assert "$Filed" not in mailroom.messages.get(mid).flags
     assert "undo" in [r["action"] for r in _audit(mailroom)]
     # who did it, and through what: the computer's user (the secretary's or the doctor's session), at the
