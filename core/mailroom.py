@@ -2085,6 +2085,15 @@ class Mailroom:
         for any other document."""
         return self.documents.unreadable_note(self.documents.get(doc_id))
 
+    def filing_notice(self) -> str:
+        """While ``[filing] folder`` is not set nothing is filed, automatically or by hand: that, and how to set
+        it (with the preset's suggested folder), in the core's words; '' once it is set. The queue's own filing
+        settings: what filing a document would use."""
+        filing = self.documents.filing
+        if filing.configured:
+            return ""
+        return str(T("mailroom.review.no-filing-folder", folder=filing.preset.folder))
+
     def import_patients(self, source: Path, mapping: dict[str, str] | None = None) -> ImportReport:
         """Import (or update by id) the patients of a CSV exported by the practice software; all rows or none."""
         self._audit_in_step()

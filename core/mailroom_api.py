@@ -229,6 +229,11 @@ class MailroomAPI(Protocol):
 
     def review_count(self) -> int: ...
 
+    def filing_notice(self) -> str:
+        """While ``[filing] folder`` is not set nothing is filed (automatically or by hand): that, and how to set
+        it, in the core's words ('' once set): À classer says it above its documents, `documents list` first."""
+        ...
+
     def patients_by_message(self) -> dict[str, str]:
         """Message-ID -> the searchable names of the patients its documents are about."""
         ...

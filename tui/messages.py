@@ -69,10 +69,11 @@ class MessageOpened(Message, bubble=False):
 class DocumentsLoaded(Message, bubble=False):
     """The documents waiting for a decision and the ones filed automatically are known."""
 
-    def __init__(self, pending: list[ReviewItem], filed: list[ReviewItem]) -> None:
+    def __init__(self, pending: list[ReviewItem], filed: list[ReviewItem], notice: str = "") -> None:
         super().__init__()
         self.pending = pending
         self.filed = filed
+        self.notice = notice  # what stops every filing (no import folder), in the core's words; '' else
 
 
 class DocumentDecided(Message):

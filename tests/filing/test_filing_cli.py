@@ -205,3 +205,19 @@ def test_a_document_set_aside_is_filed_only_once_taken_back(profile, profile_dir
     code, out, err = cli("file", doc.id, "--patient", "p-1")
     assert code == 0, err
     assert _open(profile_dir).documents.get(doc.id).state == "filed" and len(list(lgc.iterdir())) == 1
+
+
+def test_with_no_filing_folder_documents_list_says_nothing_is_filed_and_how_to_set_it(
+    profile, profile_dir, cli
+) -> None:
+    """No [filing] folder: every result waits. The listing says so first, with the setting to set and the
+    suggested folder (on the error stream: the lines on the output stay one per document)."""
+    mailroom = _open(profile_dir)
+    waiting = _add(mailroom, "auto", _message(mailroom))
+    assert waiting.state == "waiting"
+    code, out, err = cli("documents", "list")
+    assert code == 0, err
+    assert err.startswith("⚠ rien n'est classé : réglez [filing] folder (le dossier d'import) dans profile.toml")
+    assert "~/HPRIM/import" in err
+    [line] = out.splitlines()
+    assert line.startswith(waiting.id)

@@ -293,6 +293,7 @@ class FakeMailroom:
     outbox_ids: list[str] = field(default_factory=list)
     outbox_notes: dict[str, tuple[str, str]] = field(default_factory=dict)
     unlock_seconds: float = 0.0  # no key derived here
+    filing_folder: str = "/lgc/import"  # [filing] folder: '' as in a profile where none is set
 
     def __post_init__(self) -> None:
         from core.secure.outgoing import OutgoingPolicy
@@ -607,6 +608,11 @@ class FakeMailroom:
 
     def review_count(self) -> int:
         return len(self.review_items()[0])
+
+    def filing_notice(self) -> str:
+        from core.text import T
+
+        return "" if self.filing_folder else str(T("mailroom.review.no-filing-folder", folder="~/HPRIM/import"))
 
     def patients_by_message(self) -> dict[str, str]:
         from core.clinical.search import searchable

@@ -560,3 +560,20 @@ def test_a_setting_saved_is_the_one_used(subject: Subject) -> None:
     """The theme chosen in the app's palette is written to profile.toml and read back at once."""
     subject.mailroom.save_settings({"": {"theme": "light"}})
     assert subject.mailroom.settings.theme == "light"
+
+
+def test_with_no_import_folder_the_core_says_nothing_is_filed_and_what_to_set(subject: Subject, tmp_path: Path) -> None:
+    """À classer's notice: '' while [filing] folder is set; without it, the core's line naming the setting and the
+    preset's suggested folder (both subjects say the same words)."""
+    mr = subject.mailroom
+    assert mr.filing_notice() == ""
+    if isinstance(mr, FakeMailroom):
+        mr.filing_folder = ""
+        said = mr.filing_notice()
+    else:
+        from core.mailroom import Mailroom
+
+        Mailroom.create(tmp_path / "bare", PASS)
+        bare = Mailroom.open(tmp_path / "bare", PASS)
+        said, _ = bare.filing_notice(), bare.close()
+    assert said.startswith("rien n'est classé : réglez [filing] folder") and said.endswith("~/HPRIM/import")

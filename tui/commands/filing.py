@@ -97,6 +97,9 @@ def list_command(args: argparse.Namespace, ctx: Any) -> int:
         for doc in docs:
             ctx.print_json(doc.to_json())
         return 0
+    notice = mailroom.filing_notice()  # no import folder: nothing is filed (the core's words, how to set it)
+    if notice:
+        print(f"⚠ {notice}", file=sys.stderr)
     if not docs:
         from tui.i18n import t
 

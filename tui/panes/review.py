@@ -140,6 +140,9 @@ class ReviewPane(ReportsFailures, Vertical):
 
     def compose(self) -> ComposeResult:
         # Set up here, not in on_mount: a quit during the mount leaves no children to query (a traceback).
+        notice = Static("", id="review-notice")
+        notice.display = False
+        yield notice
         search = Input(placeholder=t("review.search_placeholder"), id="review-search")
         search.display = False
         yield search
@@ -171,17 +174,36 @@ class ReviewPane(ReportsFailures, Vertical):
 
     @work(thread=True, exclusive=True, group="review", exit_on_error=False)
     def _read_documents(self) -> None:
-        pending, filed = mailroom_of(self).review_items()
-        self.post_message(DocumentsLoaded(pending, filed))
+        mailroom = mailroom_of(self)
+        pending, filed = mailroom.review_items()
+        self.post_message(DocumentsLoaded(pending, filed, mailroom.filing_notice()))
 
     def on_documents_loaded(self, message: DocumentsLoaded) -> None:
         self.pending, self.filed = message.pending, message.filed
+        # no import folder: nothing is filed, automatically or by hand; said above the documents, with how to
+        # set it (the core's words), before Entrée is pressed
+        notice = self.query_one("#review-notice", Static)
+        notice.update(Content.styled(f"⚠ {message.notice}", "$warning bold") if message.notice else "")
+        notice.display = bool(message.notice)
+        self._fit_notice()
         # what waits is what the adapter lists as pending, whatever word the queue uses for its state
         self._pending_ids = {item.id for item in self.pending}
         self._fill()
         app = missive_app(self)
         app.set_review_count(len(self.pending), sum(1 for i in self.pending if i.critical))
         app.release_keys("review")  # the list and its highlight are there: the keys typed ahead act on them
+
+    def on_resize(self) -> None:
+        self._fit_notice()
+
+    def _fit_notice(self) -> None:
+        """The notice takes the rows the list (2 documents) and the comparison with a candidate leave: one at
+        60x20 (cut with an ellipsis: what to set comes first), up to three at 80x24."""
+        notice = self.query_one("#review-notice", Static)
+        rows = max(1, min(3, self.size.height - 16))
+        notice.styles.max_height = rows
+        notice.styles.text_wrap = "nowrap" if rows == 1 else "wrap"
+        notice.styles.text_overflow = "ellipsis" if rows == 1 else "fold"
 
     def is_pending(self, item: ReviewItem) -> bool:
         return item.id in self._pending_ids
