@@ -2085,6 +2085,31 @@ class Mailroom:
         for any other document."""
         return self.documents.unreadable_note(self.documents.get(doc_id))
 
+    def waiting_note(self, doc_id: str) -> str:
+        """Of a waiting document: why it waits, in one line of the core's words (what À classer shows for it:
+        its container's conflict, why it is held, why nobody is proposed, the import folder it waits for, or the
+        best candidate's id, score and reasons); '' for any other document. Ids and reasons only, no identity."""
+        from core.practice.documents import envelope_conflict
+
+        queued = self.documents.get(doc_id)
+        if queued.state != "waiting":
+            return ""
+        if conflict := envelope_conflict(queued):
+            return conflict
+        if held := self._held_why(queued):
+            return held
+        if not queued.candidates:
+            return str(self._why_no_candidate(queued.identity))
+        best = queued.candidates[0]
+        if queued.decision == "auto" and queued.patient_id and self.filing_notice():
+            return str(T("mailroom.review.waits-folder", id=queued.patient_id))
+        from core.errors import render
+
+        reasons = ", ".join(render(r) for r in best.reasons) or "—"
+        others = len(queued.candidates) - 1
+        key = "mailroom.review.waits-candidates-more" if others else "mailroom.review.waits-candidates"
+        return str(T(key, id=best.patient_id, score=f"{best.score:.0%}", reasons=reasons, others=others))
+
     def filing_notice(self) -> str:
         """While ``[filing] folder`` is not set nothing is filed, automatically or by hand: that, and how to set
         it (with the preset's suggested folder), in the core's words; '' once it is set. The queue's own filing

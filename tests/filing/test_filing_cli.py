@@ -207,11 +207,29 @@ def test_a_document_set_aside_is_filed_only_once_taken_back(profile, profile_dir
     assert _open(profile_dir).documents.get(doc.id).state == "filed" and len(list(lgc.iterdir())) == 1
 
 
+def test_documents_list_says_why_each_waiting_document_waits(profile, profile_dir, lgc, cli) -> None:
+    """The plain listing gives the core's one-line reason per waiting document (it said nothing beyond an
+    envelope conflict; only --json carried the candidates' reasons): the best candidate's id, score and reasons,
+    how many others. Ids and reasons only, never the identity."""
+    mailroom = _open(profile_dir)
+    doc = read_document(RAW, "res.hpr").documents[0]
+    match = MatchResult("review", None, (Candidate("p-1", 0.9, ("prénom différent",)), Candidate("p-2", 0.6)))
+    waiting = mailroom.documents.ingest(doc, match, message_id=_message(mailroom), attachment="res.hpr", raw=RAW)
+    code, out, err = cli("documents", "list")
+    assert code == 0, err
+    [line] = out.splitlines()
+    assert line.startswith(waiting.id)
+    assert "⚠ à vérifier : p-1 90% (prénom différent), et 1 autre(s) candidat(s)" in line
+    assert waiting.identity.family_name not in out + err
+    assert err == ""  # the import folder is set: nothing more to say
+
+
 def test_with_no_filing_folder_documents_list_says_nothing_is_filed_and_how_to_set_it(
     profile, profile_dir, cli
 ) -> None:
     """No [filing] folder: every result waits. The listing says so first, with the setting to set and the
-    suggested folder (on the error stream: the lines on the output stay one per document)."""
+    suggested folder (on the error stream: the lines on the output stay one per document); of a result whose
+    patient was found, its line says it is filed once the folder is set."""
     mailroom = _open(profile_dir)
     waiting = _add(mailroom, "auto", _message(mailroom))
     assert waiting.state == "waiting"
@@ -220,4 +238,4 @@ def test_with_no_filing_folder_documents_list_says_nothing_is_filed_and_how_to_s
     assert err.startswith("⚠ rien n'est classé : réglez [filing] folder (le dossier d'import) dans profile.toml")
     assert "~/HPRIM/import" in err
     [line] = out.splitlines()
-    assert line.startswith(waiting.id)
+    assert "⚠ patient p-1 trouvé : classé automatiquement dès que [filing] folder est réglé" in line

@@ -117,12 +117,10 @@ def list_command(args: argparse.Namespace, ctx: Any) -> int:
             from tui.i18n import t
 
             notes = (*notes, mailroom.revoked_note(doc.id), t("cli.documents.revoked_todo", id=doc.id))
-        if doc.state == "waiting":  # its container (or a second recordTarget) names another patient: the core's why
-            from core.mailroom import envelope_conflict
-
-            conflict = envelope_conflict(doc)
-            if conflict:
-                notes = (*notes, f"⚠ {conflict}")
+        if doc.state == "waiting":  # why it waits, in the core's one line (what À classer shows for it)
+            why = mailroom.waiting_note(doc.id)
+            if why:
+                notes = (*notes, f"⚠ {why}")
         print(_row(doc, notes))
     return 0
 
