@@ -1403,8 +1403,11 @@ class DocumentQueue:
         from core.practice.patients import PatientRegistry
 
         registry = PatientRegistry(self.profile.collection("patients"))
-        if len(registry):  # with no patient list imported, the doctor's word is all we have
-            registry.get(patient_id)
+        try:
+            registry.get(patient_id)  # one shard read, whatever the number of patients
+        except NotFound:
+            if len(registry):  # with no patient list imported, the doctor's word is all we have
+                raise
 
     def _other_filed(self, message_id: str, doc_id: str) -> bool:
         """Another document of the same message is still filed (then the message keeps $Filed)."""
