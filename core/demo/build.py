@@ -175,7 +175,8 @@ def build_demo(
     _write_maildir(maildir, mails, pki)
     mr.accounts.add(Account(name="cabinet", email=DOCTOR, kind="maildir", maildir=str(maildir)))
     say("synchronisation")
-    asyncio.run(mr.sync())
+    # the longest step (each letter read, its results matched and filed): said as it goes, letter by letter
+    asyncio.run(mr.sync(progress=lambda p: say(f"synchronisation {p.done}/{p.total}")))
     count = len(mr.messages.list())
     write_private(folder / MARKER, b"demo\n")
     return (

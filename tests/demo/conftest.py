@@ -20,6 +20,7 @@ class BuiltDemo:
     profile: Path
     env: dict[str, str]
     stdout: str
+    terminal: str  # what the build wrote to the terminal (its progress, on stderr)
 
 
 @pytest.fixture(scope="session")
@@ -36,12 +37,30 @@ def built_demo(tmp_path_factory: pytest.TempPathFactory) -> BuiltDemo:
         MISSIVE_PASSPHRASE="demo",
         TMPDIR=str(tmp),
     )
-    out = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "demo", "--no-tui", "--patients", str(PATIENTS)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert out.returncode == 0, out.stderr
-    return BuiltDemo(home, tmp, home / ".local/share/missive/demo", env, out.stdout)
+    # its progress goes to a terminal, as a user sees it (a pseudo-terminal: what it wrote is kept)
+    master, slave = os.openpty()
+    try:
+        out = subprocess.Popen(
+            [sys.executable, "-m", "tui.cli", "demo", "--no-tui", "--patients", str(PATIENTS)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=slave,
+            text=True,
+        )
+        os.close(slave)
+        said = bytearray()
+        while chunk := _read(master):
+            said += chunk
+        stdout = out.communicate(timeout=300)[0]
+    finally:
+        os.close(master)
+    terminal = said.decode("utf-8", "replace")
+    assert out.returncode == 0, terminal
+    return BuiltDemo(home, tmp, home / ".local/share/missive/demo", env, stdout, terminal)
+
+
+def _read(fd: int) -> bytes:
+    try:
+        return os.read(fd, 65536)
+    except OSError:  # the other side closed: the build ended
+        return b""

@@ -233,6 +233,8 @@ def cmd_demo(args: argparse.Namespace, ctx: Any) -> int:
     if args.patients < 10 or args.patients > 200_000:
         raise BadInput(t("cli.demo.patients"))
     report = build_demo(folder, passphrase, reset=args.reset, patients=args.patients, progress=_progress)
+    if sys.stderr.isatty():
+        sys.stderr.write("\r" + " " * 78 + "\r")  # the progress line gives way to the report
     print(report)
     if given is None:
         print(t("cli.demo.passphrase"))
@@ -346,5 +348,5 @@ def _unlock_splash(profile_dir: Any, lang: str | None, checking: bool) -> Any:
 
 def _progress(text: str) -> None:
     if sys.stderr.isatty():
-        sys.stderr.write(f"\r{text:<70}")
+        sys.stderr.write(f"\r{t('cli.demo.building', step=text):<78}")
         sys.stderr.flush()
