@@ -471,7 +471,9 @@ class Mailroom:
                     meta["undecrypted"] = True  # read again once its key is imported (open_undecrypted)
                 if opened.signature is not None:
                     meta["signature"] = opened.signature.to_json()
-                    if opened.revocation_links:
+                    if opened.signers:  # several signers: each one's verdict and chain (the letter's is the least)
+                        meta["signers"] = _signers_json(opened.signers)
+                    if opened.revocation_links or any(links for _status, links in opened.signers):
                         # what a revocation list arriving later needs to judge it again (never read again):
                         # its chain's authorities and serial numbers, and when missive had it in hand
                         meta["sig_basis"] = {
@@ -876,6 +878,7 @@ class Mailroom:
             opened = OpenedMessage(raw, False, False, None, None, decrypted=True)
         self.audit.append("read", message_id, actor=actor)
         repaired = self._repair_summary(summary, raw)  # once the read is allowed (and recorded)
+        repaired = self._learn_signers(repaired or summary, opened) or repaired
         summary = repaired or summary
         view = MessageView(
             summary=summary,
@@ -884,6 +887,7 @@ class Mailroom:
             subject=summary.subject,
             date=summary.date,
             signature=summary.signature if summary.signature is not None else opened.signature,
+            signers=self._stored_signers(message_id, summary, opened),
             signed=opened.signed or summary.signed,
             encrypted=opened.encrypted or summary.encrypted,
             decrypted=opened.decrypted,
@@ -935,6 +939,50 @@ class Mailroom:
             notes=parsed.notes,
             documents=self._message_documents(parsed.message_id),
             headers=tuple(parsed.headers.items()),
+        )
+
+    def _learn_signers(self, summary: MessageSummary, opened: OpenedMessage) -> MessageSummary | None:
+        """A letter with several signers stored by an earlier version, which kept one verdict (the best
+        signer's), learns each signer's as it is opened (``opened``, judged now), and its verdict becomes the
+        least trusting of the stored one and theirs (``smime.letter_verdict``): the reader and the list say it.
+        The new summary, or None (one signer, signers kept already, nothing stored). Its trust-space standing and
+        its documents stay as they were decided; the log says it with the id only."""
+        if not opened.signers or summary.signature is None:
+            return None
+        from core.secure.smime import letter_verdict
+
+        try:
+            if "signers" in self.messages.doc(summary.id):
+                return None
+            statuses = [status for status, _links in opened.signers]
+            fresh = statuses[letter_verdict(statuses)]
+            verdict = (summary.signature, fresh)[letter_verdict([summary.signature, fresh])]
+            learnt = self.messages.keep_signers(summary.id, _signers_json(opened.signers), verdict.to_json())
+        except Exception as exc:  # noqa: BLE001 - the letter is read all the same, with its one verdict
+            log.warning("message %s: signers not kept (%s)", summary.id[:16], type(exc).__name__)
+            return None
+        if learnt is not None:
+            log.info("message %s: each signer's verdict kept as it was read", summary.id[:16])
+        return learnt
+
+    def _stored_signers(
+        self, message_id: str, summary: MessageSummary, opened: OpenedMessage
+    ) -> tuple[SignatureStatus, ...]:
+        """Each signer's verdict of a letter with several signers, as stored (judged again with the CRLs as the
+        letter's): () for one signer, and for a letter stored before each was kept (its one verdict stands)."""
+        from core.model import SignatureStatus
+
+        if summary.signature is None:
+            return tuple(status for status, _links in opened.signers)
+        try:
+            stored = self.messages.doc(message_id).get("signers")
+        except Exception:  # noqa: BLE001 - the letter is read all the same, with its one verdict
+            log.warning("message %s: signers not read", message_id[:16])
+            return ()
+        if not isinstance(stored, list):
+            return ()
+        return tuple(
+            SignatureStatus.from_json(entry.get("signature") or {}) for entry in stored if isinstance(entry, dict)
         )
 
     def _repair_summary(self, summary: MessageSummary, raw: bytes) -> MessageSummary | None:
@@ -1797,7 +1845,10 @@ class Mailroom:
         except Exception as exc:  # noqa: BLE001 - a letter that cannot be opened keeps its verdict
             log.info("signature of message %s not read again (%s)", message_id[:16], type(exc).__name__)
             return {"seen": seen, "chain": []}
-        return {"seen": seen, "chain": list(opened.revocation_links)}
+        basis: dict[str, Any] = {"seen": seen, "chain": list(opened.revocation_links)}
+        if opened.signers:  # several signers: each one's, taken out of the basis by the caller
+            basis["signers"] = _signers_json(opened.signers)
+        return basis
 
     def judge_signatures_again(self, authorities: Sequence[str]) -> tuple[int, int, int]:
         """The stored letters whose valid signature rests on a certificate issued by one of ``authorities``
@@ -1812,16 +1863,23 @@ class Mailroom:
         such documents now wait in À classer for a person to check the practice software (they were filed on a
         signature that no longer holds: ``DocumentQueue.signer_revoked_found``; the files stay where they are);
         ``RevokedFiled`` tells the app."""
-        from core.secure.crl import judge_again
 
         wanted = set(authorities)
+
+        def chains(doc: dict[str, Any]) -> list[Any]:
+            basis = doc.get("sig_basis") or {}
+            found = list(basis.get("chain") or ())
+            for entry in doc.get("signers") or ():
+                if isinstance(entry, dict):
+                    found += entry.get("chain") or ()
+            return found
 
         def vouched(doc: dict[str, Any]) -> bool:
             basis = doc.get("sig_basis")
             if not isinstance(basis, dict):
                 # stored before verdicts kept their chain: looked at once (below)
                 return basis is None and bool((doc.get("signature") or {}).get("valid"))
-            return any(isinstance(link, dict) and link.get("crl") in wanted for link in basis.get("chain") or ())
+            return any(isinstance(link, dict) and link.get("crl") in wanted for link in chains(doc))
 
         crls = self.keys.crls
         updates: dict[str, dict[str, Any]] = {}  # verdicts changed
@@ -1830,19 +1888,20 @@ class Mailroom:
         revoked: dict[str, str] = {}  # letters now revoked (store id -> Message-ID)
         for key, doc in self.messages.docs.find(vouched):
             if doc.get("sig_basis") is None:
-                doc = {**doc, "sig_basis": self._signature_basis(key)}
+                basis = self._signature_basis(key)
+                signers = basis.pop("signers", None)
+                doc = {**doc, "sig_basis": basis, **({"signers": signers} if signers else {})}
                 learnt[key] = doc
-                chain = doc["sig_basis"]["chain"]
-                if not any(link.get("crl") in wanted for link in chain):
+                if not signers and not any(link.get("crl") in wanted for link in chains(doc)):
                     continue  # nothing to judge it by, or its authority's list did not change
             try:
-                again = judge_again(doc.get("signature") or {}, doc["sig_basis"], crls)
-            except (KeyError, TypeError, ValueError) as exc:
+                again, signers = _judged_again(doc, crls)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 log.warning("signature of message %s not judged again (%s)", key[:16], type(exc).__name__)
                 continue
-            if again is None or again.to_json() == doc.get("signature"):
+            if again is None or (again.to_json() == doc.get("signature") and signers == doc.get("signers")):
                 continue
-            doc = {**doc, "signature": again.to_json()}
+            doc = {**doc, "signature": again.to_json(), **({"signers": signers} if signers is not None else {})}
             if not again.valid and not doc.get("own"):
                 with contextlib.suppress(Exception):  # the policy check never blocks the verdict
                     sender = str(doc.get("from") or "")
@@ -3706,6 +3765,35 @@ def _from_address(fastmime: ModuleType, scanned: Any, raw: bytes) -> str:
         except (ValueError, TypeError):
             return ""
     return str(fastmime.address_of(str(value or ""))).strip().lower()
+
+
+def _signers_json(signers: Sequence[tuple[SignatureStatus, Sequence[dict[str, Any]]]]) -> list[dict[str, Any]]:
+    """A letter's signers as stored with it (``signers``): each one's verdict and verified chain."""
+    return [{"signature": status.to_json(), "chain": list(links)} for status, links in signers]
+
+
+def _judged_again(
+    doc: dict[str, Any], crls: Any
+) -> tuple[SignatureStatus | None, list[dict[str, Any]] | None]:
+    """A stored letter's verdict judged again with the CRLs held now (``crl.judge_again``), and for a letter
+    with several signers each one's (``signers``), the letter's then the least trusting of them
+    (``smime.letter_verdict``); (None, None) when revocation has nothing to say to it."""
+    from core.model import SignatureStatus
+    from core.secure.crl import judge_again
+
+    basis = doc["sig_basis"]
+    stored = doc.get("signers")
+    if not isinstance(stored, list) or not stored:
+        return judge_again(doc.get("signature") or {}, basis, crls), None
+    from core.secure.smime import letter_verdict
+
+    signers: list[dict[str, Any]] = []
+    for entry in stored:
+        chain = entry.get("chain") or []
+        again = judge_again(entry["signature"], {"seen": basis["seen"], "chain": chain}, crls) if chain else None
+        signers.append({**entry, "signature": again.to_json()} if again is not None else dict(entry))
+    statuses = [SignatureStatus.from_json(entry["signature"]) for entry in signers]
+    return statuses[letter_verdict(statuses)], signers
 
 
 @functools.cache

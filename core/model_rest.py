@@ -571,6 +571,9 @@ class MessageView(Frozen):
     body: str = ""  # readable text (an HTML-only message turned into text)
     body_was_html: bool = False
     signature: SignatureStatus | None = None  # the verdict stored when the message arrived
+    # a letter with several signers: each one's verdict, in the letter's order (``signature`` is the least
+    # trusting of them: smime.letter_verdict); () for one signer
+    signers: tuple[SignatureStatus, ...] = ()
     signed: bool = False
     encrypted: bool = False
     decrypted: bool = True  # False when encrypted for a key the profile does not hold

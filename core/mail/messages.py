@@ -218,6 +218,22 @@ class MessageStore:
         when = self.blobs.written_at(self._doc(message_id)["blob"])
         return None if when is None else dt.datetime.fromtimestamp(when, dt.UTC)
 
+    def keep_signers(
+        self, message_id: str, signers: builtins.list[dict[str, Any]], signature: dict[str, Any]
+    ) -> MessageSummary | None:
+        """A letter stored before each signer's verdict was kept (no ``signers``) gets them, and the letter's
+        verdict ``signature``, written into the metadata as read under the profile's lock (a flag set meanwhile
+        stays). The new summary, or None when the letter has its signers already."""
+        lock = getattr(self.docs, "lock", None)
+        with lock.held() if lock is not None else contextlib.nullcontext():
+            doc = self._doc(message_id)
+            if "signers" in doc:
+                return None
+            doc["signers"] = signers
+            doc["signature"] = signature
+            self.docs.put(message_id, doc)
+        return _summary(message_id, doc)
+
     def repair_summary(self, message_id: str, raw: bytes) -> MessageSummary | None:
         """A letter stored with a blank summary (no sender, recipient, subject, date nor Message-ID: what
         ``summary_of`` keeps when it could not read the header, as an import race did before 72423d4) gets its

@@ -76,8 +76,9 @@ class SignedContent:
     # "SHA-1" when the signature holds but hashes with SHA-1: collisions can be bought, so it no longer proves
     # who wrote the letter (core.secure.smime turns it into a verdict that is not the valid one)
     weak_digest: str = ""
-    # the other signerInfos whose signature holds over the same content (a letter signed by two people):
-    # the verdict is the best over all of them, not the first one's (its chain may fail where another's holds)
+    # the letter's other signerInfos (a letter signed by two people), those whose signature holds first, then
+    # those that fail or are damaged: core.secure.smime judges each signer (RFC 5652 §5.1: one valid signature
+    # per signer), and the letter by the least trusted of them
     others: tuple[SignedContent, ...] = ()
 
 
@@ -793,13 +794,15 @@ def _verify_signed_data(der: bytes, detached: bytes | None, known: KnownCertific
             damage.append(exc)
     if not results:
         raise damage[0]
-    # a letter signed twice, SHA-1 and SHA-256: the strong one comes first; every signature that holds is
-    # kept, since which one proves who wrote the letter depends on its chain and its address (core.secure.smime)
+    # a letter signed twice, SHA-1 and SHA-256: the strong one comes first; every signerInfo is kept, since
+    # which one proves who wrote the letter depends on its chain and its address, and a failing one beside one
+    # that holds is said (core.secure.smime judges each signer)
     holding = [r for r in results if r.signature_ok and not r.weak_digest]
     holding += [r for r in results if r.signature_ok and r.weak_digest]
-    if not holding:
-        return results[0]
-    return replace(holding[0], others=tuple(holding[1:]))
+    failing = [r for r in results if not r.signature_ok]
+    failing += [SignedContent(content, False, T("sig.signer-damaged")) for _ in damage]
+    ordered = holding + failing
+    return replace(ordered[0], others=tuple(ordered[1:]))
 
 
 _WEAK_DIGESTS = {"md5": "MD5", "sha1": "SHA-1"}

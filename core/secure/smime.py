@@ -436,6 +436,40 @@ def _status(
     )
 
 
+@dataclass
+class _Judged:
+    """One signer's verdict, the signerInfo it rests on, and its verified chain (leaf first; empty unless the
+    chain holds)."""
+
+    status: SignatureStatus
+    signer: cms.SignedContent
+    chain: list[x509.Certificate] = field(default_factory=list)
+
+
+def _trust_rank(status: SignatureStatus) -> int:
+    """How far a signature holds, to pick one signer's best signerInfo (RFC 5652 §5.1: one valid signature
+    per signer is that signer's): checked, revocation not checked, a trusted chain over a weak digest, not."""
+    if status.valid:
+        return 3 if status.verdict == "good" else 2
+    return 1 if status.reason == "sig.weak-digest" else 0
+
+
+def _care_rank(status: SignatureStatus) -> int:
+    """How little a verdict trusts, to pick the letter's: revoked, not valid, revocation not checked, valid."""
+    if not status.valid:
+        return 0 if status.reason in REVOKED else 1
+    return 2 if status.verdict == "unchecked" else 3
+
+
+def letter_verdict(signers: Sequence[SignatureStatus]) -> int:
+    """The index of the verdict a letter signed by ``signers`` takes: the least trusting one, the first of
+    its kind (a revoked signer before any other failure). The rule for a letter with several signers (RFC 5652
+    §5.1 leaves it to the application): each signer is judged on its own, and the letter is never trusted more
+    than its least trusted signer, so a stranger's or a failing signature beside a colleague's valid one makes
+    the letter not valid (✗, À classer, Quarantaine in strict mode), each signer's verdict said in the reader."""
+    return min(range(len(signers)), key=lambda i: _care_rank(signers[i]))
+
+
 def _judged(
     result: cms.SignedContent,
     anchors: list[x509.Certificate],
@@ -443,26 +477,34 @@ def _judged(
     at: dt.datetime | None,
     known: cms.KnownCertificates | None = None,
     revocation: RevocationCheck | None = None,
-    chains: dict[int, list[x509.Certificate]] | None = None,
-) -> tuple[SignatureStatus, cms.SignedContent]:
-    """The best verdict over every signer whose signature holds (``result`` and ``result.others``), with its
-    signer: the first valid one, else the first whose only fault is a weak digest (its chain is trusted and it
-    names the From), else the first signer's. A letter signed by a stranger and by a trusted colleague was
-    judged by the first signerInfo only: its failing chain hid the colleague's valid signature. Each signer
-    is judged by the usual rules (chain, dates, weak digest, every From named by its certificate)."""
-    judged = []
+) -> tuple[_Judged, list[_Judged]]:
+    """The letter's verdict over every signer of one layer (``result`` and ``result.others``), and each
+    signer's. Each signerInfo is judged by the usual rules (signature, chain, dates, weak digest, revocation,
+    the From named by its certificate); the signerInfos of one certificate are one signer, judged by the best
+    of them (a letter signed with SHA-256 and SHA-1 by the same person). The From must be named by a signer
+    whose signature is valid: once one is, a co-signer is judged without it (a colleague's own address is not
+    the author's). The letter takes the least trusting verdict (``letter_verdict``); it was the best one, and a
+    stranger's (or a failing) signature beside a colleague's valid one was never said."""
+    groups: dict[bytes | int, list[tuple[_Judged, _Judged]]] = {}
     for signer in (result, *result.others):
         chain: list[x509.Certificate] = []
-        judged.append((_status(signer, anchors, sender, at, known, revocation, chain), signer))
-        if chains is not None:
-            chains[id(signer)] = chain  # its verified chain, kept with the verdict (``_verdict``)
-    for status, signer in judged:
-        if status.valid:
-            return status, signer
-    for status, signer in judged:
-        if status.reason == "sig.weak-digest":
-            return status, signer
-    return judged[0]
+        named = _Judged(_status(signer, anchors, sender, at, known, revocation, chain), signer, chain)
+        own = named
+        if not named.status.valid and named.status.reason == "sig.address-mismatch":
+            alone: list[x509.Certificate] = []
+            own = _Judged(_status(signer, anchors, None, at, known, revocation, alone), signer, alone)
+        cert = signer.signer_cert
+        key: bytes | int = certmod.der(cert) if cert is not None else id(signer)
+        groups.setdefault(key, []).append((named, own))
+    lines: list[tuple[_Judged, _Judged]] = []
+    for members in groups.values():
+        ranks = [_trust_rank(named.status) for named, _own in members]
+        lines.append(members[ranks.index(max(ranks))])
+    if any(named.status.valid for named, _own in lines):
+        judged = [named if named.status.valid else own for named, own in lines]
+    else:
+        judged = [named for named, _own in lines]
+    return judged[letter_verdict([j.status for j in judged])], judged
 
 
 def _weak_or(result: cms.SignedContent, status: SignatureStatus) -> SignatureStatus:
@@ -503,8 +545,8 @@ def verify(
         raise ParseError(T("secure.smime.message-signe-mime"))
     rebuilt = _rebuild(entity, result.content)
     sender = sender or _shown_sender(entity, rebuilt)
-    status, signer = _judged(result, list(anchors), sender, at, revocation=revocation)
-    return rebuilt, status, signer.signer_cert
+    chosen, _signers = _judged(result, list(anchors), sender, at, revocation=revocation)
+    return rebuilt, chosen.status, chosen.signer.signer_cert
 
 
 def decrypt(message: bytes, identities: Sequence[tuple[cms.PrivateKey, x509.Certificate]]) -> bytes:
@@ -611,7 +653,7 @@ def _open(raw: bytes, keys: KeyRing, at: dt.datetime | None) -> OpenedMessage:
                 try:
                     inner = cms.decrypt(der, keys.decryption_identities())
                 except SecurityError as exc:
-                    status, signer, _links = _verdict(results, current, first, keys, at)
+                    status, signer, _links, _signers = _verdict(results, current, first, keys, at)
                     return OpenedMessage(current, True, signed, status, signer, False, str(exc), note)
                 note = note or cms.legacy_cipher(der)
                 sealed = len(results)
@@ -628,8 +670,21 @@ def _open(raw: bytes, keys: KeyRing, at: dt.datetime | None) -> OpenedMessage:
         current = _rebuild(entity, result.content)
     else:
         raise ParseError(T("secure.smime.message-empile-plus-couches", MAX_LAYERS=MAX_LAYERS))
-    status, signer, links = _verdict(results, current, first, keys, at, sealed)
-    return OpenedMessage(current, encrypted, signed, status, signer, cipher_note=note, revocation_links=links)
+    status, signer, links, signers = _verdict(results, current, first, keys, at, sealed)
+    return OpenedMessage(
+        current, encrypted, signed, status, signer, cipher_note=note, revocation_links=links, signers=signers
+    )
+
+
+def _links(judged: _Judged, revocation: RevocationCheck | None) -> tuple[dict[str, Any], ...]:
+    """What a revocation list arriving later needs to judge a signer again: its chain (its anchor left out),
+    kept for a valid or revoked signature when the profile checks revocation."""
+    status = judged.status
+    if revocation is None or not (status.valid or status.reason in REVOKED):
+        return ()
+    from core.secure.crl import link_of
+
+    return tuple(link_of(member).to_json() for member in judged.chain[:-1])
 
 
 def _verdict(
@@ -639,34 +694,44 @@ def _verdict(
     keys: KeyRing,
     at: dt.datetime | None,
     sealed: int = 0,
-) -> tuple[SignatureStatus | None, bytes | None, tuple[dict[str, Any], ...]]:
-    """The status of the worst signature layer, checked against the From the reader will show.
+) -> tuple[
+    SignatureStatus | None,
+    bytes | None,
+    tuple[dict[str, Any], ...],
+    tuple[tuple[SignatureStatus, tuple[dict[str, Any], ...]], ...],
+]:
+    """The letter's verdict, the least trusting over every signer of every signature layer (``_judged``),
+    checked against the From the reader will show, with its signer and chain; and, for a letter with several
+    signers, each one's verdict and chain (one per certificate, in the letter's order).
 
     ``results[:sealed]`` signed an encrypted layer that was opened since (encrypt-then-sign): their signer
     signed a ciphertext, which anyone can re-sign, not necessarily the text shown. When the content carries
     its own signature, that one is shown; otherwise the verdict says the envelope alone is signed."""
     if not results:
-        return None, None, ()
+        return None, None, (), ()
     sender = _shown_sender(first, current)
     anchors = keys.trust_anchors()
     # the profile's CRLs (KeyStore.revocation); a key ring without them does not check revocation
     revocation: RevocationCheck | None = getattr(keys, "revocation", None)
-    chosen: tuple[SignatureStatus, cms.SignedContent] | None = None
-    chains: dict[int, list[x509.Certificate]] = {}
+    chosen: _Judged | None = None
+    every: dict[bytes | int, _Judged] = {}  # each signer (its certificate) over the layers: its least trusted
     for result in results[sealed:] or results:
-        status, signer = _judged(result, anchors, sender, at, keys.known_certificates, revocation, chains)
-        if chosen is None or (chosen[0].valid and not status.valid):
-            chosen = (status, signer)
+        layer, signers = _judged(result, anchors, sender, at, keys.known_certificates, revocation)
+        if chosen is None or _care_rank(layer.status) < _care_rank(chosen.status):
+            chosen = layer
+        for judged in signers:
+            cert = judged.signer.signer_cert
+            key: bytes | int = certmod.der(cert) if cert is not None else id(judged)
+            if key not in every or _care_rank(judged.status) < _care_rank(every[key].status):
+                every[key] = judged
     assert chosen is not None
-    status, result = chosen
+    status = chosen.status
     if len(results) == sealed and status.valid:
         return SignatureStatus.invalid(
             status.signer, status.subject, T("sig.envelope-only", signer=status.signer)
-        ), None, ()
-    cert = result.signer_cert
-    links: tuple[dict[str, Any], ...] = ()
-    if revocation is not None and (status.valid or status.reason in REVOKED):
-        from core.secure.crl import link_of
-
-        links = tuple(link_of(member).to_json() for member in chains.get(id(result), [])[:-1])
-    return status, certmod.der(cert) if cert is not None else None, links
+        ), None, (), ()
+    cert = chosen.signer.signer_cert
+    several: tuple[tuple[SignatureStatus, tuple[dict[str, Any], ...]], ...] = ()
+    if len(every) > 1:
+        several = tuple((judged.status, _links(judged, revocation)) for judged in every.values())
+    return status, certmod.der(cert) if cert is not None else None, _links(chosen, revocation), several

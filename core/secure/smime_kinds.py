@@ -40,3 +40,6 @@ class OpenedMessage(Frozen):
     # the verified chain of a valid (or revoked) signature (leaf first, its anchor left out) as its revocation is looked up
     # (core.secure.crl.Link.to_json): kept with the letter, so that a CRL arriving later judges it again
     revocation_links: tuple[dict[str, Any], ...] = ()
+    # a letter with several signers: each one's verdict and chain (as ``revocation_links``), in the letter's
+    # order; ``signature`` is the least trusting of them (smime.letter_verdict). Empty for one signer.
+    signers: tuple[tuple[SignatureStatus, tuple[dict[str, Any], ...]], ...] = ()

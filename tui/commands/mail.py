@@ -13,7 +13,7 @@ from core.errors import BadInput
 from tui.i18n import t
 
 if TYPE_CHECKING:
-    from core.model import ReviewItem
+    from core.model import ReviewItem, SignatureStatus
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -344,6 +344,15 @@ def messages_list(args: argparse.Namespace, ctx: Any) -> int:
     return 0
 
 
+def _verdict(sig: SignatureStatus) -> str:
+    """A signature's verdict in words: valid, valid with a note (revocation not checked), or why not."""
+    if sig.valid and sig.reason:
+        return t("cli.show.sig_valid_note", reason=sig.reason_text())
+    if sig.valid:
+        return t("cli.show.sig_valid")
+    return t("cli.show.sig_invalid", reason=sig.reason_text())
+
+
 def messages_show(args: argparse.Namespace, ctx: Any) -> int:
     mr = ctx.mailroom()
     message_id = mr.resolve_message_id(args.id)
@@ -364,6 +373,8 @@ def messages_show(args: argparse.Namespace, ctx: Any) -> int:
                 # an encrypted letter missive cannot read: why, in the core's words (else null)
                 "unreadable": None if view.decrypted else (view.problem or None),
                 "signature": view.signature.to_json() if view.signature is not None else None,
+                # a letter with several signers: each one's verdict ("signature" is the least trusting)
+                "signers": [status.to_json() for status in view.signers],
                 "documents": [q.to_json() for q in queued],
                 "attachments": [
                     {"filename": a.filename, "content_type": a.content_type} for a in view.attachments
@@ -392,15 +403,16 @@ def messages_show(args: argparse.Namespace, ctx: Any) -> int:
             print(printable(t("cli.show.not_decrypted", problem=view.problem)))
         else:
             print(t("cli.show.no_key"))
-    if view.signature is not None:
+    if view.signature is not None and len(view.signers) > 1:
+        # several signers: the letter's verdict (valid only when every signer is), then each one's
         sig = view.signature
-        if sig.valid and sig.reason:  # valid, with a note (revocation not checked)
-            verdict = t("cli.show.sig_valid_note", reason=sig.reason_text())
-        elif sig.valid:
-            verdict = t("cli.show.sig_valid")
-        else:
-            verdict = t("cli.show.sig_invalid", reason=sig.reason_text())
-        print(printable(t("cli.show.signed", signer=sig.signer or sig.subject, verdict=verdict)))
+        verdict = t("cli.show.sig_valid") if sig.valid else t("cli.show.sig_invalid", reason=sig.reason_text())
+        print(printable(t("cli.show.signers", count=len(view.signers), verdict=verdict)))
+        for n, each in enumerate(view.signers, 1):
+            print(printable(t("cli.show.signer", n=n, signer=each.signer or each.subject, verdict=_verdict(each))))
+    elif view.signature is not None:
+        sig = view.signature
+        print(printable(t("cli.show.signed", signer=sig.signer or sig.subject, verdict=_verdict(sig))))
     if view.outside_trust:
         print(t("cli.show.outside_trust"))
     from tui.commands.clinical import result_lines

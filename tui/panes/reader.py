@@ -41,8 +41,21 @@ def encryption_words(view: MessageView) -> str:
 
 
 def signature_line(view: MessageView) -> tuple[str, str]:
-    """(words, css class) for the S/MIME status."""
+    """(words, css class) for the S/MIME status: one line, or for a letter with several signers a line for the
+    letter (valid only when every signer is: the core's verdict) and one per signer in the core's words."""
     sig = view.signature
+    if sig is not None and len(view.signers) > 1:
+        lines = [t("reader.sig_several_ok" if sig.valid else "reader.sig_several_bad", count=len(view.signers))]
+        for n, each in enumerate(view.signers, 1):
+            who = each.signer or each.subject or "?"
+            if each.valid and each.reason:
+                lines.append(t("reader.signer_ok_note", n=n, signer=who, reason=each.reason_text()))
+            elif each.valid:
+                lines.append(t("reader.signer_ok", n=n, signer=who))
+            else:
+                reason = each.reason_text() or t("reader.unknown")
+                lines.append(t("reader.signer_bad", n=n, signer=who, reason=reason))
+        return "\n".join(lines), "sig-ok" if sig.valid else "sig-bad"
     if sig is not None and sig.valid and sig.reason:  # valid, with a note: its revocation was not checked
         return t("reader.sig_ok_note", signer=sig.signer or sig.subject, reason=sig.reason_text()), "sig-ok"
     if sig is not None and sig.valid:
