@@ -8,7 +8,6 @@ state and nothing else of the store.
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -31,7 +30,7 @@ ROLES_MARK = "\x00roles"  # in the folders collection: an account's folders' SPE
 def message_id_for(account: str, folder: str, uidvalidity: int, uid: int, ids: int = IDS) -> str:
     """The store's id of a message: a hash, ending with a hash of its UID group (``ids=1``: the old form)."""
     place = f"{account}\x1f{folder}\x1f{uidvalidity}\x1f"
-    whole = hashlib.sha256(f"{place}{uid}".encode()).hexdigest()
+    whole = _sha256_hex(f"{place}{uid}")
     if ids == 1:
         return whole[:32]
     return whole[: 32 - GROUP_TAIL] + _group_tail(place, (uid - 1) // UID_GROUP)  # UIDs start at 1
@@ -40,7 +39,21 @@ def message_id_for(account: str, folder: str, uidvalidity: int, uid: int, ids: i
 @functools.lru_cache(maxsize=256)
 def _group_tail(place: str, group: int) -> str:
     """The tail shared by a UID group's ids (a sync asks it twice per message, for 100 messages a group)."""
-    return hashlib.sha256(f"{place}g{group}".encode()).hexdigest()[:GROUP_TAIL]
+    return _sha256_hex(f"{place}g{group}")[:GROUP_TAIL]
+
+
+_sha256: Any = None
+
+
+def _sha256_hex(text: str) -> str:
+    """SHA-256 of ``text`` in hex, hashlib loaded at the first id made: a no-change resync reads folder states
+    and makes none, and hashlib's import (OpenSSL's digests probed one by one) is not on its path."""
+    global _sha256
+    if _sha256 is None:
+        from hashlib import sha256
+
+        _sha256 = sha256
+    return str(_sha256(text.encode()).hexdigest())
 
 
 def folder_key(account: str, folder: str) -> str:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import logging
 import os
@@ -64,7 +63,13 @@ class AuditProblem(Frozen):
 
 
 def _hash(line: bytes, prev: str) -> str:
-    return hashlib.sha256(prev.encode() + b"\n" + line).hexdigest()
+    return _sha256_hex(prev.encode() + b"\n" + line)
+
+
+def _sha256_hex(data: bytes) -> str:
+    import hashlib  # here: a no-change resync opens the audit log and appends nothing (hashlib is not loaded)
+
+    return hashlib.sha256(data).hexdigest()
 
 
 class AuditLog:
@@ -318,7 +323,7 @@ class AuditLog:
                 data = path.read_bytes() if path.parent == self.folder else b""
             except OSError:
                 data = b""
-            if hashlib.sha256(data).hexdigest() != kept.get("sha256") or len(data) != kept.get("size"):
+            if _sha256_hex(data) != kept.get("sha256") or len(data) != kept.get("size"):
                 entry["intact"] = False
                 continue
             _, older, _ = self._chain([ln for ln in data.split(b"\n") if ln])
@@ -371,7 +376,7 @@ class AuditLog:
                 name = self._keep(now, data, ".log")
                 details["kept"] = {
                     "file": f"{self.folder.name}/{name}",
-                    "sha256": hashlib.sha256(data).hexdigest(),
+                    "sha256": _sha256_hex(data),
                     "size": len(data),
                 }
             if self.head_path.exists():  # the head of a profile made before the seal: kept beside it

@@ -22,7 +22,6 @@ of one process may share a collection (the TUI reads while a sync writes): each 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import threading
@@ -30,6 +29,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+try:  # hashlib's own blake2b (it never takes OpenSSL's), without hashlib's import: OpenSSL's digests probed one
+    from _blake2 import blake2b  # by one, some 3 ms of a no-change resync, which reads and hashes only keys
+except ImportError:  # an interpreter without CPython's module
+    from hashlib import blake2b
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
@@ -60,7 +64,7 @@ def _shard_of(key: str, bits: int, tail: int = 0) -> int:
 def _placement(placed: str) -> int:
     """The 64-bit hash that places a key; remembered, since keys placed by their tail share it by the hundred
     (a first sync of 10,000 messages asks it about 34,000 times for about 100 tails)."""
-    return int.from_bytes(hashlib.blake2b(placed.encode("utf-8"), digest_size=8).digest(), "big")
+    return int.from_bytes(blake2b(placed.encode("utf-8"), digest_size=8).digest(), "big")
 
 
 class _KeyedTable(Table):

@@ -140,13 +140,14 @@ def take(passphrase: str, salt: bytes, params: tuple[int, int, int]) -> Ahead | 
         ahead, _ahead = _ahead, None
     if ahead is None:
         return None
-    import hmac
+    # hmac.compare_digest's own fallback, constant-time too, without hmac's import of OpenSSL's digests (_hashlib)
+    from _operator import _compare_digest
 
     given, ahead.passphrase = ahead.passphrase, None
     if (
         given is None
         or (ahead.salt, ahead.params) != (salt, params)
-        or not hmac.compare_digest(given.encode("utf-8"), passphrase.encode("utf-8"))
+        or not _compare_digest(given.encode("utf-8"), passphrase.encode("utf-8"))
     ):
         return None  # other inputs (the file changed meanwhile): the opening derives, this one is not waited
     return ahead
