@@ -196,3 +196,50 @@ def test_missive_encrypted_for_two_is_decrypted_by_gpgsm(pki, message, alice_in_
     (tmp_path / "sig.p7s").write_bytes(inner.get_payload()[1].get_payload(decode=True))
     verified = alice_in_gpgsm("--verify", str(tmp_path / "sig.p7s"), str(tmp_path / "signed"))
     assert verified.returncode == 0 and b"Good signature" in verified.stderr, verified.stderr.decode()
+
+
+def _import_key(run, party, tmp_path: Path, name: str) -> None:  # type: ignore[no-untyped-def]
+    p12 = tmp_path / f"{name}.p12"
+    for _try in range(3):  # see alice_in_gpgsm: gpgsm 2.2 now and then fails on a good PKCS#12
+        made = subprocess.run(
+            ["openssl", "pkcs12", "-export", "-legacy", "-in", str(party.files["cert"]),
+             "-inkey", str(party.files["key"]), "-passout", "pass:x", "-out", str(p12)],
+            capture_output=True, timeout=60,
+        )  # fmt: skip
+        assert made.returncode == 0, made.stderr.decode(errors="replace")
+        imported = run("--import", str(p12))
+        if b"secret keys imported: 1" in imported.stderr:
+            return
+    raise AssertionError(imported.stderr.decode(errors="replace"))
+
+
+@pytest.mark.parametrize("detached", [False, True], ids=["opaque", "detached"])
+def test_gpgsm_signed_by_two_signers_says_each(pki, alice_in_gpgsm, gnupg, tmp_path, bob_keys, detached):
+    """gpgsm --sign with two -u (two SignerInfos): Alice and Bob (the profile's authority) make a valid letter,
+    each signer said; Alice and Sam, whose root gpgsm trusts and the profile does not, make it not valid, Alice's
+    own signature still said valid beside Sam's « autorité non reconnue »."""
+    assert gnupg("--import", str(pki.other_root.files["cert"])).returncode == 0
+    other = pki.other_root.cert.fingerprint(__import__("cryptography").hazmat.primitives.hashes.SHA1()).hex()
+    home = tmp_path / "gnupg"  # the fixture's GNUPGHOME: gpgsm trusts Sam's root too
+    (home / "trustlist.txt").write_text((home / "trustlist.txt").read_text() + f"{other.upper()} S\n")
+    _import_key(alice_in_gpgsm, pki.bob, tmp_path, "bob")
+    _import_key(alice_in_gpgsm, pki.stranger, tmp_path, "sam")
+    (tmp_path / "content").write_bytes(CONTENT)
+    seen = {}
+    for co in ("bob@clinique.test", "sam@ailleurs.test"):
+        args = ["--detach-sign"] if detached else []
+        proc = alice_in_gpgsm("--sign", *args, "-u", "alice@hopital.test", "-u", co, str(tmp_path / "content"))
+        assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+        signed = proc.stdout
+        letter = _detached(CONTENT, signed) if detached else smime._wrap_pkcs7_mime(HEAD, signed, "signed-data")
+        opened = smime.open_message(letter, bob_keys)
+        assert opened.signature is not None
+        signers = getattr(opened, "signers", ())  # (none before each signer was said: the verdict then fails)
+        seen[co] = (opened.signature.valid, sorted((s.signer, s.valid, s.reason) for s, _chain in signers))
+    assert seen == {
+        "bob@clinique.test": (True, [("alice@hopital.test", True, ""), ("bob@clinique.test", True, "")]),
+        "sam@ailleurs.test": (
+            False,
+            [("alice@hopital.test", True, ""), ("sam@ailleurs.test", False, "sig.chain-untrusted")],
+        ),
+    }
