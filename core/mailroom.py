@@ -1653,7 +1653,8 @@ class Mailroom:
     def _why_no_candidate(self, identity: Identity) -> Any:
         from core.clinical.matching import why_no_candidate
 
-        return why_no_candidate(identity, len(self.patients))
+        # the patients the matcher looked among: its index counts them (the collection would be read whole)
+        return why_no_candidate(identity, len(self.patients.index()))
 
     # -- S/MIME on a message given whole (``missive smime ...``), keys and trust (``missive keys|trust ...``) ------
     def encrypt_message(
