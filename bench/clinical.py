@@ -8,7 +8,7 @@ Run: .venv/bin/python -m bench.clinical [--sizes 1000,10000,100000] [--docs 2000
 ``--cli`` times the command a user runs, ``missive match FILE...`` (a new process: unlock, read each file,
 match, print the report), on profiles of each size, beside the naive peer run the same way (a process that
 reads the same files and scores every patient); and the sync hook's path in-process (a letter carrying a lab
-result stored by ``Mailroom``: read, matched, filed or queued). Each is timed with N documents and with one in
+result stored by ``Mailroom``: read, matched, filed into a practice software's import folder or queued). Each is timed with N documents and with one in
 interleaved rounds, so start-up cancels out: the cost per document is (t_N - t_1) / (N - 1).
 Run: .venv/bin/python -m bench.clinical --cli [--sizes 1000,10000,100000] [--docs 1000] [--runs 3] [--rounds 3]
 """
@@ -406,9 +406,14 @@ def _hook_once(folder: Path, letters: list[bytes]) -> tuple[float, float]:
     from core.mailroom import Mailroom
 
     work = folder.with_name(folder.name + "-hook")
-    if work.exists():
-        shutil.rmtree(work)
+    lgc = folder.with_name(folder.name + "-lgc")  # the practice software's import folder: a doctor's set-up
+    for old in (work, lgc):
+        if old.exists():
+            shutil.rmtree(old)
     shutil.copytree(folder, work)
+    settings = work / "profile.toml"
+    text = settings.read_text("utf-8").replace('folder = ""', f'folder = "{lgc}"', 1)
+    settings.write_text(text.replace("allow = []", 'allow = ["labo.mssante.fr"]', 1), "utf-8")  # the lab known
     try:
         room = Mailroom.open(work, PASSPHRASE)
         start, cpu = time.perf_counter(), time.process_time()
@@ -416,9 +421,12 @@ def _hook_once(folder: Path, letters: list[bytes]) -> tuple[float, float]:
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         if any(meta.get("documents") != 1 for meta in metas):  # each letter's result read and matched
             raise SystemExit("sync hook: a letter's result was not read")
+        if len(letters) > 1 and not room.documents.filed():  # the filing itself is on the measured path
+            raise SystemExit("sync hook: no result was filed automatically")
         return elapsed, cpu
     finally:
         shutil.rmtree(work)
+        shutil.rmtree(lgc, ignore_errors=True)
 
 
 Timings = dict[tuple[str, int, int], tuple[float, float]]  # (who, size, files) -> best (wall, cpu) seconds
