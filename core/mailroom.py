@@ -1611,7 +1611,7 @@ class Mailroom:
         none_why = ""
         if queued.state == "waiting" and not queued.candidates:
             none_why = str(self._why_no_candidate(queued.identity))
-        from core.practice.documents import envelope_conflict, envelope_label, set_aside
+        from core.practice.documents import envelope_conflict, envelope_label, filed_note, set_aside
 
         conflict = envelope_conflict(queued)
         return ReviewItem(
@@ -1636,6 +1636,11 @@ class Mailroom:
             critical=queued.critical,
             attachment=queued.attachment,
             filed_at=_when(queued.filed_at),
+            filed_note=filed_note(
+                queued.decision, _when(queued.filed_at), patient_id, Path(queued.filed_path or "").name
+            )
+            if queued.state == "filed"
+            else "",
             kind=queued.kind,
             abnormal=queued.abnormal,
             duplicate_of=queued.duplicate_of,

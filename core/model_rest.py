@@ -526,6 +526,7 @@ class ReviewItem(Frozen):
     # software (listed with the waiting documents, x marks it checked), "checked" once done; '' otherwise
     signer_revoked: str = ""
     revoked_note: str = ""  # while "check": what was filed where and what to check, in the core's words
+    filed_note: str = ""  # state "filed": how, when, for which patient id, under which file name (core's words)
 
     def to_json(self) -> dict[str, Any]:
         """Ids, state and decision; no identity (what `messages show --json` prints)."""

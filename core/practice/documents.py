@@ -308,6 +308,15 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+def filed_note(decision: str, filed_at: dt.datetime | None, patient_id: str | None, file: str) -> str:
+    """Of a filed document: how (automatically or by hand), when (local time), for which patient id and under
+    which file name of the import folder, and that undoing takes the file out, in the core's words. Ids and a
+    file name only: shown on screen, never logged."""
+    when = filed_at.astimezone().strftime("%d/%m/%Y %H:%M") if filed_at is not None else "?"
+    key = "clinical.documents.classe-auto" if decision == "auto" else "clinical.documents.classe-main"
+    return str(T(key, when=when, patient=patient_id or "?", file=file or "?"))
+
+
 def _settings_section(profile: Any) -> dict[str, Any]:
     settings = getattr(profile, "settings", None)
     section = getattr(settings, "filing", None)

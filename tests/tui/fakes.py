@@ -49,7 +49,7 @@ from core.model import (
     folder_key,
     folder_parts,
 )
-from core.practice.documents import NEVER_HAND_FILED, envelope_conflict, envelope_label
+from core.practice.documents import NEVER_HAND_FILED, envelope_conflict, envelope_label, filed_note
 
 if TYPE_CHECKING:
     from core.clinical.patient_mail import Recipient
@@ -563,6 +563,7 @@ class FakeMailroom:
             unreadable=e.unreadable, unreadable_note=self._unreadable_note(e),
             hand_fileable=e.unreadable not in NEVER_HAND_FILED,
             set_aside="dealt" if e.unreadable else "reject",
+            filed_note=filed_note(e.decision, e.filed_at, e.patient_id, f"{e.id}.hpr") if e.state == "filed" else "",
         )  # fmt: skip
 
     def _unreadable_note(self, e: FakeEntry) -> str:

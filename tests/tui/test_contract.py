@@ -577,3 +577,15 @@ def test_with_no_import_folder_the_core_says_nothing_is_filed_and_what_to_set(su
         bare = Mailroom.open(tmp_path / "bare", PASS)
         said, _ = bare.filing_notice(), bare.close()
     assert said.startswith("rien n'est classé : réglez [filing] folder") and said.endswith("~/HPRIM/import")
+
+
+def test_a_filed_document_says_how_when_for_whom_and_where(subject: Subject) -> None:
+    """Entrée on a filed document in À classer shows the core's words: filed by hand, for which patient id, under
+    which file name of the import folder, and that undoing takes it out."""
+    mr = subject.mailroom
+    waiting = next(i for i in mr.review_items()[0] if i.candidates)
+    assert waiting.filed_note == ""
+    filed = mr.file_document(waiting.id, "p-1", actor="tui")
+    assert filed.filed_note.startswith("classé à la main le ") and "pour le patient p-1 : fichier " in filed.filed_note
+    assert filed.filed_note.endswith("du dossier d'import (annuler le classement l'en retire)")
+    assert mr.undo_filing(waiting.id, actor="tui").filed_note == ""

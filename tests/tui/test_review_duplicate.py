@@ -51,3 +51,28 @@ async def test_a_decided_documents_candidates_box_does_not_offer_the_keys_of_a_w
         assert str(candidates.border_title) == "Doublon : rien à décider ici"
         await open_review_at(app, pilot, "d-ambiguous")
         assert str(candidates.border_title).startswith("Patients candidats (Tab : suivant")
+
+
+async def test_enter_on_a_filed_document_says_what_it_is_and_what_can_be_done(mailroom: FakeMailroom) -> None:
+    """Entrée on a document already filed said nothing: it says, in the core's words, how, when, for whom and
+    under which file name it was filed, and that u undoes the filing; the same words stand in its box. A copy
+    says which document stands for it. Nothing is decided by it."""
+    mailroom.documents.add_duplicate()
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await open_review_at(app, pilot, "d-auto")
+        note = "pour le patient p-1 : fichier d-auto.hpr du dossier d'import"
+        candidates = app.screen.query_one("#review-candidates", OptionList)
+        shown = [str(candidates.get_option_at_index(n).prompt) for n in range(candidates.option_count)]
+        assert any(s.startswith("classé automatiquement le 02/06/2025") and note in s for s in shown)
+        before = len(app._notifications)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        said = [str(n.message) for n in list(app._notifications)[before:]]
+        assert any(note in s and "u : annuler le classement" in s for s in said), said
+        await open_review_at(app, pilot, "d-copy")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert any("doublon du document d-ambiguous" in str(n.message) for n in app._notifications)
+        assert mailroom.documents.decisions == []

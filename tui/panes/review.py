@@ -290,9 +290,10 @@ class ReviewPane(ReportsFailures, Vertical):
             # decided: the title says what still applies (u undoes a filing; nothing decides on a copy), not the
             # keys of a document waiting (Tab, Entrée, p did nothing here)
             candidates.border_title = t("review.filed_title" if item.state == "filed" else "review.copy_title")
-            # a duplicate: the document that stands for it and where it is; a new version of a result: what it
-            # is to the earlier one (the core's words, where a candidate would be)
-            for note in (item.duplicate_note, item.version_note):
+            # filed: how, when, for whom, under which file name; a duplicate: the document that stands for it and
+            # where it is; a new version of a result: what it is to the earlier one (the core's words, where a
+            # candidate would be)
+            for note in (item.filed_note, item.duplicate_note, item.version_note):
                 if note:
                     candidates.add_option(Option(Content.styled(note, "$warning bold"), disabled=True))
             self._render_compare(item, item.patient)
@@ -395,7 +396,10 @@ class ReviewPane(ReportsFailures, Vertical):
 
     def action_file_document(self) -> None:
         item = self.current
-        if item is None or not self.is_pending(item):
+        if item is not None and not self.is_pending(item):
+            self._say_decided(item)
+            return
+        if item is None:
             return
         index = self.query_one("#review-candidates", OptionList).highlighted
         if index is None or not item.candidates:
@@ -421,6 +425,15 @@ class ReviewPane(ReportsFailures, Vertical):
                 self.decide(item.id, "file", candidate.patient_id)
 
         self.app.push_screen(ConfirmScreen(question, deliberate=True), answered)
+
+    def _say_decided(self, item: ReviewItem) -> None:
+        """Entrée on a document already decided: what it is (the core's words: filed how, when, for whom, where;
+        the copy of which document) and what can be done here (u undoes a filing). On screen only."""
+        if item.state == "duplicate":
+            said = item.duplicate_note or t("review.copy_title")
+        else:
+            said = f"{item.filed_note}\n{t('review.filed_title')}" if item.filed_note else t("review.filed_title")
+        self.notify(said, timeout=10)
 
     def action_find_patient(self) -> None:
         """Search the practice's patients; the one chosen and confirmed gets the document, as with enter."""
