@@ -203,3 +203,41 @@ async def test_the_command_palettes_key_is_said_in_the_interfaces_language(mailr
             assert isinstance(app.screen, Palette)
             shown = app.screen_stack[-2].query_one(KeyFooter).render_line(0).text
             assert words in shown and "Exit" not in shown, shown
+
+
+async def test_the_patient_search_and_the_attachment_path_say_entree_and_echap(mailroom: FakeMailroom) -> None:
+    """The patient search's field and list, and the composer's attachment path, showed no Entrée on the keys
+    line (and the path only the pane's « Échap Retour », though Échap there gives up the file): Entrée chooses,
+    then files once a patient is chosen; in the path Entrée attaches, Tab completes, Échap cancels."""
+    from tui.panes.patient_search import PatientSearchScreen
+
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(100, 30)) as pilot:  # the search dialog leaves the keys line visible
+        await settle(app, pilot)
+        footer = app.screen.query_one(KeyFooter)
+        await pilot.press("2", "p")
+        await settle(app, pilot)
+        assert isinstance(app.screen, PatientSearchScreen)
+        assert footer.render_line(0).text.startswith(" Entrée Choisir  Échap Retour"), footer.render_line(0).text
+        await pilot.press("enter")  # to the list
+        await settle(app, pilot)
+        assert footer.render_line(0).text.startswith(" Entrée Choisir  Échap Retour")
+        await pilot.press("enter")  # a patient chosen: the next Entrée files
+        await settle(app, pilot)
+        assert footer.render_line(0).text.startswith(" Entrée Classer  Échap Retour")
+        await pilot.press("escape")  # the choice undone
+        await settle(app, pilot)
+        assert footer.render_line(0).text.startswith(" Entrée Choisir  Échap Retour")
+        await pilot.press("escape", "escape")
+        await settle(app, pilot)
+        await pilot.press("f4", "ctrl+o")
+        await settle(app, pilot)
+        path = app.screen.query_one("#compose-attach-path", Input)
+        assert path.has_focus
+        shown = footer.render_line(0).text
+        assert " ".join(shown.split()).startswith("Entrée Joindre Tab Compléter Échap Annuler Ctrl+s Envoyer F2-F5 Volets F1 Aide")
+        assert "Ctrl+o" not in shown  # the key that opened the path: nothing more to do with it here
+        path.value = "/tmp"
+        await pilot.press("escape")  # gives up the file, back in the letter: nothing attached
+        await settle(app, pilot)
+        assert not path.display and path.value == "" and app.screen.query_one("#compose-body").has_focus

@@ -30,6 +30,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.suggester import Suggester
 from textual.timer import Timer
 from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
@@ -111,9 +112,22 @@ def complete_path(value: str) -> str | None:
 
 
 class PathInput(Input):
-    """The path of the file to attach: Tab takes the completion shown (as →) and stays in the field."""
+    """The path of the file to attach: Tab takes the completion shown (as →) and stays in the field; the keys
+    line says Entrée attaches, Tab completes, Échap gives up (the pane's keys beneath do not apply here)."""
 
-    BINDINGS = [Binding("tab", "complete", show=False)]
+    BINDINGS = [Binding("tab", "complete", show=False), Binding("escape", "cancel", show=False)]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        keymap.show_in_footer(
+            self, {"submit": t("footer.attach"), "complete": t("footer.complete"), "cancel": t("footer.cancel")}
+        )
+
+    def action_cancel(self) -> None:
+        """Échap: out of the path, nothing attached (the pane's escape, which does that from here)."""
+        pane = next((n for n in self.ancestors if isinstance(n, ComposePane)), None)
+        if pane is not None:
+            pane.action_leave()
 
     def action_complete(self) -> None:
         if self._suggestion and self._suggestion != self.value:
@@ -627,6 +641,16 @@ class ComposePane(ReportsFailures, Vertical):
         body.focus()
 
     # -- attachments --------------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Ctrl+o is off the keys line while the path is being typed (it is there already: the line says what
+        Entrée, Tab and Échap do in it, and the panes' keys stay on 80 columns)."""
+        if action == "attach":
+            try:
+                return not self.query_one("#compose-attach-path", Input).has_focus
+            except NoMatches:  # not composed yet
+                return True
+        return True
+
     def action_attach(self) -> None:
         path_input = self.query_one("#compose-attach-path", Input)
         path_input.display = True

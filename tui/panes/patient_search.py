@@ -143,8 +143,11 @@ class PatientSearchScreen(ReportsFailures, ModalScreen[str | None]):
             box.border_title = t("search.title")
             yield Static(Content(self._document_line()), id="patient-document")
             # the document's name to start from (selected: typing replaces it)
-            yield Input(self.item.identity.family_name, placeholder=t("search.placeholder"), id="patient-query")
+            query = Input(self.item.identity.family_name, placeholder=t("search.placeholder"), id="patient-query")
+            keymap.show_in_footer(query, {"submit": t("footer.choose")})  # the keys line: Entrée, Échap
+            yield query
             results = OptionList(id="patient-results")
+            keymap.show_in_footer(results, {"select": t("footer.choose")})
             results.border_subtitle = t("search.loading")
             yield results
             yield Static("", id="patient-compare")
@@ -238,6 +241,7 @@ class PatientSearchScreen(ReportsFailures, ModalScreen[str | None]):
             self._file_for(patient)  # the second enter, on the patient whose traits are on screen
             return
         self.chosen = patient
+        self._enter_says("footer.file")  # the second Entrée files
         confirm = self.query_one("#patient-confirm", Static)
         confirm.update(Content(t("search.confirm", patient=patient_line(patient))))
 
@@ -264,8 +268,14 @@ class PatientSearchScreen(ReportsFailures, ModalScreen[str | None]):
     def _patient(self, patient_id: str | None) -> Patient | None:
         return next((p for p in self.shown if p.id == patient_id), None)
 
+    def _enter_says(self, key: str) -> None:
+        results = self.query_one("#patient-results", OptionList)
+        keymap.show_in_footer(results, {"select": t(key)})
+        results.refresh_bindings()
+
     def _disarm(self) -> None:
         self.chosen = None
+        self._enter_says("footer.choose")
         self.query_one("#patient-confirm", Static).update("")
 
     def action_back(self) -> None:
