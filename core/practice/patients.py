@@ -20,12 +20,19 @@ import datetime as dt
 import io
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.clinical.identity import clean_nir, compact, is_valid_nir, split_family_name, split_given_names
+from core.clinical.identity import (
+    clean_nir,
+    compact,
+    is_valid_nir,
+    sexes_conflict,
+    split_family_name,
+    split_given_names,
+)
 from core.errors import BadInput, NotFound, ParseError, StoreCorrupted
 from core.frozen import Frozen
 from core.model import Patient
@@ -56,7 +63,8 @@ class ImportRefused(ParseError):
         self.problems = problems
         # each row's reason in the catalogues' words, like the line around them
         shown = str(T("clinical.patients.row.separator")).join(
-            str(T("clinical.patients.row.problem", line=line, problem=msg)) for line, msg in problems[:MAX_REPORTED]
+            str(T("clinical.patients.row.problem", line=line, problem=msg))
+            for line, msg in problems[:MAX_REPORTED]
         )
         more = len(problems) - MAX_REPORTED if len(problems) > MAX_REPORTED else 0
         super().__init__(
@@ -72,23 +80,47 @@ class ImportRefused(ParseError):
 
 @dataclass(frozen=True, repr=False, eq=False)
 class ImportReport(Frozen):
-    """What an import did (counts only)."""
+    """What an import did: counts, and the pairs of records that look like one person (ids only)."""
 
     added: int
     updated: int
     unchanged: int
+    # (id, other id, the other absent from this file: imported before) for two records with the same traits
+    same_person: tuple[tuple[str, str, bool], ...] = ()
 
     @property
     def total(self) -> int:
         return self.added + self.updated + self.unchanged
 
-    def to_json(self) -> dict[str, int]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "added": self.added,
             "updated": self.updated,
             "unchanged": self.unchanged,
             "total": self.total,
+            "same_person": [[a, b] for a, b, _ in self.same_person],
         }
+
+    def counts(self) -> dict[str, int]:
+        """What the audit records: counts, never ids of a pair (nor any name)."""
+        out = {"added": self.added, "updated": self.updated, "unchanged": self.unchanged, "total": self.total}
+        if self.same_person:
+            out["same_person"] = len(self.same_person)
+        return out
+
+    def warnings(self) -> list[str]:
+        """One line per pair of records that look like one person, in the catalogues' words: the two ids and
+        what to do (no name, no birth date: only what the user's own file shows)."""
+        return [
+            str(
+                T(
+                    "clinical.patients.same-person-before" if before else "clinical.patients.same-person",
+                    first=first,
+                    second=second,
+                )
+            )
+            for first, second, before in self.same_person
+        ]
 
 
 def parse_mapping(pairs: list[str] | None) -> dict[str, str]:
@@ -206,6 +238,68 @@ def _row_to_patient(row: dict[str, str], shown: Mapping[str, str] | None = None)
     )
 
 
+class _Folded(dict[int, str]):
+    """``compact`` one character at a time, for ``str.translate``: compact folds each character on its own (case,
+    accents, ligatures, punctuation dropped), so a name translated through this table is its compact form, at C
+    speed (a list of 100,000 patients: 0.06 s, where compact took 2.7 s)."""
+
+    def __missing__(self, code: int) -> str:
+        folded = self[code] = compact(chr(code))
+        return folded
+
+
+_FOLDED = _Folded()
+
+
+def same_person_pairs(
+    imported: list[Patient], others: Iterable[tuple[str, Mapping[str, Any]]]
+) -> list[tuple[str, str, bool]]:
+    """Pairs of records that the practice's list gives the same traits (birth name and given names folded as
+    the matcher folds them, the same birth date, a sex that does not differ, not two different INS): one person
+    under two ids, whose every result then waits as a homonym. Each pair holds at least one patient of
+    ``imported`` (the file); ``others`` are the registry's records (id, stored document), those of the file
+    among them taken from the file. (id, other, other absent from the file), sorted."""
+
+    in_file = {p.id for p in imported}
+    # by birth date and birth name first (most records share neither), then by given names where they agree
+    groups: dict[tuple[str, str], list[tuple[str, Any, Any, Any]]] = {}
+    for p in imported:
+        if p.birth_date is not None:
+            key = (p.birth_date.isoformat(), p.birth_name.translate(_FOLDED))
+            groups.setdefault(key, []).append((p.id, p.given_names, p.sex, p.ins))
+    for pid, doc in others:
+        if pid not in in_file and doc.get("birth_date"):
+            key = (str(doc["birth_date"]), str(doc.get("birth_name") or "").translate(_FOLDED))
+            groups.setdefault(key, []).append(
+                (pid, doc.get("given_names") or (), doc.get("sex"), doc.get("ins"))
+            )
+    alike: dict[tuple[str, ...], list[tuple[str, Any, Any]]] = {}
+    for (born, name), members in groups.items():
+        if name and len(members) > 1:
+            for pid, given, sex, ins in members:
+                folded = (born, name, " ".join(given).translate(_FOLDED))  # Jean-Pierre = Jean Pierre
+                alike.setdefault(folded, []).append((pid, sex, ins))
+    pairs: list[tuple[str, str, bool]] = []
+    for found in alike.values():
+        if len(found) < 2:
+            continue
+        # the file's first: « a of this file and b, imported before »
+        ranked = sorted(
+            ((pid, str(sex or "U"), clean_nir(ins or "")) for pid, sex, ins in found),
+            key=lambda m: (m[0] not in in_file, m[0]),
+        )
+        for n, (first, first_sex, first_ins) in enumerate(ranked):
+            for second, second_sex, second_ins in ranked[n + 1 :]:
+                if (
+                    first not in in_file
+                    or sexes_conflict(first_sex, second_sex)
+                    or (first_ins and second_ins and first_ins != second_ins)
+                ):
+                    continue
+                pairs.append((first, second, second not in in_file))
+    return sorted(pairs)
+
+
 def read_patients_csv(
     data: bytes, source: str = "patients.csv", mapping: Mapping[str, str] | None = None
 ) -> list[Patient]:
@@ -280,7 +374,9 @@ def read_patients_csv(
         if not any(v.strip() for v in values):
             continue  # blank lines are common at the end of exports
         if len(values) > len(names):
-            problems.append((line, str(T("clinical.patients.row.fields", fields=len(values), columns=len(names)))))
+            problems.append(
+                (line, str(T("clinical.patients.row.fields", fields=len(values), columns=len(names))))
+            )
             continue
         row = {c: (values[i] if i < len(values) else "") for i, c in wanted}
         try:
@@ -377,9 +473,12 @@ class PatientRegistry:
                 else:
                     self._collection.put_many(changes)
             self._index = None
-        report = ImportReport(added, updated, unchanged)
+            # one person under two ids: both imported (the practice software has both; which one her results go
+            # to is a person's choice), each pair said, since all her results will wait as homonyms
+            pairs = same_person_pairs(patients, self._collection.items())
+        report = ImportReport(added, updated, unchanged, tuple(pairs))
         if self._audit is not None:
-            self._audit.append("patients.import", name, **report.to_json())
+            self._audit.append("patients.import", name, **report.counts())
         return report
 
     def list(self) -> list[Patient]:

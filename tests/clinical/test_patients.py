@@ -361,3 +361,46 @@ def test_each_bad_row_names_the_column_as_the_files_own_header_does() -> None:
     assert info.value.problems == [(3, "« N° dossier » déjà utilisé ligne 2")]
     with pytest.raises(ParseError, match="colonne\\(s\\) Nom, Nom de naissance → birth_name en double"):
         registry().import_csv(data, {**mapping, "Nom": "birth_name"})
+
+
+def test_the_same_person_under_two_ids_is_imported_and_each_pair_said() -> None:
+    """One person under two ids (the practice software's duplicate) was imported as two records silently;
+    every result for her then waited as a homonym. Both are imported (the practice software has both), and each
+    pair is said with the two ids and what to do; twins, another sex or another INS are no such pair."""
+    data = (
+        "id;birth_name;used_name;given_names;birth_date;sex;ins\r\n"
+        "2001;DUPONT;MARTIN;Marie-Hélène Françoise;12/03/1985;F;\r\n"
+        "2044;Dupont;;MARIE HELENE FRANCOISE;1985-03-12;;" + INS + "\r\n"  # sex and used name left blank
+        "2002;DURAND;;Léa;14/02/2015;F;\r\n"
+        "2003;DURAND;;Zoé;14/02/2015;F;\r\n"  # twins: two people
+        "2010;PETIT;;Camille;01/01/1990;F;\r\n"
+        "2011;PETIT;;Camille;01/01/1990;M;\r\n"  # another sex: two people
+        "2020;LEROY;;Luc;30/11/1980;M;" + nir("1700375123456") + "\r\n"
+        "2021;LEROY;;Luc;30/11/1980;M;" + nir("1801175123456") + "\r\n"  # two INS: two people
+    ).encode("cp1252")
+    audit = Audit()
+    reg = PatientRegistry(MemoryCollection("patients"), audit=audit)
+    report = reg.import_csv(data, name="export.csv")
+    assert report.added == 8 and len(reg) == 8  # both records imported
+    assert report.same_person == (("2001", "2044", False),)
+    [line] = report.warnings()
+    assert line.startswith("dossiers 2001 et 2044 : mêmes nom de naissance, prénoms, date de naissance et sexe")
+    assert "Les deux sont importés" in line and "À classer" in line
+    for value in ("DUPONT", "Dupont", "Marie", "1985", "12/03"):
+        assert value not in line
+    assert audit.records[-1] == (
+        "patients.import",
+        "export.csv",
+        {"added": 8, "updated": 0, "unchanged": 0, "total": 8, "same_person": 1},
+    )
+    assert report.to_json()["same_person"] == [["2001", "2044"]]
+
+    # a later list without 2044 (merged in the practice software?): the record imported before still stands
+    later = b"\r\n".join(data.split(b"\r\n")[:2]) + b"\r\n"  # the header and 2001
+    again = reg.import_csv(later)
+    assert again.same_person == (("2001", "2044", True),)
+    assert "importé auparavant (absent de ce fichier)" in again.warnings()[0]
+
+
+def nir(body: str) -> str:
+    return body + f"{nir_key(body):02d}"

@@ -19,7 +19,32 @@ def test_import_then_list_json(profile, cli) -> None:
     assert rows[0]["given_names"] == ["Marie", "Anne"] and rows[2]["ins"] == "279035121518989"
     # Re-import: nothing new, nothing changed.
     code, out, _ = cli("patients", "import", str(DATA / "patients.csv"), "--json")
-    assert json.loads(out) == {"added": 0, "updated": 0, "unchanged": 4, "total": 4}
+    assert json.loads(out) == {"added": 0, "updated": 0, "unchanged": 4, "total": 4, "same_person": []}
+
+
+def test_one_person_under_two_ids_is_imported_and_said_one_line_per_pair(profile, cli, tmp_path: Path) -> None:
+    """The practice software holds ROUX Jacques twice (2001 and 2044): both were imported without a word, and
+    every result for him then waited in À classer as a homonym with nobody knowing why."""
+    src = tmp_path / "export.csv"
+    src.write_bytes(
+        "id;birth_name;given_names;birth_date;sex\r\n"
+        "2001;ROUX;Jacques;03/04/1951;M\r\n"
+        "2044;Roux;JACQUES;1951-04-03;\r\n"
+        "2050;ROUX;Paul;03/04/1951;M\r\n".encode("cp1252")
+    )
+    code, out, err = cli("patients", "import", str(src))
+    assert code == 0, err
+    assert "3 ajouté(s)" in out
+    [line] = err.splitlines()
+    assert line.startswith("missive : dossiers 2001 et 2044 : mêmes nom de naissance, prénoms, date de naissance")
+    assert "Les deux sont importés" in line and "fusionnez-les dans le logiciel métier" in line
+    assert not [value for value in ("ROUX", "Roux", "Jacques", "1951", "03/04") if value in line]  # ids only
+    code, out, err = cli("patients", "import", str(src), "--json")
+    assert code == 0 and json.loads(out)["same_person"] == [["2001", "2044"]], out
+    code, out, _ = cli("patients", "list", "--json")
+    assert [json.loads(r)["id"] for r in out.splitlines()] == ["2001", "2044", "2050"]
+    code, out, err = cli("audit", "list")
+    assert code == 0 and "2044" not in out, out  # the log and the audit: counts only
 
 
 def test_bad_csv_is_one_line_exit_2_and_imports_nothing(profile, cli) -> None:

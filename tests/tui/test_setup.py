@@ -149,6 +149,30 @@ async def test_patients_csv_first_lines_and_mapping(mailroom: Mailroom, tmp_path
     assert len(mailroom.patients) == 2
 
 
+async def test_the_wizard_says_one_person_under_two_ids(mailroom: Mailroom, tmp_path: Path) -> None:
+    """The practice software's duplicate (P1 and P9, same traits) was imported silently: the wizard now says the
+    pair after the count, both records imported."""
+    csv = tmp_path / "patients.csv"
+    csv.write_text(
+        "Numéro;Nom;Prénoms;Date de naissance;Sexe\n"
+        "P1;MARTIN;Jeanne Marie;12/03/1961;F\n"
+        "P2;DURAND;Paul;01/01/1950;M\n"
+        "P9;Martin;JEANNE MARIE;1961-03-12;F\n",
+        "utf-8",
+    )
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _at(pilot, app, "patients")
+        await _type(pilot, str(csv))
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen.query_one("#patients-map").has_focus, "the mapping field")
+        await pilot.press("enter")
+        await until(pilot, lambda: step_of(app) == "notify", "the next step")
+        said = text_of(app, "#setup-message")
+        assert "3 patients importés" in said and "dossiers P1 et P9 : mêmes nom de naissance" in said, said
+    assert len(mailroom.patients) == 3
+
+
 async def test_notifications_test_push_then_saved(mailroom: Mailroom) -> None:
     received: list[bytes] = []
 

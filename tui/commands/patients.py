@@ -64,6 +64,8 @@ def import_command(args: argparse.Namespace, ctx: Any) -> int:
             unchanged=report.unchanged,
         )
         sys.stdout.write(line + "\n")
+    for warning in report.warnings():  # one person under two ids: one line per pair, the JSON's same_person
+        sys.stderr.write(f"missive : {warning}\n")
     return 0
 
 

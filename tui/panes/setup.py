@@ -433,7 +433,9 @@ class SetupScreen(Screen[Any]):
         except MissiveError as exc:
             self._failed(exc)
             return
-        self._next(t("setup.patients.done", count=report.total))
+        said = report.warnings()  # one person under two ids: the first pairs, the rest through the CLI
+        more = [t("setup.patients.same-person-more", count=len(said) - 3)] if len(said) > 3 else []
+        self._next("\n".join([t("setup.patients.done", count=report.total), *said[:3], *more]))
 
     # ------------------------------------------------------------------ 6. notifications
     @on(Input.Submitted, "#notify-url")
