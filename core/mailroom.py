@@ -1698,6 +1698,11 @@ class Mailroom:
 
     def verify_message(self, message: bytes) -> SignatureStatus:
         """The signature's verdict (a valid signer's certificate is kept for replying encrypted)."""
+        return self.verify_signers(message)[0]
+
+    def verify_signers(self, message: bytes) -> tuple[SignatureStatus, tuple[SignatureStatus, ...]]:
+        """The letter's verdict (``verify_message``'s) and, for a letter with several signers, each one's (the
+        letter's is the least trusting of them: smime.letter_verdict); () for one signer."""
         from core.model import SignatureStatus
         from core.secure import smime
 
@@ -1707,14 +1712,14 @@ class Mailroom:
             if not opened.decrypted:
                 return SignatureStatus(
                     False, reason="sig.unreadable", params={"problem": str(opened.problem)}
-                )
+                ), ()
             foreign = smime.foreign_signature(opened.inner_mime_bytes)
             if foreign:
-                return SignatureStatus(False, reason="sig.foreign", params={"kind": foreign})
-            return SignatureStatus(False, reason="sig.not-signed")
+                return SignatureStatus(False, reason="sig.foreign", params={"kind": foreign}), ()
+            return SignatureStatus(False, reason="sig.not-signed"), ()
         if status.valid and opened.signer_cert:
             self.keys.harvest(opened.signer_cert)
-        return status
+        return status, tuple(each for each, _links in opened.signers)
 
     def import_identity_data(self, p12: bytes, password: str) -> dict[str, Any]:
         """Our S/MIME key and certificate from the bytes of a .p12: emails, subject, expiry, and

@@ -293,3 +293,36 @@ async def test_a_letter_stored_before_chains_were_kept_learns_its_signers_at_the
         ("alice@labo.test", True, ""),
         ("sam@ailleurs.test", False, "sig.chain-untrusted"),
     ]
+
+
+def test_smime_verify_says_each_signer(tmp_path: Path, openssl, cli) -> None:
+    """`missive smime verify` on a letter Alice and a stranger signed: the letter's verdict (not valid, exit 1),
+    then each signer's line; `--json` gives them as "signers"."""
+    ca = make_ca("CA Santé de test")
+    lab = make_user("Labo Alice", ["alice@labo.test"], ca)
+    stranger = make_user("Sam Stranger", ["sam@ailleurs.test"], make_ca("Unknown Root CA"))
+    letter = tmp_path / "letter.eml"
+    letter.write_bytes(signed_by(openssl, tmp_path / "made", 1, "alice@labo.test", lab, stranger))
+    (tmp_path / "ca.pem").write_bytes(ca.cert_pem)
+    assert cli("init")[0] == 0
+    assert cli("keys", "trust", str(tmp_path / "ca.pem"))[0] == 0
+    code, out, _err = cli("smime", "verify", str(letter))
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0] == (
+        "Signature non valide (sam@ailleurs.test) : autorité non reconnue (importez l'autorité avec « missive keys"
+        " trust »)"
+    ), out
+    assert sorted(line.split(". ", 1)[1] for line in lines[1:]) == [
+        "alice@labo.test — signature valide ; révocation non vérifiée : aucune liste de révocation de CA Santé de"
+        " test dans le profil (« missive trust update »)",
+        "sam@ailleurs.test — signature non valide : autorité non reconnue (importez l'autorité avec « missive keys"
+        " trust »)",
+    ], out
+    code, out, _err = cli("smime", "verify", "--json", str(letter))
+    shown = json.loads(out)
+    assert code == 1 and shown["valid"] is False
+    assert sorted((s["signer"], s["valid"]) for s in shown["signers"]) == [
+        ("alice@labo.test", True),
+        ("sam@ailleurs.test", False),
+    ]

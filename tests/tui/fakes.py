@@ -367,6 +367,10 @@ class FakeMailroom:
     def keep_resume_frame(self, key: str, frame: str) -> None:
         self.resume_frames[key] = frame
 
+    def verify_signers(self, message: bytes) -> tuple[SignatureStatus, tuple[SignatureStatus, ...]]:
+        """The fake verifies nothing: every letter given reads as not signed (the contract's case)."""
+        return SignatureStatus(False, reason="sig.not-signed"), ()
+
     def read_message(self, message_id: str, actor: str | None = None, words_later: bool = False) -> MessageView:
         from core.mail import mime
         from core.secure.smime import open_message

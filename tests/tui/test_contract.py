@@ -116,6 +116,12 @@ def test_reading_a_message_is_audited_and_gives_text_parts_and_decisions(subject
     assert subject.audited().count(("read", lab)) == 2  # every read, not the first only
 
 
+def test_a_letter_not_signed_is_verified_as_not_signed_with_no_signers(subject: Subject) -> None:
+    letter = plain_message("dr.durand@chu-test.mssante.fr", "Sans signature", BASE, "Bonjour\n")
+    status, signers = subject.mailroom.verify_signers(letter)
+    assert (status.valid, status.reason, signers) == (False, "sig.not-signed", ())
+
+
 def test_an_outsider_is_flagged_and_mark_seen_sticks(subject: Subject) -> None:
     mr = subject.mailroom
     outsider = by_subject(subject, "Question", QUARANTINE_FOLDER)

@@ -133,16 +133,15 @@ def cmd_verify(args: argparse.Namespace, ctx: Any) -> int:
     from core.model import printable  # the signer's address and subject are the sender's words
     from tui.i18n import t
 
-    status = ctx.mailroom().verify_message(_read(args.file))
+    status, signers = ctx.mailroom().verify_signers(_read(args.file))
     if args.json:
-        ctx.print_json(
-            {
-                "valid": status.valid,
-                "signer": status.signer,
-                "subject": status.subject,
-                "reason": status.reason_text(),
-            }
-        )
+        said = {"valid": status.valid, "signer": status.signer, "subject": status.subject, "reason": status.reason_text()}
+        if signers:  # a letter with several signers: each one's verdict (the letter's above is the least trusting)
+            said["signers"] = [
+                {"valid": s.valid, "signer": s.signer, "subject": s.subject, "reason": s.reason_text()} for s in signers
+            ]
+        ctx.print_json(said)
+        return 0 if status.valid else 1
     elif status.valid and status.reason:  # valid, with a note: its revocation was not checked
         words = t("cli.smime.valid_note", signer=status.signer, subject=status.subject, reason=status.reason_text())
         print(printable(words))
@@ -151,6 +150,14 @@ def cmd_verify(args: argparse.Namespace, ctx: Any) -> int:
     else:
         who = f" ({status.signer})" if status.signer else ""
         print(printable(t("cli.smime.invalid", who=who, reason=status.reason_text())))
+    for n, each in enumerate(signers, 1):  # several signers: each one's verdict, as `messages show` says it
+        if each.valid and each.reason:
+            verdict = t("cli.show.sig_valid_note", reason=each.reason_text())
+        elif each.valid:
+            verdict = t("cli.show.sig_valid")
+        else:
+            verdict = t("cli.show.sig_invalid", reason=each.reason_text())
+        print(printable(t("cli.show.signer", n=n, signer=each.signer or each.subject, verdict=verdict)))
     return 0 if status.valid else 1
 
 
