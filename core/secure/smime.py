@@ -504,7 +504,10 @@ def _judged(
         judged = [named if named.status.valid else own for named, own in lines]
     else:
         judged = [named for named, _own in lines]
-    return judged[letter_verdict([j.status for j in judged])], judged
+    # among verdicts as trusting, the letter's rests on a signer naming the From (its certificate is the one kept
+    # for replying encrypted, its address the one the verdict names), not on a co-signer's
+    order = sorted(range(len(lines)), key=lambda i: 0 if lines[i][0].status.valid else 1)
+    return judged[order[letter_verdict([judged[i].status for i in order])]], judged
 
 
 def _weak_or(result: cms.SignedContent, status: SignatureStatus) -> SignatureStatus:

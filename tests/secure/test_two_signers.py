@@ -63,14 +63,18 @@ def test_a_trusted_signer_beside_an_untrusted_one_is_not_valid_and_both_are_said
     assert status == opened.signature and cert == pki.stranger.cert
 
 
+@pytest.mark.parametrize("order", ["alice-first", "carol-first"])
 def test_two_trusted_signers_are_valid_the_co_signer_judged_without_the_authors_address(
-    pki, bob_keys, message, openssl, tmp_path
+    pki, bob_keys, message, openssl, tmp_path, order
 ):
     """Alice wrote the letter (From), Carol countersigned it: both chains hold; Carol's certificate does not
-    name Alice's address, which is no fault of a co-signer's once the author's valid signature names it."""
-    signed = _signed(openssl, tmp_path, message, pki, pki.alice, pki.carol_ec, opaque=False)
+    name Alice's address, which is no fault of a co-signer's once the author's valid signature names it. The
+    letter's verdict names Alice, and hers is the certificate kept for replying encrypted."""
+    parties = (pki.alice, pki.carol_ec) if order == "alice-first" else (pki.carol_ec, pki.alice)
+    signed = _signed(openssl, tmp_path, message, pki, *parties, opaque=False)
     opened = smime.open_message(signed, bob_keys)
     assert opened.signature is not None and opened.signature.valid, opened.signature
+    assert opened.signature.signer == "alice@hopital.test" and opened.signer_cert == pki.alice.cert_der
     assert sorted(_said(opened)) == [("alice@hopital.test", True, ""), ("carol@labo.test", True, "")]
     # with a From neither names (nor Alice's nor Carol's), the letter is not valid
     sams = message.replace(b"Dr Alice Martin <alice@hopital.test>", b"Sam <sam@ailleurs.test>")
