@@ -84,3 +84,61 @@ def test_the_reader_and_messages_show_say_the_conflict() -> None:
     line = _document_line(item)
     assert "missive file d-1" in line and reason in line and "\n" not in line
     assert reason not in whose(doc, ReviewItem(id="d-1", identity=doc.identity)).plain
+
+
+async def test_at_60_columns_the_containers_patient_is_stacked_under_the_comparison(mailroom: FakeMailroom) -> None:
+    """At 60x20 three columns (document, envelope, candidate) wrapped, each trait over two rows, unreadable: the
+    envelope's patient goes on one line under the two columns; every row fits the box, every trait is there,
+    and the first candidate's line is still on screen. At 80x24 the three columns stay."""
+    from dataclasses import replace
+
+    from textual.widgets import OptionList
+
+    (doc,) = read_document(oru(pid_traits=VINCI, pid_ins=False, cda_ins=False), "r.hl7").documents
+    assert doc.envelope is not None
+    doc = replace(
+        doc,
+        identity=replace(doc.identity, given_names=("MARIE-HELENE", "FRANCOISE"), ins="293081349650112"),
+        envelope=replace(doc.envelope, given_names=("LEONARD", "PIERO"), ins="152041375273896"),
+    )
+    mailroom.documents.entries["d-conflict"] = FakeEntry(
+        "d-conflict", doc, (Candidate("p-1", 0.9, ("date de naissance identique",)),), "review", "waiting"
+    )
+    for size, stacked in (((60, 20), True), ((80, 24), False)):
+        app = MissiveApp(mailroom=mailroom)
+        async with app.run_test(size=size) as pilot:
+            await settle(app, pilot)
+            await open_review_at(app, pilot, "d-conflict")
+            box = app.screen.query_one("#review-compare")
+            lines = text_of(app, "#review-compare").rstrip("\n").splitlines()
+            assert all(len(line) <= box.content_size.width for line in lines), (size, lines)
+            assert box.size.height >= len(lines)  # no row cut
+            header = next(line for line in lines if "Document" in line)
+            assert ("Enveloppe" in header) is not stacked
+            if stacked:
+                assert lines[-1].startswith("  Enveloppe : DE VINCI LEONARD PIERO 15/04/1952 M")
+            for row in ("Nom ", "Nom de naissance", "Prénoms", "Naissance", "Sexe", "INS / NIR"):
+                assert any(row in line for line in lines), row
+            candidates = app.screen.query_one("#review-candidates", OptionList)
+            assert candidates.size.height >= 1 and candidates.region.bottom <= app.screen.size.height - 2
+
+
+async def test_a_candidates_reasons_are_indented_under_its_name_on_every_line(mailroom: FakeMailroom) -> None:
+    """The reasons under « 90% NAME » wrapped back to column 1 at 80 columns: each of their lines is indented."""
+    from textual.widgets import OptionList
+
+    entry = mailroom.documents.entries["d-ambiguous"]
+    entry.candidates = (
+        Candidate("p-2", 0.9, ("NIR identique (peut être celui de l'assuré)", "date de naissance avec jour et mois inversés",
+                               "nom de naissance identique", "premier prénom identique", "sexe identique")),
+    )  # fmt: skip
+    app = MissiveApp(mailroom=mailroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await open_review_at(app, pilot, "d-ambiguous")
+        candidates = app.screen.query_one("#review-candidates", OptionList)
+        first, *reasons = str(candidates.get_option_at_index(0).prompt).splitlines()
+        assert first.startswith(" 90% ") and len(reasons) >= 2
+        width = candidates.scrollable_content_region.width
+        assert all(line.startswith("     ") and len(line) <= width for line in reasons), reasons
+        assert "sexe identique" in reasons[-1]

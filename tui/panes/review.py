@@ -24,6 +24,8 @@ where it is: the practice software imported it already).
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
+from dataclasses import replace
 from typing import Any
 
 from textual import on, work
@@ -77,15 +79,25 @@ def differing_labels(identity: Identity, differs: frozenset[str]) -> list[str]:
     return [label for trait, label, _, _ in traits(identity, None) if trait in differs]
 
 
-def comparison(item: ReviewItem, patient: Patient | None, differs: frozenset[str] = frozenset()) -> Content:
+def comparison(
+    item: ReviewItem, patient: Patient | None, differs: frozenset[str] = frozenset(), width: int | None = None
+) -> Content:
     """Traits side by side; a trait the core found different (``differs``) is marked ≠ and coloured (reads in
     black and white too). (Why a waiting document has no candidate is said in the candidates' list: the
-    comparison's last line is cut at 80x24.)"""
+    comparison's last line is cut at 80x24.) A document whose container names another patient shows that
+    patient in a column of its own when ``width`` holds three columns, else on one line under the two (at
+    60 columns three columns wrapped, unreadable)."""
     rows = traits(item.identity, patient)
     w = max(len(r[1]) for r in rows)
     vw = max([len(t("review.document"))] + [len(r[2]) for r in rows])
     parts: list[str | tuple[str, str]] = []
     envelope: list[str] = []
+    if item.envelope is not None and width is not None:
+        column = item.envelope_label or t("review.envelope")
+        ew = max([len(column)] + [min(len(r[2]), 18) for r in traits(item.envelope, None)])
+        pw = max([len(t("review.patient"))] + [len(r[3]) for r in rows])
+        if 2 + w + 1 + min(vw, 18) + 2 + ew + 2 + pw > width:  # three columns do not fit: stacked
+            return _stacked(item, patient, differs, width)
     if item.envelope is not None:
         # the container names another patient: its patient in a column of its own (the core's reason is the
         # box's title, ``compare_title``: every row stays visible at 80x24)
@@ -103,6 +115,22 @@ def comparison(item: ReviewItem, patient: Patient | None, differs: frozenset[str
         line = f"{'≠' if differs_here else ' '} {label:<{w}} {value:<{vw}}  {env}{pat_value}{end}"
         parts.append((line, "$warning bold") if differs_here else line)
     return Content.assemble(*parts)
+
+
+def _stacked(item: ReviewItem, patient: Patient | None, differs: frozenset[str], width: int) -> Content:
+    """The document beside the candidate, and under them, on one line, the other patient its container names
+    (cut to ``width``): what a narrow screen holds."""
+    plain = replace(item, envelope=None)
+    assert item.envelope is not None
+    env = item.envelope
+    born = _date(env.birth_date) if env.birth_date else ""
+    who = " ".join(
+        v for v in (env.family_name, " ".join(env.given_names), born, _sex(env.sex), env.ins or env.nir) if v
+    )
+    line = t("review.envelope_stacked", column=item.envelope_label or t("review.envelope"), who=who or "—")
+    if len(line) + 2 > width:
+        line = line[: max(0, width - 3)] + "…"
+    return Content.assemble(comparison(plain, patient, differs), "\n", (f"  {line}", "$warning"))
 
 
 def compare_title(item: ReviewItem) -> str:
@@ -195,6 +223,14 @@ class ReviewPane(ReportsFailures, Vertical):
 
     def on_resize(self) -> None:
         self._fit_notice()
+        # the comparison's columns and the candidates' reasons are laid out for the width: again at a new one
+        item = self.current if self.query_one("#review-docs", OptionList).option_count else None
+        if item is not None:
+            candidates = self.query_one("#review-candidates", OptionList)
+            kept = candidates.highlighted
+            self._show(item)
+            if kept is not None and kept < candidates.option_count and item.candidates and self.is_pending(item):
+                candidates.highlighted = kept
 
     def _fit_notice(self) -> None:
         """The notice takes the rows the list (2 documents) and the comparison with a candidate leave: one at
@@ -301,19 +337,20 @@ class ReviewPane(ReportsFailures, Vertical):
         if item.unreadable:  # nothing was read: what to do, where a candidate would be
             for line in unreadable_todo(item):
                 candidates.add_option(Option(Content.styled(line, "$warning bold"), disabled=True))
+        room = candidates.scrollable_content_region.width or max(20, self.size.width - 3)
         for cand, patient in item.candidates:
             name = (
                 f"{patient.used_name or patient.birth_name} {' '.join(patient.given_names)}"
                 if patient
                 else cand.patient_id
             )
-            reasons = ", ".join(core_text(r) for r in cand.reasons)
+            # the reasons under the name, every line of them indented (they wrapped back to column 1 at 80)
+            reasons = textwrap.wrap(", ".join(core_text(r) for r in cand.reasons), max(10, room - 5)) or [""]
+            indented = "\n".join(f"     {line}" for line in reasons)
             candidates.add_option(
                 # the practice's id beside the name: two homonyms are told apart before Enter files
                 Option(
-                    Content(
-                        f"{cand.score:4.0%} {name} · {t('review.patient_id', id=cand.patient_id)}\n     {reasons}"
-                    ),
+                    Content(f"{cand.score:4.0%} {name} · {t('review.patient_id', id=cand.patient_id)}\n{indented}"),
                     id=cand.patient_id,
                 )
             )
@@ -336,7 +373,13 @@ class ReviewPane(ReportsFailures, Vertical):
         if item.unreadable and self.is_pending(item):  # no identity was read: what could not be (the core's words)
             compare.update(printable_content(Content.styled(item.unreadable_note, "$warning bold")))
             return
-        compare.update(printable_content(comparison(item, patient, self._differs(item, patient))))
+        width = compare.content_size.width or max(20, self.size.width - 4)  # inside the border and the padding
+        shown = comparison(item, patient, self._differs(item, patient), width)
+        compare.update(printable_content(shown))
+        # the container's patient stacked under the two columns takes a row more: the list gives it, so that the
+        # first candidate's line stays on screen at 60x20 (the comparison's 7 rows and borders, a candidate's 3)
+        rows = len(shown.plain.rstrip("\n").splitlines())
+        self.query_one("#review-detail").styles.min_height = max(12, min(rows + 5, 13))
 
     def _differs(self, item: ReviewItem, patient: Patient | None) -> frozenset[str]:
         """The core's comparison of the document's patient with ``patient`` (pure computation, no disk)."""
