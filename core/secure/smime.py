@@ -489,6 +489,10 @@ def _judged(
     for signer in (result, *result.others):
         chain: list[x509.Certificate] = []
         named = _Judged(_status(signer, anchors, sender, at, known, revocation, chain), signer, chain)
+        if signer.signer_cert is None and result.others:
+            # beside other signers, one whose certificate is unknown (or whose signerInfo is damaged) is nobody
+            # known: its line names no one rather than the From, which another signer may rightly bear
+            named = _Judged(SignatureStatus(False, "", "", named.status.reason, named.status.params), signer)
         own = named
         if not named.status.valid and named.status.reason == "sig.address-mismatch":
             alone: list[x509.Certificate] = []

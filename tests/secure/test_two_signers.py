@@ -149,3 +149,28 @@ def test_a_signature_that_fails_beside_one_that_holds_is_said(pki, bob_keys, mes
     said = sorted(_said(opened))
     assert said[0] == ("alice@hopital.test", True, "")
     assert said[1][:2] == ("carol@labo.test", False) and said[1][2] == "sig.modified", said
+
+
+def test_a_damaged_signature_beside_one_that_holds_is_said(pki, bob_keys, message, openssl, tmp_path):
+    """Carol's signerInfo is damaged (its message digest an INTEGER, not an OCTET STRING): it used to be dropped
+    without a word beside Alice's, which holds; the letter is now not valid and the damage is said."""
+    signed = _signed(openssl, tmp_path, message, pki, pki.alice, pki.carol_ec, opaque=True)
+    entity = smime._split(signed)
+    der = smime._part_der(entity)
+    infos = asn1cms.ContentInfo.load(der)["content"]["signer_infos"]
+    serials = [info["sid"].chosen["serial_number"].native for info in infos]
+    carol = serials.index(pki.carol_ec.cert.serial_number)
+    digest_attr = bytes.fromhex("06092a864886f70d010904")  # the messageDigest attribute's type
+    at = -1
+    for _ in range(carol + 1):
+        at = der.index(digest_attr, at + 1)
+    value = at + len(digest_attr) + 2  # past the SET OF header: the value's tag
+    assert der[value] == 0x04
+    spoilt = der[:value] + b"\x02" + der[value + 1 :]
+    opened = smime.open_message(smime._wrap_pkcs7_mime(smime._outer(entity), spoilt, "signed-data"), bob_keys)
+    assert opened.signature is not None and not opened.signature.valid, opened.signature
+    said = _said(opened)
+    assert ("alice@hopital.test", True, "") in said and len(said) == 2, said
+    [damaged] = [status for status, _chain in opened.signers if not status.valid]
+    assert damaged.reason == "sig.signer-damaged" and damaged.signer == ""  # nobody known, not the From
+    assert damaged.reason_text() == "une des signatures du message est endommagée (illisible)"

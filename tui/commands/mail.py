@@ -409,7 +409,7 @@ def messages_show(args: argparse.Namespace, ctx: Any) -> int:
         verdict = t("cli.show.sig_valid") if sig.valid else t("cli.show.sig_invalid", reason=sig.reason_text())
         print(printable(t("cli.show.signers", count=len(view.signers), verdict=verdict)))
         for n, each in enumerate(view.signers, 1):
-            print(printable(t("cli.show.signer", n=n, signer=each.signer or each.subject, verdict=_verdict(each))))
+            print(printable(t("cli.show.signer", n=n, signer=each.signer or each.subject or t("reader.signer_unknown"), verdict=_verdict(each))))
     elif view.signature is not None:
         sig = view.signature
         print(printable(t("cli.show.signed", signer=sig.signer or sig.subject, verdict=_verdict(sig))))

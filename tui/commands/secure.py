@@ -157,7 +157,7 @@ def cmd_verify(args: argparse.Namespace, ctx: Any) -> int:
             verdict = t("cli.show.sig_valid")
         else:
             verdict = t("cli.show.sig_invalid", reason=each.reason_text())
-        print(printable(t("cli.show.signer", n=n, signer=each.signer or each.subject, verdict=verdict)))
+        print(printable(t("cli.show.signer", n=n, signer=each.signer or each.subject or t("reader.signer_unknown"), verdict=verdict)))
     return 0 if status.valid else 1
 
 

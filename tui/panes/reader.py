@@ -47,7 +47,7 @@ def signature_line(view: MessageView) -> tuple[str, str]:
     if sig is not None and len(view.signers) > 1:
         lines = [t("reader.sig_several_ok" if sig.valid else "reader.sig_several_bad", count=len(view.signers))]
         for n, each in enumerate(view.signers, 1):
-            who = each.signer or each.subject or "?"
+            who = each.signer or each.subject or t("reader.signer_unknown")
             if each.valid and each.reason:
                 lines.append(t("reader.signer_ok_note", n=n, signer=who, reason=each.reason_text()))
             elif each.valid:
