@@ -417,7 +417,13 @@ class Mailroom:
     def documents(self) -> DocumentQueue:
         from core.practice.documents import DocumentQueue
 
-        return DocumentQueue(self.profile)
+        return DocumentQueue(self.profile, match_again=self._match_again)
+
+    def _match_again(self, identity: Identity) -> MatchResult | None:
+        """The matcher over the patient list as it is now (its stored index), None while there is none: what
+        a decision taken earlier is checked against before it is filed automatically (``DocumentQueue``)."""
+        index = self.patients.index()
+        return index.match(identity) if len(index) else None
 
     @cached_property
     def directory(self) -> Directory:

@@ -341,6 +341,9 @@ class DocumentQueue:
     ``mark_filed(message_id, filed)`` sets or clears ``$Filed`` on the message (default: the profile's
     message store, which pushes the keyword to the IMAP server at the next sync).
     ``patient_exists(patient_id)`` raises NotFound for an unknown patient (default: the profile's patients).
+    ``match_again(identity)`` is the matcher over the patient list as it is now, None while there is no list
+    (default: the profile's patients, indexed in memory): ``auto_file`` asks it again before filing a decision
+    taken earlier.
     """
 
     def __init__(
@@ -350,6 +353,7 @@ class DocumentQueue:
         *,
         mark_filed: Callable[[str, bool], None] | None = None,
         patient_exists: Callable[[str], Any] | None = None,
+        match_again: Callable[[Identity], MatchResult | None] | None = None,
         quarantine_dir: Path | None = None,
         lock: Any = None,
     ) -> None:
@@ -362,6 +366,7 @@ class DocumentQueue:
         self.filing = filing.FilingProfile.from_settings(section)
         self._mark_filed = mark_filed
         self._patient_exists = patient_exists
+        self._match_again = match_again
         # where profiles before encrypted quarantine kept undone files in clear (emptied on first use)
         self.quarantine_dir = quarantine_dir or Path(profile.path) / "quarantine"
         db = getattr(profile, "db", None)
@@ -1035,6 +1040,8 @@ class DocumentQueue:
                     queued = self._settle(self.get(seen.id))
                     if queued.state != "waiting" or queued.decision != "auto" or not queued.patient_id:
                         continue  # filed (or undone) by another process since it was listed
+                    if doc_id is None and self._no_longer_auto(queued):
+                        continue  # decided before the patient list changed: now a person's decision
                     self._check_patient(queued.patient_id)
                     updated = self._publish(queued, queued.patient_id, actor)
             except MissiveError as exc:
@@ -1402,6 +1409,35 @@ class DocumentQueue:
             with contextlib.suppress(OSError):
                 self.quarantine_dir.rmdir()
         log.info("undone files of an older version moved into the encrypted store")
+
+    def _no_longer_auto(self, queued: QueuedDocument) -> bool:
+        """A document decided ``auto`` earlier (while no import folder was set, automatic filing was off, or a
+        filing failed) is matched again against the patient list as it is now: a twin or a look-alike imported
+        since, or the patient's record changed, makes it a person's decision. Then it waits in À classer with
+        the new candidates (recorded, audited ``match-changed``, logged by id) and True; False when the matcher
+        still designates the same patient alone (or there is no patient list: the decision stands)."""
+        found = self._match_now(queued.identity)
+        if found is None or (found.decision == "auto" and found.patient_id == queued.patient_id):
+            return False
+        held = replace(
+            queued,
+            decision="review" if found.candidates else "new",
+            patient_id=None,
+            candidates=found.candidates,
+        )
+        self._record(held, "match-changed", "auto", message=queued.message_id)
+        log.warning("document %s: the patient list changed since it was matched, it waits for a person", queued.id)
+        return True
+
+    def _match_now(self, identity: Identity) -> MatchResult | None:
+        if self._match_again is not None:
+            return self._match_again(identity)
+        if not hasattr(self.profile, "collection"):
+            return None
+        from core.practice.patients import PatientRegistry
+
+        index = PatientRegistry(self.profile.collection("patients")).index()
+        return index.match(identity) if len(index) else None
 
     def _check_patient(self, patient_id: str) -> None:
         if self._patient_exists is not None:
