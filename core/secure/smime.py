@@ -494,7 +494,7 @@ def _judged(
             # known: its line names no one rather than the From, which another signer may rightly bear
             named = _Judged(SignatureStatus(False, "", "", named.status.reason, named.status.params), signer)
         own = named
-        if not named.status.valid and named.status.reason == "sig.address-mismatch":
+        if result.others and not named.status.valid and named.status.reason == "sig.address-mismatch":
             alone: list[x509.Certificate] = []
             own = _Judged(_status(signer, anchors, None, at, known, revocation, alone), signer, alone)
         cert = signer.signer_cert

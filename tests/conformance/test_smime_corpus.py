@@ -285,13 +285,17 @@ def test_every_message_of_the_corpus_opens_or_says_why_in_one_line(path):
 )
 def test_alice_signature_forwarded_under_daves_is_not_valid_for_dave(bob, name):
     """Dave signs (opaque) a letter Alice signed; From is Dave: Alice's inner signature does not vouch for the
-    sender shown (Thunderbird also reports these as not good)."""
+    sender shown (Thunderbird also reports these as not good). The letter's verdict is the same as before each
+    signer was said; its two signers (one per layer) now follow it, Dave's outer signature valid."""
     code, out, _ = bob("smime", "verify", str(SMIME / name))
     assert code == 1
-    assert out.strip() == (
-        "Signature non valide (alice@example.com) : l'adresse de l'expéditeur (dave@example.com) ne correspond "
-        "pas au certificat (alice@example.com)"
-    )
+    mismatch = "l'adresse de l'expéditeur (dave@example.com) ne correspond pas au certificat (alice@example.com)"
+    assert out.splitlines() == [
+        f"Signature non valide (alice@example.com) : {mismatch}",
+        "  1. dave@example.com — signature valide ; révocation non vérifiée : aucune liste de révocation de NSS Test"
+        " CA (RSA) dans le profil (« missive trust update »)",
+        f"  2. alice@example.com — signature non valide : {mismatch}",
+    ]
 
 
 def test_an_empty_digest_algorithms_set_is_legal_and_the_signature_is_checked():
