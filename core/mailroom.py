@@ -2200,6 +2200,11 @@ class Mailroom:
         self._audit_in_step()
         return self.patients.import_csv(Path(source), mapping)
 
+    def remove_patients(self, patient_ids: Sequence[str]) -> list[str]:
+        """Remove patients by id (``missive patients remove``): all of them or none; audited by id."""
+        self._audit_in_step()
+        return self.patients.remove(patient_ids)
+
     def patient_count(self) -> int:
         return len(self.patients)
 

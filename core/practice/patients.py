@@ -481,6 +481,26 @@ class PatientRegistry:
             self._audit.append("patients.import", name, **report.counts())
         return report
 
+    def remove(self, patient_ids: Iterable[str]) -> list[str]:
+        """Remove patients by id (a record the practice software deleted, or merged into another): all of them or
+        none (NotFound naming the first unknown id, nothing removed). The stored matching index is set aside
+        before the records go (rebuilt from the collection at its next use: a crash in between leaves it whole,
+        never naming a removed patient as a candidate). Documents already filed for them keep their id; a result
+        for them now waits for a person. Audited by id."""
+        ids = list(dict.fromkeys(patient_ids))
+        with self._held():
+            unknown = [i for i in ids if self._collection.get(i) is None]
+            if unknown:
+                raise NotFound(T("clinical.patients.patient-introuvable-voir-missive", patient_id=unknown[0]))
+            if self._state is not None:
+                self._state.delete("state")
+            self._collection.delete_many(ids)
+            self._index = None
+        if self._audit is not None:
+            for patient_id in ids:
+                self._audit.append("patients.remove", patient_id)
+        return ids
+
     def list(self) -> list[Patient]:
         """Every patient, sorted by id."""
         return listed(self._collection)

@@ -192,3 +192,47 @@ def test_match_says_the_words_a_classer_shows_for_a_document_without_identity(
     waiting, _ = mailroom.review_items()
     item = next(i for i in waiting if i.id == queued[0].id)
     assert item.no_candidate == first.removeprefix("  - ")
+
+
+def test_a_patient_merged_in_the_practice_software_is_removed_by_id(profile, cli, tmp_path: Path) -> None:
+    """The practice software merged ROUX Jacques 2044 into 2001: missive kept 2044 (an import never deletes),
+    so each of his results waited as a homonym with no way out. `missive patients remove 2044` takes it out:
+    all the ids or none, the matching index no longer proposes it, the audit says which id."""
+    import datetime as dt
+
+    from core.mailroom import Mailroom
+    from core.model import Identity
+
+    src = tmp_path / "export.csv"
+    src.write_bytes(
+        b"id;birth_name;given_names;birth_date;sex\r\n"
+        b"2001;ROUX;Jacques;03/04/1951;M\r\n"
+        b"2044;ROUX;Jacques;03/04/1951;M\r\n"
+        b"2050;ROUX;Paul;03/04/1951;M\r\n"
+    )
+    assert cli("patients", "import", str(src))[0] == 0
+    roux = Identity(
+        family_name="ROUX",
+        birth_name="ROUX",
+        given_names=("Jacques",),
+        birth_date=dt.date(1951, 4, 3),
+        sex="M",
+    )
+    mr = Mailroom.open(profile.path, "correct horse battery staple")
+    before = mr.match_identity(roux)
+    assert before.decision == "review" and {c.patient_id for c in before.candidates} >= {"2001", "2044"}
+
+    code, out, err = cli("patients", "remove", "2044", "9999")  # one unknown id: none removed
+    assert code != 0 and "9999" in err and len(err.strip().splitlines()) == 1, (code, err)
+    code, out, _ = cli("patients", "list", "--json")
+    assert [json.loads(r)["id"] for r in out.splitlines()] == ["2001", "2044", "2050"]
+
+    code, out, err = cli("patients", "remove", "2044")
+    assert code == 0 and "1 patient(s) retiré(s) : 2044" in out, err
+    code, out, _ = cli("patients", "list", "--json")
+    assert [json.loads(r)["id"] for r in out.splitlines()] == ["2001", "2050"]
+    after = Mailroom.open(profile.path, "correct horse battery staple").match_identity(roux)
+    assert "2044" not in {c.patient_id for c in after.candidates}
+    assert after.decision == "auto" and after.patient_id == "2001"  # no homonym left: his results file again
+    code, out, _ = cli("audit", "list")
+    assert code == 0 and "patients.remove" in out and "2044" in out and "ROUX" not in out

@@ -1,4 +1,4 @@
-"""``missive patients import|list`` and ``missive match PATH...``: the practice's patients and matching."""
+"""``missive patients import|remove|list`` and ``missive match PATH...``: the practice's patients and matching."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from core.model import MatchResult, Patient, ReadResult
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Add ``patients`` (import, list) and ``match``."""
+    """Add ``patients`` (import, remove, list) and ``match``."""
     p = sub.add_parser("patients", parents=[common], help="patients du cabinet : import CSV, liste")
     psub = p.add_subparsers(dest="patients_command", metavar="ACTION", parser_class=type(p))
     imp = psub.add_parser(
@@ -31,6 +31,15 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     imp.add_argument("--json", action="store_true", help="le bilan en JSON")
     imp.set_defaults(func=import_command)
+    rem = psub.add_parser(
+        "remove",
+        parents=[common],
+        help="retirer des patients par id (dossier supprimé ou fusionné dans le logiciel métier)",
+        description="Tous ou aucun : un id inconnu n'en retire aucun. Les documents déjà classés pour eux gardent "
+        "leur id ; un résultat à leur nom attendra dans À classer. Chaque retrait est inscrit au journal d'audit.",
+    )
+    rem.add_argument("ids", nargs="+", metavar="ID", help="l'id du patient (celui du logiciel métier)")
+    rem.set_defaults(func=remove_command)
     lst = psub.add_parser("list", parents=[common], help="lister les patients")
     lst.add_argument("--json", action="store_true", help="un objet JSON par patient et par ligne")
     lst.set_defaults(func=list_command)
@@ -66,6 +75,15 @@ def import_command(args: argparse.Namespace, ctx: Any) -> int:
         sys.stdout.write(line + "\n")
     for warning in report.warnings():  # one person under two ids: one line per pair, the JSON's same_person
         sys.stderr.write(f"missive : {warning}\n")
+    return 0
+
+
+def remove_command(args: argparse.Namespace, ctx: Any) -> int:
+    """Remove patients by id; all of them or none."""
+    from tui.i18n import t
+
+    removed = ctx.mailroom().remove_patients(args.ids)
+    sys.stdout.write(t("cli.patients.removed", count=len(removed), ids=", ".join(removed)) + "\n")
     return 0
 
 
