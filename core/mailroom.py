@@ -1070,9 +1070,7 @@ class Mailroom:
         if not header_id:
             return ()
         out: list[MessageDocument] = []
-        for queued in self.documents.list():
-            if queued.message_id != header_id:
-                continue
+        for queued in self.documents.of_message(header_id):
             # the readers load only for a message that brought documents (most letters bring none)
             from core.clinical.kinds import BIOLOGY, OTHER, document_kind
             from core.clinical.readers import read_document
@@ -1547,16 +1545,16 @@ class Mailroom:
         """Message-ID -> the patient its documents were filed for ("NOM Prénom", "+1" for each other one):
         the queue's decisions, for the list's column when the width allows."""
         from core.clinical.patient_mail import filed_label
+        from core.practice.patients import PatientRegistry
 
+        filed = [(mid, pid) for mid, pid in self.documents.filed_to() if mid and pid]
+        # each patient shard read once (one patient at a time read them again and again past the 16 kept in memory)
+        docs = self.profile.collection("patients").get_many({patient_id for _, patient_id in filed})
+        known = {patient_id: PatientRegistry._load(patient_id, doc) for patient_id, doc in docs.items()}
         found: dict[str, list[Patient]] = {}
-        known: dict[str, Patient | None] = {}
-        for queued in self.documents.list(("filed",)):
-            if not queued.message_id or not queued.patient_id:
-                continue
-            if queued.patient_id not in known:
-                known[queued.patient_id] = self.patient(queued.patient_id)
-            patient = known[queued.patient_id]
-            patients = found.setdefault(queued.message_id, [])
+        for message_id, patient_id in filed:
+            patient = known.get(patient_id)
+            patients = found.setdefault(message_id, [])
             if patient is not None and patient not in patients:
                 patients.append(patient)
         return {mid: filed_label(patients) for mid, patients in found.items() if patients}
