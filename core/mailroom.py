@@ -1567,9 +1567,12 @@ class Mailroom:
         """Every patient mailbox of the list -> "◆ NAME First · INS …", so lists name patients and mark them
         apart."""
         from core.clinical.patient_mail import PATIENT_DOMAIN, patient_label
-        from core.practice.patients import listed
+        from core.practice.patients import labelled, listed
 
         # the patients' collection alone: the matching index (its SQLite file) opens for a match, not a list
+        rows = labelled(self.profile.collection("patients"))
+        if rows is not None:
+            return {f"{ins}@{PATIENT_DOMAIN}".lower(): f"◆ {label}" for ins, label in rows}
         return {
             f"{p.ins}@{PATIENT_DOMAIN}".lower(): f"◆ {patient_label(p)}"
             for p in listed(self.profile.collection("patients"))

@@ -20,6 +20,7 @@ import datetime as dt
 import io
 import re
 import secrets
+import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -561,6 +562,38 @@ def stored(collection: Collection, patient_id: str) -> Patient | None:
     reader loaded (the inbox names the patients its letters' documents were filed for with it)."""
     doc = collection.get(patient_id)
     return None if doc is None else PatientRegistry._load(patient_id, doc)
+
+
+def _label_row(key: str, doc: dict[str, Any]) -> tuple[str, str] | None:
+    """A patient's row in the labels index: (INS, the lists' label), or None for a patient without an INS."""
+    from core.clinical.patient_mail import patient_label
+
+    patient = PatientRegistry._load(key, doc)
+    return (patient.ins, patient_label(patient)) if patient.ins else None
+
+
+_LABEL_INDEXES: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def labelled(collection: Collection) -> list[tuple[str, str]] | None:
+    """(INS, label) of every patient of ``collection`` with an INS, by id, from the labels index (core.store.listindex,
+    ``index-labels.mdb`` beside the shards: each use compares every shard file's stamp and reads again only the
+    shards written since, whichever process wrote them); None for a collection in memory. The inbox names
+    patients' mailboxes with it at each load: reading every patient there decrypted every shard, 0.9 s at
+    30,000 patients."""
+    if not hasattr(collection, "shard_stamps"):
+        return None
+    index = _LABEL_INDEXES.get(collection)
+    if index is None:
+        from core.store.listindex import TEXT, Column, Layout, ListIndex
+
+        layout = Layout(
+            name="labels", version=1, columns=(Column("ins", TEXT), Column("label", TEXT)), sort=(), project=_label_row
+        )
+        index = _LABEL_INDEXES[collection] = ListIndex(collection, layout)  # type: ignore[arg-type]
+    table = index.table()
+    rows = zip(table.keys.all(), table.texts("ins").all(), table.texts("label").all(), strict=True)
+    return [(ins, label) for _key, ins, label in sorted(rows)]  # by id, as ``listed`` gives them
 
 
 def listed(collection: Collection) -> list[Patient]:
