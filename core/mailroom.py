@@ -660,7 +660,7 @@ class Mailroom:
     def _receipt_hook(self, msg: Any, meta: dict[str, Any]) -> None:
         if msg.get_content_type() != "multipart/report" and msg.get("Disposition-Notification-To") is None:
             return  # neither a report nor a letter asking for one: the receipts module stays unimported
-        from core.mail.receipts import parse_report, receipt_requested
+        from core.mail.receipts import parse_report, receipt_requested, report_subject
 
         report = parse_report(msg)
         if report is not None:
@@ -687,6 +687,8 @@ class Mailroom:
                     self._undelivered_news += 1  # said after the sync (NotDelivered); the report stays unread
                 elif report.good_news and about_it:
                     meta["seen"] = True  # it arrived, or was read: nothing to do, kept read with the letter
+                if about_it:  # listed in the core's words with the letter's subject, not the server's English
+                    meta["subject"] = str(report_subject(report, letter.subject))
         elif receipt_requested(msg):
             meta["read_receipt_requested"] = True
 

@@ -88,6 +88,20 @@ class Report(Frozen):
         return all(r.state in ("delivered", "read", "processed") for r in self.recipients)
 
 
+# the state a report's line in the list says, the most telling first
+_LISTED = ("failed", "delayed", "deleted", "read", "processed", "delivered", "sent")
+
+
+def report_subject(report: Report, subject: str) -> Any:
+    """The list's subject of a delivery or read report about the letter whose subject is ``subject``: what it
+    says of the letter, « Avis de remise — non remise : Adressage » (servers write theirs in English)."""
+    from core.text import T
+
+    states = {r.state for r in report.recipients}
+    word = next((s for s in _LISTED if s in states), "sent")
+    return T(f"receipts.list-subject.{report.kind}", word=T(f"receipts.word.{word}"), subject=subject)
+
+
 def parse_report(raw: bytes | Message) -> Report | None:
     """The report a message carries, or None when it is not a DSN or an MDN (or says nothing usable)."""
     msg = raw if isinstance(raw, Message) else email.message_from_bytes(raw)
@@ -585,6 +599,7 @@ __all__ = [
     "failure_reason",
     "may_answer_automatically",
     "parse_report",
+    "report_subject",
     "receipt_requested",
     "short_status",
     "xtext",

@@ -265,8 +265,10 @@ def test_success_reports_are_read_for_the_doctor_failures_stay_news(tmp_path: Pa
         b"279035121518989@patient.mssante.fr", b"a@y.fr")  # fmt: skip
     meta = room.on_new_message(delivered)
     assert meta["receipt"] == "dsn" and meta.get("seen") is True and meta["receipt_for"] == "<abc@x>"
+    assert meta["subject"] == "Avis de remise — remis : CR"  # the list's words, not the server's English
     failed = room.on_new_message(POSTFIX_FAILURE)
     assert "seen" not in failed and failed["receipt_for"] == "<abc@x>"
+    assert failed["subject"] == "Avis de remise — non remise : CR"
     # the same report met again (moved to another folder by the webmail, fetched there): not news twice
     assert room.on_new_message(POSTFIX_FAILURE)["receipt_for"] == "<abc@x>"
     # a report about a letter that is not ours is left as it came
@@ -274,7 +276,7 @@ def test_success_reports_are_read_for_the_doctor_failures_stay_news(tmp_path: Pa
     # so is one naming someone the letter never went to: anyone who knows its Message-ID (every recipient)
     # could write one, to slip a letter in read and unannounced; nothing of the letter changes
     stranger = delivered.replace(b"a@y.fr", b"quelquun@ailleurs.example")
-    assert "seen" not in room.on_new_message(stranger)
+    assert not {"seen", "subject"} & room.on_new_message(stranger).keys()  # listed as it came, its own subject
     both = stranger.replace(  # a second block: the letter's recipient, then the stranger
         b"Final-Recipient: rfc822; quelquun", b"Final-Recipient: rfc822; a@y.fr\nAction: delivered\n\nFinal-Recipient: rfc822; quelquun", 1)  # fmt: skip
     assert parse_report(both) is not None and len(parse_report(both).recipients) == 2
