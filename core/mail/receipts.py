@@ -378,11 +378,16 @@ _WORDS = {  # in this order in a mixed status: what went wrong first, so a narro
 
 def short_status(letter: SentLetter) -> str:
     """One column's worth for the Envoyés list: "lu", "remis", or mixed counts "non remise 1 · lu 1"."""
-    from core.text import render
-
     counts: dict[str, int] = {}
     for r in letter.recipients:
         counts[r.state] = counts.get(r.state, 0) + 1
+    return _said(counts)
+
+
+def _said(counts: dict[str, int]) -> str:
+    """``short_status``'s words for its recipients' states counted (in the order first met)."""
+    from core.text import render
+
     if len(counts) == 1:
         return render(f"receipts.word.{next(iter(counts))}")
     return " · ".join(f"{render(f'receipts.word.{s}')} {counts[s]}" for s in _WORDS if s in counts)
@@ -428,11 +433,52 @@ def _to_doc(letter: SentLetter) -> dict[str, Any]:
     return out
 
 
+def _sent_row(_key: str, doc: dict[str, Any]) -> tuple[Any, ...]:
+    """A sent letter's row in the index of the Envoyés column and of the count beside Envoyés: its Message-ID,
+    its recipients' states counted ("read=1,failed=2", in the order first met: rendered when read, in the
+    language of the day), its account, and 1 if it was not delivered and the doctor has not looked yet."""
+    letter = _from_doc(doc)
+    counts: dict[str, int] = {}
+    for r in letter.recipients:
+        counts[r.state] = counts.get(r.state, 0) + 1
+    unseen = not doc.get("failure_seen", True) and any(r.get("state") == "failed" for r in doc.get("recipients", ()))
+    states = ",".join(f"{state}={n}" for state, n in counts.items())
+    return (letter.message_id, states, str(doc.get("account", "")), 1 if unseen else 0)
+
+
+def _sent_layout() -> Any:
+    from core.store.listindex import ENUM, INT, TEXT, Column, Layout
+
+    return Layout(
+        name="sent",
+        version=1,
+        columns=(Column("message_id", TEXT), Column("states", ENUM), Column("account", ENUM), Column("unseen", INT)),
+        sort=(),
+        project=_sent_row,
+    )
+
+
 class SentLetters:
-    """The profile's sent letters (collection ``sent``, encrypted like everything else)."""
+    """The profile's sent letters (collection ``sent``, encrypted like everything else).
+
+    Letters sent over the years are many: the Envoyés column (``statuses``) and the count beside Envoyés
+    (``undelivered_unseen``), asked at each load of the inbox, read an index of them (core.store.listindex,
+    ``index-sent.mdb`` beside the shards: each use compares every shard file's stamp and reads again only the
+    shards written since, whichever process wrote them), not every letter."""
 
     def __init__(self, profile: Any) -> None:
         self.docs = profile.collection(COLLECTION)
+        self._index: Any = None
+
+    def _table(self) -> Any:
+        """The index, in step with the shards on disk now; None for a collection in memory (tests)."""
+        if self._index is None:
+            if not hasattr(self.docs, "shard_stamps"):
+                return None
+            from core.store.listindex import ListIndex
+
+            self._index = ListIndex(self.docs, _sent_layout())
+        return self._index.table()
 
     def record(
         self,
@@ -479,7 +525,15 @@ class SentLetters:
 
     def statuses(self) -> dict[str, str]:
         """Message-ID -> :func:`short_status` of every sent letter (the Envoyés list's status column)."""
-        return {letter.message_id: short_status(letter) for letter in self.list()}
+        table = self._table()
+        if table is None:
+            return {letter.message_id: short_status(letter) for letter in self.list()}
+        words: list[str] = []
+        for states in table.enum_values("states"):
+            counts = {state: int(n) for state, _, n in (part.partition("=") for part in states.split(",") if part)}
+            words.append(_said(counts) if counts else "")
+        codes = table.codes("states")
+        return {mid: words[code] for mid, code in zip(table.texts("message_id").all(), codes, strict=True)}
 
     def apply(self, report: Report) -> SentLetter | None:
         """Attach a report to its letter; None when the letter is not one of ours (or already said so)."""
@@ -521,6 +575,13 @@ class SentLetters:
         """Account name -> how many of its letters were not delivered and the doctor has not looked at yet. A
         letter stored by a version before this count (no ``failure_seen``) failed long ago: not news now."""
         out: dict[str, int] = {}
+        table = self._table()
+        if table is not None:
+            accounts = table.enum_values("account")
+            for code, unseen in zip(table.codes("account"), table.ints("unseen"), strict=True):
+                if unseen:
+                    out[accounts[code]] = out.get(accounts[code], 0) + 1
+            return out
         for _k, doc in self.docs.items():
             if doc.get("failure_seen", True) or not any(r.get("state") == "failed" for r in doc.get("recipients", ())):
                 continue
