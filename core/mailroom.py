@@ -1546,10 +1546,19 @@ class Mailroom:
     def filed_patients(self) -> dict[str, str]:
         """Message-ID -> the patient its documents were filed for ("NOM Prénom", "+1" for each other one):
         the queue's decisions, for the list's column when the width allows."""
-        from core.clinical.patient_mail import filed_label
-        from core.practice.patients import PatientRegistry
+        from core.clinical.patient_mail import filed_label, filed_label_of
+        from core.practice.patients import PatientRegistry, filed_names
 
         filed = [(mid, pid) for mid, pid in self.documents.filed_to() if mid and pid]
+        names = filed_names(self.profile.collection("patients"))  # the labels index: no patient decrypted
+        if names is not None:
+            ids: dict[str, list[str]] = {}
+            for message_id, patient_id in filed:
+                if patient_id in names:
+                    seen = ids.setdefault(message_id, [])
+                    if patient_id not in seen:
+                        seen.append(patient_id)
+            return {mid: filed_label_of([names[pids[0]]], len(pids)) for mid, pids in ids.items()}
         # each patient shard read once (one patient at a time read them again and again past the 16 kept in memory)
         docs = self.profile.collection("patients").get_many({patient_id for _, patient_id in filed})
         known = {patient_id: PatientRegistry._load(patient_id, doc) for patient_id, doc in docs.items()}

@@ -69,11 +69,19 @@ def patient_label(patient: Patient) -> str:
 
 def filed_label(patients: Sequence[Patient]) -> str:
     """Who a message's documents were filed for, in a list column: "NOM Prénom", "+1" for each other one."""
-    if not patients:
+    return filed_label_of([filed_name(p) for p in patients[:1]], len(patients))
+
+
+def filed_name(patient: Patient) -> str:
+    """A patient as ``filed_label`` names one: "NOM Prénom"."""
+    return " ".join(p for p in (patient.used_name or patient.birth_name, " ".join(patient.given_names[:1])) if p)
+
+
+def filed_label_of(names: Sequence[str], count: int) -> str:
+    """``filed_label`` from the first patient's ``filed_name`` (``names[0]``) and how many patients there are."""
+    if not names or not count:
         return ""
-    first = patients[0]
-    name = " ".join(p for p in (first.used_name or first.birth_name, " ".join(first.given_names[:1])) if p)
-    return f"{name} +{len(patients) - 1}" if len(patients) > 1 else name
+    return f"{names[0]} +{count - 1}" if count > 1 else names[0]
 
 
 def describe(addresses: Iterable[str], patients: Iterable[Patient]) -> dict[str, Recipient]:

@@ -564,15 +564,44 @@ def stored(collection: Collection, patient_id: str) -> Patient | None:
     return None if doc is None else PatientRegistry._load(patient_id, doc)
 
 
-def _label_row(key: str, doc: dict[str, Any]) -> tuple[str, str] | None:
-    """A patient's row in the labels index: (INS, the lists' label), or None for a patient without an INS."""
-    from core.clinical.patient_mail import patient_label
+def _label_row(key: str, doc: dict[str, Any]) -> tuple[str, str, str]:
+    """A patient's row in the labels index: (INS or '', the lists' label, the name the inbox's filed column
+    gives)."""
+    from core.clinical.patient_mail import filed_name, patient_label
 
     patient = PatientRegistry._load(key, doc)
-    return (patient.ins, patient_label(patient)) if patient.ins else None
+    return (patient.ins or "", patient_label(patient), filed_name(patient))
 
 
 _LABEL_INDEXES: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def _label_table(collection: Collection) -> Any:
+    """The labels index's table, in step with the shards on disk now; None for a collection in memory."""
+    if not hasattr(collection, "shard_stamps"):
+        return None
+    index = _LABEL_INDEXES.get(collection)
+    if index is None:
+        from core.store.listindex import TEXT, Column, Layout, ListIndex
+
+        layout = Layout(
+            name="labels",
+            version=2,  # 2: every patient, with the filed column's name
+            columns=(Column("ins", TEXT), Column("label", TEXT), Column("name", TEXT)),
+            sort=(),
+            project=_label_row,
+        )
+        index = _LABEL_INDEXES[collection] = ListIndex(collection, layout)  # type: ignore[arg-type]
+    return index.table()
+
+
+def filed_names(collection: Collection) -> dict[str, str] | None:
+    """Patient id -> the name the inbox's filed column gives (``core.clinical.patient_mail.filed_name``), from
+    the labels index (see ``labelled``); None for a collection in memory."""
+    table = _label_table(collection)
+    if table is None:
+        return None
+    return dict(zip(table.keys.all(), table.texts("name").all(), strict=True))
 
 
 def labelled(collection: Collection) -> list[tuple[str, str]] | None:
@@ -581,19 +610,11 @@ def labelled(collection: Collection) -> list[tuple[str, str]] | None:
     shards written since, whichever process wrote them); None for a collection in memory. The inbox names
     patients' mailboxes with it at each load: reading every patient there decrypted every shard, 0.9 s at
     30,000 patients."""
-    if not hasattr(collection, "shard_stamps"):
+    table = _label_table(collection)
+    if table is None:
         return None
-    index = _LABEL_INDEXES.get(collection)
-    if index is None:
-        from core.store.listindex import TEXT, Column, Layout, ListIndex
-
-        layout = Layout(
-            name="labels", version=1, columns=(Column("ins", TEXT), Column("label", TEXT)), sort=(), project=_label_row
-        )
-        index = _LABEL_INDEXES[collection] = ListIndex(collection, layout)  # type: ignore[arg-type]
-    table = index.table()
     rows = zip(table.keys.all(), table.texts("ins").all(), table.texts("label").all(), strict=True)
-    return [(ins, label) for _key, ins, label in sorted(rows)]  # by id, as ``listed`` gives them
+    return [(ins, label) for _key, ins, label in sorted(rows) if ins]  # by id, as ``listed`` gives them
 
 
 def listed(collection: Collection) -> list[Patient]:
