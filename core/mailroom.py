@@ -1530,8 +1530,16 @@ class Mailroom:
         them, and the patient each was filed to), in the searchable form of core.clinical.search: the inbox
         search finds a doctor's mail by patient name."""
         from core.clinical.search import searchable
+        from core.practice.patients import searched_names
 
         names: dict[str, list[str]] = {}
+        rows = self.documents.named_in()
+        known = searched_names(self.profile.collection("patients")) if rows is not None else None
+        if rows is not None and known is not None:  # the indexes: no document nor patient decrypted
+            for message_id, patient_id, said in rows:
+                words = [said, known.get(patient_id, "")] if patient_id else [said]
+                names.setdefault(message_id, []).append(" ".join(w for w in words if w))
+            return {mid: searchable(" ".join(parts)) for mid, parts in names.items()}
         for queued in self.documents.list():
             if not queued.message_id:
                 continue

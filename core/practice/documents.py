@@ -65,7 +65,7 @@ def waits_for_a_person(d: Mapping[str, Any]) -> bool:
     return state in PENDING_STATES or (state == "filed" and d.get("signer_revoked") == REVOKED_CHECK)
 
 
-def _queue_row(_key: str, d: Mapping[str, Any]) -> tuple[Any, ...]:
+def _queue_row(key: str, d: Mapping[str, Any]) -> tuple[Any, ...]:
     """A document's row in the queue's index (``QUEUE_LAYOUT``): what the status bar counts and what finds a
     letter's documents, so that neither decrypts every shard of a queue that grows with the years. ``marks``:
     1 a critical result, 2 a filed document waiting for a check (its letter's signer turned out revoked), 4 a
@@ -75,12 +75,15 @@ def _queue_row(_key: str, d: Mapping[str, Any]) -> tuple[Any, ...]:
         | (2 if d.get("signer_revoked") == REVOKED_CHECK else 0)
         | (4 if d.get("replacement") else 0)
     )
+    ident = _from_doc(key, dict(d)).identity
+    words = " ".join(w for w in (ident.family_name, ident.birth_name, *ident.given_names) if w)
     return (
         str(d.get("state") or ""),
         marks,
         str(d.get("message_id") or ""),
         str(d.get("patient_id") or ""),
         str(d.get("added") or ""),
+        words,
     )
 
 
@@ -90,13 +93,14 @@ def _queue_layout() -> Any:
 
     return Layout(
         name="queue",
-        version=1,
+        version=2,  # 2: the names the document gives its patient (the inbox's search)
         columns=(
             Column("state", ENUM),
             Column("marks", INT),
             Column("message_id", TEXT),
             Column("patient_id", TEXT),
             Column("added", TEXT),
+            Column("words", TEXT),
         ),
         sort=(),
         project=_queue_row,
@@ -510,6 +514,21 @@ class DocumentQueue:
         ids, patients, added = (table.texts(n) for n in ("message_id", "patient_id", "added"))
         rows.sort(key=lambda i: (added.get(i), table.key(i)))
         return [(ids.get(i), patients.get(i)) for i in rows]
+
+    def named_in(self) -> builtins.list[tuple[str, str, str]] | None:
+        """(Message-ID, patient id or '', the names the document gives its patient) of every document of a
+        letter, oldest first (``list()``'s order), from the queue's index; None without an index or while a
+        filing is interrupted (then ``list()`` settles it)."""
+        table = self._table()
+        if table is None:
+            return None
+        states = table.enum_values("state")
+        if "filing" in states or any(m & 4 for m in table.ints("marks")):
+            return None
+        ids, patients, added, words = (table.texts(n).all() for n in ("message_id", "patient_id", "added", "words"))
+        keys = table.keys.all()
+        rows = sorted(range(len(keys)), key=lambda i: (added[i], keys[i]))
+        return [(ids[i], patients[i], words[i]) for i in rows if ids[i]]
 
     def critical_count(self) -> int:
         """How many waiting documents hold a critical result (the status bar's count)."""

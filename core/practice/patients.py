@@ -564,13 +564,14 @@ def stored(collection: Collection, patient_id: str) -> Patient | None:
     return None if doc is None else PatientRegistry._load(patient_id, doc)
 
 
-def _label_row(key: str, doc: dict[str, Any]) -> tuple[str, str, str]:
+def _label_row(key: str, doc: dict[str, Any]) -> tuple[str, str, str, str]:
     """A patient's row in the labels index: (INS or '', the lists' label, the name the inbox's filed column
-    gives)."""
+    gives, the names the inbox's search finds)."""
     from core.clinical.patient_mail import filed_name, patient_label
 
     patient = PatientRegistry._load(key, doc)
-    return (patient.ins or "", patient_label(patient), filed_name(patient))
+    words = " ".join(w for w in (patient.birth_name, patient.used_name, *patient.given_names) if w)
+    return (patient.ins or "", patient_label(patient), filed_name(patient), words)
 
 
 _LABEL_INDEXES: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
@@ -586,8 +587,8 @@ def _label_table(collection: Collection) -> Any:
 
         layout = Layout(
             name="labels",
-            version=2,  # 2: every patient, with the filed column's name
-            columns=(Column("ins", TEXT), Column("label", TEXT), Column("name", TEXT)),
+            version=3,  # 2: every patient, with the filed column's name; 3: the names the inbox's search finds
+            columns=(Column("ins", TEXT), Column("label", TEXT), Column("name", TEXT), Column("words", TEXT)),
             sort=(),
             project=_label_row,
         )
@@ -602,6 +603,15 @@ def filed_names(collection: Collection) -> dict[str, str] | None:
     if table is None:
         return None
     return dict(zip(table.keys.all(), table.texts("name").all(), strict=True))
+
+
+def searched_names(collection: Collection) -> dict[str, str] | None:
+    """Patient id -> the patient's names (birth, used, given), as the inbox's search finds a letter by them, from
+    the labels index (see ``labelled``); None for a collection in memory."""
+    table = _label_table(collection)
+    if table is None:
+        return None
+    return dict(zip(table.keys.all(), table.texts("words").all(), strict=True))
 
 
 def labelled(collection: Collection) -> list[tuple[str, str]] | None:

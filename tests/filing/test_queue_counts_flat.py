@@ -178,3 +178,42 @@ def test_the_inboxs_filed_column_reads_no_document_nor_patient_shard_when_nothin
     read.clear()
     assert app.filed_patients()["<m-4@labo>"].startswith("RENOMME")
     assert len([n for n in read if n.startswith("db/patients/g")]) == 1
+
+
+def test_the_inboxs_search_finds_patients_names_from_the_indexes_as_from_every_document(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    profile = _profile(tmp_path)
+    writer = Mailroom.open(profile, PASS)
+    rows = "".join(f"P-{n},NOM{n},USAGE{n},Prénom Second,19{n % 90 + 10:02d}-01-0{n % 9 + 1},F,\n" for n in range(1500))
+    writer.patients.import_csv(f"id,birth_name,used_name,given_names,birth_date,sex,ins\n{rows}".encode(), name="p.csv")
+    _years_of_documents(writer)
+    docs = writer.documents.docs
+    docs.put_many({f"{n:032x}": {**docs.get(f"{n:032x}"), "patient_id": f"P-{n % 1500}"} for n in range(1, QUEUE, 2)})
+    docs.put("d" * 32, {**docs.get(f"{3:032x}"), "patient_id": "P-1400", "added": "0000"})  # a second, older one
+
+    app = Mailroom.open(profile, PASS)
+    first = app.patients_by_message()  # the first search learns the queue and the patients' names once
+    expected: dict[str, list[str]] = {}
+    for queued in app.documents.list():  # what every document and patient read gives (the former way)
+        ident = queued.identity
+        words = [ident.family_name, ident.birth_name, *ident.given_names]
+        patient = app.patient(queued.patient_id) if queued.patient_id else None
+        if patient is not None:
+            words += [patient.birth_name, patient.used_name, *patient.given_names]
+        expected.setdefault(queued.message_id, []).append(" ".join(w for w in words if w))
+    from core.clinical.search import searchable
+
+    assert first == {mid: searchable(" ".join(parts)) for mid, parts in expected.items()}
+    assert "usage1400" in first["<m-3@labo>"].lower() and "usage3" in first["<m-3@labo>"].lower()
+    read: list[str] = []
+    unseal = app.profile.vault.unseal
+
+    def counting(raw: bytes, name: str, *args, **kwargs):
+        read.append(name)
+        return unseal(raw, name, *args, **kwargs)
+
+    monkeypatch.setattr(app.profile.vault, "unseal", counting)
+    assert app.patients_by_message() == first
+    shards = [n for n in read if n.startswith(("db/documents/g", "db/patients/g"))]
+    assert shards == [], f"{len(shards)} document or patient shards decrypted for the search"
