@@ -75,8 +75,11 @@ def _queue_row(key: str, d: Mapping[str, Any]) -> tuple[Any, ...]:
         | (2 if d.get("signer_revoked") == REVOKED_CHECK else 0)
         | (4 if d.get("replacement") else 0)
     )
-    ident = _from_doc(key, dict(d)).identity
-    words = " ".join(w for w in (ident.family_name, ident.birth_name, *ident.given_names) if w)
+    try:
+        ident = _from_doc(key, dict(d)).identity
+        words = " ".join(w for w in (ident.family_name, ident.birth_name, *ident.given_names) if w)
+    except (KeyError, TypeError, ValueError, AttributeError):  # a damaged record: still counted, found by no name
+        words = ""
     return (
         str(d.get("state") or ""),
         marks,

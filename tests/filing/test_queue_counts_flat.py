@@ -217,3 +217,10 @@ def test_the_inboxs_search_finds_patients_names_from_the_indexes_as_from_every_d
     assert app.patients_by_message() == first
     shards = [n for n in read if n.startswith(("db/documents/g", "db/patients/g"))]
     assert shards == [], f"{len(shards)} document or patient shards decrypted for the search"
+
+
+def test_a_damaged_document_record_is_still_counted(tmp_path: Path) -> None:
+    mr = Mailroom.open(_profile(tmp_path), PASS)
+    waiting = _ingest(mr, "<m-0@labo>")
+    mr.documents.docs.put(waiting.id, {**mr.documents.docs.get(waiting.id), "identity": 5, "critical": 1})
+    assert (mr.review_count(), mr.critical_count()) == (1, 1)  # as the full read counted it
