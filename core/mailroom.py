@@ -2197,7 +2197,7 @@ class Mailroom:
         if not queued.candidates:
             return str(self._why_no_candidate(queued.identity))
         best = queued.candidates[0]
-        if queued.decision == "auto" and queued.patient_id and self.filing_notice():
+        if queued.decision == "auto" and queued.patient_id and self.documents.filing.auto and self.filing_notice():
             return str(T("mailroom.review.waits-folder", id=queued.patient_id))
         from core.errors import render
 

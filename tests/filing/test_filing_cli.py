@@ -239,3 +239,19 @@ def test_with_no_filing_folder_documents_list_says_nothing_is_filed_and_how_to_s
     assert "~/HPRIM/import" in err
     [line] = out.splitlines()
     assert "⚠ patient p-1 trouvé : classé automatiquement dès que [filing] folder est réglé" in line
+
+
+def test_with_automatic_filing_off_no_result_is_promised_to_be_filed_automatically(profile, profile_dir, cli) -> None:
+    """`[filing] auto = false` and no folder yet: a result whose patient was found waits for a person even once
+    the folder is set, so its line names the candidate as any waiting result does, never « classé
+    automatiquement dès que … » (sec11)."""
+    toml = profile.path / "profile.toml"
+    text = toml.read_text("utf-8")
+    assert "\nauto = true" in text
+    toml.write_text(text.replace("\nauto = true", "\nauto = false", 1), "utf-8")
+    mailroom = _open(profile_dir)
+    _add(mailroom, "auto", _message(mailroom))
+    code, out, err = cli("documents", "list")
+    assert code == 0, err
+    [line] = out.splitlines()
+    assert "classé automatiquement" not in line and "p-1 90%" in line, line
