@@ -16,6 +16,7 @@ from core.clinical.patient_mail import PATIENT_DOMAIN, patient_label
 from core.mailroom import Mailroom
 from core.practice.patients import listed
 from tests.clinical.corpus import make_patients
+from tests.shards import shards_read
 
 PASS = "phrase de passe du test"
 
@@ -30,17 +31,7 @@ def _expected(mr: Mailroom) -> dict[str, str]:
 
 
 def _patient_shards_read(mr: Mailroom, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    read: list[str] = []
-    vault = mr.profile.vault
-    unseal = vault.unseal
-
-    def counting(raw: bytes, name: str, *args, **kwargs):
-        if name.startswith("db/patients/g"):
-            read.append(name)
-        return unseal(raw, name, *args, **kwargs)
-
-    monkeypatch.setattr(vault, "unseal", counting)
-    return read
+    return shards_read(mr, "patients", monkeypatch)
 
 
 def test_patient_labels_read_only_the_shards_written_since(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,6 +18,7 @@ from core.errors import NotFound
 from core.mailroom import Mailroom
 from core.model import Candidate, MatchResult
 from core.text import T
+from tests.shards import shards_read
 
 PASS = "phrase de passe du test"
 RAW = (Path(__file__).resolve().parent.parent / "data" / "filing" / "hprim_net_cp1252_crlf.hpr").read_bytes()
@@ -38,18 +39,7 @@ def _practice(tmp_path: Path, patients: int) -> Mailroom:
 
 
 def _patient_shards_read(mr: Mailroom, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The names of the patient collection's files decrypted from now on."""
-    read: list[str] = []
-    vault = mr.profile.vault
-    unseal = vault.unseal
-
-    def counting(raw: bytes, name: str, *args, **kwargs):
-        if name.startswith("db/patients/g"):
-            read.append(name)
-        return unseal(raw, name, *args, **kwargs)
-
-    monkeypatch.setattr(vault, "unseal", counting)
-    return read
+    return shards_read(mr, "patients", monkeypatch)
 
 
 def _waiting(mr: Mailroom):

@@ -17,6 +17,7 @@ from core.clinical.readers import read_document
 from core.mailroom import Mailroom
 from core.model import Candidate, MatchResult
 from core.practice.documents import REVOKED_CHECK, waits_for_a_person
+from tests.shards import shards_read
 
 PASS = "phrase de passe du test"
 RAW = (Path(__file__).resolve().parent.parent / "data" / "filing" / "hprim_net_cp1252_crlf.hpr").read_bytes()
@@ -58,18 +59,7 @@ def _years_of_documents(mr: Mailroom) -> None:
 
 
 def _document_shards_read(mr: Mailroom, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The names of the document collection's shard files decrypted from now on."""
-    read: list[str] = []
-    vault = mr.profile.vault
-    unseal = vault.unseal
-
-    def counting(raw: bytes, name: str, *args, **kwargs):
-        if name.startswith("db/documents/g"):
-            read.append(name)
-        return unseal(raw, name, *args, **kwargs)
-
-    monkeypatch.setattr(vault, "unseal", counting)
-    return read
+    return shards_read(mr, "documents", monkeypatch)
 
 
 def _expected(mr: Mailroom) -> tuple[int, int, frozenset[str]]:

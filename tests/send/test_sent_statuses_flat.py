@@ -11,6 +11,7 @@ import pytest
 
 from core.mail.receipts import RecipientReport, Report, _key, short_status
 from core.mailroom import Mailroom
+from tests.shards import shards_read
 
 PASS = "phrase de passe du test"
 LETTERS = 1200  # 32 shards: twice what a collection keeps in memory
@@ -27,17 +28,7 @@ def _reference(mr: Mailroom) -> tuple[dict[str, str], dict[str, int]]:
 
 
 def _sent_shards_read(mr: Mailroom, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    read: list[str] = []
-    vault = mr.profile.vault
-    unseal = vault.unseal
-
-    def counting(raw: bytes, name: str, *args, **kwargs):
-        if name.startswith("db/sent/g"):
-            read.append(name)
-        return unseal(raw, name, *args, **kwargs)
-
-    monkeypatch.setattr(vault, "unseal", counting)
-    return read
+    return shards_read(mr, "sent", monkeypatch)
 
 
 def test_sent_statuses_and_undelivered_counts_read_only_the_shards_written_since(
