@@ -1637,7 +1637,13 @@ class Mailroom:
         none_why = ""
         if queued.state == "waiting" and not queued.candidates:
             none_why = str(self._why_no_candidate(queued.identity))
-        from core.practice.documents import envelope_conflict, envelope_label, filed_note, set_aside
+        from core.practice.documents import (
+            envelope_conflict,
+            envelope_label,
+            filed_automatically,
+            filed_note,
+            set_aside,
+        )
 
         conflict = envelope_conflict(queued)
         return ReviewItem(
@@ -1663,10 +1669,11 @@ class Mailroom:
             attachment=queued.attachment,
             filed_at=_when(queued.filed_at),
             filed_note=filed_note(
-                queued.decision, _when(queued.filed_at), patient_id, Path(queued.filed_path or "").name
+                filed_automatically(queued), _when(queued.filed_at), patient_id, Path(queued.filed_path or "").name
             )
             if queued.state == "filed"
             else "",
+            filed_automatically=queued.state == "filed" and filed_automatically(queued),
             kind=queued.kind,
             abnormal=queued.abnormal,
             duplicate_of=queued.duplicate_of,

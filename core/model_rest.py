@@ -527,6 +527,8 @@ class ReviewItem(Frozen):
     signer_revoked: str = ""
     revoked_note: str = ""  # while "check": what was filed where and what to check, in the core's words
     filed_note: str = ""  # state "filed": how, when, for which patient id, under which file name (core's words)
+    # state "filed": missive filed the matcher's decision (True) or a person chose the patient (False)
+    filed_automatically: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """Ids, state and decision; no identity (what `messages show --json` prints)."""

@@ -190,6 +190,9 @@ class QueuedDocument(Frozen):
     # filed, then its letter's signer found revoked (REVOKED_CHECK: a person checks the practice software;
     # REVOKED_CHECKED: done); '' otherwise
     signer_revoked: str = ""
+    # state "filed": "auto" (the matcher's decision, filed by missive) or "hand" (a person chose); '' for a filing
+    # recorded by an older version or finished after a crash without knowing (its decision then tells)
+    filed_by: str = ""
 
     @property
     def revoked_check(self) -> bool:
@@ -304,6 +307,7 @@ def _from_doc(key: str, d: Mapping[str, Any]) -> QueuedDocument:
         unreadable=d.get("unreadable", ""),
         unreadable_text=dict(d["unreadable_text"]) if isinstance(d.get("unreadable_text"), dict) else None,
         signer_revoked=str(d.get("signer_revoked") or ""),
+        filed_by=str(d.get("filed_by") or ""),
     )
 
 
@@ -348,6 +352,7 @@ def _to_doc(q: QueuedDocument) -> dict[str, Any]:
         "unreadable": q.unreadable,
         "unreadable_text": q.unreadable_text,
         "signer_revoked": q.signer_revoked,
+        "filed_by": q.filed_by,
     }
 
 
@@ -355,12 +360,23 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def filed_note(decision: str, filed_at: dt.datetime | None, patient_id: str | None, file: str) -> str:
+def _filed_by(actor: str | None) -> str:
+    """How a filing by ``actor`` is said: "auto" (missive filed the matcher's decision) or "hand"."""
+    return "auto" if actor == "auto" else "hand"
+
+
+def filed_automatically(queued: QueuedDocument) -> bool:
+    """Whether a filed document was filed by missive on the matcher's decision, not chosen by a person: what
+    its record says, else (a filing recorded by an older version) its decision."""
+    return queued.filed_by == "auto" if queued.filed_by else queued.decision == "auto"
+
+
+def filed_note(automatic: bool, filed_at: dt.datetime | None, patient_id: str | None, file: str) -> str:
     """Of a filed document: how (automatically or by hand), when (local time), for which patient id and under
     which file name of the import folder, and that undoing takes the file out, in the core's words. Ids and a
     file name only: shown on screen, never logged."""
     when = filed_at.astimezone().strftime("%d/%m/%Y %H:%M") if filed_at is not None else "?"
-    key = "clinical.documents.classe-auto" if decision == "auto" else "clinical.documents.classe-main"
+    key = "clinical.documents.classe-auto" if automatic else "clinical.documents.classe-main"
     return str(T(key, when=when, patient=patient_id or "?", file=file or "?"))
 
 
@@ -1223,6 +1239,7 @@ class DocumentQueue:
                 patient_id=None,
                 filed_path=None,
                 filed_at=None,
+                filed_by="",
                 quarantine_blob=kept,
                 # taken back out by a person: the check is done (filed again by hand, it is not asked again)
                 signer_revoked=REVOKED_CHECKED if queued.signer_revoked else "",
@@ -1302,6 +1319,7 @@ class DocumentQueue:
             format=str(wanted.get("format") or queued.format),
             filed_path=None,
             filed_at=None,
+            filed_by="",
             quarantine_blob=kept,
             replacement=None,
         )
@@ -1375,7 +1393,10 @@ class DocumentQueue:
         intent: dict[str, Any] = {}
 
         def intend(target: Path) -> None:
-            intent.update(temp=str(temp), target=str(target), patient_id=patient_id, at=_now())
+            # who files, kept with the intent: a filing finished after a crash still says it
+            intent.update(
+                temp=str(temp), target=str(target), patient_id=patient_id, at=_now(), by=_filed_by(actor)
+            )
             self.docs.put(queued.id, _to_doc(replace(queued, state="filing", intent=dict(intent))))
 
         try:
@@ -1410,12 +1431,14 @@ class DocumentQueue:
         intent = queued.intent or {}
         path = Path(str(intent.get("target", "")))
         patient_id = str(intent.get("patient_id") or queued.patient_id or "")
+        by = str(intent.get("by") or "") or (_filed_by(actor) if actor != "recovery" else "")
         updated = replace(
             queued,
             state="filed",
             patient_id=patient_id,
             filed_path=str(path),
             filed_at=_now(),
+            filed_by=by,
             intent=None,
         )
         self._record(

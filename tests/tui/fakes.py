@@ -164,6 +164,7 @@ class FakeEntry:
     filed_at: dt.datetime | None = None
     duplicate_of: str | None = None  # state "duplicate": the entry with the same bytes
     unreadable: str = ""  # state "unreadable": the reader's refusal as a code
+    filed_by: str = ""  # state "filed": "auto" or "hand" (as the core records it; '' then the decision tells)
 
 
 class FakeDocuments:
@@ -567,8 +568,15 @@ class FakeMailroom:
             unreadable=e.unreadable, unreadable_note=self._unreadable_note(e),
             hand_fileable=e.unreadable not in NEVER_HAND_FILED,
             set_aside="dealt" if e.unreadable else "reject",
-            filed_note=filed_note(e.decision, e.filed_at, e.patient_id, f"{e.id}.hpr") if e.state == "filed" else "",
+            filed_note=filed_note(self._filed_automatically(e), e.filed_at, e.patient_id, f"{e.id}.hpr")
+            if e.state == "filed" else "",
+            filed_automatically=e.state == "filed" and self._filed_automatically(e),
         )  # fmt: skip
+
+    @staticmethod
+    def _filed_automatically(e: FakeEntry) -> bool:
+        """As the core (``documents.filed_automatically``): the record's word, else the decision."""
+        return e.filed_by == "auto" if e.filed_by else e.decision == "auto"
 
     def _unreadable_note(self, e: FakeEntry) -> str:
         """The core's words (``DocumentQueue.unreadable_note``) for a file that could not be read."""
@@ -672,7 +680,7 @@ class FakeMailroom:
             raise BadInput(T("clinical.documents.illisible-non-classable", doc_id=doc_id))
         if patient_id not in self.patients.by_id:
             raise NotFound(f"aucun patient d'id {patient_id}")
-        entry.state, entry.patient_id, entry.filed_at = "filed", patient_id, BASE
+        entry.state, entry.patient_id, entry.filed_at, entry.filed_by = "filed", patient_id, BASE, "hand"
         self.documents.decisions.append(("file", doc_id, patient_id))
         self.audit.append(("file", doc_id))
         return self._item(entry)
@@ -706,7 +714,7 @@ class FakeMailroom:
             raise BadInput(f"le document {doc_id} n'est pas classé : rien à annuler")
         undone: Undone = "filing" if entry.state == "filed" else "dealt" if entry.state == "dealt" else "rejection"
         back: DocumentState = "unreadable" if entry.unreadable else "waiting"
-        entry.state, entry.decision, entry.patient_id, entry.filed_at = back, "review", None, None
+        entry.state, entry.decision, entry.patient_id, entry.filed_at, entry.filed_by = back, "review", None, None, ""
         self.documents.decisions.append(("undo", doc_id, None))
         self.audit.append(("undo", doc_id))
         return replace(self._item(entry), undone=undone)

@@ -142,7 +142,7 @@ def filing_line(filing: ReviewItem) -> tuple[str, str]:
             else "?"
         )
         when = filing.filed_at.astimezone().strftime("%d/%m/%Y %H:%M") if filing.filed_at else "—"
-        how = t("reader.filed_auto") if filing.decision == "auto" else t("reader.filed_by_hand")
+        how = t("reader.filed_auto") if filing.filed_automatically else t("reader.filed_by_hand")
         return t("reader.filed", patient=who, when=when, how=how), "$success"
     if filing.state == "rejected":
         return t("reader.rejected"), "$text-muted"

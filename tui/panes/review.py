@@ -286,7 +286,7 @@ class ReviewPane(ReportsFailures, Vertical):
             else:
                 p = item.patient
                 target = f"{p.used_name or p.birth_name} {' '.join(p.given_names)}" if p else "?"
-                how = "review.auto_filed" if item.decision == "auto" else "review.hand_filed"
+                how = "review.auto_filed" if item.filed_automatically else "review.hand_filed"
                 label = f"» {when} {who} — {t(how, patient=target)}"
             docs.add_option(Option(printable_content(Content(label)), id=item.id))
         empty = not items
