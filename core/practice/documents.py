@@ -1319,7 +1319,6 @@ class DocumentQueue:
             format=str(wanted.get("format") or queued.format),
             filed_path=None,
             filed_at=None,
-            filed_by="",
             quarantine_blob=kept,
             replacement=None,
         )
@@ -1394,9 +1393,9 @@ class DocumentQueue:
 
         def intend(target: Path) -> None:
             # who files, kept with the intent: a filing finished after a crash still says it
-            intent.update(
-                temp=str(temp), target=str(target), patient_id=patient_id, at=_now(), by=_filed_by(actor)
-            )
+            # (a newer version replacing a filed file goes to the patient chosen for the first: who chose stays)
+            by = queued.filed_by if action == "replace" and queued.filed_by else _filed_by(actor)
+            intent.update(temp=str(temp), target=str(target), patient_id=patient_id, at=_now(), by=by)
             self.docs.put(queued.id, _to_doc(replace(queued, state="filing", intent=dict(intent))))
 
         try:

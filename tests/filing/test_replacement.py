@@ -163,3 +163,21 @@ def test_a_correction_naming_another_patient_leaves_a_waiting_original_waiting(t
     correction = queue.ingest(doc2, review, message_id="<m2@x>", raw=second.data)
     assert queue.get(original.id).state == "waiting" and queue.get(original.id).replaced_by is None
     assert sorted(d.id for d in queue.pending()) == sorted([original.id, correction.id])
+
+
+def test_a_correction_keeps_who_chose_the_patient_of_the_first_version(tmp_path: Path) -> None:
+    """A correction goes to the patient chosen for the first version: filed automatically, it does not make a
+    person's choice read « classé automatiquement » (b1632bd's filed_by)."""
+    queue, _profile = _queue(tmp_path)
+    first = letter_package(PATIENT, AUTHOR, title="Courrier", text="Version 1")
+    (waiting,) = queue.ingest_message(
+        "<m1@x>", [("IHE_XDM.ZIP", "application/zip", first.data)], lambda _i: MatchResult("review", None, ())
+    )
+    assert waiting.state == "waiting"
+    assert queue.file(waiting.id, "p-1", actor="dr").filed_by == "hand"
+    second = letter_package(PATIENT, AUTHOR, title="Courrier", text="Version 2", replaces=first.entry_uuids[0])
+    correction = _ingest(queue, second.data, "<m2@x>")
+    assert correction.applied_to == waiting.id
+    replaced = queue.get(waiting.id)
+    assert replaced.state == "filed" and replaced.replaced_by == correction.id
+    assert replaced.filed_by == "hand"  # the person's choice stands
